@@ -1,0 +1,77 @@
+"""Durations, rates and sizes as scenario files write them (``250ms``, ``40kbps``, ``1.5KB``)."""
+
+from __future__ import annotations
+
+import re
+
+from simnet.errors import ConfigError
+
+_DURATION_UNITS = {
+    "us": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "sec": 1.0,
+    "min": 60.0,
+    "h": 3600.0,
+}
+_RATE_UNITS = {
+    "bps": 1.0,
+    "kbps": 1e3,
+    "mbps": 1e6,
+    "gbps": 1e9,
+}
+_NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_duration(value: object, field: str = "duration", *, allow_zero: bool = True) -> float:
+    """Seconds from a number or a string with a unit (us, ms, s, min, h)."""
+    if isinstance(value, bool):
+        raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        m = _NUMBER_UNIT.match(value)
+        if not m:
+            raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
+        number, unit = m.groups()
+        unit = unit.lower() or "s"
+        if unit not in _DURATION_UNITS:
+            allowed = ", ".join(_DURATION_UNITS)
+            raise ConfigError(field, f"unknown duration unit {unit!r} (expected one of {allowed})")
+        seconds = float(number) * _DURATION_UNITS[unit]
+    else:
+        raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
+    if seconds < 0 or (seconds == 0 and not allow_zero) or seconds != seconds:
+        raise ConfigError(field, f"expected a {'non-negative' if allow_zero else 'positive'} duration, got {value!r}")
+    return seconds
+
+
+def parse_rate(value: object, field: str = "rate") -> float:
+    """Bits per second from a number or a string with a unit (bps, kbps, Mbps, Gbps)."""
+    if isinstance(value, bool):
+        raise ConfigError(field, f"expected a rate such as 40kbps, got {value!r}")
+    if isinstance(value, int | float):
+        bps = float(value)
+    elif isinstance(value, str):
+        m = _NUMBER_UNIT.match(value)
+        if not m:
+            raise ConfigError(field, f"expected a rate such as 40kbps or 1.2Mbps, got {value!r}")
+        number, unit = m.groups()
+        unit = unit.lower() or "bps"
+        if unit not in _RATE_UNITS:
+            raise ConfigError(field, f"unknown rate unit {unit!r} (expected bps, kbps, Mbps or Gbps)")
+        bps = float(number) * _RATE_UNITS[unit]
+    else:
+        raise ConfigError(field, f"expected a rate such as 40kbps, got {value!r}")
+    if not bps > 0:
+        raise ConfigError(field, f"expected a positive rate, got {value!r}")
+    return bps
+
+
+def parse_probability(value: object, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(field, f"expected a probability between 0 and 1, got {value!r}")
+    p = float(value)
+    if not 0.0 <= p <= 1.0:
+        raise ConfigError(field, f"expected a probability between 0 and 1, got {value!r}")
+    return p
