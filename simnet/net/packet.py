@@ -1,0 +1,117 @@
+"""The light internal packet: one slotted object per IPv4 datagram.
+
+Headers are flat attributes (no nested layer objects) because this object is created and
+touched on every hop of every packet; scapy frames are built from it only for pcap export.
+``size`` is the on-the-wire IPv4 length in bytes (headers + payload) and drives serialization
+time, queue occupancy and MTU checks.
+"""
+
+from __future__ import annotations
+
+PROTO_ICMP = 1
+PROTO_TCP = 6
+PROTO_UDP = 17
+
+# TCP flag bits (RFC 9293 §3.1)
+FIN = 0x01
+SYN = 0x02
+RST = 0x04
+PSH = 0x08
+ACK = 0x10
+
+IPV4_HEADER = 20
+TCP_HEADER = 20
+UDP_HEADER = 8
+ICMP_HEADER = 8
+
+
+class Packet:
+    __slots__ = (
+        "src",
+        "dst",
+        "proto",
+        "ttl",
+        "ident",
+        "sport",
+        "dport",
+        "seq",
+        "ack",
+        "flags",
+        "window",
+        "options",
+        "payload",
+        "icmp_type",
+        "icmp_code",
+        "icmp_id",
+        "icmp_seq",
+        "quoted",
+        "corrupted",
+        "size",
+    )
+
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        proto: int,
+        *,
+        ttl: int = 64,
+        ident: int = 0,
+        sport: int = 0,
+        dport: int = 0,
+        seq: int = 0,
+        ack: int = 0,
+        flags: int = 0,
+        window: int = 0,
+        options: dict[str, int] | None = None,
+        payload: bytes = b"",
+        icmp_type: int = 0,
+        icmp_code: int = 0,
+        icmp_id: int = 0,
+        icmp_seq: int = 0,
+        quoted: Packet | None = None,
+    ) -> None:
+        self.src = src
+        self.dst = dst
+        self.proto = proto
+        self.ttl = ttl
+        self.ident = ident
+        self.sport = sport
+        self.dport = dport
+        self.seq = seq
+        self.ack = ack
+        self.flags = flags
+        self.window = window
+        self.options = options
+        self.payload = payload
+        self.icmp_type = icmp_type
+        self.icmp_code = icmp_code
+        self.icmp_id = icmp_id
+        self.icmp_seq = icmp_seq
+        self.quoted = quoted  # the offending packet an ICMP error refers to
+        self.corrupted = False  # set by a link; the receiver's checksum check drops it
+        if proto == PROTO_TCP:
+            opt_len = 4 if options and "mss" in options else 0
+            self.size = IPV4_HEADER + TCP_HEADER + opt_len + len(payload)
+        elif proto == PROTO_UDP:
+            self.size = IPV4_HEADER + UDP_HEADER + len(payload)
+        else:
+            self.size = IPV4_HEADER + ICMP_HEADER + len(payload)
+
+    def copy(self) -> Packet:
+        """A shallow copy (used for duplication and by NAT rewriting)."""
+        dup = Packet.__new__(Packet)
+        for name in Packet.__slots__:
+            setattr(dup, name, getattr(self, name))
+        return dup
+
+    def summary(self) -> str:
+        if self.proto == PROTO_TCP:
+            names = "".join(n for bit, n in ((SYN, "S"), (ACK, "A"), (FIN, "F"), (RST, "R"), (PSH, "P")) if self.flags & bit)
+            return f"TCP {self.src}:{self.sport} > {self.dst}:{self.dport} [{names}] seq={self.seq} ack={self.ack} win={self.window} len={len(self.payload)}"
+        if self.proto == PROTO_UDP:
+            return f"UDP {self.src}:{self.sport} > {self.dst}:{self.dport} len={len(self.payload)}"
+        return f"ICMP {self.src} > {self.dst} type={self.icmp_type} code={self.icmp_code}"
+
+    def __repr__(self) -> str:
+        return f"<Packet {self.summary()}>"
