@@ -49,13 +49,16 @@ class Simulation:
     True
     """
 
-    def __init__(self, seed: int = 1, *, trace: Trace | None = None) -> None:
+    def __init__(
+        self, seed: int = 1, *, trace: Trace | None = None, env: simpy.Environment | None = None
+    ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             from simnet.errors import ConfigError
 
             raise ConfigError("seed", f"expected an integer, got {seed!r}")
         self.seed = seed
-        self.env = simpy.Environment()
+        # The real-time bridge passes a simpy.rt.RealtimeEnvironment; everything else is virtual.
+        self.env = env if env is not None else simpy.Environment()
         self.trace = trace if trace is not None else Trace()
         self._streams = RandomStreams(seed)
 
