@@ -1,0 +1,164 @@
+"""The validated scenario: plain dataclasses with units already converted to seconds and bit/s.
+
+The validator (``schema.py``) produces these from YAML data; the world builder and runner only
+ever read these, so they never need to re-check a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from simnet.kernel.dist import Distribution
+
+
+@dataclass
+class LossSpec:
+    """A loss model: ``bernoulli`` (p) or ``gilbert-elliott`` (p, r, h, k) or ``markov4``."""
+
+    model: str
+    params: dict[str, float]
+
+
+@dataclass
+class LinkSpec:
+    """One direction of the radio link; ``None`` means the bearer/radio profile default."""
+
+    delay: Distribution | None = None
+    jitter: float | None = None
+    rate: float | None = None
+    loss: LossSpec | None = None
+    queue: int | None = None
+    mtu: int | None = None
+    duplicate: float | None = None
+    corrupt: float | None = None
+    reorder: bool | None = None
+
+
+@dataclass
+class ApnSpec:
+    name: str = "internet"
+    user: str = ""
+    password: str = ""
+    auth: str = "none"
+
+
+@dataclass
+class PdpSpec:
+    activation_delay: Distribution | None = None
+    deactivation_delay: Distribution | None = None
+    reject_cause: int | None = None
+    silent: bool = False
+
+
+@dataclass
+class CsdSpec:
+    setup_time: Distribution | None = None
+    outcome: str = "connect"
+    rate: int = 9600
+
+
+@dataclass
+class NetworkSpec:
+    registration_state: str = "home"
+    registration_after: float = 0.0
+    bearer: str = "gprs"
+    apn: ApnSpec = field(default_factory=ApnSpec)
+    pdp: PdpSpec = field(default_factory=PdpSpec)
+    csd: CsdSpec = field(default_factory=CsdSpec)
+    uplink: LinkSpec = field(default_factory=LinkSpec)
+    downlink: LinkSpec = field(default_factory=LinkSpec)
+    dns: list[str] = field(default_factory=list)
+    tcp_idle_timeout: float | None = None
+    udp_idle_timeout: float | None = None
+    rssi: int | None = None
+    ber: int | None = None
+
+
+@dataclass
+class ServiceSpec:
+    type: str
+    port: int
+    config: dict[str, Any]
+    field: str  # key path, e.g. hosts.ftp.example.net.services[0]
+
+
+@dataclass
+class HostSpec:
+    name: str
+    ip: str
+    services: list[ServiceSpec]
+    dns: bool = True
+
+
+@dataclass
+class TriggerSpec:
+    """``on:`` — what makes a fault fire instead of a time.
+
+    kind ``syn``: the ``count``-th SYN towards ``host`` (and ``port``);
+    kind ``bytes``: when ``count`` payload bytes have crossed a TCP connection with ``host``;
+    kind ``sent`` / ``received``: when the DTE sends / the module sends text containing ``text``.
+    """
+
+    kind: str
+    count: int = 1
+    host: str | None = None
+    port: int | None = None
+    direction: str = "any"
+    text: str = ""
+
+
+@dataclass
+class FaultSpec:
+    index: int
+    action: str
+    at: float | None
+    on: TriggerSpec | None
+    params: dict[str, Any]
+    line: int
+
+
+@dataclass
+class StepSpec:
+    index: int
+    kind: str  # send | send_raw | send_hex | expect | expect_re | wait | expect_absent
+    text: str  # as written, for display
+    data: bytes = b""  # send / send_raw / send_hex
+    pattern: str = ""  # expect* (a regex; literal text is escaped)
+    seconds: float = 0.0  # wait
+    within: float = 10.0
+    line: int = 0
+
+
+@dataclass
+class CheckSpec:
+    index: int
+    kind: str  # file | service | mailbox
+    host: str
+    params: dict[str, Any]
+    line: int
+
+
+@dataclass
+class Scenario:
+    name: str
+    file: str
+    description: str = ""
+    seed: int = 1
+    module: str = ""
+    baud: int = 115200
+    sim_state: str = "ready"
+    sim_pin: str = "1234"
+    sim_puk: str = "12345678"
+    network: NetworkSpec = field(default_factory=NetworkSpec)
+    hosts: list[HostSpec] = field(default_factory=list)
+    faults: list[FaultSpec] = field(default_factory=list)
+    steps: list[StepSpec] = field(default_factory=list)
+    checks: list[CheckSpec] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def host(self, name: str) -> HostSpec | None:
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        return None

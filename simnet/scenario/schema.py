@@ -1,0 +1,925 @@
+"""Validation of the scenario contract (issue 6): every key, type and unit, all errors at once.
+
+Each problem reads ``FILE:LINE: key.path: what is wrong (expected …)``. The validator never stops
+at the first problem: a user fixing a file wants the whole list. Nothing is built or run here
+except the servers' own config checks (``make_service`` without attaching), so a file that fails
+validation never starts a simulation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any
+
+from simnet.errors import ConfigError
+from simnet.kernel.dist import Distribution, make_distribution
+from simnet.kernel.units import parse_duration, parse_probability, parse_rate
+from simnet.scenario.loader import Loaded, Path, Problem, format_path
+from simnet.scenario.model import (
+    ApnSpec,
+    CheckSpec,
+    CsdSpec,
+    FaultSpec,
+    HostSpec,
+    LinkSpec,
+    LossSpec,
+    NetworkSpec,
+    PdpSpec,
+    Scenario,
+    ServiceSpec,
+    StepSpec,
+    TriggerSpec,
+)
+
+TOP_KEYS = (
+    "name", "description", "seed", "module", "uart", "sim", "network", "hosts", "faults",
+    "steps", "checks",
+)
+NETWORK_KEYS = (
+    "registration", "bearer", "apn", "pdp", "csd", "link", "uplink", "downlink", "dns", "nat",
+    "signal",
+)
+LINK_KEYS = ("delay", "jitter", "rate", "loss", "queue", "mtu", "duplicate", "corrupt", "reorder")
+SIM_STATES = ("ready", "pin", "puk", "absent")
+REGISTRATION_STATES = ("home", "roaming", "searching", "denied", "not-registered")
+BEARERS = ("gprs", "gsm")
+AUTH_KINDS = ("none", "pap", "chap")
+CSD_OUTCOMES = ("connect", "busy", "no-answer", "no-carrier")
+LOSS_MODELS = {
+    "bernoulli": ("p",),
+    "gilbert-elliott": ("p", "r", "h", "k"),
+    # netem 4-state Markov: p13, p31, p32, p23, p14 (netem's names)
+    "markov4": ("p13", "p31", "p32", "p23", "p14"),
+}
+LOSS_OPTIONAL = {"gilbert-elliott": {"h": 0.0, "k": 1.0}, "markov4": {"p32": 0.0, "p23": 1.0, "p14": 0.0}}
+STANDARD_BAUDS = (
+    300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
+    1000000, 1500000, 2000000, 3000000, 3200000, 3686400, 4000000,
+)
+STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "wait", "expect_absent")
+WITHIN_KINDS = ("expect", "expect_re", "expect_absent")
+DEFAULT_WITHIN = 10.0
+# Service types known to the scenario layer; the servers package is the authority when present.
+FALLBACK_SERVICE_TYPES = (
+    "tcp-echo", "udp-echo", "tcp-sink", "udp-sink", "tcp-source", "ftp", "smtp", "pop3", "dns", "ntp",
+)
+DIRECTIONS = ("both", "uplink", "downlink")
+DNS_FAIL_MODES = ("nxdomain", "servfail", "timeout")
+PPP_PHASES = ("lcp", "auth", "ipcp")
+PPP_MODES = ("silent", "reject", "terminate")
+CALL_FAIL_OUTCOMES = ("busy", "no-answer", "no-carrier")
+TRIGGER_KINDS = ("syn", "bytes", "sent", "received")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+# Fault actions: key -> (kind of value, required?). Kinds are handled by Validator._param.
+# ``at``/``on``/``action`` are common to all. Kept as data so docs and tests can iterate it.
+FAULT_ACTIONS: dict[str, dict[str, tuple[str, bool]]] = {
+    "link-outage": {"duration": ("duration", False), "direction": ("direction", False)},
+    "loss": {"loss": ("loss", False), "value": ("loss", False), "duration": ("duration", False),
+             "direction": ("direction", False)},
+    "delay": {"delay": ("distribution", False), "value": ("distribution", False),
+              "duration": ("duration", False), "direction": ("direction", False)},
+    "bearer-drop": {"cause": ("sm_cause", False)},
+    "pdp-reject": {"cause": ("sm_cause", False), "count": ("count", False),
+                   "duration": ("duration", False)},
+    "pdp-silent": {"count": ("count", False), "duration": ("duration", False)},
+    "ppp-fail": {"phase": ("ppp_phase", True), "mode": ("ppp_mode", False)},
+    "call-fail": {"outcome": ("call_outcome", True), "count": ("count", False)},
+    "dns-fail": {"mode": ("dns_mode", True), "name": ("string", False),
+                 "duration": ("duration", False)},
+    "server-refuse": {"host": ("host", True), "port": ("port", False), "service": ("service", False),
+                      "duration": ("duration", False)},
+    "server-stall": {"host": ("host", True), "port": ("port", False), "service": ("service", False),
+                     "duration": ("duration", False)},
+    "server-reset": {"host": ("host", True), "port": ("port", False), "service": ("service", False),
+                     "after_bytes": ("count0", False), "mode": ("reset_mode", False)},
+    "server-reply": {"host": ("host", True), "port": ("port", False), "service": ("service", False),
+                     "command": ("string", True), "code": ("reply_code", True),
+                     "text": ("string", False), "count": ("count", False)},
+    "nat-expire": {},
+    "sim-remove": {},
+    "coverage-loss": {"duration": ("duration", False)},
+}
+FAULT_REQUIRED_ONE_OF = {"loss": ("loss", "value"), "delay": ("delay", "value")}
+
+
+def _expected(options: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(options)
+
+
+def known_module_ids() -> list[str] | None:
+    """Module ids from the registry, or None while the modem layer does not provide one."""
+    try:
+        from simnet.modem import registry
+    except ImportError:
+        return None
+    for name in ("list_modules", "module_ids"):
+        fn = getattr(registry, name, None)
+        if callable(fn):
+            ids = fn()
+            return [getattr(m, "id", m) for m in ids]
+    modules = getattr(registry, "MODULES", None)
+    if isinstance(modules, dict):
+        return list(modules)
+    return None
+
+
+def known_service_types() -> tuple[str, ...]:
+    try:
+        import simnet.servers as servers
+    except ImportError:  # pragma: no cover - package always present
+        return FALLBACK_SERVICE_TYPES
+    types = getattr(servers, "SERVICE_TYPES", None)
+    if types:
+        return tuple(types)
+    return FALLBACK_SERVICE_TYPES
+
+
+def decode_escapes(text: str) -> bytes:
+    r"""Bytes of a ``send_raw`` value: ``\r \n \t \0 \\ \xNN \e`` escapes; other characters as
+    Latin-1 when they fit one byte (so a YAML ``"\xe9"`` is byte 0xE9), else UTF-8."""
+    out = bytearray()
+    i = 0
+    n = len(text)
+    simple = {"r": 13, "n": 10, "t": 9, "0": 0, "\\": 92, "e": 27, "a": 7, "b": 8, '"': 34, "'": 39}
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = text[i + 1]
+            if nxt in simple:
+                out.append(simple[nxt])
+                i += 2
+                continue
+            if nxt in "xX" and i + 4 <= n and re.fullmatch(r"[0-9A-Fa-f]{2}", text[i + 2 : i + 4]):
+                out.append(int(text[i + 2 : i + 4], 16))
+                i += 4
+                continue
+        code = ord(ch)
+        if code < 256:
+            out.append(code)
+        else:
+            out.extend(ch.encode("utf-8"))
+        i += 1
+    return bytes(out)
+
+
+class Validator:
+    """Walks the loaded data, collecting problems and building the ``Scenario``."""
+
+    def __init__(self, loaded: Loaded) -> None:
+        self.loaded = loaded
+        self.problems: list[Problem] = list(loaded.problems)
+        self._module_ids = known_module_ids()
+        self._service_types = known_service_types()
+        self._by_text: dict[str, Path] | None = None
+
+    # -- reporting ---------------------------------------------------------------------------
+    def err(self, path: Path, message: str, *, key: bool = False) -> None:
+        line = self.loaded.line_of(path, key=key)
+        self.problems.append(Problem(self.loaded.file, line, format_path(path), message))
+
+    def config_error(self, exc: ConfigError, base: Path) -> None:
+        """Place a ``ConfigError`` raised with a textual field at the line of that field."""
+        path = self._path_of_field(exc.field, base)
+        line = self.loaded.line_of(path)
+        self.problems.append(Problem(self.loaded.file, line, exc.field, exc.message))
+
+    def _path_of_field(self, text: str, base: Path) -> Path:
+        if self._by_text is None:
+            self._by_text = {format_path(p): p for p in self.loaded.value_lines}
+        probe = text
+        while probe:
+            if probe in self._by_text:
+                return self._by_text[probe]
+            cut = max(probe.rfind("."), probe.rfind("["))
+            if cut <= 0:
+                break
+            probe = probe[:cut]
+        return base
+
+    # -- typed readers (return None after reporting a problem) -------------------------------
+    def mapping(self, path: Path, value: Any, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.err(path, f"expected a mapping with keys {_expected(allowed)}, got {_describe(value)}")
+            return None
+        for key in value:
+            if key not in allowed:
+                self.err((*path, key), f"unknown key (expected one of {_expected(allowed)})", key=True)
+        for key in required:
+            if key not in value:
+                self.err((*path, key), f"missing required key (expected {key}: under {format_path(path)})")
+        return value
+
+    def string(self, path: Path, value: Any, *, what: str = "a string", allow_empty: bool = True) -> str | None:
+        if not isinstance(value, str):
+            # Numbers in a text slot are usually an unquoted PIN or code: say so.
+            self.err(path, f"expected {what} (quote it), got {_describe(value)}")
+            return None
+        if not allow_empty and not value:
+            self.err(path, f"expected {what}, got an empty string")
+            return None
+        return value
+
+    def integer(self, path: Path, value: Any, lo: int, hi: int, *, what: str = "an integer") -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.err(path, f"expected {what} from {lo} to {hi}, got {_describe(value)}")
+            return None
+        if not lo <= value <= hi:
+            self.err(path, f"{value} is out of range (expected {what} from {lo} to {hi})")
+            return None
+        return value
+
+    def boolean(self, path: Path, value: Any) -> bool | None:
+        if not isinstance(value, bool):
+            self.err(path, f"expected true or false, got {_describe(value)}")
+            return None
+        return value
+
+    def choice(self, path: Path, value: Any, options: tuple[str, ...]) -> str | None:
+        if not isinstance(value, str) or value not in options:
+            self.err(path, f"unknown value {value!r} (expected one of {_expected(options)})")
+            return None
+        return value
+
+    def _unit(self, path: Path, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except ConfigError as exc:
+            self.err(path, _with_expected(exc.message))
+            return None
+
+    def duration(self, path: Path, value: Any, *, positive: bool = False) -> float | None:
+        return self._unit(path, lambda: parse_duration(value, format_path(path), allow_zero=not positive))
+
+    def rate(self, path: Path, value: Any) -> float | None:
+        return self._unit(path, lambda: parse_rate(value, format_path(path)))
+
+    def probability(self, path: Path, value: Any) -> float | None:
+        return self._unit(path, lambda: parse_probability(value, format_path(path)))
+
+    def distribution(self, path: Path, value: Any) -> Distribution | None:
+        try:
+            return make_distribution(value, format_path(path))
+        except ConfigError as exc:
+            self.config_error(exc, path)
+            return None
+
+    def ipv4(self, path: Path, value: Any) -> str | None:
+        if not isinstance(value, str):
+            self.err(path, f"expected an IPv4 address such as 203.0.113.10, got {_describe(value)}")
+            return None
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except ValueError:
+            self.err(path, f"{value!r} is not an IPv4 address (expected dotted quad such as 203.0.113.10)")
+            return None
+
+    # -- sections ----------------------------------------------------------------------------
+    def validate(self) -> Scenario | None:
+        data = self.loaded.data
+        if data is None and self.problems:
+            return None
+        top = self.mapping((), data, TOP_KEYS, required=("name", "steps"))
+        if top is None:
+            return None
+        sc = Scenario(name="", file=self.loaded.file, raw=top)
+        if "name" in top:
+            sc.name = self.string(("name",), top["name"], what="a scenario name", allow_empty=False) or ""
+        if "description" in top:
+            sc.description = self.string(("description",), top["description"], what="free text") or ""
+        if "seed" in top:
+            seed = self.integer(("seed",), top["seed"], 0, 2**63 - 1, what="a non-negative integer")
+            sc.seed = seed if seed is not None else 1
+        if "module" in top:
+            self._module(sc, top["module"])
+        else:
+            self.err(("module",), "missing required key (expected a module id from `simnet modules`)")
+        if "uart" in top:
+            uart = self.mapping(("uart",), top["uart"], ("baud",))
+            if uart and "baud" in uart:
+                baud = uart["baud"]
+                if isinstance(baud, bool) or not isinstance(baud, int) or baud not in STANDARD_BAUDS:
+                    self.err(("uart", "baud"), f"unsupported baud rate {baud!r} (expected one of {_expected([str(b) for b in STANDARD_BAUDS])})")
+                else:
+                    sc.baud = baud
+        if "sim" in top:
+            self._sim(sc, top["sim"])
+        if "network" in top:
+            self._network(sc, top["network"])
+        if "hosts" in top:
+            self._hosts(sc, top["hosts"])
+        if "faults" in top:
+            self._faults(sc, top["faults"])
+        self._steps(sc, top.get("steps"))
+        if "checks" in top:
+            self._checks(sc, top["checks"])
+        return sc
+
+    def _module(self, sc: Scenario, value: Any) -> None:
+        module = self.string(("module",), value, what="a module id", allow_empty=False)
+        if module is None:
+            return
+        if self._module_ids is not None and module not in self._module_ids:
+            self.err(("module",), f"unknown module {module!r} (expected one of {_expected(self._module_ids)})")
+            return
+        sc.module = module
+
+    def _sim(self, sc: Scenario, value: Any) -> None:
+        sim = self.mapping(("sim",), value, ("state", "pin", "puk"))
+        if sim is None:
+            return
+        if "state" in sim:
+            state = self.choice(("sim", "state"), sim["state"], SIM_STATES)
+            if state:
+                sc.sim_state = state
+        for key, lo, hi in (("pin", 4, 8), ("puk", 8, 8)):
+            if key in sim:
+                text = self.string(("sim", key), sim[key], what=f"a quoted string of {lo}-{hi} digits")
+                if text is not None:
+                    if not (text.isdigit() and lo <= len(text) <= hi):
+                        self.err(("sim", key), f"{text!r} is not a {key.upper()} (expected {lo}-{hi} digits)" if lo != hi else f"{text!r} is not a PUK (expected {lo} digits)")
+                    else:
+                        setattr(sc, f"sim_{key}", text)
+
+    def _network(self, sc: Scenario, value: Any) -> None:
+        net_path: Path = ("network",)
+        net = self.mapping(net_path, value, NETWORK_KEYS)
+        if net is None:
+            return
+        spec = NetworkSpec()
+        sc.network = spec
+        if "registration" in net:
+            p = (*net_path, "registration")
+            reg = self.mapping(p, net["registration"], ("state", "after"))
+            if reg:
+                if "state" in reg:
+                    spec.registration_state = self.choice((*p, "state"), reg["state"], REGISTRATION_STATES) or "home"
+                if "after" in reg:
+                    spec.registration_after = self.duration((*p, "after"), reg["after"]) or 0.0
+        if "bearer" in net:
+            spec.bearer = self.choice((*net_path, "bearer"), net["bearer"], BEARERS) or "gprs"
+        if "apn" in net:
+            p = (*net_path, "apn")
+            apn = net["apn"]
+            if isinstance(apn, str):  # shorthand: apn: internet
+                spec.apn = ApnSpec(name=apn)
+            else:
+                m = self.mapping(p, apn, ("name", "user", "password", "auth"))
+                if m:
+                    spec.apn = ApnSpec(
+                        name=self.string((*p, "name"), m.get("name", "internet"), what="an APN name") or "",
+                        user=self.string((*p, "user"), m.get("user", ""), what="a user name") or "",
+                        password=self.string((*p, "password"), m.get("password", ""), what="a password (quote it)") or "",
+                        auth=self.choice((*p, "auth"), m.get("auth", "none"), AUTH_KINDS) or "none",
+                    )
+        if "pdp" in net:
+            p = (*net_path, "pdp")
+            pdp = self.mapping(p, net["pdp"], ("activation_delay", "deactivation_delay", "reject_cause", "silent"))
+            if pdp:
+                spec.pdp = PdpSpec()
+                if "activation_delay" in pdp:
+                    spec.pdp.activation_delay = self.distribution((*p, "activation_delay"), pdp["activation_delay"])
+                if "deactivation_delay" in pdp:
+                    spec.pdp.deactivation_delay = self.distribution((*p, "deactivation_delay"), pdp["deactivation_delay"])
+                if "reject_cause" in pdp:
+                    spec.pdp.reject_cause = self.integer((*p, "reject_cause"), pdp["reject_cause"], 8, 112, what="a 3GPP TS 24.008 SM cause")
+                if "silent" in pdp:
+                    spec.pdp.silent = bool(self.boolean((*p, "silent"), pdp["silent"]))
+        if "csd" in net:
+            p = (*net_path, "csd")
+            csd = self.mapping(p, net["csd"], ("setup_time", "outcome", "rate"))
+            if csd:
+                spec.csd = CsdSpec()
+                if "setup_time" in csd:
+                    spec.csd.setup_time = self.distribution((*p, "setup_time"), csd["setup_time"])
+                if "outcome" in csd:
+                    spec.csd.outcome = self.choice((*p, "outcome"), csd["outcome"], CSD_OUTCOMES) or "connect"
+                if "rate" in csd:
+                    rate = csd["rate"]
+                    if rate not in (2400, 4800, 9600, 14400):
+                        self.err((*p, "rate"), f"unsupported CSD rate {rate!r} (expected 2400, 4800, 9600 or 14400)")
+                    else:
+                        spec.csd.rate = rate
+        if "signal" in net:
+            p = (*net_path, "signal")
+            sig = self.mapping(p, net["signal"], ("rssi", "ber"))
+            if sig:
+                if "rssi" in sig:
+                    spec.rssi = self.integer((*p, "rssi"), sig["rssi"], 0, 31, what="a +CSQ rssi")
+                if "ber" in sig:
+                    spec.ber = self.integer((*p, "ber"), sig["ber"], 0, 7, what="a +CSQ ber")
+        if "link" in net:
+            both = self._link((*net_path, "link"), net["link"])
+            if both:
+                spec.uplink = both
+                spec.downlink = _copy_link(both)
+        for direction in ("uplink", "downlink"):
+            if direction in net:
+                one = self._link((*net_path, direction), net[direction])
+                if one:
+                    base = getattr(spec, direction)
+                    _overlay_link(base, one)
+        if "dns" in net:
+            p = (*net_path, "dns")
+            servers = net["dns"]
+            if isinstance(servers, str):
+                servers = [servers]
+            if not isinstance(servers, list):
+                self.err(p, f"expected a list of IPv4 addresses, got {_describe(servers)}")
+            else:
+                spec.dns = [ip for i, s in enumerate(servers) if (ip := self.ipv4((*p, i), s))]
+        if "nat" in net:
+            p = (*net_path, "nat")
+            nat = self.mapping(p, net["nat"], ("tcp_idle_timeout", "udp_idle_timeout"))
+            if nat:
+                if "tcp_idle_timeout" in nat:
+                    spec.tcp_idle_timeout = self.duration((*p, "tcp_idle_timeout"), nat["tcp_idle_timeout"], positive=True)
+                if "udp_idle_timeout" in nat:
+                    spec.udp_idle_timeout = self.duration((*p, "udp_idle_timeout"), nat["udp_idle_timeout"], positive=True)
+
+    def _link(self, path: Path, value: Any) -> LinkSpec | None:
+        m = self.mapping(path, value, LINK_KEYS)
+        if m is None:
+            return None
+        link = LinkSpec()
+        if "delay" in m:
+            link.delay = self.distribution((*path, "delay"), m["delay"])
+        if "jitter" in m:
+            link.jitter = self.duration((*path, "jitter"), m["jitter"])
+        if "rate" in m:
+            link.rate = self.rate((*path, "rate"), m["rate"])
+        if "loss" in m:
+            link.loss = self.loss((*path, "loss"), m["loss"])
+        if "queue" in m:
+            link.queue = self.integer((*path, "queue"), m["queue"], 1, 1_000_000, what="a queue length in packets")
+        if "mtu" in m:
+            link.mtu = self.integer((*path, "mtu"), m["mtu"], 68, 65535, what="an MTU in bytes")
+        if "duplicate" in m:
+            link.duplicate = self.probability((*path, "duplicate"), m["duplicate"])
+        if "corrupt" in m:
+            link.corrupt = self.probability((*path, "corrupt"), m["corrupt"])
+        if "reorder" in m:
+            link.reorder = self.boolean((*path, "reorder"), m["reorder"])
+        return link
+
+    def loss(self, path: Path, value: Any) -> LossSpec | None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            p = self.probability(path, value)
+            return None if p is None else LossSpec("bernoulli", {"p": p})
+        if not isinstance(value, dict):
+            self.err(path, f"expected a probability or {{model: gilbert-elliott, p: .., r: .., h: .., k: ..}}, got {_describe(value)}")
+            return None
+        model = value.get("model", "bernoulli")
+        if model not in LOSS_MODELS:
+            self.err((*path, "model"), f"unknown loss model {model!r} (expected one of {_expected(list(LOSS_MODELS))})")
+            return None
+        keys = LOSS_MODELS[model]
+        optional = LOSS_OPTIONAL.get(model, {})
+        m = self.mapping(path, value, ("model", *keys), required=tuple(k for k in keys if k not in optional))
+        if m is None:
+            return None
+        params: dict[str, float] = {}
+        ok = True
+        for k in keys:
+            if k in m:
+                prob = self.probability((*path, k), m[k])
+                ok = ok and prob is not None
+                params[k] = prob if prob is not None else 0.0
+            elif k in optional:
+                params[k] = optional[k]
+            else:
+                ok = False
+        return LossSpec(model, params) if ok else None
+
+    def _hosts(self, sc: Scenario, value: Any) -> None:
+        path: Path = ("hosts",)
+        if not isinstance(value, dict):
+            self.err(path, f"expected a mapping of host name to {{ip:, services:}}, got {_describe(value)}")
+            return
+        seen_ips: dict[str, str] = {}
+        for name, body in value.items():
+            hp = (*path, name)
+            if not isinstance(name, str) or not _HOSTNAME.match(name):
+                self.err(hp, f"{name!r} is not a host name (expected letters, digits, '-' and '.')", key=True)
+                continue
+            h = self.mapping(hp, body, ("ip", "services", "dns"), required=("ip",))
+            if h is None:
+                continue
+            ip = self.ipv4((*hp, "ip"), h["ip"]) if "ip" in h else None
+            if ip is None:
+                continue
+            if ip in seen_ips:
+                self.err((*hp, "ip"), f"{ip} is already the address of {seen_ips[ip]} (expected one host per address)")
+                continue
+            seen_ips[ip] = name
+            host = HostSpec(name=name, ip=ip, services=[])
+            if "dns" in h:
+                host.dns = bool(self.boolean((*hp, "dns"), h["dns"]))
+            if "services" in h:
+                host.services = self._services((*hp, "services"), h["services"])
+            sc.hosts.append(host)
+
+    def _services(self, path: Path, value: Any) -> list[ServiceSpec]:
+        if not isinstance(value, list):
+            self.err(path, f"expected a list of {{type:, port:, ...}}, got {_describe(value)}")
+            return []
+        out: list[ServiceSpec] = []
+        used: dict[tuple[str, int], int] = {}
+        for i, svc in enumerate(value):
+            sp = (*path, i)
+            if not isinstance(svc, dict):
+                self.err(sp, f"expected a mapping {{type:, port:, ...}}, got {_describe(svc)}")
+                continue
+            if "type" not in svc:
+                self.err((*sp, "type"), f"missing required key (expected one of {_expected(self._service_types)})")
+                continue
+            stype = self.choice((*sp, "type"), svc["type"], self._service_types)
+            if stype is None:
+                continue
+            port_value = svc.get("port", _DEFAULT_PORTS.get(stype))
+            if port_value is None:
+                self.err((*sp, "port"), "missing required key (expected a port from 1 to 65535)")
+                continue
+            port = self.integer((*sp, "port"), port_value, 1, 65535, what="a port")
+            if port is None:
+                continue
+            proto = "udp" if stype in ("udp-echo", "udp-sink", "dns", "ntp") else "tcp"
+            if (proto, port) in used:
+                self.err((*sp, "port"), f"{proto} port {port} is already used by services[{used[(proto, port)]}] (expected distinct ports)")
+                continue
+            used[(proto, port)] = i
+            config = {k: v for k, v in svc.items() if k != "type"}
+            spec = ServiceSpec(type=stype, port=port, config=config, field=format_path(sp))
+            if self._service_config_ok(spec, sp):
+                out.append(spec)
+        return out
+
+    def _service_config_ok(self, spec: ServiceSpec, path: Path) -> bool:
+        """Let the servers layer check its own keys (it owns them); map its field to a line."""
+        try:
+            from simnet.servers import make_service
+        except ImportError:
+            return True
+        try:
+            make_service(spec.type, dict(spec.config), spec.field)
+        except ConfigError as exc:
+            self.config_error(exc, path)
+            return False
+        except Exception as exc:  # a server bug must not hide the rest of the report
+            self.err(path, f"service configuration rejected: {exc} (expected valid {spec.type} settings)")
+            return False
+        return True
+
+    def _faults(self, sc: Scenario, value: Any) -> None:
+        path: Path = ("faults",)
+        if not isinstance(value, list):
+            self.err(path, f"expected a list of {{at: or on:, action: ...}}, got {_describe(value)}")
+            return
+        for i, fault in enumerate(value):
+            fp = (*path, i)
+            if not isinstance(fault, dict):
+                self.err(fp, f"expected a mapping {{at:, action:, ...}}, got {_describe(fault)}")
+                continue
+            action = fault.get("action")
+            if "action" not in fault:
+                self.err((*fp, "action"), f"missing required key (expected one of {_expected(list(FAULT_ACTIONS))})")
+                continue
+            if action not in FAULT_ACTIONS:
+                self.err((*fp, "action"), f"unknown action {action!r} (expected one of {_expected(list(FAULT_ACTIONS))})")
+                continue
+            params_schema = FAULT_ACTIONS[action]
+            allowed = ("at", "on", "action", *params_schema)
+            m = self.mapping(fp, fault, allowed)
+            if m is None:
+                continue
+            count_before = len(self.problems)
+            at = on = None
+            if "at" in m and "on" in m:
+                self.err((*fp, "on"), "give either at: or on:, not both (expected one trigger)", key=True)
+            elif "at" in m:
+                at = self.duration((*fp, "at"), m["at"])
+            elif "on" in m:
+                on = self._trigger((*fp, "on"), m["on"], sc)
+            else:
+                self.err((*fp, "at"), "missing required key (expected at: <time> or on: <trigger>)")
+            params: dict[str, Any] = {}
+            for key, (kind, required) in params_schema.items():
+                if key in m:
+                    params[key] = self._param((*fp, key), kind, m[key], sc)
+                elif required:
+                    self.err((*fp, key), f"missing required key (expected {_PARAM_EXPECTED[kind]} for action {action})")
+            need_one = FAULT_REQUIRED_ONE_OF.get(action)
+            if need_one and not any(k in m for k in need_one):
+                self.err((*fp, need_one[0]), f"missing required key (expected the new {need_one[0]} for action {action})")
+            if need_one and "value" in params:
+                params[need_one[0]] = params.pop("value")
+            if action.startswith("server-") and "host" in params and params["host"] is not None:
+                self._server_target(fp, m, params, sc)
+            if len(self.problems) == count_before:
+                sc.faults.append(FaultSpec(i, action, at, on, params, self.loaded.line_of(fp)))
+
+    def _server_target(self, fp: Path, m: dict[str, Any], params: dict[str, Any], sc: Scenario) -> None:
+        host = sc.host(params["host"])
+        if host is None:
+            return
+        port, stype = params.get("port"), params.get("service")
+        matches = [s for s in host.services if (port is None or s.port == port) and (stype is None or s.type == stype)]
+        if not matches:
+            what = f"port {port}" if port is not None else f"service {stype}" if stype else "any service"
+            offered = ", ".join(f"{s.type}:{s.port}" for s in host.services) or "none"
+            self.err((*fp, "port" if port is not None else "service" if stype else "host"),
+                     f"{host.name} has no {what} (expected one of its services: {offered})")
+
+    def _param(self, path: Path, kind: str, value: Any, sc: Scenario) -> Any:
+        if kind == "duration":
+            return self.duration(path, value)
+        if kind == "distribution":
+            return self.distribution(path, value)
+        if kind == "loss":
+            return self.loss(path, value)
+        if kind == "direction":
+            return self.choice(path, value, DIRECTIONS)
+        if kind == "sm_cause":
+            return self.integer(path, value, 8, 112, what="a 3GPP TS 24.008 SM cause")
+        if kind == "count":
+            return self.integer(path, value, 1, 1_000_000, what="a count")
+        if kind == "count0":
+            return self.integer(path, value, 0, 1 << 40, what="a byte count")
+        if kind == "ppp_phase":
+            return self.choice(path, value, PPP_PHASES)
+        if kind == "ppp_mode":
+            return self.choice(path, value, PPP_MODES)
+        if kind == "call_outcome":
+            return self.choice(path, value, CALL_FAIL_OUTCOMES)
+        if kind == "dns_mode":
+            return self.choice(path, value, DNS_FAIL_MODES)
+        if kind == "reset_mode":
+            return self.choice(path, value, ("reset", "close"))
+        if kind == "string":
+            return self.string(path, value)
+        if kind == "port":
+            return self.integer(path, value, 1, 65535, what="a port")
+        if kind == "host":
+            return self._host_ref(path, value, sc)
+        if kind == "service":
+            return self.choice(path, value, self._service_types)
+        if kind == "reply_code":
+            if isinstance(value, int) and not isinstance(value, bool):
+                return self.integer(path, value, 100, 599, what="a reply code")
+            if isinstance(value, str) and value in ("-ERR", "+OK"):
+                return value
+            self.err(path, f"expected a reply code such as 421 or 550 (or -ERR for POP3), got {_describe(value)}")
+            return None
+        raise AssertionError(kind)  # pragma: no cover - table and code disagree
+
+    def _host_ref(self, path: Path, value: Any, sc: Scenario) -> str | None:
+        names = [h.name for h in sc.hosts]
+        if not isinstance(value, str) or value not in names:
+            self.err(path, f"unknown host {value!r} (expected one of {_expected(names) or 'the names under hosts:'})")
+            return None
+        return value
+
+    def _trigger(self, path: Path, value: Any, sc: Scenario) -> TriggerSpec | None:
+        if not isinstance(value, dict):
+            self.err(path, f"expected a trigger such as {{syn: 3, host: echo.example.net}}, got {_describe(value)}")
+            return None
+        kinds = [k for k in TRIGGER_KINDS if k in value]
+        if len(kinds) != 1:
+            self.err(path, f"expected exactly one trigger kind (expected one of {_expected(TRIGGER_KINDS)})")
+            return None
+        kind = kinds[0]
+        allowed = {
+            "syn": ("syn", "host", "port"),
+            "bytes": ("bytes", "host", "port", "direction"),
+            "sent": ("sent",),
+            "received": ("received",),
+        }[kind]
+        m = self.mapping(path, value, allowed, required=("host",) if kind in ("syn", "bytes") else ())
+        if m is None:
+            return None
+        trig = TriggerSpec(kind=kind)
+        if kind in ("sent", "received"):
+            text = self.string((*path, kind), m[kind], what="text to watch for", allow_empty=False)
+            if text is None:
+                return None
+            trig.text = text
+            return trig
+        count = self.integer((*path, kind), m[kind], 1 if kind == "syn" else 0, 1 << 40, what="a count")
+        host = self._host_ref((*path, "host"), m["host"], sc) if "host" in m else None
+        if count is None or host is None:
+            return None
+        trig.count, trig.host = count, host
+        if "port" in m:
+            trig.port = self.integer((*path, "port"), m["port"], 1, 65535, what="a port")
+        if "direction" in m:
+            trig.direction = self.choice((*path, "direction"), m["direction"], ("any", "uplink", "downlink")) or "any"
+        return trig
+
+    def _steps(self, sc: Scenario, value: Any) -> None:
+        path: Path = ("steps",)
+        if value is None:
+            if "steps" in (self.loaded.data or {}):
+                self.err(path, "expected a list of steps, got nothing")
+            return
+        if not isinstance(value, list):
+            self.err(path, f"expected a list of steps (send:, expect:, wait:, ...), got {_describe(value)}")
+            return
+        for i, step in enumerate(value):
+            sp = (*path, i)
+            if not isinstance(step, dict):
+                self.err(sp, f"expected a mapping such as {{send: AT}}, got {_describe(step)}")
+                continue
+            kinds = [k for k in step if k in STEP_KINDS]
+            if len(kinds) != 1:
+                for k in step:
+                    if k not in STEP_KINDS and k != "within":
+                        self.err((*sp, k), f"unknown key (expected one of {_expected(STEP_KINDS)}, within)", key=True)
+                if len(kinds) > 1:
+                    self.err(sp, f"one step does one thing: got {', '.join(kinds)} (expected exactly one of {_expected(STEP_KINDS)})")
+                elif not any(k not in STEP_KINDS and k != "within" for k in step):
+                    self.err(sp, f"no action in this step (expected one of {_expected(STEP_KINDS)})")
+                continue
+            kind = kinds[0]
+            allowed = (kind, "within") if kind in WITHIN_KINDS else (kind,)
+            m = self.mapping(sp, step, allowed)
+            if m is None:
+                continue
+            before = len(self.problems)
+            spec = StepSpec(index=i, kind=kind, text="", line=self.loaded.line_of((*sp, kind), key=True))
+            raw = m[kind]
+            if kind == "wait":
+                spec.seconds = self.duration((*sp, kind), raw) or 0.0
+                spec.text = str(raw)
+            elif kind in ("send", "send_raw", "send_hex", "expect", "expect_re", "expect_absent"):
+                if isinstance(raw, int | float) and not isinstance(raw, bool) and kind in ("send", "expect", "expect_absent"):
+                    raw = str(raw)  # `expect: 0` (numeric result codes, ATV0) is text
+                text = self.string((*sp, kind), raw, what="text", allow_empty=kind == "send")
+                if text is None:
+                    continue
+                spec.text = text
+                if kind == "send":
+                    spec.data = text.encode("latin-1", "replace") + b"\r"
+                elif kind == "send_raw":
+                    spec.data = decode_escapes(text)
+                elif kind == "send_hex":
+                    if not _HEX.match(text) or len(re.sub(r"\s", "", text)) % 2:
+                        self.err((*sp, kind), f"{text!r} is not hex (expected pairs of hex digits such as 48454c4c4f)")
+                    else:
+                        spec.data = bytes.fromhex(re.sub(r"\s", "", text))
+                elif kind == "expect_re":
+                    try:
+                        re.compile(text.encode("latin-1", "replace"))
+                        spec.pattern = text
+                    except re.error as exc:
+                        self.err((*sp, kind), f"invalid regular expression: {exc} (expected a Python regex)")
+                else:
+                    spec.pattern = re.escape(text)
+            if kind in WITHIN_KINDS:
+                spec.within = DEFAULT_WITHIN
+                if "within" in m:
+                    w = self.duration((*sp, "within"), m["within"])
+                    if w is not None:
+                        spec.within = w
+            if len(self.problems) == before:
+                sc.steps.append(spec)
+
+    def _checks(self, sc: Scenario, value: Any) -> None:
+        path: Path = ("checks",)
+        if not isinstance(value, list):
+            self.err(path, f"expected a list of checks, got {_describe(value)}")
+            return
+        for i, check in enumerate(value):
+            cp = (*path, i)
+            if not isinstance(check, dict):
+                self.err(cp, f"expected a mapping such as {{host:, file:, sha256:}}, got {_describe(check)}")
+                continue
+            before = len(self.problems)
+            if "file" in check:
+                kind, allowed, targets = "file", ("host", "file", "sha256", "size", "text", "exists"), ("sha256", "size", "text", "exists")
+            elif "mailbox" in check:
+                kind, allowed, targets = "mailbox", ("host", "mailbox", "service", "count", "subject", "body"), ("count", "subject", "body")
+            elif "service" in check or "port" in check:
+                kind, allowed, targets = "service", ("host", "service", "port", "bytes_received"), ("bytes_received",)
+            else:
+                self.err(cp, "unknown check (expected file:, mailbox: or service: with host:)")
+                continue
+            m = self.mapping(cp, check, allowed, required=("host",))
+            if m is None:
+                continue
+            if not any(t in m for t in targets):
+                self.err(cp, f"nothing to check (expected one of {_expected(targets)})")
+            host_name = self._host_ref((*cp, "host"), m["host"], sc) if "host" in m else None
+            params: dict[str, Any] = {}
+            if kind == "file":
+                params["file"] = self.string((*cp, "file"), m["file"], what="a file path", allow_empty=False)
+                if "sha256" in m:
+                    digest = self.string((*cp, "sha256"), m["sha256"], what="a SHA-256 hex digest")
+                    if digest is not None and not _SHA256.match(digest):
+                        self.err((*cp, "sha256"), "not a SHA-256 digest (expected 64 hex digits)")
+                    params["sha256"] = (digest or "").lower()
+                if "size" in m:
+                    params["size"] = self.integer((*cp, "size"), m["size"], 0, 1 << 40, what="a size in bytes")
+                if "text" in m:
+                    params["text"] = self.string((*cp, "text"), m["text"], what="the expected file text")
+                if "exists" in m:
+                    params["exists"] = self.boolean((*cp, "exists"), m["exists"])
+            elif kind == "mailbox":
+                params["mailbox"] = self.string((*cp, "mailbox"), m["mailbox"], what="a mailbox (address or user)", allow_empty=False)
+                if "service" in m:
+                    params["service"] = self.choice((*cp, "service"), m["service"], ("smtp", "pop3"))
+                if "count" in m:
+                    params["count"] = self.integer((*cp, "count"), m["count"], 0, 1_000_000, what="a message count")
+                for key in ("subject", "body"):
+                    if key in m:
+                        params[key] = self.string((*cp, key), m[key], what=f"text in the {key}")
+            else:
+                if "service" in m:
+                    params["service"] = self.choice((*cp, "service"), m["service"], self._service_types)
+                if "port" in m:
+                    params["port"] = self.integer((*cp, "port"), m["port"], 1, 65535, what="a port")
+                if "bytes_received" in m:
+                    params["bytes_received"] = self.integer((*cp, "bytes_received"), m["bytes_received"], 0, 1 << 40, what="a byte count")
+                host = sc.host(host_name) if host_name else None
+                if host is not None and len(self.problems) == before:
+                    match = [s for s in host.services if s.type == params.get("service", s.type) and s.port == params.get("port", s.port)]
+                    if not match:
+                        self.err((*cp, "service" if "service" in m else "port"), f"{host.name} has no such service (expected one of {', '.join(f'{s.type}:{s.port}' for s in host.services) or 'its services'})")
+            if kind in ("file", "mailbox") and host_name and len(self.problems) == before:
+                host = sc.host(host_name)
+                want = {"file": ("ftp",), "mailbox": (params.get("service"),) if params.get("service") else ("smtp", "pop3")}[kind]
+                if host is not None and not any(s.type in want for s in host.services):
+                    self.err((*cp, "host"), f"{host_name} runs no {' or '.join(want)} service (expected a host that does)")
+            if len(self.problems) == before and host_name:
+                sc.checks.append(CheckSpec(i, kind, host_name, params, self.loaded.line_of(cp)))
+
+
+_DEFAULT_PORTS = {"ftp": 21, "smtp": 25, "pop3": 110, "dns": 53, "ntp": 123}
+
+_PARAM_EXPECTED = {
+    "duration": "a duration such as 10s",
+    "distribution": "a duration or distribution",
+    "loss": "a probability or loss model",
+    "direction": "one of " + _expected(DIRECTIONS),
+    "sm_cause": "a 3GPP SM cause",
+    "count": "a count",
+    "count0": "a byte count",
+    "ppp_phase": "one of " + _expected(PPP_PHASES),
+    "ppp_mode": "one of " + _expected(PPP_MODES),
+    "call_outcome": "one of " + _expected(CALL_FAIL_OUTCOMES),
+    "dns_mode": "one of " + _expected(DNS_FAIL_MODES),
+    "reset_mode": "reset or close",
+    "string": "text",
+    "port": "a port",
+    "host": "a host name from hosts:",
+    "service": "a service type",
+    "reply_code": "a reply code such as 550",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"boolean {value!r}"
+    if isinstance(value, int | float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        return f"text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _with_expected(message: str) -> str:
+    """Kernel unit errors read ``expected a duration such as 250ms or 2s, got 'x'``; keep the
+    contract's shape ``what is wrong (expected …)``."""
+    if "(expected" in message:
+        return message
+    m = re.match(r"expected (.+?), got (.+)$", message)
+    if m:
+        return f"got {m.group(2)} (expected {m.group(1)})"
+    return message
+
+
+def _copy_link(link: LinkSpec) -> LinkSpec:
+    return LinkSpec(**vars(link))
+
+
+def _overlay_link(base: LinkSpec, over: LinkSpec) -> None:
+    for key, value in vars(over).items():
+        if value is not None:
+            setattr(base, key, value)
+
+
+def validate(loaded: Loaded) -> tuple[Scenario | None, list[Problem]]:
+    """Validate loaded data; returns the scenario (None when anything is wrong) and problems."""
+    v = Validator(loaded)
+    scenario = v.validate()
+    problems = sorted(v.problems, key=lambda p: p.line)
+    return (scenario if not problems else None), problems
