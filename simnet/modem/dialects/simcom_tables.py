@@ -1,0 +1,278 @@
+"""SIMCom TCP/IP vendor data: error tables, parameter ranges, defaults, URC formats, timings.
+
+Two documents are the specification:
+
+- ``S76``: SIM7600 family TCP/IP AT commands (``specs/simcom-sim7600-family-tcpip-at-commands.txt``),
+  sections L1101..L1135.
+- ``A76``: A76xx series TCP/IP application note v1.02 (``specs/simcom-a76xx-tcpip-application-note.txt``),
+  sections 1.5.4 (data access modes), 3.x (examples), 4.1 (error codes), 4.2 (URCs).
+
+Every row names its source. Where the documents are silent or contradict each other the choice is
+recorded in docs/assumptions.md (section "SIMCom") and marked ``assumption`` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------------------------------
+# Error tables (A76 4.1; S76 L1106/L1116 refer to the same table as "Chapter 3").
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    code: int
+    text: str
+    ref: str
+
+
+# ``+IP ERROR: <err_info>``: numeric when CIPCCFG <errMode>=0, string when 1 (default).
+# Keys are the symbolic names the handlers use.
+IP_ERRORS: dict[str, ErrorRow] = {
+    "connection_timeout": ErrorRow(0, "Connection time out", "A76 4.1"),
+    "bind_failed": ErrorRow(1, "Bind port failed", "A76 4.1"),
+    "port_overflow": ErrorRow(2, "Port overflow", "A76 4.1"),
+    "create_socket_failed": ErrorRow(3, "Create socket failed", "A76 4.1"),
+    "network_already_opened": ErrorRow(4, "Network is already opened", "A76 4.1; S76 L1101"),
+    "network_already_closed": ErrorRow(5, "Network is already closed", "A76 4.1"),
+    "no_clients": ErrorRow(6, "No clients connected", "A76 4.1"),
+    "no_active_client": ErrorRow(7, "No active client", "A76 4.1"),
+    "network_not_opened": ErrorRow(8, "Network not opened", "A76 4.1; S76 L1107"),
+    "client_index_overflow": ErrorRow(9, "Client index overflow", "A76 4.1"),
+    "connection_exists": ErrorRow(10, "Connection is already created", "A76 4.1"),
+    "connection_not_created": ErrorRow(11, "Connection is not created", "A76 4.1"),
+    "invalid_parameter": ErrorRow(12, "Invalid parameter", "A76 4.1; S76 L1103"),
+    "not_supported": ErrorRow(13, "Operation not supported", "A76 4.1"),
+    "dns_failed": ErrorRow(14, "DNS query failed", "A76 4.1"),
+    "tcp_busy": ErrorRow(15, "TCP busy", "A76 4.1"),
+    "netclose_sockets_open": ErrorRow(16, "Netclose failed for socket opened", "A76 4.1"),
+    "send_timeout": ErrorRow(17, "Sending time out", "A76 4.1"),
+    "send_network_error": ErrorRow(18, "Sending failure for network error", "A76 4.1"),
+    "open_network_error": ErrorRow(19, "Open failure for network error", "A76 4.1"),
+    "server_listening": ErrorRow(20, "Server is already listening", "A76 4.1"),
+    "operation_failed": ErrorRow(21, "Operation failed", "A76 4.1"),
+    "no_data": ErrorRow(22, "No data", "A76 4.1; S76 L1106"),
+}
+
+# ``<err>`` of +NETOPEN/+NETCLOSE/+CIPOPEN/+CIPSEND/+CIPCLOSE/+SERVERSTART/+SERVERSTOP and
+# ``+CIPERROR:`` (A76 4.1, second table).
+ERR_CODES: dict[str, ErrorRow] = {
+    "ok": ErrorRow(0, "operation succeeded", "A76 4.1"),
+    "network_failure": ErrorRow(1, "Network failure", "A76 4.1"),
+    "network_not_opened": ErrorRow(2, "Network not opened", "A76 4.1"),
+    "wrong_parameter": ErrorRow(3, "Wrong parameter", "A76 4.1"),
+    "not_supported": ErrorRow(4, "Operation not supported", "A76 4.1"),
+    "create_socket_failed": ErrorRow(5, "Failed to create socket", "A76 4.1"),
+    "bind_failed": ErrorRow(6, "Failed to bind socket", "A76 4.1"),
+    "server_listening": ErrorRow(7, "TCP server is already listening", "A76 4.1"),
+    "busy": ErrorRow(8, "Busy", "A76 4.1"),
+    "sockets_opened": ErrorRow(9, "Sockets opened", "A76 4.1"),
+    "timeout": ErrorRow(10, "Timeout", "A76 4.1"),
+    "dns_failed": ErrorRow(11, "DNS parse failed for AT+CIPOPEN", "A76 4.1"),
+    "unknown": ErrorRow(12, "Unknown error", "A76 4.1"),
+}
+
+# +CDNSGIP / +CDNSGHNAME <dns error code> (S76 L1131, L1132): the only value documented.
+DNS_GENERAL_ERROR = 10
+
+# Which outcome of the lower models yields which <err> for an asynchronous +CIPOPEN result.
+# Keys are TcpSocket.close_reason values (simnet.net) plus resolver error kinds. (assumption:
+# the documents list the codes but not the mapping; see docs/assumptions.md "SIMCom".)
+CIPOPEN_FAILURE_ERR: dict[str, str] = {
+    "refused": "network_failure",  # RST answers the SYN
+    "timeout": "timeout",  # SYN retries spent or +CIPTIMEOUT <cipopen_timeout> reached
+    "reset": "network_failure",
+    "network_down": "network_failure",
+    "local": "unknown",
+    "peer_closed": "network_failure",
+    "keepalive": "network_failure",
+    "dns": "dns_failed",  # any resolver failure (nxdomain, servfail, timeout, no_network)
+}
+
+# +IPCLOSE <close_reason> (A76 4.2): 0 closed by local, 1 closed by remote, 2 sending timeout or
+# DTR off. Keyed by TcpSocket.close_reason. (assumption for the grouping of the model reasons)
+IPCLOSE_REASON: dict[str, int] = {
+    "local": 0,
+    "peer_closed": 1,
+    "reset": 1,
+    "keepalive": 1,
+    "refused": 1,
+    "timeout": 2,  # data retransmissions spent (CIPCCFG <NmRetry>)
+    "send_timeout": 2,  # CIPSENDMODE=1 ACK not seen within CIPTIMEOUT <cipsend_timeout>
+    "dtr": 2,
+}
+
+# ---------------------------------------------------------------------------------------------
+# Limits and defaults
+# ---------------------------------------------------------------------------------------------
+
+LINK_RANGE = (0, 9)  # S76 L1103 <link_num>; A76 1.4 "maximum of the connections is 10"
+SERVER_RANGE = (0, 3)  # S76 L1114 <server_index>
+PORT_RANGE = (0, 65535)  # S76 L1103/L1114
+SEND_LENGTH_RANGE = (1, 1500)  # S76 L1105 <length>
+RXGET_LEN_RANGE = (1, 1500)  # S76 L1106 test form
+RXGET_DEFAULT_ASCII = 1500  # S76 L1106 <len> default for mode 2
+RXGET_DEFAULT_HEX = 750  # S76 L1106 <len> default (and max read) for mode 3
+PUSH_CHUNK_MAX = 1500  # S76 L1106 note 2: max output at one time when leaving buffer mode
+SERVER_BACKLOG_RANGE = (1, 3)  # assumption: documents name <backlog> without a range
+SERVER_BACKLOG_DEFAULT = 3  # assumption
+RX_BUFFER_BYTES = 65536  # assumption: per-link module receive buffer before TCP flow control
+CONNECT_TEXT = "CONNECT 115200"  # A76 3.2.3 / 3.3.3 / 3.4.1 examples (text per ATX/&E, S76 L1103)
+CONNECT_FAIL = "CONNECT FAIL"  # S76 L1103
+CLOSED_TEXT = "CLOSED"  # S76 L1104, A76 1.5.4
+ETX, CTRL_Z, ESC = 0x03, 0x1A, 0x1B  # S76 L1105
+PDP_CID = 1  # assumption: NETOPEN activates context 1 (the CGDCONT example of A76 3.1.2)
+GUARD_TIME = 1.0  # A76 1.5.4: > 1000 ms before and after +++
+PLUS_GAP_MAX = 0.9  # A76 1.5.4: <= 900 ms between the '+' characters
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One numeric parameter of a write form: inclusive range and default (None: required)."""
+
+    name: str
+    low: int
+    high: int
+    default: int | None
+    ref: str
+
+
+# AT+CIPCCFG (S76 L1113). Order is the command's positional order.
+CIPCCFG_PARAMS: tuple[Param, ...] = (
+    Param("NmRetry", 0, 10, 10, "S76 L1113"),
+    Param("DelayTm", 0, 1000, 0, "S76 L1113"),
+    Param("Ack", 0, 0, 0, "S76 L1113"),
+    Param("errMode", 0, 1, 1, "S76 L1113; A76 4.1"),
+    Param("HeaderType", 0, 1, 0, "S76 L1113"),
+    Param("AsyncMode", 0, 1, 0, "S76 L1113 (test form range 0-1)"),
+    Param("TimeoutVal", 500, 120000, 500, "S76 L1113"),
+)
+
+# AT+CIPTIMEOUT (S76 L1112), milliseconds.
+CIPTIMEOUT_PARAMS: tuple[Param, ...] = (
+    Param("netopen_timeout", 3000, 120000, 120000, "S76 L1112"),
+    Param("cipopen_timeout", 3000, 120000, 120000, "S76 L1112"),
+    Param("cipsend_timeout", 3000, 120000, 120000, "S76 L1112"),
+)
+
+# AT+CIPDNSSET (S76 L1133; its write line misprints the name as AT+CIPCCFG).
+CIPDNSSET_PARAMS: tuple[Param, ...] = (
+    Param("max_net_retries", 0, 3, 3, "S76 L1133"),
+    Param("net_timeout", 3000, 120000, 30000, "S76 L1133"),
+    Param("max_query_retries", 0, 7, 7, "S76 L1133"),
+)
+
+# AT+CPING optional parameters after <dest_addr>,<dest_addr_type> (S76 L1134).
+CPING_PARAMS: tuple[Param, ...] = (
+    Param("dest_addr_type", 1, 1, None, "S76 L1134 (2 = IPv6 reserved)"),
+    Param("num_pings", 1, 100, 4, "S76 L1134"),
+    Param("data_packet_size", 4, 188, 64, "S76 L1134"),
+    Param("interval_time", 1000, 10000, 2000, "S76 L1134"),
+    Param("wait_time", 10000, 100000, 10000, "S76 L1134"),
+    Param("ttl", 16, 255, 255, "S76 L1134"),
+)
+
+# Simple 0/1 switches: command -> (default, execute form restores default?, ref)
+SWITCHES: dict[str, tuple[int, bool, str]] = {
+    "CIPHEAD": (1, True, "S76 L1108"),
+    "CIPSRIP": (1, True, "S76 L1109"),
+    "CIPMODE": (0, True, "S76 L1110"),
+    "CIPSENDMODE": (0, False, "S76 L1111"),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Test-form responses (T forms), exactly as the documents print them.
+# ---------------------------------------------------------------------------------------------
+
+TEST_RESPONSES: dict[str, str | None] = {
+    "CIPOPEN": '+CIPOPEN: (0-9),("TCP","UDP")',  # S76 L1103
+    "CIPCLOSE": "+CIPCLOSE: (0-9)",  # S76 L1104
+    "CIPSEND": "+CIPSEND: (0-9),(1-1500)",  # S76 L1105
+    # S76 L1106 T form (its example omits the link range; the T form is taken as normative)
+    "CIPRXGET": "+CIPRXGET: (0-4),(0-9),(1-1500)",
+    "CIPHEAD": "+CIPHEAD: (0-1)",  # S76 L1108
+    "CIPSRIP": "+CIPSRIP: (0-1)",  # S76 L1109
+    "CIPMODE": "+CIPMODE: (0-1)",  # S76 L1110
+    "CIPSENDMODE": "+CIPSENDMODE: (0-1)",  # S76 L1111
+    # S76 L1113 T form (the example prints (0) for AsyncMode; the T form is taken as normative)
+    "CIPCCFG": "+CIPCCFG: (0-10),(0-1000),(0),(0-1),(0-1),(0-1),(500-120000)",
+    "SERVERSTART": "+SERVERSTART: (0-65535),(0-3)",  # S76 L1114 T form (example is garbled)
+    "CIPACK": "+CIPACK: (0-9)",  # S76 L1116
+    "CDNSGIP": None,  # S76 L1131: bare OK
+    "CDNSGHNAME": None,  # S76 L1132: bare OK
+    "CPING": "+CPING: IP address,(1-2),(1-100),(4-188),(1000-10000),(10000-100000),(16-255)",
+    "CPINGSTOP": None,  # S76 L1135: bare OK
+}
+
+# The AT+CPING test line: S76 L1134 prints "(list of supported <dest_addr_type>s)"; the list
+# is 1 (IPv4) and 2 (IPv6, reserved) per <dest_addr_type>.
+
+# ---------------------------------------------------------------------------------------------
+# Module variants: where the two documents differ, each module follows its own document.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    module_id: str
+    # Network-lost URC: S76 family prints +CIPEVENT (field behaviour, issue 7); A76 4.2 +CPIPEVENT.
+    network_lost_urc: str
+    # AT+IPADDR before NETOPEN: S76 L1107 "+IP ERROR: Network not opened"; A76 3.1.4 prints
+    # "+IPADDR: Network not opened".
+    ipaddr_not_open_prefix: str
+    # A76 3.4.2: an accepted (server) socket "only supports fixed-length to send".
+    server_link_fixed_length_only: bool
+    ref: str
+
+
+VARIANTS: dict[str, Variant] = {
+    "simcom-sim7600": Variant(
+        module_id="simcom-sim7600",
+        network_lost_urc="+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY",
+        ipaddr_not_open_prefix="+IP ERROR: ",
+        server_link_fixed_length_only=False,
+        ref="S76 L1107; issue 7 (field URC)",
+    ),
+    "simcom-a7670": Variant(
+        module_id="simcom-a7670",
+        network_lost_urc="+CPIPEVENT: NETWORK CLOSED UNEXPECTEDLY",
+        ipaddr_not_open_prefix="+IPADDR: ",
+        server_link_fixed_length_only=True,
+        ref="A76 3.1.4, 3.4.2, 4.2",
+    ),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Timing: maximum response times (documented) and command latencies (assumption, typical of
+# field logs: a few ms for parameter commands, tens of ms for socket operations).
+# ---------------------------------------------------------------------------------------------
+
+MAX_RESPONSE_MS: dict[str, int] = {
+    "NETOPEN": 120000,  # S76 L1101
+    "CIPOPEN": 120000,  # S76 L1103
+    "CIPSEND": 120000,  # S76 L1105
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Uniform processing delay in seconds (drawn from ``sim.rng('modem.<id>.latency')``)."""
+
+    low: float
+    high: float
+    ref: str
+
+
+LATENCY: dict[str, Latency] = {
+    "param": Latency(0.002, 0.008, "assumption: parameter read/write commands"),
+    "netopen_start": Latency(0.010, 0.030, "assumption: OK before the PDP activation starts"),
+    "netclose": Latency(0.050, 0.150, "assumption: socket library teardown after deactivation"),
+    "cipopen": Latency(0.010, 0.030, "assumption: socket creation before the SYN leaves"),
+    "udp_open": Latency(0.005, 0.015, "assumption: UDP bind"),
+    "prompt": Latency(0.002, 0.006, "assumption: '>' after AT+CIPSEND"),
+    "send_push": Latency(0.005, 0.020, "assumption: data handed to the IP stack"),
+    "cipclose": Latency(0.010, 0.040, "assumption: socket teardown"),
+    "dns_start": Latency(0.005, 0.015, "assumption"),
+    "urc": Latency(0.001, 0.003, "assumption: stack to UART hand-off of received data"),
+}
