@@ -1,0 +1,26 @@
+"""Network layer: hosts, links, loss models, routing, carrier NAT, UDP/ICMP/DNS (TCP in tcp.py)."""
+
+from simnet.net.host import Host
+from simnet.net.icmp import PingRequest, PingResult
+from simnet.net.link import DuplexLink, Link, LinkConfig
+from simnet.net.loss import LossSpec, make_loss_model
+from simnet.net.nat import Nat, NatConfig
+from simnet.net.network import Network
+from simnet.net.packet import Packet
+from simnet.net.udp import UdpSocket
+
+__all__ = [
+    "DuplexLink",
+    "Host",
+    "Link",
+    "LinkConfig",
+    "LossSpec",
+    "Nat",
+    "NatConfig",
+    "Network",
+    "Packet",
+    "PingRequest",
+    "PingResult",
+    "UdpSocket",
+    "make_loss_model",
+]

@@ -1,0 +1,348 @@
+"""One direction of a link: propagation delay, jitter, serialization with a drop-tail queue,
+MTU, loss, duplication, corruption and outages.
+
+The per-packet path is plain callbacks: ``send`` decides everything at once (queue position,
+loss, delay) and schedules one ``sim.call_later`` for the arrival. No SimPy process runs per
+packet, because a process costs about ten times a timer.
+
+Timing: a packet offered at ``now`` starts serializing at ``max(now, busy_until)`` and
+finishes ``size*8/rate`` seconds later; it arrives ``delay (+ jitter)`` after that. Packets
+that have not started serializing are the queue; a packet that would overflow the queue
+bound (bytes or packets) is dropped at the tail. A lost packet still occupies the
+transmitter (it was sent, the air lost it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from simnet.errors import ConfigError
+from simnet.kernel.dist import Constant, Distribution, make_distribution
+from simnet.kernel.units import parse_duration, parse_probability, parse_rate
+from simnet.net.loss import LossModel, LossSpec, make_loss_model
+from simnet.net.packet import Packet
+
+# netem's default queue limit ("limit 1000" packets) when a rate is set and no bound is given.
+DEFAULT_QUEUE_PACKETS = 1000
+MIN_MTU = 68  # RFC 791: every IPv4 module must forward a 68-byte datagram
+MAX_MTU = 65535
+
+
+def _positive_int(value: object, field_name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(field_name, f"expected an integer between {low} and {high}, got {value!r}")
+    return value
+
+
+@dataclass
+class LinkConfig:
+    """Configuration of one link direction. Values may use scenario units ("600ms", "40kbps").
+
+    - ``delay``: propagation delay, a duration or a distribution mapping (see
+      ``simnet.kernel.make_distribution``).
+    - ``jitter``: extra delay uniform in [-jitter, +jitter] per packet (clamped at zero).
+    - ``reorder``: if False (default) packets keep FIFO order whatever the jitter (an RLC link
+      delivers in order); if True each packet's delay is independent, as netem does.
+    - ``rate``: serialization rate in bit/s, or None for no serialization delay.
+    - ``queue_bytes`` / ``queue_packets``: drop-tail bound of the queue waiting to serialize.
+    - ``mtu``: largest IPv4 datagram carried; larger ones are dropped (DF semantics).
+    - ``loss``: probability (Bernoulli) or a loss-model mapping (see ``simnet.net.loss``).
+    - ``duplicate`` / ``corrupt``: per-packet probabilities.
+    - ``outages``: scheduled outages, each ``{"at": t, "duration": d}`` or ``(t, d)``.
+    """
+
+    delay: Any = 0.0
+    jitter: Any = 0.0
+    reorder: bool = False
+    rate: Any = None
+    queue_bytes: int | None = None
+    queue_packets: int | None = None
+    mtu: int = 1500
+    loss: Any = None
+    duplicate: float = 0.0
+    corrupt: float = 0.0
+    outages: Sequence[Any] = ()
+    prefix: str = field(default="link", repr=False, compare=False)
+
+    # normalised values (filled by __post_init__)
+    delay_dist: Distribution = field(init=False, repr=False, compare=False)
+    jitter_s: float = field(init=False, repr=False, compare=False)
+    rate_bps: float | None = field(init=False, repr=False, compare=False)
+    loss_spec: LossSpec = field(init=False, repr=False, compare=False)
+    outage_list: tuple[tuple[float, float], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        p = self.prefix
+        self.delay_dist = (
+            self.delay if isinstance(self.delay, Distribution) else make_distribution(self.delay, f"{p}.delay")
+        )
+        self.jitter_s = parse_duration(self.jitter, f"{p}.jitter")
+        if not isinstance(self.reorder, bool):
+            raise ConfigError(f"{p}.reorder", f"expected true or false, got {self.reorder!r}")
+        self.rate_bps = None if self.rate is None else parse_rate(self.rate, f"{p}.rate")
+        if self.queue_bytes is not None:
+            _positive_int(self.queue_bytes, f"{p}.queue_bytes", 1, 2**31 - 1)
+        if self.queue_packets is not None:
+            _positive_int(self.queue_packets, f"{p}.queue_packets", 1, 2**31 - 1)
+        _positive_int(self.mtu, f"{p}.mtu", MIN_MTU, MAX_MTU)
+        self.loss_spec = self.loss if isinstance(self.loss, LossSpec) else LossSpec(self.loss, f"{p}.loss")
+        self.duplicate = parse_probability(self.duplicate, f"{p}.duplicate")
+        self.corrupt = parse_probability(self.corrupt, f"{p}.corrupt")
+        outages: list[tuple[float, float]] = []
+        if isinstance(self.outages, str | bytes) or not isinstance(self.outages, Sequence):
+            raise ConfigError(f"{p}.outages", "expected a list of {at, duration} entries")
+        for i, entry in enumerate(self.outages):
+            f = f"{p}.outages[{i}]"
+            if isinstance(entry, Mapping):
+                unknown = [k for k in entry if k not in ("at", "duration")]
+                if unknown:
+                    raise ConfigError(f"{f}.{unknown[0]}", "unknown key (expected at, duration)")
+                if "at" not in entry or "duration" not in entry:
+                    raise ConfigError(f, "an outage needs both 'at' and 'duration'")
+                at, dur = entry["at"], entry["duration"]
+            elif isinstance(entry, Sequence) and not isinstance(entry, str) and len(entry) == 2:
+                at, dur = entry
+            else:
+                raise ConfigError(f, f"expected {{at, duration}}, got {entry!r}")
+            outages.append((parse_duration(at, f"{f}.at"), parse_duration(dur, f"{f}.duration", allow_zero=False)))
+        self.outage_list = tuple(sorted(outages))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, field_path: str = "link") -> LinkConfig:
+        """Build from a scenario mapping, naming unknown keys with their full path."""
+        if data is None:
+            return cls(prefix=field_path)
+        if not isinstance(data, Mapping):
+            raise ConfigError(field_path, f"expected a mapping of link parameters, got {data!r}")
+        allowed = (
+            "delay", "jitter", "reorder", "rate", "queue_bytes", "queue_packets", "mtu",
+            "loss", "duplicate", "corrupt", "outages",
+        )
+        for key in data:
+            if key not in allowed:
+                raise ConfigError(f"{field_path}.{key}", f"unknown link parameter (expected one of {', '.join(allowed)})")
+        return cls(**dict(data), prefix=field_path)
+
+
+class Link:
+    """One direction of a link. ``deliver(pkt)`` is called at the far end on arrival."""
+
+    def __init__(
+        self,
+        sim: Any,
+        name: str,
+        config: LinkConfig,
+        deliver: Callable[[Packet], None],
+    ) -> None:
+        self.sim = sim
+        self.name = name  # e.g. "m1.uplink"
+        self.config = config
+        self._deliver = deliver
+        self._env = sim.env
+        self._trace = sim.trace
+        self._delay_rng = sim.rng(f"link.{name}.delay")
+        self._jitter_rng = sim.rng(f"link.{name}.jitter")
+        self._dup_rng = sim.rng(f"link.{name}.duplicate")
+        self._corrupt_rng = sim.rng(f"link.{name}.corrupt")
+        self._loss_rng = sim.rng(f"link.{name}.loss")
+        self._apply_config(config)
+        self.loss_model: LossModel = make_loss_model(config.loss_spec, self._loss_rng)
+        # serialization state
+        self._busy_until = 0.0
+        self._waiting: deque[tuple[float, int]] = deque()  # (start time, size) not yet started
+        self._waiting_bytes = 0
+        self._last_arrival = 0.0
+        # outages: the link is dark while now < _outage_until
+        self._outage_until = -1.0
+        for at, dur in config.outage_list:
+            sim.call_at(at, self.set_outage, dur)
+        # observers: pcap capture hooks (called with (t, pkt)) on entering / leaving the link
+        self.capture_tx: Callable[[float, Packet], None] | None = None
+        self.capture_rx: Callable[[float, Packet], None] | None = None
+        # counters
+        self.packets_sent = 0
+        self.packets_delivered = 0
+        self.bytes_delivered = 0
+        self.drops: dict[str, int] = {}
+
+    def _apply_config(self, config: LinkConfig) -> None:
+        self.config = config
+        self._delay = config.delay_dist
+        self._const_delay = config.delay_dist.value if isinstance(config.delay_dist, Constant) else None
+        self._jitter = config.jitter_s
+        self._reorder = config.reorder
+        self._rate = config.rate_bps
+        self._queue_bytes = config.queue_bytes
+        qp = config.queue_packets
+        if qp is None and config.queue_bytes is None and config.rate_bps is not None:
+            qp = DEFAULT_QUEUE_PACKETS
+        self._queue_packets = qp
+        self._mtu = config.mtu
+        self._dup_p = config.duplicate
+        self._corrupt_p = config.corrupt
+
+    # -- runtime controls (faults) -----------------------------------------------------------
+    @property
+    def in_outage(self) -> bool:
+        return self._env.now < self._outage_until
+
+    def set_outage(self, duration: float | None) -> None:
+        """Black out the link for ``duration`` seconds (None or inf: until ``clear_outage``)."""
+        until = math.inf if duration is None else self._env.now + max(0.0, float(duration))
+        if until > self._outage_until:
+            self._outage_until = until
+        self.sim.record(self.name, "link", event="outage", duration=None if duration is None else float(duration))
+
+    def clear_outage(self) -> None:
+        if self._outage_until > self._env.now:
+            self._outage_until = self._env.now
+            self.sim.record(self.name, "link", event="outage_end")
+
+    def set_loss(self, spec: object) -> None:
+        """Replace the loss model (validated; raises ConfigError on a bad spec)."""
+        self.loss_model = make_loss_model(spec, self._loss_rng, f"{self.name}.loss")
+        self.sim.record(self.name, "link", event="set_loss", **self.loss_model.params())
+
+    def set_delay(self, spec: object) -> None:
+        self._delay = make_distribution(spec, f"{self.name}.delay")
+        self._const_delay = self._delay.value if isinstance(self._delay, Constant) else None
+        self.sim.record(self.name, "link", event="set_delay", delay=str(spec))
+
+    def set_rate(self, rate: object) -> None:
+        self._rate = None if rate is None else parse_rate(rate, f"{self.name}.rate")
+        self.sim.record(self.name, "link", event="set_rate", rate=self._rate)
+
+    def set_probabilities(self, *, duplicate: float | None = None, corrupt: float | None = None) -> None:
+        if duplicate is not None:
+            self._dup_p = parse_probability(duplicate, f"{self.name}.duplicate")
+        if corrupt is not None:
+            self._corrupt_p = parse_probability(corrupt, f"{self.name}.corrupt")
+
+    @property
+    def queue_length(self) -> int:
+        self._purge(self._env.now)
+        return len(self._waiting)
+
+    # -- per-packet path -----------------------------------------------------------------------
+    def _drop(self, pkt: Packet, reason: str) -> None:
+        self.drops[reason] = self.drops.get(reason, 0) + 1
+        self.sim.record(self.name, "drop", reason=reason, pkt=pkt.summary())
+
+    def _purge(self, now: float) -> None:
+        waiting = self._waiting
+        while waiting and waiting[0][0] <= now:
+            self._waiting_bytes -= waiting.popleft()[1]
+
+    def send(self, pkt: Packet) -> None:
+        """Offer a packet to this link direction. Never raises."""
+        now = self._env.now
+        self.packets_sent += 1
+        if "pkt" not in self._trace._muted_kinds:  # skip building the summary when muted
+            self._trace.record(now, self.name, "pkt", {"ev": "tx", "pkt": pkt.summary()})
+        if self.capture_tx is not None:
+            self.capture_tx(now, pkt)
+        if now < self._outage_until:
+            self._drop(pkt, "outage")
+            return
+        size = pkt.size
+        if size > self._mtu:
+            self._drop(pkt, "mtu")
+            return
+        rate = self._rate
+        if rate is not None:
+            if self._waiting:
+                self._purge(now)
+            qp = self._queue_packets
+            qb = self._queue_bytes
+            if self._busy_until > now and (
+                (qp is not None and len(self._waiting) >= qp)
+                or (qb is not None and self._waiting_bytes + size > qb)
+            ):
+                self._drop(pkt, "queue")
+                return
+            start = self._busy_until if self._busy_until > now else now
+            finish = start + size * 8.0 / rate
+            self._busy_until = finish
+            if start > now:
+                self._waiting.append((start, size))
+                self._waiting_bytes += size
+        else:
+            finish = now
+        if self.loss_model.lost():
+            self._drop(pkt, "loss")
+            return
+        self._schedule(pkt, finish, now)
+        if self._dup_p > 0.0 and self._dup_rng.random() < self._dup_p:
+            dup = pkt.copy()
+            if rate is not None:
+                # the duplicate is a second transmission of the same frame
+                dup_finish = self._busy_until + size * 8.0 / rate
+                self._busy_until = dup_finish
+            else:
+                dup_finish = finish
+            self.sim.record(self.name, "link", event="duplicate", pkt=pkt.summary())
+            self._schedule(dup, dup_finish, now)
+
+    def _schedule(self, pkt: Packet, finish: float, now: float) -> None:
+        delay = self._const_delay
+        if delay is None:
+            delay = self._delay.sample(self._delay_rng)
+        if self._jitter > 0.0:
+            delay += self._jitter_rng.uniform(-self._jitter, self._jitter)
+            if delay < 0.0:
+                delay = 0.0
+        arrival = finish + delay
+        if not self._reorder:
+            if arrival < self._last_arrival:
+                arrival = self._last_arrival
+            self._last_arrival = arrival
+        if self._corrupt_p > 0.0 and self._corrupt_rng.random() < self._corrupt_p:
+            # corrupt a copy: the sender may still hold the original for retransmission
+            pkt = pkt.copy()
+            pkt.corrupted = True
+        self.sim.call_later(arrival - now, self._arrive, pkt)
+
+    def _arrive(self, pkt: Packet) -> None:
+        now = self._env.now
+        if now < self._outage_until:
+            self._drop(pkt, "outage")
+            return
+        self.packets_delivered += 1
+        self.bytes_delivered += pkt.size
+        if "pkt" not in self._trace._muted_kinds:
+            self._trace.record(now, self.name, "pkt", {"ev": "rx", "pkt": pkt.summary()})
+        if self.capture_rx is not None:
+            self.capture_rx(now, pkt)
+        self._deliver(pkt)
+
+
+class DuplexLink:
+    """Both directions of one attachment; fault helpers act on both at once."""
+
+    def __init__(self, name: str, up: Link, down: Link) -> None:
+        self.name = name
+        self.uplink = up  # host -> core
+        self.downlink = down  # core -> host
+
+    def directions(self) -> tuple[Link, Link]:
+        return (self.uplink, self.downlink)
+
+    def set_outage(self, duration: float | None) -> None:
+        for d in self.directions():
+            d.set_outage(duration)
+
+    def clear_outage(self) -> None:
+        for d in self.directions():
+            d.clear_outage()
+
+    def set_loss(self, spec: object) -> None:
+        for d in self.directions():
+            d.set_loss(spec)
+
+    def set_delay(self, spec: object) -> None:
+        for d in self.directions():
+            d.set_delay(spec)

@@ -1,0 +1,220 @@
+"""The network: operator core router with its carrier-grade NAT, operator hosts (DNS), internet
+hosts on wired links, and module hosts on radio links.
+
+Routing is static and one hop deep: every host hangs off the core. The core decrements the
+TTL (answering ICMP time-exceeded when it runs out), translates module traffic bound for the
+internet through the NAT, and forwards by destination address:
+
+- module / operator side (private space) -> another private host directly, or the internet
+  through the NAT;
+- internet side -> the NAT's public address (translated back to the module) or another internet
+  host. Private addresses are not routable from the internet.
+
+Packets for an address nobody has vanish silently (trace ``drop`` / ``no_route``), like a
+server that does not answer; that is what makes "the peer drops every SYN" scenarios time out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simnet.errors import ConfigError
+from simnet.net import icmp
+from simnet.net.addr import check_ip, is_private
+from simnet.net.host import DEFAULT_TTL, Host
+from simnet.net.link import DuplexLink, Link, LinkConfig
+from simnet.net.nat import Nat, NatConfig
+from simnet.net.packet import PROTO_ICMP, Packet
+
+# A server on the internet is some tens of ms from the operator core; the operator's own
+# hosts (DNS) sit next to it.
+DEFAULT_INTERNET_LINK = {"delay": 0.010}
+DEFAULT_OPERATOR_LINK = {"delay": 0.001}
+DEFAULT_CORE_IP = "10.64.0.1"
+DEFAULT_DNS_IP = "10.64.0.53"
+
+
+def _link_config(value: LinkConfig | Mapping[str, Any] | None, default: Mapping[str, Any], field: str) -> LinkConfig:
+    if isinstance(value, LinkConfig):
+        return value
+    if value is None:
+        return LinkConfig.from_dict(default, field)
+    return LinkConfig.from_dict(value, field)
+
+
+class Network:
+    """Build with ``Network(sim)``, then ``add_host`` / ``add_module_host``."""
+
+    def __init__(self, sim: Any, *, nat: NatConfig | Mapping[str, Any] | None = None,
+                 core_ip: str = DEFAULT_CORE_IP, dns_ip: str = DEFAULT_DNS_IP,
+                 capture: bool = True) -> None:
+        self.sim = sim
+        self.name = "core"
+        if isinstance(nat, Mapping):
+            nat = NatConfig(**dict(nat))
+        self.nat = Nat(sim, nat)
+        self.core_ip = check_ip(core_ip, "network.core_ip")
+        self.dns_ip = check_ip(dns_ip, "network.dns_ip")
+        self._hosts: dict[str, Host] = {}
+        self._links: dict[str, DuplexLink] = {}
+        self._by_ip: dict[str, Host] = {}
+        self.capture = capture
+        self._init_services()
+
+    def _init_services(self) -> None:
+        """Operator services (DNS); pcap recorder. Extended by later modules."""
+
+    # -- building ------------------------------------------------------------------------------
+    @property
+    def hosts(self) -> dict[str, Host]:
+        return dict(self._hosts)
+
+    def host(self, name: str) -> Host:
+        try:
+            return self._hosts[name]
+        except KeyError:
+            raise ConfigError("host", f"no host named {name!r} (known: {', '.join(sorted(self._hosts))})") from None
+
+    def link(self, name: str) -> DuplexLink | Link:
+        """``link("m1")`` is both directions of host m1's attachment; ``link("m1.uplink")`` one."""
+        if name in self._links:
+            return self._links[name]
+        base, _, direction = name.rpartition(".")
+        if base in self._links and direction in ("uplink", "downlink"):
+            return getattr(self._links[base], direction)
+        raise ConfigError("link", f"no link named {name!r} (known: {', '.join(sorted(self._links))})")
+
+    def _check_new_name(self, name: str) -> None:
+        if not isinstance(name, str) or not name or any(c.isspace() for c in name) or "." in name:
+            raise ConfigError("host.name", f"expected a name without spaces or dots, got {name!r}")
+        if name in self._hosts:
+            raise ConfigError(f"host.{name}", "a host with this name already exists")
+
+    def add_host(self, name: str, ip: str, *, link: LinkConfig | Mapping[str, Any] | None = None,
+                 ttl: int = DEFAULT_TTL) -> Host:
+        """An internet host (public address) or an operator host (private address), attached to
+        the core by a wired link (``link`` applies to both directions)."""
+        self._check_new_name(name)
+        ip = check_ip(ip, f"host.{name}.ip")
+        if ip in self._by_ip or ip in (self.core_ip, self.nat.public_ip):
+            raise ConfigError(f"host.{name}.ip", f"address {ip} is already in use")
+        kind = "operator" if is_private(ip) else "internet"
+        default = DEFAULT_OPERATOR_LINK if kind == "operator" else DEFAULT_INTERNET_LINK
+        cfg = _link_config(link, default, f"host.{name}.link")
+        host = Host(self.sim, name, ip, network=self, kind=kind, initial_ttl=ttl)
+        self._attach(host, cfg, cfg)
+        self._by_ip[ip] = host
+        self._register_name(name, ip)
+        return host
+
+    def add_module_host(self, name: str, uplink: LinkConfig | Mapping[str, Any] | None = None,
+                        downlink: LinkConfig | Mapping[str, Any] | None = None, *, ttl: int = DEFAULT_TTL) -> Host:
+        """A module behind the radio link; no address until its interface comes up."""
+        self._check_new_name(name)
+        up = _link_config(uplink, {}, f"host.{name}.uplink")
+        down = _link_config(downlink, {}, f"host.{name}.downlink")
+        host = Host(self.sim, name, None, network=self, kind="module", initial_ttl=ttl)
+        self._attach(host, up, down)
+        return host
+
+    def _attach(self, host: Host, up_cfg: LinkConfig, down_cfg: LinkConfig) -> None:
+        name = host.name
+
+        def from_host(pkt: Packet, _host: Host = host) -> None:
+            self._route(pkt, _host)
+
+        up = Link(self.sim, f"{name}.uplink", up_cfg, from_host)
+        down = Link(self.sim, f"{name}.downlink", down_cfg, host.receive)
+        self._links[name] = DuplexLink(name, up, down)
+        self._hosts[name] = host
+        host._egress = up.send
+        self._on_attach(host, up, down)
+
+    def _on_attach(self, host: Host, up: Link, down: Link) -> None:
+        """Hook for capture (pcap) on new attachments."""
+
+    def _register_name(self, name: str, ip: str) -> None:
+        """Hook: register a host name in the operator DNS zone."""
+
+    # -- interface events from hosts -------------------------------------------------------------
+    def _interface_up(self, host: Host) -> None:
+        ip = host.ip
+        assert ip is not None
+        other = self._by_ip.get(ip)
+        if other is not None and other is not host:
+            raise ConfigError(f"host.{host.name}.ip", f"address {ip} is already used by host {other.name}")
+        if ip in (self.core_ip, self.nat.public_ip):
+            raise ConfigError(f"host.{host.name}.ip", f"address {ip} belongs to the core")
+        self._by_ip[ip] = host
+
+    def _interface_down(self, host: Host, old_ip: str) -> None:
+        if self._by_ip.get(old_ip) is host:
+            del self._by_ip[old_ip]
+        if host.kind == "module":
+            self.nat.release_private_ip(old_ip)
+
+    # -- forwarding -------------------------------------------------------------------------------
+    def _drop(self, pkt: Packet, reason: str) -> None:
+        self.sim.record(self.name, "drop", reason=reason, pkt=pkt.summary())
+
+    def _forward(self, target: Host, pkt: Packet) -> None:
+        self._links[target.name].downlink.send(pkt)
+
+    def _route(self, pkt: Packet, ingress: Host) -> None:
+        """A packet arriving at the core from ``ingress``'s uplink. Never raises."""
+        private_side = ingress.kind != "internet"
+        ttl = pkt.ttl
+        if not isinstance(ttl, int) or ttl <= 1:
+            self._drop(pkt, "ttl_exceeded")
+            src = self.core_ip if private_side else self.nat.public_ip
+            err = icmp.make_error(src, pkt, icmp.TIME_EXCEEDED, 0)
+            if err is not None:
+                self._send_from_core(err)
+            return
+        pkt.ttl = ttl - 1
+        dst = pkt.dst
+        nat = self.nat
+        if private_side:
+            target = self._by_ip.get(dst)
+            if target is not None and target.kind != "internet":
+                self._forward(target, pkt)
+                return
+            if dst == self.core_ip:
+                self._core_local(pkt)
+                return
+            if not isinstance(dst, str) or is_private(dst) or dst == nat.public_ip:
+                self._drop(pkt, "no_route")
+                return
+            if nat.config.enabled and not nat.outbound(pkt):
+                return
+            target = self._by_ip.get(pkt.dst)
+        else:
+            if dst == nat.public_ip and nat.config.enabled:
+                if not nat.inbound(pkt):
+                    return
+                target = self._by_ip.get(pkt.dst)
+            else:
+                target = self._by_ip.get(dst)
+                if target is not None and target.kind != "internet" and nat.config.enabled:
+                    target = None  # private space is not reachable from the internet
+        if target is None:
+            self._drop(pkt, "no_route")
+            return
+        self._forward(target, pkt)
+
+    def _core_local(self, pkt: Packet) -> None:
+        # the core router answers pings to its own address and nothing else
+        if pkt.proto == PROTO_ICMP and pkt.icmp_type == icmp.ECHO_REQUEST and not pkt.corrupted:
+            reply = Packet(self.core_ip, pkt.src, PROTO_ICMP, ttl=DEFAULT_TTL, icmp_type=icmp.ECHO_REPLY,
+                           icmp_id=pkt.icmp_id, icmp_seq=pkt.icmp_seq, payload=pkt.payload)
+            self._send_from_core(reply)
+        else:
+            self._drop(pkt, "to_core")
+
+    def _send_from_core(self, pkt: Packet) -> None:
+        target = self._by_ip.get(pkt.dst)
+        if target is None:
+            self._drop(pkt, "no_route")
+            return
+        self._forward(target, pkt)
