@@ -47,13 +47,22 @@ REGISTRATION_STATES = ("home", "roaming", "searching", "denied", "not-registered
 BEARERS = ("gprs", "gsm")
 AUTH_KINDS = ("none", "pap", "chap")
 CSD_OUTCOMES = ("connect", "busy", "no-answer", "no-carrier")
+# Loss models as the scenario names them. Gilbert-Elliott takes the classic h and k (probability
+# that a packet gets THROUGH in the bad / good state), so loss is 1-h / 1-k as in netem's
+# ``gemodel p r 1-h 1-k``; defaults are netem's (r = 1-p, h = 0, k = 1).
 LOSS_MODELS = {
+    "none": (),
     "bernoulli": ("p",),
     "gilbert-elliott": ("p", "r", "h", "k"),
-    # netem 4-state Markov: p13, p31, p32, p23, p14 (netem's names)
-    "markov4": ("p13", "p31", "p32", "p23", "p14"),
+    # netem 4-state Markov ("loss state p13 p31 p32 p23 p14"), netem's names and defaults
+    "four-state": ("p13", "p31", "p32", "p23", "p14"),
 }
-LOSS_OPTIONAL = {"gilbert-elliott": {"h": 0.0, "k": 1.0}, "markov4": {"p32": 0.0, "p23": 1.0, "p14": 0.0}}
+LOSS_ALIASES = {"gilbert_elliott": "gilbert-elliott", "ge": "gilbert-elliott", "gemodel": "gilbert-elliott",
+                "four_state": "four-state", "markov4": "four-state", "random": "bernoulli"}
+LOSS_OPTIONAL: dict[str, dict[str, float | None]] = {
+    "gilbert-elliott": {"r": None, "h": 0.0, "k": 1.0},
+    "four-state": {"p31": None, "p32": 0.0, "p23": 1.0, "p14": 0.0},
+}
 STANDARD_BAUDS = (
     300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
     1000000, 1500000, 2000000, 3000000, 3200000, 3686400, 4000000,
@@ -474,6 +483,7 @@ class Validator:
             self.err(path, f"expected a probability or {{model: gilbert-elliott, p: .., r: .., h: .., k: ..}}, got {_describe(value)}")
             return None
         model = value.get("model", "bernoulli")
+        model = LOSS_ALIASES.get(model, model) if isinstance(model, str) else model
         if model not in LOSS_MODELS:
             self.err((*path, "model"), f"unknown loss model {model!r} (expected one of {_expected(list(LOSS_MODELS))})")
             return None
@@ -490,8 +500,18 @@ class Validator:
                 ok = ok and prob is not None
                 params[k] = prob if prob is not None else 0.0
             elif k in optional:
-                params[k] = optional[k]
+                default = optional[k]
+                if default is None:  # netem: r = 1 - p, p31 = 1 - p13
+                    default = 1.0 - params.get("p", params.get("p13", 0.0))
+                params[k] = default
             else:
+                ok = False
+        if ok and model == "four-state":
+            if params["p13"] + params["p14"] > 1.0:
+                self.err((*path, "p14"), "p13 + p14 exceed 1 (expected outgoing probabilities of state 1 summing to at most 1)")
+                ok = False
+            if params["p31"] + params["p32"] > 1.0:
+                self.err((*path, "p32"), "p31 + p32 exceed 1 (expected outgoing probabilities of state 3 summing to at most 1)")
                 ok = False
         return LossSpec(model, params) if ok else None
 

@@ -1,0 +1,132 @@
+"""The public ``simnet.Simulation``: a kernel simulation built from a scenario.
+
+::
+
+    sim = simnet.Simulation.from_yaml("scenarios/quickstart.yaml", seed=7)
+    r = sim.dte.command("AT+NETOPEN", timeout=30)
+    m = sim.dte.expect(r"\\+NETOPEN: (\\d+)", timeout=30)
+    sim.advance(2.0); sim.now
+    sim.trace.to_dataframe(); sim.trace.digest(); sim.save_pcap("out.pcap")
+    sim.host("ftp.example.net").ftp_files()
+
+Building the world is deferred to ``simnet.scenario.world`` (imported on first use) so that
+``import simnet`` stays cheap and free of import cycles with the layers below.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import IO, Any
+
+from simnet.errors import ConfigError
+from simnet.kernel.sim import Simulation as KernelSimulation
+from simnet.kernel.trace import Trace
+
+
+class ScenarioError(ConfigError):
+    """A scenario file or dict that does not satisfy the contract; ``problems`` lists each one
+    as ``FILE:LINE: key.path: what is wrong (expected …)``."""
+
+    def __init__(self, problems: list[Any]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.path, first.message, location=f"{first.file}:{first.line}")
+        self.args = ("\n".join(str(p) for p in problems),)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class Simulation(KernelSimulation):
+    """A kernel ``Simulation`` plus the world a scenario describes (network, module, peers).
+
+    Without a scenario it is a bare kernel simulation (the layers' own tests use it that way).
+    """
+
+    def __init__(self, seed: int | None = None, *, scenario: Any = None, trace: Trace | None = None,
+                 env: Any = None, trace_stream: IO[str] | None = None) -> None:
+        if seed is None:
+            seed = scenario.seed if scenario is not None else 1
+        super().__init__(seed, trace=trace, env=env)
+        if trace_stream is not None:
+            self.trace.stream_jsonl(trace_stream)
+        self.scenario = scenario
+        self.world: Any = None
+        if scenario is not None:
+            from simnet.scenario.world import build_world
+
+            self.world = build_world(self, scenario)
+
+    # -- constructors ------------------------------------------------------------------------
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str], seed: int | None = None, **kwargs: Any) -> Simulation:
+        """Load, validate and build; raises ``ScenarioError`` (a ``ConfigError``) listing every
+        problem with its file, line and key path."""
+        from simnet.scenario.loader import load_file
+        from simnet.scenario.schema import validate
+
+        scenario, problems = validate(load_file(os.fspath(path)))
+        if problems:
+            raise ScenarioError(problems)
+        return cls(seed=seed, scenario=scenario, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], seed: int | None = None, *, name: str = "<dict>",
+                  **kwargs: Any) -> Simulation:
+        """Same as ``from_yaml`` for a dict (problems name ``<dict>`` and the key path)."""
+        from simnet.scenario.loader import locate_data
+        from simnet.scenario.schema import validate
+
+        scenario, problems = validate(locate_data(_plain(data), name))
+        if problems:
+            raise ScenarioError(problems)
+        return cls(seed=seed, scenario=scenario, **kwargs)
+
+    # -- the world ---------------------------------------------------------------------------
+    def _need_world(self) -> Any:
+        if self.world is None:
+            raise ConfigError("scenario", "this Simulation was not built from a scenario "
+                              "(expected Simulation.from_yaml(...) or from_dict(...))")
+        return self.world
+
+    @property
+    def dte(self) -> Any:
+        """The host side of the module's UART: ``command``, ``expect``, ``write``."""
+        return self._need_world().dte
+
+    @property
+    def module(self) -> Any:
+        return self._need_world().module
+
+    @property
+    def network(self) -> Any:
+        return self._need_world().network
+
+    @property
+    def bearer(self) -> Any:
+        return self._need_world().bearer
+
+    def host(self, name: str) -> Any:
+        """Inspection of a peer host named in ``hosts:`` (``ftp_files()``, ``mailbox()``, …)."""
+        return self._need_world().host_view(name)
+
+    def save_pcap(self, path: str | os.PathLike[str]) -> int:
+        """Write every packet seen so far as pcap (virtual timestamps); returns the count."""
+        return self._need_world().save_pcap(os.fspath(path))
+
+    def run_scenario(self, **kwargs: Any) -> Any:
+        """Run the scenario's steps and checks now; returns a ``RunResult``."""
+        from simnet.scenario.runner import Runner
+
+        self._need_world()
+        return Runner(self, **kwargs).run()
+
+
+def _plain(value: Any) -> Any:
+    """Copy a dict built in Python into plain dict/list data (tuples become lists)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,249 @@
+"""``simnet`` command line: run, validate, modules, plot.
+
+Exit status (contract): 0 every step and check passed; 1 a step or check failed (or a repeat
+gave a different digest); 2 invalid scenario file or usage. Heavy libraries (scapy, pandas,
+matplotlib) are imported only by the subcommands that need them, so ``simnet run`` reaches the
+first AT answer quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import IO
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors already; keep that, but print to our stream."""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="simnet", description="Emulated cellular modules on a virtual-time GPRS/GSM network.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario file and report step by step")
+    run.add_argument("file", metavar="FILE.yaml")
+    run.add_argument("--seed", type=int, default=None, help="override the scenario seed")
+    run.add_argument("--report", metavar="OUT.json", help="write the JSON report here")
+    run.add_argument("--trace", metavar="OUT.jsonl", help="stream the trace here (JSON lines)")
+    run.add_argument("--pcap", metavar="OUT.pcap", help="write the packets seen here (pcap)")
+    run.add_argument("--quiet", action="store_true", help="print only the verdict")
+    run.add_argument("--repeat", type=int, default=1, metavar="N",
+                     help="run N times and check every run gives the same trace digest")
+
+    val = sub.add_parser("validate", help="check scenario files without running them")
+    val.add_argument("files", nargs="+", metavar="FILE.yaml")
+
+    sub.add_parser("modules", help="list the emulated module ids")
+
+    plot = sub.add_parser("plot", help="draw a sequence chart from a trace")
+    plot.add_argument("trace", metavar="TRACE.jsonl")
+    plot.add_argument("--out", required=True, metavar="CHART.png|svg")
+    plot.add_argument("--start", type=float, default=None, help="first virtual second to draw")
+    plot.add_argument("--end", type=float, default=None, help="last virtual second to draw")
+    plot.add_argument("--max-events", type=int, default=400, help="at most this many arrows")
+    return p
+
+
+def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors are exit 2, --help is 0
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help(err)
+        return EXIT_USAGE
+    if args.command == "run":
+        return cmd_run(args, out, err)
+    if args.command == "validate":
+        return cmd_validate(args.files, out, err)
+    if args.command == "modules":
+        return cmd_modules(out, err)
+    if args.command == "plot":
+        return cmd_plot(args, out, err)
+    return EXIT_USAGE  # pragma: no cover
+
+
+def cmd_validate(files: list[str], out: IO[str], err: IO[str]) -> int:
+    from simnet.scenario.loader import load_file
+    from simnet.scenario.schema import validate
+
+    status = EXIT_OK
+    for path in files:
+        scenario, problems = validate(load_file(path))
+        if problems:
+            status = EXIT_USAGE
+            for p in problems:
+                print(p, file=err)
+        else:
+            assert scenario is not None
+            print(f"{path}: ok ({scenario.name}; {len(scenario.steps)} steps, "
+                  f"{len(scenario.faults)} faults, {len(scenario.checks)} checks)", file=out)
+    return status
+
+
+def cmd_modules(out: IO[str], err: IO[str]) -> int:
+    try:
+        from simnet.modem import registry
+    except ImportError:
+        print("simnet modules: the module registry is not available in this build", file=err)
+        return EXIT_FAILED
+    for mod_id, summary in module_summaries(registry):
+        print(f"{mod_id:<18} {summary}", file=out)
+    return EXIT_OK
+
+
+def module_summaries(registry: object) -> list[tuple[str, str]]:
+    """(id, one-line description) for every profile the registry knows."""
+    lister = getattr(registry, "list_modules", None)
+    items = lister() if callable(lister) else list(getattr(registry, "MODULES", {}).values())
+    out: list[tuple[str, str]] = []
+    for item in items:
+        profile = item
+        if isinstance(item, str):
+            profile = registry.get_profile(item)  # type: ignore[attr-defined]
+        mod_id = getattr(profile, "id", str(item))
+        summary = getattr(profile, "summary", None) or getattr(profile, "description", None) or ""
+        if not summary:
+            summary = " ".join(str(getattr(profile, a, "")) for a in ("manufacturer", "model") if getattr(profile, a, ""))
+        available = getattr(profile, "available", None)
+        if available is False or getattr(profile, "dialect_ready", True) is False:
+            summary += " (dialect not built yet)"
+        out.append((mod_id, summary))
+    return out
+
+
+def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from simnet.scenario.loader import load_file
+    from simnet.scenario.schema import validate
+
+    if args.repeat < 1:
+        print("simnet run: --repeat must be at least 1", file=err)
+        return EXIT_USAGE
+    scenario, problems = validate(load_file(args.file))
+    if problems:
+        for p in problems:
+            print(p, file=err)
+        return EXIT_USAGE
+    assert scenario is not None
+
+    from simnet.errors import ConfigError
+    from simnet.scenario.api import Simulation
+    from simnet.scenario.report import (
+        build_report,
+        describe_failure,
+        format_check,
+        format_step,
+        write_report,
+    )
+    from simnet.scenario.runner import Runner
+
+    seed = scenario.seed if args.seed is None else args.seed
+    quiet = args.quiet
+    if not quiet:
+        print(f"simnet: {scenario.name} ({args.file}), module {scenario.module}, seed {seed}", file=out)
+    results = []
+    for run_no in range(args.repeat):
+        first = run_no == 0
+        trace_fp = open(args.trace, "w", encoding="utf-8") if (args.trace and first) else None  # noqa: SIM115
+        try:
+            try:
+                sim = Simulation(seed=seed, scenario=scenario, trace_stream=trace_fp)
+            except ConfigError as exc:
+                print(f"{args.file}: {exc}", file=err)
+                return EXIT_USAGE
+            progress = _Progress(sim, err) if (first and not quiet) else None
+            runner = Runner(
+                sim,
+                on_step=(lambda s: print(format_step(s), file=out, flush=True)) if (first and not quiet) else None,
+            )
+            result = runner.run()
+            if progress is not None:
+                progress.stop()
+            if first and not quiet:
+                for c in result.checks:
+                    print(format_check(c), file=out)
+                for s in result.steps:
+                    if s.passed is None:
+                        print(format_step(s), file=out)
+            if first and args.pcap:
+                sim.save_pcap(args.pcap)
+        finally:
+            if trace_fp is not None:
+                trace_fp.close()
+        results.append(result)
+        if not quiet and not first:
+            same = result.digest == results[0].digest
+            print(f"repeat {run_no + 1}: digest {result.digest[:16]}… {'identical' if same else 'DIFFERENT'}", file=out)
+    report = build_report(results)
+    if args.report:
+        write_report(report, args.report)
+    first_result = results[0]
+    failure = describe_failure(first_result)
+    verdict = "PASSED" if report["passed"] else "FAILED"
+    ratio = report["ratio"]
+    ratio_text = f", {ratio:,.0f}x real time" if ratio else ""
+    print(f"{verdict}: {scenario.name} — virtual {first_result.virtual_time:.3f} s, wall "
+          f"{first_result.wall_time:.3f} s{ratio_text}, digest {first_result.digest[:16]}", file=out)
+    if failure:
+        print(f"  {failure}", file=out)
+    if report["digest_repeat_ok"] is not None:
+        print(f"  determinism: {len(results)} runs with seed {seed}: "
+              f"{'identical digests' if report['digest_repeat_ok'] else 'DIGESTS DIFFER'}", file=out)
+    return EXIT_OK if report["passed"] else EXIT_FAILED
+
+
+class _Progress:
+    """Prints the virtual time reached every couple of wall seconds on long runs.
+
+    A timer on the virtual clock that only reads the wall clock and prints: it records nothing
+    and changes no model state, so the trace digest is the same with and without it."""
+
+    INTERVAL_VIRTUAL = 5.0
+    INTERVAL_WALL = 2.0
+
+    def __init__(self, sim, err: IO[str]) -> None:
+        self.sim = sim
+        self.err = err
+        self.active = True
+        self.last_wall = time.perf_counter()
+        self.timer = sim.call_later(self.INTERVAL_VIRTUAL, self._tick)
+
+    def _tick(self) -> None:
+        if not self.active:
+            return
+        now = time.perf_counter()
+        if now - self.last_wall >= self.INTERVAL_WALL:
+            self.last_wall = now
+            print(f"  … virtual time {self.sim.now:.1f} s", file=self.err, flush=True)
+        self.timer = self.sim.call_later(self.INTERVAL_VIRTUAL, self._tick)
+
+    def stop(self) -> None:
+        self.active = False
+        self.timer.cancel()
+
+
+def cmd_plot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from simnet.kernel.trace import read_jsonl
+
+    try:
+        records = read_jsonl(args.trace)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"simnet plot: cannot read {args.trace}: {exc}", file=err)
+        return EXIT_USAGE
+    if not args.out.lower().endswith((".png", ".svg", ".pdf")):
+        print("simnet plot: --out must end in .png, .svg or .pdf", file=err)
+        return EXIT_USAGE
+    from simnet.scenario.plot import sequence_chart
+
+    sequence_chart(records, args.out, start=args.start, end=args.end, max_events=args.max_events)
+    print(f"wrote {args.out}", file=out)
+    return EXIT_OK

@@ -1,0 +1,99 @@
+"""The run report: JSON for machines, a step-by-step summary for people.
+
+Report fields (contract, issue 6): ``scenario``, ``seed``, ``passed``, ``virtual_time``,
+``wall_time``, ``steps`` (index, kind, passed, t, …), ``checks``, ``digest``. Added here:
+``file``, ``ratio`` (virtual/wall), ``records``, ``failure`` (the first failing step or check, in
+words), and — when the scenario was run more than once (``simnet run --repeat N``) —
+``repeat`` (the digests of every run) and ``digest_repeat_ok`` (true when all are equal; null
+when the scenario ran once, so no claim is made).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from simnet.scenario.runner import CheckResult, RunResult, StepResult
+
+REPORT_VERSION = 1
+
+
+def describe_failure(result: RunResult) -> str | None:
+    """One paragraph: which step or check failed, what was expected, what arrived, when."""
+    f = result.failure
+    if f is None:
+        return None
+    if isinstance(f, StepResult):
+        where = f"step {f.index + 1} ({f.kind}: {f.text!r}, line {f.line})"
+        parts = [f"{where} failed at t={f.t:.3f} s: {f.detail}"]
+        if f.expected is not None:
+            parts.append(f"expected {f.expected!r}")
+        if f.received is not None:
+            parts.append(f"received {f.received!r}" if f.received else "received nothing")
+        return "; ".join(parts)
+    assert isinstance(f, CheckResult)
+    return f"check {f.index + 1} ({f.kind} on {f.host}, line {f.line}) failed: {f.detail}"
+
+
+def build_report(results: list[RunResult]) -> dict[str, Any]:
+    """The report of the first run, plus a determinism statement when there were repeats."""
+    first = results[0]
+    report: dict[str, Any] = {
+        "version": REPORT_VERSION,
+        "scenario": first.scenario,
+        "file": first.file,
+        "seed": first.seed,
+        "passed": first.passed,
+        "virtual_time": round(first.virtual_time, 6),
+        "wall_time": round(first.wall_time, 6),
+        "ratio": round(first.virtual_time / first.wall_time, 1) if first.wall_time > 0 else None,
+        "records": first.records,
+        "steps": [s.to_json() for s in first.steps],
+        "checks": [c.to_json() for c in first.checks],
+        "digest": first.digest,
+        "failure": describe_failure(first),
+        "digest_repeat_ok": None,
+    }
+    if first.error:
+        report["error"] = first.error
+    if len(results) > 1:
+        digests = [r.digest for r in results]
+        report["repeat"] = {
+            "runs": len(results),
+            "digests": digests,
+            "passed": [r.passed for r in results],
+            "wall_times": [round(r.wall_time, 6) for r in results],
+        }
+        report["digest_repeat_ok"] = all(d == digests[0] for d in digests)
+        report["passed"] = all(r.passed for r in results) and report["digest_repeat_ok"]
+    return report
+
+
+def write_report(report: dict[str, Any], path_or_fp: str | IO[str]) -> None:
+    if isinstance(path_or_fp, str):
+        with open(path_or_fp, "w", encoding="utf-8") as fp:
+            write_report(report, fp)
+        return
+    json.dump(report, path_or_fp, indent=2, sort_keys=False)
+    path_or_fp.write("\n")
+
+
+def format_step(step: StepResult) -> str:
+    """``[   12.345 s] PASS  3 expect '+NETOPEN: 0'  matched +NETOPEN: 0``."""
+    mark = {True: "PASS", False: "FAIL", None: "----"}[step.passed]
+    t = "       -   " if step.t is None else f"{step.t:10.3f} s"
+    text = step.text if len(step.text) <= 48 else step.text[:45] + "..."
+    line = f"[{t}] {mark} {step.index + 1:3d} {step.kind:<13} {text!r}"
+    if step.detail:
+        line += f"  {step.detail}"
+    if step.passed is False:
+        if step.expected is not None:
+            line += f"\n{'':18}expected: {step.expected!r}"
+        if step.received is not None:
+            line += f"\n{'':18}received: {step.received!r}" if step.received else f"\n{'':18}received: nothing"
+    return line
+
+
+def format_check(check: CheckResult) -> str:
+    mark = "PASS" if check.passed else "FAIL"
+    return f"[   check    ] {mark} {check.index + 1:3d} {check.kind:<13} {check.host}  {check.detail}"

@@ -1,0 +1,280 @@
+"""Runs a scenario's steps and checks on virtual time and collects what happened.
+
+The runner is the host script interpreter: ``send`` writes to the UART, ``expect`` waits (on the
+virtual clock) for text in what the module sent since the last match, ``expect_absent`` watches
+a window for text that must not come, ``wait`` lets time pass. The first failing step stops the
+script (later steps are reported as not run); checks are evaluated after the script either way,
+because the peer state at the failure is exactly what a user wants to see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from simnet.errors import ExpectTimeout
+from simnet.scenario.model import CheckSpec, StepSpec
+
+if TYPE_CHECKING:
+    from simnet.scenario.api import Simulation
+
+
+@dataclass
+class StepResult:
+    index: int
+    kind: str
+    text: str
+    line: int
+    passed: bool | None  # None: not run (an earlier step failed)
+    t: float | None = None  # virtual time when the step finished
+    t_start: float | None = None
+    detail: str = ""
+    expected: str | None = None
+    received: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": self.index,
+            "kind": self.kind,
+            "text": self.text,
+            "line": self.line,
+            "passed": self.passed,
+            "t": None if self.t is None else round(self.t, 6),
+            "t_start": None if self.t_start is None else round(self.t_start, 6),
+            "detail": self.detail,
+        }
+        if self.expected is not None:
+            out["expected"] = self.expected
+        if self.received is not None:
+            out["received"] = self.received
+        return out
+
+
+@dataclass
+class CheckResult:
+    index: int
+    kind: str
+    host: str
+    passed: bool
+    detail: str
+    line: int
+    expected: Any = None
+    actual: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "host": self.host,
+            "passed": self.passed,
+            "detail": self.detail,
+            "line": self.line,
+            "expected": self.expected,
+            "actual": self.actual,
+        }
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    file: str
+    seed: int
+    passed: bool
+    virtual_time: float
+    wall_time: float
+    steps: list[StepResult] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    digest: str = ""
+    records: int = 0
+    error: str | None = None
+
+    @property
+    def failure(self) -> StepResult | CheckResult | None:
+        for s in self.steps:
+            if s.passed is False:
+                return s
+        for c in self.checks:
+            if not c.passed:
+                return c
+        return None
+
+
+def _show(data: bytes, limit: int = 300) -> str:
+    """Received bytes as readable text with CR/LF and controls escaped (for reports)."""
+    text = data[-limit:].decode("latin-1")
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\r":
+            out.append("\\r")
+        elif ch == "\n":
+            out.append("\\n")
+        elif code < 32 or code == 127:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    prefix = "…" if len(data) > limit else ""
+    return prefix + "".join(out)
+
+
+StepCallback = Callable[[StepResult], None]
+
+
+class Runner:
+    """Executes the steps of ``sim.scenario`` against ``sim.dte``, then its checks."""
+
+    def __init__(self, sim: Simulation, *, on_step: StepCallback | None = None,
+                 on_step_start: StepCallback | None = None) -> None:
+        self.sim = sim
+        self.on_step = on_step
+        self.on_step_start = on_step_start
+
+    def run(self) -> RunResult:
+        sim = self.sim
+        sc = sim.scenario
+        wall0 = time.perf_counter()
+        steps: list[StepResult] = []
+        failed = False
+        error: str | None = None
+        for spec in sc.steps:
+            if failed:
+                steps.append(StepResult(spec.index, spec.kind, spec.text, spec.line, None,
+                                        detail="not run: an earlier step failed"))
+                continue
+            if self.on_step_start is not None:
+                self.on_step_start(StepResult(spec.index, spec.kind, spec.text, spec.line, None, t_start=sim.now))
+            try:
+                result = self.run_step(spec)
+            except Exception as exc:  # a model bug must still give a report, not a traceback
+                result = StepResult(spec.index, spec.kind, spec.text, spec.line, False, t=sim.now,
+                                    detail=f"internal error: {type(exc).__name__}: {exc}")
+                error = result.detail
+            steps.append(result)
+            if self.on_step is not None:
+                self.on_step(result)
+            if not result.passed:
+                failed = True
+        checks = [self.run_check(c) for c in sc.checks]
+        passed = not failed and all(c.passed for c in checks)
+        sim.record("runner", "end", passed=passed)
+        return RunResult(
+            scenario=sc.name, file=sc.file, seed=sim.seed, passed=passed, virtual_time=sim.now,
+            wall_time=time.perf_counter() - wall0, steps=steps, checks=checks,
+            digest=sim.trace.digest(), records=len(sim.trace), error=error,
+        )
+
+    # -- steps -------------------------------------------------------------------------------
+    def run_step(self, spec: StepSpec) -> StepResult:
+        sim = self.sim
+        dte = sim.dte
+        t0 = sim.now
+        res = StepResult(spec.index, spec.kind, spec.text, spec.line, True, t_start=t0)
+        sim.record("runner", "step", index=spec.index, step=spec.kind, text=spec.text)
+        if spec.kind in ("send", "send_raw", "send_hex"):
+            dte.write(spec.data)
+            res.detail = f"sent {len(spec.data)} bytes"
+        elif spec.kind == "wait":
+            sim.advance(spec.seconds)
+            res.detail = f"waited {spec.seconds:g} s"
+        elif spec.kind in ("expect", "expect_re"):
+            try:
+                m = dte.expect(spec.pattern, timeout=spec.within)
+            except ExpectTimeout as exc:
+                res.passed = False
+                res.expected = spec.text
+                res.received = _show(exc.received)
+                res.detail = f"not seen within {spec.within:g} s"
+            else:
+                matched = m.group(0)
+                res.detail = "matched " + _show(matched if isinstance(matched, bytes) else matched.encode("latin-1", "replace"))
+        elif spec.kind == "expect_absent":
+            found = self._watch_absent(spec.pattern, spec.within)
+            if found is not None:
+                res.passed = False
+                res.expected = f"no {spec.text!r} for {spec.within:g} s"
+                res.received = found
+                res.detail = f"arrived after {sim.now - t0:g} s"
+            else:
+                res.detail = f"absent for {spec.within:g} s"
+        res.t = sim.now
+        sim.record("runner", "step_done", index=spec.index, passed=res.passed)
+        return res
+
+    def _watch_absent(self, pattern: str, within: float) -> str | None:
+        """Run the clock for ``within`` seconds; return the offending text if it arrives.
+
+        Nothing is consumed: absence leaves the receive buffer for the next ``expect``."""
+        dte = self.sim.dte
+        regex = re.compile(pattern.encode("latin-1", "replace"))
+        hit: list[bytes] = []
+
+        def seen() -> bool:
+            m = regex.search(dte.pending())
+            if m:
+                hit.append(m.group(0))
+                return True
+            return False
+
+        if self.sim.run_until(seen, within):
+            return _show(hit[0]) if hit else "?"
+        return None
+
+    # -- checks ------------------------------------------------------------------------------
+    def run_check(self, spec: CheckSpec) -> CheckResult:
+        try:
+            return self._check(spec)
+        except Exception as exc:  # inspection of a peer must never crash the report
+            return CheckResult(spec.index, spec.kind, spec.host, False,
+                               f"internal error: {type(exc).__name__}: {exc}", spec.line)
+
+    def _check(self, spec: CheckSpec) -> CheckResult:
+        host = self.sim.host(spec.host)
+        p = spec.params
+        out = CheckResult(spec.index, spec.kind, spec.host, True, "", spec.line)
+        problems: list[str] = []
+        if spec.kind == "file":
+            files = host.ftp_files()
+            path = p["file"]
+            data = files.get(path)
+            want: dict[str, Any] = {k: p[k] for k in ("sha256", "size", "text", "exists") if k in p}
+            actual: dict[str, Any] = {"exists": data is not None}
+            if data is not None:
+                actual["size"] = len(data)
+                actual["sha256"] = hashlib.sha256(data).hexdigest()
+                if "text" in p:
+                    actual["text"] = data.decode("utf-8", "replace")
+            if data is None and want.get("exists", True):
+                problems.append(f"{path} does not exist on {spec.host}")
+            elif data is not None and want.get("exists", True) is False:
+                problems.append(f"{path} exists on {spec.host}")
+            elif data is not None:
+                for key in ("sha256", "size", "text"):
+                    if key in want and want[key] != actual[key]:
+                        problems.append(f"{key} is {actual[key]!r}, expected {want[key]!r}")
+            out.expected, out.actual = want, actual
+            out.detail = f"{path}: " + ("; ".join(problems) if problems else "as expected")
+        elif spec.kind == "service":
+            got = host.bytes_received(service=p.get("service"), port=p.get("port"))
+            out.expected = {"bytes_received": p.get("bytes_received")}
+            out.actual = {"bytes_received": got}
+            if "bytes_received" in p and got != p["bytes_received"]:
+                problems.append(f"bytes_received is {got}, expected {p['bytes_received']}")
+            out.detail = "; ".join(problems) if problems else f"bytes_received {got}"
+        else:  # mailbox
+            messages = host.mailbox(p["mailbox"], service=p.get("service"))
+            subjects = [m.get("subject", "") for m in messages]
+            out.actual = {"count": len(messages), "subjects": subjects}
+            out.expected = {k: p[k] for k in ("count", "subject", "body") if k in p}
+            if "count" in p and len(messages) != p["count"]:
+                problems.append(f"{len(messages)} messages, expected {p['count']}")
+            if "subject" in p and not any(p["subject"] in s for s in subjects):
+                problems.append(f"no message whose subject contains {p['subject']!r} (subjects: {subjects})")
+            if "body" in p and not any(p["body"] in m.get("body", "") for m in messages):
+                problems.append(f"no message whose body contains {p['body']!r}")
+            out.detail = f"{p['mailbox']}: " + ("; ".join(problems) if problems else f"{len(messages)} messages")
+        out.passed = not problems
+        return out
