@@ -65,6 +65,9 @@ class Loaded:
         return self.value_lines.get((), 1)
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 class _Walker:
     def __init__(self, loaded: Loaded) -> None:
         self.loaded = loaded
@@ -79,6 +82,10 @@ class _Walker:
 
     def walk(self, node: yaml.Node, path: Path) -> Any:
         self.loaded.value_lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            # e.g. !!python/object/apply: SafeLoader would refuse it; say so, build nothing.
+            self.problem(node, path, f"tag {node.tag!r} is not allowed (expected plain YAML data)")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):

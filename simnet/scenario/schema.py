@@ -124,7 +124,7 @@ def known_module_ids() -> list[str] | None:
     """Module ids from the registry, or None while the modem layer does not provide one."""
     try:
         from simnet.modem import registry
-    except ImportError:
+    except Exception:  # not built yet (or broken): building the world will say so loudly
         return None
     for name in ("list_modules", "module_ids"):
         fn = getattr(registry, name, None)
@@ -213,7 +213,7 @@ class Validator:
     # -- typed readers (return None after reporting a problem) -------------------------------
     def mapping(self, path: Path, value: Any, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.err(path, f"expected a mapping with keys {_expected(allowed)}, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a mapping with keys {_expected(allowed)})")
             return None
         for key in value:
             if key not in allowed:
@@ -226,16 +226,16 @@ class Validator:
     def string(self, path: Path, value: Any, *, what: str = "a string", allow_empty: bool = True) -> str | None:
         if not isinstance(value, str):
             # Numbers in a text slot are usually an unquoted PIN or code: say so.
-            self.err(path, f"expected {what} (quote it), got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected {what}, in quotes)")
             return None
         if not allow_empty and not value:
-            self.err(path, f"expected {what}, got an empty string")
+            self.err(path, f"got an empty string (expected {what})")
             return None
         return value
 
     def integer(self, path: Path, value: Any, lo: int, hi: int, *, what: str = "an integer") -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.err(path, f"expected {what} from {lo} to {hi}, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected {what} from {lo} to {hi})")
             return None
         if not lo <= value <= hi:
             self.err(path, f"{value} is out of range (expected {what} from {lo} to {hi})")
@@ -244,7 +244,7 @@ class Validator:
 
     def boolean(self, path: Path, value: Any) -> bool | None:
         if not isinstance(value, bool):
-            self.err(path, f"expected true or false, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected true or false)")
             return None
         return value
 
@@ -279,7 +279,7 @@ class Validator:
 
     def ipv4(self, path: Path, value: Any) -> str | None:
         if not isinstance(value, str):
-            self.err(path, f"expected an IPv4 address such as 203.0.113.10, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected an IPv4 address such as 203.0.113.10)")
             return None
         try:
             return str(ipaddress.IPv4Address(value))
@@ -347,7 +347,7 @@ class Validator:
                 sc.sim_state = state
         for key, lo, hi in (("pin", 4, 8), ("puk", 8, 8)):
             if key in sim:
-                text = self.string(("sim", key), sim[key], what=f"a quoted string of {lo}-{hi} digits")
+                text = self.string(("sim", key), sim[key], what=f"a string of {lo}-{hi} digits")
                 if text is not None:
                     if not (text.isdigit() and lo <= len(text) <= hi):
                         self.err(("sim", key), f"{text!r} is not a {key.upper()} (expected {lo}-{hi} digits)" if lo != hi else f"{text!r} is not a PUK (expected {lo} digits)")
@@ -382,7 +382,7 @@ class Validator:
                     spec.apn = ApnSpec(
                         name=self.string((*p, "name"), m.get("name", "internet"), what="an APN name") or "",
                         user=self.string((*p, "user"), m.get("user", ""), what="a user name") or "",
-                        password=self.string((*p, "password"), m.get("password", ""), what="a password (quote it)") or "",
+                        password=self.string((*p, "password"), m.get("password", ""), what="a password") or "",
                         auth=self.choice((*p, "auth"), m.get("auth", "none"), AUTH_KINDS) or "none",
                     )
         if "pdp" in net:
@@ -438,7 +438,7 @@ class Validator:
             if isinstance(servers, str):
                 servers = [servers]
             if not isinstance(servers, list):
-                self.err(p, f"expected a list of IPv4 addresses, got {_describe(servers)}")
+                self.err(p, f"got {_describe(servers)} (expected a list of IPv4 addresses)")
             else:
                 spec.dns = [ip for i, s in enumerate(servers) if (ip := self.ipv4((*p, i), s))]
         if "nat" in net:
@@ -480,7 +480,7 @@ class Validator:
             p = self.probability(path, value)
             return None if p is None else LossSpec("bernoulli", {"p": p})
         if not isinstance(value, dict):
-            self.err(path, f"expected a probability or {{model: gilbert-elliott, p: .., r: .., h: .., k: ..}}, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a probability or {{model: gilbert-elliott, p: .., r: .., h: .., k: ..}})")
             return None
         model = value.get("model", "bernoulli")
         model = LOSS_ALIASES.get(model, model) if isinstance(model, str) else model
@@ -518,7 +518,7 @@ class Validator:
     def _hosts(self, sc: Scenario, value: Any) -> None:
         path: Path = ("hosts",)
         if not isinstance(value, dict):
-            self.err(path, f"expected a mapping of host name to {{ip:, services:}}, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a mapping of host name to {{ip:, services:}})")
             return
         seen_ips: dict[str, str] = {}
         for name, body in value.items():
@@ -545,14 +545,14 @@ class Validator:
 
     def _services(self, path: Path, value: Any) -> list[ServiceSpec]:
         if not isinstance(value, list):
-            self.err(path, f"expected a list of {{type:, port:, ...}}, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a list of {{type:, port:, ...}})")
             return []
         out: list[ServiceSpec] = []
         used: dict[tuple[str, int], int] = {}
         for i, svc in enumerate(value):
             sp = (*path, i)
             if not isinstance(svc, dict):
-                self.err(sp, f"expected a mapping {{type:, port:, ...}}, got {_describe(svc)}")
+                self.err(sp, f"got {_describe(svc)} (expected a mapping {{type:, port:, ...}})")
                 continue
             if "type" not in svc:
                 self.err((*sp, "type"), f"missing required key (expected one of {_expected(self._service_types)})")
@@ -597,12 +597,12 @@ class Validator:
     def _faults(self, sc: Scenario, value: Any) -> None:
         path: Path = ("faults",)
         if not isinstance(value, list):
-            self.err(path, f"expected a list of {{at: or on:, action: ...}}, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a list of {{at: or on:, action: ...}})")
             return
         for i, fault in enumerate(value):
             fp = (*path, i)
             if not isinstance(fault, dict):
-                self.err(fp, f"expected a mapping {{at:, action:, ...}}, got {_describe(fault)}")
+                self.err(fp, f"got {_describe(fault)} (expected a mapping {{at:, action:, ...}})")
                 continue
             action = fault.get("action")
             if "action" not in fault:
@@ -692,7 +692,7 @@ class Validator:
                 return self.integer(path, value, 100, 599, what="a reply code")
             if isinstance(value, str) and value in ("-ERR", "+OK"):
                 return value
-            self.err(path, f"expected a reply code such as 421 or 550 (or -ERR for POP3), got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a reply code such as 421 or 550 (or -ERR for POP3))")
             return None
         raise AssertionError(kind)  # pragma: no cover - table and code disagree
 
@@ -705,11 +705,11 @@ class Validator:
 
     def _trigger(self, path: Path, value: Any, sc: Scenario) -> TriggerSpec | None:
         if not isinstance(value, dict):
-            self.err(path, f"expected a trigger such as {{syn: 3, host: echo.example.net}}, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a trigger such as {{syn: 3, host: echo.example.net}})")
             return None
         kinds = [k for k in TRIGGER_KINDS if k in value]
         if len(kinds) != 1:
-            self.err(path, f"expected exactly one trigger kind (expected one of {_expected(TRIGGER_KINDS)})")
+            self.err(path, f"no single trigger kind (expected exactly one of {_expected(TRIGGER_KINDS)})")
             return None
         kind = kinds[0]
         allowed = {
@@ -746,12 +746,12 @@ class Validator:
                 self.err(path, "expected a list of steps, got nothing")
             return
         if not isinstance(value, list):
-            self.err(path, f"expected a list of steps (send:, expect:, wait:, ...), got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a list of steps (send:, expect:, wait:, ...))")
             return
         for i, step in enumerate(value):
             sp = (*path, i)
             if not isinstance(step, dict):
-                self.err(sp, f"expected a mapping such as {{send: AT}}, got {_describe(step)}")
+                self.err(sp, f"got {_describe(step)} (expected a mapping such as {{send: AT}})")
                 continue
             kinds = [k for k in step if k in STEP_KINDS]
             if len(kinds) != 1:
@@ -810,12 +810,12 @@ class Validator:
     def _checks(self, sc: Scenario, value: Any) -> None:
         path: Path = ("checks",)
         if not isinstance(value, list):
-            self.err(path, f"expected a list of checks, got {_describe(value)}")
+            self.err(path, f"got {_describe(value)} (expected a list of checks)")
             return
         for i, check in enumerate(value):
             cp = (*path, i)
             if not isinstance(check, dict):
-                self.err(cp, f"expected a mapping such as {{host:, file:, sha256:}}, got {_describe(check)}")
+                self.err(cp, f"got {_describe(check)} (expected a mapping such as {{host:, file:, sha256:}})")
                 continue
             before = len(self.problems)
             if "file" in check:
