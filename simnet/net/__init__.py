@@ -1,5 +1,13 @@
 """Network layer: hosts, links, loss models, routing, carrier NAT, UDP/ICMP/DNS (TCP in tcp.py)."""
 
+from simnet.net.dns import (
+    DnsResolver,
+    DnsResolverConfig,
+    DnsResult,
+    DnsServer,
+    DnsServerEngine,
+    DnsZone,
+)
 from simnet.net.host import Host
 from simnet.net.icmp import PingRequest, PingResult
 from simnet.net.link import DuplexLink, Link, LinkConfig
@@ -10,6 +18,12 @@ from simnet.net.packet import Packet
 from simnet.net.udp import UdpSocket
 
 __all__ = [
+    "DnsResolver",
+    "DnsResolverConfig",
+    "DnsResult",
+    "DnsServer",
+    "DnsServerEngine",
+    "DnsZone",
     "DuplexLink",
     "Host",
     "Link",

@@ -65,6 +65,9 @@ class Host:
         self.resolver: Any = None
         tcp_cls = _load_tcp_stack()
         self.tcp: Any = tcp_cls(self) if tcp_cls is not None else None
+        from simnet.net.dns import DnsResolver  # dns builds on udp; imported late to avoid a cycle
+
+        self.resolver = DnsResolver(self)
 
     def __repr__(self) -> str:
         return f"<Host {self.name} {self.ip}>"

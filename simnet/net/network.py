@@ -22,6 +22,7 @@ from typing import Any
 from simnet.errors import ConfigError
 from simnet.net import icmp
 from simnet.net.addr import check_ip, is_private
+from simnet.net.dns import DnsServer, DnsZone
 from simnet.net.host import DEFAULT_TTL, Host
 from simnet.net.link import DuplexLink, Link, LinkConfig
 from simnet.net.nat import Nat, NatConfig
@@ -47,7 +48,7 @@ class Network:
     """Build with ``Network(sim)``, then ``add_host`` / ``add_module_host``."""
 
     def __init__(self, sim: Any, *, nat: NatConfig | Mapping[str, Any] | None = None,
-                 core_ip: str = DEFAULT_CORE_IP, dns_ip: str = DEFAULT_DNS_IP,
+                 core_ip: str = DEFAULT_CORE_IP, dns_ip: str | list[str] = DEFAULT_DNS_IP,
                  capture: bool = True) -> None:
         self.sim = sim
         self.name = "core"
@@ -55,7 +56,13 @@ class Network:
             nat = NatConfig(**dict(nat))
         self.nat = Nat(sim, nat)
         self.core_ip = check_ip(core_ip, "network.core_ip")
-        self.dns_ip = check_ip(dns_ip, "network.dns_ip")
+        ips = [dns_ip] if isinstance(dns_ip, str) else list(dns_ip)
+        if not ips:
+            raise ConfigError("network.dns_ip", "expected at least one DNS server address")
+        self.dns_ips = [check_ip(ip, f"network.dns_ip[{i}]") for i, ip in enumerate(ips)]
+        self.dns_ip = self.dns_ips[0]
+        self.dns_records = DnsZone()
+        self.dns_servers: list[DnsServer] = []
         self._hosts: dict[str, Host] = {}
         self._links: dict[str, DuplexLink] = {}
         self._by_ip: dict[str, Host] = {}
@@ -63,7 +70,15 @@ class Network:
         self._init_services()
 
     def _init_services(self) -> None:
-        """Operator services (DNS); pcap recorder. Extended by later modules."""
+        """Operator DNS server(s), all serving ``dns_records``."""
+        for i, ip in enumerate(self.dns_ips):
+            host = self.add_host("operator-dns" if i == 0 else f"operator-dns{i + 1}", ip, register=False)
+            self.dns_servers.append(DnsServer(host, self.dns_records))
+
+    @property
+    def dns_server(self) -> DnsServer:
+        """The primary operator DNS server (``.fault = "nxdomain" | "servfail" | "silence"``)."""
+        return self.dns_servers[0]
 
     # -- building ------------------------------------------------------------------------------
     @property
@@ -86,13 +101,14 @@ class Network:
         raise ConfigError("link", f"no link named {name!r} (known: {', '.join(sorted(self._links))})")
 
     def _check_new_name(self, name: str) -> None:
-        if not isinstance(name, str) or not name or any(c.isspace() for c in name) or "." in name:
-            raise ConfigError("host.name", f"expected a name without spaces or dots, got {name!r}")
+        if (not isinstance(name, str) or not name or any(c.isspace() for c in name)
+                or name.endswith((".uplink", ".downlink"))):
+            raise ConfigError("host.name", f"expected a name without spaces, got {name!r}")
         if name in self._hosts:
             raise ConfigError(f"host.{name}", "a host with this name already exists")
 
     def add_host(self, name: str, ip: str, *, link: LinkConfig | Mapping[str, Any] | None = None,
-                 ttl: int = DEFAULT_TTL) -> Host:
+                 ttl: int = DEFAULT_TTL, register: bool = True) -> Host:
         """An internet host (public address) or an operator host (private address), attached to
         the core by a wired link (``link`` applies to both directions)."""
         self._check_new_name(name)
@@ -105,7 +121,8 @@ class Network:
         host = Host(self.sim, name, ip, network=self, kind=kind, initial_ttl=ttl)
         self._attach(host, cfg, cfg)
         self._by_ip[ip] = host
-        self._register_name(name, ip)
+        if register:
+            self.dns_records.add_record(name, ip)
         return host
 
     def add_module_host(self, name: str, uplink: LinkConfig | Mapping[str, Any] | None = None,
@@ -133,9 +150,6 @@ class Network:
 
     def _on_attach(self, host: Host, up: Link, down: Link) -> None:
         """Hook for capture (pcap) on new attachments."""
-
-    def _register_name(self, name: str, ip: str) -> None:
-        """Hook: register a host name in the operator DNS zone."""
 
     # -- interface events from hosts -------------------------------------------------------------
     def _interface_up(self, host: Host) -> None:
