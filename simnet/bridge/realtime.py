@@ -1,0 +1,103 @@
+"""The real-time face: the same simulation, its clock following the wall clock.
+
+The bridge owns the only loop that reads the wall clock. Each turn it runs the simulation up
+to "now" (virtual time = wall seconds since start), then waits in ``select`` for host bytes
+until the next simulated event is due. Bytes from the host enter the UART model at the virtual
+instant they arrived, so baud timing, ``+++`` guard times and protocol timeouts look real to
+the program on the other end. When processing falls behind the wall clock by more than
+``max_lag`` the bridge says so (stderr and a trace record) instead of drifting silently.
+"""
+
+from __future__ import annotations
+
+import select
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from simnet.bridge.endpoints import Endpoint
+
+
+class Bridge:
+    def __init__(
+        self,
+        sim: Any,
+        endpoint: Endpoint,
+        *,
+        max_lag: float = 0.2,
+        log: IO[str] | None = None,
+        poll: float = 0.05,
+    ) -> None:
+        self.sim = sim
+        self.endpoint = endpoint
+        self.max_lag = max_lag
+        self.poll = poll
+        self.log = log if log is not None else sys.stderr
+        self.port = sim.module.uart.dte  # the host end of the module's serial line
+        self.port.on_receive = self._from_module
+        self.worst_lag = 0.0
+        self.lag_warnings = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self._behind = False
+        self._wall0 = 0.0
+        self._virtual0 = 0.0
+
+    # -- data paths --------------------------------------------------------------------------
+    def _from_module(self, data: bytes, _t_last: float, _byte_time: float) -> None:
+        self.bytes_out += len(data)
+        self.endpoint.write(data)
+
+    def _to_module(self, data: bytes) -> None:
+        self.bytes_in += len(data)
+        self.port.write(data)
+
+    # -- clock -------------------------------------------------------------------------------
+    def wall_virtual(self) -> float:
+        """The virtual instant that corresponds to the wall clock right now."""
+        return self._virtual0 + (time.monotonic() - self._wall0)
+
+    def _run_to(self, target: float) -> None:
+        env = self.sim.env
+        if target > env.now:
+            env.run(until=target)
+        lag = self.wall_virtual() - env.now
+        self.worst_lag = max(self.worst_lag, lag)
+        if lag > self.max_lag and not self._behind:
+            self._behind = True
+            self.lag_warnings += 1
+            self.sim.record("bridge", "lag", seconds=round(lag, 3))
+            print(f"simnet serve: cannot keep up with the wall clock: {lag:.3f} s behind at "
+                  f"virtual t={env.now:.3f}", file=self.log, flush=True)
+        elif lag <= self.max_lag / 2:
+            self._behind = False
+
+    # -- loop --------------------------------------------------------------------------------
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        env = self.sim.env
+        if hasattr(env, "sync"):
+            env.sync()  # RealtimeEnvironment: wall time of "now" is this instant
+        self._wall0 = time.monotonic()
+        self._virtual0 = env.now
+        self.sim.record("bridge", "start", endpoint=self.endpoint.description)
+        while not should_stop():
+            self._run_to(self.wall_virtual())
+            wait = min(self.poll, max(0.0, env.peek() - self.wall_virtual()))
+            try:
+                readable, _, _ = select.select(self.endpoint.fds(), [], [], wait)
+            except (OSError, ValueError):
+                readable = []
+            for fd in readable:
+                data = self.endpoint.on_readable(fd)
+                if data is None:
+                    self.sim.record("bridge", "client_left")
+                    continue
+                if data:
+                    self._run_to(self.wall_virtual())  # bytes enter at their arrival instant
+                    self._to_module(data)
+            flush = getattr(self.endpoint, "flush", None)
+            if flush is not None:
+                flush()
+        self.sim.record("bridge", "stop", bytes_in=self.bytes_in, bytes_out=self.bytes_out,
+                        worst_lag=round(self.worst_lag, 3))
