@@ -156,6 +156,7 @@ class Link:
         self._waiting: deque[tuple[float, int]] = deque()  # (start time, size) not yet started
         self._waiting_bytes = 0
         self._last_arrival = 0.0
+        self._fifo: deque[Packet] = deque()  # in flight, in order (when reordering is off)
         # outages: the link is dark while now < _outage_until
         self._outage_until = -1.0
         for at, dur in config.outage_list:
@@ -304,7 +305,17 @@ class Link:
             # corrupt a copy: the sender may still hold the original for retransmission
             pkt = pkt.copy()
             pkt.corrupted = True
-        self.sim.call_later(arrival - now, self._arrive, pkt)
+        if self._reorder:
+            self.sim.call_later(arrival - now, self._arrive, pkt)
+        else:
+            # Timers computed from different "now"s can differ in the last float bit; popping
+            # the head keeps FIFO order exact whatever the rounding.
+            self._fifo.append(pkt)
+            self.sim.call_later(arrival - now, self._arrive_next)
+
+    def _arrive_next(self) -> None:
+        if self._fifo:
+            self._arrive(self._fifo.popleft())
 
     def _arrive(self, pkt: Packet) -> None:
         now = self._env.now
