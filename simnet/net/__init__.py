@@ -15,6 +15,7 @@ from simnet.net.loss import LossSpec, make_loss_model
 from simnet.net.nat import Nat, NatConfig
 from simnet.net.network import Network
 from simnet.net.packet import Packet
+from simnet.net.pcap import PcapRecorder, write_pcap
 from simnet.net.udp import UdpSocket
 
 __all__ = [
@@ -33,8 +34,10 @@ __all__ = [
     "NatConfig",
     "Network",
     "Packet",
+    "PcapRecorder",
     "PingRequest",
     "PingResult",
     "UdpSocket",
     "make_loss_model",
+    "write_pcap",
 ]

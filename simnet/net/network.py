@@ -27,6 +27,7 @@ from simnet.net.host import DEFAULT_TTL, Host
 from simnet.net.link import DuplexLink, Link, LinkConfig
 from simnet.net.nat import Nat, NatConfig
 from simnet.net.packet import PROTO_ICMP, Packet
+from simnet.net.pcap import PcapRecorder
 
 # A server on the internet is some tens of ms from the operator core; the operator's own
 # hosts (DNS) sit next to it.
@@ -66,7 +67,7 @@ class Network:
         self._hosts: dict[str, Host] = {}
         self._links: dict[str, DuplexLink] = {}
         self._by_ip: dict[str, Host] = {}
-        self.capture = capture
+        self.pcap = PcapRecorder(enabled=capture)
         self._init_services()
 
     def _init_services(self) -> None:
@@ -149,7 +150,24 @@ class Network:
         self._on_attach(host, up, down)
 
     def _on_attach(self, host: Host, up: Link, down: Link) -> None:
-        """Hook for capture (pcap) on new attachments."""
+        if host.kind == "module":
+            self.capture_host(host.name)
+
+    # -- pcap ---------------------------------------------------------------------------------
+    def capture_host(self, name: str) -> None:
+        """Capture at ``name``'s interface: what it sends (before the link's losses) and what
+        reaches it. Module hosts are captured by default."""
+        duplex = self._links[self.host(name).name]
+        hook = self.pcap.hook(name)
+        duplex.uplink.capture_tx = hook
+        duplex.downlink.capture_rx = hook
+
+    def write_pcap(self, path: str, host: str | None = None, *, epoch: float = 0.0) -> int:
+        """Write captured packets (of ``host``, or all capture points merged) to a pcap file
+        (raw IPv4 link type, virtual-time timestamps); returns the packet count."""
+        if host is not None:
+            self.host(host)
+        return self.pcap.write(path, host, epoch=epoch)
 
     # -- interface events from hosts -------------------------------------------------------------
     def _interface_up(self, host: Host) -> None:

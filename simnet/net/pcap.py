@@ -1,0 +1,120 @@
+"""pcap capture of simulated packets, written with scapy at export time only.
+
+Capture keeps ``(virtual time, packet snapshot)`` pairs per capture point (cheap: a shallow
+copy per packet, because NAT rewrites packets in place further along). Export builds real
+IPv4 frames with scapy - TCP/UDP/ICMP headers with correct checksums - and writes a pcap with
+link type LINKTYPE_RAW (101: the frame starts with the IPv4 header) and nanosecond
+timestamps equal to virtual time (plus an optional epoch offset). Packets that the link
+corrupted are written with a deliberately wrong transport checksum, so Wireshark flags them
+the way the receiving stack treated them.
+
+Default capture point of a module host: its own interface (everything it sends on the
+uplink, everything that reaches it on the downlink), i.e. what tcpdump on the module would
+see. Other hosts can be captured the same way with ``Network.capture_host(name)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simnet.net.packet import PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
+
+LINKTYPE_RAW = 101  # pcap LINKTYPE_RAW (libpcap DLT_RAW); scapy.data.DLT_RAW_ALT
+
+
+class PcapRecorder:
+    """Per-capture-point packet snapshots. ``enabled = False`` stops recording (benchmarks)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.points: dict[str, list[tuple[float, Packet]]] = {}
+
+    def hook(self, point: str) -> Any:
+        records = self.points.setdefault(point, [])
+
+        def capture(t: float, pkt: Packet) -> None:
+            if self.enabled:
+                records.append((t, pkt.copy()))
+
+        return capture
+
+    def packets(self, point: str | None = None) -> list[tuple[float, Packet]]:
+        """Snapshots of one point, or of every point merged in time order."""
+        if point is not None:
+            return list(self.points.get(point, []))
+        merged: list[tuple[float, int, Packet]] = []
+        for i, name in enumerate(sorted(self.points)):
+            merged.extend((t, i, p) for t, p in self.points[name])
+        merged.sort(key=lambda e: (e[0], e[1]))
+        return [(t, p) for t, _, p in merged]
+
+    def write(self, path: str, point: str | None = None, *, epoch: float = 0.0) -> int:
+        """Write a pcap file; returns the number of packets written."""
+        return write_pcap(path, self.packets(point), epoch=epoch)
+
+
+def to_scapy(pkt: Packet) -> Any:
+    """A scapy IPv4 packet equivalent to ``pkt`` (checksums left for scapy to compute)."""
+    from scapy.layers.inet import ICMP, IP, TCP, UDP
+    from scapy.packet import Raw
+
+    ip = IP(src=pkt.src, dst=pkt.dst, ttl=max(0, min(255, int(pkt.ttl))), id=int(pkt.ident) & 0xFFFF)
+    payload = bytes(pkt.payload) if isinstance(pkt.payload, bytes | bytearray) else b""
+    if pkt.proto == PROTO_TCP:
+        options = []
+        if pkt.options and "mss" in pkt.options:
+            options.append(("MSS", int(pkt.options["mss"]) & 0xFFFF))
+        seg = TCP(sport=int(pkt.sport) & 0xFFFF, dport=int(pkt.dport) & 0xFFFF,
+                  seq=int(pkt.seq) & 0xFFFFFFFF, ack=int(pkt.ack) & 0xFFFFFFFF,
+                  flags=int(pkt.flags) & 0x1FF, window=max(0, min(0xFFFF, int(pkt.window))),
+                  options=options)
+        frame = ip / seg
+    elif pkt.proto == PROTO_UDP:
+        frame = ip / UDP(sport=int(pkt.sport) & 0xFFFF, dport=int(pkt.dport) & 0xFFFF)
+    elif pkt.proto == PROTO_ICMP:
+        msg = ICMP(type=int(pkt.icmp_type) & 0xFF, code=int(pkt.icmp_code) & 0xFF)
+        if pkt.quoted is not None:
+            # RFC 792: the offending datagram's IP header plus its first 8 payload bytes
+            frame = ip / msg / Raw(bytes(to_scapy(pkt.quoted))[:28])
+            return frame
+        msg.id = int(pkt.icmp_id) & 0xFFFF
+        msg.seq = int(pkt.icmp_seq) & 0xFFFF
+        frame = ip / msg
+    else:
+        ip.proto = int(pkt.proto) & 0xFF
+        frame = ip
+    if payload:
+        frame = frame / Raw(payload)
+    return frame
+
+
+# offset of the transport checksum from the start of the transport header
+_CHECKSUM_OFFSET = {PROTO_TCP: 16, PROTO_UDP: 6, PROTO_ICMP: 2}
+
+
+def frame_bytes(pkt: Packet) -> bytes:
+    raw = bytearray(bytes(to_scapy(pkt)))
+    if pkt.corrupted and pkt.proto in _CHECKSUM_OFFSET and len(raw) >= 28:
+        ihl = (raw[0] & 0x0F) * 4
+        off = ihl + _CHECKSUM_OFFSET[pkt.proto]
+        if off + 2 <= len(raw):
+            raw[off] ^= 0x5A  # any change makes the checksum wrong
+    return bytes(raw)
+
+
+def write_pcap(path: str, packets: list[tuple[float, Packet]], *, epoch: float = 0.0) -> int:
+    from scapy.utils import PcapWriter
+
+    writer = PcapWriter(path, linktype=LINKTYPE_RAW, nano=True, sync=False)
+    try:
+        writer.write_header(None)
+        for t, pkt in packets:
+            ns_total = round((epoch + t) * 1e9)
+            sec, nsec = divmod(ns_total, 1_000_000_000)
+            writer.write_packet(frame_bytes(pkt), sec=sec, usec=nsec)
+    finally:
+        writer.close()
+    return len(packets)
+
+
+__all__ = ["LINKTYPE_RAW", "PcapRecorder", "frame_bytes", "to_scapy", "write_pcap"]
