@@ -1,0 +1,641 @@
+"""Service framework: attach an engine to a simulated host, inspect it, and break it on demand.
+
+A :class:`Service` owns a listening TCP port (or a bound UDP port) on a :class:`simnet.net.Host`.
+Each accepted TCP connection gets a :class:`Conn` (byte pump: bounded send queue, rate limit,
+cut-after-N-bytes faults, stall) and a session that feeds the sans-IO engine and performs its
+actions. Faults are plain methods, so the scenario runner can call them at a time or on a
+trigger; :meth:`Service.apply_fault` maps the scenario's fault actions onto them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from simnet.errors import ConfigError
+from simnet.kernel.units import parse_duration, parse_rate
+from simnet.servers.config import (
+    DEFAULT_EPOCH,
+    check_keys,
+    get_duration,
+    get_int,
+    get_port,
+    get_rate,
+    parse_epoch,
+)
+from simnet.servers.engine import Close, Injected, LineEngine, Received, Send
+
+CONNECTION_ROLES = ("control", "data", "any")
+CUT_MODES = ("reset", "close")
+DNS_FAULT_MODES = ("nxdomain", "servfail", "silence")
+FAULT_KINDS = (
+    "refuse",
+    "stall",
+    "slow_greeting",
+    "reply",
+    "reset",
+    "rate_limit",
+    "dns",
+)
+# Scenario fault actions (simnet.scenario.schema.FAULT_ACTIONS) and their kinds here.
+SCENARIO_ACTIONS = {
+    "server-refuse": "refuse",
+    "server-stall": "stall",
+    "server-reset": "reset",
+    "server-reply": "reply",
+    "server-slow-greeting": "slow_greeting",
+    "server-rate-limit": "rate_limit",
+    "dns-fail": "dns",
+}
+COMMON_KEYS = ("port", "greeting_delay", "rate", "epoch", "backlog")
+REFILL_CHUNK = 4096  # bytes a source stream generates at a time
+MAX_RATE_CHUNK = 1460  # paced sends go out at most one typical MSS at a time
+
+
+class LogEntry(NamedTuple):
+    """One line of a service's dialogue: ``direction`` is "in" (from client) or "out"."""
+
+    t: float
+    direction: str
+    line: str
+
+
+@dataclass(slots=True)
+class Cut:
+    """Close or reset connections of ``role`` once ``after_bytes`` crossed them (both ways)."""
+
+    after_bytes: int
+    mode: str
+    role: str
+
+
+@dataclass(slots=True)
+class Override:
+    command: str
+    reply: Injected
+    remaining: int | None  # None: every occurrence
+
+
+class Service:
+    """Base of every service type; subclasses set ``type_name``, ``transport``, ``default_port``
+    and implement ``_configure`` and the per-connection behaviour."""
+
+    type_name = "service"
+    transport = "tcp"
+    default_port = 0
+    extra_keys: tuple[str, ...] = ()
+
+    def __init__(self, config: Mapping[str, Any] | None, field: str) -> None:
+        config = dict(config or {})
+        check_keys(config, COMMON_KEYS + self.extra_keys, field)
+        self.field = field
+        self.config = config
+        self.port = get_port(config, field, self.default_port)
+        self.backlog = get_int(config, "backlog", field, 5, 1, 1024)
+        self.epoch = parse_epoch(config.get("epoch", DEFAULT_EPOCH), f"{field}.epoch")
+        # fault state
+        self.refusing = False
+        self.stalled = False
+        self.greeting_delay = get_duration(config, "greeting_delay", field, 0.0)
+        self.rate = get_rate(config, "rate", field)  # bits per second, None: unlimited
+        self.cuts: list[Cut] = []
+        self.overrides: list[Override] = []
+        self.dns_mode: str | None = None
+        self.stall_waiters: list[Callable[[], None]] = []
+        # inspection
+        self.bytes_received = 0
+        self.bytes_sent = 0
+        self.connections = 0
+        self.log: list[LogEntry] = []
+        self.sim: Any = None
+        self.host: Any = None
+        self.conns: list[Conn] = []
+        self._listener: Any = None
+        self._udp: Any = None
+        self._conn_ids = 0
+        self._configure(config, field)
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _configure(self, config: dict[str, Any], field: str) -> None:
+        """Validate type-specific keys (raise ConfigError)."""
+
+    def attach(self, sim: Any, host: Any) -> Service:
+        """Start serving on ``host`` (a :class:`simnet.net.Host`) in simulation ``sim``."""
+        if self.sim is not None:
+            raise ConfigError(self.field, f"service already attached to host {self.host.name}")
+        self.sim = sim
+        self.host = host
+        self._on_attach()
+        self._open()
+        self.record("listen", transport=self.transport)
+        return self
+
+    def _on_attach(self) -> None:
+        """Per-type preparation needing the simulation (random streams)."""
+
+    @property
+    def source(self) -> str:
+        host = self.host.name if self.host is not None else "?"
+        return f"server.{host}.{self.type_name}.{self.port}"
+
+    def record(self, kind: str, **fields: Any) -> None:
+        if self.sim is not None:
+            self.sim.record(self.source, kind, **fields)
+
+    def utc_now(self) -> float:
+        """The simulation's notion of UTC: ``epoch`` plus virtual time (Unix seconds)."""
+        return self.epoch + (self.sim.now if self.sim is not None else 0.0)
+
+    def utc_datetime(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self.utc_now(), _dt.UTC)
+
+    def _open(self) -> None:
+        if self.transport == "tcp":
+            self._listener = self.host.tcp_listen(self.port, self._accept, backlog=self.backlog)
+        else:
+            self._udp = self.host.udp_bind(self.port, self._datagram)
+
+    def _close_endpoint(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+
+    def log_line(self, direction: str, line: str, conn: int = 0) -> None:
+        t = self.sim.now if self.sim is not None else 0.0
+        self.log.append(LogEntry(t, direction, line))
+        self.record("command" if direction == "in" else "reply", conn=conn, line=line)
+
+    # -- TCP ------------------------------------------------------------------------------------
+    def _accept(self, sock: Any) -> None:
+        self.connections += 1
+        conn = Conn(self, sock, "control")
+        self.record("accept", conn=conn.id, peer=_addr(getattr(sock, "remote", None)))
+        self.start_session(conn)
+
+    def start_session(self, conn: Conn) -> None:
+        """Bind a new control connection to this service's behaviour (per type)."""
+        conn.close()
+
+    def _datagram(self, sock: Any, data: bytes, addr: tuple[str, int]) -> None:
+        self.bytes_received += len(data)
+        self.record("datagram", peer=_addr(addr), size=len(data))
+        if self.stalled or self.dns_mode == "silence":
+            return  # a hung server reads and never answers
+        reply = self.handle_datagram(data, addr)
+        if reply is not None and self._udp is not None:
+            self.bytes_sent += self._udp.sendto(reply, addr)
+
+    def handle_datagram(self, data: bytes, addr: tuple[str, int]) -> bytes | None:
+        return None
+
+    def next_conn_id(self) -> int:
+        self._conn_ids += 1
+        return self._conn_ids
+
+    # -- faults ---------------------------------------------------------------------------------
+    def refuse(self, on: bool = True, duration: float | str | None = None) -> None:
+        """Refuse new connections: the port is closed, so the stack answers SYN with RST (UDP:
+        ICMP port unreachable). Existing connections are unaffected."""
+        self.refusing = on
+        self.record("fault", fault="refuse", on=on)
+        if self.sim is not None:
+            if on and (self._listener is not None or self._udp is not None):
+                self._close_endpoint()
+            elif not on and self._listener is None and self._udp is None:
+                self._open()
+        self._auto_clear(duration, lambda: self.refuse(False))
+
+    def stall(self, on: bool = True, duration: float | str | None = None) -> None:
+        """Hang: connections are still accepted by the stack but nothing is read or answered
+        until the stall clears (then pending input is processed, as a recovered daemon would)."""
+        self.stalled = on
+        self.record("fault", fault="stall", on=on)
+        if not on:
+            for conn in list(self.conns):
+                conn.resume()
+            waiters, self.stall_waiters = self.stall_waiters, []
+            for waiter in waiters:
+                waiter()
+        self._auto_clear(duration, lambda: self.stall(False))
+
+    def slow_greeting(self, delay: float | str) -> None:
+        self.greeting_delay = parse_duration(delay, f"{self.field}.greeting_delay")
+        self.record("fault", fault="slow_greeting", delay=self.greeting_delay)
+
+    def override_reply(
+        self,
+        command: str,
+        code: int | str,
+        *,
+        text: str | None = None,
+        count: int | None = 1,
+        every: bool = False,
+    ) -> None:
+        """Answer ``command`` with ``code`` instead of executing it, for the next ``count``
+        occurrences (``every``: until cleared)."""
+        field = f"{self.field}.faults.reply"
+        if not isinstance(command, str) or not command.strip().isalpha():
+            raise ConfigError(f"{field}.command", f"expected a command word such as RETR, got {command!r}")
+        self._check_code(code, f"{field}.code")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise ConfigError(f"{field}.count", f"expected a positive integer, got {count!r}")
+        remaining = None if every or count is None else count
+        self.overrides.append(Override(command.strip().upper(), Injected(code, text), remaining))
+        self.record("fault", fault="reply", command=command.upper(), code=code, count=remaining)
+
+    def _check_code(self, code: object, field: str) -> None:
+        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+            raise ConfigError(field, f"expected a reply code from 100 to 599, got {code!r}")
+
+    def take_override(self, verb: str) -> Injected | None:
+        """The engines' override hook: consume one matching override, oldest first."""
+        for ov in self.overrides:
+            if ov.command == verb and ov.remaining != 0:
+                if ov.remaining is not None:
+                    ov.remaining -= 1
+                self.record("fault_fired", fault="reply", command=verb, code=ov.reply.code)
+                return ov.reply
+        return None
+
+    def reset_after(
+        self, after_bytes: int = 0, mode: str = "reset", connection: str = "any"
+    ) -> None:
+        """Reset (RST) or close (FIN) connections of role ``connection`` once ``after_bytes``
+        bytes have crossed them in either direction (counted from the connection's start;
+        a connection already past the mark is cut now)."""
+        field = f"{self.field}.faults.reset"
+        if isinstance(after_bytes, bool) or not isinstance(after_bytes, int) or after_bytes < 0:
+            raise ConfigError(f"{field}.after_bytes", f"expected a byte count >= 0, got {after_bytes!r}")
+        if mode not in CUT_MODES:
+            raise ConfigError(f"{field}.mode", f"expected one of {', '.join(CUT_MODES)}, got {mode!r}")
+        if connection not in CONNECTION_ROLES:
+            raise ConfigError(
+                f"{field}.connection", f"expected one of {', '.join(CONNECTION_ROLES)}, got {connection!r}"
+            )
+        self.cuts.append(Cut(after_bytes, mode, connection))
+        self.record("fault", fault="reset", after_bytes=after_bytes, mode=mode, connection=connection)
+        for conn in list(self.conns):
+            conn.check_cut()
+
+    def limit_rate(self, rate: float | str | None) -> None:
+        """Pace this service's sends and reads to ``rate`` (bits/s, or "9600bps"); None lifts it."""
+        self.rate = None if rate is None else parse_rate(rate, f"{self.field}.rate")
+        self.record("fault", fault="rate_limit", rate=self.rate)
+        for conn in list(self.conns):
+            conn.pump()
+
+    def dns_fail(self, mode: str, duration: float | str | None = None) -> None:
+        raise ConfigError(f"{self.field}.faults.dns", f"only dns services take DNS faults ({self.type_name})")
+
+    def clear_faults(self, kind: str | None = None) -> None:
+        """Lift faults of ``kind`` (one of FAULT_KINDS) or all of them."""
+        if kind is not None and kind not in FAULT_KINDS:
+            raise ConfigError(f"{self.field}.faults", f"expected one of {', '.join(FAULT_KINDS)}, got {kind!r}")
+        if kind in (None, "refuse") and self.refusing:
+            self.refuse(False)
+        if kind in (None, "stall") and self.stalled:
+            self.stall(False)
+        if kind in (None, "slow_greeting"):
+            self.greeting_delay = 0.0
+        if kind in (None, "reply"):
+            self.overrides.clear()
+        if kind in (None, "reset"):
+            self.cuts.clear()
+        if kind in (None, "rate_limit") and self.rate is not None:
+            self.limit_rate(None)
+        if kind in (None, "dns"):
+            self.dns_mode = None
+        self.record("fault_cleared", fault=kind or "all")
+
+    def apply_fault(self, action: str, **params: Any) -> None:
+        """Apply a scenario fault action (``server-refuse``, ``server-reset``, ...) or a kind."""
+        kind = SCENARIO_ACTIONS.get(action, action)
+        params = {k: v for k, v in params.items() if k not in ("host", "service", "port") and v is not None}
+        try:
+            if kind == "refuse":
+                self.refuse(True, params.pop("duration", None), **params)
+            elif kind == "stall":
+                self.stall(True, params.pop("duration", None), **params)
+            elif kind == "slow_greeting":
+                self.slow_greeting(**params)
+            elif kind == "reply":
+                self.override_reply(**params)
+            elif kind == "reset":
+                self.reset_after(**params)
+            elif kind == "rate_limit":
+                self.limit_rate(**params)
+            elif kind == "dns":
+                self.dns_fail(**params)
+            else:
+                allowed = ", ".join(list(SCENARIO_ACTIONS) + list(FAULT_KINDS))
+                raise ConfigError(f"{self.field}.faults", f"unknown fault {action!r} (expected one of {allowed})")
+        except TypeError as exc:
+            raise ConfigError(f"{self.field}.faults.{kind}", f"bad parameters: {exc}") from None
+
+    def fault_at(self, when: float, action: str, **params: Any) -> None:
+        """Schedule :meth:`apply_fault` at virtual time ``when`` (parameters checked now)."""
+        if self.sim is None:
+            raise ConfigError(self.field, "attach the service before scheduling faults")
+        self.sim.call_at(when, lambda: self.apply_fault(action, **params))
+
+    def _auto_clear(self, duration: float | str | None, undo: Callable[[], None]) -> None:
+        if duration is None or self.sim is None:
+            return
+        self.sim.call_later(parse_duration(duration, f"{self.field}.faults.duration"), undo)
+
+    def cut_for(self, role: str) -> Cut | None:
+        """The tightest cut applying to a connection of ``role``."""
+        best: Cut | None = None
+        for cut in self.cuts:
+            if cut.role in ("any", role) and (best is None or cut.after_bytes < best.after_bytes):
+                best = cut
+        return best
+
+    # -- inspection -----------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        return {
+            "type": self.type_name,
+            "port": self.port,
+            "connections": self.connections,
+            "bytes_received": self.bytes_received,
+            "bytes_sent": self.bytes_sent,
+        }
+
+
+def _addr(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) == 2:
+        return f"{addr[0]}:{addr[1]}"
+    return str(addr)
+
+
+class Conn:
+    """One TCP connection of a service: pumps bytes under the service's faults.
+
+    Handlers (set by the session): ``on_bytes(data)``, ``on_eof()`` (peer FIN),
+    ``on_gone(reason)`` (connection finished for any reason; called once).
+    """
+
+    def __init__(self, service: Service, sock: Any, role: str) -> None:
+        self.service = service
+        self.sock = sock
+        self.role = role
+        self.id = service.next_conn_id()
+        self.out = bytearray()
+        self.count = 0  # bytes crossed in both directions
+        self.closing = False
+        self.done = False
+        self.reset_on_drain = False
+        self.pace_timer: Any = None
+        self.read_timer: Any = None
+        self.eof = False
+        self.on_bytes: Callable[[bytes], None] = lambda data: None
+        self.on_eof: Callable[[], None] = lambda: None
+        self.on_gone: Callable[[str], None] = lambda reason: None
+        self.on_drained: Callable[[], None] | None = None
+        # refill(n): more bytes to send when the queue runs dry (a source stream); b"" = no more
+        self.refill: Callable[[int], bytes] | None = None
+        # stop reading while this many bytes wait to be sent (echo backpressure); None = no bound
+        self.max_out: int | None = None
+        self._reading = False
+        sock.on_data = self._readable
+        sock.on_writable = self._writable
+        sock.on_acked = self._acked
+        sock.on_peer_fin = self._peer_fin
+        sock.on_closed = self._closed
+        service.conns.append(self)
+
+    # -- sending --------------------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        if self.done or self.closing or not data:
+            return
+        self.out += data
+        self.pump()
+
+    def close(self, *, reset: bool = False) -> None:
+        """Close after the queue drains (``reset``: abort now with RST)."""
+        if self.done:
+            return
+        if reset:
+            self._finish("reset")
+            self.sock.abort()
+            return
+        self.closing = True
+        self.pump()
+
+    def pump(self) -> None:
+        if self.done or self.pace_timer is not None or self.service.stalled:
+            return
+        service = self.service
+        if not self.out and self.refill is not None and not self.closing:
+            self.out += self.refill(REFILL_CHUNK)
+        while self.out:
+            allowed = len(self.out)
+            cut = service.cut_for(self.role)
+            if cut is not None:
+                if self.count >= cut.after_bytes:
+                    self._cut(cut)
+                    return
+                allowed = min(allowed, cut.after_bytes - self.count)
+            rate = service.rate
+            if rate is not None:
+                allowed = min(allowed, max(1, min(MAX_RATE_CHUNK, int(rate / 8 * 0.1))))
+            n = self.sock.send(bytes(self.out[:allowed]))
+            if n <= 0:
+                return  # wait for on_writable
+            del self.out[:n]
+            self.count += n
+            service.bytes_sent += n
+            if cut is not None and self.count >= cut.after_bytes:
+                self._cut(cut)
+                return
+            if rate is not None:
+                self.pace_timer = service.sim.call_later(n * 8 / rate, self._paced)
+                return
+            if not self.out and self.refill is not None and not self.closing:
+                self.out += self.refill(REFILL_CHUNK)
+        if self.max_out is not None and len(self.out) < self.max_out and not self._reading:
+            if getattr(self.sock, "readable", 0) and self.read_timer is None:
+                self._readable(self.sock)
+        if not self.out:
+            if self.on_drained is not None:
+                callback, self.on_drained = self.on_drained, None
+                callback()
+            if self.closing and not self.done:
+                self._finish("local")
+                self.sock.close()
+
+    def _paced(self) -> None:
+        self.pace_timer = None
+        self.pump()
+        if not self.done and self.read_timer is None:
+            self._readable(self.sock)
+
+    # -- receiving ------------------------------------------------------------------------------
+    def _readable(self, sock: Any) -> None:
+        if self._reading:
+            return  # re-entered from a handler; the loop below keeps reading
+        self._reading = True
+        try:
+            while (
+                not self.done
+                and self.read_timer is None
+                and not self.service.stalled
+                # backpressure: reading resumes from pump() when the queue drains
+                and (self.max_out is None or len(self.out) < self.max_out)
+                and getattr(sock, "readable", 0)
+            ):
+                if not self._read_once(sock):
+                    break
+        finally:
+            self._reading = False
+
+    def _read_once(self, sock: Any) -> bool:
+        service = self.service
+        rate = service.rate
+        limit = -1 if rate is None else max(1, min(MAX_RATE_CHUNK, int(rate / 8 * 0.1)))
+        data = sock.recv(limit)
+        if not data:
+            return False
+        cut = service.cut_for(self.role)
+        if cut is not None:
+            data = data[: max(0, cut.after_bytes - self.count)]
+        self.count += len(data)
+        service.bytes_received += len(data)
+        if data:
+            self.on_bytes(data)
+        if cut is not None and self.count >= cut.after_bytes:
+            self._cut(cut)
+            return False
+        if rate is not None and not self.done:
+            self.read_timer = service.sim.call_later(len(data) * 8 / rate, self._read_again)
+        return True
+
+    def _read_again(self) -> None:
+        self.read_timer = None
+        if not self.done and getattr(self.sock, "readable", 0):
+            self._readable(self.sock)
+        elif self.eof and not self.done and not getattr(self.sock, "readable", 0):
+            self.on_eof()
+
+    def resume(self) -> None:
+        """After a stall: process what queued up meanwhile."""
+        if self.done:
+            return
+        self.pump()
+        if getattr(self.sock, "readable", 0):
+            self._readable(self.sock)
+        if self.eof and not getattr(self.sock, "readable", 0) and not self.done:
+            self.on_eof()
+
+    def check_cut(self) -> None:
+        cut = self.service.cut_for(self.role)
+        if cut is not None and not self.done and self.count >= cut.after_bytes:
+            self._cut(cut)
+
+    # -- socket callbacks -----------------------------------------------------------------------
+    def _writable(self, sock: Any, *args: Any) -> None:
+        self.pump()
+
+    def _acked(self, sock: Any, n: int = 0) -> None:
+        if self.out:
+            self.pump()
+
+    def _peer_fin(self, sock: Any) -> None:
+        self.eof = True
+        if self.done or self.service.stalled or self.read_timer is not None:
+            return  # delivered when reading resumes
+        if getattr(sock, "readable", 0):
+            self._readable(sock)
+        if not self.done and self.read_timer is None and not getattr(sock, "readable", 0):
+            self.on_eof()
+
+    def _closed(self, sock: Any, reason: str | None = None) -> None:
+        if not self.done:
+            self._finish(reason or "closed")
+
+    def _cut(self, cut: Cut) -> None:
+        self.service.record("fault_fired", fault="reset", conn=self.id, role=self.role,
+                            mode=cut.mode, after_bytes=self.count)
+        self._finish(f"fault_{cut.mode}")
+        if cut.mode == "reset":
+            self.sock.abort()
+        else:
+            self.sock.close()
+
+    def _finish(self, reason: str) -> None:
+        if self.done:
+            return
+        self.done = True
+        for timer in (self.pace_timer, self.read_timer):
+            if timer is not None:
+                timer.cancel()
+        self.pace_timer = self.read_timer = None
+        if self in self.service.conns:
+            self.service.conns.remove(self)
+        self.service.record("close", conn=self.id, role=self.role, reason=reason, bytes=self.count)
+        self.on_gone(reason)
+
+
+class LineSession:
+    """Glue between one control :class:`Conn` and a line-protocol engine."""
+
+    def __init__(self, service: Service, conn: Conn, engine: LineEngine) -> None:
+        self.service = service
+        self.conn = conn
+        self.engine = engine
+        self.started = False
+        conn.on_bytes = self._bytes
+        conn.on_eof = self._eof
+        conn.on_gone = self._gone
+        delay = service.greeting_delay
+        if delay > 0:
+            service.sim.call_later(delay, self._start)
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        if self.conn.done or self.started:
+            return
+        if self.service.stalled:
+            self.service.stall_waiters.append(self._start)  # a hung daemon greets on recovery
+            return
+        self.started = True
+        self.perform(self.engine.start())
+        self.perform(self.engine.receive(b""))  # lines that arrived before the greeting
+
+    def _bytes(self, data: bytes) -> None:
+        if not self.started:
+            # input before the greeting is held by the stack until we read; put it back in
+            # the engine's buffer only after the greeting (real daemons read after greeting)
+            self.engine.lines.push(data)
+            return
+        self.perform(self.engine.receive(data))
+
+    def _eof(self) -> None:
+        # the client half-closed: a daemon reading EOF ends the session
+        self.perform(self.engine.connection_lost())
+        self.conn.close()
+
+    def _gone(self, reason: str) -> None:
+        self.perform(self.engine.connection_lost())
+
+    def perform(self, actions: list[Any]) -> None:
+        for action in actions:
+            self.perform_one(action)
+
+    def perform_one(self, action: Any) -> None:
+        service, conn = self.service, self.conn
+        if isinstance(action, Send):
+            if action.log is not None:
+                for text in action.log.split("\n"):
+                    service.log_line("out", text, conn.id)
+            conn.write(action.data)
+        elif isinstance(action, Received):
+            service.log_line("in", action.line, conn.id)
+        elif isinstance(action, Close):
+            conn.close(reset=action.reset)
