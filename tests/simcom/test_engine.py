@@ -53,9 +53,13 @@ def test_rx_buffer_notifies_once_until_drained() -> None:
     assert buf.append(b"abc") == (3, True)
     assert buf.append(b"de") == (2, False)  # not repeated while data is pending
     assert buf.read(4) == b"abcd"
+    buf.settle()
     assert buf.append(b"f") == (1, False)  # still not drained
     assert buf.read(10) == b"ef"
-    assert buf.append(b"g") == (1, True)  # drained -> next arrival notifies
+    assert buf.append(b"g") == (1, False)  # not settled yet: a refill is not a new arrival
+    assert buf.read(10) == b"g"
+    buf.settle()
+    assert buf.append(b"h") == (1, True)  # drained -> next arrival notifies
 
 
 def test_rx_buffer_capacity() -> None:

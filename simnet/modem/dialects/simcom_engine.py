@@ -95,11 +95,15 @@ class RxBuffer:
         return len(take), due
 
     def read(self, n: int) -> bytes:
+        """Take up to ``n`` bytes. Call :meth:`settle` once the socket has refilled the buffer."""
         out = bytes(self.data[:n])
         del self.data[:n]
-        if not self.data:
-            self.notified = False  # drained: the next arrival notifies again
         return out
+
+    def settle(self) -> None:
+        """Drained (nothing left here nor in the socket behind it): the next arrival notifies."""
+        if not self.data:
+            self.notified = False
 
     def clear(self) -> None:
         self.data.clear()
