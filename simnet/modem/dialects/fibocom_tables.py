@@ -180,6 +180,7 @@ class Err:
     SEND_TOO_LONG = 2006  # §2.3: one +MIPSEND chunk above 1024 bytes (§1.1.4.1)
     SOCKET_USED = 2017  # §2.3: +MIPOPEN/+MIPODM on an id that is already open
     SOCKET_NOT_OPENED = 2024  # §2.3: send/push/close/sets on a socket that is not open
+    SEND_FAILED = 2019  # §2.3: a raw send cut short (DTR drop during the prompt)
     PING_ERROR = 2029  # §2.3: +MPING while a ping runs, or abort with none running
     MIPCALL_NOT_ACTIVE = 2031  # §2.3: any socket/DNS/ping/NTP command before +MIPCALL
 
@@ -320,6 +321,7 @@ RAW_SEND_MAX = 2048  # §1.2.1.1 / §1.2.3.1 "0<=buffer<=2048 bytes"
 
 # §1.1.2.1 note: +MIPOPEN "will return in 60 sec when DNS is error"
 DNS_BOUND_S = 60.0
+DNS_TRY_S = 5.0  # not printed: wait per DNS query before asking again (choice)
 
 CTRL_Z = 0x1A
 

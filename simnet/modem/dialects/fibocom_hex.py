@@ -1,0 +1,81 @@
+"""Small pure helpers of the Fibocom dialect: hex payloads, address checks, NTP packets.
+
+Kept apart from the handlers so they can be tested byte for byte without a module.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def decode_hex(text: str) -> bytes | None:
+    """<Data> of +MIPSEND (§1.1.6.4): pairs of 0-F digits; None when malformed."""
+    if len(text) % 2 or any(c not in HEX_DIGITS for c in text):
+        return None
+    return bytes.fromhex(text)
+
+
+def encode_hex(data: bytes) -> str:
+    """Received data as +MIPRTCP/+MIPRUDP print it (§1.1.9.4): upper-case hex digits."""
+    return data.hex().upper()
+
+
+def is_ipv4(text: str) -> bool:
+    """"AAA.BBB.CCC.DDD", each octet 0-255 written in 1, 2 or 3 digits (§1.1.2.4)."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return False
+    for part in parts:
+        if not part.isdigit() or len(part) > 3 or int(part) > 255:
+            return False
+    return True
+
+
+def normalise_ipv4(text: str) -> str:
+    """'010.1.2.003' -> '10.1.2.3' (octets may carry leading zeros, §1.1.2.4)."""
+    return ".".join(str(int(p)) for p in text.split("."))
+
+
+def is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text.replace(" ", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def is_hostname(text: str) -> bool:
+    """Only the length is validated (§1.1.2.4 "Syntax is not validated, except the maximum
+    length"); an empty name or one with blanks or quotes cannot be sent in a query."""
+    return 0 < len(text) <= 255 and not any(c in text for c in ' "\t')
+
+
+# --- NTP (RFC 5905 §7.3): a client request and the reading of a server reply ---------------
+NTP_PACKET = 48
+NTP_UNIX_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
+
+
+def ntp_request(transmit_unix: float) -> bytes:
+    """A mode-3 (client) NTPv4 request carrying our transmit timestamp."""
+    secs = int(transmit_unix) + NTP_UNIX_OFFSET
+    frac = int((transmit_unix - int(transmit_unix)) * (1 << 32)) & 0xFFFFFFFF
+    first = (0 << 6) | (4 << 3) | 3  # LI 0, VN 4, mode 3
+    return struct.pack("!BBbb11I", first, 0, 6, -20, *([0] * 9), secs & 0xFFFFFFFF, frac)
+
+
+def ntp_reply_time(data: bytes) -> float | None:
+    """The server's transmit time (Unix seconds) of a valid mode-4 reply, else None."""
+    if len(data) < NTP_PACKET:
+        return None
+    first, stratum = data[0], data[1]
+    mode = first & 0x7
+    li = first >> 6
+    if mode != 4 or stratum == 0 or li == 3:  # stratum 0 = kiss-o'-death; LI 3 = unsynchronised
+        return None
+    secs, frac = struct.unpack("!II", data[40:48])
+    if secs == 0:
+        return None
+    return secs - NTP_UNIX_OFFSET + frac / (1 << 32)
