@@ -1,0 +1,377 @@
+"""World builder: from a validated ``Scenario`` build the network, peers, operator, SIM, module,
+DTE and faults on one ``Simulation``.
+
+Order matters for determinism only through names: every component draws from its own named
+random stream, so building order does not shift anyone's draws. The build records one
+``(scenario, world)`` trace record naming the hosts and the radio links, which the sequence
+chart uses to place lanes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from simnet.errors import ConfigError
+from simnet.scenario.dte import DTE
+from simnet.scenario.faults import FaultEngine
+from simnet.scenario.model import FaultSpec, HostSpec, LinkSpec, LossSpec, Scenario, ServiceSpec
+
+if TYPE_CHECKING:
+    from simnet.scenario.api import Simulation
+
+MODULE_HOST = "module"
+MODULE_NAME = "modem"  # trace source of the module (its UART is "modem.uart")
+
+
+def net_name(name: str) -> str:
+    """Host names in simnet.net may not contain dots (they separate link directions)."""
+    return name.replace(".", "_")
+
+
+def loss_for_net(loss: LossSpec) -> dict[str, Any]:
+    """Scenario loss spec -> simnet.net loss mapping (netem's parameter names)."""
+    p = loss.params
+    if loss.model == "none":
+        return {"model": "none"}
+    if loss.model == "bernoulli":
+        return {"model": "bernoulli", "p": p["p"]}
+    if loss.model == "gilbert-elliott":
+        # scenario h/k are the classic "packet gets through" probabilities of the bad/good state
+        return {"model": "gilbert_elliott", "p": p["p"], "r": p["r"],
+                "one_minus_h": 1.0 - p["h"], "one_minus_k": 1.0 - p["k"]}
+    return {"model": "four_state", **{k: p[k] for k in ("p13", "p31", "p32", "p23", "p14")}}
+
+
+def link_for_net(raw: dict[str, Any], spec: LinkSpec, base: dict[str, Any]) -> dict[str, Any]:
+    """A ``LinkConfig.from_dict`` mapping: the bearer profile's defaults, then scenario keys.
+
+    ``raw`` holds the scenario's own values (durations as written, which simnet.net parses
+    itself); ``spec`` the validated ones (loss already normalised)."""
+    out = dict(base)
+    for key in ("delay", "jitter", "rate", "mtu", "duplicate", "corrupt", "reorder"):
+        if key in raw:
+            out[key] = raw[key]
+    if "queue" in raw:
+        out["queue_packets"] = raw["queue"]
+    if spec.loss is not None:
+        out["loss"] = loss_for_net(spec.loss)
+    return out
+
+
+class HostEntry:
+    def __init__(self, spec: HostSpec, host: Any) -> None:
+        self.spec = spec
+        self.host = host
+        self.services: list[tuple[ServiceSpec, Any]] = []
+
+    def find(self, *, port: int | None = None, type_: str | None = None) -> list[Any]:
+        return [svc for spec, svc in self.services
+                if (port is None or spec.port == port) and (type_ is None or spec.type == type_)]
+
+
+class World:
+    """Everything built for one scenario run."""
+
+    def __init__(self, sim: Simulation, scenario: Scenario) -> None:
+        self.sim = sim
+        self.scenario = scenario
+        self.network: Any = None
+        self.module_host: Any = None
+        self.bearer: Any = None
+        self.module: Any = None
+        self.dte: DTE | None = None
+        self.hosts: dict[str, HostEntry] = {}
+        self.fault_errors: list[str] = []
+        self.faults: FaultEngine | None = None
+        self.radio_uplink = f"{MODULE_HOST}.uplink"
+        self.radio_downlink = f"{MODULE_HOST}.downlink"
+        self.uart_source = f"{MODULE_NAME}.uart"
+        self._base_links: dict[str, dict[str, Any]] = {}
+
+    # -- lookups -------------------------------------------------------------------------------
+    def host_ip(self, name: str | None) -> str | None:
+        entry = self.hosts.get(name or "")
+        return entry.spec.ip if entry else None
+
+    def host_view(self, name: str) -> Any:
+        from simnet.scenario.inspect import HostView
+
+        entry = self.hosts.get(name)
+        if entry is None:
+            raise ConfigError("host", f"unknown host {name!r} (expected one of {', '.join(self.hosts) or 'none'})")
+        return HostView(self, entry)
+
+    def save_pcap(self, path: str) -> int:
+        writer = getattr(self.network, "write_pcap", None)
+        if writer is None:
+            raise ConfigError("pcap", "this build of simnet.net cannot write pcap files yet")
+        count = writer(path)
+        return int(count) if isinstance(count, int) else 0
+
+    def radio_links(self, direction: str) -> list[Any]:
+        link = self.network.link(MODULE_HOST)
+        if direction == "uplink":
+            return [link.uplink]
+        if direction == "downlink":
+            return [link.downlink]
+        return [link.uplink, link.downlink]
+
+
+def build_world(sim: Simulation, sc: Scenario) -> World:
+    from simnet.net import NatConfig, Network
+
+    world = World(sim, sc)
+    sim.record("scenario", "world", name=sc.name, module=sc.module, seed=sim.seed,
+               hosts={h.name: h.ip for h in sc.hosts}, module_host=MODULE_HOST,
+               radio_links=[world.radio_uplink, world.radio_downlink])
+
+    net = sc.network
+    nat_kwargs: dict[str, Any] = {}
+    if net.tcp_idle_timeout is not None:
+        nat_kwargs["tcp_idle_timeout"] = net.tcp_idle_timeout
+    if net.udp_idle_timeout is not None:
+        nat_kwargs["udp_idle_timeout"] = net.udp_idle_timeout
+    net_kwargs: dict[str, Any] = {"nat": NatConfig(**nat_kwargs)}
+    if net.dns:
+        net_kwargs["dns_ip"] = net.dns[0]
+    world.network = network = Network(sim, **net_kwargs)
+
+    # Radio link: the bearer's radio profile gives the defaults, the scenario overrides them.
+    raw_net = sc.raw.get("network", {}) if isinstance(sc.raw.get("network"), dict) else {}
+    base_up, base_down = _radio_defaults(net.bearer)
+    raw_link = raw_net.get("link", {}) or {}
+    up_raw = {**raw_link, **(raw_net.get("uplink", {}) or {})}
+    down_raw = {**raw_link, **(raw_net.get("downlink", {}) or {})}
+    up = link_for_net(up_raw, net.uplink, base_up)
+    down = link_for_net(down_raw, net.downlink, base_down)
+    world._base_links = {"uplink": up, "downlink": down}
+    world.module_host = network.add_module_host(MODULE_HOST, up, down)
+
+    # Peer hosts and their services; each is in the operator DNS (forward and reverse) unless
+    # the scenario says dns: false.
+    for hspec in sc.hosts:
+        host = network.add_host(net_name(hspec.name), hspec.ip)
+        entry = HostEntry(hspec, host)
+        world.hosts[hspec.name] = entry
+        _register_dns(network, hspec)
+        for sspec in hspec.services:
+            entry.services.append((sspec, _make_service(sim, host, sspec)))
+
+    world.bearer = _build_bearer(sim, world, sc)
+    world.module = _build_module(sim, world, sc)
+    world.dte = DTE(sim, world.module.uart.dte)
+    world.faults = FaultEngine(world, sc.faults, _fault_actions(world))
+    return world
+
+
+def _radio_defaults(bearer: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Link parameters of the bearer's radio profile (GPRS class 10, or a 9600 bit/s CSD call)."""
+    try:
+        from simnet.bearer.profiles import get_profile
+    except ImportError:
+        # Until the bearer layer provides profiles: GPRS multislot class 10 figures from the
+        # bearer issue (42.8 / 85.6 kbit/s, ~300 ms one-way).
+        if bearer == "gsm":
+            return {"delay": 0.2, "rate": 9600}, {"delay": 0.2, "rate": 9600}
+        return {"delay": 0.3, "rate": 42800}, {"delay": 0.3, "rate": 85600}
+    profile = get_profile("csd_9600" if bearer == "gsm" else "gprs_class10")
+    up, down = profile.link_configs()
+    return _link_as_dict(up), _link_as_dict(down)
+
+
+def _link_as_dict(cfg: Any) -> dict[str, Any]:
+    if isinstance(cfg, dict):
+        return dict(cfg)
+    out: dict[str, Any] = {}
+    for key in ("delay", "jitter", "reorder", "rate", "queue_bytes", "queue_packets", "mtu", "loss",
+                "duplicate", "corrupt"):
+        if hasattr(cfg, key):
+            value = getattr(cfg, key)
+            if value is not None:
+                out[key] = value
+    return out
+
+
+def _register_dns(network: Any, hspec: HostSpec) -> None:
+    zone = getattr(network, "dns_records", None) or getattr(network, "zone", None)
+    if zone is None:
+        return
+    mangled = net_name(hspec.name)
+    if mangled != hspec.name and hasattr(zone, "remove") and zone.has_name(mangled):
+        zone.remove(mangled)  # the net layer registered the dot-less internal name
+    if hspec.dns:
+        zone.add_record(hspec.name, hspec.ip)
+
+
+def _make_service(sim: Any, host: Any, spec: ServiceSpec) -> Any:
+    from simnet.servers import make_service
+
+    config = dict(spec.config)
+    config.setdefault("port", spec.port)
+    service = make_service(spec.type, config, spec.field)
+    service.attach(sim, host)
+    return service
+
+
+def _build_bearer(sim: Any, world: World, sc: Scenario) -> Any:
+    try:
+        from simnet.bearer.modem_bearer import ModemBearer
+        from simnet.bearer.operator import OperatorConfig
+    except ImportError:
+        return None
+    net = sc.network
+    operator: dict[str, Any] = {
+        "apn": net.apn.name,
+        "user": net.apn.user,
+        "password": net.apn.password,
+        "auth": net.apn.auth,
+    }
+    raw_net = sc.raw.get("network", {}) or {}
+    raw_pdp = raw_net.get("pdp", {}) or {}
+    if "activation_delay" in raw_pdp:
+        operator["activation_delay"] = raw_pdp["activation_delay"]
+    if "deactivation_delay" in raw_pdp:
+        operator["deactivation_delay"] = raw_pdp["deactivation_delay"]
+    if net.pdp.reject_cause is not None:
+        operator["reject_cause"] = net.pdp.reject_cause
+    if net.pdp.silent:
+        operator["silent"] = True
+    if net.dns:
+        operator["dns"] = list(net.dns)
+    radio: dict[str, Any] = {"registered_as": net.registration_state.replace("-", "_"),
+                             "registration_delay": net.registration_after}
+    if net.rssi is not None:
+        radio["rssi"] = net.rssi
+    if net.ber is not None:
+        radio["ber"] = net.ber
+    operator["radio"] = radio
+    operator["sim"] = _sim_config(sc)
+    raw_csd = raw_net.get("csd", {}) or {}
+    if raw_csd:
+        operator["csd"] = dict(raw_csd)
+    operator["bearer"] = net.bearer
+    config = OperatorConfig.from_dict(operator, "network")
+    return ModemBearer(sim, world.network, world.module_host, config)
+
+
+def _sim_config(sc: Scenario) -> dict[str, Any]:
+    if sc.sim_state == "absent":
+        return {"present": False}
+    out: dict[str, Any] = {"puk": sc.sim_puk}
+    if sc.sim_state == "pin":
+        out["pin"] = sc.sim_pin
+    return out
+
+
+def _build_module(sim: Any, world: World, sc: Scenario) -> Any:
+    from simnet.modem.registry import create_module
+
+    options: dict[str, Any] = {"name": MODULE_NAME}
+    if sc.baud:
+        options["baud"] = sc.baud
+    return create_module(sim, sc.module, world.bearer, world.module_host, **options)
+
+
+# -- fault actions ------------------------------------------------------------------------------
+
+
+def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
+    sim = world.sim
+
+    def later(duration: float | None, fn: Callable[[], None]) -> None:
+        if duration is not None:
+            sim.call_later(duration, fn)
+
+    def links(f: FaultSpec) -> list[Any]:
+        return world.radio_links(f.params.get("direction") or "both")
+
+    def link_outage(f: FaultSpec) -> None:
+        for link in links(f):
+            link.set_outage(f.params.get("duration"))
+
+    def loss(f: FaultSpec) -> None:
+        spec: LossSpec = f.params["loss"]
+        for link in links(f):
+            direction = "uplink" if link.name.endswith("uplink") else "downlink"
+            link.set_loss(loss_for_net(spec))
+            original = world._base_links[direction].get("loss", 0.0)
+            later(f.params.get("duration"), lambda link=link, original=original: link.set_loss(original))
+
+    def delay(f: FaultSpec) -> None:
+        raw = world.scenario.raw["faults"][f.index]
+        value = raw.get("delay", raw.get("value"))
+        for link in links(f):
+            direction = "uplink" if link.name.endswith("uplink") else "downlink"
+            link.set_delay(value)
+            original = world._base_links[direction].get("delay", 0.0)
+            later(f.params.get("duration"), lambda link=link, original=original: link.set_delay(original))
+
+    def need_bearer(action: str) -> Any:
+        if world.bearer is None:
+            raise ConfigError(action, "this build has no bearer layer yet")
+        return world.bearer
+
+    def bearer_drop(f: FaultSpec) -> None:
+        b = need_bearer("bearer-drop")
+        cause = f.params.get("cause")
+        b.bearer_drop(cause) if cause is not None else b.bearer_drop()
+
+    def pdp_reject(f: FaultSpec) -> None:
+        need_bearer("pdp-reject").pdp_reject(f.params.get("cause") or 31, **_opt(f, "count", "duration"))
+
+    def pdp_silent(f: FaultSpec) -> None:
+        need_bearer("pdp-silent").pdp_silent(**_opt(f, "count", "duration"))
+
+    def ppp_fail(f: FaultSpec) -> None:
+        need_bearer("ppp-fail").ppp_fail(f.params["phase"], f.params.get("mode") or "silent")
+
+    def call_fail(f: FaultSpec) -> None:
+        need_bearer("call-fail").call_fail(f.params["outcome"].replace("-", "_"), **_opt(f, "count"))
+
+    def sim_remove(f: FaultSpec) -> None:
+        need_bearer("sim-remove").sim_remove()
+
+    def coverage_loss(f: FaultSpec) -> None:
+        need_bearer("coverage-loss").coverage_loss(f.params.get("duration"))
+
+    def nat_expire(f: FaultSpec) -> None:
+        world.network.nat.expire_all()
+
+    def dns_fail(f: FaultSpec) -> None:
+        mode = {"timeout": "silence"}.get(f.params["mode"], f.params["mode"])
+        server = getattr(world.network, "dns_server", None)
+        if server is None:
+            raise ConfigError("dns-fail", "the network has no operator DNS server")
+        server.fault = mode
+        later(f.params.get("duration"), lambda: setattr(server, "fault", None))
+
+    def server(f: FaultSpec) -> None:
+        entry = world.hosts[f.params["host"]]
+        targets = entry.find(port=f.params.get("port"), type_=f.params.get("service"))
+        params = {k: v for k, v in f.params.items() if k not in ("host", "port", "service")}
+        for svc in targets:
+            svc.apply_fault(f.action, **params)
+
+    return {
+        "link-outage": link_outage,
+        "loss": loss,
+        "delay": delay,
+        "bearer-drop": bearer_drop,
+        "pdp-reject": pdp_reject,
+        "pdp-silent": pdp_silent,
+        "ppp-fail": ppp_fail,
+        "call-fail": call_fail,
+        "dns-fail": dns_fail,
+        "server-refuse": server,
+        "server-stall": server,
+        "server-reset": server,
+        "server-reply": server,
+        "nat-expire": nat_expire,
+        "sim-remove": sim_remove,
+        "coverage-loss": coverage_loss,
+    }
+
+
+def _opt(f: FaultSpec, *keys: str) -> dict[str, Any]:
+    return {k: f.params[k] for k in keys if f.params.get(k) is not None}
