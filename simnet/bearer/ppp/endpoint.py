@@ -517,14 +517,11 @@ class PppEndpoint:
             self._ipcp_up()
 
     def cp_layer_down(self, fsm: ControlFsm) -> None:
+        # The reason is decided by whatever brought the layer down (cp_layer_finished,
+        # lower_down, close); going down alone decides nothing.
         if fsm is self.lcp:
             self._stop_aux_timers()
             self.ipcp.down()
-            if self.ended is None and self.result is not None:
-                pass  # the reason is decided by whoever brought LCP down
-        elif self.ended is None and self.result is not None and self.result.ok:
-            self.ended = Outcome(OutcomeKind.NETWORK_LOST, detail="IPCP down")
-            self._emit(Ended(self.ended))
 
     def cp_layer_finished(self, fsm: ControlFsm, reason: str) -> None:
         if fsm is self.lcp:
@@ -547,6 +544,8 @@ class PppEndpoint:
             return
         if reason == "timeout":
             self._decide(OutcomeKind.IPCP_TIMEOUT, f"{fsm.requests_sent} IPCP Configure-Requests unanswered")
+        elif reason == "peer_terminated":
+            self._decide(OutcomeKind.PEER_TERMINATED, "peer sent IPCP Terminate-Request")
         else:
             self._decide(OutcomeKind.IPCP_FAILED, f"IPCP {reason.replace('_', ' ')}")
 
