@@ -107,3 +107,16 @@ def test_bad_config_names_field():
         h.udp_bind(70000)
     assert e.value.field == "udp.port"
     assert "65535" in str(e.value)
+
+
+def test_packet_copy_covers_every_slot():
+    from simnet.net.packet import Packet
+
+    p = Packet("10.0.0.1", "10.0.0.2", 6, ttl=7, ident=3, sport=1, dport=2, seq=5, ack=6, flags=0x12,
+               window=100, options={"mss": 1400}, payload=b"abc", icmp_type=3, icmp_code=1,
+               icmp_id=9, icmp_seq=10, quoted=Packet("1.1.1.1", "2.2.2.2", 17))
+    p.corrupted = True
+    q = p.copy()
+    assert q is not p
+    for name in Packet.__slots__:
+        assert getattr(q, name) == getattr(p, name), name
