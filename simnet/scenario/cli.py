@@ -160,6 +160,9 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             except ConfigError as exc:
                 print(f"{args.file}: {exc}", file=err)
                 return EXIT_USAGE
+            except Exception as exc:  # a layer below failed to build: say what, no traceback
+                print(f"{args.file}: cannot build the simulated world: {type(exc).__name__}: {exc}", file=err)
+                return EXIT_FAILED
             progress = _Progress(sim, err) if (first and not quiet) else None
             runner = Runner(
                 sim,

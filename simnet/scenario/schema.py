@@ -105,10 +105,15 @@ FAULT_ACTIONS: dict[str, dict[str, tuple[str, bool]]] = {
     "server-stall": {"host": ("host", True), "port": ("port", False), "service": ("service", False),
                      "duration": ("duration", False)},
     "server-reset": {"host": ("host", True), "port": ("port", False), "service": ("service", False),
-                     "after_bytes": ("count0", False), "mode": ("reset_mode", False)},
+                     "after_bytes": ("count0", False), "mode": ("reset_mode", False),
+                     "connection": ("connection", False)},
     "server-reply": {"host": ("host", True), "port": ("port", False), "service": ("service", False),
                      "command": ("string", True), "code": ("reply_code", True),
                      "text": ("string", False), "count": ("count", False)},
+    "server-slow-greeting": {"host": ("host", True), "port": ("port", False),
+                             "service": ("service", False), "delay": ("duration", True)},
+    "server-rate-limit": {"host": ("host", True), "port": ("port", False),
+                          "service": ("service", False), "rate": ("rate", True)},
     "nat-expire": {},
     "sim-remove": {},
     "coverage-loss": {"duration": ("duration", False)},
@@ -677,6 +682,10 @@ class Validator:
             return self.choice(path, value, CALL_FAIL_OUTCOMES)
         if kind == "dns_mode":
             return self.choice(path, value, DNS_FAIL_MODES)
+        if kind == "rate":
+            return self.rate(path, value)
+        if kind == "connection":
+            return self.choice(path, value, ("control", "data", "any"))
         if kind == "reset_mode":
             return self.choice(path, value, ("reset", "close"))
         if kind == "string":
@@ -892,6 +901,8 @@ _PARAM_EXPECTED = {
     "call_outcome": "one of " + _expected(CALL_FAIL_OUTCOMES),
     "dns_mode": "one of " + _expected(DNS_FAIL_MODES),
     "reset_mode": "reset or close",
+    "rate": "a rate such as 9600bps",
+    "connection": "control, data or any",
     "string": "text",
     "port": "a port",
     "host": "a host name from hosts:",

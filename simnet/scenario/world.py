@@ -367,6 +367,8 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
         "server-stall": server,
         "server-reset": server,
         "server-reply": server,
+        "server-slow-greeting": server,
+        "server-rate-limit": server,
         "nat-expire": nat_expire,
         "sim-remove": sim_remove,
         "coverage-loss": coverage_loss,

@@ -295,6 +295,8 @@ def test_every_fault_action_validates():
         "server-stall": "{at: 1s, action: server-stall, host: echo.example.net}",
         "server-reset": "{on: {bytes: 100, host: echo.example.net}, action: server-reset, host: echo.example.net, after_bytes: 10}",
         "server-reply": "{at: 0s, action: server-reply, host: ftp.example.net, command: STOR, code: 552}",
+        "server-slow-greeting": "{at: 0s, action: server-slow-greeting, host: ftp.example.net, delay: 5s}",
+        "server-rate-limit": "{at: 0s, action: server-rate-limit, service: ftp, host: ftp.example.net, rate: 9600bps}",
         "nat-expire": "{on: {syn: 2, host: echo.example.net, port: 7}, action: nat-expire}",
         "sim-remove": "{on: {sent: AT+CIPOPEN}, action: sim-remove}",
         "coverage-loss": "{on: {received: CONNECT}, action: coverage-loss, duration: 30s}",
@@ -305,10 +307,13 @@ def test_every_fault_action_validates():
     assert problems == []
     assert [f.action for f in scenario.faults] == list(examples)
     assert scenario.faults[2].params == {"delay": scenario.faults[2].params["delay"], "duration": 5.0}
-    assert scenario.faults[14].on.kind == "sent" and scenario.faults[14].on.text == "AT+CIPOPEN"
-    assert scenario.faults[15].on.kind == "received" and scenario.faults[15].params == {"duration": 30.0}
-    assert scenario.faults[13].on.kind == "syn" and scenario.faults[13].on.count == 2
-    assert scenario.faults[11].on.kind == "bytes" and scenario.faults[11].on.count == 100
+    by_action = {f.action: f for f in scenario.faults}
+    assert by_action["sim-remove"].on.kind == "sent" and by_action["sim-remove"].on.text == "AT+CIPOPEN"
+    assert by_action["coverage-loss"].on.kind == "received"
+    assert by_action["coverage-loss"].params == {"duration": 30.0}
+    assert by_action["nat-expire"].on.kind == "syn" and by_action["nat-expire"].on.count == 2
+    assert by_action["server-reset"].on.kind == "bytes" and by_action["server-reset"].on.count == 100
+    assert by_action["server-rate-limit"].params["rate"] == 9600.0
 
 
 def test_decode_escapes():
