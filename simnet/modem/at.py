@@ -1,0 +1,578 @@
+"""Sans-IO AT command syntax (ITU-T V.250 §5): line assembly, command-line parsing, results.
+
+Nothing here knows about time, UARTs or modules. The glue in :mod:`simnet.modem.module` feeds
+received bytes to a :class:`LineAssembler`, hands each complete line to
+:func:`parse_command_line`, runs the handlers and renders what they answer with
+:class:`ResultFormatter`. Keeping these pure makes every syntax form testable byte for byte.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+# -- command line assembly (V.250 §5.2.1, §5.2.4) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineReady:
+    """A complete command line; ``text`` is what followed the ``AT`` prefix, S3 excluded."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatLast:
+    """``A/`` was received: re-execute the previous command line (V.250 §5.2.4)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineOverflow:
+    """The line outgrew the command buffer; it was discarded up to its S3 (answer ERROR)."""
+
+    length: int
+
+
+AssemblerEvent = LineReady | RepeatLast | LineOverflow
+
+_IDLE, _GOT_A, _IN_LINE = 0, 1, 2
+
+
+class LineAssembler:
+    """Collects bytes into command lines, in the style of a V.250 DCE.
+
+    * Bytes before an ``A`` are ignored (line noise, stray LF after CR).
+    * ``AT`` (any case) opens a line; ``A/`` repeats the previous line at once.
+    * S5 (backspace) deletes the last character, then the ``T``, then the ``A``.
+    * Other control characters inside a line are ignored (V.250 §5.2.2), so NULs and binary
+      noise never grow the buffer.
+    * At most ``max_line`` characters are kept; an overlong line is discarded up to its S3 and
+      reported as :class:`LineOverflow`, so memory stays bounded for any input.
+
+    :meth:`feed` stops at the first complete line and says how many bytes it consumed, because
+    bytes after a line belong to the next line, which must wait until this one has run.
+    """
+
+    def __init__(self, max_line: int = 556, s3: int = 13, s5: int = 8) -> None:
+        self.max_line = max_line
+        self.s3 = s3
+        self.s5 = s5
+        self._state = _IDLE
+        self._buf = bytearray()
+        self._overflow = 0  # characters dropped from the current line
+
+    @property
+    def partial(self) -> bool:
+        """True while a line has been opened (``A`` seen) but not terminated."""
+        return self._state != _IDLE
+
+    def reset(self) -> None:
+        self._state = _IDLE
+        self._buf.clear()
+        self._overflow = 0
+
+    def feed(self, data: bytes) -> tuple[AssemblerEvent | None, int]:
+        """Consume bytes until a line completes; returns (event or None, bytes consumed)."""
+        s3, s5 = self.s3, self.s5
+        for i, byte in enumerate(data):
+            state = self._state
+            if state == _IDLE:
+                if byte in (0x41, 0x61):  # 'A' / 'a'
+                    self._state = _GOT_A
+                continue
+            if state == _GOT_A:
+                if byte in (0x54, 0x74):  # 'T' / 't'
+                    self._state = _IN_LINE
+                    self._buf.clear()
+                    self._overflow = 0
+                elif byte == 0x2F:  # '/'
+                    self._state = _IDLE
+                    return RepeatLast(), i + 1
+                elif byte == s5:
+                    self._state = _IDLE
+                elif byte in (0x41, 0x61):
+                    pass  # "AAT": the second A may still open the line
+                else:
+                    self._state = _IDLE
+                continue
+            # _IN_LINE
+            if byte == s3:
+                self._state = _IDLE
+                if self._overflow:
+                    length = len(self._buf) + self._overflow
+                    self._buf.clear()
+                    self._overflow = 0
+                    return LineOverflow(length), i + 1
+                text = self._buf.decode("latin-1")
+                self._buf.clear()
+                return LineReady(text), i + 1
+            if byte == s5:
+                if self._overflow:
+                    self._overflow -= 1
+                elif self._buf:
+                    del self._buf[-1]
+                else:
+                    self._state = _GOT_A  # the backspace ate the 'T'
+                continue
+            if byte < 0x20 or byte == 0x7F:
+                continue  # control characters are ignored inside a line
+            if len(self._buf) >= self.max_line:
+                self._overflow += 1
+                continue
+            self._buf.append(byte)
+        return None, len(data)
+
+
+# -- parsed commands -----------------------------------------------------------------------------
+
+
+class Form(enum.Enum):
+    """The four syntactic forms of a command (V.250 §5.3, §5.4)."""
+
+    EXEC = "exec"  # AT+X      / ATE1 (basic commands carry their number in args)
+    READ = "read"  # AT+X?     / ATS3?
+    TEST = "test"  # AT+X=?    / ATS3=?
+    SET = "set"  # AT+X=...  / ATS3=13
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a command: ``value`` is None when omitted (``AT+X=1,,3``)."""
+
+    value: str | None
+    quoted: bool = False
+
+    @property
+    def omitted(self) -> bool:
+        return self.value is None
+
+
+class ArgumentError(Exception):
+    """A handler found a parameter out of range or of the wrong type.
+
+    Raised by the :class:`Command` accessors; the engine catches it and answers with the
+    dialect's "bad parameter" result, so handlers can validate in one line each.
+    """
+
+    def __init__(self, index: int, message: str) -> None:
+        self.index = index
+        self.message = message
+        super().__init__(f"parameter {index + 1}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command of a command line, as parsed.
+
+    ``name`` is canonical upper case: ``"+CGDCONT"``, ``"E"``, ``"&D"``, ``"S"`` (with the
+    register in ``index``), ``"D"`` (dial string in ``args``). ``args`` is the raw text after
+    ``=`` for extended commands, the number for basic ones (``"1"`` in ``ATE1``, ``""`` in
+    ``ATE``), the value for ``ATSn=v`` and the dial string for ``ATD``. ``params`` is ``args``
+    split at commas outside quotes.
+    """
+
+    name: str
+    form: Form
+    args: str = ""
+    params: tuple[Param, ...] = ()
+    text: str = ""
+    index: int | None = None
+
+    # -- typed accessors (raise ArgumentError; the engine turns it into the module's error) ----
+    def __len__(self) -> int:
+        return len(self.params)
+
+    def has(self, i: int) -> bool:
+        """True when parameter ``i`` (0-based) is present and not empty."""
+        return i < len(self.params) and self.params[i].value is not None
+
+    def int(
+        self,
+        i: int,
+        default: int | None = None,
+        *,
+        lo: int | None = None,
+        hi: int | None = None,
+        allowed: tuple[int, ...] | None = None,
+    ) -> int:
+        """Parameter ``i`` as a decimal integer in ``[lo, hi]`` (or in ``allowed``)."""
+        if not self.has(i):
+            if default is None:
+                raise ArgumentError(i, "required")
+            return default
+        p = self.params[i]
+        text = p.value or ""
+        if p.quoted or not text.isdigit() or len(text) > 10:
+            raise ArgumentError(i, f"expected a decimal integer, got {text!r}")
+        value = int(text)
+        if lo is not None and value < lo:
+            raise ArgumentError(i, f"{value} below {lo}")
+        if hi is not None and value > hi:
+            raise ArgumentError(i, f"{value} above {hi}")
+        if allowed is not None and value not in allowed:
+            raise ArgumentError(i, f"{value} not one of {allowed}")
+        return value
+
+    def str(
+        self,
+        i: int,
+        default: str | None = None,
+        *,
+        max_len: int | None = None,
+        require_quotes: bool = False,
+    ) -> str:
+        """Parameter ``i`` as a string (quoted or, unless ``require_quotes``, bare)."""
+        if not self.has(i):
+            if default is None:
+                raise ArgumentError(i, "required")
+            return default
+        p = self.params[i]
+        if require_quotes and not p.quoted:
+            raise ArgumentError(i, "expected a quoted string")
+        value = p.value or ""
+        if max_len is not None and len(value) > max_len:
+            raise ArgumentError(i, f"longer than {max_len} characters")
+        return value
+
+    def max_params(self, n: int) -> None:
+        """Raise ArgumentError when more than ``n`` parameters were given."""
+        if len(self.params) > n:
+            raise ArgumentError(n, f"at most {n} parameters")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """The line is not valid V.250 syntax; nothing on it is executed."""
+
+    position: int
+    message: str
+
+
+# Characters allowed in extended command names (V.250 §5.4.1) and the prefixes vendors use.
+_EXT_PREFIXES = "+^$%#"
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!%-./:_")
+_BASIC_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def split_params(args: str) -> tuple[tuple[Param, ...], str | None]:
+    """Split extended-command arguments at commas outside double quotes.
+
+    Returns (params, error). Whitespace outside quotes is already gone (see
+    :func:`parse_command_line`). ``""`` gives one omitted parameter, as in ``AT+X=``.
+    """
+    params: list[Param] = []
+    i, n = 0, len(args)
+    while True:
+        if i < n and args[i] == '"':
+            end = args.find('"', i + 1)
+            if end < 0:
+                return (), "unterminated string"
+            params.append(Param(args[i + 1 : end], quoted=True))
+            i = end + 1
+            if i < n and args[i] != ",":
+                return (), "text after a closing quote"
+        else:
+            end = args.find(",", i)
+            if end < 0:
+                end = n
+            token = args[i:end]
+            if '"' in token:
+                return (), "quote inside a bare parameter"
+            params.append(Param(token if token else None, quoted=False))
+            i = end
+        if i >= n:
+            break
+        i += 1  # skip the comma
+        if i >= n:
+            params.append(Param(None))  # trailing comma: one more omitted parameter
+            break
+    return tuple(params), None
+
+
+def _strip_spaces(line: str) -> str | None:
+    """Drop spaces outside string constants (V.250 §5.1); None if a quote is unbalanced."""
+    out: list[str] = []
+    in_quotes = False
+    for ch in line:
+        if ch == '"':
+            in_quotes = not in_quotes
+            out.append(ch)
+        elif ch == " " and not in_quotes:
+            continue
+        else:
+            out.append(ch)
+    if in_quotes:
+        return None
+    return "".join(out)
+
+
+def parse_command_line(text: str) -> list[Command] | ParseError:
+    """Parse the text after ``AT`` into commands (V.250 §5.3–5.4).
+
+    Basic commands may follow each other directly (``E0V1``); extended commands end at ``;``
+    or the end of the line; ``;`` also separates basic commands. ``D`` takes the rest of the
+    line up to a ``;`` (kept in ``args`` as the voice-call marker is dropped, see ``index``).
+    An empty line (plain ``AT``) yields an empty list.
+    """
+    line = _strip_spaces(text)
+    if line is None:
+        return ParseError(len(text), "unterminated string")
+    commands: list[Command] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        start = i
+        if ch == ";":
+            i += 1
+            continue
+        up = ch.upper()
+        if ch in _EXT_PREFIXES:
+            j = i + 1
+            while j < n and line[j].upper() in _NAME_CHARS:
+                j += 1
+            if j == i + 1:
+                return ParseError(i, "empty extended command name")
+            name = ch + line[i + 1 : j].upper()
+            if j < n and line[j] == "?":
+                form, args, j = Form.READ, "", j + 1
+            elif j + 1 < n + 1 and line[j : j + 2] == "=?":
+                form, args, j = Form.TEST, "", j + 2
+            elif j < n and line[j] == "=":
+                k = j + 1
+                in_q = False
+                while k < n and (in_q or line[k] != ";"):
+                    if line[k] == '"':
+                        in_q = not in_q
+                    k += 1
+                form, args, j = Form.SET, line[j + 1 : k], k
+            else:
+                form, args = Form.EXEC, ""
+            if j < n and line[j] != ";":
+                return ParseError(j, f"unexpected {line[j]!r} after {name}")
+            params: tuple[Param, ...] = ()
+            if form is Form.SET:
+                params, err = split_params(args)
+                if err:
+                    return ParseError(start, err)
+            commands.append(Command(name, form, args, params, line[start:j]))
+            i = j
+            continue
+        if up == "D":
+            k = line.find(";", i + 1)
+            end = n if k < 0 else k
+            dial = line[i + 1 : end]
+            voice = 1 if k >= 0 else 0
+            commands.append(Command("D", Form.EXEC, dial, (), line[start : end], index=voice))
+            i = end + (1 if k >= 0 else 0)
+            continue
+        if up == "S":
+            j = i + 1
+            while j < n and line[j].isdigit():
+                j += 1
+            if j == i + 1:
+                return ParseError(i, "S without a register number")
+            reg = int(line[i + 1 : j])
+            if j < n and line[j] == "?":
+                commands.append(Command("S", Form.READ, "", (), line[start : j + 1], index=reg))
+                i = j + 1
+            elif line[j : j + 2] == "=?":
+                commands.append(Command("S", Form.TEST, "", (), line[start : j + 2], index=reg))
+                i = j + 2
+            elif j < n and line[j] == "=":
+                k = j + 1
+                while k < n and line[k].isdigit():
+                    k += 1
+                value = line[j + 1 : k]
+                commands.append(
+                    Command("S", Form.SET, value, (Param(value or None),), line[start:k], index=reg)
+                )
+                i = k
+            else:
+                commands.append(Command("S", Form.EXEC, "", (), line[start:j], index=reg))
+                i = j
+            continue
+        if up in "&\\":
+            if i + 1 >= n or line[i + 1].upper() not in _BASIC_LETTERS:
+                return ParseError(i, f"{ch} without a command letter")
+            name = up + line[i + 1].upper()
+            j = i + 2
+        elif up in _BASIC_LETTERS:
+            name = up
+            j = i + 1
+        else:
+            return ParseError(i, f"unexpected character {ch!r}")
+        k = j
+        while k < n and line[k].isdigit():
+            k += 1
+        number = line[j:k]
+        if k < n and line[k] == "?":
+            commands.append(Command(name, Form.READ, number, (), line[start : k + 1]))
+            i = k + 1
+            continue
+        params = (Param(number),) if number else ()
+        commands.append(Command(name, Form.EXEC, number, params, line[start:k]))
+        i = k
+    return commands
+
+
+# -- result codes and response formatting (V.250 §5.7) ----------------------------------------
+
+
+class ResultKind(enum.Enum):
+    OK = "OK"
+    CONNECT = "CONNECT"
+    RING = "RING"
+    NO_CARRIER = "NO CARRIER"
+    ERROR = "ERROR"
+    NO_DIALTONE = "NO DIALTONE"
+    BUSY = "BUSY"
+    NO_ANSWER = "NO ANSWER"
+    CME = "+CME ERROR"
+    CMS = "+CMS ERROR"
+    TEXT = "text"  # a dialect's own final line (e.g. "CONNECT FAIL", "SEND FAIL")
+    NONE = "none"  # the handler already wrote everything; no final result code
+
+
+# V.250 §5.7.1 Table 1: numeric forms of the basic result codes.
+NUMERIC_CODES: dict[ResultKind, int] = {
+    ResultKind.OK: 0,
+    ResultKind.CONNECT: 1,
+    ResultKind.RING: 2,
+    ResultKind.NO_CARRIER: 3,
+    ResultKind.ERROR: 4,
+    ResultKind.NO_DIALTONE: 6,
+    ResultKind.BUSY: 7,
+    ResultKind.NO_ANSWER: 8,
+}
+
+_ERROR_KINDS = frozenset(
+    {
+        ResultKind.ERROR,
+        ResultKind.CME,
+        ResultKind.CMS,
+        ResultKind.NO_CARRIER,
+        ResultKind.NO_DIALTONE,
+        ResultKind.BUSY,
+        ResultKind.NO_ANSWER,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """The final result of one command (or of a whole line).
+
+    ``code`` is the CME/CMS error number; ``text`` the CONNECT suffix (``"115200"``) or the
+    whole line for TEXT results; ``numeric`` the code shown under ATV0 for TEXT results;
+    ``stop`` marks results that end a command line even when successful (CONNECT).
+    """
+
+    kind: ResultKind
+    code: int | None = None
+    text: str = ""
+    numeric: int | None = None
+    error: bool = field(default=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.error or self.kind in _ERROR_KINDS
+
+    @property
+    def ends_line(self) -> bool:
+        return self.is_error or self.kind in (ResultKind.CONNECT, ResultKind.NONE)
+
+
+OK = Final(ResultKind.OK)
+ERROR = Final(ResultKind.ERROR)
+NO_CARRIER = Final(ResultKind.NO_CARRIER)
+BUSY = Final(ResultKind.BUSY)
+NO_ANSWER = Final(ResultKind.NO_ANSWER)
+NO_DIALTONE = Final(ResultKind.NO_DIALTONE)
+NO_RESULT = Final(ResultKind.NONE)
+
+
+def cme_error(code: int) -> Final:
+    return Final(ResultKind.CME, code=code)
+
+
+def cms_error(code: int) -> Final:
+    return Final(ResultKind.CMS, code=code)
+
+
+def connect(text: str = "") -> Final:
+    return Final(ResultKind.CONNECT, text=text)
+
+
+def text_result(text: str, *, numeric: int | None = None, error: bool = False) -> Final:
+    return Final(ResultKind.TEXT, text=text, numeric=numeric, error=error)
+
+
+class ResultFormatter:
+    """Renders information text, result codes and URCs under the current E/V/Q/CMEE settings.
+
+    V.250 §5.7.1: with ATV1 a result code is ``<S3><S4>text<S3><S4>`` and an information
+    response is framed the same way; with ATV0 a result code is ``code<S3>`` and information
+    text is ``text<S3><S4>``. ATQ1 suppresses result codes but not information text.
+    Consecutive information lines of one response share the framing: the header only precedes
+    the first (``\\r\\n+CGDCONT: 1...\\r\\n+CGDCONT: 2...\\r\\n``), as modules print them.
+    """
+
+    def __init__(self) -> None:
+        self.verbose = True
+        self.quiet = False
+        self.cmee = 0
+        self.s3 = 13
+        self.s4 = 10
+
+    @property
+    def eol(self) -> bytes:
+        return bytes((self.s3, self.s4))
+
+    def info(self, line: str, first: bool) -> bytes:
+        body = line.encode("latin-1", "replace")
+        if self.verbose and first:
+            return self.eol + body + self.eol
+        return body + self.eol
+
+    def urc(self, text: str) -> bytes:
+        return self.info(text, first=True)
+
+    def final(
+        self,
+        result: Final,
+        cme_text: dict[int, str] | None = None,
+        cms_text: dict[int, str] | None = None,
+    ) -> bytes:
+        """Bytes for a final result code; empty under ATQ1 or for ResultKind.NONE."""
+        if self.quiet or result.kind is ResultKind.NONE:
+            return b""
+        kind = result.kind
+        if kind in (ResultKind.CME, ResultKind.CMS):
+            if self.cmee == 0:
+                return self._basic(ResultKind.ERROR, "")
+            table = cme_text if kind is ResultKind.CME else cms_text
+            code = result.code if result.code is not None else 100
+            detail = str(code)
+            if self.cmee == 2 and table and code in table:
+                detail = table[code]
+            line = f"{kind.value}: {detail}"
+            return self._line(line)
+        if kind is ResultKind.TEXT:
+            if self.verbose or result.numeric is None:
+                return self._line(result.text)
+            return f"{result.numeric}".encode() + bytes((self.s3,))
+        suffix = f" {result.text}" if kind is ResultKind.CONNECT and result.text else ""
+        return self._basic(kind, suffix)
+
+    def _basic(self, kind: ResultKind, suffix: str) -> bytes:
+        if self.verbose:
+            return self.eol + f"{kind.value}{suffix}".encode() + self.eol
+        return f"{NUMERIC_CODES[kind]}".encode() + bytes((self.s3,))
+
+    def _line(self, text: str) -> bytes:
+        # Extended result codes (+CME ERROR etc.) have no numeric form; under ATV0 they are
+        # printed like information text (assumption recorded in docs/assumptions.md).
+        body = text.encode("latin-1", "replace")
+        if self.verbose:
+            return self.eol + body + self.eol
+        return body + self.eol

@@ -1,0 +1,911 @@
+"""3GPP / V.250 base commands shared by every module, answering in each module's style.
+
+Identity strings come from the :class:`~simnet.modem.registry.ModuleProfile`; SIM,
+registration and GPRS state come from the module's bearer (``simnet.bearer.ModemBearer``:
+``.sim_card``, ``.radio``, ``.gprs``, ``.csd``). Without a bearer the module behaves like one
+without a SIM (``+CME ERROR: 10``) and with no network (``+CME ERROR: 30``).
+
+Simple stored settings (SMS, call-control and reporting switches that host libraries send
+while starting) are one data table, :data:`STORED_SETTINGS`: each row gives the allowed values
+per parameter, the defaults, the read and test formats and the spec section. They are kept
+and reported exactly like a real module does, without an SMS transport behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from simnet.modem.at import Command, Final, Form
+from simnet.modem.dialect import CommandSet, Context, command
+from simnet.modem.errors_3gpp import (
+    CME_GPRS_NOT_ALLOWED,
+    CME_INCORRECT_PASSWORD,
+    CME_NETWORK_TIMEOUT,
+    CME_NO_NETWORK,
+    CME_OPERATION_NOT_ALLOWED,
+    CME_PDP_AUTH_FAILURE,
+    CME_SIM_FAILURE,
+    CME_SIM_NOT_INSERTED,
+    CME_SIM_PIN_REQUIRED,
+    CME_SIM_PUK_REQUIRED,
+    CME_UNSPECIFIED_GPRS,
+)
+from simnet.modem.registry import S_REGISTER_RANGES
+from simnet.modem.uart import STANDARD_BAUDS
+
+# -- table of stored settings -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredSetting:
+    """A command that only stores numeric parameters and reports them back."""
+
+    allowed: tuple[tuple[int, ...], ...]  # allowed values of each parameter
+    default: tuple[int, ...]
+    test: str  # text after "+NAME: " for the =? form
+    source: str
+    required: int = 1  # parameters a set command must carry
+
+
+def _r(lo: int, hi: int) -> tuple[int, ...]:
+    return tuple(range(lo, hi + 1))
+
+
+STORED_SETTINGS: dict[str, StoredSetting] = {
+    "+CMGF": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.005 §3.2.3"),
+    "+CSMP": StoredSetting(
+        (_r(0, 255), _r(0, 255), _r(0, 255), _r(0, 255)), (17, 167, 0, 0),
+        "(0-255),(0-255),(0-255),(0-255)", "TS 27.005 §3.3.2",
+    ),
+    "+CNMI": StoredSetting(
+        (_r(0, 3), _r(0, 3), (0, 2), _r(0, 2), _r(0, 1)), (0, 0, 0, 0, 0),
+        "(0-3),(0-3),(0,2),(0-2),(0,1)", "TS 27.005 §3.4.1",
+    ),
+    "+CSDH": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.005 §3.3.3"),
+    "+CSMS": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.005 §3.2.1"),
+    "+CLIP": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §7.6"),
+    "+COLP": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §7.8"),
+    "+CCWA": StoredSetting((_r(0, 1), _r(0, 2), _r(1, 255)), (0, 0, 7), "(0-1)", "TS 27.007 §7.12"),
+    "+CRC": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.11"),
+    "+CVHU": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.20"),
+    "+CTZR": StoredSetting((_r(0, 2),), (0,), "(0-2)", "TS 27.007 §8.41"),
+    "+CTZU": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §8.40"),
+    "+CGEREP": StoredSetting((_r(0, 2), _r(0, 1)), (0, 0), "(0-2),(0-1)", "TS 27.007 §10.1.19"),
+    "+CBST": StoredSetting(
+        ((0, 7, 12, 14, 16, 17, 39, 43, 48, 51, 71, 75, 80, 81, 83, 84, 116, 133, 134),
+         (0, 1), (0, 1)), (7, 0, 1),
+        "(0,7,12,14,16,17,39,43,48,51,71,75,80,81,83,84,116,133,134),(0,1),(0-1)",
+        "TS 27.007 §6.7",
+    ),
+    "+CR": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.9"),
+    "+CMUT": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §8.24"),
+    "+ICF": StoredSetting((_r(1, 6), _r(0, 3)), (3, 3), "(1-6),(0-3)", "V.250 §6.2.11"),
+}
+
+# Values kept for the "+NAME?" commands that are not plain integer tuples.
+SMS_STORAGES = ("SM", "ME", "MT")  # TS 27.005 §3.2.2 <mem1..3> this emulation offers
+SMS_STORAGE_SIZE = {"SM": 50, "ME": 100, "MT": 150}
+CHARSETS = ("IRA", "GSM", "UCS2")  # TS 27.007 §5.5
+
+
+def _sim_error(module: Any) -> Final | None:
+    """None when the SIM is ready; else the CME error a SIM-dependent command answers."""
+    card = getattr(module.bearer, "sim_card", None)
+    if card is None:
+        return _cme(CME_SIM_NOT_INSERTED)
+    state = str(getattr(card, "state", "absent"))
+    if state == "ready":
+        return None
+    return _cme(
+        {"absent": CME_SIM_NOT_INSERTED, "pin": CME_SIM_PIN_REQUIRED, "puk": CME_SIM_PUK_REQUIRED}.get(
+            state, CME_SIM_FAILURE
+        )
+    )
+
+
+def _cme(code: int) -> Final:
+    from simnet.modem.at import cme_error
+
+    return cme_error(code)
+
+
+def outcome_to_cme(outcome: Any) -> int:
+    """TS 27.007 §9.2.2: GPRS-related CME codes for a failed bearer Outcome."""
+    kind = str(getattr(outcome, "kind", ""))
+    cause = getattr(outcome, "cause", None)
+    if kind in ("sim_absent",):
+        return CME_SIM_NOT_INSERTED
+    if kind == "sim_not_ready":
+        return CME_SIM_PIN_REQUIRED
+    if kind == "not_registered":
+        return CME_NO_NETWORK
+    if kind in ("pdp_timeout",):
+        return CME_NETWORK_TIMEOUT
+    if kind in ("auth_failed",) or cause == 29:
+        return CME_PDP_AUTH_FAILURE
+    if kind in ("attach_reject",) and cause == 7:
+        return CME_GPRS_NOT_ALLOWED
+    # §9.2.2 maps SM causes 32/33/34 to 132/133/134.
+    if kind in ("pdp_reject", "attach_reject") and cause in (32, 33, 34):
+        return 100 + cause
+    return CME_UNSPECIFIED_GPRS
+
+
+def _maybe_wait(value: Any) -> Generator[Any, Any, Any]:
+    """Yield SimPy events (the bearer's asynchronous procedures); pass plain values through."""
+    if isinstance(value, simpy.Event):
+        value = yield value
+    return value
+
+
+class BaseCommands(CommandSet):
+    """V.250 basic commands, S-registers and the 3GPP TS 27.007/27.005 commands."""
+
+    def __init__(self, module: Any) -> None:
+        super().__init__(module)
+        self.reg_n = {"+CREG": 0, "+CGREG": 0, "+CEREG": 0}
+        self.cfun = 1
+        self.cops_format = 0
+        self.cops_mode = 0
+        self.csca = ("", 129)
+        self.cpms = ["SM", "SM", "SM"]
+        self.cscs = "IRA"
+        self.last_error = "No cause information available"
+        self.contexts: dict[int, tuple[str, str]] = {}  # cid -> (pdp_type, apn)
+        self.stored: dict[str, tuple[int, ...]] = {n: s.default for n, s in STORED_SETTINGS.items()}
+        self.clock_offset = 0.0
+        radio = getattr(module.bearer, "radio", None)
+        if radio is not None and hasattr(radio, "add_listener"):
+            radio.add_listener(self._registration_changed)
+
+    # The commands in STORED_SETTINGS are registered from the table (see install()).
+    def install(self) -> None:
+        super().install()
+        for name, setting in STORED_SETTINGS.items():
+            spec = command(name)(lambda *a: None).__at_command__  # type: ignore[attr-defined]
+            self.module.register(name, self._stored_handler(name, setting), spec)
+
+    def _stored_handler(self, name: str, setting: StoredSetting):
+        def handler(ctx: Context, cmd: Command) -> Final | None:
+            if cmd.form is Form.READ:
+                ctx.info(f"{name}: " + ",".join(str(v) for v in self.stored[name]))
+                return None
+            if cmd.form is Form.TEST:
+                ctx.info(f"{name}: {setting.test}")
+                return None
+            if cmd.form is Form.EXEC:
+                return ctx.error()
+            values = list(self.stored[name])
+            if len(cmd.params) > len(setting.allowed) or not cmd.has(0) and setting.required:
+                return ctx.error()
+            for i, allowed in enumerate(setting.allowed):
+                if cmd.has(i):
+                    values[i] = cmd.int(i, allowed=allowed)
+            self.stored[name] = tuple(values)
+            return None
+
+        return handler
+
+    # -- V.250 basic commands ------------------------------------------------------------------
+    def _flag(self, cmd: Command, hi: int = 1) -> int:
+        if cmd.form is not Form.EXEC:
+            from simnet.modem.at import ArgumentError
+
+            raise ArgumentError(0, "basic command takes a number")
+        return cmd.int(0, 0, lo=0, hi=hi)
+
+    @command("E")
+    def echo(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.4 command echo."""
+        ctx.settings.echo = bool(self._flag(cmd))
+        return None
+
+    @command("V")
+    def verbose(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.6 result code format."""
+        ctx.settings.verbose = bool(self._flag(cmd))
+        return None
+
+    @command("Q")
+    def quiet(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.5 result code suppression."""
+        ctx.settings.quiet = bool(self._flag(cmd))
+        return None
+
+    @command("X")
+    def x_level(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.7 result code selection and call progress monitoring."""
+        ctx.settings.x_level = self._flag(cmd, 4)
+        return None
+
+    @command("L", "M", "P", "T")
+    def speaker_and_dial_mode(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.3.13/§6.3.14 speaker, §6.3.2/§6.3.3 pulse/tone: stored, no effect."""
+        hi = {"L": 3, "M": 2, "P": 0, "T": 0}[cmd.name]
+        ctx.settings.params[cmd.name] = self._flag(cmd, hi)
+        return None
+
+    @command("Z")
+    def reset(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.1.1: hang up and restore the stored profile."""
+        self._flag(cmd, 0)
+        self.module.hangup_data("reset")
+        self.module.apply_settings(self.module.stored)
+        return None
+
+    @command("&F")
+    def factory(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.1.2 factory defaults."""
+        self._flag(cmd, 0)
+        self.module.apply_settings(self.module.factory)
+        return None
+
+    @command("&W")
+    def store(self, ctx: Context, cmd: Command) -> Final | None:
+        """Store the active profile (what ATZ restores)."""
+        self._flag(cmd, 0)
+        self.module.stored = ctx.settings.copy()
+        return None
+
+    @command("&V")
+    def show_config(self, ctx: Context, cmd: Command) -> Final | None:
+        """Display the active configuration."""
+        s = ctx.settings
+        ctx.info(
+            "ACTIVE PROFILE:",
+            f"E{int(s.echo)} Q{int(s.quiet)} V{int(s.verbose)} X{s.x_level} "
+            f"&C{s.amp_c} &D{s.amp_d} +IFC: {s.flow[0]},{s.flow[1]} +CMEE: {s.cmee}",
+            " ".join(f"S{n:02d}:{v:03d}" for n, v in sorted(s.s.items())),
+        )
+        return None
+
+    @command("I")
+    def identification(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.1.3 identification information."""
+        if self._flag(cmd, 0) != 0:
+            return ctx.error()
+        ctx.info(*(self.module.identity(t) for t in ctx.profile.ati_lines))
+        return None
+
+    @command("S")
+    def s_register(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.1–§6.3.12 S-parameters: ATSn?, ATSn=v, ATSn=?."""
+        reg = cmd.index if cmd.index is not None else -1
+        bounds = S_REGISTER_RANGES.get(reg)
+        if bounds is None or reg not in ctx.settings.s:
+            return ctx.error()
+        if cmd.form is Form.READ:
+            ctx.info(ctx.profile.sreg_read_format.format(ctx.settings.s[reg]))
+        elif cmd.form is Form.TEST:
+            ctx.info(f"S{reg}: ({bounds[0]}-{bounds[1]})")
+        elif cmd.form is Form.SET:
+            if not cmd.args.isdigit():
+                return ctx.error()
+            value = int(cmd.args)
+            if not bounds[0] <= value <= bounds[1]:
+                return ctx.error()
+            ctx.settings.s[reg] = value
+        return None
+
+    @command("&C")
+    def dcd_mode(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.8 circuit 109 (DCD) behaviour."""
+        ctx.settings.amp_c = self._flag(cmd, 1)
+        return None
+
+    @command("&D")
+    def dtr_mode(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.9 circuit 108 (DTR) behaviour: 0 ignore, 1 online command, 2 hang up."""
+        ctx.settings.amp_d = self._flag(cmd, 2)
+        return None
+
+    @command("&K")
+    def flow_control(self, ctx: Context, cmd: Command) -> Final | None:
+        """Flow control: 0 none, 3 RTS/CTS, 4 XON/XOFF (stored only), as +IFC."""
+        value = self._flag(cmd, 6)
+        mapping = {0: (0, 0), 3: (2, 2), 4: (1, 1), 6: (1, 1)}
+        if value not in mapping:
+            return ctx.error()
+        ctx.settings.flow = mapping[value]
+        return None
+
+    @command("H")
+    def hang_up(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.3.6 hook control: hang up a data connection or call."""
+        self._flag(cmd, 0)
+        self.module.hangup_data("ath")
+        csd = getattr(ctx.bearer, "csd", None)
+        if csd is not None and hasattr(csd, "hangup"):
+            csd.hangup()
+        return None
+
+    @command("O")
+    def online(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.3.7 return to online data state."""
+        self._flag(cmd, 1)
+        return self.module.resume_data_mode()
+
+    @command("A", abortable=True, latency="network")
+    def answer(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
+        """V.250 §6.3.5 answer an incoming data call."""
+        csd = getattr(ctx.bearer, "csd", None)
+        if csd is None or not hasattr(csd, "answer"):
+            return ctx.no_carrier()
+        outcome = yield from _maybe_wait(csd.answer())
+        return self._call_result(ctx, outcome)
+
+    @command("D", abortable=True, latency="network")
+    def dial(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
+        """V.250 §6.3.1 dial; ``*99#`` is GPRS dial-up (TS 27.007 §10.2.1.1)."""
+        number = cmd.args.upper().lstrip("TP")
+        voice = cmd.index == 1
+        if not number:
+            return ctx.error()
+        if number.startswith("*99") or number.startswith("*98"):
+            return (yield from self._gprs_dial(ctx, number))
+        if any(c not in "0123456789*#+ABCDW,!@" for c in number):
+            return ctx.cme(27) if ctx.settings.cmee else ctx.error()
+        sim_err = _sim_error(self.module)
+        if sim_err is not None:
+            return sim_err
+        radio = getattr(ctx.bearer, "radio", None)
+        if radio is None or not radio.registered("cs"):
+            return ctx.text("NO DIALTONE", numeric=6, error=True) if ctx.settings.x_level >= 2 else ctx.no_carrier()
+        csd = getattr(ctx.bearer, "csd", None)
+        if voice or csd is None or not hasattr(csd, "dial"):
+            # Voice calls are not modelled: the call attempt fails like an unanswered call.
+            ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=voice)
+            return ctx.no_carrier()
+        outcome = yield from _maybe_wait(csd.dial(number))
+        return self._call_result(ctx, outcome)
+
+    def _call_result(self, ctx: Context, outcome: Any) -> Final:
+        kind = str(getattr(outcome, "kind", "no_carrier"))
+        self.last_error = getattr(outcome, "detail", "") or kind
+        if kind == "busy":
+            return ctx.busy()
+        if kind == "no_answer":
+            return ctx.no_answer()
+        if kind != "ok":
+            return ctx.no_carrier()
+        link = self.module.dialect.csd_link(outcome) if hasattr(self.module.dialect, "csd_link") else None
+        if link is None:
+            return ctx.no_carrier()
+        rate = getattr(outcome, "rate", None) or 9600
+        return ctx.connect(link, str(rate) if ctx.settings.x_level > 0 else "")
+
+    def _gprs_dial(self, ctx: Context, number: str) -> Generator[Any, Any, Final]:
+        """GPRS dial-up: CONNECT and PPP when the bearer offers a PPP server, else NO CARRIER."""
+        factory = getattr(self.module.dialect, "ppp_link", None)
+        link = factory(number) if factory is not None else None
+        if link is None:
+            ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=False)
+            return ctx.no_carrier()
+        return ctx.connect(link, "")
+        yield  # pragma: no cover - keeps this a generator
+
+    # -- identity (TS 27.007 §5) ---------------------------------------------------------------
+    def _identity(self, ctx: Context, cmd: Command, template: str) -> Final | None:
+        if cmd.form is Form.TEST:
+            return None
+        if cmd.form is not Form.EXEC:
+            return ctx.error()
+        ctx.info(self.module.identity(template))
+        return None
+
+    @command("+CGMI", "+GMI", forms="et")
+    def manufacturer(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §5.1 / V.250 §6.1.4."""
+        return self._identity(ctx, cmd, ctx.profile.cgmi_format)
+
+    @command("+CGMM", "+GMM", forms="et")
+    def model(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §5.2 / V.250 §6.1.5."""
+        return self._identity(ctx, cmd, ctx.profile.cgmm_format)
+
+    @command("+CGMR", "+GMR", forms="et")
+    def revision(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §5.3 / V.250 §6.1.6."""
+        return self._identity(ctx, cmd, ctx.profile.cgmr_format)
+
+    @command("+CGSN", "+GSN", forms="et")
+    def serial(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §5.4 / V.250 §6.1.7: the IMEI."""
+        return self._identity(ctx, cmd, ctx.profile.cgsn_format)
+
+    @command("+GCAP", forms="et")
+    def capabilities(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.1.9 complete capabilities list."""
+        return self._identity(ctx, cmd, ctx.profile.gcap)
+
+    @command("+CIMI", forms="et", latency="sim")
+    def imsi(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §5.6: needs a ready SIM."""
+        if cmd.form is Form.TEST:
+            return None
+        err = _sim_error(self.module)
+        if err is not None:
+            return err
+        ctx.info(str(ctx.bearer.sim_card.config.imsi))
+        return None
+
+    @command("+CCID", "+ICCID", forms="et", latency="sim")
+    def iccid(self, ctx: Context, cmd: Command) -> Final | None:
+        """SIM card identification (vendor command, common form ``+CCID: <iccid>``)."""
+        if cmd.form is Form.TEST:
+            return None
+        card = getattr(ctx.bearer, "sim_card", None)
+        if card is None or str(card.state) == "absent":
+            return ctx.cme(CME_SIM_NOT_INSERTED)
+        ctx.info(f"{cmd.name}: {card.config.iccid}")
+        return None
+
+    @command("+CNUM", forms="et", latency="sim")
+    def own_number(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §7.1 subscriber number (printed when the SIM stores one)."""
+        if cmd.form is Form.TEST:
+            return None
+        err = _sim_error(self.module)
+        if err is not None:
+            return err
+        msisdn = getattr(ctx.bearer.sim_card.config, "msisdn", None)
+        if msisdn:
+            ctx.info(f'+CNUM: ,"{msisdn}",{145 if msisdn.startswith("+") else 129}')
+        return None
+
+    # -- errors and SIM (TS 27.007 §8, §9) -----------------------------------------------------
+    @command("+CMEE")
+    def cmee(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §9.1 report mobile termination error."""
+        if cmd.form is Form.READ:
+            ctx.info(f"+CMEE: {ctx.settings.cmee}")
+        elif cmd.form is Form.TEST:
+            ctx.info("+CMEE: (0-2)")
+        elif cmd.form is Form.SET:
+            cmd.max_params(1)
+            ctx.settings.cmee = cmd.int(0, 0, lo=0, hi=2)
+        else:
+            ctx.settings.cmee = 0
+        return None
+
+    @command("+CEER", forms="et")
+    def extended_error(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §6.10 extended error report (last call/bearer failure)."""
+        if cmd.form is Form.EXEC:
+            ctx.info(f"+CEER: {self.last_error}")
+        return None
+
+    @command("+CPIN", latency="sim")
+    def cpin(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §8.3 enter PIN."""
+        card = getattr(ctx.bearer, "sim_card", None)
+        if cmd.form is Form.TEST:
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        if card is None:
+            return ctx.cme(CME_SIM_NOT_INSERTED)
+        state = str(card.state)
+        if cmd.form is Form.READ:
+            code = card.cpin
+            if code is None:
+                return ctx.cme(CME_SIM_NOT_INSERTED if state == "absent" else CME_SIM_FAILURE)
+            ctx.info(f"+CPIN: {code}")
+            return None
+        pin = cmd.str(0, max_len=8)
+        cmd.max_params(2)
+        if state == "pin":
+            return None if card.enter_pin(pin) else ctx.cme(CME_INCORRECT_PASSWORD)
+        if state == "puk":
+            new_pin = cmd.str(1, max_len=8)
+            return None if card.enter_puk(pin, new_pin) else ctx.cme(CME_INCORRECT_PASSWORD)
+        if state == "absent":
+            return ctx.cme(CME_SIM_NOT_INSERTED)
+        if state == "ready":
+            return ctx.cme(CME_OPERATION_NOT_ALLOWED)
+        return ctx.cme(CME_SIM_FAILURE)
+
+    @command("+CSQ", forms="et")
+    def csq(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §8.5 signal quality."""
+        if cmd.form is Form.TEST:
+            ctx.info("+CSQ: (0-31,99),(0-7,99)")
+            return None
+        radio = getattr(ctx.bearer, "radio", None)
+        rssi, ber = radio.csq() if radio is not None and self.cfun == 1 else (99, 99)
+        ctx.info(f"+CSQ: {rssi},{ber}")
+        return None
+
+    @command("+CPAS", forms="et")
+    def activity(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §8.1 phone activity status: 0 ready, 3 call in progress (data mode)."""
+        if cmd.form is Form.TEST:
+            ctx.info("+CPAS: (0-5)")
+        else:
+            ctx.info(f"+CPAS: {3 if self.module.session is not None else 0}")
+        return None
+
+    @command("+CFUN", latency="network")
+    def cfun(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §8.2 set phone functionality (0 minimum, 1 full, 4 RF off)."""
+        if cmd.form is Form.READ:
+            ctx.info(f"+CFUN: {self.cfun}")
+            return None
+        if cmd.form is Form.TEST:
+            ctx.info("+CFUN: (0,1,4),(0-1)")
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        fun = cmd.int(0, allowed=(0, 1, 4))
+        cmd.int(1, 0, lo=0, hi=1)
+        cmd.max_params(2)
+        radio = getattr(ctx.bearer, "radio", None)
+        if fun != self.cfun and radio is not None:
+            if fun == 1 and hasattr(radio, "coverage_return"):
+                radio.coverage_return()
+            elif fun != 1 and hasattr(radio, "coverage_loss"):
+                radio.coverage_loss(None)  # RF off: both domains lose service until CFUN=1
+        self.cfun = fun
+        return None
+
+    # -- registration (TS 27.007 §7.2, §10.1.20, §10.1.22) -------------------------------------
+    def _reg_line(self, name: str, n: int, stat: int, with_n: bool) -> str:
+        head = f"{name}: {n},{stat}" if with_n else f"{name}: {stat}"
+        if n >= 2 and stat in (1, 5):
+            radio = getattr(self.module.bearer, "radio", None)
+            lac = getattr(radio, "lac", "1A2B")
+            ci = getattr(radio, "ci", "01C2D3E4" if name == "+CEREG" else "3E4F")
+            act = getattr(radio, "act", 7 if name == "+CEREG" else 0)
+            head += f',"{lac}","{ci}",{act}'
+        return head
+
+    def _reg_command(self, ctx: Context, cmd: Command, domain: str) -> Final | None:
+        name = cmd.name
+        if cmd.form is Form.TEST:
+            ctx.info(f"{name}: (0-2)")
+            return None
+        if cmd.form is Form.READ:
+            radio = getattr(ctx.bearer, "radio", None)
+            stat = radio.stat(domain) if radio is not None else 0
+            ctx.info(self._reg_line(name, self.reg_n[name], stat, with_n=True))
+            return None
+        if cmd.form is Form.EXEC:
+            self.reg_n[name] = 0
+            return None
+        cmd.max_params(1)
+        self.reg_n[name] = cmd.int(0, 0, lo=0, hi=2)
+        return None
+
+    @command("+CREG")
+    def creg(self, ctx: Context, cmd: Command) -> Final | None:
+        return self._reg_command(ctx, cmd, "cs")
+
+    @command("+CGREG")
+    def cgreg(self, ctx: Context, cmd: Command) -> Final | None:
+        return self._reg_command(ctx, cmd, "ps")
+
+    @command("+CEREG")
+    def cereg(self, ctx: Context, cmd: Command) -> Final | None:
+        return self._reg_command(ctx, cmd, "ps")
+
+    def _registration_changed(self, domain: str, state: Any) -> None:
+        stat = getattr(state, "stat", None)
+        if stat is None:
+            return
+        names = ("+CREG",) if domain == "cs" else ("+CGREG", "+CEREG")
+        for name in names:
+            n = self.reg_n[name]
+            if n:
+                self.module.urc(self._reg_line(name, n, stat, with_n=False))
+
+    @command("+COPS", latency="network")
+    def cops(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
+        """TS 27.007 §7.3 PLMN selection."""
+        op = getattr(ctx.bearer, "operator", None)
+        long_name = getattr(op, "name", None) or "SIMNET"
+        short_name = getattr(op, "short_name", None) or long_name[:8]
+        plmn = str(getattr(op, "plmn", None) or "00101")
+        act = getattr(getattr(ctx.bearer, "radio", None), "act", 0)
+        names = (long_name, short_name, plmn)
+        if cmd.form is Form.READ:
+            radio = getattr(ctx.bearer, "radio", None)
+            if radio is not None and radio.registered("cs") or radio is not None and radio.registered("ps"):
+                ctx.info(f'+COPS: {self.cops_mode},{self.cops_format},"{names[self.cops_format]}",{act}')
+            else:
+                ctx.info(f"+COPS: {self.cops_mode}")
+            return None
+        if cmd.form is Form.TEST:
+            if getattr(ctx.bearer, "radio", None) is None or self.cfun != 1:
+                return ctx.cme(CME_NO_NETWORK)
+            yield ctx.sleep(3.0)  # a network scan takes seconds on every real module
+            ctx.info(f'+COPS: (2,"{long_name}","{short_name}","{plmn}",{act}),,(0-4),(0-2)')
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        mode = cmd.int(0, allowed=(0, 1, 2, 3, 4))
+        fmt = cmd.int(1, self.cops_format, lo=0, hi=2)
+        if mode in (1, 4):
+            oper = cmd.str(2)
+            if oper not in names:
+                return ctx.cme(32 if mode == 1 else CME_NO_NETWORK)
+        if mode == 3:
+            self.cops_format = fmt
+            return None
+        self.cops_mode = mode
+        self.cops_format = fmt
+        return None
+
+    # -- packet domain (TS 27.007 §10.1) -------------------------------------------------------
+    def _gprs(self) -> Any:
+        return getattr(self.module.bearer, "gprs", None)
+
+    @command("+CGATT", latency="network")
+    def cgatt(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
+        """TS 27.007 §10.1.9 PS attach or detach."""
+        gprs = self._gprs()
+        if cmd.form is Form.TEST:
+            ctx.info("+CGATT: (0,1)")
+            return None
+        if cmd.form is Form.READ:
+            ctx.info(f"+CGATT: {int(bool(getattr(gprs, 'attached', False)))}")
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        state = cmd.int(0, lo=0, hi=1)
+        if gprs is None:
+            return _sim_error(self.module) or ctx.cme(CME_NO_NETWORK)
+        outcome = yield from _maybe_wait(gprs.attach() if state else gprs.detach())
+        if outcome is not None and not getattr(outcome, "ok", True):
+            self.last_error = getattr(outcome, "detail", "") or str(outcome.kind)
+            return ctx.cme(outcome_to_cme(outcome))
+        return None
+
+    @command("+CGDCONT")
+    def cgdcont(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §10.1.1 define PDP context."""
+        if cmd.form is Form.TEST:
+            ctx.info('+CGDCONT: (1-16),"IP",,,(0-2),(0-4)', '+CGDCONT: (1-16),"PPP",,,(0-2),(0-4)',
+                     '+CGDCONT: (1-16),"IPV6",,,(0-2),(0-4)', '+CGDCONT: (1-16),"IPV4V6",,,(0-2),(0-4)')
+            return None
+        if cmd.form is Form.READ:
+            for cid in sorted(self.contexts):
+                pdp_type, apn = self.contexts[cid]
+                ctx.info(f'+CGDCONT: {cid},"{pdp_type}","{apn}","0.0.0.0",0,0')
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        cid = cmd.int(0, lo=1, hi=16)
+        cmd.max_params(6)
+        if len(cmd.params) == 1:
+            self.contexts.pop(cid, None)
+            return None
+        pdp_type = cmd.str(1, "IP").upper()
+        if pdp_type not in ("IP", "PPP", "IPV6", "IPV4V6"):
+            return ctx.cme(50)
+        apn = cmd.str(2, "", max_len=99)
+        cmd.int(4, 0, lo=0, hi=2)
+        cmd.int(5, 0, lo=0, hi=4)
+        self.contexts[cid] = (pdp_type, apn)
+        gprs = self._gprs()
+        if gprs is not None and hasattr(gprs, "define_context"):
+            gprs.define_context(cid, pdp_type, apn)
+        return None
+
+    def _active(self, cid: int) -> bool:
+        gprs = self._gprs()
+        if gprs is None:
+            return False
+        is_active = getattr(gprs, "is_active", None)
+        if callable(is_active):
+            return bool(is_active(cid))
+        ctxs = getattr(gprs, "contexts", {}) or {}
+        c = ctxs.get(cid) if hasattr(ctxs, "get") else None
+        return bool(getattr(c, "active", False))
+
+    def _address(self, cid: int) -> str | None:
+        gprs = self._gprs()
+        ctxs = getattr(gprs, "contexts", {}) or {}
+        c = ctxs.get(cid) if hasattr(ctxs, "get") else None
+        ip = getattr(c, "ip", None)
+        return str(ip) if ip else None
+
+    @command("+CGACT", latency="network")
+    def cgact(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
+        """TS 27.007 §10.1.10 PDP context activate or deactivate."""
+        if cmd.form is Form.TEST:
+            ctx.info("+CGACT: (0,1)")
+            return None
+        if cmd.form is Form.READ:
+            for cid in sorted(self.contexts):
+                ctx.info(f"+CGACT: {cid},{int(self._active(cid))}")
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        state = cmd.int(0, lo=0, hi=1)
+        cids = [cmd.int(i, lo=1, hi=16) for i in range(1, len(cmd.params))] or sorted(self.contexts)
+        gprs = self._gprs()
+        if gprs is None:
+            return _sim_error(self.module) or ctx.cme(CME_NO_NETWORK)
+        for cid in cids:
+            if cid not in self.contexts:
+                return ctx.cme(CME_UNSPECIFIED_GPRS) if state else None
+            if state == int(self._active(cid)):
+                continue
+            outcome = yield from _maybe_wait(gprs.activate(cid) if state else gprs.deactivate(cid))
+            if outcome is not None and not getattr(outcome, "ok", True):
+                self.last_error = getattr(outcome, "detail", "") or str(outcome.kind)
+                return ctx.cme(outcome_to_cme(outcome))
+        return None
+
+    @command("+CGPADDR")
+    def cgpaddr(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §10.1.14 show PDP address."""
+        if cmd.form is Form.TEST:
+            ctx.info("+CGPADDR: (" + ",".join(str(c) for c in sorted(self.contexts)) + ")")
+            return None
+        if cmd.form is Form.READ:
+            return ctx.error()
+        cids = (
+            [cmd.int(i, lo=1, hi=16) for i in range(len(cmd.params))]
+            if cmd.form is Form.SET else sorted(self.contexts)
+        )
+        for cid in cids:
+            addr = self._address(cid) if self._active(cid) else None
+            ctx.info(f'+CGPADDR: {cid},"{addr}"' if addr else f"+CGPADDR: {cid}")
+        return None
+
+    # -- serial port (V.250 §6.2.10–6.2.12) ----------------------------------------------------
+    @command("+IFC")
+    def ifc(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.12 DTE-DCE local flow control (2 = RTS/CTS)."""
+        if cmd.form is Form.READ:
+            ctx.info(f"+IFC: {ctx.settings.flow[0]},{ctx.settings.flow[1]}")
+        elif cmd.form is Form.TEST:
+            ctx.info("+IFC: (0-2),(0-2)")
+        elif cmd.form is Form.SET:
+            cmd.max_params(2)
+            ctx.settings.flow = (cmd.int(0, 2, lo=0, hi=2), cmd.int(1, 2, lo=0, hi=2))
+        else:
+            return ctx.error()
+        return None
+
+    @command("+IPR")
+    def ipr(self, ctx: Context, cmd: Command) -> Final | None:
+        """V.250 §6.2.10 fixed DTE rate; the new rate applies after the OK has been sent."""
+        port = self.module.port
+        if cmd.form is Form.READ:
+            ctx.info(f"+IPR: {port.baud}")
+        elif cmd.form is Form.TEST:
+            ctx.info("+IPR: (0," + ",".join(str(b) for b in STANDARD_BAUDS) + "),()")
+        elif cmd.form is Form.SET:
+            cmd.max_params(1)
+            rate = cmd.int(0, allowed=(0, *STANDARD_BAUDS))
+            self.module.change_baud_after_response(rate)
+        else:
+            return ctx.error()
+        return None
+
+    # -- SMS and call settings hosts send at start-up (TS 27.005 / 27.007) ---------------------
+    @command("+CSCA", latency="sim")
+    def csca(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.005 §3.3.1 service centre address."""
+        if cmd.form is Form.TEST:
+            return None
+        err = _sim_error(self.module)
+        if err is not None:
+            return ctx.cms(310 if err.code == CME_SIM_NOT_INSERTED else 311)
+        if cmd.form is Form.READ:
+            ctx.info(f'+CSCA: "{self.csca[0]}",{self.csca[1]}')
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        number = cmd.str(0, max_len=20)
+        tosca = cmd.int(1, 145 if number.startswith("+") else 129, lo=0, hi=255)
+        self.csca = (number, tosca)
+        return None
+
+    @command("+CPMS", latency="sim")
+    def cpms(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.005 §3.2.2 preferred message storage (the stores are empty: no SMS bearer)."""
+        mems = ",".join(f'"{m}"' for m in SMS_STORAGES)
+        if cmd.form is Form.TEST:
+            ctx.info(f"+CPMS: ({mems}),({mems}),({mems})")
+            return None
+        err = _sim_error(self.module)
+        if err is not None:
+            return ctx.cms(310 if err.code == CME_SIM_NOT_INSERTED else 311)
+        if cmd.form is Form.READ:
+            ctx.info("+CPMS: " + ",".join(f'"{m}",0,{SMS_STORAGE_SIZE[m]}' for m in self.cpms))
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        cmd.max_params(3)
+        new = list(self.cpms)
+        for i in range(3):
+            if cmd.has(i):
+                mem = cmd.str(i).upper()
+                if mem not in SMS_STORAGES:
+                    return ctx.cms(302)
+                new[i] = mem
+        self.cpms = new
+        ctx.info("+CPMS: " + ",".join(f"0,{SMS_STORAGE_SIZE[m]}" for m in new))
+        return None
+
+    @command("+CMGL", "+CMGR", "+CMGD", latency="sim")
+    def sms_store(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.005 §3.4.2/§3.4.3/§3.5.4 on an empty store: list nothing, read/delete fail."""
+        if cmd.form is Form.TEST:
+            if cmd.name == "+CMGL":
+                ctx.info('+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")'
+                         if self.stored["+CMGF"][0] else "+CMGL: (0-4)")
+            return None
+        err = _sim_error(self.module)
+        if err is not None:
+            return ctx.cms(310 if err.code == CME_SIM_NOT_INSERTED else 311)
+        if cmd.name == "+CMGL":
+            return None  # nothing stored
+        if cmd.form is not Form.SET:
+            return ctx.error()
+        index = cmd.int(0, lo=0, hi=SMS_STORAGE_SIZE[self.cpms[0]])
+        if cmd.name == "+CMGD" and cmd.int(1, 0, lo=0, hi=4) > 0:
+            return None  # delete-flag form: deleting from an empty store succeeds
+        del index
+        return ctx.cms(321)
+
+    @command("+CSCS")
+    def cscs(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §5.5 TE character set."""
+        if cmd.form is Form.READ:
+            ctx.info(f'+CSCS: "{self.cscs}"')
+        elif cmd.form is Form.TEST:
+            ctx.info("+CSCS: (" + ",".join(f'"{c}"' for c in CHARSETS) + ")")
+        elif cmd.form is Form.SET:
+            value = cmd.str(0).upper()
+            if value not in CHARSETS:
+                return ctx.cme(4)
+            self.cscs = value
+        else:
+            return ctx.error()
+        return None
+
+    @command("+CLCC", forms="et")
+    def clcc(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §7.18 list current calls: the data call, if one is up."""
+        if cmd.form is Form.EXEC and self.module.session is not None:
+            ctx.info('+CLCC: 1,0,0,1,0,"",129')
+        return None
+
+    @command("+CCLK")
+    def cclk(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §8.15 clock: virtual time since 2024-01-01 00:00 UTC plus the set offset."""
+        import datetime as _dt
+
+        epoch = _dt.datetime(2024, 1, 1, tzinfo=_dt.UTC)
+        if cmd.form is Form.READ:
+            t = epoch + _dt.timedelta(seconds=ctx.now + self.clock_offset)
+            ctx.info(f'+CCLK: "{t:%y/%m/%d,%H:%M:%S}+00"')
+            return None
+        if cmd.form is Form.TEST:
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        text = cmd.str(0)
+        try:
+            t = _dt.datetime.strptime(text[:17], "%y/%m/%d,%H:%M:%S").replace(tzinfo=_dt.UTC)
+        except ValueError:
+            return ctx.cme(50)
+        self.clock_offset = (t - epoch).total_seconds() - ctx.now
+        return None
+
+    @command("+CLAC", forms="et")
+    def clac(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §8.37 list all available AT commands (one per line)."""
+        if cmd.form is Form.EXEC:
+            basic = {"S", "D"}
+            names = [n for n in self.module.command_names() if n not in basic]
+            ctx.info(*[f"AT{n}" for n in names])
+        return None

@@ -1,0 +1,293 @@
+"""The host side of the UART for tests, scenarios and notebooks: pexpect over virtual time.
+
+``dte.command("AT+CSQ")`` writes the line with CR and runs the virtual clock until a final
+result code arrives (or the timeout passes, raising :class:`simnet.ExpectTimeout`).
+``dte.expect(r"\\+CIPOPEN: 0,0")`` runs the clock until the pattern appears after the match
+cursor. Received bytes are kept (bounded) so anything can be inspected afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from simnet.errors import ExpectTimeout
+from simnet.modem.uart import Uart
+
+# Verbose final result codes (V.250 §5.7.1, TS 27.007 §9.2, TS 27.005 §3.2.5).
+FINAL_LINE = re.compile(
+    r"(?:OK|ERROR|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|CONNECT(?: .*)?|\+CME ERROR: .*|\+CMS ERROR: .*)"
+)
+NUMERIC_FINAL = re.compile(r"[0-9]{1,3}")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_KEEP_CONSUMED = 1 << 20  # bytes of already-matched history kept before trimming
+
+
+@dataclass
+class CommandResult:
+    """What one ``command()`` saw: ``final`` result code text, information ``lines`` (echo and
+    empty lines removed), all ``raw`` bytes from the write to the end of the final result, and
+    the virtual ``elapsed`` seconds."""
+
+    command: str
+    final: str
+    lines: list[str] = field(default_factory=list)
+    raw: bytes = b""
+    elapsed: float = 0.0
+    started: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.final in ("OK", "0")
+
+    @property
+    def error(self) -> bool:
+        return self.final in ("ERROR", "4") or self.final.startswith(("+CME ERROR", "+CMS ERROR"))
+
+    def line(self, prefix: str) -> str | None:
+        """The first information line starting with ``prefix`` (e.g. ``"+CSQ:"``)."""
+        for ln in self.lines:
+            if ln.startswith(prefix):
+                return ln
+        return None
+
+
+class DTE:
+    """Host end of a module's UART.
+
+    ``target`` is a :class:`~simnet.modem.module.Module` (its ``.uart``) or a :class:`Uart`.
+    ``extra_finals``: more lines that end a command for this host (e.g. ``"CONNECT FAIL"``,
+    ``"SEND FAIL"``), as regular expressions matched against whole lines.
+    """
+
+    def __init__(self, sim: Any, target: Any, *, extra_finals: tuple[str, ...] = (),
+                 max_buffer: int = 16 * 1024 * 1024) -> None:
+        self.sim = sim
+        uart: Uart = target if isinstance(target, Uart) else target.uart
+        self.uart = uart
+        self.port = uart.dte
+        self.port.on_receive = self._on_receive
+        self._text = ""  # received bytes decoded as latin-1 (1:1), from offset self._base
+        self._base = 0
+        self._cursor = 0  # absolute offset of the match cursor
+        self._received = 0
+        self.max_buffer = max_buffer
+        self.dropped = 0
+        self._finals = FINAL_LINE
+        if extra_finals:
+            self._finals = re.compile(FINAL_LINE.pattern[:-1] + "|" + "|".join(extra_finals) + ")")
+
+    # -- byte stream -------------------------------------------------------------------------
+    def _on_receive(self, data: bytes, _t: float, _bt: float) -> None:
+        self._received += len(data)
+        self._text += data.decode("latin-1")
+        overflow = len(self._text) - self.max_buffer
+        if overflow > 0:  # a host that never reads: keep the newest bytes only
+            self._trim(self._base + overflow)
+            self.dropped += overflow
+
+    def _trim(self, upto: int) -> None:
+        cut = upto - self._base
+        if cut <= 0:
+            return
+        self._text = self._text[cut:]
+        self._base = upto
+        self._cursor = max(self._cursor, upto)
+
+    @property
+    def received(self) -> bytes:
+        """Every byte kept so far (the oldest may have been trimmed; see ``dropped``)."""
+        return self._text.encode("latin-1")
+
+    @property
+    def bytes_received(self) -> int:
+        return self._received
+
+    def write(self, data: bytes | str) -> int:
+        """Queue bytes on the line (they take time at the baud rate)."""
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        return self.port.write(data)
+
+    def send_line(self, text: str) -> None:
+        self.write(text + "\r")
+
+    def read_available(self) -> bytes:
+        """Everything after the cursor (the cursor moves to the end)."""
+        start = self._cursor - self._base
+        out = self._text[start:]
+        self._cursor = self._base + len(self._text)
+        self._maybe_trim()
+        return out.encode("latin-1")
+
+    def peek(self) -> bytes:
+        """Bytes after the cursor, without consuming them."""
+        return self._text[self._cursor - self._base :].encode("latin-1")
+
+    def wait(self, seconds: float) -> None:
+        """Let virtual time pass (bytes keep arriving)."""
+        self.sim.advance(seconds)
+
+    def _maybe_trim(self) -> None:
+        if self._cursor - self._base > _KEEP_CONSUMED:
+            self._trim(self._cursor - _KEEP_CONSUMED // 2)
+
+    # -- modem control lines -----------------------------------------------------------------
+    @property
+    def dtr(self) -> bool:
+        return self.port.signals["dtr"]
+
+    @dtr.setter
+    def dtr(self, value: bool) -> None:
+        self.port.set_signal("dtr", value)
+
+    @property
+    def rts(self) -> bool:
+        return self.port.signals["rts"]
+
+    @rts.setter
+    def rts(self, value: bool) -> None:
+        self.port.set_signal("rts", value)
+
+    @property
+    def cts(self) -> bool:
+        return self.port.peer_signal("cts")
+
+    @property
+    def dcd(self) -> bool:
+        return self.port.peer_signal("dcd")
+
+    @property
+    def dsr(self) -> bool:
+        return self.port.peer_signal("dsr")
+
+    @property
+    def ri(self) -> bool:
+        return self.port.peer_signal("ri")
+
+    @property
+    def baud(self) -> int:
+        return self.port.baud
+
+    @baud.setter
+    def baud(self, rate: int) -> None:
+        self.port.baud = rate
+
+    @property
+    def rtscts(self) -> bool:
+        return self.port.rtscts
+
+    @rtscts.setter
+    def rtscts(self, on: bool) -> None:
+        self.port.rtscts = bool(on)
+        self.port._kick()
+
+    # -- pexpect-style waits -----------------------------------------------------------------
+    def expect(self, pattern: str | bytes | re.Pattern[str], timeout: float = 10.0) -> re.Match[str]:
+        """Run the clock until ``pattern`` matches after the cursor; the cursor moves past it.
+
+        Patterns are matched against the received bytes decoded as latin-1 (one character per
+        byte). Raises :class:`simnet.ExpectTimeout` when ``timeout`` virtual seconds pass.
+        """
+        if isinstance(pattern, bytes):
+            pattern = pattern.decode("latin-1")
+        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+        found: list[re.Match[str]] = []
+        seen = [-1]
+
+        def done() -> bool:
+            if self._received == seen[0]:
+                return False
+            seen[0] = self._received
+            m = regex.search(self._text, self._cursor - self._base)
+            if m is None:
+                return False
+            found.append(m)
+            return True
+
+        if not self.sim.run_until(done, timeout):
+            raise ExpectTimeout(regex.pattern, timeout, self.peek())
+        m = found[-1]
+        self._cursor = self._base + m.end()
+        self._maybe_trim()
+        return m
+
+    def command(self, line: str, timeout: float = 10.0) -> CommandResult:
+        """Write ``line`` + CR and run the clock until a final result code; see CommandResult.
+
+        Bytes that arrived before the write and were not consumed are skipped.
+        """
+        self._cursor = self._base + len(self._text)
+        start_abs = self._cursor
+        started = self.sim.now
+        self.write(line + "\r")
+        hit: list[tuple[str, int, int]] = []
+        seen = [-1]
+        pending_numeric: list[float] = []
+
+        def done() -> bool:
+            if pending_numeric and self.sim.now >= pending_numeric[0]:
+                result = self._scan_final(start_abs, allow_open_numeric=True)
+                if result is not None:
+                    hit.append(result)
+                    return True
+            if self._received == seen[0]:
+                return False
+            seen[0] = self._received
+            result = self._scan_final(start_abs, allow_open_numeric=False)
+            if result is not None:
+                hit.append(result)
+                return True
+            if self._text.endswith("\r") and not pending_numeric:
+                # A numeric result ("0\r") or the first half of CR LF: decide after a pause.
+                quiet = 10 * self.port.byte_time()
+                pending_numeric.append(self.sim.now + quiet)
+                self.sim.call_later(quiet, lambda: None)
+            elif pending_numeric and not self._text.endswith("\r"):
+                pending_numeric.clear()
+            return False
+
+        if not self.sim.run_until(done, timeout):
+            raise ExpectTimeout(f"final result code for {line!r}", timeout,
+                                self._text[start_abs - self._base :].encode("latin-1"))
+        final, line_start, end = hit[-1]
+        raw = self._text[start_abs - self._base : end - self._base]
+        body = self._text[start_abs - self._base : line_start - self._base]
+        lines = [ln for ln in _LINE_END.split(body) if ln]
+        if lines and lines[0].strip() == line.strip():
+            lines = lines[1:]  # the echo
+        self._cursor = end
+        self._maybe_trim()
+        return CommandResult(line, final, lines, raw.encode("latin-1"), self.sim.now - started, started)
+
+    def _scan_final(self, start_abs: int, allow_open_numeric: bool) -> tuple[str, int, int] | None:
+        """Find the first final result line after ``start_abs``: (text, line start, end)."""
+        text = self._text
+        pos = max(0, start_abs - self._base)
+        first = True
+        while True:
+            m = _LINE_END.search(text, pos)
+            if m is None:
+                return None
+            content = text[pos : m.start()]
+            terminator = m.group()
+            # A CR at the very end may be the first half of CR LF: only a numeric candidate.
+            at_end = m.end() == len(text)
+            if content and not (first and self._is_echo(content)):
+                if self._finals.fullmatch(content) and (terminator != "\r" or not at_end):
+                    end = m.end()
+                    if terminator == "\r" and text.startswith("\n", end):
+                        end += 1
+                    return content, self._base + pos, self._base + end
+                if NUMERIC_FINAL.fullmatch(content) and terminator == "\r":
+                    nxt = text[m.end() : m.end() + 1]
+                    if (nxt and nxt != "\n") or (not nxt and allow_open_numeric):
+                        return content, self._base + pos, self._base + m.end()
+            if content:
+                first = False
+            pos = m.end()
+
+    @staticmethod
+    def _is_echo(content: str) -> bool:
+        return content[:2].upper() == "AT" or content[:2].upper() == "A/"

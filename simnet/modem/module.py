@@ -1,0 +1,771 @@
+"""A module: UART + AT engine + base commands + dialect, on the virtual clock.
+
+This is the glue around the sans-IO pieces (:class:`~simnet.modem.at.LineAssembler`,
+:func:`~simnet.modem.at.parse_command_line`, :class:`~simnet.modem.at.ResultFormatter`,
+:class:`~simnet.modem.uart.EscapeDetector`, :class:`PromptCollector`). It owns the UART mode:
+
+* **command** — bytes go to the line assembler (echoed under ATE1); a complete line runs as
+  one SimPy process: per command, the profile's latency, then the handler; one final result
+  code for the line. Bytes arriving meanwhile wait (bounded) unless the command is abortable.
+* **prompt** — a handler asked for bytes after a prompt (:class:`PromptSpec`).
+* **data** — online data mode with a :class:`DataLink` after ``CONNECT``; ``+++`` with guard
+  times (S2/S12) or DTR (AT&D1) suspends it into online command mode, ``ATO`` resumes it.
+
+URCs are queued while a line runs or a prompt is open (so they never split a response) and in
+data mode according to the dialect; they are written when the UART is back in command mode.
+Nothing here raises on input: handler crashes become ERROR plus a ``handler_error`` trace.
+"""
+
+from __future__ import annotations
+
+import enum
+import traceback
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from simnet.modem.at import (
+    NO_CARRIER,
+    OK,
+    ArgumentError,
+    Command,
+    Final,
+    Form,
+    LineAssembler,
+    LineOverflow,
+    LineReady,
+    ParseError,
+    RepeatLast,
+    ResultFormatter,
+    ResultKind,
+    connect,
+    parse_command_line,
+    text_result,
+)
+from simnet.modem.dialect import (
+    CommandSpec,
+    Context,
+    DataLink,
+    Dialect,
+    PromptResult,
+    PromptSpec,
+)
+from simnet.modem.registry import ModuleProfile, imei_for
+from simnet.modem.uart import EscapeDetector, Uart, UartConfig
+
+
+class Mode(enum.Enum):
+    COMMAND = "command"
+    PROMPT = "prompt"
+    DATA = "data"
+
+
+@dataclass
+class Settings:
+    """The module's AT-visible configuration (what AT&W stores and ATZ restores)."""
+
+    echo: bool = True
+    verbose: bool = True
+    quiet: bool = False
+    cmee: int = 0
+    x_level: int = 4  # ATX: CONNECT with rate text and busy/dial-tone detection (V.250 §6.2.7)
+    s: dict[int, int] = field(default_factory=dict)
+    amp_c: int = 1  # V.250 §6.2.8: DCD follows the carrier
+    amp_d: int = 1  # V.250 §6.2.9: DTR off -> online command mode
+    flow: tuple[int, int] = (0, 0)  # +IFC <DCE_by_DTE>,<DTE_by_DCE> (V.250 §6.2.12)
+    params: dict[str, Any] = field(default_factory=dict)  # other stored settings (+CMGF...)
+
+    def copy(self) -> Settings:
+        return Settings(
+            self.echo, self.verbose, self.quiet, self.cmee, self.x_level, dict(self.s),
+            self.amp_c, self.amp_d, self.flow, dict(self.params),
+        )  # fmt: skip
+
+
+class PromptCollector:
+    """Sans-IO: collects prompt-mode bytes per a :class:`PromptSpec`."""
+
+    def __init__(self, spec: PromptSpec) -> None:
+        self.spec = spec
+        self.buf = bytearray()
+        self._escaped = False
+
+    def feed(self, data: bytes) -> tuple[PromptResult | None, int]:
+        """Returns (result when finished, bytes consumed)."""
+        spec = self.spec
+        buf = self.buf
+        for i, byte in enumerate(data):
+            if spec.length is not None:
+                buf.append(byte)
+                if len(buf) >= spec.length:
+                    return PromptResult(bytes(buf), "length"), i + 1
+                continue
+            if self._escaped:
+                self._escaped = False
+                buf.append(byte)
+            elif spec.escape is not None and byte == spec.escape:
+                self._escaped = True
+                continue
+            elif spec.terminator is not None and byte == spec.terminator:
+                return PromptResult(bytes(buf), "terminator"), i + 1
+            elif spec.cancel is not None and byte == spec.cancel:
+                return PromptResult(bytes(buf), "cancel"), i + 1
+            else:
+                buf.append(byte)
+            if len(buf) >= spec.max_len:
+                return PromptResult(bytes(buf), "full"), i + 1
+        return None, len(data)
+
+
+class DataSession:
+    """The engine's side of online data mode, handed to the :class:`DataLink`."""
+
+    def __init__(self, module: Module, link: DataLink) -> None:
+        self.module = module
+        self.link = link
+        self.active = True
+        self.suspended = False  # online command mode (after +++ / DTR with AT&D1)
+
+    @property
+    def tx_space(self) -> int:
+        """Bytes the UART transmit buffer can take now (0 while suspended)."""
+        if not self.active or self.suspended:
+            return 0
+        return self.module.port.space
+
+    def to_dte(self, data: bytes) -> int:
+        """Send bytes to the host; returns how many were accepted (0 while suspended)."""
+        if not self.active or self.suspended or not data:
+            return 0
+        n = min(len(data), self.module.port.space)
+        if n:
+            self.module.port.write(data[:n])
+        return n
+
+    def end(self, message: str | None = "NO CARRIER") -> None:
+        """The connection ended by itself; leave data mode printing ``message``."""
+        self.module._session_ended(self, message)
+
+    def resume_input(self) -> None:
+        """The link can take more host bytes again."""
+        self.module._pump_data()
+
+
+Handler = Callable[[Context, Command], Any]
+
+
+class Module:
+    """One emulated module. Build it with :func:`simnet.modem.registry.create_module`."""
+
+    def __init__(
+        self,
+        sim: Any,
+        profile: ModuleProfile,
+        bearer: Any = None,
+        host: Any = None,
+        *,
+        dialect: type[Dialect] = Dialect,
+        name: str = "modem",
+        uart: Uart | None = None,
+        serial: int | None = None,
+    ) -> None:
+        self.sim = sim
+        self.profile = profile
+        self.bearer = bearer
+        self.host = host
+        self.name = name
+        self.uart = uart if uart is not None else Uart(
+            sim, UartConfig(baud=profile.baud, dce_buffer=profile.uart_tx_buffer), name=f"{name}.uart"
+        )
+        self.port = self.uart.dce
+        self.port.on_receive = self._on_rx
+        self.port.on_signal = self._on_signal
+        self.port.on_drain = self._on_tx_drain
+        if serial is None:
+            serial = sim.rng(f"{name}.imei").randrange(1_000_000)
+        self.imei = imei_for(profile, serial)
+
+        self.factory = self._factory_settings()
+        self.stored = self.factory.copy()  # AT&W profile
+        self.settings = self.factory.copy()
+
+        self._handlers: dict[str, tuple[Handler, CommandSpec]] = {}
+        self._latency = profile.latency_distributions()
+        self._latency_rng = sim.rng(f"{name}.latency")
+        self._fmt = ResultFormatter()
+        self._asm = LineAssembler(profile.command_buffer)
+        self.mode = Mode.COMMAND
+        self._executing = False
+        self._line_proc: simpy.Process | None = None
+        self._line_abortable = False
+        self._pending_input = bytearray()
+        self._last_line: str | None = None
+        self._first_info = True
+        self._idle_timer = None
+        self._urcs: deque[bytes] = deque()
+        self._booting = profile.boot_time > 0
+        # Prompt mode.
+        self._prompt: PromptCollector | None = None
+        self._prompt_event: simpy.Event | None = None
+        self._prompt_timers: list[Any] = []
+        # Data mode.
+        self.session: DataSession | None = None
+        self._pending_link: DataLink | None = None
+        self._escape = EscapeDetector(1.0)
+        self._escape_timer = None
+        self._rx_backlog = bytearray()
+        self._new_baud: int | None = None
+
+        # Install: 3GPP base commands first, then the dialect (which overrides by name).
+        from simnet.modem.base import BaseCommands
+
+        BaseCommands(self).install()
+        self.dialect = dialect(self)
+        self.dialect.install()
+        self._sync_settings()
+        self.sim.record(self.name, "power_on", module=profile.id, imei=self.imei)
+        if self._booting:
+            self.sim.call_later(profile.boot_time, self._boot_done)
+        else:
+            self._boot_done()
+
+    # -- setup ---------------------------------------------------------------------------------
+    def _factory_settings(self) -> Settings:
+        p = self.profile
+        return Settings(echo=p.echo, verbose=p.verbose, cmee=p.cmee, s=dict(p.s_registers))
+
+    def register(self, name: str, handler: Handler, spec: CommandSpec) -> None:
+        """Install ``handler`` for command ``name`` (replacing any earlier one)."""
+        self._handlers[name.upper()] = (handler, spec)
+
+    def handles(self, name: str) -> bool:
+        return name.upper() in self._handlers
+
+    def command_names(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def _boot_done(self) -> None:
+        self._booting = False
+        for text in self.profile.boot_urcs:
+            self.urc(text)
+        self.dialect.on_start()
+
+    def _sync_settings(self) -> None:
+        s = self.settings
+        fmt = self._fmt
+        fmt.verbose, fmt.quiet, fmt.cmee = s.verbose, s.quiet, s.cmee
+        fmt.s3, fmt.s4 = s.s.get(3, 13), s.s.get(4, 10)
+        self._asm.s3, self._asm.s5 = fmt.s3, s.s.get(5, 8)
+        self.port.rtscts = s.flow[0] == 2 or s.flow[1] == 2
+        self._update_dcd()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Replace the live settings (ATZ, AT&F) and apply them at once."""
+        self.settings = settings.copy()
+        self._sync_settings()
+
+    # -- output --------------------------------------------------------------------------------
+    def _out(self, data: bytes) -> None:
+        if data:
+            self.port.write(data)
+
+    def write_info(self, line: str) -> None:
+        self._sync_settings()
+        self._out(self._fmt.info(line, self._first_info))
+        self._first_info = False
+
+    def write_raw(self, data: bytes) -> None:
+        self._out(data)
+
+    def format_final(self, final: Final) -> bytes:
+        self._sync_settings()
+        return self._fmt.final(
+            final, self.dialect.cme_errors.as_text_map(), self.dialect.cms_errors.as_text_map()
+        )
+
+    def _write_final(self, final: Final) -> None:
+        self._out(self.format_final(final))
+        self.sim.record(self.name, "result", result=final.kind.value, code=final.code, text=final.text)
+
+    def urc(self, text: str) -> None:
+        """An unsolicited result code: written now if the UART is free, else queued."""
+        self._sync_settings()
+        data = self._fmt.urc(text)
+        if self.mode is Mode.DATA and self.dialect.data_mode_urcs == "drop":
+            self.sim.record(self.name, "urc_dropped", text=text)
+            return
+        if self._can_write_urc():
+            self._out(data)
+            self.sim.record(self.name, "urc", text=text)
+            return
+        if len(self._urcs) >= self.profile.urc_queue:
+            self._urcs.popleft()
+            self.sim.record(self.name, "urc_dropped", text="(oldest)")
+        self._urcs.append(data)
+        self.sim.record(self.name, "urc_queued", text=text)
+
+    def _can_write_urc(self) -> bool:
+        return self.mode is Mode.COMMAND and not self._executing and not self._booting
+
+    def _flush_urcs(self) -> None:
+        while self._urcs and self._can_write_urc():
+            self._out(self._urcs.popleft())
+
+    # -- input ---------------------------------------------------------------------------------
+    def _on_rx(self, data: bytes, t_last: float, byte_time: float) -> None:
+        if self._booting:
+            self.sim.record(self.name, "rx_ignored", reason="booting", n=len(data))
+            return
+        if self.mode is Mode.DATA:
+            self._data_rx(data, t_last, byte_time)
+        elif self.mode is Mode.PROMPT:
+            self._prompt_rx(data)
+        elif self._executing:
+            if self._line_abortable and self._line_proc is not None and self._line_proc.is_alive:
+                self._line_abortable = False
+                self._line_proc.interrupt("abort")
+                return  # V.250 §6.3.1: the aborting character is discarded
+            self._queue_input(data)
+        else:
+            self._feed_command(data)
+
+    def _queue_input(self, data: bytes) -> None:
+        room = self.profile.uart_rx_buffer - len(self._pending_input)
+        if len(data) > room:
+            self.sim.record(self.name, "rx_overflow", dropped=len(data) - max(0, room))
+            data = data[: max(0, room)]
+        self._pending_input += data
+
+    def _feed_command(self, data: bytes) -> None:
+        while data:
+            event, used = self._asm.feed(data)
+            if self.settings.echo:
+                self._out(data[:used])
+            data = data[used:]
+            if event is not None:
+                self._cancel_idle_timer()
+                if data:
+                    self._pending_input[:0] = data
+                self._start_line(event)
+                return
+        self._arm_idle_timer()
+
+    def _arm_idle_timer(self) -> None:
+        self._cancel_idle_timer()
+        timeout = self.profile.line_idle_timeout
+        if timeout and self._asm.partial:
+            self._idle_timer = self.sim.call_later(timeout, self._idle_expired)
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _idle_expired(self) -> None:
+        self._idle_timer = None
+        if self.mode is Mode.COMMAND and not self._executing and self._asm.partial:
+            self._asm.reset()
+            self.sim.record(self.name, "line_discarded", reason="idle")
+
+    def _process_pending(self) -> None:
+        """Feed bytes that arrived while a line ran, now that the engine is free."""
+        while self._pending_input and not self._executing:
+            data = bytes(self._pending_input)
+            self._pending_input.clear()
+            if self.mode is Mode.DATA:
+                self._data_input(data)
+            elif self.mode is Mode.PROMPT:
+                self._prompt_rx(data)
+            else:
+                self._feed_command(data)
+
+    # -- line execution ------------------------------------------------------------------------
+    def _start_line(self, event: LineReady | RepeatLast | LineOverflow) -> None:
+        if isinstance(event, RepeatLast):
+            text = self._last_line if self._last_line is not None else ""
+        elif isinstance(event, LineOverflow):
+            self.sim.record(self.name, "line_overflow", length=event.length)
+            text = None
+        else:
+            text = event.text
+            self._last_line = text
+        self._executing = True
+        self._line_abortable = False
+        self._line_proc = self.sim.process(self._run_line(text))
+
+    def _run_line(self, text: str | None) -> Generator[simpy.Event, Any, None]:
+        final: Final = OK
+        if text is None:
+            yield self.sim.timeout(self._sample_latency("basic"))
+            final = self.dialect.syntax_error(None, "")
+        else:
+            self.sim.record(self.name, "command", line=text)
+            parsed = parse_command_line(text)
+            if isinstance(parsed, ParseError):
+                yield self.sim.timeout(self._sample_latency("basic"))
+                self.sim.record(self.name, "syntax_error", line=text, position=parsed.position,
+                                message=parsed.message)
+                final = self.dialect.syntax_error(None, text)
+            else:
+                if not parsed:
+                    yield self.sim.timeout(self._sample_latency("basic"))
+                for cmd in parsed:
+                    self._first_info = True
+                    final = yield from self._run_command(cmd)
+                    if final.ends_line:
+                        break
+        self._finish_line(final)
+
+    def _run_command(self, cmd: Command) -> Generator[simpy.Event, Any, Final]:
+        entry = self._handlers.get(cmd.name)
+        ctx = Context(self, cmd)
+        spec = entry[1] if entry else None
+        latency_class = (spec.latency if spec and spec.latency else None) or (
+            "basic" if cmd.name[0] not in "+^$%#" else "query" if cmd.form in (Form.READ, Form.TEST) else "set"
+        )
+        try:
+            self._line_abortable = bool(spec and spec.abortable)
+            yield self.sim.timeout(self._sample_latency(latency_class))
+            if entry is None:
+                return self.dialect.unknown_command(ctx, cmd)
+            handler, spec = entry
+            if spec.forms is not None and cmd.form not in spec.forms:
+                return self.dialect.unsupported_form(ctx, cmd)
+            result = handler(ctx, cmd)
+            if isinstance(result, Generator):
+                result = yield from result
+            return result if isinstance(result, Final) else OK
+        except ArgumentError as err:
+            self.sim.record(self.name, "bad_argument", command=cmd.text, message=str(err))
+            return self.dialect.bad_argument(ctx, cmd, err)
+        except simpy.Interrupt:
+            self.sim.record(self.name, "aborted", command=cmd.text)
+            self._end_prompt_silently()
+            return NO_CARRIER
+        except Exception as exc:  # a handler bug must not take the simulation down
+            self.sim.record(self.name, "handler_error", command=cmd.text, error=repr(exc),
+                            traceback=traceback.format_exc(limit=6))
+            self._end_prompt_silently()
+            return self.dialect.handler_failed(ctx, cmd)
+        finally:
+            self._line_abortable = False
+
+    def _sample_latency(self, cls: str) -> float:
+        dist = self._latency.get(cls) or self._latency.get("basic")
+        return dist.sample(self._latency_rng) if dist is not None else 0.0
+
+    def _finish_line(self, final: Final) -> None:
+        self._write_final(final)
+        if self._new_baud is not None:
+            self._apply_baud_when_idle(self._new_baud)
+            self._new_baud = None
+        self._executing = False
+        self._line_proc = None
+        self._sync_settings()
+        if final.kind is ResultKind.CONNECT and self._pending_link is not None:
+            self._enter_data_mode()
+        else:
+            self._pending_link = None
+        self._flush_urcs()
+        self._process_pending()
+
+    def _apply_baud_when_idle(self, rate: int) -> None:
+        if self.port.idle:
+            self.port.baud = rate
+            self.sim.record(self.name, "baud", rate=rate)
+        else:
+            self.sim.call_later(self.port.byte_time() * max(1, self.port.pending + 64),
+                                self._apply_baud_when_idle, rate)
+
+    # -- prompt mode ---------------------------------------------------------------------------
+    def start_prompt(self, spec: PromptSpec) -> simpy.Event:
+        event = self.sim.event()
+        self._prompt = PromptCollector(spec)
+        self._prompt_event = event
+        self.mode = Mode.PROMPT
+        self._out(spec.prompt)
+        self.sim.record(self.name, "prompt", length=spec.length)
+        if spec.total_timeout is not None:
+            self._prompt_timers.append(self.sim.call_later(spec.total_timeout, self._prompt_timeout))
+        self._arm_prompt_idle()
+        if self._pending_input:
+            data = bytes(self._pending_input)
+            self._pending_input.clear()
+            self._prompt_rx(data)
+        return event
+
+    def _arm_prompt_idle(self) -> None:
+        collector = self._prompt
+        if collector is None or collector.spec.idle_timeout is None:
+            return
+        if len(self._prompt_timers) > 1:
+            self._prompt_timers.pop().cancel()
+        elif self._prompt_timers and collector.spec.total_timeout is None:
+            self._prompt_timers.pop().cancel()
+        self._prompt_timers.append(self.sim.call_later(collector.spec.idle_timeout, self._prompt_timeout))
+
+    def _prompt_rx(self, data: bytes) -> None:
+        collector = self._prompt
+        if collector is None:
+            self._queue_input(data)
+            return
+        result, used = collector.feed(data)
+        spec = collector.spec
+        echo = spec.echo if spec.echo is not None else (self.dialect.prompt_echo and self.settings.echo)
+        if echo:
+            self._out(data[:used])
+        if result is None:
+            self._arm_prompt_idle()
+            return
+        rest = data[used:]
+        if rest and not spec.discard_excess:
+            self._pending_input[:0] = rest
+        elif rest:
+            self.sim.record(self.name, "prompt_excess_dropped", n=len(rest))
+        self._finish_prompt(result)
+
+    def _prompt_timeout(self) -> None:
+        if self._prompt is not None:
+            self._finish_prompt(PromptResult(bytes(self._prompt.buf), "timeout"))
+
+    def _finish_prompt(self, result: PromptResult) -> None:
+        event = self._prompt_event
+        for timer in self._prompt_timers:
+            timer.cancel()
+        self._prompt_timers.clear()
+        self._prompt = None
+        self._prompt_event = None
+        if self.mode is Mode.PROMPT:
+            self.mode = Mode.COMMAND
+        self.sim.record(self.name, "prompt_end", reason=result.reason, n=len(result.data))
+        if event is not None and not event.triggered:
+            event.succeed(result)
+
+    def _end_prompt_silently(self) -> None:
+        if self._prompt is not None:
+            self._finish_prompt(PromptResult(b"", "hangup"))
+
+    # -- data mode -----------------------------------------------------------------------------
+    def prepare_data_mode(self, link: DataLink) -> None:
+        """Called by ``ctx.connect``: data mode starts once CONNECT has been written."""
+        self._pending_link = link
+
+    def _enter_data_mode(self) -> None:
+        link = self._pending_link
+        self._pending_link = None
+        if link is None:
+            return
+        if self.session is not None and self.session.link is link:
+            session = self.session
+            session.suspended = False
+        else:
+            session = DataSession(self, link)
+            self.session = session
+        self.mode = Mode.DATA
+        self._escape = EscapeDetector(self.settings.s.get(12, 50) / 50.0, self.settings.s.get(2, 43))
+        self._escape.reset(self.sim.now)
+        self._update_dcd()
+        self.sim.record(self.name, "data_mode", state="enter")
+        if session.link.session is not session:
+            session.link.on_start(session)
+        else:
+            self._pump_data()
+
+    def _data_rx(self, data: bytes, t_last: float, byte_time: float) -> None:
+        session = self.session
+        escape_on = session is not None and session.link.escape_enabled and self._escape.char < 256
+        if not escape_on:
+            self._data_input(data)
+            return
+        out = self._escape.feed(data, t_last, byte_time)
+        if out:
+            self._data_input(out)
+        self._arm_escape_timer()
+
+    def _arm_escape_timer(self) -> None:
+        if self._escape_timer is not None:
+            self._escape_timer.cancel()
+            self._escape_timer = None
+        if self._escape.deadline is not None:
+            self._escape_timer = self.sim.call_at(self._escape.deadline, self._escape_expired)
+
+    def _escape_expired(self) -> None:
+        self._escape_timer = None
+        if self.mode is not Mode.DATA:
+            return
+        released, escaped = self._escape.expire(self.sim.now)
+        if released:
+            self._data_input(released)
+        if escaped:
+            self.sim.record(self.name, "escape", guard=self._escape.guard)
+            self._suspend_data_mode(reason="escape")
+        else:
+            self._arm_escape_timer()
+
+    def _suspend_data_mode(self, reason: str) -> None:
+        session = self.session
+        if session is None or self.mode is not Mode.DATA:
+            return
+        message = session.link.on_escape()
+        if message is None:  # the link refuses: the characters were data after all
+            if reason == "escape":
+                self._data_input(bytes((self._escape.char,)) * 3)
+            return
+        session.suspended = True
+        self.mode = Mode.COMMAND
+        self._asm.reset()
+        self.sim.record(self.name, "data_mode", state="suspend", reason=reason)
+        self._write_final(self.final_from_text(message))
+        self._flush_urcs()
+
+    def resume_data_mode(self) -> Final:
+        """ATO: back to online data mode if a suspended link agrees."""
+        session = self.session
+        if session is None or not session.active:
+            return NO_CARRIER
+        text = session.link.on_resume()
+        if text is None:
+            return NO_CARRIER
+        self._pending_link = session.link
+        final = self.final_from_text(text)
+        return final if final.kind is ResultKind.CONNECT else connect(text)
+
+    def hangup_data(self, reason: str) -> bool:
+        """ATH/ATZ/DTR: close the data link (if any); True if there was one."""
+        session = self.session
+        if session is None or not session.active:
+            return False
+        session.active = False
+        self.session = None
+        try:
+            session.link.on_hangup(reason)
+        except Exception as exc:  # link bug: trace, keep going
+            self.sim.record(self.name, "handler_error", command=f"hangup:{reason}", error=repr(exc))
+        was_data = self.mode is Mode.DATA
+        if was_data:
+            self.mode = Mode.COMMAND
+            self._asm.reset()
+        self._rx_backlog.clear()
+        self._update_dcd()
+        self.sim.record(self.name, "data_mode", state="hangup", reason=reason)
+        return True
+
+    def _session_ended(self, session: DataSession, message: str | None) -> None:
+        if not session.active:
+            return
+        session.active = False
+        if self.session is session:
+            self.session = None
+        self._rx_backlog.clear()
+        self._update_dcd()
+        self.sim.record(self.name, "data_mode", state="end", message=message)
+        if self.mode is Mode.DATA:
+            self.mode = Mode.COMMAND
+            self._asm.reset()
+            if message:
+                self._write_final(self.final_from_text(message))
+            self._flush_urcs()
+            self._process_pending()
+        elif message:
+            self.urc(message)  # ended while in online command mode: tell the host unsolicited
+
+    def _data_input(self, data: bytes) -> None:
+        room = self.profile.uart_rx_buffer - len(self._rx_backlog)
+        if len(data) > room:
+            self.sim.record(self.name, "rx_overflow", dropped=len(data) - max(0, room))
+            data = data[: max(0, room)]
+        self._rx_backlog += data
+        self._pump_data()
+
+    def _pump_data(self) -> None:
+        session = self.session
+        if session is None or not session.active or session.suspended or not self._rx_backlog:
+            self._update_cts()
+            return
+        try:
+            taken = session.link.on_dte_data(bytes(self._rx_backlog))
+        except Exception as exc:
+            self.sim.record(self.name, "handler_error", command="data", error=repr(exc))
+            taken = len(self._rx_backlog)
+        taken = max(0, min(int(taken or 0), len(self._rx_backlog)))
+        del self._rx_backlog[:taken]
+        self._update_cts()
+
+    def _update_cts(self) -> None:
+        if not self.port.rtscts:
+            self.port.set_signal("cts", True)
+            return
+        high = self.profile.uart_rx_buffer * 3 // 4
+        low = self.profile.uart_rx_buffer // 4
+        if len(self._rx_backlog) >= high:
+            self.port.set_signal("cts", False)
+        elif len(self._rx_backlog) <= low:
+            self.port.set_signal("cts", True)
+
+    def _on_tx_drain(self) -> None:
+        session = self.session
+        if self.mode is Mode.DATA and session is not None and session.active:
+            hook = getattr(session.link, "on_dte_ready", None)
+            if hook is not None and self.port.space >= self.port.capacity // 2:
+                hook()
+
+    def _update_dcd(self) -> None:
+        if self.settings.amp_c == 0:
+            on = True
+        else:
+            on = self.session is not None and self.session.active
+        self.port.set_signal("dcd", on)
+
+    # -- modem control lines -------------------------------------------------------------------
+    def _on_signal(self, name: str, value: bool) -> None:
+        if name == "dtr" and not value:
+            mode = self.settings.amp_d
+            if mode == 0:
+                return
+            if self.mode is Mode.PROMPT:
+                self._finish_prompt(PromptResult(b"", "hangup"))
+                return
+            if mode == 1 and self.mode is Mode.DATA:
+                self._suspend_data_mode(reason="dtr")
+            elif mode == 2 and self.session is not None:
+                in_data = self.mode is Mode.DATA
+                self.hangup_data("dtr")
+                if in_data:
+                    self._write_final(NO_CARRIER)
+                    self._flush_urcs()
+                    self._process_pending()
+        elif name == "rts":
+            pass  # the port's transmitter re-checks RTS itself
+
+    # -- helpers for handlers ------------------------------------------------------------------
+    @staticmethod
+    def final_from_text(text: str) -> Final:
+        """Map a printed result ("OK", "NO CARRIER", "CONNECT 9600", "CLOSED") to a Final."""
+        upper = text.strip().upper()
+        for kind in (ResultKind.OK, ResultKind.NO_CARRIER, ResultKind.ERROR, ResultKind.BUSY,
+                     ResultKind.NO_ANSWER, ResultKind.NO_DIALTONE, ResultKind.RING):
+            if upper == kind.value:
+                return Final(kind)
+        if upper == "CONNECT" or upper.startswith("CONNECT "):
+            return connect(text.strip()[8:])
+        return text_result(text)
+
+    def change_baud_after_response(self, rate: int) -> None:
+        """AT+IPR: switch the module's UART rate once the pending output has left."""
+        self._new_baud = rate
+
+    def identity(self, template: str) -> str:
+        p = self.profile
+        return template.format(manufacturer=p.manufacturer, model=p.model, revision=p.revision,
+                               imei=self.imei)
+
+    @property
+    def in_data_mode(self) -> bool:
+        return self.mode is Mode.DATA
+
+    @property
+    def online_command_mode(self) -> bool:
+        return self.session is not None and self.session.suspended

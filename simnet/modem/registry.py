@@ -1,0 +1,272 @@
+"""Emulated module profiles by id: identity, defaults, limits, timing and dialect.
+
+A profile is data. Its dialect is referenced by an import path string
+(``"package.module:Class"``) so the registry can list every module even while a dialect is
+still being written; choosing such a module raises a ConfigError that says so.
+
+Identity strings are not in the TCP/IP manuals we carry; they follow what the product families
+print (recorded in docs/assumptions.md, "Module core").
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from simnet.errors import ConfigError
+from simnet.kernel.dist import Distribution, make_distribution
+
+if TYPE_CHECKING:
+    from simnet.kernel import Simulation
+    from simnet.modem.dialect import Dialect
+    from simnet.modem.module import Module
+
+# V.250 §6.2 S-register defaults and ranges (value range, default). S2 escape character and
+# S12 guard time (1/50 s) are the Hayes registers V.250 leaves to the manufacturer.
+S_REGISTER_RANGES: Mapping[int, tuple[int, int]] = MappingProxyType(
+    {
+        0: (0, 255),  # V.250 §6.3.8 automatic answer after n rings (0 = off)
+        2: (0, 255),  # escape character (Hayes), default '+'
+        3: (0, 127),  # V.250 §6.2.1 command line termination character
+        4: (0, 127),  # V.250 §6.2.2 response formatting character
+        5: (0, 127),  # V.250 §6.2.3 command line editing character
+        6: (2, 10),  # V.250 §6.3.9 pause before blind dialling (s)
+        7: (1, 255),  # V.250 §6.3.10 connection completion timeout (s)
+        8: (0, 255),  # V.250 §6.3.11 comma dial modifier time (s)
+        10: (1, 254),  # V.250 §6.3.12 automatic disconnect delay (0.1 s)
+        12: (0, 255),  # escape guard time (1/50 s, Hayes)
+    }
+)
+DEFAULT_S_REGISTERS: Mapping[int, int] = MappingProxyType(
+    {0: 0, 2: 43, 3: 13, 4: 10, 5: 8, 6: 2, 7: 60, 8: 2, 10: 15, 12: 50}
+)
+
+DEFAULT_LATENCY: Mapping[str, Any] = MappingProxyType(
+    {
+        "basic": {"dist": "uniform", "min": 0.002, "max": 0.006},
+        "query": {"dist": "uniform", "min": 0.004, "max": 0.012},
+        "set": {"dist": "uniform", "min": 0.006, "max": 0.020},
+        "sim": {"dist": "uniform", "min": 0.020, "max": 0.060},
+        "network": {"dist": "uniform", "min": 0.030, "max": 0.120},
+        "data": {"dist": "uniform", "min": 0.010, "max": 0.030},
+    }
+)
+
+
+@dataclass(frozen=True)
+class ModuleProfile:
+    """Everything that distinguishes one emulated module from another, as data."""
+
+    id: str
+    description: str
+    vendor: str
+    dialect: str  # "package.module:Class"
+    manufacturer: str
+    model: str
+    revision: str
+    imei_tac: str  # 8-digit type allocation code; the serial and Luhn digit are derived
+    # Response templates ({manufacturer} {model} {revision} {imei} are filled in).
+    ati_lines: tuple[str, ...] = ("{manufacturer}", "{model}", "{revision}")
+    cgmi_format: str = "{manufacturer}"
+    cgmm_format: str = "{model}"
+    cgmr_format: str = "{revision}"
+    cgsn_format: str = "{imei}"
+    gcap: str = "+GCAP: +CGSM"
+    # Defaults (what AT&F restores).
+    baud: int = 115200
+    echo: bool = True
+    verbose: bool = True
+    cmee: int = 0
+    s_registers: Mapping[int, int] = field(default_factory=lambda: dict(DEFAULT_S_REGISTERS))
+    sreg_read_format: str = "{:03d}"  # V.250 §6.1.2 reads S-parameters as three digits
+    # Limits.
+    max_sockets: int = 10
+    command_buffer: int = 556  # characters after "AT"; longer lines answer ERROR
+    uart_rx_buffer: int = 4096  # bytes held for a data-mode link that is not reading
+    uart_tx_buffer: int = 8192
+    max_send: int = 1500
+    urc_queue: int = 64
+    # Timing.
+    latency: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_LATENCY))
+    line_idle_timeout: float | None = 20.0  # a half-typed line is discarded after this silence
+    boot_time: float = 0.0
+    boot_urcs: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def latency_distributions(self) -> dict[str, Distribution]:
+        return {
+            name: make_distribution(spec, f"modules.{self.id}.latency.{name}")
+            for name, spec in self.latency.items()
+        }
+
+    def with_options(self, **options: Any) -> ModuleProfile:
+        """A copy with fields overridden (scenario ``module:`` options); unknown -> ConfigError."""
+        known = set(self.__dataclass_fields__)
+        for key in options:
+            if key not in known or key in ("id", "dialect"):
+                raise ConfigError(
+                    f"module.{key}", f"unknown module option (known: {', '.join(sorted(known - {'id', 'dialect'}))})"
+                )
+        return replace(self, **options)
+
+
+def imei_for(profile: ModuleProfile, serial: int) -> str:
+    """A valid 15-digit IMEI: TAC + 6-digit serial + Luhn check digit (3GPP TS 23.003 §6.2)."""
+    body = f"{profile.imei_tac}{serial % 1_000_000:06d}"
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:  # every second digit from the right, starting with the rightmost
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+_SIMCOM_ATI = (
+    "Manufacturer: {manufacturer}",
+    "Model: {model}",
+    "Revision: {revision}",
+    "IMEI: {imei}",
+    "+GCAP: +CGSM",
+)
+
+MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
+    {
+        p.id: p
+        for p in (
+            ModuleProfile(
+                id="simcom-sim7600",
+                description="SIMCom SIM7600E-H LTE Cat-1/3G/2G module, TCP/IP via AT+NETOPEN/CIPOPEN",
+                vendor="SIMCom",
+                dialect="simnet.modem.dialects.simcom:Sim7600Dialect",
+                manufacturer="SIMCOM INCORPORATED",
+                model="SIMCOM_SIM7600E-H",
+                revision="SIM7600M22_V2.0.1",
+                imei_tac="86214703",
+                ati_lines=_SIMCOM_ATI,
+                cgmr_format="+CGMR: LE20B04SIM7600M22",
+                max_sockets=10,
+                max_send=1500,
+            ),
+            ModuleProfile(
+                id="simcom-a7670",
+                description="SIMCom A7670E LTE Cat-1 module, TCP/IP via AT+NETOPEN/CIPOPEN",
+                vendor="SIMCom",
+                dialect="simnet.modem.dialects.simcom:A7670Dialect",
+                manufacturer="SIMCOM INCORPORATED",
+                model="A7670E-LASE",
+                revision="A7670M7_V1.11.1",
+                imei_tac="86106606",
+                ati_lines=_SIMCOM_ATI,
+                cgmr_format="+CGMR: A011B07A7670M7_F",
+                max_sockets=10,
+                max_send=1500,
+            ),
+            ModuleProfile(
+                id="fibocom-l610",
+                description="Fibocom L610 LTE Cat-1 module, TCP/UDP via the +MIP command family",
+                vendor="Fibocom",
+                dialect="simnet.modem.dialects.fibocom:L610Dialect",
+                manufacturer="Fibocom Wireless Inc.",
+                model="L610",
+                revision="16000.1000.00.96.20.10",
+                imei_tac="86583305",
+                ati_lines=("{manufacturer}", "{model}", "{revision}"),
+                cgmi_format="{manufacturer}",
+                max_sockets=6,
+                max_send=2048,
+            ),
+            ModuleProfile(
+                id="wavecom-wipsoft",
+                description="Wavecom/Sierra Wireless module with the WIPsoft IP stack (+WIP commands)",
+                vendor="Wavecom",
+                dialect="simnet.modem.dialects.wavecom:WipsoftDialect",
+                manufacturer="WAVECOM MODEM",
+                model="MULTIBAND  900E  1800",
+                revision="R7.46.0.201108091301.FXT009 2132432 080911 13:01",
+                imei_tac="35291102",
+                ati_lines=("WAVECOM MODEM", "MULTIBAND  900E  1800"),
+                max_sockets=8,
+                max_send=1500,
+            ),
+            ModuleProfile(
+                id="wavecom-edsoft",
+                description="Wavecom WISMO 24x6B module with the eDSoft IP connectivity stack",
+                vendor="Wavecom",
+                dialect="simnet.modem.dialects.wavecom:EdsoftDialect",
+                manufacturer="WAVECOM MODEM",
+                model="MULTIBAND  900E  1800",
+                revision="651b09gg.Q2406B 1266500 070703 17:06",
+                imei_tac="35152700",
+                ati_lines=("WAVECOM MODEM", "MULTIBAND  900E  1800"),
+                max_sockets=1,
+                max_send=1500,
+                baud=9600,
+            ),
+        )
+    }
+)
+
+
+def list_modules() -> list[ModuleProfile]:
+    """Every profile, ordered by id."""
+    return [MODULES[k] for k in sorted(MODULES)]
+
+
+def get_profile(module_id: str, field_path: str = "module") -> ModuleProfile:
+    try:
+        return MODULES[module_id]
+    except (KeyError, TypeError):
+        raise ConfigError(
+            field_path, f"unknown module {module_id!r}; known modules: {', '.join(sorted(MODULES))}"
+        ) from None
+
+
+def load_dialect_class(profile: ModuleProfile, field_path: str = "module") -> type[Dialect]:
+    """Import the profile's dialect; a missing one is a ConfigError naming the module."""
+    from simnet.modem.dialect import Dialect
+
+    mod_name, _, cls_name = profile.dialect.partition(":")
+    try:
+        mod = importlib.import_module(mod_name)
+        cls = getattr(mod, cls_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            field_path,
+            f"dialect for {profile.id} is not built yet ({profile.dialect} cannot be loaded: {exc})",
+        ) from None
+    if not (isinstance(cls, type) and issubclass(cls, Dialect)):
+        raise ConfigError(field_path, f"{profile.dialect} is not a Dialect subclass")
+    return cls
+
+
+def create_module(
+    sim: Simulation,
+    module_id: str | ModuleProfile,
+    bearer: Any = None,
+    host: Any = None,
+    **options: Any,
+) -> Module:
+    """Build a module (UART + AT engine + base commands + its dialect), ready on ``sim``.
+
+    ``options`` override profile fields (``echo=False``, ``baud=9600``, ``latency={...}``);
+    ``dialect=<Dialect subclass>`` forces a dialect class (tests, experiments); ``name=`` sets
+    the trace source name (default ``"modem"``); ``uart=`` passes an existing :class:`Uart`.
+    """
+    from simnet.modem.module import Module
+
+    profile = module_id if isinstance(module_id, ModuleProfile) else get_profile(module_id)
+    dialect_cls = options.pop("dialect", None)
+    name = options.pop("name", "modem")
+    uart = options.pop("uart", None)
+    serial = options.pop("serial", None)
+    if options:
+        profile = profile.with_options(**options)
+    if dialect_cls is None:
+        dialect_cls = load_dialect_class(profile)
+    return Module(sim, profile, bearer, host, dialect=dialect_cls, name=name, uart=uart, serial=serial)

@@ -1,0 +1,291 @@
+"""The serial line between a DTE (host) and a module (DCE), on virtual time.
+
+Each direction is a transmitter that serialises bytes at its port's baud rate: a byte takes
+``(1 start + data + parity + stop) / baud`` seconds, 10 bits at 8N1. Bytes are delivered to the
+other end in chunks (at most :data:`CHUNK` bytes, like a UART FIFO) at the instant the last byte
+of the chunk has arrived; the receiver learns the byte time so it can place every byte on the
+clock (the ``+++`` guard-time detector needs that).
+
+Hardware flow control (RTS/CTS) is per port: a transmitter with ``rtscts`` on sends only while
+the peer's ready line (CTS for the DTE, RTS for the module) is asserted. Transmit buffers are
+bounded; what does not fit is dropped and traced, never raised. Ports at different baud rates
+receive garbled bytes (framing errors), as a real UART does; a module port at baud 0 (autobaud,
+``AT+IPR=0``) adopts whatever rate arrives.
+
+Trace: source ``uart`` (or the line's name), kinds ``dte>`` (DTE to module) and ``dte<``
+(module to DTE) with field ``data`` (bytes), plus ``signal``, ``overflow`` and ``framing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from simnet.errors import ConfigError
+
+if TYPE_CHECKING:
+    from simnet.kernel import Simulation
+
+CHUNK = 64  # bytes per delivery: a 64-byte FIFO, fine-grained enough for guard times
+
+STANDARD_BAUDS = (
+    300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
+    1000000, 1843200, 2000000, 3000000, 3200000, 3686400, 4000000,
+)  # fmt: skip
+
+Receiver = Callable[[bytes, float, float], None]  # (data, t_last_byte, byte_time)
+SignalListener = Callable[[str, bool], None]
+
+
+@dataclass(frozen=True)
+class UartConfig:
+    """Line settings shared by both ends at start (each port may change its own baud later)."""
+
+    baud: int = 115200
+    data_bits: int = 8
+    parity: str = "N"
+    stop_bits: int = 1
+    rtscts: bool = False
+    dte_buffer: int = 16 * 1024 * 1024  # host-side OS buffer; large but bounded
+    dce_buffer: int = 8192  # module transmit buffer (bytes waiting for the line)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.baud, bool) or not isinstance(self.baud, int) or self.baud < 0:
+            raise ConfigError("uart.baud", f"expected 0 (autobaud) or a positive rate, got {self.baud!r}")
+        if self.baud and self.baud not in STANDARD_BAUDS:
+            raise ConfigError("uart.baud", f"{self.baud} is not one of {STANDARD_BAUDS}")
+        if self.data_bits not in (5, 6, 7, 8):
+            raise ConfigError("uart.data_bits", "expected 5..8")
+        if self.parity not in ("N", "E", "O", "M", "S"):
+            raise ConfigError("uart.parity", "expected one of N, E, O, M, S")
+        if self.stop_bits not in (1, 2):
+            raise ConfigError("uart.stop_bits", "expected 1 or 2")
+        for name in ("dte_buffer", "dce_buffer"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 64:
+                raise ConfigError(f"uart.{name}", f"expected at least 64 bytes, got {value!r}")
+
+    @property
+    def bits_per_byte(self) -> int:
+        return 1 + self.data_bits + (0 if self.parity == "N" else 1) + self.stop_bits
+
+
+class UartPort:
+    """One end of the line. ``write`` queues bytes; ``on_receive`` gets what arrives.
+
+    Output signals of the DTE port: ``dtr``, ``rts``. Output signals of the module (DCE)
+    port: ``cts``, ``dsr``, ``dcd``, ``ri``. ``peer_signal(name)`` reads the other end's.
+    """
+
+    def __init__(self, line: Uart, role: str, baud: int, capacity: int, signals: dict[str, bool]):
+        self.line = line
+        self.role = role  # "dte" or "dce"
+        self.baud = baud
+        self.capacity = capacity
+        self.rtscts = line.config.rtscts
+        self.on_receive: Receiver | None = None
+        self.on_signal: SignalListener | None = None
+        self.on_drain: Callable[[], None] | None = None  # a chunk left the transmit buffer
+        self.signals = signals
+        self.peer: UartPort = self  # set by Uart
+        self._buf = bytearray()
+        self._busy = False
+        self._dropping = 0  # bytes dropped in the current overflow episode (traced once)
+        self.bytes_sent = 0
+        self.bytes_dropped = 0
+
+    # -- transmit ----------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Bytes written but not yet on the wire."""
+        return len(self._buf)
+
+    @property
+    def space(self) -> int:
+        return max(0, self.capacity - len(self._buf))
+
+    @property
+    def idle(self) -> bool:
+        return not self._busy and not self._buf
+
+    def write(self, data: bytes) -> int:
+        """Queue bytes for transmission; returns how many fit (the rest is dropped + traced)."""
+        if not data:
+            return 0
+        room = self.capacity - len(self._buf)
+        accepted = data if len(data) <= room else data[: max(0, room)]
+        if len(accepted) < len(data):
+            dropped = len(data) - len(accepted)
+            self.bytes_dropped += dropped
+            if not self._dropping:  # one record per overflow episode keeps the trace bounded
+                self.line.sim.record(self.line.name, "overflow", side=self.role, capacity=self.capacity)
+            self._dropping += dropped
+        elif self._dropping:
+            self.line.sim.record(self.line.name, "overflow_end", side=self.role, dropped=self._dropping)
+            self._dropping = 0
+        if accepted:
+            self._buf += accepted
+            self._kick()
+        return len(accepted)
+
+    def flush_output(self) -> int:
+        """Discard bytes not yet sent (e.g. on hang-up); returns how many."""
+        n = len(self._buf)
+        self._buf.clear()
+        return n
+
+    def byte_time(self) -> float:
+        baud = self.baud or self.peer.baud or 115200
+        return self.line.config.bits_per_byte / baud
+
+    def _clear_to_send(self) -> bool:
+        if not self.rtscts:
+            return True
+        return self.peer.signals.get("rts" if self.role == "dce" else "cts", True)
+
+    def _kick(self) -> None:
+        if self._busy or not self._buf or not self._clear_to_send():
+            return
+        n = min(len(self._buf), CHUNK)
+        chunk = bytes(self._buf[:n])
+        del self._buf[:n]
+        self._busy = True
+        bt = self.byte_time()
+        self.line.sim.call_later(n * bt, self._arrived, chunk, bt)
+
+    def _arrived(self, chunk: bytes, bt: float) -> None:
+        self._busy = False
+        self.bytes_sent += len(chunk)
+        self.line.deliver(self, chunk, bt)
+        self._kick()
+        if self.on_drain is not None:
+            self.on_drain()
+
+    # -- signals -----------------------------------------------------------------------------
+    def set_signal(self, name: str, value: bool) -> None:
+        value = bool(value)
+        if self.signals.get(name) == value:
+            return
+        self.signals[name] = value
+        self.line.sim.record(self.line.name, "signal", side=self.role, signal=name, value=value)
+        peer = self.peer
+        if peer.on_signal is not None:
+            peer.on_signal(name, value)
+        # A flow-control line changing may release the peer's transmitter.
+        if name in ("rts", "cts"):
+            peer._kick()
+
+    def peer_signal(self, name: str) -> bool:
+        return self.peer.signals.get(name, False)
+
+
+class Uart:
+    """A serial line: ``.dte`` (host end) and ``.dce`` (module end)."""
+
+    def __init__(self, sim: Simulation, config: UartConfig | None = None, name: str = "uart"):
+        self.sim = sim
+        self.config = config or UartConfig()
+        self.name = name
+        self.dte = UartPort(self, "dte", self.config.baud or 115200, self.config.dte_buffer,
+                            {"dtr": True, "rts": True})
+        self.dce = UartPort(self, "dce", self.config.baud, self.config.dce_buffer,
+                            {"cts": True, "dsr": True, "dcd": False, "ri": False})
+        self.dte.peer = self.dce
+        self.dce.peer = self.dte
+        self._garble = sim.rng(f"{name}.garble")
+
+    def deliver(self, sender: UartPort, chunk: bytes, bt: float) -> None:
+        receiver = sender.peer
+        kind = "dte>" if sender.role == "dte" else "dte<"
+        if receiver.baud == 0:
+            receiver.baud = sender.baud  # autobaud: the module locks on to the host's rate
+        if receiver.baud != sender.baud:
+            # Wrong rate: the receiver samples noise. Deterministic per seed.
+            self.sim.record(self.name, "framing", side=receiver.role, sender_baud=sender.baud,
+                            receiver_baud=receiver.baud, n=len(chunk))
+            chunk = bytes(self._garble.randrange(256) for _ in chunk)
+        self.sim.record(self.name, kind, data=chunk)
+        if receiver.on_receive is not None:
+            receiver.on_receive(chunk, self.sim.now, bt)
+
+
+# -- the +++ escape detector (V.250 §6.2.x S2/S12; Hayes guard-time escape) -------------------
+
+
+class EscapeDetector:
+    """Sans-IO recogniser of the ``+++`` escape in online data mode.
+
+    The escape counts only when (1) the first escape character follows at least ``guard``
+    seconds of silence, (2) each of the three follows the previous within ``guard``, and
+    (3) ``guard`` seconds of silence follow the third. Candidate escape characters are held
+    back until that is decided; if it fails they are released as ordinary data, in order.
+
+    ``feed(data, t_last, byte_time)`` returns the bytes to pass on as data; ``deadline`` is
+    the virtual time at which the glue must call ``expire(now)``, which returns
+    ``(released_data, escaped)``.
+    """
+
+    def __init__(self, guard: float, char: int = 0x2B) -> None:
+        self.guard = guard
+        self.char = char
+        self.last_rx: float = float("-inf")
+        self._held = 0  # escape characters held back
+        self._last_plus: float = float("-inf")
+        self.deadline: float | None = None
+
+    def reset(self, now: float) -> None:
+        """Start of data mode: the line counts as silent since ``now``."""
+        self.last_rx = now
+        self._held = 0
+        self.deadline = None
+
+    def feed(self, data: bytes, t_last: float, byte_time: float) -> bytes:
+        out = bytearray()
+        n = len(data)
+        eps = 1e-9
+        for i, byte in enumerate(data):
+            t = t_last - (n - 1 - i) * byte_time
+            if byte == self.char:
+                if self._held == 0:
+                    if t - self.last_rx >= self.guard - eps:
+                        self._held = 1
+                        self._last_plus = t
+                    else:
+                        out.append(byte)
+                elif self._held < 3 and t - self._last_plus <= self.guard + eps:
+                    self._held += 1
+                    self._last_plus = t
+                else:
+                    # Too slow or a fourth '+': the held ones are data; this one may start anew.
+                    out += bytes((self.char,)) * self._held
+                    if t - self.last_rx >= self.guard - eps:
+                        self._held = 1
+                        self._last_plus = t
+                    else:
+                        self._held = 0
+                        out.append(byte)
+            else:
+                if self._held:
+                    out += bytes((self.char,)) * self._held
+                    self._held = 0
+                out.append(byte)
+            self.last_rx = t
+        if self._held == 0:
+            self.deadline = None
+        elif self._held < 3:
+            self.deadline = self._last_plus + self.guard  # the next '+' must come by then
+        else:
+            self.deadline = self._last_plus + self.guard  # silence must last until then
+        return bytes(out)
+
+    def expire(self, now: float) -> tuple[bytes, bool]:
+        """Called at ``deadline``: decides the held characters."""
+        if self.deadline is None or now + 1e-9 < self.deadline:
+            return b"", False
+        held = self._held
+        self._held = 0
+        self.deadline = None
+        if held == 3:
+            return b"", True
+        return bytes((self.char,)) * held, False
