@@ -93,10 +93,12 @@ def cmd_validate(files: list[str], out: IO[str], err: IO[str]) -> int:
 def cmd_modules(out: IO[str], err: IO[str]) -> int:
     try:
         from simnet.modem import registry
-    except ImportError:
-        print("simnet modules: the module registry is not available in this build", file=err)
+
+        summaries = module_summaries(registry)
+    except Exception as exc:  # the registry is another layer's: report, do not trace back
+        print(f"simnet modules: the module registry is not available: {type(exc).__name__}: {exc}", file=err)
         return EXIT_FAILED
-    for mod_id, summary in module_summaries(registry):
+    for mod_id, summary in summaries:
         print(f"{mod_id:<18} {summary}", file=out)
     return EXIT_OK
 

@@ -154,12 +154,14 @@ class DTE:
             raise ExpectTimeout(f"final result code for {line!r}", float(timeout), self.pending())
         raw = self._pending[: state["end"]]
         self._pending = self._pending[state["end"]:]
-        lines = [s for s in _LINE_SPLIT.split(raw) if s.strip()]
-        if line in lines[: lines.index(state["final"]) if state["final"] in lines else len(lines)]:
-            lines.remove(line)  # the echo (ATE1)
+        stale = [s for s in _LINE_SPLIT.split(raw[: state["start"]]) if s.strip()]
+        fresh = [s for s in _LINE_SPLIT.split(raw[state["start"]:]) if s.strip()]
+        if fresh and fresh[0] == line:
+            fresh = fresh[1:]  # the echo (ATE1)
         final = state["final"]
-        if lines and lines[-1] == final:
-            lines = lines[:-1]
+        if fresh and fresh[-1] == final:
+            fresh = fresh[:-1]
+        lines = stale + fresh
         return CommandResult(line, final, lines, self.sim.now - t0, raw)
 
     def _scan_final(self, state: dict[str, Any]) -> bool:
