@@ -124,10 +124,12 @@ class Pop3Engine(LineEngine):
         args = [arg] if verb == "PASS" else arg.split()
         if verb != "PASS" and any(len(a) > MAX_ARG_LEN for a in args):
             return [log, err("argument too long")]
-        code = self.override(verb) if verb else None
-        if code is not None:
-            # an injected failure: POP3 has a single negative status (RFC 1939 §3)
-            return [log, err("injected failure")]
+        injected = self.override(verb) if verb else None
+        if injected is not None:
+            # POP3 has one negative status (RFC 1939 §3); an injected "+OK" skips the command
+            if injected.code == "+OK":
+                return [log, ok(injected.text or "")]
+            return [log, err(injected.text or "injected failure")]
         handlers = {
             "AUTHORIZATION": ("USER", "PASS", "QUIT"),
             "TRANSACTION": ("STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP", "QUIT"),

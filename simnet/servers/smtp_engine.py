@@ -83,13 +83,14 @@ def parse_message(raw: bytes, t: float, envelope_from: str, recipients: list[str
             except (LookupError, ValueError, AttributeError):
                 payload = body_part.get_payload(decode=True)
                 body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        body = body.replace("\r\n", "\n")  # inspection text uses Python line ends
         return StoredMessage(
             t, envelope_from, list(recipients), raw,
             str(msg.get("From", "")), str(msg.get("To", "")), str(msg.get("Cc", "")),
             str(msg.get("Subject", "")), body,
         )
     except Exception:  # noqa: BLE001 - any malformed mail must still be stored, never crash
-        text = raw.decode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
         return StoredMessage(t, envelope_from, list(recipients), raw, "", "", "", "", text)
 
 
