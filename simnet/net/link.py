@@ -209,7 +209,7 @@ class Link:
         self.sim.record(self.name, "link", event="set_loss", **self.loss_model.params())
 
     def set_delay(self, spec: object) -> None:
-        self._delay = make_distribution(spec, f"{self.name}.delay")
+        self._delay = spec if isinstance(spec, Distribution) else make_distribution(spec, f"{self.name}.delay")
         self._const_delay = self._delay.value if isinstance(self._delay, Constant) else None
         self.sim.record(self.name, "link", event="set_delay", delay=str(spec))
 
