@@ -157,6 +157,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         first = run_no == 0
         trace_fp = open(args.trace, "w", encoding="utf-8") if (args.trace and first) else None  # noqa: SIM115
         try:
+            wall_start = time.perf_counter()  # the wall time includes building the world
             try:
                 sim = Simulation(seed=seed, scenario=scenario, trace_stream=trace_fp)
             except ConfigError as exc:
@@ -171,6 +172,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 on_step=(lambda s: print(format_step(s), file=out, flush=True)) if (first and not quiet) else None,
             )
             result = runner.run()
+            result.wall_time = time.perf_counter() - wall_start
             if progress is not None:
                 progress.stop()
             if first and not quiet:

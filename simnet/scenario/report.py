@@ -24,12 +24,12 @@ def describe_failure(result: RunResult) -> str | None:
     if f is None:
         return None
     if isinstance(f, StepResult):
-        where = f"step {f.index + 1} ({f.kind}: {f.text!r}, line {f.line})"
+        where = f"step {f.index + 1} ({f.kind}: '{_escape(f.text)}', line {f.line})"
         parts = [f"{where} failed at t={f.t:.3f} s: {f.detail}"]
         if f.expected is not None:
-            parts.append(f"expected {f.expected!r}")
+            parts.append(f"expected '{_escape(f.expected)}'")
         if f.received is not None:
-            parts.append(f"received {f.received!r}" if f.received else "received nothing")
+            parts.append(f"received '{f.received}'" if f.received else "received nothing")
         return "; ".join(parts)
     assert isinstance(f, CheckResult)
     return f"check {f.index + 1} ({f.kind} on {f.host}, line {f.line}) failed: {f.detail}"
@@ -44,7 +44,7 @@ def build_report(results: list[RunResult]) -> dict[str, Any]:
         "file": first.file,
         "seed": first.seed,
         "passed": first.passed,
-        "virtual_time": round(first.virtual_time, 6),
+        "virtual_time": round(float(first.virtual_time), 6),
         "wall_time": round(first.wall_time, 6),
         "ratio": round(first.virtual_time / first.wall_time, 1) if first.wall_time > 0 else None,
         "records": first.records,
@@ -82,16 +82,33 @@ def format_step(step: StepResult) -> str:
     """``[   12.345 s] PASS  3 expect '+NETOPEN: 0'  matched +NETOPEN: 0``."""
     mark = {True: "PASS", False: "FAIL", None: "----"}[step.passed]
     t = "       -   " if step.t is None else f"{step.t:10.3f} s"
-    text = step.text if len(step.text) <= 48 else step.text[:45] + "..."
-    line = f"[{t}] {mark} {step.index + 1:3d} {step.kind:<13} {text!r}"
+    text = _escape(step.text)
+    text = text if len(text) <= 48 else text[:45] + "..."
+    line = f"[{t}] {mark} {step.index + 1:3d} {step.kind:<13} '{text}'"
     if step.detail:
         line += f"  {step.detail}"
     if step.passed is False:
         if step.expected is not None:
-            line += f"\n{'':18}expected: {step.expected!r}"
+            line += f"\n{'':18}expected: '{_escape(step.expected)}'"
         if step.received is not None:
-            line += f"\n{'':18}received: {step.received!r}" if step.received else f"\n{'':18}received: nothing"
+            line += f"\n{'':18}received: '{step.received}'" if step.received else f"\n{'':18}received: nothing"
     return line
+
+
+def _escape(text: str) -> str:
+    """Control characters as escapes (CR LF visible), everything else as written."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\r":
+            out.append("\\r")
+        elif ch == "\n":
+            out.append("\\n")
+        elif code < 32 or code == 127:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def format_check(check: CheckResult) -> str:

@@ -43,8 +43,8 @@ class StepResult:
             "text": self.text,
             "line": self.line,
             "passed": self.passed,
-            "t": None if self.t is None else round(self.t, 6),
-            "t_start": None if self.t_start is None else round(self.t_start, 6),
+            "t": None if self.t is None else round(float(self.t), 6),
+            "t_start": None if self.t_start is None else round(float(self.t_start), 6),
             "detail": self.detail,
         }
         if self.expected is not None:
@@ -213,7 +213,7 @@ class Runner:
         hit: list[bytes] = []
 
         def seen() -> bool:
-            m = regex.search(dte.pending())
+            m = regex.search(dte.peek())
             if m:
                 hit.append(m.group(0))
                 return True

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ConfigError
-from simnet.scenario.dte import DTE
 from simnet.scenario.faults import FaultEngine
 from simnet.scenario.model import FaultSpec, HostSpec, LinkSpec, LossSpec, Scenario, ServiceSpec
 
@@ -80,7 +79,7 @@ class World:
         self.module_host: Any = None
         self.bearer: Any = None
         self.module: Any = None
-        self.dte: DTE | None = None
+        self.dte: Any = None
         self.hosts: dict[str, HostEntry] = {}
         self.fault_errors: list[str] = []
         self.faults: FaultEngine | None = None
@@ -160,7 +159,9 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
 
     world.bearer = _build_bearer(sim, world, sc)
     world.module = _build_module(sim, world, sc)
-    world.dte = DTE(sim, world.module.uart.dte)
+    from simnet.modem.dte import DTE
+
+    world.dte = DTE(sim, world.module)
     world.faults = FaultEngine(world, sc.faults, _fault_actions(world))
     return world
 
