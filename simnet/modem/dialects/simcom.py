@@ -163,12 +163,22 @@ class SimcomDialect(Dialect):
         self.module.urc(text)
 
     def urc_bytes(self, data: bytes) -> None:
-        """Unsolicited bytes written as they are (pushed payload with its header)."""
-        urc_raw = getattr(self.module, "urc_raw", None)
+        """Unsolicited bytes written as they are (pushed payload with its header).
+
+        ``Module.urc`` frames a text line; pushed data is binary and is not followed by CR LF
+        (S76 L1106), so it goes through the same queue discipline byte for byte.
+        """
+        m = self.module
+        urc_raw = getattr(m, "urc_raw", None)
         if urc_raw is not None:
             urc_raw(data)
-        else:  # pragma: no cover - older core without raw URCs
-            self.module.urc(data.decode("latin-1").strip("\r\n"))
+            return
+        if m._can_write_urc():
+            m._out(data)
+            m.sim.record(m.name, "urc", text=data[:64].decode("latin-1"), n=len(data))
+            return
+        m._urcs.append(data)  # held until the running command's final result / command mode
+        m.sim.record(m.name, "urc_queued", text=data[:64].decode("latin-1"), n=len(data))
 
     def record(self, kind: str, **fields: Any) -> None:
         self.module.sim.record(f"simcom.{self.module_id}", kind, **fields)

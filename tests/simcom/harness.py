@@ -1,0 +1,80 @@
+"""Helpers for the SIMCom tests: a world from a dict, exact-byte exchanges on the UART."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import simnet
+
+SERVER_IP = "116.228.221.51"
+
+
+def world(module: str = "simcom-sim7600", *, hosts: dict[str, Any] | None = None,
+          network: dict[str, Any] | None = None, faults: list[Any] | None = None,
+          seed: int = 1) -> Any:
+    net = {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1500ms"}}
+    net.update(network or {})
+    data: dict[str, Any] = {
+        "name": "simcom test",
+        "module": module,
+        "network": net,
+        "steps": [{"wait": 0}],
+    }
+    if hosts:
+        data["hosts"] = hosts
+    if faults:
+        data["faults"] = faults
+    sim = simnet.Simulation.from_dict(data, seed=seed)
+    try:  # faults are armed by the runner; arm them here too when the API offers it
+        arm = sim.world.arm_faults
+    except AttributeError:
+        arm = None
+    if arm is not None and faults:
+        arm()
+    return sim
+
+
+def echo_hosts(ip: str = SERVER_IP, port: int = 100) -> dict[str, Any]:
+    return {"server.example.net": {"ip": ip, "services": [
+        {"type": "tcp-echo", "port": port}, {"type": "udp-echo", "port": port}]}}
+
+
+def exchange(sim: Any, data: bytes | str, expected: bytes, timeout: float = 10.0) -> bytes:
+    """Write ``data`` (a str gets CR appended), run until ``len(expected)`` bytes have come back,
+    and return exactly those bytes (consumed; anything after them stays unread). Bytes left
+    unread before the write are an error: they would hide where this answer starts."""
+    dte = sim.dte
+    stale = dte.peek()
+    assert stale == b"", f"unread bytes before {data!r}: {stale!r}"
+    if isinstance(data, str):
+        data = data.encode("latin-1") + b"\r"
+    dte.write(data)
+    n = len(expected)
+    sim.run_until(lambda: len(dte.peek()) >= n, timeout)
+    got = dte.peek()[:n]
+    if got:
+        dte.expect(re.escape(got.decode("latin-1")), 0)
+    return got
+
+
+def wait_for(sim: Any, expected: bytes, timeout: float = 10.0) -> bytes:
+    """Run until ``expected`` arrives; return every byte that arrived since the last read up
+    to and including it (so a test can check that nothing else came first)."""
+    dte = sim.dte
+    start = len(dte.received) - len(dte.peek())
+    m = dte.expect(re.escape(expected.decode("latin-1")), timeout)
+    return m.string[start : m.end()].encode("latin-1")
+
+
+def quiet(sim: Any, seconds: float) -> bytes:
+    """Let ``seconds`` pass and return what arrived meanwhile (consumed)."""
+    sim.advance(seconds)
+    return sim.dte.read_available()
+
+
+def netopen(sim: Any, apn: str = "internet") -> None:
+    line = f'AT+CGDCONT=1,"IP","{apn}"'.encode()
+    assert exchange(sim, line.decode(), line + b"\r\r\nOK\r\n") == line + b"\r\r\nOK\r\n"
+    assert exchange(sim, "AT+NETOPEN", b"AT+NETOPEN\r\r\nOK\r\n") == b"AT+NETOPEN\r\r\nOK\r\n"
+    assert wait_for(sim, b"\r\n+NETOPEN: 0\r\n", 30) == b"\r\n+NETOPEN: 0\r\n"
