@@ -12,6 +12,7 @@ matplotlib is imported here only, and only when a chart is drawn.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
     marks: list[Mark] = []
     buf = {"dte>": b"", "dte<": b""}
     pending: dict[tuple[str, str], float] = {}
+    last_command = b""
     for r in records:
         if r.kind in ("dte>", "dte<"):
             buf[r.kind] += _bytes_of(r.fields.get("data", b""))
@@ -87,9 +89,12 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
                 if not line:
                     continue
                 if r.kind == "dte>":
+                    last_command = line
                     arrows.append(Arrow(r.t, r.t, "DTE", "module", _printable(line), "at"))
-                else:
+                elif line != last_command:  # the module's echo of the command adds nothing
                     arrows.append(Arrow(r.t, r.t, "module", "DTE", _printable(line), "urc"))
+                else:
+                    last_command = b""
         elif r.kind == "pkt":
             summary = str(r.fields.get("pkt", ""))
             key = (r.source, summary)
@@ -161,18 +166,23 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
     if arrows:
         horizon = arrows[-1].t1
         marks = [m for m in marks if m.t <= max(horizon, arrows[-1].t0)]
-    times = sorted({a.t0 for a in arrows} | {a.t1 for a in arrows} | {m.t for m in marks})
-    row = {t: i for i, t in enumerate(times)}
+    # One row per arrow end and per fault mark, in time order (lines sent in one UART chunk get
+    # rows of their own); a packet's start sits on the first row at or after its send time.
+    slots = sorted([(a.t1, 0, i) for i, a in enumerate(arrows)] + [(m.t, 1, i) for i, m in enumerate(marks)])
+    times = [t for t, _, _ in slots]
+    end_row = {i: r for r, (_, kind, i) in enumerate(slots) if kind == 0}
+    mark_row = {i: r for r, (_, kind, i) in enumerate(slots) if kind == 1}
     x = {name: i for i, name in enumerate(lanes)}
     height = max(3.0, 0.22 * len(times) + 1.5)
     fig, ax = plt.subplots(figsize=(2.2 * len(lanes) + 2.5, height))
     for xi in x.values():
         ax.axvline(xi, color="#999999", linewidth=0.8, zorder=0)
     colors = {"at": "#1f5fbf", "urc": "#2a8a2a", "pkt": "#555555", "lost": "#c03030"}
-    for a in arrows:
+    for i, a in enumerate(arrows):
         if a.src not in x or a.dst not in x:
             continue
-        y0, y1 = row[a.t0], row[a.t1]
+        y1 = end_row[i]
+        y0 = min(bisect.bisect_left(times, a.t0), y1) if a.t0 < a.t1 else y1
         x0, x1 = x[a.src], x[a.dst]
         if a.style == "lost":
             x1 = x0 + (x1 - x0) * 0.5
@@ -180,8 +190,8 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
                     arrowprops={"arrowstyle": "->", "color": colors[a.style], "linewidth": 0.9})
         ax.text((x0 + x1) / 2, (y0 + y1) / 2 - 0.15, a.label, fontsize=6.5, ha="center",
                 va="bottom", color=colors[a.style], family="monospace")
-    for m in marks:
-        y = row[m.t]
+    for i, m in enumerate(marks):
+        y = mark_row[i]
         ax.axhspan(y - 0.4, y + 0.4, color="#ff4040", alpha=0.18, zorder=0)
         ax.text(len(lanes) - 0.5, y, "⚡ " + m.label, fontsize=7, color="#b00000", va="center", ha="right")
     ax.set_xticks(range(len(lanes)))
@@ -190,7 +200,7 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
     ax.set_xlim(-0.7, len(lanes) - 0.3)
     ax.set_ylim(len(times) - 0.5 if times else 1, -0.8)
     step = max(1, len(times) // 60)
-    ax.set_yticks([row[t] for t in times][::step])
+    ax.set_yticks(list(range(len(times)))[::step])
     ax.set_yticklabels([f"{t:.3f} s" for t in times][::step], fontsize=7)
     ax.set_ylabel("virtual time (rows in time order)")
     for side in ("right", "bottom"):
