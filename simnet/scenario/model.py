@@ -73,6 +73,7 @@ class NetworkSpec:
     udp_idle_timeout: float | None = None
     rssi: int | None = None
     ber: int | None = None
+    profile: str | None = None  # radio profile of simnet.bearer.profiles
 
 
 @dataclass

@@ -39,8 +39,9 @@ TOP_KEYS = (
 )
 NETWORK_KEYS = (
     "registration", "bearer", "apn", "pdp", "csd", "link", "uplink", "downlink", "dns", "nat",
-    "signal",
+    "signal", "profile",
 )
+RADIO_PROFILES = ("gprs_class10", "edge", "lte_like", "csd_9600")  # simnet.bearer.profiles
 LINK_KEYS = ("delay", "jitter", "rate", "loss", "queue", "mtu", "duplicate", "corrupt", "reorder")
 SIM_STATES = ("ready", "pin", "puk", "absent")
 REGISTRATION_STATES = ("home", "roaming", "searching", "denied", "not-registered")
@@ -140,6 +141,14 @@ def known_module_ids() -> list[str] | None:
     if isinstance(modules, dict):
         return list(modules)
     return None
+
+
+def _radio_profiles() -> tuple[str, ...]:
+    try:
+        from simnet.bearer.profiles import PROFILES
+    except Exception:  # the bearer layer is the authority once it is importable
+        return RADIO_PROFILES
+    return tuple(PROFILES)
 
 
 def known_service_types() -> tuple[str, ...]:
@@ -418,6 +427,8 @@ class Validator:
                         self.err((*p, "rate"), f"unsupported CSD rate {rate!r} (expected 2400, 4800, 9600 or 14400)")
                     else:
                         spec.csd.rate = rate
+        if "profile" in net:
+            spec.profile = self.choice((*net_path, "profile"), net["profile"], _radio_profiles())
         if "signal" in net:
             p = (*net_path, "signal")
             sig = self.mapping(p, net["signal"], ("rssi", "ber"))

@@ -138,7 +138,7 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
 
     # Radio link: the bearer's radio profile gives the defaults, the scenario overrides them.
     raw_net = sc.raw.get("network", {}) if isinstance(sc.raw.get("network"), dict) else {}
-    base_up, base_down = _radio_defaults(net.bearer)
+    base_up, base_down = _radio_defaults(net)
     raw_link = raw_net.get("link", {}) or {}
     up_raw = {**raw_link, **(raw_net.get("uplink", {}) or {})}
     down_raw = {**raw_link, **(raw_net.get("downlink", {}) or {})}
@@ -166,32 +166,13 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
     return world
 
 
-def _radio_defaults(bearer: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Link parameters of the bearer's radio profile (GPRS class 10, or a 9600 bit/s CSD call)."""
-    try:
-        from simnet.bearer.profiles import get_profile
-    except ImportError:
-        # Until the bearer layer provides profiles: GPRS multislot class 10 figures from the
-        # bearer issue (42.8 / 85.6 kbit/s, ~300 ms one-way).
-        if bearer == "gsm":
-            return {"delay": 0.2, "rate": 9600}, {"delay": 0.2, "rate": 9600}
-        return {"delay": 0.3, "rate": 42800}, {"delay": 0.3, "rate": 85600}
-    profile = get_profile("csd_9600" if bearer == "gsm" else "gprs_class10")
-    up, down = profile.link_configs()
-    return _link_as_dict(up), _link_as_dict(down)
+def _radio_defaults(net: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Link parameters of the bearer's radio profile (GPRS class 10, a 9600 bit/s CSD call, or
+    the scenario's ``network.profile``)."""
+    from simnet.bearer.profiles import get_profile
 
-
-def _link_as_dict(cfg: Any) -> dict[str, Any]:
-    if isinstance(cfg, dict):
-        return dict(cfg)
-    out: dict[str, Any] = {}
-    for key in ("delay", "jitter", "reorder", "rate", "queue_bytes", "queue_packets", "mtu", "loss",
-                "duplicate", "corrupt"):
-        if hasattr(cfg, key):
-            value = getattr(cfg, key)
-            if value is not None:
-                out[key] = value
-    return out
+    name = net.profile or ("csd_9600" if net.bearer == "gsm" else "gprs_class10")
+    return get_profile(name).link_dicts()
 
 
 def _register_dns(network: Any, hspec: HostSpec) -> None:
@@ -252,6 +233,8 @@ def _build_bearer(sim: Any, world: World, sc: Scenario) -> Any:
     if raw_csd:
         operator["csd"] = dict(raw_csd)
     operator["bearer"] = net.bearer
+    if net.profile:
+        operator["profile"] = net.profile
     config = OperatorConfig.from_dict(operator, "network")
     return ModemBearer(sim, world.network, world.module_host, config)
 
