@@ -385,7 +385,8 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if self.call_status != T.MIPCALL_STATUS_DISCONNECTED:
             return err(T.Err.OPERATION_NOT_ALLOWED)
-        gprs = self.bearer.gprs
+        if getattr(self.bearer, "gprs", None) is None:
+            return err(30)  # "no network service" (§2.1): a module without a bearer
         apn: str | None = None
         cid = 1
         if cmd.has(1):
@@ -411,7 +412,6 @@ class L610Dialect(Dialect):
         self.call_status = T.MIPCALL_STATUS_BUSY
         self.call_cid = cid
         self.sim.process(self._activate(cid, op))
-        del gprs
         return FINAL_OK
 
     def _define_context(
@@ -482,7 +482,7 @@ class L610Dialect(Dialect):
             self._urc("+MIPCALL: 0")
 
     def _listen_bearer(self) -> None:
-        add = getattr(self.bearer.gprs, "add_listener", None)
+        add = getattr(getattr(self.bearer, "gprs", None), "add_listener", None)
         if add is not None:
             add(self._on_bearer_event)
 
