@@ -9,6 +9,7 @@ received bytes to a :class:`LineAssembler`, hands each complete line to
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 # -- command line assembly (V.250 §5.2.1, §5.2.4) ---------------------------------------------
@@ -74,12 +75,20 @@ class LineAssembler:
     def feed(self, data: bytes) -> tuple[AssemblerEvent | None, int]:
         """Consume bytes until a line completes; returns (event or None, bytes consumed)."""
         s3, s5 = self.s3, self.s5
-        for i, byte in enumerate(data):
+        n = len(data)
+        i = 0
+        while i < n:
             state = self._state
             if state == _IDLE:
-                if byte in (0x41, 0x61):  # 'A' / 'a'
-                    self._state = _GOT_A
+                # Fast path: noise between lines is skipped without a Python loop per byte.
+                m = _A_SEARCH.search(data, i)
+                if m is None:
+                    return None, n
+                self._state = _GOT_A
+                i = m.end()
                 continue
+            byte = data[i]
+            i += 1
             if state == _GOT_A:
                 if byte in (0x54, 0x74):  # 'T' / 't'
                     self._state = _IN_LINE
@@ -87,9 +96,7 @@ class LineAssembler:
                     self._overflow = 0
                 elif byte == 0x2F:  # '/'
                     self._state = _IDLE
-                    return RepeatLast(), i + 1
-                elif byte == s5:
-                    self._state = _IDLE
+                    return RepeatLast(), i
                 elif byte in (0x41, 0x61):
                     pass  # "AAT": the second A may still open the line
                 else:
@@ -102,10 +109,10 @@ class LineAssembler:
                     length = len(self._buf) + self._overflow
                     self._buf.clear()
                     self._overflow = 0
-                    return LineOverflow(length), i + 1
+                    return LineOverflow(length), i
                 text = self._buf.decode("latin-1")
                 self._buf.clear()
-                return LineReady(text), i + 1
+                return LineReady(text), i
             if byte == s5:
                 if self._overflow:
                     self._overflow -= 1
@@ -117,10 +124,17 @@ class LineAssembler:
             if byte < 0x20 or byte == 0x7F:
                 continue  # control characters are ignored inside a line
             if len(self._buf) >= self.max_line:
-                self._overflow += 1
+                # Overflowing: everything up to the next S3 is discarded in one step.
+                end = data.find(bytes((s3,)), i)
+                stop = n if end < 0 else end
+                self._overflow += stop - i + 1
+                i = stop
                 continue
             self._buf.append(byte)
-        return None, len(data)
+        return None, n
+
+
+_A_SEARCH = re.compile(rb"[Aa]")
 
 
 # -- parsed commands -----------------------------------------------------------------------------

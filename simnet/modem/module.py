@@ -128,6 +128,7 @@ class DataSession:
         self.link = link
         self.active = True
         self.suspended = False  # online command mode (after +++ / DTR with AT&D1)
+        self.started = False
 
     @property
     def tx_space(self) -> int:
@@ -569,10 +570,10 @@ class Module:
         self._escape.reset(self.sim.now)
         self._update_dcd()
         self.sim.record(self.name, "data_mode", state="enter")
-        if session.link.session is not session:
+        if not session.started:
+            session.started = True
             session.link.on_start(session)
-        else:
-            self._pump_data()
+        self._pump_data()
 
     def _data_rx(self, data: bytes, t_last: float, byte_time: float) -> None:
         session = self.session

@@ -1,0 +1,227 @@
+"""Small fakes and a test dialect for the module-core tests.
+
+The fakes follow the bearer contract in docs/architecture.md (``sim_card``, ``radio``,
+``gprs``) closely enough for the base commands; the real bearer has its own tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simnet import Simulation
+from simnet.bearer import Outcome
+from simnet.modem import DTE, create_module
+from simnet.modem.dialect import (
+    CTRL_Z,
+    ESC,
+    ETX,
+    DataLink,
+    Dialect,
+    PromptSpec,
+    command,
+)
+
+FAST = {  # constant latencies make exact timing assertions possible
+    "basic": 0.001,
+    "query": 0.002,
+    "set": 0.003,
+    "sim": 0.004,
+    "network": 0.005,
+    "data": 0.001,
+}
+
+
+@dataclass
+class FakeSimConfig:
+    imsi: str = "208011234567890"
+    iccid: str = "8933011234567890123"
+    msisdn: str | None = None
+
+
+class FakeSimCard:
+    def __init__(self, state: str = "ready", pin: str = "1234", puk: str = "12345678"):
+        self.state = state
+        self.config = FakeSimConfig()
+        self.pin = pin
+        self.puk = puk
+        self.attempts = 3
+
+    @property
+    def cpin(self) -> str | None:
+        return {"ready": "READY", "pin": "SIM PIN", "puk": "SIM PUK"}.get(self.state)
+
+    def enter_pin(self, pin: str) -> bool:
+        if pin == self.pin:
+            self.state = "ready"
+            return True
+        self.attempts -= 1
+        if self.attempts == 0:
+            self.state = "puk"
+        return False
+
+    def enter_puk(self, puk: str, new_pin: str) -> bool:
+        if puk == self.puk:
+            self.pin = new_pin
+            self.state = "ready"
+            return True
+        return False
+
+
+@dataclass
+class Stat:
+    stat: int
+
+
+class FakeRadio:
+    def __init__(self, cs: int = 1, ps: int = 1):
+        self.stats = {"cs": cs, "ps": ps}
+        self.listeners = []
+        self.rssi, self.ber = 21, 0
+
+    def stat(self, domain: str) -> int:
+        return self.stats[domain]
+
+    def registered(self, domain: str = "ps") -> bool:
+        return self.stats[domain] in (1, 5)
+
+    def csq(self) -> tuple[int, int]:
+        return (self.rssi, self.ber)
+
+    def add_listener(self, fn) -> None:
+        self.listeners.append(fn)
+
+    def set(self, domain: str, stat: int) -> None:
+        self.stats[domain] = stat
+        for fn in self.listeners:
+            fn(domain, Stat(stat))
+
+
+@dataclass
+class FakeContext:
+    active: bool = False
+    ip: str | None = None
+
+
+class FakeGprs:
+    """Activation takes ``delay`` seconds and ends in ``outcome`` (default ok)."""
+
+    def __init__(self, sim: Simulation, delay: float = 1.5):
+        self.sim = sim
+        self.delay = delay
+        self.attached = False
+        self.contexts: dict[int, FakeContext] = {}
+        self.next_outcome: Outcome | None = None
+
+    def attach(self):
+        self.attached = True
+        return self.sim.timeout(0.5, Outcome("ok"))
+
+    def detach(self):
+        self.attached = False
+        for c in self.contexts.values():
+            c.active = False
+        return self.sim.timeout(0.2, Outcome("ok"))
+
+    def define_context(self, cid: int, pdp_type: str, apn: str) -> None:
+        self.contexts.setdefault(cid, FakeContext())
+
+    def activate(self, cid: int):
+        outcome = self.next_outcome or Outcome("ok", ip=f"10.0.0.{cid + 1}")
+        ev = self.sim.event()
+
+        def done():
+            if outcome.ok:
+                self.contexts[cid] = FakeContext(True, outcome.ip)
+            ev.succeed(outcome)
+
+        self.sim.call_later(self.delay, done)
+        return ev
+
+    def deactivate(self, cid: int):
+        self.contexts[cid] = FakeContext(False, None)
+        return self.sim.timeout(0.3, Outcome("ok"))
+
+
+@dataclass
+class FakeBearer:
+    sim_card: FakeSimCard = field(default_factory=FakeSimCard)
+    radio: FakeRadio = field(default_factory=FakeRadio)
+    gprs: FakeGprs | None = None
+
+
+class RecordingLink(DataLink):
+    """A data link that keeps what the host sent; the test pushes data back by hand."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+        self.hangups: list[str] = []
+        self.escapes = 0
+        self.resumes = 0
+        self.accept_limit: int | None = None
+
+    def on_dte_data(self, data: bytes) -> int:
+        n = len(data) if self.accept_limit is None else min(len(data), self.accept_limit)
+        self.received += data[:n]
+        if self.accept_limit is not None:
+            self.accept_limit -= n
+        return n
+
+    def on_escape(self) -> str | None:
+        self.escapes += 1
+        return "OK"
+
+    def on_resume(self) -> str | None:
+        self.resumes += 1
+        return "CONNECT 115200"
+
+    def on_hangup(self, reason: str) -> None:
+        self.hangups.append(reason)
+
+
+class EngineTestDialect(Dialect):
+    """Commands that exercise the engine: waiting, prompts, data mode, crashes."""
+
+    def __init__(self, module) -> None:
+        super().__init__(module)
+        self.links: list[RecordingLink] = []
+
+    @command("+SLOW", forms="e")
+    def slow(self, ctx, cmd):
+        yield ctx.sleep(1.0)
+        ctx.info("+SLOW: done")
+        return ctx.ok()
+
+    @command("+XSEND", forms="s")
+    def xsend(self, ctx, cmd):
+        mode = cmd.int(0, lo=0, hi=2)
+        if mode == 0:
+            spec = PromptSpec(prompt=b"\r\n>", terminator=CTRL_Z, cancel=ESC, escape=ETX)
+        elif mode == 1:
+            spec = PromptSpec(prompt=b">", terminator=None, cancel=None,
+                              length=cmd.int(1, lo=1, hi=1500), discard_excess=cmd.int(2, 0) == 1)
+        else:
+            spec = PromptSpec(prompt=b">\r\n", terminator=CTRL_Z, cancel=None, idle_timeout=2.0)
+        got = yield ctx.prompt(spec)
+        if not got.sent:
+            return ctx.error()
+        ctx.info(f"+XSEND: {got.reason},{len(got.data)},{got.data.hex()}")
+        return ctx.ok()
+
+    @command("+XCONN", forms="e")
+    def xconn(self, ctx, cmd):
+        link = RecordingLink()
+        self.links.append(link)
+        return ctx.connect(link, "115200")
+
+    @command("+XCRASH")
+    def xcrash(self, ctx, cmd):
+        raise RuntimeError("handler bug")
+
+
+def make(module_id: str = "simcom-sim7600", *, bearer=None, seed: int = 1, **options):
+    """A simulation, a module with the test dialect and fast constant latencies, and a DTE."""
+    sim = Simulation(seed)
+    options.setdefault("latency", dict(FAST))
+    module = create_module(sim, module_id, bearer, None, dialect=EngineTestDialect, **options)
+    dte = DTE(sim, module)
+    return sim, module, dte
