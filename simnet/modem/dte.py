@@ -127,7 +127,8 @@ class DTE:
 
     def wait(self, seconds: float) -> None:
         """Let virtual time pass (bytes keep arriving)."""
-        self.sim.advance(seconds)
+        if self.sim.now + seconds > self.sim.now:  # SimPy refuses to run "until now"
+            self.sim.advance(seconds)
 
     def _maybe_trim(self) -> None:
         if self._cursor - self._base > _KEEP_CONSUMED:

@@ -1,0 +1,118 @@
+"""Bad input on the UART never crashes the module and never grows memory without bound.
+
+Property: after any byte sequence, once the line has been quiet for longer than the profile's
+half-line idle timeout, ``AT\\r`` is answered ``OK`` (or ``0`` if the noise happened to contain
+``ATV0``), no handler crashed, and every buffer is within its bound.
+"""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simnet.modem.module import Mode
+from tests.modem.helpers import FakeBearer, make
+
+
+def assert_bounded(module):
+    p = module.profile
+    assert len(module._asm._buf) <= p.command_buffer
+    assert len(module._pending_input) <= p.uart_rx_buffer
+    assert len(module._rx_backlog) <= p.uart_rx_buffer
+    assert module.port.pending <= module.port.capacity
+    assert len(module._urcs) <= p.urc_queue
+
+
+def recover(sim, module, dte):
+    """What a host driver does after noise: wait, then talk."""
+    dte.wait(module.profile.line_idle_timeout + 5)
+    if module.mode is Mode.DATA:  # the noise may have dialled a data call via a test command
+        dte.wait(1.0)
+        dte.write("+++")
+        dte.wait(1.5)
+    if module.mode is Mode.PROMPT:
+        dte.write(b"\x1b")
+        dte.wait(1.0)
+    return dte.command("AT", timeout=30)
+
+
+@pytest.mark.slow
+@given(
+    chunks=st.lists(
+        st.tuples(st.binary(max_size=300), st.floats(min_value=0, max_value=2.0)), max_size=8
+    )
+)
+def test_random_bytes_then_at_is_ok(chunks):
+    sim, module, dte = make(bearer=FakeBearer())
+    for data, gap in chunks:
+        dte.write(data)
+        dte.wait(gap)
+        assert_bounded(module)
+    r = recover(sim, module, dte)
+    assert r.final in ("OK", "0")
+    assert not sim.trace.select(kind="handler_error")
+    assert_bounded(module)
+
+
+@pytest.mark.slow
+@given(data=st.binary(max_size=2000))
+def test_random_bytes_in_prompt_and_data_mode(data):
+    sim, module, dte = make()
+    dte.command("ATE0")
+    dte.write("AT+XSEND=0\r")
+    dte.expect(">")
+    dte.write(data)
+    dte.wait(1.0)
+    dte.write(b"\x1a")  # ends the prompt unless the noise already did (or left it escaped)
+    dte.wait(0.5)
+    dte.write(b"\x1a")
+    dte.wait(0.5)
+    dte.command("AT+XCONN", timeout=30) if module.mode is Mode.COMMAND else None
+    dte.write(data)
+    r = recover(sim, module, dte)
+    assert r.final in ("OK", "0")
+    assert not sim.trace.select(kind="handler_error")
+    assert_bounded(module)
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        b"\x00" * 100_000,
+        bytes(range(256)) * 400,
+        b"+++",
+        b"AT+CGDCONT=1,\"IP",
+        b"\r\n\r\n\r\n",
+        b"A" * 5000,
+        b"AT" + b"\x08" * 50,
+        b"at+cmee=2;;;;;;;+cmee?",
+        b"ATD",
+    ],
+)
+def test_specific_noise_then_at(noise):
+    sim, module, dte = make(bearer=FakeBearer())
+    dte.write(noise)
+    dte.wait(0.5)
+    r = recover(sim, module, dte)
+    assert r.final == "OK"
+    assert_bounded(module)
+
+
+def test_ten_megabytes_without_cr():
+    sim, module, dte = make()
+    sim.trace.mute("dte>", "dte<")  # keep this test's trace small; the bytes are the point
+    dte.command("ATE0")
+    dte.write(b"AT" + b"x" * (10 * 1024 * 1024))
+    dte.wait(10 * 1024 * 1024 * 10 / 115200 + 1)
+    assert_bounded(module)
+    # The overlong line ends with the next CR and is answered ERROR; then AT works.
+    assert dte.command("").final == "ERROR"
+    assert dte.command("AT").final == "OK"
+
+
+def test_lone_plus_plus_plus_in_command_mode_is_harmless():
+    sim, module, dte = make()
+    dte.wait(1.0)
+    dte.write("+++")
+    dte.wait(2.0)
+    assert dte.read_available() == b"+++"  # echoed noise, nothing else
+    assert dte.command("AT").final == "OK"
