@@ -235,6 +235,10 @@ class L610Dialect(Dialect):
         """Received data written without URC framing (IPRFMT 1 and 2). Written at once when the
         UART is free, otherwise queued like a URC so it never splits a response."""
         module = self.module
+        urc_raw = getattr(module, "urc_raw", None)
+        if urc_raw is not None:
+            urc_raw(bytes(data))
+            return
         if module._can_write_urc():
             module.write_raw(data)
             self._record("urc_raw", n=len(data))
@@ -383,10 +387,6 @@ class L610Dialect(Dialect):
             self.call_status = T.MIPCALL_STATUS_BUSY
             self.sim.process(self._deactivate())
             return FINAL_OK
-        if self.call_status != T.MIPCALL_STATUS_DISCONNECTED:
-            return err(T.Err.OPERATION_NOT_ALLOWED)
-        if getattr(self.bearer, "gprs", None) is None:
-            return err(30)  # "no network service" (§2.1): a module without a bearer
         apn: str | None = None
         cid = 1
         if cmd.has(1):
@@ -404,6 +404,10 @@ class L610Dialect(Dialect):
         if op in (2, 3) and apn is None:
             raise BadParam("operations 2 and 3 need an APN")
         pdp_type = {1: "IP", 2: "IPV6", 3: "IPV4V6"}[op]
+        if self.call_status != T.MIPCALL_STATUS_DISCONNECTED:
+            return err(T.Err.OPERATION_NOT_ALLOWED)
+        if getattr(self.bearer, "gprs", None) is None:
+            return err(30)  # "no network service" (§2.1): a module without a bearer
         if apn is not None:
             # An APN given here defines context 1 for the call (a choice, docs/assumptions.md).
             self._define_context(cid, pdp_type, apn, user, password, auth)
@@ -950,22 +954,25 @@ class L610Dialect(Dialect):
             return err(T.Err.OPERATION_NOT_SUPPORTED)  # §1.1.6.2 lists no test form
         max_params(cmd, 2)
         sid = p_int(cmd, 0, T.SOCKET_IDS)
+        length: int | None = None
+        data: bytes | None = None
+        if cmd.has(1):
+            p = cmd.params[1]
+            text = p.value or ""
+            if not p.quoted and text.isdigit() and len(text) <= 5:
+                # AT+MIPSEND=<id>,<data_len> (§1.2.3); a quoted value is hex data (§1.1.6.4).
+                length = int(text)
+                if length > T.RAW_SEND_MAX:
+                    raise BadParam("data_len above 2048")
+            else:
+                data = decode_hex(text)
+                if data is None:
+                    raise BadParam("data is not pairs of hex digits")
         fs = self.sockets.get(sid)
         if fs is None or fs.state != "open" or fs.odm:
             return err(T.Err.SOCKET_NOT_OPENED)
-        if not cmd.has(1):
-            return (yield from self._raw_send(fs, None, out))
-        p = cmd.params[1]
-        text = p.value or ""
-        if not p.quoted and text.isdigit() and len(text) <= 5:
-            # AT+MIPSEND=<id>,<data_len> (§1.2.3); a quoted value is hex data (§1.1.6.4).
-            length = int(text)
-            if length > T.RAW_SEND_MAX:
-                raise BadParam("data_len above 2048")
-            return (yield from self._raw_send(fs, length, out))
-        data = decode_hex(text)
         if data is None:
-            raise BadParam("data is not pairs of hex digits")
+            return (yield from self._raw_send(fs, length, out))
         if len(data) > T.SEND_CHUNK_MAX:
             return err(T.Err.SEND_TOO_LONG)
         status = T.SEND_STATUS_OK if fs.buf.write(data, self.sim.now) else T.SEND_STATUS_XOFF
@@ -1460,6 +1467,12 @@ class L610Dialect(Dialect):
         engine enters data mode only between command lines, so wait for the line to end."""
         module = self.module
         if self.sockets.get(fs.sid) is not fs:
+            return
+        enter = getattr(module, "enter_data_mode", None)
+        if enter is not None:  # the engine's public entry (no CONNECT line: text None)
+            self.odm_online = True
+            enter(self.odm_link, None)
+            self._odm_downlink()
             return
         if module._executing or module.mode.name != "COMMAND" or module._urcs:
             self.sim.call_later(0.001, self._odm_start, fs)

@@ -1,0 +1,82 @@
+"""Helpers for the Fibocom tests: a world from a dict, exact-byte exchanges on the UART."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import simnet
+
+ECHO_IP = "203.0.113.10"
+
+
+def world(*, hosts: dict[str, Any] | None = None, network: dict[str, Any] | None = None,
+          faults: list[Any] | None = None, seed: int = 1) -> Any:
+    net: dict[str, Any] = {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1s"}}
+    net.update(network or {})
+    data: dict[str, Any] = {
+        "name": "fibocom test",
+        "module": "fibocom-l610",
+        "network": net,
+        "hosts": hosts if hosts is not None else echo_hosts(),
+        "steps": [{"wait": 0}],
+    }
+    if faults:
+        data["faults"] = faults
+    sim = simnet.Simulation.from_dict(data, seed=seed)
+    arm = getattr(sim.world, "arm_faults", None)
+    if arm is not None and faults:
+        arm()
+    return sim
+
+
+def echo_hosts(ip: str = ECHO_IP, port: int = 7) -> dict[str, Any]:
+    return {"echo.example.net": {"ip": ip, "services": [
+        {"type": "tcp-echo", "port": port}, {"type": "udp-echo", "port": port}]}}
+
+
+def exchange(sim: Any, data: bytes | str, expected: bytes, timeout: float = 10.0) -> bytes:
+    """Write ``data`` (a str gets CR appended), run until ``len(expected)`` bytes came back and
+    return exactly those bytes (consumed). Unread bytes before the write are an error."""
+    dte = sim.dte
+    stale = dte.peek()
+    assert stale == b"", f"unread bytes before {data!r}: {stale!r}"
+    if isinstance(data, str):
+        data = data.encode("latin-1") + b"\r"
+    dte.write(data)
+    n = len(expected)
+    sim.run_until(lambda: len(dte.peek()) >= n, timeout)
+    got = dte.peek()[:n]
+    if got:
+        dte.expect(re.escape(got.decode("latin-1")), 0)
+    return got
+
+
+def wait_for(sim: Any, expected: bytes, timeout: float = 10.0) -> bytes:
+    """Run until ``expected`` arrives; return everything since the last read up to its end."""
+    dte = sim.dte
+    start = len(dte.received) - len(dte.peek())
+    m = dte.expect(re.escape(expected.decode("latin-1")), timeout)
+    return m.string[start : m.end()].encode("latin-1")
+
+
+def ok_after(line: str, *info: str) -> bytes:
+    """Echo of ``line`` (ending in CR), V.250 information lines, final OK."""
+    body = b"\r\n" + b"".join(i.encode() + b"\r\n" for i in info) if info else b""
+    return line.encode() + b"\r" + body + b"\r\nOK\r\n"
+
+
+def cme_after(line: str, code: int) -> bytes:
+    return line.encode() + b"\r" + f"\r\n+CME ERROR: {code}\r\n".encode()
+
+
+def cmee1(sim: Any) -> None:
+    assert exchange(sim, "AT+CMEE=1", ok_after("AT+CMEE=1")) == ok_after("AT+CMEE=1")
+
+
+def mipcall(sim: Any) -> str:
+    """AT+MIPCALL=1,"internet" until +MIPCALL: <ip>; returns the address."""
+    line = 'AT+MIPCALL=1,"internet"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    m = sim.dte.expect(r"\r\n\+MIPCALL: (\d+\.\d+\.\d+\.\d+)\r\n", 35)
+    return m.group(1)
