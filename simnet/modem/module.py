@@ -219,6 +219,7 @@ class Module:
         self._escape_timer = None
         self._rx_backlog = bytearray()
         self._new_baud: int | None = None
+        self._deferred_entry: tuple[DataLink, str | None] | None = None
 
         # Install: 3GPP base commands first, then the dialect (which overrides by name).
         from simnet.modem.base import BaseCommands
@@ -307,6 +308,22 @@ class Module:
             self.sim.record(self.name, "urc_dropped", text="(oldest)")
         self._urcs.append(data)
         self.sim.record(self.name, "urc_queued", text=text)
+
+    def urc_raw(self, data: bytes) -> None:
+        """Unsolicited bytes without URC framing (e.g. socket data pushed to the host), under
+        the same rules as :meth:`urc`: never inside a response, held or dropped in data mode."""
+        if not data:
+            return
+        if self.mode is Mode.DATA and self.dialect.data_mode_urcs == "drop":
+            self.sim.record(self.name, "urc_dropped", n=len(data))
+            return
+        if self._can_write_urc():
+            self._out(bytes(data))
+            return
+        if len(self._urcs) >= self.profile.urc_queue:
+            self._urcs.popleft()
+            self.sim.record(self.name, "urc_dropped", text="(oldest)")
+        self._urcs.append(bytes(data))
 
     def _can_write_urc(self) -> bool:
         return self.mode is Mode.COMMAND and not self._executing and not self._booting
@@ -471,6 +488,7 @@ class Module:
         else:
             self._pending_link = None
         self._flush_urcs()
+        self._try_deferred_entry()
         self._process_pending()
 
     def _apply_baud_when_idle(self, rate: int) -> None:
@@ -553,6 +571,33 @@ class Module:
     def prepare_data_mode(self, link: DataLink) -> None:
         """Called by ``ctx.connect``: data mode starts once CONNECT has been written."""
         self._pending_link = link
+
+    def enter_data_mode(self, link: DataLink, text: str | None = "CONNECT") -> bool:
+        """Enter online data mode outside a command's final result (e.g. a socket that opens
+        after its command answered OK). ``text`` (a result line such as ``"CONNECT"``, or
+        None for none) is printed first. If a command line is running, a prompt is open or
+        URCs are waiting, entry happens as soon as the line has finished and they have been
+        written. Returns False (and does nothing) when another data session is active."""
+        if self.session is not None and self.session.active and self.session.link is not link:
+            self.sim.record(self.name, "data_mode", state="refused", reason="busy")
+            return False
+        self._deferred_entry = (link, text)
+        self._try_deferred_entry()
+        return True
+
+    def _try_deferred_entry(self) -> None:
+        entry = self._deferred_entry
+        if entry is None or self._executing or self.mode is not Mode.COMMAND or self._booting:
+            return
+        self._flush_urcs()
+        if self._urcs:
+            return
+        self._deferred_entry = None
+        link, text = entry
+        if text:
+            self._write_final(self.final_from_text(text))
+        self._pending_link = link
+        self._enter_data_mode()
 
     def _enter_data_mode(self) -> None:
         link = self._pending_link

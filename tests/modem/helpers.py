@@ -213,6 +213,14 @@ class EngineTestDialect(Dialect):
         self.links.append(link)
         return ctx.connect(link, "115200")
 
+    @command("+XLATER", forms="e")
+    def xlater(self, ctx, cmd):
+        """OK now; the link opens one second later and the UART enters data mode then."""
+        link = RecordingLink()
+        self.links.append(link)
+        ctx.sim.call_later(1.0, self.module.enter_data_mode, link, "CONNECT")
+        return ctx.ok()
+
     @command("+XCRASH")
     def xcrash(self, ctx, cmd):
         raise RuntimeError("handler bug")

@@ -231,3 +231,25 @@ def test_rts_low_stops_module_output():
     dte.rts = True
     dte.wait(0.01)
     assert dte.read_available() == b"abc"
+
+
+def test_data_mode_entered_later_waits_for_a_running_command():
+    sim, module, dte = make()
+    dte.command("ATE0")
+    dte.command("AT+XLATER")
+    sim.call_later(0.5, dte.write, "AT+SLOW\r")  # still running when the link opens at 1 s
+    dte.expect(r"\+SLOW: done\r\n\r\nOK\r\n\r\nCONNECT\r\n", timeout=5)
+    assert module.mode is Mode.DATA
+    dte.write(b"abc")
+    dte.wait(0.01)
+    assert bytes(module.dialect.links[-1].received) == b"abc"
+
+
+def test_raw_urc_never_splits_a_response():
+    sim, module, dte = make()
+    dte.command("ATE0")
+    sim.call_later(0.5, module.urc_raw, b"\x00\x01raw")
+    r = dte.command("AT+SLOW")
+    assert r.raw == b"\r\n+SLOW: done\r\n\r\nOK\r\n"
+    dte.wait(0.01)
+    assert dte.read_available() == b"\x00\x01raw"
