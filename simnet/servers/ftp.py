@@ -136,11 +136,14 @@ class FtpSession(LineSession):
             return
         self._stop_listening()
         self.data = Conn(self.ftp, sock, "data")
+        self.data.paused = True
         self.data_connected = True
         self.data.on_gone = self._data_gone
         self.ftp.record("data_accept", conn=self.conn.id, data=self.data.id)
         if self.transfer is not None:
             self._run(self.transfer)
+        elif self.data is not None:
+            self.data.check_cut()
 
     def _stop_listening(self) -> None:
         if self.listener is not None:
@@ -170,6 +173,7 @@ class FtpSession(LineSession):
             self._finish(False, "connect")
             return
         conn = Conn(self.ftp, sock, "data")
+        conn.paused = True
         self.data = conn
         self.data_connected = False
         conn.on_gone = self._data_gone
@@ -196,14 +200,19 @@ class FtpSession(LineSession):
             self.wait_timer.cancel()
             self.wait_timer = None
         conn = self.data
-        if conn is None:
+        if conn is None or conn.done:
+            self._finish(False, "aborted")
             return
+        conn.check_cut()  # a reset-after-0 data fault breaks the transfer at once
+        if conn.done:
+            return  # _data_gone reported the failure
         if transfer.direction == "send":
             conn.write(transfer.payload)
             conn.close()  # FIN after the payload drains; completion arrives via _data_gone
         else:
             conn.on_bytes = self._upload_bytes
             conn.on_eof = self._upload_done
+            conn.paused = False
             conn.pump()
             if getattr(conn.sock, "readable", 0):
                 conn._readable(conn.sock)

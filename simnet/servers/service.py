@@ -128,7 +128,8 @@ class Service:
         self.sim = sim
         self.host = host
         self._on_attach()
-        self._open()
+        if not self.refusing:
+            self._open()
         self.record("listen", transport=self.transport)
         return self
 
@@ -176,6 +177,7 @@ class Service:
         conn = Conn(self, sock, "control")
         self.record("accept", conn=conn.id, peer=_addr(getattr(sock, "remote", None)))
         self.start_session(conn)
+        conn.check_cut()  # a reset-after-0 fault kills the connection at once
 
     def start_session(self, conn: Conn) -> None:
         """Bind a new control connection to this service's behaviour (per type)."""
@@ -249,6 +251,8 @@ class Service:
         self.record("fault", fault="reply", command=command.upper(), code=code, count=remaining)
 
     def _check_code(self, code: object, field: str) -> None:
+        if self.type_name == "pop3" and code in ("-ERR", "+OK"):
+            return  # POP3's own statuses (RFC 1939 §3)
         if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
             raise ConfigError(field, f"expected a reply code from 100 to 599, got {code!r}")
 
@@ -402,6 +406,8 @@ class Conn:
         # stop reading while this many bytes wait to be sent (echo backpressure); None = no bound
         self.max_out: int | None = None
         self._reading = False
+        # a data connection is not read before its transfer starts (bytes wait in the stack)
+        self.paused = False
         sock.on_data = self._readable
         sock.on_writable = self._writable
         sock.on_acked = self._acked
@@ -483,6 +489,7 @@ class Conn:
         try:
             while (
                 not self.done
+                and not self.paused
                 and self.read_timer is None
                 and not self.service.stalled
                 # backpressure: reading resumes from pump() when the queue drains
@@ -493,6 +500,8 @@ class Conn:
                     break
         finally:
             self._reading = False
+        # a data connection is not read before its transfer starts (bytes wait in the stack)
+        self.paused = False
 
     def _read_once(self, sock: Any) -> bool:
         service = self.service
@@ -547,7 +556,7 @@ class Conn:
 
     def _peer_fin(self, sock: Any) -> None:
         self.eof = True
-        if self.done or self.service.stalled or self.read_timer is not None:
+        if self.done or self.paused or self.service.stalled or self.read_timer is not None:
             return  # delivered when reading resumes
         if getattr(sock, "readable", 0):
             self._readable(sock)

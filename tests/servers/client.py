@@ -51,6 +51,8 @@ class TcpClient:
         self.peer_fin = True
         if getattr(sock, "readable", 0):
             self.buf += sock.recv()
+        if not self.out:
+            sock.close()  # like a real client: EOF from the server ends our side too
 
     def _closed(self, sock, reason) -> None:
         if self.closed is None:

@@ -295,15 +295,16 @@ def test_fault_close_data_connection_after_n_bytes():
 
 def test_fault_reset_control_connection_after_n_bytes():
     sim, svc, client = world("ftp", CONFIG)
-    svc.reset_after(100, mode="reset", connection="control")
+    svc.reset_after(200, mode="reset", connection="control")
     c = connect(sim, client)
-    login(c)  # 20 + 11 + 34 + 12 + 22 + ... bytes so far
-    for _ in range(10):
+    login(c)  # about 100 bytes cross during the login dialogue
+    for _ in range(20):
         c.line("NOOP")
     assert c.wait_closed() == "reset"
-    # 100 bytes crossed in both directions in all, then RST
-    total = sum(len(e.line) + 2 for e in svc.log)
-    assert total >= 100
+    # the server passed exactly 200 bytes in both directions, then reset
+    crossed = svc.bytes_received + svc.bytes_sent
+    assert crossed == 200
+    assert len(c.buf) < 20 * len(b"200 NOOP ok.\r\n")
 
 
 def test_fault_rate_limit_paces_download():

@@ -215,7 +215,6 @@ def test_pop3_drop_without_quit_keeps_messages():
 
 def test_pop3_errors_and_faults():
     sim, svc, client = world("pop3", pop3_config())
-    svc.apply_fault("server-reply", command="PASS", code="-ERR")
     c = TcpClient(sim, client, SERVER_IP, 110)
     c.wait_connected()
     c.pop_line()
@@ -224,6 +223,7 @@ def test_pop3_errors_and_faults():
         assert c.pop_line().startswith(b"-ERR"), bad
     c.send(b"Z" * 1000 + b"\r\n")
     assert c.pop_line() == b"-ERR line too long\r\n"
+    svc.apply_fault("server-reply", command="PASS", code="-ERR")
     c.line("USER u")
     c.pop_line()
     c.line("PASS pass word")
