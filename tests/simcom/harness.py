@@ -25,14 +25,12 @@ def world(module: str = "simcom-sim7600", *, hosts: dict[str, Any] | None = None
         data["hosts"] = hosts
     if faults:
         data["faults"] = faults
-    sim = simnet.Simulation.from_dict(data, seed=seed)
-    try:  # faults are armed by the runner; arm them here too when the API offers it
-        arm = sim.world.arm_faults
-    except AttributeError:
-        arm = None
-    if arm is not None and faults:
-        arm()
-    return sim
+    return simnet.Simulation.from_dict(data, seed=seed)
+
+
+def peer(sim: Any, name: str) -> Any:
+    """The simnet.net Host of a peer named in ``hosts:``."""
+    return sim.world.hosts[name].host
 
 
 def echo_hosts(ip: str = SERVER_IP, port: int = 100) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simnet.errors import ConfigError
-from simnet.modem.at import ArgumentError, Command, Final, Form
+from simnet.modem.at import ArgumentError, Command, Final, Form, connect
 from simnet.modem.dialect import (
     Context,
     DataLink,
@@ -283,6 +283,9 @@ class SimcomDialect(Dialect):
     @command("+NETCLOSE", forms="e", latency="network")
     def netclose(self, ctx: Context, cmd: Command) -> Final:
         if self.net_state not in ("open",):
+            for link in self.links:
+                if link is not None and link.state == "dead":
+                    self._release(link, local_reason=False)  # what the network loss left
             ctx.info(f"+NETCLOSE: {self.err_code('network_not_opened')}")
             return ctx.error()
         self.net_state = "closing"
@@ -536,10 +539,10 @@ class SimcomDialect(Dialect):
         link.state = "closing"
         self._fail_pending_acks(link)
         if link.sock is not None:
-            if link.kind == "TCP":
-                link.sock.close()
-            else:
-                link.sock.close()
+            link.sock.close()
+        if link.data_link is not None:
+            link.data_link.detach()
+            self.module.hangup_data("netclose")
         if local_reason and was in ("open", "dead"):
             self.urc(f"+IPCLOSE: {link.index},{IPCLOSE_REASON['local']}")
 
@@ -683,13 +686,13 @@ class SimcomDialect(Dialect):
         self._fail_pending_acks(link)
         if link.data_link is not None:
             link.data_link.detach()
+            self.module.hangup_data("cipclose")  # leaves online command mode quietly
         if link.kind == "UDP":
             link.sock.close()
             yield ctx.sleep(self._latency("cipclose"))
             if link.transparent:
-                ctx.info(CLOSED_TEXT, f"+CIPCLOSE: {link.index},0")
-            else:
-                ctx.info(f"+CIPCLOSE: {link.index},0")
+                ctx.raw(b"\r\n" + CLOSED_TEXT.encode() + b"\r\n")  # S76 L1104: CLOSED first
+            ctx.info(f"+CIPCLOSE: {link.index},0")
             return ctx.ok()
         self.module.sim.process(self._tcp_close_process(link))
         return ctx.ok()
@@ -920,7 +923,7 @@ class SimcomDialect(Dialect):
         else:
             cmd.max_params(1)
             value = cmd.int(0, lo=0, hi=1)
-        if name == "CIPMODE" and self.net_state != "closed" and value != self.switch[name]:
+        if name == "CIPMODE" and self.net_state not in ("closed", "lost") and value != self.switch[name]:
             return ctx.error()  # A76 1.4: CIPMODE is chosen before AT+NETOPEN
         self.switch[name] = value
         return ctx.ok()
@@ -1061,11 +1064,26 @@ class SimcomDialect(Dialect):
         if transparent:
             data_link = TransparentLink(self, link)
             link.data_link = data_link
-            enter = getattr(self.module, "enter_data_mode", None)
-            if enter is not None:
-                enter(data_link, f"CONNECT {CONNECT_RATE_TEXT}")
+            self._enter_data_mode(data_link)
         if sock.readable:
             self._on_tcp_data(link)
+
+    def _enter_data_mode(self, data_link: TransparentLink) -> None:
+        """Data mode without a command (A76 3.4.1: a client reached server 0 in CIPMODE=1)."""
+        m = self.module
+        enter = getattr(m, "enter_data_mode", None)
+        if enter is not None:
+            enter(data_link, f"CONNECT {CONNECT_RATE_TEXT}")
+            return
+        if m.in_data_mode or m._executing or m.session is not None:
+            # A command is running (or another session exists): try again shortly.
+            m.sim.call_later(0.01, self._enter_data_mode, data_link)
+            return
+        if self.links[data_link.link.index] is not data_link.link:
+            return
+        m.prepare_data_mode(data_link)
+        m._write_final(connect(CONNECT_RATE_TEXT))
+        m._enter_data_mode()
 
     @command("+SERVERSTOP", forms="s", latency="network")
     def serverstop(self, ctx: Context, cmd: Command) -> Final:
@@ -1393,6 +1411,10 @@ class TransparentLink(DataLink):
 
     def detach(self) -> None:
         self.active = False
+
+    def on_dte_ready(self) -> None:
+        """The UART has room again (engine hook): move more network bytes."""
+        self.pump()
 
 
 class Sim7600Dialect(SimcomDialect):
