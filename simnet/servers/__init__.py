@@ -62,7 +62,10 @@ def service_class(type_name: str) -> type[Service]:
 def make_service(type: str, config: Mapping[str, Any] | None, field: str = "service") -> Service:  # noqa: A002
     """A validated, not yet attached service of ``type`` (one of SERVICE_TYPES)."""
     if type not in SERVICE_TYPES:
-        raise ConfigError(f"{field}.type", f"unknown service type {type!r} (expected one of {', '.join(SERVICE_TYPES)})")
+        raise ConfigError(
+            f"{field}.type",
+            f"unknown service type {type!r} (expected one of {', '.join(SERVICE_TYPES)})",
+        )
     if config is not None and not isinstance(config, Mapping):
         raise ConfigError(field, f"expected a mapping of settings, got {config!r}")
     return service_class(type)(config, field)

@@ -36,9 +36,7 @@ def get_mapping(config: Mapping[str, Any], key: str, field: str) -> dict[str, An
     return dict(value)
 
 
-def get_int(
-    config: Mapping[str, Any], key: str, field: str, default: int, lo: int, hi: int
-) -> int:
+def get_int(config: Mapping[str, Any], key: str, field: str, default: int, lo: int, hi: int) -> int:
     value = config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ConfigError(f"{field}.{key}", f"expected an integer in [{lo}, {hi}], got {value!r}")

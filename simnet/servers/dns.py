@@ -42,10 +42,15 @@ class DnsService(Service):
         self.engine = DnsServerEngine(self.zone)
         self.fault_name: str | None = None
 
-    def dns_fail(self, mode: str, name: str | None = None, duration: float | str | None = None) -> None:
+    def dns_fail(
+        self, mode: str, name: str | None = None, duration: float | str | None = None
+    ) -> None:
         """Answer with ``mode`` (all names, or only ``name``) until cleared or ``duration``."""
         if mode not in DNS_FAIL_MODES:
-            raise ConfigError(f"{self.field}.faults.dns.mode", f"expected one of {', '.join(DNS_FAIL_MODES)}, got {mode!r}")
+            raise ConfigError(
+                f"{self.field}.faults.dns.mode",
+                f"expected one of {', '.join(DNS_FAIL_MODES)}, got {mode!r}",
+            )
         self.dns_mode = "silence" if mode == "timeout" else mode
         self.fault_name = normalise_name(name) if name else None
         self.record("fault", fault="dns", mode=self.dns_mode, name=self.fault_name)
@@ -57,7 +62,11 @@ class DnsService(Service):
         if self.stalled:
             return
         mode = self.dns_mode
-        if mode is not None and self.fault_name is not None and self._qname(data) != self.fault_name:
+        if (
+            mode is not None
+            and self.fault_name is not None
+            and self._qname(data) != self.fault_name
+        ):
             mode = None  # the fault targets another name
         self.engine.fault = mode
         try:

@@ -163,7 +163,8 @@ def _clean_virtual_path(path: object, field: str) -> str:
     norm = normalize("/", path)
     if norm is None or norm == "/":
         raise ConfigError(
-            field, f"expected a path inside the FTP root without '..' or control characters, got {path!r}"
+            field,
+            f"expected a path inside the FTP root without '..' or control characters, got {path!r}",
         )
     return norm
 
@@ -240,7 +241,9 @@ def build_tree(config: Mapping[str, Any], field: str, epoch: float) -> FileTree:
     root_real: str | None = None
     if directory is not None:
         if not isinstance(directory, str):
-            raise ConfigError(f"{field}.directory", f"expected a host directory path, got {directory!r}")
+            raise ConfigError(
+                f"{field}.directory", f"expected a host directory path, got {directory!r}"
+            )
         copy_host_directory(tree, directory, epoch, f"{field}.directory")
         root_real = os.path.realpath(directory)
     dirs = config.get("dirs", [])
@@ -266,7 +269,9 @@ def build_tree(config: Mapping[str, Any], field: str, epoch: float) -> FileTree:
                 raise ConfigError(ffield, "expected exactly one of text, hex, size (+seed), source")
             data = _file_content(spec, kinds[0], ffield, root_real)
         else:
-            raise ConfigError(ffield, "expected inline text or a mapping (text, hex, size+seed, source)")
+            raise ConfigError(
+                ffield, "expected inline text or a mapping (text, hex, size+seed, source)"
+            )
         if path in tree.dirs:
             raise ConfigError(ffield, f"{path} is already a directory")
         tree.ensure_dirs(parent_of(path), epoch)
@@ -297,7 +302,9 @@ def _file_content(spec: Mapping[str, Any], kind: str, field: str, root_real: str
     if root_real is None:
         raise ConfigError(f"{field}.source", "needs 'directory' to be set")
     if not isinstance(source, str) or normalize("/", source) is None or source.startswith("/"):
-        raise ConfigError(f"{field}.source", f"expected a relative path inside directory, got {source!r}")
+        raise ConfigError(
+            f"{field}.source", f"expected a relative path inside directory, got {source!r}"
+        )
     host_path = os.path.join(root_real, source)
     if os.path.realpath(host_path) != os.path.normpath(host_path):
         raise ConfigError(f"{field}.source", f"{source!r} goes through a symlink")

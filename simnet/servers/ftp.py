@@ -55,7 +55,8 @@ class FtpService(Service):
             or not 1024 <= ports[0] <= ports[1] <= 65535
         ):
             raise ConfigError(
-                f"{field}.passive_ports", f"expected [low, high] with 1024 <= low <= high <= 65535, got {ports!r}"
+                f"{field}.passive_ports",
+                f"expected [low, high] with 1024 <= low <= high <= 65535, got {ports!r}",
             )
         self.passive_range = (ports[0], ports[1])
         self.next_passive = ports[0]
@@ -75,7 +76,11 @@ class FtpService(Service):
         remote = getattr(conn.sock, "remote", None)
         client_ip = remote[0] if isinstance(remote, tuple) else "0.0.0.0"
         engine = FtpEngine(
-            self.tree, self.settings, client_ip=client_ip, clock=self.utc_now, override=self.take_override
+            self.tree,
+            self.settings,
+            client_ip=client_ip,
+            clock=self.utc_now,
+            override=self.take_override,
         )
         FtpSession(self, conn, engine, client_ip)
 

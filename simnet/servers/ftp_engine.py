@@ -48,8 +48,23 @@ PRE_LOGIN = ("USER", "PASS", "ACCT", "QUIT", "SYST", "NOOP", "FEAT", "HELP")
 # Recognized but deliberately unimplemented (RFC 959 §4.1.3 optional service commands).
 NOT_IMPLEMENTED = ("REIN", "SMNT", "SITE", "STOU", "REST", "STAT")
 NEEDS_ARGUMENT = (
-    "USER", "TYPE", "MODE", "STRU", "CWD", "PORT", "EPRT", "RETR", "STOR", "APPE", "SIZE",
-    "MDTM", "DELE", "MKD", "RMD", "RNFR", "RNTO",
+    "USER",
+    "TYPE",
+    "MODE",
+    "STRU",
+    "CWD",
+    "PORT",
+    "EPRT",
+    "RETR",
+    "STOR",
+    "APPE",
+    "SIZE",
+    "MDTM",
+    "DELE",
+    "MKD",
+    "RMD",
+    "RNFR",
+    "RNTO",
 )
 ANONYMOUS_NAMES = ("anonymous", "ftp")
 MAX_DEFERRED_LINES = 64  # commands queued while a transfer runs (bounded)
@@ -160,7 +175,10 @@ class FtpEngine(LineEngine):
 
     def on_line(self, line: Line) -> list[Action]:
         if line.overlong:
-            return [Received(decode_command(line.data[:80]) + "..."), numbered(500, "Command line too long.")]
+            return [
+                Received(decode_command(line.data[:80]) + "..."),
+                numbered(500, "Command line too long."),
+            ]
         text = decode_command(line.data)
         verb, _, arg = text.strip(" ").partition(" ")
         verb = verb.upper()
@@ -277,8 +295,7 @@ class FtpEngine(LineEngine):
         self.logged_in = False
         self.anonymous = False
         self.cwd = "/"
-        if arg.lower() in ANONYMOUS_NAMES and self.settings.anonymous:
-            return [numbered(331, "Please specify the password.")]
+        # the same 331 for every name: whether a user exists is not revealed before PASS
         return [numbered(331, "Please specify the password.")]
 
     def _cmd_pass(self, arg: str) -> list[Action]:
@@ -317,7 +334,9 @@ class FtpEngine(LineEngine):
 
     def _cmd_help(self, arg: str) -> list[Action]:
         verbs = sorted(n[5:].upper() for n in dir(self) if n.startswith("_cmd_"))
-        return [numbered(214, "The following commands are recognized.", " ".join(verbs), "Help OK.")]
+        return [
+            numbered(214, "The following commands are recognized.", " ".join(verbs), "Help OK.")
+        ]
 
     # -- transfer parameters ---------------------------------------------------------------------
     def _cmd_type(self, arg: str) -> list[Action]:
@@ -382,8 +401,10 @@ class FtpEngine(LineEngine):
             nums = [int(f) for f in fields]
         except ValueError:
             nums = []
-        if len(nums) != 6 or any(not 0 <= n <= 255 for n in nums) or not all(
-            f.strip().isdigit() for f in fields
+        if (
+            len(nums) != 6
+            or any(not 0 <= n <= 255 for n in nums)
+            or not all(f.strip().isdigit() for f in fields)
         ):
             return [numbered(501, "Illegal PORT command.")]
         port = nums[4] * 256 + nums[5]

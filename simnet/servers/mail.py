@@ -31,13 +31,19 @@ class SmtpService(Service):
         boxes = config.get("mailboxes")
         accept: list[str] | None = None
         if boxes is not None:
-            if not isinstance(boxes, list) or not all(isinstance(b, str) and _ADDRESS.match(b) for b in boxes):
-                raise ConfigError(f"{field}.mailboxes", "expected a list of addresses such as user@example.net")
+            if not isinstance(boxes, list) or not all(
+                isinstance(b, str) and _ADDRESS.match(b) for b in boxes
+            ):
+                raise ConfigError(
+                    f"{field}.mailboxes", "expected a list of addresses such as user@example.net"
+                )
             accept = [b.lower() for b in boxes]
         self.store = MailStore(accept=accept)
 
     def start_session(self, conn: Conn) -> None:
-        engine = SmtpEngine(self.store, self.settings, clock=self.utc_now, override=self.take_override)
+        engine = SmtpEngine(
+            self.store, self.settings, clock=self.utc_now, override=self.take_override
+        )
         LineSession(self, conn, engine)
 
     # -- inspection -----------------------------------------------------------------------------
@@ -55,7 +61,13 @@ class SmtpService(Service):
 def compose(spec: Mapping[str, Any], field: str) -> bytes:
     """An RFC 5322 message from ``{from, to, cc, subject, date, body}`` (CR LF line ends)."""
     headers = []
-    for key, name in (("from", "From"), ("to", "To"), ("cc", "Cc"), ("subject", "Subject"), ("date", "Date")):
+    for key, name in (
+        ("from", "From"),
+        ("to", "To"),
+        ("cc", "Cc"),
+        ("subject", "Subject"),
+        ("date", "Date"),
+    ):
         if key in spec:
             value = spec[key]
             if not isinstance(value, str) or "\n" in value or "\r" in value:
@@ -81,9 +93,14 @@ class Pop3Service(Service):
         for user, messages in get_mapping(config, "mailboxes", field).items():
             mfield = f"{field}.mailboxes.{user}"
             if user not in self.maildrop.users:
-                raise ConfigError(mfield, f"no such user (expected one of {', '.join(self.maildrop.users) or 'the users'})")
+                raise ConfigError(
+                    mfield,
+                    f"no such user (expected one of {', '.join(self.maildrop.users) or 'the users'})",
+                )
             if not isinstance(messages, list):
-                raise ConfigError(mfield, "expected a list of messages (text, or {from, to, subject, body})")
+                raise ConfigError(
+                    mfield, "expected a list of messages (text, or {from, to, subject, body})"
+                )
             for i, msg in enumerate(messages):
                 ifield = f"{mfield}[{i}]"
                 uid = None
@@ -93,13 +110,20 @@ class Pop3Service(Service):
                     allowed = ("from", "to", "cc", "subject", "date", "body", "uid")
                     for key in msg:
                         if key not in allowed:
-                            raise ConfigError(f"{ifield}.{key}", f"unknown key (allowed keys: {', '.join(allowed)})")
+                            raise ConfigError(
+                                f"{ifield}.{key}",
+                                f"unknown key (allowed keys: {', '.join(allowed)})",
+                            )
                     if "uid" in msg:
                         uid = msg["uid"]
-                        if not isinstance(uid, str) or not 1 <= len(uid) <= 70 or not all(
-                            0x21 <= ord(c) <= 0x7E for c in uid
+                        if (
+                            not isinstance(uid, str)
+                            or not 1 <= len(uid) <= 70
+                            or not all(0x21 <= ord(c) <= 0x7E for c in uid)
                         ):
-                            raise ConfigError(f"{ifield}.uid", "expected 1-70 printable characters (RFC 1939 §7)")
+                            raise ConfigError(
+                                f"{ifield}.uid", "expected 1-70 printable characters (RFC 1939 §7)"
+                            )
                     data = compose(msg, ifield)
                 else:
                     raise ConfigError(ifield, "expected message text or a mapping")

@@ -62,7 +62,11 @@ def refid_bytes(settings: NtpSettings) -> bytes:
 
 
 def ntp_reply(
-    request: bytes, settings: NtpSettings, receive_utc: float, transmit_utc: float, reference_utc: float
+    request: bytes,
+    settings: NtpSettings,
+    receive_utc: float,
+    transmit_utc: float,
+    reference_utc: float,
 ) -> bytes | None:
     """The server packet answering ``request``, or None when a real server would drop it."""
     if len(request) < PACKET.size:
@@ -94,18 +98,30 @@ class NtpService(Service):
     type_name = "ntp"
     transport = "udp"
     default_port = 123
-    extra_keys = ("stratum", "precision", "refid", "root_delay", "root_dispersion", "processing_delay")
+    extra_keys = (
+        "stratum",
+        "precision",
+        "refid",
+        "root_delay",
+        "root_dispersion",
+        "processing_delay",
+    )
 
     def _configure(self, config: dict[str, Any], field: str) -> None:
         stratum = get_int(config, "stratum", field, 1, 1, 16)
         default_ref = "GPS" if stratum == 1 else "192.0.2.1"
         refid = get_str(config, "refid", field, default_ref, max_len=15)
         if stratum == 1 and not (1 <= len(refid) <= 4 and refid.isascii()):
-            raise ConfigError(f"{field}.refid", f"expected 1-4 ASCII characters for stratum 1, got {refid!r}")
+            raise ConfigError(
+                f"{field}.refid", f"expected 1-4 ASCII characters for stratum 1, got {refid!r}"
+            )
         if stratum > 1:
             parts = refid.split(".")
             if len(parts) != 4 or not all(p.isdigit() and int(p) <= 255 for p in parts):
-                raise ConfigError(f"{field}.refid", f"expected the upstream IPv4 address for stratum > 1, got {refid!r}")
+                raise ConfigError(
+                    f"{field}.refid",
+                    f"expected the upstream IPv4 address for stratum > 1, got {refid!r}",
+                )
         self.settings = NtpSettings(
             stratum=stratum,
             precision=get_int(config, "precision", field, -20, -32, 0),
@@ -120,7 +136,9 @@ class NtpService(Service):
         self.requests += 1
         received = self.utc_now()
         reference = self.epoch + (self.sim.now // REFERENCE_INTERVAL) * REFERENCE_INTERVAL
-        reply = ntp_reply(data, self.settings, received, received + self.processing_delay, reference)
+        reply = ntp_reply(
+            data, self.settings, received, received + self.processing_delay, reference
+        )
         if reply is None:
             self.record("drop", reason="not a client request", size=len(data))
             return None

@@ -77,8 +77,13 @@ def multiline(status: str, payload: bytes) -> Send:
 class Pop3Engine(LineEngine):
     line_limit = 255  # RFC 1939 §3 bounds arguments at 40 chars; 255 leaves room for garbage
 
-    def __init__(self, maildrop: Maildrop, *, greeting: str = "simnet POP3 server ready",
-                 override: OverrideHook | None = None) -> None:
+    def __init__(
+        self,
+        maildrop: Maildrop,
+        *,
+        greeting: str = "simnet POP3 server ready",
+        override: OverrideHook | None = None,
+    ) -> None:
         super().__init__(override)
         self.maildrop = maildrop
         self.greeting = greeting
@@ -134,7 +139,19 @@ class Pop3Engine(LineEngine):
             "AUTHORIZATION": ("USER", "PASS", "QUIT"),
             "TRANSACTION": ("STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP", "QUIT"),
         }
-        known = ("USER", "PASS", "QUIT", "STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP")
+        known = (
+            "USER",
+            "PASS",
+            "QUIT",
+            "STAT",
+            "LIST",
+            "UIDL",
+            "RETR",
+            "TOP",
+            "DELE",
+            "RSET",
+            "NOOP",
+        )
         if verb not in known:
             return [log, err("unknown command")]
         if verb not in handlers.get(self.state, ()):

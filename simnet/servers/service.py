@@ -242,9 +242,13 @@ class Service:
         occurrences (``every``: until cleared)."""
         field = f"{self.field}.faults.reply"
         if not isinstance(command, str) or not command.strip().isalpha():
-            raise ConfigError(f"{field}.command", f"expected a command word such as RETR, got {command!r}")
+            raise ConfigError(
+                f"{field}.command", f"expected a command word such as RETR, got {command!r}"
+            )
         self._check_code(code, f"{field}.code")
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 1
+        ):
             raise ConfigError(f"{field}.count", f"expected a positive integer, got {count!r}")
         remaining = None if every or count is None else count
         self.overrides.append(Override(command.strip().upper(), Injected(code, text), remaining))
@@ -274,15 +278,22 @@ class Service:
         a connection already past the mark is cut now)."""
         field = f"{self.field}.faults.reset"
         if isinstance(after_bytes, bool) or not isinstance(after_bytes, int) or after_bytes < 0:
-            raise ConfigError(f"{field}.after_bytes", f"expected a byte count >= 0, got {after_bytes!r}")
+            raise ConfigError(
+                f"{field}.after_bytes", f"expected a byte count >= 0, got {after_bytes!r}"
+            )
         if mode not in CUT_MODES:
-            raise ConfigError(f"{field}.mode", f"expected one of {', '.join(CUT_MODES)}, got {mode!r}")
+            raise ConfigError(
+                f"{field}.mode", f"expected one of {', '.join(CUT_MODES)}, got {mode!r}"
+            )
         if connection not in CONNECTION_ROLES:
             raise ConfigError(
-                f"{field}.connection", f"expected one of {', '.join(CONNECTION_ROLES)}, got {connection!r}"
+                f"{field}.connection",
+                f"expected one of {', '.join(CONNECTION_ROLES)}, got {connection!r}",
             )
         self.cuts.append(Cut(after_bytes, mode, connection))
-        self.record("fault", fault="reset", after_bytes=after_bytes, mode=mode, connection=connection)
+        self.record(
+            "fault", fault="reset", after_bytes=after_bytes, mode=mode, connection=connection
+        )
         for conn in list(self.conns):
             conn.check_cut()
 
@@ -294,12 +305,16 @@ class Service:
             conn.pump()
 
     def dns_fail(self, mode: str, duration: float | str | None = None) -> None:
-        raise ConfigError(f"{self.field}.faults.dns", f"only dns services take DNS faults ({self.type_name})")
+        raise ConfigError(
+            f"{self.field}.faults.dns", f"only dns services take DNS faults ({self.type_name})"
+        )
 
     def clear_faults(self, kind: str | None = None) -> None:
         """Lift faults of ``kind`` (one of FAULT_KINDS) or all of them."""
         if kind is not None and kind not in FAULT_KINDS:
-            raise ConfigError(f"{self.field}.faults", f"expected one of {', '.join(FAULT_KINDS)}, got {kind!r}")
+            raise ConfigError(
+                f"{self.field}.faults", f"expected one of {', '.join(FAULT_KINDS)}, got {kind!r}"
+            )
         if kind in (None, "refuse") and self.refusing:
             self.refuse(False)
         if kind in (None, "stall") and self.stalled:
@@ -319,7 +334,11 @@ class Service:
     def apply_fault(self, action: str, **params: Any) -> None:
         """Apply a scenario fault action (``server-refuse``, ``server-reset``, ...) or a kind."""
         kind = SCENARIO_ACTIONS.get(action, action)
-        params = {k: v for k, v in params.items() if k not in ("host", "service", "port") and v is not None}
+        params = {
+            k: v
+            for k, v in params.items()
+            if k not in ("host", "service", "port") and v is not None
+        }
         try:
             if kind == "refuse":
                 self.refuse(True, params.pop("duration", None), **params)
@@ -337,7 +356,9 @@ class Service:
                 self.dns_fail(**params)
             else:
                 allowed = ", ".join(list(SCENARIO_ACTIONS) + list(FAULT_KINDS))
-                raise ConfigError(f"{self.field}.faults", f"unknown fault {action!r} (expected one of {allowed})")
+                raise ConfigError(
+                    f"{self.field}.faults", f"unknown fault {action!r} (expected one of {allowed})"
+                )
         except TypeError as exc:
             raise ConfigError(f"{self.field}.faults.{kind}", f"bad parameters: {exc}") from None
 
@@ -568,8 +589,14 @@ class Conn:
             self._finish(reason or "closed")
 
     def _cut(self, cut: Cut) -> None:
-        self.service.record("fault_fired", fault="reset", conn=self.id, role=self.role,
-                            mode=cut.mode, after_bytes=self.count)
+        self.service.record(
+            "fault_fired",
+            fault="reset",
+            conn=self.id,
+            role=self.role,
+            mode=cut.mode,
+            after_bytes=self.count,
+        )
         self._finish(f"fault_{cut.mode}")
         if cut.mode == "reset":
             self.sock.abort()

@@ -85,9 +85,15 @@ def parse_message(raw: bytes, t: float, envelope_from: str, recipients: list[str
                 body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
         body = body.replace("\r\n", "\n")  # inspection text uses Python line ends
         return StoredMessage(
-            t, envelope_from, list(recipients), raw,
-            str(msg.get("From", "")), str(msg.get("To", "")), str(msg.get("Cc", "")),
-            str(msg.get("Subject", "")), body,
+            t,
+            envelope_from,
+            list(recipients),
+            raw,
+            str(msg.get("From", "")),
+            str(msg.get("To", "")),
+            str(msg.get("Cc", "")),
+            str(msg.get("Subject", "")),
+            body,
         )
     except Exception:  # noqa: BLE001 - any malformed mail must still be stored, never crash
         text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
@@ -175,7 +181,10 @@ class SmtpEngine(LineEngine):
                 return [numbered(552, "Message size exceeds fixed maximum message size")]
             msg = parse_message(body, self.clock(), sender, rcpts)
             self.store.deliver(msg)
-            return [Received("<end of data>"), numbered(250, f"OK: message accepted ({len(body)} bytes)")]
+            return [
+                Received("<end of data>"),
+                numbered(250, f"OK: message accepted ({len(body)} bytes)"),
+            ]
         if raw.startswith(b"."):
             raw = raw[1:]  # dot-unstuffing
         if line.overlong or len(self.data) + len(raw) + 2 > self.settings.max_size:
@@ -187,7 +196,10 @@ class SmtpEngine(LineEngine):
     # -- commands -------------------------------------------------------------------------------
     def on_line(self, line: Line) -> list[Action]:
         if line.overlong:
-            return [Received(decode_command(line.data[:80]) + "..."), numbered(500, "Line too long")]
+            return [
+                Received(decode_command(line.data[:80]) + "..."),
+                numbered(500, "Line too long"),
+            ]
         text = decode_command(line.data)
         if self.auth_step is not None:
             return [Received("<auth data>"), *self._auth_continue(text.strip())]
@@ -359,4 +371,3 @@ class SmtpEngine(LineEngine):
 
     def _cmd_help(self, arg: str) -> list[Action]:
         return [numbered(214, "Commands: HELO EHLO AUTH MAIL RCPT DATA RSET NOOP VRFY QUIT")]
-

@@ -64,7 +64,10 @@ class TcpClient:
             del self.out[:n]
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
-        return self.sim.run_until(lambda: self.connected or self.closed is not None, timeout) and self.connected
+        return (
+            self.sim.run_until(lambda: self.connected or self.closed is not None, timeout)
+            and self.connected
+        )
 
     def send(self, data: bytes) -> None:
         self.out += data
@@ -77,10 +80,14 @@ class TcpClient:
     def wait_for(self, pattern: bytes, timeout: float = 10.0) -> bytes:
         """Everything up to and including the first match of regex ``pattern``; consumed."""
         rx = re.compile(pattern)
-        self.sim.run_until(lambda: rx.search(self.buf) is not None or self.closed is not None, timeout)
+        self.sim.run_until(
+            lambda: rx.search(self.buf) is not None or self.closed is not None, timeout
+        )
         m = rx.search(self.buf)
         if m is None:
-            raise AssertionError(f"{pattern!r} not received; have {bytes(self.buf)!r}, closed={self.closed}")
+            raise AssertionError(
+                f"{pattern!r} not received; have {bytes(self.buf)!r}, closed={self.closed}"
+            )
         got = bytes(self.buf[: m.end()])
         del self.buf[: m.end()]
         return got

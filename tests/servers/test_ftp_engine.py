@@ -115,7 +115,10 @@ def test_pasv_epsv_port_eprt_replies():
     )
     _, actions = cmd(e, "EPSV")
     assert any(isinstance(a, OpenPassive) and a.extended for a in actions)
-    assert wire(e.passive_opened("192.0.2.10", 50002)) == b"229 Entering Extended Passive Mode (|||50002|)\r\n"
+    assert (
+        wire(e.passive_opened("192.0.2.10", 50002))
+        == b"229 Entering Extended Passive Mode (|||50002|)\r\n"
+    )
     assert codes(cmd(e, "EPSV 2")[0]) == [522]
     assert cmd(e, "PORT 10,0,0,2,4,1")[0].startswith(b"200 ")
     assert e.active_addr == ("10.0.0.2", 1025)
@@ -156,8 +159,14 @@ def test_retr_binary_and_ascii_and_transfer_outcomes():
     cmd(e, "PORT 10,0,0,2,4,1")
     _, actions = cmd(e, "RETR /pub/bin.dat")
     (transfer,) = [a for a in actions if isinstance(a, DataTransfer)]
-    assert transfer.payload == bytes.fromhex("000a0d0aff") and transfer.address == ("10.0.0.2", 1025)
-    assert wire(e.transfer_finished(False, error="connect")) == b"425 Failed to establish connection.\r\n"
+    assert transfer.payload == bytes.fromhex("000a0d0aff") and transfer.address == (
+        "10.0.0.2",
+        1025,
+    )
+    assert (
+        wire(e.transfer_finished(False, error="connect"))
+        == b"425 Failed to establish connection.\r\n"
+    )
     cmd(e, "PASV")
     e.passive_opened("192.0.2.10", 50000)
     cmd(e, "RETR /pub/bin.dat")
@@ -256,7 +265,9 @@ def test_normalize():
 
 def test_overrides_replace_and_421_closes():
     pending = {"RETR": Injected(550), "USER": Injected(421, "going down")}
-    e = FtpEngine(FileTree(), FtpSettings(users={"a": "b"}), override=lambda v: pending.pop(v, None))
+    e = FtpEngine(
+        FileTree(), FtpSettings(users={"a": "b"}), override=lambda v: pending.pop(v, None)
+    )
     out, actions = cmd(e, "USER a")
     assert out == b"421 going down\r\n" and closes(actions)
     assert e.receive(b"USER a\r\n") == []  # closed: further bytes ignored
@@ -287,7 +298,9 @@ def test_netascii_roundtrip():
 
 
 def test_tree_from_config_and_pseudo_random_content():
-    tree = build_tree({"files": {"/r.bin": {"size": 1000, "seed": 7}}, "dirs": ["/empty"]}, "ftp", EPOCH)
+    tree = build_tree(
+        {"files": {"/r.bin": {"size": 1000, "seed": 7}}, "dirs": ["/empty"]}, "ftp", EPOCH
+    )
     expected = random.Random(7).randbytes(1000)  # the documented recipe, recomputed here
     info = tree.inspect()["/r.bin"]
     assert info["bytes"] == expected and info["size"] == 1000

@@ -16,15 +16,56 @@ from simnet.servers.smtp_engine import MailStore, SmtpEngine, SmtpSettings
 
 chunks = st.lists(st.binary(max_size=300), max_size=30)
 WORDS = [
-    b"USER alice", b"PASS secret", b"USER anonymous", b"PASS x", b"PASV", b"EPSV", b"PORT 1,2,3,4,5,6",
-    b"EPRT |1|1.2.3.4|99|", b"RETR f", b"STOR g", b"APPE f", b"LIST", b"NLST ..", b"CWD ..", b"CDUP",
-    b"MKD d", b"RMD d", b"RNFR f", b"RNTO h", b"DELE f", b"TYPE I", b"TYPE A", b"SIZE f", b"MDTM f",
-    b"QUIT", b"NOOP", b"EPSV ALL", b"HELO x", b"EHLO x", b"MAIL FROM:<a@b.c>", b"RCPT TO:<d@e.f>",
-    b"DATA", b".", b"RSET", b"AUTH LOGIN", b"AUTH PLAIN AGEAYg==", b"STAT", b"LIST 1", b"RETR 1",
-    b"TOP 1 0", b"DELE 1", b"UIDL", b"USER u", b"PASS p", b"\xff\x00", b"",
+    b"USER alice",
+    b"PASS secret",
+    b"USER anonymous",
+    b"PASS x",
+    b"PASV",
+    b"EPSV",
+    b"PORT 1,2,3,4,5,6",
+    b"EPRT |1|1.2.3.4|99|",
+    b"RETR f",
+    b"STOR g",
+    b"APPE f",
+    b"LIST",
+    b"NLST ..",
+    b"CWD ..",
+    b"CDUP",
+    b"MKD d",
+    b"RMD d",
+    b"RNFR f",
+    b"RNTO h",
+    b"DELE f",
+    b"TYPE I",
+    b"TYPE A",
+    b"SIZE f",
+    b"MDTM f",
+    b"QUIT",
+    b"NOOP",
+    b"EPSV ALL",
+    b"HELO x",
+    b"EHLO x",
+    b"MAIL FROM:<a@b.c>",
+    b"RCPT TO:<d@e.f>",
+    b"DATA",
+    b".",
+    b"RSET",
+    b"AUTH LOGIN",
+    b"AUTH PLAIN AGEAYg==",
+    b"STAT",
+    b"LIST 1",
+    b"RETR 1",
+    b"TOP 1 0",
+    b"DELE 1",
+    b"UIDL",
+    b"USER u",
+    b"PASS p",
+    b"\xff\x00",
+    b"",
 ]
 commands = st.lists(
-    st.one_of(st.sampled_from(WORDS), st.binary(max_size=40)).map(lambda b: b + b"\r\n"), max_size=40
+    st.one_of(st.sampled_from(WORDS), st.binary(max_size=40)).map(lambda b: b + b"\r\n"),
+    max_size=40,
 )
 
 
@@ -36,7 +77,9 @@ def check_sends(actions: list[object]) -> None:
 
 def drive_ftp(data: list[bytes], outcomes: st.DataObject | None = None) -> None:
     tree = build_tree({"files": {"/f": "hello\n"}}, "ftp", 0.0)
-    e = FtpEngine(tree, FtpSettings(users={"alice": "secret"}, anonymous=True, anonymous_write=True))
+    e = FtpEngine(
+        tree, FtpSettings(users={"alice": "secret"}, anonymous=True, anonymous_write=True)
+    )
     check_sends(e.start())
     for chunk in data:
         actions = e.receive(chunk)

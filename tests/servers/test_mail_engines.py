@@ -114,7 +114,10 @@ def test_smtp_size_limit_unknown_mailbox_and_overrides():
     queue = {"MAIL": Injected(451), "DATA": Injected(421)}
     e2 = SmtpEngine(MailStore(), SmtpSettings(), override=lambda v: queue.pop(v, None))
     say(e2, "HELO x")
-    assert say(e2, "MAIL FROM:<a@x.net>") == b"451 Requested action aborted: local error in processing\r\n"
+    assert (
+        say(e2, "MAIL FROM:<a@x.net>")
+        == b"451 Requested action aborted: local error in processing\r\n"
+    )
     say(e2, "MAIL FROM:<a@x.net>")
     say(e2, "RCPT TO:<b@y.net>")
     actions = e2.receive(b"DATA\r\n")
@@ -145,7 +148,10 @@ def test_pop3_full_session_with_update_on_quit():
     )
     assert say(e, "LIST 2") == f"+OK 2 {size2}\r\n".encode()
     retr = say(e, "RETR 1")
-    assert retr == f"+OK {size1} octets\r\n".encode() + b"Subject: one\r\n\r\nhello\r\n..dot line\r\n.\r\n"
+    assert (
+        retr
+        == f"+OK {size1} octets\r\n".encode() + b"Subject: one\r\n\r\nhello\r\n..dot line\r\n.\r\n"
+    )
     assert say(e, "TOP 2 1") == b"+OK top of message follows\r\nSubject: two\r\n\r\nb1\r\n.\r\n"
     uidl = say(e, "UIDL").split(b"\r\n")
     assert uidl[1].startswith(b"1 ") and uidl[2].startswith(b"2 ") and uidl[1][2:] != uidl[2][2:]
@@ -184,14 +190,26 @@ def test_pop3_errors():
     assert say(e, "X" * 1000).startswith(b"-ERR")
     say(e, "USER u")
     say(e, "PASS p w")
-    for bad in ("RETR", "RETR x", "RETR 0", "RETR 9", "TOP 1", "TOP 1 x", "DELE", "LIST 1 2", "USER u"):
+    for bad in (
+        "RETR",
+        "RETR x",
+        "RETR 0",
+        "RETR 9",
+        "TOP 1",
+        "TOP 1 x",
+        "DELE",
+        "LIST 1 2",
+        "USER u",
+    ):
         assert say(e, bad).startswith(b"-ERR"), bad
     assert say(e, "RETR " + "1" * 50) == b"-ERR argument too long\r\n"
 
 
 def test_pop3_override():
     drop = Maildrop(users={"u": "p"})
-    e = Pop3Engine(drop, override=lambda v: Injected("-ERR", "[SYS/TEMP] busy") if v == "PASS" else None)
+    e = Pop3Engine(
+        drop, override=lambda v: Injected("-ERR", "[SYS/TEMP] busy") if v == "PASS" else None
+    )
     say(e, "USER u")
     assert say(e, "PASS p") == b"-ERR [SYS/TEMP] busy\r\n"
 

@@ -9,7 +9,8 @@ import pytest
 from tests.servers.client import SERVER_IP, TcpClient, code, world
 
 pytestmark = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("simnet.net.tcp") is None, reason="simnet.net.tcp not built yet"
+    __import__("importlib").util.find_spec("simnet.net.tcp") is None,
+    reason="simnet.net.tcp not built yet",
 )
 
 BODY_LINES = ["Hello,", ".", ". starts with a dot", "..two dots", "", ".", "end"]
@@ -27,7 +28,9 @@ def smtp_client(sim, client, port=25) -> TcpClient:
 
 
 def test_smtp_full_session_with_auth_and_dot_lines():
-    sim, svc, client = world("smtp", {"users": {"bob": "pw"}, "auth_required": True, "domain": "mx.test"})
+    sim, svc, client = world(
+        "smtp", {"users": {"bob": "pw"}, "auth_required": True, "domain": "mx.test"}
+    )
     c = smtp_client(sim, client)
     assert c.reply() == b"220 mx.test ESMTP simnet\r\n"
     ehlo = c.command("EHLO module")
@@ -56,7 +59,11 @@ def test_smtp_full_session_with_auth_and_dot_lines():
     assert svc.mailbox("carol@example.net") == [msg]
     raw = svc.raw_messages("alice@example.net")[0]
     assert raw.split(b"\r\n\r\n", 1)[1] == "\r\n".join(BODY_LINES).encode() + b"\r\n"
-    assert [e.line for e in svc.log if e.direction == "in"][:3] == ["EHLO module", "MAIL FROM:<bob@mx.test>", "AUTH PLAIN " + base64.b64encode(b"\0bob\0pw").decode()]
+    assert [e.line for e in svc.log if e.direction == "in"][:3] == [
+        "EHLO module",
+        "MAIL FROM:<bob@mx.test>",
+        "AUTH PLAIN " + base64.b64encode(b"\0bob\0pw").decode(),
+    ]
 
 
 def test_smtp_auth_login_and_errors():
@@ -84,7 +91,9 @@ def test_smtp_auth_login_and_errors():
     assert svc.mailboxes() == {}
 
 
-@pytest.mark.parametrize(("command", "code_"), [("MAIL", 451), ("RCPT", 452), ("DATA", 554), ("AUTH", 535)])
+@pytest.mark.parametrize(
+    ("command", "code_"), [("MAIL", 451), ("RCPT", 452), ("DATA", 554), ("AUTH", 535)]
+)
 def test_smtp_reply_override(command, code_):
     sim, svc, client = world("smtp", {"users": {"bob": "pw"}})
     svc.apply_fault("server-reply", command=command, code=code_)

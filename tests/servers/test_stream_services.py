@@ -13,7 +13,8 @@ from simnet.servers.simple import chargen_line
 from tests.servers.client import SERVER_IP, TcpClient, world
 
 needs_tcp = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("simnet.net.tcp") is None, reason="simnet.net.tcp not built yet"
+    __import__("importlib").util.find_spec("simnet.net.tcp") is None,
+    reason="simnet.net.tcp not built yet",
 )
 
 
@@ -66,7 +67,9 @@ def test_source_chargen_default():
 
 @needs_tcp
 def test_source_random_from_named_stream():
-    sim, svc, client = world("tcp-source", {"port": 19, "content": "random", "rng": "peer.bulk", "bytes": 8192}, seed=9)
+    sim, svc, client = world(
+        "tcp-source", {"port": 19, "content": "random", "rng": "peer.bulk", "bytes": 8192}, seed=9
+    )
     c = connect(sim, client, 19)
     got = c.drain_until_fin()
     # independent recomputation: kernel streams are SHA-256(f"{seed}\0{name}")[:8] seeded Randoms

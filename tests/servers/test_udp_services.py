@@ -157,7 +157,13 @@ def query(c: UdpClient, name: str, qtype: int = 1, port: int = 53):
 
 def test_dns_forward_reverse_and_faults():
     sim, svc, client = world(
-        "dns", {"records": {"ftp.example.net": "192.0.2.21", "multi.example.net": ["192.0.2.1", "192.0.2.2"]}}
+        "dns",
+        {
+            "records": {
+                "ftp.example.net": "192.0.2.21",
+                "multi.example.net": ["192.0.2.1", "192.0.2.2"],
+            }
+        },
     )
     c = UdpClient(client)
     msg = query(c, "ftp.example.net")
