@@ -190,3 +190,17 @@ def test_dns_config_errors():
     with pytest.raises(ConfigError) as err:
         make_service("dns", {"records": {"a.example": "999.1.1.1"}}, "s")
     assert err.value.field == "s.records.a.example"
+
+
+def test_fault_scheduled_at_a_time_with_duration():
+    sim, svc, client = world("udp-echo", {"port": 7})
+    c = UdpClient(client)
+    svc.fault_at(5.0, "server-refuse", duration="3s")
+    assert c.ask(b"a", 7) == b"a"
+    sim.advance(5.0 - sim.now + 0.5)
+    assert c.ask(b"b", 7) is None and c.errors == ["port_unreachable"]
+    sim.advance(8.0 - sim.now + 0.5)
+    assert c.ask(b"c", 7) == b"c"
+    faults = [(r.t, r.fields["on"]) for r in sim.trace.records if r.kind == "fault"]
+    assert faults == [(5.0, True), (8.0, False)]
+    assert all(r.source == "server.srv.udp-echo.7" for r in sim.trace.records if r.kind == "fault")
