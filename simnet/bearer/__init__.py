@@ -38,6 +38,45 @@ Public API (module -> file):
   ``sim_remove()``, ``call_fail(kind)``, ``ppp_fail(phase, mode)``, ``network_deactivate(cid)``.
 """
 
+from simnet.bearer.causes import GMM_CAUSES, SM_CAUSES, validate_gmm_cause, validate_sm_cause
+from simnet.bearer.csd import CallState, CsdCall, CsdService
+from simnet.bearer.gprs import ContextState, GprsNetwork, GprsSession, PdpContext
+from simnet.bearer.modem_bearer import GsmDataSession, ModemBearer
+from simnet.bearer.operator import CsdConfig, GprsTimers, OperatorConfig
 from simnet.bearer.outcomes import OK, PPP_FAILURE_KINDS, Outcome, OutcomeKind
+from simnet.bearer.profiles import PROFILES, RadioProfile, get_profile
+from simnet.bearer.radio import Radio, RadioConfig, RegState, ScheduledChange
+from simnet.bearer.sim_card import SimCard, SimConfig, SimState
 
-__all__ = ["OK", "PPP_FAILURE_KINDS", "Outcome", "OutcomeKind"]
+__all__ = [
+    "GMM_CAUSES",
+    "OK",
+    "PPP_FAILURE_KINDS",
+    "PROFILES",
+    "SM_CAUSES",
+    "CallState",
+    "ContextState",
+    "CsdCall",
+    "CsdConfig",
+    "CsdService",
+    "GprsNetwork",
+    "GprsSession",
+    "GprsTimers",
+    "GsmDataSession",
+    "ModemBearer",
+    "OperatorConfig",
+    "Outcome",
+    "OutcomeKind",
+    "PdpContext",
+    "Radio",
+    "RadioConfig",
+    "RadioProfile",
+    "RegState",
+    "ScheduledChange",
+    "SimCard",
+    "SimConfig",
+    "SimState",
+    "get_profile",
+    "validate_gmm_cause",
+    "validate_sm_cause",
+]

@@ -86,11 +86,13 @@ class RadioConfig:
     rssi: int = 20
     ber: int = 0
     act: int = 0
+    lac: str = "1A2B"  # location area code and cell id, as +CREG=2 reports them (hex)
+    ci: str = "3E4F"
     schedule: tuple[ScheduledChange, ...] = field(default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "registered_as", _reg_state(self.registered_as, "radio.registered_as"))
-        make_distribution(self.registration_delay, "radio.registration_delay")  # validate
+        self.delay_distribution()  # validate
         _csq_value(self.rssi, "radio.rssi", 31)
         _csq_value(self.ber, "radio.ber", 7)
         if self.act not in (0, 1, 2, 3, 4, 5, 6, 7):
@@ -105,15 +107,17 @@ class RadioConfig:
         object.__setattr__(self, "schedule", tuple(sorted(changes, key=lambda c: c.at)))
 
     def delay_distribution(self) -> Distribution:
+        if isinstance(self.registration_delay, Distribution):
+            return self.registration_delay
         return make_distribution(self.registration_delay, "radio.registration_delay")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object], field_name: str = "radio") -> RadioConfig:
-        known = {"registered_as", "registration_delay", "rssi", "ber", "act", "schedule"}
+        known = {"registered_as", "registration_delay", "rssi", "ber", "act", "lac", "ci", "schedule"}
         for key in data:
             if key not in known:
                 raise ConfigError(f"{field_name}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})")
-        kwargs = dict(data)
+        kwargs = {k: v for k, v in data.items() if v is not None}
         sched = kwargs.get("schedule", ())
         if not isinstance(sched, Sequence) or isinstance(sched, str):
             raise ConfigError(f"{field_name}.schedule", "expected a list of {at, cs, ps, rssi}")
@@ -166,6 +170,9 @@ class Radio:
         self._target = {"cs": self.config.registered_as, "ps": self.config.registered_as}
         self.rssi = self.config.rssi
         self.ber = self.config.ber
+        self.act = self.config.act
+        self.lac = self.config.lac
+        self.ci = self.config.ci
         self.in_coverage = True
         self._listeners: list[RegistrationListener] = []
         self._reg_timer: Timer | None = None

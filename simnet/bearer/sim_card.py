@@ -62,6 +62,7 @@ class SimConfig:
     puk_attempts: int = 10
     iccid: str = "8933010000000000001"
     imsi: str = "208010000000001"
+    msisdn: str | None = None  # own number (+CNUM), if the card stores one
 
     def __post_init__(self) -> None:
         if not isinstance(self.present, bool):
@@ -76,11 +77,11 @@ class SimConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, object], field: str = "sim") -> SimConfig:
-        known = {"present", "pin", "puk", "pin_attempts", "puk_attempts", "iccid", "imsi"}
+        known = {"present", "pin", "puk", "pin_attempts", "puk_attempts", "iccid", "imsi", "msisdn"}
         for key in data:
             if key not in known:
                 raise ConfigError(f"{field}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})")
-        return cls(**data)  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if v is not None})  # type: ignore[arg-type]
 
 
 StateListener = Callable[[SimState], None]

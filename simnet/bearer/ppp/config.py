@@ -14,7 +14,7 @@ SERVER_AUTH = ("none", "pap", "chap")  # what a server (authenticator) requires
 
 # Faults per phase and the outcome the well-behaved side should report (docs/outcomes.md).
 FAULT_MODES: dict[str, tuple[str, ...]] = {
-    "lcp": ("silent", "nak_loop", "reject_auth", "terminate"),
+    "lcp": ("silent", "reject", "nak_loop", "reject_auth", "terminate"),
     "auth": ("silent", "reject", "terminate"),
     "ipcp": ("silent", "reject", "protocol_reject", "nak_loop", "terminate"),
     "open": ("echo_silent", "terminate"),
@@ -25,7 +25,8 @@ FAULT_MODES: dict[str, tuple[str, ...]] = {
 class PppFault:
     """How this endpoint misbehaves: in ``phase`` it acts per ``mode``.
 
-    lcp/silent: never answers LCP.  lcp/nak_loop: Naks every Configure-Request.
+    lcp/silent: never answers LCP.  lcp/reject: Code-Rejects every Configure-Request (the
+    peer's LCP cannot go on).  lcp/nak_loop: Naks every Configure-Request.
     lcp/reject_auth: Configure-Rejects the authentication option (refuses to authenticate).
     auth/silent: sends nothing in the authentication phase.  auth/reject: Authenticate-Nak /
     CHAP Failure whatever the credentials.  ipcp/silent, ipcp/reject (Configure-Reject of every

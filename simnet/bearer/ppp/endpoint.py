@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from simnet.bearer.outcomes import Outcome, OutcomeKind
-from simnet.bearer.ppp.config import PppConfig
+from simnet.bearer.ppp.config import PppConfig, PppFault
 from simnet.bearer.ppp.fsm import ControlFsm, FsmTimers, State
 from simnet.bearer.ppp.hdlc import DEFAULT_ACCM
 from simnet.bearer.ppp.packets import (
@@ -32,9 +32,11 @@ from simnet.bearer.ppp.packets import (
     CHAP_MD5,
     CHAP_RESPONSE,
     CHAP_SUCCESS,
+    CODE_REJ,
     CONF_ACK,
     CONF_NAK,
     CONF_REJ,
+    CONF_REQ,
     DISCARD_REQ,
     ECHO_REPLY,
     ECHO_REQ,
@@ -145,7 +147,7 @@ class LcpPolicy:
 
     def _acceptable_auth(self) -> list[bytes]:
         cfg = self.ep.config
-        if cfg.role != "client" or cfg.auth == "none" or cfg.fault_is("lcp", "reject_auth"):
+        if cfg.role != "client" or cfg.auth == "none" or self.ep.fault_is("lcp", "reject_auth"):
             return []
         out = []
         if cfg.auth in ("pap", "any"):
@@ -155,7 +157,7 @@ class LcpPolicy:
         return out
 
     def judge_request(self, options: Options) -> tuple[int, Options]:
-        if self.ep.config.fault_is("lcp", "nak_loop") and options:
+        if self.ep.fault_is("lcp", "nak_loop") and options:
             return CONF_NAK, options  # misbehaving: Nak everything, suggesting nothing new
         rej: Options = []
         nak: Options = []
@@ -259,9 +261,9 @@ class IpcpPolicy:
 
     def judge_request(self, options: Options) -> tuple[int, Options]:
         cfg = self.ep.config
-        if cfg.fault_is("ipcp", "reject") and options:
+        if self.ep.fault_is("ipcp", "reject") and options:
             return CONF_REJ, options
-        if cfg.fault_is("ipcp", "nak_loop") and options:
+        if self.ep.fault_is("ipcp", "nak_loop") and options:
             return CONF_NAK, options
         rej: Options = []
         nak: Options = []
@@ -339,6 +341,7 @@ class PppEndpoint:
         self.ipcp_policy = IpcpPolicy(self)
         self.lcp = ControlFsm("LCP", PROTO_LCP, self.lcp_policy, self, timers)
         self.ipcp = ControlFsm("IPCP", PROTO_IPCP, self.ipcp_policy, self, timers)
+        self.fault: PppFault | None = config.fault  # mutable: a fault may start mid-session
         self.phase = Phase.DEAD
         self.result: Outcome | None = None
         self.ended: Outcome | None = None
@@ -354,6 +357,9 @@ class PppEndpoint:
         self._closing_locally = False
 
     # -- helpers -----------------------------------------------------------------------------
+    def fault_is(self, phase: str, mode: str) -> bool:
+        return self.fault is not None and self.fault.phase == phase and self.fault.mode == mode
+
     def new_magic(self) -> int:
         return self.rng.randrange(1, 1 << 32)
 
@@ -409,7 +415,7 @@ class PppEndpoint:
     def open(self) -> None:
         """Start negotiating (a passive endpoint is opened too; it just answers first)."""
         self._set_phase(Phase.ESTABLISH)
-        if self.config.fault_is("lcp", "silent"):
+        if self.fault_is("lcp", "silent") or self.fault_is("lcp", "reject"):
             return
         self.lcp.open()
 
@@ -428,11 +434,12 @@ class PppEndpoint:
 
     def lower_down(self) -> None:
         """Carrier lost (call dropped, pipe cut)."""
+        # Down first, so that deciding the outcome does not try to send a Terminate-Request
+        self.ipcp.down()
+        self.lcp.down()
         if self.ended is None:
             self._decide(OutcomeKind.NETWORK_LOST, "lower layer down")
         self._stop_aux_timers()
-        self.ipcp.down()
-        self.lcp.down()
         self._set_phase(Phase.DEAD)
 
     def timer_expired(self, key: str) -> None:
@@ -451,11 +458,16 @@ class PppEndpoint:
     def receive_frame(self, protocol: int, info: bytes) -> None:
         """One PPP frame (FCS already checked); any content is accepted without raising."""
         if protocol == PROTO_LCP:
-            if self.config.fault_is("lcp", "silent"):
+            if self.fault_is("lcp", "silent"):
                 return
             pkt = decode_packet(info)
             if pkt is None:
                 self.frames_discarded += 1
+                return
+            if self.fault_is("lcp", "reject") and pkt[0] == CONF_REQ:
+                # misbehaving: Code-Reject the peer's Configure-Request (fatal to its LCP)
+                self.lcp._ident = (self.lcp._ident + 1) & 0xFF
+                self._emit(Send(PROTO_LCP, encode_packet(CODE_REJ, self.lcp._ident, info[:1496])))
                 return
             self.lcp.receive(*pkt)
             return
@@ -476,9 +488,9 @@ class PppEndpoint:
             if self.phase not in (Phase.NETWORK, Phase.RUNNING):
                 self.frames_discarded += 1
                 return
-            if self.config.fault_is("ipcp", "silent"):
+            if self.fault_is("ipcp", "silent"):
                 return
-            if self.config.fault_is("ipcp", "protocol_reject"):
+            if self.fault_is("ipcp", "protocol_reject"):
                 self._send_protocol_reject(protocol, info)
                 return
             pkt = decode_packet(info)
@@ -553,7 +565,7 @@ class PppEndpoint:
         if fsm is not self.lcp:
             return False  # codes 8..11 exist only in LCP: the automaton Code-Rejects them
         if code == ECHO_REQ:
-            if self.lcp.opened and not self.config.fault_is("open", "echo_silent"):
+            if self.lcp.opened and not self.fault_is("open", "echo_silent"):
                 magic = self.lcp_policy.want_magic or 0
                 self._emit(Send(PROTO_LCP, encode_packet(ECHO_REPLY, ident, u32(magic) + data[4:])))
         elif code == ECHO_REPLY:
@@ -575,7 +587,7 @@ class PppEndpoint:
         if cfg.echo_interval > 0:
             self._echo_pending = 0
             self._echo_tick()
-        if cfg.fault is not None and cfg.fault.mode == "terminate" and cfg.fault.phase == "lcp":
+        if self.fault_is("lcp", "terminate"):
             self._fault_terminate()
             return
         if self.lcp_policy.auth_as_authenticator is not None or self.lcp_policy.auth_as_peer is not None:
@@ -586,10 +598,10 @@ class PppEndpoint:
 
     def _network_phase(self) -> None:
         self._set_phase(Phase.NETWORK)
-        if self.config.fault_is("ipcp", "terminate"):
+        if self.fault_is("ipcp", "terminate"):
             self._fault_terminate()
             return
-        if self.config.fault_is("ipcp", "silent"):
+        if self.fault_is("ipcp", "silent"):
             return
         self.ipcp.open()
         self.ipcp.up()
@@ -608,8 +620,8 @@ class PppEndpoint:
         if self.result is None:
             self.result = outcome
             self._emit(Result(outcome))
-        if self.config.fault is not None and self.config.fault.phase == "open" and self.config.fault.mode == "terminate":
-            self._emit(SetTimer("fault", self.config.fault.after))
+        if self.fault is not None and self.fault_is("open", "terminate"):
+            self._emit(SetTimer("fault", self.fault.after))
 
     def _fault_terminate(self) -> None:
         # The misbehaving side hangs up the link on purpose.
@@ -642,12 +654,11 @@ class PppEndpoint:
         return self.config.restart * self.config.max_configure
 
     def _auth_start(self) -> None:
-        cfg = self.config
         self._auth_tries = 0
-        if cfg.fault_is("auth", "terminate"):
+        if self.fault_is("auth", "terminate"):
             self._fault_terminate()
             return
-        silent = cfg.fault_is("auth", "silent")
+        silent = self.fault_is("auth", "silent")
         if self.lcp_policy.auth_as_authenticator == PROTO_CHAP:
             if not silent:
                 self._chap_send_challenge()
@@ -678,11 +689,11 @@ class PppEndpoint:
         if self._auth_done or self.phase != Phase.AUTHENTICATE:
             return
         pol = self.lcp_policy
-        if pol.auth_as_peer == PROTO_PAP and not self.config.fault_is("auth", "silent"):
+        if pol.auth_as_peer == PROTO_PAP and not self.fault_is("auth", "silent"):
             if self._auth_tries < self.config.max_configure:
                 self._pap_send_request()
                 return
-        elif pol.auth_as_authenticator == PROTO_CHAP and not self.config.fault_is("auth", "silent"):
+        elif pol.auth_as_authenticator == PROTO_CHAP and not self.fault_is("auth", "silent"):
             if self._auth_tries < self.config.max_configure:
                 self._chap_send_challenge()
                 return
@@ -700,7 +711,7 @@ class PppEndpoint:
 
     def _credentials_ok(self, user: str, password: str) -> bool:
         creds = self.config.credentials
-        if self.config.fault_is("auth", "reject"):
+        if self.fault_is("auth", "reject"):
             return False
         return creds is None or (user, password) in creds
 
@@ -716,7 +727,7 @@ class PppEndpoint:
     def _pap_receive(self, code: int, ident: int, data: bytes) -> None:
         pol = self.lcp_policy
         if code == PAP_REQ and pol.auth_as_authenticator == PROTO_PAP:
-            if self.config.fault_is("auth", "silent"):
+            if self.fault_is("auth", "silent"):
                 return
             if len(data) < 1 or len(data) < 2 + data[0] or len(data) < 2 + data[0] + data[1 + data[0]]:
                 return  # malformed request: ignore, the peer retransmits
@@ -760,7 +771,7 @@ class PppEndpoint:
         pol = self.lcp_policy
         cfg = self.config
         if code == CHAP_CHALLENGE and pol.auth_as_peer == PROTO_CHAP:
-            if cfg.fault_is("auth", "silent") or not data or len(data) < 1 + data[0]:
+            if self.fault_is("auth", "silent") or not data or len(data) < 1 + data[0]:
                 return
             challenge = data[1 : 1 + data[0]]
             digest = self.chap_md5(ident, cfg.password.encode(), challenge)
@@ -776,7 +787,7 @@ class PppEndpoint:
             value = data[1 : 1 + data[0]]
             user = data[1 + data[0] :].decode("latin-1")
             secret = self._secret_for(user)
-            ok = not cfg.fault_is("auth", "reject") and (
+            ok = not self.fault_is("auth", "reject") and (
                 cfg.credentials is None
                 or (secret is not None and value == self.chap_md5(ident, secret.encode(), self._challenge))
             )

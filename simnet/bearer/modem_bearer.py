@@ -1,0 +1,315 @@
+"""``ModemBearer``: everything below one module's sockets, tied together, with fault hooks.
+
+- ``.sim_card`` (SimCard), ``.radio`` (Radio), ``.gprs`` (GprsSession, PDP contexts) and
+  ``.gprs_network`` (the operator side), ``.csd`` (CsdService), ``.operator`` (OperatorConfig),
+- GSM data connections: ``gsm_connect(number, username, password)`` dials, runs PPP (module
+  client) against the operator's dial-in server over the call, and brings the module host's
+  interface up with the IPCP address; ``gsm_disconnect()``,
+- ``ppp_capture``: every PPP frame of every GSM data session, for ``write_pcap(path)``,
+- fault hooks used by scenarios: ``bearer_drop``, ``pdp_reject``, ``pdp_silent``,
+  ``coverage_loss``, ``sim_remove``, ``call_fail``, ``call_drop``, ``ppp_fail``,
+  ``network_deactivate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+from simnet.bearer.causes import DEFAULT_NETWORK_DEACTIVATION_CAUSE, validate_sm_cause
+from simnet.bearer.csd import CsdCall, CsdService
+from simnet.bearer.gprs import GprsNetwork, GprsSession
+from simnet.bearer.operator import GprsTimers, OperatorConfig, normalize_auth
+from simnet.bearer.outcomes import Outcome, OutcomeKind
+from simnet.bearer.ppp import FAULT_MODES, PppCapture, PppConfig, PppDriver, PppEndpoint, PppFault
+from simnet.bearer.profiles import RadioProfile, get_profile
+from simnet.bearer.radio import Radio
+from simnet.bearer.sim_card import SimCard
+from simnet.errors import ConfigError
+from simnet.kernel import Simulation
+
+# Scenario fault modes (simnet.scenario.schema PPP_MODES) onto the PPP engine's fault modes.
+_PPP_MODE_ALIASES = {
+    ("open", "silent"): "echo_silent",
+    ("echo", "silent"): "echo_silent",
+    ("echo", "terminate"): "terminate",
+}
+
+LinkListener = Callable[[Outcome], None]
+
+
+class GsmDataSession:
+    """One GSM data connection: the CSD call and the two PPP drivers on it."""
+
+    def __init__(self, call: CsdCall, client: PppDriver, server: PppDriver | None) -> None:
+        self.call = call
+        self.client = client
+        self.server = server
+        self.outcome: Outcome | None = None
+
+    @property
+    def established(self) -> bool:
+        return self.client.endpoint.established
+
+
+class ModemBearer:
+    """The bearer layer of one module (see the module docstring)."""
+
+    def __init__(self, sim: Simulation, network: Any = None, host: Any = None,
+                 operator: OperatorConfig | None = None, *, name: str = "bearer",
+                 timers: GprsTimers | None = None) -> None:
+        self.sim = sim
+        self.network = network
+        self.host = host
+        self.operator = operator or OperatorConfig()
+        self.name = name
+        op = self.operator
+        self.sim_card = SimCard(sim, op.sim, name=f"{name}.sim")
+        self.radio = Radio(sim, self.sim_card, op.radio, name=f"{name}.radio")
+        self.profile: RadioProfile = get_profile(op.profile_name)
+        if op.radio.act == 0 and self.profile.act != 0:
+            self.radio.act = self.profile.act
+        dns_default = tuple(getattr(network, "dns_ips", ()) or ())
+        self.gprs_network = GprsNetwork(sim, op, name=f"{name}.gprs", dns_default=dns_default,
+                                        network=network)
+        self.gprs = GprsSession(sim, self.sim_card, self.radio, self.gprs_network, host,
+                                timers=timers or op.timers, name=f"{name}.gprs")
+        csd_profile = get_profile("csd_9600")
+        self.csd = CsdService(sim, self.sim_card, self.radio, op.csd, name=f"{name}.csd",
+                              line_delay=(csd_profile.rtt_min + csd_profile.rtt_max) / 4)
+        self.ppp_capture = PppCapture()
+        self.ppp_fault: PppFault | None = None  # applied to the network side of new PPP sessions
+        self.data_session: GsmDataSession | None = None
+        self._link_listeners: list[LinkListener] = []
+        self.csd.add_listener(self._on_call_event)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _done(self, outcome: Outcome) -> simpy.Event:
+        ev = self.sim.event()
+        ev.succeed(outcome.stamped(self.sim.now))
+        return ev
+
+    def add_link_listener(self, fn: LinkListener) -> None:
+        """``fn(outcome)`` when an established GSM data link ends without being asked to
+        (peer_terminated, echo_timeout, network_lost, ...)."""
+        self._link_listeners.append(fn)
+
+    def use_profile(self, name: str) -> RadioProfile:
+        """Switch the module's radio links to profile ``name`` (rate and delay)."""
+        profile = get_profile(name)
+        if self.network is not None and self.host is not None and hasattr(self.network, "link"):
+            profile.apply(self.network, self.host.name)
+        self.profile = profile
+        self.sim.record(self.name, "profile", profile=name)
+        return profile
+
+    def write_pcap(self, path: str) -> int:
+        """Every PPP frame of the GSM data sessions so far, as a DLT_PPP pcap."""
+        return self.ppp_capture.write(path)
+
+    # -- GSM data (CSD + PPP) ------------------------------------------------------------------
+    def gsm_connect(self, number: str, *, username: str = "", password: str = "",
+                    auth: str | int = "any", ppp: PppConfig | None = None) -> simpy.Event:
+        """Dial ``number``, negotiate PPP as client, bring the interface up. The event's value
+        is an ``Outcome``: ok (ip, dns, rate), a call failure (busy, no_answer, no_carrier,
+        not_registered, sim_*), or a PPP failure (lcp_timeout, auth_failed, ipcp_failed, ...)."""
+        if self.data_session is not None:
+            return self._done(Outcome(OutcomeKind.INVALID_STATE, detail="a GSM data session exists"))
+        if ppp is None:
+            client_auth = normalize_auth(auth, "gsm.auth")
+            ppp = PppConfig(role="client", username=username, password=password,
+                            auth="any" if client_auth == "any" else client_auth)
+        ev = self.sim.event()
+        self.sim.process(self._gsm_connect(number, ppp, ev))
+        return ev
+
+    def _gsm_connect(self, number: str, ppp: PppConfig, ev: simpy.Event) -> Generator[Any, Any, None]:
+        dial = self.csd.dial(number)
+        outcome = yield dial
+        if not outcome.ok:
+            ev.succeed(outcome)
+            return
+        call = self.csd.call
+        if call is None or call.pipe is None:
+            ev.succeed(Outcome(OutcomeKind.NO_CARRIER, detail="call ended at connect").stamped(self.sim.now))
+            return
+        client = PppDriver(self.sim, PppEndpoint(ppp, self.sim.rng(f"{self.name}.ppp.client"),
+                                                 name=f"{self.name}.ppp.client"),
+                           call.pipe.a.write, name=f"{self.name}.ppp.client", capture=self.ppp_capture)
+        call.pipe.a.on_data = client.receive_bytes
+        session = GsmDataSession(call, client, call.far_end)
+        self.data_session = session
+        client.start()
+        result = yield client.result
+        if not result.ok:
+            self._teardown(session, result)
+            ev.succeed(result)
+            return
+        if self.host is not None:
+            self.host.interface_up(result.ip, list(result.dns))
+        if self.profile.name != "csd_9600":
+            self.use_profile("csd_9600")
+        client.on_ended = lambda out, s=session: self._link_ended(s, out)
+        ev.succeed(Outcome(OutcomeKind.OK, ip=result.ip, dns=result.dns, rate=call.rate,
+                           peer_ip=result.peer_ip, detail="GSM data link up").stamped(self.sim.now))
+
+    def _link_ended(self, session: GsmDataSession, outcome: Outcome) -> None:
+        if self.data_session is not session:
+            return
+        self._teardown(session, outcome)
+        if outcome.kind != OutcomeKind.OK:  # a local close is not news to the caller
+            for fn in list(self._link_listeners):
+                fn(outcome)
+
+    def _teardown(self, session: GsmDataSession, outcome: Outcome) -> None:
+        session.outcome = outcome
+        if self.data_session is session:
+            self.data_session = None
+        if self.host is not None and getattr(self.host, "ip", None) is not None and not self.gprs._bound_cid:
+            self.host.interface_down("local" if outcome.kind == OutcomeKind.OK else "network_down")
+        # let the Terminate exchange finish (Max-Terminate x restart at most), then hang up
+        cfg = session.client.endpoint.config
+        self.sim.call_later(cfg.restart * cfg.max_terminate, self._hang_up_call, session.call)
+
+    def _hang_up_call(self, call: CsdCall) -> None:
+        if self.csd.call is call:
+            self.csd.hangup()
+
+    def gsm_disconnect(self) -> simpy.Event:
+        """Close the PPP link (Terminate-Request) and hang up; ``ok`` when the call is gone."""
+        session = self.data_session
+        if session is None:
+            return self._done(Outcome(OutcomeKind.OK, detail="no GSM data session"))
+        ev = self.sim.event()
+
+        def proc() -> Generator[Any, Any, None]:
+            session.client.close()
+            cfg = session.client.endpoint.config
+            yield self.sim.timeout(0)
+            # wait for the peer's Terminate-Ack (or Max-Terminate restart timeouts)
+            deadline = self.sim.timeout(cfg.restart * cfg.max_terminate)
+            while session.client.endpoint.lcp.state.name not in ("CLOSED", "STOPPED", "INITIAL"):
+                tick = self.sim.timeout(0.05)
+                result = yield tick | deadline
+                if deadline in result:
+                    break
+            if self.data_session is session:
+                self._teardown(session, Outcome(OutcomeKind.OK, detail="closed locally"))
+            if self.csd.call is session.call:
+                self.csd.hangup()
+            ev.succeed(Outcome(OutcomeKind.OK, detail="GSM data link closed").stamped(self.sim.now))
+
+        self.sim.process(proc())
+        return ev
+
+    def _server_config(self) -> PppConfig:
+        op = self.operator
+        peer_ip = self.gprs_network._allocate() or "10.64.255.254"
+        return PppConfig(
+            role="server",
+            auth=op.auth if op.auth != "none" or not op.user else "pap",
+            credentials=((op.user, op.password),) if op.user else None,
+            local_ip=op.ppp_server_ip,
+            peer_ip=peer_ip,
+            dns=self.gprs_network.dns[:2],
+            fault=self.ppp_fault,
+        )
+
+    def _on_call_event(self, event: str, call: CsdCall, outcome: Outcome | None) -> None:
+        if event == "connected" and call.direction == "mo" and self.operator.csd.ppp_server and call.pipe:
+            # The far end of the call is the operator's dial-in PPP server.
+            server = PppDriver(self.sim, PppEndpoint(self._server_config(), self.sim.rng(f"{self.name}.ppp.server"),
+                                                     name=f"{self.name}.ppp.server"),
+                               call.pipe.b.write, name=f"{self.name}.ppp.server", capture=self.ppp_capture)
+            call.pipe.b.on_data = server.receive_bytes
+            call.far_end = server
+            server.start()
+        elif event == "ended":
+            session = self.data_session
+            server = call.far_end
+            if server is not None:
+                self.gprs_network.release(server.endpoint.config.peer_ip)
+                server.lower_down()
+            if session is not None and session.call is call:
+                session.client.lower_down()  # carrier lost: ends NETWORK_LOST via on_ended
+
+    # -- faults --------------------------------------------------------------------------------
+    def bearer_drop(self, cause: int | None = None) -> None:
+        """The bearer is torn down: PDP contexts end (``network_lost``; with an SM ``cause``,
+        a network-initiated deactivation ``deactivated``) and any data call drops."""
+        self.sim.record(self.name, "fault", fault="bearer_drop", cause=cause)
+        if cause is not None:
+            validate_sm_cause(cause, "bearer_drop.cause")
+            self.gprs.network_deactivate(None, cause)
+        else:
+            self.gprs.drop_all(detail="bearer dropped")
+        if self.csd.call is not None:
+            self.csd.drop("bearer dropped")
+
+    def network_deactivate(self, cid: int | None = None,
+                           cause: int = DEFAULT_NETWORK_DEACTIVATION_CAUSE) -> list[int]:
+        self.sim.record(self.name, "fault", fault="network_deactivate", cid=cid, cause=cause)
+        return self.gprs.network_deactivate(cid, cause)
+
+    def pdp_reject(self, cause: int = 31, count: int | None = None, duration: float | None = None) -> None:
+        """Reject the next ``count`` activations (None: all) for ``duration`` s (None: ever)."""
+        validate_sm_cause(cause, "pdp_reject.cause")
+        self._check_count_duration("pdp_reject", count, duration)
+        self.sim.record(self.name, "fault", fault="pdp_reject", cause=cause, count=count, duration=duration)
+        self.gprs_network.push_override("reject", cause, count, duration)
+
+    def pdp_silent(self, count: int | None = None, duration: float | None = None) -> None:
+        """Ignore the next ``count`` activation procedures (None: all) for ``duration`` s."""
+        self._check_count_duration("pdp_silent", count, duration)
+        self.sim.record(self.name, "fault", fault="pdp_silent", count=count, duration=duration)
+        self.gprs_network.push_override("silent", None, count, duration)
+
+    @staticmethod
+    def _check_count_duration(what: str, count: object, duration: object) -> None:
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise ConfigError(f"{what}.count", f"expected a positive integer, got {count!r}")
+        if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0):
+            raise ConfigError(f"{what}.duration", f"expected a non-negative duration, got {duration!r}")
+
+    def coverage_loss(self, duration: float | None = None) -> None:
+        self.radio.coverage_loss(duration)
+
+    def sim_remove(self) -> None:
+        self.sim_card.remove()
+
+    def call_fail(self, kind: str, count: int | None = 1) -> None:
+        self.sim.record(self.name, "fault", fault="call_fail", outcome=kind, count=count)
+        self.csd.call_fail(kind, count)
+
+    def call_drop(self) -> None:
+        self.csd.drop()
+
+    def ppp_fail(self, phase: str, mode: str = "silent", after: float = 0.0) -> PppFault:
+        """The network side of PPP misbehaves in ``phase`` (lcp, auth, ipcp, open) per ``mode``
+        (see ``PppFault``) from the next negotiation on; ``open`` faults also hit a live link."""
+        mode = _PPP_MODE_ALIASES.get((phase, mode), mode)
+        if phase == "echo":
+            phase = "open"
+        if phase not in FAULT_MODES:
+            raise ConfigError("ppp_fail.phase", f"unknown phase {phase!r} (allowed: {', '.join(FAULT_MODES)})")
+        fault = PppFault(phase, mode, after)
+        self.ppp_fault = fault
+        self.sim.record(self.name, "fault", fault="ppp_fail", phase=phase, mode=mode)
+        session = self.data_session
+        server = session.call.far_end if session is not None else None
+        if server is not None:
+            server.endpoint.fault = fault
+            if phase == "open" and mode == "terminate" and session is not None and session.established:
+                self.sim.call_later(after, self._server_terminate, server)
+        return fault
+
+    def _server_terminate(self, server: PppDriver) -> None:
+        server.endpoint.fault = PppFault("open", "terminate")
+        server.endpoint._fault_terminate()
+        server._pump()
+
+    def clear_ppp_fault(self) -> None:
+        self.ppp_fault = None
+
