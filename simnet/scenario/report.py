@@ -22,6 +22,8 @@ def describe_failure(result: RunResult) -> str | None:
     """One paragraph: which step or check failed, what was expected, what arrived, when."""
     f = result.failure
     if f is None:
+        if result.fault_errors:
+            return "a fault could not be applied: " + "; ".join(result.fault_errors)
         return None
     if isinstance(f, StepResult):
         where = f"step {f.index + 1} ({f.kind}: '{_escape(f.text)}', line {f.line})"
@@ -52,6 +54,7 @@ def build_report(results: list[RunResult]) -> dict[str, Any]:
         "checks": [c.to_json() for c in first.checks],
         "digest": first.digest,
         "failure": describe_failure(first),
+        "fault_errors": list(first.fault_errors),
         "digest_repeat_ok": None,
     }
     if first.error:

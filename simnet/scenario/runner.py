@@ -91,6 +91,7 @@ class RunResult:
     digest: str = ""
     records: int = 0
     error: str | None = None
+    fault_errors: list[str] = field(default_factory=list)
 
     @property
     def failure(self) -> StepResult | CheckResult | None:
@@ -159,12 +160,15 @@ class Runner:
             if not result.passed:
                 failed = True
         checks = [self.run_check(c) for c in sc.checks]
-        passed = not failed and all(c.passed for c in checks)
+        # A fault the world could not apply means the scenario did not test what it says.
+        fault_errors = list(getattr(sim.world, "fault_errors", []))
+        passed = not failed and all(c.passed for c in checks) and not fault_errors
         sim.record("runner", "end", passed=passed)
         return RunResult(
             scenario=sc.name, file=sc.file, seed=sim.seed, passed=passed, virtual_time=sim.now,
             wall_time=time.perf_counter() - wall0, steps=steps, checks=checks,
             digest=sim.trace.digest(), records=len(sim.trace), error=error,
+            fault_errors=fault_errors,
         )
 
     # -- steps -------------------------------------------------------------------------------

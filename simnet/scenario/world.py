@@ -133,7 +133,7 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
         nat_kwargs["udp_idle_timeout"] = net.udp_idle_timeout
     net_kwargs: dict[str, Any] = {"nat": NatConfig(**nat_kwargs)}
     if net.dns:
-        net_kwargs["dns_ip"] = net.dns[0]
+        net_kwargs["dns_ip"] = list(net.dns)  # every listed address is an operator DNS server
     world.network = network = Network(sim, **net_kwargs)
 
     # Radio link: the bearer's radio profile gives the defaults, the scenario overrides them.
@@ -324,11 +324,15 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
 
     def dns_fail(f: FaultSpec) -> None:
         mode = {"timeout": "silence"}.get(f.params["mode"], f.params["mode"])
-        server = getattr(world.network, "dns_server", None)
-        if server is None:
-            raise ConfigError("dns-fail", "the network has no operator DNS server")
-        server.fault = mode
-        later(f.params.get("duration"), lambda: setattr(server, "fault", None))
+        servers = list(world.network.dns_servers)
+        for server in servers:
+            server.fault = mode
+
+        def clear() -> None:
+            for server in servers:
+                server.fault = None
+
+        later(f.params.get("duration"), clear)
 
     def server(f: FaultSpec) -> None:
         entry = world.hosts[f.params["host"]]

@@ -1,0 +1,243 @@
+"""Each fault action reaches the part it names, at its time or on its trigger, and ends when its
+duration ends. Times are the scenario's own numbers; trigger instants are read from the UART
+records of the same trace (the bytes that satisfied the trigger)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+import simnet
+
+HAS_TCP = importlib.util.find_spec("simnet.net.tcp") is not None
+HAS_BEARER = importlib.util.find_spec("simnet.bearer.modem_bearer") is not None
+needs_tcp = pytest.mark.skipif(not HAS_TCP, reason="simnet.net.tcp not built yet")
+needs_bearer = pytest.mark.skipif(not HAS_BEARER, reason="simnet.bearer.modem_bearer not built yet")
+
+HOSTS = {
+    "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "udp-echo", "port": 7}]},
+}
+
+
+def build(faults: list, *, hosts: dict | None = None, network: dict | None = None,
+          steps: list | None = None) -> simnet.Simulation:
+    spec = {"name": "faults", "module": "simcom-sim7600", "hosts": hosts or HOSTS, "faults": faults,
+            "steps": steps or [{"send": "AT"}]}
+    if network is not None:
+        spec["network"] = network
+    return simnet.Simulation.from_dict(spec)
+
+
+def fault_records(sim: simnet.Simulation) -> list:
+    return sim.trace.select(source="fault", kind="fault")
+
+
+def link_events(sim: simnet.Simulation, link: str) -> list[tuple[float, str]]:
+    return [(round(r.t, 9), r.fields["event"]) for r in sim.trace.select(source=link, kind="link")]
+
+
+def test_link_outage_at_time_on_both_directions():
+    sim = build([{"at": "20s", "action": "link-outage", "duration": "10s"}])
+    sim.advance(40)
+    (rec,) = fault_records(sim)
+    assert rec.t == 20 and rec.fields["action"] == "link-outage"
+    up, down = sim.network.link("module").uplink, sim.network.link("module").downlink
+    assert link_events(sim, "module.uplink") == [(20.0, "outage")]
+    assert link_events(sim, "module.downlink") == [(20.0, "outage")]
+    assert not up.in_outage and not down.in_outage  # over at t=30
+
+
+def test_link_outage_one_direction_in_progress():
+    sim = build([{"at": "5s", "action": "link-outage", "duration": "10s", "direction": "uplink"}])
+    sim.advance(6)
+    assert sim.network.link("module").uplink.in_outage
+    assert not sim.network.link("module").downlink.in_outage
+    sim.advance(10)
+    assert not sim.network.link("module").uplink.in_outage
+
+
+def test_loss_changes_for_a_duration_then_restores():
+    sim = build([{"at": "2s", "action": "loss", "loss": 0.5, "duration": "3s", "direction": "downlink"}],
+                network={"link": {"loss": 0.01}})
+    sim.advance(10)
+    sets = [(round(r.t, 9), r.fields.get("p")) for r in sim.trace.select(source="module.downlink", kind="link")
+            if r.fields["event"] == "set_loss"]
+    assert sets == [(2.0, 0.5), (5.0, 0.01)]
+    assert not [r for r in sim.trace.select(source="module.uplink", kind="link") if r.fields["event"] == "set_loss"]
+
+
+def test_gilbert_elliott_loss_fault_uses_netem_parameters():
+    sim = build([{"at": "1s", "action": "loss",
+                  "loss": {"model": "gilbert-elliott", "p": 0.1, "r": 0.4, "h": 0.2, "k": 0.9}}])
+    sim.advance(2)
+    (rec,) = [r for r in sim.trace.select(source="module.uplink", kind="link") if r.fields["event"] == "set_loss"]
+    # h / k are "gets through" probabilities: netem's 1-h = 0.8, 1-k = 0.1 (computed by hand)
+    assert rec.fields["one_minus_h"] == pytest.approx(0.8)
+    assert rec.fields["one_minus_k"] == pytest.approx(0.1)
+
+
+def test_delay_changes_for_a_duration_then_restores():
+    sim = build([{"at": "1s", "action": "delay", "delay": "2s", "duration": "4s"}],
+                network={"link": {"delay": "300ms"}})
+    sim.advance(10)
+    sets = [round(r.t, 9) for r in sim.trace.select(source="module.uplink", kind="link") if r.fields["event"] == "set_delay"]
+    assert sets == [1.0, 5.0]
+
+
+def test_dns_fail_for_a_duration():
+    sim = build([{"at": "3s", "action": "dns-fail", "mode": "servfail", "duration": "5s"}],
+                network={"dns": ["10.64.0.53", "10.64.0.54"]})
+    sim.advance(4)
+    assert [s.fault for s in sim.network.dns_servers] == ["servfail", "servfail"]
+    sim.advance(5)
+    assert [s.fault for s in sim.network.dns_servers] == [None, None]
+    sim2 = build([{"at": "0s", "action": "dns-fail", "mode": "timeout"}])
+    sim2.advance(1)
+    assert sim2.network.dns_server.fault == "silence"  # the server never answers
+
+
+def test_nat_expire_fires_on_nat():
+    sim = build([{"at": "7s", "action": "nat-expire"}])
+    calls: list[float] = []
+    nat = sim.network.nat
+    original = nat.expire_all
+    nat.expire_all = lambda *a, **k: calls.append(sim.now) or original(*a, **k)
+    sim.advance(8)
+    assert calls == [7.0]
+
+
+def test_server_refuse_udp_for_a_duration():
+    sim = build([{"at": "1s", "action": "server-refuse", "host": "echo.example.net", "port": 7,
+                  "duration": "2s"}])
+    client = sim.network.add_host("client", "192.0.2.50")
+    sock = client.udp_bind(0)
+    view = sim.host("echo.example.net")
+    sim.advance(1.5)
+    sock.sendto(b"lost", ("203.0.113.10", 7))  # refused: port closed
+    sim.advance(2.0)  # t = 3.5, refusal over at t = 3
+    sock.sendto(b"kept!", ("203.0.113.10", 7))
+    sim.advance(1.0)
+    assert view.bytes_received(service="udp-echo") == 5
+
+
+def first_time_containing(sim: simnet.Simulation, source: str, kind: str, needle: bytes) -> float:
+    """The instant the UART stream of ``kind`` first contains ``needle`` (independent scan)."""
+    seen = b""
+    for rec in sim.trace.select(source=source, kind=kind):
+        seen += rec.fields["data"]
+        if needle in seen:
+            return rec.t
+    raise AssertionError(needle)
+
+
+def test_trigger_on_sent_and_received_text():
+    sim = build([
+        {"on": {"sent": "AT+CSQ"}, "action": "link-outage", "duration": "1s"},
+        {"on": {"received": "+CSQ:"}, "action": "nat-expire"},
+    ])
+    sim.dte.command("AT")
+    sim.dte.command("AT+CSQ")
+    sim.advance(1)
+    fired = {r.fields["action"]: r.t for r in fault_records(sim)}
+    uart = sim.world.uart_source
+    sent_at = first_time_containing(sim, uart, "dte>", b"AT+CSQ")
+    recv_at = first_time_containing(sim, uart, "dte<", b"+CSQ:")
+    assert 0 < sent_at < recv_at
+    assert fired["link-outage"] == pytest.approx(sent_at)
+    assert fired["nat-expire"] == pytest.approx(recv_at)
+    assert len(fault_records(sim)) == 2  # each fires once
+
+
+def test_fault_error_is_traced_not_raised():
+    """A layer refusing a fault becomes a trace record and a world note, never an exception."""
+    sim = build([{"at": "1s", "action": "server-reply", "host": "echo.example.net", "command": "STOR",
+                  "code": "-ERR"}])  # valid YAML, but only POP3 answers -ERR: the service refuses
+    sim.advance(2)
+    assert len(fault_records(sim)) == 1
+    (err,) = sim.trace.select(source="fault", kind="fault_error")
+    assert err.t == 1.0 and err.fields["action"] == "server-reply"
+    assert len(sim.world.fault_errors) == 1 and sim.world.fault_errors[0].startswith("faults[0] server-reply")
+    result = sim.run_scenario()
+    assert result.fault_errors == sim.world.fault_errors and not result.passed
+
+
+# -- faults that need the bearer or TCP (run once those layers exist) ---------------------------
+
+GPRS = {"apn": {"name": "internet"}, "link": {"delay": "100ms"}}
+TCP_HOSTS = {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}}
+OPEN = [{"send": 'AT+CGDCONT=1,"IP","internet"'}, {"expect": "OK"}, {"send": "AT+NETOPEN"},
+        {"expect": "+NETOPEN: 0", "within": "30s"}]
+
+
+@needs_bearer
+@pytest.mark.parametrize(("fault", "method", "args"), [
+    ({"action": "bearer-drop"}, "bearer_drop", ()),
+    ({"action": "pdp-reject", "cause": 27}, "pdp_reject", (27,)),
+    ({"action": "pdp-silent"}, "pdp_silent", ()),
+    ({"action": "ppp-fail", "phase": "auth", "mode": "reject"}, "ppp_fail", ("auth", "reject")),
+    ({"action": "call-fail", "outcome": "no-answer"}, "call_fail", ("no_answer",)),
+    ({"action": "sim-remove"}, "sim_remove", ()),
+    ({"action": "coverage-loss", "duration": "30s"}, "coverage_loss", (30.0,)),
+])
+def test_bearer_faults_reach_the_bearer_hook(fault, method, args):
+    sim = build([{"at": "4s", **fault}], network=GPRS)
+    calls: list[tuple[float, tuple]] = []
+    original = getattr(sim.bearer, method)
+    setattr(sim.bearer, method, lambda *a, **k: calls.append((sim.now, a)) or original(*a, **k))
+    sim.advance(5)
+    assert calls == [(4.0, args)]
+    assert not sim.world.fault_errors
+
+
+@needs_bearer
+@needs_tcp
+def test_syn_trigger_fires_on_nth_syn():
+    sim = build([{"on": {"syn": 2, "host": "echo.example.net", "port": 7}, "action": "nat-expire"}],
+                hosts=TCP_HOSTS, network=GPRS)
+    for step in OPEN:
+        if "send" in step:
+            sim.dte.write(step["send"] + "\r")
+        else:
+            sim.dte.expect(step["expect"].replace("+", r"\+"), timeout=30)
+    for cid in (0, 1):
+        sim.dte.command(f'AT+CIPOPEN={cid},"TCP","203.0.113.10",7', timeout=10)
+        sim.dte.expect(rf"\+CIPOPEN: {cid},0", timeout=30)
+    syns = [r.t for r in sim.trace.select(source="module.uplink", kind="pkt")
+            if r.fields["ev"] == "tx" and "[S]" in r.fields["pkt"] and "203.0.113.10:7" in r.fields["pkt"]]
+    (rec,) = fault_records(sim)
+    assert len(syns) >= 2 and rec.t == pytest.approx(syns[1])
+
+
+@needs_bearer
+@needs_tcp
+def test_server_reset_after_bytes_and_bytes_trigger():
+    sim = build([
+        {"at": "0s", "action": "server-reset", "host": "echo.example.net", "port": 7, "after_bytes": 4},
+        {"on": {"bytes": 3, "host": "echo.example.net", "direction": "uplink"}, "action": "nat-expire"},
+    ], hosts=TCP_HOSTS, network=GPRS)
+    for step in OPEN:
+        if "send" in step:
+            sim.dte.write(step["send"] + "\r")
+        else:
+            sim.dte.expect(step["expect"].replace("+", r"\+"), timeout=30)
+    sim.dte.command('AT+CIPOPEN=0,"TCP","203.0.113.10",7', timeout=10)
+    sim.dte.expect(r"\+CIPOPEN: 0,0", timeout=30)
+    assert sim.dte.command("AT+CIPSEND=0,10").final == ">"
+    sim.dte.write(b"0123456789")
+    sim.dte.expect(r"\+IPCLOSE: 0", timeout=30)
+    assert [r.fields["action"] for r in fault_records(sim)] == ["server-reset", "nat-expire"]
+
+
+@needs_tcp
+def test_server_reply_and_stall_reach_the_service():
+    hosts = {"ftp.example.net": {"ip": "203.0.113.20", "services": [{"type": "ftp", "port": 21}]}}
+    sim = build([
+        {"at": "1s", "action": "server-reply", "host": "ftp.example.net", "command": "STOR", "code": 552},
+        {"at": "2s", "action": "server-stall", "host": "ftp.example.net", "duration": "3s"},
+    ], hosts=hosts)
+    svc = sim.host("ftp.example.net").service("ftp")
+    sim.advance(2.5)
+    assert [o.command for o in svc.overrides] == ["STOR"] and svc.stalled
+    sim.advance(3)
+    assert not svc.stalled
