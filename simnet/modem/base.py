@@ -148,12 +148,12 @@ class BaseCommands(CommandSet):
     def __init__(self, module: Any) -> None:
         super().__init__(module)
         self.reg_n = {"+CREG": 0, "+CGREG": 0, "+CEREG": 0}
-        self.cfun = 1
+        self.fun_level = 1
         self.cops_format = 0
         self.cops_mode = 0
-        self.csca = ("", 129)
-        self.cpms = ["SM", "SM", "SM"]
-        self.cscs = "IRA"
+        self.sca = ("", 129)
+        self.sms_mem = ["SM", "SM", "SM"]
+        self.charset = "IRA"
         self.last_error = "No cause information available"
         self.contexts: dict[int, tuple[str, str]] = {}  # cid -> (pdp_type, apn)
         self.stored: dict[str, tuple[int, ...]] = {n: s.default for n, s in STORED_SETTINGS.items()}
@@ -516,7 +516,7 @@ class BaseCommands(CommandSet):
             ctx.info("+CSQ: (0-31,99),(0-7,99)")
             return None
         radio = getattr(ctx.bearer, "radio", None)
-        rssi, ber = radio.csq() if radio is not None and self.cfun == 1 else (99, 99)
+        rssi, ber = radio.csq() if radio is not None and self.fun_level == 1 else (99, 99)
         ctx.info(f"+CSQ: {rssi},{ber}")
         return None
 
@@ -533,7 +533,7 @@ class BaseCommands(CommandSet):
     def cfun(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.007 §8.2 set phone functionality (0 minimum, 1 full, 4 RF off)."""
         if cmd.form is Form.READ:
-            ctx.info(f"+CFUN: {self.cfun}")
+            ctx.info(f"+CFUN: {self.fun_level}")
             return None
         if cmd.form is Form.TEST:
             ctx.info("+CFUN: (0,1,4),(0-1)")
@@ -544,12 +544,12 @@ class BaseCommands(CommandSet):
         cmd.int(1, 0, lo=0, hi=1)
         cmd.max_params(2)
         radio = getattr(ctx.bearer, "radio", None)
-        if fun != self.cfun and radio is not None:
+        if fun != self.fun_level and radio is not None:
             if fun == 1 and hasattr(radio, "coverage_return"):
                 radio.coverage_return()
             elif fun != 1 and hasattr(radio, "coverage_loss"):
                 radio.coverage_loss(None)  # RF off: both domains lose service until CFUN=1
-        self.cfun = fun
+        self.fun_level = fun
         return None
 
     # -- registration (TS 27.007 §7.2, §10.1.20, §10.1.22) -------------------------------------
@@ -619,7 +619,7 @@ class BaseCommands(CommandSet):
                 ctx.info(f"+COPS: {self.cops_mode}")
             return None
         if cmd.form is Form.TEST:
-            if getattr(ctx.bearer, "radio", None) is None or self.cfun != 1:
+            if getattr(ctx.bearer, "radio", None) is None or self.fun_level != 1:
                 return ctx.cme(CME_NO_NETWORK)
             yield ctx.sleep(3.0)  # a network scan takes seconds on every real module
             ctx.info(f'+COPS: (2,"{long_name}","{short_name}","{plmn}",{act}),,(0-4),(0-2)')
@@ -799,13 +799,13 @@ class BaseCommands(CommandSet):
         if err is not None:
             return ctx.cms(310 if err.code == CME_SIM_NOT_INSERTED else 311)
         if cmd.form is Form.READ:
-            ctx.info(f'+CSCA: "{self.csca[0]}",{self.csca[1]}')
+            ctx.info(f'+CSCA: "{self.sca[0]}",{self.sca[1]}')
             return None
         if cmd.form is Form.EXEC:
             return ctx.error()
         number = cmd.str(0, max_len=20)
         tosca = cmd.int(1, 145 if number.startswith("+") else 129, lo=0, hi=255)
-        self.csca = (number, tosca)
+        self.sca = (number, tosca)
         return None
 
     @command("+CPMS", latency="sim")
@@ -819,19 +819,19 @@ class BaseCommands(CommandSet):
         if err is not None:
             return ctx.cms(310 if err.code == CME_SIM_NOT_INSERTED else 311)
         if cmd.form is Form.READ:
-            ctx.info("+CPMS: " + ",".join(f'"{m}",0,{SMS_STORAGE_SIZE[m]}' for m in self.cpms))
+            ctx.info("+CPMS: " + ",".join(f'"{m}",0,{SMS_STORAGE_SIZE[m]}' for m in self.sms_mem))
             return None
         if cmd.form is Form.EXEC:
             return ctx.error()
         cmd.max_params(3)
-        new = list(self.cpms)
+        new = list(self.sms_mem)
         for i in range(3):
             if cmd.has(i):
                 mem = cmd.str(i).upper()
                 if mem not in SMS_STORAGES:
                     return ctx.cms(302)
                 new[i] = mem
-        self.cpms = new
+        self.sms_mem = new
         ctx.info("+CPMS: " + ",".join(f"0,{SMS_STORAGE_SIZE[m]}" for m in new))
         return None
 
@@ -850,7 +850,7 @@ class BaseCommands(CommandSet):
             return None  # nothing stored
         if cmd.form is not Form.SET:
             return ctx.error()
-        index = cmd.int(0, lo=0, hi=SMS_STORAGE_SIZE[self.cpms[0]])
+        index = cmd.int(0, lo=0, hi=SMS_STORAGE_SIZE[self.sms_mem[0]])
         if cmd.name == "+CMGD" and cmd.int(1, 0, lo=0, hi=4) > 0:
             return None  # delete-flag form: deleting from an empty store succeeds
         del index
@@ -860,14 +860,14 @@ class BaseCommands(CommandSet):
     def cscs(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.007 §5.5 TE character set."""
         if cmd.form is Form.READ:
-            ctx.info(f'+CSCS: "{self.cscs}"')
+            ctx.info(f'+CSCS: "{self.charset}"')
         elif cmd.form is Form.TEST:
             ctx.info("+CSCS: (" + ",".join(f'"{c}"' for c in CHARSETS) + ")")
         elif cmd.form is Form.SET:
             value = cmd.str(0).upper()
             if value not in CHARSETS:
                 return ctx.cme(4)
-            self.cscs = value
+            self.charset = value
         else:
             return ctx.error()
         return None

@@ -158,6 +158,8 @@ class CommandSet:
         """Register this set's handlers with the module (later sets override earlier)."""
         for spec in self.command_specs():
             handler = getattr(self, spec.attr)
+            if not callable(handler):  # an instance attribute shadows the handler method
+                raise TypeError(f"{type(self).__name__}.{spec.attr} is shadowed by a non-callable")
             for name in spec.names:
                 self.module.register(name, handler, spec)
 
