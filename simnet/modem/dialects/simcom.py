@@ -180,6 +180,41 @@ class SimcomDialect(Dialect):
         m._urcs.append(data)  # held until the running command's final result / command mode
         m.sim.record(m.name, "urc_queued", text=data[:64].decode("latin-1"), n=len(data))
 
+    # -- robustness: nothing in a running model may raise ------------------------------------------
+    def _spawn(self, gen: Generator[Any, Any, Any], done: Any = None) -> Any:
+        """Run a background procedure; a bug in it is traced, never raised into the kernel
+        (and ``done``, an event a command may be waiting on, still fires with False)."""
+
+        def guarded() -> Generator[Any, Any, None]:
+            try:
+                yield from gen
+            except Exception as exc:  # pragma: no cover - a bug, made visible in the trace
+                self._internal_error(exc)
+                if done is not None and not done.triggered:
+                    done.succeed(False)
+
+        return self.module.sim.process(guarded())
+
+    def _safe(self, fn: Any) -> Any:
+        """Wrap a callback the network stack calls, so a bug stays in the trace."""
+
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except Exception as exc:  # pragma: no cover - a bug, made visible in the trace
+                self._internal_error(exc)
+                return None
+
+        return call
+
+    def _later(self, delay: float, fn: Any, *args: Any) -> Any:
+        return self.module.sim.call_later(delay, self._safe(fn), *args)
+
+    def _internal_error(self, exc: Exception) -> None:
+        import traceback
+
+        self.record("internal_error", error=repr(exc), traceback=traceback.format_exc(limit=6))
+
     def record(self, kind: str, **fields: Any) -> None:
         self.module.sim.record(f"simcom.{self.module_id}", kind, **fields)
 
@@ -253,7 +288,7 @@ class SimcomDialect(Dialect):
             return ctx.error()
         self._listen_bearer()
         self.net_state = "opening"
-        self.module.sim.process(self._netopen_process())
+        self._spawn(self._netopen_process())
         return ctx.ok()
 
     def _netopen_process(self) -> Generator[Any, Any, None]:
@@ -289,7 +324,7 @@ class SimcomDialect(Dialect):
             ctx.info(f"+NETCLOSE: {self.err_code('network_not_opened')}")
             return ctx.error()
         self.net_state = "closing"
-        self.module.sim.process(self._netclose_process())
+        self._spawn(self._netclose_process())
         return ctx.ok()
 
     def _netclose_process(self) -> Generator[Any, Any, None]:
@@ -420,7 +455,7 @@ class SimcomDialect(Dialect):
         self.rx[index].clear()
         self.rx_remote[index] = None
         done = self.module.sim.event()
-        self.module.sim.process(self._connect_process(link, local_port, done))
+        self._spawn(self._connect_process(link, local_port, done), done)
         if not transparent:
             return ctx.ok()  # +CIPOPEN: <link>,<err> follows as a URC
         return self._await_transparent(ctx, link, done)
@@ -460,11 +495,11 @@ class SimcomDialect(Dialect):
             self._connect_failed(link, "local", done)
             return
         link.sock = sock
-        sock.on_connected = lambda s: self._on_connected(link, done)
-        sock.on_closed = lambda s, reason: self._on_tcp_closed(link, reason, done)
-        sock.on_data = lambda s: self._on_tcp_data(link)
-        sock.on_peer_fin = lambda s: self._on_peer_fin(link)
-        sock.on_acked = lambda s, n: self._on_acked(link)
+        sock.on_connected = self._safe(lambda s: self._on_connected(link, done))
+        sock.on_closed = self._safe(lambda s, reason: self._on_tcp_closed(link, reason, done))
+        sock.on_data = self._safe(lambda s: self._on_tcp_data(link))
+        sock.on_peer_fin = self._safe(lambda s: self._on_peer_fin(link))
+        sock.on_acked = self._safe(lambda s, n: self._on_acked(link))
 
     def _resolve(self, name: str) -> Any:
         from simnet.net.dns import DnsResolverConfig
@@ -589,7 +624,7 @@ class SimcomDialect(Dialect):
         )
         delay = self.ccfg["DelayTm"] / 1000.0  # CIPCCFG <DelayTm>: hold received data this long
         if delay > 0:
-            self.module.sim.call_later(delay, self.urc_bytes, header + data)
+            self._later(delay, self.urc_bytes, header + data)
         else:
             self.urc_bytes(header + data)
 
@@ -618,8 +653,8 @@ class SimcomDialect(Dialect):
         except ConfigError:
             ctx.info(f"+CIPOPEN: {index},{self.err_code('bind_failed')}")
             return ctx.error()
-        sock.on_datagram = lambda s, data, addr: self._on_datagram(link, data, addr)
-        sock.on_error = lambda s, kind, addr: self._on_udp_error(link, kind)
+        sock.on_datagram = self._safe(lambda s, data, addr: self._on_datagram(link, data, addr))
+        sock.on_error = self._safe(lambda s, kind, addr: self._on_udp_error(link, kind))
         link.sock = sock
         link.state = "open"
         if server and port:
@@ -694,7 +729,7 @@ class SimcomDialect(Dialect):
                 ctx.raw(b"\r\n" + CLOSED_TEXT.encode() + b"\r\n")  # S76 L1104: CLOSED first
             ctx.info(f"+CIPCLOSE: {link.index},0")
             return ctx.ok()
-        self.module.sim.process(self._tcp_close_process(link))
+        self._spawn(self._tcp_close_process(link))
         return ctx.ok()
 
     def _tcp_close_process(self, link: Link) -> Generator[Any, Any, None]:
@@ -803,7 +838,7 @@ class SimcomDialect(Dialect):
     def _await_ack(self, link: Link, req: int, accepted: int) -> None:
         threshold = link.sent_total
         limit = self.timeouts["cipsend_timeout"] / 1000.0
-        timer = self.module.sim.call_later(limit, self._ack_timeout, link, threshold)
+        timer = self._later(limit, self._ack_timeout, link, threshold)
         link.pending_acks.append((threshold, req, accepted, timer))
         self._on_acked(link)
 
@@ -851,7 +886,7 @@ class SimcomDialect(Dialect):
             cmd.max_params(1)
             previous, self.rx_mode = self.rx_mode, mode
             if previous == 1 and mode == 0:
-                self.module.sim.call_later(0.0, self._flush_buffers)
+                self._later(0.0, self._flush_buffers)
             return ctx.ok()
         index = self._link_param(cmd, 1)
         if index is None:
@@ -1025,7 +1060,7 @@ class SimcomDialect(Dialect):
         server = Server(index, port, None)
         try:
             server.listener = self.host.tcp_listen(
-                port, lambda sock, s=server: self._on_accept(s, sock), backlog=backlog,
+                port, self._safe(lambda sock, s=server: self._on_accept(s, sock)), backlog=backlog,
                 config=self._tcp_config(),
             )
         except ConfigError:
@@ -1056,10 +1091,10 @@ class SimcomDialect(Dialect):
         self.links[index] = link
         self.rx[index].clear()
         self.rx_remote[index] = None
-        sock.on_closed = lambda s, reason: self._on_tcp_closed(link, reason)
-        sock.on_data = lambda s: self._on_tcp_data(link)
-        sock.on_peer_fin = lambda s: self._on_peer_fin(link)
-        sock.on_acked = lambda s, n: self._on_acked(link)
+        sock.on_closed = self._safe(lambda s, reason: self._on_tcp_closed(link, reason))
+        sock.on_data = self._safe(lambda s: self._on_tcp_data(link))
+        sock.on_peer_fin = self._safe(lambda s: self._on_peer_fin(link))
+        sock.on_acked = self._safe(lambda s, n: self._on_acked(link))
         self.urc(f"+CLIENT: {index},{server.index},{remote_ip}:{remote_port}")
         if transparent:
             data_link = TransparentLink(self, link)
@@ -1077,7 +1112,7 @@ class SimcomDialect(Dialect):
             return
         if m.in_data_mode or m._executing or m.session is not None:
             # A command is running (or another session exists): try again shortly.
-            m.sim.call_later(0.01, self._enter_data_mode, data_link)
+            self._later(0.01, self._enter_data_mode, data_link)
             return
         if self.links[data_link.link.index] is not data_link.link:
             return
@@ -1197,7 +1232,7 @@ class SimcomDialect(Dialect):
         if self.host.ip is None:
             return ctx.error()
         self.ping = PingSession(self, dest, values)
-        self.module.sim.process(self.ping.run())
+        self._spawn(self.ping.run())
         return ctx.ok()
 
     @command("+CPINGSTOP", forms="te", latency="query")
@@ -1250,7 +1285,7 @@ class PingSession:
                 size=v["data_packet_size"],
                 ttl=v["ttl"],
                 timeout=v["wait_time"] / 1000.0,
-                on_reply=self._on_result,
+                on_reply=d._safe(self._on_result),
             )
         self.finished_sending = True
         self._maybe_done()
@@ -1332,7 +1367,7 @@ class TransparentLink(DataLink):
         elif take:
             if self._flush_timer is not None:
                 self._flush_timer.cancel()
-            self._flush_timer = self.dialect.module.sim.call_later(TRANSPARENT_FLUSH_IDLE, self._flush)
+            self._flush_timer = self.dialect._later(TRANSPARENT_FLUSH_IDLE, self._flush)
         return len(take)
 
     def on_escape(self) -> str | None:
@@ -1373,7 +1408,7 @@ class TransparentLink(DataLink):
         accepted = link.sock.send(bytes(self._out))
         del self._out[:accepted]
         if self._out:
-            link.sock.on_writable = lambda s: self._flush()
+            link.sock.on_writable = self.dialect._safe(lambda s: self._flush())
         if self.session is not None:
             resume = getattr(self.session, "resume_input", None)
             if resume is not None:
