@@ -165,6 +165,10 @@ class OdmLink(DataLink):
     def __init__(self, dialect: L610Dialect) -> None:
         self.dialect = dialect
 
+    def on_start(self, session: Any) -> None:
+        super().on_start(session)
+        self.dialect._odm_downlink()  # data that arrived before the entry
+
     def on_dte_data(self, data: bytes) -> int:
         return self.dialect._odm_uplink(data)
 
@@ -235,15 +239,7 @@ class L610Dialect(Dialect):
         """Received data written without URC framing (IPRFMT 1 and 2). Written at once when the
         UART is free, otherwise queued like a URC so it never splits a response."""
         module = self.module
-        urc_raw = getattr(module, "urc_raw", None)
-        if urc_raw is not None:
-            urc_raw(bytes(data))
-            return
-        if module._can_write_urc():
-            module.write_raw(data)
-            self._record("urc_raw", n=len(data))
-        else:
-            module._urcs.append(bytes(data))
+        module.urc_raw(bytes(data))
 
     def bad_argument(self, ctx: Context, cmd: Command, err: ArgumentError) -> Final:
         if cmd.name in MIP_COMMANDS:
@@ -534,7 +530,7 @@ class L610Dialect(Dialect):
             result = query.event.value
             if result.ok and result.addresses:
                 return str(result.addresses[0])
-            if result.error != "timeout" or bound.triggered:
+            if result.error != "timeout" or bound.processed:
                 self._record("dns_failed", name=name, error=str(result.error))
                 return None
 
@@ -1463,24 +1459,12 @@ class L610Dialect(Dialect):
         return fs if fs is not None and fs.odm else None
 
     def _odm_start(self, fs: FSocket) -> None:
-        """After "+MIPODM: <id>,1" the UART carries the socket's raw data (§1.1.18.1). The
-        engine enters data mode only between command lines, so wait for the line to end."""
-        module = self.module
+        """After "+MIPODM: <id>,1" the UART carries the socket's raw data (§1.1.18.1), with no
+        CONNECT line; the engine enters data mode once any running line has ended."""
         if self.sockets.get(fs.sid) is not fs:
             return
-        enter = getattr(module, "enter_data_mode", None)
-        if enter is not None:  # the engine's public entry (no CONNECT line: text None)
-            self.odm_online = True
-            enter(self.odm_link, None)
-            self._odm_downlink()
-            return
-        if module._executing or module.mode.name != "COMMAND" or module._urcs:
-            self.sim.call_later(0.001, self._odm_start, fs)
-            return
         self.odm_online = True
-        module.prepare_data_mode(self.odm_link)
-        module._enter_data_mode()
-        self._odm_downlink()
+        self.module.enter_data_mode(self.odm_link, None)
 
     def _odm_end(self) -> None:
         """The ODM socket is gone: leave data mode (the +MIPSTAT/+MIPCLOSE URC follows)."""
