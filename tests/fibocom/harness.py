@@ -24,8 +24,6 @@ def world(*, hosts: dict[str, Any] | None = None, network: dict[str, Any] | None
     if faults:
         data["faults"] = faults
     sim = simnet.Simulation.from_dict(data, seed=seed)
-    if sim.world.bearer is None:  # TEMPORARY until simnet.bearer.modem_bearer lands
-        _install_dev_bearer(sim)
     arm = getattr(sim.world, "arm_faults", None)
     if arm is not None and faults:
         arm()
@@ -100,33 +98,3 @@ def result_times(sim: Any) -> list[float]:
     """Instants of the module's final result codes (trace kind ``result``)."""
     return [rec.t for rec in sim.trace.records if rec.kind == "result"]
 
-
-def _install_dev_bearer(sim: Any) -> None:  # TEMPORARY: removed when the bearer layer lands
-    from simnet.bearer import Outcome
-
-    class Gprs:
-        def __init__(self) -> None:
-            self.contexts: dict[int, Any] = {}
-
-        def define_context(self, cid: int, pdp_type: str, apn: str, **kw: Any) -> None:
-            self.contexts[cid] = type("Ctx", (), {"apn": apn})()
-
-        def activate(self, cid: int) -> Any:
-            ev = sim.event()
-
-            def done() -> None:
-                dns = sim.world.network.dns_ip
-                host.interface_up("10.64.0.2", [dns])
-                ev.succeed(Outcome("ok", ip="10.64.0.2", dns=(dns,)))
-
-            sim.call_later(1.0, done)
-            return ev
-
-        def deactivate(self, cid: int) -> Any:
-            ev = sim.event()
-            sim.call_later(0.5, lambda: (host.interface_down("deactivated"), ev.succeed(None)))
-            return ev
-
-    dialect = sim.module.dialect
-    host = dialect.host
-    dialect.bearer = type("Bearer", (), {"gprs": Gprs()})()

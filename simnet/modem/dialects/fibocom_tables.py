@@ -218,7 +218,7 @@ MIPCALL_PASSWORD_MAX = 64
 MIPCALL_APN_MAX = 99
 MIPCALL_BOUND_S = 30.0  # §1.1.1.2 notes: activating / deactivating "can take up to 30 seconds"
 MIPCALL_STATUS_DISCONNECTED, MIPCALL_STATUS_CONNECTED, MIPCALL_STATUS_BUSY = 0, 1, 2  # §1.1.1.4
-AUTH_NAMES = {0: "none", 1: "pap", 2: "chap", 3: "pap_or_chap"}  # §1.1.1.4 <auth>
+AUTH_NAMES = {0: "none", 1: "pap", 2: "chap", 3: "any"}  # §1.1.1.4 <auth>
 
 # §1.1.2.4 / §1.1.18.4 <Protocol>
 PROTO_TCP, PROTO_UDP, PROTO_SSL = 0, 1, 2

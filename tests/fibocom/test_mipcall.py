@@ -1,0 +1,91 @@
+"""+MIPCALL against the bearer model: credentials, rejects, the 30 s bound, loss of the context.
+
+Expected bytes by hand from §1.1.1 (OK at once, then +MIPCALL: <ip> or +MIPCALL: 0) and the
+choices in docs/assumptions.md "Fibocom"; the 30 s bound is checked against the trace.
+"""
+
+from __future__ import annotations
+
+from tests.fibocom.harness import (
+    cme_after,
+    cmee1,
+    exchange,
+    ok_after,
+    result_times,
+    wait_for,
+    world,
+)
+
+UDP = {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "udp-echo", "port": 7}]}}
+
+
+def test_pap_credentials_checked_by_the_bearer() -> None:
+    sim = world(hosts=UDP, network={"apn": {"name": "internet", "user": "u", "password": "p",
+                                            "auth": "pap"}})
+    cmee1(sim)
+    line = 'AT+MIPCALL=1,"internet","u","wrong",1'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
+    line = 'AT+MIPCALL=1,"internet","u","p",1'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    m = sim.dte.expect(r"\r\n\+MIPCALL: (\d+\.\d+\.\d+\.\d+)\r\n", 35)
+    ip = m.group(1)
+    assert sim.module.host.ip == ip  # the bearer brought the interface up with that address
+    line = "AT+MIPCALL?"
+    assert exchange(sim, line, ok_after(line, f"+MIPCALL: 1,{ip}")) == ok_after(line, f"+MIPCALL: 1,{ip}")
+    line = 'AT+MIPCALL=1,"internet"'
+    assert exchange(sim, line, cme_after(line, 3)) == cme_after(line, 3)  # already connected
+    line = "AT+MIPCALL=0"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
+    assert sim.module.host.ip is None
+
+
+def test_unknown_apn_rejected_and_cgdcont_context() -> None:
+    sim = world(hosts=UDP, network={"apn": {"name": "other"}})
+    cmee1(sim)
+    line = 'AT+MIPCALL=1,"internet"'  # the operator serves "other": reject #27
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
+    rejects = [r for r in sim.trace.records if r.kind == "pdp_result" and r.fields.get("cause") == 27]
+    assert rejects
+    # §1.1.1.2 notes: +MIPCALL=1 alone uses the APN set by +CGDCONT
+    line = 'AT+CGDCONT=1,"IP","other"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    line = "AT+MIPCALL=1"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    sim.dte.expect(r"\r\n\+MIPCALL: \d+\.\d+\.\d+\.\d+\r\n", 35)
+
+
+def test_silent_network_bounded_at_30_s() -> None:
+    sim = world(hosts=UDP, network={"pdp": {"silent": True}})
+    cmee1(sim)
+    line = 'AT+MIPCALL=1,"internet"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    t_ok = result_times(sim)[-1]
+    line = "AT+MIPCALL?"
+    assert exchange(sim, line, ok_after(line, "+MIPCALL: 2")) == ok_after(line, "+MIPCALL: 2")  # busy
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 40) == b"\r\n+MIPCALL: 0\r\n"
+    t_urc = [r.t for r in sim.trace.records if r.kind == "urc" and r.fields["text"] == "+MIPCALL: 0"]
+    # §1.1.1.2 notes: "Activating a context can take up to 30 seconds" (the bearer's T3380
+    # schedule would go on to 150 s); the module gives up at 30 s.
+    assert t_urc == [t_ok + 30.0]
+
+
+def test_bearer_drop_with_sockets_open() -> None:
+    sim = world(hosts=UDP, faults=[{"at": 20, "action": "bearer-drop"}])
+    cmee1(sim)
+    line = 'AT+MIPCALL=1,"internet"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    sim.dte.expect(r"\r\n\+MIPCALL: \d+\.\d+\.\d+\.\d+\r\n", 35)
+    for sid in (1, 2):
+        line = f'AT+MIPOPEN={sid},,"203.0.113.10",7,1'
+        assert exchange(sim, line, ok_after(line)) == ok_after(line)
+        assert wait_for(sim, f"\r\n+MIPOPEN: {sid},1\r\n".encode())
+    expected = b"\r\n+MIPSTAT: 1,1\r\n\r\n+MIPSTAT: 2,1\r\n\r\n+MIPCALL: 0\r\n"
+    assert wait_for(sim, expected, 30) == expected
+    assert [r.t for r in sim.trace.records if r.kind == "urc" and r.fields["text"] == "+MIPCALL: 0"] == [20.0]
+    for line, info in (("AT+MIPCALL?", "+MIPCALL: 0"), ("AT+MIPOPEN?", "+MIPOPEN: 1,2,3,4,5,6")):
+        assert exchange(sim, line, ok_after(line, info)) == ok_after(line, info)
+    line = 'AT+MIPSEND=1,"41"'
+    assert exchange(sim, line, cme_after(line, 2024)) == cme_after(line, 2024)
