@@ -78,7 +78,22 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
     buf = {"dte>": b"", "dte<": b""}
     pending: dict[tuple[str, str], float] = {}
     last_command = b""
+    writes: list[int] = []  # sizes of the runner's sends not yet seen on the UART
     for r in records:
+        if r.source == "runner" and r.kind == "step" and "size" in r.fields:
+            writes.append(int(r.fields["size"]))
+            continue
+        if r.kind == "dte>" and writes:
+            # A scenario run: cut the host's bytes per write (data after a prompt has no CR).
+            buf["dte>"] += _bytes_of(r.fields.get("data", b""))
+            while writes and len(buf["dte>"]) >= writes[0]:
+                n = writes.pop(0)
+                chunk, buf["dte>"] = buf["dte>"][:n], buf["dte>"][n:]
+                chunk = chunk.rstrip(b"\r")
+                if chunk:
+                    last_command = chunk
+                    arrows.append(Arrow(r.t, r.t, "DTE", "module", _printable(chunk), "at"))
+            continue
         if r.kind in ("dte>", "dte<"):
             buf[r.kind] += _bytes_of(r.fields.get("data", b""))
             sep = b"\r" if r.kind == "dte>" else b"\n"

@@ -177,7 +177,10 @@ class Runner:
         dte = sim.dte
         t0 = sim.now
         res = StepResult(spec.index, spec.kind, spec.text, spec.line, True, t_start=t0)
-        sim.record("runner", "step", index=spec.index, step=spec.kind, text=spec.text)
+        fields: dict[str, Any] = {"index": spec.index, "step": spec.kind, "text": spec.text}
+        if spec.kind in ("send", "send_raw", "send_hex"):
+            fields["size"] = len(spec.data)  # lets the sequence chart cut the UART stream per write
+        sim.record("runner", "step", **fields)
         if spec.kind in ("send", "send_raw", "send_hex"):
             dte.write(spec.data)
             res.detail = f"sent {len(spec.data)} bytes"
