@@ -68,6 +68,7 @@ from simnet.modem.dialects.simcom_tables import (
 
 CONNECT_RATE_TEXT = "115200"  # "CONNECT 115200" (A76 3.2.3); the text follows the UART rate
 TRANSPARENT_FLUSH_IDLE = 0.020  # assumption: transparent-mode packing timer (s)
+PUSH_RETRY = 0.010  # s between checks while pushed data waits for UART room or a command
 TRANSPARENT_FLUSH_SIZE = 1460  # assumption: one MSS of DTE data per segment/datagram
 
 
@@ -107,7 +108,8 @@ class Link:
     udp_remote: tuple[str, int] | None = None  # default destination (transparent UDP)
     sent_total: int = 0  # bytes accepted into the TCP send buffer, for CIPSENDMODE=1
     pending_acks: list[tuple[int, int, int, Any]] = field(default_factory=list)
-    connect_timer: Any = None
+    done: Any = None  # event a transparent AT+CIPOPEN waits on (True: connected)
+    push_retry: Any = None  # timer while pushed data waits for the UART
     close_waiter: Any = None
 
 
@@ -454,7 +456,7 @@ class SimcomDialect(Dialect):
         self.links[index] = link
         self.rx[index].clear()
         self.rx_remote[index] = None
-        done = self.module.sim.event()
+        done = link.done = self.module.sim.event()
         self._spawn(self._connect_process(link, local_port, done), done)
         if not transparent:
             return ctx.ok()  # +CIPOPEN: <link>,<err> follows as a URC
@@ -481,7 +483,8 @@ class SimcomDialect(Dialect):
             target = result.addresses[0]
             link.server_ip = target
         if self.links[link.index] is not link or link.state != "connecting":
-            done.succeed(False)
+            if not done.triggered:
+                done.succeed(False)
             return
         config = self._tcp_config()
         spent = sim.now - started
@@ -521,6 +524,10 @@ class SimcomDialect(Dialect):
             done.succeed(True)
 
     def _connect_failed(self, link: Link, reason: str, done: Any = None) -> None:
+        if link.state == "failed":
+            return  # already reported (e.g. the network went down during the lookup)
+        link.state = "failed"
+        done = done if done is not None else link.done
         if self.links[link.index] is link:
             self.links[link.index] = None
         err = self.err_code(CIPOPEN_FAILURE_ERR.get(reason, "unknown"))
@@ -583,8 +590,8 @@ class SimcomDialect(Dialect):
 
     # -- receive path -------------------------------------------------------------------------------
     def _on_tcp_data(self, link: Link) -> None:
-        if self.links[link.index] is not link and link.state != "closing":
-            return
+        if self.links[link.index] is not link:
+            return  # closed by the host: what still arrives is not shown
         sock = link.sock
         if sock is None:
             return
@@ -600,11 +607,24 @@ class SimcomDialect(Dialect):
                     break
                 self._buffer(link.index, chunk, remote)
             return
+        # Direct push: take from the socket only what the UART can carry now, so a host that
+        # reads slowly back-pressures the peer through the TCP window instead of losing bytes.
+        m = self.module
         while sock.readable:
-            chunk = sock.recv(PUSH_CHUNK_MAX)
+            busy = m.in_data_mode or getattr(m, "_executing", False) or m.mode.name == "PROMPT"
+            room = m.port.space - 64  # header bytes
+            if busy or room <= 0:
+                if link.push_retry is None:
+                    link.push_retry = self._later(PUSH_RETRY, self._retry_push, link)
+                return
+            chunk = sock.recv(min(PUSH_CHUNK_MAX, room))
             if not chunk:
                 break
             self._push(link.index, chunk, remote)
+
+    def _retry_push(self, link: Link) -> None:
+        link.push_retry = None
+        self._on_tcp_data(link)
 
     def _buffer(self, index: int, data: bytes, remote: tuple[str, int]) -> int:
         stored, due = self.rx[index].append(data)
@@ -918,10 +938,19 @@ class SimcomDialect(Dialect):
         return ctx.ok()
 
     def _flush_buffers(self) -> None:
-        """L1106 note 2: leaving buffer mode pushes what is buffered, <= 1500 bytes at a time."""
+        """L1106 note 2: leaving buffer mode pushes what is buffered, <= 1500 bytes at a time
+        (as fast as the UART takes it)."""
+        if self.rx_mode != 0:
+            return
+        m = self.module
         for index, buf in enumerate(self.rx):
             while len(buf):
-                self._push(index, buf.read(PUSH_CHUNK_MAX), self.rx_remote[index])
+                busy = m.in_data_mode or getattr(m, "_executing", False)
+                room = m.port.space - 64
+                if busy or room <= 0:
+                    self._later(PUSH_RETRY, self._flush_buffers)
+                    return
+                self._push(index, buf.read(min(PUSH_CHUNK_MAX, room)), self.rx_remote[index])
             buf.settle()
             link = self.links[index]
             if link is not None and link.kind == "TCP":
