@@ -115,6 +115,9 @@ FAULT_ACTIONS: dict[str, dict[str, tuple[str, bool]]] = {
                              "service": ("service", False), "delay": ("duration", True)},
     "server-rate-limit": {"host": ("host", True), "port": ("port", False),
                           "service": ("service", False), "rate": ("rate", True)},
+    # A peer host opens a TCP connection to the module (server-mode commands) and sends text.
+    "peer-connect": {"host": ("host", True), "port": ("port", True), "send": ("string", False),
+                     "close_after": ("duration", False)},
     "nat-expire": {},
     "sim-remove": {},
     "coverage-loss": {"duration": ("duration", False)},
@@ -727,6 +730,8 @@ class Validator:
         if not isinstance(value, dict):
             self.err(path, f"got {_describe(value)} (expected a trigger such as {{syn: 3, host: echo.example.net}})")
             return None
+        if "kind" in value:  # long form {kind: sent, text: ...} / {kind: syn, count: 3, host: ...}
+            value = _long_trigger(value)
         kinds = [k for k in TRIGGER_KINDS if k in value]
         if len(kinds) != 1:
             self.err(path, f"no single trigger kind (expected exactly one of {_expected(TRIGGER_KINDS)})")
@@ -920,6 +925,17 @@ _PARAM_EXPECTED = {
     "service": "a service type",
     "reply_code": "a reply code such as 550",
 }
+
+
+def _long_trigger(value: dict[str, Any]) -> dict[str, Any]:
+    """``{kind: K, text: T}`` / ``{kind: K, count: N, ...}`` -> the short form ``{K: T|N, ...}``;
+    an unknown kind is left for the short-form check to report."""
+    kind = value.get("kind")
+    if kind not in TRIGGER_KINDS:
+        return {k: v for k, v in value.items() if k != "kind"}
+    out = {k: v for k, v in value.items() if k not in ("kind", "text", "count")}
+    out[kind] = value.get("text" if kind in ("sent", "received") else "count", 1)
+    return out
 
 
 def _describe(value: Any) -> str:

@@ -82,6 +82,7 @@ class World:
         self.dte: Any = None
         self.hosts: dict[str, HostEntry] = {}
         self.fault_errors: list[str] = []
+        self.peer_sockets: list[Any] = []  # connections opened by peer-connect faults
         self.faults: FaultEngine | None = None
         self.radio_uplink = f"{MODULE_HOST}.uplink"
         self.radio_downlink = f"{MODULE_HOST}.downlink"
@@ -341,7 +342,27 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
         for svc in targets:
             svc.apply_fault(f.action, **params)
 
+    def peer_connect(f: FaultSpec) -> None:
+        from simnet.scenario.schema import decode_escapes
+
+        peer = world.hosts[f.params["host"]].host
+        module_ip = world.module_host.ip
+        if module_ip is None:
+            raise ConfigError("peer-connect", "the module has no address (no active PDP context)")
+        sock = peer.tcp_connect(module_ip, f.params["port"])
+        payload = decode_escapes(f.params.get("send") or "")
+        world.peer_sockets.append(sock)
+
+        def connected(s: Any) -> None:
+            if payload:
+                s.send(payload)
+            if f.params.get("close_after") is not None:
+                sim.call_later(f.params["close_after"], s.close)
+
+        sock.on_connected = connected
+
     return {
+        "peer-connect": peer_connect,
         "link-outage": link_outage,
         "loss": loss,
         "delay": delay,

@@ -298,6 +298,7 @@ def test_every_fault_action_validates():
         "server-slow-greeting": "{at: 0s, action: server-slow-greeting, host: ftp.example.net, delay: 5s}",
         "server-rate-limit": "{at: 0s, action: server-rate-limit, service: ftp, host: ftp.example.net, rate: 9600bps}",
         "nat-expire": "{on: {syn: 2, host: echo.example.net, port: 7}, action: nat-expire}",
+        "peer-connect": "{on: {kind: sent, text: AT+CIPOPEN}, action: peer-connect, host: echo.example.net, port: 8080, send: HI}",
         "sim-remove": "{on: {sent: AT+CIPOPEN}, action: sim-remove}",
         "coverage-loss": "{on: {received: CONNECT}, action: coverage-loss, duration: 30s}",
     }
@@ -314,6 +315,8 @@ def test_every_fault_action_validates():
     assert by_action["nat-expire"].on.kind == "syn" and by_action["nat-expire"].on.count == 2
     assert by_action["server-reset"].on.kind == "bytes" and by_action["server-reset"].on.count == 100
     assert by_action["server-rate-limit"].params["rate"] == 9600.0
+    # the long trigger form means the same as the short one
+    assert by_action["peer-connect"].on.kind == "sent" and by_action["peer-connect"].on.text == "AT+CIPOPEN"
 
 
 def test_decode_escapes():
