@@ -184,3 +184,60 @@ def test_console_script_entry_point(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("PASSED")
+
+
+UDP_ECHO = dedent("""
+    name: udp echo
+    module: simcom-sim7600
+    network:
+      apn: {name: internet}
+      link: {delay: 150ms}
+    hosts:
+      echo.example.net:
+        ip: 203.0.113.10
+        services:
+          - {type: udp-echo, port: 7}
+    steps:
+      - send: AT+CGDCONT=1,"IP","internet"
+      - expect: OK
+      - send: AT+NETOPEN
+      - expect: "+NETOPEN: 0"
+        within: 30s
+      - send: AT+CIPOPEN=1,"UDP",,,5000
+      - expect: "+CIPOPEN: 1,0"
+      - send: AT+CIPSEND=1,5,"203.0.113.10",7
+      - expect: ">"
+      - send_raw: HELLO
+      - expect: "+CIPSEND: 1,5,5"
+      - wait: 2s
+    checks:
+      - {host: echo.example.net, service: udp-echo, bytes_received: 5}
+""")
+
+
+def test_pcap_option_writes_the_module_packets(tmp_path):
+    scapy_all = pytest.importorskip("scapy.all")
+    path = write(tmp_path, UDP_ECHO)
+    pcap, trace = tmp_path / "out.pcap", tmp_path / "t.jsonl"
+    code, out, _ = run("run", str(path), "--pcap", str(pcap), "--trace", str(trace))
+    assert code == 0, out
+    packets = scapy_all.rdpcap(str(pcap))
+    # one datagram up to the echo server, one back: both cross the module's interface
+    udp = [p for p in packets if p.haslayer(scapy_all.UDP) and 7 in (p[scapy_all.UDP].sport, p[scapy_all.UDP].dport)]
+    assert [bytes(p[scapy_all.UDP].payload) for p in udp] == [b"HELLO", b"HELLO"]
+    assert udp[0][scapy_all.IP].dst == "203.0.113.10" and udp[1][scapy_all.IP].src == "203.0.113.10"
+
+
+def test_progress_lines_do_not_change_the_digest(tmp_path, monkeypatch):
+    from simnet.scenario import cli
+
+    path = write(tmp_path, PASSING)
+    quiet_report, loud_report = tmp_path / "q.json", tmp_path / "l.json"
+    assert run("run", str(path), "--quiet", "--report", str(quiet_report))[0] == 0
+    monkeypatch.setattr(cli._Progress, "INTERVAL_WALL", 0.0)
+    monkeypatch.setattr(cli._Progress, "INTERVAL_VIRTUAL", 0.5)
+    code, _, err = run("run", str(path), "--report", str(loud_report))
+    assert code == 0
+    # a 2 s scenario with a tick every 0.5 virtual seconds prints progress 3 or 4 times
+    assert 3 <= err.count("… virtual time") <= 4
+    assert json.loads(loud_report.read_text())["digest"] == json.loads(quiet_report.read_text())["digest"]
