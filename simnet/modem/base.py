@@ -20,7 +20,7 @@ from typing import Any
 import simpy
 
 from simnet.modem.at import Command, Final, Form
-from simnet.modem.dialect import CommandSet, Context, command
+from simnet.modem.dialect import CommandSet, Context, DataLink, command
 from simnet.modem.errors_3gpp import (
     CME_GPRS_NOT_ALLOWED,
     CME_INCORRECT_PASSWORD,
@@ -142,6 +142,57 @@ def _maybe_wait(value: Any) -> Generator[Any, Any, Any]:
     return value
 
 
+class PipeLink(DataLink):
+    """Online data over a circuit-switched call: UART bytes to and from the call's pipe end.
+
+    Bytes from the network wait in a bounded buffer while the UART cannot take them (online
+    command mode, a full transmit buffer); beyond it they are dropped and traced, as a module
+    without flow control towards the network would.
+    """
+
+    def __init__(self, module: Any, end: Any, hang_up: Any, rate: int, hold_limit: int = 8192):
+        self.module = module
+        self.end = end
+        self.hang_up = hang_up
+        self.rate = rate
+        self.hold = bytearray()
+        self.hold_limit = hold_limit
+        end.on_data = self._from_network
+
+    def _from_network(self, data: bytes) -> None:
+        room = self.hold_limit - len(self.hold)
+        if len(data) > room:
+            self.module.sim.record(self.module.name, "data_dropped", n=len(data) - max(0, room))
+            data = data[: max(0, room)]
+        self.hold += data
+        self._flush()
+
+    def _flush(self) -> None:
+        session = self.session
+        if session is None or not session.active or not self.hold:
+            return
+        n = session.to_dte(bytes(self.hold))
+        del self.hold[:n]
+
+    def on_start(self, session: Any) -> None:
+        super().on_start(session)
+        self._flush()
+
+    def on_dte_data(self, data: bytes) -> int:
+        self.end.write(data)
+        return len(data)
+
+    def on_dte_ready(self) -> None:
+        self._flush()
+
+    def on_resume(self) -> str | None:
+        self.module.sim.call_later(0, self._flush)
+        return f"CONNECT {self.rate}" if self.module.settings.x_level > 0 else "CONNECT"
+
+    def on_hangup(self, reason: str) -> None:
+        self.hang_up()
+
+
 class BaseCommands(CommandSet):
     """V.250 basic commands, S-registers and the 3GPP TS 27.007/27.005 commands."""
 
@@ -161,6 +212,10 @@ class BaseCommands(CommandSet):
         radio = getattr(module.bearer, "radio", None)
         if radio is not None and hasattr(radio, "add_listener"):
             radio.add_listener(self._registration_changed)
+        csd = getattr(module.bearer, "csd", None)
+        if csd is not None and hasattr(csd, "add_listener"):
+            csd.add_listener(self._call_event)
+        self._ri_timer: Any = None
 
     # The commands in STORED_SETTINGS are registered from the table (see install()).
     def install(self) -> None:
@@ -332,10 +387,15 @@ class BaseCommands(CommandSet):
     @command("A", abortable=True, latency="network")
     def answer(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
         """V.250 §6.3.5 answer an incoming data call."""
+        self._flag(cmd, 0)
         csd = getattr(ctx.bearer, "csd", None)
         if csd is None or not hasattr(csd, "answer"):
             return ctx.no_carrier()
-        outcome = yield from _maybe_wait(csd.answer())
+        try:
+            outcome = yield from _maybe_wait(csd.answer())
+        except simpy.Interrupt:
+            csd.hangup()  # V.250 §6.3.5: a character from the DTE aborts the answer
+            raise
         return self._call_result(ctx, outcome)
 
     @command("D", abortable=True, latency="network")
@@ -354,29 +414,93 @@ class BaseCommands(CommandSet):
             return sim_err
         radio = getattr(ctx.bearer, "radio", None)
         if radio is None or not radio.registered("cs"):
-            return ctx.text("NO DIALTONE", numeric=6, error=True) if ctx.settings.x_level >= 2 else ctx.no_carrier()
+            if ctx.settings.x_level >= 2:
+                return ctx.text("NO DIALTONE", numeric=6, error=True)
+            return ctx.no_carrier()
         csd = getattr(ctx.bearer, "csd", None)
         if voice or csd is None or not hasattr(csd, "dial"):
             # Voice calls are not modelled: the call attempt fails like an unanswered call.
             ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=voice)
             return ctx.no_carrier()
-        outcome = yield from _maybe_wait(csd.dial(number))
+        digits = "".join(c for c in number if c in "0123456789*#+")
+        try:
+            outcome = yield from _maybe_wait(csd.dial(digits))
+        except simpy.Interrupt:
+            csd.hangup()  # V.250 §6.3.1: a character from the DTE aborts the call attempt
+            raise
         return self._call_result(ctx, outcome)
 
     def _call_result(self, ctx: Context, outcome: Any) -> Final:
+        """V.250 §6.3.1 result of ATD/ATA from the bearer's Outcome."""
         kind = str(getattr(outcome, "kind", "no_carrier"))
-        self.last_error = getattr(outcome, "detail", "") or kind
+        if kind != "ok":
+            self.last_error = getattr(outcome, "detail", "") or kind
         if kind == "busy":
-            return ctx.busy()
+            return ctx.busy() if ctx.settings.x_level >= 3 else ctx.no_carrier()
         if kind == "no_answer":
             return ctx.no_answer()
+        if kind in ("sim_absent", "sim_not_ready"):
+            return _sim_error(self.module) or ctx.no_carrier()
         if kind != "ok":
             return ctx.no_carrier()
-        link = self.module.dialect.csd_link(outcome) if hasattr(self.module.dialect, "csd_link") else None
+        link = self._call_link(outcome)
         if link is None:
             return ctx.no_carrier()
+        return ctx.connect(link, self._connect_text(outcome))
+
+    def _connect_text(self, outcome: Any) -> str:
+        # V.250 §6.2.7: ATX0 gives a plain CONNECT; higher levels add the rate.
         rate = getattr(outcome, "rate", None) or 9600
-        return ctx.connect(link, str(rate) if ctx.settings.x_level > 0 else "")
+        return str(rate) if self.module.settings.x_level > 0 else ""
+
+    def _call_link(self, outcome: Any) -> DataLink | None:
+        csd = getattr(self.module.bearer, "csd", None)
+        call = getattr(csd, "call", None)
+        end = getattr(call, "module_end", None)
+        if end is None:
+            return None
+        return PipeLink(self.module, end, csd.hangup, getattr(outcome, "rate", None) or 9600)
+
+    def _call_event(self, event: str, call: Any, outcome: Any) -> None:
+        """Bearer CSD events: RING (with +CRING/+CLIP per settings), auto-answer, call end."""
+        if event == "ring":
+            self._ring(call)
+        elif event == "ended":
+            session = self.module.session
+            if session is not None and session.active and isinstance(session.link, PipeLink):
+                session.end("NO CARRIER")
+
+    def _ring(self, call: Any) -> None:
+        module = self.module
+        # TS 27.007 §6.11: +CRC=1 gives +CRING: <type>; a non-transparent data call (+CBST
+        # <ce> 1) is "REL ASYNC", a transparent one "ASYNC".
+        if self.stored["+CRC"][0]:
+            module.urc("+CRING: " + ("REL ASYNC" if self.stored["+CBST"][2] else "ASYNC"))
+        else:
+            module.urc("RING")
+        caller = getattr(call, "caller_id", None)
+        if self.stored["+CLIP"][0] and caller:
+            module.urc(f'+CLIP: "{caller}",{getattr(call, "number_type", 129)},,,,0')
+        # V.24 circuit 125 (RI) pulses for a second with each ring.
+        module.port.set_signal("ri", True)
+        if self._ri_timer is not None:
+            self._ri_timer.cancel()
+        self._ri_timer = module.sim.call_later(1.0, module.port.set_signal, "ri", False)
+        # V.250 §6.3.8: S0 > 0 answers automatically after that many rings.
+        s0 = module.settings.s.get(0, 0)
+        if s0 and getattr(call, "rings", 0) >= s0 and module.session is None:
+            module.sim.process(self._auto_answer())
+
+    def _auto_answer(self) -> Generator[Any, Any, None]:
+        csd = self.module.bearer.csd
+        outcome = yield from _maybe_wait(csd.answer())
+        if getattr(outcome, "ok", False):
+            link = self._call_link(outcome)
+            if link is not None:
+                text = self._connect_text(outcome)
+                self.module.enter_data_mode(link, f"CONNECT {text}" if text else "CONNECT")
+                return
+        self.module.urc("NO CARRIER")
 
     def _gprs_dial(self, ctx: Context, number: str) -> Generator[Any, Any, Final]:
         """GPRS dial-up: CONNECT and PPP when the bearer offers a PPP server, else NO CARRIER."""

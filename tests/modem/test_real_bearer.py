@@ -1,0 +1,115 @@
+"""Base commands wired to the real bearer (simnet.bearer.ModemBearer): SIM, registration,
+packet domain and GSM data calls (ATD / RING / ATA / S0 / NO CARRIER).
+
+Timing bounds come from the bearer's documented defaults (OperatorConfig / CsdConfig):
+registration after 2 s, PDP activation 0.5-2.5 s, CSD set-up 15-25 s, answer 5 s.
+"""
+
+from simnet import Simulation
+from simnet.bearer.modem_bearer import ModemBearer
+from simnet.modem import DTE, create_module
+from simnet.modem.dialect import Dialect
+from tests.modem.helpers import FAST
+
+
+def setup(seed=2):
+    sim = Simulation(seed)
+    bearer = ModemBearer(sim)
+    module = create_module(sim, "simcom-sim7600", bearer, None, dialect=Dialect,
+                           latency=dict(FAST))
+    dte = DTE(sim, module)
+    dte.command("ATE0")
+    dte.command("AT+CMEE=2")
+    return sim, bearer, module, dte
+
+
+def test_registration_and_pdp_activation():
+    sim, bearer, module, dte = setup()
+    assert dte.command("AT+CPIN?").lines == ["+CPIN: READY"]
+    assert dte.command("AT+CREG?").lines == ["+CREG: 0,2"]  # searching until registered
+    dte.command("AT+CREG=1")
+    dte.wait(5)
+    assert dte.read_available() == b"\r\n+CREG: 1\r\n"
+    assert dte.command("AT+CGATT?").lines == ["+CGATT: 1"]
+    assert dte.command('AT+CGDCONT=1,"IP","internet"').ok
+    r = dte.command("AT+CGACT=1,1", timeout=60)
+    assert r.ok and 0.5 <= r.elapsed <= 2.6
+    (line,) = dte.command("AT+CGPADDR=1").lines
+    assert line.startswith('+CGPADDR: 1,"10.64.')
+    assert dte.command("AT+CGACT?").lines == ["+CGACT: 1,1"]
+
+
+def test_pdp_reject_cause_reaches_the_host():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    dte.command('AT+CGDCONT=1,"IP","internet"')
+    bearer.pdp_reject(33)
+    r = dte.command("AT+CGACT=1,1", timeout=60)
+    assert r.final == "+CME ERROR: requested service option not subscribed"
+
+
+def test_csd_dial_connect_escape_hang_up():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    r = dte.command("ATD12345", timeout=60)
+    assert r.raw == b"\r\nCONNECT 9600\r\n"
+    assert 15.0 <= r.elapsed <= 25.1
+    assert dte.dcd
+    # The far end is the operator's dial-in PPP server: its LCP frames arrive (0x7E flags).
+    dte.wait(3)
+    assert dte.read_available().startswith(b"~\xff")
+    dte.wait(1)
+    dte.write("+++")
+    dte.expect(r"\r\nOK\r\n", timeout=3)
+    assert dte.command("ATH").ok
+    assert bearer.csd.call is None
+    assert not dte.dcd
+
+
+def test_csd_busy_and_abort():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    bearer.call_fail("busy")
+    assert dte.command("ATD12345", timeout=60).final == "BUSY"
+    # Any character while dialling aborts the attempt (V.250 §6.3.1).
+    dte.write("ATD12345\r")
+    dte.wait(2)
+    dte.write("x")
+    dte.expect(r"\r\nNO CARRIER\r\n", timeout=3)
+    assert bearer.csd.call is None
+
+
+def test_remote_hang_up_gives_no_carrier():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    dte.command("ATD12345", timeout=60)
+    dte.wait(1)
+    bearer.csd.remote_hangup()
+    dte.expect(r"\r\nNO CARRIER\r\n", timeout=1)
+    assert dte.command("AT").ok
+
+
+def test_incoming_call_ring_clip_and_answer():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    dte.command("AT+CLIP=1")
+    bearer.csd.incoming_call("+33123456789")
+    dte.wait(0.1)
+    assert dte.read_available() == b'\r\nRING\r\n\r\n+CLIP: "+33123456789",145,,,,0\r\n'
+    assert dte.ri
+    dte.wait(1.5)
+    assert not dte.ri
+    r = dte.command("ATA", timeout=60)
+    assert r.raw == b"\r\nCONNECT 9600\r\n" and 5.0 <= r.elapsed < 5.1
+
+
+def test_crc_gives_cring_and_s0_auto_answers():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    dte.command("AT+CRC=1")
+    dte.command("ATS0=2")
+    bearer.csd.incoming_call("+33123456789")
+    # Rings every 5 s (CsdConfig.ring_interval); the second ring triggers the answer (5 s).
+    dte.expect(r"CONNECT 9600\r\n", timeout=20)
+    assert dte.received.count(b"+CRING: REL ASYNC") == 2
+    assert module.in_data_mode
