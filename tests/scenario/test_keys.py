@@ -143,3 +143,44 @@ def test_operator_keys_reach_the_bearer():
 def test_sim_absent_and_silent_pdp():
     sim = build(sim={"state": "absent"}, network={"pdp": {"silent": True}})
     assert sim.bearer.operator.sim.present is False and sim.bearer.operator.silent is True
+
+
+def trace_times(sim: simnet.Simulation, source: str, kind: str, **match) -> list[float]:
+    return [r.t for r in sim.trace.select(source=source, kind=kind)
+            if all(r.fields.get(k) == v for k, v in match.items())]
+
+
+@needs_bearer
+def test_registration_state_after_delay():
+    sim = build(network={"registration": {"state": "roaming", "after": "3s"}})
+    assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,2"]  # searching until t = 3 s
+    sim.advance(3.0)
+    assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,5"]  # 27.007 stat 5 = roaming
+    assert trace_times(sim, "bearer.radio", "registration", domain="ps", state="roaming") == [3.0]
+
+
+@needs_bearer
+def test_pdp_activation_delay_and_reject_cause():
+    sim = build(network={"pdp": {"activation_delay": "1.5s"}, "apn": {"name": "internet"}})
+    sim.dte.command('AT+CGDCONT=1,"IP","internet"')
+    sim.dte.command("AT+NETOPEN")
+    sim.dte.expect(r"\+NETOPEN: 0", timeout=30)
+    (request,) = trace_times(sim, "bearer.gprs", "pdp_request")
+    (result,) = trace_times(sim, "bearer.gprs", "pdp_result", outcome="ok")
+    assert result - request == pytest.approx(1.5)  # the network answers after exactly 1.5 s
+    rejected = build(network={"pdp": {"reject_cause": 27}, "apn": {"name": "internet"}})
+    rejected.dte.command('AT+CGDCONT=1,"IP","internet"')
+    rejected.dte.command("AT+NETOPEN")
+    rejected.dte.expect(r"\+NETOPEN: \d+", timeout=30)
+    (rec,) = rejected.trace.select(source="bearer.gprs", kind="pdp_result")
+    assert rec.fields["outcome"] == "pdp_reject" and rec.fields.get("cause") == 27
+
+
+@needs_bearer
+def test_apn_served_and_other_apn_rejected_with_cause_27():
+    sim = build(network={"apn": {"name": "m2m.example"}})
+    sim.dte.command('AT+CGDCONT=1,"IP","internet"')  # not the APN the operator serves
+    sim.dte.command("AT+NETOPEN")
+    sim.dte.expect(r"\+NETOPEN: \d+", timeout=30)
+    (rec,) = sim.trace.select(source="bearer.gprs", kind="pdp_result")
+    assert rec.fields["outcome"] == "pdp_reject" and rec.fields.get("cause") == 27
