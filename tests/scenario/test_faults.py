@@ -241,3 +241,54 @@ def test_server_reply_and_stall_reach_the_service():
     assert [o.command for o in svc.overrides] == ["STOR"] and svc.stalled
     sim.advance(3)
     assert not svc.stalled
+
+
+def bearer_world(fault: dict) -> simnet.Simulation:
+    return build([fault], network={"apn": {"name": "internet"}, "registration": {"after": "1s"}})
+
+
+def netopen(sim: simnet.Simulation, timeout: float = 30) -> str:
+    sim.dte.command('AT+CGDCONT=1,"IP","internet"')
+    sim.dte.command("AT+NETOPEN")
+    return sim.dte.expect(r"\+NETOPEN: \d+", timeout=timeout).group(0)
+
+
+@needs_bearer
+def test_bearer_drop_takes_the_interface_down_at_its_time():
+    sim = bearer_world({"at": "5s", "action": "bearer-drop"})
+    sim.advance(1.5)
+    assert netopen(sim) == "+NETOPEN: 0"
+    sim.advance(5)
+    (down,) = [r for r in sim.trace.select(source="module", kind="iface") if r.fields["event"] == "down"]
+    assert down.t == 5.0
+    assert b"+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY" in sim.dte.peek()
+
+
+@needs_bearer
+def test_pdp_reject_fault_gives_its_cause():
+    sim = bearer_world({"at": "0s", "action": "pdp-reject", "cause": 33})
+    sim.advance(1.5)
+    assert netopen(sim) != "+NETOPEN: 0"
+    (rec,) = sim.trace.select(source="bearer.gprs", kind="pdp_result")
+    assert (rec.fields["outcome"], rec.fields["cause"]) == ("pdp_reject", 33)
+
+
+@needs_bearer
+def test_pdp_silent_fault_never_activates():
+    sim = bearer_world({"at": "0s", "action": "pdp-silent"})
+    sim.advance(1.5)
+    assert netopen(sim, timeout=600) != "+NETOPEN: 0"
+    assert not [r for r in sim.trace.select(source="bearer.gprs", kind="pdp_result") if r.fields["outcome"] == "ok"]
+
+
+@needs_bearer
+def test_coverage_loss_for_a_duration_and_sim_remove():
+    sim = bearer_world({"at": "2s", "action": "coverage-loss", "duration": "10s"})
+    sim.advance(3)
+    assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,2"]  # searching while out of coverage
+    sim.advance(12)
+    assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,1"]  # home again
+    gone = bearer_world({"at": "2s", "action": "sim-remove"})
+    assert gone.dte.command("AT+CPIN?").lines == ["+CPIN: READY"]
+    gone.advance(3)
+    assert gone.dte.command("AT+CPIN?").final != "OK"
