@@ -292,3 +292,13 @@ def test_coverage_loss_for_a_duration_and_sim_remove():
     assert gone.dte.command("AT+CPIN?").lines == ["+CPIN: READY"]
     gone.advance(3)
     assert gone.dte.command("AT+CPIN?").final != "OK"
+
+
+@needs_bearer
+def test_call_fail_busy_on_a_gsm_data_call():
+    sim = build([{"at": "0s", "action": "call-fail", "outcome": "busy"}],
+                network={"bearer": "gsm", "registration": {"after": "1s"}})
+    sim.advance(2)
+    r = sim.dte.command("ATD0123456789", timeout=120)
+    assert r.final == "BUSY"
+    assert r.elapsed == pytest.approx(5.0, abs=0.2)  # the operator's busy_time (5 s) plus dialling
