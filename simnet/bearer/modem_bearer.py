@@ -54,6 +54,57 @@ class GsmDataSession:
         return self.client.endpoint.established
 
 
+class DialupLink:
+    """The module's side of a dial-up PPP link with the DTE (``ATD*99#``): a PPP server over
+    the UART whose IPCP hands the DTE the address of PDP context ``cid``.
+
+    ``start()`` activates the context (if needed) while LCP and authentication run; IPCP is
+    held until the activation ends (the DTE's IPCP requests are retransmitted meanwhile, as
+    on real modules). Feed UART bytes with ``receive_bytes``; ``result`` / ``ended`` are the
+    PPP server's events; a failed activation ends the link with its outcome.
+    """
+
+    def __init__(self, bearer: ModemBearer, transmit: Callable[[bytes], None], *, cid: int = 1,
+                 auth: str = "none", ppp: PppConfig | None = None) -> None:
+        self.bearer = bearer
+        self.cid = cid
+        cfg = ppp or PppConfig(role="server", auth=auth, local_ip=bearer.operator.ppp_server_ip)
+        name = f"{bearer.name}.dialup"
+        self.driver = PppDriver(bearer.sim, PppEndpoint(cfg, bearer.sim.rng(f"{name}.magic"), name=name),
+                                transmit, name=name, capture=bearer.ppp_capture)
+        self.activation: simpy.Event | None = None
+
+    @property
+    def result(self) -> simpy.Event:
+        return self.driver.result
+
+    @property
+    def ended(self) -> simpy.Event:
+        return self.driver.ended
+
+    def receive_bytes(self, data: bytes) -> None:
+        self.driver.receive_bytes(data)
+
+    def start(self) -> DialupLink:
+        self.driver.start()
+        self.activation = self.bearer.gprs.activate(self.cid)
+        self.bearer.sim.process(self._wait_activation(self.activation))
+        return self
+
+    def _wait_activation(self, activation: simpy.Event) -> Generator[Any, Any, None]:
+        outcome = yield activation
+        endpoint = self.driver.endpoint
+        if outcome.ok:
+            endpoint.assign_address(outcome.ip, outcome.dns)
+        else:
+            endpoint.fail(outcome.kind, f"PDP context {self.cid}: {outcome.detail or outcome.kind}")
+        self.driver._pump()
+
+    def close(self) -> None:
+        """Terminate the PPP link (the context stays active; deactivate it separately)."""
+        self.driver.close()
+
+
 class ModemBearer:
     """The bearer layer of one module (see the module docstring)."""
 
@@ -234,6 +285,10 @@ class ModemBearer:
                 server.lower_down()
             if session is not None and session.call is call:
                 session.client.lower_down()  # carrier lost: ends NETWORK_LOST via on_ended
+
+    def dialup(self, transmit: Callable[[bytes], None], *, cid: int = 1, auth: str = "none") -> DialupLink:
+        """Start a dial-up PPP server towards the DTE for ``ATD*99#`` (see ``DialupLink``)."""
+        return DialupLink(self, transmit, cid=cid, auth=auth).start()
 
     # -- faults --------------------------------------------------------------------------------
     def bearer_drop(self, cause: int | None = None) -> None:

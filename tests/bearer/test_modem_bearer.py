@@ -110,3 +110,39 @@ def test_whole_run_is_deterministic_per_seed() -> None:
 
     assert digest(11) == digest(11)
     assert digest(11) != digest(12)
+
+
+def _dialup(activation_delay, **operator):
+    from simnet.bearer import ModemBearer, OperatorConfig, RadioConfig
+    from simnet.bearer.ppp import BytePipe, PppConfig, PppDriver, PppEndpoint
+    from simnet.kernel import Simulation
+
+    sim = Simulation(2)
+    bearer = ModemBearer(sim, None, None, OperatorConfig(activation_delay=activation_delay,
+                                                         radio=RadioConfig(registration_delay=1.0),
+                                                         dns=("10.64.0.53",), **operator))
+    sim.advance(3)
+    bearer.gprs.define_context(1, "IP", "internet")
+    pipe = BytePipe(sim)  # instantaneous UART, so PPP timing is only the RFC 1661 timers
+    dte = PppDriver(sim, PppEndpoint(PppConfig(), sim.rng("dte")), pipe.a.write, name="dte")
+    pipe.a.on_data = dte.receive_bytes
+    link = bearer.dialup(pipe.b.write)
+    pipe.b.on_data = link.receive_bytes
+    dte.start()
+    sim.run_until(lambda: dte.result.triggered, 400)
+    return sim, bearer, dte, link
+
+
+def test_dialup_ppp_holds_ipcp_until_the_context_is_active() -> None:
+    sim, bearer, dte, link = _dialup(7.0)
+    out = dte.result.value
+    assert out.ok and out.ip == bearer.gprs.contexts[1].ip and out.dns == ("10.64.0.53",)
+    # IPCP starts at t=3 and is retransmitted every 3 s; the context is up at 3 + 7 = 10, so
+    # the first request after that (t = 12) is answered.
+    assert out.at == pytest.approx(12.0)
+
+
+def test_dialup_ppp_against_silent_network_times_out_in_ipcp() -> None:
+    sim, bearer, dte, link = _dialup(1.0, silent=True)
+    assert dte.result.value.kind == OutcomeKind.IPCP_TIMEOUT
+    assert dte.result.value.at == pytest.approx(3.0 + 10 * 3.0)

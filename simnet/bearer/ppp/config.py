@@ -75,7 +75,9 @@ class PppConfig:
     Client: ``username``/``password`` and ``auth`` (which protocols it accepts: none, pap, chap,
     any); asks for an address (``local_ip`` or 0.0.0.0) and, with ``request_dns``, DNS servers
     (RFC 1877). Server: ``auth`` it requires, ``credentials`` it accepts (None: any), its own
-    ``local_ip``, the ``peer_ip`` it assigns and the ``dns`` it hands out.
+    ``local_ip``, the ``peer_ip`` it assigns and the ``dns`` it hands out; with ``peer_ip=None``
+    the server holds IPCP back until ``PppEndpoint.assign_address`` is called (a module answering
+    ATD*99# activates its PDP context first; the peer's IPCP requests wait meanwhile).
     Echo: ``echo_interval`` > 0 sends LCP Echo-Requests; ``echo_failure`` unanswered in a row end
     the link (pppd's lcp-echo-interval / lcp-echo-failure).
     """
@@ -130,8 +132,6 @@ class PppConfig:
             object.__setattr__(self, "peer_ip", _ipv4(self.peer_ip, "peer_ip"))
         if self.role == "server" and self.local_ip is None:
             raise ConfigError("ppp.local_ip", "a server needs its own address for IPCP")
-        if self.role == "server" and self.peer_ip is None:
-            raise ConfigError("ppp.peer_ip", "a server needs the address it assigns to the peer")
         if isinstance(self.dns, str) or len(self.dns) > 2:
             raise ConfigError("ppp.dns", "expected a list of at most two IPv4 addresses")
         object.__setattr__(self, "dns", tuple(_ipv4(d, f"dns[{i}]") for i, d in enumerate(self.dns)))

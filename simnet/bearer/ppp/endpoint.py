@@ -272,23 +272,24 @@ class IpcpPolicy:
             if t == IPCP_ADDRESS and len(v) == 4:
                 seen_address = True
                 if cfg.role == "server":
-                    if ip_str(v) != cfg.peer_ip:
-                        nak.append((t, ip_bytes(cfg.peer_ip or ZERO_IP)))
+                    if ip_str(v) != self.ep.assigned_peer_ip:
+                        nak.append((t, ip_bytes(self.ep.assigned_peer_ip or ZERO_IP)))
                 elif ip_str(v) == ZERO_IP:
                     rej.append((t, v))  # we have no address to give the peer
             elif t in (IPCP_DNS1, IPCP_DNS2) and len(v) == 4 and cfg.role == "server":
                 index = 0 if t == IPCP_DNS1 else 1
-                if index >= len(cfg.dns):
+                dns = self.ep.assigned_dns
+                if index >= len(dns):
                     rej.append((t, v))
-                elif ip_str(v) != cfg.dns[index]:
-                    nak.append((t, ip_bytes(cfg.dns[index])))
+                elif ip_str(v) != dns[index]:
+                    nak.append((t, ip_bytes(dns[index])))
             else:
                 rej.append((t, v))  # VJ compression, NBNS, malformed, unknown
         if rej:
             return CONF_REJ, rej
-        if cfg.role == "server" and not seen_address and cfg.peer_ip is not None:
+        if cfg.role == "server" and not seen_address and self.ep.assigned_peer_ip is not None:
             # RFC 1332 §3.3: a Nak may carry IP-Address to tell a peer that did not ask
-            nak.append((IPCP_ADDRESS, ip_bytes(cfg.peer_ip)))
+            nak.append((IPCP_ADDRESS, ip_bytes(self.ep.assigned_peer_ip)))
         if nak:
             return CONF_NAK, nak
         return CONF_ACK, options
@@ -342,6 +343,9 @@ class PppEndpoint:
         self.lcp = ControlFsm("LCP", PROTO_LCP, self.lcp_policy, self, timers)
         self.ipcp = ControlFsm("IPCP", PROTO_IPCP, self.ipcp_policy, self, timers)
         self.fault: PppFault | None = config.fault  # mutable: a fault may start mid-session
+        # Server: the address and DNS handed to the peer (None: IPCP waits for assign_address)
+        self.assigned_peer_ip: str | None = config.peer_ip
+        self.assigned_dns: tuple[str, ...] = config.dns
         self.phase = Phase.DEAD
         self.result: Outcome | None = None
         self.ended: Outcome | None = None
@@ -493,6 +497,8 @@ class PppEndpoint:
             if self.fault_is("ipcp", "protocol_reject"):
                 self._send_protocol_reject(protocol, info)
                 return
+            if self.config.role == "server" and self.assigned_peer_ip is None:
+                return  # still waiting for the address to hand out
             pkt = decode_packet(info)
             if pkt is None:
                 self.frames_discarded += 1
@@ -603,8 +609,22 @@ class PppEndpoint:
             return
         if self.fault_is("ipcp", "silent"):
             return
+        if self.config.role == "server" and self.assigned_peer_ip is None:
+            return  # hold IPCP until assign_address(); the peer's requests are dropped meanwhile
         self.ipcp.open()
         self.ipcp.up()
+
+    def assign_address(self, peer_ip: str, dns: tuple[str, ...] = ()) -> None:
+        """Server: the address (and DNS) for the peer is now known; IPCP may proceed."""
+        self.assigned_peer_ip = peer_ip
+        self.assigned_dns = tuple(dns)[:2]
+        if self.phase == Phase.NETWORK and self.ipcp.state in (State.INITIAL, State.STARTING):
+            self.ipcp.open()
+            self.ipcp.up()
+
+    def fail(self, kind: OutcomeKind | str, detail: str = "") -> None:
+        """End the link for a reason outside PPP (e.g. the PDP context behind it failed)."""
+        self._decide(OutcomeKind(kind), detail)
 
     def _ipcp_up(self) -> None:
         pol = self.ipcp_policy
@@ -614,8 +634,8 @@ class PppEndpoint:
                 return
             outcome = Outcome(OutcomeKind.OK, ip=pol.local_ip, dns=pol.dns, peer_ip=pol.peer_ip)
         else:
-            outcome = Outcome(OutcomeKind.OK, ip=self.config.local_ip, dns=self.config.dns,
-                              peer_ip=pol.peer_ip or self.config.peer_ip)
+            outcome = Outcome(OutcomeKind.OK, ip=self.config.local_ip, dns=self.assigned_dns,
+                              peer_ip=self.assigned_peer_ip)
         self._set_phase(Phase.RUNNING)
         if self.result is None:
             self.result = outcome
