@@ -34,7 +34,6 @@ from simnet.modem.errors_3gpp import (
     CME_SIM_PUK_REQUIRED,
     CME_UNSPECIFIED_GPRS,
 )
-from simnet.modem.registry import S_REGISTER_RANGES
 from simnet.modem.uart import STANDARD_BAUDS
 
 # -- table of stored settings -------------------------------------------------------------------
@@ -330,7 +329,7 @@ class BaseCommands(CommandSet):
     def s_register(self, ctx: Context, cmd: Command) -> Final | None:
         """V.250 §6.2.1–§6.3.12 S-parameters: ATSn?, ATSn=v, ATSn=?."""
         reg = cmd.index if cmd.index is not None else -1
-        bounds = S_REGISTER_RANGES.get(reg)
+        bounds = self.module.s_ranges.get(reg)
         if bounds is None or reg not in ctx.settings.s:
             return ctx.error()
         if cmd.form is Form.READ:
@@ -665,8 +664,13 @@ class BaseCommands(CommandSet):
         if cmd.form is Form.EXEC:
             return ctx.error()
         fun = cmd.int(0, allowed=(0, 1, 4))
-        cmd.int(1, 0, lo=0, hi=1)
+        reset = cmd.int(1, 0, lo=0, hi=1)
         cmd.max_params(2)
+        if reset:
+            # TS 27.007 §8.2 <rst>=1: reset the MT before setting the level; the OK goes out
+            # first, then the module restarts (boot time, boot URCs).
+            self.module.sim.call_later(0, self.module.reboot)
+            return None
         radio = getattr(ctx.bearer, "radio", None)
         if fun != self.fun_level and radio is not None:
             if fun == 1 and hasattr(radio, "coverage_return"):

@@ -53,7 +53,7 @@ from simnet.modem.dialect import (
     PromptResult,
     PromptSpec,
 )
-from simnet.modem.registry import ModuleProfile, imei_for
+from simnet.modem.registry import S_REGISTER_RANGES, ModuleProfile, imei_for
 from simnet.modem.uart import EscapeDetector, Uart, UartConfig
 
 
@@ -194,6 +194,8 @@ class Module:
         self.settings = self.factory.copy()
 
         self._handlers: dict[str, tuple[Handler, CommandSpec]] = {}
+        # S-registers the base S handler accepts; a dialect may add its own in __init__.
+        self.s_ranges: dict[int, tuple[int, int]] = dict(S_REGISTER_RANGES)
         self._latency = profile.latency_distributions()
         self._latency_rng = sim.rng(f"{name}.latency")
         self._fmt = ResultFormatter()
@@ -248,6 +250,22 @@ class Module:
 
     def command_names(self) -> list[str]:
         return sorted(self._handlers)
+
+    def reboot(self) -> None:
+        """Restart (AT+CFUN=1,1 and the like): hang up, drop queued URCs and half lines,
+        restore the stored profile, then boot again (boot time, boot URCs, dialect on_start)."""
+        self.hangup_data("reset")
+        self._end_prompt_silently()
+        self._urcs.clear()
+        self._pending_input.clear()
+        self._asm.reset()
+        self.apply_settings(self.stored)
+        self.sim.record(self.name, "reboot")
+        if self.profile.boot_time > 0:
+            self._booting = True
+            self.sim.call_later(self.profile.boot_time, self._boot_done)
+        else:
+            self._boot_done()
 
     def _boot_done(self) -> None:
         self._booting = False

@@ -5,6 +5,8 @@ from the code under test.
 """
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simnet.modem.at import ERROR as R_ERROR
 from simnet.modem.at import NO_CARRIER as R_NO_CARRIER
@@ -288,3 +290,29 @@ def test_text_results():
     assert fmt().final(text_result("CONNECT FAIL")) == b"\r\nCONNECT FAIL\r\n"
     assert fmt(verbose=False).final(text_result("NO DIALTONE", numeric=6)) == b"6\r"
     assert text_result("SEND FAIL", error=True).is_error
+
+
+# -- properties -----------------------------------------------------------------------------
+
+
+
+@given(st.text(max_size=200))
+def test_parser_never_raises(text):
+    out = parse_command_line(text)
+    assert isinstance(out, list | ParseError)
+
+
+@given(st.binary(max_size=400), st.lists(st.integers(min_value=1, max_value=50), max_size=20))
+def test_assembler_events_do_not_depend_on_chunking(data, cuts):
+    whole = feed_all(LineAssembler(max_line=40), data)
+    asm = LineAssembler(max_line=40)
+    pieces, pos = [], 0
+    for c in cuts:
+        pieces.append(data[pos : pos + c])
+        pos += c
+    pieces.append(data[pos:])
+    events = []
+    for piece in pieces:
+        events += feed_all(asm, piece)
+    assert events == whole
+    assert len(asm._buf) <= 40

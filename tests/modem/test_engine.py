@@ -308,3 +308,33 @@ def test_at_and_w_z_and_f_profiles():
     assert dte.command("AT+CMEE?").raw == b"\r\n+CMEE: 2\r\n\r\nOK\r\n"
     dte.command("AT&F")
     assert dte.command("AT+CMEE?").raw == b"AT+CMEE?\r\r\n+CMEE: 0\r\n\r\nOK\r\n"
+
+
+def test_boot_time_and_boot_urcs():
+    sim, module, dte = make(boot_time=2.0, boot_urcs=("RDY", "+CPIN: READY"))
+    dte.write("AT\r")
+    dte.wait(1.0)
+    assert dte.read_available() == b""  # a booting module ignores the UART
+    dte.wait(1.5)
+    assert dte.read_available() == b"\r\nRDY\r\n\r\n+CPIN: READY\r\n"
+    assert dte.command("AT").final == "OK"
+
+
+def test_cfun_reset_reboots_after_the_ok():
+    sim, module, dte = make(boot_time=3.0, boot_urcs=("RDY",))
+    dte.wait(3.5)
+    dte.read_available()
+    dte.command("ATE0")
+    assert dte.command("AT+CFUN=1,1").raw == b"\r\nOK\r\n"
+    dte.expect(r"\r\nRDY\r\n", timeout=5)
+    # The stored profile (echo on) is back after the restart.
+    assert dte.command("AT").raw == b"AT\r\r\nOK\r\n"
+
+
+def test_dialect_can_add_s_registers():
+    sim, module, dte = make()
+    module.s_ranges[25] = (0, 255)
+    module.settings.s[25] = 5
+    dte.command("ATE0")
+    assert dte.command("ATS25?").lines == ["005"]
+    assert dte.command("ATS25=9").ok
