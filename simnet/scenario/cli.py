@@ -36,8 +36,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=int, default=1, metavar="N",
                      help="run N times and check every run gives the same trace digest")
 
-    val = sub.add_parser("validate", help="check scenario files without running them")
-    val.add_argument("files", nargs="+", metavar="FILE.yaml")
+    val = sub.add_parser("validate", help="check scenario files (or directories of them) without running them")
+    val.add_argument("files", nargs="+", metavar="FILE.yaml|DIR")
 
     sub.add_parser("modules", help="list the emulated module ids")
 
@@ -73,11 +73,17 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
 
 
 def cmd_validate(files: list[str], out: IO[str], err: IO[str]) -> int:
+    from pathlib import Path
+
     from simnet.scenario.loader import load_file
     from simnet.scenario.schema import validate
 
     status = EXIT_OK
-    for path in files:
+    expanded: list[str] = []
+    for name in files:  # a directory means every scenario below it
+        p = Path(name)
+        expanded.extend(sorted(str(f) for f in p.rglob("*.yaml")) if p.is_dir() else [name])
+    for path in expanded:
         scenario, problems = validate(load_file(path))
         if problems:
             status = EXIT_USAGE

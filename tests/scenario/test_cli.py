@@ -165,6 +165,8 @@ def test_validate_many_files(tmp_path):
     assert f"{good}: ok" in out
     assert err.strip() == f"{bad}:{line_of(bad_text, 'colour')}: colour: unknown key (expected one of name, description, seed, module, uart, sim, network, hosts, faults, steps, checks)"
     assert run("validate", str(good))[0] == 0
+    code, out, _ = run("validate", str(tmp_path))  # a directory: every .yaml below it
+    assert code == 2 and f"{good}: ok" in out
 
 
 def test_modules_lists_every_registry_id():
