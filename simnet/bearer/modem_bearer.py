@@ -220,6 +220,8 @@ class ModemBearer:
             self.data_session = None
         if self.host is not None and getattr(self.host, "ip", None) is not None and not self.gprs._bound_cid:
             self.host.interface_down("local" if outcome.kind == OutcomeKind.OK else "network_down")
+        if self.profile.name != self.operator.profile_name:
+            self.use_profile(self.operator.profile_name)  # back to the packet-radio profile
         # let the Terminate exchange finish (Max-Terminate x restart at most), then hang up
         cfg = session.client.endpoint.config
         self.sim.call_later(cfg.restart * cfg.max_terminate, self._hang_up_call, session.call)

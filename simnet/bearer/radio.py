@@ -95,6 +95,11 @@ class RadioConfig:
         self.delay_distribution()  # validate
         _csq_value(self.rssi, "radio.rssi", 31)
         _csq_value(self.ber, "radio.ber", 7)
+        for name, max_len in (("lac", 4), ("ci", 8)):
+            value = getattr(self, name)
+            if not (isinstance(value, str) and 1 <= len(value) <= max_len
+                    and all(c in "0123456789abcdefABCDEF" for c in value)):
+                raise ConfigError(f"radio.{name}", f"expected 1..{max_len} hex digits, got {value!r}")
         if self.act not in (0, 1, 2, 3, 4, 5, 6, 7):
             raise ConfigError("radio.act", f"expected an AcT number 0..7, got {self.act!r}")
         changes = []
@@ -218,10 +223,12 @@ class Radio:
             if not ev.triggered and dom == domain and state.registered:
                 if timer:
                     timer[0].cancel()
+                self._listeners.remove(on_change)
                 ev.succeed(True)
 
         def on_timeout() -> None:
             if not ev.triggered:
+                self._listeners.remove(on_change)
                 ev.succeed(False)
 
         self._listeners.append(on_change)

@@ -81,3 +81,29 @@ def test_endpoint_never_raises_on_any_frame_sequence(frames, role) -> None:
         for action in ep.take_actions():
             if isinstance(action, Send):
                 assert 0 <= action.protocol <= 0xFFFF
+
+
+@pytest.mark.slow
+@given(st.lists(st.tuples(st.floats(0, 40), st.booleans(), PROTOS, st.binary(max_size=40),
+                          st.booleans()), max_size=30))
+def test_live_session_survives_injected_frames_and_garbage(injections) -> None:
+    """A misbehaving third party writes frames and raw garbage onto the line at random times,
+    in both directions, during and after negotiation: nothing raises, outcomes stay typed."""
+    from simnet.bearer import OutcomeKind
+    from simnet.bearer.ppp import BytePipe, PppSession
+    from simnet.bearer.ppp.hdlc import build_frame
+    from simnet.kernel import Simulation
+
+    sim = Simulation(5)
+    client = PppConfig(username="u", password="p", echo_interval=5.0)
+    server = PppConfig(role="server", auth="chap", local_ip="10.0.0.1", peer_ip="10.0.0.2",
+                       credentials=(("u", "p"),))
+    s = PppSession(sim, client, server, pipe=BytePipe(sim, rate_bps=9600, delay=0.05)).start()
+    for t, to_client, proto, info, raw in injections:
+        data = info if raw else encode_frame(build_frame(proto, info))
+        target = s.client if to_client else s.server
+        sim.call_at(t, target.receive_bytes, data)
+    sim.advance(60)
+    for drv in (s.client, s.server):
+        if drv.result.triggered:
+            assert drv.result.value.kind in set(OutcomeKind)

@@ -108,3 +108,16 @@ def test_radio_config_errors(kwargs, field) -> None:
     with pytest.raises(ConfigError) as exc:
         RadioConfig(**kwargs)
     assert exc.value.field == field
+
+
+def test_wait_registered_event() -> None:
+    sim = Simulation(1)
+    card = SimCard(sim, SimConfig())
+    radio = Radio(sim, card, RadioConfig(registration_delay=3.0))
+    ev = radio.wait_registered("ps", timeout=10)
+    late = radio.wait_registered("cs", timeout=1)
+    sim.advance(5)
+    assert ev.value is True and late.value is False
+    with pytest.raises(ConfigError) as exc:
+        RadioConfig(lac="XYZ")
+    assert exc.value.field == "radio.lac"
