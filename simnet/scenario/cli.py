@@ -122,9 +122,12 @@ def module_summaries(registry: object) -> list[tuple[str, str]]:
         summary = getattr(profile, "summary", None) or getattr(profile, "description", None) or ""
         if not summary:
             summary = " ".join(str(getattr(profile, a, "")) for a in ("manufacturer", "model") if getattr(profile, a, ""))
-        available = getattr(profile, "available", None)
-        if available is False or getattr(profile, "dialect_ready", True) is False:
-            summary += " (dialect not built yet)"
+        loader = getattr(registry, "load_dialect_class", None)
+        if callable(loader):
+            try:
+                loader(profile)
+            except Exception:  # the registry says which dialects cannot be loaded yet
+                summary += " (dialect not built yet)"
         out.append((mod_id, summary))
     return out
 
