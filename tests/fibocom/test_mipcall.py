@@ -89,3 +89,18 @@ def test_bearer_drop_with_sockets_open() -> None:
         assert exchange(sim, line, ok_after(line, info)) == ok_after(line, info)
     line = 'AT+MIPSEND=1,"41"'
     assert exchange(sim, line, cme_after(line, 2024)) == cme_after(line, 2024)
+
+
+def test_dual_stack_call_reports_both_addresses() -> None:
+    sim = world(hosts=UDP)
+    cmee1(sim)
+    line = 'AT+MIPCALL=3,"internet"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    m = sim.dte.expect(r"\r\n\+MIPCALL: (\d+)\.(\d+)\.(\d+)\.(\d+),([0-9A-F:]+)\r\n", 35)
+    a, b, c, d = (int(x) for x in m.groups()[:4])
+    # docs/assumptions.md: IPv6 address = 2001:DB8:: + the IPv4 address as two 16-bit groups
+    assert m.group(5) == f"2001:DB8::{a * 256 + b:X}:{c * 256 + d:X}"
+    # IPv6 sockets on the IPv4-only network, and SSL without TLS, answer 2005
+    for proto in (60, 61, 2, 62):
+        line = f'AT+MIPOPEN=1,,"203.0.113.10",7,{proto}'
+        assert exchange(sim, line, cme_after(line, 2005)) == cme_after(line, 2005)

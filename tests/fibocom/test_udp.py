@@ -326,3 +326,32 @@ def test_odm_udp_pseudo_command_mode_and_ato() -> None:
     line = "AT+MIPCLOSE=1"
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
     assert wait_for(sim, b"\r\n+MIPCLOSE: 1,0\r\n") == b"\r\n+MIPCLOSE: 1,0\r\n"
+
+
+def test_mping_reports_icmp_type_and_code_of_time_exceeded() -> None:
+    sim = udp_world()
+    line = 'AT+MPING=1,"203.0.113.10",2,32,1'  # TTL 1 dies at the operator's core router
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    core = sim.world.network.core_ip
+    # RFC 792: type 11 (time exceeded), code 0 (TTL exceeded in transit), from the router
+    expected = (f'\r\n+MPING: "{core}",11,0\r\n' * 2).encode()
+    expected += b'\r\n+MPINGSTAT: 0,"203.0.113.10",2,0\r\n'
+    assert wait_for(sim, expected, 10) == expected
+
+
+def test_odm_without_pseudo_command_mode_closes_on_escape() -> None:
+    sim = udp_world()
+    line = 'AT+MIPODM=1,,"203.0.113.10",7,1,1'  # <Pseudo-Command Mode> 1 = disabled
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPODM: 1,1\r\n") == b"\r\n+MIPODM: 1,1\r\n"
+    sim.advance(0.1)
+    sim.dte.write(b"abc")
+    assert wait_for(sim, b"abc", 5) == b"abc"  # the echo, raw, in online data mode
+    sim.advance(1.2)
+    sim.dte.write(b"+++")
+    expected = b"\r\nOK\r\n\r\n+MIPCLOSE: 1,0\r\n"
+    assert wait_for(sim, expected, 5) == expected
+    line = "AT+MIPOPEN?"
+    assert exchange(sim, line, ok_after(line, "+MIPOPEN: 1,2,3,4,5,6")) == ok_after(
+        line, "+MIPOPEN: 1,2,3,4,5,6"
+    )

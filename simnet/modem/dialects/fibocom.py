@@ -462,7 +462,7 @@ class L610Dialect(Dialect):
         # The simulated core is IPv4-only: an IPv6 PDP gets a documentation-prefix address
         # derived from the IPv4 one, reported but not routable (docs/assumptions.md).
         a, b, c, d = (int(x) for x in ipv4.split("."))
-        return f"2001:DB8::{a:02X}{b:02X}:{c:02X}{d:02X}"
+        return f"2001:DB8::{(a << 8) | b:X}:{(c << 8) | d:X}"
 
     def _deactivate(self) -> Generator[Any, Any, None]:
         for sid in sorted(self.sockets):
