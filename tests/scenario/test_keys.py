@@ -184,3 +184,14 @@ def test_apn_served_and_other_apn_rejected_with_cause_27():
     sim.dte.expect(r"\+NETOPEN: \d+", timeout=30)
     (rec,) = sim.trace.select(source="bearer.gprs", kind="pdp_result")
     assert rec.fields["outcome"] == "pdp_reject" and rec.fields.get("cause") == 27
+
+
+@needs_bearer
+def test_apn_credentials_checked_under_pap():
+    # the operator wants PAP user "u"; the module activates without credentials -> #29
+    sim = build(network={"apn": {"name": "internet", "user": "u", "password": "p", "auth": "pap"}})
+    sim.dte.command('AT+CGDCONT=1,"IP","internet"')
+    sim.dte.command("AT+NETOPEN")
+    sim.dte.expect(r"\+NETOPEN: \d+", timeout=30)
+    (rec,) = sim.trace.select(source="bearer.gprs", kind="pdp_result")
+    assert rec.fields["outcome"] == "pdp_reject" and rec.fields.get("cause") == 29
