@@ -192,6 +192,75 @@ class PipeLink(DataLink):
         self.hang_up()
 
 
+class DialupLink(DataLink):
+    """GPRS dial-up (``ATD*99#``): the bearer's PPP server (``bearer.dialup``) on the UART.
+
+    The link ends with NO CARRIER when PPP ends (the host terminated it, or the PDP context
+    could not be activated); hanging up (ATH, DTR with AT&D2) closes PPP and deactivates the
+    context, as modules do when a dial-up session ends.
+    """
+
+    def __init__(self, module: Any, bearer: Any, cid: int, base: BaseCommands,
+                 hold_limit: int = 8192) -> None:
+        self.module = module
+        self.bearer = bearer
+        self.cid = cid
+        self.base = base
+        self.ppp: Any = None
+        self.hold = bytearray()
+        self.hold_limit = hold_limit
+
+    def on_start(self, session: Any) -> None:
+        super().on_start(session)
+        self.ppp = self.bearer.dialup(self._to_host, cid=self.cid)
+        self.module.sim.process(self._watch(self.ppp.ended))
+
+    def _watch(self, ended: Any) -> Generator[Any, Any, None]:
+        outcome = yield ended
+        self.base.last_error = getattr(outcome, "detail", "") or str(getattr(outcome, "kind", ""))
+        session = self.session
+        if session is not None and session.active:
+            self._deactivate()
+            session.end("NO CARRIER")
+
+    def _to_host(self, data: bytes) -> None:
+        room = self.hold_limit - len(self.hold)
+        if len(data) > room:
+            self.module.sim.record(self.module.name, "data_dropped", n=len(data) - max(0, room))
+            data = data[: max(0, room)]
+        self.hold += data
+        self._flush()
+
+    def _flush(self) -> None:
+        session = self.session
+        if session is None or not session.active or not self.hold:
+            return
+        n = session.to_dte(bytes(self.hold))
+        del self.hold[:n]
+
+    def on_dte_data(self, data: bytes) -> int:
+        if self.ppp is not None:
+            self.ppp.receive_bytes(data)
+        return len(data)
+
+    def on_dte_ready(self) -> None:
+        self._flush()
+
+    def on_resume(self) -> str | None:
+        self.module.sim.call_later(0, self._flush)
+        return "CONNECT"
+
+    def on_hangup(self, reason: str) -> None:
+        if self.ppp is not None:
+            self.ppp.close()
+        self._deactivate()
+
+    def _deactivate(self) -> None:
+        gprs = getattr(self.bearer, "gprs", None)
+        if gprs is not None and hasattr(gprs, "is_active") and gprs.is_active(self.cid):
+            gprs.deactivate(self.cid)
+
+
 class BaseCommands(CommandSet):
     """V.250 basic commands, S-registers and the 3GPP TS 27.007/27.005 commands."""
 
@@ -448,8 +517,9 @@ class BaseCommands(CommandSet):
         return ctx.connect(link, self._connect_text(outcome))
 
     def _connect_text(self, outcome: Any) -> str:
-        # V.250 §6.2.7: ATX0 gives a plain CONNECT; higher levels add the rate.
-        rate = getattr(outcome, "rate", None) or 9600
+        # V.250 §6.2.7: ATX0 gives a plain CONNECT; higher levels add the rate (the UART
+        # rate for packet dial-up, which has no line rate of its own).
+        rate = getattr(outcome, "rate", None) or self.module.port.baud or 115200
         return str(rate) if self.module.settings.x_level > 0 else ""
 
     def _call_link(self, outcome: Any) -> DataLink | None:
@@ -502,13 +572,41 @@ class BaseCommands(CommandSet):
         self.module.urc("NO CARRIER")
 
     def _gprs_dial(self, ctx: Context, number: str) -> Generator[Any, Any, Final]:
-        """GPRS dial-up: CONNECT and PPP when the bearer offers a PPP server, else NO CARRIER."""
+        """TS 27.007 §10.2.1.1 ``D*99[*[<called_address>][*[<L2P>][*[<cid>]]]]#`` (and §10.2.1.2
+        ``D*98[*<cid>]#``): CONNECT, then the bearer's PPP server runs over the UART and hands
+        the host the address of PDP context <cid> (default 1)."""
+        body = number.rstrip("#")
+        fields = body.split("*")[1:]  # ["99", called, L2P, cid] or ["98", cid]
+        cid_text = (fields[3] if len(fields) > 3 else "") if fields[0] == "99" else (
+            fields[1] if len(fields) > 1 else "")
+        l2p = fields[2].upper() if fields[0] == "99" and len(fields) > 2 else ""
+        if not number.endswith("#") or (cid_text and not cid_text.isdigit()) or l2p not in ("", "PPP", "1"):
+            return ctx.error()
+        cid = int(cid_text) if cid_text else 1
+        if not 1 <= cid <= 16:
+            return ctx.error()
         factory = getattr(self.module.dialect, "ppp_link", None)
         link = factory(number) if factory is not None else None
-        if link is None:
+        if link is not None:
+            return ctx.connect(link, "")
+        bearer = ctx.bearer
+        if bearer is None or not hasattr(bearer, "dialup"):
             ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=False)
             return ctx.no_carrier()
-        return ctx.connect(link, "")
+        sim_err = _sim_error(self.module)
+        if sim_err is not None:
+            return sim_err
+        radio = getattr(bearer, "radio", None)
+        if radio is None or not radio.registered("ps"):
+            self.last_error = "not registered (PS)"
+            return ctx.no_carrier()
+        if cid not in self.contexts:
+            # An undefined context dials the network's default APN (empty), like +CGDCONT=cid.
+            self.contexts[cid] = ("IP", "")
+            gprs = self._gprs()
+            if gprs is not None and hasattr(gprs, "define_context"):
+                gprs.define_context(cid, "IP", "")
+        return ctx.connect(DialupLink(self.module, bearer, cid, self), self._connect_text(None))
         yield  # pragma: no cover - keeps this a generator
 
     # -- identity (TS 27.007 §5) ---------------------------------------------------------------

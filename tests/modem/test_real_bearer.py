@@ -113,3 +113,40 @@ def test_crc_gives_cring_and_s0_auto_answers():
     dte.expect(r"CONNECT 9600\r\n", timeout=20)
     assert dte.received.count(b"+CRING: REL ASYNC") == 2
     assert module.in_data_mode
+
+
+def test_gprs_dial_up_ppp_gets_the_pdp_address():
+    from simnet.bearer.ppp import PppConfig, PppDriver, PppEndpoint
+
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    dte.command('AT+CGDCONT=1,"IP","internet"')
+    assert dte.command("ATD*99***1#").raw == b"\r\nCONNECT 115200\r\n"
+    # The host runs PPP as a client over the UART (what pppd does after CONNECT).
+    client = PppDriver(sim, PppEndpoint(PppConfig(), sim.rng("host.ppp")), dte.write, name="host")
+    keep = dte.port.on_receive
+
+    def both(data, t, bt):
+        keep(data, t, bt)
+        client.receive_bytes(data)
+
+    dte.port.on_receive = both
+    client.start()
+    assert sim.run_until(lambda: client.result.triggered, 60)
+    outcome = client.result.value
+    assert outcome.ok and outcome.ip == bearer.gprs.contexts[1].ip
+    assert module.in_data_mode  # the UART stays in data mode while PPP runs
+    # The host ends PPP (LCP Terminate): the module leaves data mode with NO CARRIER.
+    client.close()
+    dte.expect(r"\r\nNO CARRIER\r\n", timeout=30)
+    assert not module.in_data_mode
+    dte.wait(2)
+    assert not bearer.gprs.is_active(1)
+
+
+def test_gprs_dial_up_syntax():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    assert dte.command("ATD*99***x#").final == "ERROR"  # <cid> must be a number
+    assert dte.command("ATD*99***1").final == "ERROR"  # no terminating '#'
+    assert dte.command("ATD*99**IP*1#").final == "ERROR"  # L2P other than PPP
