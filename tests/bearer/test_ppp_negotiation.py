@@ -226,3 +226,19 @@ def test_pipe_serialization_time() -> None:
     sim.advance(1)
     assert got[0][0] == pytest.approx(0.1 + 0.1) and got[1][0] == pytest.approx(0.2 + 0.1)
     assert split_frame(b"\xff\x03\xc0\x21\x01") == (PROTO_LCP, b"\x01")
+
+
+@pytest.mark.parametrize("auth", ["pap", "chap"])
+def test_lcp_renegotiation_on_open_link_comes_back_up(auth: str) -> None:
+    """RFC 1661: a Configure-Request on an Opened link restarts negotiation (tld, scr, sca/nak);
+    authentication and IPCP run again and the link is up again, without an `ended` outcome."""
+    sim, s = run(client_cfg(), server_cfg(auth=auth), horizon=5)
+    assert s.result.value.ok
+    s.server.endpoint.lcp.receive(1, 99, b"")  # server gets a fresh (empty) Configure-Request
+    s.server._pump()
+    sim.advance(10)
+    assert s.client.endpoint.phase == "running" and s.server.endpoint.phase == "running"
+    assert not s.client.ended.triggered and not s.server.ended.triggered
+    ipcp_acks = [r for r in sim.trace.select(source="ppp.client", kind="ppp_rx")
+                 if r.fields["frame"].startswith("IPCP Configure-Ack")]
+    assert len(ipcp_acks) == 2  # IPCP negotiated twice

@@ -675,6 +675,7 @@ class PppEndpoint:
 
     def _auth_start(self) -> None:
         self._auth_tries = 0
+        self._auth_done = False  # LCP may have been renegotiated: authenticate again
         if self.fault_is("auth", "terminate"):
             self._fault_terminate()
             return
