@@ -146,7 +146,10 @@ class Host:
         if pkt.corrupted:
             self._drop(pkt, "checksum")  # the IP/transport checksum catches link corruption
             return
-        if self.ip is None or pkt.dst != self.ip and not (isinstance(pkt.dst, str) and pkt.dst.startswith("127.")):
+        if not isinstance(pkt.src, str) or not isinstance(pkt.dst, str):
+            self._drop(pkt, "malformed")
+            return
+        if self.ip is None or pkt.dst != self.ip and not pkt.dst.startswith("127."):
             self._drop(pkt, "not_for_us")
             return
         if not isinstance(pkt.payload, bytes | bytearray):

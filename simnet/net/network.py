@@ -196,6 +196,9 @@ class Network:
     def _route(self, pkt: Packet, ingress: Host) -> None:
         """A packet arriving at the core from ``ingress``'s uplink. Never raises."""
         private_side = ingress.kind != "internet"
+        if not isinstance(pkt.src, str) or not isinstance(pkt.dst, str):
+            self._drop(pkt, "malformed")
+            return
         ttl = pkt.ttl
         if not isinstance(ttl, int) or ttl <= 1:
             self._drop(pkt, "ttl_exceeded")
