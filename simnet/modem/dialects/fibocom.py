@@ -10,6 +10,7 @@ code the manual defines for it. Vendor data (codes, ranges, formats) is in
 
 from __future__ import annotations
 
+import traceback
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -232,6 +233,35 @@ class L610Dialect(Dialect):
     def _record(self, kind: str, **fields: Any) -> None:
         self.sim.record("fibocom", kind, **fields)
 
+    # Model code must never raise into the simulation: every callback from the network, every
+    # timer and every background procedure runs through these guards (a bug is traced).
+    def _safe_call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001
+            self._record("callback_error", fn=getattr(fn, "__name__", "?"), error=repr(exc),
+                         traceback=traceback.format_exc(limit=6))
+            return None
+
+    def _cb(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda *args: self._safe_call(fn, *args)
+
+    def _later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.sim.call_later(delay, self._safe_call, fn, *args)
+
+    def _at(self, when: float, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.sim.call_at(when, self._safe_call, fn, *args)
+
+    def _spawn(self, gen: Generator[Any, Any, Any]) -> Any:
+        def guarded() -> Generator[Any, Any, None]:
+            try:
+                yield from gen
+            except Exception as exc:  # noqa: BLE001
+                self._record("process_error", error=repr(exc),
+                             traceback=traceback.format_exc(limit=6))
+
+        return self.sim.process(guarded())
+
     def _urc(self, text: str) -> None:
         self.module.urc(text)
 
@@ -381,7 +411,7 @@ class L610Dialect(Dialect):
             if self.call_status != T.MIPCALL_STATUS_CONNECTED:
                 return err(T.Err.MIPCALL_NOT_ACTIVE)
             self.call_status = T.MIPCALL_STATUS_BUSY
-            self.sim.process(self._deactivate())
+            self._spawn(self._deactivate())
             return FINAL_OK
         apn: str | None = None
         cid = 1
@@ -411,7 +441,7 @@ class L610Dialect(Dialect):
             return err(2009)  # "TCPIP pdp not defined" (§2.3): +MIPCALL=1 needs +CGDCONT
         self.call_status = T.MIPCALL_STATUS_BUSY
         self.call_cid = cid
-        self.sim.process(self._activate(cid, op))
+        self._spawn(self._activate(cid, op))
         return FINAL_OK
 
     def _define_context(
@@ -484,7 +514,7 @@ class L610Dialect(Dialect):
     def _listen_bearer(self) -> None:
         add = getattr(getattr(self.bearer, "gprs", None), "add_listener", None)
         if add is not None:
-            add(self._on_bearer_event)
+            add(self._cb(self._on_bearer_event))
 
     def _on_bearer_event(self, *args: Any) -> None:
         """Context lost under our feet (bearer drop, network deactivation)."""
@@ -630,7 +660,7 @@ class L610Dialect(Dialect):
                 if fs.remote is None:
                     fs.listener = self.host.tcp_listen(
                         fs.local_port,
-                        lambda sock, fs=fs: self._on_accept(fs, sock),
+                        self._cb(lambda sock, fs=fs: self._on_accept(fs, sock)),
                         backlog=1,
                         config=self.tcp_config(fs.sid),
                     )
@@ -646,8 +676,8 @@ class L610Dialect(Dialect):
                 return None
             udp = self.host.udp_bind(
                 fs.local_port,
-                lambda _sock, data, addr, fs=fs: self._on_datagram(fs, data, addr),
-                lambda _sock, kind, addr, fs=fs: self._on_udp_error(fs, kind),
+                self._cb(lambda _sock, data, addr, fs=fs: self._on_datagram(fs, data, addr)),
+                self._cb(lambda _sock, kind, addr, fs=fs: self._on_udp_error(fs, kind)),
             )
             fs.udp = udp
             fs.local_port = udp.port
@@ -656,17 +686,17 @@ class L610Dialect(Dialect):
             return err(2011)  # "TCPIP socket bind fail" (§2.3)
         fs.state = "open"
         # UDP needs no handshake: the socket is active as soon as it is bound.
-        self.sim.call_later(0.0, self._opened, fs)
+        self._later(0.0, self._opened, fs)
         return None
 
     def _wire_tcp(self, fs: FSocket, tcp: Any) -> None:
         fs.tcp = tcp
-        tcp.on_connected = lambda _s, fs=fs: self._opened(fs)
-        tcp.on_data = lambda _s, fs=fs: self._on_tcp_data(fs)
-        tcp.on_acked = lambda _s, n, fs=fs: self._on_acked(fs)
-        tcp.on_writable = lambda _s, fs=fs: self._drain(fs)
-        tcp.on_peer_fin = lambda _s, fs=fs: self._on_peer_fin(fs)
-        tcp.on_closed = lambda _s, reason, fs=fs: self._on_tcp_closed(fs, reason)
+        tcp.on_connected = self._cb(lambda _s, fs=fs: self._opened(fs))
+        tcp.on_data = self._cb(lambda _s, fs=fs: self._on_tcp_data(fs))
+        tcp.on_acked = self._cb(lambda _s, n, fs=fs: self._on_acked(fs))
+        tcp.on_writable = self._cb(lambda _s, fs=fs: self._drain(fs))
+        tcp.on_peer_fin = self._cb(lambda _s, fs=fs: self._on_peer_fin(fs))
+        tcp.on_closed = self._cb(lambda _s, reason, fs=fs: self._on_tcp_closed(fs, reason))
 
     def _on_accept(self, fs: FSocket, sock: Any) -> None:
         if self.sockets.get(fs.sid) is not fs or fs.state != "listening":
@@ -785,7 +815,7 @@ class L610Dialect(Dialect):
         fs = self.sockets.get(sid)
         if fs is None or not fs.active:
             return err(T.Err.SOCKET_NOT_OPENED)
-        self.sim.process(self._close(fs, mode))
+        self._spawn(self._close(fs, mode))
         return FINAL_OK
 
     def _close(self, fs: FSocket, mode: int) -> Generator[Any, Any, None]:
@@ -829,9 +859,9 @@ class L610Dialect(Dialect):
             # Re-check on every TCP callback, and at the close-delay deadline.
             waiter = self.sim.event()
             fs.closing_waiter = waiter
-            tcp.on_closed = lambda _s, r, w=waiter: w.succeed(r) if not w.triggered else None
-            tcp.on_acked = lambda _s, n, w=waiter: w.succeed(None) if not w.triggered else None
-            tcp.on_peer_fin = lambda _s, w=waiter: w.succeed(None) if not w.triggered else None
+            tcp.on_closed = self._cb(lambda _s, r, w=waiter: w.succeed(r) if not w.triggered else None)
+            tcp.on_acked = self._cb(lambda _s, n, w=waiter: w.succeed(None) if not w.triggered else None)
+            tcp.on_peer_fin = self._cb(lambda _s, w=waiter: w.succeed(None) if not w.triggered else None)
             limit = deadline - self.sim.now if not fin_acked else 3600.0
             yield waiter | self.sim.timeout(max(0.0, limit))
 
@@ -899,7 +929,7 @@ class L610Dialect(Dialect):
             timer.cancel()
             fs.push_timer = None
         if deadline is not None:
-            fs.push_timer = self.sim.call_at(deadline, self._push_timeout, fs)
+            fs.push_timer = self._at(deadline, self._push_timeout, fs)
 
     def _push_timeout(self, fs: FSocket) -> None:
         fs.push_timer = None
@@ -1106,7 +1136,7 @@ class L610Dialect(Dialect):
             self._emit_rx(fs, data, addr, left)
             if fs.dsets_span > 0 and not final and self._rx_pending(fs):
                 fs.rx_busy = True
-                self.sim.call_later(fs.dsets_span, self._rx_resume, fs)
+                self._later(fs.dsets_span, self._rx_resume, fs)
                 return
 
     def _rx_resume(self, fs: FSocket) -> None:
@@ -1338,7 +1368,7 @@ class L610Dialect(Dialect):
         if addr_type == 1:
             return err(T.Err.PROTOCOL_ERROR)
         self.ntp_server = (server, port)
-        self.sim.process(self._ntp(server, port))
+        self._spawn(self._ntp(server, port))
         return FINAL_OK
 
     def _ntp(self, server: str, port: int) -> Generator[Any, Any, None]:
@@ -1446,7 +1476,7 @@ class L610Dialect(Dialect):
         self.ping_settings = settings
         job = PingJob(self, ip, *settings)
         self.ping_job = job
-        self.sim.process(job.run())
+        self._spawn(job.run())
         return FINAL_OK
 
     # =====================================================================================
@@ -1502,7 +1532,7 @@ class L610Dialect(Dialect):
             while spool.due and spool.data:
                 fs.udp.sendto(spool.take(T.ODM_BUFFER), fs.remote)
         if spool.deadline is not None and (fs.spool_timer is None or not fs.spool_timer.active):
-            fs.spool_timer = self.sim.call_at(spool.deadline, self._odm_spool_timeout, fs)
+            fs.spool_timer = self._at(spool.deadline, self._odm_spool_timeout, fs)
         session = self.odm_link.session
         if spool.space > before and session is not None and session.active:
             session.resume_input()
@@ -1568,12 +1598,12 @@ class L610Dialect(Dialect):
         fs = self._odm_socket()
         self.odm_online = False
         if fs is not None and not fs.pseudo_enabled:
-            self.sim.call_later(0.0, self._odm_close_after_escape, fs)
+            self._later(0.0, self._odm_close_after_escape, fs)
         return "OK"
 
     def _odm_close_after_escape(self, fs: FSocket) -> None:
         if self.sockets.get(fs.sid) is fs:
-            self.sim.process(self._close(fs, T.CLOSE_MODE_NO_WAIT))
+            self._spawn(self._close(fs, T.CLOSE_MODE_NO_WAIT))
 
     def _odm_resume(self) -> str | None:
         """ATO: back to online data mode; what was held is sent at once (§1.1.24.1)."""
@@ -1582,14 +1612,14 @@ class L610Dialect(Dialect):
             return None
         self.odm_online = True
         # The held data follows CONNECT, once the engine is back in data mode.
-        self.sim.call_later(0.0, self._odm_downlink)
+        self._later(0.0, self._odm_downlink)
         return "CONNECT"
 
     def _odm_hangup(self, reason: str) -> None:
         fs = self._odm_socket()
         self.odm_online = False
         if fs is not None:
-            self.sim.process(self._close(fs, T.CLOSE_MODE_NO_WAIT))
+            self._spawn(self._close(fs, T.CLOSE_MODE_NO_WAIT))
 
 
 class PingJob:
