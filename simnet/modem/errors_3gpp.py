@@ -22,6 +22,7 @@ class ErrorTable:
 
     def __init__(self, rows: Iterable[ErrorRow | tuple[int, str, str]] = ()) -> None:
         self._rows: dict[int, ErrorRow] = {}
+        self._text_map: dict[int, str] | None = None
         for row in rows:
             r = row if isinstance(row, ErrorRow) else ErrorRow(*row)
             self._rows[r.code] = r
@@ -45,7 +46,9 @@ class ErrorTable:
         return iter(sorted(self._rows.values(), key=lambda r: r.code))
 
     def as_text_map(self) -> Mapping[int, str]:
-        return {code: row.text for code, row in self._rows.items()}
+        if self._text_map is None:  # tables are not changed after construction: cache it
+            self._text_map = {code: row.text for code, row in self._rows.items()}
+        return self._text_map
 
 
 _S = "3GPP TS 27.007 §9.2.1"

@@ -472,7 +472,7 @@ class Module:
                 return self.dialect.unsupported_form(ctx, cmd)
             result = handler(ctx, cmd)
             if isinstance(result, Generator):
-                result = yield from result
+                result = yield from self._drive(result)
             return result if isinstance(result, Final) else OK
         except ArgumentError as err:
             self.sim.record(self.name, "bad_argument", command=cmd.text, message=str(err))
@@ -488,6 +488,28 @@ class Module:
             return self.dialect.handler_failed(ctx, cmd)
         finally:
             self._line_abortable = False
+
+    @staticmethod
+    def _drive(gen: Generator[Any, Any, Any]) -> Generator[simpy.Event, Any, Any]:
+        """Run a generator handler: pass its SimPy events to the kernel and their values (or
+        failures, or an abort Interrupt) back to it. Anything it yields that is not an event
+        is thrown back into it as a TypeError, so a buggy handler ends in ERROR, never in a
+        kernel exception."""
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                event = gen.send(value) if error is None else gen.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            value, error = None, None
+            if not isinstance(event, simpy.Event):
+                error = TypeError(f"handler yielded {event!r}, not a SimPy event")
+                continue
+            try:
+                value = yield event
+            except Exception as exc:  # a failed event or an Interrupt: the handler decides
+                error = exc
 
     def _sample_latency(self, cls: str) -> float:
         dist = self._latency.get(cls) or self._latency.get("basic")

@@ -221,6 +221,21 @@ class EngineTestDialect(Dialect):
         ctx.sim.call_later(1.0, self.module.enter_data_mode, link, "CONNECT")
         return ctx.ok()
 
+    @command("+XBADYIELD")
+    def xbadyield(self, ctx, cmd):
+        yield "not an event"
+        return ctx.ok()
+
+    @command("+XFAILEV")
+    def xfailev(self, ctx, cmd):
+        ev = ctx.sim.event()
+        ctx.sim.call_later(0.1, ev.fail, ValueError("bearer bug"))
+        try:
+            yield ev
+        except ValueError:
+            ctx.info("+XFAILEV: caught")
+        return ctx.ok()
+
     @command("+XCRASH")
     def xcrash(self, ctx, cmd):
         raise RuntimeError("handler bug")

@@ -223,6 +223,16 @@ def test_handler_crash_is_error_and_traced():
     assert dte.command("AT").final == "OK"
 
 
+def test_generator_handler_bugs_are_errors_not_kernel_crashes():
+    sim, module, dte = make()
+    dte.command("ATE0")
+    assert dte.command("AT+XBADYIELD").final == "ERROR"
+    assert "TypeError" in sim.trace.select(kind="handler_error")[-1].fields["error"]
+    # A failed event is thrown into the handler, which may handle it.
+    assert dte.command("AT+XFAILEV").lines == ["+XFAILEV: caught"]
+    assert dte.command("AT").final == "OK"
+
+
 def test_every_uart_chunk_is_traced_both_ways():
     sim, module, dte = make()
     dte.command("AT")
