@@ -242,3 +242,13 @@ def test_lcp_renegotiation_on_open_link_comes_back_up(auth: str) -> None:
     ipcp_acks = [r for r in sim.trace.select(source="ppp.client", kind="ppp_rx")
                  if r.fields["frame"].startswith("IPCP Configure-Ack")]
     assert len(ipcp_acks) == 2  # IPCP negotiated twice
+
+
+def test_peer_ignoring_configure_rejects_is_given_up() -> None:
+    """The server keeps requesting PFC/ACFC that the client rejects. The client refuses
+    2 x Max-Failure requests (one per round trip; the first arrives at D) and gives up."""
+    sim, s = run(client_cfg(max_failure=5), server_cfg(fault=PppFault("lcp", "reject_loop")))
+    out = s.result.value
+    assert out.kind == OutcomeKind.LCP_FAILED
+    # refusal k is sent at (2k - 1) D; the 11th request (refusal 11 > 10) arrives at 21 D
+    assert out.at == pytest.approx(21 * D)

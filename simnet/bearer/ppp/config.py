@@ -14,7 +14,7 @@ SERVER_AUTH = ("none", "pap", "chap")  # what a server (authenticator) requires
 
 # Faults per phase and the outcome the well-behaved side should report (docs/outcomes.md).
 FAULT_MODES: dict[str, tuple[str, ...]] = {
-    "lcp": ("silent", "reject", "nak_loop", "reject_auth", "terminate"),
+    "lcp": ("silent", "reject", "nak_loop", "reject_loop", "reject_auth", "terminate"),
     "auth": ("silent", "reject", "terminate"),
     "ipcp": ("silent", "reject", "protocol_reject", "nak_loop", "terminate"),
     "open": ("echo_silent", "terminate"),

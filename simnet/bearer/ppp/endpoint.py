@@ -44,9 +44,11 @@ from simnet.bearer.ppp.packets import (
     IPCP_DNS1,
     IPCP_DNS2,
     LCP_ACCM,
+    LCP_ACFC,
     LCP_AUTH,
     LCP_MAGIC,
     LCP_MRU,
+    LCP_PFC,
     PAP_ACK,
     PAP_NAK,
     PAP_REQ,
@@ -133,6 +135,10 @@ class LcpPolicy:
         self.auth_as_peer: int | None = None  # protocol we agreed to authenticate ourselves with
         self.auth_as_authenticator: int | None = None  # protocol the peer agreed to use
 
+    @property
+    def insists(self) -> bool:
+        return self.ep.fault_is("lcp", "reject_loop")
+
     def request_options(self) -> Options:
         opts: Options = []
         if self.want_mru is not None:
@@ -143,6 +149,8 @@ class LcpPolicy:
             opts.append((LCP_AUTH, self.want_auth))
         if self.want_magic is not None:
             opts.append((LCP_MAGIC, u32(self.want_magic)))
+        if self.ep.fault_is("lcp", "reject_loop"):
+            opts += [(LCP_PFC, b""), (LCP_ACFC, b"")]  # misbehaving: insists on compression
         return opts
 
     def _acceptable_auth(self) -> list[bytes]:
@@ -223,6 +231,8 @@ class LcpPolicy:
         return True
 
     def on_reject(self, options: Options) -> bool:
+        if self.ep.fault_is("lcp", "reject_loop"):
+            return True  # misbehaving: ignores the Reject and asks again for the same
         for t, _ in options:
             if t == LCP_MRU:
                 self.want_mru = None

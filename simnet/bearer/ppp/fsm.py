@@ -10,7 +10,9 @@ Configure-Requests and to Max-Terminate before Terminate-Requests; each send dec
 timeout with the counter > 0 is TO+, otherwise TO-. Max-Failure bounds the Configure-Naks we
 send without an Ack (further Naks become Configure-Rejects). As a guard against a peer that Naks
 or Rejects for ever, ``max_failure`` also bounds consecutive Naks/Rejects *received* (what pppd
-calls a nak loop); reaching it ends the layer with reason ``no_convergence``.
+calls a nak loop); reaching it ends the layer with reason ``no_convergence``. Symmetrically,
+a peer that keeps requesting what we refuse gets 2 x Max-Failure refusals (Max-Failure Naks,
+then Max-Failure Rejects) and then the layer ends with ``no_convergence``.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ class ControlFsm:
         self.restart_count = 0
         self.naks_sent = 0  # Configure-Naks sent since the last Configure-Ack we sent
         self.naks_received = 0  # consecutive Naks/Rejects received (nak-loop guard)
+        self.refusals_sent = 0  # consecutive Naks/Rejects sent (reject-loop guard)
         self.requests_sent = 0  # Configure-Requests sent in total (observability, tests)
         self._ident = 0
         self._req_ident = -1  # identifier of our outstanding Configure-Request
@@ -303,9 +306,16 @@ class ControlFsm:
         good = verdict == CONF_ACK
         if good:
             self.naks_sent = 0
+            self.refusals_sent = 0
             reply = encode_packet(CONF_ACK, ident, data)
         else:
             reply = encode_packet(verdict, ident, encode_options(reply_options))
+            self.refusals_sent += 1
+            if self.refusals_sent > 2 * self.timers.max_failure:
+                # The peer keeps asking for what we refused (Max-Failure Naks, then as many
+                # Rejects): it will never converge.
+                self._give_up("no_convergence")
+                return
         if s == State.STOPPED:
             self._irc_configure()
             self._scr()
@@ -389,7 +399,8 @@ class ControlFsm:
             self._give_up("rejected")
             return
         self.naks_received += 1
-        if self.naks_received >= self.timers.max_failure:
+        insists = getattr(self.policy, "insists", False)  # a misbehaving peer never gives up
+        if self.naks_received >= self.timers.max_failure and not insists:
             self._give_up("no_convergence")
             return
         if s == State.REQ_SENT:
