@@ -283,7 +283,6 @@ class BaseCommands(CommandSet):
         csd = getattr(module.bearer, "csd", None)
         if csd is not None and hasattr(csd, "add_listener"):
             csd.add_listener(self._call_event)
-        self._ri_timer: Any = None
 
     # The commands in STORED_SETTINGS are registered from the table (see install()).
     def install(self) -> None:
@@ -550,11 +549,7 @@ class BaseCommands(CommandSet):
         caller = getattr(call, "caller_id", None)
         if self.stored["+CLIP"][0] and caller:
             module.urc(f'+CLIP: "{caller}",{getattr(call, "number_type", 129)},,,,0')
-        # V.24 circuit 125 (RI) pulses for a second with each ring.
-        module.port.set_signal("ri", True)
-        if self._ri_timer is not None:
-            self._ri_timer.cancel()
-        self._ri_timer = module.sim.call_later(1.0, module.port.set_signal, "ri", False)
+        module.pulse_ri(1.0)  # V.24 circuit 125 (RI) pulses for a second with each ring
         # V.250 §6.3.8: S0 > 0 answers automatically after that many rings.
         s0 = module.settings.s.get(0, 0)
         if s0 and getattr(call, "rings", 0) >= s0 and module.session is None:

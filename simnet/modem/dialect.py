@@ -171,7 +171,8 @@ class Dialect(CommandSet):
 
     * ``cme_errors`` / ``cms_errors``: :class:`ErrorTable` of the vendor (texts for CMEE=2).
     * ``data_mode_urcs``: ``"hold"`` (queue URCs while in online data mode, deliver on return
-      to command mode) or ``"drop"``.
+      to command mode), ``"hold_ri"`` (the same, and pulse the RI line for 1 s so the host
+      knows one is waiting) or ``"drop"``.
     * ``prompt_echo``: whether bytes typed after a ``>`` prompt are echoed when ATE1.
     """
 

@@ -222,6 +222,7 @@ class Module:
         self._rx_backlog = bytearray()
         self._new_baud: int | None = None
         self._deferred_entry: tuple[DataLink, str | None] | None = None
+        self._ri_timer: Any = None
 
         # Install: 3GPP base commands first, then the dialect (which overrides by name).
         from simnet.modem.base import BaseCommands
@@ -326,6 +327,15 @@ class Module:
             self.sim.record(self.name, "urc_dropped", text="(oldest)")
         self._urcs.append(data)
         self.sim.record(self.name, "urc_queued", text=text)
+        if self.mode is Mode.DATA and self.dialect.data_mode_urcs == "hold_ri":
+            self.pulse_ri()
+
+    def pulse_ri(self, seconds: float = 1.0) -> None:
+        """Assert the ring indicator (V.24 circuit 125) for ``seconds``."""
+        self.port.set_signal("ri", True)
+        if self._ri_timer is not None:
+            self._ri_timer.cancel()
+        self._ri_timer = self.sim.call_later(seconds, self.port.set_signal, "ri", False)
 
     def urc_raw(self, data: bytes) -> None:
         """Unsolicited bytes without URC framing (e.g. socket data pushed to the host), under

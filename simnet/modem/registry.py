@@ -55,6 +55,18 @@ DEFAULT_LATENCY: Mapping[str, Any] = MappingProxyType(
     }
 )
 
+# Older 2G firmware answers noticeably slower (assumption, docs/assumptions.md "Module core").
+WAVECOM_LATENCY: Mapping[str, Any] = MappingProxyType(
+    {
+        "basic": {"dist": "uniform", "min": 0.005, "max": 0.015},
+        "query": {"dist": "uniform", "min": 0.010, "max": 0.030},
+        "set": {"dist": "uniform", "min": 0.020, "max": 0.060},
+        "sim": {"dist": "uniform", "min": 0.050, "max": 0.150},
+        "network": {"dist": "uniform", "min": 0.100, "max": 0.400},
+        "data": {"dist": "uniform", "min": 0.020, "max": 0.060},
+    }
+)
+
 
 @dataclass(frozen=True)
 class ModuleProfile:
@@ -193,6 +205,7 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 ati_lines=("WAVECOM MODEM", "MULTIBAND  900E  1800"),
                 max_sockets=8,
                 max_send=1500,
+                latency=dict(WAVECOM_LATENCY),
             ),
             ModuleProfile(
                 id="wavecom-edsoft",
@@ -206,7 +219,7 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 ati_lines=("WAVECOM MODEM", "MULTIBAND  900E  1800"),
                 max_sockets=1,
                 max_send=1500,
-                baud=9600,
+                latency=dict(WAVECOM_LATENCY),
             ),
         )
     }

@@ -253,3 +253,27 @@ def test_raw_urc_never_splits_a_response():
     assert r.raw == b"\r\n+SLOW: done\r\n\r\nOK\r\n"
     dte.wait(0.01)
     assert dte.read_available() == b"\x00\x01raw"
+
+
+def test_urc_policy_hold_ri_pulses_ring_indicator():
+    sim, module, dte, link = connected()
+    module.dialect.data_mode_urcs = "hold_ri"
+    module.urc("+MSG: 1")
+    assert dte.ri
+    dte.wait(1.1)
+    assert not dte.ri
+    assert dte.read_available() == b""
+    dte.wait(1.0)
+    dte.write("+++")
+    dte.wait(1.1)
+    assert dte.read_available() == b"\r\nOK\r\n\r\n+MSG: 1\r\n"
+
+
+def test_urc_policy_drop():
+    sim, module, dte, link = connected()
+    module.dialect.data_mode_urcs = "drop"
+    module.urc("+MSG: 1")
+    link.session.end("NO CARRIER")
+    dte.wait(0.01)
+    assert dte.read_available() == b"\r\nNO CARRIER\r\n"
+    assert sim.trace.select(kind="urc_dropped")
