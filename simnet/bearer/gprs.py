@@ -216,6 +216,11 @@ class GprsSession:
     def attached(self) -> bool:
         return self._attach_wanted and self._attach_done and self.radio.registered("ps")
 
+    @property
+    def bound_cid(self) -> int | None:
+        """The context whose address the module host's interface carries (None: down)."""
+        return self._bound_cid
+
     def is_active(self, cid: int) -> bool:
         ctx = self.contexts.get(cid)
         return ctx is not None and ctx.active

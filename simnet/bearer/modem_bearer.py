@@ -218,7 +218,7 @@ class ModemBearer:
         session.outcome = outcome
         if self.data_session is session:
             self.data_session = None
-        if self.host is not None and getattr(self.host, "ip", None) is not None and self.gprs._bound_cid is None:
+        if self.host is not None and getattr(self.host, "ip", None) is not None and self.gprs.bound_cid is None:
             self.host.interface_down("local" if outcome.kind == OutcomeKind.OK else "network_down")
         if self.profile.name != self.operator.profile_name:
             self.use_profile(self.operator.profile_name)  # back to the packet-radio profile
