@@ -97,12 +97,27 @@ class PromptCollector:
         """Returns (result when finished, bytes consumed)."""
         spec = self.spec
         buf = self.buf
+        if spec.length is not None:  # fixed length: slices, no per-byte work
+            take = min(len(data), spec.length - len(buf))
+            buf += data[:take]
+            if len(buf) >= spec.length:
+                return PromptResult(bytes(buf), "length"), take
+            return None, take
+        if spec.escape is None and not self._escaped:
+            # No escaping: find the first terminator/cancel byte and copy up to it at once.
+            stops = [i for i in (data.find(bytes((b,))) for b in (spec.terminator, spec.cancel)
+                                 if b is not None) if i >= 0]
+            end = min(stops) if stops else len(data)
+            room = spec.max_len - len(buf)
+            if end >= room:
+                buf += data[:room]
+                return PromptResult(bytes(buf), "full"), room
+            buf += data[:end]
+            if not stops:
+                return None, len(data)
+            reason = "terminator" if data[end] == spec.terminator else "cancel"
+            return PromptResult(bytes(buf), reason), end + 1
         for i, byte in enumerate(data):
-            if spec.length is not None:
-                buf.append(byte)
-                if len(buf) >= spec.length:
-                    return PromptResult(bytes(buf), "length"), i + 1
-                continue
             if self._escaped:
                 self._escaped = False
                 buf.append(byte)

@@ -241,6 +241,9 @@ class EscapeDetector:
         self.deadline = None
 
     def feed(self, data: bytes, t_last: float, byte_time: float) -> bytes:
+        if not self._held and self.char not in data:
+            self.last_rx = t_last  # fast path for bulk data: nothing to decide
+            return data
         out = bytearray()
         n = len(data)
         eps = 1e-9
