@@ -82,14 +82,14 @@ def mipcall(sim: Any) -> str:
     return m.group(1)
 
 
-def tx_times(sim: Any, summary_part: str, *, direction: str = "uplink") -> list[float]:
+def tx_times(sim: Any, summary_part: str, *, direction: str = "uplink", ev: str = "tx") -> list[float]:
     """Virtual instants at which packets whose summary ends with ``summary_part`` (or contains
     it, when it ends in ``*``) entered the radio link in ``direction`` (trace ``pkt``/``tx``)."""
     out = []
     for rec in sim.trace.records:
         if rec.kind == "pkt" and str(rec.source).endswith(f".{direction}"):
             text = str(rec.fields.get("pkt", ""))
-            if rec.fields.get("ev") == "tx" and (text.endswith(summary_part) or summary_part.endswith("*") and summary_part[:-1] in text):
+            if rec.fields.get("ev") == ev and (text.endswith(summary_part) or summary_part.endswith("*") and summary_part[:-1] in text):
                 out.append(rec.t)
     return out
 

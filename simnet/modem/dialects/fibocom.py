@@ -639,7 +639,7 @@ class L610Dialect(Dialect):
 
     def tcp_config(self, sid: int) -> Any:
         """TcpConfig from +MIPCONF (retries, RTO bounds) and +MIPKEEPCONF (keepalive)."""
-        from simnet.net.tcp import TcpConfig
+        from simnet.net.tcp_engine import TcpConfig
 
         conf = self.conf[sid]
         kwargs: dict[str, Any] = {
@@ -647,6 +647,11 @@ class L610Dialect(Dialect):
             "syn_retries": conf.retr_num,
             "min_rto": conf.min_to * T.MIPCONF_UNIT_S,
             "max_rto": conf.max_to * T.MIPCONF_UNIT_S,
+            "send_buffer": T.TCP_SEND_BUFFER,
+            # <max_close_delay> "required by RFC 793": the TIME-WAIT of 2 MSL, and the bound on
+            # an orphaned FIN-WAIT-2 (docs/assumptions.md).
+            "msl": conf.close_delay * T.MIPCONF_UNIT_S / 2,
+            "fin_wait2_timeout": conf.close_delay * T.MIPCONF_UNIT_S,
         }
         if self.keep.mode == 1:
             kwargs["keepalive"] = (float(self.keep.idle), float(self.keep.intvl), self.keep.cnt)

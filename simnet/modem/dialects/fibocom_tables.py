@@ -319,6 +319,9 @@ IPRFMT_DEFAULT = 0
 IPRFMT_HEX, IPRFMT_RAW, IPRFMT_RAW_HEADER, IPRFMT_READ = 0, 1, 2, 5
 RAW_SEND_MAX = 2048  # §1.2.1.1 / §1.2.3.1 "0<=buffer<=2048 bytes"
 
+# The module's own TCP send buffer (not printed; an lwIP-sized 8 KB, docs/assumptions.md).
+TCP_SEND_BUFFER = 8192
+
 # §1.1.2.1 note: +MIPOPEN "will return in 60 sec when DNS is error"
 DNS_BOUND_S = 60.0
 DNS_TRY_S = 5.0  # not printed: wait per DNS query before asking again (choice)

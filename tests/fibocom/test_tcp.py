@@ -1,0 +1,226 @@
+"""TCP sockets of the +MIP family against the TCP model: exact UART bytes, and failure times
+computed from the +MIPCONF / +MIPKEEPCONF values (RFC 6298 back-off, RFC 9293 keepalive).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fibocom.harness import (
+    cmee1,
+    exchange,
+    mipcall,
+    ok_after,
+    result_times,
+    tx_times,
+    wait_for,
+    world,
+)
+
+pytest.importorskip("simnet.net.tcp")
+
+ECHO = "203.0.113.10"
+
+
+def tcp_world(**kw):
+    kw.setdefault("network", {"link": {"delay": "100ms", "jitter": 0}})
+    sim = world(**kw)
+    cmee1(sim)
+    mipcall(sim)
+    return sim
+
+
+def urc_times(sim, text: str) -> list[float]:
+    return [r.t for r in sim.trace.records if r.kind == "urc" and r.fields.get("text") == text]
+
+
+def open_tcp(sim, sid: int = 1, ip: str = ECHO, port: int = 7) -> None:
+    line = f'AT+MIPOPEN={sid},,"{ip}",{port},0'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    urc = f"\r\n+MIPOPEN: {sid},1\r\n".encode()
+    assert wait_for(sim, urc, 30) == urc
+
+
+def send_hex(sim, sid: int, data: bytes, free: int, status: int = 0) -> None:
+    line = f'AT+MIPSEND={sid},"{data.hex().upper()}"'
+    expected = ok_after(line, f"+MIPSEND: {sid},{status},{free}")
+    assert exchange(sim, line, expected) == expected
+
+
+def push(sim, sid: int, total: int) -> None:
+    line = f"AT+MIPPUSH={sid}"
+    assert exchange(sim, line, ok_after(line, f"+MIPPUSH: {sid},0,{total}")) == ok_after(
+        line, f"+MIPPUSH: {sid},0,{total}")
+
+
+def test_tcp_echo_exact_bytes_and_graceful_close() -> None:
+    sim = tcp_world()
+    open_tcp(sim)
+    payload = b"Hello\x00\xfe"
+    send_hex(sim, 1, payload, 2048 - len(payload))
+    push(sim, 1, len(payload))
+    expected = f"\r\n+MIPRTCP: 1,0,{payload.hex().upper()}\r\n".encode()
+    assert expected == b"\r\n+MIPRTCP: 1,0,48656C6C6F00FE\r\n"
+    assert wait_for(sim, expected) == expected
+    line = "AT+MIPCLOSE=1"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    # mode 0 (default): reported once our FIN is acknowledged, close type 0
+    assert wait_for(sim, b"\r\n+MIPCLOSE: 1,0\r\n") == b"\r\n+MIPCLOSE: 1,0\r\n"
+
+
+def test_received_data_split_by_dsets_with_left() -> None:
+    sim = tcp_world()
+    open_tcp(sim)
+    line = "AT+MIPDSETS=1,3"
+    assert exchange(sim, line, ok_after(line, "+MIPDSETS: 0")) == ok_after(line, "+MIPDSETS: 0")
+    send_hex(sim, 1, b"abcdefg", 2041)
+    push(sim, 1, 7)
+    # the echo arrives as one segment: 3 (4 left), 3 (1 left), 1 (0 left)
+    expected = (b"\r\n+MIPRTCP: 1,4,616263\r\n\r\n+MIPRTCP: 1,1,646566\r\n"
+                b"\r\n+MIPRTCP: 1,0,67\r\n")
+    assert wait_for(sim, expected) == expected
+
+
+def test_raw_send_prints_mippush_line_for_tcp() -> None:
+    sim = tcp_world()
+    open_tcp(sim)
+    assert exchange(sim, "AT+MIPSEND=1", b"AT+MIPSEND=1\r>\r\n") == b"AT+MIPSEND=1\r>\r\n"
+    expected = b"\r\nOK\r\n+MIPPUSH: 1,0\r\n+MIPSEND: 1,0,2048\r\n\r\nOK\r\n"  # §1.2.1.2 (TCP)
+    assert exchange(sim, b"ping\x1a", expected) == expected
+    assert wait_for(sim, b"\r\n+MIPRTCP: 1,0,70696E67\r\n") == b"\r\n+MIPRTCP: 1,0,70696E67\r\n"
+
+
+def test_close_modes_with_acknowledged_byte_count() -> None:
+    sim = tcp_world()
+    line = "AT+MIPCONF=1,5,5,600,75,1"  # NACK indication: acknowledged bytes are reported
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    open_tcp(sim)
+    send_hex(sim, 1, b"12345", 2043)
+    push(sim, 1, 5)
+    wait_for(sim, b"\r\n+MIPRTCP: 1,0,3132333435\r\n")
+    line = "AT+MIPCLOSE=1,1"  # mode 1: do not wait for the FIN response
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    t_ok = result_times(sim)[-1]
+    assert wait_for(sim, b"\r\n+MIPCLOSE: 1,5,0\r\n") == b"\r\n+MIPCLOSE: 1,5,0\r\n"
+    assert urc_times(sim, "+MIPCLOSE: 1,5,0") == [t_ok]
+    # mode 2: wait 2 MSL; <max_close_delay> 75 * 100 ms is the TIME-WAIT (docs/assumptions.md)
+    line = "AT+MIPCONF=2,5,5,600,75,2"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    open_tcp(sim, 2)
+    line = "AT+MIPCLOSE=2,2"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPCLOSE: 2,0,0\r\n", 20) == b"\r\n+MIPCLOSE: 2,0,0\r\n"
+    # TIME-WAIT starts when the peer's FIN arrives (last segment on the downlink before it)
+    t_urc = urc_times(sim, "+MIPCLOSE: 2,0,0")[0]
+    t_fin = max(r.t for r in sim.trace.records
+                if r.kind == "pkt" and str(r.source).endswith(".downlink")
+                and r.fields.get("ev") == "rx" and r.t < t_urc
+                and "F" in str(r.fields.get("pkt", "")).partition("[")[2].partition("]")[0])
+    assert urc_times(sim, "+MIPCLOSE: 2,0,0")[0] == pytest.approx(t_fin + 7.5, abs=1e-6)
+
+
+def test_close_delay_expires_when_the_peer_is_unreachable() -> None:
+    sim = tcp_world(faults=[{"at": 10, "action": "link-outage", "duration": 100}])
+    line = "AT+MIPCONF=1,5,5,600,20"  # max_close_delay 20 * 100 ms = 2 s
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    open_tcp(sim)
+    sim.advance(10.0 - sim.now + 0.5)
+    line = "AT+MIPCLOSE=1"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    t_ok = result_times(sim)[-1]
+    # §1.1.3.4 close type 1: "The remote side didn't reply, so connection closed by close timeout"
+    assert wait_for(sim, b"\r\n+MIPCLOSE: 1,1\r\n", 5) == b"\r\n+MIPCLOSE: 1,1\r\n"
+    assert urc_times(sim, "+MIPCLOSE: 1,1") == [pytest.approx(t_ok + 2.0, abs=1e-9)]
+
+
+def test_refused_connection_reports_mipstat() -> None:
+    sim = tcp_world()
+    line = f'AT+MIPOPEN=1,,"{ECHO}",9,0'  # nothing listens on port 9: RST
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPSTAT: 1,1\r\n", 10) == b"\r\n+MIPSTAT: 1,1\r\n"
+    line = "AT+MIPOPEN?"
+    assert exchange(sim, line, ok_after(line, "+MIPOPEN: 1,2,3,4,5,6")) == ok_after(
+        line, "+MIPOPEN: 1,2,3,4,5,6")
+
+
+def test_peer_close_and_reset_report_mipstat() -> None:
+    hosts = {
+        "echo.example.net": {"ip": ECHO, "services": [{"type": "tcp-echo", "port": 7}]},
+        "close.example.net": {"ip": "203.0.113.12", "services": [{"type": "tcp-echo", "port": 7}]},
+    }
+    faults = [
+        {"at": 0, "action": "server-reset", "host": "close.example.net", "after_bytes": 3,
+         "mode": "close"},
+        {"at": 0, "action": "server-reset", "host": "echo.example.net", "after_bytes": 3,
+         "mode": "reset"},
+    ]
+    sim = tcp_world(hosts=hosts, faults=faults)
+    open_tcp(sim, 1, "203.0.113.12")
+    open_tcp(sim, 2, ECHO)
+    send_hex(sim, 1, b"abc", 2045)
+    push(sim, 1, 3)
+    # orderly close by the peer: +MIPSTAT status 2 (docs/assumptions.md)
+    assert wait_for(sim, b"\r\n+MIPSTAT: 1,2\r\n", 10).endswith(b"\r\n+MIPSTAT: 1,2\r\n")
+    send_hex(sim, 2, b"abc", 2045)
+    push(sim, 2, 3)
+    # RST: broken protocol stack, status 1
+    assert wait_for(sim, b"\r\n+MIPSTAT: 2,1\r\n", 10).endswith(b"\r\n+MIPSTAT: 2,1\r\n")
+
+
+def test_mipconf_retry_budget_exhausted_at_the_computed_time() -> None:
+    # retr_num 3, min_TO = max_TO = 10 * 100 ms: every RTO is exactly 1 s, so the data is sent
+    # at t, retransmitted at t+1, t+2, t+3, and the connection is given up at t+4.
+    sim = tcp_world(faults=[{"at": 12, "action": "link-outage", "duration": 100}])
+    line = "AT+MIPCONF=1,3,10,10,75,1"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    line = "AT+MIPCONF?"
+    expected = ok_after(line, "+MIPCONF: 1,3,10,10,75,1",
+                        *[f"+MIPCONF: {i},5,5,600,75,0" for i in range(2, 7)])
+    assert exchange(sim, line, expected) == expected
+    open_tcp(sim)
+    sim.advance(12.5 - sim.now)
+    send_hex(sim, 1, b"lost", 2044)
+    push(sim, 1, 4)
+    sends = tx_times(sim, "len=4")
+    assert len(sends) == 4  # the original and three retransmissions, 1 s apart
+    assert [round(b - a, 9) for a, b in zip(sends, sends[1:], strict=False)] == [1.0, 1.0, 1.0]
+    # NACK indication on: the acknowledged count (0 of these 4 bytes) comes with it
+    assert wait_for(sim, b"\r\n+MIPSTAT: 1,1,0\r\n", 10) == b"\r\n+MIPSTAT: 1,1,0\r\n"
+    assert urc_times(sim, "+MIPSTAT: 1,1,0") == [pytest.approx(sends[0] + 4.0, abs=1e-9)]
+
+
+def test_keepalive_detects_a_dead_peer_at_the_configured_time() -> None:
+    sim = tcp_world(faults=[{"at": 20, "action": "link-outage", "duration": 1000}])
+    line = "AT+MIPKEEPCONF=1,30,5,3"  # idle 30 s, probes every 5 s, 3 probes
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    open_tcp(sim)
+    send_hex(sim, 1, b"hi", 2046)
+    push(sim, 1, 2)
+    wait_for(sim, b"\r\n+MIPRTCP: 1,0,6869\r\n")
+    # the last segment heard from the peer (its ACK / echo) on the downlink
+    last_heard = max(tx_times(sim, "*", direction="downlink", ev="rx"))
+    assert wait_for(sim, b"\r\n+MIPSTAT: 1,1\r\n", 100) == b"\r\n+MIPSTAT: 1,1\r\n"
+    assert urc_times(sim, "+MIPSTAT: 1,1")[0] == pytest.approx(
+        last_heard + 30 + 5 * 3, abs=0.5)
+
+
+def test_xoff_and_xon_under_a_slow_uplink() -> None:
+    sim = tcp_world(network={"uplink": {"rate": "9600bps", "delay": "100ms", "jitter": 0},
+                             "downlink": {"delay": "100ms", "jitter": 0}})
+    open_tcp(sim)
+    line = "AT+MIPSETS=1,1024"
+    assert exchange(sim, line, ok_after(line, "+MIPSETS: 0")) == ok_after(line, "+MIPSETS: 0")
+    chunk = bytes(range(256)) * 4
+    line = f'AT+MIPSEND=1,"{chunk.hex().upper()}"'
+    for _ in range(40):
+        sim.dte.write(line.encode() + b"\r")
+        m = sim.dte.expect(r"\+MIPSEND: 1,(\d),(\d+)\r\n\r\nOK\r\n", 10)
+        if m.group(1) == "1":
+            break
+    else:
+        raise AssertionError("never flowed off")
+    assert b"\r\n+MIPXOFF: 1\r\n" in sim.dte.received
+    # flowed off: +MIPPUSH answers status 1 too (§1.1.7.4)
+    assert sim.module.dialect.sockets[1].buf.flowed_off
+    assert wait_for(sim, b"\r\n+MIPXON: 1\r\n", 60).endswith(b"\r\n+MIPXON: 1\r\n")
+    assert exchange(sim, line, ok_after(line, "+MIPSEND: 1,0,1536")).endswith(b"OK\r\n")
