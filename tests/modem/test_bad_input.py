@@ -53,6 +53,31 @@ def test_random_bytes_then_at_is_ok(chunks):
     assert_bounded(module)
 
 
+# AT-like noise: command letters, separators, quotes, CR/LF, backspace and binary bytes. Q, S
+# and R are left out so the noise cannot legitimately silence the module (ATQ1), move its
+# line terminator (ATS3=) or change its baud rate (AT+IPR=).
+AT_ALPHABET = st.sampled_from(list(b"ATEVXCDHOIZ&+=?;,\"0123456789\r\n\x08/ at\x00\xff"))
+at_noise = st.lists(
+    st.one_of(AT_ALPHABET.map(lambda b: bytes((b,))),
+              st.sampled_from([b"AT", b"at+", b"AT+CGDCONT=", b"ATD", b"A/", b"+++", b"\r"])),
+    max_size=80,
+).map(b"".join)
+
+
+@pytest.mark.slow
+@given(chunks=st.lists(st.tuples(at_noise, st.floats(min_value=0, max_value=2.0)), max_size=6))
+def test_at_like_noise_then_at_is_ok(chunks):
+    sim, module, dte = make(bearer=FakeBearer())
+    for data, gap in chunks:
+        dte.write(data)
+        dte.wait(gap)
+        assert_bounded(module)
+    r = recover(sim, module, dte)
+    assert r.final in ("OK", "0")
+    assert not sim.trace.select(kind="handler_error")
+    assert_bounded(module)
+
+
 @pytest.mark.slow
 @given(data=st.binary(max_size=2000))
 def test_random_bytes_in_prompt_and_data_mode(data):
