@@ -1,0 +1,506 @@
+"""TCP glue: sockets, listeners and the per-host stack around the sans-IO engine.
+
+The engine (:mod:`simnet.net.tcp_engine`) decides everything; this module only moves its
+actions: segments become :class:`~simnet.net.packet.Packet` objects handed to
+``host.send_packet``, deadlines become one kernel timer per connection (``sim.call_at``), and
+events become socket callbacks and trace records. Nothing here runs a SimPy process.
+
+Per-packet cost matters (bench/tcp_bulk.py): the receive path is one dict lookup, one engine
+call and a flush that touches only non-empty action lists; trace records are written for state
+changes, retransmissions and aborts, never per segment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+
+from simnet.errors import ConfigError
+from simnet.net.packet import ACK, PROTO_TCP, RST, SYN, Packet
+from simnet.net.tcp_engine import (
+    CLOSE_REASONS,
+    CLOSED,
+    INF,
+    SYN_RCVD,
+    KeepaliveConfig,
+    TcpConfig,
+    TcpConnection,
+)
+
+__all__ = [
+    "CLOSE_REASONS",
+    "KeepaliveConfig",
+    "TcpConfig",
+    "TcpListener",
+    "TcpSocket",
+    "TcpStack",
+]
+
+EPHEMERAL_LOW = 49152  # RFC 6335 §6 dynamic port range
+EPHEMERAL_HIGH = 65535
+
+
+def _check_ip(value: object, field: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(value))  # type: ignore[arg-type]
+    except (ipaddress.AddressValueError, ValueError, TypeError):
+        raise ConfigError(field, f"expected a dotted IPv4 address, got {value!r}") from None
+
+
+def _check_port(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ConfigError(field, f"expected a port between 1 and 65535, got {value!r}")
+    return value
+
+
+class TcpSocket:
+    """One TCP connection as the layers above see it (docs/architecture.md, ``TcpSocket``).
+
+    Callbacks are plain attributes, each optional: ``on_connected(sock)``, ``on_data(sock)``,
+    ``on_acked(sock, n)``, ``on_writable(sock)``, ``on_peer_fin(sock)``,
+    ``on_closed(sock, reason)``.
+    """
+
+    __slots__ = (
+        "_stack",
+        "_conn",
+        "_sim",
+        "_key",
+        "_timer",
+        "_timer_at",
+        "_listener",
+        "_name",
+        "local",
+        "remote",
+        "on_connected",
+        "on_data",
+        "on_acked",
+        "on_writable",
+        "on_peer_fin",
+        "on_closed",
+    )
+
+    def __init__(
+        self,
+        stack: TcpStack,
+        conn: TcpConnection,
+        local: tuple[str, int],
+        remote: tuple[str, int],
+        listener: TcpListener | None = None,
+    ) -> None:
+        self._stack = stack
+        self._conn = conn
+        self._sim = stack.sim
+        self._key = (local[1], remote[0], remote[1])
+        self._timer: Any = None
+        self._timer_at = INF
+        self._listener = listener
+        self._name = f"{local[0]}:{local[1]}>{remote[0]}:{remote[1]}"
+        self.local = local
+        self.remote = remote
+        self.on_connected: Callable[[TcpSocket], Any] | None = None
+        self.on_data: Callable[[TcpSocket], Any] | None = None
+        self.on_acked: Callable[[TcpSocket, int], Any] | None = None
+        self.on_writable: Callable[[TcpSocket], Any] | None = None
+        self.on_peer_fin: Callable[[TcpSocket], Any] | None = None
+        self.on_closed: Callable[[TcpSocket, str], Any] | None = None
+
+    # -- state and counters -----------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._conn.state
+
+    @property
+    def close_reason(self) -> str | None:
+        return self._conn.close_reason
+
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes the application handed to ``send`` (accepted into the send buffer)."""
+        return self._conn.bytes_sent
+
+    @property
+    def bytes_acked(self) -> int:
+        """Data bytes the peer acknowledged."""
+        return self._conn.bytes_acked
+
+    @property
+    def bytes_received(self) -> int:
+        """Data bytes received in order (whether or not read yet)."""
+        return self._conn.bytes_received
+
+    @property
+    def bytes_unacked(self) -> int:
+        """Bytes accepted by ``send`` and not yet acknowledged (queued or in flight)."""
+        return len(self._conn.sndbuf)
+
+    @property
+    def send_space(self) -> int:
+        return self._conn.send_space
+
+    @property
+    def readable(self) -> int:
+        """Bytes waiting to be read."""
+        return self._conn.readable
+
+    @property
+    def peer_closed(self) -> bool:
+        """The peer sent its FIN (no more data will arrive)."""
+        return self._conn.peer_fin
+
+    @property
+    def connection(self) -> TcpConnection:
+        """The engine (for diagnostics: rto, srtt, cwnd, ssthresh ...)."""
+        return self._conn
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn.state != CLOSED and self._conn.close_reason is None
+
+    # -- user calls -------------------------------------------------------------------------
+    def send(self, data: bytes | bytearray | memoryview) -> int:
+        """Queue bytes; returns how many the bounded send buffer accepted (0 when closed)."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"send() takes bytes, not {type(data).__name__}")
+        n = self._conn.send(self._sim.env.now, bytes(data))
+        self._flush()
+        return n
+
+    def recv(self, n: int = -1) -> bytes:
+        data = self._conn.recv(self._sim.env.now, n)
+        self._flush()
+        return data
+
+    def shutdown(self) -> None:
+        """Half-close: send a FIN after the queued data; receiving goes on."""
+        self._conn.shutdown(self._sim.env.now)
+        self._flush()
+
+    def close(self) -> None:
+        self._conn.close(self._sim.env.now)
+        self._flush()
+
+    def abort(self) -> None:
+        self._conn.abort(self._sim.env.now)
+        self._flush()
+
+    # -- glue -------------------------------------------------------------------------------
+    def _segment(self, pkt: Packet) -> None:
+        opts = pkt.options
+        mss = opts.get("mss", 0) if type(opts) is dict else 0
+        self._conn.on_segment(
+            self._sim.env.now, pkt.seq, pkt.ack, pkt.flags, pkt.window, pkt.payload, mss
+        )
+        self._flush()
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._timer_at = INF
+        self._conn.on_timer(self._sim.env.now)
+        self._flush()
+
+    def _flush(self) -> None:
+        conn = self._conn
+        if conn.out:
+            self._transmit(conn)
+        if conn.events:
+            self._dispatch(conn)
+        when = conn.next_deadline()
+        if when < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._sim.call_at(when, self._fire)
+            self._timer_at = when
+        elif when == INF and conn.state == CLOSED and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+            self._timer_at = INF
+
+    def _transmit(self, conn: TcpConnection) -> None:
+        out = conn.out
+        conn.out = []
+        lip, lport = self.local
+        rip, rport = self.remote
+        send = self._stack.host.send_packet
+        for seq, ack, flags, window, payload, mss in out:
+            send(
+                Packet(
+                    lip,
+                    rip,
+                    PROTO_TCP,
+                    sport=lport,
+                    dport=rport,
+                    seq=seq,
+                    ack=ack,
+                    flags=flags,
+                    window=window,
+                    options={"mss": mss} if mss else None,
+                    payload=payload,
+                )
+            )
+
+    def _dispatch(self, conn: TcpConnection) -> None:
+        # Callbacks may call back into the socket: take the list first, so actions they cause
+        # are handled by their own flush and none is seen twice.
+        events = conn.events
+        conn.events = []
+        sim = self._sim
+        source = self._stack.source
+        for ev in events:
+            kind = ev[0]
+            if kind == "data":
+                if self.on_data is not None:
+                    self.on_data(self)
+            elif kind == "acked":
+                if self.on_acked is not None:
+                    self.on_acked(self, ev[1])
+                if self.on_writable is not None and conn.send_space > 0:
+                    self.on_writable(self)
+            elif kind == "state":
+                sim.record(source, "tcp_state", conn=self._name, old=ev[1], new=ev[2])
+                if ev[1] == SYN_RCVD and self._listener is not None:
+                    self._listener._half_open -= 1
+                if ev[2] == CLOSED:
+                    self._stack._forget(self)
+            elif kind == "connected":
+                if self._listener is not None:
+                    self._listener._accept(self)
+                elif self.on_connected is not None:
+                    self.on_connected(self)
+            elif kind == "peer_fin":
+                if self.on_peer_fin is not None:
+                    self.on_peer_fin(self)
+            elif kind == "closed":
+                sim.record(source, "tcp_closed", conn=self._name, reason=ev[1])
+                if self.on_closed is not None:
+                    self.on_closed(self, ev[1])
+            elif kind == "retransmit":
+                sim.record(source, "tcp_retransmit", conn=self._name, cause=ev[1], rto=ev[2], count=ev[3])
+            elif kind == "give_up":
+                sim.record(source, "tcp_give_up", conn=self._name, budget=ev[1], count=ev[2])
+
+    def __repr__(self) -> str:
+        return f"<TcpSocket {self._name} {self.state}>"
+
+
+class TcpListener:
+    """A listening port. ``on_accept(sock)`` runs when a connection completes its handshake;
+    at most ``backlog`` handshakes may be half-open at once (further SYNs are dropped)."""
+
+    __slots__ = ("_stack", "port", "backlog", "on_accept", "config", "closed", "_half_open", "accepted")
+
+    def __init__(
+        self,
+        stack: TcpStack,
+        port: int,
+        on_accept: Callable[[TcpSocket], Any] | None,
+        backlog: int,
+        config: TcpConfig,
+    ) -> None:
+        self._stack = stack
+        self.port = port
+        self.backlog = backlog
+        self.on_accept = on_accept
+        self.config = config
+        self.closed = False
+        self._half_open = 0
+        self.accepted = 0
+
+    def _accept(self, sock: TcpSocket) -> None:
+        sock._listener = None  # from now on an ordinary socket
+        if self.closed:
+            sock.abort()
+            return
+        self.accepted += 1
+        if self.on_accept is not None:
+            self.on_accept(sock)
+
+    def close(self) -> None:
+        """Stop listening; established connections are unaffected."""
+        if not self.closed:
+            self.closed = True
+            self._stack._unlisten(self)
+
+    def __repr__(self) -> str:
+        return f"<TcpListener :{self.port}{' closed' if self.closed else ''}>"
+
+
+class TcpStack:
+    """The TCP layer of one host (``host.tcp``); see /tmp/net_iface.md for the contract."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+        self.sim = host.sim
+        self.source = f"tcp.{host.name}"
+        self.default_config = TcpConfig()
+        self._conns: dict[tuple[int, str, int], TcpSocket] = {}
+        self._listeners: dict[int, TcpListener] = {}
+        self._port_use: dict[int, int] = {}
+        self._isn_rng = self.sim.rng(f"tcp.{host.name}.isn")
+        self._next_port = EPHEMERAL_LOW + self.sim.rng(f"tcp.{host.name}.ports").randrange(
+            EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
+        )
+        self.rst_sent = 0  # RSTs answering segments for no connection
+
+    # -- opening ----------------------------------------------------------------------------
+    def connect(
+        self,
+        dst_ip: str,
+        dst_port: int,
+        config: TcpConfig | None = None,
+        local_port: int | None = None,
+    ) -> TcpSocket:
+        """Start an active open; the handshake runs on virtual time (``on_connected``)."""
+        dst_ip = _check_ip(dst_ip, "dst_ip")
+        _check_port(dst_port, "dst_port")
+        if config is not None and not isinstance(config, TcpConfig):
+            raise ConfigError("config", f"expected a TcpConfig, got {type(config).__name__}")
+        cfg = config or self.default_config
+        if local_port is None:
+            local_port = self._ephemeral_port(dst_ip, dst_port)
+        else:
+            _check_port(local_port, "local_port")
+            if (local_port, dst_ip, dst_port) in self._conns:
+                raise ConfigError("local_port", f"{local_port} already connected to {dst_ip}:{dst_port}")
+        src_ip = self.host.ip
+        conn = TcpConnection(cfg, self._isn_rng.getrandbits(32))
+        sock = TcpSocket(self, conn, (src_ip or "0.0.0.0", local_port), (dst_ip, dst_port))
+        if src_ip is None:
+            # No interface address: the connect fails at once, on the clock, not by raising.
+            self.sim.call_later(0.0, self._fail_unrouted, sock)
+            return sock
+        self._register(sock)
+        conn.open_active(self.sim.env.now)
+        sock._flush()
+        return sock
+
+    def _fail_unrouted(self, sock: TcpSocket) -> None:
+        sock._conn.network_down("network_down")
+        sock._flush()
+
+    def listen(
+        self,
+        port: int,
+        on_accept: Callable[[TcpSocket], Any] | None,
+        backlog: int = 5,
+        config: TcpConfig | None = None,
+    ) -> TcpListener:
+        _check_port(port, "port")
+        if isinstance(backlog, bool) or not isinstance(backlog, int) or not 1 <= backlog <= 65535:
+            raise ConfigError("backlog", f"expected an integer between 1 and 65535, got {backlog!r}")
+        if config is not None and not isinstance(config, TcpConfig):
+            raise ConfigError("config", f"expected a TcpConfig, got {type(config).__name__}")
+        if port in self._listeners:
+            raise ConfigError("port", f"TCP port {port} is already listening on {self.host.name}")
+        lst = TcpListener(self, port, on_accept, backlog, config or self.default_config)
+        self._listeners[port] = lst
+        self._port_use[port] = self._port_use.get(port, 0) + 1
+        return lst
+
+    # -- packets from the host ----------------------------------------------------------------
+    def deliver(self, pkt: Packet) -> None:
+        """An intact TCP packet addressed to this host."""
+        sock = self._conns.get((pkt.dport, pkt.src, pkt.sport))
+        if sock is not None:
+            sock._segment(pkt)
+            return
+        flags = pkt.flags
+        if flags & SYN and not flags & (ACK | RST):
+            lst = self._listeners.get(pkt.dport)
+            if lst is not None:
+                self._passive_open(lst, pkt)
+                return
+        self._reset_stray(pkt)
+
+    def _passive_open(self, lst: TcpListener, pkt: Packet) -> None:
+        if lst._half_open >= lst.backlog or self.host.ip is None:
+            self.sim.record(self.source, "tcp_syn_dropped", port=lst.port, src=pkt.src, sport=pkt.sport)
+            return
+        conn = TcpConnection(lst.config, self._isn_rng.getrandbits(32))
+        local_ip = pkt.dst if isinstance(pkt.dst, str) else self.host.ip
+        sock = TcpSocket(self, conn, (local_ip, lst.port), (pkt.src, pkt.sport), lst)
+        self._register(sock)
+        lst._half_open += 1
+        opts = pkt.options
+        mss = opts.get("mss", 0) if type(opts) is dict else 0
+        window = pkt.window if isinstance(pkt.window, int) else 0
+        conn.open_passive(self.sim.env.now, pkt.seq, window, mss)
+        sock._flush()
+
+    def _reset_stray(self, pkt: Packet) -> None:
+        """RFC 9293 §3.10.7.1: a segment for no connection is answered with RST (never a RST)."""
+        flags = pkt.flags
+        if flags & RST:
+            return
+        if flags & ACK:
+            seq, ack, rflags = pkt.ack, 0, RST
+        else:
+            seg_len = len(pkt.payload) + (1 if flags & SYN else 0) + (1 if flags & 0x01 else 0)
+            seq, ack, rflags = 0, (pkt.seq + seg_len) & 0xFFFFFFFF, RST | ACK
+        self.rst_sent += 1
+        self.sim.record(
+            self.source, "tcp_rst_sent", src=pkt.src, sport=pkt.sport, dport=pkt.dport, why="no_connection"
+        )
+        self.host.send_packet(
+            Packet(pkt.dst, pkt.src, PROTO_TCP, sport=pkt.dport, dport=pkt.sport, seq=seq & 0xFFFFFFFF, ack=ack, flags=rflags)
+        )
+
+    def network_down(self, reason: str = "network_down") -> None:
+        """The interface went down: every connection aborts with ``reason``, sending nothing."""
+        for sock in list(self._conns.values()):
+            sock._conn.network_down(reason)
+            sock._flush()
+
+    def icmp_error(self, pkt: Packet) -> None:
+        """An ICMP error quoting one of our segments."""
+        q = pkt.quoted
+        if q is None or q.proto != PROTO_TCP:
+            return
+        sock = self._conns.get((q.sport, q.dst, q.dport))
+        if sock is None:
+            return
+        self.sim.record(
+            self.source, "tcp_icmp_error", conn=sock._name, type=pkt.icmp_type, code=pkt.icmp_code
+        )
+        sock._conn.on_icmp_error(self.sim.env.now, pkt.icmp_type, pkt.icmp_code)
+        sock._flush()
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    @property
+    def sockets(self) -> list[TcpSocket]:
+        """Connections the stack still tracks (including TIME_WAIT), in creation order."""
+        return list(self._conns.values())
+
+    def _register(self, sock: TcpSocket) -> None:
+        self._conns[sock._key] = sock
+        port = sock._key[0]
+        self._port_use[port] = self._port_use.get(port, 0) + 1
+
+    def _forget(self, sock: TcpSocket) -> None:
+        if self._conns.get(sock._key) is sock:
+            del self._conns[sock._key]
+            port = sock._key[0]
+            left = self._port_use.get(port, 1) - 1
+            if left > 0:
+                self._port_use[port] = left
+            else:
+                self._port_use.pop(port, None)
+
+    def _unlisten(self, lst: TcpListener) -> None:
+        if self._listeners.get(lst.port) is lst:
+            del self._listeners[lst.port]
+            left = self._port_use.get(lst.port, 1) - 1
+            if left > 0:
+                self._port_use[lst.port] = left
+            else:
+                self._port_use.pop(lst.port, None)
+
+    def _ephemeral_port(self, dst_ip: str, dst_port: int) -> int:
+        span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
+        for _ in range(span):
+            port = self._next_port
+            self._next_port = EPHEMERAL_LOW + (port - EPHEMERAL_LOW + 1) % span
+            if port not in self._port_use:
+                return port
+        raise ConfigError("local_port", f"no free ephemeral port on {self.host.name} (all {span} in use)")

@@ -1,0 +1,1094 @@
+"""Sans-IO TCP connection engine after RFC 9293, RFC 5681, RFC 6298 and RFC 6582 (NewReno).
+
+One :class:`TcpConnection` is the state machine of one connection. It does no I/O and owns no
+clock: every entry point takes ``now`` (virtual seconds) and, instead of sending or sleeping,
+leaves *actions* behind for the glue (``simnet.net.tcp``) to carry out:
+
+- ``conn.out``: segments to transmit, each a tuple
+  ``(seq, ack, flags, window, payload, mss_option)`` with 32-bit wire sequence numbers and
+  ``mss_option == 0`` meaning "no option";
+- ``conn.events``: socket events, tuples whose first item names them: ``("state", old, new)``,
+  ``("connected",)``, ``("data",)``, ``("acked", n)``, ``("peer_fin",)``,
+  ``("closed", reason)``, ``("retransmit", kind, rto, count)`` (kind ``syn``, ``rto``,
+  ``fast``) and ``("give_up", budget, count)`` just before a timeout abort;
+- timers, expressed as absolute deadlines (``t_rtx``, ``t_delack``, ``t_keep``, ``t_state``,
+  ``math.inf`` when disarmed). Re-arming or cancelling a timer is just a new deadline; the glue
+  keeps one kernel timer at :meth:`next_deadline` and calls :meth:`on_timer` when it fires.
+  A timer that fires early is harmless, so the glue never has to withdraw kernel events.
+
+Internally sequence numbers are unbounded integers (no wrap-around arithmetic anywhere); they
+are folded to 32 bits on output and unfolded on input relative to the nearest expected value,
+so every comparison is a plain integer comparison. No input segment, flag combination or timer
+race makes the engine raise: malformed values are clamped and unacceptable segments answered
+as RFC 9293 §3.10.7 prescribes.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import insort
+from dataclasses import dataclass, field
+from typing import Any
+
+from simnet.errors import ConfigError
+from simnet.net.packet import ACK, FIN, PSH, RST, SYN
+
+MOD = 1 << 32
+MASK = MOD - 1
+HALF = 1 << 31
+INF = math.inf
+# A kernel timer scheduled for a deadline may fire a rounding error early; such a deadline is due.
+EPS = 1e-9
+# RFC 6298 §2: clock granularity G in RTO = SRTT + max(G, 4*RTTVAR).
+CLOCK_GRANULARITY = 0.001
+DEFAULT_PEER_MSS = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
+MAX_WINDOW = 65535  # no window scaling: the 16-bit window field is the whole window
+MAX_OOO_SEGMENTS = 512  # bound on stored out-of-order fragments (each also lies inside the window)
+
+# States (RFC 9293 §3.3.2). LISTEN is a TcpListener in the glue, not a connection.
+CLOSED = "CLOSED"
+SYN_SENT = "SYN_SENT"
+SYN_RCVD = "SYN_RCVD"
+ESTABLISHED = "ESTABLISHED"
+FIN_WAIT_1 = "FIN_WAIT_1"
+FIN_WAIT_2 = "FIN_WAIT_2"
+CLOSE_WAIT = "CLOSE_WAIT"
+CLOSING = "CLOSING"
+LAST_ACK = "LAST_ACK"
+TIME_WAIT = "TIME_WAIT"
+
+# States in which the peer's data is accepted into the receive buffer.
+_RECEIVING = frozenset({ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2})
+# States in which our queued data / FIN may still be (re)transmitted.
+_SENDING = frozenset({ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK})
+_SYNCHRONIZED = frozenset(
+    {ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT}
+)
+_KEEPALIVE_STATES = frozenset({ESTABLISHED, CLOSE_WAIT, FIN_WAIT_2})
+
+# Why a connection ended (TcpSocket.close_reason).
+REASON_LOCAL = "local"
+REASON_PEER_CLOSED = "peer_closed"
+REASON_REFUSED = "refused"
+REASON_TIMEOUT = "timeout"
+REASON_RESET = "reset"
+REASON_NETWORK_DOWN = "network_down"
+REASON_KEEPALIVE = "keepalive"
+CLOSE_REASONS = (
+    REASON_LOCAL,
+    REASON_PEER_CLOSED,
+    REASON_REFUSED,
+    REASON_TIMEOUT,
+    REASON_RESET,
+    REASON_NETWORK_DOWN,
+    REASON_KEEPALIVE,
+)
+
+
+# -- configuration ----------------------------------------------------------------------------
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(name, f"expected an integer between {low} and {high}, got {value!r}")
+    return value
+
+
+def _check_seconds(name: str, value: object, low: float, high: float, *, low_open: bool) -> float:
+    ok = not isinstance(value, bool) and isinstance(value, int | float)
+    if ok:
+        v = float(value)  # type: ignore[arg-type]
+        ok = (v > low if low_open else v >= low) and v <= high
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ConfigError(name, f"expected seconds in {bracket}{low:g}, {high:g}], got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class KeepaliveConfig:
+    """TCP keepalive (RFC 9293 §3.8.4): first probe after ``idle`` seconds without hearing from
+    the peer, then every ``interval`` seconds; the connection is declared dead when ``count``
+    probes in a row go unanswered, i.e. ``idle + interval * count`` after the peer went silent.
+    Defaults are RFC 1122 §4.2.3.6 / Linux (2 h, 75 s, 9)."""
+
+    idle: float = 7200.0
+    interval: float = 75.0
+    count: int = 9
+
+    def __post_init__(self) -> None:
+        _check_seconds("keepalive.idle", self.idle, 0.0, 86400.0 * 30, low_open=True)
+        _check_seconds("keepalive.interval", self.interval, 0.0, 86400.0, low_open=True)
+        _check_int("keepalive.count", self.count, 1, 1000)
+
+
+@dataclass
+class TcpConfig:
+    """Per-connection parameters. Invalid values raise ``ConfigError(field, allowed range)``.
+
+    Defaults follow the RFCs where they give one (RFC 6298: initial RTO 1 s, minimum 1 s,
+    maximum >= 60 s) and Linux where they do not (6 SYN retries, 15 data retries).
+    ``delayed_ack`` is the delayed-ACK timeout in seconds (0 disables delaying) and
+    ``ack_every`` how many full-sized segments may go unacknowledged (RFC 5681 §4.2: 2).
+    ``connect_timeout`` (None = only the SYN budget) bounds the whole handshake.
+    ``keepalive`` is a :class:`KeepaliveConfig`, a mapping/tuple ``(idle, interval, count)`` or
+    None (off). ``msl`` sets TIME_WAIT to ``2 * msl``. ``fin_wait2_timeout`` bounds FIN_WAIT_2
+    after close() (not after shutdown()), as Linux's tcp_fin_timeout does.
+    """
+
+    mss: int = 1460
+    initial_rto: float = 1.0
+    min_rto: float = 1.0
+    max_rto: float = 60.0
+    syn_retries: int = 6
+    data_retries: int = 15
+    connect_timeout: float | None = None
+    nodelay: bool = False
+    delayed_ack: float = 0.2
+    ack_every: int = 2
+    msl: float = 60.0
+    keepalive: Any = None
+    send_buffer: int = 65536
+    recv_buffer: int = 65535
+    fin_wait2_timeout: float = 60.0
+    keepalive_cfg: KeepaliveConfig | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_int("mss", self.mss, 64, 65495)
+        _check_seconds("initial_rto", self.initial_rto, 0.0, 600.0, low_open=True)
+        _check_seconds("min_rto", self.min_rto, 0.0, 600.0, low_open=True)
+        _check_seconds("max_rto", self.max_rto, 0.0, 3600.0, low_open=True)
+        if self.max_rto < self.min_rto:
+            raise ConfigError("max_rto", f"must be >= min_rto ({self.min_rto:g} s)")
+        _check_int("syn_retries", self.syn_retries, 0, 255)
+        _check_int("data_retries", self.data_retries, 0, 255)
+        if self.connect_timeout is not None:
+            _check_seconds("connect_timeout", self.connect_timeout, 0.0, 86400.0, low_open=True)
+        if not isinstance(self.nodelay, bool):
+            raise ConfigError("nodelay", f"expected true or false, got {self.nodelay!r}")
+        _check_seconds("delayed_ack", self.delayed_ack, 0.0, 0.5, low_open=False)
+        _check_int("ack_every", self.ack_every, 1, 64)
+        _check_seconds("msl", self.msl, 0.0, 3600.0, low_open=False)
+        _check_int("send_buffer", self.send_buffer, 1, 1 << 24)
+        _check_int("recv_buffer", self.recv_buffer, 1, MAX_WINDOW)
+        _check_seconds("fin_wait2_timeout", self.fin_wait2_timeout, 0.0, 86400.0, low_open=False)
+        ka = self.keepalive
+        if ka is None or ka is False:
+            self.keepalive_cfg = None
+        elif isinstance(ka, KeepaliveConfig):
+            self.keepalive_cfg = ka
+        elif isinstance(ka, dict):
+            unknown = sorted(set(ka) - {"idle", "interval", "count"})
+            if unknown:
+                raise ConfigError(f"keepalive.{unknown[0]}", "unknown key (idle, interval, count)")
+            self.keepalive_cfg = KeepaliveConfig(**ka)
+        elif isinstance(ka, tuple | list) and len(ka) == 3:
+            self.keepalive_cfg = KeepaliveConfig(*ka)
+        else:
+            raise ConfigError(
+                "keepalive", f"expected None or (idle, interval, count), got {ka!r}"
+            )
+
+
+# -- the connection ---------------------------------------------------------------------------
+class TcpConnection:
+    """The state machine of one TCP connection (see the module docstring for the contract).
+
+    Entry points: :meth:`open_active`, :meth:`open_passive`, :meth:`on_segment`,
+    :meth:`on_timer`, :meth:`send`, :meth:`recv`, :meth:`shutdown`, :meth:`close`,
+    :meth:`abort`, :meth:`network_down`, :meth:`on_icmp_error`.
+    """
+
+    __slots__ = (
+        "cfg", "state", "out", "events", "passive", "close_reason",
+        # send side (absolute sequence numbers)
+        "iss", "snd_una", "snd_nxt", "snd_max", "snd_wnd", "snd_wl1", "snd_wl2", "max_snd_wnd",
+        "sndbuf", "buf_seq", "fin_queued", "mss", "peer_mss",
+        # congestion control (RFC 5681 / 6582)
+        "cwnd", "ssthresh", "dupacks", "in_recovery", "recover",
+        # retransmission timer (RFC 6298)
+        "srtt", "rttvar", "rto", "retries", "rtt_seq", "rtt_time", "syn_retransmitted",
+        "persist", "persist_probes", "probes_unanswered",
+        # receive side
+        "irs", "rcv_nxt", "rcv_adv", "rcvbuf", "ooo", "ooo_fin", "unacked_segs", "ack_now",
+        "peer_fin", "user_closed", "we_closed_first",
+        # keepalive
+        "ka_probes",
+        # deadlines
+        "t_rtx", "t_delack", "t_keep", "t_state",
+        # counters
+        "bytes_sent", "bytes_acked", "bytes_received", "soft_error",
+    )
+
+    def __init__(self, config: TcpConfig, iss: int) -> None:
+        self.cfg = config
+        self.state = CLOSED
+        self.out: list[tuple[int, int, int, int, bytes, int]] = []
+        self.events: list[tuple[Any, ...]] = []
+        self.passive = False
+        self.close_reason: str | None = None
+        iss &= MASK
+        self.iss = iss
+        self.snd_una = iss
+        self.snd_nxt = iss
+        self.snd_max = iss
+        self.snd_wnd = 0
+        self.snd_wl1 = 0
+        self.snd_wl2 = 0
+        self.max_snd_wnd = 0
+        self.sndbuf = bytearray()
+        self.buf_seq = iss + 1  # sequence number of sndbuf[0]; the SYN takes iss
+        self.fin_queued = False
+        self.mss = min(config.mss, DEFAULT_PEER_MSS)
+        self.peer_mss = DEFAULT_PEER_MSS
+        self.cwnd = 0
+        self.ssthresh = 1 << 30  # RFC 5681 §3.1: arbitrarily high initial ssthresh
+        self.dupacks = 0
+        self.in_recovery = False
+        self.recover = iss
+        self.srtt: float | None = None
+        self.rttvar = 0.0
+        self.rto = config.initial_rto
+        self.retries = 0
+        self.rtt_seq = -1  # timed segment's end sequence; -1 when no measurement runs
+        self.rtt_time = 0.0
+        self.syn_retransmitted = False
+        self.persist = False
+        self.persist_probes = 0
+        self.probes_unanswered = 0
+        self.irs = 0
+        self.rcv_nxt = 0
+        self.rcv_adv = 0
+        self.rcvbuf = bytearray()
+        self.ooo: list[tuple[int, bytes]] = []
+        self.ooo_fin = -1
+        self.unacked_segs = 0
+        self.ack_now = False
+        self.peer_fin = False
+        self.user_closed = False
+        self.we_closed_first = False
+        self.ka_probes = 0
+        self.t_rtx = INF
+        self.t_delack = INF
+        self.t_keep = INF
+        self.t_state = INF
+        self.bytes_sent = 0
+        self.bytes_acked = 0
+        self.bytes_received = 0
+        self.soft_error: str | None = None
+
+    # -- queries ------------------------------------------------------------------------------
+    def next_deadline(self) -> float:
+        """The earliest armed timer deadline (``inf`` when none)."""
+        return min(self.t_rtx, self.t_delack, self.t_keep, self.t_state)
+
+    @property
+    def send_space(self) -> int:
+        if self.fin_queued or self.state not in (SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT):
+            return 0
+        return max(0, self.cfg.send_buffer - len(self.sndbuf))
+
+    @property
+    def readable(self) -> int:
+        return len(self.rcvbuf)
+
+    @property
+    def flight_size(self) -> int:
+        return self.snd_max - self.snd_una
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _set_state(self, new: str) -> None:
+        old = self.state
+        if old != new:
+            self.state = new
+            self.events.append(("state", old, new))
+
+    def _window(self) -> int:
+        """The window to advertise, with receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the
+        advertised right edge never moves left and moves right only in useful steps."""
+        cap = self.cfg.recv_buffer
+        edge = self.rcv_nxt + cap - len(self.rcvbuf)
+        adv = self.rcv_adv
+        if edge > adv:
+            step = min(cap >> 1, self.mss)
+            if edge - adv >= step or adv <= self.rcv_nxt:
+                adv = self.rcv_adv = edge
+        wnd = adv - self.rcv_nxt
+        if wnd <= 0:
+            return 0
+        return wnd if wnd < MAX_WINDOW else MAX_WINDOW
+
+    def _emit(self, seq: int, flags: int, payload: bytes = b"", mss_opt: int = 0) -> None:
+        if flags & ACK:
+            # Every ACK-bearing segment acknowledges all received data: no ACK is owed any more.
+            self.ack_now = False
+            self.unacked_segs = 0
+            self.t_delack = INF
+            self.out.append((seq & MASK, self.rcv_nxt & MASK, flags, self._window(), payload, mss_opt))
+        else:
+            self.out.append((seq & MASK, 0, flags, 0, payload, mss_opt))
+
+    def _send_ack(self) -> None:
+        self._emit(self.snd_nxt, ACK)
+
+    def _send_rst(self) -> None:
+        self.out.append((self.snd_nxt & MASK, 0, RST, 0, b"", 0))
+
+    def _close(self, reason: str) -> None:
+        """Enter CLOSED; report ``reason`` unless the user was already told the socket ended."""
+        if self.close_reason is None:
+            self.close_reason = reason
+            self.events.append(("closed", reason))
+        self._set_state(CLOSED)
+        self.t_rtx = self.t_delack = self.t_keep = self.t_state = INF
+        self.ooo.clear()
+
+    def _graceful_reason(self) -> str:
+        return REASON_LOCAL if self.we_closed_first else REASON_PEER_CLOSED
+
+    def _enter_time_wait(self, now: float) -> None:
+        self._set_state(TIME_WAIT)
+        if self.close_reason is None:
+            self.close_reason = self._graceful_reason()
+            self.events.append(("closed", self.close_reason))
+        self.t_rtx = self.t_keep = INF
+        self.t_state = now + 2.0 * self.cfg.msl
+        if self.t_state <= now:  # msl == 0: TIME_WAIT of zero length
+            self._close(self.close_reason)
+
+    def _unwrap(self, wire: int, ref: int) -> int:
+        """The absolute sequence number nearest to ``ref`` whose low 32 bits are ``wire``."""
+        return ref + ((wire - ref + HALF) & MASK) - HALF
+
+    def _rtt_sample(self, r: float) -> None:
+        # RFC 6298 §2.2/2.3 (alpha 1/8, beta 1/4, K 4), clamped to [min_rto, max_rto].
+        if r < 0:
+            r = 0.0
+        if self.srtt is None:
+            self.srtt = r
+            self.rttvar = r / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
+            self.srtt = 0.875 * self.srtt + 0.125 * r
+        rto = self.srtt + max(CLOCK_GRANULARITY, 4 * self.rttvar)
+        cfg = self.cfg
+        self.rto = cfg.min_rto if rto < cfg.min_rto else cfg.max_rto if rto > cfg.max_rto else rto
+
+    def _backoff(self) -> None:
+        rto = self.rto * 2
+        self.rto = rto if rto < self.cfg.max_rto else self.cfg.max_rto
+
+    def _set_peer_mss(self, mss_opt: object) -> None:
+        if isinstance(mss_opt, int) and not isinstance(mss_opt, bool) and mss_opt > 0:
+            # An absurdly small MSS would make segments of nothing; RFC 9293 §3.7.1 floor.
+            self.peer_mss = max(min(mss_opt, 65535), 64)
+        else:
+            self.peer_mss = DEFAULT_PEER_MSS
+        self.mss = min(self.cfg.mss, self.peer_mss)
+
+    def _initial_cwnd(self) -> None:
+        mss = self.mss
+        if self.syn_retransmitted:
+            self.cwnd = mss  # RFC 5681 §3.1: loss of the SYN or SYN/ACK => IW of one segment
+        elif mss > 2190:
+            self.cwnd = 2 * mss
+        elif mss > 1095:
+            self.cwnd = 3 * mss
+        else:
+            self.cwnd = 4 * mss
+
+    # -- opening ------------------------------------------------------------------------------
+    def open_active(self, now: float) -> None:
+        """connect(): send a SYN (RFC 9293 §3.10.1)."""
+        if self.state != CLOSED or self.close_reason is not None:
+            return
+        self._set_state(SYN_SENT)
+        self.snd_nxt = self.snd_max = self.iss + 1
+        self.rtt_seq = self.iss + 1
+        self.rtt_time = now
+        self.out.append((self.iss, 0, SYN, self._syn_window(), b"", self.cfg.mss))
+        self.t_rtx = now + self.rto
+        if self.cfg.connect_timeout is not None:
+            self.t_state = now + self.cfg.connect_timeout
+
+    def _syn_window(self) -> int:
+        return min(self.cfg.recv_buffer, MAX_WINDOW)
+
+    def open_passive(
+        self, now: float, seq: int, window: int, mss_opt: object = 0
+    ) -> None:
+        """A listener accepted a SYN: answer SYN-ACK and wait in SYN_RCVD."""
+        if self.state != CLOSED or self.close_reason is not None:
+            return
+        self.passive = True
+        self._set_state(SYN_RCVD)
+        self.irs = seq & MASK
+        self.rcv_nxt = self.irs + 1
+        self.rcv_adv = self.rcv_nxt + self.cfg.recv_buffer
+        self._set_peer_mss(mss_opt)
+        self.snd_wnd = max(0, min(int(window), MAX_WINDOW))
+        self.snd_wl1 = self.irs
+        self.snd_nxt = self.snd_max = self.iss + 1
+        self.rtt_seq = self.iss + 1
+        self.rtt_time = now
+        self._send_synack()
+        self.t_rtx = now + self.rto
+
+    def _send_synack(self) -> None:
+        self.out.append(
+            (self.iss, self.rcv_nxt & MASK, SYN | ACK, self._window(), b"", self.cfg.mss)
+        )
+
+    def _established(self, now: float) -> None:
+        self._set_state(ESTABLISHED)
+        self.t_state = INF
+        self._initial_cwnd()
+        self.events.append(("connected",))
+        ka = self.cfg.keepalive_cfg
+        if ka is not None:
+            self.t_keep = now + ka.idle
+        if self.fin_queued:
+            self._set_state(FIN_WAIT_1)
+
+    # -- user calls ---------------------------------------------------------------------------
+    def send(self, now: float, data: bytes) -> int:
+        """Queue ``data``; returns how many bytes the bounded send buffer accepted."""
+        space = self.send_space
+        if space <= 0 or not data:
+            return 0
+        n = min(space, len(data))
+        self.sndbuf += data[:n] if n < len(data) else data
+        self.bytes_sent += n
+        if self.state in _SENDING:
+            self._output(now)
+        return n
+
+    def recv(self, now: float, n: int = -1) -> bytes:
+        """Take up to ``n`` bytes (all when ``n < 0``) from the receive buffer."""
+        buf = self.rcvbuf
+        if not buf or n == 0:
+            return b""
+        if n < 0 or n >= len(buf):
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = bytes(buf[:n])
+            del buf[:n]
+        # Window update when reading opened the window by a useful step (SWS avoidance).
+        if self.state in _RECEIVING and not self.peer_fin:
+            before = self.rcv_adv
+            self._window()
+            if self.rcv_adv != before:
+                self._send_ack()
+        return data
+
+    def shutdown(self, now: float) -> None:
+        """Half-close: no more data from us; a FIN follows the queued data."""
+        st = self.state
+        if self.fin_queued or st not in (SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT):
+            return
+        self.fin_queued = True
+        if not self.peer_fin:
+            self.we_closed_first = True
+        if st == ESTABLISHED:
+            self._set_state(FIN_WAIT_1)
+        elif st == CLOSE_WAIT:
+            self._set_state(LAST_ACK)
+        # SYN_SENT / SYN_RCVD: the FIN waits for the handshake (RFC 9293 §3.10.4).
+        if self.state in _SENDING:
+            self._output(now)
+
+    def close(self, now: float) -> None:
+        """Full close: shutdown, and the user will read no more."""
+        st = self.state
+        if st == CLOSED or st == TIME_WAIT:
+            return
+        if st == SYN_SENT:
+            self._close(REASON_LOCAL)
+            return
+        if self.rcvbuf:
+            # Closing with unread data loses it; tell the peer at once (Linux, RFC 2525 §2.17).
+            self.abort(now)
+            return
+        self.user_closed = True
+        self.shutdown(now)
+        if self.state == FIN_WAIT_2:
+            self.t_state = now + self.cfg.fin_wait2_timeout
+
+    def abort(self, now: float) -> None:
+        """Abort: RST to the peer in synchronized states, then CLOSED (reason ``local``)."""
+        st = self.state
+        if st == CLOSED:
+            return
+        if st in (SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT):
+            self._send_rst()
+        self._close(REASON_LOCAL)
+
+    def network_down(self, reason: str = REASON_NETWORK_DOWN) -> None:
+        """The interface went away: drop the connection silently with ``reason``."""
+        if self.state != CLOSED:
+            self._close(reason)
+
+    def on_icmp_error(self, now: float, icmp_type: int, icmp_code: int) -> None:
+        """ICMP destination unreachable about one of our segments (RFC 1122 §4.2.3.9): codes
+        2 (protocol) and 3 (port) are hard errors while connecting, the rest are soft."""
+        if self.state == SYN_SENT and icmp_type == 3 and icmp_code in (2, 3):
+            self._close(REASON_REFUSED)
+        else:
+            self.soft_error = f"icmp {icmp_type}/{icmp_code}"
+
+    # -- output -------------------------------------------------------------------------------
+    def _output(self, now: float) -> None:
+        """Send what the windows, Nagle and SWS avoidance allow (RFC 9293 §3.8.6.2.1,
+        RFC 5681), then an ACK if one is still owed."""
+        if self.state in _SENDING:
+            mss = self.mss
+            buf_seq = self.buf_seq
+            data_end = buf_seq + len(self.sndbuf)
+            fin = self.fin_queued
+            while True:
+                nxt = self.snd_nxt
+                avail = data_end - nxt
+                if avail <= 0:
+                    if fin and avail == 0:
+                        # FIN alone: sent whatever the window (it carries no data).
+                        self._xmit(nxt, 0, now)
+                        continue
+                    break
+                wnd = self.snd_wnd if self.snd_wnd < self.cwnd else self.cwnd
+                usable = self.snd_una + wnd - nxt
+                n = mss if mss < avail else avail
+                if usable < n:
+                    n = usable
+                if n <= 0:
+                    break
+                if n < mss and nxt >= self.snd_max:
+                    if n < avail:
+                        # Window-limited small segment: sender SWS avoidance.
+                        if 2 * n < self.max_snd_wnd:
+                            break
+                    elif not (self.cfg.nodelay or fin) and self.snd_max > self.snd_una:
+                        break  # Nagle: a short segment waits while data is unacknowledged
+                self._xmit(nxt, n, now)
+            if self.snd_max == self.snd_una and self.snd_nxt < data_end + (1 if fin else 0):
+                # Blocked with nothing in flight: only the persist timer can get us going.
+                if self.t_rtx == INF:
+                    self.persist = True
+                    self.t_rtx = now + self._persist_interval()
+        if self.ack_now:
+            self._send_ack()
+
+    def _persist_interval(self) -> float:
+        iv = self.rto * (1 << min(self.persist_probes, 30))
+        return iv if iv < self.cfg.max_rto else self.cfg.max_rto
+
+    def _xmit(self, seq: int, n: int, now: float) -> int:
+        """Transmit ``n`` data bytes from ``seq`` (plus the FIN if they end the stream);
+        returns the sequence number after the segment."""
+        off = seq - self.buf_seq
+        end = seq + n
+        data_end = self.buf_seq + len(self.sndbuf)
+        flags = ACK
+        if n:
+            payload = bytes(self.sndbuf[off : off + n])
+            if end == data_end:
+                flags = ACK | PSH
+        else:
+            payload = b""
+        if self.fin_queued and end == data_end:
+            flags |= FIN
+            end += 1
+        self._emit(seq, flags, payload)
+        if end > self.snd_nxt:
+            self.snd_nxt = end
+        if end > self.snd_max:
+            if self.rtt_seq < 0 and seq >= self.snd_max:
+                # Time one fresh segment per round trip (Karn: never a retransmitted one).
+                self.rtt_seq = end
+                self.rtt_time = now
+            self.snd_max = end
+        if self.t_rtx == INF or self.persist:
+            self.persist = False
+            self.t_rtx = now + self.rto
+        return end
+
+    def _retransmit_first(self, now: float) -> None:
+        """Retransmit the first unacknowledged segment without moving snd_nxt."""
+        una = self.snd_una
+        data_end = self.buf_seq + len(self.sndbuf)
+        n = min(self.mss, max(0, data_end - una))
+        self._xmit(una, n, now)  # snd_nxt only ever moves forward in _xmit
+        self.rtt_seq = -1
+
+    # -- timers -------------------------------------------------------------------------------
+    def on_timer(self, now: float) -> None:
+        """Handle every deadline that is due at ``now``."""
+        due = now + EPS
+        if self.t_state <= due:
+            self.t_state = INF
+            self._state_timer(now)
+        if self.t_rtx <= due:
+            self.t_rtx = INF
+            if self.persist:
+                self._persist_timer(now)
+            else:
+                self._rtx_timer(now)
+        if self.t_delack <= due:
+            self.t_delack = INF
+            if self.state in _SYNCHRONIZED and self.state != TIME_WAIT:
+                self._send_ack()
+        if self.t_keep <= due:
+            self.t_keep = INF
+            self._keepalive_timer(now)
+
+    def _state_timer(self, now: float) -> None:
+        st = self.state
+        if st in (SYN_SENT, SYN_RCVD):
+            self.events.append(("give_up", "connect_timeout", self.retries))
+            self._close(REASON_TIMEOUT)  # connect_timeout ran out
+        elif st == TIME_WAIT:
+            self._close(self.close_reason or self._graceful_reason())
+        elif st == FIN_WAIT_2:
+            self._close(self._graceful_reason())  # orphaned FIN_WAIT_2 gave up on the peer
+
+    def _rtx_timer(self, now: float) -> None:
+        st = self.state
+        if st == SYN_SENT or st == SYN_RCVD:
+            if self.retries >= self.cfg.syn_retries:
+                self.events.append(("give_up", "syn_retries", self.retries))
+                self._close(REASON_TIMEOUT)
+                return
+            self.retries += 1
+            self._backoff()
+            self.syn_retransmitted = True
+            self.rtt_seq = -1
+            self.events.append(("retransmit", "syn", self.rto, self.retries))
+            if st == SYN_SENT:
+                self.out.append((self.iss, 0, SYN, self._syn_window(), b"", self.cfg.mss))
+            else:
+                self._send_synack()
+            self.t_rtx = now + self.rto
+            return
+        if st not in _SENDING or self.snd_max == self.snd_una:
+            return
+        if self.retries >= self.cfg.data_retries:
+            self.events.append(("give_up", "data_retries", self.retries))
+            self._close(REASON_TIMEOUT)
+            return
+        # RFC 5681 §3.1 eq. 4 (ssthresh only on the first timeout of a series) and §3.5
+        # (cwnd = loss window); RFC 6582 §3: recover = highest sequence sent.
+        if self.retries == 0:
+            self.ssthresh = max(self.flight_size // 2, 2 * self.mss)
+        self.cwnd = self.mss
+        self.in_recovery = False
+        self.dupacks = 0
+        self.recover = self.snd_max
+        self.retries += 1
+        self._backoff()
+        self.rtt_seq = -1
+        self.events.append(("retransmit", "rto", self.rto, self.retries))
+        # Go back N: resend from snd_una as the (now one-segment) window allows.
+        self.snd_nxt = self.snd_una
+        self.t_rtx = INF
+        data_end = self.buf_seq + len(self.sndbuf)
+        self._xmit(self.snd_una, min(self.mss, max(0, data_end - self.snd_una)), now)
+
+    def _persist_timer(self, now: float) -> None:
+        self.persist = False
+        if self.state not in _SENDING:
+            return
+        data_end = self.buf_seq + len(self.sndbuf)
+        if self.snd_max != self.snd_una or self.snd_nxt >= data_end:
+            self._output(now)
+            return
+        if self.probes_unanswered > self.cfg.data_retries:
+            self.events.append(("give_up", "persist_probes", self.probes_unanswered))
+            self._close(REASON_TIMEOUT)
+            return
+        self.persist_probes += 1
+        self.probes_unanswered += 1
+        if self.snd_wnd > 0:
+            # A window too small for SWS avoidance: the override timer sends what fits.
+            n = min(self.snd_wnd, data_end - self.snd_nxt, self.mss)
+            self._xmit(self.snd_nxt, n, now)
+            return
+        # Zero-window probe: an old sequence number makes the peer answer with its window
+        # (the form Linux uses; it never puts data beyond the offered window).
+        self._emit(self.snd_una - 1, ACK)
+        self.persist = True
+        self.t_rtx = now + self._persist_interval()
+
+    def _keepalive_timer(self, now: float) -> None:
+        ka = self.cfg.keepalive_cfg
+        if ka is None or self.state not in _KEEPALIVE_STATES:
+            return
+        if self.snd_max != self.snd_una or self.snd_nxt < self.buf_seq + len(self.sndbuf):
+            # Data pending: the retransmission timer watches the peer instead.
+            self.t_keep = now + ka.idle
+            return
+        if self.ka_probes >= ka.count:
+            self.events.append(("give_up", "keepalive", self.ka_probes))
+            self._close(REASON_KEEPALIVE)
+            return
+        self.ka_probes += 1
+        self._emit(self.snd_una - 1, ACK)  # RFC 9293 §3.8.4: SEG.SEQ = SND.NXT - 1, no data
+        self.t_keep = now + ka.interval
+
+    # -- input --------------------------------------------------------------------------------
+    def on_segment(
+        self,
+        now: float,
+        seq: int,
+        ack: int,
+        flags: int,
+        window: int,
+        payload: bytes = b"",
+        mss_opt: object = 0,
+    ) -> None:
+        """Process one incoming (checksum-good) segment addressed to this connection."""
+        st = self.state
+        if st == CLOSED:
+            return
+        seq &= MASK
+        ack &= MASK
+        if window < 0:
+            window = 0
+        elif window > MAX_WINDOW:
+            window = MAX_WINDOW
+        if st == SYN_SENT:
+            self._in_syn_sent(now, seq, ack, flags, window, payload, mss_opt)
+            return
+        self._in_synchronized(now, seq, ack, flags, window, payload)
+
+    def _in_syn_sent(
+        self, now: float, seq: int, ack: int, flags: int, window: int, payload: bytes, mss_opt: object
+    ) -> None:
+        # RFC 9293 §3.10.7.3
+        ack_ok = False
+        if flags & ACK:
+            ack_abs = self._unwrap(ack, self.snd_una)
+            if ack_abs <= self.iss or ack_abs > self.snd_max:
+                if not flags & RST:
+                    self.out.append((ack, 0, RST, 0, b"", 0))
+                return
+            ack_ok = True
+        if flags & RST:
+            if ack_ok:
+                self._close(REASON_REFUSED)
+            return
+        if not flags & SYN:
+            return
+        self.irs = seq
+        self.rcv_nxt = seq + 1
+        self.rcv_adv = self.rcv_nxt + self.cfg.recv_buffer
+        self._set_peer_mss(mss_opt)
+        self.snd_wnd = window
+        self.max_snd_wnd = max(self.max_snd_wnd, window)
+        self.snd_wl1 = seq
+        if ack_ok:
+            self.snd_una = ack_abs
+            self.snd_wl2 = ack_abs
+            self.t_rtx = INF
+            self.retries = 0
+            if self.rtt_seq >= 0 and not self.syn_retransmitted:
+                self._rtt_sample(now - self.rtt_time)
+            self.rtt_seq = -1
+            self._established(now)
+            # Any data on the SYN-ACK is not taken (it will be retransmitted); ACK the SYN.
+            self.ack_now = True
+            self._output(now)
+        else:
+            # Simultaneous open (RFC 9293 §3.5): answer SYN-ACK from SYN_RCVD.
+            self._set_state(SYN_RCVD)
+            self._send_synack()
+
+    def _in_synchronized(
+        self, now: float, seq: int, ack: int, flags: int, window: int, payload: bytes
+    ) -> None:
+        st = self.state
+        rcv_nxt = self.rcv_nxt
+        seq = rcv_nxt + ((seq - rcv_nxt + HALF) & MASK) - HALF
+        plen = len(payload)
+        seg_len = plen + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+        rcv_wnd = self.rcv_adv - rcv_nxt
+        if rcv_wnd < 0:
+            rcv_wnd = 0
+        # -- first: sequence number acceptability (RFC 9293 §3.10.7.4) --------------------
+        if seg_len == 0:
+            ok = seq == rcv_nxt if rcv_wnd == 0 else rcv_nxt <= seq < rcv_nxt + rcv_wnd
+        elif rcv_wnd == 0:
+            # Data cannot be taken, but a segment at rcv_nxt still carries a valid ACK and
+            # window (the "special allowance" of §3.10.7.4): process it without its text.
+            ok = seq == rcv_nxt
+            if ok:
+                payload = b""
+                plen = 0
+                flags &= ~(SYN | FIN)
+                self.ack_now = True
+        else:
+            end = seq + seg_len
+            ok = (rcv_nxt <= seq < rcv_nxt + rcv_wnd) or (rcv_nxt < end <= rcv_nxt + rcv_wnd) or (
+                seq < rcv_nxt and end > rcv_nxt + rcv_wnd
+            )
+        if not ok:
+            if not flags & RST:
+                if st == SYN_RCVD and flags & SYN and seq == self.irs:
+                    self._send_synack()  # the peer's SYN again: our SYN-ACK was lost
+                elif st == TIME_WAIT and flags & FIN:
+                    self._send_ack()  # retransmitted FIN: our last ACK was lost
+                    self.t_state = now + 2.0 * self.cfg.msl
+                else:
+                    self._send_ack()
+            return
+        # Trim to the window: drop the already-received head and anything beyond the edge.
+        if seq < rcv_nxt:
+            cut = rcv_nxt - seq
+            if flags & SYN:
+                flags &= ~SYN
+                cut -= 1
+            if cut > 0:
+                payload = payload[cut:]
+                plen = len(payload)
+            seq = rcv_nxt
+        right = rcv_nxt + rcv_wnd
+        if seq + plen > right:
+            payload = payload[: max(0, right - seq)]
+            plen = len(payload)
+            flags &= ~FIN
+            self.ack_now = True
+        # -- second: RST ----------------------------------------------------------------------
+        if flags & RST:
+            if st == SYN_RCVD and self.passive:
+                self._close(REASON_RESET)  # back to LISTEN: the listener never saw it
+            elif st == SYN_RCVD:
+                self._close(REASON_REFUSED)
+            elif st in (CLOSING, LAST_ACK, TIME_WAIT):
+                self._close(self.close_reason or self._graceful_reason())
+            else:
+                self._close(REASON_RESET)
+            return
+        # -- fourth: SYN in a synchronized state -> challenge ACK (RFC 9293 §3.10.7.4) ------
+        if flags & SYN:
+            self._send_ack()
+            return
+        # -- fifth: ACK -----------------------------------------------------------------------
+        if not flags & ACK:
+            return
+        # The peer is alive: keepalive counts from here.
+        ka = self.cfg.keepalive_cfg
+        if ka is not None:
+            self.ka_probes = 0
+            if st in _KEEPALIVE_STATES or st == SYN_RCVD:
+                self.t_keep = now + ka.idle
+        ack_abs = self._unwrap(ack, self.snd_una)
+        if st == SYN_RCVD:
+            if not self.snd_una < ack_abs <= self.snd_max:
+                self.out.append((ack, 0, RST, 0, b"", 0))
+                return
+            self.snd_wnd = window
+            self.max_snd_wnd = max(self.max_snd_wnd, window)
+            self.snd_wl1 = seq
+            self.snd_wl2 = ack_abs
+            if self.rtt_seq >= 0 and not self.syn_retransmitted:
+                self._rtt_sample(now - self.rtt_time)
+            self.rtt_seq = -1
+            self.snd_una = ack_abs
+            self.retries = 0
+            self.t_rtx = INF
+            self._established(now)
+            st = self.state
+            if ka is not None:
+                self.t_keep = now + ka.idle
+        elif ack_abs > self.snd_max:
+            self._send_ack()  # acknowledges something not yet sent
+            return
+        else:
+            self._process_ack(now, seq, ack_abs, window, plen == 0 and not flags & FIN)
+            st = self.state
+            if st == CLOSED:
+                return
+        fin_acked = self.fin_queued and self.snd_una == self.buf_seq + len(self.sndbuf) + 1
+        if st == FIN_WAIT_1 and fin_acked:
+            self._set_state(FIN_WAIT_2)
+            st = FIN_WAIT_2
+            if self.user_closed:
+                self.t_state = now + self.cfg.fin_wait2_timeout
+        elif st == CLOSING and fin_acked:
+            self._enter_time_wait(now)
+            return
+        elif st == LAST_ACK and fin_acked:
+            self._close(self._graceful_reason())
+            return
+        elif st == TIME_WAIT:
+            if flags & FIN:
+                self._send_ack()
+                self.t_state = now + 2.0 * self.cfg.msl
+            return
+        # -- seventh: segment text ----------------------------------------------------------
+        if plen and st in _RECEIVING:
+            self._receive_data(now, seq, payload)
+        # -- eighth: FIN ----------------------------------------------------------------------
+        if flags & FIN:
+            fin_seq = seq + plen
+            if st in _RECEIVING or st == SYN_RCVD:
+                if fin_seq == self.rcv_nxt:
+                    self._receive_fin(now)
+                elif fin_seq > self.rcv_nxt:
+                    self.ooo_fin = fin_seq  # the FIN waits for the hole before it
+                    self.ack_now = True
+        self._output(now)
+
+    def _process_ack(self, now: float, seq: int, ack: int, window: int, pure: bool) -> None:
+        una = self.snd_una
+        mss = self.mss
+        if ack > una:
+            acked = ack - una
+            flight_before = self.snd_max - una
+            # Data bytes acknowledged: the FIN's sequence slot is not data.
+            data_end = self.buf_seq + len(self.sndbuf)
+            data_acked = (ack if ack < data_end else data_end) - self.buf_seq
+            if data_acked > 0:
+                del self.sndbuf[:data_acked]
+                self.buf_seq += data_acked
+                self.bytes_acked += data_acked
+                self.events.append(("acked", data_acked))
+            self.snd_una = ack
+            if self.snd_nxt < ack:
+                self.snd_nxt = ack
+            self.retries = 0
+            self.persist_probes = 0
+            if self.rtt_seq >= 0 and ack >= self.rtt_seq:
+                self._rtt_sample(now - self.rtt_time)
+                self.rtt_seq = -1
+            # Congestion control.
+            if self.in_recovery:
+                if ack >= self.recover:
+                    # Full acknowledgment (RFC 6582 §3.2 step 3, option 1).
+                    self.in_recovery = False
+                    self.dupacks = 0
+                    flight = self.snd_max - ack
+                    self.cwnd = min(self.ssthresh, max(flight, mss) + mss)
+                else:
+                    # Partial acknowledgment: retransmit the next hole, deflate the window.
+                    self._retransmit_first(now)
+                    self.cwnd = self.cwnd - acked + (mss if acked >= mss else 0)
+                    if self.cwnd < mss:
+                        self.cwnd = mss
+                    self.t_rtx = now + self.rto
+            else:
+                self.dupacks = 0
+                if self.cwnd < self.ssthresh:
+                    self.cwnd += acked if acked < mss else mss  # slow start, RFC 5681 §3.1
+                else:
+                    self.cwnd += max(1, mss * mss // self.cwnd)  # congestion avoidance
+            if flight_before and self.snd_una == self.snd_max:
+                self.t_rtx = INF
+            elif not self.in_recovery or self.t_rtx == INF:
+                self.t_rtx = now + self.rto
+        elif (
+            pure
+            and ack == una
+            and window == self.snd_wnd
+            and self.snd_max > una
+        ):
+            # Duplicate ACK (RFC 5681 §2).
+            if self.in_recovery:
+                self.cwnd += mss  # inflate for the segment that left the network
+            else:
+                self.dupacks += 1
+                # RFC 6582 §3.2 step 2: only if the ACK covers ``recover`` (no second
+                # reduction for losses from the window that already caused one).
+                if self.dupacks == 3 and ack >= self.recover:
+                    self._fast_retransmit(now)
+        if ack >= una:
+            self.probes_unanswered = 0  # the peer answers (a window probe, at least)
+        # Window update (RFC 9293 §3.10.7.4: SND.WL1/SND.WL2 rule).
+        if self.snd_wl1 < seq or (self.snd_wl1 == seq and self.snd_wl2 <= ack):
+            if ack >= una:
+                self.snd_wnd = window
+                self.snd_wl1 = seq
+                self.snd_wl2 = ack
+                if window > self.max_snd_wnd:
+                    self.max_snd_wnd = window
+                if window == 0 and ack == self.snd_una:
+                    # The peer answers but offers no room: not a dead peer (RFC 9293 §3.8.6.1).
+                    self.retries = 0
+
+    def _fast_retransmit(self, now: float) -> None:
+        # RFC 5681 §3.2 steps 2-3 with RFC 6582's recover.
+        mss = self.mss
+        self.ssthresh = max(self.flight_size // 2, 2 * mss)
+        self.recover = self.snd_max
+        self.in_recovery = True
+        self.events.append(("retransmit", "fast", self.rto, self.retries))
+        self._retransmit_first(now)
+        self.cwnd = self.ssthresh + 3 * mss
+        self.t_rtx = now + self.rto
+
+    def _receive_data(self, now: float, seq: int, payload: bytes) -> None:
+        rcv_nxt = self.rcv_nxt
+        if self.user_closed:
+            # Nobody will read: acknowledge and discard (see docs/assumptions.md, TCP).
+            if seq == rcv_nxt:
+                self.rcv_nxt = rcv_nxt + len(payload)
+                self.rcv_adv = max(self.rcv_adv, self.rcv_nxt)
+            self.ack_now = True
+            return
+        if seq == rcv_nxt:
+            self.rcvbuf += payload
+            rcv_nxt += len(payload)
+            filled_hole = False
+            ooo = self.ooo
+            while ooo and ooo[0][0] <= rcv_nxt:
+                s, data = ooo.pop(0)
+                filled_hole = True
+                tail = s + len(data) - rcv_nxt
+                if tail > 0:
+                    self.rcvbuf += data[len(data) - tail :]
+                    rcv_nxt += tail
+            self.bytes_received += rcv_nxt - self.rcv_nxt
+            self.rcv_nxt = rcv_nxt
+            self.events.append(("data",))
+            if filled_hole or self.ooo:
+                self.ack_now = True  # RFC 5681 §4.2: ACK at once when a hole fills
+            else:
+                self.unacked_segs += 1
+                if self.unacked_segs >= self.cfg.ack_every or self.cfg.delayed_ack == 0:
+                    self.ack_now = True
+                elif self.t_delack == INF:
+                    self.t_delack = now + self.cfg.delayed_ack
+            if self.ooo_fin >= 0 and self.ooo_fin == rcv_nxt:
+                self._receive_fin(now)
+        else:
+            # Out of order: keep it (bounded) and send an immediate duplicate ACK.
+            ooo = self.ooo
+            if len(ooo) < MAX_OOO_SEGMENTS:
+                for i, (s, data) in enumerate(ooo):
+                    if s == seq:
+                        if len(data) < len(payload):
+                            ooo[i] = (seq, bytes(payload))
+                        break
+                else:
+                    insort(ooo, (seq, bytes(payload)))
+            self.ack_now = True
+
+    def _receive_fin(self, now: float) -> None:
+        if self.peer_fin:
+            return
+        self.peer_fin = True
+        self.ooo_fin = -1
+        self.rcv_nxt += 1
+        self.rcv_adv = max(self.rcv_adv, self.rcv_nxt)
+        self.ack_now = True
+        self.events.append(("peer_fin",))
+        st = self.state
+        if st in (SYN_RCVD, ESTABLISHED):
+            self._set_state(CLOSE_WAIT)
+        elif st == FIN_WAIT_1:
+            fin_acked = self.snd_una == self.buf_seq + len(self.sndbuf) + 1
+            if fin_acked:
+                self._send_ack()
+                self._enter_time_wait(now)
+            else:
+                self._set_state(CLOSING)
+        elif st == FIN_WAIT_2:
+            self._send_ack()
+            self._enter_time_wait(now)
