@@ -283,6 +283,9 @@ class BaseCommands(CommandSet):
         csd = getattr(module.bearer, "csd", None)
         if csd is not None and hasattr(csd, "add_listener"):
             csd.add_listener(self._call_event)
+        gprs = getattr(module.bearer, "gprs", None)
+        if gprs is not None and hasattr(gprs, "add_listener"):
+            gprs.add_listener(self._context_lost)
 
     # The commands in STORED_SETTINGS are registered from the table (see install()).
     def install(self) -> None:
@@ -884,6 +887,15 @@ class BaseCommands(CommandSet):
             self.last_error = getattr(outcome, "detail", "") or str(outcome.kind)
             return ctx.cme(outcome_to_cme(outcome))
         return None
+
+    def _context_lost(self, context: Any, outcome: Any) -> None:
+        """TS 27.007 §10.1.19 (Rel-10 form, as the LTE modules print it): with +CGEREP=1/2 a
+        context the network deactivated is reported as ``+CGEV: NW PDN DEACT <cid>``, one lost
+        with the bearer as ``+CGEV: ME PDN DEACT <cid>``."""
+        if not self.stored["+CGEREP"][0]:
+            return
+        who = "NW" if str(getattr(outcome, "kind", "")) == "deactivated" else "ME"
+        self.module.urc(f"+CGEV: {who} PDN DEACT {getattr(context, 'cid', 1)}")
 
     @command("+CGDCONT")
     def cgdcont(self, ctx: Context, cmd: Command) -> Final | None:

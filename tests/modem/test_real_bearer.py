@@ -150,3 +150,14 @@ def test_gprs_dial_up_syntax():
     assert dte.command("ATD*99***x#").final == "ERROR"  # <cid> must be a number
     assert dte.command("ATD*99***1").final == "ERROR"  # no terminating '#'
     assert dte.command("ATD*99**IP*1#").final == "ERROR"  # L2P other than PPP
+
+
+def test_cgev_reports_network_deactivation():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    dte.command("AT+CGEREP=1")
+    dte.command('AT+CGDCONT=1,"IP","internet"')
+    dte.command("AT+CGACT=1,1", timeout=60)
+    bearer.network_deactivate(1)
+    dte.expect(r"\r\n\+CGEV: NW PDN DEACT 1\r\n", timeout=10)
+    assert dte.command("AT+CGACT?").lines == ["+CGACT: 1,0"]
