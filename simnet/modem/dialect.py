@@ -78,7 +78,7 @@ if TYPE_CHECKING:
 CTRL_Z = 0x1A
 ESC = 0x1B
 ETX = 0x03
-DLE = 0x10
+DLE = 0x10  # V.24/ITU T.50 data link escape
 
 HandlerResult = Final | None | Generator[Any, Any, Final | None]
 Handler = Callable[["CommandSet", "Context", Command], HandlerResult]
@@ -249,6 +249,46 @@ class PromptResult:
         return self.reason not in ("cancel", "hangup")
 
 
+# -- framed streams (Wavecom [ETX]/[DLE], SIMCom [ETX] escaping) --------------------------------
+
+
+def escape_stream(data: bytes, specials: bytes, escape: int) -> bytes:
+    """Encode ``data`` so each byte in ``specials`` (and ``escape`` itself) is preceded by
+    ``escape``: e.g. WIPsoft continuous mode sends [DLE][ETX] for a literal ETX (§6.2.1.4)."""
+    out = bytearray()
+    marks = set(specials) | {escape}
+    for b in data:
+        if b in marks:
+            out.append(escape)
+        out.append(b)
+    return bytes(out)
+
+
+class FramedStreamDecoder:
+    """Sans-IO decoder of an escaped stream that ends at an ``end`` byte (``[ETX]``), where
+    ``escape`` (``[DLE]``) makes the next byte literal. ``feed`` returns (payload, ended,
+    consumed); bytes after the end are left for the caller."""
+
+    def __init__(self, end: int = ETX, escape: int | None = DLE) -> None:
+        self.end = end
+        self.escape = escape
+        self._escaped = False
+
+    def feed(self, data: bytes) -> tuple[bytes, bool, int]:
+        out = bytearray()
+        for i, b in enumerate(data):
+            if self._escaped:
+                self._escaped = False
+                out.append(b)
+            elif self.escape is not None and b == self.escape:
+                self._escaped = True
+            elif b == self.end:
+                return bytes(out), True, i + 1
+            else:
+                out.append(b)
+        return bytes(out), False, len(data)
+
+
 # -- online data mode ----------------------------------------------------------------------------
 
 
@@ -407,8 +447,10 @@ __all__ = [
     "Dialect",
     "ErrorTable",
     "Final",
+    "FramedStreamDecoder",
     "Form",
     "PromptResult",
     "PromptSpec",
     "command",
+    "escape_stream",
 ]

@@ -69,3 +69,23 @@ def test_collector_matches_reference_for_any_chunking(spec, data, cuts):
         if got is not None:
             break
     assert got == want
+
+
+@given(st.binary(max_size=200), st.lists(st.integers(1, 20), max_size=10))
+def test_framed_stream_round_trip(payload, cuts):
+    """escape_stream + FramedStreamDecoder give back the payload for any chunking."""
+    from simnet.modem.dialect import DLE, FramedStreamDecoder, escape_stream
+
+    wire = escape_stream(payload, bytes((ETX,)), DLE) + bytes((ETX,)) + b"after"
+    dec = FramedStreamDecoder(ETX, DLE)
+    got = bytearray()
+    pos = 0
+    for c in [*cuts, len(wire)]:
+        piece = wire[pos : pos + c]
+        out, ended, used = dec.feed(piece)
+        got += out
+        pos += used
+        if ended:
+            break
+    assert bytes(got) == payload
+    assert wire[pos:] == b"after"
