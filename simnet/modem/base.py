@@ -276,7 +276,7 @@ class BaseCommands(CommandSet):
         self.last_error = "No cause information available"
         self.contexts: dict[int, tuple[str, str]] = {}  # cid -> (pdp_type, apn)
         self.stored: dict[str, tuple[int, ...]] = {n: s.default for n, s in STORED_SETTINGS.items()}
-        self.clock_offset = 0.0
+        self.tz_quarters = 0  # +CCLK time zone, quarters of an hour
         radio = getattr(module.bearer, "radio", None)
         if radio is not None and hasattr(radio, "add_listener"):
             radio.add_listener(self._registration_changed)
@@ -1114,13 +1114,14 @@ class BaseCommands(CommandSet):
 
     @command("+CCLK")
     def cclk(self, ctx: Context, cmd: Command) -> Final | None:
-        """TS 27.007 §8.15 clock: virtual time since 2024-01-01 00:00 UTC plus the set offset."""
+        """TS 27.007 §8.15 real-time clock ``"yy/MM/dd,hh:mm:ss±zz"`` (zz in quarter hours),
+        from the module clock (Module.clock: 2024-01-01 UTC at virtual time 0 until set)."""
         import datetime as _dt
 
-        epoch = _dt.datetime(2024, 1, 1, tzinfo=_dt.UTC)
         if cmd.form is Form.READ:
-            t = epoch + _dt.timedelta(seconds=ctx.now + self.clock_offset)
-            ctx.info(f'+CCLK: "{t:%y/%m/%d,%H:%M:%S}+00"')
+            t = _dt.datetime.fromtimestamp(self.module.clock(), _dt.UTC)
+            local = t + _dt.timedelta(minutes=15 * self.tz_quarters)
+            ctx.info(f'+CCLK: "{local:%y/%m/%d,%H:%M:%S}{self.tz_quarters:+03d}"')
             return None
         if cmd.form is Form.TEST:
             return None
@@ -1128,10 +1129,14 @@ class BaseCommands(CommandSet):
             return ctx.error()
         text = cmd.str(0)
         try:
-            t = _dt.datetime.strptime(text[:17], "%y/%m/%d,%H:%M:%S").replace(tzinfo=_dt.UTC)
+            local = _dt.datetime.strptime(text[:17], "%y/%m/%d,%H:%M:%S").replace(tzinfo=_dt.UTC)
+            quarters = int(text[17:]) if len(text) > 17 else 0
         except ValueError:
             return ctx.cme(50)
-        self.clock_offset = (t - epoch).total_seconds() - ctx.now
+        if not -96 <= quarters <= 96:
+            return ctx.cme(50)
+        self.tz_quarters = quarters
+        self.module.set_clock((local - _dt.timedelta(minutes=15 * quarters)).timestamp())
         return None
 
     @command("+CLAC", forms="et")

@@ -238,6 +238,7 @@ class Module:
         self._new_baud: int | None = None
         self._deferred_entry: tuple[DataLink, str | None] | None = None
         self._ri_timer: Any = None
+        self._clock_offset = 0.0
 
         # Install: 3GPP base commands first, then the dialect (which overrides by name).
         from simnet.modem.base import BaseCommands
@@ -863,6 +864,19 @@ class Module:
         if upper == "CONNECT" or upper.startswith("CONNECT "):
             return connect(text.strip()[8:])
         return text_result(text)
+
+    # The module's real-time clock: virtual time 0 is 2024-01-01 00:00:00 UTC until the host
+    # (AT+CCLK) or a network time source (NTP, NITZ) sets it.
+    CLOCK_EPOCH = 1704067200.0
+
+    def clock(self) -> float:
+        """Module time as Unix seconds."""
+        return self.CLOCK_EPOCH + self._clock_offset + self.sim.now
+
+    def set_clock(self, unix_seconds: float) -> None:
+        """Set the module clock (AT+CCLK, NTP sync); it keeps running with virtual time."""
+        self._clock_offset = float(unix_seconds) - self.CLOCK_EPOCH - self.sim.now
+        self.sim.record(self.name, "clock_set", unix=round(float(unix_seconds), 3))
 
     def change_baud_after_response(self, rate: int) -> None:
         """AT+IPR: switch the module's UART rate once the pending output has left."""

@@ -224,3 +224,17 @@ def test_dial_without_call_support():
     assert dte.command("ATA").final == "NO CARRIER"
     assert dte.command("ATH").final == "OK"
     assert dte.command("ATO").final == "NO CARRIER"
+
+
+def test_cclk_runs_on_virtual_time_and_can_be_set():
+    sim, module, dte = quiet_make()
+    # Virtual time 0 is 2024-01-01 00:00:00 UTC; the command runs a few ms after t=0.
+    assert dte.command("AT+CCLK?").lines == ['+CCLK: "24/01/01,00:00:00+00"']
+    dte.wait(3661)
+    assert dte.command("AT+CCLK?").lines == ['+CCLK: "24/01/01,01:01:01+00"']
+    assert dte.command('AT+CCLK="25/06/30,23:59:50+08"').ok  # +08 = two hours ahead of UTC
+    dte.wait(20)
+    assert dte.command("AT+CCLK?").lines == ['+CCLK: "25/07/01,00:00:10+08"']
+    # Module.clock() is Unix time: 2025-06-30 21:59:50 UTC + 20 s.
+    assert abs(module.clock() - (1751320790 + 20)) < 0.1
+    assert dte.command('AT+CCLK="bad"').final == "ERROR"
