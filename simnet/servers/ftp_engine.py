@@ -182,7 +182,7 @@ class FtpEngine(LineEngine):
         text = decode_command(line.data)
         verb, _, arg = text.strip(" ").partition(" ")
         verb = verb.upper()
-        log = Received("PASS ****" if verb == "PASS" and not self.anonymous_pending else text)
+        log = Received(text)  # verbatim, passwords included: this is a test peer
         if not verb:
             return [log, numbered(500, "Unknown command.")]
         injected = self.override(verb) if verb else None
@@ -203,10 +203,6 @@ class FtpEngine(LineEngine):
         if verb in NEEDS_ARGUMENT and not arg.strip():
             return [log, numbered(501, "Syntax error in parameters or arguments.")]
         return [log, *handler(arg)]
-
-    @property
-    def anonymous_pending(self) -> bool:
-        return self.user is not None and self.user.lower() in ANONYMOUS_NAMES
 
     # -- data connection outcomes ------------------------------------------------------------------
     def passive_opened(self, ip: str, port: int) -> list[Action]:

@@ -124,7 +124,7 @@ class Pop3Engine(LineEngine):
         text = decode_command(line.data)
         verb, _, arg = text.strip(" ").partition(" ")
         verb = verb.upper()
-        log = Received("PASS ****" if verb == "PASS" else text)
+        log = Received(text)  # verbatim, passwords included: this is a test peer
         # RFC 1939 §7: a password may contain spaces, so PASS takes the rest of the line
         args = [arg] if verb == "PASS" else arg.split()
         if verb != "PASS" and any(len(a) > MAX_ARG_LEN for a in args):

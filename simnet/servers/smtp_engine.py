@@ -202,7 +202,7 @@ class SmtpEngine(LineEngine):
             ]
         text = decode_command(line.data)
         if self.auth_step is not None:
-            return [Received("<auth data>"), *self._auth_continue(text.strip())]
+            return [Received(text), *self._auth_continue(text.strip())]
         verb, _, arg = text.strip(" ").partition(" ")
         verb = verb.upper()
         log = Received(text)

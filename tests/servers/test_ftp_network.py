@@ -367,3 +367,29 @@ def test_path_traversal_fails_with_550_and_touches_nothing(tmp_path):
     assert after == before
     assert sentinel.read_bytes() == b"do not touch"
     assert "/docs/new.txt" in svc.files()
+
+
+def test_module_behind_nat_passive_works_active_fails_with_425():
+    """Through the carrier NAT: PASV succeeds; PORT names a private address the server cannot
+    reach, so its connect runs out of SYN retries and the client gets 425."""
+    from simnet.kernel import Simulation
+    from simnet.net import Network
+    from simnet.servers import make_service
+
+    sim = Simulation(3)
+    net = Network(sim)
+    server = net.add_host("srv", SERVER_IP)
+    module = net.add_module_host("mod")
+    module.interface_up("10.20.0.5", [])
+    svc = make_service("ftp", CONFIG, "ftp").attach(sim, server)
+    c = connect(sim, module)
+    login(c)
+    payload, done = retr(sim, c, module, "/pub/readme.txt")
+    assert payload == b"first line\r\nsecond line\r\n" and code(done) == 226
+    accepted = []
+    module.tcp_listen(40001, accepted.append)
+    assert code(c.command("PORT 10,20,0,5,156,65")) == 200
+    assert code(c.command("RETR /pub/readme.txt")) == 150
+    assert code(c.reply(timeout=600)) == 425
+    assert accepted == []
+    assert svc.log[1].line == "USER alice" and svc.log[3].line == "PASS secret"
