@@ -21,13 +21,13 @@ def client_world(module: str = "simcom-a7670") -> object:
     return world(module, hosts=hosts, network={"apn": {"name": "CMNET"}, "link": {"delay": "100ms"}})
 
 
-def connect_client(sim: object, port: int) -> object:
+def connect_client(sim: object, port: int) -> tuple[object, list[bytes]]:
+    """A TCP client on the operator host; returns the socket and the list it receives into."""
     client = peer(sim, "client.example.net")
     got: list[bytes] = []
     sock = client.tcp_connect(sim.world.module_host.ip, port)
     sock.on_data = lambda s: got.append(s.recv())
-    sock.received = got
-    return sock
+    return sock, got
 
 
 def test_server_non_transparent() -> None:
@@ -41,7 +41,7 @@ def test_server_non_transparent() -> None:
     assert exchange(sim, "AT+SERVERSTART?", expected) == expected
     expected = b"AT+SERVERSTART=5050,1\r\r\n+CIPERROR: 7\r\n\r\nERROR\r\n"  # index 1 is busy
     assert exchange(sim, "AT+SERVERSTART=5050,1", expected) == expected
-    sock = connect_client(sim, 8080)
+    sock, received = connect_client(sim, 8080)
     urc = f"\r\n+CLIENT: 0,0,{CLIENT_IP}:{sock.local[1]}\r\n".encode()
     assert wait_for(sim, urc, 5) == urc
     lines = [f'+CIPOPEN: 0,"TCP","{CLIENT_IP}",{sock.local[1]},0'] + [f"+CIPOPEN: {i}" for i in range(1, 10)]
@@ -53,7 +53,7 @@ def test_server_non_transparent() -> None:
     expected = b"AT+CIPSEND=0,\r\r\n+CIPERROR: 4\r\n\r\nERROR\r\n"
     assert exchange(sim, "AT+CIPSEND=0,", expected) == expected
     sim.advance(1)
-    assert b"".join(sock.received) == b"HELLO"
+    assert b"".join(received) == b"HELLO"
     sock.send(b"HELLO SERVER")
     pushed = f"\r\nRECV FROM:{CLIENT_IP}:{sock.local[1]}\r\n+IPD12\r\nHELLO SERVER".encode()
     assert wait_for(sim, pushed, 5) == pushed
@@ -75,14 +75,14 @@ def test_server_transparent() -> None:
     exchange(sim, "AT+CIPMODE=1", b"AT+CIPMODE=1\r\r\nOK\r\n")
     netopen(sim, "CMNET")
     exchange(sim, "AT+SERVERSTART=8080,0", b"AT+SERVERSTART=8080,0\r\r\nOK\r\n")
-    sock = connect_client(sim, 8080)
+    sock, received = connect_client(sim, 8080)
     urc = f"\r\n+CLIENT: 0,0,{CLIENT_IP}:{sock.local[1]}\r\n\r\nCONNECT 115200\r\n".encode()
     assert wait_for(sim, urc, 5) == urc
     sock.send(b"from the client")
     assert wait_for(sim, b"from the client", 5) == b"from the client"  # raw, no header
     sim.dte.write(b"to the client")
     sim.advance(1.2)
-    assert b"".join(sock.received) == b"to the client"
+    assert b"".join(received) == b"to the client"
     assert exchange(sim, b"+++", b"\r\nOK\r\n", 3) == b"\r\nOK\r\n"
     exchange(sim, "AT+CIPCLOSE=0", b"AT+CIPCLOSE=0\r\r\nOK\r\n")
     got = wait_for(sim, b"\r\n+CIPCLOSE: 0,0\r\n", 5)

@@ -245,24 +245,35 @@ def test_pdp_reject() -> None:
 
 
 def test_send_buffer_full_gives_cnf_zero() -> None:
-    # A peer that accepts and never reads: its window closes, the module's send buffer fills and
-    # +CIPSEND reports <cnfSendLength> 0 (S76 L1105).
+    # A peer that accepts and never reads: its receive window closes, then the module's TCP send
+    # buffer fills, and +CIPSEND reports <cnfSendLength> 0 (S76 L1105) without sending.
+    from simnet.net.tcp import TcpConfig
+
     sim = world(network={"link": {"delay": "50ms", "rate": "1Mbps"}},
                 hosts={"stall.example.net": {"ip": "203.0.113.30", "services": []}})
-    held = []
-    peer(sim, "stall.example.net").tcp_listen(7000, lambda sock: held.append(sock))
+    held: list[object] = []
+    peer(sim, "stall.example.net").tcp_listen(7000, held.append)
     netopen(sim)
     line = 'AT+CIPOPEN=0,"TCP","203.0.113.30",7000'
     exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
     wait_for(sim, b"\r\n+CIPOPEN: 0,0\r\n")
-    block = bytes(range(48, 48 + 50)) * 30  # 1500 bytes
-    for _ in range(400):
+    block = bytes(range(48, 98)) * 30  # 1500 printable bytes
+    accepted = 0
+    for _ in range(200):
         exchange(sim, "AT+CIPSEND=0,1500", b"AT+CIPSEND=0,1500\r\r\n>")
-        answer = exchange(sim, block, block + b"\r\nOK\r\n\r\n+CIPSEND: 0,1500,1500\r\n"[:-1])
-        rest = wait_for(sim, b"\r\n", 2)
-        if answer.endswith(b"+CIPSEND: 0,1500,0") and rest == b"\r\n":
+        sim.dte.write(block)
+        m = sim.dte.expect(r"\r\nOK\r\n\r\n\+CIPSEND: 0,1500,(\d+)\r\n", 10)
+        assert m.string[m.start() - len(block):m.start()] == block.decode()  # the echo
+        if m.group(1) == "0":
             break
-        assert answer == block + b"\r\nOK\r\n\r\n+CIPSEND: 0,1500,1500"
+        assert m.group(1) == "1500"
+        accepted += 1500
+        sim.advance(0.5)
     else:
         pytest.fail("the send buffer never filled")
+    # What was accepted fits in the module's send buffer plus the peer's receive buffer.
+    cfg = TcpConfig()
+    assert cfg.send_buffer - 1500 < accepted <= cfg.send_buffer + cfg.recv_buffer
     assert held and held[0].readable > 0
+    expected = f"AT+CIPACK=0\r\r\n+CIPACK: {accepted},".encode()
+    assert exchange(sim, "AT+CIPACK=0", expected) == expected

@@ -1343,27 +1343,30 @@ class PingSession:
 
 
 class _FinAckWatch:
-    """An event that fires once our FIN has been acknowledged (or the socket is gone)."""
+    """An event that fires once our FIN has been acknowledged (or the socket is gone).
+
+    The socket API reports no state changes, so the state is looked at on a backing-off timer
+    (10 ms doubling to 1 s) while the close is in progress: cheap, and bounded by the TCP
+    model's own FIN retransmission budget.
+    """
+
+    WAITING = ("ESTABLISHED", "FIN_WAIT_1", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "SYN_SENT", "SYN_RCVD")
 
     def __init__(self, sim: Any, sock: Any) -> None:
+        self.sim = sim
         self.event = sim.event()
         self.sock = sock
-        previous = sock.on_acked
+        self.check(0.0)
 
-        def on_acked(s: Any, n: int) -> None:
-            if previous is not None:
-                previous(s, n)
-            self.check()
-
-        sock.on_acked = on_acked
-        sim.call_later(0.0, self.check)
-
-    def check(self) -> None:
-        state = str(getattr(self.sock, "state", "")).upper()
+    def check(self, waited: float) -> None:
         if self.event.triggered:
             return
-        if not any(s in state for s in ("ESTABLISHED", "FIN_WAIT_1", "CLOSE_WAIT", "LAST_ACK", "SYN")):
+        state = str(getattr(self.sock, "state", "CLOSED"))
+        if state not in self.WAITING:
             self.event.succeed(state)
+            return
+        step = min(1.0, max(0.01, waited))
+        self.sim.call_later(step, self.check, waited + step)
 
 
 class TransparentLink(DataLink):
