@@ -108,6 +108,33 @@ class ModuleProfile:
     boot_urcs: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        f = f"modules.{self.id}"
+        for name in ("echo", "verbose"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{f}.{name}", f"expected true or false, got {getattr(self, name)!r}")
+        if self.cmee not in (0, 1, 2) or isinstance(self.cmee, bool):
+            raise ConfigError(f"{f}.cmee", f"expected 0, 1 or 2, got {self.cmee!r}")
+        limits = {
+            "command_buffer": (16, 65536), "uart_rx_buffer": (64, 1 << 24),
+            "uart_tx_buffer": (64, 1 << 24), "max_send": (1, 1 << 20), "urc_queue": (1, 4096),
+            "max_sockets": (1, 64),
+        }
+        for name, (lo, hi) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ConfigError(f"{f}.{name}", f"expected an integer {lo}..{hi}, got {value!r}")
+        idle = self.line_idle_timeout
+        if idle is not None and (isinstance(idle, bool) or not isinstance(idle, int | float) or idle <= 0):
+            raise ConfigError(f"{f}.line_idle_timeout", f"expected a positive number of seconds or null, got {idle!r}")
+        if isinstance(self.boot_time, bool) or not isinstance(self.boot_time, int | float) or self.boot_time < 0:
+            raise ConfigError(f"{f}.boot_time", f"expected seconds >= 0, got {self.boot_time!r}")
+        unknown = set(self.latency) - {"basic", "query", "set", "sim", "network", "data"}
+        if unknown:
+            raise ConfigError(f"{f}.latency", f"unknown latency classes {sorted(unknown)} "
+                              "(known: basic, query, set, sim, network, data)")
+        self.latency_distributions()  # validates every distribution now, not at first use
+
     def latency_distributions(self) -> dict[str, Distribution]:
         return {
             name: make_distribution(spec, f"modules.{self.id}.latency.{name}")

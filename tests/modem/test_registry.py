@@ -74,3 +74,14 @@ def test_imei_is_deterministic_per_seed():
 def test_latency_profile_is_validated():
     with pytest.raises(ConfigError):
         create_module(Simulation(1), "simcom-sim7600", dialect=Dialect, latency={"basic": "-1 s"})
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("echo", "yes"), ("cmee", 3), ("command_buffer", 0), ("uart_rx_buffer", 10),
+     ("line_idle_timeout", -1), ("boot_time", -2), ("latency", {"warp": 0.1}), ("baud", 12345)],
+)
+def test_bad_options_raise_config_errors_naming_the_field(option, value):
+    with pytest.raises(ConfigError) as err:
+        create_module(Simulation(1), "simcom-sim7600", dialect=Dialect, **{option: value})
+    assert option in str(err.value) or "baud" in str(err.value)
