@@ -472,12 +472,14 @@ class TcpConnection:
         else:
             data = bytes(buf[:n])
             del buf[:n]
-        # Window update when reading opened the window by a useful step (SWS avoidance).
+        # Window update when reading at least doubled a window that had fallen to half the
+        # buffer or less (Linux's rule; SWS avoidance inside _window decides the new edge).
         if self.state in _RECEIVING and not self.peer_fin:
-            before = self.rcv_adv
-            self._window()
-            if self.rcv_adv != before:
-                self._send_ack()
+            old_wnd = self.rcv_adv - self.rcv_nxt
+            if 2 * old_wnd <= self.cfg.recv_buffer:
+                new_wnd = self._window()
+                if new_wnd > old_wnd and new_wnd >= 2 * old_wnd:
+                    self._send_ack()
         return data
 
     def shutdown(self, now: float) -> None:
@@ -524,7 +526,7 @@ class TcpConnection:
 
     def network_down(self, reason: str = REASON_NETWORK_DOWN) -> None:
         """The interface went away: drop the connection silently with ``reason``."""
-        if self.state != CLOSED:
+        if self.state != CLOSED or self.close_reason is None:
             self._close(reason)
 
     def on_icmp_error(self, now: float, icmp_type: int, icmp_code: int) -> None:
