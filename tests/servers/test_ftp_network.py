@@ -393,3 +393,66 @@ def test_module_behind_nat_passive_works_active_fails_with_425():
     assert code(c.reply(timeout=600)) == 425
     assert accepted == []
     assert svc.log[1].line == "USER alice" and svc.log[3].line == "PASS secret"
+
+
+def test_retr_before_data_connect_and_accept_timeout():
+    sim, svc, client = world("ftp", {**CONFIG, "data_timeout": "20s"})
+    c = connect(sim, client)
+    login(c)
+    reply = c.command("PASV")
+    m = re.search(rb"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", reply)
+    port = int(m.group(5)) * 256 + int(m.group(6))
+    assert code(c.command("RETR /pub/readme.txt")) == 150  # the client connects only now
+    data = TcpClient(sim, client, SERVER_IP, port)
+    assert data.drain_until_fin() == b"first line\r\nsecond line\r\n"
+    assert code(c.reply()) == 226
+    # a client that never connects: the server gives up after data_timeout
+    assert code(c.command("PASV")) == 227
+    assert code(c.command("RETR /pub/readme.txt")) == 150
+    t0 = sim.now
+    assert code(c.reply(timeout=60)) == 425
+    assert abs(sim.now - t0 - 20.0) < 0.1
+
+
+def test_quit_during_transfer_waits_for_226():
+    sim, svc, client = world("ftp", {**CONFIG, "rate": "40kbps"})
+    c = connect(sim, client)
+    login(c)
+    c.command("TYPE I")
+    data = pasv(sim, c, client)
+    c.line("RETR /pub/random.bin")
+    c.line("QUIT")
+    assert code(c.reply()) == 150
+    assert code(c.reply(timeout=30)) == 226
+    assert c.reply() == b"221 Goodbye.\r\n"
+    assert data.drain_until_fin() == random.Random(11).randbytes(5000)
+
+
+def test_upload_over_limit_gets_552_and_nothing_stored():
+    sim, svc, client = world("ftp", {**CONFIG, "max_upload": 1000})
+    c = connect(sim, client)
+    login(c)
+    c.command("TYPE I")
+    data = pasv(sim, c, client)
+    assert code(c.command("STOR /upload/big.bin")) == 150
+    data.send(b"\x00" * 5000)
+    assert code(c.reply(timeout=30)) == 552
+    assert data.wait_closed() == "reset"
+    assert "/upload/big.bin" not in svc.files()
+
+
+def test_rate_limited_upload_is_paced_and_intact():
+    sim, svc, client = world("ftp", {**CONFIG, "rate": "16kbps"})
+    c = connect(sim, client)
+    login(c)
+    c.command("TYPE I")
+    payload = random.Random(99).randbytes(6000)
+    data = pasv(sim, c, client)
+    assert code(c.command("STOR /upload/paced.bin")) == 150
+    t0 = sim.now
+    data.send(payload)
+    data.close()
+    assert code(c.reply(timeout=60)) == 226
+    # the server reads 2000 bytes/s in 200-byte quanta: at least 5.9 s for 6000 bytes
+    assert sim.now - t0 >= (6000 - 200) / 2000
+    assert svc.files()["/upload/paced.bin"]["bytes"] == payload
