@@ -26,9 +26,9 @@ _KEEP_CONSUMED = 1 << 20  # bytes of already-matched history kept before trimmin
 
 @dataclass
 class CommandResult:
-    """What one ``command()`` saw: ``final`` result code text, information ``lines`` (echo and
-    empty lines removed), all ``raw`` bytes from the write to the end of the final result, and
-    the virtual ``elapsed`` seconds."""
+    """What one ``command()`` saw: ``final`` result code text (or ``">"`` when the module
+    opened a data prompt), information ``lines`` (echo and empty lines removed), all ``raw``
+    bytes from the write to the end of the final result, and the virtual ``elapsed`` seconds."""
 
     command: str
     final: str
@@ -240,12 +240,13 @@ class DTE:
             if result is not None:
                 hit.append(result)
                 return True
-            if self._text.endswith("\r") and not pending_numeric:
-                # A numeric result ("0\r") or the first half of CR LF: decide after a pause.
+            if self._text.endswith(("\r", ">", "> ")) and not pending_numeric:
+                # A numeric result ("0\r"), the first half of CR LF, or a data prompt ("> "):
+                # decide after a pause in the output.
                 quiet = 10 * self.port.byte_time()
                 pending_numeric.append(self.sim.now + quiet)
                 self.sim.call_later(quiet, lambda: None)
-            elif pending_numeric and not self._text.endswith("\r"):
+            elif pending_numeric and not self._text.endswith(("\r", ">", "> ")):
                 pending_numeric.clear()
             return False
 
@@ -270,6 +271,9 @@ class DTE:
         while True:
             m = _LINE_END.search(text, pos)
             if m is None:
+                # An unterminated "> " at the end, with the output paused: a data prompt.
+                if allow_open_numeric and text[pos:].strip() == ">":
+                    return ">", self._base + pos, self._base + len(text)
                 return None
             content = text[pos : m.start()]
             terminator = m.group()
@@ -281,6 +285,11 @@ class DTE:
                     if terminator == "\r" and text.startswith("\n", end):
                         end += 1
                     return content, self._base + pos, self._base + end
+                if content.strip() == ">" and (terminator != "\r" or not at_end):
+                    end = m.end()
+                    if terminator == "\r" and text.startswith("\n", end):
+                        end += 1
+                    return ">", self._base + pos, self._base + end  # prompt on its own line
                 if NUMERIC_FINAL.fullmatch(content) and terminator == "\r":
                     nxt = text[m.end() : m.end() + 1]
                     if (nxt and nxt != "\n") or (not nxt and allow_open_numeric):

@@ -348,3 +348,15 @@ def test_dialect_can_add_s_registers():
     dte.command("ATE0")
     assert dte.command("ATS25?").lines == ["005"]
     assert dte.command("ATS25=9").ok
+
+
+def test_dte_command_stops_at_a_data_prompt():
+    sim, module, dte = make()
+    r = dte.command("AT+XSEND=0")  # SIMCom-style "\r\n>" with no line end
+    assert r.final == ">" and r.raw == b"AT+XSEND=0\r\r\n>"
+    dte.write(b"hi\x1a")
+    dte.expect(r"OK\r\n")
+    r = dte.command("AT+XSEND=2")  # Fibocom-style ">\r\n"
+    assert r.final == ">" and r.raw == b"AT+XSEND=2\r>\r\n"
+    dte.write(b"x\x1a")
+    dte.expect(r"OK\r\n")
