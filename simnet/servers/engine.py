@@ -104,6 +104,10 @@ class LineEngine:
     def on_line(self, line: Line) -> list[Action]:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def idle_timeout(self) -> list[Action]:
+        """The server's inactivity timer expired: by default close without a word."""
+        return self.close()
+
     def connection_lost(self) -> list[Action]:
         """The peer went away (FIN, RST, or network loss); release per-session state."""
         self.closed = True

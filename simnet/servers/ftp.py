@@ -112,6 +112,9 @@ class FtpSession(LineSession):
         self.data_connected = False
         super().__init__(service, conn, engine)
 
+    def busy(self) -> bool:
+        return self.transfer is not None
+
     def perform_one(self, action: Action) -> None:
         if isinstance(action, OpenPassive):
             self._open_passive()
@@ -257,6 +260,7 @@ class FtpSession(LineSession):
 
     def _finish(self, ok: bool, error: str, data: bytes = b"") -> None:
         self.transfer = None
+        self.last_activity = self.ftp.sim.now  # the idle timer restarts after a transfer
         self.received = bytearray()
         if self.wait_timer is not None:
             self.wait_timer.cancel()

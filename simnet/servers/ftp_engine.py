@@ -248,6 +248,9 @@ class FtpEngine(LineEngine):
         self.closed = True
         return [CloseData()]
 
+    def idle_timeout(self) -> list[Action]:
+        return self.close(numbered(421, "Timeout."), CloseData())  # vsftpd's words
+
     # -- helpers ---------------------------------------------------------------------------------
     def _path(self, arg: str) -> str | None:
         return normalize(self.cwd, arg) if arg else None

@@ -158,6 +158,11 @@ class Pop3Engine(LineEngine):
             return [log, err(f"command not valid in {self.state} state")]
         return [log, *getattr(self, f"_cmd_{verb.lower()}")(args)]
 
+    def idle_timeout(self) -> list[Action]:
+        # RFC 1939 §3: on autologout the server closes without a response and without UPDATE
+        self._unlock()
+        return self.close()
+
     def connection_lost(self) -> list[Action]:
         # RFC 1939 §6: a session ended without QUIT does not enter UPDATE
         self.closed = True

@@ -49,7 +49,7 @@ SCENARIO_ACTIONS = {
     "server-rate-limit": "rate_limit",
     "dns-fail": "dns",
 }
-COMMON_KEYS = ("port", "greeting_delay", "rate", "epoch", "backlog")
+COMMON_KEYS = ("port", "greeting_delay", "rate", "epoch", "backlog", "idle_timeout")
 REFILL_CHUNK = 4096  # bytes a source stream generates at a time
 MAX_RATE_CHUNK = 1460  # paced sends go out at most one typical MSS at a time
 
@@ -100,6 +100,12 @@ class Service:
         self.stalled = False
         self.greeting_delay = get_duration(config, "greeting_delay", field, 0.0)
         self.rate = get_rate(config, "rate", field)  # bits per second, None: unlimited
+        # a daemon's inactivity timer (vsftpd idle_session_timeout, Postfix smtpd_timeout,
+        # RFC 1939 §3 autologout); None: never
+        self.idle_timeout: float | None = (
+            None if config.get("idle_timeout") is None
+            else parse_duration(config["idle_timeout"], f"{field}.idle_timeout", allow_zero=False)
+        )
         self.cuts: list[Cut] = []
         self.overrides: list[Override] = []
         self.dns_mode: str | None = None
@@ -625,6 +631,8 @@ class LineSession:
         self.conn = conn
         self.engine = engine
         self.started = False
+        self.last_activity = service.sim.now
+        self.idle_timer: Any = None
         conn.on_bytes = self._bytes
         conn.on_eof = self._eof
         conn.on_gone = self._gone
@@ -641,8 +649,34 @@ class LineSession:
             self.service.stall_waiters.append(self._start)  # a hung daemon greets on recovery
             return
         self.started = True
+        self.last_activity = self.service.sim.now
+        self._arm_idle()
         self.perform(self.engine.start())
         self.perform(self.engine.receive(b""))  # lines that arrived before the greeting
+
+    def _arm_idle(self) -> None:
+        timeout = self.service.idle_timeout
+        if timeout is not None and self.idle_timer is None and not self.conn.done:
+            self.idle_timer = self.service.sim.call_at(self.last_activity + timeout, self._idle)
+
+    def _idle(self) -> None:
+        # one timer per session: on expiry, re-arm if there was activity since it was set
+        self.idle_timer = None
+        timeout = self.service.idle_timeout
+        if self.conn.done or timeout is None:
+            return
+        now = self.service.sim.now
+        if self.busy():
+            self.last_activity = now
+        if now < self.last_activity + timeout:
+            self._arm_idle()
+            return
+        self.service.record("idle_timeout", conn=self.conn.id, after=timeout)
+        self.perform(self.engine.idle_timeout())
+
+    def busy(self) -> bool:
+        """A transfer in progress keeps the session alive (FTP data connections)."""
+        return False
 
     def _bytes(self, data: bytes) -> None:
         if not self.started:
@@ -650,6 +684,7 @@ class LineSession:
             # the engine's buffer only after the greeting (real daemons read after greeting)
             self.engine.lines.push(data)
             return
+        self.last_activity = self.service.sim.now
         self.perform(self.engine.receive(data))
 
     def _eof(self) -> None:

@@ -162,6 +162,10 @@ class SmtpEngine(LineEngine):
             self.lines.limit = self.settings.max_size + 2 if self.in_data else self.line_limit
         return actions
 
+    def idle_timeout(self) -> list[Action]:
+        # RFC 5321 §4.5.3.2 timeouts end with 421 (Postfix: "Error: timeout exceeded")
+        return self.close(numbered(421, f"{self.settings.domain} Error: timeout exceeded"))
+
     def _reset(self) -> None:
         self.mail_from = None
         self.rcpts = []

@@ -129,3 +129,26 @@ def test_random_bytes_over_the_network_get_protocol_replies(stype, chunks):
         else:  # every line is part of a numbered reply (FEAT lines start with a space)
             assert (line[:3].isdigit() and line[3:4] in (b" ", b"-")) or line.startswith(b" "), line
     assert svc.conns  # the session survived all of it
+
+
+@pytest.mark.parametrize(
+    ("stype", "last"),
+    [
+        ("ftp", b"421 Timeout.\r\n"),
+        ("smtp", b"421 mail.simnet.test Error: timeout exceeded\r\n"),
+        ("pop3", b""),  # RFC 1939 section 3: autologout closes without a response
+    ],
+)
+def test_idle_timeout_closes_quiet_sessions_only(stype, last):
+    config, port, greeting = LINE_SERVICES[stype]
+    sim, svc, client = world(stype, {**config, "idle_timeout": "60s"})
+    c = dial(sim, client, port)
+    assert c.wait_connected()
+    assert c.wait_for(b"\r\n") == greeting
+    for _ in range(3):  # activity every 50 s keeps the session alive
+        sim.advance(50)
+        c.line("NOOP")
+        c.wait_for(b"\r\n")
+    t0 = sim.now
+    assert c.drain_until_fin(120) == last
+    assert 59.9 <= sim.now - t0 <= 60.5

@@ -456,3 +456,17 @@ def test_rate_limited_upload_is_paced_and_intact():
     # the server reads 2000 bytes/s in 200-byte quanta: at least 5.9 s for 6000 bytes
     assert sim.now - t0 >= (6000 - 200) / 2000
     assert svc.files()["/upload/paced.bin"]["bytes"] == payload
+
+
+def test_idle_timeout_spares_a_running_transfer():
+    sim, svc, client = world("ftp", {**CONFIG, "rate": "8kbps", "idle_timeout": "2s"})
+    c = connect(sim, client)
+    login(c)
+    c.command("TYPE I")
+    data = pasv(sim, c, client)
+    assert code(c.command("RETR /pub/random.bin")) == 150
+    assert data.drain_until_fin(30) == random.Random(11).randbytes(5000)  # about 5 s
+    assert code(c.reply()) == 226
+    t_done = sim.now
+    assert c.reply(timeout=10) == b"421 Timeout.\r\n"
+    assert 1.9 <= sim.now - t_done <= 2.2
