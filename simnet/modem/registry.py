@@ -219,6 +219,10 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 cgmi_format="{manufacturer}",
                 max_sockets=6,
                 max_send=2048,
+                # +MIPSEND carries up to 1024 bytes hex-coded (2048 characters, §1.1.4.1/§1.1.6)
+                # on the command line, so the L610's line buffer must hold well over that.
+                command_buffer=4096,
+                uart_rx_buffer=8192,
             ),
             ModuleProfile(
                 id="wavecom-wipsoft",
