@@ -45,7 +45,7 @@ class FtpService(Service):
             anonymous_write=get_bool(config, "anonymous_write", field, False),
             greeting=get_str(config, "greeting", field, "(simnet FTP)"),
             max_upload=get_int(config, "max_upload", field, MAX_FILE_SIZE, 0, 1 << 32),
-            port_check=get_bool(config, "port_check", field, False),
+            port_check=get_bool(config, "port_check", field, True),
         )
         ports = config.get("passive_ports", list(DEFAULT_PASSIVE_PORTS))
         if (

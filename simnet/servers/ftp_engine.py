@@ -77,7 +77,8 @@ class FtpSettings:
     anonymous_write: bool = False
     greeting: str = "(simnet FTP)"
     max_upload: int = 64 * 1024 * 1024
-    port_check: bool = False  # RFC 2577 §3: refuse PORT/EPRT to a host other than the client
+    # RFC 2577 §3: refuse PORT/EPRT to a host other than the client (vsftpd port_promiscuous=NO)
+    port_check: bool = True
 
 
 @dataclass(slots=True)

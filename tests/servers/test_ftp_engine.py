@@ -30,6 +30,7 @@ def make_engine(**kw) -> FtpEngine:
         "ftp",
         EPOCH,
     )
+    kw.setdefault("port_check", False)
     settings = FtpSettings(users={"alice": "secret"}, anonymous=True, **kw)
     return FtpEngine(tree, settings, client_ip="10.0.0.2", clock=lambda: EPOCH + 42)
 

@@ -166,6 +166,11 @@ def test_active_mode_port_and_eprt():
     assert code(c.command("PORT 198,51,100,20,156,65")) == 200
     assert code(c.command("RETR /pub/readme.txt")) == 150
     assert code(c.reply(timeout=120)) == 425
+    # a third party's address (FTP bounce, RFC 2577) is refused
+    assert c.command("PORT 198,51,100,7,0,21") == b"500 Illegal PORT command.\r\n"
+    assert code(c.command("PORT 198,51,100,20,156,65")) == 200
+    assert code(c.command("RETR /pub/readme.txt")) == 150
+    assert code(c.reply(timeout=120)) == 425
 
 
 def test_epsv():
@@ -369,9 +374,11 @@ def test_path_traversal_fails_with_550_and_touches_nothing(tmp_path):
     assert "/docs/new.txt" in svc.files()
 
 
-def test_module_behind_nat_passive_works_active_fails_with_425():
-    """Through the carrier NAT: PASV succeeds; PORT names a private address the server cannot
-    reach, so its connect runs out of SYN retries and the client gets 425."""
+@pytest.mark.parametrize("port_check", [True, False])
+def test_module_behind_nat_passive_works_active_fails(port_check):
+    """Through the carrier NAT: PASV succeeds; PORT names the module's private address, which
+    the server refuses (500, RFC 2577) or, without the check, cannot reach: its connect runs out
+    of SYN retries and the client gets 425."""
     from simnet.kernel import Simulation
     from simnet.net import Network
     from simnet.servers import make_service
@@ -381,16 +388,20 @@ def test_module_behind_nat_passive_works_active_fails_with_425():
     server = net.add_host("srv", SERVER_IP)
     module = net.add_module_host("mod")
     module.interface_up("10.20.0.5", [])
-    svc = make_service("ftp", CONFIG, "ftp").attach(sim, server)
+    svc = make_service("ftp", {**CONFIG, "port_check": port_check}, "ftp").attach(sim, server)
     c = connect(sim, module)
     login(c)
     payload, done = retr(sim, c, module, "/pub/readme.txt")
     assert payload == b"first line\r\nsecond line\r\n" and code(done) == 226
     accepted = []
     module.tcp_listen(40001, accepted.append)
-    assert code(c.command("PORT 10,20,0,5,156,65")) == 200
-    assert code(c.command("RETR /pub/readme.txt")) == 150
-    assert code(c.reply(timeout=600)) == 425
+    if port_check:
+        assert c.command("PORT 10,20,0,5,156,65") == b"500 Illegal PORT command.\r\n"
+        assert c.command("EPRT |1|10.20.0.5|40001|") == b"500 Illegal PORT command.\r\n"
+    else:
+        assert code(c.command("PORT 10,20,0,5,156,65")) == 200
+        assert code(c.command("RETR /pub/readme.txt")) == 150
+        assert code(c.reply(timeout=600)) == 425
     assert accepted == []
     assert svc.log[1].line == "USER alice" and svc.log[3].line == "PASS secret"
 
