@@ -34,16 +34,26 @@ Parameter validation: ``cmd.int(i, lo=, hi=)`` / ``cmd.str(i, max_len=)`` raise
 :class:`~simnet.modem.at.ArgumentError`; the engine answers it with
 :meth:`Dialect.bad_argument` (``+CME ERROR: 50`` by default, which CMEE=0 prints as ERROR).
 
-Data modes (see :class:`DataLink`): ``return ctx.connect(link, "CONNECT 115200")`` ends the
-command with that CONNECT line and hands the UART to ``link`` (transparent data, ``+++`` with
-guard times, ``ATO`` back, hang-up on ATH/DTR, a closing message of the link's choice).
-Prompt modes (``>`` then bytes until Ctrl-Z / ESC / a length / an idle timeout, with an
-optional escape byte) are :class:`PromptSpec`.
+Data modes (see :class:`DataLink`): ``return ctx.connect(link, "115200")`` ends the command
+with ``CONNECT 115200`` (``ctx.connect(link)`` prints a plain ``CONNECT``) and hands the UART
+to ``link`` (transparent data, ``+++`` with guard times, ``ATO`` back, hang-up on ATH/DTR, a
+closing message of the link's choice via ``session.end("CLOSED")``). A link that opens later,
+outside a command, uses ``module.enter_data_mode(link, "CONNECT")`` (deferred until any
+running line has ended). Prompt modes (``>`` then bytes until Ctrl-Z / ESC / a length / an
+idle timeout, with an optional escape byte) are :class:`PromptSpec`; ETX/DLE framed streams
+have :func:`escape_stream` and :class:`FramedStreamDecoder`.
 
-URCs: ``module.urc(text)`` (or ``ctx.urc``) queues an unsolicited line; it is written at once
-when the UART is idle in command mode, after the final result code when a command is running,
-and in data mode according to :attr:`Dialect.data_mode_urcs` (``"hold"`` until command mode
-returns, or ``"drop"``).
+URCs: ``module.urc(text)`` (or ``ctx.urc``) queues an unsolicited line, ``module.urc_raw(b)``
+unframed bytes; they are written at once when the UART is idle in command mode, after the
+final result code when a command is running, and in data mode according to
+:attr:`Dialect.data_mode_urcs` (``"hold"`` until command mode returns, ``"hold_ri"`` which
+also pulses RI, or ``"drop"``).
+
+What a dialect finds on ``self.module``: ``sim``, ``profile`` (identity, limits, ``extra``),
+``bearer`` (``sim_card``, ``radio``, ``gprs``, ``csd``, ``dialup``), ``host`` (sockets,
+``resolver``, ``ping``), ``settings`` (E/V/Q/CMEE, S-registers, ``params`` for stored values),
+``s_ranges`` (add S-registers), ``clock()`` / ``set_clock(unix)``, ``pulse_ri()``,
+``session`` (the current data session), ``in_data_mode``, ``online_command_mode``.
 """
 
 from __future__ import annotations
