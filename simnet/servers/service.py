@@ -467,7 +467,8 @@ class Conn:
         if not self.out and self.refill is not None and not self.closing:
             self.out += self.refill(REFILL_CHUNK)
         while self.out:
-            allowed = len(self.out)
+            # never copy more than the socket can take (large files would be copied repeatedly)
+            allowed = min(len(self.out), max(1, getattr(self.sock, "send_space", len(self.out))))
             cut = service.cut_for(self.role)
             if cut is not None:
                 if self.count >= cut.after_bytes:

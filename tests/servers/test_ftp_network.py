@@ -481,3 +481,26 @@ def test_idle_timeout_spares_a_running_transfer():
     t_done = sim.now
     assert c.reply(timeout=10) == b"421 Timeout.\r\n"
     assert 1.9 <= sim.now - t_done <= 2.2
+
+
+def test_two_concurrent_sessions_keep_their_own_state():
+    sim, svc, client = world("ftp", CONFIG)
+    a, b = connect(sim, client), connect(sim, client)
+    login(a)
+    login(b, "anonymous", "guest@example.net")
+    assert code(a.command("CWD /upload")) == 250
+    assert b.command("PWD") == b'257 "/" is the current directory\r\n'
+    a.command("TYPE I")
+    b.command("TYPE I")
+    data_a, data_b = pasv(sim, a, client), pasv(sim, b, client)
+    assert data_a.sock.remote != data_b.sock.remote  # distinct passive ports
+    a.line("STOR mine.bin")
+    b.line("RETR /pub/random.bin")
+    assert code(a.reply()) == 150 and code(b.reply()) == 150
+    data_a.send(b"A" * 20000)
+    data_a.close()
+    got_b = data_b.drain_until_fin()
+    assert code(a.reply(timeout=30)) == 226 and code(b.reply(timeout=30)) == 226
+    assert got_b == random.Random(11).randbytes(5000)
+    assert svc.files()["/upload/mine.bin"]["bytes"] == b"A" * 20000
+    assert code(b.command("DELE /upload/mine.bin")) == 550  # anonymous is read-only
