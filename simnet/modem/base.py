@@ -275,6 +275,7 @@ class BaseCommands(CommandSet):
         self.charset = "IRA"
         self.last_error = "No cause information available"
         self.contexts: dict[int, tuple[str, str]] = {}  # cid -> (pdp_type, apn)
+        self.auth: dict[int, tuple[int, str, str]] = {}  # cid -> (auth_prot, user, password)
         self.stored: dict[str, tuple[int, ...]] = {n: s.default for n, s in STORED_SETTINGS.items()}
         self.tz_quarters = 0  # +CCLK time zone, quarters of an hour
         radio = getattr(module.bearer, "radio", None)
@@ -915,6 +916,10 @@ class BaseCommands(CommandSet):
         cmd.max_params(6)
         if len(cmd.params) == 1:
             self.contexts.pop(cid, None)
+            self.auth.pop(cid, None)
+            gprs = self._gprs()
+            if gprs is not None and hasattr(gprs, "undefine_context"):
+                gprs.undefine_context(cid)
             return None
         pdp_type = cmd.str(1, "IP").upper()
         if pdp_type not in ("IP", "PPP", "IPV6", "IPV4V6"):
@@ -926,6 +931,30 @@ class BaseCommands(CommandSet):
         gprs = self._gprs()
         if gprs is not None and hasattr(gprs, "define_context"):
             gprs.define_context(cid, pdp_type, apn)
+        return None
+
+    @command("+CGAUTH")
+    def cgauth(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §10.1.31 PDP context authentication: <auth_prot> 0 none, 1 PAP, 2 CHAP."""
+        if cmd.form is Form.TEST:
+            ctx.info("+CGAUTH: (1-16),(0-2),(64),(64)")
+            return None
+        if cmd.form is Form.READ:
+            for cid in sorted(self.auth):
+                prot, user = self.auth[cid][0], self.auth[cid][1]
+                ctx.info(f'+CGAUTH: {cid},{prot},"{user}"')
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        cmd.max_params(4)
+        cid = cmd.int(0, lo=1, hi=16)
+        prot = cmd.int(1, 0, lo=0, hi=2)
+        user = cmd.str(2, "", max_len=64)
+        password = cmd.str(3, "", max_len=64)
+        self.auth[cid] = (prot, user, password)
+        gprs = self._gprs()
+        if gprs is not None and hasattr(gprs, "set_auth"):
+            gprs.set_auth(cid, prot, user, password)
         return None
 
     def _active(self, cid: int) -> bool:

@@ -161,3 +161,21 @@ def test_cgev_reports_network_deactivation():
     bearer.network_deactivate(1)
     dte.expect(r"\r\n\+CGEV: NW PDN DEACT 1\r\n", timeout=10)
     assert dte.command("AT+CGACT?").lines == ["+CGACT: 1,0"]
+
+
+def test_cgauth_credentials_reach_the_network_check():
+    from simnet.bearer import OperatorConfig
+
+    sim = Simulation(4)
+    bearer = ModemBearer(sim, operator=OperatorConfig(user="u", password="p", auth="pap"))
+    module = create_module(sim, "simcom-sim7600", bearer, None, dialect=Dialect, latency=dict(FAST))
+    dte = DTE(sim, module)
+    dte.command("ATE0")
+    dte.command("AT+CMEE=1")
+    dte.wait(5)
+    dte.command('AT+CGDCONT=1,"IP","internet"')
+    dte.command('AT+CGAUTH=1,1,"u","wrong"')
+    assert dte.command("AT+CGACT=1,1", timeout=60).final == "+CME ERROR: 149"
+    assert dte.command('AT+CGAUTH=1,1,"u","p"').ok
+    assert dte.command("AT+CGAUTH?").lines == ['+CGAUTH: 1,1,"u"']
+    assert dte.command("AT+CGACT=1,1", timeout=60).ok
