@@ -10,9 +10,14 @@ import simnet
 SERVER_IP = "116.228.221.51"
 
 
-def world(module: str = "simcom-sim7600", *, hosts: dict[str, Any] | None = None,
-          network: dict[str, Any] | None = None, faults: list[Any] | None = None,
-          seed: int = 1) -> Any:
+def world(
+    module: str = "simcom-sim7600",
+    *,
+    hosts: dict[str, Any] | None = None,
+    network: dict[str, Any] | None = None,
+    faults: list[Any] | None = None,
+    seed: int = 1,
+) -> Any:
     net = {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1500ms"}}
     net.update(network or {})
     data: dict[str, Any] = {
@@ -34,8 +39,12 @@ def peer(sim: Any, name: str) -> Any:
 
 
 def echo_hosts(ip: str = SERVER_IP, port: int = 100) -> dict[str, Any]:
-    return {"server.example.net": {"ip": ip, "services": [
-        {"type": "tcp-echo", "port": port}, {"type": "udp-echo", "port": port}]}}
+    return {
+        "server.example.net": {
+            "ip": ip,
+            "services": [{"type": "tcp-echo", "port": port}, {"type": "udp-echo", "port": port}],
+        }
+    }
 
 
 def exchange(sim: Any, data: bytes | str, expected: bytes, timeout: float = 10.0) -> bytes:

@@ -83,7 +83,9 @@ def test_switch_write_execute_and_range() -> None:
             line = f"AT+{name}={value}"
             assert exchange(sim, line, ok_after(line)) == ok_after(line)
             read = f"AT+{name}?"
-            assert exchange(sim, read, ok_after(read, f"+{name}: {value}")) == ok_after(read, f"+{name}: {value}")
+            assert exchange(sim, read, ok_after(read, f"+{name}: {value}")) == ok_after(
+                read, f"+{name}: {value}"
+            )
         for bad in ("2", "-1", "x", "0,0"):
             line = f"AT+{name}={bad}"
             assert exchange(sim, line, error_after(line)) == error_after(line)
@@ -91,8 +93,12 @@ def test_switch_write_execute_and_range() -> None:
     for name, default in (("CIPHEAD", 1), ("CIPSRIP", 1), ("CIPMODE", 0)):
         assert exchange(sim, f"AT+{name}", ok_after(f"AT+{name}")) == ok_after(f"AT+{name}")
         read = f"AT+{name}?"
-        assert exchange(sim, read, ok_after(read, f"+{name}: {default}")) == ok_after(read, f"+{name}: {default}")
-    assert exchange(sim, "AT+CIPSENDMODE", error_after("AT+CIPSENDMODE")) == error_after("AT+CIPSENDMODE")
+        assert exchange(sim, read, ok_after(read, f"+{name}: {default}")) == ok_after(
+            read, f"+{name}: {default}"
+        )
+    assert exchange(sim, "AT+CIPSENDMODE", error_after("AT+CIPSENDMODE")) == error_after(
+        "AT+CIPSENDMODE"
+    )
 
 
 def test_ciptimeout_ranges() -> None:
@@ -102,15 +108,28 @@ def test_ciptimeout_ranges() -> None:
         assert exchange(sim, line, ok_after(line)) == ok_after(line)
     expected = ok_after("AT+CIPTIMEOUT?", "+CIPTIMEOUT: 120000,3000,4000")
     assert exchange(sim, "AT+CIPTIMEOUT?", expected) == expected
-    for line in ("AT+CIPTIMEOUT=2999", "AT+CIPTIMEOUT=,120001", "AT+CIPTIMEOUT=1,2,3,4",
-                 "AT+CIPTIMEOUT=?", "AT+CIPTIMEOUT"):
+    for line in (
+        "AT+CIPTIMEOUT=2999",
+        "AT+CIPTIMEOUT=,120001",
+        "AT+CIPTIMEOUT=1,2,3,4",
+        "AT+CIPTIMEOUT=?",
+        "AT+CIPTIMEOUT",
+    ):
         assert exchange(sim, line, error_after(line)) == error_after(line)
 
 
 def test_cipccfg_each_range() -> None:
     sim = world()
     # (position, lowest, highest) from S76 L1113
-    ranges = [(0, 0, 10), (1, 0, 1000), (2, 0, 0), (3, 0, 1), (4, 0, 1), (5, 0, 1), (6, 500, 120000)]
+    ranges = [
+        (0, 0, 10),
+        (1, 0, 1000),
+        (2, 0, 0),
+        (3, 0, 1),
+        (4, 0, 1),
+        (5, 0, 1),
+        (6, 500, 120000),
+    ]
     for pos, lo, hi in ranges:
         for value, good in ((lo, True), (hi, True), (hi + 1, False)):
             args = "," * pos + str(value)
@@ -164,17 +183,24 @@ def test_ipaddr_before_netopen_a7670_follows_its_note() -> None:
 
 def test_errmode_numeric() -> None:
     sim = world()
-    assert exchange(sim, "AT+CIPCCFG=,,,0", ok_after("AT+CIPCCFG=,,,0")) == ok_after("AT+CIPCCFG=,,,0")
+    assert exchange(sim, "AT+CIPCCFG=,,,0", ok_after("AT+CIPCCFG=,,,0")) == ok_after(
+        "AT+CIPCCFG=,,,0"
+    )
     # A76 4.1: "Network not opened" is 8, "Invalid parameter" 12
     expected = error_after("AT+CIPACK=0", "+IP ERROR: 8")
     assert exchange(sim, "AT+CIPACK=0", expected) == expected
     line = 'AT+CIPOPEN=99,"TCP","116.228.221.51",100'
-    assert exchange(sim, line, error_after(line, "+IP ERROR: 12")) == error_after(line, "+IP ERROR: 12")
+    assert exchange(sim, line, error_after(line, "+IP ERROR: 12")) == error_after(
+        line, "+IP ERROR: 12"
+    )
 
 
 def test_typo_commands_of_the_note_are_unknown() -> None:
     # A76 3.2.1 writes AT+CIOPEN and 3.2.3 AT+CIPOEPN: a real module only knows AT+CIPOPEN.
     sim = world("simcom-a7670")
-    for line in ('AT+CIOPEN=1,"TCP","117.131.85.139",5253', "AT+CIOPEN?",
-                 'AT+CIPOEPN=0,"TCP","117.131.85.139",5253'):
+    for line in (
+        'AT+CIOPEN=1,"TCP","117.131.85.139",5253',
+        "AT+CIOPEN?",
+        'AT+CIPOEPN=0,"TCP","117.131.85.139",5253',
+    ):
         assert exchange(sim, line, error_after(line)) == error_after(line)

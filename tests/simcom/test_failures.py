@@ -17,7 +17,10 @@ pytest.importorskip("simnet.bearer.modem_bearer")
 def open_tcp(sim: object, link: int = 0, port: int = 100) -> None:
     line = f'AT+CIPOPEN={link},"TCP","{SERVER_IP}",{port}'
     exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
-    assert wait_for(sim, f"\r\n+CIPOPEN: {link},0\r\n".encode(), 5) == f"\r\n+CIPOPEN: {link},0\r\n".encode()
+    assert (
+        wait_for(sim, f"\r\n+CIPOPEN: {link},0\r\n".encode(), 5)
+        == f"\r\n+CIPOPEN: {link},0\r\n".encode()
+    )
 
 
 def send(sim: object, link: int, data: bytes, answer: bytes) -> None:
@@ -30,8 +33,11 @@ def test_data_retries_spent_close_with_reason_2() -> None:
     # CIPCCFG <NmRetry>=2, and from t=8 s the radio link loses everything: the TCP model sends
     # the segment, retransmits it twice (RTO doubling each time) and gives up; the module then
     # reports +IPCLOSE: 0,2 (sending timeout) at that very instant.
-    sim = world(hosts=echo_hosts(), network={"link": {"delay": "100ms"}},
-                faults=[{"at": 8, "action": "link-outage", "duration": "60s"}])
+    sim = world(
+        hosts=echo_hosts(),
+        network={"link": {"delay": "100ms"}},
+        faults=[{"at": 8, "action": "link-outage", "duration": "60s"}],
+    )
     exchange(sim, "AT+CIPCCFG=2", b"AT+CIPCCFG=2\r\r\nOK\r\n")
     netopen(sim)
     open_tcp(sim)
@@ -48,8 +54,11 @@ def test_data_retries_spent_close_with_reason_2() -> None:
 
 def test_cipsendmode_ack_timeout_closes_with_reason_2() -> None:
     # CIPSENDMODE=1 waits for the ACK at most CIPTIMEOUT <cipsend_timeout> (3 s here).
-    sim = world(hosts=echo_hosts(), network={"link": {"delay": "100ms"}},
-                faults=[{"at": 8, "action": "link-outage", "duration": "60s"}])
+    sim = world(
+        hosts=echo_hosts(),
+        network={"link": {"delay": "100ms"}},
+        faults=[{"at": 8, "action": "link-outage", "duration": "60s"}],
+    )
     exchange(sim, "AT+CIPTIMEOUT=,,3000", b"AT+CIPTIMEOUT=,,3000\r\r\nOK\r\n")
     exchange(sim, "AT+CIPSENDMODE=1", b"AT+CIPSENDMODE=1\r\r\nOK\r\n")
     netopen(sim)
@@ -91,8 +100,14 @@ def test_delaytm_holds_pushed_data() -> None:
 
 
 def test_hex_read_is_limited_to_750_bytes() -> None:
-    hosts = {"source.example.net": {"ip": SERVER_IP, "services": [
-        {"type": "tcp-source", "port": 100, "pattern": "x", "bytes": 1000, "close": False}]}}
+    hosts = {
+        "source.example.net": {
+            "ip": SERVER_IP,
+            "services": [
+                {"type": "tcp-source", "port": 100, "pattern": "x", "bytes": 1000, "close": False}
+            ],
+        }
+    }
     sim = world(hosts=hosts, network={"link": {"delay": "50ms"}})
     netopen(sim)
     exchange(sim, "AT+CIPRXGET=1", b"AT+CIPRXGET=1\r\r\nOK\r\n")
@@ -106,18 +121,49 @@ def test_hex_read_is_limited_to_750_bytes() -> None:
     assert quiet(sim, 1) == b""
 
 
-_COMMANDS = ["+NETOPEN", "+NETCLOSE", "+CIPOPEN", "+CIPCLOSE", "+CIPSEND", "+CIPRXGET", "+IPADDR",
-             "+CIPHEAD", "+CIPSRIP", "+CIPMODE", "+CIPSENDMODE", "+CIPTIMEOUT", "+CIPCCFG",
-             "+SERVERSTART", "+SERVERSTOP", "+CIPACK", "+CDNSGIP", "+CDNSGHNAME", "+CIPDNSSET",
-             "+CPING", "+CPINGSTOP"]
-_ARG = st.one_of(st.integers(-5, 70000).map(str), st.sampled_from(['"TCP"', '"UDP"', '""', '"a.b"',
-                 f'"{SERVER_IP}"', "", '"x', "?"]), st.text("0123456789,.\"", max_size=8))
+_COMMANDS = [
+    "+NETOPEN",
+    "+NETCLOSE",
+    "+CIPOPEN",
+    "+CIPCLOSE",
+    "+CIPSEND",
+    "+CIPRXGET",
+    "+IPADDR",
+    "+CIPHEAD",
+    "+CIPSRIP",
+    "+CIPMODE",
+    "+CIPSENDMODE",
+    "+CIPTIMEOUT",
+    "+CIPCCFG",
+    "+SERVERSTART",
+    "+SERVERSTOP",
+    "+CIPACK",
+    "+CDNSGIP",
+    "+CDNSGHNAME",
+    "+CIPDNSSET",
+    "+CPING",
+    "+CPINGSTOP",
+]
+_ARG = st.one_of(
+    st.integers(-5, 70000).map(str),
+    st.sampled_from(['"TCP"', '"UDP"', '""', '"a.b"', f'"{SERVER_IP}"', "", '"x', "?"]),
+    st.text('0123456789,."', max_size=8),
+)
 
 
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(_COMMANDS), st.sampled_from(["", "?", "=?", "="]),
-                          st.lists(_ARG, max_size=8)), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_COMMANDS),
+            st.sampled_from(["", "?", "=?", "="]),
+            st.lists(_ARG, max_size=8),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_random_command_lines_never_break_the_module(cmds: list) -> None:
     sim = world(hosts=echo_hosts())
     netopen(sim)

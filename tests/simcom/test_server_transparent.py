@@ -15,10 +15,16 @@ CLIENT_IP = "192.168.108.5"
 
 
 def client_world(module: str = "simcom-a7670") -> object:
-    hosts = {"client.example.net": {"ip": CLIENT_IP, "services": []},
-             "server.example.net": {"ip": "117.131.85.139",
-                                    "services": [{"type": "tcp-echo", "port": 5253}]}}
-    return world(module, hosts=hosts, network={"apn": {"name": "CMNET"}, "link": {"delay": "100ms"}})
+    hosts = {
+        "client.example.net": {"ip": CLIENT_IP, "services": []},
+        "server.example.net": {
+            "ip": "117.131.85.139",
+            "services": [{"type": "tcp-echo", "port": 5253}],
+        },
+    }
+    return world(
+        module, hosts=hosts, network={"apn": {"name": "CMNET"}, "link": {"delay": "100ms"}}
+    )
 
 
 def connect_client(sim: object, port: int) -> tuple[object, list[bytes]]:
@@ -35,20 +41,29 @@ def test_server_non_transparent() -> None:
     netopen(sim, "CMNET")
     for port, index in ((8080, 0), (9090, 1), (7070, 2), (6060, 3)):
         line = f"AT+SERVERSTART={port},{index}"
-        assert exchange(sim, line, line.encode() + b"\r\r\nOK\r\n") == line.encode() + b"\r\r\nOK\r\n"
-    expected = (b"AT+SERVERSTART?\r\r\n+SERVERSTART: 0,8080\r\n+SERVERSTART: 1,9090\r\n"
-                b"+SERVERSTART: 2,7070\r\n+SERVERSTART: 3,6060\r\n\r\nOK\r\n")
+        assert (
+            exchange(sim, line, line.encode() + b"\r\r\nOK\r\n") == line.encode() + b"\r\r\nOK\r\n"
+        )
+    expected = (
+        b"AT+SERVERSTART?\r\r\n+SERVERSTART: 0,8080\r\n+SERVERSTART: 1,9090\r\n"
+        b"+SERVERSTART: 2,7070\r\n+SERVERSTART: 3,6060\r\n\r\nOK\r\n"
+    )
     assert exchange(sim, "AT+SERVERSTART?", expected) == expected
     expected = b"AT+SERVERSTART=5050,1\r\r\n+CIPERROR: 7\r\n\r\nERROR\r\n"  # index 1 is busy
     assert exchange(sim, "AT+SERVERSTART=5050,1", expected) == expected
     sock, received = connect_client(sim, 8080)
     urc = f"\r\n+CLIENT: 0,0,{CLIENT_IP}:{sock.local[1]}\r\n".encode()
     assert wait_for(sim, urc, 5) == urc
-    lines = [f'+CIPOPEN: 0,"TCP","{CLIENT_IP}",{sock.local[1]},0'] + [f"+CIPOPEN: {i}" for i in range(1, 10)]
+    lines = [f'+CIPOPEN: 0,"TCP","{CLIENT_IP}",{sock.local[1]},0'] + [
+        f"+CIPOPEN: {i}" for i in range(1, 10)
+    ]
     expected = b"AT+CIPOPEN?\r\r\n" + "".join(x + "\r\n" for x in lines).encode() + b"\r\nOK\r\n"
     assert exchange(sim, "AT+CIPOPEN?", expected) == expected
     exchange(sim, "AT+CIPSEND=0,5", b"AT+CIPSEND=0,5\r\r\n>")
-    assert exchange(sim, b"HELLO", b"HELLO\r\nOK\r\n\r\n+CIPSEND: 0,5,5\r\n") == b"HELLO\r\nOK\r\n\r\n+CIPSEND: 0,5,5\r\n"
+    assert (
+        exchange(sim, b"HELLO", b"HELLO\r\nOK\r\n\r\n+CIPSEND: 0,5,5\r\n")
+        == b"HELLO\r\nOK\r\n\r\n+CIPSEND: 0,5,5\r\n"
+    )
     # A76 3.4.2: an accepted socket only sends fixed lengths on the A7670.
     expected = b"AT+CIPSEND=0,\r\r\n+CIPERROR: 4\r\n\r\nERROR\r\n"
     assert exchange(sim, "AT+CIPSEND=0,", expected) == expected
@@ -103,7 +118,9 @@ def test_tcp_transparent_client_escape_and_ato() -> None:
     assert wait_for(sim, b"DATA FROM SERVER", 5) == b"DATA FROM SERVER"  # echoed by the peer
     sim.advance(1.2)
     assert exchange(sim, b"+++", b"\r\nOK\r\n", 3) == b"\r\nOK\r\n"
-    lines = ['+CIPOPEN: 0,"TCP","117.131.85.139",5253,-1'] + [f"+CIPOPEN: {i}" for i in range(1, 10)]
+    lines = ['+CIPOPEN: 0,"TCP","117.131.85.139",5253,-1'] + [
+        f"+CIPOPEN: {i}" for i in range(1, 10)
+    ]
     expected = b"AT+CIPOPEN?\r\r\n" + "".join(x + "\r\n" for x in lines).encode() + b"\r\nOK\r\n"
     assert exchange(sim, "AT+CIPOPEN?", expected) == expected
     assert exchange(sim, "ATO", b"ATO\r\r\nCONNECT 115200\r\n") == b"ATO\r\r\nCONNECT 115200\r\n"
@@ -127,8 +144,14 @@ def test_transparent_connect_fail() -> None:
 
 
 def test_transparent_peer_close_prints_closed() -> None:
-    hosts = {"source.example.net": {"ip": "117.131.85.140", "services": [
-        {"type": "tcp-source", "port": 5300, "pattern": "bye", "bytes": 3, "close": True}]}}
+    hosts = {
+        "source.example.net": {
+            "ip": "117.131.85.140",
+            "services": [
+                {"type": "tcp-source", "port": 5300, "pattern": "bye", "bytes": 3, "close": True}
+            ],
+        }
+    }
     sim = world("simcom-sim7600", hosts=hosts)
     exchange(sim, "AT+CIPMODE=1", b"AT+CIPMODE=1\r\r\nOK\r\n")
     netopen(sim)

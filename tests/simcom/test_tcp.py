@@ -64,7 +64,9 @@ def test_tcp_direct_push(module: str) -> None:
     assert exchange(sim, b"HELLO", expected) == expected
     pushed = b"\r\nRECV FROM:" + SERVER_IP.encode() + b":100\r\n+IPD5\r\nHELLO"
     assert wait_for(sim, pushed) == pushed
-    assert exchange(sim, "AT+CIPCLOSE=1", b"AT+CIPCLOSE=1\r\r\nOK\r\n") == b"AT+CIPCLOSE=1\r\r\nOK\r\n"
+    assert (
+        exchange(sim, "AT+CIPCLOSE=1", b"AT+CIPCLOSE=1\r\r\nOK\r\n") == b"AT+CIPCLOSE=1\r\r\nOK\r\n"
+    )
     assert wait_for(sim, b"\r\n+CIPCLOSE: 1,0\r\n", 5) == b"\r\n+CIPCLOSE: 1,0\r\n"
     assert quiet(sim, 3) == b""  # no +IPCLOSE after a local close
 
@@ -89,12 +91,25 @@ def test_cipsend_variable_length_etx_and_esc() -> None:
 
 def test_buffer_access_reads_exact_rest_lengths() -> None:
     # A76 3.2.2 with the 16 bytes "data from server" sent by a source peer.
-    hosts = {"source.example.net": {"ip": "117.131.85.139", "services": [
-        {"type": "tcp-source", "port": 5253, "pattern": "data from server", "bytes": 16,
-         "close": False}]}}
+    hosts = {
+        "source.example.net": {
+            "ip": "117.131.85.139",
+            "services": [
+                {
+                    "type": "tcp-source",
+                    "port": 5253,
+                    "pattern": "data from server",
+                    "bytes": 16,
+                    "close": False,
+                }
+            ],
+        }
+    }
     sim = world("simcom-a7670", hosts=hosts, network={"apn": {"name": "CMNET"}})
     netopen(sim, "CMNET")
-    assert exchange(sim, "AT+CIPRXGET=1", b"AT+CIPRXGET=1\r\r\nOK\r\n") == b"AT+CIPRXGET=1\r\r\nOK\r\n"
+    assert (
+        exchange(sim, "AT+CIPRXGET=1", b"AT+CIPRXGET=1\r\r\nOK\r\n") == b"AT+CIPRXGET=1\r\r\nOK\r\n"
+    )
     line = 'AT+CIPOPEN=1,"TCP","117.131.85.139",5253'
     exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
     assert wait_for(sim, b"\r\n+CIPOPEN: 1,0\r\n") == b"\r\n+CIPOPEN: 1,0\r\n"
@@ -116,8 +131,14 @@ def test_buffer_access_reads_exact_rest_lengths() -> None:
 
 def test_cipack_counters_from_the_tcp_socket() -> None:
     # S76 L1116 example: +CIPACK: 16,16,5 after sending 16 bytes and receiving 5.
-    hosts = {"source.example.net": {"ip": "116.228.221.60", "services": [
-        {"type": "tcp-source", "port": 19, "pattern": "hello", "bytes": 5, "close": False}]}}
+    hosts = {
+        "source.example.net": {
+            "ip": "116.228.221.60",
+            "services": [
+                {"type": "tcp-source", "port": 19, "pattern": "hello", "bytes": 5, "close": False}
+            ],
+        }
+    }
     sim = world(hosts=hosts, network={"link": {"delay": "100ms"}})
     netopen(sim)
     exchange(sim, "AT+CIPRXGET=1", b"AT+CIPRXGET=1\r\r\nOK\r\n")
@@ -155,8 +176,11 @@ def test_cipsendmode_1_waits_for_the_peer_ack() -> None:
 
 
 def test_server_refuses() -> None:
-    sim = world(hosts=echo_hosts(), network={"link": {"delay": "200ms"}},
-                faults=[{"at": 0, "action": "server-refuse", "host": "server.example.net", "port": 100}])
+    sim = world(
+        hosts=echo_hosts(),
+        network={"link": {"delay": "200ms"}},
+        faults=[{"at": 0, "action": "server-refuse", "host": "server.example.net", "port": 100}],
+    )
     netopen(sim)
     line = f'AT+CIPOPEN=0,"TCP","{SERVER_IP}",100'
     exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
@@ -195,27 +219,42 @@ def test_syn_retries_follow_cipccfg_nmretry() -> None:
 
 
 def test_peer_close_reports_ipclose_reason_1() -> None:
-    hosts = {"source.example.net": {"ip": "117.131.85.140", "services": [
-        {"type": "tcp-source", "port": 5300, "pattern": "bye", "bytes": 3, "close": True}]}}
+    hosts = {
+        "source.example.net": {
+            "ip": "117.131.85.140",
+            "services": [
+                {"type": "tcp-source", "port": 5300, "pattern": "bye", "bytes": 3, "close": True}
+            ],
+        }
+    }
     sim = world("simcom-a7670", hosts=hosts, network={"apn": {"name": "CMNET"}})
     netopen(sim, "CMNET")
     line = 'AT+CIPOPEN=0,"TCP","117.131.85.140",5300'
     exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
     got = wait_for(sim, b"\r\n+IPCLOSE: 0,1\r\n", 5)
-    assert got == (b"\r\n+CIPOPEN: 0,0\r\n\r\nRECV FROM:117.131.85.140:5300\r\n+IPD3\r\nbye"
-                   b"\r\n+IPCLOSE: 0,1\r\n")
+    assert got == (
+        b"\r\n+CIPOPEN: 0,0\r\n\r\nRECV FROM:117.131.85.140:5300\r\n+IPD3\r\nbye"
+        b"\r\n+IPCLOSE: 0,1\r\n"
+    )
     expected = b"AT+CIPSEND=0,1\r\r\n+CIPERROR: 4\r\n\r\nERROR\r\n"
     assert exchange(sim, "AT+CIPSEND=0,1", expected) == expected
 
 
-@pytest.mark.parametrize(("module", "event"), [
-    ("simcom-sim7600", b"+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY"),
-    ("simcom-a7670", b"+CPIPEVENT: NETWORK CLOSED UNEXPECTEDLY"),
-])
+@pytest.mark.parametrize(
+    ("module", "event"),
+    [
+        ("simcom-sim7600", b"+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY"),
+        ("simcom-a7670", b"+CPIPEVENT: NETWORK CLOSED UNEXPECTEDLY"),
+    ],
+)
 def test_bearer_drop_with_two_sockets(module: str, event: bytes) -> None:
     hosts = echo_hosts()
-    sim = world(module, hosts=hosts, network={"link": {"delay": "100ms"}},
-                faults=[{"at": 10, "action": "bearer-drop"}])
+    sim = world(
+        module,
+        hosts=hosts,
+        network={"link": {"delay": "100ms"}},
+        faults=[{"at": 10, "action": "bearer-drop"}],
+    )
     netopen(sim)
     for link in (0, 1):
         line = f'AT+CIPOPEN={link},"TCP","{SERVER_IP}",100'
@@ -249,8 +288,10 @@ def test_send_buffer_full_gives_cnf_zero() -> None:
     # buffer fills, and +CIPSEND reports <cnfSendLength> 0 (S76 L1105) without sending.
     from simnet.net.tcp import TcpConfig
 
-    sim = world(network={"link": {"delay": "50ms", "rate": "1Mbps"}},
-                hosts={"stall.example.net": {"ip": "203.0.113.30", "services": []}})
+    sim = world(
+        network={"link": {"delay": "50ms", "rate": "1Mbps"}},
+        hosts={"stall.example.net": {"ip": "203.0.113.30", "services": []}},
+    )
     held: list[object] = []
     peer(sim, "stall.example.net").tcp_listen(7000, held.append)
     netopen(sim)
@@ -263,7 +304,7 @@ def test_send_buffer_full_gives_cnf_zero() -> None:
         exchange(sim, "AT+CIPSEND=0,1500", b"AT+CIPSEND=0,1500\r\r\n>")
         sim.dte.write(block)
         m = sim.dte.expect(r"\r\nOK\r\n\r\n\+CIPSEND: 0,1500,(\d+)\r\n", 10)
-        assert m.string[m.start() - len(block):m.start()] == block.decode()  # the echo
+        assert m.string[m.start() - len(block) : m.start()] == block.decode()  # the echo
         if m.group(1) == "0":
             break
         assert m.group(1) == "1500"

@@ -14,7 +14,9 @@ SERVER = "117.131.85.139"
 
 def udp_world(module: str = "simcom-a7670") -> object:
     hosts = {"server.example.net": {"ip": SERVER, "services": [{"type": "udp-echo", "port": 5254}]}}
-    return world(module, hosts=hosts, network={"apn": {"name": "CMNET"}, "link": {"delay": "150ms"}})
+    return world(
+        module, hosts=hosts, network={"apn": {"name": "CMNET"}, "link": {"delay": "150ms"}}
+    )
 
 
 def test_udp_direct_push() -> None:
@@ -61,7 +63,11 @@ def test_udp_buffer_access_notifies_once() -> None:
     assert notes == [b"\r\n+CIPRXGET: 1,1\r\n", b""]
     expected = b"AT+CIPRXGET=4,1\r\r\n+CIPRXGET: 4,1,16\r\n\r\nOK\r\n"
     assert exchange(sim, "AT+CIPRXGET=4,1", expected) == expected
-    expected = b"AT+CIPRXGET=3,1,16\r\r\n+CIPRXGET: 3,1,16,0\r\n" + b"data from server".hex().upper().encode() + b"\r\nOK\r\n"
+    expected = (
+        b"AT+CIPRXGET=3,1,16\r\r\n+CIPRXGET: 3,1,16,0\r\n"
+        + b"data from server".hex().upper().encode()
+        + b"\r\nOK\r\n"
+    )
     assert exchange(sim, "AT+CIPRXGET=3,1,16", expected) == expected
 
 
@@ -74,21 +80,30 @@ def test_udp_local_port_required() -> None:
 
 
 def test_dns_forward_reverse_and_failure() -> None:
-    hosts = {"www.baidu.com": {"ip": "61.135.169.21", "services": []},
-             "mail.sim.com": {"ip": "58.32.231.148", "services": []}}
+    hosts = {
+        "www.baidu.com": {"ip": "61.135.169.21", "services": []},
+        "mail.sim.com": {"ip": "58.32.231.148", "services": []},
+    }
     sim = world(hosts=hosts)
     expected = b'AT+CDNSGIP="www.baidu.com"\r\r\n+CDNSGIP: 0,10\r\n\r\nERROR\r\n'
     assert exchange(sim, 'AT+CDNSGIP="www.baidu.com"', expected) == expected  # network not open
     netopen(sim)
-    expected = b'AT+CDNSGIP="www.baidu.com"\r\r\n+CDNSGIP: 1,"www.baidu.com","61.135.169.21"\r\n\r\nOK\r\n'
+    expected = (
+        b'AT+CDNSGIP="www.baidu.com"\r\r\n+CDNSGIP: 1,"www.baidu.com","61.135.169.21"\r\n\r\nOK\r\n'
+    )
     assert exchange(sim, 'AT+CDNSGIP="www.baidu.com"', expected, 30) == expected
-    expected = (b'AT+CDNSGHNAME="58.32.231.148"\r\r\n+CDNSGHNAME: 1,"mail.sim.com","58.32.231.148"'
-                b"\r\n\r\nOK\r\n")
+    expected = (
+        b'AT+CDNSGHNAME="58.32.231.148"\r\r\n+CDNSGHNAME: 1,"mail.sim.com","58.32.231.148"'
+        b"\r\n\r\nOK\r\n"
+    )
     assert exchange(sim, 'AT+CDNSGHNAME="58.32.231.148"', expected, 30) == expected
     expected = b'AT+CDNSGIP="nowhere.example.org"\r\r\n+CDNSGIP: 0,10\r\n\r\nERROR\r\n'
     assert exchange(sim, 'AT+CDNSGIP="nowhere.example.org"', expected, 60) == expected
     for bad in ('AT+CDNSGIP="-bad-.example"', 'AT+CDNSGIP="' + "a" * 64 + '.com"', "AT+CDNSGIP"):
-        assert exchange(sim, bad, bad.encode() + b"\r\r\nERROR\r\n") == bad.encode() + b"\r\r\nERROR\r\n"
+        assert (
+            exchange(sim, bad, bad.encode() + b"\r\r\nERROR\r\n")
+            == bad.encode() + b"\r\r\nERROR\r\n"
+        )
 
 
 def test_cipopen_with_unknown_name_reports_err_11() -> None:

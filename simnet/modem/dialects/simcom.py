@@ -48,6 +48,7 @@ from simnet.modem.dialects.simcom_tables import (
     IP_ERRORS,
     IPCLOSE_REASON,
     LINK_RANGE,
+    MAX_RESPONSE_MS,
     PDP_CID,
     PORT_RANGE,
     PUSH_CHUNK_MAX,
@@ -143,7 +144,7 @@ class SimcomDialect(Dialect):
         self.ping: PingSession | None = None
         self._bearer_listening = False
 
-    # -- shared output helpers ------------------------------------------------------------------
+    # -- shared output helpers --------------------------------------------------------------------
     def _latency(self, name: str) -> float:
         from simnet.modem.dialects.simcom_tables import LATENCY
 
@@ -238,7 +239,9 @@ class SimcomDialect(Dialect):
 
     # -- parameter helpers ------------------------------------------------------------------------
     @staticmethod
-    def _opt_params(cmd: Command, params: tuple[Param, ...], current: dict[str, int]) -> dict[str, int] | None:
+    def _opt_params(
+        cmd: Command, params: tuple[Param, ...], current: dict[str, int]
+    ) -> dict[str, int] | None:
         """Parse ``[<a>][,[<b>]...]``: omitted values keep ``current``; None if out of range."""
         if len(cmd.params) > len(params):
             return None
@@ -272,7 +275,8 @@ class SimcomDialect(Dialect):
             "min_rto": min_rto,
             "initial_rto": max(base.initial_rto, min_rto),
             "max_rto": max(base.max_rto, min_rto),
-            "connect_timeout": self.timeouts["cipopen_timeout"] / 1000.0,
+            "connect_timeout": min(self.timeouts["cipopen_timeout"], MAX_RESPONSE_MS["CIPOPEN"])
+            / 1000.0,
         }
         return dataclasses.replace(base, **changes)
 
@@ -296,7 +300,8 @@ class SimcomDialect(Dialect):
     def _netopen_process(self) -> Generator[Any, Any, None]:
         sim = self.module.sim
         activation = self.module.bearer.gprs.activate(PDP_CID)
-        limit = sim.timeout(self.timeouts["netopen_timeout"] / 1000.0)
+        limit_ms = min(self.timeouts["netopen_timeout"], MAX_RESPONSE_MS["NETOPEN"])
+        limit = sim.timeout(limit_ms / 1000.0)
         yield activation | limit
         if activation.triggered:
             outcome = activation.value
@@ -448,9 +453,15 @@ class SimcomDialect(Dialect):
             return fail("wrong_parameter")
         return self._open_udp(ctx, index, server, port, local_port, transparent)
 
-    # -- TCP client ---------------------------------------------------------------------------------
+    # -- TCP client -------------------------------------------------------------------------------
     def _open_tcp(
-        self, ctx: Context, index: int, server: str, port: int, local_port: int | None, transparent: bool
+        self,
+        ctx: Context,
+        index: int,
+        server: str,
+        port: int,
+        local_port: int | None,
+        transparent: bool,
     ) -> Any:
         link = Link(index, "TCP", server, port, transparent=transparent)
         self.links[index] = link
@@ -470,7 +481,9 @@ class SimcomDialect(Dialect):
         link.data_link = data_link
         return ctx.connect(data_link, CONNECT_RATE_TEXT)
 
-    def _connect_process(self, link: Link, local_port: int | None, done: Any) -> Generator[Any, Any, None]:
+    def _connect_process(
+        self, link: Link, local_port: int | None, done: Any
+    ) -> Generator[Any, Any, None]:
         sim = self.module.sim
         yield sim.timeout(self._latency("cipopen"))
         target = link.server_ip
@@ -588,7 +601,7 @@ class SimcomDialect(Dialect):
         if local_reason and was in ("open", "dead"):
             self.urc(f"+IPCLOSE: {link.index},{IPCLOSE_REASON['local']}")
 
-    # -- receive path -------------------------------------------------------------------------------
+    # -- receive path -----------------------------------------------------------------------------
     def _on_tcp_data(self, link: Link) -> None:
         if self.links[link.index] is not link:
             return  # closed by the host: what still arrives is not shown
@@ -651,10 +664,15 @@ class SimcomDialect(Dialect):
     def _refill(self, index: int) -> None:
         """After the host read from the buffer, take more from the socket (TCP flow control)."""
         link = self.links[index]
-        if link is not None and link.kind == "TCP" and link.sock is not None and not link.transparent:
+        if (
+            link is not None
+            and link.kind == "TCP"
+            and link.sock is not None
+            and not link.transparent
+        ):
             self._on_tcp_data(link)
 
-    # -- UDP ----------------------------------------------------------------------------------------
+    # -- UDP --------------------------------------------------------------------------------------
     def _open_udp(
         self,
         ctx: Context,
@@ -719,7 +737,9 @@ class SimcomDialect(Dialect):
             ctx.info(str(TEST_RESPONSES["CIPCLOSE"]))
             return ctx.ok()
         if cmd.form is Form.READ:
-            states = ",".join("1" if lk is not None and lk.state == "open" else "0" for lk in self.links)
+            states = ",".join(
+                "1" if lk is not None and lk.state == "open" else "0" for lk in self.links
+            )
             ctx.info(f"+CIPCLOSE: {states}")
             return ctx.ok()
         index = self._link_param(cmd)
@@ -785,7 +805,9 @@ class SimcomDialect(Dialect):
         if index is None or n not in (2, 4):
             return ciperror("wrong_parameter") if cmd.has(0) else ctx.error()
         try:
-            length = cmd.int(1, lo=SEND_LENGTH_RANGE[0], hi=SEND_LENGTH_RANGE[1]) if cmd.has(1) else None
+            length = (
+                cmd.int(1, lo=SEND_LENGTH_RANGE[0], hi=SEND_LENGTH_RANGE[1]) if cmd.has(1) else None
+            )
             remote: tuple[str, int] | None = None
             if n == 4:
                 ip = cmd.str(2)
@@ -822,7 +844,9 @@ class SimcomDialect(Dialect):
                 max_len=SEND_LENGTH_RANGE[1],
             )
         else:
-            spec = PromptSpec(prompt=b"\r\n>", terminator=None, cancel=None, length=length, max_len=length)
+            spec = PromptSpec(
+                prompt=b"\r\n>", terminator=None, cancel=None, length=length, max_len=length
+            )
         got = yield ctx.prompt(spec)
         if not got.sent:
             return ctx.error()  # L1105: a single ESC cancels ("ERROR")
@@ -857,7 +881,7 @@ class SimcomDialect(Dialect):
     # CIPSENDMODE=1: the +CIPSEND URC waits for the peer's ACK of the last byte (L1111).
     def _await_ack(self, link: Link, req: int, accepted: int) -> None:
         threshold = link.sent_total
-        limit = self.timeouts["cipsend_timeout"] / 1000.0
+        limit = min(self.timeouts["cipsend_timeout"], MAX_RESPONSE_MS["CIPSEND"]) / 1000.0
         timer = self._later(limit, self._ack_timeout, link, threshold)
         link.pending_acks.append((threshold, req, accepted, timer))
         self._on_acked(link)
@@ -987,7 +1011,11 @@ class SimcomDialect(Dialect):
         else:
             cmd.max_params(1)
             value = cmd.int(0, lo=0, hi=1)
-        if name == "CIPMODE" and self.net_state not in ("closed", "lost") and value != self.switch[name]:
+        if (
+            name == "CIPMODE"
+            and self.net_state not in ("closed", "lost")
+            and value != self.switch[name]
+        ):
             return ctx.error()  # A76 1.4: CIPMODE is chosen before AT+NETOPEN
         self.switch[name] = value
         return ctx.ok()
@@ -1089,7 +1117,9 @@ class SimcomDialect(Dialect):
         server = Server(index, port, None)
         try:
             server.listener = self.host.tcp_listen(
-                port, self._safe(lambda sock, s=server: self._on_accept(s, sock)), backlog=backlog,
+                port,
+                self._safe(lambda sock, s=server: self._on_accept(s, sock)),
+                backlog=backlog,
                 config=self._tcp_config(),
             )
         except ConfigError:
@@ -1350,7 +1380,15 @@ class _FinAckWatch:
     model's own FIN retransmission budget.
     """
 
-    WAITING = ("ESTABLISHED", "FIN_WAIT_1", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "SYN_SENT", "SYN_RCVD")
+    WAITING = (
+        "ESTABLISHED",
+        "FIN_WAIT_1",
+        "CLOSE_WAIT",
+        "LAST_ACK",
+        "CLOSING",
+        "SYN_SENT",
+        "SYN_RCVD",
+    )
 
     def __init__(self, sim: Any, sock: Any) -> None:
         self.sim = sim
@@ -1381,7 +1419,7 @@ class TransparentLink(DataLink):
         self._flush_timer: Any = None
         self._pending_in = bytearray()  # network bytes waiting for UART space
 
-    # -- engine side ---------------------------------------------------------------------------
+    # -- engine side ------------------------------------------------------------------------------
     def on_start(self, session: Any) -> None:
         self.session = session
         self.active = True
@@ -1422,7 +1460,7 @@ class TransparentLink(DataLink):
             if link.sock is not None:
                 link.sock.close()
 
-    # -- dialect side --------------------------------------------------------------------------
+    # -- dialect side -----------------------------------------------------------------------------
     def _flush(self) -> None:
         if self._flush_timer is not None:
             self._flush_timer.cancel()
@@ -1497,8 +1535,4 @@ class A7670Dialect(SimcomDialect):
 
 
 # Names of the commands this dialect owns (for the plain-ERROR bad-argument answer).
-_OWN_COMMANDS = frozenset(
-    name
-    for spec in SimcomDialect.command_specs()
-    for name in spec.names
-)
+_OWN_COMMANDS = frozenset(name for spec in SimcomDialect.command_specs() for name in spec.names)

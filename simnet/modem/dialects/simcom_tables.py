@@ -2,10 +2,10 @@
 
 Two documents are the specification:
 
-- ``S76``: SIM7600 family TCP/IP AT commands (``specs/simcom-sim7600-family-tcpip-at-commands.txt``),
-  sections L1101..L1135.
-- ``A76``: A76xx series TCP/IP application note v1.02 (``specs/simcom-a76xx-tcpip-application-note.txt``),
-  sections 1.5.4 (data access modes), 3.x (examples), 4.1 (error codes), 4.2 (URCs).
+- ``S76``: SIM7600 family TCP/IP AT commands
+  (``specs/simcom-sim7600-family-tcpip-at-commands.txt``), sections L1101..L1135.
+- ``A76``: A76xx series TCP/IP application note v1.02
+  (``specs/simcom-a76xx-tcpip-application-note.txt``), sections 1.5.4 (data access modes), 3.x (examples), 4.1 (error codes), 4.2 (URCs).
 
 Every row names its source. Where the documents are silent or contradict each other the choice is
 recorded in docs/assumptions.md (section "SIMCom") and marked ``assumption`` here.
@@ -265,14 +265,11 @@ class Latency:
 
 
 LATENCY: dict[str, Latency] = {
-    "param": Latency(0.002, 0.008, "assumption: parameter read/write commands"),
-    "netopen_start": Latency(0.010, 0.030, "assumption: OK before the PDP activation starts"),
+    # On top of the engine's profile latency (which delays every answer's start).
     "netclose": Latency(0.050, 0.150, "assumption: socket library teardown after deactivation"),
     "cipopen": Latency(0.010, 0.030, "assumption: socket creation before the SYN leaves"),
     "udp_open": Latency(0.005, 0.015, "assumption: UDP bind"),
-    "prompt": Latency(0.002, 0.006, "assumption: '>' after AT+CIPSEND"),
-    "send_push": Latency(0.005, 0.020, "assumption: data handed to the IP stack"),
+    "send_push": Latency(0.005, 0.020, "assumption: data handed to the IP stack after input"),
     "cipclose": Latency(0.010, 0.040, "assumption: socket teardown"),
-    "dns_start": Latency(0.005, 0.015, "assumption"),
-    "urc": Latency(0.001, 0.003, "assumption: stack to UART hand-off of received data"),
+    "dns_start": Latency(0.005, 0.015, "assumption: resolver start"),
 }
