@@ -204,3 +204,33 @@ def test_fault_scheduled_at_a_time_with_duration():
     faults = [(r.t, r.fields["on"]) for r in sim.trace.records if r.kind == "fault"]
     assert faults == [(5.0, True), (8.0, False)]
     assert all(r.source == "server.srv.udp-echo.7" for r in sim.trace.records if r.kind == "fault")
+
+
+@pytest.mark.parametrize(("stype", "port"), [("udp-echo", 7), ("ntp", 123), ("dns", 53)])
+def test_udp_refuse_and_stall_for_every_udp_service(stype, port):
+    sim, svc, client = world(stype, {"records": {"a.example": "192.0.2.1"}} if stype == "dns" else {})
+    c = UdpClient(client)
+    request = {
+        "udp-echo": b"hello",
+        "ntp": ntp_request(b"\x01" * 8),
+        "dns": make_query(7, "a.example"),
+    }[stype]
+    assert c.ask(request, port) is not None
+    svc.apply_fault("server-stall")
+    assert c.ask(request, port, wait=5.0) is None and c.errors == []
+    svc.clear_faults()
+    svc.apply_fault("server-refuse")
+    assert c.ask(request, port) is None and c.errors == ["port_unreachable"]
+    svc.clear_faults()
+    assert c.ask(request, port) is not None
+
+
+def test_dns_malformed_queries_get_formerr_or_nothing():
+    sim, svc, client = world("dns", {"records": {"a.example": "192.0.2.1"}})
+    c = UdpClient(client)
+    reply = c.ask(b"\xab\xcd" + b"\xff" * 20, 53)  # an id, then garbage
+    assert reply is not None
+    msg = decode_message(reply)
+    assert msg.id == 0xABCD and msg.rcode == 1  # FORMERR (RFC 1035 section 4.1.1)
+    assert c.ask(b"\x01", 53, wait=1.0) is None
+    assert query(c, "a.example").answers[0].data == "192.0.2.1"  # still serving
