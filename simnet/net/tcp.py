@@ -71,6 +71,7 @@ class TcpSocket:
         "_timer_at",
         "_listener",
         "_name",
+        "_fin_seen",
         "local",
         "remote",
         "on_connected",
@@ -97,6 +98,7 @@ class TcpSocket:
         self._timer_at = INF
         self._listener = listener
         self._name = f"{local[0]}:{local[1]}>{remote[0]}:{remote[1]}"
+        self._fin_seen = False
         self.local = local
         self.remote = remote
         self.on_connected: Callable[[TcpSocket], Any] | None = None
@@ -146,8 +148,11 @@ class TcpSocket:
 
     @property
     def peer_closed(self) -> bool:
-        """The peer sent its FIN (no more data will arrive)."""
-        return self._conn.peer_fin
+        """The peer's FIN has been reported (``on_peer_fin``): no more data will arrive.
+
+        Reported, not merely received: one segment can carry an ACK, data and the FIN, and a
+        callback for the ACK (``on_writable``) must not see the FIN before ``on_data`` ran."""
+        return self._fin_seen
 
     @property
     def connection(self) -> TcpConnection:
@@ -269,6 +274,7 @@ class TcpSocket:
                 elif self.on_connected is not None:
                     self.on_connected(self)
             elif kind == "peer_fin":
+                self._fin_seen = True
                 if self.on_peer_fin is not None:
                     self.on_peer_fin(self)
             elif kind == "closed":

@@ -43,6 +43,7 @@ EPS = 1e-9
 CLOCK_GRANULARITY = 0.001
 DEFAULT_PEER_MSS = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
 MAX_WINDOW = 65535  # no window scaling: the 16-bit window field is the whole window
+INVALID_ACK_INTERVAL = 0.5  # s between answers to unacceptable empty segments (Linux default)
 MAX_OOO_SEGMENTS = 512  # bound on stored out-of-order fragments (each also lies inside the window)
 
 # States (RFC 9293 §3.3.2). LISTEN is a TcpListener in the glue, not a connection.
@@ -209,7 +210,7 @@ class TcpConnection:
         "persist", "persist_probes", "probes_unanswered",
         # receive side
         "irs", "rcv_nxt", "rcv_adv", "rcvbuf", "ooo", "ooo_fin", "unacked_segs", "ack_now",
-        "peer_fin", "user_closed", "we_closed_first",
+        "peer_fin", "user_closed", "we_closed_first", "last_dupack",
         # keepalive
         "ka_probes",
         # deadlines
@@ -265,6 +266,7 @@ class TcpConnection:
         self.peer_fin = False
         self.user_closed = False
         self.we_closed_first = False
+        self.last_dupack = -INF
         self.ka_probes = 0
         self.t_rtx = INF
         self.t_delack = INF
@@ -327,10 +329,25 @@ class TcpConnection:
             self.out.append((seq & MASK, 0, flags, 0, payload, mss_opt))
 
     def _send_ack(self) -> None:
-        self._emit(self.snd_nxt, ACK)
+        # snd_max, not snd_nxt: after a timeout snd_nxt steps back for go-back-N, but the peer
+        # may already hold data up to snd_max and would find an older sequence unacceptable
+        # (two such peers would answer each other's ACKs forever). Linux keeps snd_nxt at the
+        # maximum for the same reason.
+        self._emit(self.snd_max, ACK)
 
     def _send_rst(self) -> None:
-        self.out.append((self.snd_nxt & MASK, 0, RST, 0, b"", 0))
+        self.out.append((self.snd_max & MASK, 0, RST, 0, b"", 0))
+
+    def _answer_unacceptable(self, now: float, seq: int, seg_len: int) -> None:
+        """RFC 9293 §3.10.7.4: an unacceptable segment is answered with an ACK. For empty
+        segments the answers are rate-limited (as Linux's tcp_invalid_ratelimit does), except
+        for the SND.NXT-1 form of keepalive and window probes, so that two confused peers
+        cannot keep an ACK storm going."""
+        if seg_len == 0 and seq != self.rcv_nxt - 1:
+            if now - self.last_dupack < INVALID_ACK_INTERVAL:
+                return
+            self.last_dupack = now
+        self._send_ack()
 
     def _close(self, reason: str) -> None:
         """Enter CLOSED; report ``reason`` unless the user was already told the socket ended."""
@@ -838,7 +855,7 @@ class TcpConnection:
                     self._send_ack()  # retransmitted FIN: our last ACK was lost
                     self.t_state = now + 2.0 * self.cfg.msl
                 else:
-                    self._send_ack()
+                    self._answer_unacceptable(now, seq, seg_len)
             return
         # Trim to the window: drop the already-received head and anything beyond the edge.
         if seq < rcv_nxt:
