@@ -5,7 +5,8 @@ Two documents are the specification:
 - ``S76``: SIM7600 family TCP/IP AT commands
   (``specs/simcom-sim7600-family-tcpip-at-commands.txt``), sections L1101..L1135.
 - ``A76``: A76xx series TCP/IP application note v1.02
-  (``specs/simcom-a76xx-tcpip-application-note.txt``), sections 1.5.4 (data access modes), 3.x (examples), 4.1 (error codes), 4.2 (URCs).
+  (``specs/simcom-a76xx-tcpip-application-note.txt``), sections 1.5.4 (data access modes),
+  3.x (examples), 4.1 (error codes), 4.2 (URCs).
 
 Every row names its source. Where the documents are silent or contradict each other the choice is
 recorded in docs/assumptions.md (section "SIMCom") and marked ``assumption`` here.
