@@ -246,7 +246,8 @@ class EscapeDetector:
             return data
         out = bytearray()
         n = len(data)
-        eps = 1e-9
+        # S12=0: no guard time at all, three escape characters in a row are the escape.
+        eps = 1e-9 if self.guard > 0 else float("inf")
         for i, byte in enumerate(data):
             t = t_last - (n - 1 - i) * byte_time
             if byte == self.char:
@@ -277,7 +278,8 @@ class EscapeDetector:
         if self._held == 0:
             self.deadline = None
         elif self._held < 3:
-            self.deadline = self._last_plus + self.guard  # the next '+' must come by then
+            # The next '+' must come within the guard time (without guard time: any time).
+            self.deadline = self._last_plus + self.guard if self.guard > 0 else None
         else:
             self.deadline = self._last_plus + self.guard  # silence must last until then
         return bytes(out)

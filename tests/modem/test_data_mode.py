@@ -277,3 +277,15 @@ def test_urc_policy_drop():
     dte.wait(0.01)
     assert dte.read_available() == b"\r\nNO CARRIER\r\n"
     assert sim.trace.select(kind="urc_dropped")
+
+
+def test_s12_zero_means_no_guard_time():
+    sim, module, dte = make()
+    dte.command("ATE0")
+    dte.command("ATS12=0")
+    dte.command("AT+XCONN")
+    link = module.dialect.links[-1]
+    dte.write(b"ab+++")
+    dte.wait(0.01)
+    assert dte.read_available() == b"\r\nOK\r\n"
+    assert bytes(link.received) == b"ab"
