@@ -46,15 +46,17 @@ class DnsService(Service):
         self, mode: str, name: str | None = None, duration: float | str | None = None
     ) -> None:
         """Answer with ``mode`` (all names, or only ``name``) until cleared or ``duration``."""
-        if mode not in DNS_FAIL_MODES:
-            raise ConfigError(
-                f"{self.field}.faults.dns.mode",
-                f"expected one of {', '.join(DNS_FAIL_MODES)}, got {mode!r}",
-            )
+        self._check_dns(mode, f"{self.field}.faults.dns")
         self.dns_mode = "silence" if mode == "timeout" else mode
         self.fault_name = normalise_name(name) if name else None
         self.record("fault", fault="dns", mode=self.dns_mode, name=self.fault_name)
         self._auto_clear(duration, lambda: self.clear_faults("dns"))
+
+    def _check_dns(self, mode: object, field: str) -> None:
+        if mode not in DNS_FAIL_MODES:
+            raise ConfigError(
+                f"{field}.mode", f"expected one of {', '.join(DNS_FAIL_MODES)}, got {mode!r}"
+            )
 
     def _datagram(self, sock: Any, data: bytes, addr: tuple[str, int]) -> None:
         self.bytes_received += len(data)

@@ -49,6 +49,22 @@ SCENARIO_ACTIONS = {
     "server-rate-limit": "rate_limit",
     "dns-fail": "dns",
 }
+# Parameters each fault kind takes (the scenario's host/service/port selectors are dropped).
+FAULT_PARAMS: dict[str, tuple[str, ...]] = {
+    "refuse": ("duration",),
+    "stall": ("duration",),
+    "slow_greeting": ("delay",),
+    "reply": ("command", "code", "text", "count", "every"),
+    "reset": ("after_bytes", "mode", "connection"),
+    "rate_limit": ("rate",),
+    "dns": ("mode", "name", "duration"),
+}
+FAULT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "slow_greeting": ("delay",),
+    "reply": ("command", "code"),
+    "rate_limit": ("rate",),
+    "dns": ("mode",),
+}
 COMMON_KEYS = ("port", "greeting_delay", "rate", "epoch", "backlog", "idle_timeout")
 REFILL_CHUNK = 4096  # bytes a source stream generates at a time
 MAX_RATE_CHUNK = 1460  # paced sends go out at most one typical MSS at a time
@@ -103,7 +119,8 @@ class Service:
         # a daemon's inactivity timer (vsftpd idle_session_timeout, Postfix smtpd_timeout,
         # RFC 1939 §3 autologout); None: never
         self.idle_timeout: float | None = (
-            None if config.get("idle_timeout") is None
+            None
+            if config.get("idle_timeout") is None
             else parse_duration(config["idle_timeout"], f"{field}.idle_timeout", allow_zero=False)
         )
         self.cuts: list[Cut] = []
@@ -246,25 +263,25 @@ class Service:
     ) -> None:
         """Answer ``command`` with ``code`` instead of executing it, for the next ``count``
         occurrences (``every``: until cleared)."""
-        field = f"{self.field}.faults.reply"
-        if not isinstance(command, str) or not command.strip().isalpha():
-            raise ConfigError(
-                f"{field}.command", f"expected a command word such as RETR, got {command!r}"
-            )
-        self._check_code(code, f"{field}.code")
-        if count is not None and (
-            isinstance(count, bool) or not isinstance(count, int) or count < 1
-        ):
-            raise ConfigError(f"{field}.count", f"expected a positive integer, got {count!r}")
+        self._check_reply(command, code, count, f"{self.field}.faults.reply")
         remaining = None if every or count is None else count
         self.overrides.append(Override(command.strip().upper(), Injected(code, text), remaining))
         self.record("fault", fault="reply", command=command.upper(), code=code, count=remaining)
 
-    def _check_code(self, code: object, field: str) -> None:
-        if self.type_name == "pop3" and code in ("-ERR", "+OK"):
-            return  # POP3's own statuses (RFC 1939 §3)
-        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
-            raise ConfigError(field, f"expected a reply code from 100 to 599, got {code!r}")
+    def _check_reply(self, command: object, code: object, count: object, field: str) -> None:
+        if not isinstance(command, str) or not command.strip().isalpha():
+            raise ConfigError(
+                f"{field}.command", f"expected a command word such as RETR, got {command!r}"
+            )
+        if not (self.type_name == "pop3" and code in ("-ERR", "+OK")):  # POP3's own statuses
+            if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+                raise ConfigError(
+                    f"{field}.code", f"expected a reply code from 100 to 599, got {code!r}"
+                )
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 1
+        ):
+            raise ConfigError(f"{field}.count", f"expected a positive integer, got {count!r}")
 
     def take_override(self, verb: str) -> Injected | None:
         """The engines' override hook: consume one matching override, oldest first."""
@@ -282,20 +299,7 @@ class Service:
         """Reset (RST) or close (FIN) connections of role ``connection`` once ``after_bytes``
         bytes have crossed them in either direction (counted from the connection's start;
         a connection already past the mark is cut now)."""
-        field = f"{self.field}.faults.reset"
-        if isinstance(after_bytes, bool) or not isinstance(after_bytes, int) or after_bytes < 0:
-            raise ConfigError(
-                f"{field}.after_bytes", f"expected a byte count >= 0, got {after_bytes!r}"
-            )
-        if mode not in CUT_MODES:
-            raise ConfigError(
-                f"{field}.mode", f"expected one of {', '.join(CUT_MODES)}, got {mode!r}"
-            )
-        if connection not in CONNECTION_ROLES:
-            raise ConfigError(
-                f"{field}.connection",
-                f"expected one of {', '.join(CONNECTION_ROLES)}, got {connection!r}",
-            )
+        _check_cut(after_bytes, mode, connection, f"{self.field}.faults.reset")
         self.cuts.append(Cut(after_bytes, mode, connection))
         self.record(
             "fault", fault="reset", after_bytes=after_bytes, mode=mode, connection=connection
@@ -310,10 +314,10 @@ class Service:
         for conn in list(self.conns):
             conn.pump()
 
-    def dns_fail(self, mode: str, duration: float | str | None = None) -> None:
-        raise ConfigError(
-            f"{self.field}.faults.dns", f"only dns services take DNS faults ({self.type_name})"
-        )
+    def dns_fail(
+        self, mode: str, name: str | None = None, duration: float | str | None = None
+    ) -> None:
+        self._check_dns(mode, f"{self.field}.faults.dns")
 
     def clear_faults(self, kind: str | None = None) -> None:
         """Lift faults of ``kind`` (one of FAULT_KINDS) or all of them."""
@@ -337,41 +341,76 @@ class Service:
             self.dns_mode = None
         self.record("fault_cleared", fault=kind or "all")
 
-    def apply_fault(self, action: str, **params: Any) -> None:
-        """Apply a scenario fault action (``server-refuse``, ``server-reset``, ...) or a kind."""
+    def check_fault(self, action: str, **params: Any) -> tuple[str, dict[str, Any]]:
+        """Validate a fault action and its parameters without applying it (ConfigError names
+        the parameter and the allowed values); returns the fault kind and the parameters."""
         kind = SCENARIO_ACTIONS.get(action, action)
+        field = f"{self.field}.faults.{kind}"
+        if kind not in FAULT_PARAMS:
+            allowed = ", ".join(list(SCENARIO_ACTIONS) + list(FAULT_KINDS))
+            raise ConfigError(
+                f"{self.field}.faults", f"unknown fault {action!r} (expected one of {allowed})"
+            )
         params = {
             k: v
             for k, v in params.items()
             if k not in ("host", "service", "port") and v is not None
         }
-        try:
-            if kind == "refuse":
-                self.refuse(True, params.pop("duration", None), **params)
-            elif kind == "stall":
-                self.stall(True, params.pop("duration", None), **params)
-            elif kind == "slow_greeting":
-                self.slow_greeting(**params)
-            elif kind == "reply":
-                self.override_reply(**params)
-            elif kind == "reset":
-                self.reset_after(**params)
-            elif kind == "rate_limit":
-                self.limit_rate(**params)
-            elif kind == "dns":
-                self.dns_fail(**params)
-            else:
-                allowed = ", ".join(list(SCENARIO_ACTIONS) + list(FAULT_KINDS))
+        for key in params:
+            if key not in FAULT_PARAMS[kind]:
                 raise ConfigError(
-                    f"{self.field}.faults", f"unknown fault {action!r} (expected one of {allowed})"
+                    f"{field}.{key}",
+                    f"unknown parameter (expected {', '.join(FAULT_PARAMS[kind])})",
                 )
-        except TypeError as exc:
-            raise ConfigError(f"{self.field}.faults.{kind}", f"bad parameters: {exc}") from None
+        for key in FAULT_REQUIRED.get(kind, ()):
+            if key not in params:
+                raise ConfigError(f"{field}.{key}", "missing required parameter")
+        if "duration" in params:
+            parse_duration(params["duration"], f"{field}.duration")
+        if kind == "slow_greeting":
+            parse_duration(params["delay"], f"{field}.delay")
+        elif kind == "reply":
+            self._check_reply(params["command"], params["code"], params.get("count", 1), field)
+        elif kind == "reset":
+            _check_cut(
+                params.get("after_bytes", 0),
+                params.get("mode", "reset"),
+                params.get("connection", "any"),
+                field,
+            )
+        elif kind == "rate_limit":
+            parse_rate(params["rate"], f"{field}.rate")
+        elif kind == "dns":
+            self._check_dns(params["mode"], field)
+        return kind, params
+
+    def _check_dns(self, mode: object, field: str) -> None:
+        raise ConfigError(field, f"only dns services take DNS faults (this is {self.type_name})")
+
+    def apply_fault(self, action: str, **params: Any) -> None:
+        """Apply a scenario fault action (``server-refuse``, ``server-reset``, ...) or a kind."""
+        kind, params = self.check_fault(action, **params)
+        if kind == "refuse":
+            self.refuse(True, params.get("duration"))
+        elif kind == "stall":
+            self.stall(True, params.get("duration"))
+        elif kind == "slow_greeting":
+            self.slow_greeting(params["delay"])
+        elif kind == "reply":
+            self.override_reply(**params)
+        elif kind == "reset":
+            self.reset_after(**params)
+        elif kind == "rate_limit":
+            self.limit_rate(params["rate"])
+        else:
+            self.dns_fail(**params)
 
     def fault_at(self, when: float, action: str, **params: Any) -> None:
-        """Schedule :meth:`apply_fault` at virtual time ``when`` (parameters checked now)."""
+        """Schedule :meth:`apply_fault` at virtual time ``when`` (parameters checked now, so a
+        bad fault fails at set-up rather than in the middle of a run)."""
         if self.sim is None:
             raise ConfigError(self.field, "attach the service before scheduling faults")
+        self.check_fault(action, **params)
         self.sim.call_at(when, lambda: self.apply_fault(action, **params))
 
     def _auto_clear(self, duration: float | str | None, undo: Callable[[], None]) -> None:
@@ -396,6 +435,20 @@ class Service:
             "bytes_received": self.bytes_received,
             "bytes_sent": self.bytes_sent,
         }
+
+
+def _check_cut(after_bytes: object, mode: object, connection: object, field: str) -> None:
+    if isinstance(after_bytes, bool) or not isinstance(after_bytes, int) or after_bytes < 0:
+        raise ConfigError(
+            f"{field}.after_bytes", f"expected a byte count >= 0, got {after_bytes!r}"
+        )
+    if mode not in CUT_MODES:
+        raise ConfigError(f"{field}.mode", f"expected one of {', '.join(CUT_MODES)}, got {mode!r}")
+    if connection not in CONNECTION_ROLES:
+        raise ConfigError(
+            f"{field}.connection",
+            f"expected one of {', '.join(CONNECTION_ROLES)}, got {connection!r}",
+        )
 
 
 def _addr(addr: Any) -> str:

@@ -155,3 +155,28 @@ def test_fault_method_validation():
         svc.apply_fault("server-reply", command="RETR", code=550, colour="red")
     with pytest.raises(ConfigError):
         svc.dns_fail("nxdomain")
+    svc.attach(*_attached_host())
+    bad = [
+        ("server-reply", {"command": "RETR"}, "s.faults.reply.code"),
+        ("server-reset", {"after_bytes": 5, "connection": "both"}, "s.faults.reset.connection"),
+        ("server-slow-greeting", {"delay": "soon"}, "s.faults.slow_greeting.delay"),
+        ("server-refuse", {"duration": -3}, "s.faults.refuse.duration"),
+        ("server-rate-limit", {"rate": 0}, "s.faults.rate_limit.rate"),
+        ("server-stall", {"count": 2}, "s.faults.stall.count"),
+    ]
+    for action, params, field in bad:
+        with pytest.raises(ConfigError) as err:
+            svc.fault_at(10.0, action, **params)  # rejected when scheduled, not mid-run
+        assert err.value.field == field, (action, err.value.field)
+    assert svc.check_fault("server-reply", host="h", command="RETR", code=550) == (
+        "reply",
+        {"command": "RETR", "code": 550},
+    )
+
+
+def _attached_host():
+    from simnet.kernel import Simulation
+    from simnet.net import Network
+
+    sim = Simulation(1)
+    return sim, Network(sim).add_host("h", "198.51.100.9")

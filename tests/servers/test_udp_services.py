@@ -208,7 +208,9 @@ def test_fault_scheduled_at_a_time_with_duration():
 
 @pytest.mark.parametrize(("stype", "port"), [("udp-echo", 7), ("ntp", 123), ("dns", 53)])
 def test_udp_refuse_and_stall_for_every_udp_service(stype, port):
-    sim, svc, client = world(stype, {"records": {"a.example": "192.0.2.1"}} if stype == "dns" else {})
+    sim, svc, client = world(
+        stype, {"records": {"a.example": "192.0.2.1"}} if stype == "dns" else {}
+    )
     c = UdpClient(client)
     request = {
         "udp-echo": b"hello",
