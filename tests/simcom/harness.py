@@ -17,6 +17,7 @@ def world(
     network: dict[str, Any] | None = None,
     faults: list[Any] | None = None,
     seed: int = 1,
+    uart: dict[str, Any] | None = None,
 ) -> Any:
     net = {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1500ms"}}
     net.update(network or {})
@@ -30,6 +31,8 @@ def world(
         data["hosts"] = hosts
     if faults:
         data["faults"] = faults
+    if uart:
+        data["uart"] = uart
     return simnet.Simulation.from_dict(data, seed=seed)
 
 

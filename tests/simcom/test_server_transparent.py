@@ -161,3 +161,32 @@ def test_transparent_peer_close_prints_closed() -> None:
     assert quiet(sim, 2) == b""
     expected = b"AT+CIPCLOSE?\r\r\n+CIPCLOSE: 0,0,0,0,0,0,0,0,0,0\r\n\r\nOK\r\n"
     assert exchange(sim, "AT+CIPCLOSE?", expected) == expected
+
+
+def test_dtr_drop_with_and_d2_closes_the_transparent_link() -> None:
+    # AT&D2: DTR off hangs up (V.250); A76 4.2 gives the close reason 2 "DTR off".
+    sim = client_world()
+    exchange(sim, "AT&D2", b"AT&D2\r\r\nOK\r\n")
+    exchange(sim, "AT+CIPMODE=1", b"AT+CIPMODE=1\r\r\nOK\r\n")
+    netopen(sim, "CMNET")
+    line = 'AT+CIPOPEN=0,"TCP","117.131.85.139",5253'
+    exchange(sim, line, line.encode() + b"\r\r\nCONNECT 115200\r\n", 5)
+    sim.advance(1)
+    sim.dte.dtr = False
+    got = wait_for(sim, b"\r\n+IPCLOSE: 0,2\r\n", 2)
+    assert got == b"\r\nNO CARRIER\r\n\r\n+IPCLOSE: 0,2\r\n"
+    expected = b"AT+CIPCLOSE?\r\r\n+CIPCLOSE: 0,0,0,0,0,0,0,0,0,0\r\n\r\nOK\r\n"
+    sim.dte.dtr = True
+    assert exchange(sim, "AT+CIPCLOSE?", expected) == expected
+
+
+def test_connect_text_follows_the_uart_rate() -> None:
+    hosts = {"server.example.net": {"ip": "117.131.85.139",
+                                    "services": [{"type": "tcp-echo", "port": 5253}]}}
+    sim = world("simcom-a7670", hosts=hosts, network={"apn": {"name": "CMNET"}},
+                uart={"baud": 921600})
+    exchange(sim, "AT+CIPMODE=1", b"AT+CIPMODE=1\r\r\nOK\r\n")
+    netopen(sim, "CMNET")
+    line = 'AT+CIPOPEN=0,"TCP","117.131.85.139",5253'
+    expected = line.encode() + b"\r\r\nCONNECT 921600\r\n"
+    assert exchange(sim, line, expected, 5) == expected

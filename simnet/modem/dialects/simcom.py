@@ -67,7 +67,7 @@ from simnet.modem.dialects.simcom_tables import (
     Variant,
 )
 
-CONNECT_RATE_TEXT = "115200"  # "CONNECT 115200" (A76 3.2.3); the text follows the UART rate
+DEFAULT_CONNECT_RATE = 115200  # "CONNECT 115200" (A76 3.2.3): the text is the UART rate
 TRANSPARENT_FLUSH_IDLE = 0.020  # assumption: transparent-mode packing timer (s)
 PUSH_RETRY = 0.010  # s between checks while pushed data waits for UART room or a command
 TRANSPARENT_FLUSH_SIZE = 1460  # assumption: one MSS of DTE data per segment/datagram
@@ -217,6 +217,11 @@ class SimcomDialect(Dialect):
         import traceback
 
         self.record("internal_error", error=repr(exc), traceback=traceback.format_exc(limit=6))
+
+    def connect_rate(self) -> str:
+        """The <text> of CONNECT (S76 L1103 refers to ATX/AT&E): the UART's current rate."""
+        baud = getattr(getattr(self.module, "port", None), "baud", 0)
+        return str(baud if isinstance(baud, int) and baud > 0 else DEFAULT_CONNECT_RATE)
 
     def record(self, kind: str, **fields: Any) -> None:
         self.module.sim.record(f"simcom.{self.module_id}", kind, **fields)
@@ -479,7 +484,7 @@ class SimcomDialect(Dialect):
             return ctx.text(CONNECT_FAIL, error=True)
         data_link = TransparentLink(self, link)
         link.data_link = data_link
-        return ctx.connect(data_link, CONNECT_RATE_TEXT)
+        return ctx.connect(data_link, self.connect_rate())
 
     def _connect_process(
         self, link: Link, local_port: int | None, done: Any
@@ -707,7 +712,7 @@ class SimcomDialect(Dialect):
         if link.transparent:
             data_link = TransparentLink(self, link)
             link.data_link = data_link
-            return ctx.connect(data_link, CONNECT_RATE_TEXT)
+            return ctx.connect(data_link, self.connect_rate())
         ctx.info(f"+CIPOPEN: {link.index},0")
         return ctx.ok()
 
@@ -1167,7 +1172,7 @@ class SimcomDialect(Dialect):
         m = self.module
         enter = getattr(m, "enter_data_mode", None)
         if enter is not None:
-            enter(data_link, f"CONNECT {CONNECT_RATE_TEXT}")
+            enter(data_link, f"CONNECT {self.connect_rate()}")
             return
         if m.in_data_mode or m._executing or m.session is not None:
             # A command is running (or another session exists): try again shortly.
@@ -1176,7 +1181,7 @@ class SimcomDialect(Dialect):
         if self.links[data_link.link.index] is not data_link.link:
             return
         m.prepare_data_mode(data_link)
-        m._write_final(connect(CONNECT_RATE_TEXT))
+        m._write_final(connect(self.connect_rate()))
         m._enter_data_mode()
 
     @command("+SERVERSTOP", forms="s", latency="network")
@@ -1448,7 +1453,7 @@ class TransparentLink(DataLink):
         if self.link.state != "open" or self.dialect.links[self.link.index] is not self.link:
             return None
         self.pump()
-        return f"CONNECT {CONNECT_RATE_TEXT}"
+        return f"CONNECT {self.dialect.connect_rate()}"
 
     def on_hangup(self, reason: str) -> None:
         d = self.dialect
@@ -1459,6 +1464,8 @@ class TransparentLink(DataLink):
             link.state = "closing"
             if link.sock is not None:
                 link.sock.close()
+            if reason == "dtr":  # A76 4.2: reason 2, "closed for sending timeout or DTR off"
+                d.urc(f"+IPCLOSE: {link.index},{IPCLOSE_REASON['dtr']}")
 
     # -- dialect side -----------------------------------------------------------------------------
     def _flush(self) -> None:
