@@ -180,3 +180,21 @@ def _attached_host():
 
     sim = Simulation(1)
     return sim, Network(sim).add_host("h", "198.51.100.9")
+
+
+def _session_digest(seed: int) -> tuple[str, bytes]:
+    sim, svc, client = world(
+        "tcp-source", {"port": 19, "content": "random", "bytes": 3000, "rate": "64kbps"}, seed=seed
+    )
+    c = TcpClient(sim, client, SERVER_IP, 19)
+    got = c.drain_until_fin()
+    return sim.trace.digest(), got
+
+
+@needs_tcp
+def test_same_seed_same_trace_digest():
+    d1, data1 = _session_digest(4)
+    d2, data2 = _session_digest(4)
+    d3, data3 = _session_digest(5)
+    assert (d1, data1) == (d2, data2)
+    assert data1 != data3 and d1 != d3
