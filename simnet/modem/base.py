@@ -48,6 +48,8 @@ class StoredSetting:
     test: str  # text after "+NAME: " for the =? form
     source: str
     required: int = 1  # parameters a set command must carry
+    read_count: int | None = None  # how many stored values the read form shows (None: all)
+    read_suffix: str = ""  # fixed values the read form appends (e.g. +CLIP <m>)
 
 
 def _r(lo: int, hi: int) -> tuple[int, ...]:
@@ -65,10 +67,11 @@ STORED_SETTINGS: dict[str, StoredSetting] = {
         "(0-3),(0-3),(0,2),(0-2),(0,1)", "TS 27.005 §3.4.1",
     ),
     "+CSDH": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.005 §3.3.3"),
-    "+CSMS": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.005 §3.2.1"),
-    "+CLIP": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §7.6"),
-    "+COLP": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §7.8"),
-    "+CCWA": StoredSetting((_r(0, 1), _r(0, 2), _r(1, 255)), (0, 0, 7), "(0-1)", "TS 27.007 §7.12"),
+    # +CLIP/+COLP read: <n>,<m> with <m> 1 = the service is provisioned.
+    "+CLIP": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §7.6", read_suffix=",1"),
+    "+COLP": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §7.8", read_suffix=",1"),
+    "+CCWA": StoredSetting((_r(0, 1), _r(0, 2), _r(1, 255)), (0, 0, 7), "(0-1)", "TS 27.007 §7.12",
+                           read_count=1),
     "+CRC": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.11"),
     "+CVHU": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.20"),
     "+CTZR": StoredSetting((_r(0, 2),), (0,), "(0-2)", "TS 27.007 §8.41"),
@@ -273,6 +276,7 @@ class BaseCommands(CommandSet):
         self.sca = ("", 129)
         self.sms_mem = ["SM", "SM", "SM"]
         self.charset = "IRA"
+        self.sms_service = 0
         self.last_error = "No cause information available"
         self.contexts: dict[int, tuple[str, str]] = {}  # cid -> (pdp_type, apn)
         self.auth: dict[int, tuple[int, str, str]] = {}  # cid -> (auth_prot, user, password)
@@ -298,7 +302,8 @@ class BaseCommands(CommandSet):
     def _stored_handler(self, name: str, setting: StoredSetting):
         def handler(ctx: Context, cmd: Command) -> Final | None:
             if cmd.form is Form.READ:
-                ctx.info(f"{name}: " + ",".join(str(v) for v in self.stored[name]))
+                shown = self.stored[name][: setting.read_count]
+                ctx.info(f"{name}: " + ",".join(str(v) for v in shown) + setting.read_suffix)
                 return None
             if cmd.form is Form.TEST:
                 ctx.info(f"{name}: {setting.test}")
@@ -1117,6 +1122,22 @@ class BaseCommands(CommandSet):
             return None  # delete-flag form: deleting from an empty store succeeds
         del index
         return ctx.cms(321)
+
+    @command("+CSMS", latency="sim")
+    def csms(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.005 §3.2.1 select message service: read ``+CSMS: <service>,<mt>,<mo>,<bm>``,
+        set answers ``+CSMS: <mt>,<mo>,<bm>`` (all supported: 1,1,1)."""
+        if cmd.form is Form.TEST:
+            ctx.info("+CSMS: (0-1)")
+        elif cmd.form is Form.READ:
+            ctx.info(f"+CSMS: {self.sms_service},1,1,1")
+        elif cmd.form is Form.SET:
+            cmd.max_params(1)
+            self.sms_service = cmd.int(0, lo=0, hi=1)
+            ctx.info("+CSMS: 1,1,1")
+        else:
+            return ctx.error()
+        return None
 
     @command("+CSCS")
     def cscs(self, ctx: Context, cmd: Command) -> Final | None:

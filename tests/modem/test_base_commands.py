@@ -238,3 +238,12 @@ def test_cclk_runs_on_virtual_time_and_can_be_set():
     # Module.clock() is Unix time: 2025-06-30 21:59:50 UTC + 20 s.
     assert abs(module.clock() - (1751320790 + 20)) < 0.1
     assert dte.command('AT+CCLK="bad"').final == "ERROR"
+
+
+def test_read_forms_follow_the_spec_shapes():
+    sim, module, dte = quiet_make(bearer=FakeBearer())
+    dte.command("AT+CLIP=1")
+    assert dte.command("AT+CLIP?").lines == ["+CLIP: 1,1"]  # TS 27.007 §7.6 <n>,<m>
+    assert dte.command("AT+CCWA?").lines == ["+CCWA: 0"]  # §7.12 read shows <n> only
+    assert dte.command("AT+CSMS=1").lines == ["+CSMS: 1,1,1"]  # TS 27.005 §3.2.1
+    assert dte.command("AT+CSMS?").lines == ["+CSMS: 1,1,1,1"]
