@@ -196,7 +196,10 @@ class Dialect(CommandSet):
         """Called once the module is powered and installed (e.g. schedule boot URCs)."""
 
     def bad_argument(self, ctx: Context, cmd: Command, err: ArgumentError) -> Final:
-        """Answer to a parameter that failed validation."""
+        """Answer to a parameter that failed validation: ERROR for V.250 basic commands
+        (``ATE7``), ``+CME ERROR: 50`` (TS 27.007 §9.2.1) for extended ones."""
+        if cmd.name[:1] not in "+^$%#":
+            return ERROR
         return cme_error(CME_INCORRECT_PARAMETERS)
 
     def unknown_command(self, ctx: Context, cmd: Command) -> Final:

@@ -360,3 +360,12 @@ def test_dte_command_stops_at_a_data_prompt():
     assert r.final == ">" and r.raw == b"AT+XSEND=2\r>\r\n"
     dte.write(b"x\x1a")
     dte.expect(r"OK\r\n")
+
+
+def test_basic_command_bad_value_is_plain_error_even_with_cmee():
+    sim, module, dte = make()
+    dte.command("ATE0")
+    dte.command("AT+CMEE=1")
+    assert dte.command("ATE7").raw == b"\r\nERROR\r\n"
+    assert dte.command("AT&D3").raw == b"\r\nERROR\r\n"
+    assert dte.command("AT+CMEE=9").raw == b"\r\n+CME ERROR: 50\r\n"
