@@ -66,6 +66,7 @@ class TcpSocket:
         "_stack",
         "_conn",
         "_sim",
+        "_env",
         "_key",
         "_timer",
         "_timer_at",
@@ -93,6 +94,7 @@ class TcpSocket:
         self._stack = stack
         self._conn = conn
         self._sim = stack.sim
+        self._env = stack.sim.env
         self._key = (local[1], remote[0], remote[1])
         self._timer: Any = None
         self._timer_at = INF
@@ -193,9 +195,14 @@ class TcpSocket:
     # -- glue -------------------------------------------------------------------------------
     def _segment(self, pkt: Packet) -> None:
         opts = pkt.options
-        mss = opts.get("mss", 0) if type(opts) is dict else 0
         self._conn.on_segment(
-            self._sim.env.now, pkt.seq, pkt.ack, pkt.flags, pkt.window, pkt.payload, mss
+            self._env.now,
+            pkt.seq,
+            pkt.ack,
+            pkt.flags,
+            pkt.window,
+            pkt.payload,
+            opts.get("mss", 0) if opts and type(opts) is dict else 0,
         )
         self._flush()
 

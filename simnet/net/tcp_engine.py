@@ -58,6 +58,8 @@ CLOSING = "CLOSING"
 LAST_ACK = "LAST_ACK"
 TIME_WAIT = "TIME_WAIT"
 
+# Flags that must read exactly "ACK" for header prediction (PSH and URG do not matter).
+_PREDICT_MASK = SYN | FIN | RST | ACK
 # States in which the peer's data is accepted into the receive buffer.
 _RECEIVING = frozenset({ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2})
 # States in which our queued data / FIN may still be (re)transmitted.
@@ -768,6 +770,25 @@ class TcpConnection:
             return
         seq &= MASK
         ack &= MASK
+        if st == ESTABLISHED and flags & _PREDICT_MASK == ACK and 0 <= window <= MAX_WINDOW:
+            # Header prediction (the fast path of RFC 1323 §C / BSD): the next in-order
+            # segment, an ACK that is neither old nor ahead, text that fits the window. Every
+            # such segment would pass the general checks below unchanged.
+            rcv_nxt = self.rcv_nxt
+            if seq == rcv_nxt & MASK:
+                una = self.snd_una
+                ack_abs = una + ((ack - una + HALF) & MASK) - HALF
+                plen = len(payload)
+                if una <= ack_abs <= self.snd_max and plen <= self.rcv_adv - rcv_nxt:
+                    ka = self.cfg.keepalive_cfg
+                    if ka is not None:
+                        self.ka_probes = 0
+                        self.t_keep = now + ka.idle
+                    self._process_ack(now, rcv_nxt, ack_abs, window, plen == 0)
+                    if plen:
+                        self._receive_data(now, rcv_nxt, payload)
+                    self._output(now)
+                    return
         if window < 0:
             window = 0
         elif window > MAX_WINDOW:
