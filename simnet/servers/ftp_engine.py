@@ -44,7 +44,7 @@ OVERRIDE_TEXT: dict[int, str] = {
 }
 
 # Verbs that need no login (RFC 959 §5.4 sequencing: USER/PASS/ACCT precede the rest).
-PRE_LOGIN = ("USER", "PASS", "ACCT", "QUIT", "SYST", "NOOP", "FEAT", "HELP")
+PRE_LOGIN = ("USER", "PASS", "ACCT", "QUIT", "SYST", "NOOP", "FEAT", "HELP", "OPTS")
 # Recognized but deliberately unimplemented (RFC 959 §4.1.3 optional service commands).
 NOT_IMPLEMENTED = ("REIN", "SMNT", "SITE", "STOU", "REST", "STAT")
 NEEDS_ARGUMENT = (
@@ -323,6 +323,12 @@ class FtpEngine(LineEngine):
     # -- information -----------------------------------------------------------------------------
     def _cmd_syst(self, arg: str) -> list[Action]:
         return [numbered(215, "UNIX Type: L8")]
+
+    def _cmd_opts(self, arg: str) -> list[Action]:
+        # RFC 2389 §4; clients send "OPTS UTF8 ON" (RFC 2640), vsftpd's answer
+        if arg.strip().upper() in ("UTF8 ON", "UTF8"):
+            return [numbered(200, "Always in UTF8 mode.")]
+        return [numbered(501, "Option not understood.")]
 
     def _cmd_noop(self, arg: str) -> list[Action]:
         return [numbered(200, "NOOP ok.")]

@@ -136,10 +136,22 @@ class Pop3Engine(LineEngine):
                 return [log, ok(injected.text or "")]
             return [log, err(injected.text or "injected failure")]
         handlers = {
-            "AUTHORIZATION": ("USER", "PASS", "QUIT"),
-            "TRANSACTION": ("STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP", "QUIT"),
+            "AUTHORIZATION": ("USER", "PASS", "QUIT", "CAPA"),
+            "TRANSACTION": (
+                "STAT",
+                "LIST",
+                "UIDL",
+                "RETR",
+                "TOP",
+                "DELE",
+                "RSET",
+                "NOOP",
+                "QUIT",
+                "CAPA",
+            ),
         }
         known = (
+            "CAPA",
             "USER",
             "PASS",
             "QUIT",
@@ -276,6 +288,10 @@ class Pop3Engine(LineEngine):
         self.deleted = [False] * len(self.messages)
         count, size = self._totals()
         return [ok(f"maildrop has {count} messages ({size} octets)")]
+
+    def _cmd_capa(self, args: list[str]) -> list[Action]:
+        # RFC 2449 §5: allowed in every state; lists what this server implements
+        return [multiline("Capability list follows", b"USER\r\nTOP\r\nUIDL\r\n")]
 
     def _cmd_noop(self, args: list[str]) -> list[Action]:
         return [ok()]

@@ -324,3 +324,9 @@ def test_tree_config_errors(files):
     with pytest.raises(ConfigError) as err:
         build_tree({"files": files}, "hosts.h.services[0]", EPOCH)
     assert err.value.field.startswith("hosts.h.services[0].files")
+
+
+def test_opts_utf8():
+    e = make_engine()
+    assert cmd(e, "OPTS UTF8 ON")[0] == b"200 Always in UTF8 mode.\r\n"
+    assert codes(cmd(e, "OPTS MLST type;")[0]) == [501]

@@ -218,3 +218,12 @@ def test_dot_stuff():
     assert dot_stuff(b".a\r\nb\r\n") == b"..a\r\nb\r\n.\r\n"
     assert dot_stuff(b"x") == b"x\r\n.\r\n"
     assert dot_stuff(b"") == b".\r\n"
+
+
+def test_pop3_capa_in_both_states():
+    e, _ = pop3([b"a\n"])
+    expected = b"+OK Capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\n.\r\n"
+    assert say(e, "CAPA") == expected
+    say(e, "USER u")
+    say(e, "PASS p w")
+    assert say(e, "CAPA") == expected
