@@ -86,8 +86,9 @@ def tx_times(sim: Any, summary_part: str, *, direction: str = "uplink", ev: str 
     """Virtual instants at which packets whose summary ends with ``summary_part`` (or contains
     it, when it ends in ``*``) entered the radio link in ``direction`` (trace ``pkt``/``tx``)."""
     out = []
+    link = f"{sim.module.host.name}.{direction}"  # the module's radio link
     for rec in sim.trace.records:
-        if rec.kind == "pkt" and str(rec.source).endswith(f".{direction}"):
+        if rec.kind == "pkt" and rec.source == link:
             text = str(rec.fields.get("pkt", ""))
             if rec.fields.get("ev") == ev and (text.endswith(summary_part) or summary_part.endswith("*") and summary_part[:-1] in text):
                 out.append(rec.t)

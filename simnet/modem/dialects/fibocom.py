@@ -848,6 +848,7 @@ class L610Dialect(Dialect):
         """Mode 0: until our FIN is acknowledged; mode 2: until TIME_WAIT (2 MSL) ends. The
         peer must answer within <max_close_delay> or the socket is aborted (close type 1)."""
         deadline = self.sim.now + conf.close_delay * T.MIPCONF_UNIT_S
+        time_wait_since: float | None = None
         while True:
             state = str(getattr(tcp, "state", "CLOSED")).upper().replace("TCPSTATE.", "")
             reason = getattr(tcp, "close_reason", None)
@@ -857,7 +858,17 @@ class L610Dialect(Dialect):
             if mode == T.CLOSE_MODE_WAIT_FIN_ACK and fin_acked:
                 return T.CLOSE_TYPE_OK
             if mode == T.CLOSE_MODE_WAIT_2MSL and state == "CLOSED":
-                return T.CLOSE_TYPE_OK if reason in (None, "local", "peer_closed") else 2
+                return T.CLOSE_TYPE_OK
+            if mode == T.CLOSE_MODE_WAIT_2MSL and state == "TIME_WAIT":
+                # The stack reports the close on entering TIME-WAIT; 2 MSL later it is CLOSED.
+                if time_wait_since is None:
+                    time_wait_since = self.sim.now
+                cfg = getattr(getattr(tcp, "connection", None), "cfg", None)
+                two_msl = 2 * float(getattr(cfg, "msl", 0.0) or 0.0)
+                yield self.sim.timeout(max(0.0, time_wait_since + two_msl - self.sim.now))
+                if str(getattr(tcp, "state", "CLOSED")) == "TIME_WAIT":
+                    return T.CLOSE_TYPE_OK  # the model's own timer is due at this instant
+                continue
             if not fin_acked and self.sim.now >= deadline - 1e-9:
                 tcp.abort()
                 return T.CLOSE_TYPE_TIMEOUT
