@@ -178,3 +178,42 @@ def test_random_command_lines_never_break_the_module(cmds: list) -> None:
     assert exchange(sim, "AT", b"AT\r\r\nOK\r\n", 30) == b"AT\r\r\nOK\r\n"
     errors = [r for r in sim.trace.records if r.kind in ("internal_error", "handler_error")]
     assert not errors, errors[:1]
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None)
+@given(st.binary(min_size=1, max_size=400).map(lambda b: b + b"\x1a\x1b\x03"))
+def test_variable_length_send_delivers_any_bytes(payload: bytes) -> None:
+    # Any payload, escaped as S76 L1105 asks (ETX before Ctrl-Z, ESC and ETX), arrives at the
+    # peer byte for byte; the reference decoder agrees on what the module should send.
+    from simnet.modem.dialects.simcom_engine import EtxPromptDecoder, escape_for_prompt
+
+    escaped = escape_for_prompt(payload) + b"\x1a"
+    assert EtxPromptDecoder(1500).feed(escaped) == ("send", payload)
+    hosts = {"sink.example.net": {"ip": SERVER_IP, "services": []}}
+    sim = world(hosts=hosts, network={"link": {"delay": "20ms"}})
+    got: list[bytes] = []
+
+    def accept(sock: object) -> None:
+        sock.on_data = lambda s: got.append(s.recv())
+
+    from tests.simcom.harness import peer
+
+    peer(sim, "sink.example.net").tcp_listen(100, accept)
+    exchange(sim, "ATE0", b"ATE0\r\r\nOK\r\n")
+    netopen_quiet(sim)
+    line = f'AT+CIPOPEN=0,"TCP","{SERVER_IP}",100'
+    exchange(sim, line, b"\r\nOK\r\n")
+    wait_for(sim, b"\r\n+CIPOPEN: 0,0\r\n", 5)
+    exchange(sim, "AT+CIPSEND=0,", b"\r\n>")
+    tail = f"\r\nOK\r\n\r\n+CIPSEND: 0,{len(payload)},{len(payload)}\r\n".encode()
+    assert exchange(sim, escaped, tail, 10) == tail
+    sim.advance(2)
+    assert b"".join(got) == payload
+
+
+def netopen_quiet(sim: object) -> None:
+    """NETOPEN with echo off (ATE0)."""
+    exchange(sim, 'AT+CGDCONT=1,"IP","internet"', b"\r\nOK\r\n")
+    exchange(sim, "AT+NETOPEN", b"\r\nOK\r\n")
+    wait_for(sim, b"\r\n+NETOPEN: 0\r\n", 10)
