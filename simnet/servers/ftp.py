@@ -9,6 +9,7 @@ the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from simnet.errors import ConfigError
@@ -146,7 +147,7 @@ class FtpSession(LineSession):
         self.data = Conn(self.ftp, sock, "data")
         self.data.paused = True
         self.data_connected = True
-        self.data.on_gone = self._data_gone
+        self.data.on_gone = self._gone_handler(self.data)
         self.ftp.record("data_accept", conn=self.conn.id, data=self.data.id)
         if self.transfer is not None:
             self._run(self.transfer)
@@ -184,7 +185,7 @@ class FtpSession(LineSession):
         conn.paused = True
         self.data = conn
         self.data_connected = False
-        conn.on_gone = self._data_gone
+        conn.on_gone = self._gone_handler(conn)
         connected = getattr(sock, "state", "") == "ESTABLISHED"
 
         def on_connected(_sock: Any) -> None:
@@ -246,7 +247,13 @@ class FtpSession(LineSession):
         if conn is not None:
             conn.close()
 
-    def _data_gone(self, reason: str) -> None:
+    def _gone_handler(self, conn: Conn) -> Callable[[str], None]:
+        # bound to one data connection, so a late close of an old one never touches a new one
+        return lambda reason: self._data_gone(conn, reason)
+
+    def _data_gone(self, conn: Conn, reason: str) -> None:
+        if self.data is not conn:
+            return
         self.data = None
         transfer = self.transfer
         if transfer is None:
