@@ -542,6 +542,8 @@ class Module:
         return dist.sample(self._latency_rng) if dist is not None else 0.0
 
     def _finish_line(self, final: Final) -> None:
+        if self._prompt is not None:  # a handler opened a prompt and never waited for it
+            self._end_prompt_silently()
         self._write_final(final)
         if self._new_baud is not None:
             self._apply_baud_when_idle(self._new_baud)
@@ -683,8 +685,23 @@ class Module:
         self.sim.record(self.name, "data_mode", state="enter")
         if not session.started:
             session.started = True
-            session.link.on_start(session)
+            self._call_link("on_start", session)
         self._pump_data()
+
+    def _call_link(self, hook: str, *args: Any, default: Any = None, link: DataLink | None = None) -> Any:
+        """Call a DataLink hook; a bug in it is traced (``handler_error``) and ``default``
+        used, so a dialect's link can never raise into the kernel."""
+        if link is None:
+            link = self.session.link if self.session is not None else None
+        fn = getattr(link, hook, None)
+        if fn is None:
+            return default
+        try:
+            return fn(*args)
+        except Exception as exc:
+            self.sim.record(self.name, "handler_error", command=f"link.{hook}", error=repr(exc),
+                            traceback=traceback.format_exc(limit=6))
+            return default
 
     def _data_rx(self, data: bytes, t_last: float, byte_time: float) -> None:
         session = self.session
@@ -721,7 +738,7 @@ class Module:
         session = self.session
         if session is None or self.mode is not Mode.DATA:
             return
-        message = session.link.on_escape()
+        message = self._call_link("on_escape", default="OK")
         if message is None:  # the link refuses: the characters were data after all
             if reason == "escape":
                 self._data_input(bytes((self._escape.char,)) * 3)
@@ -752,10 +769,7 @@ class Module:
             return False
         session.active = False
         self.session = None
-        try:
-            session.link.on_hangup(reason)
-        except Exception as exc:  # link bug: trace, keep going
-            self.sim.record(self.name, "handler_error", command=f"hangup:{reason}", error=repr(exc))
+        self._call_link("on_hangup", reason, link=session.link)
         was_data = self.mode is Mode.DATA
         if was_data:
             self.mode = Mode.COMMAND
@@ -797,12 +811,11 @@ class Module:
         if session is None or not session.active or session.suspended or not self._rx_backlog:
             self._update_cts()
             return
+        taken = self._call_link("on_dte_data", bytes(self._rx_backlog), default=len(self._rx_backlog))
         try:
-            taken = session.link.on_dte_data(bytes(self._rx_backlog))
-        except Exception as exc:
-            self.sim.record(self.name, "handler_error", command="data", error=repr(exc))
+            taken = max(0, min(int(taken or 0), len(self._rx_backlog)))
+        except (TypeError, ValueError):  # a link returning nonsense took everything
             taken = len(self._rx_backlog)
-        taken = max(0, min(int(taken or 0), len(self._rx_backlog)))
         del self._rx_backlog[:taken]
         self._update_cts()
 
@@ -820,9 +833,8 @@ class Module:
     def _on_tx_drain(self) -> None:
         session = self.session
         if self.mode is Mode.DATA and session is not None and session.active:
-            hook = getattr(session.link, "on_dte_ready", None)
-            if hook is not None and self.port.space >= self.port.capacity // 2:
-                hook()
+            if hasattr(session.link, "on_dte_ready") and self.port.space >= self.port.capacity // 2:
+                self._call_link("on_dte_ready")
 
     def _update_dcd(self) -> None:
         if self.settings.amp_c == 0:

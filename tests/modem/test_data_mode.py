@@ -289,3 +289,32 @@ def test_s12_zero_means_no_guard_time():
     dte.wait(0.01)
     assert dte.read_available() == b"\r\nOK\r\n"
     assert bytes(link.received) == b"ab"
+
+
+def test_buggy_link_hooks_are_traced_not_raised():
+    from simnet.modem.dialect import DataLink
+
+    class Buggy(DataLink):
+        def on_start(self, session):
+            super().on_start(session)
+            raise RuntimeError("start bug")
+
+        def on_dte_data(self, data):
+            return "lots"
+
+        def on_escape(self):
+            raise RuntimeError("escape bug")
+
+    sim, module, dte = make()
+    dte.command("ATE0")
+    module.enter_data_mode(Buggy(), "CONNECT")
+    dte.wait(0.01)
+    assert module.in_data_mode
+    dte.write(b"abc")
+    dte.wait(1.1)
+    dte.write(b"+++")
+    dte.wait(1.1)
+    # on_escape crashed: the engine used its default (OK) and went to online command mode.
+    assert dte.read_available() == b"\r\nCONNECT\r\n\r\nOK\r\n"
+    assert len(sim.trace.select(kind="handler_error")) == 2
+    assert dte.command("ATH").ok
