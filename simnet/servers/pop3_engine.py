@@ -8,6 +8,7 @@ enters the UPDATE state, so a dropped connection deletes nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simnet.servers.engine import Action, LineEngine, OverrideHook, Received, Send
@@ -233,7 +234,7 @@ class Pop3Engine(LineEngine):
     def _cmd_uidl(self, args: list[str]) -> list[Action]:
         return self._scan(args, lambda n, m: f"{n} {m.uid}")
 
-    def _scan(self, args: list[str], fmt) -> list[Action]:  # type: ignore[no-untyped-def]
+    def _scan(self, args: list[str], fmt: Callable[[int, Pop3Message], str]) -> list[Action]:
         if len(args) > 1:
             return [err("too many arguments")]
         if args:
