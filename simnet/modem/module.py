@@ -28,6 +28,7 @@ from typing import Any
 import simpy
 
 from simnet.modem.at import (
+    ERROR,
     NO_CARRIER,
     OK,
     ArgumentError,
@@ -288,7 +289,7 @@ class Module:
         self._booting = False
         for text in self.profile.boot_urcs:
             self.urc(text)
-        self.dialect.on_start()
+        self._hook(self.dialect.on_start, default=None)
 
     def _sync_settings(self) -> None:
         s = self.settings
@@ -462,7 +463,7 @@ class Module:
         final: Final = OK
         if text is None:
             yield self.sim.timeout(self._sample_latency("basic"))
-            final = self.dialect.syntax_error(None, "")
+            final = self._hook(self.dialect.syntax_error, None, "")
         else:
             self.sim.record(self.name, "command", line=text)
             parsed = parse_command_line(text)
@@ -470,7 +471,7 @@ class Module:
                 yield self.sim.timeout(self._sample_latency("basic"))
                 self.sim.record(self.name, "syntax_error", line=text, position=parsed.position,
                                 message=parsed.message)
-                final = self.dialect.syntax_error(None, text)
+                final = self._hook(self.dialect.syntax_error, None, text)
             else:
                 if not parsed:
                     yield self.sim.timeout(self._sample_latency("basic"))
@@ -492,17 +493,17 @@ class Module:
             self._line_abortable = bool(spec and spec.abortable)
             yield self.sim.timeout(self._sample_latency(latency_class))
             if entry is None:
-                return self.dialect.unknown_command(ctx, cmd)
+                return self._hook(self.dialect.unknown_command, ctx, cmd)
             handler, spec = entry
             if spec.forms is not None and cmd.form not in spec.forms:
-                return self.dialect.unsupported_form(ctx, cmd)
+                return self._hook(self.dialect.unsupported_form, ctx, cmd)
             result = handler(ctx, cmd)
             if isinstance(result, Generator):
                 result = yield from self._drive(result)
             return result if isinstance(result, Final) else OK
         except ArgumentError as err:
             self.sim.record(self.name, "bad_argument", command=cmd.text, message=str(err))
-            return self.dialect.bad_argument(ctx, cmd, err)
+            return self._hook(self.dialect.bad_argument, ctx, cmd, err)
         except simpy.Interrupt:
             self.sim.record(self.name, "aborted", command=cmd.text)
             self._end_prompt_silently()
@@ -511,7 +512,7 @@ class Module:
             self.sim.record(self.name, "handler_error", command=cmd.text, error=repr(exc),
                             traceback=traceback.format_exc(limit=6))
             self._end_prompt_silently()
-            return self.dialect.handler_failed(ctx, cmd)
+            return self._hook(self.dialect.handler_failed, ctx, cmd)
         finally:
             self._line_abortable = False
 
@@ -536,6 +537,21 @@ class Module:
                 value = yield event
             except Exception as exc:  # a failed event or an Interrupt: the handler decides
                 error = exc
+
+    def _hook(self, fn: Callable[..., Any], *args: Any, default: Any = ERROR) -> Any:
+        """Call a dialect hook; if it raises, trace ``handler_error`` and use ``default``.
+        Result hooks must return a Final; anything else counts as a bug too."""
+        try:
+            result = fn(*args)
+        except Exception as exc:
+            self.sim.record(self.name, "handler_error", command=getattr(fn, "__name__", "hook"),
+                            error=repr(exc), traceback=traceback.format_exc(limit=6))
+            return default
+        if default is not None and not isinstance(result, Final):
+            self.sim.record(self.name, "handler_error", command=getattr(fn, "__name__", "hook"),
+                            error=f"returned {result!r}, not a Final")
+            return default
+        return result
 
     def _sample_latency(self, cls: str) -> float:
         dist = self._latency.get(cls) or self._latency.get("basic")

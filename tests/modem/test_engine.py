@@ -369,3 +369,27 @@ def test_basic_command_bad_value_is_plain_error_even_with_cmee():
     assert dte.command("ATE7").raw == b"\r\nERROR\r\n"
     assert dte.command("AT&D3").raw == b"\r\nERROR\r\n"
     assert dte.command("AT+CMEE=9").raw == b"\r\n+CME ERROR: 50\r\n"
+
+
+def test_buggy_dialect_hooks_fall_back_to_error():
+    from simnet import Simulation
+    from simnet.modem import DTE, create_module
+    from simnet.modem.dialect import Dialect
+
+    class Broken(Dialect):
+        def unknown_command(self, ctx, cmd):
+            raise RuntimeError("hook bug")
+
+        def syntax_error(self, ctx, text):
+            return "not a Final"
+
+        def on_start(self):
+            raise RuntimeError("start bug")
+
+    sim = Simulation(1)
+    module = create_module(sim, "simcom-sim7600", dialect=Broken)
+    dte = DTE(sim, module)
+    assert dte.command("AT+NOPE").final == "ERROR"
+    assert dte.command('AT+X="').final == "ERROR"
+    assert len(sim.trace.select(kind="handler_error")) == 3
+    assert dte.command("AT").final == "OK"
