@@ -170,13 +170,18 @@ class TcpSocket:
         """Queue bytes; returns how many the bounded send buffer accepted (0 when closed)."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"send() takes bytes, not {type(data).__name__}")
-        n = self._conn.send(self._sim.env.now, bytes(data))
+        conn = self._conn
+        if conn.send_space <= 0:
+            return 0  # full (or closed): nothing changes, nothing to flush
+        n = conn.send(self._env.now, data if type(data) is bytes else bytes(data))
         self._flush()
         return n
 
     def recv(self, n: int = -1) -> bytes:
-        data = self._conn.recv(self._sim.env.now, n)
-        self._flush()
+        conn = self._conn
+        data = conn.recv(self._env.now, n)
+        if conn.out:  # reading only ever produces a window update, never events or timers
+            self._flush()
         return data
 
     def shutdown(self) -> None:
