@@ -164,3 +164,34 @@ def test_empty_tree_engine_never_raises_on_odd_paths():
     for arg in ("/", "//", "/./..", "\x00", "a" * 900, "~", "*", "?"):
         for verb in ("CWD", "RETR", "MKD", "RMD", "DELE", "SIZE", "LIST", "NLST", "RNFR"):
             check_sends(e.receive(f"{verb} {arg}\r\n".encode()))
+
+
+NAMES = st.sampled_from(["a", "b", "a/b", "a/b/c", "../a", "/a", "b/../a", "c", "a/c", "..", "."])
+TREE_OPS = st.lists(
+    st.tuples(st.sampled_from(["MKD", "RMD", "STOR", "DELE", "RNFR", "RNTO", "CWD", "CDUP"]), NAMES),
+    max_size=40,
+)
+
+
+@pytest.mark.slow
+@given(TREE_OPS)
+def test_ftp_tree_invariants_under_random_operations(ops):
+    tree = FileTree()
+    e = FtpEngine(tree, FtpSettings(users={"u": "p"}))
+    e.receive(b"USER u\r\nPASS p\r\n")
+    for verb, name in ops:
+        for a in e.receive(f"{verb} {name}\r\n".encode()):
+            if isinstance(a, OpenPassive):
+                e.passive_opened("192.0.2.1", 50000)
+            elif isinstance(a, DataTransfer):
+                e.transfer_finished(True, b"x")
+        e.receive(b"PASV\r\n")
+        e.passive_opened("192.0.2.1", 50000)
+        # every file and directory hangs below an existing directory; nothing escapes the root
+        for path in list(tree.files) + [d for d in tree.dirs if d != "/"]:
+            assert path.startswith("/") and ".." not in path.split("/")
+            parent = path.rsplit("/", 1)[0] or "/"
+            assert parent in tree.dirs, (path, sorted(tree.dirs))
+        assert not set(tree.files) & set(tree.dirs)
+        # the working directory may have been removed (as on Unix) but never escapes the root
+        assert e.cwd.startswith("/") and ".." not in e.cwd.split("/")
