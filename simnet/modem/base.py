@@ -734,6 +734,55 @@ class BaseCommands(CommandSet):
             return ctx.cme(CME_OPERATION_NOT_ALLOWED)
         return ctx.cme(CME_SIM_FAILURE)
 
+    @command("+CLCK", latency="sim")
+    def clck(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §7.4 facility lock, for the SIM PIN lock ("SC"): mode 0 unlock, 1 lock,
+        2 query (``+CLCK: <status>``). Other facilities are not supported (CME 4)."""
+        if cmd.form is Form.TEST:
+            ctx.info('+CLCK: ("SC")')
+            return None
+        if cmd.form is not Form.SET:
+            return ctx.error()
+        cmd.max_params(4)
+        fac = cmd.str(0).upper()
+        mode = cmd.int(1, lo=0, hi=2)
+        if fac != "SC":
+            return ctx.cme(4)
+        err = _sim_error(self.module)
+        if err is not None:
+            return err
+        card = ctx.bearer.sim_card
+        if mode == 2:
+            ctx.info(f"+CLCK: {int(bool(getattr(card, 'lock_enabled', False)))}")
+            return None
+        if not hasattr(card, "set_lock"):
+            return ctx.cme(4)
+        return None if card.set_lock(mode == 1, cmd.str(2, max_len=8)) else ctx.cme(CME_INCORRECT_PASSWORD)
+
+    @command("+CPWD", latency="sim")
+    def cpwd(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §7.5 change password, for the SIM PIN ("SC")."""
+        if cmd.form is Form.TEST:
+            ctx.info('+CPWD: ("SC",8)')
+            return None
+        if cmd.form is not Form.SET:
+            return ctx.error()
+        cmd.max_params(3)
+        if cmd.str(0).upper() != "SC":
+            return ctx.cme(4)
+        err = _sim_error(self.module)
+        if err is not None:
+            return err
+        card = ctx.bearer.sim_card
+        if not hasattr(card, "change_pin"):
+            return ctx.cme(4)
+        if not getattr(card, "lock_enabled", True):
+            return ctx.cme(CME_OPERATION_NOT_ALLOWED)  # no PIN to change while the lock is off
+        old, new = cmd.str(1, max_len=8), cmd.str(2, max_len=8)
+        if not (new.isdigit() and 4 <= len(new) <= 8):
+            return ctx.cme(50)
+        return None if card.change_pin(old, new) else ctx.cme(CME_INCORRECT_PASSWORD)
+
     @command("+CSQ", forms="et")
     def csq(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.007 §8.5 signal quality."""

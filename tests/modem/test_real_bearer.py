@@ -179,3 +179,19 @@ def test_cgauth_credentials_reach_the_network_check():
     assert dte.command('AT+CGAUTH=1,1,"u","p"').ok
     assert dte.command("AT+CGAUTH?").lines == ['+CGAUTH: 1,1,"u"']
     assert dte.command("AT+CGACT=1,1", timeout=60).ok
+
+
+def test_sim_lock_query_enable_change_and_pin_at_boot():
+    sim, bearer, module, dte = setup()
+    dte.command("AT+CMEE=1")
+    assert dte.command('AT+CLCK="SC",2').lines == ["+CLCK: 0"]
+    # SimConfig without a PIN: the card's default PIN is "0000" when the lock is first enabled.
+    assert dte.command('AT+CLCK="SC",1,"1111"').final == "+CME ERROR: 16"
+    assert dte.command('AT+CLCK="SC",1,"0000"').ok
+    assert dte.command('AT+CLCK="SC",2').lines == ["+CLCK: 1"]
+    assert dte.command('AT+CPWD="SC","0000","4321"').ok
+    bearer.sim_card.remove()
+    bearer.sim_card.insert()
+    assert dte.command("AT+CPIN?").lines == ["+CPIN: SIM PIN"]
+    assert dte.command('AT+CPIN="4321"').ok
+    assert dte.command('AT+CLCK="AO",2').final == "+CME ERROR: 4"
