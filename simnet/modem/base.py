@@ -84,6 +84,8 @@ STORED_SETTINGS: dict[str, StoredSetting] = {
         "TS 27.007 §6.7",
     ),
     "+CR": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.9"),
+    "+CMER": StoredSetting((_r(0, 3), _r(0, 2), _r(0, 2), _r(0, 2), _r(0, 1)), (0, 0, 0, 0, 0),
+                           "(0-3),(0-2),(0-2),(0-2),(0-1)", "TS 27.007 §8.10"),
     "+CMUT": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §8.24"),
     "+ICF": StoredSetting((_r(1, 6), _r(0, 3)), (3, 3), "(1-6),(0-3)", "V.250 §6.2.11"),
 }
@@ -285,6 +287,7 @@ class BaseCommands(CommandSet):
         radio = getattr(module.bearer, "radio", None)
         if radio is not None and hasattr(radio, "add_listener"):
             radio.add_listener(self._registration_changed)
+        self._last_ind = self._indicators()
         csd = getattr(module.bearer, "csd", None)
         if csd is not None and hasattr(csd, "add_listener"):
             csd.add_listener(self._call_event)
@@ -871,10 +874,43 @@ class BaseCommands(CommandSet):
     def cereg(self, ctx: Context, cmd: Command) -> Final | None:
         return self._reg_command(ctx, cmd, "ps")
 
+    # TS 27.007 §8.9 indicators this emulation reports, in +CIND order (1-based indexes).
+    CIND_NAMES = ("battchg", "signal", "service", "message", "call", "roam", "smsfull")
+    CIND_RANGES = ("(0-5)", "(0-5)", "(0,1)", "(0,1)", "(0,1)", "(0,1)", "(0,1)")
+
+    def _indicators(self) -> list[int]:
+        radio = getattr(self.module.bearer, "radio", None)
+        rssi = radio.csq()[0] if radio is not None and self.fun_level == 1 else 99
+        # +CSQ <rssi> 0..31 onto 0..5 bars (99 unknown -> 0).
+        signal = 0 if rssi == 99 else min(5, (rssi + 5) // 6)
+        stat = radio.stat("cs") if radio is not None else 0
+        return [5, signal, int(stat in (1, 5)), 0, int(self.module.session is not None),
+                int(stat == 5), 0]
+
+    @command("+CIND")
+    def cind(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §8.9 indicator control (read and test; the indicators are not settable)."""
+        if cmd.form is Form.TEST:
+            ctx.info("+CIND: " + ",".join(f'("{n}",{r})' for n, r in zip(self.CIND_NAMES, self.CIND_RANGES, strict=True)))
+            return None
+        if cmd.form is Form.READ:
+            ctx.info("+CIND: " + ",".join(str(v) for v in self._indicators()))
+            return None
+        return ctx.error()
+
     def _registration_changed(self, domain: str, state: Any) -> None:
         stat = getattr(state, "stat", None)
         if stat is None:
             return
+        mode, _keyp, _disp, ind, _bfr = self.stored["+CMER"]
+        if domain == "cs":
+            now = self._indicators()
+            if mode and ind:
+                # §8.10 +CIEV: <ind>,<value> for the service and roaming indicators that changed.
+                for index in (2, 5):
+                    if self._last_ind[index] != now[index]:
+                        self.module.urc(f"+CIEV: {index + 1},{now[index]}")
+            self._last_ind = now
         names = ("+CREG",) if domain == "cs" else ("+CGREG", "+CEREG")
         for name in names:
             n = self.reg_n[name]

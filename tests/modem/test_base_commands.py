@@ -247,3 +247,21 @@ def test_read_forms_follow_the_spec_shapes():
     assert dte.command("AT+CCWA?").lines == ["+CCWA: 0"]  # §7.12 read shows <n> only
     assert dte.command("AT+CSMS=1").lines == ["+CSMS: 1,1,1"]  # TS 27.005 §3.2.1
     assert dte.command("AT+CSMS?").lines == ["+CSMS: 1,1,1,1"]
+
+
+def test_cind_and_cmer_indicator_events():
+    bearer = FakeBearer()
+    sim, module, dte = quiet_make(bearer=bearer)
+    assert dte.command("AT+CIND=?").lines == [
+        '+CIND: ("battchg",(0-5)),("signal",(0-5)),("service",(0,1)),("message",(0,1)),'
+        '("call",(0,1)),("roam",(0,1)),("smsfull",(0,1))'
+    ]
+    # rssi 21 -> (21 + 5) // 6 = 4 bars; registered home: service 1, roam 0.
+    assert dte.command("AT+CIND?").lines == ["+CIND: 5,4,1,0,0,0,0"]
+    dte.command("AT+CMER=3,0,0,1")
+    bearer.radio.set("cs", 5)  # roaming: service stays 1, roam 0 -> 1
+    dte.wait(0.01)
+    assert dte.read_available() == b"\r\n+CIEV: 6,1\r\n"
+    bearer.radio.set("cs", 2)  # searching
+    dte.wait(0.01)
+    assert dte.read_available() == b"\r\n+CIEV: 3,0\r\n\r\n+CIEV: 6,0\r\n"
