@@ -73,6 +73,9 @@ class FtpService(Service):
         return {path: bytes(entry.data) for path, entry in sorted(self.tree.files.items())}
 
     # -- sessions -------------------------------------------------------------------------------
+    def busy_reply(self) -> bytes:
+        return b"421 There are too many connected users, please try later.\r\n"  # vsftpd
+
     def start_session(self, conn: Conn) -> None:
         remote = getattr(conn.sock, "remote", None)
         client_ip = remote[0] if isinstance(remote, tuple) else "0.0.0.0"

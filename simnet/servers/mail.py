@@ -40,6 +40,10 @@ class SmtpService(Service):
             accept = [b.lower() for b in boxes]
         self.store = MailStore(accept=accept)
 
+    def busy_reply(self) -> bytes:
+        # RFC 5321 §3.1: a server may answer the connection with 421 instead of 220
+        return f"421 {self.settings.domain} Error: too many connections\r\n".encode()
+
     def start_session(self, conn: Conn) -> None:
         engine = SmtpEngine(
             self.store, self.settings, clock=self.utc_now, override=self.take_override
@@ -132,6 +136,9 @@ class Pop3Service(Service):
                 self.maildrop.add(user, data, uid)
         for user in self.maildrop.users:
             self.maildrop.boxes.setdefault(user, [])
+
+    def busy_reply(self) -> bytes:
+        return b"-ERR [SYS/TEMP] too many connections\r\n"  # RFC 2449 §8.1.2 response code
 
     def start_session(self, conn: Conn) -> None:
         engine = Pop3Engine(self.maildrop, greeting=self.greeting, override=self.take_override)

@@ -65,7 +65,15 @@ FAULT_REQUIRED: dict[str, tuple[str, ...]] = {
     "rate_limit": ("rate",),
     "dns": ("mode",),
 }
-COMMON_KEYS = ("port", "greeting_delay", "rate", "epoch", "backlog", "idle_timeout")
+COMMON_KEYS = (
+    "port",
+    "greeting_delay",
+    "rate",
+    "epoch",
+    "backlog",
+    "idle_timeout",
+    "max_connections",
+)
 REFILL_CHUNK = 4096  # bytes a source stream generates at a time
 MAX_RATE_CHUNK = 1460  # paced sends go out at most one typical MSS at a time
 
@@ -122,6 +130,13 @@ class Service:
             None
             if config.get("idle_timeout") is None
             else parse_duration(config["idle_timeout"], f"{field}.idle_timeout", allow_zero=False)
+        )
+        # concurrent sessions beyond this get the daemon's "too many users" answer (vsftpd
+        # max_clients, Postfix process limit); None: unlimited
+        self.max_connections: int | None = (
+            None
+            if config.get("max_connections") is None
+            else get_int(config, "max_connections", field, 0, 1, 100_000)
         )
         self.cuts: list[Cut] = []
         self.overrides: list[Override] = []
@@ -199,8 +214,24 @@ class Service:
         self.connections += 1
         conn = Conn(self, sock, "control")
         self.record("accept", conn=conn.id, peer=_addr(getattr(sock, "remote", None)))
-        self.start_session(conn)
+        sessions = sum(1 for c in self.conns if c.role == "control")
+        if self.max_connections is not None and sessions > self.max_connections:
+            self.record("busy", conn=conn.id, sessions=sessions - 1)
+            self.turn_away(conn)
+        else:
+            self.start_session(conn)
         conn.check_cut()  # a reset-after-0 fault kills the connection at once
+
+    def turn_away(self, conn: Conn) -> None:
+        """Too many sessions: answer with the protocol's busy reply (if any) and close."""
+        reply = self.busy_reply()
+        if reply:
+            self.log_line("out", reply.decode().rstrip("\r\n"), conn.id)
+            conn.write(reply)
+        conn.close()
+
+    def busy_reply(self) -> bytes:
+        return b""
 
     def start_session(self, conn: Conn) -> None:
         """Bind a new control connection to this service's behaviour (per type)."""

@@ -152,3 +152,32 @@ def test_idle_timeout_closes_quiet_sessions_only(stype, last):
     t0 = sim.now
     assert c.drain_until_fin(120) == last
     assert 59.9 <= sim.now - t0 <= 60.5
+
+
+@pytest.mark.parametrize(
+    ("stype", "busy"),
+    [
+        ("ftp", b"421 There are too many connected users, please try later.\r\n"),
+        ("smtp", b"421 mail.simnet.test Error: too many connections\r\n"),
+        ("pop3", b"-ERR [SYS/TEMP] too many connections\r\n"),
+        ("tcp-echo", b""),
+    ],
+)
+def test_max_connections_turns_extra_sessions_away(stype, busy):
+    config, port, greeting = LINE_SERVICES.get(stype, ({"port": 7}, 7, b""))
+    sim, svc, client = world(stype, {**config, "max_connections": 2})
+    first, second = dial(sim, client, port), dial(sim, client, port)
+    assert first.wait_connected() and second.wait_connected()
+    third = dial(sim, client, port)
+    assert third.wait_connected()
+    assert third.drain_until_fin() == busy
+    sim.advance(1)
+    assert first.closed is None and second.closed is None
+    if greeting:
+        assert bytes(first.buf) == greeting
+    first.close()
+    first.wait_closed()
+    fourth = dial(sim, client, port)
+    assert fourth.wait_connected()
+    sim.advance(1)
+    assert fourth.closed is None and bytes(fourth.buf) == greeting  # a slot was free again
