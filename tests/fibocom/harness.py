@@ -11,7 +11,7 @@ ECHO_IP = "203.0.113.10"
 
 
 def world(*, hosts: dict[str, Any] | None = None, network: dict[str, Any] | None = None,
-          faults: list[Any] | None = None, seed: int = 1) -> Any:
+          faults: list[Any] | None = None, seed: int = 1, baud: int | None = None) -> Any:
     net: dict[str, Any] = {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1s"}}
     net.update(network or {})
     data: dict[str, Any] = {
@@ -23,6 +23,8 @@ def world(*, hosts: dict[str, Any] | None = None, network: dict[str, Any] | None
     }
     if faults:
         data["faults"] = faults
+    if baud is not None:
+        data["uart"] = {"baud": baud}
     sim = simnet.Simulation.from_dict(data, seed=seed)
     arm = getattr(sim.world, "arm_faults", None)
     if arm is not None and faults:

@@ -236,3 +236,52 @@ def test_xoff_and_xon_under_a_slow_uplink() -> None:
     sim.dte.write(line.encode() + b"\r")
     m = sim.dte.expect(r"\+MIPSEND: 1,(\d),(\d+)\r\n\r\nOK\r\n", 10)
     assert m.group(1) == "0" and int(m.group(2)) >= 2048 - 512 - 1024
+
+
+def _uart_in(sim) -> list[tuple[float, int]]:
+    """(instant, size) of every chunk the module's UART delivered from the terminal."""
+    return [(r.t, len(r.fields["data"])) for r in sim.trace.records if r.kind == "dte>"]
+
+
+def _data_segments(sim) -> list[tuple[float, int]]:
+    out = []
+    for r in sim.trace.records:
+        if r.kind == "pkt" and r.source == f"{sim.module.host.name}.uplink" and r.fields.get("ev") == "tx":
+            text = str(r.fields["pkt"])
+            n = int(text.rpartition("len=")[2])
+            if text.startswith("TCP") and n:
+                out.append((r.t, n))
+    return out
+
+
+def test_odm_spool_timeout_and_full_buffer() -> None:
+    sink = {"sink.example.net": {"ip": "203.0.113.20", "services": [{"type": "tcp-sink", "port": 9}]}}
+    sim = tcp_world(hosts=sink, baud=4000000)
+    line = 'AT+MIPODM=1,,"203.0.113.20",9,0'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPODM: 1,1\r\n") == b"\r\n+MIPODM: 1,1\r\n"
+    sim.advance(0.5)
+    # Less than a buffer: it leaves 50 ms after its first byte reached the module (§1.1.18.1).
+    mark = len(_uart_in(sim))
+    sim.dte.write(b"x" * 100)
+    sim.advance(1.0)
+    first_in = _uart_in(sim)[mark][0]
+    assert _data_segments(sim)[0][0] == pytest.approx(first_in + 0.050, abs=1e-9)
+    # A full 8192-byte buffer leaves at once, when its last byte arrives (well before 50 ms
+    # at 4 Mbit/s); the 8 remaining bytes then wait their own 50 ms.
+    mark, seg_mark = len(_uart_in(sim)), len(_data_segments(sim))
+    sim.dte.write(b"y" * 8200)
+    sim.advance(1.0)
+    chunks = _uart_in(sim)[mark:]
+    total, t_full = 0, None
+    for t, n in chunks:
+        total += n
+        if total >= 8192:
+            t_full = t
+            break
+    assert t_full is not None and t_full - chunks[0][0] < 0.050
+    segs = _data_segments(sim)[seg_mark:]
+    assert segs[0][0] == pytest.approx(t_full, abs=1e-9)
+    sim.advance(20.0)  # the radio link takes its time; everything arrives exactly once
+    assert sum(n for _, n in _data_segments(sim)[seg_mark:]) >= 8200
+    assert sim.world.hosts["sink.example.net"].services[0][1].bytes_received == 8300

@@ -959,6 +959,9 @@ class L610Dialect(Dialect):
         """Move pushed data into the stack as far as it takes it; report Xoff/Xon."""
         if self.sockets.get(fs.sid) is not fs:
             return
+        if fs.odm:
+            self._odm_flush(fs)  # the stack has room: the ODM spool goes first
+            return
         buf = fs.buf
         if fs.tcp is not None and fs.state == "open":
             space = int(getattr(fs.tcp, "send_space", 0) or 0)
@@ -1527,14 +1530,16 @@ class L610Dialect(Dialect):
         if fs is None or fs.spool is None:
             return len(data)  # nowhere to go: a real module discards them
         taken = fs.spool.write(data, self.sim.now)
-        self._odm_flush(fs)
+        self._odm_flush(fs, from_uplink=True)
+        if taken < len(data) and fs.spool.space > 0:
+            # The stack took some at once: ask for the rest on the next turn of the clock.
+            self._later(0.0, self._odm_flush, fs)
         return taken
 
-    def _odm_flush(self, fs: FSocket) -> None:
+    def _odm_flush(self, fs: FSocket, *, from_uplink: bool = False) -> None:
         spool = fs.spool
         if spool is None:
             return
-        before = spool.space
         if spool.deadline is not None and self.sim.now + 1e-12 >= spool.deadline:
             spool.timer_expired(self.sim.now)
         if fs.tcp is not None:
@@ -1550,7 +1555,9 @@ class L610Dialect(Dialect):
         if spool.deadline is not None and (fs.spool_timer is None or not fs.spool_timer.active):
             fs.spool_timer = self._at(spool.deadline, self._odm_spool_timeout, fs)
         session = self.odm_link.session
-        if spool.space > before and session is not None and session.active:
+        if spool.space > 0 and not from_uplink and session is not None and session.active:
+            # Room again: let the engine hand over what waits in the UART buffer. (Not from
+            # inside on_dte_data: the engine has not yet removed the bytes being handed over.)
             session.resume_input()
 
     def _odm_spool_timeout(self, fs: FSocket) -> None:
