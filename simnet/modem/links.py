@@ -1,0 +1,132 @@
+"""Data links the base commands put on the UART: a circuit-switched call's byte pipe
+(``ATD<number>``/``ATA``) and GPRS dial-up PPP (``ATD*99#``). Both are plain
+:class:`~simnet.modem.dialect.DataLink` subclasses, the same API vendor dialects use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+from simnet.modem.dialect import DataLink
+
+
+class PipeLink(DataLink):
+    """Online data over a circuit-switched call: UART bytes to and from the call's pipe end.
+
+    Bytes from the network wait in a bounded buffer while the UART cannot take them (online
+    command mode, a full transmit buffer); beyond it they are dropped and traced, as a module
+    without flow control towards the network would.
+    """
+
+    def __init__(self, module: Any, end: Any, hang_up: Any, rate: int, hold_limit: int = 8192):
+        self.module = module
+        self.end = end
+        self.hang_up = hang_up
+        self.rate = rate
+        self.hold = bytearray()
+        self.hold_limit = hold_limit
+        end.on_data = self._from_network
+
+    def _from_network(self, data: bytes) -> None:
+        room = self.hold_limit - len(self.hold)
+        if len(data) > room:
+            self.module.sim.record(self.module.name, "data_dropped", n=len(data) - max(0, room))
+            data = data[: max(0, room)]
+        self.hold += data
+        self._flush()
+
+    def _flush(self) -> None:
+        session = self.session
+        if session is None or not session.active or not self.hold:
+            return
+        n = session.to_dte(bytes(self.hold))
+        del self.hold[:n]
+
+    def on_start(self, session: Any) -> None:
+        super().on_start(session)
+        self._flush()
+
+    def on_dte_data(self, data: bytes) -> int:
+        self.end.write(data)
+        return len(data)
+
+    def on_dte_ready(self) -> None:
+        self._flush()
+
+    def on_resume(self) -> str | None:
+        self.module.sim.call_later(0, self._flush)
+        return f"CONNECT {self.rate}" if self.module.settings.x_level > 0 else "CONNECT"
+
+    def on_hangup(self, reason: str) -> None:
+        self.hang_up()
+
+
+class DialupLink(DataLink):
+    """GPRS dial-up (``ATD*99#``): the bearer's PPP server (``bearer.dialup``) on the UART.
+
+    The link ends with NO CARRIER when PPP ends (the host terminated it, or the PDP context
+    could not be activated); hanging up (ATH, DTR with AT&D2) closes PPP and deactivates the
+    context, as modules do when a dial-up session ends.
+    """
+
+    def __init__(self, module: Any, bearer: Any, cid: int,
+                 on_failure: Callable[[str], None] | None = None, hold_limit: int = 8192) -> None:
+        self.module = module
+        self.bearer = bearer
+        self.cid = cid
+        self.on_failure = on_failure  # gets the reason text when PPP ends (for +CEER)
+        self.ppp: Any = None
+        self.hold = bytearray()
+        self.hold_limit = hold_limit
+
+    def on_start(self, session: Any) -> None:
+        super().on_start(session)
+        self.ppp = self.bearer.dialup(self._to_host, cid=self.cid)
+        self.module.sim.process(self._watch(self.ppp.ended))
+
+    def _watch(self, ended: Any) -> Generator[Any, Any, None]:
+        outcome = yield ended
+        if self.on_failure is not None:
+            self.on_failure(getattr(outcome, "detail", "") or str(getattr(outcome, "kind", "")))
+        session = self.session
+        if session is not None and session.active:
+            self._deactivate()
+            session.end("NO CARRIER")
+
+    def _to_host(self, data: bytes) -> None:
+        room = self.hold_limit - len(self.hold)
+        if len(data) > room:
+            self.module.sim.record(self.module.name, "data_dropped", n=len(data) - max(0, room))
+            data = data[: max(0, room)]
+        self.hold += data
+        self._flush()
+
+    def _flush(self) -> None:
+        session = self.session
+        if session is None or not session.active or not self.hold:
+            return
+        n = session.to_dte(bytes(self.hold))
+        del self.hold[:n]
+
+    def on_dte_data(self, data: bytes) -> int:
+        if self.ppp is not None:
+            self.ppp.receive_bytes(data)
+        return len(data)
+
+    def on_dte_ready(self) -> None:
+        self._flush()
+
+    def on_resume(self) -> str | None:
+        self.module.sim.call_later(0, self._flush)
+        return "CONNECT"
+
+    def on_hangup(self, reason: str) -> None:
+        if self.ppp is not None:
+            self.ppp.close()
+        self._deactivate()
+
+    def _deactivate(self) -> None:
+        gprs = getattr(self.bearer, "gprs", None)
+        if gprs is not None and hasattr(gprs, "is_active") and gprs.is_active(self.cid):
+            gprs.deactivate(self.cid)
