@@ -556,3 +556,144 @@ def test_flags_of_a_plain_transfer_are_sane() -> None:
     # send() transmits at once (nothing unacknowledged, so Nagle does not hold it); the FIN
     # queued by close() then follows alone (this server never closes, so no last ACK)
     assert a_flags[2:] == [ACK | PSH, ACK | FIN]
+
+
+# -- more edges -------------------------------------------------------------------------------
+def test_icmp_port_unreachable_while_connecting_is_refused() -> None:
+    from simnet.net.packet import PROTO_ICMP, Packet
+
+    sim, chan, a, b = make_pair(delay=0.05)
+    chan.drop = lambda pkt: True
+    sock = a.tcp.connect(B_IP, 80)
+    rec = Recorder(sim, sock)
+    syn = Packet(A_IP, B_IP, 6, sport=sock.local[1], dport=80, seq=chan.log[0].seq, flags=SYN)
+    sim.advance(0.3)
+    # host unreachable (code 1) is a soft error: the connect keeps trying
+    a.tcp.icmp_error(Packet("10.0.0.254", A_IP, PROTO_ICMP, icmp_type=3, icmp_code=1, quoted=syn))
+    sim.advance(0.1)
+    assert rec.closed == [] and sock.state == "SYN_SENT"
+    # port unreachable (code 3) is a hard error while connecting (RFC 1122 §4.2.3.9)
+    a.tcp.icmp_error(Packet(B_IP, A_IP, PROTO_ICMP, icmp_type=3, icmp_code=3, quoted=syn))
+    assert rec.closed == [(pytest.approx(0.4), "refused")]
+
+
+def test_listener_backlog_drops_extra_handshakes() -> None:
+    sim, chan, a, b = make_pair(delay=0.05)
+    accepted: list[TcpSocket] = []
+    # the clients' final ACKs are lost, so the server's handshakes stay half-open
+    chan.drop = lambda pkt: pkt.src == A_IP and pkt.flags == ACK
+    b.tcp.listen(80, accepted.append, backlog=2)
+    socks = [a.tcp.connect(B_IP, 80) for _ in range(3)]
+    sim.advance(0.3)
+    synacks = [s for s in chan.log if s.src == B_IP and s.flags == SYN | ACK]
+    assert len(synacks) == 2  # the third SYN found the backlog full and was dropped
+    assert len(sim.trace.select(source="tcp.b", kind="tcp_syn_dropped")) == 1
+    chan.drop = None
+    sim.advance(30)
+    assert len(accepted) == 3 and all(s.state == "ESTABLISHED" for s in socks)
+
+
+def test_listener_close_keeps_established_connections() -> None:
+    sim, chan, a, b = make_pair(delay=0.05)
+    accepted, recs = server(b)
+    sock = a.tcp.connect(B_IP, 80)
+    sim.advance(0.5)
+    b.tcp._listeners[80].close()
+    sock.send(b"still here")
+    sim.advance(0.5)
+    assert bytes(recs[0].data) == b"still here"
+    late = a.tcp.connect(B_IP, 80)
+    late_rec = Recorder(sim, late)
+    sim.advance(1)
+    assert late_rec.closed and late_rec.closed[0][1] == "refused"
+
+
+def test_time_wait_answers_a_retransmitted_fin_and_restarts() -> None:
+    msl = 2.0
+    sim, chan, a, b = make_pair(delay=0.05)
+    accepted, recs = server(b)
+    sock = a.tcp.connect(B_IP, 80, TcpConfig(msl=msl))
+    sim.advance(0.5)
+    sock.close()
+    sim.advance(0.5)
+    acks_lost: list[float] = []
+
+    def lose_final_ack(pkt) -> bool:
+        if pkt.src == A_IP and pkt.flags == ACK and not acks_lost:
+            acks_lost.append(sim.now)
+            return True
+        return False
+
+    chan.drop = lose_final_ack
+    accepted[0].close()
+    sim.advance(60)
+    # server FIN at 1.0, client's ACK lost at 1.05, server retransmits its FIN after its RTO
+    a_tw = [s.t for s in chan.log if s.src == A_IP and s.flags == ACK and s.t > 1.0]
+    assert len(a_tw) == 2  # the lost ACK and the answer to the retransmitted FIN
+    states = [(r.t, r.fields["new"]) for r in sim.trace.select(source="tcp.a", kind="tcp_state")]
+    t_closed = next(t for t, s in states if s == "CLOSED")
+    # TIME_WAIT restarted at the retransmitted FIN
+    assert t_closed == pytest.approx(a_tw[1] + 2 * msl, abs=1e-9)
+    assert accepted[0].state == "CLOSED" and recs[0].closed[0][1] == "peer_closed"
+
+
+def test_fin_wait_2_after_close_gives_up_on_a_silent_peer() -> None:
+    sim, chan, a, b = make_pair(delay=0.05)
+    accepted, recs = server(b)  # this server never closes
+    sock = a.tcp.connect(B_IP, 80, TcpConfig(fin_wait2_timeout=30.0))
+    rec = Recorder(sim, sock)
+    sim.advance(0.5)
+    sock.close()  # FIN at 0.5, ACKed at 0.6 -> FIN_WAIT_2 at 0.6
+    sim.advance(100)
+    assert rec.closed == [(pytest.approx(30.6, abs=1e-9), "local")]
+    assert accepted[0].state == "CLOSE_WAIT"
+
+
+def test_data_after_close_is_acknowledged_and_discarded() -> None:
+    sim, chan, a, b = make_pair(delay=0.05)
+    accepted, recs = server(b)
+    sock = a.tcp.connect(B_IP, 80, TcpConfig(fin_wait2_timeout=100.0))
+    rec = Recorder(sim, sock)
+    sim.advance(0.5)
+    sock.close()
+    sim.advance(0.5)
+    assert accepted[0].send(b"too late") == 8
+    sim.advance(1)
+    assert accepted[0].bytes_acked == 8  # the closed client acknowledged it
+    assert bytes(rec.data) == b"" and sock.bytes_received == 0
+
+
+def test_sequence_numbers_wrap_around() -> None:
+    # Force ISNs just below 2**32 so the transfer crosses the wrap on both sides.
+    sim, chan, a, b = make_pair(delay=0.02)
+    a.tcp._isn_rng.getrandbits = lambda k: 2**32 - 5000  # type: ignore[method-assign]
+    b.tcp._isn_rng.getrandbits = lambda k: 2**32 - 3  # type: ignore[method-assign]
+
+    def on_accept(s: TcpSocket) -> None:
+        s.on_data = lambda s: s.send(s.recv())
+
+    b.tcp.listen(7, on_accept)
+    sock = a.tcp.connect(B_IP, 7)
+    rec = Recorder(sim, sock)
+    msg = bytes(range(256)) * 80
+    sock.on_connected = lambda s: s.send(msg)
+    sim.advance(30)
+    assert bytes(rec.data) == msg
+    assert any(s.seq < 10000 for s in chan.log if s.src == A_IP)  # wrapped
+
+
+def test_persist_gives_up_when_the_window_stays_shut_and_the_peer_vanishes() -> None:
+    # Zero window, then the peer goes silent: unanswered probes count against data_retries.
+    sim, chan, a, b = make_pair(delay=0.05)
+    accepted, recs = server(b, config=TcpConfig(recv_buffer=1000), read=False)
+    sock = a.tcp.connect(B_IP, 80, TcpConfig(data_retries=3, max_rto=4.0))
+    rec = Recorder(sim, sock)
+    sim.advance(0.5)
+    sock.send(b"p" * 5000)
+    sim.advance(20)
+    assert sock.state == "ESTABLISHED" and sock.bytes_acked == 1000
+    chan.drop = lambda pkt: True
+    sim.advance(200)
+    assert rec.closed and rec.closed[0][1] == "timeout"
+    budget = sim.trace.select(source="tcp.a", kind="tcp_give_up")[-1].fields["budget"]
+    assert budget == "persist_probes"
