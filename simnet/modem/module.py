@@ -329,9 +329,19 @@ class Module:
         self.sim.record(self.name, "result", result=final.kind.value, code=final.code, text=final.text)
 
     def urc(self, text: str) -> None:
-        """An unsolicited result code: written now if the UART is free, else queued."""
+        """An unsolicited result code: written now if the UART is free, else queued.
+
+        The V.250 basic codes (``RING``, ``NO CARRIER``, ``CONNECT``...) follow ATV/ATQ like
+        any result code (``2\r`` under ATV0, nothing under ATQ1); other URC text is framed
+        as information text."""
         self._sync_settings()
-        data = self._fmt.urc(text)
+        final = self.final_from_text(text)
+        if final.kind is ResultKind.TEXT:
+            data = self._fmt.urc(text)
+        else:
+            data = self.format_final(final)
+            if not data:
+                return  # ATQ1
         if self.mode is Mode.DATA and self.dialect.data_mode_urcs == "drop":
             self.sim.record(self.name, "urc_dropped", text=text)
             return

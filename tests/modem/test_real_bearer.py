@@ -195,3 +195,20 @@ def test_sim_lock_query_enable_change_and_pin_at_boot():
     assert dte.command("AT+CPIN?").lines == ["+CPIN: SIM PIN"]
     assert dte.command('AT+CPIN="4321"').ok
     assert dte.command('AT+CLCK="AO",2').final == "+CME ERROR: 4"
+
+
+def test_ring_is_a_result_code_numeric_under_v0_and_silent_under_q1():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    dte.command("ATV0")
+    bearer.csd.incoming_call("+33123456789")
+    dte.wait(0.1)
+    assert dte.read_available() == b"2\r"  # V.250 Table 1: RING is 2
+    bearer.csd.hangup()
+    dte.command("ATV1")
+    dte.write("ATQ1\r")
+    dte.wait(0.1)
+    dte.read_available()
+    bearer.csd.incoming_call("+33123456789")
+    dte.wait(0.1)
+    assert dte.read_available() == b""
