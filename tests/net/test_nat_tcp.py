@@ -42,6 +42,7 @@ def test_nat_idle_expiry_then_send_gets_rst():
     assert sim.run_until(lambda: sock.state == "ESTABLISHED" or closed, 30)
     sock.send(b"hello")
     assert sim.run_until(lambda: bytes(server_rx) == b"hello", 30)
+    sim.advance(1.0)  # the server's delayed ACK (200 ms) still crosses the NAT after "hello"
     first_mapping = net.nat.lookup(6, "10.0.0.9", sock.local[1])
     assert first_mapping is not None
     old_public_port = first_mapping.public_port
