@@ -195,3 +195,14 @@ def test_ftp_tree_invariants_under_random_operations(ops):
         assert not set(tree.files) & set(tree.dirs)
         # the working directory may have been removed (as on Unix) but never escapes the root
         assert e.cwd.startswith("/") and ".." not in e.cwd.split("/")
+
+
+@pytest.mark.slow
+@given(st.binary(max_size=80), st.booleans())
+def test_dns_name_fault_filter_never_raises(data, with_header):
+    from simnet.servers.dns import DnsService
+
+    if with_header:  # a plausible header so the decoder goes deeper
+        data = bytes.fromhex("abcd01000001000000000000") + data
+    name = DnsService._qname(data)
+    assert name is None or isinstance(name, str)
