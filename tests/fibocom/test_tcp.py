@@ -285,3 +285,24 @@ def test_odm_spool_timeout_and_full_buffer() -> None:
     sim.advance(20.0)  # the radio link takes its time; everything arrives exactly once
     assert sum(n for _, n in _data_segments(sim)[seg_mark:]) >= 8200
     assert sim.world.hosts["sink.example.net"].services[0][1].bytes_received == 8300
+
+
+def test_tcp_listen_mode_reports_the_peer() -> None:
+    # The carrier NAT keeps internet hosts out, so the peer is a client on the module's own
+    # address (loopback through the module host's stack).
+    sim = tcp_world()
+    line = 'AT+MIPOPEN=2,6000,"0.0.0.0",0,0'  # §1.1.2.4: remote port 0 = incoming connection
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    line = "AT+MIPCLOSE?"
+    assert exchange(sim, line, ok_after(line, "+MIPCLOSE: 2")) == ok_after(line, "+MIPCLOSE: 2")
+    host = sim.module.host
+    client = host.tcp_connect(host.ip, 6000)
+    # §1.1.2.2: in listen mode the set command reports <Remote_IP>,<Remote_Port>
+    expected = f"\r\n+MIPOPEN: 2,1,{host.ip},{client.local[1]}\r\n".encode()
+    assert wait_for(sim, expected, 5) == expected
+    client.send(b"hey")
+    assert wait_for(sim, b"\r\n+MIPRTCP: 2,0,686579\r\n", 5) == b"\r\n+MIPRTCP: 2,0,686579\r\n"
+    send_hex(sim, 2, b"ok", 2046)
+    push(sim, 2, 2)
+    sim.advance(1.0)
+    assert client.recv() == b"ok"
