@@ -19,13 +19,19 @@ class PipeLink(DataLink):
     without flow control towards the network would.
     """
 
-    def __init__(self, module: Any, end: Any, hang_up: Any, rate: int, hold_limit: int = 8192):
+    def __init__(self, module: Any, end: Any, hang_up: Any, rate: int, hold_limit: int = 8192,
+                 send_window: int = 1024):
         self.module = module
         self.end = end
         self.hang_up = hang_up
         self.rate = rate
         self.hold = bytearray()
         self.hold_limit = hold_limit
+        # The call carries rate/10 bytes per second; the module buffers at most send_window
+        # bytes towards it, so a faster host is flow-controlled (or loses bytes) at the UART.
+        self.send_window = send_window
+        self._line_free_at = 0.0
+        self._resume_timer: Any = None
         end.on_data = self._from_network
 
     def _from_network(self, data: bytes) -> None:
@@ -48,8 +54,25 @@ class PipeLink(DataLink):
         self._flush()
 
     def on_dte_data(self, data: bytes) -> int:
-        self.end.write(data)
-        return len(data)
+        sim = self.module.sim
+        byte_time = 10 / self.rate
+        self._line_free_at = max(self._line_free_at, sim.now)
+        queued = (self._line_free_at - sim.now) / byte_time
+        n = min(len(data), max(0, int(self.send_window - queued)))
+        if n:
+            self.end.write(data[:n])
+            self._line_free_at += n * byte_time
+        if n < len(data) and self._resume_timer is None:
+            # Ask for more once half the window has gone out on the call.
+            wait = max(byte_time, self._line_free_at - sim.now - (self.send_window / 2) * byte_time)
+            self._resume_timer = sim.call_later(wait, self._resume)
+        return n
+
+    def _resume(self) -> None:
+        self._resume_timer = None
+        session = self.session
+        if session is not None and session.active:
+            session.resume_input()
 
     def on_dte_ready(self) -> None:
         self._flush()

@@ -212,3 +212,20 @@ def test_ring_is_a_result_code_numeric_under_v0_and_silent_under_q1():
     bearer.csd.incoming_call("+33123456789")
     dte.wait(0.1)
     assert dte.read_available() == b""
+
+
+def test_csd_call_flow_controls_a_faster_host():
+    sim, bearer, module, dte = setup()
+    dte.wait(5)
+    dte.command("AT+IFC=2,2")
+    dte.rtscts = True
+    dte.command("ATD12345", timeout=60)
+    far = bearer.csd.call.network_end
+    got = bytearray()
+    far.on_data = got.extend  # replace the dial-in PPP server: a plain byte sink
+    dte.write(b"d" * 20_000)  # at 115200 into a 9600 bit/s call
+    dte.wait(5)
+    assert not dte.cts  # the module held the host back
+    assert not sim.trace.select(kind="rx_overflow")
+    dte.wait(30)  # 20 000 bytes at 960 bytes/s take about 21 s on the call
+    assert bytes(got) == b"d" * 20_000
