@@ -276,7 +276,7 @@ class L610Dialect(Dialect):
             return cme_error(T.Err.PARAM_WRONG)
         return super().bad_argument(ctx, cmd, err)
 
-    def _dispatch(self, ctx: Context, cmd: Command, handler: Callable[..., Gen]) -> Gen:
+    def _dispatch(self, ctx: Context, cmd: Command, handler: Callable[..., Any]) -> Gen:
         out: list[str | bytes] = []
         result = yield from self.run(handler, cmd, out)
         for item in out:
@@ -367,10 +367,12 @@ class L610Dialect(Dialect):
             return cme_error(T.Err.OPERATION_NOT_SUPPORTED)
         return super().unsupported_form(ctx, cmd)
 
-    def run(self, handler: Callable[..., Gen], cmd: Command, out: list[str | bytes]) -> Gen:
+    def run(self, handler: Callable[..., Any], cmd: Command, out: list[str | bytes]) -> Gen:
         """Run one handler, turning parameter errors into +CME ERROR: 2000."""
         try:
-            result = yield from handler(cmd, out)
+            result = handler(cmd, out)
+            if isinstance(result, Generator):
+                result = yield from result
         except (BadParam, ArgumentError) as exc:
             self._record("bad_param", command=cmd.name, detail=str(exc))
             out.clear()
@@ -388,7 +390,7 @@ class L610Dialect(Dialect):
     # =====================================================================================
     # +MIPCALL (§1.1.1)
     # =====================================================================================
-    def h_mipcall(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipcall(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
@@ -400,7 +402,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 5)
         op = p_int(cmd, 0, T.MIPCALL_OPERATIONS)
         if op == 0:
@@ -804,7 +805,7 @@ class L610Dialect(Dialect):
     # =====================================================================================
     # +MIPCLOSE (§1.1.3)
     # =====================================================================================
-    def h_mipclose(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipclose(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
@@ -813,7 +814,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 2)
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         mode = p_int(cmd, 1, T.CLOSE_MODES, T.CLOSE_MODE_WAIT_FIN_ACK)
@@ -884,7 +884,7 @@ class L610Dialect(Dialect):
     # =====================================================================================
     # +MIPSETS (§1.1.4), +MIPDSETS (§1.1.5)
     # =====================================================================================
-    def h_mipsets(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipsets(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
@@ -896,7 +896,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 3)
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         size = p_int(cmd, 1, T.SETS_SIZE)
@@ -908,7 +907,7 @@ class L610Dialect(Dialect):
         out.append(f"+MIPSETS: {T.SETS_STATUS_OK if ok else T.SETS_STATUS_NOT_ALLOWED}")
         return FINAL_OK
 
-    def h_mipdsets(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipdsets(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
@@ -920,7 +919,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 3)
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         size = p_int(cmd, 1, T.DSETS_SIZE)
@@ -981,11 +979,6 @@ class L610Dialect(Dialect):
         for event in buf.drain_events():
             self._urc(f"+MIP{'XOFF' if event == 'xoff' else 'XON'}: {fs.sid}")
         self._sync_push_timer(fs)
-
-    def _send_target(self, fs: FSocket) -> Final | None:
-        if fs.udp is not None and fs.remote is None:
-            return None
-        return None
 
     def h_mipsend(self, cmd: Command, out: list[str | bytes]) -> Gen:
         if cmd.form is Form.READ:
@@ -1056,7 +1049,7 @@ class L610Dialect(Dialect):
         out.append(f"+MIPSEND: {fs.sid},{status},{fs.buf.free}")
         return FINAL_OK
 
-    def h_mippush(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mippush(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
@@ -1065,7 +1058,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 3)
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         dest: tuple[str, int] | None = None
@@ -1094,7 +1086,7 @@ class L610Dialect(Dialect):
             out.append(f"+MIPPUSH: {sid},{status}")
         return FINAL_OK
 
-    def h_mipflush(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipflush(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
@@ -1103,7 +1095,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 1)
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         fs = self.sockets.get(sid)
@@ -1212,7 +1203,7 @@ class L610Dialect(Dialect):
         if arrived:
             self._urc(f"+MIPDATA: {fs.sid},{arrived}")
 
-    def h_mipread(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipread(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.READ:
             for sid in sorted(self.sockets):
                 fs = self.sockets[sid]
@@ -1221,7 +1212,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 2)
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         length = p_int(cmd, 1, T.IntRange(1, T.ACCUMULATING_BUFFER))
@@ -1242,7 +1232,7 @@ class L610Dialect(Dialect):
     # =====================================================================================
     # +MIPCONF (§1.1.12), +MIPKEEPCONF (§1.1.13)
     # =====================================================================================
-    def h_mipconf(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipconf(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
@@ -1251,7 +1241,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 6)
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         cur = self.conf[sid]
@@ -1270,7 +1259,7 @@ class L610Dialect(Dialect):
         self.conf[sid] = new
         return FINAL_OK
 
-    def h_mipkeepconf(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipkeepconf(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         k = self.keep
@@ -1282,7 +1271,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 4)
         mode = p_int(cmd, 0, T.KEEP_MODE)
         if mode == 0:
@@ -1301,16 +1289,16 @@ class L610Dialect(Dialect):
     # =====================================================================================
     # +MSDNS (§1.1.16), +MSV6DNS (§1.1.17)
     # =====================================================================================
-    def h_msdns(self, cmd: Command, out: list[str | bytes]) -> Gen:
-        return (yield from self._dns_cmd(cmd, out, self.msdns, "+MSDNS", v6=False))
+    def h_msdns(self, cmd: Command, out: list[str | bytes]) -> Final:
+        return self._dns_cmd(cmd, out, self.msdns, "+MSDNS", v6=False)
 
-    def h_msv6dns(self, cmd: Command, out: list[str | bytes]) -> Gen:
-        return (yield from self._dns_cmd(cmd, out, self.msv6dns, "+MSV6DNS", v6=True))
+    def h_msv6dns(self, cmd: Command, out: list[str | bytes]) -> Final:
+        return self._dns_cmd(cmd, out, self.msv6dns, "+MSV6DNS", v6=True)
 
     def _dns_cmd(
         self, cmd: Command, out: list[str | bytes], table: dict[int, list[str | None]], name: str,
         *, v6: bool,
-    ) -> Gen:
+    ) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         unset = "::" if v6 else "0.0.0.0"
@@ -1321,7 +1309,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 3)
         sid = p_int(cmd, 0, T.DNS_SOCKET_IDS)
         values: list[str | None] = []
@@ -1366,7 +1353,7 @@ class L610Dialect(Dialect):
     # =====================================================================================
     # +MIPNTP (§1.1.22)
     # =====================================================================================
-    def h_mipntp(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_mipntp(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
@@ -1375,7 +1362,6 @@ class L610Dialect(Dialect):
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
-        yield from ()
         max_params(cmd, 3)
         server = p_str(cmd, 0, T.HOSTNAME_MAX)
         port = p_int(cmd, 1, T.REMOTE_PORTS)
@@ -1428,10 +1414,9 @@ class L610Dialect(Dialect):
     # =====================================================================================
     # +GTSET (§1.2.4)
     # =====================================================================================
-    def h_gtset(self, cmd: Command, out: list[str | bytes]) -> Gen:
+    def h_gtset(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)  # §1.2.4.2 lists the set form only
-        yield from ()
         max_params(cmd, 2)
         feature = p_str(cmd, 0, 16).upper()
         if feature == "SENDTIME":
