@@ -15,4 +15,14 @@ __all__ = [
     "SimnetError",
     "Simulation",
     "__version__",
+    "serve",
 ]
+
+
+def __getattr__(name: str):
+    # The real-time bridge is imported on first use: `simnet run` never needs it.
+    if name == "serve":
+        from simnet.bridge import serve
+
+        return serve
+    raise AttributeError(f"module 'simnet' has no attribute {name!r}")

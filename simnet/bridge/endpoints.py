@@ -20,7 +20,7 @@ from typing import Protocol
 class Endpoint(Protocol):
     description: str
 
-    def fds(self) -> list[int]: ...
+    def fds(self, want_data: bool = True) -> list[int]: ...
     def on_readable(self, fd: int) -> bytes | None: ...
     def write(self, data: bytes) -> None: ...
     def close(self) -> None: ...
@@ -45,8 +45,8 @@ class PtyEndpoint:
         self.description = f"pty {self.path}" + (f" (link {link})" if link else "")
         self._pending = bytearray()
 
-    def fds(self) -> list[int]:
-        return [self.master]
+    def fds(self, want_data: bool = True) -> list[int]:
+        return [self.master] if want_data else []
 
     def on_readable(self, fd: int) -> bytes | None:
         try:
@@ -114,8 +114,9 @@ class TcpEndpoint:
         self.description = f"tcp {self.address[0]}:{self.address[1]}"
         self._pending = bytearray()
 
-    def fds(self) -> list[int]:
-        return [self.listener.fileno()] + ([self.client.fileno()] if self.client else [])
+    def fds(self, want_data: bool = True) -> list[int]:
+        data = [self.client.fileno()] if self.client is not None and want_data else []
+        return [self.listener.fileno(), *data]
 
     def on_readable(self, fd: int) -> bytes | None:
         if fd == self.listener.fileno():

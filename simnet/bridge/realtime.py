@@ -28,11 +28,15 @@ class Bridge:
         max_lag: float = 0.2,
         log: IO[str] | None = None,
         poll: float = 0.05,
+        host_fifo: int = 4096,
     ) -> None:
         self.sim = sim
         self.endpoint = endpoint
         self.max_lag = max_lag
         self.poll = poll
+        # Like a real serial driver, take host bytes only while the line's transmit queue has
+        # room: a flooding host is paced at the baud rate instead of filling memory.
+        self.host_fifo = host_fifo
         self.log = log if log is not None else sys.stderr
         self.port = sim.module.uart.dte  # the host end of the module's serial line
         self.port.on_receive = self._from_module
@@ -85,7 +89,8 @@ class Bridge:
             self._run_to(self.wall_virtual())
             wait = min(self.poll, max(0.0, env.peek() - self.wall_virtual()))
             try:
-                readable, _, _ = select.select(self.endpoint.fds(), [], [], wait)
+                want_data = self.port.pending < self.host_fifo
+                readable, _, _ = select.select(self.endpoint.fds(want_data), [], [], wait)
             except (OSError, ValueError):
                 readable = []
             for fd in readable:
