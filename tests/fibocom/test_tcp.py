@@ -306,3 +306,22 @@ def test_tcp_listen_mode_reports_the_peer() -> None:
     push(sim, 2, 2)
     sim.advance(1.0)
     assert client.recv() == b"ok"
+
+
+def test_close_while_connecting_and_syn_budget() -> None:
+    sim = tcp_world()
+    line = 'AT+MIPOPEN=1,,"203.0.113.99",80,0'  # nobody owns the address: SYNs vanish
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    line = "AT+MIPCLOSE=1"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPCLOSE: 1,0\r\n", 5) == b"\r\n+MIPCLOSE: 1,0\r\n"
+    sim.advance(60)
+    assert sim.dte.read_available() == b""
+    # retr_num 2 with the RTO pinned to 1 s: SYN at t, again at t+1 and t+2, given up at t+3
+    line = "AT+MIPCONF=1,2,10,10"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    line = 'AT+MIPOPEN=1,,"203.0.113.99",80,0'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    t_ok = result_times(sim)[-1]
+    assert wait_for(sim, b"\r\n+MIPSTAT: 1,1\r\n", 10) == b"\r\n+MIPSTAT: 1,1\r\n"
+    assert urc_times(sim, "+MIPSTAT: 1,1") == [pytest.approx(t_ok + 3.0, abs=1e-9)]

@@ -818,7 +818,7 @@ class L610Dialect(Dialect):
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         mode = p_int(cmd, 1, T.CLOSE_MODES, T.CLOSE_MODE_WAIT_FIN_ACK)
         fs = self.sockets.get(sid)
-        if fs is None or not fs.active:
+        if fs is None or fs.state not in ("open", "listening", "opening"):
             return err(T.Err.SOCKET_NOT_OPENED)
         self._spawn(self._close(fs, mode))
         return FINAL_OK
@@ -901,7 +901,7 @@ class L610Dialect(Dialect):
         size = p_int(cmd, 1, T.SETS_SIZE)
         fs = self.sockets.get(sid)
         timeout_ms = p_int(cmd, 2, T.SETS_TIMEOUT_MS, round(fs.buf.timeout * 1000) if fs else 0)
-        if fs is None or not fs.active:
+        if fs is None or fs.state not in ("open", "listening", "opening"):
             return err(T.Err.SOCKET_NOT_OPENED)
         ok = fs.buf.configure(size, timeout_ms / 1000.0)
         out.append(f"+MIPSETS: {T.SETS_STATUS_OK if ok else T.SETS_STATUS_NOT_ALLOWED}")
@@ -924,7 +924,7 @@ class L610Dialect(Dialect):
         size = p_int(cmd, 1, T.DSETS_SIZE)
         span = p_int(cmd, 2, T.DSETS_SPAN_MS, T.DSETS_SPAN_DEFAULT_MS)
         fs = self.sockets.get(sid)
-        if fs is None or not fs.active:
+        if fs is None or fs.state not in ("open", "listening", "opening"):
             return err(T.Err.SOCKET_NOT_OPENED)
         fs.dsets_size = size
         fs.dsets_span = span / 1000.0
