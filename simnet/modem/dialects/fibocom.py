@@ -640,7 +640,7 @@ class L610Dialect(Dialect):
 
     def tcp_config(self, sid: int) -> Any:
         """TcpConfig from +MIPCONF (retries, RTO bounds) and +MIPKEEPCONF (keepalive)."""
-        from simnet.net.tcp_engine import TcpConfig
+        from simnet.net.tcp import TcpConfig
 
         conf = self.conf[sid]
         kwargs: dict[str, Any] = {
