@@ -166,6 +166,12 @@ class FtpSession(LineSession):
     def _start_transfer(self, transfer: DataTransfer) -> None:
         self.transfer = transfer
         self.received = bytearray()
+        if transfer.fail == 425:
+            # injected "can't open data connection": no data connection is made at all
+            self._close_data(abort=True)
+            self.transfer = transfer
+            self._finish(False, "connect")
+            return
         if transfer.passive:
             if self.data is not None:
                 self._run(transfer)
@@ -218,6 +224,9 @@ class FtpSession(LineSession):
         conn.check_cut()  # a reset-after-0 data fault breaks the transfer at once
         if conn.done:
             return  # _data_gone reported the failure
+        if transfer.fail == 426:
+            conn.close(reset=True)  # injected "transfer aborted": RST on the data connection
+            return
         if transfer.direction == "send":
             conn.write(transfer.payload)
             conn.close()  # FIN after the payload drains; completion arrives via _data_gone

@@ -19,7 +19,15 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simnet.servers.engine import Action, LineEngine, OverrideHook, Received, Send, numbered
+from simnet.servers.engine import (
+    Action,
+    Injected,
+    LineEngine,
+    OverrideHook,
+    Received,
+    Send,
+    numbered,
+)
 from simnet.servers.filetree import FileTree, basename, normalize
 from simnet.servers.lines import Line, decode_command
 
@@ -67,7 +75,16 @@ NEEDS_ARGUMENT = (
     "RNTO",
 )
 ANONYMOUS_NAMES = ("anonymous", "ftp")
-MAX_DEFERRED_LINES = 64  # commands queued while a transfer runs (bounded)
+MAX_DEFERRED_LINES = 64
+# Completion replies per transfer command (RFC 959 §5.4 command-reply sequences): injected,
+# they come after the 150 preliminary reply instead of 226.
+COMPLETION_CODES: dict[str, tuple[int, ...]] = {
+    "RETR": (425, 426, 451),
+    "LIST": (425, 426, 451),
+    "NLST": (425, 426, 451),
+    "STOR": (425, 426, 451, 551, 552),
+    "APPE": (425, 426, 451, 550, 551, 552),
+}  # commands queued while a transfer runs (bounded)
 
 
 @dataclass(slots=True)
@@ -93,6 +110,9 @@ class DataTransfer:
     passive: bool = True
     address: tuple[str, int] | None = None  # active mode target
     limit: int = 0  # recv: abort when more than this many bytes arrive
+    # an injected completion failure: 425 (no data connection is made), 426 (the data
+    # connection is reset), others (the transfer runs, then this code replaces 226)
+    fail: int | None = None
 
 
 @dataclass(slots=True)
@@ -155,6 +175,7 @@ class FtpEngine(LineEngine):
         self.upload_path: str | None = None
         self.upload_append = False
         self.deferred: list[Line] = []
+        self.injected_completion: Injected | None = None
 
     # -- entry points ----------------------------------------------------------------------------
     def start(self) -> list[Action]:
@@ -187,6 +208,15 @@ class FtpEngine(LineEngine):
         if not verb:
             return [log, numbered(500, "Unknown command.")]
         injected = self.override(verb) if verb else None
+        if (
+            injected is not None
+            and injected.code in COMPLETION_CODES.get(verb, ())
+            and self.logged_in
+            and self._data_ready()
+        ):
+            # RFC 959 §5.4: these codes follow the 150 preliminary reply, so the transfer starts
+            # and fails the way the injected code says
+            return [log, *self._with_failure(self._dispatch(verb, arg), injected)]
         if injected is not None and isinstance(injected.code, int):
             code = injected.code
             reply = numbered(code, injected.text or OVERRIDE_TEXT.get(code, "Injected reply."))
@@ -194,16 +224,27 @@ class FtpEngine(LineEngine):
             return self.close(log, reply) if code == 421 else [log, reply]
         if verb != "RNTO" and verb != "RNFR":
             self.rename_from = None  # RFC 959 §4.1.3: RNTO must immediately follow RNFR
+        return [log, *self._dispatch(verb, arg)]
+
+    def _dispatch(self, verb: str, arg: str) -> list[Action]:
         handler = getattr(self, f"_cmd_{verb.lower()}", None) if verb.isalpha() else None
         if handler is None:
             if verb in NOT_IMPLEMENTED:
-                return [log, numbered(502, "Command not implemented.")]
-            return [log, numbered(500, "Unknown command.")]
+                return [numbered(502, "Command not implemented.")]
+            return [numbered(500, "Unknown command.")]
         if not self.logged_in and verb not in PRE_LOGIN:
-            return [log, numbered(530, "Please login with USER and PASS.")]
+            return [numbered(530, "Please login with USER and PASS.")]
         if verb in NEEDS_ARGUMENT and not arg.strip():
-            return [log, numbered(501, "Syntax error in parameters or arguments.")]
-        return [log, *handler(arg)]
+            return [numbered(501, "Syntax error in parameters or arguments.")]
+        return [*handler(arg)]
+
+    def _with_failure(self, actions: list[Action], injected: Injected) -> list[Action]:
+        """Mark the transfer the command started (if it did) to fail with ``injected``."""
+        for action in actions:
+            if isinstance(action, DataTransfer):
+                action.fail = int(injected.code)
+                self.injected_completion = injected
+        return actions
 
     # -- data connection outcomes ------------------------------------------------------------------
     def passive_opened(self, ip: str, port: int) -> list[Action]:
@@ -223,13 +264,18 @@ class FtpEngine(LineEngine):
         verb = self.transferring
         if verb is None:
             return []
+        injected, self.injected_completion = self.injected_completion, None
         self.transferring = None
         self.passive = False
         self.active_addr = None
         actions: list[Action] = []
         if self.closed:
             return actions
-        if not ok:
+        if injected is not None:
+            code = int(injected.code)
+            self.upload_path = None  # a failed upload stores nothing
+            actions.append(numbered(code, injected.text or OVERRIDE_TEXT.get(code, "Failed.")))
+        elif not ok:
             if error == "connect":
                 actions.append(numbered(425, "Failed to establish connection."))
             elif error == "too_large":

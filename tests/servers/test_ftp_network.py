@@ -504,3 +504,37 @@ def test_two_concurrent_sessions_keep_their_own_state():
     assert got_b == random.Random(11).randbytes(5000)
     assert svc.files()["/upload/mine.bin"]["bytes"] == b"A" * 20000
     assert code(b.command("DELE /upload/mine.bin")) == 550  # anonymous is read-only
+
+
+def test_injected_completion_codes_follow_150():
+    """RFC 959 section 5.4: 425/426/451/552 are completion replies, after 150."""
+    sim, svc, client = world("ftp", CONFIG)
+    c = connect(sim, client)
+    login(c)
+    c.command("TYPE I")
+    # 451 on RETR: the data flows, then 451 instead of 226
+    svc.override_reply("RETR", 451)
+    data = pasv(sim, c, client)
+    assert code(c.command("RETR /pub/random.bin")) == 150
+    assert data.drain_until_fin() == random.Random(11).randbytes(5000)
+    assert c.reply() == b"451 Requested action aborted: local error in processing.\r\n"
+    # 426 on RETR: the data connection is reset
+    svc.override_reply("RETR", 426)
+    data = pasv(sim, c, client)
+    assert code(c.command("RETR /pub/random.bin")) == 150
+    assert data.wait_closed() == "reset"
+    assert code(c.reply()) == 426
+    # 425 on RETR: no data connection is ever used
+    svc.override_reply("RETR", 425)
+    data = pasv(sim, c, client)
+    assert code(c.command("RETR /pub/random.bin")) == 150
+    assert code(c.reply()) == 425
+    assert data.wait_closed() == "reset" and bytes(data.buf) == b""
+    # 552 on STOR: the upload is received, then refused, and nothing is stored
+    svc.override_reply("STOR", 552, text="Quota exceeded.")
+    assert stor(sim, c, client, "/upload/q.bin", b"q" * 3000) == b"552 Quota exceeded.\r\n"
+    assert "/upload/q.bin" not in svc.files()
+    # 550 on RETR is a preliminary-level refusal: no 150 at all
+    svc.override_reply("RETR", 550)
+    assert code(c.command("RETR /pub/random.bin")) == 550
+    assert code(c.command("NOOP")) == 200
