@@ -320,6 +320,8 @@ class Module:
 
     def format_final(self, final: Final) -> bytes:
         self._sync_settings()
+        if final.kind is ResultKind.CONNECT and final.text and self.settings.x_level == 0:
+            final = connect("")  # V.250 §6.2.7: ATX0 reports CONNECT without <text>
         return self._fmt.final(
             final, self.dialect.cme_errors.as_text_map(), self.dialect.cms_errors.as_text_map()
         )

@@ -318,3 +318,10 @@ def test_buggy_link_hooks_are_traced_not_raised():
     assert dte.read_available() == b"\r\nCONNECT\r\n\r\nOK\r\n"
     assert len(sim.trace.select(kind="handler_error")) == 2
     assert dte.command("ATH").ok
+
+
+def test_atx0_drops_the_connect_text():
+    sim, module, dte = make()
+    dte.command("ATE0")
+    dte.command("ATX0")
+    assert dte.command("AT+XCONN").raw == b"\r\nCONNECT\r\n"
