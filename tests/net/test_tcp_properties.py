@@ -240,3 +240,44 @@ def test_engine_never_raises_and_keeps_its_invariants(start: str, ops: list, cfg
             assert conn.next_deadline() == float("inf")
         conn.out.clear()
         conn.events.clear()
+
+
+# -- stack fuzz: random packets at a host with a listener and live connections ----------------
+@settings(deadline=None, max_examples=100)
+@given(
+    pkts=st.lists(
+        st.tuples(
+            st.sampled_from([80, 81, "conn"]),
+            st.integers(0, 2**32 - 1),
+            st.integers(0, 2**32 - 1),
+            st.integers(0, 0xFF),
+            st.integers(-10, 70000),
+            st.binary(max_size=64),
+            st.sampled_from([None, {}, {"mss": 0}, {"mss": 1}, {"mss": 1460}, {"mss": 2**20}]),
+            st.floats(0.001, 3.0),  # Simulation.advance(0) is refused by SimPy
+        ),
+        max_size=30,
+    )
+)
+def test_stack_never_raises_on_random_packets(pkts: list) -> None:
+    from simnet.net.packet import PROTO_TCP, Packet
+    from tests.net.test_tcp_harness import make_pair
+
+    sim, chan, a, b = make_pair(delay=0.01)
+    accepted: list[TcpSocket] = []
+    b.tcp.listen(80, lambda s: (accepted.append(s), setattr(s, "on_data", lambda s: s.recv())))
+    client = a.tcp.connect("10.0.0.2", 80, TcpConfig(keepalive=(1.0, 0.5, 2)))
+    sim.advance(0.1)
+    assert client.state == "ESTABLISHED"
+    for port, seq, ack, flags, window, payload, opts, dt in pkts:
+        if port == "conn":
+            dport, sport = 80, client.local[1]
+        else:
+            dport, sport = port, 40000
+        pkt = Packet("10.0.0.1", "10.0.0.2", PROTO_TCP, sport=sport, dport=dport, seq=seq, ack=ack,
+                     flags=flags, window=window, options=opts, payload=payload)
+        b.tcp.deliver(pkt)
+        sim.advance(dt)
+    sim.advance(300)  # every timer runs out
+    for sock in accepted + [client]:
+        assert sock.state in ("CLOSED", "TIME_WAIT", "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_2", "LAST_ACK")
