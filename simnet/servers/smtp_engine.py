@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simnet.servers.engine import Action, LineEngine, OverrideHook, Received, numbered
+from simnet.servers.engine import Action, Injected, LineEngine, OverrideHook, Received, numbered
 from simnet.servers.lines import Line, decode_command
 
 # Default text for a reply code injected by a reply-override fault (RFC 5321 §4.2.2/§4.2.3).
@@ -37,6 +37,9 @@ OVERRIDE_TEXT: dict[int, str] = {
     554: "Transaction failed",
 }
 
+# DATA failures an injected reply gives after the message text (RFC 5321 §4.3.2 lists 552, 554,
+# 451, 452 after the data; 421 closes there too); others (450, 550, 503) replace the 354.
+AFTER_DATA_CODES = (421, 451, 452, 552, 554)
 MAX_RECIPIENTS = 100  # RFC 5321 §4.5.3.1.8 minimum the server must accept
 # MAIL FROM:<path> [params] / RCPT TO:<path> [params]; RFC 5321 §4.1.1.2-3 (spaces tolerated).
 _PATH_RE = re.compile(r"^(FROM|TO):\s*<([^<>\s]*)>(.*)$", re.IGNORECASE)
@@ -147,6 +150,7 @@ class SmtpEngine(LineEngine):
         self.in_data = False
         self.data = bytearray()
         self.data_overflow = False
+        self.injected_after_data: Injected | None = None
 
     def start(self) -> list[Action]:
         return [numbered(220, f"{self.settings.domain} ESMTP simnet")]
@@ -181,6 +185,13 @@ class SmtpEngine(LineEngine):
             self.data_overflow = False
             sender, rcpts = self.mail_from or "", list(self.rcpts)
             self._reset()
+            injected, self.injected_after_data = self.injected_after_data, None
+            if injected is not None:
+                code = int(injected.code)
+                text = injected.text or OVERRIDE_TEXT.get(code, "Injected reply")
+                reply = numbered(code, text)
+                ended = Received("<end of data>")
+                return self.close(ended, reply) if code == 421 else [ended, reply]
             if overflow:
                 return [numbered(552, "Message size exceeds fixed maximum message size")]
             msg = parse_message(body, self.clock(), sender, rcpts)
@@ -211,6 +222,17 @@ class SmtpEngine(LineEngine):
         verb = verb.upper()
         log = Received(text)
         injected = self.override(verb) if verb else None
+        if (
+            injected is not None
+            and verb == "DATA"
+            and injected.code in AFTER_DATA_CODES
+            and self.mail_from is not None
+            and self.rcpts
+            and not arg.strip()
+        ):
+            # RFC 5321 §4.3.2: these DATA failures come after the message text, not before 354
+            self.injected_after_data = injected
+            return [log, *self._cmd_data("")]
         if injected is not None and isinstance(injected.code, int):
             code = injected.code
             reply = numbered(code, injected.text or OVERRIDE_TEXT.get(code, "Injected reply"))

@@ -168,7 +168,9 @@ def test_empty_tree_engine_never_raises_on_odd_paths():
 
 NAMES = st.sampled_from(["a", "b", "a/b", "a/b/c", "../a", "/a", "b/../a", "c", "a/c", "..", "."])
 TREE_OPS = st.lists(
-    st.tuples(st.sampled_from(["MKD", "RMD", "STOR", "DELE", "RNFR", "RNTO", "CWD", "CDUP"]), NAMES),
+    st.tuples(
+        st.sampled_from(["MKD", "RMD", "STOR", "DELE", "RNFR", "RNTO", "CWD", "CDUP"]), NAMES
+    ),
     max_size=40,
 )
 

@@ -120,8 +120,15 @@ def test_smtp_size_limit_unknown_mailbox_and_overrides():
     )
     say(e2, "MAIL FROM:<a@x.net>")
     say(e2, "RCPT TO:<b@y.net>")
-    actions = e2.receive(b"DATA\r\n")
+    assert codes(say(e2, "DATA")) == [354]  # RFC 5321 4.3.2: the failure follows the text
+    actions = e2.receive(b"Subject: x\r\n\r\nbody\r\n.\r\n")
     assert codes(wire(actions)) == [421] and closes(actions)
+    queue["DATA"] = Injected(550)  # a policy refusal replaces the 354 itself
+    e3 = SmtpEngine(MailStore(), SmtpSettings(), override=lambda v: queue.pop(v, None))
+    for line in ("HELO x", "MAIL FROM:<a@x.net>", "RCPT TO:<b@y.net>"):
+        say(e3, line)
+    assert codes(say(e3, "DATA")) == [550]
+    assert codes(say(e3, "RSET")) == [250]
 
 
 def pop3(messages=None) -> tuple[Pop3Engine, Maildrop]:
