@@ -2,7 +2,7 @@
 MTU, loss, duplication, corruption and outages.
 
 The per-packet path is plain callbacks: ``send`` decides everything at once (queue position,
-loss, delay) and schedules one ``sim.call_later`` for the arrival. No SimPy process runs per
+loss, delay) and schedules one timeout event for the arrival. No SimPy process runs per
 packet, because a process costs about ten times a timer.
 
 Timing: a packet offered at ``now`` starts serializing at ``max(now, busy_until)`` and
@@ -311,9 +311,10 @@ class Link:
             # Timers computed from different "now"s can differ in the last float bit; popping
             # the head keeps FIFO order exact whatever the rounding.
             self._fifo.append(pkt)
-            self.sim.call_later(arrival - now, self._arrive_next)
+            # a bare timeout with a bound-method callback: no Timer object (never cancelled)
+            self._env.timeout(arrival - now).callbacks.append(self._arrive_next)
 
-    def _arrive_next(self) -> None:
+    def _arrive_next(self, _event: object = None) -> None:
         if self._fifo:
             self._arrive(self._fifo.popleft())
 
