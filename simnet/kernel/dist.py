@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -15,13 +16,14 @@ from simnet.errors import ConfigError
 from simnet.kernel.units import parse_duration
 
 
-class Distribution:
+class Distribution(ABC):
     """A non-negative random quantity (seconds, usually)."""
 
     mean: float
 
-    def sample(self, rng: random.Random) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def sample(self, rng: random.Random) -> float:
+        """One draw from ``rng``; never negative, never raises."""
 
 
 @dataclass(frozen=True)
