@@ -169,6 +169,7 @@ class BaseCommands(CommandSet):
         if radio is not None and hasattr(radio, "add_listener"):
             radio.add_listener(self._registration_changed)
         self._last_ind = self._indicators()
+        self._last_stat = {d: self._reported_stat(d) for d in ("cs", "ps")}
         csd = getattr(module.bearer, "csd", None)
         if csd is not None and hasattr(csd, "add_listener"):
             csd.add_listener(self._call_event)
@@ -711,12 +712,14 @@ class BaseCommands(CommandSet):
             self.module.sim.call_later(0, self.module.reboot)
             return None
         radio = getattr(ctx.bearer, "radio", None)
-        if fun != self.fun_level and radio is not None:
+        previous, self.fun_level = self.fun_level, fun  # set first: the URCs below see it
+        if fun != previous and radio is not None:
             if fun == 1 and hasattr(radio, "coverage_return"):
                 radio.coverage_return()
-            elif fun != 1 and hasattr(radio, "coverage_loss"):
+            elif previous == 1 and hasattr(radio, "coverage_loss"):
                 radio.coverage_loss(None)  # RF off: both domains lose service until CFUN=1
-        self.fun_level = fun
+        for domain in ("cs", "ps"):
+            self._registration_changed(domain)  # report what the RF change did to <stat>
         return None
 
     # -- registration (TS 27.007 §7.2, §10.1.20, §10.1.22) -------------------------------------
@@ -736,8 +739,7 @@ class BaseCommands(CommandSet):
             ctx.info(f"{name}: (0-2)")
             return None
         if cmd.form is Form.READ:
-            radio = getattr(ctx.bearer, "radio", None)
-            stat = radio.stat(domain) if radio is not None else 0
+            stat = self._reported_stat(domain)
             ctx.info(self._reg_line(name, self.reg_n[name], stat, with_n=True))
             return None
         if cmd.form is Form.EXEC:
@@ -783,10 +785,19 @@ class BaseCommands(CommandSet):
             return None
         return ctx.error()
 
-    def _registration_changed(self, domain: str, state: Any) -> None:
-        stat = getattr(state, "stat", None)
-        if stat is None:
+    def _reported_stat(self, domain: str) -> int:
+        """<stat> as the MT reports it: the radio's, or 0 while the RF is off (+CFUN=0/4)."""
+        radio = getattr(self.module.bearer, "radio", None)
+        if radio is None or self.fun_level != 1:
+            return 0
+        return radio.stat(domain)
+
+    def _registration_changed(self, domain: str, state: Any = None) -> None:
+        """Radio listener (and +CFUN): URCs for every change of a reported <stat>."""
+        stat = self._reported_stat(domain)
+        if stat == self._last_stat.get(domain):
             return
+        self._last_stat[domain] = stat
         mode, _keyp, _disp, ind, _bfr = self.stored["+CMER"]
         if domain == "cs":
             now = self._indicators()

@@ -229,3 +229,18 @@ def test_csd_call_flow_controls_a_faster_host():
     assert not sim.trace.select(kind="rx_overflow")
     dte.wait(30)  # 20 000 bytes at 960 bytes/s take about 21 s on the call
     assert bytes(got) == b"d" * 20_000
+
+
+def test_cfun_rf_off_reports_not_registered_and_back():
+    sim, bearer, module, dte = setup()
+    dte.command("AT+CREG=1")
+    dte.wait(5)
+    dte.read_available()
+    assert dte.command("AT+CFUN=4").ok
+    dte.wait(0.1)
+    assert dte.read_available() == b"\r\n+CREG: 0\r\n"
+    assert dte.command("AT+CREG?").lines == ["+CREG: 1,0"]
+    assert dte.command("AT+CSQ").lines == ["+CSQ: 99,99"]
+    assert dte.command("AT+CFUN=1").ok
+    dte.wait(5)
+    assert dte.read_available() == b"\r\n+CREG: 2\r\n\r\n+CREG: 1\r\n"  # searching, then home
