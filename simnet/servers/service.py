@@ -504,14 +504,12 @@ class Conn:
         self.count = 0  # bytes crossed in both directions
         self.closing = False
         self.done = False
-        self.reset_on_drain = False
         self.pace_timer: Any = None
         self.read_timer: Any = None
         self.eof = False
         self.on_bytes: Callable[[bytes], None] = lambda data: None
         self.on_eof: Callable[[], None] = lambda: None
         self.on_gone: Callable[[str], None] = lambda reason: None
-        self.on_drained: Callable[[], None] | None = None
         # refill(n): more bytes to send when the queue runs dry (a source stream); b"" = no more
         self.refill: Callable[[int], bytes] | None = None
         # stop reading while this many bytes wait to be sent (echo backpressure); None = no bound
@@ -579,13 +577,9 @@ class Conn:
         if self.max_out is not None and len(self.out) < self.max_out and not self._reading:
             if getattr(self.sock, "readable", 0) and self.read_timer is None:
                 self._readable(self.sock)
-        if not self.out:
-            if self.on_drained is not None:
-                callback, self.on_drained = self.on_drained, None
-                callback()
-            if self.closing and not self.done:
-                self._finish("local")
-                self.sock.close()
+        if not self.out and self.closing and not self.done:
+            self._finish("local")
+            self.sock.close()
 
     def _paced(self) -> None:
         self.pace_timer = None
@@ -612,8 +606,6 @@ class Conn:
                     break
         finally:
             self._reading = False
-        # a data connection is not read before its transfer starts (bytes wait in the stack)
-        self.paused = False
 
     def _read_once(self, sock: Any) -> bool:
         service = self.service

@@ -538,3 +538,18 @@ def test_injected_completion_codes_follow_150():
     svc.override_reply("RETR", 550)
     assert code(c.command("RETR /pub/random.bin")) == 550
     assert code(c.command("NOOP")) == 200
+
+
+def test_upload_bytes_sent_before_stor_are_not_lost():
+    sim, svc, client = world("ftp", CONFIG)
+    c = connect(sim, client)
+    login(c)
+    c.command("TYPE I")
+    data = pasv(sim, c, client)
+    payload = bytes(range(256)) * 10
+    data.send(payload)  # the client starts sending before the server saw STOR
+    sim.advance(2)
+    assert code(c.command("STOR /upload/early.bin")) == 150
+    data.close()
+    assert code(c.reply(timeout=30)) == 226
+    assert svc.files()["/upload/early.bin"]["bytes"] == payload
