@@ -108,25 +108,28 @@ def test_reject_and_silent_faults_are_temporary() -> None:
 
 
 def test_network_deactivation_reaches_sockets_as_network_loss() -> None:
+    """Real Host + TCP: an established connection through the radio link and the NAT aborts
+    with network_down when the network deactivates the context; so does a UDP socket."""
     sim, net, host, bearer = world()
     activate(sim, bearer)
+    server = net.add_host("server", "198.51.100.10")
+    accepted = []
+    server.tcp_listen(7, accepted.append)
+    tcp = host.tcp_connect("198.51.100.10", 7)
+    closed = []
+    tcp.on_closed = lambda sock, reason: closed.append((sim.now, reason))
     udp = host.udp_bind(0)
+    sim.advance(5)
+    assert tcp.state == "ESTABLISHED" and len(accepted) == 1
     lost = []
     bearer.gprs.add_listener(lambda ctx, outcome: lost.append((ctx.cid, outcome.kind, outcome.cause, host.ip)))
-    tcp = None
-    if host.tcp is not None:  # the real TCP stack, once it has landed
-        server = net.add_host("server", "198.51.100.10")
-        server.tcp_listen(7, lambda sock: None)
-        tcp = host.tcp_connect("198.51.100.10", 7)
-        sim.advance(5)
-        assert tcp.state == "ESTABLISHED" or str(tcp.state).endswith("ESTABLISHED")
+    t = sim.now
     assert bearer.network_deactivate(1, cause=36) == [1]
+    sim.advance(1)
     assert lost == [(1, OutcomeKind.DEACTIVATED, 36, None)]  # interface already down
     assert host.ip is None
+    assert tcp.close_reason == "network_down" and closed == [(t, "network_down")]
     assert udp.close_reason == "network_down"
-    if tcp is not None:
-        sim.advance(1)
-        assert tcp.close_reason == "network_down"
 
 
 def test_bearer_drop_and_coverage_loss_are_network_lost() -> None:

@@ -72,8 +72,14 @@ def test_call_drop_and_peer_terminate_reach_listeners_and_sockets() -> None:
     bearer.add_link_listener(lambda out: lost.append((out.kind, host.ip)))
     assert run_event(sim, bearer.gsm_connect("1", username="wap", password="wap")).ok
     udp = host.udp_bind(0)
+    server = net.add_host("server", "198.51.100.10")
+    server.tcp_listen(7, lambda sock: None)
+    tcp = host.tcp_connect("198.51.100.10", 7)
+    sim.advance(5)  # over the 9600 bit/s CSD profile
+    assert tcp.state == "ESTABLISHED"
     bearer.call_drop()
     assert lost == [(OutcomeKind.NETWORK_LOST, None)] and udp.close_reason == "network_down"
+    assert tcp.close_reason == "network_down"
     sim.advance(10)
     assert run_event(sim, bearer.gsm_connect("1", username="wap", password="wap")).ok
     bearer.ppp_fail("open", "terminate", after=5.0)
