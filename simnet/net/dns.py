@@ -537,7 +537,7 @@ class DnsResolver:
     def _on_error(self, q: DnsQuery, kind: str) -> None:
         if q.done:
             return
-        if kind == "network_down":
+        if kind in ("network_down", "local"):
             self._finish(q, DnsResult(q.name, q.qtype, error="no_network", tries=q.tries))
             return
         # ICMP unreachable: this server is not answering; try the next one now

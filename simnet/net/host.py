@@ -94,8 +94,9 @@ class Host:
             self.network._interface_up(self)
 
     def interface_down(self, reason: str = "network_down") -> None:
-        """Lose the address: every TCP connection aborts with ``network_down``, UDP sockets
-        close with that error, pending pings and DNS queries fail with ``no_network``."""
+        """Lose the address: every TCP connection aborts with ``network_down`` (``local`` when
+        ``reason == "local"``: the module closed its own bearer), UDP sockets close with that
+        error, pending pings and DNS queries fail with ``no_network``."""
         if self.ip is None:
             return
         old_ip = self.ip
@@ -103,12 +104,15 @@ class Host:
         self.sim.record(self.name, "iface", event="down", ip=old_ip, reason=reason)
         if self.network is not None:
             self.network._interface_down(self, old_ip)
+        # Sockets learn "local" when the module itself took the bearer down (e.g. AT+NETCLOSE),
+        # otherwise "network_down"; other reasons stay in the trace record above.
+        sock_reason = "local" if reason == "local" else "network_down"
         if self.tcp is not None:
-            self.tcp.network_down("network_down")
+            self.tcp.network_down(sock_reason)
         for port in sorted(self._udp):
             sock = self._udp.get(port)
             if sock is not None:
-                sock._network_down("network_down")
+                sock._network_down(sock_reason)
         for key in sorted(self._pings):
             req = self._pings.pop(key, None)
             if req is not None:

@@ -120,3 +120,15 @@ def test_packet_copy_covers_every_slot():
     assert q is not p
     for name in Packet.__slots__:
         assert getattr(q, name) == getattr(p, name), name
+
+
+def test_interface_down_local_reason_reaches_sockets():
+    sim, net, srv, mod = make_world()
+    errors = []
+    mod.udp_bind(0, on_error=lambda s, kind, addr: errors.append(kind))
+    mod.interface_down("local")
+    assert errors == ["local"]
+    mod.interface_up("10.0.0.5")
+    mod.udp_bind(0, on_error=lambda s, kind, addr: errors.append(kind))
+    mod.interface_down("pdp_deactivated_by_network")
+    assert errors == ["local", "network_down"]
