@@ -218,7 +218,7 @@ class TcpConnection:
         # deadlines
         "t_rtx", "t_delack", "t_keep", "t_state",
         # counters
-        "bytes_sent", "bytes_acked", "bytes_received", "soft_error",
+        "bytes_sent", "bytes_acked", "bytes_received", "soft_error", "last_send",
     )
 
     def __init__(self, config: TcpConfig, iss: int) -> None:
@@ -278,6 +278,7 @@ class TcpConnection:
         self.bytes_acked = 0
         self.bytes_received = 0
         self.soft_error: str | None = None
+        self.last_send = 0.0
 
     # -- queries ------------------------------------------------------------------------------
     def next_deadline(self) -> float:
@@ -565,6 +566,13 @@ class TcpConnection:
             buf_seq = self.buf_seq
             data_end = buf_seq + len(self.sndbuf)
             fin = self.fin_queued
+            if self.snd_max == self.snd_una and now - self.last_send > self.rto:
+                # RFC 5681 §4.1: after an idle period longer than the RTO, restart from at
+                # most the initial window (the ACK clock is lost).
+                cwnd = self.cwnd
+                self._initial_cwnd()
+                if cwnd < self.cwnd:
+                    self.cwnd = cwnd
             while True:
                 nxt = self.snd_nxt
                 avail = data_end - nxt
@@ -618,6 +626,7 @@ class TcpConnection:
             flags |= FIN
             end += 1
         self._emit(seq, flags, payload)
+        self.last_send = now
         if end > self.snd_nxt:
             self.snd_nxt = end
         if end > self.snd_max:
@@ -1038,6 +1047,8 @@ class TcpConnection:
                 # reduction for losses from the window that already caused one).
                 if self.dupacks == 3 and ack >= self.recover:
                     self._fast_retransmit(now)
+                elif self.dupacks < 3:
+                    self._limited_transmit(now)
         if ack >= una:
             self.probes_unanswered = 0  # the peer answers (a window probe, at least)
         # Window update (RFC 9293 §3.10.7.4: SND.WL1/SND.WL2 rule).
@@ -1051,6 +1062,19 @@ class TcpConnection:
                 if window == 0 and ack == self.snd_una:
                     # The peer answers but offers no room: not a dead peer (RFC 9293 §3.8.6.1).
                     self.retries = 0
+
+    def _limited_transmit(self, now: float) -> None:
+        """RFC 3042 (a SHOULD of RFC 5681 §3.2): on the first two duplicate ACKs send one
+        new full segment if the peer's window allows, so a small window still produces the
+        three duplicate ACKs fast retransmit needs. cwnd is not changed."""
+        nxt = self.snd_nxt
+        if nxt != self.snd_max:
+            return
+        n = self.buf_seq + len(self.sndbuf) - nxt
+        if n > self.mss:
+            n = self.mss
+        if n > 0 and nxt + n <= self.snd_una + self.snd_wnd and (n == self.mss or self.cfg.nodelay):
+            self._xmit(nxt, n, now)
 
     def _fast_retransmit(self, now: float) -> None:
         # RFC 5681 §3.2 steps 2-3 with RFC 6582's recover.

@@ -427,9 +427,13 @@ def test_single_loss_is_repaired_by_fast_retransmit_before_any_rto() -> None:
     chan.drop = drop_once
     payload = bytes(range(256)) * 40
     sock.send(payload)
-    sim.advance(0.5)
+    sim.advance(5)
+    # After 3 s idle the sender restarts from the initial window of 4 segments (RFC 5681
+    # §4.1): one lost + 3 more give only 2 counted duplicate ACKs (the first carries a window
+    # update), so limited transmit (RFC 3042) sends 2 more segments to complete the three.
     fast = sim.trace.select(source="tcp.a", kind="tcp_retransmit")
     assert [r.fields["cause"] for r in fast] == ["fast"]
+    assert fast[0].t < 3.5 + sock.connection.rto
     assert bytes(recs[0].data) == b"w" * 20000 + payload
 
 
