@@ -4,6 +4,8 @@ computed from the +MIPCONF / +MIPKEEPCONF values (RFC 6298 back-off, RFC 9293 ke
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.fibocom.harness import (
@@ -325,3 +327,35 @@ def test_close_while_connecting_and_syn_budget() -> None:
     t_ok = result_times(sim)[-1]
     assert wait_for(sim, b"\r\n+MIPSTAT: 1,1\r\n", 10) == b"\r\n+MIPSTAT: 1,1\r\n"
     assert urc_times(sim, "+MIPSTAT: 1,1") == [pytest.approx(t_ok + 3.0, abs=1e-9)]
+
+
+def test_read_mode_keeps_tcp_data_in_the_stack_until_mipread() -> None:
+    # A peer that sends 100000 bytes at once: with IPRFMT 5 nobody reads, so the TCP receive
+    # window (65535) closes and the rest waits at the peer; +MIPREAD drains it.
+    source = {"src.example.net": {"ip": "203.0.113.21", "services": [
+        {"type": "tcp-source", "port": 19, "bytes": 100000, "pattern": "0123456789"}]}}
+    sim = tcp_world(hosts=source, network={"link": {"delay": "50ms", "jitter": 0, "rate": "1Mbps"}})
+    line = 'AT+GTSET="IPRFMT",5'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    open_tcp(sim, 1, "203.0.113.21", 19)
+    sim.advance(30.0)
+    announced = [int(x) for x in re.findall(
+        r"\+MIPDATA: 1,(\d+)\r\n", sim.dte.read_available().decode("latin-1"))]
+    assert sum(announced) == 65535  # exactly one receive window, announced as it came
+    line = "AT+MIPREAD?"
+    assert exchange(sim, line, ok_after(line, "+MIPREAD: 1,65535")) == ok_after(line, "+MIPREAD: 1,65535")
+    got = bytearray()
+    while len(got) < 100000:
+        line = "AT+MIPREAD=1,2048"
+        sim.dte.write(line.encode() + b"\r")
+        # the response follows the echo at once (arrival URCs also say +MIPDATA, §1.1.24)
+        m = sim.dte.expect(r"AT\+MIPREAD=1,2048\r\r\n(?:\+MIPDATA: 1,(\d+)\r\n|\+MIPREAD: 1,0\r\n)", 10)
+        if m.group(1) is None:
+            sim.advance(1.0)  # the window reopened; the peer's next segments are on their way
+            continue
+        n = int(m.group(1))
+        data = sim.dte.expect(r"(?s)(.{" + str(n) + r"})\r\n\r\nOK\r\n", 10).group(1)
+        got += data.encode("latin-1")
+    assert bytes(got) == (b"0123456789" * 10000)
+    # everything read: the peer's earlier FIN is reported now, and the socket is free
+    assert wait_for(sim, b"\r\n+MIPSTAT: 1,2\r\n", 5).endswith(b"\r\n+MIPSTAT: 1,2\r\n")

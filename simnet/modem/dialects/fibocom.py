@@ -134,6 +134,7 @@ class FSocket:
     rx_udp: deque[tuple[bytes, tuple[str, int]]] = field(default_factory=deque)
     rx_busy: bool = False  # the receive pump is pacing chunks (+MIPDSETS <time span>)
     rx_hold: bytearray = field(default_factory=bytearray)  # IPRFMT 5 / pseudo-command mode
+    announced: int = 0  # TCP bytes announced by +MIPDATA and still in the socket
     peer_fin: bool = False
     closing_waiter: Any = None
     spool: OdmSpooler | None = None
@@ -749,6 +750,13 @@ class L610Dialect(Dialect):
         if self.sockets.get(fs.sid) is not fs:
             return
         self._pump_rx(fs, final=True)
+        self._finish_peer_close(fs)
+
+    def _finish_peer_close(self, fs: FSocket) -> None:
+        """Close our side after the peer's FIN once nothing is left for the terminal: data
+        held for +MIPREAD (IPRFMT 5) or for ATO (pseudo-command mode) stays readable first."""
+        if not fs.peer_fin or self.sockets.get(fs.sid) is not fs or self._held(fs) > 0:
+            return
         if fs.tcp is not None:
             fs.tcp.close()
         self._socket_lost(fs, T.MIPSTAT_ALERT)
@@ -1186,29 +1194,49 @@ class L610Dialect(Dialect):
         self._urc(f"{head},{left},{encode_hex(data)}")
 
     def _hold_for_read(self, fs: FSocket) -> None:
-        """IPRFMT 5: data waits in the module until +MIPREAD; +MIPDATA says how much came."""
-        arrived = 0
+        """IPRFMT 5: data waits until +MIPREAD; +MIPDATA says how much came."""
+        self._hold(fs)
+
+    def _hold(self, fs: FSocket) -> None:
+        """Keep received data in the module and announce each arrival (+MIPDATA, §1.1.24).
+
+        TCP data stays in the socket's receive buffer, so a terminal that does not read closes
+        the TCP window (flow control reaches the peer); UDP datagrams wait in a bounded store."""
         if fs.tcp is not None:
-            while self._rx_pending(fs):
-                data = fs.tcp.recv(-1)
-                if not data:
-                    break
-                fs.rx_hold += data
-                arrived += len(data)
+            readable = self._rx_pending(fs)
+            arrived = readable - fs.announced
+            fs.announced = readable
         else:
+            arrived = 0
             while fs.rx_udp:
                 data, _addr = fs.rx_udp.popleft()
+                room = T.UDP_HOLD_MAX - len(fs.rx_hold)
+                if len(data) > room:
+                    self._record("udp_hold_overflow", sid=fs.sid, dropped=len(data))
+                    continue
                 fs.rx_hold += data
                 arrived += len(data)
-        if arrived:
+        if arrived > 0:
             self._urc(f"+MIPDATA: {fs.sid},{arrived}")
+
+    def _held(self, fs: FSocket) -> int:
+        return len(fs.rx_hold) + (self._rx_pending(fs) if fs.tcp is not None else 0)
+
+    def _read_held(self, fs: FSocket, n: int) -> bytes:
+        data = bytes(fs.rx_hold[:n])
+        del fs.rx_hold[: len(data)]
+        if fs.tcp is not None and len(data) < n:
+            more = bytes(fs.tcp.recv(n - len(data)))
+            fs.announced = max(0, fs.announced - len(more))
+            data += more
+        return data
 
     def h_mipread(self, cmd: Command, out: list[str | bytes]) -> Final:
         if cmd.form is Form.READ:
             for sid in sorted(self.sockets):
-                fs = self.sockets[sid]
-                if fs.rx_hold:
-                    out.append(f"+MIPREAD: {sid},{len(fs.rx_hold)}")
+                held = self._held(self.sockets[sid])
+                if held:
+                    out.append(f"+MIPREAD: {sid},{held}")
             return FINAL_OK
         if cmd.form is not Form.SET:
             return err(T.Err.OPERATION_NOT_SUPPORTED)
@@ -1220,11 +1248,11 @@ class L610Dialect(Dialect):
         fs = self.sockets.get(sid)
         if fs is None:
             return err(T.Err.SOCKET_NOT_OPENED)
-        if not fs.rx_hold:
+        if not self._held(fs):
             out.append(f"+MIPREAD: {sid},0")
             return FINAL_OK
-        data = bytes(fs.rx_hold[:length])
-        del fs.rx_hold[:length]
+        data = self._read_held(fs, length)
+        self._later(0.0, self._finish_peer_close, fs)  # after this response, if it was the last
         out.append(f"+MIPDATA: {sid},{len(data)}")
         out.append(data)
         return FINAL_OK
@@ -1428,10 +1456,15 @@ class L610Dialect(Dialect):
                 # Leaving read mode: what waited is delivered in the new format.
                 for sid in sorted(self.sockets):
                     fs = self.sockets[sid]
+                    if fs.odm:
+                        continue
+                    fs.announced = 0
                     if fs.rx_hold:
                         held = bytes(fs.rx_hold)
                         fs.rx_hold.clear()
                         self._emit_rx(fs, held, fs.remote if fs.udp else None, 0)
+                    # TCP data still in the socket follows after the line's result
+                    self._later(0.0, self._pump_rx, fs)
         else:
             raise BadParam("unknown feature")
         return FINAL_OK
@@ -1556,19 +1589,7 @@ class L610Dialect(Dialect):
             self._odm_downlink()
             return
         # Pseudo-command mode: hold the data and say how much came (§1.1.24.1).
-        data = bytearray()
-        if fs.tcp is not None:
-            while self._rx_pending(fs):
-                chunk = fs.tcp.recv(-1)
-                if not chunk:
-                    break
-                data += chunk
-        else:
-            while fs.rx_udp:
-                data += fs.rx_udp.popleft()[0]
-        if data:
-            fs.rx_hold += data
-            self._urc(f"+MIPDATA: {fs.sid},{len(data)}")
+        self._hold(fs)
 
     def _odm_downlink(self) -> None:
         """Move received data (held first, then the socket's) to the UART as it has room."""
@@ -1585,10 +1606,14 @@ class L610Dialect(Dialect):
             room = session.tx_space
             if room <= 0:
                 return
+            if fs.peer_fin and not self._held(fs):
+                self._finish_peer_close(fs)
+                return
             if fs.tcp is not None:
                 if not self._rx_pending(fs):
                     return
                 chunk = bytes(fs.tcp.recv(room))
+                fs.announced = max(0, fs.announced - len(chunk))
             else:
                 if not fs.rx_udp:
                     return

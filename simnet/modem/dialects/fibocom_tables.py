@@ -317,7 +317,8 @@ GTSET_SENDTIME_DEFAULT = 12
 IPRFMT_VALUES = (0, 1, 2, 5)
 IPRFMT_DEFAULT = 0
 IPRFMT_HEX, IPRFMT_RAW, IPRFMT_RAW_HEADER, IPRFMT_READ = 0, 1, 2, 5
-RAW_SEND_MAX = 2048  # §1.2.1.1 / §1.2.3.1 "0<=buffer<=2048 bytes"
+RAW_SEND_MAX = 2048
+UDP_HOLD_MAX = 65535  # datagrams kept for +MIPREAD / pseudo-command mode (a choice)  # §1.2.1.1 / §1.2.3.1 "0<=buffer<=2048 bytes"
 
 # The module's own TCP send buffer (not printed; an lwIP-sized 8 KB, docs/assumptions.md).
 TCP_SEND_BUFFER = 8192
