@@ -713,6 +713,7 @@ class LineSession:
         conn.on_bytes = self._bytes
         conn.on_eof = self._eof
         conn.on_gone = self._gone
+        conn.paused = True  # a daemon reads nothing before its greeting: input waits in the stack
         delay = service.greeting_delay
         if delay > 0:
             service.sim.call_later(delay, self._start)
@@ -729,7 +730,11 @@ class LineSession:
         self.last_activity = self.service.sim.now
         self._arm_idle()
         self.perform(self.engine.start())
-        self.perform(self.engine.receive(b""))  # lines that arrived before the greeting
+        self.conn.paused = False
+        if not self.conn.done:
+            self.conn._readable(self.conn.sock)  # what arrived before the greeting
+            if self.conn.eof and not self.conn.done and not getattr(self.conn.sock, "readable", 0):
+                self._eof()
 
     def _arm_idle(self) -> None:
         timeout = self.service.idle_timeout
@@ -756,11 +761,6 @@ class LineSession:
         return False
 
     def _bytes(self, data: bytes) -> None:
-        if not self.started:
-            # input before the greeting is held by the stack until we read; put it back in
-            # the engine's buffer only after the greeting (real daemons read after greeting)
-            self.engine.lines.push(data)
-            return
         self.last_activity = self.service.sim.now
         self.perform(self.engine.receive(data))
 

@@ -181,3 +181,19 @@ def test_max_connections_turns_extra_sessions_away(stype, busy):
     assert fourth.wait_connected()
     sim.advance(1)
     assert fourth.closed is None and bytes(fourth.buf) == greeting  # a slot was free again
+
+
+@pytest.mark.parametrize("stype", list(LINE_SERVICES))
+def test_commands_sent_before_a_slow_greeting_wait_for_it(stype):
+    sim, svc, client, port, greeting = start(stype)
+    svc.slow_greeting("5s")
+    c = dial(sim, client, port)
+    assert c.wait_connected()
+    c.send(b"NOOP\r\nQUIT\r\n")
+    sim.advance(4)
+    assert bytes(c.buf) == b"" and [e for e in svc.log] == []  # nothing read yet
+    assert c.wait_for(b"\r\n") == greeting
+    replies = c.drain_until_fin()
+    lines = replies.split(b"\r\n")[:-1]
+    assert len(lines) == 2 and lines[1][:1] in (b"2", b"+")  # NOOP answered, then QUIT's goodbye
+    assert [e.line for e in svc.log if e.direction == "in"] == ["NOOP", "QUIT"]
