@@ -480,8 +480,7 @@ class PppEndpoint:
                 return
             if self.fault_is("lcp", "reject") and pkt[0] == CONF_REQ:
                 # misbehaving: Code-Reject the peer's Configure-Request (fatal to its LCP)
-                self.lcp._ident = (self.lcp._ident + 1) & 0xFF
-                self._emit(Send(PROTO_LCP, encode_packet(CODE_REJ, self.lcp._ident, info[:1496])))
+                self._emit(Send(PROTO_LCP, encode_packet(CODE_REJ, self.lcp.next_ident(), info[:1496])))
                 return
             self.lcp.receive(*pkt)
             return
@@ -524,9 +523,8 @@ class PppEndpoint:
         self._send_protocol_reject(protocol, info)
 
     def _send_protocol_reject(self, protocol: int, info: bytes) -> None:
-        self.lcp._ident = (self.lcp._ident + 1) & 0xFF
         data = u16(protocol) + info[: max(0, self.lcp_policy.peer_mru - 6)]
-        self._emit(Send(PROTO_LCP, encode_packet(PROTO_REJ, self.lcp._ident, data)))
+        self._emit(Send(PROTO_LCP, encode_packet(PROTO_REJ, self.lcp.next_ident(), data)))
 
     # -- ControlSink (called by the two automatons) ------------------------------------------
     def cp_send(self, fsm: ControlFsm, packet: bytes) -> None:

@@ -132,7 +132,8 @@ class ControlFsm:
             self.sink.cp_timer(self, None)
 
     # -- actions (RFC 1661 §4.4) ---------------------------------------------------------------
-    def _next_ident(self) -> int:
+    def next_ident(self) -> int:
+        """A fresh Identifier for a packet this protocol sends (also used for LCP rejects)."""
         self._ident = (self._ident + 1) & 0xFF
         return self._ident
 
@@ -146,14 +147,14 @@ class ControlFsm:
     def _scr(self) -> None:
         self.restart_count -= 1
         self.requests_sent += 1
-        self._req_ident = self._next_ident()
+        self._req_ident = self.next_ident()
         self._req_options = list(self.policy.request_options())
         self.sink.cp_send(self, encode_packet(CONF_REQ, self._req_ident, encode_options(self._req_options)))
         self.sink.cp_timer(self, self.timers.restart)
 
     def _str(self) -> None:
         self.restart_count -= 1
-        self._term_ident = self._next_ident()
+        self._term_ident = self.next_ident()
         self.sink.cp_send(self, encode_packet(TERM_REQ, self._term_ident))
         self.sink.cp_timer(self, self.timers.restart)
 
@@ -285,7 +286,7 @@ class ControlFsm:
     def _ruc(self, code: int, ident: int, data: bytes) -> None:
         # RUC: scj in every state from Closed on; the rejected packet is quoted.
         rejected = encode_packet(code, ident, data)
-        self.sink.cp_send(self, encode_packet(CODE_REJ, self._next_ident(), rejected[:1496]))
+        self.sink.cp_send(self, encode_packet(CODE_REJ, self.next_ident(), rejected[:1496]))
 
     def _rcv_configure_request(self, ident: int, data: bytes) -> None:
         s = self.state
