@@ -79,6 +79,7 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
     pending: dict[tuple[str, str], float] = {}
     last_command = b""
     writes: list[int] = []  # sizes of the runner's sends not yet seen on the UART
+    last_dte_t = 0.0
     for r in records:
         if r.source == "runner" and r.kind == "step" and "size" in r.fields:
             writes.append(int(r.fields["size"]))
@@ -94,6 +95,13 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
                     last_command = chunk
                     arrows.append(Arrow(r.t, r.t, "DTE", "module", _printable(chunk), "at"))
             continue
+        if (r.kind == "dte<" and buf["dte>"] and not writes
+                and _bytes_of(r.fields.get("data", b"")) not in buf["dte>"]):  # an echo is not an answer
+            # Host bytes without a CR (data after a prompt): they ended when the module spoke.
+            arrows.append(Arrow(last_dte_t, last_dte_t, "DTE", "module", _printable(buf["dte>"]), "at"))
+            last_command, buf["dte>"] = buf["dte>"], b""
+        if r.kind == "dte>":
+            last_dte_t = r.t
         if r.kind in ("dte>", "dte<"):
             buf[r.kind] += _bytes_of(r.fields.get("data", b""))
             sep = b"\r" if r.kind == "dte>" else b"\n"

@@ -42,3 +42,21 @@ def test_chart_renders_svg(tmp_path):
     sequence_chart(RECORDS, str(out), title="t")
     text = out.read_text()
     assert "AT+CIPOPEN" in text and "link-outage" in text
+
+
+def test_prompt_data_without_cr_and_long_command_echo():
+    records = [
+        rec(0.0, "modem.uart", "dte>", data=b"AT+CIPSEND=0,5\r"),
+        rec(0.01, "modem.uart", "dte<", data=b"AT+CIPSEND=0,5\r\r\n>"),
+        rec(0.02, "modem.uart", "dte>", data=b"HELLO"),
+        rec(0.03, "modem.uart", "dte<", data=b"HELLO"),  # echo: data still being typed
+        rec(0.04, "modem.uart", "dte<", data=b"\r\nOK\r\n"),
+        rec(0.05, "modem.uart", "dte>", data=b"AT+" + b"X" * 61),  # a 64-byte chunk, no CR yet
+        rec(0.06, "modem.uart", "dte<", data=b"AT+" + b"X" * 61),  # its echo
+        rec(0.07, "modem.uart", "dte>", data=b"Y\r"),
+    ]
+    _, arrows, _ = extract(records)
+    dte_lines = [(a.t1, a.label) for a in arrows if a.src == "DTE"]
+    assert dte_lines[:2] == [(0.0, "AT+CIPSEND=0,5"), (0.02, "HELLO")]
+    assert dte_lines[2][0] == 0.07 and dte_lines[2][1].startswith("AT+XXX")  # one line, not two
+    assert len(dte_lines) == 3
