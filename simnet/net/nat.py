@@ -53,6 +53,20 @@ class NatConfig:
         if not isinstance(self.enabled, bool):
             raise ConfigError(f"{p}.enabled", f"expected true or false, got {self.enabled!r}")
 
+    @classmethod
+    def from_dict(cls, data: Any, field_path: str = "nat") -> NatConfig:
+        """Build from a scenario mapping, naming unknown keys with their full path."""
+        if data is None:
+            return cls(prefix=field_path)
+        if not isinstance(data, dict):
+            raise ConfigError(field_path, f"expected a mapping of NAT parameters, got {data!r}")
+        allowed = ("public_ip", "tcp_idle_timeout", "udp_idle_timeout", "icmp_idle_timeout",
+                   "port_low", "port_high", "enabled")
+        for key in data:
+            if key not in allowed:
+                raise ConfigError(f"{field_path}.{key}", f"unknown NAT parameter (expected one of {', '.join(allowed)})")
+        return cls(**data, prefix=field_path)
+
     def timeout_for(self, proto: int) -> float:
         if proto == PROTO_TCP:
             return self.tcp_idle_timeout

@@ -54,7 +54,7 @@ class Network:
         self.sim = sim
         self.name = "core"
         if isinstance(nat, Mapping):
-            nat = NatConfig(**dict(nat))
+            nat = NatConfig.from_dict(dict(nat))
         self.nat = Nat(sim, nat)
         self.core_ip = check_ip(core_ip, "network.core_ip")
         ips = [dns_ip] if isinstance(dns_ip, str) else list(dns_ip)

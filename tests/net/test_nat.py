@@ -108,3 +108,9 @@ def test_bad_nat_config(kwargs, field):
     with pytest.raises(ConfigError) as e:
         NatConfig(**kwargs)
     assert e.value.field == field
+
+
+def test_nat_mapping_config_unknown_key():
+    with pytest.raises(ConfigError) as e:
+        Network(Simulation(seed=1), nat={"tcp_timeout": 5})
+    assert e.value.field == "nat.tcp_timeout"
