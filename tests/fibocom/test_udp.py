@@ -355,3 +355,43 @@ def test_odm_without_pseudo_command_mode_closes_on_escape() -> None:
     assert exchange(sim, line, ok_after(line, "+MIPOPEN: 1,2,3,4,5,6")) == ok_after(
         line, "+MIPOPEN: 1,2,3,4,5,6"
     )
+
+
+def test_send_limits_chunk_size_and_free_space() -> None:
+    sim = udp_world()
+    open_udp(sim)
+    line = f'AT+MIPSEND=1,"{"41" * 1025}"'  # §1.1.4.1: chunks below 1024 bytes
+    expected = line.encode() + b"\r\r\n+CME ERROR: 2006\r\n"
+    assert exchange(sim, line, expected) == expected
+    send_hex(sim, 1, b"A" * 1024, 1024)
+    send_hex(sim, 1, b"B" * 1000, 24)
+    # 30 bytes do not fit in the 24 left: refused with status 1, nothing queued
+    line = f'AT+MIPSEND=1,"{"43" * 30}"'
+    expected = ok_after(line, "+MIPSEND: 1,1,24")
+    assert exchange(sim, line, expected) == expected
+    line = "AT+MIPPUSH=1"
+    assert exchange(sim, line, ok_after(line, "+MIPPUSH: 1,0,2024")) == ok_after(line, "+MIPPUSH: 1,0,2024")
+
+
+def test_ping_aborted_by_network_loss() -> None:
+    sim = world(hosts=UDP_HOSTS, faults=[{"at": 5, "action": "bearer-drop"}])
+    cmee1(sim)
+    mipcall(sim)
+    line = 'AT+MPING=1,"203.0.113.99",10'  # unanswered requests, still running at 5 s
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    # §1.1.15.4 status 2: ping aborted because the connection was terminated; no summary
+    got = wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 10)
+    assert b"\r\n+MPINGSTAT: 2\r\n" in got
+    assert b"+MPINGSTAT: 0" not in got
+    sim.advance(60)
+    assert b"+MPINGSTAT" not in sim.dte.read_available()
+
+
+def test_mipcall_0_closes_open_sockets_first() -> None:
+    sim = udp_world()
+    open_udp(sim, 1)
+    open_udp(sim, 3)
+    line = "AT+MIPCALL=0"
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    expected = b"\r\n+MIPSTAT: 1,1\r\n\r\n+MIPSTAT: 3,1\r\n\r\n+MIPCALL: 0\r\n"
+    assert wait_for(sim, expected, 35) == expected
