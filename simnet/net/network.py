@@ -199,6 +199,9 @@ class Network:
         if not isinstance(pkt.src, str) or not isinstance(pkt.dst, str):
             self._drop(pkt, "malformed")
             return
+        if private_side and pkt.dst == self.core_ip:
+            self._core_local(pkt)  # addressed to the router itself: no forwarding, no TTL check
+            return
         ttl = pkt.ttl
         if not isinstance(ttl, int) or ttl <= 1:
             self._drop(pkt, "ttl_exceeded")
@@ -215,10 +218,7 @@ class Network:
             if target is not None and target.kind != "internet":
                 self._forward(target, pkt)
                 return
-            if dst == self.core_ip:
-                self._core_local(pkt)
-                return
-            if not isinstance(dst, str) or is_private(dst) or dst == nat.public_ip:
+            if is_private(dst) or dst == nat.public_ip:
                 self._drop(pkt, "no_route")
                 return
             if nat.config.enabled and not nat.outbound(pkt):

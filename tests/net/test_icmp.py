@@ -66,3 +66,10 @@ def test_ping_without_network_and_bad_args():
     assert e.value.field == "ping.ttl"
     with pytest.raises(ConfigError):
         b.ping("999.1.1.1")
+
+
+def test_ping_core_with_ttl_one_is_answered():
+    sim, net, a, b = world()
+    r = a.ping(net.core_ip, ttl=1)
+    sim.advance(2)
+    assert r.result.ok and r.result.from_ip == net.core_ip
