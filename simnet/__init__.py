@@ -15,6 +15,7 @@ __all__ = [
     "SimnetError",
     "Simulation",
     "__version__",
+    "modules",
     "serve",
 ]
 
@@ -25,4 +26,9 @@ def __getattr__(name: str):
         from simnet.bridge import serve
 
         return serve
+    if name == "modules":
+        # Read-only mapping: module id -> ModuleProfile (identity, limits, timing, dialect).
+        from simnet.modem.registry import MODULES
+
+        return MODULES
     raise AttributeError(f"module 'simnet' has no attribute {name!r}")

@@ -73,7 +73,9 @@ class Simulation:
             from simnet.errors import ConfigError
 
             raise ConfigError("seconds", f"cannot advance by a negative time ({seconds!r})")
-        self.env.run(until=self.env.now + seconds)
+        target = self.env.now + seconds
+        if target > self.env.now:  # a step too small to move a float clock is no step
+            self.env.run(until=target)
         return self.env.now
 
     def run_until(self, done: Callable[[], bool], timeout: float, *, step: float | None = None) -> bool:

@@ -125,3 +125,17 @@ def test_distributions_sample_and_validate():
         make_distribution({"dist": "weibull"}, "d")
     with pytest.raises(ConfigError, match="d.max"):
         make_distribution({"min": 3, "max": 1}, "d")
+
+
+def test_advance_by_a_step_too_small_for_the_float_clock_is_a_no_op():
+    sim = Simulation()
+    sim.advance(1e6)
+    assert sim.advance(1e-12) == 1e6  # 1e6 + 1e-12 == 1e6 in binary floating point
+
+
+def test_public_module_registry():
+    import simnet
+
+    assert {"simcom-sim7600", "simcom-a7670", "fibocom-l610", "wavecom-wipsoft", "wavecom-edsoft"} <= set(
+        simnet.modules
+    )
