@@ -302,3 +302,27 @@ def test_call_fail_busy_on_a_gsm_data_call():
     r = sim.dte.command("ATD0123456789", timeout=120)
     assert r.final == "BUSY"
     assert r.elapsed == pytest.approx(5.0, abs=0.2)  # the operator's busy_time (5 s) plus dialling
+
+
+@needs_bearer
+@needs_tcp
+def test_peer_connect_reaches_a_listening_module():
+    spec = {
+        "name": "peer", "module": "simcom-a7670",
+        "network": {"apn": {"name": "CMNET"}, "link": {"delay": "100ms"}},
+        "hosts": {"client.example.net": {"ip": "192.168.108.5"}},  # operator side: no NAT
+        "faults": [{"on": {"received": "+SERVERSTART"}, "action": "peer-connect",
+                    "host": "client.example.net", "port": 8080, "send": "HI\\r\\n"}],
+        "steps": [{"send": "AT"}],
+    }
+    sim = simnet.Simulation.from_dict(spec)
+    sim.dte.command('AT+CGDCONT=1,"IP","CMNET"')
+    sim.dte.command("AT+NETOPEN")
+    sim.dte.expect(r"\+NETOPEN: 0", timeout=30)
+    # the module's echo of this command contains "+SERVERSTART": the peer connects ~100 ms later
+    assert sim.dte.command("AT+SERVERSTART=8080,0").final == "OK"
+    sim.dte.expect(r"\+CLIENT: 0,0,192\.168\.108\.5:\d+", timeout=10)
+    m = sim.dte.expect(r"\+IPD(\d+)\r\n", timeout=10)
+    assert m.group(1) == "4" and sim.dte.expect("HI\r\n", timeout=1)  # escapes decoded: 4 bytes
+    (sock,) = sim.world.peer_sockets
+    assert sock.bytes_sent == 4
