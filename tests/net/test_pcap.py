@@ -71,3 +71,25 @@ def test_icmp_error_and_corrupted_frames(tmp_path):
     assert not checksum_ok(err, ICMP)  # the link corrupted it: checksum deliberately wrong
     assert checksum_ok(frames[0], UDP)
     assert mod.packets_dropped == 1  # and the module's stack dropped it as a checksum failure
+
+
+def test_server_side_capture_shows_translated_addresses(tmp_path):
+    sim = Simulation(seed=2)
+    net = Network(sim)
+    srv = net.add_host("echo", SERVER)
+    net.capture_host("echo")
+    mod = net.add_module_host("m1", {"delay": 0.1}, {"delay": 0.1})
+    mod.interface_up("10.0.0.7", net.dns_ips)
+    srv.udp_bind(7, on_datagram=lambda s, d, a: s.sendto(d, a))
+    mod.udp_bind(40002).sendto(b"x", (SERVER, 7))
+    sim.advance(2)
+    path = str(tmp_path / "srv.pcap")
+    assert net.write_pcap(path, "echo") == 2
+    frames = rdpcap(path)
+    public_port = net.nat.mappings()[0].public_port
+    assert frames[0][IP].src == net.nat.public_ip and frames[0][UDP].sport == public_port
+    assert frames[1][IP].dst == net.nat.public_ip and frames[1][UDP].dport == public_port
+    # merged capture of both points: 4 frames in time order
+    assert net.write_pcap(str(tmp_path / "all.pcap")) == 4
+    times = [float(f.time) for f in rdpcap(str(tmp_path / "all.pcap"))]
+    assert times == sorted(times)
