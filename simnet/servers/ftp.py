@@ -234,11 +234,7 @@ class FtpSession(LineSession):
             conn.on_bytes = self._upload_bytes
             conn.on_eof = self._upload_done
             conn.paused = False
-            conn.pump()
-            if getattr(conn.sock, "readable", 0):
-                conn._readable(conn.sock)
-            if conn.eof and not conn.done:
-                self._upload_done()
+            conn._readable(conn.sock)  # bytes (and a FIN) that arrived before STOR
 
     def _upload_bytes(self, data: bytes) -> None:
         transfer = self.transfer

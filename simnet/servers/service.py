@@ -507,6 +507,7 @@ class Conn:
         self.pace_timer: Any = None
         self.read_timer: Any = None
         self.eof = False
+        self.eof_delivered = False
         self.on_bytes: Callable[[bytes], None] = lambda data: None
         self.on_eof: Callable[[], None] = lambda: None
         self.on_gone: Callable[[str], None] = lambda reason: None
@@ -606,6 +607,22 @@ class Conn:
                     break
         finally:
             self._reading = False
+        self._maybe_eof()
+
+    def _maybe_eof(self) -> None:
+        """Report the peer's FIN once everything before it has been read."""
+        if (
+            self.eof
+            and not self.eof_delivered
+            and not self.done
+            and not self.paused
+            and not self._reading
+            and self.read_timer is None
+            and not self.service.stalled
+            and not getattr(self.sock, "readable", 0)
+        ):
+            self.eof_delivered = True
+            self.on_eof()
 
     def _read_once(self, sock: Any) -> bool:
         service = self.service
@@ -630,20 +647,14 @@ class Conn:
 
     def _read_again(self) -> None:
         self.read_timer = None
-        if not self.done and getattr(self.sock, "readable", 0):
-            self._readable(self.sock)
-        elif self.eof and not self.done and not getattr(self.sock, "readable", 0):
-            self.on_eof()
+        self._readable(self.sock)
 
     def resume(self) -> None:
         """After a stall: process what queued up meanwhile."""
         if self.done:
             return
         self.pump()
-        if getattr(self.sock, "readable", 0):
-            self._readable(self.sock)
-        if self.eof and not getattr(self.sock, "readable", 0) and not self.done:
-            self.on_eof()
+        self._readable(self.sock)
 
     def check_cut(self) -> None:
         cut = self.service.cut_for(self.role)
@@ -660,12 +671,7 @@ class Conn:
 
     def _peer_fin(self, sock: Any) -> None:
         self.eof = True
-        if self.done or self.paused or self.service.stalled or self.read_timer is not None:
-            return  # delivered when reading resumes
-        if getattr(sock, "readable", 0):
-            self._readable(sock)
-        if not self.done and self.read_timer is None and not getattr(sock, "readable", 0):
-            self.on_eof()
+        self._readable(sock)  # reads what precedes the FIN, then reports it (or later)
 
     def _closed(self, sock: Any, reason: str | None = None) -> None:
         if not self.done:
@@ -731,10 +737,7 @@ class LineSession:
         self._arm_idle()
         self.perform(self.engine.start())
         self.conn.paused = False
-        if not self.conn.done:
-            self.conn._readable(self.conn.sock)  # what arrived before the greeting
-            if self.conn.eof and not self.conn.done and not getattr(self.conn.sock, "readable", 0):
-                self._eof()
+        self.conn._readable(self.conn.sock)  # what arrived before the greeting (and a FIN)
 
     def _arm_idle(self) -> None:
         timeout = self.service.idle_timeout

@@ -113,6 +113,11 @@ class TcpClient:
         self.buf.clear()
         return data
 
+    def shutdown(self) -> None:
+        """Half-close after our queued bytes: FIN, but keep receiving."""
+        self.sim.run_until(lambda: not self.out or self.closed is not None, 30.0)
+        self.sock.shutdown()
+
     def close(self) -> None:
         self.sim.run_until(lambda: not self.out or self.closed is not None, 30.0)
         self.sock.close()

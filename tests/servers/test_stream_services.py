@@ -198,3 +198,16 @@ def test_same_seed_same_trace_digest():
     d3, data3 = _session_digest(5)
     assert (d1, data1) == (d2, data2)
     assert data1 != data3 and d1 != d3
+
+
+@needs_tcp
+def test_echo_closes_after_echoing_everything_sent_before_fin():
+    sim, svc, client = world("tcp-echo", {"port": 7})
+    c = TcpClient(sim, client, SERVER_IP, 7)
+    assert c.wait_connected()
+    payload = random.Random(8).randbytes(300_000)  # far beyond the 64 KiB echo back-pressure
+    c.send(payload)
+    c.shutdown()  # FIN right behind the data; the client keeps reading
+    echoed = c.drain_until_fin(120)
+    assert echoed == payload
+    assert c.wait_closed() is not None
