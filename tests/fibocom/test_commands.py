@@ -7,6 +7,7 @@ header before the first line only), final CR LF OK CR LF; +CME ERROR under AT+CM
 
 from __future__ import annotations
 
+import simnet
 from tests.fibocom.harness import cme_after, cmee1, exchange, ok_after, world
 
 UDP_ONLY = {"echo.example.net": {"ip": "203.0.113.10", "services": [
@@ -185,3 +186,19 @@ def test_cmee_modes_for_tcpip_codes() -> None:
     # CMEE=2: the §2.3 text of 2031
     expected = line.encode() + b"\r\r\n+CME ERROR: TCPIP mipcall not active\r\n"
     assert exchange(sim, line, expected) == expected
+
+
+def test_pin_restricted_commands_need_a_ready_sim() -> None:
+    sim = simnet.Simulation.from_dict({
+        "name": "pin", "module": "fibocom-l610", "sim": {"state": "pin", "pin": "1234"},
+        "network": {"apn": {"name": "internet"}}, "hosts": UDP_ONLY, "steps": [{"wait": 0}]})
+    cmee1(sim)
+    # "Pin Restricted: Yes" for every +MIP command: 11 "SIM PIN required" (§2.1)
+    for line in ('AT+MIPCALL=1,"internet"', "AT+MIPCALL?", "AT+MIPOPEN?", 'AT+MPING=1,"1.2.3.4"'):
+        assert exchange(sim, line, cme_after(line, 11)) == cme_after(line, 11), line
+    line = "AT+MIPCALL=?"  # the test form still lists the range
+    assert exchange(sim, line, ok_after(line, "+MIPCALL: (0-3)")) == ok_after(line, "+MIPCALL: (0-3)")
+    line = 'AT+CPIN="1234"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    line = "AT+MIPCALL?"
+    assert exchange(sim, line, ok_after(line, "+MIPCALL: 0")) == ok_after(line, "+MIPCALL: 0")

@@ -272,6 +272,14 @@ class L610Dialect(Dialect):
         module = self.module
         module.urc_raw(bytes(data))
 
+    def _pin_restricted(self) -> Final | None:
+        """Every +MIP command is "Pin Restricted" (attribute tables of §1.1 and §1.2): without
+        a ready SIM it answers the 27.007 SIM error (§2.1 10/11/12/13)."""
+        card = getattr(self.bearer, "sim_card", None)
+        state = str(getattr(card, "state", "ready"))
+        code = T.SIM_STATE_ERRORS.get(state)
+        return cme_error(code) if code is not None else None
+
     def bad_argument(self, ctx: Context, cmd: Command, err: ArgumentError) -> Final:
         if cmd.name in MIP_COMMANDS:
             return cme_error(T.Err.PARAM_WRONG)
@@ -279,6 +287,8 @@ class L610Dialect(Dialect):
 
     def _dispatch(self, ctx: Context, cmd: Command, handler: Callable[..., Any]) -> Gen:
         out: list[str | bytes] = []
+        if cmd.form is not Form.TEST and (blocked := self._pin_restricted()) is not None:
+            return blocked
         result = yield from self.run(handler, cmd, out)
         for item in out:
             if isinstance(item, bytes):

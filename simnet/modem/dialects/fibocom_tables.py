@@ -187,6 +187,14 @@ class Err:
 
 ERROR_TABLES: dict[int, str] = {**CME_ERRORS, **TCPIP_ERRORS}
 
+# "Pin Restricted: Yes" (attribute table of every +MIP command): SIM state -> §2.1 code.
+SIM_STATE_ERRORS: dict[str, int] = {
+    "absent": 10,  # SIM not inserted
+    "pin": 11,  # SIM PIN required
+    "puk": 12,  # SIM PUK required
+    "blocked": 13,  # SIM failure
+}
+
 
 # --- Parameter ranges and defaults --------------------------------------------------------
 @dataclass(frozen=True)
