@@ -16,6 +16,7 @@ from simnet.net.nat import Nat, NatConfig
 from simnet.net.network import Network
 from simnet.net.packet import Packet
 from simnet.net.pcap import PcapRecorder, write_pcap
+from simnet.net.tcp import TcpConfig, TcpListener, TcpSocket, TcpStack
 from simnet.net.udp import UdpSocket
 
 __all__ = [
@@ -37,6 +38,10 @@ __all__ = [
     "PcapRecorder",
     "PingRequest",
     "PingResult",
+    "TcpConfig",
+    "TcpListener",
+    "TcpSocket",
+    "TcpStack",
     "UdpSocket",
     "make_loss_model",
     "write_pcap",
