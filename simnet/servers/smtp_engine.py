@@ -357,12 +357,16 @@ class SmtpEngine(LineEngine):
         if self.mail_from is None:
             return [numbered(503, "Need MAIL command")]
         m = _PATH_RE.match(arg)
-        if m is None or m.group(1).upper() != "TO" or not _MAILBOX_RE.match(m.group(2)):
+        # RFC 5321 §4.1.1.3: <Postmaster> without a domain must be accepted
+        postmaster = m is not None and m.group(2).lower() == "postmaster"
+        if m is None or m.group(1).upper() != "TO" or not (
+            postmaster or _MAILBOX_RE.match(m.group(2))
+        ):
             return [numbered(501, "Syntax: RCPT TO:<address>")]
         address = m.group(2)
         if len(self.rcpts) >= MAX_RECIPIENTS:
             return [numbered(452, "Too many recipients")]
-        if not self.store.exists(address):
+        if not postmaster and not self.store.exists(address):
             return [numbered(550, f"<{address}>: Recipient address rejected: User unknown")]
         self.rcpts.append(address)
         return [numbered(250, "OK")]

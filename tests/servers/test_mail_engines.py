@@ -234,3 +234,13 @@ def test_pop3_capa_in_both_states():
     say(e, "USER u")
     say(e, "PASS p w")
     assert say(e, "CAPA") == expected
+
+
+def test_smtp_postmaster_without_domain_is_accepted():
+    e, store = smtp(accept=["b@y.net"])
+    for line in ("HELO x", "MAIL FROM:<a@x.net>"):
+        say(e, line)
+    assert codes(say(e, "RCPT TO:<Postmaster>")) == [250]  # RFC 5321 4.1.1.3
+    say(e, "DATA")
+    e.receive(b"Subject: p\r\n\r\nhi\r\n.\r\n")
+    assert [m.subject for m in store.mailboxes["postmaster"]] == ["p"]
