@@ -1135,6 +1135,9 @@ class L610Dialect(Dialect):
             return
         if fs.remote is None:
             fs.remote = (addr[0], addr[1])  # a listening UDP socket answers its last sender
+        if self._rx_pending(fs) + len(data) > T.UDP_HOLD_MAX:
+            self._record("udp_rx_overflow", sid=fs.sid, dropped=len(data))  # bounded memory
+            return
         fs.rx_udp.append((bytes(data), (addr[0], addr[1])))
         self._pump_rx(fs)
 
