@@ -562,48 +562,54 @@ class TcpConnection:
         """Send what the windows, Nagle and SWS avoidance allow (RFC 9293 §3.8.6.2.1,
         RFC 5681), then an ACK if one is still owed."""
         if self.state in _SENDING:
-            mss = self.mss
-            buf_seq = self.buf_seq
-            data_end = buf_seq + len(self.sndbuf)
-            fin = self.fin_queued
-            if self.snd_max == self.snd_una and now - self.last_send > self.rto:
-                # RFC 5681 §4.1: after an idle period longer than the RTO, restart from at
-                # most the initial window (the ACK clock is lost).
-                cwnd = self.cwnd
-                self._initial_cwnd()
-                if cwnd < self.cwnd:
-                    self.cwnd = cwnd
-            while True:
-                nxt = self.snd_nxt
-                avail = data_end - nxt
-                if avail <= 0:
-                    if fin and avail == 0:
-                        # FIN alone: sent whatever the window (it carries no data).
-                        self._xmit(nxt, 0, now)
-                        continue
-                    break
-                wnd = self.snd_wnd if self.snd_wnd < self.cwnd else self.cwnd
-                usable = self.snd_una + wnd - nxt
-                n = mss if mss < avail else avail
-                if usable < n:
-                    n = usable
-                if n <= 0:
-                    break
-                if n < mss and nxt >= self.snd_max:
-                    if n < avail:
-                        # Window-limited small segment: sender SWS avoidance.
-                        if 2 * n < self.max_snd_wnd:
-                            break
-                    elif not (self.cfg.nodelay or fin) and self.snd_max > self.snd_una:
-                        break  # Nagle: a short segment waits while data is unacknowledged
-                self._xmit(nxt, n, now)
-            if self.snd_max == self.snd_una and self.snd_nxt < data_end + (1 if fin else 0):
-                # Blocked with nothing in flight: only the persist timer can get us going.
-                if self.t_rtx == INF:
-                    self.persist = True
-                    self.t_rtx = now + self._persist_interval()
+            data_end = self.buf_seq + len(self.sndbuf)
+            # Most calls (every ACK received, every data segment received) have nothing new
+            # to send: skip the loop unless unsent data or an unsent FIN exists.
+            if self.snd_nxt < data_end or (self.fin_queued and self.snd_nxt == data_end):
+                self._send_data(now, data_end)
         if self.ack_now:
             self._send_ack()
+
+    def _send_data(self, now: float, data_end: int) -> None:
+        """The sending loop of :meth:`_output` (called only when something is unsent)."""
+        mss = self.mss
+        fin = self.fin_queued
+        if self.snd_max == self.snd_una and now - self.last_send > self.rto:
+            # RFC 5681 §4.1: after an idle period longer than the RTO, restart from at
+            # most the initial window (the ACK clock is lost).
+            cwnd = self.cwnd
+            self._initial_cwnd()
+            if cwnd < self.cwnd:
+                self.cwnd = cwnd
+        while True:
+            nxt = self.snd_nxt
+            avail = data_end - nxt
+            if avail <= 0:
+                if fin and avail == 0:
+                    # FIN alone: sent whatever the window (it carries no data).
+                    self._xmit(nxt, 0, now)
+                    continue
+                break
+            wnd = self.snd_wnd if self.snd_wnd < self.cwnd else self.cwnd
+            usable = self.snd_una + wnd - nxt
+            n = mss if mss < avail else avail
+            if usable < n:
+                n = usable
+            if n <= 0:
+                break
+            if n < mss and nxt >= self.snd_max:
+                if n < avail:
+                    # Window-limited small segment: sender SWS avoidance.
+                    if 2 * n < self.max_snd_wnd:
+                        break
+                elif not (self.cfg.nodelay or fin) and self.snd_max > self.snd_una:
+                    break  # Nagle: a short segment waits while data is unacknowledged
+            self._xmit(nxt, n, now)
+        if self.snd_max == self.snd_una and self.snd_nxt < data_end + (1 if fin else 0):
+            # Blocked with nothing in flight: only the persist timer can get us going.
+            if self.t_rtx == INF:
+                self.persist = True
+                self.t_rtx = now + self._persist_interval()
 
     def _persist_interval(self) -> float:
         iv = self.rto * (1 << min(self.persist_probes, 30))
