@@ -69,6 +69,9 @@ class FtpService(Service):
         """``{path: {"bytes", "size", "sha256"}}`` of every file in the server's tree."""
         return self.tree.inspect()
 
+    def extra_summary(self) -> dict[str, Any]:
+        return {"files": len(self.tree.files), "dirs": len(self.tree.dirs)}
+
     def file_bytes(self) -> dict[str, bytes]:
         return {path: bytes(entry.data) for path, entry in sorted(self.tree.files.items())}
 

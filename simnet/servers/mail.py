@@ -58,6 +58,9 @@ class SmtpService(Service):
     def mailboxes(self) -> dict[str, list[dict[str, Any]]]:
         return {addr: self.mailbox(addr) for addr in sorted(self.store.mailboxes)}
 
+    def extra_summary(self) -> dict[str, Any]:
+        return {"messages": {a: len(m) for a, m in sorted(self.store.mailboxes.items())}}
+
     def raw_messages(self, address: str) -> list[bytes]:
         return [m.raw for m in self.store.mailboxes.get(address.lower(), [])]
 
@@ -156,3 +159,6 @@ class Pop3Service(Service):
 
     def mailboxes(self) -> dict[str, list[dict[str, Any]]]:
         return {user: self.mailbox(user) for user in self.maildrop.users}
+
+    def extra_summary(self) -> dict[str, Any]:
+        return {"messages": {u: len(self.maildrop.boxes.get(u, [])) for u in self.maildrop.users}}

@@ -465,7 +465,13 @@ class Service:
             "connections": self.connections,
             "bytes_received": self.bytes_received,
             "bytes_sent": self.bytes_sent,
+            "open_connections": len(self.conns),
+            **self.extra_summary(),
         }
+
+    def extra_summary(self) -> dict[str, Any]:
+        """Per-type counters for the report (files, messages, ...)."""
+        return {}
 
 
 def _check_cut(after_bytes: object, mode: object, connection: object, field: str) -> None:

@@ -359,8 +359,10 @@ class SmtpEngine(LineEngine):
         m = _PATH_RE.match(arg)
         # RFC 5321 §4.1.1.3: <Postmaster> without a domain must be accepted
         postmaster = m is not None and m.group(2).lower() == "postmaster"
-        if m is None or m.group(1).upper() != "TO" or not (
-            postmaster or _MAILBOX_RE.match(m.group(2))
+        if (
+            m is None
+            or m.group(1).upper() != "TO"
+            or not (postmaster or _MAILBOX_RE.match(m.group(2)))
         ):
             return [numbered(501, "Syntax: RCPT TO:<address>")]
         address = m.group(2)

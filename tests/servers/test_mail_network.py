@@ -254,3 +254,20 @@ def test_pop3_errors_and_faults():
     assert c.pop_line() == b"-ERR no such message\r\n"
     svc.reset_after(0, mode="reset")
     assert c.wait_closed() == "reset"
+
+
+def test_summaries_count_messages():
+    sim, smtp, client = world("smtp", {})
+    c = smtp_client(sim, client)
+    c.reply()
+    for line in ("HELO m", "MAIL FROM:<a@b.c>", "RCPT TO:<x@y.z>", "DATA"):
+        c.command(line)
+    c.send(b"Subject: s\r\n\r\nhi\r\n.\r\n")
+    c.reply()
+    summary = smtp.summary()
+    assert summary["messages"] == {"x@y.z": 1} and summary["connections"] == 1
+    assert summary["bytes_received"] == len(
+        b"HELO m\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\nSubject: s\r\n\r\nhi\r\n.\r\n"
+    )
+    _, pop, _ = world("pop3", pop3_config())
+    assert pop.summary()["messages"] == {"u": 3}
