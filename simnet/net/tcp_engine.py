@@ -4,7 +4,7 @@ One :class:`TcpConnection` is the state machine of one connection. It does no I/
 clock: every entry point takes ``now`` (virtual seconds) and, instead of sending or sleeping,
 leaves *actions* behind for the glue (``simnet.net.tcp``) to carry out:
 
-- ``conn.out``: segments to transmit, each a tuple
+- ``conn.out`` (or :meth:`TcpConnection.take_actions`): segments to transmit, each a tuple
   ``(seq, ack, flags, window, payload, mss_option)`` with 32-bit wire sequence numbers and
   ``mss_option == 0`` meaning "no option";
 - ``conn.events``: socket events, tuples whose first item names them: ``("state", old, new)``,
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from bisect import insort
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from simnet.errors import ConfigError
 from simnet.net.packet import ACK, FIN, PSH, RST, SYN
@@ -192,6 +192,14 @@ class TcpConfig:
 
 
 # -- the connection ---------------------------------------------------------------------------
+class Actions(NamedTuple):
+    """What one or more engine calls asked the glue to do."""
+
+    segments: list[tuple[int, int, int, int, bytes, int]]  # (seq, ack, flags, window, payload, mss)
+    events: list[tuple[Any, ...]]
+    next_deadline: float  # absolute virtual time of the earliest armed timer, inf if none
+
+
 class TcpConnection:
     """The state machine of one TCP connection (see the module docstring for the contract).
 
@@ -279,6 +287,16 @@ class TcpConnection:
         self.bytes_received = 0
         self.soft_error: str | None = None
         self.last_send = 0.0
+
+    # -- actions ------------------------------------------------------------------------------
+    def take_actions(self) -> Actions:
+        """Hand over (and clear) the segments and events produced so far, with the earliest
+        timer deadline: the h11-style view of the actions. The glue reads ``out`` and
+        ``events`` directly on its per-packet path to save the tuple; both ways are the same."""
+        out, events = self.out, self.events
+        self.out = []
+        self.events = []
+        return Actions(out, events, self.next_deadline())
 
     # -- queries ------------------------------------------------------------------------------
     def next_deadline(self) -> float:

@@ -231,15 +231,16 @@ def test_engine_never_raises_and_keeps_its_invariants(start: str, ops: list, cfg
         assert conn.buf_seq >= conn.snd_una - 1
         assert len(conn.rcvbuf) <= cfg.recv_buffer
         assert len(conn.sndbuf) <= cfg.send_buffer
-        for s, a, f, w, p, m in conn.out:
+        actions = conn.take_actions()
+        assert conn.out == [] and conn.events == []
+        assert actions.next_deadline == conn.next_deadline()
+        for s, a, f, w, p, m in actions.segments:
             assert 0 <= s <= MASK and 0 <= a <= MASK and 0 <= w <= 65535
             assert f & ~(SYN | ACK | FIN | RST | PSH) == 0
             assert len(p) <= conn.mss
             assert m == 0 or f & SYN  # the MSS option only rides on SYNs
         if conn.state == CLOSED:
-            assert conn.next_deadline() == float("inf")
-        conn.out.clear()
-        conn.events.clear()
+            assert actions.next_deadline == float("inf")
 
 
 # -- stack fuzz: random packets at a host with a listener and live connections ----------------
