@@ -77,6 +77,10 @@ class Trace:
         """Stop recording these kinds (e.g. per-packet records in a throughput benchmark)."""
         self._muted_kinds.update(kinds)
 
+    def is_muted(self, kind: str) -> bool:
+        """True when records of ``kind`` are dropped: callers skip building their fields."""
+        return kind in self._muted_kinds
+
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
 

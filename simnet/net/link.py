@@ -242,7 +242,7 @@ class Link:
         """Offer a packet to this link direction. Never raises."""
         now = self._env.now
         self.packets_sent += 1
-        if "pkt" not in self._trace._muted_kinds:  # skip building the summary when muted
+        if not self._trace.is_muted("pkt"):  # skip building the summary when muted
             self._trace.record(now, self.name, "pkt", {"ev": "tx", "pkt": pkt.summary()})
         if self.capture_tx is not None:
             self.capture_tx(now, pkt)
@@ -325,7 +325,7 @@ class Link:
             return
         self.packets_delivered += 1
         self.bytes_delivered += pkt.size
-        if "pkt" not in self._trace._muted_kinds:
+        if not self._trace.is_muted("pkt"):
             self._trace.record(now, self.name, "pkt", {"ev": "rx", "pkt": pkt.summary()})
         if self.capture_rx is not None:
             self.capture_rx(now, pkt)
