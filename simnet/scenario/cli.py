@@ -230,8 +230,9 @@ class _Progress:
         self.sim = sim
         self.err = err
         self.active = True
-        self.last_wall = time.perf_counter()
-        self.timer = sim.call_later(self.INTERVAL_VIRTUAL, self._tick)
+        self.last_wall = self.last_tick_wall = time.perf_counter()
+        self.interval = self.INTERVAL_VIRTUAL
+        self.timer = sim.call_later(self.interval, self._tick)
 
     def _tick(self) -> None:
         if not self.active:
@@ -240,7 +241,12 @@ class _Progress:
         if now - self.last_wall >= self.INTERVAL_WALL:
             self.last_wall = now
             print(f"  … virtual time {self.sim.now:.1f} s", file=self.err, flush=True)
-        self.timer = self.sim.call_later(self.INTERVAL_VIRTUAL, self._tick)
+        elif now - self.last_tick_wall < self.INTERVAL_WALL / 20:
+            # Virtual time is flying (an idle wait): tick less often, so a `wait: 30d` does not
+            # cost millions of ticks.
+            self.interval = min(self.interval * 2, 1e6)
+        self.last_tick_wall = now
+        self.timer = self.sim.call_later(self.interval, self._tick)
 
     def stop(self) -> None:
         self.active = False

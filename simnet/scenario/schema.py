@@ -43,7 +43,7 @@ NETWORK_KEYS = (
 )
 RADIO_PROFILES = ("gprs_class10", "edge", "lte_like", "csd_9600")  # simnet.bearer.profiles
 LINK_KEYS = ("delay", "jitter", "rate", "loss", "queue", "mtu", "duplicate", "corrupt", "reorder")
-SIM_STATES = ("ready", "pin", "puk", "absent")
+SIM_STATES = ("ready", "pin", "absent")  # PUK is reached by wrong PINs, as on a real card
 REGISTRATION_STATES = ("home", "roaming", "searching", "denied", "not-registered")
 BEARERS = ("gprs", "gsm")
 AUTH_KINDS = ("none", "pap", "chap")
@@ -71,6 +71,7 @@ STANDARD_BAUDS = (
 STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "wait", "expect_absent")
 WITHIN_KINDS = ("expect", "expect_re", "expect_absent")
 DEFAULT_WITHIN = 10.0
+MAX_DURATION = 1e8  # virtual seconds; an infinite wait would never end
 # Service types known to the scenario layer; the servers package is the authority when present.
 FALLBACK_SERVICE_TYPES = (
     "tcp-echo", "udp-echo", "tcp-sink", "udp-sink", "tcp-source", "ftp", "smtp", "pop3", "dns", "ntp",
@@ -279,7 +280,11 @@ class Validator:
             return None
 
     def duration(self, path: Path, value: Any, *, positive: bool = False) -> float | None:
-        return self._unit(path, lambda: parse_duration(value, format_path(path), allow_zero=not positive))
+        seconds = self._unit(path, lambda: parse_duration(value, format_path(path), allow_zero=not positive))
+        if seconds is not None and not seconds <= MAX_DURATION:  # also catches inf
+            self.err(path, f"{value!r} is too long (expected at most {MAX_DURATION:g} s, about 3 years)")
+            return None
+        return seconds
 
     def rate(self, path: Path, value: Any) -> float | None:
         return self._unit(path, lambda: parse_rate(value, format_path(path)))

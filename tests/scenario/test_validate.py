@@ -267,6 +267,7 @@ def test_check_errors(check, path):
         ("- send_hex: 123", "steps[2].send_hex"),
         ("- expect_re: '(unclosed'", "steps[2].expect_re"),
         ("- wait: 2 parsecs", "steps[2].wait"),
+        ("- wait: .inf", "steps[2].wait"),
         ("- {send: AT, expect: OK}", "steps[2]"),
         ("- {send: AT, within: 2s}", "steps[2].within"),
         ("- just text", "steps[2]"),
