@@ -36,7 +36,9 @@ from simnet.modem.dialects.fibocom_hex import (
     is_ipv4,
     is_ipv6,
     normalise_ipv4,
-    ntp_reply_time,
+    ntp_offset,
+    ntp_reply_times,
+    ntp_reply_times_origin,
     ntp_request,
 )
 
@@ -1418,16 +1420,22 @@ class L610Dialect(Dialect):
         return FINAL_OK
 
     def _ntp(self, server: str, port: int) -> Generator[Any, Any, None]:
+        """One NTP client exchange (RFC 5905 §8): the module clock is corrected by the offset
+        computed from the four timestamps; a reply whose originate timestamp is not our
+        request's transmit timestamp is ignored (bogus or stale)."""
         ip = yield from self._resolve(server, T.DNS_SERVICE_SOCKET)
         result = T.NTP_RESULT_FAIL
         if ip is not None and self.host.ip is not None:
             got = self.sim.event()
+            sent: list[float] = []
 
             def on_datagram(_sock: Any, data: bytes, addr: tuple[str, int]) -> None:
-                if addr[0] == ip and not got.triggered:
-                    when = ntp_reply_time(bytes(data))
-                    if when is not None:
-                        got.succeed(when)
+                times = ntp_reply_times(bytes(data))
+                if addr[0] != ip or got.triggered or times is None or not sent:
+                    return
+                if abs(times[0] - sent[-1]) > 1e-6:
+                    return
+                got.succeed((sent[-1], times[1], times[2], self.module.clock()))
 
             try:
                 sock = self.host.udp_bind(0, on_datagram)
@@ -1435,22 +1443,22 @@ class L610Dialect(Dialect):
                 sock = None
             if sock is not None:
                 for _attempt in range(T.NTP_TRIES):
-                    sock.sendto(ntp_request(self._local_clock()), (ip, port))
+                    t1 = self.module.clock()
+                    packet = ntp_request(t1)
+                    sent.append(ntp_reply_times_origin(packet))
+                    sock.sendto(packet, (ip, port))
                     yield got | self.sim.timeout(T.NTP_WAIT_S)
                     if got.triggered:
                         break
                 sock.close()
                 if got.triggered:
-                    self.ntp_offset = float(got.value) - self.sim.now
-                    setter = getattr(self.module, "set_clock", None)
-                    if callable(setter):
-                        setter(float(got.value))
+                    t1, t2, t3, t4 = got.value
+                    offset = ntp_offset(t1, t2, t3, t4)
+                    self.ntp_offset = offset
+                    self.module.set_clock(self.module.clock() + offset)
                     result = T.NTP_RESULT_OK
-        self._record("ntp", server=server, result=result)
+        self._record("ntp", server=server, result=result, offset=self.ntp_offset)
         self._urc(f"+MIPNTP: {result}")
-
-    def _local_clock(self) -> float:
-        return self.sim.now + (self.ntp_offset or 0.0)
 
     # =====================================================================================
     # +GTSET (§1.2.4)

@@ -66,8 +66,18 @@ def ntp_request(transmit_unix: float) -> bytes:
     return struct.pack("!BBbb11I", first, 0, 6, -20, *([0] * 9), secs & 0xFFFFFFFF, frac)
 
 
-def ntp_reply_time(data: bytes) -> float | None:
-    """The server's transmit time (Unix seconds) of a valid mode-4 reply, else None."""
+def _ntp_time(data: bytes, offset: int) -> float:
+    secs, frac = struct.unpack("!II", data[offset : offset + 8])
+    return secs - NTP_UNIX_OFFSET + frac / (1 << 32)
+
+
+def ntp_reply_times_origin(request: bytes) -> float:
+    """Our request's transmit timestamp as the server will echo it (64-bit NTP resolution)."""
+    return _ntp_time(request, 40)
+
+
+def ntp_reply_times(data: bytes) -> tuple[float, float, float] | None:
+    """(originate, receive, transmit) timestamps of a valid mode-4 server reply, else None."""
     if len(data) < NTP_PACKET:
         return None
     first, stratum = data[0], data[1]
@@ -75,7 +85,17 @@ def ntp_reply_time(data: bytes) -> float | None:
     li = first >> 6
     if mode != 4 or stratum == 0 or li == 3:  # stratum 0 = kiss-o'-death; LI 3 = unsynchronised
         return None
-    secs, frac = struct.unpack("!II", data[40:48])
-    if secs == 0:
+    if struct.unpack("!I", data[40:44])[0] == 0:
         return None
-    return secs - NTP_UNIX_OFFSET + frac / (1 << 32)
+    return _ntp_time(data, 24), _ntp_time(data, 32), _ntp_time(data, 40)
+
+
+def ntp_offset(t1: float, t2: float, t3: float, t4: float) -> float:
+    """RFC 5905 §8 clock offset: ((T2 - T1) + (T3 - T4)) / 2."""
+    return ((t2 - t1) + (t3 - t4)) / 2
+
+
+def ntp_reply_time(data: bytes) -> float | None:
+    """The server's transmit time (Unix seconds) of a valid mode-4 reply, else None."""
+    times = ntp_reply_times(data)
+    return None if times is None else times[2]
