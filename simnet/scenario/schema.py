@@ -70,6 +70,12 @@ STANDARD_BAUDS = (
 )
 STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "wait", "expect_absent")
 WITHIN_KINDS = ("expect", "expect_re", "expect_absent")
+# Addresses of the operator network (defaults of simnet.net.Network / NatConfig and
+# simnet.bearer.OperatorConfig.ip_pool): a peer host may not take one.
+OPERATOR_CORE_IP = "10.64.0.1"
+OPERATOR_DNS_IP = "10.64.0.53"
+NAT_PUBLIC_IP = "198.51.100.1"
+OPERATOR_POOL = ipaddress.IPv4Network("10.64.0.0/16")
 DEFAULT_WITHIN = 10.0
 MAX_DURATION = 1e8  # virtual seconds; an infinite wait would never end
 # Service types known to the scenario layer; the servers package is the authority when present.
@@ -559,6 +565,10 @@ class Validator:
             if ip in seen_ips:
                 self.err((*hp, "ip"), f"{ip} is already the address of {seen_ips[ip]} (expected one host per address)")
                 continue
+            reserved = self._reserved_address(ip, sc)
+            if reserved:
+                self.err((*hp, "ip"), f"{ip} is {reserved} (expected another address)")
+                continue
             seen_ips[ip] = name
             host = HostSpec(name=name, ip=ip, services=[])
             if "dns" in h:
@@ -566,6 +576,19 @@ class Validator:
             if "services" in h:
                 host.services = self._services((*hp, "services"), h["services"])
             sc.hosts.append(host)
+
+    @staticmethod
+    def _reserved_address(ip: str, sc: Scenario) -> str | None:
+        """Addresses the operator network itself uses (simnet.net / simnet.bearer defaults)."""
+        if ip == OPERATOR_CORE_IP:
+            return "the operator core router"
+        if ip == NAT_PUBLIC_IP:
+            return "the carrier NAT's public address"
+        if ip in (sc.network.dns or [OPERATOR_DNS_IP]):
+            return "an operator DNS server (network.dns)"
+        if ipaddress.IPv4Address(ip) in OPERATOR_POOL:
+            return f"inside the pool {OPERATOR_POOL} the operator assigns to modules"
+        return None
 
     def _services(self, path: Path, value: Any) -> list[ServiceSpec]:
         if not isinstance(value, list):

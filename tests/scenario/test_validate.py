@@ -335,3 +335,14 @@ def test_from_dict_errors_name_key_path():
     with pytest.raises(ConfigError) as info:
         Simulation.from_dict({"name": "d", "module": MODULE, "steps": [{"wait": "2 eons"}]})
     assert str(info.value).startswith("<dict>:0: steps[0].wait: unknown duration unit 'eons'")
+
+
+@pytest.mark.parametrize(("ip", "why"), [
+    ("10.64.0.1", "the operator core router"),
+    ("198.51.100.1", "the carrier NAT's public address"),
+    ("10.64.0.53", "an operator DNS server (network.dns)"),
+    ("10.64.3.3", "inside the pool 10.64.0.0/16"),
+])
+def test_host_address_reserved_by_the_operator(ip, why):
+    text = BASE.replace("ip: 203.0.113.20", f"ip: {ip}")
+    assert only(text).startswith(f"s.yaml:{line_of(text, ip)}: hosts.ftp.example.net.ip: {ip} is {why}")
