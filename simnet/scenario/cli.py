@@ -164,7 +164,11 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     results = []
     for run_no in range(args.repeat):
         first = run_no == 0
-        trace_fp = open(args.trace, "w", encoding="utf-8") if (args.trace and first) else None  # noqa: SIM115
+        try:
+            trace_fp = open(args.trace, "w", encoding="utf-8") if (args.trace and first) else None  # noqa: SIM115
+        except OSError as exc:
+            print(f"simnet run: cannot write the trace: {exc}", file=err)
+            return EXIT_USAGE
         try:
             wall_start = time.perf_counter()  # the wall time includes building the world
             try:
@@ -191,7 +195,11 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                     if s.passed is None:
                         print(format_step(s), file=out)
             if first and args.pcap:
-                sim.save_pcap(args.pcap)
+                try:
+                    sim.save_pcap(args.pcap)
+                except (OSError, ConfigError) as exc:
+                    print(f"simnet run: cannot write the pcap: {exc}", file=err)
+                    return EXIT_USAGE
         finally:
             if trace_fp is not None:
                 trace_fp.close()
@@ -201,7 +209,11 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             print(f"repeat {run_no + 1}: digest {result.digest[:16]}… {'identical' if same else 'DIFFERENT'}", file=out)
     report = build_report(results)
     if args.report:
-        write_report(report, args.report)
+        try:
+            write_report(report, args.report)
+        except OSError as exc:
+            print(f"simnet run: cannot write the report: {exc}", file=err)
+            return EXIT_USAGE
     first_result = results[0]
     failure = describe_failure(first_result)
     verdict = "PASSED" if report["passed"] else "FAILED"

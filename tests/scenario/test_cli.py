@@ -98,6 +98,10 @@ def test_usage_errors_exit_2(tmp_path):
     assert run("run")[0] == 2
     assert run("run", str(write(tmp_path, PASSING)), "--repeat", "0")[0] == 2
     assert run("run", str(tmp_path / "missing.yaml"))[0] == 2
+    nowhere = str(tmp_path / "no" / "such" / "dir" / "x")
+    for option in ("--report", "--trace", "--pcap"):
+        code, _, err = run("run", str(write(tmp_path, PASSING)), "--quiet", option, nowhere)
+        assert code == 2 and "cannot write" in err
 
 
 def test_report_fields(tmp_path):
