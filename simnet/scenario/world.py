@@ -122,7 +122,7 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
     from simnet.net import NatConfig, Network
 
     world = World(sim, sc)
-    sim.record("scenario", "world", name=sc.name, module=sc.module, seed=sim.seed,
+    sim.record("scenario", "world", name=sc.name, module=sc.module,
                hosts={h.name: h.ip for h in sc.hosts}, module_host=MODULE_HOST,
                radio_links=[world.radio_uplink, world.radio_downlink])
 
