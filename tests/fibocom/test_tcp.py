@@ -359,3 +359,40 @@ def test_read_mode_keeps_tcp_data_in_the_stack_until_mipread() -> None:
     assert bytes(got) == (b"0123456789" * 10000)
     # everything read: the peer's earlier FIN is reported now, and the socket is free
     assert wait_for(sim, b"\r\n+MIPSTAT: 1,2\r\n", 5).endswith(b"\r\n+MIPSTAT: 1,2\r\n")
+
+
+def test_odm_with_hardware_flow_control_loses_nothing() -> None:
+    # §1.1.18.1: "only RS232 connection to terminal with hardware flow control is supported".
+    # 30000 bytes into a 9600 bit/s uplink: the 8192-byte spool and the TCP send buffer fill,
+    # CTS drops, and every byte still reaches the peer (about 25 s of uplink).
+    sink = {"sink.example.net": {"ip": "203.0.113.20", "services": [{"type": "tcp-sink", "port": 9}]}}
+    sim = tcp_world(hosts=sink, network={"uplink": {"rate": "9600bps", "delay": "100ms", "jitter": 0},
+                                         "downlink": {"delay": "100ms", "jitter": 0}})
+    assert exchange(sim, "AT&K3", ok_after("AT&K3")) == ok_after("AT&K3")
+    sim.dte.rtscts = True
+    line = 'AT+MIPODM=1,,"203.0.113.20",9,0'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPODM: 1,1\r\n") == b"\r\n+MIPODM: 1,1\r\n"
+    sim.advance(0.5)
+    sim.dte.write(bytes(i % 251 for i in range(30000)))
+    sim.advance(10.0)
+    assert not sim.dte.cts  # held back while the uplink drains
+    sim.advance(50.0)
+    assert sim.world.hosts["sink.example.net"].services[0][1].bytes_received == 30000
+    assert not [r for r in sim.trace.records if "overflow" in r.kind]
+
+
+def test_odm_peer_close_leaves_data_mode() -> None:
+    hosts = {"close.example.net": {"ip": "203.0.113.12", "services": [{"type": "tcp-echo", "port": 7}]}}
+    faults = [{"at": 0, "action": "server-reset", "host": "close.example.net", "after_bytes": 5,
+               "mode": "close"}]
+    sim = tcp_world(hosts=hosts, faults=faults)
+    line = 'AT+MIPODM=1,,"203.0.113.12",7,0'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPODM: 1,1\r\n") == b"\r\n+MIPODM: 1,1\r\n"
+    sim.advance(0.1)
+    sim.dte.write(b"hello")
+    # the peer closes: the UART is back in command mode and says why (docs/assumptions.md)
+    got = wait_for(sim, b"\r\n+MIPSTAT: 1,2\r\n", 5)
+    assert got.endswith(b"\r\n+MIPSTAT: 1,2\r\n")
+    assert exchange(sim, "AT", b"AT\r\r\nOK\r\n") == b"AT\r\r\nOK\r\n"
