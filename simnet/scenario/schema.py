@@ -84,8 +84,18 @@ FALLBACK_SERVICE_TYPES = (
 )
 DIRECTIONS = ("both", "uplink", "downlink")
 DNS_FAIL_MODES = ("nxdomain", "servfail", "timeout")
-PPP_PHASES = ("lcp", "auth", "ipcp")
-PPP_MODES = ("silent", "reject", "terminate")
+PPP_PHASES = ("lcp", "auth", "ipcp", "open", "echo")
+PPP_MODES = ("silent", "reject", "terminate", "nak_loop", "reject_loop", "reject_auth",
+             "protocol_reject", "echo_silent")
+# Which modes a phase takes (simnet.bearer.ppp.FAULT_MODES, with the bearer's aliases
+# open/echo + silent = echo_silent, echo + terminate = terminate).
+PPP_PHASE_MODES = {
+    "lcp": ("silent", "reject", "nak_loop", "reject_loop", "reject_auth", "terminate"),
+    "auth": ("silent", "reject", "terminate"),
+    "ipcp": ("silent", "reject", "protocol_reject", "nak_loop", "terminate"),
+    "open": ("silent", "echo_silent", "terminate"),
+    "echo": ("silent", "echo_silent", "terminate"),
+}
 CALL_FAIL_OUTCOMES = ("busy", "no-answer", "no-carrier")
 TRIGGER_KINDS = ("syn", "bytes", "sent", "received")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
@@ -684,6 +694,11 @@ class Validator:
                 self.err((*fp, need_one[0]), f"missing required key (expected the new {need_one[0]} for action {action})")
             if need_one and "value" in params:
                 params[need_one[0]] = params.pop("value")
+            if action == "ppp-fail" and params.get("phase") and params.get("mode"):
+                allowed_modes = PPP_PHASE_MODES[params["phase"]]
+                if params["mode"] not in allowed_modes:
+                    self.err((*fp, "mode"), f"mode {params['mode']!r} does not apply to phase "
+                             f"{params['phase']} (expected one of {_expected(allowed_modes)})")
             if action.startswith("server-") and "host" in params and params["host"] is not None:
                 self._server_target(fp, m, params, sc)
             if len(self.problems) == count_before:

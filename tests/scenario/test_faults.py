@@ -326,3 +326,28 @@ def test_peer_connect_reaches_a_listening_module():
     assert m.group(1) == "4" and sim.dte.expect("HI\r\n", timeout=1)  # escapes decoded: 4 bytes
     (sock,) = sim.world.peer_sockets
     assert sock.bytes_sent == 4
+
+
+@needs_tcp
+def test_server_slow_greeting_and_rate_limit_reach_the_service():
+    hosts = {"ftp.example.net": {"ip": "203.0.113.20", "services": [{"type": "ftp", "port": 21}]}}
+    sim = build([
+        {"at": "1s", "action": "server-slow-greeting", "host": "ftp.example.net", "delay": "5s"},
+        {"at": "2s", "action": "server-rate-limit", "host": "ftp.example.net", "service": "ftp",
+         "rate": "9600bps"},
+    ], hosts=hosts)
+    svc = sim.host("ftp.example.net").service("ftp")
+    sim.advance(1.5)
+    assert svc.greeting_delay == 5.0 and svc.rate is None
+    sim.advance(1.0)
+    assert svc.rate == 9600.0
+    assert [r.fields["action"] for r in fault_records(sim)] == ["server-slow-greeting", "server-rate-limit"]
+
+
+@needs_bearer
+def test_ppp_fail_phase_and_mode_alias_reach_the_bearer():
+    sim = build([{"at": "1s", "action": "ppp-fail", "phase": "echo", "mode": "silent"}],
+                network={"bearer": "gsm"})
+    sim.advance(2)
+    (rec,) = [r for r in sim.trace.select(source="bearer", kind="fault") if r.fields.get("fault") == "ppp_fail"]
+    assert (rec.t, rec.fields["phase"], rec.fields["mode"]) == (1.0, "open", "echo_silent")

@@ -220,6 +220,7 @@ def test_fault_needs_at_or_on():
     [
         ("{at: 1s, action: ppp-fail}", "ppp-fail", "faults[0].phase"),
         ("{at: 1s, action: ppp-fail, phase: lcp, mode: explode}", "explode", "faults[0].mode"),
+        ("{at: 1s, action: ppp-fail, phase: auth, mode: nak_loop}", "nak_loop", "faults[0].mode"),
         ("{at: 1s, action: call-fail, outcome: engaged}", "engaged", "faults[0].outcome"),
         ("{at: 1s, action: dns-fail, mode: nope}", "nope", "faults[0].mode"),
         ("{at: 1s, action: pdp-reject, cause: 7}", "cause: 7", "faults[0].cause"),
