@@ -104,3 +104,22 @@ def test_dual_stack_call_reports_both_addresses() -> None:
     for proto in (60, 61, 2, 62):
         line = f'AT+MIPOPEN=1,,"203.0.113.10",7,{proto}'
         assert exchange(sim, line, cme_after(line, 2005)) == cme_after(line, 2005)
+
+
+def test_cid_form_with_credentials() -> None:
+    sim = world(hosts=UDP, network={"apn": {"name": "corp", "user": "u", "password": "p",
+                                            "auth": "chap"}})
+    cmee1(sim)
+    line = 'AT+CGDCONT=2,"IP","corp"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    line = "AT+MIPCALL=1,2"  # context 2 has no credentials yet: CHAP fails
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
+    line = 'AT+MIPCALL=1,2,"u","p",2'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    sim.dte.expect(r"\r\n\+MIPCALL: \d+\.\d+\.\d+\.\d+\r\n", 35)
+    line = "AT+MIPCALL=1,3"  # no +CGDCONT for context 3: 2009 "TCPIP pdp not defined"
+    line0 = "AT+MIPCALL=0"
+    assert exchange(sim, line0, ok_after(line0)) == ok_after(line0)
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
+    assert exchange(sim, line, cme_after(line, 2009)) == cme_after(line, 2009)

@@ -432,7 +432,7 @@ class L610Dialect(Dialect):
         if cmd.has(1):
             p = cmd.params[1]
             if not p.quoted and (p.value or "").isdigit():
-                cid = p_int(cmd, 1, T.IntRange(1, 24))
+                cid = p_int(cmd, 1, T.MIPCALL_CIDS)
                 if op != 1:
                     # IPv6 / dual links "can only used for actived by APN" (§1.1.1.4)
                     raise BadParam("operations 2 and 3 need an APN")
@@ -453,6 +453,9 @@ class L610Dialect(Dialect):
             self._define_context(cid, pdp_type, apn, user, password, auth)
         elif not self._context_defined(cid):
             return err(2009)  # "TCPIP pdp not defined" (§2.3): +MIPCALL=1 needs +CGDCONT
+        elif cmd.has(2) or cmd.has(3) or cmd.has(4):
+            # credentials given with a <cid>: they apply to that +CGDCONT context
+            self.bearer.gprs.set_auth(cid, T.AUTH_NAMES[auth], user, password)
         self.call_status = T.MIPCALL_STATUS_BUSY
         self.call_cid = cid
         self._spawn(self._activate(cid, op))

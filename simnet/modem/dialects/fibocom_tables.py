@@ -220,6 +220,7 @@ HOSTNAME_MAX = 255  # §1.1.2.4 "maximum length (255 characters)"
 
 # §1.1.1.4 +MIPCALL
 MIPCALL_OPERATIONS = IntRange(0, 3)
+MIPCALL_CIDS = IntRange(1, 24)  # <cid> "See +CGDCONT": the 27.007 context ids the module keeps
 MIPCALL_AUTH = IntRange(0, 3)  # printed "range 0-2" but lists 3 = PAP and CHAP; 3 accepted
 MIPCALL_USER_MAX = 64  # §1.1.1.2 notes
 MIPCALL_PASSWORD_MAX = 64
