@@ -879,6 +879,12 @@ class TcpConnection:
         st = self.state
         rcv_nxt = self.rcv_nxt
         seq = rcv_nxt + ((seq - rcv_nxt + HALF) & MASK) - HALF
+        if st == SYN_RCVD and flags & SYN and flags & ACK and seq == self.irs:
+            # Simultaneous open (RFC 9293 §3.5 figure 7): the peer's SYN-ACK repeats the SYN
+            # we already took; drop that sequence slot (as BSD does) so its ACK can complete
+            # the handshake instead of failing the acceptability test.
+            flags &= ~SYN
+            seq += 1
         plen = len(payload)
         seg_len = plen + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
         rcv_wnd = self.rcv_adv - rcv_nxt

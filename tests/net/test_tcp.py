@@ -701,3 +701,19 @@ def test_persist_gives_up_when_the_window_stays_shut_and_the_peer_vanishes() -> 
     assert rec.closed and rec.closed[0][1] == "timeout"
     budget = sim.trace.select(source="tcp.a", kind="tcp_give_up")[-1].fields["budget"]
     assert budget == "persist_probes"
+
+
+def test_simultaneous_open_establishes_both_sides() -> None:
+    # RFC 9293 §3.5 figure 7: both ends send SYN at once, both answer SYN-ACK, both establish.
+    sim, chan, a, b = make_pair(delay=0.05)
+    sa = a.tcp.connect(B_IP, 6000, local_port=5000)
+    sb = b.tcp.connect(A_IP, 5000, local_port=6000)
+    ra, rb = Recorder(sim, sa), Recorder(sim, sb)
+    sim.advance(0.5)
+    assert sa.state == sb.state == "ESTABLISHED"
+    assert ra.connected == rb.connected == [pytest.approx(0.1)]
+    sa.send(b"from a")
+    sb.send(b"from b")
+    sim.advance(1)
+    assert bytes(rb.data) == b"from a" and bytes(ra.data) == b"from b"
+    assert [s.flags for s in chan.log[:4]] == [SYN, SYN, SYN | ACK, SYN | ACK]
