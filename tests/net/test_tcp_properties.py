@@ -59,6 +59,7 @@ class Transfer:
         self.got_down = bytearray()
         self.closed: dict[str, str] = {}
         self.server: TcpSocket | None = None
+        self._offsets: dict[str, list[int]] = {}
         srv_host = net.host("srv")
         mod_host = net.host("m1")
         srv_host.tcp_listen(9000, self._accept, config=cfg)
@@ -69,7 +70,6 @@ class Transfer:
         self.server = sock
         self._wire(sock, "server", self.down, self.got_up, shutdown_when_done=False)
         sock.on_peer_fin = lambda s: self._maybe_close(s)
-        self._pump_later = True
 
     def _wire(self, sock: TcpSocket, name: str, data: bytes, sink: bytearray, shutdown_when_done: bool) -> None:
         offset = [0]
@@ -88,7 +88,6 @@ class Transfer:
         def on_data(s: TcpSocket) -> None:
             sink.extend(s.recv())
 
-        self._offsets = getattr(self, "_offsets", {})
         self._offsets[name] = offset
         sock.on_connected = pump
         sock.on_writable = pump
