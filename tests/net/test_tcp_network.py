@@ -109,3 +109,38 @@ def test_interface_down_aborts_connections_with_network_down() -> None:
         r for r in sim.trace.select(source="m1.uplink", kind="pkt") if r.t > 2 and r.fields["ev"] == "tx"
     ]
     assert sent_after == []
+
+
+def test_radio_outage_mid_transfer_backs_off_then_recovers() -> None:
+    sim, net, srv, mod = world(radio={"delay": 0.3, "rate": "40kbps"})
+    got = bytearray()
+
+    def on_accept(s: TcpSocket) -> None:
+        s.on_data = lambda s: got.extend(s.recv())
+
+    srv.tcp_listen(80, on_accept)
+    sock = mod.tcp_connect(SERVER_IP, 80, TcpConfig(mss=536, max_rto=16.0))
+    data = bytes(range(256)) * 200
+    sent = [0]
+
+    def pump(s: TcpSocket) -> None:
+        while sent[0] < len(data):
+            n = s.send(data[sent[0] : sent[0] + 4096])
+            if not n:
+                return
+            sent[0] += n
+
+    sock.on_connected = pump
+    sock.on_writable = pump
+    sim.advance(5)
+    net.link("m1").set_outage(40.0)  # both directions dark from t=5 s to t=45 s
+    sim.advance(200)
+    assert bytes(got) == data and sock.state == "ESTABLISHED"
+    rtos = [r for r in sim.trace.select(source="tcp.m1", kind="tcp_retransmit") if r.fields["cause"] == "rto"]
+    # during the outage each timeout doubles the RTO (RFC 6298 §5.5) up to max_rto
+    in_outage = [r.fields["rto"] for r in rtos if 5 < r.t < 45]
+    assert len(in_outage) >= 3
+    for prev, cur in zip(in_outage, in_outage[1:], strict=False):
+        assert cur == pytest.approx(min(2 * prev, 16.0))
+    # and the first retransmission after the outage gets through: no timeout after t=45+16
+    assert all(r.t < 45 + 16 + 1e-9 for r in rtos)
