@@ -157,6 +157,13 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     )
     from simnet.scenario.runner import Runner
 
+    try:
+        from simnet.scenario.world import preload
+
+        preload(scenario)  # first imports are not simulation time
+    except ImportError as exc:
+        print(f"{args.file}: cannot load a layer: {exc}", file=err)
+        return EXIT_FAILED
     seed = scenario.seed if args.seed is None else args.seed
     quiet = args.quiet
     if not quiet:

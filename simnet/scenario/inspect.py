@@ -61,6 +61,8 @@ class HostView:
     def ftp_file(self, path: str) -> bytes | None:
         return self.ftp_files().get(path)
 
+    files = ftp_files  # the servers layer's name for the same view
+
     # -- bytes ---------------------------------------------------------------------------------
     def bytes_received(self, service: str | None = None, port: int | None = None) -> int:
         """Payload bytes received by the matching services (all of them by default)."""
@@ -80,6 +82,18 @@ class HostView:
         for stype in types:
             for svc in self._of_type(stype):
                 out.extend(_messages_of(svc, name))
+        return out
+
+    messages = mailbox
+
+    def mailboxes(self, service: str | None = None) -> dict[str, list[dict[str, str]]]:
+        """Every mailbox of the host's SMTP / POP3 services, by name."""
+        out: dict[str, list[dict[str, str]]] = {}
+        for stype in (service,) if service else ("smtp", "pop3"):
+            for svc in self._of_type(stype):
+                boxes = svc.mailboxes() if callable(getattr(svc, "mailboxes", None)) else {}
+                for name, msgs in boxes.items():
+                    out.setdefault(name, []).extend(_message_dict(m) for m in msgs)
         return out
 
     def log(self, which: str | int | None = None) -> list[Any]:

@@ -118,6 +118,23 @@ class World:
         return [link.uplink, link.downlink]
 
 
+def preload(sc: Scenario) -> None:
+    """Import the code a scenario will need (network, bearer, servers, the module's dialect), so
+    that a run's wall time measures simulation rather than Python's first imports."""
+    import simnet.bearer.modem_bearer  # noqa: F401
+    import simnet.net  # noqa: F401
+    from simnet.modem.registry import get_profile, load_dialect_class
+    from simnet.servers import service_class
+
+    for host in sc.hosts:
+        for svc in host.services:
+            service_class(svc.type)
+    try:
+        load_dialect_class(get_profile(sc.module))
+    except ConfigError:
+        pass  # building the world reports it
+
+
 def build_world(sim: Simulation, sc: Scenario) -> World:
     from simnet.net import NatConfig, Network
 

@@ -64,7 +64,10 @@ def test_ftp_file_checks():
         {"host": "ftp.example.net", "file": "/upload/report.log", "exists": False},
         {"host": "ftp.example.net", "file": "/pub/data.bin", "sha256": "0" * 64},
     ]
-    got = results(simnet.Simulation.from_dict(scenario(hosts, checks)))
+    sim = simnet.Simulation.from_dict(scenario(hosts, checks))
+    files = sim.host("ftp.example.net").ftp_files()
+    assert files == {"/pub/data.bin": data, "/pub/hello.txt": b"hello\n"}
+    got = results(sim)
     assert [p for p, _ in got] == [True, True, True, False, False, True, False]
     assert "text is 'hello\\n', expected 'goodbye\\n'" in got[3][1]
     assert got[4][1] == "/upload/report.log: /upload/report.log does not exist on ftp.example.net"
@@ -85,7 +88,11 @@ def test_pop3_mailbox_checks():
         {"host": "mail.example.net", "mailbox": "ops", "subject": "Fire"},
         {"host": "mail.example.net", "mailbox": "ops", "body": "hot"},
     ]
-    got = results(simnet.Simulation.from_dict(scenario(hosts, checks)))
+    sim = simnet.Simulation.from_dict(scenario(hosts, checks))
+    view = sim.host("mail.example.net")
+    assert [m["subject"] for m in view.mailbox("ops")] == ["Alarm: pump 3", "Daily report"]
+    assert list(view.mailboxes()) == ["ops"] and view.messages("ops") == view.mailbox("ops")
+    got = results(sim)
     assert [p for p, _ in got] == [True, True, False, False, True]
     assert "2 messages, expected 1" in got[2][1]
 
