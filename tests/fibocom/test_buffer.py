@@ -5,6 +5,9 @@ code: watermark W pushes W-sized quantities, the countdown restarts on new data 
 that leaves a remainder, free size counts from 2048.
 """
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from simnet.modem.dialects.fibocom_buffer import AccumulatingBuffer, OdmSpooler
 
 
@@ -96,3 +99,68 @@ def test_odm_spooler_timeout_and_full_buffer():
     assert sp.take(100) == b"cd"
     assert sp.write(b"123456789", now=2.0) == 8  # only the capacity fits
     assert sp.due and sp.take(100) == b"12345678"
+
+
+# -- properties -------------------------------------------------------------------------------
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("write"), st.binary(min_size=0, max_size=700)),
+        st.tuples(st.just("push"), st.just(b"")),
+        st.tuples(st.just("tick"), st.floats(min_value=0.0, max_value=0.5)),
+        st.tuples(st.just("take"), st.integers(min_value=0, max_value=3000)),
+    ),
+    max_size=60,
+)
+
+
+@given(st.integers(min_value=1, max_value=2048), st.sampled_from([0.0, 0.1, 0.3]), OPS)
+def test_accumulating_buffer_keeps_order_and_bounds(watermark: int, timeout: float, ops) -> None:
+    buf = AccumulatingBuffer(watermark=watermark, timeout=timeout)
+    now = 0.0
+    accepted = bytearray()
+    out = bytearray()
+    flowed = False
+    for op, arg in ops:
+        if op == "write":
+            if buf.write(arg, now):
+                accepted += arg
+        elif op == "push":
+            buf.push()
+        elif op == "tick":
+            now += arg
+            if buf.deadline is not None and now >= buf.deadline:
+                buf.timer_expired(now)
+        else:
+            out += buf.take_stream(arg)
+        # the 2048-byte memory is never exceeded and free size is what is left of it
+        held = len(buf.pending) + buf.unsent_len
+        assert held <= 2048 and buf.free == 2048 - held
+        # nothing waits at or above the watermark without having been pushed
+        assert len(buf.pending) < watermark
+        # a countdown runs exactly when unpushed data waits and a timeout is set
+        assert (buf.deadline is not None) == (bool(buf.pending) and timeout > 0)
+        for event in buf.drain_events():  # Xoff/Xon alternate, starting with Xoff
+            assert event == ("xon" if flowed else "xoff")
+            flowed = not flowed
+        assert flowed == buf.flowed_off
+    buf.push()
+    out += buf.take_stream(1 << 20)
+    assert bytes(out) == bytes(accepted)  # every accepted byte, once, in order
+
+
+@given(st.lists(st.tuples(st.binary(max_size=5000), st.floats(min_value=0, max_value=0.2),
+                          st.integers(min_value=0, max_value=9000)), max_size=40))
+def test_odm_spooler_keeps_order(chunks) -> None:
+    sp = OdmSpooler()
+    now, sent, accepted = 0.0, bytearray(), bytearray()
+    for data, dt, space in chunks:
+        n = sp.write(data, now)
+        accepted += data[:n]
+        assert len(sp.data) <= 8192
+        now += dt
+        sp.timer_expired(now)
+        sent += sp.take(space)
+    sp.timer_expired(now + 1.0)
+    sent += sp.take(1 << 20)
+    assert bytes(sent) == bytes(accepted)
