@@ -19,8 +19,6 @@ from tests.fibocom.harness import (
     world,
 )
 
-pytest.importorskip("simnet.net.tcp")
-
 ECHO = "203.0.113.10"
 
 
