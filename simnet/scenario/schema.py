@@ -865,7 +865,8 @@ class Validator:
                     except re.error as exc:
                         self.err((*sp, kind), f"invalid regular expression: {exc} (expected a Python regex)")
                 else:
-                    spec.pattern = re.escape(text)
+                    # Same escapes as send_raw, so '\r\nOK' means CR LF OK however it is quoted.
+                    spec.pattern = re.escape(decode_escapes(text).decode("latin-1"))
             if kind in WITHIN_KINDS:
                 spec.within = DEFAULT_WITHIN
                 if "within" in m:

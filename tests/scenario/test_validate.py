@@ -347,3 +347,12 @@ def test_from_dict_errors_name_key_path():
 def test_host_address_reserved_by_the_operator(ip, why):
     text = BASE.replace("ip: 203.0.113.20", f"ip: {ip}")
     assert only(text).startswith(f"s.yaml:{line_of(text, ip)}: hosts.ftp.example.net.ip: {ip} is {why}")
+
+
+def test_expect_text_takes_the_same_escapes_in_any_quoting():
+    text = BASE.replace("  - expect: OK", "  - expect: '\\r\\nOK'\n  - expect: \"\\r\\nOK\"\n  - expect_absent: 'a\\\\b'")
+    scenario, problems = validate(load_text(text, "s.yaml"))
+    assert problems == []
+    single, double, absent = scenario.steps[1:]
+    assert single.pattern == double.pattern == "\\\r\\\nOK"  # re.escape of CR LF OK
+    assert absent.pattern == "a\\\\b"  # an escaped backslash stays one literal backslash
