@@ -130,6 +130,9 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
         elif r.kind == "fault" or (r.kind == "link" and r.fields.get("event") == "outage"):
             what = r.fields.get("action") or r.fields.get("fault") or r.fields.get("event") or "fault"
             marks.append(Mark(r.t, f"{what} ({r.source})"))
+    # A scenario fault and the layer's own record of it are one event: keep the scenario's.
+    scenario_fault_times = {m.t for m in marks if m.label.endswith("(fault)")}
+    marks = [m for m in marks if m.label.endswith("(fault)") or m.t not in scenario_fault_times]
     # packets sent but never received: lost on the way
     for (source, summary), t0 in pending.items():
         src, dst = _hop_lanes(source, summary, radio_links, lane_of_ip)

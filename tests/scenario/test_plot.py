@@ -20,6 +20,7 @@ RECORDS = [
     rec(0.8, "module.uplink", "pkt", ev="rx", pkt="TCP 10.64.0.2:40000 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0"),
     rec(0.9, "echo_example_net.downlink", "pkt", ev="tx", pkt="TCP 198.51.100.1:1024 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0"),
     rec(1.0, "fault", "fault", action="link-outage", index=0),
+    rec(1.0, "module.uplink", "link", event="outage", duration=None),  # the layer's own record
     rec(1.1, "module.downlink", "pkt", ev="tx", pkt="TCP 203.0.113.10:7 > 10.64.0.2:40000 [SA] seq=1 ack=2 win=1 len=5"),
 ]
 
