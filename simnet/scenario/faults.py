@@ -9,7 +9,9 @@ hooks inside the layers:
 - ``{bytes: N, host: H[, port: P][, direction: uplink|downlink|any]}`` — once N TCP payload bytes
   to/from H have left their sender on the radio link (retransmissions count: they are bytes
   on the connection);
-- ``{sent: TEXT}`` / ``{received: TEXT}`` — the DTE sends / the module sends TEXT on the UART.
+- ``{sent: TEXT}`` / ``{received: TEXT}`` — the DTE sends / the module sends TEXT on the UART;
+- ``{trace: {source: S, kind: K, field: value...}, count: N}`` — the N-th trace record that
+  matches (any state change of any layer: a PDP result, an interface going up, a NAT mapping).
 
 Each fault fires once. The action runs from a zero-delay timer, never inside the trace callback
 that noticed the trigger, so no layer sees its state change in the middle of its own call.
@@ -48,6 +50,13 @@ class _Watch:
 
     def feed(self, rec: TraceRecord) -> None:
         trig = self.trig
+        if trig.kind == "trace":
+            if rec.source == "fault" or not _matches(rec, trig.match):
+                return
+            self.count += 1
+            if self.count >= trig.count:
+                self.fire(f"trace record #{self.count} {rec.source}/{rec.kind}")
+            return
         if trig.kind in ("sent", "received"):
             want_kind = "dte>" if trig.kind == "sent" else "dte<"
             if rec.kind != want_kind or rec.source != self.engine.world.uart_source:
@@ -132,6 +141,19 @@ class FaultEngine:
             sim.record("fault", "fault_error", action=fault.action, index=fault.index,
                        error=f"{type(exc).__name__}: {exc}")
             self.world.fault_errors.append(f"faults[{fault.index}] {fault.action}: {exc}")
+
+
+def _matches(rec: TraceRecord, match: dict[str, Any]) -> bool:
+    for key, want in match.items():
+        if key == "source":
+            got: Any = rec.source
+        elif key == "kind":
+            got = rec.kind
+        else:
+            got = rec.fields.get(key)
+        if got != want and str(got) != str(want):
+            return False
+    return True
 
 
 def _jsonable(value: Any) -> Any:

@@ -98,7 +98,8 @@ class TriggerSpec:
 
     kind ``syn``: the ``count``-th SYN towards ``host`` (and ``port``);
     kind ``bytes``: when ``count`` payload bytes have crossed a TCP connection with ``host``;
-    kind ``sent`` / ``received``: when the DTE sends / the module sends text containing ``text``.
+    kind ``sent`` / ``received``: when the DTE sends / the module sends text containing ``text``;
+    kind ``trace``: the ``count``-th trace record matching ``match`` (source, kind, fields).
     """
 
     kind: str
@@ -107,6 +108,7 @@ class TriggerSpec:
     port: int | None = None
     direction: str = "any"
     text: str = ""
+    match: dict[str, Any] = field(default_factory=dict)  # kind "trace": source/kind/fields
 
 
 @dataclass

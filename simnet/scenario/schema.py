@@ -97,7 +97,7 @@ PPP_PHASE_MODES = {
     "echo": ("silent", "echo_silent", "terminate"),
 }
 CALL_FAIL_OUTCOMES = ("busy", "no-answer", "no-carrier")
-TRIGGER_KINDS = ("syn", "bytes", "sent", "received")
+TRIGGER_KINDS = ("syn", "bytes", "sent", "received", "trace")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 _HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -785,11 +785,27 @@ class Validator:
             "bytes": ("bytes", "host", "port", "direction"),
             "sent": ("sent",),
             "received": ("received",),
+            "trace": ("trace", "count"),
         }[kind]
         m = self.mapping(path, value, allowed, required=("host",) if kind in ("syn", "bytes") else ())
         if m is None:
             return None
         trig = TriggerSpec(kind=kind)
+        if kind == "trace":
+            # {trace: {source: bearer.gprs, kind: pdp_result, outcome: ok}, count: 2}: the N-th
+            # trace record whose source, kind and fields equal these (any record is a state change).
+            match = m["trace"]
+            if not isinstance(match, dict) or not match or not all(
+                isinstance(v, str | int | float | bool) for v in match.values()
+            ):
+                self.err((*path, "trace"), f"got {_describe(match)} (expected a mapping such as "
+                         "{source: bearer.gprs, kind: pdp_result, outcome: ok})")
+                return None
+            count = self.integer((*path, "count"), m.get("count", 1), 1, 1 << 40, what="a count")
+            if count is None:
+                return None
+            trig.count, trig.match = count, {str(k): v for k, v in match.items()}
+            return trig
         if kind in ("sent", "received"):
             text = self.string((*path, kind), m[kind], what="text to watch for", allow_empty=False)
             if text is None:
@@ -975,7 +991,7 @@ def _long_trigger(value: dict[str, Any]) -> dict[str, Any]:
     """``{kind: K, text: T}`` / ``{kind: K, count: N, ...}`` -> the short form ``{K: T|N, ...}``;
     an unknown kind is left for the short-form check to report."""
     kind = value.get("kind")
-    if kind not in TRIGGER_KINDS:
+    if kind not in TRIGGER_KINDS or kind == "trace":
         return {k: v for k, v in value.items() if k != "kind"}
     out = {k: v for k, v in value.items() if k not in ("kind", "text", "count")}
     out[kind] = value.get("text" if kind in ("sent", "received") else "count", 1)

@@ -351,3 +351,18 @@ def test_ppp_fail_phase_and_mode_alias_reach_the_bearer():
     sim.advance(2)
     (rec,) = [r for r in sim.trace.select(source="bearer", kind="fault") if r.fields.get("fault") == "ppp_fail"]
     assert (rec.t, rec.fields["phase"], rec.fields["mode"]) == (1.0, "open", "echo_silent")
+
+
+@needs_bearer
+def test_trace_trigger_fires_on_the_matching_record():
+    sim = build([{"on": {"trace": {"source": "module", "kind": "iface", "event": "up"}},
+                  "action": "link-outage", "duration": "1s"}],
+                network={"apn": {"name": "internet"}, "registration": {"after": "0s"}})
+    sim.dte.command('AT+CGDCONT=1,"IP","internet"')
+    sim.dte.command("AT+NETOPEN")
+    sim.dte.expect(r"\+NETOPEN: 0", timeout=30)
+    sim.advance(0.1)
+    (up,) = [r for r in sim.trace.select(source="module", kind="iface") if r.fields["event"] == "up"]
+    (rec,) = fault_records(sim)
+    assert rec.t == up.t  # fired (through a zero-delay timer) at the instant the interface came up
+    assert link_events(sim, "module.uplink") == [(round(up.t, 9), "outage")]
