@@ -233,6 +233,8 @@ def test_fault_needs_at_or_on():
         ("{on: {syn: 0, host: echo.example.net}, action: nat-expire}", "syn: 0", "faults[0].on.syn"),
         ("{on: {syn: 1, host: nowhere}, action: nat-expire}", "nowhere", "faults[0].on.host"),
         ("{on: {bell: 1}, action: nat-expire}", "bell", "faults[0].on"),
+        ("{on: {trace: 3}, action: nat-expire}", "trace: 3", "faults[0].on.trace"),
+        ("{on: {trace: {kind: iface}, count: 0}, action: nat-expire}", "count: 0", "faults[0].on.count"),
     ],
 )
 def test_fault_parameter_errors(fault, needle, path):
