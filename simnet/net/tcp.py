@@ -73,6 +73,7 @@ class TcpSocket:
         "_listener",
         "_name",
         "_fin_seen",
+        "_done",
         "local",
         "remote",
         "on_connected",
@@ -101,6 +102,7 @@ class TcpSocket:
         self._listener = listener
         self._name = f"{local[0]}:{local[1]}>{remote[0]}:{remote[1]}"
         self._fin_seen = False
+        self._done = False  # on_closed was called: no further callbacks for this socket
         self.local = local
         self.remote = remote
         self.on_connected: Callable[[TcpSocket], Any] | None = None
@@ -267,9 +269,11 @@ class TcpSocket:
         for ev in events:
             kind = ev[0]
             if kind == "data":
-                if self.on_data is not None:
+                if self.on_data is not None and not self._done:
                     self.on_data(self)
             elif kind == "acked":
+                if self._done:
+                    continue
                 if self.on_acked is not None:
                     self.on_acked(self, ev[1])
                 if self.on_writable is not None and conn.send_space > 0:
@@ -281,16 +285,21 @@ class TcpSocket:
                 if ev[2] == CLOSED:
                     self._stack._forget(self)
             elif kind == "connected":
+                if self._done:
+                    continue
                 if self._listener is not None:
                     self._listener._accept(self)
                 elif self.on_connected is not None:
                     self.on_connected(self)
             elif kind == "peer_fin":
                 self._fin_seen = True
-                if self.on_peer_fin is not None:
+                if self.on_peer_fin is not None and not self._done:
                     self.on_peer_fin(self)
             elif kind == "closed":
                 sim.record(source, "tcp_closed", conn=self._name, reason=ev[1])
+                # A callback run earlier in this batch may have closed the socket (its own
+                # flush reported it): events still queued behind are not delivered after it.
+                self._done = True
                 if self.on_closed is not None:
                     self.on_closed(self, ev[1])
             elif kind == "retransmit":

@@ -717,3 +717,29 @@ def test_simultaneous_open_establishes_both_sides() -> None:
     sim.advance(1)
     assert bytes(rb.data) == b"from a" and bytes(ra.data) == b"from b"
     assert [s.flags for s in chan.log[:4]] == [SYN, SYN, SYN | ACK, SYN | ACK]
+
+
+def test_no_callbacks_after_on_closed() -> None:
+    # One segment carries data and FIN; the application aborts from on_data. It must not hear
+    # of the FIN afterwards.
+    sim, chan, a, b = make_pair(delay=0.05)
+    calls: list[str] = []
+
+    def on_data(s: TcpSocket) -> None:
+        data = s.recv()
+        calls.append(f"data:{data.decode()}")
+        if b"bye" in data:
+            s.abort()
+
+    def on_accept(s: TcpSocket) -> None:
+        s.on_data = on_data
+        s.on_peer_fin = lambda s: calls.append("peer_fin")
+        s.on_closed = lambda s, r: calls.append(f"closed:{r}")
+
+    b.tcp.listen(80, on_accept)
+    sock = a.tcp.connect(B_IP, 80)
+    # "x" leaves at once; Nagle holds "bye" until close() queues the FIN, then both go together
+    sock.on_connected = lambda s: (s.send(b"x"), s.send(b"bye"), s.close())
+    sim.advance(2)
+    assert [s.flags for s in chan.log if s.src == A_IP and s.length == 3] == [ACK | PSH | FIN]
+    assert calls == ["data:x", "data:bye", "closed:local"]
