@@ -739,7 +739,7 @@ class L610Dialect(Dialect):
         name = "+MIPODM" if fs.odm else "+MIPOPEN"
         self._urc(f"{name}: {fs.sid},1")
         if fs.odm:
-            fs.spool = OdmSpooler()
+            fs.spool = OdmSpooler(*self.odm_buffer_figures())
             self._odm_start(fs)
 
     # =====================================================================================
@@ -1593,7 +1593,7 @@ class L610Dialect(Dialect):
                 spool.give_back(chunk[n:])
         elif fs.udp is not None and fs.remote is not None:
             while spool.due and spool.data:
-                fs.udp.sendto(spool.take(T.ODM_BUFFER), fs.remote)
+                fs.udp.sendto(spool.take(spool.capacity), fs.remote)
         if spool.deadline is not None and (fs.spool_timer is None or not fs.spool_timer.active):
             fs.spool_timer = self._at(spool.deadline, self._odm_spool_timeout, fs)
         session = self.odm_link.session
@@ -1601,6 +1601,12 @@ class L610Dialect(Dialect):
             # Room again: let the engine hand over what waits in the UART buffer. (Not from
             # inside on_dte_data: the engine has not yet removed the bytes being handed over.)
             session.resume_input()
+
+    def odm_buffer_figures(self) -> tuple[int, float]:
+        """(buffer bytes, spooling timeout s) of §1.1.18.1 for this module's generation."""
+        extra = getattr(getattr(self.module, "profile", None), "extra", None) or {}
+        generation = str(extra.get("radio_generation", "4g")).lower()
+        return T.ODM_BY_GENERATION.get(generation, T.ODM_BY_GENERATION["4g"])
 
     def _odm_spool_timeout(self, fs: FSocket) -> None:
         fs.spool_timer = None

@@ -311,6 +311,13 @@ ODM_PSEUDO = IntRange(0, 1)
 ODM_PSEUDO_DEFAULT = 0  # 0 = pseudo-command mode enabled
 ODM_BUFFER = 8192  # §1.1.18.1: 8192 bytes for a 3G/4G module (the L610 is LTE Cat 1)
 ODM_SPOOL_S = 0.050  # §1.1.18.1: 50 ms spooling timeout for 3G/4G modules
+# §1.1.18.1: ODM accumulating buffer and spooling timeout by module generation. The L610 is a
+# 4G module; profile option extra={"radio_generation": "2g"} selects the 2G figures.
+ODM_BY_GENERATION: dict[str, tuple[int, float]] = {
+    "2g": (1372, 0.200),
+    "3g": (ODM_BUFFER, ODM_SPOOL_S),
+    "4g": (ODM_BUFFER, ODM_SPOOL_S),
+}
 
 # §1.1.21.4 +MIPDNS <address type>
 DNS_ADDR_TYPES = IntRange(0, 2)
