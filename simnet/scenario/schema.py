@@ -8,6 +8,7 @@ validation never starts a simulation.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Callable
@@ -251,7 +252,7 @@ class Validator:
             return None
         for key in value:
             if key not in allowed:
-                self.err((*path, key), f"unknown key (expected one of {_expected(allowed)})", key=True)
+                self.err((*path, key), f"unknown key (expected one of {_expected(allowed)}{_did_you_mean(key, allowed)})", key=True)
         for key in required:
             if key not in value:
                 self.err((*path, key), f"missing required key (expected {key}: under {format_path(path)})")
@@ -284,7 +285,7 @@ class Validator:
 
     def choice(self, path: Path, value: Any, options: tuple[str, ...]) -> str | None:
         if not isinstance(value, str) or value not in options:
-            self.err(path, f"unknown value {value!r} (expected one of {_expected(options)})")
+            self.err(path, f"unknown value {value!r} (expected one of {_expected(options)}{_did_you_mean(value, options)})")
             return None
         return value
 
@@ -371,7 +372,7 @@ class Validator:
         if module is None:
             return
         if self._module_ids is not None and module not in self._module_ids:
-            self.err(("module",), f"unknown module {module!r} (expected one of {_expected(self._module_ids)})")
+            self.err(("module",), f"unknown module {module!r} (expected one of {_expected(self._module_ids)}{_did_you_mean(module, self._module_ids)})")
             return
         sc.module = module
 
@@ -666,7 +667,7 @@ class Validator:
                 self.err((*fp, "action"), f"missing required key (expected one of {_expected(list(FAULT_ACTIONS))})")
                 continue
             if action not in FAULT_ACTIONS:
-                self.err((*fp, "action"), f"unknown action {action!r} (expected one of {_expected(list(FAULT_ACTIONS))})")
+                self.err((*fp, "action"), f"unknown action {action!r} (expected one of {_expected(list(FAULT_ACTIONS))}{_did_you_mean(action, list(FAULT_ACTIONS))})")
                 continue
             params_schema = FAULT_ACTIONS[action]
             allowed = ("at", "on", "action", *params_schema)
@@ -841,7 +842,7 @@ class Validator:
             if len(kinds) != 1:
                 for k in step:
                     if k not in STEP_KINDS and k != "within":
-                        self.err((*sp, k), f"unknown key (expected one of {_expected(STEP_KINDS)}, within)", key=True)
+                        self.err((*sp, k), f"unknown key (expected one of {_expected(STEP_KINDS)}, within{_did_you_mean(k, (*STEP_KINDS, 'within'))})", key=True)
                 if len(kinds) > 1:
                     self.err(sp, f"one step does one thing: got {', '.join(kinds)} (expected exactly one of {_expected(STEP_KINDS)})")
                 elif not any(k not in STEP_KINDS and k != "within" for k in step):
@@ -985,6 +986,14 @@ _PARAM_EXPECTED = {
     "service": "a service type",
     "reply_code": "a reply code such as 550",
 }
+
+
+def _did_you_mean(word: Any, options: tuple[str, ...] | list[str]) -> str:
+    """``; did you mean 'within'?`` for a near miss, else nothing."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _long_trigger(value: dict[str, Any]) -> dict[str, Any]:

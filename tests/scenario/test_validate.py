@@ -358,3 +358,11 @@ def test_expect_text_takes_the_same_escapes_in_any_quoting():
     single, double, absent = scenario.steps[1:]
     assert single.pattern == double.pattern == "\\\r\\\nOK"  # re.escape of CR LF OK
     assert absent.pattern == "a\\\\b"  # an escaped backslash stays one literal backslash
+
+
+def test_near_misses_get_a_suggestion():
+    text = BASE.replace("  - expect: OK", "  - expect: OK\n    whitin: 2s").replace("module: simcom-sim7600", "module: simcom-sim7601")
+    problems = problems_of(text)
+    assert any(p.endswith("did you mean 'within'?)") for p in problems)
+    if known_module_ids() is not None:
+        assert any(p.endswith("did you mean 'simcom-sim7600'?)") for p in problems)
