@@ -743,3 +743,49 @@ def test_no_callbacks_after_on_closed() -> None:
     sim.advance(2)
     assert [s.flags for s in chan.log if s.src == A_IP and s.length == 3] == [ACK | PSH | FIN]
     assert calls == ["data:x", "data:bye", "closed:local"]
+
+
+def test_karn_no_rtt_sample_from_a_retransmitted_segment() -> None:
+    # RTT 0.2 s. A segment lost once is acknowledged 1 RTO + 0.2 s after its first send; taking
+    # that as a sample would inflate SRTT (Karn's algorithm, RFC 6298 §3).
+    sim, chan, a, b = make_pair(delay=0.1)
+    server(b, config=TcpConfig(delayed_ack=0.0))
+    sock = a.tcp.connect(B_IP, 80, TcpConfig(nodelay=True, min_rto=0.5))
+    sim.advance(1)
+    conn = sock.connection
+    srtt0, rttvar0 = conn.srtt, conn.rttvar
+    assert srtt0 == pytest.approx(0.2)
+    dropped: list[float] = []
+
+    def drop_first_data(pkt) -> bool:
+        if pkt.src == A_IP and pkt.payload and not dropped:
+            dropped.append(sim.now)
+            return True
+        return False
+
+    chan.drop = drop_first_data
+    sock.send(b"lost once")
+    sim.advance(5)
+    assert sock.bytes_acked == 9
+    assert [r.fields["cause"] for r in sim.trace.select(source="tcp.a", kind="tcp_retransmit")] == ["rto"]
+    assert conn.srtt == srtt0 and conn.rttvar == rttvar0  # no sample taken
+    sock.send(b"fresh")
+    sim.advance(2)
+    # a fresh segment samples again: R = 0.2 equals SRTT, so RTTVAR shrinks by 3/4
+    assert conn.rttvar == pytest.approx(0.75 * rttvar0)
+
+
+def test_passive_side_gives_up_on_a_silent_client() -> None:
+    # The client's SYN arrives, everything after is lost: the server's SYN-ACK is retransmitted
+    # with back-off (initial 1 s, 2 retries: at 0.05, 1.05, 3.05) and the half-open connection
+    # is dropped at 0.05 + 1 + 2 + 4 = 7.05 s, freeing the backlog slot.
+    sim, chan, a, b = make_pair(delay=0.05)
+    chan.drop = lambda pkt: pkt.src == B_IP or (pkt.src == A_IP and pkt.flags != SYN)
+    lst = b.tcp.listen(80, lambda s: None, config=TcpConfig(initial_rto=1.0, syn_retries=2))
+    a.tcp.connect(B_IP, 80, TcpConfig(syn_retries=0, initial_rto=100.0))
+    sim.advance(20)
+    synacks = [s.t for s in chan.log if s.src == B_IP and s.flags == SYN | ACK]
+    assert synacks == pytest.approx([0.05, 1.05, 3.05], abs=1e-9)
+    states = [(r.t, r.fields["new"]) for r in sim.trace.select(source="tcp.b", kind="tcp_state")]
+    assert states[-1] == (pytest.approx(7.05, abs=1e-9), "CLOSED")
+    assert lst._half_open == 0 and b.tcp.sockets == []
