@@ -180,7 +180,9 @@ segment = st.tuples(
     st.sampled_from([0, 1, 64, 536, 100000, -3]),
     st.floats(0.0, 5.0),
 )
-user_op = st.sampled_from(["send", "recv", "shutdown", "close", "abort", "timer", "none"])
+user_op = st.sampled_from(
+    ["send", "recv", "recv_all", "shutdown", "close", "abort", "timer", "icmp", "down", "none"]
+)
 
 
 @settings(deadline=None, max_examples=200)
@@ -217,6 +219,12 @@ def test_engine_never_raises_and_keeps_its_invariants(start: str, ops: list, cfg
             conn.send(now, b"q" * 700)
         elif op == "recv":
             conn.recv(now, 50)
+        elif op == "recv_all":
+            conn.recv(now)
+        elif op == "icmp":
+            conn.on_icmp_error(now, 3, int(dt * 2))  # codes 0..10
+        elif op == "down":
+            conn.network_down()
         elif op == "shutdown":
             conn.shutdown(now)
         elif op == "close":
