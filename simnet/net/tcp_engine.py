@@ -130,7 +130,7 @@ class TcpConfig:
     Defaults follow the RFCs where they give one (RFC 6298: initial RTO 1 s, minimum 1 s,
     maximum >= 60 s) and Linux where they do not (6 SYN retries, 15 data retries).
     ``delayed_ack`` is the delayed-ACK timeout in seconds (0 disables delaying) and
-    ``ack_every`` how many full-sized segments may go unacknowledged (RFC 5681 §4.2: 2).
+    ``ack_every`` how many data segments may go unacknowledged (RFC 5681 §4.2: 2).
     ``connect_timeout`` (None = only the SYN budget) bounds the whole handshake.
     ``keepalive`` is a :class:`KeepaliveConfig`, a mapping/tuple ``(idle, interval, count)`` or
     None (off). ``msl`` sets TIME_WAIT to ``2 * msl``. ``fin_wait2_timeout`` bounds FIN_WAIT_2
