@@ -59,7 +59,7 @@ def connect_once(loss: float, seed: int) -> dict:
     t_urc = sim.now
     syns = packets(sim, "module.uplink", "tx", "> 203.0.113.10:7 [S]")
     return {"open_to_urc": t_urc - t_open, "syn_to_urc": t_urc - syns[0].t,
-            "open_to_syn": syns[0].t - t_open, "syns": len(syns)}
+            "open_to_syn": syns[0].t - t_open, "syns": len(syns), "digest": sim.trace.digest()}
 
 
 @pytest.fixture(scope="module")
