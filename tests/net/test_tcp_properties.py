@@ -30,7 +30,17 @@ impairment = st.fixed_dictionaries(
         "jitter": st.sampled_from([0.0, 0.01, 0.1, 0.4]),
         "reorder": st.booleans(),
         "rate": st.sampled_from([None, 9600, 40000, 1_000_000]),
-        "loss": st.sampled_from([0.0, 0.01, 0.05, 0.15, 0.3]),
+        "loss": st.sampled_from(
+            [
+                0.0,
+                0.01,
+                0.05,
+                0.15,
+                0.3,
+                # bursts: Gilbert-Elliott, bad state loses 70 %, ~5 packets per burst
+                {"model": "gilbert_elliott", "p": 0.02, "r": 0.2, "one_minus_h": 0.7},
+            ]
+        ),
         "duplicate": st.sampled_from([0.0, 0.02, 0.2]),
         "corrupt": st.sampled_from([0.0, 0.02, 0.1]),
     }
