@@ -112,3 +112,43 @@ def test_heartbeat_every_120s_keeps_the_socket():
         echo.t + uart_time(len(pushed), BAUD), abs=1e-9)
     assert not any(b"+IPCLOSE" in chunk for _, chunk in uart_to_host(sim))
     assert world.t > 300.0  # the data really went out after the 300 s the idle story waits
+
+
+# -- the same story on a Fibocom L610 (+MIP commands) ------------------------------------------
+
+KEEPIDLE = 120.0  # AT+MIPKEEPCONF=1,120,75,9
+
+
+def test_fibocom_idle_socket_is_reset_and_reported_as_mipstat():
+    sim, _ = run_story("nat-idle-timeout-fibocom.yaml")
+    hello, world = packets(sim, "module.uplink", "tx", f"> {SERVER} [AP]", "len=5")
+    (echo,) = packets(sim, "module.downlink", "rx", f"{SERVER} >", "[AP]", "len=5")
+    (expire,) = nat_events(sim, "expire")
+    assert expire.t == pytest.approx(echo.t + DELAYED_ACK + up(0) + NAT_IDLE, abs=1e-9)
+    (rst,) = packets(sim, "module.downlink", "rx", f"{SERVER} >", "[R]")
+    assert rst.t == pytest.approx(world.t + up(5) + 2 * INTERNET_DELAY + down(0), abs=1e-9)
+    urc = b"\r\n+MIPSTAT: 1,1\r\n"  # §1.1.11 status 1: broken protocol stack
+    assert chunk_time(sim, urc) == pytest.approx(rst.t + uart_time(len(urc), BAUD), abs=1e-9)
+
+
+def test_fibocom_tcp_keepalive_probes_refresh_the_nat():
+    sim, _ = run_story("nat-keepalive-fibocom.yaml")
+    (echo,) = [p for p in packets(sim, "module.downlink", "rx", f"{SERVER} >", "[AP]", "len=5")
+               if p.t < 100]
+    # Keepalive probes: 40-byte segments without data, sent after KEEPIDLE s without any
+    # segment received (the idle clock restarts with the server's ACK of each probe).
+    probes = [p for p in packets(sim, "module.uplink", "tx", f"> {SERVER} [A]", "len=0")
+              if p.t > echo.t + 1.0 and p.t < 300.0]
+    acks = [p for p in packets(sim, "module.downlink", "rx", f"{SERVER} > ", "[A]", "len=0")
+            if p.t > echo.t + 1.0 and p.t < 300.0]
+    assert len(probes) == 2 and len(acks) == 2
+    assert probes[0].t == pytest.approx(echo.t + KEEPIDLE, abs=1e-9)
+    assert acks[0].t == pytest.approx(probes[0].t + up(0) + 2 * INTERNET_DELAY + down(0), abs=1e-9)
+    assert probes[1].t == pytest.approx(acks[0].t + KEEPIDLE, abs=1e-9)
+    # Probe = one byte below the next sequence number (RFC 1122 §4.2.3.6), so the peer ACKs.
+    seq = [int(p.text.split("seq=")[1].split()[0]) for p in probes]
+    (data_seg,) = [p for p in packets(sim, "module.uplink", "tx", f"> {SERVER} [AP]", "len=5")
+                   if p.t < 100]
+    next_seq = int(data_seg.text.split("seq=")[1].split()[0]) + 5
+    assert seq == [next_seq - 1, next_seq - 1]
+    assert len(nat_events(sim, "create")) == 1 and nat_events(sim, "expire") == []
