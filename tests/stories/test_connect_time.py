@@ -1,6 +1,7 @@
 """Story 3: a researcher plots TCP connect time against radio loss on a Fibocom L610.
 
-Sweep: loss 0, 0.1, 0.3 (Bernoulli, both directions) x seeds 1..8. Connect time is measured
+Sweep: loss 0, 0.1, 0.3 (Bernoulli, both directions) x seeds 1..8, on the network of
+scenarios/stories/connect-under-loss-fibocom.yaml. Connect time is measured
 as the user sees it: from the moment the host starts writing ``AT+MIPOPEN`` to the moment the
 last byte of ``+MIPOPEN: 1,1`` (§1.1.2: connected) reaches the host.
 
@@ -22,9 +23,18 @@ from __future__ import annotations
 from statistics import mean
 
 import pytest
+import yaml
 
 from simnet.scenario.api import Simulation
-from tests.stories.helpers import INTERNET_DELAY, packets, serialization, uart_time
+from tests.stories.helpers import (
+    INTERNET_DELAY,
+    STORIES,
+    packets,
+    run_story,
+    serialization,
+    uart_time,
+    uart_to_host,
+)
 
 DELAY = 0.150
 RATE = 40_000
@@ -37,15 +47,12 @@ RTT = 2 * (serialization(MSS_OPTION, RATE) + DELAY) + 2 * INTERNET_DELAY
 
 
 def scenario(loss: float) -> dict:
-    return {
-        "name": f"connect time at loss {loss}",
-        "module": "fibocom-l610",
-        "network": {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1s"},
-                    "link": {"delay": "150ms", "rate": "40kbps", "loss": loss}},
-        "hosts": {"echo.example.net": {"ip": "203.0.113.10",
-                                       "services": [{"type": "tcp-echo", "port": 7}]}},
-        "steps": [{"send": "AT"}],  # the test drives the module itself through sim.dte
-    }
+    """scenarios/stories/connect-under-loss-fibocom.yaml with another loss; the test drives
+    the module itself through sim.dte, so the file's own script is replaced by one AT."""
+    data = yaml.safe_load((STORIES / "connect-under-loss-fibocom.yaml").read_text())
+    data["network"]["link"]["loss"] = loss
+    data["steps"] = [{"send": "AT"}]
+    return data
 
 
 def connect_once(loss: float, seed: int) -> dict:
@@ -93,3 +100,18 @@ def test_connect_time_grows_with_loss_on_average(sweep):
         for base, run in zip(sweep[0.0], sweep[loss], strict=True):
             extra = run["open_to_urc"] - base["open_to_urc"]
             assert extra == pytest.approx(0.0, abs=1e-9) or extra >= 1.0 - 1e-9
+
+
+def test_the_lossy_story_backs_off_its_syns():
+    """The YAML story itself (seed 3, 30 % loss): the first three SYNs die on the radio uplink;
+    each retransmission waits twice as long as the one before, starting from the initial
+    RTO of 1 s (RFC 6298 §2.1, §5.5), so SYNs leave at +0, +1, +3, +7 s, and the connect URC
+    comes one lossless handshake after the fourth."""
+    sim, _ = run_story("connect-under-loss-fibocom.yaml")
+    syns = [p.t for p in packets(sim, "module.uplink", "tx", "> 203.0.113.10:7 [S]")]
+    lost = [r.t for r in sim.trace.select(source="module.uplink", kind="drop")
+            if r.fields["reason"] == "loss" and "[S]" in r.fields["pkt"]]
+    assert [t - syns[0] for t in syns] == pytest.approx([0.0, 1.0, 3.0, 7.0], abs=1e-9)
+    assert lost == syns[:3]
+    urc_at = next(t for t, chunk in uart_to_host(sim) if chunk == URC)
+    assert urc_at == pytest.approx(syns[3] + RTT + uart_time(len(URC), BAUD), abs=1e-9)
