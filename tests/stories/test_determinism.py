@@ -15,7 +15,9 @@ from tests.stories.helpers import ROOT, STORIES, run_story
 from tests.stories.test_connect_time import connect_once
 
 STORY_FILES = sorted(p.name for p in STORIES.glob("*.yaml"))
-SEED_FREE = [n for n in STORY_FILES if not n.startswith("ppp-")]  # ppp-* is pinned to seed 1
+# Stories whose outcome does not depend on the seed (ppp-* echoes a seed-1 magic number,
+# connect-under-loss needs a seed whose first SYNs are lost).
+SEED_FREE = [n for n in STORY_FILES if n.startswith("nat-")]
 
 
 def test_there_are_stories():
