@@ -55,8 +55,9 @@ def test_internet_link_default_is_what_the_arithmetic_assumes():
 
 def test_idle_socket_is_reset_after_the_nat_forgets_it():
     sim, _ = run_story("nat-idle-timeout-sim7600.yaml")
-    hello, world = packets(sim, "module.uplink", "tx", f"> {SERVER} [AP]", "len=5")
-    (echo,) = packets(sim, "module.downlink", "rx", f"{SERVER} >", "[AP]", "len=5")
+    hello, world, resent = packets(sim, "module.uplink", "tx", f"> {SERVER} [AP]", "len=5")
+    echo, echo_after_reconnect = packets(sim, "module.downlink", "rx", f"{SERVER} >", "[AP]",
+                                         "len=5")
     # HELLO: 45 bytes up (9 ms + 200 ms), 10 ms to the server and 10 ms back, echo 45 bytes down.
     assert echo.t == pytest.approx(hello.t + up(5) + 2 * INTERNET_DELAY + down(5), abs=1e-9)
 
@@ -69,7 +70,7 @@ def test_idle_socket_is_reset_after_the_nat_forgets_it():
 
     # 300 s later WORLD leaves on the same private socket but gets a NEW public port
     # (sequential allocation: the next one).
-    first, second = nat_events(sim, "create")
+    first, second, third = nat_events(sim, "create")
     assert second.t == pytest.approx(world.t + up(5), abs=1e-9)
     assert first.fields["mapping"].split(" <-> ")[0] == second.fields["mapping"].split(" <-> ")[0]
     old_port, new_port = public_port(first.fields["mapping"]), public_port(second.fields["mapping"])
@@ -87,10 +88,18 @@ def test_idle_socket_is_reset_after_the_nat_forgets_it():
     # Exact bytes the host saw after the night: the echoed command, the prompt, the echoed
     # payload, OK, the send report, the close, then the link status query - and nothing from
     # the server (WORLD was never echoed).
-    after = b"".join(chunk for t, chunk in uart_to_host(sim) if t > 300.0)
+    after = b"".join(chunk for t, chunk in uart_to_host(sim) if 300.0 < t < third.t)
     assert after == (b"AT+CIPSEND=0,5\r\r\n>WORLD\r\nOK\r\n\r\n+CIPSEND: 0,5,5\r\n"
                      b"\r\n+IPCLOSE: 0,1\r\n"
-                     b"AT+CIPCLOSE?\r\r\n+CIPCLOSE: 0,0,0,0,0,0,0,0,0,0\r\n\r\nOK\r\n")
+                     b"AT+CIPCLOSE?\r\r\n+CIPCLOSE: 0,0,0,0,0,0,0,0,0,0\r\n\r\nOK\r\n"
+                     b'AT+CIPOPEN=0,"TCP","203.0.113.10",7\r\r\nOK\r\n')
+
+    # Recovery: the reconnect is a new connection (new private port, next public port) and
+    # the resent data comes back one round trip later.
+    assert third.fields["mapping"].split(" <-> ")[0] != first.fields["mapping"].split(" <-> ")[0]
+    assert public_port(third.fields["mapping"]) == new_port + 1
+    assert echo_after_reconnect.t == pytest.approx(
+        resent.t + up(5) + 2 * INTERNET_DELAY + down(5), abs=1e-9)
 
 
 def test_heartbeat_every_120s_keeps_the_socket():
