@@ -152,3 +152,24 @@ def test_retry_after_the_fault_is_cleared_gets_an_address():
     (server_result,) = [r for r in sim.trace.select(source="bearer.ppp.server", kind="ppp_result")
                         if r.t > dials[1].t]
     assert server_result.fields["outcome"] == "ok"
+
+
+def test_without_the_fault_the_same_credentials_are_accepted():
+    """Control run: the story's frames up to the PAP request, no ppp-fail: the operator
+    answers Authenticate-Ack (RFC 1334 §2.2.2, empty message) and goes on to IPCP."""
+    data = yaml.safe_load((STORIES / STORY).read_text())
+    data["faults"] = []
+    steps = data["steps"]
+    cut = next(i for i, s in enumerate(steps) if s.get("send_hex") == DTE_PAP.hex(" "))
+    data["steps"] = steps[: cut + 1]
+    sim = Simulation.from_dict(data)
+    assert sim.run_scenario().passed
+    ack = pf.frame(pf.PROTO_PAP, pf.pap_reply(pf.PAP_ACK, 1, ""))
+    t_write = dte_write_instant(sim, DTE_PAP)
+    t_server = t_write + len(DTE_PAP) / UART_CPS + len(DTE_PAP) / LINE_CPS + LINE_DELAY
+    sim.advance(t_server + 1.0 - sim.now)
+    assert chunk_time(sim, ack) == pytest.approx(
+        t_server + len(ack) / LINE_CPS + LINE_DELAY + len(ack) / UART_CPS, abs=1e-9)
+    phases = [r.fields["phase"] for r in sim.trace.select(source="bearer.ppp.server",
+                                                          kind="ppp_phase")]
+    assert phases[-1] == "network"
