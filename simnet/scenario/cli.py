@@ -204,6 +204,8 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             if first and args.pcap:
                 try:
                     sim.save_pcap(args.pcap)
+                    if not quiet and len(sim.world.pcap_files) > 1:
+                        print(f"  pcap: IP packets in {args.pcap}, PPP frames in {sim.world.pcap_files[1]}", file=out)
                 except (OSError, ConfigError) as exc:
                     print(f"simnet run: cannot write the pcap: {exc}", file=err)
                     return EXIT_USAGE

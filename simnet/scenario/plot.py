@@ -23,6 +23,10 @@ from simnet.kernel.trace import TraceRecord
 _PKT = re.compile(r"^(TCP|UDP|ICMP) (\d+\.\d+\.\d+\.\d+)(?::(\d+))? > (\d+\.\d+\.\d+\.\d+)(?::(\d+))?(.*)$")
 
 
+LINE_GAP = 0.05  # s: a partial line older than this is drawn on its own
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7e-\xff]")  # not text (PPP flag 0x7e too)
+
+
 @dataclass
 class Arrow:
     t0: float
@@ -78,6 +82,7 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
     buf = {"dte>": b"", "dte<": b""}
     pending: dict[tuple[str, str], float] = {}
     last_command = b""
+    buf_t = {"dte>": 0.0, "dte<": 0.0}
     writes: list[int] = []  # sizes of the runner's sends not yet seen on the UART
     last_dte_t = 0.0
     for r in records:
@@ -103,7 +108,13 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
         if r.kind == "dte>":
             last_dte_t = r.t
         if r.kind in ("dte>", "dte<"):
+            src, dst, style = ("DTE", "module", "at") if r.kind == "dte>" else ("module", "DTE", "urc")
+            if buf[r.kind] and r.t - buf_t[r.kind] > LINE_GAP:
+                # A partial line that sat unfinished: draw it when it came, not with the next one.
+                arrows.append(Arrow(buf_t[r.kind], buf_t[r.kind], src, dst, _printable(buf[r.kind]), style))
+                buf[r.kind] = b""
             buf[r.kind] += _bytes_of(r.fields.get("data", b""))
+            buf_t[r.kind] = r.t
             sep = b"\r" if r.kind == "dte>" else b"\n"
             while sep in buf[r.kind] or len(buf[r.kind]) > 200:
                 cut = buf[r.kind].find(sep)
@@ -118,6 +129,11 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
                     arrows.append(Arrow(r.t, r.t, "module", "DTE", _printable(line), "urc"))
                 else:
                     last_command = b""
+            if _BINARY.search(buf[r.kind]):
+                # Binary data (PPP frames, raw socket bytes) has no line end: draw it as it arrives.
+                data = buf[r.kind]
+                arrows.append(Arrow(r.t, r.t, src, dst, f"⟨{len(data)} bytes⟩ {_printable(data, 24)}", style))
+                buf[r.kind] = b""
         elif r.kind == "pkt":
             summary = str(r.fields.get("pkt", ""))
             key = (r.source, summary)

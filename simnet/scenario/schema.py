@@ -115,7 +115,8 @@ FAULT_ACTIONS: dict[str, dict[str, tuple[str, bool]]] = {
     "pdp-reject": {"cause": ("sm_cause", False), "count": ("count", False),
                    "duration": ("duration", False)},
     "pdp-silent": {"count": ("count", False), "duration": ("duration", False)},
-    "ppp-fail": {"phase": ("ppp_phase", True), "mode": ("ppp_mode", False)},
+    "ppp-fail": {"phase": ("ppp_phase", True), "mode": ("ppp_mode", False), "count": ("count", False),
+                 "duration": ("duration", False)},
     "call-fail": {"outcome": ("call_outcome", True), "count": ("count", False)},
     "dns-fail": {"mode": ("dns_mode", True), "name": ("string", False),
                  "duration": ("duration", False)},
@@ -145,6 +146,31 @@ FAULT_REQUIRED_ONE_OF = {"loss": ("loss", "value"), "delay": ("delay", "value")}
 
 def _expected(options: tuple[str, ...] | list[str]) -> str:
     return ", ".join(options)
+
+
+def _dialect_loads(module_id: str) -> bool:
+    try:
+        from simnet.modem import registry
+
+        registry.load_dialect_class(registry.get_profile(module_id))
+    except Exception:
+        return False
+    return True
+
+
+def unbuilt_module_ids() -> list[str]:
+    """Registry ids whose dialect cannot be loaded yet (validation refuses them, as run would)."""
+    try:
+        from simnet.modem import registry
+    except Exception:
+        return []
+    out = []
+    for mod_id in known_module_ids() or []:
+        try:
+            registry.load_dialect_class(registry.get_profile(mod_id))
+        except Exception:  # ConfigError "dialect not built yet" (or a broken dialect)
+            out.append(mod_id)
+    return out
 
 
 def known_module_ids() -> list[str] | None:
@@ -373,6 +399,11 @@ class Validator:
             return
         if self._module_ids is not None and module not in self._module_ids:
             self.err(("module",), f"unknown module {module!r} (expected one of {_expected(self._module_ids)}{_did_you_mean(module, self._module_ids)})")
+            return
+        if self._module_ids is not None and not _dialect_loads(module):
+            built = [m for m in self._module_ids if m not in unbuilt_module_ids()]
+            self.err(("module",), f"module {module!r} is listed but its dialect is not built yet "
+                     f"(expected one of {_expected(built)})")
             return
         sc.module = module
 

@@ -83,6 +83,7 @@ class World:
         self.hosts: dict[str, HostEntry] = {}
         self.fault_errors: list[str] = []
         self.peer_sockets: list[Any] = []  # connections opened by peer-connect faults
+        self.pcap_files: list[str] = []
         self.faults: FaultEngine | None = None
         self.radio_uplink = f"{MODULE_HOST}.uplink"
         self.radio_downlink = f"{MODULE_HOST}.downlink"
@@ -103,11 +104,22 @@ class World:
         return HostView(self, entry)
 
     def save_pcap(self, path: str) -> int:
-        writer = getattr(self.network, "write_pcap", None)
-        if writer is None:
-            raise ConfigError("pcap", "this build of simnet.net cannot write pcap files yet")
-        count = writer(path)
-        return int(count) if isinstance(count, int) else 0
+        """Write the IP packets seen at the module's interface to ``path`` (raw IPv4); the PPP
+        frames of GSM data calls, if any, go to ``path`` itself when no IP packet was seen, else
+        to ``<stem>.ppp<suffix>`` beside it (one pcap file holds one link type). Returns the
+        number of packets and frames written; ``pcap_files`` lists the files."""
+        count = int(self.network.write_pcap(path) or 0)
+        self.pcap_files = [path]
+        capture = getattr(self.bearer, "ppp_capture", None)
+        frames = len(getattr(capture, "frames", ()) or ())
+        if frames:
+            target = path
+            if count:
+                stem, dot, suffix = path.rpartition(".")
+                target = f"{stem}.ppp.{suffix}" if dot and "/" not in suffix else f"{path}.ppp.pcap"
+                self.pcap_files.append(target)
+            count += int(self.bearer.write_pcap(target) or 0)
+        return count
 
     def radio_links(self, direction: str) -> list[Any]:
         link = self.network.link(MODULE_HOST)
@@ -326,7 +338,23 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
         need_bearer("pdp-silent").pdp_silent(**_opt(f, "count", "duration"))
 
     def ppp_fail(f: FaultSpec) -> None:
-        need_bearer("ppp-fail").ppp_fail(f.params["phase"], f.params.get("mode") or "silent")
+        bearer = need_bearer("ppp-fail")
+        bearer.ppp_fail(f.params["phase"], f.params.get("mode") or "silent")
+        later(f.params.get("duration"), bearer.clear_ppp_fault)
+        count = f.params.get("count")
+        if count:
+            # Each PPP session of the network side takes the fault when it is created; after the
+            # count-th one has started, later sessions (a retry after hang-up) negotiate normally.
+            started = [0]
+
+            def watch(rec: Any) -> None:
+                if (started[0] < count and rec.kind == "ppp_phase" and rec.fields.get("phase") == "establish"
+                        and rec.source.endswith(".ppp.server")):
+                    started[0] += 1
+                    if started[0] == count:
+                        sim.call_later(0.0, bearer.clear_ppp_fault)
+
+            sim.trace.add_sink(watch)
 
     def call_fail(f: FaultSpec) -> None:
         need_bearer("call-fail").call_fail(f.params["outcome"].replace("-", "_"), **_opt(f, "count"))

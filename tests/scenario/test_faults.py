@@ -366,3 +366,33 @@ def test_trace_trigger_fires_on_the_matching_record():
     (rec,) = fault_records(sim)
     assert rec.t == up.t  # fired (through a zero-delay timer) at the instant the interface came up
     assert link_events(sim, "module.uplink") == [(round(up.t, 9), "outage")]
+
+
+GSM_CALL = {"bearer": "gsm", "registration": {"after": "0s"}, "csd": {"setup_time": "5s"}}
+
+
+@needs_bearer
+def test_ppp_fail_count_lets_the_retry_succeed_and_pcap_holds_the_ppp_frames(tmp_path):
+    """count: 1 — the first call's PPP server takes the fault, the second call's does not.
+    The DTE stays silent; the server's LCP Configure-Requests repeat every 3 s (RFC 1661 restart
+    timer), so each call puts frames in the PPP capture."""
+    sim = build([{"at": "0s", "action": "ppp-fail", "phase": "lcp", "mode": "silent", "count": 1}],
+                network=GSM_CALL)
+    for _ in range(2):
+        assert sim.dte.command("ATD5551234", timeout=60).final == "CONNECT 9600"
+        sim.advance(4)
+        sim.dte.write(b"+++")  # escape with 1 s guard times around it, then hang up
+        sim.dte.expect("OK", timeout=3)
+        assert sim.dte.command("ATH").final == "OK"
+        sim.advance(1)
+    starts = [r for r in sim.trace.select(kind="ppp_phase") if r.source.endswith(".ppp.server")
+              and r.fields["phase"] == "establish"]
+    assert len(starts) == 2
+    assert sim.bearer.ppp_fault is None  # cleared after the first session started
+    # the first server is silent (no LCP at all); the second sends Configure-Requests
+    frames = sim.bearer.ppp_capture.frames
+    assert frames and all(f.t > starts[1].t - 1e-9 for f in frames)
+    out = tmp_path / "call.pcap"
+    assert sim.save_pcap(out) == len(frames)
+    scapy_all = pytest.importorskip("scapy.all")
+    assert len(scapy_all.rdpcap(str(out))) == len(frames)  # no IP packet: the PPP frames go here

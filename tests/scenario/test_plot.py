@@ -61,3 +61,15 @@ def test_prompt_data_without_cr_and_long_command_echo():
     assert dte_lines[:2] == [(0.0, "AT+CIPSEND=0,5"), (0.02, "HELLO")]
     assert dte_lines[2][0] == 0.07 and dte_lines[2][1].startswith("AT+XXX")  # one line, not two
     assert len(dte_lines) == 3
+
+
+def test_binary_module_output_is_drawn_when_it_arrives():
+    records = [
+        rec(1.0, "modem.uart", "dte<", data=b"~\xff}#\xc0!}!}!} }4~"),  # a PPP frame: no LF
+        rec(1.01, "modem.uart", "dte<", data=b"+CS"),  # a partial line...
+        rec(5.0, "modem.uart", "dte<", data=b"\r\nOK\r\n"),  # ...left 4 s before this one
+    ]
+    _, arrows, _ = extract(records)
+    got = [(a.t0, a.label) for a in arrows]
+    assert got[0][0] == 1.0 and got[0][1].startswith("⟨15 bytes⟩")  # counted by hand
+    assert (1.01, "+CS") in got and (5.0, "OK") in got

@@ -366,3 +366,15 @@ def test_near_misses_get_a_suggestion():
     assert any(p.endswith("did you mean 'within'?)") for p in problems)
     if known_module_ids() is not None:
         assert any(p.endswith("did you mean 'simcom-sim7600'?)") for p in problems)
+
+
+def test_module_without_a_dialect_is_refused_like_run_does():
+    from simnet.scenario.schema import unbuilt_module_ids
+
+    unbuilt = unbuilt_module_ids()
+    if not unbuilt:
+        pytest.skip("every registry module has its dialect")
+    text = BASE.replace(f"module: {MODULE}", f"module: {unbuilt[0]}")
+    msg = only(text)
+    assert msg.startswith(f"s.yaml:2: module: module '{unbuilt[0]}' is listed but its dialect is not built yet (expected one of ")
+    assert MODULE in msg

@@ -100,11 +100,6 @@ def test_ppp_fail_applies_to_dialup_or_is_reported():
     assert sim.world.fault_errors or not pppd.result.value.ok
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "MISSING: ppp-fail takes no count/duration (pdp-reject and call-fail do), so a scenario "
-    "cannot show 'the first authentication is rejected, the retry succeeds'; the fault also "
-    "cannot be cleared from YAML (only Python: sim.bearer.clear_ppp_fault()). "
-    "simnet/scenario/schema.py FAULT params for ppp-fail; simnet/scenario/world.py ppp_fail."))
 def test_ppp_fail_accepts_a_count():
     data = {"name": "x", "module": "simcom-sim7600", "network": {"bearer": "gsm"},
             "faults": [{"at": "0s", "action": "ppp-fail", "phase": "auth", "mode": "reject",
@@ -114,11 +109,6 @@ def test_ppp_fail_accepts_a_count():
     assert problems == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: `simnet validate` says a scenario naming module wavecom-wipsoft is ok (exit 0) but "
-    "`simnet run` refuses the same file as invalid (exit 2: dialect not built yet). validate "
-    "should catch everything run refuses before running (simnet/scenario/cli.py validate vs "
-    "run; simnet/scenario/schema.py module check)."))
 def test_validate_and_run_agree_on_an_unbuilt_module(tmp_path: Path):
     path = tmp_path / "wip.yaml"
     path.write_text("name: WIPsoft\nmodule: wavecom-wipsoft\nsteps:\n  - send: AT\n  - expect: OK\n")
@@ -128,12 +118,6 @@ def test_validate_and_run_agree_on_an_unbuilt_module(tmp_path: Path):
     assert codes[0] == codes[1]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the sequence chart joins module output into lines at LF, so binary data from the "
-    "module (PPP frames on a data call: no LF) is held back and drawn at the time of the next "
-    "text line - in the PPP story the operator's LCP/PAP frames of t=7.4-8.1 s appear as one "
-    "arrow at t=19.07 s, next to the OK of +++. simnet/scenario/plot.py extract(), the "
-    "buf['dte<'] line joining."))
 def test_sequence_chart_draws_module_bytes_when_they_arrive():
     from simnet.scenario.plot import extract
 
@@ -145,11 +129,6 @@ def test_sequence_chart_draws_module_bytes_when_they_arrive():
         (round(a.t0, 3), a.label) for a in to_dte]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: `simnet run --pcap` on a GSM data call writes an empty capture: the PPP frames the "
-    "bearer records (ModemBearer.ppp_capture / write_pcap, DLT_PPP) are not reachable from "
-    "the CLI or Simulation.save_pcap, which only write the IP link capture "
-    "(simnet/scenario/world.py World.save_pcap, simnet/scenario/cli.py)."))
 def test_pcap_of_a_gsm_data_call_holds_its_ppp_frames(tmp_path: Path):
     simnet = str(Path(sys.executable).with_name("simnet"))
     out = tmp_path / "call.pcap"
