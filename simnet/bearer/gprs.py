@@ -14,9 +14,10 @@ after the module host's interface has gone down, so sockets above have already s
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +26,7 @@ import simpy
 from simnet.bearer.causes import DEFAULT_NETWORK_DEACTIVATION_CAUSE, SM_CAUSES, validate_sm_cause
 from simnet.bearer.operator import PDP_TYPES, GprsTimers, OperatorConfig, normalize_auth
 from simnet.bearer.outcomes import Outcome, OutcomeKind
+from simnet.bearer.ppp.endpoint import PeerAuth
 from simnet.bearer.radio import Radio, RegState
 from simnet.bearer.sim_card import SimCard, SimState
 from simnet.errors import ConfigError
@@ -50,6 +52,9 @@ class PdpContext:
     user: str = ""
     password: str = ""
     auth: str = "none"
+    # CHAP as the TE did it over PPP (Identifier, Challenge, Response): the network checks the
+    # response against the subscriber's secret (TS 24.008 §10.5.6.3 PCO, RFC 1994 §4.1)
+    chap: tuple[int, bytes, bytes] | None = None
     state: ContextState = ContextState.INACTIVE
     ip: str | None = None
     dns: tuple[str, ...] = ()
@@ -57,6 +62,18 @@ class PdpContext:
     @property
     def active(self) -> bool:
         return self.state == ContextState.ACTIVE
+
+    @property
+    def has_own_credentials(self) -> bool:
+        """+CGAUTH (or the context definition) set a protocol or a user/password."""
+        return self.auth != "none" or bool(self.user) or bool(self.password)
+
+    def with_peer_auth(self, auth: PeerAuth) -> PdpContext:
+        """A copy carrying the credentials a PPP peer (the TE on ATD*99#) authenticated with."""
+        if auth.protocol == "chap":
+            return replace(self, user=auth.user, password="", auth="chap",
+                           chap=(auth.chap_ident, auth.challenge, auth.response))
+        return replace(self, user=auth.user, password=auth.password, auth="pap", chap=None)
 
 
 Listener = Callable[[PdpContext, Outcome], None]
@@ -146,7 +163,12 @@ class GprsNetwork:
         op = self.operator
         if op.auth == "none" and not op.user:
             return True  # the operator does not check credentials
-        if ctx.user != op.user or ctx.password != op.password:
+        if ctx.chap is not None:
+            ident, challenge, response = ctx.chap
+            expected = hashlib.md5(bytes((ident & 0xFF,)) + op.password.encode() + challenge).digest()
+            if ctx.user != op.user or response != expected:
+                return False
+        elif ctx.user != op.user or ctx.password != op.password:
             return False
         if op.auth == "none":
             return True
@@ -325,8 +347,12 @@ class GprsSession:
         return self._done(Outcome(OutcomeKind.OK, detail="detached"))
 
     # -- activation --------------------------------------------------------------------------
-    def activate(self, cid: int) -> simpy.Event:
-        """Activate context ``cid``; the event's value is an ``Outcome`` (ok with ip/dns)."""
+    def activate(self, cid: int, *, peer_auth: PeerAuth | None = None) -> simpy.Event:
+        """Activate context ``cid``; the event's value is an ``Outcome`` (ok with ip/dns).
+
+        ``peer_auth``: the PAP/CHAP credentials the TE gave the module's PPP server (dial-up);
+        they go to the network in place of the context's own only when the context has none
+        (+CGAUTH takes precedence, docs/assumptions.md Bearer)."""
         ctx = self.contexts.get(cid)
         if ctx is None:
             return self._done(Outcome(OutcomeKind.INVALID_STATE, cid=cid, detail=f"context {cid} not defined"))
@@ -343,10 +369,14 @@ class GprsSession:
         ctx.state = ContextState.ACTIVATING
         self._pending[cid] = ev
         self._abort[cid] = self.sim.event()
-        self.sim.process(self._activate_proc(ctx, ev))
+        request = ctx.with_peer_auth(peer_auth) if peer_auth is not None and not ctx.has_own_credentials else ctx
+        if request is not ctx:
+            self._record("pdp_peer_auth", cid=cid, protocol=peer_auth.protocol, user=peer_auth.user)
+        self.sim.process(self._activate_proc(ctx, ev, request))
         return ev
 
-    def _activate_proc(self, ctx: PdpContext, ev: simpy.Event) -> Generator[simpy.Event, Any, None]:
+    def _activate_proc(self, ctx: PdpContext, ev: simpy.Event,
+                       request: PdpContext | None = None) -> Generator[simpy.Event, Any, None]:
         cid = ctx.cid
         abort = self._abort[cid]
         if not self.attached:
@@ -361,7 +391,8 @@ class GprsSession:
                                                      cid=cid, detail=attach_outcome.detail))
                 return
         active = sum(1 for c in self.contexts.values() if c.state == ContextState.ACTIVE)
-        decision, delay, value = self.network.activation_decision(ctx, active)
+        # the network judges what the request carries (the TE's PPP credentials, maybe)
+        decision, delay, value = self.network.activation_decision(request or ctx, active)
         answer = self.sim.timeout(delay) if decision != "silent" else self.sim.event()
         timers = self.timers
         for attempt in range(timers.t3380_retransmissions + 1):

@@ -58,20 +58,27 @@ class DialupLink:
     """The module's side of a dial-up PPP link with the DTE (``ATD*99#``): a PPP server over
     the UART whose IPCP hands the DTE the address of PDP context ``cid``.
 
-    ``start()`` activates the context (if needed) while LCP and authentication run; IPCP is
-    held until the activation ends (the DTE's IPCP requests are retransmitted meanwhile, as
-    on real modules). Feed UART bytes with ``receive_bytes``; ``result`` / ``ended`` are the
-    PPP server's events; a failed activation ends the link with its outcome.
+    Like SIMCom/Quectel modules towards pppd, the server asks the DTE to authenticate
+    (``auth="any"``: CHAP-MD5 first, PAP if the DTE Naks towards it; a DTE that Configure-
+    Rejects authentication is let in without) and accepts whatever credentials come: it cannot
+    check them, the network does. When the network phase starts the context is activated with
+    those credentials (unless +CGAUTH gave the context its own); IPCP is held until the
+    activation ends (the DTE's IPCP requests are retransmitted meanwhile, as on real modules).
+    A failed activation ends the link with its outcome. Feed UART bytes with
+    ``receive_bytes``; ``result`` / ``ended`` / ``finished`` are the PPP server's events.
     """
 
     def __init__(self, bearer: ModemBearer, transmit: Callable[[bytes], None], *, cid: int = 1,
-                 auth: str = "none", ppp: PppConfig | None = None) -> None:
+                 auth: str = "any", ppp: PppConfig | None = None) -> None:
         self.bearer = bearer
         self.cid = cid
-        cfg = ppp or PppConfig(role="server", auth=auth, local_ip=bearer.operator.ppp_server_ip)
+        # The network side's misbehaviour (ppp_fail) reaches the DTE through this server.
+        cfg = ppp or PppConfig(role="server", auth=auth, auth_optional=True,
+                               local_ip=bearer.operator.ppp_server_ip, fault=bearer._take_ppp_fault())
         name = f"{bearer.name}.dialup"
         self.driver = PppDriver(bearer.sim, PppEndpoint(cfg, bearer.sim.rng(f"{name}.magic"), name=name),
                                 transmit, name=name, capture=bearer.ppp_capture)
+        self.driver.on_phase = self._on_phase
         self.activation: simpy.Event | None = None
 
     @property
@@ -82,18 +89,32 @@ class DialupLink:
     def ended(self) -> simpy.Event:
         return self.driver.ended
 
+    @property
+    def finished(self) -> simpy.Event:
+        """The link is dead (see ``PppDriver.finished``): the module may report NO CARRIER."""
+        return self.driver.finished
+
     def receive_bytes(self, data: bytes) -> None:
         self.driver.receive_bytes(data)
 
     def start(self) -> DialupLink:
         self.driver.start()
-        self.activation = self.bearer.gprs.activate(self.cid)
-        self.bearer.sim.process(self._wait_activation(self.activation))
         return self
+
+    def _on_phase(self, phase: str) -> None:
+        # The DTE's credentials are known once authentication is over: activate now.
+        if phase == "network" and self.activation is None:
+            endpoint = self.driver.endpoint
+            self.activation = self.bearer.gprs.activate(self.cid, peer_auth=endpoint.peer_auth)
+            self.bearer.sim.process(self._wait_activation(self.activation))
 
     def _wait_activation(self, activation: simpy.Event) -> Generator[Any, Any, None]:
         outcome = yield activation
         endpoint = self.driver.endpoint
+        if endpoint.ended is not None:
+            if outcome.ok and self.bearer.gprs.is_active(self.cid):
+                self.bearer.gprs.deactivate(self.cid)  # nobody is left to use the address
+            return
         if outcome.ok:
             endpoint.assign_address(outcome.ip, outcome.dns)
         else:
@@ -132,6 +153,9 @@ class ModemBearer:
                               line_delay=(csd_profile.rtt_min + csd_profile.rtt_max) / 4)
         self.ppp_capture = PppCapture()
         self.ppp_fault: PppFault | None = None  # applied to the network side of new PPP sessions
+        self._ppp_fault_left: int | None = None  # negotiations it still applies to (None: all)
+        self._ppp_fault_timer: Any = None  # ends a fault given a duration
+        self.dialup_link: DialupLink | None = None  # the latest ATD*99# PPP server
         self.data_session: GsmDataSession | None = None
         self._link_listeners: list[LinkListener] = []
         self.csd.add_listener(self._on_call_event)
@@ -267,7 +291,7 @@ class ModemBearer:
             local_ip=op.ppp_server_ip,
             peer_ip=peer_ip,
             dns=self.gprs_network.dns[:2],
-            fault=self.ppp_fault,
+            fault=self._take_ppp_fault(),
         )
 
     def _on_call_event(self, event: str, call: CsdCall, outcome: Outcome | None) -> None:
@@ -278,6 +302,8 @@ class ModemBearer:
                                call.pipe.b.write, name=f"{self.name}.ppp.server", capture=self.ppp_capture)
             call.pipe.b.on_data = server.receive_bytes
             call.far_end = server
+            # An ISP's access server releases the call once its PPP link is dead.
+            server.on_finished = lambda _outcome, c=call: self.sim.call_later(0, self._release_call, c)
             server.start()
         elif event == "ended":
             session = self.data_session
@@ -288,9 +314,16 @@ class ModemBearer:
             if session is not None and session.call is call:
                 session.client.lower_down()  # carrier lost: ends NETWORK_LOST via on_ended
 
-    def dialup(self, transmit: Callable[[bytes], None], *, cid: int = 1, auth: str = "none") -> DialupLink:
-        """Start a dial-up PPP server towards the DTE for ``ATD*99#`` (see ``DialupLink``)."""
-        return DialupLink(self, transmit, cid=cid, auth=auth).start()
+    def _release_call(self, call: CsdCall) -> None:
+        if self.csd.call is call:
+            self.sim.record(self.name, "call_released", reason="dial-in PPP link ended")
+            self.csd.remote_hangup()
+
+    def dialup(self, transmit: Callable[[bytes], None], *, cid: int = 1, auth: str = "any") -> DialupLink:
+        """Start a dial-up PPP server towards the DTE for ``ATD*99#`` (see ``DialupLink``);
+        ``auth="none"`` does not ask the DTE to authenticate."""
+        self.dialup_link = DialupLink(self, transmit, cid=cid, auth=auth).start()
+        return self.dialup_link
 
     # -- faults --------------------------------------------------------------------------------
     def bearer_drop(self, cause: int | None = None) -> None:
@@ -343,30 +376,90 @@ class ModemBearer:
     def call_drop(self) -> None:
         self.csd.drop()
 
-    def ppp_fail(self, phase: str, mode: str = "silent", after: float = 0.0) -> PppFault:
+    def ppp_fail(self, phase: str, mode: str = "silent", after: float = 0.0, *,
+                 count: int | None = None, duration: float | None = None) -> PppFault:
         """The network side of PPP misbehaves in ``phase`` (lcp, auth, ipcp, open) per ``mode``
-        (see ``PppFault``) from the next negotiation on; ``open`` faults also hit a live link."""
+        (see ``PppFault``) from the next negotiation on: the operator's dial-in server on a GSM
+        data call, and the module's own PPP server towards the DTE on ``ATD*99#`` (the network
+        behind it fails, the module passes it on). ``count``: only the next ``count`` PPP
+        negotiations (None: all); ``duration``: only negotiations starting within that many
+        seconds, and live links stop misbehaving then (None: until ``clear_ppp_fault``). A live
+        link still negotiating picks the fault up too (and counts); ``open`` faults also hit an
+        established link."""
         mode = _PPP_MODE_ALIASES.get((phase, mode), mode)
         if phase == "echo":
             phase = "open"
         if phase not in FAULT_MODES:
             raise ConfigError("ppp_fail.phase", f"unknown phase {phase!r} (allowed: {', '.join(FAULT_MODES)})")
+        self._check_count_duration("ppp_fail", count, duration)
         fault = PppFault(phase, mode, after)
+        self.clear_ppp_fault()
         self.ppp_fault = fault
-        self.sim.record(self.name, "fault", fault="ppp_fail", phase=phase, mode=mode)
-        session = self.data_session
-        server = session.call.far_end if session is not None else None
-        if server is not None:
-            server.endpoint.fault = fault
-            if phase == "open" and mode == "terminate" and session is not None and session.established:
-                self.sim.call_later(after, self._server_terminate, server)
+        self._ppp_fault_left = count
+        if duration is not None:
+            self._ppp_fault_timer = self.sim.call_later(duration, self._ppp_fault_expired, fault)
+        self.sim.record(self.name, "fault", fault="ppp_fail", phase=phase, mode=mode, count=count,
+                        duration=duration)
+        for driver, established in self._live_network_side_drivers():
+            if established and phase != "open":
+                continue  # that phase is over on this link
+            taken = self._take_ppp_fault()
+            if taken is None:
+                break
+            driver.endpoint.fault = taken
+            if phase == "open" and mode == "terminate" and established:
+                self.sim.call_later(after, self._server_terminate, driver)
         return fault
 
+    def _live_network_side_drivers(self) -> list[tuple[PppDriver, bool]]:
+        """PPP drivers playing the network's side that are still alive, with 'established'."""
+        out: list[tuple[PppDriver, bool]] = []
+        call = self.csd.call
+        server = call.far_end if call is not None else None
+        if isinstance(server, PppDriver) and server.endpoint.ended is None:
+            out.append((server, server.endpoint.established))
+        link = self.dialup_link
+        if link is not None and link.driver.endpoint.ended is None:
+            out.append((link.driver, link.driver.endpoint.established))
+        return out
+
+    def _take_ppp_fault(self) -> PppFault | None:
+        """The fault for one PPP negotiation starting now (counts it against ``count``)."""
+        fault = self.ppp_fault
+        if fault is None:
+            return None
+        if self._ppp_fault_left is not None:
+            self._ppp_fault_left -= 1
+            if self._ppp_fault_left <= 0:
+                self._end_ppp_fault(live=False)  # this negotiation is the last one it hits
+        return fault
+
+    def _ppp_fault_expired(self, fault: PppFault) -> None:
+        if self.ppp_fault is fault:
+            self._ppp_fault_timer = None
+            self.sim.record(self.name, "fault_end", fault="ppp_fail")
+            self._end_ppp_fault(live=True)
+
+    def _end_ppp_fault(self, *, live: bool) -> None:
+        fault = self.ppp_fault
+        self.ppp_fault = None
+        self._ppp_fault_left = None
+        if self._ppp_fault_timer is not None:
+            self._ppp_fault_timer.cancel()
+            self._ppp_fault_timer = None
+        if live and fault is not None:
+            for driver, _ in self._live_network_side_drivers():
+                if driver.endpoint.fault is fault:
+                    driver.endpoint.fault = None
+
     def _server_terminate(self, server: PppDriver) -> None:
+        if server.endpoint.ended is not None:
+            return
         server.endpoint.fault = PppFault("open", "terminate")
         server.endpoint._fault_terminate()
         server._pump()
 
     def clear_ppp_fault(self) -> None:
-        self.ppp_fault = None
+        """End the ``ppp_fail`` fault: new negotiations and live links behave again."""
+        self._end_ppp_fault(live=True)
 

@@ -88,9 +88,11 @@ class PipeLink(DataLink):
 class DialupLink(DataLink):
     """GPRS dial-up (``ATD*99#``): the bearer's PPP server (``bearer.dialup``) on the UART.
 
-    The link ends with NO CARRIER when PPP ends (the host terminated it, or the PDP context
-    could not be activated); hanging up (ATH, DTR with AT&D2) closes PPP and deactivates the
-    context, as modules do when a dial-up session ends.
+    The link ends with NO CARRIER when the PPP link is dead (RFC 1661 Link Dead: after the
+    Terminate exchange, whoever started it - the host, an authentication or PDP activation
+    failure, a ``ppp_fail`` fault - or Restart after acking the host's Terminate-Request);
+    hanging up (ATH, DTR with AT&D2) closes PPP and deactivates the context, as modules do when
+    a dial-up session ends.
     """
 
     def __init__(self, module: Any, bearer: Any, cid: int,
@@ -106,7 +108,9 @@ class DialupLink(DataLink):
     def on_start(self, session: Any) -> None:
         super().on_start(session)
         self.ppp = self.bearer.dialup(self._to_host, cid=self.cid)
-        self.module.sim.process(self._watch(self.ppp.ended))
+        # NO CARRIER once the link is dead, not when the decision to end it is taken: the
+        # Terminate-Request must still reach the host (older bearers only have ``ended``).
+        self.module.sim.process(self._watch(getattr(self.ppp, "finished", None) or self.ppp.ended))
 
     def _watch(self, ended: Any) -> Generator[Any, Any, None]:
         outcome = yield ended

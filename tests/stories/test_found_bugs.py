@@ -42,12 +42,6 @@ def attach_pppd(sim: Simulation, username: str = "demo", password: str = "secret
     return pppd
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the operator's dial-in PPP server never releases the GSM data call when its PPP link "
-    "ends (here: PAP rejected, LCP closed after Max-Terminate x Restart), so the module never "
-    "reports NO CARRIER and the host must guess. An ISP's access server hangs up the line when "
-    "PPP terminates. simnet/bearer/modem_bearer.py ModemBearer._on_call_event starts the server "
-    "PppDriver without an on_ended that calls csd.remote_hangup()."))
 def test_dial_in_server_hangs_up_when_ppp_ends():
     sim = run_until_terminate_request()
     t_write = dte_write_instant(sim, DTE_PAP)
@@ -76,24 +70,12 @@ def dialup(apn: dict, faults: list | None = None) -> tuple[Simulation, PppDriver
     return sim, pppd
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: GPRS dial-up (ATD*99#) ignores the host's PAP/CHAP credentials. The module's PPP "
-    "server never asks the host to authenticate (simnet/modem/links.py DialupLink.on_start "
-    "calls bearer.dialup() with auth 'none'; simnet/bearer/modem_bearer.py DialupLink), so "
-    "with an APN that requires PAP the activation goes out without credentials and is "
-    "rejected with SM cause 29 although pppd holds the right user/password. TS 27.060 §9.1: "
-    "the MT passes the TE's PAP/CHAP to the network in the PCO. Workaround: AT+CGAUTH."))
 def test_dialup_passes_the_hosts_pap_credentials_to_the_network():
     _, pppd = dialup(GPRS_PAP)
     outcome = pppd.result.value
     assert outcome.ok, outcome
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the ppp-fail fault silently does nothing on GPRS dial-up (ATD*99#), the usual PPP "
-    "path of a SIM7600: ModemBearer.ppp_fail stores the fault only for the GSM dial-in "
-    "server (_server_config), DialupLink builds its PppConfig without it, and no fault_error "
-    "tells the user the fault did not apply (simnet/bearer/modem_bearer.py)."))
 def test_ppp_fail_applies_to_dialup_or_is_reported():
     sim, pppd = dialup({"name": "internet"}, [{"at": "0s", "action": "ppp-fail",
                                                "phase": "lcp", "mode": "silent"}])

@@ -4,6 +4,7 @@ HDLC-like framing, glue on the virtual clock, and pcap export (DLT_PPP)."""
 from simnet.bearer.ppp.config import FAULT_MODES, PppConfig, PppFault
 from simnet.bearer.ppp.endpoint import (
     Ended,
+    PeerAuth,
     Phase,
     PhaseChange,
     PppEndpoint,
@@ -24,6 +25,7 @@ __all__ = [
     "Ended",
     "FsmTimers",
     "HdlcDeframer",
+    "PeerAuth",
     "Phase",
     "PhaseChange",
     "PipeEnd",

@@ -10,7 +10,9 @@ from simnet.errors import ConfigError
 
 ROLES = ("client", "server")
 CLIENT_AUTH = ("none", "pap", "chap", "any")  # what a client agrees to authenticate with
-SERVER_AUTH = ("none", "pap", "chap")  # what a server (authenticator) requires
+# What a server (authenticator) requires; "any": ask CHAP-MD5 first and take the peer's Nak
+# towards PAP (or back), as cellular modules do towards pppd on ATD*99#.
+SERVER_AUTH = ("none", "pap", "chap", "any")
 
 # Faults per phase and the outcome the well-behaved side should report (docs/outcomes.md).
 FAULT_MODES: dict[str, tuple[str, ...]] = {
@@ -77,7 +79,9 @@ class PppConfig:
     (RFC 1877). Server: ``auth`` it requires, ``credentials`` it accepts (None: any), its own
     ``local_ip``, the ``peer_ip`` it assigns and the ``dns`` it hands out; with ``peer_ip=None``
     the server holds IPCP back until ``PppEndpoint.assign_address`` is called (a module answering
-    ATD*99# activates its PDP context first; the peer's IPCP requests wait meanwhile).
+    ATD*99# activates its PDP context first; the peer's IPCP requests wait meanwhile). Server
+    ``auth="any"`` asks CHAP-MD5 and follows a Nak towards PAP; with ``auth_optional`` a peer
+    that Configure-Rejects the Authentication-Protocol option is let in unauthenticated.
     Echo: ``echo_interval`` > 0 sends LCP Echo-Requests; ``echo_failure`` unanswered in a row end
     the link (pppd's lcp-echo-interval / lcp-echo-failure).
     """
@@ -95,6 +99,7 @@ class PppConfig:
     password: str = ""
     hostname: str = "simnet"
     credentials: tuple[tuple[str, str], ...] | None = None
+    auth_optional: bool = False
     local_ip: str | None = None
     peer_ip: str | None = None
     dns: tuple[str, ...] = ()
@@ -115,6 +120,8 @@ class PppConfig:
         allowed = CLIENT_AUTH if self.role == "client" else SERVER_AUTH
         if self.auth not in allowed:
             raise ConfigError("ppp.auth", f"unknown authentication {self.auth!r} for a {self.role} (allowed: {', '.join(allowed)})")
+        if not isinstance(self.auth_optional, bool):
+            raise ConfigError("ppp.auth_optional", f"expected true or false, got {self.auth_optional!r}")
         for name in ("username", "password", "hostname"):
             value = getattr(self, name)
             if not isinstance(value, str) or len(value.encode()) > 255:

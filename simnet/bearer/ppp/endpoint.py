@@ -109,6 +109,20 @@ class Ended:
 Action = Send | SetTimer | PhaseChange | Result | Ended
 
 
+@dataclass(frozen=True)
+class PeerAuth:
+    """What the peer authenticated with, as the authenticator received it: PAP carries the
+    password in clear (RFC 1334 §2.2.1); CHAP only the Identifier, the Challenge we sent and
+    the peer's MD5 Response (RFC 1994 §4.1), which whoever knows the secret can verify."""
+
+    protocol: str  # "pap" or "chap"
+    user: str
+    password: str = ""
+    chap_ident: int = 0
+    challenge: bytes = b""
+    response: bytes = b""
+
+
 def _u(value: bytes) -> int:
     return int.from_bytes(value, "big")
 
@@ -125,7 +139,8 @@ class LcpPolicy:
         self.want_auth: bytes | None = None
         if cfg.role == "server" and cfg.auth == "pap":
             self.want_auth = u16(PROTO_PAP)
-        elif cfg.role == "server" and cfg.auth == "chap":
+        elif cfg.role == "server" and cfg.auth in ("chap", "any"):
+            # "any" starts with CHAP-MD5, what SIMCom/Quectel modules ask of pppd first
             self.want_auth = u16(PROTO_CHAP) + bytes((CHAP_MD5,))
         # Results of the negotiation
         self.peer_mru = 1500
@@ -226,9 +241,16 @@ class LcpPolicy:
                 self.want_accm |= _u(v)
             elif t == LCP_MAGIC and self.want_magic is not None:
                 self.want_magic = self.ep.new_magic()
-            # A Nak of our authentication protocol suggests another: we insist on ours (the
-            # nak-loop guard ends the negotiation if the peer insists too).
+            elif t == LCP_AUTH and self.want_auth is not None and self._follows_auth_nak(v):
+                self.want_auth = v  # server "any": the peer prefers the other protocol
+            # Otherwise a Nak of our authentication protocol suggests another: we insist on
+            # ours (the nak-loop guard ends the negotiation if the peer insists too).
         return True
+
+    def _follows_auth_nak(self, suggested: bytes) -> bool:
+        cfg = self.ep.config
+        return cfg.role == "server" and cfg.auth == "any" and suggested in (
+            u16(PROTO_PAP), u16(PROTO_CHAP) + bytes((CHAP_MD5,)))
 
     def on_reject(self, options: Options) -> bool:
         if self.ep.fault_is("lcp", "reject_loop"):
@@ -241,7 +263,9 @@ class LcpPolicy:
             elif t == LCP_MAGIC:
                 self.want_magic = None
             elif t == LCP_AUTH:
-                return False  # the peer refuses to authenticate: we must not go on
+                if not self.ep.config.auth_optional:
+                    return False  # the peer refuses to authenticate: we must not go on
+                self.want_auth = None  # optional: let the peer in unauthenticated
         return True
 
 
@@ -369,6 +393,7 @@ class PppEndpoint:
         self._echo_pending = 0
         self._echo_ident = 0
         self._closing_locally = False
+        self.peer_auth: PeerAuth | None = None  # authenticator: the peer's last credentials
 
     # -- helpers -----------------------------------------------------------------------------
     def fault_is(self, phase: str, mode: str) -> bool:
@@ -562,8 +587,10 @@ class PppEndpoint:
                 if self.result is None or self.ended is None:
                     self._decide(OutcomeKind.CANCELLED if self._closing_locally else OutcomeKind.LCP_FAILED,
                                  f"LCP {reason}")
-                if self.lcp.state in (State.CLOSED, State.STOPPED, State.INITIAL):
-                    self._set_phase(Phase.DEAD)
+            # RFC 1661 §3.2: This-Layer-Finished in a final state is Link Dead, whichever way
+            # the link ended (a silent peer, RXJ-, Terminate-Ack or Max-Terminate timeouts).
+            if self.lcp.state in (State.CLOSED, State.STOPPED, State.INITIAL):
+                self._set_phase(Phase.DEAD)
             return
         # IPCP finished: the link has no purpose left
         if self.ended is not None:
@@ -764,6 +791,8 @@ class PppEndpoint:
             user = data[1 : 1 + ulen].decode("latin-1")
             plen = data[1 + ulen]
             password = data[2 + ulen : 2 + ulen + plen].decode("latin-1")
+            if not self._auth_done:
+                self.peer_auth = PeerAuth("pap", user, password)
             if self._auth_done:
                 self._emit(Send(PROTO_PAP, encode_packet(PAP_ACK, ident, b"\x00")))
                 return
@@ -815,6 +844,8 @@ class PppEndpoint:
                 return
             value = data[1 : 1 + data[0]]
             user = data[1 + data[0] :].decode("latin-1")
+            self.peer_auth = PeerAuth("chap", user, chap_ident=ident, challenge=self._challenge,
+                                      response=value)
             secret = self._secret_for(user)
             ok = not self.fault_is("auth", "reject") and (
                 cfg.credentials is None

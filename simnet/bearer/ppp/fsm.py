@@ -317,6 +317,9 @@ class ControlFsm:
                 # Rejects): it will never converge.
                 self._give_up("no_convergence")
                 return
+        if good:
+            # before any This-Layer-Up below: the layer comes up with the options just acked
+            self.policy_peer_acked(options)
         if s == State.STOPPED:
             self._irc_configure()
             self._scr()
@@ -338,8 +341,6 @@ class ControlFsm:
         elif s == State.ACK_SENT:
             self.sink.cp_send(self, reply)
             self.state = State.ACK_SENT if good else State.REQ_SENT
-        if good:
-            self.policy_peer_acked(options)
 
     def policy_peer_acked(self, options: Options) -> None:
         """Hook: the options of the peer's request that we acknowledged."""

@@ -96,8 +96,11 @@ class PppDriver:
 
     ``transmit(bytes)`` receives wire bytes (HDLC framing) or whole frames (``framing="raw"``).
     ``result`` fires with the first ``Outcome`` (ok with addresses, or the failure);
-    ``ended`` fires with the ``Outcome`` that ended the link. ``on_result`` / ``on_ended`` /
-    ``on_phase`` are optional callbacks for the module core.
+    ``ended`` fires with the ``Outcome`` that ended the link, at the instant it was decided;
+    ``finished`` fires with the same ``Outcome`` once the link is dead (RFC 1661 Link Dead: the
+    Terminate-Ack came, Max-Terminate Restart timers ran out, one Restart after acking the
+    peer's Terminate-Request, or the carrier went) - when whoever owns the line may hang up.
+    ``on_result`` / ``on_ended`` / ``on_finished`` / ``on_phase`` are optional callbacks.
     """
 
     def __init__(self, sim: Simulation, endpoint: PppEndpoint, transmit: Callable[[bytes], None],
@@ -114,9 +117,11 @@ class PppDriver:
                                      on_frame=self._frame_from_line)
         self.result: simpy.Event = sim.event()
         self.ended: simpy.Event = sim.event()
+        self.finished: simpy.Event = sim.event()
         self.on_result: Callable[[Outcome], None] | None = None
         self.on_ended: Callable[[Outcome], None] | None = None
         self.on_phase: Callable[[str], None] | None = None
+        self.on_finished: Callable[[Outcome], None] | None = None
         self.frames_sent = 0
         self.frames_received = 0
         self._timers: dict[str, Timer] = {}
@@ -172,6 +177,8 @@ class PppDriver:
                     self.sim.record(self.name, "ppp_phase", phase=str(action.phase))
                     if self.on_phase is not None:
                         self.on_phase(str(action.phase))
+                    if action.phase == "dead":
+                        self._link_dead()
                 elif isinstance(action, Result):
                     outcome = action.outcome.stamped(self.sim.now)
                     self.sim.record(self.name, "ppp_result", **outcome.to_fields())
@@ -186,6 +193,15 @@ class PppDriver:
                         self.ended.succeed(outcome)
                     if self.on_ended is not None:
                         self.on_ended(outcome)
+
+    def _link_dead(self) -> None:
+        if self.endpoint.ended is None or self.finished.triggered:
+            return  # dead before it ever started, or already reported
+        # the Ended action comes before Link Dead, so ``ended`` holds the stamped outcome
+        outcome = self.ended.value if self.ended.triggered else self.endpoint.ended.stamped(self.sim.now)
+        self.finished.succeed(outcome)
+        if self.on_finished is not None:
+            self.on_finished(outcome)
 
     def _send(self, protocol: int, info: bytes) -> None:
         self.frames_sent += 1
