@@ -42,10 +42,13 @@ Public API (module -> file):
 - ``modem_bearer``: ``ModemBearer(sim, network, host, operator)`` with ``.sim_card``,
   ``.radio``, ``.gprs``, ``.gprs_network``, ``.csd``, ``.operator``, ``.profile``,
   ``use_profile(name)``, ``gsm_connect(number, username=, password=)``, ``gsm_disconnect()``,
-  ``dialup(transmit, cid=1)`` (ATD*99# PPP server towards the DTE), ``add_link_listener``,
+  ``dialup(transmit, cid=1, auth="any")`` (ATD*99# PPP server towards the DTE: asks the DTE
+  for CHAP/PAP and activates the context with those credentials unless +CGAUTH set some),
+  ``add_link_listener``,
   ``write_pcap(path)`` and fault hooks ``bearer_drop(cause=None)``, ``pdp_reject(cause, count,
   duration)``, ``pdp_silent(count, duration)``, ``coverage_loss(duration)``, ``sim_remove()``,
-  ``call_fail(kind, count)``, ``call_drop()``, ``ppp_fail(phase, mode, after)``,
+  ``call_fail(kind, count)``, ``call_drop()``, ``ppp_fail(phase, mode, after, *, count,
+  duration)`` / ``clear_ppp_fault()`` (network side of the dial-in server and of dial-up),
   ``network_deactivate(cid, cause)``.
 """
 

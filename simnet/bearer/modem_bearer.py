@@ -383,9 +383,9 @@ class ModemBearer:
         data call, and the module's own PPP server towards the DTE on ``ATD*99#`` (the network
         behind it fails, the module passes it on). ``count``: only the next ``count`` PPP
         negotiations (None: all); ``duration``: only negotiations starting within that many
-        seconds, and live links stop misbehaving then (None: until ``clear_ppp_fault``). A live
-        link still negotiating picks the fault up too (and counts); ``open`` faults also hit an
-        established link."""
+        seconds (None: until ``clear_ppp_fault``). A link that took the fault keeps it until
+        it ends. A live link still negotiating picks the fault up too (and counts); ``open``
+        faults also hit an established link."""
         mode = _PPP_MODE_ALIASES.get((phase, mode), mode)
         if phase == "echo":
             phase = "open"
@@ -393,7 +393,7 @@ class ModemBearer:
             raise ConfigError("ppp_fail.phase", f"unknown phase {phase!r} (allowed: {', '.join(FAULT_MODES)})")
         self._check_count_duration("ppp_fail", count, duration)
         fault = PppFault(phase, mode, after)
-        self.clear_ppp_fault()
+        self._end_ppp_fault(live=False)  # a new ppp_fail replaces the previous one
         self.ppp_fault = fault
         self._ppp_fault_left = count
         if duration is not None:
@@ -406,7 +406,7 @@ class ModemBearer:
             taken = self._take_ppp_fault()
             if taken is None:
                 break
-            driver.endpoint.fault = taken
+            driver.endpoint.set_fault(taken)
             if phase == "open" and mode == "terminate" and established:
                 self.sim.call_later(after, self._server_terminate, driver)
         return fault
@@ -438,7 +438,7 @@ class ModemBearer:
         if self.ppp_fault is fault:
             self._ppp_fault_timer = None
             self.sim.record(self.name, "fault_end", fault="ppp_fail")
-            self._end_ppp_fault(live=True)
+            self._end_ppp_fault(live=False)
 
     def _end_ppp_fault(self, *, live: bool) -> None:
         fault = self.ppp_fault
@@ -450,7 +450,8 @@ class ModemBearer:
         if live and fault is not None:
             for driver, _ in self._live_network_side_drivers():
                 if driver.endpoint.fault is fault:
-                    driver.endpoint.fault = None
+                    driver.endpoint.set_fault(None)
+                    driver._pump()
 
     def _server_terminate(self, server: PppDriver) -> None:
         if server.endpoint.ended is not None:
@@ -459,7 +460,8 @@ class ModemBearer:
         server.endpoint._fault_terminate()
         server._pump()
 
-    def clear_ppp_fault(self) -> None:
-        """End the ``ppp_fail`` fault: new negotiations and live links behave again."""
-        self._end_ppp_fault(live=True)
+    def clear_ppp_fault(self, *, live: bool = False) -> None:
+        """End the ``ppp_fail`` fault for negotiations that start from now on; ``live=True``
+        also lifts it from links already under way (a held-back layer then starts)."""
+        self._end_ppp_fault(live=live)
 

@@ -657,6 +657,21 @@ class PppEndpoint:
             self.ipcp.open()
             self.ipcp.up()
 
+    def set_fault(self, fault: PppFault | None) -> None:
+        """Change how this endpoint misbehaves mid-session. A fault that kept a layer from
+        starting (lcp/silent or reject, ipcp/silent) no longer holds it back once lifted."""
+        self.fault = fault
+        if self.ended is not None:
+            return
+        if self.phase == Phase.ESTABLISH and self.lcp.state in (State.INITIAL, State.STARTING, State.CLOSED) \
+                and not (self.fault_is("lcp", "silent") or self.fault_is("lcp", "reject")):
+            self.lcp.open()
+        elif self.phase == Phase.NETWORK and self.ipcp.state in (State.INITIAL, State.STARTING) \
+                and not self.fault_is("ipcp", "silent") \
+                and not (self.config.role == "server" and self.assigned_peer_ip is None):
+            self.ipcp.open()
+            self.ipcp.up()
+
     def fail(self, kind: OutcomeKind | str, detail: str = "") -> None:
         """End the link for a reason outside PPP (e.g. the PDP context behind it failed)."""
         self._decide(OutcomeKind(kind), detail)
