@@ -246,9 +246,13 @@ class ModemBearer:
             self.host.interface_down("local" if outcome.kind == OutcomeKind.OK else "network_down")
         if self.profile.name != self.operator.profile_name:
             self.use_profile(self.operator.profile_name)  # back to the packet-radio profile
-        # let the Terminate exchange finish (Max-Terminate x restart at most), then hang up
-        cfg = session.client.endpoint.config
-        self.sim.call_later(cfg.restart * cfg.max_terminate, self._hang_up_call, session.call)
+        # let the Terminate exchange finish, then hang up: at Link Dead (RFC 1661: Terminate-Ack
+        # received, Max-Terminate x Restart run out, or one Restart after acking the peer's)
+        client = session.client
+        if client.finished.triggered:
+            self.sim.call_later(0, self._hang_up_call, session.call)
+        else:
+            client.on_finished = lambda _out, c=session.call: self.sim.call_later(0, self._hang_up_call, c)
 
     def _hang_up_call(self, call: CsdCall) -> None:
         if self.csd.call is call:

@@ -149,3 +149,18 @@ def test_ppp_fail_rejects_bad_count_and_duration(kwargs, field):
         bearer.ppp_fail("auth", "reject", **kwargs)
     assert err.value.field == field
     assert bearer.ppp_fault is None
+
+
+def test_module_hangs_up_its_own_call_at_link_dead():
+    """gsm_connect against a silent dial-in server: the module's LCP gives up after
+    Max-Configure Configure-Requests Restart apart (RFC 1661 §4.6) and, with nothing to
+    terminate, hangs up at that very instant."""
+    sim, net, host, bearer = gsm_world()
+    bearer.ppp_fail("lcp", "silent")
+    t0 = sim.now
+    out = run_event(sim, bearer.gsm_connect("1", username="wap", password="wap"))
+    assert out.kind == OutcomeKind.LCP_TIMEOUT
+    sim.advance(10)
+    (end,) = sim.trace.select(source="bearer.csd", kind="call_end")
+    assert end.t == pytest.approx(t0 + SETUP + MAX_CONFIGURE * RESTART, abs=1e-9)
+    assert end.fields["detail"] == "local hang-up"
