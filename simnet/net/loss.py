@@ -20,6 +20,7 @@ mass of states 3 and 4.
 from __future__ import annotations
 
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,13 +28,14 @@ from simnet.errors import ConfigError
 from simnet.kernel.units import parse_probability
 
 
-class LossModel:
+class LossModel(ABC):
     """Decides, packet by packet, whether the packet is lost. Never raises."""
 
     kind = "none"
 
-    def lost(self) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def lost(self) -> bool:
+        """Draw for one packet: True when it is lost."""
 
     def params(self) -> dict[str, Any]:
         return {"model": self.kind}

@@ -7,6 +7,7 @@ simulated TCP socket. This keeps every protocol testable with plain ``bytes`` in
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -76,7 +77,7 @@ def numbered(code: int, *lines: str) -> Send:
     return Send(data, data.decode("utf-8", "replace").rstrip("\r\n").replace("\r\n", "\n"))
 
 
-class LineEngine:
+class LineEngine(ABC):
     """Common skeleton: bounded line buffer, closed flag, override hook, dispatch per line."""
 
     #: longest command line accepted, in bytes (CR included, LF excluded)
@@ -101,8 +102,9 @@ class LineEngine:
             actions.extend(self.on_line(line))
         return actions
 
-    def on_line(self, line: Line) -> list[Action]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def on_line(self, line: Line) -> list[Action]:
+        """One complete command line from the client; returns actions."""
 
     def idle_timeout(self) -> list[Action]:
         """The server's inactivity timer expired: by default close without a word."""
