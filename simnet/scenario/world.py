@@ -338,23 +338,9 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
         need_bearer("pdp-silent").pdp_silent(**_opt(f, "count", "duration"))
 
     def ppp_fail(f: FaultSpec) -> None:
-        bearer = need_bearer("ppp-fail")
-        bearer.ppp_fail(f.params["phase"], f.params.get("mode") or "silent")
-        later(f.params.get("duration"), bearer.clear_ppp_fault)
-        count = f.params.get("count")
-        if count:
-            # Each PPP session of the network side takes the fault when it is created; after the
-            # count-th one has started, later sessions (a retry after hang-up) negotiate normally.
-            started = [0]
-
-            def watch(rec: Any) -> None:
-                if (started[0] < count and rec.kind == "ppp_phase" and rec.fields.get("phase") == "establish"
-                        and rec.source.endswith(".ppp.server")):
-                    started[0] += 1
-                    if started[0] == count:
-                        sim.call_later(0.0, bearer.clear_ppp_fault)
-
-            sim.trace.add_sink(watch)
+        # count: only the next N PPP negotiations; duration: only those starting within it.
+        need_bearer("ppp-fail").ppp_fail(f.params["phase"], f.params.get("mode") or "silent",
+                                         **_opt(f, "count", "duration"))
 
     def call_fail(f: FaultSpec) -> None:
         need_bearer("call-fail").call_fail(f.params["outcome"].replace("-", "_"), **_opt(f, "count"))
