@@ -149,7 +149,7 @@ class Scenario:
     description: str = ""
     seed: int = 1
     module: str = ""
-    baud: int = 115200
+    baud: int | None = None  # None: the module profile's default rate
     sim_state: str = "ready"
     sim_pin: str = "1234"
     sim_puk: str = "12345678"

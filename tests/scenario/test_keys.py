@@ -195,3 +195,10 @@ def test_apn_credentials_checked_under_pap():
     sim.dte.expect(r"\+NETOPEN: \d+", timeout=30)
     (rec,) = sim.trace.select(source="bearer.gprs", kind="pdp_result")
     assert rec.fields["outcome"] == "pdp_reject" and rec.fields.get("cause") == 29
+
+
+def test_without_uart_key_the_module_keeps_its_default_baud():
+    from simnet.modem.registry import get_profile
+
+    sim = build()
+    assert sim.module.uart.dce.baud == get_profile("simcom-sim7600").baud
