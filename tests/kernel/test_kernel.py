@@ -139,3 +139,32 @@ def test_public_module_registry():
     assert {"simcom-sim7600", "simcom-a7670", "fibocom-l610", "wavecom-wipsoft", "wavecom-edsoft"} <= set(
         simnet.modules
     )
+
+
+def test_lazy_streams_draw_exactly_what_an_eagerly_seeded_random_draws():
+    import random
+
+    from simnet.kernel.rng import LazyRandom
+
+    def draws(r: random.Random) -> list:
+        out = [r.random(), r.uniform(1, 4), r.gauss(0, 1), r.expovariate(2.0), r.paretovariate(2.5),
+               r.randrange(1000), r.choice("abcdef"), r.getrandbits(70), r.randbytes(5)]
+        items = list(range(10))
+        r.shuffle(items)
+        out.append(items)
+        return out
+
+    for first in ("random", "getrandbits", "randrange", "getstate", "randbytes", "gauss"):
+        lazy = LazyRandom(9, "x")
+        eager = random.Random(stream_seed(9, "x"))
+        if first == "getstate":
+            assert lazy.getstate() == eager.getstate()
+        elif first == "gauss":
+            assert lazy.gauss(0, 1) == eager.gauss(0, 1)
+        else:
+            assert getattr(lazy, first)(*((8,) if first in ("getrandbits", "randrange", "randbytes") else ())) == \
+                getattr(eager, first)(*((8,) if first in ("getrandbits", "randrange", "randbytes") else ()))
+        assert draws(lazy) == draws(eager)
+    reseeded = LazyRandom(1, "y")
+    reseeded.seed(42)
+    assert reseeded.random() == random.Random(42).random()
