@@ -11,30 +11,21 @@ from typing import Any
 from simnet.modem.dialect import DataLink
 
 
-class PipeLink(DataLink):
-    """Online data over a circuit-switched call: UART bytes to and from the call's pipe end.
+class HeldOutputLink(DataLink):
+    """A data link whose bytes towards the host wait in a bounded buffer.
 
-    Bytes from the network wait in a bounded buffer while the UART cannot take them (online
-    command mode, a full transmit buffer); beyond it they are dropped and traced, as a module
-    without flow control towards the network would.
+    They wait while the UART cannot take them (online command mode, a full transmit buffer);
+    beyond ``hold_limit`` they are dropped and traced, as a module without flow control towards
+    the network would.
     """
 
-    def __init__(self, module: Any, end: Any, hang_up: Any, rate: int, hold_limit: int = 8192,
-                 send_window: int = 1024):
-        self.module = module
-        self.end = end
-        self.hang_up = hang_up
-        self.rate = rate
+    module: Any
+
+    def __init__(self, hold_limit: int) -> None:
         self.hold = bytearray()
         self.hold_limit = hold_limit
-        # The call carries rate/10 bytes per second; the module buffers at most send_window
-        # bytes towards it, so a faster host is flow-controlled (or loses bytes) at the UART.
-        self.send_window = send_window
-        self._line_free_at = 0.0
-        self._resume_timer: Any = None
-        end.on_data = self._from_network
 
-    def _from_network(self, data: bytes) -> None:
+    def _hold_for_host(self, data: bytes) -> None:
         room = self.hold_limit - len(self.hold)
         if len(data) > room:
             self.module.sim.record(self.module.name, "data_dropped", n=len(data) - max(0, room))
@@ -48,6 +39,24 @@ class PipeLink(DataLink):
             return
         n = session.to_dte(bytes(self.hold))
         del self.hold[:n]
+
+
+class PipeLink(HeldOutputLink):
+    """Online data over a circuit-switched call: UART bytes to and from the call's pipe end."""
+
+    def __init__(self, module: Any, end: Any, hang_up: Any, rate: int, hold_limit: int = 8192,
+                 send_window: int = 1024):
+        self.module = module
+        self.end = end
+        self.hang_up = hang_up
+        self.rate = rate
+        super().__init__(hold_limit)
+        # The call carries rate/10 bytes per second; the module buffers at most send_window
+        # bytes towards it, so a faster host is flow-controlled (or loses bytes) at the UART.
+        self.send_window = send_window
+        self._line_free_at = 0.0
+        self._resume_timer: Any = None
+        end.on_data = self._hold_for_host
 
     def on_start(self, session: Any) -> None:
         super().on_start(session)
@@ -85,7 +94,7 @@ class PipeLink(DataLink):
         self.hang_up()
 
 
-class DialupLink(DataLink):
+class DialupLink(HeldOutputLink):
     """GPRS dial-up (``ATD*99#``): the bearer's PPP server (``bearer.dialup``) on the UART.
 
     The link ends with NO CARRIER when the PPP link is dead (RFC 1661 Link Dead: after the
@@ -102,12 +111,11 @@ class DialupLink(DataLink):
         self.cid = cid
         self.on_failure = on_failure  # gets the reason text when PPP ends (for +CEER)
         self.ppp: Any = None
-        self.hold = bytearray()
-        self.hold_limit = hold_limit
+        super().__init__(hold_limit)
 
     def on_start(self, session: Any) -> None:
         super().on_start(session)
-        self.ppp = self.bearer.dialup(self._to_host, cid=self.cid)
+        self.ppp = self.bearer.dialup(self._hold_for_host, cid=self.cid)
         # NO CARRIER once the link is dead, not when the decision to end it is taken: the
         # Terminate-Request must still reach the host (older bearers only have ``ended``).
         self.module.sim.process(self._watch(getattr(self.ppp, "finished", None) or self.ppp.ended))
@@ -120,21 +128,6 @@ class DialupLink(DataLink):
         if session is not None and session.active:
             self._deactivate()
             session.end("NO CARRIER")
-
-    def _to_host(self, data: bytes) -> None:
-        room = self.hold_limit - len(self.hold)
-        if len(data) > room:
-            self.module.sim.record(self.module.name, "data_dropped", n=len(data) - max(0, room))
-            data = data[: max(0, room)]
-        self.hold += data
-        self._flush()
-
-    def _flush(self) -> None:
-        session = self.session
-        if session is None or not session.active or not self.hold:
-            return
-        n = session.to_dte(bytes(self.hold))
-        del self.hold[:n]
 
     def on_dte_data(self, data: bytes) -> int:
         if self.ppp is not None:
