@@ -69,8 +69,18 @@ def parse_rate(value: object, field: str = "rate") -> float:
 
 
 def parse_probability(value: object, field: str) -> float:
+    """A probability from a number in 0..1 or a percentage string as netem writes it (``1%``)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = value.strip()[:-1].strip()
+        try:
+            percent = float(number)
+        except ValueError:
+            raise ConfigError(field, f"expected a percentage such as 1% or 0.5%, got {value!r}") from None
+        if not 0.0 <= percent <= 100.0:
+            raise ConfigError(field, f"expected a percentage between 0% and 100%, got {value!r}")
+        return percent / 100.0
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(field, f"expected a probability between 0 and 1, got {value!r}")
+        raise ConfigError(field, f"expected a probability between 0 and 1 (or a percentage such as 1%), got {value!r}")
     p = float(value)
     if not 0.0 <= p <= 1.0:
         raise ConfigError(field, f"expected a probability between 0 and 1, got {value!r}")

@@ -258,15 +258,16 @@ class _Progress:
     def _tick(self) -> None:
         if not self.active:
             return
-        now = time.perf_counter()
-        if now - self.last_wall >= self.INTERVAL_WALL:
-            self.last_wall = now
+        # Display only: the wall clock decides when to print, never what the model does.
+        wall_now = time.perf_counter()
+        if wall_now - self.last_wall >= self.INTERVAL_WALL:
+            self.last_wall = wall_now
             print(f"  … virtual time {self.sim.now:.1f} s", file=self.err, flush=True)
-        elif now - self.last_tick_wall < self.INTERVAL_WALL / 20:
+        elif wall_now - self.last_tick_wall < self.INTERVAL_WALL / 20:
             # Virtual time is flying (an idle wait): tick less often, so a `wait: 30d` does not
             # cost millions of ticks.
             self.interval = min(self.interval * 2, 1e6)
-        self.last_tick_wall = now
+        self.last_tick_wall = wall_now
         self.timer = self.sim.call_later(self.interval, self._tick)
 
     def stop(self) -> None:

@@ -14,6 +14,7 @@ import json
 from typing import IO, Any
 
 from simnet.scenario.runner import CheckResult, RunResult, StepResult
+from simnet.scenario.text import printable
 
 REPORT_VERSION = 1
 
@@ -99,19 +100,8 @@ def format_step(step: StepResult) -> str:
 
 
 def _escape(text: str) -> str:
-    """Control characters as escapes (CR LF visible), everything else as written."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch == "\r":
-            out.append("\\r")
-        elif ch == "\n":
-            out.append("\\n")
-        elif code < 32 or code == 127:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Control characters and binary bytes as escapes (CR LF visible), the rest as written."""
+    return printable(text)
 
 
 def format_check(check: CheckResult) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ExpectTimeout
 from simnet.scenario.model import CheckSpec, StepSpec
+from simnet.scenario.text import show_bytes
 
 if TYPE_CHECKING:
     from simnet.scenario.api import Simulation
@@ -106,20 +107,7 @@ class RunResult:
 
 def _show(data: bytes, limit: int = 300) -> str:
     """Received bytes as readable text with CR/LF and controls escaped (for reports)."""
-    text = data[-limit:].decode("latin-1")
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch == "\r":
-            out.append("\\r")
-        elif ch == "\n":
-            out.append("\\n")
-        elif code < 32 or code == 127:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(ch)
-    prefix = "…" if len(data) > limit else ""
-    return prefix + "".join(out)
+    return show_bytes(data, limit)
 
 
 StepCallback = Callable[[StepResult], None]

@@ -548,8 +548,8 @@ class Validator:
         return link
 
     def loss(self, path: Path, value: Any) -> LossSpec | None:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            p = self.probability(path, value)
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            p = self.probability(path, value)  # 0.01 or "1%"
             return None if p is None else LossSpec("bernoulli", {"p": p})
         if not isinstance(value, dict):
             self.err(path, f"got {_describe(value)} (expected a probability or {{model: gilbert-elliott, p: .., r: .., h: .., k: ..}})")

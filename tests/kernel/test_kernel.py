@@ -168,3 +168,18 @@ def test_lazy_streams_draw_exactly_what_an_eagerly_seeded_random_draws():
     reseeded = LazyRandom(1, "y")
     reseeded.seed(42)
     assert reseeded.random() == random.Random(42).random()
+
+
+@pytest.mark.parametrize("text,p", [("1%", 0.01), ("0.5 %", 0.005), ("100%", 1.0), (0.25, 0.25)])
+def test_probability_accepts_percentages(text, p):
+    from simnet.kernel import parse_probability
+
+    assert parse_probability(text, "loss") == pytest.approx(p)
+
+
+@pytest.mark.parametrize("bad", ["150%", "abc%", "1", -0.1, True])
+def test_probability_rejects(bad):
+    from simnet.kernel import parse_probability
+
+    with pytest.raises(ConfigError, match="network.link.loss"):
+        parse_probability(bad, "network.link.loss")
