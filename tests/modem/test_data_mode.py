@@ -65,6 +65,19 @@ def test_escape_with_half_second_silence_is_data():
     assert dte.read_available() == b""
 
 
+def test_escape_without_silence_before_is_data():
+    # Only 0.5 s of silence before "+++" (S12 = 1 s), then 2 s of silence after: the leading
+    # guard time was not met, so the three characters are data and the link stays online.
+    sim, module, dte, link = connected()
+    dte.write(b"hello")
+    dte.wait(0.5)
+    dte.write(b"+++")
+    dte.wait(2.0)
+    assert bytes(link.received) == b"hello+++"
+    assert module.mode is Mode.DATA
+    assert dte.read_available() == b""
+
+
 def test_escape_without_silence_after_is_data():
     sim, module, dte, link = connected()
     dte.wait(1.0)
