@@ -227,7 +227,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     failure = describe_failure(first_result)
     verdict = "PASSED" if report["passed"] else "FAILED"
     ratio = report["ratio"]
-    ratio_text = f", {ratio:,.0f}x real time" if ratio else ""
+    ratio_text = (f", {ratio:,.0f}x real time" if ratio >= 10 else f", {ratio:.2g}x real time") if ratio else ""
     print(f"{verdict}: {scenario.name} — virtual {first_result.virtual_time:.3f} s, wall "
           f"{first_result.wall_time:.3f} s{ratio_text}, digest {first_result.digest[:16]}", file=out)
     if failure:

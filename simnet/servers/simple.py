@@ -17,10 +17,13 @@ MAX_SOURCE_BYTES = 1 << 40
 SOURCE_CONTENTS = ("chargen", "pattern", "random")
 
 
+_PRINTABLE = bytes(range(32, 127))  # the 95 printable ASCII characters of RFC 864
+
+
 def chargen_line(index: int) -> bytes:
     """Line ``index`` of the RFC 864 pattern: 72 printable chars rotating by one, then CR LF."""
-    chars = [chr(32 + (index + i) % 95) for i in range(72)]
-    return ("".join(chars) + "\r\n").encode("ascii")
+    k = index % 95
+    return (_PRINTABLE[k:] + _PRINTABLE[:k])[:72] + b"\r\n"
 
 
 class SourceStream:
