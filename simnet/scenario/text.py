@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # One translation table: CR/LF named, other controls and bytes 0x7f-0xff as \xNN.
 _ESCAPES = {code: f"\\x{code:02x}" for code in (*range(32), *range(127, 256))}
 _ESCAPES[ord("\r")] = "\\r"
