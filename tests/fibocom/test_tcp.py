@@ -223,7 +223,13 @@ def test_xoff_and_xon_under_a_slow_uplink() -> None:
             break
     else:
         raise AssertionError("never flowed off")
-    assert b"\r\n+MIPXOFF: 1\r\n" in sim.dte.received
+    # The URC comes once, whole, right after the final result of the send that crossed the
+    # upper watermark, and before the first refused send (status 1).
+    received = bytes(sim.dte.received)
+    assert received.count(b"+MIPXOFF: 1") == 1
+    xoff = received.index(b"\r\n+MIPXOFF: 1\r\n")
+    assert received[xoff - 6 : xoff] == b"\r\nOK\r\n"
+    assert xoff < received.index(b"+MIPSEND: 1,1,")
     line_push = "AT+MIPPUSH=1"
     sim.dte.write(b"AT+MIPSEND=1,\"41\"\r")  # one byte more while flowed off: refused
     sim.dte.expect(r"\+MIPSEND: 1,1,\d+\r\n\r\nOK\r\n", 10)
