@@ -260,66 +260,43 @@ def _data_segments(sim) -> list[tuple[float, int]]:
     return out
 
 
-def test_odm_spool_timeout_and_full_buffer() -> None:
+@pytest.mark.parametrize(("generation", "buffer", "spool"), [
+    (None, 8192, 0.050),   # §1.1.18.1: 3G/4G module (the L610 is LTE Cat 1) — the default
+    ("2g", 1372, 0.200),   # §1.1.18.1: 2G module, selected by the profile option
+])
+def test_odm_spool_timeout_and_full_buffer(generation, buffer, spool) -> None:
     sink = {"sink.example.net": {"ip": "203.0.113.20", "services": [{"type": "tcp-sink", "port": 9}]}}
     sim = tcp_world(hosts=sink, baud=4000000)
+    if generation is not None:
+        sim.module.profile = sim.module.profile.with_options(extra={"radio_generation": generation})
     line = 'AT+MIPODM=1,,"203.0.113.20",9,0'
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
     assert wait_for(sim, b"\r\n+MIPODM: 1,1\r\n") == b"\r\n+MIPODM: 1,1\r\n"
     sim.advance(0.5)
-    # Less than a buffer: it leaves 50 ms after its first byte reached the module (§1.1.18.1).
+    # Less than a buffer: it leaves one spooling timeout after its first byte reached the module.
     mark = len(_uart_in(sim))
     sim.dte.write(b"x" * 100)
     sim.advance(1.0)
     first_in = _uart_in(sim)[mark][0]
-    assert _data_segments(sim)[0][0] == pytest.approx(first_in + 0.050, abs=1e-9)
-    # A full 8192-byte buffer leaves at once, when its last byte arrives (well before 50 ms
-    # at 4 Mbit/s); the 8 remaining bytes then wait their own 50 ms.
+    assert _data_segments(sim)[0][0] == pytest.approx(first_in + spool, abs=1e-9)
+    # A full buffer leaves at once, when its last byte arrives (well before the spooling timeout
+    # at 4 Mbit/s); the 8 remaining bytes then wait their own timeout.
     mark, seg_mark = len(_uart_in(sim)), len(_data_segments(sim))
-    sim.dte.write(b"y" * 8200)
+    sim.dte.write(b"y" * (buffer + 8))
     sim.advance(1.0)
     chunks = _uart_in(sim)[mark:]
     total, t_full = 0, None
     for t, n in chunks:
         total += n
-        if total >= 8192:
+        if total >= buffer:
             t_full = t
             break
-    assert t_full is not None and t_full - chunks[0][0] < 0.050
+    assert t_full is not None and t_full - chunks[0][0] < spool
     segs = _data_segments(sim)[seg_mark:]
     assert segs[0][0] == pytest.approx(t_full, abs=1e-9)
     sim.advance(20.0)  # the radio link takes its time; everything arrives exactly once
-    assert sum(n for _, n in _data_segments(sim)[seg_mark:]) >= 8200
-    assert sim.world.hosts["sink.example.net"].services[0][1].bytes_received == 8300
-
-
-def test_odm_2g_module_spools_1372_bytes_for_200_ms() -> None:
-    # §1.1.18.1: a 2G module's ODM buffer is 1372 bytes with a 200 ms spooling timeout.
-    sink = {"sink.example.net": {"ip": "203.0.113.20", "services": [{"type": "tcp-sink", "port": 9}]}}
-    sim = tcp_world(hosts=sink, baud=4000000)
-    sim.module.profile = sim.module.profile.with_options(extra={"radio_generation": "2g"})
-    line = 'AT+MIPODM=1,,"203.0.113.20",9,0'
-    assert exchange(sim, line, ok_after(line)) == ok_after(line)
-    assert wait_for(sim, b"\r\n+MIPODM: 1,1\r\n") == b"\r\n+MIPODM: 1,1\r\n"
-    sim.advance(0.5)
-    mark = len(_uart_in(sim))
-    sim.dte.write(b"x" * 100)
-    sim.advance(1.0)
-    first_in = _uart_in(sim)[mark][0]
-    assert _data_segments(sim)[0][0] == pytest.approx(first_in + 0.200, abs=1e-9)
-    # 1372 bytes fill the 2G buffer: they leave when the last byte arrives, not 200 ms later.
-    mark, seg_mark = len(_uart_in(sim)), len(_data_segments(sim))
-    sim.dte.write(b"y" * 1372)
-    sim.advance(1.0)
-    chunks = _uart_in(sim)[mark:]
-    total, t_full = 0, None
-    for t, n in chunks:
-        total += n
-        if total >= 1372:
-            t_full = t
-            break
-    assert t_full is not None and t_full - chunks[0][0] < 0.200
-    assert _data_segments(sim)[seg_mark][0] == pytest.approx(t_full, abs=1e-9)
+    assert sum(n for _, n in _data_segments(sim)[seg_mark:]) >= buffer + 8
+    assert sim.world.hosts["sink.example.net"].services[0][1].bytes_received == 100 + buffer + 8
 
 
 def test_tcp_listen_mode_reports_the_peer() -> None:
