@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import simnet
+from tests.dte_helpers import exchange as exchange  # re-exported for the tests
+from tests.dte_helpers import wait_for as wait_for
 
 ECHO_IP = "203.0.113.10"
 
@@ -35,31 +36,6 @@ def world(*, hosts: dict[str, Any] | None = None, network: dict[str, Any] | None
 def echo_hosts(ip: str = ECHO_IP, port: int = 7) -> dict[str, Any]:
     return {"echo.example.net": {"ip": ip, "services": [
         {"type": "tcp-echo", "port": port}, {"type": "udp-echo", "port": port}]}}
-
-
-def exchange(sim: Any, data: bytes | str, expected: bytes, timeout: float = 10.0) -> bytes:
-    """Write ``data`` (a str gets CR appended), run until ``len(expected)`` bytes came back and
-    return exactly those bytes (consumed). Unread bytes before the write are an error."""
-    dte = sim.dte
-    stale = dte.peek()
-    assert stale == b"", f"unread bytes before {data!r}: {stale!r}"
-    if isinstance(data, str):
-        data = data.encode("latin-1") + b"\r"
-    dte.write(data)
-    n = len(expected)
-    sim.run_until(lambda: len(dte.peek()) >= n, timeout)
-    got = dte.peek()[:n]
-    if got:
-        dte.expect(re.escape(got.decode("latin-1")), 0)
-    return got
-
-
-def wait_for(sim: Any, expected: bytes, timeout: float = 10.0) -> bytes:
-    """Run until ``expected`` arrives; return everything since the last read up to its end."""
-    dte = sim.dte
-    start = len(dte.received) - len(dte.peek())
-    m = dte.expect(re.escape(expected.decode("latin-1")), timeout)
-    return m.string[start : m.end()].encode("latin-1")
 
 
 def ok_after(line: str, *info: str) -> bytes:
