@@ -178,6 +178,17 @@ class BaseCommands(CommandSet):
             gprs.add_listener(self._context_lost)
 
     # The commands in STORED_SETTINGS are registered from the table (see install()).
+    def ensure_context(self, cid: int, pdp_type: str = "IP") -> None:
+        """Context ``cid`` as a fresh module has it when never set: the network's default APN
+        (empty), like ``AT+CGDCONT=<cid>``. Used by dial-up and by dialects opening the network
+        without a +CGDCONT, so ``AT+CGDCONT?`` and the bearer agree."""
+        if cid in self.contexts:
+            return
+        self.contexts[cid] = (pdp_type, "")
+        gprs = self._gprs()
+        if gprs is not None and hasattr(gprs, "define_context") and cid not in getattr(gprs, "contexts", {}):
+            gprs.define_context(cid, pdp_type, "")
+
     def install(self) -> None:
         super().install()
         for name, setting in STORED_SETTINGS.items():
@@ -492,12 +503,7 @@ class BaseCommands(CommandSet):
         if radio is None or not radio.registered("ps"):
             self.last_error = "not registered (PS)"
             return ctx.no_carrier()
-        if cid not in self.contexts:
-            # An undefined context dials the network's default APN (empty), like +CGDCONT=cid.
-            self.contexts[cid] = ("IP", "")
-            gprs = self._gprs()
-            if gprs is not None and hasattr(gprs, "define_context"):
-                gprs.define_context(cid, "IP", "")
+        self.ensure_context(cid)
         link = DialupLink(self.module, bearer, cid, on_failure=self._set_last_error)
         return ctx.connect(link, self._connect_text(None))
         yield  # pragma: no cover - keeps this a generator

@@ -244,7 +244,8 @@ class Module:
         # Install: 3GPP base commands first, then the dialect (which overrides by name).
         from simnet.modem.base import BaseCommands
 
-        BaseCommands(self).install()
+        self.base = BaseCommands(self)
+        self.base.install()
         self.dialect = dialect(self)
         self.dialect.install()
         self._sync_settings()

@@ -123,3 +123,15 @@ def test_cid_form_with_credentials() -> None:
     assert exchange(sim, line0, ok_after(line0)) == ok_after(line0)
     assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
     assert exchange(sim, line, cme_after(line, 2009)) == cme_after(line, 2009)
+
+
+def test_mipcall_without_cgdcont_uses_the_default_context() -> None:
+    # Context 1 of a fresh module has an empty APN (the subscriber's default): +MIPCALL=1 with
+    # no APN activates it; the operator assigns the first address of its pool.
+    sim = world()
+    assert exchange(sim, "AT+MIPCALL=1", ok_after("AT+MIPCALL=1")) == ok_after("AT+MIPCALL=1")
+    sim.run_until(lambda: b"+MIPCALL: " in sim.dte.peek(), 40)
+    received = sim.dte.read_available()
+    assert received.startswith(b"\r\n+MIPCALL: ") and received.endswith(b"\r\n")
+    ip = received[len(b"\r\n+MIPCALL: "):-2].decode()
+    assert ip == sim.world.module_host.ip

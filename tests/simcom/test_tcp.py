@@ -318,3 +318,13 @@ def test_send_buffer_full_gives_cnf_zero() -> None:
     assert held and held[0].readable > 0
     expected = f"AT+CIPACK=0\r\r\n+CIPACK: {accepted},".encode()
     assert exchange(sim, "AT+CIPACK=0", expected) == expected
+
+
+def test_netopen_without_cgdcont_uses_the_default_context() -> None:
+    # A fresh module has context 1 with an empty APN (the subscriber's default APN), so
+    # NETOPEN after registration works without AT+CGDCONT, and AT+CGDCONT? then shows it.
+    sim = world()
+    assert exchange(sim, "AT+NETOPEN", b"AT+NETOPEN\r\r\nOK\r\n") == b"AT+NETOPEN\r\r\nOK\r\n"
+    assert wait_for(sim, b"\r\n+NETOPEN: 0\r\n", 30) == b"\r\n+NETOPEN: 0\r\n"
+    expected = b'AT+CGDCONT?\r\r\n+CGDCONT: 1,"IP","","0.0.0.0",0,0\r\n\r\nOK\r\n'
+    assert exchange(sim, "AT+CGDCONT?", expected) == expected

@@ -452,7 +452,13 @@ class L610Dialect(Dialect):
             # An APN given here defines context 1 for the call (a choice, docs/assumptions.md).
             self._define_context(cid, pdp_type, apn, user, password, auth)
         elif not self._context_defined(cid):
-            return err(2009)  # "TCPIP pdp not defined" (§2.3): +MIPCALL=1 needs +CGDCONT
+            if cid != 1:
+                return err(2009)  # "TCPIP pdp not defined" (§2.3): that <cid> needs +CGDCONT
+            # Never set by +CGDCONT: the module's default context 1 (empty APN, the subscriber's
+            # default), as on a fresh module and as ATD*99# does (docs/assumptions.md, Fibocom).
+            self.module.base.ensure_context(cid, pdp_type)
+            if cmd.has(2) or cmd.has(3) or cmd.has(4):
+                self.bearer.gprs.set_auth(cid, T.AUTH_NAMES[auth], user, password)
         elif cmd.has(2) or cmd.has(3) or cmd.has(4):
             # credentials given with a <cid>: they apply to that +CGDCONT context
             self.bearer.gprs.set_auth(cid, T.AUTH_NAMES[auth], user, password)

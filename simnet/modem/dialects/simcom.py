@@ -304,6 +304,9 @@ class SimcomDialect(Dialect):
 
     def _netopen_process(self) -> Generator[Any, Any, None]:
         sim = self.module.sim
+        # Never set by +CGDCONT: the module's default context (empty APN, the subscriber's
+        # default), as on a fresh module and as ATD*99# does (docs/assumptions.md, SIMCom).
+        self.module.base.ensure_context(PDP_CID)
         activation = self.module.bearer.gprs.activate(PDP_CID)
         limit_ms = min(self.timeouts["netopen_timeout"], MAX_RESPONSE_MS["NETOPEN"])
         limit = sim.timeout(limit_ms / 1000.0)
