@@ -1049,47 +1049,34 @@ class SimcomDialect(Dialect):
     # =============================================================================================
     @command("+CIPTIMEOUT", forms="rs")
     def ciptimeout(self, ctx: Context, cmd: Command) -> Final:
-        if cmd.form is Form.READ:
-            t = self.timeouts
-            ctx.info(
-                f"+CIPTIMEOUT: {t['netopen_timeout']},{t['cipopen_timeout']},{t['cipsend_timeout']}"
-            )
-            return ctx.ok()
-        new = self._opt_params(cmd, CIPTIMEOUT_PARAMS, self.timeouts)
-        if new is None:
-            return ctx.error()
-        self.timeouts = new
-        return ctx.ok()
+        return self._table_setting(ctx, cmd, "CIPTIMEOUT", CIPTIMEOUT_PARAMS, "timeouts")
 
     @command("+CIPCCFG", forms="trse")
     def cipccfg(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.TEST:
             ctx.info(str(TEST_RESPONSES["CIPCCFG"]))
             return ctx.ok()
-        if cmd.form is Form.READ:
-            ctx.info("+CIPCCFG: " + ",".join(str(self.ccfg[p.name]) for p in CIPCCFG_PARAMS))
-            return ctx.ok()
         if cmd.form is Form.EXEC:
             self.ccfg = {p.name: int(p.default or 0) for p in CIPCCFG_PARAMS}
             return ctx.ok()
-        new = self._opt_params(cmd, CIPCCFG_PARAMS, self.ccfg)
-        if new is None:
-            return ctx.error()
-        self.ccfg = new
-        return ctx.ok()
+        return self._table_setting(ctx, cmd, "CIPCCFG", CIPCCFG_PARAMS, "ccfg")
 
     @command("+CIPDNSSET", forms="rs")
     def cipdnsset(self, ctx: Context, cmd: Command) -> Final:
+        return self._table_setting(ctx, cmd, "CIPDNSSET", CIPDNSSET_PARAMS, "dnsset")
+
+    def _table_setting(
+        self, ctx: Context, cmd: Command, name: str, params: tuple[Param, ...], attr: str
+    ) -> Final:
+        """Read form lists the values in table order; write form changes the given ones."""
+        current: dict[str, int] = getattr(self, attr)
         if cmd.form is Form.READ:
-            d = self.dnsset
-            ctx.info(
-                f"+CIPDNSSET: {d['max_net_retries']},{d['net_timeout']},{d['max_query_retries']}"
-            )
+            ctx.info(f"+{name}: " + ",".join(str(current[p.name]) for p in params))
             return ctx.ok()
-        new = self._opt_params(cmd, CIPDNSSET_PARAMS, self.dnsset)
+        new = self._opt_params(cmd, params, current)
         if new is None:
             return ctx.error()
-        self.dnsset = new
+        setattr(self, attr, new)
         return ctx.ok()
 
     # =============================================================================================
