@@ -17,6 +17,16 @@ from simnet.servers.lines import Line, decode_command
 MAX_ARG_LEN = 40  # RFC 1939 §3: arguments may be up to 40 characters long
 
 
+# RFC 1939 §4-§6: the commands each state accepts (UPDATE accepts none).
+COMMANDS_BY_STATE: dict[str, frozenset[str]] = {
+    "AUTHORIZATION": frozenset({"USER", "PASS", "QUIT", "CAPA"}),
+    "TRANSACTION": frozenset(
+        {"STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP", "QUIT", "CAPA"}
+    ),
+}
+KNOWN_COMMANDS = frozenset().union(*COMMANDS_BY_STATE.values())
+
+
 @dataclass(slots=True)
 class Pop3Message:
     data: bytes  # RFC 5322 text with CR LF line ends
@@ -136,38 +146,9 @@ class Pop3Engine(LineEngine):
             if injected.code == "+OK":
                 return [log, ok(injected.text or "")]
             return [log, err(injected.text or "injected failure")]
-        handlers = {
-            "AUTHORIZATION": ("USER", "PASS", "QUIT", "CAPA"),
-            "TRANSACTION": (
-                "STAT",
-                "LIST",
-                "UIDL",
-                "RETR",
-                "TOP",
-                "DELE",
-                "RSET",
-                "NOOP",
-                "QUIT",
-                "CAPA",
-            ),
-        }
-        known = (
-            "CAPA",
-            "USER",
-            "PASS",
-            "QUIT",
-            "STAT",
-            "LIST",
-            "UIDL",
-            "RETR",
-            "TOP",
-            "DELE",
-            "RSET",
-            "NOOP",
-        )
-        if verb not in known:
+        if verb not in KNOWN_COMMANDS:
             return [log, err("unknown command")]
-        if verb not in handlers.get(self.state, ()):
+        if verb not in COMMANDS_BY_STATE.get(self.state, ()):
             return [log, err(f"command not valid in {self.state} state")]
         return [log, *getattr(self, f"_cmd_{verb.lower()}")(args)]
 
