@@ -207,8 +207,13 @@ class Runner:
         dte = self.sim.dte
         regex = re.compile(pattern.encode("latin-1", "replace"))
         hit: list[bytes] = []
+        searched_at = [-1]
 
         def seen() -> bool:
+            # Called after every kernel event: search again only when bytes have arrived.
+            if dte.bytes_received == searched_at[0]:
+                return False
+            searched_at[0] = dte.bytes_received
             m = regex.search(dte.peek())
             if m:
                 hit.append(m.group(0))
