@@ -137,6 +137,42 @@ class LineAssembler:
 _A_SEARCH = re.compile(rb"[Aa]")
 
 
+class LineEndFilter:
+    """Drops the line end a host sends after a command's terminating S3 (sans-IO).
+
+    Host drivers end command lines with CR LF. A real module takes the CR as the end of the
+    line and discards the LF (and any run of CR/LF) that follows it, whatever comes next: the
+    next command line, a ``>`` prompt, online data after CONNECT. So TinyGSM's
+    ``AT+CIPSEND=0,5\\r\\n`` then ``hello`` sends ``hello``, not ``\\nhell``. The filter is
+    armed when a line is terminated and drops CR/LF until another byte arrives or the module
+    switches to a prompt or data mode (bytes after the switch are the host's payload). Under
+    ATE1 the dropped bytes are not echoed either (``AT\\r\\n`` echoes ``AT\\r``).
+    """
+
+    __slots__ = ("armed", "dropped")
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.dropped = 0  # bytes dropped since armed (for the trace)
+
+    def arm(self) -> None:
+        self.armed = True
+        self.dropped = 0
+
+    def disarm(self) -> None:
+        self.armed = False
+
+    def feed(self, data: bytes) -> bytes:
+        """``data`` without the leading CR/LF run while armed; a payload byte disarms."""
+        if not self.armed or not data:
+            return data
+        rest = data.lstrip(b"\r\n")
+        self.dropped += len(data) - len(rest)
+        if rest:
+            self.armed = False
+        return rest
+
+
 # -- parsed commands -----------------------------------------------------------------------------
 
 

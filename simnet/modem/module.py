@@ -36,6 +36,7 @@ from simnet.modem.at import (
     Final,
     Form,
     LineAssembler,
+    LineEndFilter,
     LineOverflow,
     LineReady,
     ParseError,
@@ -216,6 +217,7 @@ class Module:
         self._latency_rng = sim.rng(f"{name}.latency")
         self._fmt = ResultFormatter()
         self._asm = LineAssembler(profile.command_buffer)
+        self._eol = LineEndFilter()  # the LF after a command's CR (docs/assumptions.md)
         self.mode = Mode.COMMAND
         self._executing = False
         self._line_proc: simpy.Process | None = None
@@ -278,6 +280,7 @@ class Module:
         self._urcs.clear()
         self._pending_input.clear()
         self._asm.reset()
+        self._eol.disarm()
         self.apply_settings(self.stored)
         self.sim.record(self.name, "reboot")
         if self.profile.boot_time > 0:
@@ -395,6 +398,10 @@ class Module:
         if self._booting:
             self.sim.record(self.name, "rx_ignored", reason="booting", n=len(data))
             return
+        if self._eol.armed:
+            data = self._eol.feed(data)
+            if not data:
+                return
         if self.mode is Mode.DATA:
             self._data_rx(data, t_last, byte_time)
         elif self.mode is Mode.PROMPT:
@@ -423,6 +430,9 @@ class Module:
             data = data[used:]
             if event is not None:
                 self._cancel_idle_timer()
+                if not isinstance(event, RepeatLast):
+                    self._eol.arm()
+                    data = self._eol.feed(data)
                 if data:
                     self._pending_input[:0] = data
                 self._start_line(event)
@@ -607,6 +617,7 @@ class Module:
         if spec.total_timeout is not None:
             self._prompt_timers.append(self.sim.call_later(spec.total_timeout, self._prompt_timeout))
         self._arm_prompt_idle()
+        self._eol.disarm()  # from now on CR and LF are the host's data
         if self._pending_input:
             data = bytes(self._pending_input)
             self._pending_input.clear()
@@ -708,6 +719,7 @@ class Module:
             session = DataSession(self, link)
             self.session = session
         self.mode = Mode.DATA
+        self._eol.disarm()  # from now on CR and LF are the host's data
         self._escape = EscapeDetector(self.settings.s.get(12, 50) / 50.0, self.settings.s.get(2, 43))
         self._escape.reset(self.sim.now)
         self._update_dcd()
