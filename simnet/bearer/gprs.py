@@ -252,6 +252,10 @@ class GprsSession:
         (``deactivated`` with the network's SM cause, or ``network_lost``)."""
         self._listeners.append(fn)
 
+    def remove_listener(self, fn: Listener) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
     def _record(self, kind: str, **fields: Any) -> None:
         self.sim.record(self.name, kind, **fields)
 

@@ -24,6 +24,7 @@ from simnet.bearer.gprs import GprsNetwork, GprsSession
 from simnet.bearer.operator import GprsTimers, OperatorConfig, normalize_auth
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.bearer.ppp import FAULT_MODES, PppCapture, PppConfig, PppDriver, PppEndpoint, PppFault
+from simnet.bearer.ppp.relay import IpRelay
 from simnet.bearer.profiles import RadioProfile, get_profile
 from simnet.bearer.radio import Radio
 from simnet.bearer.sim_card import SimCard
@@ -66,6 +67,11 @@ class DialupLink:
     activation ends (the DTE's IPCP requests are retransmitted meanwhile, as on real modules).
     A failed activation ends the link with its outcome. Feed UART bytes with
     ``receive_bytes``; ``result`` / ``ended`` / ``finished`` are the PPP server's events.
+
+    Once IPCP is opened the module relays IP between the DTE and the context (``IpRelay``: the
+    module host forwards instead of consuming). Losing the context (bearer drop, coverage
+    loss, network deactivation) ends the link as modules do: LCP Terminate-Request to the
+    DTE, then NO CARRIER at Link Dead.
     """
 
     def __init__(self, bearer: ModemBearer, transmit: Callable[[bytes], None], *, cid: int = 1,
@@ -73,13 +79,20 @@ class DialupLink:
         self.bearer = bearer
         self.cid = cid
         # The network side's misbehaviour (ppp_fail) reaches the DTE through this server.
-        cfg = ppp or PppConfig(role="server", auth=auth, auth_optional=True,
+        # Modules ask pppd for PFC/ACFC and grant them (SIMCom/Quectel LCP Configure-Requests)
+        cfg = ppp or PppConfig(role="server", auth=auth, auth_optional=True, compression=True,
                                local_ip=bearer.operator.ppp_server_ip, fault=bearer._take_ppp_fault())
         name = f"{bearer.name}.dialup"
+        self.name = name
+        # The DTE's frames are captured here too: the DTE (pppd, a host driver) has no capture.
         self.driver = PppDriver(bearer.sim, PppEndpoint(cfg, bearer.sim.rng(f"{name}.magic"), name=name),
-                                transmit, name=name, capture=bearer.ppp_capture)
+                                transmit, name=name, capture=bearer.ppp_capture, capture_received=True)
         self.driver.on_phase = self._on_phase
+        self.driver.on_result = self._on_result
+        self.driver.on_ended = self._on_ended
         self.activation: simpy.Event | None = None
+        self.relay: IpRelay | None = None
+        bearer.gprs.add_listener(self._on_context_lost)
 
     @property
     def result(self) -> simpy.Event:
@@ -124,6 +137,23 @@ class DialupLink:
     def close(self) -> None:
         """Terminate the PPP link (the context stays active; deactivate it separately)."""
         self.driver.close()
+
+    def _on_result(self, outcome: Outcome) -> None:
+        host = self.bearer.host
+        if outcome.ok and host is not None and outcome.peer_ip is not None:
+            self.relay = IpRelay(self.bearer.sim, self.driver, host, outcome.peer_ip, name=self.name).start()
+
+    def _on_ended(self, outcome: Outcome) -> None:
+        self.bearer.gprs.remove_listener(self._on_context_lost)
+        if self.relay is not None:
+            self.relay.stop(str(outcome.kind))
+
+    def _on_context_lost(self, ctx: Any, outcome: Outcome) -> None:
+        endpoint = self.driver.endpoint
+        if ctx.cid != self.cid or self.activation is None or endpoint.ended is not None:
+            return
+        endpoint.fail(outcome.kind, f"PDP context {self.cid}: {outcome.detail or outcome.kind}")
+        self.driver._pump()
 
 
 class ModemBearer:

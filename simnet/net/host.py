@@ -51,6 +51,9 @@ class Host:
         self.initial_ttl = initial_ttl
         self.ip: str | None = None if ip is None else check_ip(ip, f"host.{name}.ip")
         self.dns_servers: list[str] = []
+        # Set while the address belongs to a PPP peer the module relays for (dial-up): packets
+        # arriving for it go there instead of to this host's own sockets.
+        self.relay: Callable[[Packet], None] | None = None
         # set by the network: sends a packet out of the interface
         self._egress: Callable[[Packet], None] | None = None
         self._udp: dict[int, UdpSocket] = {}
@@ -160,6 +163,9 @@ class Host:
             self._drop(pkt, "malformed")
             return
         self.packets_received += 1
+        if self.relay is not None:
+            self.relay(pkt)
+            return
         proto = pkt.proto
         if proto == PROTO_TCP:
             if not _valid_ports(pkt) or self.tcp is None:

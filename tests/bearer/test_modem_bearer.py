@@ -143,9 +143,9 @@ def test_dialup_ppp_holds_ipcp_until_the_context_is_active() -> None:
     sim, bearer, dte, link = _dialup(7.0)
     out = dte.result.value
     assert out.ok and out.ip == bearer.gprs.contexts[1].ip and out.dns == ("10.64.0.53",)
-    # IPCP starts at t=3 and is retransmitted every 3 s; the context is up at 3 + 7 = 10, so
-    # the first request after that (t = 12) is answered.
-    assert out.at == pytest.approx(12.0)
+    # IPCP starts at t=3 (instantaneous line) and the context is up at 3 + 7 = 10: the DTE's
+    # request held meanwhile is answered then, not at its next Restart (t = 12).
+    assert out.at == pytest.approx(3.0 + 7.0)
 
 
 def test_dialup_ppp_against_silent_network_times_out_in_ipcp() -> None:

@@ -35,6 +35,9 @@ NO_CARRIER = b"\r\nNO CARRIER\r\n"
 CHAP_MD5 = bytes.fromhex("c22305")  # Authentication-Protocol CHAP (0xc223), algorithm MD5 (5)
 PAP = bytes.fromhex("c023")
 ACCM0 = pf.option(pf.OPT_ACCM, bytes(4))
+# RFC 1661 §6.5/§6.6 Protocol-Field / Address-and-Control-Field Compression, which modules ask
+# of pppd (Quectel EC20 LCP Configure-Request: ACCM, auth, magic, PFC, ACFC).
+COMPRESSION = pf.option(7, b"") + pf.option(8, b"")
 PROTO_CHAP = 0xC223
 
 
@@ -113,16 +116,16 @@ class Rig:
         (``none``); returns the module's magic number."""
         self.sim.advance(0.05)
         ident, options = self.server_request()
-        magic = options[-4:]
+        magic = options[-8:-4]
         assert (ident, options) == (1, ACCM0 + pf.option(pf.OPT_AUTH, CHAP_MD5)
-                                    + pf.option(pf.OPT_MAGIC, magic))
+                                    + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION)
         self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_REQ, 1)))
         if host_auth == "pap":  # RFC 1661 §5.3: Nak, suggesting the protocol we can do
             self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, pf.option(pf.OPT_AUTH, PAP))))
-            wanted = ACCM0 + pf.option(pf.OPT_AUTH, PAP) + pf.option(pf.OPT_MAGIC, magic)
+            wanted = ACCM0 + pf.option(pf.OPT_AUTH, PAP) + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION
         else:  # §5.4: Reject - we do not authenticate at all
             self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_REJ, 1, pf.option(pf.OPT_AUTH, CHAP_MD5))))
-            wanted = ACCM0 + pf.option(pf.OPT_MAGIC, magic)
+            wanted = ACCM0 + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION
         self.sim.advance(0.05)
         assert self.server_request() == (2, wanted)
         # LCP is Opened when this Ack reaches the module (its Ack of ours went out before)

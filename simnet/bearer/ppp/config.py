@@ -82,6 +82,8 @@ class PppConfig:
     ATD*99# activates its PDP context first; the peer's IPCP requests wait meanwhile). Server
     ``auth="any"`` asks CHAP-MD5 and follows a Nak towards PAP; with ``auth_optional`` a peer
     that Configure-Rejects the Authentication-Protocol option is let in unauthenticated.
+    ``compression``: ask for Protocol-Field and Address-and-Control-Field Compression (RFC 1661
+    §6.5, §6.6) and grant them to the peer, as pppd and SIMCom/Quectel modules do.
     Echo: ``echo_interval`` > 0 sends LCP Echo-Requests; ``echo_failure`` unanswered in a row end
     the link (pppd's lcp-echo-interval / lcp-echo-failure).
     """
@@ -94,6 +96,7 @@ class PppConfig:
     mru: int = 1500
     accm: int = 0x00000000
     magic: bool = True
+    compression: bool = False
     auth: str = "any"
     username: str = ""
     password: str = ""
@@ -120,6 +123,8 @@ class PppConfig:
         allowed = CLIENT_AUTH if self.role == "client" else SERVER_AUTH
         if self.auth not in allowed:
             raise ConfigError("ppp.auth", f"unknown authentication {self.auth!r} for a {self.role} (allowed: {', '.join(allowed)})")
+        if not isinstance(self.compression, bool):
+            raise ConfigError("ppp.compression", f"expected true or false, got {self.compression!r}")
         if not isinstance(self.auth_optional, bool):
             raise ConfigError("ppp.auth_optional", f"expected true or false, got {self.auth_optional!r}")
         for name in ("username", "password", "hostname"):

@@ -9,7 +9,11 @@ collects with ``take_actions()``:
 - ``PhaseChange(phase)``,
 - ``Result(outcome)``: the negotiation is decided (ok with addresses, or why it failed);
   emitted once,
-- ``Ended(outcome)``: the link is over (failure before or loss after establishment); once.
+- ``Ended(outcome)``: the link is over (failure before or loss after establishment); once,
+- ``Datagram(protocol, data)``: an IP datagram from the peer (only once IPCP is opened).
+
+``send_datagram(data)`` queues an IP datagram towards the peer (dropped, returning False,
+unless IPCP is opened).
 
 Failures are decided at the instant the cause is known (timer run out, Nak received, peer's
 Terminate-Request); the polite teardown that follows (Terminate-Request/Ack) runs after it.
@@ -46,6 +50,7 @@ from simnet.bearer.ppp.packets import (
     LCP_ACCM,
     LCP_ACFC,
     LCP_AUTH,
+    LCP_CALLBACK,
     LCP_MAGIC,
     LCP_MRU,
     LCP_PFC,
@@ -68,6 +73,8 @@ from simnet.bearer.ppp.packets import (
 )
 
 ZERO_IP = "0.0.0.0"
+AUTH_PAP = u16(PROTO_PAP)
+AUTH_CHAP_MD5 = u16(PROTO_CHAP) + bytes((CHAP_MD5,))
 
 
 class Phase(StrEnum):
@@ -106,7 +113,15 @@ class Ended:
     outcome: Outcome
 
 
-Action = Send | SetTimer | PhaseChange | Result | Ended
+@dataclass(frozen=True)
+class Datagram:
+    """A network-layer packet (IPv4) the peer sent over the opened link."""
+
+    protocol: int
+    data: bytes
+
+
+Action = Send | SetTimer | PhaseChange | Result | Ended | Datagram
 
 
 @dataclass(frozen=True)
@@ -136,12 +151,20 @@ class LcpPolicy:
         self.want_mru: int | None = cfg.mru if cfg.mru != 1500 else None
         self.want_accm: int | None = cfg.accm if cfg.accm != DEFAULT_ACCM else None
         self.want_magic: int | None = ep.new_magic() if cfg.magic else None
-        self.want_auth: bytes | None = None
-        if cfg.role == "server" and cfg.auth == "pap":
-            self.want_auth = u16(PROTO_PAP)
-        elif cfg.role == "server" and cfg.auth in ("chap", "any"):
-            # "any" starts with CHAP-MD5, what SIMCom/Quectel modules ask of pppd first
-            self.want_auth = u16(PROTO_CHAP) + bytes((CHAP_MD5,))
+        # Authentication protocols this side can run as authenticator, in order of preference:
+        # "any" starts with CHAP-MD5, what SIMCom/Quectel modules ask of pppd first.
+        self.auth_offer: list[bytes] = []
+        if cfg.role == "server" and cfg.auth in ("chap", "any"):
+            self.auth_offer.append(AUTH_CHAP_MD5)
+        if cfg.role == "server" and cfg.auth in ("pap", "any"):
+            self.auth_offer.append(AUTH_PAP)
+        self.auth_refused: list[bytes] = []  # what the peer Naked (RFC 1661 §6.2)
+        self.want_auth: bytes | None = self.auth_offer[0] if self.auth_offer else None
+        # RFC 1661 §6.5/§6.6: asking for PFC/ACFC says we can receive compressed frames
+        self.want_pfc = cfg.compression
+        self.want_acfc = cfg.compression
+        self.tx_pfc = False  # the peer asked for it and we agreed: we may compress towards it
+        self.tx_acfc = False
         # Results of the negotiation
         self.peer_mru = 1500
         self.rx_accm = DEFAULT_ACCM  # the ACCM the peer agreed to use when sending to us
@@ -164,8 +187,13 @@ class LcpPolicy:
             opts.append((LCP_AUTH, self.want_auth))
         if self.want_magic is not None:
             opts.append((LCP_MAGIC, u32(self.want_magic)))
+        if self.want_pfc:
+            opts.append((LCP_PFC, b""))
+        if self.want_acfc:
+            opts.append((LCP_ACFC, b""))
         if self.ep.fault_is("lcp", "reject_loop"):
-            opts += [(LCP_PFC, b""), (LCP_ACFC, b"")]  # misbehaving: insists on compression
+            # misbehaving: insists on a callback (RFC 1570), which no dial-up peer grants
+            opts.append((LCP_CALLBACK, b"\x06"))
         return opts
 
     def _acceptable_auth(self) -> list[bytes]:
@@ -174,9 +202,9 @@ class LcpPolicy:
             return []
         out = []
         if cfg.auth in ("pap", "any"):
-            out.append(u16(PROTO_PAP))
+            out.append(AUTH_PAP)
         if cfg.auth in ("chap", "any"):
-            out.append(u16(PROTO_CHAP) + bytes((CHAP_MD5,)))
+            out.append(AUTH_CHAP_MD5)
         return out
 
     def judge_request(self, options: Options) -> tuple[int, Options]:
@@ -204,8 +232,10 @@ class LcpPolicy:
                     rej.append((t, v))
                 elif self.want_magic is not None and _u(v) == self.want_magic and _u(v) != 0:
                     nak.append((t, u32(self.ep.new_magic())))  # looped-back line suspected
+            elif t in (LCP_PFC, LCP_ACFC) and not v and self.ep.config.compression:
+                pass  # we can receive compressed frames (the deframer takes both forms)
             else:
-                rej.append((t, v))  # PFC, ACFC and anything unknown: we never compress
+                rej.append((t, v))  # callback, quality protocol, anything unknown
         if rej:
             return CONF_REJ, rej
         if nak:
@@ -223,6 +253,9 @@ class LcpPolicy:
                 self.peer_magic = _u(v)
             elif t == LCP_AUTH:
                 self.auth_as_peer = _u(v[:2])
+        types = {t for t, _ in options}
+        self.tx_pfc = LCP_PFC in types
+        self.tx_acfc = LCP_ACFC in types
 
     def on_ack(self, options: Options) -> None:
         self.auth_as_authenticator = None
@@ -241,16 +274,29 @@ class LcpPolicy:
                 self.want_accm |= _u(v)
             elif t == LCP_MAGIC and self.want_magic is not None:
                 self.want_magic = self.ep.new_magic()
-            elif t == LCP_AUTH and self.want_auth is not None and self._follows_auth_nak(v):
-                self.want_auth = v  # server "any": the peer prefers the other protocol
-            # Otherwise a Nak of our authentication protocol suggests another: we insist on
-            # ours (the nak-loop guard ends the negotiation if the peer insists too).
+            elif t == LCP_AUTH and self.want_auth is not None:
+                return self._follow_auth_nak(v)
         return True
 
-    def _follows_auth_nak(self, suggested: bytes) -> bool:
-        cfg = self.ep.config
-        return cfg.role == "server" and cfg.auth == "any" and suggested in (
-            u16(PROTO_PAP), u16(PROTO_CHAP) + bytes((CHAP_MD5,)))
+    def _follow_auth_nak(self, suggested: bytes) -> bool:
+        """The peer Naked our Authentication-Protocol (RFC 1661 §6.2): it will not
+        authenticate that way and may suggest another. Take the suggestion if we can run it
+        (PAP, CHAP-MD5); otherwise (EAP, MS-CHAP, ...) try our next protocol the peer has not
+        refused yet. With none left: let the peer in unauthenticated if that is allowed, else
+        the negotiation cannot succeed."""
+        if self.want_auth is not None and self.want_auth not in self.auth_refused:
+            self.auth_refused.append(self.want_auth)
+        if suggested in self.auth_offer and suggested not in self.auth_refused:
+            self.want_auth = suggested
+            return True
+        left = [a for a in self.auth_offer if a not in self.auth_refused]
+        if left:
+            self.want_auth = left[0]
+            return True
+        if self.ep.config.auth_optional:
+            self.want_auth = None
+            return True
+        return False
 
     def on_reject(self, options: Options) -> bool:
         if self.ep.fault_is("lcp", "reject_loop"):
@@ -262,6 +308,10 @@ class LcpPolicy:
                 self.want_accm = None
             elif t == LCP_MAGIC:
                 self.want_magic = None
+            elif t == LCP_PFC:
+                self.want_pfc = False
+            elif t == LCP_ACFC:
+                self.want_acfc = False
             elif t == LCP_AUTH:
                 if not self.ep.config.auth_optional:
                     return False  # the peer refuses to authenticate: we must not go on
@@ -384,7 +434,9 @@ class PppEndpoint:
         self.result: Outcome | None = None
         self.ended: Outcome | None = None
         self.ip_frames_received = 0
+        self.ip_frames_sent = 0
         self.frames_discarded = 0
+        self._held_ipcp: tuple[int, int, bytes] | None = None  # server: peer's request while held
         self._actions: list[Action] = []
         self._auth_tries = 0
         self._auth_ident = 0
@@ -418,6 +470,16 @@ class PppEndpoint:
     def tx_accm(self) -> int:
         """ACCM for sending non-LCP frames (LCP always uses the default, RFC 1662 §7.1)."""
         return self.lcp_policy.tx_accm if self.lcp.opened else DEFAULT_ACCM
+
+    @property
+    def tx_pfc(self) -> bool:
+        """Protocol fields of non-LCP frames towards the peer may be one byte (RFC 1661 §6.5)."""
+        return self.lcp.opened and self.lcp_policy.tx_pfc
+
+    @property
+    def tx_acfc(self) -> bool:
+        """Non-LCP frames towards the peer may omit FF 03 (RFC 1661 §6.6)."""
+        return self.lcp.opened and self.lcp_policy.tx_acfc
 
     @property
     def rx_accm(self) -> int:
@@ -531,21 +593,35 @@ class PppEndpoint:
             if self.fault_is("ipcp", "protocol_reject"):
                 self._send_protocol_reject(protocol, info)
                 return
-            if self.config.role == "server" and self.assigned_peer_ip is None:
-                return  # still waiting for the address to hand out
             pkt = decode_packet(info)
             if pkt is None:
                 self.frames_discarded += 1
                 return
+            if self.config.role == "server" and self.assigned_peer_ip is None:
+                # Still waiting for the address to hand out: keep the peer's latest request and
+                # answer it the moment the address is known, instead of letting the peer wait
+                # for its Restart timer (3 s with pppd).
+                if pkt[0] == CONF_REQ:
+                    self._held_ipcp = pkt
+                return
             self.ipcp.receive(*pkt)
             return
         if protocol == PROTO_IP:
-            if self.phase == Phase.RUNNING:
+            if self.phase == Phase.RUNNING and self.ipcp.opened:
                 self.ip_frames_received += 1
+                self._emit(Datagram(protocol, info))
             else:
-                self.frames_discarded += 1
+                self.frames_discarded += 1  # RFC 1661 §3.5: only once the NCP is opened
             return
         self._send_protocol_reject(protocol, info)
+
+    def send_datagram(self, data: bytes, protocol: int = PROTO_IP) -> bool:
+        """Queue an IP datagram towards the peer; False (not sent) unless IPCP is opened."""
+        if self.phase != Phase.RUNNING or not self.ipcp.opened:
+            return False
+        self.ip_frames_sent += 1
+        self._emit(Send(protocol, data))
+        return True
 
     def _send_protocol_reject(self, protocol: int, info: bytes) -> None:
         data = u16(protocol) + info[: max(0, self.lcp_policy.peer_mru - 6)]
@@ -656,6 +732,9 @@ class PppEndpoint:
         if self.phase == Phase.NETWORK and self.ipcp.state in (State.INITIAL, State.STARTING):
             self.ipcp.open()
             self.ipcp.up()
+            held, self._held_ipcp = self._held_ipcp, None
+            if held is not None:
+                self.ipcp.receive(*held)
 
     def set_fault(self, fault: PppFault | None) -> None:
         """Change how this endpoint misbehaves mid-session. A fault that kept a layer from

@@ -14,7 +14,7 @@ import simpy
 
 from simnet.bearer.outcomes import Outcome
 from simnet.bearer.ppp.config import PppConfig
-from simnet.bearer.ppp.endpoint import Ended, PhaseChange, PppEndpoint, Result, Send, SetTimer
+from simnet.bearer.ppp.endpoint import Datagram, Ended, PhaseChange, PppEndpoint, Result, Send, SetTimer
 from simnet.bearer.ppp.hdlc import (
     DEFAULT_ACCM,
     HdlcDeframer,
@@ -100,11 +100,16 @@ class PppDriver:
     ``finished`` fires with the same ``Outcome`` once the link is dead (RFC 1661 Link Dead: the
     Terminate-Ack came, Max-Terminate Restart timers ran out, one Restart after acking the
     peer's Terminate-Request, or the carrier went) - when whoever owns the line may hang up.
-    ``on_result`` / ``on_ended`` / ``on_finished`` / ``on_phase`` are optional callbacks.
+    ``on_result`` / ``on_ended`` / ``on_finished`` / ``on_phase`` are optional callbacks;
+    ``on_datagram(data)`` gets each IP datagram the peer sends once IPCP is opened, and
+    ``send_datagram(data)`` sends one (framed with the negotiated ACCM, ACFC and PFC).
+    ``capture`` records the frames this driver sends, and with ``capture_received`` also those
+    it receives (when the peer is not captured itself, e.g. a real pppd on the UART).
     """
 
     def __init__(self, sim: Simulation, endpoint: PppEndpoint, transmit: Callable[[bytes], None],
-                 *, name: str = "ppp", framing: str = "hdlc", capture: PppCapture | None = None) -> None:
+                 *, name: str = "ppp", framing: str = "hdlc", capture: PppCapture | None = None,
+                 capture_received: bool = False) -> None:
         if framing not in ("hdlc", "raw"):
             raise ConfigError(f"{name}.framing", f"expected hdlc or raw, got {framing!r}")
         self.sim = sim
@@ -113,6 +118,7 @@ class PppDriver:
         self.name = name
         self.framing = framing
         self.capture = capture
+        self.capture_received = capture_received
         self.deframer = HdlcDeframer(max_frame=max(1500, endpoint.config.mru) + 8,
                                      on_frame=self._frame_from_line)
         self.result: simpy.Event = sim.event()
@@ -122,6 +128,7 @@ class PppDriver:
         self.on_ended: Callable[[Outcome], None] | None = None
         self.on_phase: Callable[[str], None] | None = None
         self.on_finished: Callable[[Outcome], None] | None = None
+        self.on_datagram: Callable[[bytes], None] | None = None
         self.frames_sent = 0
         self.frames_received = 0
         self._timers: dict[str, Timer] = {}
@@ -159,8 +166,16 @@ class PppDriver:
         protocol, info = parsed
         self.frames_received += 1
         self.sim.record(self.name, "ppp_rx", frame=describe(protocol, info))
+        if self.capture is not None and self.capture_received:
+            self.capture.add(self.sim.now, self.name, protocol, info, received=True)
         self.endpoint.receive_frame(protocol, info)
         self._pump()
+
+    def send_datagram(self, data: bytes) -> bool:
+        """Send an IP datagram to the peer; False (dropped) unless IPCP is opened."""
+        sent = self.endpoint.send_datagram(data)
+        self._pump()
+        return sent
 
     # -- outputs -----------------------------------------------------------------------------
     def _pump(self) -> None:
@@ -186,6 +201,9 @@ class PppDriver:
                         self.result.succeed(outcome)
                     if self.on_result is not None:
                         self.on_result(outcome)
+                elif isinstance(action, Datagram):
+                    if self.on_datagram is not None:
+                        self.on_datagram(action.data)
                 elif isinstance(action, Ended):
                     outcome = action.outcome.stamped(self.sim.now)
                     self.sim.record(self.name, "ppp_ended", **outcome.to_fields())
@@ -208,11 +226,17 @@ class PppDriver:
         self.sim.record(self.name, "ppp_tx", frame=describe(protocol, info))
         if self.capture is not None:
             self.capture.add(self.sim.now, self.name, protocol, info)
-        frame = build_frame(protocol, info)
+        if protocol == PROTO_LCP:
+            # LCP always goes uncompressed with the default ACCM (RFC 1661 §6.5/6.6, 1662 §7.1)
+            frame = build_frame(protocol, info)
+            accm = DEFAULT_ACCM
+        else:
+            ep = self.endpoint
+            frame = build_frame(protocol, info, acfc=ep.tx_acfc, pfc=ep.tx_pfc)
+            accm = ep.tx_accm
         if self.framing == "raw":
             self.transmit(frame)
             return
-        accm = DEFAULT_ACCM if protocol == PROTO_LCP else self.endpoint.tx_accm
         self.transmit(encode_frame(frame, accm))
 
     def _set_timer(self, key: str, delay: float | None) -> None:

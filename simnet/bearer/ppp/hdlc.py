@@ -144,6 +144,11 @@ def split_frame(frame: bytes) -> tuple[int, bytes] | None:
     return (frame[0] << 8) | frame[1], frame[2:]
 
 
-def build_frame(protocol: int, info: bytes) -> bytes:
-    """Uncompressed PPP frame: FF 03, two-byte protocol, information."""
-    return ADDRESS_CONTROL + bytes(((protocol >> 8) & 0xFF, protocol & 0xFF)) + info
+def build_frame(protocol: int, info: bytes, *, acfc: bool = False, pfc: bool = False) -> bytes:
+    """PPP frame: FF 03 (left out with ``acfc``), the protocol (one byte with ``pfc`` when it
+    fits, RFC 1661 §6.5), information."""
+    if pfc and protocol < 0x100:
+        proto = bytes((protocol,))
+    else:
+        proto = bytes(((protocol >> 8) & 0xFF, protocol & 0xFF))
+    return proto + info if acfc else ADDRESS_CONTROL + proto + info

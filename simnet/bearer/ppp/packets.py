@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import struct
 
+from simnet.net.wire import describe as describe_ip
+
 # Protocol field values (RFC 1661 §2, IANA PPP DLL protocol numbers)
 PROTO_IP = 0x0021
 PROTO_IPCP = 0x8021
@@ -15,6 +17,8 @@ PROTO_IPV6CP = 0x8057
 PROTO_LCP = 0xC021
 PROTO_PAP = 0xC023
 PROTO_CHAP = 0xC223
+PROTO_EAP = 0xC227  # RFC 3748
+PROTO_CCP = 0x80FD  # RFC 1962
 
 PROTOCOL_NAMES = {
     PROTO_IP: "IP",
@@ -23,6 +27,8 @@ PROTOCOL_NAMES = {
     PROTO_LCP: "LCP",
     PROTO_PAP: "PAP",
     PROTO_CHAP: "CHAP",
+    PROTO_EAP: "EAP",
+    PROTO_CCP: "CCP",
 }
 
 # Control protocol codes (RFC 1661 §5)
@@ -57,8 +63,10 @@ LCP_MRU = 1
 LCP_ACCM = 2
 LCP_AUTH = 3
 LCP_MAGIC = 5
+LCP_QUALITY = 4
 LCP_PFC = 7
 LCP_ACFC = 8
+LCP_CALLBACK = 13  # RFC 1570
 
 # IPCP options (RFC 1332 §3, RFC 1877 §1)
 IPCP_COMPRESSION = 2
@@ -79,6 +87,8 @@ CHAP_RESPONSE = 2
 CHAP_SUCCESS = 3
 CHAP_FAILURE = 4
 CHAP_MD5 = 5
+CHAP_MSCHAP = 0x80  # RFC 2433 (MS-CHAP v1)
+CHAP_MSCHAP_V2 = 0x81  # RFC 2759
 
 Options = list[tuple[int, bytes]]
 
@@ -137,6 +147,8 @@ def ip_str(raw: bytes) -> str:
 def describe(protocol: int, info: bytes) -> str:
     """Short human description for traces: ``LCP Configure-Request id=1``."""
     name = PROTOCOL_NAMES.get(protocol, f"0x{protocol:04x}")
+    if protocol == PROTO_IP:
+        return f"IP {describe_ip(info)}"
     pkt = decode_packet(info)
     if pkt is None:
         return f"{name} (malformed)"

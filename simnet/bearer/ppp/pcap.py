@@ -14,8 +14,9 @@ DLT_PPP = 9
 @dataclass(frozen=True)
 class CapturedFrame:
     t: float
-    source: str  # which endpoint sent it
+    source: str  # the endpoint that sent it, or that received it when ``received``
     frame: bytes  # FF 03 + protocol + information (no FCS, no stuffing)
+    received: bool = False
 
 
 class PppCapture:
@@ -24,8 +25,8 @@ class PppCapture:
     def __init__(self) -> None:
         self.frames: list[CapturedFrame] = []
 
-    def add(self, t: float, source: str, protocol: int, info: bytes) -> None:
-        self.frames.append(CapturedFrame(t, source, build_frame(protocol, info)))
+    def add(self, t: float, source: str, protocol: int, info: bytes, *, received: bool = False) -> None:
+        self.frames.append(CapturedFrame(t, source, build_frame(protocol, info), received))
 
     def write(self, path: str) -> int:
         """Write every captured frame in capture order; returns the number written."""
