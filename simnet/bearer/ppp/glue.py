@@ -14,7 +14,15 @@ import simpy
 
 from simnet.bearer.outcomes import Outcome
 from simnet.bearer.ppp.config import PppConfig
-from simnet.bearer.ppp.endpoint import Datagram, Ended, PhaseChange, PppEndpoint, Result, Send, SetTimer
+from simnet.bearer.ppp.endpoint import (
+    Datagram,
+    Ended,
+    PhaseChange,
+    PppEndpoint,
+    Result,
+    Send,
+    SetTimer,
+)
 from simnet.bearer.ppp.hdlc import (
     DEFAULT_ACCM,
     HdlcDeframer,
