@@ -35,3 +35,14 @@ class ExpectTimeout(SimnetError, TimeoutError):
         self.received = received
         tail = received[-200:].decode("latin-1", "replace")
         super().__init__(f"{pattern!r} not seen within {timeout:g} s; received {tail!r}")
+
+
+class DialError(SimnetError):
+    """``DTE.dial`` did not get an IP link up; ``outcome`` says why (no_carrier, auth_failed,
+    pdp_reject, lcp_timeout, ...)."""
+
+    def __init__(self, outcome: object) -> None:
+        self.outcome = outcome
+        kind = getattr(outcome, "kind", outcome)
+        detail = getattr(outcome, "detail", "")
+        super().__init__(f"dial-up failed: {kind}" + (f" ({detail})" if detail else ""))

@@ -186,6 +186,7 @@ class ModemBearer:
         self._ppp_fault_left: int | None = None  # negotiations it still applies to (None: all)
         self._ppp_fault_timer: Any = None  # ends a fault given a duration
         self.dialup_link: DialupLink | None = None  # the latest ATD*99# PPP server
+        self._dial_in: tuple[CsdCall, IpRelay] | None = None  # DTE's IP over a GSM data call
         self.data_session: GsmDataSession | None = None
         self._link_listeners: list[LinkListener] = []
         self.csd.add_listener(self._on_call_event)
@@ -338,15 +339,45 @@ class ModemBearer:
             call.far_end = server
             # An ISP's access server releases the call once its PPP link is dead.
             server.on_finished = lambda _outcome, c=call: self.sim.call_later(0, self._release_call, c)
+            server.on_result = lambda outcome, c=call, srv=server: self._dial_in_up(c, srv, outcome)
             server.start()
         elif event == "ended":
             session = self.data_session
             server = call.far_end
+            self._dial_in_down(call)
             if server is not None:
                 self.gprs_network.release(server.endpoint.config.peer_ip)
                 server.lower_down()
             if session is not None and session.call is call:
                 session.client.lower_down()  # carrier lost: ends NETWORK_LOST via on_ended
+
+    def _dial_in_up(self, call: CsdCall, server: PppDriver, outcome: Outcome) -> None:
+        """The access server's IPCP is up. When the DTE itself runs PPP over the call (ATD<number>
+        in data mode, not the module's own ``gsm_connect``), the server routes the DTE's IP
+        into the operator network from its own port: a host behind the carrier NAT holding the
+        address IPCP gave, with no radio link (the call's pipe is the line)."""
+        session = self.data_session
+        if not outcome.ok or outcome.peer_ip is None or self.network is None or (
+                session is not None and session.call is call):
+            return
+        name = f"{self.host.name if self.host is not None else self.name}-dialin"
+        try:
+            port = self.network.host(name)
+        except ConfigError:
+            port = self.network.add_module_host(name, {}, {})
+        port.interface_up(outcome.peer_ip, list(outcome.dns))
+        relay = IpRelay(self.sim, server, port, outcome.peer_ip, name=f"{self.name}.dialin").start()
+        self._dial_in = (call, relay)
+        server.on_ended = lambda out, c=call: self._dial_in_down(c, str(out.kind))
+
+    def _dial_in_down(self, call: CsdCall, reason: str = "call ended") -> None:
+        current = self._dial_in
+        if current is None or current[0] is not call:
+            return
+        self._dial_in = None
+        relay = current[1]
+        relay.stop(reason)
+        relay.host.interface_down("network_down")
 
     def _release_call(self, call: CsdCall) -> None:
         if self.csd.call is call:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from simnet.errors import ExpectTimeout
+from simnet.errors import DialError, ExpectTimeout
 from simnet.modem.uart import Uart
 
 # Verbose final result codes (V.250 §5.7.1, TS 27.007 §9.2, TS 27.005 §3.2.5).
@@ -74,12 +74,16 @@ class DTE:
         self._received = 0
         self.max_buffer = max_buffer
         self.dropped = 0
+        # Bytes also go here while a protocol owns the line (the PPP client after CONNECT).
+        self.tap: Any = None
         self._finals = FINAL_LINE
         if extra_finals:
             self._finals = re.compile(FINAL_LINE.pattern[:-1] + "|" + "|".join(extra_finals) + ")")
 
     # -- byte stream -------------------------------------------------------------------------
     def _on_receive(self, data: bytes, _t: float, _bt: float) -> None:
+        if self.tap is not None:
+            self.tap(data)
         self._received += len(data)
         self._text += data.decode("latin-1")
         overflow = len(self._text) - self.max_buffer
@@ -120,6 +124,46 @@ class DTE:
         self._cursor = self._base + len(self._text)
         self._maybe_trim()
         return out.encode("latin-1")
+
+    def skip_through(self, marker: bytes) -> None:
+        """Move the cursor past the last ``marker`` received (e.g. the closing flag of the last
+        PPP frame), so that what follows is read as text."""
+        start = self._cursor - self._base
+        at = self._text.rfind(marker.decode("latin-1"), start)
+        if at >= 0:
+            self._cursor = self._base + at + len(marker)
+            self._maybe_trim()
+
+    def dial(self, number: str = "*99#", *, username: str = "", password: str = "", auth: str = "any",
+             apn: str | None = None, timeout: float = 200.0, check: bool = True, name: str = "dte",
+             **ppp: Any) -> Any:
+        """Dial-up as a gateway with pppd does: ``ATD<number>`` (``*99#`` GPRS, or a GSM data
+        number), then PPP on the line; returns a :class:`~simnet.modem.dialup.PppHost` whose
+        sockets go over the link. ``apn`` first defines context 1 (AT+CGDCONT). The clock runs
+        until IPCP is up or the negotiation failed; with ``check`` a failure raises
+        :class:`simnet.DialError` (its ``outcome`` says why), otherwise ``host.outcome`` does.
+        Extra keywords are PPP client settings (``echo_interval``, ``restart``, ...)."""
+        from simnet.bearer.outcomes import Outcome, OutcomeKind
+        from simnet.modem.dialup import PppHost, client_config
+
+        host = PppHost(self, client_config(username=username, password=password, auth=auth, **ppp), name=name)
+        if apn is not None:
+            self.command(f'AT+CGDCONT=1,"IP","{apn}"')
+        started = self.sim.now
+        result = self.command(f"ATD{number}", timeout=timeout)
+        if not (result.final.startswith("CONNECT") or result.final == "1"):  # V.250 §5.7.1
+            kind = {"BUSY": OutcomeKind.BUSY, "7": OutcomeKind.BUSY, "NO ANSWER": OutcomeKind.NO_ANSWER,
+                    "8": OutcomeKind.NO_ANSWER}.get(result.final, OutcomeKind.NO_CARRIER)
+            host.outcome = Outcome(kind, detail=result.final).stamped(self.sim.now)
+        else:
+            host.start()
+            left = max(0.0, timeout - (self.sim.now - started))
+            if not self.sim.run_until(lambda: host.result.triggered, left):
+                host.hangup()
+                host.outcome = Outcome(OutcomeKind.CANCELLED, detail=f"no IP link within {timeout:g} s")
+        if check and (host.outcome is None or not host.outcome.ok):
+            raise DialError(host.outcome)
+        return host
 
     def peek(self) -> bytes:
         """Bytes after the cursor, without consuming them."""

@@ -297,3 +297,40 @@ def test_chap_response_is_checked_by_the_network(password, outcome):
     if outcome != "ok":
         rig.sim.advance(RESTART * MAX_TERMINATE + 1)
         assert rig.no_carrier_at()
+
+
+EAP = bytes.fromhex("c227")  # RFC 3748: what pppd suggests first when it refuses CHAP
+MSCHAP_V2 = bytes.fromhex("c22381")  # RFC 2759 algorithm 0x81
+
+
+@pytest.mark.parametrize("suggestion", [EAP, MSCHAP_V2, b""], ids=["eap", "mschap-v2", "no-suggestion"])
+def test_refused_chap_falls_back_to_pap_whatever_the_host_suggests(suggestion):
+    """pppd with refuse-chap Naks CHAP-MD5 suggesting EAP (its next protocol); a host may
+    suggest MS-CHAP-v2 or nothing. RFC 1661 §6.2: the Nak says the host will not do CHAP-MD5;
+    the module runs neither EAP nor MS-CHAP, so its next request asks PAP."""
+    rig = Rig(**PAP_APN)
+    rig.dial()
+    rig.sim.advance(0.05)
+    _, options = rig.server_request()
+    magic = options[-8:-4]
+    nak = pf.option(pf.OPT_AUTH, suggestion) if suggestion else pf.option(pf.OPT_AUTH, CHAP_MD5)
+    rig.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, nak)))
+    rig.sim.advance(0.05)
+    assert rig.server_request() == (2, ACCM0 + pf.option(pf.OPT_AUTH, PAP) + pf.option(pf.OPT_MAGIC, magic)
+                                    + COMPRESSION)
+
+
+def test_host_refusing_every_protocol_by_nak_is_let_in_without_authentication():
+    """CHAP-MD5 Naked, then PAP Naked too (suggesting EAP): nothing is left that both sides
+    run; the module's server has authentication optional (it cannot check credentials
+    anyway), so it asks for none and the network decides on an open APN."""
+    rig = Rig()
+    rig.dial()
+    rig.sim.advance(0.05)
+    _, options = rig.server_request()
+    magic = options[-8:-4]
+    rig.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, pf.option(pf.OPT_AUTH, EAP))))
+    rig.sim.advance(0.05)
+    rig.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 2, pf.option(pf.OPT_AUTH, EAP))))
+    rig.sim.advance(0.05)
+    assert rig.server_request() == (3, ACCM0 + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION)

@@ -1,0 +1,173 @@
+"""IP over the dial-up link, end to end: the DTE's PPP client (PppHost) dials ATD*99# on an
+emulated SIM7600, and its sockets reach internet hosts through the module's PDP context, the
+radio links and the carrier NAT; the link ends as modules end it.
+
+Timing: UART 115200 baud, 10 bits a character (11520 characters/s); PDP activation takes
+ACT s; radio links here have only a fixed delay so that bounds are plain arithmetic.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simnet import DialError, Simulation
+from simnet.net.packet import PROTO_ICMP
+
+ACT = 1.5
+CPS = 115200 / 10
+RESTART = 3.0  # RFC 1661 §4.6 default, pppd's too
+ECHO = "203.0.113.10"
+
+
+def world(**network) -> Simulation:
+    net = {"registration": {"state": "home", "after": "2s"}, "bearer": "gprs",
+           "apn": {"name": "internet", "user": "", "password": "", "auth": "none"},
+           "pdp": {"activation_delay": f"{ACT}s"}, "link": {"delay": "100ms"},
+           "dns": ["10.64.0.53", "10.64.0.54"]}
+    net.update(network)
+    sim = Simulation.from_dict({
+        "name": "dialup", "seed": 4, "module": "simcom-sim7600", "uart": {"baud": 115200},
+        "sim": {"state": "ready"}, "network": net,
+        "hosts": {"echo.example.net": {"ip": ECHO, "services": [{"type": "tcp-echo", "port": 7}]}},
+        "steps": []})
+    sim.dte.command("AT")
+    sim.dte.wait(3)
+    return sim
+
+
+def connect(sim, host, port=7):
+    sock = host.tcp_connect(ECHO, port)
+    got = bytearray()
+    sock.on_data = lambda s, *_: got.extend(s.recv())
+    sim.run_until(lambda: sock.state == "ESTABLISHED", 30)
+    return sock, got
+
+
+def send_all(sim, sock, data):
+    sent = [0]
+
+    def pump(*_):
+        while sent[0] < len(data):
+            n = sock.send(data[sent[0]:sent[0] + 4096])
+            if n == 0:
+                return
+            sent[0] += n
+
+    sock.on_writable = pump
+    sock.on_acked = pump
+    pump()
+
+
+def test_dialup_gets_address_two_dns_pings_resolves_and_echoes_100kb():
+    sim = world()
+    host = sim.dte.dial("*99#", apn="internet")
+    ctx = sim.bearer.gprs.contexts[1]
+    assert host.ip == ctx.ip and host.dns_servers == ["10.64.0.53", "10.64.0.54"]
+    ping = host.ping(ECHO)
+    sim.run_until(lambda: ping.event.triggered, 10)
+    # through the core router: one hop, TTL 64 - 1 on the way back
+    assert ping.result.ok and ping.result.ttl == 63
+    query = host.resolver.resolve("echo.example.net", lambda r: None)
+    sim.run_until(lambda: query.event.triggered, 10)
+    assert query.result.addresses == [ECHO]
+    sock, got = connect(sim, host)
+    data = bytes((i * 7 + i // 251) & 0xFF for i in range(100_000))
+    send_all(sim, sock, data)
+    sim.run_until(lambda: len(got) >= len(data), 300)
+    assert bytes(got) == data
+    assert sim.host("echo.example.net").bytes_received(service="tcp-echo") == len(data)
+    # The IP inside the PPP link is visible at the module's interface, from the DTE's address
+    # (the module relays, it does not terminate: the NAT maps the context's address).
+    pkts = sim.network.pcap.packets("module")
+    assert any(p.proto == PROTO_ICMP and p.src == host.ip and p.dst == ECHO for _, p in pkts)
+
+
+def test_first_ip_packet_comes_after_the_activation_delay_not_a_restart_later():
+    """From CONNECT, what must happen before the DTE may send IP: LCP both ways, the PDP
+    activation (ACT), IPCP (a Nak of 0.0.0.0 and an Ack). Only line time is added: every frame
+    of that exchange is under 60 characters, fewer than 16 cross the UART, so the link is up
+    within ACT + 16 x 60 / 11520 s, far from the 3 s Restart a lost IPCP request would cost."""
+    sim = world()
+    t_connect_sent = sim.now
+    host = sim.dte.dial("*99#")
+    connect_at = host.connected_at
+    first_ip = sim.now
+    elapsed = first_ip - connect_at
+    assert ACT <= elapsed <= ACT + 16 * 60 / CPS
+    assert elapsed < RESTART
+    ping = host.ping(ECHO)
+    sim.run_until(lambda: ping.event.triggered, 10)
+    tx = [r.t for r in sim.trace.select(source="dte.ppp", kind="ppp_tx") if r.fields["frame"].startswith("IP ")]
+    assert tx[0] == pytest.approx(first_ip)
+    assert connect_at - t_connect_sent < 1.0
+
+
+def test_bearer_drop_mid_transfer_terminates_the_link_and_says_no_carrier():
+    sim = world()
+    host = sim.dte.dial("*99#")
+    sock, got = connect(sim, host)
+    send_all(sim, sock, bytes(50_000))
+    sim.run_until(lambda: len(got) > 5_000, 60)
+    t_drop = sim.now
+    sim.bearer.bearer_drop()
+    sim.run_until(lambda: host.ended is not None, 10)
+    # The module sends LCP Terminate-Request at once (RFC 1661 §5.5), behind at most the data
+    # already queued towards the host (the module's 8 KiB host-side buffer, 8192/11520 s).
+    queued = 8192 / CPS
+    assert host.ended.kind == "peer_terminated"
+    assert host.ended.at - t_drop < queued + 0.05
+    assert sock.close_reason == "network_down"
+    # The DTE acks; the module's link is dead on that Ack: NO CARRIER, then AT works again.
+    sim.dte.expect("NO CARRIER", timeout=5)
+    assert sim.now - t_drop < queued + 0.1
+    assert sim.dte.command("AT").raw == b"AT\r\r\nOK\r\n"
+    assert not sim.bearer.gprs.is_active(1)
+
+
+def test_coverage_loss_ends_the_link():
+    sim = world()
+    host = sim.dte.dial("*99#")
+    sim.bearer.coverage_loss(60)
+    sim.run_until(lambda: host.ended is not None, 10)
+    assert host.ended.kind == "peer_terminated"
+    sim.dte.expect("NO CARRIER", timeout=5)
+
+
+def test_dtr_drop_is_carrier_loss_for_the_host():
+    sim = world()
+    assert sim.dte.command("AT&C1").ok and sim.dte.command("AT&D2").ok
+    host = sim.dte.dial("*99#")
+    assert sim.dte.dcd
+    sim.dte.dtr = False
+    sim.run_until(lambda: host.ended is not None, 5)
+    assert host.ended.kind == "network_lost"  # pppd: "Modem hangup"
+    sim.dte.dtr = True
+    sim.dte.wait(1)
+    assert sim.dte.command("AT").ok
+
+
+def test_lcp_echo_keeps_working_during_a_transfer():
+    sim = world()
+    host = sim.dte.dial("*99#", echo_interval=1.0, echo_failure=3)
+    sock, got = connect(sim, host)
+    send_all(sim, sock, bytes(60_000))
+    sim.run_until(lambda: len(got) >= 60_000, 120)
+    assert host.ended is None
+    replies = [r for r in sim.trace.select(source="dte.ppp", kind="ppp_rx") if "Echo-Reply" in r.fields["frame"]]
+    assert len(replies) >= 5
+
+
+def test_wrong_credentials_raise_dial_error_with_the_reason():
+    sim = world(apn={"name": "internet", "user": "demo", "password": "secret", "auth": "pap"})
+    with pytest.raises(DialError) as err:
+        sim.dte.dial("*99#", username="demo", password="wrong", auth="pap")
+    # the module acks PAP (it cannot check), the network rejects the activation (#29), the
+    # module terminates the link
+    assert err.value.outcome.kind == "peer_terminated"
+    sim.dte.expect("NO CARRIER", timeout=10)
+
+
+def test_not_registered_is_no_carrier():
+    sim = world(registration={"state": "searching"})
+    host = sim.dte.dial("*99#", check=False)
+    assert host.outcome.kind == "no_carrier" and host.ip is None
