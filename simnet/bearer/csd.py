@@ -96,7 +96,8 @@ class CsdService:
     def add_listener(self, fn: CallListener) -> None:
         """``fn(event, call, outcome)``: event "ring" (each RING of an incoming call, with the
         caller id on the call), "connected", "ended" (outcome says why)."""
-        self._listeners.append(fn)
+        if fn not in self._listeners:  # a restarted module registers the same methods again
+            self._listeners.append(fn)
 
     def _emit(self, event: str, call: CsdCall, outcome: Outcome | None = None) -> None:
         for fn in list(self._listeners):

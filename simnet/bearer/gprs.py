@@ -250,7 +250,8 @@ class GprsSession:
     def add_listener(self, fn: Listener) -> None:
         """``fn(context, outcome)`` when a context is lost without being asked to
         (``deactivated`` with the network's SM cause, or ``network_lost``)."""
-        self._listeners.append(fn)
+        if fn not in self._listeners:  # a restarted module registers the same methods again
+            self._listeners.append(fn)
 
     def remove_listener(self, fn: Listener) -> None:
         if fn in self._listeners:

@@ -428,6 +428,26 @@ class ModemBearer:
         if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0):
             raise ConfigError(f"{what}.duration", f"expected a non-negative duration, got {duration!r}")
 
+    def power_off(self) -> None:
+        """The module is switched off or restarts: the SIM is no longer read and the RF is
+        off, so PDP contexts end (the host interface goes down, sockets abort) and a data call
+        drops. Nothing of it is reported: the module is not there to report it."""
+        self.sim.record(self.name, "power", on=False)
+        if self.csd.call is not None:
+            self.csd.drop("module power off")
+        self.radio.set_rf(False)
+        self.sim_card.power_off()
+        self.gprs.drop_all(detail="module power off")
+
+    def power_on(self) -> None:
+        """The module has booted and read the SIM: RF on, registration starts afresh (after
+        ``registration_delay``), the packet domain attaches automatically as on any fresh
+        module."""
+        self.sim.record(self.name, "power", on=True)
+        self.gprs._attach_wanted = True
+        self.sim_card.power_on()
+        self.radio.set_rf(True)
+
     def coverage_loss(self, duration: float | None = None) -> None:
         self.radio.coverage_loss(duration)
 

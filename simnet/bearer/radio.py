@@ -179,6 +179,7 @@ class Radio:
         self.lac = self.config.lac
         self.ci = self.config.ci
         self.in_coverage = True
+        self.rf_on = True  # the module's transmitter (off: +CFUN=0/4, or the module unpowered)
         self._listeners: list[RegistrationListener] = []
         self._reg_timer: Timer | None = None
         self._return_timer: Timer | None = None
@@ -202,14 +203,15 @@ class Radio:
         return self.state(domain).registered
 
     def csq(self) -> tuple[int, int]:
-        """(<rssi>, <ber>) as +CSQ reports them; (99, 99) without coverage."""
-        if not self.in_coverage:
+        """(<rssi>, <ber>) as +CSQ reports them; (99, 99) without coverage or RF."""
+        if not self.in_coverage or not self.rf_on:
             return (99, 99)
         return (self.rssi, self.ber)
 
     def add_listener(self, fn: RegistrationListener) -> None:
         """``fn(domain, state)`` on every change of either domain (for +CREG/+CGREG URCs)."""
-        self._listeners.append(fn)
+        if fn not in self._listeners:  # a restarted module registers the same methods again
+            self._listeners.append(fn)
 
     def wait_registered(self, domain: str = "ps", timeout: float | None = None):
         """An event that fires with True once ``domain`` is registered, False on ``timeout``."""
@@ -258,14 +260,14 @@ class Radio:
 
     def _registration_done(self) -> None:
         self._reg_timer = None
-        if not self.sim_card.ready or not self.in_coverage:
+        if not self.sim_card.ready or not self.in_coverage or not self.rf_on:
             return
         for domain in DOMAINS:
             self._set(domain, self._target[domain])
 
     def _on_sim_state(self, state: SimState) -> None:
         if state == SimState.READY:
-            if self.in_coverage:
+            if self.in_coverage and self.rf_on:
                 self._start_registration()
             return
         if self._reg_timer is not None:
@@ -287,7 +289,7 @@ class Radio:
         domains = DOMAINS if domain == "both" else (domain,)
         for dom in domains:
             self._target[dom] = state
-            if self.sim_card.ready and self.in_coverage:
+            if self.sim_card.ready and self.in_coverage and self.rf_on:
                 self._set(dom, state)
 
     def set_signal(self, rssi: int, ber: int | None = None) -> None:
@@ -307,7 +309,7 @@ class Radio:
         if self._return_timer is not None:
             self._return_timer.cancel()
             self._return_timer = None
-        if self.sim_card.ready:
+        if self.sim_card.ready and self.rf_on:
             for domain in DOMAINS:
                 self._set(domain, RegState.SEARCHING)
         if duration is not None:
@@ -319,5 +321,22 @@ class Radio:
         self._return_timer = None
         self.in_coverage = True
         self.sim.record(self.name, "coverage_return")
-        if self.sim_card.ready:
+        if self.sim_card.ready and self.rf_on:
+            self._start_registration()
+
+    def set_rf(self, on: bool) -> None:
+        """The module's RF on or off (+CFUN=1 / +CFUN=0,4, power). Off: both domains are
+        not registered and not searching (TS 27.007 §7.2 <stat> 0) and the signal is unknown;
+        on: registration starts again, taking ``registration_delay`` as after power-on."""
+        if on == self.rf_on:
+            return
+        self.rf_on = on
+        self.sim.record(self.name, "rf", on=on)
+        if not on:
+            if self._reg_timer is not None:
+                self._reg_timer.cancel()
+                self._reg_timer = None
+            for domain in DOMAINS:
+                self._set(domain, RegState.NOT_REGISTERED)
+        elif self.sim_card.ready and self.in_coverage:
             self._start_registration()

@@ -23,6 +23,7 @@ class SimState(StrEnum):
     PUK = "puk"  # PIN blocked, waiting for PUK and a new PIN
     BLOCKED = "blocked"  # PUK attempts exhausted: the card is dead
     READY = "ready"
+    OFF = "off"  # the module is unpowered or still reading the card after power-on
 
 
 # +CPIN? <code> for each state (TS 27.007 §8.3); None: the command answers an error instead.
@@ -32,6 +33,7 @@ CPIN_CODES: dict[SimState, str | None] = {
     SimState.PUK: "SIM PUK",
     SimState.ABSENT: None,
     SimState.BLOCKED: None,
+    SimState.OFF: None,
 }
 
 
@@ -125,7 +127,8 @@ class SimCard:
         return Outcome(OutcomeKind.SIM_NOT_READY, detail=f"SIM {self.state}", at=self.sim.now)
 
     def add_listener(self, fn: StateListener) -> None:
-        self._listeners.append(fn)
+        if fn not in self._listeners:  # a restarted module registers the same methods again
+            self._listeners.append(fn)
 
     def _set(self, state: SimState) -> None:
         if state == self.state:
@@ -204,6 +207,23 @@ class SimCard:
         """Fault ``sim-remove``: the card disappears; registration and bearers go with it."""
         self.sim.record(self.name, "fault", fault="sim_remove")
         self._set(SimState.ABSENT)
+
+    def power_off(self) -> None:
+        """The module lost power: the card is no longer read (an absent card stays absent)."""
+        if self.state not in (SimState.ABSENT, SimState.OFF):
+            self._powered_state = self.state
+            self._set(SimState.OFF)
+
+    def power_on(self) -> None:
+        """The module has read the card after power-on: PIN required again if the lock is
+        on (a PUK-blocked or dead card stays so), else ready."""
+        if self.state != SimState.OFF:
+            return
+        before = getattr(self, "_powered_state", SimState.READY)
+        if before in (SimState.PUK, SimState.BLOCKED):
+            self._set(before)
+        else:
+            self._set(SimState.PIN if self.lock_enabled else SimState.READY)
 
     def insert(self) -> None:
         """Put the card back: it boots again (PIN required if the lock is enabled)."""

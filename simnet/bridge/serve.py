@@ -24,14 +24,27 @@ from simnet.bridge.realtime import Bridge
 from simnet.errors import ConfigError
 
 
-def build_realtime_simulation(scenario: str | os.PathLike[str] | Mapping[str, Any], seed: int | None = None) -> Any:
-    """The scenario's world on a ``simpy.rt.RealtimeEnvironment`` (wall-clock paced)."""
-    from simnet.scenario.api import Simulation
+def build_realtime_simulation(scenario: str | os.PathLike[str] | Mapping[str, Any], seed: int | None = None,
+                              boot: str | None = None) -> Any:
+    """The scenario's world on a ``simpy.rt.RealtimeEnvironment`` (wall-clock paced).
+    ``boot`` ("booted" / "cold") overrides the scenario's ``boot:``."""
+    from simnet.scenario.api import ScenarioError, Simulation
+    from simnet.scenario.loader import load_file
+    from simnet.scenario.schema import validate
 
     env = simpy.rt.RealtimeEnvironment(factor=1.0, strict=False)
     if isinstance(scenario, Mapping):
-        return Simulation.from_dict(scenario, seed=seed, env=env)
-    return Simulation.from_yaml(scenario, seed=seed, env=env)
+        data = dict(scenario) if boot is None else {**scenario, "boot": boot}
+        return Simulation.from_dict(data, seed=seed, env=env)
+    if boot is None:
+        return Simulation.from_yaml(scenario, seed=seed, env=env)
+    parsed, problems = validate(load_file(os.fspath(scenario)))
+    if problems or parsed is None:
+        raise ScenarioError(problems)
+    if boot not in ("booted", "cold"):
+        raise ConfigError("--boot", f"expected booted or cold, got {boot!r}")
+    parsed.boot = boot
+    return Simulation(seed=seed, scenario=parsed, env=env)
 
 
 def parse_tcp_address(text: str) -> tuple[str, int]:
@@ -108,13 +121,14 @@ def serve(
     trace: str | None = None,
     pcap: str | None = None,
     log: IO[str] | None = None,
+    boot: str | None = None,
 ) -> Iterator[str]:
     """Serve the scenario's module in a background thread; yields the device path or URL.
 
     >>> with simnet.serve("scenarios/quickstart.yaml", pty=True) as port:   # doctest: +SKIP
     ...     serial.Serial(port, 115200).write(b"AT\\r")
     """
-    sim = build_realtime_simulation(scenario, seed)
+    sim = build_realtime_simulation(scenario, seed, boot)
     served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log)
     stop = threading.Event()
     thread = threading.Thread(target=served.bridge.run, args=(stop.is_set,), name="simnet-bridge", daemon=True)
@@ -133,7 +147,7 @@ def serve(
 def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
     """Body of ``simnet serve`` (argparse namespace from the CLI)."""
     try:
-        sim = build_realtime_simulation(args.file, args.seed)
+        sim = build_realtime_simulation(args.file, args.seed, getattr(args, "boot", None))
         served = _open(sim, pty=args.pty or args.tcp is None, tcp=args.tcp, link=args.link,
                        allow_remote=args.allow_remote, max_lag=args.max_lag, log=err)
     except ConfigError as exc:
@@ -174,6 +188,9 @@ def add_serve_arguments(parser: Any) -> None:
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow --tcp on a non-loopback address (prints a warning)")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--boot", choices=("booted", "cold"), default=None,
+                        help="cold: switch the module on now (deaf while it boots, then its boot "
+                        "lines); booted (default unless the scenario says boot: cold): ready at once")
     parser.add_argument("--max-lag", type=float, default=0.2,
                         help="seconds behind the wall clock before the bridge warns (default 0.2)")
     parser.add_argument("--report", metavar="OUT.json")

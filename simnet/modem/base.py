@@ -177,6 +177,14 @@ class BaseCommands(CommandSet):
         if gprs is not None and hasattr(gprs, "add_listener"):
             gprs.add_listener(self._context_lost)
 
+    def power_cycle(self) -> None:
+        """A restart loses every volatile setting (CFUN level, +CREG/+CGREG/+CEREG <n>, +COPS
+        format, SMS and reporting switches); the PDP context definitions and their
+        credentials are kept in non-volatile memory, as on the SIMCom and Fibocom modules."""
+        contexts, auth = dict(self.contexts), dict(self.auth)
+        super().power_cycle()
+        self.contexts, self.auth = contexts, auth
+
     # The commands in STORED_SETTINGS are registered from the table (see install()).
     def ensure_context(self, cid: int, pdp_type: str = "IP") -> None:
         """Context ``cid`` as a fresh module has it when never set: the network's default APN
@@ -712,18 +720,22 @@ class BaseCommands(CommandSet):
         fun = cmd.int(0, allowed=(0, 1, 4))
         reset = cmd.int(1, 0, lo=0, hi=1)
         cmd.max_params(2)
-        if reset:
-            # TS 27.007 §8.2 <rst>=1: reset the MT before setting the level; the OK goes out
-            # first, then the module restarts (boot time, boot URCs).
-            self.module.sim.call_later(0, self.module.reboot)
+        if reset and fun == 1:
+            # TS 27.007 §8.2 <rst>=1: reset the MT before setting the level (the A76XX manual:
+            # only with <fun> 1). The OK goes out first, then the module restarts like a
+            # fresh one and comes back with full functionality (boot time, boot lines).
+            self.module.sim.call_later(0, self.module.reboot, "cfun")
             return None
         radio = getattr(ctx.bearer, "radio", None)
         previous, self.fun_level = self.fun_level, fun  # set first: the URCs below see it
         if fun != previous and radio is not None:
-            if fun == 1 and hasattr(radio, "coverage_return"):
+            set_rf = getattr(radio, "set_rf", None)
+            if set_rf is not None:
+                set_rf(fun == 1)  # RF off: both domains lose service until CFUN=1
+            elif fun == 1 and hasattr(radio, "coverage_return"):
                 radio.coverage_return()
             elif previous == 1 and hasattr(radio, "coverage_loss"):
-                radio.coverage_loss(None)  # RF off: both domains lose service until CFUN=1
+                radio.coverage_loss(None)
         for domain in ("cs", "ps"):
             self._registration_changed(domain)  # report what the RF change did to <stat>
         return None

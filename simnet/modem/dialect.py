@@ -164,6 +164,16 @@ class CommandSet:
                     specs[attr] = spec
         return list(specs.values())
 
+    def power_cycle(self) -> None:
+        """The module restarted: stop background work (:meth:`on_power_off`), then take the
+        state of a fresh module by running the constructor again. The bearer ignores a
+        listener registered twice, so re-registering in ``__init__`` is safe."""
+        self.on_power_off()
+        type(self).__init__(self, self.module)  # type: ignore[misc]
+
+    def on_power_off(self) -> None:
+        """Stop what runs in the background (pings, timers' work) before a restart."""
+
     def install(self) -> None:
         """Register this set's handlers with the module (later sets override earlier)."""
         for spec in self.command_specs():

@@ -189,6 +189,7 @@ class Module:
         name: str = "modem",
         uart: Uart | None = None,
         serial: int | None = None,
+        cold_start: bool = False,
     ) -> None:
         self.sim = sim
         self.profile = profile
@@ -227,7 +228,8 @@ class Module:
         self._first_info = True
         self._idle_timer = None
         self._urcs: deque[bytes] = deque()
-        self._booting = profile.boot_time > 0
+        self._booting = False  # deaf and mute: powering up, or restarting
+        self._boot_gen = 0  # which power-up the pending boot timers belong to
         # Prompt mode.
         self._prompt: PromptCollector | None = None
         self._prompt_event: simpy.Event | None = None
@@ -252,10 +254,15 @@ class Module:
         self.dialect.install()
         self._sync_settings()
         self.sim.record(self.name, "power_on", module=profile.id, imei=self.imei)
-        if self._booting:
-            self.sim.call_later(profile.boot_time, self._boot_done)
+        self._sim_read = True
+        if cold_start:
+            power_off = getattr(self.bearer, "power_off", None)
+            if power_off is not None:
+                power_off()  # SIM and RF wait for the boot
+            self._power_up()
         else:
-            self._boot_done()
+            # The module was switched on long before the scenario: booted, boot lines gone.
+            self._hook(self.dialect.on_start, default=None)
 
     # -- setup ---------------------------------------------------------------------------------
     def _factory_settings(self) -> Settings:
@@ -272,28 +279,78 @@ class Module:
     def command_names(self) -> list[str]:
         return sorted(self._handlers)
 
-    def reboot(self) -> None:
-        """Restart (AT+CFUN=1,1 and the like): hang up, drop queued URCs and half lines,
-        restore the stored profile, then boot again (boot time, boot URCs, dialect on_start)."""
+    def reboot(self, reason: str = "reset", off_time: float = 0.0) -> None:
+        """Restart (AT+CFUN=1,1, AT+CRESET, a ``reset`` fault) or, with ``off_time``, a power
+        cycle: the module goes deaf and mute at once, everything volatile is lost (data link,
+        queued URCs, half lines, sockets, the PDP context, registration, CFUN level, SIM
+        unlock) and it boots like a fresh module: the profile's boot time, then its boot lines.
+        The stored profile (AT&W) and the defined contexts survive, as on the real modules."""
         self.hangup_data("reset")
         self._end_prompt_silently()
         self._urcs.clear()
         self._pending_input.clear()
+        self._rx_backlog.clear()
         self._asm.reset()
         self._eol.disarm()
+        self._booting = True  # from here on nothing is reported: the module is gone
+        self.sim.record(self.name, "reboot", reason=reason, off_time=off_time)
+        power_off = getattr(self.bearer, "power_off", None)
+        if power_off is not None:
+            power_off()
+        self.base.power_cycle()
+        self.dialect.power_cycle()
         self.apply_settings(self.stored)
-        self.sim.record(self.name, "reboot")
-        if self.profile.boot_time > 0:
-            self._booting = True
-            self.sim.call_later(self.profile.boot_time, self._boot_done)
-        else:
-            self._boot_done()
+        self._power_up(off_time)
 
-    def _boot_done(self) -> None:
+    def _power_up(self, delay: float = 0.0) -> None:
+        """Boot: deaf for ``delay`` + the profile's boot time, then the boot lines at their
+        offsets. The SIM is read at the ``+CPIN: {cpin}`` line (or when the UART comes up if
+        the profile prints none); lines after it that need the SIM (SMS DONE, PB DONE) are
+        printed only if the card is then ready."""
+        self._booting = True
+        self._boot_gen += 1
+        gen = self._boot_gen
+        start = delay + self.profile.boot_time
+        self.sim.call_later(start, self._boot_ready, gen)
+        for offset, text in self.profile.boot_lines():
+            self.sim.call_later(start + offset, self._boot_line, gen, text)
+
+    def _boot_ready(self, gen: int) -> None:
+        if gen != self._boot_gen:
+            return
         self._booting = False
-        for text in self.profile.boot_urcs:
-            self.urc(text)
+        self._sim_read = False
+        self.sim.record(self.name, "booted")
+        if not any("{cpin}" in text for _, text in self.profile.boot_lines()):
+            self._read_sim()
         self._hook(self.dialect.on_start, default=None)
+        self._flush_urcs()
+
+    def _read_sim(self) -> str | None:
+        self._sim_read = True
+        power_on = getattr(self.bearer, "power_on", None)
+        if power_on is not None:
+            power_on()
+        card = getattr(self.bearer, "sim_card", None)
+        return getattr(card, "cpin", None)
+
+    def _boot_line(self, gen: int, text: str) -> None:
+        if gen != self._boot_gen:
+            return
+        if "{cpin}" in text:
+            code = self._read_sim()
+            if code is not None:  # no card: no line
+                self.urc(text.format(cpin=code))
+            return
+        card = getattr(self.bearer, "sim_card", None)
+        if self._sim_read and card is not None and not getattr(card, "ready", True):
+            return  # SMS DONE / PB DONE need a ready SIM
+        self.urc(text)
+
+    @property
+    def booting(self) -> bool:
+        """True while the module is deaf and mute (powering up or restarting)."""
+        return self._booting
 
     def _sync_settings(self) -> None:
         s = self.settings
@@ -340,6 +397,9 @@ class Module:
         The V.250 basic codes (``RING``, ``NO CARRIER``, ``CONNECT``...) follow ATV/ATQ like
         any result code (``2\r`` under ATV0, nothing under ATQ1); other URC text is framed
         as information text."""
+        if self._booting:
+            self.sim.record(self.name, "urc_dropped", text=text, reason="booting")
+            return
         self._sync_settings()
         final = self.final_from_text(text)
         if final.kind is ResultKind.TEXT:
@@ -374,6 +434,9 @@ class Module:
         """Unsolicited bytes without URC framing (e.g. socket data pushed to the host), under
         the same rules as :meth:`urc`: never inside a response, held or dropped in data mode."""
         if not data:
+            return
+        if self._booting:
+            self.sim.record(self.name, "urc_dropped", n=len(data), reason="booting")
             return
         if self.mode is Mode.DATA and self.dialect.data_mode_urcs == "drop":
             self.sim.record(self.name, "urc_dropped", n=len(data))

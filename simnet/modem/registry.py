@@ -104,8 +104,11 @@ class ModuleProfile:
     # Timing.
     latency: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_LATENCY))
     line_idle_timeout: float | None = 20.0  # a half-typed line is discarded after this silence
+    # Power-up: seconds until the UART answers, then boot lines, each a text (printed when the
+    # UART comes up) or (seconds after that, text); "+CPIN: {cpin}" is printed when the SIM
+    # has been read, with its state. Rows per vendor live beside the dialects (*_tables.py).
     boot_time: float = 0.0
-    boot_urcs: tuple[str, ...] = ()
+    boot_urcs: tuple[str | tuple[float, str], ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -129,11 +132,22 @@ class ModuleProfile:
             raise ConfigError(f"{f}.line_idle_timeout", f"expected a positive number of seconds or null, got {idle!r}")
         if isinstance(self.boot_time, bool) or not isinstance(self.boot_time, int | float) or self.boot_time < 0:
             raise ConfigError(f"{f}.boot_time", f"expected seconds >= 0, got {self.boot_time!r}")
+        for line in self.boot_urcs:
+            ok = isinstance(line, str) or (
+                isinstance(line, tuple) and len(line) == 2 and isinstance(line[1], str)
+                and isinstance(line[0], int | float) and not isinstance(line[0], bool) and line[0] >= 0)
+            if not ok:
+                raise ConfigError(f"{f}.boot_urcs", f"expected text or (seconds >= 0, text), got {line!r}")
         unknown = set(self.latency) - {"basic", "query", "set", "sim", "network", "data"}
         if unknown:
             raise ConfigError(f"{f}.latency", f"unknown latency classes {sorted(unknown)} "
                               "(known: basic, query, set, sim, network, data)")
         self.latency_distributions()  # validates every distribution now, not at first use
+
+    def boot_lines(self) -> list[tuple[float, str]]:
+        """The boot lines as (seconds after the UART comes up, text), in time order."""
+        lines = [(0.0, ln) if isinstance(ln, str) else (float(ln[0]), ln[1]) for ln in self.boot_urcs]
+        return sorted(lines, key=lambda item: item[0])
 
     def latency_distributions(self) -> dict[str, Distribution]:
         return {
@@ -174,6 +188,19 @@ _SIMCOM_ATI = (
     "+GCAP: +CGSM",
 )
 
+def _simcom_boot(module_id: str) -> dict[str, Any]:
+    from simnet.modem.dialects.simcom_tables import BOOT
+
+    row = BOOT[module_id]
+    return {"boot_time": row.boot_time, "boot_urcs": row.lines}
+
+
+def _fibocom_boot() -> dict[str, Any]:
+    from simnet.modem.dialects import fibocom_tables
+
+    return {"boot_time": fibocom_tables.BOOT_TIME, "boot_urcs": fibocom_tables.BOOT_LINES}
+
+
 MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
     {
         p.id: p
@@ -191,6 +218,7 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 cgmr_format="+CGMR: LE20B04SIM7600M22",
                 max_sockets=10,
                 max_send=1500,
+                **_simcom_boot("simcom-sim7600"),
             ),
             ModuleProfile(
                 id="simcom-a7670",
@@ -205,6 +233,7 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 cgmr_format="+CGMR: A011B07A7670M7_F",
                 max_sockets=10,
                 max_send=1500,
+                **_simcom_boot("simcom-a7670"),
             ),
             ModuleProfile(
                 id="fibocom-l610",
@@ -223,6 +252,7 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 # on the command line, so the L610's line buffer must hold well over that.
                 command_buffer=4096,
                 uart_rx_buffer=8192,
+                **_fibocom_boot(),
             ),
             ModuleProfile(
                 id="wavecom-wipsoft",
@@ -309,8 +339,10 @@ def create_module(
     name = options.pop("name", "modem")
     uart = options.pop("uart", None)
     serial = options.pop("serial", None)
+    cold_start = bool(options.pop("cold_start", False))
     if options:
         profile = profile.with_options(**options)
     if dialect_cls is None:
         dialect_cls = load_dialect_class(profile)
-    return Module(sim, profile, bearer, host, dialect=dialect_cls, name=name, uart=uart, serial=serial)
+    return Module(sim, profile, bearer, host, dialect=dialect_cls, name=name, uart=uart, serial=serial,
+                  cold_start=cold_start)

@@ -150,6 +150,7 @@ class Scenario:
     seed: int = 1
     module: str = ""
     baud: int | None = None  # None: the module profile's default rate
+    boot: str = "booted"  # "cold": the module is switched on at time 0 and boots first
     sim_state: str = "ready"
     sim_pin: str = "1234"
     sim_puk: str = "12345678"

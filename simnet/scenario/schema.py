@@ -35,9 +35,10 @@ from simnet.scenario.model import (
 )
 
 TOP_KEYS = (
-    "name", "description", "seed", "module", "uart", "sim", "network", "hosts", "faults",
+    "name", "description", "seed", "module", "boot", "uart", "sim", "network", "hosts", "faults",
     "steps", "checks",
 )
+BOOT_MODES = ("booted", "cold")
 NETWORK_KEYS = (
     "registration", "bearer", "apn", "pdp", "csd", "link", "uplink", "downlink", "dns", "nat",
     "signal", "profile",
@@ -140,6 +141,8 @@ FAULT_ACTIONS: dict[str, dict[str, tuple[str, bool]]] = {
     "nat-expire": {},
     "sim-remove": {},
     "coverage-loss": {"duration": ("duration", False)},
+    "reset": {},  # the module restarts, as after AT+CFUN=1,1
+    "power-cycle": {"duration": ("duration", False)},  # power removed for duration (1 s)
 }
 FAULT_REQUIRED_ONE_OF = {"loss": ("loss", "value"), "delay": ("delay", "value")}
 
@@ -372,6 +375,12 @@ class Validator:
             self._module(sc, top["module"])
         else:
             self.err(("module",), "missing required key (expected a module id from `simnet modules`)")
+        if "boot" in top:
+            boot = top["boot"]
+            if boot not in BOOT_MODES:
+                self.err(("boot",), f"unknown boot mode {boot!r} (expected one of {_expected(BOOT_MODES)})")
+            else:
+                sc.boot = boot
         if "uart" in top:
             uart = self.mapping(("uart",), top["uart"], ("baud",))
             if uart and "baud" in uart:

@@ -284,6 +284,8 @@ def _build_module(sim: Any, world: World, sc: Scenario) -> Any:
     options: dict[str, Any] = {"name": MODULE_NAME}
     if sc.baud:
         options["baud"] = sc.baud
+    if sc.boot == "cold":
+        options["cold_start"] = True
     return create_module(sim, sc.module, world.bearer, world.module_host, **options)
 
 
@@ -351,6 +353,13 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
     def coverage_loss(f: FaultSpec) -> None:
         need_bearer("coverage-loss").coverage_loss(f.params.get("duration"))
 
+    def reset(f: FaultSpec) -> None:
+        world.module.reboot("fault")
+
+    def power_cycle(f: FaultSpec) -> None:
+        off = f.params.get("duration")
+        world.module.reboot("power-cycle", off_time=1.0 if off is None else float(off))
+
     def nat_expire(f: FaultSpec) -> None:
         world.network.nat.expire_all()
 
@@ -412,6 +421,8 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
         "nat-expire": nat_expire,
         "sim-remove": sim_remove,
         "coverage-loss": coverage_loss,
+        "reset": reset,
+        "power-cycle": power_cycle,
     }
 
 

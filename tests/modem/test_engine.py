@@ -321,12 +321,14 @@ def test_at_and_w_z_and_f_profiles():
 
 
 def test_boot_time_and_boot_urcs():
-    sim, module, dte = make(boot_time=2.0, boot_urcs=("RDY", "+CPIN: READY"))
+    sim, module, dte = make(boot_time=2.0, boot_urcs=("RDY", (0.5, "SMS DONE")), cold_start=True)
     dte.write("AT\r")
     dte.wait(1.0)
     assert dte.read_available() == b""  # a booting module ignores the UART
-    dte.wait(1.5)
-    assert dte.read_available() == b"\r\nRDY\r\n\r\n+CPIN: READY\r\n"
+    dte.wait(1.05)
+    assert dte.read_available() == b"\r\nRDY\r\n"  # at 2.0 s
+    dte.wait(0.5)
+    assert dte.read_available() == b"\r\nSMS DONE\r\n"  # 0.5 s later
     assert dte.command("AT").final == "OK"
 
 

@@ -305,6 +305,8 @@ def test_every_fault_action_validates():
         "peer-connect": "{on: {kind: sent, text: AT+CIPOPEN}, action: peer-connect, host: echo.example.net, port: 8080, send: HI}",
         "sim-remove": "{on: {sent: AT+CIPOPEN}, action: sim-remove}",
         "coverage-loss": "{on: {received: CONNECT}, action: coverage-loss, duration: 30s}",
+        "reset": "{at: 30s, action: reset}",
+        "power-cycle": "{on: {sent: AT+NETOPEN}, action: power-cycle, duration: 2s}",
     }
     assert sorted(examples) == sorted(FAULT_ACTIONS)
     text = with_lines("faults:\n" + "".join(f"  - {f}\n" for f in examples.values()))

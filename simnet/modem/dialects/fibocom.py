@@ -535,9 +535,16 @@ class L610Dialect(Dialect):
             self._urc("+MIPCALL: 0")
 
     def _listen_bearer(self) -> None:
+        if getattr(self, "_bearer_listener", None) is not None:
+            return  # registered before a restart: the same listener still serves
         add = getattr(getattr(self.bearer, "gprs", None), "add_listener", None)
         if add is not None:
-            add(self._cb(self._on_bearer_event))
+            self._bearer_listener = self._cb(self._on_bearer_event)
+            add(self._bearer_listener)
+
+    def on_power_off(self) -> None:
+        if self.ping_job is not None:
+            self.ping_job.abort()
 
     def _on_bearer_event(self, *args: Any) -> None:
         """Context lost under our feet (bearer drop, network deactivation)."""

@@ -386,3 +386,10 @@ CLOSE_TYPE_FOR_REASON: dict[str, int] = {
     "network_down": CLOSE_TYPE_OTHER,
     "keepalive": CLOSE_TYPE_OTHER,
 }
+
+
+# Power-up and restart (AT+CFUN=1,1): seconds until the UART answers. The L610 TCP/UDP manual
+# lists no boot URC and no public L610 boot log was found, so none is printed; the SIM is read
+# when the UART comes up (docs/assumptions.md "Fibocom").
+BOOT_TIME = 8.0
+BOOT_LINES: tuple[tuple[float, str], ...] = ()

@@ -144,6 +144,10 @@ class SimcomDialect(Dialect):
         self.ping: PingSession | None = None
         self._bearer_listening = False
 
+    def on_power_off(self) -> None:
+        if self.ping is not None:
+            self.ping.active = False
+
     # -- shared output helpers --------------------------------------------------------------------
     def _latency(self, name: str) -> float:
         from simnet.modem.dialects.simcom_tables import LATENCY
@@ -284,6 +288,16 @@ class SimcomDialect(Dialect):
             / 1000.0,
         }
         return dataclasses.replace(base, **changes)
+
+    # =============================================================================================
+    # AT+CRESET (SIM7600 / A76XX AT command manuals, "Reset module"): OK, then the module
+    # restarts like a fresh one (simcom_tables.BOOT: boot time and lines).
+    # =============================================================================================
+    @command("+CRESET", forms="te")
+    def creset(self, ctx: Context, cmd: Command) -> Final:
+        if cmd.form is Form.EXEC:
+            self.module.sim.call_later(0, self.module.reboot, "creset")
+        return ctx.ok()
 
     # =============================================================================================
     # L1101 / L1102  AT+NETOPEN, AT+NETCLOSE

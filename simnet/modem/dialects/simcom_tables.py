@@ -274,3 +274,35 @@ LATENCY: dict[str, Latency] = {
     "cipclose": Latency(0.010, 0.040, "assumption: socket teardown"),
     "dns_start": Latency(0.005, 0.015, "assumption: resolver start"),
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Power-up and restart (AT+CRESET, AT+CFUN=1,1, power on). Public boot logs give the lines and
+# their order; durations are chosen inside what the popular drivers allow (TinyGSM waits
+# 5 s + up to 10 s after AT+CRESET on the SIM7600, ESP-IDF esp_modem up to 60 s for PB DONE).
+# docs/assumptions.md "SIMCom" has the sources.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BootSequence:
+    """Seconds until the UART answers, then lines as (seconds after that, text)."""
+
+    boot_time: float
+    lines: tuple[tuple[float, str], ...]
+    ref: str
+
+
+BOOT: dict[str, BootSequence] = {
+    "simcom-sim7600": BootSequence(
+        12.0,
+        ((0.0, "RDY"), (0.5, "+CPIN: {cpin}"), (2.0, "SMS DONE"), (2.5, "PB DONE")),
+        "boot logs of SIM7600 boards (LilyGO T-SIM7600X, esp-protocols #789); esp_modem "
+        "reset() waits for PB DONE",
+    ),
+    "simcom-a7670": BootSequence(
+        6.0,
+        ((0.0, "*ATREADY: 1"), (1.0, "+CPIN: {cpin}"), (1.5, "SMS DONE"), (2.0, "PB DONE")),
+        "boot logs of A7670E/G boards (LilyGO modem series issues #79, #247)",
+    ),
+}
