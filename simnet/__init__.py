@@ -18,6 +18,7 @@ __all__ = [
     "__version__",
     "modules",
     "serve",
+    "sweep",
 ]
 
 
@@ -27,6 +28,10 @@ def __getattr__(name: str):
         from simnet.bridge import serve
 
         return serve
+    if name == "sweep":  # pandas and the pool machinery load only for sweeps
+        from simnet.experiments import sweep
+
+        return sweep
     if name == "modules":
         # Read-only mapping: module id -> ModuleProfile (identity, limits, timing, dialect).
         from simnet.modem.registry import MODULES

@@ -1,7 +1,8 @@
 """Command-line entry point ``simnet``.
 
 ``run``, ``validate``, ``modules`` and ``plot`` belong to the scenario layer; ``serve`` belongs
-to the real-time bridge, which sits above it, so the dispatch between them lives here at the top.
+to the real-time bridge and ``sweep`` to the experiments package, which sit above it, so the
+dispatch between them lives here at the top.
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ def main(argv: list[str] | None = None) -> int:
         from simnet.bridge.serve import main as serve_main
 
         return serve_main(args[1:])
+    if args and args[0] == "sweep":  # experiments sit above the scenario layer, like the bridge
+        from simnet.experiments.cli import main as sweep_main
+
+        return sweep_main(args[1:])
     from simnet.scenario.cli import main as scenario_main
 
     code = scenario_main(args)
     if not args or args[0] in ("-h", "--help"):
         print("\nreal time:\n  serve               expose a scenario's module on a pty or loopback TCP "
-              "port (simnet serve --help)", file=sys.stderr if not args else sys.stdout)
+              "port (simnet serve --help)\n"
+              "experiments:\n  sweep               run a scenario over parameter values and seeds "
+              "on all cores (simnet sweep --help)", file=sys.stderr if not args else sys.stdout)
     return code
 
 

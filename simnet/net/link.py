@@ -168,6 +168,7 @@ class Link:
         self.packets_sent = 0
         self.packets_delivered = 0
         self.bytes_delivered = 0
+        self.airtime = 0.0  # seconds spent serializing (lost frames too: they used the medium)
         self.drops: dict[str, int] = {}
 
     def _apply_config(self, config: LinkConfig) -> None:
@@ -267,6 +268,7 @@ class Link:
                 return
             start = self._busy_until if self._busy_until > now else now
             finish = start + size * 8.0 / rate
+            self.airtime += finish - start
             self._busy_until = finish
             if start > now:
                 self._waiting.append((start, size))
@@ -282,6 +284,7 @@ class Link:
             if rate is not None:
                 # the duplicate is a second transmission of the same frame
                 dup_finish = self._busy_until + size * 8.0 / rate
+                self.airtime += size * 8.0 / rate
                 self._busy_until = dup_finish
             else:
                 dup_finish = finish

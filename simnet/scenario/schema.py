@@ -360,7 +360,8 @@ class Validator:
         data = self.loaded.data
         if data is None and self.problems:
             return None
-        top = self.mapping((), data, TOP_KEYS, required=("name", "steps"))
+        # steps are optional: Python hosts (from_dict/from_yaml) and `simnet serve` bring their own
+        top = self.mapping((), data, TOP_KEYS, required=("name",))
         if top is None:
             return None
         sc = Scenario(name="", file=self.loaded.file, raw=top)

@@ -110,3 +110,21 @@ def test_bridge_reports_when_it_cannot_keep_up():
     assert bridge.lag_warnings >= 1 and bridge.worst_lag >= 0.3
     assert "cannot keep up with the wall clock" in log.getvalue()
     assert sim.trace.select(source="bridge", kind="lag")
+
+
+def test_serve_takes_a_scenario_without_steps(tmp_path):
+    world = tmp_path / "world.yaml"
+    world.write_text("name: a world for a real host\nmodule: simcom-sim7600\n")
+    proc = subprocess.Popen([*SIMNET, "serve", str(world), "--tcp", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        address = proc.stdout.readline().strip()
+        assert address.startswith("socket://127.0.0.1:"), proc.stderr.read()
+        line = open_line(address)
+        assert line.command(b"AT") == b"AT\r\r\nOK\r\n"
+        line.port.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "steps are ignored" not in err

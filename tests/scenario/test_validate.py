@@ -165,8 +165,26 @@ def test_missing_required_keys():
     text = "description: nothing else\n"
     problems = problems_of(text)
     paths = [p.split(": ")[1] for p in problems]
-    assert paths == ["name", "steps", "module"] or sorted(paths) == ["module", "name", "steps"]
+    assert sorted(paths) == ["module", "name"]  # steps are optional (a Python or pty host)
     assert all(p.startswith("s.yaml:1: ") for p in problems)
+
+
+def test_steps_are_optional_for_python_hosts_but_run_says_there_is_nothing_to_run(tmp_path):
+    import io
+
+    import simnet
+    from simnet.scenario.cli import main
+
+    data = {"name": "world only", "module": "simcom-sim7600"}
+    sim = simnet.Simulation.from_dict(data)
+    assert sim.dte.command("AT").final == "OK"
+    path = tmp_path / "world.yaml"
+    path.write_text("name: world only\nmodule: simcom-sim7600\n")
+    assert simnet.Simulation.from_yaml(path).scenario.steps == []
+    err = io.StringIO()
+    assert main(["run", str(path)], out=io.StringIO(), err=err) == 2
+    assert err.getvalue().startswith(f"{path}:1: steps: nothing to run")
+    assert problems_of("name: x\nmodule: simcom-sim7600\nsteps:\n")  # an empty `steps:` is still wrong
 
 
 def test_all_errors_are_collected():
