@@ -20,8 +20,8 @@ from tests.bridge.conftest import ECHO_SCENARIO, open_line
 SIMNET = [sys.executable, "-m", "simnet.cli"]
 
 
-def start(*args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([*SIMNET, "serve", ECHO_SCENARIO, *args], stdout=subprocess.PIPE,
+def start(*args: str, scenario: str = ECHO_SCENARIO) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([*SIMNET, "serve", scenario, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     address = proc.stdout.readline().strip()
     return proc, address
@@ -115,14 +115,10 @@ def test_bridge_reports_when_it_cannot_keep_up():
 def test_serve_takes_a_scenario_without_steps(tmp_path):
     world = tmp_path / "world.yaml"
     world.write_text("name: a world for a real host\nmodule: simcom-sim7600\n")
-    proc = subprocess.Popen([*SIMNET, "serve", str(world), "--tcp", "127.0.0.1:0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc, address = start("--tcp", "127.0.0.1:0", scenario=str(world))
     try:
-        address = proc.stdout.readline().strip()
         assert address.startswith("socket://127.0.0.1:"), proc.stderr.read()
-        line = open_line(address)
-        assert line.command(b"AT") == b"AT\r\r\nOK\r\n"
-        line.port.close()
+        assert open_line(address).command(b"AT") == b"AT\r\r\nOK\r\n"
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
