@@ -245,6 +245,8 @@ class ModemBearer:
                                                  name=f"{self.name}.ppp.client"),
                            call.pipe.a.write, name=f"{self.name}.ppp.client", capture=self.ppp_capture)
         call.pipe.a.on_data = client.receive_bytes
+        if isinstance(call.far_end, PppDriver):
+            call.far_end.capture_received = False  # this client captures what it sends itself
         session = GsmDataSession(call, client, call.far_end)
         self.data_session = session
         client.start()
@@ -334,7 +336,8 @@ class ModemBearer:
             # The far end of the call is the operator's dial-in PPP server.
             server = PppDriver(self.sim, PppEndpoint(self._server_config(), self.sim.rng(f"{self.name}.ppp.server"),
                                                      name=f"{self.name}.ppp.server"),
-                               call.pipe.b.write, name=f"{self.name}.ppp.server", capture=self.ppp_capture)
+                               call.pipe.b.write, name=f"{self.name}.ppp.server", capture=self.ppp_capture,
+                               capture_received=True)  # the DTE's frames (gsm_connect captures its own)
             call.pipe.b.on_data = server.receive_bytes
             call.far_end = server
             # An ISP's access server releases the call once its PPP link is dead.

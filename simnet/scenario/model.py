@@ -131,6 +131,7 @@ class StepSpec:
     seconds: float = 0.0  # wait
     within: float = 10.0
     line: int = 0
+    params: dict[str, Any] = field(default_factory=dict)  # IP steps (simnet.scenario.ip_steps)
 
 
 @dataclass

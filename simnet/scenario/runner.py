@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ExpectTimeout
+from simnet.scenario.ip_steps import IP_STEP_KINDS, IpSteps, check_ppp_pcap
 from simnet.scenario.model import CheckSpec, StepSpec
 from simnet.scenario.text import show_bytes
 
@@ -121,6 +122,7 @@ class Runner:
         self.sim = sim
         self.on_step = on_step
         self.on_step_start = on_step_start
+        self.ip_steps: IpSteps | None = None  # the dialled host and its sockets, once used
 
     def run(self) -> RunResult:
         sim = self.sim
@@ -169,7 +171,11 @@ class Runner:
         if spec.kind in ("send", "send_raw", "send_hex"):
             fields["size"] = len(spec.data)  # lets the sequence chart cut the UART stream per write
         sim.record("runner", "step", **fields)
-        if spec.kind in ("send", "send_raw", "send_hex"):
+        if spec.kind in IP_STEP_KINDS:
+            if self.ip_steps is None:
+                self.ip_steps = IpSteps(sim)
+            res.passed, res.detail = self.ip_steps.run(spec.kind, spec.params, spec.within)
+        elif spec.kind in ("send", "send_raw", "send_hex"):
             dte.write(spec.data)
             res.detail = f"sent {len(spec.data)} bytes"
         elif spec.kind == "wait":
@@ -233,6 +239,10 @@ class Runner:
                                f"internal error: {type(exc).__name__}: {exc}", spec.line)
 
     def _check(self, spec: CheckSpec) -> CheckResult:
+        if spec.kind == "pcap":
+            passed, detail, actual = check_ppp_pcap(self.sim, spec.params)
+            return CheckResult(spec.index, spec.kind, "ppp", passed, detail, spec.line,
+                               expected=dict(spec.params), actual=actual)
         host = self.sim.host(spec.host)
         p = spec.params
         out = CheckResult(spec.index, spec.kind, spec.host, True, "", spec.line)

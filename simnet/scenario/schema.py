@@ -17,6 +17,13 @@ from typing import Any
 from simnet.errors import ConfigError
 from simnet.kernel.dist import Distribution, make_distribution
 from simnet.kernel.units import parse_duration, parse_probability, parse_rate
+from simnet.scenario.ip_steps import (
+    DIAL_WITHIN,
+    IP_STEP_KINDS,
+    IP_WITHIN_KINDS,
+    validate_ip_step,
+    validate_pcap_check,
+)
 from simnet.scenario.loader import Loaded, Path, Problem, format_path
 from simnet.scenario.model import (
     ApnSpec,
@@ -70,8 +77,8 @@ STANDARD_BAUDS = (
     300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
     1000000, 1500000, 2000000, 3000000, 3200000, 3686400, 4000000,
 )
-STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "wait", "expect_absent")
-WITHIN_KINDS = ("expect", "expect_re", "expect_absent")
+STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "wait", "expect_absent", *IP_STEP_KINDS)
+WITHIN_KINDS = ("expect", "expect_re", "expect_absent", *IP_WITHIN_KINDS)
 # Addresses of the operator network (defaults of simnet.net.Network / NatConfig and
 # simnet.bearer.OperatorConfig.ip_pool): a peer host may not take one.
 OPERATOR_CORE_IP = "10.64.0.1"
@@ -897,7 +904,10 @@ class Validator:
             before = len(self.problems)
             spec = StepSpec(index=i, kind=kind, text="", line=self.loaded.line_of((*sp, kind), key=True))
             raw = m[kind]
-            if kind == "wait":
+            if kind in IP_STEP_KINDS:
+                spec.params = validate_ip_step(self, (*sp, kind), kind, raw, sc) or {}
+                spec.text = " ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
+            elif kind == "wait":
                 spec.seconds = self.duration((*sp, kind), raw) or 0.0
                 spec.text = str(raw)
             elif kind in ("send", "send_raw", "send_hex", "expect", "expect_re", "expect_absent"):
@@ -926,7 +936,7 @@ class Validator:
                     # Same escapes as send_raw, so '\r\nOK' means CR LF OK however it is quoted.
                     spec.pattern = re.escape(decode_escapes(text).decode("latin-1"))
             if kind in WITHIN_KINDS:
-                spec.within = DEFAULT_WITHIN
+                spec.within = DIAL_WITHIN if kind == "dial" else DEFAULT_WITHIN
                 if "within" in m:
                     w = self.duration((*sp, "within"), m["within"])
                     if w is not None:
@@ -945,6 +955,11 @@ class Validator:
                 self.err(cp, f"got {_describe(check)} (expected a mapping such as {{host:, file:, sha256:}})")
                 continue
             before = len(self.problems)
+            if "pcap" in check:
+                pcap_params = validate_pcap_check(self, cp, check)
+                if pcap_params is not None and len(self.problems) == before:
+                    sc.checks.append(CheckSpec(i, "pcap", "", pcap_params, self.loaded.line_of(cp)))
+                continue
             if "file" in check:
                 kind, allowed, targets = "file", ("host", "file", "sha256", "size", "text", "exists"), ("sha256", "size", "text", "exists")
             elif "mailbox" in check:
@@ -952,7 +967,7 @@ class Validator:
             elif "service" in check or "port" in check:
                 kind, allowed, targets = "service", ("host", "service", "port", "bytes_received"), ("bytes_received",)
             else:
-                self.err(cp, "unknown check (expected file:, mailbox: or service: with host:)")
+                self.err(cp, "unknown check (expected file:, mailbox: or service: with host:, or pcap:)")
                 continue
             m = self.mapping(cp, check, allowed, required=("host",))
             if m is None:
