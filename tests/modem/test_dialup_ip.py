@@ -171,3 +171,30 @@ def test_not_registered_is_no_carrier():
     sim = world(registration={"state": "searching"})
     host = sim.dte.dial("*99#", check=False)
     assert host.outcome.kind == "no_carrier" and host.ip is None
+
+
+def test_dialup_pcap_decodes_in_tshark_with_both_directions(tmp_path):
+    """The dial-up capture is LINKTYPE_PPP with the module's and the host's frames; Wireshark's
+    dissectors (tshark, Debian package) read the PPP protocols and the IP inside."""
+    import shutil
+    import subprocess
+
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        pytest.skip("tshark not installed (apt-get install tshark; make interop installs it)")
+    sim = world()
+    host = sim.dte.dial("*99#")
+    ping = host.ping(ECHO)
+    sim.run_until(lambda: ping.event.triggered, 10)
+    path = tmp_path / "dialup.pcap"
+    sim.bearer.write_pcap(str(path))
+    out = subprocess.run([tshark, "-r", str(path), "-T", "fields", "-e", "ppp.protocol", "-e", "ip.src",
+                          "-e", "ip.dst", "-e", "icmp.type"], capture_output=True, text=True, timeout=60, check=True)
+    rows = [line.split("\t") for line in out.stdout.splitlines()]
+    protocols = {r[0] for r in rows}
+    assert {"0xc021", "0x8021", "0x0021"} <= protocols
+    assert [host.ip, ECHO, "8"] in [r[1:] for r in rows]  # echo request, from the host
+    assert [ECHO, host.ip, "0"] in [r[1:] for r in rows]  # echo reply, to the host
+    # LCP Configure-Requests from both ends (the module's and the host's)
+    requests = [r for r in sim.trace.select(kind="ppp_rx") if "LCP Configure-Request" in r.fields["frame"]]
+    assert {r.source for r in requests} == {"bearer.dialup", "dte.ppp"}
