@@ -56,7 +56,7 @@ from simnet.modem.dialect import (
     PromptSpec,
 )
 from simnet.modem.registry import S_REGISTER_RANGES, ModuleProfile, imei_for
-from simnet.modem.uart import EscapeDetector, Uart, UartConfig
+from simnet.modem.uart import CHUNK, EscapeDetector, Uart, UartConfig, fifo_round
 
 
 class Mode(enum.Enum):
@@ -171,6 +171,16 @@ class DataSession:
         """The link can take more host bytes again."""
         self.module._pump_data()
 
+    @property
+    def receiving(self) -> bool:
+        """Host bytes are arriving right now (a UART burst in flight has started to land)."""
+        return self.module.port.incoming() > 0
+
+    def catch_up(self) -> None:
+        """Deliver now the host bytes already on the line (part of a burst still in flight):
+        a link's timer calls this before deciding on what has arrived."""
+        self.module.port.catch_up()
+
 
 Handler = Callable[[Context, Command], Any]
 
@@ -203,6 +213,7 @@ class Module:
         self.port.on_receive = self._on_rx
         self.port.on_signal = self._on_signal
         self.port.on_drain = self._on_tx_drain
+        self.port.rx_limit = self._rx_limit
         if serial is None:
             serial = sim.rng(f"{name}.imei").randrange(1_000_000)
         self.imei = imei_for(profile, serial)
@@ -234,6 +245,7 @@ class Module:
         self._prompt: PromptCollector | None = None
         self._prompt_event: simpy.Event | None = None
         self._prompt_timers: list[Any] = []
+        self._prompt_deadline: float | None = None
         # Data mode.
         self.session: DataSession | None = None
         self._pending_link: DataLink | None = None
@@ -457,6 +469,49 @@ class Module:
             self._out(self._urcs.popleft())
 
     # -- input ---------------------------------------------------------------------------------
+    def _rx_limit(self, queued: bytearray, byte_time: float) -> int:
+        """How many of the host's queued bytes to take in one UART delivery: as few as the
+        engine needs to act at the right instant, as many as it can take at once.
+
+        Command mode and echoed prompts keep FIFO-sized deliveries (AT lines are short and
+        echo follows each chunk). A prompt takes its remaining length or up to its terminator,
+        without running past an idle or total timeout. Data mode takes what fits below the
+        receive buffer's limit (the CTS watermark with RTS/CTS), so overflow and flow control
+        act where they would byte by byte; links call ``catch_up`` from their timers."""
+        mode = self.mode
+        if mode is Mode.DATA:
+            session = self.session
+            if session is None or not session.active or session.suspended or self._booting:
+                return CHUNK
+            if self.port.rtscts:
+                room = self.profile.uart_rx_buffer * 3 // 4 - len(self._rx_backlog)
+            else:
+                room = self.profile.uart_rx_buffer - len(self._rx_backlog)
+            return fifo_round(room)
+        if mode is not Mode.PROMPT:
+            return CHUNK
+        collector = self._prompt
+        if collector is None:
+            return CHUNK
+        spec = collector.spec
+        echo = spec.echo if spec.echo is not None else (self.dialect.prompt_echo and self.settings.echo)
+        if echo or spec.escape is not None:
+            return CHUNK
+        if spec.length is not None:
+            want = spec.length - len(collector.buf)
+        else:
+            want = min(len(queued), spec.max_len - len(collector.buf))
+            for stop in (spec.terminator, spec.cancel):
+                if stop is not None:
+                    i = queued.find(stop, 0, want)
+                    if i >= 0:
+                        want = i + 1
+        if spec.idle_timeout is not None:
+            want = min(want, int(spec.idle_timeout / byte_time))
+        if self._prompt_deadline is not None:
+            want = min(want, int((self._prompt_deadline - self.sim.now) / byte_time))
+        return fifo_round(want)
+
     def _on_rx(self, data: bytes, t_last: float, byte_time: float) -> None:
         if self._booting:
             self.sim.record(self.name, "rx_ignored", reason="booting", n=len(data))
@@ -678,6 +733,7 @@ class Module:
         self._out(spec.prompt)
         self.sim.record(self.name, "prompt", length=spec.length)
         if spec.total_timeout is not None:
+            self._prompt_deadline = self.sim.now + spec.total_timeout
             self._prompt_timers.append(self.sim.call_later(spec.total_timeout, self._prompt_timeout))
         self._arm_prompt_idle()
         self._eol.disarm()  # from now on CR and LF are the host's data
@@ -726,6 +782,7 @@ class Module:
         for timer in self._prompt_timers:
             timer.cancel()
         self._prompt_timers.clear()
+        self._prompt_deadline = None
         self._prompt = None
         self._prompt_event = None
         if self.mode is Mode.PROMPT:
@@ -950,6 +1007,7 @@ class Module:
     # -- modem control lines -------------------------------------------------------------------
     def _on_signal(self, name: str, value: bool) -> None:
         if name == "dtr" and not value:
+            self.port.catch_up()  # bytes already on the line arrived before the DTR drop
             mode = self.settings.amp_d
             if mode == 0:
                 return

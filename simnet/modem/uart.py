@@ -1,10 +1,16 @@
 """The serial line between a DTE (host) and a module (DCE), on virtual time.
 
 Each direction is a transmitter that serialises bytes at its port's baud rate: a byte takes
-``(1 start + data + parity + stop) / baud`` seconds, 10 bits at 8N1. Bytes are delivered to the
-other end in chunks (at most :data:`CHUNK` bytes, like a UART FIFO) at the instant the last byte
-of the chunk has arrived; the receiver learns the byte time so it can place every byte on the
-clock (the ``+++`` guard-time detector needs that).
+``(1 start + data + parity + stop) / baud`` seconds, 10 bits at 8N1. What is queued when the
+line becomes free leaves as one *burst*: one kernel event at the instant its last byte has
+arrived, and one trace record carrying every byte. The receiver learns the byte time, so it
+places every byte of the burst on the clock exactly (the ``+++`` guard-time detector does).
+
+A receiver that must act on bytes before the whole burst is in (an AT line at its CR, a prompt
+at its length or terminator, a data-mode buffer at its flow-control watermark) says how many
+bytes it wants in one delivery through ``rx_limit``; a receiver-side timer that needs the bytes
+already on the wire calls ``catch_up()``. Flow control and flushing act on byte boundaries of
+the transmitter's :data:`CHUNK`-byte FIFO: what is in the FIFO when CTS drops still goes out.
 
 Hardware flow control (RTS/CTS) is per port: a transmitter with ``rtscts`` on sends only while
 the peer's ready line (CTS for the DTE, RTS for the module) is asserted. Transmit buffers are
@@ -20,14 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ConfigError
 
 if TYPE_CHECKING:
     from simnet.kernel import Simulation
 
-CHUNK = 64  # bytes per delivery: a 64-byte FIFO, fine-grained enough for guard times
+CHUNK = 64  # the transmit FIFO: bytes that still leave after CTS drops or a flush
+_EPS = 1e-9
 
 STANDARD_BAUDS = (
     300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
@@ -35,6 +42,13 @@ STANDARD_BAUDS = (
 )  # fmt: skip
 
 Receiver = Callable[[bytes, float, float], None]  # (data, t_last_byte, byte_time)
+# (queued bytes, byte time) -> how many the receiver wants in the next delivery (>= 1)
+RxLimit = Callable[[bytearray, float], int]
+
+
+def fifo_round(n: int) -> int:
+    """``n`` bytes rounded up to whole transmit FIFOs (a delivery ends where a chunk would)."""
+    return max(CHUNK, -(-n // CHUNK) * CHUNK)
 SignalListener = Callable[[str, bool], None]
 
 
@@ -86,11 +100,17 @@ class UartPort:
         self.rtscts = line.config.rtscts
         self.on_receive: Receiver | None = None
         self.on_signal: SignalListener | None = None
-        self.on_drain: Callable[[], None] | None = None  # a chunk left the transmit buffer
+        self.on_drain: Callable[[], None] | None = None  # a burst left the transmit buffer
+        self.rx_limit: RxLimit | None = None  # None: take whole bursts
         self.signals = signals
         self.peer: UartPort = self  # set by Uart
         self._buf = bytearray()
         self._busy = False
+        # The burst on the wire: its bytes, when its first byte started, byte time, timer.
+        self._burst = b""
+        self._burst_start = 0.0
+        self._burst_bt = 0.0
+        self._burst_timer: Any = None
         self._dropping = 0  # bytes dropped in the current overflow episode (traced once)
         self.bytes_sent = 0
         self.bytes_dropped = 0
@@ -98,12 +118,21 @@ class UartPort:
     # -- transmit ----------------------------------------------------------------------------
     @property
     def pending(self) -> int:
-        """Bytes written but not yet on the wire."""
-        return len(self._buf)
+        """Bytes written but not yet on the wire (beyond the FIFO of the burst in flight)."""
+        return len(self._buf) + self._unsent_beyond_fifo()
 
     @property
     def space(self) -> int:
-        return max(0, self.capacity - len(self._buf))
+        return max(0, self.capacity - self.pending)
+
+    def _sent_by_now(self) -> int:
+        """Bytes of the burst in flight that have completely arrived at the other end."""
+        return min(len(self._burst), int((self.line.sim.now - self._burst_start) / self._burst_bt + _EPS))
+
+    def _unsent_beyond_fifo(self) -> int:
+        if not self._busy:
+            return 0
+        return max(0, len(self._burst) - self._sent_by_now() - CHUNK)
 
     @property
     def idle(self) -> bool:
@@ -130,8 +159,9 @@ class UartPort:
         return len(accepted)
 
     def flush_output(self) -> int:
-        """Discard bytes not yet sent (e.g. on hang-up); returns how many."""
-        n = len(self._buf)
+        """Discard bytes not yet sent (e.g. on hang-up); returns how many. The FIFO's bytes
+        still go out."""
+        n = len(self._buf) + len(self._cut_burst())
         self._buf.clear()
         return n
 
@@ -147,20 +177,69 @@ class UartPort:
     def _kick(self) -> None:
         if self._busy or not self._buf or not self._clear_to_send():
             return
-        n = min(len(self._buf), CHUNK)
-        chunk = bytes(self._buf[:n])
+        bt = self.byte_time()
+        n = len(self._buf)
+        limit = self.peer.rx_limit
+        if limit is not None:
+            n = max(1, min(n, limit(self._buf, bt)))
+        burst = bytes(self._buf[:n])
         del self._buf[:n]
         self._busy = True
-        bt = self.byte_time()
-        self.line.sim.call_later(n * bt, self._arrived, chunk, bt)
+        self._burst = burst
+        self._burst_start = self.line.sim.now
+        self._burst_bt = bt
+        self._burst_timer = self.line.sim.call_later(n * bt, self._arrived)
 
-    def _arrived(self, chunk: bytes, bt: float) -> None:
+    def _arrived(self) -> None:
+        burst = self._burst
         self._busy = False
-        self.bytes_sent += len(chunk)
-        self.line.deliver(self, chunk, bt)
+        self._burst = b""
+        self._burst_timer = None
+        self.bytes_sent += len(burst)
+        self.line.deliver(self, burst, self._burst_bt)
         self._kick()
         if self.on_drain is not None:
             self.on_drain()
+
+    def _cut_burst(self) -> bytes:
+        """Shorten the burst in flight to the end of the FIFO chunk on the wire now; returns
+        the bytes taken back (they never left)."""
+        if not self._busy:
+            return b""
+        burst = self._burst
+        keep = min(len(burst), (self._sent_by_now() // CHUNK + 1) * CHUNK)
+        if keep >= len(burst):
+            return b""
+        self._burst_timer.cancel()
+        self._burst = burst[:keep]
+        end = self._burst_start + keep * self._burst_bt
+        self._burst_timer = self.line.sim.call_at(end, self._arrived)
+        return burst[keep:]
+
+    def deliver_arrived(self) -> int:
+        """Hand the receiver, now, the bytes of the burst in flight that have already arrived
+        (a receiver-side timer is about to look at them); returns how many."""
+        if not self._busy:
+            return 0
+        k = self._sent_by_now()
+        if k <= 0 or k >= len(self._burst):
+            return 0
+        bt = self._burst_bt
+        head, self._burst = self._burst[:k], self._burst[k:]
+        self._burst_start += k * bt
+        self.bytes_sent += k
+        self.line.deliver(self, head, bt)
+        return k
+
+    def incoming(self) -> int:
+        """Bytes of the other end's burst in flight that have already arrived here (0 when
+        the line towards this port is idle): the line is not silent while this is above 0."""
+        peer = self.peer
+        return peer._sent_by_now() if peer._busy else 0
+
+    def catch_up(self) -> int:
+        """Receive now whatever the other end's burst in flight has already put on the line."""
+        return self.peer.deliver_arrived()
 
     # -- signals -----------------------------------------------------------------------------
     def set_signal(self, name: str, value: bool) -> None:
@@ -172,8 +251,13 @@ class UartPort:
         peer = self.peer
         if peer.on_signal is not None:
             peer.on_signal(name, value)
-        # A flow-control line changing may release the peer's transmitter.
+        # A flow-control line changing may stop or release the peer's transmitter; when it
+        # stops, what is already in the FIFO still goes out.
         if name in ("rts", "cts"):
+            if not value and peer.rtscts:
+                rest = peer._cut_burst()
+                if rest:
+                    peer._buf[:0] = rest
             peer._kick()
 
     def peer_signal(self, name: str) -> bool:
@@ -241,9 +325,17 @@ class EscapeDetector:
         self.deadline = None
 
     def feed(self, data: bytes, t_last: float, byte_time: float) -> bytes:
-        if not self._held and self.char not in data:
-            self.last_rx = t_last  # fast path for bulk data: nothing to decide
-            return data
+        if not self._held:
+            if self.char not in data:
+                self.last_rx = t_last  # fast path for bulk data: nothing to decide
+                return data
+            # Within a burst the bytes follow each other without a pause, so only its first
+            # byte can come after a guard time of silence: the rest is data.
+            if 0 < byte_time < self.guard - 1e-9:
+                t_first = t_last - (len(data) - 1) * byte_time
+                if data[0] != self.char or t_first - self.last_rx < self.guard - 1e-9:
+                    self.last_rx = t_last
+                    return data
         out = bytearray()
         n = len(data)
         # S12=0: no guard time at all, three escape characters in a row are the escape.

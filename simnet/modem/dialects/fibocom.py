@@ -1623,6 +1623,9 @@ class L610Dialect(Dialect):
 
     def _odm_spool_timeout(self, fs: FSocket) -> None:
         fs.spool_timer = None
+        session = self.odm_link.session
+        if session is not None and session.active:
+            session.catch_up()  # the bytes of a UART burst that arrived before the deadline
         if self.sockets.get(fs.sid) is fs and fs.spool is not None:
             fs.spool.timer_expired(self.sim.now)
             self._odm_flush(fs)

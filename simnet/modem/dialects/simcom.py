@@ -1446,8 +1446,16 @@ class TransparentLink(DataLink):
         elif take:
             if self._flush_timer is not None:
                 self._flush_timer.cancel()
-            self._flush_timer = self.dialect._later(TRANSPARENT_FLUSH_IDLE, self._flush)
+            self._flush_timer = self.dialect._later(TRANSPARENT_FLUSH_IDLE, self._idle_flush)
         return len(take)
+
+    def _idle_flush(self) -> None:
+        # Bytes of a UART burst still landing: the line was not idle, and the burst's delivery
+        # restarts the packing timer.
+        if self.session is not None and self.session.active and self.session.receiving:
+            self._flush_timer = None
+            return
+        self._flush()
 
     def on_escape(self) -> str | None:
         self._flush()
