@@ -28,6 +28,8 @@ def wait_for(sim: Any, expected: bytes, timeout: float = 10.0) -> bytes:
     """Run until ``expected`` arrives; return every byte that arrived since the last read up
     to and including it (so a test can check that nothing else came first)."""
     dte = sim.dte
-    start = len(dte.received) - len(dte.peek())
-    m = dte.expect(re.escape(expected.decode("latin-1")), timeout)
-    return m.string[start : m.end()].encode("latin-1")
+    start = dte.bytes_received - len(dte.peek())  # absolute offset of the read cursor
+    dte.expect(re.escape(expected.decode("latin-1")), timeout)
+    cursor = dte.bytes_received - len(dte.peek())
+    since = dte.received[len(dte.received) - (dte.bytes_received - start):]
+    return since[: cursor - start]

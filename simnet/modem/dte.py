@@ -4,12 +4,17 @@
 result code arrives (or the timeout passes, raising :class:`simnet.ExpectTimeout`).
 ``dte.expect(r"\\+CIPOPEN: 0,0")`` runs the clock until the pattern appears after the match
 cursor. Received bytes are kept (bounded) so anything can be inspected afterwards.
+
+Cost stays linear in the bytes received: they are appended to a ``bytearray`` (trimmed from the
+front in O(1)), and a wait searches again only the newly arrived tail plus the pattern's
+maximum width, decoding just that window.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from simnet.errors import DialError, ExpectTimeout
@@ -22,6 +27,24 @@ FINAL_LINE = re.compile(
 NUMERIC_FINAL = re.compile(r"[0-9]{1,3}")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _KEEP_CONSUMED = 1 << 20  # bytes of already-matched history kept before trimming
+_LOOKBEHIND = 256  # bytes before a search's start a pattern may look back at
+_WHOLE = 1 << 16  # below this many kept bytes a match's .string is all of them (as before)
+_LOOKAROUND = 64  # slack for lookaheads and anchors when a search resumes near the end
+_MAX_RESUMABLE = 4096  # patterns wider than this (or unbounded) are searched from the cursor
+
+
+@lru_cache(maxsize=256)
+def _max_width(pattern: str, flags: int) -> int | None:
+    """The longest text ``pattern`` can match, or None when unbounded (or too wide to bother)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import sre_parse as _parser  # type: ignore[no-redef]
+    try:
+        _lo, hi = _parser.parse(pattern, flags).getwidth()
+    except Exception:  # noqa: BLE001 - any doubt: search from the cursor
+        return None
+    return hi if hi <= _MAX_RESUMABLE else None
 
 
 @dataclass
@@ -68,7 +91,7 @@ class DTE:
         self.uart = uart
         self.port = uart.dte
         self.port.on_receive = self._on_receive
-        self._text = ""  # received bytes decoded as latin-1 (1:1), from offset self._base
+        self._buf = bytearray()  # received bytes kept, from absolute offset self._base
         self._base = 0
         self._cursor = 0  # absolute offset of the match cursor
         self._received = 0
@@ -85,8 +108,8 @@ class DTE:
         if self.tap is not None:
             self.tap(data)
         self._received += len(data)
-        self._text += data.decode("latin-1")
-        overflow = len(self._text) - self.max_buffer
+        self._buf += data
+        overflow = len(self._buf) - self.max_buffer
         if overflow > 0:  # a host that never reads: keep the newest bytes only
             self._trim(self._base + overflow)
             self.dropped += overflow
@@ -95,14 +118,23 @@ class DTE:
         cut = upto - self._base
         if cut <= 0:
             return
-        self._text = self._text[cut:]
+        del self._buf[:cut]
         self._base = upto
         self._cursor = max(self._cursor, upto)
 
     @property
+    def _end(self) -> int:
+        return self._base + len(self._buf)
+
+    def _text(self, start: int, end: int | None = None) -> str:
+        """Kept bytes from absolute offset ``start`` (to ``end``) as latin-1 text."""
+        stop = None if end is None else end - self._base
+        return self._buf[start - self._base : stop].decode("latin-1")
+
+    @property
     def received(self) -> bytes:
         """Every byte kept so far (the oldest may have been trimmed; see ``dropped``)."""
-        return self._text.encode("latin-1")
+        return bytes(self._buf)
 
     @property
     def bytes_received(self) -> int:
@@ -119,11 +151,10 @@ class DTE:
 
     def read_available(self) -> bytes:
         """Everything after the cursor (the cursor moves to the end)."""
-        start = self._cursor - self._base
-        out = self._text[start:]
-        self._cursor = self._base + len(self._text)
+        out = bytes(self._buf[self._cursor - self._base :])
+        self._cursor = self._end
         self._maybe_trim()
-        return out.encode("latin-1")
+        return out
 
     def skip_through(self, marker: bytes) -> None:
         """Move the cursor past the last ``marker`` received (e.g. the closing flag of the last
@@ -167,7 +198,7 @@ class DTE:
 
     def peek(self) -> bytes:
         """Bytes after the cursor, without consuming them."""
-        return self._text[self._cursor - self._base :].encode("latin-1")
+        return bytes(self._buf[self._cursor - self._base :])
 
     def wait(self, seconds: float) -> None:
         """Let virtual time pass (bytes keep arriving)."""
@@ -238,23 +269,29 @@ class DTE:
         if isinstance(pattern, bytes):
             pattern = pattern.decode("latin-1")
         regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
-        found: list[re.Match[str]] = []
+        width = _max_width(regex.pattern, regex.flags)
+        found: list[tuple[re.Match[str], int]] = []
         seen = [-1]
+        resume = [self._cursor]  # matches cannot start before this (searched already)
 
         def done() -> bool:
             if self._received == seen[0]:
                 return False
             seen[0] = self._received
-            m = regex.search(self._text, self._cursor - self._base)
+            start = max(resume[0], self._cursor)
+            window = self._base if start - self._base < _WHOLE else start - _LOOKBEHIND
+            m = regex.search(self._text(window), start - window)
             if m is None:
+                if width is not None:
+                    resume[0] = self._end - width - _LOOKAROUND
                 return False
-            found.append(m)
+            found.append((m, window))
             return True
 
         if not self.sim.run_until(done, timeout):
             raise ExpectTimeout(regex.pattern, timeout, self.peek())
-        m = found[-1]
-        self._cursor = self._base + m.end()
+        m, window = found[-1]
+        self._cursor = window + m.end()
         self._maybe_trim()
         return m
 
@@ -263,7 +300,7 @@ class DTE:
 
         Bytes that arrived before the write and were not consumed are skipped.
         """
-        self._cursor = self._base + len(self._text)
+        self._cursor = self._end
         start_abs = self._cursor
         started = self.sim.now
         self.write(line + "\r")
@@ -284,22 +321,22 @@ class DTE:
             if result is not None:
                 hit.append(result)
                 return True
-            if self._text.endswith(("\r", ">", "> ")) and not pending_numeric:
+            if self._buf.endswith((b"\r", b">", b"> ")) and not pending_numeric:
                 # A numeric result ("0\r"), the first half of CR LF, or a data prompt ("> "):
                 # decide after a pause in the output.
                 quiet = 10 * self.port.byte_time()
                 pending_numeric.append(self.sim.now + quiet)
                 self.sim.call_later(quiet, lambda: None)
-            elif pending_numeric and not self._text.endswith(("\r", ">", "> ")):
+            elif pending_numeric and not self._buf.endswith((b"\r", b">", b"> ")):
                 pending_numeric.clear()
             return False
 
         if not self.sim.run_until(done, timeout):
             raise ExpectTimeout(f"final result code for {line!r}", timeout,
-                                self._text[start_abs - self._base :].encode("latin-1"))
+                                bytes(self._buf[start_abs - self._base :]))
         final, line_start, end = hit[-1]
-        raw = self._text[start_abs - self._base : end - self._base]
-        body = self._text[start_abs - self._base : line_start - self._base]
+        raw = self._text(start_abs, end)
+        body = self._text(start_abs, line_start)
         lines = [ln for ln in _LINE_END.split(body) if ln]
         if lines and lines[0].strip() == line.strip():
             lines = lines[1:]  # the echo
@@ -309,15 +346,17 @@ class DTE:
 
     def _scan_final(self, start_abs: int, allow_open_numeric: bool) -> tuple[str, int, int] | None:
         """Find the first final result line after ``start_abs``: (text, line start, end)."""
-        text = self._text
-        pos = max(0, start_abs - self._base)
+        origin = max(start_abs, self._base)
+        text = self._text(origin)
+        base = origin  # absolute offset of text[0]
+        pos = 0
         first = True
         while True:
             m = _LINE_END.search(text, pos)
             if m is None:
                 # An unterminated "> " at the end, with the output paused: a data prompt.
                 if allow_open_numeric and text[pos:].strip() == ">":
-                    return ">", self._base + pos, self._base + len(text)
+                    return ">", base + pos, base + len(text)
                 return None
             content = text[pos : m.start()]
             terminator = m.group()
@@ -328,16 +367,16 @@ class DTE:
                     end = m.end()
                     if terminator == "\r" and text.startswith("\n", end):
                         end += 1
-                    return content, self._base + pos, self._base + end
+                    return content, base + pos, base + end
                 if content.strip() == ">" and (terminator != "\r" or not at_end):
                     end = m.end()
                     if terminator == "\r" and text.startswith("\n", end):
                         end += 1
-                    return ">", self._base + pos, self._base + end  # prompt on its own line
+                    return ">", base + pos, base + end  # prompt on its own line
                 if NUMERIC_FINAL.fullmatch(content) and terminator == "\r":
                     nxt = text[m.end() : m.end() + 1]
                     if (nxt and nxt != "\n") or (not nxt and allow_open_numeric):
-                        return content, self._base + pos, self._base + m.end()
+                        return content, base + pos, base + m.end()
             if content:
                 first = False
             pos = m.end()
