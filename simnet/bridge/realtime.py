@@ -6,15 +6,23 @@ until the next simulated event is due. Bytes from the host enter the UART model 
 instant they arrived, so baud timing, ``+++`` guard times and protocol timeouts look real to
 the program on the other end. When processing falls behind the wall clock by more than
 ``max_lag`` the bridge says so (stderr and a trace record) instead of drifting silently.
+
+Idle, the loop sleeps in ``select`` until the next simulated event is due or a host byte comes
+(``wake()`` interrupts it to stop): it runs the kernel with ``Environment.step`` up to a
+marker event rather than ``env.run(until=...)``, which leaves its spent stop event at the head
+of the queue and so makes the next wait zero (a busy loop using a whole core).
 """
 
 from __future__ import annotations
 
+import os
 import select
 import sys
 import time
 from collections.abc import Callable
 from typing import IO, Any
+
+import simpy
 
 from simnet.bridge.endpoints import Endpoint
 
@@ -27,7 +35,7 @@ class Bridge:
         *,
         max_lag: float = 0.2,
         log: IO[str] | None = None,
-        poll: float = 0.05,
+        poll: float = 1.0,
         host_fifo: int = 4096,
     ) -> None:
         self.sim = sim
@@ -40,6 +48,13 @@ class Bridge:
         self.log = log if log is not None else sys.stderr
         self.port = sim.module.uart.dte  # the host end of the module's serial line
         self.port.on_receive = self._from_module
+        # A real program reads as bytes come: deliveries of FIFO size, not whole bursts.
+        from simnet.modem.uart import CHUNK
+
+        self.port.rx_limit = lambda _queued, _bt: CHUNK
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
         self.worst_lag = 0.0
         self.lag_warnings = 0
         self.bytes_in = 0
@@ -62,10 +77,22 @@ class Bridge:
         """The virtual instant that corresponds to the wall clock right now."""
         return self._virtual0 + (time.monotonic() - self._wall0)
 
+    def wake(self) -> None:
+        """Interrupt the wait (call after making ``should_stop`` true); safe from any thread
+        and from a signal handler."""
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:  # pipe full (already woken) or closed
+            pass
+
     def _run_to(self, target: float) -> None:
         env = self.sim.env
         if target > env.now:
-            env.run(until=target)
+            # Base-class step: the real-time environment's own step would sleep.
+            step = simpy.Environment.step
+            marker = env.timeout(target - env.now)
+            while not marker.processed:
+                step(env)
         lag = self.wall_virtual() - env.now
         self.worst_lag = max(self.worst_lag, lag)
         if lag > self.max_lag and not self._behind:
@@ -90,10 +117,17 @@ class Bridge:
             wait = min(self.poll, max(0.0, env.peek() - self.wall_virtual()))
             try:
                 want_data = self.port.pending < self.host_fifo
-                readable, _, _ = select.select(self.endpoint.fds(want_data), [], [], wait)
+                fds = [*self.endpoint.fds(want_data), self._wake_r]
+                readable, _, _ = select.select(fds, [], [], wait)
             except (OSError, ValueError):
                 readable = []
             for fd in readable:
+                if fd == self._wake_r:
+                    try:
+                        os.read(self._wake_r, 512)
+                    except OSError:
+                        pass
+                    continue
                 data = self.endpoint.on_readable(fd)
                 if data is None:
                     self.sim.record("bridge", "client_left")
@@ -106,3 +140,10 @@ class Bridge:
                 flush()
         self.sim.record("bridge", "stop", bytes_in=self.bytes_in, bytes_out=self.bytes_out,
                         worst_lag=round(self.worst_lag, 3))
+
+    def close(self) -> None:
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass

@@ -137,11 +137,13 @@ def serve(
         yield served.address
     finally:
         stop.set()
+        served.bridge.wake()
         thread.join(timeout=10)
         try:
             served.write_outputs(report=report, trace=trace, pcap=pcap)
         finally:
             served.endpoint.close()
+            served.bridge.close()
 
 
 def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
@@ -163,6 +165,7 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
+        served.bridge.wake()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     print(served.address, file=out, flush=True)
@@ -175,6 +178,7 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
             served.write_outputs(report=args.report, trace=args.trace, pcap=args.pcap)
         finally:
             served.endpoint.close()
+            served.bridge.close()
     print(f"simnet serve: stopped at virtual t={sim.now:.3f} s", file=err)
     return 0
 
