@@ -160,7 +160,7 @@ class DTE:
         """Move the cursor past the last ``marker`` received (e.g. the closing flag of the last
         PPP frame), so that what follows is read as text."""
         start = self._cursor - self._base
-        at = self._text.rfind(marker.decode("latin-1"), start)
+        at = self._buf.rfind(marker, start)
         if at >= 0:
             self._cursor = self._base + at + len(marker)
             self._maybe_trim()
