@@ -1021,7 +1021,10 @@ class BaseCommands(CommandSet):
         )
         for cid in cids:
             addr = self._address(cid) if self._active(cid) else None
-            ctx.info(f'+CGPADDR: {cid},"{addr}"' if addr else f"+CGPADDR: {cid}")
+            if addr and not getattr(self.module.dialect, "cgpaddr_quoted", True):
+                ctx.info(f"+CGPADDR: {cid},{addr}")
+            else:
+                ctx.info(f'+CGPADDR: {cid},"{addr}"' if addr else f"+CGPADDR: {cid}")
         return None
 
     # -- serial port (V.250 §6.2.10–6.2.12) ----------------------------------------------------
@@ -1186,6 +1189,59 @@ class BaseCommands(CommandSet):
             return ctx.cme(50)
         self.tz_quarters = quarters
         self.module.set_clock((local - _dt.timedelta(minutes=15 * quarters)).timestamp())
+        return None
+
+    # -- power saving (stored and reported; their effect on the radio is not modelled) ---------
+    @command("+CPSMS")
+    def cpsms(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §7.38 power saving mode: <mode> 0/1 (2 disables and resets the timers),
+        then the requested periodic RAU, GPRS READY timer, periodic TAU and active time as
+        8-bit strings (TS 24.008 GPRS Timer 2/3 coding)."""
+        if cmd.form is Form.TEST:
+            ctx.info('+CPSMS: (0-2),("00000000"-"11111111"),("00000000"-"11111111"),'
+                     '("00000000"-"11111111"),("00000000"-"11111111")')
+            return None
+        state = ctx.settings.params.setdefault("+CPSMS", [0, "", "", "", ""])
+        if cmd.form is Form.READ:
+            timers = ",".join(f'"{t}"' if t else "" for t in state[1:])
+            ctx.info(f"+CPSMS: {state[0]},{timers}")
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        cmd.max_params(5)
+        mode = cmd.int(0, 0, lo=0, hi=2)
+        timers = [cmd.str(i, state[i], max_len=8) if cmd.has(i) else state[i] for i in range(1, 5)]
+        if any(t and (len(t) != 8 or set(t) - {"0", "1"}) for t in timers):
+            return ctx.cme(50)
+        ctx.settings.params["+CPSMS"] = [0, "", "", "", ""] if mode == 2 else [mode, *timers]
+        return None
+
+    @command("+CEDRXS")
+    def cedrxs(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §7.40 eDRX setting: <mode> 0/1/2 (3 disables and resets), <AcT-type>
+        (2 GSM, 4 E-UTRAN, 5 NB-IoT), requested eDRX value as a 4-bit string; the read form
+        lists each access technology with eDRX enabled."""
+        if cmd.form is Form.TEST:
+            ctx.info('+CEDRXS: (0-3),(0,2,4,5),("0000"-"1111")')
+            return None
+        state: dict[int, str] = ctx.settings.params.setdefault("+CEDRXS", {})
+        if cmd.form is Form.READ:
+            ctx.info(*[f'+CEDRXS: {act},"{value}"' for act, value in sorted(state.items())])
+            return None
+        if cmd.form is Form.EXEC:
+            return ctx.error()
+        cmd.max_params(3)
+        mode = cmd.int(0, 0, lo=0, hi=3)
+        act = cmd.int(1, 4, allowed=(0, 2, 4, 5))
+        value = cmd.str(2, state.get(act, "0000"), max_len=4)
+        if len(value) != 4 or set(value) - {"0", "1"}:
+            return ctx.cme(50)
+        if mode == 3:
+            state.clear()
+        elif mode == 0:
+            state.pop(act, None)
+        else:
+            state[act] = value
         return None
 
     @command("+CLAC", forms="et")

@@ -200,6 +200,7 @@ class Dialect(CommandSet):
     cms_errors: ErrorTable = CMS_27005
     data_mode_urcs: str = "hold"
     prompt_echo: bool = False
+    cgpaddr_quoted: bool = True  # +CGPADDR: <cid>,"<addr>" (TS 27.007 §10.1.14 string type)
 
     # -- hooks --------------------------------------------------------------------------------
     def on_start(self) -> None:

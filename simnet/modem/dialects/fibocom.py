@@ -36,11 +36,8 @@ from simnet.modem.dialects.fibocom_hex import (
     is_ipv4,
     is_ipv6,
     normalise_ipv4,
-    ntp_offset,
-    ntp_reply_times,
-    ntp_reply_times_origin,
-    ntp_request,
 )
+from simnet.modem.ntp_client import sync_clock
 
 Gen = Generator[Any, Any, Final]
 
@@ -1442,37 +1439,10 @@ class L610Dialect(Dialect):
         ip = yield from self._resolve(server, T.DNS_SERVICE_SOCKET)
         result = T.NTP_RESULT_FAIL
         if ip is not None and self.host.ip is not None:
-            got = self.sim.event()
-            sent: list[float] = []
-
-            def on_datagram(_sock: Any, data: bytes, addr: tuple[str, int]) -> None:
-                times = ntp_reply_times(bytes(data))
-                if addr[0] != ip or got.triggered or times is None or not sent:
-                    return
-                if abs(times[0] - sent[-1]) > 1e-6:
-                    return
-                got.succeed((sent[-1], times[1], times[2], self.module.clock()))
-
-            try:
-                sock = self.host.udp_bind(0, on_datagram)
-            except Exception:  # noqa: BLE001 - no free port: a failed sync, never a crash
-                sock = None
-            if sock is not None:
-                for _attempt in range(T.NTP_TRIES):
-                    t1 = self.module.clock()
-                    packet = ntp_request(t1)
-                    sent.append(ntp_reply_times_origin(packet))
-                    sock.sendto(packet, (ip, port))
-                    yield got | self.sim.timeout(T.NTP_WAIT_S)
-                    if got.triggered:
-                        break
-                sock.close()
-                if got.triggered:
-                    t1, t2, t3, t4 = got.value
-                    offset = ntp_offset(t1, t2, t3, t4)
-                    self.ntp_offset = offset
-                    self.module.set_clock(self.module.clock() + offset)
-                    result = T.NTP_RESULT_OK
+            offset = yield from sync_clock(self.module, ip, port, tries=T.NTP_TRIES, wait=T.NTP_WAIT_S)
+            if offset is not None:
+                self.ntp_offset = offset
+                result = T.NTP_RESULT_OK
         self._record("ntp", server=server, result=result, offset=self.ntp_offset)
         self._urc(f"+MIPNTP: {result}")
 

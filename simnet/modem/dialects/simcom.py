@@ -31,6 +31,7 @@ from simnet.modem.dialect import (
     PromptSpec,
     command,
 )
+from simnet.modem.dialects import simcom_tables as tables
 from simnet.modem.dialects.simcom_engine import PingStats, RxBuffer, push_header
 from simnet.modem.dialects.simcom_tables import (
     CIPCCFG_PARAMS,
@@ -143,10 +144,20 @@ class SimcomDialect(Dialect):
         self.dnsset: dict[str, int] = {p.name: int(p.default or 0) for p in CIPDNSSET_PARAMS}
         self.ping: PingSession | None = None
         self._bearer_listening = False
+        self.keepalive_conf: dict[str, int] = {p.name: int(p.default or 0) for p in tables.CTCPKA_PARAMS}
+        self.dns_servers: list[str] = []  # AT+CDNSCFG (empty: the network's)
+        self.network_mode = tables.CNMP_DEFAULT
+        self.cntp_server = tables.CNTP_DEFAULT_SERVER
+        self.cntp_tz = 0
+
+    cgpaddr_quoted = False  # "+CGPADDR: 1,10.64.0.2" (SIM7600 / A76XX manual examples)
 
     def on_power_off(self) -> None:
         if self.ping is not None:
             self.ping.active = False
+        resolver = getattr(self.host, "resolver", None)
+        if resolver is not None and hasattr(resolver, "set_servers"):
+            resolver.set_servers(None)  # AT+CDNSCFG is not kept over a restart
 
     # -- shared output helpers --------------------------------------------------------------------
     def _latency(self, name: str) -> float:
@@ -287,6 +298,12 @@ class SimcomDialect(Dialect):
             "connect_timeout": min(self.timeouts["cipopen_timeout"], MAX_RESPONSE_MS["CIPOPEN"])
             / 1000.0,
         }
+        if self.keepalive_conf["keepalive"]:
+            from simnet.net.tcp_engine import KeepaliveConfig
+
+            ka = self.keepalive_conf
+            changes["keepalive"] = KeepaliveConfig(
+                idle=ka["keepidle"] * 60.0, interval=float(ka["keepinterval"]), count=ka["keepcount"])
         return dataclasses.replace(base, **changes)
 
     # =============================================================================================
@@ -297,6 +314,179 @@ class SimcomDialect(Dialect):
     def creset(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.EXEC:
             self.module.sim.call_later(0, self.module.reboot, "creset")
+        return ctx.ok()
+
+    # =============================================================================================
+    # Commands host drivers send at start-up (TinyGSM, m5stack uiflow, esp_modem), formats of
+    # the SIM7600 / A76XX AT command manuals; vendor data in simcom_tables.
+    # =============================================================================================
+    @command("+CICCID", forms="te", latency="sim")
+    def ciccid(self, ctx: Context, cmd: Command) -> Final:
+        """Read the ICCID from the SIM: ``+ICCID: <ICCID>`` (readable before the PIN)."""
+        if cmd.form is Form.TEST:
+            return ctx.ok()
+        card = getattr(ctx.bearer, "sim_card", None)
+        state = str(getattr(card, "state", "absent"))
+        if card is None or state == "absent":
+            return ctx.cme(10)  # SIM not inserted
+        if state == "off":
+            return ctx.cme(13)  # still being read after power-on: SIM failure
+        ctx.info(f"+ICCID: {card.config.iccid}")
+        return ctx.ok()
+
+    @command("+CBC", forms="te")
+    def cbc(self, ctx: Context, cmd: Command) -> Final:
+        """Supply voltage: ``+CBC: 3.800V``."""
+        if cmd.form is Form.EXEC:
+            ctx.info(f"+CBC: {tables.SUPPLY_VOLTS:.3f}V")
+        return ctx.ok()
+
+    @command("+CPMUTEMP", forms="te")
+    def cpmutemp(self, ctx: Context, cmd: Command) -> Final:
+        """Module temperature: ``+CPMUTEMP: <°C>``."""
+        if cmd.form is Form.EXEC:
+            ctx.info(f"+CPMUTEMP: {tables.MODULE_TEMPERATURE_C}")
+        return ctx.ok()
+
+    @command("+CNMP", forms="trs")
+    def cnmp(self, ctx: Context, cmd: Command) -> Final:
+        """Preferred network mode (stored; the emulated network has one RAT)."""
+        modes = tables.CNMP_MODES[self.module_id]
+        if cmd.form is Form.TEST:
+            ctx.info("+CNMP: (" + ",".join(str(m) for m in modes) + ")")
+        elif cmd.form is Form.READ:
+            ctx.info(f"+CNMP: {self.network_mode}")
+        else:
+            cmd.max_params(1)
+            self.network_mode = cmd.int(0, allowed=modes)
+        return ctx.ok()
+
+    @command("+CSPN", forms="tr", latency="sim")
+    def cspn(self, ctx: Context, cmd: Command) -> Final:
+        """Service provider name from the SIM: ``+CSPN: "<spn>",<display mode>``."""
+        if cmd.form is Form.TEST:
+            return ctx.ok()
+        card = getattr(ctx.bearer, "sim_card", None)
+        if card is None or not getattr(card, "ready", False):
+            return ctx.cme(10 if card is None or str(card.state) == "absent" else 13)
+        op = getattr(ctx.bearer, "operator", None)
+        ctx.info(f'+CSPN: "{getattr(op, "name", None) or "SIMNET"}",0')
+        return ctx.ok()
+
+    @command("+CPSI", forms="tr", latency="query")
+    def cpsi(self, ctx: Context, cmd: Command) -> Final:
+        """UE system information: ``+CPSI: NO SERVICE,Online`` or, registered,
+        ``+CPSI: LTE,Online,<MCC>-<MNC>,<TAC>,<SCellID>,<PCellID>,<band>,<earfcn>,<dlbw>,
+        <ulbw>,<RSRQ>,<RSRP>,<RSSI>,<RSSNR>`` (GSM: ``GSM,Online,<MCC>-<MNC>,<LAC>,<CellID>,
+        <ARFCN>,<RxLev>,<TA>,<C1>,<C2>``) from the serving cell the radio reports."""
+        if cmd.form is Form.TEST:
+            return ctx.ok()
+        radio = getattr(ctx.bearer, "radio", None)
+        op = getattr(ctx.bearer, "operator", None)
+        fun = getattr(self.module.base, "fun_level", 1)
+        if radio is None or fun != 1 or not (radio.registered("ps") or radio.registered("cs")):
+            ctx.info("+CPSI: NO SERVICE,Online" if fun == 1 else "+CPSI: NO SERVICE,Low Power Mode")
+            return ctx.ok()
+        plmn = str(getattr(op, "plmn", None) or "00101")
+        mcc_mnc = f"{plmn[:3]}-{plmn[3:]}"
+        rssi, _ber = radio.csq()
+        dbm = -113 + 2 * rssi if rssi != 99 else -113
+        if getattr(radio, "act", 7) == 7:
+            # RSRP over 50 resource blocks of 12 subcarriers (10 MHz): RSSI - 10*log10(600)
+            rsrp = dbm - 28
+            ctx.info(f"+CPSI: LTE,Online,{mcc_mnc},0x{radio.lac},{int(radio.ci, 16)},1,"
+                     f"EUTRAN-BAND3,1300,5,5,-100,{rsrp * 10},{dbm * 10},10")
+        else:
+            ctx.info(f"+CPSI: GSM,Online,{mcc_mnc},0x{radio.lac},{int(radio.ci, 16)},62,"
+                     f"{dbm + 111},0,{dbm + 111},{dbm + 111}")
+        return ctx.ok()
+
+    @command("+CNTP", forms="trse", latency="query")
+    def cntp(self, ctx: Context, cmd: Command) -> Final:
+        """``AT+CNTP="<server>"[,<tz>]`` stores the server and time zone (quarters of an
+        hour); ``AT+CNTP`` answers OK, asks the server over the PDP context and reports
+        ``+CNTP: <err>`` (0: the module clock, AT+CCLK, now shows the server's time)."""
+        if cmd.form is Form.TEST:
+            ctx.info('+CNTP: "",(-96-96)')
+            return ctx.ok()
+        if cmd.form is Form.READ:
+            ctx.info(f'+CNTP: "{self.cntp_server}",{self.cntp_tz}')
+            return ctx.ok()
+        if cmd.form is Form.SET:
+            cmd.max_params(2)
+            server = cmd.str(0, max_len=255)
+            tz_text = cmd.params[1].value if cmd.has(1) else "0"
+            try:
+                tz = int(tz_text or "0")  # quarters of an hour, signed
+            except ValueError:
+                return ctx.error()
+            if not -96 <= tz <= 96 or not server:
+                return ctx.error()
+            self.cntp_server, self.cntp_tz = server, tz
+            return ctx.ok()
+        if not self.cntp_server:
+            return ctx.error()
+        self._spawn(self._cntp_process(self.cntp_server, self.cntp_tz))
+        return ctx.ok()
+
+    def _cntp_process(self, server: str, tz: int) -> Generator[Any, Any, None]:
+        from simnet.modem.ntp_client import sync_clock
+
+        result = tables.CNTP_RESULT["network"]
+        if self.host.ip is not None:
+            ip = server
+            if not _is_ipv4(server):
+                found = yield self._resolve(server)
+                ip = found.addresses[0] if found.ok and found.addresses else None
+            if ip is not None:
+                offset = yield from sync_clock(self.module, ip, tries=tables.CNTP_TRIES,
+                                               wait=tables.CNTP_WAIT_S)
+                result = tables.CNTP_RESULT["ok" if offset is not None else "timeout"]
+                if offset is not None:
+                    self.module.base.tz_quarters = tz
+        self.record("cntp", server=server, result=result)
+        self.urc(f"+CNTP: {result}")
+
+    @command("+CTCPKA", forms="trs")
+    def ctcpka(self, ctx: Context, cmd: Command) -> Final:
+        """A76XX TCP keepalive for the sockets opened afterwards (simcom_tables.CTCPKA_PARAMS).
+        A real A7670 answers ERROR before AT+NETOPEN (docs/driver-conformance.md)."""
+        if self.module_id != "simcom-a7670":
+            return ctx.error()
+        if cmd.form is Form.TEST:
+            ctx.info("+CTCPKA: " + ",".join(f"({p.low}-{p.high})" for p in tables.CTCPKA_PARAMS))
+            return ctx.ok()
+        if cmd.form is Form.READ:
+            ctx.info("+CTCPKA: " + ",".join(str(self.keepalive_conf[p.name]) for p in tables.CTCPKA_PARAMS))
+            return ctx.ok()
+        if self.net_state != "open":
+            return ctx.error()
+        new = self._opt_params(cmd, tables.CTCPKA_PARAMS, self.keepalive_conf)
+        if new is None or not cmd.has(0):
+            return ctx.error()
+        self.keepalive_conf = new
+        return ctx.ok()
+
+    @command("+CDNSCFG", forms="trs")
+    def cdnscfg(self, ctx: Context, cmd: Command) -> Final:
+        """A76XX DNS servers the module's resolver uses from now on (instead of the ones the
+        network gave with the PDP context): ``AT+CDNSCFG="<pri>"[,"<sec>"]``."""
+        if self.module_id != "simcom-a7670":
+            return ctx.error()
+        if cmd.form is Form.TEST:
+            ctx.info('+CDNSCFG: ("0-255.0-255.0-255.0-255"),("0-255.0-255.0-255.0-255")')
+            return ctx.ok()
+        resolver = self.host.resolver
+        if cmd.form is Form.READ:
+            servers = resolver.servers + ["0.0.0.0", "0.0.0.0"]
+            ctx.info(f"+CDNSCFG: PrimaryDns:{servers[0]}", f"SecondaryDns:{servers[1]}")
+            return ctx.ok()
+        cmd.max_params(2)
+        servers = [cmd.str(i, max_len=15) for i in range(len(cmd.params)) if cmd.has(i)]
+        if not servers or not all(_is_ipv4(x) for x in servers):
+            return ctx.error()
+        self.dns_servers = servers
+        resolver.set_servers(servers)
         return ctx.ok()
 
     # =============================================================================================

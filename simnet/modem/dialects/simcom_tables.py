@@ -306,3 +306,48 @@ BOOT: dict[str, BootSequence] = {
         "boot logs of A7670E/G boards (LilyGO modem series issues #79, #247)",
     ),
 }
+
+# ---------------------------------------------------------------------------------------------
+# Device, network-information, time and socket-option commands the popular host drivers send
+# (TinyGSM SIM7600 / A7672x, m5stack uiflow, ESP-IDF esp_modem; docs/driver-conformance.md),
+# in the formats of the SIM7600 Series and A76XX Series AT Command Manuals.
+# ---------------------------------------------------------------------------------------------
+
+# AT+CBC "+CBC: <vol>V" with three decimals (esp_modem parses the digits after the dot as
+# millivolts, so 3.8 V must print as 3.800V); the supply of a module on a 3.8 V rail (the
+# nominal VBAT of both hardware design guides).
+SUPPLY_VOLTS = 3.8
+# AT+CPMUTEMP "+CPMUTEMP: <temp>" in degrees Celsius (a module idling at room temperature).
+MODULE_TEMPERATURE_C = 25
+
+# AT+CNMP <mode> preferred network mode: 2 automatic, 13 GSM only, 14 WCDMA only, 38 LTE only,
+# 48 any but LTE (SIM7600 manual); the A76XX (LTE Cat-1 with GSM fallback) has no WCDMA.
+CNMP_MODES: dict[str, tuple[int, ...]] = {
+    "simcom-sim7600": (2, 13, 14, 38, 48),
+    "simcom-a7670": (2, 13, 38, 48),
+}
+CNMP_DEFAULT = 2
+
+# AT+CNTP result "+CNTP: <err>" (SIM7600 / A76XX manuals): 0 operation succeeded, 1 unknown
+# error, 2 wrong parameter, 3 wrong date and time calculated, 4 network error, 5 time zone
+# error, 6 time out error.
+CNTP_RESULT = {"ok": 0, "unknown": 1, "wrong_parameter": 2, "bad_time": 3, "network": 4,
+               "time_zone": 5, "timeout": 6}
+CNTP_DEFAULT_SERVER = ""  # none until AT+CNTP="<server>"[,<tz>]
+CNTP_TRIES = 3  # assumption: requests before "+CNTP: 6"
+CNTP_WAIT_S = 5.0  # assumption: seconds per request
+
+# AT+CTCPKA=<keepalive>,<keepidle>,<keepcount>,<keepinterval> (A76XX): TCP keepalive of the
+# sockets opened afterwards. Units and ranges are an assumption (docs/assumptions.md):
+# idle in minutes 1-120, count 1-9 probes, interval in seconds 1-180. A real A7670 answers
+# ERROR while the network is not opened (field log, docs/driver-conformance.md).
+CTCPKA_PARAMS: tuple[Param, ...] = (
+    Param("keepalive", 0, 1, 0, "A76XX AT manual AT+CTCPKA"),
+    Param("keepidle", 1, 120, 120, "assumption: minutes"),
+    Param("keepcount", 1, 9, 9, "assumption"),
+    Param("keepinterval", 1, 180, 75, "assumption: seconds"),
+)
+
+# Which SIMCom modules have which of these commands (A76XX-only: +CTCPKA, +CDNSCFG; the SIM7600
+# manual's socket options are +CIPCCFG/+CIPTIMEOUT/+CIPDNSSET).
+A76_ONLY = frozenset({"+CTCPKA", "+CDNSCFG"})
