@@ -1617,6 +1617,7 @@ class TransparentLink(DataLink):
         self._out = bytearray()  # DTE bytes waiting for the packing timer
         self._flush_timer: Any = None
         self._pending_in = bytearray()  # network bytes waiting for UART space
+        self._closing: str | None = None  # the peer closed: this ends data mode once drained
 
     # -- engine side ------------------------------------------------------------------------------
     def on_start(self, session: Any) -> None:
@@ -1714,9 +1715,20 @@ class TransparentLink(DataLink):
             space = getattr(session, "tx_space", len(self._pending_in))
             n = session.to_dte(bytes(self._pending_in[:space]))
             del self._pending_in[: n or 0]
+        if self._closing is not None and not self._pending_in:
+            message, self._closing = self._closing, None
+            self.end(message)
 
     def end(self, message: str) -> None:
-        """The connection ended by itself: leave data mode printing ``message``."""
+        """The connection ended by itself: leave data mode printing ``message``, but only once
+        every byte received from the peer has reached the host (the UART drains at its own
+        pace; ``on_dte_ready`` pumps again), so CLOSED always follows all of the data."""
+        session = self.session
+        if (self._pending_in and self.active and session is not None
+                and getattr(session, "active", False) and not getattr(session, "suspended", False)):
+            self._closing = message
+            self.dialect.record("transparent_drain", link=self.link.index, pending=len(self._pending_in))
+            return
         self.active = False
         if self.session is not None:
             self.session.end(message)
