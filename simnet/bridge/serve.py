@@ -23,28 +23,58 @@ from simnet.bridge.endpoints import PtyEndpoint, TcpEndpoint
 from simnet.bridge.realtime import Bridge
 from simnet.errors import ConfigError
 
+# A server runs for as long as its user likes: by default it keeps only the newest records in
+# memory (the digest covers all of them, and --trace streams every one to disk).
+SERVE_TRACE_RING = 100_000
+
 
 def build_realtime_simulation(scenario: str | os.PathLike[str] | Mapping[str, Any], seed: int | None = None,
-                              boot: str | None = None) -> Any:
+                              boot: str | None = None, *, trace_level: str | None = None,
+                              trace_ring: int | None = None, trace: str | None = None) -> Any:
     """The scenario's world on a ``simpy.rt.RealtimeEnvironment`` (wall-clock paced).
-    ``boot`` ("booted" / "cold") overrides the scenario's ``boot:``."""
-    from simnet.scenario.api import ScenarioError, Simulation
-    from simnet.scenario.loader import load_file
+    ``boot`` ("booted" / "cold") overrides the scenario's ``boot:``. The trace keeps
+    ``trace_level`` kinds and the newest ``trace_ring`` records (default: the scenario's
+    ``trace:``, else :data:`SERVE_TRACE_RING`); ``trace`` (a .jsonl or .parquet path) receives
+    every record as it happens."""
+    from simnet.scenario.api import Simulation
+
+    parsed = _parse(scenario, boot)
+    env = simpy.rt.RealtimeEnvironment(factor=1.0, strict=False)
+    sim = Simulation(seed=seed, scenario=parsed, env=env,
+                     trace_config=_serve_trace_config(parsed, trace_level, trace_ring))
+    if trace:
+        sim.trace.stream_to(trace)
+    return sim
+
+
+def _serve_trace_config(scenario: Any, level: str | None, ring: int | None) -> Any:
+    from simnet.kernel.trace import TraceConfig
+
+    base = getattr(scenario, "trace", None)
+    if base is None:
+        base = TraceConfig(ring=SERVE_TRACE_RING)
+    return TraceConfig(level=level or base.level, kinds=base.kinds if level is None else None,
+                       ring=ring if ring is not None else base.ring, field_path="--trace")
+
+
+def _parse(scenario: str | os.PathLike[str] | Mapping[str, Any], boot: str | None) -> Any:
+    """The validated scenario (raises ScenarioError), with ``boot`` applied."""
+    from simnet.scenario.api import ScenarioError, _plain
+    from simnet.scenario.loader import load_file, locate_data
     from simnet.scenario.schema import validate
 
-    env = simpy.rt.RealtimeEnvironment(factor=1.0, strict=False)
+    if boot is not None and boot not in ("booted", "cold"):
+        raise ConfigError("--boot", f"expected booted or cold, got {boot!r}")
     if isinstance(scenario, Mapping):
-        data = dict(scenario) if boot is None else {**scenario, "boot": boot}
-        return Simulation.from_dict(data, seed=seed, env=env)
-    if boot is None:
-        return Simulation.from_yaml(scenario, seed=seed, env=env)
-    parsed, problems = validate(load_file(os.fspath(scenario)))
+        loaded = locate_data(_plain(scenario), "<dict>")
+    else:
+        loaded = load_file(os.fspath(scenario))
+    parsed, problems = validate(loaded)
     if problems or parsed is None:
         raise ScenarioError(problems)
-    if boot not in ("booted", "cold"):
-        raise ConfigError("--boot", f"expected booted or cold, got {boot!r}")
-    parsed.boot = boot
-    return Simulation(seed=seed, scenario=parsed, env=env)
+    if boot is not None:
+        parsed.boot = boot
+    return parsed
 
 
 def parse_tcp_address(text: str) -> tuple[str, int]:
@@ -82,11 +112,11 @@ class Served:
             "bytes_from_host": self.bridge.bytes_in,
             "bytes_to_host": self.bridge.bytes_out,
             "digest": self.sim.trace.digest(),
+            "trace": self.sim.trace.summary(),
         }
 
-    def write_outputs(self, *, report: str | None = None, trace: str | None = None, pcap: str | None = None) -> None:
-        if trace:
-            self.sim.trace.to_jsonl(trace)
+    def write_outputs(self, *, report: str | None = None, pcap: str | None = None) -> None:
+        self.sim.trace.close()  # the trace file was streamed as records came
         if pcap:
             self.sim.save_pcap(pcap)
         if report:
@@ -122,13 +152,16 @@ def serve(
     pcap: str | None = None,
     log: IO[str] | None = None,
     boot: str | None = None,
+    trace_level: str | None = None,
+    trace_ring: int | None = None,
 ) -> Iterator[str]:
     """Serve the scenario's module in a background thread; yields the device path or URL.
 
     >>> with simnet.serve("scenarios/quickstart.yaml", pty=True) as port:   # doctest: +SKIP
     ...     serial.Serial(port, 115200).write(b"AT\\r")
     """
-    sim = build_realtime_simulation(scenario, seed, boot)
+    sim = build_realtime_simulation(scenario, seed, boot, trace_level=trace_level, trace_ring=trace_ring,
+                                    trace=trace)
     served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log)
     stop = threading.Event()
     thread = threading.Thread(target=served.bridge.run, args=(stop.is_set,), name="simnet-bridge", daemon=True)
@@ -140,7 +173,7 @@ def serve(
         served.bridge.wake()
         thread.join(timeout=10)
         try:
-            served.write_outputs(report=report, trace=trace, pcap=pcap)
+            served.write_outputs(report=report, pcap=pcap)
         finally:
             served.endpoint.close()
             served.bridge.close()
@@ -149,7 +182,9 @@ def serve(
 def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
     """Body of ``simnet serve`` (argparse namespace from the CLI)."""
     try:
-        sim = build_realtime_simulation(args.file, args.seed, getattr(args, "boot", None))
+        sim = build_realtime_simulation(args.file, args.seed, getattr(args, "boot", None),
+                                        trace_level=getattr(args, "trace_level", None),
+                                        trace_ring=getattr(args, "trace_ring", None), trace=args.trace)
         served = _open(sim, pty=args.pty or args.tcp is None, tcp=args.tcp, link=args.link,
                        allow_remote=args.allow_remote, max_lag=args.max_lag, log=err)
     except ConfigError as exc:
@@ -175,7 +210,7 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
         for s, handler in previous.items():
             signal.signal(s, handler)
         try:
-            served.write_outputs(report=args.report, trace=args.trace, pcap=args.pcap)
+            served.write_outputs(report=args.report, pcap=args.pcap)
         finally:
             served.endpoint.close()
             served.bridge.close()
@@ -198,7 +233,11 @@ def add_serve_arguments(parser: Any) -> None:
     parser.add_argument("--max-lag", type=float, default=0.2,
                         help="seconds behind the wall clock before the bridge warns (default 0.2)")
     parser.add_argument("--report", metavar="OUT.json")
-    parser.add_argument("--trace", metavar="OUT.jsonl")
+    parser.add_argument("--trace", metavar="OUT.jsonl|OUT.parquet", help="stream every trace record here")
+    parser.add_argument("--trace-level", choices=("full", "no-packets", "events"), default=None,
+                        help="record kinds kept in memory (the digest and --trace get all)")
+    parser.add_argument("--trace-ring", type=int, default=None, metavar="N",
+                        help=f"keep the newest N records in memory (default {SERVE_TRACE_RING:,})")
     parser.add_argument("--pcap", metavar="OUT.pcap")
 
 

@@ -1,18 +1,38 @@
-"""The trace: every UART chunk, packet, state change and fault, stamped with virtual time.
+"""The trace: every UART burst, packet, state change and fault, stamped with virtual time.
 
 A record is ``(t, source, kind, fields)``. Records are kept in memory (for the DataFrame and the
-digest) and may also be streamed to JSONL as they happen, so a long run can be followed live.
-The digest is a SHA-256 over the canonical JSON lines of the records — exactly the bytes of the
-JSONL export — so the same scenario and seed give the same digest on any machine, and a user can
-check a trace file against a report with ``sha256sum``. It is folded in incrementally.
+digest) and may also be streamed to JSONL or Parquet as they happen, so a long run can be
+followed live. The digest is a SHA-256 over the canonical JSON lines of the records — exactly
+the bytes of the JSONL export — so the same scenario and seed give the same digest on any
+machine, and a user can check a trace file against a report with ``sha256sum``.
+
+Long runs keep memory bounded (:class:`TraceConfig`): a *level* says which record kinds stay
+in memory, a *ring* keeps only the newest N, and streams carry every record to disk. The digest
+still covers every record, whatever is kept: records leaving memory are folded in first.
+``Trace.summary()`` says what was kept. (``mute`` is different: muted kinds are not records at
+all, not even in the digest — for throughput benchmarks only.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
+
+from simnet.errors import ConfigError
+
+# Per-byte and per-packet kinds: the bulk of a long trace.
+PACKET_KINDS = frozenset({"pkt", "drop"})
+UART_KINDS = frozenset({"dte>", "dte<"})
+# Level -> kinds NOT kept in memory (still digested and streamed).
+LEVELS: dict[str, frozenset[str]] = {
+    "full": frozenset(),
+    "no-packets": PACKET_KINDS,
+    "events": PACKET_KINDS | UART_KINDS,
+}
 
 
 class TraceRecord(NamedTuple):
@@ -55,17 +75,63 @@ def canonical_line(record: TraceRecord) -> str:
 Sink = Callable[[TraceRecord], None]
 
 
-class Trace:
-    """In-memory trace with optional live sinks and a kind filter for heavy benchmarks."""
+@dataclass(frozen=True)
+class TraceConfig:
+    """What a trace keeps in memory.
 
-    def __init__(self, *, keep: bool = True) -> None:
-        self.records: list[TraceRecord] = []
+    ``level``: ``full`` (every kind), ``no-packets`` (not ``pkt``/``drop``), ``events`` (not
+    packets, not UART bytes ``dte>``/``dte<``). ``kinds``: instead of a level, keep only these
+    kinds. ``ring``: keep at most this many records (the newest); None: no limit.
+    """
+
+    level: str = "full"
+    kinds: frozenset[str] | None = None
+    ring: int | None = None
+    field_path: str = field(default="trace", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ConfigError(f"{self.field_path}.level",
+                              f"unknown trace level {self.level!r} (expected one of {', '.join(LEVELS)})")
+        if self.ring is not None and (isinstance(self.ring, bool) or not isinstance(self.ring, int)
+                                      or self.ring < 1):
+            raise ConfigError(f"{self.field_path}.ring", f"expected a positive number of records, got {self.ring!r}")
+        if self.kinds is not None:
+            object.__setattr__(self, "kinds", frozenset(self.kinds))
+
+    @property
+    def bounded(self) -> bool:
+        """True when some records may leave memory (they are then digested as they come)."""
+        return self.level != "full" or self.kinds is not None or self.ring is not None
+
+    def keeps(self, kind: str) -> bool:
+        if self.kinds is not None:
+            return kind in self.kinds
+        return kind not in LEVELS[self.level]
+
+
+class Trace:
+    """In-memory trace with optional live sinks, retention limits and a kind filter for
+    heavy benchmarks."""
+
+    def __init__(self, *, keep: bool = True, config: TraceConfig | None = None) -> None:
+        self.config = config or TraceConfig()
         self.keep = keep
+        self.records: list[TraceRecord] | deque[TraceRecord] = (
+            deque(maxlen=self.config.ring) if self.config.ring is not None else []
+        )
         self._sinks: list[Sink] = []
+        self._streams: list[str] = []
+        self._closers: list[Callable[[], None]] = []
         self._muted_kinds: set[str] = set()
         self._hasher = hashlib.sha256()
-        self._digested = 0  # records already folded into _hasher
+        self._digested = 0  # records already folded into _hasher (lazy mode)
         self._count = 0
+        self._not_kept = 0
+        # Lazy digest (fold at digest()) only while every record stays in memory in order.
+        self._eager = not keep or self.config.bounded
+        self._keeps = self.config.keeps
+        self._filtering = self.config.level != "full" or self.config.kinds is not None
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, t: float, source: str, kind: str, fields: dict[str, Any]) -> None:
@@ -73,11 +139,16 @@ class Trace:
             return
         rec = TraceRecord(t, source, kind, fields)
         self._count += 1
-        if self.keep:
-            self.records.append(rec)
+        if self._eager:
+            update = self._hasher.update
+            update(canonical_line(rec).encode())
+            update(b"\n")
+            if self.keep and (not self._filtering or self._keeps(kind)):
+                self.records.append(rec)  # a full ring drops its oldest by itself
+            else:
+                self._not_kept += 1
         else:
-            self._hasher.update(canonical_line(rec).encode())
-            self._hasher.update(b"\n")
+            self.records.append(rec)
         for sink in self._sinks:
             sink(rec)
 
@@ -92,7 +163,7 @@ class Trace:
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
 
-    def stream_jsonl(self, fp: IO[str]) -> None:
+    def stream_jsonl(self, fp: IO[str], *, name: str | None = None) -> None:
         """Write every future record to ``fp`` as one JSON line, as it happens."""
 
         def write(rec: TraceRecord) -> None:
@@ -100,6 +171,41 @@ class Trace:
             fp.write("\n")
 
         self.add_sink(write)
+        self._streams.append(name or getattr(fp, "name", "<stream>"))
+
+    def stream_to(self, path: str) -> None:
+        """Stream every future record to ``path``: JSON lines, or Parquet when the name ends
+        in ``.parquet`` (needs pyarrow). ``close()`` finishes the file."""
+        if str(path).endswith(".parquet"):
+            writer = ParquetStream(path)
+            self.add_sink(writer.write)
+            self._closers.append(writer.close)
+            self._streams.append(str(path))
+            return
+        fp = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self.stream_jsonl(fp, name=str(path))
+        self._closers.append(fp.close)
+
+    def close(self) -> None:
+        """Finish the files opened by ``stream_to``."""
+        closers, self._closers = self._closers, []
+        for close in closers:
+            close()
+
+    def summary(self) -> dict[str, Any]:
+        """What this trace holds: total records (all digested), how many stay in memory, the
+        retention settings and the streams that carry every record."""
+        cfg = self.config
+        return {
+            "records": self._count,
+            "in_memory": len(self.records),
+            "level": cfg.level if cfg.kinds is None else "kinds",
+            "kinds": sorted(cfg.kinds) if cfg.kinds is not None else None,
+            "ring": cfg.ring,
+            "not_kept": self._count - len(self.records),
+            "streams": list(self._streams),
+            "muted": sorted(self._muted_kinds),
+        }
 
     # -- reading -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -117,7 +223,7 @@ class Trace:
 
     def digest(self) -> str:
         """SHA-256 over every record so far; repeated calls only fold in the new records."""
-        if self.keep:
+        if not self._eager:
             update = self._hasher.update
             for rec in self.records[self._digested :]:
                 update(canonical_line(rec).encode())
@@ -145,6 +251,54 @@ class Trace:
             row.update({k: _jsonable(v) for k, v in rec.fields.items()})
             rows.append(row)
         return pd.DataFrame(rows, columns=None if rows else ["t", "source", "kind"])
+
+
+class ParquetStream:
+    """Records to a Parquet file in row groups of ``batch`` rows: columns ``t``, ``source``,
+    ``kind`` and ``fields`` (the record's other fields as canonical JSON)."""
+
+    def __init__(self, path: str, batch: int = 65536) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ConfigError("trace.stream", "a .parquet trace stream needs pyarrow: pip install simnet[data]") from exc
+        self._pa = pa
+        self.schema = pa.schema([("t", pa.float64()), ("source", pa.string()), ("kind", pa.string()),
+                                 ("fields", pa.string())])
+        self._writer = pq.ParquetWriter(path, self.schema)
+        self.batch = batch
+        self._rows: tuple[list[float], list[str], list[str], list[str]] = ([], [], [], [])
+
+    def write(self, rec: TraceRecord) -> None:
+        t, source, kind, fields = self._rows
+        obj = rec.to_json_obj()
+        t.append(obj.pop("t"))
+        source.append(obj.pop("source"))
+        kind.append(obj.pop("kind"))
+        fields.append(_ENCODER.encode(obj))
+        if len(t) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows[0]:
+            arrays = [self._pa.array(col) for col in self._rows]
+            self._writer.write_table(self._pa.Table.from_arrays(arrays, schema=self.schema))
+            self._rows = ([], [], [], [])
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+
+def read_parquet(path: str) -> Iterable[TraceRecord]:
+    """Records of a Parquet trace written by ``stream_to("….parquet")`` (bytes stay hex)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    for t, source, kind, fields in zip(*(table.column(c).to_pylist() for c in ("t", "source", "kind", "fields")),
+                                       strict=True):
+        yield TraceRecord(t, source, kind, json.loads(fields))
 
 
 def read_jsonl(path: str) -> list[TraceRecord]:

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from simnet.errors import ConfigError
 from simnet.kernel.sim import Simulation as KernelSimulation
-from simnet.kernel.trace import Trace
+from simnet.kernel.trace import Trace, TraceConfig
 
 
 class ScenarioError(ConfigError):
@@ -45,11 +45,20 @@ class Simulation(KernelSimulation):
     """
 
     def __init__(self, seed: int | None = None, *, scenario: Any = None, trace: Trace | None = None,
-                 env: Any = None, trace_stream: IO[str] | None = None) -> None:
+                 env: Any = None, trace_stream: IO[str] | str | os.PathLike[str] | None = None,
+                 trace_config: TraceConfig | None = None) -> None:
+        """``trace_config`` (default: the scenario's ``trace:``) bounds what stays in memory;
+        ``trace_stream`` (an open text file, or a path ending in .jsonl or .parquet) receives
+        every record as it happens."""
         if seed is None:
             seed = scenario.seed if scenario is not None else 1
+        if trace is None:
+            config = trace_config if trace_config is not None else getattr(scenario, "trace", None)
+            trace = Trace(config=config)
         super().__init__(seed, trace=trace, env=env)
-        if trace_stream is not None:
+        if isinstance(trace_stream, str | os.PathLike):
+            self.trace.stream_to(os.fspath(trace_stream))
+        elif trace_stream is not None:
             self.trace.stream_jsonl(trace_stream)
         self.scenario = scenario
         self.world: Any = None

@@ -30,7 +30,12 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("file", metavar="FILE.yaml")
     run.add_argument("--seed", type=int, default=None, help="override the scenario seed")
     run.add_argument("--report", metavar="OUT.json", help="write the JSON report here")
-    run.add_argument("--trace", metavar="OUT.jsonl", help="stream the trace here (JSON lines)")
+    run.add_argument("--trace", metavar="OUT.jsonl|OUT.parquet",
+                     help="stream the trace here as it happens (JSON lines, or Parquet by the name)")
+    run.add_argument("--trace-level", choices=("full", "no-packets", "events"), default=None,
+                     help="record kinds kept in memory (the digest and --trace still get all)")
+    run.add_argument("--trace-ring", type=int, default=None, metavar="N",
+                     help="keep only the newest N records in memory")
     run.add_argument("--pcap", metavar="OUT.pcap", help="write the packets seen here (pcap)")
     run.add_argument("--quiet", action="store_true", help="print only the verdict")
     run.add_argument("--repeat", type=int, default=1, metavar="N",
@@ -174,17 +179,30 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if not quiet:
         print(f"simnet: {scenario.name} ({args.file}), module {scenario.module}, seed {seed}", file=out)
     results = []
+    trace_config = scenario.trace
+    if args.trace_level is not None or args.trace_ring is not None:
+        from simnet.kernel.trace import TraceConfig
+
+        base = trace_config or TraceConfig()
+        try:
+            trace_config = TraceConfig(level=args.trace_level or base.level,
+                                       kinds=base.kinds if args.trace_level is None else None,
+                                       ring=args.trace_ring if args.trace_ring is not None else base.ring,
+                                       field_path="--trace")
+        except ConfigError as exc:
+            print(f"simnet run: {exc}", file=err)
+            return EXIT_USAGE
     for run_no in range(args.repeat):
         first = run_no == 0
-        try:
-            trace_fp = open(args.trace, "w", encoding="utf-8") if (args.trace and first) else None  # noqa: SIM115
-        except OSError as exc:
-            print(f"simnet run: cannot write the trace: {exc}", file=err)
-            return EXIT_USAGE
+        sim = None
         try:
             wall_start = time.perf_counter()  # the wall time includes building the world
             try:
-                sim = Simulation(seed=seed, scenario=scenario, trace_stream=trace_fp)
+                sim = Simulation(seed=seed, scenario=scenario, trace_config=trace_config,
+                                 trace_stream=args.trace if first else None)
+            except OSError as exc:
+                print(f"simnet run: cannot write the trace: {exc}", file=err)
+                return EXIT_USAGE
             except ConfigError as exc:
                 print(f"{args.file}: {exc}", file=err)
                 return EXIT_USAGE
@@ -215,8 +233,8 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                     print(f"simnet run: cannot write the pcap: {exc}", file=err)
                     return EXIT_USAGE
         finally:
-            if trace_fp is not None:
-                trace_fp.close()
+            if sim is not None:
+                sim.trace.close()
         results.append(result)
         if not quiet and not first:
             same = result.digest == results[0].digest

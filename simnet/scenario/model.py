@@ -151,6 +151,7 @@ class Scenario:
     seed: int = 1
     module: str = ""
     baud: int | None = None  # None: the module profile's default rate
+    trace: Any = None  # simnet.kernel.trace.TraceConfig, or None: keep everything
     boot: str = "booted"  # "cold": the module is switched on at time 0 and boots first
     sim_state: str = "ready"
     sim_pin: str = "1234"

@@ -2,7 +2,8 @@
 
 Report fields (contract, issue 6): ``scenario``, ``seed``, ``passed``, ``virtual_time``,
 ``wall_time``, ``steps`` (index, kind, passed, t, …), ``checks``, ``digest``. Added here:
-``file``, ``ratio`` (virtual/wall), ``records``, ``failure`` (the first failing step or check, in
+``file``, ``ratio`` (virtual/wall), ``records``, ``trace`` (what the trace kept in memory and
+where it was streamed: every record is in the digest either way), ``failure`` (the first failing step or check, in
 words), and — when the scenario was run more than once (``simnet run --repeat N``) —
 ``repeat`` (the digests of every run) and ``digest_repeat_ok`` (true when all are equal; null
 when the scenario ran once, so no claim is made).
@@ -51,6 +52,7 @@ def build_report(results: list[RunResult]) -> dict[str, Any]:
         "wall_time": round(first.wall_time, 6),
         "ratio": round(first.virtual_time / first.wall_time, 1) if first.wall_time > 0 else None,
         "records": first.records,
+        "trace": first.trace,
         "steps": [s.to_json() for s in first.steps],
         "checks": [c.to_json() for c in first.checks],
         "digest": first.digest,

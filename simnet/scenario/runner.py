@@ -94,6 +94,7 @@ class RunResult:
     records: int = 0
     error: str | None = None
     fault_errors: list[str] = field(default_factory=list)
+    trace: dict[str, Any] = field(default_factory=dict)  # what the trace kept (Trace.summary)
 
     @property
     def failure(self) -> StepResult | CheckResult | None:
@@ -158,7 +159,7 @@ class Runner:
             scenario=sc.name, file=sc.file, seed=sim.seed, passed=passed, virtual_time=sim.now,
             wall_time=time.perf_counter() - wall0, steps=steps, checks=checks,
             digest=sim.trace.digest(), records=len(sim.trace), error=error,
-            fault_errors=fault_errors,
+            fault_errors=fault_errors, trace=sim.trace.summary(),
         )
 
     # -- steps -------------------------------------------------------------------------------

@@ -43,8 +43,9 @@ from simnet.scenario.model import (
 
 TOP_KEYS = (
     "name", "description", "seed", "module", "boot", "uart", "sim", "network", "hosts", "faults",
-    "steps", "checks",
+    "steps", "checks", "trace",
 )
+TRACE_KEYS = ("level", "kinds", "ring")
 BOOT_MODES = ("booted", "cold")
 NETWORK_KEYS = (
     "registration", "bearer", "apn", "pdp", "csd", "link", "uplink", "downlink", "dns", "nat",
@@ -405,10 +406,33 @@ class Validator:
             self._hosts(sc, top["hosts"])
         if "faults" in top:
             self._faults(sc, top["faults"])
+        if "trace" in top:
+            self._trace(sc, top["trace"])
         self._steps(sc, top.get("steps"))
         if "checks" in top:
             self._checks(sc, top["checks"])
         return sc
+
+    def _trace(self, sc: Scenario, value: Any) -> None:
+        """``trace: {level: events, ring: 100000}`` - what stays in memory (all is digested)."""
+        from simnet.kernel.trace import LEVELS, TraceConfig
+
+        m = self.mapping(("trace",), value, TRACE_KEYS)
+        if m is None:
+            return
+        level = self.choice(("trace", "level"), m.get("level", "full"), tuple(LEVELS))
+        kinds = None
+        if "kinds" in m:
+            raw = m["kinds"]
+            if not isinstance(raw, list) or not all(isinstance(k, str) and k for k in raw):
+                self.err(("trace", "kinds"), f"got {_describe(raw)} (expected a list of record kinds such as [tcp_state, urc])")
+            else:
+                kinds = frozenset(raw)
+        ring = None
+        if "ring" in m:
+            ring = self.integer(("trace", "ring"), m["ring"], 1, 2**40, what="a number of records")
+        if level is not None:
+            sc.trace = TraceConfig(level=level, kinds=kinds, ring=ring)
 
     def _module(self, sc: Scenario, value: Any) -> None:
         module = self.string(("module",), value, what="a module id", allow_empty=False)
