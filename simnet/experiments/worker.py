@@ -91,6 +91,8 @@ def run_point(job: Job, point: Point) -> dict[str, Any]:
         except Exception as exc:
             passed, out = False, None
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        finally:
+            sim.cancel_tasks()  # host tasks the program left waiting end with the run
         if isinstance(out, bool):
             passed = passed and out
         elif isinstance(out, dict):

@@ -17,6 +17,10 @@ from simnet.kernel.rng import RandomStreams
 from simnet.kernel.trace import Trace
 
 
+def _never() -> bool:
+    return False
+
+
 class Timer:
     """A cancellable one-shot callback on the virtual clock.
 
@@ -61,6 +65,7 @@ class Simulation:
         self.env = env if env is not None else simpy.Environment()
         self.trace = trace if trace is not None else Trace()
         self._streams = RandomStreams(seed)
+        self._tasks: Any = None  # simnet.kernel.tasks.TaskScheduler once a task is spawned
 
     # -- clock -------------------------------------------------------------------------------
     @property
@@ -74,7 +79,9 @@ class Simulation:
 
             raise ConfigError("seconds", f"cannot advance by a negative time ({seconds!r})")
         target = self.env.now + seconds
-        if target > self.env.now:  # a step too small to move a float clock is no step
+        if self._tasks is not None:  # host tasks: step, so each resumes at its instant
+            self.run_until(_never, seconds)
+        elif target > self.env.now:  # a step too small to move a float clock is no step
             self.env.run(until=target)
         return self.env.now
 
@@ -86,6 +93,20 @@ class Simulation:
         """
         deadline = self.env.now + timeout
         env = self.env
+        tasks = self._tasks
+        if tasks is not None:
+            if tasks.current is not None:  # inside a host task: park it, the driver runs the clock
+                held = [False]  # done() may say True only once (it consumes what it saw)
+
+                def latched() -> bool:
+                    held[0] = held[0] or done()
+                    return held[0]
+
+                if latched():
+                    return True
+                tasks.current.wait(latched, deadline)
+                return latched()
+            return self._run_until_with_tasks(done, deadline)
         if done():
             return True
         while True:
@@ -96,6 +117,48 @@ class Simulation:
             env.step()
             if done():
                 return True
+
+    def _run_until_with_tasks(self, done: Callable[[], bool], deadline: float) -> bool:
+        env, tasks = self.env, self._tasks
+        tasks.service()
+        if done():
+            return True
+        while True:
+            if env.peek() > deadline:
+                if deadline > env.now and deadline != float("inf"):
+                    env.run(until=deadline)
+                tasks.service()
+                return done()
+            env.step()
+            tasks.service()
+            if done():
+                return True
+
+    # -- host tasks --------------------------------------------------------------------------
+    def spawn(self, fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` as a host task beside the main program (a firmware's main
+        loop and its URC handler). Blocking calls inside it (``dte.command``, ``sim.advance``)
+        wait on the virtual clock; a generator function may instead yield seconds or SimPy
+        events. Returns a :class:`~simnet.kernel.tasks.Task` (``join()``, ``done``,
+        ``result``, ``cancel()``). Tasks run while the main program runs the clock."""
+        if self._tasks is None:
+            from simnet.kernel.tasks import TaskScheduler
+
+            self._tasks = TaskScheduler(self)
+        return self._tasks.spawn(fn, *args, name=name, **kwargs)
+
+    def run_tasks(self, timeout: float | None = None) -> bool:
+        """Run the clock until every spawned task has ended (or ``timeout`` virtual seconds)."""
+        if self._tasks is None:
+            return True
+        tasks = self._tasks
+        return self.run_until(lambda: all(t.done for t in tasks.tasks),
+                              float("inf") if timeout is None else timeout)
+
+    def cancel_tasks(self) -> None:
+        """End every host task still waiting (they see ``TaskCancelled``); frees their threads."""
+        if self._tasks is not None:
+            self._tasks.cancel_all()
 
     def run(self, until: float | simpy.Event | None = None) -> Any:
         return self.env.run(until=until)

@@ -8,17 +8,27 @@ cursor. Received bytes are kept (bounded) so anything can be inspected afterward
 Cost stays linear in the bytes received: they are appended to a ``bytearray`` (trimmed from the
 front in O(1)), and a wait searches again only the newly arrived tail plus the pattern's
 maximum width, decoding just that window.
+
+Nothing the module sends is thrown away unread. Bytes that arrived before a ``command()`` and
+were not consumed stay available to ``expect()``; lines sent outside command responses are also
+framed as URCs (:mod:`simnet.modem.urc`) into ``dte.urcs``, taken with
+``dte.next_urc(pattern, timeout)`` or handled as they arrive by ``dte.on(pattern, callback)``.
+The byte stream and the URC queue are two views: ``expect()`` consumes bytes (and the URCs its
+match covers), ``next_urc()`` consumes URCs.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from simnet.errors import DialError, ExpectTimeout
 from simnet.modem.uart import Uart
+from simnet.modem.urc import Urc, UrcFramer, match_urc, response_data_length
 
 # Verbose final result codes (V.250 §5.7.1, TS 27.007 §9.2, TS 27.005 §3.2.5).
 FINAL_LINE = re.compile(
@@ -45,6 +55,9 @@ def _max_width(pattern: str, flags: int) -> int | None:
     except Exception:  # noqa: BLE001 - any doubt: search from the cursor
         return None
     return hi if hi <= _MAX_RESUMABLE else None
+_MAX_URCS = 10_000  # URCs kept unread before the oldest are dropped (counted in urcs_dropped)
+_URC_LIKE = re.compile(r"\+|\^|RING|NO CARRIER|RECV FROM|CLOSED|\d+, CLOSED")
+_IPRFMT = re.compile(r'AT\+GTSET="IPRFMT",(\d)', re.I)
 
 
 @dataclass
@@ -102,6 +115,23 @@ class DTE:
         self._finals = FINAL_LINE
         if extra_finals:
             self._finals = re.compile(FINAL_LINE.pattern[:-1] + "|" + "|".join(extra_finals) + ")")
+        # Unread bytes that came before a command() (offset, bytes): still there for expect().
+        self._carry: list[tuple[int, bytes]] = []
+        profile = getattr(target, "profile", None)
+        self.vendor: str = (getattr(profile, "vendor", "") or "").lower()
+        self._framer = UrcFramer(self.vendor)
+        self.urcs: deque[Urc] = deque()
+        self.urcs_dropped = 0
+        self._urc_serial = 0  # URCs framed so far (next_urc looks again only when it moved)
+        self._handlers: list[tuple[Callable[[Urc], Any], Callable[[Urc], Any], bool]] = []
+        self._in_command = False
+        self._in_handler = False
+        self._data_mode = False  # after CONNECT: bytes are data, not lines
+        self._prompt_open = False  # after a ">" prompt: what the host writes is data...
+        self._echo = bytearray()  # ...which the module may echo: not URCs
+        from simnet.modem.socketdata import SocketData
+
+        self._socket_data = SocketData(self)  # from the start: it must see every AT+CIPOPEN
 
     # -- byte stream -------------------------------------------------------------------------
     def _on_receive(self, data: bytes, _t: float, _bt: float) -> None:
@@ -110,6 +140,8 @@ class DTE:
         self._received += len(data)
         self._buf += data
         overflow = len(self._buf) - self.max_buffer
+        if not self._in_command:
+            self._frame(data, self._received - len(data))
         if overflow > 0:  # a host that never reads: keep the newest bytes only
             self._trim(self._base + overflow)
             self.dropped += overflow
@@ -144,14 +176,17 @@ class DTE:
         """Queue bytes on the line (they take time at the baud rate)."""
         if isinstance(data, str):
             data = data.encode("latin-1")
+        if self._prompt_open:
+            self._echo += data
         return self.port.write(data)
 
     def send_line(self, text: str) -> None:
         self.write(text + "\r")
 
     def read_available(self) -> bytes:
-        """Everything after the cursor (the cursor moves to the end)."""
-        out = bytes(self._buf[self._cursor - self._base :])
+        """Everything not consumed yet (the cursor moves to the end)."""
+        out = self._carried() + bytes(self._buf[self._cursor - self._base :])
+        self._carry.clear()
         self._cursor = self._end
         self._maybe_trim()
         return out
@@ -197,8 +232,16 @@ class DTE:
         return host
 
     def peek(self) -> bytes:
-        """Bytes after the cursor, without consuming them."""
-        return bytes(self._buf[self._cursor - self._base :])
+        """Bytes not consumed yet (after the cursor, and any left before a command), without
+        consuming them."""
+        return self._carried() + bytes(self._buf[self._cursor - self._base :])
+
+    def _carried(self) -> bytes:
+        return b"".join(seg for _, seg in self._carry)
+
+    def _since(self, start: int) -> bytes:
+        """Kept bytes from absolute offset ``start``."""
+        return bytes(self._buf[max(0, start - self._base) :])
 
     def wait(self, seconds: float) -> None:
         """Let virtual time pass (bytes keep arriving)."""
@@ -266,9 +309,13 @@ class DTE:
         Patterns are matched against the received bytes decoded as latin-1 (one character per
         byte). Raises :class:`simnet.ExpectTimeout` when ``timeout`` virtual seconds pass.
         """
+        self._check_not_in_handler("expect")
         if isinstance(pattern, bytes):
             pattern = pattern.decode("latin-1")
         regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+        carried = self._expect_carried(regex)
+        if carried is not None:
+            return carried
         width = _max_width(regex.pattern, regex.flags)
         found: list[tuple[re.Match[str], int]] = []
         seen = [-1]
@@ -292,14 +339,26 @@ class DTE:
             raise ExpectTimeout(regex.pattern, timeout, self.peek())
         m, window = found[-1]
         self._cursor = window + m.end()
+        self._carry.clear()  # everything before the match is consumed
+        self._take_urcs(window + m.start(), self._cursor)
         self._maybe_trim()
         return m
 
     def command(self, line: str, timeout: float = 10.0) -> CommandResult:
         """Write ``line`` + CR and run the clock until a final result code; see CommandResult.
 
-        Bytes that arrived before the write and were not consumed are skipped.
+        Bytes that arrived before the write and were not consumed stay for ``expect()`` (and
+        their lines are in ``urcs``); the response itself is consumed.
         """
+        self._check_not_in_handler("command")
+        if self._in_command:  # another host task's command is on the line: wait for its end
+            waited = self.sim.now
+            if not self.sim.run_until(lambda: not self._in_command, timeout):
+                raise ExpectTimeout(f"the line to be free for {line!r}", timeout, self.peek())
+            timeout -= self.sim.now - waited
+        self._carry_unread()
+        self._prompt_open = False
+        self._echo.clear()
         self._cursor = self._end
         start_abs = self._cursor
         started = self.sim.now
@@ -331,18 +390,29 @@ class DTE:
                 pending_numeric.clear()
             return False
 
-        if not self.sim.run_until(done, timeout):
+        self._in_command = True
+        try:
+            ok = self.sim.run_until(done, timeout)
+        finally:
+            self._in_command = False
+        if not ok:
+            self._framer.skip(start_abs)  # what came was no complete response: frame it as is
+            self._frame(self._since(start_abs), start_abs)
             raise ExpectTimeout(f"final result code for {line!r}", timeout,
                                 bytes(self._buf[start_abs - self._base :]))
         final, line_start, end = hit[-1]
         raw = self._text(start_abs, end)
         body = self._text(start_abs, line_start)
         lines = [ln for ln in _LINE_END.split(body) if ln]
+        lines = self._split_urcs_before_echo(lines, line, start_abs)
         if lines and lines[0].strip() == line.strip():
             lines = lines[1:]  # the echo
         self._cursor = end
+        self._after_response(line, final, end)
         self._maybe_trim()
-        return CommandResult(line, final, lines, raw.encode("latin-1"), self.sim.now - started, started)
+        result = CommandResult(line, final, lines, raw.encode("latin-1"), self.sim.now - started, started)
+        self._socket_data.on_response(result)
+        return result
 
     def _scan_final(self, start_abs: int, allow_open_numeric: bool) -> tuple[str, int, int] | None:
         """Find the first final result line after ``start_abs``: (text, line start, end)."""
@@ -360,6 +430,14 @@ class DTE:
                 return None
             content = text[pos : m.start()]
             terminator = m.group()
+            skip = response_data_length(content) if content[:2] in ("+C", "+M") else 0
+            if skip:  # +CIPRXGET: 2,... / +MIPDATA: ...: data follows, maybe with "OK" inside
+                data_start = m.end() + (1 if terminator == "\r" and text.startswith("\n", m.end()) else 0)
+                if data_start + skip > len(text):
+                    return None  # the data is still arriving
+                pos = data_start + skip
+                first = False
+                continue
             # A CR at the very end may be the first half of CR LF: only a numeric candidate.
             at_end = m.end() == len(text)
             if content and not (first and self._is_echo(content)):
@@ -384,3 +462,149 @@ class DTE:
     @staticmethod
     def _is_echo(content: str) -> bool:
         return content[:2].upper() == "AT" or content[:2].upper() == "A/"
+
+    # -- URCs: lines the module sent outside command responses ---------------------------------
+    def next_urc(self, pattern: str | re.Pattern[str] | None = None, timeout: float = 10.0) -> Urc:
+        """The oldest unread URC whose line matches ``pattern`` (``re.search``; None: any),
+        running the clock up to ``timeout`` virtual seconds for one to arrive. It is removed
+        from ``urcs``; earlier URCs that do not match stay. Raises ExpectTimeout."""
+        self._check_not_in_handler("next_urc")
+        pred = match_urc(pattern)
+        found: list[Urc] = []
+        seen = [-1]
+
+        def done() -> bool:
+            if self._urc_serial == seen[0]:
+                return False
+            seen[0] = self._urc_serial
+            for urc in self.urcs:
+                if pred(urc):
+                    found.append(urc)
+                    return True
+            return False
+
+        if not self.sim.run_until(done, timeout):
+            wanted = pattern.pattern if isinstance(pattern, re.Pattern) else (pattern or "any URC")
+            raise ExpectTimeout(f"URC {wanted}", timeout, self.peek())
+        self.urcs.remove(found[0])
+        return found[0]
+
+    def on(self, pattern: str | re.Pattern[str] | None, callback: Callable[[Urc], Any], *,
+           consume: bool = True) -> Callable[[], None]:
+        """Call ``callback(urc)`` for every URC matching ``pattern`` as it arrives (at its
+        virtual time). With ``consume`` the URC does not go to ``urcs``. The callback runs
+        inside the simulation, so it must not wait (no ``command``/``expect``): to answer a URC
+        with commands, ``sim.spawn`` a task that loops on ``next_urc``. Returns a function that
+        removes the handler."""
+        if not callable(callback):
+            raise TypeError(f"dte.on() needs a callable, got {callback!r}")
+        entry = (match_urc(pattern), callback, consume)
+        self._handlers.append(entry)
+
+        def remove() -> None:
+            if entry in self._handlers:
+                self._handlers.remove(entry)
+
+        return remove
+
+    @property
+    def socket_data(self) -> Any:
+        """Received socket data per link, decoded from this module's receive formats (see
+        :class:`simnet.modem.socketdata.SocketData`)."""
+        return self._socket_data
+
+    def _check_not_in_handler(self, what: str) -> None:
+        if self._in_handler:
+            raise RuntimeError(f"dte.{what}() inside a dte.on() callback: callbacks run inside the "
+                               "simulation and must not wait; spawn a task (sim.spawn) that uses "
+                               "dte.next_urc() instead")
+
+    def _frame(self, data: bytes, start: int) -> None:
+        if self.tap is not None or not data:
+            self._framer.skip(start + len(data))
+            return
+        if self._data_mode:  # transparent data until the call ends
+            if b"NO CARRIER" not in data:
+                self._framer.skip(start + len(data))
+                return
+            self._data_mode = False
+            cut = data.index(b"NO CARRIER")
+            self._framer.skip(start + cut)
+        if self._echo:  # the module echoing prompt data back (ATE1)
+            n = 0
+            while n < len(data) and n < len(self._echo) and data[n] == self._echo[n]:
+                n += 1
+            if n == 0:
+                self._echo.clear()  # no echo (ATE0): nothing to skip
+            else:
+                del self._echo[:n]
+                self._framer.skip(start + n)
+        for urc in self._framer.feed(data, start, self.sim.now):
+            self._deliver(urc)
+
+    def _deliver(self, urc: Urc) -> None:
+        self._urc_serial += 1
+        self._socket_data.on_urc(urc)
+        consumed = False
+        for pred, callback, consume in list(self._handlers):
+            if pred(urc):
+                self._in_handler = True
+                try:
+                    callback(urc)
+                finally:
+                    self._in_handler = False
+                consumed = consumed or consume
+        if consumed:
+            return
+        if len(self.urcs) >= _MAX_URCS:
+            self.urcs.popleft()
+            self.urcs_dropped += 1
+        self.urcs.append(urc)
+
+    def _carry_unread(self) -> None:
+        """Before a command: keep unread bytes (not just line ends) for expect()."""
+        unread = self._since(self._cursor)
+        if unread.strip(b"\r\n"):
+            self._carry.append((self._cursor, unread))
+
+    def _expect_carried(self, regex: re.Pattern[str]) -> re.Match[str] | None:
+        for i, (start, seg) in enumerate(self._carry):
+            m = regex.search(seg.decode("latin-1"))
+            if m is None:
+                continue
+            rest = seg[m.end() :]
+            self._carry[: i + 1] = [(start + m.end(), rest)] if rest.strip(b"\r\n") else []
+            self._take_urcs(start + m.start(), start + m.end())
+            return m
+        return None
+
+    def _take_urcs(self, start: int, end: int) -> None:
+        """URCs a match covered were read by it."""
+        if self.urcs and start < end:
+            for urc in [u for u in self.urcs if u.start < end and u.end > start]:
+                self.urcs.remove(urc)
+
+    def _split_urcs_before_echo(self, lines: list[str], line: str, start_abs: int) -> list[str]:
+        """Lines before the command's echo were URCs racing the command (the module had not
+        read its CR yet); a module never writes a URC inside a response."""
+        echo = line.strip()
+        if echo in lines[1:4] and lines[0].strip() != echo:
+            i = lines.index(echo)
+            if not all(_URC_LIKE.match(text) for text in lines[:i]):
+                return lines  # echo off, and a listed line happens to equal the command
+            self._framer.skip(start_abs)
+            for text in lines[:i]:
+                self._deliver(Urc(self.sim.now, text, start=start_abs, end=start_abs))
+            return lines[i:]
+        return lines
+
+    def _after_response(self, line: str, final: str, end: int) -> None:
+        self._framer.skip(end)
+        self._prompt_open = final == ">"
+        self._echo.clear()
+        if final.startswith("CONNECT"):
+            self._data_mode = True
+        m = _IPRFMT.fullmatch(line.strip())
+        if m and final in ("OK", "0"):
+            self._framer.fibocom_iprfmt = int(m.group(1))
+        self._frame(self._since(end), end)  # what came after the final result code

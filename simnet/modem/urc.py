@@ -1,0 +1,167 @@
+"""Host-side framing of what a module sends outside command responses: URC lines and the data
+frames some URCs announce (``+IPD5\\r\\nHELLO``), so a host program can take them one by one.
+
+Sans-IO: :class:`UrcFramer` is fed bytes in arrival order and returns :class:`Urc` frames. A
+header line that announces a length is followed by exactly that many payload bytes, which
+become the frame's ``data`` (they may contain CR LF, or look like a result code). The rows below
+are the framing each dialect's manual describes; a host cannot frame data sent without a length
+(SIMCom AT+CIPHEAD=0, Fibocom IPRFMT 1): those bytes stay in the byte stream only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Unsolicited headers followed by <len> payload bytes. (regex on the line, group with <len>,
+# whether the payload follows on the same line, source)
+PushFrame = tuple[re.Pattern[str], int, bool, str]
+SIMCOM_PUSH: tuple[PushFrame, ...] = (
+    (re.compile(r"\+IPD(\d+)"), 1, False, "SIM7600 L1106/L1108 AT+CIPHEAD=1, CIPCCFG HeaderType 0"),
+    (re.compile(r"\+RECEIVE,(\d+),(\d+)"), 2, False, "SIM7600 L1113 AT+CIPCCFG HeaderType 1"),
+)
+FIBOCOM_RAW_HEADER: tuple[PushFrame, ...] = (
+    # IPRFMT 2: CR LF, header, <Data_len>, raw data, nothing after (L610 §1.2.4.4)
+    (re.compile(r"\+MIPRTCP: (\d+),(\d+),"), 2, True, "L610 §1.1.10, §1.2.4.4 IPRFMT 2"),
+    (re.compile(r"\+MIPRUDP: [0-9.]+,\d+,(\d+),(\d+),"), 2, True, "L610 §1.1.9, §1.2.4.4 IPRFMT 2"),
+)
+# Command responses whose header line is followed by <len> payload bytes (so a final result
+# code is never looked for inside the data).
+RESPONSE_DATA: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int], str], ...] = (
+    (re.compile(r"\+CIPRXGET: 2,\d+,(\d+),\d+"), lambda m: int(m.group(1)), "SIM7600 L1106 mode 2"),
+    (re.compile(r"\+CIPRXGET: 3,\d+,(\d+),\d+"), lambda m: 2 * int(m.group(1)), "SIM7600 L1106 mode 3 (hex)"),
+    (re.compile(r"\+MIPDATA: \d+,(\d+)"), lambda m: int(m.group(1)), "L610 §1.1.24 +MIPREAD answer"),
+)
+FINALS_NOT_URCS = re.compile(r"OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*|>|> |SEND OK|SEND FAIL|DATA ACCEPT:?.*")
+
+
+@dataclass
+class Urc:
+    """One unsolicited line (``text``) and the payload it announced (``data``), stamped with
+    the virtual time it was complete; ``start``/``end`` are its offsets in the byte stream."""
+
+    t: float
+    text: str
+    data: bytes = b""
+    start: int = 0
+    end: int = 0
+
+    def __str__(self) -> str:
+        return self.text if not self.data else f"{self.text} + {len(self.data)} bytes"
+
+
+def response_data_length(line: str) -> int:
+    """Payload bytes that follow this response line (0 for an ordinary line)."""
+    for regex, length, _src in RESPONSE_DATA:
+        m = regex.fullmatch(line)
+        if m:
+            return length(m)
+    return 0
+
+
+class UrcFramer:
+    """Frames unsolicited bytes into :class:`Urc` items.
+
+    ``vendor`` picks the push-data rows (``simcom``/``fibocom``); ``fibocom_iprfmt`` is the
+    L610 receive format the host configured (AT+GTSET="IPRFMT",n), which the DTE tracks.
+    """
+
+    def __init__(self, vendor: str = "") -> None:
+        self.vendor = vendor
+        self.fibocom_iprfmt = 0
+        self._line = bytearray()
+        self._line_start = 0
+        self._want = 0  # payload bytes still owed to self._pending
+        self._pending: Urc | None = None
+        self._skip_lf = False  # the LF of the header line's CR LF is not payload
+        self._pos = 0  # absolute offset of the next byte fed
+
+    @property
+    def partial(self) -> bool:
+        return bool(self._line) or self._want > 0
+
+    def _rows(self) -> tuple[PushFrame, ...]:
+        if self.vendor == "simcom":
+            return SIMCOM_PUSH
+        if self.vendor == "fibocom" and self.fibocom_iprfmt == 2:
+            return FIBOCOM_RAW_HEADER
+        return ()
+
+    def skip(self, upto: int) -> None:
+        """Bytes up to absolute offset ``upto`` were a command response: not unsolicited."""
+        self._pos = max(self._pos, upto)
+
+    def feed(self, data: bytes, start: int, now: float) -> list[Urc]:
+        """Frame ``data`` (which begins at absolute offset ``start``); complete frames out."""
+        out: list[Urc] = []
+        i = max(0, self._pos - start)
+        n = len(data)
+        rows = self._rows()
+        while i < n:
+            if self._want:
+                if self._skip_lf:
+                    self._skip_lf = False
+                    if data[i] == 10:
+                        i += 1
+                        continue
+                take = min(self._want, n - i)
+                assert self._pending is not None
+                self._pending.data += data[i : i + take]
+                self._want -= take
+                i += take
+                if not self._want:
+                    self._pending.t, self._pending.end = now, start + i
+                    out.append(self._pending)
+                    self._pending = None
+                continue
+            b = data[i]
+            if not self._line:
+                self._line_start = start + i
+            if b in (13, 10):
+                if self._line:
+                    text = self._line.decode("latin-1")
+                    self._line.clear()
+                    self._emit_line(text, start + i + 1, now, rows, out)
+                i += 1
+                continue
+            self._line.append(b)
+            i += 1
+            if rows and self._line.endswith(b","):  # a same-line header: +MIPRTCP: 1,5,
+                text = self._line.decode("latin-1")
+                for regex, group, same_line, _src in rows:
+                    m = regex.fullmatch(text)
+                    if same_line and m:
+                        self._line.clear()
+                        self._start_data(Urc(now, text.rstrip(","), start=self._line_start),
+                                         int(m.group(group)), out, now, start + i)
+                        break
+        self._pos = start + n
+        return out
+
+    def _emit_line(self, text: str, end: int, now: float, rows: tuple[PushFrame, ...], out: list[Urc]) -> None:
+        urc = Urc(now, text, start=self._line_start, end=end)
+        for regex, group, same_line, _src in rows:
+            m = None if same_line else regex.fullmatch(text)
+            if m:
+                self._skip_lf = end > 0
+                self._start_data(urc, int(m.group(group)), out, now, end)
+                return
+        if not FINALS_NOT_URCS.fullmatch(text):
+            out.append(urc)
+
+    def _start_data(self, urc: Urc, length: int, out: list[Urc], now: float, end: int) -> None:
+        if length <= 0:
+            urc.end = end
+            out.append(urc)
+            return
+        self._pending, self._want = urc, length
+
+
+def match_urc(pattern: str | re.Pattern[str] | None) -> Callable[[Urc], Any]:
+    """A predicate on URCs: ``re.search`` of ``pattern`` in the line (None matches any)."""
+    if pattern is None:
+        return lambda urc: True
+    regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+    return lambda urc: regex.search(urc.text)
