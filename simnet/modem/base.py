@@ -97,6 +97,17 @@ SMS_STORAGE_SIZE = {"SM": 50, "ME": 100, "MT": 150}
 CHARSETS = ("IRA", "GSM", "UCS2")  # TS 27.007 §5.5
 
 
+_STORED_SPECS: dict[str, Any] = {}
+
+
+def _stored_spec(name: str) -> Any:
+    """The CommandSpec of a stored-setting command, made once per process."""
+    spec = _STORED_SPECS.get(name)
+    if spec is None:
+        spec = _STORED_SPECS[name] = command(name)(lambda *a: None).__at_command__  # type: ignore[attr-defined]
+    return spec
+
+
 def _sim_error(module: Any) -> Final | None:
     """None when the SIM is ready; else the CME error a SIM-dependent command answers."""
     card = getattr(module.bearer, "sim_card", None)
@@ -200,8 +211,7 @@ class BaseCommands(CommandSet):
     def install(self) -> None:
         super().install()
         for name, setting in STORED_SETTINGS.items():
-            spec = command(name)(lambda *a: None).__at_command__  # type: ignore[attr-defined]
-            self.module.register(name, self._stored_handler(name, setting), spec)
+            self.module.register(name, self._stored_handler(name, setting), _stored_spec(name))
 
     def _stored_handler(self, name: str, setting: StoredSetting):
         def handler(ctx: Context, cmd: Command) -> Final | None:

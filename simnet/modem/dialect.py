@@ -147,6 +147,9 @@ def command(
     return mark
 
 
+_COMMAND_TABLES: dict[type, tuple[tuple[str, CommandSpec, tuple[str, ...]], ...]] = {}
+
+
 class CommandSet:
     """A group of handlers bound to one module (base commands, a dialect)."""
 
@@ -156,13 +159,23 @@ class CommandSet:
     @classmethod
     def command_specs(cls) -> list[CommandSpec]:
         """Every decorated handler, base classes first, so subclasses override by name."""
-        specs: dict[str, CommandSpec] = {}
-        for klass in reversed(cls.__mro__):
-            for attr, value in vars(klass).items():
-                spec = getattr(value, "__at_command__", None)
-                if isinstance(spec, CommandSpec):
-                    specs[attr] = spec
-        return list(specs.values())
+        return [spec for _attr, spec, _names in cls.command_table()]
+
+    @classmethod
+    def command_table(cls) -> tuple[tuple[str, CommandSpec, tuple[str, ...]], ...]:
+        """``(attribute, spec, upper-case names)`` of every handler: built once per class and
+        process (classes do not change after import), so a module costs no MRO walk."""
+        table = _COMMAND_TABLES.get(cls)
+        if table is None:
+            specs: dict[str, CommandSpec] = {}
+            for klass in reversed(cls.__mro__):
+                for attr, value in vars(klass).items():
+                    spec = getattr(value, "__at_command__", None)
+                    if isinstance(spec, CommandSpec):
+                        specs[attr] = spec
+            table = tuple((attr, spec, tuple(n.upper() for n in spec.names)) for attr, spec in specs.items())
+            _COMMAND_TABLES[cls] = table
+        return table
 
     def power_cycle(self) -> None:
         """The module restarted: stop background work (:meth:`on_power_off`), then take the
@@ -176,12 +189,13 @@ class CommandSet:
 
     def install(self) -> None:
         """Register this set's handlers with the module (later sets override earlier)."""
-        for spec in self.command_specs():
-            handler = getattr(self, spec.attr)
+        rows: list[tuple[str, Any, CommandSpec]] = []
+        for attr, spec, names in self.command_table():
+            handler = getattr(self, attr)
             if not callable(handler):  # an instance attribute shadows the handler method
-                raise TypeError(f"{type(self).__name__}.{spec.attr} is shadowed by a non-callable")
-            for name in spec.names:
-                self.module.register(name, handler, spec)
+                raise TypeError(f"{type(self).__name__}.{attr} is shadowed by a non-callable")
+            rows.extend((name, handler, spec) for name in names)
+        self.module.register_many(rows)
 
 
 class Dialect(CommandSet):

@@ -285,6 +285,12 @@ class Module:
         """Install ``handler`` for command ``name`` (replacing any earlier one)."""
         self._handlers[name.upper()] = (handler, spec)
 
+    def register_many(self, rows: list[tuple[str, Handler, CommandSpec]]) -> None:
+        """``register`` for ``(upper-case name, handler, spec)`` rows, in order."""
+        handlers = self._handlers
+        for name, handler, spec in rows:
+            handlers[name] = (handler, spec)
+
     def handles(self, name: str) -> bool:
         return name.upper() in self._handlers
 

@@ -150,10 +150,16 @@ class ModuleProfile:
         return sorted(lines, key=lambda item: item[0])
 
     def latency_distributions(self) -> dict[str, Distribution]:
-        return {
-            name: make_distribution(spec, f"modules.{self.id}.latency.{name}")
-            for name, spec in self.latency.items()
-        }
+        # Distributions are immutable (samples come from the caller's stream): parse each
+        # profile's table once per process, not once per module.
+        key = (self.id, repr(sorted(self.latency.items(), key=lambda kv: kv[0])))
+        table = _LATENCY_TABLES.get(key)
+        if table is None:
+            table = _LATENCY_TABLES[key] = {
+                name: make_distribution(spec, f"modules.{self.id}.latency.{name}")
+                for name, spec in self.latency.items()
+            }
+        return dict(table)
 
     def with_options(self, **options: Any) -> ModuleProfile:
         """A copy with fields overridden (scenario ``module:`` options); unknown -> ConfigError."""
@@ -164,6 +170,9 @@ class ModuleProfile:
                     f"module.{key}", f"unknown module option (known: {', '.join(sorted(known - {'id', 'dialect'}))})"
                 )
         return replace(self, **options)
+
+
+_LATENCY_TABLES: dict[tuple[str, str], dict[str, Distribution]] = {}
 
 
 def imei_for(profile: ModuleProfile, serial: int) -> str:
