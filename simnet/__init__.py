@@ -13,6 +13,7 @@ __all__ = [
     "DialError",
     "ExpectTimeout",
     "ScenarioError",
+    "analysis",
     "SimnetError",
     "Simulation",
     "__version__",
@@ -28,6 +29,10 @@ def __getattr__(name: str):
         from simnet.bridge import serve
 
         return serve
+    if name == "analysis":  # trace questions as DataFrames (pandas on first use)
+        from simnet.experiments import analysis
+
+        return analysis
     if name == "sweep":  # pandas and the pool machinery load only for sweeps
         from simnet.experiments import sweep
 

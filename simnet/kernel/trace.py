@@ -241,16 +241,10 @@ class Trace:
             path_or_fp.write("\n")
 
     def to_dataframe(self):  # -> pandas.DataFrame (optional dependency)
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("Trace.to_dataframe() needs pandas: pip install simnet[data]") from exc
-        rows = []
-        for rec in self.records:
-            row = {"t": rec.t, "source": rec.source, "kind": rec.kind}
-            row.update({k: _jsonable(v) for k, v in rec.fields.items()})
-            rows.append(row)
-        return pd.DataFrame(rows, columns=None if rows else ["t", "source", "kind"])
+        """One row per kept record, typed columns (:mod:`simnet.kernel.tidy`)."""
+        from simnet.kernel.tidy import to_dataframe
+
+        return to_dataframe(self.records)
 
 
 class ParquetStream:

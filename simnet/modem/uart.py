@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ConfigError
+from simnet.kernel.tidy import register_decoder
 
 if TYPE_CHECKING:
     from simnet.kernel import Simulation
@@ -386,3 +387,16 @@ class EscapeDetector:
         if held == 3:
             return b"", True
         return bytes((self.char,)) * held, False
+
+
+def _decode_line_bytes(fields: dict[str, Any]) -> dict[str, Any]:
+    """Trace DataFrame: UART bytes as ``bytes`` (a JSONL/Parquet file holds them as hex) and
+    their count."""
+    data = fields.get("data")
+    if isinstance(data, str):
+        data = bytes.fromhex(data)
+    return {"data": data, "nbytes": len(data)} if isinstance(data, bytes | bytearray) else {}
+
+
+for _kind in ("dte>", "dte<"):
+    register_decoder(_kind, _decode_line_bytes)

@@ -8,6 +8,10 @@ time, queue occupancy and MTU checks.
 
 from __future__ import annotations
 
+import re
+
+from simnet.kernel.tidy import register_decoder
+
 PROTO_ICMP = 1
 PROTO_TCP = 6
 PROTO_UDP = 17
@@ -134,3 +138,38 @@ class Packet:
 
     def __repr__(self) -> str:
         return f"<Packet {self.summary()}>"
+
+
+# -- typed trace columns ----------------------------------------------------------------------
+# Links record a packet as its summary() text (cheap, and what a reader wants to see); the
+# trace DataFrame parses it back into typed columns.
+_SUMMARY = re.compile(
+    r"(?P<proto>TCP|UDP) (?P<src>[0-9.]+):(?P<sport>\d+) > (?P<dst>[0-9.]+):(?P<dport>\d+)"
+    r"(?: \[(?P<flags>[SAFRP]*)\] seq=(?P<seq>\d+) ack=(?P<ack>\d+) win=(?P<win>\d+))? len=(?P<len>\d+)"
+    r"|(?P<icmp>ICMP) (?P<isrc>[0-9.]+) > (?P<idst>[0-9.]+) type=(?P<type>\d+) code=(?P<code>\d+)"
+)
+
+
+def summary_fields(summary: str) -> dict[str, object]:
+    """Typed fields of a :meth:`Packet.summary` line (empty if it is not one)."""
+    m = _SUMMARY.match(summary)
+    if m is None:
+        return {}
+    if m.group("icmp"):
+        return {"proto": "ICMP", "src": m.group("isrc"), "dst": m.group("idst"),
+                "icmp_type": int(m.group("type")), "icmp_code": int(m.group("code"))}
+    out: dict[str, object] = {"proto": m.group("proto"), "src": m.group("src"), "sport": int(m.group("sport")),
+                              "dst": m.group("dst"), "dport": int(m.group("dport")), "len": int(m.group("len"))}
+    if m.group("proto") == "TCP":
+        out.update(flags=m.group("flags") or "", seq=int(m.group("seq")), ack=int(m.group("ack")),
+                   win=int(m.group("win")))
+    return out
+
+
+def _decode_packet(fields: dict[str, object]) -> dict[str, object]:
+    pkt = fields.get("pkt")
+    return summary_fields(pkt) if isinstance(pkt, str) else {}
+
+
+for _kind in ("pkt", "drop", "link"):
+    register_decoder(_kind, _decode_packet)
