@@ -7,13 +7,14 @@ sampled with ``dist.sample(rng)``; sampling never raises and never returns a neg
 from __future__ import annotations
 
 import bisect
+import math
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from simnet.errors import ConfigError
-from simnet.kernel.units import parse_duration
+from simnet.kernel.units import MAX_SECONDS, parse_duration
 
 
 class Distribution(ABC):
@@ -88,7 +89,11 @@ class Pareto(Distribution):
         return self.alpha * self.xm / (self.alpha - 1) if self.alpha > 1 else float("inf")
 
     def sample(self, rng: random.Random) -> float:
-        return self.xm * rng.paretovariate(self.alpha)
+        try:
+            value = self.xm * rng.paretovariate(self.alpha)
+        except (OverflowError, ZeroDivisionError):  # a draw far out in a heavy tail
+            return MAX_SECONDS
+        return min(value, MAX_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,18 @@ class Empirical(Distribution):
         return self.values[bisect.bisect_right(self.cumulative, x)]
 
 
+_PARETO_MAX_EXPONENT = 1000.0  # 1/shape beyond this overflows 2**(1/shape)
+_MAX_WEIGHT = 1e100  # finite, and a sum of many stays finite
+
+
+def _bounded(value: object, field: str) -> float:
+    """A duration parameter: finite, non-negative, at most ``MAX_SECONDS``."""
+    seconds = parse_duration(value, field)
+    if seconds > MAX_SECONDS:
+        raise ConfigError(field, f"{value!r} is too long (expected at most {MAX_SECONDS:g} s, about 3 years)")
+    return seconds
+
+
 def make_distribution(spec: object, field: str) -> Distribution:
     """Build a distribution from a scenario value.
 
@@ -128,7 +145,7 @@ def make_distribution(spec: object, field: str) -> Distribution:
     if kind is None and "min" in spec and "max" in spec:
         kind = "uniform"
     known = {"constant", "uniform", "normal", "exponential", "pareto", "empirical"}
-    if kind not in known:
+    if not isinstance(kind, str) or kind not in known:
         raise ConfigError(f"{field}.dist", f"unknown distribution {kind!r} (expected one of {', '.join(sorted(known))})")
 
     def need(key: str) -> object:
@@ -136,36 +153,46 @@ def make_distribution(spec: object, field: str) -> Distribution:
             raise ConfigError(f"{field}.{key}", f"required for dist: {kind}")
         return spec[key]
 
+    def seconds(key: str) -> float:
+        return _bounded(need(key), f"{field}.{key}")
+
     if kind == "constant":
-        return Constant(parse_duration(need("value"), f"{field}.value"))
+        return Constant(seconds("value"))
     if kind == "uniform":
-        low = parse_duration(need("min"), f"{field}.min")
-        high = parse_duration(need("max"), f"{field}.max")
+        low = seconds("min")
+        high = seconds("max")
         if high < low:
             raise ConfigError(f"{field}.max", f"must be >= min ({low:g} s)")
         return Uniform(low, high)
     if kind == "normal":
-        return Normal(parse_duration(need("mean"), f"{field}.mean"), parse_duration(need("sd"), f"{field}.sd"))
+        return Normal(seconds("mean"), seconds("sd"))
     if kind == "exponential":
-        return Exponential(parse_duration(need("mean"), f"{field}.mean"))
+        return Exponential(seconds("mean"))
     if kind == "pareto":
         shape = need("shape")
-        if isinstance(shape, bool) or not isinstance(shape, int | float) or shape <= 0:
+        if isinstance(shape, bool) or not isinstance(shape, int | float) or not 0 < shape < math.inf:
             raise ConfigError(f"{field}.shape", f"expected a positive number, got {shape!r}")
-        return Pareto(parse_duration(need("scale"), f"{field}.scale"), float(shape))
+        scale = seconds("scale")
+        # The median of a Pareto is scale * 2**(1/shape): a tiny shape puts even the typical
+        # draw beyond any simulated time (and overflows a float), so it cannot be sampled.
+        if 1.0 / shape > _PARETO_MAX_EXPONENT or scale * 2.0 ** (1.0 / shape) > MAX_SECONDS:
+            raise ConfigError(f"{field}.shape", f"shape {shape!r} with scale {scale:g} s puts the median "
+                              f"delay beyond {MAX_SECONDS:g} s (expected a larger shape, such as 1.5)")
+        return Pareto(scale, float(shape))
     # empirical
     raw_values = need("values")
     if not isinstance(raw_values, Sequence) or isinstance(raw_values, str) or not raw_values:
         raise ConfigError(f"{field}.values", "expected a non-empty list of durations")
-    values = [parse_duration(v, f"{field}.values[{i}]") for i, v in enumerate(raw_values)]
+    values = [_bounded(v, f"{field}.values[{i}]") for i, v in enumerate(raw_values)]
     raw_weights = spec.get("weights", [1.0] * len(values))
     if not isinstance(raw_weights, Sequence) or len(raw_weights) != len(values):
         raise ConfigError(f"{field}.weights", f"expected {len(values)} non-negative numbers")
     cumulative: list[float] = []
     total = 0.0
     for i, w in enumerate(raw_weights):
-        if isinstance(w, bool) or not isinstance(w, int | float) or w < 0:
-            raise ConfigError(f"{field}.weights[{i}]", f"expected a non-negative number, got {w!r}")
+        if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= _MAX_WEIGHT:
+            raise ConfigError(f"{field}.weights[{i}]", f"expected a non-negative number up to "
+                              f"{_MAX_WEIGHT:g}, got {str(w)[:40]}")
         total += float(w)
         cumulative.append(total)
     if total <= 0:

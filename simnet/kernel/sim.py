@@ -7,6 +7,7 @@ what happened (``record``). Nothing here reads the wall clock.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Generator
 from typing import Any
@@ -19,6 +20,26 @@ from simnet.kernel.trace import Trace
 
 def _never() -> bool:
     return False
+
+
+def check_seconds(value: object, name: str, where: str) -> float:
+    """A span of virtual time from an API caller: a finite, non-negative int or float.
+
+    Raises ``TypeError`` for anything that is not a number and ``ConfigError`` (a
+    ``ValueError``) for nan, infinities, negatives and integers too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{where}: {name} must be a number of seconds (int or float), "
+                        f"got {type(value).__name__}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not 0.0 <= seconds < math.inf:
+        from simnet.errors import ConfigError
+
+        raise ConfigError(name, f"{where} expected a finite, non-negative number of seconds, "
+                          f"got {str(value)[:40]}")
+    return seconds
 
 
 class Timer:
@@ -74,10 +95,7 @@ class Simulation:
 
     def advance(self, seconds: float) -> float:
         """Run the clock forward by ``seconds`` of virtual time; returns the new time."""
-        if seconds < 0:
-            from simnet.errors import ConfigError
-
-            raise ConfigError("seconds", f"cannot advance by a negative time ({seconds!r})")
+        seconds = check_seconds(seconds, "seconds", "advance()")
         target = self.env.now + seconds
         if self._tasks is not None:  # host tasks: step, so each resumes at its instant
             self.run_until(_never, seconds)
@@ -91,7 +109,7 @@ class Simulation:
         ``done`` is checked after every event the kernel processes, so the clock stops at the
         exact virtual instant the condition became true.
         """
-        deadline = self.env.now + timeout
+        deadline = self.env.now + check_seconds(timeout, "timeout", "run_until()")
         env = self.env
         tasks = self._tasks
         if tasks is not None:
@@ -112,7 +130,8 @@ class Simulation:
         while True:
             nxt = env.peek()
             if nxt > deadline:
-                env.run(until=deadline)
+                if deadline > env.now:  # timeout 0 (or below float resolution): a poll
+                    env.run(until=deadline)
                 return done()
             env.step()
             if done():

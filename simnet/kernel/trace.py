@@ -163,6 +163,10 @@ class Trace:
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
 
+    def remove_sink(self, sink: Sink) -> None:
+        if sink in self._sinks:
+            self._sinks.remove(sink)
+
     def stream_jsonl(self, fp: IO[str], *, name: str | None = None) -> None:
         """Write every future record to ``fp`` as one JSON line, as it happens."""
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from simnet.errors import ConfigError
+
+# The longest virtual time any parameter may name (about three years): beyond it a wait would
+# never end in practice and float seconds lose sub-millisecond resolution.
+MAX_SECONDS = 1e8
 
 _DURATION_UNITS = {
     "us": 1e-6,
@@ -23,12 +28,24 @@ _RATE_UNITS = {
 _NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
+def _finite(value: int | float, field: str, what: str) -> float:
+    """``float(value)``, refusing what no arithmetic can use: a 400-digit integer overflows a
+    float, and inf/nan would turn every later sum into inf/nan."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ConfigError(field, f"{str(value)[:20]}... is too large (expected {what})") from None
+    if not math.isfinite(number):
+        raise ConfigError(field, f"expected {what}, got {value!r}")
+    return number
+
+
 def parse_duration(value: object, field: str = "duration", *, allow_zero: bool = True) -> float:
     """Seconds from a number or a string with a unit (us, ms, s, min, h)."""
     if isinstance(value, bool):
         raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = _finite(value, field, "a finite duration such as 250ms or 2s")
     elif isinstance(value, str):
         m = _NUMBER_UNIT.match(value)
         if not m:
@@ -38,10 +55,10 @@ def parse_duration(value: object, field: str = "duration", *, allow_zero: bool =
         if unit not in _DURATION_UNITS:
             allowed = ", ".join(_DURATION_UNITS)
             raise ConfigError(field, f"unknown duration unit {unit!r} (expected one of {allowed})")
-        seconds = float(number) * _DURATION_UNITS[unit]
+        seconds = _finite(float(number) * _DURATION_UNITS[unit], field, "a finite duration such as 250ms or 2s")
     else:
         raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
-    if seconds < 0 or (seconds == 0 and not allow_zero) or seconds != seconds:
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ConfigError(field, f"expected a {'non-negative' if allow_zero else 'positive'} duration, got {value!r}")
     return seconds
 
@@ -51,7 +68,7 @@ def parse_rate(value: object, field: str = "rate") -> float:
     if isinstance(value, bool):
         raise ConfigError(field, f"expected a rate such as 40kbps, got {value!r}")
     if isinstance(value, int | float):
-        bps = float(value)
+        bps = _finite(value, field, "a finite rate such as 40kbps")
     elif isinstance(value, str):
         m = _NUMBER_UNIT.match(value)
         if not m:
@@ -60,7 +77,7 @@ def parse_rate(value: object, field: str = "rate") -> float:
         unit = unit.lower() or "bps"
         if unit not in _RATE_UNITS:
             raise ConfigError(field, f"unknown rate unit {unit!r} (expected bps, kbps, Mbps or Gbps)")
-        bps = float(number) * _RATE_UNITS[unit]
+        bps = _finite(float(number) * _RATE_UNITS[unit], field, "a finite rate such as 40kbps")
     else:
         raise ConfigError(field, f"expected a rate such as 40kbps, got {value!r}")
     if not bps > 0:
@@ -81,7 +98,7 @@ def parse_probability(value: object, field: str) -> float:
         return percent / 100.0
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(field, f"expected a probability between 0 and 1 (or a percentage such as 1%), got {value!r}")
-    p = float(value)
+    p = _finite(value, field, "a probability between 0 and 1")
     if not 0.0 <= p <= 1.0:
         raise ConfigError(field, f"expected a probability between 0 and 1, got {value!r}")
     return p

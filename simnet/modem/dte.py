@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from simnet.errors import DialError, ExpectTimeout
+from simnet.kernel.sim import check_seconds
 from simnet.modem.uart import Uart
 from simnet.modem.urc import Urc, UrcFramer, match_urc, response_data_length
 
@@ -36,6 +37,7 @@ FINAL_LINE = re.compile(
 )
 NUMERIC_FINAL = re.compile(r"[0-9]{1,3}")
 _LINE_END = re.compile(r"\r\n|\r|\n")
+MAX_HOST_BAUD = 16_000_000  # above any UART a host driver can set
 _KEEP_CONSUMED = 1 << 20  # bytes of already-matched history kept before trimming
 _LOOKBEHIND = 256  # bytes before a search's start a pattern may look back at
 _WHOLE = 1 << 16  # below this many kept bytes a match's .string is all of them (as before)
@@ -58,6 +60,15 @@ def _max_width(pattern: str, flags: int) -> int | None:
 _MAX_URCS = 10_000  # URCs kept unread before the oldest are dropped (counted in urcs_dropped)
 _URC_LIKE = re.compile(r"\+|\^|RING|NO CARRIER|RECV FROM|CLOSED|\d+, CLOSED")
 _IPRFMT = re.compile(r'AT\+GTSET="IPRFMT",(\d)', re.I)
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Progress of one command's search for its final result (absolute byte offsets)."""
+
+    line_abs: int  # start of the first line not yet decided
+    first: bool = True  # that line may still be the echo
+    no_break_abs: int = 0  # no line end between line_abs and here
 
 
 @dataclass
@@ -175,7 +186,15 @@ class DTE:
     def write(self, data: bytes | str) -> int:
         """Queue bytes on the line (they take time at the baud rate)."""
         if isinstance(data, str):
-            data = data.encode("latin-1")
+            try:
+                data = data.encode("latin-1")
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"dte.write(): {data[exc.start]!r} is not one byte; a UART carries "
+                                 "bytes (expected latin-1 text, or bytes encoded as you need)") from None
+        elif isinstance(data, bytearray | memoryview):
+            data = bytes(data)
+        elif not isinstance(data, bytes):
+            raise TypeError(f"dte.write(): expected bytes or str, got {type(data).__name__}")
         if self._prompt_open:
             self._echo += data
         return self.port.write(data)
@@ -245,8 +264,7 @@ class DTE:
 
     def wait(self, seconds: float) -> None:
         """Let virtual time pass (bytes keep arriving)."""
-        if self.sim.now + seconds > self.sim.now:  # SimPy refuses to run "until now"
-            self.sim.advance(seconds)
+        self.sim.advance(seconds)  # checks the argument; a step below float resolution is none
 
     def _maybe_trim(self) -> None:
         if self._cursor - self._base > _KEEP_CONSUMED:
@@ -291,6 +309,11 @@ class DTE:
 
     @baud.setter
     def baud(self, rate: int) -> None:
+        if isinstance(rate, bool) or not isinstance(rate, int):
+            raise TypeError(f"dte.baud must be an int (bits per second), got {type(rate).__name__}")
+        if not 0 < rate <= MAX_HOST_BAUD:
+            raise ValueError(f"dte.baud: expected a rate from 1 to {MAX_HOST_BAUD} bit/s "
+                             f"(such as 115200), got {rate}")
         self.port.baud = rate
 
     @property
@@ -310,9 +333,12 @@ class DTE:
         byte). Raises :class:`simnet.ExpectTimeout` when ``timeout`` virtual seconds pass.
         """
         self._check_not_in_handler("expect")
+        check_seconds(timeout, "timeout", "dte.expect()")
         if isinstance(pattern, bytes):
             pattern = pattern.decode("latin-1")
-        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+        # Anything with re.Pattern's search(text, pos), pattern and flags will do (the scenario
+        # runner passes a pattern with a wall-clock bound on backtracking).
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
         carried = self._expect_carried(regex)
         if carried is not None:
             return carried
@@ -351,6 +377,9 @@ class DTE:
         their lines are in ``urcs``); the response itself is consumed.
         """
         self._check_not_in_handler("command")
+        check_seconds(timeout, "timeout", "dte.command()")
+        if not isinstance(line, str):
+            raise TypeError(f"dte.command(): line must be a str such as 'AT+CSQ', got {type(line).__name__}")
         if self._in_command:  # another host task's command is on the line: wait for its end
             waited = self.sim.now
             if not self.sim.run_until(lambda: not self._in_command, timeout):
@@ -366,17 +395,18 @@ class DTE:
         hit: list[tuple[str, int, int]] = []
         seen = [-1]
         pending_numeric: list[float] = []
+        scan = _Scan(start_abs)
 
         def done() -> bool:
             if pending_numeric and self.sim.now >= pending_numeric[0]:
-                result = self._scan_final(start_abs, allow_open_numeric=True)
+                result = self._scan_final(start_abs, allow_open_numeric=True, scan=scan)
                 if result is not None:
                     hit.append(result)
                     return True
             if self._received == seen[0]:
                 return False
             seen[0] = self._received
-            result = self._scan_final(start_abs, allow_open_numeric=False)
+            result = self._scan_final(start_abs, allow_open_numeric=False, scan=scan)
             if result is not None:
                 hit.append(result)
                 return True
@@ -414,18 +444,34 @@ class DTE:
         self._socket_data.on_response(result)
         return result
 
-    def _scan_final(self, start_abs: int, allow_open_numeric: bool) -> tuple[str, int, int] | None:
-        """Find the first final result line after ``start_abs``: (text, line start, end)."""
-        origin = max(start_abs, self._base)
+    def _scan_final(self, start_abs: int, allow_open_numeric: bool,
+                    scan: _Scan | None = None) -> tuple[str, int, int] | None:
+        """Find the first final result line after ``start_abs``: (text, line start, end).
+
+        ``scan`` carries what earlier calls decided (lines whose verdict cannot change, and how
+        far the unfinished line is known to hold no line end), so a long echo costs linear time
+        over the whole command instead of a decode and rescan per arriving chunk."""
+        if scan is None:
+            scan = _Scan(start_abs)
+        origin = max(scan.line_abs, self._base)
+        buf = self._buf
+        probe = max(origin, scan.no_break_abs) - self._base
+        if buf.find(b"\n", probe) < 0 and buf.find(b"\r", probe) < 0:
+            scan.no_break_abs = self._base + len(buf)  # the undecided line is still arriving
+            tail = len(buf) - (origin - self._base)
+            # An unterminated "> " at the end, with the output paused: a data prompt.
+            if allow_open_numeric and tail <= 4 and self._text(origin).strip() == ">":
+                return ">", origin, self._base + len(buf)
+            return None
         text = self._text(origin)
         base = origin  # absolute offset of text[0]
         pos = 0
-        first = True
+        first = scan.first
         while True:
             m = _LINE_END.search(text, pos)
             if m is None:
                 # An unterminated "> " at the end, with the output paused: a data prompt.
-                if allow_open_numeric and text[pos:].strip() == ">":
+                if allow_open_numeric and len(text) - pos <= 4 and text[pos:].strip() == ">":
                     return ">", base + pos, base + len(text)
                 return None
             content = text[pos : m.start()]
@@ -437,6 +483,7 @@ class DTE:
                     return None  # the data is still arriving
                 pos = data_start + skip
                 first = False
+                scan.line_abs, scan.first = base + pos, first
                 continue
             # A CR at the very end may be the first half of CR LF: only a numeric candidate.
             at_end = m.end() == len(text)
@@ -458,6 +505,8 @@ class DTE:
             if content:
                 first = False
             pos = m.end()
+            if not at_end:  # this line's verdict is final: later calls start after it
+                scan.line_abs, scan.first = base + pos, first
 
     @staticmethod
     def _is_echo(content: str) -> bool:

@@ -87,7 +87,7 @@ class Simulation(KernelSimulation):
         from simnet.scenario.loader import locate_data
         from simnet.scenario.schema import validate
 
-        scenario, problems = validate(locate_data(_plain(data), name))
+        scenario, problems = validate(locate_data(data, name))
         if problems:
             raise ScenarioError(problems)
         return cls(seed=seed, scenario=scenario, **kwargs)
@@ -130,12 +130,3 @@ class Simulation(KernelSimulation):
 
         self._need_world()
         return Runner(self, **kwargs).run()
-
-
-def _plain(value: Any) -> Any:
-    """Copy a dict built in Python into plain dict/list data (tuples become lists)."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

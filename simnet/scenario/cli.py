@@ -40,6 +40,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print only the verdict")
     run.add_argument("--repeat", type=int, default=1, metavar="N",
                      help="run N times and check every run gives the same trace digest")
+    run.add_argument("--max-wall", type=float, default=None, metavar="SECONDS",
+                     help="stop a run that takes more than SECONDS of wall-clock time (a failed step)")
 
     val = sub.add_parser("validate", help="check scenario files (or directories of them) without running them")
     val.add_argument("files", nargs="+", metavar="FILE.yaml|DIR")
@@ -56,8 +58,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = out or _tolerant(sys.stdout)
+    err = err or _tolerant(sys.stderr)
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
@@ -75,6 +77,18 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
     if args.command == "plot":
         return cmd_plot(args, out, err)
     return EXIT_USAGE  # pragma: no cover
+
+
+def _tolerant(stream: IO[str]) -> IO[str]:
+    """The stream, set to escape what its encoding cannot show (a file name with undecodable
+    bytes arrives as lone surrogates; a C locale cannot print 'é') instead of raising."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if callable(reconfigure):
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # already written to, or not a text wrapper
+            pass
+    return stream
 
 
 def cmd_validate(files: list[str], out: IO[str], err: IO[str]) -> int:
@@ -139,12 +153,16 @@ def module_summaries(registry: object) -> list[tuple[str, str]]:
 
 def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from simnet.scenario.loader import load_file
-    from simnet.scenario.schema import validate
+    from simnet.scenario.schema import locate_config_error, validate
 
     if args.repeat < 1:
         print("simnet run: --repeat must be at least 1", file=err)
         return EXIT_USAGE
-    scenario, problems = validate(load_file(args.file))
+    if args.max_wall is not None and not 0 < args.max_wall < 1e7:
+        print("simnet run: --max-wall must be a positive number of seconds", file=err)
+        return EXIT_USAGE
+    loaded = load_file(args.file)
+    scenario, problems = validate(loaded)
     if problems:
         for p in problems:
             print(p, file=err)
@@ -203,8 +221,8 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             except OSError as exc:
                 print(f"simnet run: cannot write the trace: {exc}", file=err)
                 return EXIT_USAGE
-            except ConfigError as exc:
-                print(f"{args.file}: {exc}", file=err)
+            except ConfigError as exc:  # a layer below refused a value the schema let through
+                print(locate_config_error(loaded, exc), file=err)
                 return EXIT_USAGE
             except Exception as exc:  # a layer below failed to build: say what, no traceback
                 print(f"{args.file}: cannot build the simulated world: {type(exc).__name__}: {exc}", file=err)
@@ -213,6 +231,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             runner = Runner(
                 sim,
                 on_step=(lambda s: print(format_step(s), file=out, flush=True)) if (first and not quiet) else None,
+                max_wall=args.max_wall,
             )
             result = runner.run()
             result.wall_time = time.perf_counter() - wall_start

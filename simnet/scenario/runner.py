@@ -10,15 +10,19 @@ because the peer state at the failure is exactly what a user wants to see.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from simnet.errors import ExpectTimeout
+from simnet.errors import ExpectTimeout, SimnetError
 from simnet.scenario.ip_steps import IP_STEP_KINDS, IpSteps, check_ppp_pcap
 from simnet.scenario.model import CheckSpec, StepSpec
+from simnet.scenario.safe_regex import PatternTooSlow, SafePattern
 from simnet.scenario.text import show_bytes
 
 if TYPE_CHECKING:
@@ -113,17 +117,89 @@ def _show(data: bytes, limit: int = 300) -> str:
 
 
 StepCallback = Callable[[StepResult], None]
+# Trace kinds with which the layers record a bug they caught (a handler, callback or process
+# that raised): the simulation went on, but not as modelled.
+MODEL_ERROR_KINDS = frozenset({"handler_error", "callback_error", "process_error", "internal_error"})
+
+
+class WallBudgetExceeded(SimnetError):
+    """The run used up its wall-clock budget (``simnet run --max-wall``)."""
+
+
+class _WallBudget:
+    """Arms a wall-clock alarm around each step (in the main thread, where a signal can
+    interrupt even a step that never returns to the kernel); elsewhere a virtual-time timer
+    reads the wall clock. The alarm raises ``WallBudgetExceeded`` inside the step."""
+
+    POLL = 1.0  # virtual seconds between wall-clock looks (thread fallback)
+
+    def __init__(self, seconds: float | None, sim: Any) -> None:
+        self.seconds = seconds
+        self.sim = sim
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.use_signal = (seconds is not None and hasattr(signal, "setitimer")
+                           and threading.current_thread() is threading.main_thread())
+        self._previous: Any = None
+        self._timer: Any = None
+
+    def _expired(self) -> WallBudgetExceeded:
+        return WallBudgetExceeded(f"stopped: the wall-clock budget of {self.seconds:g} s (--max-wall) "
+                                  f"ran out at virtual t={self.sim.now:.3f} s")
+
+    def _on_alarm(self, _signum: int, _frame: Any) -> None:
+        raise self._expired()
+
+    def _poll(self) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise self._expired()
+        self._timer = self.sim.call_later(self.POLL, self._poll)
+
+    def __enter__(self) -> None:
+        if self.deadline is None:
+            return
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self._expired()
+        if self.use_signal:
+            self._previous = signal.signal(signal.SIGALRM, self._on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, left)
+        elif self._timer is None:
+            self._timer = self.sim.call_later(self.POLL, self._poll)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.use_signal and self._previous is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+            self._previous = None
+
+    def close(self) -> None:
+        self.__exit__()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 class Runner:
     """Executes the steps of ``sim.scenario`` against ``sim.dte``, then its checks."""
 
     def __init__(self, sim: Simulation, *, on_step: StepCallback | None = None,
-                 on_step_start: StepCallback | None = None) -> None:
+                 on_step_start: StepCallback | None = None, max_wall: float | None = None) -> None:
+        if max_wall is not None and (isinstance(max_wall, bool) or not isinstance(max_wall, int | float)
+                                     or not 0 < max_wall < math.inf):
+            raise ValueError(f"max_wall: expected a positive number of seconds or None, got {max_wall!r}")
         self.sim = sim
         self.on_step = on_step
         self.on_step_start = on_step_start
         self.ip_steps: IpSteps | None = None  # the dialled host and its sockets, once used
+        self.max_wall = max_wall
+        self._model_errors: list[str] = []
+
+    def _watch_model_errors(self, rec: Any) -> None:
+        if rec.kind in MODEL_ERROR_KINDS:
+            what = rec.fields.get("error", "?")
+            where = rec.fields.get("command") or rec.fields.get("fn")
+            self._model_errors.append(f"{rec.source} {rec.kind}" + (f" in {where}" if where else "")
+                                      + f": {what}")
 
     def run(self) -> RunResult:
         sim = self.sim
@@ -132,24 +208,47 @@ class Runner:
         steps: list[StepResult] = []
         failed = False
         error: str | None = None
-        for spec in sc.steps:
-            if failed:
-                steps.append(StepResult(spec.index, spec.kind, spec.text, spec.line, None,
-                                        detail="not run: an earlier step failed"))
-                continue
-            if self.on_step_start is not None:
-                self.on_step_start(StepResult(spec.index, spec.kind, spec.text, spec.line, None, t_start=sim.now))
-            try:
-                result = self.run_step(spec)
-            except Exception as exc:  # a model bug must still give a report, not a traceback
-                result = StepResult(spec.index, spec.kind, spec.text, spec.line, False, t=sim.now,
-                                    detail=f"internal error: {type(exc).__name__}: {exc}")
-                error = result.detail
-            steps.append(result)
-            if self.on_step is not None:
-                self.on_step(result)
-            if not result.passed:
-                failed = True
+        # A model bug (traced by the layer that caught it) fails the step it happened in, with
+        # its own words, instead of surfacing later as a timeout that looks like the network.
+        sim.trace.add_sink(self._watch_model_errors)
+        budget = _WallBudget(self.max_wall, sim)
+        try:
+            for spec in sc.steps:
+                if failed:
+                    steps.append(StepResult(spec.index, spec.kind, spec.text, spec.line, None,
+                                            detail="not run: an earlier step failed"))
+                    continue
+                if self.on_step_start is not None:
+                    self.on_step_start(StepResult(spec.index, spec.kind, spec.text, spec.line, None, t_start=sim.now))
+                errors_before = len(self._model_errors)
+                try:
+                    with budget:
+                        result = self.run_step(spec)
+                except WallBudgetExceeded as exc:
+                    result = StepResult(spec.index, spec.kind, spec.text, spec.line, False, t=sim.now,
+                                        detail=str(exc))
+                    error = result.detail
+                except PatternTooSlow as exc:
+                    result = StepResult(spec.index, spec.kind, spec.text, spec.line, False, t=sim.now,
+                                        detail=str(exc))
+                except Exception as exc:  # a model bug must still give a report, not a traceback
+                    result = StepResult(spec.index, spec.kind, spec.text, spec.line, False, t=sim.now,
+                                        detail=f"internal error: {type(exc).__name__}: {exc}")
+                    error = result.detail
+                if len(self._model_errors) > errors_before and result.passed is not False:
+                    result.passed = False
+                if len(self._model_errors) > errors_before:
+                    first = self._model_errors[errors_before]
+                    result.detail = f"model error: {first}" + (f"; {result.detail}" if result.detail else "")
+                    error = error or result.detail
+                steps.append(result)
+                if self.on_step is not None:
+                    self.on_step(result)
+                if not result.passed:
+                    failed = True
+        finally:
+            budget.close()
+            sim.trace.remove_sink(self._watch_model_errors)
         checks = [self.run_check(c) for c in sc.checks]
         # A fault the world could not apply means the scenario did not test what it says.
         fault_errors = list(getattr(sim.world, "fault_errors", []))
@@ -183,8 +282,9 @@ class Runner:
             sim.advance(spec.seconds)
             res.detail = f"waited {spec.seconds:g} s"
         elif spec.kind in ("expect", "expect_re"):
+            pattern: Any = SafePattern(spec.pattern) if spec.kind == "expect_re" else spec.pattern
             try:
-                m = dte.expect(spec.pattern, timeout=spec.within)
+                m = dte.expect(pattern, timeout=spec.within)
             except ExpectTimeout as exc:
                 res.passed = False
                 res.expected = spec.text

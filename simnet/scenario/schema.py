@@ -16,7 +16,8 @@ from typing import Any
 
 from simnet.errors import ConfigError
 from simnet.kernel.dist import Distribution, make_distribution
-from simnet.kernel.units import parse_duration, parse_probability, parse_rate
+from simnet.kernel.units import MAX_SECONDS, parse_duration, parse_probability, parse_rate
+from simnet.scenario import safe_regex
 from simnet.scenario.ip_steps import (
     DIAL_WITHIN,
     IP_STEP_KINDS,
@@ -40,6 +41,7 @@ from simnet.scenario.model import (
     StepSpec,
     TriggerSpec,
 )
+from simnet.scenario.safe_regex import SafePattern
 
 TOP_KEYS = (
     "name", "description", "seed", "module", "boot", "uart", "sim", "network", "hosts", "faults",
@@ -87,7 +89,10 @@ OPERATOR_DNS_IP = "10.64.0.53"
 NAT_PUBLIC_IP = "198.51.100.1"
 OPERATOR_POOL = ipaddress.IPv4Network("10.64.0.0/16")
 DEFAULT_WITHIN = 10.0
-MAX_DURATION = 1e8  # virtual seconds; an infinite wait would never end
+INTERNAL_CHECK_ERROR = "this section could not be checked"
+MAX_DURATION = MAX_SECONDS  # virtual seconds; an infinite wait would never end
+MAX_APN = 100  # characters, TS 23.003 §9.1
+MAX_CREDENTIAL = 255  # bytes: PAP/CHAP carry the peer id and password behind a one-octet length
 # Service types known to the scenario layer; the servers package is the authority when present.
 FALLBACK_SERVICE_TYPES = (
     "tcp-echo", "udp-echo", "tcp-sink", "udp-sink", "tcp-source", "ftp", "smtp", "pop3", "dns", "ntp",
@@ -257,9 +262,12 @@ class Validator:
         self._module_ids = known_module_ids()
         self._service_types = known_service_types()
         self._by_text: dict[str, Path] | None = None
+        self._loader_paths = {p.path for p in loaded.problems}
 
     # -- reporting ---------------------------------------------------------------------------
     def err(self, path: Path, message: str, *, key: bool = False) -> None:
+        if not key and format_path(path) in self._loader_paths:
+            return  # the loader already said why this value could not be read
         line = self.loaded.line_of(path, key=key)
         self.problems.append(Problem(self.loaded.file, line, format_path(path), message))
 
@@ -267,7 +275,7 @@ class Validator:
         """Place a ``ConfigError`` raised with a textual field at the line of that field."""
         path = self._path_of_field(exc.field, base)
         line = self.loaded.line_of(path)
-        self.problems.append(Problem(self.loaded.file, line, exc.field, exc.message))
+        self.problems.append(Problem(self.loaded.file, line, exc.field, _with_expected(exc.message)))
 
     def _path_of_field(self, text: str, base: Path) -> Path:
         if self._by_text is None:
@@ -386,7 +394,7 @@ class Validator:
             self.err(("module",), "missing required key (expected a module id from `simnet modules`)")
         if "boot" in top:
             boot = top["boot"]
-            if boot not in BOOT_MODES:
+            if not isinstance(boot, str) or boot not in BOOT_MODES:
                 self.err(("boot",), f"unknown boot mode {boot!r} (expected one of {_expected(BOOT_MODES)})")
             else:
                 sc.boot = boot
@@ -398,19 +406,11 @@ class Validator:
                     self.err(("uart", "baud"), f"unsupported baud rate {baud!r} (expected one of {_expected([str(b) for b in STANDARD_BAUDS])})")
                 else:
                     sc.baud = baud
-        if "sim" in top:
-            self._sim(sc, top["sim"])
-        if "network" in top:
-            self._network(sc, top["network"])
-        if "hosts" in top:
-            self._hosts(sc, top["hosts"])
-        if "faults" in top:
-            self._faults(sc, top["faults"])
-        if "trace" in top:
-            self._trace(sc, top["trace"])
-        self._steps(sc, top.get("steps"))
-        if "checks" in top:
-            self._checks(sc, top["checks"])
+        for key, check in (("sim", self._sim), ("network", self._network), ("hosts", self._hosts),
+                           ("faults", self._faults), ("trace", self._trace), ("steps", self._steps),
+                           ("checks", self._checks)):
+            if key in top or key == "steps":
+                self._guarded(key, check, sc, top.get(key))
         return sc
 
     def _trace(self, sc: Scenario, value: Any) -> None:
@@ -433,6 +433,15 @@ class Validator:
             ring = self.integer(("trace", "ring"), m["ring"], 1, 2**40, what="a number of records")
         if level is not None:
             sc.trace = TraceConfig(level=level, kinds=kinds, ring=ring)
+
+    def _guarded(self, key: str, check: Callable[[Scenario, Any], None], sc: Scenario, value: Any) -> None:
+        """A checker bug must still end in a located problem (exit 2), never a traceback; the
+        fuzz suite treats any such message as a failure to fix."""
+        try:
+            check(sc, value)
+        except Exception as exc:
+            self.err((key,), f"{INTERNAL_CHECK_ERROR}: {type(exc).__name__}: {str(exc)[:200]} "
+                     "(expected this section to be checkable; please report it)")
 
     def _module(self, sc: Scenario, value: Any) -> None:
         module = self.string(("module",), value, what="a module id", allow_empty=False)
@@ -486,14 +495,14 @@ class Validator:
             p = (*net_path, "apn")
             apn = net["apn"]
             if isinstance(apn, str):  # shorthand: apn: internet
-                spec.apn = ApnSpec(name=apn)
+                spec.apn = ApnSpec(name=self._apn_name(p, apn))
             else:
                 m = self.mapping(p, apn, ("name", "user", "password", "auth"))
                 if m:
                     spec.apn = ApnSpec(
-                        name=self.string((*p, "name"), m.get("name", "internet"), what="an APN name") or "",
-                        user=self.string((*p, "user"), m.get("user", ""), what="a user name") or "",
-                        password=self.string((*p, "password"), m.get("password", ""), what="a password") or "",
+                        name=self._apn_name((*p, "name"), m.get("name", "internet")),
+                        user=self._credential((*p, "user"), m.get("user", ""), "a user name"),
+                        password=self._credential((*p, "password"), m.get("password", ""), "a password"),
                         auth=self.choice((*p, "auth"), m.get("auth", "none"), AUTH_KINDS) or "none",
                     )
         if "pdp" in net:
@@ -563,6 +572,21 @@ class Validator:
                 if "udp_idle_timeout" in nat:
                     spec.udp_idle_timeout = self.duration((*p, "udp_idle_timeout"), nat["udp_idle_timeout"], positive=True)
 
+    def _apn_name(self, path: Path, value: Any) -> str:
+        name = self.string(path, value, what="an APN name")
+        if name is not None and len(name) > MAX_APN:
+            self.err(path, f"an APN of {len(name)} characters (expected at most {MAX_APN}, TS 23.003 §9.1)")
+            return ""
+        return name or ""
+
+    def _credential(self, path: Path, value: Any, what: str) -> str:
+        text = self.string(path, value, what=what)
+        if text is not None and len(text.encode("utf-8")) > MAX_CREDENTIAL:
+            self.err(path, f"{what} of {len(text.encode('utf-8'))} bytes (expected at most "
+                     f"{MAX_CREDENTIAL}: PAP and CHAP carry it behind a one-octet length)")
+            return ""
+        return text or ""
+
     def _link(self, path: Path, value: Any) -> LinkSpec | None:
         m = self.mapping(path, value, LINK_KEYS)
         if m is None:
@@ -597,7 +621,7 @@ class Validator:
             return None
         model = value.get("model", "bernoulli")
         model = LOSS_ALIASES.get(model, model) if isinstance(model, str) else model
-        if model not in LOSS_MODELS:
+        if not isinstance(model, str) or model not in LOSS_MODELS:
             self.err((*path, "model"), f"unknown loss model {model!r} (expected one of {_expected(list(LOSS_MODELS))})")
             return None
         keys = LOSS_MODELS[model]
@@ -738,7 +762,7 @@ class Validator:
             if "action" not in fault:
                 self.err((*fp, "action"), f"missing required key (expected one of {_expected(list(FAULT_ACTIONS))})")
                 continue
-            if action not in FAULT_ACTIONS:
+            if not isinstance(action, str) or action not in FAULT_ACTIONS:
                 self.err((*fp, "action"), f"unknown action {action!r} (expected one of {_expected(list(FAULT_ACTIONS))}{_did_you_mean(action, list(FAULT_ACTIONS))})")
                 continue
             params_schema = FAULT_ACTIONS[action]
@@ -952,17 +976,17 @@ class Validator:
                         spec.data = bytes.fromhex(re.sub(r"\s", "", text))
                 elif kind == "expect_re":
                     try:
-                        re.compile(text.encode("latin-1", "replace"))
+                        SafePattern(text)  # the engine the runner matches with
                         spec.pattern = text
-                    except re.error as exc:
+                    except (safe_regex.error, ValueError, TypeError, OverflowError, RecursionError) as exc:
                         self.err((*sp, kind), f"invalid regular expression: {exc} (expected a Python regex)")
                 else:
                     # Same escapes as send_raw, so '\r\nOK' means CR LF OK however it is quoted.
                     spec.pattern = re.escape(decode_escapes(text).decode("latin-1"))
             if kind in WITHIN_KINDS:
                 spec.within = DIAL_WITHIN if kind == "dial" else DEFAULT_WITHIN
-                if "within" in m:
-                    w = self.duration((*sp, "within"), m["within"])
+                if "within" in m:  # a window of no time could never see a byte arrive
+                    w = self.duration((*sp, "within"), m["within"], positive=True)
                     if w is not None:
                         spec.within = w
             if len(self.problems) == before:
@@ -1092,10 +1116,12 @@ def _describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return f"boolean {value!r}"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a number of {len(str(value))} digits"
     if isinstance(value, int | float):
         return f"number {value!r}"
     if isinstance(value, str):
-        return f"text {value!r}"
+        return f"text {value!r}" if len(value) <= 60 else f"text {value[:40]!r}... ({len(value)} characters)"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -1130,3 +1156,12 @@ def validate(loaded: Loaded) -> tuple[Scenario | None, list[Problem]]:
     scenario = v.validate()
     problems = sorted(v.problems, key=lambda p: p.line)
     return (scenario if not problems else None), problems
+
+
+def locate_config_error(loaded: Loaded, exc: ConfigError) -> Problem:
+    """A ``ConfigError`` raised while building the world from a valid scenario, placed at the
+    line of the key path it names (``network.apn`` -> that line), else at the top."""
+    v = Validator.__new__(Validator)
+    v.loaded, v._by_text = loaded, None
+    line = loaded.line_of(v._path_of_field(exc.field, ()))
+    return Problem(loaded.file, line, exc.field, _with_expected(exc.message))

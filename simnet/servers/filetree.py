@@ -170,8 +170,9 @@ def _clean_virtual_path(path: object, field: str) -> str:
 
 
 def _read_host_file(path: str, field: str) -> bytes:
-    """Read a regular file without following a symlink in its last component."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    """Read a regular file without following a symlink in its last component. ``O_NONBLOCK``:
+    opening a FIFO must not wait for a writer (the type check right after refuses it)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -193,10 +194,28 @@ def _read_host_file(path: str, field: str) -> bytes:
         os.close(fd)
 
 
+def sandbox_root(root: str, field: str) -> str:
+    """The directory ``root`` names, normalised before it is checked, and the path that is
+    then read: trailing slashes and ``.``/``..`` are resolved lexically first, so ``link/``,
+    ``link/.`` or ``dir/../link`` cannot hide a symlink from the check (``islink("link/")`` is
+    False: the kernel follows the link to answer). The directory itself must not be a symlink;
+    what is copied is exactly the normalised path that was checked."""
+    norm = os.path.normpath(os.path.abspath(root))
+    try:
+        info = os.lstat(norm)
+    except OSError as exc:
+        raise ConfigError(field, f"cannot use {root!r}: {exc.strerror} (expected an existing directory)") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ConfigError(field, f"{root!r} is a symlink to {os.path.realpath(norm)!r} "
+                          "(expected the directory itself, not a link to it)")
+    if not stat.S_ISDIR(info.st_mode):
+        raise ConfigError(field, f"expected an existing directory (not a symlink), got {root!r}")
+    return norm
+
+
 def copy_host_directory(tree: FileTree, root: str, mtime: float, field: str) -> None:
     """Copy a host directory into ``tree`` (regular files and directories; symlinks skipped)."""
-    if not os.path.isdir(root) or os.path.islink(root):
-        raise ConfigError(field, f"expected an existing directory (not a symlink), got {root!r}")
+    root = sandbox_root(root, field)
     total = 0
     count = 0
     stack: list[tuple[str, str]] = [(root, "/")]
@@ -245,7 +264,7 @@ def build_tree(config: Mapping[str, Any], field: str, epoch: float) -> FileTree:
                 f"{field}.directory", f"expected a host directory path, got {directory!r}"
             )
         copy_host_directory(tree, directory, epoch, f"{field}.directory")
-        root_real = os.path.realpath(directory)
+        root_real = os.path.realpath(sandbox_root(directory, f"{field}.directory"))
     dirs = config.get("dirs", [])
     if not isinstance(dirs, list):
         raise ConfigError(f"{field}.dirs", "expected a list of directory paths")
@@ -305,7 +324,21 @@ def _file_content(spec: Mapping[str, Any], kind: str, field: str, root_real: str
         raise ConfigError(
             f"{field}.source", f"expected a relative path inside directory, got {source!r}"
         )
-    host_path = os.path.join(root_real, source)
-    if os.path.realpath(host_path) != os.path.normpath(host_path):
-        raise ConfigError(f"{field}.source", f"{source!r} goes through a symlink")
+    host_path = os.path.normpath(os.path.join(root_real, source))
+    if os.path.realpath(host_path) != host_path or not _inside(host_path, root_real):
+        raise ConfigError(f"{field}.source", f"{source!r} goes through a symlink or leaves directory")
+    # A case-insensitive file system would let ``LINK`` reach ``link``: check each component
+    # the kernel resolves below the root with lstat, whatever its spelling.
+    probe = root_real
+    for part in os.path.relpath(host_path, root_real).split(os.sep):
+        probe = os.path.join(probe, part)
+        try:
+            if stat.S_ISLNK(os.lstat(probe).st_mode):
+                raise ConfigError(f"{field}.source", f"{source!r} goes through a symlink")
+        except OSError as exc:
+            raise ConfigError(f"{field}.source", f"cannot read {source!r}: {exc.strerror}") from None
     return _read_host_file(host_path, f"{field}.source")
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root and path != root

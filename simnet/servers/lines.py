@@ -16,6 +16,7 @@ class Line:
 
     data: bytes
     overlong: bool = False
+    bare_lf: bool = False  # ended by LF alone, not CR LF (RFC 5321 §2.3.8 forbids it in SMTP)
 
 
 class LineBuffer:
@@ -62,8 +63,8 @@ class LineBuffer:
                 return Line(bytes(self._buf[start : start + self.limit]), True)
             raw = bytes(self._buf[start:nl])
             if raw.endswith(b"\r"):
-                raw = raw[:-1]
-            return Line(raw)
+                return Line(raw[:-1])
+            return Line(raw, bare_lf=True)
 
     def feed(self, data: bytes) -> list[Line]:
         """Push ``data`` and pop every complete line."""

@@ -19,7 +19,7 @@ MAX_MESSAGE = 10 * 1024 * 1024
 class SmtpService(Service):
     type_name = "smtp"
     default_port = 25
-    extra_keys = ("domain", "users", "auth_required", "max_size", "mailboxes")
+    extra_keys = ("domain", "users", "auth_required", "max_size", "mailboxes", "bare_lf")
 
     def _configure(self, config: dict[str, Any], field: str) -> None:
         self.settings = SmtpSettings(
@@ -27,6 +27,7 @@ class SmtpService(Service):
             users=get_credentials(config, "users", field),
             auth_required=get_bool(config, "auth_required", field, False),
             max_size=get_int(config, "max_size", field, MAX_MESSAGE, 1, 1 << 30),
+            bare_lf=get_str(config, "bare_lf", field, "reject", choices=("reject", "legacy")),
         )
         boxes = config.get("mailboxes")
         accept: list[str] | None = None

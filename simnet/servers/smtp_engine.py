@@ -124,6 +124,11 @@ class SmtpSettings:
     users: dict[str, str] = field(default_factory=dict)
     auth_required: bool = False
     max_size: int = 10 * 1024 * 1024
+    # RFC 5321 §2.3.8: CR and LF only as CR LF. "reject" ends the session at a bare LF in
+    # message text, as current servers do against SMTP smuggling (Postfix
+    # smtpd_forbid_bare_newline); "legacy" accepts LF line ends and LF.LF as the end of data,
+    # as servers did before 2024.
+    bare_lf: str = "reject"
 
 
 class SmtpEngine(LineEngine):
@@ -177,6 +182,15 @@ class SmtpEngine(LineEngine):
     # -- DATA (RFC 5321 §4.1.1.4, transparency §4.5.2) -----------------------------------------
     def _data_line(self, line: Line) -> list[Action]:
         raw = line.data
+        if line.bare_lf and self.settings.bare_lf == "reject":
+            # Nothing of this message is delivered, and what follows is never read as commands.
+            self.in_data = False
+            self.data = bytearray()
+            self.data_overflow = False
+            self.injected_after_data = None
+            self._reset()
+            return self.close(Received("<bare LF in message text>"),
+                              numbered(521, f"5.5.2 {self.settings.domain} Error: bare <LF> received"))
         if raw == b"." and not line.overlong:
             self.in_data = False
             body = bytes(self.data)
