@@ -59,14 +59,14 @@ def _serve_trace_config(scenario: Any, level: str | None, ring: int | None) -> A
 
 def _parse(scenario: str | os.PathLike[str] | Mapping[str, Any], boot: str | None) -> Any:
     """The validated scenario (raises ScenarioError), with ``boot`` applied."""
-    from simnet.scenario.api import ScenarioError, _plain
+    from simnet.scenario.api import ScenarioError
     from simnet.scenario.loader import load_file, locate_data
     from simnet.scenario.schema import validate
 
     if boot is not None and boot not in ("booted", "cold"):
         raise ConfigError("--boot", f"expected booted or cold, got {boot!r}")
     if isinstance(scenario, Mapping):
-        loaded = locate_data(_plain(scenario), "<dict>")
+        loaded = locate_data(scenario, "<dict>")
     else:
         loaded = load_file(os.fspath(scenario))
     parsed, problems = validate(loaded)

@@ -82,11 +82,10 @@ def sweep(
     """
     import pandas as pd
 
-    from simnet.scenario.api import _plain
     from simnet.scenario.loader import load_file, locate_data
 
     if isinstance(scenario, Mapping):
-        loaded = locate_data(_plain(scenario), "<dict>")
+        loaded = locate_data(scenario, "<dict>")
     else:
         loaded = load_file(os.fspath(scenario))
         if loaded.problems:
