@@ -214,6 +214,9 @@ class Dialect(CommandSet):
     cms_errors: ErrorTable = CMS_27005
     data_mode_urcs: str = "hold"
     prompt_echo: bool = False
+    # Longest pause between the characters of the +++ escape, if the module's document sets
+    # one shorter than the S12 guard time (seconds); None: the guard time bounds it.
+    escape_gap_max: float | None = None
     cgpaddr_quoted: bool = True  # +CGPADDR: <cid>,"<addr>" (TS 27.007 §10.1.14 string type)
 
     # -- hooks --------------------------------------------------------------------------------

@@ -846,7 +846,8 @@ class Module:
             self.session = session
         self.mode = Mode.DATA
         self._eol.disarm()  # from now on CR and LF are the host's data
-        self._escape = EscapeDetector(self.settings.s.get(12, 50) / 50.0, self.settings.s.get(2, 43))
+        self._escape = EscapeDetector(self.settings.s.get(12, 50) / 50.0, self.settings.s.get(2, 43),
+                                      gap_max=self.dialect.escape_gap_max)
         self._escape.reset(self.sim.now)
         self._update_dcd()
         self.sim.record(self.name, "data_mode", state="enter")

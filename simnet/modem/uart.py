@@ -302,8 +302,9 @@ class EscapeDetector:
     """Sans-IO recogniser of the ``+++`` escape in online data mode.
 
     The escape counts only when (1) the first escape character follows at least ``guard``
-    seconds of silence, (2) each of the three follows the previous within ``guard``, and
-    (3) ``guard`` seconds of silence follow the third. Candidate escape characters are held
+    seconds of silence, (2) each of the three follows the previous within ``guard`` (or within
+    ``gap_max`` when that is shorter: the A76xx allows at most 900 ms), and (3) ``guard``
+    seconds of silence follow the third. Candidate escape characters are held
     back until that is decided; if it fails they are released as ordinary data, in order.
 
     ``feed(data, t_last, byte_time)`` returns the bytes to pass on as data; ``deadline`` is
@@ -311,9 +312,11 @@ class EscapeDetector:
     ``(released_data, escaped)``.
     """
 
-    def __init__(self, guard: float, char: int = 0x2B) -> None:
+    def __init__(self, guard: float, char: int = 0x2B, gap_max: float | None = None) -> None:
         self.guard = guard
         self.char = char
+        # Longest pause allowed between two escape characters (0: no limit, S12=0).
+        self.gap = guard if gap_max is None else (min(guard, gap_max) if guard > 0 else gap_max)
         self.last_rx: float = float("-inf")
         self._held = 0  # escape characters held back
         self._last_plus: float = float("-inf")
@@ -341,6 +344,7 @@ class EscapeDetector:
         n = len(data)
         # S12=0: no guard time at all, three escape characters in a row are the escape.
         eps = 1e-9 if self.guard > 0 else float("inf")
+        gap_eps = 1e-9 if self.gap > 0 else float("inf")
         for i, byte in enumerate(data):
             t = t_last - (n - 1 - i) * byte_time
             if byte == self.char:
@@ -350,7 +354,7 @@ class EscapeDetector:
                         self._last_plus = t
                     else:
                         out.append(byte)
-                elif self._held < 3 and t - self._last_plus <= self.guard + eps:
+                elif self._held < 3 and t - self._last_plus <= self.gap + gap_eps:
                     self._held += 1
                     self._last_plus = t
                 else:
@@ -371,8 +375,8 @@ class EscapeDetector:
         if self._held == 0:
             self.deadline = None
         elif self._held < 3:
-            # The next '+' must come within the guard time (without guard time: any time).
-            self.deadline = self._last_plus + self.guard if self.guard > 0 else None
+            # The next '+' must come within the gap (without guard time or limit: any time).
+            self.deadline = self._last_plus + self.gap if self.gap > 0 else None
         else:
             self.deadline = self._last_plus + self.guard  # silence must last until then
         return bytes(out)

@@ -278,6 +278,10 @@ class Host:
             raise ConfigError("tcp", "this build has no TCP stack (simnet.net.tcp missing)")
         return self.tcp.listen(port, on_accept, backlog=backlog, config=config)
 
+    def tcp_port_in_use(self, port: int) -> bool:
+        """Whether a TCP connection or listener of this host holds local ``port``."""
+        return self.tcp is not None and self.tcp.port_in_use(port)
+
     # -- ICMP echo -----------------------------------------------------------------------------
     def ping(self, dst_ip: str, size: int = 32, ttl: int = DEFAULT_TTL, timeout: float = DEFAULT_PING_TIMEOUT,
              on_reply: Callable[[PingResult], None] | None = None) -> PingRequest:

@@ -343,11 +343,20 @@ class TcpListener:
         if self.on_accept is not None:
             self.on_accept(sock)
 
-    def close(self) -> None:
-        """Stop listening; established connections are unaffected."""
+    @property
+    def pending(self) -> int:
+        """Handshakes in progress on this port (SYN received, not yet established)."""
+        return self._half_open
+
+    def close(self, *, reset_pending: bool = False) -> None:
+        """Stop listening; established connections are unaffected. A handshake still in
+        progress would be refused when it completes; ``reset_pending`` resets it now."""
         if not self.closed:
             self.closed = True
             self._stack._unlisten(self)
+        if reset_pending and self._half_open:
+            for sock in [s for s in self._stack._conns.values() if s._listener is self]:
+                sock.abort()
 
     def __repr__(self) -> str:
         return f"<TcpListener :{self.port}{' closed' if self.closed else ''}>"
@@ -401,6 +410,11 @@ class TcpStack:
         conn.open_active(self.sim.env.now)
         sock._flush()
         return sock
+
+    def port_in_use(self, port: int) -> bool:
+        """Whether a connection or a listener holds local ``port`` (a bind to it would fail
+        without SO_REUSEADDR)."""
+        return port in self._port_use
 
     def _fail_unrouted(self, sock: TcpSocket) -> None:
         sock._conn.network_down("network_down")

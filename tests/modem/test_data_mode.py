@@ -338,3 +338,24 @@ def test_atx0_drops_the_connect_text():
     dte.command("ATE0")
     dte.command("ATX0")
     assert dte.command("AT+XCONN").raw == b"\r\nCONNECT\r\n"
+
+
+def test_escape_detector_gap_limit() -> None:
+    from simnet.modem.uart import EscapeDetector
+
+    # Guard 1 s, at most 0.9 s between the '+' characters (A76 1.5.4).
+    det = EscapeDetector(1.0, gap_max=0.9)
+    det.reset(0.0)
+    assert det.feed(b"+", 2.0, 0.0) == b""
+    assert det.feed(b"+", 2.95, 0.0) == b"++"  # 950 ms: both are data, nothing held
+    assert det.deadline is None
+    det.reset(10.0)
+    for t in (11.0, 11.8, 12.6):
+        assert det.feed(b"+", t, 0.0) == b""
+    assert det.expire(13.6) == (b"", True)
+    # S12=0 (no guard time) with a limit: the limit still applies.
+    det = EscapeDetector(0.0, gap_max=0.9)
+    det.reset(0.0)
+    assert det.feed(b"+", 0.1, 0.0) == b""
+    assert det.deadline == pytest.approx(1.0)
+    assert det.expire(1.0) == (b"+", False)

@@ -72,14 +72,59 @@ def test_server_non_transparent() -> None:
     sock.send(b"HELLO SERVER")
     pushed = f"\r\nRECV FROM:{CLIENT_IP}:{sock.local[1]}\r\n+IPD12\r\nHELLO SERVER".encode()
     assert wait_for(sim, pushed, 5) == pushed
-    # L1115: a server with an open accepted socket cannot stop (<err> 9, sockets opened).
+    # A76 3.4.2: server 0 stops while its accepted link 0 is open ("+SERVERSTOP: 0,0" OK);
+    # the accepted socket stays usable and nobody else gets in.
+    expected = b"AT+SERVERSTOP=0\r\r\n+SERVERSTOP: 0,0\r\n\r\nOK\r\n"
+    assert exchange(sim, "AT+SERVERSTOP=0", expected) == expected
+    exchange(sim, "AT+CIPSEND=0,3", b"AT+CIPSEND=0,3\r\r\n>")
+    assert exchange(sim, b"BYE", b"BYE\r\nOK\r\n\r\n+CIPSEND: 0,3,3\r\n") == (
+        b"BYE\r\nOK\r\n\r\n+CIPSEND: 0,3,3\r\n"
+    )
+    sim.advance(1)
+    assert b"".join(received) == b"HELLOBYE"
+    late, _ = connect_client(sim, 8080)
+    assert quiet(sim, 5) == b""  # no +CLIENT: port 8080 no longer listens
+    assert late.close_reason == "refused"
+    exchange(sim, "AT+CIPCLOSE=0", b"AT+CIPCLOSE=0\r\r\nOK\r\n")
+    assert wait_for(sim, b"\r\n+CIPCLOSE: 0,0\r\n", 5) == b"\r\n+CIPCLOSE: 0,0\r\n"
+    for index in range(1, 4):
+        expected = f"AT+SERVERSTOP={index}\r\r\n+SERVERSTOP: {index},0\r\n\r\nOK\r\n".encode()
+        assert exchange(sim, f"AT+SERVERSTOP={index}", expected) == expected
+    expected = b"AT+SERVERSTOP=0\r\r\n+SERVERSTOP: 0,4\r\n\r\nERROR\r\n"
+    assert exchange(sim, "AT+SERVERSTOP=0", expected) == expected
+
+
+def test_sim7600_serverstop_with_an_accepted_socket_is_refused() -> None:
+    # S76 L1115: the sockets of the server must be closed first (<err> 9 "Sockets opened").
+    sim = client_world("simcom-sim7600")
+    netopen(sim, "CMNET")
+    exchange(sim, "AT+SERVERSTART=8080,0", b"AT+SERVERSTART=8080,0\r\r\nOK\r\n")
+    sock, _ = connect_client(sim, 8080)
+    urc = f"\r\n+CLIENT: 0,0,{CLIENT_IP}:{sock.local[1]}\r\n".encode()
+    assert wait_for(sim, urc, 5) == urc
     expected = b"AT+SERVERSTOP=0\r\r\n+SERVERSTOP: 0,9\r\n\r\nERROR\r\n"
     assert exchange(sim, "AT+SERVERSTOP=0", expected) == expected
     exchange(sim, "AT+CIPCLOSE=0", b"AT+CIPCLOSE=0\r\r\nOK\r\n")
     assert wait_for(sim, b"\r\n+CIPCLOSE: 0,0\r\n", 5) == b"\r\n+CIPCLOSE: 0,0\r\n"
-    for index in range(4):
-        expected = f"AT+SERVERSTOP={index}\r\r\n+SERVERSTOP: {index},0\r\n\r\nOK\r\n".encode()
-        assert exchange(sim, f"AT+SERVERSTOP={index}", expected) == expected
+    expected = b"AT+SERVERSTOP=0\r\r\n+SERVERSTOP: 0,0\r\n\r\nOK\r\n"
+    assert exchange(sim, "AT+SERVERSTOP=0", expected) == expected
+
+
+@pytest.mark.parametrize("module", ["simcom-sim7600", "simcom-a7670"])
+def test_serverstop_during_a_handshake_answers_ok_then_the_urc(module: str) -> None:
+    # S76 L1115 "If the server socket starts to close, response: OK +SERVERSTOP: <i>,<err>":
+    # a client's SYN has arrived (100 ms radio delay) but its ACK has not; the handshake is
+    # reset, and the result follows OK.
+    sim = client_world(module)
+    netopen(sim, "CMNET")
+    exchange(sim, "AT+SERVERSTART=8080,0", b"AT+SERVERSTART=8080,0\r\r\nOK\r\n")
+    sock, _ = connect_client(sim, 8080)
+    sim.advance(0.15)  # SYN in, SYN-ACK on its way back: one handshake pending on the server
+    got = exchange(sim, "AT+SERVERSTOP=0", b"AT+SERVERSTOP=0\r\r\nOK\r\n")
+    assert got == b"AT+SERVERSTOP=0\r\r\nOK\r\n"
+    assert wait_for(sim, b"\r\n+SERVERSTOP: 0,0\r\n", 1) == b"\r\n+SERVERSTOP: 0,0\r\n"
+    assert quiet(sim, 3) == b""  # never a +CLIENT
+    assert sock.close_reason in ("reset", "refused")  # the RST reached the client
     expected = b"AT+SERVERSTOP=0\r\r\n+SERVERSTOP: 0,4\r\n\r\nERROR\r\n"
     assert exchange(sim, "AT+SERVERSTOP=0", expected) == expected
 
@@ -190,3 +235,28 @@ def test_connect_text_follows_the_uart_rate() -> None:
     line = 'AT+CIPOPEN=0,"TCP","117.131.85.139",5253'
     expected = line.encode() + b"\r\r\nCONNECT 921600\r\n"
     assert exchange(sim, line, expected, 5) == expected
+
+
+@pytest.mark.parametrize(("module", "escaped"), [("simcom-a7670", False), ("simcom-sim7600", True)])
+def test_escape_gap_between_plus_characters(module: str, escaped: bool) -> None:
+    # A76 1.5.4: at most 900 ms between the characters of +++ (1 s of silence around it). A
+    # 950 ms gap is data on the A7670; the SIM7600 only has the 1 s guard time (S12 = 50).
+    sim = client_world(module)
+    exchange(sim, "AT+CIPMODE=1", b"AT+CIPMODE=1\r\r\nOK\r\n")
+    netopen(sim, "CMNET")
+    line = 'AT+CIPOPEN=0,"TCP","117.131.85.139",5253'
+    exchange(sim, line, line.encode() + b"\r\r\nCONNECT 115200\r\n", 5)
+    sim.advance(1.2)
+    sim.dte.write(b"+")
+    sim.advance(0.95)
+    sim.dte.write(b"++")
+    got = quiet(sim, 2.5)
+    if escaped:
+        assert got == b"\r\nOK\r\n"
+        return
+    assert got == b"+++"  # passed on as data and echoed back by the server
+    sim.advance(1.2)
+    for _ in range(3):  # 500 ms apart: the escape
+        sim.dte.write(b"+")
+        sim.advance(0.5)
+    assert quiet(sim, 1.5) == b"\r\nOK\r\n"

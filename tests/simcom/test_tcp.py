@@ -328,3 +328,30 @@ def test_netopen_without_cgdcont_uses_the_default_context() -> None:
     assert wait_for(sim, b"\r\n+NETOPEN: 0\r\n", 30) == b"\r\n+NETOPEN: 0\r\n"
     expected = b'AT+CGDCONT?\r\r\n+CGDCONT: 1,"IP","","0.0.0.0",0,0\r\n\r\nOK\r\n'
     assert exchange(sim, "AT+CGDCONT?", expected) == expected
+
+
+@pytest.mark.parametrize("module", ["simcom-sim7600", "simcom-a7670"])
+def test_local_port_in_use_fails_to_bind(module: str) -> None:
+    # S76 L1103 "... or other errors, response: +CIPOPEN: <link_num>,<err> ERROR" with the
+    # A76 4.1 <err> 6 "Failed to bind socket", as the UDP bind of a taken port answers.
+    sim = world(module, hosts=echo_hosts(), network={"link": {"delay": "50ms"}})
+    netopen(sim)
+    line = f'AT+CIPOPEN=0,"TCP","{SERVER_IP}",100,4000'
+    exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
+    assert wait_for(sim, b"\r\n+CIPOPEN: 0,0\r\n", 5) == b"\r\n+CIPOPEN: 0,0\r\n"
+    for target in (f'"{SERVER_IP}",100', '"server.example.net",100', '"198.51.100.7",80'):
+        line = f'AT+CIPOPEN=1,"TCP",{target},4000'
+        expected = line.encode() + b"\r\r\n+CIPOPEN: 1,6\r\n\r\nERROR\r\n"
+        assert exchange(sim, line, expected) == expected
+    # A listening server holds its port too.
+    exchange(sim, "AT+SERVERSTART=4100,0", b"AT+SERVERSTART=4100,0\r\r\nOK\r\n")
+    line = f'AT+CIPOPEN=1,"TCP","{SERVER_IP}",100,4100'
+    expected = line.encode() + b"\r\r\n+CIPOPEN: 1,6\r\n\r\nERROR\r\n"
+    assert exchange(sim, line, expected) == expected
+    # Another local port (or 0: any) is fine.
+    for local in (4001, 0):
+        line = f'AT+CIPOPEN=1,"TCP","{SERVER_IP}",100,{local}'
+        exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
+        assert wait_for(sim, b"\r\n+CIPOPEN: 1,0\r\n", 5) == b"\r\n+CIPOPEN: 1,0\r\n"
+        exchange(sim, "AT+CIPCLOSE=1", b"AT+CIPCLOSE=1\r\r\nOK\r\n")
+        assert wait_for(sim, b"\r\n+CIPCLOSE: 1,0\r\n", 5) == b"\r\n+CIPCLOSE: 1,0\r\n"

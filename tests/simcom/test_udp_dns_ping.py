@@ -38,12 +38,66 @@ def test_udp_direct_push() -> None:
     assert exchange(sim, b"HELLO", expected) == expected
     pushed = f"\r\nRECV FROM:{SERVER}:5254\r\n+IPD5\r\nHELLO".encode()
     assert wait_for(sim, pushed) == pushed
-    # The note's AT+CIPSEND=1,"ip",port (no length field) is not a valid form.
+    expected = b"AT+CIPCLOSE=1\r\r\n+CIPCLOSE: 1,0\r\n\r\nOK\r\n"
+    assert exchange(sim, "AT+CIPCLOSE=1", expected) == expected
+
+
+def test_udp_send_without_the_length_field() -> None:
+    # A76 3.3.1 and 3.3.2 both print the variable-length UDP send as AT+CIPSEND=1,"ip",port.
+    sim = udp_world()
+    netopen(sim, "CMNET")
+    line = 'AT+CIPOPEN=1,"UDP",,,5000'
+    exchange(sim, line, line.encode() + b"\r\r\n+CIPOPEN: 1,0\r\n\r\nOK\r\n")
+    line = f'AT+CIPSEND=1,"{SERVER}",5254'
+    assert exchange(sim, line, line.encode() + b"\r\r\n>") == line.encode() + b"\r\r\n>"
+    expected = b"HELLOSERVER\x1a\r\nOK\r\n\r\n+CIPSEND: 1,11,11\r\n"
+    assert exchange(sim, b"HELLOSERVER\x1a", expected) == expected
+    pushed = f"\r\nRECV FROM:{SERVER}:5254\r\n+IPD11\r\nHELLOSERVER".encode()
+    assert wait_for(sim, pushed) == pushed
+    for bad in (f'AT+CIPSEND=1,"{SERVER}"', 'AT+CIPSEND=1,"no.such.address",5254',
+                f"AT+CIPSEND=1,5,{SERVER}"):
+        expected = bad.encode() + b"\r\r\n+CIPERROR: 3\r\n\r\nERROR\r\n"
+        assert exchange(sim, bad, expected) == expected
+
+
+def test_sim7600_udp_send_needs_the_empty_length_field() -> None:
+    # S76 L1105 has only AT+CIPSEND=<link>,,<serverIP>,<serverPort> for a variable length.
+    sim = udp_world("simcom-sim7600")
+    netopen(sim, "CMNET")
+    line = 'AT+CIPOPEN=1,"UDP",,,5000'
+    exchange(sim, line, line.encode() + b"\r\r\n+CIPOPEN: 1,0\r\n\r\nOK\r\n")
     line = f'AT+CIPSEND=1,"{SERVER}",5254'
     expected = line.encode() + b"\r\r\n+CIPERROR: 3\r\n\r\nERROR\r\n"
     assert exchange(sim, line, expected) == expected
-    expected = b"AT+CIPCLOSE=1\r\r\n+CIPCLOSE: 1,0\r\n\r\nOK\r\n"
-    assert exchange(sim, "AT+CIPCLOSE=1", expected) == expected
+
+
+@pytest.mark.parametrize("module", ["simcom-sim7600", "simcom-a7670"])
+def test_udp_cipopen_with_a_host_name(module: str) -> None:
+    # S76 L1103 <serverIP>: "Also the domain name is supported here." The name is resolved
+    # before the link answers; sends without an address then go to that server.
+    sim = udp_world(module)
+    netopen(sim, "CMNET")
+    line = 'AT+CIPOPEN=1,"UDP","server.example.net",5254,5000'
+    expected = line.encode() + b"\r\r\n+CIPOPEN: 1,0\r\n\r\nOK\r\n"
+    assert exchange(sim, line, expected, 10) == expected
+    line = "AT+CIPOPEN?"
+    lines = [f'+CIPOPEN: 1,"UDP","{SERVER}",5254,-1' if i == 1 else f"+CIPOPEN: {i}"
+             for i in range(10)]
+    expected = line.encode() + b"\r\r\n" + "".join(x + "\r\n" for x in lines).encode() + b"\r\nOK\r\n"
+    assert exchange(sim, line, expected) == expected
+    exchange(sim, "AT+CIPSEND=1,4", b"AT+CIPSEND=1,4\r\r\n>")
+    assert exchange(sim, b"ping", b"ping\r\nOK\r\n\r\n+CIPSEND: 1,4,4\r\n") == (
+        b"ping\r\nOK\r\n\r\n+CIPSEND: 1,4,4\r\n"
+    )
+    pushed = f"\r\nRECV FROM:{SERVER}:5254\r\n+IPD4\r\nping".encode()
+    assert wait_for(sim, pushed) == pushed
+    # An unknown name: A76 4.1 <err> 11 "DNS parse failed for AT+CIPOPEN"; the link stays free.
+    line = 'AT+CIPOPEN=2,"UDP","nowhere.example.org",5254,5001'
+    expected = line.encode() + b"\r\r\n+CIPOPEN: 2,11\r\n\r\nERROR\r\n"
+    assert exchange(sim, line, expected, 60) == expected
+    line = 'AT+CIPOPEN=2,"UDP",,,5001'
+    expected = line.encode() + b"\r\r\n+CIPOPEN: 2,0\r\n\r\nOK\r\n"
+    assert exchange(sim, line, expected) == expected
 
 
 def test_udp_buffer_access_notifies_once() -> None:
@@ -123,11 +177,25 @@ def test_cping_four_replies_and_summary() -> None:
     assert exchange(sim, line, line.encode() + b"\r\r\nOK\r\n") == line.encode() + b"\r\r\nOK\r\n"
     rtts = []
     for _ in range(4):
-        m = sim.dte.expect(r"\r\n\+CPING: 1,119\.75\.217\.56,64,(\d+),(\d+)\r\n", 5)
+        # <TTL> as the L1134 example prints it: the request's TTL (255), on every reply.
+        m = sim.dte.expect(r"\r\n\+CPING: 1,119\.75\.217\.56,64,(\d+),255\r\n", 5)
         rtts.append(int(m.group(1)))
         assert 300 <= rtts[-1] <= 500  # two radio trips of 150 ms plus the wired hops
     summary = f"\r\n+CPING: 3,4,4,0,{min(rtts)},{max(rtts)},{sum(rtts) // 4}\r\n".encode()
     assert wait_for(sim, summary, 5) == summary
+
+
+@pytest.mark.parametrize(("args", "ttl"), [("1,2,32,1000,10000,100", 100), ("1,2", 255)])
+def test_cping_reports_the_requested_ttl(args: str, ttl: int) -> None:
+    # S76 L1134: <TTL> 16-255, default 255; the reply lines carry it (the peer's own TTL and
+    # the hops on the way would give another number).
+    hosts = {"www.baidu.com": {"ip": "119.75.217.56", "services": []}}
+    sim = world(hosts=hosts, network={"link": {"delay": "150ms"}})
+    netopen(sim)
+    line = f'AT+CPING="119.75.217.56",{args}'
+    exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
+    for _ in range(2):
+        sim.dte.expect(rf"\r\n\+CPING: 1,119\.75\.217\.56,(32|64),\d+,{ttl}\r\n", 5)
 
 
 def test_cping_timeouts_and_stop() -> None:

@@ -131,6 +131,7 @@ class SimcomDialect(Dialect):
 
     def __init__(self, module: Any) -> None:
         super().__init__(module)
+        self.escape_gap_max = self.variant.plus_gap_max  # A76 1.5.4: <= 900 ms between '+'
         self.net_state = "closed"  # closed | opening | open | closing | lost
         self.links: list[Link | None] = [None] * (LINK_RANGE[1] + 1)
         capacity = int(getattr(module.profile, "extra", {}).get("rx_buffer", RX_BUFFER_BYTES))
@@ -657,11 +658,14 @@ class SimcomDialect(Dialect):
                 return fail("wrong_parameter")  # L1103: port 0 is invalid
             if not _is_ipv4(server) and not _valid_domain(server):
                 return fail("wrong_parameter")
+            local_port = local_port or None  # <localPort> 0: any free port, as a bind to 0
+            if local_port is not None and self.host.tcp_port_in_use(local_port):
+                return fail("bind_failed")  # A76 4.1 <err> 6, as the UDP bind answers
             return self._open_tcp(ctx, index, server, port, local_port, transparent)
         # UDP
         if transparent and (not server or port is None):
             return fail("wrong_parameter")  # L1103: transparent UDP needs the server
-        if server and not _is_ipv4(server):
+        if server and not _is_ipv4(server) and not _valid_domain(server):
             return fail("wrong_parameter")
         return self._open_udp(ctx, index, server, port, local_port, transparent)
 
@@ -717,6 +721,9 @@ class SimcomDialect(Dialect):
             # The CIPTIMEOUT budget covers the name lookup too (S76 L1103 <serverIP> note).
             remaining = max(0.001, config.connect_timeout - spent)
             config = dataclasses.replace(config, connect_timeout=remaining)
+        if local_port is not None and self.host.tcp_port_in_use(local_port):
+            self._connect_failed(link, "bind", done)  # taken while the name was resolved
+            return
         try:
             sock = self.host.tcp_connect(target, link.server_port, config, local_port=local_port)
         except ConfigError:
@@ -897,6 +904,51 @@ class SimcomDialect(Dialect):
         if local_port is None and not transparent:
             ctx.info(f"+CIPOPEN: {index},{self.err_code('wrong_parameter')}")
             return ctx.error()  # A76 3.3.1: the local port must be specified
+        if server and not _is_ipv4(server):
+            # L1103 <serverIP>: "the domain name is supported here" (for UDP as for TCP).
+            return self._open_udp_by_name(ctx, index, server, port, local_port, transparent)
+        return self._bind_udp(ctx, index, server, port, local_port, transparent)
+
+    def _open_udp_by_name(
+        self,
+        ctx: Context,
+        index: int,
+        name: str,
+        port: int | None,
+        local_port: int | None,
+        transparent: bool,
+    ) -> Generator[Any, Any, Final]:
+        # The link is taken while the resolver runs (the command answers once it is bound).
+        placeholder = Link(index, "UDP", name, port or 0, transparent=transparent)
+        placeholder.state = "resolving"
+        self.links[index] = placeholder
+        yield ctx.sleep(self._latency("dns_start"))
+        result = yield self._resolve(name)
+        taken = self.links[index] is placeholder
+        if taken:
+            self.links[index] = None
+        if not taken or placeholder.state != "resolving":
+            key = "network_failure"  # the network went down meanwhile
+        elif not result.ok or not result.addresses:
+            key = "dns_failed"
+        else:
+            opened = self._bind_udp(ctx, index, result.addresses[0], port, local_port, transparent)
+            return (yield from opened) if isinstance(opened, Generator) else opened
+        self.record("connect_failed", link=index, reason=key, err=self.err_code(key))
+        if transparent:
+            return ctx.text(CONNECT_FAIL, error=True)
+        ctx.info(f"+CIPOPEN: {index},{self.err_code(key)}")
+        return ctx.error()
+
+    def _bind_udp(
+        self,
+        ctx: Context,
+        index: int,
+        server: str,
+        port: int | None,
+        local_port: int | None,
+        transparent: bool,
+    ) -> Any:
         link = Link(index, "UDP", server, port or 0, transparent=transparent)
         try:
             sock = self.host.udp_bind(local_port or 0)
@@ -1014,16 +1066,22 @@ class SimcomDialect(Dialect):
 
         index = self._link_param(cmd)
         n = len(cmd.params)
-        if index is None or n not in (2, 4):
+        # A76 3.3.1/3.3.2: AT+CIPSEND=<link>,"<ip>",<port> (variable length, no length field).
+        no_length_field = (
+            n == 3 and self.variant.udp_send_without_length_field and cmd.params[1].quoted
+        )
+        if index is None or (n not in (2, 4) and not no_length_field):
             return ciperror("wrong_parameter") if cmd.has(0) else ctx.error()
         try:
             length = (
-                cmd.int(1, lo=SEND_LENGTH_RANGE[0], hi=SEND_LENGTH_RANGE[1]) if cmd.has(1) else None
+                cmd.int(1, lo=SEND_LENGTH_RANGE[0], hi=SEND_LENGTH_RANGE[1])
+                if cmd.has(1) and not no_length_field
+                else None
             )
             remote: tuple[str, int] | None = None
-            if n == 4:
-                ip = cmd.str(2)
-                port = cmd.int(3, lo=PORT_RANGE[0], hi=PORT_RANGE[1])
+            if n >= 3:
+                ip = cmd.str(n - 2)
+                port = cmd.int(n - 1, lo=PORT_RANGE[0], hi=PORT_RANGE[1])
                 if not _is_ipv4(ip):
                     return ciperror("wrong_parameter")
                 remote = (ip, port)
@@ -1389,12 +1447,22 @@ class SimcomDialect(Dialect):
         if server is None:
             ctx.info(f"+SERVERSTOP: {index},{self.err_code('not_supported')}")
             return ctx.error()
-        if any(lk is not None and lk.server_index == index for lk in self.links):
+        clients = any(lk is not None and lk.server_index == index for lk in self.links)
+        if clients and not self.variant.serverstop_with_clients:
             ctx.info(f"+SERVERSTOP: {index},{self.err_code('sockets_opened')}")
             return ctx.error()
-        server.listener.close()
+        # Accepted sockets stay open (A76 3.4.2 closes them later with AT+NETCLOSE).
+        listener = server.listener
         self.servers[index] = None
-        ctx.info(f"+SERVERSTOP: {index},0")
+        if listener.pending:
+            # L1115 "the server socket starts to close": handshakes still in progress are
+            # reset first, then the result follows OK as a URC.
+            self.record("server_stop_reset", index=index, pending=listener.pending)
+            listener.close(reset_pending=True)
+            self._later(self._latency("cipclose"), self.urc, f"+SERVERSTOP: {index},0")
+            return ctx.ok()
+        listener.close()
+        ctx.info(f"+SERVERSTOP: {index},0")  # L1115 / A76 3.4.2: closed immediately
         return ctx.ok()
 
     # =============================================================================================
@@ -1556,7 +1624,10 @@ class PingSession:
         if result.ok:
             rtt_ms = int(result.rtt * 1000)
             self.stats.reply(rtt_ms)
-            d.urc(f"+CPING: 1,{result.from_ip or result.dst},{result.size},{rtt_ms},{result.ttl}")
+            # <TTL> is the one the request was sent with: the L1134 example asks for 255 and
+            # prints 255 on every reply line (docs/assumptions.md "SIMCom").
+            d.urc(f"+CPING: 1,{result.from_ip or result.dst},{result.size},{rtt_ms},"
+                  f"{self.values['ttl']}")
         else:
             d.urc("+CPING: 2")
         self._maybe_done()

@@ -89,6 +89,7 @@ CIPOPEN_FAILURE_ERR: dict[str, str] = {
     "peer_closed": "network_failure",
     "keepalive": "network_failure",
     "dns": "dns_failed",  # any resolver failure (nxdomain, servfail, timeout, no_network)
+    "bind": "bind_failed",  # <localPort> taken by another socket before the connect started
 }
 
 # +IPCLOSE <close_reason> (A76 4.2): 0 closed by local, 1 closed by remote, 2 sending timeout or
@@ -224,6 +225,16 @@ class Variant:
     ipaddr_not_open_prefix: str
     # A76 3.4.2: an accepted (server) socket "only supports fixed-length to send".
     server_link_fixed_length_only: bool
+    # AT+SERVERSTOP with an accepted socket of that server still open: S76 L1115 answers
+    # "+SERVERSTOP: <i>,<err>" ERROR (close the sockets first); the A76 3.4.2 example stops
+    # server 0 while its accepted link 0 is open and prints "+SERVERSTOP: 0,0" OK.
+    serverstop_with_clients: bool
+    # A76 3.3.1/3.3.2 print the UDP variable-length send as AT+CIPSEND=1,"<ip>",<port> (no empty
+    # length field, twice); S76 L1105 only has AT+CIPSEND=<link>,,<ip>,<port>.
+    udp_send_without_length_field: bool
+    # Longest pause between the '+' characters of the escape sequence; None: the guard time
+    # (S12) bounds it, as V.250 modems do (the SIM7600 document says nothing more).
+    plus_gap_max: float | None
     ref: str
 
 
@@ -233,14 +244,20 @@ VARIANTS: dict[str, Variant] = {
         network_lost_urc="+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY",
         ipaddr_not_open_prefix="+IP ERROR: ",
         server_link_fixed_length_only=False,
-        ref="S76 L1107; issue 7 (field URC)",
+        serverstop_with_clients=False,
+        udp_send_without_length_field=False,
+        plus_gap_max=None,
+        ref="S76 L1107, L1105, L1115; issue 7 (field URC)",
     ),
     "simcom-a7670": Variant(
         module_id="simcom-a7670",
         network_lost_urc="+CPIPEVENT: NETWORK CLOSED UNEXPECTEDLY",
         ipaddr_not_open_prefix="+IPADDR: ",
         server_link_fixed_length_only=True,
-        ref="A76 3.1.4, 3.4.2, 4.2",
+        serverstop_with_clients=True,
+        udp_send_without_length_field=True,
+        plus_gap_max=PLUS_GAP_MAX,
+        ref="A76 1.5.4, 3.1.4, 3.3.1, 3.3.2, 3.4.2, 4.2",
     ),
 }
 
