@@ -170,7 +170,10 @@ class GprsNetwork:
                 return False
         elif ctx.user != op.user or ctx.password != op.password:
             return False
-        if op.auth == "none":
+        if op.auth == "none" or ctx.chap is not None:
+            # A CHAP response that verifies against the subscriber's secret is accepted on a PAP
+            # APN too: the network (RADIUS, RFC 2865 §5.3 CHAP-Password) holds the secret, and a
+            # module relaying pppd's CHAP cannot turn it into PAP.
             return True
         # PAP/CHAP-protected APN: the context must offer the operator's protocol
         return ctx.auth in (op.auth, "any")

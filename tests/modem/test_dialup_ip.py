@@ -198,3 +198,15 @@ def test_dialup_pcap_decodes_in_tshark_with_both_directions(tmp_path):
     # LCP Configure-Requests from both ends (the module's and the host's)
     requests = [r for r in sim.trace.select(kind="ppp_rx") if "LCP Configure-Request" in r.fields["frame"]]
     assert {r.source for r in requests} == {"bearer.dialup", "dte.ppp"}
+
+
+@pytest.mark.parametrize("auth", ["chap", "pap", "any"])
+def test_a_pap_apn_takes_pppds_default_chap_as_well_as_pap(auth):
+    """Operator APN with PAP credentials; pppd's default (CHAP-MD5, which the module asks
+    first) gets the link up, as does PAP; the network checks the CHAP response with the
+    subscriber's secret (RFC 1994 §4.1)."""
+    sim = world(apn={"name": "internet", "user": "gw", "password": "s3cret", "auth": "pap"})
+    host = sim.dte.dial("*99#", username="gw", password="s3cret", auth=auth)
+    assert host.up
+    (peer_auth,) = sim.trace.select(source="bearer.gprs", kind="pdp_peer_auth")
+    assert peer_auth.fields["protocol"] == ("pap" if auth == "pap" else "chap")
