@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench clean venv interop
 
 venv: $(STAMP)
 
@@ -22,6 +22,12 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest -n 2
+
+# The real pppd in a QEMU guest against `simnet serve --pty` (tests/interop); installs the Debian
+# packages it needs, or skips saying why.
+interop: $(STAMP)
+	bash tests/interop/install-packages.sh
+	SIMNET_INTEROP=1 $(PY) -m pytest tests/interop -v -rs
 
 bench: $(STAMP)
 	$(PY) bench/tcp_bulk.py

@@ -79,8 +79,9 @@ class DialupLink:
         self.bearer = bearer
         self.cid = cid
         # The network side's misbehaviour (ppp_fail) reaches the DTE through this server.
-        # Modules ask pppd for PFC/ACFC and grant them (SIMCom/Quectel LCP Configure-Requests)
-        cfg = ppp or PppConfig(role="server", auth=auth, auth_optional=True, compression=True,
+        # Modules ask pppd for PFC/ACFC and grant them (SIMCom/Quectel LCP Configure-Requests),
+        # and wait for the host's first LCP packet before sending theirs (passive).
+        cfg = ppp or PppConfig(role="server", auth=auth, auth_optional=True, compression=True, passive=True,
                                local_ip=bearer.operator.ppp_server_ip, fault=bearer._take_ppp_fault())
         name = f"{bearer.name}.dialup"
         self.name = name

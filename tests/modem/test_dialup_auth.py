@@ -114,12 +114,7 @@ class Rig:
     def negotiate_lcp(self, host_auth: str = "pap") -> bytes:
         """LCP up with the host refusing CHAP for PAP (``pap``), or refusing authentication
         (``none``); returns the module's magic number."""
-        self.sim.advance(0.05)
-        ident, options = self.server_request()
-        magic = options[-8:-4]
-        assert (ident, options) == (1, ACCM0 + pf.option(pf.OPT_AUTH, CHAP_MD5)
-                                    + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION)
-        self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_REQ, 1)))
+        magic = self.host_opens_lcp()
         if host_auth == "pap":  # RFC 1661 §5.3: Nak, suggesting the protocol we can do
             self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, pf.option(pf.OPT_AUTH, PAP))))
             wanted = ACCM0 + pf.option(pf.OPT_AUTH, PAP) + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION
@@ -133,6 +128,20 @@ class Rig:
         self.sim.advance(0.05)
         acks = [info for proto, info in self.frames() if proto == pf.PROTO_LCP and info[0] == pf.CONF_ACK]
         assert acks == [pf.packet(pf.CONF_ACK, 1)]
+        return magic
+
+    def host_opens_lcp(self) -> bytes:
+        """The host's (empty) LCP Configure-Request; the module waits for it before sending
+        its own (passive, as modules answering ATD*99# do), acks it and asks CHAP-MD5.
+        Returns the module's magic number."""
+        self.sim.advance(0.05)
+        assert self.frames() == []  # nothing from the module before the host speaks
+        self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_REQ, 1)))
+        self.sim.advance(0.05)
+        ident, options = self.server_request()
+        magic = options[-8:-4]
+        assert (ident, options) == (1, ACCM0 + pf.option(pf.OPT_AUTH, CHAP_MD5)
+                                    + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION)
         return magic
 
     def pap(self, user: str, password: str) -> float:
@@ -310,9 +319,7 @@ def test_refused_chap_falls_back_to_pap_whatever_the_host_suggests(suggestion):
     the module runs neither EAP nor MS-CHAP, so its next request asks PAP."""
     rig = Rig(**PAP_APN)
     rig.dial()
-    rig.sim.advance(0.05)
-    _, options = rig.server_request()
-    magic = options[-8:-4]
+    magic = rig.host_opens_lcp()
     nak = pf.option(pf.OPT_AUTH, suggestion) if suggestion else pf.option(pf.OPT_AUTH, CHAP_MD5)
     rig.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, nak)))
     rig.sim.advance(0.05)
@@ -326,9 +333,7 @@ def test_host_refusing_every_protocol_by_nak_is_let_in_without_authentication():
     anyway), so it asks for none and the network decides on an open APN."""
     rig = Rig()
     rig.dial()
-    rig.sim.advance(0.05)
-    _, options = rig.server_request()
-    magic = options[-8:-4]
+    magic = rig.host_opens_lcp()
     rig.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, pf.option(pf.OPT_AUTH, EAP))))
     rig.sim.advance(0.05)
     rig.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 2, pf.option(pf.OPT_AUTH, EAP))))

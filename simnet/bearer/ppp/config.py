@@ -84,6 +84,9 @@ class PppConfig:
     that Configure-Rejects the Authentication-Protocol option is let in unauthenticated.
     ``compression``: ask for Protocol-Field and Address-and-Control-Field Compression (RFC 1661
     §6.5, §6.6) and grant them to the peer, as pppd and SIMCom/Quectel modules do.
+    ``passive``: send no LCP packet until the peer's first one arrives (RFC 1661 §4.4 allows
+    waiting; pppd's ``silent``), as modules answering ATD*99# do: their first Configure-Request
+    would otherwise reach a host that is not listening yet and cost a Restart.
     Echo: ``echo_interval`` > 0 sends LCP Echo-Requests; ``echo_failure`` unanswered in a row end
     the link (pppd's lcp-echo-interval / lcp-echo-failure).
     """
@@ -97,6 +100,7 @@ class PppConfig:
     accm: int = 0x00000000
     magic: bool = True
     compression: bool = False
+    passive: bool = False
     auth: str = "any"
     username: str = ""
     password: str = ""
@@ -123,6 +127,8 @@ class PppConfig:
         allowed = CLIENT_AUTH if self.role == "client" else SERVER_AUTH
         if self.auth not in allowed:
             raise ConfigError("ppp.auth", f"unknown authentication {self.auth!r} for a {self.role} (allowed: {', '.join(allowed)})")
+        if not isinstance(self.passive, bool):
+            raise ConfigError("ppp.passive", f"expected true or false, got {self.passive!r}")
         if not isinstance(self.compression, bool):
             raise ConfigError("ppp.compression", f"expected true or false, got {self.compression!r}")
         if not isinstance(self.auth_optional, bool):

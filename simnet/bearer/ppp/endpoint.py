@@ -445,6 +445,7 @@ class PppEndpoint:
         self._echo_pending = 0
         self._echo_ident = 0
         self._closing_locally = False
+        self._passive_waiting = False
         self.peer_auth: PeerAuth | None = None  # authenticator: the peer's last credentials
 
     # -- helpers -----------------------------------------------------------------------------
@@ -518,6 +519,9 @@ class PppEndpoint:
         self._set_phase(Phase.ESTABLISH)
         if self.fault_is("lcp", "silent") or self.fault_is("lcp", "reject"):
             return
+        if self.config.passive:
+            self._passive_waiting = True  # the peer's first LCP packet opens LCP (receive_frame)
+            return
         self.lcp.open()
 
     def close(self) -> None:
@@ -569,6 +573,9 @@ class PppEndpoint:
                 # misbehaving: Code-Reject the peer's Configure-Request (fatal to its LCP)
                 self._emit(Send(PROTO_LCP, encode_packet(CODE_REJ, self.lcp.next_ident(), info[:1496])))
                 return
+            if self._passive_waiting:
+                self._passive_waiting = False
+                self.lcp.open()  # passive: the peer is listening now
             self.lcp.receive(*pkt)
             return
         if not self.lcp.opened:
@@ -744,7 +751,10 @@ class PppEndpoint:
             return
         if self.phase == Phase.ESTABLISH and self.lcp.state in (State.INITIAL, State.STARTING, State.CLOSED) \
                 and not (self.fault_is("lcp", "silent") or self.fault_is("lcp", "reject")):
-            self.lcp.open()
+            if self.config.passive and (self._passive_waiting or self.lcp.state == State.CLOSED):
+                self._passive_waiting = True  # still waiting for the peer's first packet
+            else:
+                self.lcp.open()
         elif self.phase == Phase.NETWORK and self.ipcp.state in (State.INITIAL, State.STARTING) \
                 and not self.fault_is("ipcp", "silent") \
                 and not (self.config.role == "server" and self.assigned_peer_ip is None):
