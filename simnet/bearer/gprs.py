@@ -93,7 +93,8 @@ class GprsNetwork:
     """The operator's SGSN/GGSN as far as one module sees it."""
 
     def __init__(self, sim: Simulation, operator: OperatorConfig, *, name: str = "gprs",
-                 dns_default: tuple[str, ...] = (), network: Any = None) -> None:
+                 dns_default: tuple[str, ...] = (), network: Any = None,
+                 address_pool: AddressPool | None = None) -> None:
         self.sim = sim
         self.net = network  # simnet.net.Network: its own addresses are never handed out
         self.operator = operator
@@ -109,8 +110,8 @@ class GprsNetwork:
         self._pool_base = int(pool.network_address)
         self._pool_size = pool.num_addresses
         self._reserved = {str(pool.network_address), str(pool.broadcast_address), operator.ppp_server_ip}
-        self._next = 2  # .1 is the gateway by convention
-        self._in_use: set[str] = set()
+        # Shared by every subscriber of the operator (a fleet), else this module's own.
+        self.pool = address_pool if address_pool is not None else AddressPool()
         self.overrides: list[_Override] = []
         self.deactivation_silent = False
 
@@ -188,22 +189,35 @@ class GprsNetwork:
     def _allocate(self) -> str | None:
         # Round robin through the pool, as GGSNs do, so a released address is not reused at once
         taken = set(self._reserved) | set(self.dns)
-        if self.net is not None:
-            taken.add(str(getattr(self.net, "core_ip", "")))
-            taken.update(str(ip) for ip in getattr(self.net, "dns_ips", ()))
-            taken.update(str(h.ip) for h in getattr(self.net, "hosts", {}).values() if h.ip)
+        net = self.net
+        if net is not None:
+            taken.add(str(getattr(net, "core_ip", "")))
+            taken.update(str(ip) for ip in getattr(net, "dns_ips", ()))
+        in_use = getattr(net, "address_in_use", None)
+        if in_use is None and net is not None:
+            taken.update(str(h.ip) for h in getattr(net, "hosts", {}).values() if h.ip)
+        pool = self.pool
         for _ in range(self._pool_size):
-            offset = self._next
-            self._next = self._next + 1 if self._next + 1 < self._pool_size else 1
+            offset = pool.next
+            pool.next = pool.next + 1 if pool.next + 1 < self._pool_size else 1
             ip = str(ipaddress.IPv4Address(self._pool_base + offset))
-            if ip not in taken and ip not in self._in_use:
-                self._in_use.add(ip)
+            if ip not in taken and ip not in pool.in_use and not (in_use is not None and in_use(ip)):
+                pool.in_use.add(ip)
                 return ip
         return None
 
     def release(self, ip: str | None) -> None:
         if ip is not None:
-            self._in_use.discard(ip)
+            self.pool.in_use.discard(ip)
+
+
+class AddressPool:
+    """Where the operator's round-robin allocation stands and which addresses are out: one per
+    operator, shared by the GprsNetwork views of all its subscribers."""
+
+    def __init__(self) -> None:
+        self.next = 2  # .1 is the gateway by convention
+        self.in_use: set[str] = set()
 
 
 def make_distribution_or(spec: object, field_name: str):

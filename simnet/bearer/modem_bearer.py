@@ -162,7 +162,7 @@ class ModemBearer:
 
     def __init__(self, sim: Simulation, network: Any = None, host: Any = None,
                  operator: OperatorConfig | None = None, *, name: str = "bearer",
-                 timers: GprsTimers | None = None) -> None:
+                 timers: GprsTimers | None = None, address_pool: Any = None) -> None:
         self.sim = sim
         self.network = network
         self.host = host
@@ -176,7 +176,7 @@ class ModemBearer:
             self.radio.act = self.profile.act
         dns_default = tuple(getattr(network, "dns_ips", ()) or ())
         self.gprs_network = GprsNetwork(sim, op, name=f"{name}.gprs", dns_default=dns_default,
-                                        network=network)
+                                        network=network, address_pool=address_pool)
         self.gprs = GprsSession(sim, self.sim_card, self.radio, self.gprs_network, host,
                                 timers=timers or op.timers, name=f"{name}.gprs")
         csd_profile = get_profile("csd_9600")

@@ -71,6 +71,21 @@ class _Scan:
     no_break_abs: int = 0  # no line end between line_abs and here
 
 
+class _Watch:
+    """One pending wait for a pattern: where its search resumes, the event to fire."""
+
+    __slots__ = ("regex", "width", "resume", "end", "consume", "event", "timer")
+
+    def __init__(self, regex: re.Pattern[str], *, consume: bool = True) -> None:
+        self.regex = regex
+        self.width = _max_width(regex.pattern, regex.flags)
+        self.resume = 0  # matches cannot start before this absolute offset (searched already)
+        self.end = 0
+        self.consume = consume
+        self.event: Any = None
+        self.timer: Any = None
+
+
 @dataclass
 class CommandResult:
     """What one ``command()`` saw: ``final`` result code text (or ``">"`` when the module
@@ -123,6 +138,7 @@ class DTE:
         self.dropped = 0
         # Bytes also go here while a protocol owns the line (the PPP client after CONNECT).
         self.tap: Any = None
+        self._watches: list[_Watch] = []  # pending expect_event waits
         self._finals = FINAL_LINE
         if extra_finals:
             self._finals = re.compile(FINAL_LINE.pattern[:-1] + "|" + "|".join(extra_finals) + ")")
@@ -156,6 +172,11 @@ class DTE:
         if overflow > 0:  # a host that never reads: keep the newest bytes only
             self._trim(self._base + overflow)
             self.dropped += overflow
+        if self._watches:
+            for watch in list(self._watches):
+                if self._check_watch(watch):
+                    self._watches.remove(watch)
+                    watch.timer.cancel()
 
     def _trim(self, upto: int) -> None:
         cut = upto - self._base
@@ -342,33 +363,71 @@ class DTE:
         carried = self._expect_carried(regex)
         if carried is not None:
             return carried
-        width = _max_width(regex.pattern, regex.flags)
-        found: list[tuple[re.Match[str], int]] = []
+        watch = _Watch(regex)
+        found: list[re.Match[str]] = []
         seen = [-1]
-        resume = [self._cursor]  # matches cannot start before this (searched already)
 
         def done() -> bool:
             if self._received == seen[0]:
                 return False
             seen[0] = self._received
-            start = max(resume[0], self._cursor)
-            window = self._base if start - self._base < _WHOLE else start - _LOOKBEHIND
-            m = regex.search(self._text(window), start - window)
+            m = self._search(watch)
             if m is None:
-                if width is not None:
-                    resume[0] = self._end - width - _LOOKAROUND
                 return False
-            found.append((m, window))
+            found.append(m)
             return True
 
         if not self.sim.run_until(done, timeout):
             raise ExpectTimeout(regex.pattern, timeout, self.peek())
-        m, window = found[-1]
-        self._cursor = window + m.end()
-        self._carry.clear()  # everything before the match is consumed
-        self._take_urcs(window + m.start(), self._cursor)
+        self._cursor = watch.end
         self._maybe_trim()
+        return found[-1]
+
+    def _search(self, watch: _Watch) -> re.Match[str] | None:
+        """Search for ``watch``'s pattern after the cursor, resuming where an earlier search of
+        the same wait left off; on a match ``watch.end`` is its absolute end."""
+        start = max(watch.resume, self._cursor)
+        window = self._base if start - self._base < _WHOLE else start - _LOOKBEHIND
+        m = watch.regex.search(self._text(window), start - window)
+        if m is None:
+            if watch.width is not None:
+                watch.resume = self._end - watch.width - _LOOKAROUND
+            return None
+        watch.end = window + m.end()
         return m
+
+    # -- waits that do not run the clock (many DTEs on one clock: fleets) ---------------------
+    def expect_event(self, pattern: str | bytes | re.Pattern[str], timeout: float = 10.0, *,
+                     consume: bool = True) -> Any:
+        """Like :meth:`expect`, without running the clock: a SimPy event whose value is the
+        ``re.Match`` once the pattern arrives (the cursor moves past it unless ``consume`` is
+        False) or None when ``timeout`` virtual seconds pass first. For host programs written as
+        SimPy processes (``m = yield dte.expect_event("OK")``), e.g. a fleet's devices."""
+        if isinstance(pattern, bytes):
+            pattern = pattern.decode("latin-1")
+        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+        watch = _Watch(regex, consume=consume)
+        watch.event = self.sim.event()
+        watch.resume = self._cursor
+        if not self._check_watch(watch):
+            self._watches.append(watch)
+            watch.timer = self.sim.call_later(timeout, self._watch_expired, watch)
+        return watch.event
+
+    def _check_watch(self, watch: _Watch) -> bool:
+        m = self._search(watch)
+        if m is None:
+            return False
+        if watch.consume:
+            self._cursor = watch.end
+            self._maybe_trim()
+        watch.event.succeed(m)
+        return True
+
+    def _watch_expired(self, watch: _Watch) -> None:
+        if watch in self._watches:
+            self._watches.remove(watch)
+            watch.event.succeed(None)
 
     def command(self, line: str, timeout: float = 10.0) -> CommandResult:
         """Write ``line`` + CR and run the clock until a final result code; see CommandResult.

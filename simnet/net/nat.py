@@ -9,7 +9,11 @@ Behaviour:
 - public ports are allocated sequentially from a seed-chosen start (no port preservation), so
   a module whose mapping expired reappears from a NEW port - the peer sees a segment for no
   connection and answers RST;
-- inbound packets that match no mapping vanish (trace record kind ``nat``, event ``drop``).
+- inbound packets that match no mapping vanish (trace record kind ``nat``, event ``drop``);
+- the port pool is shared by every subscriber; ``per_subscriber`` caps how many mappings one
+  private address may hold (a CGNAT's port block per subscriber, RFC 6888 REQ-4); beyond the
+  cap or the pool, a new flow is dropped (``ports_exhausted`` / ``subscriber_ports_exhausted``,
+  counted in ``exhausted``), as a real CGNAT drops it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class NatConfig:
     icmp_idle_timeout: Any = 60.0  # RFC 5508 REQ-1: ICMP query mappings at least 60 s
     port_low: int = 1024
     port_high: int = 65535
+    per_subscriber: int | None = None
     enabled: bool = True
     prefix: str = field(default="nat", repr=False, compare=False)
 
@@ -50,6 +55,9 @@ class NatConfig:
         check_port(self.port_high, f"{p}.port_high")
         if self.port_high < self.port_low:
             raise ConfigError(f"{p}.port_high", f"must be >= port_low ({self.port_low})")
+        if self.per_subscriber is not None and (isinstance(self.per_subscriber, bool)
+                                                or not isinstance(self.per_subscriber, int) or self.per_subscriber < 1):
+            raise ConfigError(f"{p}.per_subscriber", f"expected a positive number of ports, got {self.per_subscriber!r}")
         if not isinstance(self.enabled, bool):
             raise ConfigError(f"{p}.enabled", f"expected true or false, got {self.enabled!r}")
 
@@ -61,7 +69,7 @@ class NatConfig:
         if not isinstance(data, dict):
             raise ConfigError(field_path, f"expected a mapping of NAT parameters, got {data!r}")
         allowed = ("public_ip", "tcp_idle_timeout", "udp_idle_timeout", "icmp_idle_timeout",
-                   "port_low", "port_high", "enabled")
+                   "port_low", "port_high", "per_subscriber", "enabled")
         for key in data:
             if key not in allowed:
                 raise ConfigError(f"{field_path}.{key}", f"unknown NAT parameter (expected one of {', '.join(allowed)})")
@@ -117,6 +125,9 @@ class Nat:
         self._next_port = self.config.port_low + sim.rng(f"{name}.port").randrange(span)
         self.expired_count = 0
         self.dropped_inbound = 0
+        self.exhausted = 0  # new flows dropped for want of a port
+        self._per_subscriber: dict[str, int] = {}  # private ip -> mappings held
+        self._held: dict[int, int] = {}  # protocol -> public ports in use
 
     @property
     def public_ip(self) -> str:
@@ -132,6 +143,8 @@ class Nat:
     def _allocate(self, proto: int) -> int | None:
         low, high = self.config.port_low, self.config.port_high
         span = high - low + 1
+        if self._held.get(proto, 0) >= span:
+            return None  # the pool is exhausted: no need to walk it
         for _ in range(span):
             port = self._next_port
             self._next_port = low + (port - low + 1) % span
@@ -152,8 +165,18 @@ class Nat:
             return
         self._remove(m, "idle_timeout")
 
+    def subscriber_mappings(self, private_ip: str) -> int:
+        """How many mappings the subscriber at ``private_ip`` holds now."""
+        return self._per_subscriber.get(private_ip, 0)
+
     def _remove(self, m: NatMapping, reason: str) -> None:
-        self._by_public.pop((m.proto, m.public_port), None)
+        if self._by_public.pop((m.proto, m.public_port), None) is m:
+            self._held[m.proto] = self._held.get(m.proto, 1) - 1
+            left = self._per_subscriber.get(m.private_ip, 1) - 1
+            if left > 0:
+                self._per_subscriber[m.private_ip] = left
+            else:
+                self._per_subscriber.pop(m.private_ip, None)
         self._by_private.pop((m.proto, m.private_ip, m.private_port), None)
         if m.timer is not None:
             m.timer.cancel()
@@ -188,13 +211,19 @@ class Nat:
         m = self._by_private.get(key)
         now = self.sim.now
         if m is None:
-            public = self._allocate(proto)
+            cap = self.config.per_subscriber
+            held = self._per_subscriber.get(pkt.src, 0)
+            public = self._allocate(proto) if cap is None or held < cap else None
             if public is None:
-                self.sim.record(self.name, "nat", event="drop", reason="ports_exhausted", pkt=pkt.summary())
+                self.exhausted += 1
+                reason = "subscriber_ports_exhausted" if cap is not None and held >= cap else "ports_exhausted"
+                self.sim.record(self.name, "nat", event="drop", reason=reason, pkt=pkt.summary())
                 return False
             m = NatMapping(proto, pkt.src, port, public, now)
             self._by_private[key] = m
             self._by_public[(proto, public)] = m
+            self._per_subscriber[pkt.src] = held + 1
+            self._held[proto] = self._held.get(proto, 0) + 1
             self._arm(m)
             self.sim.record(self.name, "nat", event="create", mapping=m.describe())
         m.last_activity = now

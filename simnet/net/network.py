@@ -169,6 +169,10 @@ class Network:
             self.host(host)
         return self.pcap.write(path, host, epoch=epoch)
 
+    def address_in_use(self, ip: str) -> bool:
+        """True when a host (or the core, or the NAT) has ``ip``."""
+        return ip in self._by_ip or ip in (self.core_ip, self.nat.public_ip)
+
     # -- interface events from hosts -------------------------------------------------------------
     def _interface_up(self, host: Host) -> None:
         ip = host.ip

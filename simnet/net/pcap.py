@@ -25,12 +25,15 @@ LINKTYPE_RAW = 101  # pcap LINKTYPE_RAW (libpcap DLT_RAW); scapy.data.DLT_RAW_AL
 class PcapRecorder:
     """Per-capture-point packet snapshots. ``enabled = False`` stops recording (benchmarks)."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, limit: int | None = None) -> None:
         self.enabled = enabled
-        self.points: dict[str, list[tuple[float, Packet]]] = {}
+        self.limit = limit  # keep at most the newest ``limit`` packets per point (long runs)
+        self.points: dict[str, Any] = {}
 
     def hook(self, point: str) -> Any:
-        records = self.points.setdefault(point, [])
+        from collections import deque
+
+        records = self.points.setdefault(point, deque(maxlen=self.limit) if self.limit else [])
 
         def capture(t: float, pkt: Packet) -> None:
             if self.enabled:

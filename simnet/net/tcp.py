@@ -313,9 +313,12 @@ class TcpSocket:
 
 class TcpListener:
     """A listening port. ``on_accept(sock)`` runs when a connection completes its handshake;
-    at most ``backlog`` handshakes may be half-open at once (further SYNs are dropped)."""
+    at most ``backlog`` connections may be half-open or waiting for the application to accept
+    them (``queued``, kept by an application that accepts at a limited rate) at once: further
+    SYNs are dropped, as Linux drops them when the accept queue is full."""
 
-    __slots__ = ("_stack", "port", "backlog", "on_accept", "config", "closed", "_half_open", "accepted")
+    __slots__ = ("_stack", "port", "backlog", "on_accept", "config", "closed", "_half_open", "accepted",
+                 "queued")
 
     def __init__(
         self,
@@ -333,6 +336,7 @@ class TcpListener:
         self.closed = False
         self._half_open = 0
         self.accepted = 0
+        self.queued = 0  # completed handshakes the application has not taken yet
 
     def _accept(self, sock: TcpSocket) -> None:
         sock._listener = None  # from now on an ordinary socket
@@ -455,7 +459,7 @@ class TcpStack:
         self._reset_stray(pkt)
 
     def _passive_open(self, lst: TcpListener, pkt: Packet) -> None:
-        if lst._half_open >= lst.backlog or self.host.ip is None:
+        if lst._half_open + lst.queued >= lst.backlog or self.host.ip is None:
             self.sim.record(self.source, "tcp_syn_dropped", port=lst.port, src=pkt.src, sport=pkt.sport)
             return
         conn = TcpConnection(lst.config, self._isn_rng.getrandbits(32))

@@ -102,7 +102,21 @@ class Simulation(KernelSimulation):
     @property
     def dte(self) -> Any:
         """The host side of the module's UART: ``command``, ``expect``, ``write``."""
-        return self._need_world().dte
+        world = self._need_world()
+        if world.dte is None and world.is_fleet:
+            raise ConfigError("dte", f"this scenario is a fleet of {len(world.devices)} modules: "
+                              f"each has its own DTE (expected sim.device({next(iter(world.devices))!r}).dte)")
+        return world.dte
+
+    @property
+    def devices(self) -> dict[str, Any]:
+        """Every module of the world by name (``.dte``, ``.module``, ``.bearer``, ``.host``):
+        a fleet's devices, or the single module as ``"modem"``."""
+        return dict(self._need_world().devices)
+
+    def device(self, name: str) -> Any:
+        """One device of a fleet by name (``tracker-007``); raises ConfigError naming some."""
+        return self._need_world().device(name)
 
     @property
     def module(self) -> Any:

@@ -168,7 +168,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             print(p, file=err)
         return EXIT_USAGE
     assert scenario is not None
-    if not scenario.steps:
+    if not scenario.steps and not any(d.steps for d in scenario.devices):
         # A scenario without steps is a world for a Python host or `simnet serve`: run has nothing to do.
         print(f"{args.file}:1: steps: nothing to run (expected a list of steps such as "
               "[{send: AT}, {expect: OK}]; without steps, use the Python API or simnet serve)", file=err)

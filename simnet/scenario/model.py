@@ -71,6 +71,9 @@ class NetworkSpec:
     dns: list[str] = field(default_factory=list)
     tcp_idle_timeout: float | None = None
     udp_idle_timeout: float | None = None
+    nat_port_low: int | None = None  # the carrier NAT's public port pool
+    nat_port_high: int | None = None
+    nat_per_subscriber: int | None = None  # ports one subscriber may hold at once (None: any)
     rssi: int | None = None
     ber: int | None = None
     profile: str | None = None  # radio profile of simnet.bearer.profiles
@@ -144,6 +147,24 @@ class CheckSpec:
 
 
 @dataclass
+class DeviceSpec:
+    """One device of a fleet (``modules:``): its module, SIM, UART rate and DTE script."""
+
+    name: str
+    group: str
+    index: int
+    module: str = ""
+    baud: int | None = None
+    sim_state: str = "ready"
+    sim_pin: str = "1234"
+    sim_puk: str = "12345678"
+    boot: str = "booted"
+    steps: list[StepSpec] = field(default_factory=list)
+    start: Distribution | None = None  # delay before its script starts (drawn per device)
+    line: int = 0
+
+
+@dataclass
 class Scenario:
     name: str
     file: str
@@ -152,6 +173,7 @@ class Scenario:
     module: str = ""
     baud: int | None = None  # None: the module profile's default rate
     trace: Any = None  # simnet.kernel.trace.TraceConfig, or None: keep everything
+    devices: list[DeviceSpec] = field(default_factory=list)  # a fleet (modules:); empty: one module
     boot: str = "booted"  # "cold": the module is switched on at time 0 and boots first
     sim_state: str = "ready"
     sim_pin: str = "1234"

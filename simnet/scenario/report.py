@@ -28,7 +28,10 @@ def describe_failure(result: RunResult) -> str | None:
             return "a fault could not be applied: " + "; ".join(result.fault_errors)
         return None
     if isinstance(f, StepResult):
+        device = next((d.name for d in result.devices if d.failure is f), None)
         where = f"step {f.index + 1} ({f.kind}: '{_escape(f.text)}', line {f.line})"
+        if device is not None:
+            where = f"device {device}: {where}"
         parts = [f"{where} failed at t={f.t:.3f} s: {f.detail}"]
         if f.expected is not None:
             parts.append(f"expected '{_escape(f.expected)}'")
@@ -60,6 +63,13 @@ def build_report(results: list[RunResult]) -> dict[str, Any]:
         "fault_errors": list(first.fault_errors),
         "digest_repeat_ok": None,
     }
+    if first.devices:
+        report["fleet"] = {
+            "devices": len(first.devices),
+            "passed": sum(1 for d in first.devices if d.passed),
+            "failed": [d.name for d in first.devices if not d.passed],
+        }
+        report["devices"] = [d.to_json() for d in first.devices]
     if first.error:
         report["error"] = first.error
     if len(results) > 1:

@@ -85,6 +85,38 @@ class CheckResult:
 
 
 @dataclass
+class DeviceResult:
+    """One fleet device's script: its steps, whether all passed, when it ended."""
+
+    name: str
+    group: str
+    module: str
+    passed: bool
+    steps: list[StepResult] = field(default_factory=list)
+    t_start: float = 0.0
+    t_end: float | None = None
+    uart_bytes_out: int = 0  # host -> module
+    uart_bytes_in: int = 0  # module -> host
+
+    @property
+    def failure(self) -> StepResult | None:
+        return next((s for s in self.steps if s.passed is False), None)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name, "group": self.group, "module": self.module, "passed": self.passed,
+            "steps": len(self.steps), "steps_passed": sum(1 for s in self.steps if s.passed),
+            "t_start": round(self.t_start, 6),
+            "t_end": None if self.t_end is None else round(self.t_end, 6),
+            "uart_bytes_out": self.uart_bytes_out, "uart_bytes_in": self.uart_bytes_in,
+        }
+        f = self.failure
+        if f is not None:
+            out["failure"] = f.to_json()
+        return out
+
+
+@dataclass
 class RunResult:
     scenario: str
     file: str
@@ -99,12 +131,33 @@ class RunResult:
     error: str | None = None
     fault_errors: list[str] = field(default_factory=list)
     trace: dict[str, Any] = field(default_factory=dict)  # what the trace kept (Trace.summary)
+    devices: list[DeviceResult] = field(default_factory=list)  # a fleet's devices (modules:)
+
+    def devices_frame(self) -> Any:
+        """One row per fleet device (pandas): name, group, module, passed, steps, steps_passed,
+        t_start, t_end, UART byte counts, and the failing step's index/kind/detail."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("devices_frame() needs pandas: pip install simnet[data]") from exc
+        rows = []
+        for d in self.devices:
+            row = d.to_json()
+            failure = row.pop("failure", None)
+            row["failed_step"] = None if failure is None else failure["index"]
+            row["failed_kind"] = None if failure is None else failure["kind"]
+            row["failure"] = None if failure is None else failure["detail"]
+            rows.append(row)
+        return pd.DataFrame(rows)
 
     @property
     def failure(self) -> StepResult | CheckResult | None:
         for s in self.steps:
             if s.passed is False:
                 return s
+        for d in self.devices:
+            if d.failure is not None:
+                return d.failure
         for c in self.checks:
             if not c.passed:
                 return c
@@ -202,6 +255,8 @@ class Runner:
                                       + f": {what}")
 
     def run(self) -> RunResult:
+        if getattr(self.sim.world, "is_fleet", False):
+            return FleetRunner(self.sim).run()
         sim = self.sim
         sc = sim.scenario
         wall0 = time.perf_counter()
@@ -390,3 +445,89 @@ class Runner:
             out.detail = f"{p['mailbox']}: " + ("; ".join(problems) if problems else f"{len(messages)} messages")
         out.passed = not problems
         return out
+
+
+class FleetRunner:
+    """Runs every device's script of a fleet (``modules:``) at once on the one clock: each is a
+    SimPy process that waits with ``dte.expect_event`` instead of running the clock itself.
+    A device's first failing step ends its script; the others go on. Then the checks."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+
+    def run(self) -> RunResult:
+        sim = self.sim
+        sc = sim.scenario
+        world = sim.world
+        wall0 = time.perf_counter()
+        results: list[DeviceResult] = []
+        procs = []
+        for dev in world.devices.values():
+            spec = dev.spec
+            result = DeviceResult(dev.name, spec.group, spec.module, True)
+            results.append(result)
+            delay = spec.start.sample(sim.rng(f"{dev.name}.start")) if spec.start is not None else 0.0
+            procs.append(sim.process(self._script(dev, result, max(0.0, delay))))
+        if procs:
+            sim.run(sim.env.all_of(procs))
+        checks = [Runner(sim).run_check(c) for c in sc.checks]
+        fault_errors = list(getattr(world, "fault_errors", []))
+        passed = all(d.passed for d in results) and all(c.passed for c in checks) and not fault_errors
+        sim.record("runner", "end", passed=passed, devices=len(results),
+                   devices_passed=sum(1 for d in results if d.passed))
+        return RunResult(
+            scenario=sc.name, file=sc.file, seed=sim.seed, passed=passed, virtual_time=sim.now,
+            wall_time=time.perf_counter() - wall0, steps=[], checks=checks,
+            digest=sim.trace.digest(), records=len(sim.trace), fault_errors=fault_errors,
+            trace=sim.trace.summary(), devices=results,
+        )
+
+    def _script(self, dev: Any, result: DeviceResult, delay: float) -> Any:
+        sim = self.sim
+        dte = dev.dte
+        if delay > 0:
+            yield sim.timeout(delay)
+        result.t_start = sim.now
+        failed = False
+        for spec in dev.spec.steps:
+            if failed:
+                result.steps.append(StepResult(spec.index, spec.kind, spec.text, spec.line, None,
+                                               detail="not run: an earlier step failed"))
+                continue
+            t0 = sim.now
+            res = StepResult(spec.index, spec.kind, spec.text, spec.line, True, t_start=t0)
+            sim.record("runner", "step", device=dev.name, index=spec.index, step=spec.kind)
+            if spec.kind in ("send", "send_raw", "send_hex"):
+                dte.write(spec.data)
+                res.detail = f"sent {len(spec.data)} bytes"
+            elif spec.kind == "wait":
+                if spec.seconds > 0:
+                    yield sim.timeout(spec.seconds)
+                res.detail = f"waited {spec.seconds:g} s"
+            elif spec.kind in ("expect", "expect_re"):
+                m = yield dte.expect_event(spec.pattern, spec.within)
+                if m is None:
+                    res.passed = False
+                    res.expected = spec.text
+                    res.received = _show(dte.peek())
+                    res.detail = f"not seen within {spec.within:g} s"
+                else:
+                    res.detail = "matched " + _show(m.group(0).encode("latin-1", "replace"))
+            elif spec.kind == "expect_absent":
+                m = yield dte.expect_event(spec.pattern, spec.within, consume=False)
+                if m is not None:
+                    res.passed = False
+                    res.expected = f"no {spec.text!r} for {spec.within:g} s"
+                    res.received = _show(m.group(0).encode("latin-1", "replace"))
+                    res.detail = f"arrived after {sim.now - t0:g} s"
+                else:
+                    res.detail = f"absent for {spec.within:g} s"
+            res.t = sim.now
+            result.steps.append(res)
+            if not res.passed:
+                failed = True
+                result.passed = False
+                sim.record("runner", "step_failed", device=dev.name, index=spec.index)
+        result.t_end = sim.now
+        result.uart_bytes_out = dte.port.bytes_sent
+        result.uart_bytes_in = dte.bytes_received

@@ -44,10 +44,15 @@ from simnet.scenario.model import (
 from simnet.scenario.safe_regex import SafePattern
 
 TOP_KEYS = (
-    "name", "description", "seed", "module", "boot", "uart", "sim", "network", "hosts", "faults",
-    "steps", "checks", "trace",
+    "name", "description", "seed", "module", "modules", "boot", "uart", "sim", "network", "hosts",
+    "faults", "steps", "checks", "trace",
 )
 TRACE_KEYS = ("level", "kinds", "ring")
+# modules: [...] - a fleet: each entry a group of `count` devices of one module type.
+DEVICE_KEYS = ("name", "module", "count", "uart", "sim", "boot", "steps", "start", "overrides")
+OVERRIDE_KEYS = ("module", "uart", "sim", "boot", "steps", "start")
+FLEET_STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "expect_absent", "wait")
+MAX_DEVICES = 100_000
 BOOT_MODES = ("booted", "cold")
 NETWORK_KEYS = (
     "registration", "bearer", "apn", "pdp", "csd", "link", "uplink", "downlink", "dns", "nat",
@@ -388,10 +393,14 @@ class Validator:
         if "seed" in top:
             seed = self.integer(("seed",), top["seed"], 0, 2**63 - 1, what="a non-negative integer")
             sc.seed = seed if seed is not None else 1
-        if "module" in top:
+        if "module" in top and "modules" in top:
+            self.err(("modules",), "give either module: (one module) or modules: (a fleet), not both", key=True)
+        elif "module" in top:
             self._module(sc, top["module"])
-        else:
+        elif "modules" not in top:
             self.err(("module",), "missing required key (expected a module id from `simnet modules`)")
+        if "modules" in top and "module" not in top:
+            self._fleet(sc, top["modules"])
         if "boot" in top:
             boot = top["boot"]
             if not isinstance(boot, str) or boot not in BOOT_MODES:
@@ -406,12 +415,112 @@ class Validator:
                     self.err(("uart", "baud"), f"unsupported baud rate {baud!r} (expected one of {_expected([str(b) for b in STANDARD_BAUDS])})")
                 else:
                     sc.baud = baud
+        if "modules" in top and "steps" in top:
+            self.err(("steps",), "a fleet's steps belong to each entry of modules: (expected "
+                     "modules: [{name:, module:, count:, steps: [...]}])", key=True)
         for key, check in (("sim", self._sim), ("network", self._network), ("hosts", self._hosts),
                            ("faults", self._faults), ("trace", self._trace), ("steps", self._steps),
                            ("checks", self._checks)):
             if key in top or key == "steps":
-                self._guarded(key, check, sc, top.get(key))
+                value = None if key == "steps" and "modules" in top else top.get(key)
+                self._guarded(key, check, sc, value)
         return sc
+
+    def _fleet(self, sc: Scenario, value: Any) -> None:
+        """``modules:`` - groups of devices; each device gets its own module, SIM, radio link,
+        DTE and script, behind the one network (cell, operator, carrier NAT, peers)."""
+        from simnet.scenario.model import DeviceSpec
+
+        path: Path = ("modules",)
+        if not isinstance(value, list) or not value:
+            self.err(path, f"got {_describe(value)} (expected a list of {{name:, module:, count:}})")
+            return
+        names: set[str] = set()
+        total = 0
+        for gi, group in enumerate(value):
+            gp = (*path, gi)
+            m = self.mapping(gp, group, DEVICE_KEYS, required=("name", "module"))
+            if m is None or "name" not in m or "module" not in m:
+                continue
+            before = len(self.problems)
+            name = self.string((*gp, "name"), m["name"], what="a device name", allow_empty=False)
+            if name is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
+                self.err((*gp, "name"), f"{name!r} is not a device name (expected letters, digits, - and _, "
+                         "starting with a letter)")
+            count = self.integer((*gp, "count"), m.get("count", 1), 1, MAX_DEVICES, what="a number of devices")
+            base = self._device_fields(gp, m, sc)
+            overrides: dict[int, dict[str, Any]] = {}
+            if "overrides" in m:
+                raw = m["overrides"]
+                if not isinstance(raw, dict):
+                    self.err((*gp, "overrides"), f"got {_describe(raw)} (expected a mapping of device index "
+                             "to settings, such as {0: {module: fibocom-l610}})")
+                else:
+                    for key, over in raw.items():
+                        op = (*gp, "overrides", key)
+                        idx = int(key) if isinstance(key, str) and key.isdigit() else key
+                        if isinstance(idx, bool) or not isinstance(idx, int) or count is None or not 0 <= idx < count:
+                            self.err(op, f"device index {idx!r} out of range (expected 0..{(count or 1) - 1})", key=True)
+                            continue
+                        om = self.mapping(op, over, OVERRIDE_KEYS)
+                        if om is not None:
+                            overrides[idx] = self._device_fields(op, om, sc)
+            if len(self.problems) != before or name is None or count is None:
+                continue
+            width = len(str(count - 1))
+            for i in range(count):
+                dev_name = name if count == 1 else f"{name}-{i:0{width}d}"
+                if dev_name in names:
+                    self.err((*gp, "name"), f"device {dev_name!r} is named twice (expected unique names)")
+                    break
+                names.add(dev_name)
+                fields = {**base, **overrides.get(i, {})}
+                sc.devices.append(DeviceSpec(name=dev_name, group=name, index=i, line=self.loaded.line_of(gp),
+                                             **fields))
+            total += count
+        if total > MAX_DEVICES:
+            self.err(path, f"{total} devices in all (expected at most {MAX_DEVICES})")
+        if sc.devices:
+            sc.module = sc.devices[0].module
+
+    def _device_fields(self, p: Path, m: dict[str, Any], sc: Scenario) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "module" in m:
+            probe = Scenario(name="", file="")
+            self._module(probe, m["module"], (*p, "module"))
+            if probe.module:
+                out["module"] = probe.module
+        if "uart" in m:
+            uart = self.mapping((*p, "uart"), m["uart"], ("baud",))
+            if uart and "baud" in uart:
+                baud = uart["baud"]
+                if isinstance(baud, bool) or not isinstance(baud, int) or baud not in STANDARD_BAUDS:
+                    self.err((*p, "uart", "baud"), f"unsupported baud rate {baud!r} (expected one of "
+                             f"{_expected([str(b) for b in STANDARD_BAUDS])})")
+                else:
+                    out["baud"] = baud
+        if "sim" in m:
+            probe = Scenario(name="", file="")
+            self._sim(probe, m["sim"], (*p, "sim"))
+            out.update(sim_state=probe.sim_state, sim_pin=probe.sim_pin, sim_puk=probe.sim_puk)
+        if "boot" in m:
+            if m["boot"] not in BOOT_MODES:
+                self.err((*p, "boot"), f"unknown boot mode {m['boot']!r} (expected one of {_expected(BOOT_MODES)})")
+            else:
+                out["boot"] = m["boot"]
+        if "start" in m:
+            dist = self.distribution((*p, "start"), m["start"])
+            if dist is not None:
+                out["start"] = dist
+        if "steps" in m:
+            steps: list[StepSpec] = []
+            self._steps(sc, m["steps"], (*p, "steps"), steps)
+            for st in steps:
+                if st.kind not in FLEET_STEP_KINDS:
+                    self.err((*p, "steps", st.index), f"step {st.kind} is not available to fleet devices "
+                             f"(expected one of {_expected(FLEET_STEP_KINDS)})")
+            out["steps"] = steps
+        return out
 
     def _trace(self, sc: Scenario, value: Any) -> None:
         """``trace: {level: events, ring: 100000}`` - what stays in memory (all is digested)."""
@@ -443,34 +552,34 @@ class Validator:
             self.err((key,), f"{INTERNAL_CHECK_ERROR}: {type(exc).__name__}: {str(exc)[:200]} "
                      "(expected this section to be checkable; please report it)")
 
-    def _module(self, sc: Scenario, value: Any) -> None:
-        module = self.string(("module",), value, what="a module id", allow_empty=False)
+    def _module(self, sc: Scenario, value: Any, path: Path = ("module",)) -> None:
+        module = self.string(path, value, what="a module id", allow_empty=False)
         if module is None:
             return
         if self._module_ids is not None and module not in self._module_ids:
-            self.err(("module",), f"unknown module {module!r} (expected one of {_expected(self._module_ids)}{_did_you_mean(module, self._module_ids)})")
+            self.err(path, f"unknown module {module!r} (expected one of {_expected(self._module_ids)}{_did_you_mean(module, self._module_ids)})")
             return
         if self._module_ids is not None and not _dialect_loads(module):
             built = [m for m in self._module_ids if m not in unbuilt_module_ids()]
-            self.err(("module",), f"module {module!r} is listed but its dialect is not built yet "
+            self.err(path, f"module {module!r} is listed but its dialect is not built yet "
                      f"(expected one of {_expected(built)})")
             return
         sc.module = module
 
-    def _sim(self, sc: Scenario, value: Any) -> None:
-        sim = self.mapping(("sim",), value, ("state", "pin", "puk"))
+    def _sim(self, sc: Scenario, value: Any, path: Path = ("sim",)) -> None:
+        sim = self.mapping(path, value, ("state", "pin", "puk"))
         if sim is None:
             return
         if "state" in sim:
-            state = self.choice(("sim", "state"), sim["state"], SIM_STATES)
+            state = self.choice((*path, "state"), sim["state"], SIM_STATES)
             if state:
                 sc.sim_state = state
         for key, lo, hi in (("pin", 4, 8), ("puk", 8, 8)):
             if key in sim:
-                text = self.string(("sim", key), sim[key], what=f"a string of {lo}-{hi} digits")
+                text = self.string((*path, key), sim[key], what=f"a string of {lo}-{hi} digits")
                 if text is not None:
                     if not (text.isdigit() and lo <= len(text) <= hi):
-                        self.err(("sim", key), f"{text!r} is not a {key.upper()} (expected {lo}-{hi} digits)" if lo != hi else f"{text!r} is not a PUK (expected {lo} digits)")
+                        self.err((*path, key), f"{text!r} is not a {key.upper()} (expected {lo}-{hi} digits)" if lo != hi else f"{text!r} is not a PUK (expected {lo} digits)")
                     else:
                         setattr(sc, f"sim_{key}", text)
 
@@ -565,8 +674,18 @@ class Validator:
                 spec.dns = [ip for i, s in enumerate(servers) if (ip := self.ipv4((*p, i), s))]
         if "nat" in net:
             p = (*net_path, "nat")
-            nat = self.mapping(p, net["nat"], ("tcp_idle_timeout", "udp_idle_timeout"))
+            nat = self.mapping(p, net["nat"], ("tcp_idle_timeout", "udp_idle_timeout", "port_low",
+                                               "port_high", "per_subscriber"))
             if nat:
+                for key in ("port_low", "port_high", "per_subscriber"):
+                    if key in nat:
+                        lo = 1 if key == "per_subscriber" else 1024
+                        setattr(spec, f"nat_{key}", self.integer((*p, key), nat[key], lo, 65535,
+                                                                 what="a number of ports" if key == "per_subscriber"
+                                                                 else "a port (1024..65535)"))
+                if (spec.nat_port_low or 1024) > (spec.nat_port_high or 65535):
+                    self.err((*p, "port_high"), f"{spec.nat_port_high} is below port_low {spec.nat_port_low} "
+                             "(expected port_low <= port_high)")
                 if "tcp_idle_timeout" in nat:
                     spec.tcp_idle_timeout = self.duration((*p, "tcp_idle_timeout"), nat["tcp_idle_timeout"], positive=True)
                 if "udp_idle_timeout" in nat:
@@ -766,7 +885,8 @@ class Validator:
                 self.err((*fp, "action"), f"unknown action {action!r} (expected one of {_expected(list(FAULT_ACTIONS))}{_did_you_mean(action, list(FAULT_ACTIONS))})")
                 continue
             params_schema = FAULT_ACTIONS[action]
-            allowed = ("at", "on", "action", *params_schema)
+            targets = ("device", "share") if sc.devices else ()
+            allowed = ("at", "on", "action", *targets, *params_schema)
             m = self.mapping(fp, fault, allowed)
             if m is None:
                 continue
@@ -798,8 +918,22 @@ class Validator:
                              f"{params['phase']} (expected one of {_expected(allowed_modes)})")
             if action.startswith("server-") and "host" in params and params["host"] is not None:
                 self._server_target(fp, m, params, sc)
+            if "device" in m and sc.devices:
+                params["device"] = self._device_ref((*fp, "device"), m["device"], sc)
+            if "share" in m and sc.devices:
+                params["share"] = self.probability((*fp, "share"), m["share"])
             if len(self.problems) == count_before:
                 sc.faults.append(FaultSpec(i, action, at, on, params, self.loaded.line_of(fp)))
+
+    def _device_ref(self, path: Path, value: Any, sc: Scenario) -> str | None:
+        """A device name, or a group name of ``modules:`` (all its devices)."""
+        known = {d.name for d in sc.devices} | {d.group for d in sc.devices}
+        if not isinstance(value, str) or value not in known:
+            groups = sorted({d.group for d in sc.devices})
+            self.err(path, f"unknown device {value!r} (expected a device name such as "
+                     f"{sc.devices[0].name} or a group: {_expected(groups)})")
+            return None
+        return value
 
     def _server_target(self, fp: Path, m: dict[str, Any], params: dict[str, Any], sc: Scenario) -> None:
         host = sc.host(params["host"])
@@ -920,10 +1054,11 @@ class Validator:
             trig.direction = self.choice((*path, "direction"), m["direction"], ("any", "uplink", "downlink")) or "any"
         return trig
 
-    def _steps(self, sc: Scenario, value: Any) -> None:
-        path: Path = ("steps",)
+    def _steps(self, sc: Scenario, value: Any, path: Path = ("steps",),
+               into: list[StepSpec] | None = None) -> None:
+        out = sc.steps if into is None else into
         if value is None:
-            if "steps" in (self.loaded.data or {}):
+            if into is None and "steps" in (self.loaded.data or {}):
                 self.err(path, "expected a list of steps, got nothing")
             return
         if not isinstance(value, list):
@@ -990,7 +1125,7 @@ class Validator:
                     if w is not None:
                         spec.within = w
             if len(self.problems) == before:
-                sc.steps.append(spec)
+                out.append(spec)
 
     def _checks(self, sc: Scenario, value: Any) -> None:
         path: Path = ("checks",)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 MODULE_HOST = "module"
 MODULE_NAME = "modem"  # trace source of the module (its UART is "modem.uart")
+PCAP_LIMIT_BOUNDED = 10_000  # packets kept per capture point when the trace is bounded
 
 
 def net_name(name: str) -> str:
@@ -69,6 +70,36 @@ class HostEntry:
                 if (port is None or spec.port == port) and (type_ is None or spec.type == type_)]
 
 
+class Device:
+    """One module of the world with its own SIM, bearer, radio link, UART and DTE. A
+    single-module scenario has one (named ``modem`` on host ``module``); a fleet has many."""
+
+    def __init__(self, name: str, host_name: str, spec: Any = None) -> None:
+        self.name = name  # trace source of the module; its UART is "<name>.uart"
+        self.host_name = host_name  # network host; radio links "<host>.uplink"/".downlink"
+        self.spec = spec  # DeviceSpec of a fleet device, None for the single module
+        self.host: Any = None
+        self.bearer: Any = None
+        self.module: Any = None
+        self.dte: Any = None
+
+    @property
+    def uart_source(self) -> str:
+        return f"{self.name}.uart"
+
+    def radio_links(self, network: Any, direction: str) -> list[Any]:
+        link = network.link(self.host_name)
+        if direction == "uplink":
+            return [link.uplink]
+        if direction == "downlink":
+            return [link.downlink]
+        return [link.uplink, link.downlink]
+
+    def __repr__(self) -> str:
+        module = getattr(getattr(self.module, "profile", None), "id", "?")
+        return f"<Device {self.name} {module}>"
+
+
 class World:
     """Everything built for one scenario run."""
 
@@ -89,6 +120,32 @@ class World:
         self.radio_downlink = f"{MODULE_HOST}.downlink"
         self.uart_source = f"{MODULE_NAME}.uart"
         self._base_links: dict[str, dict[str, Any]] = {}
+        self.devices: dict[str, Device] = {}  # every module, in build order
+
+    @property
+    def is_fleet(self) -> bool:
+        return bool(self.scenario.devices)
+
+    def device(self, name: str) -> Device:
+        dev = self.devices.get(name)
+        if dev is None:
+            some = ", ".join(list(self.devices)[:5]) + (", ..." if len(self.devices) > 5 else "")
+            raise ConfigError("device", f"unknown device {name!r} (expected one of {some})")
+        return dev
+
+    def fault_targets(self, fault: FaultSpec) -> list[Device]:
+        """The devices a fault acts on: ``device:`` (a name or a group of ``modules:``), then
+        ``share:`` of those (drawn from the fault's own random stream), else all: the cell."""
+        devices = list(self.devices.values())
+        ref = fault.params.get("device")
+        if ref is not None:
+            devices = [d for d in devices if d.name == ref or (d.spec is not None and d.spec.group == ref)]
+        share = fault.params.get("share")
+        if share is not None and devices:
+            n = max(1, round(share * len(devices))) if share > 0 else 0
+            devices = sorted(self.sim.rng(f"fault.{fault.index}.share").sample(devices, n),
+                             key=lambda d: list(self.devices).index(d.name))
+        return devices
 
     # -- lookups -------------------------------------------------------------------------------
     def host_ip(self, name: str | None) -> str | None:
@@ -122,12 +179,7 @@ class World:
         return count
 
     def radio_links(self, direction: str) -> list[Any]:
-        link = self.network.link(MODULE_HOST)
-        if direction == "uplink":
-            return [link.uplink]
-        if direction == "downlink":
-            return [link.downlink]
-        return [link.uplink, link.downlink]
+        return next(iter(self.devices.values())).radio_links(self.network, direction)
 
 
 def preload(sc: Scenario) -> None:
@@ -141,19 +193,28 @@ def preload(sc: Scenario) -> None:
     for host in sc.hosts:
         for svc in host.services:
             service_class(svc.type)
-    try:
-        load_dialect_class(get_profile(sc.module))
-    except ConfigError:
-        pass  # building the world reports it
+    for module_id in {sc.module, *(d.module for d in sc.devices)}:
+        try:
+            load_dialect_class(get_profile(module_id))
+        except ConfigError:
+            pass  # building the world reports it
 
 
 def build_world(sim: Simulation, sc: Scenario) -> World:
     from simnet.net import NatConfig, Network
 
     world = World(sim, sc)
-    sim.record("scenario", "world", name=sc.name, module=sc.module,
-               hosts={h.name: h.ip for h in sc.hosts}, module_host=MODULE_HOST,
-               radio_links=[world.radio_uplink, world.radio_downlink])
+    if sc.devices:
+        first = sc.devices[0].name
+        world.radio_uplink, world.radio_downlink = f"{first}.uplink", f"{first}.downlink"
+        world.uart_source = f"{first}.uart"
+        sim.record("scenario", "world", name=sc.name, module=sc.module,
+                   hosts={h.name: h.ip for h in sc.hosts}, module_host=first,
+                   radio_links=[world.radio_uplink, world.radio_downlink], devices=len(sc.devices))
+    else:
+        sim.record("scenario", "world", name=sc.name, module=sc.module,
+                   hosts={h.name: h.ip for h in sc.hosts}, module_host=MODULE_HOST,
+                   radio_links=[world.radio_uplink, world.radio_downlink])
 
     net = sc.network
     nat_kwargs: dict[str, Any] = {}
@@ -161,10 +222,19 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
         nat_kwargs["tcp_idle_timeout"] = net.tcp_idle_timeout
     if net.udp_idle_timeout is not None:
         nat_kwargs["udp_idle_timeout"] = net.udp_idle_timeout
+    for key in ("port_low", "port_high", "per_subscriber"):
+        if getattr(net, f"nat_{key}", None) is not None:
+            nat_kwargs[key] = getattr(net, f"nat_{key}")
     net_kwargs: dict[str, Any] = {"nat": NatConfig(**nat_kwargs)}
+    if sc.devices:
+        net_kwargs["capture"] = False  # a fleet's packets: far too many to keep for a pcap
     if net.dns:
         net_kwargs["dns_ip"] = list(net.dns)  # every listed address is an operator DNS server
     world.network = network = Network(sim, **net_kwargs)
+    trace_config = getattr(sim.trace, "config", None)
+    if trace_config is not None and trace_config.bounded:
+        # A long run in bounded memory keeps the newest packets for the pcap, not all of them.
+        network.pcap.limit = trace_config.ring or PCAP_LIMIT_BOUNDED
 
     # Radio link: the bearer's radio profile gives the defaults, the scenario overrides them.
     raw_net = sc.raw.get("network", {}) if isinstance(sc.raw.get("network"), dict) else {}
@@ -175,7 +245,8 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
     up = link_for_net(up_raw, net.uplink, base_up)
     down = link_for_net(down_raw, net.downlink, base_down)
     world._base_links = {"uplink": up, "downlink": down}
-    world.module_host = network.add_module_host(MODULE_HOST, up, down)
+    if not sc.devices:
+        world.module_host = network.add_module_host(MODULE_HOST, up, down)
 
     # Peer hosts and their services; each is in the operator DNS (forward and reverse) unless
     # the scenario says dns: false.
@@ -187,13 +258,39 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
         for sspec in hspec.services:
             entry.services.append((sspec, _make_service(sim, host, sspec)))
 
-    world.bearer = _build_bearer(sim, world, sc)
-    world.module = _build_module(sim, world, sc)
     from simnet.modem.dte import DTE
 
-    world.dte = DTE(sim, world.module)
+    if sc.devices:
+        _build_fleet(sim, world, sc, up, down)
+    else:
+        dev = Device(MODULE_NAME, MODULE_HOST)
+        dev.host = world.module_host
+        world.bearer = dev.bearer = _build_bearer(sim, world, sc, dev)
+        world.module = dev.module = _build_module(sim, world, sc, dev)
+        world.dte = dev.dte = DTE(sim, world.module)
+        world.devices[dev.name] = dev
     world.faults = FaultEngine(world, sc.faults, _fault_actions(world))
     return world
+
+
+def _build_fleet(sim: Any, world: World, sc: Scenario, up: dict[str, Any], down: dict[str, Any]) -> None:
+    """Every device of ``modules:``: its own radio link (the scenario's link settings), SIM,
+    bearer and module, all on the one operator (its address pool shared), NAT and peers."""
+    from simnet.bearer.gprs import AddressPool
+    from simnet.modem.dte import DTE
+
+    network = world.network
+    pool = AddressPool()
+    for spec in sc.devices:
+        dev = Device(spec.name, spec.name, spec)
+        dev.host = network.add_module_host(spec.name, up, down)
+        dev.bearer = _build_bearer(sim, world, spec, dev, pool=pool)
+        dev.module = _build_module(sim, world, spec, dev)
+        dev.dte = DTE(sim, dev.module)
+        world.devices[spec.name] = dev
+    first = next(iter(world.devices.values()))
+    world.module_host, world.bearer, world.module = first.host, first.bearer, first.module
+    world.dte = None  # a fleet has one DTE per device: sim.device(name).dte
 
 
 def _radio_defaults(net: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -226,12 +323,15 @@ def _make_service(sim: Any, host: Any, spec: ServiceSpec) -> Any:
     return service
 
 
-def _build_bearer(sim: Any, world: World, sc: Scenario) -> Any:
+def _build_bearer(sim: Any, world: World, sim_spec: Any, dev: Device, pool: Any = None) -> Any:
+    """The device's bearer: the scenario's network, the SIM of ``sim_spec`` (the scenario, or
+    a fleet device's spec, which has the same sim_* fields)."""
     try:
         from simnet.bearer.modem_bearer import ModemBearer
         from simnet.bearer.operator import OperatorConfig
     except ImportError:
         return None
+    sc = world.scenario
     net = sc.network
     operator: dict[str, Any] = {
         "apn": net.apn.name,
@@ -258,7 +358,7 @@ def _build_bearer(sim: Any, world: World, sc: Scenario) -> Any:
     if net.ber is not None:
         radio["ber"] = net.ber
     operator["radio"] = radio
-    operator["sim"] = _sim_config(sc)
+    operator["sim"] = _sim_config(sim_spec)
     raw_csd = raw_net.get("csd", {}) or {}
     if raw_csd:
         operator["csd"] = dict(raw_csd)
@@ -266,10 +366,12 @@ def _build_bearer(sim: Any, world: World, sc: Scenario) -> Any:
     if net.profile:
         operator["profile"] = net.profile
     config = OperatorConfig.from_dict(operator, "network")
-    return ModemBearer(sim, world.network, world.module_host, config)
+    if dev.spec is None:
+        return ModemBearer(sim, world.network, dev.host, config)
+    return ModemBearer(sim, world.network, dev.host, config, name=f"{dev.name}.bearer", address_pool=pool)
 
 
-def _sim_config(sc: Scenario) -> dict[str, Any]:
+def _sim_config(sc: Any) -> dict[str, Any]:
     if sc.sim_state == "absent":
         return {"present": False}
     out: dict[str, Any] = {"puk": sc.sim_puk}
@@ -278,15 +380,16 @@ def _sim_config(sc: Scenario) -> dict[str, Any]:
     return out
 
 
-def _build_module(sim: Any, world: World, sc: Scenario) -> Any:
+def _build_module(sim: Any, world: World, spec: Any, dev: Device) -> Any:
+    """``spec``: the scenario (one module) or a fleet device's spec (module, baud, boot)."""
     from simnet.modem.registry import create_module
 
-    options: dict[str, Any] = {"name": MODULE_NAME}
-    if sc.baud:
-        options["baud"] = sc.baud
-    if sc.boot == "cold":
+    options: dict[str, Any] = {"name": dev.name}
+    if spec.baud:
+        options["baud"] = spec.baud
+    if spec.boot == "cold":
         options["cold_start"] = True
-    return create_module(sim, sc.module, world.bearer, world.module_host, **options)
+    return create_module(sim, spec.module, dev.bearer, dev.host, **options)
 
 
 # -- fault actions ------------------------------------------------------------------------------
@@ -300,7 +403,8 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
             sim.call_later(duration, fn)
 
     def links(f: FaultSpec) -> list[Any]:
-        return world.radio_links(f.params.get("direction") or "both")
+        direction = f.params.get("direction") or "both"
+        return [link for dev in world.fault_targets(f) for link in dev.radio_links(world.network, direction)]
 
     def link_outage(f: FaultSpec) -> None:
         for link in links(f):
@@ -323,42 +427,50 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
             original = world._base_links[direction].get("delay", 0.0)
             later(f.params.get("duration"), lambda link=link, original=original: link.set_delay(original))
 
-    def need_bearer(action: str) -> Any:
-        if world.bearer is None:
-            raise ConfigError(action, "this build has no bearer layer yet")
-        return world.bearer
+    def bearers(f: FaultSpec) -> list[Any]:
+        targets = [dev.bearer for dev in world.fault_targets(f)]
+        if any(b is None for b in targets):
+            raise ConfigError(f.action, "this build has no bearer layer yet")
+        return targets
 
     def bearer_drop(f: FaultSpec) -> None:
-        b = need_bearer("bearer-drop")
         cause = f.params.get("cause")
-        b.bearer_drop(cause) if cause is not None else b.bearer_drop()
+        for b in bearers(f):
+            b.bearer_drop(cause) if cause is not None else b.bearer_drop()
 
     def pdp_reject(f: FaultSpec) -> None:
-        need_bearer("pdp-reject").pdp_reject(f.params.get("cause") or 31, **_opt(f, "count", "duration"))
+        for b in bearers(f):
+            b.pdp_reject(f.params.get("cause") or 31, **_opt(f, "count", "duration"))
 
     def pdp_silent(f: FaultSpec) -> None:
-        need_bearer("pdp-silent").pdp_silent(**_opt(f, "count", "duration"))
+        for b in bearers(f):
+            b.pdp_silent(**_opt(f, "count", "duration"))
 
     def ppp_fail(f: FaultSpec) -> None:
         # count: only the next N PPP negotiations; duration: only those starting within it.
-        need_bearer("ppp-fail").ppp_fail(f.params["phase"], f.params.get("mode") or "silent",
-                                         **_opt(f, "count", "duration"))
+        for b in bearers(f):
+            b.ppp_fail(f.params["phase"], f.params.get("mode") or "silent", **_opt(f, "count", "duration"))
 
     def call_fail(f: FaultSpec) -> None:
-        need_bearer("call-fail").call_fail(f.params["outcome"].replace("-", "_"), **_opt(f, "count"))
+        for b in bearers(f):
+            b.call_fail(f.params["outcome"].replace("-", "_"), **_opt(f, "count"))
 
     def sim_remove(f: FaultSpec) -> None:
-        need_bearer("sim-remove").sim_remove()
+        for b in bearers(f):
+            b.sim_remove()
 
     def coverage_loss(f: FaultSpec) -> None:
-        need_bearer("coverage-loss").coverage_loss(f.params.get("duration"))
+        for b in bearers(f):
+            b.coverage_loss(f.params.get("duration"))
 
     def reset(f: FaultSpec) -> None:
-        world.module.reboot("fault")
+        for dev in world.fault_targets(f):
+            dev.module.reboot("fault")
 
     def power_cycle(f: FaultSpec) -> None:
         off = f.params.get("duration")
-        world.module.reboot("power-cycle", off_time=1.0 if off is None else float(off))
+        for dev in world.fault_targets(f):
+            dev.module.reboot("power-cycle", off_time=1.0 if off is None else float(off))
 
     def nat_expire(f: FaultSpec) -> None:
         world.network.nat.expire_all()
@@ -386,12 +498,7 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
         from simnet.scenario.schema import decode_escapes
 
         peer = world.hosts[f.params["host"]].host
-        module_ip = world.module_host.ip
-        if module_ip is None:
-            raise ConfigError("peer-connect", "the module has no address (no active PDP context)")
-        sock = peer.tcp_connect(module_ip, f.params["port"])
         payload = decode_escapes(f.params.get("send") or "")
-        world.peer_sockets.append(sock)
 
         def connected(s: Any) -> None:
             if payload:
@@ -399,7 +506,13 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
             if f.params.get("close_after") is not None:
                 sim.call_later(f.params["close_after"], s.close)
 
-        sock.on_connected = connected
+        for dev in world.fault_targets(f):
+            module_ip = dev.host.ip
+            if module_ip is None:
+                raise ConfigError("peer-connect", f"the module {dev.name} has no address (no active PDP context)")
+            sock = peer.tcp_connect(module_ip, f.params["port"])
+            world.peer_sockets.append(sock)
+            sock.on_connected = connected
 
     return {
         "peer-connect": peer_connect,

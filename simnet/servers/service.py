@@ -10,6 +10,7 @@ trigger; :meth:`Service.apply_fault` maps the scenario's fault actions onto them
 from __future__ import annotations
 
 import datetime as _dt
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -73,6 +74,7 @@ COMMON_KEYS = (
     "backlog",
     "idle_timeout",
     "max_connections",
+    "accept_rate",
 )
 REFILL_CHUNK = 4096  # bytes a source stream generates at a time
 MAX_RATE_CHUNK = 1460  # paced sends go out at most one typical MSS at a time
@@ -138,6 +140,17 @@ class Service:
             if config.get("max_connections") is None
             else get_int(config, "max_connections", field, 0, 1, 100_000)
         )
+        # connections per second the daemon takes off the accept queue (a busy server's accept
+        # loop); completed handshakes wait meanwhile, and count against the backlog. None: at once
+        self.accept_rate: float | None = None
+        if config.get("accept_rate") is not None:
+            rate = config["accept_rate"]
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1e6:
+                raise ConfigError(f"{field}.accept_rate", f"expected connections per second in (0, 1e6], got {rate!r}")
+            self.accept_rate = float(rate)
+        self._accept_queue: deque[Any] = deque()
+        self._next_accept = 0.0
+        self._accept_timer: Any = None
         self.cuts: list[Cut] = []
         self.overrides: list[Override] = []
         self.dns_mode: str | None = None
@@ -211,6 +224,33 @@ class Service:
 
     # -- TCP ------------------------------------------------------------------------------------
     def _accept(self, sock: Any) -> None:
+        if self.accept_rate is None:
+            self._take(sock)
+            return
+        self._accept_queue.append(sock)
+        if self._listener is not None:
+            self._listener.queued = len(self._accept_queue)
+        self._pump_accepts()
+
+    def _pump_accepts(self) -> None:
+        """Take queued connections at ``accept_rate``; one timer waits for the next slot."""
+        now = self.sim.now
+        queue = self._accept_queue
+        while queue and now + 1e-12 >= self._next_accept:
+            sock = queue.popleft()
+            self._next_accept = max(now, self._next_accept) + 1.0 / self.accept_rate
+            if getattr(sock, "state", None) != "CLOSED":
+                self._take(sock)
+        if self._listener is not None:
+            self._listener.queued = len(queue)
+        if queue and self._accept_timer is None:
+            self._accept_timer = self.sim.call_at(self._next_accept, self._accept_slot)
+
+    def _accept_slot(self) -> None:
+        self._accept_timer = None
+        self._pump_accepts()
+
+    def _take(self, sock: Any) -> None:
         self.connections += 1
         conn = Conn(self, sock, "control")
         self.record("accept", conn=conn.id, peer=_addr(getattr(sock, "remote", None)))
