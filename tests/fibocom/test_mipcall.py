@@ -135,3 +135,75 @@ def test_mipcall_without_cgdcont_uses_the_default_context() -> None:
     assert received.startswith(b"\r\n+MIPCALL: ") and received.endswith(b"\r\n")
     ip = received[len(b"\r\n+MIPCALL: "):-2].decode()
     assert ip == sim.world.module_host.ip
+
+
+def test_tcpip_commands_answer_2001_while_a_dial_up_session_is_up() -> None:
+    # §2.3 2001 "TCPIP not supported in ppp mode": with ATD*99# the host runs its own IP stack
+    # over the module's PDP context; suspended by +++ the session still holds it.
+    sim = world(hosts=UDP)
+    cmee1(sim)
+    line = 'AT+CGDCONT=1,"IP","internet"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    sim.dte.write(b"ATD*99#\r")
+    sim.dte.expect("CONNECT", 5)
+    sim.advance(1.2)
+    sim.dte.read_available()  # the module's LCP Configure-Requests
+    sim.dte.write(b"+++")
+    assert wait_for(sim, b"\r\nOK\r\n", 3).endswith(b"\r\nOK\r\n")
+    for line in ('AT+MIPCALL=1,"internet"', 'AT+MIPOPEN=1,,"203.0.113.10",7,1', "AT+MIPCALL=0",
+                 'AT+MPING=1,"203.0.113.10"', 'AT+MIPDNS="echo.example.net"'):
+        assert exchange(sim, line, cme_after(line, 2001)) == cme_after(line, 2001)
+    # Settings and read forms still answer.
+    for line, info in (("AT+MIPCALL?", ("+MIPCALL: 0",)), ('AT+MSDNS=1,"8.8.8.8"', ())):
+        assert exchange(sim, line, ok_after(line, *info)) == ok_after(line, *info)
+    assert exchange(sim, "ATH", ok_after("ATH")) == ok_after("ATH")
+    sim.advance(1)
+    line = 'AT+MIPCALL=1,"internet"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    sim.dte.expect(r"\r\n\+MIPCALL: \d+\.\d+\.\d+\.\d+\r\n", 35)
+
+
+def test_ceer_after_a_failed_mipcall() -> None:
+    # TS 27.007 §6.10: +CEER reports the last unsuccessful PDP context activation; the reject's
+    # SM cause #27 (TS 24.008 §10.5.6.6 "Missing or unknown APN") and the 30 s bound of §1.1.1.2.
+    sim = world(hosts=UDP, network={"apn": {"name": "other"}})
+    cmee1(sim)
+    line = "AT+CEER"
+    assert exchange(sim, line, ok_after(line, "+CEER: No cause information available")) == (
+        ok_after(line, "+CEER: No cause information available"))
+    line = 'AT+MIPCALL=1,"internet"'
+    exchange(sim, line, ok_after(line))
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
+    line = "AT+CEER"
+    expected = ok_after(line, "+CEER: Missing or unknown APN")
+    assert exchange(sim, line, expected) == expected
+    sim = world(hosts=UDP, network={"pdp": {"silent": True}})
+    line = 'AT+MIPCALL=1,"internet"'
+    exchange(sim, line, ok_after(line))
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
+    line = "AT+CEER"
+    expected = ok_after(line, "+CEER: no answer to the PDP activation within 30 s")
+    assert exchange(sim, line, expected) == expected
+
+
+def test_ipv6_only_call_read_form_keeps_the_ipv6_field() -> None:
+    # §1.1.1.2: +MIPCALL: <status>[,<local IP address>[,<local IPv6 address>]]; an IPv6-only
+    # link (operation 2) has no IPv4 address, the IPv6 one stays the third field.
+    sim = world(hosts=UDP)
+    cmee1(sim)
+    line = 'AT+MIPCALL=2,"internet"'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    m = sim.dte.expect(r"\r\n\+MIPCALL: (2001:DB8::[0-9A-F:]+)\r\n", 35)
+    ipv6 = m.group(1)
+    line = "AT+MIPCALL?"
+    assert exchange(sim, line, ok_after(line, f"+MIPCALL: 1,,{ipv6}")) == (
+        ok_after(line, f"+MIPCALL: 1,,{ipv6}"))
+    line = "AT+MIPCALL=0"
+    exchange(sim, line, ok_after(line))
+    assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
+    line = 'AT+MIPCALL=3,"internet"'
+    exchange(sim, line, ok_after(line))
+    m = sim.dte.expect(r"\r\n\+MIPCALL: (\d+\.\d+\.\d+\.\d+),([0-9A-F:]+)\r\n", 35)
+    line = "AT+MIPCALL?"
+    info = f"+MIPCALL: 1,{m.group(1)},{m.group(2)}"
+    assert exchange(sim, line, ok_after(line, info)) == ok_after(line, info)

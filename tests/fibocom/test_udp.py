@@ -397,3 +397,39 @@ def test_mipcall_0_closes_open_sockets_first() -> None:
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
     expected = b"\r\n+MIPSTAT: 1,1\r\n\r\n+MIPSTAT: 3,1\r\n\r\n+MIPCALL: 0\r\n"
     assert wait_for(sim, expected, 35) == expected
+
+
+def test_mping_flow_control_statuses_3_and_4() -> None:
+    # §1.1.15.4 status 3 "Flow Control OFF": not enough memory to send an Echo Request; 4 "Flow
+    # Control ON" once there is again. The module's memory for outgoing packets is its queue to
+    # the radio uplink (80 kbit/s here): another socket of the module has just queued 48
+    # datagrams of 1000 bytes, more than the 32 packets the stack holds before flowing off.
+    sim = udp_world(network={"uplink": {"rate": "80kbps"}})
+    sock = sim.world.module_host.udp_bind(6000)
+    for _ in range(48):
+        assert sock.sendto(bytes(1000), (ECHO, 7)) == 1000
+    line = 'AT+MPING=1,"203.0.113.10",1'
+    assert exchange(sim, line, ok_after(line)) == ok_after(line)
+    assert wait_for(sim, b"\r\n+MPINGSTAT: 3\r\n", 1) == b"\r\n+MPINGSTAT: 3\r\n"
+    t_off = sim.now
+    assert wait_for(sim, b"\r\n+MPINGSTAT: 4\r\n", 10) == b"\r\n+MPINGSTAT: 4\r\n"
+    # The request waits until the queue is down to 8 packets: 40 datagrams of 1028 IP bytes
+    # serialised at 80 kbit/s (the queue is looked at every 100 ms).
+    per_packet = 1028 * 8 / 80_000
+    assert 39 * per_packet - 0.05 <= sim.now - t_off <= 41 * per_packet + 0.15
+    m = sim.dte.expect(r'\r\n\+MPING: "203\.0\.113\.10",0,0,(\d+)\r\n', 10)
+    rtt = int(m.group(1))
+    assert rtt >= 7 * per_packet * 1000  # it queued behind what was left
+    summary = f'\r\n+MPINGSTAT: 0,"203.0.113.10",1,1,{rtt}\r\n'.encode()
+    assert wait_for(sim, summary, 5) == summary
+
+
+def test_mping_without_backlog_never_flows_off() -> None:
+    sim = udp_world(network={"uplink": {"rate": "80kbps"}})
+    sock = sim.world.module_host.udp_bind(6000)
+    for _ in range(20):  # below the 32-packet mark
+        sock.sendto(bytes(1000), (ECHO, 7))
+    line = 'AT+MPING=1,"203.0.113.10",1'
+    exchange(sim, line, ok_after(line))
+    got = wait_for(sim, b'\r\n+MPINGSTAT: 0,"203.0.113.10",1,1,', 10)
+    assert b"+MPINGSTAT: 3" not in got and b"+MPINGSTAT: 4" not in got

@@ -37,6 +37,7 @@ from simnet.modem.dialects.fibocom_hex import (
     is_ipv6,
     normalise_ipv4,
 )
+from simnet.modem.links import DialupLink
 from simnet.modem.ntp_client import sync_clock
 
 Gen = Generator[Any, Any, Final]
@@ -204,6 +205,7 @@ class L610Dialect(Dialect):
         self.local_ip: str | None = None
         self.local_ipv6: str | None = None
         self.call_cid = 1
+        self.call_op = 1  # +MIPCALL <operation> of the link: 1 IPv4, 2 IPv6, 3 both
         self.call_dns: tuple[str, ...] = ()
         self.sockets: dict[int, FSocket] = {}
         self.conf: dict[int, MipConf] = {sid: MipConf() for sid in range(1, 7)}
@@ -279,6 +281,11 @@ class L610Dialect(Dialect):
         code = T.SIM_STATE_ERRORS.get(state)
         return cme_error(code) if code is not None else None
 
+    def _ppp_session_up(self) -> bool:
+        """A dial-up session (ATD*99#) holds the PDP context, in data mode or suspended by +++."""
+        session = self.module.session
+        return session is not None and session.active and isinstance(session.link, DialupLink)
+
     def bad_argument(self, ctx: Context, cmd: Command, err: ArgumentError) -> Final:
         if cmd.name in MIP_COMMANDS:
             return cme_error(T.Err.PARAM_WRONG)
@@ -288,6 +295,8 @@ class L610Dialect(Dialect):
         out: list[str | bytes] = []
         if cmd.form is not Form.TEST and (blocked := self._pin_restricted()) is not None:
             return blocked
+        if cmd.form is Form.SET and cmd.name in T.PPP_EXCLUSIVE and self._ppp_session_up():
+            return err(T.Err.PPP_MODE)
         result = yield from self.run(handler, cmd, out)
         for item in out:
             if isinstance(item, bytes):
@@ -405,8 +414,10 @@ class L610Dialect(Dialect):
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
             if self.call_status == T.MIPCALL_STATUS_CONNECTED:
-                addrs = ",".join(a for a in (self.local_ip, self.local_ipv6) if a)
-                out.append(f"+MIPCALL: 1,{addrs}")
+                # §1.1.1.2: <status>[,<local IP address>[,<local IPv6 address>]] - the IPv6
+                # address keeps its third place, so an IPv6-only link leaves the IPv4 one empty.
+                ipv6 = f",{self.local_ipv6}" if self.local_ipv6 else ""
+                out.append(f"+MIPCALL: 1,{self.local_ip if self.call_op != 2 else ''}{ipv6}")
             else:
                 out.append(f"+MIPCALL: {self.call_status}")
             return FINAL_OK
@@ -461,6 +472,7 @@ class L610Dialect(Dialect):
             self.bearer.gprs.set_auth(cid, T.AUTH_NAMES[auth], user, password)
         self.call_status = T.MIPCALL_STATUS_BUSY
         self.call_cid = cid
+        self.call_op = op
         self._spawn(self._activate(cid, op))
         return FINAL_OK
 
@@ -487,12 +499,14 @@ class L610Dialect(Dialect):
                 self.bearer.gprs.deactivate(cid)
             except Exception:  # noqa: BLE001 - the bearer may already have dropped it
                 pass
+            self._set_last_error(f"no answer to the PDP activation within {T.MIPCALL_BOUND_S:g} s")
             self.call_status = T.MIPCALL_STATUS_DISCONNECTED
             self._urc("+MIPCALL: 0")
             return
         outcome = event.value
         if not outcome.ok or not outcome.ip:
             self._record("mipcall_failed", outcome=str(outcome.kind), cause=outcome.cause)
+            self._set_last_error(outcome.detail or str(outcome.kind))
             self.call_status = T.MIPCALL_STATUS_DISCONNECTED
             self._urc("+MIPCALL: 0")
             return
@@ -506,6 +520,18 @@ class L610Dialect(Dialect):
             self._urc(f"+MIPCALL: {self.local_ip},{self.local_ipv6}")
         else:
             self._urc(f"+MIPCALL: {self.local_ip}")
+
+    def uplink_backlog(self) -> int:
+        """IP packets of this module waiting for the radio uplink (its transmit memory)."""
+        network = getattr(self.host, "network", None)
+        if network is None:
+            return 0
+        return int(network.link(self.host.name).uplink.queue_length)
+
+    def _set_last_error(self, text: str) -> None:
+        """What AT+CEER reports next (TS 27.007 §6.10: the last unsuccessful PDP activation or
+        the last context deactivation)."""
+        self.module.base.last_error = text
 
     @staticmethod
     def _ipv6_for(ipv4: str) -> str:
@@ -551,6 +577,7 @@ class L610Dialect(Dialect):
             return
         if kind in ("network_lost", "deactivated") or (self.host.ip is None and self.local_ip):
             self._record("mipcall_lost", reason=kind)
+            self._set_last_error(str(getattr(outcome, "detail", "") or kind or "context lost"))
             for sid in sorted(self.sockets):
                 self._socket_lost(self.sockets[sid], T.MIPSTAT_BROKEN)
             self._call_down(report=True)
@@ -1703,6 +1730,19 @@ class PingJob:
     def abort(self) -> None:
         self.stopped = True  # aborted: no summary (§1.1.15.4 status 0 note)
 
+    def _wait_for_memory(self) -> Generator[Any, Any, None]:
+        """§1.1.15.4 statuses 3/4: with the uplink queue full the echo request waits ("Flow
+        Control OFF") until the queue has drained ("Flow Control ON"), then goes."""
+        d = self.d
+        if d.uplink_backlog() < T.PING_FLOW_OFF_PACKETS:
+            return
+        d._urc(f"+MPINGSTAT: {T.PINGSTAT_FLOW_OFF}")
+        while d.uplink_backlog() > T.PING_FLOW_ON_PACKETS:
+            yield d.sim.timeout(T.PING_FLOW_POLL_S)
+            if self.stopped:
+                return
+        d._urc(f"+MPINGSTAT: {T.PINGSTAT_FLOW_ON}")
+
     def network_lost(self) -> None:
         if not self.stopped:
             self.stopped = True
@@ -1713,6 +1753,9 @@ class PingJob:
     def run(self) -> Generator[Any, Any, None]:
         d = self.d
         for _ in range(self.count):
+            if self.stopped:
+                return
+            yield from self._wait_for_memory()
             if self.stopped:
                 return
             started = d.sim.now

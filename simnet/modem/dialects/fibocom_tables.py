@@ -173,6 +173,7 @@ class Err:
     OPERATION_NOT_ALLOWED = 3  # §2.1
     OPERATION_NOT_SUPPORTED = 4  # §2.1
     PARAM_WRONG = 2000  # §2.3: syntax or range error of any +MIP/+MP/+GT parameter
+    PPP_MODE = 2001  # §2.3 "TCPIP not supported in ppp mode": a dial-up (ATD*99#) session is up
     DNS_FAIL = 2002  # §2.3 + §1.1.2.1 note: name not resolved (answered within 60 s)
     SOCKET_LIMIT = 2003  # §2.3: socket id outside 1..6 (the module has six)
     INVALID_OPERATION = 2004  # §2.3: command not valid in the current mode (e.g. MIPREAD w/o 5)
@@ -186,6 +187,15 @@ class Err:
 
 
 ERROR_TABLES: dict[int, str] = {**CME_ERRORS, **TCPIP_ERRORS}
+
+# Commands that need the module's own TCP/IP stack: while a dial-up PPP session is up (ATD*99#,
+# the host running its own stack) their set forms answer 2001 (§2.3). Settings-only commands
+# (+MIPSETS, +MIPDSETS, +MIPCONF, +MIPKEEPCONF, +MSDNS, +MSV6DNS, +GTSET) and read/test forms
+# still answer.
+PPP_EXCLUSIVE = frozenset(
+    "+MIPCALL +MIPOPEN +MIPODM +MIPCLOSE +MIPSEND +MIPPUSH +MIPFLUSH +MIPREAD +MPING +MIPDNS "
+    "+MIPNTP".split()
+)
 
 # "Pin Restricted: Yes" (attribute table of every +MIP command): SIM state -> §2.1 code.
 SIM_STATE_ERRORS: dict[str, int] = {
@@ -305,6 +315,13 @@ PING_TIMEOUT_MS = IntRange(500, 10000)  # range not printed: Motorola-G24 family
 PING_TIMEOUT_DEFAULT_MS = 4000
 # §1.1.15.4 +MPINGSTAT <status>
 PINGSTAT_DONE, PINGSTAT_TIMEOUT, PINGSTAT_ABORTED = 0, 1, 2
+PINGSTAT_FLOW_OFF, PINGSTAT_FLOW_ON = 3, 4  # not enough memory to send / enough again
+# The memory of 3/4 is the module's buffer of IP packets waiting for the radio uplink (the
+# manual gives no size; assumption, docs/assumptions.md): an echo request finding this many
+# packets queued waits ("Flow Control OFF") until the queue has drained to the low mark.
+PING_FLOW_OFF_PACKETS = 32
+PING_FLOW_ON_PACKETS = 8
+PING_FLOW_POLL_S = 0.1  # how often the waiting request looks at the queue again
 
 # §1.1.18 +MIPODM
 ODM_PSEUDO = IntRange(0, 1)
