@@ -235,6 +235,39 @@ class BaseCommands(CommandSet):
 
         return handler
 
+    # -- multiplexing (TS 27.007 §5.7, TS 27.010) -------------------------------------------------
+    # <mode>,<subset>,<port_speed>,<N1>,<T1>,<N2>,<T2>,<T3>,<k>: ranges of TS 27.007 §5.7 for
+    # the basic option with UIH frames (the only mode and subset modelled), defaults as listed.
+    CMUX_RANGES = ((0, 0), (0, 0), (1, 6), (1, 32768), (1, 255), (0, 100), (2, 255), (1, 255), (1, 7))
+    CMUX_DEFAULTS = (0, 0, 5, 31, 10, 3, 30, 10, 2)
+
+    @command("+CMUX", forms="srt")
+    def cmux(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §5.7: start the TS 27.010 multiplexer after OK (modules listing it only)."""
+        channels = tuple(getattr(ctx.profile, "cmux_channels", ()) or ())
+        if not channels:
+            return ctx.error()
+        if cmd.form is Form.TEST:
+            ctx.info("+CMUX: (0),(0),(1-6),(1-32768),(1-255),(0-100),(2-255),(1-255),(1-7)")
+            return None
+        if cmd.form is Form.READ:
+            ctx.info("+CMUX: " + ",".join(str(v) for v in self.cmux_settings))
+            return None
+        if len(cmd.params) > len(self.CMUX_RANGES):
+            return ctx.error()
+        values = [cmd.int(i, default, lo=lo, hi=hi)
+                  for i, ((lo, hi), default) in enumerate(zip(self.CMUX_RANGES, self.CMUX_DEFAULTS, strict=True))]
+        if self.module.mux is not None:
+            return ctx.error()  # already multiplexing
+        self.cmux_settings = tuple(values)
+        from simnet.modem.cmux import ModuleMux
+
+        mux = ModuleMux(self.module, n1=values[3], channels=channels)
+        ctx.sim.call_later(0, mux.start)  # frames only after this command's OK has gone out
+        return None
+
+    cmux_settings: tuple[int, ...] = CMUX_DEFAULTS
+
     # -- V.250 basic commands ------------------------------------------------------------------
     def _flag(self, cmd: Command, hi: int = 1) -> int:
         if cmd.form is not Form.EXEC:

@@ -271,6 +271,21 @@ class DTE:
             raise DialError(host.outcome)
         return host
 
+    def cmux(self, channels: tuple[int, ...] = (1, 2), *, n1: int = 31, timeout: float = 10.0) -> Any:
+        """Start TS 27.010 multiplexing as esp_modem or Linux n_gsm do: ``AT+CMUX=0``, then
+        SABM on DLCI 0 and on each of ``channels``. Returns the ``HostMux``; ``mux.channels[n]``
+        is a DTE on DLCI n (``command``, ``expect``, ``dial`` ...). ``mux.close()`` ends it."""
+        from simnet.modem.cmux import HostMux
+
+        line = "AT+CMUX=0" if n1 == 31 else f"AT+CMUX=0,0,5,{n1}"
+        result = self.command(line, timeout=timeout)
+        if not result.ok:
+            raise ExpectTimeout(f"OK to {line} (got {result.final})", timeout, result.raw)
+        mux = HostMux(self, n1=n1).start()
+        for dlci in channels:
+            mux.open(dlci, timeout)
+        return mux
+
     def peek(self) -> bytes:
         """Bytes not consumed yet (after the cursor, and any left before a command), without
         consuming them."""

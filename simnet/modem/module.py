@@ -210,10 +210,8 @@ class Module:
             sim, UartConfig(baud=profile.baud, dce_buffer=profile.uart_tx_buffer), name=f"{name}.uart"
         )
         self.port = self.uart.dce
-        self.port.on_receive = self._on_rx
-        self.port.on_signal = self._on_signal
-        self.port.on_drain = self._on_tx_drain
-        self.port.rx_limit = self._rx_limit
+        self.attach_port(self.port)
+        self.mux: Any = None  # a running TS 27.010 multiplexer (simnet.modem.cmux), if any
         if serial is None:
             serial = sim.rng(f"{name}.imei").randrange(1_000_000)
         self.imei = imei_for(profile, serial)
@@ -277,6 +275,15 @@ class Module:
             self._hook(self.dialect.on_start, default=None)
 
     # -- setup ---------------------------------------------------------------------------------
+    def attach_port(self, port: Any) -> None:
+        """Run the AT engine on ``port`` (the module end of a line): the UART, or a virtual
+        channel of a multiplexer (simnet.modem.cmux), which moves the engine there."""
+        self.port = port
+        port.on_receive = self._on_rx
+        port.on_signal = self._on_signal
+        port.on_drain = self._on_tx_drain
+        port.rx_limit = self._rx_limit
+
     def _factory_settings(self) -> Settings:
         p = self.profile
         return Settings(echo=p.echo, verbose=p.verbose, cmee=p.cmee, s=dict(p.s_registers))

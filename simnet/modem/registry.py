@@ -109,6 +109,8 @@ class ModuleProfile:
     # has been read, with its state. Rows per vendor live beside the dialects (*_tables.py).
     boot_time: float = 0.0
     boot_urcs: tuple[str | tuple[float, str], ...] = ()
+    # DLCIs offered under 3GPP TS 27.010 after AT+CMUX (empty: the module has no AT+CMUX)
+    cmux_channels: tuple[int, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -227,6 +229,7 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 cgmr_format="+CGMR: LE20B04SIM7600M22",
                 max_sockets=10,
                 max_send=1500,
+                cmux_channels=(1, 2, 3, 4),  # AT+CMUX, four virtual channels (SIMCom mux note)
                 **_simcom_boot("simcom-sim7600"),
             ),
             ModuleProfile(
@@ -242,6 +245,7 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 cgmr_format="+CGMR: A011B07A7670M7_F",
                 max_sockets=10,
                 max_send=1500,
+                cmux_channels=(1, 2, 3, 4),
                 **_simcom_boot("simcom-a7670"),
             ),
             ModuleProfile(
@@ -273,6 +277,7 @@ MODULES: Mapping[str, ModuleProfile] = MappingProxyType(
                 revision="R7.46.0.201108091301.FXT009 2132432 080911 13:01",
                 imei_tac="35291102",
                 ati_lines=("WAVECOM MODEM", "MULTIBAND  900E  1800"),
+                cmux_channels=(1, 2, 3, 4),  # WIPsoft §4.1 +WIPBR: CMUX ports 11..14 over UART1
                 max_sockets=8,
                 max_send=1500,
                 latency=dict(WAVECOM_LATENCY),
