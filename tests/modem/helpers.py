@@ -248,3 +248,19 @@ def make(module_id: str = "simcom-sim7600", *, bearer=None, seed: int = 1, **opt
     module = create_module(sim, module_id, bearer, None, dialect=EngineTestDialect, **options)
     dte = DTE(sim, module)
     return sim, module, dte
+
+
+def send_all(sock, data: bytes) -> None:
+    """Keep ``sock``'s send buffer filled from ``data`` until all of it is accepted."""
+    sent = [0]
+
+    def pump(*_):
+        while sent[0] < len(data):
+            n = sock.send(data[sent[0]:sent[0] + 4096])
+            if n <= 0:
+                return
+            sent[0] += n
+
+    sock.on_writable = pump
+    sock.on_acked = pump
+    pump()

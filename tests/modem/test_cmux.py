@@ -13,6 +13,7 @@ import pytest
 
 from simnet import Simulation
 from simnet.modem.cmux.frames import FrameDecoder, encode_frame
+from tests.modem.helpers import send_all
 
 FLAG = 0xF9
 SABM_P, UA_F, DM_F, DISC_P, UIH = 0x3F, 0x73, 0x1F, 0x53, 0xEF
@@ -131,18 +132,7 @@ def test_ppp_on_one_channel_while_csq_is_polled_on_another():
     sock.on_data = lambda s, *_: got.extend(s.recv())
     sim.run_until(lambda: sock.state == "ESTABLISHED", 20)
     data = bytes((i * 13) & 0xFF for i in range(40_000))
-    sent = [0]
-
-    def pump(*_):
-        while sent[0] < len(data):
-            n = sock.send(data[sent[0]:sent[0] + 4096])
-            if not n:
-                return
-            sent[0] += n
-
-    sock.on_writable = pump
-    sock.on_acked = pump
-    pump()
+    send_all(sock, data)
     polls = []
     while len(got) < len(data) and sim.now < 200:
         polls.append(at.command("AT+CSQ").lines)

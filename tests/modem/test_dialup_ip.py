@@ -12,6 +12,7 @@ import pytest
 
 from simnet import DialError, Simulation
 from simnet.net.packet import PROTO_ICMP
+from tests.modem.helpers import send_all
 
 ACT = 1.5
 CPS = 115200 / 10
@@ -43,21 +44,6 @@ def connect(sim, host, port=7):
     return sock, got
 
 
-def send_all(sim, sock, data):
-    sent = [0]
-
-    def pump(*_):
-        while sent[0] < len(data):
-            n = sock.send(data[sent[0]:sent[0] + 4096])
-            if n == 0:
-                return
-            sent[0] += n
-
-    sock.on_writable = pump
-    sock.on_acked = pump
-    pump()
-
-
 def test_dialup_gets_address_two_dns_pings_resolves_and_echoes_100kb():
     sim = world()
     host = sim.dte.dial("*99#", apn="internet")
@@ -72,7 +58,7 @@ def test_dialup_gets_address_two_dns_pings_resolves_and_echoes_100kb():
     assert query.result.addresses == [ECHO]
     sock, got = connect(sim, host)
     data = bytes((i * 7 + i // 251) & 0xFF for i in range(100_000))
-    send_all(sim, sock, data)
+    send_all(sock, data)
     sim.run_until(lambda: len(got) >= len(data), 300)
     assert bytes(got) == data
     assert sim.host("echo.example.net").bytes_received(service="tcp-echo") == len(data)
@@ -106,7 +92,7 @@ def test_bearer_drop_mid_transfer_terminates_the_link_and_says_no_carrier():
     sim = world()
     host = sim.dte.dial("*99#")
     sock, got = connect(sim, host)
-    send_all(sim, sock, bytes(50_000))
+    send_all(sock, bytes(50_000))
     sim.run_until(lambda: len(got) > 5_000, 60)
     t_drop = sim.now
     sim.bearer.bearer_drop()
@@ -150,7 +136,7 @@ def test_lcp_echo_keeps_working_during_a_transfer():
     sim = world()
     host = sim.dte.dial("*99#", echo_interval=1.0, echo_failure=3)
     sock, got = connect(sim, host)
-    send_all(sim, sock, bytes(60_000))
+    send_all(sock, bytes(60_000))
     sim.run_until(lambda: len(got) >= 60_000, 120)
     assert host.ended is None
     replies = [r for r in sim.trace.select(source="dte.ppp", kind="ppp_rx") if "Echo-Reply" in r.fields["frame"]]
