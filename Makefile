@@ -32,6 +32,7 @@ interop: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/tcp_bulk.py
 	$(PY) bench/scenarios.py
+	$(PY) bench/sweep.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -31,3 +31,13 @@ def test_readme_quick_start_is_the_two_make_commands():
     quick = text.split("## Quick start", 1)[1].split("##", 1)[0]
     commands = re.findall(r"^make \w+", quick, re.M)
     assert commands == ["make demo", "make test"]
+
+
+def test_experiments_guide_host_task_example_runs():
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    example = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "sim.spawn" in b)
+    namespace: dict = {}
+    exec(compile("import simnet\n" + example, "docs/experiments.md", "exec"), namespace)
+    sim = namespace["sim"]
+    assert 60.0 <= sim.now < 61.0  # six polls, 10 s apart
+    sim.cancel_tasks()

@@ -23,6 +23,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def test_library_is_not_empty():
     assert ROOT / "scenarios" / "quickstart.yaml" in SCENARIOS
     assert ROOT / "notebooks" / "01-quickstart.ipynb" in NOTEBOOKS
+    for name in ("02-timing-sweep", "03-retry-policies", "04-keepalive-vs-nat"):
+        assert ROOT / "notebooks" / f"{name}.ipynb" in NOTEBOOKS
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(ROOT / "scenarios")) for p in SCENARIOS])
@@ -36,7 +38,8 @@ def test_scenario_passes(path: Path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_executes(path: Path):
+def test_notebook_executes(path: Path, monkeypatch):
+    monkeypatch.setenv("SIMNET_QUICK", "1")  # the notebooks' small sizes (the kernel inherits it)
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(str(path), as_version=4)
