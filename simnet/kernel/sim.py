@@ -114,16 +114,7 @@ class Simulation:
         tasks = self._tasks
         if tasks is not None:
             if tasks.current is not None:  # inside a host task: park it, the driver runs the clock
-                held = [False]  # done() may say True only once (it consumes what it saw)
-
-                def latched() -> bool:
-                    held[0] = held[0] or done()
-                    return held[0]
-
-                if latched():
-                    return True
-                tasks.current.wait(latched, deadline)
-                return latched()
+                return self._park(done, deadline)
             return self._run_until_with_tasks(done, deadline)
         if done():
             return True
@@ -137,14 +128,28 @@ class Simulation:
             if done():
                 return True
 
+    def _park(self, done: Callable[[], bool], deadline: float | None) -> bool:
+        """Inside a host task: wait until ``done()`` or ``deadline`` (None: no deadline)."""
+        held = [False]  # done() may say True only once (it consumes what it saw)
+
+        def latched() -> bool:
+            held[0] = held[0] or done()
+            return held[0]
+
+        if latched():
+            return True
+        self._tasks.current.wait(latched, deadline)
+        return latched()
+
     def _run_until_with_tasks(self, done: Callable[[], bool], deadline: float) -> bool:
         env, tasks = self.env, self._tasks
         tasks.service()
         if done():
             return True
         while True:
-            if env.peek() > deadline:
-                if deadline > env.now and deadline != float("inf"):
+            nxt = env.peek()
+            if nxt > deadline or nxt == math.inf:  # past the deadline, or nothing left to happen
+                if env.now < deadline < math.inf:
                     env.run(until=deadline)
                 tasks.service()
                 return done()
@@ -171,8 +176,16 @@ class Simulation:
         if self._tasks is None:
             return True
         tasks = self._tasks
-        return self.run_until(lambda: all(t.done for t in tasks.tasks),
-                              float("inf") if timeout is None else timeout)
+        return self.run_tasks_until(lambda: all(t.done for t in tasks.tasks), timeout)
+
+    def run_tasks_until(self, done: Callable[[], bool], timeout: float | None) -> bool:
+        """``run_until`` for the driving program, where ``timeout=None`` means until ``done()``
+        or until nothing is left to happen."""
+        if timeout is not None or self._tasks is None:
+            return self.run_until(done, math.inf if timeout is None else timeout)
+        if self._tasks.current is not None:
+            return self._park(done, None)
+        return self._run_until_with_tasks(done, math.inf)
 
     def cancel_tasks(self) -> None:
         """End every host task still waiting (they see ``TaskCancelled``); frees their threads."""

@@ -133,8 +133,7 @@ class Task:
         """Run the clock until the task ends (at most ``timeout`` virtual seconds); its return
         value, or its exception raised here. Raises ``TimeoutError`` if it is still running."""
         sim = self._scheduler.sim
-        limit = float("inf") if timeout is None else timeout
-        if not sim.run_until(lambda: self.done, limit):
+        if not sim.run_tasks_until(lambda: self.done, timeout):
             raise TimeoutError(f"task {self.name} still running after {timeout} virtual seconds")
         if self.exception is not None:
             raise self.exception

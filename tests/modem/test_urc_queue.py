@@ -268,3 +268,18 @@ def test_fibocom_read_mode_mipdata_and_mipread():
     assert rx.pending[1] == len(TRICKY)
     assert rx.fetch(1, size=5) == TRICKY
     assert 1 not in rx.pending
+
+
+def test_join_without_timeout_from_the_main_program_and_from_a_task():
+    sim = simcom()
+
+    def child():
+        sim.advance(3.0)
+        return "child"
+
+    def parent():
+        return sim.spawn(child).join() + "+parent"
+
+    assert sim.spawn(parent).join() == "child+parent"
+    assert sim.now == pytest.approx(3.0)
+    assert sim.run_tasks() is True
