@@ -17,6 +17,7 @@ from simnet.net.network import Network
 from simnet.net.packet import Packet
 from simnet.net.pcap import PcapRecorder, write_pcap
 from simnet.net.tcp import TcpConfig, TcpListener, TcpSocket, TcpStack
+from simnet.net.tcp_profiles import TCP_PROFILES, tcp_profile
 from simnet.net.udp import UdpSocket
 
 __all__ = [
@@ -38,11 +39,13 @@ __all__ = [
     "PcapRecorder",
     "PingRequest",
     "PingResult",
+    "TCP_PROFILES",
     "TcpConfig",
     "TcpListener",
     "TcpSocket",
     "TcpStack",
     "UdpSocket",
     "make_loss_model",
+    "tcp_profile",
     "write_pcap",
 ]

@@ -265,6 +265,19 @@ class Host:
             del self._udp[sock.port]
 
     # -- TCP delegates -------------------------------------------------------------------------
+    def use_tcp_profile(self, profile: Any, overrides: dict[str, Any] | None = None) -> Any:
+        """Run the host's TCP as ``profile`` (``classic``, ``linux``, ``lwip``; see
+        ``simnet.net.tcp_profiles``) or as a ``TcpConfig``: sockets and listeners opened
+        afterwards without their own config use it. Returns the config."""
+        from simnet.net.tcp_engine import TcpConfig
+        from simnet.net.tcp_profiles import tcp_profile
+
+        if self.tcp is None:
+            raise ConfigError("tcp", "this build has no TCP stack (simnet.net.tcp missing)")
+        config = profile if isinstance(profile, TcpConfig) else tcp_profile(profile, overrides)
+        self.tcp.default_config = config
+        return config
+
     def tcp_connect(self, dst_ip: str, dst_port: int, config: Any = None, local_port: int | None = None) -> Any:
         dst_ip = check_ip(dst_ip, "tcp.connect.ip")
         dst_port = check_port(dst_port, "tcp.connect.port")

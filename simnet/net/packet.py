@@ -29,6 +29,21 @@ UDP_HEADER = 8
 ICMP_HEADER = 8
 
 
+# RFC 9293 §3.1 / RFC 2018 / RFC 7323 option lengths in bytes (kind + length + data)
+_OPTION_BYTES = {"mss": 4, "sack_ok": 2, "wscale": 3, "ts": 10}
+
+
+def tcp_options_length(options: dict) -> int:
+    """Bytes the TCP options take on the wire, padded to a multiple of 4 (RFC 9293 §3.1)."""
+    n = 0
+    for key, value in options.items():
+        if key == "sack":
+            n += 2 + 8 * len(value) if value else 0
+        else:
+            n += _OPTION_BYTES.get(key, 0)
+    return (n + 3) & ~3
+
+
 class Packet:
     __slots__ = (
         "src",
@@ -95,7 +110,7 @@ class Packet:
         self.quoted = quoted  # the offending packet an ICMP error refers to
         self.corrupted = False  # set by a link; the receiver's checksum check drops it
         if proto == PROTO_TCP:
-            opt_len = 4 if options and "mss" in options else 0
+            opt_len = 0 if not options else 4 if len(options) == 1 and "mss" in options else tcp_options_length(options)
             self.size = IPV4_HEADER + TCP_HEADER + opt_len + len(payload)
         elif proto == PROTO_UDP:
             self.size = IPV4_HEADER + UDP_HEADER + len(payload)

@@ -64,9 +64,7 @@ def to_scapy(pkt: Packet) -> Any:
     ip = IP(src=pkt.src, dst=pkt.dst, ttl=max(0, min(255, int(pkt.ttl))), id=int(pkt.ident) & 0xFFFF)
     payload = bytes(pkt.payload) if isinstance(pkt.payload, bytes | bytearray) else b""
     if pkt.proto == PROTO_TCP:
-        options = []
-        if pkt.options and "mss" in pkt.options:
-            options.append(("MSS", int(pkt.options["mss"]) & 0xFFFF))
+        options = _scapy_tcp_options(pkt.options) if pkt.options else []
         seg = TCP(sport=int(pkt.sport) & 0xFFFF, dport=int(pkt.dport) & 0xFFFF,
                   seq=int(pkt.seq) & 0xFFFFFFFF, ack=int(pkt.ack) & 0xFFFFFFFF,
                   flags=int(pkt.flags) & 0x1FF, window=max(0, min(0xFFFF, int(pkt.window))),
@@ -89,6 +87,26 @@ def to_scapy(pkt: Packet) -> Any:
     if payload:
         frame = frame / Raw(payload)
     return frame
+
+
+def _scapy_tcp_options(opts: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Engine option mapping -> scapy's list, in the order Linux writes them (MSS, SACK-permitted,
+    timestamps, window scale, SACK blocks), NOPs where Linux aligns them."""
+    out: list[tuple[str, Any]] = []
+    if "mss" in opts:
+        out.append(("MSS", int(opts["mss"]) & 0xFFFF))
+    if opts.get("sack_ok"):
+        out.append(("SAckOK", b""))
+    ts = opts.get("ts")
+    if isinstance(ts, tuple) and len(ts) == 2:
+        out.append(("Timestamp", (int(ts[0]) & 0xFFFFFFFF, int(ts[1]) & 0xFFFFFFFF)))
+    if "wscale" in opts:
+        out += [("NOP", None), ("WScale", int(opts["wscale"]) & 0xFF)]
+    blocks = opts.get("sack")
+    if blocks:
+        edges = tuple(int(e) & 0xFFFFFFFF for block in blocks for e in block)
+        out += [("NOP", None), ("NOP", None), ("SAck", edges)]
+    return out
 
 
 # offset of the transport checksum from the start of the transport header

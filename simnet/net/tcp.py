@@ -27,6 +27,7 @@ from simnet.net.tcp_engine import (
     TcpConfig,
     TcpConnection,
 )
+from simnet.net.tcp_options import ExtendedTcpConnection
 
 __all__ = [
     "CLOSE_REASONS",
@@ -39,6 +40,11 @@ __all__ = [
 
 EPHEMERAL_LOW = 49152  # RFC 6335 §6 dynamic port range
 EPHEMERAL_HIGH = 65535
+
+
+def _new_connection(config: TcpConfig, iss: int) -> TcpConnection:
+    """The engine for ``config``: the option-aware one only when an extension is asked for."""
+    return ExtendedTcpConnection(config, iss) if config.extended else TcpConnection(config, iss)
 
 
 def _check_ip(value: object, field: str) -> str:
@@ -137,6 +143,11 @@ class TcpSocket:
         return self._conn.bytes_received
 
     @property
+    def segments_retransmitted(self) -> int:
+        """Data (or FIN) segments this end had to send again, whatever the cause."""
+        return self._conn.segments_retransmitted
+
+    @property
     def bytes_unacked(self) -> int:
         """Bytes accepted by ``send`` and not yet acknowledged (queued or in flight)."""
         return len(self._conn.sndbuf)
@@ -201,7 +212,7 @@ class TcpSocket:
 
     # -- glue -------------------------------------------------------------------------------
     def _segment(self, pkt: Packet) -> None:
-        opts = pkt.options
+        # The whole option mapping goes in: the base engine reads only its MSS (on SYNs).
         self._conn.on_segment(
             self._env.now,
             pkt.seq,
@@ -209,7 +220,7 @@ class TcpSocket:
             pkt.flags,
             pkt.window,
             pkt.payload,
-            opts.get("mss", 0) if opts and type(opts) is dict else 0,
+            pkt.options,
         )
         self._flush()
 
@@ -242,7 +253,7 @@ class TcpSocket:
         lip, lport = self.local
         rip, rport = self.remote
         send = self._stack.host.send_packet
-        for seq, ack, flags, window, payload, mss in out:
+        for seq, ack, flags, window, payload, opts in out:
             send(
                 Packet(
                     lip,
@@ -254,7 +265,7 @@ class TcpSocket:
                     ack=ack,
                     flags=flags,
                     window=window,
-                    options={"mss": mss} if mss else None,
+                    options=None if not opts else opts if type(opts) is dict else {"mss": opts},
                     payload=payload,
                 )
             )
@@ -382,6 +393,7 @@ class TcpStack:
             EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
         )
         self.rst_sent = 0  # RSTs answering segments for no connection
+        self._retransmitted_closed = 0  # segments_retransmitted of connections already gone
 
     # -- opening ----------------------------------------------------------------------------
     def connect(
@@ -404,7 +416,7 @@ class TcpStack:
             if (local_port, dst_ip, dst_port) in self._conns:
                 raise ConfigError("local_port", f"{local_port} already connected to {dst_ip}:{dst_port}")
         src_ip = self.host.ip
-        conn = TcpConnection(cfg, self._isn_rng.getrandbits(32))
+        conn = _new_connection(cfg, self._isn_rng.getrandbits(32))
         sock = TcpSocket(self, conn, (src_ip or "0.0.0.0", local_port), (dst_ip, dst_port))
         if src_ip is None:
             # No interface address: the connect fails at once, on the clock, not by raising.
@@ -462,15 +474,14 @@ class TcpStack:
         if lst._half_open + lst.queued >= lst.backlog or self.host.ip is None:
             self.sim.record(self.source, "tcp_syn_dropped", port=lst.port, src=pkt.src, sport=pkt.sport)
             return
-        conn = TcpConnection(lst.config, self._isn_rng.getrandbits(32))
+        conn = _new_connection(lst.config, self._isn_rng.getrandbits(32))
         local_ip = pkt.dst if isinstance(pkt.dst, str) else self.host.ip
         sock = TcpSocket(self, conn, (local_ip, lst.port), (pkt.src, pkt.sport), lst)
         self._register(sock)
         lst._half_open += 1
         opts = pkt.options
-        mss = opts.get("mss", 0) if type(opts) is dict else 0
         window = pkt.window if isinstance(pkt.window, int) else 0
-        conn.open_passive(self.sim.env.now, pkt.seq, window, mss)
+        conn.open_passive(self.sim.env.now, pkt.seq, window, opts if type(opts) is dict else 0)
         sock._flush()
 
     def _reset_stray(self, pkt: Packet) -> None:
@@ -522,8 +533,14 @@ class TcpStack:
         port = sock._key[0]
         self._port_use[port] = self._port_use.get(port, 0) + 1
 
+    @property
+    def segments_retransmitted(self) -> int:
+        """Data/FIN segments every connection of this host has sent again, over the run."""
+        return self._retransmitted_closed + sum(s._conn.segments_retransmitted for s in self._conns.values())
+
     def _forget(self, sock: TcpSocket) -> None:
         if self._conns.get(sock._key) is sock:
+            self._retransmitted_closed += sock._conn.segments_retransmitted
             del self._conns[sock._key]
             port = sock._key[0]
             left = self._port_use.get(port, 1) - 1

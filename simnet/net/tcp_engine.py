@@ -5,8 +5,10 @@ clock: every entry point takes ``now`` (virtual seconds) and, instead of sending
 leaves *actions* behind for the glue (``simnet.net.tcp``) to carry out:
 
 - ``conn.out`` (or :meth:`TcpConnection.take_actions`): segments to transmit, each a tuple
-  ``(seq, ack, flags, window, payload, mss_option)`` with 32-bit wire sequence numbers and
-  ``mss_option == 0`` meaning "no option";
+  ``(seq, ack, flags, window, payload, options)`` with 32-bit wire sequence numbers; ``options``
+  is ``0`` (none), an MSS value (SYN segments of this engine), or a mapping of TCP options
+  (``mss``, ``sack_ok``, ``wscale``, ``ts``, ``sack``) from the RFC 2018/7323 extension in
+  :mod:`simnet.net.tcp_options`;
 - ``conn.events``: socket events, tuples whose first item names them: ``("state", old, new)``,
   ``("connected",)``, ``("data",)``, ``("acked", n)``, ``("peer_fin",)``,
   ``("closed", reason)``, ``("retransmit", kind, rto, count)`` (kind ``syn``, ``rto``,
@@ -42,7 +44,8 @@ EPS = 1e-9
 # RFC 6298 §2: clock granularity G in RTO = SRTT + max(G, 4*RTTVAR).
 CLOCK_GRANULARITY = 0.001
 DEFAULT_PEER_MSS = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
-MAX_WINDOW = 65535  # no window scaling: the 16-bit window field is the whole window
+MAX_WINDOW = 65535  # without window scaling the 16-bit window field is the whole window
+MAX_WINDOW_SHIFT = 14  # RFC 7323 §2.3: a shift count above 14 is used as 14
 INVALID_ACK_INTERVAL = 0.5  # s between answers to unacceptable empty segments (Linux default)
 MAX_OOO_SEGMENTS = 512  # bound on stored out-of-order fragments (each also lies inside the window)
 
@@ -152,6 +155,13 @@ class TcpConfig:
     send_buffer: int = 65536
     recv_buffer: int = 65535
     fin_wait2_timeout: float = 60.0
+    # Extensions a peer may agree to (simnet.net.tcp_options): SACK (RFC 2018, loss recovery
+    # RFC 6675), timestamps (RFC 7323 §3-4) and the window scale shift (RFC 7323 §2, None: not
+    # offered). ``initial_window`` in segments (RFC 6928 for 10; None: the RFC 5681 rule).
+    sack: bool = False
+    timestamps: bool = False
+    window_scale: int | None = None
+    initial_window: int | None = None
     keepalive_cfg: KeepaliveConfig | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -171,7 +181,16 @@ class TcpConfig:
         _check_int("ack_every", self.ack_every, 1, 64)
         _check_seconds("msl", self.msl, 0.0, 3600.0, low_open=False)
         _check_int("send_buffer", self.send_buffer, 1, 1 << 24)
-        _check_int("recv_buffer", self.recv_buffer, 1, MAX_WINDOW)
+        for flag in ("sack", "timestamps"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(flag, f"expected true or false, got {getattr(self, flag)!r}")
+        if self.window_scale is not None:
+            _check_int("window_scale", self.window_scale, 0, MAX_WINDOW_SHIFT)
+        if self.initial_window is not None:
+            _check_int("initial_window", self.initial_window, 1, 64)
+        # Only a scaled window can advertise more than the 16-bit field holds.
+        _check_int("recv_buffer", self.recv_buffer, 1,
+                   MAX_WINDOW if self.window_scale is None else MAX_WINDOW << self.window_scale)
         _check_seconds("fin_wait2_timeout", self.fin_wait2_timeout, 0.0, 86400.0, low_open=False)
         ka = self.keepalive
         if ka is None or ka is False:
@@ -189,6 +208,11 @@ class TcpConfig:
             raise ConfigError(
                 "keepalive", f"expected None or (idle, interval, count), got {ka!r}"
             )
+
+    @property
+    def extended(self) -> bool:
+        """True when connections need the option-aware engine (:mod:`simnet.net.tcp_options`)."""
+        return self.sack or self.timestamps or self.window_scale is not None
 
 
 # -- the connection ---------------------------------------------------------------------------
@@ -221,12 +245,15 @@ class TcpConnection:
         # receive side
         "irs", "rcv_nxt", "rcv_adv", "rcvbuf", "ooo", "ooo_fin", "unacked_segs", "ack_now",
         "peer_fin", "user_closed", "we_closed_first", "last_dupack",
+        # largest window we may advertise / the peer may offer (grow with window scaling)
+        "max_window", "max_peer_window",
         # keepalive
         "ka_probes",
         # deadlines
         "t_rtx", "t_delack", "t_keep", "t_state",
         # counters
         "bytes_sent", "bytes_acked", "bytes_received", "soft_error", "last_send",
+        "segments_retransmitted",
     )
 
     def __init__(self, config: TcpConfig, iss: int) -> None:
@@ -277,6 +304,8 @@ class TcpConnection:
         self.user_closed = False
         self.we_closed_first = False
         self.last_dupack = -INF
+        self.max_window = MAX_WINDOW
+        self.max_peer_window = MAX_WINDOW
         self.ka_probes = 0
         self.t_rtx = INF
         self.t_delack = INF
@@ -285,6 +314,7 @@ class TcpConnection:
         self.bytes_sent = 0
         self.bytes_acked = 0
         self.bytes_received = 0
+        self.segments_retransmitted = 0  # data/FIN segments sent again (not SYNs)
         self.soft_error: str | None = None
         self.last_send = 0.0
 
@@ -337,7 +367,7 @@ class TcpConnection:
         wnd = adv - self.rcv_nxt
         if wnd <= 0:
             return 0
-        return wnd if wnd < MAX_WINDOW else MAX_WINDOW
+        return wnd if wnd < self.max_window else self.max_window
 
     def _emit(self, seq: int, flags: int, payload: bytes = b"", mss_opt: int = 0) -> None:
         if flags & ACK:
@@ -415,6 +445,8 @@ class TcpConnection:
         self.rto = rto if rto < self.cfg.max_rto else self.cfg.max_rto
 
     def _set_peer_mss(self, mss_opt: object) -> None:
+        if type(mss_opt) is dict:
+            mss_opt = mss_opt.get("mss", 0)  # a segment's whole option mapping
         if isinstance(mss_opt, int) and not isinstance(mss_opt, bool) and mss_opt > 0:
             # An absurdly small MSS would make segments of nothing; RFC 9293 §3.7.1 floor.
             self.peer_mss = max(min(mss_opt, 65535), 64)
@@ -424,8 +456,12 @@ class TcpConnection:
 
     def _initial_cwnd(self) -> None:
         mss = self.mss
+        iw = self.cfg.initial_window
         if self.syn_retransmitted:
             self.cwnd = mss  # RFC 5681 §3.1: loss of the SYN or SYN/ACK => IW of one segment
+        elif iw is not None:
+            # RFC 6928 §2: min(10*MSS, max(2*MSS, 14600)), generalised to ``iw`` segments.
+            self.cwnd = min(iw * mss, max(2 * mss, 1460 * iw))
         elif mss > 2190:
             self.cwnd = 2 * mss
         elif mss > 1095:
@@ -442,13 +478,20 @@ class TcpConnection:
         self.snd_nxt = self.snd_max = self.iss + 1
         self.rtt_seq = self.iss + 1
         self.rtt_time = now
-        self.out.append((self.iss, 0, SYN, self._syn_window(), b"", self.cfg.mss))
+        self._send_syn()
         self.t_rtx = now + self.rto
         if self.cfg.connect_timeout is not None:
             self.t_state = now + self.cfg.connect_timeout
 
     def _syn_window(self) -> int:
-        return min(self.cfg.recv_buffer, MAX_WINDOW)
+        return min(self.cfg.recv_buffer, MAX_WINDOW)  # RFC 7323 §2.2: a SYN's window is never scaled
+
+    def _syn_options(self) -> int | dict[str, Any]:
+        """What a SYN or SYN-ACK carries: the MSS here; the option-aware engine adds more."""
+        return self.cfg.mss
+
+    def _send_syn(self) -> None:
+        self.out.append((self.iss, 0, SYN, self._syn_window(), b"", self._syn_options()))
 
     def open_passive(
         self, now: float, seq: int, window: int, mss_opt: object = 0
@@ -472,7 +515,7 @@ class TcpConnection:
 
     def _send_synack(self) -> None:
         self.out.append(
-            (self.iss, self.rcv_nxt & MASK, SYN | ACK, self._window(), b"", self.cfg.mss)
+            (self.iss, self.rcv_nxt & MASK, SYN | ACK, min(self._window(), MAX_WINDOW), b"", self._syn_options())
         )
 
     def _established(self, now: float) -> None:
@@ -659,6 +702,8 @@ class TcpConnection:
                 self.rtt_seq = end
                 self.rtt_time = now
             self.snd_max = end
+        else:
+            self.segments_retransmitted += 1
         if self.t_rtx == INF or self.persist:
             self.persist = False
             self.t_rtx = now + self.rto
@@ -716,7 +761,7 @@ class TcpConnection:
             self.rtt_seq = -1
             self.events.append(("retransmit", "syn", self.rto, self.retries))
             if st == SYN_SENT:
-                self.out.append((self.iss, 0, SYN, self._syn_window(), b"", self.cfg.mss))
+                self._send_syn()
             else:
                 self._send_synack()
             self.t_rtx = now + self.rto
@@ -803,7 +848,7 @@ class TcpConnection:
             return
         seq &= MASK
         ack &= MASK
-        if st == ESTABLISHED and flags & _PREDICT_MASK == ACK and 0 <= window <= MAX_WINDOW:
+        if st == ESTABLISHED and flags & _PREDICT_MASK == ACK and 0 <= window <= self.max_peer_window:
             # Header prediction (the fast path of RFC 1323 §C / BSD): the next in-order
             # segment, an ACK that is neither old nor ahead, text that fits the window. Every
             # such segment would pass the general checks below unchanged.
@@ -824,8 +869,8 @@ class TcpConnection:
                     return
         if window < 0:
             window = 0
-        elif window > MAX_WINDOW:
-            window = MAX_WINDOW
+        elif window > self.max_peer_window:
+            window = self.max_peer_window
         if st == SYN_SENT:
             self._in_syn_sent(now, seq, ack, flags, window, payload, mss_opt)
             return
@@ -1039,19 +1084,7 @@ class TcpConnection:
                 self.rtt_seq = -1
             # Congestion control.
             if self.in_recovery:
-                if ack >= self.recover:
-                    # Full acknowledgment (RFC 6582 §3.2 step 3, option 1).
-                    self.in_recovery = False
-                    self.dupacks = 0
-                    flight = self.snd_max - ack
-                    self.cwnd = min(self.ssthresh, max(flight, mss) + mss)
-                else:
-                    # Partial acknowledgment: retransmit the next hole, deflate the window.
-                    self._retransmit_first(now)
-                    self.cwnd = self.cwnd - acked + (mss if acked >= mss else 0)
-                    if self.cwnd < mss:
-                        self.cwnd = mss
-                    self.t_rtx = now + self.rto
+                self._recovery_ack(now, ack, acked)
             else:
                 self.dupacks = 0
                 if self.cwnd < self.ssthresh:
@@ -1068,17 +1101,7 @@ class TcpConnection:
             and window == self.snd_wnd
             and self.snd_max > una
         ):
-            # Duplicate ACK (RFC 5681 §2).
-            if self.in_recovery:
-                self.cwnd += mss  # inflate for the segment that left the network
-            else:
-                self.dupacks += 1
-                # RFC 6582 §3.2 step 2: only if the ACK covers ``recover`` (no second
-                # reduction for losses from the window that already caused one).
-                if self.dupacks == 3 and ack >= self.recover:
-                    self._fast_retransmit(now)
-                elif self.dupacks < 3:
-                    self._limited_transmit(now)
+            self._dupack(now, ack)
         if ack >= una:
             self.probes_unanswered = 0  # the peer answers (a window probe, at least)
         # Window update (RFC 9293 §3.10.7.4: SND.WL1/SND.WL2 rule).
@@ -1092,6 +1115,36 @@ class TcpConnection:
                 if window == 0 and ack == self.snd_una:
                     # The peer answers but offers no room: not a dead peer (RFC 9293 §3.8.6.1).
                     self.retries = 0
+
+    def _recovery_ack(self, now: float, ack: int, acked: int) -> None:
+        """A new cumulative ACK during loss recovery (NewReno, RFC 6582 §3.2 steps 3-4)."""
+        mss = self.mss
+        if ack >= self.recover:
+            # Full acknowledgment (RFC 6582 §3.2 step 3, option 1).
+            self.in_recovery = False
+            self.dupacks = 0
+            flight = self.snd_max - ack
+            self.cwnd = min(self.ssthresh, max(flight, mss) + mss)
+        else:
+            # Partial acknowledgment: retransmit the next hole, deflate the window.
+            self._retransmit_first(now)
+            self.cwnd = self.cwnd - acked + (mss if acked >= mss else 0)
+            if self.cwnd < mss:
+                self.cwnd = mss
+            self.t_rtx = now + self.rto
+
+    def _dupack(self, now: float, ack: int) -> None:
+        """A duplicate ACK (RFC 5681 §2) for NewReno (RFC 5681 §3.2, RFC 6582 §3.2)."""
+        if self.in_recovery:
+            self.cwnd += self.mss  # inflate for the segment that left the network
+            return
+        self.dupacks += 1
+        # RFC 6582 §3.2 step 2: only if the ACK covers ``recover`` (no second
+        # reduction for losses from the window that already caused one).
+        if self.dupacks == 3 and ack >= self.recover:
+            self._fast_retransmit(now)
+        elif self.dupacks < 3:
+            self._limited_transmit(now)
 
     def _limited_transmit(self, now: float) -> None:
         """RFC 3042 (a SHOULD of RFC 5681 §3.2): on the first two duplicate ACKs send one

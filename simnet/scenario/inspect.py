@@ -72,6 +72,11 @@ class HostView:
                 total += int(getattr(svc, "bytes_received", 0))
         return total
 
+    def tcp_retransmissions(self) -> int:
+        """Data/FIN segments the host's TCP sent again over the run (all its connections)."""
+        tcp = getattr(self._entry.host, "tcp", None)
+        return int(getattr(tcp, "segments_retransmitted", 0))
+
     # -- mail ----------------------------------------------------------------------------------
     def mailbox(self, name: str, service: str | None = None) -> list[dict[str, str]]:
         """Messages for ``name``: received by SMTP (per recipient), or left in a POP3 maildrop.

@@ -93,6 +93,8 @@ class HostSpec:
     ip: str
     services: list[ServiceSpec]
     dns: bool = True
+    tcp: str = "classic"  # the host's TCP stack (simnet.net.tcp_profiles)
+    tcp_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -140,7 +142,7 @@ class StepSpec:
 @dataclass
 class CheckSpec:
     index: int
-    kind: str  # file | service | mailbox
+    kind: str  # file | service | mailbox | tcp | pcap
     host: str
     params: dict[str, Any]
     line: int

@@ -431,6 +431,12 @@ class Runner:
             if "bytes_received" in p and got != p["bytes_received"]:
                 problems.append(f"bytes_received is {got}, expected {p['bytes_received']}")
             out.detail = "; ".join(problems) if problems else f"bytes_received {got}"
+        elif spec.kind == "tcp":
+            got = host.tcp_retransmissions()
+            out.expected, out.actual = {"tcp_retransmissions": {"max": p["max"]}}, {"tcp_retransmissions": got}
+            if got > p["max"]:
+                problems.append(f"{got} segments retransmitted, expected at most {p['max']}")
+            out.detail = "; ".join(problems) if problems else f"{got} segments retransmitted"
         else:  # mailbox
             messages = host.mailbox(p["mailbox"], service=p.get("service"))
             subjects = [m.get("subject", "") for m in messages]

@@ -782,7 +782,7 @@ class Validator:
             if not isinstance(name, str) or not _HOSTNAME.match(name):
                 self.err(hp, f"{name!r} is not a host name (expected letters, digits, '-' and '.')", key=True)
                 continue
-            h = self.mapping(hp, body, ("ip", "services", "dns"), required=("ip",))
+            h = self.mapping(hp, body, ("ip", "services", "dns", "tcp"), required=("ip",))
             if h is None:
                 continue
             ip = self.ipv4((*hp, "ip"), h["ip"]) if "ip" in h else None
@@ -799,9 +799,31 @@ class Validator:
             host = HostSpec(name=name, ip=ip, services=[])
             if "dns" in h:
                 host.dns = bool(self.boolean((*hp, "dns"), h["dns"]))
+            if "tcp" in h:
+                self._host_tcp((*hp, "tcp"), h["tcp"], host)
             if "services" in h:
                 host.services = self._services((*hp, "services"), h["services"])
             sc.hosts.append(host)
+
+    def _host_tcp(self, path: Path, value: Any, host: HostSpec) -> None:
+        """``tcp: linux`` or ``tcp: {profile: linux, min_rto: 0.3, ...}`` (TcpConfig fields)."""
+        from simnet.net.tcp_profiles import TCP_PROFILES, tcp_profile
+
+        if isinstance(value, dict):
+            body = dict(value)
+            name = body.pop("profile", "classic")
+        else:
+            name, body = value, {}
+        if not isinstance(name, str) or name not in TCP_PROFILES:
+            self.err(path if not isinstance(value, dict) else (*path, "profile"),
+                     f"unknown TCP profile {name!r} (expected one of {_expected(list(TCP_PROFILES))})")
+            return
+        try:
+            tcp_profile(name, body, field="tcp")
+        except ConfigError as exc:
+            self.err((*path, *exc.field.split(".")[1:]), exc.message)
+            return
+        host.tcp, host.tcp_overrides = name, body
 
     @staticmethod
     def _reserved_address(ip: str, sc: Scenario) -> str | None:
@@ -1149,8 +1171,10 @@ class Validator:
                 kind, allowed, targets = "mailbox", ("host", "mailbox", "service", "count", "subject", "body"), ("count", "subject", "body")
             elif "service" in check or "port" in check:
                 kind, allowed, targets = "service", ("host", "service", "port", "bytes_received"), ("bytes_received",)
+            elif "tcp_retransmissions" in check:
+                kind, allowed, targets = "tcp", ("host", "tcp_retransmissions"), ("tcp_retransmissions",)
             else:
-                self.err(cp, "unknown check (expected file:, mailbox: or service: with host:, or pcap:)")
+                self.err(cp, "unknown check (expected file:, mailbox:, service: or tcp_retransmissions: with host:, or pcap:)")
                 continue
             m = self.mapping(cp, check, allowed, required=("host",))
             if m is None:
@@ -1181,6 +1205,9 @@ class Validator:
                 for key in ("subject", "body"):
                     if key in m:
                         params[key] = self.string((*cp, key), m[key], what=f"text in the {key}")
+            elif kind == "tcp":
+                params["max"] = self.integer((*cp, "tcp_retransmissions"), m["tcp_retransmissions"], 0, 1 << 40,
+                                             what="the most segments the host may retransmit")
             else:
                 if "service" in m:
                     params["service"] = self.choice((*cp, "service"), m["service"], self._service_types)

@@ -252,6 +252,8 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
     # the scenario says dns: false.
     for hspec in sc.hosts:
         host = network.add_host(net_name(hspec.name), hspec.ip)
+        if hspec.tcp != "classic" or hspec.tcp_overrides:
+            host.use_tcp_profile(hspec.tcp, hspec.tcp_overrides)
         entry = HostEntry(hspec, host)
         world.hosts[hspec.name] = entry
         _register_dns(network, hspec)

@@ -149,7 +149,7 @@ def test_unknown_check_form():
           - {host: echo.example.net, colour: red}
     """)
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'colour: red')}: checks[0]: unknown check (expected file:, mailbox: or service:")
+    assert msg.startswith(f"s.yaml:{line_of(text, 'colour: red')}: checks[0]: unknown check (expected file:, mailbox:, service: or tcp_retransmissions:")
 
 
 def test_service_check_against_missing_service():
