@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv interop
+.PHONY: demo test lint bench clean venv interop fuzz
 
 venv: $(STAMP)
 
@@ -29,10 +29,15 @@ interop: $(STAMP)
 	bash tests/interop/install-packages.sh
 	SIMNET_INTEROP=1 $(PY) -m pytest tests/interop -v -rs
 
+# The long fuzzing campaign (docs/reliability.md): 10 minutes of scenario mutants, AT lines
+# for every module, hostile API calls, then the bridge attacked over loopback.
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.campaign --minutes 10 --bridge --json fuzz-report.json
+
 bench: $(STAMP)
 	$(PY) bench/tcp_bulk.py
 	$(PY) bench/scenarios.py
 	$(PY) bench/sweep.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis fuzz-report.json

@@ -111,6 +111,7 @@ class TcpEndpoint:
         self.listener.setblocking(False)
         self.address = self.listener.getsockname()[:2]
         self.client: socket.socket | None = None
+        self._waiting: socket.socket | None = None  # a new client while the last one's bytes drain
         self.description = f"tcp {self.address[0]}:{self.address[1]}"
         self._pending = bytearray()
 
@@ -120,26 +121,66 @@ class TcpEndpoint:
 
     def on_readable(self, fd: int) -> bytes | None:
         if fd == self.listener.fileno():
-            conn, _ = self.listener.accept()
-            if self.client is not None:
-                conn.close()  # one host at a time, like a serial port
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # the connection was reset before we took it
                 return b""
             conn.setblocking(False)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.client = conn
-            self._pending.clear()
+            if self.client is None:
+                self._take(conn)
+                return b""
+            # One host at a time, like a serial port. But a host that closes and reconnects at
+            # once may be here before its goodbye (EOF) has been read: only a previous client
+            # that is still there makes the new one wait or be refused.
+            state = self._peek_client()
+            if state == "gone":
+                self._drop_client()
+                self._take(conn)
+                return None  # the previous client left; the new one is served from now on
+            if state == "unread" and self._waiting is None:
+                self._waiting = conn  # decided once the previous client's bytes are read
+            else:
+                conn.close()
             return b""
         assert self.client is not None
         try:
             data = self.client.recv(4096)
         except BlockingIOError:
+            self._refuse_waiting()  # everything read and the previous client is still there
             return b""
         except OSError:
             data = b""
         if not data:
             self._drop_client()
+            if self._waiting is not None:
+                self._take(self._waiting)
+                self._waiting = None
             return None  # the client left
+        if self._waiting is not None and self._peek_client() == "there":
+            self._refuse_waiting()  # all its bytes are read and the previous client stays
         return data
+
+    def _take(self, conn: socket.socket) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.client = conn
+        self._pending.clear()
+
+    def _peek_client(self) -> str:
+        """``gone`` (EOF or error with nothing unread), ``unread`` (bytes still to deliver, so
+        it cannot be told yet) or ``there``."""
+        assert self.client is not None
+        try:
+            data = self.client.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return "there"
+        except OSError:
+            return "gone"
+        return "unread" if data else "gone"
+
+    def _refuse_waiting(self) -> None:
+        if self._waiting is not None:
+            self._waiting.close()
+            self._waiting = None
 
     def _drop_client(self) -> None:
         if self.client is not None:
@@ -169,5 +210,6 @@ class TcpEndpoint:
             del self._pending[:n]
 
     def close(self) -> None:
+        self._refuse_waiting()
         self._drop_client()
         self.listener.close()

@@ -370,11 +370,20 @@ class DTE:
         """
         self._check_not_in_handler("expect")
         check_seconds(timeout, "timeout", "dte.expect()")
-        if isinstance(pattern, bytes):
-            pattern = pattern.decode("latin-1")
+        if isinstance(pattern, bytes | bytearray):
+            pattern = bytes(pattern).decode("latin-1")
         # Anything with re.Pattern's search(text, pos), pattern and flags will do (the scenario
         # runner passes a pattern with a wall-clock bound on backtracking).
-        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        if isinstance(pattern, str):
+            try:
+                regex = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"dte.expect(): {pattern[:80]!r} is not a regular expression: {exc}") from None
+        elif hasattr(pattern, "search") and hasattr(pattern, "pattern"):
+            regex = pattern
+        else:
+            raise TypeError(f"dte.expect(): pattern must be a str, bytes or compiled pattern, "
+                            f"got {type(pattern).__name__}")
         carried = self._expect_carried(regex)
         if carried is not None:
             return carried

@@ -43,7 +43,16 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+        # One problem, one line: a key or value quoted in the message may hold any character.
+        return f"{self.file}:{self.line}: {_one_line(self.path)}: {_one_line(self.message)}"
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), *range(0x7F, 0xA0))}
+_CONTROL.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def _one_line(text: str) -> str:
+    return text.translate(_CONTROL)
 
 
 @dataclass

@@ -278,3 +278,15 @@ def test_max_wall_cli(tmp_path):
     assert cli("run", "--max-wall", "0", str(path))[0] == 2
     assert cli("run", "--max-wall", "nan", str(path))[0] == 2
     assert cli("run", "--max-wall", "60", str(path))[0] == 0
+
+
+def test_a_problem_is_always_one_printable_line():
+    """Found by the fuzz suite: a key holding control characters broke the one-line
+    ``FILE:LINE: key.path: why`` contract (a newline inside the path)."""
+    text = BASE + 'network: {apn: {"\\0\\x10\\n\\u2028G": 1}}\n'
+    _, problems = validate(load_text(text, "s.yaml"))
+    assert problems
+    for p in problems:
+        line = str(p)
+        assert "\n" not in line and "\x00" not in line and "\u2028" not in line
+    assert any("network.apn.\\x00\\x10\\x0a\\u2028G: unknown key" in str(p) for p in problems)
