@@ -161,3 +161,21 @@ def test_module_without_cmux_in_its_manual_says_error():
     sim = world("fibocom-l610")
     sim.dte.command("ATE0")
     assert sim.dte.command("AT+CMUX=0").raw == b"\r\nERROR\r\n"
+
+
+def test_garbage_on_a_multiplexed_line_leaves_every_channel_working():
+    import random
+
+    rng = random.Random(11)
+    sim = world()
+    mux = sim.dte.cmux((1, 2))
+    for _ in range(200):
+        junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))
+        if rng.random() < 0.3:
+            junk = bytes([FLAG]) + junk  # frame-like starts, bad lengths and FCS
+        sim.dte.write(junk)
+    sim.dte.write(bytes([FLAG]) * 3)  # resynchronise
+    sim.dte.wait(1)
+    assert mux.channels[2].command("AT").ok
+    assert mux.channels[1].command("AT+CSQ").lines == ["+CSQ: 20,0"]
+    assert sim.module.mux.engine.decoder.errors > 0

@@ -90,7 +90,7 @@ class CmuxEngine:
         self.role = role
         self.channels = tuple(channels)  # DLCIs the module offers
         self.n1 = n1
-        self.decoder = FrameDecoder(max_info=max(n1, 32768))
+        self.decoder = FrameDecoder(max_info=n1)  # longer frames are errors (TS 27.010 §5.7.2 N1)
         self.open_dlcis: set[int] = set()
         self.pending: set[int] = set()  # host: SABM sent, no answer yet
         self.closed = False
