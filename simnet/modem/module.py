@@ -59,6 +59,13 @@ from simnet.modem.registry import S_REGISTER_RANGES, ModuleProfile, imei_for
 from simnet.modem.uart import CHUNK, EscapeDetector, Uart, UartConfig, fifo_round
 
 
+def _within(seconds: float, byte_time: float) -> int:
+    """Whole FIFO chunks that arrive strictly before ``seconds`` have passed (at least one): a
+    delivery must land before a receiver timer of that length could fire."""
+    chunks = (int(seconds / byte_time) - 1) // CHUNK
+    return max(1, chunks) * CHUNK
+
+
 class Mode(enum.Enum):
     COMMAND = "command"
     PROMPT = "prompt"
@@ -250,6 +257,8 @@ class Module:
         self._escape = EscapeDetector(1.0)
         self._escape_timer = None
         self._rx_backlog = bytearray()
+        self._pumping = False
+        self._pump_again = False
         self._new_baud: int | None = None
         self._deferred_entry: tuple[DataLink, str | None] | None = None
         self._ri_timer: Any = None
@@ -486,12 +495,25 @@ class Module:
         """How many of the host's queued bytes to take in one UART delivery: as few as the
         engine needs to act at the right instant, as many as it can take at once.
 
-        Command mode and echoed prompts keep FIFO-sized deliveries (AT lines are short and
-        echo follows each chunk). A prompt takes its remaining length or up to its terminator,
+        Command mode with echo on, and echoed prompts, keep FIFO-sized deliveries (echo follows
+        each chunk); with ATE0 a command line is taken up to its S3. A prompt takes its remaining length or up to its terminator,
         without running past an idle or total timeout. Data mode takes what fits below the
         receive buffer's limit (the CTS watermark with RTS/CTS), so overflow and flow control
         act where they would byte by byte; links call ``catch_up`` from their timers."""
         mode = self.mode
+        if mode is Mode.COMMAND:
+            if self.settings.echo or self._executing or self._booting:
+                return CHUNK  # echo follows each FIFO chunk; a running line may be aborted
+            # ATE0: a line needs no byte before its end (S3): take it whole, unless the line
+            # idle timeout would run out while it is on the wire.
+            want = len(queued)
+            end = queued.find(self.settings.s.get(3, 13))
+            if end >= 0:
+                want = end + 1
+            timeout = self.profile.line_idle_timeout
+            if timeout:
+                want = min(want, _within(timeout, byte_time))
+            return fifo_round(want)
         if mode is Mode.DATA:
             session = self.session
             if session is None or not session.active or session.suspended or self._booting:
@@ -520,9 +542,9 @@ class Module:
                     if i >= 0:
                         want = i + 1
         if spec.idle_timeout is not None:
-            want = min(want, int(spec.idle_timeout / byte_time))
+            want = min(want, _within(spec.idle_timeout, byte_time))
         if self._prompt_deadline is not None:
-            want = min(want, int((self._prompt_deadline - self.sim.now) / byte_time))
+            want = min(want, _within(self._prompt_deadline - self.sim.now, byte_time))
         return fifo_round(want)
 
     def _on_rx(self, data: bytes, t_last: float, byte_time: float) -> None:
@@ -982,16 +1004,29 @@ class Module:
         self._pump_data()
 
     def _pump_data(self) -> None:
-        session = self.session
-        if session is None or not session.active or session.suspended or not self._rx_backlog:
-            self._update_cts()
+        # A link may ask for more (session.resume_input) from inside on_dte_data, before the
+        # bytes it is taking have left the backlog: offering them again would duplicate them.
+        # Such a request is served once the current hand-over is complete.
+        if self._pumping:
+            self._pump_again = True
             return
-        taken = self._call_link("on_dte_data", bytes(self._rx_backlog), default=len(self._rx_backlog))
+        self._pumping = True
         try:
-            taken = max(0, min(int(taken or 0), len(self._rx_backlog)))
-        except (TypeError, ValueError):  # a link returning nonsense took everything
-            taken = len(self._rx_backlog)
-        del self._rx_backlog[:taken]
+            while True:
+                self._pump_again = False
+                session = self.session
+                if session is None or not session.active or session.suspended or not self._rx_backlog:
+                    break
+                taken = self._call_link("on_dte_data", bytes(self._rx_backlog), default=len(self._rx_backlog))
+                try:
+                    taken = max(0, min(int(taken or 0), len(self._rx_backlog)))
+                except (TypeError, ValueError):  # a link returning nonsense took everything
+                    taken = len(self._rx_backlog)
+                del self._rx_backlog[:taken]
+                if not (self._pump_again and taken):
+                    break
+        finally:
+            self._pumping = False
         self._update_cts()
 
     def _update_cts(self) -> None:

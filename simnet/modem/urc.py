@@ -34,6 +34,8 @@ RESPONSE_DATA: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int], str]
     (re.compile(r"\+CIPRXGET: 3,\d+,(\d+),\d+"), lambda m: 2 * int(m.group(1)), "SIM7600 L1106 mode 3 (hex)"),
     (re.compile(r"\+MIPDATA: \d+,(\d+)"), lambda m: int(m.group(1)), "L610 §1.1.24 +MIPREAD answer"),
 )
+_LINE_END = re.compile(rb"[\r\n]")
+MAX_LINE = 4096  # longer "lines" are not URCs (bulk data in online data mode): not kept whole
 FINALS_NOT_URCS = re.compile(r"OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*|>|> |SEND OK|SEND FAIL|DATA ACCEPT:?.*")
 
 
@@ -77,6 +79,8 @@ class UrcFramer:
         self._pending: Urc | None = None
         self._skip_lf = False  # the LF of the header line's CR LF is not payload
         self._pos = 0  # absolute offset of the next byte fed
+        self._resume = 0
+        self._overlong = False  # the current "line" passed MAX_LINE: data, not a URC
 
     @property
     def partial(self) -> bool:
@@ -116,29 +120,56 @@ class UrcFramer:
                     out.append(self._pending)
                     self._pending = None
                 continue
-            b = data[i]
+            # Outside a payload: copy up to the next line end at once (bulk data in online data
+            # mode is one long "line": C-speed search, and at most MAX_LINE bytes kept).
             if not self._line:
                 self._line_start = start + i
-            if b in (13, 10):
-                if self._line:
-                    text = self._line.decode("latin-1")
+            m = _LINE_END.search(data, i)
+            j = m.start() if m is not None else n
+            if j > i:
+                if rows and self._same_line(data, i, j, start, now, rows, out):
+                    i = self._resume
+                    continue  # a same-line header ended at a comma: its payload follows
+                if len(self._line) + (j - i) <= MAX_LINE:
+                    self._line += data[i:j]
+                else:
+                    self._overlong = True
                     self._line.clear()
+                i = j
+            if m is not None:
+                if self._line and not self._overlong:
+                    text = self._line.decode("latin-1")
                     self._emit_line(text, start + i + 1, now, rows, out)
+                self._line.clear()
+                self._overlong = False
                 i += 1
-                continue
-            self._line.append(b)
-            i += 1
-            if rows and self._line.endswith(b","):  # a same-line header: +MIPRTCP: 1,5,
-                text = self._line.decode("latin-1")
-                for regex, group, same_line, _src in rows:
-                    m = regex.fullmatch(text)
-                    if same_line and m:
-                        self._line.clear()
-                        self._start_data(Urc(now, text.rstrip(","), start=self._line_start),
-                                         int(m.group(group)), out, now, start + i)
-                        break
         self._pos = start + n
         return out
+
+    def _same_line(self, data: bytes, i: int, j: int, start: int, now: float,
+                   rows: tuple[PushFrame, ...], out: list[Urc]) -> bool:
+        """A header that announces its payload on the same line (``+MIPRTCP: 1,5,``) ends at a
+        comma between ``i`` and ``j``: start its payload and return True (``self._pos`` and
+        the line are updated; the caller re-enters the loop at the payload)."""
+        if not any(same for _r, _g, same, _s in rows):
+            return False
+        head = bytes(self._line[:6]) if self._line else bytes(data[i : i + 6])
+        if not head.startswith(b"+MIPR"[: len(head)]):
+            return False
+        comma = data.find(b",", i, j)
+        while comma >= 0:
+            line = bytes(self._line) + bytes(data[i : comma + 1])
+            text = line.decode("latin-1")
+            for regex, group, same_line, _src in rows:
+                m = regex.fullmatch(text)
+                if same_line and m:
+                    self._line.clear()
+                    self._start_data(Urc(now, text.rstrip(","), start=self._line_start),
+                                     int(m.group(group)), out, now, start + comma + 1)
+                    self._resume = comma + 1
+                    return True
+            comma = data.find(b",", comma + 1, j)
+        return False
 
     def _emit_line(self, text: str, end: int, now: float, rows: tuple[PushFrame, ...], out: list[Urc]) -> None:
         urc = Urc(now, text, start=self._line_start, end=end)
