@@ -13,8 +13,9 @@ Expressions (also what ``simnet sweep --metric NAME=EXPR`` takes):
 ``first(KIND[, SOURCE])``   virtual time of the first such record (``last`` for the last one)
 ``retransmissions``         TCP retransmissions (both ends): ``count(tcp_retransmit)``
 ``urcs``                    URCs the module raised: ``count(urc|urc_queued)``
-``bytes_up`` / ``bytes_down``  IP bytes the radio link carried up / down (delivered)
-``airtime``                 seconds the radio link spent serializing (both directions)
+``bytes_up`` / ``bytes_down``  IP bytes the radio links carried up / down (delivered; every
+                            device of a fleet)
+``airtime``                 seconds the radio links spent serializing (both directions)
 ``pkg.module:function``     a Python callable ``f(sim, result)`` (see below)
 ==========================  =====================================================================
 
@@ -233,11 +234,10 @@ def _evaluate(m: Metric, sim: Any, result: Any, counter: TraceCounter) -> Any:
     if kind == "last":
         return counter.last.get(m.name, NAN)
     if kind == "link":
-        direction, what = m.args
-        world = sim.world
-        names = {"up": [world.radio_uplink], "down": [world.radio_downlink],
-                 "both": [world.radio_uplink, world.radio_downlink]}[direction]
-        links = [sim.network.link(n) for n in names]
+        direction, what = m.args  # every device's radio link (a fleet has many)
+        wanted = {"up": ("uplink",), "down": ("downlink",), "both": ("uplink", "downlink")}[direction]
+        links = [link for dev in sim.world.devices.values() for d in wanted
+                 for link in dev.radio_links(sim.network, d)]
         if what == "bytes":
             return sum(link.bytes_delivered for link in links)
         return sum(link.airtime for link in links)

@@ -403,9 +403,16 @@ class DTE:
 
         if not self.sim.run_until(done, timeout):
             raise ExpectTimeout(regex.pattern, timeout, self.peek())
-        self._cursor = watch.end
-        self._maybe_trim()
+        self._consume_match(watch, found[-1])
         return found[-1]
+
+    def _consume_match(self, watch: _Watch, m: re.Match[str]) -> None:
+        """The cursor moves past a match: what came before it (left before a command, too) is
+        read, and so are the URCs the match covers."""
+        self._cursor = watch.end
+        self._carry.clear()
+        self._take_urcs(watch.end - (m.end() - m.start()), watch.end)
+        self._maybe_trim()
 
     def _search(self, watch: _Watch) -> re.Match[str] | None:
         """Search for ``watch``'s pattern after the cursor, resuming where an earlier search of
@@ -432,6 +439,10 @@ class DTE:
         regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
         watch = _Watch(regex, consume=consume)
         watch.event = self.sim.event()
+        carried = self._expect_carried(regex) if consume else None
+        if carried is not None:  # it came before the last command and was not read yet
+            watch.event.succeed(carried)
+            return watch.event
         watch.resume = self._cursor
         if not self._check_watch(watch):
             self._watches.append(watch)
@@ -443,8 +454,7 @@ class DTE:
         if m is None:
             return False
         if watch.consume:
-            self._cursor = watch.end
-            self._maybe_trim()
+            self._consume_match(watch, m)
         watch.event.succeed(m)
         return True
 

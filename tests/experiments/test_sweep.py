@@ -173,3 +173,14 @@ def test_cli(tmp_path):
     assert sweep_main([str(QUICKSTART), "--random", "network.link.loss=uniform(0,0.1)"],
                       out=out, err=io.StringIO()) == 2  # --samples missing
     assert main(["sweep", "--help"]) == 0
+
+
+def test_link_metrics_cover_every_device_of_a_fleet():
+    fleet = ROOT / "scenarios" / "fleet" / "trackers-report.yaml"
+    df = sweep(fleet, seeds=[2], metrics={"up": "bytes_up", "air": "airtime"}, jobs=1, progress=False)
+    sim = simnet.Simulation.from_yaml(fleet, seed=2)
+    sim.run_scenario()
+    devices = list(sim.devices.values())
+    assert len(devices) > 1
+    up = sum(sim.network.link(f"{d.host_name}.uplink").bytes_delivered for d in devices)
+    assert df["up"].iloc[0] == up > sim.network.link(f"{devices[0].host_name}.uplink").bytes_delivered

@@ -283,3 +283,20 @@ def test_join_without_timeout_from_the_main_program_and_from_a_task():
     assert sim.spawn(parent).join() == "child+parent"
     assert sim.now == pytest.approx(3.0)
     assert sim.run_tasks() is True
+
+
+def test_expect_after_urc_in_the_live_buffer_takes_it_from_the_queue():
+    sim = simcom()
+    dte = sim.dte
+    sim.advance(1.0)
+    dte.command("AT+NETOPEN")
+    sim.advance(5.0)
+    assert [u.text for u in dte.urcs] == ["+NETOPEN: 0"]
+    dte.expect(r"\+NETOPEN: 0", timeout=0)  # read from the stream: no longer an unread URC
+    assert list(dte.urcs) == []
+    dte.command(f'AT+CIPOPEN=0,"TCP","{ECHO}",7')
+    sim.advance(5.0)
+    dte.command("AT")  # the URC is now before a command: expect_event still finds it
+    ev = dte.expect_event(r"\+CIPOPEN: 0,0", timeout=1)
+    assert ev.triggered and ev.value.group(0) == "+CIPOPEN: 0,0"
+    assert not any(u.text.startswith("+CIPOPEN") for u in dte.urcs)
