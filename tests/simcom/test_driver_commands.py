@@ -99,6 +99,11 @@ def test_sim7600_has_no_a76_socket_options() -> None:
     sim = sh.world("simcom-sim7600")
     assert exchange(sim, b"AT+CTCPKA=1,2,5,1\r\n", b"AT+CTCPKA=1,2,5,1\r\r\nERROR\r\n") == \
         b"AT+CTCPKA=1,2,5,1\r\r\nERROR\r\n"
+    # ...and AT+CLAC (python-gsmmodem's supportedCommands) does not offer them.
+    listed = sim.dte.command("AT+CLAC").lines
+    assert "AT+CIPOPEN" in listed and "AT+CTCPKA" not in listed and "AT+CDNSCFG" not in listed
+    listed = sh.world("simcom-a7670").dte.command("AT+CLAC").lines
+    assert "AT+CTCPKA" in listed and "AT+CDNSCFG" in listed
 
 
 @pytest.mark.parametrize("module", SIMCOM)

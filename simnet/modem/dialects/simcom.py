@@ -153,6 +153,17 @@ class SimcomDialect(Dialect):
 
     cgpaddr_quoted = False  # "+CGPADDR: 1,10.64.0.2" (SIM7600 / A76XX manual examples)
 
+    @classmethod
+    def command_table(cls) -> tuple[tuple[str, Any, tuple[str, ...]], ...]:
+        """The A76XX-only commands are not there at all on the SIM7600 (unknown: ERROR, and
+        not listed by AT+CLAC)."""
+        table = super().command_table()
+        if cls.variant.module_id == "simcom-a7670":
+            return table
+        rows = ((attr, spec, tuple(n for n in names if n not in tables.A76_ONLY))
+                for attr, spec, names in table)
+        return tuple(row for row in rows if row[2])
+
     def on_power_off(self) -> None:
         if self.ping is not None:
             self.ping.active = False
@@ -452,8 +463,6 @@ class SimcomDialect(Dialect):
     def ctcpka(self, ctx: Context, cmd: Command) -> Final:
         """A76XX TCP keepalive for the sockets opened afterwards (simcom_tables.CTCPKA_PARAMS).
         A real A7670 answers ERROR before AT+NETOPEN (docs/driver-conformance.md)."""
-        if self.module_id != "simcom-a7670":
-            return ctx.error()
         if cmd.form is Form.TEST:
             ctx.info("+CTCPKA: " + ",".join(f"({p.low}-{p.high})" for p in tables.CTCPKA_PARAMS))
             return ctx.ok()
@@ -472,8 +481,6 @@ class SimcomDialect(Dialect):
     def cdnscfg(self, ctx: Context, cmd: Command) -> Final:
         """A76XX DNS servers the module's resolver uses from now on (instead of the ones the
         network gave with the PDP context): ``AT+CDNSCFG="<pri>"[,"<sec>"]``."""
-        if self.module_id != "simcom-a7670":
-            return ctx.error()
         if cmd.form is Form.TEST:
             ctx.info('+CDNSCFG: ("0-255.0-255.0-255.0-255"),("0-255.0-255.0-255.0-255")')
             return ctx.ok()
