@@ -75,8 +75,9 @@ class DialupLink:
     """
 
     def __init__(self, bearer: ModemBearer, transmit: Callable[[bytes], None], *, cid: int = 1,
-                 auth: str = "any", ppp: PppConfig | None = None) -> None:
+                 auth: str = "any", ppp: PppConfig | None = None, room: Callable[[], int] | None = None) -> None:
         self.bearer = bearer
+        self.room = room
         self.cid = cid
         # The network side's misbehaviour (ppp_fail) reaches the DTE through this server.
         # Modules ask pppd for PFC/ACFC and grant them (SIMCom/Quectel LCP Configure-Requests),
@@ -142,7 +143,8 @@ class DialupLink:
     def _on_result(self, outcome: Outcome) -> None:
         host = self.bearer.host
         if outcome.ok and host is not None and outcome.peer_ip is not None:
-            self.relay = IpRelay(self.bearer.sim, self.driver, host, outcome.peer_ip, name=self.name).start()
+            self.relay = IpRelay(self.bearer.sim, self.driver, host, outcome.peer_ip, name=self.name,
+                                 room=self.room).start()
 
     def _on_ended(self, outcome: Outcome) -> None:
         self.bearer.gprs.remove_listener(self._on_context_lost)
@@ -388,10 +390,13 @@ class ModemBearer:
             self.sim.record(self.name, "call_released", reason="dial-in PPP link ended")
             self.csd.remote_hangup()
 
-    def dialup(self, transmit: Callable[[bytes], None], *, cid: int = 1, auth: str = "any") -> DialupLink:
+    def dialup(self, transmit: Callable[[bytes], None], *, cid: int = 1, auth: str = "any",
+               room: Callable[[], int] | None = None) -> DialupLink:
         """Start a dial-up PPP server towards the DTE for ``ATD*99#`` (see ``DialupLink``);
-        ``auth="none"`` does not ask the DTE to authenticate."""
-        self.dialup_link = DialupLink(self, transmit, cid=cid, auth=auth).start()
+        ``auth="none"`` does not ask the DTE to authenticate. ``room()``: bytes the module can
+        still buffer towards the DTE; a datagram from the network that does not fit is
+        dropped whole (a module drops packets, not pieces of frames)."""
+        self.dialup_link = DialupLink(self, transmit, cid=cid, auth=auth, room=room).start()
         return self.dialup_link
 
     # -- faults --------------------------------------------------------------------------------

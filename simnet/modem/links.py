@@ -115,7 +115,8 @@ class DialupLink(HeldOutputLink):
 
     def on_start(self, session: Any) -> None:
         super().on_start(session)
-        self.ppp = self.bearer.dialup(self._hold_for_host, cid=self.cid)
+        self.ppp = self.bearer.dialup(self._hold_for_host, cid=self.cid,
+                                      room=lambda: self.hold_limit - len(self.hold))
         # NO CARRIER once the link is dead, not when the decision to end it is taken: the
         # Terminate-Request must still reach the host (older bearers only have ``ended``).
         self.module.sim.process(self._watch(getattr(self.ppp, "finished", None) or self.ppp.ended))

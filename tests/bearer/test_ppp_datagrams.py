@@ -87,3 +87,17 @@ def test_client_naks_mschap_with_a_protocol_it_runs():
     sent = [a for a in ep.take_actions() if getattr(a, "protocol", None) == PROTO_LCP]
     code, ident, data = decode_packet(sent[0].info)
     assert (code, ident, decode_options(data)) == (CONF_NAK, 9, [(LCP_AUTH, bytes.fromhex("c023"))])
+
+
+def test_framed_size_matches_the_encoder():
+    import random
+
+    from simnet.bearer.ppp.hdlc import encode_frame, framed_size
+
+    rng = random.Random(2)
+    for accm in (0, 0xFFFFFFFF, 0x000A0000):
+        for _ in range(50):
+            frame = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+            exact = len(encode_frame(frame, accm))
+            # exact but for the FCS's two bytes, counted as escaped
+            assert exact <= framed_size(frame, accm) <= exact + 2

@@ -196,3 +196,24 @@ def test_a_pap_apn_takes_pppds_default_chap_as_well_as_pap(auth):
     assert host.up
     (peer_auth,) = sim.trace.select(source="bearer.gprs", kind="pdp_peer_auth")
     assert peer_auth.fields["protocol"] == ("pap" if auth == "pap" else "chap")
+
+
+def test_a_full_module_buffer_drops_whole_datagrams_not_pieces_of_frames():
+    """When the module's buffer towards the host has no room for a whole framed datagram, the
+    datagram is dropped whole (trace reason buffer_full) instead of a frame being cut: every
+    frame the host gets is intact, and the next datagram that fits goes through."""
+    sim = world()
+    host = sim.dte.dial("*99#")
+    link = sim.module.session.link
+    keep = link.hold_limit
+    link.hold_limit = len(link.hold) + 20  # less than one framed 28-byte echo reply
+    ping = host.ping(ECHO, size=0)
+    sim.run_until(lambda: ping.event.triggered, 10)
+    assert not ping.result.ok
+    (drop,) = sim.trace.select(source="bearer.dialup", kind="drop")
+    assert drop.fields["reason"] == "buffer_full" and "type=0" in drop.fields["pkt"]
+    link.hold_limit = keep
+    ping = host.ping(ECHO, size=0)
+    sim.run_until(lambda: ping.event.triggered, 10)
+    assert ping.result.ok
+    assert host.driver.deframer.errors == 0 and sim.trace.select(kind="data_dropped") == []

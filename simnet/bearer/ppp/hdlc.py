@@ -59,6 +59,15 @@ def encode_frame(frame: bytes, accm: int = DEFAULT_ACCM) -> bytes:
     return bytes(out)
 
 
+def framed_size(frame: bytes, accm: int = DEFAULT_ACCM) -> int:
+    """Bytes ``encode_frame(frame, accm)`` puts on the line (without building it): two flags,
+    the frame and its FCS, plus one escape per stuffed byte. The FCS is counted as if both of
+    its bytes were escaped (its value is not computed here)."""
+    controls = bytes(b for b in range(0x20) if (accm >> b) & 1)
+    escapes = frame.count(FLAG) + frame.count(ESCAPE) + (len(frame) - len(frame.translate(None, controls)))
+    return 2 + len(frame) + escapes + 4
+
+
 class HdlcDeframer:
     """Receiver side of RFC 1662 framing; bounded, never raises.
 

@@ -14,9 +14,11 @@ bytes that are not an acceptable IPv4 datagram are dropped with the reason trace
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from simnet.bearer.ppp.glue import PppDriver
+from simnet.bearer.ppp.hdlc import framed_size
 from simnet.net import wire
 from simnet.net.packet import Packet
 
@@ -24,8 +26,10 @@ from simnet.net.packet import Packet
 class IpRelay:
     """Forwarding between one PPP driver and one network host while both are up."""
 
-    def __init__(self, sim: Any, driver: PppDriver, host: Any, address: str, *, name: str) -> None:
+    def __init__(self, sim: Any, driver: PppDriver, host: Any, address: str, *, name: str,
+                 room: Callable[[], int] | None = None) -> None:
         self.sim = sim
+        self.room = room  # bytes the line towards the peer can still take (None: unbounded)
         self.driver = driver
         self.host = host
         self.address = address
@@ -69,7 +73,12 @@ class IpRelay:
         self.host.send_packet(pkt)
 
     def _from_network(self, pkt: Packet) -> None:
-        if self.driver.send_datagram(wire.encode(pkt)):
+        data = wire.encode(pkt)
+        # framed, the datagram grows by flags, header, FCS and escapes (RFC 1662 §4.2)
+        if self.room is not None and framed_size(data, self.driver.endpoint.tx_accm) + 4 > self.room():
+            self._drop("buffer_full", pkt.summary())
+            return
+        if self.driver.send_datagram(data):
             self.to_peer += 1
         else:
             self._drop("link_not_open", pkt.summary())
