@@ -214,9 +214,9 @@ class ModemBearer:
         self.sim.record(self.name, "profile", profile=name)
         return profile
 
-    def write_pcap(self, path: str) -> int:
+    def write_pcap(self, path: str, *, epoch: float = 0.0) -> int:
         """Every PPP frame of the GSM data sessions so far, as a DLT_PPP pcap."""
-        return self.ppp_capture.write(path)
+        return self.ppp_capture.write(path, epoch=epoch)
 
     # -- GSM data (CSD + PPP) ------------------------------------------------------------------
     def gsm_connect(self, number: str, *, username: str = "", password: str = "",

@@ -45,8 +45,10 @@ def tidy_rows(records: Iterable[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def to_dataframe(records: Iterable[Any]) -> Any:
-    """The records as a pandas DataFrame with typed columns (see the module docstring)."""
+def to_dataframe(records: Iterable[Any], *, epoch: float | None = None) -> Any:
+    """The records as a pandas DataFrame with typed columns (see the module docstring); with
+    ``epoch`` (Unix seconds at t = 0) a ``utc`` column of UTC instants follows ``t``, on the
+    clock the scenario's pcaps and servers use."""
     try:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -62,6 +64,8 @@ def to_dataframe(records: Iterable[Any]) -> Any:
     for col in columns:
         values = [row.get(col) for row in rows]
         data[col] = pd.array(values, dtype=_dtype(values)) if col != "t" else pd.array(values, dtype="float64")
+        if col == "t" and epoch is not None:
+            data["utc"] = pd.to_datetime([epoch + t for t in values], unit="s", utc=True)
     return pd.DataFrame(data)
 
 

@@ -117,6 +117,7 @@ class Trace:
     def __init__(self, *, keep: bool = True, config: TraceConfig | None = None) -> None:
         self.config = config or TraceConfig()
         self.keep = keep
+        self.epoch: float | None = None  # Unix seconds at t = 0, for the DataFrame's ``utc`` column
         self.records: list[TraceRecord] | deque[TraceRecord] = (
             deque(maxlen=self.config.ring) if self.config.ring is not None else []
         )
@@ -248,7 +249,7 @@ class Trace:
         """One row per kept record, typed columns (:mod:`simnet.kernel.tidy`)."""
         from simnet.kernel.tidy import to_dataframe
 
-        return to_dataframe(self.records)
+        return to_dataframe(self.records, epoch=self.epoch)
 
 
 class ParquetStream:

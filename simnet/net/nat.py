@@ -1,14 +1,26 @@
 """Carrier-grade NAT (NAPT) in the operator core, after RFC 4787 (UDP), 5382 (TCP), 5508 (ICMP).
 
-Behaviour:
-- endpoint-independent mapping: one public port per (protocol, private ip, private port);
-- address-and-port-dependent filtering: inbound packets are accepted only from remote
-  endpoints the private side has sent to through this mapping;
-- a mapping is refreshed by traffic in either direction and expires after the idle timeout of
-  its protocol; expiry is checked by one timer per mapping (re-armed lazily on refresh);
-- public ports are allocated sequentially from a seed-chosen start (no port preservation), so
-  a module whose mapping expired reappears from a NEW port - the peer sees a segment for no
-  connection and answers RST;
+Behaviour (defaults first; ``NatConfig`` chooses the variants):
+- mapping (RFC 4787 §4.1): endpoint-independent, one public port per (protocol, private ip,
+  private port); or address-dependent / address-and-port-dependent, a public port per remote
+  address (and port);
+- filtering (RFC 4787 §5): address-and-port-dependent, inbound packets are accepted only from
+  remote endpoints the private side has sent to through this mapping; or address-dependent
+  (any port of such an address), or endpoint-independent (anyone);
+- a mapping is refreshed by outbound traffic and (``inbound_refresh``, RFC 4787 REQ-6 lets a NAT
+  choose) inbound traffic, and expires after the idle timeout of its protocol - for TCP the
+  "established" timeout, or the "transitory" one (RFC 5382 REQ-5) before the handshake was seen
+  both ways and after a FIN each way or a RST; expiry is checked by one timer per mapping
+  (re-armed lazily on refresh);
+- on expiry (``on_expiry``): ``new-mapping`` removes it quietly and a later outbound segment
+  of the flow gets a new mapping; ``silent-drop`` removes it quietly and drops mid-stream TCP
+  segments that find no mapping (a conntrack NAT that admits only SYNs: both ends' packets
+  vanish until a keepalive or a retransmission budget gives up); ``rst-both`` / ``rst-inside``
+  / ``rst-outside`` send a RST to both ends / the module / the remote host first, with sequence
+  numbers taken from the segments it saw;
+- public ports are allocated sequentially from a seed-chosen start; with ``port_preservation``
+  the private port is used when free (RFC 4787 §4.2.1). Without it a module whose mapping
+  expired reappears from a NEW port - the peer sees a segment for no connection and answers RST;
 - inbound packets that match no mapping vanish (trace record kind ``nat``, event ``drop``);
 - the port pool is shared by every subscriber; ``per_subscriber`` caps how many mappings one
   private address may hold (a CGNAT's port block per subscriber, RFC 6888 REQ-4); beyond the
@@ -25,9 +37,15 @@ from simnet.errors import ConfigError
 from simnet.kernel.units import parse_duration
 from simnet.net import icmp
 from simnet.net.addr import check_ip, check_port
-from simnet.net.packet import PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
+from simnet.net.packet import ACK, FIN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, RST, SYN, Packet
 
 _PROTO_NAMES = {PROTO_TCP: "tcp", PROTO_UDP: "udp", PROTO_ICMP: "icmp"}
+# RFC 4787 §4.1 mapping and §5 filtering behaviours, as the scenario names them
+BEHAVIOURS = ("endpoint-independent", "address-dependent", "address-and-port-dependent")
+ON_EXPIRY = ("new-mapping", "silent-drop", "rst-both", "rst-inside", "rst-outside")
+
+# TCP flags a mapping has seen (for the RFC 5382 established/transitory distinction)
+_SYN_OUT, _SYN_IN, _FIN_OUT, _FIN_IN, _RST_SEEN = 1, 2, 4, 8, 16
 
 
 @dataclass
@@ -43,6 +61,14 @@ class NatConfig:
     port_high: int = 65535
     per_subscriber: int | None = None
     enabled: bool = True
+    # RFC 5382 REQ-5 "transitory connection idle-timeout" (None: the same as tcp_idle_timeout,
+    # which is the "established connection idle-timeout")
+    tcp_transitory_timeout: Any = None
+    mapping: str = "endpoint-independent"
+    filtering: str = "address-and-port-dependent"
+    port_preservation: bool = False
+    on_expiry: str = "new-mapping"
+    inbound_refresh: bool = True
     prefix: str = field(default="nat", repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -58,8 +84,23 @@ class NatConfig:
         if self.per_subscriber is not None and (isinstance(self.per_subscriber, bool)
                                                 or not isinstance(self.per_subscriber, int) or self.per_subscriber < 1):
             raise ConfigError(f"{p}.per_subscriber", f"expected a positive number of ports, got {self.per_subscriber!r}")
-        if not isinstance(self.enabled, bool):
-            raise ConfigError(f"{p}.enabled", f"expected true or false, got {self.enabled!r}")
+        if self.tcp_transitory_timeout is not None:
+            self.tcp_transitory_timeout = parse_duration(self.tcp_transitory_timeout, f"{p}.tcp_transitory_timeout",
+                                                         allow_zero=False)
+        for key, allowed in (("mapping", BEHAVIOURS), ("filtering", BEHAVIOURS), ("on_expiry", ON_EXPIRY)):
+            value = getattr(self, key)
+            if value not in allowed:
+                raise ConfigError(f"{p}.{key}", f"expected one of {', '.join(allowed)}, got {value!r}")
+        for key in ("enabled", "port_preservation", "inbound_refresh"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigError(f"{p}.{key}", f"expected true or false, got {getattr(self, key)!r}")
+
+    @property
+    def tracks_tcp(self) -> bool:
+        """Whether mappings must follow TCP flags and sequence numbers (transitory timeouts,
+        RSTs on expiry); the default NAT does not pay for it."""
+        return ((self.tcp_transitory_timeout is not None and self.tcp_transitory_timeout != self.tcp_idle_timeout)
+                or self.on_expiry.startswith("rst"))
 
     @classmethod
     def from_dict(cls, data: Any, field_path: str = "nat") -> NatConfig:
@@ -68,11 +109,15 @@ class NatConfig:
             return cls(prefix=field_path)
         if not isinstance(data, dict):
             raise ConfigError(field_path, f"expected a mapping of NAT parameters, got {data!r}")
-        allowed = ("public_ip", "tcp_idle_timeout", "udp_idle_timeout", "icmp_idle_timeout",
-                   "port_low", "port_high", "per_subscriber", "enabled")
+        allowed = ("public_ip", "tcp_idle_timeout", "tcp_established_timeout", "tcp_transitory_timeout",
+                   "udp_idle_timeout", "icmp_idle_timeout", "port_low", "port_high", "per_subscriber",
+                   "enabled", "mapping", "filtering", "port_preservation", "on_expiry", "inbound_refresh")
         for key in data:
             if key not in allowed:
                 raise ConfigError(f"{field_path}.{key}", f"unknown NAT parameter (expected one of {', '.join(allowed)})")
+        data = dict(data)
+        if "tcp_established_timeout" in data:  # RFC 5382's name for the TCP idle timeout
+            data["tcp_idle_timeout"] = data.pop("tcp_established_timeout")
         return cls(**data, prefix=field_path)
 
     def timeout_for(self, proto: int) -> float:
@@ -84,18 +129,33 @@ class NatConfig:
 
 
 class NatMapping:
-    __slots__ = ("proto", "private_ip", "private_port", "public_port", "last_activity", "remotes",
-                 "timer", "created")
+    """One translation. ``remotes`` maps each remote endpoint the private side sent to onto the
+    last TCP sequence numbers seen (``[out_end, out_ack, in_end, in_ack]``, only when the NAT
+    tracks TCP) or None."""
 
-    def __init__(self, proto: int, private_ip: str, private_port: int, public_port: int, now: float) -> None:
+    __slots__ = ("proto", "private_ip", "private_port", "public_port", "last_activity", "remotes",
+                 "timer", "created", "key", "tcp_flags")
+
+    def __init__(self, proto: int, private_ip: str, private_port: int, public_port: int, now: float,
+                 key: tuple[Any, ...] = ()) -> None:
         self.proto = proto
         self.private_ip = private_ip
         self.private_port = private_port
         self.public_port = public_port
         self.created = now
         self.last_activity = now
-        self.remotes: dict[tuple[str, int], None] = {}
+        self.remotes: dict[tuple[str, int], list[int] | None] = {}
         self.timer: Any = None
+        self.key = key or (proto, private_ip, private_port)
+        self.tcp_flags = 0
+
+    @property
+    def established(self) -> bool:
+        """RFC 5382: a handshake seen both ways and no RST or FIN in both directions since."""
+        f = self.tcp_flags
+        handshake = _SYN_OUT | _SYN_IN
+        closed = _FIN_OUT | _FIN_IN
+        return f & handshake == handshake and not f & _RST_SEEN and f & closed != closed
 
     def describe(self) -> str:
         return (f"{_PROTO_NAMES.get(self.proto, self.proto)} {self.private_ip}:{self.private_port}"
@@ -119,6 +179,13 @@ class Nat:
         self.sim = sim
         self.name = name
         self.config = config if config is not None else NatConfig()
+        cfg = self.config
+        self._track = cfg.tracks_tcp
+        self._mapping_ip = cfg.mapping != "endpoint-independent"
+        self._mapping_port = cfg.mapping == "address-and-port-dependent"
+        self._silent = cfg.on_expiry == "silent-drop"
+        # The core sends what the NAT originates (RSTs on expiry); set by the Network.
+        self.emit: Any = None
         self._by_private: dict[tuple[int, str, int], NatMapping] = {}
         self._by_public: dict[tuple[int, int], NatMapping] = {}
         span = self.config.port_high - self.config.port_low + 1
@@ -137,14 +204,29 @@ class Nat:
         return sorted(self._by_public.values(), key=lambda m: (m.proto, m.public_port))
 
     def lookup(self, proto: int, private_ip: str, private_port: int) -> NatMapping | None:
-        return self._by_private.get((proto, private_ip, private_port))
+        """The mapping of a private endpoint (the first one, under dependent mapping)."""
+        m = self._by_private.get((proto, private_ip, private_port))
+        if m is None and self._mapping_ip:
+            m = next((x for x in self.mappings()
+                      if (x.proto, x.private_ip, x.private_port) == (proto, private_ip, private_port)), None)
+        return m
+
+    def _private_key(self, proto: int, ip: str, port: int, rip: str, rport: int) -> tuple[Any, ...]:
+        """RFC 4787 §4.1: what makes a mapping distinct."""
+        if not self._mapping_ip:
+            return (proto, ip, port)
+        if not self._mapping_port:
+            return (proto, ip, port, rip)
+        return (proto, ip, port, rip, rport)
 
     # -- allocation and expiry -----------------------------------------------------------------
-    def _allocate(self, proto: int) -> int | None:
+    def _allocate(self, proto: int, preferred: int | None = None) -> int | None:
         low, high = self.config.port_low, self.config.port_high
         span = high - low + 1
         if self._held.get(proto, 0) >= span:
             return None  # the pool is exhausted: no need to walk it
+        if preferred is not None and low <= preferred <= high and (proto, preferred) not in self._by_public:
+            return preferred  # port preservation (RFC 4787 §4.2.1)
         for _ in range(span):
             port = self._next_port
             self._next_port = low + (port - low + 1) % span
@@ -152,18 +234,46 @@ class Nat:
                 return port
         return None
 
+    def _timeout(self, m: NatMapping) -> float:
+        cfg = self.config
+        if m.proto == PROTO_TCP and self._track and cfg.tcp_transitory_timeout is not None and not m.established:
+            return cfg.tcp_transitory_timeout
+        return cfg.timeout_for(m.proto)
+
     def _arm(self, m: NatMapping) -> None:
-        deadline = m.last_activity + self.config.timeout_for(m.proto)
+        deadline = m.last_activity + self._timeout(m)
         m.timer = self.sim.call_at(deadline, self._check_idle, m)
 
     def _check_idle(self, m: NatMapping) -> None:
         if self._by_public.get((m.proto, m.public_port)) is not m:
             return
-        deadline = m.last_activity + self.config.timeout_for(m.proto)
+        deadline = m.last_activity + self._timeout(m)
         if self.sim.now + 1e-12 < deadline:
             m.timer = self.sim.call_at(deadline, self._check_idle, m)  # refreshed meanwhile
             return
+        if m.proto == PROTO_TCP and self.config.on_expiry.startswith("rst"):
+            self._reset_flows(m)
         self._remove(m, "idle_timeout")
+
+    def _reset_flows(self, m: NatMapping) -> None:
+        """RSTs for every connection through the mapping, with sequence numbers each receiver
+        finds acceptable: the last acknowledgment number its own side sent (RFC 9293 §3.10.7.4)."""
+        side = self.config.on_expiry
+        for (rip, rport), track in list(m.remotes.items()):
+            if track is None or self.emit is None:
+                continue
+            out_end, out_ack, in_end, in_ack = track
+            if side in ("rst-both", "rst-inside"):
+                self._send_rst(rip, rport, m.private_ip, m.private_port, out_ack if out_ack >= 0 else in_end)
+            if side in ("rst-both", "rst-outside"):
+                self._send_rst(self.config.public_ip, m.public_port, rip, rport, in_ack if in_ack >= 0 else out_end)
+
+    def _send_rst(self, src: str, sport: int, dst: str, dport: int, seq: int) -> None:
+        if seq < 0:
+            return  # nothing seen to make an acceptable RST from
+        rst = Packet(src, dst, PROTO_TCP, sport=sport, dport=dport, seq=seq & 0xFFFFFFFF, flags=RST)
+        self.sim.record(self.name, "nat", event="rst", pkt=rst.summary())
+        self.emit(rst)
 
     def subscriber_mappings(self, private_ip: str) -> int:
         """How many mappings the subscriber at ``private_ip`` holds now."""
@@ -177,7 +287,8 @@ class Nat:
                 self._per_subscriber[m.private_ip] = left
             else:
                 self._per_subscriber.pop(m.private_ip, None)
-        self._by_private.pop((m.proto, m.private_ip, m.private_port), None)
+        if self._by_private.get(m.key) is m:
+            del self._by_private[m.key]
         if m.timer is not None:
             m.timer.cancel()
         self.expired_count += 1
@@ -207,19 +318,25 @@ class Nat:
                 return self._outbound_icmp_error(pkt)
             self.sim.record(self.name, "nat", event="drop", reason="untranslatable", pkt=pkt.summary())
             return False
-        key = (proto, pkt.src, port)
+        rport = pkt.dport if proto != PROTO_ICMP else 0
+        key = (proto, pkt.src, port) if not self._mapping_ip else self._private_key(proto, pkt.src, port, pkt.dst, rport)
         m = self._by_private.get(key)
         now = self.sim.now
         if m is None:
+            if self._silent and proto == PROTO_TCP and not pkt.flags & SYN:
+                # The flow's state is gone and only a SYN may create it again (conntrack).
+                self.sim.record(self.name, "nat", event="drop", reason="no_mapping", pkt=pkt.summary())
+                return False
             cap = self.config.per_subscriber
             held = self._per_subscriber.get(pkt.src, 0)
-            public = self._allocate(proto) if cap is None or held < cap else None
+            preferred = port if self.config.port_preservation else None
+            public = self._allocate(proto, preferred) if cap is None or held < cap else None
             if public is None:
                 self.exhausted += 1
                 reason = "subscriber_ports_exhausted" if cap is not None and held >= cap else "ports_exhausted"
                 self.sim.record(self.name, "nat", event="drop", reason=reason, pkt=pkt.summary())
                 return False
-            m = NatMapping(proto, pkt.src, port, public, now)
+            m = NatMapping(proto, pkt.src, port, public, now, key)
             self._by_private[key] = m
             self._by_public[(proto, public)] = m
             self._per_subscriber[pkt.src] = held + 1
@@ -227,9 +344,11 @@ class Nat:
             self._arm(m)
             self.sim.record(self.name, "nat", event="create", mapping=m.describe())
         m.last_activity = now
-        remote = (pkt.dst, pkt.dport if proto != PROTO_ICMP else 0)
+        remote = (pkt.dst, rport)
         if remote not in m.remotes:
-            m.remotes[remote] = None
+            m.remotes[remote] = [-1, -1, -1, -1] if self._track and proto == PROTO_TCP else None
+        if self._track and proto == PROTO_TCP:
+            self._see_tcp(m, remote, pkt, outbound=True)
         pkt.src = self.config.public_ip
         if proto == PROTO_ICMP:
             pkt.icmp_id = m.public_port
@@ -243,7 +362,8 @@ class Nat:
         q = pkt.quoted
         assert q is not None
         port = q.dport if q.proto != PROTO_ICMP else q.icmp_id
-        m = self._by_private.get((q.proto, pkt.src, port))
+        m = self._by_private.get(self._private_key(q.proto, pkt.src, port, q.src,
+                                                   q.sport if q.proto != PROTO_ICMP else 0))
         if m is None:
             self.sim.record(self.name, "nat", event="drop", reason="no_mapping", pkt=pkt.summary())
             return False
@@ -268,10 +388,15 @@ class Nat:
             self._vanish(pkt, "no_mapping")
             return False
         remote = (pkt.src, pkt.sport if proto != PROTO_ICMP else 0)
-        if remote not in m.remotes:
+        if remote not in m.remotes and not self._admits(m, remote):
             self._vanish(pkt, "filtered")
             return False
-        m.last_activity = self.sim.now
+        if self.config.inbound_refresh:
+            m.last_activity = self.sim.now
+        if self._track and proto == PROTO_TCP:
+            if remote not in m.remotes:
+                m.remotes[remote] = [-1, -1, -1, -1]
+            self._see_tcp(m, remote, pkt, outbound=False)
         pkt.dst = m.private_ip
         if proto == PROTO_ICMP:
             pkt.icmp_id = m.private_port
@@ -298,6 +423,42 @@ class Nat:
         pkt.quoted = q
         pkt.dst = m.private_ip
         return True
+
+    def _admits(self, m: NatMapping, remote: tuple[str, int]) -> bool:
+        """RFC 4787 §5 filtering for a remote the private side has not sent to."""
+        filtering = self.config.filtering
+        if filtering == "endpoint-independent":
+            return True
+        if filtering == "address-dependent":
+            return any(ip == remote[0] for ip, _ in m.remotes)
+        return False
+
+    def _see_tcp(self, m: NatMapping, remote: tuple[str, int], pkt: Packet, *, outbound: bool) -> None:
+        """Follow a TCP flow's flags and sequence numbers (RFC 5382 states, RSTs on expiry)."""
+        flags = pkt.flags
+        was = m.established
+        if flags & RST:
+            m.tcp_flags |= _RST_SEEN
+        if flags & SYN:
+            m.tcp_flags = (m.tcp_flags & ~(_RST_SEEN | _FIN_OUT | _FIN_IN)) | (_SYN_OUT if outbound else _SYN_IN)
+        if flags & FIN:
+            m.tcp_flags |= _FIN_OUT if outbound else _FIN_IN
+        track = m.remotes.get(remote)
+        if track is not None:
+            end = (pkt.seq + len(pkt.payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)) & 0xFFFFFFFF
+            ack = pkt.ack if flags & ACK else -1
+            if outbound:
+                track[0] = end
+                if ack >= 0:
+                    track[1] = ack
+            else:
+                track[2] = end
+                if ack >= 0:
+                    track[3] = ack
+        if was != m.established:
+            if m.timer is not None:
+                m.timer.cancel()
+            self._arm(m)  # the other idle timeout applies from now on
 
     def _vanish(self, pkt: Packet, reason: str) -> None:
         self.dropped_inbound += 1

@@ -16,7 +16,7 @@ server that does not answer; that is what makes "the peer drops every SYN" scena
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from simnet.errors import ConfigError
@@ -34,6 +34,8 @@ from simnet.net.pcap import PcapRecorder
 DEFAULT_INTERNET_LINK = {"delay": 0.010}
 DEFAULT_OPERATOR_LINK = {"delay": 0.001}
 DEFAULT_CORE_IP = "10.64.0.1"
+CORE_INSIDE = "core-inside"  # capture point names (Network.capture_core)
+CORE_OUTSIDE = "core-outside"
 DEFAULT_DNS_IP = "10.64.0.53"
 
 
@@ -68,6 +70,10 @@ class Network:
         self._links: dict[str, DuplexLink] = {}
         self._by_ip: dict[str, Host] = {}
         self.pcap = PcapRecorder(enabled=capture)
+        # Core capture points (off until asked for): private side and public side of the NAT.
+        self._cap_inside: Any = None
+        self._cap_outside: Any = None
+        self.nat.emit = self._send_from_core  # RSTs the NAT sends when a mapping expires
         self._init_services()
 
     def _init_services(self) -> None:
@@ -162,12 +168,34 @@ class Network:
         duplex.uplink.capture_tx = hook
         duplex.downlink.capture_rx = hook
 
-    def write_pcap(self, path: str, host: str | None = None, *, epoch: float = 0.0) -> int:
-        """Write captured packets (of ``host``, or all capture points merged) to a pcap file
-        (raw IPv4 link type, virtual-time timestamps); returns the packet count."""
-        if host is not None:
-            self.host(host)
+    def capture_core(self, side: str) -> None:
+        """Capture at the operator core: ``inside`` (the private side of the NAT: what the
+        modules' packets look like when they reach the core, and what leaves it towards them)
+        or ``outside`` (the public side: the NAT's address and ports, as a server sees them)."""
+        if side == "inside":
+            self._cap_inside = self.pcap.hook(CORE_INSIDE)
+        elif side == "outside":
+            self._cap_outside = self.pcap.hook(CORE_OUTSIDE)
+        else:
+            raise ConfigError("capture", f"unknown core capture side {side!r} (expected inside or outside)")
+
+    def capture_point_names(self) -> list[str]:
+        """Names ``write_pcap`` accepts: captured hosts and the core sides asked for."""
+        return sorted(self.pcap.points)
+
+    def write_pcap(self, path: str, host: str | Sequence[str] | None = None, *, epoch: float = 0.0) -> int:
+        """Write captured packets (of capture point ``host`` - a host name, ``core-inside`` or
+        ``core-outside`` -, of a list of points merged, or of all points) to a pcap file (raw
+        IPv4 link type, timestamps ``epoch`` + virtual time); returns the packet count."""
+        for name in ([host] if isinstance(host, str) else host or ()):
+            if name not in (CORE_INSIDE, CORE_OUTSIDE):
+                self.host(name)
         return self.pcap.write(path, host, epoch=epoch)
+
+    def module_capture_points(self) -> list[str]:
+        """Capture points at module hosts (the module's interface, and a dial-in port)."""
+        return [name for name in sorted(self.pcap.points)
+                if name in self._hosts and self._hosts[name].kind == "module"]
 
     def address_in_use(self, ip: str) -> bool:
         """True when a host (or the core, or the NAT) has ``ip``."""
@@ -203,6 +231,9 @@ class Network:
         if not isinstance(pkt.src, str) or not isinstance(pkt.dst, str):
             self._drop(pkt, "malformed")
             return
+        cap = self._cap_inside if private_side else self._cap_outside
+        if cap is not None:
+            cap(self.sim.now, pkt)
         if private_side and pkt.dst == self.core_ip:
             self._core_local(pkt)  # addressed to the router itself: no forwarding, no TTL check
             return
@@ -227,12 +258,16 @@ class Network:
                 return
             if nat.config.enabled and not nat.outbound(pkt):
                 return
+            if self._cap_outside is not None:
+                self._cap_outside(self.sim.now, pkt)  # translated: as the internet sees it
             target = self._by_ip.get(pkt.dst)
         else:
             if dst == nat.public_ip and nat.config.enabled:
                 if not nat.inbound(pkt):
                     return
                 target = self._by_ip.get(pkt.dst)
+                if self._cap_inside is not None and target is not None:
+                    self._cap_inside(self.sim.now, pkt)  # translated back: as the module gets it
             else:
                 target = self._by_ip.get(dst)
                 if target is not None and target.kind != "internet" and nat.config.enabled:
@@ -256,4 +291,7 @@ class Network:
         if target is None:
             self._drop(pkt, "no_route")
             return
+        cap = self._cap_outside if target.kind == "internet" else self._cap_inside
+        if cap is not None:
+            cap(self.sim.now, pkt)
         self._forward(target, pkt)

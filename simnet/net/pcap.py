@@ -15,6 +15,7 @@ see. Other hosts can be captured the same way with ``Network.capture_host(name)`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from simnet.net.packet import PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
@@ -41,17 +42,18 @@ class PcapRecorder:
 
         return capture
 
-    def packets(self, point: str | None = None) -> list[tuple[float, Packet]]:
-        """Snapshots of one point, or of every point merged in time order."""
-        if point is not None:
+    def packets(self, point: str | Sequence[str] | None = None) -> list[tuple[float, Packet]]:
+        """Snapshots of one point, or of several (every point when None) merged in time order."""
+        if isinstance(point, str):
             return list(self.points.get(point, []))
+        names = sorted(self.points) if point is None else sorted(p for p in point if p in self.points)
         merged: list[tuple[float, int, Packet]] = []
-        for i, name in enumerate(sorted(self.points)):
+        for i, name in enumerate(names):
             merged.extend((t, i, p) for t, p in self.points[name])
         merged.sort(key=lambda e: (e[0], e[1]))
         return [(t, p) for t, _, p in merged]
 
-    def write(self, path: str, point: str | None = None, *, epoch: float = 0.0) -> int:
+    def write(self, path: str, point: str | Sequence[str] | None = None, *, epoch: float = 0.0) -> int:
         """Write a pcap file; returns the number of packets written."""
         return write_pcap(path, self.packets(point), epoch=epoch)
 

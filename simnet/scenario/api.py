@@ -134,9 +134,16 @@ class Simulation(KernelSimulation):
         """Inspection of a peer host named in ``hosts:`` (``ftp_files()``, ``mailbox()``, …)."""
         return self._need_world().host_view(name)
 
-    def save_pcap(self, path: str | os.PathLike[str]) -> int:
-        """Write every packet seen so far as pcap (virtual timestamps); returns the count."""
-        return self._need_world().save_pcap(os.fspath(path))
+    def save_pcap(self, path: str | os.PathLike[str], point: str = "module") -> int:
+        """Write the packets seen so far at a capture point (``module``, ``core-inside``,
+        ``core-outside`` or a host the scenario's ``capture:`` names) as pcap, stamped with the
+        scenario's epoch plus virtual time; returns the count."""
+        return self._need_world().save_capture(point, os.fspath(path))
+
+    @property
+    def epoch(self) -> float:
+        """Unix seconds at virtual time 0: the clock of pcaps, servers and ``trace`` ``utc``."""
+        return self._need_world().epoch
 
     def run_scenario(self, **kwargs: Any) -> Any:
         """Run the scenario's steps and checks now; returns a ``RunResult``."""

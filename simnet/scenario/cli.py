@@ -36,7 +36,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="record kinds kept in memory (the digest and --trace still get all)")
     run.add_argument("--trace-ring", type=int, default=None, metavar="N",
                      help="keep only the newest N records in memory")
-    run.add_argument("--pcap", metavar="OUT.pcap", help="write the packets seen here (pcap)")
+    run.add_argument("--pcap", metavar="[POINT=]OUT.pcap", action="append", default=[],
+                     help="write the packets seen at a capture point (pcap): module (the default), "
+                     "core-inside, core-outside or a host name; repeat for several points")
     run.add_argument("--quiet", action="store_true", help="print only the verdict")
     run.add_argument("--repeat", type=int, default=1, metavar="N",
                      help="run N times and check every run gives the same trace digest")
@@ -192,6 +194,12 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except ImportError as exc:
         print(f"{args.file}: cannot load a layer: {exc}", file=err)
         return EXIT_FAILED
+    pcaps = _pcap_requests(args.pcap, scenario, err)
+    if pcaps is None:
+        return EXIT_USAGE
+    for point, _path in pcaps:
+        if point not in scenario.capture and point != "module":
+            scenario.capture.append(point)  # asked for on the command line: capture it too
     seed = scenario.seed if args.seed is None else args.seed
     quiet = args.quiet
     if not quiet:
@@ -243,11 +251,14 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 for s in result.steps:
                     if s.passed is None:
                         print(format_step(s), file=out)
-            if first and args.pcap:
+            if first and pcaps:
                 try:
-                    sim.save_pcap(args.pcap)
-                    if not quiet and len(sim.world.pcap_files) > 1:
-                        print(f"  pcap: IP packets in {args.pcap}, PPP frames in {sim.world.pcap_files[1]}", file=out)
+                    for point, path in pcaps:
+                        count = sim.world.save_capture(point, path)
+                        if point == "module" and not quiet and len(sim.world.pcap_files) > 1:
+                            print(f"  pcap: IP packets in {path}, PPP frames in {sim.world.pcap_files[1]}", file=out)
+                        elif not quiet and len(pcaps) > 1:
+                            print(f"  pcap: {point}: {count} packets in {path}", file=out)
                 except (OSError, ConfigError) as exc:
                     print(f"simnet run: cannot write the pcap: {exc}", file=err)
                     return EXIT_USAGE
@@ -315,6 +326,31 @@ class _Progress:
     def stop(self) -> None:
         self.active = False
         self.timer.cancel()
+
+
+def _pcap_requests(values: list[str], scenario: object, err: IO[str]) -> list[tuple[str, str]] | None:
+    """``--pcap OUT.pcap`` (the module) and ``--pcap POINT=OUT.pcap`` as (point, path) pairs;
+    None after printing the reason when a point is unknown or the scenario is a fleet."""
+    from simnet.scenario.schema import CAPTURE_POINTS
+
+    known = [*CAPTURE_POINTS, *(h.name for h in getattr(scenario, "hosts", []))]
+    out: list[tuple[str, str]] = []
+    for value in values:
+        point, sep, path = value.partition("=")
+        if not sep:
+            point, path = "module", value
+        elif point not in known:
+            if "/" in point or "\\" in point:
+                point, path = "module", value  # a path with '=' in it
+            else:
+                print(f"simnet run: --pcap {value}: unknown capture point {point!r} (expected one of "
+                      f"{', '.join(known)})", file=err)
+                return None
+        if getattr(scenario, "devices", None):
+            print("simnet run: --pcap: a fleet keeps no pcap capture", file=err)
+            return None
+        out.append((point, path))
+    return out
 
 
 def cmd_plot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

@@ -74,6 +74,7 @@ class NetworkSpec:
     nat_port_low: int | None = None  # the carrier NAT's public port pool
     nat_port_high: int | None = None
     nat_per_subscriber: int | None = None  # ports one subscriber may hold at once (None: any)
+    nat_variant: dict[str, Any] = field(default_factory=dict)  # NatConfig behaviours (issue 19)
     rssi: int | None = None
     ber: int | None = None
     profile: str | None = None  # radio profile of simnet.bearer.profiles
@@ -176,6 +177,8 @@ class Scenario:
     baud: int | None = None  # None: the module profile's default rate
     trace: Any = None  # simnet.kernel.trace.TraceConfig, or None: keep everything
     devices: list[DeviceSpec] = field(default_factory=list)  # a fleet (modules:); empty: one module
+    epoch: float | None = None  # Unix seconds at virtual time 0 (None: the servers' default)
+    capture: list[str] = field(default_factory=lambda: ["module"])  # pcap capture points
     boot: str = "booted"  # "cold": the module is switched on at time 0 and boots first
     sim_state: str = "ready"
     sim_pin: str = "1234"

@@ -395,6 +395,12 @@ class Runner:
                                f"internal error: {type(exc).__name__}: {exc}", spec.line)
 
     def _check(self, spec: CheckSpec) -> CheckResult:
+        if spec.kind == "capture":
+            from simnet.scenario.capture_checks import check_capture
+
+            passed, detail, actual = check_capture(self.sim, spec.params)
+            return CheckResult(spec.index, spec.kind, spec.params["pcap"], passed, detail, spec.line,
+                               expected={"distinct_sources": spec.params["distinct_sources"]}, actual=actual)
         if spec.kind == "pcap":
             passed, detail, actual = check_ppp_pcap(self.sim, spec.params)
             return CheckResult(spec.index, spec.kind, "ppp", passed, detail, spec.line,

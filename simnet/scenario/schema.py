@@ -45,8 +45,10 @@ from simnet.scenario.safe_regex import SafePattern
 
 TOP_KEYS = (
     "name", "description", "seed", "module", "modules", "boot", "uart", "sim", "network", "hosts",
-    "faults", "steps", "checks", "trace",
+    "faults", "steps", "checks", "trace", "epoch", "capture",
 )
+# Capture points a scenario can name besides its hosts (simnet.net.network CORE_INSIDE/OUTSIDE).
+CAPTURE_POINTS = ("module", "core-inside", "core-outside")
 TRACE_KEYS = ("level", "kinds", "ring")
 # modules: [...] - a fleet: each entry a group of `count` devices of one module type.
 DEVICE_KEYS = ("name", "module", "count", "uart", "sim", "boot", "steps", "start", "overrides")
@@ -59,6 +61,8 @@ NETWORK_KEYS = (
     "signal", "profile",
 )
 RADIO_PROFILES = ("gprs_class10", "edge", "lte_like", "csd_9600")  # simnet.bearer.profiles
+NAT_VARIANT_KEYS = ("tcp_established_timeout", "tcp_transitory_timeout", "mapping", "filtering",
+                    "port_preservation", "on_expiry", "inbound_refresh")
 LINK_KEYS = ("delay", "jitter", "rate", "loss", "queue", "mtu", "duplicate", "corrupt", "reorder")
 SIM_STATES = ("ready", "pin", "absent")  # PUK is reached by wrong PINs, as on a real card
 REGISTRATION_STATES = ("home", "roaming", "searching", "denied", "not-registered")
@@ -424,7 +428,45 @@ class Validator:
             if key in top or key == "steps":
                 value = None if key == "steps" and "modules" in top else top.get(key)
                 self._guarded(key, check, sc, value)
+        if "epoch" in top:
+            self._epoch(sc, top["epoch"])
+        if "capture" in top:
+            self._capture(sc, top["capture"])
         return sc
+
+    def _epoch(self, sc: Scenario, value: Any) -> None:
+        """The instant the run starts (UTC): pcap timestamps, servers' clocks, the trace
+        DataFrame's ``utc`` column are all ``epoch`` + virtual time."""
+        import datetime as _dt
+
+        from simnet.servers.config import parse_epoch
+
+        if isinstance(value, _dt.datetime):  # YAML reads an unquoted ISO time as a datetime
+            value = value.replace(tzinfo=value.tzinfo or _dt.UTC).timestamp()
+        try:
+            sc.epoch = parse_epoch(value, "epoch")
+        except ConfigError as exc:
+            self.err(("epoch",), exc.message)
+
+    def _capture(self, sc: Scenario, value: Any) -> None:
+        """``capture: [module, core-inside, core-outside, <host>...]`` - where pcaps are kept."""
+        path: Path = ("capture",)
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names:
+            self.err(path, f"got {_describe(value)} (expected a list of capture points)")
+            return
+        if sc.devices:
+            self.err(path, "a fleet keeps no pcap capture (expected no capture: with modules:)")
+            return
+        hosts = [h.name for h in sc.hosts]
+        points: list[str] = []
+        for i, name in enumerate(names):
+            if not isinstance(name, str) or (name not in CAPTURE_POINTS and name not in hosts):
+                self.err((*path, i), f"unknown capture point {name!r} (expected one of "
+                         f"{_expected([*CAPTURE_POINTS, *hosts])})")
+            elif name not in points:
+                points.append(name)
+        sc.capture = points
 
     def _fleet(self, sc: Scenario, value: Any) -> None:
         """``modules:`` - groups of devices; each device gets its own module, SIM, radio link,
@@ -675,7 +717,7 @@ class Validator:
         if "nat" in net:
             p = (*net_path, "nat")
             nat = self.mapping(p, net["nat"], ("tcp_idle_timeout", "udp_idle_timeout", "port_low",
-                                               "port_high", "per_subscriber"))
+                                               "port_high", "per_subscriber", *NAT_VARIANT_KEYS))
             if nat:
                 for key in ("port_low", "port_high", "per_subscriber"):
                     if key in nat:
@@ -690,6 +732,27 @@ class Validator:
                     spec.tcp_idle_timeout = self.duration((*p, "tcp_idle_timeout"), nat["tcp_idle_timeout"], positive=True)
                 if "udp_idle_timeout" in nat:
                     spec.udp_idle_timeout = self.duration((*p, "udp_idle_timeout"), nat["udp_idle_timeout"], positive=True)
+                self._nat_variants(p, nat, spec)
+
+    def _nat_variants(self, p: Path, nat: dict[str, Any], spec: NetworkSpec) -> None:
+        """RFC 4787 / 5382 behaviours and what an expiry does (simnet.net.nat.NatConfig)."""
+        from simnet.net.nat import BEHAVIOURS, ON_EXPIRY
+
+        for key in ("tcp_established_timeout", "tcp_transitory_timeout"):
+            if key in nat:
+                value = self.duration((*p, key), nat[key], positive=True)
+                if value is not None:
+                    spec.nat_variant["tcp_idle_timeout" if key == "tcp_established_timeout" else key] = value
+        for key, options in (("mapping", BEHAVIOURS), ("filtering", BEHAVIOURS), ("on_expiry", ON_EXPIRY)):
+            if key in nat:
+                value = self.choice((*p, key), nat[key], options)
+                if value is not None:
+                    spec.nat_variant[key] = value
+        for key in ("port_preservation", "inbound_refresh"):
+            if key in nat:
+                value = self.boolean((*p, key), nat[key])
+                if value is not None:
+                    spec.nat_variant[key] = value
 
     def _apn_name(self, path: Path, value: Any) -> str:
         name = self.string(path, value, what="an APN name")
@@ -1160,6 +1223,14 @@ class Validator:
                 self.err(cp, f"got {_describe(check)} (expected a mapping such as {{host:, file:, sha256:}})")
                 continue
             before = len(self.problems)
+            if "pcap" in check and check.get("pcap") != "ppp":
+                from simnet.scenario.capture_checks import validate_capture_check
+
+                capture_params = validate_capture_check(self, cp, check, [h.name for h in sc.hosts])
+                if capture_params is not None and len(self.problems) == before:
+                    sc.checks.append(CheckSpec(i, "capture", capture_params["to"], capture_params,
+                                               self.loaded.line_of(cp)))
+                continue
             if "pcap" in check:
                 pcap_params = validate_pcap_check(self, cp, check)
                 if pcap_params is not None and len(self.problems) == before:

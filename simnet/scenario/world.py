@@ -115,6 +115,7 @@ class World:
         self.fault_errors: list[str] = []
         self.peer_sockets: list[Any] = []  # connections opened by peer-connect faults
         self.pcap_files: list[str] = []
+        self.epoch = 0.0  # Unix seconds at virtual time 0 (scenario_epoch)
         self.faults: FaultEngine | None = None
         self.radio_uplink = f"{MODULE_HOST}.uplink"
         self.radio_downlink = f"{MODULE_HOST}.downlink"
@@ -165,7 +166,7 @@ class World:
         frames of GSM data calls, if any, go to ``path`` itself when no IP packet was seen, else
         to ``<stem>.ppp<suffix>`` beside it (one pcap file holds one link type). Returns the
         number of packets and frames written; ``pcap_files`` lists the files."""
-        count = int(self.network.write_pcap(path) or 0)
+        count = int(self.network.write_pcap(path, self.network.module_capture_points(), epoch=self.epoch) or 0)
         self.pcap_files = [path]
         capture = getattr(self.bearer, "ppp_capture", None)
         frames = len(getattr(capture, "frames", ()) or ())
@@ -175,8 +176,28 @@ class World:
                 stem, dot, suffix = path.rpartition(".")
                 target = f"{stem}.ppp.{suffix}" if dot and "/" not in suffix else f"{path}.ppp.pcap"
                 self.pcap_files.append(target)
-            count += int(self.bearer.write_pcap(target) or 0)
+            count += int(self.bearer.write_pcap(target, epoch=self.epoch) or 0)
         return count
+
+    def capture_points(self) -> list[str]:
+        """The points ``save_capture`` can write: ``module``, the core sides and hosts asked for."""
+        return list(dict.fromkeys(["module", *self.scenario.capture]))
+
+    def save_capture(self, point: str, path: str) -> int:
+        """Write one capture point (``module``, ``core-inside``, ``core-outside`` or a host
+        name of the scenario) to ``path``; returns the packet count."""
+        if point == "module":
+            return self.save_pcap(path)
+        if point in self.hosts:
+            name = self.hosts[point].host.name
+        elif point in ("core-inside", "core-outside"):
+            name = point
+        else:
+            raise ConfigError("capture", f"unknown capture point {point!r} (expected one of "
+                              f"{', '.join(self.capture_points())})")
+        if name not in self.network.capture_point_names():
+            raise ConfigError("capture", f"{point!r} was not captured (name it in the scenario's capture:)")
+        return int(self.network.write_pcap(path, name, epoch=self.epoch) or 0)
 
     def radio_links(self, direction: str) -> list[Any]:
         return next(iter(self.devices.values())).radio_links(self.network, direction)
@@ -212,9 +233,14 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
                    hosts={h.name: h.ip for h in sc.hosts}, module_host=first,
                    radio_links=[world.radio_uplink, world.radio_downlink], devices=len(sc.devices))
     else:
+        # The epoch is named only when the scenario chose it, so the default leaves traces as
+        # they were.
+        extra = {"epoch": sc.epoch} if sc.epoch is not None else {}
         sim.record("scenario", "world", name=sc.name, module=sc.module,
                    hosts={h.name: h.ip for h in sc.hosts}, module_host=MODULE_HOST,
-                   radio_links=[world.radio_uplink, world.radio_downlink])
+                   radio_links=[world.radio_uplink, world.radio_downlink], **extra)
+    world.epoch = scenario_epoch(sc)
+    sim.trace.epoch = world.epoch
 
     net = sc.network
     nat_kwargs: dict[str, Any] = {}
@@ -225,6 +251,7 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
     for key in ("port_low", "port_high", "per_subscriber"):
         if getattr(net, f"nat_{key}", None) is not None:
             nat_kwargs[key] = getattr(net, f"nat_{key}")
+    nat_kwargs.update(net.nat_variant)
     net_kwargs: dict[str, Any] = {"nat": NatConfig(**nat_kwargs)}
     if sc.devices:
         net_kwargs["capture"] = False  # a fleet's packets: far too many to keep for a pcap
@@ -258,7 +285,8 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
         world.hosts[hspec.name] = entry
         _register_dns(network, hspec)
         for sspec in hspec.services:
-            entry.services.append((sspec, _make_service(sim, host, sspec)))
+            entry.services.append((sspec, _make_service(sim, host, sspec, world.epoch)))
+    _capture_points(world, sc)
 
     from simnet.modem.dte import DTE
 
@@ -315,11 +343,32 @@ def _register_dns(network: Any, hspec: HostSpec) -> None:
         zone.add_record(hspec.name, hspec.ip)
 
 
-def _make_service(sim: Any, host: Any, spec: ServiceSpec) -> Any:
+def scenario_epoch(sc: Scenario) -> float:
+    """Unix seconds at virtual time 0: the scenario's ``epoch``, else the servers' default."""
+    from simnet.servers.config import DEFAULT_EPOCH, parse_epoch
+
+    return sc.epoch if sc.epoch is not None else parse_epoch(DEFAULT_EPOCH, "epoch")
+
+
+def _capture_points(world: World, sc: Scenario) -> None:
+    """Switch on the capture points the scenario names (the module's is always on), and those
+    its checks read."""
+    network = world.network
+    checked = [c.params["pcap"] for c in sc.checks if c.kind == "capture"]
+    for point in dict.fromkeys([*sc.capture, *checked]):
+        if point in ("core-inside", "core-outside"):
+            network.capture_core(point.split("-", 1)[1])
+        elif point in world.hosts:
+            network.capture_host(world.hosts[point].host.name)
+
+
+def _make_service(sim: Any, host: Any, spec: ServiceSpec, epoch: float | None = None) -> Any:
     from simnet.servers import make_service
 
     config = dict(spec.config)
     config.setdefault("port", spec.port)
+    if epoch is not None:
+        config.setdefault("epoch", epoch)  # one clock for servers, pcaps and the trace
     service = make_service(spec.type, config, spec.field)
     service.attach(sim, host)
     return service

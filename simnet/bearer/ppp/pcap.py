@@ -28,15 +28,16 @@ class PppCapture:
     def add(self, t: float, source: str, protocol: int, info: bytes, *, received: bool = False) -> None:
         self.frames.append(CapturedFrame(t, source, build_frame(protocol, info), received))
 
-    def write(self, path: str) -> int:
-        """Write every captured frame in capture order; returns the number written."""
+    def write(self, path: str, *, epoch: float = 0.0) -> int:
+        """Write every captured frame in capture order, stamped ``epoch`` + virtual time;
+        returns the number written."""
         from scapy.utils import PcapWriter
 
         writer = PcapWriter(path, linktype=DLT_PPP, sync=False)
         try:
             writer.write_header(None)  # linktype is fixed, so scapy need not guess from a packet
             for cf in self.frames:
-                micros = round(cf.t * 1e6)
+                micros = round((epoch + cf.t) * 1e6)
                 sec, usec = divmod(micros, 1_000_000)
                 writer.write_packet(cf.frame, sec=sec, usec=usec)
         finally:
