@@ -140,7 +140,7 @@ def test_bad_input_fails_before_any_run():
         sweep(QUICKSTART, jobs=0, progress=False)
 
 
-def test_dask_local_cluster_gives_the_local_result():
+def test_dask_local_cluster_gives_the_local_result(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     kwargs = {"grid": {"network.link.loss": [0, "5%"]}, "seeds": "1-3",
               "metrics": {"connect": CONNECT, "rtx": "retransmissions"}, "progress": False}
@@ -149,7 +149,16 @@ def test_dask_local_cluster_gives_the_local_result():
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         remote = sweep(QUICKSTART, client=client, **kwargs)
         assert len(client.scheduler_info()["workers"]) == 2
+        # the command line reaches the same cluster by its address
+        from simnet.experiments.cli import main as sweep_main
+
+        out = tmp_path / "dask.csv"
+        assert sweep_main([str(QUICKSTART), "--set", "network.link.loss=0,5%", "--seeds", "1-3",
+                           "--metric", f"connect={CONNECT}", "--metric", "rtx=retransmissions",
+                           "--dask", cluster.scheduler_address, "--no-progress", "--out", str(out)],
+                          out=io.StringIO(), err=io.StringIO()) == 0
     pd.testing.assert_frame_equal(local, remote)
+    assert list(pd.read_csv(out)["digest"]) == list(local["digest"])
 
 
 def test_cli(tmp_path):
@@ -184,3 +193,23 @@ def test_link_metrics_cover_every_device_of_a_fleet():
     assert len(devices) > 1
     up = sum(sim.network.link(f"{d.host_name}.uplink").bytes_delivered for d in devices)
     assert df["up"].iloc[0] == up > sim.network.link(f"{devices[0].host_name}.uplink").bytes_delivered
+
+
+def test_progress_bar_with_rate_and_eta_on_request(capsys):
+    pytest.importorskip("tqdm")
+    sweep(QUICKSTART, seeds="1-3", jobs=1, progress=True)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "3/3" in err and "run/s" in err
+
+
+def test_random_design_from_the_command_line(tmp_path):
+    from simnet.experiments.cli import main as sweep_main
+
+    out = tmp_path / "r.jsonl"
+    args = [str(QUICKSTART), "--random", "network.link.delay=uniform(100ms, 600ms)", "--samples", "3",
+            "--design-seed", "5", "--no-progress", "--jobs", "1", "--out", str(out)]
+    assert sweep_main(args, out=io.StringIO(), err=io.StringIO()) == 0
+    delays = list(pd.read_json(out, lines=True)["network.link.delay"])
+    assert len(delays) == 3 and all(0.1 <= d <= 0.6 for d in delays)
+    assert sweep_main([*args[:-1], str(tmp_path / "again.jsonl")], out=io.StringIO(), err=io.StringIO()) == 0
+    assert list(pd.read_json(tmp_path / "again.jsonl", lines=True)["network.link.delay"]) == delays
