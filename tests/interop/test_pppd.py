@@ -96,6 +96,9 @@ def test_ping_dns_and_100kb_tcp_echo_over_the_link(guest_run):
     assert result(guest_run, "chap_dns")["answer"] == ECHO
     tcp = result(guest_run, "chap_tcp")
     assert (tcp["received"], tcp["identical"]) == ("102400", "yes")
+    # every frame reached pppd's kernel intact (ppp0 statistics)
+    link = result(guest_run, "chap_link")
+    assert (link["rx_errors"], link["rx_dropped"]) == ("0", "0") and int(link["rx_packets"]) > 70
 
 
 def test_refuse_chap_falls_back_to_pap(guest_run):
