@@ -55,7 +55,7 @@ from simnet.modem.dialect import (
     PromptResult,
     PromptSpec,
 )
-from simnet.modem.registry import S_REGISTER_RANGES, ModuleProfile, imei_for
+from simnet.modem.profile import S_REGISTER_RANGES, ModuleProfile, imei_for
 from simnet.modem.uart import CHUNK, EscapeDetector, Uart, UartConfig, fifo_round
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from simnet.modem.dialects.fibocom_hex import (
+from simnet.modem.vendors.fibocom.hexdata import (
     ntp_offset,
     ntp_reply_times,
     ntp_reply_times_origin,

@@ -1,6 +1,6 @@
 """Power-up and restart: real durations, boot lines, deaf while booting, fresh state after.
 
-Expected times are the boot rows of each module (simcom_tables.BOOT, fibocom_tables.BOOT_TIME;
+Expected times are the boot rows of each module (simcom.tables.BOOT, fibocom.tables.BOOT_TIME;
 their sources are in docs/assumptions.md) plus the scenario's own registration delay; the bytes
 are the boot lines those logs show. A restart must leave the module like a fresh one: full
 functionality (CFUN 1), registering again, the SIM read again, no socket, no PDP context.
@@ -12,7 +12,7 @@ import pytest
 
 import simnet
 from tests.dte_helpers import exchange, wait_for
-from tests.simcom import harness as sh
+from tests.modem.vendors.simcom import harness as sh
 
 # (module, seconds until the UART answers, boot lines with their times after power-on)
 BOOTS = [

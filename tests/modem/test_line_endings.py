@@ -16,9 +16,9 @@ import pytest
 from simnet.modem.at import LineEndFilter
 from simnet.modem.links import DialupLink
 from tests.dte_helpers import exchange, wait_for
-from tests.fibocom import harness as fh
 from tests.modem.helpers import make
-from tests.simcom import harness as sh
+from tests.modem.vendors.fibocom import harness as fh
+from tests.modem.vendors.simcom import harness as sh
 
 SIMCOM = ["simcom-sim7600", "simcom-a7670"]
 

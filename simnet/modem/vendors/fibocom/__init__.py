@@ -1,0 +1,1 @@
+"""Fibocom: L610 (TCP/UDP over the +MIP command family)."""

@@ -1,0 +1,1 @@
+"""Wavecom / Sierra Wireless: WIPsoft and eDsoft IP stacks (dialects not built yet)."""
