@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv interop fuzz
+.PHONY: demo test lint bench clean venv interop fuzz wheel
 
 venv: $(STAMP)
 
@@ -33,6 +33,11 @@ interop: $(STAMP)
 # for every module, hostile API calls, then the bridge attacked over loopback.
 fuzz: $(STAMP)
 	$(PY) -m tests.fuzz.campaign --minutes 10 --bridge --json fuzz-report.json
+
+# Build the sdist and the wheel, install the wheel in a fresh venv outside the checkout and run the
+# shipped example there (.ci/wheel-check; CI runs it).
+wheel: $(STAMP)
+	bash .ci/wheel-check $(PY)
 
 bench: $(STAMP)
 	$(PY) bench/tcp_bulk.py

@@ -12,6 +12,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["--version"], ["-V"]):
+        from simnet import __version__
+
+        print(f"simnet {__version__}")
+        return 0
     if args and args[0] == "serve":
         from simnet.bridge.serve import main as serve_main
 
@@ -27,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nreal time:\n  serve               expose a scenario's module on a pty or loopback TCP "
               "port (simnet serve --help)\n"
               "experiments:\n  sweep               run a scenario over parameter values and seeds "
-              "on all cores (simnet sweep --help)", file=sys.stderr if not args else sys.stdout)
+              "on all cores (simnet sweep --help)\n"
+              "\n  --version           print simnet's version", file=sys.stderr if not args else sys.stdout)
     return code
 
 

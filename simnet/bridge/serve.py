@@ -181,7 +181,10 @@ def serve(
 
 def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
     """Body of ``simnet serve`` (argparse namespace from the CLI)."""
+    from simnet.library import scenario_argument
+
     try:
+        args.file = scenario_argument(args.file, getattr(args, "example", None))
         sim = build_realtime_simulation(args.file, args.seed, getattr(args, "boot", None),
                                         trace_level=getattr(args, "trace_level", None),
                                         trace_ring=getattr(args, "trace_ring", None), trace=args.trace)
@@ -219,7 +222,9 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
 
 
 def add_serve_arguments(parser: Any) -> None:
-    parser.add_argument("file", help="scenario YAML (module, network, hosts, faults)")
+    parser.add_argument("file", nargs="?", help="scenario YAML (module, network, hosts, faults)")
+    parser.add_argument("--example", metavar="NAME", help="a scenario of the shipped library instead of a file "
+                        "(simnet examples lists them)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
     mode.add_argument("--tcp", metavar="HOST:PORT", help="serve raw bytes on a TCP port (pyserial socket://)")

@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--set network.link.delay=100ms,600ms --seeds 1-30 "
         "--metric 'connect=between(\"AT+CIPOPEN\", \"+CIPOPEN: 0,0\")' --out results.parquet",
     )
-    p.add_argument("file", metavar="SCENARIO.yaml")
+    p.add_argument("file", metavar="SCENARIO.yaml", nargs="?")
+    p.add_argument("--example", metavar="NAME", help="a scenario of the shipped library instead of a file "
+                   "(simnet examples lists them)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="grid: every combination of every --set (dotted scenario key)")
     p.add_argument("--zip", action="append", default=[], metavar="KEY=V1,V2,...",
@@ -57,9 +59,11 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str]
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     from simnet.experiments.design import parse_assignment
     from simnet.experiments.sweep import SweepInterrupted, sweep
+    from simnet.library import scenario_argument
     from simnet.scenario.api import ScenarioError
 
     try:
+        args.file = scenario_argument(args.file, args.example)
         grid = dict(parse_assignment(s, "--set") for s in args.set)
         zipped = dict(parse_assignment(s, "--zip") for s in args.zip)
         rand = dict(parse_assignment(s, "--random") for s in args.random)

@@ -27,7 +27,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario file and report step by step")
-    run.add_argument("file", metavar="FILE.yaml")
+    run.add_argument("file", metavar="FILE.yaml", nargs="?")
+    run.add_argument("--example", metavar="NAME", help="a scenario of the library shipped with simnet "
+                     "(quickstart, simcom/sim7600-tcp-echo, ...: simnet examples lists them)")
     run.add_argument("--seed", type=int, default=None, help="override the scenario seed")
     run.add_argument("--report", metavar="OUT.json", help="write the JSON report here")
     run.add_argument("--trace", metavar="OUT.jsonl|OUT.parquet",
@@ -46,7 +48,12 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="stop a run that takes more than SECONDS of wall-clock time (a failed step)")
 
     val = sub.add_parser("validate", help="check scenario files (or directories of them) without running them")
-    val.add_argument("files", nargs="+", metavar="FILE.yaml|DIR")
+    val.add_argument("files", nargs="*", metavar="FILE.yaml|DIR")
+    val.add_argument("--library", action="store_true", help="also check every scenario of the shipped library")
+
+    ex = sub.add_parser("examples", help="list the scenario library shipped with simnet (simnet run --example NAME)")
+    ex.add_argument("--path", action="store_true", help="print the folder of the library instead")
+    ex.add_argument("--copy", metavar="DIR", help="copy the library's scenarios/ and notebooks/ into DIR")
 
     sub.add_parser("modules", help="list the emulated module ids")
 
@@ -70,10 +77,26 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
     if args.command is None:
         parser.print_help(err)
         return EXIT_USAGE
+    if args.command in ("run", "validate"):
+        from simnet.errors import ConfigError
+        from simnet.library import scenario_argument, scenarios_dir
+
+        try:
+            if args.command == "run":
+                args.file = scenario_argument(args.file, args.example)
+            elif args.library:
+                args.files.append(str(scenarios_dir()))
+            elif not args.files:
+                raise ConfigError("FILE.yaml", "expected scenario files or folders (or --library)")
+        except ConfigError as exc:
+            print(f"simnet {args.command}: {exc}", file=err)
+            return EXIT_USAGE
     if args.command == "run":
         return cmd_run(args, out, err)
     if args.command == "validate":
         return cmd_validate(args.files, out, err)
+    if args.command == "examples":
+        return cmd_examples(args, out, err)
     if args.command == "modules":
         return cmd_modules(out, err)
     if args.command == "plot":
@@ -115,6 +138,30 @@ def cmd_validate(files: list[str], out: IO[str], err: IO[str]) -> int:
             print(f"{path}: ok ({scenario.name}; {len(scenario.steps)} steps, "
                   f"{len(scenario.faults)} faults, {len(scenario.checks)} checks)", file=out)
     return status
+
+
+def cmd_examples(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from simnet import library
+    from simnet.errors import ConfigError
+
+    try:
+        if args.path:
+            print(library.scenarios_dir(), file=out)
+            return EXIT_OK
+        if args.copy:
+            written = library.copy_to(args.copy)
+            print(f"copied {len(written)} files into {args.copy} (scenarios/, notebooks/; files already "
+                  "there were kept)", file=out)
+            return EXIT_OK
+        names = library.examples()
+    except (ConfigError, OSError) as exc:
+        print(f"simnet examples: {exc}", file=err)
+        return EXIT_USAGE
+    for name in names:
+        print(name, file=out)
+    print(f"{len(names)} scenarios in {library.scenarios_dir()}; run one with simnet run --example NAME",
+          file=err)
+    return EXIT_OK
 
 
 def cmd_modules(out: IO[str], err: IO[str]) -> int:

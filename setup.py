@@ -1,0 +1,42 @@
+"""Build hook: the wheel carries the scenario library and the notebooks as package data.
+
+They stay where they are in the checkout (``scenarios/``, ``notebooks/``: the tests, the README
+and ``make demo`` use them there, and everyone adds scenarios there); building a wheel copies
+them into ``simnet/_library/``, where ``simnet.library`` finds them in an installed wheel.
+Everything else about the package is in pyproject.toml.
+"""
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+# folder in the checkout -> file patterns shipped from it (sub-folders included)
+SHIPPED = {"scenarios": ("*.yaml", "*.md"), "notebooks": ("*.ipynb",)}
+SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
+
+
+class BuildPyWithLibrary(build_py):
+    """``build_py`` that also copies the library folders into ``simnet/_library``."""
+
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install reads the checkout's own folders
+        target = Path(self.build_lib) / "simnet" / "_library"
+        for folder, patterns in SHIPPED.items():
+            source = ROOT / folder
+            if not source.is_dir():
+                raise SystemExit(f"setup.py: {source} is missing: the wheel would have no {folder}/")
+            for pattern in patterns:
+                for src in sorted(source.rglob(pattern)):
+                    if SKIPPED_PARTS.intersection(src.parts) or not src.is_file():
+                        continue
+                    dst = target / folder / src.relative_to(source)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src, dst)
+
+
+setup(cmdclass={"build_py": BuildPyWithLibrary})
