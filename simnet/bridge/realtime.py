@@ -134,7 +134,12 @@ class Bridge:
                     continue
                 if data:
                     self._run_to(self.wall_virtual())  # bytes enter at their arrival instant
-                    self._to_module(data)
+                    route = getattr(self.endpoint, "route", None)
+                    if route is not None:  # an endpoint of several lines (serve --cmux)
+                        self.bytes_in += len(data)
+                        route(fd, data)
+                    else:
+                        self._to_module(data)
             flush = getattr(self.endpoint, "flush", None)
             if flush is not None:
                 flush()

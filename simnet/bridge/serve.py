@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import simpy.rt
 
+from simnet.bridge.channels import ChannelEndpoint, parse_channels
 from simnet.bridge.endpoints import PtyEndpoint, TcpEndpoint
 from simnet.bridge.realtime import Bridge
 from simnet.errors import ConfigError
@@ -91,7 +92,9 @@ class Served:
         self.sim = sim
         self.endpoint = endpoint
         self.bridge = bridge
-        if isinstance(endpoint, PtyEndpoint):
+        if isinstance(endpoint, ChannelEndpoint):
+            self.address = "\n".join(endpoint.paths)  # one pty per DLCI, in the order given
+        elif isinstance(endpoint, PtyEndpoint):
             self.address = endpoint.path
         else:
             host, port = endpoint.address
@@ -126,7 +129,18 @@ class Served:
 
 
 def _open(sim: Any, *, pty: bool, tcp: str | None, link: str | None, allow_remote: bool,
-          max_lag: float, log: IO[str] | None) -> Served:
+          max_lag: float, log: IO[str] | None, cmux: str | None = None) -> Served:
+    if cmux is not None:
+        if tcp is not None:
+            raise ConfigError("--cmux", "channels are served on ptys: leave out --tcp")
+        channels = ChannelEndpoint(parse_channels(cmux), link)
+        try:
+            bridge = Bridge(sim, channels, max_lag=max_lag, log=log)
+            channels.start(sim)
+        except Exception:
+            channels.close()
+            raise
+        return Served(sim, channels, bridge)
     if tcp is not None:
         host, port = parse_tcp_address(tcp)
         endpoint: PtyEndpoint | TcpEndpoint = TcpEndpoint(host, port, allow_remote=allow_remote)
@@ -154,15 +168,18 @@ def serve(
     boot: str | None = None,
     trace_level: str | None = None,
     trace_ring: int | None = None,
+    cmux: str | None = None,
 ) -> Iterator[str]:
-    """Serve the scenario's module in a background thread; yields the device path or URL.
+    """Serve the scenario's module in a background thread; yields the device path or URL
+    (with ``cmux="1,2"``: the channels' pty paths, one per line, see ``simnet.bridge.channels``).
 
     >>> with simnet.serve("scenarios/quickstart.yaml", pty=True) as port:   # doctest: +SKIP
     ...     serial.Serial(port, 115200).write(b"AT\\r")
     """
     sim = build_realtime_simulation(scenario, seed, boot, trace_level=trace_level, trace_ring=trace_ring,
                                     trace=trace)
-    served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log)
+    served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log,
+                   cmux=cmux)
     stop = threading.Event()
     thread = threading.Thread(target=served.bridge.run, args=(stop.is_set,), name="simnet-bridge", daemon=True)
     thread.start()
@@ -189,7 +206,8 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
                                         trace_level=getattr(args, "trace_level", None),
                                         trace_ring=getattr(args, "trace_ring", None), trace=args.trace)
         served = _open(sim, pty=args.pty or args.tcp is None, tcp=args.tcp, link=args.link,
-                       allow_remote=args.allow_remote, max_lag=args.max_lag, log=err)
+                       allow_remote=args.allow_remote, max_lag=args.max_lag, log=err,
+                       cmux=getattr(args, "cmux", None))
     except ConfigError as exc:
         print(f"simnet serve: {exc}", file=err)
         return 2
@@ -229,6 +247,8 @@ def add_serve_arguments(parser: Any) -> None:
     mode.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
     mode.add_argument("--tcp", metavar="HOST:PORT", help="serve raw bytes on a TCP port (pyserial socket://)")
     parser.add_argument("--link", metavar="PATH", help="keep a symlink to the pty at PATH")
+    parser.add_argument("--cmux", metavar="DLCIS",
+                        help="run AT+CMUX and serve each channel (e.g. 1,2) on its own pty, one path per line")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow --tcp on a non-loopback address (prints a warning)")
     parser.add_argument("--seed", type=int, default=None)

@@ -477,7 +477,7 @@ class BaseCommands(CommandSet):
     def _connect_text(self, outcome: Any) -> str:
         # V.250 §6.2.7: ATX0 gives a plain CONNECT; higher levels add the rate (the UART
         # rate for packet dial-up, which has no line rate of its own).
-        rate = getattr(outcome, "rate", None) or self.module.port.baud or 115200
+        rate = getattr(outcome, "rate", None) or getattr(self.module, "line_baud", None) or 115200
         return str(rate) if self.module.settings.x_level > 0 else ""
 
     def _call_link(self, outcome: Any) -> DataLink | None:

@@ -293,6 +293,13 @@ class Module:
         port.on_drain = self._on_tx_drain
         port.rx_limit = self._rx_limit
 
+    @property
+    def line_baud(self) -> int:
+        """The UART's rate as the module reports it (CONNECT <rate>): the physical line's,
+        also for an engine on a multiplexer channel."""
+        mux = self.mux
+        return mux.physical.baud if mux is not None else self.port.baud
+
     def _factory_settings(self) -> Settings:
         p = self.profile
         return Settings(echo=p.echo, verbose=p.verbose, cmee=p.cmee, s=dict(p.s_registers))

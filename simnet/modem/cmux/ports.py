@@ -108,6 +108,7 @@ class ModuleMux:
             channel_module = Module(self.sim, m.profile, m.bearer, m.host, dialect=type(m.dialect),
                                     name=f"{m.name}.dlci{dlci}", uart=ch.line)
             channel_module.imei = m.imei
+            channel_module.mux = self  # its CONNECT reports the UART's rate; no AT+CMUX inside
             self.engines[dlci] = channel_module
         if ch.held:
             held, ch.held = bytes(ch.held), bytearray()
@@ -162,7 +163,7 @@ class HostMux:
         self.port = dte.port
         self.engine = CmuxEngine("host", n1=n1)
         self.channels: dict[int, Any] = {}
-        self._lines: dict[int, Uart] = {}
+        self.lines: dict[int, Uart] = {}  # DLCI -> virtual line (``.dte`` is the program's end)
         self.refused: set[int] = set()
         self.closed = False
         self.status: dict[int, int] = {}
@@ -205,12 +206,12 @@ class HostMux:
             elif isinstance(ev, Opened) and ev.dlci:
                 line = Uart(self.sim, UartConfig(baud=CHANNEL_BAUD), name=f"host.cmux.dlci{ev.dlci}")
                 line.dce.on_receive = lambda data, _t, _bt, d=ev.dlci: self._from_channel(d, data)
-                self._lines[ev.dlci] = line
+                self.lines[ev.dlci] = line
                 self.channels[ev.dlci] = self._dte_class(self.sim, line)
             elif isinstance(ev, Refused):
                 self.refused.add(ev.dlci)
             elif isinstance(ev, Data):
-                line = self._lines.get(ev.dlci)
+                line = self.lines.get(ev.dlci)
                 if line is not None:
                     line.dce.write(ev.data)
             elif isinstance(ev, Status):
