@@ -34,27 +34,21 @@ pytestmark = pytest.mark.skipif(os.environ.get("SIMNET_INTEROP") != "1",
                                 reason="interop test: run with `make interop` (boots a QEMU guest)")
 
 
-@pytest.fixture(scope="module")
-def guest_run(tmp_path_factory):
-    tools = find_tools()
-    if isinstance(tools, str):
-        pytest.skip(f"interop: {tools}")
-    # kept after the run (console, pppd logs, trace, pcap) for a person to read
-    work = Path(os.environ.get("SIMNET_INTEROP_OUT", HERE.parents[1] / "build" / "interop"))
-    work.mkdir(parents=True, exist_ok=True)
-    initrd = work / "initrd.gz"
-    build_initramfs(tools, initrd)
+def boot(tools, initrd: Path, work: Path, serve_args: list[str], ptys: int, append: str = "") -> dict:
+    """``simnet serve`` with ``serve_args`` (printing ``ptys`` device paths), then the guest
+    with those ptys as its serial ports 2..; returns what the guest printed and the trace."""
     trace, report, pcap = work / "trace.jsonl", work / "report.json", work / "dialup.pcap"
-    serve = subprocess.Popen([sys.executable, "-m", "simnet.cli", "serve", str(SCENARIO), "--pty",
+    serve = subprocess.Popen([sys.executable, "-m", "simnet.cli", "serve", str(SCENARIO), "--pty", *serve_args,
                               "--trace", str(trace), "--report", str(report), "--pcap", str(pcap)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        pty = serve.stdout.readline().strip()
-        assert pty.startswith("/dev/"), serve.stderr.read()
+        paths = [serve.stdout.readline().strip() for _ in range(ptys)]
+        assert all(p.startswith("/dev/") for p in paths), serve.stderr.read()
         cmd = [tools.qemu, "-accel", "tcg", "-m", "256", "-no-reboot", "-display", "none", "-monitor", "none",
                "-kernel", tools.kernel, "-initrd", str(initrd),
-               "-append", "console=ttyS0 panic=-1 quiet rdinit=/init",
-               "-serial", "stdio", "-serial", pty]
+               "-append", f"console=ttyS0 panic=-1 quiet rdinit=/init {append}".strip(), "-serial", "stdio"]
+        for p in paths:
+            cmd += ["-serial", p]
         started = time.monotonic()
         guest = subprocess.run(cmd, capture_output=True, text=True, timeout=BOOT_TIMEOUT)
         console = guest.stdout
@@ -71,6 +65,39 @@ def guest_run(tmp_path_factory):
     records = [json.loads(x) for x in trace.read_text().splitlines()] if trace.exists() else []
     return {"results": results, "console": console, "records": records, "pcap": pcap, "wall": wall,
             "serve_err": err, "work": work}
+
+
+def _work(name: str) -> Path:
+    # kept after the run (console, pppd logs, trace, pcap) for a person to read
+    base = Path(os.environ.get("SIMNET_INTEROP_OUT", HERE.parents[1] / "build" / "interop"))
+    work = base if name == "dialup" else base / name
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+@pytest.fixture(scope="module")
+def tools():
+    found = find_tools()
+    if isinstance(found, str):
+        pytest.skip(f"interop: {found}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def initrd(tools):
+    path = _work("dialup") / "initrd.gz"
+    build_initramfs(tools, path)  # packed afresh each run: guest/init may have changed
+    return path
+
+
+@pytest.fixture(scope="module")
+def guest_run(tools, initrd):
+    return boot(tools, initrd, _work("dialup"), [], 1)
+
+
+@pytest.fixture(scope="module")
+def cmux_run(tools, initrd):
+    return boot(tools, initrd, _work("cmux"), ["--cmux", "1,2"], 2, append="interop=cmux")
 
 
 def result(run, name):
@@ -153,3 +180,15 @@ def test_pcap_has_both_directions_and_decodes_in_tshark(guest_run):
     assert {"0xc021", "0xc223", "0xc023", "0x8021", "0x0021"} <= protocols
     assert any(r[0] == "0x0021" and r[2] == ECHO for r in rows)  # from pppd's host
     assert any(r[0] == "0x0021" and r[1] == ECHO for r in rows)  # to it
+
+
+def test_real_pppd_over_a_cmux_channel_while_csq_is_polled_on_another(cmux_run):
+    """pppd on DLCI 1, chat polling AT+CSQ on DLCI 2 (simnet serve --cmux runs the TS 27.010
+    host side: Debian's kernel is built without n_gsm)."""
+    r = result(cmux_run, "cmux_ppp")
+    assert r["status"] == "0" and re.fullmatch(r"10\.64\.\d+\.\d+", r["addr"])
+    tcp = result(cmux_run, "cmux_tcp")
+    assert (tcp["received"], tcp["identical"]) == ("40960", "yes")
+    assert int(tcp["csq_polls"]) >= 2 and tcp["csq_ok"] == tcp["csq_polls"]
+    frames = [r for r in cmux_run["records"] if r["kind"] == "cmux"]
+    assert {"start", "opened"} <= {r.get("event") for r in frames}
