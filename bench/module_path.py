@@ -126,6 +126,7 @@ def simcom_transparent(sim: Any, direction: str, size: int) -> None:
 
 
 def simcom_push(sim: Any, direction: str, size: int) -> None:
+    assert sim.dte.command("ATE0").ok  # as drivers do: no echo of the data after ">"
     simcom_open(sim, transparent=False)
     start_transfer(sim)
     dte = sim.dte
@@ -183,6 +184,7 @@ def fibocom_odm(sim: Any, direction: str, size: int) -> None:
 
 
 def fibocom_command(sim: Any, direction: str, size: int) -> None:
+    assert sim.dte.command("ATE0").ok  # as drivers do: no echo of 2 KB hex lines
     fibocom_call(sim)
     dte = sim.dte
     dte.write(f'AT+MIPOPEN=1,,"{SERVER_IP}",9000,0\r')
