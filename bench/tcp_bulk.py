@@ -91,6 +91,97 @@ def run(total: int, seed: int, *, keep_trace: bool, capture: bool) -> dict[str, 
     }
 
 
+def run_ns3(total: int, seed: int, *, monitor: bool = False) -> dict[str, float]:
+    """The same workload in the ns-3 3.44 wheel (``pip install ns3``): module -- core -- server,
+    the radio hop 40 kbit/s, 600 ms, 1 % packet loss each way (RateErrorModel), a 10 ms wired
+    hop, MSS 1400, delayed ACK 200 ms, 64 KiB buffers, BulkSend of ``total`` bytes to a
+    PacketSink. No NAT (ns-3 has none) and no tracing (ns-3's default). ``monitor``: count the
+    packets with FlowMonitor (a separate, untimed run: same seed, same packets)."""
+    from ns import ns
+
+    ns.RngSeedManager.SetSeed(seed)
+    ns.Config.SetDefault("ns3::TcpSocket::SegmentSize", ns.UintegerValue(1400))
+    ns.Config.SetDefault("ns3::TcpSocket::DelAckTimeout", ns.TimeValue(ns.Seconds(0.2)))
+    ns.Config.SetDefault("ns3::TcpSocket::SndBufSize", ns.UintegerValue(65536))
+    ns.Config.SetDefault("ns3::TcpSocket::RcvBufSize", ns.UintegerValue(65536))
+    nodes = ns.NodeContainer()
+    nodes.Create(3)  # module, core, server
+    radio = ns.PointToPointHelper()
+    radio.SetDeviceAttribute("DataRate", ns.StringValue("40kbps"))
+    radio.SetChannelAttribute("Delay", ns.StringValue("600ms"))
+    wired = ns.PointToPointHelper()
+    wired.SetDeviceAttribute("DataRate", ns.StringValue("100Mbps"))
+    wired.SetChannelAttribute("Delay", ns.StringValue("10ms"))
+    d1 = radio.Install(nodes.Get(0), nodes.Get(1))
+    d2 = wired.Install(nodes.Get(1), nodes.Get(2))
+    for i in range(2):
+        em = ns.CreateObject[ns.RateErrorModel]()
+        em.SetAttribute("ErrorRate", ns.DoubleValue(0.01))
+        em.SetAttribute("ErrorUnit", ns.StringValue("ERROR_UNIT_PACKET"))
+        d1.Get(i).SetAttribute("ReceiveErrorModel", ns.PointerValue(em))
+    stack = ns.InternetStackHelper()
+    stack.Install(nodes)
+    a = ns.Ipv4AddressHelper()
+    a.SetBase(ns.Ipv4Address("10.1.1.0"), ns.Ipv4Mask("255.255.255.0"))
+    a.Assign(d1)
+    a.SetBase(ns.Ipv4Address("10.1.2.0"), ns.Ipv4Mask("255.255.255.0"))
+    i2 = a.Assign(d2)
+    ns.Ipv4GlobalRoutingHelper.PopulateRoutingTables()
+    port = 5001
+    sink = ns.PacketSinkHelper("ns3::TcpSocketFactory", ns.InetSocketAddress(ns.Ipv4Address.GetAny(), port).ConvertTo())
+    sapps = sink.Install(nodes.Get(2))
+    sapps.Start(ns.Seconds(0))
+    bulk = ns.BulkSendHelper("ns3::TcpSocketFactory", ns.InetSocketAddress(i2.GetAddress(1), port).ConvertTo())
+    bulk.SetAttribute("MaxBytes", ns.UintegerValue(total))
+    bulk.SetAttribute("SendSize", ns.UintegerValue(1400))
+    capps = bulk.Install(nodes.Get(0))
+    capps.Start(ns.Seconds(0))
+    if monitor:
+        fm = ns.FlowMonitorHelper()
+        mon = fm.InstallAll()
+    w0 = time.perf_counter()
+    ns.Simulator.Stop(ns.Seconds(3600))
+    ns.Simulator.Run()
+    wall = time.perf_counter() - w0
+    packets = 0
+    if monitor:
+        mon.CheckForLostPackets()
+        packets = sum(v.txPackets for _k, v in mon.GetFlowStats())
+    received = ns.DynamicCast[ns.PacketSink](sapps.Get(0)).GetTotalRx()
+    ns.Simulator.Destroy()
+    return {"wall": wall, "packets": packets, "received": received}
+
+
+def compare_ns3(total: int, seed: int, repeat: int) -> int:
+    """simnet with full tracing (every packet a trace record, pcap capture on) against ns-3,
+    interleaved in one run; packets per wall second of each (fastest of ``repeat``)."""
+    import os
+
+    try:
+        counted = run_ns3(total, seed, monitor=True)
+    except ImportError:
+        print("ns-3 is not installed (pip install ns3): nothing to compare")
+        return 1
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
+    ours, theirs = [], []
+    for _ in range(repeat):
+        ours.append(run(total, seed, keep_trace=True, capture=True))
+        theirs.append(run_ns3(total, seed))
+    a = min(ours, key=lambda r: r["wall"])
+    b = min(theirs, key=lambda r: r["wall"])
+    pps_a = a["packets"] / a["wall"]
+    pps_b = counted["packets"] / b["wall"]
+    runs_a = ", ".join(f"{r['wall']:.3f}" for r in ours)
+    runs_b = ", ".join(f"{r['wall']:.3f}" for r in theirs)
+    print(f"simnet (full trace)  {a['packets']:,} packets, {a['received']:,} bytes, wall {a['wall']:.3f} s "
+          f"(runs {runs_a}): {pps_a:,.0f} packets/s")
+    print(f"ns-3 3.44            {counted['packets']:,} packets, {b['received']:,} bytes, wall {b['wall']:.3f} s "
+          f"(runs {runs_b}): {pps_b:,.0f} packets/s")
+    print(f"simnet / ns-3 packets per second: {pps_a / pps_b:.2f}x")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bytes", type=int, default=1_000_000)
@@ -101,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs (same seed, identical simulation); the fastest wall time is reported, "
                     "as timeit does, because the machine is shared")
+    ap.add_argument("--ns3", action="store_true",
+                    help="compare with the ns-3 wheel on the same workload (full tracing on here)")
     args = ap.parse_args(argv)
+    if args.ns3:
+        return compare_ns3(args.bytes, args.seed, max(1, args.repeat))
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
