@@ -26,7 +26,7 @@ from simnet.errors import ConfigError
 
 # A server runs for as long as its user likes: by default it keeps only the newest records in
 # memory (the digest covers all of them, and --trace streams every one to disk).
-SERVE_TRACE_RING = 100_000
+SERVE_TRACE_RING = 20_000
 
 
 def build_realtime_simulation(scenario: str | os.PathLike[str] | Mapping[str, Any], seed: int | None = None,
