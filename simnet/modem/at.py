@@ -67,6 +67,14 @@ class LineAssembler:
         """True while a line has been opened (``A`` seen) but not terminated."""
         return self._state != _IDLE
 
+    def _special(self) -> re.Pattern[bytes]:
+        """Bytes that end a run of plain line characters: S3, S5 and control characters."""
+        key = (self.s3, self.s5)
+        pattern = _SPECIAL.get(key)
+        if pattern is None:
+            pattern = _SPECIAL[key] = re.compile(b"[" + re.escape(bytes((self.s3, self.s5))) + rb"\x00-\x1f\x7f]")
+        return pattern
+
     def reset(self) -> None:
         self._state = _IDLE
         self._buf.clear()
@@ -123,6 +131,17 @@ class LineAssembler:
                 continue
             if byte < 0x20 or byte == 0x7F:
                 continue  # control characters are ignored inside a line
+            if len(self._buf) < self.max_line:
+                # Plain characters up to the next special byte are copied at once (a 2 KB hex
+                # +MIPSEND line is one slice, not 2,000 Python steps).
+                self._buf.append(byte)
+                m = self._special().search(data, i)
+                j = n if m is None else m.start()
+                take = min(j - i, self.max_line - len(self._buf))
+                if take > 0:
+                    self._buf += data[i : i + take]
+                    i += take
+                continue
             if len(self._buf) >= self.max_line:
                 # Overflowing: everything up to the next S3 is discarded in one step.
                 end = data.find(bytes((s3,)), i)
@@ -135,6 +154,7 @@ class LineAssembler:
 
 
 _A_SEARCH = re.compile(rb"[Aa]")
+_SPECIAL: dict[tuple[int, int], re.Pattern[bytes]] = {}
 
 
 class LineEndFilter:
@@ -341,19 +361,11 @@ def split_params(args: str) -> tuple[tuple[Param, ...], str | None]:
 
 def _strip_spaces(line: str) -> str | None:
     """Drop spaces outside string constants (V.250 §5.1); None if a quote is unbalanced."""
-    out: list[str] = []
-    in_quotes = False
-    for ch in line:
-        if ch == '"':
-            in_quotes = not in_quotes
-            out.append(ch)
-        elif ch == " " and not in_quotes:
-            continue
-        else:
-            out.append(ch)
-    if in_quotes:
-        return None
-    return "".join(out)
+    parts = line.split('"')
+    if len(parts) % 2 == 0:
+        return None  # an odd number of quotes: one string constant is not closed
+    # Even parts are outside quotes, odd ones inside.
+    return '"'.join(part if k % 2 else part.replace(" ", "") for k, part in enumerate(parts))
 
 
 def parse_command_line(text: str) -> list[Command] | ParseError:

@@ -6,14 +6,16 @@ Kept apart from the handlers so they can be tested byte for byte without a modul
 from __future__ import annotations
 
 import ipaddress
+import re
 import struct
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_HEX_TEXT = re.compile(r"(?:[0-9A-Fa-f]{2})*")
 
 
 def decode_hex(text: str) -> bytes | None:
     """<Data> of +MIPSEND (§1.1.6.4): pairs of 0-F digits; None when malformed."""
-    if len(text) % 2 or any(c not in HEX_DIGITS for c in text):
+    if not _HEX_TEXT.fullmatch(text):  # (bytes.fromhex alone would accept spaces)
         return None
     return bytes.fromhex(text)
 
