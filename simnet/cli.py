@@ -12,6 +12,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    from simnet.scenario.cli import _tolerant
+
+    _tolerant(sys.stdout)  # a scenario or file name that cannot be encoded is escaped, not fatal
+    _tolerant(sys.stderr)
     if args[:1] in (["--version"], ["-V"]):
         from simnet import __version__
 

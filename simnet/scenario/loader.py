@@ -28,9 +28,15 @@ def format_path(path: Path) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.match(str(part)):
+            out += f"[{str(part)!r}]"  # an empty key, spaces at its ends, brackets, controls
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"
+
+
+# Host names keep their dots (``hosts.echo.example.net.ip``), as users write them.
+_PLAIN_KEY = re.compile(r"^[^\s\[\]]([^\[\]\x00-\x1f\x7f]*[^\s\[\]])?$")
 
 
 @dataclass

@@ -57,11 +57,16 @@ class Tally:
         self.hangs = 0
         self.rss_start_kb = _rss_kb()
         self.rss_samples: list[int] = []
+        self._seen: set[str] = set()
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
 
     def fail(self, what: str) -> None:
+        """Once per distinct failure: hypothesis runs a failing example again to report it."""
+        if what in self._seen:
+            return
+        self._seen.add(what)
         if len(self.failures) < 50:
             self.failures.append(what[:3000])
         self.add("failures")
@@ -70,7 +75,7 @@ class Tally:
         return {"worker": self.name, "counts": self.counts, "failures": self.failures, "hangs": self.hangs,
                 "rss_start_kb": self.rss_start_kb, "rss_end_kb": _rss_kb(),
                 "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                "rss_samples_kb": self.rss_samples[-20:]}
+                "rss_samples_kb": self.rss_samples[:: max(1, len(self.rss_samples) // 30)]}
 
 
 def _batches(tally: Tally, deadline: float, make_test: Any) -> None:

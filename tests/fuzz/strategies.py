@@ -370,6 +370,8 @@ def recover_and_ping(sim: Any) -> str | None:
     dte, module = sim.dte, sim.module
     dte.wait(module.profile.line_idle_timeout + 5)
     for _ in range(3):
+        if getattr(module, "mux", None) is not None:
+            _close_multiplexer(sim)
         if module.mode is Mode.DATA:
             dte.wait(1.5)
             dte.write(b"+++")
@@ -388,3 +390,19 @@ def recover_and_ping(sim: Any) -> str | None:
             return None
         last = f"ATE1V1 answered {result.final!r}"
     return f"module {module.profile.id} unresponsive after the noise: {last[:300]}"
+
+
+def _close_multiplexer(sim: Any) -> None:
+    """The noise contained AT+CMUX: the line now carries TS 27.010 frames and plain AT is
+    ignored, as on a real module. Close it the way a host driver does: SABM on DLCI 0, then
+    CLD (§5.4.6.3.3); the line is AT again."""
+    from simnet.modem.cmux.engine import CmuxEngine, Transmit
+
+    host = CmuxEngine(role="host")
+    for step in (lambda: host.open(0), host.close):
+        step()
+        for event in host.take_events():
+            if isinstance(event, Transmit):
+                sim.dte.write(event.data)
+        sim.dte.wait(1.0)
+        host.feed(sim.dte.read_available())

@@ -289,4 +289,28 @@ def test_a_problem_is_always_one_printable_line():
     for p in problems:
         line = str(p)
         assert "\n" not in line and "\x00" not in line and "\u2028" not in line
-    assert any("network.apn.\\x00\\x10\\x0a\\u2028G: unknown key" in str(p) for p in problems)
+    assert any("network.apn['\\x00\\x10\\n\\u2028G']: unknown key" in str(p) for p in problems)
+
+
+@pytest.mark.parametrize("key, shown", [(" ", "[' ']"), ("", "['']"), ("a[0]", "['a[0]']")])
+def test_odd_keys_are_quoted_in_the_key_path(key, shown):
+    """Found by ``make fuzz``: a key of one space printed as ``FILE:LINE:  : ...``."""
+    _, problems = validate(load_text(BASE + f'"{key}": 1\n', "s.yaml"))
+    assert any(str(p) == f"s.yaml:4: {shown}: unknown key (expected one of " + str(p).split("(expected one of ", 1)[1]
+               for p in problems), [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("extra, why", [
+    ("description: !!float abc", "cannot read 'abc' as float"),
+    ("description: " + "[" * 494 + "]" * 494, "nested deeper than 64 levels"),
+    ("description: &r [*r]", "alias refers to a value that contains it"),
+])
+def test_simnet_serve_refuses_the_same_files_with_exit_2(tmp_path, extra, why):
+    """``simnet serve`` crashed on the same eight classes; it shares the loader now."""
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE + extra + "\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "simnet.cli", "serve", str(path), "--tcp", "127.0.0.1:0"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert f"simnet serve: {path}:4: " in proc.stderr and why in proc.stderr
+    assert "Traceback" not in proc.stderr
