@@ -6,10 +6,9 @@ guest, the DTE's PPP client) - so it must be exact and fast: headers and checksu
 
 ``encode(pkt)`` gives the datagram; ``decode(data)`` gives a ``Packet`` or the reason it is
 not acceptable (``Rejected``): bad header, bad checksum, fragment. The simulated stacks know
-only the TCP MSS option: other TCP options (SACK-permitted, timestamps, window scale) are
-dropped on decoding, as by a middlebox that strips them, so the far end never agrees to them
-and the sender falls back to plain TCP (RFC 7323 §1.3, RFC 2018 §2). Nothing here raises on
-input.
+the TCP options MSS, SACK-permitted, SACK, timestamps and window scale (RFC 9293, 2018,
+7323): those cross as they are; any other option is dropped on decoding, as by a middlebox
+that strips it. Nothing here raises on input.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import struct
 import sys
 from array import array
 from dataclasses import dataclass
+from typing import Any
 
 from simnet.net.packet import IPV4_HEADER, PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
 
@@ -63,9 +63,7 @@ def _transport(pkt: Packet, src: bytes, dst: bytes) -> bytes:
     proto = pkt.proto
     payload = bytes(pkt.payload) if isinstance(pkt.payload, bytes | bytearray) else b""
     if proto == PROTO_TCP:
-        options = b""
-        if pkt.options and "mss" in pkt.options:
-            options = struct.pack("!BBH", 2, 4, int(pkt.options["mss"]) & 0xFFFF)
+        options = _encode_tcp_options(pkt.options) if pkt.options else b""
         offset = (20 + len(options)) // 4
         header = _TCP_HDR.pack(int(pkt.sport) & 0xFFFF, int(pkt.dport) & 0xFFFF, int(pkt.seq) & 0xFFFFFFFF,
                                int(pkt.ack) & 0xFFFFFFFF, offset << 4, int(pkt.flags) & 0xFF,
@@ -211,8 +209,32 @@ def _decode_quoted(data: bytes) -> Packet | Rejected:
     return inner
 
 
-def _tcp_options(raw: bytes) -> dict[str, int] | None:
-    """The MSS option (RFC 9293 §3.2) if present; other options are not carried."""
+def _encode_tcp_options(opts: dict[str, Any]) -> bytes:
+    """Options in the order Linux writes them (MSS, SACK-permitted, timestamps, NOP + window
+    scale, NOP NOP + SACK blocks), padded with End-of-Option-List to a 32-bit boundary."""
+    out = bytearray()
+    if "mss" in opts:
+        out += struct.pack("!BBH", 2, 4, int(opts["mss"]) & 0xFFFF)
+    if opts.get("sack_ok"):
+        out += b"\x04\x02"
+    ts = opts.get("ts")
+    if isinstance(ts, tuple) and len(ts) == 2:
+        out += struct.pack("!BBII", 8, 10, int(ts[0]) & 0xFFFFFFFF, int(ts[1]) & 0xFFFFFFFF)
+    if "wscale" in opts:
+        out += struct.pack("!BBBB", 1, 3, 3, int(opts["wscale"]) & 0xFF)
+    blocks = opts.get("sack")
+    if blocks:
+        out += struct.pack("!BBBB", 1, 1, 5, 2 + 8 * len(blocks))
+        for left, right in blocks:
+            out += struct.pack("!II", int(left) & 0xFFFFFFFF, int(right) & 0xFFFFFFFF)
+    out += b"\x00" * (-len(out) % 4)
+    return bytes(out)
+
+
+def _tcp_options(raw: bytes) -> dict[str, Any] | None:
+    """The options the simulated stacks know (RFC 9293 §3.2 MSS, RFC 2018 SACK-permitted and
+    SACK, RFC 7323 timestamps and window scale), as the engines' mapping; others are dropped."""
+    opts: dict[str, Any] = {}
     i = 0
     while i < len(raw):
         kind = raw[i]
@@ -221,13 +243,22 @@ def _tcp_options(raw: bytes) -> dict[str, int] | None:
         if kind == 1:
             i += 1
             continue
-        if i + 1 >= len(raw) or raw[i + 1] < 2:
-            break
+        if i + 1 >= len(raw) or raw[i + 1] < 2 or i + raw[i + 1] > len(raw):
+            break  # malformed: keep what was read so far
         length = raw[i + 1]
-        if kind == 2 and length == 4 and i + 4 <= len(raw):
-            return {"mss": int.from_bytes(raw[i + 2:i + 4], "big")}
+        value = raw[i + 2:i + length]
+        if kind == 2 and length == 4:
+            opts["mss"] = int.from_bytes(value, "big")
+        elif kind == 4 and length == 2:
+            opts["sack_ok"] = True
+        elif kind == 8 and length == 10:
+            opts["ts"] = struct.unpack("!II", value)
+        elif kind == 3 and length == 3:
+            opts["wscale"] = value[0]
+        elif kind == 5 and length >= 10 and (length - 2) % 8 == 0:
+            opts["sack"] = tuple(struct.unpack_from("!II", value, j) for j in range(0, length - 2, 8))
         i += length
-    return None
+    return opts or None
 
 
 def describe(data: bytes) -> str:

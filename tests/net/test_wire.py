@@ -80,9 +80,9 @@ def test_decode_rejects_what_a_stack_drops():
     assert wire.decode(b"") == wire.Rejected("truncated")
 
 
-def test_linux_syn_options_keep_only_mss():
+def test_linux_syn_options_cross_as_the_engines_mapping():
     # A Linux SYN: MSS, SACK-permitted, timestamps, NOP, window scale (RFC 7323/2018)
-    options = bytes.fromhex("020405b40402080a0000000100000000" "01030307")
+    options = bytes.fromhex("020405b40402080a0000000100000000" "01030307")  # 20 bytes
     body = struct.pack("!HHIIBBHHH", 40000, 7, 1000, 0, ((20 + len(options)) // 4) << 4, SYN, 64240, 0, 0)
     seg = body + options
     src, dst = bytes([10, 64, 0, 2]), bytes([1, 2, 3, 4])
@@ -92,8 +92,21 @@ def test_linux_syn_options_keep_only_mss():
     hdr = hdr[:10] + struct.pack("!H", wire.checksum(hdr)) + hdr[12:]
     pkt = wire.decode(hdr + seg)
     assert isinstance(pkt, Packet)
-    assert pkt.options == {"mss": 1460} and pkt.window == 64240 and pkt.flags == SYN
+    assert pkt.options == {"mss": 1460, "sack_ok": True, "ts": (1, 0), "wscale": 7}
+    assert pkt.window == 64240 and pkt.flags == SYN
     assert pkt.size == 20 + len(seg)  # the size on the wire, options included
+    # and back out in Linux's own order: the same option bytes
+    assert wire.encode(pkt)[40:60] == options
+
+
+def test_option_rich_segments_match_scapy():
+    # SACK blocks and timestamps as the extended engine emits them (RFC 2018 §3, RFC 7323)
+    pkt = Packet("203.0.113.10", "10.64.0.2", PROTO_TCP, ident=4, sport=7, dport=40000, seq=5, ack=9,
+                 flags=ACK, window=500, options={"ts": (77, 66), "sack": ((100, 200), (300, 400))},
+                 payload=b"abc")
+    assert wire.encode(pkt) == frame_bytes(pkt)
+    back = wire.decode(wire.encode(pkt))
+    assert isinstance(back, Packet) and back.options == pkt.options
 
 
 def test_garbage_never_raises():
