@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check simnet tests bench
+	$(PY) -m mypy
 
 test: $(STAMP) lint
 	$(PY) -m pytest -n 2

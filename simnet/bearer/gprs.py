@@ -392,7 +392,7 @@ class GprsSession:
         self._pending[cid] = ev
         self._abort[cid] = self.sim.event()
         request = ctx.with_peer_auth(peer_auth) if peer_auth is not None and not ctx.has_own_credentials else ctx
-        if request is not ctx:
+        if request is not ctx and peer_auth is not None:
             self._record("pdp_peer_auth", cid=cid, protocol=peer_auth.protocol, user=peer_auth.user)
         self.sim.process(self._activate_proc(ctx, ev, request))
         return ev
@@ -408,6 +408,7 @@ class GprsSession:
             if abort in result:
                 return
             attach_outcome = attach_ev.value
+            assert isinstance(attach_outcome, Outcome)  # attach() always ends in an Outcome
             if not attach_outcome.ok:
                 self._finish_activation(ctx, Outcome(attach_outcome.kind, cause=attach_outcome.cause,
                                                      cid=cid, detail=attach_outcome.detail))

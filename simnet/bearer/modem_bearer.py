@@ -250,7 +250,8 @@ class ModemBearer:
         call.pipe.a.on_data = client.receive_bytes
         if isinstance(call.far_end, PppDriver):
             call.far_end.capture_received = False  # this client captures what it sends itself
-        session = GsmDataSession(call, client, call.far_end)
+        far_end = call.far_end if isinstance(call.far_end, PppDriver) else None
+        session = GsmDataSession(call, client, far_end)
         self.data_session = session
         client.start()
         result = yield client.result
@@ -288,7 +289,12 @@ class ModemBearer:
         if client.finished.triggered:
             self.sim.call_later(0, self._hang_up_call, session.call)
         else:
-            client.on_finished = lambda _out, c=session.call: self.sim.call_later(0, self._hang_up_call, c)
+            call = session.call
+
+            def hang_up(_outcome: Outcome) -> None:
+                self.sim.call_later(0, self._hang_up_call, call)
+
+            client.on_finished = hang_up
 
     def _hang_up_call(self, call: CsdCall) -> None:
         if self.csd.call is call:
@@ -343,15 +349,20 @@ class ModemBearer:
                                capture_received=True)  # the DTE's frames (gsm_connect captures its own)
             call.pipe.b.on_data = server.receive_bytes
             call.far_end = server
-            # An ISP's access server releases the call once its PPP link is dead.
-            server.on_finished = lambda _outcome, c=call: self.sim.call_later(0, self._release_call, c)
+
+            def release(_outcome: Outcome, c: CsdCall = call) -> None:
+                # An ISP's access server releases the call once its PPP link is dead.
+                self.sim.call_later(0, self._release_call, c)
+
+            server.on_finished = release
             server.on_result = lambda outcome, c=call, srv=server: self._dial_in_up(c, srv, outcome)
             server.start()
         elif event == "ended":
             session = self.data_session
-            server = call.far_end
+            far = call.far_end
             self._dial_in_down(call)
-            if server is not None:
+            if isinstance(far, PppDriver):
+                server = far
                 self.gprs_network.release(server.endpoint.config.peer_ip)
                 server.lower_down()
             if session is not None and session.call is call:

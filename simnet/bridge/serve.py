@@ -88,7 +88,7 @@ def parse_tcp_address(text: str) -> tuple[str, int]:
 class Served:
     """A running bridge: ``.address`` is the pty path or the ``socket://`` URL."""
 
-    def __init__(self, sim: Any, endpoint: PtyEndpoint | TcpEndpoint, bridge: Bridge) -> None:
+    def __init__(self, sim: Any, endpoint: PtyEndpoint | TcpEndpoint | ChannelEndpoint, bridge: Bridge) -> None:
         self.sim = sim
         self.endpoint = endpoint
         self.bridge = bridge

@@ -116,7 +116,7 @@ def time_to_first_byte(trace: Any, host: str = "module") -> Any:
     its ``<host>.downlink``) and ``ttfb = first_byte - syn`` (virtual s; NaN if none came)."""
     conns = tcp_connections(trace)
     conns = conns[conns["host"] == host]
-    wanted = {}
+    wanted: dict[tuple[object, ...], str] = {}
     for row in conns.itertuples():
         local_ip, _, local_port = row.local.rpartition(":")
         remote_ip, _, remote_port = row.remote.rpartition(":")

@@ -97,22 +97,22 @@ def parse_metric(name: str, spec: Any) -> Metric:
     if func not in _ARITY:
         raise ConfigError(f"metrics.{name}", f"unknown metric function {func!r} (expected one of "
                           f"{', '.join(sorted(_ARITY))})")
-    args: list[Any] = []
+    call_args: list[Any] = []
     for a in node.args:
         if isinstance(a, ast.Constant) and isinstance(a.value, int | str):
-            args.append(a.value)
+            call_args.append(a.value)
         elif isinstance(a, ast.Name):  # count(tcp_retransmit): a bare word is text
-            args.append(a.id)
+            call_args.append(a.id)
         elif isinstance(a, ast.Attribute | ast.BinOp):  # count(urc, tcp.module), count(a|b)
-            args.append(ast.unparse(a).replace(" ", ""))
+            call_args.append(ast.unparse(a).replace(" ", ""))
         else:
             raise ConfigError(f"metrics.{name}", f"{text!r}: arguments are step numbers or text")
     lo, hi = _ARITY[func]
-    if not lo <= len(args) <= hi:
-        raise ConfigError(f"metrics.{name}", f"{func} takes {lo}{'' if lo == hi else f'-{hi}'} arguments, got {len(args)}")
-    if func in ("count", "first", "last") and len(args) == 1:
-        args.append("*")
-    return Metric(name, func, tuple(args), text=text)
+    if not lo <= len(call_args) <= hi:
+        raise ConfigError(f"metrics.{name}", f"{func} takes {lo}{'' if lo == hi else f'-{hi}'} arguments, got {len(call_args)}")
+    if func in ("count", "first", "last") and len(call_args) == 1:
+        call_args.append("*")
+    return Metric(name, func, tuple(call_args), text=text)
 
 
 def parse_metrics(metrics: Mapping[str, Any] | list[Any] | None) -> list[Metric]:

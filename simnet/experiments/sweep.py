@@ -115,7 +115,7 @@ def sweep(
         if resume:
             rows = _previous_rows(out_path, journal, {p.run_id for p in plan},
                                   [m.name for m in parsed_metrics])
-        else:
+        elif journal is not None:
             journal.unlink(missing_ok=True)
     todo = [p for p in plan if p.run_id not in rows]
     bar = _progress_bar(len(plan), len(plan) - len(todo), progress)
@@ -264,7 +264,7 @@ def _paths(out: Any) -> tuple[Path | None, Path | None]:
 
 
 def _jsonable_row(row: dict[str, Any], point: Point) -> dict[str, Any]:
-    out = {"_params": [[k, v] for k, v in point.params]}
+    out: dict[str, Any] = {"_params": [[k, v] for k, v in point.params]}
     for k, v in row.items():
         out[k] = None if isinstance(v, float) and math.isnan(v) else v
     return out

@@ -54,7 +54,7 @@ class Job:
             set_path(data, key, value)
         loaded = Loaded(self.loaded.file, data, self.loaded.value_lines, self.loaded.key_lines)
         scenario, problems = validate(loaded)
-        if problems:
+        if problems or scenario is None:
             raise ScenarioError(problems)
         resolve_steps(self.metrics, scenario)
         preload(scenario)

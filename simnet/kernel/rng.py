@@ -37,7 +37,7 @@ class LazyRandom(random.Random):
             super().seed(stream_seed(*self._stream))
             # Instance attributes shadow the lazy class methods from now on.
             self.random = super().random  # type: ignore[method-assign]
-            self.getrandbits = super().getrandbits  # type: ignore[method-assign]
+            self.getrandbits = super().getrandbits  # type: ignore[method-assign, assignment]
 
     def random(self) -> float:
         self._materialise()

@@ -83,10 +83,15 @@ class Task:
                 value = None
             elif isinstance(item, simpy.Event):
                 ev = item
-                self.wait(lambda ev=ev: ev.triggered, None)
-                value = ev.value if ev.ok else None
+
+                def fired(ev: simpy.Event = ev) -> bool:
+                    return bool(ev.triggered)
+
+                self.wait(fired, None)
                 if not ev.ok:
-                    raise ev.value
+                    failure = ev.value
+                    raise failure if isinstance(failure, BaseException) else RuntimeError(failure)
+                value = ev.value
             elif item is None:
                 self.wait(lambda: True, None)  # let the others at this instant run
                 value = None
@@ -156,7 +161,7 @@ class TaskScheduler:
     def spawn(self, fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Task:
         if not callable(fn):
             raise TypeError(f"spawn() needs a function, got {fn!r}")
-        task = Task(self, fn, args, kwargs, name or getattr(fn, "__name__", f"task{len(self.tasks)}"))
+        task = Task(self, fn, args, kwargs, name or str(getattr(fn, "__name__", f"task{len(self.tasks)}")))
         self.tasks.append(task)
         return task
 

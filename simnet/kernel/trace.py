@@ -176,7 +176,7 @@ class Trace:
             fp.write("\n")
 
         self.add_sink(write)
-        self._streams.append(name or getattr(fp, "name", "<stream>"))
+        self._streams.append(name or str(getattr(fp, "name", "<stream>")))
 
     def stream_to(self, path: str) -> None:
         """Stream every future record to ``path``: JSON lines, or Parquet when the name ends
@@ -228,9 +228,10 @@ class Trace:
 
     def digest(self) -> str:
         """SHA-256 over every record so far; repeated calls only fold in the new records."""
-        if not self._eager:
+        records = self.records
+        if not self._eager and isinstance(records, list):  # not eager: nothing leaves memory
             update = self._hasher.update
-            for rec in self.records[self._digested :]:
+            for rec in records[self._digested :]:
                 update(canonical_line(rec).encode())
                 update(b"\n")
             self._digested = len(self.records)

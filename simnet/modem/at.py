@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # -- command line assembly (V.250 §5.2.1, §5.2.4) ---------------------------------------------
@@ -230,6 +231,11 @@ class ArgumentError(Exception):
         super().__init__(f"parameter {index + 1}: {message}")
 
 
+# Command has methods named int and str; annotations inside its body use these names.
+_Int = int
+_Str = str
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """One command of a command line, as parsed.
@@ -258,13 +264,13 @@ class Command:
 
     def int(
         self,
-        i: int,
-        default: int | None = None,
+        i: _Int,
+        default: _Int | None = None,
         *,
-        lo: int | None = None,
-        hi: int | None = None,
-        allowed: tuple[int, ...] | None = None,
-    ) -> int:
+        lo: _Int | None = None,
+        hi: _Int | None = None,
+        allowed: tuple[_Int, ...] | None = None,
+    ) -> _Int:
         """Parameter ``i`` as a decimal integer in ``[lo, hi]`` (or in ``allowed``)."""
         if not self.has(i):
             if default is None:
@@ -285,12 +291,12 @@ class Command:
 
     def str(
         self,
-        i: int,
-        default: str | None = None,
+        i: _Int,
+        default: _Str | None = None,
         *,
-        max_len: int | None = None,
+        max_len: _Int | None = None,
         require_quotes: bool = False,
-    ) -> str:
+    ) -> _Str:
         """Parameter ``i`` as a string (quoted or, unless ``require_quotes``, bare)."""
         if not self.has(i):
             if default is None:
@@ -304,7 +310,7 @@ class Command:
             raise ArgumentError(i, f"longer than {max_len} characters")
         return value
 
-    def max_params(self, n: int) -> None:
+    def max_params(self, n: _Int) -> None:
         """Raise ArgumentError when more than ``n`` parameters were given."""
         if len(self.params) > n:
             raise ArgumentError(n, f"at most {n} parameters")
@@ -602,8 +608,8 @@ class ResultFormatter:
     def final(
         self,
         result: Final,
-        cme_text: dict[int, str] | None = None,
-        cms_text: dict[int, str] | None = None,
+        cme_text: Mapping[int, str] | None = None,
+        cms_text: Mapping[int, str] | None = None,
     ) -> bytes:
         """Bytes for a final result code; empty under ATQ1 or for ResultKind.NONE."""
         if self.quiet or result.kind is ResultKind.NONE:

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from simnet.modem.at import Command, Final, Form
+from simnet.bearer.api import CsdApi, GprsApi, PdpContextView, RadioApi, SimCardApi
+from simnet.bearer.csd import CsdCall
+from simnet.bearer.outcomes import Outcome, OutcomeKind
+from simnet.bearer.sim_card import SimState
+from simnet.modem.at import Command, Final, Form, cme_error
 from simnet.modem.dialect import CommandSet, Context, DataLink, command
 from simnet.modem.errors_3gpp import (
     CME_GPRS_NOT_ALLOWED,
@@ -36,6 +40,9 @@ from simnet.modem.errors_3gpp import (
 )
 from simnet.modem.links import DialupLink, PipeLink
 from simnet.modem.uart import STANDARD_BAUDS
+
+if TYPE_CHECKING:
+    from simnet.modem.module import Module
 
 # -- table of stored settings -------------------------------------------------------------------
 
@@ -108,31 +115,28 @@ def _stored_spec(name: str) -> Any:
     return spec
 
 
-def _sim_error(module: Any) -> Final | None:
+# TS 27.007 §9.2.1: the CME error of a SIM that is not ready, by SimState.
+_SIM_STATE_CME = {
+    SimState.ABSENT: CME_SIM_NOT_INSERTED,
+    SimState.PIN: CME_SIM_PIN_REQUIRED,
+    SimState.PUK: CME_SIM_PUK_REQUIRED,
+}
+
+
+def _sim_error(module: Module) -> Final | None:
     """None when the SIM is ready; else the CME error a SIM-dependent command answers."""
-    card = getattr(module.bearer, "sim_card", None)
-    if card is None:
-        return _cme(CME_SIM_NOT_INSERTED)
-    state = str(getattr(card, "state", "absent"))
-    if state == "ready":
+    if module.bearer is None:
+        return cme_error(CME_SIM_NOT_INSERTED)
+    state = module.bearer.sim_card.state
+    if state == SimState.READY:
         return None
-    return _cme(
-        {"absent": CME_SIM_NOT_INSERTED, "pin": CME_SIM_PIN_REQUIRED, "puk": CME_SIM_PUK_REQUIRED}.get(
-            state, CME_SIM_FAILURE
-        )
-    )
+    return cme_error(_SIM_STATE_CME.get(SimState(state), CME_SIM_FAILURE))
 
 
-def _cme(code: int) -> Final:
-    from simnet.modem.at import cme_error
-
-    return cme_error(code)
-
-
-def outcome_to_cme(outcome: Any) -> int:
+def outcome_to_cme(outcome: Outcome) -> int:
     """TS 27.007 §9.2.2: GPRS-related CME codes for a failed bearer Outcome."""
-    kind = str(getattr(outcome, "kind", ""))
-    cause = getattr(outcome, "cause", None)
+    kind = outcome.kind
+    cause = outcome.cause
     if kind in ("sim_absent",):
         return CME_SIM_NOT_INSERTED
     if kind == "sim_not_ready":
@@ -151,17 +155,10 @@ def outcome_to_cme(outcome: Any) -> int:
     return CME_UNSPECIFIED_GPRS
 
 
-def _maybe_wait(value: Any) -> Generator[Any, Any, Any]:
-    """Yield SimPy events (the bearer's asynchronous procedures); pass plain values through."""
-    if isinstance(value, simpy.Event):
-        value = yield value
-    return value
-
-
 class BaseCommands(CommandSet):
     """V.250 basic commands, S-registers and the 3GPP TS 27.007/27.005 commands."""
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Module) -> None:
         super().__init__(module)
         self.reg_n = {"+CREG": 0, "+CGREG": 0, "+CEREG": 0}
         self.fun_level = 1
@@ -176,17 +173,32 @@ class BaseCommands(CommandSet):
         self.auth: dict[int, tuple[int, str, str]] = {}  # cid -> (auth_prot, user, password)
         self.stored: dict[str, tuple[int, ...]] = {n: s.default for n, s in STORED_SETTINGS.items()}
         self.tz_quarters = 0  # +CCLK time zone, quarters of an hour
-        radio = getattr(module.bearer, "radio", None)
-        if radio is not None and hasattr(radio, "add_listener"):
+        radio, gprs, csd = self._radio(), self._gprs(), self._csd()
+        if radio is not None:
             radio.add_listener(self._registration_changed)
         self._last_ind = self._indicators()
         self._last_stat = {d: self._reported_stat(d) for d in ("cs", "ps")}
-        csd = getattr(module.bearer, "csd", None)
-        if csd is not None and hasattr(csd, "add_listener"):
+        if csd is not None:
             csd.add_listener(self._call_event)
-        gprs = getattr(module.bearer, "gprs", None)
-        if gprs is not None and hasattr(gprs, "add_listener"):
+        if gprs is not None:
             gprs.add_listener(self._context_lost)
+
+    # The bearer's services this module has (None: no bearer, or a bearer without it).
+    def _radio(self) -> RadioApi | None:
+        bearer = self.module.bearer
+        return bearer.radio if bearer is not None else None
+
+    def _gprs(self) -> GprsApi | None:
+        bearer = self.module.bearer
+        return bearer.gprs if bearer is not None else None
+
+    def _csd(self) -> CsdApi | None:
+        bearer = self.module.bearer
+        return bearer.csd if bearer is not None else None
+
+    def _card(self) -> SimCardApi | None:
+        bearer = self.module.bearer
+        return bearer.sim_card if bearer is not None else None
 
     def power_cycle(self) -> None:
         """A restart loses every volatile setting (CFUN level, +CREG/+CGREG/+CEREG <n>, +COPS
@@ -205,7 +217,7 @@ class BaseCommands(CommandSet):
             return
         self.contexts[cid] = (pdp_type, "")
         gprs = self._gprs()
-        if gprs is not None and hasattr(gprs, "define_context") and cid not in getattr(gprs, "contexts", {}):
+        if gprs is not None and cid not in gprs.contexts:
             gprs.define_context(cid, pdp_type, "")
 
     def install(self) -> None:
@@ -244,7 +256,7 @@ class BaseCommands(CommandSet):
     @command("+CMUX", forms="srt")
     def cmux(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.007 §5.7: start the TS 27.010 multiplexer after OK (modules listing it only)."""
-        channels = tuple(getattr(ctx.profile, "cmux_channels", ()) or ())
+        channels = ctx.profile.cmux_channels
         if not channels:
             return ctx.error()
         if cmd.form is Form.TEST:
@@ -396,8 +408,8 @@ class BaseCommands(CommandSet):
         """V.250 §6.3.6 hook control: hang up a data connection or call."""
         self._flag(cmd, 0)
         self.module.hangup_data("ath")
-        csd = getattr(ctx.bearer, "csd", None)
-        if csd is not None and hasattr(csd, "hangup"):
+        csd = self._csd()
+        if csd is not None:
             csd.hangup()
         return None
 
@@ -411,11 +423,11 @@ class BaseCommands(CommandSet):
     def answer(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
         """V.250 §6.3.5 answer an incoming data call."""
         self._flag(cmd, 0)
-        csd = getattr(ctx.bearer, "csd", None)
-        if csd is None or not hasattr(csd, "answer"):
+        csd = self._csd()
+        if csd is None:
             return ctx.no_carrier()
         try:
-            outcome = yield from _maybe_wait(csd.answer())
+            outcome = yield csd.answer()
         except simpy.Interrupt:
             csd.hangup()  # V.250 §6.3.5: a character from the DTE aborts the answer
             raise
@@ -435,29 +447,29 @@ class BaseCommands(CommandSet):
         sim_err = _sim_error(self.module)
         if sim_err is not None:
             return sim_err
-        radio = getattr(ctx.bearer, "radio", None)
+        radio = self._radio()
         if radio is None or not radio.registered("cs"):
             if ctx.settings.x_level >= 2:
                 return ctx.text("NO DIALTONE", numeric=6, error=True)
             return ctx.no_carrier()
-        csd = getattr(ctx.bearer, "csd", None)
-        if voice or csd is None or not hasattr(csd, "dial"):
+        csd = self._csd()
+        if voice or csd is None:
             # Voice calls are not modelled: the call attempt fails like an unanswered call.
             ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=voice)
             return ctx.no_carrier()
         digits = "".join(c for c in number if c in "0123456789*#+")
         try:
-            outcome = yield from _maybe_wait(csd.dial(digits))
+            outcome = yield csd.dial(digits)
         except simpy.Interrupt:
             csd.hangup()  # V.250 §6.3.1: a character from the DTE aborts the call attempt
             raise
         return self._call_result(ctx, outcome)
 
-    def _call_result(self, ctx: Context, outcome: Any) -> Final:
+    def _call_result(self, ctx: Context, outcome: Outcome) -> Final:
         """V.250 §6.3.1 result of ATD/ATA from the bearer's Outcome."""
-        kind = str(getattr(outcome, "kind", "no_carrier"))
+        kind = outcome.kind
         if kind != "ok":
-            self.last_error = getattr(outcome, "detail", "") or kind
+            self.last_error = outcome.detail or kind
         if kind == "busy":
             return ctx.busy() if ctx.settings.x_level >= 3 else ctx.no_carrier()
         if kind == "no_answer":
@@ -474,21 +486,21 @@ class BaseCommands(CommandSet):
     def _set_last_error(self, text: str) -> None:
         self.last_error = text
 
-    def _connect_text(self, outcome: Any) -> str:
+    def _connect_text(self, outcome: Outcome | None) -> str:
         # V.250 §6.2.7: ATX0 gives a plain CONNECT; higher levels add the rate (the UART
         # rate for packet dial-up, which has no line rate of its own).
-        rate = getattr(outcome, "rate", None) or getattr(self.module, "line_baud", None) or 115200
+        rate = (outcome.rate if outcome is not None else None) or self.module.line_baud or 115200
         return str(rate) if self.module.settings.x_level > 0 else ""
 
-    def _call_link(self, outcome: Any) -> DataLink | None:
-        csd = getattr(self.module.bearer, "csd", None)
-        call = getattr(csd, "call", None)
-        end = getattr(call, "module_end", None)
-        if end is None:
+    def _call_link(self, outcome: Outcome) -> DataLink | None:
+        csd = self._csd()
+        call = csd.call if csd is not None else None
+        end = call.module_end if call is not None else None
+        if csd is None or end is None:
             return None
-        return PipeLink(self.module, end, csd.hangup, getattr(outcome, "rate", None) or 9600)
+        return PipeLink(self.module, end, csd.hangup, outcome.rate or 9600)
 
-    def _call_event(self, event: str, call: Any, outcome: Any) -> None:
+    def _call_event(self, event: str, call: CsdCall, outcome: Outcome | None) -> None:
         """Bearer CSD events: RING (with +CRING/+CLIP per settings), auto-answer, call end."""
         if event == "ring":
             self._ring(call)
@@ -497,7 +509,7 @@ class BaseCommands(CommandSet):
             if session is not None and session.active and isinstance(session.link, PipeLink):
                 session.end("NO CARRIER")
 
-    def _ring(self, call: Any) -> None:
+    def _ring(self, call: CsdCall) -> None:
         module = self.module
         # TS 27.007 §6.11: +CRC=1 gives +CRING: <type>; a non-transparent data call (+CBST
         # <ce> 1) is "REL ASYNC", a transparent one "ASYNC".
@@ -505,19 +517,21 @@ class BaseCommands(CommandSet):
             module.urc("+CRING: " + ("REL ASYNC" if self.stored["+CBST"][2] else "ASYNC"))
         else:
             module.urc("RING")
-        caller = getattr(call, "caller_id", None)
+        caller = call.caller_id
         if self.stored["+CLIP"][0] and caller:
-            module.urc(f'+CLIP: "{caller}",{getattr(call, "number_type", 129)},,,,0')
+            module.urc(f'+CLIP: "{caller}",{call.number_type},,,,0')
         module.pulse_ri(1.0)  # V.24 circuit 125 (RI) pulses for a second with each ring
         # V.250 §6.3.8: S0 > 0 answers automatically after that many rings.
         s0 = module.settings.s.get(0, 0)
-        if s0 and getattr(call, "rings", 0) >= s0 and module.session is None:
+        if s0 and call.rings >= s0 and module.session is None:
             module.sim.process(self._auto_answer())
 
-    def _auto_answer(self) -> Generator[Any, Any, None]:
-        csd = self.module.bearer.csd
-        outcome = yield from _maybe_wait(csd.answer())
-        if getattr(outcome, "ok", False):
+    def _auto_answer(self) -> Generator[simpy.Event, Outcome, None]:
+        csd = self._csd()
+        if csd is None:
+            return
+        outcome = yield csd.answer()
+        if outcome.ok:
             link = self._call_link(outcome)
             if link is not None:
                 text = self._connect_text(outcome)
@@ -539,19 +553,14 @@ class BaseCommands(CommandSet):
         cid = int(cid_text) if cid_text else 1
         if not 1 <= cid <= 16:
             return ctx.error()
-        factory = getattr(self.module.dialect, "ppp_link", None)
-        link = factory(number) if factory is not None else None
-        if link is not None:
-            return ctx.connect(link, "")
-        bearer = ctx.bearer
-        if bearer is None or not hasattr(bearer, "dialup"):
+        bearer = self.module.bearer
+        if bearer is None or bearer.dialup is None:
             ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=False)
             return ctx.no_carrier()
         sim_err = _sim_error(self.module)
         if sim_err is not None:
             return sim_err
-        radio = getattr(bearer, "radio", None)
-        if radio is None or not radio.registered("ps"):
+        if not bearer.radio.registered("ps"):
             self.last_error = "not registered (PS)"
             return ctx.no_carrier()
         self.ensure_context(cid)
@@ -601,7 +610,9 @@ class BaseCommands(CommandSet):
         err = _sim_error(self.module)
         if err is not None:
             return err
-        ctx.info(str(ctx.bearer.sim_card.config.imsi))
+        card = self._card()
+        assert card is not None  # _sim_error answered for a module without a SIM
+        ctx.info(card.config.imsi)
         return None
 
     @command("+CCID", "+ICCID", forms="et", latency="sim")
@@ -609,8 +620,8 @@ class BaseCommands(CommandSet):
         """SIM card identification (vendor command, common form ``+CCID: <iccid>``)."""
         if cmd.form is Form.TEST:
             return None
-        card = getattr(ctx.bearer, "sim_card", None)
-        if card is None or str(card.state) == "absent":
+        card = self._card()
+        if card is None or card.state == SimState.ABSENT:
             return ctx.cme(CME_SIM_NOT_INSERTED)
         ctx.info(f"{cmd.name}: {card.config.iccid}")
         return None
@@ -623,7 +634,9 @@ class BaseCommands(CommandSet):
         err = _sim_error(self.module)
         if err is not None:
             return err
-        msisdn = getattr(ctx.bearer.sim_card.config, "msisdn", None)
+        card = self._card()
+        assert card is not None  # _sim_error answered for a module without a SIM
+        msisdn = card.config.msisdn
         if msisdn:
             ctx.info(f'+CNUM: ,"{msisdn}",{145 if msisdn.startswith("+") else 129}')
         return None
@@ -653,14 +666,14 @@ class BaseCommands(CommandSet):
     @command("+CPIN", latency="sim")
     def cpin(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.007 §8.3 enter PIN."""
-        card = getattr(ctx.bearer, "sim_card", None)
+        card = self._card()
         if cmd.form is Form.TEST:
             return None
         if cmd.form is Form.EXEC:
             return ctx.error()
         if card is None:
             return ctx.cme(CME_SIM_NOT_INSERTED)
-        state = str(card.state)
+        state = card.state
         if cmd.form is Form.READ:
             code = card.cpin
             if code is None:
@@ -697,12 +710,11 @@ class BaseCommands(CommandSet):
         err = _sim_error(self.module)
         if err is not None:
             return err
-        card = ctx.bearer.sim_card
+        card = self._card()
+        assert card is not None  # _sim_error answered for a module without a SIM
         if mode == 2:
-            ctx.info(f"+CLCK: {int(bool(getattr(card, 'lock_enabled', False)))}")
+            ctx.info(f"+CLCK: {int(card.lock_enabled)}")
             return None
-        if not hasattr(card, "set_lock"):
-            return ctx.cme(4)
         return None if card.set_lock(mode == 1, cmd.str(2, max_len=8)) else ctx.cme(CME_INCORRECT_PASSWORD)
 
     @command("+CPWD", latency="sim")
@@ -719,10 +731,9 @@ class BaseCommands(CommandSet):
         err = _sim_error(self.module)
         if err is not None:
             return err
-        card = ctx.bearer.sim_card
-        if not hasattr(card, "change_pin"):
-            return ctx.cme(4)
-        if not getattr(card, "lock_enabled", True):
+        card = self._card()
+        assert card is not None  # _sim_error answered for a module without a SIM
+        if not card.lock_enabled:
             return ctx.cme(CME_OPERATION_NOT_ALLOWED)  # no PIN to change while the lock is off
         old, new = cmd.str(1, max_len=8), cmd.str(2, max_len=8)
         if not (new.isdigit() and 4 <= len(new) <= 8):
@@ -735,7 +746,7 @@ class BaseCommands(CommandSet):
         if cmd.form is Form.TEST:
             ctx.info("+CSQ: (0-31,99),(0-7,99)")
             return None
-        radio = getattr(ctx.bearer, "radio", None)
+        radio = self._radio()
         rssi, ber = radio.csq() if radio is not None and self.fun_level == 1 else (99, 99)
         ctx.info(f"+CSQ: {rssi},{ber}")
         return None
@@ -769,16 +780,10 @@ class BaseCommands(CommandSet):
             # fresh one and comes back with full functionality (boot time, boot lines).
             self.module.sim.call_later(0, self.module.reboot, "cfun")
             return None
-        radio = getattr(ctx.bearer, "radio", None)
+        radio = self._radio()
         previous, self.fun_level = self.fun_level, fun  # set first: the URCs below see it
         if fun != previous and radio is not None:
-            set_rf = getattr(radio, "set_rf", None)
-            if set_rf is not None:
-                set_rf(fun == 1)  # RF off: both domains lose service until CFUN=1
-            elif fun == 1 and hasattr(radio, "coverage_return"):
-                radio.coverage_return()
-            elif previous == 1 and hasattr(radio, "coverage_loss"):
-                radio.coverage_loss(None)
+            radio.set_rf(fun == 1)  # RF off: both domains lose service until CFUN=1
         for domain in ("cs", "ps"):
             self._registration_changed(domain)  # report what the RF change did to <stat>
         return None
@@ -786,12 +791,9 @@ class BaseCommands(CommandSet):
     # -- registration (TS 27.007 §7.2, §10.1.20, §10.1.22) -------------------------------------
     def _reg_line(self, name: str, n: int, stat: int, with_n: bool) -> str:
         head = f"{name}: {n},{stat}" if with_n else f"{name}: {stat}"
-        if n >= 2 and stat in (1, 5):
-            radio = getattr(self.module.bearer, "radio", None)
-            lac = getattr(radio, "lac", "1A2B")
-            ci = getattr(radio, "ci", "01C2D3E4" if name == "+CEREG" else "3E4F")
-            act = getattr(radio, "act", 7 if name == "+CEREG" else 0)
-            head += f',"{lac}","{ci}",{act}'
+        radio = self._radio()
+        if n >= 2 and stat in (1, 5) and radio is not None:
+            head += f',"{radio.lac}","{radio.ci}",{radio.act}'
         return head
 
     def _reg_command(self, ctx: Context, cmd: Command, domain: str) -> Final | None:
@@ -827,7 +829,7 @@ class BaseCommands(CommandSet):
     CIND_RANGES = ("(0-5)", "(0-5)", "(0,1)", "(0,1)", "(0,1)", "(0,1)", "(0,1)")
 
     def _indicators(self) -> list[int]:
-        radio = getattr(self.module.bearer, "radio", None)
+        radio = self._radio()
         rssi = radio.csq()[0] if radio is not None and self.fun_level == 1 else 99
         # +CSQ <rssi> 0..31 onto 0..5 bars (99 unknown -> 0).
         signal = 0 if rssi == 99 else min(5, (rssi + 5) // 6)
@@ -848,12 +850,12 @@ class BaseCommands(CommandSet):
 
     def _reported_stat(self, domain: str) -> int:
         """<stat> as the MT reports it: the radio's, or 0 while the RF is off (+CFUN=0/4)."""
-        radio = getattr(self.module.bearer, "radio", None)
+        radio = self._radio()
         if radio is None or self.fun_level != 1:
             return 0
         return radio.stat(domain)
 
-    def _registration_changed(self, domain: str, state: Any = None) -> None:
+    def _registration_changed(self, domain: str, state: object = None) -> None:
         """Radio listener (and +CFUN): URCs for every change of a reported <stat>."""
         stat = self._reported_stat(domain)
         if stat == self._last_stat.get(domain):
@@ -877,21 +879,23 @@ class BaseCommands(CommandSet):
     @command("+COPS", latency="network")
     def cops(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
         """TS 27.007 §7.3 PLMN selection."""
-        op = getattr(ctx.bearer, "operator", None)
-        long_name = getattr(op, "name", None) or "SIMNET"
-        short_name = getattr(op, "short_name", None) or long_name[:8]
-        plmn = str(getattr(op, "plmn", None) or "00101")
-        act = getattr(getattr(ctx.bearer, "radio", None), "act", 0)
+        bearer = self.module.bearer
+        op = bearer.operator if bearer is not None else None
+        # A network that does not say its names: the test PLMN (TS 23.003 MCC 001 MNC 01).
+        long_name = op.name if op is not None else "SIMNET"
+        short_name = op.short_name if op is not None else long_name[:8]
+        plmn = op.plmn if op is not None else "00101"
+        radio = self._radio()
+        act = radio.act if radio is not None else 0
         names = (long_name, short_name, plmn)
         if cmd.form is Form.READ:
-            radio = getattr(ctx.bearer, "radio", None)
-            if radio is not None and radio.registered("cs") or radio is not None and radio.registered("ps"):
+            if radio is not None and (radio.registered("cs") or radio.registered("ps")):
                 ctx.info(f'+COPS: {self.cops_mode},{self.cops_format},"{names[self.cops_format]}",{act}')
             else:
                 ctx.info(f"+COPS: {self.cops_mode}")
             return None
         if cmd.form is Form.TEST:
-            if getattr(ctx.bearer, "radio", None) is None or self.fun_level != 1:
+            if radio is None or self.fun_level != 1:
                 return ctx.cme(CME_NO_NETWORK)
             yield ctx.sleep(3.0)  # a network scan takes seconds on every real module
             ctx.info(f'+COPS: (2,"{long_name}","{short_name}","{plmn}",{act}),,(0-4),(0-2)')
@@ -912,9 +916,6 @@ class BaseCommands(CommandSet):
         return None
 
     # -- packet domain (TS 27.007 §10.1) -------------------------------------------------------
-    def _gprs(self) -> Any:
-        return getattr(self.module.bearer, "gprs", None)
-
     @command("+CGATT", latency="network")
     def cgatt(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
         """TS 27.007 §10.1.9 PS attach or detach."""
@@ -923,27 +924,27 @@ class BaseCommands(CommandSet):
             ctx.info("+CGATT: (0,1)")
             return None
         if cmd.form is Form.READ:
-            ctx.info(f"+CGATT: {int(bool(getattr(gprs, 'attached', False)))}")
+            ctx.info(f"+CGATT: {int(gprs is not None and gprs.attached)}")
             return None
         if cmd.form is Form.EXEC:
             return ctx.error()
         state = cmd.int(0, lo=0, hi=1)
         if gprs is None:
             return _sim_error(self.module) or ctx.cme(CME_NO_NETWORK)
-        outcome = yield from _maybe_wait(gprs.attach() if state else gprs.detach())
-        if outcome is not None and not getattr(outcome, "ok", True):
-            self.last_error = getattr(outcome, "detail", "") or str(outcome.kind)
+        outcome = yield gprs.attach() if state else gprs.detach()
+        if not outcome.ok:
+            self.last_error = outcome.detail or outcome.kind
             return ctx.cme(outcome_to_cme(outcome))
         return None
 
-    def _context_lost(self, context: Any, outcome: Any) -> None:
+    def _context_lost(self, context: PdpContextView, outcome: Outcome) -> None:
         """TS 27.007 §10.1.19 (Rel-10 form, as the LTE modules print it): with +CGEREP=1/2 a
         context the network deactivated is reported as ``+CGEV: NW PDN DEACT <cid>``, one lost
         with the bearer as ``+CGEV: ME PDN DEACT <cid>``."""
         if not self.stored["+CGEREP"][0]:
             return
-        who = "NW" if str(getattr(outcome, "kind", "")) == "deactivated" else "ME"
-        self.module.urc(f"+CGEV: {who} PDN DEACT {getattr(context, 'cid', 1)}")
+        who = "NW" if outcome.kind == OutcomeKind.DEACTIVATED else "ME"
+        self.module.urc(f"+CGEV: {who} PDN DEACT {context.cid}")
 
     @command("+CGDCONT")
     def cgdcont(self, ctx: Context, cmd: Command) -> Final | None:
@@ -965,7 +966,7 @@ class BaseCommands(CommandSet):
             self.contexts.pop(cid, None)
             self.auth.pop(cid, None)
             gprs = self._gprs()
-            if gprs is not None and hasattr(gprs, "undefine_context"):
+            if gprs is not None:
                 gprs.undefine_context(cid)
             return None
         pdp_type = cmd.str(1, "IP").upper()
@@ -976,7 +977,7 @@ class BaseCommands(CommandSet):
         cmd.int(5, 0, lo=0, hi=4)
         self.contexts[cid] = (pdp_type, apn)
         gprs = self._gprs()
-        if gprs is not None and hasattr(gprs, "define_context"):
+        if gprs is not None:
             gprs.define_context(cid, pdp_type, apn)
         return None
 
@@ -1000,27 +1001,18 @@ class BaseCommands(CommandSet):
         password = cmd.str(3, "", max_len=64)
         self.auth[cid] = (prot, user, password)
         gprs = self._gprs()
-        if gprs is not None and hasattr(gprs, "set_auth"):
+        if gprs is not None:
             gprs.set_auth(cid, prot, user, password)
         return None
 
     def _active(self, cid: int) -> bool:
         gprs = self._gprs()
-        if gprs is None:
-            return False
-        is_active = getattr(gprs, "is_active", None)
-        if callable(is_active):
-            return bool(is_active(cid))
-        ctxs = getattr(gprs, "contexts", {}) or {}
-        c = ctxs.get(cid) if hasattr(ctxs, "get") else None
-        return bool(getattr(c, "active", False))
+        return gprs is not None and gprs.is_active(cid)
 
     def _address(self, cid: int) -> str | None:
         gprs = self._gprs()
-        ctxs = getattr(gprs, "contexts", {}) or {}
-        c = ctxs.get(cid) if hasattr(ctxs, "get") else None
-        ip = getattr(c, "ip", None)
-        return str(ip) if ip else None
+        context = gprs.contexts.get(cid) if gprs is not None else None
+        return context.ip if context is not None and context.ip else None
 
     @command("+CGACT", latency="network")
     def cgact(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
@@ -1044,9 +1036,9 @@ class BaseCommands(CommandSet):
                 return ctx.cme(CME_UNSPECIFIED_GPRS) if state else None
             if state == int(self._active(cid)):
                 continue
-            outcome = yield from _maybe_wait(gprs.activate(cid) if state else gprs.deactivate(cid))
-            if outcome is not None and not getattr(outcome, "ok", True):
-                self.last_error = getattr(outcome, "detail", "") or str(outcome.kind)
+            outcome = yield gprs.activate(cid) if state else gprs.deactivate(cid)
+            if not outcome.ok:
+                self.last_error = outcome.detail or outcome.kind
                 return ctx.cme(outcome_to_cme(outcome))
         return None
 
@@ -1064,7 +1056,7 @@ class BaseCommands(CommandSet):
         )
         for cid in cids:
             addr = self._address(cid) if self._active(cid) else None
-            if addr and not getattr(self.module.dialect, "cgpaddr_quoted", True):
+            if addr and not self.module.dialect.cgpaddr_quoted:
                 ctx.info(f"+CGPADDR: {cid},{addr}")
             else:
                 ctx.info(f'+CGPADDR: {cid},"{addr}"' if addr else f"+CGPADDR: {cid}")
@@ -1253,10 +1245,10 @@ class BaseCommands(CommandSet):
             return ctx.error()
         cmd.max_params(5)
         mode = cmd.int(0, 0, lo=0, hi=2)
-        timers = [cmd.str(i, state[i], max_len=8) if cmd.has(i) else state[i] for i in range(1, 5)]
-        if any(t and (len(t) != 8 or set(t) - {"0", "1"}) for t in timers):
+        requested = [cmd.str(i, state[i], max_len=8) if cmd.has(i) else state[i] for i in range(1, 5)]
+        if any(t and (len(t) != 8 or set(t) - {"0", "1"}) for t in requested):
             return ctx.cme(50)
-        ctx.settings.params["+CPSMS"] = [0, "", "", "", ""] if mode == 2 else [mode, *timers]
+        ctx.settings.params["+CPSMS"] = [0, "", "", "", ""] if mode == 2 else [mode, *requested]
         return None
 
     @command("+CEDRXS")

@@ -83,7 +83,11 @@ from simnet.modem.errors_3gpp import CME_27007, CME_INCORRECT_PARAMETERS, CMS_27
 if TYPE_CHECKING:
     import simpy
 
-    from simnet.modem.module import DataSession, Module
+    from simnet.bearer.api import BearerApi, GprsApi
+    from simnet.kernel import Simulation
+    from simnet.modem.module import DataSession, Module, Settings
+    from simnet.modem.profile import ModuleProfile
+    from simnet.net.host import Host
 
 CTRL_Z = 0x1A
 ESC = 0x1B
@@ -218,6 +222,11 @@ class Dialect(CommandSet):
     # one shorter than the S12 guard time (seconds); None: the guard time bounds it.
     escape_gap_max: float | None = None
     cgpaddr_quoted: bool = True  # +CGPADDR: <cid>,"<addr>" (TS 27.007 §10.1.14 string type)
+
+    def packet_service(self) -> GprsApi | None:
+        """The bearer's packet domain (None: no bearer, or one without a packet service)."""
+        bearer = self.module.bearer
+        return bearer.gprs if bearer is not None else None
 
     # -- hooks --------------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -388,7 +397,7 @@ class Context:
 
     # Attributes handlers use every day.
     @property
-    def sim(self):
+    def sim(self) -> Simulation:
         return self.module.sim
 
     @property
@@ -396,19 +405,19 @@ class Context:
         return self.module.sim.now
 
     @property
-    def bearer(self):
+    def bearer(self) -> BearerApi | None:
         return self.module.bearer
 
     @property
-    def host(self):
+    def host(self) -> Host | None:
         return self.module.host
 
     @property
-    def profile(self):
+    def profile(self) -> ModuleProfile:
         return self.module.profile
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         return self.module.settings
 
     @property

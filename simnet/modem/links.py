@@ -6,9 +6,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING
 
+from simnet.bearer.api import BearerApi, DialupApi
+from simnet.bearer.outcomes import Outcome
 from simnet.modem.dialect import DataLink
+
+if TYPE_CHECKING:
+    import simpy
+
+    from simnet.bearer.ppp.glue import PipeEnd
+    from simnet.kernel.sim import Timer
+    from simnet.modem.module import DataSession, Module
 
 
 class HeldOutputLink(DataLink):
@@ -19,7 +28,7 @@ class HeldOutputLink(DataLink):
     the network would.
     """
 
-    module: Any
+    module: Module
 
     def __init__(self, hold_limit: int) -> None:
         self.hold = bytearray()
@@ -44,8 +53,8 @@ class HeldOutputLink(DataLink):
 class PipeLink(HeldOutputLink):
     """Online data over a circuit-switched call: UART bytes to and from the call's pipe end."""
 
-    def __init__(self, module: Any, end: Any, hang_up: Any, rate: int, hold_limit: int = 8192,
-                 send_window: int = 1024):
+    def __init__(self, module: Module, end: PipeEnd, hang_up: Callable[[], object], rate: int,
+                 hold_limit: int = 8192, send_window: int = 1024):
         self.module = module
         self.end = end
         self.hang_up = hang_up
@@ -55,10 +64,10 @@ class PipeLink(HeldOutputLink):
         # bytes towards it, so a faster host is flow-controlled (or loses bytes) at the UART.
         self.send_window = send_window
         self._line_free_at = 0.0
-        self._resume_timer: Any = None
+        self._resume_timer: Timer | None = None
         end.on_data = self._hold_for_host
 
-    def on_start(self, session: Any) -> None:
+    def on_start(self, session: DataSession) -> None:
         super().on_start(session)
         self._flush()
 
@@ -104,27 +113,31 @@ class DialupLink(HeldOutputLink):
     a dial-up session ends.
     """
 
-    def __init__(self, module: Any, bearer: Any, cid: int,
+    def __init__(self, module: Module, bearer: BearerApi, cid: int,
                  on_failure: Callable[[str], None] | None = None, hold_limit: int = 8192) -> None:
         self.module = module
         self.bearer = bearer
         self.cid = cid
         self.on_failure = on_failure  # gets the reason text when PPP ends (for +CEER)
-        self.ppp: Any = None
+        self.ppp: DialupApi | None = None
         super().__init__(hold_limit)
 
-    def on_start(self, session: Any) -> None:
+    def on_start(self, session: DataSession) -> None:
         super().on_start(session)
-        self.ppp = self.bearer.dialup(self._hold_for_host, cid=self.cid,
-                                      room=lambda: self.hold_limit - len(self.hold))
+        server = self.bearer.dialup
+        if server is None:  # the base commands do not connect a bearer without dial-up
+            session.end("NO CARRIER")
+            return
+        self.ppp = server(self._hold_for_host, cid=self.cid,
+                          room=lambda: self.hold_limit - len(self.hold))
         # NO CARRIER once the link is dead, not when the decision to end it is taken: the
-        # Terminate-Request must still reach the host (older bearers only have ``ended``).
-        self.module.sim.process(self._watch(getattr(self.ppp, "finished", None) or self.ppp.ended))
+        # Terminate-Request must still reach the host.
+        self.module.sim.process(self._watch(self.ppp.finished))
 
-    def _watch(self, ended: Any) -> Generator[Any, Any, None]:
+    def _watch(self, ended: simpy.Event) -> Generator[simpy.Event, Outcome, None]:
         outcome = yield ended
         if self.on_failure is not None:
-            self.on_failure(getattr(outcome, "detail", "") or str(getattr(outcome, "kind", "")))
+            self.on_failure(outcome.detail or outcome.kind)
         session = self.session
         if session is not None and session.active:
             self._deactivate()
@@ -148,6 +161,6 @@ class DialupLink(HeldOutputLink):
         self._deactivate()
 
     def _deactivate(self) -> None:
-        gprs = getattr(self.bearer, "gprs", None)
-        if gprs is not None and hasattr(gprs, "is_active") and gprs.is_active(self.cid):
+        gprs = self.bearer.gprs
+        if gprs is not None and gprs.is_active(self.cid):
             gprs.deactivate(self.cid)

@@ -23,10 +23,11 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from simnet.bearer.api import BearerApi
 from simnet.modem.at import (
     ERROR,
     NO_CARRIER,
@@ -58,6 +59,11 @@ from simnet.modem.dialect import (
 from simnet.modem.profile import S_REGISTER_RANGES, ModuleProfile, imei_for
 from simnet.modem.uart import CHUNK, EscapeDetector, Uart, UartConfig, fifo_round
 
+if TYPE_CHECKING:
+    from simnet.kernel import Simulation
+    from simnet.kernel.sim import Timer
+    from simnet.net.host import Host
+
 
 def _within(seconds: float, byte_time: float) -> int:
     """Whole FIFO chunks that arrive strictly before ``seconds`` have passed (at least one): a
@@ -66,7 +72,9 @@ def _within(seconds: float, byte_time: float) -> int:
     return max(1, chunks) * CHUNK
 
 
-class Mode(enum.Enum):
+class Mode(enum.StrEnum):
+    """What the module's UART carries: AT command lines, a prompt's data, online data."""
+
     COMMAND = "command"
     PROMPT = "prompt"
     DATA = "data"
@@ -197,10 +205,10 @@ class Module:
 
     def __init__(
         self,
-        sim: Any,
+        sim: Simulation,
         profile: ModuleProfile,
-        bearer: Any = None,
-        host: Any = None,
+        bearer: BearerApi | None = None,
+        host: Host | None = None,
         *,
         dialect: type[Dialect] = Dialect,
         name: str = "modem",
@@ -242,7 +250,7 @@ class Module:
         self._pending_input = bytearray()
         self._last_line: str | None = None
         self._first_info = True
-        self._idle_timer = None
+        self._idle_timer: Timer | None = None
         self._urcs: deque[bytes] = deque()
         self._booting = False  # deaf and mute: powering up, or restarting
         self._boot_gen = 0  # which power-up the pending boot timers belong to
@@ -255,13 +263,13 @@ class Module:
         self.session: DataSession | None = None
         self._pending_link: DataLink | None = None
         self._escape = EscapeDetector(1.0)
-        self._escape_timer = None
+        self._escape_timer: Timer | None = None
         self._rx_backlog = bytearray()
         self._pumping = False
         self._pump_again = False
         self._new_baud: int | None = None
         self._deferred_entry: tuple[DataLink, str | None] | None = None
-        self._ri_timer: Any = None
+        self._ri_timer: Timer | None = None
         self._clock_offset = 0.0
 
         # Install: 3GPP base commands first, then the dialect (which overrides by name).
@@ -275,9 +283,8 @@ class Module:
         self.sim.record(self.name, "power_on", module=profile.id, imei=self.imei)
         self._sim_read = True
         if cold_start:
-            power_off = getattr(self.bearer, "power_off", None)
-            if power_off is not None:
-                power_off()  # SIM and RF wait for the boot
+            if self.bearer is not None:
+                self.bearer.power_off()  # SIM and RF wait for the boot
             self._power_up()
         else:
             # The module was switched on long before the scenario: booted, boot lines gone.
@@ -335,9 +342,8 @@ class Module:
         self._eol.disarm()
         self._booting = True  # from here on nothing is reported: the module is gone
         self.sim.record(self.name, "reboot", reason=reason, off_time=off_time)
-        power_off = getattr(self.bearer, "power_off", None)
-        if power_off is not None:
-            power_off()
+        if self.bearer is not None:
+            self.bearer.power_off()
         self.base.power_cycle()
         self.dialect.power_cycle()
         self.apply_settings(self.stored)
@@ -369,11 +375,10 @@ class Module:
 
     def _read_sim(self) -> str | None:
         self._sim_read = True
-        power_on = getattr(self.bearer, "power_on", None)
-        if power_on is not None:
-            power_on()
-        card = getattr(self.bearer, "sim_card", None)
-        return getattr(card, "cpin", None)
+        if self.bearer is None:
+            return None
+        self.bearer.power_on()
+        return self.bearer.sim_card.cpin
 
     def _boot_line(self, gen: int, text: str) -> None:
         if gen != self._boot_gen:
@@ -383,8 +388,8 @@ class Module:
             if code is not None:  # no card: no line
                 self.urc(text.format(cpin=code))
             return
-        card = getattr(self.bearer, "sim_card", None)
-        if self._sim_read and card is not None and not getattr(card, "ready", True):
+        card = self.bearer.sim_card if self.bearer is not None else None
+        if self._sim_read and card is not None and not card.ready:
             return  # SMS DONE / PB DONE need a ready SIM
         self.urc(text)
 

@@ -16,6 +16,7 @@ from simnet.net import icmp
 from simnet.net.addr import check_ip, check_port
 from simnet.net.icmp import PingRequest, PingResult
 from simnet.net.packet import PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
+from simnet.net.tcp_engine import CloseReason
 from simnet.net.udp import UdpSocket
 
 EPHEMERAL_LOW = 49152  # RFC 6335 dynamic port range
@@ -109,7 +110,7 @@ class Host:
             self.network._interface_down(self, old_ip)
         # Sockets learn "local" when the module itself took the bearer down (e.g. AT+NETCLOSE),
         # otherwise "network_down"; other reasons stay in the trace record above.
-        sock_reason = "local" if reason == "local" else "network_down"
+        sock_reason = CloseReason.LOCAL if reason == "local" else CloseReason.NETWORK_DOWN
         if self.tcp is not None:
             self.tcp.network_down(sock_reason)
         for port in sorted(self._udp):
@@ -195,7 +196,7 @@ class Host:
 
     def _receive_icmp(self, pkt: Packet) -> None:
         t = pkt.icmp_type
-        if t == icmp.ECHO_REQUEST:
+        if t == icmp.ECHO_REQUEST and self.ip is not None:
             reply = Packet(self.ip, pkt.src, PROTO_ICMP, ttl=self.initial_ttl, ident=self.next_ip_id(),
                            icmp_type=icmp.ECHO_REPLY, icmp_id=pkt.icmp_id, icmp_seq=pkt.icmp_seq,
                            payload=bytes(pkt.payload))

@@ -200,7 +200,7 @@ def validate_loss_spec(spec: object, field: str) -> dict[str, Any]:
         }
     check_keys(("p13", "p31", "p32", "p23", "p14"))
     p13 = prob("p13", None)
-    out = {
+    out: dict[str, Any] = {
         "model": model,
         "p13": p13,
         # netem defaults: p31 = 1 - p13, p32 = 0, p23 = 1, p14 = 0

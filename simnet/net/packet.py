@@ -9,6 +9,7 @@ time, queue occupancy and MTU checks.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from simnet.kernel.tidy import register_decoder
 
@@ -82,7 +83,7 @@ class Packet:
         ack: int = 0,
         flags: int = 0,
         window: int = 0,
-        options: dict[str, int] | None = None,
+        options: dict[str, Any] | None = None,
         payload: bytes = b"",
         icmp_type: int = 0,
         icmp_code: int = 0,

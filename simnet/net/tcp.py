@@ -23,19 +23,23 @@ from simnet.net.tcp_engine import (
     CLOSED,
     INF,
     SYN_RCVD,
+    CloseReason,
     KeepaliveConfig,
     TcpConfig,
     TcpConnection,
+    TcpState,
 )
 from simnet.net.tcp_options import ExtendedTcpConnection
 
 __all__ = [
     "CLOSE_REASONS",
+    "CloseReason",
     "KeepaliveConfig",
     "TcpConfig",
     "TcpListener",
     "TcpSocket",
     "TcpStack",
+    "TcpState",
 ]
 
 EPHEMERAL_LOW = 49152  # RFC 6335 §6 dynamic port range
@@ -120,11 +124,11 @@ class TcpSocket:
 
     # -- state and counters -----------------------------------------------------------------
     @property
-    def state(self) -> str:
+    def state(self) -> TcpState:
         return self._conn.state
 
     @property
-    def close_reason(self) -> str | None:
+    def close_reason(self) -> CloseReason | None:
         return self._conn.close_reason
 
     @property
@@ -433,7 +437,7 @@ class TcpStack:
         return port in self._port_use
 
     def _fail_unrouted(self, sock: TcpSocket) -> None:
-        sock._conn.network_down("network_down")
+        sock._conn.network_down(CloseReason.NETWORK_DOWN)
         sock._flush()
 
     def listen(
@@ -502,7 +506,7 @@ class TcpStack:
             Packet(pkt.dst, pkt.src, PROTO_TCP, sport=pkt.dport, dport=pkt.sport, seq=seq & 0xFFFFFFFF, ack=ack, flags=rflags)
         )
 
-    def network_down(self, reason: str = "network_down") -> None:
+    def network_down(self, reason: CloseReason = CloseReason.NETWORK_DOWN) -> None:
         """The interface went down: every connection aborts with ``reason``, sending nothing."""
         for sock in list(self._conns.values()):
             sock._conn.network_down(reason)

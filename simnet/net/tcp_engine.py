@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from bisect import insort
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from simnet.errors import ConfigError
@@ -49,17 +50,34 @@ MAX_WINDOW_SHIFT = 14  # RFC 7323 §2.3: a shift count above 14 is used as 14
 INVALID_ACK_INTERVAL = 0.5  # s between answers to unacceptable empty segments (Linux default)
 MAX_OOO_SEGMENTS = 512  # bound on stored out-of-order fragments (each also lies inside the window)
 
-# States (RFC 9293 §3.3.2). LISTEN is a TcpListener in the glue, not a connection.
-CLOSED = "CLOSED"
-SYN_SENT = "SYN_SENT"
-SYN_RCVD = "SYN_RCVD"
-ESTABLISHED = "ESTABLISHED"
-FIN_WAIT_1 = "FIN_WAIT_1"
-FIN_WAIT_2 = "FIN_WAIT_2"
-CLOSE_WAIT = "CLOSE_WAIT"
-CLOSING = "CLOSING"
-LAST_ACK = "LAST_ACK"
-TIME_WAIT = "TIME_WAIT"
+
+class TcpState(StrEnum):
+    """Connection states (RFC 9293 §3.3.2). LISTEN is a TcpListener in the glue, not a
+    connection. The values are what the trace and ``TcpSocket.state`` print."""
+
+    CLOSED = "CLOSED"
+    SYN_SENT = "SYN_SENT"
+    SYN_RCVD = "SYN_RCVD"
+    ESTABLISHED = "ESTABLISHED"
+    FIN_WAIT_1 = "FIN_WAIT_1"
+    FIN_WAIT_2 = "FIN_WAIT_2"
+    CLOSE_WAIT = "CLOSE_WAIT"
+    CLOSING = "CLOSING"
+    LAST_ACK = "LAST_ACK"
+    TIME_WAIT = "TIME_WAIT"
+
+
+# Module-level names for the engine's hot paths (a global load, not an enum class lookup).
+CLOSED = TcpState.CLOSED
+SYN_SENT = TcpState.SYN_SENT
+SYN_RCVD = TcpState.SYN_RCVD
+ESTABLISHED = TcpState.ESTABLISHED
+FIN_WAIT_1 = TcpState.FIN_WAIT_1
+FIN_WAIT_2 = TcpState.FIN_WAIT_2
+CLOSE_WAIT = TcpState.CLOSE_WAIT
+CLOSING = TcpState.CLOSING
+LAST_ACK = TcpState.LAST_ACK
+TIME_WAIT = TcpState.TIME_WAIT
 
 # Flags that must read exactly "ACK" for header prediction (PSH and URG do not matter).
 _PREDICT_MASK = SYN | FIN | RST | ACK
@@ -72,23 +90,27 @@ _SYNCHRONIZED = frozenset(
 )
 _KEEPALIVE_STATES = frozenset({ESTABLISHED, CLOSE_WAIT, FIN_WAIT_2})
 
-# Why a connection ended (TcpSocket.close_reason).
-REASON_LOCAL = "local"
-REASON_PEER_CLOSED = "peer_closed"
-REASON_REFUSED = "refused"
-REASON_TIMEOUT = "timeout"
-REASON_RESET = "reset"
-REASON_NETWORK_DOWN = "network_down"
-REASON_KEEPALIVE = "keepalive"
-CLOSE_REASONS = (
-    REASON_LOCAL,
-    REASON_PEER_CLOSED,
-    REASON_REFUSED,
-    REASON_TIMEOUT,
-    REASON_RESET,
-    REASON_NETWORK_DOWN,
-    REASON_KEEPALIVE,
-)
+
+class CloseReason(StrEnum):
+    """Why a connection ended (``TcpSocket.close_reason``, the ``closed`` event)."""
+
+    LOCAL = "local"  # closed or aborted by its own side
+    PEER_CLOSED = "peer_closed"  # orderly close by the peer (its FIN)
+    REFUSED = "refused"  # RST in answer to our SYN
+    TIMEOUT = "timeout"  # retransmissions (or the connect timeout) ran out
+    RESET = "reset"  # RST on an established connection
+    NETWORK_DOWN = "network_down"  # the host's interface went down
+    KEEPALIVE = "keepalive"  # keepalive probes unanswered
+
+
+REASON_LOCAL = CloseReason.LOCAL
+REASON_PEER_CLOSED = CloseReason.PEER_CLOSED
+REASON_REFUSED = CloseReason.REFUSED
+REASON_TIMEOUT = CloseReason.TIMEOUT
+REASON_RESET = CloseReason.RESET
+REASON_NETWORK_DOWN = CloseReason.NETWORK_DOWN
+REASON_KEEPALIVE = CloseReason.KEEPALIVE
+CLOSE_REASONS = tuple(CloseReason)
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -216,10 +238,15 @@ class TcpConfig:
 
 
 # -- the connection ---------------------------------------------------------------------------
+# A segment to transmit: (seq, ack, flags, window, payload, options), options 0 (none), an MSS
+# value, or a mapping of RFC 2018/7323 options (simnet.net.tcp_options).
+OutSegment = tuple[int, int, int, int, bytes, "int | dict[str, Any]"]
+
+
 class Actions(NamedTuple):
     """What one or more engine calls asked the glue to do."""
 
-    segments: list[tuple[int, int, int, int, bytes, int]]  # (seq, ack, flags, window, payload, mss)
+    segments: list[OutSegment]
     events: list[tuple[Any, ...]]
     next_deadline: float  # absolute virtual time of the earliest armed timer, inf if none
 
@@ -258,11 +285,11 @@ class TcpConnection:
 
     def __init__(self, config: TcpConfig, iss: int) -> None:
         self.cfg = config
-        self.state = CLOSED
-        self.out: list[tuple[int, int, int, int, bytes, int]] = []
+        self.state: TcpState = CLOSED
+        self.out: list[OutSegment] = []
         self.events: list[tuple[Any, ...]] = []
         self.passive = False
-        self.close_reason: str | None = None
+        self.close_reason: CloseReason | None = None
         iss &= MASK
         self.iss = iss
         self.snd_una = iss
@@ -348,7 +375,7 @@ class TcpConnection:
         return self.snd_max - self.snd_una
 
     # -- helpers ------------------------------------------------------------------------------
-    def _set_state(self, new: str) -> None:
+    def _set_state(self, new: TcpState) -> None:
         old = self.state
         if old != new:
             self.state = new
@@ -400,7 +427,7 @@ class TcpConnection:
             self.last_dupack = now
         self._send_ack()
 
-    def _close(self, reason: str) -> None:
+    def _close(self, reason: CloseReason) -> None:
         """Enter CLOSED; report ``reason`` unless the user was already told the socket ended."""
         if self.close_reason is None:
             self.close_reason = reason
@@ -409,7 +436,7 @@ class TcpConnection:
         self.t_rtx = self.t_delack = self.t_keep = self.t_state = INF
         self.ooo.clear()
 
-    def _graceful_reason(self) -> str:
+    def _graceful_reason(self) -> CloseReason:
         return REASON_LOCAL if self.we_closed_first else REASON_PEER_CLOSED
 
     def _enter_time_wait(self, now: float) -> None:
@@ -605,7 +632,7 @@ class TcpConnection:
             self._send_rst()
         self._close(REASON_LOCAL)
 
-    def network_down(self, reason: str = REASON_NETWORK_DOWN) -> None:
+    def network_down(self, reason: CloseReason = REASON_NETWORK_DOWN) -> None:
         """The interface went away: drop the connection silently with ``reason``."""
         if self.state != CLOSED or self.close_reason is None:
             self._close(reason)

@@ -95,9 +95,9 @@ class ExtendedTcpConnection(TcpConnection):
         ws = opts.get("wscale")
         self.ws_ok = (cfg.window_scale is not None and isinstance(ws, int)
                       and not isinstance(ws, bool) and ws >= 0)
-        if self.ws_ok:
-            self.snd_wscale = min(ws, MAX_WINDOW_SHIFT)  # type: ignore[type-var]
-            self.rcv_wscale = cfg.window_scale  # type: ignore[assignment]
+        if self.ws_ok and isinstance(ws, int) and cfg.window_scale is not None:
+            self.snd_wscale = min(ws, MAX_WINDOW_SHIFT)
+            self.rcv_wscale = cfg.window_scale
         else:
             self.snd_wscale = self.rcv_wscale = 0
         self.max_window = MAX_WINDOW << self.rcv_wscale

@@ -40,7 +40,7 @@ def check_capture(sim: Any, params: dict[str, Any]) -> tuple[bool, str, dict[str
     os.close(fd)
     try:
         written = world.save_capture(params["pcap"], path)
-        packets = rdpcap(path) if written else []
+        packets: Any = rdpcap(path) if written else []
     finally:
         os.unlink(path)
     sources: dict[str, None] = {}

@@ -131,8 +131,8 @@ def cmd_validate(files: list[str], out: IO[str], err: IO[str]) -> int:
         scenario, problems = validate(load_file(path))
         if problems:
             status = EXIT_USAGE
-            for p in problems:
-                print(p, file=err)
+            for problem in problems:
+                print(problem, file=err)
         else:
             assert scenario is not None
             print(f"{path}: ok ({scenario.name}; {len(scenario.steps)} steps, "

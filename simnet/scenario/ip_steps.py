@@ -260,7 +260,7 @@ def check_ppp_pcap(sim: Any, params: dict[str, Any]) -> tuple[bool, str, dict[st
     os.close(fd)
     try:
         written = capture.write(path)
-        packets = rdpcap(path) if written else []
+        packets: Any = rdpcap(path) if written else []
     finally:
         os.unlink(path)
     seen = {name: [0, 0] for name in PPP_PROTOCOLS}  # [module -> host, host -> module]

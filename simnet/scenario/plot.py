@@ -225,7 +225,7 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
             continue
         y1 = end_row[i]
         y0 = min(bisect.bisect_left(times, a.t0), y1) if a.t0 < a.t1 else y1
-        x0, x1 = x[a.src], x[a.dst]
+        x0, x1 = float(x[a.src]), float(x[a.dst])
         if a.style == "lost":
             x1 = x0 + (x1 - x0) * 0.5
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),

@@ -398,13 +398,13 @@ class Runner:
         if spec.kind == "capture":
             from simnet.scenario.capture_checks import check_capture
 
-            passed, detail, actual = check_capture(self.sim, spec.params)
+            passed, detail, found = check_capture(self.sim, spec.params)
             return CheckResult(spec.index, spec.kind, spec.params["pcap"], passed, detail, spec.line,
-                               expected={"distinct_sources": spec.params["distinct_sources"]}, actual=actual)
+                               expected={"distinct_sources": spec.params["distinct_sources"]}, actual=found)
         if spec.kind == "pcap":
-            passed, detail, actual = check_ppp_pcap(self.sim, spec.params)
+            passed, detail, found = check_ppp_pcap(self.sim, spec.params)
             return CheckResult(spec.index, spec.kind, "ppp", passed, detail, spec.line,
-                               expected=dict(spec.params), actual=actual)
+                               expected=dict(spec.params), actual=found)
         host = self.sim.host(spec.host)
         p = spec.params
         out = CheckResult(spec.index, spec.kind, spec.host, True, "", spec.line)

@@ -745,9 +745,9 @@ class Validator:
                     spec.nat_variant["tcp_idle_timeout" if key == "tcp_established_timeout" else key] = value
         for key, options in (("mapping", BEHAVIOURS), ("filtering", BEHAVIOURS), ("on_expiry", ON_EXPIRY)):
             if key in nat:
-                value = self.choice((*p, key), nat[key], options)
-                if value is not None:
-                    spec.nat_variant[key] = value
+                chosen = self.choice((*p, key), nat[key], options)
+                if chosen is not None:
+                    spec.nat_variant[key] = chosen
         for key in ("port_preservation", "inbound_refresh"):
             if key in nat:
                 value = self.boolean((*p, key), nat[key])
@@ -1236,6 +1236,8 @@ class Validator:
                 if pcap_params is not None and len(self.problems) == before:
                     sc.checks.append(CheckSpec(i, "pcap", "", pcap_params, self.loaded.line_of(cp)))
                 continue
+            allowed: tuple[str, ...]
+            targets: tuple[str, ...]
             if "file" in check:
                 kind, allowed, targets = "file", ("host", "file", "sha256", "size", "text", "exists"), ("sha256", "size", "text", "exists")
             elif "mailbox" in check:
@@ -1293,7 +1295,8 @@ class Validator:
                         self.err((*cp, "service" if "service" in m else "port"), f"{host.name} has no such service (expected one of {', '.join(f'{s.type}:{s.port}' for s in host.services) or 'its services'})")
             if kind in ("file", "mailbox") and host_name and len(self.problems) == before:
                 host = sc.host(host_name)
-                want = {"file": ("ftp",), "mailbox": (params.get("service"),) if params.get("service") else ("smtp", "pop3")}[kind]
+                service = params.get("service")
+                want: tuple[str, ...] = ("ftp",) if kind == "file" else (str(service),) if service else ("smtp", "pop3")
                 if host is not None and not any(s.type in want for s in host.services):
                     self.err((*cp, "host"), f"{host_name} runs no {' or '.join(want)} service (expected a host that does)")
             if len(self.problems) == before and host_name:

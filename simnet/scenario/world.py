@@ -10,6 +10,7 @@ chart uses to place lanes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ConfigError
@@ -467,7 +468,7 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
             direction = "uplink" if link.name.endswith("uplink") else "downlink"
             link.set_loss(loss_for_net(spec))
             original = world._base_links[direction].get("loss", 0.0)
-            later(f.params.get("duration"), lambda link=link, original=original: link.set_loss(original))
+            later(f.params.get("duration"), partial(link.set_loss, original))
 
     def delay(f: FaultSpec) -> None:
         raw = world.scenario.raw["faults"][f.index]
@@ -476,7 +477,7 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
             direction = "uplink" if link.name.endswith("uplink") else "downlink"
             link.set_delay(value)
             original = world._base_links[direction].get("delay", 0.0)
-            later(f.params.get("duration"), lambda link=link, original=original: link.set_delay(original))
+            later(f.params.get("duration"), partial(link.set_delay, original))
 
     def bearers(f: FaultSpec) -> list[Any]:
         targets = [dev.bearer for dev in world.fault_targets(f)]

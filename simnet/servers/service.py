@@ -236,9 +236,10 @@ class Service:
         """Take queued connections at ``accept_rate``; one timer waits for the next slot."""
         now = self.sim.now
         queue = self._accept_queue
-        while queue and now + 1e-12 >= self._next_accept:
+        rate = self.accept_rate
+        while queue and rate is not None and now + 1e-12 >= self._next_accept:
             sock = queue.popleft()
-            self._next_accept = max(now, self._next_accept) + 1.0 / self.accept_rate
+            self._next_accept = max(now, self._next_accept) + 1.0 / rate
             if getattr(sock, "state", None) != "CLOSED":
                 self._take(sock)
         if self._listener is not None:
@@ -647,7 +648,7 @@ class Conn:
                 and not self.service.stalled
                 # backpressure: reading resumes from pump() when the queue drains
                 and (self.max_out is None or len(self.out) < self.max_out)
-                and getattr(sock, "readable", 0)
+                and sock.readable
             ):
                 if not self._read_once(sock):
                     break

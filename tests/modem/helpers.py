@@ -1,15 +1,20 @@
 """Small fakes and a test dialect for the module-core tests.
 
-The fakes follow the bearer contract in docs/architecture.md (``sim_card``, ``radio``,
-``gprs``) closely enough for the base commands; the real bearer has its own tests.
+The fakes satisfy the bearer Protocols of :mod:`simnet.bearer.api` (checked by mypy and by
+tests/modem/test_bearer_contract.py); the real bearer has its own tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
 
 from simnet import Simulation
 from simnet.bearer import Outcome
+from simnet.kernel import Simulation as KernelSimulation
 from simnet.modem import DTE, create_module
 from simnet.modem.dialect import (
     CTRL_Z,
@@ -39,16 +44,23 @@ class FakeSimConfig:
 
 
 class FakeSimCard:
+    """A SIM with PIN/PUK states (simnet.bearer.api.SimCardApi)."""
+
     def __init__(self, state: str = "ready", pin: str = "1234", puk: str = "12345678"):
         self.state = state
         self.config = FakeSimConfig()
         self.pin = pin
         self.puk = puk
         self.attempts = 3
+        self.lock_enabled = True
 
     @property
     def cpin(self) -> str | None:
         return {"ready": "READY", "pin": "SIM PIN", "puk": "SIM PUK"}.get(self.state)
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
 
     def enter_pin(self, pin: str) -> bool:
         if pin == self.pin:
@@ -66,6 +78,18 @@ class FakeSimCard:
             return True
         return False
 
+    def set_lock(self, enabled: bool, pin: str) -> bool:
+        if pin != self.pin:
+            return False
+        self.lock_enabled = enabled
+        return True
+
+    def change_pin(self, old: str, new: str) -> bool:
+        if old != self.pin:
+            return False
+        self.pin = new
+        return True
+
 
 @dataclass
 class Stat:
@@ -73,10 +97,14 @@ class Stat:
 
 
 class FakeRadio:
+    """Registration set by hand (simnet.bearer.api.RadioApi)."""
+
     def __init__(self, cs: int = 1, ps: int = 1):
         self.stats = {"cs": cs, "ps": ps}
-        self.listeners = []
+        self.listeners: list[Callable[[str, Any], None]] = []
         self.rssi, self.ber = 21, 0
+        self.act, self.lac, self.ci = 0, "1A2B", "3E4F"  # a GSM cell
+        self.rf_on = True
 
     def stat(self, domain: str) -> int:
         return self.stats[domain]
@@ -87,7 +115,10 @@ class FakeRadio:
     def csq(self) -> tuple[int, int]:
         return (self.rssi, self.ber)
 
-    def add_listener(self, fn) -> None:
+    def set_rf(self, on: bool) -> None:
+        self.rf_on = on
+
+    def add_listener(self, fn: Callable[[str, Any], None]) -> None:
         self.listeners.append(fn)
 
     def set(self, domain: str, stat: int) -> None:
@@ -98,55 +129,89 @@ class FakeRadio:
 
 @dataclass
 class FakeContext:
+    cid: int
     active: bool = False
     ip: str | None = None
+    apn: str = ""
 
 
 class FakeGprs:
-    """Activation takes ``delay`` seconds and ends in ``outcome`` (default ok)."""
+    """Activation takes ``delay`` seconds and ends in ``outcome`` (default ok)
+    (simnet.bearer.api.GprsApi)."""
 
-    def __init__(self, sim: Simulation, delay: float = 1.5):
+    def __init__(self, sim: KernelSimulation, delay: float = 1.5):
         self.sim = sim
         self.delay = delay
         self.attached = False
         self.contexts: dict[int, FakeContext] = {}
         self.next_outcome: Outcome | None = None
+        self.listeners: list[Any] = []
 
-    def attach(self):
+    def is_active(self, cid: int) -> bool:
+        context = self.contexts.get(cid)
+        return context is not None and context.active
+
+    def add_listener(self, fn: Any) -> None:
+        self.listeners.append(fn)
+
+    def attach(self) -> simpy.Event:
         self.attached = True
         return self.sim.timeout(0.5, Outcome("ok"))
 
-    def detach(self):
+    def detach(self) -> simpy.Event:
         self.attached = False
         for c in self.contexts.values():
             c.active = False
         return self.sim.timeout(0.2, Outcome("ok"))
 
-    def define_context(self, cid: int, pdp_type: str, apn: str) -> None:
-        self.contexts.setdefault(cid, FakeContext())
+    def define_context(self, cid: int, pdp_type: str = "IP", apn: str = "", *, user: str = "",
+                       password: str = "", auth: str | int = "none") -> FakeContext:
+        return self.contexts.setdefault(cid, FakeContext(cid, apn=apn))
 
-    def activate(self, cid: int):
+    def set_auth(self, cid: int, auth: str | int, user: str = "", password: str = "") -> FakeContext:
+        return self.define_context(cid)
+
+    def undefine_context(self, cid: int) -> bool:
+        context = self.contexts.get(cid)
+        if context is None or context.active:
+            return False
+        del self.contexts[cid]
+        return True
+
+    def activate(self, cid: int) -> simpy.Event:
         outcome = self.next_outcome or Outcome("ok", ip=f"10.0.0.{cid + 1}")
         ev = self.sim.event()
 
-        def done():
+        def done() -> None:
             if outcome.ok:
-                self.contexts[cid] = FakeContext(True, outcome.ip)
+                self.contexts[cid] = FakeContext(cid, True, outcome.ip)
             ev.succeed(outcome)
 
         self.sim.call_later(self.delay, done)
         return ev
 
-    def deactivate(self, cid: int):
-        self.contexts[cid] = FakeContext(False, None)
+    def deactivate(self, cid: int) -> simpy.Event:
+        self.contexts[cid] = FakeContext(cid, False, None)
         return self.sim.timeout(0.3, Outcome("ok"))
 
 
 @dataclass
 class FakeBearer:
+    """SIM, radio and optionally a packet service; no data calls, no dial-up
+    (simnet.bearer.api.BearerApi)."""
+
     sim_card: FakeSimCard = field(default_factory=FakeSimCard)
     radio: FakeRadio = field(default_factory=FakeRadio)
     gprs: FakeGprs | None = None
+    csd: None = None
+    dialup: None = None
+    operator: None = None
+
+    def power_off(self) -> None:
+        return None
+
+    def power_on(self) -> None:
+        return None
 
 
 class RecordingLink(DataLink):

@@ -221,10 +221,12 @@ class PppDriver:
                         self.on_ended(outcome)
 
     def _link_dead(self) -> None:
-        if self.endpoint.ended is None or self.finished.triggered:
+        ended = self.endpoint.ended
+        if ended is None or self.finished.triggered:
             return  # dead before it ever started, or already reported
         # the Ended action comes before Link Dead, so ``ended`` holds the stamped outcome
-        outcome = self.ended.value if self.ended.triggered else self.endpoint.ended.stamped(self.sim.now)
+        stamped = self.ended.value if self.ended.triggered else None
+        outcome = stamped if isinstance(stamped, Outcome) else ended.stamped(self.sim.now)
         self.finished.succeed(outcome)
         if self.on_finished is not None:
             self.on_finished(outcome)

@@ -211,9 +211,9 @@ class HostMux:
             elif isinstance(ev, Refused):
                 self.refused.add(ev.dlci)
             elif isinstance(ev, Data):
-                line = self.lines.get(ev.dlci)
-                if line is not None:
-                    line.dce.write(ev.data)
+                channel = self.lines.get(ev.dlci)
+                if channel is not None:
+                    channel.dce.write(ev.data)
             elif isinstance(ev, Status):
                 self.status[ev.dlci] = ev.signals
             elif isinstance(ev, Closed) and ev.dlci == 0:

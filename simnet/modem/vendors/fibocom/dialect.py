@@ -949,8 +949,8 @@ class L610Dialect(Dialect):
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
             active = [self.sockets[s] for s in sorted(self.sockets) if self.sockets[s].active]
-            for fs in active:
-                out.append(f"+MIPSETS: {fs.sid},{fs.buf.watermark},{round(fs.buf.timeout * 1000)}")
+            for each in active:
+                out.append(f"+MIPSETS: {each.sid},{each.buf.watermark},{round(each.buf.timeout * 1000)}")
             if not active:
                 out.append("+MIPSETS: 0")
             return FINAL_OK
@@ -972,8 +972,8 @@ class L610Dialect(Dialect):
             return self._test_form(cmd, out)
         if cmd.form is Form.READ:
             active = [self.sockets[s] for s in sorted(self.sockets) if self.sockets[s].active]
-            for fs in active:
-                out.append(f"+MIPDSETS: {fs.sid},{fs.dsets_size},{round(fs.dsets_span * 1000)}")
+            for each in active:
+                out.append(f"+MIPDSETS: {each.sid},{each.dsets_size},{round(each.dsets_span * 1000)}")
             if not active:
                 out.append("+MIPDSETS: 0")
             return FINAL_OK
@@ -1033,9 +1033,9 @@ class L610Dialect(Dialect):
                 space = int(getattr(fs.tcp, "send_space", 0) or 0)
         elif fs.udp is not None:
             target = dest or fs.remote
-            while (chunk := buf.take_datagram()) is not None:
+            while (datagram := buf.take_datagram()) is not None:
                 if target is not None:
-                    fs.udp.sendto(chunk, target)
+                    fs.udp.sendto(datagram, target)
         for event in buf.drain_events():
             self._urc(f"+MIP{'XOFF' if event == 'xoff' else 'XON'}: {fs.sid}")
         self._sync_push_timer(fs)
@@ -1043,8 +1043,8 @@ class L610Dialect(Dialect):
     def h_mipsend(self, cmd: Command, out: list[str | bytes]) -> Gen:
         if cmd.form is Form.READ:
             active = [self.sockets[s] for s in sorted(self.sockets) if self.sockets[s].active]
-            for fs in active:
-                out.append(f"+MIPSEND: {fs.sid},{fs.buf.free}")
+            for each in active:
+                out.append(f"+MIPSEND: {each.sid},{each.buf.free}")
             if not active:
                 out.append("+MIPSEND: 0")
             return FINAL_OK
@@ -1054,6 +1054,7 @@ class L610Dialect(Dialect):
         sid = p_int(cmd, 0, T.SOCKET_IDS)
         length: int | None = None
         data: bytes | None = None
+        decoded: bytes | None
         if cmd.has(1):
             p = cmd.params[1]
             text = p.value or ""
@@ -1063,9 +1064,10 @@ class L610Dialect(Dialect):
                 if length > T.RAW_SEND_MAX:
                     raise BadParam("data_len above 2048")
             else:
-                data = decode_hex(text)
-                if data is None:
+                decoded = decode_hex(text)
+                if decoded is None:
                     raise BadParam("data is not pairs of hex digits")
+                data = decoded
         fs = self.sockets.get(sid)
         if fs is None or fs.state != "open" or fs.odm:
             return err(T.Err.SOCKET_NOT_OPENED)

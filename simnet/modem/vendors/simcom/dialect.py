@@ -446,7 +446,7 @@ class SimcomDialect(Dialect):
 
         result = tables.CNTP_RESULT["network"]
         if self.host.ip is not None:
-            ip = server
+            ip: str | None = server
             if not _is_ipv4(server):
                 found = yield self._resolve(server)
                 ip = found.addresses[0] if found.ok and found.addresses else None
@@ -518,8 +518,13 @@ class SimcomDialect(Dialect):
         sim = self.module.sim
         # Never set by +CGDCONT: the module's default context (empty APN, the subscriber's
         # default), as on a fresh module and as ATD*99# does (docs/assumptions.md, SIMCom).
+        gprs = self.packet_service()
+        if gprs is None:  # a module without a packet service: the network cannot be opened
+            self.net_state = "closed"
+            self.urc(f"+NETOPEN: {self.err_code('network_failure')}")
+            return
         self.module.base.ensure_context(PDP_CID)
-        activation = self.module.bearer.gprs.activate(PDP_CID)
+        activation = gprs.activate(PDP_CID)
         limit_ms = min(self.timeouts["netopen_timeout"], MAX_RESPONSE_MS["NETOPEN"])
         limit = sim.timeout(limit_ms / 1000.0)
         yield activation | limit
@@ -531,7 +536,7 @@ class SimcomDialect(Dialect):
         else:  # CIPTIMEOUT <netopen_timeout> reached before the network answered
             outcome = None
             ok = False
-            self.module.bearer.gprs.deactivate(PDP_CID)
+            gprs.deactivate(PDP_CID)
         self.record("netopen", ok=ok, outcome=str(getattr(outcome, "kind", "timeout")))
         if self.net_state != "opening":
             return
@@ -563,7 +568,9 @@ class SimcomDialect(Dialect):
             if server is not None:
                 server.listener.close()
                 self.servers[server.index] = None
-        yield self.module.bearer.gprs.deactivate(PDP_CID)
+        gprs = self.packet_service()
+        if gprs is not None:
+            yield gprs.deactivate(PDP_CID)
         yield self.module.sim.timeout(self._latency("netclose"))
         self.net_state = "closed"
         self.urc("+NETCLOSE: 0")
@@ -572,10 +579,9 @@ class SimcomDialect(Dialect):
         if self._bearer_listening:
             return
         self._bearer_listening = True
-        gprs = self.module.bearer.gprs
-        add = getattr(gprs, "add_listener", None)
-        if add is not None:
-            add(self._on_bearer_event)
+        gprs = self.packet_service()
+        if gprs is not None:
+            gprs.add_listener(self._on_bearer_event)
 
     def _on_bearer_event(self, *args: Any) -> None:
         """GPRS listener: any loss of the socket context while open is "network closed"."""
