@@ -27,6 +27,7 @@ from simnet.bearer.ppp import FAULT_MODES, PppCapture, PppConfig, PppDriver, Ppp
 from simnet.bearer.ppp.relay import IpRelay
 from simnet.bearer.profiles import RadioProfile, get_profile
 from simnet.bearer.radio import Radio
+from simnet.bearer.rrc import RadioLinkController
 from simnet.bearer.sim_card import SimCard
 from simnet.errors import ConfigError
 from simnet.kernel import Simulation
@@ -193,12 +194,39 @@ class ModemBearer:
         self.data_session: GsmDataSession | None = None
         self._link_listeners: list[LinkListener] = []
         self.csd.add_listener(self._on_call_event)
+        # The radio link as RAN and core treat it (RRC, paging, PSM/eDRX, coverage gaps, energy)
+        self.link_control: RadioLinkController | None = None
+        if network is not None and host is not None and hasattr(network, "link"):
+            duplex = network.link(host.name)
+            self.link_control = RadioLinkController(sim, duplex.uplink, duplex.downlink, self.radio,
+                                                    lambda: self.profile, op.power_saving, name=f"{name}.rrc")
+            self.radio.add_listener(self._registration_for_rrc)
 
     # -- helpers -----------------------------------------------------------------------------
     def _done(self, outcome: Outcome) -> simpy.Event:
         ev = self.sim.event()
         ev.succeed(outcome.stamped(self.sim.now))
         return ev
+
+    def _registration_for_rrc(self, domain: str, state: Any) -> None:
+        if domain == "ps" and self.link_control is not None:
+            self.link_control.on_registration(state.registered)
+
+    def request_psm(self, enabled: bool, periodic_tau: str = "", active_time: str = "") -> None:
+        """AT+CPSMS: ask the network for power saving mode (see ``RadioLinkController``)."""
+        if self.link_control is not None:
+            self.link_control.request_psm(enabled, periodic_tau, active_time)
+
+    def request_edrx(self, enabled: bool, act: int, value: str = "") -> None:
+        """AT+CEDRXS: ask the network for eDRX on access technology ``act``."""
+        if self.link_control is not None:
+            self.link_control.request_edrx(enabled, act, value)
+
+    def energy(self) -> dict[str, float]:
+        """Charge, energy, airtime, bytes on air and time per radio state so far."""
+        if self.link_control is None:
+            raise ConfigError("energy", "this bearer has no radio link (no network host)")
+        return self.link_control.energy()
 
     def add_link_listener(self, fn: LinkListener) -> None:
         """``fn(outcome)`` when an established GSM data link ends without being asked to
@@ -212,6 +240,8 @@ class ModemBearer:
             profile.apply(self.network, self.host.name)
         self.profile = profile
         self.sim.record(self.name, "profile", profile=name)
+        if self.link_control is not None:
+            self.link_control.profile_changed()
         return profile
 
     def write_pcap(self, path: str, *, epoch: float = 0.0) -> int:
@@ -469,7 +499,13 @@ class ModemBearer:
         self.radio.set_rf(True)
 
     def coverage_loss(self, duration: float | None = None) -> None:
-        self.radio.coverage_loss(duration)
+        """Coverage goes for ``duration`` s (None: for good). Short gaps keep the registration
+        and contexts (radio link failure, re-establishment, data held); gaps past the profile's
+        thresholds lose them (``RadioLinkController.coverage_gap``)."""
+        if self.link_control is not None:
+            self.link_control.coverage_gap(duration)
+        else:
+            self.radio.coverage_loss(duration)
 
     def sim_remove(self) -> None:
         self.sim_card.remove()

@@ -137,6 +137,56 @@ class GprsTimers:
         return self.t3380 * (self.t3380_retransmissions + 1)
 
 
+def _bits(value: object, width: int, field_name: str) -> str:
+    if not (isinstance(value, str) and len(value) == width and set(value) <= {"0", "1"}):
+        raise ConfigError(field_name, f"expected {width} bits such as {'0' * width!r}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class PowerSavingConfig:
+    """How the network answers PSM and eDRX requests (TS 23.682 §4.5.4, §4.5.13) and what it
+    does with downlink data for a UE in power saving mode.
+
+    ``psm``: ``requested`` (grant the UE's T3412 extended / T3324), ``reject``, or fixed
+    ``{t3412: "01000010", t3324: "00100001"}`` (GPRS Timer 3 / GPRS Timer 2 bit strings, TS 24.008
+    §10.5.7.4a / §10.5.7.4). ``edrx``: ``requested``, ``reject`` or a fixed 4-bit eDRX value;
+    ``ptw``: the paging time window granted (4 bits, TS 24.008 §10.5.5.32). ``periodic_tau``:
+    T3412 when PSM is not in use (TS 24.301 §10.2: 54 min by default). ``psm_downlink``:
+    ``drop`` (the serving gateway discards data for an unreachable UE) or ``buffer`` (extended
+    buffering, TS 23.682 §4.5.7: delivered when the UE next connects), at most
+    ``buffer_packets`` packets."""
+
+    psm: Any = "requested"
+    edrx: str = "requested"
+    ptw: str = "0000"
+    periodic_tau: Any = 54 * 60.0
+    psm_downlink: str = "drop"
+    buffer_packets: int = 16
+
+    def __post_init__(self) -> None:
+        p = "network.power_saving"
+        psm = self.psm
+        if isinstance(psm, Mapping):
+            unknown = sorted(set(psm) - {"t3412", "t3324"})
+            if unknown or "t3412" not in psm or "t3324" not in psm:
+                raise ConfigError(f"{p}.psm", "expected requested, reject or {t3412: bits, t3324: bits}")
+            object.__setattr__(self, "psm", {"t3412": _bits(psm["t3412"], 8, f"{p}.psm.t3412"),
+                                             "t3324": _bits(psm["t3324"], 8, f"{p}.psm.t3324")})
+        elif psm not in ("requested", "reject"):
+            raise ConfigError(f"{p}.psm", f"expected requested, reject or {{t3412, t3324}}, got {psm!r}")
+        if self.edrx not in ("requested", "reject"):
+            _bits(self.edrx, 4, f"{p}.edrx")
+        _bits(self.ptw, 4, f"{p}.ptw")
+        object.__setattr__(self, "periodic_tau", parse_duration(self.periodic_tau, f"{p}.periodic_tau",
+                                                                allow_zero=False))
+        if self.psm_downlink not in ("drop", "buffer"):
+            raise ConfigError(f"{p}.psm_downlink", f"expected drop or buffer, got {self.psm_downlink!r}")
+        b = self.buffer_packets
+        if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b <= 100_000:
+            raise ConfigError(f"{p}.buffer_packets", f"expected 0..100000 packets, got {b!r}")
+
+
 @dataclass(frozen=True)
 class OperatorConfig:
     """The serving network as the module meets it.
@@ -175,6 +225,7 @@ class OperatorConfig:
     sim: SimConfig = field(default_factory=SimConfig)
     csd: CsdConfig = field(default_factory=CsdConfig)
     timers: GprsTimers = field(default_factory=GprsTimers)
+    power_saving: PowerSavingConfig = field(default_factory=PowerSavingConfig)
 
     def __post_init__(self) -> None:
         p = "network"
@@ -221,7 +272,10 @@ class OperatorConfig:
         if self.profile is not None and self.profile not in PROFILES:
             raise ConfigError(f"{p}.profile", f"unknown radio profile {self.profile!r} (known: {', '.join(PROFILES)})")
         object.__setattr__(self, "ppp_server_ip", _ipv4(self.ppp_server_ip, f"{p}.ppp_server_ip"))
-        for name, cls in (("radio", RadioConfig), ("sim", SimConfig), ("csd", CsdConfig), ("timers", GprsTimers)):
+        if isinstance(self.power_saving, Mapping):
+            object.__setattr__(self, "power_saving", PowerSavingConfig(**self.power_saving))
+        for name, cls in (("radio", RadioConfig), ("sim", SimConfig), ("csd", CsdConfig), ("timers", GprsTimers),
+                          ("power_saving", PowerSavingConfig)):
             if not isinstance(getattr(self, name), cls):
                 raise ConfigError(f"{p}.{name}", f"expected a {cls.__name__}")
 
@@ -263,6 +317,13 @@ class OperatorConfig:
                 if key not in t_known:
                     raise ConfigError(f"{field_name}.timers.{key}", f"unknown key (allowed: {', '.join(sorted(t_known))})")
             kwargs["timers"] = GprsTimers(**kwargs["timers"])
+        if isinstance(kwargs.get("power_saving"), Mapping):
+            ps_known = {f.name for f in fields(PowerSavingConfig)}
+            for key in kwargs["power_saving"]:
+                if key not in ps_known:
+                    raise ConfigError(f"{field_name}.power_saving.{key}",
+                                      f"unknown key (allowed: {', '.join(sorted(ps_known))})")
+            kwargs["power_saving"] = PowerSavingConfig(**kwargs["power_saving"])
         for key in ("activation_delay", "deactivation_delay", "attach_delay"):
             if kwargs.get(key) is None:
                 kwargs.pop(key, None)

@@ -179,6 +179,7 @@ class Radio:
         self.lac = self.config.lac
         self.ci = self.config.ci
         self.in_coverage = True
+        self.signal_lost = False  # a short coverage gap: still registered, no signal measured
         self.rf_on = True  # the module's transmitter (off: +CFUN=0/4, or the module unpowered)
         self._listeners: list[RegistrationListener] = []
         self._reg_timer: Timer | None = None
@@ -204,7 +205,7 @@ class Radio:
 
     def csq(self) -> tuple[int, int]:
         """(<rssi>, <ber>) as +CSQ reports them; (99, 99) without coverage or RF."""
-        if not self.in_coverage or not self.rf_on:
+        if not self.in_coverage or not self.rf_on or self.signal_lost:
             return (99, 99)
         return (self.rssi, self.ber)
 
@@ -297,11 +298,14 @@ class Radio:
         if ber is not None:
             self.ber = _csq_value(ber, "radio.ber", 7)
 
-    def coverage_loss(self, duration: float | None = None) -> None:
-        """Fault: lose coverage now; it returns after ``duration`` seconds (never if None)."""
+    def coverage_loss(self, duration: float | None = None, *, record: bool = True) -> None:
+        """Fault: lose coverage now; it returns after ``duration`` seconds (never if None).
+        ``record=False`` when the bearer's radio link controller already recorded the gap and
+        calls this once the gap has lasted long enough to lose the registration."""
         if duration is not None and (isinstance(duration, bool) or duration < 0):
             raise ConfigError("coverage_loss.duration", f"expected a non-negative duration, got {duration!r}")
-        self.sim.record(self.name, "fault", fault="coverage_loss", duration=duration)
+        if record:
+            self.sim.record(self.name, "fault", fault="coverage_loss", duration=duration)
         self.in_coverage = False
         if self._reg_timer is not None:
             self._reg_timer.cancel()

@@ -16,6 +16,11 @@ Expressions (also what ``simnet sweep --metric NAME=EXPR`` takes):
 ``bytes_up`` / ``bytes_down``  IP bytes the radio links carried up / down (delivered; every
                             device of a fleet)
 ``airtime``                 seconds the radio links spent serializing (both directions)
+``charge`` / ``energy``     the module's charge (mAh) and energy (J) over the run, from its radio
+                            profile's current per radio state (PSM, idle, connected, TX, RX);
+                            a fleet sums its devices
+``radio``                   every radio figure at once, one column each (``radio.time_psm``,
+                            ``radio.charge_mah``, ``radio.bytes_up`` ...)
 ``pkg.module:function``     a Python callable ``f(sim, result)`` (see below)
 ==========================  =====================================================================
 
@@ -62,6 +67,9 @@ _NAMED = {
     "bytes_up": ("link", ("up", "bytes")),
     "bytes_down": ("link", ("down", "bytes")),
     "airtime": ("link", ("both", "airtime")),
+    "charge": ("radio", ("charge_mah",)),
+    "energy": ("radio", ("energy_j",)),
+    "radio": ("radio", ()),
 }
 _ARITY = {"step_time": (1, 1), "step_start": (1, 1), "between": (2, 2), "check": (1, 2),
           "count": (1, 2), "first": (1, 2), "last": (1, 2)}
@@ -241,4 +249,21 @@ def _evaluate(m: Metric, sim: Any, result: Any, counter: TraceCounter) -> Any:
         if what == "bytes":
             return sum(link.bytes_delivered for link in links)
         return sum(link.airtime for link in links)
+    if kind == "radio":
+        return _radio_metric(sim, m.args[0] if m.args else None)
     raise AssertionError(kind)  # pragma: no cover - parse_metric admits only the kinds above
+
+
+def _radio_metric(sim: Any, key: str | None) -> Any:
+    """A radio figure of the module, summed over a fleet's devices (all figures when ``key``
+    is None)."""
+    from simnet.scenario.runner import radio_summary
+
+    totals: dict[str, float] = {}
+    for dev in getattr(sim.world, "devices", {}).values() or [sim.world]:
+        for k, v in (radio_summary(getattr(dev, "bearer", None)) or {}).items():
+            if k != "profile":
+                totals[k] = totals.get(k, 0.0) + v
+    if key is None:
+        return totals
+    return totals.get(key, NAN)

@@ -161,6 +161,7 @@ class BaseCommands(CommandSet):
     def __init__(self, module: Module) -> None:
         super().__init__(module)
         self.reg_n = {"+CREG": 0, "+CGREG": 0, "+CEREG": 0}
+        self.edrx_urc = False  # +CEDRXS mode 2: report the network's eDRX answer (+CEDRXP)
         self.fun_level = 1
         self.cops_format = 0
         self.cops_mode = 0
@@ -182,6 +183,9 @@ class BaseCommands(CommandSet):
             csd.add_listener(self._call_event)
         if gprs is not None:
             gprs.add_listener(self._context_lost)
+        control = getattr(module.bearer, "link_control", None)
+        if control is not None and self._power_saving_changed not in control.listeners:
+            control.listeners.append(self._power_saving_changed)
 
     # The bearer's services this module has (None: no bearer, or a bearer without it).
     def _radio(self) -> RadioApi | None:
@@ -794,12 +798,34 @@ class BaseCommands(CommandSet):
         radio = self._radio()
         if n >= 2 and stat in (1, 5) and radio is not None:
             head += f',"{radio.lac}","{radio.ci}",{radio.act}'
+            timers = self._psm_timers() if name == "+CEREG" and n >= 4 else None
+            if timers is not None:
+                # TS 27.007 §10.1.22 n=4/5: [,[<cause_type>],[<reject_cause>][,[<Active-Time>],
+                # [<Periodic-TAU>]]] - no reject cause to report, the timers the network gave.
+                head += f',,,"{timers[1]}","{timers[0]}"'
         return head
+
+    def _psm_timers(self) -> tuple[str, str] | None:
+        """(Periodic-TAU, Active-Time) the network granted, or None without PSM."""
+        control = getattr(self.module.bearer, "link_control", None)
+        return getattr(control, "psm_granted", None)
+
+    def _power_saving_changed(self, what: str) -> None:
+        """The network answered a PSM or eDRX request (as in a TAU accept): +CEREG with the
+        timers under n=4/5, +CEDRXP under +CEDRXS mode 2."""
+        if what == "psm":
+            n = self.reg_n["+CEREG"]
+            stat = self._reported_stat("ps")
+            if n >= 4 and stat in (1, 5):
+                self.module.urc(self._reg_line("+CEREG", n, stat, with_n=False))
+        elif what == "edrx" and self.edrx_urc:
+            self.module.urc("+CEDRXP: " + self._edrx_fields(with_ptw=True))
 
     def _reg_command(self, ctx: Context, cmd: Command, domain: str) -> Final | None:
         name = cmd.name
+        top = 5 if name == "+CEREG" else 2  # TS 27.007 §10.1.22: +CEREG <n> 0..5
         if cmd.form is Form.TEST:
-            ctx.info(f"{name}: (0-2)")
+            ctx.info(f"{name}: (0-{top})")
             return None
         if cmd.form is Form.READ:
             stat = self._reported_stat(domain)
@@ -809,7 +835,7 @@ class BaseCommands(CommandSet):
             self.reg_n[name] = 0
             return None
         cmd.max_params(1)
-        self.reg_n[name] = cmd.int(0, 0, lo=0, hi=2)
+        self.reg_n[name] = cmd.int(0, 0, lo=0, hi=top)
         return None
 
     @command("+CREG")
@@ -1226,7 +1252,7 @@ class BaseCommands(CommandSet):
         self.module.set_clock((local - _dt.timedelta(minutes=15 * quarters)).timestamp())
         return None
 
-    # -- power saving (stored and reported; their effect on the radio is not modelled) ---------
+    # -- power saving: stored, reported, and passed to the bearer's radio link (simnet.bearer.rrc)
     @command("+CPSMS")
     def cpsms(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.007 §7.38 power saving mode: <mode> 0/1 (2 disables and resets the timers),
@@ -1248,7 +1274,12 @@ class BaseCommands(CommandSet):
         requested = [cmd.str(i, state[i], max_len=8) if cmd.has(i) else state[i] for i in range(1, 5)]
         if any(t and (len(t) != 8 or set(t) - {"0", "1"}) for t in requested):
             return ctx.cme(50)
-        ctx.settings.params["+CPSMS"] = [0, "", "", "", ""] if mode == 2 else [mode, *requested]
+        stored = [0, "", "", "", ""] if mode == 2 else [mode, *requested]
+        ctx.settings.params["+CPSMS"] = stored
+        request = getattr(ctx.bearer, "request_psm", None)
+        if request is not None:
+            # E-UTRAN uses the requested periodic TAU (T3412 extended) and active time (T3324).
+            request(stored[0] == 1, stored[3], stored[4])
         return None
 
     @command("+CEDRXS")
@@ -1271,12 +1302,45 @@ class BaseCommands(CommandSet):
         value = cmd.str(2, state.get(act, "0000"), max_len=4)
         if len(value) != 4 or set(value) - {"0", "1"}:
             return ctx.cme(50)
+        request = getattr(ctx.bearer, "request_edrx", None)
         if mode == 3:
-            state.clear()
+            for old in list(state):
+                state.pop(old)
+                if request is not None:
+                    request(False, old)
+            self.edrx_urc = False
         elif mode == 0:
             state.pop(act, None)
+            if request is not None:
+                request(False, act)
         else:
             state[act] = value
+            self.edrx_urc = mode == 2
+            if request is not None:
+                request(True, act, value)
+        return None
+
+    def _edrx_fields(self, *, with_ptw: bool) -> str:
+        """<AcT-type>[,<Requested_eDRX_value>[,<NW-provided_eDRX_value>[,<Paging_time_window>]]]
+        of the access technology in use (TS 27.007 §7.41); AcT-type 0 when eDRX is not in use."""
+        control = getattr(self.module.bearer, "link_control", None)
+        profile = getattr(self.module.bearer, "profile", None)
+        act = getattr(profile, "edrx_act", None)
+        granted = getattr(control, "edrx_granted", None)
+        if control is None or act is None or granted is None:
+            return "0"
+        requested = control.edrx_request.get(act, "")
+        out = f'{act},"{requested}","{granted}"'
+        if with_ptw:
+            out += f',"{control.ptw_granted}"'
+        return out
+
+    @command("+CEDRXRDP", forms="et", latency="query")
+    def cedrxrdp(self, ctx: Context, cmd: Command) -> Final | None:
+        """TS 27.007 §7.41 eDRX read dynamic parameters: what the network gave the serving
+        cell's access technology, with the paging time window."""
+        if cmd.form is Form.EXEC:
+            ctx.info("+CEDRXRDP: " + self._edrx_fields(with_ptw=True))
         return None
 
     @command("+CLAC", forms="et")

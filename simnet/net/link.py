@@ -164,10 +164,15 @@ class Link:
         # observers: pcap capture hooks (called with (t, pkt)) on entering / leaving the link
         self.capture_tx: Callable[[float, Packet], None] | None = None
         self.capture_rx: Callable[[float, Packet], None] | None = None
+        # A gate sees every packet offered first and may keep it (returning False): the radio
+        # layer holds packets while an RRC connection is set up, paging runs or coverage is
+        # gone, and hands them back with ``release``.
+        self.gate: Callable[[Packet], bool] | None = None
         # counters
         self.packets_sent = 0
         self.packets_delivered = 0
         self.bytes_delivered = 0
+        self.bytes_sent = 0  # IP bytes put on the medium (lost ones too)
         self.airtime = 0.0  # seconds spent serializing (lost frames too: they used the medium)
         self.drops: dict[str, int] = {}
 
@@ -241,6 +246,8 @@ class Link:
 
     def send(self, pkt: Packet) -> None:
         """Offer a packet to this link direction. Never raises."""
+        if self.gate is not None and not self.gate(pkt):
+            return
         now = self._env.now
         self.packets_sent += 1
         if not self._trace.is_muted("pkt"):  # skip building the summary when muted
@@ -254,6 +261,7 @@ class Link:
         if size > self._mtu:
             self._drop(pkt, "mtu")
             return
+        self.bytes_sent += size
         rate = self._rate
         if rate is not None:
             if self._waiting:
@@ -290,6 +298,14 @@ class Link:
                 dup_finish = finish
             self.sim.record(self.name, "link", event="duplicate", pkt=pkt.summary())
             self._schedule(dup, dup_finish, now)
+
+    def release(self, pkt: Packet) -> None:
+        """Offer a packet the gate kept earlier, past the gate."""
+        gate, self.gate = self.gate, None
+        try:
+            self.send(pkt)
+        finally:
+            self.gate = gate
 
     def _schedule(self, pkt: Packet, finish: float, now: float) -> None:
         delay = self._const_delay

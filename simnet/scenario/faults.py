@@ -51,7 +51,7 @@ class _Watch:
     def feed(self, rec: TraceRecord) -> None:
         trig = self.trig
         if trig.kind == "trace":
-            if rec.source == "fault" or not _matches(rec, trig.match):
+            if rec.source == "fault" or not matches_record(rec, trig.match):
                 return
             self.count += 1
             if self.count >= trig.count:
@@ -143,7 +143,8 @@ class FaultEngine:
             self.world.fault_errors.append(f"faults[{fault.index}] {fault.action}: {exc}")
 
 
-def _matches(rec: TraceRecord, match: dict[str, Any]) -> bool:
+def matches_record(rec: TraceRecord, match: dict[str, Any]) -> bool:
+    """Whether a record's source, kind and fields equal ``match`` (values compared as text too)."""
     for key, want in match.items():
         if key == "source":
             got: Any = rec.source

@@ -31,7 +31,10 @@ def format_path(path: Path) -> str:
         elif not _PLAIN_KEY.match(str(part)):
             out += f"[{str(part)!r}]"  # an empty key, spaces at its ends, brackets, controls
         else:
-            out += f".{part}" if out else str(part)
+            text = str(part)
+            if not text.strip():
+                text = repr(text)  # a blank key must still show in the path
+            out += f".{text}" if out else text
     return out or "(top level)"
 
 

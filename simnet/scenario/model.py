@@ -75,6 +75,7 @@ class NetworkSpec:
     nat_port_high: int | None = None
     nat_per_subscriber: int | None = None  # ports one subscriber may hold at once (None: any)
     nat_variant: dict[str, Any] = field(default_factory=dict)  # NatConfig behaviours (issue 19)
+    power_saving: dict[str, Any] = field(default_factory=dict)  # PowerSavingConfig (issue 19)
     rssi: int | None = None
     ber: int | None = None
     profile: str | None = None  # radio profile of simnet.bearer.profiles

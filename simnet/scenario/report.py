@@ -63,6 +63,8 @@ def build_report(results: list[RunResult]) -> dict[str, Any]:
         "fault_errors": list(first.fault_errors),
         "digest_repeat_ok": None,
     }
+    if first.radio is not None:
+        report["radio"] = first.radio
     if first.devices:
         report["fleet"] = {
             "devices": len(first.devices),

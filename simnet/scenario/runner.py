@@ -84,6 +84,18 @@ class CheckResult:
         }
 
 
+def radio_summary(bearer: Any) -> dict[str, Any] | None:
+    """Charge (mAh), energy (J), airtime and bytes on the air, and seconds per radio state of a
+    module's radio link (``RadioLinkController.energy``), with its profile; None without one."""
+    control = getattr(bearer, "link_control", None)
+    if control is None:
+        return None
+    out: dict[str, Any] = {"profile": bearer.profile.name}
+    for key, value in control.energy().items():
+        out[key] = round(value, 9) if isinstance(value, float) and value == value else value
+    return out
+
+
 @dataclass
 class DeviceResult:
     """One fleet device's script: its steps, whether all passed, when it ended."""
@@ -97,6 +109,7 @@ class DeviceResult:
     t_end: float | None = None
     uart_bytes_out: int = 0  # host -> module
     uart_bytes_in: int = 0  # module -> host
+    radio: dict[str, Any] | None = None  # radio_summary: energy, airtime, time per state
 
     @property
     def failure(self) -> StepResult | None:
@@ -110,6 +123,8 @@ class DeviceResult:
             "t_end": None if self.t_end is None else round(self.t_end, 6),
             "uart_bytes_out": self.uart_bytes_out, "uart_bytes_in": self.uart_bytes_in,
         }
+        if self.radio is not None:
+            out["radio"] = self.radio
         f = self.failure
         if f is not None:
             out["failure"] = f.to_json()
@@ -132,6 +147,7 @@ class RunResult:
     fault_errors: list[str] = field(default_factory=list)
     trace: dict[str, Any] = field(default_factory=dict)  # what the trace kept (Trace.summary)
     devices: list[DeviceResult] = field(default_factory=list)  # a fleet's devices (modules:)
+    radio: dict[str, Any] | None = None  # the module's radio_summary (single-module runs)
 
     def devices_frame(self) -> Any:
         """One row per fleet device (pandas): name, group, module, passed, steps, steps_passed,
@@ -314,6 +330,7 @@ class Runner:
             wall_time=time.perf_counter() - wall0, steps=steps, checks=checks,
             digest=sim.trace.digest(), records=len(sim.trace), error=error,
             fault_errors=fault_errors, trace=sim.trace.summary(),
+            radio=radio_summary(getattr(sim.world, "bearer", None)),
         )
 
     # -- steps -------------------------------------------------------------------------------
@@ -395,6 +412,15 @@ class Runner:
                                f"internal error: {type(exc).__name__}: {exc}", spec.line)
 
     def _check(self, spec: CheckSpec) -> CheckResult:
+        if spec.kind == "trace":
+            got = self.sim.world.trace_counts.get(spec.index, 0)
+            lo, hi = spec.params["min"], spec.params["max"]
+            passed = lo <= got <= hi
+            count: Any = lo if lo == hi else {"min": lo, "max": hi}
+            what = ", ".join(f"{k}={v}" for k, v in spec.params["match"].items())
+            return CheckResult(spec.index, spec.kind, "trace", passed,
+                               f"{got} record(s) with {what}" + ("" if passed else f" (expected {count})"),
+                               spec.line, expected={"count": count}, actual={"count": got})
         if spec.kind == "capture":
             from simnet.scenario.capture_checks import check_capture
 
@@ -482,6 +508,8 @@ class FleetRunner:
             procs.append(sim.process(self._script(dev, result, max(0.0, delay))))
         if procs:
             sim.run(sim.env.all_of(procs))
+        for dev, result in zip(world.devices.values(), results, strict=True):
+            result.radio = radio_summary(dev.bearer)
         checks = [Runner(sim).run_check(c) for c in sc.checks]
         fault_errors = list(getattr(world, "fault_errors", []))
         passed = all(d.passed for d in results) and all(c.passed for c in checks) and not fault_errors

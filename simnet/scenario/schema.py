@@ -58,9 +58,9 @@ MAX_DEVICES = 100_000
 BOOT_MODES = ("booted", "cold")
 NETWORK_KEYS = (
     "registration", "bearer", "apn", "pdp", "csd", "link", "uplink", "downlink", "dns", "nat",
-    "signal", "profile",
+    "signal", "profile", "power_saving",
 )
-RADIO_PROFILES = ("gprs_class10", "edge", "lte_like", "csd_9600")  # simnet.bearer.profiles
+RADIO_PROFILES = ("gprs_class10", "edge", "lte_like", "csd_9600", "lte_cat1", "lte_m", "nb_iot")  # simnet.bearer.profiles
 NAT_VARIANT_KEYS = ("tcp_established_timeout", "tcp_transitory_timeout", "mapping", "filtering",
                     "port_preservation", "on_expiry", "inbound_refresh")
 LINK_KEYS = ("delay", "jitter", "rate", "loss", "queue", "mtu", "duplicate", "corrupt", "reorder")
@@ -157,6 +157,9 @@ FAULT_ACTIONS: dict[str, dict[str, tuple[str, bool]]] = {
                              "service": ("service", False), "delay": ("duration", True)},
     "server-rate-limit": {"host": ("host", True), "port": ("port", False),
                           "service": ("service", False), "rate": ("rate", True)},
+    # The server sends text unprompted on its open connections (UDP: to its last client).
+    "server-push": {"host": ("host", True), "port": ("port", False), "service": ("service", False),
+                    "data": ("string", True)},
     # A peer host opens a TCP connection to the module (server-mode commands) and sends text.
     "peer-connect": {"host": ("host", True), "port": ("port", True), "send": ("string", False),
                      "close_after": ("duration", False)},
@@ -714,6 +717,8 @@ class Validator:
                 self.err(p, f"got {_describe(servers)} (expected a list of IPv4 addresses)")
             else:
                 spec.dns = [ip for i, s in enumerate(servers) if (ip := self.ipv4((*p, i), s))]
+        if "power_saving" in net:
+            self._power_saving((*net_path, "power_saving"), net["power_saving"], spec)
         if "nat" in net:
             p = (*net_path, "nat")
             nat = self.mapping(p, net["nat"], ("tcp_idle_timeout", "udp_idle_timeout", "port_low",
@@ -733,6 +738,51 @@ class Validator:
                 if "udp_idle_timeout" in nat:
                     spec.udp_idle_timeout = self.duration((*p, "udp_idle_timeout"), nat["udp_idle_timeout"], positive=True)
                 self._nat_variants(p, nat, spec)
+
+    def _trace_check(self, cp: Path, check: dict[str, Any]) -> dict[str, Any] | None:
+        """``{trace: {source: bearer.rrc, kind: tau}, count: 2}`` (or ``count: {min:, max:}``):
+        how many trace records of the run match (counted as they happen, whatever is kept)."""
+        m = self.mapping(cp, check, ("trace", "count"), required=("trace", "count"))
+        if m is None or "trace" not in m or "count" not in m:
+            return None
+        match = m["trace"]
+        if not isinstance(match, dict) or not match or not all(
+                isinstance(v, str | int | float | bool) for v in match.values()):
+            self.err((*cp, "trace"), f"got {_describe(match)} (expected a mapping such as "
+                     "{source: bearer.rrc, kind: tau})")
+            return None
+        count = m["count"]
+        if isinstance(count, dict):
+            bounds = self.mapping((*cp, "count"), count, ("min", "max"))
+            if bounds is None or not bounds:
+                self.err((*cp, "count"), "expected a number or {min:, max:}")
+                return None
+            lo = self.integer((*cp, "count", "min"), bounds.get("min", 0), 0, 1 << 40, what="a count")
+            hi = self.integer((*cp, "count", "max"), bounds.get("max", 1 << 40), 0, 1 << 40, what="a count")
+        else:
+            lo = hi = self.integer((*cp, "count"), count, 0, 1 << 40, what="a count")
+        if lo is None or hi is None:
+            return None
+        return {"match": {str(k): v for k, v in match.items()}, "min": lo, "max": hi}
+
+    def _power_saving(self, p: Path, value: Any, spec: NetworkSpec) -> None:
+        """The operator's answer to PSM / eDRX requests (simnet.bearer.operator.PowerSavingConfig)."""
+        from dataclasses import fields as dc_fields
+
+        from simnet.bearer.operator import PowerSavingConfig
+
+        m = self.mapping(p, value, tuple(f.name for f in dc_fields(PowerSavingConfig)))
+        if m is None:
+            return
+        try:
+            PowerSavingConfig(**m)
+        except ConfigError as exc:
+            self.err((*p, *exc.field.split(".")[2:]), exc.message)
+            return
+        except TypeError as exc:
+            self.err(p, str(exc))
+            return
+        spec.power_saving = dict(m)
 
     def _nat_variants(self, p: Path, nat: dict[str, Any], spec: NetworkSpec) -> None:
         """RFC 4787 / 5382 behaviours and what an expiry does (simnet.net.nat.NatConfig)."""
@@ -1223,6 +1273,11 @@ class Validator:
                 self.err(cp, f"got {_describe(check)} (expected a mapping such as {{host:, file:, sha256:}})")
                 continue
             before = len(self.problems)
+            if "trace" in check:
+                trace_params = self._trace_check(cp, check)
+                if trace_params is not None and len(self.problems) == before:
+                    sc.checks.append(CheckSpec(i, "trace", "", trace_params, self.loaded.line_of(cp)))
+                continue
             if "pcap" in check and check.get("pcap") != "ppp":
                 from simnet.scenario.capture_checks import validate_capture_check
 

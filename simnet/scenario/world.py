@@ -117,6 +117,7 @@ class World:
         self.peer_sockets: list[Any] = []  # connections opened by peer-connect faults
         self.pcap_files: list[str] = []
         self.epoch = 0.0  # Unix seconds at virtual time 0 (scenario_epoch)
+        self.trace_counts: dict[int, int] = {}  # check index -> matching records so far
         self.faults: FaultEngine | None = None
         self.radio_uplink = f"{MODULE_HOST}.uplink"
         self.radio_downlink = f"{MODULE_HOST}.downlink"
@@ -301,7 +302,27 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
         world.dte = dev.dte = DTE(sim, world.module)
         world.devices[dev.name] = dev
     world.faults = FaultEngine(world, sc.faults, _fault_actions(world))
+    _count_trace_checks(sim, world, sc)
     return world
+
+
+def _count_trace_checks(sim: Any, world: World, sc: Scenario) -> None:
+    """Count the records each ``{trace:, count:}`` check names as they happen (a bounded trace
+    may not keep them)."""
+    from simnet.scenario.faults import matches_record
+
+    checks = [c for c in sc.checks if c.kind == "trace"]
+    if not checks:
+        return
+    for c in checks:
+        world.trace_counts[c.index] = 0
+
+    def count(rec: Any) -> None:
+        for c in checks:
+            if matches_record(rec, c.params["match"]):
+                world.trace_counts[c.index] += 1
+
+    sim.trace.add_sink(count)
 
 
 def _build_fleet(sim: Any, world: World, sc: Scenario, up: dict[str, Any], down: dict[str, Any]) -> None:
@@ -415,6 +436,8 @@ def _build_bearer(sim: Any, world: World, sim_spec: Any, dev: Device, pool: Any 
     if raw_csd:
         operator["csd"] = dict(raw_csd)
     operator["bearer"] = net.bearer
+    if net.power_saving:
+        operator["power_saving"] = dict(net.power_saving)
     if net.profile:
         operator["profile"] = net.profile
     config = OperatorConfig.from_dict(operator, "network")
@@ -543,6 +566,10 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
         entry = world.hosts[f.params["host"]]
         targets = entry.find(port=f.params.get("port"), type_=f.params.get("service"))
         params = {k: v for k, v in f.params.items() if k not in ("host", "port", "service")}
+        if f.action == "server-push":
+            from simnet.scenario.schema import decode_escapes
+
+            params["data"] = decode_escapes(params["data"])
         for svc in targets:
             svc.apply_fault(f.action, **params)
 
@@ -583,6 +610,7 @@ def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
         "server-reply": server,
         "server-slow-greeting": server,
         "server-rate-limit": server,
+        "server-push": server,
         "nat-expire": nat_expire,
         "sim-remove": sim_remove,
         "coverage-loss": coverage_loss,

@@ -39,6 +39,7 @@ FAULT_KINDS = (
     "reset",
     "rate_limit",
     "dns",
+    "push",
 )
 # Scenario fault actions (simnet.scenario.schema.FAULT_ACTIONS) and their kinds here.
 SCENARIO_ACTIONS = {
@@ -49,6 +50,7 @@ SCENARIO_ACTIONS = {
     "server-slow-greeting": "slow_greeting",
     "server-rate-limit": "rate_limit",
     "dns-fail": "dns",
+    "server-push": "push",
 }
 # Parameters each fault kind takes (the scenario's host/service/port selectors are dropped).
 FAULT_PARAMS: dict[str, tuple[str, ...]] = {
@@ -59,8 +61,10 @@ FAULT_PARAMS: dict[str, tuple[str, ...]] = {
     "reset": ("after_bytes", "mode", "connection"),
     "rate_limit": ("rate",),
     "dns": ("mode", "name", "duration"),
+    "push": ("data",),
 }
 FAULT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "push": ("data",),
     "slow_greeting": ("delay",),
     "reply": ("command", "code"),
     "rate_limit": ("rate",),
@@ -165,6 +169,7 @@ class Service:
         self.conns: list[Conn] = []
         self._listener: Any = None
         self._udp: Any = None
+        self._last_peer: tuple[str, int] | None = None  # the last UDP client heard
         self._conn_ids = 0
         self._configure(config, field)
 
@@ -279,6 +284,7 @@ class Service:
         conn.close()
 
     def _datagram(self, sock: Any, data: bytes, addr: tuple[str, int]) -> None:
+        self._last_peer = addr
         self.bytes_received += len(data)
         self.record("datagram", peer=_addr(addr), size=len(data))
         if self.stalled or self.dns_mode == "silence":
@@ -289,6 +295,24 @@ class Service:
 
     def handle_datagram(self, data: bytes, addr: tuple[str, int]) -> bytes | None:
         return None
+
+    def push(self, data: bytes | str) -> int:
+        """Send ``data`` unprompted, as a broker pushes a downlink message: on every open
+        connection (TCP), or to the last client heard from (UDP). Returns the connections or
+        datagrams it went to (0: nobody to push to, recorded as such)."""
+        payload = data.encode("latin-1") if isinstance(data, str) else bytes(data)
+        targets = 0
+        if self.transport == "udp":
+            if self._udp is not None and self._last_peer is not None:
+                self.bytes_sent += self._udp.sendto(payload, self._last_peer)
+                targets = 1
+        else:
+            for conn in list(self.conns):
+                if not (conn.done or conn.closing):
+                    conn.write(payload)
+                    targets += 1
+        self.record("push", size=len(payload), targets=targets)
+        return targets
 
     def next_conn_id(self) -> int:
         self._conn_ids += 1
@@ -474,6 +498,8 @@ class Service:
             self.reset_after(**params)
         elif kind == "rate_limit":
             self.limit_rate(params["rate"])
+        elif kind == "push":
+            self.push(params["data"])
         else:
             self.dns_fail(**params)
 

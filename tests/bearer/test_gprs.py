@@ -140,11 +140,33 @@ def test_bearer_drop_and_coverage_loss_are_network_lost() -> None:
     bearer.bearer_drop()
     assert lost == [OutcomeKind.NETWORK_LOST] and host.ip is None
     assert run_event(sim, bearer.gprs.activate(1)).ok
-    bearer.coverage_loss(20.0)
+    # A gap past the GPRS profile's thresholds (downlink signalling failure, TS 45.008 §6.5,
+    # 5 paging blocks of 5 x 235.38 ms, then the READY timer T3314 of 44 s) loses the context
+    # at that instant; coverage returns at the end of the gap.
+    lost_after = 5 * 5 * 0.23538 + 44.0
+    start = sim.now
+    bearer.coverage_loss(120.0)
+    sim.advance(lost_after - 0.01)
+    assert lost == [OutcomeKind.NETWORK_LOST] and host.ip is not None
+    sim.advance(0.02)
     assert lost == [OutcomeKind.NETWORK_LOST] * 2 and host.ip is None
     assert run_event(sim, bearer.gprs.activate(1)).kind == OutcomeKind.NOT_REGISTERED
-    sim.advance(20.0 + T0)
+    sim.advance(start + 120.0 + T0 - sim.now)
     assert run_event(sim, bearer.gprs.activate(1)).ok
+
+
+def test_a_short_coverage_gap_keeps_the_context_and_delays_the_data() -> None:
+    sim, net, host, bearer = world()
+    activate(sim, bearer)
+    ip = host.ip
+    lost = []
+    bearer.gprs.add_listener(lambda ctx, outcome: lost.append(outcome.kind))
+    bearer.coverage_loss(20.0)
+    assert bearer.radio.csq() == (99, 99)  # no signal measured
+    sim.advance(21.0)
+    assert lost == [] and host.ip == ip and bearer.radio.registered("ps")
+    kinds = [r.kind for r in sim.trace.select(source="bearer.rrc")]
+    assert "radio_link_failure" in kinds and "reestablishment" in kinds
 
 
 def test_sim_removal_drops_bearer_and_blocks_activation() -> None:

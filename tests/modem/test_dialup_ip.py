@@ -113,9 +113,14 @@ def test_bearer_drop_mid_transfer_terminates_the_link_and_says_no_carrier():
 def test_coverage_loss_ends_the_link():
     sim = world()
     host = sim.dte.dial("*99#")
+    start = sim.now
     sim.bearer.coverage_loss(60)
-    sim.run_until(lambda: host.ended is not None, 10)
+    # GPRS keeps the context through the downlink signalling failure (5 paging blocks of
+    # 5 x 235.38 ms) and the READY timer (44 s); then the context goes and the link with it.
+    lost_after = 5 * 5 * 0.23538 + 44.0
+    sim.run_until(lambda: host.ended is not None, 70)
     assert host.ended.kind == "peer_terminated"
+    assert lost_after <= sim.now - start < lost_after + 1.0
     sim.dte.expect("NO CARRIER", timeout=5)
 
 

@@ -283,10 +283,16 @@ def test_pdp_silent_fault_never_activates():
 
 @needs_bearer
 def test_coverage_loss_for_a_duration_and_sim_remove():
+    # A 10 s gap on GPRS: radio link failure and a cell update, the registration stays.
     sim = bearer_world({"at": "2s", "action": "coverage-loss", "duration": "10s"})
     sim.advance(3)
-    assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,2"]  # searching while out of coverage
-    sim.advance(12)
+    assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,1"]
+    assert sim.dte.command("AT+CSQ").lines == ["+CSQ: 99,99"]  # but no signal meanwhile
+    # 90 s is past the profile's thresholds (5.88 s to failure + 44 s READY timer): searching.
+    sim = bearer_world({"at": "2s", "action": "coverage-loss", "duration": "90s"})
+    sim.advance(2 + 50.0)
+    assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,2"]
+    sim.advance(45)
     assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,1"]  # home again
     gone = bearer_world({"at": "2s", "action": "sim-remove"})
     assert gone.dte.command("AT+CPIN?").lines == ["+CPIN: READY"]

@@ -319,6 +319,7 @@ def test_every_fault_action_validates():
         "server-reply": "{at: 0s, action: server-reply, host: ftp.example.net, command: STOR, code: 552}",
         "server-slow-greeting": "{at: 0s, action: server-slow-greeting, host: ftp.example.net, delay: 5s}",
         "server-rate-limit": "{at: 0s, action: server-rate-limit, service: ftp, host: ftp.example.net, rate: 9600bps}",
+        "server-push": "{at: 0s, action: server-push, host: echo.example.net, port: 7, data: update}",
         "nat-expire": "{on: {syn: 2, host: echo.example.net, port: 7}, action: nat-expire}",
         "peer-connect": "{on: {kind: sent, text: AT+CIPOPEN}, action: peer-connect, host: echo.example.net, port: 8080, send: HI}",
         "sim-remove": "{on: {sent: AT+CIPOPEN}, action: sim-remove}",

@@ -403,11 +403,17 @@ class SimcomDialect(Dialect):
         mcc_mnc = f"{plmn[:3]}-{plmn[3:]}"
         rssi, _ber = radio.csq()
         dbm = -113 + 2 * rssi if rssi != 99 else -113
-        if getattr(radio, "act", 7) == 7:
-            # RSRP over 50 resource blocks of 12 subcarriers (10 MHz): RSSI - 10*log10(600)
+        profile = getattr(ctx.bearer, "profile", None)
+        mode = getattr(profile, "cpsi", None) or ("LTE" if getattr(radio, "act", 7) == 7 else "GSM")
+        if mode.startswith("LTE"):
+            # RSRP over 50 resource blocks of 12 subcarriers (10 MHz): RSSI - 10*log10(600).
+            # System mode, band, EARFCN and bandwidth fields as SIM7000/SIM7600 logs show them
+            # for LTE, "LTE CAT-M1" and "LTE NB-IOT" (NB-IoT cells report bandwidth 0,0).
             rsrp = dbm - 28
-            ctx.info(f"+CPSI: LTE,Online,{mcc_mnc},0x{radio.lac},{int(radio.ci, 16)},1,"
-                     f"EUTRAN-BAND3,1300,5,5,-100,{rsrp * 10},{dbm * 10},10")
+            band, earfcn, bw = {"LTE CAT-M1": ("EUTRAN-BAND20", 6350, "5,5"),
+                                "LTE NB-IOT": ("EUTRAN-BAND20", 6254, "0,0")}.get(mode, ("EUTRAN-BAND3", 1300, "5,5"))
+            ctx.info(f"+CPSI: {mode},Online,{mcc_mnc},0x{radio.lac},{int(radio.ci, 16)},1,"
+                     f"{band},{earfcn},{bw},-100,{rsrp * 10},{dbm * 10},10")
         else:
             ctx.info(f"+CPSI: GSM,Online,{mcc_mnc},0x{radio.lac},{int(radio.ci, 16)},62,"
                      f"{dbm + 111},0,{dbm + 111},{dbm + 111}")
