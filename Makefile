@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/simnet run scenarios/quickstart.yaml
 
 lint: $(STAMP)
-	$(PY) -m ruff check simnet tests bench
+	$(PY) -m ruff check simnet tests bench examples setup.py
 	$(PY) -m mypy
 
 test: $(STAMP) lint

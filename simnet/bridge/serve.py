@@ -152,6 +152,47 @@ def _open(sim: Any, *, pty: bool, tcp: str | None, link: str | None, allow_remot
 
 
 @contextmanager
+def serving(
+    scenario: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    pty: bool = True,
+    tcp: str | None = None,
+    link: str | None = None,
+    seed: int | None = None,
+    allow_remote: bool = False,
+    max_lag: float = 0.2,
+    report: str | None = None,
+    trace: str | None = None,
+    pcap: str | None = None,
+    log: IO[str] | None = None,
+    boot: str | None = None,
+    trace_level: str | None = None,
+    trace_ring: int | None = None,
+    cmux: str | None = None,
+) -> Iterator[Served]:
+    """``serve()`` yielding the running :class:`Served` (``.address``, ``.sim``, ``.report()``)
+    for callers that inspect the simulation while a host program drives it (the pytest plugin)."""
+    sim = build_realtime_simulation(scenario, seed, boot, trace_level=trace_level, trace_ring=trace_ring,
+                                    trace=trace)
+    served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log,
+                   cmux=cmux)
+    stop = threading.Event()
+    thread = threading.Thread(target=served.bridge.run, args=(stop.is_set,), name="simnet-bridge", daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        stop.set()
+        served.bridge.wake()
+        thread.join(timeout=10)
+        try:
+            served.write_outputs(report=report, pcap=pcap)
+        finally:
+            served.endpoint.close()
+            served.bridge.close()
+
+
+@contextmanager
 def serve(
     scenario: str | os.PathLike[str] | Mapping[str, Any],
     *,
@@ -171,29 +212,16 @@ def serve(
     cmux: str | None = None,
 ) -> Iterator[str]:
     """Serve the scenario's module in a background thread; yields the device path or URL
-    (with ``cmux="1,2"``: the channels' pty paths, one per line, see ``simnet.bridge.channels``).
+    (with ``cmux="1,2"``: the channels' pty paths, one per line, see ``simnet.bridge.channels``;
+    ``serving()`` yields the whole :class:`Served`).
 
     >>> with simnet.serve("scenarios/quickstart.yaml", pty=True) as port:   # doctest: +SKIP
     ...     serial.Serial(port, 115200).write(b"AT\\r")
     """
-    sim = build_realtime_simulation(scenario, seed, boot, trace_level=trace_level, trace_ring=trace_ring,
-                                    trace=trace)
-    served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log,
-                   cmux=cmux)
-    stop = threading.Event()
-    thread = threading.Thread(target=served.bridge.run, args=(stop.is_set,), name="simnet-bridge", daemon=True)
-    thread.start()
-    try:
+    with serving(scenario, pty=pty, tcp=tcp, link=link, seed=seed, allow_remote=allow_remote,
+                 max_lag=max_lag, report=report, trace=trace, pcap=pcap, log=log, boot=boot,
+                 trace_level=trace_level, trace_ring=trace_ring, cmux=cmux) as served:
         yield served.address
-    finally:
-        stop.set()
-        served.bridge.wake()
-        thread.join(timeout=10)
-        try:
-            served.write_outputs(report=report, pcap=pcap)
-        finally:
-            served.endpoint.close()
-            served.bridge.close()
 
 
 def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
