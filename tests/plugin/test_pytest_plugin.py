@@ -43,8 +43,11 @@ def field(text: str, name: str) -> str:
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A copy of examples/pytest as the user's own project."""
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A copy of examples/pytest as the user's own project (the real folder's modules, which
+    this process may have imported when it ran examples/pytest itself, are set aside)."""
+    for name in ("tracker", *(p.stem for p in EXAMPLES.glob("test_*.py"))):
+        monkeypatch.delitem(sys.modules, name, raising=False)
     for item in EXAMPLES.iterdir():
         if item.name in ("__pycache__", ".pytest_cache"):
             continue
