@@ -383,8 +383,8 @@ def _evidence(item: pytest.Item, used: _Used) -> tuple[list[str], list[tuple[str
         lines.append("  replay: " + replay[0])
         lines.extend(f"          {r}" for r in replay[1:])
         props.append((f"simnet_replay{suffix}", replay[0]))
-    for n, use in enumerate(used.sweeps):
-        lines.extend(_sweep_evidence(item, used, use, n))
+    for n, sweep_use in enumerate(used.sweeps):
+        lines.extend(_sweep_evidence(item, used, sweep_use, n))
     return lines, props
 
 
