@@ -293,6 +293,13 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             if progress is not None:
                 progress.stop()
             if first and not quiet:
+                if result.devices:
+                    ok = sum(1 for d in result.devices if d.passed)
+                    print(f"[   fleet    ] {ok} of {len(result.devices)} devices passed", file=out)
+                    for d in [d for d in result.devices if not d.passed][:10]:
+                        f = d.failure
+                        where = f"step {f.index + 1} ({f.kind} '{f.text}')" if f is not None else "?"
+                        print(f"[   fleet    ] FAIL {d.name} ({d.module}): {where}: {f.detail if f else ''}", file=out)
                 for c in result.checks:
                     print(format_check(c), file=out)
                 for s in result.steps:

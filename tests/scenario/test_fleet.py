@@ -132,3 +132,17 @@ def test_bad_fleets_are_named(change, message):
     with pytest.raises(simnet.ScenarioError) as info:
         simnet.Simulation.from_dict(data)
     assert message in str(info.value)
+
+
+def test_simnet_run_prints_the_fleet_verdict(tmp_path):
+    import io
+    import json
+
+    from simnet.scenario.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    report = tmp_path / "r.json"
+    assert main(["run", str(LIBRARY), "--report", str(report)], out=out, err=err) == 0, err.getvalue()
+    assert "[   fleet    ] 25 of 25 devices passed" in out.getvalue()
+    data = json.loads(report.read_text())
+    assert data["fleet"]["devices"] == 25 and len(data["devices"]) == 25
