@@ -21,6 +21,7 @@ import simpy.rt
 
 from simnet.bridge.channels import ChannelEndpoint, parse_channels
 from simnet.bridge.endpoints import PtyEndpoint, TcpEndpoint
+from simnet.bridge.fleet import FleetEndpoint
 from simnet.bridge.realtime import Bridge
 from simnet.errors import ConfigError
 
@@ -88,12 +89,15 @@ def parse_tcp_address(text: str) -> tuple[str, int]:
 class Served:
     """A running bridge: ``.address`` is the pty path or the ``socket://`` URL."""
 
-    def __init__(self, sim: Any, endpoint: PtyEndpoint | TcpEndpoint | ChannelEndpoint, bridge: Bridge) -> None:
+    def __init__(self, sim: Any, endpoint: PtyEndpoint | TcpEndpoint | ChannelEndpoint | FleetEndpoint,
+                 bridge: Bridge) -> None:
         self.sim = sim
         self.endpoint = endpoint
         self.bridge = bridge
         if isinstance(endpoint, ChannelEndpoint):
             self.address = "\n".join(endpoint.paths)  # one pty per DLCI, in the order given
+        elif isinstance(endpoint, FleetEndpoint):
+            self.address = "\n".join(endpoint.addresses)  # "NAME ADDRESS" per device
         elif isinstance(endpoint, PtyEndpoint):
             self.address = endpoint.path
         else:
@@ -130,6 +134,19 @@ class Served:
 
 def _open(sim: Any, *, pty: bool, tcp: str | None, link: str | None, allow_remote: bool,
           max_lag: float, log: IO[str] | None, cmux: str | None = None) -> Served:
+    world = getattr(sim, "world", None)
+    if world is not None and world.is_fleet:
+        if cmux is not None:
+            raise ConfigError("--cmux", "a fleet is served one port per device: leave out --cmux")
+        fleet = FleetEndpoint(list(world.devices), tcp=parse_tcp_address(tcp) if tcp is not None else None,
+                              allow_remote=allow_remote)
+        try:
+            bridge = Bridge(sim, fleet, max_lag=max_lag, log=log)
+            fleet.start(sim)
+        except Exception:
+            fleet.close()
+            raise
+        return Served(sim, fleet, bridge)
     if cmux is not None:
         if tcp is not None:
             raise ConfigError("--cmux", "channels are served on ptys: leave out --tcp")
