@@ -3,9 +3,16 @@
 AT command lines (DTE -> module) and module output lines (module -> DTE) come from the UART
 records (``uart``, kinds ``dte>`` / ``dte<``), joined into lines. Packets come from link
 records (kind ``pkt``, ``ev`` tx/rx): each hop is an arrow from the send instant to the arrival
-instant, between the lanes of the hop's ends. Faults (kind ``fault``, and link outages) are red
-bands across every lane. The vertical axis is ordered by virtual time; each distinct instant gets
-its own row (labelled with the time) so that bursts inside a millisecond stay readable.
+instant, between the lanes of the hop's ends; a packet the link dropped (a ``drop`` record) is a
+red half arrow, one still on its way when the trace ends a grey one labelled "in flight". Binary
+UART data (PPP frames, raw socket bytes) is drawn per burst: chunks in one direction with less
+than ``BURST_GAP`` between them are one arrow, on one row. Faults (kind ``fault``, and link
+outages) are red bands across every lane; NAT events (kind ``nat``: mapping created, expired,
+RST sent, packet dropped) are marks on the network lane and radio-state events (RRC state,
+periodic TAU, PSM/eDRX grants, radio link failure, re-establishment, coverage back, packets the
+radio could not take) marks on the module lane. The vertical axis is ordered by virtual time;
+each distinct instant gets its own row (labelled with the time) so that bursts inside a
+millisecond stay readable.
 
 matplotlib is imported here only, and only when a chart is drawn.
 """
@@ -24,6 +31,7 @@ _PKT = re.compile(r"^(TCP|UDP|ICMP) (\d+\.\d+\.\d+\.\d+)(?::(\d+))? > (\d+\.\d+\
 
 
 LINE_GAP = 0.05  # s: a partial line older than this is drawn on its own
+BURST_GAP = 0.2  # s: binary UART chunks closer than this in one direction are one burst
 _BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7e-\xff]")  # not text (PPP flag 0x7e too)
 
 
@@ -34,13 +42,48 @@ class Arrow:
     src: str
     dst: str
     label: str
-    style: str  # at | urc | pkt | lost
+    style: str  # at | urc | pkt | lost | inflight
 
 
 @dataclass
 class Mark:
     t: float
     label: str
+    kind: str = "fault"  # fault (a band across every lane) | nat (network lane) | radio (module lane)
+
+
+# radio-state records (simnet.bearer.rrc / radio) drawn as marks on the module lane
+_RADIO_KINDS = {"rrc", "tau", "psm", "edrx", "radio_link_failure", "reestablishment", "coverage_return"}
+
+
+def _radio_label(r: TraceRecord) -> str | None:
+    f = r.fields
+    if r.kind == "rrc":
+        return f"RRC {f.get('state')} ({f.get('cause')})"
+    if r.kind == "tau":
+        return "periodic TAU" if f.get("periodic") else "TAU"
+    if r.kind == "psm":
+        return f"PSM T3412={f.get('t3412')} s T3324={f.get('t3324')} s" if f.get("granted") else "PSM off"
+    if r.kind == "edrx":
+        return f"eDRX cycle {f.get('cycle')} s" if f.get("cycle") else "eDRX off"
+    if r.kind == "radio_link_failure":
+        return "radio link failure"
+    if r.kind == "reestablishment":
+        return f"RRC re-establishment ({f.get('delay')} s)"
+    if r.kind == "coverage_return":
+        return "coverage back"
+    return None
+
+
+def _nat_label(r: TraceRecord) -> str:
+    f = r.fields
+    event = f.get("event")
+    if event in ("create", "expire"):
+        what = f"NAT {event} {f.get('mapping', '')}"
+        return what + (f" ({f['reason']})" if event == "expire" and f.get("reason") else "")
+    if event == "rst":
+        return "NAT RST " + _packet_label(str(f.get("pkt", "")))
+    return f"NAT drop ({f.get('reason')}) " + _packet_label(str(f.get("pkt", "")))
 
 
 def _bytes_of(value: Any) -> bytes:
@@ -80,6 +123,7 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
     arrows: list[Arrow] = []
     marks: list[Mark] = []
     buf = {"dte>": b"", "dte<": b""}
+    bursts: dict[str, _Burst] = {}
     pending: dict[tuple[str, str], float] = {}
     last_command = b""
     buf_t = {"dte>": 0.0, "dte<": 0.0}
@@ -109,13 +153,33 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
             last_dte_t = r.t
         if r.kind in ("dte>", "dte<"):
             src, dst, style = ("DTE", "module", "at") if r.kind == "dte>" else ("module", "DTE", "urc")
+            data = _bytes_of(r.fields.get("data", b""))
+            sep = b"\r" if r.kind == "dte>" else b"\n"
+            burst = bursts.get(r.kind)
+            if burst is not None and (r.t - burst.t1 > BURST_GAP or not _BINARY.search(data)):
+                arrows.append(burst.arrow(src, dst, style))  # the burst is over
+                del bursts[r.kind]
+                burst = None
             if buf[r.kind] and r.t - buf_t[r.kind] > LINE_GAP:
                 # A partial line that sat unfinished: draw it when it came, not with the next one.
                 arrows.append(Arrow(buf_t[r.kind], buf_t[r.kind], src, dst, _printable(buf[r.kind]), style))
                 buf[r.kind] = b""
-            buf[r.kind] += _bytes_of(r.fields.get("data", b""))
+            binary = _BINARY.search(data)
+            if binary is not None:
+                # Binary data (PPP frames, raw socket bytes) has no line ends to go by: whole lines
+                # of text before it are drawn as lines, the rest joins this direction's burst.
+                cut = data.rfind(sep, 0, binary.start()) + 1
+                text, data = data[:cut], data[cut:]
+                if not text and burst is None and buf[r.kind]:
+                    data, buf[r.kind] = buf[r.kind] + data, b""  # an unfinished line ran into it
+                if burst is None:
+                    burst = bursts[r.kind] = _Burst(r.t)
+                burst.add(r.t, data)
+                if not text:
+                    continue
+                data = text
+            buf[r.kind] += data
             buf_t[r.kind] = r.t
-            sep = b"\r" if r.kind == "dte>" else b"\n"
             while sep in buf[r.kind] or len(buf[r.kind]) > 200:
                 cut = buf[r.kind].find(sep)
                 line, buf[r.kind] = (buf[r.kind][:cut], buf[r.kind][cut + 1 :]) if cut >= 0 else (buf[r.kind], b"")
@@ -129,11 +193,6 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
                     arrows.append(Arrow(r.t, r.t, "module", "DTE", _printable(line), "urc"))
                 else:
                     last_command = b""
-            if _BINARY.search(buf[r.kind]):
-                # Binary data (PPP frames, raw socket bytes) has no line end: draw it as it arrives.
-                data = buf[r.kind]
-                arrows.append(Arrow(r.t, r.t, src, dst, f"⟨{len(data)} bytes⟩ {_printable(data, 24)}", style))
-                buf[r.kind] = b""
         elif r.kind == "pkt":
             summary = str(r.fields.get("pkt", ""))
             key = (r.source, summary)
@@ -143,18 +202,61 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
                 t0 = pending.pop(key, r.t)
                 src, dst = _hop_lanes(r.source, summary, radio_links, lane_of_ip)
                 arrows.append(Arrow(t0, r.t, src, dst, _packet_label(summary), "pkt"))
+        elif r.kind == "drop" and "pkt" in r.fields:
+            summary = str(r.fields["pkt"])
+            key = (r.source, summary)
+            if key in pending:  # the link lost what it had sent: a lost packet
+                t0 = pending.pop(key)
+                src, dst = _hop_lanes(r.source, summary, radio_links, lane_of_ip)
+                arrows.append(Arrow(t0, t0, src, dst, f"✗ {_packet_label(summary)} ({r.fields.get('reason')})",
+                                    "lost"))
+            elif r.source.endswith(".rrc"):  # the radio could not take it (asleep in PSM, buffer full)
+                marks.append(Mark(r.t, f"✗ {_packet_label(summary)} ({r.fields.get('reason')})", "radio"))
+        elif r.kind == "nat":
+            marks.append(Mark(r.t, _nat_label(r), "nat"))
+        elif r.kind in _RADIO_KINDS:
+            label = _radio_label(r)
+            if label is not None:
+                marks.append(Mark(r.t, label, "radio"))
         elif r.kind == "fault" or (r.kind == "link" and r.fields.get("event") == "outage"):
             what = r.fields.get("action") or r.fields.get("fault") or r.fields.get("event") or "fault"
             marks.append(Mark(r.t, f"{what} ({r.source})"))
+    for kind, burst in bursts.items():  # bursts still open when the trace ends
+        src, dst, style = ("DTE", "module", "at") if kind == "dte>" else ("module", "DTE", "urc")
+        arrows.append(burst.arrow(src, dst, style))
     # A scenario fault and the layer's own record of it are one event: keep the scenario's.
-    scenario_fault_times = {m.t for m in marks if m.label.endswith("(fault)")}
-    marks = [m for m in marks if m.label.endswith("(fault)") or m.t not in scenario_fault_times]
-    # packets sent but never received: lost on the way
+    scenario_fault_times = {m.t for m in marks if m.kind == "fault" and m.label.endswith("(fault)")}
+    marks = [m for m in marks
+             if m.kind != "fault" or m.label.endswith("(fault)") or m.t not in scenario_fault_times]
+    # packets sent and neither received nor dropped: still on their way when the trace ended
     for (source, summary), t0 in pending.items():
         src, dst = _hop_lanes(source, summary, radio_links, lane_of_ip)
-        arrows.append(Arrow(t0, t0, src, dst, "✗ " + _packet_label(summary), "lost"))
+        arrows.append(Arrow(t0, t0, src, dst, f"{_packet_label(summary)} (in flight)", "inflight"))
     arrows.sort(key=lambda a: (a.t0, a.t1))
+    marks.sort(key=lambda m: m.t)
     return lanes, arrows, marks
+
+
+class _Burst:
+    """Binary UART chunks in one direction, drawn as one arrow from the first to the last."""
+
+    def __init__(self, t: float) -> None:
+        self.t0 = self.t1 = t
+        self.head = b""  # the first bytes, for the label
+        self.size = 0
+        self.chunks = 0
+
+    def add(self, t: float, data: bytes) -> None:
+        self.t1 = t
+        self.chunks += 1
+        self.size += len(data)
+        if len(self.head) < 64:
+            self.head += data[: 64 - len(self.head)]
+
+    def arrow(self, src: str, dst: str, style: str) -> Arrow:
+        count = (f"⟨{self.size} bytes⟩" if self.chunks == 1
+                 else f"⟨{self.size} bytes in {self.chunks} chunks over {self.t1 - self.t0:.3f} s⟩")
+        return Arrow(self.t0, self.t1, src, dst, f"{count} {_printable(self.head, 24)}", style)
 
 
 def _hop_lanes(link: str, summary: str, radio_links: set[str], lane_of_ip: Any) -> tuple[str, str]:
@@ -204,13 +306,15 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
     if end is not None:
         arrows = [a for a in arrows if a.t0 <= end]
         marks = [m for m in marks if m.t <= end]
-    arrows = arrows[:max_events]
-    if arrows:
-        horizon = arrows[-1].t1
-        marks = [m for m in marks if m.t <= max(horizon, arrows[-1].t0)]
+    if len(arrows) > max_events:  # cut at max_events arrows: the marks after them go too
+        arrows = arrows[:max_events]
+        horizon = max(arrows[-1].t1, arrows[-1].t0)
+        marks = [m for m in marks if m.t <= horizon]
     # One row per arrow end and per fault mark, in time order (lines sent in one UART chunk get
     # rows of their own); a packet's start sits on the first row at or after its send time.
-    slots = sorted([(a.t1, 0, i) for i, a in enumerate(arrows)] + [(m.t, 1, i) for i, m in enumerate(marks)])
+    # A UART burst (t0 < t1) is one row, at its first chunk; a packet goes from send to arrival.
+    slots = sorted([(a.t0 if a.style in ("at", "urc") else a.t1, 0, i) for i, a in enumerate(arrows)]
+                   + [(m.t, 1, i) for i, m in enumerate(marks)])
     times = [t for t, _, _ in slots]
     end_row = {i: r for r, (_, kind, i) in enumerate(slots) if kind == 0}
     mark_row = {i: r for r, (_, kind, i) in enumerate(slots) if kind == 1}
@@ -219,21 +323,30 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
     fig, ax = plt.subplots(figsize=(2.2 * len(lanes) + 2.5, height))
     for xi in x.values():
         ax.axvline(xi, color="#999999", linewidth=0.8, zorder=0)
-    colors = {"at": "#1f5fbf", "urc": "#2a8a2a", "pkt": "#555555", "lost": "#c03030"}
+    colors = {"at": "#1f5fbf", "urc": "#2a8a2a", "pkt": "#555555", "lost": "#c03030", "inflight": "#999999"}
     for i, a in enumerate(arrows):
         if a.src not in x or a.dst not in x:
             continue
         y1 = end_row[i]
-        y0 = min(bisect.bisect_left(times, a.t0), y1) if a.t0 < a.t1 else y1
+        flat = a.t0 >= a.t1 or a.style in ("at", "urc")
+        y0 = y1 if flat else min(bisect.bisect_left(times, a.t0), y1)
         x0, x1 = float(x[a.src]), float(x[a.dst])
-        if a.style == "lost":
+        if a.style in ("lost", "inflight"):
             x1 = x0 + (x1 - x0) * 0.5
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops={"arrowstyle": "->", "color": colors[a.style], "linewidth": 0.9})
+                    arrowprops={"arrowstyle": "->", "color": colors[a.style], "linewidth": 0.9,
+                                "linestyle": "--" if a.style == "inflight" else "-"})
         ax.text((x0 + x1) / 2, (y0 + y1) / 2 - 0.15, a.label, fontsize=6.5, ha="center",
                 va="bottom", color=colors[a.style], family="monospace")
+    event_lane = {"nat": ("network", "#7b2fa8", "D"), "radio": ("module", "#c06a00", "s")}
     for i, m in enumerate(marks):
         y = mark_row[i]
+        if m.kind in event_lane:  # a NAT or radio-state event: a mark on its lane, not a fault band
+            lane, color, marker = event_lane[m.kind]
+            xm = float(x.get(lane, 0))
+            ax.plot([xm], [y], marker=marker, markersize=4, color=color, zorder=3)
+            ax.text(xm + 0.08, y, m.label, fontsize=6.5, color=color, va="center", ha="left", style="italic")
+            continue
         ax.axhspan(y - 0.4, y + 0.4, color="#ff4040", alpha=0.18, zorder=0)
         ax.text(len(lanes) - 0.5, y, "⚡ " + m.label, fontsize=7, color="#b00000", va="center", ha="right")
     ax.set_xticks(range(len(lanes)))
