@@ -23,7 +23,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def test_library_is_not_empty():
     assert ROOT / "scenarios" / "quickstart.yaml" in SCENARIOS
     assert ROOT / "notebooks" / "01-quickstart.ipynb" in NOTEBOOKS
-    for name in ("02-timing-sweep", "03-retry-policies", "04-keepalive-vs-nat"):
+    for name in ("02-timing-sweep", "03-retry-policies", "04-keepalive-vs-nat", "05-realism"):
         assert ROOT / "notebooks" / f"{name}.ipynb" in NOTEBOOKS
 
 
