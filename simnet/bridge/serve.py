@@ -49,6 +49,18 @@ def build_realtime_simulation(scenario: str | os.PathLike[str] | Mapping[str, An
     return sim
 
 
+def start_capture(sim: Any, path: str) -> Any:
+    """Write the UART traffic of ``sim`` to ``path`` as a serial log from now on (a trace sink,
+    so the digest does not change); returns the sink (``close()`` it at the end)."""
+    from simnet.scenario.fieldlog import SerialCapture
+
+    scenario = sim.scenario
+    sink = SerialCapture(path, f"simnet serve capture: {scenario.name}, module {scenario.module}, seed {sim.seed}; "
+                         "> host, < module")
+    sim.trace.add_sink(sink)
+    return sink
+
+
 def _serve_trace_config(scenario: Any, level: str | None, ring: int | None) -> Any:
     from simnet.kernel.trace import TraceConfig
 
@@ -104,6 +116,7 @@ class Served:
             host, port = endpoint.address
             self.address = f"socket://{host}:{port}"
         self.wall_start = time.monotonic()
+        self.capture: Any = None  # a serial log being written (start_capture)
 
     def report(self) -> dict[str, Any]:
         scenario = getattr(self.sim, "scenario", None)
@@ -124,6 +137,8 @@ class Served:
 
     def write_outputs(self, *, report: str | None = None, pcap: str | None = None) -> None:
         self.sim.trace.close()  # the trace file was streamed as records came
+        if self.capture is not None:
+            self.capture.close()
         if pcap:
             self.sim.save_pcap(pcap)
         if report:
@@ -186,6 +201,7 @@ def serving(
     trace_level: str | None = None,
     trace_ring: int | None = None,
     cmux: str | None = None,
+    capture: str | None = None,
 ) -> Iterator[Served]:
     """``serve()`` yielding the running :class:`Served` (``.address``, ``.sim``, ``.report()``)
     for callers that inspect the simulation while a host program drives it (the pytest plugin)."""
@@ -193,6 +209,8 @@ def serving(
                                     trace=trace)
     served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log,
                    cmux=cmux)
+    if capture:
+        served.capture = start_capture(sim, capture)
     stop = threading.Event()
     thread = threading.Thread(target=served.bridge.run, args=(stop.is_set,), name="simnet-bridge", daemon=True)
     thread.start()
@@ -227,17 +245,20 @@ def serve(
     trace_level: str | None = None,
     trace_ring: int | None = None,
     cmux: str | None = None,
+    capture: str | None = None,
 ) -> Iterator[str]:
     """Serve the scenario's module in a background thread; yields the device path or URL
     (with ``cmux="1,2"``: the channels' pty paths, one per line, see ``simnet.bridge.channels``;
-    ``serving()`` yields the whole :class:`Served`).
+    ``serving()`` yields the whole :class:`Served`). ``capture``: a path that receives the UART
+    traffic as a serial log (``simnet import`` reads it).
 
     >>> with simnet.serve("scenarios/quickstart.yaml", pty=True) as port:   # doctest: +SKIP
     ...     serial.Serial(port, 115200).write(b"AT\\r")
     """
     with serving(scenario, pty=pty, tcp=tcp, link=link, seed=seed, allow_remote=allow_remote,
                  max_lag=max_lag, report=report, trace=trace, pcap=pcap, log=log, boot=boot,
-                 trace_level=trace_level, trace_ring=trace_ring, cmux=cmux) as served:
+                 trace_level=trace_level, trace_ring=trace_ring, cmux=cmux,
+                 capture=capture) as served:
         yield served.address
 
 
@@ -253,6 +274,8 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
         served = _open(sim, pty=args.pty or args.tcp is None, tcp=args.tcp, link=args.link,
                        allow_remote=args.allow_remote, max_lag=args.max_lag, log=err,
                        cmux=getattr(args, "cmux", None))
+        if getattr(args, "capture", None):
+            served.capture = start_capture(sim, args.capture)
     except ConfigError as exc:
         print(f"simnet serve: {exc}", file=err)
         return 2
@@ -309,6 +332,8 @@ def add_serve_arguments(parser: Any) -> None:
     parser.add_argument("--trace-ring", type=int, default=None, metavar="N",
                         help=f"keep the newest N records in memory (default {SERVE_TRACE_RING:,})")
     parser.add_argument("--pcap", metavar="OUT.pcap")
+    parser.add_argument("--capture", metavar="OUT.log",
+                        help="write the UART traffic as a serial log ('[t] > host', '[t] < module'; simnet import reads it)")
 
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapper

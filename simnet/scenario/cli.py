@@ -57,6 +57,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("modules", help="list the emulated module ids")
 
+    imp = sub.add_parser("import", help="turn a serial log of AT traffic into a scenario (and replay it)",
+                         description="Read a serial capture ('>'/'<' lines with or without timestamps, "
+                         "a serial monitor or TinyGSM StreamDebugger log, minicom/picocom captures, hex "
+                         "dumps, socat -x -v) and write a scenario that replays the host and expects what "
+                         "the module said.")
+    imp.add_argument("log", metavar="LOG")
+    imp.add_argument("--module", required=True, metavar="ID", help="the emulated module to replay on (simnet modules)")
+    imp.add_argument("-o", "--out", metavar="OUT.yaml", help="write the scenario here (default: print it)")
+    imp.add_argument("--name", help="the scenario's name")
+    imp.add_argument("--replay", action="store_true",
+                     help="run the scenario and list every line where the emulator and the field module disagree "
+                     "(exit 1 if any)")
+
     plot = sub.add_parser("plot", help="draw a sequence chart from a trace")
     plot.add_argument("trace", metavar="TRACE.jsonl")
     plot.add_argument("--out", required=True, metavar="CHART.png|svg")
@@ -99,6 +112,8 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
         return cmd_examples(args, out, err)
     if args.command == "modules":
         return cmd_modules(out, err)
+    if args.command == "import":
+        return cmd_import(args, out, err)
     if args.command == "plot":
         return cmd_plot(args, out, err)
     return EXIT_USAGE  # pragma: no cover
@@ -162,6 +177,64 @@ def cmd_examples(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     print(f"{len(names)} scenarios in {library.scenarios_dir()}; run one with simnet run --example NAME",
           file=err)
     return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    import os
+    import tempfile
+
+    from simnet.scenario.fieldlog import LogError, import_log, replay
+    from simnet.scenario.loader import load_text
+    from simnet.scenario.schema import validate
+
+    try:
+        with open(args.log, encoding="utf-8", errors="surrogateescape") as fp:
+            text = fp.read(4 << 20)
+    except OSError as exc:
+        print(f"simnet import: cannot read {args.log}: {exc.strerror or exc}", file=err)
+        return EXIT_USAGE
+    try:
+        imported = import_log(text.encode("utf-8", "surrogateescape").decode("latin-1"), args.module, args.log)
+    except LogError as exc:
+        print(f"simnet import: {exc}", file=err)
+        return EXIT_USAGE
+    yaml_text = imported.to_yaml(args.name)
+    target = args.out or "<imported>"
+    _, problems = validate(load_text(yaml_text, target))
+    if problems:
+        for p in problems:
+            print(p, file=err)
+        return EXIT_USAGE
+    unsupported = ", ".join(f"AT{n}" for n in sorted(imported.unsupported)) or "none"
+    print(f"simnet import: {args.log}: {imported.log.format}; {imported.commands} host commands, "
+          f"{imported.module_lines} module lines; not implemented by {args.module}: {unsupported}", file=err)
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8") as fp:
+                fp.write(yaml_text)
+        except OSError as exc:
+            print(f"simnet import: cannot write {args.out}: {exc.strerror or exc}", file=err)
+            return EXIT_USAGE
+    elif not args.replay:
+        out.write(yaml_text)
+    if not args.replay:
+        return EXIT_OK
+    path = args.out
+    if path is None:
+        fd, path = tempfile.mkstemp(suffix=".yaml", prefix="simnet-import-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            fp.write(yaml_text)
+    try:
+        divergences, count = replay(path, args.log)
+    finally:
+        if args.out is None:
+            os.unlink(path)
+    shown = args.out or "(scenario)"
+    for d in divergences:
+        print(d.describe(args.log, shown), file=out)
+    verdict = "agrees with the log" if not divergences else f"diverges from the log at {len(divergences)} line{'s' if len(divergences) > 1 else ''}"
+    print(f"replay of {args.log} on {args.module}: {count} steps; the emulator {verdict}", file=out)
+    return EXIT_OK if not divergences else EXIT_FAILED
 
 
 def cmd_modules(out: IO[str], err: IO[str]) -> int:
