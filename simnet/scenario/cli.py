@@ -57,6 +57,14 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("modules", help="list the emulated module ids")
 
+    new = sub.add_parser("new", help="scaffold a commented scenario for a module and a story, from the library")
+    new.add_argument("story", nargs="?", metavar="STORY", help="echo, ftp, mail, nat-idle, ppp-dialup or sweep")
+    new.add_argument("--module", metavar="ID", help="the module (simnet modules)")
+    new.add_argument("-o", "--out", metavar="FILE.yaml", help="write it here (default: print it)")
+    new.add_argument("--name", help="the scenario's name")
+    new.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    new.add_argument("--list", action="store_true", help="list the stories and the modules each exists for")
+
     imp = sub.add_parser("import", help="turn a serial log of AT traffic into a scenario (and replay it)",
                          description="Read a serial capture ('>'/'<' lines with or without timestamps, "
                          "a serial monitor or TinyGSM StreamDebugger log, minicom/picocom captures, hex "
@@ -114,6 +122,8 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
         return cmd_modules(out, err)
     if args.command == "import":
         return cmd_import(args, out, err)
+    if args.command == "new":
+        return cmd_new(args, out, err)
     if args.command == "plot":
         return cmd_plot(args, out, err)
     return EXIT_USAGE  # pragma: no cover
@@ -176,6 +186,40 @@ def cmd_examples(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         print(name, file=out)
     print(f"{len(names)} scenarios in {library.scenarios_dir()}; run one with simnet run --example NAME",
           file=err)
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    import os
+
+    from simnet.errors import ConfigError
+    from simnet.scenario.scaffold import scaffold, stories
+
+    if args.list or args.story is None:
+        for story, entry in stories().items():
+            print(f"{story:<11} {entry.summary} ({', '.join(entry.by_module)})", file=out)
+        return EXIT_OK if args.list else EXIT_USAGE
+    if args.module is None:
+        print("simnet new: --module: expected a module id (simnet modules)", file=err)
+        return EXIT_USAGE
+    try:
+        text = scaffold(args.story, args.module, name=args.name)
+    except ConfigError as exc:
+        print(f"simnet new: {exc}", file=err)
+        return EXIT_USAGE
+    if not args.out:
+        out.write(text)
+        return EXIT_OK
+    if os.path.exists(args.out) and not args.force:
+        print(f"simnet new: {args.out} exists (expected a new file, or --force)", file=err)
+        return EXIT_USAGE
+    try:
+        with open(args.out, "w", encoding="utf-8") as fp:
+            fp.write(text)
+    except OSError as exc:
+        print(f"simnet new: cannot write {args.out}: {exc.strerror or exc}", file=err)
+        return EXIT_USAGE
+    print(f"wrote {args.out}: the {args.story} story on {args.module}; run it with simnet run {args.out}", file=out)
     return EXIT_OK
 
 

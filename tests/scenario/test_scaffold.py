@@ -1,0 +1,72 @@
+"""simnet new: every story it offers, on every module it offers it for, validates and passes as
+scaffolded; the sweep story's own command lines run; what does not exist is refused clearly."""
+
+from __future__ import annotations
+
+import io
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from simnet.experiments.cli import main as sweep_main
+from simnet.scenario.api import Simulation
+from simnet.scenario.cli import main
+from simnet.scenario.loader import load_text
+from simnet.scenario.report import describe_failure
+from simnet.scenario.scaffold import STORIES, scaffold
+from simnet.scenario.schema import validate
+
+PAIRS = [(story, module) for story, entry in STORIES.items() for module in entry.by_module]
+
+
+def test_the_issue_stories_are_all_there():
+    assert set(STORIES) == {"echo", "ftp", "mail", "nat-idle", "ppp-dialup", "sweep"}
+
+
+@pytest.mark.parametrize("story, module", PAIRS, ids=[f"{s}-{m}" for s, m in PAIRS])
+def test_the_scaffold_passes_as_it_is(story: str, module: str):
+    text = scaffold(story, module, name=f"my {story}")
+    assert text.startswith(f"# Scaffolded by `simnet new {story} --module {module}` from the library scenario ")
+    scenario, problems = validate(load_text(text, "new.yaml"))
+    assert not problems, problems
+    assert scenario.module == module and scenario.name == f"my {story}"
+    result = Simulation(scenario=scenario).run_scenario()
+    assert result.passed, describe_failure(result)
+
+
+@pytest.mark.parametrize("module", list(STORIES["sweep"].by_module))
+def test_the_sweep_storys_command_runs(tmp_path: Path, module: str):
+    path = tmp_path / "new.yaml"
+    out = io.StringIO()
+    assert main(["new", "sweep", "--module", module, "-o", str(path)], out=out, err=io.StringIO()) == 0
+    command = next(line for line in path.read_text().splitlines() if line.startswith("#   simnet sweep "))
+    argv = shlex.split(command.removeprefix("#   simnet sweep ").replace("FILE", str(path)))
+    argv = [a if a != "1-30" else "1-2" for a in argv]  # fewer seeds here
+    argv[argv.index("--out") + 1] = str(tmp_path / "runs.csv")
+    sweep_out = io.StringIO()
+    assert sweep_main([*argv, "-j", "1", "--no-progress"], sweep_out, io.StringIO()) == 0
+    rows = (tmp_path / "runs.csv").read_text().splitlines()
+    assert len(rows) == 1 + 4 * 2  # header, four loss values x two seeds
+    assert "connect" in rows[0]
+
+
+def test_refusals_and_overwrites(tmp_path: Path):
+    err = io.StringIO()
+    assert main(["new", "ftp", "--module", "fibocom-l610"], out=io.StringIO(), err=err) == 2
+    assert "the library has the ftp story for simcom-sim7600, not for 'fibocom-l610'" in err.getvalue()
+    err = io.StringIO()
+    assert main(["new", "telnet", "--module", "simcom-sim7600"], out=io.StringIO(), err=err) == 2
+    assert "no story 'telnet'" in err.getvalue()
+    target = tmp_path / "mine.yaml"
+    target.write_text("keep me")
+    err = io.StringIO()
+    assert main(["new", "echo", "--module", "simcom-sim7600", "-o", str(target)], out=io.StringIO(), err=err) == 2
+    assert target.read_text() == "keep me" and "exists" in err.getvalue()
+    assert main(["new", "echo", "--module", "simcom-sim7600", "-o", str(target), "--force"],
+                out=io.StringIO(), err=io.StringIO()) == 0
+    assert re.search(r"^module: simcom-sim7600$", target.read_text(), re.M)
+    out = io.StringIO()
+    assert main(["new", "--list"], out=out, err=io.StringIO()) == 0
+    assert out.getvalue().splitlines()[0].startswith("echo ")
