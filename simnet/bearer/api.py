@@ -157,6 +157,33 @@ class OperatorIdentity(Protocol):
     def plmn(self) -> str: ...
 
 
+class RadioAccessApi(Protocol):
+    """The radio access technology in use (a :class:`~simnet.bearer.profiles.RadioProfile`)."""
+
+    @property
+    def act(self) -> int: ...
+    @property
+    def cpsi(self) -> str: ...
+    @property
+    def edrx_act(self) -> int | None: ...
+
+
+class PowerSavingApi(Protocol):
+    """What the network granted for PSM / eDRX (a :class:`~simnet.bearer.rrc.RadioLinkController`);
+    ``listeners`` get ``"psm"`` or ``"edrx"`` when it answers a request."""
+
+    @property
+    def psm_granted(self) -> tuple[str, str] | None: ...
+    @property
+    def edrx_granted(self) -> str | None: ...
+    @property
+    def edrx_request(self) -> Mapping[int, str]: ...
+    @property
+    def ptw_granted(self) -> str | None: ...
+    @property
+    def listeners(self) -> list[Callable[[str], None]]: ...
+
+
 @runtime_checkable
 class BearerApi(Protocol):
     """Everything below the module's AT engine except its IP host (a ``simnet.net.Host``)."""
@@ -173,8 +200,14 @@ class BearerApi(Protocol):
     def dialup(self) -> DialupServer | None: ...
     @property
     def operator(self) -> OperatorIdentity | None: ...
+    @property
+    def profile(self) -> RadioAccessApi | None: ...
+    @property
+    def link_control(self) -> PowerSavingApi | None: ...
     def power_off(self) -> None: ...
     def power_on(self) -> None: ...
+    def request_psm(self, enabled: bool, periodic_tau: str = "", active_time: str = "") -> None: ...
+    def request_edrx(self, enabled: bool, act: int, value: str = "") -> None: ...
 
 
 __all__ = [
@@ -187,6 +220,8 @@ __all__ = [
     "GprsApi",
     "OperatorIdentity",
     "PdpContextView",
+    "PowerSavingApi",
+    "RadioAccessApi",
     "RadioApi",
     "RegistrationListener",
     "SimCardApi",

@@ -221,13 +221,15 @@ class Param:
 class ArgumentError(Exception):
     """A handler found a parameter out of range or of the wrong type.
 
-    Raised by the :class:`Command` accessors; the engine catches it and answers with the
-    dialect's "bad parameter" result, so handlers can validate in one line each.
+    Raised by the :class:`Command` accessors; the engine catches it and answers with
+    ``answer`` or else the dialect's "bad parameter" result, so handlers can validate in one
+    line each.
     """
 
-    def __init__(self, index: int, message: str) -> None:
+    def __init__(self, index: int, message: str, *, answer: Final | None = None) -> None:
         self.index = index
         self.message = message
+        self.answer = answer  # what the module answers (None: the dialect's bad_argument)
         super().__init__(f"parameter {index + 1}: {message}")
 
 

@@ -6,15 +6,15 @@ registration and GPRS state come from the module's bearer (``simnet.bearer.Modem
 without a SIM (``+CME ERROR: 10``) and with no network (``+CME ERROR: 30``).
 
 Simple stored settings (SMS, call-control and reporting switches that host libraries send
-while starting) are one data table, :data:`STORED_SETTINGS`: each row gives the allowed values
-per parameter, the defaults, the read and test formats and the spec section. They are kept
-and reported exactly like a real module does, without an SMS transport behind them.
+while starting) are :class:`~simnet.modem.params.Setting` rows, :data:`STORED_SETTINGS`: each
+gives the parameters' ranges and defaults and the spec section. They are kept and reported
+exactly like a real module does, without an SMS transport behind them. A restart loses them
+(volatile, like the CFUN level and +CREG <n>); the PDP context definitions survive it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -23,8 +23,8 @@ from simnet.bearer.api import CsdApi, GprsApi, PdpContextView, RadioApi, SimCard
 from simnet.bearer.csd import CsdCall
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.bearer.sim_card import SimState
-from simnet.modem.at import Command, Final, Form, cme_error
-from simnet.modem.dialect import CommandSet, Context, DataLink, command
+from simnet.modem.at import Command, Final, Form
+from simnet.modem.dialect import CommandSet, Context, DataLink, command, sim_error
 from simnet.modem.errors_3gpp import (
     CME_GPRS_NOT_ALLOWED,
     CME_INCORRECT_PASSWORD,
@@ -35,102 +35,62 @@ from simnet.modem.errors_3gpp import (
     CME_SIM_FAILURE,
     CME_SIM_NOT_INSERTED,
     CME_SIM_PIN_REQUIRED,
-    CME_SIM_PUK_REQUIRED,
     CME_UNSPECIFIED_GPRS,
 )
 from simnet.modem.links import DialupLink, PipeLink
+from simnet.modem.params import OneOf, Param, Range, Setting
 from simnet.modem.uart import STANDARD_BAUDS
 
 if TYPE_CHECKING:
     from simnet.modem.module import Module
 
-# -- table of stored settings -------------------------------------------------------------------
+# -- stored settings: one row per command (simnet.modem.params) ------------------------------
 
 
-@dataclass(frozen=True)
-class StoredSetting:
-    """A command that only stores numeric parameters and reports them back."""
-
-    allowed: tuple[tuple[int, ...], ...]  # allowed values of each parameter
-    default: tuple[int, ...]
-    test: str  # text after "+NAME: " for the =? form
-    source: str
-    required: int = 1  # parameters a set command must carry
-    read_count: int | None = None  # how many stored values the read form shows (None: all)
-    read_suffix: str = ""  # fixed values the read form appends (e.g. +CLIP <m>)
+def _flag(name: str, ref: str, param: str = "n", hi: int = 1, read: str | None = None) -> Setting:
+    """A command with one numeric switch 0..hi, default 0."""
+    return Setting(name, (Param(param, Range(0, hi), 0),), ref, read=read)
 
 
-def _r(lo: int, hi: int) -> tuple[int, ...]:
-    return tuple(range(lo, hi + 1))
+_BYTE = Range(0, 255)
+# TS 27.007 §6.7 <speed> values of +CBST this emulation accepts (autobauding, V.32, V.110...).
+CBST_SPEEDS = (0, 7, 12, 14, 16, 17, 39, 43, 48, 51, 71, 75, 80, 81, 83, 84, 116, 133, 134)
 
-
-STORED_SETTINGS: dict[str, StoredSetting] = {
-    "+CMGF": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.005 §3.2.3"),
-    "+CSMP": StoredSetting(
-        (_r(0, 255), _r(0, 255), _r(0, 255), _r(0, 255)), (17, 167, 0, 0),
-        "(0-255),(0-255),(0-255),(0-255)", "TS 27.005 §3.3.2",
-    ),
-    "+CNMI": StoredSetting(
-        (_r(0, 3), _r(0, 3), (0, 2), _r(0, 2), _r(0, 1)), (0, 0, 0, 0, 0),
-        "(0-3),(0-3),(0,2),(0-2),(0,1)", "TS 27.005 §3.4.1",
-    ),
-    "+CSDH": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.005 §3.3.3"),
+STORED_SETTINGS: tuple[Setting, ...] = (
+    _flag("+CMGF", "TS 27.005 §3.2.3", "mode"),
+    Setting("+CSMP", (Param("fo", _BYTE, 17), Param("vp", _BYTE, 167), Param("pid", _BYTE, 0),
+                      Param("dcs", _BYTE, 0)), "TS 27.005 §3.3.2"),
+    Setting("+CNMI", (Param("mode", Range(0, 3), 0), Param("mt", Range(0, 3), 0),
+                      Param("bm", OneOf((0, 2)), 0), Param("ds", Range(0, 2), 0),
+                      Param("bfr", OneOf((0, 1)), 0)), "TS 27.005 §3.4.1"),
+    _flag("+CSDH", "TS 27.005 §3.3.3", "show"),
     # +CLIP/+COLP read: <n>,<m> with <m> 1 = the service is provisioned.
-    "+CLIP": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §7.6", read_suffix=",1"),
-    "+COLP": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §7.8", read_suffix=",1"),
-    "+CCWA": StoredSetting((_r(0, 1), _r(0, 2), _r(1, 255)), (0, 0, 7), "(0-1)", "TS 27.007 §7.12",
-                           read_count=1),
-    "+CRC": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.11"),
-    "+CVHU": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.20"),
-    "+CTZR": StoredSetting((_r(0, 2),), (0,), "(0-2)", "TS 27.007 §8.41"),
-    "+CTZU": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §8.40"),
-    "+CGEREP": StoredSetting((_r(0, 2), _r(0, 1)), (0, 0), "(0-2),(0-1)", "TS 27.007 §10.1.19"),
-    "+CBST": StoredSetting(
-        ((0, 7, 12, 14, 16, 17, 39, 43, 48, 51, 71, 75, 80, 81, 83, 84, 116, 133, 134),
-         (0, 1), (0, 1)), (7, 0, 1),
-        "(0,7,12,14,16,17,39,43,48,51,71,75,80,81,83,84,116,133,134),(0,1),(0-1)",
-        "TS 27.007 §6.7",
-    ),
-    "+CR": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §6.9"),
-    "+CMER": StoredSetting((_r(0, 3), _r(0, 2), _r(0, 2), _r(0, 2), _r(0, 1)), (0, 0, 0, 0, 0),
-                           "(0-3),(0-2),(0-2),(0-2),(0-1)", "TS 27.007 §8.10"),
-    "+CMUT": StoredSetting((_r(0, 1),), (0,), "(0-1)", "TS 27.007 §8.24"),
-    "+ICF": StoredSetting((_r(1, 6), _r(0, 3)), (3, 3), "(1-6),(0-3)", "V.250 §6.2.11"),
-}
+    _flag("+CLIP", "TS 27.007 §7.6", read="{name}: {values},1"),
+    _flag("+COLP", "TS 27.007 §7.8", read="{name}: {values},1"),
+    Setting("+CCWA", (Param("n", Range(0, 1), 0), Param("mode", Range(0, 2), 0),
+                      Param("class", Range(1, 255), 7)), "TS 27.007 §7.12",
+            read_count=1, test="+CCWA: (0-1)"),
+    _flag("+CRC", "TS 27.007 §6.11", "mode"),
+    _flag("+CVHU", "TS 27.007 §6.20", "mode"),
+    _flag("+CTZR", "TS 27.007 §8.41", "reporting", hi=2),
+    _flag("+CTZU", "TS 27.007 §8.40", "onoff"),
+    Setting("+CGEREP", (Param("mode", Range(0, 2), 0), Param("bfr", Range(0, 1), 0)),
+            "TS 27.007 §10.1.19"),
+    Setting("+CBST", (Param("speed", OneOf(CBST_SPEEDS), 7), Param("name", OneOf((0, 1)), 0),
+                      Param("ce", Range(0, 1), 1)), "TS 27.007 §6.7"),
+    _flag("+CR", "TS 27.007 §6.9", "mode"),
+    Setting("+CMER", (Param("mode", Range(0, 3), 0), Param("keyp", Range(0, 2), 0),
+                      Param("disp", Range(0, 2), 0), Param("ind", Range(0, 2), 0),
+                      Param("bfr", Range(0, 1), 0)), "TS 27.007 §8.10"),
+    _flag("+CMUT", "TS 27.007 §8.24"),
+    Setting("+ICF", (Param("format", Range(1, 6), 3), Param("parity", Range(0, 3), 3)),
+            "V.250 §6.2.11"),
+)
 
 # Values kept for the "+NAME?" commands that are not plain integer tuples.
 SMS_STORAGES = ("SM", "ME", "MT")  # TS 27.005 §3.2.2 <mem1..3> this emulation offers
 SMS_STORAGE_SIZE = {"SM": 50, "ME": 100, "MT": 150}
 CHARSETS = ("IRA", "GSM", "UCS2")  # TS 27.007 §5.5
-
-
-_STORED_SPECS: dict[str, Any] = {}
-
-
-def _stored_spec(name: str) -> Any:
-    """The CommandSpec of a stored-setting command, made once per process."""
-    spec = _STORED_SPECS.get(name)
-    if spec is None:
-        spec = _STORED_SPECS[name] = command(name)(lambda *a: None).__at_command__  # type: ignore[attr-defined]
-    return spec
-
-
-# TS 27.007 §9.2.1: the CME error of a SIM that is not ready, by SimState.
-_SIM_STATE_CME = {
-    SimState.ABSENT: CME_SIM_NOT_INSERTED,
-    SimState.PIN: CME_SIM_PIN_REQUIRED,
-    SimState.PUK: CME_SIM_PUK_REQUIRED,
-}
-
-
-def _sim_error(module: Module) -> Final | None:
-    """None when the SIM is ready; else the CME error a SIM-dependent command answers."""
-    if module.bearer is None:
-        return cme_error(CME_SIM_NOT_INSERTED)
-    state = module.bearer.sim_card.state
-    if state == SimState.READY:
-        return None
-    return cme_error(_SIM_STATE_CME.get(SimState(state), CME_SIM_FAILURE))
 
 
 def outcome_to_cme(outcome: Outcome) -> int:
@@ -158,6 +118,11 @@ def outcome_to_cme(outcome: Outcome) -> int:
 class BaseCommands(CommandSet):
     """V.250 basic commands, S-registers and the 3GPP TS 27.007/27.005 commands."""
 
+    settings = STORED_SETTINGS
+    # PDP context definitions and their credentials are kept in non-volatile memory, as on the
+    # SIMCom and Fibocom modules.
+    nonvolatile_state = ("contexts", "auth")
+
     def __init__(self, module: Module) -> None:
         super().__init__(module)
         self.reg_n = {"+CREG": 0, "+CGREG": 0, "+CEREG": 0}
@@ -172,7 +137,6 @@ class BaseCommands(CommandSet):
         self.last_error = "No cause information available"
         self.contexts: dict[int, tuple[str, str]] = {}  # cid -> (pdp_type, apn)
         self.auth: dict[int, tuple[int, str, str]] = {}  # cid -> (auth_prot, user, password)
-        self.stored: dict[str, tuple[int, ...]] = {n: s.default for n, s in STORED_SETTINGS.items()}
         self.tz_quarters = 0  # +CCLK time zone, quarters of an hour
         radio, gprs, csd = self._radio(), self._gprs(), self._csd()
         if radio is not None:
@@ -204,15 +168,6 @@ class BaseCommands(CommandSet):
         bearer = self.module.bearer
         return bearer.sim_card if bearer is not None else None
 
-    def power_cycle(self) -> None:
-        """A restart loses every volatile setting (CFUN level, +CREG/+CGREG/+CEREG <n>, +COPS
-        format, SMS and reporting switches); the PDP context definitions and their
-        credentials are kept in non-volatile memory, as on the SIMCom and Fibocom modules."""
-        contexts, auth = dict(self.contexts), dict(self.auth)
-        super().power_cycle()
-        self.contexts, self.auth = contexts, auth
-
-    # The commands in STORED_SETTINGS are registered from the table (see install()).
     def ensure_context(self, cid: int, pdp_type: str = "IP") -> None:
         """Context ``cid`` as a fresh module has it when never set: the network's default APN
         (empty), like ``AT+CGDCONT=<cid>``. Used by dial-up and by dialects opening the network
@@ -223,33 +178,6 @@ class BaseCommands(CommandSet):
         gprs = self._gprs()
         if gprs is not None and cid not in gprs.contexts:
             gprs.define_context(cid, pdp_type, "")
-
-    def install(self) -> None:
-        super().install()
-        for name, setting in STORED_SETTINGS.items():
-            self.module.register(name, self._stored_handler(name, setting), _stored_spec(name))
-
-    def _stored_handler(self, name: str, setting: StoredSetting):
-        def handler(ctx: Context, cmd: Command) -> Final | None:
-            if cmd.form is Form.READ:
-                shown = self.stored[name][: setting.read_count]
-                ctx.info(f"{name}: " + ",".join(str(v) for v in shown) + setting.read_suffix)
-                return None
-            if cmd.form is Form.TEST:
-                ctx.info(f"{name}: {setting.test}")
-                return None
-            if cmd.form is Form.EXEC:
-                return ctx.error()
-            values = list(self.stored[name])
-            if len(cmd.params) > len(setting.allowed) or not cmd.has(0) and setting.required:
-                return ctx.error()
-            for i, allowed in enumerate(setting.allowed):
-                if cmd.has(i):
-                    values[i] = cmd.int(i, allowed=allowed)
-            self.stored[name] = tuple(values)
-            return None
-
-        return handler
 
     # -- multiplexing (TS 27.007 §5.7, TS 27.010) -------------------------------------------------
     # <mode>,<subset>,<port_speed>,<N1>,<T1>,<N2>,<T2>,<T3>,<k>: ranges of TS 27.007 §5.7 for
@@ -448,7 +376,7 @@ class BaseCommands(CommandSet):
             return (yield from self._gprs_dial(ctx, number))
         if any(c not in "0123456789*#+ABCDW,!@" for c in number):
             return ctx.cme(27) if ctx.settings.cmee else ctx.error()
-        sim_err = _sim_error(self.module)
+        sim_err = sim_error(self.module)
         if sim_err is not None:
             return sim_err
         radio = self._radio()
@@ -479,7 +407,7 @@ class BaseCommands(CommandSet):
         if kind == "no_answer":
             return ctx.no_answer()
         if kind in ("sim_absent", "sim_not_ready"):
-            return _sim_error(self.module) or ctx.no_carrier()
+            return sim_error(self.module) or ctx.no_carrier()
         if kind != "ok":
             return ctx.no_carrier()
         link = self._call_link(outcome)
@@ -517,12 +445,12 @@ class BaseCommands(CommandSet):
         module = self.module
         # TS 27.007 §6.11: +CRC=1 gives +CRING: <type>; a non-transparent data call (+CBST
         # <ce> 1) is "REL ASYNC", a transparent one "ASYNC".
-        if self.stored["+CRC"][0]:
-            module.urc("+CRING: " + ("REL ASYNC" if self.stored["+CBST"][2] else "ASYNC"))
+        if self.params["+CRC"]["mode"]:
+            module.urc("+CRING: " + ("REL ASYNC" if self.params["+CBST"]["ce"] else "ASYNC"))
         else:
             module.urc("RING")
         caller = call.caller_id
-        if self.stored["+CLIP"][0] and caller:
+        if self.params["+CLIP"]["n"] and caller:
             module.urc(f'+CLIP: "{caller}",{call.number_type},,,,0')
         module.pulse_ri(1.0)  # V.24 circuit 125 (RI) pulses for a second with each ring
         # V.250 §6.3.8: S0 > 0 answers automatically after that many rings.
@@ -561,7 +489,7 @@ class BaseCommands(CommandSet):
         if bearer is None or bearer.dialup is None:
             ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=False)
             return ctx.no_carrier()
-        sim_err = _sim_error(self.module)
+        sim_err = sim_error(self.module)
         if sim_err is not None:
             return sim_err
         if not bearer.radio.registered("ps"):
@@ -611,11 +539,11 @@ class BaseCommands(CommandSet):
         """TS 27.007 §5.6: needs a ready SIM."""
         if cmd.form is Form.TEST:
             return None
-        err = _sim_error(self.module)
+        err = sim_error(self.module)
         if err is not None:
             return err
         card = self._card()
-        assert card is not None  # _sim_error answered for a module without a SIM
+        assert card is not None  # sim_error answered for a module without a SIM
         ctx.info(card.config.imsi)
         return None
 
@@ -635,11 +563,11 @@ class BaseCommands(CommandSet):
         """TS 27.007 §7.1 subscriber number (printed when the SIM stores one)."""
         if cmd.form is Form.TEST:
             return None
-        err = _sim_error(self.module)
+        err = sim_error(self.module)
         if err is not None:
             return err
         card = self._card()
-        assert card is not None  # _sim_error answered for a module without a SIM
+        assert card is not None  # sim_error answered for a module without a SIM
         msisdn = card.config.msisdn
         if msisdn:
             ctx.info(f'+CNUM: ,"{msisdn}",{145 if msisdn.startswith("+") else 129}')
@@ -711,11 +639,11 @@ class BaseCommands(CommandSet):
         mode = cmd.int(1, lo=0, hi=2)
         if fac != "SC":
             return ctx.cme(4)
-        err = _sim_error(self.module)
+        err = sim_error(self.module)
         if err is not None:
             return err
         card = self._card()
-        assert card is not None  # _sim_error answered for a module without a SIM
+        assert card is not None  # sim_error answered for a module without a SIM
         if mode == 2:
             ctx.info(f"+CLCK: {int(card.lock_enabled)}")
             return None
@@ -732,11 +660,11 @@ class BaseCommands(CommandSet):
         cmd.max_params(3)
         if cmd.str(0).upper() != "SC":
             return ctx.cme(4)
-        err = _sim_error(self.module)
+        err = sim_error(self.module)
         if err is not None:
             return err
         card = self._card()
-        assert card is not None  # _sim_error answered for a module without a SIM
+        assert card is not None  # sim_error answered for a module without a SIM
         if not card.lock_enabled:
             return ctx.cme(CME_OPERATION_NOT_ALLOWED)  # no PIN to change while the lock is off
         old, new = cmd.str(1, max_len=8), cmd.str(2, max_len=8)
@@ -887,7 +815,8 @@ class BaseCommands(CommandSet):
         if stat == self._last_stat.get(domain):
             return
         self._last_stat[domain] = stat
-        mode, _keyp, _disp, ind, _bfr = self.stored["+CMER"]
+        cmer = self.params["+CMER"]
+        mode, ind = cmer["mode"], cmer["ind"]
         if domain == "cs":
             now = self._indicators()
             if mode and ind:
@@ -956,7 +885,7 @@ class BaseCommands(CommandSet):
             return ctx.error()
         state = cmd.int(0, lo=0, hi=1)
         if gprs is None:
-            return _sim_error(self.module) or ctx.cme(CME_NO_NETWORK)
+            return sim_error(self.module) or ctx.cme(CME_NO_NETWORK)
         outcome = yield gprs.attach() if state else gprs.detach()
         if not outcome.ok:
             self.last_error = outcome.detail or outcome.kind
@@ -967,7 +896,7 @@ class BaseCommands(CommandSet):
         """TS 27.007 §10.1.19 (Rel-10 form, as the LTE modules print it): with +CGEREP=1/2 a
         context the network deactivated is reported as ``+CGEV: NW PDN DEACT <cid>``, one lost
         with the bearer as ``+CGEV: ME PDN DEACT <cid>``."""
-        if not self.stored["+CGEREP"][0]:
+        if not self.params["+CGEREP"]["mode"]:
             return
         who = "NW" if outcome.kind == OutcomeKind.DEACTIVATED else "ME"
         self.module.urc(f"+CGEV: {who} PDN DEACT {context.cid}")
@@ -1056,7 +985,7 @@ class BaseCommands(CommandSet):
         cids = [cmd.int(i, lo=1, hi=16) for i in range(1, len(cmd.params))] or sorted(self.contexts)
         gprs = self._gprs()
         if gprs is None:
-            return _sim_error(self.module) or ctx.cme(CME_NO_NETWORK)
+            return sim_error(self.module) or ctx.cme(CME_NO_NETWORK)
         for cid in cids:
             if cid not in self.contexts:
                 return ctx.cme(CME_UNSPECIFIED_GPRS) if state else None
@@ -1125,7 +1054,7 @@ class BaseCommands(CommandSet):
         """TS 27.005 §3.3.1 service centre address."""
         if cmd.form is Form.TEST:
             return None
-        err = _sim_error(self.module)
+        err = sim_error(self.module)
         if err is not None:
             return ctx.cms(310 if err.code == CME_SIM_NOT_INSERTED else 311)
         if cmd.form is Form.READ:
@@ -1145,7 +1074,7 @@ class BaseCommands(CommandSet):
         if cmd.form is Form.TEST:
             ctx.info(f"+CPMS: ({mems}),({mems}),({mems})")
             return None
-        err = _sim_error(self.module)
+        err = sim_error(self.module)
         if err is not None:
             return ctx.cms(310 if err.code == CME_SIM_NOT_INSERTED else 311)
         if cmd.form is Form.READ:
@@ -1171,9 +1100,9 @@ class BaseCommands(CommandSet):
         if cmd.form is Form.TEST:
             if cmd.name == "+CMGL":
                 ctx.info('+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")'
-                         if self.stored["+CMGF"][0] else "+CMGL: (0-4)")
+                         if self.params["+CMGF"]["mode"] else "+CMGL: (0-4)")
             return None
-        err = _sim_error(self.module)
+        err = sim_error(self.module)
         if err is not None:
             return ctx.cms(310 if err.code == CME_SIM_NOT_INSERTED else 311)
         if cmd.name == "+CMGL":

@@ -685,12 +685,18 @@ class Module:
             handler, spec = entry
             if spec.forms is not None and cmd.form not in spec.forms:
                 return self._hook(self.dialect.unsupported_form, ctx, cmd)
+            for requirement in spec.requires:
+                refused = requirement(self.dialect, ctx, cmd)
+                if refused is not None:
+                    return refused
             result = handler(ctx, cmd)
             if isinstance(result, Generator):
                 result = yield from self._drive(result)
             return result if isinstance(result, Final) else OK
         except ArgumentError as err:
             self.sim.record(self.name, "bad_argument", command=cmd.text, message=str(err))
+            if err.answer is not None:
+                return err.answer
             return self._hook(self.dialect.bad_argument, ctx, cmd, err)
         except simpy.Interrupt:
             self.sim.record(self.name, "aborted", command=cmd.text)
@@ -1121,6 +1127,11 @@ class Module:
         p = self.profile
         return template.format(manufacturer=p.manufacturer, model=p.model, revision=p.revision,
                                imei=self.imei)
+
+    @property
+    def command_idle(self) -> bool:
+        """In command mode with no line running: unsolicited output goes out at once."""
+        return self.mode is Mode.COMMAND and not self._executing
 
     @property
     def in_data_mode(self) -> bool:

@@ -197,7 +197,7 @@ class FakeGprs:
 
 @dataclass
 class FakeBearer:
-    """SIM, radio and optionally a packet service; no data calls, no dial-up
+    """SIM, radio and optionally a packet service; no data calls, no dial-up, no power saving
     (simnet.bearer.api.BearerApi)."""
 
     sim_card: FakeSimCard = field(default_factory=FakeSimCard)
@@ -206,11 +206,19 @@ class FakeBearer:
     csd: None = None
     dialup: None = None
     operator: None = None
+    profile: None = None
+    link_control: None = None
 
     def power_off(self) -> None:
         return None
 
     def power_on(self) -> None:
+        return None
+
+    def request_psm(self, enabled: bool, periodic_tau: str = "", active_time: str = "") -> None:
+        return None
+
+    def request_edrx(self, enabled: bool, act: int, value: str = "") -> None:
         return None
 
 

@@ -30,3 +30,4 @@ def test_fakes_satisfy_the_protocols() -> None:
         assert isinstance(obj, proto)
     # The fake bearer serves no data calls and no dial-up: optional services are None.
     assert bearer.csd is None and bearer.dialup is None and bearer.operator is None
+    assert bearer.profile is None and bearer.link_control is None

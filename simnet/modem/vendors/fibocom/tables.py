@@ -7,7 +7,8 @@ are recorded in ``docs/assumptions.md`` under "Fibocom"; rows that carry such a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from simnet.modem.dialect import sim_ready
+from simnet.modem.params import OneOf, Param, Range, Setting
 
 MODULE_ID = "fibocom-l610"
 
@@ -188,50 +189,18 @@ class Err:
 
 ERROR_TABLES: dict[int, str] = {**CME_ERRORS, **TCPIP_ERRORS}
 
-# Commands that need the module's own TCP/IP stack: while a dial-up PPP session is up (ATD*99#,
-# the host running its own stack) their set forms answer 2001 (§2.3). Settings-only commands
-# (+MIPSETS, +MIPDSETS, +MIPCONF, +MIPKEEPCONF, +MSDNS, +MSV6DNS, +GTSET) and read/test forms
-# still answer.
-PPP_EXCLUSIVE = frozenset(
-    "+MIPCALL +MIPOPEN +MIPODM +MIPCLOSE +MIPSEND +MIPPUSH +MIPFLUSH +MIPREAD +MPING +MIPDNS "
-    "+MIPNTP".split()
-)
-
-# "Pin Restricted: Yes" (attribute table of every +MIP command): SIM state -> §2.1 code.
-SIM_STATE_ERRORS: dict[str, int] = {
-    "absent": 10,  # SIM not inserted
-    "pin": 11,  # SIM PIN required
-    "puk": 12,  # SIM PUK required
-    "blocked": 13,  # SIM failure
-}
-
-
-# --- Parameter ranges and defaults --------------------------------------------------------
-@dataclass(frozen=True)
-class IntRange:
-    """An inclusive integer range as the test form prints it, e.g. ``(1-6)``."""
-
-    low: int
-    high: int
-
-    def __contains__(self, value: object) -> bool:
-        return isinstance(value, int) and self.low <= value <= self.high
-
-    def text(self) -> str:
-        return f"({self.low}-{self.high})" if self.low != self.high else f"({self.low})"
-
-
-SOCKET_IDS = IntRange(1, 6)  # §1.1.2.4 "Valid socket numbers 1-6"
-DNS_SOCKET_IDS = IntRange(1, 7)  # §1.1.16.4: 7 is dedicated to +MPING, +MIPDNS, +MIPNTP
+# --- Parameter ranges and defaults (simnet.modem.params domains) ----------------------------
+SOCKET_IDS = Range(1, 6)  # §1.1.2.4 "Valid socket numbers 1-6"
+DNS_SOCKET_IDS = Range(1, 7)  # §1.1.16.4: 7 is dedicated to +MPING, +MIPDNS, +MIPNTP
 DNS_SERVICE_SOCKET = 7  # §1.1.16.4
-PORTS = IntRange(0, 65535)  # §1.1.2.4 <Source_Port>; §1.1.7.4 <Destination_Port>
-REMOTE_PORTS = IntRange(1, 65535)  # §1.1.2.4 outgoing; 0 selects an incoming (listen) socket
+PORTS = Range(0, 65535)  # §1.1.2.4 <Source_Port>; §1.1.7.4 <Destination_Port>
+REMOTE_PORTS = Range(1, 65535)  # §1.1.2.4 outgoing; 0 selects an incoming (listen) socket
 HOSTNAME_MAX = 255  # §1.1.2.4 "maximum length (255 characters)"
 
 # §1.1.1.4 +MIPCALL
-MIPCALL_OPERATIONS = IntRange(0, 3)
-MIPCALL_CIDS = IntRange(1, 24)  # <cid> "See +CGDCONT": the 27.007 context ids the module keeps
-MIPCALL_AUTH = IntRange(0, 3)  # printed "range 0-2" but lists 3 = PAP and CHAP; 3 accepted
+MIPCALL_OPERATIONS = Range(0, 3)
+MIPCALL_CIDS = Range(1, 24)  # <cid> "See +CGDCONT": the 27.007 context ids the module keeps
+MIPCALL_AUTH = Range(0, 3)  # printed "range 0-2" but lists 3 = PAP and CHAP; 3 accepted
 MIPCALL_USER_MAX = 64  # §1.1.1.2 notes
 MIPCALL_PASSWORD_MAX = 64
 MIPCALL_APN_MAX = 99
@@ -242,14 +211,14 @@ AUTH_NAMES = {0: "none", 1: "pap", 2: "chap", 3: "any"}  # §1.1.1.4 <auth>
 # §1.1.2.4 / §1.1.18.4 <Protocol>
 PROTO_TCP, PROTO_UDP, PROTO_SSL = 0, 1, 2
 PROTO_TCP6, PROTO_UDP6, PROTO_SSL6 = 60, 61, 62
-PROTOCOLS = (0, 1, 2, 60, 61, 62)
+PROTOCOLS = OneOf((0, 1, 2, 60, 61, 62))
 PROTOCOLS_TEXT = "(0-2,60-62)"
 TCP_PROTOCOLS = (PROTO_TCP, PROTO_TCP6)
 UDP_PROTOCOLS = (PROTO_UDP, PROTO_UDP6)
 SSL_PROTOCOLS = (PROTO_SSL, PROTO_SSL6)  # no TLS in this module build: 2005 (assumptions)
 
 # §1.1.3.4 +MIPCLOSE <Mode> and <close_type>
-CLOSE_MODES = IntRange(0, 2)
+CLOSE_MODES = Range(0, 2)
 CLOSE_MODE_WAIT_FIN_ACK, CLOSE_MODE_NO_WAIT, CLOSE_MODE_WAIT_2MSL = 0, 1, 2
 CLOSE_TYPE_OK, CLOSE_TYPE_TIMEOUT, CLOSE_TYPE_OTHER = 0, 1, 2
 
@@ -258,14 +227,14 @@ MIPSTAT_ACK, MIPSTAT_BROKEN, MIPSTAT_ALERT = 0, 1, 2
 
 # §1.1.4.4 +MIPSETS and §1.1.5.4 +MIPDSETS
 ACCUMULATING_BUFFER = 2048  # §1.1.4.4 / §1.1.6.4 "Free size is calculated from the 2048"
-SETS_SIZE = IntRange(1, 2048)
+SETS_SIZE = Range(1, 2048)
 SETS_SIZE_DEFAULT = 2048
-SETS_TIMEOUT_MS = IntRange(0, 1000)
+SETS_TIMEOUT_MS = Range(0, 1000)
 SETS_TIMEOUT_DEFAULT_MS = 0  # "0 means no timeout is used (default)"
 SETS_STATUS_OK, SETS_STATUS_NOT_ALLOWED = 0, 3  # §1.1.4.4 <Status>
-DSETS_SIZE = IntRange(1, 2048)
+DSETS_SIZE = Range(1, 2048)
 DSETS_SIZE_DEFAULT = 2048
-DSETS_SPAN_MS = IntRange(0, 1000)
+DSETS_SPAN_MS = Range(0, 1000)
 DSETS_SPAN_DEFAULT_MS = 0
 SEND_CHUNK_MAX = 1024  # §1.1.4.1 chunks "smaller than 1024 characters (2048 in coded form)"
 # Flow-control watermarks of the accumulating memory (§1.1.19.1 names "Xoff_upper" but gives no
@@ -277,41 +246,38 @@ XON_LOWER = 512
 SEND_STATUS_OK, SEND_STATUS_XOFF = 0, 1
 PUSH_STATUS_OK, PUSH_STATUS_XOFF, PUSH_STATUS_NO_DATA = 0, 1, 2
 
-# §1.1.12.4 +MIPCONF (times in units of 100 ms, as the defaults "5*100ms" show)
-MIPCONF_RETR = IntRange(1, 12)
-MIPCONF_RETR_DEFAULT = 5
-MIPCONF_MIN_TO = IntRange(1, 10)  # 100 ms .. 1 s
-MIPCONF_MIN_TO_DEFAULT = 5
-MIPCONF_MAX_TO = IntRange(10, 600)  # 1 s .. 60 s
-MIPCONF_MAX_TO_DEFAULT = 600
-MIPCONF_CLOSE_DELAY = IntRange(1, 75)  # 100 ms .. 7500 ms
-MIPCONF_CLOSE_DELAY_DEFAULT = 75
-MIPCONF_NACK = IntRange(0, 2)
-MIPCONF_NACK_DEFAULT = 0
+# §1.1.12 +MIPCONF, per socket (times in units of 100 ms, as the defaults "5*100ms" show).
+# "This command must used under MIPCALL is enabled" (§1.1.12.2): the dialect's guard.
+MIPCONF = Setting("+MIPCONF", (
+    Param("retr_num", Range(1, 12), 5),
+    Param("min_to", Range(1, 10), 5),  # 100 ms .. 1 s
+    Param("max_to", Range(10, 600), 600),  # 1 s .. 60 s
+    Param("close_delay", Range(1, 75), 75),  # 100 ms .. 7500 ms: <max_close_delay>
+    Param("nack", Range(0, 2), 0),  # <is_nack_ind_req>
+), "Fibocom L610 TCP/UDP §1.1.12.4", index=Param("socket", SOCKET_IDS, 1), required=0,
+    requires=(sim_ready,))
 NACK_OFF, NACK_IND, ACK_IND = 0, 1, 2
 MIPCONF_UNIT_S = 0.1
 
-# §1.1.13.4 +MIPKEEPCONF
-KEEP_MODE = IntRange(0, 1)
-KEEP_MODE_DEFAULT = 0
-KEEP_IDLE = IntRange(1, 36000)
-KEEP_IDLE_DEFAULT = 7200
-KEEP_INTVL = IntRange(1, 750)
-KEEP_INTVL_DEFAULT = 65
-KEEP_CNT = IntRange(1, 50)
-KEEP_CNT_DEFAULT = 9
+# §1.1.13 +MIPKEEPCONF: <mode> 0 takes no other parameter and reads back as "+MIPKEEPCONF: 0".
+MIPKEEPCONF = Setting("+MIPKEEPCONF", (
+    Param("mode", Range(0, 1), 0),
+    Param("idle", Range(1, 36000), 7200),
+    Param("intvl", Range(1, 750), 65),
+    Param("cnt", Range(1, 50), 9),
+), "Fibocom L610 TCP/UDP §1.1.13.4", requires=(sim_ready,))
 
 # §1.1.14.4 +MPING
-PING_MODES = IntRange(0, 2)
-PING_COUNT = IntRange(1, 255)
+PING_MODES = Range(0, 2)
+PING_COUNT = Range(1, 255)
 PING_COUNT_DEFAULT = 4
-PING_SIZE = IntRange(0, 1372)
+PING_SIZE = Range(0, 1372)
 PING_SIZE_DEFAULT = 32
-PING_TTL = IntRange(1, 255)
+PING_TTL = Range(1, 255)
 PING_TTL_DEFAULT = 64
-PING_TOS = IntRange(0, 255)
+PING_TOS = Range(0, 255)
 PING_TOS_DEFAULT = 0
-PING_TIMEOUT_MS = IntRange(500, 10000)  # range not printed: Motorola-G24 family range (choice)
+PING_TIMEOUT_MS = Range(500, 10000)  # range not printed: Motorola-G24 family range (choice)
 PING_TIMEOUT_DEFAULT_MS = 4000
 # §1.1.15.4 +MPINGSTAT <status>
 PINGSTAT_DONE, PINGSTAT_TIMEOUT, PINGSTAT_ABORTED = 0, 1, 2
@@ -324,7 +290,7 @@ PING_FLOW_ON_PACKETS = 8
 PING_FLOW_POLL_S = 0.1  # how often the waiting request looks at the queue again
 
 # §1.1.18 +MIPODM
-ODM_PSEUDO = IntRange(0, 1)
+ODM_PSEUDO = Range(0, 1)
 ODM_PSEUDO_DEFAULT = 0  # 0 = pseudo-command mode enabled
 ODM_BUFFER = 8192  # §1.1.18.1: 8192 bytes for a 3G/4G module (the L610 is LTE Cat 1)
 ODM_SPOOL_S = 0.050  # §1.1.18.1: 50 ms spooling timeout for 3G/4G modules
@@ -337,21 +303,22 @@ ODM_BY_GENERATION: dict[str, tuple[int, float]] = {
 }
 
 # §1.1.21.4 +MIPDNS <address type>
-DNS_ADDR_TYPES = IntRange(0, 2)
+DNS_ADDR_TYPES = Range(0, 2)
 # §1.1.22.4 +MIPNTP
-NTP_ADDR_TYPES = IntRange(0, 1)
+NTP_ADDR_TYPES = Range(0, 1)
 NTP_RESULT_FAIL, NTP_RESULT_OK = 0, 1
 NTP_TRIES = 3  # not printed: attempts per +MIPNTP (choice)
 NTP_WAIT_S = 5.0  # not printed: wait for each NTP reply (choice)
 
 # §1.2.2.1 / §1.2.4.4 +GTSET
-GTSET_SENDTIME = IntRange(1, 30)
+GTSET_SENDTIME = Range(1, 30)
 GTSET_SENDTIME_DEFAULT = 12
-IPRFMT_VALUES = (0, 1, 2, 5)
+IPRFMT_VALUES = OneOf((0, 1, 2, 5))
 IPRFMT_DEFAULT = 0
 IPRFMT_HEX, IPRFMT_RAW, IPRFMT_RAW_HEADER, IPRFMT_READ = 0, 1, 2, 5
 RAW_SEND_MAX = 2048
-UDP_HOLD_MAX = 65535  # datagrams kept for +MIPREAD / pseudo-command mode (a choice)  # §1.2.1.1 / §1.2.3.1 "0<=buffer<=2048 bytes"
+UDP_HOLD_MAX = 65535  # datagrams kept for +MIPREAD / pseudo-command mode (a choice)
+# §1.2.1.1 / §1.2.3.1 "0<=buffer<=2048 bytes": the raw +MIPSEND forms
 
 # The module's own TCP send buffer (not printed; an lwIP-sized 8 KB, docs/assumptions.md).
 TCP_SEND_BUFFER = 8192
@@ -372,8 +339,7 @@ TEST_RESPONSES: dict[str, str] = {
     "+MIPDSETS": "+MIPDSETS: (1-6),(1-2048),(0-1000)",  # §1.1.5.2
     "+MIPPUSH": f"+MIPPUSH: (1-6),({IP_PATTERN}),(0-65535)",  # §1.1.7.2
     "+MIPFLUSH": "+MIPFLUSH: (1-6)",  # §1.1.8.2
-    "+MIPCONF": "+MIPCONF: (1-6),(1-12),(1-10),(10-600),(1-75),(0-2)",  # §1.1.12.2
-    "+MIPKEEPCONF": "+MIPKEEPCONF: (0-1),(1-36000),(1-750),(1-50)",  # §1.1.13.2
+    # +MIPCONF (§1.1.12.2) and +MIPKEEPCONF (§1.1.13.2) are rendered from their rows.
     "+MPING": "+MPING: (0-2),(1-255),(0-1372),(1-255),(0-255),(500-10000)",  # §1.1.14.2
     "+MSDNS": f"+MSDNS: (1-7),({IP_PATTERN}),({IP_PATTERN})",  # §1.1.16.2
     "+MSV6DNS": '+MSV6DNS: (1-7),("X:X:X:X:X:X:X:X"),("X:X:X:X:X:X:X:X")',  # §1.1.17.2

@@ -2,9 +2,11 @@
 
 Every command of the SIM7600 TCP/IP chapter (L1101-L1135) and of the A76xx TCP/IP application
 note, on the module's own IP stack (``simnet.net`` Host sockets) and the bearer's PDP context.
-Vendor data (error tables, ranges, defaults, URC texts, the differences between the two
-documents) lives in :mod:`simnet.modem.vendors.simcom.tables`; the byte-level pieces that need
-no clock are in :mod:`simnet.modem.vendors.simcom.engine`.
+Vendor data (error tables, parameter rows, defaults, URC texts, the differences between the two
+documents) lives in :mod:`.tables`; the byte-level pieces that need no clock are in
+:mod:`.engine`. Parameter-only commands (+CIPHEAD, +CIPSRIP, +CIPSENDMODE, +CIPTIMEOUT,
++CIPCCFG, +CIPDNSSET, +CNMP) are rows the kit answers; the handlers below are the commands that
+do something.
 
 Timing is never scripted: AT+NETOPEN answers when the bearer's PDP activation ends, +CIPOPEN
 when the TCP handshake ends (or the TCP model gives up after the CIPCCFG retry budget / the
@@ -17,27 +19,30 @@ Choices where the documents are silent are listed in docs/assumptions.md, sectio
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
+from simnet.bearer.api import PdpContextView
+from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.errors import ConfigError
-from simnet.modem.at import ArgumentError, Command, Final, Form, connect
+from simnet.modem.addresses import is_domain_name, is_ipv4
+from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
+from simnet.modem.buffers import ReceiveBuffer
 from simnet.modem.dialect import (
     Context,
     DataLink,
     Dialect,
     PromptSpec,
     command,
+    setting_command,
 )
+from simnet.modem.params import Setting, Value
 from simnet.modem.vendors.simcom import tables
-from simnet.modem.vendors.simcom.engine import PingStats, RxBuffer, push_header
+from simnet.modem.vendors.simcom.engine import PingStats, push_header
 from simnet.modem.vendors.simcom.tables import (
-    CIPCCFG_PARAMS,
-    CIPDNSSET_PARAMS,
     CIPOPEN_FAILURE_ERR,
-    CIPTIMEOUT_PARAMS,
     CLOSED_TEXT,
     CONNECT_FAIL,
     CPING_PARAMS,
@@ -61,37 +66,47 @@ from simnet.modem.vendors.simcom.tables import (
     SERVER_BACKLOG_DEFAULT,
     SERVER_BACKLOG_RANGE,
     SERVER_RANGE,
-    SWITCHES,
     TEST_RESPONSES,
     VARIANTS,
-    Param,
     Variant,
 )
 
-DEFAULT_CONNECT_RATE = 115200  # "CONNECT 115200" (A76 3.2.3): the text is the UART rate
+if TYPE_CHECKING:
+    import simpy
+
+    from simnet.kernel.sim import Timer
+    from simnet.modem.module import DataSession
+    from simnet.net.dns import DnsResult
+    from simnet.net.icmp import PingResult
+    from simnet.net.tcp import TcpConfig, TcpListener, TcpSocket
+
 TRANSPARENT_FLUSH_IDLE = 0.020  # assumption: transparent-mode packing timer (s)
 PUSH_RETRY = 0.010  # s between checks while pushed data waits for UART room or a command
 TRANSPARENT_FLUSH_SIZE = 1460  # assumption: one MSS of DTE data per segment/datagram
 
 
-def _is_ipv4(text: str) -> bool:
-    try:
-        ipaddress.IPv4Address(text)
-    except ValueError:
-        return False
-    return True
+def _valid_target(text: str) -> bool:
+    """S76 L1103 <serverIP>: an IPv4 address or a domain name."""
+    return is_ipv4(text) or is_domain_name(text)
 
 
-def _valid_domain(name: str) -> bool:
-    """S76 L1131 <domain name>: <= 254 chars, labels <= 63 of a-z A-Z 0-9 '-', alnum first."""
-    if not name or len(name) > 254:
-        return False
-    for label in name.rstrip(".").split("."):
-        if not label or len(label) > 63 or not label[0].isalnum() or not label.isascii():
-            return False
-        if any(not (c.isalnum() or c == "-") for c in label):
-            return False
-    return True
+class NetState(StrEnum):
+    """AT+NETOPEN state of the socket service."""
+
+    CLOSED = "closed"
+    OPENING = "opening"
+    OPEN = "open"
+    CLOSING = "closing"
+    LOST = "lost"  # the network went away; the host must close the links and NETCLOSE
+
+
+class LinkState(StrEnum):
+    CONNECTING = "connecting"
+    RESOLVING = "resolving"  # a UDP link waiting for its server's address
+    OPEN = "open"
+    DEAD = "dead"  # the network was lost; freed by AT+CIPCLOSE / AT+NETCLOSE
+    CLOSING = "closing"
+    FAILED = "failed"
 
 
 @dataclass
@@ -103,23 +118,23 @@ class Link:
     server_ip: str  # as AT+CIPOPEN? prints it
     server_port: int
     server_index: int = -1  # -1 client, 0-3 the listening server that accepted it
-    sock: Any = None
-    state: str = "connecting"  # connecting | open | dead (network lost) | closing
+    sock: Any = None  # TcpSocket | UdpSocket
+    state: LinkState = LinkState.CONNECTING
     transparent: bool = False
     data_link: TransparentLink | None = None
     udp_remote: tuple[str, int] | None = None  # default destination (transparent UDP)
     sent_total: int = 0  # bytes accepted into the TCP send buffer, for CIPSENDMODE=1
-    pending_acks: list[tuple[int, int, int, Any]] = field(default_factory=list)
-    done: Any = None  # event a transparent AT+CIPOPEN waits on (True: connected)
-    push_retry: Any = None  # timer while pushed data waits for the UART
-    close_waiter: Any = None
+    pending_acks: list[tuple[int, int, int, Timer]] = field(default_factory=list)
+    done: simpy.Event | None = None  # event a transparent AT+CIPOPEN waits on (True: connected)
+    push_retry: Timer | None = None  # timer while pushed data waits for the UART
+    close_waiter: simpy.Event | None = None
 
 
 @dataclass
 class Server:
     index: int
     port: int
-    listener: Any
+    listener: TcpListener | None
 
 
 class SimcomDialect(Dialect):
@@ -128,165 +143,55 @@ class SimcomDialect(Dialect):
     variant: Variant = VARIANTS["simcom-sim7600"]
     prompt_echo = True  # the documents' examples show the typed data after ">" (">HELLO")
     data_mode_urcs = "hold"
+    cgpaddr_quoted = False  # "+CGPADDR: 1,10.64.0.2" (SIM7600 / A76XX manual examples)
+    # SIMCom's TCP/IP commands answer a bad parameter with a plain ERROR (S76 L1108-L1113
+    # "Else, response: ERROR"); the 3GPP base commands keep their +CME ERROR.
+    own_bad_argument = ERROR
+    latencies = tables.LATENCY
+    settings: tuple[Setting, ...] = (tables.CIPHEAD, tables.CIPSRIP, tables.CIPSENDMODE,
+                                     tables.CIPTIMEOUT, tables.CIPCCFG, tables.CIPDNSSET)
 
     def __init__(self, module: Any) -> None:
         super().__init__(module)
         self.escape_gap_max = self.variant.plus_gap_max  # A76 1.5.4: <= 900 ms between '+'
-        self.net_state = "closed"  # closed | opening | open | closing | lost
+        self.net_state = NetState.CLOSED
         self.links: list[Link | None] = [None] * (LINK_RANGE[1] + 1)
-        capacity = int(getattr(module.profile, "extra", {}).get("rx_buffer", RX_BUFFER_BYTES))
-        self.rx: list[RxBuffer] = [RxBuffer(capacity) for _ in self.links]
+        capacity = int(module.profile.extra.get("rx_buffer", RX_BUFFER_BYTES))
+        self.rx: list[ReceiveBuffer] = [ReceiveBuffer(capacity) for _ in self.links]
         self.rx_remote: list[tuple[str, int] | None] = [None] * len(self.links)
         self.servers: list[Server | None] = [None] * (SERVER_RANGE[1] + 1)
-        self.switch: dict[str, int] = {name: row[0] for name, row in SWITCHES.items()}
         self.rx_mode = 0  # AT+CIPRXGET <mode> 0 (push) / 1 (buffer)
-        self.ccfg: dict[str, int] = {p.name: int(p.default or 0) for p in CIPCCFG_PARAMS}
-        self.timeouts: dict[str, int] = {p.name: int(p.default or 0) for p in CIPTIMEOUT_PARAMS}
-        self.dnsset: dict[str, int] = {p.name: int(p.default or 0) for p in CIPDNSSET_PARAMS}
         self.ping: PingSession | None = None
-        self._bearer_listening = False
-        self.keepalive_conf: dict[str, int] = {p.name: int(p.default or 0) for p in tables.CTCPKA_PARAMS}
         self.dns_servers: list[str] = []  # AT+CDNSCFG (empty: the network's)
-        self.network_mode = tables.CNMP_DEFAULT
-        self.cntp_server = tables.CNTP_DEFAULT_SERVER
-        self.cntp_tz = 0
-
-    cgpaddr_quoted = False  # "+CGPADDR: 1,10.64.0.2" (SIM7600 / A76XX manual examples)
-
-    @classmethod
-    def command_table(cls) -> tuple[tuple[str, Any, tuple[str, ...]], ...]:
-        """The A76XX-only commands are not there at all on the SIM7600 (unknown: ERROR, and
-        not listed by AT+CLAC)."""
-        table = super().command_table()
-        if cls.variant.module_id == "simcom-a7670":
-            return table
-        rows = ((attr, spec, tuple(n for n in names if n not in tables.A76_ONLY))
-                for attr, spec, names in table)
-        return tuple(row for row in rows if row[2])
 
     def on_power_off(self) -> None:
         if self.ping is not None:
             self.ping.active = False
-        resolver = getattr(self.host, "resolver", None)
-        if resolver is not None and hasattr(resolver, "set_servers"):
-            resolver.set_servers(None)  # AT+CDNSCFG is not kept over a restart
+        if self.module.host is not None:
+            self.host.resolver.set_servers(None)  # AT+CDNSCFG is not kept over a restart
 
     # -- shared output helpers --------------------------------------------------------------------
-    def _latency(self, name: str) -> float:
-        from simnet.modem.vendors.simcom.tables import LATENCY
-
-        row = LATENCY[name]
-        rng = self.module.sim.rng(f"modem.{self.variant.module_id}.latency.{name}")
-        return rng.uniform(row.low, row.high)
-
     def ip_error(self, ctx: Context, key: str) -> Final:
         """``+IP ERROR: <err_info>`` then ERROR; numeric or text per CIPCCFG <errMode>."""
-        row = IP_ERRORS[key]
-        detail = row.text if self.ccfg["errMode"] == 1 else str(row.code)
-        ctx.info(f"+IP ERROR: {detail}")
+        ctx.info(f"+IP ERROR: {self._ip_error_detail(key)}")
         return ctx.error()
 
-    def err_code(self, key: str) -> int:
+    def _ip_error_detail(self, key: str) -> str:
+        row = IP_ERRORS[key]
+        return row.text if self.params["+CIPCCFG"]["errMode"] == 1 else str(row.code)
+
+    @staticmethod
+    def err_code(key: str) -> int:
         return ERR_CODES[key].code
 
-    def urc(self, text: str) -> None:
-        self.module.urc(text)
-
-    def urc_bytes(self, data: bytes) -> None:
-        """Unsolicited bytes written as they are (pushed payload with its header).
-
-        ``Module.urc`` frames a text line; pushed data is binary and is not followed by CR LF
-        (S76 L1106), so it goes through the same queue discipline byte for byte.
-        """
-        m = self.module
-        urc_raw = getattr(m, "urc_raw", None)
-        if urc_raw is not None:
-            urc_raw(data)
-            return
-        if m._can_write_urc():
-            m._out(data)
-            m.sim.record(m.name, "urc", text=data[:64].decode("latin-1"), n=len(data))
-            return
-        m._urcs.append(data)  # held until the running command's final result / command mode
-        m.sim.record(m.name, "urc_queued", text=data[:64].decode("latin-1"), n=len(data))
-
-    # -- robustness: nothing in a running model may raise ------------------------------------------
-    def _spawn(self, gen: Generator[Any, Any, Any], done: Any = None) -> Any:
-        """Run a background procedure; a bug in it is traced, never raised into the kernel
-        (and ``done``, an event a command may be waiting on, still fires with False)."""
-
-        def guarded() -> Generator[Any, Any, None]:
-            try:
-                yield from gen
-            except Exception as exc:  # pragma: no cover - a bug, made visible in the trace
-                self._internal_error(exc)
-                if done is not None and not done.triggered:
-                    done.succeed(False)
-
-        return self.module.sim.process(guarded())
-
-    def _safe(self, fn: Any) -> Any:
-        """Wrap a callback the network stack calls, so a bug stays in the trace."""
-
-        def call(*args: Any) -> Any:
-            try:
-                return fn(*args)
-            except Exception as exc:  # pragma: no cover - a bug, made visible in the trace
-                self._internal_error(exc)
-                return None
-
-        return call
-
-    def _later(self, delay: float, fn: Any, *args: Any) -> Any:
-        return self.module.sim.call_later(delay, self._safe(fn), *args)
-
-    def _internal_error(self, exc: Exception) -> None:
-        import traceback
-
-        self.record("internal_error", error=repr(exc), traceback=traceback.format_exc(limit=6))
-
-    def connect_rate(self) -> str:
-        """The <text> of CONNECT (S76 L1103 refers to ATX/AT&E): the UART's current rate."""
-        baud = getattr(getattr(self.module, "port", None), "baud", 0)
-        return str(baud if isinstance(baud, int) and baud > 0 else DEFAULT_CONNECT_RATE)
-
-    def record(self, kind: str, **fields: Any) -> None:
-        self.module.sim.record(f"simcom.{self.module_id}", kind, **fields)
+    def _switch(self, name: str) -> Value:
+        return self.params[name]["mode"]
 
     @property
     def module_id(self) -> str:
         return self.variant.module_id
 
-    @property
-    def host(self) -> Any:
-        return self.module.host
-
-    # -- engine hooks -----------------------------------------------------------------------------
-    def bad_argument(self, ctx: Context, cmd: Command, err: ArgumentError) -> Final:
-        # SIMCom's TCP/IP commands answer a bad parameter with a plain ERROR (S76 L1108-L1113
-        # "Else, response: ERROR"); the 3GPP base commands keep their +CME ERROR.
-        if cmd.name in _OWN_COMMANDS:
-            return ctx.error()
-        return super().bad_argument(ctx, cmd, err)
-
     # -- parameter helpers ------------------------------------------------------------------------
-    @staticmethod
-    def _opt_params(
-        cmd: Command, params: tuple[Param, ...], current: dict[str, int]
-    ) -> dict[str, int] | None:
-        """Parse ``[<a>][,[<b>]...]``: omitted values keep ``current``; None if out of range."""
-        if len(cmd.params) > len(params):
-            return None
-        new = dict(current)
-        for i, p in enumerate(params):
-            if not cmd.has(i):
-                continue
-            try:
-                new[p.name] = cmd.int(i, lo=p.low, hi=p.high)
-            except ArgumentError:
-                return None
-        return new
-
     @staticmethod
     def _link_param(cmd: Command, i: int = 0) -> int | None:
         """<link_num> 0-9, or None when missing, not a number or out of range."""
@@ -295,32 +200,34 @@ class SimcomDialect(Dialect):
         except ArgumentError:
             return None
 
-    def _tcp_config(self) -> Any:
-        """TcpConfig from CIPCCFG <NmRetry>/<TimeoutVal> and CIPTIMEOUT <cipopen_timeout>."""
+    def _tcp_config(self) -> TcpConfig:
+        """TcpConfig from CIPCCFG <NmRetry>/<TimeoutVal>, CIPTIMEOUT <cipopen_timeout> and the
+        A76XX AT+CTCPKA keepalive."""
         from simnet.net.tcp import TcpConfig
+        from simnet.net.tcp_engine import KeepaliveConfig
 
+        ccfg, timeouts = self.params["+CIPCCFG"], self.params["+CIPTIMEOUT"]
         base = TcpConfig()
-        min_rto = self.ccfg["TimeoutVal"] / 1000.0
+        min_rto = int(ccfg["TimeoutVal"]) / 1000.0
         changes: dict[str, Any] = {
-            "syn_retries": self.ccfg["NmRetry"],
-            "data_retries": self.ccfg["NmRetry"],
+            "syn_retries": ccfg["NmRetry"],
+            "data_retries": ccfg["NmRetry"],
             "min_rto": min_rto,
             "initial_rto": max(base.initial_rto, min_rto),
             "max_rto": max(base.max_rto, min_rto),
-            "connect_timeout": min(self.timeouts["cipopen_timeout"], MAX_RESPONSE_MS["CIPOPEN"])
+            "connect_timeout": min(int(timeouts["cipopen_timeout"]), MAX_RESPONSE_MS["CIPOPEN"])
             / 1000.0,
         }
-        if self.keepalive_conf["keepalive"]:
-            from simnet.net.tcp_engine import KeepaliveConfig
-
-            ka = self.keepalive_conf
+        ka = self.params["+CTCPKA"] if "+CTCPKA" in self.params else None
+        if ka is not None and ka["keepalive"]:
             changes["keepalive"] = KeepaliveConfig(
-                idle=ka["keepidle"] * 60.0, interval=float(ka["keepinterval"]), count=ka["keepcount"])
+                idle=int(ka["keepidle"]) * 60.0, interval=float(ka["keepinterval"]),
+                count=int(ka["keepcount"]))
         return dataclasses.replace(base, **changes)
 
     # =============================================================================================
     # AT+CRESET (SIM7600 / A76XX AT command manuals, "Reset module"): OK, then the module
-    # restarts like a fresh one (simcom.tables.BOOT: boot time and lines).
+    # restarts like a fresh one (tables.BOOT: boot time and lines).
     # =============================================================================================
     @command("+CRESET", forms="te")
     def creset(self, ctx: Context, cmd: Command) -> Final:
@@ -330,18 +237,18 @@ class SimcomDialect(Dialect):
 
     # =============================================================================================
     # Commands host drivers send at start-up (TinyGSM, m5stack uiflow, esp_modem), formats of
-    # the SIM7600 / A76XX AT command manuals; vendor data in simcom.tables.
+    # the SIM7600 / A76XX AT command manuals; vendor data in tables.py.
     # =============================================================================================
     @command("+CICCID", forms="te", latency="sim")
     def ciccid(self, ctx: Context, cmd: Command) -> Final:
         """Read the ICCID from the SIM: ``+ICCID: <ICCID>`` (readable before the PIN)."""
         if cmd.form is Form.TEST:
             return ctx.ok()
-        card = getattr(ctx.bearer, "sim_card", None)
-        state = str(getattr(card, "state", "absent"))
-        if card is None or state == "absent":
+        bearer = ctx.bearer
+        card = bearer.sim_card if bearer is not None else None
+        if card is None or card.state == "absent":
             return ctx.cme(10)  # SIM not inserted
-        if state == "off":
+        if card.state == "off":
             return ctx.cme(13)  # still being read after power-on: SIM failure
         ctx.info(f"+ICCID: {card.config.iccid}")
         return ctx.ok()
@@ -360,29 +267,17 @@ class SimcomDialect(Dialect):
             ctx.info(f"+CPMUTEMP: {tables.MODULE_TEMPERATURE_C}")
         return ctx.ok()
 
-    @command("+CNMP", forms="trs")
-    def cnmp(self, ctx: Context, cmd: Command) -> Final:
-        """Preferred network mode (stored; the emulated network has one RAT)."""
-        modes = tables.CNMP_MODES[self.module_id]
-        if cmd.form is Form.TEST:
-            ctx.info("+CNMP: (" + ",".join(str(m) for m in modes) + ")")
-        elif cmd.form is Form.READ:
-            ctx.info(f"+CNMP: {self.network_mode}")
-        else:
-            cmd.max_params(1)
-            self.network_mode = cmd.int(0, allowed=modes)
-        return ctx.ok()
-
     @command("+CSPN", forms="tr", latency="sim")
     def cspn(self, ctx: Context, cmd: Command) -> Final:
         """Service provider name from the SIM: ``+CSPN: "<spn>",<display mode>``."""
         if cmd.form is Form.TEST:
             return ctx.ok()
-        card = getattr(ctx.bearer, "sim_card", None)
-        if card is None or not getattr(card, "ready", False):
-            return ctx.cme(10 if card is None or str(card.state) == "absent" else 13)
-        op = getattr(ctx.bearer, "operator", None)
-        ctx.info(f'+CSPN: "{getattr(op, "name", None) or "SIMNET"}",0')
+        bearer = ctx.bearer
+        card = bearer.sim_card if bearer is not None else None
+        if bearer is None or card is None or not card.ready:
+            return ctx.cme(10 if card is None or card.state == "absent" else 13)
+        operator = bearer.operator
+        ctx.info(f'+CSPN: "{operator.name if operator is not None else "SIMNET"}",0')
         return ctx.ok()
 
     @command("+CPSI", forms="tr", latency="query")
@@ -393,25 +288,26 @@ class SimcomDialect(Dialect):
         <ARFCN>,<RxLev>,<TA>,<C1>,<C2>``) from the serving cell the radio reports."""
         if cmd.form is Form.TEST:
             return ctx.ok()
-        radio = getattr(ctx.bearer, "radio", None)
-        op = getattr(ctx.bearer, "operator", None)
-        fun = getattr(self.module.base, "fun_level", 1)
-        if radio is None or fun != 1 or not (radio.registered("ps") or radio.registered("cs")):
+        bearer = ctx.bearer
+        radio = bearer.radio if bearer is not None else None
+        fun = self.module.base.fun_level
+        if bearer is None or radio is None or fun != 1 or not (
+                radio.registered("ps") or radio.registered("cs")):
             ctx.info("+CPSI: NO SERVICE,Online" if fun == 1 else "+CPSI: NO SERVICE,Low Power Mode")
             return ctx.ok()
-        plmn = str(getattr(op, "plmn", None) or "00101")
+        plmn = bearer.operator.plmn if bearer.operator is not None else "00101"
         mcc_mnc = f"{plmn[:3]}-{plmn[3:]}"
         rssi, _ber = radio.csq()
         dbm = -113 + 2 * rssi if rssi != 99 else -113
-        profile = getattr(ctx.bearer, "profile", None)
-        mode = getattr(profile, "cpsi", None) or ("LTE" if getattr(radio, "act", 7) == 7 else "GSM")
+        profile = bearer.profile
+        mode = profile.cpsi if profile is not None and profile.cpsi else (
+            "LTE" if radio.act == 7 else "GSM")
         if mode.startswith("LTE"):
             # RSRP over 50 resource blocks of 12 subcarriers (10 MHz): RSSI - 10*log10(600).
             # System mode, band, EARFCN and bandwidth fields as SIM7000/SIM7600 logs show them
             # for LTE, "LTE CAT-M1" and "LTE NB-IOT" (NB-IoT cells report bandwidth 0,0).
             rsrp = dbm - 28
-            band, earfcn, bw = {"LTE CAT-M1": ("EUTRAN-BAND20", 6350, "5,5"),
-                                "LTE NB-IOT": ("EUTRAN-BAND20", 6254, "0,0")}.get(mode, ("EUTRAN-BAND3", 1300, "5,5"))
+            band, earfcn, bw = tables.CPSI_LTE_CELLS.get(mode, tables.CPSI_LTE_CELLS["LTE"])
             ctx.info(f"+CPSI: {mode},Online,{mcc_mnc},0x{radio.lac},{int(radio.ci, 16)},1,"
                      f"{band},{earfcn},{bw},-100,{rsrp * 10},{dbm * 10},10")
         else:
@@ -419,32 +315,17 @@ class SimcomDialect(Dialect):
                      f"{dbm + 111},0,{dbm + 111},{dbm + 111}")
         return ctx.ok()
 
-    @command("+CNTP", forms="trse", latency="query")
-    def cntp(self, ctx: Context, cmd: Command) -> Final:
-        """``AT+CNTP="<server>"[,<tz>]`` stores the server and time zone (quarters of an
-        hour); ``AT+CNTP`` answers OK, asks the server over the PDP context and reports
-        ``+CNTP: <err>`` (0: the module clock, AT+CCLK, now shows the server's time)."""
-        if cmd.form is Form.TEST:
-            ctx.info('+CNTP: "",(-96-96)')
-            return ctx.ok()
-        if cmd.form is Form.READ:
-            ctx.info(f'+CNTP: "{self.cntp_server}",{self.cntp_tz}')
-            return ctx.ok()
-        if cmd.form is Form.SET:
-            cmd.max_params(2)
-            server = cmd.str(0, max_len=255)
-            tz_text = cmd.params[1].value if cmd.has(1) else "0"
-            try:
-                tz = int(tz_text or "0")  # quarters of an hour, signed
-            except ValueError:
-                return ctx.error()
-            if not -96 <= tz <= 96 or not server:
-                return ctx.error()
-            self.cntp_server, self.cntp_tz = server, tz
-            return ctx.ok()
-        if not self.cntp_server:
+    @setting_command(tables.CNTP)
+    def cntp(self, ctx: Context, cmd: Command) -> Final | None:
+        """``AT+CNTP="<server>"[,<tz>]`` stores the server and time zone (a row); ``AT+CNTP``
+        answers OK, asks the server over the PDP context and reports ``+CNTP: <err>`` (0: the
+        module clock, AT+CCLK, now shows the server's time)."""
+        if cmd.form is not Form.EXEC:
+            return self.setting(ctx, cmd, tables.CNTP)
+        server, tz = str(self.params["+CNTP"]["server"]), int(self.params["+CNTP"]["tz"])
+        if not server:
             return ctx.error()
-        self._spawn(self._cntp_process(self.cntp_server, self.cntp_tz))
+        self.spawn(self._cntp_process(server, tz))
         return ctx.ok()
 
     def _cntp_process(self, server: str, tz: int) -> Generator[Any, Any, None]:
@@ -453,7 +334,7 @@ class SimcomDialect(Dialect):
         result = tables.CNTP_RESULT["network"]
         if self.host.ip is not None:
             ip: str | None = server
-            if not _is_ipv4(server):
+            if not is_ipv4(server):
                 found = yield self._resolve(server)
                 ip = found.addresses[0] if found.ok and found.addresses else None
             if ip is not None:
@@ -465,23 +346,14 @@ class SimcomDialect(Dialect):
         self.record("cntp", server=server, result=result)
         self.urc(f"+CNTP: {result}")
 
-    @command("+CTCPKA", forms="trs")
-    def ctcpka(self, ctx: Context, cmd: Command) -> Final:
-        """A76XX TCP keepalive for the sockets opened afterwards (simcom.tables.CTCPKA_PARAMS).
-        A real A7670 answers ERROR before AT+NETOPEN (docs/driver-conformance.md)."""
-        if cmd.form is Form.TEST:
-            ctx.info("+CTCPKA: " + ",".join(f"({p.low}-{p.high})" for p in tables.CTCPKA_PARAMS))
-            return ctx.ok()
-        if cmd.form is Form.READ:
-            ctx.info("+CTCPKA: " + ",".join(str(self.keepalive_conf[p.name]) for p in tables.CTCPKA_PARAMS))
-            return ctx.ok()
-        if self.net_state != "open":
-            return ctx.error()
-        new = self._opt_params(cmd, tables.CTCPKA_PARAMS, self.keepalive_conf)
-        if new is None or not cmd.has(0):
-            return ctx.error()
-        self.keepalive_conf = new
-        return ctx.ok()
+    @setting_command(tables.CTCPKA)
+    def ctcpka(self, ctx: Context, cmd: Command) -> Final | None:
+        """A76XX TCP keepalive for the sockets opened afterwards (a row). A real A7670 answers
+        ERROR before AT+NETOPEN (docs/driver-conformance.md)."""
+        return self.setting(ctx, cmd, tables.CTCPKA, guard=self._network_must_be_open)
+
+    def _network_must_be_open(self, ctx: Context, new: dict[str, Value]) -> Final | None:
+        return None if self.net_state == NetState.OPEN else ctx.error()
 
     @command("+CDNSCFG", forms="trs")
     def cdnscfg(self, ctx: Context, cmd: Command) -> Final:
@@ -497,7 +369,7 @@ class SimcomDialect(Dialect):
             return ctx.ok()
         cmd.max_params(2)
         servers = [cmd.str(i, max_len=15) for i in range(len(cmd.params)) if cmd.has(i)]
-        if not servers or not all(_is_ipv4(x) for x in servers):
+        if not servers or not all(is_ipv4(x) for x in servers):
             return ctx.error()
         self.dns_servers = servers
         resolver.set_servers(servers)
@@ -509,60 +381,60 @@ class SimcomDialect(Dialect):
     @command("+NETOPEN", forms="er", latency="network")
     def netopen(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.READ:
-            ctx.info(f"+NETOPEN: {1 if self.net_state in ('open', 'closing') else 0}")
+            opened = self.net_state in (NetState.OPEN, NetState.CLOSING)
+            ctx.info(f"+NETOPEN: {1 if opened else 0}")
             return ctx.ok()
-        if self.net_state == "open":
+        if self.net_state == NetState.OPEN:
             return self.ip_error(ctx, "network_already_opened")
-        if self.net_state in ("opening", "closing"):
+        if self.net_state in (NetState.OPENING, NetState.CLOSING):
             return ctx.error()
-        self._listen_bearer()
-        self.net_state = "opening"
-        self._spawn(self._netopen_process())
+        self.listen_packet_service()
+        self.net_state = NetState.OPENING
+        self.spawn(self._netopen_process())
         return ctx.ok()
 
     def _netopen_process(self) -> Generator[Any, Any, None]:
         sim = self.module.sim
-        # Never set by +CGDCONT: the module's default context (empty APN, the subscriber's
-        # default), as on a fresh module and as ATD*99# does (docs/assumptions.md, SIMCom).
         gprs = self.packet_service()
         if gprs is None:  # a module without a packet service: the network cannot be opened
-            self.net_state = "closed"
+            self.net_state = NetState.CLOSED
             self.urc(f"+NETOPEN: {self.err_code('network_failure')}")
             return
+        # Never set by +CGDCONT: the module's default context (empty APN, the subscriber's
+        # default), as on a fresh module and as ATD*99# does (docs/assumptions.md, SIMCom).
         self.module.base.ensure_context(PDP_CID)
         activation = gprs.activate(PDP_CID)
-        limit_ms = min(self.timeouts["netopen_timeout"], MAX_RESPONSE_MS["NETOPEN"])
+        limit_ms = min(int(self.params["+CIPTIMEOUT"]["netopen_timeout"]), MAX_RESPONSE_MS["NETOPEN"])
         limit = sim.timeout(limit_ms / 1000.0)
         yield activation | limit
+        outcome: Outcome | None = None
         if activation.triggered:
             outcome = activation.value
-            ok = bool(getattr(outcome, "ok", False)) or (
-                str(getattr(outcome, "kind", "")) == "invalid_state" and self.host.is_up
-            )
+            assert isinstance(outcome, Outcome)
+            ok = outcome.ok or (outcome.kind == OutcomeKind.INVALID_STATE and self.host.is_up)
         else:  # CIPTIMEOUT <netopen_timeout> reached before the network answered
-            outcome = None
             ok = False
             gprs.deactivate(PDP_CID)
-        self.record("netopen", ok=ok, outcome=str(getattr(outcome, "kind", "timeout")))
-        if self.net_state != "opening":
+        self.record("netopen", ok=ok, outcome=str(outcome.kind) if outcome is not None else "timeout")
+        if self.net_state != NetState.OPENING:
             return
         if ok:
-            self.net_state = "open"
+            self.net_state = NetState.OPEN
             self.urc("+NETOPEN: 0")
         else:
-            self.net_state = "closed"
+            self.net_state = NetState.CLOSED
             self.urc(f"+NETOPEN: {self.err_code('network_failure')}")
 
     @command("+NETCLOSE", forms="e", latency="network")
     def netclose(self, ctx: Context, cmd: Command) -> Final:
-        if self.net_state not in ("open",):
+        if self.net_state != NetState.OPEN:
             for link in self.links:
-                if link is not None and link.state == "dead":
+                if link is not None and link.state == LinkState.DEAD:
                     self._release(link, local_reason=False)  # what the network loss left
             ctx.info(f"+NETCLOSE: {self.err_code('network_not_opened')}")
             return ctx.error()
-        self.net_state = "closing"
-        self._spawn(self._netclose_process())
+        self.net_state = NetState.CLOSING
+        self.spawn(self._netclose_process())
         return ctx.ok()
 
     def _netclose_process(self) -> Generator[Any, Any, None]:
@@ -570,51 +442,42 @@ class SimcomDialect(Dialect):
         for link in list(self.links):
             if link is not None:
                 self._release(link, local_reason=True)
-        for server in list(self.servers):
-            if server is not None:
-                server.listener.close()
-                self.servers[server.index] = None
+        self._close_servers()
         gprs = self.packet_service()
         if gprs is not None:
             yield gprs.deactivate(PDP_CID)
-        yield self.module.sim.timeout(self._latency("netclose"))
-        self.net_state = "closed"
+        yield self.module.sim.timeout(self.latency("netclose"))
+        self.net_state = NetState.CLOSED
         self.urc("+NETCLOSE: 0")
 
-    def _listen_bearer(self) -> None:
-        if self._bearer_listening:
-            return
-        self._bearer_listening = True
-        gprs = self.packet_service()
-        if gprs is not None:
-            gprs.add_listener(self._on_bearer_event)
+    def _close_servers(self) -> None:
+        for server in list(self.servers):
+            if server is not None:
+                if server.listener is not None:
+                    server.listener.close()
+                self.servers[server.index] = None
 
-    def _on_bearer_event(self, *args: Any) -> None:
-        """GPRS listener: any loss of the socket context while open is "network closed"."""
-        if self.net_state not in ("open", "opening") or self.host.is_up:
+    def on_packet_service_event(self, context: PdpContextView, outcome: Outcome) -> None:
+        """Any loss of the socket context while open is "network closed"."""
+        if self.net_state not in (NetState.OPEN, NetState.OPENING) or self.host.is_up:
             return
         self._network_lost()
 
     def _network_lost(self) -> None:
-        if self.net_state != "open":
-            if self.net_state == "opening":
-                return  # the activation outcome reports it
-            return
-        self.net_state = "lost"
+        if self.net_state != NetState.OPEN:
+            return  # still opening: the activation outcome reports it
+        self.net_state = NetState.LOST
         self.record("network_lost")
         for link in self.links:
             if link is None:
                 continue
-            if link.state == "connecting":
+            if link.state == LinkState.CONNECTING:
                 self._connect_failed(link, "network_down")
                 continue
-            link.state = "dead"
+            link.state = LinkState.DEAD
             if link.transparent and link.data_link is not None:
                 link.data_link.end(CLOSED_TEXT)
-        for server in list(self.servers):
-            if server is not None:
-                server.listener.close()
-                self.servers[server.index] = None
+        self._close_servers()
         # A76 4.2: the host must close every socket itself, then NETCLOSE (links stay allocated).
         self.urc(self.variant.network_lost_urc)
 
@@ -624,12 +487,12 @@ class SimcomDialect(Dialect):
     @command("+CIPOPEN", forms="trs", latency="network")
     def cipopen(self, ctx: Context, cmd: Command) -> Any:
         if cmd.form is Form.TEST:
-            ctx.info(str(TEST_RESPONSES["CIPOPEN"]))
+            ctx.info(TEST_RESPONSES["CIPOPEN"])
             return ctx.ok()
         if cmd.form is Form.READ:
             lines = []
             for i, link in enumerate(self.links):
-                if link is None or link.state == "connecting":
+                if link is None or link.state == LinkState.CONNECTING:
                     lines.append(f"+CIPOPEN: {i}")
                 else:
                     lines.append(
@@ -646,7 +509,7 @@ class SimcomDialect(Dialect):
             if cmd.has(0) and (cmd.params[0].value or "").isdigit():
                 return self.ip_error(ctx, "invalid_parameter")  # S76 L1103 link > range
             return ctx.error()
-        transparent = self.switch["CIPMODE"] == 1
+        transparent = self._switch("+CIPMODE") == 1
         if transparent and index != 0:
             return self.ip_error(ctx, "invalid_parameter")  # S76 L1103: only link 0
 
@@ -660,7 +523,7 @@ class SimcomDialect(Dialect):
             return fail("wrong_parameter")
         if kind not in ("TCP", "UDP") or len(cmd.params) > 5:
             return fail("wrong_parameter")
-        if self.net_state != "open":
+        if self.net_state != NetState.OPEN:
             return fail("network_not_opened")
         if self.links[index] is not None:
             return fail("not_supported")  # the link is in use
@@ -675,7 +538,7 @@ class SimcomDialect(Dialect):
         if kind == "TCP":
             if not server or port is None or port == 0:
                 return fail("wrong_parameter")  # L1103: port 0 is invalid
-            if not _is_ipv4(server) and not _valid_domain(server):
+            if not _valid_target(server):
                 return fail("wrong_parameter")
             local_port = local_port or None  # <localPort> 0: any free port, as a bind to 0
             if local_port is not None and self.host.tcp_port_in_use(local_port):
@@ -684,7 +547,7 @@ class SimcomDialect(Dialect):
         # UDP
         if transparent and (not server or port is None):
             return fail("wrong_parameter")  # L1103: transparent UDP needs the server
-        if server and not _is_ipv4(server) and not _valid_domain(server):
+        if server and not _valid_target(server):
             return fail("wrong_parameter")
         return self._open_udp(ctx, index, server, port, local_port, transparent)
 
@@ -703,12 +566,13 @@ class SimcomDialect(Dialect):
         self.rx[index].clear()
         self.rx_remote[index] = None
         done = link.done = self.module.sim.event()
-        self._spawn(self._connect_process(link, local_port, done), done)
+        self.spawn(self._connect_process(link, local_port, done), done)
         if not transparent:
             return ctx.ok()  # +CIPOPEN: <link>,<err> follows as a URC
         return self._await_transparent(ctx, link, done)
 
-    def _await_transparent(self, ctx: Context, link: Link, done: Any) -> Generator[Any, Any, Final]:
+    def _await_transparent(self, ctx: Context, link: Link, done: simpy.Event
+                           ) -> Generator[Any, Any, Final]:
         ok = yield done
         if not ok or self.links[link.index] is not link:
             return ctx.text(CONNECT_FAIL, error=True)
@@ -717,20 +581,20 @@ class SimcomDialect(Dialect):
         return ctx.connect(data_link, self.connect_rate())
 
     def _connect_process(
-        self, link: Link, local_port: int | None, done: Any
+        self, link: Link, local_port: int | None, done: simpy.Event
     ) -> Generator[Any, Any, None]:
         sim = self.module.sim
-        yield sim.timeout(self._latency("cipopen"))
+        yield sim.timeout(self.latency("cipopen"))
         target = link.server_ip
         started = sim.now
-        if not _is_ipv4(target):
+        if not is_ipv4(target):
             result = yield self._resolve(target)
             if not result.ok or not result.addresses:
                 self._connect_failed(link, "dns", done)
                 return
             target = result.addresses[0]
             link.server_ip = target
-        if self.links[link.index] is not link or link.state != "connecting":
+        if self.links[link.index] is not link or link.state != LinkState.CONNECTING:
             if not done.triggered:
                 done.succeed(False)
             return
@@ -749,35 +613,36 @@ class SimcomDialect(Dialect):
             self._connect_failed(link, "local", done)
             return
         link.sock = sock
-        sock.on_connected = self._safe(lambda s: self._on_connected(link, done))
-        sock.on_closed = self._safe(lambda s, reason: self._on_tcp_closed(link, reason, done))
-        sock.on_data = self._safe(lambda s: self._on_tcp_data(link))
-        sock.on_peer_fin = self._safe(lambda s: self._on_peer_fin(link))
-        sock.on_acked = self._safe(lambda s, n: self._on_acked(link))
+        sock.on_connected = self.guarded(lambda s: self._on_connected(link, done))
+        sock.on_closed = self.guarded(lambda s, reason: self._on_tcp_closed(link, reason, done))
+        sock.on_data = self.guarded(lambda s: self._on_tcp_data(link))
+        sock.on_peer_fin = self.guarded(lambda s: self._on_peer_fin(link))
+        sock.on_acked = self.guarded(lambda s, n: self._on_acked(link))
 
-    def _resolve(self, name: str) -> Any:
+    def _resolve(self, name: str) -> simpy.Event:
+        """A lookup with the CIPDNSSET retry budget; the event's value is the DnsResult."""
         from simnet.net.dns import DnsResolverConfig
 
         resolver = self.host.resolver
-        attempts = min(10, self.dnsset["max_query_retries"] + 1)
+        attempts = min(10, int(self.params["+CIPDNSSET"]["max_query_retries"]) + 1)
         if resolver.config.attempts != attempts:
             resolver.config = DnsResolverConfig(timeout=resolver.config.timeout, attempts=attempts)
         return resolver.resolve(name).event
 
-    def _on_connected(self, link: Link, done: Any) -> None:
+    def _on_connected(self, link: Link, done: simpy.Event) -> None:
         if self.links[link.index] is not link:
             return
-        link.state = "open"
+        link.state = LinkState.OPEN
         self.record("connected", link=link.index, remote=f"{link.server_ip}:{link.server_port}")
         if not link.transparent:
             self.urc(f"+CIPOPEN: {link.index},0")
         if not done.triggered:
             done.succeed(True)
 
-    def _connect_failed(self, link: Link, reason: str, done: Any = None) -> None:
-        if link.state == "failed":
+    def _connect_failed(self, link: Link, reason: str, done: simpy.Event | None = None) -> None:
+        if link.state == LinkState.FAILED:
             return  # already reported (e.g. the network went down during the lookup)
-        link.state = "failed"
+        link.state = LinkState.FAILED
         done = done if done is not None else link.done
         if self.links[link.index] is link:
             self.links[link.index] = None
@@ -788,34 +653,34 @@ class SimcomDialect(Dialect):
         if done is not None and not done.triggered:
             done.succeed(False)
 
-    def _on_tcp_closed(self, link: Link, reason: str, done: Any = None) -> None:
+    def _on_tcp_closed(self, link: Link, reason: str, done: simpy.Event | None = None) -> None:
         """The TCP model ended the connection (any reason)."""
-        if link.state == "connecting":
+        if link.state == LinkState.CONNECTING:
             if self.links[link.index] is link:
                 self._connect_failed(link, reason, done)
             return
         if link.close_waiter is not None and not link.close_waiter.triggered:
             link.close_waiter.succeed(reason)
-        if self.links[link.index] is not link or link.state in ("closing", "dead"):
+        if self.links[link.index] is not link or link.state in (LinkState.CLOSING, LinkState.DEAD):
             return
         if reason == "network_down":
             # The bearer listener reports the loss; the link stays until AT+CIPCLOSE.
-            link.state = "dead"
-            if self.net_state == "open" and not self.host.is_up:
+            link.state = LinkState.DEAD
+            if self.net_state == NetState.OPEN and not self.host.is_up:
                 self._network_lost()
             return
         self._passive_close(link, IPCLOSE_REASON.get(reason, 1))
 
     def _on_peer_fin(self, link: Link) -> None:
         # The peer closed: take what is left into the module buffer, close our side and report.
-        if self.links[link.index] is not link or link.state != "open":
+        if self.links[link.index] is not link or link.state != LinkState.OPEN:
             return
         self._on_tcp_data(link)
         self._passive_close(link, IPCLOSE_REASON["peer_closed"])
 
     def _passive_close(self, link: Link, reason_code: int) -> None:
         self.links[link.index] = None
-        link.state = "closing"
+        link.state = LinkState.CLOSING
         self._fail_pending_acks(link)
         if link.sock is not None:
             link.sock.close()
@@ -829,14 +694,14 @@ class SimcomDialect(Dialect):
         """Free a link at once (NETCLOSE): close the socket, report +IPCLOSE: n,0."""
         self.links[link.index] = None
         was = link.state
-        link.state = "closing"
+        link.state = LinkState.CLOSING
         self._fail_pending_acks(link)
         if link.sock is not None:
             link.sock.close()
         if link.data_link is not None:
             link.data_link.detach()
             self.module.hangup_data("netclose")
-        if local_reason and was in ("open", "dead"):
+        if local_reason and was in (LinkState.OPEN, LinkState.DEAD):
             self.urc(f"+IPCLOSE: {link.index},{IPCLOSE_REASON['local']}")
 
     # -- receive path -----------------------------------------------------------------------------
@@ -862,11 +727,10 @@ class SimcomDialect(Dialect):
         # reads slowly back-pressures the peer through the TCP window instead of losing bytes.
         m = self.module
         while sock.readable:
-            busy = m.in_data_mode or getattr(m, "_executing", False) or m.mode.name == "PROMPT"
             room = m.port.space - 64  # header bytes
-            if busy or room <= 0:
+            if not m.command_idle or room <= 0:
                 if link.push_retry is None:
-                    link.push_retry = self._later(PUSH_RETRY, self._retry_push, link)
+                    link.push_retry = self.later(PUSH_RETRY, self._retry_push, link)
                 return
             chunk = sock.recv(min(PUSH_CHUNK_MAX, room))
             if not chunk:
@@ -885,29 +749,25 @@ class SimcomDialect(Dialect):
         return stored
 
     def _push(self, index: int, data: bytes, remote: tuple[str, int] | None) -> None:
+        ccfg = self.params["+CIPCCFG"]
         header = push_header(
-            show_remote=self.switch["CIPSRIP"] == 1,
-            show_header=self.switch["CIPHEAD"] == 1,
-            header_type=self.ccfg["HeaderType"],
+            show_remote=self._switch("+CIPSRIP") == 1,
+            show_header=self._switch("+CIPHEAD") == 1,
+            header_type=int(ccfg["HeaderType"]),
             link=index,
             remote=remote,
             length=len(data),
         )
-        delay = self.ccfg["DelayTm"] / 1000.0  # CIPCCFG <DelayTm>: hold received data this long
+        delay = int(ccfg["DelayTm"]) / 1000.0  # CIPCCFG <DelayTm>: hold received data this long
         if delay > 0:
-            self._later(delay, self.urc_bytes, header + data)
+            self.later(delay, self.urc_raw, header + data)
         else:
-            self.urc_bytes(header + data)
+            self.urc_raw(header + data)
 
     def _refill(self, index: int) -> None:
         """After the host read from the buffer, take more from the socket (TCP flow control)."""
         link = self.links[index]
-        if (
-            link is not None
-            and link.kind == "TCP"
-            and link.sock is not None
-            and not link.transparent
-        ):
+        if link is not None and link.kind == "TCP" and link.sock is not None and not link.transparent:
             self._on_tcp_data(link)
 
     # -- UDP --------------------------------------------------------------------------------------
@@ -923,7 +783,7 @@ class SimcomDialect(Dialect):
         if local_port is None and not transparent:
             ctx.info(f"+CIPOPEN: {index},{self.err_code('wrong_parameter')}")
             return ctx.error()  # A76 3.3.1: the local port must be specified
-        if server and not _is_ipv4(server):
+        if server and not is_ipv4(server):
             # L1103 <serverIP>: "the domain name is supported here" (for UDP as for TCP).
             return self._open_udp_by_name(ctx, index, server, port, local_port, transparent)
         return self._bind_udp(ctx, index, server, port, local_port, transparent)
@@ -939,14 +799,14 @@ class SimcomDialect(Dialect):
     ) -> Generator[Any, Any, Final]:
         # The link is taken while the resolver runs (the command answers once it is bound).
         placeholder = Link(index, "UDP", name, port or 0, transparent=transparent)
-        placeholder.state = "resolving"
+        placeholder.state = LinkState.RESOLVING
         self.links[index] = placeholder
-        yield ctx.sleep(self._latency("dns_start"))
+        yield ctx.sleep(self.latency("dns_start"))
         result = yield self._resolve(name)
         taken = self.links[index] is placeholder
         if taken:
             self.links[index] = None
-        if not taken or placeholder.state != "resolving":
+        if not taken or placeholder.state != LinkState.RESOLVING:
             key = "network_failure"  # the network went down meanwhile
         elif not result.ok or not result.addresses:
             key = "dns_failed"
@@ -974,10 +834,10 @@ class SimcomDialect(Dialect):
         except ConfigError:
             ctx.info(f"+CIPOPEN: {index},{self.err_code('bind_failed')}")
             return ctx.error()
-        sock.on_datagram = self._safe(lambda s, data, addr: self._on_datagram(link, data, addr))
-        sock.on_error = self._safe(lambda s, kind, addr: self._on_udp_error(link, kind))
+        sock.on_datagram = self.guarded(lambda s, data, addr: self._on_datagram(link, data, addr))
+        sock.on_error = self.guarded(lambda s, kind, addr: self._on_udp_error(link, kind))
         link.sock = sock
-        link.state = "open"
+        link.state = LinkState.OPEN
         if server and port:
             link.udp_remote = (server, port)
         self.links[index] = link
@@ -986,7 +846,7 @@ class SimcomDialect(Dialect):
         return self._udp_opened(ctx, link)
 
     def _udp_opened(self, ctx: Context, link: Link) -> Generator[Any, Any, Final]:
-        yield ctx.sleep(self._latency("udp_open"))
+        yield ctx.sleep(self.latency("udp_open"))
         if link.transparent:
             data_link = TransparentLink(self, link)
             link.data_link = data_link
@@ -1007,8 +867,8 @@ class SimcomDialect(Dialect):
 
     def _on_udp_error(self, link: Link, kind: str) -> None:
         if kind == "network_down" and self.links[link.index] is link:
-            link.state = "dead"
-            if self.net_state == "open" and not self.host.is_up:
+            link.state = LinkState.DEAD
+            if self.net_state == NetState.OPEN and not self.host.is_up:
                 self._network_lost()
 
     # =============================================================================================
@@ -1017,11 +877,11 @@ class SimcomDialect(Dialect):
     @command("+CIPCLOSE", forms="trs", latency="network")
     def cipclose(self, ctx: Context, cmd: Command) -> Any:
         if cmd.form is Form.TEST:
-            ctx.info(str(TEST_RESPONSES["CIPCLOSE"]))
+            ctx.info(TEST_RESPONSES["CIPCLOSE"])
             return ctx.ok()
         if cmd.form is Form.READ:
             states = ",".join(
-                "1" if lk is not None and lk.state == "open" else "0" for lk in self.links
+                "1" if lk is not None and lk.state == LinkState.OPEN else "0" for lk in self.links
             )
             ctx.info(f"+CIPCLOSE: {states}")
             return ctx.ok()
@@ -1031,8 +891,8 @@ class SimcomDialect(Dialect):
                 ctx.info(f"+CIPCLOSE: {cmd.params[0].value},{self.err_code('wrong_parameter')}")
             return ctx.error()
         link = self.links[index]
-        if link is None or link.state in ("connecting", "dead"):
-            if link is not None and link.state == "dead":
+        if link is None or link.state in (LinkState.CONNECTING, LinkState.DEAD):
+            if link is not None and link.state == LinkState.DEAD:
                 self._release(link, local_reason=False)  # abnormally closed: freed, but ERROR
             ctx.info(f"+CIPCLOSE: {index},{self.err_code('not_supported')}")
             return ctx.error()
@@ -1040,19 +900,19 @@ class SimcomDialect(Dialect):
 
     def _close_link(self, ctx: Context, link: Link) -> Generator[Any, Any, Final]:
         self.links[link.index] = None
-        link.state = "closing"
+        link.state = LinkState.CLOSING
         self._fail_pending_acks(link)
         if link.data_link is not None:
             link.data_link.detach()
             self.module.hangup_data("cipclose")  # leaves online command mode quietly
         if link.kind == "UDP":
             link.sock.close()
-            yield ctx.sleep(self._latency("cipclose"))
+            yield ctx.sleep(self.latency("cipclose"))
             if link.transparent:
                 ctx.raw(b"\r\n" + CLOSED_TEXT.encode() + b"\r\n")  # S76 L1104: CLOSED first
             ctx.info(f"+CIPCLOSE: {link.index},0")
             return ctx.ok()
-        self._spawn(self._tcp_close_process(link))
+        self.spawn(self._tcp_close_process(link))
         return ctx.ok()
 
     def _tcp_close_process(self, link: Link) -> Generator[Any, Any, None]:
@@ -1064,7 +924,7 @@ class SimcomDialect(Dialect):
         waiter = link.close_waiter
         fin_acked = _FinAckWatch(sim, link.sock).event
         yield waiter | fin_acked
-        yield sim.timeout(self._latency("cipclose"))
+        yield sim.timeout(self.latency("cipclose"))
         if link.transparent:
             self.urc(CLOSED_TEXT)
         self.urc(f"+CIPCLOSE: {link.index},0")
@@ -1076,7 +936,7 @@ class SimcomDialect(Dialect):
     def cipsend(self, ctx: Context, cmd: Command) -> Any:
         if cmd.form in (Form.TEST, Form.READ):
             # L1105 lists the test form; its example shows the same answer for AT+CIPSEND?.
-            ctx.info(str(TEST_RESPONSES["CIPSEND"]))
+            ctx.info(TEST_RESPONSES["CIPSEND"])
             return ctx.ok()
 
         def ciperror(key: str) -> Final:
@@ -1101,15 +961,15 @@ class SimcomDialect(Dialect):
             if n >= 3:
                 ip = cmd.str(n - 2)
                 port = cmd.int(n - 1, lo=PORT_RANGE[0], hi=PORT_RANGE[1])
-                if not _is_ipv4(ip):
+                if not is_ipv4(ip):
                     return ciperror("wrong_parameter")
                 remote = (ip, port)
         except ArgumentError:
             return ciperror("wrong_parameter")
-        if self.net_state not in ("open", "lost"):
+        if self.net_state not in (NetState.OPEN, NetState.LOST):
             return ciperror("network_not_opened")
         link = self.links[index]
-        if link is None or link.state != "open" or link.transparent:
+        if link is None or link.state != LinkState.OPEN or link.transparent:
             return ciperror("not_supported")
         if link.kind == "TCP" and remote is not None:
             return ciperror("wrong_parameter")
@@ -1140,9 +1000,9 @@ class SimcomDialect(Dialect):
         if not got.sent:
             return ctx.error()  # L1105: a single ESC cancels ("ERROR")
         data = bytes(got.data)
-        yield ctx.sleep(self._latency("send_push"))
+        yield ctx.sleep(self.latency("send_push"))
         req = len(data)
-        if self.links[link.index] is not link or link.state != "open":
+        if self.links[link.index] is not link or link.state != LinkState.OPEN:
             ctx.urc(f"+CIPSEND: {link.index},{req},-1")
             return ctx.ok()
         if link.kind == "UDP":
@@ -1161,7 +1021,7 @@ class SimcomDialect(Dialect):
             return ctx.ok()
         accepted = sock.send(data)
         link.sent_total += accepted
-        if self.switch["CIPSENDMODE"] == 1:
+        if self._switch("+CIPSENDMODE") == 1:
             self._await_ack(link, req, accepted)
         else:
             ctx.urc(f"+CIPSEND: {link.index},{req},{accepted}")
@@ -1170,8 +1030,9 @@ class SimcomDialect(Dialect):
     # CIPSENDMODE=1: the +CIPSEND URC waits for the peer's ACK of the last byte (L1111).
     def _await_ack(self, link: Link, req: int, accepted: int) -> None:
         threshold = link.sent_total
-        limit = min(self.timeouts["cipsend_timeout"], MAX_RESPONSE_MS["CIPSEND"]) / 1000.0
-        timer = self._later(limit, self._ack_timeout, link, threshold)
+        timeout_ms = int(self.params["+CIPTIMEOUT"]["cipsend_timeout"])
+        limit = min(timeout_ms, MAX_RESPONSE_MS["CIPSEND"]) / 1000.0
+        timer = self.later(limit, self._ack_timeout, link, threshold)
         link.pending_acks.append((threshold, req, accepted, timer))
         self._on_acked(link)
 
@@ -1188,17 +1049,18 @@ class SimcomDialect(Dialect):
     def _ack_timeout(self, link: Link, threshold: int) -> None:
         if not link.pending_acks or link.pending_acks[0][0] != threshold:
             return
-        if self.links[link.index] is not link or link.state != "open":
+        if self.links[link.index] is not link or link.state != LinkState.OPEN:
             return
         # Sending timed out (CIPTIMEOUT <cipsend_timeout>): the link is closed, reason 2.
         self.links[link.index] = None
-        link.state = "closing"
+        link.state = LinkState.CLOSING
         self._fail_pending_acks(link)
         link.sock.abort()
         self.record("send_timeout", link=link.index)
         self.urc(f"+IPCLOSE: {link.index},{IPCLOSE_REASON['send_timeout']}")
 
-    def _fail_pending_acks(self, link: Link) -> None:
+    @staticmethod
+    def _fail_pending_acks(link: Link) -> None:
         for _threshold, _req, _accepted, timer in link.pending_acks:
             timer.cancel()
         link.pending_acks.clear()
@@ -1209,7 +1071,7 @@ class SimcomDialect(Dialect):
     @command("+CIPRXGET", forms="trs", latency="query")
     def ciprxget(self, ctx: Context, cmd: Command) -> Any:
         if cmd.form is Form.TEST:
-            ctx.info(str(TEST_RESPONSES["CIPRXGET"]))
+            ctx.info(TEST_RESPONSES["CIPRXGET"])
             return ctx.ok()
         if cmd.form is Form.READ:
             ctx.info(f"+CIPRXGET: {self.rx_mode}")
@@ -1219,7 +1081,7 @@ class SimcomDialect(Dialect):
             cmd.max_params(1)
             previous, self.rx_mode = self.rx_mode, mode
             if previous == 1 and mode == 0:
-                self._later(0.0, self._flush_buffers)
+                self.later(0.0, self._flush_buffers)
             return ctx.ok()
         index = self._link_param(cmd, 1)
         if index is None:
@@ -1239,8 +1101,6 @@ class SimcomDialect(Dialect):
             return self.ip_error(ctx, "invalid_parameter")
         if mode == 3:
             want = min(want, RXGET_DEFAULT_HEX)  # L1106: hex reads at most 750 bytes
-        if self.rx_mode != 1 and not len(buf):
-            return self.ip_error(ctx, "no_data")
         if not len(buf):
             return self.ip_error(ctx, "no_data")  # A76 3.2.2: also for a link never opened
         data = buf.read(want)
@@ -1258,10 +1118,9 @@ class SimcomDialect(Dialect):
         m = self.module
         for index, buf in enumerate(self.rx):
             while len(buf):
-                busy = m.in_data_mode or getattr(m, "_executing", False)
                 room = m.port.space - 64
-                if busy or room <= 0:
-                    self._later(PUSH_RETRY, self._flush_buffers)
+                if not m.command_idle or room <= 0:
+                    self.later(PUSH_RETRY, self._flush_buffers)
                     return
                 self._push(index, buf.read(min(PUSH_CHUNK_MAX, room)), self.rx_remote[index])
             buf.settle()
@@ -1274,91 +1133,25 @@ class SimcomDialect(Dialect):
     # =============================================================================================
     @command("+IPADDR", forms="e", latency="query")
     def ipaddr(self, ctx: Context, cmd: Command) -> Final:
-        if self.net_state == "open" and self.host.ip is not None:
+        if self.net_state == NetState.OPEN and self.host.ip is not None:
             ctx.info(f"+IPADDR: {self.host.ip}")
             return ctx.ok()
-        row = IP_ERRORS["network_not_opened"]
-        detail = row.text if self.ccfg["errMode"] == 1 else str(row.code)
-        ctx.info(f"{self.variant.ipaddr_not_open_prefix}{detail}")
+        ctx.info(f"{self.variant.ipaddr_not_open_prefix}{self._ip_error_detail('network_not_opened')}")
         return ctx.error()
 
     # =============================================================================================
-    # L1108-L1111  AT+CIPHEAD, AT+CIPSRIP, AT+CIPMODE, AT+CIPSENDMODE
+    # L1110 AT+CIPMODE (the other L1108-L1113 / L1133 settings are rows in tables.py)
     # =============================================================================================
-    def _switch(self, ctx: Context, cmd: Command, name: str) -> Final:
-        default, has_exec, _ref = SWITCHES[name]
-        if cmd.form is Form.TEST:
-            ctx.info(str(TEST_RESPONSES[name]))
-            return ctx.ok()
-        if cmd.form is Form.READ:
-            ctx.info(f"+{name}: {self.switch[name]}")
-            return ctx.ok()
-        if cmd.form is Form.EXEC:
-            if not has_exec:
-                return ctx.error()
-            value = default
-        else:
-            cmd.max_params(1)
-            value = cmd.int(0, lo=0, hi=1)
-        if (
-            name == "CIPMODE"
-            and self.net_state not in ("closed", "lost")
-            and value != self.switch[name]
-        ):
-            return ctx.error()  # A76 1.4: CIPMODE is chosen before AT+NETOPEN
-        self.switch[name] = value
-        return ctx.ok()
+    @setting_command(tables.CIPMODE)
+    def cipmode(self, ctx: Context, cmd: Command) -> Final | None:
+        return self.setting(ctx, cmd, tables.CIPMODE, guard=self._cipmode_before_netopen)
 
-    @command("+CIPHEAD", forms="trse")
-    def ciphead(self, ctx: Context, cmd: Command) -> Final:
-        return self._switch(ctx, cmd, "CIPHEAD")
-
-    @command("+CIPSRIP", forms="trse")
-    def cipsrip(self, ctx: Context, cmd: Command) -> Final:
-        return self._switch(ctx, cmd, "CIPSRIP")
-
-    @command("+CIPMODE", forms="trse")
-    def cipmode(self, ctx: Context, cmd: Command) -> Final:
-        return self._switch(ctx, cmd, "CIPMODE")
-
-    @command("+CIPSENDMODE", forms="trs")
-    def cipsendmode(self, ctx: Context, cmd: Command) -> Final:
-        return self._switch(ctx, cmd, "CIPSENDMODE")
-
-    # =============================================================================================
-    # L1112 / L1113 / L1133  AT+CIPTIMEOUT, AT+CIPCCFG, AT+CIPDNSSET
-    # =============================================================================================
-    @command("+CIPTIMEOUT", forms="rs")
-    def ciptimeout(self, ctx: Context, cmd: Command) -> Final:
-        return self._table_setting(ctx, cmd, "CIPTIMEOUT", CIPTIMEOUT_PARAMS, "timeouts")
-
-    @command("+CIPCCFG", forms="trse")
-    def cipccfg(self, ctx: Context, cmd: Command) -> Final:
-        if cmd.form is Form.TEST:
-            ctx.info(str(TEST_RESPONSES["CIPCCFG"]))
-            return ctx.ok()
-        if cmd.form is Form.EXEC:
-            self.ccfg = {p.name: int(p.default or 0) for p in CIPCCFG_PARAMS}
-            return ctx.ok()
-        return self._table_setting(ctx, cmd, "CIPCCFG", CIPCCFG_PARAMS, "ccfg")
-
-    @command("+CIPDNSSET", forms="rs")
-    def cipdnsset(self, ctx: Context, cmd: Command) -> Final:
-        return self._table_setting(ctx, cmd, "CIPDNSSET", CIPDNSSET_PARAMS, "dnsset")
-
-    def _table_setting(
-        self, ctx: Context, cmd: Command, name: str, params: tuple[Param, ...], attr: str
-    ) -> Final:
-        """Read form lists the values in table order; write form changes the given ones."""
-        current: dict[str, int] = getattr(self, attr)
-        if cmd.form is Form.READ:
-            ctx.info(f"+{name}: " + ",".join(str(current[p.name]) for p in params))
-            return ctx.ok()
-        new = self._opt_params(cmd, params, current)
-        if new is None:
+    def _cipmode_before_netopen(self, ctx: Context, new: dict[str, Value]) -> Final | None:
+        """A76 1.4: CIPMODE is chosen before AT+NETOPEN."""
+        changing = new["mode"] != self._switch("+CIPMODE")
+        if changing and self.net_state not in (NetState.CLOSED, NetState.LOST):
             return ctx.error()
-        setattr(self, attr, new)
-        return ctx.ok()
+        return None
 
     # =============================================================================================
     # L1114 / L1115  AT+SERVERSTART, AT+SERVERSTOP
@@ -1366,14 +1159,14 @@ class SimcomDialect(Dialect):
     @command("+SERVERSTART", forms="trs", latency="network")
     def serverstart(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.TEST:
-            ctx.info(str(TEST_RESPONSES["SERVERSTART"]))
+            ctx.info(TEST_RESPONSES["SERVERSTART"])
             return ctx.ok()
 
         def ciperror(key: str) -> Final:
             ctx.info(f"+CIPERROR: {self.err_code(key)}")
             return ctx.error()
 
-        if self.net_state != "open":
+        if self.net_state != NetState.OPEN:
             return ciperror("network_not_opened")
         if cmd.form is Form.READ:
             lines = [f"+SERVERSTART: {s.index},{s.port}" for s in self.servers if s is not None]
@@ -1394,7 +1187,7 @@ class SimcomDialect(Dialect):
         try:
             server.listener = self.host.tcp_listen(
                 port,
-                self._safe(lambda sock, s=server: self._on_accept(s, sock)),
+                self.guarded(lambda sock, s=server: self._on_accept(s, sock)),
                 backlog=backlog,
                 config=self._tcp_config(),
             )
@@ -1404,15 +1197,15 @@ class SimcomDialect(Dialect):
         self.record("server_start", index=index, port=port, backlog=backlog)
         return ctx.ok()
 
-    def _on_accept(self, server: Server, sock: Any) -> None:
+    def _on_accept(self, server: Server, sock: TcpSocket) -> None:
         if self.servers[server.index] is not server:
             sock.abort()
             return
-        transparent = self.switch["CIPMODE"] == 1 and server.index == 0
+        transparent = self._switch("+CIPMODE") == 1 and server.index == 0
         if transparent:
             free = [0] if self.links[0] is None else []
         else:
-            start = 1 if self.switch["CIPMODE"] == 1 else 0
+            start = 1 if self._switch("+CIPMODE") == 1 else 0
             free = [i for i in range(start, len(self.links)) if self.links[i] is None]
         if not free:
             self.record("accept_refused", server=server.index, reason="no free link")
@@ -1421,39 +1214,23 @@ class SimcomDialect(Dialect):
         index = free[0]
         remote_ip, remote_port = sock.remote
         link = Link(index, "TCP", remote_ip, remote_port, server_index=server.index, sock=sock)
-        link.state = "open"
+        link.state = LinkState.OPEN
         link.transparent = transparent
         self.links[index] = link
         self.rx[index].clear()
         self.rx_remote[index] = None
-        sock.on_closed = self._safe(lambda s, reason: self._on_tcp_closed(link, reason))
-        sock.on_data = self._safe(lambda s: self._on_tcp_data(link))
-        sock.on_peer_fin = self._safe(lambda s: self._on_peer_fin(link))
-        sock.on_acked = self._safe(lambda s, n: self._on_acked(link))
+        sock.on_closed = self.guarded(lambda s, reason: self._on_tcp_closed(link, reason))
+        sock.on_data = self.guarded(lambda s: self._on_tcp_data(link))
+        sock.on_peer_fin = self.guarded(lambda s: self._on_peer_fin(link))
+        sock.on_acked = self.guarded(lambda s, n: self._on_acked(link))
         self.urc(f"+CLIENT: {index},{server.index},{remote_ip}:{remote_port}")
         if transparent:
             data_link = TransparentLink(self, link)
             link.data_link = data_link
-            self._enter_data_mode(data_link)
+            # Data mode without a command (A76 3.4.1: a client reached server 0 in CIPMODE=1).
+            self.module.enter_data_mode(data_link, f"CONNECT {self.connect_rate()}")
         if sock.readable:
             self._on_tcp_data(link)
-
-    def _enter_data_mode(self, data_link: TransparentLink) -> None:
-        """Data mode without a command (A76 3.4.1: a client reached server 0 in CIPMODE=1)."""
-        m = self.module
-        enter = getattr(m, "enter_data_mode", None)
-        if enter is not None:
-            enter(data_link, f"CONNECT {self.connect_rate()}")
-            return
-        if m.in_data_mode or m._executing or m.session is not None:
-            # A command is running (or another session exists): try again shortly.
-            self._later(0.01, self._enter_data_mode, data_link)
-            return
-        if self.links[data_link.link.index] is not data_link.link:
-            return
-        m.prepare_data_mode(data_link)
-        m._write_final(connect(self.connect_rate()))
-        m._enter_data_mode()
 
     @command("+SERVERSTOP", forms="s", latency="network")
     def serverstop(self, ctx: Context, cmd: Command) -> Final:
@@ -1473,12 +1250,13 @@ class SimcomDialect(Dialect):
         # Accepted sockets stay open (A76 3.4.2 closes them later with AT+NETCLOSE).
         listener = server.listener
         self.servers[index] = None
+        assert listener is not None  # set before the server is registered
         if listener.pending:
             # L1115 "the server socket starts to close": handshakes still in progress are
             # reset first, then the result follows OK as a URC.
             self.record("server_stop_reset", index=index, pending=listener.pending)
             listener.close(reset_pending=True)
-            self._later(self._latency("cipclose"), self.urc, f"+SERVERSTOP: {index},0")
+            self.later(self.latency("cipclose"), self.urc, f"+SERVERSTOP: {index},0")
             return ctx.ok()
         listener.close()
         ctx.info(f"+SERVERSTOP: {index},0")  # L1115 / A76 3.4.2: closed immediately
@@ -1490,15 +1268,15 @@ class SimcomDialect(Dialect):
     @command("+CIPACK", forms="ts", latency="query")
     def cipack(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.TEST:
-            ctx.info(str(TEST_RESPONSES["CIPACK"]))
+            ctx.info(TEST_RESPONSES["CIPACK"])
             return ctx.ok()
         index = self._link_param(cmd)
         if index is None or len(cmd.params) > 1:
             return self.ip_error(ctx, "invalid_parameter")
-        if self.net_state not in ("open", "lost"):
+        if self.net_state not in (NetState.OPEN, NetState.LOST):
             return self.ip_error(ctx, "network_not_opened")
         link = self.links[index]
-        if link is None or link.state != "open":
+        if link is None or link.state != LinkState.OPEN:
             return self.ip_error(ctx, "connection_not_created")
         if link.kind != "TCP":
             return self.ip_error(ctx, "not_supported")
@@ -1518,7 +1296,7 @@ class SimcomDialect(Dialect):
             name = cmd.str(0, max_len=254)
         except ArgumentError:
             return ctx.error()
-        if not _valid_domain(name) and not _is_ipv4(name):
+        if not _valid_target(name):
             return ctx.error()
         return self._dns_query(ctx, name, reverse=False)
 
@@ -1531,16 +1309,17 @@ class SimcomDialect(Dialect):
             ip = cmd.str(0, max_len=15)
         except ArgumentError:
             return ctx.error()
-        if not _is_ipv4(ip):
+        if not is_ipv4(ip):
             return ctx.error()
         return self._dns_query(ctx, ip, reverse=True)
 
     def _dns_query(self, ctx: Context, query: str, *, reverse: bool) -> Generator[Any, Any, Final]:
         label = "+CDNSGHNAME" if reverse else "+CDNSGIP"
-        yield ctx.sleep(self._latency("dns_start"))
-        if self.net_state != "open" or self.host.ip is None:
+        yield ctx.sleep(self.latency("dns_start"))
+        if self.net_state != NetState.OPEN or self.host.ip is None:
             ctx.info(f"{label}: 0,{DNS_GENERAL_ERROR}")
             return ctx.error()
+        result: DnsResult
         if reverse:
             result = yield self.host.resolver.reverse(query).event
         else:
@@ -1560,24 +1339,25 @@ class SimcomDialect(Dialect):
     @command("+CPING", forms="ts", latency="network")
     def cping(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.TEST:
-            ctx.info(str(TEST_RESPONSES["CPING"]))
+            ctx.info(TEST_RESPONSES["CPING"])
             return ctx.ok()
         try:
             cmd.max_params(1 + len(CPING_PARAMS))
             dest = cmd.str(0, max_len=254)
             values: dict[str, int] = {}
-            for i, p in enumerate(CPING_PARAMS, start=1):
-                values[p.name] = cmd.int(i, p.default, lo=p.low, hi=p.high)
+            for i, p in enumerate(CPING_PARAMS, start=1):  # <dest_addr_type> is required
+                given = cmd.has(i) or p.name == "dest_addr_type"
+                values[p.name] = int(p.domain.parse(cmd, i) if given else p.default)
         except ArgumentError:
             return ctx.error()
-        if not (_is_ipv4(dest) or _valid_domain(dest)):
+        if not _valid_target(dest):
             return ctx.error()
         if self.ping is not None and self.ping.active:
             return ctx.error()
         if self.host.ip is None:
             return ctx.error()
         self.ping = PingSession(self, dest, values)
-        self._spawn(self.ping.run())
+        self.spawn(self.ping.run())
         return ctx.ok()
 
     @command("+CPINGSTOP", forms="te", latency="query")
@@ -1605,7 +1385,7 @@ class PingSession:
         d = self.dialect
         sim = d.module.sim
         target = self.dest
-        if not _is_ipv4(target):
+        if not is_ipv4(target):
             result = yield d._resolve(target)
             if not self.active:
                 return
@@ -1630,18 +1410,18 @@ class PingSession:
                 size=v["data_packet_size"],
                 ttl=v["ttl"],
                 timeout=v["wait_time"] / 1000.0,
-                on_reply=d._safe(self._on_result),
+                on_reply=d.guarded(self._on_result),
             )
         self.finished_sending = True
         self._maybe_done()
 
-    def _on_result(self, result: Any) -> None:
+    def _on_result(self, result: PingResult) -> None:
         if not self.active:
             return
         self.outstanding -= 1
         d = self.dialect
         if result.ok:
-            rtt_ms = int(result.rtt * 1000)
+            rtt_ms = int((result.rtt or 0.0) * 1000)
             self.stats.reply(rtt_ms)
             # <TTL> is the one the request was sent with: the L1134 example asks for 255 and
             # prints 255 on every reply line (docs/assumptions.md "SIMCom").
@@ -1669,17 +1449,10 @@ class _FinAckWatch:
     model's own FIN retransmission budget.
     """
 
-    WAITING = (
-        "ESTABLISHED",
-        "FIN_WAIT_1",
-        "CLOSE_WAIT",
-        "LAST_ACK",
-        "CLOSING",
-        "SYN_SENT",
-        "SYN_RCVD",
-    )
+    WAITING = frozenset({"ESTABLISHED", "FIN_WAIT_1", "CLOSE_WAIT", "LAST_ACK", "CLOSING",
+                         "SYN_SENT", "SYN_RCVD"})
 
-    def __init__(self, sim: Any, sock: Any) -> None:
+    def __init__(self, sim: Any, sock: TcpSocket) -> None:
         self.sim = sim
         self.event = sim.event()
         self.sock = sock
@@ -1688,7 +1461,7 @@ class _FinAckWatch:
     def check(self, waited: float) -> None:
         if self.event.triggered:
             return
-        state = str(getattr(self.sock, "state", "CLOSED"))
+        state = self.sock.state
         if state not in self.WAITING:
             self.event.succeed(state)
             return
@@ -1702,22 +1475,22 @@ class TransparentLink(DataLink):
     def __init__(self, dialect: SimcomDialect, link: Link) -> None:
         self.dialect = dialect
         self.link = link
-        self.session: Any = None
+        self.session: DataSession | None = None
         self.active = False
         self._out = bytearray()  # DTE bytes waiting for the packing timer
-        self._flush_timer: Any = None
+        self._flush_timer: Timer | None = None
         self._pending_in = bytearray()  # network bytes waiting for UART space
         self._closing: str | None = None  # the peer closed: this ends data mode once drained
 
     # -- engine side ------------------------------------------------------------------------------
-    def on_start(self, session: Any) -> None:
+    def on_start(self, session: DataSession) -> None:
         self.session = session
         self.active = True
         self.pump()
 
     def on_dte_data(self, data: bytes) -> int:
         link = self.link
-        if link.sock is None or link.state != "open":
+        if link.sock is None or link.state != LinkState.OPEN:
             return len(data)  # nothing to carry it: dropped, as on a dead link
         room = TRANSPARENT_FLUSH_SIZE * 4 - len(self._out)
         take = data[: max(0, room)]
@@ -1727,7 +1500,7 @@ class TransparentLink(DataLink):
         elif take:
             if self._flush_timer is not None:
                 self._flush_timer.cancel()
-            self._flush_timer = self.dialect._later(TRANSPARENT_FLUSH_IDLE, self._idle_flush)
+            self._flush_timer = self.dialect.later(TRANSPARENT_FLUSH_IDLE, self._idle_flush)
         return len(take)
 
     def _idle_flush(self) -> None:
@@ -1743,10 +1516,11 @@ class TransparentLink(DataLink):
         return "OK"
 
     def on_resume(self) -> str | None:
-        if self.link.state != "open" or self.dialect.links[self.link.index] is not self.link:
+        d = self.dialect
+        if self.link.state != LinkState.OPEN or d.links[self.link.index] is not self.link:
             return None
         self.pump()
-        return f"CONNECT {self.dialect.connect_rate()}"
+        return f"CONNECT {d.connect_rate()}"
 
     def on_hangup(self, reason: str) -> None:
         d = self.dialect
@@ -1754,7 +1528,7 @@ class TransparentLink(DataLink):
         self.active = False
         if d.links[link.index] is link:
             d.links[link.index] = None
-            link.state = "closing"
+            link.state = LinkState.CLOSING
             if link.sock is not None:
                 link.sock.close()
             if reason == "dtr":  # A76 4.2: reason 2, "closed for sending timeout or DTR off"
@@ -1766,7 +1540,7 @@ class TransparentLink(DataLink):
             self._flush_timer.cancel()
             self._flush_timer = None
         link = self.link
-        if not self._out or link.sock is None or link.state != "open":
+        if not self._out or link.sock is None or link.state != LinkState.OPEN:
             return
         if link.kind == "UDP":
             while self._out:
@@ -1778,11 +1552,9 @@ class TransparentLink(DataLink):
         accepted = link.sock.send(bytes(self._out))
         del self._out[:accepted]
         if self._out:
-            link.sock.on_writable = self.dialect._safe(lambda s: self._flush())
+            link.sock.on_writable = self.dialect.guarded(lambda s: self._flush())
         if self.session is not None:
-            resume = getattr(self.session, "resume_input", None)
-            if resume is not None:
-                resume()
+            self.session.resume_input()
 
     def deliver(self, data: bytes) -> None:
         """Bytes from the network (UDP datagrams) for the DTE."""
@@ -1792,7 +1564,7 @@ class TransparentLink(DataLink):
     def pump(self) -> None:
         """Move network bytes to the UART while it has room (held while in command mode)."""
         session = self.session
-        if session is None or not self.active or getattr(session, "suspended", False):
+        if session is None or not self.active or session.suspended:
             return
         link = self.link
         if link.kind == "TCP" and link.sock is not None:
@@ -1802,9 +1574,8 @@ class TransparentLink(DataLink):
                     break
                 self._pending_in.extend(chunk)
         if self._pending_in:
-            space = getattr(session, "tx_space", len(self._pending_in))
-            n = session.to_dte(bytes(self._pending_in[:space]))
-            del self._pending_in[: n or 0]
+            n = session.to_dte(bytes(self._pending_in[: session.tx_space]))
+            del self._pending_in[:n]
         if self._closing is not None and not self._pending_in:
             message, self._closing = self._closing, None
             self.end(message)
@@ -1814,8 +1585,8 @@ class TransparentLink(DataLink):
         every byte received from the peer has reached the host (the UART drains at its own
         pace; ``on_dte_ready`` pumps again), so CLOSED always follows all of the data."""
         session = self.session
-        if (self._pending_in and self.active and session is not None
-                and getattr(session, "active", False) and not getattr(session, "suspended", False)):
+        if (self._pending_in and self.active and session is not None and session.active
+                and not session.suspended):
             self._closing = message
             self.dialect.record("transparent_drain", link=self.link.index, pending=len(self._pending_in))
             return
@@ -1837,13 +1608,16 @@ class Sim7600Dialect(SimcomDialect):
     """SIM7600 family: follows the SIM7600 TCP/IP AT command chapter (L1101-L1135)."""
 
     variant = VARIANTS["simcom-sim7600"]
+    trace_source = "simcom.simcom-sim7600"
+    settings = (tables.CNMP_SIM7600,)
+    # The A76XX-only socket options are not there at all (unknown: ERROR, not in AT+CLAC); the
+    # SIM7600 manual's are +CIPCCFG / +CIPTIMEOUT / +CIPDNSSET.
+    absent_commands = tables.A76_ONLY
 
 
 class A7670Dialect(SimcomDialect):
     """A76xx (A7670): follows the A76xx TCP/IP application note v1.02."""
 
     variant = VARIANTS["simcom-a7670"]
-
-
-# Names of the commands this dialect owns (for the plain-ERROR bad-argument answer).
-_OWN_COMMANDS = frozenset(name for spec in SimcomDialect.command_specs() for name in spec.names)
+    trace_source = "simcom.simcom-a7670"
+    settings = (tables.CNMP_A7670,)

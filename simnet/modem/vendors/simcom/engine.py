@@ -2,8 +2,6 @@
 
 - :class:`EtxPromptDecoder` — the variable-length AT+CIPSEND input (S76 L1105): a single Ctrl-Z
   ends, a single ESC cancels, ``<ETX>x`` escapes ``x``.
-- :class:`RxBuffer` — a link's receive buffer in buffer-access mode with the "notify once until
-  drained" rule of +CIPRXGET: 1,<link> (S76 L1106 note 1).
 - :func:`push_header` — the direct-push framing selected by CIPSRIP / CIPHEAD / CIPCCFG
   <HeaderType> (S76 L1106, L1108, L1109, L1113).
 - :class:`PingStats` — the +CPING summary line (S76 L1134).
@@ -68,46 +66,6 @@ def escape_for_prompt(data: bytes) -> bytes:
             out.append(ETX)
         out.append(byte)
     return bytes(out)
-
-
-@dataclass
-class RxBuffer:
-    """Received bytes held for AT+CIPRXGET, with the one-URC-until-drained rule."""
-
-    capacity: int
-    data: bytearray = field(default_factory=bytearray)
-    notified: bool = False  # a "+CIPRXGET: 1,<link>" is outstanding until the buffer drains
-
-    @property
-    def space(self) -> int:
-        return max(0, self.capacity - len(self.data))
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def append(self, chunk: bytes) -> tuple[int, bool]:
-        """Store what fits; returns (bytes stored, whether a new notification URC is due)."""
-        take = chunk[: self.space]
-        self.data.extend(take)
-        due = bool(take) and not self.notified
-        if due:
-            self.notified = True
-        return len(take), due
-
-    def read(self, n: int) -> bytes:
-        """Take up to ``n`` bytes. Call :meth:`settle` once the socket has refilled the buffer."""
-        out = bytes(self.data[:n])
-        del self.data[:n]
-        return out
-
-    def settle(self) -> None:
-        """Drained (nothing left here nor in the socket behind it): the next arrival notifies."""
-        if not self.data:
-            self.notified = False
-
-    def clear(self) -> None:
-        self.data.clear()
-        self.notified = False
 
 
 def push_header(

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simnet.modem.dialect import Latency
+from simnet.modem.params import OneOf, Param, Range, Setting, Text
+
 # ---------------------------------------------------------------------------------------------
 # Error tables (A76 4.1; S76 L1106/L1116 refer to the same table as "Chapter 3").
 # ---------------------------------------------------------------------------------------------
@@ -129,83 +132,67 @@ GUARD_TIME = 1.0  # A76 1.5.4: > 1000 ms before and after +++
 PLUS_GAP_MAX = 0.9  # A76 1.5.4: <= 900 ms between the '+' characters
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
-    """One numeric parameter of a write form: inclusive range and default (None: required)."""
+# Parameter commands (simnet.modem.params): one row each. Order is the command's positional order.
+_SWITCH = Range(0, 1)
 
-    name: str
-    low: int
-    high: int
-    default: int | None
-    ref: str
+CIPHEAD = Setting("+CIPHEAD", (Param("mode", _SWITCH, 1),), "S76 L1108", forms="trse",
+                  reset_on_exec=True)
+CIPSRIP = Setting("+CIPSRIP", (Param("mode", _SWITCH, 1),), "S76 L1109", forms="trse",
+                  reset_on_exec=True)
+# A76 1.4: CIPMODE is chosen before AT+NETOPEN (the dialect's guard refuses a change after it).
+CIPMODE = Setting("+CIPMODE", (Param("mode", _SWITCH, 0),), "S76 L1110", forms="trse",
+                  reset_on_exec=True)
+CIPSENDMODE = Setting("+CIPSENDMODE", (Param("mode", _SWITCH, 0),), "S76 L1111")
+# Milliseconds.
+CIPTIMEOUT = Setting("+CIPTIMEOUT", (
+    Param("netopen_timeout", Range(3000, 120000), 120000, "S76 L1112"),
+    Param("cipopen_timeout", Range(3000, 120000), 120000, "S76 L1112"),
+    Param("cipsend_timeout", Range(3000, 120000), 120000, "S76 L1112"),
+), "S76 L1112", forms="rs", required=0)
+# S76 L1113 T form (the example prints (0) for AsyncMode; the T form is taken as normative).
+# AT+CIPCCFG without parameters restores the defaults.
+CIPCCFG = Setting("+CIPCCFG", (
+    Param("NmRetry", Range(0, 10), 10),
+    Param("DelayTm", Range(0, 1000), 0),
+    Param("Ack", Range(0, 0), 0),
+    Param("errMode", Range(0, 1), 1, "S76 L1113; A76 4.1"),
+    Param("HeaderType", Range(0, 1), 0),
+    Param("AsyncMode", Range(0, 1), 0, "S76 L1113 (test form range 0-1)"),
+    Param("TimeoutVal", Range(500, 120000), 500),
+), "S76 L1113", forms="trse", reset_on_exec=True, required=0)
+# S76 L1133 (its write line misprints the name as AT+CIPCCFG).
+CIPDNSSET = Setting("+CIPDNSSET", (
+    Param("max_net_retries", Range(0, 3), 3),
+    Param("net_timeout", Range(3000, 120000), 30000),
+    Param("max_query_retries", Range(0, 7), 7),
+), "S76 L1133", forms="rs", required=0)
 
-
-# AT+CIPCCFG (S76 L1113). Order is the command's positional order.
-CIPCCFG_PARAMS: tuple[Param, ...] = (
-    Param("NmRetry", 0, 10, 10, "S76 L1113"),
-    Param("DelayTm", 0, 1000, 0, "S76 L1113"),
-    Param("Ack", 0, 0, 0, "S76 L1113"),
-    Param("errMode", 0, 1, 1, "S76 L1113; A76 4.1"),
-    Param("HeaderType", 0, 1, 0, "S76 L1113"),
-    Param("AsyncMode", 0, 1, 0, "S76 L1113 (test form range 0-1)"),
-    Param("TimeoutVal", 500, 120000, 500, "S76 L1113"),
-)
-
-# AT+CIPTIMEOUT (S76 L1112), milliseconds.
-CIPTIMEOUT_PARAMS: tuple[Param, ...] = (
-    Param("netopen_timeout", 3000, 120000, 120000, "S76 L1112"),
-    Param("cipopen_timeout", 3000, 120000, 120000, "S76 L1112"),
-    Param("cipsend_timeout", 3000, 120000, 120000, "S76 L1112"),
-)
-
-# AT+CIPDNSSET (S76 L1133; its write line misprints the name as AT+CIPCCFG).
-CIPDNSSET_PARAMS: tuple[Param, ...] = (
-    Param("max_net_retries", 0, 3, 3, "S76 L1133"),
-    Param("net_timeout", 3000, 120000, 30000, "S76 L1133"),
-    Param("max_query_retries", 0, 7, 7, "S76 L1133"),
-)
-
-# AT+CPING optional parameters after <dest_addr>,<dest_addr_type> (S76 L1134).
+# AT+CPING optional parameters after <dest_addr> (S76 L1134); <dest_addr_type> is required.
 CPING_PARAMS: tuple[Param, ...] = (
-    Param("dest_addr_type", 1, 1, None, "S76 L1134 (2 = IPv6 reserved)"),
-    Param("num_pings", 1, 100, 4, "S76 L1134"),
-    Param("data_packet_size", 4, 188, 64, "S76 L1134"),
-    Param("interval_time", 1000, 10000, 2000, "S76 L1134"),
-    Param("wait_time", 10000, 100000, 10000, "S76 L1134"),
-    Param("ttl", 16, 255, 255, "S76 L1134"),
+    Param("dest_addr_type", Range(1, 1), 1, "S76 L1134 (2 = IPv6 reserved)"),
+    Param("num_pings", Range(1, 100), 4, "S76 L1134"),
+    Param("data_packet_size", Range(4, 188), 64, "S76 L1134"),
+    Param("interval_time", Range(1000, 10000), 2000, "S76 L1134"),
+    Param("wait_time", Range(10000, 100000), 10000, "S76 L1134"),
+    Param("ttl", Range(16, 255), 255, "S76 L1134"),
 )
-
-# Simple 0/1 switches: command -> (default, execute form restores default?, ref)
-SWITCHES: dict[str, tuple[int, bool, str]] = {
-    "CIPHEAD": (1, True, "S76 L1108"),
-    "CIPSRIP": (1, True, "S76 L1109"),
-    "CIPMODE": (0, True, "S76 L1110"),
-    "CIPSENDMODE": (0, False, "S76 L1111"),
-}
 
 # ---------------------------------------------------------------------------------------------
 # Test-form responses (T forms), exactly as the documents print them.
 # ---------------------------------------------------------------------------------------------
 
-TEST_RESPONSES: dict[str, str | None] = {
+TEST_RESPONSES: dict[str, str] = {
     "CIPOPEN": '+CIPOPEN: (0-9),("TCP","UDP")',  # S76 L1103
     "CIPCLOSE": "+CIPCLOSE: (0-9)",  # S76 L1104
     "CIPSEND": "+CIPSEND: (0-9),(1-1500)",  # S76 L1105
     # S76 L1106 T form (its example omits the link range; the T form is taken as normative)
     "CIPRXGET": "+CIPRXGET: (0-4),(0-9),(1-1500)",
-    "CIPHEAD": "+CIPHEAD: (0-1)",  # S76 L1108
-    "CIPSRIP": "+CIPSRIP: (0-1)",  # S76 L1109
-    "CIPMODE": "+CIPMODE: (0-1)",  # S76 L1110
-    "CIPSENDMODE": "+CIPSENDMODE: (0-1)",  # S76 L1111
-    # S76 L1113 T form (the example prints (0) for AsyncMode; the T form is taken as normative)
-    "CIPCCFG": "+CIPCCFG: (0-10),(0-1000),(0),(0-1),(0-1),(0-1),(500-120000)",
     "SERVERSTART": "+SERVERSTART: (0-65535),(0-3)",  # S76 L1114 T form (example is garbled)
     "CIPACK": "+CIPACK: (0-9)",  # S76 L1116
-    "CDNSGIP": None,  # S76 L1131: bare OK
-    "CDNSGHNAME": None,  # S76 L1132: bare OK
     "CPING": "+CPING: IP address,(1-2),(1-100),(4-188),(1000-10000),(10000-100000),(16-255)",
-    "CPINGSTOP": None,  # S76 L1135: bare OK
 }
+# AT+CDNSGIP, AT+CDNSGHNAME and AT+CPINGSTOP answer their test forms with a bare OK
+# (S76 L1131, L1132, L1135).
 
 # The AT+CPING test line: S76 L1134 prints "(list of supported <dest_addr_type>s)"; the list
 # is 1 (IPv4) and 2 (IPv6, reserved) per <dest_addr_type>.
@@ -273,15 +260,7 @@ MAX_RESPONSE_MS: dict[str, int] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Latency:
-    """Uniform processing delay in seconds (drawn from ``sim.rng('modem.<id>.latency')``)."""
-
-    low: float
-    high: float
-    ref: str
-
-
+# Uniform delays drawn from sim.rng('modem.<id>.latency.<name>') (Dialect.latency).
 LATENCY: dict[str, Latency] = {
     # On top of the engine's profile latency (which delays every answer's start).
     "netclose": Latency(0.050, 0.150, "assumption: socket library teardown after deactivation"),
@@ -339,18 +318,28 @@ MODULE_TEMPERATURE_C = 25
 
 # AT+CNMP <mode> preferred network mode: 2 automatic, 13 GSM only, 14 WCDMA only, 38 LTE only,
 # 48 any but LTE (SIM7600 manual); the A76XX (LTE Cat-1 with GSM fallback) has no WCDMA.
-CNMP_MODES: dict[str, tuple[int, ...]] = {
-    "simcom-sim7600": (2, 13, 14, 38, 48),
-    "simcom-a7670": (2, 13, 38, 48),
+# AT+CPSI? serving-cell fields by system mode: (band, EARFCN, DL,UL bandwidth) as SIM7000 /
+# SIM7600 logs show them for LTE, "LTE CAT-M1" and "LTE NB-IOT" (NB-IoT cells report 0,0).
+CPSI_LTE_CELLS: dict[str, tuple[str, int, str]] = {
+    "LTE": ("EUTRAN-BAND3", 1300, "5,5"),
+    "LTE CAT-M1": ("EUTRAN-BAND20", 6350, "5,5"),
+    "LTE NB-IOT": ("EUTRAN-BAND20", 6254, "0,0"),
 }
-CNMP_DEFAULT = 2
+
+CNMP_SIM7600 = Setting("+CNMP", (Param("mode", OneOf((2, 13, 14, 38, 48)), 2),),
+                       "SIM7600 AT manual AT+CNMP")
+CNMP_A7670 = Setting("+CNMP", (Param("mode", OneOf((2, 13, 38, 48)), 2),), "A76XX AT manual AT+CNMP")
 
 # AT+CNTP result "+CNTP: <err>" (SIM7600 / A76XX manuals): 0 operation succeeded, 1 unknown
 # error, 2 wrong parameter, 3 wrong date and time calculated, 4 network error, 5 time zone
 # error, 6 time out error.
 CNTP_RESULT = {"ok": 0, "unknown": 1, "wrong_parameter": 2, "bad_time": 3, "network": 4,
                "time_zone": 5, "timeout": 6}
-CNTP_DEFAULT_SERVER = ""  # none until AT+CNTP="<server>"[,<tz>]
+# AT+CNTP="<server>"[,<tz>]: the server (none until set) and the time zone in quarters of an
+# hour (0 when left out); AT+CNTP (exec) asks the server (SIM7600 / A76XX manuals).
+CNTP = Setting("+CNTP", (Param("server", Text(255, min_len=1), ""),
+                         Param("tz", Range(-96, 96), 0)), "SIM7600 / A76XX AT manuals AT+CNTP",
+               forms="trse", keep_omitted=False, test='+CNTP: "",(-96-96)')
 CNTP_TRIES = 3  # assumption: requests before "+CNTP: 6"
 CNTP_WAIT_S = 5.0  # assumption: seconds per request
 
@@ -358,12 +347,12 @@ CNTP_WAIT_S = 5.0  # assumption: seconds per request
 # sockets opened afterwards. Units and ranges are an assumption (docs/assumptions.md):
 # idle in minutes 1-120, count 1-9 probes, interval in seconds 1-180. A real A7670 answers
 # ERROR while the network is not opened (field log, docs/driver-conformance.md).
-CTCPKA_PARAMS: tuple[Param, ...] = (
-    Param("keepalive", 0, 1, 0, "A76XX AT manual AT+CTCPKA"),
-    Param("keepidle", 1, 120, 120, "assumption: minutes"),
-    Param("keepcount", 1, 9, 9, "assumption"),
-    Param("keepinterval", 1, 180, 75, "assumption: seconds"),
-)
+CTCPKA = Setting("+CTCPKA", (
+    Param("keepalive", Range(0, 1), 0, "A76XX AT manual AT+CTCPKA"),
+    Param("keepidle", Range(1, 120), 120, "assumption: minutes"),
+    Param("keepcount", Range(1, 9), 9, "assumption"),
+    Param("keepinterval", Range(1, 180), 75, "assumption: seconds"),
+), "A76XX AT manual AT+CTCPKA")
 
 # Which SIMCom modules have which of these commands (A76XX-only: +CTCPKA, +CDNSCFG; the SIM7600
 # manual's socket options are +CIPCCFG/+CIPTIMEOUT/+CIPDNSSET).

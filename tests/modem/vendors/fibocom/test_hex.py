@@ -2,18 +2,17 @@
 
 import struct
 
-from simnet.modem.vendors.fibocom.hexdata import (
+from simnet.modem.addresses import is_dotted_quad as is_ipv4
+from simnet.modem.addresses import is_sendable_name as is_hostname
+from simnet.modem.addresses import normalise_ipv4
+from simnet.modem.ntp_client import (
     NTP_UNIX_OFFSET,
-    decode_hex,
-    encode_hex,
-    is_hostname,
-    is_ipv4,
-    normalise_ipv4,
     ntp_offset,
     ntp_reply_times,
     ntp_reply_times_origin,
     ntp_request,
 )
+from simnet.modem.vendors.fibocom.hexdata import decode_hex, encode_hex
 
 
 def test_hex_round_trip_and_rejects() -> None:

@@ -1,4 +1,4 @@
-"""Sans-IO pieces of the SIMCom dialect: ETX prompt decoding, receive buffer, push framing."""
+"""Sans-IO pieces of the SIMCom dialect: ETX prompt decoding, push framing, ping summary."""
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 from simnet.modem.vendors.simcom.engine import (
     EtxPromptDecoder,
     PingStats,
-    RxBuffer,
     escape_for_prompt,
     push_header,
 )
@@ -46,27 +45,6 @@ def test_limit_discards_excess() -> None:
 def test_escape_roundtrip(payload: bytes) -> None:
     dec = EtxPromptDecoder(1500)
     assert dec.feed(escape_for_prompt(payload) + b"\x1a") == ("send", payload)
-
-
-def test_rx_buffer_notifies_once_until_drained() -> None:
-    buf = RxBuffer(capacity=10)
-    assert buf.append(b"abc") == (3, True)
-    assert buf.append(b"de") == (2, False)  # not repeated while data is pending
-    assert buf.read(4) == b"abcd"
-    buf.settle()
-    assert buf.append(b"f") == (1, False)  # still not drained
-    assert buf.read(10) == b"ef"
-    assert buf.append(b"g") == (1, False)  # not settled yet: a refill is not a new arrival
-    assert buf.read(10) == b"g"
-    buf.settle()
-    assert buf.append(b"h") == (1, True)  # drained -> next arrival notifies
-
-
-def test_rx_buffer_capacity() -> None:
-    buf = RxBuffer(capacity=4)
-    assert buf.append(b"abcdef") == (4, True)
-    assert buf.space == 0
-    assert buf.append(b"x") == (0, False)
 
 
 def test_push_header_forms() -> None:
