@@ -7,6 +7,8 @@ the frames whose FCS checks. Nothing here raises on input.
 
 from __future__ import annotations
 
+import binascii
+import re
 from collections.abc import Callable
 
 FLAG = 0x7E
@@ -32,31 +34,44 @@ def _fcs16_table() -> tuple[int, ...]:
 _FCS16_TABLE = _fcs16_table()
 
 
+# The reflected CRC of RFC 1662 computed by binascii's MSB-first CRC-CCITT (C speed): reverse
+# the bits of every byte, run crc_hqx from the bit-reversed start value, reverse the result.
+_REV8 = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
+
+
+def _rev16(v: int) -> int:
+    return (_REV8[v & 0xFF] << 8) | _REV8[v >> 8]
+
+
 def fcs16(data: bytes, fcs: int = FCS16_INIT) -> int:
-    """Running FCS-16 over ``data`` (RFC 1662 §C.2 ``pppfcs16``)."""
-    table = _FCS16_TABLE
-    for b in data:
-        fcs = (fcs >> 8) ^ table[(fcs ^ b) & 0xFF]
-    return fcs
+    """Running FCS-16 over ``data`` (RFC 1662 §C.2 ``pppfcs16``, same values as the table)."""
+    return _rev16(binascii.crc_hqx(bytes(data).translate(_REV8), _rev16(fcs)))
 
 
 def _must_escape(b: int, accm: int) -> bool:
     return b == FLAG or b == ESCAPE or (b < 0x20 and (accm >> b) & 1 == 1)
 
 
+_ESCAPES: dict[int, re.Pattern[bytes]] = {}
+
+
+def _escape_pattern(accm: int) -> re.Pattern[bytes]:
+    pattern = _ESCAPES.get(accm)
+    if pattern is None:
+        chosen = bytes(b for b in range(256) if _must_escape(b, accm))
+        pattern = _ESCAPES[accm] = re.compile(b"[" + re.escape(chosen) + b"]")
+    return pattern
+
+
+def _stuff(m: re.Match[bytes]) -> bytes:
+    return bytes((ESCAPE, m.group()[0] ^ ESCAPE_XOR))
+
+
 def encode_frame(frame: bytes, accm: int = DEFAULT_ACCM) -> bytes:
     """Wire bytes for one PPP frame: FCS appended, bytes stuffed, flags at both ends."""
     fcs = fcs16(frame) ^ 0xFFFF
-    body = frame + bytes((fcs & 0xFF, fcs >> 8))  # FCS is sent least significant byte first
-    out = bytearray((FLAG,))
-    for b in body:
-        if _must_escape(b, accm):
-            out.append(ESCAPE)
-            out.append(b ^ ESCAPE_XOR)
-        else:
-            out.append(b)
-    out.append(FLAG)
-    return bytes(out)
+    body = bytes(frame) + bytes((fcs & 0xFF, fcs >> 8))  # FCS is sent least significant byte first
+    return b"\x7e" + _escape_pattern(accm).sub(_stuff, body) + b"\x7e"
 
 
 def framed_size(frame: bytes, accm: int = DEFAULT_ACCM) -> int:
@@ -93,36 +108,47 @@ class HdlcDeframer:
         """Feed wire bytes; returns the frames they complete (FCS stripped) unless ``on_frame``
         is set, in which case each frame goes there instead."""
         frames: list[bytes] = []
-        for b in data:
-            if b == FLAG:
-                if self._escaped:  # 7D 7E: the sender aborted this frame
-                    self.errors += 1
-                    self._reset()
-                    continue
-                if self._buf or self._overflow:
-                    frame = self._finish()
-                    if frame is not None:
-                        if self.on_frame is not None:
-                            self.on_frame(frame)
-                        else:
-                            frames.append(frame)
+        n = len(data)
+        i = 0
+        while i < n:
+            j = data.find(FLAG, i)
+            end = n if j < 0 else j
+            if end > i:
+                self._take(data[i:end])
+            if j < 0:
+                break
+            i = j + 1
+            if self._escaped:  # 7D 7E: the sender aborted this frame
+                self.errors += 1
+                self._reset()
                 continue
-            if b < 0x20 and (self.rx_accm >> b) & 1:
-                continue  # inserted by the DCE, not part of the frame
-            if self._overflow:
-                continue
-            if b == ESCAPE:
-                self._escaped = True
-                continue
-            if self._escaped:
-                b ^= ESCAPE_XOR
-                self._escaped = False
-            if len(self._buf) >= self.max_frame + 2:
-                self._overflow = True
-                self._buf.clear()
-                continue
-            self._buf.append(b)
+            if self._buf or self._overflow:
+                frame = self._finish()
+                if frame is not None:
+                    if self.on_frame is not None:
+                        self.on_frame(frame)  # may change rx_accm before the next bytes
+                    else:
+                        frames.append(frame)
         return frames
+
+    def _take(self, seg: bytes) -> None:
+        """Bytes between flags: drop line-inserted controls, undo the stuffing, bound the size."""
+        seg = bytes(seg).translate(None, _controls(self.rx_accm))
+        if self._overflow or not seg:
+            return
+        if self._escaped:
+            seg = b"\x7d" + seg
+        # A run of escapes escapes the byte after it; a run at the end carries over.
+        self._escaped = seg.endswith(b"\x7d")
+        if self._escaped:
+            seg = seg.rstrip(b"\x7d")
+        if ESCAPE in seg:
+            seg = _UNSTUFF.sub(_unstuff, seg)
+        if len(self._buf) + len(seg) > self.max_frame + 2:
+            self._overflow = True
+            self._buf.clear()
+            return
+        self._buf += seg
 
     def _reset(self) -> None:
         self._buf.clear()
@@ -138,6 +164,22 @@ class HdlcDeframer:
             return None
         self.frames += 1
         return buf[:-2]
+
+
+_UNSTUFF = re.compile(rb"\x7d+([^\x7d])")
+_CONTROLS: dict[int, bytes] = {}
+
+
+def _unstuff(m: re.Match[bytes]) -> bytes:
+    return bytes((m.group(1)[0] ^ ESCAPE_XOR,))
+
+
+def _controls(accm: int) -> bytes:
+    """The control characters a receive ACCM says the line may insert (dropped on receipt)."""
+    out = _CONTROLS.get(accm)
+    if out is None:
+        out = _CONTROLS[accm] = bytes(b for b in range(0x20) if (accm >> b) & 1)
+    return out
 
 
 def split_frame(frame: bytes) -> tuple[int, bytes] | None:
