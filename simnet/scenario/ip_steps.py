@@ -36,9 +36,17 @@ MAX_PATTERN_BYTES = 64 * 1024 * 1024
 DIAL_WITHIN = 200.0
 
 
+# The pattern repeats every 256 x 251 bytes (7 x 64,256 and 64,256 div 251 = 256 are both
+# multiples of 256): one period is built once and sliced.
+_PERIOD_LEN = 256 * 251
+_PERIOD = bytes(((i * 7) + i // 251) & 0xFF for i in range(_PERIOD_LEN))
+
+
 def pattern_bytes(n: int, start: int = 0) -> bytes:
     """Bytes start..start+n of the step pattern: byte i is (7i + i div 251) mod 256."""
-    return bytes(((i * 7) + i // 251) & 0xFF for i in range(start, start + n))
+    offset = start % _PERIOD_LEN
+    reps = (offset + n) // _PERIOD_LEN + 1
+    return (_PERIOD * reps)[offset : offset + n] if reps > 1 else _PERIOD[offset : offset + n]
 
 
 def validate_ip_step(v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: Any) -> dict[str, Any] | None:
