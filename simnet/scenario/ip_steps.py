@@ -30,6 +30,17 @@ IP_WITHIN_KINDS = ("dial", "tcp_open", "socket_expect", "ping", "hangup")
 DIAL_OUTCOMES = ("ok", "no_carrier", "busy", "no_answer", "auth_failed", "peer_terminated", "lcp_timeout",
                  "lcp_failed", "ipcp_failed", "ipcp_timeout", "auth_timeout", "cancelled", "network_lost")
 CLOSE_REASONS = ("network_down", "peer_closed", "reset", "timeout", "refused", "local", "keepalive", "any")
+# The keys of each IP step (also the source of `simnet schema`).
+IP_STEP_KEYS = {
+    "dial": ("number", "username", "password", "auth", "apn", "outcome"),
+    "tcp_open": ("socket", "host", "ip", "port"),
+    "socket_send": ("socket", "data", "bytes"),
+    "socket_expect": ("socket", "data", "bytes", "closed"),
+    "ping": ("host", "ip", "outcome", "size"),
+    "hangup": (),
+}
+IP_STEP_REQUIRED = {"tcp_open": ("socket", "port"), "socket_send": ("socket",), "socket_expect": ("socket",)}
+PCAP_CHECK_KEYS = ("pcap", "contains", "both_directions")
 MAX_PATTERN_BYTES = 64 * 1024 * 1024
 # Default bound of a dial step: long enough for every RFC 1661 / TS 24.008 timer to run out
 # (LCP 10 x 3 s, authentication 30 s, five T3380 expiries of 30 s on the network side).
@@ -51,15 +62,8 @@ def pattern_bytes(n: int, start: int = 0) -> bytes:
 
 def validate_ip_step(v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: Any) -> dict[str, Any] | None:
     """Check one IP step's mapping with the schema validator ``v``; the params or None."""
-    allowed = {
-        "dial": ("number", "username", "password", "auth", "apn", "outcome"),
-        "tcp_open": ("socket", "host", "ip", "port"),
-        "socket_send": ("socket", "data", "bytes"),
-        "socket_expect": ("socket", "data", "bytes", "closed"),
-        "ping": ("host", "ip", "outcome", "size"),
-        "hangup": (),
-    }[kind]
-    required = {"tcp_open": ("socket", "port"), "socket_send": ("socket",), "socket_expect": ("socket",)}.get(kind, ())
+    allowed = IP_STEP_KEYS[kind]
+    required = IP_STEP_REQUIRED.get(kind, ())
     m = v.mapping(path, raw if raw is not None else {}, allowed, required=required)
     if m is None:
         return None
@@ -238,7 +242,7 @@ PPP_PROTOCOLS = {"LCP": 0xC021, "PAP": 0xC023, "CHAP": 0xC223, "IPCP": 0x8021, "
 
 def validate_pcap_check(v: Any, path: tuple[Any, ...], raw: dict[str, Any]) -> dict[str, Any] | None:
     """``{pcap: ppp, contains: [LCP, CHAP, IPCP, IP], both_directions: true}``."""
-    m = v.mapping(path, raw, ("pcap", "contains", "both_directions"), required=("pcap",))
+    m = v.mapping(path, raw, PCAP_CHECK_KEYS, required=("pcap",))
     if m is None:
         return None
     params: dict[str, Any] = {"pcap": v.choice((*path, "pcap"), m["pcap"], ("ppp",))}

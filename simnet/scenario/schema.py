@@ -170,6 +170,30 @@ FAULT_ACTIONS: dict[str, dict[str, tuple[str, bool]]] = {
     "power-cycle": {"duration": ("duration", False)},  # power removed for duration (1 s)
 }
 FAULT_REQUIRED_ONE_OF = {"loss": ("loss", "value"), "delay": ("delay", "value")}
+# The keys of each mapping the validator reads (also the source of `simnet schema`).
+UART_KEYS = ("baud",)
+SIM_KEYS = ("state", "pin", "puk")
+REGISTRATION_KEYS = ("state", "after")
+APN_KEYS = ("name", "user", "password", "auth")
+PDP_KEYS = ("activation_delay", "deactivation_delay", "reject_cause", "silent")
+CSD_KEYS = ("setup_time", "outcome", "rate")
+SIGNAL_KEYS = ("rssi", "ber")
+NAT_KEYS = ("tcp_idle_timeout", "udp_idle_timeout", "port_low", "port_high", "per_subscriber", *NAT_VARIANT_KEYS)
+HOST_KEYS = ("ip", "services", "dns", "tcp")
+TRIGGER_KEYS = {
+    "syn": ("syn", "host", "port"),
+    "bytes": ("bytes", "host", "port", "direction"),
+    "sent": ("sent",),
+    "received": ("received",),
+    "trace": ("trace", "count"),
+}
+# check kind -> (keys allowed, keys of which one must be there)
+CHECK_KEYS = {
+    "file": (("host", "file", "sha256", "size", "text", "exists"), ("sha256", "size", "text", "exists")),
+    "mailbox": (("host", "mailbox", "service", "count", "subject", "body"), ("count", "subject", "body")),
+    "service": (("host", "service", "port", "bytes_received"), ("bytes_received",)),
+    "tcp": (("host", "tcp_retransmissions"), ("tcp_retransmissions",)),
+}
 
 
 def _expected(options: tuple[str, ...] | list[str]) -> str:
@@ -415,7 +439,7 @@ class Validator:
             else:
                 sc.boot = boot
         if "uart" in top:
-            uart = self.mapping(("uart",), top["uart"], ("baud",))
+            uart = self.mapping(("uart",), top["uart"], UART_KEYS)
             if uart and "baud" in uart:
                 baud = uart["baud"]
                 if isinstance(baud, bool) or not isinstance(baud, int) or baud not in STANDARD_BAUDS:
@@ -536,7 +560,7 @@ class Validator:
             if probe.module:
                 out["module"] = probe.module
         if "uart" in m:
-            uart = self.mapping((*p, "uart"), m["uart"], ("baud",))
+            uart = self.mapping((*p, "uart"), m["uart"], UART_KEYS)
             if uart and "baud" in uart:
                 baud = uart["baud"]
                 if isinstance(baud, bool) or not isinstance(baud, int) or baud not in STANDARD_BAUDS:
@@ -612,7 +636,7 @@ class Validator:
         sc.module = module
 
     def _sim(self, sc: Scenario, value: Any, path: Path = ("sim",)) -> None:
-        sim = self.mapping(path, value, ("state", "pin", "puk"))
+        sim = self.mapping(path, value, SIM_KEYS)
         if sim is None:
             return
         if "state" in sim:
@@ -637,7 +661,7 @@ class Validator:
         sc.network = spec
         if "registration" in net:
             p = (*net_path, "registration")
-            reg = self.mapping(p, net["registration"], ("state", "after"))
+            reg = self.mapping(p, net["registration"], REGISTRATION_KEYS)
             if reg:
                 if "state" in reg:
                     spec.registration_state = self.choice((*p, "state"), reg["state"], REGISTRATION_STATES) or "home"
@@ -651,7 +675,7 @@ class Validator:
             if isinstance(apn, str):  # shorthand: apn: internet
                 spec.apn = ApnSpec(name=self._apn_name(p, apn))
             else:
-                m = self.mapping(p, apn, ("name", "user", "password", "auth"))
+                m = self.mapping(p, apn, APN_KEYS)
                 if m:
                     spec.apn = ApnSpec(
                         name=self._apn_name((*p, "name"), m.get("name", "internet")),
@@ -661,7 +685,7 @@ class Validator:
                     )
         if "pdp" in net:
             p = (*net_path, "pdp")
-            pdp = self.mapping(p, net["pdp"], ("activation_delay", "deactivation_delay", "reject_cause", "silent"))
+            pdp = self.mapping(p, net["pdp"], PDP_KEYS)
             if pdp:
                 spec.pdp = PdpSpec()
                 if "activation_delay" in pdp:
@@ -674,7 +698,7 @@ class Validator:
                     spec.pdp.silent = bool(self.boolean((*p, "silent"), pdp["silent"]))
         if "csd" in net:
             p = (*net_path, "csd")
-            csd = self.mapping(p, net["csd"], ("setup_time", "outcome", "rate"))
+            csd = self.mapping(p, net["csd"], CSD_KEYS)
             if csd:
                 spec.csd = CsdSpec()
                 if "setup_time" in csd:
@@ -691,7 +715,7 @@ class Validator:
             spec.profile = self.choice((*net_path, "profile"), net["profile"], _radio_profiles())
         if "signal" in net:
             p = (*net_path, "signal")
-            sig = self.mapping(p, net["signal"], ("rssi", "ber"))
+            sig = self.mapping(p, net["signal"], SIGNAL_KEYS)
             if sig:
                 if "rssi" in sig:
                     spec.rssi = self.integer((*p, "rssi"), sig["rssi"], 0, 31, what="a +CSQ rssi")
@@ -721,8 +745,7 @@ class Validator:
             self._power_saving((*net_path, "power_saving"), net["power_saving"], spec)
         if "nat" in net:
             p = (*net_path, "nat")
-            nat = self.mapping(p, net["nat"], ("tcp_idle_timeout", "udp_idle_timeout", "port_low",
-                                               "port_high", "per_subscriber", *NAT_VARIANT_KEYS))
+            nat = self.mapping(p, net["nat"], NAT_KEYS)
             if nat:
                 for key in ("port_low", "port_high", "per_subscriber"):
                     if key in nat:
@@ -895,7 +918,7 @@ class Validator:
             if not isinstance(name, str) or not _HOSTNAME.match(name):
                 self.err(hp, f"{name!r} is not a host name (expected letters, digits, '-' and '.')", key=True)
                 continue
-            h = self.mapping(hp, body, ("ip", "services", "dns", "tcp"), required=("ip",))
+            h = self.mapping(hp, body, HOST_KEYS, required=("ip",))
             if h is None:
                 continue
             ip = self.ipv4((*hp, "ip"), h["ip"]) if "ip" in h else None
@@ -1146,13 +1169,7 @@ class Validator:
             self.err(path, f"no single trigger kind (expected exactly one of {_expected(TRIGGER_KINDS)})")
             return None
         kind = kinds[0]
-        allowed = {
-            "syn": ("syn", "host", "port"),
-            "bytes": ("bytes", "host", "port", "direction"),
-            "sent": ("sent",),
-            "received": ("received",),
-            "trace": ("trace", "count"),
-        }[kind]
+        allowed = TRIGGER_KEYS[kind]
         m = self.mapping(path, value, allowed, required=("host",) if kind in ("syn", "bytes") else ())
         if m is None:
             return None
@@ -1294,13 +1311,13 @@ class Validator:
             allowed: tuple[str, ...]
             targets: tuple[str, ...]
             if "file" in check:
-                kind, allowed, targets = "file", ("host", "file", "sha256", "size", "text", "exists"), ("sha256", "size", "text", "exists")
+                kind, (allowed, targets) = "file", CHECK_KEYS["file"]
             elif "mailbox" in check:
-                kind, allowed, targets = "mailbox", ("host", "mailbox", "service", "count", "subject", "body"), ("count", "subject", "body")
+                kind, (allowed, targets) = "mailbox", CHECK_KEYS["mailbox"]
             elif "service" in check or "port" in check:
-                kind, allowed, targets = "service", ("host", "service", "port", "bytes_received"), ("bytes_received",)
+                kind, (allowed, targets) = "service", CHECK_KEYS["service"]
             elif "tcp_retransmissions" in check:
-                kind, allowed, targets = "tcp", ("host", "tcp_retransmissions"), ("tcp_retransmissions",)
+                kind, (allowed, targets) = "tcp", CHECK_KEYS["tcp"]
             else:
                 self.err(cp, "unknown check (expected file:, mailbox:, service: or tcp_retransmissions: with host:, or pcap:)")
                 continue
