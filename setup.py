@@ -14,7 +14,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 # folder in the checkout -> file patterns shipped from it (sub-folders included)
-SHIPPED = {"scenarios": ("*.yaml", "*.md"), "notebooks": ("*.ipynb",)}
+SHIPPED = {"scenarios": ("*.yaml", "*.md", "*.json"), "notebooks": ("*.ipynb",)}
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 
 

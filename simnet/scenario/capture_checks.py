@@ -11,9 +11,11 @@ from typing import Any
 
 from simnet.scenario.schema import CAPTURE_POINTS
 
+CAPTURE_CHECK_KEYS = ("pcap", "to", "distinct_sources")  # all required (also the source of simnet schema)
+
 
 def validate_capture_check(v: Any, path: tuple[Any, ...], raw: dict[str, Any], hosts: list[str]) -> dict[str, Any] | None:
-    m = v.mapping(path, raw, ("pcap", "to", "distinct_sources"), required=("pcap", "to", "distinct_sources"))
+    m = v.mapping(path, raw, CAPTURE_CHECK_KEYS, required=CAPTURE_CHECK_KEYS)
     if m is None or not all(k in m for k in ("pcap", "to", "distinct_sources")):
         return None
     params: dict[str, Any] = {

@@ -65,6 +65,9 @@ def _build_parser() -> argparse.ArgumentParser:
     new.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     new.add_argument("--list", action="store_true", help="list the stories and the modules each exists for")
 
+    sch = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    sch.add_argument("-o", "--out", metavar="FILE.json", help="write it here (default: print it)")
+
     imp = sub.add_parser("import", help="turn a serial log of AT traffic into a scenario (and replay it)",
                          description="Read a serial capture ('>'/'<' lines with or without timestamps, "
                          "a serial monitor or TinyGSM StreamDebugger log, minicom/picocom captures, hex "
@@ -124,6 +127,8 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
         return cmd_import(args, out, err)
     if args.command == "new":
         return cmd_new(args, out, err)
+    if args.command == "schema":
+        return cmd_schema(args, out, err)
     if args.command == "plot":
         return cmd_plot(args, out, err)
     return EXIT_USAGE  # pragma: no cover
@@ -186,6 +191,23 @@ def cmd_examples(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         print(name, file=out)
     print(f"{len(names)} scenarios in {library.scenarios_dir()}; run one with simnet run --example NAME",
           file=err)
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from simnet.scenario.json_schema import schema_text
+
+    text = schema_text()
+    if not args.out:
+        out.write(text)
+        return EXIT_OK
+    try:
+        with open(args.out, "w", encoding="utf-8") as fp:
+            fp.write(text)
+    except OSError as exc:
+        print(f"simnet schema: cannot write {args.out}: {exc.strerror or exc}", file=err)
+        return EXIT_USAGE
+    print(f"wrote {args.out}", file=out)
     return EXIT_OK
 
 

@@ -507,7 +507,11 @@ def _world_yaml(world: dict[str, Any]) -> list[str]:
 def _render(imp: Imported, scenario_name: str | None) -> str:
     log = imp.log
     name = scenario_name or f"{log.file} replayed on {imp.module}"
+    from simnet.library import scenarios_dir
+    from simnet.scenario.json_schema import LIBRARY_SCHEMA_FILE, MODELINE
+
     lines = [
+        f"{MODELINE}{(scenarios_dir() / LIBRARY_SCHEMA_FILE).as_posix()}",
         f"# Imported by simnet import {log.file} --module {imp.module} ({log.format}).",
         f"# {imp.commands} host commands, {imp.module_lines} module lines; each step names its line of {log.file}.",
         "# Steps replay the host; expectations are what the field module said (lines that belong to",

@@ -88,10 +88,14 @@ def scaffold(story: str, module: str, *, name: str | None = None) -> str:
         body, count = re.subn(r"^name:.*$", f"name: {_quoted(name)}", body, count=1, flags=re.M)
         if not count:
             body = f"name: {_quoted(name)}\n{body}"
-    # A yaml-language-server modeline stays first so editors find the schema.
+    # The library's modeline points at the schema relative to the library; the new file may be
+    # anywhere, so it gets the library schema's own path (first line, where editors look).
+    from simnet.library import scenarios_dir
+    from simnet.scenario.json_schema import LIBRARY_SCHEMA_FILE, MODELINE
+
     lines = body.splitlines(keepends=True)
-    first = lines[0] if lines and lines[0].startswith("# yaml-language-server:") else ""
-    rest = "".join(lines[1:]) if first else body
+    rest = "".join(lines[1:]) if lines and lines[0].startswith(MODELINE) else body
+    first = f"{MODELINE}{(scenarios_dir() / LIBRARY_SCHEMA_FILE).as_posix()}\n"
     return first + "\n".join(header) + "\n" + rest
 
 

@@ -187,6 +187,8 @@ TRIGGER_KEYS = {
     "received": ("received",),
     "trace": ("trace", "count"),
 }
+TRACE_CHECK_KEYS = ("trace", "count")  # both required
+COUNT_BOUND_KEYS = ("min", "max")
 # check kind -> (keys allowed, keys of which one must be there)
 CHECK_KEYS = {
     "file": (("host", "file", "sha256", "size", "text", "exists"), ("sha256", "size", "text", "exists")),
@@ -765,7 +767,7 @@ class Validator:
     def _trace_check(self, cp: Path, check: dict[str, Any]) -> dict[str, Any] | None:
         """``{trace: {source: bearer.rrc, kind: tau}, count: 2}`` (or ``count: {min:, max:}``):
         how many trace records of the run match (counted as they happen, whatever is kept)."""
-        m = self.mapping(cp, check, ("trace", "count"), required=("trace", "count"))
+        m = self.mapping(cp, check, TRACE_CHECK_KEYS, required=TRACE_CHECK_KEYS)
         if m is None or "trace" not in m or "count" not in m:
             return None
         match = m["trace"]
@@ -776,7 +778,7 @@ class Validator:
             return None
         count = m["count"]
         if isinstance(count, dict):
-            bounds = self.mapping((*cp, "count"), count, ("min", "max"))
+            bounds = self.mapping((*cp, "count"), count, COUNT_BOUND_KEYS)
             if bounds is None or not bounds:
                 self.err((*cp, "count"), "expected a number or {min:, max:}")
                 return None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from simnet import library
 from simnet.experiments.cli import main as sweep_main
 from simnet.scenario.api import Simulation
 from simnet.scenario.cli import main
@@ -28,7 +29,9 @@ def test_the_issue_stories_are_all_there():
 @pytest.mark.parametrize("story, module", PAIRS, ids=[f"{s}-{m}" for s, m in PAIRS])
 def test_the_scaffold_passes_as_it_is(story: str, module: str):
     text = scaffold(story, module, name=f"my {story}")
-    assert text.startswith(f"# Scaffolded by `simnet new {story} --module {module}` from the library scenario ")
+    first, second = text.splitlines()[:2]
+    assert first == "# yaml-language-server: $schema=" + str(library.scenarios_dir() / "scenario.schema.json")
+    assert second.startswith(f"# Scaffolded by `simnet new {story} --module {module}` from the library scenario ")
     scenario, problems = validate(load_text(text, "new.yaml"))
     assert not problems, problems
     assert scenario.module == module and scenario.name == f"my {story}"
