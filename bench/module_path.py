@@ -213,8 +213,8 @@ CASES: dict[str, tuple[str, Callable[[Any, str, int], None]]] = {
 
 def run_module(case: str, direction: str, size: int) -> tuple[float, int, int]:
     module, fn = CASES[case]
-    # Push formats: the source stays open (a SIMCom link closed by the peer drops what the UART
-    # had no room for yet - noted in docs/performance.md).
+    # Push formats: the source stays open; the host cannot tell from the byte count when the
+    # payload is in (headers), so it waits for a quiet line instead of the close.
     sim = world(module, direction, size, close=case.endswith(("transparent", "odm")))
     fn(sim, direction, size)
     wall = time.perf_counter() - sim.bench_t0

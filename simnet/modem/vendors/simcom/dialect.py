@@ -127,6 +127,7 @@ class Link:
     pending_acks: list[tuple[int, int, int, Timer]] = field(default_factory=list)
     done: simpy.Event | None = None  # event a transparent AT+CIPOPEN waits on (True: connected)
     push_retry: Timer | None = None  # timer while pushed data waits for the UART
+    fin_pending: bool = False  # the peer closed while pushed data still waited for the UART
     close_waiter: simpy.Event | None = None
 
 
@@ -676,7 +677,17 @@ class SimcomDialect(Dialect):
         if self.links[link.index] is not link or link.state != LinkState.OPEN:
             return
         self._on_tcp_data(link)
+        if self._push_waiting(link):
+            # Direct push with the UART full: the rest is pushed as the UART drains, and
+            # +IPCLOSE follows the last byte (closing now would lose it silently).
+            link.fin_pending = True
+            return
         self._passive_close(link, IPCLOSE_REASON["peer_closed"])
+
+    def _push_waiting(self, link: Link) -> bool:
+        sock = link.sock
+        return (self.rx_mode != 1 and not link.transparent and sock is not None
+                and bool(sock.readable))
 
     def _passive_close(self, link: Link, reason_code: int) -> None:
         self.links[link.index] = None
@@ -740,6 +751,9 @@ class SimcomDialect(Dialect):
     def _retry_push(self, link: Link) -> None:
         link.push_retry = None
         self._on_tcp_data(link)
+        if link.fin_pending and self.links[link.index] is link and not self._push_waiting(link):
+            link.fin_pending = False
+            self._passive_close(link, IPCLOSE_REASON["peer_closed"])
 
     def _buffer(self, index: int, data: bytes, remote: tuple[str, int]) -> int:
         stored, due = self.rx[index].append(data)
