@@ -124,7 +124,8 @@ class Trace:
         self._sinks: list[Sink] = []
         self._streams: list[str] = []
         self._closers: list[Callable[[], None]] = []
-        self._muted_kinds: set[str] = set()
+        # Muted kinds (mute()); read directly on per-packet paths: `kind in trace.muted_kinds`.
+        self.muted_kinds: set[str] = set()
         self._hasher = hashlib.sha256()
         self._digested = 0  # records already folded into _hasher (lazy mode)
         self._count = 0
@@ -136,7 +137,7 @@ class Trace:
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, t: float, source: str, kind: str, fields: dict[str, Any]) -> None:
-        if kind in self._muted_kinds:
+        if kind in self.muted_kinds:
             return
         rec = TraceRecord(t, source, kind, fields)
         self._count += 1
@@ -155,11 +156,11 @@ class Trace:
 
     def mute(self, *kinds: str) -> None:
         """Stop recording these kinds (e.g. per-packet records in a throughput benchmark)."""
-        self._muted_kinds.update(kinds)
+        self.muted_kinds.update(kinds)
 
     def is_muted(self, kind: str) -> bool:
         """True when records of ``kind`` are dropped: callers skip building their fields."""
-        return kind in self._muted_kinds
+        return kind in self.muted_kinds
 
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
@@ -209,7 +210,7 @@ class Trace:
             "ring": cfg.ring,
             "not_kept": self._count - len(self.records),
             "streams": list(self._streams),
-            "muted": sorted(self._muted_kinds),
+            "muted": sorted(self.muted_kinds),
         }
 
     # -- reading -----------------------------------------------------------------------------

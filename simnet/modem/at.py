@@ -16,16 +16,21 @@ from dataclasses import dataclass, field
 # -- command line assembly (V.250 §5.2.1, §5.2.4) ---------------------------------------------
 
 
+# The assembler's events (typed and immutable, after h11's ``_events.py``). ``consumed`` is how
+# many of the bytes fed were taken; it is not part of an event's identity (equality).
 @dataclass(frozen=True, slots=True)
 class LineReady:
     """A complete command line; ``text`` is what followed the ``AT`` prefix, S3 excluded."""
 
     text: str
+    consumed: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class RepeatLast:
     """``A/`` was received: re-execute the previous command line (V.250 §5.2.4)."""
+
+    consumed: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +38,17 @@ class LineOverflow:
     """The line outgrew the command buffer; it was discarded up to its S3 (answer ERROR)."""
 
     length: int
+    consumed: int = field(default=0, compare=False)
 
 
-AssemblerEvent = LineReady | RepeatLast | LineOverflow
+@dataclass(frozen=True, slots=True)
+class NeedData:
+    """Every byte fed was taken and no line is complete yet (h11's NEED_DATA)."""
+
+    consumed: int = field(default=0, compare=False)
+
+
+AssemblerEvent = LineReady | RepeatLast | LineOverflow | NeedData
 
 _IDLE, _GOT_A, _IN_LINE = 0, 1, 2
 
@@ -51,8 +64,9 @@ class LineAssembler:
     * At most ``max_line`` characters are kept; an overlong line is discarded up to its S3 and
       reported as :class:`LineOverflow`, so memory stays bounded for any input.
 
-    :meth:`feed` stops at the first complete line and says how many bytes it consumed, because
-    bytes after a line belong to the next line, which must wait until this one has run.
+    :meth:`feed` stops at the first complete line and its event says how many bytes it consumed
+    (``consumed``), because bytes after a line belong to the next line, which must wait until
+    this one has run.
     """
 
     def __init__(self, max_line: int = 556, s3: int = 13, s5: int = 8) -> None:
@@ -81,8 +95,9 @@ class LineAssembler:
         self._buf.clear()
         self._overflow = 0
 
-    def feed(self, data: bytes) -> tuple[AssemblerEvent | None, int]:
-        """Consume bytes until a line completes; returns (event or None, bytes consumed)."""
+    def feed(self, data: bytes) -> AssemblerEvent:
+        """Consume bytes until a line completes: the line's event, or :class:`NeedData` when
+        all of ``data`` was taken without completing one."""
         s3, s5 = self.s3, self.s5
         n = len(data)
         i = 0
@@ -92,7 +107,7 @@ class LineAssembler:
                 # Fast path: noise between lines is skipped without a Python loop per byte.
                 m = _A_SEARCH.search(data, i)
                 if m is None:
-                    return None, n
+                    return NeedData(n)
                 self._state = _GOT_A
                 i = m.end()
                 continue
@@ -105,7 +120,7 @@ class LineAssembler:
                     self._overflow = 0
                 elif byte == 0x2F:  # '/'
                     self._state = _IDLE
-                    return RepeatLast(), i
+                    return RepeatLast(i)
                 elif byte in (0x41, 0x61):
                     pass  # "AAT": the second A may still open the line
                 else:
@@ -118,10 +133,10 @@ class LineAssembler:
                     length = len(self._buf) + self._overflow
                     self._buf.clear()
                     self._overflow = 0
-                    return LineOverflow(length), i
+                    return LineOverflow(length, i)
                 text = self._buf.decode("latin-1")
                 self._buf.clear()
-                return LineReady(text), i
+                return LineReady(text, i)
             if byte == s5:
                 if self._overflow:
                     self._overflow -= 1
@@ -151,7 +166,7 @@ class LineAssembler:
                 i = stop
                 continue
             self._buf.append(byte)
-        return None, n
+        return NeedData(n)
 
 
 _A_SEARCH = re.compile(rb"[Aa]")

@@ -40,6 +40,7 @@ from simnet.modem.at import (
     LineEndFilter,
     LineOverflow,
     LineReady,
+    NeedData,
     ParseError,
     RepeatLast,
     ResultFormatter,
@@ -589,11 +590,12 @@ class Module:
 
     def _feed_command(self, data: bytes) -> None:
         while data:
-            event, used = self._asm.feed(data)
+            event = self._asm.feed(data)
+            used = event.consumed
             if self.settings.echo:
                 self._out(data[:used])
             data = data[used:]
-            if event is not None:
+            if not isinstance(event, NeedData):
                 self._cancel_idle_timer()
                 if not isinstance(event, RepeatLast):
                     self._eol.arm()

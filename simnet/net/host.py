@@ -16,7 +16,7 @@ from simnet.net import icmp
 from simnet.net.addr import check_ip, check_port
 from simnet.net.icmp import PingRequest, PingResult
 from simnet.net.packet import PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
-from simnet.net.tcp_engine import CloseReason
+from simnet.net.tcp_state import CloseReason
 from simnet.net.udp import UdpSocket
 
 EPHEMERAL_LOW = 49152  # RFC 6335 dynamic port range

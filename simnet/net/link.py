@@ -250,7 +250,7 @@ class Link:
             return
         now = self._env.now
         self.packets_sent += 1
-        if not self._trace.is_muted("pkt"):  # skip building the summary when muted
+        if "pkt" not in self._trace.muted_kinds:  # skip building the summary when muted
             self._trace.record(now, self.name, "pkt", {"ev": "tx", "pkt": pkt.summary()})
         if self.capture_tx is not None:
             self.capture_tx(now, pkt)
@@ -344,7 +344,7 @@ class Link:
             return
         self.packets_delivered += 1
         self.bytes_delivered += pkt.size
-        if not self._trace.is_muted("pkt"):
+        if "pkt" not in self._trace.muted_kinds:
             self._trace.record(now, self.name, "pkt", {"ev": "rx", "pkt": pkt.summary()})
         if self.capture_rx is not None:
             self.capture_rx(now, pkt)

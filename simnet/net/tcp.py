@@ -29,6 +29,16 @@ from simnet.net.tcp_engine import (
     TcpConnection,
     TcpState,
 )
+from simnet.net.tcp_events import (
+    Acked,
+    Closed,
+    Connected,
+    DataReady,
+    GiveUp,
+    PeerFin,
+    Retransmit,
+    StateChanged,
+)
 from simnet.net.tcp_options import ExtendedTcpConnection
 
 __all__ = [
@@ -282,45 +292,46 @@ class TcpSocket:
         sim = self._sim
         source = self._stack.source
         for ev in events:
-            kind = ev[0]
-            if kind == "data":
+            kind = type(ev)
+            if kind is DataReady:
                 if self.on_data is not None and not self._done:
                     self.on_data(self)
-            elif kind == "acked":
+            elif isinstance(ev, Acked):
                 if self._done:
                     continue
                 if self.on_acked is not None:
-                    self.on_acked(self, ev[1])
+                    self.on_acked(self, ev.n)
                 if self.on_writable is not None and conn.send_space > 0:
                     self.on_writable(self)
-            elif kind == "state":
-                sim.record(source, "tcp_state", conn=self._name, old=ev[1], new=ev[2])
-                if ev[1] == SYN_RCVD and self._listener is not None:
+            elif isinstance(ev, StateChanged):
+                sim.record(source, "tcp_state", conn=self._name, old=ev.old, new=ev.new)
+                if ev.old == SYN_RCVD and self._listener is not None:
                     self._listener._half_open -= 1
-                if ev[2] == CLOSED:
+                if ev.new == CLOSED:
                     self._stack._forget(self)
-            elif kind == "connected":
+            elif kind is Connected:
                 if self._done:
                     continue
                 if self._listener is not None:
                     self._listener._accept(self)
                 elif self.on_connected is not None:
                     self.on_connected(self)
-            elif kind == "peer_fin":
+            elif kind is PeerFin:
                 self._fin_seen = True
                 if self.on_peer_fin is not None and not self._done:
                     self.on_peer_fin(self)
-            elif kind == "closed":
-                sim.record(source, "tcp_closed", conn=self._name, reason=ev[1])
+            elif isinstance(ev, Closed):
+                sim.record(source, "tcp_closed", conn=self._name, reason=ev.reason)
                 # A callback run earlier in this batch may have closed the socket (its own
                 # flush reported it): events still queued behind are not delivered after it.
                 self._done = True
                 if self.on_closed is not None:
-                    self.on_closed(self, ev[1])
-            elif kind == "retransmit":
-                sim.record(source, "tcp_retransmit", conn=self._name, cause=ev[1], rto=ev[2], count=ev[3])
-            elif kind == "give_up":
-                sim.record(source, "tcp_give_up", conn=self._name, budget=ev[1], count=ev[2])
+                    self.on_closed(self, ev.reason)
+            elif isinstance(ev, Retransmit):
+                sim.record(source, "tcp_retransmit", conn=self._name, cause=ev.kind, rto=ev.rto,
+                           count=ev.retries)
+            elif isinstance(ev, GiveUp):
+                sim.record(source, "tcp_give_up", conn=self._name, budget=ev.budget, count=ev.spent)
 
     def __repr__(self) -> str:
         return f"<TcpSocket {self._name} {self.state}>"

@@ -30,11 +30,23 @@ from __future__ import annotations
 import math
 from bisect import insort
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, NamedTuple
 
 from simnet.errors import ConfigError
 from simnet.net.packet import ACK, FIN, PSH, RST, SYN
+from simnet.net.tcp_events import (
+    CONNECTED,
+    DATA_READY,
+    PEER_FIN,
+    Acked,
+    Closed,
+    GiveUp,
+    Retransmit,
+    Segment,
+    StateChanged,
+    TcpEvent,
+)
+from simnet.net.tcp_state import CloseReason, TcpState
 
 MOD = 1 << 32
 MASK = MOD - 1
@@ -51,21 +63,8 @@ INVALID_ACK_INTERVAL = 0.5  # s between answers to unacceptable empty segments (
 MAX_OOO_SEGMENTS = 512  # bound on stored out-of-order fragments (each also lies inside the window)
 
 
-class TcpState(StrEnum):
-    """Connection states (RFC 9293 §3.3.2). LISTEN is a TcpListener in the glue, not a
-    connection. The values are what the trace and ``TcpSocket.state`` print."""
-
-    CLOSED = "CLOSED"
-    SYN_SENT = "SYN_SENT"
-    SYN_RCVD = "SYN_RCVD"
-    ESTABLISHED = "ESTABLISHED"
-    FIN_WAIT_1 = "FIN_WAIT_1"
-    FIN_WAIT_2 = "FIN_WAIT_2"
-    CLOSE_WAIT = "CLOSE_WAIT"
-    CLOSING = "CLOSING"
-    LAST_ACK = "LAST_ACK"
-    TIME_WAIT = "TIME_WAIT"
-
+# Builds Segment / Acked on the per-packet path without the NamedTuple constructor's frame.
+_new = tuple.__new__
 
 # Module-level names for the engine's hot paths (a global load, not an enum class lookup).
 CLOSED = TcpState.CLOSED
@@ -89,18 +88,6 @@ _SYNCHRONIZED = frozenset(
     {ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT}
 )
 _KEEPALIVE_STATES = frozenset({ESTABLISHED, CLOSE_WAIT, FIN_WAIT_2})
-
-
-class CloseReason(StrEnum):
-    """Why a connection ended (``TcpSocket.close_reason``, the ``closed`` event)."""
-
-    LOCAL = "local"  # closed or aborted by its own side
-    PEER_CLOSED = "peer_closed"  # orderly close by the peer (its FIN)
-    REFUSED = "refused"  # RST in answer to our SYN
-    TIMEOUT = "timeout"  # retransmissions (or the connect timeout) ran out
-    RESET = "reset"  # RST on an established connection
-    NETWORK_DOWN = "network_down"  # the host's interface went down
-    KEEPALIVE = "keepalive"  # keepalive probes unanswered
 
 
 REASON_LOCAL = CloseReason.LOCAL
@@ -238,16 +225,11 @@ class TcpConfig:
 
 
 # -- the connection ---------------------------------------------------------------------------
-# A segment to transmit: (seq, ack, flags, window, payload, options), options 0 (none), an MSS
-# value, or a mapping of RFC 2018/7323 options (simnet.net.tcp_options).
-OutSegment = tuple[int, int, int, int, bytes, "int | dict[str, Any]"]
-
-
 class Actions(NamedTuple):
     """What one or more engine calls asked the glue to do."""
 
-    segments: list[OutSegment]
-    events: list[tuple[Any, ...]]
+    segments: list[Segment]
+    events: list[TcpEvent]
     next_deadline: float  # absolute virtual time of the earliest armed timer, inf if none
 
 
@@ -286,8 +268,8 @@ class TcpConnection:
     def __init__(self, config: TcpConfig, iss: int) -> None:
         self.cfg = config
         self.state: TcpState = CLOSED
-        self.out: list[OutSegment] = []
-        self.events: list[tuple[Any, ...]] = []
+        self.out: list[Segment] = []
+        self.events: list[TcpEvent] = []
         self.passive = False
         self.close_reason: CloseReason | None = None
         iss &= MASK
@@ -348,12 +330,21 @@ class TcpConnection:
     # -- actions ------------------------------------------------------------------------------
     def take_actions(self) -> Actions:
         """Hand over (and clear) the segments and events produced so far, with the earliest
-        timer deadline: the h11-style view of the actions. The glue reads ``out`` and
-        ``events`` directly on its per-packet path to save the tuple; both ways are the same."""
+        timer deadline. The glue reads ``out`` and ``events`` directly on its per-packet path
+        to save the tuple; both ways are the same."""
         out, events = self.out, self.events
         self.out = []
         self.events = []
         return Actions(out, events, self.next_deadline())
+
+    def take_events(self) -> list[TcpEvent]:
+        """Hand over (and clear) the socket events produced so far (segments stay queued)."""
+        events, self.events = self.events, []
+        return events
+
+    def next_event(self) -> TcpEvent | None:
+        """The oldest socket event not taken yet (None: there is none), as h11's next_event."""
+        return self.events.pop(0) if self.events else None
 
     # -- queries ------------------------------------------------------------------------------
     def next_deadline(self) -> float:
@@ -379,7 +370,7 @@ class TcpConnection:
         old = self.state
         if old != new:
             self.state = new
-            self.events.append(("state", old, new))
+            self.events.append(StateChanged(old, new))
 
     def _window(self) -> int:
         """The window to advertise, with receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the
@@ -402,9 +393,10 @@ class TcpConnection:
             self.ack_now = False
             self.unacked_segs = 0
             self.t_delack = INF
-            self.out.append((seq & MASK, self.rcv_nxt & MASK, flags, self._window(), payload, mss_opt))
+            self.out.append(_new(Segment, (seq & MASK, self.rcv_nxt & MASK, flags, self._window(),
+                                           payload, mss_opt)))
         else:
-            self.out.append((seq & MASK, 0, flags, 0, payload, mss_opt))
+            self.out.append(_new(Segment, (seq & MASK, 0, flags, 0, payload, mss_opt)))
 
     def _send_ack(self) -> None:
         # snd_max, not snd_nxt: after a timeout snd_nxt steps back for go-back-N, but the peer
@@ -414,7 +406,7 @@ class TcpConnection:
         self._emit(self.snd_max, ACK)
 
     def _send_rst(self) -> None:
-        self.out.append((self.snd_max & MASK, 0, RST, 0, b"", 0))
+        self.out.append(Segment(self.snd_max & MASK, 0, RST, 0, b"", 0))
 
     def _answer_unacceptable(self, now: float, seq: int, seg_len: int) -> None:
         """RFC 9293 §3.10.7.4: an unacceptable segment is answered with an ACK. For empty
@@ -431,7 +423,7 @@ class TcpConnection:
         """Enter CLOSED; report ``reason`` unless the user was already told the socket ended."""
         if self.close_reason is None:
             self.close_reason = reason
-            self.events.append(("closed", reason))
+            self.events.append(Closed(reason))
         self._set_state(CLOSED)
         self.t_rtx = self.t_delack = self.t_keep = self.t_state = INF
         self.ooo.clear()
@@ -443,7 +435,7 @@ class TcpConnection:
         self._set_state(TIME_WAIT)
         if self.close_reason is None:
             self.close_reason = self._graceful_reason()
-            self.events.append(("closed", self.close_reason))
+            self.events.append(Closed(self.close_reason))
         self.t_rtx = self.t_keep = INF
         self.t_state = now + 2.0 * self.cfg.msl
         if self.t_state <= now:  # msl == 0: TIME_WAIT of zero length
@@ -518,7 +510,7 @@ class TcpConnection:
         return self.cfg.mss
 
     def _send_syn(self) -> None:
-        self.out.append((self.iss, 0, SYN, self._syn_window(), b"", self._syn_options()))
+        self.out.append(Segment(self.iss, 0, SYN, self._syn_window(), b"", self._syn_options()))
 
     def open_passive(
         self, now: float, seq: int, window: int, mss_opt: object = 0
@@ -541,15 +533,14 @@ class TcpConnection:
         self.t_rtx = now + self.rto
 
     def _send_synack(self) -> None:
-        self.out.append(
-            (self.iss, self.rcv_nxt & MASK, SYN | ACK, min(self._window(), MAX_WINDOW), b"", self._syn_options())
-        )
+        self.out.append(Segment(self.iss, self.rcv_nxt & MASK, SYN | ACK, min(self._window(), MAX_WINDOW),
+                                b"", self._syn_options()))
 
     def _established(self, now: float) -> None:
         self._set_state(ESTABLISHED)
         self.t_state = INF
         self._initial_cwnd()
-        self.events.append(("connected",))
+        self.events.append(CONNECTED)
         ka = self.cfg.keepalive_cfg
         if ka is not None:
             self.t_keep = now + ka.idle
@@ -768,7 +759,7 @@ class TcpConnection:
     def _state_timer(self, now: float) -> None:
         st = self.state
         if st in (SYN_SENT, SYN_RCVD):
-            self.events.append(("give_up", "connect_timeout", self.retries))
+            self.events.append(GiveUp("connect_timeout", self.retries))
             self._close(REASON_TIMEOUT)  # connect_timeout ran out
         elif st == TIME_WAIT:
             self._close(self.close_reason or self._graceful_reason())
@@ -779,14 +770,14 @@ class TcpConnection:
         st = self.state
         if st == SYN_SENT or st == SYN_RCVD:
             if self.retries >= self.cfg.syn_retries:
-                self.events.append(("give_up", "syn_retries", self.retries))
+                self.events.append(GiveUp("syn_retries", self.retries))
                 self._close(REASON_TIMEOUT)
                 return
             self.retries += 1
             self._backoff()
             self.syn_retransmitted = True
             self.rtt_seq = -1
-            self.events.append(("retransmit", "syn", self.rto, self.retries))
+            self.events.append(Retransmit("syn", self.rto, self.retries))
             if st == SYN_SENT:
                 self._send_syn()
             else:
@@ -796,7 +787,7 @@ class TcpConnection:
         if st not in _SENDING or self.snd_max == self.snd_una:
             return
         if self.retries >= self.cfg.data_retries:
-            self.events.append(("give_up", "data_retries", self.retries))
+            self.events.append(GiveUp("data_retries", self.retries))
             self._close(REASON_TIMEOUT)
             return
         # RFC 5681 §3.1 eq. 4 (ssthresh only on the first timeout of a series) and §3.5
@@ -810,7 +801,7 @@ class TcpConnection:
         self.retries += 1
         self._backoff()
         self.rtt_seq = -1
-        self.events.append(("retransmit", "rto", self.rto, self.retries))
+        self.events.append(Retransmit("rto", self.rto, self.retries))
         # Go back N: resend from snd_una as the (now one-segment) window allows.
         self.snd_nxt = self.snd_una
         self.t_rtx = INF
@@ -826,7 +817,7 @@ class TcpConnection:
             self._output(now)
             return
         if self.probes_unanswered > self.cfg.data_retries:
-            self.events.append(("give_up", "persist_probes", self.probes_unanswered))
+            self.events.append(GiveUp("persist_probes", self.probes_unanswered))
             self._close(REASON_TIMEOUT)
             return
         self.persist_probes += 1
@@ -851,7 +842,7 @@ class TcpConnection:
             self.t_keep = now + ka.idle
             return
         if self.ka_probes >= ka.count:
-            self.events.append(("give_up", "keepalive", self.ka_probes))
+            self.events.append(GiveUp("keepalive", self.ka_probes))
             self._close(REASON_KEEPALIVE)
             return
         self.ka_probes += 1
@@ -912,7 +903,7 @@ class TcpConnection:
             ack_abs = self._unwrap(ack, self.snd_una)
             if ack_abs <= self.iss or ack_abs > self.snd_max:
                 if not flags & RST:
-                    self.out.append((ack, 0, RST, 0, b"", 0))
+                    self.out.append(Segment(ack, 0, RST, 0, b"", 0))
                 return
             ack_ok = True
         if flags & RST:
@@ -1032,7 +1023,7 @@ class TcpConnection:
         ack_abs = self._unwrap(ack, self.snd_una)
         if st == SYN_RCVD:
             if not self.snd_una < ack_abs <= self.snd_max:
-                self.out.append((ack, 0, RST, 0, b"", 0))
+                self.out.append(Segment(ack, 0, RST, 0, b"", 0))
                 return
             self.snd_wnd = window
             self.max_snd_wnd = max(self.max_snd_wnd, window)
@@ -1100,7 +1091,7 @@ class TcpConnection:
                 del self.sndbuf[:data_acked]
                 self.buf_seq += data_acked
                 self.bytes_acked += data_acked
-                self.events.append(("acked", data_acked))
+                self.events.append(_new(Acked, (data_acked,)))
             self.snd_una = ack
             if self.snd_nxt < ack:
                 self.snd_nxt = ack
@@ -1192,7 +1183,7 @@ class TcpConnection:
         self.ssthresh = max(self.flight_size // 2, 2 * mss)
         self.recover = self.snd_max
         self.in_recovery = True
-        self.events.append(("retransmit", "fast", self.rto, self.retries))
+        self.events.append(Retransmit("fast", self.rto, self.retries))
         self._retransmit_first(now)
         self.cwnd = self.ssthresh + 3 * mss
         self.t_rtx = now + self.rto
@@ -1220,7 +1211,7 @@ class TcpConnection:
                     rcv_nxt += tail
             self.bytes_received += rcv_nxt - self.rcv_nxt
             self.rcv_nxt = rcv_nxt
-            self.events.append(("data",))
+            self.events.append(DATA_READY)
             if filled_hole or self.ooo:
                 self.ack_now = True  # RFC 5681 §4.2: ACK at once when a hole fills
             else:
@@ -1252,7 +1243,7 @@ class TcpConnection:
         self.rcv_nxt += 1
         self.rcv_adv = max(self.rcv_adv, self.rcv_nxt)
         self.ack_now = True
-        self.events.append(("peer_fin",))
+        self.events.append(PEER_FIN)
         st = self.state
         if st in (SYN_RCVD, ESTABLISHED):
             self._set_state(CLOSE_WAIT)

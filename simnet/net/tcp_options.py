@@ -42,7 +42,9 @@ from simnet.net.tcp_engine import (
     SYN_SENT,
     TcpConfig,
     TcpConnection,
+    _new,
 )
+from simnet.net.tcp_events import Retransmit, Segment
 
 DUP_THRESH = 3  # RFC 6675 §2 DupThresh
 TS_HZ = 1000  # timestamp clock: 1 ms per tick (Linux), RFC 7323 §5.4 allows 1 ms to 1 s
@@ -174,10 +176,10 @@ class ExtendedTcpConnection(TcpConnection):
                 else:
                     opts = {"sack": blocks}
             self.last_ack_sent = self.rcv_nxt
-            self.out.append((seq & MASK, self.rcv_nxt & MASK, flags, self._window() >> self.rcv_wscale,
-                             payload, opts))
+            self.out.append(_new(Segment, (seq & MASK, self.rcv_nxt & MASK, flags,
+                                           self._window() >> self.rcv_wscale, payload, opts)))
         else:
-            self.out.append((seq & MASK, 0, flags, 0, payload, opts))
+            self.out.append(_new(Segment, (seq & MASK, 0, flags, 0, payload, opts)))
 
     def _sack_blocks(self, data_len: int) -> tuple[tuple[int, int], ...]:
         """RFC 2018 §4: the block holding the most recent out-of-order segment first, then the
@@ -397,7 +399,7 @@ class ExtendedTcpConnection(TcpConnection):
         self.in_recovery = True
         self.loss_mode = False
         self.high_rxt = self.snd_una
-        self.events.append(("retransmit", "fast", self.rto, self.retries))
+        self.events.append(Retransmit("fast", self.rto, self.retries))
         holes = self._holes()
         first = self._segment_at(self.snd_una, holes[0][1] if holes else self.snd_max,
                                  self.buf_seq + len(self.sndbuf), self.fin_queued)
@@ -451,7 +453,7 @@ class ExtendedTcpConnection(TcpConnection):
         self.retries += 1
         self._backoff()
         self.rtt_seq = -1
-        self.events.append(("retransmit", "rto", self.rto, self.retries))
+        self.events.append(Retransmit("rto", self.rto, self.retries))
         self.t_rtx = INF
         self._sack_transmit(now)
         if self.t_rtx == INF:

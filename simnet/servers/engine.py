@@ -1,8 +1,9 @@
-"""Actions shared by the sans-IO server engines, and the base of the line-oriented ones.
+"""The base of the line-oriented sans-IO server engines, and their reply helpers.
 
 An engine never touches a socket or a clock: it is fed bytes (``receive``) and connection events
-and returns a list of actions. The glue in :mod:`simnet.servers.service` performs them on the
-simulated TCP socket. This keeps every protocol testable with plain ``bytes`` in and out.
+and returns the typed events of :mod:`simnet.servers.events` they cause. The glue in
+:mod:`simnet.servers.service` carries them out on the simulated TCP socket. This keeps every
+protocol testable with plain ``bytes`` in and out.
 """
 
 from __future__ import annotations
@@ -11,32 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simnet.servers.events import Close, ServerEvent, Write
 from simnet.servers.lines import Line, LineBuffer
-
-
-@dataclass(slots=True)
-class Send:
-    """Bytes to write on the connection; ``log`` is the reply text recorded in the service log."""
-
-    data: bytes
-    log: str | None = None
-
-
-@dataclass(slots=True)
-class Received:
-    """A command line the engine accepted for processing (recorded in the service log)."""
-
-    line: str
-
-
-@dataclass(slots=True)
-class Close:
-    """Close the connection once queued bytes are sent (``reset``: abort with RST now)."""
-
-    reset: bool = False
-
-
-Action = object
 
 
 @dataclass(slots=True)
@@ -70,11 +47,11 @@ class Reply:
         return ("\r\n".join(out) + "\r\n").encode("utf-8", "replace")
 
 
-def numbered(code: int, *lines: str) -> Send:
+def numbered(code: int, *lines: str) -> Write:
     """A :class:`Send` carrying a numbered reply, logged as its wire text without CR LF."""
     reply = Reply(code, list(lines))
     data = reply.encode()
-    return Send(data, data.decode("utf-8", "replace").rstrip("\r\n").replace("\r\n", "\n"))
+    return Write(data, data.decode("utf-8", "replace").rstrip("\r\n").replace("\r\n", "\n"))
 
 
 class LineEngine(ABC):
@@ -88,13 +65,13 @@ class LineEngine(ABC):
         self.lines = LineBuffer(self.line_limit)
         self.closed = False
 
-    def start(self) -> list[Action]:
+    def start(self) -> list[ServerEvent]:
         """Actions on connection establishment (normally the greeting)."""
         return []
 
-    def receive(self, data: bytes) -> list[Action]:
+    def receive(self, data: bytes) -> list[ServerEvent]:
         """Feed received bytes; returns actions. Bytes after the engine closed are ignored."""
-        actions: list[Action] = []
+        actions: list[ServerEvent] = []
         if self.closed:
             return actions
         self.lines.push(data)
@@ -103,19 +80,19 @@ class LineEngine(ABC):
         return actions
 
     @abstractmethod
-    def on_line(self, line: Line) -> list[Action]:
+    def on_line(self, line: Line) -> list[ServerEvent]:
         """One complete command line from the client; returns actions."""
 
-    def idle_timeout(self) -> list[Action]:
+    def idle_timeout(self) -> list[ServerEvent]:
         """The server's inactivity timer expired: by default close without a word."""
         return self.close()
 
-    def connection_lost(self) -> list[Action]:
+    def connection_lost(self) -> list[ServerEvent]:
         """The peer went away (FIN, RST, or network loss); release per-session state."""
         self.closed = True
         return []
 
-    def close(self, *actions: Action) -> list[Action]:
+    def close(self, *actions: ServerEvent) -> list[ServerEvent]:
         """Helper: the given actions followed by a graceful close, and mark closed."""
         self.closed = True
         return [*actions, Close()]

@@ -14,9 +14,9 @@ from typing import Any
 
 from simnet.errors import ConfigError
 from simnet.servers.config import get_bool, get_credentials, get_duration, get_int, get_str
-from simnet.servers.engine import Action
+from simnet.servers.events import CloseData, DataTransfer, OpenPassive, ServerEvent
 from simnet.servers.filetree import MAX_FILE_SIZE, FileTree, build_tree
-from simnet.servers.ftp_engine import CloseData, DataTransfer, FtpEngine, FtpSettings, OpenPassive
+from simnet.servers.ftp_engine import FtpEngine, FtpSettings
 from simnet.servers.service import Conn, LineSession, Service
 
 DEFAULT_PASSIVE_PORTS = (50000, 50999)
@@ -122,7 +122,7 @@ class FtpSession(LineSession):
     def busy(self) -> bool:
         return self.transfer is not None
 
-    def perform_one(self, action: Action) -> None:
+    def perform_one(self, action: ServerEvent) -> None:
         if isinstance(action, OpenPassive):
             self._open_passive()
         elif isinstance(action, DataTransfer):

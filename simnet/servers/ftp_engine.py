@@ -15,18 +15,19 @@ Reply texts follow vsftpd, the daemon most users deploy (RFC 959 fixes only the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simnet.servers.engine import (
-    Action,
-    Injected,
-    LineEngine,
-    OverrideHook,
-    Received,
-    Send,
-    numbered,
+from simnet.servers.engine import Injected, LineEngine, OverrideHook, numbered
+from simnet.servers.events import (
+    CloseData,
+    DataTransfer,
+    LineReceived,
+    OpenPassive,
+    ServerEvent,
+    Write,
 )
 from simnet.servers.filetree import FileTree, basename, normalize
 from simnet.servers.lines import Line, decode_command
@@ -98,28 +99,6 @@ class FtpSettings:
     port_check: bool = True
 
 
-@dataclass(slots=True)
-class OpenPassive:
-    extended: bool  # EPSV (229) rather than PASV (227)
-
-
-@dataclass(slots=True)
-class DataTransfer:
-    direction: str  # "send" (RETR/LIST/NLST) or "recv" (STOR/APPE)
-    payload: bytes = b""
-    passive: bool = True
-    address: tuple[str, int] | None = None  # active mode target
-    limit: int = 0  # recv: abort when more than this many bytes arrive
-    # an injected completion failure: 425 (no data connection is made), 426 (the data
-    # connection is reset), others (the transfer runs, then this code replaces 226)
-    fail: int | None = None
-
-
-@dataclass(slots=True)
-class CloseData:
-    pass
-
-
 def to_netascii(data: bytes) -> bytes:
     """Local (LF) text to the NVT-ASCII wire form (CR LF), RFC 959 §3.1.1.1."""
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -178,13 +157,13 @@ class FtpEngine(LineEngine):
         self.injected_completion: Injected | None = None
 
     # -- entry points ----------------------------------------------------------------------------
-    def start(self) -> list[Action]:
+    def start(self) -> list[ServerEvent]:
         return [numbered(220, self.settings.greeting)]
 
-    def receive(self, data: bytes) -> list[Action]:
+    def receive(self, data: bytes) -> list[ServerEvent]:
         if self.closed:
             return []
-        actions: list[Action] = []
+        actions: list[ServerEvent] = []
         self.lines.push(data)
         while not self.closed and (line := self.lines.pop()) is not None:
             if self.transferring is not None:
@@ -195,16 +174,16 @@ class FtpEngine(LineEngine):
             actions.extend(self.on_line(line))
         return actions
 
-    def on_line(self, line: Line) -> list[Action]:
+    def on_line(self, line: Line) -> list[ServerEvent]:
         if line.overlong:
             return [
-                Received(decode_command(line.data[:80]) + "..."),
+                LineReceived(decode_command(line.data[:80]) + "..."),
                 numbered(500, "Command line too long."),
             ]
         text = decode_command(line.data)
         verb, _, arg = text.strip(" ").partition(" ")
         verb = verb.upper()
-        log = Received(text)  # verbatim, passwords included: this is a test peer
+        log = LineReceived(text)  # verbatim, passwords included: this is a test peer
         if not verb:
             return [log, numbered(500, "Unknown command.")]
         injected = self.override(verb) if verb else None
@@ -226,7 +205,7 @@ class FtpEngine(LineEngine):
             self.rename_from = None  # RFC 959 §4.1.3: RNTO must immediately follow RNFR
         return [log, *self._dispatch(verb, arg)]
 
-    def _dispatch(self, verb: str, arg: str) -> list[Action]:
+    def _dispatch(self, verb: str, arg: str) -> list[ServerEvent]:
         handler = getattr(self, f"_cmd_{verb.lower()}", None) if verb.isalpha() else None
         if handler is None:
             if verb in NOT_IMPLEMENTED:
@@ -238,27 +217,29 @@ class FtpEngine(LineEngine):
             return [numbered(501, "Syntax error in parameters or arguments.")]
         return [*handler(arg)]
 
-    def _with_failure(self, actions: list[Action], injected: Injected) -> list[Action]:
+    def _with_failure(self, actions: list[ServerEvent], injected: Injected) -> list[ServerEvent]:
         """Mark the transfer the command started (if it did) to fail with ``injected``."""
+        out: list[ServerEvent] = []
         for action in actions:
             if isinstance(action, DataTransfer):
-                action.fail = int(injected.code)
+                action = dataclasses.replace(action, fail=int(injected.code))
                 self.injected_completion = injected
-        return actions
+            out.append(action)
+        return out
 
     # -- data connection outcomes ------------------------------------------------------------------
-    def passive_opened(self, ip: str, port: int) -> list[Action]:
+    def passive_opened(self, ip: str, port: int) -> list[ServerEvent]:
         self.passive = True
         if self.pending_ext:
             return [numbered(229, f"Entering Extended Passive Mode (|||{port}|)")]
         h = ip.split(".")
         return [numbered(227, f"Entering Passive Mode ({','.join(h)},{port >> 8},{port & 255}).")]
 
-    def passive_failed(self) -> list[Action]:
+    def passive_failed(self) -> list[ServerEvent]:
         self.passive = False
         return [numbered(425, "Could not open passive listener.")]
 
-    def transfer_finished(self, ok: bool, data: bytes = b"", error: str = "") -> list[Action]:
+    def transfer_finished(self, ok: bool, data: bytes = b"", error: str = "") -> list[ServerEvent]:
         """Outcome of the last DataTransfer: ``error`` is ``connect`` (no data connection),
         ``too_large`` (upload over the limit) or anything else for a broken transfer."""
         verb = self.transferring
@@ -268,7 +249,7 @@ class FtpEngine(LineEngine):
         self.transferring = None
         self.passive = False
         self.active_addr = None
-        actions: list[Action] = []
+        actions: list[ServerEvent] = []
         if self.closed:
             return actions
         if injected is not None:
@@ -291,11 +272,11 @@ class FtpEngine(LineEngine):
             actions.extend(self.on_line(self.deferred.pop(0)))
         return actions
 
-    def connection_lost(self) -> list[Action]:
+    def connection_lost(self) -> list[ServerEvent]:
         self.closed = True
         return [CloseData()]
 
-    def idle_timeout(self) -> list[Action]:
+    def idle_timeout(self) -> list[ServerEvent]:
         return self.close(numbered(421, "Timeout."), CloseData())  # vsftpd's words
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -308,7 +289,7 @@ class FtpEngine(LineEngine):
     def _data_ready(self) -> bool:
         return self.passive or self.active_addr is not None
 
-    def _begin(self, verb: str, direction: str, payload: bytes, note: str) -> list[Action]:
+    def _begin(self, verb: str, direction: str, payload: bytes, note: str) -> list[ServerEvent]:
         self.transferring = verb
         mode = "ASCII" if self.type_ascii else "BINARY"
         return [
@@ -322,7 +303,7 @@ class FtpEngine(LineEngine):
             ),
         ]
 
-    def _store(self, data: bytes) -> list[Action]:
+    def _store(self, data: bytes) -> list[ServerEvent]:
         path = self.upload_path
         self.upload_path = None
         if path is None:
@@ -334,7 +315,7 @@ class FtpEngine(LineEngine):
         return [numbered(226, "Transfer complete.")]
 
     # -- access control --------------------------------------------------------------------------
-    def _cmd_user(self, arg: str) -> list[Action]:
+    def _cmd_user(self, arg: str) -> list[ServerEvent]:
         if not arg:
             return [numbered(501, "Syntax error in parameters or arguments.")]
         self.user = arg
@@ -344,7 +325,7 @@ class FtpEngine(LineEngine):
         # the same 331 for every name: whether a user exists is not revealed before PASS
         return [numbered(331, "Please specify the password.")]
 
-    def _cmd_pass(self, arg: str) -> list[Action]:
+    def _cmd_pass(self, arg: str) -> list[ServerEvent]:
         if self.logged_in:
             return [numbered(230, "Already logged in.")]
         if self.user is None:
@@ -360,38 +341,38 @@ class FtpEngine(LineEngine):
             return [numbered(530, "Login incorrect.")]
         return [numbered(230, "Login successful.")]
 
-    def _cmd_acct(self, arg: str) -> list[Action]:
+    def _cmd_acct(self, arg: str) -> list[ServerEvent]:
         return [numbered(202, "ACCT command superfluous at this site.")]
 
-    def _cmd_quit(self, arg: str) -> list[Action]:
+    def _cmd_quit(self, arg: str) -> list[ServerEvent]:
         return self.close(numbered(221, "Goodbye."), CloseData())
 
     # -- information -----------------------------------------------------------------------------
-    def _cmd_syst(self, arg: str) -> list[Action]:
+    def _cmd_syst(self, arg: str) -> list[ServerEvent]:
         return [numbered(215, "UNIX Type: L8")]
 
-    def _cmd_opts(self, arg: str) -> list[Action]:
+    def _cmd_opts(self, arg: str) -> list[ServerEvent]:
         # RFC 2389 §4; clients send "OPTS UTF8 ON" (RFC 2640), vsftpd's answer
         if arg.strip().upper() in ("UTF8 ON", "UTF8"):
             return [numbered(200, "Always in UTF8 mode.")]
         return [numbered(501, "Option not understood.")]
 
-    def _cmd_noop(self, arg: str) -> list[Action]:
+    def _cmd_noop(self, arg: str) -> list[ServerEvent]:
         return [numbered(200, "NOOP ok.")]
 
-    def _cmd_feat(self, arg: str) -> list[Action]:
+    def _cmd_feat(self, arg: str) -> list[ServerEvent]:
         # RFC 2389 §3.2: feature lines start with a space and carry no code.
         text = "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n SIZE\r\n211 End\r\n"
-        return [Send(text.encode(), text.rstrip("\r\n").replace("\r\n", "\n"))]
+        return [Write(text.encode(), text.rstrip("\r\n").replace("\r\n", "\n"))]
 
-    def _cmd_help(self, arg: str) -> list[Action]:
+    def _cmd_help(self, arg: str) -> list[ServerEvent]:
         verbs = sorted(n[5:].upper() for n in dir(self) if n.startswith("_cmd_"))
         return [
             numbered(214, "The following commands are recognized.", " ".join(verbs), "Help OK.")
         ]
 
     # -- transfer parameters ---------------------------------------------------------------------
-    def _cmd_type(self, arg: str) -> list[Action]:
+    def _cmd_type(self, arg: str) -> list[ServerEvent]:
         form = arg.upper().split()
         if form in (["A"], ["A", "N"]):
             self.type_ascii = True
@@ -403,7 +384,7 @@ class FtpEngine(LineEngine):
             return [numbered(504, "Command not implemented for that parameter.")]
         return [numbered(501, "Unrecognised TYPE command.")]
 
-    def _cmd_mode(self, arg: str) -> list[Action]:
+    def _cmd_mode(self, arg: str) -> list[ServerEvent]:
         mode = arg.upper()
         if mode == "S":
             return [numbered(200, "Mode set to S.")]
@@ -411,7 +392,7 @@ class FtpEngine(LineEngine):
             return [numbered(504, "Bad MODE command.")]
         return [numbered(501, "Syntax error in parameters or arguments.")]
 
-    def _cmd_stru(self, arg: str) -> list[Action]:
+    def _cmd_stru(self, arg: str) -> list[ServerEvent]:
         stru = arg.upper()
         if stru == "F":
             return [numbered(200, "Structure set to F.")]
@@ -419,14 +400,14 @@ class FtpEngine(LineEngine):
             return [numbered(504, "Bad STRU command.")]
         return [numbered(501, "Syntax error in parameters or arguments.")]
 
-    def _cmd_pasv(self, arg: str) -> list[Action]:
+    def _cmd_pasv(self, arg: str) -> list[ServerEvent]:
         if self.epsv_all:
             return [numbered(501, "PASV not allowed after EPSV ALL.")]
         self.pending_ext = False
         self.active_addr = None
         return [CloseData(), OpenPassive(extended=False)]
 
-    def _cmd_epsv(self, arg: str) -> list[Action]:
+    def _cmd_epsv(self, arg: str) -> list[ServerEvent]:
         param = arg.strip().upper()
         if param == "ALL":
             self.epsv_all = True
@@ -438,7 +419,7 @@ class FtpEngine(LineEngine):
         self.active_addr = None
         return [CloseData(), OpenPassive(extended=True)]
 
-    def _set_active(self, ip: str, port: int) -> list[Action]:
+    def _set_active(self, ip: str, port: int) -> list[ServerEvent]:
         if self.epsv_all:
             return [numbered(501, "PORT not allowed after EPSV ALL.")]
         if self.settings.port_check and ip != self.client_ip:
@@ -447,7 +428,7 @@ class FtpEngine(LineEngine):
         self.active_addr = (ip, port)
         return [CloseData(), numbered(200, "PORT command successful. Consider using PASV.")]
 
-    def _cmd_port(self, arg: str) -> list[Action]:
+    def _cmd_port(self, arg: str) -> list[ServerEvent]:
         fields = arg.split(",")
         try:
             nums = [int(f) for f in fields]
@@ -464,7 +445,7 @@ class FtpEngine(LineEngine):
             return [numbered(501, "Illegal PORT command.")]
         return self._set_active(".".join(str(n) for n in nums[:4]), port)
 
-    def _cmd_eprt(self, arg: str) -> list[Action]:
+    def _cmd_eprt(self, arg: str) -> list[ServerEvent]:
         # RFC 2428 §2: EPRT <d><net-prt><d><net-addr><d><tcp-port><d>
         if len(arg) < 2:
             return [numbered(501, "Illegal EPRT command.")]
@@ -487,37 +468,37 @@ class FtpEngine(LineEngine):
         return self._set_active(".".join(str(int(o)) for o in octets), int(port_text))
 
     # -- directories ------------------------------------------------------------------------------
-    def _cmd_pwd(self, arg: str) -> list[Action]:
+    def _cmd_pwd(self, arg: str) -> list[ServerEvent]:
         return [numbered(257, f"{_quote_path(self.cwd)} is the current directory")]
 
     _cmd_xpwd = _cmd_pwd
 
-    def _cmd_cwd(self, arg: str) -> list[Action]:
+    def _cmd_cwd(self, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         if path is None or not self.tree.is_dir(path):
             return [numbered(550, "Failed to change directory.")]
         self.cwd = path
         return [numbered(250, "Directory successfully changed.")]
 
-    def _cmd_cdup(self, arg: str) -> list[Action]:
+    def _cmd_cdup(self, arg: str) -> list[ServerEvent]:
         return self._cmd_cwd("..")
 
     _cmd_xcup = _cmd_cdup
 
-    def _cmd_mkd(self, arg: str) -> list[Action]:
+    def _cmd_mkd(self, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         if path is None or not self._may_write() or not self.tree.mkdir(path, self.clock()):
             return [numbered(550, "Create directory operation failed.")]
         return [numbered(257, f"{_quote_path(path)} created")]
 
-    def _cmd_rmd(self, arg: str) -> list[Action]:
+    def _cmd_rmd(self, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         if path is None or not self._may_write() or not self.tree.rmdir(path):
             return [numbered(550, "Remove directory operation failed.")]
         return [numbered(250, "Remove directory operation successful.")]
 
     # -- files ------------------------------------------------------------------------------------
-    def _cmd_retr(self, arg: str) -> list[Action]:
+    def _cmd_retr(self, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         if path is None or not self.tree.is_file(path):
             return [numbered(550, "Failed to open file.")]
@@ -527,7 +508,7 @@ class FtpEngine(LineEngine):
         payload = to_netascii(data) if self.type_ascii else data
         return self._begin("RETR", "send", payload, f"{basename(path)} ({len(data)} bytes)")
 
-    def _upload(self, verb: str, arg: str) -> list[Action]:
+    def _upload(self, verb: str, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         if path is None or not self._may_write():
             return [numbered(550, "Permission denied.")]
@@ -539,10 +520,10 @@ class FtpEngine(LineEngine):
         self.upload_append = verb == "APPE"
         return self._begin(verb, "recv", b"", basename(path))
 
-    def _cmd_stor(self, arg: str) -> list[Action]:
+    def _cmd_stor(self, arg: str) -> list[ServerEvent]:
         return self._upload("STOR", arg)
 
-    def _cmd_appe(self, arg: str) -> list[Action]:
+    def _cmd_appe(self, arg: str) -> list[ServerEvent]:
         return self._upload("APPE", arg)
 
     def _listing_target(self, arg: str) -> str | None:
@@ -556,13 +537,13 @@ class FtpEngine(LineEngine):
         entry = self.tree.files[path]
         return f"-rw-r--r--    1 ftp      ftp      {len(entry.data):>12} {_ls_time(entry.mtime)} {basename(path)}"
 
-    def _cmd_list(self, arg: str) -> list[Action]:
+    def _cmd_list(self, arg: str) -> list[ServerEvent]:
         return self._listing(arg, long=True)
 
-    def _cmd_nlst(self, arg: str) -> list[Action]:
+    def _cmd_nlst(self, arg: str) -> list[ServerEvent]:
         return self._listing(arg, long=False)
 
-    def _listing(self, arg: str, *, long: bool) -> list[Action]:
+    def _listing(self, arg: str, *, long: bool) -> list[ServerEvent]:
         target = self._listing_target(arg)
         if target is None or not (self.tree.is_dir(target) or self.tree.is_file(target)):
             return [numbered(550, "No such file or directory.")]
@@ -576,7 +557,7 @@ class FtpEngine(LineEngine):
         payload = "".join(f"{ln}\r\n" for ln in lines).encode("utf-8", "replace")
         return self._begin("LIST" if long else "NLST", "send", payload, "file list")
 
-    def _cmd_size(self, arg: str) -> list[Action]:
+    def _cmd_size(self, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         if path is None or not self.tree.is_file(path):
             return [numbered(550, "Could not get file size.")]
@@ -585,19 +566,19 @@ class FtpEngine(LineEngine):
         size = len(to_netascii(data)) if self.type_ascii else len(data)
         return [numbered(213, str(size))]
 
-    def _cmd_mdtm(self, arg: str) -> list[Action]:
+    def _cmd_mdtm(self, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         if path is None or not self.tree.is_file(path):
             return [numbered(550, "Could not get file modification time.")]
         return [numbered(213, mdtm_text(self.tree.files[path].mtime))]
 
-    def _cmd_dele(self, arg: str) -> list[Action]:
+    def _cmd_dele(self, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         if path is None or not self._may_write() or not self.tree.delete(path):
             return [numbered(550, "Delete operation failed.")]
         return [numbered(250, "Delete operation successful.")]
 
-    def _cmd_rnfr(self, arg: str) -> list[Action]:
+    def _cmd_rnfr(self, arg: str) -> list[ServerEvent]:
         path = self._path(arg)
         self.rename_from = None
         if (
@@ -609,7 +590,7 @@ class FtpEngine(LineEngine):
         self.rename_from = path
         return [numbered(350, "Ready for RNTO.")]
 
-    def _cmd_rnto(self, arg: str) -> list[Action]:
+    def _cmd_rnto(self, arg: str) -> list[ServerEvent]:
         src = self.rename_from
         self.rename_from = None
         if src is None:
@@ -619,8 +600,8 @@ class FtpEngine(LineEngine):
             return [numbered(550, "Rename failed.")]
         return [numbered(250, "Rename successful.")]
 
-    def _cmd_allo(self, arg: str) -> list[Action]:
+    def _cmd_allo(self, arg: str) -> list[ServerEvent]:
         return [numbered(202, "ALLO command ignored.")]
 
-    def _cmd_abor(self, arg: str) -> list[Action]:
+    def _cmd_abor(self, arg: str) -> list[ServerEvent]:
         return [numbered(225, "No transfer to ABOR.")]

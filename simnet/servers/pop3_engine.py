@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simnet.servers.engine import Action, LineEngine, OverrideHook, Received, Send
+from simnet.servers.engine import LineEngine, OverrideHook
+from simnet.servers.events import LineReceived, ServerEvent, Write
 from simnet.servers.lines import Line, decode_command
 
 MAX_ARG_LEN = 40  # RFC 1939 §3: arguments may be up to 40 characters long
@@ -69,20 +70,20 @@ def dot_stuff(data: bytes) -> bytes:
     return bytes(out)
 
 
-def ok(text: str = "") -> Send:
+def ok(text: str = "") -> Write:
     line = f"+OK {text}".rstrip(" ") if text else "+OK"
-    return Send((line + "\r\n").encode("utf-8", "replace"), line)
+    return Write((line + "\r\n").encode("utf-8", "replace"), line)
 
 
-def err(text: str) -> Send:
+def err(text: str) -> Write:
     line = f"-ERR {text}"
-    return Send((line + "\r\n").encode("utf-8", "replace"), line)
+    return Write((line + "\r\n").encode("utf-8", "replace"), line)
 
 
-def multiline(status: str, payload: bytes) -> Send:
+def multiline(status: str, payload: bytes) -> Write:
     """A positive status line followed by dot-stuffed ``payload``; the log keeps the status."""
     head = f"+OK {status}".rstrip(" ")
-    return Send((head + "\r\n").encode("utf-8", "replace") + dot_stuff(payload), head)
+    return Write((head + "\r\n").encode("utf-8", "replace") + dot_stuff(payload), head)
 
 
 class Pop3Engine(LineEngine):
@@ -104,7 +105,7 @@ class Pop3Engine(LineEngine):
         self.snapshot: list[Pop3Message] = []
         self.deleted: list[bool] = []
 
-    def start(self) -> list[Action]:
+    def start(self) -> list[ServerEvent]:
         return [ok(self.greeting)]
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -113,7 +114,7 @@ class Pop3Engine(LineEngine):
         """The session's snapshot of its maildrop, taken at PASS (RFC 1939 §4 lock)."""
         return self.snapshot
 
-    def _message(self, arg: str) -> tuple[int, Pop3Message] | Send:
+    def _message(self, arg: str) -> tuple[int, Pop3Message] | Write:
         if not arg.isdigit():
             return err("invalid message number")
         n = int(arg)
@@ -129,13 +130,13 @@ class Pop3Engine(LineEngine):
         self.locked_user = None
 
     # -- dispatch --------------------------------------------------------------------------------
-    def on_line(self, line: Line) -> list[Action]:
+    def on_line(self, line: Line) -> list[ServerEvent]:
         if line.overlong:
-            return [Received(decode_command(line.data[:80]) + "..."), err("line too long")]
+            return [LineReceived(decode_command(line.data[:80]) + "..."), err("line too long")]
         text = decode_command(line.data)
         verb, _, arg = text.strip(" ").partition(" ")
         verb = verb.upper()
-        log = Received(text)  # verbatim, passwords included: this is a test peer
+        log = LineReceived(text)  # verbatim, passwords included: this is a test peer
         # RFC 1939 §7: a password may contain spaces, so PASS takes the rest of the line
         args = [arg] if verb == "PASS" else arg.split()
         if verb != "PASS" and any(len(a) > MAX_ARG_LEN for a in args):
@@ -152,19 +153,19 @@ class Pop3Engine(LineEngine):
             return [log, err(f"command not valid in {self.state} state")]
         return [log, *getattr(self, f"_cmd_{verb.lower()}")(args)]
 
-    def idle_timeout(self) -> list[Action]:
+    def idle_timeout(self) -> list[ServerEvent]:
         # RFC 1939 §3: on autologout the server closes without a response and without UPDATE
         self._unlock()
         return self.close()
 
-    def connection_lost(self) -> list[Action]:
+    def connection_lost(self) -> list[ServerEvent]:
         # RFC 1939 §6: a session ended without QUIT does not enter UPDATE
         self.closed = True
         self._unlock()
         return []
 
     # -- AUTHORIZATION ---------------------------------------------------------------------------
-    def _cmd_user(self, args: list[str]) -> list[Action]:
+    def _cmd_user(self, args: list[str]) -> list[ServerEvent]:
         if len(args) != 1:
             return [err("USER needs one argument")]
         if args[0] not in self.maildrop.users:
@@ -173,7 +174,7 @@ class Pop3Engine(LineEngine):
         self.user = args[0]
         return [ok(f"{args[0]} is a valid mailbox")]
 
-    def _cmd_pass(self, args: list[str]) -> list[Action]:
+    def _cmd_pass(self, args: list[str]) -> list[ServerEvent]:
         if self.user is None:
             return [err("USER first")]
         user, self.user = self.user, None
@@ -189,7 +190,7 @@ class Pop3Engine(LineEngine):
         count, size = self._totals()
         return [ok(f"{user}'s maildrop has {count} messages ({size} octets)")]
 
-    def _cmd_quit(self, args: list[str]) -> list[Action]:
+    def _cmd_quit(self, args: list[str]) -> list[ServerEvent]:
         if self.state == "TRANSACTION":
             self.state = "UPDATE"
             doomed = [m for m, gone in zip(self.snapshot, self.deleted, strict=True) if gone]
@@ -205,22 +206,22 @@ class Pop3Engine(LineEngine):
         live = [m for m, gone in zip(self.messages, self.deleted, strict=True) if not gone]
         return len(live), sum(len(m.data) for m in live)
 
-    def _cmd_stat(self, args: list[str]) -> list[Action]:
+    def _cmd_stat(self, args: list[str]) -> list[ServerEvent]:
         count, size = self._totals()
         return [ok(f"{count} {size}")]
 
-    def _cmd_list(self, args: list[str]) -> list[Action]:
+    def _cmd_list(self, args: list[str]) -> list[ServerEvent]:
         return self._scan(args, lambda n, m: f"{n} {len(m.data)}")
 
-    def _cmd_uidl(self, args: list[str]) -> list[Action]:
+    def _cmd_uidl(self, args: list[str]) -> list[ServerEvent]:
         return self._scan(args, lambda n, m: f"{n} {m.uid}")
 
-    def _scan(self, args: list[str], fmt: Callable[[int, Pop3Message], str]) -> list[Action]:
+    def _scan(self, args: list[str], fmt: Callable[[int, Pop3Message], str]) -> list[ServerEvent]:
         if len(args) > 1:
             return [err("too many arguments")]
         if args:
             found = self._message(args[0])
-            if isinstance(found, Send):
+            if isinstance(found, Write):
                 return [found]
             return [ok(fmt(*found))]
         rows = [
@@ -232,20 +233,20 @@ class Pop3Engine(LineEngine):
         count, size = self._totals()
         return [multiline(f"{count} messages ({size} octets)", payload)]
 
-    def _cmd_retr(self, args: list[str]) -> list[Action]:
+    def _cmd_retr(self, args: list[str]) -> list[ServerEvent]:
         if len(args) != 1:
             return [err("RETR needs one argument")]
         found = self._message(args[0])
-        if isinstance(found, Send):
+        if isinstance(found, Write):
             return [found]
         _, msg = found
         return [multiline(f"{len(msg.data)} octets", msg.data)]
 
-    def _cmd_top(self, args: list[str]) -> list[Action]:
+    def _cmd_top(self, args: list[str]) -> list[ServerEvent]:
         if len(args) != 2 or not args[1].isdigit():
             return [err("TOP needs a message number and a line count")]
         found = self._message(args[0])
-        if isinstance(found, Send):
+        if isinstance(found, Write):
             return [found]
         _, msg = found
         head, sep, body = msg.data.partition(b"\r\n\r\n")
@@ -256,24 +257,24 @@ class Pop3Engine(LineEngine):
         payload = head + b"\r\n" + (b"\r\n" if sep else b"") + b"".join(x + b"\r\n" for x in keep)
         return [multiline("top of message follows", payload)]
 
-    def _cmd_dele(self, args: list[str]) -> list[Action]:
+    def _cmd_dele(self, args: list[str]) -> list[ServerEvent]:
         if len(args) != 1:
             return [err("DELE needs one argument")]
         found = self._message(args[0])
-        if isinstance(found, Send):
+        if isinstance(found, Write):
             return [found]
         n, _ = found
         self.deleted[n - 1] = True
         return [ok(f"message {n} deleted")]
 
-    def _cmd_rset(self, args: list[str]) -> list[Action]:
+    def _cmd_rset(self, args: list[str]) -> list[ServerEvent]:
         self.deleted = [False] * len(self.messages)
         count, size = self._totals()
         return [ok(f"maildrop has {count} messages ({size} octets)")]
 
-    def _cmd_capa(self, args: list[str]) -> list[Action]:
+    def _cmd_capa(self, args: list[str]) -> list[ServerEvent]:
         # RFC 2449 §5: allowed in every state; lists what this server implements
         return [multiline("Capability list follows", b"USER\r\nTOP\r\nUIDL\r\n")]
 
-    def _cmd_noop(self, args: list[str]) -> list[Action]:
+    def _cmd_noop(self, args: list[str]) -> list[ServerEvent]:
         return [ok()]

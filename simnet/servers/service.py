@@ -26,7 +26,8 @@ from simnet.servers.config import (
     get_rate,
     parse_epoch,
 )
-from simnet.servers.engine import Close, Injected, LineEngine, Received, Send
+from simnet.servers.engine import Injected, LineEngine
+from simnet.servers.events import Close, LineReceived, Write
 
 CONNECTION_ROLES = ("control", "data", "any")
 CUT_MODES = ("reset", "close")
@@ -854,12 +855,12 @@ class LineSession:
 
     def perform_one(self, action: Any) -> None:
         service, conn = self.service, self.conn
-        if isinstance(action, Send):
+        if isinstance(action, Write):
             if action.log is not None:
                 for text in action.log.split("\n"):
                     service.log_line("out", text, conn.id)
             conn.write(action.data)
-        elif isinstance(action, Received):
+        elif isinstance(action, LineReceived):
             service.log_line("in", action.line, conn.id)
         elif isinstance(action, Close):
             conn.close(reset=action.reset)

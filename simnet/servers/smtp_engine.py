@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simnet.servers.engine import Action, Injected, LineEngine, OverrideHook, Received, numbered
+from simnet.servers.engine import Injected, LineEngine, OverrideHook, numbered
+from simnet.servers.events import LineReceived, ServerEvent
 from simnet.servers.lines import Line, decode_command
 
 # Default text for a reply code injected by a reply-override fault (RFC 5321 §4.2.2/§4.2.3).
@@ -157,13 +158,13 @@ class SmtpEngine(LineEngine):
         self.data_overflow = False
         self.injected_after_data: Injected | None = None
 
-    def start(self) -> list[Action]:
+    def start(self) -> list[ServerEvent]:
         return [numbered(220, f"{self.settings.domain} ESMTP simnet")]
 
-    def receive(self, data: bytes) -> list[Action]:
+    def receive(self, data: bytes) -> list[ServerEvent]:
         if self.closed:
             return []
-        actions: list[Action] = []
+        actions: list[ServerEvent] = []
         self.lines.push(data)
         while not self.closed and (line := self.lines.pop()) is not None:
             actions.extend(self._data_line(line) if self.in_data else self.on_line(line))
@@ -171,7 +172,7 @@ class SmtpEngine(LineEngine):
             self.lines.limit = self.settings.max_size + 2 if self.in_data else self.line_limit
         return actions
 
-    def idle_timeout(self) -> list[Action]:
+    def idle_timeout(self) -> list[ServerEvent]:
         # RFC 5321 §4.5.3.2 timeouts end with 421 (Postfix: "Error: timeout exceeded")
         return self.close(numbered(421, f"{self.settings.domain} Error: timeout exceeded"))
 
@@ -180,7 +181,7 @@ class SmtpEngine(LineEngine):
         self.rcpts = []
 
     # -- DATA (RFC 5321 §4.1.1.4, transparency §4.5.2) -----------------------------------------
-    def _data_line(self, line: Line) -> list[Action]:
+    def _data_line(self, line: Line) -> list[ServerEvent]:
         raw = line.data
         if line.bare_lf and self.settings.bare_lf == "reject":
             # Nothing of this message is delivered, and what follows is never read as commands.
@@ -189,7 +190,7 @@ class SmtpEngine(LineEngine):
             self.data_overflow = False
             self.injected_after_data = None
             self._reset()
-            return self.close(Received("<bare LF in message text>"),
+            return self.close(LineReceived("<bare LF in message text>"),
                               numbered(521, f"5.5.2 {self.settings.domain} Error: bare <LF> received"))
         if raw == b"." and not line.overlong:
             self.in_data = False
@@ -204,14 +205,14 @@ class SmtpEngine(LineEngine):
                 code = int(injected.code)
                 text = injected.text or OVERRIDE_TEXT.get(code, "Injected reply")
                 reply = numbered(code, text)
-                ended = Received("<end of data>")
+                ended = LineReceived("<end of data>")
                 return self.close(ended, reply) if code == 421 else [ended, reply]
             if overflow:
                 return [numbered(552, "Message size exceeds fixed maximum message size")]
             msg = parse_message(body, self.clock(), sender, rcpts)
             self.store.deliver(msg)
             return [
-                Received("<end of data>"),
+                LineReceived("<end of data>"),
                 numbered(250, f"OK: message accepted ({len(body)} bytes)"),
             ]
         if raw.startswith(b"."):
@@ -223,18 +224,18 @@ class SmtpEngine(LineEngine):
         return []
 
     # -- commands -------------------------------------------------------------------------------
-    def on_line(self, line: Line) -> list[Action]:
+    def on_line(self, line: Line) -> list[ServerEvent]:
         if line.overlong:
             return [
-                Received(decode_command(line.data[:80]) + "..."),
+                LineReceived(decode_command(line.data[:80]) + "..."),
                 numbered(500, "Line too long"),
             ]
         text = decode_command(line.data)
         if self.auth_step is not None:
-            return [Received(text), *self._auth_continue(text.strip())]
+            return [LineReceived(text), *self._auth_continue(text.strip())]
         verb, _, arg = text.strip(" ").partition(" ")
         verb = verb.upper()
-        log = Received(text)
+        log = LineReceived(text)
         injected = self.override(verb) if verb else None
         if (
             injected is not None
@@ -257,14 +258,14 @@ class SmtpEngine(LineEngine):
             return [log, numbered(500, "Syntax error, command unrecognized")]
         return [log, *handler(arg.strip())]
 
-    def _cmd_helo(self, arg: str) -> list[Action]:
+    def _cmd_helo(self, arg: str) -> list[ServerEvent]:
         if not arg:
             return [numbered(501, "Syntax: HELO hostname")]
         self.greeted = True
         self._reset()
         return [numbered(250, self.settings.domain)]
 
-    def _cmd_ehlo(self, arg: str) -> list[Action]:
+    def _cmd_ehlo(self, arg: str) -> list[ServerEvent]:
         if not arg:
             return [numbered(501, "Syntax: EHLO hostname")]
         self.greeted = True
@@ -279,7 +280,7 @@ class SmtpEngine(LineEngine):
             )
         ]
 
-    def _cmd_auth(self, arg: str) -> list[Action]:
+    def _cmd_auth(self, arg: str) -> list[ServerEvent]:
         if not self.greeted:
             return [numbered(503, "Send EHLO first")]
         if self.authenticated is not None:
@@ -314,7 +315,7 @@ class SmtpEngine(LineEngine):
         except (binascii.Error, ValueError):
             return None
 
-    def _auth_continue(self, text: str) -> list[Action]:
+    def _auth_continue(self, text: str) -> list[ServerEvent]:
         step = self.auth_step
         self.auth_step = None
         if text == "*":
@@ -330,20 +331,20 @@ class SmtpEngine(LineEngine):
             return [numbered(334, "UGFzc3dvcmQ6")]
         return self._auth_check(self.auth_user, value)
 
-    def _auth_plain(self, text: str) -> list[Action]:
+    def _auth_plain(self, text: str) -> list[ServerEvent]:
         decoded = self._b64(text)
         if decoded is None or decoded.count("\x00") != 2:
             return [numbered(501, "Cannot decode response")]
         _authzid, user, password = decoded.split("\x00")  # RFC 4616 §2
         return self._auth_check(user, password)
 
-    def _auth_check(self, user: str, password: str) -> list[Action]:
+    def _auth_check(self, user: str, password: str) -> list[ServerEvent]:
         if user in self.settings.users and self.settings.users[user] == password:
             self.authenticated = user
             return [numbered(235, "Authentication successful")]
         return [numbered(535, "Authentication credentials invalid")]
 
-    def _cmd_mail(self, arg: str) -> list[Action]:
+    def _cmd_mail(self, arg: str) -> list[ServerEvent]:
         if not self.greeted:
             return [numbered(503, "Send HELO/EHLO first")]
         if self.mail_from is not None:
@@ -367,7 +368,7 @@ class SmtpEngine(LineEngine):
         self.rcpts = []
         return [numbered(250, "OK")]
 
-    def _cmd_rcpt(self, arg: str) -> list[Action]:
+    def _cmd_rcpt(self, arg: str) -> list[ServerEvent]:
         if self.mail_from is None:
             return [numbered(503, "Need MAIL command")]
         m = _PATH_RE.match(arg)
@@ -387,7 +388,7 @@ class SmtpEngine(LineEngine):
         self.rcpts.append(address)
         return [numbered(250, "OK")]
 
-    def _cmd_data(self, arg: str) -> list[Action]:
+    def _cmd_data(self, arg: str) -> list[ServerEvent]:
         if arg:
             return [numbered(501, "Syntax: DATA")]
         if self.mail_from is None:
@@ -399,21 +400,21 @@ class SmtpEngine(LineEngine):
         self.data_overflow = False
         return [numbered(354, "End data with <CR><LF>.<CR><LF>")]
 
-    def _cmd_rset(self, arg: str) -> list[Action]:
+    def _cmd_rset(self, arg: str) -> list[ServerEvent]:
         self._reset()
         return [numbered(250, "OK")]
 
-    def _cmd_noop(self, arg: str) -> list[Action]:
+    def _cmd_noop(self, arg: str) -> list[ServerEvent]:
         return [numbered(250, "OK")]
 
-    def _cmd_vrfy(self, arg: str) -> list[Action]:
+    def _cmd_vrfy(self, arg: str) -> list[ServerEvent]:
         if not arg:
             return [numbered(501, "Syntax: VRFY address")]
         # RFC 5321 §3.5.3: 252 when the server will not confirm the mailbox
         return [numbered(252, "Cannot VRFY user, but will accept message and attempt delivery")]
 
-    def _cmd_quit(self, arg: str) -> list[Action]:
+    def _cmd_quit(self, arg: str) -> list[ServerEvent]:
         return self.close(numbered(221, "Bye"))
 
-    def _cmd_help(self, arg: str) -> list[Action]:
+    def _cmd_help(self, arg: str) -> list[ServerEvent]:
         return [numbered(214, "Commands: HELO EHLO AUTH MAIL RCPT DATA RSET NOOP VRFY QUIT")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from simnet.bearer.ppp import BytePipe, PppConfig, PppEndpoint, PppSession
+from simnet.bearer.ppp import BytePipe, PppConfig, PppEndpoint, PppSession, SendPacket
 from simnet.bearer.ppp.packets import (
     CONF_NAK,
     LCP_AUTH,
@@ -81,10 +81,10 @@ def test_client_naks_mschap_with_a_protocol_it_runs():
     ep = PppEndpoint(PppConfig(role="client", username="u", password="p"), sim.rng("x"))
     ep.lower_up()
     ep.open()
-    ep.take_actions()
+    ep.take_events()
     request = encode_options([(LCP_AUTH, bytes.fromhex("c22381"))])
     ep.receive_frame(PROTO_LCP, encode_packet(1, 9, request))
-    sent = [a for a in ep.take_actions() if getattr(a, "protocol", None) == PROTO_LCP]
+    sent = [a for a in ep.take_events() if isinstance(a, SendPacket) and a.protocol == PROTO_LCP]
     code, ident, data = decode_packet(sent[0].info)
     assert (code, ident, decode_options(data)) == (CONF_NAK, 9, [(LCP_AUTH, bytes.fromhex("c023"))])
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simnet.bearer.ppp import HdlcDeframer, PppConfig, PppEndpoint, encode_frame, fcs16
-from simnet.bearer.ppp.endpoint import Send
+from simnet.bearer.ppp.events import SendPacket
 from simnet.bearer.ppp.packets import PROTO_CHAP, PROTO_IPCP, PROTO_LCP, PROTO_PAP
 
 
@@ -78,8 +78,8 @@ def test_endpoint_never_raises_on_any_frame_sequence(frames, role) -> None:
         ep.receive_frame(proto, info)
         for key in ("LCP", "IPCP", "auth", "echo", "fault")[:tick]:
             ep.timer_expired(key)
-        for action in ep.take_actions():
-            if isinstance(action, Send):
+        for action in ep.take_events():
+            if isinstance(action, SendPacket):
                 assert 0 <= action.protocol <= 0xFFFF
 
 

@@ -197,19 +197,19 @@ def test_carrier_loss_is_network_lost_and_local_close_terminates_peer() -> None:
 
 def test_max_failure_turns_naks_into_rejects() -> None:
     """RFC 1661 §4.6: after Max-Failure Configure-Naks without an Ack, reject instead."""
-    from simnet.bearer.ppp import PppEndpoint, Send
+    from simnet.bearer.ppp import PppEndpoint, SendPacket
     from simnet.bearer.ppp.packets import CONF_NAK, CONF_REJ, CONF_REQ, encode_packet
 
     sim = Simulation(1)
     ep = PppEndpoint(client_cfg(max_failure=3), sim.rng("t"))
     ep.lower_up()
     ep.open()
-    ep.take_actions()
+    ep.take_events()
     replies = []
     bad_mru = bytes((1, 4, 0, 64))  # MRU 64 is below what we accept: Nak'd
     for ident in range(1, 6):
         ep.receive_frame(PROTO_LCP, encode_packet(CONF_REQ, ident, bad_mru))
-        sends = [a for a in ep.take_actions() if isinstance(a, Send) and a.protocol == PROTO_LCP]
+        sends = [a for a in ep.take_events() if isinstance(a, SendPacket) and a.protocol == PROTO_LCP]
         codes = [decode_packet(a.info)[0] for a in sends]
         replies.append(codes[-1])
     assert replies == [CONF_NAK] * 3 + [CONF_REJ] * 2

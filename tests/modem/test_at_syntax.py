@@ -18,6 +18,7 @@ from simnet.modem.at import (
     LineAssembler,
     LineOverflow,
     LineReady,
+    NeedData,
     Param,
     ParseError,
     RepeatLast,
@@ -36,10 +37,11 @@ from simnet.modem.at import (
 def feed_all(asm: LineAssembler, data: bytes) -> list:
     events = []
     while data:
-        ev, used = asm.feed(data)
+        ev = asm.feed(data)
+        used = ev.consumed
         assert 0 < used <= len(data)
         data = data[used:]
-        if ev is not None:
+        if not isinstance(ev, NeedData):
             events.append(ev)
     return events
 
@@ -63,8 +65,8 @@ def test_double_a_still_opens_the_line():
 
 def test_feed_stops_at_the_end_of_a_line():
     asm = LineAssembler()
-    ev, used = asm.feed(b"ATE0\rAT\r")
-    assert ev == LineReady("E0") and used == 5  # "ATE0\r" is five bytes
+    ev = asm.feed(b"ATE0\rAT\r")
+    assert ev == LineReady("E0") and ev.consumed == 5  # "ATE0\r" is five bytes
 
 
 def test_backspace_edits_and_can_eat_the_prefix():

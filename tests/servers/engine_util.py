@@ -1,13 +1,12 @@
 """Helpers to drive sans-IO engines in tests: bytes in, wire bytes out."""
-
 from __future__ import annotations
 
-from simnet.servers.engine import Close, Send
+from simnet.servers.events import Close, Write
 
 
 def wire(actions: list[object]) -> bytes:
-    """Concatenated bytes of the Send actions."""
-    return b"".join(a.data for a in actions if isinstance(a, Send))
+    """Concatenated bytes of the Write actions."""
+    return b"".join(a.data for a in actions if isinstance(a, Write))
 
 
 def closes(actions: list[object]) -> bool:

@@ -9,16 +9,9 @@ import pytest
 
 from simnet import ConfigError
 from simnet.servers.engine import Injected
+from simnet.servers.events import CloseData, DataTransfer, OpenPassive
 from simnet.servers.filetree import FileTree, build_tree, normalize
-from simnet.servers.ftp_engine import (
-    CloseData,
-    DataTransfer,
-    FtpEngine,
-    FtpSettings,
-    OpenPassive,
-    from_netascii,
-    to_netascii,
-)
+from simnet.servers.ftp_engine import FtpEngine, FtpSettings, from_netascii, to_netascii
 from tests.servers.engine_util import closes, codes, wire
 
 EPOCH = 1767225600.0  # 2026-01-01T00:00:00Z, computed: (2026-1970) years incl. 14 leap days

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simnet.servers.engine import Send
+from simnet.servers.events import DataTransfer, OpenPassive, Write
 from simnet.servers.filetree import FileTree, build_tree
-from simnet.servers.ftp_engine import DataTransfer, FtpEngine, FtpSettings, OpenPassive
+from simnet.servers.ftp_engine import FtpEngine, FtpSettings
 from simnet.servers.lines import LineBuffer
 from simnet.servers.ntp import NtpSettings, ntp_reply
 from simnet.servers.pop3_engine import Maildrop, Pop3Engine
@@ -71,7 +71,7 @@ commands = st.lists(
 
 def check_sends(actions: list[object]) -> None:
     for a in actions:
-        if isinstance(a, Send):
+        if isinstance(a, Write):
             assert isinstance(a.data, bytes) and a.data.endswith(b"\r\n")
 
 
@@ -128,7 +128,7 @@ def test_pop3_random_input(data):
     check_sends(e.start())
     for chunk in data:
         for a in e.receive(chunk):
-            if isinstance(a, Send):
+            if isinstance(a, Write):
                 assert a.data.startswith((b"+OK", b"-ERR"))
     e.connection_lost()
     assert drop.locked == []

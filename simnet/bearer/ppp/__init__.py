@@ -2,14 +2,15 @@
 HDLC-like framing, glue on the virtual clock, and pcap export (DLT_PPP)."""
 
 from simnet.bearer.ppp.config import FAULT_MODES, PppConfig, PppFault
-from simnet.bearer.ppp.endpoint import (
+from simnet.bearer.ppp.endpoint import PeerAuth, PppEndpoint
+from simnet.bearer.ppp.events import (
+    Datagram,
     Ended,
-    PeerAuth,
     Phase,
     PhaseChange,
-    PppEndpoint,
+    PppEvent,
     Result,
-    Send,
+    SendPacket,
     SetTimer,
 )
 from simnet.bearer.ppp.fsm import ControlFsm, FsmTimers, State
@@ -22,6 +23,7 @@ __all__ = [
     "FAULT_MODES",
     "BytePipe",
     "ControlFsm",
+    "Datagram",
     "Ended",
     "FsmTimers",
     "HdlcDeframer",
@@ -33,10 +35,11 @@ __all__ = [
     "PppConfig",
     "PppDriver",
     "PppEndpoint",
+    "PppEvent",
     "PppFault",
     "PppSession",
     "Result",
-    "Send",
+    "SendPacket",
     "SetTimer",
     "State",
     "build_frame",

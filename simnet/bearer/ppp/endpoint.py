@@ -1,10 +1,11 @@
 """A sans-IO PPP endpoint: LCP, PAP/CHAP-MD5, IPCP (with RFC 1877 DNS), echo, terminate.
 
 Fed decoded frames (``receive_frame``), timer expiries (``timer_expired``) and administrative
-events (``lower_up``, ``open``, ``close``, ``lower_down``); it queues actions that the glue
-collects with ``take_actions()``:
+events (``lower_up``, ``open``, ``close``, ``lower_down``); it queues the typed events of
+:mod:`simnet.bearer.ppp.events` that the glue collects with ``take_events()`` (or one at a time
+with ``next_event()``):
 
-- ``Send(protocol, info)``: a PPP frame to transmit,
+- ``SendPacket(protocol, info)``: a PPP frame to transmit,
 - ``SetTimer(key, delay)``: (re)arm timer ``key``; ``delay=None`` cancels it,
 - ``PhaseChange(phase)``,
 - ``Result(outcome)``: the negotiation is decided (ok with addresses, or why it failed);
@@ -24,10 +25,19 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from enum import StrEnum
 
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.bearer.ppp.config import PppConfig, PppFault
+from simnet.bearer.ppp.events import (
+    Datagram,
+    Ended,
+    Phase,
+    PhaseChange,
+    PppEvent,
+    Result,
+    SendPacket,
+    SetTimer,
+)
 from simnet.bearer.ppp.fsm import ControlFsm, FsmTimers, State
 from simnet.bearer.ppp.hdlc import DEFAULT_ACCM
 from simnet.bearer.ppp.packets import (
@@ -75,53 +85,6 @@ from simnet.bearer.ppp.packets import (
 ZERO_IP = "0.0.0.0"
 AUTH_PAP = u16(PROTO_PAP)
 AUTH_CHAP_MD5 = u16(PROTO_CHAP) + bytes((CHAP_MD5,))
-
-
-class Phase(StrEnum):
-    DEAD = "dead"
-    ESTABLISH = "establish"
-    AUTHENTICATE = "authenticate"
-    NETWORK = "network"
-    RUNNING = "running"  # IPCP opened: IP datagrams may flow
-    TERMINATE = "terminate"
-
-
-@dataclass(frozen=True)
-class Send:
-    protocol: int
-    info: bytes
-
-
-@dataclass(frozen=True)
-class SetTimer:
-    key: str
-    delay: float | None
-
-
-@dataclass(frozen=True)
-class PhaseChange:
-    phase: Phase
-
-
-@dataclass(frozen=True)
-class Result:
-    outcome: Outcome
-
-
-@dataclass(frozen=True)
-class Ended:
-    outcome: Outcome
-
-
-@dataclass(frozen=True)
-class Datagram:
-    """A network-layer packet (IPv4) the peer sent over the opened link."""
-
-    protocol: int
-    data: bytes
-
-
-Action = Send | SetTimer | PhaseChange | Result | Ended | Datagram
 
 
 @dataclass(frozen=True)
@@ -437,7 +400,7 @@ class PppEndpoint:
         self.ip_frames_sent = 0
         self.frames_discarded = 0
         self._held_ipcp: tuple[int, int, bytes] | None = None  # server: peer's request while held
-        self._actions: list[Action] = []
+        self._events: list[PppEvent] = []
         self._auth_tries = 0
         self._auth_ident = 0
         self._auth_done = False
@@ -455,12 +418,17 @@ class PppEndpoint:
     def new_magic(self) -> int:
         return self.rng.randrange(1, 1 << 32)
 
-    def take_actions(self) -> list[Action]:
-        out, self._actions = self._actions, []
+    def take_events(self) -> list[PppEvent]:
+        """Hand over (and clear) the events queued so far."""
+        out, self._events = self._events, []
         return out
 
-    def _emit(self, action: Action) -> None:
-        self._actions.append(action)
+    def next_event(self) -> PppEvent | None:
+        """The oldest event not taken yet (None: there is none), as h11's next_event."""
+        return self._events.pop(0) if self._events else None
+
+    def _emit(self, event: PppEvent) -> None:
+        self._events.append(event)
 
     def _set_phase(self, phase: Phase) -> None:
         if phase != self.phase:
@@ -571,7 +539,7 @@ class PppEndpoint:
                 return
             if self.fault_is("lcp", "reject") and pkt[0] == CONF_REQ:
                 # misbehaving: Code-Reject the peer's Configure-Request (fatal to its LCP)
-                self._emit(Send(PROTO_LCP, encode_packet(CODE_REJ, self.lcp.next_ident(), info[:1496])))
+                self._emit(SendPacket(PROTO_LCP, encode_packet(CODE_REJ, self.lcp.next_ident(), info[:1496])))
                 return
             if self._passive_waiting:
                 self._passive_waiting = False
@@ -627,16 +595,16 @@ class PppEndpoint:
         if self.phase != Phase.RUNNING or not self.ipcp.opened:
             return False
         self.ip_frames_sent += 1
-        self._emit(Send(protocol, data))
+        self._emit(SendPacket(protocol, data))
         return True
 
     def _send_protocol_reject(self, protocol: int, info: bytes) -> None:
         data = u16(protocol) + info[: max(0, self.lcp_policy.peer_mru - 6)]
-        self._emit(Send(PROTO_LCP, encode_packet(PROTO_REJ, self.lcp.next_ident(), data)))
+        self._emit(SendPacket(PROTO_LCP, encode_packet(PROTO_REJ, self.lcp.next_ident(), data)))
 
     # -- ControlSink (called by the two automatons) ------------------------------------------
     def cp_send(self, fsm: ControlFsm, packet: bytes) -> None:
-        self._emit(Send(fsm.protocol, packet))
+        self._emit(SendPacket(fsm.protocol, packet))
 
     def cp_timer(self, fsm: ControlFsm, delay: float | None) -> None:
         self._emit(SetTimer(fsm.name, delay))
@@ -691,7 +659,7 @@ class PppEndpoint:
         if code == ECHO_REQ:
             if self.lcp.opened and not self.fault_is("open", "echo_silent"):
                 magic = self.lcp_policy.want_magic or 0
-                self._emit(Send(PROTO_LCP, encode_packet(ECHO_REPLY, ident, u32(magic) + data[4:])))
+                self._emit(SendPacket(PROTO_LCP, encode_packet(ECHO_REPLY, ident, u32(magic) + data[4:])))
         elif code == ECHO_REPLY:
             if self.lcp.opened:
                 self._echo_pending = 0
@@ -804,7 +772,7 @@ class PppEndpoint:
             return
         self._echo_ident = (self._echo_ident + 1) & 0xFF
         magic = self.lcp_policy.want_magic or 0
-        self._emit(Send(PROTO_LCP, encode_packet(ECHO_REQ, self._echo_ident, u32(magic))))
+        self._emit(SendPacket(PROTO_LCP, encode_packet(ECHO_REQ, self._echo_ident, u32(magic))))
         self._echo_pending += 1
         self._emit(SetTimer("echo", self.config.echo_interval))
 
@@ -866,7 +834,7 @@ class PppEndpoint:
         user = cfg.username.encode()
         password = cfg.password.encode()
         data = bytes((len(user),)) + user + bytes((len(password),)) + password
-        self._emit(Send(PROTO_PAP, encode_packet(PAP_REQ, self._auth_ident, data)))
+        self._emit(SendPacket(PROTO_PAP, encode_packet(PAP_REQ, self._auth_ident, data)))
         self._emit(SetTimer("auth", cfg.restart))
 
     def _credentials_ok(self, user: str, password: str) -> bool:
@@ -898,14 +866,14 @@ class PppEndpoint:
             if not self._auth_done:
                 self.peer_auth = PeerAuth("pap", user, password)
             if self._auth_done:
-                self._emit(Send(PROTO_PAP, encode_packet(PAP_ACK, ident, b"\x00")))
+                self._emit(SendPacket(PROTO_PAP, encode_packet(PAP_ACK, ident, b"\x00")))
                 return
             if self._credentials_ok(user, password):
-                self._emit(Send(PROTO_PAP, encode_packet(PAP_ACK, ident, b"\x00")))
+                self._emit(SendPacket(PROTO_PAP, encode_packet(PAP_ACK, ident, b"\x00")))
                 self._auth_succeeded()
             else:
                 msg = b"authentication failed"
-                self._emit(Send(PROTO_PAP, encode_packet(PAP_NAK, ident, bytes((len(msg),)) + msg)))
+                self._emit(SendPacket(PROTO_PAP, encode_packet(PAP_NAK, ident, bytes((len(msg),)) + msg)))
                 self._auth_failed(f"PAP credentials of {user!r} rejected")
         elif code in (PAP_ACK, PAP_NAK) and pol.auth_as_peer == PROTO_PAP:
             if ident != self._auth_ident or self._auth_done:
@@ -921,7 +889,7 @@ class PppEndpoint:
         self._challenge = bytes(self.rng.randrange(256) for _ in range(16))
         name = self.config.hostname.encode()
         data = bytes((len(self._challenge),)) + self._challenge + name
-        self._emit(Send(PROTO_CHAP, encode_packet(CHAP_CHALLENGE, self._auth_ident, data)))
+        self._emit(SendPacket(PROTO_CHAP, encode_packet(CHAP_CHALLENGE, self._auth_ident, data)))
         self._emit(SetTimer("auth", self.config.restart))
 
     @staticmethod
@@ -938,13 +906,13 @@ class PppEndpoint:
             challenge = data[1 : 1 + data[0]]
             digest = self.chap_md5(ident, cfg.password.encode(), challenge)
             payload = bytes((len(digest),)) + digest + cfg.username.encode()
-            self._emit(Send(PROTO_CHAP, encode_packet(CHAP_RESPONSE, ident, payload)))
+            self._emit(SendPacket(PROTO_CHAP, encode_packet(CHAP_RESPONSE, ident, payload)))
             self._emit(SetTimer("auth", self._auth_wait()))
         elif code == CHAP_RESPONSE and pol.auth_as_authenticator == PROTO_CHAP:
             if ident != self._auth_ident or not data or len(data) < 1 + data[0]:
                 return
             if self._auth_done:
-                self._emit(Send(PROTO_CHAP, encode_packet(CHAP_SUCCESS, ident, b"")))
+                self._emit(SendPacket(PROTO_CHAP, encode_packet(CHAP_SUCCESS, ident, b"")))
                 return
             value = data[1 : 1 + data[0]]
             user = data[1 + data[0] :].decode("latin-1")
@@ -956,10 +924,10 @@ class PppEndpoint:
                 or (secret is not None and value == self.chap_md5(ident, secret.encode(), self._challenge))
             )
             if ok:
-                self._emit(Send(PROTO_CHAP, encode_packet(CHAP_SUCCESS, ident, b"Welcome")))
+                self._emit(SendPacket(PROTO_CHAP, encode_packet(CHAP_SUCCESS, ident, b"Welcome")))
                 self._auth_succeeded()
             else:
-                self._emit(Send(PROTO_CHAP, encode_packet(CHAP_FAILURE, ident, b"Access denied")))
+                self._emit(SendPacket(PROTO_CHAP, encode_packet(CHAP_FAILURE, ident, b"Access denied")))
                 self._auth_failed(f"CHAP response of {user!r} rejected")
         elif code in (CHAP_SUCCESS, CHAP_FAILURE) and pol.auth_as_peer == PROTO_CHAP:
             if self._auth_done:

@@ -14,15 +14,8 @@ import simpy
 
 from simnet.bearer.outcomes import Outcome
 from simnet.bearer.ppp.config import PppConfig
-from simnet.bearer.ppp.endpoint import (
-    Datagram,
-    Ended,
-    PhaseChange,
-    PppEndpoint,
-    Result,
-    Send,
-    SetTimer,
-)
+from simnet.bearer.ppp.endpoint import PppEndpoint
+from simnet.bearer.ppp.events import Datagram, Ended, PhaseChange, Result, SendPacket, SetTimer
 from simnet.bearer.ppp.hdlc import (
     DEFAULT_ACCM,
     HdlcDeframer,
@@ -188,11 +181,11 @@ class PppDriver:
     # -- outputs -----------------------------------------------------------------------------
     def _pump(self) -> None:
         while True:
-            actions = self.endpoint.take_actions()
+            actions = self.endpoint.take_events()
             if not actions:
                 return
             for action in actions:
-                if isinstance(action, Send):
+                if isinstance(action, SendPacket):
                     self._send(action.protocol, action.info)
                 elif isinstance(action, SetTimer):
                     self._set_timer(action.key, action.delay)

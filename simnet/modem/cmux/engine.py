@@ -46,33 +46,33 @@ V24_EA, V24_FC, V24_RTC, V24_RTR, V24_IC, V24_DV = 0x01, 0x02, 0x04, 0x08, 0x40,
 V24_READY = V24_EA | V24_RTC | V24_RTR | V24_DV
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transmit:
     data: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Opened:
     dlci: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Refused:
     dlci: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Closed:
     dlci: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Data:
     dlci: int
     data: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Status:
     dlci: int
     signals: int
@@ -100,8 +100,13 @@ class CmuxEngine:
 
     # -- helpers -------------------------------------------------------------------------------
     def take_events(self) -> list[Event]:
+        """Hand over (and clear) the events queued so far."""
         out, self._events = self._events, []
         return out
+
+    def next_event(self) -> Event | None:
+        """The oldest event not taken yet (None: there is none), as h11's next_event."""
+        return self._events.pop(0) if self._events else None
 
     def _tx(self, dlci: int, control: int, info: bytes = b"", *, pf: bool = False, cr: bool = True) -> None:
         self.frames_out += 1
