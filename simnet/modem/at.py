@@ -549,7 +549,9 @@ class Final:
 
     ``code`` is the CME/CMS error number; ``text`` the CONNECT suffix (``"115200"``) or the
     whole line for TEXT results; ``numeric`` the code shown under ATV0 for TEXT results;
-    ``stop`` marks results that end a command line even when successful (CONNECT).
+    ``stop`` marks results that end a command line even when successful (CONNECT);
+    ``data``: a TEXT result after which the UART goes to the command's data link, as after
+    CONNECT (Wavecom eDsoft's ``Ok_Info_WaitingForData``).
     """
 
     kind: ResultKind
@@ -557,6 +559,7 @@ class Final:
     text: str = ""
     numeric: int | None = None
     error: bool = field(default=False)
+    data: bool = False
 
     @property
     def is_error(self) -> bool:
@@ -564,7 +567,12 @@ class Final:
 
     @property
     def ends_line(self) -> bool:
-        return self.is_error or self.kind in (ResultKind.CONNECT, ResultKind.NONE)
+        return self.is_error or self.data or self.kind in (ResultKind.CONNECT, ResultKind.NONE)
+
+    @property
+    def enters_data(self) -> bool:
+        """The UART goes to the data link the command prepared once this result is written."""
+        return self.data or self.kind is ResultKind.CONNECT
 
 
 OK = Final(ResultKind.OK)
@@ -588,8 +596,9 @@ def connect(text: str = "") -> Final:
     return Final(ResultKind.CONNECT, text=text)
 
 
-def text_result(text: str, *, numeric: int | None = None, error: bool = False) -> Final:
-    return Final(ResultKind.TEXT, text=text, numeric=numeric, error=error)
+def text_result(text: str, *, numeric: int | None = None, error: bool = False,
+                data: bool = False) -> Final:
+    return Final(ResultKind.TEXT, text=text, numeric=numeric, error=error, data=data)
 
 
 class ResultFormatter:

@@ -232,6 +232,9 @@ class CommandSet:
     attributes kept over a restart, like the PDP context definitions)."""
 
     settings: tuple[Setting, ...] = ()
+    # Rows whose values the kit keeps (ParamStore, persistence) but whose commands are
+    # handlers that do more than one row's forms (eDsoft's AT#BODY1 text entry).
+    stored_rows: tuple[Setting, ...] = ()
     absent_commands: frozenset[str] = frozenset()
     nonvolatile_state: tuple[str, ...] = ()
 
@@ -249,6 +252,9 @@ class CommandSet:
             for entry in cls.command_table():
                 if entry.spec.row is not None:
                     rows[entry.spec.row.name] = entry.spec.row
+            for klass in reversed(cls.__mro__):
+                for row in vars(klass).get("stored_rows", ()):
+                    rows[row.name] = row
             _SETTING_ROWS[cls] = rows
         return rows
 
@@ -750,6 +756,12 @@ class Context:
         """End the command with ``CONNECT[ text]`` and hand the UART to ``link``."""
         self.module.prepare_data_mode(link)
         return connect(text)
+
+    def data_mode(self, link: DataLink, text: str, *, numeric: int | None = None) -> Final:
+        """End the command with a dialect's own result line (``text``, ``numeric`` under ATV0)
+        and then hand the UART to ``link``, as :meth:`connect` does after CONNECT."""
+        self.module.prepare_data_mode(link)
+        return text_result(text, numeric=numeric, data=True)
 
     # Waiting (yield these from a generator handler).
     def sleep(self, seconds: float) -> simpy.Event:

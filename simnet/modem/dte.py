@@ -35,7 +35,7 @@ from simnet.modem.urc import Urc, UrcFramer, match_urc, response_data_length
 FINAL_LINE = re.compile(
     r"(?:OK|ERROR|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|CONNECT(?: .*)?|\+CME ERROR: .*|\+CMS ERROR: .*)"
 )
-NUMERIC_FINAL = re.compile(r"[0-9]{1,3}")
+NUMERIC_FINAL = re.compile(r"[0-9]{1,4}")  # V.250 codes; vendors' own run to 4 digits
 _LINE_END = re.compile(r"\r\n|\r|\n")
 MAX_HOST_BAUD = 16_000_000  # above any UART a host driver can set
 _KEEP_CONSUMED = 1 << 20  # bytes of already-matched history kept before trimming
@@ -105,7 +105,7 @@ class CommandResult:
 
     @property
     def error(self) -> bool:
-        return self.final in ("ERROR", "4") or self.final.startswith(("+CME ERROR", "+CMS ERROR"))
+        return self.final in ("ERROR", "4") or self.final.startswith(("+CME ERROR", "+CMS ERROR", "#CME ERROR"))
 
     def line(self, prefix: str) -> str | None:
         """The first information line starting with ``prefix`` (e.g. ``"+CSQ:"``)."""
@@ -140,6 +140,8 @@ class DTE:
         self.tap: Any = None
         self._watches: list[_Watch] = []  # pending expect_event waits
         self._finals = FINAL_LINE
+        profile = getattr(target, "profile", None)
+        extra_finals = tuple(extra_finals) + tuple(getattr(profile, "final_lines", ()) or ())
         if extra_finals:
             self._finals = re.compile(FINAL_LINE.pattern[:-1] + "|" + "|".join(extra_finals) + ")")
         # Unread bytes that came before a command() (offset, bytes): still there for expect().

@@ -179,8 +179,9 @@ class DataSession:
             self.module.port.write(data[:n])
         return n
 
-    def end(self, message: str | None = "NO CARRIER") -> None:
-        """The connection ended by itself; leave data mode printing ``message``."""
+    def end(self, message: str | Final | None = "NO CARRIER") -> None:
+        """The connection ended by itself; leave data mode printing ``message`` (a result line,
+        or a Final for a dialect's own result with its ATV0 number)."""
         self.module._session_ended(self, message)
 
     def resume_input(self) -> None:
@@ -763,7 +764,7 @@ class Module:
         self._executing = False
         self._line_proc = None
         self._sync_settings()
-        if final.kind is ResultKind.CONNECT and self._pending_link is not None:
+        if final.enters_data and self._pending_link is not None:
             self._enter_data_mode()
         else:
             self._pending_link = None
@@ -855,7 +856,7 @@ class Module:
         """Called by ``ctx.connect``: data mode starts once CONNECT has been written."""
         self._pending_link = link
 
-    def enter_data_mode(self, link: DataLink, text: str | None = "CONNECT") -> bool:
+    def enter_data_mode(self, link: DataLink, text: str | Final | None = "CONNECT") -> bool:
         """Enter online data mode outside a command's final result (e.g. a socket that opens
         after its command answered OK). ``text`` (a result line such as ``"CONNECT"``, or
         None for none) is printed first. If a command line is running, a prompt is open or
@@ -877,7 +878,9 @@ class Module:
             return
         self._deferred_entry = None
         link, text = entry
-        if text:
+        if isinstance(text, Final):
+            self._write_final(text)
+        elif text:
             self._write_final(self.final_from_text(text))
         self._pending_link = link
         self._enter_data_mode()
@@ -996,7 +999,7 @@ class Module:
         self.sim.record(self.name, "data_mode", state="hangup", reason=reason)
         return True
 
-    def _session_ended(self, session: DataSession, message: str | None) -> None:
+    def _session_ended(self, session: DataSession, message: str | Final | None) -> None:
         if not session.active:
             return
         session.active = False
@@ -1004,16 +1007,20 @@ class Module:
             self.session = None
         self._rx_backlog.clear()
         self._update_dcd()
-        self.sim.record(self.name, "data_mode", state="end", message=message)
+        final = message if isinstance(message, Final) else None
+        text = final.text if final is not None else message
+        self.sim.record(self.name, "data_mode", state="end", message=text)
         if self.mode is Mode.DATA:
             self.mode = Mode.COMMAND
             self._asm.reset()
-            if message:
+            if final is not None:
+                self._write_final(final)
+            elif message:
                 self._write_final(self.final_from_text(message))
             self._flush_urcs()
             self._process_pending()
-        elif message:
-            self.urc(message)  # ended while in online command mode: tell the host unsolicited
+        elif text:
+            self.urc(text)  # ended while in online command mode: tell the host unsolicited
 
     def _data_input(self, data: bytes) -> None:
         room = self.profile.uart_rx_buffer - len(self._rx_backlog)

@@ -31,11 +31,12 @@ after) is a short handler calling :meth:`~simnet.modem.dialect.CommandSet.settin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
+from simnet.modem.at import Param as AtParam
 
 if TYPE_CHECKING:
     from simnet.modem.dialect import Context, Requirement
@@ -80,8 +81,11 @@ class Range(_Domain[int]):
     lo: int
     hi: int
     text: str | None = None
+    quoted: bool = False  # also accept the number in quotes (Wavecom eDsoft: AT#TCPPORT=1,"23")
 
     def parse(self, cmd: Command, i: int) -> int:
+        if self.quoted:
+            cmd = _unquoted(cmd, i)
         if self.lo >= 0:
             return cmd.int(i, lo=self.lo, hi=self.hi)
         p = cmd.params[i]
@@ -113,8 +117,11 @@ class OneOf(_Domain[int]):
 
     choices: tuple[int, ...]
     text: str | None = None
+    quoted: bool = False  # also accept the number in quotes
 
     def parse(self, cmd: Command, i: int) -> int:
+        if self.quoted:
+            cmd = _unquoted(cmd, i)
         return cmd.int(i, allowed=self.choices)
 
     def render(self) -> str:
@@ -138,6 +145,9 @@ class Text(_Domain[str]):
     choices: tuple[str, ...] = ()
     upper: bool = False
     text: str | None = None
+    # A check of the whole value (an IPv4 address, a phone number), with what it expects.
+    valid: Callable[[str], bool] | None = None
+    expects: str = ""
 
     def parse(self, cmd: Command, i: int) -> str:
         value = cmd.str(i, max_len=self.max_len)
@@ -147,6 +157,8 @@ class Text(_Domain[str]):
             raise ArgumentError(i, f"shorter than {self.min_len} characters")
         if self.choices and value not in self.choices:
             raise ArgumentError(i, f"{value!r} not one of {self.choices}")
+        if self.valid is not None and value and not self.valid(value):
+            raise ArgumentError(i, f"{value!r} is not {self.expects or 'a valid value'}")
         return value
 
     def render(self) -> str:
@@ -156,13 +168,23 @@ class Text(_Domain[str]):
 
     def contains(self, value: Value) -> bool:
         return (isinstance(value, str) and self.min_len <= len(value) <= self.max_len
-                and (not self.choices or value in self.choices))
+                and (not self.choices or value in self.choices)
+                and (self.valid is None or not value or self.valid(value)))
 
     def values(self) -> tuple[str, ...]:
         return self.choices
 
 
 Domain = Range | OneOf | Text
+
+
+def _unquoted(cmd: Command, i: int) -> Command:
+    """``cmd`` with parameter ``i`` read as bare text even if it was quoted."""
+    if i >= len(cmd.params) or not cmd.params[i].quoted:
+        return cmd
+    params = list(cmd.params)
+    params[i] = AtParam(params[i].value, quoted=False)
+    return replace(cmd, params=tuple(params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +195,14 @@ class Param:
     domain: Domain
     default: Value
     ref: str = ""
+    bare: bool = False  # print a string unquoted (eDsoft's ``#FTPTYPE = I``)
+    # The default is a "not configured" marker outside the settable values (eDsoft UDPPORT:
+    # default 0, "port number 0 is illegal").
+    unset_default: bool = False
 
     def show(self, value: Value) -> str:
         """The value as a read form prints it (strings quoted, TS 27.007 §4.1)."""
-        return f'"{value}"' if isinstance(self.domain, Text) else str(value)
+        return f'"{value}"' if isinstance(self.domain, Text) and not self.bare else str(value)
 
 
 # -- rows ------------------------------------------------------------------------------------------
@@ -190,7 +216,9 @@ class Setting:
     ``"<name>: {values}"``), ``read_count`` of them; ``test``: the whole test line; ``error``:
     the answer to a parameter that does not fit (None: the dialect's own-command error);
     ``keep_omitted``: a parameter left out of a set keeps its value (else: its default). A
-    string parameter's default may be empty (not set) whatever its minimum length."""
+    string parameter's default may be empty (not set) whatever its minimum length.
+    ``read_by_index``: on an indexed row, a set form naming only the index reads that index
+    (eDsoft ``AT#TCPPORT=1``)."""
 
     name: str
     params: tuple[Param, ...]
@@ -207,6 +235,7 @@ class Setting:
     latency: str | None = None
     requires: tuple[Requirement, ...] = ()
     keep_omitted: bool = True
+    read_by_index: bool = False
     names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -215,7 +244,7 @@ class Setting:
             raise ValueError(f"{self.name}: reset_on_exec needs the exec form (forms={self.forms!r})")
         for p in self.params:
             unset_text = p.default == "" and isinstance(p.domain, Text)
-            if not unset_text and not p.domain.contains(p.default):
+            if not unset_text and not p.unset_default and not p.domain.contains(p.default):
                 raise ValueError(f"{self.name}.{p.name}: default {p.default!r} outside {p.domain.render()}")
 
     def defaults(self) -> dict[str, Value]:
@@ -290,6 +319,7 @@ class ParamStore:
         self._values: dict[str, Any] = {
             name: self._fresh(row) for name, row in rows.items() if row.persistence != Persistence.PROFILE
         }
+        self._erased: set[str] = set()  # nv rows erased since they were last set
 
     @staticmethod
     def _fresh(row: Setting) -> Any:
@@ -332,6 +362,7 @@ class ParamStore:
         self._put(name, self._fresh(self.rows[name]))
 
     def _put(self, name: str, table: Any) -> None:
+        self._erased.discard(name)
         if self.rows[name].persistence == Persistence.PROFILE:
             self.module.settings.params[name] = table
         else:
@@ -340,10 +371,17 @@ class ParamStore:
     def nonvolatile(self) -> dict[str, Any]:
         """What survives a restart (the ``nv`` rows), for :meth:`restore`."""
         return {name: self._values[name] for name, row in self.rows.items()
-                if row.persistence == Persistence.NV}
+                if row.persistence == Persistence.NV and name not in self._erased}
 
     def restore(self, kept: Mapping[str, Any]) -> None:
         self._values.update(kept)
+        self._erased.clear()
+
+    def erase_nonvolatile(self) -> None:
+        """Erase what non-volatile memory holds (eDsoft AT#DELFLASH): the current values stay
+        until a restart, which then brings the defaults back; a row set after the erase is
+        written to memory again."""
+        self._erased.update(name for name, row in self.rows.items() if row.persistence == Persistence.NV)
 
 
 SettingHandler = Callable[["Context", Command], "Final | None"]
@@ -375,6 +413,9 @@ def answer_setting(ctx: Context, cmd: Command, row: Setting, store: ParamStore,
         new = row.defaults()
     elif row.index is not None:
         index = parse_index(row, cmd)
+        if row.read_by_index and len(cmd.params) == 1:
+            ctx.info(render_read(row, store.at(row.name, index), index))
+            return None
         new = parse_set(row, cmd, store.at(row.name, index))
     else:
         new = parse_set(row, cmd, store[row.name])

@@ -88,6 +88,9 @@ class ModuleProfile:
     boot_urcs: tuple[str | tuple[float, str], ...] = ()
     # DLCIs offered under 3GPP TS 27.010 after AT+CMUX (empty: the module has no AT+CMUX)
     cmux_channels: tuple[int, ...] = ()
+    # Lines (regular expressions) that end a command for a host besides the V.250 / 27.007
+    # finals: a vendor's own final results (eDsoft's "#CME ERROR: <n>", "Ok_Info_Ppp").
+    final_lines: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

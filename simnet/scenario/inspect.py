@@ -86,7 +86,11 @@ class HostView:
         types = (service,) if service else ("smtp", "pop3")
         for stype in types:
             for svc in self._of_type(stype):
-                out.extend(_messages_of(svc, name))
+                messages = _messages_of(svc, name)
+                if not service and stype == "pop3":
+                    # a mail SMTP delivered is counted once, on the SMTP side
+                    messages = [m for m in messages if m.get("origin") != "smtp"]
+                out.extend(messages)
         return out
 
     messages = mailbox

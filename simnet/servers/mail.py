@@ -8,6 +8,7 @@ from typing import Any
 
 from simnet.errors import ConfigError
 from simnet.servers.config import get_bool, get_credentials, get_int, get_mapping, get_str
+from simnet.servers.mailstore import host_mail
 from simnet.servers.pop3_engine import Maildrop, Pop3Engine
 from simnet.servers.service import Conn, LineSession, Service
 from simnet.servers.smtp_engine import MailStore, SmtpEngine, SmtpSettings, parse_message
@@ -40,6 +41,9 @@ class SmtpService(Service):
                 )
             accept = [b.lower() for b in boxes]
         self.store = MailStore(accept=accept)
+
+    def _on_attach(self) -> None:
+        self.store.forward = host_mail(self.host).deliver  # local mailboxes are POP3's too
 
     def busy_reply(self) -> bytes:
         # RFC 5321 §3.1: a server may answer the connection with 421 instead of 220
@@ -141,6 +145,9 @@ class Pop3Service(Service):
         for user in self.maildrop.users:
             self.maildrop.boxes.setdefault(user, [])
 
+    def _on_attach(self) -> None:
+        host_mail(self.host).add_maildrop(self.maildrop)  # mail the host's SMTP accepts
+
     def busy_reply(self) -> bytes:
         return b"-ERR [SYS/TEMP] too many connections\r\n"  # RFC 2449 §8.1.2 response code
 
@@ -155,6 +162,7 @@ class Pop3Service(Service):
         for msg in self.maildrop.boxes.get(user, []):
             parsed = parse_message(msg.data, 0.0, "", [user]).as_dict()
             parsed["uid"] = msg.uid
+            parsed["origin"] = msg.origin
             out.append(parsed)
         return out
 

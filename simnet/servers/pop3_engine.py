@@ -32,6 +32,7 @@ KNOWN_COMMANDS = frozenset().union(*COMMANDS_BY_STATE.values())
 class Pop3Message:
     data: bytes  # RFC 5322 text with CR LF line ends
     uid: str
+    origin: str = "config"  # "smtp": delivered by the host's SMTP service (simnet.servers.mailstore)
 
 
 @dataclass
@@ -42,14 +43,22 @@ class Maildrop:
     boxes: dict[str, list[Pop3Message]] = field(default_factory=dict)
     locked: list[str] = field(default_factory=list)
 
-    def add(self, user: str, data: bytes, uid: str | None = None) -> Pop3Message:
+    def add(self, user: str, data: bytes, uid: str | None = None, *, origin: str = "config") -> Pop3Message:
         box = self.boxes.setdefault(user, [])
         if uid is None:
             # unique and stable: position plus a content digest (RFC 1939 §7 UIDL)
             uid = f"{len(box) + 1:04d}{hashlib.sha256(data).hexdigest()[:16]}"
-        msg = Pop3Message(to_crlf(data), uid)
+        msg = Pop3Message(to_crlf(data), uid, origin)
         box.append(msg)
         return msg
+
+    def user_for(self, address: str) -> str | None:
+        """The account a mail to ``address`` belongs to: the user named by the whole address,
+        else by its local part (case-insensitive); None if there is none."""
+        wanted = address.lower()
+        local = wanted.split("@", 1)[0]
+        by_name = {u.lower(): u for u in self.users}
+        return by_name.get(wanted) or by_name.get(local)
 
 
 def to_crlf(data: bytes) -> bytes:

@@ -110,6 +110,8 @@ class MailStore:
 
     accept: list[str] | None = None  # None: every syntactically valid address is local
     mailboxes: dict[str, list[StoredMessage]] = field(default_factory=dict)
+    # Where accepted mail goes next: the host's POP3 maildrops (simnet.servers.mailstore).
+    forward: Callable[[StoredMessage], None] | None = None
 
     def exists(self, address: str) -> bool:
         return self.accept is None or address.lower() in self.accept
@@ -117,6 +119,8 @@ class MailStore:
     def deliver(self, message: StoredMessage) -> None:
         for rcpt in message.recipients:
             self.mailboxes.setdefault(rcpt.lower(), []).append(message)
+        if self.forward is not None:
+            self.forward(message)
 
 
 @dataclass(slots=True)

@@ -1,5 +1,4 @@
-"""Wavecom module profiles. Their dialects (issues 15/16) are not built yet: choosing one says
-so (simnet.modem.registry.load_dialect_class)."""
+"""Wavecom module profiles: WIPsoft (issue 15) and eDsoft (simnet.modem.vendors.wavecom.edsoft)."""
 
 from __future__ import annotations
 
@@ -51,5 +50,10 @@ PROFILES = (
         max_sockets=1,
         max_send=1500,
         latency=dict(WAVECOM_LATENCY),
+        # eDsoft §9: its own finals (the Ok_Info_* lines after which the command is over or
+        # the line carries data) and "#CME ERROR: <n>"
+        final_lines=(r"#CME ERROR: \d+", "Ok_Info_Ppp", "Ok_Info_GprsActivation", "Ok_Info_NoMail",
+                     "Ok_Info_Mail", "Ok_Info_WaitingForData", "Ok_Info_DataBegin",
+                     "1025", "1028", "3072", "3073", "3077", "3086"),
     ),
 )
