@@ -270,7 +270,7 @@ class Module:
         self._pumping = False
         self._pump_again = False
         self._new_baud: int | None = None
-        self._deferred_entry: tuple[DataLink, str | None] | None = None
+        self._deferred_entry: tuple[DataLink, str | Final | None] | None = None
         self._ri_timer: Timer | None = None
         self._clock_offset = 0.0
 
@@ -1008,15 +1008,15 @@ class Module:
         self._rx_backlog.clear()
         self._update_dcd()
         final = message if isinstance(message, Final) else None
-        text = final.text if final is not None else message
+        text: str | None = final.text if final is not None else message  # type: ignore[assignment]
         self.sim.record(self.name, "data_mode", state="end", message=text)
         if self.mode is Mode.DATA:
             self.mode = Mode.COMMAND
             self._asm.reset()
             if final is not None:
                 self._write_final(final)
-            elif message:
-                self._write_final(self.final_from_text(message))
+            elif text:
+                self._write_final(self.final_from_text(text))
             self._flush_urcs()
             self._process_pending()
         elif text:

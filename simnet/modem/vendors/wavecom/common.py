@@ -27,7 +27,7 @@ WOPEN = Setting("+WOPEN", (Param("mode", Range(0, 1), 1),), "eDsoft A.1", persis
 class WavecomDialect(Dialect):
     """Base of the Wavecom dialects: +WOPEN, ATQ while the application runs, AT+CFUN=1."""
 
-    stored_rows = (WOPEN,)
+    stored_rows: tuple[Setting, ...] = (WOPEN,)
 
     def __init__(self, module: Any) -> None:
         super().__init__(module)

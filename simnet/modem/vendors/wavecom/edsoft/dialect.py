@@ -142,7 +142,7 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
     @command("#VTCP", forms="s", requires=APP, latency="query")
     def vtcp(self, ctx: Context, cmd: Command) -> Final | None:
         """§5.5.2 AT#VTCP=id."""
-        sid = T.DLEMODE.index.domain.parse(cmd, 0)  # type: ignore[union-attr]
+        sid = int(T.DLEMODE.index.domain.parse(cmd, 0))  # type: ignore[union-attr]
         cmd.max_params(1)
         ctx.info(*(self.render(row, sid) for row in T.TCP_DISPLAY))
         return None
@@ -373,10 +373,8 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
         if self.bearer_kind is None:
             return
         idle_until = self.last_activity + self.p("#PHYTIMEOUT") * 60.0
-        if self.module.sim.now + 1e-9 < idle_until or self.service_active():
-            if self.service_active():
-                self.last_activity = self.module.sim.now
-            self.phy_timer = self.at(max(idle_until, self.module.sim.now + 1.0), self._phy_check)
+        if self.module.sim.now + 1e-9 < idle_until:
+            self.phy_timer = self.at(idle_until, self._phy_check)
             return
         # §2.1.6 "the Wavecom product ends the communication"; §9.2 35862
         self.record("phy_timeout", minutes=self.p("#PHYTIMEOUT"))
