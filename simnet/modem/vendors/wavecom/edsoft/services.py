@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from simnet.modem.addresses import is_dotted_quad, normalise_ipv4
 from simnet.modem.at import Command, Final, text_result
@@ -46,6 +46,12 @@ def _err(code: int) -> Final:
 
 def _msg(message: Msg) -> Final:
     return text_result(T.MESSAGES[message], numeric=int(message))
+
+
+class Paused(NamedTuple):
+    """A conversation stopped at an action the serial line answers (Stream, Transfer)."""
+
+    action: Any
 
 
 # -- a TCP connection as lines and bytes, for the conversations ------------------------------------
@@ -426,16 +432,20 @@ class ServicesMixin:
         return int(Err.OPEN_FAILED)
 
     def _converse(self, conv: C.Conversation, chan: Channel,
-                  handle: Callable[[Any], Generator[Any, Any, Any]] | None = None
-                  ) -> Generator[Any, Any, int | None]:
-        """Drive a conversation over ``chan``; ``handle`` answers the driver-side actions."""
+                  handle: Callable[[Any], Generator[Any, Any, Any]] | None = None,
+                  pause: type | None = None) -> Generator[Any, Any, Any]:
+        """Drive a conversation over ``chan``: its result (None or a §9.2 code), or
+        :class:`Paused` at the first action of type ``pause`` (the serial line's turn).
+        ``handle`` answers the other driver-side actions."""
         answer: Any = None
         while True:
             try:
                 action = conv.send(answer)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+                return stop.value
             answer = None
+            if pause is not None and isinstance(action, pause):
+                return Paused(action)
             if isinstance(action, C.Send):
                 chan.send(action.data)
             elif isinstance(action, C.Recv):
@@ -537,22 +547,12 @@ class ServicesMixin:
             return _err(code or Err.OPEN_FAILED)
         conv = C.smtp_send(self._mail_job(1, None))
         # run up to the Stream action (354 received), then hand the line to the host
-        answer: Any = None
-        while True:
-            try:
-                action = conv.send(answer)
-            except StopIteration as stop:
-                chan.close()
-                self.resource = None
-                self.record("putmail", result=stop.value)
-                return _err(stop.value or Err.SEND_FAILED)
-            answer = None
-            if isinstance(action, C.Send):
-                chan.send(action.data)
-            elif isinstance(action, C.Recv):
-                answer = yield from chan.line(T.SERVER_REPLY_TIMEOUT)
-            elif isinstance(action, C.Stream):
-                break
+        result = yield from self._converse(conv, chan, pause=C.Stream)
+        if not isinstance(result, Paused):
+            chan.close()
+            self.resource = None
+            self.record("putmail", result=result)
+            return _err(result or Err.SEND_FAILED)
         link = MailBodyLink(self, chan)
         self.link = link
         self.spawn(self._putmail_rest(conv, chan, link))
@@ -659,26 +659,18 @@ class ServicesMixin:
             return _err(code or Err.OPEN_FAILED)
         conv = C.ftp_session(self._ftp_job(True))
         data: list[Channel] = []
-        answer: Any = None
-        while True:
-            try:
-                action = conv.send(answer)
-            except StopIteration as stop:
-                chan.close()
-                for d in data:
-                    d.close()
-                self.resource = None
-                self.record("ftpput", result=stop.value)
-                return _err(stop.value or Err.SEND_FAILED)
-            answer = None
-            if isinstance(action, C.Send):
-                chan.send(action.data)
-            elif isinstance(action, C.Recv):
-                answer = yield from chan.line(T.SERVER_REPLY_TIMEOUT)
-            elif isinstance(action, C.OpenData):
-                answer = yield from self._open_data(action, data)
-            elif isinstance(action, C.Transfer):
-                break
+
+        def open_data(action: Any) -> Generator[Any, Any, Any]:
+            return (yield from self._open_data(action, data))
+
+        result = yield from self._converse(conv, chan, open_data, pause=C.Transfer)
+        if not isinstance(result, Paused):
+            chan.close()
+            for d in data:
+                d.close()
+            self.resource = None
+            self.record("ftpput", result=result)
+            return _err(result or Err.SEND_FAILED)
         ascii_mode = self.p("#FTPTYPE") == "A"
         dchan = data[0]
         done = self.module.sim.event()
