@@ -279,6 +279,22 @@ class Uart:
         self.dte.peer = self.dce
         self.dce.peer = self.dte
         self._garble = sim.rng(f"{name}.garble")
+        self._observer: Callable[[str, bytes], None] | None = None
+
+    def observe(self, fn: Callable[[str, bytes], None]) -> None:
+        """Call ``fn(kind, chunk)`` for every chunk that crosses the line (``dte>`` host to
+        module, ``dte<`` module to host), after its trace record: a typed hook that sees the
+        bytes whether or not the trace records them (fault triggers)."""
+        before = self._observer
+        if before is None:
+            self._observer = fn
+            return
+
+        def both(kind: str, chunk: bytes) -> None:
+            before(kind, chunk)
+            fn(kind, chunk)
+
+        self._observer = both
 
     def deliver(self, sender: UartPort, chunk: bytes, bt: float) -> None:
         receiver = sender.peer
@@ -291,6 +307,8 @@ class Uart:
                             receiver_baud=receiver.baud, n=len(chunk))
             chunk = bytes(self._garble.randrange(256) for _ in chunk)
         self.sim.record(self.name, kind, data=chunk)
+        if self._observer is not None:
+            self._observer(kind, chunk)
         if receiver.on_receive is not None:
             receiver.on_receive(chunk, self.sim.now, bt)
 

@@ -161,7 +161,9 @@ class Link:
         self._outage_until = -1.0
         for at, dur in config.outage_list:
             sim.call_at(at, self.set_outage, dur)
-        # observers: pcap capture hooks (called with (t, pkt)) on entering / leaving the link
+        # Observers of every packet the link takes (tx, after its trace record and before any
+        # drop) and delivers (rx), called with (t, pkt): pcap capture points, fault triggers
+        # (observe_tx). None costs nothing.
         self.capture_tx: Callable[[float, Packet], None] | None = None
         self.capture_rx: Callable[[float, Packet], None] | None = None
         # A gate sees every packet offered first and may keep it (returning False): the radio
@@ -208,6 +210,20 @@ class Link:
         if self._outage_until > self._env.now:
             self._outage_until = self._env.now
             self.sim.record(self.name, "link", event="outage_end")
+
+    def observe_tx(self, fn: Callable[[float, Packet], None]) -> None:
+        """Call ``fn(now, pkt)`` for every packet this direction takes, after the observers
+        already there (a typed hook: it sees packets whether or not the trace records them)."""
+        before = self.capture_tx
+        if before is None:
+            self.capture_tx = fn
+            return
+
+        def both(now: float, pkt: Packet) -> None:
+            before(now, pkt)
+            fn(now, pkt)
+
+        self.capture_tx = both
 
     def set_loss(self, spec: object) -> None:
         """Replace the loss model (validated; raises ConfigError on a bad spec)."""

@@ -26,9 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simnet.kernel.trace import TraceRecord
-
-_PKT = re.compile(r"^(TCP|UDP|ICMP) (\d+\.\d+\.\d+\.\d+)(?::(\d+))? > (\d+\.\d+\.\d+\.\d+)(?::(\d+))?(.*)$")
-
+from simnet.net.packet import summary_fields
 
 LINE_GAP = 0.05  # s: a partial line older than this is drawn on its own
 BURST_GAP = 0.2  # s: binary UART chunks closer than this in one direction are one burst
@@ -260,8 +258,8 @@ class _Burst:
 
 
 def _hop_lanes(link: str, summary: str, radio_links: set[str], lane_of_ip: Any) -> tuple[str, str]:
-    m = _PKT.match(summary)
-    src_ip, dst_ip = (m.group(2), m.group(4)) if m else ("", "")
+    fields = summary_fields(summary)
+    src_ip, dst_ip = str(fields.get("src", "")), str(fields.get("dst", ""))
     if link in radio_links:
         # the radio hop: module <-> operator core
         down = "down" in link or lane_of_ip(src_ip) != "network"
@@ -273,19 +271,16 @@ def _hop_lanes(link: str, summary: str, radio_links: set[str], lane_of_ip: Any) 
 
 
 def _packet_label(summary: str) -> str:
-    m = _PKT.match(summary)
-    if not m:
+    fields = summary_fields(summary)
+    if not fields:
         return summary[:40]
-    proto, rest = m.group(1), m.group(6)
-    flags = re.search(r"\[([A-Z]*)\]", rest)
-    length = re.search(r"len=(\d+)", rest)
-    parts = [proto]
-    if m.group(5):
-        parts.append(f":{m.group(5)}")
-    if flags:
-        parts.append(f"[{flags.group(1)}]")
-    if length and length.group(1) != "0":
-        parts.append(f"{length.group(1)}B")
+    parts = [str(fields["proto"])]
+    if "dport" in fields:
+        parts.append(f":{fields['dport']}")
+    if "flags" in fields:
+        parts.append(f"[{fields['flags']}]")
+    if fields.get("len"):
+        parts.append(f"{fields['len']}B")
     return " ".join(parts)
 
 

@@ -9,8 +9,6 @@ chart uses to place lanes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ConfigError
@@ -122,7 +120,7 @@ class World:
         self.radio_uplink = f"{MODULE_HOST}.uplink"
         self.radio_downlink = f"{MODULE_HOST}.downlink"
         self.uart_source = f"{MODULE_NAME}.uart"
-        self._base_links: dict[str, dict[str, Any]] = {}
+        self.base_links: dict[str, dict[str, Any]] = {}
         self.devices: dict[str, Device] = {}  # every module, in build order
 
     @property
@@ -273,7 +271,7 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
     down_raw = {**raw_link, **(raw_net.get("downlink", {}) or {})}
     up = link_for_net(up_raw, net.uplink, base_up)
     down = link_for_net(down_raw, net.downlink, base_down)
-    world._base_links = {"uplink": up, "downlink": down}
+    world.base_links = {"uplink": up, "downlink": down}
     if not sc.devices:
         world.module_host = network.add_module_host(MODULE_HOST, up, down)
 
@@ -301,7 +299,7 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
         world.module = dev.module = _build_module(sim, world, sc, dev)
         world.dte = dev.dte = DTE(sim, world.module)
         world.devices[dev.name] = dev
-    world.faults = FaultEngine(world, sc.faults, _fault_actions(world))
+    world.faults = FaultEngine(world, sc.faults)
     _count_trace_checks(sim, world, sc)
     return world
 
@@ -467,157 +465,3 @@ def _build_module(sim: Any, world: World, spec: Any, dev: Device) -> Any:
     return create_module(sim, spec.module, dev.bearer, dev.host, **options)
 
 
-# -- fault actions ------------------------------------------------------------------------------
-
-
-def _fault_actions(world: World) -> dict[str, Callable[[FaultSpec], None]]:
-    sim = world.sim
-
-    def later(duration: float | None, fn: Callable[[], None]) -> None:
-        if duration is not None:
-            sim.call_later(duration, fn)
-
-    def links(f: FaultSpec) -> list[Any]:
-        direction = f.params.get("direction") or "both"
-        return [link for dev in world.fault_targets(f) for link in dev.radio_links(world.network, direction)]
-
-    def link_outage(f: FaultSpec) -> None:
-        for link in links(f):
-            link.set_outage(f.params.get("duration"))
-
-    def loss(f: FaultSpec) -> None:
-        spec: LossSpec = f.params["loss"]
-        for link in links(f):
-            direction = "uplink" if link.name.endswith("uplink") else "downlink"
-            link.set_loss(loss_for_net(spec))
-            original = world._base_links[direction].get("loss", 0.0)
-            later(f.params.get("duration"), partial(link.set_loss, original))
-
-    def delay(f: FaultSpec) -> None:
-        raw = world.scenario.raw["faults"][f.index]
-        value = raw.get("delay", raw.get("value"))
-        for link in links(f):
-            direction = "uplink" if link.name.endswith("uplink") else "downlink"
-            link.set_delay(value)
-            original = world._base_links[direction].get("delay", 0.0)
-            later(f.params.get("duration"), partial(link.set_delay, original))
-
-    def bearers(f: FaultSpec) -> list[Any]:
-        targets = [dev.bearer for dev in world.fault_targets(f)]
-        if any(b is None for b in targets):
-            raise ConfigError(f.action, "this build has no bearer layer yet")
-        return targets
-
-    def bearer_drop(f: FaultSpec) -> None:
-        cause = f.params.get("cause")
-        for b in bearers(f):
-            b.bearer_drop(cause) if cause is not None else b.bearer_drop()
-
-    def pdp_reject(f: FaultSpec) -> None:
-        for b in bearers(f):
-            b.pdp_reject(f.params.get("cause") or 31, **_opt(f, "count", "duration"))
-
-    def pdp_silent(f: FaultSpec) -> None:
-        for b in bearers(f):
-            b.pdp_silent(**_opt(f, "count", "duration"))
-
-    def ppp_fail(f: FaultSpec) -> None:
-        # count: only the next N PPP negotiations; duration: only those starting within it.
-        for b in bearers(f):
-            b.ppp_fail(f.params["phase"], f.params.get("mode") or "silent", **_opt(f, "count", "duration"))
-
-    def call_fail(f: FaultSpec) -> None:
-        for b in bearers(f):
-            b.call_fail(f.params["outcome"].replace("-", "_"), **_opt(f, "count"))
-
-    def sim_remove(f: FaultSpec) -> None:
-        for b in bearers(f):
-            b.sim_remove()
-
-    def coverage_loss(f: FaultSpec) -> None:
-        for b in bearers(f):
-            b.coverage_loss(f.params.get("duration"))
-
-    def reset(f: FaultSpec) -> None:
-        for dev in world.fault_targets(f):
-            dev.module.reboot("fault")
-
-    def power_cycle(f: FaultSpec) -> None:
-        off = f.params.get("duration")
-        for dev in world.fault_targets(f):
-            dev.module.reboot("power-cycle", off_time=1.0 if off is None else float(off))
-
-    def nat_expire(f: FaultSpec) -> None:
-        world.network.nat.expire_all()
-
-    def dns_fail(f: FaultSpec) -> None:
-        mode = {"timeout": "silence"}.get(f.params["mode"], f.params["mode"])
-        servers = list(world.network.dns_servers)
-        for server in servers:
-            server.fault = mode
-
-        def clear() -> None:
-            for server in servers:
-                server.fault = None
-
-        later(f.params.get("duration"), clear)
-
-    def server(f: FaultSpec) -> None:
-        entry = world.hosts[f.params["host"]]
-        targets = entry.find(port=f.params.get("port"), type_=f.params.get("service"))
-        params = {k: v for k, v in f.params.items() if k not in ("host", "port", "service")}
-        if f.action == "server-push":
-            from simnet.scenario.schema import decode_escapes
-
-            params["data"] = decode_escapes(params["data"])
-        for svc in targets:
-            svc.apply_fault(f.action, **params)
-
-    def peer_connect(f: FaultSpec) -> None:
-        from simnet.scenario.schema import decode_escapes
-
-        peer = world.hosts[f.params["host"]].host
-        payload = decode_escapes(f.params.get("send") or "")
-
-        def connected(s: Any) -> None:
-            if payload:
-                s.send(payload)
-            if f.params.get("close_after") is not None:
-                sim.call_later(f.params["close_after"], s.close)
-
-        for dev in world.fault_targets(f):
-            module_ip = dev.host.ip
-            if module_ip is None:
-                raise ConfigError("peer-connect", f"the module {dev.name} has no address (no active PDP context)")
-            sock = peer.tcp_connect(module_ip, f.params["port"])
-            world.peer_sockets.append(sock)
-            sock.on_connected = connected
-
-    return {
-        "peer-connect": peer_connect,
-        "link-outage": link_outage,
-        "loss": loss,
-        "delay": delay,
-        "bearer-drop": bearer_drop,
-        "pdp-reject": pdp_reject,
-        "pdp-silent": pdp_silent,
-        "ppp-fail": ppp_fail,
-        "call-fail": call_fail,
-        "dns-fail": dns_fail,
-        "server-refuse": server,
-        "server-stall": server,
-        "server-reset": server,
-        "server-reply": server,
-        "server-slow-greeting": server,
-        "server-rate-limit": server,
-        "server-push": server,
-        "nat-expire": nat_expire,
-        "sim-remove": sim_remove,
-        "coverage-loss": coverage_loss,
-        "reset": reset,
-        "power-cycle": power_cycle,
-    }
-
-
-def _opt(f: FaultSpec, *keys: str) -> dict[str, Any]:
-    return {k: f.params[k] for k in keys if f.params.get(k) is not None}

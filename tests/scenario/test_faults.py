@@ -211,6 +211,41 @@ def test_syn_trigger_fires_on_nth_syn():
 
 @needs_bearer
 @needs_tcp
+def test_packet_and_uart_triggers_fire_with_their_records_muted():
+    # Triggers are hooks on the packets and UART chunks, not parsed trace text: muting the
+    # per-packet and per-byte records (trace levels, benchmarks) leaves them working. The same
+    # scenario unmuted gives the instants to compare with.
+    # Actions that leave the open connections alone (they act on later procedures).
+    faults = [{"on": {"syn": 2, "host": "echo.example.net", "port": 7}, "action": "pdp-reject"},
+              {"on": {"bytes": 3, "host": "echo.example.net", "direction": "uplink"},
+               "action": "dns-fail", "mode": "nxdomain"},
+              {"on": {"sent": "AT+CIPOPEN=1"}, "action": "pdp-silent"}]
+    fired = []
+    for muted in (False, True):
+        sim = build(faults, hosts=TCP_HOSTS, network=GPRS)
+        if muted:
+            sim.trace.mute("pkt", "drop", "dte>", "dte<")
+        for step in OPEN:
+            if "send" in step:
+                sim.dte.write(step["send"] + "\r")
+            else:
+                sim.dte.expect(step["expect"].replace("+", r"\+"), timeout=30)
+        for cid in (0, 1):
+            sim.dte.command(f'AT+CIPOPEN={cid},"TCP","203.0.113.10",7', timeout=10)
+            sim.dte.expect(rf"\+CIPOPEN: {cid},0", timeout=30)
+        assert sim.dte.command("AT+CIPSEND=0,4").final == ">"
+        sim.dte.write(b"abcd")
+        sim.dte.expect(r"\+CIPSEND: 0,4,4", timeout=30)
+        sim.advance(2)
+        fired.append([(r.fields["action"], round(r.t, 9)) for r in fault_records(sim)])
+        if muted:
+            assert not sim.trace.select(kind="pkt") and not sim.trace.select(kind="dte>")
+    assert [a for a, _t in fired[0]] == ["pdp-silent", "pdp-reject", "dns-fail"]
+    assert fired[1] == fired[0]
+
+
+@needs_bearer
+@needs_tcp
 def test_server_reset_after_bytes_and_bytes_trigger():
     sim = build([
         {"at": "0s", "action": "server-reset", "host": "echo.example.net", "port": 7, "after_bytes": 4},
