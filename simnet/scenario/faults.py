@@ -224,13 +224,17 @@ fault("server-push", {**_SERVER, "data": ("string", True)})(_server)
                         "close_after": _DURATION})
 def peer_connect(world: World, f: FaultSpec) -> None:
     """A peer host opens a TCP connection to the module (server-mode commands) and sends
-    ``send``, closing after ``close_after``."""
+    ``send``, closing after ``close_after``. The peer application reads what the module sends
+    (kept in ``world.peer_received``), so its close is a FIN, not the RST of closing over
+    unread data."""
     from simnet.scenario.schema import decode_escapes
 
     peer = world.hosts[f.params["host"]].host
     payload = decode_escapes(f.params.get("send") or "")
 
     def connected(s: Any) -> None:
+        received = world.peer_received.setdefault(id(s), bytearray())
+        s.on_data = lambda sock: received.extend(sock.recv())
         if payload:
             s.send(payload)
         if f.params.get("close_after") is not None:

@@ -113,6 +113,7 @@ class World:
         self.hosts: dict[str, HostEntry] = {}
         self.fault_errors: list[str] = []
         self.peer_sockets: list[Any] = []  # connections opened by peer-connect faults
+        self.peer_received: dict[int, bytearray] = {}  # id(socket) -> what the peer read
         self.pcap_files: list[str] = []
         self.epoch = 0.0  # Unix seconds at virtual time 0 (scenario_epoch)
         self.trace_counts: dict[int, int] = {}  # check index -> matching records so far
