@@ -53,6 +53,8 @@ class CsdCall:
     connected_at: float | None = None
     end_outcome: Outcome | None = None
     rings: int = 0
+    voice: bool = False  # a speech call (TS 22.003 teleservice 11): signalling only, no data path
+    hold: float | None = None  # a voice caller hangs up this long after the answer (None: never)
     far_end: object = field(default=None, repr=False)  # what answers at the far end (PPP server)
     _timers: list[Timer] = field(default_factory=list, repr=False)
 
@@ -191,6 +193,11 @@ class CsdService:
     def _connect(self, call: CsdCall) -> None:
         call.state = CallState.CONNECTED
         call.connected_at = self.sim.now
+        if call.voice:
+            self._emit("connected", call)
+            if call.hold is not None:
+                call._timers.append(self.sim.call_later(call.hold, self._caller_hangs_up, call))
+            return
         call.pipe = BytePipe(self.sim, rate_bps=call.rate, delay=self.line_delay, bits_per_byte=10,
                              name=f"{self.name}.line")
         self._emit("connected", call)
@@ -198,19 +205,24 @@ class CsdService:
             self.on_connected(call)
 
     # -- mobile-terminated ---------------------------------------------------------------------
-    def incoming_call(self, caller_id: str | None = "+33123456789", *, number_type: int | None = None) -> CsdCall | None:
-        """A data call arrives: RING now and every ``ring_interval`` until answered, rejected or
-        the caller gives up after ``ring_timeout``. None if the module cannot take it."""
+    def incoming_call(self, caller_id: str | None = "+33123456789", *, number_type: int | None = None,
+                      voice: bool = False, hold: float | None = None,
+                      ring_timeout: float | None = None) -> CsdCall | None:
+        """A call arrives (data, or ``voice``): RING now and every ``ring_interval`` until
+        answered, rejected or the caller gives up after ``ring_timeout`` (default: the
+        operator's). A voice caller hangs up ``hold`` seconds after the answer. None if the
+        module cannot take it."""
         if self._precheck() is not None or self.call is not None:
             self.sim.record(self.name, "incoming_missed", caller_id=caller_id)
             return None
         ntype = number_type if number_type is not None else (145 if (caller_id or "").startswith("+") else 129)
         call = CsdCall(number=caller_id or "", direction="mt", state=CallState.RINGING,
-                       rate=self.config.rate, caller_id=caller_id, number_type=ntype)
+                       rate=self.config.rate, caller_id=caller_id, number_type=ntype, voice=voice, hold=hold)
         self.call = call
-        self.sim.record(self.name, "incoming", caller_id=caller_id)
+        self.sim.record(self.name, "incoming", caller_id=caller_id, voice=voice)
         self._ring(call)
-        call._timers.append(self.sim.call_later(self.config.ring_timeout, self._caller_gives_up, call))
+        timeout = self.config.ring_timeout if ring_timeout is None else ring_timeout
+        call._timers.append(self.sim.call_later(timeout, self._caller_gives_up, call))
         return call
 
     def _ring(self, call: CsdCall) -> None:
@@ -219,6 +231,10 @@ class CsdService:
         call.rings += 1
         self._emit("ring", call)
         call._timers.append(self.sim.call_later(self.config.ring_interval, self._ring, call))
+
+    def _caller_hangs_up(self, call: CsdCall) -> None:
+        if self.call is call and call.state == CallState.CONNECTED:
+            self._end(call, Outcome(OutcomeKind.NO_CARRIER, detail="remote hang-up"))
 
     def _caller_gives_up(self, call: CsdCall) -> None:
         if self.call is call and call.state == CallState.RINGING:

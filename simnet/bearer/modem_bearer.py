@@ -29,6 +29,8 @@ from simnet.bearer.profiles import RadioProfile, get_profile
 from simnet.bearer.radio import Radio
 from simnet.bearer.rrc import RadioLinkController
 from simnet.bearer.sim_card import SimCard
+from simnet.bearer.sms.service import ModemSms
+from simnet.bearer.sms.smsc import Smsc
 from simnet.errors import ConfigError
 from simnet.kernel import Simulation
 
@@ -40,6 +42,8 @@ _PPP_MODE_ALIASES = {
 }
 
 LinkListener = Callable[[Outcome], None]
+
+DEFAULT_MSISDN = "+33600000001"  # the module's number in the network when the scenario names none
 
 
 class GsmDataSession:
@@ -165,7 +169,8 @@ class ModemBearer:
 
     def __init__(self, sim: Simulation, network: Any = None, host: Any = None,
                  operator: OperatorConfig | None = None, *, name: str = "bearer",
-                 timers: GprsTimers | None = None, address_pool: Any = None) -> None:
+                 timers: GprsTimers | None = None, address_pool: Any = None,
+                 smsc: Smsc | None = None, msisdn: str | None = None) -> None:
         self.sim = sim
         self.network = network
         self.host = host
@@ -201,6 +206,12 @@ class ModemBearer:
             self.link_control = RadioLinkController(sim, duplex.uplink, duplex.downlink, self.radio,
                                                     lambda: self.profile, op.power_saving, name=f"{name}.rrc")
             self.radio.add_listener(self._registration_for_rrc)
+        # Short messages and USSD through the operator's SC (one per network: the world's, shared
+        # by every module and host; a bearer built alone has its own).
+        self.smsc = smsc if smsc is not None else Smsc(sim, op.sms, name=f"{name}.smsc")
+        self.msisdn = msisdn or op.sim.msisdn or DEFAULT_MSISDN
+        self.sms = ModemSms(sim, self.smsc, self.sim_card, self.radio, self.link_control, self.msisdn,
+                            name=f"{name}.sms")
 
     # -- helpers -----------------------------------------------------------------------------
     def _done(self, outcome: Outcome) -> simpy.Event:

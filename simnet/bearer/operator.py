@@ -16,6 +16,7 @@ from simnet.bearer.causes import validate_gmm_cause, validate_sm_cause
 from simnet.bearer.profiles import PROFILES
 from simnet.bearer.radio import RadioConfig
 from simnet.bearer.sim_card import SimConfig
+from simnet.bearer.sms.config import SmsConfig
 from simnet.errors import ConfigError
 from simnet.kernel import Distribution, make_distribution, parse_duration, parse_probability
 
@@ -226,6 +227,7 @@ class OperatorConfig:
     csd: CsdConfig = field(default_factory=CsdConfig)
     timers: GprsTimers = field(default_factory=GprsTimers)
     power_saving: PowerSavingConfig = field(default_factory=PowerSavingConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
 
     def __post_init__(self) -> None:
         p = "network"
@@ -274,8 +276,10 @@ class OperatorConfig:
         object.__setattr__(self, "ppp_server_ip", _ipv4(self.ppp_server_ip, f"{p}.ppp_server_ip"))
         if isinstance(self.power_saving, Mapping):
             object.__setattr__(self, "power_saving", PowerSavingConfig(**self.power_saving))
+        if isinstance(self.sms, Mapping):
+            object.__setattr__(self, "sms", SmsConfig.from_dict(self.sms, f"{p}.sms"))
         for name, cls in (("radio", RadioConfig), ("sim", SimConfig), ("csd", CsdConfig), ("timers", GprsTimers),
-                          ("power_saving", PowerSavingConfig)):
+                          ("power_saving", PowerSavingConfig), ("sms", SmsConfig)):
             if not isinstance(getattr(self, name), cls):
                 raise ConfigError(f"{p}.{name}", f"expected a {cls.__name__}")
 

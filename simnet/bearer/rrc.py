@@ -125,6 +125,10 @@ class RadioLinkController:
         self._edrx_phase = 0.0
         self._draw_phases()
         self.listeners: list[Callable[[str], None]] = []  # "psm" / "edrx" changes (for URCs)
+        # Called after every RRC state change and at the end of a coverage gap: a UE that was
+        # unreachable for the core (PSM, gap) may be reachable again (SMS alert, TS 23.040 §3.2.5)
+        self.reach_listeners: list[Callable[[], None]] = []
+        self._signalling: list[Callable[[bool], None]] = []  # NAS messages waiting for a connection
         self.paged = 0
         self.drops: dict[str, int] = {}
         self._apply_gates()
@@ -171,6 +175,11 @@ class RadioLinkController:
         self.state = state
         if self.rrc is not None:
             self.sim.record(self.name, "rrc", state=state, cause=cause)
+        self._notify_reach()
+
+    def _notify_reach(self) -> None:
+        for fn in list(self.reach_listeners):
+            fn()
 
     def _account(self, now: float) -> None:
         start, self._entered = self._entered, now
@@ -247,6 +256,7 @@ class RadioLinkController:
         else:
             self._cancel("inactivity", "t3324", "t3412", "page", "promote")
             self._set_state(IDLE, "detached")
+            self._flush_signalling(False)
 
     # -- gates -----------------------------------------------------------------------------------
     def _passes(self, queue: deque[Any], pkt: Any) -> bool | None:
@@ -303,6 +313,41 @@ class RadioLinkController:
             self.uplink.send(pkt)
         for pkt in down:
             self.downlink.send(pkt)
+        if self.rrc is None or self.state == CONNECTED:
+            self._flush_signalling(True)
+
+    # -- signalling: NAS messages on the RRC connection (SMS over NAS, TS 24.301 §5.6.3) -------
+    def reachable(self) -> bool:
+        """Whether the core can reach the UE now: not in PSM and not in a coverage gap."""
+        return self.gap is None and self.state != PSM
+
+    def signalling(self, fn: Callable[[bool], None], *, mobile_originated: bool) -> None:
+        """``fn(True)`` once the UE has a radio connection for a NAS message: at once when
+        connected (or without RRC states), after paging and promotion for an idle UE (MT), after
+        the promotion for an idle or sleeping UE that sends (MO); ``fn(False)`` when it cannot
+        be reached (PSM for MT, a coverage gap, not registered) or the connection is lost."""
+        if self.gap is not None or (self.rrc is not None and not self.registered):
+            fn(False)
+            return
+        if self.rrc is None or self.state == CONNECTED:
+            self._last_activity = self.sim.now
+            fn(True)
+            return
+        if self.state == PSM and not mobile_originated:
+            fn(False)
+            return
+        self._signalling.append(fn)
+        if mobile_originated and self.state in (IDLE, PSM):
+            self._connect("mo_signalling")
+        elif self.state == IDLE and "page" not in self._timers:
+            self._timers["page"] = self.sim.call_at(self.next_paging_occasion(self.sim.now), self._paged)
+
+    def _flush_signalling(self, ok: bool) -> None:
+        waiting, self._signalling = self._signalling, []
+        if ok and waiting:
+            self._last_activity = self.sim.now
+        for fn in waiting:
+            fn(ok)
 
     # -- RRC ---------------------------------------------------------------------------------
     def next_paging_occasion(self, t: float) -> float:
@@ -492,6 +537,7 @@ class RadioLinkController:
         self.gap = None
         self._apply_gates()
         self._release_held()
+        self._notify_reach()
 
     def _link_lost(self, rest: float | None) -> None:
         """The gap outlasted re-establishment: registration and contexts go (the held data
@@ -502,6 +548,7 @@ class RadioLinkController:
         for queue in (self._up, self._down):
             while queue:
                 self._discard(queue.popleft(), "coverage_lost")
+        self._flush_signalling(False)
         self._apply_gates()
         self.radio.coverage_loss(rest, record=False)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from simnet.bearer.csd import CsdCall
-from simnet.bearer.outcomes import Outcome
+from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.modem.at import Command, Final, Form
 from simnet.modem.base.common import BaseCommandSet
 from simnet.modem.dialect import Context, DataLink, command, sim_error
@@ -55,11 +55,15 @@ class CallCommands(BaseCommandSet):
         csd = self._csd()
         if csd is None:
             return ctx.no_carrier()
+        call = csd.call
+        voice = call is not None and call.voice
         try:
             outcome = yield csd.answer()
         except simpy.Interrupt:
             csd.hangup()  # V.250 §6.3.5: a character from the DTE aborts the answer
             raise
+        if voice and outcome.ok:
+            return ctx.ok()  # a speech call is answered with OK (V.250 §6.3.5: no data state)
         return self._call_result(ctx, outcome)
 
     @command("D", abortable=True, latency="network")
@@ -137,13 +141,17 @@ class CallCommands(BaseCommandSet):
             session = self.module.session
             if session is not None and session.active and isinstance(session.link, PipeLink):
                 session.end("NO CARRIER")
+            elif call.voice and call.connected_at is not None and outcome is not None and outcome.kind in (
+                    OutcomeKind.NO_CARRIER, OutcomeKind.NETWORK_LOST):
+                self.module.urc("NO CARRIER")  # the far end (or the network) ended the speech call
 
     def _ring(self, call: CsdCall) -> None:
         module = self.module
         # TS 27.007 §6.11: +CRC=1 gives +CRING: <type>; a non-transparent data call (+CBST
         # <ce> 1) is "REL ASYNC", a transparent one "ASYNC".
         if self.params["+CRC"]["mode"]:
-            module.urc("+CRING: " + ("REL ASYNC" if self.params["+CBST"]["ce"] else "ASYNC"))
+            kind = "VOICE" if call.voice else ("REL ASYNC" if self.params["+CBST"]["ce"] else "ASYNC")
+            module.urc("+CRING: " + kind)
         else:
             module.urc("RING")
         caller = call.caller_id
@@ -152,7 +160,7 @@ class CallCommands(BaseCommandSet):
         module.pulse_ri(1.0)  # V.24 circuit 125 (RI) pulses for a second with each ring
         # V.250 §6.3.8: S0 > 0 answers automatically after that many rings.
         s0 = module.settings.s.get(0, 0)
-        if s0 and call.rings >= s0 and module.session is None:
+        if s0 and call.rings >= s0 and module.session is None and not call.voice:
             module.sim.process(self._auto_answer())
 
     def _auto_answer(self) -> Generator[simpy.Event, Outcome, None]:
