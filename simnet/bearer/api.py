@@ -15,7 +15,7 @@ Asynchronous procedures return SimPy events whose value is an :class:`Outcome`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from simnet.bearer.outcomes import Outcome
 
@@ -35,6 +35,8 @@ class SimIdentity(Protocol):
     def iccid(self) -> str: ...
     @property
     def msisdn(self) -> str | None: ...
+    @property
+    def sms_records(self) -> int: ...
 
 
 @runtime_checkable
@@ -185,6 +187,26 @@ class PowerSavingApi(Protocol):
 
 
 @runtime_checkable
+class SmsApi(Protocol):
+    """Short messages and USSD through the operator (:class:`~simnet.bearer.sms.service.ModemSms`):
+    ``submit`` events' values are ``SubmitResult`` (``cms`` None when accepted); ``receiver``
+    is the module's hook for what arrives (None, or an RP cause such as 22 memory exceeded)."""
+
+    receiver: Callable[[Any], int | None] | None
+    ussd_listener: Callable[[int, str], None] | None
+
+    @property
+    def default_sca(self) -> Any: ...
+    @property
+    def smsc(self) -> Any: ...
+    def registered(self) -> bool: ...
+    def submit(self, sca: Any, submit: Any, *, link_kept: bool = False) -> simpy.Event: ...
+    def memory_available(self) -> None: ...
+    def ussd_request(self, text: str) -> simpy.Event: ...
+    def ussd_cancel(self) -> None: ...
+
+
+@runtime_checkable
 class BearerApi(Protocol):
     """Everything below the module's AT engine except its IP host (a ``simnet.net.Host``)."""
 
@@ -204,6 +226,8 @@ class BearerApi(Protocol):
     def profile(self) -> RadioAccessApi | None: ...
     @property
     def link_control(self) -> PowerSavingApi | None: ...
+    @property
+    def sms(self) -> SmsApi | None: ...
     def power_off(self) -> None: ...
     def power_on(self) -> None: ...
     def request_psm(self, enabled: bool, periodic_tau: str = "", active_time: str = "") -> None: ...
@@ -226,4 +250,5 @@ __all__ = [
     "RegistrationListener",
     "SimCardApi",
     "SimIdentity",
+    "SmsApi",
 ]

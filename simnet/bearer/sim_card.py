@@ -65,6 +65,7 @@ class SimConfig:
     iccid: str = "8933010000000000001"
     imsi: str = "208010000000001"
     msisdn: str | None = None  # own number (+CNUM), if the card stores one
+    sms_records: int = 30  # EF_SMS records (TS 31.102 §4.2.25): the "SM" message memory's size
 
     def __post_init__(self) -> None:
         if not isinstance(self.present, bool):
@@ -76,10 +77,12 @@ class SimConfig:
         _count(self.puk_attempts, "sim.puk_attempts", 1, 10)
         _digits(self.iccid, "sim.iccid", range(18, 21))
         _digits(self.imsi, "sim.imsi", range(6, 16))
+        _count(self.sms_records, "sim.sms_records", 0, 255)
 
     @classmethod
     def from_dict(cls, data: dict[str, object], field: str = "sim") -> SimConfig:
-        known = {"present", "pin", "puk", "pin_attempts", "puk_attempts", "iccid", "imsi", "msisdn"}
+        known = {"present", "pin", "puk", "pin_attempts", "puk_attempts", "iccid", "imsi", "msisdn",
+                 "sms_records"}
         for key in data:
             if key not in known:
                 raise ConfigError(f"{field}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})")

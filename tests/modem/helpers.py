@@ -41,6 +41,7 @@ class FakeSimConfig:
     imsi: str = "208011234567890"
     iccid: str = "8933011234567890123"
     msisdn: str | None = None
+    sms_records: int = 30
 
 
 class FakeSimCard:
@@ -205,6 +206,7 @@ class FakeBearer:
     gprs: FakeGprs | None = None
     csd: None = None
     dialup: None = None
+    sms: None = None
     operator: None = None
     profile: None = None
     link_control: None = None

@@ -10,6 +10,8 @@ Defaults (docs/assumptions.md, "SMS and USSD"):
   besides the alert it gets when the subscriber comes back (TS 23.040 §3.2.5, TS 29.002 alert);
 - ``validity`` 7 days: the longest the SC keeps a message, and the validity of one that names
   none;
+- ``link_setup`` 0.5 s: the part of the MO transfer time that sets up the signalling link; a
+  message sent while the previous one's link is kept (+CMMS, TS 27.005 §3.5.6) saves it;
 - ``tr1m`` 40 s: TS 24.011 §10 TR1M (35-45 s), an MO message that gets no answer fails after it.
 """
 
@@ -57,6 +59,7 @@ class SmsConfig:
     retry_interval: Any = 300.0
     validity: Any = 7 * 86400.0
     tr1m: Any = 40.0
+    link_setup: Any = 0.5
     tz_quarters: int = 0
     ussd: Mapping[str, Any] = field(default_factory=dict)
     ussd_delay: Any = field(default_factory=lambda: {"min": 0.5, "max": 2.0})
@@ -69,6 +72,7 @@ class SmsConfig:
             _dist(getattr(self, name), f"{p}.{name}")
         for name in ("retry_interval", "validity", "tr1m", "ussd_timeout"):
             object.__setattr__(self, name, parse_duration(getattr(self, name), f"{p}.{name}", allow_zero=False))
+        object.__setattr__(self, "link_setup", parse_duration(self.link_setup, f"{p}.link_setup"))
         tz = self.tz_quarters
         if isinstance(tz, bool) or not isinstance(tz, int) or not -48 <= tz <= 56:
             raise ConfigError(f"{p}.tz_quarters", f"expected -48..56 quarters of an hour, got {tz!r}")

@@ -1,6 +1,6 @@
 """``ModemSms``: one module's short message and USSD service, the network side of TS 27.005.
 
-The module core (``simnet.modem.sms``) talks to it; it talks to the operator's
+The module core (``simnet.modem.base.sms``) talks to it; it talks to the operator's
 :class:`~simnet.bearer.sms.smsc.Smsc` and to the radio:
 
 - mobile-originated (:meth:`ModemSms.submit`): needs a registration (else +CMS ERROR 331 no
@@ -124,13 +124,15 @@ class ModemSms:
         self.smsc.alert(self.msisdn, "memory_available")
 
     # -- mobile-originated --------------------------------------------------------------------------
-    def submit(self, sca: Address, submit: Submit) -> simpy.Event:
-        """Send ``submit`` to the SC ``sca``; the event's value is a :class:`SubmitResult`."""
+    def submit(self, sca: Address, submit: Submit, *, link_kept: bool = False) -> simpy.Event:
+        """Send ``submit`` to the SC ``sca``; the event's value is a :class:`SubmitResult`.
+        ``link_kept``: the relay link of the previous message is still up (+CMMS), so the
+        message saves the link set-up (``link_setup``) of its transfer time."""
         ev = self.sim.event()
-        self.sim.process(self._submit(sca, submit, ev))
+        self.sim.process(self._submit(sca, submit, ev, link_kept))
         return ev
 
-    def _submit(self, sca: Address, submit: Submit, ev: simpy.Event) -> Generator[Any, Any, None]:
+    def _submit(self, sca: Address, submit: Submit, ev: simpy.Event, link_kept: bool) -> Generator[Any, Any, None]:
         start = self.sim.now
         tr1m = self.smsc.config.tr1m
         if not self.registered():
@@ -152,7 +154,10 @@ class ModemSms:
             self.sim.record(self.name, "sms_mo", mr=submit.mr, cms=CMS_NETWORK_TIMEOUT, detail="no radio path")
             ev.succeed(SubmitResult(CMS_NETWORK_TIMEOUT, "TR1M expired"))
             return
-        yield self.sim.timeout(self.smsc.submit_delay())
+        transfer = self.smsc.submit_delay()
+        if link_kept:
+            transfer = max(0.0, transfer - self.smsc.config.link_setup)
+        yield self.sim.timeout(transfer)
         if not self.reachable() and self.registered():
             rest = tr1m - (self.sim.now - start)
             if rest > 0:

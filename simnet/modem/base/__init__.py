@@ -14,10 +14,11 @@ composes them into :class:`BaseCommands`):
 - :mod:`.network` - +CSQ, +CPAS, +CFUN, +CREG/+CGREG/+CEREG, +CIND, +COPS, +CPSMS, +CEDRXS;
 - :mod:`.packet` - +CGATT, +CGDCONT, +CGAUTH, +CGACT, +CGPADDR;
 - :mod:`.calls` - ATD, ATA, ATH, ATO, RING, dial-up, +CLCC;
-- :mod:`.sms` - +CSCA, +CPMS, +CMGL/+CMGR/+CMGD, +CSMS, +CSCS;
-- :mod:`.tables` - the parameter-only commands as rows (+CMGF, +CNMI, +CRC, +CBST...): stored
-  and reported exactly like a real module does, without an SMS transport behind them. A
-  restart loses them (volatile, like the CFUN level and +CREG <n>); the PDP context
+- :mod:`.sms` - TS 27.005 short messages (memories, +CMGS/+CMGW/+CMSS/+CMGR/+CMGL/+CMGD,
+  +CNMI routing, +CPMS, +CSCA, +CSMS, +CMMS) over the bearer's SMSC, +CSCS, +CUSD; vendors
+  differ by their ``sms_format`` row;
+- :mod:`.tables` - the parameter-only commands as rows (+CMGF, +CSMP, +CSDH, +CRC, +CBST...).
+  A restart loses them (volatile, like the CFUN level and +CREG <n>); the PDP context
   definitions survive it (``nonvolatile_state``).
 """
 
@@ -30,7 +31,7 @@ from simnet.modem.base.network import NetworkCommands
 from simnet.modem.base.packet import PacketCommands
 from simnet.modem.base.sim import SimCommands
 from simnet.modem.base.sms import SmsCommands
-from simnet.modem.base.tables import CHARSETS, SMS_STORAGE_SIZE, SMS_STORAGES, STORED_SETTINGS
+from simnet.modem.base.tables import CHARSETS, STORED_SETTINGS
 from simnet.modem.base.v250 import V250Commands
 
 
@@ -47,14 +48,13 @@ class BaseCommands(
 
     settings = STORED_SETTINGS
     # PDP context definitions and their credentials are kept in non-volatile memory, as on the
-    # SIMCom and Fibocom modules.
-    nonvolatile_state = ("contexts", "auth")
+    # SIMCom and Fibocom modules; so are the message memories (SIM and flash) and the SIM's
+    # EF_SMSS (last TP-MR, memory capacity exceeded flag, TS 31.102 §4.2.28).
+    nonvolatile_state = ("contexts", "auth", "sms_stores", "last_mr", "memory_exceeded")
 
 
 __all__ = [
     "CHARSETS",
-    "SMS_STORAGES",
-    "SMS_STORAGE_SIZE",
     "STORED_SETTINGS",
     "BaseCommandSet",
     "BaseCommands",

@@ -18,13 +18,18 @@ _BYTE = Range(0, 255)
 # TS 27.007 §6.7 <speed> values of +CBST this emulation accepts (autobauding, V.32, V.110...).
 CBST_SPEEDS = (0, 7, 12, 14, 16, 17, 39, 43, 48, 51, 71, 75, 80, 81, 83, 84, 116, 133, 134)
 
+# TS 27.005 §3.4.1 new message indications. <mode> 3 (result codes inband in online data mode)
+# is not offered: the modules hold URCs in data mode (simnet.modem.base.sms handles the row).
+CNMI = Setting("+CNMI", (Param("mode", Range(0, 2), 0), Param("mt", Range(0, 3), 0),
+                         Param("bm", OneOf((0, 2)), 0), Param("ds", Range(0, 2), 0),
+                         Param("bfr", OneOf((0, 1)), 0)), "TS 27.005 §3.4.1")
+# TS 27.005 §3.5.6 more messages to send (a handler: <n> 1 falls back to 0 by itself).
+CMMS = Setting("+CMMS", (Param("n", Range(0, 2), 0),), "TS 27.005 §3.5.6")
+
 STORED_SETTINGS: tuple[Setting, ...] = (
     _switch("+CMGF", "TS 27.005 §3.2.3", "mode"),
     Setting("+CSMP", (Param("fo", _BYTE, 17), Param("vp", _BYTE, 167), Param("pid", _BYTE, 0),
                       Param("dcs", _BYTE, 0)), "TS 27.005 §3.3.2"),
-    Setting("+CNMI", (Param("mode", Range(0, 3), 0), Param("mt", Range(0, 3), 0),
-                      Param("bm", OneOf((0, 2)), 0), Param("ds", Range(0, 2), 0),
-                      Param("bfr", OneOf((0, 1)), 0)), "TS 27.005 §3.4.1"),
     _switch("+CSDH", "TS 27.005 §3.3.3", "show"),
     # +CLIP/+COLP read: <n>,<m> with <m> 1 = the service is provisioned.
     _switch("+CLIP", "TS 27.007 §7.6", read="{name}: {values},1"),
@@ -49,7 +54,4 @@ STORED_SETTINGS: tuple[Setting, ...] = (
             "V.250 §6.2.11"),
 )
 
-# Values kept for the "+NAME?" commands that are not plain integer tuples.
-SMS_STORAGES = ("SM", "ME", "MT")  # TS 27.005 §3.2.2 <mem1..3> this emulation offers
-SMS_STORAGE_SIZE = {"SM": 50, "ME": 100, "MT": 150}
 CHARSETS = ("IRA", "GSM", "UCS2")  # TS 27.007 §5.5

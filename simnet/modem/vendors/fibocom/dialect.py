@@ -164,6 +164,7 @@ class L610Dialect(Dialect):
     own_unsupported_form = err(T.Err.OPERATION_NOT_SUPPORTED)
     trace_source = "fibocom"
     data_mode_urcs = "hold"
+    sms_format = T.SMS  # TS 27.005 formats (tables.py)
     prompt_echo = False
 
     def __init__(self, module: Any) -> None:

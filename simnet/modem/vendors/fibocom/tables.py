@@ -7,6 +7,7 @@ are recorded in ``docs/assumptions.md`` under "Fibocom"; rows that carry such a 
 
 from __future__ import annotations
 
+from simnet.modem.base.sms import SmsFormat
 from simnet.modem.dialect import sim_ready
 from simnet.modem.params import OneOf, Param, Range, Setting
 
@@ -376,3 +377,15 @@ CLOSE_TYPE_FOR_REASON: dict[str, int] = {
 # when the UART comes up (docs/assumptions.md "Fibocom").
 BOOT_TIME = 8.0
 BOOT_LINES: tuple[tuple[float, str], ...] = ()
+
+
+# -- short messages: TS 27.005 as the L610's UNISOC platform answers it (docs/assumptions.md) ----
+SMS = SmsFormat(
+    memories=("SM", "ME"),  # +CPMS: ("SM","ME"),("SM","ME"),("SM","ME")
+    capacity={"ME": 50},
+    first_index=1,
+    report_memory=None,  # <ds>=2: status reports go to <mem3>
+    default_memory="SM",
+    ri_pulse=0.12,
+    source="TS 27.005 §3.2.2 (assumption: the L610 manual's SMS chapter is not public)",
+)

@@ -151,6 +151,7 @@ class SimcomDialect(Dialect):
     latencies = tables.LATENCY
     settings: tuple[Setting, ...] = (tables.CIPHEAD, tables.CIPSRIP, tables.CIPSENDMODE,
                                      tables.CIPTIMEOUT, tables.CIPCCFG, tables.CIPDNSSET)
+    sms_format = tables.SMS  # TS 27.005 formats (tables.py)
 
     def __init__(self, module: Any) -> None:
         super().__init__(module)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simnet.modem.base.sms import SmsFormat
 from simnet.modem.dialect import Latency
 from simnet.modem.params import OneOf, Param, Range, Setting, Text
 
@@ -357,3 +358,16 @@ CTCPKA = Setting("+CTCPKA", (
 # Which SIMCom modules have which of these commands (A76XX-only: +CTCPKA, +CDNSCFG; the SIM7600
 # manual's socket options are +CIPCCFG/+CIPTIMEOUT/+CIPDNSSET).
 A76_ONLY = frozenset({"+CTCPKA", "+CDNSCFG"})
+
+
+# -- short messages (TS 27.005 as the SIM7500/SIM7600 series AT command manual V1.07 ch. 4 has it)
+SMS = SmsFormat(
+    # "ME", "SM" and the status report memory "SR" (<ds>=2 stores there, +CDSI: "SR",<index>)
+    memories=("ME", "SM", "SR"),
+    capacity={"ME": 100, "SR": 20},
+    first_index=0,  # <index> "start with zero" (+CMGR, +CMGL, +CMGW, +CMTI)
+    report_memory="SR",
+    default_memory="SM",
+    ri_pulse=0.12,  # SIMCom hardware designs: RI low for 120 ms when an SMS arrives
+    source="SIM7600 AT manual V1.07 §4.2; SIMCom hardware design 'RI behaviors'",
+)
