@@ -218,7 +218,7 @@ class SmsCommands(BaseCommandSet):
         bearer = self.module.bearer
         return bearer.sms if bearer is not None else None
 
-    def store(self, name: str) -> MessageStore:
+    def memory(self, name: str) -> MessageStore:
         st = self.sms_stores.get(name)
         if st is None:
             fmt = self.format
@@ -339,7 +339,7 @@ class SmsCommands(BaseCommandSet):
         if problem is not None:
             return ctx.cms(problem)
         if cmd.form is Form.READ:
-            ctx.info("+CPMS: " + ",".join(f'"{m}",{self.store(m).used},{self.store(m).capacity}'
+            ctx.info("+CPMS: " + ",".join(f'"{m}",{self.memory(m).used},{self.memory(m).capacity}'
                                            for m in self.mems))
             return None
         if cmd.form is Form.EXEC:
@@ -353,7 +353,7 @@ class SmsCommands(BaseCommandSet):
                     return ctx.cms(CMS_OPERATION_NOT_ALLOWED)
                 new[i] = mem
         self._mems = new
-        ctx.info("+CPMS: " + ",".join(f"{self.store(m).used},{self.store(m).capacity}" for m in new))
+        ctx.info("+CPMS: " + ",".join(f"{self.memory(m).used},{self.memory(m).capacity}" for m in new))
         return None
 
     @setting_command(CNMI)
@@ -414,7 +414,7 @@ class SmsCommands(BaseCommandSet):
                 self._indicate(self._cds_text(tpdu, sca))
             elif ds == 2:
                 mem = self.format.report_memory or self.mems[2]
-                index = self.store(mem).put(StoredSms(REC_UNREAD, tpdu.encode(), sca, "status_report"))
+                index = self.memory(mem).put(StoredSms(REC_UNREAD, tpdu.encode(), sca, "status_report"))
                 if index is not None:
                     self._indicate(f'+CDSI: "{mem}",{index}')
                 else:
@@ -427,7 +427,7 @@ class SmsCommands(BaseCommandSet):
             self._indicate(self._cmt_text(tpdu, sca))
             return None
         mem = self.mems[2]
-        index = self.store(mem).put(StoredSms(REC_UNREAD, tpdu.encode(), sca, "deliver"))
+        index = self.memory(mem).put(StoredSms(REC_UNREAD, tpdu.encode(), sca, "deliver"))
         if index is None:
             self.memory_exceeded = True
             module.sim.record(module.name, "sms_memory_full", memory=mem)
@@ -498,7 +498,7 @@ class SmsCommands(BaseCommandSet):
         if problem is not None:
             return ctx.cms(problem)
         cmd.max_params(1)
-        st = self.store(self.mems[0])
+        st = self.memory(self.mems[0])
         index = cmd.int(0, lo=0, hi=65535)
         msg = st.slots.get(index)
         if msg is None:
@@ -530,7 +530,7 @@ class SmsCommands(BaseCommandSet):
                 want = STATUS_TEXT.index(text)
             else:
                 want = cmd.int(0, lo=0, hi=4)
-        st = self.store(self.mems[0])
+        st = self.memory(self.mems[0])
         for index in sorted(st.slots):
             msg = st.slots[index]
             if want == ALL or msg.stat == want:
@@ -544,7 +544,7 @@ class SmsCommands(BaseCommandSet):
         """TS 27.005 §3.5.4 delete <index>, or with <delflag> 1 read, 2 read and sent, 3 read,
         sent and unsent, 4 all messages of <mem1>. Freeing memory after a refusal sends RP-SMMA."""
         if cmd.form is Form.TEST:
-            used = sorted(self.store(self.mems[0]).slots)
+            used = sorted(self.memory(self.mems[0]).slots)
             ctx.info(f"+CMGD: ({','.join(map(str, used))}),(0-4)")
             return None
         if cmd.form is not Form.SET:
@@ -553,7 +553,7 @@ class SmsCommands(BaseCommandSet):
         if problem is not None:
             return ctx.cms(problem)
         cmd.max_params(2)
-        st = self.store(self.mems[0])
+        st = self.memory(self.mems[0])
         index = cmd.int(0, lo=0, hi=65535)
         flag = cmd.int(1, 0, lo=0, hi=4)
         if flag == 0:
@@ -569,7 +569,7 @@ class SmsCommands(BaseCommandSet):
         return None
 
     def _memory_freed(self) -> None:
-        if self.memory_exceeded and not self.store(self.mems[2]).full:
+        if self.memory_exceeded and not self.memory(self.mems[2]).full:
             self.memory_exceeded = False
             sms = self._service()
             if sms is not None:
@@ -689,7 +689,7 @@ class SmsCommands(BaseCommandSet):
         problem = self._sim_problem()
         if problem is not None:
             return ctx.cms(problem)
-        st = self.store(self.mems[1])
+        st = self.memory(self.mems[1])
         if st.full:
             return ctx.cms(CMS_MEMORY_FULL)
         if self.cmgf == 0:
@@ -744,7 +744,7 @@ class SmsCommands(BaseCommandSet):
             return ctx.cms(problem)
         cmd.max_params(3)
         index = cmd.int(0, lo=0, hi=65535)
-        msg = self.store(self.mems[1]).slots.get(index)
+        msg = self.memory(self.mems[1]).slots.get(index)
         if msg is None:
             return ctx.cms(CMS_INVALID_INDEX)
         if msg.kind != "submit":
@@ -767,7 +767,7 @@ class SmsCommands(BaseCommandSet):
 
     # -- USSD (TS 27.007 §7.15) --------------------------------------------------------------------
     @command("+CUSD", latency="network")
-    def cusd_cmd(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
+    def cusd_cmd(self, ctx: Context, cmd: Command) -> Final | None:
         """AT+CUSD=[<n>[,<str>[,<dcs>]]]: <n> 0/1 result code presentation, 2 cancel; a <str>
         is sent to the network and its answer comes as ``+CUSD: <m>[,<str>,<dcs>]``."""
         if cmd.form is Form.TEST:
