@@ -284,6 +284,51 @@ def power_cycle(world: World, f: FaultSpec) -> None:
         dev.module.reboot("power-cycle", off_time=1.0 if off is None else float(off))
 
 
+# -- the operator's SMSC and calls from phone hosts (simnet.bearer.sms) ----------------------------
+
+
+def _sms_number(world: World, name: str) -> str:
+    """A host with an msisdn, the module (``module``) or a fleet device by name, or a number."""
+    entry = world.hosts.get(name)
+    if entry is not None and entry.spec.msisdn:
+        return str(entry.spec.msisdn)
+    if name == "module" and world.bearer is not None:
+        return str(world.bearer.msisdn)
+    dev = world.devices.get(name)
+    if dev is not None and dev.bearer is not None:
+        return str(dev.bearer.msisdn)
+    return name
+
+
+@fault("smsc-down", {"duration": _DURATION})
+def smsc_down(world: World, f: FaultSpec) -> None:
+    """The SMSC is out of service for ``duration``: MO messages get RP cause 38 (network out of
+    order), deliveries wait until it is back."""
+    world.smsc.set_down(True, f.params.get("duration"))
+
+
+@fault("sms-fail", {"to": ("string", True), "reason": ("sms_fail_reason", False), "count": _COUNT,
+                    "duration": _DURATION})
+def sms_fail(world: World, f: FaultSpec) -> None:
+    """Delivery attempts to ``to`` fail: ``absent`` / ``busy`` (kept and retried) or
+    ``rejected`` (permanent, status report TP-ST 0x42)."""
+    world.smsc.fail_deliveries(_sms_number(world, f.params["to"]), f.params.get("reason") or "absent",
+                               **_opt(f, "count", "duration"))
+
+
+@fault("sms-delay", {"delay": ("duration", True), "duration": _DURATION})
+def sms_delay(world: World, f: FaultSpec) -> None:
+    """Every delivery attempt of the SMSC takes ``delay`` longer (congestion) for ``duration``."""
+    world.smsc.add_delay(f.params["delay"], f.params.get("duration"))
+
+
+@fault("incoming-call", {"from": ("host", True), "ring_for": _DURATION, "hold": _DURATION})
+def incoming_call(world: World, f: FaultSpec) -> None:
+    """A phone host calls the module (a speech call): RING / +CLIP until ATA, ATH or
+    ``ring_for``; the caller hangs up ``hold`` after the answer."""
+    world.host_view(f.params["from"]).call(ring_for=f.params.get("ring_for"), hold=f.params.get("hold"))
+
+
 # -- triggers --------------------------------------------------------------------------------------
 
 

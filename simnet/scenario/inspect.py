@@ -109,6 +109,47 @@ class HostView:
         """The command/reply log of one service."""
         return list(getattr(self.service(which), "log", []))
 
+    # -- SMS and calls (a host with an msisdn: simnet.bearer.sms.smsc.HostPhone) -----------------
+    @property
+    def msisdn(self) -> str | None:
+        return self._entry.spec.msisdn
+
+    def _phone(self) -> Any:
+        phone = self._entry.phone
+        if phone is None:
+            raise ConfigError("host", f"{self.name} has no msisdn (give it one under hosts: to send or receive SMS)")
+        return phone
+
+    def sms(self) -> list[dict[str, Any]]:
+        """Short messages the host received, concatenated parts joined: ``{"from", "text",
+        "time" (virtual s), "scts" (the SC's time stamp), "parts", "alphabet"}``."""
+        return [m.as_dict() for m in self._phone().inbox]
+
+    def sms_reports(self) -> list[dict[str, Any]]:
+        """Status reports the host received for messages it sent (TS 23.040 TP-ST in ``st``)."""
+        return [{"mr": r.mr, "to": r.ra.number, "st": r.st} for r in self._phone().reports]
+
+    def send_sms(self, text: str, to: str | None = None, *, status_report: bool = False) -> list[int]:
+        """Send ``text`` (concatenated parts when long) to ``to`` (default: the module); the SC
+        has it after its submit delay. Returns the SC's message ids."""
+        dest = to if to is not None else self._world_device_number()
+        return [m.id for m in self._phone().send(dest, text, status_report=status_report)]
+
+    def call(self, *, ring_for: float | None = None, hold: float | None = None) -> bool:
+        """Call the module (a speech call): RING until answered or ``ring_for`` seconds; the
+        caller hangs up ``hold`` s after the answer. False when the module cannot take it."""
+        bearer = self._world.bearer
+        if bearer is None or bearer.csd is None:
+            raise ConfigError("call", "this scenario's module has no circuit-switched service")
+        call = bearer.csd.incoming_call(self._phone().msisdn, voice=True, hold=hold, ring_timeout=ring_for)
+        return call is not None
+
+    def _world_device_number(self) -> str:
+        bearer = self._world.bearer
+        if bearer is None:
+            raise ConfigError("to", "no module to send to (give to:)")
+        return str(bearer.msisdn)
+
 
 def _files_of(svc: Any) -> dict[str, bytes]:
     for attr in ("files", "ftp_files"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simnet.scenario import ip_steps
+from simnet.scenario import ip_steps, sms_steps
 from simnet.scenario import schema as v
 from simnet.scenario.capture_checks import CAPTURE_CHECK_KEYS
 
@@ -46,6 +46,7 @@ DISTRIBUTION = {
     "anyOf": [DURATION, {"type": "object"}],
 }
 TEXT = {"type": "string"}
+MSISDN = r"^(\+[0-9]{3,15}|[0-9]{3,20})$"  # simnet.bearer.sms.config.valid_msisdn
 PORT = {"type": "integer", "minimum": 1, "maximum": 65535, "description": "a port"}
 
 
@@ -87,6 +88,7 @@ def _param_kinds() -> dict[str, dict[str, Any]]:
         "reset_mode": _enum(("reset", "close")), "connection": _enum(("control", "data", "any")),
         "string": TEXT, "port": PORT, "host": TEXT, "service": _enum(v.known_service_types()),
         "reply_code": _integer(100, 599, "a reply code"),
+        "sms_fail_reason": _enum(("absent", "busy", "rejected")),
     }
     return {k: {**s, "description": s.get("description") or words.get(k, k)} for k, s in kinds.items()}
 
@@ -133,6 +135,11 @@ def _network() -> dict[str, Any]:
         "signal": _object({"rssi": _integer(0, 31, "+CSQ rssi"), "ber": _integer(0, 7, "+CSQ ber")}, v.SIGNAL_KEYS),
         "profile": _enum(v._radio_profiles(), "radio access profile giving the link defaults"),
         "power_saving": {"type": "object", "description": "PSM / eDRX settings (docs/assumptions.md)"},
+        "sms": {"type": "object", "description": "the operator's SMSC: smsc address, submit_delay, deliver_delay, "
+                                                 "retry_interval, validity, tr1m, link_setup, tz_quarters, "
+                                                 "ussd_delay, ussd_timeout"},
+        "ussd": {"type": "object", "additionalProperties": {"anyOf": [TEXT, {"type": "object"}]},
+                 "description": "USSD codes to answers: a text, or {text, options: {input: answer}}"},
     }
     return _object(props, v.NETWORK_KEYS, description="the operator network and the radio link")
 
@@ -146,8 +153,10 @@ def _service() -> dict[str, Any]:
 def _hosts() -> dict[str, Any]:
     host = _object({"ip": {"type": "string", "format": "ipv4"},
                     "services": {"type": "array", "items": _service()},
-                    "dns": {"type": "boolean"}, "tcp": {"anyOf": [TEXT, {"type": "object"}]}},
-                   v.HOST_KEYS, required=("ip",))
+                    "dns": {"type": "boolean"}, "tcp": {"anyOf": [TEXT, {"type": "object"}]},
+                    "msisdn": {"type": "string", "pattern": MSISDN, "description": "the host's phone number (SMS)"}},
+                   v.HOST_KEYS)
+    host["anyOf"] = [{"required": ["ip"]}, {"required": ["msisdn"]}]
     return {"type": "object", "additionalProperties": host, "description": "peer hosts by name"}
 
 
@@ -203,6 +212,11 @@ def _steps(kinds: tuple[str, ...]) -> dict[str, Any]:
         if kind in scalar:
             shape, what = scalar[kind]
             value = {**shape, "description": what}
+        elif kind in sms_steps.SMS_STEP_KEYS:
+            value = _object({"status_report": {"type": "boolean"}, "ring_for": DURATION, "hold": DURATION,
+                             "count": _integer(1, 1_000_000, "a message count"), "to": {"type": "string", "pattern": MSISDN}},
+                            sms_steps.SMS_STEP_KEYS[kind], required=sms_steps.SMS_STEP_REQUIRED[kind],
+                            description=f"SMS / call step {kind} (a host with an msisdn)")
         else:  # an IP step: a mapping of its own keys
             value = {"anyOf": [{"type": "null"}, _object({"port": PORT, "size": _integer(0, 65507, "bytes")},
                                                          ip_steps.IP_STEP_KEYS[kind],
@@ -236,6 +250,10 @@ def _checks() -> dict[str, Any]:
                           "distinct_sources": _integer(0, 1 << 40, "distinct source addresses")},
                          CAPTURE_CHECK_KEYS, required=CAPTURE_CHECK_KEYS,
                          description="packets at a capture point: how many distinct sources reached a host"))
+    forms.append(_object({"host": TEXT, "sms": {"anyOf": [TEXT, _object(
+        {"text": TEXT, "count": _integer(0, 1_000_000, "a message count"), "from": TEXT}, sms_steps.SMS_CHECK_FIELDS)]}},
+        sms_steps.SMS_CHECK_KEYS, required=sms_steps.SMS_CHECK_KEYS,
+        description="short messages a phone host received"))
     forms.append(_object({"trace": {"type": "object", "minProperties": 1},
                           "count": {"anyOf": [_integer(0, 1 << 40, "a count"),
                                               _object({"min": _integer(0, 1 << 40, "at least"),
@@ -267,7 +285,9 @@ def build_schema() -> dict[str, Any]:
         "boot": _enum(v.BOOT_MODES, "booted (ready at once) or cold (switched on at time 0)"),
         "uart": _object({"baud": _enum(v.STANDARD_BAUDS, "line rate in bit/s")}, v.UART_KEYS),
         "sim": _object({"state": _enum(v.SIM_STATES), "pin": {"type": "string", "pattern": "^[0-9]{4,8}$"},
-                        "puk": {"type": "string", "pattern": "^[0-9]{8}$"}}, v.SIM_KEYS,
+                        "puk": {"type": "string", "pattern": "^[0-9]{8}$"},
+                        "msisdn": {"type": "string", "pattern": MSISDN, "description": "the module's number"},
+                        "sms_records": _integer(0, 255, "SMS records of the SIM (the SM memory)")}, v.SIM_KEYS,
                        description="the SIM card (PIN and PUK quoted)"),
         "network": _network(),
         "hosts": _hosts(),

@@ -79,6 +79,8 @@ class NetworkSpec:
     rssi: int | None = None
     ber: int | None = None
     profile: str | None = None  # radio profile of simnet.bearer.profiles
+    sms: dict[str, Any] = field(default_factory=dict)  # SmsConfig (simnet.bearer.sms.config)
+    ussd: dict[str, Any] = field(default_factory=dict)  # the operator's USSD menu
 
 
 @dataclass
@@ -92,11 +94,12 @@ class ServiceSpec:
 @dataclass
 class HostSpec:
     name: str
-    ip: str
+    ip: str | None  # None: a phone with an MSISDN only (no IP host)
     services: list[ServiceSpec]
     dns: bool = True
     tcp: str = "classic"  # the host's TCP stack (simnet.net.tcp_profiles)
     tcp_overrides: dict[str, Any] = field(default_factory=dict)
+    msisdn: str | None = None  # a subscriber of the network: sends and receives SMS
 
 
 @dataclass
@@ -162,6 +165,8 @@ class DeviceSpec:
     sim_state: str = "ready"
     sim_pin: str = "1234"
     sim_puk: str = "12345678"
+    sim_msisdn: str | None = None
+    sim_sms_records: int | None = None
     boot: str = "booted"
     steps: list[StepSpec] = field(default_factory=list)
     start: Distribution | None = None  # delay before its script starts (drawn per device)
@@ -184,6 +189,8 @@ class Scenario:
     sim_state: str = "ready"
     sim_pin: str = "1234"
     sim_puk: str = "12345678"
+    sim_msisdn: str | None = None  # the module's number (None: simnet.bearer.modem_bearer's default)
+    sim_sms_records: int | None = None  # SMS records of the SIM ("SM" memory size)
     network: NetworkSpec = field(default_factory=NetworkSpec)
     hosts: list[HostSpec] = field(default_factory=list)
     faults: list[FaultSpec] = field(default_factory=list)

@@ -23,6 +23,7 @@ from simnet.errors import ExpectTimeout, SimnetError
 from simnet.scenario.ip_steps import IP_STEP_KINDS, IpSteps, check_ppp_pcap
 from simnet.scenario.model import CheckSpec, StepSpec
 from simnet.scenario.safe_regex import PatternTooSlow, SafePattern
+from simnet.scenario.sms_steps import SMS_STEP_KINDS, SmsSteps, check_sms
 from simnet.scenario.text import show_bytes
 
 if TYPE_CHECKING:
@@ -347,6 +348,8 @@ class Runner:
             if self.ip_steps is None:
                 self.ip_steps = IpSteps(sim)
             res.passed, res.detail = self.ip_steps.run(spec.kind, spec.params, spec.within)
+        elif spec.kind in SMS_STEP_KINDS:
+            res.passed, res.detail = SmsSteps(sim).run(spec.kind, spec.params, spec.within)
         elif spec.kind in ("send", "send_raw", "send_hex"):
             dte.write(spec.data)
             res.detail = f"sent {len(spec.data)} bytes"
@@ -427,6 +430,11 @@ class Runner:
             passed, detail, found = check_capture(self.sim, spec.params)
             return CheckResult(spec.index, spec.kind, spec.params["pcap"], passed, detail, spec.line,
                                expected={"distinct_sources": spec.params["distinct_sources"]}, actual=found)
+        if spec.kind == "sms":
+            passed, detail, found = check_sms(self.sim, spec.params)
+            want = {k: spec.params[k] for k in ("text", "count", "from") if k in spec.params}
+            return CheckResult(spec.index, spec.kind, spec.host, passed, detail, spec.line,
+                               expected=want, actual=found)
         if spec.kind == "pcap":
             passed, detail, found = check_ppp_pcap(self.sim, spec.params)
             return CheckResult(spec.index, spec.kind, "ppp", passed, detail, spec.line,

@@ -43,6 +43,12 @@ from simnet.scenario.model import (
     TriggerSpec,
 )
 from simnet.scenario.safe_regex import SafePattern
+from simnet.scenario.sms_steps import (
+    SMS_STEP_KINDS,
+    SMS_WITHIN_KINDS,
+    validate_sms_check,
+    validate_sms_step,
+)
 
 TOP_KEYS = (
     "name", "description", "seed", "module", "modules", "boot", "uart", "sim", "network", "hosts",
@@ -59,7 +65,7 @@ MAX_DEVICES = 100_000
 BOOT_MODES = ("booted", "cold")
 NETWORK_KEYS = (
     "registration", "bearer", "apn", "pdp", "csd", "link", "uplink", "downlink", "dns", "nat",
-    "signal", "profile", "power_saving",
+    "signal", "profile", "power_saving", "sms", "ussd",
 )
 RADIO_PROFILES = ("gprs_class10", "edge", "lte_like", "csd_9600", "lte_cat1", "lte_m", "nb_iot")  # simnet.bearer.profiles
 NAT_VARIANT_KEYS = ("tcp_established_timeout", "tcp_transitory_timeout", "mapping", "filtering",
@@ -90,8 +96,9 @@ STANDARD_BAUDS = (
     300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
     1000000, 1500000, 2000000, 3000000, 3200000, 3686400, 4000000,
 )
-STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "wait", "expect_absent", *IP_STEP_KINDS)
-WITHIN_KINDS = ("expect", "expect_re", "expect_absent", *IP_WITHIN_KINDS)
+STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "wait", "expect_absent", *IP_STEP_KINDS,
+              *SMS_STEP_KINDS)
+WITHIN_KINDS = ("expect", "expect_re", "expect_absent", *IP_WITHIN_KINDS, *SMS_WITHIN_KINDS)
 # Addresses of the operator network (defaults of simnet.net.Network / NatConfig and
 # simnet.bearer.OperatorConfig.ip_pool): a peer host may not take one.
 OPERATOR_CORE_IP = "10.64.0.1"
@@ -135,14 +142,14 @@ FAULT_ACTIONS: dict[str, dict[str, tuple[str, bool]]] = {
 FAULT_REQUIRED_ONE_OF = {name: kind.one_of for name, kind in FAULTS.items() if kind.one_of}
 # The keys of each mapping the validator reads (also the source of `simnet schema`).
 UART_KEYS = ("baud",)
-SIM_KEYS = ("state", "pin", "puk")
+SIM_KEYS = ("state", "pin", "puk", "msisdn", "sms_records")
 REGISTRATION_KEYS = ("state", "after")
 APN_KEYS = ("name", "user", "password", "auth")
 PDP_KEYS = ("activation_delay", "deactivation_delay", "reject_cause", "silent")
 CSD_KEYS = ("setup_time", "outcome", "rate")
 SIGNAL_KEYS = ("rssi", "ber")
 NAT_KEYS = ("tcp_idle_timeout", "udp_idle_timeout", "port_low", "port_high", "per_subscriber", *NAT_VARIANT_KEYS)
-HOST_KEYS = ("ip", "services", "dns", "tcp")
+HOST_KEYS = ("ip", "services", "dns", "tcp", "msisdn")
 TRIGGER_KEYS = {
     "syn": ("syn", "host", "port"),
     "bytes": ("bytes", "host", "port", "direction"),
@@ -536,7 +543,11 @@ class Validator:
         if "sim" in m:
             probe = Scenario(name="", file="")
             self._sim(probe, m["sim"], (*p, "sim"))
-            out.update(sim_state=probe.sim_state, sim_pin=probe.sim_pin, sim_puk=probe.sim_puk)
+            out.update(sim_state=probe.sim_state, sim_pin=probe.sim_pin, sim_puk=probe.sim_puk,
+                       sim_sms_records=probe.sim_sms_records)
+            if isinstance(m["sim"], dict) and "msisdn" in m["sim"]:
+                self.err((*p, "sim", "msisdn"), "devices of a fleet are numbered by the network "
+                         "(+33600000001, +33600000002, ... in order; expected no msisdn here)")
         if "boot" in m:
             if m["boot"] not in BOOT_MODES:
                 self.err((*p, "boot"), f"unknown boot mode {m['boot']!r} (expected one of {_expected(BOOT_MODES)})")
@@ -604,6 +615,11 @@ class Validator:
         sim = self.mapping(path, value, SIM_KEYS)
         if sim is None:
             return
+        if "msisdn" in sim:
+            sc.sim_msisdn = self._msisdn((*path, "msisdn"), sim["msisdn"])
+        if "sms_records" in sim:
+            sc.sim_sms_records = self.integer((*path, "sms_records"), sim["sms_records"], 0, 255,
+                                              what="a number of SMS records (EF_SMS, 0..255)")
         if "state" in sim:
             state = self.choice((*path, "state"), sim["state"], SIM_STATES)
             if state:
@@ -708,6 +724,8 @@ class Validator:
                 spec.dns = [ip for i, s in enumerate(servers) if (ip := self.ipv4((*p, i), s))]
         if "power_saving" in net:
             self._power_saving((*net_path, "power_saving"), net["power_saving"], spec)
+        if "sms" in net or "ussd" in net:
+            self._sms_network(net_path, net, spec)
         if "nat" in net:
             p = (*net_path, "nat")
             nat = self.mapping(p, net["nat"], NAT_KEYS)
@@ -752,6 +770,40 @@ class Validator:
         if lo is None or hi is None:
             return None
         return {"match": {str(k): v for k, v in match.items()}, "min": lo, "max": hi}
+
+    def _msisdn(self, path: Path, value: Any) -> str | None:
+        from simnet.bearer.sms.config import valid_msisdn
+
+        try:
+            return valid_msisdn(value, "msisdn")
+        except ConfigError as exc:
+            self.err(path, exc.message)
+            return None
+
+    def _sms_network(self, net_path: Path, net: dict[str, Any], spec: NetworkSpec) -> None:
+        """The operator's SMSC (simnet.bearer.sms.config.SmsConfig) and USSD menu."""
+        from dataclasses import fields as dc_fields
+
+        from simnet.bearer.sms.config import SmsConfig
+        from simnet.bearer.sms.ussd import UssdMenu
+
+        if "ussd" in net:
+            try:
+                UssdMenu(net["ussd"], "network.ussd")
+                spec.ussd = dict(net["ussd"])
+            except ConfigError as exc:
+                self.err((*net_path, *exc.field.split(".")[1:]), exc.message)
+        if "sms" in net:
+            p = (*net_path, "sms")
+            m = self.mapping(p, net["sms"], tuple(f.name for f in dc_fields(SmsConfig) if f.name != "ussd"))
+            if m is None:
+                return
+            try:
+                SmsConfig(**m)
+            except ConfigError as exc:
+                self.err((*p, *exc.field.split(".")[2:]), exc.message)
+                return
+            spec.sms = dict(m)
 
     def _power_saving(self, p: Path, value: Any, spec: NetworkSpec) -> None:
         """The operator's answer to PSM / eDRX requests (simnet.bearer.operator.PowerSavingConfig)."""
@@ -883,8 +935,18 @@ class Validator:
             if not isinstance(name, str) or not _HOSTNAME.match(name):
                 self.err(hp, f"{name!r} is not a host name (expected letters, digits, '-' and '.')", key=True)
                 continue
-            h = self.mapping(hp, body, HOST_KEYS, required=("ip",))
+            h = self.mapping(hp, body, HOST_KEYS)
             if h is None:
+                continue
+            msisdn = self._msisdn((*hp, "msisdn"), h["msisdn"]) if "msisdn" in h else None
+            if "ip" not in h:
+                if "msisdn" not in h:
+                    self.err(hp, "missing required key 'ip' (or 'msisdn' for a phone without an IP host)")
+                elif msisdn is not None:
+                    for key in ("services", "dns", "tcp"):
+                        if key in h:
+                            self.err((*hp, key), "a host without an ip has no IP services (expected ip: too)")
+                    sc.hosts.append(HostSpec(name=name, ip=None, services=[], msisdn=msisdn))
                 continue
             ip = self.ipv4((*hp, "ip"), h["ip"]) if "ip" in h else None
             if ip is None:
@@ -897,7 +959,7 @@ class Validator:
                 self.err((*hp, "ip"), f"{ip} is {reserved} (expected another address)")
                 continue
             seen_ips[ip] = name
-            host = HostSpec(name=name, ip=ip, services=[])
+            host = HostSpec(name=name, ip=ip, services=[], msisdn=msisdn)
             if "dns" in h:
                 host.dns = bool(self.boolean((*hp, "dns"), h["dns"]))
             if "tcp" in h:
@@ -1039,6 +1101,10 @@ class Validator:
                 if params["mode"] not in allowed_modes:
                     self.err((*fp, "mode"), f"mode {params['mode']!r} does not apply to phase "
                              f"{params['phase']} (expected one of {_expected(allowed_modes)})")
+            if action == "incoming-call" and params.get("from") is not None:
+                caller = sc.host(params["from"])
+                if caller is not None and caller.msisdn is None:
+                    self.err((*fp, "from"), f"{caller.name} has no msisdn (expected a host with one: a phone)")
             if action.startswith("server-") and "host" in params and params["host"] is not None:
                 self._server_target(fp, m, params, sc)
             if "device" in m and sc.devices:
@@ -1106,6 +1172,8 @@ class Validator:
             return self.integer(path, value, 1, 65535, what="a port")
         if kind == "host":
             return self._host_ref(path, value, sc)
+        if kind == "sms_fail_reason":
+            return self.choice(path, value, ("absent", "busy", "rejected"))
         if kind == "service":
             return self.choice(path, value, self._service_types)
         if kind == "reply_code":
@@ -1208,6 +1276,9 @@ class Validator:
             if kind in IP_STEP_KINDS:
                 spec.params = validate_ip_step(self, (*sp, kind), kind, raw, sc) or {}
                 spec.text = " ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
+            elif kind in SMS_STEP_KINDS:
+                spec.params = validate_sms_step(self, (*sp, kind), kind, raw, sc) or {}
+                spec.text = " ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
             elif kind == "wait":
                 spec.seconds = self.duration((*sp, kind), raw) or 0.0
                 spec.text = str(raw)
@@ -1260,6 +1331,11 @@ class Validator:
                 trace_params = self._trace_check(cp, check)
                 if trace_params is not None and len(self.problems) == before:
                     sc.checks.append(CheckSpec(i, "trace", "", trace_params, self.loaded.line_of(cp)))
+                continue
+            if "sms" in check:
+                sms_params = validate_sms_check(self, cp, check, sc)
+                if sms_params is not None and len(self.problems) == before:
+                    sc.checks.append(CheckSpec(i, "sms", sms_params["host"], sms_params, self.loaded.line_of(cp)))
                 continue
             if "pcap" in check and check.get("pcap") != "ppp":
                 from simnet.scenario.capture_checks import validate_capture_check
@@ -1363,6 +1439,7 @@ _PARAM_EXPECTED = {
     "host": "a host name from hosts:",
     "service": "a service type",
     "reply_code": "a reply code such as 550",
+    "sms_fail_reason": "one of absent, busy, rejected",
 }
 
 

@@ -61,8 +61,9 @@ def link_for_net(raw: dict[str, Any], spec: LinkSpec, base: dict[str, Any]) -> d
 class HostEntry:
     def __init__(self, spec: HostSpec, host: Any) -> None:
         self.spec = spec
-        self.host = host
+        self.host = host  # the simnet.net Host (None for a phone without an IP host)
         self.services: list[tuple[ServiceSpec, Any]] = []
+        self.phone: Any = None  # simnet.bearer.sms.smsc.HostPhone when the host has an msisdn
 
     def find(self, *, port: int | None = None, type_: str | None = None) -> list[Any]:
         return [svc for spec, svc in self.services
@@ -123,6 +124,7 @@ class World:
         self.uart_source = f"{MODULE_NAME}.uart"
         self.base_links: dict[str, dict[str, Any]] = {}
         self.devices: dict[str, Device] = {}  # every module, in build order
+        self.smsc: Any = None  # the operator's SMSC (simnet.bearer.sms.smsc.Smsc), one per network
 
     @property
     def is_fleet(self) -> bool:
@@ -278,12 +280,19 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
 
     # Peer hosts and their services; each is in the operator DNS (forward and reverse) unless
     # the scenario says dns: false.
+    world.smsc = _build_smsc(sim, world, sc)
     for hspec in sc.hosts:
+        if hspec.ip is None:  # a phone: a subscriber of the network, no IP host
+            entry = world.hosts[hspec.name] = HostEntry(hspec, None)
+            entry.phone = _phone(sim, world, hspec)
+            continue
         host = network.add_host(net_name(hspec.name), hspec.ip)
         if hspec.tcp != "classic" or hspec.tcp_overrides:
             host.use_tcp_profile(hspec.tcp, hspec.tcp_overrides)
         entry = HostEntry(hspec, host)
         world.hosts[hspec.name] = entry
+        if hspec.msisdn is not None:
+            entry.phone = _phone(sim, world, hspec)
         _register_dns(network, hspec)
         for sspec in hspec.services:
             entry.services.append((sspec, _make_service(sim, host, sspec, world.epoch)))
@@ -342,6 +351,30 @@ def _build_fleet(sim: Any, world: World, sc: Scenario, up: dict[str, Any], down:
     first = next(iter(world.devices.values()))
     world.module_host, world.bearer, world.module = first.host, first.bearer, first.module
     world.dte = None  # a fleet has one DTE per device: sim.device(name).dte
+
+
+def _build_smsc(sim: Any, world: World, sc: Scenario) -> Any:
+    """The operator's SMSC: ``network.sms`` and ``network.ussd``, the scenario's epoch for its
+    time stamps; shared by every module and phone of the scenario."""
+    from simnet.bearer.sms.config import SmsConfig
+    from simnet.bearer.sms.smsc import Smsc
+
+    config = SmsConfig.from_dict({**sc.network.sms, "ussd": sc.network.ussd})
+    return Smsc(sim, config, name="smsc", epoch=world.epoch)
+
+
+def _phone(sim: Any, world: World, hspec: HostSpec) -> Any:
+    from simnet.bearer.sms.smsc import HostPhone
+
+    try:
+        return HostPhone(sim, world.smsc, hspec.msisdn or "", hspec.name)
+    except ConfigError as exc:
+        raise ConfigError(f"hosts.{hspec.name}.msisdn", exc.message) from None
+
+
+def device_msisdn(number: int) -> str:
+    """A fleet's devices are numbered in build order: +33600000001, +33600000002, ..."""
+    return f"+336{number:08d}"
 
 
 def _radio_defaults(net: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -440,15 +473,23 @@ def _build_bearer(sim: Any, world: World, sim_spec: Any, dev: Device, pool: Any 
     if net.profile:
         operator["profile"] = net.profile
     config = OperatorConfig.from_dict(operator, "network")
-    if dev.spec is None:
-        return ModemBearer(sim, world.network, dev.host, config)
-    return ModemBearer(sim, world.network, dev.host, config, name=f"{dev.name}.bearer", address_pool=pool)
+    try:
+        if dev.spec is None:
+            return ModemBearer(sim, world.network, dev.host, config, smsc=world.smsc)
+        return ModemBearer(sim, world.network, dev.host, config, name=f"{dev.name}.bearer", address_pool=pool,
+                           smsc=world.smsc, msisdn=device_msisdn(len(world.devices) + 1))
+    except ConfigError as exc:  # the module's number is a phone's too
+        raise ConfigError("sim.msisdn", exc.message) from None
 
 
 def _sim_config(sc: Any) -> dict[str, Any]:
     if sc.sim_state == "absent":
         return {"present": False}
     out: dict[str, Any] = {"puk": sc.sim_puk}
+    if getattr(sc, "sim_msisdn", None):
+        out["msisdn"] = sc.sim_msisdn
+    if getattr(sc, "sim_sms_records", None) is not None:
+        out["sms_records"] = sc.sim_sms_records
     if sc.sim_state == "pin":
         out["pin"] = sc.sim_pin
     return out

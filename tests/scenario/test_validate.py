@@ -19,6 +19,7 @@ BASE = dedent(f"""
     hosts:
       echo.example.net:
         ip: 203.0.113.10
+        msisdn: "+33611111111"
         services:
           - {{type: tcp-echo, port: 7}}
       ftp.example.net:
@@ -326,6 +327,10 @@ def test_every_fault_action_validates():
         "coverage-loss": "{on: {received: CONNECT}, action: coverage-loss, duration: 30s}",
         "reset": "{at: 30s, action: reset}",
         "power-cycle": "{on: {sent: AT+NETOPEN}, action: power-cycle, duration: 2s}",
+        "smsc-down": "{at: 5s, action: smsc-down, duration: 60s}",
+        "sms-fail": "{at: 0s, action: sms-fail, to: echo.example.net, reason: rejected, count: 1}",
+        "sms-delay": "{at: 0s, action: sms-delay, delay: 30s}",
+        "incoming-call": "{at: 10s, action: incoming-call, from: echo.example.net, ring_for: 20s, hold: 5s}",
     }
     assert sorted(examples) == sorted(FAULT_ACTIONS)
     text = with_lines("faults:\n" + "".join(f"  - {f}\n" for f in examples.values()))
