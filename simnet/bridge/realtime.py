@@ -19,7 +19,9 @@ import os
 import select
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import IO, Any
 
 import simpy
@@ -62,6 +64,7 @@ class Bridge:
         self._behind = False
         self._wall0 = 0.0
         self._virtual0 = 0.0
+        self._calls: deque[tuple[Callable[[], Any], Future[Any]]] = deque()  # from other threads
 
     # -- data paths --------------------------------------------------------------------------
     def _from_module(self, data: bytes, _t_last: float, _byte_time: float) -> None:
@@ -84,6 +87,25 @@ class Bridge:
             os.write(self._wake_w, b"x")
         except OSError:  # pipe full (already woken) or closed
             pass
+
+    def call(self, fn: Callable[[], Any]) -> Future[Any]:
+        """Run ``fn()`` on the bridge's thread at the virtual instant of the wall clock (the
+        simulation is not thread-safe: a host program's test that injects an SMS or a call
+        goes through here); the future holds its result or exception. Safe from any thread."""
+        future: Future[Any] = Future()
+        self._calls.append((fn, future))
+        self.wake()
+        return future
+
+    def _run_calls(self) -> None:
+        while self._calls:
+            fn, future = self._calls.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # handed to the caller's thread
+                future.set_exception(exc)
 
     def _run_to(self, target: float) -> None:
         env = self.sim.env
@@ -114,6 +136,9 @@ class Bridge:
         self.sim.record("bridge", "start", endpoint=self.endpoint.description)
         while not should_stop():
             self._run_to(self.wall_virtual())
+            if self._calls:
+                self._run_calls()
+                continue  # what they scheduled may be due at once
             wait = min(self.poll, max(0.0, env.peek() - self.wall_virtual()))
             try:
                 want_data = self.port.pending < self.host_fifo

@@ -118,6 +118,12 @@ class Served:
         self.wall_start = time.monotonic()
         self.capture: Any = None  # a serial log being written (start_capture)
 
+    def call(self, fn: Any, *args: Any, timeout: float = 10.0, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` run inside the running simulation (on the bridge's thread, at
+        the virtual instant of now), e.g. ``served.call(served.sim.host("phone").send_sms,
+        "RESET")``; returns its result or raises its exception."""
+        return self.bridge.call(lambda: fn(*args, **kwargs)).result(timeout)
+
     def report(self) -> dict[str, Any]:
         scenario = getattr(self.sim, "scenario", None)
         return {
