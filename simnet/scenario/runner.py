@@ -432,9 +432,9 @@ class Runner:
                                expected={"distinct_sources": spec.params["distinct_sources"]}, actual=found)
         if spec.kind == "sms":
             passed, detail, found = check_sms(self.sim, spec.params)
-            want = {k: spec.params[k] for k in ("text", "count", "from") if k in spec.params}
             return CheckResult(spec.index, spec.kind, spec.host, passed, detail, spec.line,
-                               expected=want, actual=found)
+                               expected={k: spec.params[k] for k in ("text", "count", "from") if k in spec.params},
+                               actual=found)
         if spec.kind == "pcap":
             passed, detail, found = check_ppp_pcap(self.sim, spec.params)
             return CheckResult(spec.index, spec.kind, "ppp", passed, detail, spec.line,
