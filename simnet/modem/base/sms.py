@@ -257,6 +257,14 @@ class SmsCommands(BaseCommandSet):
             return "".join(chr(s) for s in gsm7_septets("".join(c if _gsm_ok(c) else "?" for c in text)))
         return text
 
+    @staticmethod
+    def _text_length(ud: UserData) -> int:
+        """TS 27.005 §3.1 <length> in text mode: the body's length in characters (GSM 7-bit
+        text), else in octets."""
+        if ud.alphabet is Alphabet.GSM7 and not ud.udhi:
+            return len(ud.text)
+        return ud.udl
+
     def _ud_for_te(self, ud: UserData) -> str:
         """TS 27.005 §3.1 <data>: GSM 7-bit text in the TE character set; 8-bit, UCS2 or data
         with a header as hexadecimal octets."""
@@ -443,7 +451,7 @@ class SmsCommands(BaseCommandSet):
         head = f'+CMT: "{self._to_te(d.oa.number)}",,"{d.scts.text()}"'
         if self.csdh:
             head += (f",{d.oa.toa},{d.first_octet},{d.pid},{d.ud.dcs},"
-                     f'"{self._to_te(sca.number if sca else "")}",{sca.toa if sca else 129},{d.ud.udl}')
+                     f'"{self._to_te(sca.number if sca else "")}",{sca.toa if sca else 129},{self._text_length(d.ud)}')
         return f"{head}\r\n{self._ud_for_te(d.ud)}"
 
     def _cds_text(self, r: StatusReport, sca: Address | None) -> str:
@@ -472,19 +480,21 @@ class SmsCommands(BaseCommandSet):
             return [f"{prefix}{stat},{self._report_fields(tp)}"]
         if isinstance(tp, Deliver):
             head = f'{prefix}{stat},"{self._to_te(tp.oa.number)}",,"{tp.scts.text()}"'
-            if self.csdh:
-                head += f",{tp.oa.toa},{tp.first_octet},{tp.pid},{tp.ud.dcs},{sca_fields},{tp.ud.udl}"
+            if self.csdh and index is None:
+                head += f",{tp.oa.toa},{tp.first_octet},{tp.pid},{tp.ud.dcs},{sca_fields},{self._text_length(tp.ud)}"
+            elif self.csdh:  # +CMGL shows only <tooa>,<length> (TS 27.005 §3.4.2)
+                head += f",{tp.oa.toa},{self._text_length(tp.ud)}"
             return [head, self._ud_for_te(tp.ud)]
         # SMS-SUBMIT: +CMGR has no <scts>; <vp> shows in the full header when relative
         if index is None:
             head = f'{prefix}{stat},"{self._to_te(tp.da.number)}",'
             if self.csdh:
                 vp = str(tp.vp[0]) if tp.vpf == VPF_RELATIVE else ""
-                head += f",{tp.da.toa},{tp.first_octet},{tp.pid},{tp.ud.dcs},{vp},{sca_fields},{tp.ud.udl}"
+                head += f",{tp.da.toa},{tp.first_octet},{tp.pid},{tp.ud.dcs},{vp},{sca_fields},{self._text_length(tp.ud)}"
         else:
             head = f'{prefix}{stat},"{self._to_te(tp.da.number)}",,'
             if self.csdh:
-                head += f",{tp.da.toa},{tp.ud.udl}"
+                head += f",{tp.da.toa},{self._text_length(tp.ud)}"
         return [head, self._ud_for_te(tp.ud)]
 
     @command("+CMGR", latency="sim")
