@@ -55,10 +55,10 @@ from simnet.bearer.sms.tpdu import (
     decode,
     split_sca,
 )
-from simnet.modem.at import Command, Final, Form
+from simnet.modem.at import Command, Final, Form, cms_error
 from simnet.modem.base.common import BaseCommandSet
 from simnet.modem.base.tables import CHARSETS, CMMS, CNMI
-from simnet.modem.dialect import CTRL_Z, ESC, Context, PromptSpec, command, setting_command
+from simnet.modem.dialect import CTRL_Z, ESC, Context, Dialect, PromptSpec, command, setting_command
 from simnet.modem.params import Value
 
 if TYPE_CHECKING:
@@ -159,6 +159,18 @@ def _cms_for_sim(state: SimState | str) -> int:
             SimState.PUK: CMS_SIM_PUK_REQUIRED}.get(SimState(state), CMS_SIM_FAILURE)
 
 
+def sms_sim_ready(dialect: Dialect, ctx: Context, cmd: Command) -> Final | None:
+    """Requirement: a ready SIM, refused with TS 27.005's +CMS ERROR (310 not inserted, 311 PIN,
+    316 PUK, 313 failure); test forms still answer."""
+    if cmd.form is Form.TEST:
+        return None
+    bearer = dialect.module.bearer
+    if bearer is None:
+        return cms_error(CMS_SIM_NOT_INSERTED)
+    state = bearer.sim_card.state
+    return None if state == SimState.READY else cms_error(_cms_for_sim(state))
+
+
 class SmsCommands(BaseCommandSet):
     """TS 27.005, +CSCS and +CUSD (see the module docstring). +CMGF, +CSMP and +CSDH are rows
     of tables.py (their values are read here); the memories, the last TP-MR and the memory
@@ -229,13 +241,6 @@ class SmsCommands(BaseCommandSet):
                 cap = fmt.capacity.get(name, 0)
             st = self.sms_stores[name] = MessageStore(name, cap, fmt.first_index)
         return st
-
-    def _sim_problem(self) -> int | None:
-        bearer = self.module.bearer
-        if bearer is None:
-            return CMS_SIM_NOT_INSERTED
-        state = bearer.sim_card.state
-        return None if state == SimState.READY else _cms_for_sim(state)
 
     def _from_te(self, text: str) -> str:
         """A string the TE sent in its character set (+CSCS), as text."""
@@ -309,14 +314,11 @@ class SmsCommands(BaseCommandSet):
             return ctx.error()
         return None
 
-    @command("+CSCA", latency="sim")
+    @command("+CSCA", forms="trs", latency="sim", requires=(sms_sim_ready,))
     def csca_cmd(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.005 §3.3.1 service centre address (the SIM's until set)."""
         if cmd.form is Form.TEST:
             return None
-        problem = self._sim_problem()
-        if problem is not None:
-            return ctx.cms(problem)
         if cmd.form is Form.READ:
             ctx.info(f'+CSCA: "{self._to_te(self.sca[0])}",{self.sca[1]}')
             return None
@@ -333,7 +335,7 @@ class SmsCommands(BaseCommandSet):
         self.sca = (number, tosca)
         return None
 
-    @command("+CPMS", latency="sim")
+    @command("+CPMS", forms="trs", latency="sim", requires=(sms_sim_ready,))
     def cpms_cmd(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.005 §3.2.2 preferred message storage: <mem1> read/delete, <mem2> write/send,
         <mem3> receive; answers used and total locations of each."""
@@ -343,9 +345,6 @@ class SmsCommands(BaseCommandSet):
             mem3 = ",".join(f'"{m}"' for m in mems if m != "SR")
             ctx.info(f"+CPMS: ({names}),({names}),({mem3})")
             return None
-        problem = self._sim_problem()
-        if problem is not None:
-            return ctx.cms(problem)
         if cmd.form is Form.READ:
             ctx.info("+CPMS: " + ",".join(f'"{m}",{self.memory(m).used},{self.memory(m).capacity}'
                                            for m in self.mems))
@@ -497,16 +496,11 @@ class SmsCommands(BaseCommandSet):
                 head += f",{tp.da.toa},{self._text_length(tp.ud)}"
         return [head, self._ud_for_te(tp.ud)]
 
-    @command("+CMGR", latency="sim")
+    @command("+CMGR", forms="ts", latency="sim", requires=(sms_sim_ready,))
     def cmgr_cmd(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.005 §3.4.3 read message <index> from <mem1>; a received unread one becomes read."""
         if cmd.form is Form.TEST:
             return None
-        if cmd.form is not Form.SET:
-            return ctx.error()
-        problem = self._sim_problem()
-        if problem is not None:
-            return ctx.cms(problem)
         cmd.max_params(1)
         st = self.memory(self.mems[0])
         index = cmd.int(0, lo=0, hi=65535)
@@ -518,18 +512,13 @@ class SmsCommands(BaseCommandSet):
             msg.stat = REC_READ
         return None
 
-    @command("+CMGL", latency="sim")
+    @command("+CMGL", forms="ets", latency="sim", requires=(sms_sim_ready,))
     def cmgl_cmd(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.005 §3.4.2 list messages of status <stat> (default: received unread) from <mem1>."""
         if cmd.form is Form.TEST:
             ctx.info('+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")'
                      if self.cmgf else "+CMGL: (0-4)")
             return None
-        if cmd.form is Form.READ:
-            return ctx.error()
-        problem = self._sim_problem()
-        if problem is not None:
-            return ctx.cms(problem)
         want = REC_UNREAD
         if cmd.form is Form.SET:
             cmd.max_params(1)
@@ -549,7 +538,7 @@ class SmsCommands(BaseCommandSet):
                     msg.stat = REC_READ
         return None
 
-    @command("+CMGD", latency="sim")
+    @command("+CMGD", forms="ts", latency="sim", requires=(sms_sim_ready,))
     def cmgd_cmd(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.005 §3.5.4 delete <index>, or with <delflag> 1 read, 2 read and sent, 3 read,
         sent and unsent, 4 all messages of <mem1>. Freeing memory after a refusal sends RP-SMMA."""
@@ -557,11 +546,6 @@ class SmsCommands(BaseCommandSet):
             used = sorted(self.memory(self.mems[0]).slots)
             ctx.info(f"+CMGD: ({','.join(map(str, used))}),(0-4)")
             return None
-        if cmd.form is not Form.SET:
-            return ctx.error()
-        problem = self._sim_problem()
-        if problem is not None:
-            return ctx.cms(problem)
         cmd.max_params(2)
         st = self.memory(self.mems[0])
         index = cmd.int(0, lo=0, hi=65535)
@@ -655,17 +639,12 @@ class SmsCommands(BaseCommandSet):
         ctx.info(f"{answer}: {mr}")
         return None
 
-    @command("+CMGS", latency="network")
+    @command("+CMGS", forms="ts", latency="network", requires=(sms_sim_ready,))
     def cmgs_cmd(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
         """TS 27.005 §3.5.1 send message: PDU mode ``AT+CMGS=<length>`` then the PDU, text mode
         ``AT+CMGS=<da>[,<toda>]`` then the text; Ctrl-Z sends, ESC cancels."""
         if cmd.form is Form.TEST:
             return None
-        if cmd.form is not Form.SET:
-            return ctx.error()
-        problem = self._sim_problem()
-        if problem is not None:
-            return ctx.cms(problem)
         if self.cmgf == 0:
             cmd.max_params(1)
             length = cmd.int(0, lo=1, hi=164)
@@ -689,16 +668,11 @@ class SmsCommands(BaseCommandSet):
             return ctx.cms(CMS_INVALID_PDU if self.cmgf == 0 else CMS_INVALID_TEXT)
         return (yield from self._send(ctx, sca, submit, "+CMGS"))
 
-    @command("+CMGW", latency="sim")
+    @command("+CMGW", forms="ets", latency="sim", requires=(sms_sim_ready,))
     def cmgw_cmd(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
         """TS 27.005 §3.5.3 write message to <mem2>: ``+CMGW: <index>``; 322 when full."""
         if cmd.form is Form.TEST:
             return None
-        if cmd.form is Form.READ:
-            return ctx.error()
-        problem = self._sim_problem()
-        if problem is not None:
-            return ctx.cms(problem)
         st = self.memory(self.mems[1])
         if st.full:
             return ctx.cms(CMS_MEMORY_FULL)
@@ -742,16 +716,11 @@ class SmsCommands(BaseCommandSet):
         ctx.info(f"+CMGW: {index}")
         return None
 
-    @command("+CMSS", latency="network")
+    @command("+CMSS", forms="ts", latency="network", requires=(sms_sim_ready,))
     def cmss_cmd(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
         """TS 27.005 §3.5.2 send message <index> from <mem2> (to <da> when given)."""
         if cmd.form is Form.TEST:
             return None
-        if cmd.form is not Form.SET:
-            return ctx.error()
-        problem = self._sim_problem()
-        if problem is not None:
-            return ctx.cms(problem)
         cmd.max_params(3)
         index = cmd.int(0, lo=0, hi=65535)
         msg = self.memory(self.mems[1]).slots.get(index)
