@@ -308,6 +308,52 @@ class ModemBearer:
         ev.succeed(Outcome(OutcomeKind.OK, ip=result.ip, dns=result.dns, rate=call.rate,
                            peer_ip=result.peer_ip, detail="GSM data link up").stamped(self.sim.now))
 
+    def incoming_data_call(self, caller_id: str | None = "+33123456789", *,
+                           ppp: PppConfig | None = None) -> CsdCall | None:
+        """A GSM data call arrives from ``caller_id`` (None: no caller identity). ``ppp``: the
+        caller's own PPP endpoint (a remote site dialling in; its role is the caller's, e.g. a
+        client logging in with user and password), started when the module answers."""
+        call = self.csd.incoming_call(caller_id)
+        if call is not None and ppp is not None:
+            call.far_end = ppp
+        return call
+
+    def gsm_answer(self, ppp: PppConfig) -> simpy.Event:
+        """Answer the ringing data call and negotiate PPP in ``ppp``'s role over it. The event's
+        value is an ``Outcome``: ok (``ip``: this end's address, ``peer_ip``), a call failure,
+        or a PPP failure. The link is then held as the module's GSM data session."""
+        if self.data_session is not None:
+            return self._done(Outcome(OutcomeKind.INVALID_STATE, detail="a GSM data session exists"))
+        ev = self.sim.event()
+        self.sim.process(self._gsm_answer(ppp, ev))
+        return ev
+
+    def _gsm_answer(self, ppp: PppConfig, ev: simpy.Event) -> Generator[Any, Any, None]:
+        outcome = yield self.csd.answer()
+        call = self.csd.call
+        if not outcome.ok or call is None or call.pipe is None:
+            ev.succeed(outcome if not outcome.ok else
+                       Outcome(OutcomeKind.NO_CARRIER, detail="call ended at connect").stamped(self.sim.now))
+            return
+        local = PppDriver(self.sim, PppEndpoint(ppp, self.sim.rng(f"{self.name}.ppp.answer"),
+                                                name=f"{self.name}.ppp.answer"),
+                          call.pipe.a.write, name=f"{self.name}.ppp.answer", capture=self.ppp_capture)
+        call.pipe.a.on_data = local.receive_bytes
+        far = call.far_end if isinstance(call.far_end, PppDriver) else None
+        session = GsmDataSession(call, local, far)
+        self.data_session = session
+        local.start()
+        result = yield local.result
+        if not result.ok:
+            self._teardown(session, result)
+            ev.succeed(result)
+            return
+        local.on_ended = lambda out, s=session: self._link_ended(s, out)
+        ip = result.ip if ppp.role == "client" else ppp.local_ip
+        peer = result.peer_ip if ppp.role == "client" else ppp.peer_ip
+        ev.succeed(Outcome(OutcomeKind.OK, ip=ip, peer_ip=peer, dns=result.dns, rate=call.rate,
+                           detail="incoming GSM data link up").stamped(self.sim.now))
+
     def _link_ended(self, session: GsmDataSession, outcome: Outcome) -> None:
         if self.data_session is not session:
             return
@@ -398,6 +444,14 @@ class ModemBearer:
             server.on_finished = release
             server.on_result = lambda outcome, c=call, srv=server: self._dial_in_up(c, srv, outcome)
             server.start()
+        elif event == "connected" and call.direction == "mt" and isinstance(call.far_end, PppConfig) and call.pipe:
+            # the caller's PPP endpoint (incoming_data_call) starts once the call is answered
+            caller = PppDriver(self.sim, PppEndpoint(call.far_end, self.sim.rng(f"{self.name}.ppp.caller"),
+                                                     name=f"{self.name}.ppp.caller"),
+                               call.pipe.b.write, name=f"{self.name}.ppp.caller")
+            call.pipe.b.on_data = caller.receive_bytes
+            call.far_end = caller
+            caller.start()
         elif event == "ended":
             session = self.data_session
             far = call.far_end

@@ -374,3 +374,66 @@ def test_ping_lines_per_reply_and_no_answer():
     setup(sim, 'AT#PINGREMOTE="203.0.113.99"', "AT#PINGNUM=1")  # nobody there
     sim.dte.write(b"AT#PING\r")
     assert wait_for(sim, b"\r\nOK\r\n", 30) == b'AT#PING\r\r\nNo answer from "203.0.113.99"\r\n\r\nOK\r\n'
+
+
+# -- §2.2.1 incoming calls -------------------------------------------------------------------------
+
+def _caller(sim: Any, user: str, password: str, caller_id: str = "+33612345678") -> Any:
+    from simnet.bearer.ppp import PppConfig
+
+    return sim.bearer.incoming_data_call(caller_id, ppp=PppConfig(role="client", username=user,
+                                                                  password=password, auth="pap"))
+
+
+def _ppp_server(sim: Any) -> None:
+    setup(sim, 'AT#PPPSERVUN="remote"', 'AT#PPPSERVPW="pw"', 'AT#PPPMYIP="192.168.5.1"',
+          'AT#PPPPEERIP="192.168.5.2"')
+
+
+def test_accept_answers_and_runs_the_ppp_server_side():
+    """ANSWERMODE 0: RING, then AT#ACCEPT: OK, CONNECT 9600, PPPMYIP, PPP OK (§2.2.1.2); the
+    caller got PPPPEERIP; AT#DISPLAYIP shows both (§2.3)."""
+    sim = world(MODULE, network={"bearer": "gsm"})
+    sim.advance(3)
+    _ppp_server(sim)
+    _caller(sim, "remote", "pw")
+    assert wait_for(sim, b"RING\r\n", 10) == b"\r\nRING\r\n"
+    sim.dte.write(b"AT#ACCEPT\r")
+    got = wait_for(sim, b"PPP OK\r\n", 60)
+    assert b"AT#ACCEPT\r\r\nOK\r\n" in got  # a RING may come while the command is read
+    assert got.endswith(b"\r\nCONNECT 9600\r\n\r\n192.168.5.1\r\n\r\nPPP OK\r\n")
+    disp = ok("AT#DISPLAYIP", "MY IP: 192.168.5.1", "PEER IP: 192.168.5.2")
+    sim.dte.read_available()
+    assert exchange(sim, "AT#DISPLAYIP", disp) == disp
+
+
+def test_accept_with_a_caller_that_fails_authentication_is_ppp_error():
+    sim = world(MODULE, network={"bearer": "gsm"})
+    sim.advance(3)
+    _ppp_server(sim)
+    _caller(sim, "remote", "wrong")
+    wait_for(sim, b"RING\r\n", 10)
+    sim.dte.write(b"AT#ACCEPT\r")
+    assert wait_for(sim, b"PPP ERROR\r\n", 120).endswith(b"\r\nCONNECT 9600\r\n\r\nPPP ERROR\r\n")
+
+
+def test_answermode_1_answers_after_ringcount_rings_for_an_allowed_caller():
+    sim = world(MODULE, network={"bearer": "gsm"})
+    sim.advance(3)
+    _ppp_server(sim)
+    setup(sim, "AT#ANSWERMODE=1", "AT#RINGCOUNT=2", 'AT#CALLSCREENNUM="+33612345678"')
+    _caller(sim, "remote", "pw")
+    got = wait_for(sim, b"PPP OK\r\n", 120)
+    (auto,) = [r for r in sim.trace.records if r.source == "edsoft" and r.kind == "incoming"]
+    assert (auto.fields["action"], auto.fields["ring"]) == ("auto_answer", 2)
+    assert got.startswith(b"\r\nRING\r\n\r\nRING\r\n")
+    assert got.endswith(b"\r\nCONNECT 9600\r\n\r\n192.168.5.1\r\n\r\nPPP OK\r\n")
+
+
+def test_answermode_1_ignores_a_screened_caller():
+    sim = world(MODULE, network={"bearer": "gsm"})
+    sim.advance(3)
+    setup(sim, "AT#ANSWERMODE=1", "AT#RINGCOUNT=1")  # CALLSCREENNUM "0": nobody
+    _caller(sim, "remote", "pw")
+    sim.advance(12)
+    assert b"CONNECT" not in sim.dte.read_available()

@@ -66,6 +66,7 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
         self.peer_ip: str | None = None
         self.dns_from_link: tuple[str, ...] = ()
         self.connecting = False
+        self.background = False  # output of the stack's own procedures goes out unsolicited
         self.call_up_reported = False
         self.phy_timer: Timer | None = None
         self.last_activity = 0.0
@@ -113,7 +114,11 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
 
     # -- output helpers ---------------------------------------------------------------------------
     def emit(self, text: str, numeric: int | None = None) -> None:
-        """A result line written while a command runs (its number under ATV0 when it has one)."""
+        """A result line written while a command runs (its number under ATV0 when it has one);
+        from a procedure of the stack's own (auto-answer, callback) it is unsolicited."""
+        if self.background:
+            self.urc(text)
+            return
         self.module.write_raw(self.module.format_final(text_result(text, numeric=numeric)))
 
     def emit_msg(self, message: Msg) -> None:
@@ -261,14 +266,16 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
         self.emit(str(outcome.ip))
         return msg(Msg.GPRS_ACTIVATION)
 
-    def _start_gsm(self) -> Generator[Any, Any, Final]:
-        """§2.2.3: dial DIALN1/DIALN2, redial on BUSY / NO ANSWER / NO CARRIER after
-        REDIALDELAY, REDIALCOUNT times, then PPP as client (PPPMODE 1 and 3)."""
+    def _start_gsm(self, number: str | None = None) -> Generator[Any, Any, Final]:
+        """§2.2.3: dial DIALN1/DIALN2 (or ``number``, a dynamic callback), redial on BUSY / NO
+        ANSWER / NO CARRIER after REDIALDELAY, REDIALCOUNT times, then PPP as client (PPPMODE
+        1 and 3)."""
         bearer = self.module.bearer
         assert bearer is not None
         if not bearer.radio.registered("cs"):
             return err(Err.NOT_ATTACHED)
-        number = self.p("#DIALN1") if self.p("#DIALSELECT") == 1 else self.p("#DIALN2")
+        if number is None:
+            number = self.p("#DIALN1") if self.p("#DIALSELECT") == 1 else self.p("#DIALN2")
         if not number:
             return err(Err.BAD_CONFIG)
         if self.p("#PPPMODE") in (2, 4, 9):
@@ -330,7 +337,7 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
     def _call_event(self, event: str, call: CsdCall, outcome: Outcome | None) -> None:
         """CSD listener: CONNECT <rate> once our call connects (§2.2.3.2), RING for incoming
         calls (§2.2.1)."""
-        if event == "connected" and call.direction == "mo" and self.connecting and not self.call_up_reported:
+        if event == "connected" and self.connecting and not self.call_up_reported:
             self.call_up_reported = True
             self.state = T.STATE_AUTHENTICATING
             self.emit(f"CONNECT {call.rate}", T.CONNECT_NUMERIC.get(call.rate))
@@ -338,8 +345,114 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
             self.on_ring(call)
 
     def on_ring(self, call: CsdCall) -> None:
-        """§2.2.1: RING goes to the host (ANSWERMODE 0: the host decides with AT#ACCEPT)."""
+        """§2.2.1: RING goes to the host. ANSWERMODE 0: the host decides (AT#ACCEPT); 1: the
+        stack answers after RINGCOUNT rings; 2/3: it lets the call go after RINGCOUNT rings and
+        calls back CALLBACKTIMER s later - DIALN1/2 (2) or the caller's number (3) - if
+        CALLSCREENNUM lets the caller in (§2.1.1-§2.1.3, §2.1.7)."""
         self.urc("RING")
+        mode = self.p("#ANSWERMODE")
+        rings = self.p("#RINGCOUNT")
+        if mode == 0 or rings == 0 or call.rings != rings or self.bearer_kind is not None or self.connecting:
+            return
+        if not self._screen(call.caller_id):
+            self.record("incoming", action="screened", caller=call.caller_id)
+            return
+        if mode == 1:
+            self.record("incoming", action="auto_answer", ring=call.rings, caller=call.caller_id)
+            self.spawn(self._answer_in_background())
+            return
+        number = call.caller_id if mode == 3 else None
+        if mode == 3 and not number:
+            self.urc(f"#CME ERROR: {int(Err.NO_CLI)}")  # §9.2 35870: no CLI to call back
+            return
+        bearer = self.module.bearer
+        if bearer is not None and bearer.csd is not None:
+            reject = getattr(bearer.csd, "reject", None)
+            if reject is not None:
+                reject()
+        self.record("incoming", action="callback", after=self.p("#CALLBACKTIMER"), number=number)
+        self.later(float(self.p("#CALLBACKTIMER")), self._callback, number)
+
+    def _screen(self, caller: str | None) -> bool:
+        """§2.1.3 CALLSCREENNUM: "0" nobody, "*" everybody, else that number only."""
+        allowed = str(self.p("#CALLSCREENNUM")).strip()
+        if allowed == "*":
+            return True
+        if allowed in ("", "0") or not caller:
+            return False
+        return caller.replace(" ", "") == allowed.replace(" ", "")
+
+    def _callback(self, number: str | None) -> None:
+        if self.bearer_kind is not None or self.connecting:
+            return
+        self.background = True
+        self.connecting = True
+
+        def run() -> Generator[Any, Any, None]:
+            try:
+                final = yield from self._start_gsm(number)
+            finally:
+                self.connecting = False
+                self.background = False
+            self.urc(final.text)
+
+        self.spawn(run())
+
+    def _answer_in_background(self) -> Generator[Any, Any, None]:
+        self.background = True
+        try:
+            final = yield from self._answer()
+        finally:
+            self.background = False
+        self.urc(final.text)
+
+    @command("#ACCEPT", forms="e", requires=APP, latency="network")
+    def accept(self, ctx: Context, cmd: Command) -> Final | None:
+        """§2.2.1: OK (the call setting starts), then CONNECT <rate>, this end's address and
+        PPP OK - or NO CARRIER / PPP ERROR - as the call and PPP (per PPPMODE) go."""
+        if self.bearer_kind is not None or self.connecting:
+            return err(Err.ALREADY_RUNNING)
+        bearer = self.module.bearer
+        call = bearer.csd.call if bearer is not None and bearer.csd is not None else None
+        if call is None or call.direction != "mt" or call.state != "ringing":
+            return text_result("NO CARRIER", numeric=int(Msg.NO_CARRIER), error=True)
+        self.spawn(self._answer_in_background())
+        return None
+
+    def _answer(self) -> Generator[Any, Any, Final]:
+        """Answer and run PPP in the role PPPMODE gives incoming calls (§2.1.13: 1 and 4 are a
+        server, 2 and 3 a client): a server checks PPPSERVUN/PPPSERVPW and gives PPPPEERIP,
+        keeping PPPMYIP; a client logs in with ISPUN/ISPPW."""
+        from simnet.bearer.ppp import PppConfig
+
+        bearer = self.module.bearer
+        gsm_answer = getattr(bearer, "gsm_answer", None)
+        if gsm_answer is None:
+            return text_result("NO CARRIER", numeric=int(Msg.NO_CARRIER), error=True)
+        self.connecting = True
+        self.state = T.STATE_CHECKING
+        mode = self.p("#PPPMODE")
+        try:
+            if mode in (2, 3):
+                ppp = PppConfig(role="client", username=self.p("#ISPUN"), password=self.p("#ISPPW"))
+            else:
+                user = self.p("#PPPSERVUN")
+                ppp = PppConfig(role="server", auth="pap" if user else "none",
+                                credentials=((user, self.p("#PPPSERVPW")),) if user else None,
+                                local_ip=self.p("#PPPMYIP"), peer_ip=self.p("#PPPPEERIP"),
+                                request_dns=False)
+            outcome: Outcome = yield gsm_answer(ppp)
+        finally:
+            self.connecting = False
+        if outcome.ok:
+            self._link_up("gsm", outcome.ip, outcome.peer_ip, outcome.dns)
+            self.emit(str(outcome.ip))
+            return text_result("PPP OK")
+        self.state = T.STATE_IDLE
+        self.record("incoming", action="answer", result=str(outcome.kind))
+        if outcome.kind in _CALL_FAILURES or outcome.kind in (OutcomeKind.CANCELLED, OutcomeKind.NETWORK_LOST):
+            return text_result("NO CARRIER", numeric=int(Msg.NO_CARRIER), error=True)
+        return text_result("PPP ERROR", error=True)
 
     def _link_up(self, kind: str, ip: str | None, peer: str | None, dns: tuple[str, ...]) -> None:
         self.bearer_kind = kind
