@@ -376,6 +376,9 @@ def recover_and_ping(sim: Any) -> str | None:
             dte.wait(1.5)
             dte.write(b"+++")
             dte.wait(1.5)
+            if module.mode is Mode.DATA:  # Wavecom eDsoft: an ETX ends its data sessions
+                dte.write(b"\x03")
+                dte.wait(1.5)
         if module.mode is Mode.PROMPT:
             dte.write(b"\x1b")
             dte.wait(1.0)
