@@ -14,6 +14,11 @@ Fibocom IPRFMT 2         ``+MIPRTCP: <sid>,<len>,`` + raw data                  
 Fibocom read (IPRFMT 5)  ``+MIPDATA: <sid>,<len>``; read ``AT+MIPREAD=<sid>,<n>``  L610 §1.1.24
 =======================  =======================================================  ===========
 
+Wavecom eDsoft carries socket, FTP and UDP data in a data session (after
+``Ok_Info_WaitingForData`` / ``Ok_Info_DataBegin``, DLE-escaped, ended by ETX; §4-§6), not in
+responses or URCs: a host decodes that stream with
+``simnet.modem.vendors.wavecom.edsoft.framing.StreamDecoder``, as its driver would.
+
 ``+IPD`` does not name the link: the helper finds it from the ``RECV FROM`` address and the
 ``AT+CIPOPEN`` the host sent for it (else the key is ``"<ip>:<port>"``). Formats without a length
 (SIMCom AT+CIPHEAD=0, Fibocom IPRFMT 1) cannot be told apart from other output — by the helper
