@@ -285,16 +285,8 @@ class ModemBearer:
         if call is None or call.pipe is None:
             ev.succeed(Outcome(OutcomeKind.NO_CARRIER, detail="call ended at connect").stamped(self.sim.now))
             return
-        client = PppDriver(self.sim, PppEndpoint(ppp, self.sim.rng(f"{self.name}.ppp.client"),
-                                                 name=f"{self.name}.ppp.client"),
-                           call.pipe.a.write, name=f"{self.name}.ppp.client", capture=self.ppp_capture)
-        call.pipe.a.on_data = client.receive_bytes
-        if isinstance(call.far_end, PppDriver):
-            call.far_end.capture_received = False  # this client captures what it sends itself
-        far_end = call.far_end if isinstance(call.far_end, PppDriver) else None
-        session = GsmDataSession(call, client, far_end)
-        self.data_session = session
-        client.start()
+        session = self._call_session(call, ppp, "client")
+        client = session.client
         result = yield client.result
         if not result.ok:
             self._teardown(session, result)
@@ -335,14 +327,8 @@ class ModemBearer:
             ev.succeed(outcome if not outcome.ok else
                        Outcome(OutcomeKind.NO_CARRIER, detail="call ended at connect").stamped(self.sim.now))
             return
-        local = PppDriver(self.sim, PppEndpoint(ppp, self.sim.rng(f"{self.name}.ppp.answer"),
-                                                name=f"{self.name}.ppp.answer"),
-                          call.pipe.a.write, name=f"{self.name}.ppp.answer", capture=self.ppp_capture)
-        call.pipe.a.on_data = local.receive_bytes
-        far = call.far_end if isinstance(call.far_end, PppDriver) else None
-        session = GsmDataSession(call, local, far)
-        self.data_session = session
-        local.start()
+        session = self._call_session(call, ppp, "answer")
+        local = session.client
         result = yield local.result
         if not result.ok:
             self._teardown(session, result)
@@ -353,6 +339,22 @@ class ModemBearer:
         peer = result.peer_ip if ppp.role == "client" else ppp.peer_ip
         ev.succeed(Outcome(OutcomeKind.OK, ip=ip, peer_ip=peer, dns=result.dns, rate=call.rate,
                            detail="incoming GSM data link up").stamped(self.sim.now))
+
+    def _call_session(self, call: CsdCall, ppp: PppConfig, role: str) -> GsmDataSession:
+        """The module's PPP endpoint on a connected call's line, started, held as the GSM
+        data session (its ``client`` whatever its PPP role)."""
+        assert call.pipe is not None
+        local = PppDriver(self.sim, PppEndpoint(ppp, self.sim.rng(f"{self.name}.ppp.{role}"),
+                                                name=f"{self.name}.ppp.{role}"),
+                          call.pipe.a.write, name=f"{self.name}.ppp.{role}", capture=self.ppp_capture)
+        call.pipe.a.on_data = local.receive_bytes
+        if isinstance(call.far_end, PppDriver) and role == "client":
+            call.far_end.capture_received = False  # this client captures what it sends itself
+        far_end = call.far_end if isinstance(call.far_end, PppDriver) else None
+        session = GsmDataSession(call, local, far_end)
+        self.data_session = session
+        local.start()
+        return session
 
     def _link_ended(self, session: GsmDataSession, outcome: Outcome) -> None:
         if self.data_session is not session:
