@@ -31,9 +31,10 @@ interop: $(STAMP)
 	SIMNET_INTEROP=1 $(PY) -m pytest tests/interop -v -rs
 
 # The long fuzzing campaign (docs/reliability.md): 10 minutes of scenario mutants, AT lines
-# for every module, hostile API calls, then the bridge attacked over loopback.
+# for every module, hostile API calls, then the bridge attacked over loopback, then 1,000 fault
+# schedules against each chaos scenario (docs/chaos.md).
 fuzz: $(STAMP)
-	$(PY) -m tests.fuzz.campaign --minutes 10 --bridge --json fuzz-report.json
+	$(PY) -m tests.fuzz.campaign --minutes 10 --bridge --chaos 1000 --json fuzz-report.json
 
 # Build the sdist and the wheel, install the wheel in a fresh venv outside the checkout and run the
 # shipped example there (.ci/wheel-check; CI runs it).

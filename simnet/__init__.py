@@ -14,6 +14,7 @@ __all__ = [
     "ExpectTimeout",
     "ScenarioError",
     "analysis",
+    "chaos",
     "SimnetError",
     "Simulation",
     "__version__",
@@ -37,6 +38,10 @@ def __getattr__(name: str):
         from simnet.experiments import sweep
 
         return sweep
+    if name == "chaos":  # fault storms with invariants and shrinking; simnet.chaos(...) runs them
+        import simnet.chaos as chaos
+
+        return chaos
     if name == "modules":
         # Read-only mapping: module id -> ModuleProfile (identity, limits, timing, dialect).
         from simnet.modem.registry import MODULES

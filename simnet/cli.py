@@ -29,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from simnet.experiments.cli import main as sweep_main
 
         return sweep_main(args[1:])
+    if args and args[0] == "chaos":  # chaos runs sweep fault schedules: above the scenario layer too
+        from simnet.chaos.cli import main as chaos_main
+
+        return chaos_main(args[1:])
     from simnet.scenario.cli import main as scenario_main
 
     code = scenario_main(args)
@@ -37,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
               "port (simnet serve --help)\n"
               "experiments:\n  sweep               run a scenario over parameter values and seeds "
               "on all cores (simnet sweep --help)\n"
+              "  chaos               seeded fault storms, invariants and shrinking "
+              "(simnet chaos --help)\n"
               "\n  --version           print simnet's version", file=sys.stderr if not args else sys.stdout)
     return code
 

@@ -109,16 +109,34 @@ def sweep(
     for combo in {tuple(c.items()): None for c in combos}:
         job.scenario(tuple((k, v) for k, v in combo if is_scenario_key(k)))
 
+    out_path, _journal = _paths(out)
+    rows = run_plan(job, plan, jobs=jobs, client=client, out=out, resume=resume, progress=progress,
+                    metric_names=[m.name for m in parsed_metrics])
+    df = _frame(pd, plan, rows, parsed_metrics)
+    if out_path is not None:
+        finish_output(df, out_path)
+    return df
+
+
+class BudgetSpent(Exception):
+    """Raised by ``run_plan``'s ``stop`` check: no more runs are started."""
+
+
+def run_plan(job: worker.Job, plan: list[Point], *, jobs: int | None, client: Any, out: Any,
+             resume: bool, progress: bool | None, metric_names: list[str] | None = None,
+             desc: str = "sweep", stop: Callable[[], bool] | None = None) -> dict[str, dict[str, Any]]:
+    """Run every point of ``plan`` not already done (``out``'s journal), on a process pool or a
+    Dask cluster, with a progress bar; rows by run id. ``stop()`` (checked as rows arrive)
+    ends the plan early: the rows so far are returned (and kept in the journal)."""
     out_path, journal = _paths(out)
     rows: dict[str, dict[str, Any]] = {}
     if out_path is not None:
         if resume:
-            rows = _previous_rows(out_path, journal, {p.run_id for p in plan},
-                                  [m.name for m in parsed_metrics])
+            rows = _previous_rows(out_path, journal, {p.run_id for p in plan}, metric_names or [])
         elif journal is not None:
             journal.unlink(missing_ok=True)
     todo = [p for p in plan if p.run_id not in rows]
-    bar = _progress_bar(len(plan), len(plan) - len(todo), progress)
+    bar = _progress_bar(len(plan), len(plan) - len(todo), progress, desc)
     fp = journal.open("a", encoding="utf-8") if (journal is not None and todo) else None
     by_id = {p.run_id: p for p in plan}
 
@@ -131,10 +149,14 @@ def sweep(
             fp.flush()
         if bar is not None:
             bar.update(len(batch))
+        if stop is not None and stop():
+            raise BudgetSpent
 
     try:
         if todo:
-            _execute(job, todo, jobs, client, accept)
+            execute(job, todo, jobs, client, accept)
+    except BudgetSpent:
+        pass
     except KeyboardInterrupt:
         raise SweepInterrupted(len(rows), len(plan), str(journal) if journal else None) from None
     finally:
@@ -142,12 +164,13 @@ def sweep(
             fp.close()
         if bar is not None:
             bar.close()
-    df = _frame(pd, plan, rows, parsed_metrics)
-    if out_path is not None:
-        _write(df, out_path)
-        if journal is not None:
-            journal.unlink(missing_ok=True)
-    return df
+    return rows
+
+
+def finish_output(df: Any, out_path: Path) -> None:
+    """Write the result and drop the journal that made it resumable."""
+    _write(df, out_path)
+    out_path.with_name(out_path.name + ".journal.jsonl").unlink(missing_ok=True)
 
 
 def _program_name(program: Any) -> str | None:
@@ -171,8 +194,10 @@ def _chunks(todo: list[Point], workers: int) -> list[list[Point]]:
     return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
-def _execute(job: worker.Job, todo: list[Point], jobs: int | None, client: Any,
-             accept: Callable[[list[dict[str, Any]]], None]) -> None:
+def execute(job: worker.Job, todo: list[Point], jobs: int | None, client: Any,
+            accept: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Run ``todo`` with ``job.run`` in this process (``jobs=1``), a process pool or on Dask;
+    ``accept`` gets each finished chunk of rows as it arrives."""
     if client is not None:
         _execute_dask(job, todo, client, accept)
         return
@@ -183,7 +208,7 @@ def _execute(job: worker.Job, todo: list[Point], jobs: int | None, client: Any,
     workers = min(workers, len(chunks))
     if workers == 1:
         for chunk in chunks:
-            accept([worker.run_point(job, p) for p in chunk])
+            accept([job.run(p) for p in chunk])
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -375,7 +400,7 @@ def _write(df: Any, path: Path) -> None:
 
 
 # -- progress ----------------------------------------------------------------------------------
-def _progress_bar(total: int, done: int, progress: bool | None) -> Any:
+def _progress_bar(total: int, done: int, progress: bool | None, desc: str = "sweep") -> Any:
     if progress is None:  # a terminal or a notebook shows a bar; pipes and CI do not
         progress = sys.stderr.isatty() or "ipykernel" in sys.modules
     if not progress:
@@ -384,4 +409,4 @@ def _progress_bar(total: int, done: int, progress: bool | None) -> Any:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, initial=done, unit="run", desc="sweep", smoothing=0.1)
+    return tqdm(total=total, initial=done, unit="run", desc=desc, smoothing=0.1)

@@ -39,6 +39,10 @@ class Job:
         state["_scenarios"] = {}  # rebuilt in each process
         return state
 
+    def run(self, point: Point) -> dict[str, Any]:
+        """One run: a row of the result (subclasses run other kinds of job on the same pool)."""
+        return run_point(self, point)
+
     def scenario(self, params: tuple[tuple[str, Any], ...]) -> Any:
         """The validated scenario with ``params`` written in (cached); raises ScenarioError."""
         cached = self._scenarios.get(params)
@@ -163,4 +167,4 @@ def run_chunk(key: str, blob: bytes | None, points: list[Point]) -> list[dict[st
     job = _JOBS.get(key) if blob is None else load_job(key, blob)
     if job is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("sweep worker started without its job")
-    return [run_point(job, p) for p in points]
+    return [job.run(p) for p in points]

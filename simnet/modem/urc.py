@@ -35,7 +35,10 @@ RESPONSE_DATA: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int], str]
     (re.compile(r"\+MIPDATA: \d+,(\d+)"), lambda m: int(m.group(1)), "L610 §1.1.24 +MIPREAD answer"),
 )
 _LINE_END = re.compile(rb"[\r\n]")
-MAX_LINE = 4096  # longer "lines" are not URCs (bulk data in online data mode): not kept whole
+# Longer "lines" are not URCs (bulk data in online data mode): not kept whole. The longest a
+# module documents is the L610's +MIPRTCP with <size> 2048 bytes as 4096 hex digits plus its
+# header (§1.1.5.4, §1.1.10); at exactly 4096 such a line was dropped, and its data lost.
+MAX_LINE = 4096 + 128
 FINALS_NOT_URCS = re.compile(r"OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*|>|> |SEND OK|SEND FAIL|DATA ACCEPT:?.*")
 
 
@@ -70,8 +73,12 @@ class UrcFramer:
     L610 receive format the host configured (AT+GTSET="IPRFMT",n), which the DTE tracks.
     """
 
-    def __init__(self, vendor: str = "") -> None:
+    def __init__(self, vendor: str = "", *, all_lines: bool = False) -> None:
         self.vendor = vendor
+        # all_lines: every line, final result codes included, and the payloads that command
+        # responses announce (RESPONSE_DATA) - for an observer of the whole conversation
+        # (simnet.modem.ledger) rather than a host that reads responses itself.
+        self.all_lines = all_lines
         self.fibocom_iprfmt = 0
         self._line = bytearray()
         self._line_start = 0
@@ -179,7 +186,14 @@ class UrcFramer:
                 self._skip_lf = end > 0
                 self._start_data(urc, int(m.group(group)), out, now, end)
                 return
-        if not FINALS_NOT_URCS.fullmatch(text):
+        if self.all_lines:
+            length = response_data_length(text)
+            if length:
+                self._skip_lf = end > 0
+                self._start_data(urc, length, out, now, end)
+            else:
+                out.append(urc)
+        elif not FINALS_NOT_URCS.fullmatch(text):
             out.append(urc)
 
     def _start_data(self, urc: Urc, length: int, out: list[Urc], now: float, end: int) -> None:

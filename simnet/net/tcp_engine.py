@@ -1002,7 +1002,7 @@ class TcpConnection:
                 self._close(REASON_RESET)  # back to LISTEN: the listener never saw it
             elif st == SYN_RCVD:
                 self._close(REASON_REFUSED)
-            elif st in (CLOSING, LAST_ACK, TIME_WAIT):
+            elif st == TIME_WAIT or (st in (CLOSING, LAST_ACK) and not self.sndbuf):
                 self._close(self.close_reason or self._graceful_reason())
             else:
                 self._close(REASON_RESET)
@@ -1191,11 +1191,10 @@ class TcpConnection:
     def _receive_data(self, now: float, seq: int, payload: bytes) -> None:
         rcv_nxt = self.rcv_nxt
         if self.user_closed:
-            # Nobody will read: acknowledge and discard (see docs/assumptions.md, TCP).
-            if seq == rcv_nxt:
-                self.rcv_nxt = rcv_nxt + len(payload)
-                self.rcv_adv = max(self.rcv_adv, self.rcv_nxt)
-            self.ack_now = True
+            # Nobody will read it: the data is lost, and the peer must hear so - RST (RFC 1122
+            # §4.2.2.13; Linux counts it as TCPAbortOnData). Acknowledging it would tell the
+            # sender it arrived.
+            self.abort(now)
             return
         if seq == rcv_nxt:
             self.rcvbuf += payload

@@ -130,6 +130,13 @@ class Simulation(KernelSimulation):
     def bearer(self) -> Any:
         return self._need_world().bearer
 
+    @property
+    def claims(self) -> Any:
+        """What the host program believes it achieved (``sim.claims.stream(host, port, data)``,
+        ``.file(host, path, data)``); a chaos run's integrity invariant checks it against the
+        peers (simnet.scenario.invariants)."""
+        return self._need_world().claims
+
     def host(self, name: str) -> Any:
         """Inspection of a peer host named in ``hosts:`` (``ftp_files()``, ``mailbox()``, …)."""
         return self._need_world().host_view(name)

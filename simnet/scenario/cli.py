@@ -81,8 +81,8 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="run the scenario and list every line where the emulator and the field module disagree "
                      "(exit 1 if any)")
 
-    plot = sub.add_parser("plot", help="draw a sequence chart from a trace")
-    plot.add_argument("trace", metavar="TRACE.jsonl")
+    plot = sub.add_parser("plot", help="draw a sequence chart from a trace (or a scenario, run first)")
+    plot.add_argument("trace", metavar="TRACE.jsonl|SCENARIO.yaml")
     plot.add_argument("--out", required=True, metavar="CHART.png|svg")
     plot.add_argument("--start", type=float, default=None, help="first virtual second to draw")
     plot.add_argument("--end", type=float, default=None, help="last virtual second to draw")
@@ -356,7 +356,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             print(p, file=err)
         return EXIT_USAGE
     assert scenario is not None
-    if not scenario.steps and not any(d.steps for d in scenario.devices):
+    if not scenario.steps and scenario.program is None and not any(d.steps for d in scenario.devices):
         # A scenario without steps is a world for a Python host or `simnet serve`: run has nothing to do.
         print(f"{args.file}:1: steps: nothing to run (expected a list of steps such as "
               "[{send: AT}, {expect: OK}]; without steps, use the Python API or simnet serve)", file=err)
@@ -368,6 +368,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         build_report,
         describe_failure,
         format_check,
+        format_invariant,
         format_step,
         write_report,
     )
@@ -441,6 +442,8 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                         print(f"[   fleet    ] FAIL {d.name} ({d.module}): {where}: {f.detail if f else ''}", file=out)
                 for c in result.checks:
                     print(format_check(c), file=out)
+                for inv in result.invariants:
+                    print(format_invariant(inv), file=out)
                 for s in result.steps:
                     if s.passed is None:
                         print(format_step(s), file=out)
@@ -549,6 +552,8 @@ def _pcap_requests(values: list[str], scenario: object, err: IO[str]) -> list[tu
 def cmd_plot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from simnet.kernel.trace import read_jsonl
 
+    if args.trace.lower().endswith((".yaml", ".yml")):
+        return _plot_scenario(args, out, err)
     try:
         records = read_jsonl(args.trace)
     except (OSError, ValueError, KeyError) as exc:
@@ -559,6 +564,46 @@ def cmd_plot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return EXIT_USAGE
     from simnet.scenario.plot import sequence_chart
 
+    sequence_chart(records, args.out, start=args.start, end=args.end, max_events=args.max_events)
+    print(f"wrote {args.out}", file=out)
+    return EXIT_OK
+
+
+def _plot_scenario(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """``simnet plot FILE.yaml``: run the scenario (its own seed) and chart its trace."""
+    import os
+    import tempfile
+
+    from simnet.errors import ConfigError
+    from simnet.kernel.trace import read_jsonl
+    from simnet.scenario.api import Simulation
+    from simnet.scenario.loader import load_file
+    from simnet.scenario.plot import sequence_chart
+    from simnet.scenario.runner import Runner
+    from simnet.scenario.schema import locate_config_error, validate
+
+    if not args.out.lower().endswith((".png", ".svg", ".pdf")):
+        print("simnet plot: --out must end in .png, .svg or .pdf", file=err)
+        return EXIT_USAGE
+    loaded = load_file(args.trace)
+    scenario, problems = validate(loaded)
+    if problems:
+        for p in problems:
+            print(p, file=err)
+        return EXIT_USAGE
+    fd, tmp = tempfile.mkstemp(suffix=".jsonl")
+    os.close(fd)
+    try:
+        try:
+            sim = Simulation(scenario=scenario, trace_stream=tmp)
+        except ConfigError as exc:
+            print(locate_config_error(loaded, exc), file=err)
+            return EXIT_USAGE
+        Runner(sim).run()
+        sim.trace.close()
+        records = read_jsonl(tmp)
+    finally:
+        os.unlink(tmp)
     sequence_chart(records, args.out, start=args.start, end=args.end, max_events=args.max_events)
     print(f"wrote {args.out}", file=out)
     return EXIT_OK

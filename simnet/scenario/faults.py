@@ -211,11 +211,11 @@ def _server(world: World, f: FaultSpec) -> None:
 fault("server-refuse", {**_SERVER, "duration": _DURATION})(_server)
 fault("server-stall", {**_SERVER, "duration": _DURATION})(_server)
 fault("server-reset", {**_SERVER, "after_bytes": ("count0", False), "mode": ("reset_mode", False),
-                       "connection": ("connection", False)})(_server)
+                       "connection": ("connection", False), "duration": _DURATION})(_server)
 fault("server-reply", {**_SERVER, "command": ("string", True), "code": ("reply_code", True),
                        "text": ("string", False), "count": _COUNT})(_server)
-fault("server-slow-greeting", {**_SERVER, "delay": ("duration", True)})(_server)
-fault("server-rate-limit", {**_SERVER, "rate": ("rate", True)})(_server)
+fault("server-slow-greeting", {**_SERVER, "delay": ("duration", True), "duration": _DURATION})(_server)
+fault("server-rate-limit", {**_SERVER, "rate": ("rate", True), "duration": _DURATION})(_server)
 # The server sends text unprompted on its open connections (UDP: to its last client).
 fault("server-push", {**_SERVER, "data": ("string", True)})(_server)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simnet.scenario import chaos_schema as cs
 from simnet.scenario import ip_steps, sms_steps
 from simnet.scenario import schema as v
 from simnet.scenario.capture_checks import CAPTURE_CHECK_KEYS
@@ -48,6 +49,7 @@ DISTRIBUTION = {
 TEXT = {"type": "string"}
 MSISDN = r"^(\+[0-9]{3,15}|[0-9]{3,20})$"  # simnet.bearer.sms.config.valid_msisdn
 PORT = {"type": "integer", "minimum": 1, "maximum": 65535, "description": "a port"}
+ALWAYS = {"type": "boolean", "description": "an invariant of chaos runs: must hold after every storm"}
 
 
 def _enum(options: Any, description: str | None = None) -> dict[str, Any]:
@@ -235,20 +237,21 @@ def _checks() -> dict[str, Any]:
               "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}, "size": _integer(0, 1 << 40, "bytes"),
               "text": TEXT, "exists": {"type": "boolean"}, "mailbox": TEXT, "service": TEXT, "port": PORT,
               "count": _integer(0, 1_000_000, "a count"), "subject": TEXT, "body": TEXT,
-              "bytes_received": _integer(0, 1 << 40, "bytes"), "tcp_retransmissions": _integer(0, 1 << 40, "a count")}
+              "bytes_received": _integer(0, 1 << 40, "bytes"), "tcp_retransmissions": _integer(0, 1 << 40, "a count"),
+              "always": ALWAYS}
     forms = []
     for kind, (keys, targets) in v.CHECK_KEYS.items():
         # the key(s) that name the check's kind, as the validator tells them apart
         naming = ("service", "port") if kind == "service" else (keys[1],)
-        form = _object(shapes, keys, required=("host",))
+        form = _object(shapes, (*keys, "always"), required=("host",))
         form["allOf"] = [{"anyOf": [{"required": [k]} for k in naming]},
                          {"anyOf": [{"required": [t]} for t in targets]}]
         forms.append(form)
-    forms.append(_object({"pcap": _enum(("ppp",)), "contains": {"type": "array"}, "both_directions": {"type": "boolean"}},
-                         ip_steps.PCAP_CHECK_KEYS, required=("pcap",)))
+    forms.append(_object({"pcap": _enum(("ppp",)), "contains": {"type": "array"}, "both_directions": {"type": "boolean"},
+                          "always": ALWAYS}, (*ip_steps.PCAP_CHECK_KEYS, "always"), required=("pcap",)))
     forms.append(_object({"pcap": {"type": "string", "not": {"const": "ppp"}}, "to": TEXT,
-                          "distinct_sources": _integer(0, 1 << 40, "distinct source addresses")},
-                         CAPTURE_CHECK_KEYS, required=CAPTURE_CHECK_KEYS,
+                          "distinct_sources": _integer(0, 1 << 40, "distinct source addresses"), "always": ALWAYS},
+                         (*CAPTURE_CHECK_KEYS, "always"), required=CAPTURE_CHECK_KEYS,
                          description="packets at a capture point: how many distinct sources reached a host"))
     forms.append(_object({"host": TEXT, "sms": {"anyOf": [TEXT, _object(
         {"text": TEXT, "count": _integer(0, 1_000_000, "a message count"), "from": TEXT}, sms_steps.SMS_CHECK_FIELDS)]}},
@@ -257,9 +260,40 @@ def _checks() -> dict[str, Any]:
     forms.append(_object({"trace": {"type": "object", "minProperties": 1},
                           "count": {"anyOf": [_integer(0, 1 << 40, "a count"),
                                               _object({"min": _integer(0, 1 << 40, "at least"),
-                                                       "max": _integer(0, 1 << 40, "at most")}, v.COUNT_BOUND_KEYS)]}},
-                         v.TRACE_CHECK_KEYS, required=v.TRACE_CHECK_KEYS, description="a trace count check"))
+                                                       "max": _integer(0, 1 << 40, "at most")}, v.COUNT_BOUND_KEYS)]},
+                          "always": ALWAYS},
+                         (*v.TRACE_CHECK_KEYS, "always"), required=v.TRACE_CHECK_KEYS, description="a trace count check"))
     return {"type": "array", "items": {"anyOf": forms}, "description": "evaluated after the steps"}
+
+
+def _program() -> dict[str, Any]:
+    target = {"type": "string", "pattern": r"^([A-Za-z_][\w.]*|[\w./-]+\.py):[A-Za-z_]\w*$",
+              "description": "package.module:function or file.py:function beside the scenario"}
+    return {"anyOf": [target, _object({"function": target, "args": {"type": "object"}}, cs.PROGRAM_KEYS,
+                                      required=("function",))],
+            "description": "a Python host program run instead of steps: function(sim, **args)"}
+
+
+def _chaos() -> dict[str, Any]:
+    actions = _enum(v.FAULT_ACTIONS)
+    pair = {"type": "array", "minItems": 2, "maxItems": 2}
+    kinds = {"duration": DURATION, "probability": PROBABILITY, "rate": RATE,
+             "count": _integer(1, 1 << 30, "a count"), "bytes": _integer(0, 1 << 30, "bytes")}
+    props = {
+        "window": {**pair, "items": DURATION, "description": "[start, end]: every drawn fault starts and ends in here"},
+        "faults": {"anyOf": [_integer(1, cs.MAX_FAULTS_PER_SCHEDULE, "faults per schedule"),
+                             _object({"min": _integer(0, cs.MAX_FAULTS_PER_SCHEDULE, "at least"),
+                                      "max": _integer(1, cs.MAX_FAULTS_PER_SCHEDULE, "at most")})]},
+        "kinds": {"type": "array", "items": actions, "description": "the actions drawn (default: all that apply)"},
+        "exclude": {"type": "array", "items": actions},
+        "weights": {"type": "object", "propertyNames": actions, "additionalProperties": {"type": "number", "minimum": 0}},
+        "intensity": _object({k: {**pair, "items": kinds[kind]} for k, kind in cs.INTENSITY_KINDS.items()},
+                             description="[low, high] of drawn parameters"),
+        "grace": DURATION, "settle": DURATION, "probe_timeout": DURATION,
+        "invariants": {"type": "array", "minItems": 1, "items": _enum(cs.INVARIANTS)},
+    }
+    return _object(props, cs.CHAOS_KEYS, description="fault storms of simnet chaos and the invariants that "
+                   "judge a run (a scenario with chaos: is judged by them)")
 
 
 def _fleet() -> dict[str, Any]:
@@ -300,6 +334,8 @@ def build_schema() -> dict[str, Any]:
         "epoch": {"anyOf": [TEXT, {"type": "number"}], "description": "UTC instant of virtual time 0"},
         "capture": {"anyOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1}],
                     "description": f"capture points: {', '.join(v.CAPTURE_POINTS)} or host names"},
+        "program": _program(),
+        "chaos": _chaos(),
     }
     return _shared({
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -151,6 +151,49 @@ class CheckSpec:
     host: str
     params: dict[str, Any]
     line: int
+    always: bool = False  # an invariant: must hold under any fault storm (chaos runs)
+
+
+@dataclass
+class ProgramSpec:
+    """``program:`` - a Python host program run instead of ``steps:``: ``target`` is
+    ``package.module:function`` or ``file.py:function`` (beside the scenario file); it is
+    called as ``function(sim, **args)``."""
+
+    target: str
+    args: dict[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass
+class ChaosSpec:
+    """``chaos:`` - how ``simnet chaos`` draws fault storms for this scenario, and the
+    invariants that judge a run of it (``simnet run`` judges a chaos scenario by them too).
+
+    ``window``: faults start and end inside [start, end] (the storm); ``faults``: how many per
+    schedule; ``kinds``/``exclude``/``weights``: which fault actions are drawn and how often;
+    ``intensity``: ranges per parameter (``duration``, ``loss``, ``delay``, ``count``,
+    ``after_bytes``, ``rate``) as (low, high) in SI units; ``grace``: after the storm, the time a
+    module gets to recover before it is probed with ``AT``; ``settle``: how much longer a
+    connection that still holds unacknowledged data may take to deliver it or report an error.
+    """
+
+    window: tuple[float, float] = (0.0, 60.0)
+    faults_min: int = 1
+    faults_max: int = 4
+    kinds: list[str] | None = None  # None: every action that applies to the world
+    exclude: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)
+    intensity: dict[str, tuple[float, float]] = field(default_factory=dict)
+    grace: float = 30.0
+    settle: float = 1200.0
+    probe_timeout: float = 5.0
+    invariants: list[str] = field(default_factory=list)
+    line: int = 0
+
+    @property
+    def storm_end(self) -> float:
+        return self.window[1]
 
 
 @dataclass
@@ -196,6 +239,8 @@ class Scenario:
     faults: list[FaultSpec] = field(default_factory=list)
     steps: list[StepSpec] = field(default_factory=list)
     checks: list[CheckSpec] = field(default_factory=list)
+    program: ProgramSpec | None = None
+    chaos: ChaosSpec | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
     def host(self, name: str) -> HostSpec | None:

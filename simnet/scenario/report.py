@@ -23,6 +23,10 @@ REPORT_VERSION = 1
 def describe_failure(result: RunResult) -> str | None:
     """One paragraph: which step or check failed, what was expected, what arrived, when."""
     f = result.failure
+    if result.judged_by_invariants:
+        if f is None:
+            return None
+        return f"invariant {f.name} broken: {f.detail}"
     if f is None:
         if result.fault_errors:
             return "a fault could not be applied: " + "; ".join(result.fault_errors)
@@ -65,6 +69,8 @@ def build_report(results: list[RunResult]) -> dict[str, Any]:
     }
     if first.radio is not None:
         report["radio"] = first.radio
+    if first.judged_by_invariants:
+        report["invariants"] = [invariant_json(i) for i in first.invariants]
     if first.devices:
         report["fleet"] = {
             "devices": len(first.devices),
@@ -116,6 +122,16 @@ def format_step(step: StepResult) -> str:
 def _escape(text: str) -> str:
     """Control characters and binary bytes as escapes (CR LF visible), the rest as written."""
     return printable(text)
+
+
+def invariant_json(inv: Any) -> dict[str, Any]:
+    return {"name": inv.name, "passed": inv.passed, "detail": inv.detail, "problems": list(inv.problems)}
+
+
+def format_invariant(inv: Any) -> str:
+    """``[ invariant  ] HOLD integrity  3 sessions, 0 claims``."""
+    mark = "HOLD" if inv.passed else "BROKEN"
+    return f"[ invariant  ] {mark:<6} {inv.name:<13} {inv.detail}"
 
 
 def format_check(check: CheckResult) -> str:

@@ -149,6 +149,11 @@ class RunResult:
     trace: dict[str, Any] = field(default_factory=dict)  # what the trace kept (Trace.summary)
     devices: list[DeviceResult] = field(default_factory=list)  # a fleet's devices (modules:)
     radio: dict[str, Any] | None = None  # the module's radio_summary (single-module runs)
+    # A chaos scenario (chaos:) is judged by its invariants (simnet.scenario.invariants); its
+    # steps or program are the workload.
+    invariants: list[Any] = field(default_factory=list)
+    judged_by_invariants: bool = False
+    program_result: Any = None  # what a program: returned
 
     def devices_frame(self) -> Any:
         """One row per fleet device (pandas): name, group, module, passed, steps, steps_passed,
@@ -168,7 +173,15 @@ class RunResult:
         return pd.DataFrame(rows)
 
     @property
-    def failure(self) -> StepResult | CheckResult | None:
+    def broken_invariants(self) -> list[Any]:
+        return [i for i in self.invariants if not i.passed]
+
+    @property
+    def failure(self) -> Any:
+        """The first failed step or check; for a chaos scenario, the first broken invariant."""
+        if self.judged_by_invariants:
+            broken = self.broken_invariants
+            return broken[0] if broken else None
         for s in self.steps:
             if s.passed is False:
                 return s
@@ -263,6 +276,8 @@ class Runner:
         self.ip_steps: IpSteps | None = None  # the dialled host and its sockets, once used
         self.max_wall = max_wall
         self._model_errors: list[str] = []
+        self.program_bug: str | None = None  # an exception out of a program: (a host bug)
+        self.program_result: Any = None
 
     def _watch_model_errors(self, rec: Any) -> None:
         if rec.kind in MODEL_ERROR_KINDS:
@@ -284,8 +299,12 @@ class Runner:
         # its own words, instead of surfacing later as a timeout that looks like the network.
         sim.trace.add_sink(self._watch_model_errors)
         budget = _WallBudget(self.max_wall, sim)
+        oracles = getattr(sim.world, "oracles", None)
+        script = sc.steps
+        if sc.program is not None:  # the host program is the script: one step
+            script = [StepSpec(0, "program", sc.program.target, line=sc.program.line)]
         try:
-            for spec in sc.steps:
+            for spec in script:
                 if failed:
                     steps.append(StepResult(spec.index, spec.kind, spec.text, spec.line, None,
                                             detail="not run: an earlier step failed"))
@@ -318,6 +337,14 @@ class Runner:
                     self.on_step(result)
                 if not result.passed:
                     failed = True
+            if oracles is not None:  # the storm passes, the module is probed, data lands
+                try:
+                    with budget:
+                        oracles.settle()
+                except WallBudgetExceeded as exc:
+                    error = error or str(exc)
+                except Exception as exc:  # a model bug must still give a report
+                    error = error or f"internal error: {type(exc).__name__}: {exc}"
         finally:
             budget.close()
             sim.trace.remove_sink(self._watch_model_errors)
@@ -325,13 +352,21 @@ class Runner:
         # A fault the world could not apply means the scenario did not test what it says.
         fault_errors = list(getattr(sim.world, "fault_errors", []))
         passed = not failed and all(c.passed for c in checks) and not fault_errors
+        invariants: list[Any] = []
+        if oracles is not None:
+            internal = error if error and error.startswith(("internal error", "model error")) else None
+            invariants = oracles.evaluate(steps_passed=not failed, program_error=self.program_bug,
+                                          internal_error=internal, checks=checks)
+            passed = all(i.passed for i in invariants)
+            sim.record("runner", "invariants", broken=[i.name for i in invariants if not i.passed])
         sim.record("runner", "end", passed=passed)
         return RunResult(
             scenario=sc.name, file=sc.file, seed=sim.seed, passed=passed, virtual_time=sim.now,
             wall_time=time.perf_counter() - wall0, steps=steps, checks=checks,
             digest=sim.trace.digest(), records=len(sim.trace), error=error,
             fault_errors=fault_errors, trace=sim.trace.summary(),
-            radio=radio_summary(getattr(sim.world, "bearer", None)),
+            radio=radio_summary(getattr(sim.world, "bearer", None)), invariants=invariants,
+            judged_by_invariants=oracles is not None, program_result=self.program_result,
         )
 
     # -- steps -------------------------------------------------------------------------------
@@ -344,7 +379,11 @@ class Runner:
         if spec.kind in ("send", "send_raw", "send_hex"):
             fields["size"] = len(spec.data)  # lets the sequence chart cut the UART stream per write
         sim.record("runner", "step", **fields)
-        if spec.kind in IP_STEP_KINDS:
+        if spec.kind == "program":
+            from simnet.scenario.program import run_program
+
+            res.passed, res.detail, self.program_bug, self.program_result = run_program(sim)
+        elif spec.kind in IP_STEP_KINDS:
             if self.ip_steps is None:
                 self.ip_steps = IpSteps(sim)
             res.passed, res.detail = self.ip_steps.run(spec.kind, spec.params, spec.within)

@@ -52,7 +52,7 @@ from simnet.scenario.sms_steps import (
 
 TOP_KEYS = (
     "name", "description", "seed", "module", "modules", "boot", "uart", "sim", "network", "hosts",
-    "faults", "steps", "checks", "trace", "epoch", "capture",
+    "faults", "steps", "checks", "trace", "epoch", "capture", "program", "chaos",
 )
 # Capture points a scenario can name besides its hosts (simnet.net.network CORE_INSIDE/OUTSIDE).
 CAPTURE_POINTS = ("module", "core-inside", "core-outside")
@@ -427,6 +427,12 @@ class Validator:
             if key in top or key == "steps":
                 value = None if key == "steps" and "modules" in top else top.get(key)
                 self._guarded(key, check, sc, value)
+        from simnet.scenario.chaos_schema import validate_chaos, validate_program
+
+        if "program" in top:
+            self._guarded("program", lambda s, v: validate_program(self, s, v), sc, top["program"])
+        if "chaos" in top:
+            self._guarded("chaos", lambda s, v: validate_chaos(self, s, v), sc, top["chaos"])
         if "epoch" in top:
             self._epoch(sc, top["epoch"])
         if "capture" in top:
@@ -1321,6 +1327,15 @@ class Validator:
         if not isinstance(value, list):
             self.err(path, f"got {_describe(value)} (expected a list of checks)")
             return
+        # always: true marks a check as an invariant of chaos runs (simnet.scenario.invariants)
+        always = {i for i, c in enumerate(value) if isinstance(c, dict) and "always" in c
+                  and self.boolean(("checks", i, "always"), c["always"])}
+        value = [{k: v for k, v in c.items() if k != "always"} if isinstance(c, dict) else c for c in value]
+        self._check_list(sc, value, path)
+        for spec in sc.checks:
+            spec.always = spec.index in always
+
+    def _check_list(self, sc: Scenario, value: list[Any], path: Path) -> None:
         for i, check in enumerate(value):
             cp = (*path, i)
             if not isinstance(check, dict):

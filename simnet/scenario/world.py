@@ -9,10 +9,12 @@ chart uses to place lanes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ConfigError
 from simnet.scenario.faults import FaultEngine
+from simnet.scenario.invariants import Claims, Oracles
 from simnet.scenario.model import FaultSpec, HostSpec, LinkSpec, LossSpec, Scenario, ServiceSpec
 
 if TYPE_CHECKING:
@@ -119,6 +121,9 @@ class World:
         self.epoch = 0.0  # Unix seconds at virtual time 0 (scenario_epoch)
         self.trace_counts: dict[int, int] = {}  # check index -> matching records so far
         self.faults: FaultEngine | None = None
+        self.claims = Claims(sim)  # what a host program believes it achieved (sim.claims)
+        self.oracles: Oracles | None = None  # a chaos scenario's invariants, watching from the start
+        self.program: Callable[..., Any] | None = None  # the scenario's program:, loaded
         self.radio_uplink = f"{MODULE_HOST}.uplink"
         self.radio_downlink = f"{MODULE_HOST}.downlink"
         self.uart_source = f"{MODULE_NAME}.uart"
@@ -311,6 +316,12 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
         world.devices[dev.name] = dev
     world.faults = FaultEngine(world, sc.faults)
     _count_trace_checks(sim, world, sc)
+    if sc.program is not None:
+        from simnet.scenario.program import load_program
+
+        world.program = load_program(sc.program, sc.file)
+    if sc.chaos is not None and not sc.devices:
+        world.oracles = Oracles(world, sc.chaos)
     return world
 
 

@@ -57,10 +57,10 @@ SCENARIO_ACTIONS = {
 FAULT_PARAMS: dict[str, tuple[str, ...]] = {
     "refuse": ("duration",),
     "stall": ("duration",),
-    "slow_greeting": ("delay",),
+    "slow_greeting": ("delay", "duration"),
     "reply": ("command", "code", "text", "count", "every"),
-    "reset": ("after_bytes", "mode", "connection"),
-    "rate_limit": ("rate",),
+    "reset": ("after_bytes", "mode", "connection", "duration"),
+    "rate_limit": ("rate", "duration"),
     "dns": ("mode", "name", "duration"),
     "push": ("data",),
 }
@@ -82,6 +82,7 @@ COMMON_KEYS = (
     "accept_rate",
 )
 REFILL_CHUNK = 4096  # bytes a source stream generates at a time
+STREAM_KEEP = 1 << 20  # bytes of each direction a stream record keeps (the totals go on counting)
 MAX_RATE_CHUNK = 1460  # paced sends go out at most one typical MSS at a time
 
 
@@ -91,6 +92,35 @@ class LogEntry(NamedTuple):
     t: float
     direction: str
     line: str
+
+
+@dataclass(slots=True)
+class StreamRecord:
+    """What one TCP connection of a service carried, byte for byte (``Service.record_streams``):
+    the application's view - bytes it read (``rx``) and handed to its socket (``tx``). Each
+    direction keeps its first ``STREAM_KEEP`` bytes; ``rx_total`` / ``tx_total`` count on."""
+
+    conn: int
+    role: str  # control | data
+    port: int  # the server's port of this connection (a passive data port for FTP data)
+    peer: str  # "ip:port" of the client as the server sees it (after the carrier NAT)
+    t_open: float
+    rx: bytearray
+    tx: bytearray
+    rx_total: int = 0
+    tx_total: int = 0
+    t_end: float | None = None
+    end: str | None = None  # why it finished (local, peer_closed, reset, fault_reset, ...)
+
+    def add_rx(self, data: bytes | bytearray) -> None:
+        if len(self.rx) < STREAM_KEEP:
+            self.rx += data[: STREAM_KEEP - len(self.rx)]
+        self.rx_total += len(data)
+
+    def add_tx(self, data: bytes | bytearray) -> None:
+        if len(self.tx) < STREAM_KEEP:
+            self.tx += data[: STREAM_KEEP - len(self.tx)]
+        self.tx_total += len(data)
 
 
 @dataclass(slots=True)
@@ -168,6 +198,8 @@ class Service:
         self.sim: Any = None
         self.host: Any = None
         self.conns: list[Conn] = []
+        # every TCP connection's bytes, once record_streams() was called (integrity oracles)
+        self.streams: list[StreamRecord] | None = None
         self._listener: Any = None
         self._udp: Any = None
         self._last_peer: tuple[str, int] | None = None  # the last UDP client heard
@@ -345,9 +377,18 @@ class Service:
                 waiter()
         self._auto_clear(duration, lambda: self.stall(False))
 
-    def slow_greeting(self, delay: float | str) -> None:
-        self.greeting_delay = parse_duration(delay, f"{self.field}.greeting_delay")
+    def slow_greeting(self, delay: float | str, duration: float | str | None = None) -> None:
+        """Greet late from now on (``duration``: until then; the configured delay returns)."""
+        before = self.greeting_delay
+        self.greeting_delay = late = parse_duration(delay, f"{self.field}.greeting_delay")
         self.record("fault", fault="slow_greeting", delay=self.greeting_delay)
+
+        def undo() -> None:
+            if self.greeting_delay == late:
+                self.greeting_delay = before
+                self.record("fault_cleared", fault="slow_greeting")
+
+        self._auto_clear(duration, undo)
 
     def override_reply(
         self,
@@ -391,25 +432,37 @@ class Service:
         return None
 
     def reset_after(
-        self, after_bytes: int = 0, mode: str = "reset", connection: str = "any"
+        self, after_bytes: int = 0, mode: str = "reset", connection: str = "any",
+        duration: float | str | None = None,
     ) -> None:
         """Reset (RST) or close (FIN) connections of role ``connection`` once ``after_bytes``
         bytes have crossed them in either direction (counted from the connection's start;
-        a connection already past the mark is cut now)."""
+        a connection already past the mark is cut now); ``duration``: only until then."""
         _check_cut(after_bytes, mode, connection, f"{self.field}.faults.reset")
-        self.cuts.append(Cut(after_bytes, mode, connection))
+        cut = Cut(after_bytes, mode, connection)
+        self.cuts.append(cut)
         self.record(
             "fault", fault="reset", after_bytes=after_bytes, mode=mode, connection=connection
         )
         for conn in list(self.conns):
             conn.check_cut()
 
-    def limit_rate(self, rate: float | str | None) -> None:
-        """Pace this service's sends and reads to ``rate`` (bits/s, or "9600bps"); None lifts it."""
-        self.rate = None if rate is None else parse_rate(rate, f"{self.field}.rate")
+        def undo() -> None:
+            if cut in self.cuts:
+                self.cuts.remove(cut)
+                self.record("fault_cleared", fault="reset")
+
+        self._auto_clear(duration, undo)
+
+    def limit_rate(self, rate: float | str | None, duration: float | str | None = None) -> None:
+        """Pace this service's sends and reads to ``rate`` (bits/s, or "9600bps"); None lifts it;
+        ``duration``: only until then."""
+        self.rate = limited = None if rate is None else parse_rate(rate, f"{self.field}.rate")
         self.record("fault", fault="rate_limit", rate=self.rate)
         for conn in list(self.conns):
             conn.pump()
+        if limited is not None:
+            self._auto_clear(duration, lambda: self.limit_rate(None) if self.rate == limited else None)
 
     def dns_fail(
         self, mode: str, name: str | None = None, duration: float | str | None = None
@@ -492,13 +545,13 @@ class Service:
         elif kind == "stall":
             self.stall(True, params.get("duration"))
         elif kind == "slow_greeting":
-            self.slow_greeting(params["delay"])
+            self.slow_greeting(params["delay"], params.get("duration"))
         elif kind == "reply":
             self.override_reply(**params)
         elif kind == "reset":
             self.reset_after(**params)
         elif kind == "rate_limit":
-            self.limit_rate(params["rate"])
+            self.limit_rate(params["rate"], params.get("duration"))
         elif kind == "push":
             self.push(params["data"])
         else:
@@ -526,6 +579,12 @@ class Service:
         return best
 
     # -- inspection -----------------------------------------------------------------------------
+    def record_streams(self) -> list[StreamRecord]:
+        """Keep what every TCP connection from now on carries (``streams``); idempotent."""
+        if self.streams is None:
+            self.streams = []
+        return self.streams
+
     def summary(self) -> dict[str, Any]:
         return {
             "type": self.type_name,
@@ -592,6 +651,13 @@ class Conn:
         self._reading = False
         # a data connection is not read before its transfer starts (bytes wait in the stack)
         self.paused = False
+        self.stream: StreamRecord | None = None
+        if service.streams is not None:
+            local, remote = getattr(sock, "local", None), getattr(sock, "remote", None)
+            self.stream = StreamRecord(self.id, role, local[1] if local else service.port, _addr(remote),
+                                       service.sim.now if service.sim is not None else 0.0,
+                                       bytearray(), bytearray())
+            service.streams.append(self.stream)
         sock.on_data = self._readable
         sock.on_writable = self._writable
         sock.on_acked = self._acked
@@ -638,6 +704,8 @@ class Conn:
             n = self.sock.send(bytes(self.out[:allowed]))
             if n <= 0:
                 return  # wait for on_writable
+            if self.stream is not None:
+                self.stream.add_tx(self.out[:n])
             del self.out[:n]
             self.count += n
             service.bytes_sent += n
@@ -705,6 +773,8 @@ class Conn:
         data = sock.recv(limit)
         if not data:
             return False
+        if self.stream is not None:  # what reached the application, whatever it does with it
+            self.stream.add_rx(data)
         cut = service.cut_for(self.role)
         if cut is not None:
             data = data[: max(0, cut.after_bytes - self.count)]
@@ -776,6 +846,8 @@ class Conn:
         self.pace_timer = self.read_timer = None
         if self in self.service.conns:
             self.service.conns.remove(self)
+        if self.stream is not None:
+            self.stream.t_end, self.stream.end = self.service.sim.now, reason
         self.service.record("close", conn=self.id, role=self.role, reason=reason, bytes=self.count)
         self.on_gone(reason)
 

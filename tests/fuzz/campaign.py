@@ -9,7 +9,10 @@ and noise to every built module and checks it still answers. Each example runs u
 120 s wall-clock alarm: one that exceeds it is a hang. Figures (counts, failures, hangs, peak
 RSS of each process) are printed and written as JSON; the exit status is 1 when anything
 failed or hung. ``--bridge`` adds 1,000 close-and-reconnect cycles and a 50 MB flood against
-``simnet serve --tcp`` (peak RSS of the serving process).
+``simnet serve --tcp`` (peak RSS of the serving process). ``--chaos N`` then runs N seeded fault
+schedules against each chaos scenario of the library (``scenarios/chaos/``, docs/chaos.md) on
+both cores: every invariant must hold on every run, and the deliberately broken host program
+must be caught and shrunk to at most 3 faults (the oracles' self-check).
 """
 
 from __future__ import annotations
@@ -283,6 +286,39 @@ def flood(megabytes: float, baud: int = 4_000_000) -> dict[str, Any]:
             "seconds": round(time.monotonic() - t0, 1), "rss_start_kb": start_kb, "rss_peak_kb": peak_kb}
 
 
+CHAOS_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "chaos"
+BROKEN_ON_PURPOSE = "careless-sender"
+
+
+def chaos_campaign(runs: int, seed: int) -> dict[str, Any]:
+    """``runs`` schedules against every library chaos scenario; the careless sender must fail."""
+    import tempfile
+
+    import simnet
+
+    out: dict[str, Any] = {"runs": runs, "seed": seed, "scenarios": {}, "failures": []}
+    shrunk_dir = tempfile.mkdtemp(prefix="simnet-chaos-")
+    for path in sorted(CHAOS_DIR.glob("*.yaml")):
+        careless = BROKEN_ON_PURPOSE in path.name
+        t0 = time.monotonic()
+        result = simnet.chaos(path, runs=50 if careless else runs, seed=seed, jobs=2, progress=False,
+                              shrunk_dir=shrunk_dir, max_shrink_runs=120)
+        wall = time.monotonic() - t0
+        entry = {"runs": len(result.runs), "broken": result.failures, "wall_s": round(wall, 1),
+                 "runs_per_s": round(len(result.runs) / result.wall, 1) if result.wall else None,
+                 "shrunk": {s.invariant: len(s.schedule) for s in result.shrunk}}
+        out["scenarios"][path.name] = entry
+        print(f"chaos {path.name}: {json.dumps(entry, sort_keys=True)}", flush=True)
+        if careless:
+            sizes = [len(s.schedule) for s in result.shrunk if s.invariant == "integrity"]
+            if not sizes or sizes[0] > 3:
+                out["failures"].append(f"{path.name}: the broken host program was not caught and shrunk "
+                                       f"to <= 3 faults ({result.summary()})")
+        elif not result.passed:
+            out["failures"].append(f"{path.name}: {result.summary()}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz.campaign", description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="wall-clock budget of each worker")
@@ -291,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bridge", action="store_true", help="also attack simnet serve (reconnects, flood)")
     parser.add_argument("--reconnects", type=int, default=1000)
     parser.add_argument("--flood-mb", type=float, default=50.0)
+    parser.add_argument("--chaos", type=int, default=0, metavar="N",
+                        help="then N fault schedules against each scenario of scenarios/chaos/")
+    parser.add_argument("--chaos-seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT.json", help="write the figures here")
     args = parser.parse_args(argv)
     seconds = args.minutes * 60
@@ -310,9 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     results = [queue.get(timeout=seconds + 1800) for _ in workers]
     for w in workers:
         w.join(timeout=60)
+    chaos = chaos_campaign(args.chaos, args.chaos_seed) if args.chaos else {}
     report = {"minutes": args.minutes, "wall_seconds": round(time.monotonic() - t0, 1),
-              "python": sys.version.split()[0], "workers": results, "bridge": bridge}
-    failures = sum(r["counts"].get("failures", 0) for r in results)
+              "python": sys.version.split()[0], "workers": results, "bridge": bridge, "chaos": chaos}
+    failures = sum(r["counts"].get("failures", 0) for r in results) + len(chaos.get("failures", []))
     hangs = sum(r["hangs"] for r in results)
     if bridge:
         failures += bridge["reconnect"]["rejected"] > 0
@@ -323,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
               f"peak {r['rss_peak_kb'] / 1024:.0f} MB")
         for f in r["failures"][:5]:
             print("  FAILURE:", f[:1500])
+    for f in chaos.get("failures", []):
+        print("  CHAOS FAILURE:", f[:3000])
     examples = sum(r["counts"].get(k, 0) for r in results for k in ("scenario_mutants", "at_inputs", "api_calls"))
     print(f"fuzz: {hangs} hangs in {report['wall_seconds']:.0f} s")
     print(f"fuzz: {examples} passed, {failures + hangs} failed")

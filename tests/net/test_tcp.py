@@ -653,7 +653,8 @@ def test_fin_wait_2_after_close_gives_up_on_a_silent_peer() -> None:
     assert accepted[0].state == "CLOSE_WAIT"
 
 
-def test_data_after_close_is_acknowledged_and_discarded() -> None:
+def test_data_after_close_is_answered_with_rst() -> None:
+    # RFC 1122 §4.2.2.13: data for a connection the user closed is lost, and the sender hears so.
     sim, chan, a, b = make_pair(delay=0.05)
     accepted, recs = server(b)
     sock = a.tcp.connect(B_IP, 80, TcpConfig(fin_wait2_timeout=100.0))
@@ -663,8 +664,29 @@ def test_data_after_close_is_acknowledged_and_discarded() -> None:
     sim.advance(0.5)
     assert accepted[0].send(b"too late") == 8
     sim.advance(1)
-    assert accepted[0].bytes_acked == 8  # the closed client acknowledged it
+    assert accepted[0].bytes_acked == 0  # never acknowledged: the sender knows it did not arrive
+    assert accepted[0].close_reason == "reset"
+    assert any(s.src == A_IP and s.flags & RST for s in chan.log)
     assert bytes(rec.data) == b"" and sock.bytes_received == 0
+
+
+def test_rst_in_last_ack_with_unacknowledged_data_is_a_reset() -> None:
+    # Our data never reached the peer, which then resets: that is a lost send, not a graceful
+    # close (Linux reports ECONNRESET).
+    sim, chan, a, b = make_pair(delay=0.05)
+    accepted, recs = server(b)
+    sock = a.tcp.connect(B_IP, 80)
+    rec = Recorder(sim, sock)
+    sim.advance(0.5)
+    accepted[0].close()  # the peer closes first: we go to CLOSE_WAIT
+    sim.advance(0.5)
+    chan.drop = lambda pkt: pkt.src == A_IP and bool(pkt.payload)
+    sock.send(b"lost")
+    sock.close()  # LAST_ACK with "lost" unacknowledged
+    sim.advance(0.3)
+    accepted[0].abort()
+    sim.advance(1)
+    assert rec.closed and rec.closed[0][1] == "reset"
 
 
 def test_sequence_numbers_wrap_around() -> None:

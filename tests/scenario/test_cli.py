@@ -167,7 +167,7 @@ def test_validate_many_files(tmp_path):
     code, out, err = run("validate", str(good), str(bad))
     assert code == 2
     assert f"{good}: ok" in out
-    assert err.strip() == f"{bad}:{line_of(bad_text, 'colour')}: colour: unknown key (expected one of name, description, seed, module, modules, boot, uart, sim, network, hosts, faults, steps, checks, trace, epoch, capture)"
+    assert err.strip() == f"{bad}:{line_of(bad_text, 'colour')}: colour: unknown key (expected one of name, description, seed, module, modules, boot, uart, sim, network, hosts, faults, steps, checks, trace, epoch, capture, program, chaos)"
     assert run("validate", str(good))[0] == 0
     code, out, _ = run("validate", str(tmp_path))  # a directory: every .yaml below it
     assert code == 2 and f"{good}: ok" in out

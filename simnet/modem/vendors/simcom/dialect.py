@@ -42,6 +42,7 @@ from simnet.modem.params import Setting, Value
 from simnet.modem.vendors.simcom import tables
 from simnet.modem.vendors.simcom.engine import PingStats, push_header
 from simnet.modem.vendors.simcom.tables import (
+    CIPCLOSE_FAILURE_ERR,
     CIPOPEN_FAILURE_ERR,
     CLOSED_TEXT,
     CONNECT_FAIL,
@@ -939,10 +940,16 @@ class SimcomDialect(Dialect):
         waiter = link.close_waiter
         fin_acked = _FinAckWatch(sim, link.sock).event
         yield waiter | fin_acked
+        # An aborted close is no success: what was still in flight may be lost (L1104 <err>).
+        acked = fin_acked.triggered and fin_acked.value != "CLOSED"
+        reason = waiter.value if waiter.triggered and not acked else None
+        err = self.err_code(CIPCLOSE_FAILURE_ERR[reason]) if reason in CIPCLOSE_FAILURE_ERR else 0
+        if err:
+            self.record("close_failed", link=link.index, reason=reason, err=err)
         yield sim.timeout(self.latency("cipclose"))
         if link.transparent:
             self.urc(CLOSED_TEXT)
-        self.urc(f"+CIPCLOSE: {link.index},0")
+        self.urc(f"+CIPCLOSE: {link.index},{err}")
 
     # =============================================================================================
     # L1105  AT+CIPSEND

@@ -96,6 +96,17 @@ CIPOPEN_FAILURE_ERR: dict[str, str] = {
     "bind": "bind_failed",  # <localPort> taken by another socket before the connect started
 }
 
+# The <err> of the +CIPCLOSE URC when the connection ended otherwise than by our FIN being
+# acknowledged (S76 L1104: "0 is success, other value is failure"): bytes the host was told were
+# sent may not have arrived, and the host must hear it. Keys are TcpSocket.close_reason values.
+# (assumption: the mapping; see docs/assumptions.md "SIMCom")
+CIPCLOSE_FAILURE_ERR: dict[str, str] = {
+    "timeout": "timeout",  # retransmissions of data or FIN spent (CIPCCFG <NmRetry>)
+    "reset": "network_failure",
+    "network_down": "network_failure",
+    "keepalive": "network_failure",
+}
+
 # +IPCLOSE <close_reason> (A76 4.2): 0 closed by local, 1 closed by remote, 2 sending timeout or
 # DTR off. Keyed by TcpSocket.close_reason. (assumption for the grouping of the model reasons)
 IPCLOSE_REASON: dict[str, int] = {

@@ -1,0 +1,613 @@
+"""Host programs for chaos scenarios: what a careful firmware does over the modules' own TCP
+commands, and one that is deliberately careless.
+
+A :class:`Sockets` driver speaks one vendor's socket commands (SIMCom SIM7600/A76xx: ``AT+NETOPEN``,
+``AT+CIPOPEN``, ``AT+CIPSEND``, ``+IPCLOSE``; Fibocom L610: ``AT+MIPCALL``, ``AT+MIPOPEN``,
+``AT+MIPSEND`` + ``AT+MIPPUSH``, ``+MIPSTAT``) and watches the URCs that say a socket or the
+network is gone. The workloads on top recover from anything: a lost socket, a lost context, a
+module that restarted - they start again from the first command, with a back-off, until their
+deadline. What they report as done they verified (an echo compared byte for byte, an FTP
+``226`` and the file read back), and they state it in ``sim.claims`` for the integrity
+invariant.
+
+Use them from a scenario: ``program: {function: simnet.chaos.hosts:tcp_echo, args: {host:
+echo.example.net}}``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from simnet.errors import ExpectTimeout
+
+# Boot lines: SIM7600 RDY, A76xx *ATREADY: 1, then +CPIN: READY, SMS DONE, PB DONE (the L610
+# prints none: its next command fails instead).
+RDY = re.compile(r"RDY|\*ATREADY: 1|\+CPIN: READY|SMS DONE|PB DONE")
+PASV = re.compile(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)")  # RFC 959 §4.1.2 227 reply
+
+
+class Gone(Exception):
+    """The socket, the context or the module's state went away: start again."""
+
+
+class Sockets:
+    """A vendor's TCP socket commands, with the URCs that end things watched."""
+
+    vendor = ""
+    SOCKET_GONE = ""  # the URC saying a socket ended (its id first)
+    NETWORK_GONE = ""  # the URC saying the context is gone
+
+    def __init__(self, sim: Any, apn: str = "internet") -> None:
+        self.sim = sim
+        self.dte = sim.dte
+        self.apn = apn
+        self.closed: set[int] = set()  # links the module said are gone
+        self.network_lost = False
+        self.rebooted = False
+        self.dte.on(RDY.pattern, self._on_boot, consume=False)
+        self.dte.on(self.SOCKET_GONE, self._on_socket_gone, consume=False)
+        self.dte.on(self.NETWORK_GONE, self._on_network_gone, consume=False)
+
+    def _on_boot(self, _urc: Any) -> None:
+        self.rebooted = True
+        self.network_lost = True
+
+    def _on_socket_gone(self, urc: Any) -> None:
+        self.closed.add(int(urc.text.split(":")[1].split(",")[0]))
+
+    def _on_network_gone(self, _urc: Any) -> None:
+        self.network_lost = True
+
+    def _start(self) -> None:
+        """The common first steps: forget the past, the module answers, it is registered."""
+        self.fresh()
+        if not self.cmd("AT").ok:
+            raise Gone("no OK to AT")
+        self.wait_registered()
+
+    def cmd(self, line: str, timeout: float = 10.0) -> Any:
+        try:
+            return self.dte.command(line, timeout=timeout)
+        except ExpectTimeout as exc:
+            raise Gone(f"no answer to {line}") from exc
+
+    def urc(self, pattern: str, timeout: float) -> str:
+        try:
+            return str(self.dte.next_urc(pattern, timeout).text)
+        except ExpectTimeout as exc:
+            raise Gone(f"no {pattern} within {timeout:g} s") from exc
+
+    # -- what each vendor's driver does (Gone when it cannot) --------------------------------
+    def up(self) -> None:
+        """Registered, context active, ready to open sockets."""
+        raise NotImplementedError
+
+    def down(self) -> None:
+        """Close every socket and the context, whatever state they are in."""
+        raise NotImplementedError
+
+    def open(self, link: int, ip: str, port: int) -> None:
+        raise NotImplementedError
+
+    def send(self, link: int, data: bytes) -> None:
+        """Every byte taken by the module for sending (confirmed), or Gone."""
+        raise NotImplementedError
+
+    def close(self, link: int) -> None:
+        raise NotImplementedError
+
+    def wait_registered(self, timeout: float = 120.0) -> None:
+        t_end = self.sim.now + timeout
+        while self.sim.now < t_end:
+            r = self.cmd("AT+CGREG?")
+            m = re.search(r"\+CGREG: \d,(\d)", r.line("+CGREG:") or "")
+            if m and m.group(1) in ("1", "5"):
+                return
+            self.sim.advance(2.0)
+        raise Gone("not registered")
+
+    def fresh(self) -> None:
+        """Forget what the module said before a (re)start of the workload."""
+        self.closed.clear()
+        self.network_lost = False
+        self.rebooted = False
+        self.dte.urcs.clear()  # what an earlier attempt left unread is not news
+
+    def _new_life(self, link: int) -> None:
+        """The module took the open command (its OK): a socket-gone URC of ``link`` seen by now
+        was news of its earlier life - it raced the command (a failure of the new connection
+        needs a round trip on the network, after the OK)."""
+        self.closed.discard(link)
+        self.forget(self.SOCKET_GONE.replace(r"\d+", str(link), 1))
+
+    def forget(self, pattern: str) -> None:
+        """Drop unread URCs matching ``pattern``: news about a socket's earlier life."""
+        regex = re.compile(pattern)
+        for urc in [u for u in self.dte.urcs if regex.match(u.text)]:
+            self.dte.urcs.remove(urc)
+
+    def received(self, link: int) -> bytes:
+        return self.dte.socket_data.received(link)
+
+    def take(self, link: int) -> bytes:
+        return self.dte.socket_data.read(link)
+
+    def wait_bytes(self, link: int, n: int, timeout: float) -> bytes:
+        """At least ``n`` bytes received on ``link`` (not taken); Gone if the link ends first."""
+        sd = self.dte.socket_data
+        self.sim.run_until(lambda: len(sd.received(link)) >= n or link in self.closed
+                           or self.network_lost, timeout)
+        got = sd.received(link)
+        if len(got) < n:
+            raise Gone(f"link {link}: {len(got)} of {n} bytes")
+        return got
+
+    def wait_closed(self, link: int, timeout: float) -> bool:
+        return self.sim.run_until(lambda: link in self.closed or self.network_lost, timeout)
+
+
+class SimcomSockets(Sockets):
+    """SIM7600 (S76 L1101-L1115) and A76xx (A76 3.x) socket commands, direct push mode."""
+
+    vendor = "simcom"
+    SOCKET_GONE = r"\+IPCLOSE: \d+,\d+"  # A76 4.2
+    NETWORK_GONE = r"\+C(?:IP|PIP)EVENT: NETWORK CLOSED UNEXPECTEDLY"
+
+    def up(self) -> None:
+        self._start()
+        r = self.cmd("AT+NETOPEN?")
+        if (r.line("+NETOPEN:") or "").strip() == "+NETOPEN: 1":
+            self.cmd("AT+NETCLOSE", 30)  # a context of an earlier attempt: start clean
+            self.urc(r"\+NETCLOSE: \d+", 30)
+        if not self.cmd(f'AT+CGDCONT=1,"IP","{self.apn}"').ok:
+            raise Gone("AT+CGDCONT refused")
+        if not self.cmd("AT+NETOPEN", 30).ok:
+            raise Gone("AT+NETOPEN refused")
+        if self.urc(r"\+NETOPEN: \d+", 60) != "+NETOPEN: 0":
+            raise Gone("AT+NETOPEN failed")
+
+    def down(self) -> None:
+        for link in range(2):
+            try:
+                self.cmd(f"AT+CIPCLOSE={link}", 10)
+            except Gone:
+                pass
+        try:
+            if self.cmd("AT+NETCLOSE", 30).ok:
+                self.urc(r"\+NETCLOSE: \d+", 30)
+        except Gone:
+            pass
+
+    def open(self, link: int, ip: str, port: int) -> None:
+        self.forget(rf"\+(?:CIPOPEN|IPCLOSE|CIPCLOSE): {link},")
+        if not self.cmd(f'AT+CIPOPEN={link},"TCP","{ip}",{port}', 30).ok:
+            raise Gone(f"AT+CIPOPEN={link} refused")
+        self._new_life(link)
+        if self.urc(rf"\+CIPOPEN: {link},\d+", 150) != f"+CIPOPEN: {link},0":
+            raise Gone(f"link {link} did not connect")
+
+    CHUNK = 1460  # bytes per AT+CIPSEND (S76 L1105: <length> 1-1500)
+
+    def send(self, link: int, data: bytes) -> None:
+        for i in range(0, len(data), self.CHUNK):
+            chunk = data[i : i + self.CHUNK]
+            if link in self.closed or self.network_lost:
+                raise Gone(f"link {link} is closed")
+            r = self.cmd(f"AT+CIPSEND={link},{len(chunk)}", 10)
+            if r.final != ">":
+                raise Gone(f"AT+CIPSEND={link} answered {r.final}")
+            self.dte.write(chunk)
+            got = self.urc(rf"\+CIPSEND: {link},\d+,-?\d+", 30)
+            if got != f"+CIPSEND: {link},{len(chunk)},{len(chunk)}":
+                raise Gone(f"{got} for {len(chunk)} bytes")
+
+    def close(self, link: int) -> None:
+        """Close ``link``; Gone if the module says the close failed. ERROR to the command means
+        the link is no longer open (the peer closed it, maybe while the command was on its way):
+        there is nothing left to close."""
+        if not self.cmd(f"AT+CIPCLOSE={link}", 10).ok or link in self.closed:
+            return
+        if self.urc(rf"\+CIPCLOSE: {link},\d+", 150) != f"+CIPCLOSE: {link},0":
+            raise Gone(f"link {link} did not close cleanly")
+
+
+class FibocomSockets(Sockets):
+    """L610 socket commands (L610 §1.1): +MIPCALL, +MIPOPEN, +MIPSEND (hex) + +MIPPUSH."""
+
+    vendor = "fibocom"
+    CHUNK = 512  # bytes per AT+MIPSEND (§1.1.4.1: under 1024 characters)
+    SOCKET_GONE = r"\+MIPSTAT: \d+,[12]"  # §1.1.11.4: 1 broken, 2 closed by the peer
+    NETWORK_GONE = r"\+MIPCALL: 0$"
+
+    def up(self) -> None:
+        self._start()
+        r = self.cmd("AT+MIPCALL?")
+        if (r.line("+MIPCALL:") or "").startswith("+MIPCALL: 1"):
+            self.cmd("AT+MIPCALL=0", 30)
+            self.urc(r"\+MIPCALL: 0$", 30)
+        if not self.cmd(f'AT+MIPCALL=1,"{self.apn}"', 30).ok:
+            raise Gone("AT+MIPCALL refused")
+        got = self.urc(r"\+MIPCALL: ", 60)
+        if got == "+MIPCALL: 0":
+            raise Gone("AT+MIPCALL failed")
+        self.network_lost = False
+
+    def down(self) -> None:
+        for sid in (1, 2):
+            try:
+                self.cmd(f"AT+MIPCLOSE={sid}", 10)
+            except Gone:
+                pass
+        try:
+            if self.cmd("AT+MIPCALL=0", 30).ok:
+                self.urc(r"\+MIPCALL: 0$", 30)
+        except Gone:
+            pass
+
+    def open(self, link: int, ip: str, port: int) -> None:
+        self.forget(rf"\+MIP(?:OPEN|STAT|CLOSE): {link},")
+        if not self.cmd(f'AT+MIPOPEN={link},,"{ip}",{port},0', 30).ok:
+            raise Gone(f"AT+MIPOPEN={link} refused")
+        self._new_life(link)
+        got = self.urc(rf"\+MIP(?:OPEN|STAT): {link},", 150)
+        if not got.startswith(f"+MIPOPEN: {link},1"):
+            raise Gone(f"socket {link} did not connect ({got})")
+
+    def send(self, link: int, data: bytes) -> None:
+        for i in range(0, len(data), self.CHUNK):
+            if link in self.closed or self.network_lost:
+                raise Gone(f"socket {link} is closed")
+            chunk = data[i : i + self.CHUNK]
+            r = self.cmd(f'AT+MIPSEND={link},"{chunk.hex().upper()}"', 10)
+            if not r.ok or not (r.line("+MIPSEND:") or "").startswith(f"+MIPSEND: {link},0,"):
+                raise Gone(f"AT+MIPSEND={link} answered {r.final}")
+        r = self.cmd(f"AT+MIPPUSH={link}", 10)
+        if not r.ok or not (r.line("+MIPPUSH:") or "").startswith(f"+MIPPUSH: {link},0"):
+            raise Gone(f"AT+MIPPUSH={link} answered {r.final}")
+
+    def close(self, link: int) -> None:
+        """As SIMCom's: ERROR means the socket is no longer open (L610 §1.1.3: "socket not
+        opened"), which the +MIPSTAT on its way will say too."""
+        if not self.cmd(f"AT+MIPCLOSE={link}", 10).ok or link in self.closed:
+            return
+        got = self.urc(rf"\+MIP(?:CLOSE|STAT): {link},", 150)
+        if not re.fullmatch(rf"\+MIPCLOSE: {link}(?:,\d+)?,0", got):
+            raise Gone(f"socket {link} did not close cleanly ({got})")
+
+
+DRIVERS = {"simcom": SimcomSockets, "fibocom": FibocomSockets}
+
+
+def driver(sim: Any, apn: str = "internet") -> Sockets:
+    vendor = sim.dte.vendor
+    if vendor not in DRIVERS:
+        raise ValueError(f"no socket driver for {vendor!r} modules (expected one of {', '.join(DRIVERS)})")
+    return DRIVERS[vendor](sim, apn)
+
+
+def first_link(sock: Sockets) -> int:
+    return 1 if sock.vendor == "fibocom" else 0
+
+
+def _ip(sim: Any, host: str) -> str:
+    return sim.world.host_ip(host) or host
+
+
+def _record(session: int, k: int, size: int) -> bytes:
+    """Record ``k`` of attempt ``session``: recognisable and different in every attempt."""
+    head = f"<{session:03d}:{k:03d}>".encode()
+    body = bytes((33 + (session * 7 + k * 13 + i) % 90) for i in range(max(0, size - len(head) - 1)))
+    return (head + body + b"\n")[:size]
+
+
+def _backoff(sim: Any, attempt: int) -> None:
+    sim.advance(min(2.0 * 2 ** min(attempt, 5), 60.0))
+
+
+# -- workloads ---------------------------------------------------------------------------------
+def tcp_echo(sim: Any, host: str, port: int = 7, records: int = 6, size: int = 200, apn: str = "internet",
+             interval: float = 0.0, deadline: float = 1200.0) -> dict[str, Any] | bool:
+    """Send ``records`` records of ``size`` bytes to a TCP echo server, ``interval`` seconds
+    apart (a tracker reporting); each must come back intact before the next goes. Any loss
+    (socket, context, module) starts a new connection that sends what was not echoed yet. True
+    when all were echoed (the result says how many attempts it took); False if ``deadline``
+    (virtual seconds) passes first."""
+    sock = driver(sim, apn)
+    ip, link = _ip(sim, host), first_link(sock)
+    done = 0
+    attempt = 0
+    while sim.now < deadline:
+        attempt += 1
+        try:
+            sock.up()
+            sock.open(link, ip, port)
+            sock.take(link)
+            for k in range(done, records):
+                data = _record(attempt, k, size)
+                sock.send(link, data)
+                echo = sock.wait_bytes(link, len(data), 60)
+                if echo[: len(data)] != data:
+                    raise AssertionError(f"the echo of record {k} differs: {echo[:len(data)]!r} != {data!r}")
+                sock.take(link)
+                sim.claims.stream(host, port, data, f"record {k} echoed")
+                done = k + 1
+                if interval and done < records:
+                    sim.advance(interval)
+            sock.close(link)
+            return {"records": done, "attempts": attempt, "t_done": round(sim.now, 3)}
+        except Gone:
+            sock.down()
+            _backoff(sim, attempt)
+    return False
+
+
+def careless_sender(sim: Any, host: str, port: int = 9, records: int = 20, size: int = 100,
+                    apn: str = "internet", interval: float = 2.0) -> dict[str, Any]:
+    """DELIBERATELY BROKEN - the bug class chaos exists to find. Opens one connection and
+    sends ``records`` records ``interval`` seconds apart, counting each as delivered; it
+    ignores ``+IPCLOSE`` and the errors of later sends ("keeps sending"), and at the end claims
+    every byte reached the peer. Correct only while nothing goes wrong."""
+    sock = driver(sim, apn)
+    ip, link = _ip(sim, host), first_link(sock)
+    sock.up()
+    sock.open(link, ip, port)
+    sent = b""
+    for k in range(records):
+        data = _record(0, k, size)
+        dte = sim.dte
+        r = dte.command(f"AT+CIPSEND={link},{len(data)}" if sock.vendor == "simcom"
+                        else f'AT+MIPSEND={link},"{data.hex().upper()}"', timeout=10)
+        if sock.vendor == "simcom" and r.final == ">":
+            dte.write(data)
+        elif sock.vendor == "fibocom":
+            dte.command(f"AT+MIPPUSH={link}", timeout=10)
+        sent += data  # the bug: counted whatever the module answered
+        sim.advance(interval)
+    sim.claims.stream(host, port, sent, f"{records} records counted as sent")
+    return {"records": records, "bytes": len(sent)}
+
+
+class _LineClient:
+    """A line protocol over one of the module's sockets (the replies of FTP, SMTP, POP3)."""
+
+    def __init__(self, sock: Sockets, ip: str, link: int) -> None:
+        self.sock, self.ip, self.ctrl = sock, ip, link
+        self.buf = b""
+
+    def connect(self, port: int) -> None:
+        self.sock.open(self.ctrl, self.ip, port)
+        self.sock.take(self.ctrl)
+        self.buf = b""
+
+    def until(self, done: Any, timeout: float = 60.0) -> bytes:
+        """Read until ``done(buffer)`` returns the length of a complete reply; take it."""
+        t_end = self.sock.sim.now + timeout
+        while True:
+            self.buf += self.sock.take(self.ctrl)
+            n = done(self.buf)
+            if n:
+                reply, self.buf = self.buf[:n], self.buf[n:]
+                return reply
+            left = t_end - self.sock.sim.now
+            if left <= 0:
+                raise Gone("no reply")
+            self.sock.wait_bytes(self.ctrl, len(self.sock.received(self.ctrl)) + 1, left)
+
+    def reply(self, timeout: float = 60.0) -> tuple[int, str]:
+        """The next complete numeric reply (RFC 959 / RFC 5321: multi-line ends with 'NNN ')."""
+        def complete(buf: bytes) -> int:
+            start = 0
+            while True:
+                end = buf.find(b"\r\n", start)
+                if end < 0:
+                    return 0
+                line = buf[start:end]
+                if len(line) >= 4 and line[:3].isdigit() and line[3:4] == b" ":
+                    return end + 2
+                start = end + 2
+
+        text = self.until(complete, timeout).decode("latin-1").rstrip("\r\n").split("\r\n")[-1]
+        return int(text[:3]), text
+
+    def command(self, line: str, timeout: float = 60.0) -> tuple[int, str]:
+        self.sock.send(self.ctrl, line.encode() + b"\r\n")
+        return self.reply(timeout)
+
+
+class _Ftp(_LineClient):
+    """An FTP client (RFC 959) over the module's sockets: control on one link, passive-mode
+    data on the next."""
+
+    def __init__(self, sock: Sockets, host: str, ip: str) -> None:
+        super().__init__(sock, ip, first_link(sock))
+        self.host = host
+        self.data = self.ctrl + 1
+
+    def login(self, user: str, password: str) -> None:
+        self.connect(21)
+        if self.reply()[0] != 220:
+            raise Gone("no FTP greeting")
+        code, _ = self.command(f"USER {user}")
+        if code == 331:
+            code, _ = self.command(f"PASS {password}")
+        if code != 230:
+            raise Gone(f"login refused ({code})")
+        if self.command("TYPE I")[0] != 200:
+            raise Gone("TYPE I refused")
+
+    def passive(self) -> None:
+        code, text = self.command("PASV")
+        m = PASV.search(text)
+        if code != 227 or m is None:
+            raise Gone(f"PASV refused ({code})")
+        port = int(m.group(5)) * 256 + int(m.group(6))
+        self.sock.open(self.data, self.ip, port)
+        self.sock.take(self.data)
+
+    def put(self, path: str, payload: bytes) -> bool:
+        self.passive()
+        code, _ = self.command(f"STOR {path}")
+        if code not in (125, 150):
+            self.sock.close(self.data)
+            return False
+        self.sock.send(self.data, payload)
+        self.sock.close(self.data)
+        return self.reply(120)[0] == 226
+
+    def get(self, path: str) -> bytes | None:
+        self.passive()
+        code, _ = self.command(f"RETR {path}")
+        if code not in (125, 150):
+            self.sock.close(self.data)
+            return None
+        self.sock.wait_closed(self.data, 120)  # the server closes the data connection at the end
+        if self.sock.network_lost or self.data not in self.sock.closed:
+            raise Gone("the data connection ended without the server closing it")
+        got = self.sock.take(self.data)
+        self.sock.close(self.data)
+        return got if self.reply(120)[0] == 226 else None
+
+
+def ftp_put_get(sim: Any, host: str, user: str = "demo", password: str = "secret", path: str = "upload.bin",
+                size: int = 4000, rounds: int = 1, interval: float = 0.0, apn: str = "internet",
+                deadline: float = 1500.0) -> dict[str, Any] | bool:
+    """Upload ``size`` bytes to an FTP server and read the file back, ``rounds`` times
+    ``interval`` seconds apart (a logger shipping files; with several rounds the files are
+    ``<stem>-1<ext>``...). Each round's file must come back identical, after a 226 for both
+    transfers; any failure logs in again and redoes the round. True (a dict) once every round
+    is done, False if ``deadline`` passes."""
+    sock = driver(sim, apn)
+    ip = _ip(sim, host)
+    stem, dot, ext = path.rpartition(".")
+    paths = [path] if rounds == 1 else [f"{stem or ext}-{k + 1}{dot}{ext if stem else ''}" for k in range(rounds)]
+    done = 0
+    attempt = 0
+    while sim.now < deadline:
+        attempt += 1
+        ftp = _Ftp(sock, host, ip)
+        try:
+            sock.up()
+            ftp.login(user, password)
+            for k in range(done, rounds):
+                payload = bytes((i * 31 + 7 + 13 * k) % 251 for i in range(size))
+                if not ftp.put(paths[k], payload):
+                    raise Gone("upload not completed")
+                sim.claims.file(host, paths[k], payload, "226 after STOR")
+                got = ftp.get(paths[k])
+                if got is None:
+                    raise Gone("download not completed")
+                if got != payload:
+                    raise AssertionError(f"{paths[k]} read back differs ({len(got)} of {len(payload)} bytes)")
+                done = k + 1
+                if interval and done < rounds:
+                    sim.advance(interval)
+            try:  # done: how the goodbye goes changes nothing
+                ftp.command("QUIT")
+                sock.close(ftp.ctrl)
+            except Gone:
+                pass
+            return {"files": rounds, "bytes": size * rounds, "attempts": attempt, "t_done": round(sim.now, 3)}
+        except Gone:
+            sock.down()
+            _backoff(sim, attempt)
+    return False
+
+
+def _mail_text(subject: str, body: str, sender: str, to: str) -> bytes:
+    """An RFC 5322 message with CRLF line ends, dot-stuffed for SMTP DATA (RFC 5321 §4.5.2)."""
+    lines = [f"From: <{sender}>", f"To: <{to}>", f"Subject: {subject}", "", *body.split("\n")]
+    return ("\r\n".join("." + ln if ln.startswith(".") else ln for ln in lines) + "\r\n.\r\n").encode()
+
+
+def _pop3_ok(buf: bytes) -> int:
+    end = buf.find(b"\r\n")
+    return end + 2 if end >= 0 else 0
+
+
+def _pop3_multi(buf: bytes) -> int:
+    end = buf.find(b"\r\n.\r\n")
+    if buf.startswith(b"-ERR"):
+        return _pop3_ok(buf)
+    return end + 5 if end >= 0 else 0
+
+
+def mail_round_trip(sim: Any, host: str, user: str = "device", password: str = "secret",
+                    to: str = "device@example.net", sender: str = "tracker@fleet.io", rounds: int = 1,
+                    interval: float = 0.0, apn: str = "internet", deadline: float = 1500.0) -> dict[str, Any] | bool:
+    """Send a report by SMTP (RFC 5321) and fetch it back by POP3 (RFC 1939) from the same mail
+    host, ``rounds`` times ``interval`` seconds apart, over the module's sockets. Each report must
+    come back with its subject and body intact after a 250 for its DATA; any failure starts the
+    round again (a report is told from a resend by its attempt number). True (a dict) once every
+    round is done, False if ``deadline`` passes."""
+    sock = driver(sim, apn)
+    ip = _ip(sim, host)
+    done = 0
+    attempt = 0
+    while sim.now < deadline:
+        attempt += 1
+        try:
+            sock.up()
+            for k in range(done, rounds):
+                subject = f"report {k + 1} (attempt {attempt})"
+                body = f"battery {80 + k}%\nfixes {100 * (k + 1)}\nattempt {attempt}"
+                smtp = _LineClient(sock, ip, first_link(sock))
+                smtp.connect(25)
+                if smtp.reply()[0] != 220:
+                    raise Gone("no SMTP greeting")
+                for line, want in ((f"EHLO device{k}", 250), (f"MAIL FROM:<{sender}>", 250),
+                                   (f"RCPT TO:<{to}>", 250), ("DATA", 354)):
+                    if smtp.command(line)[0] != want:
+                        raise Gone(f"{line.split()[0]} refused")
+                sock.send(smtp.ctrl, _mail_text(subject, body, sender, to))
+                if smtp.reply(120)[0] != 250:
+                    raise Gone("message refused")
+                sim.claims.mail(host, to, subject, body, "250 after DATA")
+                try:
+                    smtp.command("QUIT")
+                except Gone:
+                    pass
+                sock.close(smtp.ctrl)
+                fetched = _pop3_fetch(sock, ip, user, password, subject)
+                if body.replace("\n", "\r\n") not in fetched:
+                    raise AssertionError(f"{subject!r} came back as {fetched[:200]!r}")
+                done = k + 1
+                if interval and done < rounds:
+                    sim.advance(interval)
+            return {"mails": rounds, "attempts": attempt, "t_done": round(sim.now, 3)}
+        except Gone:
+            sock.down()
+            _backoff(sim, attempt)
+    return False
+
+
+def _pop3_fetch(sock: Sockets, ip: str, user: str, password: str, subject: str) -> str:
+    """The text of the message with ``subject`` in the maildrop (RFC 1939: USER, PASS, LIST,
+    RETR, QUIT)."""
+    pop = _LineClient(sock, ip, first_link(sock))
+    pop.connect(110)
+    if not pop.until(_pop3_ok).startswith(b"+OK"):
+        raise Gone("no POP3 greeting")
+    for line in (f"USER {user}", f"PASS {password}"):
+        sock.send(pop.ctrl, line.encode() + b"\r\n")
+        if not pop.until(_pop3_ok).startswith(b"+OK"):
+            raise Gone(f"{line.split()[0]} refused")
+    sock.send(pop.ctrl, b"LIST\r\n")
+    listing = pop.until(_pop3_multi)
+    if not listing.startswith(b"+OK"):
+        raise Gone("LIST refused")
+    numbers = [int(ln.split()[0]) for ln in listing.decode("latin-1").split("\r\n")[1:] if ln[:1].isdigit()]
+    for n in reversed(numbers):  # the newest first: that is where this report is
+        sock.send(pop.ctrl, f"RETR {n}\r\n".encode())
+        text = pop.until(_pop3_multi, 120).decode("latin-1")
+        if not text.startswith("+OK"):
+            raise Gone("RETR refused")
+        if f"Subject: {subject}\r\n" in text:
+            try:
+                sock.send(pop.ctrl, b"QUIT\r\n")
+                pop.until(_pop3_ok)
+            except Gone:
+                pass
+            sock.close(pop.ctrl)
+            return text
+    raise Gone(f"{subject!r} not in the maildrop")
