@@ -7,7 +7,6 @@ unexpected packets are dropped with a trace record (kind ``drop``).
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from simnet.net import icmp
 from simnet.net.addr import check_ip, check_port
 from simnet.net.icmp import PingRequest, PingResult
 from simnet.net.packet import PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
+from simnet.net.tcp import TcpStack
 from simnet.net.tcp_state import CloseReason
 from simnet.net.udp import UdpSocket
 
@@ -23,16 +23,6 @@ EPHEMERAL_LOW = 49152  # RFC 6335 dynamic port range
 EPHEMERAL_HIGH = 65535
 DEFAULT_TTL = 64  # Linux / most embedded stacks (net.ipv4.ip_default_ttl)
 DEFAULT_PING_TIMEOUT = 4.0
-
-
-def _load_tcp_stack() -> type | None:
-    # The TCP engine lives in simnet.net.tcp (another engineer's module); until it exists a host
-    # runs without TCP. A broken tcp module still raises, so its bugs are not hidden.
-    if importlib.util.find_spec("simnet.net.tcp") is None:
-        return None
-    from simnet.net.tcp import TcpStack
-
-    return TcpStack
 
 
 class Host:
@@ -67,8 +57,7 @@ class Host:
         self.packets_received = 0
         self.packets_dropped = 0
         self.resolver: Any = None
-        tcp_cls = _load_tcp_stack()
-        self.tcp: Any = tcp_cls(self) if tcp_cls is not None else None
+        self.tcp = TcpStack(self)
         from simnet.net.dns import DnsResolver  # dns builds on udp; imported late to avoid a cycle
 
         self.resolver = DnsResolver(self)
@@ -111,8 +100,7 @@ class Host:
         # Sockets learn "local" when the module itself took the bearer down (e.g. AT+NETCLOSE),
         # otherwise "network_down"; other reasons stay in the trace record above.
         sock_reason = CloseReason.LOCAL if reason == "local" else CloseReason.NETWORK_DOWN
-        if self.tcp is not None:
-            self.tcp.network_down(sock_reason)
+        self.tcp.network_down(sock_reason)
         for port in sorted(self._udp):
             sock = self._udp.get(port)
             if sock is not None:
@@ -169,10 +157,8 @@ class Host:
             return
         proto = pkt.proto
         if proto == PROTO_TCP:
-            if not _valid_ports(pkt) or self.tcp is None:
-                if self.tcp is None:
-                    self._send_icmp_error(pkt, icmp.DEST_UNREACHABLE, icmp.PROTOCOL_UNREACHABLE)
-                self._drop(pkt, "malformed" if self.tcp is not None else "no_tcp")
+            if not _valid_ports(pkt):
+                self._drop(pkt, "malformed")
                 return
             self.tcp.deliver(pkt)
         elif proto == PROTO_UDP:
@@ -225,8 +211,7 @@ class Host:
             if sock is not None and not sock.closed:
                 sock._error(kind, (q.dst, q.dport))
         elif q.proto == PROTO_TCP:
-            if self.tcp is not None:
-                self.tcp.icmp_error(pkt)
+            self.tcp.icmp_error(pkt)
         elif q.proto == PROTO_ICMP and q.icmp_type == icmp.ECHO_REQUEST:
             req = self._pings.pop((q.icmp_id, q.icmp_seq), None)
             if req is not None:
@@ -273,8 +258,6 @@ class Host:
         from simnet.net.tcp_engine import TcpConfig
         from simnet.net.tcp_profiles import tcp_profile
 
-        if self.tcp is None:
-            raise ConfigError("tcp", "this build has no TCP stack (simnet.net.tcp missing)")
         config = profile if isinstance(profile, TcpConfig) else tcp_profile(profile, overrides)
         self.tcp.default_config = config
         return config
@@ -282,19 +265,15 @@ class Host:
     def tcp_connect(self, dst_ip: str, dst_port: int, config: Any = None, local_port: int | None = None) -> Any:
         dst_ip = check_ip(dst_ip, "tcp.connect.ip")
         dst_port = check_port(dst_port, "tcp.connect.port")
-        if self.tcp is None:
-            raise ConfigError("tcp", "this build has no TCP stack (simnet.net.tcp missing)")
         return self.tcp.connect(dst_ip, dst_port, config, local_port=local_port)
 
     def tcp_listen(self, port: int, on_accept: Callable[..., None], backlog: int = 5, config: Any = None) -> Any:
         port = check_port(port, "tcp.listen.port")
-        if self.tcp is None:
-            raise ConfigError("tcp", "this build has no TCP stack (simnet.net.tcp missing)")
         return self.tcp.listen(port, on_accept, backlog=backlog, config=config)
 
     def tcp_port_in_use(self, port: int) -> bool:
         """Whether a TCP connection or listener of this host holds local ``port``."""
-        return self.tcp is not None and self.tcp.port_in_use(port)
+        return self.tcp.port_in_use(port)
 
     # -- ICMP echo -----------------------------------------------------------------------------
     def ping(self, dst_ip: str, size: int = 32, ttl: int = DEFAULT_TTL, timeout: float = DEFAULT_PING_TIMEOUT,

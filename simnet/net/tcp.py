@@ -393,7 +393,7 @@ class TcpListener:
 
 
 class TcpStack:
-    """The TCP layer of one host (``host.tcp``); see /tmp/net_iface.md for the contract."""
+    """The TCP layer of one host (``host.tcp``); the contract is in docs/architecture.md."""
 
     def __init__(self, host: Any) -> None:
         self.host = host

@@ -67,7 +67,6 @@ NETWORK_KEYS = (
     "registration", "bearer", "apn", "pdp", "csd", "link", "uplink", "downlink", "dns", "nat",
     "signal", "profile", "power_saving", "sms", "ussd",
 )
-RADIO_PROFILES = ("gprs_class10", "edge", "lte_like", "csd_9600", "lte_cat1", "lte_m", "nb_iot")  # simnet.bearer.profiles
 NAT_VARIANT_KEYS = ("tcp_established_timeout", "tcp_transitory_timeout", "mapping", "filtering",
                     "port_preservation", "on_expiry", "inbound_refresh")
 LINK_KEYS = ("delay", "jitter", "rate", "loss", "queue", "mtu", "duplicate", "corrupt", "reorder")
@@ -110,10 +109,6 @@ INTERNAL_CHECK_ERROR = "this section could not be checked"
 MAX_DURATION = MAX_SECONDS  # virtual seconds; an infinite wait would never end
 MAX_APN = 100  # characters, TS 23.003 §9.1
 MAX_CREDENTIAL = 255  # bytes: PAP/CHAP carry the peer id and password behind a one-octet length
-# Service types known to the scenario layer; the servers package is the authority when present.
-FALLBACK_SERVICE_TYPES = (
-    "tcp-echo", "udp-echo", "tcp-sink", "udp-sink", "tcp-source", "ftp", "smtp", "pop3", "dns", "ntp",
-)
 DIRECTIONS = ("both", "uplink", "downlink")
 DNS_FAIL_MODES = ("nxdomain", "servfail", "timeout")
 PPP_PHASES = ("lcp", "auth", "ipcp", "open", "echo")
@@ -184,12 +179,10 @@ def _dialect_loads(module_id: str) -> bool:
 
 def unbuilt_module_ids() -> list[str]:
     """Registry ids whose dialect cannot be loaded yet (validation refuses them, as run would)."""
-    try:
-        from simnet.modem import registry
-    except Exception:
-        return []
+    from simnet.modem import registry
+
     out = []
-    for mod_id in known_module_ids() or []:
+    for mod_id in known_module_ids():
         try:
             registry.load_dialect_class(registry.get_profile(mod_id))
         except Exception:  # ConfigError "dialect not built yet" (or a broken dialect)
@@ -197,40 +190,23 @@ def unbuilt_module_ids() -> list[str]:
     return out
 
 
-def known_module_ids() -> list[str] | None:
-    """Module ids from the registry, or None while the modem layer does not provide one."""
-    try:
-        from simnet.modem import registry
-    except Exception:  # not built yet (or broken): building the world will say so loudly
-        return None
-    for name in ("list_modules", "module_ids"):
-        fn = getattr(registry, name, None)
-        if callable(fn):
-            ids = fn()
-            return [getattr(m, "id", m) for m in ids]
-    modules = getattr(registry, "MODULES", None)
-    if isinstance(modules, dict):
-        return list(modules)
-    return None
+def known_module_ids() -> list[str]:
+    """Module ids of the registry (simnet.modem)."""
+    from simnet.modem.registry import list_modules
+
+    return [m.id for m in list_modules()]
 
 
 def _radio_profiles() -> tuple[str, ...]:
-    try:
-        from simnet.bearer.profiles import PROFILES
-    except Exception:  # the bearer layer is the authority once it is importable
-        return RADIO_PROFILES
+    from simnet.bearer.profiles import PROFILES
+
     return tuple(PROFILES)
 
 
 def known_service_types() -> tuple[str, ...]:
-    try:
-        import simnet.servers as servers
-    except ImportError:  # pragma: no cover - package always present
-        return FALLBACK_SERVICE_TYPES
-    types = getattr(servers, "SERVICE_TYPES", None)
-    if types:
-        return tuple(types)
-    return FALLBACK_SERVICE_TYPES
+    from simnet.servers import SERVICE_TYPES
+
+    return tuple(SERVICE_TYPES)
 
 
 def decode_escapes(text: str) -> bytes:
@@ -1044,10 +1020,8 @@ class Validator:
 
     def _service_config_ok(self, spec: ServiceSpec, path: Path) -> bool:
         """Let the servers layer check its own keys (it owns them); map its field to a line."""
-        try:
-            from simnet.servers import make_service
-        except ImportError:
-            return True
+        from simnet.servers import make_service
+
         try:
             make_service(spec.type, dict(spec.config), spec.field)
         except ConfigError as exc:

@@ -442,11 +442,9 @@ def _make_service(sim: Any, host: Any, spec: ServiceSpec, epoch: float | None = 
 def _build_bearer(sim: Any, world: World, sim_spec: Any, dev: Device, pool: Any = None) -> Any:
     """The device's bearer: the scenario's network, the SIM of ``sim_spec`` (the scenario, or
     a fleet device's spec, which has the same sim_* fields)."""
-    try:
-        from simnet.bearer.modem_bearer import ModemBearer
-        from simnet.bearer.operator import OperatorConfig
-    except ImportError:
-        return None
+    from simnet.bearer.modem_bearer import ModemBearer
+    from simnet.bearer.operator import OperatorConfig
+
     sc = world.scenario
     net = sc.network
     operator: dict[str, Any] = {

@@ -1,10 +1,8 @@
 """Must show: NAT idle expiry reproduces the RST on the module's next send (needs simnet.net.tcp)."""
 
-import pytest
-
-pytest.importorskip("simnet.net.tcp")
-
 import re  # noqa: E402
+
+import pytest
 
 from simnet.kernel import Simulation  # noqa: E402
 from simnet.net import NatConfig, Network  # noqa: E402

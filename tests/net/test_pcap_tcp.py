@@ -1,8 +1,6 @@
 """Must show: a pcap of a TCP transfer reads back with scapy (count, addresses, payload)."""
 
-import pytest
 
-pytest.importorskip("simnet.net.tcp")
 
 from scapy.layers.inet import IP, TCP  # noqa: E402
 from scapy.utils import rdpcap  # noqa: E402

@@ -6,15 +6,9 @@ documented generator, hashes with hashlib), never read back from the code under 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import random
 
-import pytest
-
 import simnet
-
-HAS_TCP = importlib.util.find_spec("simnet.net.tcp") is not None
-needs_tcp = pytest.mark.skipif(not HAS_TCP, reason="simnet.net.tcp not built yet (TCP services)")
 
 STEPS = [{"send": "AT"}, {"expect": "OK"}]
 
@@ -48,7 +42,6 @@ def test_service_bytes_received():
     assert got[2] == (False, "bytes_received is 11, expected 12")
 
 
-@needs_tcp
 def test_ftp_file_checks():
     data = random.Random(3).randbytes(20000)  # the documented {size, seed} content
     hosts = {"ftp.example.net": {"ip": "203.0.113.20", "services": [{
@@ -74,7 +67,6 @@ def test_ftp_file_checks():
     assert f"sha256 is '{hashlib.sha256(data).hexdigest()}'" in got[6][1]
 
 
-@needs_tcp
 def test_pop3_mailbox_checks():
     hosts = {"mail.example.net": {"ip": "203.0.113.30", "services": [{
         "type": "pop3", "port": 110, "users": {"ops": "pw"},
@@ -97,7 +89,6 @@ def test_pop3_mailbox_checks():
     assert "2 messages, expected 1" in got[2][1]
 
 
-@needs_tcp
 def test_smtp_mailbox_check_after_delivery():
     hosts = {"mail.example.net": {"ip": "203.0.113.30", "services": [{"type": "smtp", "port": 25}]}}
     checks = [

@@ -4,16 +4,9 @@ records of the same trace (the bytes that satisfied the trigger)."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 import simnet
-
-HAS_TCP = importlib.util.find_spec("simnet.net.tcp") is not None
-HAS_BEARER = importlib.util.find_spec("simnet.bearer.modem_bearer") is not None
-needs_tcp = pytest.mark.skipif(not HAS_TCP, reason="simnet.net.tcp not built yet")
-needs_bearer = pytest.mark.skipif(not HAS_BEARER, reason="simnet.bearer.modem_bearer not built yet")
 
 HOSTS = {
     "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "udp-echo", "port": 7}]},
@@ -170,7 +163,6 @@ OPEN = [{"send": 'AT+CGDCONT=1,"IP","internet"'}, {"expect": "OK"}, {"send": "AT
         {"expect": "+NETOPEN: 0", "within": "30s"}]
 
 
-@needs_bearer
 @pytest.mark.parametrize(("fault", "method", "args"), [
     ({"action": "bearer-drop"}, "bearer_drop", ()),
     ({"action": "pdp-reject", "cause": 27}, "pdp_reject", (27,)),
@@ -190,8 +182,6 @@ def test_bearer_faults_reach_the_bearer_hook(fault, method, args):
     assert not sim.world.fault_errors
 
 
-@needs_bearer
-@needs_tcp
 def test_syn_trigger_fires_on_nth_syn():
     sim = build([{"on": {"syn": 2, "host": "echo.example.net", "port": 7}, "action": "nat-expire"}],
                 hosts=TCP_HOSTS, network=GPRS)
@@ -209,8 +199,6 @@ def test_syn_trigger_fires_on_nth_syn():
     assert len(syns) >= 2 and rec.t == pytest.approx(syns[1])
 
 
-@needs_bearer
-@needs_tcp
 def test_packet_and_uart_triggers_fire_with_their_records_muted():
     # Triggers are hooks on the packets and UART chunks, not parsed trace text: muting the
     # per-packet and per-byte records (trace levels, benchmarks) leaves them working. The same
@@ -244,8 +232,6 @@ def test_packet_and_uart_triggers_fire_with_their_records_muted():
     assert fired[1] == fired[0]
 
 
-@needs_bearer
-@needs_tcp
 def test_server_reset_after_bytes_and_bytes_trigger():
     sim = build([
         {"at": "0s", "action": "server-reset", "host": "echo.example.net", "port": 7, "after_bytes": 4},
@@ -264,7 +250,6 @@ def test_server_reset_after_bytes_and_bytes_trigger():
     assert [r.fields["action"] for r in fault_records(sim)] == ["server-reset", "nat-expire"]
 
 
-@needs_tcp
 def test_server_reply_and_stall_reach_the_service():
     hosts = {"ftp.example.net": {"ip": "203.0.113.20", "services": [{"type": "ftp", "port": 21}]}}
     sim = build([
@@ -288,7 +273,6 @@ def netopen(sim: simnet.Simulation, timeout: float = 30) -> str:
     return sim.dte.expect(r"\+NETOPEN: \d+", timeout=timeout).group(0)
 
 
-@needs_bearer
 def test_bearer_drop_takes_the_interface_down_at_its_time():
     sim = bearer_world({"at": "5s", "action": "bearer-drop"})
     sim.advance(1.5)
@@ -299,7 +283,6 @@ def test_bearer_drop_takes_the_interface_down_at_its_time():
     assert b"+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY" in sim.dte.peek()
 
 
-@needs_bearer
 def test_pdp_reject_fault_gives_its_cause():
     sim = bearer_world({"at": "0s", "action": "pdp-reject", "cause": 33})
     sim.advance(1.5)
@@ -308,7 +291,6 @@ def test_pdp_reject_fault_gives_its_cause():
     assert (rec.fields["outcome"], rec.fields["cause"]) == ("pdp_reject", 33)
 
 
-@needs_bearer
 def test_pdp_silent_fault_never_activates():
     sim = bearer_world({"at": "0s", "action": "pdp-silent"})
     sim.advance(1.5)
@@ -316,7 +298,6 @@ def test_pdp_silent_fault_never_activates():
     assert not [r for r in sim.trace.select(source="bearer.gprs", kind="pdp_result") if r.fields["outcome"] == "ok"]
 
 
-@needs_bearer
 def test_coverage_loss_for_a_duration_and_sim_remove():
     # A 10 s gap on GPRS: radio link failure and a cell update, the registration stays.
     sim = bearer_world({"at": "2s", "action": "coverage-loss", "duration": "10s"})
@@ -335,7 +316,6 @@ def test_coverage_loss_for_a_duration_and_sim_remove():
     assert gone.dte.command("AT+CPIN?").final != "OK"
 
 
-@needs_bearer
 def test_call_fail_busy_on_a_gsm_data_call():
     sim = build([{"at": "0s", "action": "call-fail", "outcome": "busy"}],
                 network={"bearer": "gsm", "registration": {"after": "1s"}})
@@ -345,8 +325,6 @@ def test_call_fail_busy_on_a_gsm_data_call():
     assert r.elapsed == pytest.approx(5.0, abs=0.2)  # the operator's busy_time (5 s) plus dialling
 
 
-@needs_bearer
-@needs_tcp
 def test_peer_connect_reaches_a_listening_module():
     spec = {
         "name": "peer", "module": "simcom-a7670",
@@ -369,7 +347,6 @@ def test_peer_connect_reaches_a_listening_module():
     assert sock.bytes_sent == 4
 
 
-@needs_tcp
 def test_server_slow_greeting_and_rate_limit_reach_the_service():
     hosts = {"ftp.example.net": {"ip": "203.0.113.20", "services": [{"type": "ftp", "port": 21}]}}
     sim = build([
@@ -385,7 +362,6 @@ def test_server_slow_greeting_and_rate_limit_reach_the_service():
     assert [r.fields["action"] for r in fault_records(sim)] == ["server-slow-greeting", "server-rate-limit"]
 
 
-@needs_bearer
 def test_ppp_fail_phase_and_mode_alias_reach_the_bearer():
     sim = build([{"at": "1s", "action": "ppp-fail", "phase": "echo", "mode": "silent"}],
                 network={"bearer": "gsm"})
@@ -394,7 +370,6 @@ def test_ppp_fail_phase_and_mode_alias_reach_the_bearer():
     assert (rec.t, rec.fields["phase"], rec.fields["mode"]) == (1.0, "open", "echo_silent")
 
 
-@needs_bearer
 def test_trace_trigger_fires_on_the_matching_record():
     sim = build([{"on": {"trace": {"source": "module", "kind": "iface", "event": "up"}},
                   "action": "link-outage", "duration": "1s"}],
@@ -412,7 +387,6 @@ def test_trace_trigger_fires_on_the_matching_record():
 GSM_CALL = {"bearer": "gsm", "registration": {"after": "0s"}, "csd": {"setup_time": "5s"}}
 
 
-@needs_bearer
 def test_ppp_fail_count_lets_the_retry_succeed_and_pcap_holds_the_ppp_frames(tmp_path):
     """count: 1 — the first call's PPP server takes the fault, the second call's does not.
     The DTE stays silent; the server's LCP Configure-Requests repeat every 3 s (RFC 1661 restart

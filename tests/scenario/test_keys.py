@@ -5,15 +5,10 @@ Expected values are the scenario's literal numbers converted by hand (300ms = 0.
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 import simnet
 from simnet.kernel.dist import Constant, Normal, Uniform
-
-HAS_BEARER = importlib.util.find_spec("simnet.bearer.modem_bearer") is not None
-needs_bearer = pytest.mark.skipif(not HAS_BEARER, reason="simnet.bearer.modem_bearer not built yet")
 
 
 def build(**keys) -> simnet.Simulation:
@@ -124,7 +119,6 @@ def test_service_config_errors_are_located(tmp_path):
     assert (problem.line, problem.path) == (7, "hosts.echo.example.net.services[0].colour")
 
 
-@needs_bearer
 def test_operator_keys_reach_the_bearer():
     sim = build(sim={"state": "pin", "pin": "4321"},
                 network={"registration": {"state": "roaming", "after": "3s"},
@@ -139,7 +133,6 @@ def test_operator_keys_reach_the_bearer():
     assert sim.dte.command("AT+CPIN?").lines == ["+CPIN: SIM PIN"]
 
 
-@needs_bearer
 def test_sim_absent_and_silent_pdp():
     sim = build(sim={"state": "absent"}, network={"pdp": {"silent": True}})
     assert sim.bearer.operator.sim.present is False and sim.bearer.operator.silent is True
@@ -150,7 +143,6 @@ def trace_times(sim: simnet.Simulation, source: str, kind: str, **match) -> list
             if all(r.fields.get(k) == v for k, v in match.items())]
 
 
-@needs_bearer
 def test_registration_state_after_delay():
     sim = build(network={"registration": {"state": "roaming", "after": "3s"}})
     assert sim.dte.command("AT+CGREG?").lines == ["+CGREG: 0,2"]  # searching until t = 3 s
@@ -159,7 +151,6 @@ def test_registration_state_after_delay():
     assert trace_times(sim, "bearer.radio", "registration", domain="ps", state="roaming") == [3.0]
 
 
-@needs_bearer
 def test_pdp_activation_delay_and_reject_cause():
     sim = build(network={"pdp": {"activation_delay": "1.5s"}, "apn": {"name": "internet"}})
     sim.dte.command('AT+CGDCONT=1,"IP","internet"')
@@ -176,7 +167,6 @@ def test_pdp_activation_delay_and_reject_cause():
     assert rec.fields["outcome"] == "pdp_reject" and rec.fields.get("cause") == 27
 
 
-@needs_bearer
 def test_apn_served_and_other_apn_rejected_with_cause_27():
     sim = build(network={"apn": {"name": "m2m.example"}})
     sim.dte.command('AT+CGDCONT=1,"IP","internet"')  # not the APN the operator serves
@@ -186,7 +176,6 @@ def test_apn_served_and_other_apn_rejected_with_cause_27():
     assert rec.fields["outcome"] == "pdp_reject" and rec.fields.get("cause") == 27
 
 
-@needs_bearer
 def test_apn_credentials_checked_under_pap():
     # the operator wants PAP user "u"; the module activates without credentials -> #29
     sim = build(network={"apn": {"name": "internet", "user": "u", "password": "p", "auth": "pap"}})

@@ -11,11 +11,6 @@ import pytest
 
 from tests.servers.client import SERVER_IP, TcpClient, code, world
 
-pytestmark = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("simnet.net.tcp") is None,
-    reason="simnet.net.tcp not built yet",
-)
-
 CONFIG = {
     "users": {"alice": "secret"},
     "anonymous": True,

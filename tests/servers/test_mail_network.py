@@ -8,11 +8,6 @@ import pytest
 
 from tests.servers.client import SERVER_IP, TcpClient, code, world
 
-pytestmark = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("simnet.net.tcp") is None,
-    reason="simnet.net.tcp not built yet",
-)
-
 BODY_LINES = ["Hello,", ".", ". starts with a dot", "..two dots", "", ".", "end"]
 
 

@@ -12,11 +12,6 @@ from simnet.servers import SERVICE_TYPES, make_service
 from simnet.servers.simple import chargen_line
 from tests.servers.client import SERVER_IP, TcpClient, world
 
-needs_tcp = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("simnet.net.tcp") is None,
-    reason="simnet.net.tcp not built yet",
-)
-
 
 def connect(sim, client, port):
     c = TcpClient(sim, client, SERVER_IP, port)
@@ -24,7 +19,6 @@ def connect(sim, client, port):
     return c
 
 
-@needs_tcp
 def test_echo_full_session_large_payload():
     sim, svc, client = world("tcp-echo", {"port": 7})
     c = connect(sim, client, 7)
@@ -37,7 +31,6 @@ def test_echo_full_session_large_payload():
     assert c.wait_closed() is not None
 
 
-@needs_tcp
 def test_sink_counts_and_discards():
     sim, svc, client = world("tcp-sink", {"port": 9})
     c = connect(sim, client, 9)
@@ -47,7 +40,6 @@ def test_sink_counts_and_discards():
     assert svc.bytes_received == 50_000 and svc.bytes_sent == 0 and bytes(c.buf) == b""
 
 
-@needs_tcp
 def test_source_pattern_n_bytes_then_close():
     sim, svc, client = world("tcp-source", {"port": 19, "pattern": "abc", "bytes": 10_000})
     c = connect(sim, client, 19)
@@ -55,7 +47,6 @@ def test_source_pattern_n_bytes_then_close():
     assert got == (b"abc" * 3334)[:10_000]
 
 
-@needs_tcp
 def test_source_chargen_default():
     sim, svc, client = world("tcp-source", {"port": 19, "bytes": 74 * 3})
     c = connect(sim, client, 19)
@@ -65,7 +56,6 @@ def test_source_chargen_default():
     assert got[74:75] == b"!"
 
 
-@needs_tcp
 def test_source_random_from_named_stream():
     sim, svc, client = world(
         "tcp-source", {"port": 19, "content": "random", "rng": "peer.bulk", "bytes": 8192}, seed=9
@@ -77,7 +67,6 @@ def test_source_random_from_named_stream():
     assert got == random.Random(seed).randbytes(8192)
 
 
-@needs_tcp
 def test_echo_faults_reset_close_rate_refuse_stall():
     sim, svc, client = world("tcp-echo", {"port": 7})
     svc.reset_after(500, mode="close")
@@ -191,7 +180,6 @@ def _session_digest(seed: int) -> tuple[str, bytes]:
     return sim.trace.digest(), got
 
 
-@needs_tcp
 def test_same_seed_same_trace_digest():
     d1, data1 = _session_digest(4)
     d2, data2 = _session_digest(4)
@@ -200,7 +188,6 @@ def test_same_seed_same_trace_digest():
     assert data1 != data3 and d1 != d3
 
 
-@needs_tcp
 def test_echo_closes_after_echoing_everything_sent_before_fin():
     sim, svc, client = world("tcp-echo", {"port": 7})
     c = TcpClient(sim, client, SERVER_IP, 7)

@@ -1,1 +1,1 @@
-"""Wavecom / Sierra Wireless: WIPsoft and eDsoft IP stacks (dialects not built yet)."""
+"""Wavecom / Sierra Wireless: WIPsoft and eDsoft IP stacks (each dialect a subpackage: edsoft/, wipsoft/)."""

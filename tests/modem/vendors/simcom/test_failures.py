@@ -18,9 +18,6 @@ from tests.modem.vendors.simcom.harness import (
     world,
 )
 
-pytest.importorskip("simnet.net.tcp")
-pytest.importorskip("simnet.bearer.modem_bearer")
-
 
 def open_tcp(sim: object, link: int = 0, port: int = 100) -> None:
     line = f'AT+CIPOPEN={link},"TCP","{SERVER_IP}",{port}'

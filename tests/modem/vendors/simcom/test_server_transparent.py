@@ -8,9 +8,6 @@ import pytest
 
 from tests.modem.vendors.simcom.harness import exchange, netopen, peer, quiet, wait_for, world
 
-pytest.importorskip("simnet.net.tcp")
-pytest.importorskip("simnet.bearer.modem_bearer")
-
 CLIENT_IP = "192.168.108.5"
 
 

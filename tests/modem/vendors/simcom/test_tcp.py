@@ -20,10 +20,6 @@ from tests.modem.vendors.simcom.harness import (
     world,
 )
 
-# Until the TCP model and the bearer land these flows cannot run.
-pytest.importorskip("simnet.net.tcp")
-pytest.importorskip("simnet.bearer.modem_bearer")
-
 DELAY = 0.2  # one-way radio delay used below (s)
 
 

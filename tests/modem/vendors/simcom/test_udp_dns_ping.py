@@ -7,8 +7,6 @@ import pytest
 
 from tests.modem.vendors.simcom.harness import exchange, netopen, quiet, wait_for, world
 
-pytest.importorskip("simnet.bearer.modem_bearer")
-
 SERVER = "117.131.85.139"
 
 
