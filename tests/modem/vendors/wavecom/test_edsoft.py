@@ -437,3 +437,25 @@ def test_answermode_1_ignores_a_screened_caller():
     _caller(sim, "remote", "pw")
     sim.advance(12)
     assert b"CONNECT" not in sim.dte.read_available()
+
+
+def test_numeric_forms_under_atv0():
+    """§9.1: Ok_Info_WaitingForData 1028, Ok_Info_SocketClosed 3074, OK 0, Ok_Info_DataBegin
+    1025, Ok_Info_NoMail 3072, BUSY 7 - each followed by CR only (V.250 §5.7.1)."""
+    hosts = {**ECHO, **FTP, "mail.example.net": {"ip": "203.0.113.25", "services": [
+        {"type": "pop3", "port": 110, "users": {"module": "secret"}}]}}
+    sim = world(MODULE, hosts=hosts)
+    gprs_up(sim)
+    setup(sim, 'AT#TCPSERV=1,"203.0.113.10"', "AT#TCPPORT=1,7", 'AT#FTPSERV="ftp.example.net"',
+          'AT#FTPUN="device"', 'AT#FTPPW="s3cret"', 'AT#FTPGETPATH="/upload"',
+          'AT#FTPGETFILENAME="notes.txt"', 'AT#POP3SERV="203.0.113.25"', 'AT#POP3UN="module"',
+          'AT#POP3PW="secret"')
+    assert exchange(sim, "ATV0", b"ATV0\r0\r") == b"ATV0\r0\r"
+    sim.dte.write(b"AT#OTCP=1\r")
+    assert wait_for(sim, b"1028\r", 60) == b"AT#OTCP=1\r1028\r"
+    sim.dte.write(b"\x03")
+    assert wait_for(sim, b"3074\r0\r", 30) == b"\x033074\r0\r"
+    sim.dte.write(b"AT#FTPGET\r")
+    assert wait_for(sim, b"\x030\r", 60) == b"AT#FTPGET\r1025\ra\nb\n\x030\r"
+    sim.dte.write(b"AT#GETMAIL\r")
+    assert wait_for(sim, b"3072\r", 60) == b"AT#GETMAIL\r3072\r"

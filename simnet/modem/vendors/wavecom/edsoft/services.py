@@ -15,7 +15,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from simnet.modem.addresses import is_dotted_quad, normalise_ipv4
-from simnet.modem.at import Command, Final, text_result
+from simnet.modem.at import OK, Command, Final, text_result
 from simnet.modem.dialect import Context, DataLink, command
 from simnet.modem.vendors.wavecom.edsoft import clients as C
 from simnet.modem.vendors.wavecom.edsoft import tables as T
@@ -572,7 +572,7 @@ class ServicesMixin:
         self.record("putmail", result=None if final is None else final.text)
         self.link = None
         self.resource = None
-        link.finish([final or text_result("OK")])
+        link.finish([final or OK])
 
     # -- §4 FTP ----------------------------------------------------------------------------------
     def _ftp_job(self, put: bool) -> C.FtpJob:
@@ -708,7 +708,7 @@ class ServicesMixin:
         self.resource = None
         if not link.finished:
             link.pending_out += ETX_BYTE  # A.7.1: the ETX is echoed (or ends an aborted upload)
-            link.finish([text_result("OK") if result is None else _err(result)])
+            link.finish([OK if result is None else _err(result)])
 
     def _watch_data(self, dchan: Channel, done: simpy.Event) -> Generator[Any, Any, None]:
         """An upload whose data connection breaks ends there (§4.3.2, preceded by ETX)."""
@@ -825,7 +825,7 @@ class ServicesMixin:
             sock.close()
             link.pending_out += ETX_BYTE
             self.link = None
-            link.finish([_msg(Msg.SOCKET_CLOSED), text_result("OK")])
+            link.finish([_msg(Msg.SOCKET_CLOSED), OK])
 
         link = SocketLink(self, dle=dle, delay_ms=self.p_at("#TCPTXDELAY", sid), max_frame=TCP_CHUNK,
                           send=sock.send, room=lambda: sock.send_space, close=close_by_host,
@@ -995,7 +995,7 @@ class ServicesMixin:
             self.udp_peer = None
             self.link = None
             link.pending_out += ETX_BYTE
-            link.finish([_msg(Msg.SOCKET_CLOSED), text_result("OK")])
+            link.finish([_msg(Msg.SOCKET_CLOSED), OK])
 
         link = SocketLink(self, dle=True, delay_ms=self.p("#UDPTXDELAY"), max_frame=T.UDP_MAX_DATAGRAM,
                           send=send, room=lambda: 64 * 1024, close=close_by_host, name="udp")
