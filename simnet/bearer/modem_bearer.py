@@ -164,6 +164,75 @@ class DialupLink:
         self.driver._pump()
 
 
+class DialInCaller:
+    """A remote GSM data client calling the module (a mobile-terminated data call): once the
+    module answers, it runs PPP as client over the call and its own IP host (``host``, an
+    ordinary ``simnet.net.Host`` whose interface is the PPP link) gets the address the module
+    assigns. ``result`` fires with the PPP outcome, ``ended`` when the link ends; ``hangup()``
+    closes PPP politely and releases the call."""
+
+    def __init__(self, bearer: ModemBearer, call: CsdCall, ppp: PppConfig, name: str) -> None:
+        from simnet.bearer.ppp.interface import PppInterface
+        from simnet.net.host import Host
+
+        self.bearer = bearer
+        self.sim = bearer.sim
+        self.call = call
+        self.name = name
+        self.host = Host(self.sim, name, None, network=None, kind="caller")
+        self.driver = PppDriver(self.sim, PppEndpoint(ppp, self.sim.rng(f"{name}.ppp.magic"), name=f"{name}.ppp"),
+                                self._transmit, name=f"{name}.ppp", capture=bearer.ppp_capture)
+        self.interface = PppInterface(self.host, self.driver, name=f"{name}.ppp")
+        self.driver.on_result = self._on_result
+        self.driver.on_ended = self._on_ended
+        self.driver.on_finished = self._on_finished
+        self.outcome: Outcome | None = None
+        bearer.csd.add_listener(self._on_call_event)
+
+    @property
+    def result(self) -> simpy.Event:
+        return self.driver.result
+
+    @property
+    def ended(self) -> simpy.Event:
+        return self.driver.ended
+
+    def _transmit(self, data: bytes) -> None:
+        end = self.call.network_end
+        if end is not None and self.call.state == "connected":
+            end.write(data)
+
+    def _on_call_event(self, event: str, call: CsdCall, outcome: Outcome | None) -> None:
+        if call is not self.call:
+            return
+        if event == "connected" and call.network_end is not None:
+            call.network_end.on_data = self.driver.receive_bytes
+            self.driver.start()
+        elif event == "ended":
+            self.driver.lower_down()
+            self.interface.down("network_down")
+
+    def _on_result(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        if outcome.ok and outcome.ip:
+            self.interface.up(outcome.ip, outcome.dns)
+
+    def _on_ended(self, outcome: Outcome) -> None:
+        self.interface.down("local" if outcome.kind == OutcomeKind.OK else "network_down")
+
+    def _on_finished(self, _outcome: Outcome) -> None:
+        # the caller's side hangs up once its PPP link is dead
+        self.sim.call_later(0, self._release)
+
+    def _release(self) -> None:
+        if self.bearer.csd.call is self.call:
+            self.bearer.csd.remote_hangup()
+
+    def hangup(self) -> None:
+        """LCP Terminate-Request; the call is released at Link Dead."""
+        self.driver.close()
+
+
 class ModemBearer:
     """The bearer layer of one module (see the module docstring)."""
 
@@ -241,8 +310,10 @@ class ModemBearer:
 
     def add_link_listener(self, fn: LinkListener) -> None:
         """``fn(outcome)`` when an established GSM data link ends without being asked to
-        (peer_terminated, echo_timeout, network_lost, ...)."""
-        self._link_listeners.append(fn)
+        (peer_terminated, echo_timeout, network_lost, ...). A listener added twice (a module
+        that restarted registers again) is called once."""
+        if fn not in self._link_listeners:
+            self._link_listeners.append(fn)
 
     def use_profile(self, name: str) -> RadioProfile:
         """Switch the module's radio links to profile ``name`` (rate and delay)."""
@@ -497,6 +568,18 @@ class ModemBearer:
         if self.csd.call is call:
             self.sim.record(self.name, "call_released", reason="dial-in PPP link ended")
             self.csd.remote_hangup()
+
+    def incoming_data_call(self, caller_id: str | None = "+33123456789", *, username: str = "",
+                           password: str = "", auth: str = "any", name: str = "caller") -> DialInCaller | None:
+        """A remote GSM data client calls the module (RING, caller id); if the module answers,
+        the caller runs PPP with ``username`` / ``password`` and gets an IP host (see
+        ``DialInCaller``). None when the module cannot take a call now."""
+        call = self.csd.incoming_call(caller_id)
+        if call is None:
+            return None
+        ppp = PppConfig(role="client", username=username, password=password,
+                        auth=normalize_auth(auth, "dial_in.auth"))
+        return DialInCaller(self, call, ppp, name)
 
     def dialup(self, transmit: Callable[[bytes], None], *, cid: int = 1, auth: str = "any",
                room: Callable[[], int] | None = None) -> DialupLink:

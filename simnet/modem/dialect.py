@@ -448,6 +448,13 @@ class Dialect(CommandSet):
         return self.module.sim
 
     @property
+    def device(self) -> Dialect:
+        """The dialect of the device's first AT engine (``module.primary``). State that every
+        line of one device shares (one IP stack serving a second UART and the multiplexer's
+        channels: its sockets, its bearers) lives there; this engine's own state stays here."""
+        return self.module.primary.dialect
+
+    @property
     def host(self) -> Host:
         """The module's own IP host (its sockets, resolver, ping)."""
         host = self.module.host
@@ -642,7 +649,9 @@ class DataLink:
       calls ``session.resume_input()`` (with RTS/CTS on, CTS drops meanwhile).
     * ``on_escape() -> str | None``: ``+++`` was recognised; return the result line to print
       (``"OK"``) and the link is suspended (online command mode, ``ATO`` resumes), or None to
-      refuse the escape (the ``+++`` is then passed on as data).
+      refuse the escape (the ``+++`` is then passed on as data). A link with
+      ``escape_ends_session`` is not suspended but ended by the escape (WIPsoft: ``+++`` unmaps
+      the socket; the UART is back in command mode and ``ATO`` has nothing to resume).
     * ``on_resume() -> str | None``: ``ATO``; return the CONNECT line to print, or None for
       "cannot resume" (NO CARRIER).
     * ``on_hangup(reason) -> None``: ATH, ATZ or DTR drop with AT&D2 (``reason`` ``"ath"``,
@@ -654,6 +663,7 @@ class DataLink:
     """
 
     escape_enabled: bool = True
+    escape_ends_session: bool = False
     session: DataSession | None = None
 
     def on_start(self, session: DataSession) -> None:

@@ -143,10 +143,13 @@ class DataSession:
             self.module.port.write(data[:n])
         return n
 
-    def end(self, message: str | Final | None = "NO CARRIER") -> None:
-        """The connection ended by itself; leave data mode printing ``message`` (a result line,
-        or a Final for a dialect's own result with its ATV0 number)."""
-        self.module._session_ended(self, message)
+    def end(self, message: str | Final | None = "NO CARRIER", *, keep_input: bool = False) -> None:
+        """The connection ended by itself; leave data mode printing ``message`` (a result line
+        such as ``"NO CARRIER"``, or a :class:`Final` rendered under the current ATV/CMEE, e.g.
+        ``cme_error(841)``, or a dialect's own result with its ATV0 number; None: nothing).
+        ``keep_input``: host bytes the link did not take are the host's next command lines (a
+        link that ends at an in-band terminator such as WIPsoft's [ETX]), not discarded data."""
+        self.module._session_ended(self, message, keep_input=keep_input)
 
     def resume_input(self) -> None:
         """The link can take more host bytes again."""
@@ -635,6 +638,13 @@ class ModeMachine:
         self._asm.reset()
         self.sim.record(self.name, "data_mode", state="suspend", reason=reason)
         self._write_final(self.final_from_text(message))
+        if session.link.escape_ends_session:
+            # No online command mode for this link: the escape ended it (ATO cannot resume).
+            session.active = False
+            self.session = None
+            self._rx_backlog.clear()
+            self._update_dcd()
+            self.sim.record(self.name, "data_mode", state="end", message=None)
         self._flush_urcs()
 
     def resume_data_mode(self) -> Final:
@@ -666,12 +676,15 @@ class ModeMachine:
         self.sim.record(self.name, "data_mode", state="hangup", reason=reason)
         return True
 
-    def _session_ended(self, session: DataSession, message: str | Final | None) -> None:
+    def _session_ended(self, session: DataSession, message: str | Final | None, *,
+                       keep_input: bool = False) -> None:
         if not session.active:
             return
         session.active = False
         if self.session is session:
             self.session = None
+        if keep_input and self._rx_backlog and self.mode is Mode.DATA:
+            self._pending_input[:0] = self._rx_backlog
         self._rx_backlog.clear()
         self._update_dcd()
         final = message if isinstance(message, Final) else None
@@ -686,6 +699,8 @@ class ModeMachine:
                 self._write_final(self.final_from_text(text))
             self._flush_urcs()
             self._process_pending()
+        elif final is not None:
+            self.urc_raw(self.format_final(final))  # ended in online command mode: unsolicited
         elif text:
             self.urc(text)  # ended while in online command mode: tell the host unsolicited
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from simnet.bearer.api import BearerApi
+from simnet.errors import ConfigError
 from simnet.modem.at import (
     ERROR,
     NO_CARRIER,
@@ -84,12 +85,23 @@ class Module(ModeMachine):
         uart: Uart | None = None,
         serial: int | None = None,
         cold_start: bool = False,
+        primary: Module | None = None,
+        port_name: str = "uart1",
     ) -> None:
         self.sim = sim
         self.profile = profile
         self.bearer = bearer
         self.host = host
         self.name = name
+        # One device may run AT engines on several lines (a second physical UART, the channels
+        # of a multiplexer): they share the bearer and the IP host, and ``primary`` is the
+        # device's first engine, whose ``ports`` names every engine by its line.
+        self.primary: Module = primary if primary is not None else self
+        self.port_name = port_name
+        if primary is None:
+            self.ports: dict[str, Module] = {port_name: self}
+        else:
+            primary.ports[port_name] = self
         self.uart = uart if uart is not None else Uart(
             sim, UartConfig(baud=profile.baud, dce_buffer=profile.uart_tx_buffer), name=f"{name}.uart"
         )
@@ -136,6 +148,25 @@ class Module(ModeMachine):
         else:
             # The module was switched on long before the scenario: booted, boot lines gone.
             self._hook(self.dialect.on_start, default=None)
+
+    def open_uart(self, name: str = "uart2") -> Module:
+        """The AT engine of another physical UART of this device (created on first use): its
+        own line, settings and data mode, the device's bearer, IP host and dialect class. The
+        profile's ``uarts`` says how many the module has (``uart1`` is this engine's)."""
+        primary = self.primary
+        existing = primary.ports.get(name)
+        if existing is not None:
+            return existing
+        names = [f"uart{i}" for i in range(2, primary.profile.uarts + 1)]
+        if name not in names:
+            raise ConfigError("module.uart", f"{primary.profile.id} has no UART {name!r} "
+                              f"(it has {', '.join(['uart1', *names])})")
+        line = Uart(self.sim, UartConfig(baud=primary.profile.baud, dce_buffer=primary.profile.uart_tx_buffer),
+                    name=f"{primary.name}.{name}")
+        engine = Module(self.sim, primary.profile, primary.bearer, primary.host, dialect=type(primary.dialect),
+                        name=f"{primary.name}.{name}", uart=line, serial=0, primary=primary, port_name=name)
+        engine.imei = primary.imei
+        return engine
 
     def _factory_settings(self) -> Settings:
         p = self.profile

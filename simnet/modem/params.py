@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from simnet.modem.addresses import is_ipv4
 from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
 from simnet.modem.at import Param as AtParam
 
@@ -175,7 +176,29 @@ class Text(_Domain[str]):
         return self.choices
 
 
-Domain = Range | OneOf | Text
+@dataclass(frozen=True, slots=True)
+class IPv4(_Domain[str]):
+    """A dotted IPv4 address given as a string (``"192.168.0.1"``); read back quoted."""
+
+    text: str | None = None
+
+    def parse(self, cmd: Command, i: int) -> str:
+        value = cmd.str(i, max_len=15)
+        if not is_ipv4(value):
+            raise ArgumentError(i, f"{value!r} is not a dotted IPv4 address")
+        return value
+
+    def render(self) -> str:
+        return self.text if self.text is not None else ""
+
+    def contains(self, value: Value) -> bool:
+        return isinstance(value, str) and is_ipv4(value)
+
+    def values(self) -> tuple[str, ...]:
+        return ()
+
+
+Domain = Range | OneOf | Text | IPv4
 
 
 def _unquoted(cmd: Command, i: int) -> Command:
@@ -202,7 +225,7 @@ class Param:
 
     def show(self, value: Value) -> str:
         """The value as a read form prints it (strings quoted, TS 27.007 §4.1)."""
-        return f'"{value}"' if isinstance(self.domain, Text) and not self.bare else str(value)
+        return f'"{value}"' if isinstance(self.domain, Text | IPv4) and not self.bare else str(value)
 
 
 # -- rows ------------------------------------------------------------------------------------------
@@ -243,7 +266,7 @@ class Setting:
         if self.reset_on_exec and "e" not in self.forms:
             raise ValueError(f"{self.name}: reset_on_exec needs the exec form (forms={self.forms!r})")
         for p in self.params:
-            unset_text = p.default == "" and isinstance(p.domain, Text)
+            unset_text = p.default == "" and isinstance(p.domain, Text | IPv4)
             if not unset_text and not p.unset_default and not p.domain.contains(p.default):
                 raise ValueError(f"{self.name}.{p.name}: default {p.default!r} outside {p.domain.render()}")
 
@@ -252,6 +275,70 @@ class Setting:
 
     def indexes(self) -> tuple[Value, ...]:
         return tuple(self.index.domain.values()) if self.index is not None else ()
+
+
+class Access(StrEnum):
+    """Who may change an option."""
+
+    READ_WRITE = "rw"
+    READ_ONLY = "r"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One entry of an option table: a value addressed by a number or a name inside one
+    command (``AT+WIPCFG=2,<opt num>,<value>``, ``AT+WIPOPT=...,<optnum>,<optval>``,
+    ``AT+GTSET="<name>",<value>``), with its domain, default, access and citation."""
+
+    key: int | str
+    name: str
+    domain: Domain
+    default: Value
+    ref: str
+    access: Access = Access.READ_WRITE
+
+    def __post_init__(self) -> None:
+        unset_text = self.default == "" and isinstance(self.domain, Text | IPv4)
+        if not unset_text and not self.domain.contains(self.default):
+            raise ValueError(f"option {self.key} ({self.name}): default {self.default!r} outside "
+                             f"{self.domain.render() or type(self.domain).__name__}")
+
+    @property
+    def writable(self) -> bool:
+        return self.access is Access.READ_WRITE
+
+    def show(self, value: Value) -> str:
+        """The value as read forms print it (strings quoted)."""
+        return f'"{value}"' if isinstance(self.domain, Text | IPv4) else str(value)
+
+
+class OptionTable(Mapping[int | str, Option]):
+    """Options by key, in table order: ``table[4].domain``, ``table.defaults()``,
+    ``table.parse(key, cmd, i)`` (the value of parameter ``i`` checked against the option's
+    domain, ``ArgumentError`` otherwise). Unknown keys are simply not in the table, so a
+    dialect answers them with its own "invalid option" code."""
+
+    def __init__(self, rows: tuple[Option, ...] | list[Option]) -> None:
+        self._rows: dict[int | str, Option] = {}
+        for row in rows:
+            if row.key in self._rows:
+                raise ValueError(f"option {row.key} twice in one table")
+            self._rows[row.key] = row
+
+    def __getitem__(self, key: int | str) -> Option:
+        return self._rows[key]
+
+    def __iter__(self) -> Iterator[int | str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def defaults(self) -> dict[int | str, Value]:
+        return {key: row.default for key, row in self._rows.items()}
+
+    def parse(self, key: int | str, cmd: Command, i: int) -> Value:
+        return self._rows[key].domain.parse(cmd, i)
 
 
 # -- parsing and rendering (pure: no module, no clock) --------------------------------------------

@@ -91,6 +91,9 @@ class ModuleProfile:
     # Lines (regular expressions) that end a command for a host besides the V.250 / 27.007
     # finals: a vendor's own final results (eDsoft's "#CME ERROR: <n>", "Ok_Info_Ppp").
     final_lines: tuple[str, ...] = ()
+    # Physical UARTs (V.24 ports): uart1 carries the AT engine; uart2.. are opened with
+    # Module.open_uart (their own AT engines on the same device).
+    uarts: int = 1
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,7 +106,7 @@ class ModuleProfile:
         limits = {
             "command_buffer": (16, 65536), "uart_rx_buffer": (64, 1 << 24),
             "uart_tx_buffer": (64, 1 << 24), "max_send": (1, 1 << 20), "urc_queue": (1, 4096),
-            "max_sockets": (1, 64),
+            "max_sockets": (1, 64), "uarts": (1, 4),
         }
         for name, (lo, hi) in limits.items():
             value = getattr(self, name)

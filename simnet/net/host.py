@@ -40,6 +40,7 @@ class Host:
         self.network = network
         self.kind = kind
         self.initial_ttl = initial_ttl
+        self.initial_tos = 0  # IPv4 TOS of the host's packets unless a socket sets its own
         self.ip: str | None = None if ip is None else check_ip(ip, f"host.{name}.ip")
         self.dns_servers: list[str] = []
         # Set while the address belongs to a PPP peer the module relays for (dial-up): packets

@@ -67,6 +67,7 @@ class Packet:
         "quoted",
         "corrupted",
         "size",
+        "tos",
     )
 
     def __init__(
@@ -90,6 +91,7 @@ class Packet:
         icmp_id: int = 0,
         icmp_seq: int = 0,
         quoted: Packet | None = None,
+        tos: int = 0,
     ) -> None:
         self.src = src
         self.dst = dst
@@ -110,6 +112,7 @@ class Packet:
         self.icmp_seq = icmp_seq
         self.quoted = quoted  # the offending packet an ICMP error refers to
         self.corrupted = False  # set by a link; the receiver's checksum check drops it
+        self.tos = tos  # IPv4 type of service octet (RFC 791 §3.1), 0 unless a socket sets it
         if proto == PROTO_TCP:
             opt_len = 0 if not options else 4 if len(options) == 1 and "mss" in options else tcp_options_length(options)
             self.size = IPV4_HEADER + TCP_HEADER + opt_len + len(payload)
@@ -126,6 +129,7 @@ class Packet:
         dup.dst = self.dst
         dup.proto = self.proto
         dup.ttl = self.ttl
+        dup.tos = self.tos
         dup.ident = self.ident
         dup.sport = self.sport
         dup.dport = self.dport

@@ -102,6 +102,8 @@ class TcpSocket:
         "on_writable",
         "on_peer_fin",
         "on_closed",
+        "ttl",
+        "tos",
     )
 
     def __init__(
@@ -125,6 +127,12 @@ class TcpSocket:
         self._done = False  # on_closed was called: no further callbacks for this socket
         self.local = local
         self.remote = remote
+        host = stack.host
+        # IP header fields of this connection's segments (a socket option may change them)
+        self.ttl: int = (listener.ttl if listener is not None and listener.ttl is not None
+                         else getattr(host, "initial_ttl", 64))
+        self.tos: int = (listener.tos if listener is not None and listener.tos is not None
+                         else getattr(host, "initial_tos", 0))
         self.on_connected: Callable[[TcpSocket], Any] | None = None
         self.on_data: Callable[[TcpSocket], Any] | None = None
         self.on_acked: Callable[[TcpSocket, int], Any] | None = None
@@ -281,6 +289,8 @@ class TcpSocket:
                     window=window,
                     options=None if not opts else opts if type(opts) is dict else {"mss": opts},
                     payload=payload,
+                    ttl=self.ttl,
+                    tos=self.tos,
                 )
             )
 
@@ -344,7 +354,7 @@ class TcpListener:
     SYNs are dropped, as Linux drops them when the accept queue is full."""
 
     __slots__ = ("_stack", "port", "backlog", "on_accept", "config", "closed", "_half_open", "accepted",
-                 "queued")
+                 "queued", "ttl", "tos")
 
     def __init__(
         self,
@@ -363,6 +373,8 @@ class TcpListener:
         self._half_open = 0
         self.accepted = 0
         self.queued = 0  # completed handshakes the application has not taken yet
+        self.ttl: int | None = None  # IP TTL / TOS of accepted connections (None: the host's)
+        self.tos: int | None = None
 
     def _accept(self, sock: TcpSocket) -> None:
         sock._listener = None  # from now on an ordinary socket

@@ -105,7 +105,7 @@ def encode(pkt: Packet) -> bytes:
 
 
 def _ip_header(pkt: Packet, src: bytes, dst: bytes, total: int) -> bytes:
-    header = _IP_HDR.pack(0x45, 0, min(total, 0xFFFF), int(pkt.ident) & 0xFFFF, 0,
+    header = _IP_HDR.pack(0x45, int(pkt.tos) & 0xFF, min(total, 0xFFFF), int(pkt.ident) & 0xFFFF, 0,
                           max(0, min(255, int(pkt.ttl))), int(pkt.proto) & 0xFF, 0, src, dst)
     return header[:10] + struct.pack("!H", checksum(header)) + header[12:]
 
@@ -122,7 +122,7 @@ def decode(data: bytes) -> Packet | Rejected:
     data = bytes(data)
     if len(data) < IPV4_HEADER:
         return Rejected("truncated")
-    ver_ihl, _tos, total, ident, frag, ttl, proto, _csum, src_raw, dst_raw = _IP_HDR.unpack_from(data)
+    ver_ihl, tos, total, ident, frag, ttl, proto, _csum, src_raw, dst_raw = _IP_HDR.unpack_from(data)
     if ver_ihl >> 4 != 4:
         return Rejected("not_ipv4")
     ihl = (ver_ihl & 0x0F) * 4
@@ -140,6 +140,7 @@ def decode(data: bytes) -> Packet | Rejected:
     if isinstance(pkt, Rejected):
         return pkt
     pkt.size = total
+    pkt.tos = tos
     return pkt
 
 

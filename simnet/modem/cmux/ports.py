@@ -93,7 +93,9 @@ class ModuleMux:
                 else:
                     self.channels.pop(ev.dlci, None)
                     if ev.dlci != 1:  # DLCI 1 holds the module's own engine
-                        self.engines.pop(ev.dlci, None)
+                        gone = self.engines.pop(ev.dlci, None)
+                        if gone is not None:
+                            gone.primary.ports.pop(gone.port_name, None)
             elif isinstance(ev, Status):
                 self.sim.record(self.name, "msc", dlci=ev.dlci, signals=ev.signals)
         self._pump()
@@ -106,7 +108,8 @@ class ModuleMux:
 
             m = self.module
             channel_module = Module(self.sim, m.profile, m.bearer, m.host, dialect=type(m.dialect),
-                                    name=f"{m.name}.dlci{dlci}", uart=ch.line)
+                                    name=f"{m.name}.dlci{dlci}", uart=ch.line, primary=m.primary,
+                                    port_name=f"{m.port_name}.dlci{dlci}")
             channel_module.imei = m.imei
             channel_module.mux = self  # its CONNECT reports the UART's rate; no AT+CMUX inside
             self.engines[dlci] = channel_module
@@ -148,6 +151,9 @@ class ModuleMux:
         phys.on_receive, phys.on_signal, phys.on_drain, phys.rx_limit = self._saved
         self.module.attach_port(phys)
         self.module.mux = None
+        for dlci, engine in list(self.engines.items()):
+            if dlci != 1:  # the channels' engines are gone with their lines
+                engine.primary.ports.pop(engine.port_name, None)
         self.sim.record(self.name, "cmux", event="stop")
 
 

@@ -1,1 +1,2 @@
-"""Wavecom / Sierra Wireless: WIPsoft and eDsoft IP stacks (each dialect a subpackage: edsoft/, wipsoft/)."""
+"""Wavecom / Sierra Wireless: the WIPsoft (``wipsoft/``) and eDsoft (``edsoft/``) IP stacks;
+what both share is in ``common.py``."""

@@ -1,6 +1,10 @@
 """What the Wavecom dialects (WIPsoft, eDsoft) share: the Open AT application that carries the
-IP stack (``AT+WOPEN``), the firmware's answer to ``ATQ`` while it runs, and Wavecom's
-``AT+CFUN=1`` software reset.
+IP stack (``AT+WOPEN``), the firmware's answer to ``ATQ`` while it runs, Wavecom's
+``AT+CFUN=1`` software reset, and the [ETX]/[DLE] framing of data on the serial port.
+
+Both stacks end data on the UART with an unescaped [ETX] and make [ETX] and [DLE] in the data
+literal with a [DLE] in front (WIPsoft v2.01 §6.1.7, §6.2.1.4; eDsoft v3.00 §5.1.1 DLEMODE 1,
+FTP notes): :func:`escape` encodes, :class:`FramedInput` decodes what a host writes.
 
 eDsoft V3.00 §1.1: "Reset module with AT+CFUN=1 command"; §1.2: "While an IP Connectivity
 application is running, the ATQ command always replies +CME ERROR:600"; A.1: "AT+WOPEN=1 start
@@ -13,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from simnet.modem.at import Command, Final, Form, cme_error
-from simnet.modem.dialect import Context, Dialect, command
+from simnet.modem.dialect import DLE, ETX, Context, Dialect, command, escape_stream
 from simnet.modem.params import Param, Persistence, Range, Setting
 
 CME_NOT_ALLOWED_BY_APP = 600  # "Not allowed by embedded application" (eDsoft §1.2)
@@ -69,3 +73,48 @@ class WavecomDialect(Dialect):
 
 def cme(code: int) -> Final:
     return cme_error(code)
+
+
+_SPECIALS = bytes((ETX, DLE))
+
+
+def escape(data: bytes) -> bytes:
+    """Data for the serial port: [DLE] before every [ETX] and [DLE] in it."""
+    if ETX not in data and DLE not in data:
+        return data
+    return escape_stream(data, bytes((ETX,)), DLE)
+
+
+class FramedInput:
+    """Sans-IO decoder of what a host writes in framed data mode: [DLE] makes the next byte
+    literal, an unescaped [ETX] ends the data. ``decode(data, budget)`` returns
+    ``(payload, consumed, ended)`` with at most ``budget`` payload bytes, so a socket that can
+    take only part of the input leaves the rest, undecoded, on the line (flow control)."""
+
+    def __init__(self) -> None:
+        self.escaped = False
+
+    def decode(self, data: bytes, budget: int) -> tuple[bytes, int, bool]:
+        out = bytearray()
+        i, n = 0, len(data)
+        while i < n and len(out) < budget:
+            if self.escaped:
+                self.escaped = False
+                out.append(data[i])
+                i += 1
+                continue
+            b = data[i]
+            if b == DLE:
+                self.escaped = True
+                i += 1
+                continue
+            if b == ETX:
+                return bytes(out), i + 1, True
+            # a run of plain bytes, up to the next special byte or the budget
+            stop = min(n, i + budget - len(out))
+            j = i + 1
+            while j < stop and data[j] not in _SPECIALS:
+                j += 1
+            out += data[i:j]
+            i = j
+        return bytes(out), i, False

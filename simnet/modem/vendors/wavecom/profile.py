@@ -1,4 +1,5 @@
-"""Wavecom module profiles: WIPsoft (issue 15) and eDsoft (simnet.modem.vendors.wavecom.edsoft)."""
+"""Wavecom module profiles: WIPsoft (simnet.modem.vendors.wavecom.wipsoft) and eDsoft
+(simnet.modem.vendors.wavecom.edsoft)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ PROFILES = (
         revision="R7.46.0.201108091301.FXT009 2132432 080911 13:01",
         imei_tac="35291102",
         ati_lines=("WAVECOM MODEM", "MULTIBAND  900E  1800"),
-        cmux_channels=(1, 2, 3, 4),  # WIPsoft §4.1 +WIPBR: CMUX ports 11..14 over UART1
+        cmux_channels=(1, 2, 3, 4),  # WIPsoft §4.2.3 +WIPBR: CMUX ports 11..14 over UART1
+        uarts=2,  # WIPsoft §4.2.3 bearers UART1 and UART2 (21..24: CMUX over UART2)
         max_sockets=8,
         max_send=1500,
         latency=dict(WAVECOM_LATENCY),
