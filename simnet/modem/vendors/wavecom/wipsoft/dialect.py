@@ -66,12 +66,21 @@ def _host(cmd: Command, i: int) -> str:
     return name
 
 
+def _application(dialect: Any, ctx: Context, cmd: Command) -> Final | None:
+    """The +WIP commands exist while the Open AT application runs (AT+WOPEN, common.py): else
+    ERROR, as for any unknown command (§3: WIPsoft is an Open AT application)."""
+    return None if dialect.flash.application_running else ERROR
+
+
+APP = (_application,)
+
+
 class WipsoftDialect(WavecomDialect):
     """See the module docstring."""
 
     cme_errors = T.CME_ERRORS
     own_bad_argument = cme_error(T.Wip.INVALID_VALUE)
-    data_mode_urcs = "hold"
+    data_mode_urcs = "hold"  # §6.2.1: events wait while the UART is mapped
     # What flash keeps over a restart: the stored stack and bearer configurations (§4.1.4, §4.2.4).
     nonvolatile_state = ("flash_stack", "flash_bearers")
 
@@ -110,6 +119,18 @@ class WipsoftDialect(WavecomDialect):
         if self._stack is not None:
             self._stack.shutdown_sockets()
 
+    def on_application(self, running: bool) -> None:
+        """AT+WOPEN=0 stops the application: its sockets, bearers and stack go with it."""
+        if not running and self._stack is not None:
+            self.spawn(self._stack.stop())
+
+    @command("Q")
+    def quiet(self, ctx: Context, cmd: Command) -> Final | None:
+        """§2.2 names ATQ1 (result code suppression) among WIPsoft's response formats: ATQ is
+        the V.250 command here (eDsoft's guide, not this one, refuses it while the
+        application runs)."""
+        return self.module.base.quiet(ctx, cmd)
+
     # -- bearer events (first line only) -----------------------------------------------------------
     def on_packet_service_event(self, context: PdpContextView, outcome: Outcome) -> None:
         self.stack.context_lost(context.cid, outcome)
@@ -147,7 +168,7 @@ class WipsoftDialect(WavecomDialect):
     # =============================================================================================
     # §4.1 AT+WIPCFG
     # =============================================================================================
-    @command("+WIPCFG", forms="rts", latency="set")
+    @command("+WIPCFG", forms="rts", latency="set", requires=APP)
     def wipcfg(self, ctx: Context, cmd: Command) -> Any:
         stack = self.stack
         if cmd.form is Form.TEST:
@@ -206,7 +227,7 @@ class WipsoftDialect(WavecomDialect):
     # =============================================================================================
     # §4.2 AT+WIPBR
     # =============================================================================================
-    @command("+WIPBR", forms="rts", latency="set")
+    @command("+WIPBR", forms="rts", latency="set", requires=APP)
     def wipbr(self, ctx: Context, cmd: Command) -> Any:
         stack = self.stack
         if cmd.form is Form.TEST:
@@ -316,7 +337,7 @@ class WipsoftDialect(WavecomDialect):
     # =============================================================================================
     # §5.1 AT+WIPCREATE
     # =============================================================================================
-    @command("+WIPCREATE", forms="ts", latency="network")
+    @command("+WIPCREATE", forms="ts", latency="network", requires=APP)
     def wipcreate(self, ctx: Context, cmd: Command) -> Any:
         if cmd.form is Form.TEST:
             return ctx.ok()
@@ -379,7 +400,7 @@ class WipsoftDialect(WavecomDialect):
     # =============================================================================================
     # §5.2 AT+WIPCLOSE
     # =============================================================================================
-    @command("+WIPCLOSE", forms="ts", latency="set")
+    @command("+WIPCLOSE", forms="ts", latency="set", requires=APP)
     def wipclose(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.TEST:
             return ctx.ok()
@@ -396,7 +417,7 @@ class WipsoftDialect(WavecomDialect):
     # =============================================================================================
     # §5.3 AT+WIPOPT
     # =============================================================================================
-    @command("+WIPOPT", forms="ts", latency="set")
+    @command("+WIPOPT", forms="ts", latency="set", requires=APP)
     def wipopt(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.TEST:
             return ctx.ok()
@@ -436,7 +457,7 @@ class WipsoftDialect(WavecomDialect):
     # =============================================================================================
     # §6.1 AT+WIPFILE
     # =============================================================================================
-    @command("+WIPFILE", forms="rts", latency="network")
+    @command("+WIPFILE", forms="rts", latency="network", requires=APP)
     def wipfile(self, ctx: Context, cmd: Command) -> Any:
         if cmd.form is not Form.SET:
             return ctx.ok()  # §6.1.2: read and test forms answer OK
@@ -447,7 +468,7 @@ class WipsoftDialect(WavecomDialect):
     # =============================================================================================
     # §6.2 AT+WIPDATA
     # =============================================================================================
-    @command("+WIPDATA", forms="ts", latency="data")
+    @command("+WIPDATA", forms="ts", latency="data", requires=APP)
     def wipdata(self, ctx: Context, cmd: Command) -> Final:
         if cmd.form is Form.TEST:
             return ctx.ok()
@@ -469,7 +490,7 @@ class WipsoftDialect(WavecomDialect):
     # =============================================================================================
     # §7.1 AT+WIPPING
     # =============================================================================================
-    @command("+WIPPING", forms="rts", latency="network")
+    @command("+WIPPING", forms="rts", latency="network", requires=APP)
     def wipping(self, ctx: Context, cmd: Command) -> Any:
         if cmd.form is not Form.SET:
             return ctx.ok()  # §7.1.2: read and test forms answer OK

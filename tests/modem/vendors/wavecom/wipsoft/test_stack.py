@@ -135,3 +135,16 @@ def test_sock_max_bounds_the_sockets_that_exist_at_once() -> None:
     udp(sim, "AT+WIPCREATE=1,2,5002", 2)
     line = "AT+WIPCREATE=1,3,5003"
     assert exchange(sim, line, cme_after(line, 838)) == cme_after(line, 838)
+
+
+def test_the_commands_exist_while_the_open_at_application_runs() -> None:
+    sim = world()
+    gprs(sim)
+    ok(sim, "AT+WOPEN=0")  # §3: WIPsoft is an Open AT application; stopped, it takes its stack along
+    sim.advance(2)
+    line = "AT+WIPCFG=1"
+    assert exchange(sim, line, line.encode() + b"\r\r\nERROR\r\n") == line.encode() + b"\r\r\nERROR\r\n"
+    assert sim.module.host.ip is None  # the GPRS bearer was stopped
+    ok(sim, "AT+WOPEN=1")
+    ok(sim, "AT+WIPCFG=1")
+    ok(sim, "ATQ0")  # §2.2: ATQ is the V.250 command under WIPsoft
