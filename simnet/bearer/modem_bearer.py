@@ -569,12 +569,13 @@ class ModemBearer:
             self.sim.record(self.name, "call_released", reason="dial-in PPP link ended")
             self.csd.remote_hangup()
 
-    def incoming_data_call(self, caller_id: str | None = "+33123456789", *, username: str = "",
-                           password: str = "", auth: str = "any", name: str = "caller") -> DialInCaller | None:
-        """A remote GSM data client calls the module (RING, caller id); if the module answers,
-        the caller runs PPP with ``username`` / ``password`` and gets an IP host (see
-        ``DialInCaller``). None when the module cannot take a call now."""
-        call = self.csd.incoming_call(caller_id)
+    def dial_in_caller(self, caller_id: str | None = "+33123456789", *, username: str = "",
+                       password: str = "", auth: str = "any", name: str = "caller") -> DialInCaller | None:
+        """A remote GSM data client with an IP host of its own calls the module (RING, caller
+        id); if the module answers, the caller runs PPP with ``username`` / ``password`` and its
+        host gets the address the module assigns (see ``DialInCaller``; ``incoming_data_call``
+        is the same call with a bare PPP endpoint). None when the module cannot take a call."""
+        call = self.incoming_data_call(caller_id)
         if call is None:
             return None
         ppp = PppConfig(role="client", username=username, password=password,

@@ -3,7 +3,7 @@ them, instead of through the operator network's radio links.
 
 Used where the PPP link itself is the network: a module's IP stack serving PPP on a serial
 port or answering a GSM data call (WIPsoft ``+WIPBR`` server mode), and the remote caller of
-such a call (:func:`dial_in_host`). While the interface is up the host is detached from the
+such a call (``ModemBearer.dial_in_caller``). While the interface is up the host is detached from the
 operator network (its address is the link's, not one of the network's), so nothing routes
 to it but the peer; ``down()`` gives the host back to the network it had.
 """

@@ -286,13 +286,13 @@ def test_gsm_server_ring_count_caller_filter_and_ppp() -> None:
     ok(sim, "AT+WIPBR=1,5")
     ok(sim, "AT+WIPBR=2,5,5,3")  # answer at the third ring
     ok(sim, 'AT+WIPBR=4,5,1,"user","pass","+33111"')
-    stranger = sim.bearer.incoming_data_call("+33999", username="user", password="pass", name="stranger")
+    stranger = sim.bearer.dial_in_caller("+33999", username="user", password="pass", name="stranger")
     assert stranger is not None
     refused = b"\r\nRING\r\n\r\nRING\r\n\r\nRING\r\n\r\n+WIPBR: 5,818,0.0.0.0,0.0.0.0,0.0.0.0,0.0.0.0\r\n"
     assert wait_for(sim, refused[-50:], 30) == refused
     sim.advance(40)
     sim.dte.read_available()
-    caller = sim.bearer.incoming_data_call("+33111", username="user", password="pass")
+    caller = sim.bearer.dial_in_caller("+33111", username="user", password="pass")
     sim.run_until(lambda: caller.outcome is not None, 80)
     assert caller.outcome.ok and caller.outcome.ip == "192.168.1.2"
     line = b"\r\n+WIPBR: 5,0,192.168.1.1,192.168.1.2,0.0.0.0,0.0.0.0\r\n"
@@ -311,7 +311,7 @@ def test_gsm_server_wrong_credentials_report_814() -> None:
     start(sim)
     ok(sim, "AT+WIPBR=1,5")
     ok(sim, 'AT+WIPBR=4,5,1,"user","pass"')
-    caller = sim.bearer.incoming_data_call("+33111", username="user", password="wrong")
+    caller = sim.bearer.dial_in_caller("+33111", username="user", password="wrong")
     sim.run_until(lambda: caller.outcome is not None, 80)
     assert caller.outcome.kind == "auth_failed"
     line = b"\r\n+WIPBR: 5,814,0.0.0.0,0.0.0.0,0.0.0.0,0.0.0.0\r\n"
