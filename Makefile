@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) bench/tcp_bulk.py
 	$(PY) bench/scenarios.py
 	$(PY) bench/sweep.py
+	$(PY) bench/chaos.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis fuzz-report.json

@@ -65,6 +65,9 @@ class Bridge:
         self._wall0 = 0.0
         self._virtual0 = 0.0
         self._calls: deque[tuple[Callable[[], Any], Future[Any]]] = deque()  # from other threads
+        # Observers of the host's bytes as they enter the line: fn(virtual time, data)
+        # (simnet serve --chaos keeps them to replay the driver in a scenario).
+        self.host_taps: list[Callable[[float, bytes], None]] = []
 
     # -- data paths --------------------------------------------------------------------------
     def _from_module(self, data: bytes, _t_last: float, _byte_time: float) -> None:
@@ -73,6 +76,8 @@ class Bridge:
 
     def _to_module(self, data: bytes) -> None:
         self.bytes_in += len(data)
+        for tap in self.host_taps:
+            tap(self.sim.now, data)
         self.port.write(data)
 
     # -- clock -------------------------------------------------------------------------------

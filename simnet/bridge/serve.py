@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -32,15 +32,19 @@ SERVE_TRACE_RING = 20_000
 
 def build_realtime_simulation(scenario: str | os.PathLike[str] | Mapping[str, Any], seed: int | None = None,
                               boot: str | None = None, *, trace_level: str | None = None,
-                              trace_ring: int | None = None, trace: str | None = None) -> Any:
+                              trace_ring: int | None = None, trace: str | None = None,
+                              prepare: Callable[[Any], None] | None = None) -> Any:
     """The scenario's world on a ``simpy.rt.RealtimeEnvironment`` (wall-clock paced).
     ``boot`` ("booted" / "cold") overrides the scenario's ``boot:``. The trace keeps
     ``trace_level`` kinds and the newest ``trace_ring`` records (default: the scenario's
     ``trace:``, else :data:`SERVE_TRACE_RING`); ``trace`` (a .jsonl or .parquet path) receives
-    every record as it happens."""
+    every record as it happens. ``prepare(scenario)`` may change the validated scenario before
+    the world is built (simnet serve --chaos installs its invariants)."""
     from simnet.scenario.api import Simulation
 
     parsed = _parse(scenario, boot)
+    if prepare is not None:
+        prepare(parsed)
     env = simpy.rt.RealtimeEnvironment(factor=1.0, strict=False)
     sim = Simulation(seed=seed, scenario=parsed, env=env,
                      trace_config=_serve_trace_config(parsed, trace_level, trace_ring))
@@ -208,11 +212,13 @@ def serving(
     trace_ring: int | None = None,
     cmux: str | None = None,
     capture: str | None = None,
+    prepare: Callable[[Any], None] | None = None,
 ) -> Iterator[Served]:
     """``serve()`` yielding the running :class:`Served` (``.address``, ``.sim``, ``.report()``)
-    for callers that inspect the simulation while a host program drives it (the pytest plugin)."""
+    for callers that inspect the simulation while a host program drives it (the pytest plugin);
+    ``prepare(scenario)`` may change the validated scenario before the world is built."""
     sim = build_realtime_simulation(scenario, seed, boot, trace_level=trace_level, trace_ring=trace_ring,
-                                    trace=trace)
+                                    trace=trace, prepare=prepare)
     served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log,
                    cmux=cmux)
     if capture:
@@ -268,15 +274,20 @@ def serve(
         yield served.address
 
 
-def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
-    """Body of ``simnet serve`` (argparse namespace from the CLI)."""
+def run_serve_command(args: Any, out: IO[str], err: IO[str], *,
+                      prepare: Callable[[Any], None] | None = None,
+                      on_served: Callable[[Served], Callable[[], None] | None] | None = None) -> int:
+    """Body of ``simnet serve`` (argparse namespace from the CLI). ``prepare(scenario)`` runs
+    before the world is built; ``on_served(served)`` once it serves (before the loop starts),
+    and may return a function called when serving has stopped (simnet serve --chaos)."""
     from simnet.library import scenario_argument
 
     try:
         args.file = scenario_argument(args.file, getattr(args, "example", None))
         sim = build_realtime_simulation(args.file, args.seed, getattr(args, "boot", None),
                                         trace_level=getattr(args, "trace_level", None),
-                                        trace_ring=getattr(args, "trace_ring", None), trace=args.trace)
+                                        trace_ring=getattr(args, "trace_ring", None), trace=args.trace,
+                                        prepare=prepare)
         served = _open(sim, pty=args.pty or args.tcp is None, tcp=args.tcp, link=args.link,
                        allow_remote=args.allow_remote, max_lag=args.max_lag, log=err,
                        cmux=getattr(args, "cmux", None))
@@ -299,11 +310,14 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str]) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     print(served.address, file=out, flush=True)
+    after = on_served(served) if on_served is not None else None
     try:
         served.bridge.run(stop.is_set)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        if after is not None:
+            after()
         try:
             served.write_outputs(report=args.report, pcap=args.pcap)
         finally:
@@ -340,6 +354,13 @@ def add_serve_arguments(parser: Any) -> None:
     parser.add_argument("--pcap", metavar="OUT.pcap")
     parser.add_argument("--capture", metavar="OUT.log",
                         help="write the UART traffic as a serial log ('[t] > host', '[t] < module'; simnet import reads it)")
+    parser.add_argument("--chaos", action="store_true",
+                        help="fault storms on the wall clock, one after another (the schedules of simnet chaos), "
+                        "module-side invariants checked after each; kill -USR1 <pid> marks a run failed "
+                        "(docs/chaos.md)")
+    parser.add_argument("--chaos-seed", type=int, default=0, help="with --chaos: the chaos seed (default 0)")
+    parser.add_argument("--chaos-out", metavar="DIR", default="chaos-out",
+                        help="with --chaos: where failed sessions are written as scenarios (default chaos-out)")
 
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapper
@@ -347,4 +368,9 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapp
 
     parser = argparse.ArgumentParser(prog="simnet serve")
     add_serve_arguments(parser)
-    return run_serve_command(parser.parse_args(argv), sys.stdout, sys.stderr)
+    args = parser.parse_args(argv)
+    if args.chaos:  # the storms come from simnet.chaos, which drives the bridge through its hooks
+        from simnet.chaos.live import run_serve_chaos
+
+        return run_serve_chaos(args, sys.stdout, sys.stderr)
+    return run_serve_command(args, sys.stdout, sys.stderr)

@@ -33,7 +33,7 @@ from simnet.chaos.write import file_stem, shrunk_data, write_shrunk
 from simnet.errors import ConfigError
 
 __all__ = ["ChaosResult", "Schedule", "Shrunk", "chaos", "draw_schedule", "drawable_actions", "judge",
-           "replay", "run_seed", "schedule_rng", "schedules", "with_schedule"]
+           "replay", "run_seed", "schedule_rng", "schedules", "shrink_scenario", "with_schedule"]
 
 HEAD_COLUMNS = ("run_id", "run", "seed", "passed", "failure", "virtual_time", "faults", "broken")
 TAIL_COLUMNS = ("schedule", "digest", "records", "error")
@@ -224,6 +224,32 @@ def write_example(job: ChaosJob, ex: Shrunk, directory: str | os.PathLike[str], 
         judge(job.loaded, with_schedule(job.loaded.data, ex.schedule), ex.seed, program=job.program,
               program_args=job.program_args, invariants=job.invariants, trace_stream=fp)
     return path
+
+
+def shrink_scenario(path: str | os.PathLike[str], invariant: str, *, shrunk_dir: str | os.PathLike[str],
+                    max_runs: int = 300) -> tuple[Shrunk, Path] | None:
+    """Shrink the timed faults (``at:``) of a failing scenario file - a session written by
+    ``simnet serve --chaos``, or any scenario - keeping ``invariant`` broken; None if it does
+    not break. The result is written to ``shrunk_dir`` like a chaos run's."""
+    from simnet.scenario.loader import Loaded, load_file
+
+    loaded = load_file(os.fspath(path))
+    if loaded.problems:
+        from simnet.scenario.api import ScenarioError
+
+        raise ScenarioError(loaded.problems)
+    data = dict(loaded.data)
+    faults = list(data.get("faults") or [])
+    timed = [f for f in faults if isinstance(f, Mapping) and "at" in f]
+    base_data = {**data, "faults": [f for f in faults if f not in timed]}
+    base = Loaded(loaded.file, base_data, loaded.value_lines, loaded.key_lines)
+    job = ChaosJob(base, [], None)
+    job.base  # noqa: B018 - validates
+    seed = int(data.get("seed", 1))
+    ex = shrink_run(job, Schedule(tuple(dict(f) for f in timed)), seed, invariant, max_runs=max_runs)
+    if ex.runs == 1 and ex.schedule == ex.original and "did not break" in ex.detail:
+        return None
+    return ex, write_example(job, ex, shrunk_dir, source=os.fspath(path), chaos_seed=0)
 
 
 def program_target(fn: Callable[..., Any]) -> str | None:

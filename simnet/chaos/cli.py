@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-shrink-runs", type=int, default=300, help="candidate runs per shrink (default 300)")
     p.add_argument("--show", type=int, metavar="RUN", action="append", default=[],
                    help="print the schedule of run RUN (and run nothing else)")
+    p.add_argument("--shrink-faults", action="store_true",
+                   help="run nothing new: shrink the timed faults of this (failing) scenario, e.g. a session "
+                   "simnet serve --chaos wrote, keeping --invariant broken")
+    p.add_argument("--invariant", default="integrity", help="with --shrink-faults: the invariant to keep broken")
     p.add_argument("--restart", action="store_true", help="ignore the results of an earlier run (--out)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -52,13 +56,23 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str]
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    from simnet.chaos import chaos, schedules
+    from simnet.chaos import chaos, schedules, shrink_scenario
     from simnet.experiments.sweep import SweepInterrupted
     from simnet.library import scenario_argument
     from simnet.scenario.api import ScenarioError
 
     try:
         path = scenario_argument(args.file, args.example)
+        if args.shrink_faults:
+            found = shrink_scenario(path, args.invariant, shrunk_dir=args.shrunk_dir,
+                                    max_runs=args.max_shrink_runs)
+            if found is None:
+                print(f"simnet chaos: {path} does not break {args.invariant}: nothing to shrink", file=out)
+                return EXIT_OK
+            ex, written = found
+            print(f"{args.invariant}: {len(ex.original)} faults shrunk to {len(ex.schedule)} in {ex.runs} runs: "
+                  f"{ex.schedule.describe()}\n  {ex.detail}\nreproduce with  simnet run {written}", file=out)
+            return EXIT_BROKEN
         if args.show:
             for index, schedule in schedules(path, args.show, seed=args.seed):
                 print(f"run {index}: {schedule.describe()}", file=out)

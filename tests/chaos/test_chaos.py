@@ -48,6 +48,17 @@ def test_the_careless_sender_is_caught_and_shrunk_to_a_scenario_that_fails_from_
     assert run.returncode == 1, run.stdout + run.stderr
     assert "[ invariant  ] BROKEN integrity     the host program claims 2000 bytes" in run.stdout
     assert "invariant integrity broken: the host program claims" in run.stdout
+    # A failing scenario with faults of no consequence added shrinks back (--shrink-faults:
+    # what simnet serve --chaos starts on a session it wrote).
+    noisy = dict(data)
+    noisy["faults"] = [{"at": "2s", "action": "dns-fail", "mode": "nxdomain", "duration": "1s"},
+                       *data["faults"], {"at": "70s", "action": "delay", "delay": "10ms", "duration": "1s"}]
+    noisy_path = tmp_path / "noisy.yaml"
+    noisy_path.write_text(yaml.safe_dump(noisy))
+    assert chaos_cli([str(noisy_path), "--shrink-faults", "--invariant", "integrity",
+                      "--shrunk-dir", str(tmp_path / "again")]) == 1
+    again = yaml.safe_load((tmp_path / "again" / "noisy-integrity.yaml").read_text())
+    assert again["faults"] == data["faults"]
     # ... and simnet plot opens it (its trace beside it, or the scenario itself)
     trace = path.with_suffix(".trace.jsonl")
     assert trace.is_file()
