@@ -61,7 +61,7 @@ def start_capture(sim: Any, path: str) -> Any:
     scenario = sim.scenario
     sink = SerialCapture(path, f"simnet serve capture: {scenario.name}, module {scenario.module}, seed {sim.seed}; "
                          "> host, < module")
-    sim.trace.add_sink(sink)
+    sim.trace.add_sink(sink, sink.SIDES)
     return sink
 
 

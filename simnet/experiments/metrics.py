@@ -179,6 +179,11 @@ class TraceCounter:
         self.last: dict[str, float] = {}
         self._kinds = frozenset().union(*(kinds for _, kinds, _ in self.wanted))
 
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The record kinds this counter looks at (``Trace.add_sink(counter, counter.kinds)``)."""
+        return self._kinds
+
     def __call__(self, rec: Any) -> None:
         if rec.kind not in self._kinds:
             return

@@ -75,7 +75,7 @@ def run_point(job: Job, point: Point) -> dict[str, Any]:
     counter = TraceCounter(job.metrics)
     trace = Trace()
     if counter.wanted:
-        trace.add_sink(counter)
+        trace.add_sink(counter, counter.kinds)
     sim = Simulation(seed=point.seed, scenario=scenario, trace=trace)
     row: dict[str, Any] = {"run_id": point.run_id, "seed": point.seed}
     error: str | None = None

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Generator
+from heapq import heappush
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from simnet.kernel.rng import RandomStreams
 from simnet.kernel.trace import Trace
@@ -42,14 +44,49 @@ def check_seconds(value: object, name: str, where: str) -> float:
     return seconds
 
 
+class Wake:
+    """A bare entry of SimPy's event queue: when its instant comes the loop calls each of
+    ``callbacks`` with it, as it does for a triggered event (``Environment.step`` reads only
+    ``callbacks`` and ``_ok``). It costs a fraction of a ``Timeout`` on the per-packet path and
+    takes its place in the queue exactly as a ``Timeout`` of the same delay would (same
+    instant, priority and insertion order), so the order of events does not change."""
+
+    __slots__ = ("callbacks",)
+    callbacks: tuple[Callable[[Any], Any], ...] | None
+    _ok = True
+
+
+def waker(env: simpy.Environment) -> Callable[[float, tuple[Callable[[Any], Any], ...]], None]:
+    """``wake(delay, callbacks)``: after ``delay`` (>= 0) seconds call each of ``callbacks``
+    with a :class:`Wake` - what ``env.timeout(delay).callbacks.extend(callbacks)`` does."""
+    queue = getattr(env, "_queue", None)
+    eid = getattr(env, "_eid", None)
+    if not isinstance(queue, list) or eid is None:  # not the SimPy 4 layout: the public way
+        def wake_event(delay: float, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
+            env.timeout(delay).callbacks.extend(callbacks)
+
+        return wake_event
+    new = object.__new__
+
+    def wake(delay: float, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
+        entry = new(Wake)
+        entry.callbacks = callbacks
+        heappush(queue, (env._now + delay, NORMAL, next(eid), entry))
+
+    return wake
+
+
 class Timer:
     """A cancellable one-shot callback on the virtual clock.
 
     SimPy cannot withdraw a scheduled event, so cancelling just disarms the callback; the cost
-    of a stale heap entry is far below that of a process per timer.
+    of a stale heap entry is far below that of a process per timer. The timer is its own
+    queue entry (see :class:`Wake`).
     """
 
-    __slots__ = ("when", "_fn", "_args", "active")
+    __slots__ = ("when", "_fn", "_args", "active", "callbacks")
+    callbacks: tuple[Callable[[Any], Any], ...] | None
+    _ok = True
 
     def __init__(self, when: float, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.when = when
@@ -60,10 +97,13 @@ class Timer:
     def cancel(self) -> None:
         self.active = False
 
-    def _fire(self, _event: simpy.Event) -> None:
+    def _fire(self, _event: Any = None) -> None:
         if self.active:
             self.active = False
             self._fn(*self._args)
+
+
+_FIRE = (Timer._fire,)  # the queue calls Timer._fire(timer)
 
 
 class Simulation:
@@ -87,6 +127,9 @@ class Simulation:
         self.trace = trace if trace is not None else Trace()
         self._streams = RandomStreams(seed)
         self._tasks: Any = None  # simnet.kernel.tasks.TaskScheduler once a task is spawned
+        self.wake = waker(self.env)  # wake(delay, callbacks): a bare queue entry (Wake)
+        queue = getattr(self.env, "_queue", None)
+        self._queue: list[Any] | None = queue if isinstance(queue, list) and hasattr(self.env, "_eid") else None
 
     # -- clock -------------------------------------------------------------------------------
     @property
@@ -198,9 +241,15 @@ class Simulation:
     # -- scheduling --------------------------------------------------------------------------
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
         """Call ``fn(*args)`` after ``delay`` seconds of virtual time unless cancelled."""
-        timer = Timer(self.env.now + delay, fn, args)
-        ev = self.env.timeout(delay if delay > 0 else 0)
-        ev.callbacks.append(timer._fire)
+        env = self.env
+        timer = Timer(env.now + delay, fn, args)
+        if not delay > 0:
+            delay = 0  # an int zero, as before: at t = 0 the clock stays the integer 0
+        if self._queue is not None:
+            timer.callbacks = _FIRE
+            heappush(self._queue, (env._now + delay, NORMAL, next(env._eid), timer))
+        else:
+            env.timeout(delay).callbacks.append(timer._fire)
         return timer
 
     def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:

@@ -16,6 +16,7 @@ all, not even in the digest — for throughput benchmarks only.)
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -65,11 +66,105 @@ def _jsonable(value: Any) -> Any:
 
 # One encoder for every line: json.dumps with options builds a new encoder per call.
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+# What that encoder does with a string (ensure_ascii) and a float, as C functions.
+json_str: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_float_repr = float.__repr__
+_int_repr = int.__repr__
+_INF = float("inf")
+# Builds a TraceRecord without the NamedTuple constructor's Python frame (per record).
+_new_record = tuple.__new__
+
+
+def json_value(value: Any) -> str:
+    """``value`` as the canonical line encodes it (the same text ``_ENCODER`` writes for it
+    inside a record)."""
+    cls = type(value)
+    if cls is str:
+        return json_str(value)
+    if cls is int:
+        return _int_repr(value)
+    if cls is float:
+        value = round(value, 9)
+        if value == value and value != _INF and value != -_INF:
+            return _float_repr(value)
+        return _ENCODER.encode(value)
+    if value is None:
+        return "null"
+    if cls is bytes:
+        return '"' + value.hex() + '"'
+    if cls is bool:
+        return "true" if value else "false"
+    return _ENCODER.encode(_jsonable(value))
+
+
+def json_time(t: float) -> str:
+    """The ``t`` member of a canonical line."""
+    if type(t) is float:
+        t = round(t, 9)
+        if t == t and t != _INF and t != -_INF:
+            return _float_repr(t)
+    return _ENCODER.encode(round(t, 9))
+
+
+# A record's shape - its kind and field names in order - decides where each value goes in the
+# sorted-key line, so a line is one str.format of encoded values instead of building, sorting
+# and encoding a dict. Shapes the template cannot express (a field named t, source or kind,
+# a name that is not a string) take the general path.
+_Template = str | None
+_TEMPLATES: dict[tuple[Any, ...], _Template] = {}
+_MAX_TEMPLATES = 20_000  # distinct shapes are few; a hostile caller must not grow this forever
+
+
+def _braces(text: str) -> str:
+    """``text`` as a literal part of a str.format template."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _template(shape: tuple[Any, ...]) -> _Template:
+    kind, names = shape[0], shape[1:]
+    if not all(type(n) is str for n in names) or {"t", "source", "kind"} & set(names) or type(kind) is not str:
+        template = None
+    else:
+        n = len(names)
+        members = [(name, f"{{{i}}}") for i, name in enumerate(names)]
+        members += [("kind", _braces(json_str(kind))), ("source", f"{{{n}}}"), ("t", f"{{{n + 1}}}")]
+        members.sort(key=lambda m: m[0])
+        template = "{{" + ",".join(_braces(json_str(name)) + ":" + text for name, text in members) + "}}"
+    if len(_TEMPLATES) < _MAX_TEMPLATES:
+        _TEMPLATES[shape] = template
+    return template
 
 
 def canonical_line(record: TraceRecord) -> str:
-    """The record as one JSON line: the JSONL export format and what the digest hashes."""
+    """The record as one JSON line: the JSONL export format and what the digest hashes
+    (``json`` with sorted keys and no spaces over :meth:`TraceRecord.to_json_obj`)."""
+    t, source, kind, fields = record
+    if type(fields) is dict and type(source) is str:
+        shape = (kind, *fields)
+        try:
+            template = _TEMPLATES[shape]
+        except KeyError:
+            template = _template(shape)
+        except TypeError:  # an unhashable kind
+            template = None
+        if template is not None:
+            return template.format(*map(json_value, fields.values()), json_str(source), json_time(t))
     return _ENCODER.encode(record.to_json_obj())
+
+
+class LazyFields:
+    """How a layer records something frequent without building its fields at record time
+    (``Trace.record_lazy``): ``arg`` is a cheap snapshot; ``fields(arg)`` builds the record's
+    fields when someone reads the trace, and ``line(t, source, kind, arg)`` its canonical
+    line (equal to ``canonical_line`` of the built record) for the digest and exports."""
+
+    __slots__ = ()
+
+    def fields(self, arg: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def line(self, t: float, source: str, kind: str, arg: Any) -> str:
+        return canonical_line(_new_record(TraceRecord, (t, source, kind, self.fields(arg))))
 
 
 Sink = Callable[[TraceRecord], None]
@@ -110,49 +205,99 @@ class TraceConfig:
         return kind not in LEVELS[self.level]
 
 
+# Records a bounded trace collects before it digests and files them as one batch: one hash
+# update per batch instead of one per record. (A streamed trace writes each record as it comes.)
+_BATCH = 1024
+
+
 class Trace:
     """In-memory trace with optional live sinks, retention limits and a kind filter for
-    heavy benchmarks."""
+    heavy benchmarks.
+
+    Cost model (the trace sits on every packet's path): a record is appended as a tuple; its
+    canonical JSON line is made only when the digest, an export or a stream needs it - at
+    ``digest()`` for a trace that keeps everything, in batches of ``_BATCH`` records for a
+    bounded one (records leaving memory are hashed before they leave), as each record comes
+    while a JSONL stream is open. Frequent
+    records may be *lazy* (``record_lazy``): their fields are built only when read.
+    ``records`` always shows built :class:`TraceRecord` objects, complete up to now.
+    """
 
     def __init__(self, *, keep: bool = True, config: TraceConfig | None = None) -> None:
         self.config = config or TraceConfig()
         self.keep = keep
         self.epoch: float | None = None  # Unix seconds at t = 0, for the DataFrame's ``utc`` column
-        self.records: list[TraceRecord] | deque[TraceRecord] = (
+        self._log: list[Any] | deque[Any] = (
             deque(maxlen=self.config.ring) if self.config.ring is not None else []
         )
-        self._sinks: list[Sink] = []
+        # (sink, kinds or None for every kind)
+        self._sinks: list[tuple[Sink, frozenset[str] | None]] = []
+        self._sink_kinds: frozenset[str] | None = frozenset()  # kinds some sink wants (None: all)
         self._streams: list[str] = []
+        self._writers: list[Callable[[str], Any]] = []  # JSONL streams, written a batch at a time
         self._closers: list[Callable[[], None]] = []
         # Muted kinds (mute()); read directly on per-packet paths: `kind in trace.muted_kinds`.
         self.muted_kinds: set[str] = set()
         self._hasher = hashlib.sha256()
-        self._digested = 0  # records already folded into _hasher (lazy mode)
+        self._digested = 0  # entries of _log already folded into _hasher (lazy mode)
+        self._built = 0  # entries of _log before this index are TraceRecords (lazy mode)
         self._count = 0
-        self._not_kept = 0
-        # Lazy digest (fold at digest()) only while every record stays in memory in order.
-        self._eager = not keep or self.config.bounded
+        self._pending: list[Any] = []  # eager mode: entries not yet digested, streamed, filed
+        self._batch = _BATCH  # 1 while a stream is open: its file follows the run live
         self._keeps = self.config.keeps
         self._filtering = self.config.level != "full" or self.config.kinds is not None
+        # Lazy digest (fold at digest()) only while every record stays in memory in order.
+        self._eager = False
+        if not keep or self.config.bounded:
+            self._become_eager()
+
+    def _become_eager(self) -> None:
+        """From now on digest (and stream) records in batches as they come."""
+        if self._eager:
+            return
+        if isinstance(self._log, list) and self._digested < len(self._log):
+            self._hash(self._log[self._digested:])
+        self._build_log()
+        self._digested = 0
+        self._eager = True
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, t: float, source: str, kind: str, fields: dict[str, Any]) -> None:
         if kind in self.muted_kinds:
             return
-        rec = TraceRecord(t, source, kind, fields)
+        rec = _new_record(TraceRecord, (t, source, kind, fields))
         self._count += 1
         if self._eager:
-            update = self._hasher.update
-            update(canonical_line(rec).encode())
-            update(b"\n")
-            if self.keep and (not self._filtering or self._keeps(kind)):
-                self.records.append(rec)  # a full ring drops its oldest by itself
-            else:
-                self._not_kept += 1
+            pending = self._pending
+            pending.append(rec)
+            if len(pending) >= self._batch:
+                self._flush()
         else:
-            self.records.append(rec)
-        for sink in self._sinks:
-            sink(rec)
+            self._log.append(rec)
+        if self._sinks:
+            self._dispatch(rec)
+
+    def record_lazy(self, t: float, source: str, kind: str, lazy: LazyFields, arg: Any) -> None:
+        """Record ``lazy.fields(arg)`` without building it now (see :class:`LazyFields`).
+        Callers check ``kind in trace.muted_kinds`` first to skip their snapshot."""
+        wanted = self._sink_kinds
+        if wanted is None or kind in wanted:  # a sink looks at it now: build it now
+            self.record(t, source, kind, lazy.fields(arg))
+            return
+        self._count += 1
+        if self._eager:
+            pending = self._pending
+            pending.append((t, source, kind, lazy, arg))
+            if len(pending) >= self._batch:
+                self._flush()
+        else:
+            self._log.append((t, source, kind, lazy, arg))
+
+    def _dispatch(self, rec: TraceRecord) -> None:
+        kind = rec.kind
+        for sink, kinds in self._sinks:
+            if kinds is None or kind in kinds:
+                sink(rec)
 
     def mute(self, *kinds: str) -> None:
         """Stop recording these kinds (e.g. per-packet records in a throughput benchmark)."""
@@ -162,21 +307,32 @@ class Trace:
         """True when records of ``kind`` are dropped: callers skip building their fields."""
         return kind in self.muted_kinds
 
-    def add_sink(self, sink: Sink) -> None:
-        self._sinks.append(sink)
+    def add_sink(self, sink: Sink, kinds: Iterable[str] | None = None) -> None:
+        """Call ``sink(record)`` for every future record, or only for records of ``kinds``
+        (records of other kinds then stay cheap)."""
+        wanted = None if kinds is None else frozenset(kinds)
+        self._sinks.append((sink, wanted))
+        self._update_sink_kinds()
 
     def remove_sink(self, sink: Sink) -> None:
-        if sink in self._sinks:
-            self._sinks.remove(sink)
+        self._sinks = [(s, k) for s, k in self._sinks if s != sink]
+        self._update_sink_kinds()
+
+    def _update_sink_kinds(self) -> None:
+        wanted: frozenset[str] | None = frozenset()
+        for _sink, kinds in self._sinks:
+            if kinds is None:
+                wanted = None
+                break
+            wanted = wanted | kinds  # type: ignore[operator]
+        self._sink_kinds = wanted
 
     def stream_jsonl(self, fp: IO[str], *, name: str | None = None) -> None:
         """Write every future record to ``fp`` as one JSON line, as it happens."""
-
-        def write(rec: TraceRecord) -> None:
-            fp.write(canonical_line(rec))
-            fp.write("\n")
-
-        self.add_sink(write)
+        self._become_eager()
+        self.flush()
+        self._batch = 1
+        self._writers.append(fp.write)
         self._streams.append(name or str(getattr(fp, "name", "<stream>")))
 
     def stream_to(self, path: str) -> None:
@@ -192,28 +348,77 @@ class Trace:
         self.stream_jsonl(fp, name=str(path))
         self._closers.append(fp.close)
 
+    def flush(self) -> None:
+        """Digest, stream and file the records collected so far (a bounded or streamed trace
+        does this every few hundred records by itself)."""
+        if self._pending:
+            self._flush()
+
     def close(self) -> None:
         """Finish the files opened by ``stream_to``."""
+        self.flush()
         closers, self._closers = self._closers, []
         for close in closers:
             close()
+
+    # -- batches -----------------------------------------------------------------------------
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        text = _lines(pending)
+        self._hasher.update(text.encode())
+        for write in self._writers:
+            write(text)
+        if not self.keep:
+            return
+        log = self._log
+        if self._filtering:
+            keeps = self._keeps
+            pending = [e for e in pending if keeps(e[2])]
+        log.extend(map(_built, pending))
+
+    def _hash(self, entries: list[Any]) -> None:
+        update = self._hasher.update
+        for start in range(0, len(entries), 8 * _BATCH):  # bounded text per update
+            update(_lines(entries[start:start + 8 * _BATCH]).encode())
+
+    def _build_log(self) -> None:
+        """Lazy mode: turn the lazy entries recorded since the last read into TraceRecords."""
+        log = self._log
+        end = len(log)
+        if self._built < end and isinstance(log, list):
+            for i in range(self._built, end):
+                e = log[i]
+                if type(e) is tuple:
+                    log[i] = _new_record(TraceRecord, (e[0], e[1], e[2], e[3].fields(e[4])))
+            self._built = end
 
     def summary(self) -> dict[str, Any]:
         """What this trace holds: total records (all digested), how many stay in memory, the
         retention settings and the streams that carry every record."""
         cfg = self.config
+        records = self.records
         return {
             "records": self._count,
-            "in_memory": len(self.records),
+            "in_memory": len(records),
             "level": cfg.level if cfg.kinds is None else "kinds",
             "kinds": sorted(cfg.kinds) if cfg.kinds is not None else None,
             "ring": cfg.ring,
-            "not_kept": self._count - len(self.records),
+            "not_kept": self._count - len(records),
             "streams": list(self._streams),
             "muted": sorted(self.muted_kinds),
         }
 
     # -- reading -----------------------------------------------------------------------------
+    @property
+    def records(self) -> list[TraceRecord] | deque[TraceRecord]:
+        """The records kept in memory, oldest first (read it again after the clock moved)."""
+        if self._eager:
+            if self._pending:
+                self._flush()
+        elif self._built < len(self._log):
+            self._build_log()
+        return self._log
+
     def __len__(self) -> int:
         return self._count
 
@@ -229,13 +434,14 @@ class Trace:
 
     def digest(self) -> str:
         """SHA-256 over every record so far; repeated calls only fold in the new records."""
-        records = self.records
-        if not self._eager and isinstance(records, list):  # not eager: nothing leaves memory
-            update = self._hasher.update
-            for rec in records[self._digested :]:
-                update(canonical_line(rec).encode())
-                update(b"\n")
-            self._digested = len(self.records)
+        if self._eager:
+            self.flush()
+        else:  # nothing leaves memory (a list): fold in what came since the last call
+            log = self._log
+            assert isinstance(log, list)
+            if self._digested < len(log):
+                self._hash(log[self._digested:])
+                self._digested = len(log)
         return self._hasher.copy().hexdigest()
 
     def to_jsonl(self, path_or_fp: str | IO[str]) -> None:
@@ -243,15 +449,33 @@ class Trace:
             with open(path_or_fp, "w", encoding="utf-8") as fp:
                 self.to_jsonl(fp)
             return
-        for rec in self.records:
-            path_or_fp.write(canonical_line(rec))
-            path_or_fp.write("\n")
+        records = self.records
+        for start in range(0, len(records), _BATCH):
+            path_or_fp.write(_lines(itertools.islice(records, start, start + _BATCH)))
 
     def to_dataframe(self):  # -> pandas.DataFrame (optional dependency)
         """One row per kept record, typed columns (:mod:`simnet.kernel.tidy`)."""
         from simnet.kernel.tidy import to_dataframe
 
         return to_dataframe(self.records, epoch=self.epoch)
+
+
+def _line(entry: Any) -> str:
+    if type(entry) is tuple:  # lazy: (t, source, kind, LazyFields, arg)
+        return entry[3].line(entry[0], entry[1], entry[2], entry[4])
+    return canonical_line(entry)
+
+
+def _lines(entries: Iterable[Any]) -> str:
+    """The canonical lines of ``entries``, each ending in a newline, as one string."""
+    text = "\n".join(map(_line, entries))
+    return text + "\n" if text else text
+
+
+def _built(entry: Any) -> TraceRecord:
+    if type(entry) is tuple:
+        return _new_record(TraceRecord, (entry[0], entry[1], entry[2], entry[3].fields(entry[4])))
+    return entry
 
 
 class ParquetStream:

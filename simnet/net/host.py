@@ -115,8 +115,9 @@ class Host:
 
     # -- sending -----------------------------------------------------------------------------
     def send_packet(self, pkt: Packet) -> None:
-        """Route a packet out of the interface. The network owns the packet from here on (it
-        may rewrite it in place, e.g. NAT), so callers must not reuse the object."""
+        """Route a packet out of the interface. The network owns the packet from here on and
+        nobody may change it any more (trace records and captures hold it; the core forwards a
+        copy that the NAT rewrites)."""
         if self.ip is None:
             self._drop(pkt, "interface_down")
             return

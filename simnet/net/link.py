@@ -24,7 +24,7 @@ from simnet.errors import ConfigError
 from simnet.kernel.dist import Constant, Distribution, make_distribution
 from simnet.kernel.units import parse_duration, parse_probability, parse_rate
 from simnet.net.loss import LossModel, LossSpec, make_loss_model
-from simnet.net.packet import Packet
+from simnet.net.packet import PACKET_RX, PACKET_TX, Packet
 
 # netem's default queue limit ("limit 1000" packets) when a rate is set and no bound is given.
 DEFAULT_QUEUE_PACKETS = 1000
@@ -157,6 +157,8 @@ class Link:
         self._waiting_bytes = 0
         self._last_arrival = 0.0
         self._fifo: deque[Packet] = deque()  # in flight, in order (when reordering is off)
+        self._wake = sim.wake
+        self._arrive_callbacks = (self._arrive_next,)
         # outages: the link is dark while now < _outage_until
         self._outage_until = -1.0
         for at, dur in config.outage_list:
@@ -266,8 +268,8 @@ class Link:
             return
         now = self._env.now
         self.packets_sent += 1
-        if "pkt" not in self._trace.muted_kinds:  # skip building the summary when muted
-            self._trace.record(now, self.name, "pkt", {"ev": "tx", "pkt": pkt.summary()})
+        if "pkt" not in self._trace.muted_kinds:  # the summary text is made when read
+            self._trace.record_lazy(now, self.name, "pkt", PACKET_TX, pkt)
         if self.capture_tx is not None:
             self.capture_tx(now, pkt)
         if now < self._outage_until:
@@ -346,8 +348,8 @@ class Link:
             # Timers computed from different "now"s can differ in the last float bit; popping
             # the head keeps FIFO order exact whatever the rounding.
             self._fifo.append(pkt)
-            # a bare timeout with a bound-method callback: no Timer object (never cancelled)
-            self._env.timeout(arrival - now).callbacks.append(self._arrive_next)
+            # a bare queue entry calling _arrive_next: no Timer, no Timeout (never cancelled)
+            self._wake(arrival - now, self._arrive_callbacks)
 
     def _arrive_next(self, _event: object = None) -> None:
         if self._fifo:
@@ -361,7 +363,7 @@ class Link:
         self.packets_delivered += 1
         self.bytes_delivered += pkt.size
         if "pkt" not in self._trace.muted_kinds:
-            self._trace.record(now, self.name, "pkt", {"ev": "rx", "pkt": pkt.summary()})
+            self._trace.record_lazy(now, self.name, "pkt", PACKET_RX, pkt)
         if self.capture_rx is not None:
             self.capture_rx(now, pkt)
         self._deliver(pkt)

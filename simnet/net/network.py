@@ -245,6 +245,9 @@ class Network:
             if err is not None:
                 self._send_from_core(err)
             return
+        # A copy goes on: what the ingress link carried stays as it was (trace records and pcap
+        # captures hold the packet itself), the NAT rewrites the copy.
+        pkt = pkt.copy()
         pkt.ttl = ttl - 1
         dst = pkt.dst
         nat = self.nat

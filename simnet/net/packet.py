@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from simnet.kernel.tidy import register_decoder
+from simnet.kernel.trace import LazyFields, json_str, json_time
 
 PROTO_ICMP = 1
 PROTO_TCP = 6
@@ -150,14 +151,45 @@ class Packet:
 
     def summary(self) -> str:
         if self.proto == PROTO_TCP:
-            names = "".join(n for bit, n in ((SYN, "S"), (ACK, "A"), (FIN, "F"), (RST, "R"), (PSH, "P")) if self.flags & bit)
-            return f"TCP {self.src}:{self.sport} > {self.dst}:{self.dport} [{names}] seq={self.seq} ack={self.ack} win={self.window} len={len(self.payload)}"
+            return (f"TCP {self.src}:{self.sport} > {self.dst}:{self.dport} [{_FLAG_LETTERS[self.flags & 0x1F]}] "
+                    f"seq={self.seq} ack={self.ack} win={self.window} len={len(self.payload)}")
         if self.proto == PROTO_UDP:
             return f"UDP {self.src}:{self.sport} > {self.dst}:{self.dport} len={len(self.payload)}"
         return f"ICMP {self.src} > {self.dst} type={self.icmp_type} code={self.icmp_code}"
 
     def __repr__(self) -> str:
         return f"<Packet {self.summary()}>"
+
+
+# -- trace records ---------------------------------------------------------------------------
+# A link records every packet it carries. The record holds the packet itself - a packet handed
+# to a link is never changed afterwards (the core routes a copy: see Network._route) - and its
+# summary text is made only when someone reads the trace, digests or exports it.
+# flags & 0x1F -> the summary's flag letters, in the order S A F R P
+_FLAG_LETTERS = tuple("".join(letter for bit, letter in ((SYN, "S"), (ACK, "A"), (FIN, "F"), (RST, "R"), (PSH, "P"))
+                              if f & bit) for f in range(32))
+
+
+class PacketRecord(LazyFields):
+    """A ``pkt`` record ``{"ev": ev, "pkt": packet.summary()}`` built when read."""
+
+    __slots__ = ("ev", "_head")
+
+    def __init__(self, ev: str) -> None:
+        self.ev = ev
+        self._head = '{"ev":' + json_str(ev) + ',"kind":"pkt","pkt":'
+
+    def fields(self, arg: Packet) -> dict[str, Any]:
+        return {"ev": self.ev, "pkt": arg.summary()}
+
+    def line(self, t: float, source: str, kind: str, arg: Packet) -> str:
+        if kind != "pkt" or type(source) is not str:
+            return super().line(t, source, kind, arg)
+        return f'{self._head}{json_str(arg.summary())},"source":{json_str(source)},"t":{json_time(t)}}}'
+
+
+PACKET_TX = PacketRecord("tx")
+PACKET_RX = PacketRecord("rx")
 
 
 # -- typed trace columns ----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """pcap capture of simulated packets, written with scapy at export time only.
 
-Capture keeps ``(virtual time, packet snapshot)`` pairs per capture point (cheap: a shallow
-copy per packet, because NAT rewrites packets in place further along). Export builds real
+Capture keeps ``(virtual time, packet)`` pairs per capture point: a packet handed to a link is
+never changed afterwards (the core forwards a copy with its TTL decremented and the NAT's
+rewriting), so the capture holds the packet itself. Export builds real
 IPv4 frames with scapy - TCP/UDP/ICMP headers with correct checksums - and writes a pcap with
 link type LINKTYPE_RAW (101: the frame starts with the IPv4 header) and nanosecond
 timestamps equal to virtual time (plus an optional epoch offset). Packets that the link
@@ -38,7 +39,7 @@ class PcapRecorder:
 
         def capture(t: float, pkt: Packet) -> None:
             if self.enabled:
-                records.append((t, pkt.copy()))
+                records.append((t, pkt))
 
         return capture
 

@@ -297,7 +297,7 @@ class Runner:
         error: str | None = None
         # A model bug (traced by the layer that caught it) fails the step it happened in, with
         # its own words, instead of surfacing later as a timeout that looks like the network.
-        sim.trace.add_sink(self._watch_model_errors)
+        sim.trace.add_sink(self._watch_model_errors, MODEL_ERROR_KINDS)
         budget = _WallBudget(self.max_wall, sim)
         oracles = getattr(sim.world, "oracles", None)
         script = sc.steps

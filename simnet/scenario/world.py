@@ -341,7 +341,9 @@ def _count_trace_checks(sim: Any, world: World, sc: Scenario) -> None:
             if matches_record(rec, c.params["match"]):
                 world.trace_counts[c.index] += 1
 
-    sim.trace.add_sink(count)
+    # Checks that each name a kind need to see only those records (a record's kind is text).
+    named = [c.params["match"].get("kind") for c in checks]
+    sim.trace.add_sink(count, None if None in named else {str(k) for k in named})
 
 
 def _build_fleet(sim: Any, world: World, sc: Scenario, up: dict[str, Any], down: dict[str, Any]) -> None:
