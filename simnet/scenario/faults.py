@@ -417,7 +417,9 @@ class FaultEngine:
         self._packet_watches = [w for w in self.watches if kinds.get(w.trig.kind) == "packet"]
         first = self._first_device()
         if self._trace_watches:
-            self.world.sim.trace.add_sink(self._on_record)
+            # Watches that each name a kind need to see only those records (kinds are text).
+            named = [w.trig.match.get("kind") for w in self._trace_watches]
+            self.world.sim.trace.add_sink(self._on_record, None if None in named else {str(k) for k in named})
         if self._uart_watches and first is not None and first.module is not None:
             first.module.uart.observe(self._on_uart)
         if self._packet_watches and first is not None:
