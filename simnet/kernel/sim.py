@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Generator
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, URGENT, EventPriority
 
 from simnet.kernel.rng import RandomStreams
 from simnet.kernel.trace import Trace
@@ -42,6 +43,52 @@ def check_seconds(value: object, name: str, where: str) -> float:
         raise ConfigError(name, f"{where} expected a finite, non-negative number of seconds, "
                           f"got {str(value)[:40]}")
     return seconds
+
+
+class Environment(simpy.Environment):
+    """SimPy's environment with its event loop in one frame: ``run`` processes events as
+    ``Environment.step`` does (same order, same semantics, StopSimulation and failed events
+    included) without a method call per event."""
+
+    def run(self, until: Any = None) -> Any:
+        if until is not None:
+            if not isinstance(until, simpy.Event):
+                at = until if isinstance(until, int) else float(until)
+                if at <= self._now:
+                    raise ValueError(f"until ({at}) must be greater than the current simulation time")
+                until = simpy.Event(self)
+                until._ok = True
+                until._value = None
+                self.schedule(until, URGENT, at - self._now)
+            elif until.callbacks is None:
+                return until.value
+            until.callbacks.append(StopSimulation.callback)
+        queue = self._queue
+        try:
+            while True:  # Environment.step, inlined
+                try:
+                    self._now, _, _, event = heappop(queue)
+                except IndexError:
+                    raise EmptySchedule from None
+                callbacks, event.callbacks = event.callbacks, None
+                try:
+                    for callback in callbacks:
+                        callback(event)
+                except StopSimulation:
+                    event.callbacks = callbacks[callbacks.index(callback) + 1:]
+                    self.schedule(event, EventPriority(-1))
+                    raise
+                if not event._ok and not hasattr(event, "_defused"):
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    raise exc
+        except StopSimulation as exc:
+            return exc.args[0]
+        except EmptySchedule:
+            if until is not None:
+                assert not until.triggered
+                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}') from None
+        return None
 
 
 class Wake:
@@ -123,7 +170,7 @@ class Simulation:
             raise ConfigError("seed", f"expected an integer, got {seed!r}")
         self.seed = seed
         # The real-time bridge passes a simpy.rt.RealtimeEnvironment; everything else is virtual.
-        self.env = env if env is not None else simpy.Environment()
+        self.env = env if env is not None else Environment()
         self.trace = trace if trace is not None else Trace()
         self._streams = RandomStreams(seed)
         self._tasks: Any = None  # simnet.kernel.tasks.TaskScheduler once a task is spawned

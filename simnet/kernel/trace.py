@@ -241,15 +241,25 @@ class Trace:
         self._hasher = hashlib.sha256()
         self._digested = 0  # entries of _log already folded into _hasher (lazy mode)
         self._built = 0  # entries of _log before this index are TraceRecords (lazy mode)
-        self._count = 0
+        self._count = 0  # records so far, in eager mode (lazy mode: len(_log))
         self._pending: list[Any] = []  # eager mode: entries not yet digested, streamed, filed
         self._batch = _BATCH  # 1 while a stream is open: its file follows the run live
         self._keeps = self.config.keeps
         self._filtering = self.config.level != "full" or self.config.kinds is not None
         # Lazy digest (fold at digest()) only while every record stays in memory in order.
         self._eager = False
+        # Where links may append a lazy ``pkt`` entry themselves, (t, source, "pkt", LazyFields,
+        # packet), the per-packet fast path; None when they must call record_lazy (muted, a
+        # sink wants packets, eager mode).
+        self.packet_log: list[Any] | None = None
         if not keep or self.config.bounded:
             self._become_eager()
+        self._refresh_fast_path()
+
+    def _refresh_fast_path(self) -> None:
+        wanted = self._sink_kinds
+        fast = not self._eager and "pkt" not in self.muted_kinds and wanted is not None and "pkt" not in wanted
+        self.packet_log = self._log if fast else None  # type: ignore[assignment]
 
     def _become_eager(self) -> None:
         """From now on digest (and stream) records in batches as they come."""
@@ -259,15 +269,17 @@ class Trace:
             self._hash(self._log[self._digested:])
         self._build_log()
         self._digested = 0
+        self._count = len(self._log)
         self._eager = True
+        self._refresh_fast_path()
 
     # -- recording ---------------------------------------------------------------------------
     def record(self, t: float, source: str, kind: str, fields: dict[str, Any]) -> None:
         if kind in self.muted_kinds:
             return
         rec = _new_record(TraceRecord, (t, source, kind, fields))
-        self._count += 1
         if self._eager:
+            self._count += 1
             pending = self._pending
             pending.append(rec)
             if len(pending) >= self._batch:
@@ -284,8 +296,8 @@ class Trace:
         if wanted is None or kind in wanted:  # a sink looks at it now: build it now
             self.record(t, source, kind, lazy.fields(arg))
             return
-        self._count += 1
         if self._eager:
+            self._count += 1
             pending = self._pending
             pending.append((t, source, kind, lazy, arg))
             if len(pending) >= self._batch:
@@ -302,6 +314,7 @@ class Trace:
     def mute(self, *kinds: str) -> None:
         """Stop recording these kinds (e.g. per-packet records in a throughput benchmark)."""
         self.muted_kinds.update(kinds)
+        self._refresh_fast_path()
 
     def is_muted(self, kind: str) -> bool:
         """True when records of ``kind`` are dropped: callers skip building their fields."""
@@ -326,6 +339,7 @@ class Trace:
                 break
             wanted = wanted | kinds  # type: ignore[operator]
         self._sink_kinds = wanted
+        self._refresh_fast_path()
 
     def stream_jsonl(self, fp: IO[str], *, name: str | None = None) -> None:
         """Write every future record to ``fp`` as one JSON line, as it happens."""
@@ -398,12 +412,12 @@ class Trace:
         cfg = self.config
         records = self.records
         return {
-            "records": self._count,
+            "records": len(self),
             "in_memory": len(records),
             "level": cfg.level if cfg.kinds is None else "kinds",
             "kinds": sorted(cfg.kinds) if cfg.kinds is not None else None,
             "ring": cfg.ring,
-            "not_kept": self._count - len(records),
+            "not_kept": len(self) - len(records),
             "streams": list(self._streams),
             "muted": sorted(self.muted_kinds),
         }
@@ -420,7 +434,7 @@ class Trace:
         return self._log
 
     def __len__(self) -> int:
-        return self._count
+        return self._count if self._eager else len(self._log)
 
     def __iter__(self) -> Iterator[TraceRecord]:
         return iter(self.records)

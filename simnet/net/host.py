@@ -159,6 +159,10 @@ class Host:
             return
         proto = pkt.proto
         if proto == PROTO_TCP:
+            sp, dp = pkt.sport, pkt.dport
+            if type(sp) is int and type(dp) is int and 0 < sp <= 65535 and 0 < dp <= 65535:
+                self.tcp.deliver(pkt)  # _valid_ports' common case, inlined on the per-packet path
+                return
             if not _valid_ports(pkt):
                 self._drop(pkt, "malformed")
                 return

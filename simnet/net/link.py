@@ -268,7 +268,10 @@ class Link:
             return
         now = self._env.now
         self.packets_sent += 1
-        if "pkt" not in self._trace.muted_kinds:  # the summary text is made when read
+        log = self._trace.packet_log  # the summary text is made when the trace is read
+        if log is not None:
+            log.append((now, self.name, "pkt", PACKET_TX, pkt))
+        elif "pkt" not in self._trace.muted_kinds:
             self._trace.record_lazy(now, self.name, "pkt", PACKET_TX, pkt)
         if self.capture_tx is not None:
             self.capture_tx(now, pkt)
@@ -351,18 +354,26 @@ class Link:
             # a bare queue entry calling _arrive_next: no Timer, no Timeout (never cancelled)
             self._wake(arrival - now, self._arrive_callbacks)
 
-    def _arrive_next(self, _event: object = None) -> None:
-        if self._fifo:
-            self._arrive(self._fifo.popleft())
-
     def _arrive(self, pkt: Packet) -> None:
+        """A packet scheduled on its own (reordering links) arrives."""
+        self._fifo.appendleft(pkt)  # the FIFO is not in use on a reordering link
+        self._arrive_next()
+
+    def _arrive_next(self, _event: object = None) -> None:
+        """The packet at the head of the FIFO arrives."""
+        if not self._fifo:
+            return
+        pkt = self._fifo.popleft()
         now = self._env.now
         if now < self._outage_until:
             self._drop(pkt, "outage")
             return
         self.packets_delivered += 1
         self.bytes_delivered += pkt.size
-        if "pkt" not in self._trace.muted_kinds:
+        log = self._trace.packet_log
+        if log is not None:
+            log.append((now, self.name, "pkt", PACKET_RX, pkt))
+        elif "pkt" not in self._trace.muted_kinds:
             self._trace.record_lazy(now, self.name, "pkt", PACKET_RX, pkt)
         if self.capture_rx is not None:
             self.capture_rx(now, pkt)

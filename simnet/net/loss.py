@@ -52,11 +52,11 @@ class BernoulliLoss(LossModel):
     kind = "bernoulli"
 
     def __init__(self, rng: random.Random, p: float) -> None:
-        self._random = rng.random
+        self._rng = rng  # looked up per draw: a lazy stream binds its C method on first use
         self.p = p
 
     def lost(self) -> bool:
-        return self.p > 0.0 and self._random() < self.p
+        return self.p > 0.0 and self._rng.random() < self.p
 
     def params(self) -> dict[str, Any]:
         return {"model": self.kind, "p": self.p}
@@ -68,7 +68,7 @@ class GilbertElliottLoss(LossModel):
     def __init__(
         self, rng: random.Random, p: float, r: float, one_minus_h: float, one_minus_k: float
     ) -> None:
-        self._random = rng.random
+        self._rng = rng  # looked up per draw: a lazy stream binds its C method on first use
         self.p = p
         self.r = r
         self.one_minus_h = one_minus_h
@@ -76,7 +76,7 @@ class GilbertElliottLoss(LossModel):
         self.bad = False  # netem starts in the good state
 
     def lost(self) -> bool:
-        rnd = self._random
+        rnd = self._rng.random
         if not self.bad:
             if rnd() < self.p:
                 self.bad = True
@@ -101,12 +101,12 @@ class FourStateLoss(LossModel):
     def __init__(
         self, rng: random.Random, p13: float, p31: float, p32: float, p23: float, p14: float
     ) -> None:
-        self._random = rng.random
+        self._rng = rng  # looked up per draw: a lazy stream binds its C method on first use
         self.p13, self.p31, self.p32, self.p23, self.p14 = p13, p31, p32, p23, p14
         self.state = 1
 
     def lost(self) -> bool:
-        rnd = self._random()
+        rnd = self._rng.random()
         state = self.state
         if state == 1:
             if rnd < self.p14:

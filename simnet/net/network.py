@@ -17,6 +17,7 @@ server that does not answer; that is what makes "the peer drops every SYN" scena
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from simnet.errors import ConfigError
@@ -145,10 +146,7 @@ class Network:
     def _attach(self, host: Host, up_cfg: LinkConfig, down_cfg: LinkConfig) -> None:
         name = host.name
 
-        def from_host(pkt: Packet, _host: Host = host) -> None:
-            self._route(pkt, _host)
-
-        up = Link(self.sim, f"{name}.uplink", up_cfg, from_host)
+        up = Link(self.sim, f"{name}.uplink", up_cfg, partial(self._route, ingress=host))
         down = Link(self.sim, f"{name}.downlink", down_cfg, host.receive)
         self._links[name] = DuplexLink(name, up, down)
         self._hosts[name] = host
@@ -254,7 +252,7 @@ class Network:
         if private_side:
             target = self._by_ip.get(dst)
             if target is not None and target.kind != "internet":
-                self._forward(target, pkt)
+                self._links[target.name].downlink.send(pkt)
                 return
             if is_private(dst) or dst == nat.public_ip:
                 self._drop(pkt, "no_route")
@@ -278,7 +276,7 @@ class Network:
         if target is None:
             self._drop(pkt, "no_route")
             return
-        self._forward(target, pkt)
+        self._links[target.name].downlink.send(pkt)  # _forward, inlined on the per-packet path
 
     def _core_local(self, pkt: Packet) -> None:
         # the core router answers pings to its own address and nothing else

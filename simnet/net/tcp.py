@@ -233,19 +233,6 @@ class TcpSocket:
         self._flush()
 
     # -- glue -------------------------------------------------------------------------------
-    def _segment(self, pkt: Packet) -> None:
-        # The whole option mapping goes in: the base engine reads only its MSS (on SYNs).
-        self._conn.on_segment(
-            self._env.now,
-            pkt.seq,
-            pkt.ack,
-            pkt.flags,
-            pkt.window,
-            pkt.payload,
-            pkt.options,
-        )
-        self._flush()
-
     def _fire(self) -> None:
         self._timer = None
         self._timer_at = INF
@@ -487,7 +474,9 @@ class TcpStack:
         """An intact TCP packet addressed to this host."""
         sock = self._conns.get((pkt.dport, pkt.src, pkt.sport))
         if sock is not None:
-            sock._segment(pkt)
+            # The whole option mapping goes in: the base engine reads only its MSS (on SYNs).
+            sock._conn.on_segment(sock._env.now, pkt.seq, pkt.ack, pkt.flags, pkt.window, pkt.payload, pkt.options)
+            sock._flush()
             return
         flags = pkt.flags
         if flags & SYN and not flags & (ACK | RST):
