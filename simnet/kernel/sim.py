@@ -299,6 +299,15 @@ class Simulation:
             env.timeout(delay).callbacks.append(timer._fire)
         return timer
 
+    def event_queue(self) -> tuple[list[Any] | None, Any]:
+        """SimPy's event queue and event-id counter, for a per-packet path that pushes its own
+        :class:`Wake` entries (``heappush(queue, (now + delay, NORMAL, next(eid), entry))``,
+        exactly what ``wake`` does); ``(None, None)`` when the environment is not laid out as
+        SimPy 4's (use ``wake`` then)."""
+        if self._queue is None:
+            return None, None
+        return self._queue, self.env._eid
+
     def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:
         return self.call_later(max(0.0, when - self.env.now), fn, *args)
 

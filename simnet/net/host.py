@@ -150,7 +150,8 @@ class Host:
         if self.ip is None or pkt.dst != self.ip and not pkt.dst.startswith("127."):
             self._drop(pkt, "not_for_us")
             return
-        if not isinstance(pkt.payload, bytes | bytearray):
+        payload = pkt.payload
+        if type(payload) is not bytes and not isinstance(payload, (bytes, bytearray)):
             self._drop(pkt, "malformed")
             return
         self.packets_received += 1

@@ -18,14 +18,17 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from heapq import heappush
 from typing import Any
 
 from simnet.errors import ConfigError
 from simnet.kernel.dist import Constant, Distribution, make_distribution
+from simnet.kernel.sim import NORMAL, Wake
 from simnet.kernel.units import parse_duration, parse_probability, parse_rate
 from simnet.net.loss import LossModel, LossSpec, make_loss_model
 from simnet.net.packet import PACKET_RX, PACKET_TX, Packet
 
+_new_wake = object.__new__
 # netem's default queue limit ("limit 1000" packets) when a rate is set and no bound is given.
 DEFAULT_QUEUE_PACKETS = 1000
 MIN_MTU = 68  # RFC 791: every IPv4 module must forward a 68-byte datagram
@@ -158,6 +161,7 @@ class Link:
         self._last_arrival = 0.0
         self._fifo: deque[Packet] = deque()  # in flight, in order (when reordering is off)
         self._wake = sim.wake
+        self._queue, self._eid = sim.event_queue()  # (None, None): schedule with _wake
         self._arrive_callbacks = (self._arrive_next,)
         # outages: the link is dark while now < _outage_until
         self._outage_until = -1.0
@@ -195,6 +199,12 @@ class Link:
         self._mtu = config.mtu
         self._dup_p = config.duplicate
         self._corrupt_p = config.corrupt
+        self._update_plain()
+
+    def _update_plain(self) -> None:
+        # Constant delay, no jitter, in order, no corruption: send() schedules the arrival itself.
+        self._plain = (self._const_delay is not None and self._jitter <= 0.0 and not self._reorder
+                       and self._corrupt_p <= 0.0)
 
     # -- runtime controls (faults) -----------------------------------------------------------
     @property
@@ -235,6 +245,7 @@ class Link:
     def set_delay(self, spec: object) -> None:
         self._delay = spec if isinstance(spec, Distribution) else make_distribution(spec, f"{self.name}.delay")
         self._const_delay = self._delay.value if isinstance(self._delay, Constant) else None
+        self._update_plain()
         self.sim.record(self.name, "link", event="set_delay", delay=str(spec))
 
     def set_rate(self, rate: object) -> None:
@@ -246,6 +257,7 @@ class Link:
             self._dup_p = parse_probability(duplicate, f"{self.name}.duplicate")
         if corrupt is not None:
             self._corrupt_p = parse_probability(corrupt, f"{self.name}.corrupt")
+        self._update_plain()
 
     @property
     def queue_length(self) -> int:
@@ -307,7 +319,18 @@ class Link:
         if self.loss_model.lost():
             self._drop(pkt, "loss")
             return
-        self._schedule(pkt, finish, now)
+        queue = self._queue
+        if self._plain and queue is not None:  # _schedule's common case, inline
+            arrival = finish + self._const_delay
+            if arrival < self._last_arrival:
+                arrival = self._last_arrival
+            self._last_arrival = arrival
+            self._fifo.append(pkt)
+            entry = _new_wake(Wake)
+            entry.callbacks = self._arrive_callbacks
+            heappush(queue, (now + (arrival - now), NORMAL, next(self._eid), entry))  # = sim.wake
+        else:
+            self._schedule(pkt, finish, now)
         if self._dup_p > 0.0 and self._dup_rng.random() < self._dup_p:
             dup = pkt.copy()
             if rate is not None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simnet.errors import ConfigError
-from simnet.net.packet import ACK, PROTO_TCP, RST, SYN, Packet
+from simnet.net.packet import ACK, PROTO_TCP, RST, SYN, Packet, tcp_packet
 from simnet.net.tcp_engine import (
     CLOSE_REASONS,
     CLOSED,
@@ -52,6 +52,7 @@ __all__ = [
     "TcpState",
 ]
 
+_BYTES_LIKE = (bytes, bytearray, memoryview)
 EPHEMERAL_LOW = 49152  # RFC 6335 §6 dynamic port range
 EPHEMERAL_HIGH = 65535
 
@@ -203,7 +204,7 @@ class TcpSocket:
     # -- user calls -------------------------------------------------------------------------
     def send(self, data: bytes | bytearray | memoryview) -> int:
         """Queue bytes; returns how many the bounded send buffer accepted (0 when closed)."""
-        if not isinstance(data, bytes | bytearray | memoryview):
+        if type(data) is not bytes and not isinstance(data, _BYTES_LIKE):
             raise TypeError(f"send() takes bytes, not {type(data).__name__}")
         conn = self._conn
         if conn.send_space <= 0:
@@ -263,23 +264,9 @@ class TcpSocket:
         rip, rport = self.remote
         send = self._stack.host.send_packet
         for seq, ack, flags, window, payload, opts in out:
-            send(
-                Packet(
-                    lip,
-                    rip,
-                    PROTO_TCP,
-                    sport=lport,
-                    dport=rport,
-                    seq=seq,
-                    ack=ack,
-                    flags=flags,
-                    window=window,
-                    options=None if not opts else opts if type(opts) is dict else {"mss": opts},
-                    payload=payload,
-                    ttl=self.ttl,
-                    tos=self.tos,
-                )
-            )
+            send(tcp_packet(lip, rip, lport, rport, seq, ack, flags, window,
+                            None if not opts else opts if type(opts) is dict else {"mss": opts}, payload,
+                            self.ttl, self.tos))
 
     def _dispatch(self, conn: TcpConnection) -> None:
         # Callbacks may call back into the socket: take the list first, so actions they cause
