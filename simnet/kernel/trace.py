@@ -94,15 +94,28 @@ def json_value(value: Any) -> str:
         return '"' + value.hex() + '"'
     if cls is bool:
         return "true" if value else "false"
+    if isinstance(value, str):  # StrEnum states and other str subclasses: their text
+        return json_str(value)
+    if isinstance(value, int) and not isinstance(value, bool):  # IntEnum and other int subclasses
+        return _int_repr(value)
     return _ENCODER.encode(_jsonable(value))
+
+
+_last_time: list[Any] = [None, ""]  # the last float json_time encoded, and its text
 
 
 def json_time(t: float) -> str:
     """The ``t`` member of a canonical line."""
+    last = _last_time
+    if t is last[0]:  # records of one instant share the clock's float object
+        return last[1]
     if type(t) is float:
-        t = round(t, 9)
-        if t == t and t != _INF and t != -_INF:
-            return _float_repr(t)
+        r = round(t, 9)
+        if r == r and r != _INF and r != -_INF:
+            text = _float_repr(r)
+            last[0] = t
+            last[1] = text
+            return text
     return _ENCODER.encode(round(t, 9))
 
 
@@ -240,7 +253,8 @@ class Trace:
         self.muted_kinds: set[str] = set()
         self._hasher = hashlib.sha256()
         self._digested = 0  # entries of _log already folded into _hasher (lazy mode)
-        self._built = 0  # entries of _log before this index are TraceRecords (lazy mode)
+        self._built = 0  # entries of a list _log before this index are TraceRecords
+        self._unbuilt = False  # a ring (deque) _log may hold lazy entries
         self._count = 0  # records so far, in eager mode (lazy mode: len(_log))
         self._pending: list[Any] = []  # eager mode: entries not yet digested, streamed, filed
         self._batch = _BATCH  # 1 while a stream is open: its file follows the run live
@@ -267,7 +281,6 @@ class Trace:
             return
         if isinstance(self._log, list) and self._digested < len(self._log):
             self._hash(self._log[self._digested:])
-        self._build_log()
         self._digested = 0
         self._count = len(self._log)
         self._eager = True
@@ -384,11 +397,11 @@ class Trace:
             write(text)
         if not self.keep:
             return
-        log = self._log
         if self._filtering:
             keeps = self._keeps
             pending = [e for e in pending if keeps(e[2])]
-        log.extend(map(_built, pending))
+        self._log.extend(pending)  # lazy entries are built when read: most of a ring never is
+        self._unbuilt = True
 
     def _hash(self, entries: list[Any]) -> None:
         update = self._hasher.update
@@ -396,15 +409,18 @@ class Trace:
             update(_lines(entries[start:start + 8 * _BATCH]).encode())
 
     def _build_log(self) -> None:
-        """Lazy mode: turn the lazy entries recorded since the last read into TraceRecords."""
+        """Turn the lazy entries recorded since the last read into TraceRecords."""
         log = self._log
-        end = len(log)
-        if self._built < end and isinstance(log, list):
+        if isinstance(log, list):
+            end = len(log)
             for i in range(self._built, end):
                 e = log[i]
                 if type(e) is tuple:
                     log[i] = _new_record(TraceRecord, (e[0], e[1], e[2], e[3].fields(e[4])))
             self._built = end
+        elif self._unbuilt:  # a ring: built anew (a deque's middle is slow to index)
+            self._log = deque(map(_built, log), maxlen=log.maxlen)
+        self._unbuilt = False
 
     def summary(self) -> dict[str, Any]:
         """What this trace holds: total records (all digested), how many stay in memory, the
@@ -426,10 +442,10 @@ class Trace:
     @property
     def records(self) -> list[TraceRecord] | deque[TraceRecord]:
         """The records kept in memory, oldest first (read it again after the clock moved)."""
-        if self._eager:
-            if self._pending:
-                self._flush()
-        elif self._built < len(self._log):
+        if self._pending:
+            self._flush()
+        log = self._log
+        if self._unbuilt or (isinstance(log, list) and self._built < len(log)):
             self._build_log()
         return self._log
 
