@@ -311,6 +311,11 @@ class TcpSocket:
                 self._done = True
                 if self.on_closed is not None:
                     self.on_closed(self, ev.reason)
+                # No callback runs after this one: drop them, so the objects they belong to
+                # (a service connection, a module's link) and this socket are no reference
+                # cycle and refcounting frees them as soon as their owners let go.
+                self.on_connected = self.on_data = self.on_acked = None
+                self.on_writable = self.on_peer_fin = self.on_closed = None
             elif isinstance(ev, Retransmit):
                 sim.record(source, "tcp_retransmit", conn=self._name, cause=ev.kind, rto=ev.rto,
                            count=ev.retries)

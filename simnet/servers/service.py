@@ -849,7 +849,22 @@ class Conn:
         if self.stream is not None:
             self.stream.t_end, self.stream.end = self.service.sim.now, reason
         self.service.record("close", conn=self.id, role=self.role, reason=reason, bytes=self.count)
-        self.on_gone(reason)
+        on_gone = self.on_gone
+        # Nothing is called after this: drop the session's handlers (``on_eof = conn.close`` is
+        # a cycle) so refcounting frees the connection.
+        self.on_bytes = _ignore
+        self.on_eof = _nothing
+        self.on_gone = _ignore
+        self.refill = None
+        on_gone(reason)
+
+
+def _ignore(_arg: Any) -> None:
+    """A finished connection's handler."""
+
+
+def _nothing() -> None:
+    """A finished connection's handler."""
 
 
 class LineSession:
