@@ -29,7 +29,9 @@ class BuildPyWithLibrary(build_py):
         for folder, patterns in SHIPPED.items():
             source = ROOT / folder
             if not source.is_dir():
-                raise SystemExit(f"setup.py: {source} is missing: the wheel would have no {folder}/")
+                raise SystemExit(
+                    f"setup.py: {source} is missing: the wheel would have no {folder}/"
+                )
             for pattern in patterns:
                 for src in sorted(source.rglob(pattern)):
                     if SKIPPED_PARTS.intersection(src.parts) or not src.is_file():

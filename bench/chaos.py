@@ -34,7 +34,9 @@ def main() -> int:
     ap.add_argument("--jobs", default="1,2", help="worker counts to compare, e.g. 1,2")
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "quickstart.yaml"))
     ap.add_argument("--seed", type=int, default=0, help="chaos seed")
-    ap.add_argument("--repeat", type=int, default=1, help="time each worker count this many times (best kept)")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="time each worker count this many times (best kept)"
+    )
     args = ap.parse_args()
 
     import simnet
@@ -43,33 +45,48 @@ def main() -> int:
     counts = [int(j) for j in args.jobs.split(",")]
     scenario = Path(args.scenario)
     shown_name = scenario.relative_to(ROOT) if scenario.is_relative_to(ROOT) else scenario
-    print(f"bench/chaos.py: {args.runs} schedules against {shown_name}, chaos seed {args.seed}; "
-          f"cores available {default_jobs()}; load average before {os.getloadavg()[0]:.2f}")
+    print(
+        f"bench/chaos.py: {args.runs} schedules against {shown_name}, chaos seed {args.seed}; "
+        f"cores available {default_jobs()}; load average before {os.getloadavg()[0]:.2f}"
+    )
     results = {}
     for jobs in counts:
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            result = simnet.chaos(scenario, runs=args.runs, seed=args.seed, jobs=jobs, progress=False,
-                                  shrink_failures=False)
+            result = simnet.chaos(
+                scenario,
+                runs=args.runs,
+                seed=args.seed,
+                jobs=jobs,
+                progress=False,
+                shrink_failures=False,
+            )
             times.append(time.perf_counter() - t0)
         best = min(times)
         results[jobs] = (best, result)
         shown = ", ".join(f"{t:.2f}" for t in times)
-        print(f"--jobs {jobs}: wall {best:6.2f} s ({shown})  {args.runs / best:7.1f} schedules/s  "
-              f"load average after {os.getloadavg()[0]:.2f}")
+        print(
+            f"--jobs {jobs}: wall {best:6.2f} s ({shown})  {args.runs / best:7.1f} schedules/s  "
+            f"load average after {os.getloadavg()[0]:.2f}"
+        )
     base_time, base = results[counts[0]]
     for jobs in counts[1:]:
         t, result = results[jobs]
         same = result.runs[COMPARED].equals(base.runs[COMPARED])
-        print(f"speed-up --jobs {jobs} vs --jobs {counts[0]}: {base_time / t:.2f}x; "
-              f"schedules, verdicts and digests identical: {same}")
+        print(
+            f"speed-up --jobs {jobs} vs --jobs {counts[0]}: {base_time / t:.2f}x; "
+            f"schedules, verdicts and digests identical: {same}"
+        )
         if not same:
             return 1
     df = base.runs
-    print(f"faults per schedule mean {df['faults'].mean():.2f}; virtual time per run mean "
-          f"{df['virtual_time'].mean():.1f} s; runs that broke an invariant {int((~df['passed']).sum())}"
-          f" {base.failures or ''}")
+    print(
+        f"faults per schedule mean {df['faults'].mean():.2f}; virtual time per run mean "
+        f"{df['virtual_time'].mean():.1f} s; runs that broke an invariant "
+        f"{int((~df['passed']).sum())}"
+        f" {base.failures or ''}"
+    )
     return 0
 
 

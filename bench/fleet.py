@@ -52,13 +52,16 @@ def device(sim: Any, dev: Any, period: float, until: float, counts: dict[str, in
         dte.write(cmd + "\r")
         return dte.expect_event(pattern, within)
 
-    if (yield ask("ATE0", r"OK\r\n")) is None or (yield ask("AT+NETOPEN", r"\+NETOPEN: 0", 60)) is None:
+    if (yield ask("ATE0", r"OK\r\n")) is None or (
+        yield ask("AT+NETOPEN", r"\+NETOPEN: 0", 60)
+    ) is None:
         counts["failed"] += 1
         return
     while sim.now + period <= until:
         started = sim.now
-        if (yield ask(f'AT+CIPOPEN=0,"TCP","{COLLECTOR}",9000', r"\+CIPOPEN: 0,(\d+)")) is not None \
-                and (yield ask("AT+CIPSEND=0,1024", r">")) is not None:
+        if (
+            yield ask(f'AT+CIPOPEN=0,"TCP","{COLLECTOR}",9000', r"\+CIPOPEN: 0,(\d+)")
+        ) is not None and (yield ask("AT+CIPSEND=0,1024", r">")) is not None:
             dte.write(REPORT)
             if (yield dte.expect_event(r"\+CIPSEND: 0,1024,1024", 60)) is not None:
                 counts["reports"] += 1
@@ -85,10 +88,16 @@ def run(devices: int, hours: float, period: float) -> dict[str, Any]:
     wall = time.perf_counter() - wall0
     sink = sim.host("collector.example.net").bytes_received(service="tcp-sink")
     return {
-        "devices": devices, "hours": hours, "wall_s": round(wall, 2), "build_s": round(build, 3),
+        "devices": devices,
+        "hours": hours,
+        "wall_s": round(wall, 2),
+        "build_s": round(build, 3),
         "cpu_s": round(time.process_time() - cpu0, 2),
-        "reports": counts["reports"], "failed": counts["failed"], "collector_bytes": sink,
-        "records": len(sim.trace), "digest": sim.trace.digest()[:16],
+        "reports": counts["reports"],
+        "failed": counts["failed"],
+        "collector_bytes": sink,
+        "records": len(sim.trace),
+        "digest": sim.trace.digest()[:16],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -104,23 +113,47 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run(args.one, args.hours, args.period)))
         return 0
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
-    print(f"{'devices':>8} {'virtual h':>9} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'reports':>9} {'failed':>7} "
-          f"{'records':>11} {'CPU ms/report':>13}")
+    print(
+        f"{'devices':>8} {'virtual h':>9} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'reports':>9} "
+        f"{'failed':>7} "
+        f"{'records':>11} {'CPU ms/report':>13}"
+    )
     rows = []
     for n in (int(x) for x in args.devices.split(",")):
         # A fresh process per size: peak RSS belongs to that fleet alone.
-        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--hours", str(args.hours),
-                              "--period", str(args.period)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(n),
+                "--hours",
+                str(args.hours),
+                "--period",
+                str(args.period),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
         per_report = row["cpu_s"] / max(1, row["reports"]) * 1e3
-        print(f"{n:>8} {args.hours:>9g} {row['wall_s']:>8.2f} {row['cpu_s']:>8.2f} {row['peak_rss_mb']:>8.1f} "
-              f"{row['reports']:>9,} {row['failed']:>7} {row['records']:>11,} {per_report:>13.2f}", flush=True)
+        print(
+            f"{n:>8} {args.hours:>9g} {row['wall_s']:>8.2f} {row['cpu_s']:>8.2f} "
+            f"{row['peak_rss_mb']:>8.1f} "
+            f"{row['reports']:>9,} {row['failed']:>7} {row['records']:>11,} {per_report:>13.2f}",
+            flush=True,
+        )
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         k = b["devices"] / a["devices"]
-        print(f"\n{a['devices']} -> {b['devices']} devices (x{k:g}): wall x{b['wall_s'] / a['wall_s']:.1f}, "
-              f"CPU x{b['cpu_s'] / a['cpu_s']:.1f}, peak RSS x{b['peak_rss_mb'] / a['peak_rss_mb']:.1f}")
+        print(
+            f"\n{a['devices']} -> {b['devices']} devices (x{k:g}): wall "
+            f"x{b['wall_s'] / a['wall_s']:.1f}, "
+            f"CPU x{b['cpu_s'] / a['cpu_s']:.1f}, peak RSS "
+            f"x{b['peak_rss_mb'] / a['peak_rss_mb']:.1f}"
+        )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -300,8 +300,12 @@ def main(argv: list[str] | None = None) -> int:
                 us_m = best_m[0] / best_m[1] * 1e6
                 us_r = best_r[0] / best_r[1] * 1e6
                 per_byte.setdefault((case, direction), []).append(best_m[0] / size)
-                print(f"{case:22} {direction:4} {size:>10,} {best_m[0]:8.3f} {best_m[1]:>8,} {us_m:8.1f} "
-                      f"{us_r:10.1f} {us_m / us_r:6.2f} {best_m[2]:>8,}", flush=True)
+                print(
+                    f"{case:22} {direction:4} {size:>10,} {best_m[0]:8.3f} {best_m[1]:>8,} "
+                    f"{us_m:8.1f} "
+                    f"{us_r:10.1f} {us_m / us_r:6.2f} {best_m[2]:>8,}",
+                    flush=True,
+                )
     if len(sizes) > 1:
         print("\nlinearity: wall per byte at the largest size / at the smallest (1.00 = linear)")
         for (case, direction), costs in per_byte.items():

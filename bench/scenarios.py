@@ -60,8 +60,15 @@ def time_scenario(path: Path, repeat: int) -> dict[str, object]:
         virtual = result.virtual_time
         passed = passed and result.passed
     wall = statistics.median(walls)
-    return {"file": path, "virtual": virtual, "wall": wall, "wall_min": min(walls), "wall_max": max(walls),
-            "ratio": virtual / wall if wall > 0 else float("inf"), "passed": passed}
+    return {
+        "file": path,
+        "virtual": virtual,
+        "wall": wall,
+        "wall_min": min(walls),
+        "wall_max": max(walls),
+        "ratio": virtual / wall if wall > 0 else float("inf"),
+        "passed": passed,
+    }
 
 
 def startup_time(runs: int) -> list[float]:
@@ -74,8 +81,12 @@ def startup_time(runs: int) -> list[float]:
         probe.write_text(STARTUP_SCENARIO, encoding="utf-8")
         for _ in range(runs):
             t0 = time.perf_counter()
-            proc = subprocess.Popen([*cmd, "run", str(probe)], stdout=subprocess.PIPE, text=True,
-                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            proc = subprocess.Popen(
+                [*cmd, "run", str(probe)],
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
             assert proc.stdout is not None
             seen = None
             for line in proc.stdout:
@@ -99,27 +110,42 @@ def against(baseline: str, rounds: int, repeat: int) -> int:
     virtual: dict[str, float] = {}
     for _ in range(rounds):
         for label, root in (("new", str(ROOT)), ("base", baseline)):
-            out = subprocess.run([sys.executable, __file__, "--worker", "--repeat", str(repeat)],
-                                 env={**os.environ, "SIMNET_BENCH_ROOT": root, "PYTHONPATH": root},
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--worker", "--repeat", str(repeat)],
+                env={**os.environ, "SIMNET_BENCH_ROOT": root, "PYTHONPATH": root},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             for row in json.loads(out.stdout):
                 results[label].setdefault(row["name"], []).append(row["wall"])
                 virtual[row["name"]] = row["virtual"]
     common = sorted(set(results["new"]) & set(results["base"]))
     clock = "CPU" if os.environ.get("SIMNET_BENCH_CPU") else "wall"
-    print(f"load average: {os.getloadavg()[0]:.2f} (2 cores shared); {len(common)} scenarios in both trees, "
-          f"{rounds} alternating rounds x {repeat} runs, {clock} clock")
+    print(
+        f"load average: {os.getloadavg()[0]:.2f} (2 cores shared); {len(common)} scenarios in both "
+        "trees, "
+        f"{rounds} alternating rounds x {repeat} runs, {clock} clock"
+    )
     tv = sum(virtual[n] for n in common)
     for label in ("base", "new"):
         tw = sum(statistics.median(results[label][n]) for n in common)
         print(f"  {label:4}: {tv:.1f} s virtual in {tw:.4f} s wall = {tv / tw:,.0f}x real time")
-    by_gain = sorted((statistics.median(results["base"][n]) / statistics.median(results["new"][n]), n)
-                     for n in common)
+    by_gain = sorted(
+        (statistics.median(results["base"][n]) / statistics.median(results["new"][n]), n)
+        for n in common
+    )
     gains = [g for g, _ in by_gain]
-    print(f"  per-scenario speed-up new vs base: min {gains[0]:.2f}, median {statistics.median(gains):.2f}, "
-          f"max {gains[-1]:.2f}")
+    print(
+        f"  per-scenario speed-up new vs base: min {gains[0]:.2f}, median "
+        f"{statistics.median(gains):.2f}, "
+        f"max {gains[-1]:.2f}"
+    )
     for g, n in by_gain[:3] + by_gain[-3:]:
-        print(f"    {n:<50} x{g:.2f}  ({virtual[n] / statistics.median(results['new'][n]):,.0f}x real time now)")
+        print(
+            f"    {n:<50} x{g:.2f}  ({virtual[n] / statistics.median(results['new'][n]):,.0f}x "
+            "real time now)"
+        )
     return 0
 
 
@@ -130,22 +156,32 @@ def worker(repeat: int) -> int:
     for p in scenario_files():
         row = time_scenario(p, repeat)
         if "error" not in row:
-            rows.append({"name": str(p.relative_to(ROOT / "scenarios")), "wall": row["wall"],
-                         "virtual": row["virtual"]})
+            rows.append(
+                {
+                    "name": str(p.relative_to(ROOT / "scenarios")),
+                    "wall": row["wall"],
+                    "virtual": row["virtual"],
+                }
+            )
     print(json.dumps(rows))
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario (median wall time)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per scenario (median wall time)"
+    )
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--against", metavar="DIR", help="A/B against another simnet checkout")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--cpu", action="store_true",
-                        help="time with the process's CPU clock instead of the wall clock (a loaded, "
-                             "shared machine: the ratio a quiet machine would show)")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="time with the process's CPU clock instead of the wall clock (a loaded, "
+        "shared machine: the ratio a quiet machine would show)",
+    )
     args = parser.parse_args()
     if args.cpu:
         os.environ["SIMNET_BENCH_CPU"] = "1"
@@ -156,7 +192,10 @@ def main() -> int:
 
     rows = [time_scenario(p, args.repeat) for p in scenario_files()]
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
-    print(f"{'scenario':<52} {'virtual s':>10} {'wall s':>9} {'ratio':>10} {'spread (min-max wall)':>22}  result")
+    print(
+        f"{'scenario':<52} {'virtual s':>10} {'wall s':>9} {'ratio':>10} "
+        f"{'spread (min-max wall)':>22}  result"
+    )
     total_v = total_w = 0.0
     for row in rows:
         name = str(Path(row["file"]).relative_to(ROOT / "scenarios"))  # type: ignore[arg-type]
@@ -166,24 +205,36 @@ def main() -> int:
         total_v += row["virtual"]  # type: ignore[operator]
         total_w += row["wall"]  # type: ignore[operator]
         spread = f"{row['wall_min']:.4f}-{row['wall_max']:.4f}"
-        print(f"{name:<52} {row['virtual']:>10.3f} {row['wall']:>9.4f} {row['ratio']:>10,.0f} {spread:>22}  "
-              f"{'passed' if row['passed'] else 'FAILED'}")
+        print(
+            f"{name:<52} {row['virtual']:>10.3f} {row['wall']:>9.4f} {row['ratio']:>10,.0f} "
+            f"{spread:>22}  "
+            f"{'passed' if row['passed'] else 'FAILED'}"
+        )
     if total_w > 0:
         print(f"{'all scenarios':<52} {total_v:>10.3f} {total_w:>9.4f} {total_v / total_w:>10,.0f}")
         ratios = sorted(r["ratio"] for r in rows if "error" not in r)  # type: ignore[misc]
         q = statistics.quantiles(ratios, n=10) if len(ratios) > 1 else ratios * 9
         walls_lo = sum(r["wall_min"] for r in rows if "error" not in r)  # type: ignore[misc]
         walls_hi = sum(r["wall_max"] for r in rows if "error" not in r)  # type: ignore[misc]
-        print(f"per-scenario ratio: min {ratios[0]:,.0f}, p10 {q[0]:,.0f}, median {statistics.median(ratios):,.0f}, "
-              f"p90 {q[-1]:,.0f}, max {ratios[-1]:,.0f}; {sum(r >= 10_000 for r in ratios)} of {len(ratios)} "
-              f">= 10,000x")
-        print(f"library ratio over the repeats: {total_v / walls_hi:,.0f}x (slowest runs) to "
-              f"{total_v / walls_lo:,.0f}x (fastest runs)")
+        print(
+            f"per-scenario ratio: min {ratios[0]:,.0f}, p10 {q[0]:,.0f}, median "
+            f"{statistics.median(ratios):,.0f}, "
+            f"p90 {q[-1]:,.0f}, max {ratios[-1]:,.0f}; {sum(r >= 10_000 for r in ratios)} of "
+            f"{len(ratios)} "
+            f">= 10,000x"
+        )
+        print(
+            f"library ratio over the repeats: {total_v / walls_hi:,.0f}x (slowest runs) to "
+            f"{total_v / walls_lo:,.0f}x (fastest runs)"
+        )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     times = startup_time(args.startup_runs)
     if times:
-        print(f"start-up of `simnet run` to the first AT answer: median {statistics.median(times):.3f} s, "
-              f"max {max(times):.3f} s over {len(times)} runs (target <= 0.5 s)")
+        print(
+            "start-up of `simnet run` to the first AT answer: median "
+            f"{statistics.median(times):.3f} s, "
+            f"max {max(times):.3f} s over {len(times)} runs (target <= 0.5 s)"
+        )
     else:
         print("start-up: the probe scenario did not answer")
     return 0

@@ -48,7 +48,10 @@ def child(days: float, streaming: bool) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         kwargs: dict[str, object] = {}
         if streaming:
-            kwargs = {"trace_config": TraceConfig(ring=10_000), "trace_stream": str(Path(tmp) / "soak.jsonl")}
+            kwargs = {
+                "trace_config": TraceConfig(ring=10_000),
+                "trace_stream": str(Path(tmp) / "soak.jsonl"),
+            }
         sim = simnet.Simulation.from_dict(data, **kwargs)
 
         def sample() -> None:
@@ -61,9 +64,16 @@ def child(days: float, streaming: bool) -> dict[str, object]:
         wall = time.perf_counter() - wall0
         sim.trace.close()
         streamed = (Path(tmp) / "soak.jsonl").stat().st_size if streaming else 0
-    return {"passed": result.passed, "records": result.records, "digest": result.digest[:16],
-            "wall_s": round(wall, 2), "rss_by_day": samples, "in_memory": result.trace["in_memory"],
-            "streamed_bytes": streamed, "virtual_days": round(result.virtual_time / 86400, 2)}
+    return {
+        "passed": result.passed,
+        "records": result.records,
+        "digest": result.digest[:16],
+        "wall_s": round(wall, 2),
+        "rss_by_day": samples,
+        "in_memory": result.trace["in_memory"],
+        "streamed_bytes": streamed,
+        "virtual_days": round(result.virtual_time / 86400, 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,16 +87,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
     rows = {}
     for mode in ("memory", "streaming"):
-        out = subprocess.run([sys.executable, __file__, "--days", str(args.days), "--child", mode],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--days", str(args.days), "--child", mode],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows[mode] = json.loads(out.stdout.strip().splitlines()[-1])
     for mode, row in rows.items():
         rss = row["rss_by_day"]
-        print(f"{mode:9}: passed={row['passed']} {row['virtual_days']} days, {row['records']:,} records "
-              f"({row['in_memory']:,} in memory, {row['streamed_bytes'] / 1e6:.1f} MB streamed), "
-              f"wall {row['wall_s']} s, digest {row['digest']}")
-        print(f"{'':11}RSS MB day 1 {rss[1] if len(rss) > 1 else rss[0]}, day {len(rss) - 1} {rss[-1]}, "
-              f"growth after day 1 {rss[-1] - (rss[1] if len(rss) > 1 else rss[0]):+.1f} MB")
+        print(
+            f"{mode:9}: passed={row['passed']} {row['virtual_days']} days, {row['records']:,} "
+            "records "
+            f"({row['in_memory']:,} in memory, {row['streamed_bytes'] / 1e6:.1f} MB streamed), "
+            f"wall {row['wall_s']} s, digest {row['digest']}"
+        )
+        print(
+            f"{'':11}RSS MB day 1 {rss[1] if len(rss) > 1 else rss[0]}, day {len(rss) - 1} "
+            f"{rss[-1]}, "
+            f"growth after day 1 {rss[-1] - (rss[1] if len(rss) > 1 else rss[0]):+.1f} MB"
+        )
         print(f"{'':11}by day: {rss}")
     same = rows["memory"]["digest"] == rows["streaming"]["digest"]
     print(f"digests {'identical' if same else 'DIFFER'}")

@@ -28,7 +28,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--jobs", default="1,2", help="worker counts to compare, e.g. 1,2")
-    ap.add_argument("--repeat", type=int, default=1, help="time each worker count this many times (best kept)")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="time each worker count this many times (best kept)"
+    )
     args = ap.parse_args()
 
     import pandas as pd
@@ -39,33 +41,43 @@ def main() -> int:
     scenario = ROOT / "scenarios" / "quickstart.yaml"
     metrics = {"connect": 'between("AT+CIPOPEN", "+CIPOPEN: 0,0")', "rtx": "retransmissions"}
     counts = [int(j) for j in args.jobs.split(",")]
-    print(f"bench/sweep.py: {args.runs} runs of {scenario.relative_to(ROOT)}, seeds 1-{args.runs}; "
-          f"cores available {default_jobs()}; load average before {os.getloadavg()[0]:.2f}")
+    print(
+        f"bench/sweep.py: {args.runs} runs of {scenario.relative_to(ROOT)}, seeds 1-{args.runs}; "
+        f"cores available {default_jobs()}; load average before {os.getloadavg()[0]:.2f}"
+    )
     results: dict[int, tuple[float, pd.DataFrame]] = {}
     for jobs in counts:
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            df = simnet.sweep(scenario, seeds=f"1-{args.runs}", metrics=metrics, jobs=jobs, progress=False)
+            df = simnet.sweep(
+                scenario, seeds=f"1-{args.runs}", metrics=metrics, jobs=jobs, progress=False
+            )
             times.append(time.perf_counter() - t0)
         best = min(times)
         results[jobs] = (best, df)
         shown = ", ".join(f"{t:.2f}" for t in times)
-        print(f"--jobs {jobs}: wall {best:6.2f} s ({shown})  {args.runs / best:7.1f} runs/s  "
-              f"load average after {os.getloadavg()[0]:.2f}")
+        print(
+            f"--jobs {jobs}: wall {best:6.2f} s ({shown})  {args.runs / best:7.1f} runs/s  "
+            f"load average after {os.getloadavg()[0]:.2f}"
+        )
     base_jobs = counts[0]
     base_time, base_df = results[base_jobs]
     for jobs in counts[1:]:
         t, df = results[jobs]
         same = df.equals(base_df)
-        print(f"speed-up --jobs {jobs} vs --jobs {base_jobs}: {base_time / t:.2f}x; "
-              f"rows and digests identical: {same}")
+        print(
+            f"speed-up --jobs {jobs} vs --jobs {base_jobs}: {base_time / t:.2f}x; "
+            f"rows and digests identical: {same}"
+        )
         if not same:
             return 1
     passed = int(base_df["passed"].sum())
-    print(f"runs passed {passed}/{len(base_df)}; connect time median "
-          f"{base_df['connect'].median():.3f} s, p90 {base_df['connect'].quantile(0.9):.3f} s; "
-          f"retransmissions per run mean {base_df['rtx'].mean():.2f}")
+    print(
+        f"runs passed {passed}/{len(base_df)}; connect time median "
+        f"{base_df['connect'].median():.3f} s, p90 {base_df['connect'].quantile(0.9):.3f} s; "
+        f"retransmissions per run mean {base_df['rtx'].mean():.2f}"
+    )
     return 0
 
 

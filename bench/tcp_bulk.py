@@ -76,11 +76,19 @@ def run(total: int, seed: int, *, keep_trace: bool, capture: bool) -> dict[str, 
     sim.run(until=finished)
     wall = time.perf_counter() - wall0
 
-    links = [net.link("m1").uplink, net.link("m1").downlink, net.link("srv").uplink, net.link("srv").downlink]
+    links = [
+        net.link("m1").uplink,
+        net.link("m1").downlink,
+        net.link("srv").uplink,
+        net.link("srv").downlink,
+    ]
     hops = sum(link.packets_sent for link in links)
     packets = net.link("m1").uplink.packets_sent + net.link("srv").uplink.packets_sent
     if received[0] != total:
-        print(f"WARNING: received {received[0]} of {total} bytes ({client.close_reason})", file=sys.stderr)
+        print(
+            f"WARNING: received {received[0]} of {total} bytes ({client.close_reason})",
+            file=sys.stderr,
+        )
     return {
         "virtual": sim.now,
         "wall": wall,
@@ -128,10 +136,14 @@ def run_ns3(total: int, seed: int, *, monitor: bool = False) -> dict[str, float]
     i2 = a.Assign(d2)
     ns.Ipv4GlobalRoutingHelper.PopulateRoutingTables()
     port = 5001
-    sink = ns.PacketSinkHelper("ns3::TcpSocketFactory", ns.InetSocketAddress(ns.Ipv4Address.GetAny(), port).ConvertTo())
+    sink = ns.PacketSinkHelper(
+        "ns3::TcpSocketFactory", ns.InetSocketAddress(ns.Ipv4Address.GetAny(), port).ConvertTo()
+    )
     sapps = sink.Install(nodes.Get(2))
     sapps.Start(ns.Seconds(0))
-    bulk = ns.BulkSendHelper("ns3::TcpSocketFactory", ns.InetSocketAddress(i2.GetAddress(1), port).ConvertTo())
+    bulk = ns.BulkSendHelper(
+        "ns3::TcpSocketFactory", ns.InetSocketAddress(i2.GetAddress(1), port).ConvertTo()
+    )
     bulk.SetAttribute("MaxBytes", ns.UintegerValue(total))
     bulk.SetAttribute("SendSize", ns.UintegerValue(1400))
     capps = bulk.Install(nodes.Get(0))
@@ -173,27 +185,46 @@ def compare_ns3(total: int, seed: int, repeat: int) -> int:
     pps_b = counted["packets"] / b["wall"]
     runs_a = ", ".join(f"{r['wall']:.3f}" for r in ours)
     runs_b = ", ".join(f"{r['wall']:.3f}" for r in theirs)
-    print(f"simnet (full trace)  {a['packets']:,} packets, {a['received']:,} bytes, wall {a['wall']:.3f} s "
-          f"(runs {runs_a}): {pps_a:,.0f} packets/s")
-    print(f"ns-3 3.44            {counted['packets']:,} packets, {b['received']:,} bytes, wall {b['wall']:.3f} s "
-          f"(runs {runs_b}): {pps_b:,.0f} packets/s")
+    print(
+        f"simnet (full trace)  {a['packets']:,} packets, {a['received']:,} bytes, wall "
+        f"{a['wall']:.3f} s "
+        f"(runs {runs_a}): {pps_a:,.0f} packets/s"
+    )
+    print(
+        f"ns-3 3.44            {counted['packets']:,} packets, {b['received']:,} bytes, wall "
+        f"{b['wall']:.3f} s "
+        f"(runs {runs_b}): {pps_b:,.0f} packets/s"
+    )
     print(f"simnet / ns-3 packets per second: {pps_a / pps_b:.2f}x")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--bytes", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--profile", action="store_true", help="run under cProfile and print the top functions")
+    ap.add_argument(
+        "--profile", action="store_true", help="run under cProfile and print the top functions"
+    )
     ap.add_argument("--trace", action="store_true", help="keep per-packet trace records (slower)")
-    ap.add_argument("--capture", action="store_true", help="keep pcap capture of the module host on")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="runs (same seed, identical simulation); the fastest wall time is reported, "
-                    "as timeit does, because the machine is shared")
-    ap.add_argument("--ns3", action="store_true",
-                    help="compare with the ns-3 wheel on the same workload (full tracing on here)")
+    ap.add_argument(
+        "--capture", action="store_true", help="keep pcap capture of the module host on"
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs (same seed, identical simulation); the fastest wall time is reported, "
+        "as timeit does, because the machine is shared",
+    )
+    ap.add_argument(
+        "--ns3",
+        action="store_true",
+        help="compare with the ns-3 wheel on the same workload (full tracing on here)",
+    )
     args = ap.parse_args(argv)
     if args.ns3:
         return compare_ns3(args.bytes, args.seed, max(1, args.repeat))
@@ -204,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     else:
-        runs = [run(args.bytes, args.seed, keep_trace=args.trace, capture=args.capture)
-                for _ in range(max(1, args.repeat))]
+        runs = [
+            run(args.bytes, args.seed, keep_trace=args.trace, capture=args.capture)
+            for _ in range(max(1, args.repeat))
+        ]
         res = min(runs, key=lambda r: r["wall"])
         if len(runs) > 1:
             print("wall times           " + ", ".join(f"{r['wall']:.4f}" for r in runs) + " s")
@@ -214,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wall time            {res['wall']:.3f} s")
     print(f"packets (end to end) {res['packets']:,}  ({res['hops']:,} link hops)")
     print(f"sender timeouts/fast retransmits {res['retransmits']}")
-    print(f"packets / wall s     {res['packets'] / res['wall']:,.0f}  ({res['hops'] / res['wall']:,.0f} hops / s)")
+    print(
+        f"packets / wall s     {res['packets'] / res['wall']:,.0f}  "
+        f"({res['hops'] / res['wall']:,.0f} hops / s)"
+    )
     print(f"virtual / wall       {res['virtual'] / res['wall']:,.0f}x")
     return 0
 

@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         from simnet.experiments.cli import main as sweep_main
 
         return sweep_main(args[1:])
-    if args and args[0] == "chaos":  # chaos runs sweep fault schedules: above the scenario layer too
+    if (
+        args and args[0] == "chaos"
+    ):  # chaos runs sweep fault schedules: above the scenario layer too
         from simnet.chaos.cli import main as chaos_main
 
         return chaos_main(args[1:])
@@ -37,13 +39,17 @@ def main(argv: list[str] | None = None) -> int:
 
     code = scenario_main(args)
     if not args or args[0] in ("-h", "--help"):
-        print("\nreal time:\n  serve               expose a scenario's module on a pty or loopback TCP "
-              "port (simnet serve --help)\n"
-              "experiments:\n  sweep               run a scenario over parameter values and seeds "
-              "on all cores (simnet sweep --help)\n"
-              "  chaos               seeded fault storms, invariants and shrinking "
-              "(simnet chaos --help)\n"
-              "\n  --version           print simnet's version", file=sys.stderr if not args else sys.stdout)
+        print(
+            "\nreal time:\n  serve               expose a scenario's module on a pty or loopback "
+            "TCP "
+            "port (simnet serve --help)\n"
+            "experiments:\n  sweep               run a scenario over parameter values and seeds "
+            "on all cores (simnet sweep --help)\n"
+            "  chaos               seeded fault storms, invariants and shrinking "
+            "(simnet chaos --help)\n"
+            "\n  --version           print simnet's version",
+            file=sys.stderr if not args else sys.stdout,
+        )
     return code
 
 

@@ -34,8 +34,11 @@ def _base() -> Path:
         return PACKAGED
     root = _checkout()
     if root is None:
-        raise ConfigError("library", f"the scenario library is not installed (expected {PACKAGED / 'scenarios'} "
-                          "in a wheel, or a checkout with scenarios/ beside simnet/)")
+        raise ConfigError(
+            "library",
+            f"the scenario library is not installed (expected {PACKAGED / 'scenarios'} "
+            "in a wheel, or a checkout with scenarios/ beside simnet/)",
+        )
     return root
 
 
@@ -53,7 +56,9 @@ def examples() -> list[str]:
     """Every library scenario by name: its path below the library without ``.yaml``
     (``quickstart``, ``simcom/sim7600-tcp-echo``), sorted."""
     base = scenarios_dir()
-    return sorted(p.relative_to(base).with_suffix("").as_posix() for p in base.rglob(f"*{SCENARIO_SUFFIX}"))
+    return sorted(
+        p.relative_to(base).with_suffix("").as_posix() for p in base.rglob(f"*{SCENARIO_SUFFIX}")
+    )
 
 
 def example(name: str) -> Path:
@@ -61,7 +66,9 @@ def example(name: str) -> Path:
     or without ``.yaml``), or a file name that is unique in the library (``sim7600-tcp-echo``).
     Raises ConfigError naming close matches."""
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError("example", f"expected the name of a library scenario such as 'quickstart', got {name!r}")
+        raise ConfigError(
+            "example", f"expected the name of a library scenario such as 'quickstart', got {name!r}"
+        )
     wanted = name.strip().removesuffix(SCENARIO_SUFFIX).replace("\\", "/").strip("/")
     names = examples()
     if wanted in names:
@@ -70,7 +77,10 @@ def example(name: str) -> Path:
     if len(by_stem) == 1:
         return scenarios_dir() / f"{by_stem[0]}{SCENARIO_SUFFIX}"
     if len(by_stem) > 1:
-        raise ConfigError("example", f"{name!r} is in several folders: {', '.join(by_stem)} (expected one of them)")
+        raise ConfigError(
+            "example",
+            f"{name!r} is in several folders: {', '.join(by_stem)} (expected one of them)",
+        )
     close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(close)}?" if close else " (simnet examples lists them)"
     raise ConfigError("example", f"no library scenario named {name!r}{hint}")
@@ -102,9 +112,14 @@ def scenario_argument(file: str | None, example_name: str | None) -> str:
     """The scenario path of a command line that takes ``FILE.yaml`` or ``--example NAME``
     (exactly one of them); ConfigError says what is wrong."""
     if file is not None and example_name is not None:
-        raise ConfigError("--example", f"give a scenario file or --example, not both (got {file!r} and {example_name!r})")
+        raise ConfigError(
+            "--example",
+            f"give a scenario file or --example, not both (got {file!r} and {example_name!r})",
+        )
     if example_name is not None:
         return str(example(example_name))
     if file is None:
-        raise ConfigError("FILE.yaml", "expected a scenario file or --example NAME (simnet examples lists them)")
+        raise ConfigError(
+            "FILE.yaml", "expected a scenario file or --example NAME (simnet examples lists them)"
+        )
     return file

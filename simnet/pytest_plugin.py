@@ -56,19 +56,34 @@ MAX_SWEEP_RUNS_SHOWN = 5
 # -- options and marker --------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("simnet", "simnet emulated modules")
-    group.addoption("--simnet-seed", type=int, default=None, metavar="N",
-                    help="seed every simnet fixture with N (default: a seed derived from each test's node id)")
-    group.addoption("--simnet-artifacts", default=None, metavar="DIR",
-                    help="where a failing test's trace, chart and scenario go (default: pytest's temporary folder)")
-    group.addoption("--simnet-no-chart", action="store_true",
-                    help="do not draw sequence charts for failing tests")
+    group.addoption(
+        "--simnet-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed every simnet fixture with N (default: a seed derived from each test's node id)",
+    )
+    group.addoption(
+        "--simnet-artifacts",
+        default=None,
+        metavar="DIR",
+        help="where a failing test's trace, chart and scenario go (default: pytest's temporary "
+             "folder)",
+    )
+    group.addoption(
+        "--simnet-no-chart",
+        action="store_true",
+        help="do not draw sequence charts for failing tests",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "simnet(scenario=None, *, example=None, seed=None, port='pty', **scenario_keys): the scenario "
-        "of the simnet_sim / simnet_port / simnet_sweep fixtures: a YAML path (relative to the test "
+        "simnet(scenario=None, *, example=None, seed=None, port='pty', **scenario_keys): the "
+        "scenario "
+        "of the simnet_sim / simnet_port / simnet_sweep fixtures: a YAML path (relative to the "
+        "test "
         "file), a dict, a library example, or scenario keys (module=..., network=...)",
     )
 
@@ -76,7 +91,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def seed_for(nodeid: str) -> int:
     """The seed a test gets when none is given: stable across runs and machines, different
     between tests (SHA-256 of the node id as pytest prints it)."""
-    return int.from_bytes(hashlib.sha256(nodeid.encode("utf-8")).digest()[:8], "big") % SEED_RANGE + 1
+    return (
+        int.from_bytes(hashlib.sha256(nodeid.encode("utf-8")).digest()[:8], "big") % SEED_RANGE + 1
+    )
 
 
 def _marker_kwargs(request: pytest.FixtureRequest) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -85,8 +102,11 @@ def _marker_kwargs(request: pytest.FixtureRequest) -> tuple[tuple[Any, ...], dic
     if marker is None:
         return (), {}
     if len(marker.args) > 1:
-        pytest.fail(f"@pytest.mark.simnet takes at most one positional argument (the scenario), got "
-                    f"{len(marker.args)}", pytrace=False)
+        pytest.fail(
+            f"@pytest.mark.simnet takes at most one positional argument (the scenario), got "
+            f"{len(marker.args)}",
+            pytrace=False,
+        )
     return marker.args, dict(marker.kwargs)
 
 
@@ -95,7 +115,9 @@ def _seed(request: pytest.FixtureRequest) -> int:
     if kwargs.get("seed") is not None:
         seed = kwargs["seed"]
         if isinstance(seed, bool) or not isinstance(seed, int):
-            pytest.fail(f"@pytest.mark.simnet(seed=...): expected an integer, got {seed!r}", pytrace=False)
+            pytest.fail(
+                f"@pytest.mark.simnet(seed=...): expected an integer, got {seed!r}", pytrace=False
+            )
         return seed
     option = request.config.getoption("--simnet-seed")
     return option if option is not None else seed_for(request.node.nodeid)
@@ -142,8 +164,10 @@ def _scenario_from_marker(request: pytest.FixtureRequest) -> str | dict[str, Any
     if isinstance(source, dict):
         return _merge(source, keys)
     if not isinstance(source, str | os.PathLike):
-        pytest.fail(f"@pytest.mark.simnet: expected a scenario path, a dict or example=..., got {source!r}",
-                    pytrace=False)
+        pytest.fail(
+            f"@pytest.mark.simnet: expected a scenario path, a dict or example=..., got {source!r}",
+            pytrace=False,
+        )
     path = str(_resolve_path(request, source))
     if not keys:
         return path
@@ -213,9 +237,12 @@ def simnet_scenario(request: pytest.FixtureRequest) -> str | dict[str, Any]:
         return request.param
     scenario = _scenario_from_marker(request)
     if scenario is None:
-        pytest.fail("no simnet scenario for this test: mark it @pytest.mark.simnet('path.yaml' | "
-                    "example='quickstart' | module='simcom-sim7600', ...), parametrize the fixture "
-                    "indirectly, or override the simnet_scenario fixture", pytrace=False)
+        pytest.fail(
+            "no simnet scenario for this test: mark it @pytest.mark.simnet('path.yaml' | "
+            "example='quickstart' | module='simcom-sim7600', ...), parametrize the fixture "
+            "indirectly, or override the simnet_scenario fixture",
+            pytrace=False,
+        )
     return scenario
 
 
@@ -273,11 +300,15 @@ def simnet_port(request: pytest.FixtureRequest) -> Any:
     _, kwargs = _marker_kwargs(request)
     kind = kwargs.get("port", "pty")
     if kind not in PORT_KINDS:
-        pytest.fail(f"@pytest.mark.simnet(port=...): expected one of {', '.join(PORT_KINDS)}, got {kind!r}",
-                    pytrace=False)
+        pytest.fail(
+            f"@pytest.mark.simnet(port=...): expected one of {', '.join(PORT_KINDS)}, got {kind!r}",
+            pytrace=False,
+        )
     scenario = _test_scenario(request)
     seed = _seed(request)
-    with serving(scenario, pty=kind == "pty", tcp="127.0.0.1:0" if kind == "tcp" else None, seed=seed) as served:
+    with serving(
+        scenario, pty=kind == "pty", tcp="127.0.0.1:0" if kind == "tcp" else None, seed=seed
+    ) as served:
         _used(request).sims.append(_SimUse("simnet_port", served.sim, scenario, seed))
         yield ServedPort(served)
 
@@ -318,7 +349,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     try:
         lines, properties = _evidence(item, used)
     except Exception as exc:  # the evidence must never hide the test's own failure
-        lines, properties = [f"simnet: could not write the evidence: {type(exc).__name__}: {exc}"], []
+        lines, properties = (
+            [f"simnet: could not write the evidence: {type(exc).__name__}: {exc}"],
+            [],
+        )
     if lines:
         report.sections.append((SECTION, "\n".join(lines)))
         report.user_properties.extend(properties)
@@ -362,13 +396,26 @@ def _evidence(item: pytest.Item, used: _Used) -> tuple[list[str], list[tuple[str
         digest = sim.trace.digest()
         summary = sim.trace.summary()
         kept = len(sim.trace)
-        label = use.scenario if isinstance(use.scenario, str) else f"{use.scenario.get('name', '<dict>')} (dict)"
-        lines.append(f"{use.fixture}: scenario {label}, seed {use.seed}, virtual time {sim.now:.3f} s")
-        bounded = "" if summary.get("records", kept) == kept else f" of {summary.get('records')} (the trace was bounded)"
+        label = (
+            use.scenario
+            if isinstance(use.scenario, str)
+            else f"{use.scenario.get('name', '<dict>')} (dict)"
+        )
+        lines.append(
+            f"{use.fixture}: scenario {label}, seed {use.seed}, virtual time {sim.now:.3f} s"
+        )
+        bounded = (
+            ""
+            if summary.get("records", kept) == kept
+            else f" of {summary.get('records')} (the trace was bounded)"
+        )
         lines.append(f"  trace:  {trace_path} ({kept} records{bounded})")
         lines.append(f"  digest: {digest}")
-        props += [(f"simnet_trace{suffix}", str(trace_path)), (f"simnet_digest{suffix}", digest),
-                  (f"simnet_seed{suffix}", str(use.seed))]
+        props += [
+            (f"simnet_trace{suffix}", str(trace_path)),
+            (f"simnet_digest{suffix}", digest),
+            (f"simnet_seed{suffix}", str(use.seed)),
+        ]
         if chart_wanted:
             chart = _chart(sim, folder / f"chart{suffix}.svg", item.nodeid)
             lines.append(f"  chart:  {chart}")
@@ -377,8 +424,10 @@ def _evidence(item: pytest.Item, used: _Used) -> tuple[list[str], list[tuple[str
         replay = [_replay_test(item, use.seed)]
         if use.fixture == "simnet_sim" and _has_steps(use.scenario):
             scenario_file = _scenario_file(use.scenario, folder, f"scenario{suffix}.yaml")
-            replay.append(f"simnet run {shlex.quote(str(scenario_file))} --seed {use.seed}  "
-                          "(the scenario's own steps)")
+            replay.append(
+                f"simnet run {shlex.quote(str(scenario_file))} --seed {use.seed}  "
+                "(the scenario's own steps)"
+            )
         replay.append(f"simnet plot {shlex.quote(str(trace_path))} --out chart.svg")
         lines.append("  replay: " + replay[0])
         lines.extend(f"          {r}" for r in replay[1:])
@@ -408,11 +457,21 @@ def _sweep_evidence(item: pytest.Item, used: _Used, use: _SweepUse, n: int) -> l
     table = folder / f"sweep-{n + 1}.csv"
     frame.to_csv(table, index=False)
     failed = frame[~frame["passed"].astype(bool)]
-    label = use.scenario if isinstance(use.scenario, str) else f"{use.scenario.get('name', '<dict>')} (dict)"
-    lines = [f"simnet_sweep: scenario {label}: {len(frame)} runs, {len(frame) - len(failed)} passed; "
-             f"rows in {table}"]
-    params = [k for design in ("grid", "zip", "random") for k in (use.options.get(design) or {})
-              if is_scenario_key(k) and k in frame.columns]
+    label = (
+        use.scenario
+        if isinstance(use.scenario, str)
+        else f"{use.scenario.get('name', '<dict>')} (dict)"
+    )
+    lines = [
+        f"simnet_sweep: scenario {label}: {len(frame)} runs, {len(frame) - len(failed)} passed; "
+        f"rows in {table}"
+    ]
+    params = [
+        k
+        for design in ("grid", "zip", "random")
+        for k in (use.options.get(design) or {})
+        if is_scenario_key(k) and k in frame.columns
+    ]
     if use.options.get("program") is not None or failed.empty:
         if not failed.empty:  # a host program runs only inside the test
             lines.append(f"  replay: pytest {shlex.quote(item.nodeid)}")
@@ -456,8 +515,12 @@ def _plain(value: Any) -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    reports = [r for key in ("failed", "xfailed") for r in terminalreporter.stats.get(key, [])
-               if any(name == SECTION for name, _ in getattr(r, "sections", ()))]
+    reports = [
+        r
+        for key in ("failed", "xfailed")
+        for r in terminalreporter.stats.get(key, [])
+        if any(name == SECTION for name, _ in getattr(r, "sections", ()))
+    ]
     if not reports:
         return
     terminalreporter.section("simnet evidence of failing tests")

@@ -28,7 +28,10 @@ def world(
 ) -> Any:
     """A world with ``module`` on an operator serving APN ``internet`` (PDP activation after
     ``activation_delay``), ``hosts`` as in a scenario's ``hosts:``, scenario ``faults:``."""
-    net: dict[str, Any] = {"apn": {"name": "internet"}, "pdp": {"activation_delay": activation_delay}}
+    net: dict[str, Any] = {
+        "apn": {"name": "internet"},
+        "pdp": {"activation_delay": activation_delay},
+    }
     net.update(network or {})
     data: dict[str, Any] = {"name": name, "module": module, "network": net, "steps": [{"wait": 0}]}
     if hosts:
@@ -45,8 +48,12 @@ def world(
 
 def echo_hosts(ip: str, port: int, name: str = "server.example.net") -> dict[str, Any]:
     """One peer at ``ip`` with a TCP and a UDP echo service on ``port``."""
-    return {name: {"ip": ip, "services": [{"type": "tcp-echo", "port": port},
-                                          {"type": "udp-echo", "port": port}]}}
+    return {
+        name: {
+            "ip": ip,
+            "services": [{"type": "tcp-echo", "port": port}, {"type": "udp-echo", "port": port}],
+        }
+    }
 
 
 def peer(sim: Any, name: str) -> Any:
@@ -71,7 +78,9 @@ def cme_after(line: str, code: int) -> bytes:
     return line.encode() + b"\r" + f"\r\n+CME ERROR: {code}\r\n".encode()
 
 
-def tx_times(sim: Any, summary_part: str, *, direction: str = "uplink", ev: str = "tx") -> list[float]:
+def tx_times(
+    sim: Any, summary_part: str, *, direction: str = "uplink", ev: str = "tx"
+) -> list[float]:
     """Virtual instants at which packets whose summary ends with ``summary_part`` (or contains
     it, when it ends in ``*``) entered the radio link in ``direction`` (trace ``pkt``/``tx``)."""
     out = []
@@ -80,7 +89,9 @@ def tx_times(sim: Any, summary_part: str, *, direction: str = "uplink", ev: str 
         if rec.kind == "pkt" and rec.source == link:
             text = str(rec.fields.get("pkt", ""))
             if rec.fields.get("ev") == ev and (
-                text.endswith(summary_part) or summary_part.endswith("*") and summary_part[:-1] in text
+                text.endswith(summary_part)
+                or summary_part.endswith("*")
+                and summary_part[:-1] in text
             ):
                 out.append(rec.t)
     return out

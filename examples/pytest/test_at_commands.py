@@ -25,7 +25,9 @@ def test_a_host_sending_cr_lf_gets_exact_bytes(simnet_sim):
     assert dte.received == b'AT+CGDCONT=1,"IP","internet"\r\r\nOK\r\n'  # echo, then V.250 framing
 
 
-@pytest.mark.simnet(module="simcom-sim7600", network={"apn": "internet", "pdp": {"activation_delay": "3s"}}, seed=7)
+@pytest.mark.simnet(
+    module="simcom-sim7600", network={"apn": "internet", "pdp": {"activation_delay": "3s"}}, seed=7
+)
 def test_netopen_waits_for_the_pdp_context(simnet_sim):
     dte = simnet_sim.dte
     assert simnet_sim.seed == 7  # the marker's seed wins over the node id's
@@ -43,11 +45,16 @@ def test_the_shipped_quickstart_passes(simnet_sim, request):
     assert result.passed
 
 
-@pytest.mark.parametrize("simnet_sim", [
-    {"name": "SIM7600", "module": "simcom-sim7600"},
-    {"name": "A7670", "module": "simcom-a7670"},
-    {"name": "L610", "module": "fibocom-l610"},
-], indirect=True, ids=["sim7600", "a7670", "l610"])
+@pytest.mark.parametrize(
+    "simnet_sim",
+    [
+        {"name": "SIM7600", "module": "simcom-sim7600"},
+        {"name": "A7670", "module": "simcom-a7670"},
+        {"name": "L610", "module": "fibocom-l610"},
+    ],
+    indirect=True,
+    ids=["sim7600", "a7670", "l610"],
+)
 def test_every_module_reports_a_ready_sim(simnet_sim):
     r = simnet_sim.dte.command("AT+CPIN?")
     assert (r.final, r.lines) == ("OK", ["+CPIN: READY"])  # TS 27.007 §8.3

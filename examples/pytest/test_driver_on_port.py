@@ -31,5 +31,7 @@ def test_pyserial_over_a_loopback_tcp_port(simnet_port):
         received, end = b"", time.monotonic() + 5
         while not received.endswith(b"+CSQ: 17,0\r\n\r\nOK\r\n") and time.monotonic() < end:
             received += line.read(256)
-    assert received == b"ATE0\r\r\nOK\r\n\r\n+CSQ: 17,0\r\n\r\nOK\r\n"  # ATE0 is echoed, then no echo
+    assert (
+        received == b"ATE0\r\r\nOK\r\n\r\n+CSQ: 17,0\r\n\r\nOK\r\n"
+    )  # ATE0 is echoed, then no echo
     assert simnet_port.sim.now > 0  # the served simulation, for inspection

@@ -9,7 +9,9 @@ import pytest
 from tracker import Tracker
 
 
-@pytest.mark.xfail(strict=True, reason="deliberately failing: shows the evidence a failing test carries")
+@pytest.mark.xfail(
+    strict=True, reason="deliberately failing: shows the evidence a failing test carries"
+)
 @pytest.mark.simnet("scenarios/tracker.yaml")
 def test_a_tracker_without_reconnect_loses_its_report(simnet_sim):
     tracker = Tracker(simnet_sim, reconnect=False)

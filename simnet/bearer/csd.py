@@ -73,8 +73,16 @@ CallListener = Callable[[str, CsdCall, Outcome | None], None]
 class CsdService:
     """The module's circuit-switched data service (one call at a time)."""
 
-    def __init__(self, sim: Simulation, sim_card: SimCard, radio: Radio, config: CsdConfig | None = None,
-                 *, name: str = "csd", line_delay: float = 0.1) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        sim_card: SimCard,
+        radio: Radio,
+        config: CsdConfig | None = None,
+        *,
+        name: str = "csd",
+        line_delay: float = 0.1,
+    ) -> None:
         self.sim = sim
         self.sim_card = sim_card
         self.radio = radio
@@ -123,8 +131,13 @@ class CsdService:
         """The next ``count`` dials (None: all) end with ``kind`` (busy, no_answer, no_carrier)."""
         norm = kind.lower().replace("-", "_") if isinstance(kind, str) else kind
         if norm not in _KIND_TO_OUTCOME:
-            raise ConfigError("call_fail.outcome", f"unknown call failure {kind!r} (allowed: busy, no_answer, no_carrier)")
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise ConfigError(
+                "call_fail.outcome",
+                f"unknown call failure {kind!r} (allowed: busy, no_answer, no_carrier)",
+            )
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 1
+        ):
             raise ConfigError("call_fail.count", f"expected a positive integer, got {count!r}")
         self._fail_queue.append((norm, count))
 
@@ -168,7 +181,9 @@ class CsdService:
             delay = self._busy.sample(self._rng_time)
         else:
             delay = self._no_answer.sample(self._rng_time)
-        call = CsdCall(number=number, direction="mo", state=CallState.DIALING, rate=self.config.rate)
+        call = CsdCall(
+            number=number, direction="mo", state=CallState.DIALING, rate=self.config.rate
+        )
         self.call = call
         ev = self.sim.event()
         self._pending = ev
@@ -198,16 +213,27 @@ class CsdService:
             if call.hold is not None:
                 call._timers.append(self.sim.call_later(call.hold, self._caller_hangs_up, call))
             return
-        call.pipe = BytePipe(self.sim, rate_bps=call.rate, delay=self.line_delay, bits_per_byte=10,
-                             name=f"{self.name}.line")
+        call.pipe = BytePipe(
+            self.sim,
+            rate_bps=call.rate,
+            delay=self.line_delay,
+            bits_per_byte=10,
+            name=f"{self.name}.line",
+        )
         self._emit("connected", call)
         if self.on_connected is not None:
             self.on_connected(call)
 
     # -- mobile-terminated ---------------------------------------------------------------------
-    def incoming_call(self, caller_id: str | None = "+33123456789", *, number_type: int | None = None,
-                      voice: bool = False, hold: float | None = None,
-                      ring_timeout: float | None = None) -> CsdCall | None:
+    def incoming_call(
+        self,
+        caller_id: str | None = "+33123456789",
+        *,
+        number_type: int | None = None,
+        voice: bool = False,
+        hold: float | None = None,
+        ring_timeout: float | None = None,
+    ) -> CsdCall | None:
         """A call arrives (data, or ``voice``): RING now and every ``ring_interval`` until
         answered, rejected or the caller gives up after ``ring_timeout`` (default: the
         operator's). A voice caller hangs up ``hold`` seconds after the answer. None if the
@@ -215,9 +241,21 @@ class CsdService:
         if self._precheck() is not None or self.call is not None:
             self.sim.record(self.name, "incoming_missed", caller_id=caller_id)
             return None
-        ntype = number_type if number_type is not None else (145 if (caller_id or "").startswith("+") else 129)
-        call = CsdCall(number=caller_id or "", direction="mt", state=CallState.RINGING,
-                       rate=self.config.rate, caller_id=caller_id, number_type=ntype, voice=voice, hold=hold)
+        ntype = (
+            number_type
+            if number_type is not None
+            else (145 if (caller_id or "").startswith("+") else 129)
+        )
+        call = CsdCall(
+            number=caller_id or "",
+            direction="mt",
+            state=CallState.RINGING,
+            rate=self.config.rate,
+            caller_id=caller_id,
+            number_type=ntype,
+            voice=voice,
+            hold=hold,
+        )
         self.call = call
         self.sim.record(self.name, "incoming", caller_id=caller_id, voice=voice)
         self._ring(call)
@@ -248,7 +286,9 @@ class CsdService:
         call.state = CallState.ANSWERING
         ev = self.sim.event()
         self._pending = ev
-        call._timers.append(self.sim.call_later(self._answer.sample(self._rng_time), self._answered, call, ev))
+        call._timers.append(
+            self.sim.call_later(self._answer.sample(self._rng_time), self._answered, call, ev)
+        )
         return ev
 
     def _answered(self, call: CsdCall, ev: simpy.Event) -> None:
@@ -309,7 +349,10 @@ class CsdService:
 
     def _on_registration(self, domain: str, state: RegState) -> None:
         if domain == "cs" and not state.registered and self.call is not None:
-            self._end(self.call, Outcome(OutcomeKind.NETWORK_LOST, detail=f"CS registration lost ({state})"))
+            self._end(
+                self.call,
+                Outcome(OutcomeKind.NETWORK_LOST, detail=f"CS registration lost ({state})"),
+            )
 
     def _on_sim(self, state: SimState) -> None:
         if state != SimState.READY and self.call is not None:

@@ -100,8 +100,12 @@ class GprsNetwork:
         self.operator = operator
         self.name = name
         self.dns = operator.dns or dns_default
-        self._activation_delay = make_distribution_or(operator.activation_delay, "network.activation_delay")
-        self._deactivation_delay = make_distribution_or(operator.deactivation_delay, "network.deactivation_delay")
+        self._activation_delay = make_distribution_or(
+            operator.activation_delay, "network.activation_delay"
+        )
+        self._deactivation_delay = make_distribution_or(
+            operator.deactivation_delay, "network.deactivation_delay"
+        )
         self._attach_delay = make_distribution_or(operator.attach_delay, "network.attach_delay")
         self._rng_act = sim.rng(f"{name}.pdp.activation_delay")
         self._rng_deact = sim.rng(f"{name}.pdp.deactivation_delay")
@@ -109,21 +113,30 @@ class GprsNetwork:
         pool = ipaddress.IPv4Network(operator.ip_pool)
         self._pool_base = int(pool.network_address)
         self._pool_size = pool.num_addresses
-        self._reserved = {str(pool.network_address), str(pool.broadcast_address), operator.ppp_server_ip}
+        self._reserved = {
+            str(pool.network_address),
+            str(pool.broadcast_address),
+            operator.ppp_server_ip,
+        }
         # Shared by every subscriber of the operator (a fleet), else this module's own.
         self.pool = address_pool if address_pool is not None else AddressPool()
         self.overrides: list[_Override] = []
         self.deactivation_silent = False
 
     # -- faults ------------------------------------------------------------------------------
-    def push_override(self, mode: str, cause: int | None, count: int | None, duration: float | None) -> None:
+    def push_override(
+        self, mode: str, cause: int | None, count: int | None, duration: float | None
+    ) -> None:
         until = None if duration is None else self.sim.now + duration
         self.overrides.append(_Override(mode, cause, count, until))
 
     def _current_override(self) -> _Override | None:
         now = self.sim.now
-        self.overrides = [o for o in self.overrides
-                          if (o.remaining is None or o.remaining > 0) and (o.until is None or o.until > now)]
+        self.overrides = [
+            o
+            for o in self.overrides
+            if (o.remaining is None or o.remaining > 0) and (o.until is None or o.until > now)
+        ]
         return self.overrides[-1] if self.overrides else None
 
     # -- decisions ---------------------------------------------------------------------------
@@ -166,7 +179,9 @@ class GprsNetwork:
             return True  # the operator does not check credentials
         if ctx.chap is not None:
             ident, challenge, response = ctx.chap
-            expected = hashlib.md5(bytes((ident & 0xFF,)) + op.password.encode() + challenge).digest()
+            expected = hashlib.md5(
+                bytes((ident & 0xFF,)) + op.password.encode() + challenge
+            ).digest()
             if ctx.user != op.user or response != expected:
                 return False
         elif ctx.user != op.user or ctx.password != op.password:
@@ -201,7 +216,11 @@ class GprsNetwork:
             offset = pool.next
             pool.next = pool.next + 1 if pool.next + 1 < self._pool_size else 1
             ip = str(ipaddress.IPv4Address(self._pool_base + offset))
-            if ip not in taken and ip not in pool.in_use and not (in_use is not None and in_use(ip)):
+            if (
+                ip not in taken
+                and ip not in pool.in_use
+                and not (in_use is not None and in_use(ip))
+            ):
                 pool.in_use.add(ip)
                 return ip
         return None
@@ -229,8 +248,17 @@ def make_distribution_or(spec: object, field_name: str):
 class GprsSession:
     """The module's packet-domain state: attach, contexts, activation with T3380."""
 
-    def __init__(self, sim: Simulation, sim_card: SimCard, radio: Radio, network: GprsNetwork,
-                 host: Any = None, *, timers: GprsTimers | None = None, name: str = "gprs") -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        sim_card: SimCard,
+        radio: Radio,
+        network: GprsNetwork,
+        host: Any = None,
+        *,
+        timers: GprsTimers | None = None,
+        name: str = "gprs",
+    ) -> None:
         self.sim = sim
         self.sim_card = sim_card
         self.radio = radio
@@ -291,15 +319,25 @@ class GprsSession:
         return None
 
     # -- definitions -------------------------------------------------------------------------
-    def define_context(self, cid: int, pdp_type: str = "IP", apn: str = "", *, user: str = "",
-                       password: str = "", auth: str | int = "none") -> PdpContext:
+    def define_context(
+        self,
+        cid: int,
+        pdp_type: str = "IP",
+        apn: str = "",
+        *,
+        user: str = "",
+        password: str = "",
+        auth: str | int = "none",
+    ) -> PdpContext:
         """Define (or redefine) context ``cid``. Dialects validate AT arguments with their own
         ranges first; an impossible value here is a ``ConfigError`` naming the field."""
         if isinstance(cid, bool) or not isinstance(cid, int) or not 0 <= cid <= MAX_CID:
             raise ConfigError("pdp.cid", f"expected an integer 0..{MAX_CID}, got {cid!r}")
         ptype = pdp_type.upper() if isinstance(pdp_type, str) else pdp_type
         if ptype not in PDP_TYPES:
-            raise ConfigError("pdp.type", f"unknown PDP type {pdp_type!r} (allowed: {', '.join(PDP_TYPES)})")
+            raise ConfigError(
+                "pdp.type", f"unknown PDP type {pdp_type!r} (allowed: {', '.join(PDP_TYPES)})"
+            )
         if not isinstance(apn, str) or len(apn) > 100:
             raise ConfigError("pdp.apn", "expected an APN of at most 100 characters")
         if not isinstance(user, str) or not isinstance(password, str):
@@ -309,7 +347,13 @@ class GprsSession:
         if ctx is None:
             ctx = PdpContext(cid)
             self.contexts[cid] = ctx
-        ctx.pdp_type, ctx.apn, ctx.user, ctx.password, ctx.auth = ptype, apn, user, password, auth_name
+        ctx.pdp_type, ctx.apn, ctx.user, ctx.password, ctx.auth = (
+            ptype,
+            apn,
+            user,
+            password,
+            auth_name,
+        )
         self._record("pdp_define", cid=cid, pdp_type=ptype, apn=apn, auth=auth_name)
         return ctx
 
@@ -361,8 +405,12 @@ class GprsSession:
         for cid in sorted(self.contexts):
             ctx = self.contexts[cid]
             if ctx.state != ContextState.INACTIVE:
-                self._release(ctx, Outcome(OutcomeKind.CANCELLED, cid=cid, detail="detach"), "local",
-                              notify=False)
+                self._release(
+                    ctx,
+                    Outcome(OutcomeKind.CANCELLED, cid=cid, detail="detach"),
+                    "local",
+                    notify=False,
+                )
         self._attach_wanted = False
         self._attach_done = False
         self._record("detach")
@@ -377,13 +425,19 @@ class GprsSession:
         (+CGAUTH takes precedence, docs/assumptions.md Bearer)."""
         ctx = self.contexts.get(cid)
         if ctx is None:
-            return self._done(Outcome(OutcomeKind.INVALID_STATE, cid=cid, detail=f"context {cid} not defined"))
+            return self._done(
+                Outcome(OutcomeKind.INVALID_STATE, cid=cid, detail=f"context {cid} not defined")
+            )
         if ctx.state == ContextState.ACTIVE:
-            return self._done(Outcome(OutcomeKind.OK, cid=cid, ip=ctx.ip, dns=ctx.dns, detail="already active"))
+            return self._done(
+                Outcome(OutcomeKind.OK, cid=cid, ip=ctx.ip, dns=ctx.dns, detail="already active")
+            )
         if ctx.state == ContextState.ACTIVATING:
             return self._pending[cid]
         if ctx.state == ContextState.DEACTIVATING:
-            return self._done(Outcome(OutcomeKind.INVALID_STATE, cid=cid, detail="deactivation in progress"))
+            return self._done(
+                Outcome(OutcomeKind.INVALID_STATE, cid=cid, detail="deactivation in progress")
+            )
         problem = self._precheck()
         if problem is not None:
             return self._done(Outcome(problem.kind, cid=cid, detail=problem.detail))
@@ -391,14 +445,19 @@ class GprsSession:
         ctx.state = ContextState.ACTIVATING
         self._pending[cid] = ev
         self._abort[cid] = self.sim.event()
-        request = ctx.with_peer_auth(peer_auth) if peer_auth is not None and not ctx.has_own_credentials else ctx
+        request = (
+            ctx.with_peer_auth(peer_auth)
+            if peer_auth is not None and not ctx.has_own_credentials
+            else ctx
+        )
         if request is not ctx and peer_auth is not None:
             self._record("pdp_peer_auth", cid=cid, protocol=peer_auth.protocol, user=peer_auth.user)
         self.sim.process(self._activate_proc(ctx, ev, request))
         return ev
 
-    def _activate_proc(self, ctx: PdpContext, ev: simpy.Event,
-                       request: PdpContext | None = None) -> Generator[simpy.Event, Any, None]:
+    def _activate_proc(
+        self, ctx: PdpContext, ev: simpy.Event, request: PdpContext | None = None
+    ) -> Generator[simpy.Event, Any, None]:
         cid = ctx.cid
         abort = self._abort[cid]
         if not self.attached:
@@ -410,8 +469,15 @@ class GprsSession:
             attach_outcome = attach_ev.value
             assert isinstance(attach_outcome, Outcome)  # attach() always ends in an Outcome
             if not attach_outcome.ok:
-                self._finish_activation(ctx, Outcome(attach_outcome.kind, cause=attach_outcome.cause,
-                                                     cid=cid, detail=attach_outcome.detail))
+                self._finish_activation(
+                    ctx,
+                    Outcome(
+                        attach_outcome.kind,
+                        cause=attach_outcome.cause,
+                        cid=cid,
+                        detail=attach_outcome.detail,
+                    ),
+                )
                 return
         active = sum(1 for c in self.contexts.values() if c.state == ContextState.ACTIVE)
         # the network judges what the request carries (the TE's PPP credentials, maybe)
@@ -433,13 +499,23 @@ class GprsSession:
             # T3380 expired for the (retransmissions + 1)th time: abort (§6.1.3.1.5)
             if decision == "accept":
                 self.network.release(value[0])  # the late accept is never used
-            self._finish_activation(ctx, Outcome(
-                OutcomeKind.PDP_TIMEOUT, cid=cid,
-                detail=f"no answer to {timers.t3380_retransmissions + 1} ACTIVATE PDP CONTEXT REQUESTs"))
+            self._finish_activation(
+                ctx,
+                Outcome(
+                    OutcomeKind.PDP_TIMEOUT,
+                    cid=cid,
+                    detail=f"no answer to {timers.t3380_retransmissions + 1} ACTIVATE PDP CONTEXT "
+                           "REQUESTs",
+                ),
+            )
             return
         if decision == "reject":
-            self._finish_activation(ctx, Outcome(OutcomeKind.PDP_REJECT, cause=value, cid=cid,
-                                                 detail=SM_CAUSES.get(value, "")))
+            self._finish_activation(
+                ctx,
+                Outcome(
+                    OutcomeKind.PDP_REJECT, cause=value, cid=cid, detail=SM_CAUSES.get(value, "")
+                ),
+            )
             return
         ip, dns = value
         ctx.ip, ctx.dns = ip, tuple(dns)
@@ -469,11 +545,15 @@ class GprsSession:
         the context was released locally)."""
         ctx = self.contexts.get(cid)
         if ctx is None:
-            return self._done(Outcome(OutcomeKind.INVALID_STATE, cid=cid, detail=f"context {cid} not defined"))
+            return self._done(
+                Outcome(OutcomeKind.INVALID_STATE, cid=cid, detail=f"context {cid} not defined")
+            )
         if ctx.state == ContextState.INACTIVE:
             return self._done(Outcome(OutcomeKind.OK, cid=cid, detail="already inactive"))
         if ctx.state == ContextState.ACTIVATING:
-            self._abort_activation(ctx, Outcome(OutcomeKind.CANCELLED, cid=cid, detail="deactivated while activating"))
+            self._abort_activation(
+                ctx, Outcome(OutcomeKind.CANCELLED, cid=cid, detail="deactivated while activating")
+            )
             return self._done(Outcome(OutcomeKind.OK, cid=cid, detail="activation aborted"))
         if ctx.state == ContextState.DEACTIVATING:
             return self._pending[cid]
@@ -484,7 +564,9 @@ class GprsSession:
         self.sim.process(self._deactivate_proc(ctx, ev))
         return ev
 
-    def _deactivate_proc(self, ctx: PdpContext, ev: simpy.Event) -> Generator[simpy.Event, Any, None]:
+    def _deactivate_proc(
+        self, ctx: PdpContext, ev: simpy.Event
+    ) -> Generator[simpy.Event, Any, None]:
         cid = ctx.cid
         abort = self._abort[cid]
         delay = self.network.deactivation_delay()
@@ -509,16 +591,22 @@ class GprsSession:
         ev.succeed(outcome.stamped(self.sim.now))
 
     # -- network side and losses -------------------------------------------------------------
-    def network_deactivate(self, cid: int | None = None,
-                           cause: int = DEFAULT_NETWORK_DEACTIVATION_CAUSE) -> list[int]:
+    def network_deactivate(
+        self, cid: int | None = None, cause: int = DEFAULT_NETWORK_DEACTIVATION_CAUSE
+    ) -> list[int]:
         """Network-initiated deactivation (TS 24.008 §6.1.3.4.2) of ``cid`` (None: all active
         contexts) with an SM ``cause``; returns the cids deactivated."""
         validate_sm_cause(cause, "network_deactivate.cause")
         done = []
         for c in sorted(self.contexts):
             ctx = self.contexts[c]
-            if (cid is None or c == cid) and ctx.state in (ContextState.ACTIVE, ContextState.DEACTIVATING):
-                outcome = Outcome(OutcomeKind.DEACTIVATED, cause=cause, cid=c, detail=SM_CAUSES[cause])
+            if (cid is None or c == cid) and ctx.state in (
+                ContextState.ACTIVE,
+                ContextState.DEACTIVATING,
+            ):
+                outcome = Outcome(
+                    OutcomeKind.DEACTIVATED, cause=cause, cid=c, detail=SM_CAUSES[cause]
+                )
                 self._release(ctx, outcome, "network_down", notify=True)
                 done.append(c)
         return done
@@ -546,7 +634,11 @@ class GprsSession:
             if abort is not None and not abort.triggered:
                 abort.succeed()
             if pending is not None and not pending.triggered:
-                pending.succeed(Outcome(OutcomeKind.OK, cid=ctx.cid, detail=outcome.detail).stamped(self.sim.now))
+                pending.succeed(
+                    Outcome(OutcomeKind.OK, cid=ctx.cid, detail=outcome.detail).stamped(
+                        self.sim.now
+                    )
+                )
         self.network.release(ctx.ip)
         ctx.state = ContextState.INACTIVE
         ctx.ip, ctx.dns = None, ()

@@ -79,21 +79,42 @@ class DialupLink:
     DTE, then NO CARRIER at Link Dead.
     """
 
-    def __init__(self, bearer: ModemBearer, transmit: Callable[[bytes], None], *, cid: int = 1,
-                 auth: str = "any", ppp: PppConfig | None = None, room: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        bearer: ModemBearer,
+        transmit: Callable[[bytes], None],
+        *,
+        cid: int = 1,
+        auth: str = "any",
+        ppp: PppConfig | None = None,
+        room: Callable[[], int] | None = None,
+    ) -> None:
         self.bearer = bearer
         self.room = room
         self.cid = cid
         # The network side's misbehaviour (ppp_fail) reaches the DTE through this server.
         # Modules ask pppd for PFC/ACFC and grant them (SIMCom/Quectel LCP Configure-Requests),
         # and wait for the host's first LCP packet before sending theirs (passive).
-        cfg = ppp or PppConfig(role="server", auth=auth, auth_optional=True, compression=True, passive=True,
-                               local_ip=bearer.operator.ppp_server_ip, fault=bearer._take_ppp_fault())
+        cfg = ppp or PppConfig(
+            role="server",
+            auth=auth,
+            auth_optional=True,
+            compression=True,
+            passive=True,
+            local_ip=bearer.operator.ppp_server_ip,
+            fault=bearer._take_ppp_fault(),
+        )
         name = f"{bearer.name}.dialup"
         self.name = name
         # The DTE's frames are captured here too: the DTE (pppd, a host driver) has no capture.
-        self.driver = PppDriver(bearer.sim, PppEndpoint(cfg, bearer.sim.rng(f"{name}.magic"), name=name),
-                                transmit, name=name, capture=bearer.ppp_capture, capture_received=True)
+        self.driver = PppDriver(
+            bearer.sim,
+            PppEndpoint(cfg, bearer.sim.rng(f"{name}.magic"), name=name),
+            transmit,
+            name=name,
+            capture=bearer.ppp_capture,
+            capture_received=True,
+        )
         self.driver.on_phase = self._on_phase
         self.driver.on_result = self._on_result
         self.driver.on_ended = self._on_ended
@@ -148,8 +169,9 @@ class DialupLink:
     def _on_result(self, outcome: Outcome) -> None:
         host = self.bearer.host
         if outcome.ok and host is not None and outcome.peer_ip is not None:
-            self.relay = IpRelay(self.bearer.sim, self.driver, host, outcome.peer_ip, name=self.name,
-                                 room=self.room).start()
+            self.relay = IpRelay(
+                self.bearer.sim, self.driver, host, outcome.peer_ip, name=self.name, room=self.room
+            ).start()
 
     def _on_ended(self, outcome: Outcome) -> None:
         self.bearer.gprs.remove_listener(self._on_context_lost)
@@ -180,8 +202,13 @@ class DialInCaller:
         self.call = call
         self.name = name
         self.host = Host(self.sim, name, None, network=None, kind="caller")
-        self.driver = PppDriver(self.sim, PppEndpoint(ppp, self.sim.rng(f"{name}.ppp.magic"), name=f"{name}.ppp"),
-                                self._transmit, name=f"{name}.ppp", capture=bearer.ppp_capture)
+        self.driver = PppDriver(
+            self.sim,
+            PppEndpoint(ppp, self.sim.rng(f"{name}.ppp.magic"), name=f"{name}.ppp"),
+            self._transmit,
+            name=f"{name}.ppp",
+            capture=bearer.ppp_capture,
+        )
         self.interface = PppInterface(self.host, self.driver, name=f"{name}.ppp")
         self.driver.on_result = self._on_result
         self.driver.on_ended = self._on_ended
@@ -236,10 +263,19 @@ class DialInCaller:
 class ModemBearer:
     """The bearer layer of one module (see the module docstring)."""
 
-    def __init__(self, sim: Simulation, network: Any = None, host: Any = None,
-                 operator: OperatorConfig | None = None, *, name: str = "bearer",
-                 timers: GprsTimers | None = None, address_pool: Any = None,
-                 smsc: Smsc | None = None, msisdn: str | None = None) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        network: Any = None,
+        host: Any = None,
+        operator: OperatorConfig | None = None,
+        *,
+        name: str = "bearer",
+        timers: GprsTimers | None = None,
+        address_pool: Any = None,
+        smsc: Smsc | None = None,
+        msisdn: str | None = None,
+    ) -> None:
         self.sim = sim
         self.network = network
         self.host = host
@@ -252,13 +288,32 @@ class ModemBearer:
         if op.radio.act == 0 and self.profile.act != 0:
             self.radio.act = self.profile.act
         dns_default = tuple(getattr(network, "dns_ips", ()) or ())
-        self.gprs_network = GprsNetwork(sim, op, name=f"{name}.gprs", dns_default=dns_default,
-                                        network=network, address_pool=address_pool)
-        self.gprs = GprsSession(sim, self.sim_card, self.radio, self.gprs_network, host,
-                                timers=timers or op.timers, name=f"{name}.gprs")
+        self.gprs_network = GprsNetwork(
+            sim,
+            op,
+            name=f"{name}.gprs",
+            dns_default=dns_default,
+            network=network,
+            address_pool=address_pool,
+        )
+        self.gprs = GprsSession(
+            sim,
+            self.sim_card,
+            self.radio,
+            self.gprs_network,
+            host,
+            timers=timers or op.timers,
+            name=f"{name}.gprs",
+        )
         csd_profile = get_profile("csd_9600")
-        self.csd = CsdService(sim, self.sim_card, self.radio, op.csd, name=f"{name}.csd",
-                              line_delay=(csd_profile.rtt_min + csd_profile.rtt_max) / 4)
+        self.csd = CsdService(
+            sim,
+            self.sim_card,
+            self.radio,
+            op.csd,
+            name=f"{name}.csd",
+            line_delay=(csd_profile.rtt_min + csd_profile.rtt_max) / 4,
+        )
         self.ppp_capture = PppCapture()
         self.ppp_fault: PppFault | None = None  # applied to the network side of new PPP sessions
         self._ppp_fault_left: int | None = None  # negotiations it still applies to (None: all)
@@ -272,15 +327,29 @@ class ModemBearer:
         self.link_control: RadioLinkController | None = None
         if network is not None and host is not None and hasattr(network, "link"):
             duplex = network.link(host.name)
-            self.link_control = RadioLinkController(sim, duplex.uplink, duplex.downlink, self.radio,
-                                                    lambda: self.profile, op.power_saving, name=f"{name}.rrc")
+            self.link_control = RadioLinkController(
+                sim,
+                duplex.uplink,
+                duplex.downlink,
+                self.radio,
+                lambda: self.profile,
+                op.power_saving,
+                name=f"{name}.rrc",
+            )
             self.radio.add_listener(self._registration_for_rrc)
         # Short messages and USSD through the operator's SC (one per network: the world's, shared
         # by every module and host; a bearer built alone has its own).
         self.smsc = smsc if smsc is not None else Smsc(sim, op.sms, name=f"{name}.smsc")
         self.msisdn = msisdn or op.sim.msisdn or DEFAULT_MSISDN
-        self.sms = ModemSms(sim, self.smsc, self.sim_card, self.radio, self.link_control, self.msisdn,
-                            name=f"{name}.sms")
+        self.sms = ModemSms(
+            sim,
+            self.smsc,
+            self.sim_card,
+            self.radio,
+            self.link_control,
+            self.msisdn,
+            name=f"{name}.sms",
+        )
 
     # -- helpers -----------------------------------------------------------------------------
     def _done(self, outcome: Outcome) -> simpy.Event:
@@ -331,22 +400,37 @@ class ModemBearer:
         return self.ppp_capture.write(path, epoch=epoch)
 
     # -- GSM data (CSD + PPP) ------------------------------------------------------------------
-    def gsm_connect(self, number: str, *, username: str = "", password: str = "",
-                    auth: str | int = "any", ppp: PppConfig | None = None) -> simpy.Event:
+    def gsm_connect(
+        self,
+        number: str,
+        *,
+        username: str = "",
+        password: str = "",
+        auth: str | int = "any",
+        ppp: PppConfig | None = None,
+    ) -> simpy.Event:
         """Dial ``number``, negotiate PPP as client, bring the interface up. The event's value
         is an ``Outcome``: ok (ip, dns, rate), a call failure (busy, no_answer, no_carrier,
         not_registered, sim_*), or a PPP failure (lcp_timeout, auth_failed, ipcp_failed, ...)."""
         if self.data_session is not None:
-            return self._done(Outcome(OutcomeKind.INVALID_STATE, detail="a GSM data session exists"))
+            return self._done(
+                Outcome(OutcomeKind.INVALID_STATE, detail="a GSM data session exists")
+            )
         if ppp is None:
             client_auth = normalize_auth(auth, "gsm.auth")
-            ppp = PppConfig(role="client", username=username, password=password,
-                            auth="any" if client_auth == "any" else client_auth)
+            ppp = PppConfig(
+                role="client",
+                username=username,
+                password=password,
+                auth="any" if client_auth == "any" else client_auth,
+            )
         ev = self.sim.event()
         self.sim.process(self._gsm_connect(number, ppp, ev))
         return ev
 
-    def _gsm_connect(self, number: str, ppp: PppConfig, ev: simpy.Event) -> Generator[Any, Any, None]:
+    def _gsm_connect(
+        self, number: str, ppp: PppConfig, ev: simpy.Event
+    ) -> Generator[Any, Any, None]:
         dial = self.csd.dial(number)
         outcome = yield dial
         if not outcome.ok:
@@ -354,7 +438,11 @@ class ModemBearer:
             return
         call = self.csd.call
         if call is None or call.pipe is None:
-            ev.succeed(Outcome(OutcomeKind.NO_CARRIER, detail="call ended at connect").stamped(self.sim.now))
+            ev.succeed(
+                Outcome(OutcomeKind.NO_CARRIER, detail="call ended at connect").stamped(
+                    self.sim.now
+                )
+            )
             return
         session = self._call_session(call, ppp, "client")
         client = session.client
@@ -368,11 +456,20 @@ class ModemBearer:
         if self.profile.name != "csd_9600":
             self.use_profile("csd_9600")
         client.on_ended = lambda out, s=session: self._link_ended(s, out)
-        ev.succeed(Outcome(OutcomeKind.OK, ip=result.ip, dns=result.dns, rate=call.rate,
-                           peer_ip=result.peer_ip, detail="GSM data link up").stamped(self.sim.now))
+        ev.succeed(
+            Outcome(
+                OutcomeKind.OK,
+                ip=result.ip,
+                dns=result.dns,
+                rate=call.rate,
+                peer_ip=result.peer_ip,
+                detail="GSM data link up",
+            ).stamped(self.sim.now)
+        )
 
-    def incoming_data_call(self, caller_id: str | None = "+33123456789", *,
-                           ppp: PppConfig | None = None) -> CsdCall | None:
+    def incoming_data_call(
+        self, caller_id: str | None = "+33123456789", *, ppp: PppConfig | None = None
+    ) -> CsdCall | None:
         """A GSM data call arrives from ``caller_id`` (None: no caller identity). ``ppp``: the
         caller's own PPP endpoint (a remote site dialling in; its role is the caller's, e.g. a
         client logging in with user and password), started when the module answers."""
@@ -386,7 +483,9 @@ class ModemBearer:
         value is an ``Outcome``: ok (``ip``: this end's address, ``peer_ip``), a call failure,
         or a PPP failure. The link is then held as the module's GSM data session."""
         if self.data_session is not None:
-            return self._done(Outcome(OutcomeKind.INVALID_STATE, detail="a GSM data session exists"))
+            return self._done(
+                Outcome(OutcomeKind.INVALID_STATE, detail="a GSM data session exists")
+            )
         ev = self.sim.event()
         self.sim.process(self._gsm_answer(ppp, ev))
         return ev
@@ -395,8 +494,13 @@ class ModemBearer:
         outcome = yield self.csd.answer()
         call = self.csd.call
         if not outcome.ok or call is None or call.pipe is None:
-            ev.succeed(outcome if not outcome.ok else
-                       Outcome(OutcomeKind.NO_CARRIER, detail="call ended at connect").stamped(self.sim.now))
+            ev.succeed(
+                outcome
+                if not outcome.ok
+                else Outcome(OutcomeKind.NO_CARRIER, detail="call ended at connect").stamped(
+                    self.sim.now
+                )
+            )
             return
         session = self._call_session(call, ppp, "answer")
         local = session.client
@@ -408,16 +512,30 @@ class ModemBearer:
         local.on_ended = lambda out, s=session: self._link_ended(s, out)
         ip = result.ip if ppp.role == "client" else ppp.local_ip
         peer = result.peer_ip if ppp.role == "client" else ppp.peer_ip
-        ev.succeed(Outcome(OutcomeKind.OK, ip=ip, peer_ip=peer, dns=result.dns, rate=call.rate,
-                           detail="incoming GSM data link up").stamped(self.sim.now))
+        ev.succeed(
+            Outcome(
+                OutcomeKind.OK,
+                ip=ip,
+                peer_ip=peer,
+                dns=result.dns,
+                rate=call.rate,
+                detail="incoming GSM data link up",
+            ).stamped(self.sim.now)
+        )
 
     def _call_session(self, call: CsdCall, ppp: PppConfig, role: str) -> GsmDataSession:
         """The module's PPP endpoint on a connected call's line, started, held as the GSM
         data session (its ``client`` whatever its PPP role)."""
         assert call.pipe is not None
-        local = PppDriver(self.sim, PppEndpoint(ppp, self.sim.rng(f"{self.name}.ppp.{role}"),
-                                                name=f"{self.name}.ppp.{role}"),
-                          call.pipe.a.write, name=f"{self.name}.ppp.{role}", capture=self.ppp_capture)
+        local = PppDriver(
+            self.sim,
+            PppEndpoint(
+                ppp, self.sim.rng(f"{self.name}.ppp.{role}"), name=f"{self.name}.ppp.{role}"
+            ),
+            call.pipe.a.write,
+            name=f"{self.name}.ppp.{role}",
+            capture=self.ppp_capture,
+        )
         call.pipe.a.on_data = local.receive_bytes
         if isinstance(call.far_end, PppDriver) and role == "client":
             call.far_end.capture_received = False  # this client captures what it sends itself
@@ -439,7 +557,11 @@ class ModemBearer:
         session.outcome = outcome
         if self.data_session is session:
             self.data_session = None
-        if self.host is not None and getattr(self.host, "ip", None) is not None and self.gprs.bound_cid is None:
+        if (
+            self.host is not None
+            and getattr(self.host, "ip", None) is not None
+            and self.gprs.bound_cid is None
+        ):
             self.host.interface_down("local" if outcome.kind == OutcomeKind.OK else "network_down")
         if self.profile.name != self.operator.profile_name:
             self.use_profile(self.operator.profile_name)  # back to the packet-radio profile
@@ -501,12 +623,25 @@ class ModemBearer:
         )
 
     def _on_call_event(self, event: str, call: CsdCall, outcome: Outcome | None) -> None:
-        if event == "connected" and call.direction == "mo" and self.operator.csd.ppp_server and call.pipe:
+        if (
+            event == "connected"
+            and call.direction == "mo"
+            and self.operator.csd.ppp_server
+            and call.pipe
+        ):
             # The far end of the call is the operator's dial-in PPP server.
-            server = PppDriver(self.sim, PppEndpoint(self._server_config(), self.sim.rng(f"{self.name}.ppp.server"),
-                                                     name=f"{self.name}.ppp.server"),
-                               call.pipe.b.write, name=f"{self.name}.ppp.server", capture=self.ppp_capture,
-                               capture_received=True)  # the DTE's frames (gsm_connect captures its own)
+            server = PppDriver(
+                self.sim,
+                PppEndpoint(
+                    self._server_config(),
+                    self.sim.rng(f"{self.name}.ppp.server"),
+                    name=f"{self.name}.ppp.server",
+                ),
+                call.pipe.b.write,
+                name=f"{self.name}.ppp.server",
+                capture=self.ppp_capture,
+                capture_received=True,
+            )  # the DTE's frames (gsm_connect captures its own)
             call.pipe.b.on_data = server.receive_bytes
             call.far_end = server
 
@@ -517,11 +652,23 @@ class ModemBearer:
             server.on_finished = release
             server.on_result = lambda outcome, c=call, srv=server: self._dial_in_up(c, srv, outcome)
             server.start()
-        elif event == "connected" and call.direction == "mt" and isinstance(call.far_end, PppConfig) and call.pipe:
+        elif (
+            event == "connected"
+            and call.direction == "mt"
+            and isinstance(call.far_end, PppConfig)
+            and call.pipe
+        ):
             # the caller's PPP endpoint (incoming_data_call) starts once the call is answered
-            caller = PppDriver(self.sim, PppEndpoint(call.far_end, self.sim.rng(f"{self.name}.ppp.caller"),
-                                                     name=f"{self.name}.ppp.caller"),
-                               call.pipe.b.write, name=f"{self.name}.ppp.caller")
+            caller = PppDriver(
+                self.sim,
+                PppEndpoint(
+                    call.far_end,
+                    self.sim.rng(f"{self.name}.ppp.caller"),
+                    name=f"{self.name}.ppp.caller",
+                ),
+                call.pipe.b.write,
+                name=f"{self.name}.ppp.caller",
+            )
             call.pipe.b.on_data = caller.receive_bytes
             call.far_end = caller
             caller.start()
@@ -542,8 +689,12 @@ class ModemBearer:
         into the operator network from its own port: a host behind the carrier NAT holding the
         address IPCP gave, with no radio link (the call's pipe is the line)."""
         session = self.data_session
-        if not outcome.ok or outcome.peer_ip is None or self.network is None or (
-                session is not None and session.call is call):
+        if (
+            not outcome.ok
+            or outcome.peer_ip is None
+            or self.network is None
+            or (session is not None and session.call is call)
+        ):
             return
         name = f"{self.host.name if self.host is not None else self.name}-dialin"
         try:
@@ -569,8 +720,15 @@ class ModemBearer:
             self.sim.record(self.name, "call_released", reason="dial-in PPP link ended")
             self.csd.remote_hangup()
 
-    def dial_in_caller(self, caller_id: str | None = "+33123456789", *, username: str = "",
-                       password: str = "", auth: str = "any", name: str = "caller") -> DialInCaller | None:
+    def dial_in_caller(
+        self,
+        caller_id: str | None = "+33123456789",
+        *,
+        username: str = "",
+        password: str = "",
+        auth: str = "any",
+        name: str = "caller",
+    ) -> DialInCaller | None:
         """A remote GSM data client with an IP host of its own calls the module (RING, caller
         id); if the module answers, the caller runs PPP with ``username`` / ``password`` and its
         host gets the address the module assigns (see ``DialInCaller``; ``incoming_data_call``
@@ -578,12 +736,22 @@ class ModemBearer:
         call = self.incoming_data_call(caller_id)
         if call is None:
             return None
-        ppp = PppConfig(role="client", username=username, password=password,
-                        auth=normalize_auth(auth, "dial_in.auth"))
+        ppp = PppConfig(
+            role="client",
+            username=username,
+            password=password,
+            auth=normalize_auth(auth, "dial_in.auth"),
+        )
         return DialInCaller(self, call, ppp, name)
 
-    def dialup(self, transmit: Callable[[bytes], None], *, cid: int = 1, auth: str = "any",
-               room: Callable[[], int] | None = None) -> DialupLink:
+    def dialup(
+        self,
+        transmit: Callable[[bytes], None],
+        *,
+        cid: int = 1,
+        auth: str = "any",
+        room: Callable[[], int] | None = None,
+    ) -> DialupLink:
         """Start a dial-up PPP server towards the DTE for ``ATD*99#`` (see ``DialupLink``);
         ``auth="none"`` does not ask the DTE to authenticate. ``room()``: bytes the module can
         still buffer towards the DTE; a datagram from the network that does not fit is
@@ -604,16 +772,21 @@ class ModemBearer:
         if self.csd.call is not None:
             self.csd.drop("bearer dropped")
 
-    def network_deactivate(self, cid: int | None = None,
-                           cause: int = DEFAULT_NETWORK_DEACTIVATION_CAUSE) -> list[int]:
+    def network_deactivate(
+        self, cid: int | None = None, cause: int = DEFAULT_NETWORK_DEACTIVATION_CAUSE
+    ) -> list[int]:
         self.sim.record(self.name, "fault", fault="network_deactivate", cid=cid, cause=cause)
         return self.gprs.network_deactivate(cid, cause)
 
-    def pdp_reject(self, cause: int = 31, count: int | None = None, duration: float | None = None) -> None:
+    def pdp_reject(
+        self, cause: int = 31, count: int | None = None, duration: float | None = None
+    ) -> None:
         """Reject the next ``count`` activations (None: all) for ``duration`` s (None: ever)."""
         validate_sm_cause(cause, "pdp_reject.cause")
         self._check_count_duration("pdp_reject", count, duration)
-        self.sim.record(self.name, "fault", fault="pdp_reject", cause=cause, count=count, duration=duration)
+        self.sim.record(
+            self.name, "fault", fault="pdp_reject", cause=cause, count=count, duration=duration
+        )
         self.gprs_network.push_override("reject", cause, count, duration)
 
     def pdp_silent(self, count: int | None = None, duration: float | None = None) -> None:
@@ -624,10 +797,16 @@ class ModemBearer:
 
     @staticmethod
     def _check_count_duration(what: str, count: object, duration: object) -> None:
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 1
+        ):
             raise ConfigError(f"{what}.count", f"expected a positive integer, got {count!r}")
-        if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0):
-            raise ConfigError(f"{what}.duration", f"expected a non-negative duration, got {duration!r}")
+        if duration is not None and (
+            isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0
+        ):
+            raise ConfigError(
+                f"{what}.duration", f"expected a non-negative duration, got {duration!r}"
+            )
 
     def power_off(self) -> None:
         """The module is switched off or restarts: the SIM is no longer read and the RF is
@@ -668,8 +847,15 @@ class ModemBearer:
     def call_drop(self) -> None:
         self.csd.drop()
 
-    def ppp_fail(self, phase: str, mode: str = "silent", after: float = 0.0, *,
-                 count: int | None = None, duration: float | None = None) -> PppFault:
+    def ppp_fail(
+        self,
+        phase: str,
+        mode: str = "silent",
+        after: float = 0.0,
+        *,
+        count: int | None = None,
+        duration: float | None = None,
+    ) -> PppFault:
         """The network side of PPP misbehaves in ``phase`` (lcp, auth, ipcp, open) per ``mode``
         (see ``PppFault``) from the next negotiation on: the operator's dial-in server on a GSM
         data call, and the module's own PPP server towards the DTE on ``ATD*99#`` (the network
@@ -682,7 +868,9 @@ class ModemBearer:
         if phase == "echo":
             phase = "open"
         if phase not in FAULT_MODES:
-            raise ConfigError("ppp_fail.phase", f"unknown phase {phase!r} (allowed: {', '.join(FAULT_MODES)})")
+            raise ConfigError(
+                "ppp_fail.phase", f"unknown phase {phase!r} (allowed: {', '.join(FAULT_MODES)})"
+            )
         self._check_count_duration("ppp_fail", count, duration)
         fault = PppFault(phase, mode, after)
         self._end_ppp_fault(live=False)  # a new ppp_fail replaces the previous one
@@ -690,8 +878,15 @@ class ModemBearer:
         self._ppp_fault_left = count
         if duration is not None:
             self._ppp_fault_timer = self.sim.call_later(duration, self._ppp_fault_expired, fault)
-        self.sim.record(self.name, "fault", fault="ppp_fail", phase=phase, mode=mode, count=count,
-                        duration=duration)
+        self.sim.record(
+            self.name,
+            "fault",
+            fault="ppp_fail",
+            phase=phase,
+            mode=mode,
+            count=count,
+            duration=duration,
+        )
         for driver, established in self._live_network_side_drivers():
             if established and phase != "open":
                 continue  # that phase is over on this link
@@ -756,4 +951,3 @@ class ModemBearer:
         """End the ``ppp_fail`` fault for negotiations that start from now on; ``live=True``
         also lifts it from links already under way (a held-back layer then starts)."""
         self._end_ppp_fault(live=live)
-

@@ -34,7 +34,9 @@ CSD_RATES = (2400, 4800, 9600, 14400)  # TS 27.007 +CBST speeds for V.110 / non-
 def normalize_auth(value: object, field_name: str) -> str:
     key = value.lower().replace("-", "_") if isinstance(value, str) else value
     if isinstance(key, bool) or key not in CONTEXT_AUTH:
-        raise ConfigError(field_name, f"unknown authentication {value!r} (allowed: none, pap, chap, any / 0..3)")
+        raise ConfigError(
+            field_name, f"unknown authentication {value!r} (allowed: none, pap, chap, any / 0..3)"
+        )
     return CONTEXT_AUTH[key]  # type: ignore[index]
 
 
@@ -54,7 +56,10 @@ def _ipv4(value: object, field_name: str) -> str:
 def _csd_kind(value: object, field_name: str) -> str:
     kind = value.lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else value
     if kind not in CSD_KINDS:
-        raise ConfigError(field_name, f"unknown call outcome {value!r} (allowed: connect, busy, no-answer, no-carrier)")
+        raise ConfigError(
+            field_name,
+            f"unknown call outcome {value!r} (allowed: connect, busy, no-answer, no-carrier)",
+        )
     return kind  # type: ignore[return-value]
 
 
@@ -92,18 +97,37 @@ class CsdConfig:
                 raise ConfigError(f"{p}.probabilities", "expected a mapping outcome -> probability")
             probs: dict[str, float] = {}
             for k, v in self.probabilities.items():
-                probs[_csd_kind(k, f"{p}.probabilities.{k}")] = parse_probability(v, f"{p}.probabilities.{k}")
+                probs[_csd_kind(k, f"{p}.probabilities.{k}")] = parse_probability(
+                    v, f"{p}.probabilities.{k}"
+                )
             total = sum(probs.values())
             if abs(total - 1.0) > 1e-9:
-                raise ConfigError(f"{p}.probabilities", f"probabilities must sum to 1 (got {total:g})")
-            object.__setattr__(self, "probabilities", {k: probs[k] for k in CSD_KINDS if k in probs})
+                raise ConfigError(
+                    f"{p}.probabilities", f"probabilities must sum to 1 (got {total:g})"
+                )
+            object.__setattr__(
+                self, "probabilities", {k: probs[k] for k in CSD_KINDS if k in probs}
+            )
         if not isinstance(self.numbers, Mapping):
             raise ConfigError(f"{p}.numbers", "expected a mapping number -> outcome")
-        object.__setattr__(self, "numbers", {str(n): _csd_kind(k, f"{p}.numbers.{n}") for n, k in self.numbers.items()})
+        object.__setattr__(
+            self,
+            "numbers",
+            {str(n): _csd_kind(k, f"{p}.numbers.{n}") for n, k in self.numbers.items()},
+        )
         if self.rate not in CSD_RATES:
-            raise ConfigError(f"{p}.rate", f"unsupported CSD rate {self.rate!r} (allowed: {', '.join(map(str, CSD_RATES))})")
-        object.__setattr__(self, "ring_interval", parse_duration(self.ring_interval, f"{p}.ring_interval", allow_zero=False))
-        object.__setattr__(self, "ring_timeout", parse_duration(self.ring_timeout, f"{p}.ring_timeout"))
+            raise ConfigError(
+                f"{p}.rate",
+                f"unsupported CSD rate {self.rate!r} (allowed: {', '.join(map(str, CSD_RATES))})",
+            )
+        object.__setattr__(
+            self,
+            "ring_interval",
+            parse_duration(self.ring_interval, f"{p}.ring_interval", allow_zero=False),
+        )
+        object.__setattr__(
+            self, "ring_timeout", parse_duration(self.ring_timeout, f"{p}.ring_timeout")
+        )
 
     def distribution(self, name: str) -> Distribution:
         return _dist(getattr(self, name), f"network.csd.{name}")
@@ -126,7 +150,9 @@ class GprsTimers:
 
     def __post_init__(self) -> None:
         for name in ("t3380", "t3390"):
-            object.__setattr__(self, name, parse_duration(getattr(self, name), f"timers.{name}", allow_zero=False))
+            object.__setattr__(
+                self, name, parse_duration(getattr(self, name), f"timers.{name}", allow_zero=False)
+            )
         for name in ("t3380_retransmissions", "t3390_retransmissions"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 100:
@@ -140,7 +166,9 @@ class GprsTimers:
 
 def _bits(value: object, width: int, field_name: str) -> str:
     if not (isinstance(value, str) and len(value) == width and set(value) <= {"0", "1"}):
-        raise ConfigError(field_name, f"expected {width} bits such as {'0' * width!r}, got {value!r}")
+        raise ConfigError(
+            field_name, f"expected {width} bits such as {'0' * width!r}, got {value!r}"
+        )
     return value
 
 
@@ -171,18 +199,33 @@ class PowerSavingConfig:
         if isinstance(psm, Mapping):
             unknown = sorted(set(psm) - {"t3412", "t3324"})
             if unknown or "t3412" not in psm or "t3324" not in psm:
-                raise ConfigError(f"{p}.psm", "expected requested, reject or {t3412: bits, t3324: bits}")
-            object.__setattr__(self, "psm", {"t3412": _bits(psm["t3412"], 8, f"{p}.psm.t3412"),
-                                             "t3324": _bits(psm["t3324"], 8, f"{p}.psm.t3324")})
+                raise ConfigError(
+                    f"{p}.psm", "expected requested, reject or {t3412: bits, t3324: bits}"
+                )
+            object.__setattr__(
+                self,
+                "psm",
+                {
+                    "t3412": _bits(psm["t3412"], 8, f"{p}.psm.t3412"),
+                    "t3324": _bits(psm["t3324"], 8, f"{p}.psm.t3324"),
+                },
+            )
         elif psm not in ("requested", "reject"):
-            raise ConfigError(f"{p}.psm", f"expected requested, reject or {{t3412, t3324}}, got {psm!r}")
+            raise ConfigError(
+                f"{p}.psm", f"expected requested, reject or {{t3412, t3324}}, got {psm!r}"
+            )
         if self.edrx not in ("requested", "reject"):
             _bits(self.edrx, 4, f"{p}.edrx")
         _bits(self.ptw, 4, f"{p}.ptw")
-        object.__setattr__(self, "periodic_tau", parse_duration(self.periodic_tau, f"{p}.periodic_tau",
-                                                                allow_zero=False))
+        object.__setattr__(
+            self,
+            "periodic_tau",
+            parse_duration(self.periodic_tau, f"{p}.periodic_tau", allow_zero=False),
+        )
         if self.psm_downlink not in ("drop", "buffer"):
-            raise ConfigError(f"{p}.psm_downlink", f"expected drop or buffer, got {self.psm_downlink!r}")
+            raise ConfigError(
+                f"{p}.psm_downlink", f"expected drop or buffer, got {self.psm_downlink!r}"
+            )
         b = self.buffer_packets
         if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b <= 100_000:
             raise ConfigError(f"{p}.buffer_packets", f"expected 0..100000 packets, got {b!r}")
@@ -234,7 +277,9 @@ class OperatorConfig:
         if isinstance(self.apn, str):
             object.__setattr__(self, "apn", (self.apn,))
         elif not isinstance(self.apn, Sequence) or not all(isinstance(a, str) for a in self.apn):
-            raise ConfigError(f"{p}.apn", f"expected an APN name or a list of names, got {self.apn!r}")
+            raise ConfigError(
+                f"{p}.apn", f"expected an APN name or a list of names, got {self.apn!r}"
+            )
         else:
             object.__setattr__(self, "apn", tuple(self.apn))
         for a in self.apn:  # type: ignore[union-attr]
@@ -247,7 +292,10 @@ class OperatorConfig:
             raise ConfigError(f"{p}.plmn", f"expected MCC+MNC as 5 or 6 digits, got {self.plmn!r}")
         auth = self.auth.lower() if isinstance(self.auth, str) else self.auth
         if auth not in OPERATOR_AUTH:
-            raise ConfigError(f"{p}.auth", f"unknown authentication {self.auth!r} (allowed: {', '.join(OPERATOR_AUTH)})")
+            raise ConfigError(
+                f"{p}.auth",
+                f"unknown authentication {self.auth!r} (allowed: {', '.join(OPERATOR_AUTH)})",
+            )
         object.__setattr__(self, "auth", auth)
         for name in ("activation_delay", "deactivation_delay", "attach_delay"):
             _dist(getattr(self, name), f"{p}.{name}")
@@ -260,26 +308,40 @@ class OperatorConfig:
         try:
             pool = ipaddress.IPv4Network(self.ip_pool)
         except (ValueError, TypeError):
-            raise ConfigError(f"{p}.ip_pool", f"expected an IPv4 prefix such as 10.64.0.0/16, got {self.ip_pool!r}") from None
+            raise ConfigError(
+                f"{p}.ip_pool",
+                f"expected an IPv4 prefix such as 10.64.0.0/16, got {self.ip_pool!r}",
+            ) from None
         if pool.num_addresses < 4:
             raise ConfigError(f"{p}.ip_pool", "the pool needs at least a /30")
         if isinstance(self.dns, str):
             object.__setattr__(self, "dns", (self.dns,))
-        object.__setattr__(self, "dns", tuple(_ipv4(d, f"{p}.dns[{i}]") for i, d in enumerate(self.dns)))
+        object.__setattr__(
+            self, "dns", tuple(_ipv4(d, f"{p}.dns[{i}]") for i, d in enumerate(self.dns))
+        )
         m = self.max_active_contexts
         if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 16:
             raise ConfigError(f"{p}.max_active_contexts", f"expected an integer 1..16, got {m!r}")
         if self.bearer not in ("gprs", "gsm"):
             raise ConfigError(f"{p}.bearer", f"expected gprs or gsm, got {self.bearer!r}")
         if self.profile is not None and self.profile not in PROFILES:
-            raise ConfigError(f"{p}.profile", f"unknown radio profile {self.profile!r} (known: {', '.join(PROFILES)})")
+            raise ConfigError(
+                f"{p}.profile",
+                f"unknown radio profile {self.profile!r} (known: {', '.join(PROFILES)})",
+            )
         object.__setattr__(self, "ppp_server_ip", _ipv4(self.ppp_server_ip, f"{p}.ppp_server_ip"))
         if isinstance(self.power_saving, Mapping):
             object.__setattr__(self, "power_saving", PowerSavingConfig(**self.power_saving))
         if isinstance(self.sms, Mapping):
             object.__setattr__(self, "sms", SmsConfig.from_dict(self.sms, f"{p}.sms"))
-        for name, cls in (("radio", RadioConfig), ("sim", SimConfig), ("csd", CsdConfig), ("timers", GprsTimers),
-                          ("power_saving", PowerSavingConfig), ("sms", SmsConfig)):
+        for name, cls in (
+            ("radio", RadioConfig),
+            ("sim", SimConfig),
+            ("csd", CsdConfig),
+            ("timers", GprsTimers),
+            ("power_saving", PowerSavingConfig),
+            ("sms", SmsConfig),
+        ):
             if not isinstance(getattr(self, name), cls):
                 raise ConfigError(f"{p}.{name}", f"expected a {cls.__name__}")
 
@@ -299,7 +361,9 @@ class OperatorConfig:
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if key not in known:
-                raise ConfigError(f"{field_name}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})")
+                raise ConfigError(
+                    f"{field_name}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})"
+                )
             kwargs[key] = value
         if "dns" in kwargs and kwargs["dns"] is not None and not isinstance(kwargs["dns"], str):
             kwargs["dns"] = tuple(kwargs["dns"])
@@ -313,20 +377,28 @@ class OperatorConfig:
             csd_known = {f.name for f in fields(CsdConfig)}
             for key in kwargs["csd"]:
                 if key not in csd_known:
-                    raise ConfigError(f"{field_name}.csd.{key}", f"unknown key (allowed: {', '.join(sorted(csd_known))})")
+                    raise ConfigError(
+                        f"{field_name}.csd.{key}",
+                        f"unknown key (allowed: {', '.join(sorted(csd_known))})",
+                    )
             kwargs["csd"] = CsdConfig(**{k: v for k, v in kwargs["csd"].items() if v is not None})
         if isinstance(kwargs.get("timers"), Mapping):
             t_known = {f.name for f in fields(GprsTimers)}
             for key in kwargs["timers"]:
                 if key not in t_known:
-                    raise ConfigError(f"{field_name}.timers.{key}", f"unknown key (allowed: {', '.join(sorted(t_known))})")
+                    raise ConfigError(
+                        f"{field_name}.timers.{key}",
+                        f"unknown key (allowed: {', '.join(sorted(t_known))})",
+                    )
             kwargs["timers"] = GprsTimers(**kwargs["timers"])
         if isinstance(kwargs.get("power_saving"), Mapping):
             ps_known = {f.name for f in fields(PowerSavingConfig)}
             for key in kwargs["power_saving"]:
                 if key not in ps_known:
-                    raise ConfigError(f"{field_name}.power_saving.{key}",
-                                      f"unknown key (allowed: {', '.join(sorted(ps_known))})")
+                    raise ConfigError(
+                        f"{field_name}.power_saving.{key}",
+                        f"unknown key (allowed: {', '.join(sorted(ps_known))})",
+                    )
             kwargs["power_saving"] = PowerSavingConfig(**kwargs["power_saving"])
         for key in ("activation_delay", "deactivation_delay", "attach_delay"):
             if kwargs.get(key) is None:

@@ -2,15 +2,22 @@
 and for the LTE family the RRC timers, paging cycle, coverage-loss thresholds and the current
 each radio state draws (energy accounting).
 
-| profile | down | up | RTT | source of the figures |
+| profile | down | up | RTT | basis (sources below) |
 | --- | --- | --- | --- | --- |
-| gprs_class10 | 85.6 kbit/s | 42.8 kbit/s | 500-1000 ms | 4+1 / 3+2 slots x CS-4 21.4 kbit/s (TS 45.002 Annex B multislot class 10), RTT from the bearer issue |
-| edge | 236.8 kbit/s | 118.4 kbit/s | 300-500 ms | 4 / 2 slots x MCS-9 59.2 kbit/s (class 10 EGPRS) |
+| gprs_class10 | 85.6 kbit/s | 42.8 kbit/s | 500-1000 ms | 4+1 / 3+2 slots x CS-4 21.4 kbit/s |
+| edge | 236.8 kbit/s | 118.4 kbit/s | 300-500 ms | 4 / 2 slots x MCS-9 59.2 kbit/s |
 | lte_like | 20 Mbit/s | 5 Mbit/s | 40-80 ms | a fast, modern bearer for comparison |
-| csd_9600 | 9600 bit/s | 9600 bit/s | 300-500 ms | GSM circuit-switched data, V.110 rate adaption |
-| lte_cat1 | 10.296 Mbit/s | 5.16 Mbit/s | 40-80 ms | TS 36.306 Table 4.1-1/4.1-2 (UE category 1: 10296 / 5160 bits per 1 ms TTI); commercial LTE RTT about 70 ms (Huang et al., MobiSys 2012) |
-| lte_m | 1 Mbit/s | 1 Mbit/s | 20-30 ms | LTE Cat-M1 peak rates, latency 10-15 ms (Keysight NB-IoT/Cat-M1 field measurement note; mbedded.ninja table) |
-| nb_iot | 26 kbit/s | 62.5 kbit/s | 185-210 ms | Cat-NB1 peak rates (3GPP Rel-13; mbedded.ninja table); BG96 NB-IoT ping means 185.2-209.6 ms at ECL 0 (Robinson 2019) |
+| csd_9600 | 9600 bit/s | 9600 bit/s | 300-500 ms | GSM CSD, V.110 rate adaption |
+| lte_cat1 | 10.296 Mbit/s | 5.16 Mbit/s | 40-80 ms | TS 36.306 UE category 1 |
+| lte_m | 1 Mbit/s | 1 Mbit/s | 20-30 ms | LTE Cat-M1 peak rates |
+| nb_iot | 26 kbit/s | 62.5 kbit/s | 185-210 ms | Cat-NB1 peak rates, BG96 ping at ECL 0 |
+
+Sources: gprs_class10 TS 45.002 Annex B multislot class 10, RTT from the bearer issue; edge
+class 10 EGPRS; csd_9600 V.110 rate adaption; lte_cat1 TS 36.306 Table 4.1-1/4.1-2 (10296 /
+5160 bits per 1 ms TTI), commercial LTE RTT about 70 ms (Huang et al., MobiSys 2012); lte_m
+latency 10-15 ms (Keysight NB-IoT/Cat-M1 field measurement note; mbedded.ninja table); nb_iot
+3GPP Rel-13 (mbedded.ninja table), BG96 NB-IoT ping means 185.2-209.6 ms at ECL 0 (Robinson
+2019).
 
 RRC (``RrcTimers``), per LTE profile: promotion delay (idle -> connected), inactivity timer
 (connected -> idle), default paging cycle, the paging time window unit of eDRX.
@@ -112,8 +119,10 @@ class RadioProfile:
         from simnet.net import LinkConfig
 
         up, down = self.link_dicts()
-        return (LinkConfig(**up, prefix=f"{self.name}.uplink"),
-                LinkConfig(**down, prefix=f"{self.name}.downlink"))
+        return (
+            LinkConfig(**up, prefix=f"{self.name}.uplink"),
+            LinkConfig(**down, prefix=f"{self.name}.downlink"),
+        )
 
     def apply(self, network: Any, host_name: str) -> None:
         """Switch the running links of ``host_name`` to this profile (rate and delay)."""
@@ -141,48 +150,126 @@ _CSD_COVERAGE = CoverageTimers(rlf_after=32 * 0.480, keep_for=0.0, reestablish=0
 # -- power (mA at the supply voltage) ---------------------------------------------------------
 # SIM800L Hardware Design V2.02 Table 49 (VBAT 3.8 V): sleep with BS-PA-MFRMS=5 1.14 mA, idle
 # 17.38 mA, GPRS 3Rx/2Tx (uplink-heavy, class 10) 385.73 mA, 4Rx/1Tx 249.85 mA (EGSM900).
-_GPRS_POWER = PowerModel(3.8, psm=1.14, idle=1.14, connected=17.38, tx=385.73, rx=249.85,
-                         source="SIM800L Hardware Design V2.02, Table 49")
+_GPRS_POWER = PowerModel(
+    3.8,
+    psm=1.14,
+    idle=1.14,
+    connected=17.38,
+    tx=385.73,
+    rx=249.85,
+    source="SIM800L Hardware Design V2.02, Table 49",
+)
 # u-blox TOBY-L210 (LTE Cat 4) figures: TX 2.318 W, RX 117.8 mW, idle 10.26 mW, sleep 4.94 mW
 # at 3.8 V (as tabulated by the Modeling_IoT_tech project), as currents.
-_LTE_POWER = PowerModel(3.8, psm=4.94 / 3.8, idle=10.26 / 3.8, connected=117.8 / 3.8, tx=2318 / 3.8,
-                        rx=117.8 / 3.8, source="u-blox TOBY-L210 power figures")
+_LTE_POWER = PowerModel(
+    3.8,
+    psm=4.94 / 3.8,
+    idle=10.26 / 3.8,
+    connected=117.8 / 3.8,
+    tx=2318 / 3.8,
+    rx=117.8 / 3.8,
+    source="u-blox TOBY-L210 power figures",
+)
 # SIM7000 Hardware Design (LTE-M / NB-IoT): PSM 9 uA, sleep 1 mA, idle on LTE 11 mA, LTE data at
 # 23 dBm 167 mA (VBAT 3.8 V); receiving is taken at the idle-awake current.
-_LPWA_POWER = PowerModel(3.8, psm=0.009, idle=1.0, connected=11.0, tx=167.0, rx=11.0,
-                         source="SIM7000 Hardware Design")
+_LPWA_POWER = PowerModel(
+    3.8, psm=0.009, idle=1.0, connected=11.0, tx=167.0, rx=11.0, source="SIM7000 Hardware Design"
+)
 
 PROFILES: dict[str, RadioProfile] = {
     p.name: p
     for p in (
-        RadioProfile("gprs_class10", 85_600, 42_800, 0.5, 1.0, act=0,
-                     description="GPRS multislot class 10, CS-4",
-                     coverage=_GPRS_COVERAGE, power=_GPRS_POWER),
-        RadioProfile("edge", 236_800, 118_400, 0.3, 0.5, act=3,
-                     description="EDGE (EGPRS) class 10, MCS-9",
-                     coverage=_GPRS_COVERAGE, power=_GPRS_POWER),
-        RadioProfile("lte_like", 20_000_000, 5_000_000, 0.04, 0.08, act=7, cpsi="LTE",
-                     description="fast LTE-like bearer",
-                     coverage=_LTE_COVERAGE, power=_LTE_POWER),
-        RadioProfile("csd_9600", 9_600, 9_600, 0.3, 0.5, act=0,
-                     description="GSM CSD 9600 bit/s",
-                     coverage=_CSD_COVERAGE, power=_GPRS_POWER),
+        RadioProfile(
+            "gprs_class10",
+            85_600,
+            42_800,
+            0.5,
+            1.0,
+            act=0,
+            description="GPRS multislot class 10, CS-4",
+            coverage=_GPRS_COVERAGE,
+            power=_GPRS_POWER,
+        ),
+        RadioProfile(
+            "edge",
+            236_800,
+            118_400,
+            0.3,
+            0.5,
+            act=3,
+            description="EDGE (EGPRS) class 10, MCS-9",
+            coverage=_GPRS_COVERAGE,
+            power=_GPRS_POWER,
+        ),
+        RadioProfile(
+            "lte_like",
+            20_000_000,
+            5_000_000,
+            0.04,
+            0.08,
+            act=7,
+            cpsi="LTE",
+            description="fast LTE-like bearer",
+            coverage=_LTE_COVERAGE,
+            power=_LTE_POWER,
+        ),
+        RadioProfile(
+            "csd_9600",
+            9_600,
+            9_600,
+            0.3,
+            0.5,
+            act=0,
+            description="GSM CSD 9600 bit/s",
+            coverage=_CSD_COVERAGE,
+            power=_GPRS_POWER,
+        ),
         # Promotion 260 ms and a 10 s inactivity timer (Huang et al. measured 260.1 ms and an
         # 11.6 s tail; 10 s is the common operator value); default paging cycle 1.28 s.
-        RadioProfile("lte_cat1", 10_296_000, 5_160_000, 0.04, 0.08, act=7, cpsi="LTE", edrx_act=4,
-                     description="LTE UE category 1",
-                     rrc=RrcTimers(promotion=0.26, inactivity=10.0, paging_cycle=1.28, ptw_unit=1.28),
-                     coverage=_LTE_COVERAGE, power=_LTE_POWER),
-        RadioProfile("lte_m", 1_000_000, 1_000_000, 0.02, 0.03, act=7, cpsi="LTE CAT-M1", edrx_act=4,
-                     description="LTE-M (Cat-M1)",
-                     rrc=RrcTimers(promotion=0.26, inactivity=10.0, paging_cycle=1.28, ptw_unit=1.28),
-                     coverage=_LTE_COVERAGE, power=_LPWA_POWER),
+        RadioProfile(
+            "lte_cat1",
+            10_296_000,
+            5_160_000,
+            0.04,
+            0.08,
+            act=7,
+            cpsi="LTE",
+            edrx_act=4,
+            description="LTE UE category 1",
+            rrc=RrcTimers(promotion=0.26, inactivity=10.0, paging_cycle=1.28, ptw_unit=1.28),
+            coverage=_LTE_COVERAGE,
+            power=_LTE_POWER,
+        ),
+        RadioProfile(
+            "lte_m",
+            1_000_000,
+            1_000_000,
+            0.02,
+            0.03,
+            act=7,
+            cpsi="LTE CAT-M1",
+            edrx_act=4,
+            description="LTE-M (Cat-M1)",
+            rrc=RrcTimers(promotion=0.26, inactivity=10.0, paging_cycle=1.28, ptw_unit=1.28),
+            coverage=_LTE_COVERAGE,
+            power=_LPWA_POWER,
+        ),
         # NB-IoT: the first ping of a set took about 500 ms against a 185 ms mean (Robinson 2019,
         # BG96): about 315 ms of connection set-up; paging cycle 2.56 s (u-blox SARA-R42 note).
-        RadioProfile("nb_iot", 26_000, 62_500, 0.185, 0.21, act=9, cpsi="LTE NB-IOT", edrx_act=5,
-                     description="NB-IoT (Cat-NB1)",
-                     rrc=RrcTimers(promotion=0.315, inactivity=10.0, paging_cycle=2.56, ptw_unit=2.56),
-                     coverage=_NB_COVERAGE, power=_LPWA_POWER),
+        RadioProfile(
+            "nb_iot",
+            26_000,
+            62_500,
+            0.185,
+            0.21,
+            act=9,
+            cpsi="LTE NB-IOT",
+            edrx_act=5,
+            description="NB-IoT (Cat-NB1)",
+            rrc=RrcTimers(promotion=0.315, inactivity=10.0, paging_cycle=2.56, ptw_unit=2.56),
+            coverage=_NB_COVERAGE,
+            power=_LPWA_POWER,
+        ),
     )
 }
 
@@ -191,4 +278,6 @@ def get_profile(name: str) -> RadioProfile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise ConfigError("profile", f"unknown radio profile {name!r} (known: {', '.join(PROFILES)})") from None
+        raise ConfigError(
+            "profile", f"unknown radio profile {name!r} (known: {', '.join(PROFILES)})"
+        ) from None

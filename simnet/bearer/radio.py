@@ -52,11 +52,17 @@ def _reg_state(value: object, field_name: str) -> RegState:
         return RegState(value)  # type: ignore[arg-type]
     except ValueError:
         allowed = ", ".join(s.value for s in RegState)
-        raise ConfigError(field_name, f"unknown registration state {value!r} (allowed: {allowed})") from None
+        raise ConfigError(
+            field_name, f"unknown registration state {value!r} (allowed: {allowed})"
+        ) from None
 
 
 def _csq_value(value: object, field_name: str, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not (0 <= value <= high or value == 99):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (0 <= value <= high or value == 99)
+    ):
         raise ConfigError(field_name, f"expected 0..{high} or 99 (unknown), got {value!r}")
     return value
 
@@ -91,15 +97,22 @@ class RadioConfig:
     schedule: tuple[ScheduledChange, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "registered_as", _reg_state(self.registered_as, "radio.registered_as"))
+        object.__setattr__(
+            self, "registered_as", _reg_state(self.registered_as, "radio.registered_as")
+        )
         self.delay_distribution()  # validate
         _csq_value(self.rssi, "radio.rssi", 31)
         _csq_value(self.ber, "radio.ber", 7)
         for name, max_len in (("lac", 4), ("ci", 8)):
             value = getattr(self, name)
-            if not (isinstance(value, str) and 1 <= len(value) <= max_len
-                    and all(c in "0123456789abcdefABCDEF" for c in value)):
-                raise ConfigError(f"radio.{name}", f"expected 1..{max_len} hex digits, got {value!r}")
+            if not (
+                isinstance(value, str)
+                and 1 <= len(value) <= max_len
+                and all(c in "0123456789abcdefABCDEF" for c in value)
+            ):
+                raise ConfigError(
+                    f"radio.{name}", f"expected 1..{max_len} hex digits, got {value!r}"
+                )
         if self.act not in (0, 1, 2, 3, 4, 5, 6, 7):
             raise ConfigError("radio.act", f"expected an AcT number 0..7, got {self.act!r}")
         changes = []
@@ -118,10 +131,21 @@ class RadioConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object], field_name: str = "radio") -> RadioConfig:
-        known = {"registered_as", "registration_delay", "rssi", "ber", "act", "lac", "ci", "schedule"}
+        known = {
+            "registered_as",
+            "registration_delay",
+            "rssi",
+            "ber",
+            "act",
+            "lac",
+            "ci",
+            "schedule",
+        }
         for key in data:
             if key not in known:
-                raise ConfigError(f"{field_name}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})")
+                raise ConfigError(
+                    f"{field_name}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})"
+                )
         kwargs = {k: v for k, v in data.items() if v is not None}
         sched = kwargs.get("schedule", ())
         if not isinstance(sched, Sequence) or isinstance(sched, str):
@@ -137,7 +161,9 @@ def _change_from_dict(data: object, field_name: str) -> ScheduledChange:
         raise ConfigError(field_name, "expected a mapping with 'at' and 'cs'/'ps'/'rssi'")
     for key in data:
         if key not in ("at", "cs", "ps", "rssi", "both"):
-            raise ConfigError(f"{field_name}.{key}", "unknown key (allowed: at, both, cs, ps, rssi)")
+            raise ConfigError(
+                f"{field_name}.{key}", "unknown key (allowed: at, both, cs, ps, rssi)"
+            )
     at = parse_duration(data["at"], f"{field_name}.at")
     both = data.get("both")
     cs = data.get("cs", both)
@@ -163,8 +189,14 @@ class Radio:
     signal; when coverage returns, registration is attempted again.
     """
 
-    def __init__(self, sim: Simulation, sim_card: SimCard, config: RadioConfig | None = None,
-                 *, name: str = "radio") -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        sim_card: SimCard,
+        config: RadioConfig | None = None,
+        *,
+        name: str = "radio",
+    ) -> None:
         self.sim = sim
         self.sim_card = sim_card
         self.config = config or RadioConfig()
@@ -303,7 +335,9 @@ class Radio:
         ``record=False`` when the bearer's radio link controller already recorded the gap and
         calls this once the gap has lasted long enough to lose the registration."""
         if duration is not None and (isinstance(duration, bool) or duration < 0):
-            raise ConfigError("coverage_loss.duration", f"expected a non-negative duration, got {duration!r}")
+            raise ConfigError(
+                "coverage_loss.duration", f"expected a non-negative duration, got {duration!r}"
+            )
         if record:
             self.sim.record(self.name, "fault", fault="coverage_loss", duration=duration)
         self.in_coverage = False

@@ -52,8 +52,18 @@ TIMER2_UNITS = {0b000: 2.0, 0b001: 60.0, 0b010: 360.0}
 # TS 24.008 Table 10.5.5.32: eDRX cycle length, WB-S1 (E-UTRAN, LTE-M) and NB-S1 (NB-IoT)
 EDRX_WB = (5.12, 10.24, 20.48, 40.96, 61.44, 81.92, 102.4, 122.88, 143.36, 163.84, 327.68, 655.36,
            1310.72, 2621.44, 5242.88, 10485.76)
-EDRX_NB = {0b0010: 20.48, 0b0011: 40.96, 0b0101: 81.92, 0b1001: 163.84, 0b1010: 327.68, 0b1011: 655.36,
-           0b1100: 1310.72, 0b1101: 2621.44, 0b1110: 5242.88, 0b1111: 10485.76}
+EDRX_NB = {
+    0b0010: 20.48,
+    0b0011: 40.96,
+    0b0101: 81.92,
+    0b1001: 163.84,
+    0b1010: 327.68,
+    0b1011: 655.36,
+    0b1100: 1310.72,
+    0b1101: 2621.44,
+    0b1110: 5242.88,
+    0b1111: 10485.76,
+}
 NO_HSFN_CYCLE = 10.24  # cycles up to 10.24 s have no paging hyperframe: one occasion per cycle
 DEFAULT_PSM_REQUEST = ("00100001", "00100001")  # T3412 1 h, T3324 1 min when +CPSMS=1 names none
 
@@ -91,8 +101,17 @@ class RadioLinkController:
     """See the module docstring. Built by ``ModemBearer`` for a module host with radio links;
     ``profile()`` returns the bearer's current radio profile."""
 
-    def __init__(self, sim: Any, uplink: Any, downlink: Any, radio: Any,
-                 profile: Callable[[], RadioProfile], config: PowerSavingConfig, *, name: str) -> None:
+    def __init__(
+        self,
+        sim: Any,
+        uplink: Any,
+        downlink: Any,
+        radio: Any,
+        profile: Callable[[], RadioProfile],
+        config: PowerSavingConfig,
+        *,
+        name: str,
+    ) -> None:
         self.sim = sim
         self.uplink = uplink
         self.downlink = downlink
@@ -185,7 +204,11 @@ class RadioLinkController:
         start, self._entered = self._entered, now
         if now <= start:
             return
-        if self.state == IDLE and self.edrx_cycle is not None and self.edrx_cycle > self.rrc_cycle():
+        if (
+            self.state == IDLE
+            and self.edrx_cycle is not None
+            and self.edrx_cycle > self.rrc_cycle()
+        ):
             awake = self._ptw_overlap(start, now)
             self.time_in[IDLE] += awake
             self.time_in[EDRX_SLEEP] += now - start - awake
@@ -225,14 +248,24 @@ class RadioLinkController:
         times = self.times()
         up_air, down_air = self.uplink.airtime, self.downlink.airtime
         out: dict[str, float] = {f"time_{k}": round(v, 9) for k, v in times.items()}
-        out.update(airtime=up_air + down_air, airtime_up=up_air, airtime_down=down_air,
-                   bytes_up=self.uplink.bytes_sent, bytes_down=self.downlink.bytes_sent)
+        out.update(
+            airtime=up_air + down_air,
+            airtime_up=up_air,
+            airtime_down=down_air,
+            bytes_up=self.uplink.bytes_sent,
+            bytes_down=self.downlink.bytes_sent,
+        )
         if p is None:
             out.update(charge_mah=math.nan, energy_j=math.nan)
             return out
         if profile.rrc is not None:
-            current = {PSM: p.psm, EDRX_SLEEP: p.psm, IDLE: p.idle, CONNECTING: p.connected,
-                       CONNECTED: p.connected}
+            current = {
+                PSM: p.psm,
+                EDRX_SLEEP: p.psm,
+                IDLE: p.idle,
+                CONNECTING: p.connected,
+                CONNECTED: p.connected,
+            }
             base = p.connected
         else:
             current = dict.fromkeys(STATES, p.idle)
@@ -340,7 +373,9 @@ class RadioLinkController:
         if mobile_originated and self.state in (IDLE, PSM):
             self._connect("mo_signalling")
         elif self.state == IDLE and "page" not in self._timers:
-            self._timers["page"] = self.sim.call_at(self.next_paging_occasion(self.sim.now), self._paged)
+            self._timers["page"] = self.sim.call_at(
+                self.next_paging_occasion(self.sim.now), self._paged
+            )
 
     def _flush_signalling(self, ok: bool) -> None:
         waiting, self._signalling = self._signalling, []
@@ -396,7 +431,9 @@ class RadioLinkController:
         rrc = self.rrc
         if rrc is None:
             return
-        self._timers["inactivity"] = self.sim.call_at(self._last_activity + rrc.inactivity, self._inactivity)
+        self._timers["inactivity"] = self.sim.call_at(
+            self._last_activity + rrc.inactivity, self._inactivity
+        )
 
     def _inactivity(self) -> None:
         self._timers.pop("inactivity", None)
@@ -416,7 +453,9 @@ class RadioLinkController:
     def _gate_down_pending(self) -> None:
         """Downlink data that arrived while the connection was being released: page."""
         if "page" not in self._timers:
-            self._timers["page"] = self.sim.call_at(self.next_paging_occasion(self.sim.now), self._paged)
+            self._timers["page"] = self.sim.call_at(
+                self.next_paging_occasion(self.sim.now), self._paged
+            )
 
     def _enter_psm(self) -> None:
         self._timers.pop("t3324", None)
@@ -444,7 +483,10 @@ class RadioLinkController:
         if not enabled:
             self.psm_request = None
         else:
-            self.psm_request = (periodic_tau or DEFAULT_PSM_REQUEST[0], active_time or DEFAULT_PSM_REQUEST[1])
+            self.psm_request = (
+                periodic_tau or DEFAULT_PSM_REQUEST[0],
+                active_time or DEFAULT_PSM_REQUEST[1],
+            )
         granted: tuple[str, str] | None = None
         if self.psm_request is not None and cfg.psm != "reject" and self.rrc is not None:
             if isinstance(cfg.psm, dict):
@@ -458,8 +500,14 @@ class RadioLinkController:
             self.t3324 = gprs_timer2(granted[1])
         else:
             self.t3412, self.t3324 = cfg.periodic_tau, None
-        self.sim.record(self.name, "psm", requested=self.psm_request is not None,
-                        granted=None if granted is None else list(granted), t3412=self.t3412, t3324=self.t3324)
+        self.sim.record(
+            self.name,
+            "psm",
+            requested=self.psm_request is not None,
+            granted=None if granted is None else list(granted),
+            t3412=self.t3412,
+            t3324=self.t3324,
+        )
         for fn in list(self.listeners):
             fn("psm")
 
@@ -481,8 +529,15 @@ class RadioLinkController:
             self.edrx_granted = self.ptw_granted = None
             self.edrx_cycle = None
             self.ptw = 0.0
-        self.sim.record(self.name, "edrx", act=act, requested=value if enabled else None,
-                        granted=self.edrx_granted, ptw=self.ptw_granted, cycle=self.edrx_cycle)
+        self.sim.record(
+            self.name,
+            "edrx",
+            act=act,
+            requested=value if enabled else None,
+            granted=self.edrx_granted,
+            ptw=self.ptw_granted,
+            cycle=self.edrx_cycle,
+        )
         for fn in list(self.listeners):
             fn("edrx")
 
@@ -490,7 +545,9 @@ class RadioLinkController:
     def coverage_gap(self, duration: float | None) -> None:
         """Coverage goes for ``duration`` seconds (None: for good); see the module docstring."""
         if duration is not None and (isinstance(duration, bool) or duration < 0):
-            raise ConfigError("coverage_loss.duration", f"expected a non-negative duration, got {duration!r}")
+            raise ConfigError(
+                "coverage_loss.duration", f"expected a non-negative duration, got {duration!r}"
+            )
         cov = self.profile.coverage
         self.sim.record(self.radio.name, "fault", fault="coverage_loss", duration=duration)
         self._end_gap_timers()
@@ -503,11 +560,15 @@ class RadioLinkController:
         lost_after = cov.lost_after
         if duration is not None and duration < lost_after:
             if duration >= cov.rlf_after:
-                self._gap_timers.append(self.sim.call_later(cov.rlf_after, self._radio_link_failure))
+                self._gap_timers.append(
+                    self.sim.call_later(cov.rlf_after, self._radio_link_failure)
+                )
             self._gap_timers.append(self.sim.call_later(duration, self._coverage_back))
         else:
             if cov.rlf_after < lost_after:
-                self._gap_timers.append(self.sim.call_later(cov.rlf_after, self._radio_link_failure))
+                self._gap_timers.append(
+                    self.sim.call_later(cov.rlf_after, self._radio_link_failure)
+                )
             rest = None if duration is None else duration - lost_after
             self._gap_timers.append(self.sim.call_later(lost_after, self._link_lost, rest))
 
@@ -527,8 +588,9 @@ class RadioLinkController:
         if self.gap == "rlf":
             # RRC connection re-establishment (TS 36.331 §5.3.7) / a cell update: data resumes
             # when it completes.
-            self.sim.record(self.name, "reestablishment", delay=self.profile.coverage.reestablish)  # type: ignore[union-attr]
-            self._gap_timers.append(self.sim.call_later(self.profile.coverage.reestablish, self._gap_over))  # type: ignore[union-attr]
+            delay = self.profile.coverage.reestablish  # type: ignore[union-attr]
+            self.sim.record(self.name, "reestablishment", delay=delay)
+            self._gap_timers.append(self.sim.call_later(delay, self._gap_over))
         else:
             self._gap_over()
 

@@ -85,7 +85,9 @@ class SimConfig:
                  "sms_records"}
         for key in data:
             if key not in known:
-                raise ConfigError(f"{field}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})")
+                raise ConfigError(
+                    f"{field}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})"
+                )
         return cls(**{k: v for k, v in data.items() if v is not None})  # type: ignore[arg-type]
 
 

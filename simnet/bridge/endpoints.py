@@ -99,10 +99,14 @@ class TcpEndpoint:
         if not is_loopback(host):
             if not allow_remote:
                 raise ValueError(
-                    f"refusing to bind {host}: not a loopback address (pass --allow-remote to do it anyway)"
+                    f"refusing to bind {host}: not a loopback address (pass --allow-remote to do "
+                    "it anyway)"
                 )
-            print(f"simnet serve: WARNING: the module's UART is reachable from the network on {host}:{port}",
-                  file=sys.stderr)
+            print(
+                "simnet serve: WARNING: the module's UART is reachable from the network on "
+                f"{host}:{port}",
+                file=sys.stderr,
+            )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.listener = socket.socket(family, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -18,7 +18,9 @@ HOST_FIFO = 4096  # bytes a device's line may have queued before its port is rea
 class FleetEndpoint:
     """The endpoints of every fleet device, behind the Endpoint protocol of the bridge."""
 
-    def __init__(self, names: list[str], *, tcp: tuple[str, int] | None, allow_remote: bool = False) -> None:
+    def __init__(
+        self, names: list[str], *, tcp: tuple[str, int] | None, allow_remote: bool = False
+    ) -> None:
         self.names = names
         self.ends: dict[str, PtyEndpoint | TcpEndpoint] = {}
         try:
@@ -27,7 +29,9 @@ class FleetEndpoint:
                     self.ends[name] = PtyEndpoint(None)
                 else:
                     host, port = tcp
-                    self.ends[name] = TcpEndpoint(host, port + i if port else 0, allow_remote=allow_remote)
+                    self.ends[name] = TcpEndpoint(
+                        host, port + i if port else 0, allow_remote=allow_remote
+                    )
         except Exception:
             self.close()
             raise

@@ -30,10 +30,16 @@ from simnet.errors import ConfigError
 SERVE_TRACE_RING = 20_000
 
 
-def build_realtime_simulation(scenario: str | os.PathLike[str] | Mapping[str, Any], seed: int | None = None,
-                              boot: str | None = None, *, trace_level: str | None = None,
-                              trace_ring: int | None = None, trace: str | None = None,
-                              prepare: Callable[[Any], None] | None = None) -> Any:
+def build_realtime_simulation(
+    scenario: str | os.PathLike[str] | Mapping[str, Any],
+    seed: int | None = None,
+    boot: str | None = None,
+    *,
+    trace_level: str | None = None,
+    trace_ring: int | None = None,
+    trace: str | None = None,
+    prepare: Callable[[Any], None] | None = None,
+) -> Any:
     """The scenario's world on a ``simpy.rt.RealtimeEnvironment`` (wall-clock paced).
     ``boot`` ("booted" / "cold") overrides the scenario's ``boot:``. The trace keeps
     ``trace_level`` kinds and the newest ``trace_ring`` records (default: the scenario's
@@ -46,8 +52,12 @@ def build_realtime_simulation(scenario: str | os.PathLike[str] | Mapping[str, An
     if prepare is not None:
         prepare(parsed)
     env = simpy.rt.RealtimeEnvironment(factor=1.0, strict=False)
-    sim = Simulation(seed=seed, scenario=parsed, env=env,
-                     trace_config=_serve_trace_config(parsed, trace_level, trace_ring))
+    sim = Simulation(
+        seed=seed,
+        scenario=parsed,
+        env=env,
+        trace_config=_serve_trace_config(parsed, trace_level, trace_ring),
+    )
     if trace:
         sim.trace.stream_to(trace)
     return sim
@@ -59,8 +69,11 @@ def start_capture(sim: Any, path: str) -> Any:
     from simnet.scenario.fieldlog import SerialCapture
 
     scenario = sim.scenario
-    sink = SerialCapture(path, f"simnet serve capture: {scenario.name}, module {scenario.module}, seed {sim.seed}; "
-                         "> host, < module")
+    sink = SerialCapture(
+        path,
+        f"simnet serve capture: {scenario.name}, module {scenario.module}, seed {sim.seed}; "
+        "> host, < module",
+    )
     sim.trace.add_sink(sink, sink.SIDES)
     return sink
 
@@ -71,8 +84,12 @@ def _serve_trace_config(scenario: Any, level: str | None, ring: int | None) -> A
     base = getattr(scenario, "trace", None)
     if base is None:
         base = TraceConfig(ring=SERVE_TRACE_RING)
-    return TraceConfig(level=level or base.level, kinds=base.kinds if level is None else None,
-                       ring=ring if ring is not None else base.ring, field_path="--trace")
+    return TraceConfig(
+        level=level or base.level,
+        kinds=base.kinds if level is None else None,
+        ring=ring if ring is not None else base.ring,
+        field_path="--trace",
+    )
 
 
 def _parse(scenario: str | os.PathLike[str] | Mapping[str, Any], boot: str | None) -> Any:
@@ -98,15 +115,21 @@ def _parse(scenario: str | os.PathLike[str] | Mapping[str, Any], boot: str | Non
 def parse_tcp_address(text: str) -> tuple[str, int]:
     host, sep, port_text = text.rpartition(":")
     if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ConfigError("--tcp", f"expected HOST:PORT such as 127.0.0.1:7000 (port 0..65535), got {text!r}")
+        raise ConfigError(
+            "--tcp", f"expected HOST:PORT such as 127.0.0.1:7000 (port 0..65535), got {text!r}"
+        )
     return host.strip("[]"), int(port_text)
 
 
 class Served:
     """A running bridge: ``.address`` is the pty path or the ``socket://`` URL."""
 
-    def __init__(self, sim: Any, endpoint: PtyEndpoint | TcpEndpoint | ChannelEndpoint | FleetEndpoint,
-                 bridge: Bridge) -> None:
+    def __init__(
+        self,
+        sim: Any,
+        endpoint: PtyEndpoint | TcpEndpoint | ChannelEndpoint | FleetEndpoint,
+        bridge: Bridge,
+    ) -> None:
         self.sim = sim
         self.endpoint = endpoint
         self.bridge = bridge
@@ -157,14 +180,26 @@ class Served:
                 fp.write("\n")
 
 
-def _open(sim: Any, *, pty: bool, tcp: str | None, link: str | None, allow_remote: bool,
-          max_lag: float, log: IO[str] | None, cmux: str | None = None) -> Served:
+def _open(
+    sim: Any,
+    *,
+    pty: bool,
+    tcp: str | None,
+    link: str | None,
+    allow_remote: bool,
+    max_lag: float,
+    log: IO[str] | None,
+    cmux: str | None = None,
+) -> Served:
     world = getattr(sim, "world", None)
     if world is not None and world.is_fleet:
         if cmux is not None:
             raise ConfigError("--cmux", "a fleet is served one port per device: leave out --cmux")
-        fleet = FleetEndpoint(list(world.devices), tcp=parse_tcp_address(tcp) if tcp is not None else None,
-                              allow_remote=allow_remote)
+        fleet = FleetEndpoint(
+            list(world.devices),
+            tcp=parse_tcp_address(tcp) if tcp is not None else None,
+            allow_remote=allow_remote,
+        )
         try:
             bridge = Bridge(sim, fleet, max_lag=max_lag, log=log)
             fleet.start(sim)
@@ -217,14 +252,31 @@ def serving(
     """``serve()`` yielding the running :class:`Served` (``.address``, ``.sim``, ``.report()``)
     for callers that inspect the simulation while a host program drives it (the pytest plugin);
     ``prepare(scenario)`` may change the validated scenario before the world is built."""
-    sim = build_realtime_simulation(scenario, seed, boot, trace_level=trace_level, trace_ring=trace_ring,
-                                    trace=trace, prepare=prepare)
-    served = _open(sim, pty=pty, tcp=tcp, link=link, allow_remote=allow_remote, max_lag=max_lag, log=log,
-                   cmux=cmux)
+    sim = build_realtime_simulation(
+        scenario,
+        seed,
+        boot,
+        trace_level=trace_level,
+        trace_ring=trace_ring,
+        trace=trace,
+        prepare=prepare,
+    )
+    served = _open(
+        sim,
+        pty=pty,
+        tcp=tcp,
+        link=link,
+        allow_remote=allow_remote,
+        max_lag=max_lag,
+        log=log,
+        cmux=cmux,
+    )
     if capture:
         served.capture = start_capture(sim, capture)
     stop = threading.Event()
-    thread = threading.Thread(target=served.bridge.run, args=(stop.is_set,), name="simnet-bridge", daemon=True)
+    thread = threading.Thread(
+        target=served.bridge.run, args=(stop.is_set,), name="simnet-bridge", daemon=True
+    )
     thread.start()
     try:
         yield served
@@ -267,16 +319,35 @@ def serve(
     >>> with simnet.serve("scenarios/quickstart.yaml", pty=True) as port:   # doctest: +SKIP
     ...     serial.Serial(port, 115200).write(b"AT\\r")
     """
-    with serving(scenario, pty=pty, tcp=tcp, link=link, seed=seed, allow_remote=allow_remote,
-                 max_lag=max_lag, report=report, trace=trace, pcap=pcap, log=log, boot=boot,
-                 trace_level=trace_level, trace_ring=trace_ring, cmux=cmux,
-                 capture=capture) as served:
+    with serving(
+        scenario,
+        pty=pty,
+        tcp=tcp,
+        link=link,
+        seed=seed,
+        allow_remote=allow_remote,
+        max_lag=max_lag,
+        report=report,
+        trace=trace,
+        pcap=pcap,
+        log=log,
+        boot=boot,
+        trace_level=trace_level,
+        trace_ring=trace_ring,
+        cmux=cmux,
+        capture=capture,
+    ) as served:
         yield served.address
 
 
-def run_serve_command(args: Any, out: IO[str], err: IO[str], *,
-                      prepare: Callable[[Any], None] | None = None,
-                      on_served: Callable[[Served], Callable[[], None] | None] | None = None) -> int:
+def run_serve_command(
+    args: Any,
+    out: IO[str],
+    err: IO[str],
+    *,
+    prepare: Callable[[Any], None] | None = None,
+    on_served: Callable[[Served], Callable[[], None] | None] | None = None,
+) -> int:
     """Body of ``simnet serve`` (argparse namespace from the CLI). ``prepare(scenario)`` runs
     before the world is built; ``on_served(served)`` once it serves (before the loop starts),
     and may return a function called when serving has stopped (simnet serve --chaos)."""
@@ -284,13 +355,25 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str], *,
 
     try:
         args.file = scenario_argument(args.file, getattr(args, "example", None))
-        sim = build_realtime_simulation(args.file, args.seed, getattr(args, "boot", None),
-                                        trace_level=getattr(args, "trace_level", None),
-                                        trace_ring=getattr(args, "trace_ring", None), trace=args.trace,
-                                        prepare=prepare)
-        served = _open(sim, pty=args.pty or args.tcp is None, tcp=args.tcp, link=args.link,
-                       allow_remote=args.allow_remote, max_lag=args.max_lag, log=err,
-                       cmux=getattr(args, "cmux", None))
+        sim = build_realtime_simulation(
+            args.file,
+            args.seed,
+            getattr(args, "boot", None),
+            trace_level=getattr(args, "trace_level", None),
+            trace_ring=getattr(args, "trace_ring", None),
+            trace=args.trace,
+            prepare=prepare,
+        )
+        served = _open(
+            sim,
+            pty=args.pty or args.tcp is None,
+            tcp=args.tcp,
+            link=args.link,
+            allow_remote=args.allow_remote,
+            max_lag=args.max_lag,
+            log=err,
+            cmux=getattr(args, "cmux", None),
+        )
         if getattr(args, "capture", None):
             served.capture = start_capture(sim, args.capture)
     except ConfigError as exc:
@@ -300,8 +383,11 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str], *,
         print(f"simnet serve: {exc}", file=err)
         return 2
     if getattr(sim.scenario, "steps", None):
-        print("simnet serve: the scenario's steps are ignored: the program on the "
-              f"{'pty' if isinstance(served.endpoint, PtyEndpoint) else 'port'} is the host", file=err)
+        print(
+            "simnet serve: the scenario's steps are ignored: the program on the "
+            f"{'pty' if isinstance(served.endpoint, PtyEndpoint) else 'port'} is the host",
+            file=err,
+        )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -329,38 +415,81 @@ def run_serve_command(args: Any, out: IO[str], err: IO[str], *,
 
 def add_serve_arguments(parser: Any) -> None:
     parser.add_argument("file", nargs="?", help="scenario YAML (module, network, hosts, faults)")
-    parser.add_argument("--example", metavar="NAME", help="a scenario of the shipped library instead of a file "
-                        "(simnet examples lists them)")
+    parser.add_argument(
+        "--example",
+        metavar="NAME",
+        help="a scenario of the shipped library instead of a file (simnet examples lists them)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
-    mode.add_argument("--tcp", metavar="HOST:PORT", help="serve raw bytes on a TCP port (pyserial socket://)")
+    mode.add_argument(
+        "--tcp", metavar="HOST:PORT", help="serve raw bytes on a TCP port (pyserial socket://)"
+    )
     parser.add_argument("--link", metavar="PATH", help="keep a symlink to the pty at PATH")
-    parser.add_argument("--cmux", metavar="DLCIS",
-                        help="run AT+CMUX and serve each channel (e.g. 1,2) on its own pty, one path per line")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="allow --tcp on a non-loopback address (prints a warning)")
+    parser.add_argument(
+        "--cmux",
+        metavar="DLCIS",
+        help="run AT+CMUX and serve each channel (e.g. 1,2) on its own pty, one path per line",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --tcp on a non-loopback address (prints a warning)",
+    )
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--boot", choices=("booted", "cold"), default=None,
-                        help="cold: switch the module on now (deaf while it boots, then its boot "
-                        "lines); booted (default unless the scenario says boot: cold): ready at once")
-    parser.add_argument("--max-lag", type=float, default=0.2,
-                        help="seconds behind the wall clock before the bridge warns (default 0.2)")
+    parser.add_argument(
+        "--boot",
+        choices=("booted", "cold"),
+        default=None,
+        help="cold: switch the module on now (deaf while it boots, then its boot "
+        "lines); booted (default unless the scenario says boot: cold): ready at once",
+    )
+    parser.add_argument(
+        "--max-lag",
+        type=float,
+        default=0.2,
+        help="seconds behind the wall clock before the bridge warns (default 0.2)",
+    )
     parser.add_argument("--report", metavar="OUT.json")
-    parser.add_argument("--trace", metavar="OUT.jsonl|OUT.parquet", help="stream every trace record here")
-    parser.add_argument("--trace-level", choices=("full", "no-packets", "events"), default=None,
-                        help="record kinds kept in memory (the digest and --trace get all)")
-    parser.add_argument("--trace-ring", type=int, default=None, metavar="N",
-                        help=f"keep the newest N records in memory (default {SERVE_TRACE_RING:,})")
+    parser.add_argument(
+        "--trace", metavar="OUT.jsonl|OUT.parquet", help="stream every trace record here"
+    )
+    parser.add_argument(
+        "--trace-level",
+        choices=("full", "no-packets", "events"),
+        default=None,
+        help="record kinds kept in memory (the digest and --trace get all)",
+    )
+    parser.add_argument(
+        "--trace-ring",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"keep the newest N records in memory (default {SERVE_TRACE_RING:,})",
+    )
     parser.add_argument("--pcap", metavar="OUT.pcap")
-    parser.add_argument("--capture", metavar="OUT.log",
-                        help="write the UART traffic as a serial log ('[t] > host', '[t] < module'; simnet import reads it)")
-    parser.add_argument("--chaos", action="store_true",
-                        help="fault storms on the wall clock, one after another (the schedules of simnet chaos), "
-                        "module-side invariants checked after each; kill -USR1 <pid> marks a run failed "
-                        "(docs/chaos.md)")
-    parser.add_argument("--chaos-seed", type=int, default=0, help="with --chaos: the chaos seed (default 0)")
-    parser.add_argument("--chaos-out", metavar="DIR", default="chaos-out",
-                        help="with --chaos: where failed sessions are written as scenarios (default chaos-out)")
+    parser.add_argument(
+        "--capture",
+        metavar="OUT.log",
+        help="write the UART traffic as a serial log ('[t] > host', '[t] < module'; simnet import "
+             "reads it)",
+    )
+    parser.add_argument(
+        "--chaos",
+        action="store_true",
+        help="fault storms on the wall clock, one after another (the schedules of simnet chaos), "
+        "module-side invariants checked after each; kill -USR1 <pid> marks a run failed "
+        "(docs/chaos.md)",
+    )
+    parser.add_argument(
+        "--chaos-seed", type=int, default=0, help="with --chaos: the chaos seed (default 0)"
+    )
+    parser.add_argument(
+        "--chaos-out",
+        metavar="DIR",
+        default="chaos-out",
+        help="with --chaos: where failed sessions are written as scenarios (default chaos-out)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapper

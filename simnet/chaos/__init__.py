@@ -32,8 +32,21 @@ from simnet.chaos.shrink import Shrunk, shrink
 from simnet.chaos.write import file_stem, shrunk_data, write_shrunk
 from simnet.errors import ConfigError
 
-__all__ = ["ChaosResult", "Schedule", "Shrunk", "chaos", "draw_schedule", "drawable_actions", "judge",
-           "replay", "run_seed", "schedule_rng", "schedules", "shrink_scenario", "with_schedule"]
+__all__ = [
+    "ChaosResult",
+    "Schedule",
+    "Shrunk",
+    "chaos",
+    "draw_schedule",
+    "drawable_actions",
+    "judge",
+    "replay",
+    "run_seed",
+    "schedule_rng",
+    "schedules",
+    "shrink_scenario",
+    "with_schedule",
+]
 
 HEAD_COLUMNS = ("run_id", "run", "seed", "passed", "failure", "virtual_time", "faults", "broken")
 TAIL_COLUMNS = ("schedule", "digest", "records", "error")
@@ -71,19 +84,27 @@ class ChaosResult:
         done = len(self.runs)
         failed = int((~self.runs["passed"]).sum()) if done else 0
         rate = f", {done / self.wall:.1f} runs/s" if self.wall > 0 else ""
-        lines = [f"chaos: {self.scenario}, seed {self.seed}: {done} of {self.planned} runs"
-                 f"{' (budget spent)' if self.budget_spent else ''}, {failed} broke an invariant"
-                 f" ({self.wall:.1f} s wall{rate})"]
+        lines = [
+            f"chaos: {self.scenario}, seed {self.seed}: {done} of {self.planned} runs"
+            f"{' (budget spent)' if self.budget_spent else ''}, {failed} broke an invariant"
+            f" ({self.wall:.1f} s wall{rate})"
+        ]
         if done:
             faults = self.runs["faults"]
-            lines.append(f"  faults per schedule: {faults.min()}-{faults.max()} (mean {faults.mean():.1f})")
+            lines.append(
+                f"  faults per schedule: {faults.min()}-{faults.max()} (mean {faults.mean():.1f})"
+            )
         counts = self.failures
         if counts:
             lines.append("  invariant        runs  first run  shrunk to")
             for name, n in sorted(counts.items(), key=lambda kv: -kv[1]):
                 ex = next((s for s in self.shrunk if s.invariant == name), None)
-                first = int(self.runs.loc[self.runs["broken"].str.split(",").apply(lambda b, n=name: n in b), "run"].iloc[0])
-                shrunk = (f"{len(ex.schedule)} faults in {ex.runs} runs" if ex else "-")
+                first = int(
+                    self.runs.loc[
+                        self.runs["broken"].str.split(",").apply(lambda b, n=name: n in b), "run"
+                    ].iloc[0]
+                )
+                shrunk = f"{len(ex.schedule)} faults in {ex.runs} runs" if ex else "-"
                 where = f"  {self.paths[name]}" if name in self.paths else ""
                 lines.append(f"  {name:<16} {n:4d}  {first:9d}  {shrunk}{where}")
             for ex in self.shrunk:
@@ -145,10 +166,20 @@ def chaos(
             from simnet.scenario.api import ScenarioError
 
             raise ScenarioError(loaded.problems)
-    job = ChaosJob(loaded, [], program, chaos_seed=seed, invariants=named, program_args=dict(program_args or {}))
+    job = ChaosJob(
+        loaded,
+        [],
+        program,
+        chaos_seed=seed,
+        invariants=named,
+        program_args=dict(program_args or {}),
+    )
     base = job.base  # validates the scenario and its chaos block before any run
     fingerprint = _fingerprint(loaded.data, seed, program, named)
-    plan = [Point(i, (("run", i),), run_seed(seed, i), run_id(fingerprint, {"run": i}, seed)) for i in range(runs)]
+    plan = [
+        Point(i, (("run", i),), run_seed(seed, i), run_id(fingerprint, {"run": i}, seed))
+        for i in range(runs)
+    ]
     wall0 = time.monotonic()
     deadline = None if budget_s is None else wall0 + budget_s
     spent = [False]
@@ -159,37 +190,65 @@ def chaos(
             return True
         return False
 
-    rows = run_plan(job, plan, jobs=jobs, client=client, out=out, resume=resume, progress=progress,
-                    desc="chaos", stop=stop)
+    rows = run_plan(
+        job,
+        plan,
+        jobs=jobs,
+        client=client,
+        out=out,
+        resume=resume,
+        progress=progress,
+        desc="chaos",
+        stop=stop,
+    )
     wall = time.monotonic() - wall0
     records = []
     for p in plan:
         row = rows.get(p.run_id)
         if row is not None:
             records.append({**row, "run": p.index})
-    extra = list(dict.fromkeys(k for r in records for k in r if k not in HEAD_COLUMNS + TAIL_COLUMNS))
+    extra = list(
+        dict.fromkeys(k for r in records for k in r if k not in HEAD_COLUMNS + TAIL_COLUMNS)
+    )
     df = pd.DataFrame.from_records(records, columns=[*HEAD_COLUMNS, *extra, *TAIL_COLUMNS])
     if len(df):
         df["passed"] = df["passed"].astype(bool)
         df["broken"] = df["broken"].fillna("")
     if out is not None:
         finish_output(df, Path(out))
-    result = ChaosResult(df, scenario=base.name, seed=seed, planned=runs, wall=wall, budget_spent=spent[0])
+    result = ChaosResult(
+        df, scenario=base.name, seed=seed, planned=runs, wall=wall, budget_spent=spent[0]
+    )
     if shrink_failures and len(df):
         for name in _broken_in_order(df):
             first = df[df["broken"].str.split(",").apply(lambda b, n=name: n in b)].iloc[0]
             schedule = Schedule.from_json(first["schedule"])
-            ex = shrink_run(job, schedule, int(first["seed"]), name, run_index=int(first["run"]),
-                            max_runs=max_shrink_runs)
+            ex = shrink_run(
+                job,
+                schedule,
+                int(first["seed"]),
+                name,
+                run_index=int(first["run"]),
+                max_runs=max_shrink_runs,
+            )
             result.shrunk.append(ex)
             if shrunk_dir is not None:
-                result.paths[name] = write_example(job, ex, shrunk_dir, source=source, chaos_seed=seed)
+                result.paths[name] = write_example(
+                    job, ex, shrunk_dir, source=source, chaos_seed=seed
+                )
     result.wall = time.monotonic() - wall0 if not len(df) else wall
     return result
 
 
-def shrink_run(job: ChaosJob, schedule: Schedule, seed: int, invariant: str, *, run_index: int = 0,
-               max_runs: int = 300) -> Shrunk:
+def shrink_run(
+    job: ChaosJob,
+    schedule: Schedule,
+    seed: int,
+    invariant: str,
+    *,
+    run_index: int = 0,
+    max_runs: int = 300,
+) -> Shrunk:
     """Shrink one failing run's schedule, keeping ``invariant`` broken."""
 
     def breaks(candidate: Schedule) -> str | None:
@@ -198,14 +257,24 @@ def shrink_run(job: ChaosJob, schedule: Schedule, seed: int, invariant: str, *, 
 
     first = breaks(schedule)
     if first is None:  # not reproducible in this process: report it as found, unshrunk
-        return Shrunk(invariant, schedule, schedule, seed, run_index, 1,
-                      "did not break again when re-run (nondeterminism?)")
-    small, n, steps, last = shrink(schedule, breaks, window_end=job.base.chaos.window[1], max_runs=max_runs)
+        return Shrunk(
+            invariant,
+            schedule,
+            schedule,
+            seed,
+            run_index,
+            1,
+            "did not break again when re-run (nondeterminism?)",
+        )
+    small, n, steps, last = shrink(
+        schedule, breaks, window_end=job.base.chaos.window[1], max_runs=max_runs
+    )
     return Shrunk(invariant, schedule, small, seed, run_index, n + 1, last or first, steps)
 
 
-def write_example(job: ChaosJob, ex: Shrunk, directory: str | os.PathLike[str], *, source: str,
-                  chaos_seed: int) -> Path:
+def write_example(
+    job: ChaosJob, ex: Shrunk, directory: str | os.PathLike[str], *, source: str, chaos_seed: int
+) -> Path:
     """Write ``ex`` as ``<scenario>-<invariant>.yaml`` in ``directory`` with the trace of its run
     beside it (``.trace.jsonl``, for ``simnet plot``)."""
     directory = Path(directory)
@@ -216,18 +285,32 @@ def write_example(job: ChaosJob, ex: Shrunk, directory: str | os.PathLike[str], 
     program = program_target(job.program) if job.program is not None else None
     data = shrunk_data(job.loaded.data, ex, source=source, chaos_seed=chaos_seed, program=program)
     if job.program is not None and program is None:
-        data["description"] += (" The host program was a Python callable with no importable name: "
-                                "name it in program: to replay this file with simnet run.")
+        data["description"] += (
+            " The host program was a Python callable with no importable name: "
+            "name it in program: to replay this file with simnet run."
+        )
     write_shrunk(path, data, ex)
     trace_path = directory / f"{stem}.trace.jsonl"
     with open(trace_path, "w", encoding="utf-8") as fp:
-        judge(job.loaded, with_schedule(job.loaded.data, ex.schedule), ex.seed, program=job.program,
-              program_args=job.program_args, invariants=job.invariants, trace_stream=fp)
+        judge(
+            job.loaded,
+            with_schedule(job.loaded.data, ex.schedule),
+            ex.seed,
+            program=job.program,
+            program_args=job.program_args,
+            invariants=job.invariants,
+            trace_stream=fp,
+        )
     return path
 
 
-def shrink_scenario(path: str | os.PathLike[str], invariant: str, *, shrunk_dir: str | os.PathLike[str],
-                    max_runs: int = 300) -> tuple[Shrunk, Path] | None:
+def shrink_scenario(
+    path: str | os.PathLike[str],
+    invariant: str,
+    *,
+    shrunk_dir: str | os.PathLike[str],
+    max_runs: int = 300,
+) -> tuple[Shrunk, Path] | None:
     """Shrink the timed faults (``at:``) of a failing scenario file - a session written by
     ``simnet serve --chaos``, or any scenario - keeping ``invariant`` broken; None if it does
     not break. The result is written to ``shrunk_dir`` like a chaos run's."""
@@ -246,7 +329,9 @@ def shrink_scenario(path: str | os.PathLike[str], invariant: str, *, shrunk_dir:
     job = ChaosJob(base, [], None)
     job.base  # noqa: B018 - validates
     seed = int(data.get("seed", 1))
-    ex = shrink_run(job, Schedule(tuple(dict(f) for f in timed)), seed, invariant, max_runs=max_runs)
+    ex = shrink_run(
+        job, Schedule(tuple(dict(f) for f in timed)), seed, invariant, max_runs=max_runs
+    )
     if ex.runs == 1 and ex.schedule == ex.original and "did not break" in ex.detail:
         return None
     return ex, write_example(job, ex, shrunk_dir, source=os.fspath(path), chaos_seed=0)
@@ -270,7 +355,9 @@ def _named_invariants(invariants: Any) -> dict[str, Invariant]:
     out = {}
     for name, fn in items:
         if not callable(fn):
-            raise ConfigError("invariants", f"{name}: expected a callable fn(sim, result), got {fn!r}")
+            raise ConfigError(
+                "invariants", f"{name}: expected a callable fn(sim, result), got {fn!r}"
+            )
         out[str(name)] = fn
     return out
 
@@ -288,12 +375,24 @@ def _fingerprint(data: Any, seed: int, program: Any, invariants: Mapping[str, An
     from simnet.experiments.design import canonical
     from simnet.experiments.worker import job_key
 
-    return job_key(canonical({"data": data, "chaos_seed": seed, "program": program_target(program) if program else None,
-                              "invariants": sorted(invariants)}).encode())
+    return job_key(
+        canonical(
+            {
+                "data": data,
+                "chaos_seed": seed,
+                "program": program_target(program) if program else None,
+                "invariants": sorted(invariants),
+            }
+        ).encode()
+    )
 
 
-def replay(path: str | os.PathLike[str], *, invariants: Mapping[str, Invariant] | None = None,
-           program: Callable[..., Any] | None = None) -> Verdict:
+def replay(
+    path: str | os.PathLike[str],
+    *,
+    invariants: Mapping[str, Invariant] | None = None,
+    program: Callable[..., Any] | None = None,
+) -> Verdict:
     """Run a (shrunk) chaos scenario file once with its own seed and judge it."""
     from simnet.scenario.loader import load_file
 
@@ -304,15 +403,27 @@ def replay(path: str | os.PathLike[str], *, invariants: Mapping[str, Invariant] 
         raise ScenarioError(loaded.problems)
     data = dict(loaded.data)
     data.setdefault("chaos", {})
-    return judge(loaded, data, int(data.get("seed", 1)), program=program, invariants=invariants, keep_sim=True)
+    return judge(
+        loaded,
+        data,
+        int(data.get("seed", 1)),
+        program=program,
+        invariants=invariants,
+        keep_sim=True,
+    )
 
 
-def schedules(scenario: str | os.PathLike[str] | Mapping[str, Any], runs: list[int] | range, *,
-              seed: int = 0) -> list[tuple[int, Schedule]]:
+def schedules(
+    scenario: str | os.PathLike[str] | Mapping[str, Any], runs: list[int] | range, *, seed: int = 0
+) -> list[tuple[int, Schedule]]:
     """The schedules runs ``runs`` of ``chaos(scenario, seed=seed)`` draw (nothing is run)."""
     from simnet.scenario.loader import load_file, locate_data
 
-    loaded = locate_data(scenario, "<dict>") if isinstance(scenario, Mapping) else load_file(os.fspath(scenario))
+    loaded = (
+        locate_data(scenario, "<dict>")
+        if isinstance(scenario, Mapping)
+        else load_file(os.fspath(scenario))
+    )
     if loaded.problems:
         from simnet.scenario.api import ScenarioError
 

@@ -26,29 +26,68 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget 10min --out runs.csv",
     )
     p.add_argument("file", metavar="SCENARIO.yaml", nargs="?")
-    p.add_argument("--example", metavar="NAME", help="a scenario of the shipped library instead of a file")
-    p.add_argument("--runs", "-n", type=int, default=100, help="schedules to draw and run (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="chaos seed: the same seed draws the same schedules")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--example", metavar="NAME", help="a scenario of the shipped library instead of a file"
+    )
+    p.add_argument(
+        "--runs", "-n", type=int, default=100, help="schedules to draw and run (default 100)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="chaos seed: the same seed draws the same schedules"
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)"
+    )
     p.add_argument("--dask", metavar="tcp://HOST:8786", help="run on this Dask scheduler")
-    p.add_argument("--budget", metavar="DURATION", help="wall-clock budget such as 10min: no run starts after it")
-    p.add_argument("--out", metavar="FILE.parquet|csv|jsonl", help="write every run here (resumable)")
-    p.add_argument("--shrunk-dir", metavar="DIR", default="chaos-out",
-                   help="where shrunk failures are written as scenarios (default chaos-out)")
-    p.add_argument("--no-shrink", action="store_true", help="report failures without shrinking them")
-    p.add_argument("--max-shrink-runs", type=int, default=300, help="candidate runs per shrink (default 300)")
-    p.add_argument("--show", type=int, metavar="RUN", action="append", default=[],
-                   help="print the schedule of run RUN (and run nothing else)")
-    p.add_argument("--shrink-faults", action="store_true",
-                   help="run nothing new: shrink the timed faults of this (failing) scenario, e.g. a session "
-                   "simnet serve --chaos wrote, keeping --invariant broken")
-    p.add_argument("--invariant", default="integrity", help="with --shrink-faults: the invariant to keep broken")
-    p.add_argument("--restart", action="store_true", help="ignore the results of an earlier run (--out)")
+    p.add_argument(
+        "--budget",
+        metavar="DURATION",
+        help="wall-clock budget such as 10min: no run starts after it",
+    )
+    p.add_argument(
+        "--out", metavar="FILE.parquet|csv|jsonl", help="write every run here (resumable)"
+    )
+    p.add_argument(
+        "--shrunk-dir",
+        metavar="DIR",
+        default="chaos-out",
+        help="where shrunk failures are written as scenarios (default chaos-out)",
+    )
+    p.add_argument(
+        "--no-shrink", action="store_true", help="report failures without shrinking them"
+    )
+    p.add_argument(
+        "--max-shrink-runs", type=int, default=300, help="candidate runs per shrink (default 300)"
+    )
+    p.add_argument(
+        "--show",
+        type=int,
+        metavar="RUN",
+        action="append",
+        default=[],
+        help="print the schedule of run RUN (and run nothing else)",
+    )
+    p.add_argument(
+        "--shrink-faults",
+        action="store_true",
+        help="run nothing new: shrink the timed faults of this (failing) scenario, e.g. a session "
+        "simnet serve --chaos wrote, keeping --invariant broken",
+    )
+    p.add_argument(
+        "--invariant",
+        default="integrity",
+        help="with --shrink-faults: the invariant to keep broken",
+    )
+    p.add_argument(
+        "--restart", action="store_true", help="ignore the results of an earlier run (--out)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
-def main(argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None
+) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
@@ -64,14 +103,22 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str]
     try:
         path = scenario_argument(args.file, args.example)
         if args.shrink_faults:
-            found = shrink_scenario(path, args.invariant, shrunk_dir=args.shrunk_dir,
-                                    max_runs=args.max_shrink_runs)
+            found = shrink_scenario(
+                path, args.invariant, shrunk_dir=args.shrunk_dir, max_runs=args.max_shrink_runs
+            )
             if found is None:
-                print(f"simnet chaos: {path} does not break {args.invariant}: nothing to shrink", file=out)
+                print(
+                    f"simnet chaos: {path} does not break {args.invariant}: nothing to shrink",
+                    file=out,
+                )
                 return EXIT_OK
             ex, written = found
-            print(f"{args.invariant}: {len(ex.original)} faults shrunk to {len(ex.schedule)} in {ex.runs} runs: "
-                  f"{ex.schedule.describe()}\n  {ex.detail}\nreproduce with  simnet run {written}", file=out)
+            print(
+                f"{args.invariant}: {len(ex.original)} faults shrunk to {len(ex.schedule)} in "
+                f"{ex.runs} runs: "
+                f"{ex.schedule.describe()}\n  {ex.detail}\nreproduce with  simnet run {written}",
+                file=out,
+            )
             return EXIT_BROKEN
         if args.show:
             for index, schedule in schedules(path, args.show, seed=args.seed):
@@ -79,11 +126,20 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str]
                 for key, value in schedule.knobs:
                     print(f"  with {key} = {value}", file=out)
             return EXIT_OK
-        result = chaos(path, runs=args.runs, seed=args.seed, jobs=args.jobs, client=args.dask,
-                       budget=args.budget, shrink_failures=not args.no_shrink,
-                       max_shrink_runs=args.max_shrink_runs, shrunk_dir=args.shrunk_dir,
-                       out=args.out, resume=not args.restart,
-                       progress=False if args.no_progress else None)
+        result = chaos(
+            path,
+            runs=args.runs,
+            seed=args.seed,
+            jobs=args.jobs,
+            client=args.dask,
+            budget=args.budget,
+            shrink_failures=not args.no_shrink,
+            max_shrink_runs=args.max_shrink_runs,
+            shrunk_dir=args.shrunk_dir,
+            out=args.out,
+            resume=not args.restart,
+            progress=False if args.no_progress else None,
+        )
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=err)

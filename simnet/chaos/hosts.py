@@ -282,7 +282,9 @@ DRIVERS = {"simcom": SimcomSockets, "fibocom": FibocomSockets}
 def driver(sim: Any, apn: str = "internet") -> Sockets:
     vendor = sim.dte.vendor
     if vendor not in DRIVERS:
-        raise ValueError(f"no socket driver for {vendor!r} modules (expected one of {', '.join(DRIVERS)})")
+        raise ValueError(
+            f"no socket driver for {vendor!r} modules (expected one of {', '.join(DRIVERS)})"
+        )
     return DRIVERS[vendor](sim, apn)
 
 
@@ -297,7 +299,9 @@ def _ip(sim: Any, host: str) -> str:
 def _record(session: int, k: int, size: int) -> bytes:
     """Record ``k`` of attempt ``session``: recognisable and different in every attempt."""
     head = f"<{session:03d}:{k:03d}>".encode()
-    body = bytes((33 + (session * 7 + k * 13 + i) % 90) for i in range(max(0, size - len(head) - 1)))
+    body = bytes(
+        (33 + (session * 7 + k * 13 + i) % 90) for i in range(max(0, size - len(head) - 1))
+    )
     return (head + body + b"\n")[:size]
 
 
@@ -306,8 +310,16 @@ def _backoff(sim: Any, attempt: int) -> None:
 
 
 # -- workloads ---------------------------------------------------------------------------------
-def tcp_echo(sim: Any, host: str, port: int = 7, records: int = 6, size: int = 200, apn: str = "internet",
-             interval: float = 0.0, deadline: float = 1200.0) -> dict[str, Any] | bool:
+def tcp_echo(
+    sim: Any,
+    host: str,
+    port: int = 7,
+    records: int = 6,
+    size: int = 200,
+    apn: str = "internet",
+    interval: float = 0.0,
+    deadline: float = 1200.0,
+) -> dict[str, Any] | bool:
     """Send ``records`` records of ``size`` bytes to a TCP echo server, ``interval`` seconds
     apart (a tracker reporting); each must come back intact before the next goes. Any loss
     (socket, context, module) starts a new connection that sends what was not echoed yet. True
@@ -328,7 +340,9 @@ def tcp_echo(sim: Any, host: str, port: int = 7, records: int = 6, size: int = 2
                 sock.send(link, data)
                 echo = sock.wait_bytes(link, len(data), 60)
                 if echo[: len(data)] != data:
-                    raise AssertionError(f"the echo of record {k} differs: {echo[:len(data)]!r} != {data!r}")
+                    raise AssertionError(
+                        f"the echo of record {k} differs: {echo[: len(data)]!r} != {data!r}"
+                    )
                 sock.take(link)
                 sim.claims.stream(host, port, data, f"record {k} echoed")
                 done = k + 1
@@ -342,8 +356,15 @@ def tcp_echo(sim: Any, host: str, port: int = 7, records: int = 6, size: int = 2
     return False
 
 
-def careless_sender(sim: Any, host: str, port: int = 9, records: int = 20, size: int = 100,
-                    apn: str = "internet", interval: float = 2.0) -> dict[str, Any]:
+def careless_sender(
+    sim: Any,
+    host: str,
+    port: int = 9,
+    records: int = 20,
+    size: int = 100,
+    apn: str = "internet",
+    interval: float = 2.0,
+) -> dict[str, Any]:
     """DELIBERATELY BROKEN - the bug class chaos exists to find. Opens one connection and
     sends ``records`` records ``interval`` seconds apart, counting each as delivered; it
     ignores ``+IPCLOSE`` and the errors of later sends ("keeps sending"), and at the end claims
@@ -356,8 +377,12 @@ def careless_sender(sim: Any, host: str, port: int = 9, records: int = 20, size:
     for k in range(records):
         data = _record(0, k, size)
         dte = sim.dte
-        r = dte.command(f"AT+CIPSEND={link},{len(data)}" if sock.vendor == "simcom"
-                        else f'AT+MIPSEND={link},"{data.hex().upper()}"', timeout=10)
+        r = dte.command(
+            f"AT+CIPSEND={link},{len(data)}"
+            if sock.vendor == "simcom"
+            else f'AT+MIPSEND={link},"{data.hex().upper()}"',
+            timeout=10,
+        )
         if sock.vendor == "simcom" and r.final == ">":
             dte.write(data)
         elif sock.vendor == "fibocom":
@@ -396,6 +421,7 @@ class _LineClient:
 
     def reply(self, timeout: float = 60.0) -> tuple[int, str]:
         """The next complete numeric reply (RFC 959 / RFC 5321: multi-line ends with 'NNN ')."""
+
         def complete(buf: bytes) -> int:
             start = 0
             while True:
@@ -469,9 +495,18 @@ class _Ftp(_LineClient):
         return got if self.reply(120)[0] == 226 else None
 
 
-def ftp_put_get(sim: Any, host: str, user: str = "demo", password: str = "secret", path: str = "upload.bin",
-                size: int = 4000, rounds: int = 1, interval: float = 0.0, apn: str = "internet",
-                deadline: float = 1500.0) -> dict[str, Any] | bool:
+def ftp_put_get(
+    sim: Any,
+    host: str,
+    user: str = "demo",
+    password: str = "secret",
+    path: str = "upload.bin",
+    size: int = 4000,
+    rounds: int = 1,
+    interval: float = 0.0,
+    apn: str = "internet",
+    deadline: float = 1500.0,
+) -> dict[str, Any] | bool:
     """Upload ``size`` bytes to an FTP server and read the file back, ``rounds`` times
     ``interval`` seconds apart (a logger shipping files; with several rounds the files are
     ``<stem>-1<ext>``...). Each round's file must come back identical, after a 226 for both
@@ -480,7 +515,11 @@ def ftp_put_get(sim: Any, host: str, user: str = "demo", password: str = "secret
     sock = driver(sim, apn)
     ip = _ip(sim, host)
     stem, dot, ext = path.rpartition(".")
-    paths = [path] if rounds == 1 else [f"{stem or ext}-{k + 1}{dot}{ext if stem else ''}" for k in range(rounds)]
+    paths = (
+        [path]
+        if rounds == 1
+        else [f"{stem or ext}-{k + 1}{dot}{ext if stem else ''}" for k in range(rounds)]
+    )
     done = 0
     attempt = 0
     while sim.now < deadline:
@@ -498,7 +537,9 @@ def ftp_put_get(sim: Any, host: str, user: str = "demo", password: str = "secret
                 if got is None:
                     raise Gone("download not completed")
                 if got != payload:
-                    raise AssertionError(f"{paths[k]} read back differs ({len(got)} of {len(payload)} bytes)")
+                    raise AssertionError(
+                        f"{paths[k]} read back differs ({len(got)} of {len(payload)} bytes)"
+                    )
                 done = k + 1
                 if interval and done < rounds:
                     sim.advance(interval)
@@ -507,7 +548,12 @@ def ftp_put_get(sim: Any, host: str, user: str = "demo", password: str = "secret
                 sock.close(ftp.ctrl)
             except Gone:
                 pass
-            return {"files": rounds, "bytes": size * rounds, "attempts": attempt, "t_done": round(sim.now, 3)}
+            return {
+                "files": rounds,
+                "bytes": size * rounds,
+                "attempts": attempt,
+                "t_done": round(sim.now, 3),
+            }
         except Gone:
             sock.down()
             _backoff(sim, attempt)
@@ -517,7 +563,9 @@ def ftp_put_get(sim: Any, host: str, user: str = "demo", password: str = "secret
 def _mail_text(subject: str, body: str, sender: str, to: str) -> bytes:
     """An RFC 5322 message with CRLF line ends, dot-stuffed for SMTP DATA (RFC 5321 §4.5.2)."""
     lines = [f"From: <{sender}>", f"To: <{to}>", f"Subject: {subject}", "", *body.split("\n")]
-    return ("\r\n".join("." + ln if ln.startswith(".") else ln for ln in lines) + "\r\n.\r\n").encode()
+    return (
+        "\r\n".join("." + ln if ln.startswith(".") else ln for ln in lines) + "\r\n.\r\n"
+    ).encode()
 
 
 def _pop3_ok(buf: bytes) -> int:
@@ -532,9 +580,18 @@ def _pop3_multi(buf: bytes) -> int:
     return end + 5 if end >= 0 else 0
 
 
-def mail_round_trip(sim: Any, host: str, user: str = "device", password: str = "secret",
-                    to: str = "device@example.net", sender: str = "tracker@fleet.io", rounds: int = 1,
-                    interval: float = 0.0, apn: str = "internet", deadline: float = 1500.0) -> dict[str, Any] | bool:
+def mail_round_trip(
+    sim: Any,
+    host: str,
+    user: str = "device",
+    password: str = "secret",
+    to: str = "device@example.net",
+    sender: str = "tracker@fleet.io",
+    rounds: int = 1,
+    interval: float = 0.0,
+    apn: str = "internet",
+    deadline: float = 1500.0,
+) -> dict[str, Any] | bool:
     """Send a report by SMTP (RFC 5321) and fetch it back by POP3 (RFC 1939) from the same mail
     host, ``rounds`` times ``interval`` seconds apart, over the module's sockets. Each report must
     come back with its subject and body intact after a 250 for its DATA; any failure starts the
@@ -555,8 +612,12 @@ def mail_round_trip(sim: Any, host: str, user: str = "device", password: str = "
                 smtp.connect(25)
                 if smtp.reply()[0] != 220:
                     raise Gone("no SMTP greeting")
-                for line, want in ((f"EHLO device{k}", 250), (f"MAIL FROM:<{sender}>", 250),
-                                   (f"RCPT TO:<{to}>", 250), ("DATA", 354)):
+                for line, want in (
+                    (f"EHLO device{k}", 250),
+                    (f"MAIL FROM:<{sender}>", 250),
+                    (f"RCPT TO:<{to}>", 250),
+                    ("DATA", 354),
+                ):
                     if smtp.command(line)[0] != want:
                         raise Gone(f"{line.split()[0]} refused")
                 sock.send(smtp.ctrl, _mail_text(subject, body, sender, to))
@@ -596,7 +657,9 @@ def _pop3_fetch(sock: Sockets, ip: str, user: str, password: str, subject: str) 
     listing = pop.until(_pop3_multi)
     if not listing.startswith(b"+OK"):
         raise Gone("LIST refused")
-    numbers = [int(ln.split()[0]) for ln in listing.decode("latin-1").split("\r\n")[1:] if ln[:1].isdigit()]
+    numbers = [
+        int(ln.split()[0]) for ln in listing.decode("latin-1").split("\r\n")[1:] if ln[:1].isdigit()
+    ]
     for n in reversed(numbers):  # the newest first: that is where this report is
         sock.send(pop.ctrl, f"RETR {n}\r\n".encode())
         text = pop.until(_pop3_multi, 120).decode("latin-1")

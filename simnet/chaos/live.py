@@ -43,15 +43,27 @@ def prepare(scenario: Any) -> None:
     if scenario.chaos is None:
         from simnet.scenario.chaos_schema import DEFAULT_INTENSITY
 
-        scenario.chaos = ChaosSpec(intensity=dict(DEFAULT_INTENSITY), invariants=list(DEFAULT_INVARIANTS))
-    scenario.chaos.invariants = [i for i in scenario.chaos.invariants if i in LIVE_INVARIANTS] or ["integrity"]
+        scenario.chaos = ChaosSpec(
+            intensity=dict(DEFAULT_INTENSITY), invariants=list(DEFAULT_INVARIANTS)
+        )
+    scenario.chaos.invariants = [i for i in scenario.chaos.invariants if i in LIVE_INVARIANTS] or [
+        "integrity"
+    ]
 
 
 class LiveChaos:
     """Runs storm after storm in a served simulation; thread-safe ``mark_failed``."""
 
-    def __init__(self, served: Any, loaded: Any, *, seed: int = 0, out_dir: str | os.PathLike[str] = "chaos-out",
-                 log: IO[str] | None = None, shrink: bool = True) -> None:
+    def __init__(
+        self,
+        served: Any,
+        loaded: Any,
+        *,
+        seed: int = 0,
+        out_dir: str | os.PathLike[str] = "chaos-out",
+        log: IO[str] | None = None,
+        shrink: bool = True,
+    ) -> None:
         self.served = served
         self.sim = served.sim
         self.world = self.sim.world
@@ -65,8 +77,10 @@ class LiveChaos:
         self.period = spec.window[1] + spec.grace
         self.oracles = self.world.oracles
         if self.oracles is None:
-            raise ValueError("the served world has no invariants: call simnet.chaos.live.prepare(scenario) "
-                             "before building it")
+            raise ValueError(
+                "the served world has no invariants: call simnet.chaos.live.prepare(scenario) "
+                "before building it"
+            )
         self.host_writes: list[tuple[float, bytes]] = []
         served.bridge.host_taps.append(lambda t, data: self.host_writes.append((t, bytes(data))))
         self.fired: list[dict[str, Any]] = []  # faults as they fired, with their virtual time
@@ -86,12 +100,20 @@ class LiveChaos:
     def _storm(self, k: int, base: float) -> None:
         self.storm = k
         schedule = self.job.schedule(k)
-        self._say(f"chaos storm {k} (from t={base:.3f} to t={base + self.period:.3f}): {schedule.describe()}")
+        self._say(
+            f"chaos storm {k} (from t={base:.3f} to t={base + self.period:.3f}): "
+            f"{schedule.describe()}"
+        )
         if schedule.knobs:
-            self._say("  (the world variants of this schedule cannot change in a running world: "
-                      + ", ".join(f"{key}={v}" for key, v in schedule.knobs) + " not applied)")
+            self._say(
+                "  (the world variants of this schedule cannot change in a running world: "
+                + ", ".join(f"{key}={v}" for key, v in schedule.knobs)
+                + " not applied)"
+            )
         data = with_schedule(self.loaded.data, Schedule(schedule.faults))
-        specs = validated(self.loaded, data).faults[-len(schedule.faults):] if schedule.faults else []
+        specs = (
+            validated(self.loaded, data).faults[-len(schedule.faults) :] if schedule.faults else []
+        )
         for spec, fault in zip(specs, schedule.faults, strict=True):
             self.sim.call_at(base + float(spec.at or 0.0), self._fire, k, spec, fault)
         self.sim.call_at(base + self.period, self._end_storm, k)
@@ -125,8 +147,10 @@ class LiveChaos:
             out += [("no-errors", f"fault not applied: {e}") for e in self.world.fault_errors]
         if "bounded" in invariants:
             self.oracles.take_census()
-            out += [("bounded", f"{name}: {size} > {bound} at t={t:.3f} s")
-                    for name, (size, bound, t) in self.oracles.over_bound.items()]
+            out += [
+                ("bounded", f"{name}: {size} > {bound} at t={t:.3f} s")
+                for name, (size, bound, t) in self.oracles.over_bound.items()
+            ]
         return out
 
     # -- failures ----------------------------------------------------------------------------
@@ -145,17 +169,25 @@ class LiveChaos:
         data = copy.deepcopy(dict(self.loaded.data))
         data.pop("program", None)
         name = str(data.get("name", "scenario"))
-        data["name"] = f"{name} - simnet serve --chaos, {'marked failed' if invariant == 'marked' else invariant + ' broken'}"
+        data["name"] = (
+            f"{name} - simnet serve --chaos, "
+            f"{'marked failed' if invariant == 'marked' else invariant + ' broken'}"
+        )
         data["description"] = (
-            f"Written by simnet serve --chaos at virtual t={self.sim.now:.3f} s (chaos seed {self.seed}, "
-            f"storm {self.storm}): {detail}. The steps replay the driver's bytes at the instants they "
-            f"reached the line; the faults are every fault that fired.")
+            f"Written by simnet serve --chaos at virtual t={self.sim.now:.3f} s (chaos seed "
+            f"{self.seed}, "
+            f"storm {self.storm}): {detail}. The steps replay the driver's bytes at the instants "
+            "they "
+            f"reached the line; the faults are every fault that fired."
+        )
         data["seed"] = self.sim.seed
         steps: list[dict[str, Any]] = []
         t = 0.0
         for when, chunk in self.host_writes:
             if when - t > 1e-6:
-                steps.append({"wait": duration_text(when - t) if when - t >= 0.001 else f"{when - t:.6f}s"})
+                steps.append(
+                    {"wait": duration_text(when - t) if when - t >= 0.001 else f"{when - t:.6f}s"}
+                )
             steps.append({"send_raw": escape_bytes(chunk)})
             t = when
         if self.sim.now - t > 0.001:
@@ -167,18 +199,42 @@ class LiveChaos:
         data["chaos"] = chaos
         import yaml
 
-        lines = [f"# simnet serve --chaos: {detail}"[:300],
-                 f"# replay: simnet run {path.name}   -   face the storm again: simnet serve {path.name} --pty"]
+        lines = [
+            f"# simnet serve --chaos: {detail}"[:300],
+            f"# replay: simnet run {path.name}   -   face the storm again: simnet serve "
+            f"{path.name} --pty",
+        ]
         lines += [f"#   {describe_fault(f)}" for f in self.fired]
-        path.write_text("\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100),
-                        encoding="utf-8")
+        path.write_text(
+            "\n".join(lines)
+            + "\n"
+            + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100),
+            encoding="utf-8",
+        )
         self.written.append(path)
         self._say(f"wrote {path}")
         if shrink and invariant in LIVE_INVARIANTS and self.fired:
-            cmd = [sys.executable, "-m", "simnet", "chaos", str(path), "--shrink-faults", "--invariant", invariant,
-                   "--shrunk-dir", str(self.out_dir), "--no-progress"]
-            self.shrinkers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                                   preexec_fn=lambda: os.nice(10)))
+            cmd = [
+                sys.executable,
+                "-m",
+                "simnet",
+                "chaos",
+                str(path),
+                "--shrink-faults",
+                "--invariant",
+                invariant,
+                "--shrunk-dir",
+                str(self.out_dir),
+                "--no-progress",
+            ]
+            self.shrinkers.append(
+                subprocess.Popen(
+                    cmd,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    preexec_fn=lambda: os.nice(10),
+                )
+            )
             self._say(f"shrinking it in the background: {' '.join(cmd[1:])}")
         return path
 
@@ -194,7 +250,11 @@ class LiveChaos:
 def load_for_live(scenario: str | os.PathLike[str] | Mapping[str, Any]) -> Any:
     from simnet.scenario.loader import load_file, locate_data
 
-    return locate_data(scenario, "<dict>") if isinstance(scenario, Mapping) else load_file(os.fspath(scenario))
+    return (
+        locate_data(scenario, "<dict>")
+        if isinstance(scenario, Mapping)
+        else load_file(os.fspath(scenario))
+    )
 
 
 def run_serve_chaos(args: Any, out: IO[str], err: IO[str]) -> int:
@@ -211,8 +271,13 @@ def run_serve_chaos(args: Any, out: IO[str], err: IO[str]) -> int:
         chaos = LiveChaos(served, loaded, seed=args.chaos_seed, out_dir=args.chaos_out, log=err)
         live.append(chaos)
         previous = signal.signal(signal.SIGUSR1, lambda _s, _f: chaos.mark_failed())
-        print(f"simnet serve: chaos storms every {chaos.period:g} s (chaos seed {args.chaos_seed}); mark a run "
-              f"failed with: kill -USR1 {os.getpid()}", file=err, flush=True)
+        print(
+            f"simnet serve: chaos storms every {chaos.period:g} s (chaos seed {args.chaos_seed}); "
+            "mark a run "
+            f"failed with: kill -USR1 {os.getpid()}",
+            file=err,
+            flush=True,
+        )
         chaos.start()
 
         def after() -> None:
@@ -223,22 +288,33 @@ def run_serve_chaos(args: Any, out: IO[str], err: IO[str]) -> int:
 
     code = run_serve_command(args, out, err, prepare=prepare, on_served=on_served)
     if live and live[0].written:
-        print(f"simnet serve: {len(live[0].written)} failed session(s) written: "
-              + ", ".join(str(p) for p in live[0].written), file=err)
+        print(
+            f"simnet serve: {len(live[0].written)} failed session(s) written: "
+            + ", ".join(str(p) for p in live[0].written),
+            file=err,
+        )
     return code
 
 
 @contextmanager
-def serving_chaos(scenario: str | os.PathLike[str] | Mapping[str, Any], *, seed: int = 0,
-                  out_dir: str | os.PathLike[str] = "chaos-out", log: IO[str] | None = None,
-                  shrink: bool = True, **serve_kwargs: Any) -> Iterator[LiveChaos]:
+def serving_chaos(
+    scenario: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    seed: int = 0,
+    out_dir: str | os.PathLike[str] = "chaos-out",
+    log: IO[str] | None = None,
+    shrink: bool = True,
+    **serve_kwargs: Any,
+) -> Iterator[LiveChaos]:
     """``simnet serve --chaos`` from Python: serve ``scenario`` (``pty=True`` or ``tcp=...``, as
     :func:`simnet.bridge.serve.serving`) with storms running; yields the :class:`LiveChaos`
     (``.served.address``, ``.mark_failed()``, ``.check()``, ``.written``)."""
     from simnet.bridge.serve import serving
 
     with serving(scenario, prepare=prepare, **serve_kwargs) as served:
-        live = LiveChaos(served, load_for_live(scenario), seed=seed, out_dir=out_dir, log=log, shrink=shrink)
+        live = LiveChaos(
+            served, load_for_live(scenario), seed=seed, out_dir=out_dir, log=log, shrink=shrink
+        )
         live.start()
         try:
             yield live

@@ -18,8 +18,20 @@ from simnet.experiments.design import Point, set_path
 from simnet.experiments.worker import Job
 from simnet.scenario.chaos_schema import DEFAULT_INTENSITY, DEFAULT_INVARIANTS, DEFAULT_WINDOW
 
-RESERVED = ("run_id", "run", "seed", "passed", "failure", "virtual_time", "faults", "broken", "schedule",
-            "digest", "records", "error")
+RESERVED = (
+    "run_id",
+    "run",
+    "seed",
+    "passed",
+    "failure",
+    "virtual_time",
+    "faults",
+    "broken",
+    "schedule",
+    "digest",
+    "records",
+    "error",
+)
 # A user invariant: fn(sim, result) -> True / None (holds), False / a message (broken).
 Invariant = Callable[[Any, Any], Any]
 
@@ -35,7 +47,9 @@ class Verdict:
     sim: Any = None
 
 
-def with_schedule(data: Mapping[str, Any], schedule: Schedule, seed: int | None = None) -> dict[str, Any]:
+def with_schedule(
+    data: Mapping[str, Any], schedule: Schedule, seed: int | None = None
+) -> dict[str, Any]:
     """Scenario data with ``schedule``'s faults appended to its own and its knobs set."""
     out = copy.deepcopy(dict(data))
     faults = list(out.get("faults") or [])
@@ -93,27 +107,54 @@ class ChaosJob(Job):
             raise
         except Exception as exc:  # a schedule the world refuses is a chaos bug: show it, go on
             text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            row.update(passed=False, failure=f"the run could not be built: {text}", virtual_time=0.0,
-                       faults=len(schedule), broken="no-errors", schedule=schedule.to_json(),
-                       digest="", records=0, error=text)
+            row.update(
+                passed=False,
+                failure=f"the run could not be built: {text}",
+                virtual_time=0.0,
+                faults=len(schedule),
+                broken="no-errors",
+                schedule=schedule.to_json(),
+                digest="",
+                records=0,
+                error=text,
+            )
             return row
         result = verdict.result
-        if isinstance(result.program_result, dict):  # the program's own figures, as a sweep has them
-            row.update({str(k): v for k, v in result.program_result.items() if str(k) not in RESERVED})
-        row.update(passed=verdict.passed,
-                   failure=None if verdict.passed else f"invariant {verdict.broken[0]} broken: "
-                   f"{verdict.details[verdict.broken[0]]}",
-                   virtual_time=float(result.virtual_time), faults=len(schedule),
-                   broken=",".join(verdict.broken), schedule=schedule.to_json(),
-                   digest=result.digest, records=result.records, error=result.error)
+        if isinstance(
+            result.program_result, dict
+        ):  # the program's own figures, as a sweep has them
+            row.update(
+                {str(k): v for k, v in result.program_result.items() if str(k) not in RESERVED}
+            )
+        row.update(
+            passed=verdict.passed,
+            failure=None
+            if verdict.passed
+            else f"invariant {verdict.broken[0]} broken: {verdict.details[verdict.broken[0]]}",
+            virtual_time=float(result.virtual_time),
+            faults=len(schedule),
+            broken=",".join(verdict.broken),
+            schedule=schedule.to_json(),
+            digest=result.digest,
+            records=result.records,
+            error=result.error,
+        )
         return row
 
-    def verdict(self, schedule: Schedule, seed: int, *, keep_sim: bool = False,
-                trace_stream: Any = None) -> Verdict:
+    def verdict(
+        self, schedule: Schedule, seed: int, *, keep_sim: bool = False, trace_stream: Any = None
+    ) -> Verdict:
         """Run the scenario with ``schedule`` and seed ``seed``; judge it."""
-        return judge(self.loaded, with_schedule(self.loaded.data, schedule), seed, program=self.program,
-                     program_args=self.program_args, invariants=self.invariants, keep_sim=keep_sim,
-                     trace_stream=trace_stream)
+        return judge(
+            self.loaded,
+            with_schedule(self.loaded.data, schedule),
+            seed,
+            program=self.program,
+            program_args=self.program_args,
+            invariants=self.invariants,
+            keep_sim=keep_sim,
+            trace_stream=trace_stream,
+        )
 
 
 def validated(loaded: Any, data: Mapping[str, Any]) -> Any:
@@ -121,15 +162,25 @@ def validated(loaded: Any, data: Mapping[str, Any]) -> Any:
     from simnet.scenario.loader import Loaded
     from simnet.scenario.schema import validate
 
-    scenario, problems = validate(Loaded(loaded.file, dict(data), loaded.value_lines, loaded.key_lines))
+    scenario, problems = validate(
+        Loaded(loaded.file, dict(data), loaded.value_lines, loaded.key_lines)
+    )
     if problems:
         raise ScenarioError(problems)
     return scenario
 
 
-def judge(loaded: Any, data: Mapping[str, Any], seed: int, *, program: Callable[..., Any] | None = None,
-          program_args: Mapping[str, Any] | None = None, invariants: Mapping[str, Invariant] | None = None,
-          keep_sim: bool = False, trace_stream: Any = None) -> Verdict:
+def judge(
+    loaded: Any,
+    data: Mapping[str, Any],
+    seed: int,
+    *,
+    program: Callable[..., Any] | None = None,
+    program_args: Mapping[str, Any] | None = None,
+    invariants: Mapping[str, Invariant] | None = None,
+    keep_sim: bool = False,
+    trace_stream: Any = None,
+) -> Verdict:
     """Run scenario ``data`` (with a ``chaos:`` block) once with ``seed`` and judge it by its
     invariants and the user's."""
     from simnet.kernel.trace import Trace
@@ -141,11 +192,16 @@ def judge(loaded: Any, data: Mapping[str, Any], seed: int, *, program: Callable[
     scenario = validated(loaded, data)
     preload(scenario)
     if program is not None:
-        scenario.program = ProgramSpec(f"<{getattr(program, '__qualname__', 'program')}>",
-                                       dict(program_args or {}))
+        scenario.program = ProgramSpec(
+            f"<{getattr(program, '__qualname__', 'program')}>", dict(program_args or {})
+        )
         scenario.steps = []
-    sim = Simulation(seed=seed, scenario=scenario, trace=None if keep_sim or trace_stream else Trace(keep=False),
-                     trace_stream=trace_stream)
+    sim = Simulation(
+        seed=seed,
+        scenario=scenario,
+        trace=None if keep_sim or trace_stream else Trace(keep=False),
+        trace_stream=trace_stream,
+    )
     if program is not None:
         sim.world.program = program
     result = Runner(sim).run()
@@ -165,6 +221,9 @@ def judge(loaded: Any, data: Mapping[str, Any], seed: int, *, program: Callable[
 
 def default_chaos_block() -> dict[str, Any]:
     """The ``chaos:`` defaults, as scenario data (for the docs and ``simnet chaos --show``)."""
-    return {"window": [f"{DEFAULT_WINDOW[0]:g}s", f"{DEFAULT_WINDOW[1]:g}s"], "faults": {"min": 1, "max": 4},
-            "intensity": {k: list(v) for k, v in DEFAULT_INTENSITY.items()},
-            "invariants": list(DEFAULT_INVARIANTS)}
+    return {
+        "window": [f"{DEFAULT_WINDOW[0]:g}s", f"{DEFAULT_WINDOW[1]:g}s"],
+        "faults": {"min": 1, "max": 4},
+        "intensity": {k: list(v) for k, v in DEFAULT_INTENSITY.items()},
+        "invariants": list(DEFAULT_INVARIANTS),
+    }

@@ -8,11 +8,11 @@ stream of its own, named by the chaos seed and the run's index - the same seed g
 schedules in any process, in any order.
 
 Every fault kind of the registry (``simnet.scenario.faults.FAULTS``: each kind's parameters and
-their value kinds, declared once with its behaviour) is drawable: the parameters are drawn by kind (a duration
-inside the storm window, a loss probability from ``intensity.loss``, a server of the world for
-``host``...), so a new action is drawn as soon as it is declared. :data:`ACTION_APPLIES` says
-which actions make sense for a world (a PDP reject needs GPRS, a reply-code fault a line
-protocol server).
+their value kinds, declared once with its behaviour) is drawable: the parameters are drawn by
+kind (a duration inside the storm window, a loss probability from ``intensity.loss``, a server
+of the world for ``host``...), so a new action is drawn as soon as it is declared.
+:data:`ACTION_APPLIES` says which actions make sense for a world (a PDP reject needs GPRS, a
+reply-code fault a line protocol server).
 """
 
 from __future__ import annotations
@@ -36,17 +36,35 @@ TCP_SERVICES = ("tcp-echo", "tcp-sink", "tcp-source", "ftp", "smtp", "pop3")
 # Reply codes a server may answer instead of doing the work (RFC 959 §4.2, RFC 5321 §4.2.3,
 # RFC 1939 -ERR), per service type: (command, code).
 REPLY_FAULTS: dict[str, tuple[tuple[str, int | str], ...]] = {
-    "ftp": (("STOR", 452), ("STOR", 451), ("RETR", 550), ("RETR", 451), ("PASV", 425),
-            ("USER", 421), ("PASS", 530), ("TYPE", 421)),
-    "smtp": (("MAIL", 451), ("RCPT", 450), ("RCPT", 550), ("DATA", 554), ("EHLO", 421), ("HELO", 421)),
+    "ftp": (
+        ("STOR", 452),
+        ("STOR", 451),
+        ("RETR", 550),
+        ("RETR", 451),
+        ("PASV", 425),
+        ("USER", 421),
+        ("PASS", 530),
+        ("TYPE", 421),
+    ),
+    "smtp": (
+        ("MAIL", 451),
+        ("RCPT", 450),
+        ("RCPT", 550),
+        ("DATA", 554),
+        ("EHLO", 421),
+        ("HELO", 421),
+    ),
     "pop3": (("USER", "-ERR"), ("PASS", "-ERR"), ("RETR", "-ERR"), ("STAT", "-ERR")),
 }
 # Declared actions that are stimuli rather than faults: never drawn (NOT_DRAWN), or drawn only
 # when chaos.kinds names them (BY_REQUEST).
-NOT_DRAWN = {"peer-connect": "a peer connecting to the module is a stimulus for server-mode "
-                             "scripts (it needs the port the module listens on), not a fault"}
-BY_REQUEST = {"server-push": "a server sending unprompted data tests the host's receive path, "
-                            "not the network"}
+NOT_DRAWN = {
+    "peer-connect": "a peer connecting to the module is a stimulus for server-mode "
+    "scripts (it needs the port the module listens on), not a fault"
+}
+BY_REQUEST = {
+    "server-push": "a server sending unprompted data tests the host's receive path, not the network"
+}
 
 
 def _has_gprs(sc: Scenario) -> bool:
@@ -67,8 +85,11 @@ def _phones(sc: Scenario) -> list[str]:
 
 
 def _uses_sms(sc: Scenario) -> bool:
-    return bool(_phones(sc) or getattr(sc.network, "sms", None)
-                or any(s.kind.startswith("sms") for s in sc.steps))
+    return bool(
+        _phones(sc)
+        or getattr(sc.network, "sms", None)
+        or any(s.kind.startswith("sms") for s in sc.steps)
+    )
 
 
 # Which declared actions apply to a world (absent: always).
@@ -100,8 +121,11 @@ class Schedule:
     knobs: tuple[tuple[str, Any], ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps({"faults": list(self.faults), "knobs": [list(k) for k in self.knobs]},
-                          sort_keys=True, separators=(",", ":"))
+        return json.dumps(
+            {"faults": list(self.faults), "knobs": [list(k) for k in self.knobs]},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Schedule:
@@ -135,12 +159,19 @@ def drawable_actions(sc: Scenario, spec: ChaosSpec) -> list[str]:
                 raise ConfigError("chaos.kinds", f"{action} cannot be drawn: {NOT_DRAWN[action]}")
             applies = ACTION_APPLIES.get(action)
             if applies is not None and not applies(sc):
-                raise ConfigError("chaos.kinds", f"{action} does not apply to this world "
-                                  "(no matching bearer or server)")
+                raise ConfigError(
+                    "chaos.kinds",
+                    f"{action} does not apply to this world (no matching bearer or server)",
+                )
         names = list(spec.kinds)
     else:
-        names = [a for a in FAULTS if a not in NOT_DRAWN and a not in BY_REQUEST
-                 and (a not in ACTION_APPLIES or ACTION_APPLIES[a](sc))]
+        names = [
+            a
+            for a in FAULTS
+            if a not in NOT_DRAWN
+            and a not in BY_REQUEST
+            and (a not in ACTION_APPLIES or ACTION_APPLIES[a](sc))
+        ]
     names = [a for a in names if a not in spec.exclude and spec.weights.get(a, 1.0) > 0]
     if not names:
         raise ConfigError("chaos.kinds", "no fault action left to draw (expected at least one)")
@@ -156,8 +187,9 @@ def run_seed(seed: int, index: int) -> int:
     return stream_seed(seed, f"chaos.run.{index}") % (1 << 31)
 
 
-def draw_schedule(sc: Scenario, spec: ChaosSpec, rng: random.Random,
-                  actions: list[str] | None = None) -> Schedule:
+def draw_schedule(
+    sc: Scenario, spec: ChaosSpec, rng: random.Random, actions: list[str] | None = None
+) -> Schedule:
     """One schedule: ``faults.min``..``faults.max`` faults inside the storm window."""
     from simnet.scenario.faults import FAULTS
 
@@ -169,23 +201,36 @@ def draw_schedule(sc: Scenario, spec: ChaosSpec, rng: random.Random,
     for _ in range(n):
         action = rng.choices(actions, weights)[0]
         fault = draw_fault(sc, spec, rng, action, FAULTS[action].params)
-        if action == "nat-expire" and "network.nat.on_expiry" not in knobs \
-                and "on_expiry" not in (sc.network.nat_variant or {}):
+        if (
+            action == "nat-expire"
+            and "network.nat.on_expiry" not in knobs
+            and "on_expiry" not in (sc.network.nat_variant or {})
+        ):
             knobs["network.nat.on_expiry"] = rng.choice(NAT_ON_EXPIRY)
         faults.append(fault)
     faults.sort(key=lambda f: (seconds(f["at"]), f["action"]))
     return Schedule(tuple(faults), tuple(sorted(knobs.items())))
 
 
-def draw_fault(sc: Scenario, spec: ChaosSpec, rng: random.Random, action: str,
-               params: Mapping[str, tuple[str, bool]]) -> dict[str, Any]:
+def draw_fault(
+    sc: Scenario,
+    spec: ChaosSpec,
+    rng: random.Random,
+    action: str,
+    params: Mapping[str, tuple[str, bool]],
+) -> dict[str, Any]:
     """One fault of ``action``, its parameters drawn by their declared kinds."""
     lo, hi = spec.window
     start = rng.uniform(lo, hi)
     fault: dict[str, Any] = {"at": duration_text(start), "action": action}
     if "host" in params and action.startswith("server-"):  # a server of the world it applies to
-        types = LINE_SERVICES if action == "server-reply" else (
-            (*LINE_SERVICES, "tcp-source") if action == "server-slow-greeting" else TCP_SERVICES)
+        types = (
+            LINE_SERVICES
+            if action == "server-reply"
+            else (
+                (*LINE_SERVICES, "tcp-source") if action == "server-slow-greeting" else TCP_SERVICES
+            )
+        )
         host, svc = rng.choice(_tcp_targets(sc, types))
         fault["host"], fault["port"] = host, svc.port
         service_type = svc.type
@@ -200,9 +245,18 @@ def draw_fault(sc: Scenario, spec: ChaosSpec, rng: random.Random, action: str,
     return fault
 
 
-def _draw_param(sc: Scenario, spec: ChaosSpec, rng: random.Random, action: str, name: str,
-                kind: str, required: bool, start: float, service_type: str,
-                fault: dict[str, Any]) -> Any:
+def _draw_param(
+    sc: Scenario,
+    spec: ChaosSpec,
+    rng: random.Random,
+    action: str,
+    name: str,
+    kind: str,
+    required: bool,
+    start: float,
+    service_type: str,
+    fault: dict[str, Any],
+) -> Any:
     from simnet.scenario.schema import DNS_FAIL_MODES, PPP_PHASE_MODES
 
     inten = spec.intensity
@@ -218,8 +272,13 @@ def _draw_param(sc: Scenario, spec: ChaosSpec, rng: random.Random, action: str, 
     if kind == "loss":
         p = rng.uniform(*inten["loss"])
         if rng.random() < 0.3:  # a burst model: good and bad states (Gilbert-Elliott)
-            return {"model": "gilbert-elliott", "p": round(p / 4, 4), "r": round(rng.uniform(0.1, 0.5), 4),
-                    "h": 0, "k": 1}
+            return {
+                "model": "gilbert-elliott",
+                "p": round(p / 4, 4),
+                "r": round(rng.uniform(0.1, 0.5), 4),
+                "h": 0,
+                "k": 1,
+            }
         return round(p, 4)
     if kind == "direction":
         return rng.choice(("both", "both", "uplink", "downlink")) if rng.random() < 0.5 else None
@@ -266,7 +325,9 @@ def _draw_param(sc: Scenario, spec: ChaosSpec, rng: random.Random, action: str, 
             fault["code"] = code
             return command
         if required:  # text a server sends: printable, recognisable, drawn
-            return "chaos-" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 24)))
+            return "chaos-" + "".join(
+                rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 24))
+            )
         return None
     if required:
         raise ConfigError("chaos", f"cannot draw {action}.{name} of kind {kind} (not drawable yet)")

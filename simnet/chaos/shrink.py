@@ -80,9 +80,12 @@ def _candidates(s: Schedule, window_end: float) -> Iterator[tuple[str, Schedule]
         yield "kept the first half of the faults", _with(s, faults[:half])
         yield "kept the second half of the faults", _with(s, faults[half:])
     for i in range(n):
-        yield f"removed {faults[i]['action']} at {faults[i]['at']}", _with(s, faults[:i] + faults[i + 1:])
+        yield (
+            f"removed {faults[i]['action']} at {faults[i]['at']}",
+            _with(s, faults[:i] + faults[i + 1 :]),
+        )
     for i, (key, _v) in enumerate(s.knobs):
-        yield f"removed the variant {key}", _with(s, knobs=s.knobs[:i] + s.knobs[i + 1:])
+        yield f"removed the variant {key}", _with(s, knobs=s.knobs[:i] + s.knobs[i + 1 :])
     # 2. shorter windows
     for i, f in enumerate(faults):
         if "duration" in f and seconds(f["duration"]) > MIN_DURATION:

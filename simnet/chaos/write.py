@@ -55,15 +55,25 @@ def write_shrunk(path: str | os.PathLike[str], data: dict[str, Any], shrunk: Shr
     from simnet.scenario.json_schema import LIBRARY_SCHEMA_FILE, modeline
 
     path = Path(path)
-    header = [modeline(str(path), str(scenarios_dir() / LIBRARY_SCHEMA_FILE)),
-              f"# simnet chaos: invariant {shrunk.invariant} broken - reproduce with: simnet run {path.name}",
-              "# the shrunk schedule (the faults listed last below):"]
+    header = [
+        modeline(str(path), str(scenarios_dir() / LIBRARY_SCHEMA_FILE)),
+        f"# simnet chaos: invariant {shrunk.invariant} broken - reproduce with: simnet run "
+        f"{path.name}",
+        "# the shrunk schedule (the faults listed last below):",
+    ]
     header += [f"#   {describe_fault(f)}" for f in shrunk.schedule.faults]
     if shrunk.schedule.knobs:
         header += [f"#   with {k} = {v}" for k, v in shrunk.schedule.knobs]
     if shrunk.steps:
-        header.append(f"# shrinking: {'; '.join(shrunk.steps[:12])}" + (" ..." if len(shrunk.steps) > 12 else ""))
-    text = "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        header.append(
+            f"# shrinking: {'; '.join(shrunk.steps[:12])}"
+            + (" ..." if len(shrunk.steps) > 12 else "")
+        )
+    text = (
+        "\n".join(header)
+        + "\n"
+        + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    )
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -4,7 +4,8 @@
                              established, closed and why, how many retransmissions.
 ``timeline(trace, conn)``    what happened to a connection, in order (state changes,
                              retransmissions, give-ups, close).
-``retransmissions(trace)``   retransmissions per connection and cause (``rto``, ``fast``, ``syn``...).
+``retransmissions(trace)``   retransmissions per connection and cause (``rto``, ``fast``,
+                             ``syn``...).
 ``time_to_first_byte(trace)``  per connection of a host: SYN sent to the first payload byte
                              delivered to it (needs packet records: trace level ``full``).
 
@@ -56,7 +57,10 @@ def timeline(trace: Any, conn: str | None = None, host: str | None = None) -> An
         if rec.kind == "tcp_state":
             event, detail = "state", f"{f.get('old')} > {f.get('new')}"
         elif rec.kind == "tcp_retransmit":
-            event, detail = "retransmit", f"cause={f.get('cause')} rto={f.get('rto')} count={f.get('count')}"
+            event, detail = (
+                "retransmit",
+                f"cause={f.get('cause')} rto={f.get('rto')} count={f.get('count')}",
+            )
         elif rec.kind == "tcp_give_up":
             event, detail = "give_up", f"budget={f.get('budget')} count={f.get('count')}"
         else:
@@ -78,10 +82,23 @@ def tcp_connections(trace: Any) -> Any:
         row = table.get(key)
         if row is None:
             local, remote = _split(str(key[1]))
-            row = table[key] = {"host": key[0], "conn": key[1], "local": local, "remote": remote,
-                                "opened": rec.t, "established": math.nan, "closed": math.nan,
-                                "close_reason": None, "retransmissions": 0, "gave_up": False}
-        if rec.kind == "tcp_state" and f.get("new") == "ESTABLISHED" and math.isnan(row["established"]):
+            row = table[key] = {
+                "host": key[0],
+                "conn": key[1],
+                "local": local,
+                "remote": remote,
+                "opened": rec.t,
+                "established": math.nan,
+                "closed": math.nan,
+                "close_reason": None,
+                "retransmissions": 0,
+                "gave_up": False,
+            }
+        if (
+            rec.kind == "tcp_state"
+            and f.get("new") == "ESTABLISHED"
+            and math.isnan(row["established"])
+        ):
             row["established"] = rec.t
         elif rec.kind == "tcp_retransmit":
             row["retransmissions"] += 1
@@ -89,8 +106,21 @@ def tcp_connections(trace: Any) -> Any:
             row["gave_up"] = True
         elif rec.kind == "tcp_closed":
             row["closed"], row["close_reason"] = rec.t, f.get("reason")
-    return _frame(list(table.values()), ["host", "conn", "local", "remote", "opened", "established",
-                                         "closed", "close_reason", "retransmissions", "gave_up"])
+    return _frame(
+        list(table.values()),
+        [
+            "host",
+            "conn",
+            "local",
+            "remote",
+            "opened",
+            "established",
+            "closed",
+            "close_reason",
+            "retransmissions",
+            "gave_up",
+        ],
+    )
 
 
 def retransmissions(trace: Any) -> Any:
@@ -101,8 +131,9 @@ def retransmissions(trace: Any) -> Any:
             continue
         f = rec.fields
         key = (rec.source[4:], str(f.get("conn")), str(f.get("cause")))
-        row = table.setdefault(key, {"host": key[0], "conn": key[1], "cause": key[2], "count": 0,
-                                     "max_rto": 0.0})
+        row = table.setdefault(
+            key, {"host": key[0], "conn": key[1], "cause": key[2], "count": 0, "max_rto": 0.0}
+        )
         row["count"] += 1
         rto = f.get("rto")
         if isinstance(rto, int | float):
@@ -135,6 +166,13 @@ def time_to_first_byte(trace: Any, host: str = "module") -> Any:
     rows = []
     for row in conns.itertuples():
         fb = first.get(row.conn, math.nan)
-        rows.append({"conn": row.conn, "syn": row.opened, "established": row.established,
-                     "first_byte": fb, "ttfb": fb - row.opened})
+        rows.append(
+            {
+                "conn": row.conn,
+                "syn": row.opened,
+                "established": row.established,
+                "first_byte": fb,
+                "ttfb": fb - row.opened,
+            }
+        )
     return _frame(rows, ["conn", "syn", "established", "first_byte", "ttfb"])

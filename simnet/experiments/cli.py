@@ -26,30 +26,61 @@ def build_parser() -> argparse.ArgumentParser:
         "--metric 'connect=between(\"AT+CIPOPEN\", \"+CIPOPEN: 0,0\")' --out results.parquet",
     )
     p.add_argument("file", metavar="SCENARIO.yaml", nargs="?")
-    p.add_argument("--example", metavar="NAME", help="a scenario of the shipped library instead of a file "
-                   "(simnet examples lists them)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2,...",
-                   help="grid: every combination of every --set (dotted scenario key)")
-    p.add_argument("--zip", action="append", default=[], metavar="KEY=V1,V2,...",
-                   help="zipped: the i-th values of every --zip go together")
-    p.add_argument("--random", action="append", default=[], metavar="KEY=DIST",
-                   help="random design: uniform(a,b), loguniform(a,b), randint(a,b), choice(a,b,...)")
+    p.add_argument(
+        "--example",
+        metavar="NAME",
+        help="a scenario of the shipped library instead of a file (simnet examples lists them)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="grid: every combination of every --set (dotted scenario key)",
+    )
+    p.add_argument(
+        "--zip",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="zipped: the i-th values of every --zip go together",
+    )
+    p.add_argument(
+        "--random",
+        action="append",
+        default=[],
+        metavar="KEY=DIST",
+        help="random design: uniform(a,b), loguniform(a,b), randint(a,b), choice(a,b,...)",
+    )
     p.add_argument("--samples", type=int, default=0, help="rows drawn for --random (default 1)")
     p.add_argument("--design-seed", type=int, default=0, help="seed of the --random draws")
     p.add_argument("--seeds", default="1", help="scenario seeds: 1-100, 1,5,9 or 7 (default 1)")
-    p.add_argument("--metric", action="append", default=[], metavar="NAME=EXPR",
-                   help="step_time(S), between(A,B), check(N[,key]), count(KIND[,SOURCE]), "
-                   "first/last(KIND), retransmissions, urcs, bytes_up, bytes_down, airtime, "
-                   "or pkg.module:function")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="NAME=EXPR",
+        help="step_time(S), between(A,B), check(N[,key]), count(KIND[,SOURCE]), "
+        "first/last(KIND), retransmissions, urcs, bytes_up, bytes_down, airtime, "
+        "or pkg.module:function",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)"
+    )
     p.add_argument("--dask", metavar="tcp://HOST:8786", help="run on this Dask scheduler")
-    p.add_argument("--out", metavar="FILE.parquet|csv|jsonl", help="write every row here (resumable)")
-    p.add_argument("--restart", action="store_true", help="ignore the results of an earlier run of this sweep")
+    p.add_argument(
+        "--out", metavar="FILE.parquet|csv|jsonl", help="write every row here (resumable)"
+    )
+    p.add_argument(
+        "--restart", action="store_true", help="ignore the results of an earlier run of this sweep"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
-def main(argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None
+) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
@@ -70,10 +101,21 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None, err: IO[str]
         metrics = dict(parse_assignment(s, "--metric") for s in args.metric)
         if rand and args.samples < 1:
             raise ConfigError("--samples", "--random needs --samples N (how many rows to draw)")
-        df = sweep(args.file, grid=grid, zip=zipped, random=rand, samples=args.samples,
-                   design_seed=args.design_seed, seeds=args.seeds, metrics=metrics,
-                   jobs=args.jobs, client=args.dask, out=args.out, resume=not args.restart,
-                   progress=False if args.no_progress else None)
+        df = sweep(
+            args.file,
+            grid=grid,
+            zip=zipped,
+            random=rand,
+            samples=args.samples,
+            design_seed=args.design_seed,
+            seeds=args.seeds,
+            metrics=metrics,
+            jobs=args.jobs,
+            client=args.dask,
+            out=args.out,
+            resume=not args.restart,
+            progress=False if args.no_progress else None,
+        )
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=err)

@@ -73,7 +73,9 @@ def split_values(text: str) -> list[Any]:
     for item in items:
         item = item.strip()
         if not item:
-            raise ConfigError("--set", f"empty value in {text!r} (expected values separated by commas)")
+            raise ConfigError(
+                "--set", f"empty value in {text!r} (expected values separated by commas)"
+            )
         try:
             out.append(yaml.safe_load(item))
         except yaml.YAMLError:
@@ -84,7 +86,9 @@ def split_values(text: str) -> list[Any]:
 def parse_assignment(text: str, option: str) -> tuple[str, str]:
     key, sep, values = text.partition("=")
     if not sep or not key.strip() or not values.strip():
-        raise ConfigError(option, f"expected KEY=VALUES such as network.link.loss=0,1%,5%, got {text!r}")
+        raise ConfigError(
+            option, f"expected KEY=VALUES such as network.link.loss=0,1%,5%, got {text!r}"
+        )
     return key.strip(), values.strip()
 
 
@@ -109,7 +113,9 @@ def parse_seeds(spec: int | str | Iterable[int]) -> list[int]:
             elif part.isdigit():
                 seeds.append(int(part))
             else:
-                raise ConfigError("seeds", f"{part!r} is not a seed or a range (expected e.g. 1-100 or 1,5,9)")
+                raise ConfigError(
+                    "seeds", f"{part!r} is not a seed or a range (expected e.g. 1-100 or 1,5,9)"
+                )
         spec = seeds
     out = []
     for s in spec:
@@ -136,8 +142,11 @@ def si_number(value: Any) -> float | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    for parse in (lambda v: parse_probability(v, "v") if v.endswith("%") else None,
-                  lambda v: parse_duration(v, "v"), lambda v: parse_rate(v, "v")):
+    for parse in (
+        lambda v: parse_probability(v, "v") if v.endswith("%") else None,
+        lambda v: parse_duration(v, "v"),
+        lambda v: parse_rate(v, "v"),
+    ):
         try:
             number = parse(text)
         except ConfigError:
@@ -154,13 +163,18 @@ def sample_random(spec: Mapping[str, Any], samples: int, design_seed: int) -> li
     Each key draws from its own named stream of ``design_seed``, so adding a key does not change
     the values drawn for the others."""
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ConfigError("samples", f"expected a positive number of random samples, got {samples!r}")
+        raise ConfigError(
+            "samples", f"expected a positive number of random samples, got {samples!r}"
+        )
     columns: dict[str, list[Any]] = {}
     for key, text in spec.items():
         m = _DIST.match(str(text))
         if not m:
-            raise ConfigError(key, f"{text!r} is not a distribution (expected uniform(a, b), "
-                              "loguniform(a, b), randint(a, b) or choice(a, b, ...))")
+            raise ConfigError(
+                key,
+                f"{text!r} is not a distribution (expected uniform(a, b), "
+                "loguniform(a, b), randint(a, b) or choice(a, b, ...))",
+            )
         kind, args = m.group(1), split_values(m.group(2))
         rng = random.Random(stream_seed(design_seed, f"sweep.design.{key}"))
         if kind == "choice":
@@ -170,13 +184,17 @@ def sample_random(spec: Mapping[str, Any], samples: int, design_seed: int) -> li
             raise ConfigError(key, f"{kind} takes two bounds, got {len(args)}")
         lo, hi = (si_number(a) for a in args)
         if lo is None or hi is None or not lo <= hi:
-            raise ConfigError(key, f"{text!r}: expected two numbers LOW <= HIGH (units allowed: 100ms, 1%)")
+            raise ConfigError(
+                key, f"{text!r}: expected two numbers LOW <= HIGH (units allowed: 100ms, 1%)"
+            )
         if kind == "uniform":
             columns[key] = [rng.uniform(lo, hi) for _ in range(samples)]
         elif kind == "loguniform":
             if lo <= 0:
                 raise ConfigError(key, f"{text!r}: loguniform needs positive bounds")
-            columns[key] = [math.exp(rng.uniform(math.log(lo), math.log(hi))) for _ in range(samples)]
+            columns[key] = [
+                math.exp(rng.uniform(math.log(lo), math.log(hi))) for _ in range(samples)
+            ]
         else:
             if lo != int(lo) or hi != int(hi):
                 raise ConfigError(key, f"{text!r}: randint needs integer bounds")
@@ -203,9 +221,13 @@ def _check_key(key: str) -> None:
         raise ConfigError(key, "the seed is swept with seeds=... (--seeds), not as a parameter")
 
 
-def expand(grid: Mapping[str, Any] | None = None, zipped: Mapping[str, Any] | None = None,
-           random_spec: Mapping[str, Any] | None = None, samples: int = 0,
-           design_seed: int = 0) -> list[dict[str, Any]]:
+def expand(
+    grid: Mapping[str, Any] | None = None,
+    zipped: Mapping[str, Any] | None = None,
+    random_spec: Mapping[str, Any] | None = None,
+    samples: int = 0,
+    design_seed: int = 0,
+) -> list[dict[str, Any]]:
     """Every parameter combination, in design order (grid, then zip, then random samples)."""
     parts: list[list[dict[str, Any]]] = []
     seen: set[str] = set()
@@ -248,7 +270,9 @@ def points(combos: list[dict[str, Any]], seeds: list[int], fingerprint: str) -> 
     out: list[Point] = []
     for combo in combos:
         for seed in seeds:
-            out.append(Point(len(out), tuple(combo.items()), seed, run_id(fingerprint, combo, seed)))
+            out.append(
+                Point(len(out), tuple(combo.items()), seed, run_id(fingerprint, combo, seed))
+            )
     return out
 
 
@@ -271,7 +295,9 @@ def set_path(data: dict[str, Any], key: str, value: Any) -> None:
         last = i == len(tokens) - 1
         if isinstance(node, list):
             if not isinstance(tok, int) or not 0 <= tok < len(node):
-                raise ConfigError(key, f"{path or '(top level)'} has {len(node)} items; no index {tok!r}")
+                raise ConfigError(
+                    key, f"{path or '(top level)'} has {len(node)} items; no index {tok!r}"
+                )
             if last:
                 node[tok] = value
                 return

@@ -4,7 +4,8 @@ Expressions (also what ``simnet sweep --metric NAME=EXPR`` takes):
 
 ==========================  =====================================================================
 ``step_time(S)``            virtual time (s) when step S finished; S is the step number that
-                            ``simnet run`` prints (1-based) or text of the step (``"+CIPOPEN: 0,0"``)
+                            ``simnet run`` prints (1-based) or text of the step
+                            (``"+CIPOPEN: 0,0"``)
 ``step_start(S)``           virtual time step S started
 ``between(A, B)``           ``step_time(B) - step_time(A)``: e.g. the send of AT+CIPOPEN to its URC
 ``check(N)``                did check N (1-based) pass; ``check(N, key)`` its actual value ``key``
@@ -71,14 +72,27 @@ _NAMED = {
     "energy": ("radio", ("energy_j",)),
     "radio": ("radio", ()),
 }
-_ARITY = {"step_time": (1, 1), "step_start": (1, 1), "between": (2, 2), "check": (1, 2),
-          "count": (1, 2), "first": (1, 2), "last": (1, 2)}
+_ARITY = {
+    "step_time": (1, 1),
+    "step_start": (1, 1),
+    "between": (2, 2),
+    "check": (1, 2),
+    "count": (1, 2),
+    "first": (1, 2),
+    "last": (1, 2),
+}
 
 
 def parse_metric(name: str, spec: Any) -> Metric:
     """A metric from an expression string or a callable."""
-    if not isinstance(name, str) or not name.isidentifier() and not name.replace(".", "_").isidentifier():
-        raise ConfigError("metrics", f"metric name {name!r} should be an identifier such as connect_time")
+    if (
+        not isinstance(name, str)
+        or not name.isidentifier()
+        and not name.replace(".", "_").isidentifier()
+    ):
+        raise ConfigError(
+            "metrics", f"metric name {name!r} should be an identifier such as connect_time"
+        )
     if callable(spec):
         return Metric(name, "fn", fn=spec, text=getattr(spec, "__name__", "callable"))
     if not isinstance(spec, str) or not spec.strip():
@@ -99,12 +113,17 @@ def parse_metric(name: str, spec: Any) -> Metric:
     except SyntaxError:
         node = None
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.keywords:
-        raise ConfigError(f"metrics.{name}", f"{text!r} is not a metric (expected one of "
-                          f"{', '.join(sorted({*_ARITY, *_NAMED}))}, or pkg.module:function)")
+        raise ConfigError(
+            f"metrics.{name}",
+            f"{text!r} is not a metric (expected one of "
+            f"{', '.join(sorted({*_ARITY, *_NAMED}))}, or pkg.module:function)",
+        )
     func = node.func.id
     if func not in _ARITY:
-        raise ConfigError(f"metrics.{name}", f"unknown metric function {func!r} (expected one of "
-                          f"{', '.join(sorted(_ARITY))})")
+        raise ConfigError(
+            f"metrics.{name}",
+            f"unknown metric function {func!r} (expected one of {', '.join(sorted(_ARITY))})",
+        )
     call_args: list[Any] = []
     for a in node.args:
         if isinstance(a, ast.Constant) and isinstance(a.value, int | str):
@@ -117,7 +136,10 @@ def parse_metric(name: str, spec: Any) -> Metric:
             raise ConfigError(f"metrics.{name}", f"{text!r}: arguments are step numbers or text")
     lo, hi = _ARITY[func]
     if not lo <= len(call_args) <= hi:
-        raise ConfigError(f"metrics.{name}", f"{func} takes {lo}{'' if lo == hi else f'-{hi}'} arguments, got {len(call_args)}")
+        raise ConfigError(
+            f"metrics.{name}",
+            f"{func} takes {lo}{'' if lo == hi else f'-{hi}'} arguments, got {len(call_args)}",
+        )
     if func in ("count", "first", "last") and len(call_args) == 1:
         call_args.append("*")
     return Metric(name, func, tuple(call_args), text=text)
@@ -147,8 +169,11 @@ def resolve_steps(metrics: list[Metric], scenario: Any) -> None:
         if m.kind == "check":
             n = m.args[0]
             if not isinstance(n, int) or not 1 <= n <= len(scenario.checks):
-                raise ConfigError(f"metrics.{m.name}", f"no check {n!r} (the scenario has "
-                                  f"{len(scenario.checks)} checks, numbered from 1)")
+                raise ConfigError(
+                    f"metrics.{m.name}",
+                    f"no check {n!r} (the scenario has "
+                    f"{len(scenario.checks)} checks, numbered from 1)",
+                )
         if m.kind not in ("step_time", "step_start", "between"):
             continue
         m.steps = tuple(_step_index(m, ref, scenario.steps) for ref in m.args)
@@ -158,8 +183,11 @@ def _step_index(m: Metric, ref: Any, steps: list[Any]) -> int:
     if isinstance(ref, int):
         if 1 <= ref <= len(steps):
             return ref - 1
-        raise ConfigError(f"metrics.{m.name}", f"no step {ref} (the scenario has {len(steps)} "
-                          "steps, numbered from 1 as `simnet run` prints them)")
+        raise ConfigError(
+            f"metrics.{m.name}",
+            f"no step {ref} (the scenario has {len(steps)} "
+            "steps, numbered from 1 as `simnet run` prints them)",
+        )
     for exact in (True, False):
         for s in steps:
             if (s.text == ref) if exact else (ref in s.text):
@@ -172,8 +200,11 @@ class TraceCounter:
     they happen (so the counts do not depend on how much of the trace is kept in memory)."""
 
     def __init__(self, metrics: list[Metric]) -> None:
-        self.wanted = [(m.name, frozenset(str(m.args[0]).split("|")), m.args[1])
-                       for m in metrics if m.needs_trace]
+        self.wanted = [
+            (m.name, frozenset(str(m.args[0]).split("|")), m.args[1])
+            for m in metrics
+            if m.needs_trace
+        ]
         self.count = {name: 0 for name, _, _ in self.wanted}
         self.first: dict[str, float] = {}
         self.last: dict[str, float] = {}
@@ -248,9 +279,15 @@ def _evaluate(m: Metric, sim: Any, result: Any, counter: TraceCounter) -> Any:
         return counter.last.get(m.name, NAN)
     if kind == "link":
         direction, what = m.args  # every device's radio link (a fleet has many)
-        wanted = {"up": ("uplink",), "down": ("downlink",), "both": ("uplink", "downlink")}[direction]
-        links = [link for dev in sim.world.devices.values() for d in wanted
-                 for link in dev.radio_links(sim.network, d)]
+        wanted = {"up": ("uplink",), "down": ("downlink",), "both": ("uplink", "downlink")}[
+            direction
+        ]
+        links = [
+            link
+            for dev in sim.world.devices.values()
+            for d in wanted
+            for link in dev.radio_links(sim.network, d)
+        ]
         if what == "bytes":
             return sum(link.bytes_delivered for link in links)
         return sum(link.airtime for link in links)

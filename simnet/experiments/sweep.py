@@ -102,16 +102,31 @@ def sweep(
         raise ConfigError("program", f"expected a callable program(sim, **params), got {program!r}")
     seed_list = parse_seeds(seeds)
     job = worker.Job(loaded, parsed_metrics, program)
-    fingerprint = worker.job_key(canonical({"data": loaded.data, "metrics": [m.text for m in parsed_metrics],
-                                            "program": _program_name(program)}).encode())
+    fingerprint = worker.job_key(
+        canonical(
+            {
+                "data": loaded.data,
+                "metrics": [m.text for m in parsed_metrics],
+                "program": _program_name(program),
+            }
+        ).encode()
+    )
     plan = points(combos, seed_list, fingerprint)
     # Validate every combination here: a bad value fails the sweep before any run starts.
     for combo in {tuple(c.items()): None for c in combos}:
         job.scenario(tuple((k, v) for k, v in combo if is_scenario_key(k)))
 
     out_path, _journal = _paths(out)
-    rows = run_plan(job, plan, jobs=jobs, client=client, out=out, resume=resume, progress=progress,
-                    metric_names=[m.name for m in parsed_metrics])
+    rows = run_plan(
+        job,
+        plan,
+        jobs=jobs,
+        client=client,
+        out=out,
+        resume=resume,
+        progress=progress,
+        metric_names=[m.name for m in parsed_metrics],
+    )
     df = _frame(pd, plan, rows, parsed_metrics)
     if out_path is not None:
         finish_output(df, out_path)
@@ -122,9 +137,19 @@ class BudgetSpent(Exception):
     """Raised by ``run_plan``'s ``stop`` check: no more runs are started."""
 
 
-def run_plan(job: worker.Job, plan: list[Point], *, jobs: int | None, client: Any, out: Any,
-             resume: bool, progress: bool | None, metric_names: list[str] | None = None,
-             desc: str = "sweep", stop: Callable[[], bool] | None = None) -> dict[str, dict[str, Any]]:
+def run_plan(
+    job: worker.Job,
+    plan: list[Point],
+    *,
+    jobs: int | None,
+    client: Any,
+    out: Any,
+    resume: bool,
+    progress: bool | None,
+    metric_names: list[str] | None = None,
+    desc: str = "sweep",
+    stop: Callable[[], bool] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Run every point of ``plan`` not already done (``out``'s journal), on a process pool or a
     Dask cluster, with a progress bar; rows by run id. ``stop()`` (checked as rows arrive)
     ends the plan early: the rows so far are returned (and kept in the journal)."""
@@ -194,8 +219,13 @@ def _chunks(todo: list[Point], workers: int) -> list[list[Point]]:
     return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
-def execute(job: worker.Job, todo: list[Point], jobs: int | None, client: Any,
-            accept: Callable[[list[dict[str, Any]]], None]) -> None:
+def execute(
+    job: worker.Job,
+    todo: list[Point],
+    jobs: int | None,
+    client: Any,
+    accept: Callable[[list[dict[str, Any]]], None],
+) -> None:
     """Run ``todo`` with ``job.run`` in this process (``jobs=1``), a process pool or on Dask;
     ``accept`` gets each finished chunk of rows as it arrives."""
     if client is not None:
@@ -214,8 +244,12 @@ def execute(job: worker.Job, todo: list[Point], jobs: int | None, client: Any,
 
     blob = worker.dumps(job)
     key = worker.job_key(blob)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
-                             initializer=worker.init_process, initargs=(key, blob)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_mp_context(),
+        initializer=worker.init_process,
+        initargs=(key, blob),
+    ) as pool:
         pending = {pool.submit(worker.run_chunk, key, None, c) for c in chunks}
         try:
             while pending:
@@ -243,12 +277,15 @@ def _mp_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _execute_dask(job: worker.Job, todo: list[Point], client: Any,
-                  accept: Callable[[list[dict[str, Any]]], None]) -> None:
+def _execute_dask(
+    job: worker.Job, todo: list[Point], client: Any, accept: Callable[[list[dict[str, Any]]], None]
+) -> None:
     try:
         from dask.distributed import Client, as_completed
     except ImportError as exc:
-        raise ImportError("a Dask sweep needs dask.distributed: pip install 'simnet[dask]'") from exc
+        raise ImportError(
+            "a Dask sweep needs dask.distributed: pip install 'simnet[dask]'"
+        ) from exc
     own = isinstance(client, str)
     if own:
         client = Client(client)
@@ -257,8 +294,10 @@ def _execute_dask(job: worker.Job, todo: list[Point], client: Any,
         key = worker.job_key(blob)
         [blob_future] = client.scatter([blob], broadcast=True)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        futures = [client.submit(worker.run_chunk, key, blob_future, c, pure=False)
-                   for c in _chunks(todo, workers)]
+        futures = [
+            client.submit(worker.run_chunk, key, blob_future, c, pure=False)
+            for c in _chunks(todo, workers)
+        ]
         try:
             for fut in as_completed(futures):
                 accept(fut.result())
@@ -283,8 +322,9 @@ def _paths(out: Any) -> tuple[Path | None, Path | None]:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ImportError("Parquet output needs pyarrow: pip install 'simnet[data]' "
-                              "(or write .csv / .jsonl)") from None
+            raise ImportError(
+                "Parquet output needs pyarrow: pip install 'simnet[data]' (or write .csv / .jsonl)"
+            ) from None
     return path, path.with_name(path.name + ".journal.jsonl")
 
 
@@ -295,8 +335,9 @@ def _jsonable_row(row: dict[str, Any], point: Point) -> dict[str, Any]:
     return out
 
 
-def _previous_rows(out_path: Path, journal: Path | None, wanted: set[str],
-                   metric_names: list[str]) -> dict[str, dict[str, Any]]:
+def _previous_rows(
+    out_path: Path, journal: Path | None, wanted: set[str], metric_names: list[str]
+) -> dict[str, dict[str, Any]]:
     """Rows of an earlier (partial) run of the same sweep: the output file, then the journal.
     A row is reused only if it has every metric asked for now."""
     found: list[dict[str, Any]] = []
@@ -315,7 +356,9 @@ def _previous_rows(out_path: Path, journal: Path | None, wanted: set[str],
     rows: dict[str, dict[str, Any]] = {}
     for row in found:
         rid = row.get("run_id")
-        if rid in wanted and all(m in row or any(k.startswith(m + ".") for k in row) for m in metric_names):
+        if rid in wanted and all(
+            m in row or any(k.startswith(m + ".") for k in row) for m in metric_names
+        ):
             row = {k: v for k, v in row.items() if k != "_params"}
             rows[rid] = row
     return rows
@@ -368,12 +411,26 @@ def _frame(pd: Any, plan: list[Point], rows: dict[str, dict[str, Any]], metrics:
     extra = []
     for rec in records:
         for k in rec:
-            if k not in extra and k not in FIXED_COLUMNS and k not in TAIL_COLUMNS and k not in param_keys:
+            if (
+                k not in extra
+                and k not in FIXED_COLUMNS
+                and k not in TAIL_COLUMNS
+                and k not in param_keys
+            ):
                 extra.append(k)
     metric_names = [m.name for m in metrics]
     metric_cols = [k for n in metric_names for k in extra if k == n or k.startswith(n + ".")]
     extra = [k for k in extra if k not in metric_cols] + metric_cols
-    columns = ["run_id", *param_keys, "seed", "passed", "failure", "virtual_time", *extra, *TAIL_COLUMNS]
+    columns = [
+        "run_id",
+        *param_keys,
+        "seed",
+        "passed",
+        "failure",
+        "virtual_time",
+        *extra,
+        *TAIL_COLUMNS,
+    ]
     df = pd.DataFrame.from_records(records, columns=columns)
     for name in metric_names:  # NaN rather than None: numeric columns stay numeric
         if name in df.columns and df[name].dtype == object:

@@ -126,7 +126,9 @@ def _bounded(value: object, field: str) -> float:
     """A duration parameter: finite, non-negative, at most ``MAX_SECONDS``."""
     seconds = parse_duration(value, field)
     if seconds > MAX_SECONDS:
-        raise ConfigError(field, f"{value!r} is too long (expected at most {MAX_SECONDS:g} s, about 3 years)")
+        raise ConfigError(
+            field, f"{value!r} is too long (expected at most {MAX_SECONDS:g} s, about 3 years)"
+        )
     return seconds
 
 
@@ -146,7 +148,10 @@ def make_distribution(spec: object, field: str) -> Distribution:
         kind = "uniform"
     known = {"constant", "uniform", "normal", "exponential", "pareto", "empirical"}
     if not isinstance(kind, str) or kind not in known:
-        raise ConfigError(f"{field}.dist", f"unknown distribution {kind!r} (expected one of {', '.join(sorted(known))})")
+        raise ConfigError(
+            f"{field}.dist",
+            f"unknown distribution {kind!r} (expected one of {', '.join(sorted(known))})",
+        )
 
     def need(key: str) -> object:
         if key not in spec:
@@ -170,14 +175,21 @@ def make_distribution(spec: object, field: str) -> Distribution:
         return Exponential(seconds("mean"))
     if kind == "pareto":
         shape = need("shape")
-        if isinstance(shape, bool) or not isinstance(shape, int | float) or not 0 < shape < math.inf:
+        if (
+            isinstance(shape, bool)
+            or not isinstance(shape, int | float)
+            or not 0 < shape < math.inf
+        ):
             raise ConfigError(f"{field}.shape", f"expected a positive number, got {shape!r}")
         scale = seconds("scale")
         # The median of a Pareto is scale * 2**(1/shape): a tiny shape puts even the typical
         # draw beyond any simulated time (and overflows a float), so it cannot be sampled.
         if 1.0 / shape > _PARETO_MAX_EXPONENT or scale * 2.0 ** (1.0 / shape) > MAX_SECONDS:
-            raise ConfigError(f"{field}.shape", f"shape {shape!r} with scale {scale:g} s puts the median "
-                              f"delay beyond {MAX_SECONDS:g} s (expected a larger shape, such as 1.5)")
+            raise ConfigError(
+                f"{field}.shape",
+                f"shape {shape!r} with scale {scale:g} s puts the median "
+                f"delay beyond {MAX_SECONDS:g} s (expected a larger shape, such as 1.5)",
+            )
         return Pareto(scale, float(shape))
     # empirical
     raw_values = need("values")
@@ -191,8 +203,10 @@ def make_distribution(spec: object, field: str) -> Distribution:
     total = 0.0
     for i, w in enumerate(raw_weights):
         if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= _MAX_WEIGHT:
-            raise ConfigError(f"{field}.weights[{i}]", f"expected a non-negative number up to "
-                              f"{_MAX_WEIGHT:g}, got {str(w)[:40]}")
+            raise ConfigError(
+                f"{field}.weights[{i}]",
+                f"expected a non-negative number up to {_MAX_WEIGHT:g}, got {str(w)[:40]}",
+            )
         total += float(w)
         cumulative.append(total)
     if total <= 0:

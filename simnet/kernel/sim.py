@@ -81,7 +81,9 @@ class Environment(simpy.Environment):
             if not isinstance(until, simpy.Event):
                 at = until if isinstance(until, int) else float(until)
                 if at <= self._now:
-                    raise ValueError(f"until ({at}) must be greater than the current simulation time")
+                    raise ValueError(
+                        f"until ({at}) must be greater than the current simulation time"
+                    )
                 until = simpy.Event(self)
                 until._ok = True
                 until._value = None
@@ -105,7 +107,7 @@ class Environment(simpy.Environment):
                     for callback in callbacks:
                         callback(event)
                 except StopSimulation:
-                    event.callbacks = callbacks[callbacks.index(callback) + 1:]
+                    event.callbacks = callbacks[callbacks.index(callback) + 1 :]
                     self.schedule(event, EventPriority(-1))
                     raise
                 if not event._ok and not hasattr(event, "_defused"):
@@ -117,7 +119,9 @@ class Environment(simpy.Environment):
         except EmptySchedule:
             if until is not None:
                 assert not until.triggered
-                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}') from None
+                raise RuntimeError(
+                    f'No scheduled events left but "until" event was not triggered: {until}'
+                ) from None
         return None
 
 
@@ -139,6 +143,7 @@ def waker(env: simpy.Environment) -> Callable[[float, tuple[Callable[[Any], Any]
     queue = getattr(env, "_queue", None)
     eid = getattr(env, "_eid", None)
     if not isinstance(queue, list) or eid is None:  # not the SimPy 4 layout: the public way
+
         def wake_event(delay: float, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
             env.timeout(delay).callbacks.extend(callbacks)
 
@@ -218,7 +223,9 @@ class Simulation:
         self._tasks: Any = None  # simnet.kernel.tasks.TaskScheduler once a task is spawned
         self.wake = waker(self.env)  # wake(delay, callbacks): a bare queue entry (Wake)
         queue = getattr(self.env, "_queue", None)
-        self._queue: list[Any] | None = queue if isinstance(queue, list) and hasattr(self.env, "_eid") else None
+        self._queue: list[Any] | None = (
+            queue if isinstance(queue, list) and hasattr(self.env, "_eid") else None
+        )
 
     # -- clock -------------------------------------------------------------------------------
     @property
@@ -235,7 +242,9 @@ class Simulation:
             self.env.run(until=target)
         return self.env.now
 
-    def run_until(self, done: Callable[[], bool], timeout: float, *, step: float | None = None) -> bool:
+    def run_until(
+        self, done: Callable[[], bool], timeout: float, *, step: float | None = None
+    ) -> bool:
         """Run until ``done()`` holds or ``timeout`` seconds pass; True if ``done()`` held.
 
         ``done`` is checked after every event the kernel processes, so the clock stops at the
@@ -292,7 +301,9 @@ class Simulation:
                 return True
 
     # -- host tasks --------------------------------------------------------------------------
-    def spawn(self, fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Any:
+    def spawn(
+        self, fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any
+    ) -> Any:
         """Run ``fn(*args, **kwargs)`` as a host task beside the main program (a firmware's main
         loop and its URC handler). Blocking calls inside it (``dte.command``, ``sim.advance``)
         wait on the virtual clock; a generator function may instead yield seconds or SimPy

@@ -96,7 +96,9 @@ class Task:
                 self.wait(lambda: True, None)  # let the others at this instant run
                 value = None
             else:
-                raise TypeError(f"task {self.name} yielded {item!r} (expected seconds or a SimPy event)")
+                raise TypeError(
+                    f"task {self.name} yielded {item!r} (expected seconds or a SimPy event)"
+                )
 
     def wait(self, done: Done, deadline: float | None) -> None:
         """Park until ``done()`` holds or the clock reaches ``deadline`` (called in the task)."""
@@ -158,10 +160,14 @@ class TaskScheduler:
         self.tasks: list[Task] = []
         self.current: Task | None = None
 
-    def spawn(self, fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Task:
+    def spawn(
+        self, fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any
+    ) -> Task:
         if not callable(fn):
             raise TypeError(f"spawn() needs a function, got {fn!r}")
-        task = Task(self, fn, args, kwargs, name or str(getattr(fn, "__name__", f"task{len(self.tasks)}")))
+        task = Task(
+            self, fn, args, kwargs, name or str(getattr(fn, "__name__", f"task{len(self.tasks)}"))
+        )
         self.tasks.append(task)
         return task
 

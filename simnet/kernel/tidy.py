@@ -63,7 +63,11 @@ def to_dataframe(records: Iterable[Any], *, epoch: float | None = None) -> Any:
     data = {}
     for col in columns:
         values = [row.get(col) for row in rows]
-        data[col] = pd.array(values, dtype=_dtype(values)) if col != "t" else pd.array(values, dtype="float64")
+        data[col] = (
+            pd.array(values, dtype=_dtype(values))
+            if col != "t"
+            else pd.array(values, dtype="float64")
+        )
         if col == "t" and epoch is not None:
             data["utc"] = pd.to_datetime([epoch + row["t"] for row in rows], unit="s", utc=True)
     return pd.DataFrame(data)

@@ -135,14 +135,24 @@ def _braces(text: str) -> str:
 
 def _template(shape: tuple[Any, ...]) -> _Template:
     kind, names = shape[0], shape[1:]
-    if not all(type(n) is str for n in names) or {"t", "source", "kind"} & set(names) or type(kind) is not str:
+    if (
+        not all(type(n) is str for n in names)
+        or {"t", "source", "kind"} & set(names)
+        or type(kind) is not str
+    ):
         template = None
     else:
         n = len(names)
         members = [(name, f"{{{i}}}") for i, name in enumerate(names)]
-        members += [("kind", _braces(json_str(kind))), ("source", f"{{{n}}}"), ("t", f"{{{n + 1}}}")]
+        members += [
+            ("kind", _braces(json_str(kind))),
+            ("source", f"{{{n}}}"),
+            ("t", f"{{{n + 1}}}"),
+        ]
         members.sort(key=lambda m: m[0])
-        template = "{{" + ",".join(_braces(json_str(name)) + ":" + text for name, text in members) + "}}"
+        template = (
+            "{{" + ",".join(_braces(json_str(name)) + ":" + text for name, text in members) + "}}"
+        )
     if len(_TEMPLATES) < _MAX_TEMPLATES:
         _TEMPLATES[shape] = template
     return template
@@ -161,7 +171,9 @@ def canonical_line(record: TraceRecord) -> str:
         except TypeError:  # an unhashable kind
             template = None
         if template is not None:
-            return template.format(*map(json_value, fields.values()), json_str(source), json_time(t))
+            return template.format(
+                *map(json_value, fields.values()), json_str(source), json_time(t)
+            )
     return _ENCODER.encode(record.to_json_obj())
 
 
@@ -199,11 +211,17 @@ class TraceConfig:
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
-            raise ConfigError(f"{self.field_path}.level",
-                              f"unknown trace level {self.level!r} (expected one of {', '.join(LEVELS)})")
-        if self.ring is not None and (isinstance(self.ring, bool) or not isinstance(self.ring, int)
-                                      or self.ring < 1):
-            raise ConfigError(f"{self.field_path}.ring", f"expected a positive number of records, got {self.ring!r}")
+            raise ConfigError(
+                f"{self.field_path}.level",
+                f"unknown trace level {self.level!r} (expected one of {', '.join(LEVELS)})",
+            )
+        if self.ring is not None and (
+            isinstance(self.ring, bool) or not isinstance(self.ring, int) or self.ring < 1
+        ):
+            raise ConfigError(
+                f"{self.field_path}.ring",
+                f"expected a positive number of records, got {self.ring!r}",
+            )
         if self.kinds is not None:
             object.__setattr__(self, "kinds", frozenset(self.kinds))
 
@@ -272,7 +290,12 @@ class Trace:
 
     def _refresh_fast_path(self) -> None:
         wanted = self._sink_kinds
-        fast = not self._eager and "pkt" not in self.muted_kinds and wanted is not None and "pkt" not in wanted
+        fast = (
+            not self._eager
+            and "pkt" not in self.muted_kinds
+            and wanted is not None
+            and "pkt" not in wanted
+        )
         self.packet_log = self._log if fast else None  # type: ignore[assignment]
 
     def _become_eager(self) -> None:
@@ -280,7 +303,7 @@ class Trace:
         if self._eager:
             return
         if isinstance(self._log, list) and self._digested < len(self._log):
-            self._hash(self._log[self._digested:])
+            self._hash(self._log[self._digested :])
         self._digested = 0
         self._count = len(self._log)
         self._eager = True
@@ -406,7 +429,7 @@ class Trace:
     def _hash(self, entries: list[Any]) -> None:
         update = self._hasher.update
         for start in range(0, len(entries), 8 * _BATCH):  # bounded text per update
-            update(_lines(entries[start:start + 8 * _BATCH]).encode())
+            update(_lines(entries[start : start + 8 * _BATCH]).encode())
 
     def _build_log(self) -> None:
         """Turn the lazy entries recorded since the last read into TraceRecords."""
@@ -470,7 +493,7 @@ class Trace:
             log = self._log
             assert isinstance(log, list)
             if self._digested < len(log):
-                self._hash(log[self._digested:])
+                self._hash(log[self._digested :])
                 self._digested = len(log)
         return self._hasher.copy().hexdigest()
 
@@ -517,10 +540,18 @@ class ParquetStream:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ConfigError("trace.stream", "a .parquet trace stream needs pyarrow: pip install simnet[data]") from exc
+            raise ConfigError(
+                "trace.stream", "a .parquet trace stream needs pyarrow: pip install simnet[data]"
+            ) from exc
         self._pa = pa
-        self.schema = pa.schema([("t", pa.float64()), ("source", pa.string()), ("kind", pa.string()),
-                                 ("fields", pa.string())])
+        self.schema = pa.schema(
+            [
+                ("t", pa.float64()),
+                ("source", pa.string()),
+                ("kind", pa.string()),
+                ("fields", pa.string()),
+            ]
+        )
         self._writer = pq.ParquetWriter(path, self.schema)
         self.batch = batch
         self._rows: tuple[list[float], list[str], list[str], list[str]] = ([], [], [], [])
@@ -551,8 +582,9 @@ def read_parquet(path: str) -> Iterable[TraceRecord]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    for t, source, kind, fields in zip(*(table.column(c).to_pylist() for c in ("t", "source", "kind", "fields")),
-                                       strict=True):
+    for t, source, kind, fields in zip(
+        *(table.column(c).to_pylist() for c in ("t", "source", "kind", "fields")), strict=True
+    ):
         yield TraceRecord(t, source, kind, json.loads(fields))
 
 

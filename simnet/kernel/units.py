@@ -55,11 +55,16 @@ def parse_duration(value: object, field: str = "duration", *, allow_zero: bool =
         if unit not in _DURATION_UNITS:
             allowed = ", ".join(_DURATION_UNITS)
             raise ConfigError(field, f"unknown duration unit {unit!r} (expected one of {allowed})")
-        seconds = _finite(float(number) * _DURATION_UNITS[unit], field, "a finite duration such as 250ms or 2s")
+        seconds = _finite(
+            float(number) * _DURATION_UNITS[unit], field, "a finite duration such as 250ms or 2s"
+        )
     else:
         raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
     if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise ConfigError(field, f"expected a {'non-negative' if allow_zero else 'positive'} duration, got {value!r}")
+        raise ConfigError(
+            field,
+            f"expected a {'non-negative' if allow_zero else 'positive'} duration, got {value!r}",
+        )
     return seconds
 
 
@@ -76,7 +81,9 @@ def parse_rate(value: object, field: str = "rate") -> float:
         number, unit = m.groups()
         unit = unit.lower() or "bps"
         if unit not in _RATE_UNITS:
-            raise ConfigError(field, f"unknown rate unit {unit!r} (expected bps, kbps, Mbps or Gbps)")
+            raise ConfigError(
+                field, f"unknown rate unit {unit!r} (expected bps, kbps, Mbps or Gbps)"
+            )
         bps = _finite(float(number) * _RATE_UNITS[unit], field, "a finite rate such as 40kbps")
     else:
         raise ConfigError(field, f"expected a rate such as 40kbps, got {value!r}")
@@ -92,12 +99,17 @@ def parse_probability(value: object, field: str) -> float:
         try:
             percent = float(number)
         except ValueError:
-            raise ConfigError(field, f"expected a percentage such as 1% or 0.5%, got {value!r}") from None
+            raise ConfigError(
+                field, f"expected a percentage such as 1% or 0.5%, got {value!r}"
+            ) from None
         if not 0.0 <= percent <= 100.0:
             raise ConfigError(field, f"expected a percentage between 0% and 100%, got {value!r}")
         return percent / 100.0
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(field, f"expected a probability between 0 and 1 (or a percentage such as 1%), got {value!r}")
+        raise ConfigError(
+            field,
+            f"expected a probability between 0 and 1 (or a percentage such as 1%), got {value!r}",
+        )
     p = _finite(value, field, "a probability between 0 and 1")
     if not 0.0 <= p <= 1.0:
         raise ConfigError(field, f"expected a probability between 0 and 1, got {value!r}")

@@ -87,7 +87,9 @@ class LineAssembler:
         key = (self.s3, self.s5)
         pattern = _SPECIAL.get(key)
         if pattern is None:
-            pattern = _SPECIAL[key] = re.compile(b"[" + re.escape(bytes((self.s3, self.s5))) + rb"\x00-\x1f\x7f]")
+            pattern = _SPECIAL[key] = re.compile(
+                b"[" + re.escape(bytes((self.s3, self.s5))) + rb"\x00-\x1f\x7f]"
+            )
         return pattern
 
     def reset(self) -> None:
@@ -447,7 +449,7 @@ def parse_command_line(text: str) -> list[Command] | ParseError:
             end = n if k < 0 else k
             dial = line[i + 1 : end]
             voice = 1 if k >= 0 else 0
-            commands.append(Command("D", Form.EXEC, dial, (), line[start : end], index=voice))
+            commands.append(Command("D", Form.EXEC, dial, (), line[start:end], index=voice))
             i = end + (1 if k >= 0 else 0)
             continue
         if up == "S":
@@ -596,8 +598,9 @@ def connect(text: str = "") -> Final:
     return Final(ResultKind.CONNECT, text=text)
 
 
-def text_result(text: str, *, numeric: int | None = None, error: bool = False,
-                data: bool = False) -> Final:
+def text_result(
+    text: str, *, numeric: int | None = None, error: bool = False, data: bool = False
+) -> Final:
     return Final(ResultKind.TEXT, text=text, numeric=numeric, error=error, data=data)
 
 

@@ -30,7 +30,8 @@ Example (a SIMCom-like send with a ``>`` prompt)::
 
     class MyDialect(Dialect):
         cme_errors = CME_27007.extend([(500, "vendor failure", "Manual §9.1")])
-        settings = (tables.XHEAD,)           # Setting("+XHEAD", (Param("mode", Range(0, 1), 1),), ...)
+        settings = (tables.XHEAD,)           # Setting("+XHEAD", (Param("mode", Range(0, 1), 1),),
+        ...)
 
         @command("+XSEND", forms="s", requires=(sim_ready,))
         def xsend(self, ctx, cmd):
@@ -196,8 +197,13 @@ def command(
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__at_command__ = CommandSpec(  # type: ignore[attr-defined]
-            tuple(n.upper() for n in names), fn.__name__, form_set, latency, abortable,
-            requires=tuple(requires), row=row,
+            tuple(n.upper() for n in names),
+            fn.__name__,
+            form_set,
+            latency,
+            abortable,
+            requires=tuple(requires),
+            row=row,
         )
         return fn
 
@@ -282,7 +288,9 @@ class CommandSet:
         entries: list[TableEntry] = []
         handled: set[str] = set()
         for attr, spec in specs.items():
-            names = tuple(n for n in (n.upper() for n in spec.names) if n not in cls.absent_commands)
+            names = tuple(
+                n for n in (n.upper() for n in spec.names) if n not in cls.absent_commands
+            )
             if names:
                 entries.append(TableEntry(attr, spec, names))
                 handled.update(names)
@@ -291,8 +299,9 @@ class CommandSet:
                 continue
             if name in handled:
                 raise TypeError(f"{cls.__name__}: {name} is both a handler and a settings row")
-            spec = CommandSpec((name,), name, _forms(row.forms), row.latency, False,
-                               requires=row.requires, row=row)
+            spec = CommandSpec(
+                (name,), name, _forms(row.forms), row.latency, False, requires=row.requires, row=row
+            )
             entries.append(TableEntry(None, spec, (name,)))
         table = _COMMAND_TABLES[cls] = tuple(entries)
         return table
@@ -318,9 +327,15 @@ class CommandSet:
     def _answer_row(self, ctx: Context, cmd: Command) -> Final | None:
         return answer_setting(ctx, cmd, self.params.rows[cmd.name], self.params)
 
-    def setting(self, ctx: Context, cmd: Command, row: Setting, *,
-                guard: Callable[[Context, dict[str, Value]], Final | None] | None = None,
-                applied: Callable[[Context, dict[str, Value]], None] | None = None) -> Final | None:
+    def setting(
+        self,
+        ctx: Context,
+        cmd: Command,
+        row: Setting,
+        *,
+        guard: Callable[[Context, dict[str, Value]], Final | None] | None = None,
+        applied: Callable[[Context, dict[str, Value]], None] | None = None,
+    ) -> Final | None:
         """Answer ``row``'s command like a plain row, with ``guard(ctx, new)`` able to refuse
         the change and ``applied(ctx, new)`` run once it is stored."""
         return answer_setting(ctx, cmd, row, self.params, guard, applied)
@@ -459,7 +474,9 @@ class Dialect(CommandSet):
         """The module's own IP host (its sockets, resolver, ping)."""
         host = self.module.host
         if host is None:
-            raise RuntimeError(f"module {self.module.name} has no IP host (create_module(..., host=))")
+            raise RuntimeError(
+                f"module {self.module.name} has no IP host (create_module(..., host=))"
+            )
         return host
 
     def packet_service(self) -> GprsApi | None:
@@ -532,7 +549,9 @@ class Dialect(CommandSet):
         """``fn(*args)`` at virtual time ``when`` (guarded, cancellable)."""
         return self.module.sim.call_at(when, self.call_guarded, fn, *args)
 
-    def spawn(self, gen: Generator[Any, Any, Any], done: simpy.Event | None = None) -> simpy.Process:
+    def spawn(
+        self, gen: Generator[Any, Any, Any], done: simpy.Event | None = None
+    ) -> simpy.Process:
         """Run a background procedure on the virtual clock; a bug in it is traced, never
         raised into the kernel (and ``done``, an event a command may wait on, still fires
         with False)."""

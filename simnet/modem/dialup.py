@@ -131,7 +131,9 @@ class PppHost:
         self.host.receive(pkt)
 
     # -- sockets (the Host API) ------------------------------------------------------------------
-    def tcp_connect(self, dst_ip: str, dst_port: int, config: Any = None, local_port: int | None = None) -> Any:
+    def tcp_connect(
+        self, dst_ip: str, dst_port: int, config: Any = None, local_port: int | None = None
+    ) -> Any:
         return self.host.tcp_connect(dst_ip, dst_port, config, local_port)
 
     def tcp_listen(self, port: int, on_accept: Any, backlog: int = 5, config: Any = None) -> Any:
@@ -148,11 +150,27 @@ class PppHost:
         return self.host.resolver
 
 
-def client_config(*, username: str = "", password: str = "", auth: str = "any",
-                  echo_interval: float = 0.0, echo_failure: int = 4, **extra: Any) -> PppConfig:
+def client_config(
+    *,
+    username: str = "",
+    password: str = "",
+    auth: str = "any",
+    echo_interval: float = 0.0,
+    echo_failure: int = 4,
+    **extra: Any,
+) -> PppConfig:
     """pppd's defaults as a client: PFC/ACFC, ACCM 0, address + two DNS requested."""
-    return PppConfig(role="client", username=username, password=password, auth=auth, compression=True,
-                     request_dns=True, echo_interval=echo_interval, echo_failure=echo_failure, **extra)
+    return PppConfig(
+        role="client",
+        username=username,
+        password=password,
+        auth=auth,
+        compression=True,
+        request_dns=True,
+        echo_interval=echo_interval,
+        echo_failure=echo_failure,
+        **extra,
+    )
 
 
 __all__ = ["PppHost", "client_config"]

@@ -33,7 +33,8 @@ from simnet.modem.urc import Urc, UrcFramer, match_urc, response_data_length
 
 # Verbose final result codes (V.250 §5.7.1, TS 27.007 §9.2, TS 27.005 §3.2.5).
 FINAL_LINE = re.compile(
-    r"(?:OK|ERROR|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|CONNECT(?: .*)?|\+CME ERROR: .*|\+CMS ERROR: .*)"
+    r"(?:OK|ERROR|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|CONNECT(?: .*)?|\+CME ERROR: .*|\+CMS "
+    r"ERROR: .*)"
 )
 NUMERIC_FINAL = re.compile(r"[0-9]{1,4}")  # V.250 codes; vendors' own run to 4 digits
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -57,6 +58,8 @@ def _max_width(pattern: str, flags: int) -> int | None:
     except Exception:  # noqa: BLE001 - any doubt: search from the cursor
         return None
     return hi if hi <= _MAX_RESUMABLE else None
+
+
 _MAX_URCS = 10_000  # URCs kept unread before the oldest are dropped (counted in urcs_dropped)
 _URC_LIKE = re.compile(r"\+|\^|RING|NO CARRIER|RECV FROM|CLOSED|\d+, CLOSED")
 _IPRFMT = re.compile(r'AT\+GTSET="IPRFMT",(\d)', re.I)
@@ -105,7 +108,9 @@ class CommandResult:
 
     @property
     def error(self) -> bool:
-        return self.final in ("ERROR", "4") or self.final.startswith(("+CME ERROR", "+CMS ERROR", "#CME ERROR"))
+        return self.final in ("ERROR", "4") or self.final.startswith(
+            ("+CME ERROR", "+CMS ERROR", "#CME ERROR")
+        )
 
     def line(self, prefix: str) -> str | None:
         """The first information line starting with ``prefix`` (e.g. ``"+CSQ:"``)."""
@@ -123,8 +128,14 @@ class DTE:
     ``"SEND FAIL"``), as regular expressions matched against whole lines.
     """
 
-    def __init__(self, sim: Any, target: Any, *, extra_finals: tuple[str, ...] = (),
-                 max_buffer: int = 16 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        sim: Any,
+        target: Any,
+        *,
+        extra_finals: tuple[str, ...] = (),
+        max_buffer: int = 16 * 1024 * 1024,
+    ) -> None:
         self.sim = sim
         uart: Uart = target if isinstance(target, Uart) else target.uart
         self.uart = uart
@@ -212,8 +223,10 @@ class DTE:
             try:
                 data = data.encode("latin-1")
             except UnicodeEncodeError as exc:
-                raise ValueError(f"dte.write(): {data[exc.start]!r} is not one byte; a UART carries "
-                                 "bytes (expected latin-1 text, or bytes encoded as you need)") from None
+                raise ValueError(
+                    f"dte.write(): {data[exc.start]!r} is not one byte; a UART carries "
+                    "bytes (expected latin-1 text, or bytes encoded as you need)"
+                ) from None
         elif isinstance(data, bytearray | memoryview):
             data = bytes(data)
         elif not isinstance(data, bytes):
@@ -242,9 +255,19 @@ class DTE:
             self._cursor = self._base + at + len(marker)
             self._maybe_trim()
 
-    def dial(self, number: str = "*99#", *, username: str = "", password: str = "", auth: str = "any",
-             apn: str | None = None, timeout: float = 200.0, check: bool = True, name: str = "dte",
-             **ppp: Any) -> Any:
+    def dial(
+        self,
+        number: str = "*99#",
+        *,
+        username: str = "",
+        password: str = "",
+        auth: str = "any",
+        apn: str | None = None,
+        timeout: float = 200.0,
+        check: bool = True,
+        name: str = "dte",
+        **ppp: Any,
+    ) -> Any:
         """Dial-up as a gateway with pppd does: ``ATD<number>`` (``*99#`` GPRS, or a GSM data
         number), then PPP on the line; returns a :class:`~simnet.modem.dialup.PppHost` whose
         sockets go over the link. ``apn`` first defines context 1 (AT+CGDCONT). The clock runs
@@ -254,26 +277,36 @@ class DTE:
         from simnet.bearer.outcomes import Outcome, OutcomeKind
         from simnet.modem.dialup import PppHost, client_config
 
-        host = PppHost(self, client_config(username=username, password=password, auth=auth, **ppp), name=name)
+        host = PppHost(
+            self, client_config(username=username, password=password, auth=auth, **ppp), name=name
+        )
         if apn is not None:
             self.command(f'AT+CGDCONT=1,"IP","{apn}"')
         started = self.sim.now
         result = self.command(f"ATD{number}", timeout=timeout)
         if not (result.final.startswith("CONNECT") or result.final == "1"):  # V.250 §5.7.1
-            kind = {"BUSY": OutcomeKind.BUSY, "7": OutcomeKind.BUSY, "NO ANSWER": OutcomeKind.NO_ANSWER,
-                    "8": OutcomeKind.NO_ANSWER}.get(result.final, OutcomeKind.NO_CARRIER)
+            kind = {
+                "BUSY": OutcomeKind.BUSY,
+                "7": OutcomeKind.BUSY,
+                "NO ANSWER": OutcomeKind.NO_ANSWER,
+                "8": OutcomeKind.NO_ANSWER,
+            }.get(result.final, OutcomeKind.NO_CARRIER)
             host.outcome = Outcome(kind, detail=result.final).stamped(self.sim.now)
         else:
             host.start()
             left = max(0.0, timeout - (self.sim.now - started))
             if not self.sim.run_until(lambda: host.result.triggered, left):
                 host.hangup()
-                host.outcome = Outcome(OutcomeKind.CANCELLED, detail=f"no IP link within {timeout:g} s")
+                host.outcome = Outcome(
+                    OutcomeKind.CANCELLED, detail=f"no IP link within {timeout:g} s"
+                )
         if check and (host.outcome is None or not host.outcome.ok):
             raise DialError(host.outcome)
         return host
 
-    def cmux(self, channels: tuple[int, ...] = (1, 2), *, n1: int = 31, timeout: float = 10.0) -> Any:
+    def cmux(
+        self, channels: tuple[int, ...] = (1, 2), *, n1: int = 31, timeout: float = 10.0
+    ) -> Any:
         """Start TS 27.010 multiplexing as esp_modem or Linux n_gsm do: ``AT+CMUX=0``, then
         SABM on DLCI 0 and on each of ``channels``. Returns the ``HostMux``; ``mux.channels[n]``
         is a DTE on DLCI n (``command``, ``expect``, ``dial`` ...). ``mux.close()`` ends it."""
@@ -350,8 +383,10 @@ class DTE:
         if isinstance(rate, bool) or not isinstance(rate, int):
             raise TypeError(f"dte.baud must be an int (bits per second), got {type(rate).__name__}")
         if not 0 < rate <= MAX_HOST_BAUD:
-            raise ValueError(f"dte.baud: expected a rate from 1 to {MAX_HOST_BAUD} bit/s "
-                             f"(such as 115200), got {rate}")
+            raise ValueError(
+                f"dte.baud: expected a rate from 1 to {MAX_HOST_BAUD} bit/s "
+                f"(such as 115200), got {rate}"
+            )
         self.port.baud = rate
 
     @property
@@ -364,7 +399,9 @@ class DTE:
         self.port._kick()
 
     # -- pexpect-style waits -----------------------------------------------------------------
-    def expect(self, pattern: str | bytes | re.Pattern[str], timeout: float = 10.0) -> re.Match[str]:
+    def expect(
+        self, pattern: str | bytes | re.Pattern[str], timeout: float = 10.0
+    ) -> re.Match[str]:
         """Run the clock until ``pattern`` matches after the cursor; the cursor moves past it.
 
         Patterns are matched against the received bytes decoded as latin-1 (one character per
@@ -380,12 +417,16 @@ class DTE:
             try:
                 regex = re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"dte.expect(): {pattern[:80]!r} is not a regular expression: {exc}") from None
+                raise ValueError(
+                    f"dte.expect(): {pattern[:80]!r} is not a regular expression: {exc}"
+                ) from None
         elif hasattr(pattern, "search") and hasattr(pattern, "pattern"):
             regex = pattern
         else:
-            raise TypeError(f"dte.expect(): pattern must be a str, bytes or compiled pattern, "
-                            f"got {type(pattern).__name__}")
+            raise TypeError(
+                f"dte.expect(): pattern must be a str, bytes or compiled pattern, "
+                f"got {type(pattern).__name__}"
+            )
         carried = self._expect_carried(regex)
         if carried is not None:
             return carried
@@ -430,8 +471,9 @@ class DTE:
         return m
 
     # -- waits that do not run the clock (many DTEs on one clock: fleets) ---------------------
-    def expect_event(self, pattern: str | bytes | re.Pattern[str], timeout: float = 10.0, *,
-                     consume: bool = True) -> Any:
+    def expect_event(
+        self, pattern: str | bytes | re.Pattern[str], timeout: float = 10.0, *, consume: bool = True
+    ) -> Any:
         """Like :meth:`expect`, without running the clock: a SimPy event whose value is the
         ``re.Match`` once the pattern arrives (the cursor moves past it unless ``consume`` is
         False) or None when ``timeout`` virtual seconds pass first. For host programs written as
@@ -474,7 +516,9 @@ class DTE:
         self._check_not_in_handler("command")
         check_seconds(timeout, "timeout", "dte.command()")
         if not isinstance(line, str):
-            raise TypeError(f"dte.command(): line must be a str such as 'AT+CSQ', got {type(line).__name__}")
+            raise TypeError(
+                f"dte.command(): line must be a str such as 'AT+CSQ', got {type(line).__name__}"
+            )
         if self._in_command:  # another host task's command is on the line: wait for its end
             waited = self.sim.now
             if not self.sim.run_until(lambda: not self._in_command, timeout):
@@ -523,8 +567,11 @@ class DTE:
         if not ok:
             self._framer.skip(start_abs)  # what came was no complete response: frame it as is
             self._frame(self._since(start_abs), start_abs)
-            raise ExpectTimeout(f"final result code for {line!r}", timeout,
-                                bytes(self._buf[start_abs - self._base :]))
+            raise ExpectTimeout(
+                f"final result code for {line!r}",
+                timeout,
+                bytes(self._buf[start_abs - self._base :]),
+            )
         final, line_start, end = hit[-1]
         raw = self._text(start_abs, end)
         body = self._text(start_abs, line_start)
@@ -535,12 +582,15 @@ class DTE:
         self._cursor = end
         self._after_response(line, final, end)
         self._maybe_trim()
-        result = CommandResult(line, final, lines, raw.encode("latin-1"), self.sim.now - started, started)
+        result = CommandResult(
+            line, final, lines, raw.encode("latin-1"), self.sim.now - started, started
+        )
         self._socket_data.on_response(result)
         return result
 
-    def _scan_final(self, start_abs: int, allow_open_numeric: bool,
-                    scan: _Scan | None = None) -> tuple[str, int, int] | None:
+    def _scan_final(
+        self, start_abs: int, allow_open_numeric: bool, scan: _Scan | None = None
+    ) -> tuple[str, int, int] | None:
         """Find the first final result line after ``start_abs``: (text, line start, end).
 
         ``scan`` carries what earlier calls decided (lines whose verdict cannot change, and how
@@ -573,7 +623,9 @@ class DTE:
             terminator = m.group()
             skip = response_data_length(content) if content[:2] in ("+C", "+M") else 0
             if skip:  # +CIPRXGET: 2,... / +MIPDATA: ...: data follows, maybe with "OK" inside
-                data_start = m.end() + (1 if terminator == "\r" and text.startswith("\n", m.end()) else 0)
+                data_start = m.end() + (
+                    1 if terminator == "\r" and text.startswith("\n", m.end()) else 0
+                )
                 if data_start + skip > len(text):
                     return None  # the data is still arriving
                 pos = data_start + skip
@@ -633,8 +685,13 @@ class DTE:
         self.urcs.remove(found[0])
         return found[0]
 
-    def on(self, pattern: str | re.Pattern[str] | None, callback: Callable[[Urc], Any], *,
-           consume: bool = True) -> Callable[[], None]:
+    def on(
+        self,
+        pattern: str | re.Pattern[str] | None,
+        callback: Callable[[Urc], Any],
+        *,
+        consume: bool = True,
+    ) -> Callable[[], None]:
         """Call ``callback(urc)`` for every URC matching ``pattern`` as it arrives (at its
         virtual time). With ``consume`` the URC does not go to ``urcs``. The callback runs
         inside the simulation, so it must not wait (no ``command``/``expect``): to answer a URC
@@ -659,9 +716,11 @@ class DTE:
 
     def _check_not_in_handler(self, what: str) -> None:
         if self._in_handler:
-            raise RuntimeError(f"dte.{what}() inside a dte.on() callback: callbacks run inside the "
-                               "simulation and must not wait; spawn a task (sim.spawn) that uses "
-                               "dte.next_urc() instead")
+            raise RuntimeError(
+                f"dte.{what}() inside a dte.on() callback: callbacks run inside the "
+                "simulation and must not wait; spawn a task (sim.spawn) that uses "
+                "dte.next_urc() instead"
+            )
 
     def _frame(self, data: bytes, start: int) -> None:
         if self.tap is not None or not data:

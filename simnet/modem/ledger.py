@@ -62,7 +62,9 @@ SIMCOM_SENT = re.compile(r"\+CIPSEND: (\d+),(\d+),(-?\d+)")  # <req>,<cnf>; -1 f
 SIMCOM_CLOSED = re.compile(r"\+CIPCLOSE: (\d+),(\d+)")  # <err> of a close (L1104)
 SIMCOM_IPCLOSE = re.compile(r"\+IPCLOSE: (\d+),(\d+)")  # passive close, reason (A76 4.2)
 SIMCOM_CIPERROR = re.compile(r"\+CIPERROR: (\d+)")  # the running command failed
-SIMCOM_NETWORK_LOST = re.compile(r"\+C(?:IP|PIP)EVENT: NETWORK CLOSED UNEXPECTEDLY")  # issue 7 / A76 4.2
+SIMCOM_NETWORK_LOST = re.compile(
+    r"\+C(?:IP|PIP)EVENT: NETWORK CLOSED UNEXPECTEDLY"
+)  # issue 7 / A76 4.2
 SIMCOM_NETCLOSED = re.compile(r"\+NETCLOSE: 0")
 SIMCOM_RECV_FROM = re.compile(r"RECV FROM:([0-9.]+):(\d+)")  # L1109 AT+CIPSRIP=1
 SIMCOM_IPD = re.compile(r"\+IPD(\d+)")  # L1108
@@ -307,7 +309,9 @@ class SocketLedger:
             cmd.link = int(m.group(1))
             s = self._live.get(cmd.link)
             if s is not None and s.untracked is None:
-                cmd.chunk = Chunk(bytes.fromhex(m.group(2)) if len(m.group(2)) % 2 == 0 else b"", self._now)
+                cmd.chunk = Chunk(
+                    bytes.fromhex(m.group(2)) if len(m.group(2)) % 2 == 0 else b"", self._now
+                )
                 s.pending.append(cmd.chunk)
             return
         m = FIBOCOM_SEND_RAW.fullmatch(line)
@@ -315,7 +319,11 @@ class SocketLedger:
             cmd.link = int(m.group(1))
             self._await_prompt(cmd, int(m.group(2)) if m.group(2) is not None else None)
             return
-        m = FIBOCOM_PUSH.fullmatch(line) or FIBOCOM_CLOSE.fullmatch(line) or FIBOCOM_FLUSH.fullmatch(line)
+        m = (
+            FIBOCOM_PUSH.fullmatch(line)
+            or FIBOCOM_CLOSE.fullmatch(line)
+            or FIBOCOM_FLUSH.fullmatch(line)
+        )
         if m:
             cmd.link = int(m.group(1))
             s = self._live.get(cmd.link)
@@ -415,7 +423,12 @@ class SocketLedger:
             self._no_prompt()
         if text != "OK" and cmd.chunk is not None and cmd.chunk.state == "pending":
             self._settle(cmd.link, cmd.chunk, 0, f"{cmd.line} answered {text}")
-        if text != "OK" and cmd.link is not None and self.vendor == "fibocom" and FIBOCOM_PUSH.fullmatch(cmd.line):
+        if (
+            text != "OK"
+            and cmd.link is not None
+            and self.vendor == "fibocom"
+            and FIBOCOM_PUSH.fullmatch(cmd.line)
+        ):
             s = self._live.get(cmd.link)
             if s is not None:
                 self._report(s, f"{cmd.line} answered {text}")
@@ -428,8 +441,10 @@ class SocketLedger:
             if s is not None and s.pending:
                 chunk = s.pending[0]
                 if len(chunk.data) != req:
-                    self.anomalies.append(f"t={self._now:.3f} {text}: the host wrote {len(chunk.data)} "
-                                          f"bytes on link {link}")
+                    self.anomalies.append(
+                        f"t={self._now:.3f} {text}: the host wrote {len(chunk.data)} "
+                        f"bytes on link {link}"
+                    )
                 self._settle(link, chunk, max(cnf, 0), text if cnf < 0 else None)
                 if cnf > 0:
                     s.told = len(s.accepted)
@@ -550,7 +565,9 @@ class SocketLedger:
             return
         old = self._live.get(link)
         if old is not None:  # the module reuses a link the host was never told had ended
-            self.anomalies.append(f"t={self._now:.3f} link {link} reported open again while {old} was open")
+            self.anomalies.append(
+                f"t={self._now:.3f} link {link} reported open again while {old} was open"
+            )
             self._end(old)
         host, port, t_cmd = opening
         s = Session(link, host, port, t_cmd, self._now)

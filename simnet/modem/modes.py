@@ -256,7 +256,9 @@ class ModeMachine:
 
     def _write_final(self, final: Final) -> None:
         self._out(self.format_final(final))
-        self.sim.record(self.name, "result", result=final.kind.value, code=final.code, text=final.text)
+        self.sim.record(
+            self.name, "result", result=final.kind.value, code=final.code, text=final.text
+        )
 
     def urc(self, text: str) -> None:
         """An unsolicited result code: written now if the UART is free, else queued.
@@ -328,10 +330,11 @@ class ModeMachine:
         engine needs to act at the right instant, as many as it can take at once.
 
         Command mode with echo on, and echoed prompts, keep FIFO-sized deliveries (echo follows
-        each chunk); with ATE0 a command line is taken up to its S3. A prompt takes its remaining length or up to its terminator,
-        without running past an idle or total timeout. Data mode takes what fits below the
-        receive buffer's limit (the CTS watermark with RTS/CTS), so overflow and flow control
-        act where they would byte by byte; links call ``catch_up`` from their timers."""
+        each chunk); with ATE0 a command line is taken up to its S3. A prompt takes its remaining
+        length or up to its terminator, without running past an idle or total timeout. Data mode
+        takes what fits below the receive buffer's limit (the CTS watermark with RTS/CTS), so
+        overflow and flow control act where they would byte by byte; links call ``catch_up``
+        from their timers."""
         mode = self.mode
         if mode is Mode.COMMAND:
             if self.settings.echo or self._executing or self._booting:
@@ -361,7 +364,11 @@ class ModeMachine:
         if collector is None:
             return CHUNK
         spec = collector.spec
-        echo = spec.echo if spec.echo is not None else (self.dialect.prompt_echo and self.settings.echo)
+        echo = (
+            spec.echo
+            if spec.echo is not None
+            else (self.dialect.prompt_echo and self.settings.echo)
+        )
         if echo or spec.escape is not None:
             return CHUNK
         if spec.length is not None:
@@ -461,7 +468,9 @@ class ModeMachine:
         self.sim.record(self.name, "prompt", length=spec.length)
         if spec.total_timeout is not None:
             self._prompt_deadline = self.sim.now + spec.total_timeout
-            self._prompt_timers.append(self.sim.call_later(spec.total_timeout, self._prompt_timeout))
+            self._prompt_timers.append(
+                self.sim.call_later(spec.total_timeout, self._prompt_timeout)
+            )
         self._arm_prompt_idle()
         self._eol.disarm()  # from now on CR and LF are the host's data
         if self._pending_input:
@@ -478,7 +487,9 @@ class ModeMachine:
             self._prompt_timers.pop().cancel()
         elif self._prompt_timers and collector.spec.total_timeout is None:
             self._prompt_timers.pop().cancel()
-        self._prompt_timers.append(self.sim.call_later(collector.spec.idle_timeout, self._prompt_timeout))
+        self._prompt_timers.append(
+            self.sim.call_later(collector.spec.idle_timeout, self._prompt_timeout)
+        )
 
     def _prompt_rx(self, data: bytes) -> None:
         collector = self._prompt
@@ -487,7 +498,11 @@ class ModeMachine:
             return
         result, used = collector.feed(data)
         spec = collector.spec
-        echo = spec.echo if spec.echo is not None else (self.dialect.prompt_echo and self.settings.echo)
+        echo = (
+            spec.echo
+            if spec.echo is not None
+            else (self.dialect.prompt_echo and self.settings.echo)
+        )
         if echo:
             self._out(data[:used])
         if result is None:
@@ -568,8 +583,11 @@ class ModeMachine:
             self.session = session
         self.mode = Mode.DATA
         self._eol.disarm()  # from now on CR and LF are the host's data
-        self._escape = EscapeDetector(self.settings.s.get(12, 50) / 50.0, self.settings.s.get(2, 43),
-                                      gap_max=self.dialect.escape_gap_max)
+        self._escape = EscapeDetector(
+            self.settings.s.get(12, 50) / 50.0,
+            self.settings.s.get(2, 43),
+            gap_max=self.dialect.escape_gap_max,
+        )
         self._escape.reset(self.sim.now)
         self._update_dcd()
         self.sim.record(self.name, "data_mode", state="enter")
@@ -578,7 +596,9 @@ class ModeMachine:
             self._call_link("on_start", session)
         self._pump_data()
 
-    def _call_link(self, hook: str, *args: Any, default: Any = None, link: DataLink | None = None) -> Any:
+    def _call_link(
+        self, hook: str, *args: Any, default: Any = None, link: DataLink | None = None
+    ) -> Any:
         """Call a DataLink hook; a bug in it is traced (``handler_error``) and ``default``
         used, so a dialect's link can never raise into the kernel."""
         if link is None:
@@ -589,8 +609,13 @@ class ModeMachine:
         try:
             return fn(*args)
         except Exception as exc:
-            self.sim.record(self.name, "handler_error", command=f"link.{hook}", error=repr(exc),
-                            traceback=traceback.format_exc(limit=6))
+            self.sim.record(
+                self.name,
+                "handler_error",
+                command=f"link.{hook}",
+                error=repr(exc),
+                traceback=traceback.format_exc(limit=6),
+            )
             return default
 
     def _data_rx(self, data: bytes, t_last: float, byte_time: float) -> None:
@@ -676,8 +701,9 @@ class ModeMachine:
         self.sim.record(self.name, "data_mode", state="hangup", reason=reason)
         return True
 
-    def _session_ended(self, session: DataSession, message: str | Final | None, *,
-                       keep_input: bool = False) -> None:
+    def _session_ended(
+        self, session: DataSession, message: str | Final | None, *, keep_input: bool = False
+    ) -> None:
         if not session.active:
             return
         session.active = False
@@ -724,9 +750,16 @@ class ModeMachine:
             while True:
                 self._pump_again = False
                 session = self.session
-                if session is None or not session.active or session.suspended or not self._rx_backlog:
+                if (
+                    session is None
+                    or not session.active
+                    or session.suspended
+                    or not self._rx_backlog
+                ):
                     break
-                taken = self._call_link("on_dte_data", bytes(self._rx_backlog), default=len(self._rx_backlog))
+                taken = self._call_link(
+                    "on_dte_data", bytes(self._rx_backlog), default=len(self._rx_backlog)
+                )
                 try:
                     taken = max(0, min(int(taken or 0), len(self._rx_backlog)))
                 except (TypeError, ValueError):  # a link returning nonsense took everything
@@ -787,8 +820,15 @@ class ModeMachine:
     def final_from_text(text: str) -> Final:
         """Map a printed result ("OK", "NO CARRIER", "CONNECT 9600", "CLOSED") to a Final."""
         upper = text.strip().upper()
-        for kind in (ResultKind.OK, ResultKind.NO_CARRIER, ResultKind.ERROR, ResultKind.BUSY,
-                     ResultKind.NO_ANSWER, ResultKind.NO_DIALTONE, ResultKind.RING):
+        for kind in (
+            ResultKind.OK,
+            ResultKind.NO_CARRIER,
+            ResultKind.ERROR,
+            ResultKind.BUSY,
+            ResultKind.NO_ANSWER,
+            ResultKind.NO_DIALTONE,
+            ResultKind.RING,
+        ):
             if upper == kind.value:
                 return Final(kind)
         if upper == "CONNECT" or upper.startswith("CONNECT "):

@@ -102,8 +102,14 @@ class Module(ModeMachine):
             self.ports: dict[str, Module] = {port_name: self}
         else:
             primary.ports[port_name] = self
-        self.uart = uart if uart is not None else Uart(
-            sim, UartConfig(baud=profile.baud, dce_buffer=profile.uart_tx_buffer), name=f"{name}.uart"
+        self.uart = (
+            uart
+            if uart is not None
+            else Uart(
+                sim,
+                UartConfig(baud=profile.baud, dce_buffer=profile.uart_tx_buffer),
+                name=f"{name}.uart",
+            )
         )
         self.port = self.uart.dce
         self.attach_port(self.port)
@@ -159,12 +165,28 @@ class Module(ModeMachine):
             return existing
         names = [f"uart{i}" for i in range(2, primary.profile.uarts + 1)]
         if name not in names:
-            raise ConfigError("module.uart", f"{primary.profile.id} has no UART {name!r} "
-                              f"(it has {', '.join(['uart1', *names])})")
-        line = Uart(self.sim, UartConfig(baud=primary.profile.baud, dce_buffer=primary.profile.uart_tx_buffer),
-                    name=f"{primary.name}.{name}")
-        engine = Module(self.sim, primary.profile, primary.bearer, primary.host, dialect=type(primary.dialect),
-                        name=f"{primary.name}.{name}", uart=line, serial=0, primary=primary, port_name=name)
+            raise ConfigError(
+                "module.uart",
+                f"{primary.profile.id} has no UART {name!r} "
+                f"(it has {', '.join(['uart1', *names])})",
+            )
+        line = Uart(
+            self.sim,
+            UartConfig(baud=primary.profile.baud, dce_buffer=primary.profile.uart_tx_buffer),
+            name=f"{primary.name}.{name}",
+        )
+        engine = Module(
+            self.sim,
+            primary.profile,
+            primary.bearer,
+            primary.host,
+            dialect=type(primary.dialect),
+            name=f"{primary.name}.{name}",
+            uart=line,
+            serial=0,
+            primary=primary,
+            port_name=name,
+        )
         engine.imei = primary.imei
         return engine
 
@@ -304,8 +326,13 @@ class Module(ModeMachine):
             parsed = parse_command_line(text)
             if isinstance(parsed, ParseError):
                 yield self.sim.timeout(self._sample_latency("basic"))
-                self.sim.record(self.name, "syntax_error", line=text, position=parsed.position,
-                                message=parsed.message)
+                self.sim.record(
+                    self.name,
+                    "syntax_error",
+                    line=text,
+                    position=parsed.position,
+                    message=parsed.message,
+                )
                 final = self._hook(self.dialect.syntax_error, None, text)
             else:
                 if not parsed:
@@ -322,7 +349,11 @@ class Module(ModeMachine):
         ctx = Context(self, cmd)
         spec = entry[1] if entry else None
         latency_class = (spec.latency if spec and spec.latency else None) or (
-            "basic" if cmd.name[0] not in "+^$%#" else "query" if cmd.form in (Form.READ, Form.TEST) else "set"
+            "basic"
+            if cmd.name[0] not in "+^$%#"
+            else "query"
+            if cmd.form in (Form.READ, Form.TEST)
+            else "set"
         )
         try:
             self._line_abortable = bool(spec and spec.abortable)
@@ -350,8 +381,13 @@ class Module(ModeMachine):
             self._end_prompt_silently()
             return NO_CARRIER
         except Exception as exc:  # a handler bug must not take the simulation down
-            self.sim.record(self.name, "handler_error", command=cmd.text, error=repr(exc),
-                            traceback=traceback.format_exc(limit=6))
+            self.sim.record(
+                self.name,
+                "handler_error",
+                command=cmd.text,
+                error=repr(exc),
+                traceback=traceback.format_exc(limit=6),
+            )
             self._end_prompt_silently()
             return self._hook(self.dialect.handler_failed, ctx, cmd)
         finally:
@@ -385,12 +421,21 @@ class Module(ModeMachine):
         try:
             result = fn(*args)
         except Exception as exc:
-            self.sim.record(self.name, "handler_error", command=getattr(fn, "__name__", "hook"),
-                            error=repr(exc), traceback=traceback.format_exc(limit=6))
+            self.sim.record(
+                self.name,
+                "handler_error",
+                command=getattr(fn, "__name__", "hook"),
+                error=repr(exc),
+                traceback=traceback.format_exc(limit=6),
+            )
             return default
         if default is not None and not isinstance(result, Final):
-            self.sim.record(self.name, "handler_error", command=getattr(fn, "__name__", "hook"),
-                            error=f"returned {result!r}, not a Final")
+            self.sim.record(
+                self.name,
+                "handler_error",
+                command=getattr(fn, "__name__", "hook"),
+                error=f"returned {result!r}, not a Final",
+            )
             return default
         return result
 
@@ -421,8 +466,11 @@ class Module(ModeMachine):
             self.port.baud = rate
             self.sim.record(self.name, "baud", rate=rate)
         else:
-            self.sim.call_later(self.port.byte_time() * max(1, self.port.pending + 64),
-                                self._apply_baud_when_idle, rate)
+            self.sim.call_later(
+                self.port.byte_time() * max(1, self.port.pending + 64),
+                self._apply_baud_when_idle,
+                rate,
+            )
 
     # The module's real-time clock: virtual time 0 is 2024-01-01 00:00:00 UTC until the host
     # (AT+CCLK) or a network time source (NTP, NITZ) sets it.
@@ -443,5 +491,6 @@ class Module(ModeMachine):
 
     def identity(self, template: str) -> str:
         p = self.profile
-        return template.format(manufacturer=p.manufacturer, model=p.model, revision=p.revision,
-                               imei=self.imei)
+        return template.format(
+            manufacturer=p.manufacturer, model=p.model, revision=p.revision, imei=self.imei
+        )

@@ -225,7 +225,9 @@ class Param:
 
     def show(self, value: Value) -> str:
         """The value as a read form prints it (strings quoted, TS 27.007 §4.1)."""
-        return f'"{value}"' if isinstance(self.domain, Text | IPv4) and not self.bare else str(value)
+        return (
+            f'"{value}"' if isinstance(self.domain, Text | IPv4) and not self.bare else str(value)
+        )
 
 
 # -- rows ------------------------------------------------------------------------------------------
@@ -264,11 +266,15 @@ class Setting:
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(p.name for p in self.params))
         if self.reset_on_exec and "e" not in self.forms:
-            raise ValueError(f"{self.name}: reset_on_exec needs the exec form (forms={self.forms!r})")
+            raise ValueError(
+                f"{self.name}: reset_on_exec needs the exec form (forms={self.forms!r})"
+            )
         for p in self.params:
             unset_text = p.default == "" and isinstance(p.domain, Text | IPv4)
             if not unset_text and not p.unset_default and not p.domain.contains(p.default):
-                raise ValueError(f"{self.name}.{p.name}: default {p.default!r} outside {p.domain.render()}")
+                raise ValueError(
+                    f"{self.name}.{p.name}: default {p.default!r} outside {p.domain.render()}"
+                )
 
     def defaults(self) -> dict[str, Value]:
         return {p.name: p.default for p in self.params}
@@ -300,8 +306,10 @@ class Option:
     def __post_init__(self) -> None:
         unset_text = self.default == "" and isinstance(self.domain, Text | IPv4)
         if not unset_text and not self.domain.contains(self.default):
-            raise ValueError(f"option {self.key} ({self.name}): default {self.default!r} outside "
-                             f"{self.domain.render() or type(self.domain).__name__}")
+            raise ValueError(
+                f"option {self.key} ({self.name}): default {self.default!r} outside "
+                f"{self.domain.render() or type(self.domain).__name__}"
+            )
 
     @property
     def writable(self) -> bool:
@@ -404,7 +412,9 @@ class ParamStore:
         self.module = module
         self.rows = rows
         self._values: dict[str, Any] = {
-            name: self._fresh(row) for name, row in rows.items() if row.persistence != Persistence.PROFILE
+            name: self._fresh(row)
+            for name, row in rows.items()
+            if row.persistence != Persistence.PROFILE
         }
         self._erased: set[str] = set()  # nv rows erased since they were last set
 
@@ -457,8 +467,11 @@ class ParamStore:
 
     def nonvolatile(self) -> dict[str, Any]:
         """What survives a restart (the ``nv`` rows), for :meth:`restore`."""
-        return {name: self._values[name] for name, row in self.rows.items()
-                if row.persistence == Persistence.NV and name not in self._erased}
+        return {
+            name: self._values[name]
+            for name, row in self.rows.items()
+            if row.persistence == Persistence.NV and name not in self._erased
+        }
 
     def restore(self, kept: Mapping[str, Any]) -> None:
         self._values.update(kept)
@@ -468,15 +481,22 @@ class ParamStore:
         """Erase what non-volatile memory holds (eDsoft AT#DELFLASH): the current values stay
         until a restart, which then brings the defaults back; a row set after the erase is
         written to memory again."""
-        self._erased.update(name for name, row in self.rows.items() if row.persistence == Persistence.NV)
+        self._erased.update(
+            name for name, row in self.rows.items() if row.persistence == Persistence.NV
+        )
 
 
 SettingHandler = Callable[["Context", Command], "Final | None"]
 
 
-def answer_setting(ctx: Context, cmd: Command, row: Setting, store: ParamStore,
-                   guard: Callable[[Context, dict[str, Value]], Final | None] | None = None,
-                   applied: Callable[[Context, dict[str, Value]], None] | None = None) -> Final | None:
+def answer_setting(
+    ctx: Context,
+    cmd: Command,
+    row: Setting,
+    store: ParamStore,
+    guard: Callable[[Context, dict[str, Value]], Final | None] | None = None,
+    applied: Callable[[Context, dict[str, Value]], None] | None = None,
+) -> Final | None:
     """Answer any form of ``row``'s command from ``store`` (see the module docstring).
     ``guard(ctx, new)`` may refuse a change (its Final is the answer) after the values were
     checked; ``applied(ctx, new)`` runs once they are stored."""

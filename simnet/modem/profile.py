@@ -100,38 +100,65 @@ class ModuleProfile:
         f = f"modules.{self.id}"
         for name in ("echo", "verbose"):
             if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{f}.{name}", f"expected true or false, got {getattr(self, name)!r}")
+                raise ConfigError(
+                    f"{f}.{name}", f"expected true or false, got {getattr(self, name)!r}"
+                )
         if self.cmee not in (0, 1, 2) or isinstance(self.cmee, bool):
             raise ConfigError(f"{f}.cmee", f"expected 0, 1 or 2, got {self.cmee!r}")
         limits = {
-            "command_buffer": (16, 65536), "uart_rx_buffer": (64, 1 << 24),
-            "uart_tx_buffer": (64, 1 << 24), "max_send": (1, 1 << 20), "urc_queue": (1, 4096),
-            "max_sockets": (1, 64), "uarts": (1, 4),
+            "command_buffer": (16, 65536),
+            "uart_rx_buffer": (64, 1 << 24),
+            "uart_tx_buffer": (64, 1 << 24),
+            "max_send": (1, 1 << 20),
+            "urc_queue": (1, 4096),
+            "max_sockets": (1, 64),
+            "uarts": (1, 4),
         }
         for name, (lo, hi) in limits.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise ConfigError(f"{f}.{name}", f"expected an integer {lo}..{hi}, got {value!r}")
         idle = self.line_idle_timeout
-        if idle is not None and (isinstance(idle, bool) or not isinstance(idle, int | float) or idle <= 0):
-            raise ConfigError(f"{f}.line_idle_timeout", f"expected a positive number of seconds or null, got {idle!r}")
-        if isinstance(self.boot_time, bool) or not isinstance(self.boot_time, int | float) or self.boot_time < 0:
+        if idle is not None and (
+            isinstance(idle, bool) or not isinstance(idle, int | float) or idle <= 0
+        ):
+            raise ConfigError(
+                f"{f}.line_idle_timeout",
+                f"expected a positive number of seconds or null, got {idle!r}",
+            )
+        if (
+            isinstance(self.boot_time, bool)
+            or not isinstance(self.boot_time, int | float)
+            or self.boot_time < 0
+        ):
             raise ConfigError(f"{f}.boot_time", f"expected seconds >= 0, got {self.boot_time!r}")
         for line in self.boot_urcs:
             ok = isinstance(line, str) or (
-                isinstance(line, tuple) and len(line) == 2 and isinstance(line[1], str)
-                and isinstance(line[0], int | float) and not isinstance(line[0], bool) and line[0] >= 0)
+                isinstance(line, tuple)
+                and len(line) == 2
+                and isinstance(line[1], str)
+                and isinstance(line[0], int | float)
+                and not isinstance(line[0], bool)
+                and line[0] >= 0
+            )
             if not ok:
-                raise ConfigError(f"{f}.boot_urcs", f"expected text or (seconds >= 0, text), got {line!r}")
+                raise ConfigError(
+                    f"{f}.boot_urcs", f"expected text or (seconds >= 0, text), got {line!r}"
+                )
         unknown = set(self.latency) - {"basic", "query", "set", "sim", "network", "data"}
         if unknown:
-            raise ConfigError(f"{f}.latency", f"unknown latency classes {sorted(unknown)} "
-                              "(known: basic, query, set, sim, network, data)")
+            raise ConfigError(
+                f"{f}.latency",
+                f"unknown latency classes {sorted(unknown)} "
+                "(known: basic, query, set, sim, network, data)",
+            )
         self.latency_distributions()  # validates every distribution now, not at first use
 
     def boot_lines(self) -> list[tuple[float, str]]:
         """The boot lines as (seconds after the UART comes up, text), in time order."""
-        lines = [(0.0, ln) if isinstance(ln, str) else (float(ln[0]), ln[1]) for ln in self.boot_urcs]
+        lines = [
+            (0.0, ln) if isinstance(ln, str) else (float(ln[0]), ln[1]) for ln in self.boot_urcs
+        ]
         return sorted(lines, key=lambda item: item[0])
 
     def latency_distributions(self) -> dict[str, Distribution]:
@@ -152,7 +179,9 @@ class ModuleProfile:
         for key in options:
             if key not in known or key in ("id", "dialect"):
                 raise ConfigError(
-                    f"module.{key}", f"unknown module option (known: {', '.join(sorted(known - {'id', 'dialect'}))})"
+                    f"module.{key}",
+                    "unknown module option (known: "
+                    f"{', '.join(sorted(known - {'id', 'dialect'}))})",
                 )
         return replace(self, **options)
 

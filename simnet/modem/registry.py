@@ -69,7 +69,8 @@ def load_dialect_class(profile: ModuleProfile, field_path: str = "module") -> ty
     except (ImportError, AttributeError) as exc:
         raise ConfigError(
             field_path,
-            f"dialect for {profile.id} is not built yet ({profile.dialect} cannot be loaded: {exc})",
+            f"dialect for {profile.id} is not built yet "
+            f"({profile.dialect} cannot be loaded: {exc})",
         ) from None
     if not (isinstance(cls, type) and issubclass(cls, Dialect)):
         raise ConfigError(field_path, f"{profile.dialect} is not a Dialect subclass")
@@ -101,5 +102,14 @@ def create_module(
         profile = profile.with_options(**options)
     if dialect_cls is None:
         dialect_cls = load_dialect_class(profile)
-    return Module(sim, profile, bearer, host, dialect=dialect_cls, name=name, uart=uart, serial=serial,
-                  cold_start=cold_start)
+    return Module(
+        sim,
+        profile,
+        bearer,
+        host,
+        dialect=dialect_cls,
+        name=name,
+        uart=uart,
+        serial=serial,
+        cold_start=cold_start,
+    )

@@ -3,16 +3,17 @@
 ``dte.socket_data`` watches the URCs and command responses the DTE frames and keeps what each
 link received:
 
-=======================  =======================================================  ===========
-format                   what the module sends                                    source
-=======================  =======================================================  ===========
-SIMCom push              ``RECV FROM:<ip>:<port>`` then ``+IPD<len>`` + data       S76 L1106/L1108/L1109
-SIMCom push, header 1    ``+RECEIVE,<link>,<len>`` + data                          S76 L1113
-SIMCom buffer mode       ``+CIPRXGET: 1,<link>``; read ``AT+CIPRXGET=2|3,<link>``  S76 L1106
-Fibocom hex (IPRFMT 0)   ``+MIPRTCP: <sid>,<left>,<HEX>`` / ``+MIPRUDP: <ip>,<port>,<sid>,<left>,<HEX>``  L610 §1.1.9-10
-Fibocom IPRFMT 2         ``+MIPRTCP: <sid>,<len>,`` + raw data                     L610 §1.2.4.4
-Fibocom read (IPRFMT 5)  ``+MIPDATA: <sid>,<len>``; read ``AT+MIPREAD=<sid>,<n>``  L610 §1.1.24
-=======================  =======================================================  ===========
+=======================  ======================================================  ==============
+format                   what the module sends                                   source
+=======================  ======================================================  ==============
+SIMCom push              ``RECV FROM:<ip>:<port>`` then ``+IPD<len>`` + data      S76 L1106/8/9
+SIMCom push, header 1    ``+RECEIVE,<link>,<len>`` + data                         S76 L1113
+SIMCom buffer mode       ``+CIPRXGET: 1,<link>``; read ``AT+CIPRXGET=2|3,<link>`` S76 L1106
+Fibocom hex (IPRFMT 0)   ``+MIPRTCP: <sid>,<left>,<HEX>`` (TCP) /                 L610 §1.1.9-10
+                         ``+MIPRUDP: <ip>,<port>,<sid>,<left>,<HEX>`` (UDP)
+Fibocom IPRFMT 2         ``+MIPRTCP: <sid>,<len>,`` + raw data                    L610 §1.2.4.4
+Fibocom read (IPRFMT 5)  ``+MIPDATA: <sid>,<len>``; read ``AT+MIPREAD=<sid>,<n>`` L610 §1.1.24
+=======================  ======================================================  ==============
 
 Wavecom eDsoft carries socket, FTP and UDP data in a data session (after
 ``Ok_Info_WaitingForData`` / ``Ok_Info_DataBegin``, DLE-escaped, ended by ETX; §4-§6), not in
@@ -105,7 +106,9 @@ class SocketData:
         return data
 
     # -- fed by the DTE ----------------------------------------------------------------------
-    def _add(self, t: float, link: Link, data: bytes, remote: tuple[str, int] | None = None) -> None:
+    def _add(
+        self, t: float, link: Link, data: bytes, remote: tuple[str, int] | None = None
+    ) -> None:
         if data:
             self.chunks.append(Chunk(t, link, data, remote))
             self._buffers[link] += data
@@ -156,7 +159,9 @@ class SocketData:
             return
         m = _MIPRUDP.fullmatch(text)
         if m:
-            self._add(urc.t, int(m.group(3)), bytes.fromhex(m.group(5)), (m.group(1), int(m.group(2))))
+            self._add(
+                urc.t, int(m.group(3)), bytes.fromhex(m.group(5)), (m.group(1), int(m.group(2)))
+            )
             return
         m = _MIPDATA.fullmatch(text)
         if m:

@@ -67,7 +67,9 @@ class UartConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.baud, bool) or not isinstance(self.baud, int) or self.baud < 0:
-            raise ConfigError("uart.baud", f"expected 0 (autobaud) or a positive rate, got {self.baud!r}")
+            raise ConfigError(
+                "uart.baud", f"expected 0 (autobaud) or a positive rate, got {self.baud!r}"
+            )
         if self.baud and self.baud not in STANDARD_BAUDS:
             raise ConfigError("uart.baud", f"{self.baud} is not one of {STANDARD_BAUDS}")
         if self.data_bits not in (5, 6, 7, 8):
@@ -128,7 +130,9 @@ class UartPort:
 
     def _sent_by_now(self) -> int:
         """Bytes of the burst in flight that have completely arrived at the other end."""
-        return min(len(self._burst), int((self.line.sim.now - self._burst_start) / self._burst_bt + _EPS))
+        return min(
+            len(self._burst), int((self.line.sim.now - self._burst_start) / self._burst_bt + _EPS)
+        )
 
     def _unsent_beyond_fifo(self) -> int:
         if not self._busy:
@@ -149,10 +153,14 @@ class UartPort:
             dropped = len(data) - len(accepted)
             self.bytes_dropped += dropped
             if not self._dropping:  # one record per overflow episode keeps the trace bounded
-                self.line.sim.record(self.line.name, "overflow", side=self.role, capacity=self.capacity)
+                self.line.sim.record(
+                    self.line.name, "overflow", side=self.role, capacity=self.capacity
+                )
             self._dropping += dropped
         elif self._dropping:
-            self.line.sim.record(self.line.name, "overflow_end", side=self.role, dropped=self._dropping)
+            self.line.sim.record(
+                self.line.name, "overflow_end", side=self.role, dropped=self._dropping
+            )
             self._dropping = 0
         if accepted:
             self._buf += accepted
@@ -272,10 +280,20 @@ class Uart:
         self.sim = sim
         self.config = config or UartConfig()
         self.name = name
-        self.dte = UartPort(self, "dte", self.config.baud or 115200, self.config.dte_buffer,
-                            {"dtr": True, "rts": True})
-        self.dce = UartPort(self, "dce", self.config.baud, self.config.dce_buffer,
-                            {"cts": True, "dsr": True, "dcd": False, "ri": False})
+        self.dte = UartPort(
+            self,
+            "dte",
+            self.config.baud or 115200,
+            self.config.dte_buffer,
+            {"dtr": True, "rts": True},
+        )
+        self.dce = UartPort(
+            self,
+            "dce",
+            self.config.baud,
+            self.config.dce_buffer,
+            {"cts": True, "dsr": True, "dcd": False, "ri": False},
+        )
         self.dte.peer = self.dce
         self.dce.peer = self.dte
         self._garble = sim.rng(f"{name}.garble")
@@ -303,8 +321,14 @@ class Uart:
             receiver.baud = sender.baud  # autobaud: the module locks on to the host's rate
         if receiver.baud != sender.baud:
             # Wrong rate: the receiver samples noise. Deterministic per seed.
-            self.sim.record(self.name, "framing", side=receiver.role, sender_baud=sender.baud,
-                            receiver_baud=receiver.baud, n=len(chunk))
+            self.sim.record(
+                self.name,
+                "framing",
+                side=receiver.role,
+                sender_baud=sender.baud,
+                receiver_baud=receiver.baud,
+                n=len(chunk),
+            )
             chunk = bytes(self._garble.randrange(256) for _ in chunk)
         self.sim.record(self.name, kind, data=chunk)
         if self._observer is not None:

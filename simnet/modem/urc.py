@@ -31,15 +31,25 @@ FIBOCOM_RAW_HEADER: tuple[PushFrame, ...] = (
 # code is never looked for inside the data).
 RESPONSE_DATA: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int], str], ...] = (
     (re.compile(r"\+CIPRXGET: 2,\d+,(\d+),\d+"), lambda m: int(m.group(1)), "SIM7600 L1106 mode 2"),
-    (re.compile(r"\+CIPRXGET: 3,\d+,(\d+),\d+"), lambda m: 2 * int(m.group(1)), "SIM7600 L1106 mode 3 (hex)"),
-    (re.compile(r"\+MIPDATA: \d+,(\d+)"), lambda m: int(m.group(1)), "L610 §1.1.24 +MIPREAD answer"),
+    (
+        re.compile(r"\+CIPRXGET: 3,\d+,(\d+),\d+"),
+        lambda m: 2 * int(m.group(1)),
+        "SIM7600 L1106 mode 3 (hex)",
+    ),
+    (
+        re.compile(r"\+MIPDATA: \d+,(\d+)"),
+        lambda m: int(m.group(1)),
+        "L610 §1.1.24 +MIPREAD answer",
+    ),
 )
 _LINE_END = re.compile(rb"[\r\n]")
 # Longer "lines" are not URCs (bulk data in online data mode): not kept whole. The longest a
 # module documents is the L610's +MIPRTCP with <size> 2048 bytes as 4096 hex digits plus its
 # header (§1.1.5.4, §1.1.10); at exactly 4096 such a line was dropped, and its data lost.
 MAX_LINE = 4096 + 128
-FINALS_NOT_URCS = re.compile(r"OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*|>|> |SEND OK|SEND FAIL|DATA ACCEPT:?.*")
+FINALS_NOT_URCS = re.compile(
+    r"OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*|>|> |SEND OK|SEND FAIL|DATA ACCEPT:?.*"
+)
 
 
 @dataclass
@@ -153,8 +163,16 @@ class UrcFramer:
         self._pos = start + n
         return out
 
-    def _same_line(self, data: bytes, i: int, j: int, start: int, now: float,
-                   rows: tuple[PushFrame, ...], out: list[Urc]) -> bool:
+    def _same_line(
+        self,
+        data: bytes,
+        i: int,
+        j: int,
+        start: int,
+        now: float,
+        rows: tuple[PushFrame, ...],
+        out: list[Urc],
+    ) -> bool:
         """A header that announces its payload on the same line (``+MIPRTCP: 1,5,``) ends at a
         comma between ``i`` and ``j``: start its payload and return True (``self._pos`` and
         the line are updated; the caller re-enters the loop at the payload)."""
@@ -171,14 +189,21 @@ class UrcFramer:
                 m = regex.fullmatch(text)
                 if same_line and m:
                     self._line.clear()
-                    self._start_data(Urc(now, text.rstrip(","), start=self._line_start),
-                                     int(m.group(group)), out, now, start + comma + 1)
+                    self._start_data(
+                        Urc(now, text.rstrip(","), start=self._line_start),
+                        int(m.group(group)),
+                        out,
+                        now,
+                        start + comma + 1,
+                    )
                     self._resume = comma + 1
                     return True
             comma = data.find(b",", comma + 1, j)
         return False
 
-    def _emit_line(self, text: str, end: int, now: float, rows: tuple[PushFrame, ...], out: list[Urc]) -> None:
+    def _emit_line(
+        self, text: str, end: int, now: float, rows: tuple[PushFrame, ...], out: list[Urc]
+    ) -> None:
         urc = Urc(now, text, start=self._line_start, end=end)
         for regex, group, same_line, _src in rows:
             m = None if same_line else regex.fullmatch(text)

@@ -230,7 +230,9 @@ def decode_message(data: bytes) -> DnsMessage:
 
 
 def make_query(ident: int, name: str, qtype: int = TYPE_A) -> bytes:
-    return encode_message(DnsMessage(id=ident, rd=True, questions=[Question(normalise_name(name), qtype)]))
+    return encode_message(
+        DnsMessage(id=ident, rd=True, questions=[Question(normalise_name(name), qtype)])
+    )
 
 
 # -- zone and server ---------------------------------------------------------------------------
@@ -245,7 +247,10 @@ class DnsZone:
     def add_record(self, name: str, ip: str, *, reverse: bool = True) -> None:
         """Register ``name -> ip`` (A) and, unless ``reverse=False``, ``ip -> name`` (PTR)."""
         if not valid_hostname(name):
-            raise ConfigError("dns.name", f"expected a host name (labels of 1-63 characters, 253 in all), got {name!r}")
+            raise ConfigError(
+                "dns.name",
+                f"expected a host name (labels of 1-63 characters, 253 in all), got {name!r}",
+            )
         ip = check_ip(ip, "dns.ip")
         n = normalise_name(name)
         addrs = self._a.setdefault(n, [])
@@ -300,7 +305,10 @@ class DnsServerEngine:
 
     def set_fault(self, fault: str | None) -> None:
         if fault not in DNS_FAULTS:
-            raise ConfigError("dns.fault", f"expected one of none, nxdomain, servfail, refused, silence; got {fault!r}")
+            raise ConfigError(
+                "dns.fault",
+                f"expected one of none, nxdomain, servfail, refused, silence; got {fault!r}",
+            )
         self.fault = fault
 
     def handle(self, query: bytes) -> bytes | None:
@@ -313,11 +321,15 @@ class DnsServerEngine:
         except DnsFormatError:
             if len(query) >= 2:
                 ident = struct.unpack_from("!H", query, 0)[0]
-                return encode_message(DnsMessage(id=ident, qr=True, rd=False, ra=True, rcode=FORMERR))
+                return encode_message(
+                    DnsMessage(id=ident, qr=True, rd=False, ra=True, rcode=FORMERR)
+                )
             return None
         if msg.qr:
             return None  # never answer a response
-        resp = DnsMessage(id=msg.id, qr=True, opcode=msg.opcode, rd=msg.rd, ra=True, questions=msg.questions[:1])
+        resp = DnsMessage(
+            id=msg.id, qr=True, opcode=msg.opcode, rd=msg.rd, ra=True, questions=msg.questions[:1]
+        )
         if msg.opcode != 0:
             resp.rcode = NOTIMP
             return encode_message(resp)
@@ -338,11 +350,15 @@ class DnsServerEngine:
         if q.qclass != CLASS_IN:
             resp.rcode = REFUSED
         elif q.qtype == TYPE_A and self.zone.lookup_a(q.name):
-            resp.answers = [ResourceRecord(q.name, TYPE_A, CLASS_IN, self.zone.ttl, ip)
-                            for ip in self.zone.lookup_a(q.name) or []]
+            resp.answers = [
+                ResourceRecord(q.name, TYPE_A, CLASS_IN, self.zone.ttl, ip)
+                for ip in self.zone.lookup_a(q.name) or []
+            ]
         elif q.qtype == TYPE_PTR and self.zone.lookup_ptr(q.name):
-            resp.answers = [ResourceRecord(q.name, TYPE_PTR, CLASS_IN, self.zone.ttl, n)
-                            for n in self.zone.lookup_ptr(q.name) or []]
+            resp.answers = [
+                ResourceRecord(q.name, TYPE_PTR, CLASS_IN, self.zone.ttl, n)
+                for n in self.zone.lookup_ptr(q.name) or []
+            ]
         elif not self.zone.has_name(q.name):
             resp.rcode = NXDOMAIN
         # else: the name exists without this type -> NOERROR with no answers (NODATA)
@@ -357,7 +373,9 @@ class DnsServerEngine:
 class DnsServer:
     """The engine on UDP port ``port`` of ``host``; ``delay`` models lookup time."""
 
-    def __init__(self, host: Any, zone: DnsZone, *, port: int = DNS_PORT, delay: float = 0.0) -> None:
+    def __init__(
+        self, host: Any, zone: DnsZone, *, port: int = DNS_PORT, delay: float = 0.0
+    ) -> None:
         self.host = host
         self.engine = DnsServerEngine(zone)
         self.delay = parse_duration(delay, "dns.delay")
@@ -373,8 +391,14 @@ class DnsServer:
 
     def _on_query(self, sock: Any, data: bytes, addr: tuple[str, int]) -> None:
         resp = self.engine.handle(data)
-        self.host.sim.record(self.host.name, "dns", event="query", client=f"{addr[0]}:{addr[1]}",
-                             answered=resp is not None, fault=self.engine.fault)
+        self.host.sim.record(
+            self.host.name,
+            "dns",
+            event="query",
+            client=f"{addr[0]}:{addr[1]}",
+            answered=resp is not None,
+            fault=self.engine.fault,
+        )
         if resp is None:
             return
         if self.delay > 0:
@@ -399,8 +423,14 @@ class DnsResolverConfig:
 
     def __post_init__(self) -> None:
         self.timeout = parse_duration(self.timeout, "dns.timeout", allow_zero=False)
-        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or not 1 <= self.attempts <= 10:
-            raise ConfigError("dns.attempts", f"expected an integer between 1 and 10, got {self.attempts!r}")
+        if (
+            isinstance(self.attempts, bool)
+            or not isinstance(self.attempts, int)
+            or not 1 <= self.attempts <= 10
+        ):
+            raise ConfigError(
+                "dns.attempts", f"expected an integer between 1 and 10, got {self.attempts!r}"
+            )
         if not isinstance(self.rotate, bool):
             raise ConfigError("dns.rotate", f"expected true or false, got {self.rotate!r}")
 
@@ -427,7 +457,13 @@ class DnsResult:
 class DnsQuery:
     """One resolution in progress; ``event`` (SimPy) succeeds with the ``DnsResult``."""
 
-    def __init__(self, resolver: DnsResolver, name: str, qtype: int, on_result: Callable[[DnsResult], None] | None) -> None:
+    def __init__(
+        self,
+        resolver: DnsResolver,
+        name: str,
+        qtype: int,
+        on_result: Callable[[DnsResult], None] | None,
+    ) -> None:
         self.resolver = resolver
         self.name = name
         self.qtype = qtype
@@ -460,10 +496,16 @@ class DnsResolver:
 
     @property
     def servers(self) -> list[str]:
-        return list(self.servers_override if self.servers_override is not None else self.host.dns_servers)
+        return list(
+            self.servers_override if self.servers_override is not None else self.host.dns_servers
+        )
 
     def set_servers(self, servers: list[str] | None) -> None:
-        self.servers_override = None if servers is None else [check_ip(s, f"dns.servers[{i}]") for i, s in enumerate(servers)]
+        self.servers_override = (
+            None
+            if servers is None
+            else [check_ip(s, f"dns.servers[{i}]") for i, s in enumerate(servers)]
+        )
 
     def resolve(self, name: str, on_result: Callable[[DnsResult], None] | None = None) -> DnsQuery:
         """Look up A records of ``name``. A dotted-quad literal resolves to itself at once."""
@@ -522,8 +564,11 @@ class DnsResolver:
         q.tries += 1
         q.server = server
         q.ident = self._id_rng.randrange(0x10000)
-        q.sock = self.host.udp_bind(0, on_datagram=lambda s, d, a, q=q: self._on_response(q, d, a),
-                                    on_error=lambda s, kind, a, q=q: self._on_error(q, kind))
+        q.sock = self.host.udp_bind(
+            0,
+            on_datagram=lambda s, d, a, q=q: self._on_response(q, d, a),
+            on_error=lambda s, kind, a, q=q: self._on_error(q, kind),
+        )
         q.sock.sendto(make_query(q.ident, self._qname(q), q.qtype), (server, DNS_PORT))
         q.timer = self.host.sim.call_later(self.config.timeout, self._on_timeout, q, q.tries)
 
@@ -560,7 +605,9 @@ class DnsResolver:
         if q.timer is not None:
             q.timer.cancel()
         if msg.rcode == NXDOMAIN:
-            self._finish(q, DnsResult(q.name, q.qtype, error="nxdomain", server=q.server, tries=q.tries))
+            self._finish(
+                q, DnsResult(q.name, q.qtype, error="nxdomain", server=q.server, tries=q.tries)
+            )
             return
         if msg.rcode != NOERROR:
             q.last_error = {SERVFAIL: "servfail", REFUSED: "refused"}.get(msg.rcode, "servfail")
@@ -568,12 +615,25 @@ class DnsResolver:
             return
         if q.qtype == TYPE_A:
             addrs = [rr.data for rr in msg.answers if rr.rtype == TYPE_A]
-            res = DnsResult(q.name, q.qtype, addresses=addrs, server=q.server, tries=q.tries,
-                            error=None if addrs else "nodata")
+            res = DnsResult(
+                q.name,
+                q.qtype,
+                addresses=addrs,
+                server=q.server,
+                tries=q.tries,
+                error=None if addrs else "nodata",
+            )
         else:
             names = [rr.data for rr in msg.answers if rr.rtype == TYPE_PTR]
-            res = DnsResult(q.name, q.qtype, names=names, addresses=[q.name], server=q.server,
-                            tries=q.tries, error=None if names else "nodata")
+            res = DnsResult(
+                q.name,
+                q.qtype,
+                names=names,
+                addresses=[q.name],
+                server=q.server,
+                tries=q.tries,
+                error=None if names else "nodata",
+            )
         self._finish(q, res)
 
     def _finish_later(self, q: DnsQuery, result: DnsResult) -> None:
@@ -591,9 +651,17 @@ class DnsResolver:
             q.sock = None
         if q in self._active:
             self._active.remove(q)
-        self.host.sim.record(self.host.name, "dns", event="result", query=q.name,
-                             qtype="PTR" if q.qtype == TYPE_PTR else "A", addresses=result.addresses,
-                             names=result.names, error=result.error, tries=result.tries)
+        self.host.sim.record(
+            self.host.name,
+            "dns",
+            event="result",
+            query=q.name,
+            qtype="PTR" if q.qtype == TYPE_PTR else "A",
+            addresses=result.addresses,
+            names=result.names,
+            error=result.error,
+            tries=result.tries,
+        )
         if not q.event.triggered:
             q.event.succeed(result)
         if q.on_result is not None:

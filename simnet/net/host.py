@@ -33,8 +33,14 @@ class Host:
                  kind: str = "internet", initial_ttl: int = DEFAULT_TTL) -> None:
         if not isinstance(name, str) or not name:
             raise ConfigError("host.name", f"expected a non-empty name, got {name!r}")
-        if isinstance(initial_ttl, bool) or not isinstance(initial_ttl, int) or not 1 <= initial_ttl <= 255:
-            raise ConfigError(f"host.{name}.ttl", f"expected an integer between 1 and 255, got {initial_ttl!r}")
+        if (
+            isinstance(initial_ttl, bool)
+            or not isinstance(initial_ttl, int)
+            or not 1 <= initial_ttl <= 255
+        ):
+            raise ConfigError(
+                f"host.{name}.ttl", f"expected an integer between 1 and 255, got {initial_ttl!r}"
+            )
         self.sim = sim
         self.name = name
         self.network = network
@@ -78,7 +84,9 @@ class Host:
     def interface_up(self, ip: str, dns_servers: list[str] | tuple[str, ...] = ()) -> None:
         """Give the interface an address (the bearer's PDP context / IPCP result)."""
         ip = check_ip(ip, f"host.{self.name}.ip")
-        servers = [check_ip(s, f"host.{self.name}.dns_servers[{i}]") for i, s in enumerate(dns_servers)]
+        servers = [
+            check_ip(s, f"host.{self.name}.dns_servers[{i}]") for i, s in enumerate(dns_servers)
+        ]
         if self.ip is not None and self.ip != ip:
             self.interface_down("address_changed")
         self.ip = ip
@@ -190,17 +198,34 @@ class Host:
     def _receive_icmp(self, pkt: Packet) -> None:
         t = pkt.icmp_type
         if t == icmp.ECHO_REQUEST and self.ip is not None:
-            reply = Packet(self.ip, pkt.src, PROTO_ICMP, ttl=self.initial_ttl, ident=self.next_ip_id(),
-                           icmp_type=icmp.ECHO_REPLY, icmp_id=pkt.icmp_id, icmp_seq=pkt.icmp_seq,
-                           payload=bytes(pkt.payload))
+            reply = Packet(
+                self.ip,
+                pkt.src,
+                PROTO_ICMP,
+                ttl=self.initial_ttl,
+                ident=self.next_ip_id(),
+                icmp_type=icmp.ECHO_REPLY,
+                icmp_id=pkt.icmp_id,
+                icmp_seq=pkt.icmp_seq,
+                payload=bytes(pkt.payload),
+            )
             self.send_packet(reply)
         elif t == icmp.ECHO_REPLY:
             req = self._pings.pop((pkt.icmp_id, pkt.icmp_seq), None)
             if req is None:
                 self._drop(pkt, "unexpected_echo_reply")
                 return
-            req.finish(PingResult(req.dst, req.seq, req.size, True, rtt=self.sim.now - req.sent_at,
-                                  ttl=pkt.ttl, from_ip=pkt.src))
+            req.finish(
+                PingResult(
+                    req.dst,
+                    req.seq,
+                    req.size,
+                    True,
+                    rtt=self.sim.now - req.sent_at,
+                    ttl=pkt.ttl,
+                    from_ip=pkt.src,
+                )
+            )
         elif t in icmp.ERROR_TYPES:
             self._receive_icmp_error(pkt)
         else:
@@ -222,7 +247,9 @@ class Host:
         elif q.proto == PROTO_ICMP and q.icmp_type == icmp.ECHO_REQUEST:
             req = self._pings.pop((q.icmp_id, q.icmp_seq), None)
             if req is not None:
-                req.finish(PingResult(req.dst, req.seq, req.size, False, from_ip=pkt.src, error=kind))
+                req.finish(
+                    PingResult(req.dst, req.seq, req.size, False, from_ip=pkt.src, error=kind)
+                )
 
     def _send_icmp_error(self, offending: Packet, icmp_type: int, icmp_code: int) -> None:
         if self.ip is None or not isinstance(offending.src, str):
@@ -232,8 +259,12 @@ class Host:
             self.send_packet(err)
 
     # -- UDP -------------------------------------------------------------------------------
-    def udp_bind(self, port: int = 0, on_datagram: Callable[..., None] | None = None,
-                 on_error: Callable[..., None] | None = None) -> UdpSocket:
+    def udp_bind(
+        self,
+        port: int = 0,
+        on_datagram: Callable[..., None] | None = None,
+        on_error: Callable[..., None] | None = None,
+    ) -> UdpSocket:
         """Bind a UDP port (0: an ephemeral port). A port already bound raises ConfigError."""
         port = check_port(port, "udp.port", allow_zero=True)
         if port == 0:
@@ -269,12 +300,16 @@ class Host:
         self.tcp.default_config = config
         return config
 
-    def tcp_connect(self, dst_ip: str, dst_port: int, config: Any = None, local_port: int | None = None) -> Any:
+    def tcp_connect(
+        self, dst_ip: str, dst_port: int, config: Any = None, local_port: int | None = None
+    ) -> Any:
         dst_ip = check_ip(dst_ip, "tcp.connect.ip")
         dst_port = check_port(dst_port, "tcp.connect.port")
         return self.tcp.connect(dst_ip, dst_port, config, local_port=local_port)
 
-    def tcp_listen(self, port: int, on_accept: Callable[..., None], backlog: int = 5, config: Any = None) -> Any:
+    def tcp_listen(
+        self, port: int, on_accept: Callable[..., None], backlog: int = 5, config: Any = None
+    ) -> Any:
         port = check_port(port, "tcp.listen.port")
         return self.tcp.listen(port, on_accept, backlog=backlog, config=config)
 
@@ -283,8 +318,14 @@ class Host:
         return self.tcp.port_in_use(port)
 
     # -- ICMP echo -----------------------------------------------------------------------------
-    def ping(self, dst_ip: str, size: int = 32, ttl: int = DEFAULT_TTL, timeout: float = DEFAULT_PING_TIMEOUT,
-             on_reply: Callable[[PingResult], None] | None = None) -> PingRequest:
+    def ping(
+        self,
+        dst_ip: str,
+        size: int = 32,
+        ttl: int = DEFAULT_TTL,
+        timeout: float = DEFAULT_PING_TIMEOUT,
+        on_reply: Callable[[PingResult], None] | None = None,
+    ) -> PingRequest:
         """Send one ICMP echo request of ``size`` payload bytes; the result (reply with RTT and
         TTL, an ICMP error, ``timeout`` or ``no_network``) goes to ``on_reply`` and
         ``request.event``."""
@@ -294,20 +335,34 @@ class Host:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= 255:
             raise ConfigError("ping.ttl", f"expected an integer between 1 and 255, got {ttl!r}")
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise ConfigError("ping.timeout", f"expected a positive number of seconds, got {timeout!r}")
+            raise ConfigError(
+                "ping.timeout", f"expected a positive number of seconds, got {timeout!r}"
+            )
         self._ping_seq = (self._ping_seq + 1) & 0xFFFF
         req = PingRequest(self, dst_ip, self._ping_ident, self._ping_seq, size, ttl, on_reply)
         if self.ip is None:
-            self.sim.call_later(0.0, req.finish, PingResult(dst_ip, req.seq, size, False, error="no_network"))
+            self.sim.call_later(
+                0.0, req.finish, PingResult(dst_ip, req.seq, size, False, error="no_network")
+            )
             return req
         key = (req.ident, req.seq)
         self._pings[key] = req
         req.timer = self.sim.call_later(float(timeout), self._ping_timeout, key)
         # payload pattern like BSD ping: bytes counting up from 0x08 (content is not significant)
         payload = bytes((i + 8) & 0xFF for i in range(size))
-        self.send_packet(Packet(self.ip, dst_ip, PROTO_ICMP, ttl=ttl, ident=self.next_ip_id(),
-                                icmp_type=icmp.ECHO_REQUEST, icmp_id=req.ident, icmp_seq=req.seq,
-                                payload=payload))
+        self.send_packet(
+            Packet(
+                self.ip,
+                dst_ip,
+                PROTO_ICMP,
+                ttl=ttl,
+                ident=self.next_ip_id(),
+                icmp_type=icmp.ECHO_REQUEST,
+                icmp_id=req.ident,
+                icmp_seq=req.seq,
+                payload=payload,
+            )
+        )
         return req
 
     def _ping_timeout(self, key: tuple[int, int]) -> None:
@@ -318,5 +373,11 @@ class Host:
 
 def _valid_ports(pkt: Packet) -> bool:
     sp, dp = pkt.sport, pkt.dport
-    return (isinstance(sp, int) and isinstance(dp, int) and 0 < sp <= 65535 and 0 < dp <= 65535
-            and not isinstance(sp, bool) and not isinstance(dp, bool))
+    return (
+        isinstance(sp, int)
+        and isinstance(dp, int)
+        and 0 < sp <= 65535
+        and 0 < dp <= 65535
+        and not isinstance(sp, bool)
+        and not isinstance(dp, bool)
+    )

@@ -47,7 +47,9 @@ def is_error(pkt: Packet) -> bool:
     return pkt.proto == PROTO_ICMP and pkt.icmp_type in ERROR_TYPES
 
 
-def make_error(src: str, offending: Packet, icmp_type: int, icmp_code: int, ttl: int = 64) -> Packet | None:
+def make_error(
+    src: str, offending: Packet, icmp_type: int, icmp_code: int, ttl: int = 64
+) -> Packet | None:
     """An ICMP error about ``offending`` sent from ``src``, or None where RFC 1122 §3.2.2
     forbids one (never about an ICMP error, so two stacks cannot loop)."""
     if offending.proto == PROTO_ICMP and offending.icmp_type not in (ECHO_REQUEST, ECHO_REPLY):
@@ -55,7 +57,15 @@ def make_error(src: str, offending: Packet, icmp_type: int, icmp_code: int, ttl:
     quoted = offending.copy()
     quoted.payload = b""
     quoted.quoted = None
-    err = Packet(src, offending.src, PROTO_ICMP, ttl=ttl, icmp_type=icmp_type, icmp_code=icmp_code, quoted=quoted)
+    err = Packet(
+        src,
+        offending.src,
+        PROTO_ICMP,
+        ttl=ttl,
+        icmp_type=icmp_type,
+        icmp_code=icmp_code,
+        quoted=quoted,
+    )
     # IP header + ICMP header + quoted IP header + 8 bytes of the quoted transport header
     err.size = IPV4_HEADER + ICMP_HEADER + IPV4_HEADER + 8
     return err
@@ -80,7 +90,9 @@ class PingResult:
 class PingRequest:
     """One outstanding echo request; ``event`` (SimPy) succeeds with the ``PingResult``."""
 
-    def __init__(self, host: Any, dst: str, ident: int, seq: int, size: int, ttl: int, on_reply: Any) -> None:
+    def __init__(
+        self, host: Any, dst: str, ident: int, seq: int, size: int, ttl: int, on_reply: Any
+    ) -> None:
         self.host = host
         self.dst = dst
         self.ident = ident
@@ -103,8 +115,16 @@ class PingRequest:
         self.result = result
         if self.timer is not None:
             self.timer.cancel()
-        self.host.sim.record(self.host.name, "ping", dst=self.dst, seq=self.seq, ok=result.ok,
-                             rtt=result.rtt, error=result.error, from_ip=result.from_ip)
+        self.host.sim.record(
+            self.host.name,
+            "ping",
+            dst=self.dst,
+            seq=self.seq,
+            ok=result.ok,
+            rtt=result.rtt,
+            error=result.error,
+            from_ip=result.from_ip,
+        )
         if not self.event.triggered:
             self.event.succeed(result)
         if self.on_reply is not None:

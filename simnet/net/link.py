@@ -37,7 +37,9 @@ MAX_MTU = 65535
 
 def _positive_int(value: object, field_name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(field_name, f"expected an integer between {low} and {high}, got {value!r}")
+        raise ConfigError(
+            field_name, f"expected an integer between {low} and {high}, got {value!r}"
+        )
     return value
 
 
@@ -81,7 +83,9 @@ class LinkConfig:
     def __post_init__(self) -> None:
         p = self.prefix
         self.delay_dist = (
-            self.delay if isinstance(self.delay, Distribution) else make_distribution(self.delay, f"{p}.delay")
+            self.delay
+            if isinstance(self.delay, Distribution)
+            else make_distribution(self.delay, f"{p}.delay")
         )
         self.jitter_s = parse_duration(self.jitter, f"{p}.jitter")
         if not isinstance(self.reorder, bool):
@@ -92,7 +96,9 @@ class LinkConfig:
         if self.queue_packets is not None:
             _positive_int(self.queue_packets, f"{p}.queue_packets", 1, 2**31 - 1)
         _positive_int(self.mtu, f"{p}.mtu", MIN_MTU, MAX_MTU)
-        self.loss_spec = self.loss if isinstance(self.loss, LossSpec) else LossSpec(self.loss, f"{p}.loss")
+        self.loss_spec = (
+            self.loss if isinstance(self.loss, LossSpec) else LossSpec(self.loss, f"{p}.loss")
+        )
         self.duplicate = parse_probability(self.duplicate, f"{p}.duplicate")
         self.corrupt = parse_probability(self.corrupt, f"{p}.corrupt")
         outages: list[tuple[float, float]] = []
@@ -111,7 +117,12 @@ class LinkConfig:
                 at, dur = entry
             else:
                 raise ConfigError(f, f"expected {{at, duration}}, got {entry!r}")
-            outages.append((parse_duration(at, f"{f}.at"), parse_duration(dur, f"{f}.duration", allow_zero=False)))
+            outages.append(
+                (
+                    parse_duration(at, f"{f}.at"),
+                    parse_duration(dur, f"{f}.duration", allow_zero=False),
+                )
+            )
         self.outage_list = tuple(sorted(outages))
 
     @classmethod
@@ -122,12 +133,24 @@ class LinkConfig:
         if not isinstance(data, Mapping):
             raise ConfigError(field_path, f"expected a mapping of link parameters, got {data!r}")
         allowed = (
-            "delay", "jitter", "reorder", "rate", "queue_bytes", "queue_packets", "mtu",
-            "loss", "duplicate", "corrupt", "outages",
+            "delay",
+            "jitter",
+            "reorder",
+            "rate",
+            "queue_bytes",
+            "queue_packets",
+            "mtu",
+            "loss",
+            "duplicate",
+            "corrupt",
+            "outages",
         )
         for key in data:
             if key not in allowed:
-                raise ConfigError(f"{field_path}.{key}", f"unknown link parameter (expected one of {', '.join(allowed)})")
+                raise ConfigError(
+                    f"{field_path}.{key}",
+                    f"unknown link parameter (expected one of {', '.join(allowed)})",
+                )
         return cls(**dict(data), prefix=field_path)
 
 
@@ -187,7 +210,9 @@ class Link:
     def _apply_config(self, config: LinkConfig) -> None:
         self.config = config
         self._delay = config.delay_dist
-        self._const_delay = config.delay_dist.value if isinstance(config.delay_dist, Constant) else None
+        self._const_delay = (
+            config.delay_dist.value if isinstance(config.delay_dist, Constant) else None
+        )
         self._jitter = config.jitter_s
         self._reorder = config.reorder
         self._rate = config.rate_bps
@@ -216,7 +241,12 @@ class Link:
         until = math.inf if duration is None else self._env.now + max(0.0, float(duration))
         if until > self._outage_until:
             self._outage_until = until
-        self.sim.record(self.name, "link", event="outage", duration=None if duration is None else float(duration))
+        self.sim.record(
+            self.name,
+            "link",
+            event="outage",
+            duration=None if duration is None else float(duration),
+        )
 
     def clear_outage(self) -> None:
         if self._outage_until > self._env.now:
@@ -243,7 +273,11 @@ class Link:
         self.sim.record(self.name, "link", event="set_loss", **self.loss_model.params())
 
     def set_delay(self, spec: object) -> None:
-        self._delay = spec if isinstance(spec, Distribution) else make_distribution(spec, f"{self.name}.delay")
+        self._delay = (
+            spec
+            if isinstance(spec, Distribution)
+            else make_distribution(spec, f"{self.name}.delay")
+        )
         self._const_delay = self._delay.value if isinstance(self._delay, Constant) else None
         self._update_plain()
         self.sim.record(self.name, "link", event="set_delay", delay=str(spec))
@@ -252,7 +286,9 @@ class Link:
         self._rate = None if rate is None else parse_rate(rate, f"{self.name}.rate")
         self.sim.record(self.name, "link", event="set_rate", rate=self._rate)
 
-    def set_probabilities(self, *, duplicate: float | None = None, corrupt: float | None = None) -> None:
+    def set_probabilities(
+        self, *, duplicate: float | None = None, corrupt: float | None = None
+    ) -> None:
         if duplicate is not None:
             self._dup_p = parse_probability(duplicate, f"{self.name}.duplicate")
         if corrupt is not None:

@@ -167,19 +167,27 @@ def validate_loss_spec(spec: object, field: str) -> dict[str, Any]:
     model = spec.get("model", "bernoulli")
     model = _ALIASES.get(model, model) if isinstance(model, str) else model
     if model not in _MODEL_NAMES:
-        raise ConfigError(f"{field}.model", f"unknown loss model {model!r} (expected one of {', '.join(_MODEL_NAMES)})")
+        raise ConfigError(
+            f"{field}.model",
+            f"unknown loss model {model!r} (expected one of {', '.join(_MODEL_NAMES)})",
+        )
 
     def prob(key: str, default: float | None) -> float:
         if key not in spec:
             if default is None:
-                raise ConfigError(f"{field}.{key}", f"required for model {model}: a probability between 0 and 1")
+                raise ConfigError(
+                    f"{field}.{key}", f"required for model {model}: a probability between 0 and 1"
+                )
             return default
         return parse_probability(spec[key], f"{field}.{key}")
 
     def check_keys(allowed: tuple[str, ...]) -> None:
         for key in spec:
             if key != "model" and key not in allowed:
-                raise ConfigError(f"{field}.{key}", f"unknown parameter for model {model} (expected {', '.join(allowed)})")
+                raise ConfigError(
+                    f"{field}.{key}",
+                    f"unknown parameter for model {model} (expected {', '.join(allowed)})",
+                )
 
     if model == "none":
         check_keys(())
@@ -210,9 +218,13 @@ def validate_loss_spec(spec: object, field: str) -> dict[str, Any]:
         "p14": prob("p14", 0.0),
     }
     if out["p13"] + out["p14"] > 1.0:
-        raise ConfigError(f"{field}.p14", "p13 + p14 must not exceed 1 (outgoing probabilities of state 1)")
+        raise ConfigError(
+            f"{field}.p14", "p13 + p14 must not exceed 1 (outgoing probabilities of state 1)"
+        )
     if out["p31"] + out["p32"] > 1.0:
-        raise ConfigError(f"{field}.p32", "p31 + p32 must not exceed 1 (outgoing probabilities of state 3)")
+        raise ConfigError(
+            f"{field}.p32", "p31 + p32 must not exceed 1 (outgoing probabilities of state 3)"
+        )
     return out
 
 

@@ -74,33 +74,56 @@ class NatConfig:
     def __post_init__(self) -> None:
         p = self.prefix
         self.public_ip = check_ip(self.public_ip, f"{p}.public_ip")
-        self.tcp_idle_timeout = parse_duration(self.tcp_idle_timeout, f"{p}.tcp_idle_timeout", allow_zero=False)
-        self.udp_idle_timeout = parse_duration(self.udp_idle_timeout, f"{p}.udp_idle_timeout", allow_zero=False)
-        self.icmp_idle_timeout = parse_duration(self.icmp_idle_timeout, f"{p}.icmp_idle_timeout", allow_zero=False)
+        self.tcp_idle_timeout = parse_duration(
+            self.tcp_idle_timeout, f"{p}.tcp_idle_timeout", allow_zero=False
+        )
+        self.udp_idle_timeout = parse_duration(
+            self.udp_idle_timeout, f"{p}.udp_idle_timeout", allow_zero=False
+        )
+        self.icmp_idle_timeout = parse_duration(
+            self.icmp_idle_timeout, f"{p}.icmp_idle_timeout", allow_zero=False
+        )
         check_port(self.port_low, f"{p}.port_low")
         check_port(self.port_high, f"{p}.port_high")
         if self.port_high < self.port_low:
             raise ConfigError(f"{p}.port_high", f"must be >= port_low ({self.port_low})")
-        if self.per_subscriber is not None and (isinstance(self.per_subscriber, bool)
-                                                or not isinstance(self.per_subscriber, int) or self.per_subscriber < 1):
-            raise ConfigError(f"{p}.per_subscriber", f"expected a positive number of ports, got {self.per_subscriber!r}")
+        if self.per_subscriber is not None and (
+            isinstance(self.per_subscriber, bool)
+            or not isinstance(self.per_subscriber, int)
+            or self.per_subscriber < 1
+        ):
+            raise ConfigError(
+                f"{p}.per_subscriber",
+                f"expected a positive number of ports, got {self.per_subscriber!r}",
+            )
         if self.tcp_transitory_timeout is not None:
-            self.tcp_transitory_timeout = parse_duration(self.tcp_transitory_timeout, f"{p}.tcp_transitory_timeout",
-                                                         allow_zero=False)
-        for key, allowed in (("mapping", BEHAVIOURS), ("filtering", BEHAVIOURS), ("on_expiry", ON_EXPIRY)):
+            self.tcp_transitory_timeout = parse_duration(
+                self.tcp_transitory_timeout, f"{p}.tcp_transitory_timeout", allow_zero=False
+            )
+        for key, allowed in (
+            ("mapping", BEHAVIOURS),
+            ("filtering", BEHAVIOURS),
+            ("on_expiry", ON_EXPIRY),
+        ):
             value = getattr(self, key)
             if value not in allowed:
-                raise ConfigError(f"{p}.{key}", f"expected one of {', '.join(allowed)}, got {value!r}")
+                raise ConfigError(
+                    f"{p}.{key}", f"expected one of {', '.join(allowed)}, got {value!r}"
+                )
         for key in ("enabled", "port_preservation", "inbound_refresh"):
             if not isinstance(getattr(self, key), bool):
-                raise ConfigError(f"{p}.{key}", f"expected true or false, got {getattr(self, key)!r}")
+                raise ConfigError(
+                    f"{p}.{key}", f"expected true or false, got {getattr(self, key)!r}"
+                )
 
     @property
     def tracks_tcp(self) -> bool:
         """Whether mappings must follow TCP flags and sequence numbers (transitory timeouts,
         RSTs on expiry); the default NAT does not pay for it."""
-        return ((self.tcp_transitory_timeout is not None and self.tcp_transitory_timeout != self.tcp_idle_timeout)
-                or self.on_expiry.startswith("rst"))
+        return (
+            self.tcp_transitory_timeout is not None
+            and self.tcp_transitory_timeout != self.tcp_idle_timeout
+        ) or self.on_expiry.startswith("rst")
 
     @classmethod
     def from_dict(cls, data: Any, field_path: str = "nat") -> NatConfig:
@@ -109,12 +132,29 @@ class NatConfig:
             return cls(prefix=field_path)
         if not isinstance(data, dict):
             raise ConfigError(field_path, f"expected a mapping of NAT parameters, got {data!r}")
-        allowed = ("public_ip", "tcp_idle_timeout", "tcp_established_timeout", "tcp_transitory_timeout",
-                   "udp_idle_timeout", "icmp_idle_timeout", "port_low", "port_high", "per_subscriber",
-                   "enabled", "mapping", "filtering", "port_preservation", "on_expiry", "inbound_refresh")
+        allowed = (
+            "public_ip",
+            "tcp_idle_timeout",
+            "tcp_established_timeout",
+            "tcp_transitory_timeout",
+            "udp_idle_timeout",
+            "icmp_idle_timeout",
+            "port_low",
+            "port_high",
+            "per_subscriber",
+            "enabled",
+            "mapping",
+            "filtering",
+            "port_preservation",
+            "on_expiry",
+            "inbound_refresh",
+        )
         for key in data:
             if key not in allowed:
-                raise ConfigError(f"{field_path}.{key}", f"unknown NAT parameter (expected one of {', '.join(allowed)})")
+                raise ConfigError(
+                    f"{field_path}.{key}",
+                    f"unknown NAT parameter (expected one of {', '.join(allowed)})",
+                )
         data = dict(data)
         if "tcp_established_timeout" in data:  # RFC 5382's name for the TCP idle timeout
             data["tcp_idle_timeout"] = data.pop("tcp_established_timeout")
@@ -133,11 +173,28 @@ class NatMapping:
     last TCP sequence numbers seen (``[out_end, out_ack, in_end, in_ack]``, only when the NAT
     tracks TCP) or None."""
 
-    __slots__ = ("proto", "private_ip", "private_port", "public_port", "last_activity", "remotes",
-                 "timer", "created", "key", "tcp_flags")
+    __slots__ = (
+        "proto",
+        "private_ip",
+        "private_port",
+        "public_port",
+        "last_activity",
+        "remotes",
+        "timer",
+        "created",
+        "key",
+        "tcp_flags",
+    )
 
-    def __init__(self, proto: int, private_ip: str, private_port: int, public_port: int, now: float,
-                 key: tuple[Any, ...] = ()) -> None:
+    def __init__(
+        self,
+        proto: int,
+        private_ip: str,
+        private_port: int,
+        public_port: int,
+        now: float,
+        key: tuple[Any, ...] = (),
+    ) -> None:
         self.proto = proto
         self.private_ip = private_ip
         self.private_port = private_port
@@ -158,8 +215,10 @@ class NatMapping:
         return f & handshake == handshake and not f & _RST_SEEN and f & closed != closed
 
     def describe(self) -> str:
-        return (f"{_PROTO_NAMES.get(self.proto, self.proto)} {self.private_ip}:{self.private_port}"
-                f" <-> :{self.public_port}")
+        return (
+            f"{_PROTO_NAMES.get(self.proto, self.proto)} {self.private_ip}:{self.private_port}"
+            f" <-> :{self.public_port}"
+        )
 
 
 def _flow_port(pkt: Packet, outbound: bool) -> int | None:
@@ -207,8 +266,14 @@ class Nat:
         """The mapping of a private endpoint (the first one, under dependent mapping)."""
         m = self._by_private.get((proto, private_ip, private_port))
         if m is None and self._mapping_ip:
-            m = next((x for x in self.mappings()
-                      if (x.proto, x.private_ip, x.private_port) == (proto, private_ip, private_port)), None)
+            m = next(
+                (
+                    x
+                    for x in self.mappings()
+                    if (x.proto, x.private_ip, x.private_port) == (proto, private_ip, private_port)
+                ),
+                None,
+            )
         return m
 
     def _private_key(self, proto: int, ip: str, port: int, rip: str, rport: int) -> tuple[Any, ...]:
@@ -225,7 +290,11 @@ class Nat:
         span = high - low + 1
         if self._held.get(proto, 0) >= span:
             return None  # the pool is exhausted: no need to walk it
-        if preferred is not None and low <= preferred <= high and (proto, preferred) not in self._by_public:
+        if (
+            preferred is not None
+            and low <= preferred <= high
+            and (proto, preferred) not in self._by_public
+        ):
             return preferred  # port preservation (RFC 4787 §4.2.1)
         for _ in range(span):
             port = self._next_port
@@ -236,7 +305,12 @@ class Nat:
 
     def _timeout(self, m: NatMapping) -> float:
         cfg = self.config
-        if m.proto == PROTO_TCP and self._track and cfg.tcp_transitory_timeout is not None and not m.established:
+        if (
+            m.proto == PROTO_TCP
+            and self._track
+            and cfg.tcp_transitory_timeout is not None
+            and not m.established
+        ):
             return cfg.tcp_transitory_timeout
         return cfg.timeout_for(m.proto)
 
@@ -264,9 +338,17 @@ class Nat:
                 continue
             out_end, out_ack, in_end, in_ack = track
             if side in ("rst-both", "rst-inside"):
-                self._send_rst(rip, rport, m.private_ip, m.private_port, out_ack if out_ack >= 0 else in_end)
+                self._send_rst(
+                    rip, rport, m.private_ip, m.private_port, out_ack if out_ack >= 0 else in_end
+                )
             if side in ("rst-both", "rst-outside"):
-                self._send_rst(self.config.public_ip, m.public_port, rip, rport, in_ack if in_ack >= 0 else out_end)
+                self._send_rst(
+                    self.config.public_ip,
+                    m.public_port,
+                    rip,
+                    rport,
+                    in_ack if in_ack >= 0 else out_end,
+                )
 
     def _send_rst(self, src: str, sport: int, dst: str, dport: int, seq: int) -> None:
         if seq < 0:
@@ -292,8 +374,14 @@ class Nat:
         if m.timer is not None:
             m.timer.cancel()
         self.expired_count += 1
-        self.sim.record(self.name, "nat", event="expire", reason=reason, mapping=m.describe(),
-                        idle=round(self.sim.now - m.last_activity, 9))
+        self.sim.record(
+            self.name,
+            "nat",
+            event="expire",
+            reason=reason,
+            mapping=m.describe(),
+            idle=round(self.sim.now - m.last_activity, 9),
+        )
 
     def expire_all(self, reason: str = "fault") -> int:
         """Drop every mapping at once (the ``nat-expire`` fault); returns how many."""
@@ -316,16 +404,24 @@ class Nat:
         if port is None:
             if icmp.is_error(pkt) and isinstance(pkt.quoted, Packet):
                 return self._outbound_icmp_error(pkt)
-            self.sim.record(self.name, "nat", event="drop", reason="untranslatable", pkt=pkt.summary())
+            self.sim.record(
+                self.name, "nat", event="drop", reason="untranslatable", pkt=pkt.summary()
+            )
             return False
         rport = pkt.dport if proto != PROTO_ICMP else 0
-        key = (proto, pkt.src, port) if not self._mapping_ip else self._private_key(proto, pkt.src, port, pkt.dst, rport)
+        key = (
+            (proto, pkt.src, port)
+            if not self._mapping_ip
+            else self._private_key(proto, pkt.src, port, pkt.dst, rport)
+        )
         m = self._by_private.get(key)
         now = self.sim.now
         if m is None:
             if self._silent and proto == PROTO_TCP and not pkt.flags & SYN:
                 # The flow's state is gone and only a SYN may create it again (conntrack).
-                self.sim.record(self.name, "nat", event="drop", reason="no_mapping", pkt=pkt.summary())
+                self.sim.record(
+                    self.name, "nat", event="drop", reason="no_mapping", pkt=pkt.summary()
+                )
                 return False
             cap = self.config.per_subscriber
             held = self._per_subscriber.get(pkt.src, 0)
@@ -333,7 +429,11 @@ class Nat:
             public = self._allocate(proto, preferred) if cap is None or held < cap else None
             if public is None:
                 self.exhausted += 1
-                reason = "subscriber_ports_exhausted" if cap is not None and held >= cap else "ports_exhausted"
+                reason = (
+                    "subscriber_ports_exhausted"
+                    if cap is not None and held >= cap
+                    else "ports_exhausted"
+                )
                 self.sim.record(self.name, "nat", event="drop", reason=reason, pkt=pkt.summary())
                 return False
             m = NatMapping(proto, pkt.src, port, public, now, key)
@@ -362,8 +462,11 @@ class Nat:
         q = pkt.quoted
         assert q is not None
         port = q.dport if q.proto != PROTO_ICMP else q.icmp_id
-        m = self._by_private.get(self._private_key(q.proto, pkt.src, port, q.src,
-                                                   q.sport if q.proto != PROTO_ICMP else 0))
+        m = self._by_private.get(
+            self._private_key(
+                q.proto, pkt.src, port, q.src, q.sport if q.proto != PROTO_ICMP else 0
+            )
+        )
         if m is None:
             self.sim.record(self.name, "nat", event="drop", reason="no_mapping", pkt=pkt.summary())
             return False
@@ -433,19 +536,25 @@ class Nat:
             return any(ip == remote[0] for ip, _ in m.remotes)
         return False
 
-    def _see_tcp(self, m: NatMapping, remote: tuple[str, int], pkt: Packet, *, outbound: bool) -> None:
+    def _see_tcp(
+        self, m: NatMapping, remote: tuple[str, int], pkt: Packet, *, outbound: bool
+    ) -> None:
         """Follow a TCP flow's flags and sequence numbers (RFC 5382 states, RSTs on expiry)."""
         flags = pkt.flags
         was = m.established
         if flags & RST:
             m.tcp_flags |= _RST_SEEN
         if flags & SYN:
-            m.tcp_flags = (m.tcp_flags & ~(_RST_SEEN | _FIN_OUT | _FIN_IN)) | (_SYN_OUT if outbound else _SYN_IN)
+            m.tcp_flags = (m.tcp_flags & ~(_RST_SEEN | _FIN_OUT | _FIN_IN)) | (
+                _SYN_OUT if outbound else _SYN_IN
+            )
         if flags & FIN:
             m.tcp_flags |= _FIN_OUT if outbound else _FIN_IN
         track = m.remotes.get(remote)
         if track is not None:
-            end = (pkt.seq + len(pkt.payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)) & 0xFFFFFFFF
+            end = (
+                pkt.seq + len(pkt.payload) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+            ) & 0xFFFFFFFF
             ack = pkt.ack if flags & ACK else -1
             if outbound:
                 track[0] = end

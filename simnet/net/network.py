@@ -40,7 +40,9 @@ CORE_OUTSIDE = "core-outside"
 DEFAULT_DNS_IP = "10.64.0.53"
 
 
-def _link_config(value: LinkConfig | Mapping[str, Any] | None, default: Mapping[str, Any], field: str) -> LinkConfig:
+def _link_config(
+    value: LinkConfig | Mapping[str, Any] | None, default: Mapping[str, Any], field: str
+) -> LinkConfig:
     if isinstance(value, LinkConfig):
         return value
     if value is None:
@@ -51,9 +53,15 @@ def _link_config(value: LinkConfig | Mapping[str, Any] | None, default: Mapping[
 class Network:
     """Build with ``Network(sim)``, then ``add_host`` / ``add_module_host``."""
 
-    def __init__(self, sim: Any, *, nat: NatConfig | Mapping[str, Any] | None = None,
-                 core_ip: str = DEFAULT_CORE_IP, dns_ip: str | list[str] = DEFAULT_DNS_IP,
-                 capture: bool = True) -> None:
+    def __init__(
+        self,
+        sim: Any,
+        *,
+        nat: NatConfig | Mapping[str, Any] | None = None,
+        core_ip: str = DEFAULT_CORE_IP,
+        dns_ip: str | list[str] = DEFAULT_DNS_IP,
+        capture: bool = True,
+    ) -> None:
         self.sim = sim
         self.name = "core"
         if isinstance(nat, Mapping):
@@ -80,7 +88,9 @@ class Network:
     def _init_services(self) -> None:
         """Operator DNS server(s), all serving ``dns_records``."""
         for i, ip in enumerate(self.dns_ips):
-            host = self.add_host("operator-dns" if i == 0 else f"operator-dns{i + 1}", ip, register=False)
+            host = self.add_host(
+                "operator-dns" if i == 0 else f"operator-dns{i + 1}", ip, register=False
+            )
             self.dns_servers.append(DnsServer(host, self.dns_records))
 
     @property
@@ -97,7 +107,9 @@ class Network:
         try:
             return self._hosts[name]
         except KeyError:
-            raise ConfigError("host", f"no host named {name!r} (known: {', '.join(sorted(self._hosts))})") from None
+            raise ConfigError(
+                "host", f"no host named {name!r} (known: {', '.join(sorted(self._hosts))})"
+            ) from None
 
     def link(self, name: str) -> DuplexLink | Link:
         """``link("m1")`` is both directions of host m1's attachment; ``link("m1.uplink")`` one."""
@@ -106,17 +118,30 @@ class Network:
         base, _, direction = name.rpartition(".")
         if base in self._links and direction in ("uplink", "downlink"):
             return getattr(self._links[base], direction)
-        raise ConfigError("link", f"no link named {name!r} (known: {', '.join(sorted(self._links))})")
+        raise ConfigError(
+            "link", f"no link named {name!r} (known: {', '.join(sorted(self._links))})"
+        )
 
     def _check_new_name(self, name: str) -> None:
-        if (not isinstance(name, str) or not name or any(c.isspace() for c in name)
-                or name.endswith((".uplink", ".downlink"))):
+        if (
+            not isinstance(name, str)
+            or not name
+            or any(c.isspace() for c in name)
+            or name.endswith((".uplink", ".downlink"))
+        ):
             raise ConfigError("host.name", f"expected a name without spaces, got {name!r}")
         if name in self._hosts:
             raise ConfigError(f"host.{name}", "a host with this name already exists")
 
-    def add_host(self, name: str, ip: str, *, link: LinkConfig | Mapping[str, Any] | None = None,
-                 ttl: int = DEFAULT_TTL, register: bool = True) -> Host:
+    def add_host(
+        self,
+        name: str,
+        ip: str,
+        *,
+        link: LinkConfig | Mapping[str, Any] | None = None,
+        ttl: int = DEFAULT_TTL,
+        register: bool = True,
+    ) -> Host:
         """An internet host (public address) or an operator host (private address), attached to
         the core by a wired link (``link`` applies to both directions)."""
         self._check_new_name(name)
@@ -133,8 +158,14 @@ class Network:
             self.dns_records.add_record(name, ip)
         return host
 
-    def add_module_host(self, name: str, uplink: LinkConfig | Mapping[str, Any] | None = None,
-                        downlink: LinkConfig | Mapping[str, Any] | None = None, *, ttl: int = DEFAULT_TTL) -> Host:
+    def add_module_host(
+        self,
+        name: str,
+        uplink: LinkConfig | Mapping[str, Any] | None = None,
+        downlink: LinkConfig | Mapping[str, Any] | None = None,
+        *,
+        ttl: int = DEFAULT_TTL,
+    ) -> Host:
         """A module behind the radio link; no address until its interface comes up."""
         self._check_new_name(name)
         up = _link_config(uplink, {}, f"host.{name}.uplink")
@@ -175,25 +206,32 @@ class Network:
         elif side == "outside":
             self._cap_outside = self.pcap.hook(CORE_OUTSIDE)
         else:
-            raise ConfigError("capture", f"unknown core capture side {side!r} (expected inside or outside)")
+            raise ConfigError(
+                "capture", f"unknown core capture side {side!r} (expected inside or outside)"
+            )
 
     def capture_point_names(self) -> list[str]:
         """Names ``write_pcap`` accepts: captured hosts and the core sides asked for."""
         return sorted(self.pcap.points)
 
-    def write_pcap(self, path: str, host: str | Sequence[str] | None = None, *, epoch: float = 0.0) -> int:
+    def write_pcap(
+        self, path: str, host: str | Sequence[str] | None = None, *, epoch: float = 0.0
+    ) -> int:
         """Write captured packets (of capture point ``host`` - a host name, ``core-inside`` or
         ``core-outside`` -, of a list of points merged, or of all points) to a pcap file (raw
         IPv4 link type, timestamps ``epoch`` + virtual time); returns the packet count."""
-        for name in ([host] if isinstance(host, str) else host or ()):
+        for name in [host] if isinstance(host, str) else host or ():
             if name not in (CORE_INSIDE, CORE_OUTSIDE):
                 self.host(name)
         return self.pcap.write(path, host, epoch=epoch)
 
     def module_capture_points(self) -> list[str]:
         """Capture points at module hosts (the module's interface, and a dial-in port)."""
-        return [name for name in sorted(self.pcap.points)
-                if name in self._hosts and self._hosts[name].kind == "module"]
+        return [
+            name
+            for name in sorted(self.pcap.points)
+            if name in self._hosts and self._hosts[name].kind == "module"
+        ]
 
     def address_in_use(self, ip: str) -> bool:
         """True when a host (or the core, or the NAT) has ``ip``."""
@@ -205,7 +243,9 @@ class Network:
         assert ip is not None
         other = self._by_ip.get(ip)
         if other is not None and other is not host:
-            raise ConfigError(f"host.{host.name}.ip", f"address {ip} is already used by host {other.name}")
+            raise ConfigError(
+                f"host.{host.name}.ip", f"address {ip} is already used by host {other.name}"
+            )
         if ip in (self.core_ip, self.nat.public_ip):
             raise ConfigError(f"host.{host.name}.ip", f"address {ip} belongs to the core")
         self._by_ip[ip] = host
@@ -281,8 +321,16 @@ class Network:
     def _core_local(self, pkt: Packet) -> None:
         # the core router answers pings to its own address and nothing else
         if pkt.proto == PROTO_ICMP and pkt.icmp_type == icmp.ECHO_REQUEST and not pkt.corrupted:
-            reply = Packet(self.core_ip, pkt.src, PROTO_ICMP, ttl=DEFAULT_TTL, icmp_type=icmp.ECHO_REPLY,
-                           icmp_id=pkt.icmp_id, icmp_seq=pkt.icmp_seq, payload=pkt.payload)
+            reply = Packet(
+                self.core_ip,
+                pkt.src,
+                PROTO_ICMP,
+                ttl=DEFAULT_TTL,
+                icmp_type=icmp.ECHO_REPLY,
+                icmp_id=pkt.icmp_id,
+                icmp_seq=pkt.icmp_seq,
+                payload=pkt.payload,
+            )
             self._send_from_core(reply)
         else:
             self._drop(pkt, "to_core")

@@ -115,7 +115,13 @@ class Packet:
         self.corrupted = False  # set by a link; the receiver's checksum check drops it
         self.tos = tos  # IPv4 type of service octet (RFC 791 §3.1), 0 unless a socket sets it
         if proto == PROTO_TCP:
-            opt_len = 0 if not options else 4 if len(options) == 1 and "mss" in options else tcp_options_length(options)
+            opt_len = (
+                0
+                if not options
+                else 4
+                if len(options) == 1 and "mss" in options
+                else tcp_options_length(options)
+            )
             self.size = IPV4_HEADER + TCP_HEADER + opt_len + len(payload)
         elif proto == PROTO_UDP:
             self.size = IPV4_HEADER + UDP_HEADER + len(payload)
@@ -151,8 +157,11 @@ class Packet:
 
     def summary(self) -> str:
         if self.proto == PROTO_TCP:
-            return (f"TCP {self.src}:{self.sport} > {self.dst}:{self.dport} [{_FLAG_LETTERS[self.flags & 0x1F]}] "
-                    f"seq={self.seq} ack={self.ack} win={self.window} len={len(self.payload)}")
+            return (
+                f"TCP {self.src}:{self.sport} > {self.dst}:{self.dport} "
+                f"[{_FLAG_LETTERS[self.flags & 0x1F]}] "
+                f"seq={self.seq} ack={self.ack} win={self.window} len={len(self.payload)}"
+            )
         if self.proto == PROTO_UDP:
             return f"UDP {self.src}:{self.sport} > {self.dst}:{self.dport} len={len(self.payload)}"
         return f"ICMP {self.src} > {self.dst} type={self.icmp_type} code={self.icmp_code}"
@@ -164,8 +173,20 @@ class Packet:
 _new_packet = object.__new__
 
 
-def tcp_packet(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int, window: int,
-               options: dict[str, Any] | None, payload: bytes, ttl: int = 64, tos: int = 0) -> Packet:
+def tcp_packet(
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    seq: int,
+    ack: int,
+    flags: int,
+    window: int,
+    options: dict[str, Any] | None,
+    payload: bytes,
+    ttl: int = 64,
+    tos: int = 0,
+) -> Packet:
     """``Packet(src, dst, PROTO_TCP, sport=..., ..., payload=...)`` with positional arguments:
     the TCP glue builds one per segment, and keyword parsing cost four times the stores."""
     p = _new_packet(Packet)
@@ -202,8 +223,14 @@ def tcp_packet(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, f
 # to a link is never changed afterwards (the core routes a copy: see Network._route) - and its
 # summary text is made only when someone reads the trace, digests or exports it.
 # flags & 0x1F -> the summary's flag letters, in the order S A F R P
-_FLAG_LETTERS = tuple("".join(letter for bit, letter in ((SYN, "S"), (ACK, "A"), (FIN, "F"), (RST, "R"), (PSH, "P"))
-                              if f & bit) for f in range(32))
+_FLAG_LETTERS = tuple(
+    "".join(
+        letter
+        for bit, letter in ((SYN, "S"), (ACK, "A"), (FIN, "F"), (RST, "R"), (PSH, "P"))
+        if f & bit
+    )
+    for f in range(32)
+)
 
 
 class PacketRecord(LazyFields):
@@ -221,7 +248,10 @@ class PacketRecord(LazyFields):
     def line(self, t: float, source: str, kind: str, arg: Packet) -> str:
         if kind != "pkt" or type(source) is not str:
             return super().line(t, source, kind, arg)
-        return f'{self._head}{json_str(arg.summary())},"source":{json_str(source)},"t":{json_time(t)}}}'
+        return (
+            f'{self._head}{json_str(arg.summary())},"source":{json_str(source)},'
+            f'"t":{json_time(t)}}}'
+        )
 
 
 PACKET_TX = PacketRecord("tx")
@@ -233,7 +263,8 @@ PACKET_RX = PacketRecord("rx")
 # trace DataFrame parses it back into typed columns.
 _SUMMARY = re.compile(
     r"(?P<proto>TCP|UDP) (?P<src>[0-9.]+):(?P<sport>\d+) > (?P<dst>[0-9.]+):(?P<dport>\d+)"
-    r"(?: \[(?P<flags>[SAFRP]*)\] seq=(?P<seq>\d+) ack=(?P<ack>\d+) win=(?P<win>\d+))? len=(?P<len>\d+)"
+    r"(?: \[(?P<flags>[SAFRP]*)\] seq=(?P<seq>\d+) ack=(?P<ack>\d+) win=(?P<win>\d+))? "
+    r"len=(?P<len>\d+)"
     r"|(?P<icmp>ICMP) (?P<isrc>[0-9.]+) > (?P<idst>[0-9.]+) type=(?P<type>\d+) code=(?P<code>\d+)"
 )
 
@@ -244,13 +275,28 @@ def summary_fields(summary: str) -> dict[str, object]:
     if m is None:
         return {}
     if m.group("icmp"):
-        return {"proto": "ICMP", "src": m.group("isrc"), "dst": m.group("idst"),
-                "icmp_type": int(m.group("type")), "icmp_code": int(m.group("code"))}
-    out: dict[str, object] = {"proto": m.group("proto"), "src": m.group("src"), "sport": int(m.group("sport")),
-                              "dst": m.group("dst"), "dport": int(m.group("dport")), "len": int(m.group("len"))}
+        return {
+            "proto": "ICMP",
+            "src": m.group("isrc"),
+            "dst": m.group("idst"),
+            "icmp_type": int(m.group("type")),
+            "icmp_code": int(m.group("code")),
+        }
+    out: dict[str, object] = {
+        "proto": m.group("proto"),
+        "src": m.group("src"),
+        "sport": int(m.group("sport")),
+        "dst": m.group("dst"),
+        "dport": int(m.group("dport")),
+        "len": int(m.group("len")),
+    }
     if m.group("proto") == "TCP":
-        out.update(flags=m.group("flags") or "", seq=int(m.group("seq")), ack=int(m.group("ack")),
-                   win=int(m.group("win")))
+        out.update(
+            flags=m.group("flags") or "",
+            seq=int(m.group("seq")),
+            ack=int(m.group("ack")),
+            win=int(m.group("win")),
+        )
     return out
 
 

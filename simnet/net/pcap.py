@@ -47,14 +47,18 @@ class PcapRecorder:
         """Snapshots of one point, or of several (every point when None) merged in time order."""
         if isinstance(point, str):
             return list(self.points.get(point, []))
-        names = sorted(self.points) if point is None else sorted(p for p in point if p in self.points)
+        names = (
+            sorted(self.points) if point is None else sorted(p for p in point if p in self.points)
+        )
         merged: list[tuple[float, int, Packet]] = []
         for i, name in enumerate(names):
             merged.extend((t, i, p) for t, p in self.points[name])
         merged.sort(key=lambda e: (e[0], e[1]))
         return [(t, p) for t, _, p in merged]
 
-    def write(self, path: str, point: str | Sequence[str] | None = None, *, epoch: float = 0.0) -> int:
+    def write(
+        self, path: str, point: str | Sequence[str] | None = None, *, epoch: float = 0.0
+    ) -> int:
         """Write a pcap file; returns the number of packets written."""
         return write_pcap(path, self.packets(point), epoch=epoch)
 
@@ -64,14 +68,21 @@ def to_scapy(pkt: Packet) -> Any:
     from scapy.layers.inet import ICMP, IP, TCP, UDP
     from scapy.packet import Raw
 
-    ip = IP(src=pkt.src, dst=pkt.dst, ttl=max(0, min(255, int(pkt.ttl))), id=int(pkt.ident) & 0xFFFF)
+    ip = IP(
+        src=pkt.src, dst=pkt.dst, ttl=max(0, min(255, int(pkt.ttl))), id=int(pkt.ident) & 0xFFFF
+    )
     payload = bytes(pkt.payload) if isinstance(pkt.payload, bytes | bytearray) else b""
     if pkt.proto == PROTO_TCP:
         options = _scapy_tcp_options(pkt.options) if pkt.options else []
-        seg = TCP(sport=int(pkt.sport) & 0xFFFF, dport=int(pkt.dport) & 0xFFFF,
-                  seq=int(pkt.seq) & 0xFFFFFFFF, ack=int(pkt.ack) & 0xFFFFFFFF,
-                  flags=int(pkt.flags) & 0x1FF, window=max(0, min(0xFFFF, int(pkt.window))),
-                  options=options)
+        seg = TCP(
+            sport=int(pkt.sport) & 0xFFFF,
+            dport=int(pkt.dport) & 0xFFFF,
+            seq=int(pkt.seq) & 0xFFFFFFFF,
+            ack=int(pkt.ack) & 0xFFFFFFFF,
+            flags=int(pkt.flags) & 0x1FF,
+            window=max(0, min(0xFFFF, int(pkt.window))),
+            options=options,
+        )
         frame = ip / seg
     elif pkt.proto == PROTO_UDP:
         frame = ip / UDP(sport=int(pkt.sport) & 0xFFFF, dport=int(pkt.dport) & 0xFFFF)

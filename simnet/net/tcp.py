@@ -264,9 +264,22 @@ class TcpSocket:
         rip, rport = self.remote
         send = self._stack.host.send_packet
         for seq, ack, flags, window, payload, opts in out:
-            send(tcp_packet(lip, rip, lport, rport, seq, ack, flags, window,
-                            None if not opts else opts if type(opts) is dict else {"mss": opts}, payload,
-                            self.ttl, self.tos))
+            send(
+                tcp_packet(
+                    lip,
+                    rip,
+                    lport,
+                    rport,
+                    seq,
+                    ack,
+                    flags,
+                    window,
+                    None if not opts else opts if type(opts) is dict else {"mss": opts},
+                    payload,
+                    self.ttl,
+                    self.tos,
+                )
+            )
 
     def _dispatch(self, conn: TcpConnection) -> None:
         # Callbacks may call back into the socket: take the list first, so actions they cause
@@ -317,8 +330,14 @@ class TcpSocket:
                 self.on_connected = self.on_data = self.on_acked = None
                 self.on_writable = self.on_peer_fin = self.on_closed = None
             elif isinstance(ev, Retransmit):
-                sim.record(source, "tcp_retransmit", conn=self._name, cause=ev.kind, rto=ev.rto,
-                           count=ev.retries)
+                sim.record(
+                    source,
+                    "tcp_retransmit",
+                    conn=self._name,
+                    cause=ev.kind,
+                    rto=ev.rto,
+                    count=ev.retries,
+                )
             elif isinstance(ev, GiveUp):
                 sim.record(source, "tcp_give_up", conn=self._name, budget=ev.budget, count=ev.spent)
 
@@ -332,8 +351,19 @@ class TcpListener:
     them (``queued``, kept by an application that accepts at a limited rate) at once: further
     SYNs are dropped, as Linux drops them when the accept queue is full."""
 
-    __slots__ = ("_stack", "port", "backlog", "on_accept", "config", "closed", "_half_open", "accepted",
-                 "queued", "ttl", "tos")
+    __slots__ = (
+        "_stack",
+        "port",
+        "backlog",
+        "on_accept",
+        "config",
+        "closed",
+        "_half_open",
+        "accepted",
+        "queued",
+        "ttl",
+        "tos",
+    )
 
     def __init__(
         self,
@@ -420,7 +450,9 @@ class TcpStack:
         else:
             _check_port(local_port, "local_port")
             if (local_port, dst_ip, dst_port) in self._conns:
-                raise ConfigError("local_port", f"{local_port} already connected to {dst_ip}:{dst_port}")
+                raise ConfigError(
+                    "local_port", f"{local_port} already connected to {dst_ip}:{dst_port}"
+                )
         src_ip = self.host.ip
         conn = _new_connection(cfg, self._isn_rng.getrandbits(32))
         sock = TcpSocket(self, conn, (src_ip or "0.0.0.0", local_port), (dst_ip, dst_port))
@@ -451,7 +483,9 @@ class TcpStack:
     ) -> TcpListener:
         _check_port(port, "port")
         if isinstance(backlog, bool) or not isinstance(backlog, int) or not 1 <= backlog <= 65535:
-            raise ConfigError("backlog", f"expected an integer between 1 and 65535, got {backlog!r}")
+            raise ConfigError(
+                "backlog", f"expected an integer between 1 and 65535, got {backlog!r}"
+            )
         if config is not None and not isinstance(config, TcpConfig):
             raise ConfigError("config", f"expected a TcpConfig, got {type(config).__name__}")
         if port in self._listeners:
@@ -467,7 +501,9 @@ class TcpStack:
         sock = self._conns.get((pkt.dport, pkt.src, pkt.sport))
         if sock is not None:
             # The whole option mapping goes in: the base engine reads only its MSS (on SYNs).
-            sock._conn.on_segment(sock._env.now, pkt.seq, pkt.ack, pkt.flags, pkt.window, pkt.payload, pkt.options)
+            sock._conn.on_segment(
+                sock._env.now, pkt.seq, pkt.ack, pkt.flags, pkt.window, pkt.payload, pkt.options
+            )
             sock._flush()
             return
         flags = pkt.flags
@@ -480,7 +516,9 @@ class TcpStack:
 
     def _passive_open(self, lst: TcpListener, pkt: Packet) -> None:
         if lst._half_open + lst.queued >= lst.backlog or self.host.ip is None:
-            self.sim.record(self.source, "tcp_syn_dropped", port=lst.port, src=pkt.src, sport=pkt.sport)
+            self.sim.record(
+                self.source, "tcp_syn_dropped", port=lst.port, src=pkt.src, sport=pkt.sport
+            )
             return
         conn = _new_connection(lst.config, self._isn_rng.getrandbits(32))
         local_ip = pkt.dst if isinstance(pkt.dst, str) else self.host.ip
@@ -504,10 +542,24 @@ class TcpStack:
             seq, ack, rflags = 0, (pkt.seq + seg_len) & 0xFFFFFFFF, RST | ACK
         self.rst_sent += 1
         self.sim.record(
-            self.source, "tcp_rst_sent", src=pkt.src, sport=pkt.sport, dport=pkt.dport, why="no_connection"
+            self.source,
+            "tcp_rst_sent",
+            src=pkt.src,
+            sport=pkt.sport,
+            dport=pkt.dport,
+            why="no_connection",
         )
         self.host.send_packet(
-            Packet(pkt.dst, pkt.src, PROTO_TCP, sport=pkt.dport, dport=pkt.sport, seq=seq & 0xFFFFFFFF, ack=ack, flags=rflags)
+            Packet(
+                pkt.dst,
+                pkt.src,
+                PROTO_TCP,
+                sport=pkt.dport,
+                dport=pkt.sport,
+                seq=seq & 0xFFFFFFFF,
+                ack=ack,
+                flags=rflags,
+            )
         )
 
     def network_down(self, reason: CloseReason = CloseReason.NETWORK_DOWN) -> None:
@@ -544,7 +596,9 @@ class TcpStack:
     @property
     def segments_retransmitted(self) -> int:
         """Data/FIN segments every connection of this host has sent again, over the run."""
-        return self._retransmitted_closed + sum(s._conn.segments_retransmitted for s in self._conns.values())
+        return self._retransmitted_closed + sum(
+            s._conn.segments_retransmitted for s in self._conns.values()
+        )
 
     def _forget(self, sock: TcpSocket) -> None:
         if self._conns.get(sock._key) is sock:
@@ -573,4 +627,6 @@ class TcpStack:
             self._next_port = EPHEMERAL_LOW + (port - EPHEMERAL_LOW + 1) % span
             if port not in self._port_use:
                 return port
-        raise ConfigError("local_port", f"no free ephemeral port on {self.host.name} (all {span} in use)")
+        raise ConfigError(
+            "local_port", f"no free ephemeral port on {self.host.name} (all {span} in use)"
+        )

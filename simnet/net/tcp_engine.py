@@ -503,7 +503,9 @@ class TcpConnection:
             self.t_state = now + self.cfg.connect_timeout
 
     def _syn_window(self) -> int:
-        return min(self.cfg.recv_buffer, MAX_WINDOW)  # RFC 7323 §2.2: a SYN's window is never scaled
+        return min(
+            self.cfg.recv_buffer, MAX_WINDOW
+        )  # RFC 7323 §2.2: a SYN's window is never scaled
 
     def _syn_options(self) -> int | dict[str, Any]:
         """What a SYN or SYN-ACK carries: the MSS here; the option-aware engine adds more."""
@@ -512,9 +514,7 @@ class TcpConnection:
     def _send_syn(self) -> None:
         self.out.append(Segment(self.iss, 0, SYN, self._syn_window(), b"", self._syn_options()))
 
-    def open_passive(
-        self, now: float, seq: int, window: int, mss_opt: object = 0
-    ) -> None:
+    def open_passive(self, now: float, seq: int, window: int, mss_opt: object = 0) -> None:
         """A listener accepted a SYN: answer SYN-ACK and wait in SYN_RCVD."""
         if self.state != CLOSED or self.close_reason is not None:
             return
@@ -533,8 +533,16 @@ class TcpConnection:
         self.t_rtx = now + self.rto
 
     def _send_synack(self) -> None:
-        self.out.append(Segment(self.iss, self.rcv_nxt & MASK, SYN | ACK, min(self._window(), MAX_WINDOW),
-                                b"", self._syn_options()))
+        self.out.append(
+            Segment(
+                self.iss,
+                self.rcv_nxt & MASK,
+                SYN | ACK,
+                min(self._window(), MAX_WINDOW),
+                b"",
+                self._syn_options(),
+            )
+        )
 
     def _established(self, now: float) -> None:
         self._set_state(ESTABLISHED)
@@ -866,7 +874,11 @@ class TcpConnection:
             return
         seq &= MASK
         ack &= MASK
-        if st == ESTABLISHED and flags & _PREDICT_MASK == ACK and 0 <= window <= self.max_peer_window:
+        if (
+            st == ESTABLISHED
+            and flags & _PREDICT_MASK == ACK
+            and 0 <= window <= self.max_peer_window
+        ):
             # Header prediction (the fast path of RFC 1323 §C / BSD): the next in-order
             # segment, an ACK that is neither old nor ahead, text that fits the window. Every
             # such segment would pass the general checks below unchanged.
@@ -895,7 +907,14 @@ class TcpConnection:
         self._in_synchronized(now, seq, ack, flags, window, payload)
 
     def _in_syn_sent(
-        self, now: float, seq: int, ack: int, flags: int, window: int, payload: bytes, mss_opt: object
+        self,
+        now: float,
+        seq: int,
+        ack: int,
+        flags: int,
+        window: int,
+        payload: bytes,
+        mss_opt: object,
     ) -> None:
         # RFC 9293 §3.10.7.3
         ack_ok = False
@@ -967,8 +986,10 @@ class TcpConnection:
                 self.ack_now = True
         else:
             end = seq + seg_len
-            ok = (rcv_nxt <= seq < rcv_nxt + rcv_wnd) or (rcv_nxt < end <= rcv_nxt + rcv_wnd) or (
-                seq < rcv_nxt and end > rcv_nxt + rcv_wnd
+            ok = (
+                (rcv_nxt <= seq < rcv_nxt + rcv_wnd)
+                or (rcv_nxt < end <= rcv_nxt + rcv_wnd)
+                or (seq < rcv_nxt and end > rcv_nxt + rcv_wnd)
             )
         if not ok:
             if not flags & RST:
@@ -1113,12 +1134,7 @@ class TcpConnection:
                 self.t_rtx = INF
             elif not self.in_recovery or self.t_rtx == INF:
                 self.t_rtx = now + self.rto
-        elif (
-            pure
-            and ack == una
-            and window == self.snd_wnd
-            and self.snd_max > una
-        ):
+        elif pure and ack == una and window == self.snd_wnd and self.snd_max > una:
             self._dupack(now, ack)
         if ack >= una:
             self.probes_unanswered = 0  # the peer answers (a window probe, at least)

@@ -350,7 +350,9 @@ class ExtendedTcpConnection(TcpConnection):
                 return self._segment_at(start, hi, data_end, fin)
         return None
 
-    def _segment_at(self, start: int, hole_end: int, data_end: int, fin: bool) -> tuple[int, int, bool] | None:
+    def _segment_at(
+        self, start: int, hole_end: int, data_end: int, fin: bool
+    ) -> tuple[int, int, bool] | None:
         n = min(start + self.mss, hole_end, data_end) - start if start < data_end else 0
         if n <= 0 and not (fin and start == data_end):
             return None
@@ -401,8 +403,12 @@ class ExtendedTcpConnection(TcpConnection):
         self.high_rxt = self.snd_una
         self.events.append(Retransmit("fast", self.rto, self.retries))
         holes = self._holes()
-        first = self._segment_at(self.snd_una, holes[0][1] if holes else self.snd_max,
-                                 self.buf_seq + len(self.sndbuf), self.fin_queued)
+        first = self._segment_at(
+            self.snd_una,
+            holes[0][1] if holes else self.snd_max,
+            self.buf_seq + len(self.sndbuf),
+            self.fin_queued,
+        )
         if first is not None:
             end = self._xmit(first[0], first[1], now)
             self.rtt_seq = -1
@@ -426,7 +432,11 @@ class ExtendedTcpConnection(TcpConnection):
                 self.cwnd = self.ssthresh
             return
         if self.loss_mode:
-            self.cwnd += (acked if acked < mss else mss) if self.cwnd < self.ssthresh else max(1, mss * mss // self.cwnd)
+            self.cwnd += (
+                (acked if acked < mss else mss)
+                if self.cwnd < self.ssthresh
+                else max(1, mss * mss // self.cwnd)
+            )
         if self.high_rxt < ack:
             self.high_rxt = ack
         self.t_rtx = now + self.rto
@@ -434,8 +444,12 @@ class ExtendedTcpConnection(TcpConnection):
 
     def _rtx_timer(self, now: float) -> None:
         st = self.state
-        if (not self.sack_ok or st not in _SENDING or self.snd_max == self.snd_una
-                or self.retries >= self.cfg.data_retries):
+        if (
+            not self.sack_ok
+            or st not in _SENDING
+            or self.snd_max == self.snd_una
+            or self.retries >= self.cfg.data_retries
+        ):
             super()._rtx_timer(now)  # handshake, nothing in flight, or the budget is spent
             return
         mss = self.mss

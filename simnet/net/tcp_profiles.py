@@ -44,7 +44,9 @@ DEFAULT_TCP_PROFILE = "classic"
 _FIELDS = {f.name for f in dataclasses.fields(TcpConfig) if f.init}
 
 
-def tcp_profile(name: str, overrides: Mapping[str, Any] | None = None, *, field: str = "tcp") -> TcpConfig:
+def tcp_profile(
+    name: str, overrides: Mapping[str, Any] | None = None, *, field: str = "tcp"
+) -> TcpConfig:
     """The ``TcpConfig`` of profile ``name``, with ``overrides`` (TcpConfig field names)
     applied. Unknown names or fields raise ``ConfigError`` naming ``field``."""
     if not isinstance(name, str) or name not in TCP_PROFILES:
@@ -54,8 +56,10 @@ def tcp_profile(name: str, overrides: Mapping[str, Any] | None = None, *, field:
         return base
     unknown = sorted(set(overrides) - _FIELDS)
     if unknown:
-        raise ConfigError(f"{field}.{unknown[0]}",
-                          f"not a TCP parameter (expected one of {', '.join(sorted(_FIELDS))})")
+        raise ConfigError(
+            f"{field}.{unknown[0]}",
+            f"not a TCP parameter (expected one of {', '.join(sorted(_FIELDS))})",
+        )
     try:
         return dataclasses.replace(base, **dict(overrides))
     except ConfigError as exc:

@@ -41,7 +41,9 @@ class UdpSocket:
     def local(self) -> tuple[str | None, int]:
         return (self.host.ip, self.port)
 
-    def sendto(self, data: bytes, addr: tuple[str, int], *, ttl: int | None = None, tos: int | None = None) -> int:
+    def sendto(
+        self, data: bytes, addr: tuple[str, int], *, ttl: int | None = None, tos: int | None = None
+    ) -> int:
         """Send one datagram; returns the bytes handed to the network (0 if it could not be:
         socket closed, interface down, or datagram too big). Bad addresses raise ConfigError."""
         ip = check_ip(addr[0], "udp.sendto.ip")
@@ -54,11 +56,21 @@ class UdpSocket:
             host.sim.record(host.name, "drop", reason="udp_too_big", size=len(data))
             return 0
         if host.ip is None:
-            host.sim.record(host.name, "drop", reason="interface_down", pkt=f"UDP :{self.port} > {ip}:{port}")
+            host.sim.record(
+                host.name, "drop", reason="interface_down", pkt=f"UDP :{self.port} > {ip}:{port}"
+            )
             return 0
-        pkt = Packet(host.ip, ip, PROTO_UDP, ttl=host.initial_ttl if ttl is None else ttl,
-                     ident=host.next_ip_id(), sport=self.port, dport=port, payload=data,
-                     tos=host.initial_tos if tos is None else tos)
+        pkt = Packet(
+            host.ip,
+            ip,
+            PROTO_UDP,
+            ttl=host.initial_ttl if ttl is None else ttl,
+            ident=host.next_ip_id(),
+            sport=self.port,
+            dport=port,
+            payload=data,
+            tos=host.initial_tos if tos is None else tos,
+        )
         self.datagrams_sent += 1
         self.bytes_sent += len(data)
         host.send_packet(pkt)

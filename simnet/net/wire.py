@@ -65,9 +65,20 @@ def _transport(pkt: Packet, src: bytes, dst: bytes) -> bytes:
     if proto == PROTO_TCP:
         options = _encode_tcp_options(pkt.options) if pkt.options else b""
         offset = (20 + len(options)) // 4
-        header = _TCP_HDR.pack(int(pkt.sport) & 0xFFFF, int(pkt.dport) & 0xFFFF, int(pkt.seq) & 0xFFFFFFFF,
-                               int(pkt.ack) & 0xFFFFFFFF, offset << 4, int(pkt.flags) & 0xFF,
-                               max(0, min(0xFFFF, int(pkt.window))), 0, 0) + options
+        header = (
+            _TCP_HDR.pack(
+                int(pkt.sport) & 0xFFFF,
+                int(pkt.dport) & 0xFFFF,
+                int(pkt.seq) & 0xFFFFFFFF,
+                int(pkt.ack) & 0xFFFFFFFF,
+                offset << 4,
+                int(pkt.flags) & 0xFF,
+                max(0, min(0xFFFF, int(pkt.window))),
+                0,
+                0,
+            )
+            + options
+        )
         segment = header + payload
         pseudo = src + dst + struct.pack("!BBH", 0, PROTO_TCP, len(segment))
         csum = checksum(pseudo + segment)
@@ -76,7 +87,9 @@ def _transport(pkt: Packet, src: bytes, dst: bytes) -> bytes:
         return segment[:16] + struct.pack("!H", csum) + segment[18:]
     if proto == PROTO_UDP:
         length = 8 + len(payload)
-        datagram = _UDP_HDR.pack(int(pkt.sport) & 0xFFFF, int(pkt.dport) & 0xFFFF, length, 0) + payload
+        datagram = (
+            _UDP_HDR.pack(int(pkt.sport) & 0xFFFF, int(pkt.dport) & 0xFFFF, length, 0) + payload
+        )
         pseudo = src + dst + struct.pack("!BBH", 0, PROTO_UDP, length)
         csum = checksum(pseudo + datagram) or 0xFFFF  # RFC 768: a computed zero is sent as ones
         if pkt.corrupted:
@@ -87,8 +100,12 @@ def _transport(pkt: Packet, src: bytes, dst: bytes) -> bytes:
             # RFC 792: unused word, then the offending datagram's header + 64 bits of its data
             body = b"\x00\x00\x00\x00" + _quoted_bytes(pkt.quoted)
         else:
-            body = struct.pack("!HH", int(pkt.icmp_id) & 0xFFFF, int(pkt.icmp_seq) & 0xFFFF) + payload
-        message = struct.pack("!BBH", int(pkt.icmp_type) & 0xFF, int(pkt.icmp_code) & 0xFF, 0) + body
+            body = (
+                struct.pack("!HH", int(pkt.icmp_id) & 0xFFFF, int(pkt.icmp_seq) & 0xFFFF) + payload
+            )
+        message = (
+            struct.pack("!BBH", int(pkt.icmp_type) & 0xFF, int(pkt.icmp_code) & 0xFF, 0) + body
+        )
         csum = checksum(message)
         if pkt.corrupted:
             csum ^= 0x5A5A
@@ -105,8 +122,18 @@ def encode(pkt: Packet) -> bytes:
 
 
 def _ip_header(pkt: Packet, src: bytes, dst: bytes, total: int) -> bytes:
-    header = _IP_HDR.pack(0x45, int(pkt.tos) & 0xFF, min(total, 0xFFFF), int(pkt.ident) & 0xFFFF, 0,
-                          max(0, min(255, int(pkt.ttl))), int(pkt.proto) & 0xFF, 0, src, dst)
+    header = _IP_HDR.pack(
+        0x45,
+        int(pkt.tos) & 0xFF,
+        min(total, 0xFFFF),
+        int(pkt.ident) & 0xFFFF,
+        0,
+        max(0, min(255, int(pkt.ttl))),
+        int(pkt.proto) & 0xFF,
+        0,
+        src,
+        dst,
+    )
     return header[:10] + struct.pack("!H", checksum(header)) + header[12:]
 
 
@@ -114,7 +141,9 @@ def _quoted_bytes(q: Packet) -> bytes:
     """Header + first 8 data bytes of an offending datagram; its length field keeps the
     original size (the rest was cut off by whoever quoted it)."""
     src, dst = _ip_bytes(q.src), _ip_bytes(q.dst)
-    return (_ip_header(q, src, dst, max(int(q.size), IPV4_HEADER + 8)) + _transport(q, src, dst))[:IPV4_HEADER + 8]
+    return (_ip_header(q, src, dst, max(int(q.size), IPV4_HEADER + 8)) + _transport(q, src, dst))[
+        : IPV4_HEADER + 8
+    ]
 
 
 def decode(data: bytes) -> Packet | Rejected:
@@ -122,7 +151,9 @@ def decode(data: bytes) -> Packet | Rejected:
     data = bytes(data)
     if len(data) < IPV4_HEADER:
         return Rejected("truncated")
-    ver_ihl, tos, total, ident, frag, ttl, proto, _csum, src_raw, dst_raw = _IP_HDR.unpack_from(data)
+    ver_ihl, tos, total, ident, frag, ttl, proto, _csum, src_raw, dst_raw = _IP_HDR.unpack_from(
+        data
+    )
     if ver_ihl >> 4 != 4:
         return Rejected("not_ipv4")
     ihl = (ver_ihl & 0x0F) * 4
@@ -144,14 +175,26 @@ def decode(data: bytes) -> Packet | Rejected:
     return pkt
 
 
-def _decode_transport(proto: int, body: bytes, src_raw: bytes, dst_raw: bytes, src: str, dst: str,
-                      ttl: int, ident: int, *, quoted: bool = False) -> Packet | Rejected:
+def _decode_transport(
+    proto: int,
+    body: bytes,
+    src_raw: bytes,
+    dst_raw: bytes,
+    src: str,
+    dst: str,
+    ttl: int,
+    ident: int,
+    *,
+    quoted: bool = False,
+) -> Packet | Rejected:
     if proto == PROTO_TCP:
         if len(body) < 20 and not (quoted and len(body) >= 8):
             return Rejected("truncated")
         if quoted:
             sport, dport, seq = struct.unpack_from("!HHI", body)
-            return Packet(src, dst, PROTO_TCP, ttl=ttl, ident=ident, sport=sport, dport=dport, seq=seq)
+            return Packet(
+                src, dst, PROTO_TCP, ttl=ttl, ident=ident, sport=sport, dport=dport, seq=seq
+            )
         sport, dport, seq, ack, off, flags, window, _c, _u = _TCP_HDR.unpack_from(body)
         hlen = (off >> 4) * 4
         if hlen < 20 or hlen > len(body):
@@ -160,8 +203,21 @@ def _decode_transport(proto: int, body: bytes, src_raw: bytes, dst_raw: bytes, s
         if checksum(pseudo + body) != 0:
             return Rejected("checksum")
         options = _tcp_options(body[20:hlen])
-        return Packet(src, dst, PROTO_TCP, ttl=ttl, ident=ident, sport=sport, dport=dport, seq=seq, ack=ack,
-                      flags=flags, window=window, options=options, payload=body[hlen:])
+        return Packet(
+            src,
+            dst,
+            PROTO_TCP,
+            ttl=ttl,
+            ident=ident,
+            sport=sport,
+            dport=dport,
+            seq=seq,
+            ack=ack,
+            flags=flags,
+            window=window,
+            options=options,
+            payload=body[hlen:],
+        )
     if proto == PROTO_UDP:
         if len(body) < 8:
             return Rejected("truncated")
@@ -175,7 +231,9 @@ def _decode_transport(proto: int, body: bytes, src_raw: bytes, dst_raw: bytes, s
             pseudo = src_raw + dst_raw + struct.pack("!BBH", 0, PROTO_UDP, length)
             if checksum(pseudo + body) != 0:
                 return Rejected("checksum")
-        return Packet(src, dst, PROTO_UDP, ttl=ttl, ident=ident, sport=sport, dport=dport, payload=body[8:])
+        return Packet(
+            src, dst, PROTO_UDP, ttl=ttl, ident=ident, sport=sport, dport=dport, payload=body[8:]
+        )
     if proto == PROTO_ICMP:
         if len(body) < 8:
             return Rejected("truncated")
@@ -186,10 +244,28 @@ def _decode_transport(proto: int, body: bytes, src_raw: bytes, dst_raw: bytes, s
             inner = _decode_quoted(body[8:])
             if isinstance(inner, Rejected):
                 return inner
-            return Packet(src, dst, PROTO_ICMP, ttl=ttl, ident=ident, icmp_type=icmp_type, icmp_code=code,
-                          quoted=inner)
-        return Packet(src, dst, PROTO_ICMP, ttl=ttl, ident=ident, icmp_type=icmp_type, icmp_code=code,
-                      icmp_id=ident_field, icmp_seq=seq_field, payload=b"" if quoted else body[8:])
+            return Packet(
+                src,
+                dst,
+                PROTO_ICMP,
+                ttl=ttl,
+                ident=ident,
+                icmp_type=icmp_type,
+                icmp_code=code,
+                quoted=inner,
+            )
+        return Packet(
+            src,
+            dst,
+            PROTO_ICMP,
+            ttl=ttl,
+            ident=ident,
+            icmp_type=icmp_type,
+            icmp_code=code,
+            icmp_id=ident_field,
+            icmp_seq=seq_field,
+            payload=b"" if quoted else body[8:],
+        )
     # Another protocol (IGMP, GRE, ...): carried as opaque payload; the receiver answers
     # protocol-unreachable.
     return Packet(src, dst, proto, ttl=ttl, ident=ident, payload=body)
@@ -199,12 +275,23 @@ def _decode_quoted(data: bytes) -> Packet | Rejected:
     """The offending datagram inside an ICMP error: its header and first 8 bytes of data."""
     if len(data) < IPV4_HEADER + 8:
         return Rejected("truncated")
-    ver_ihl, _tos, total, ident, _frag, ttl, proto, _csum, src_raw, dst_raw = _IP_HDR.unpack_from(data)
+    ver_ihl, _tos, total, ident, _frag, ttl, proto, _csum, src_raw, dst_raw = _IP_HDR.unpack_from(
+        data
+    )
     ihl = (ver_ihl & 0x0F) * 4
     if ver_ihl >> 4 != 4 or ihl < IPV4_HEADER or len(data) < ihl + 8:
         return Rejected("bad_header")
-    inner = _decode_transport(proto, data[ihl:ihl + 8], src_raw, dst_raw, socket.inet_ntoa(src_raw),
-                              socket.inet_ntoa(dst_raw), ttl, ident, quoted=True)
+    inner = _decode_transport(
+        proto,
+        data[ihl : ihl + 8],
+        src_raw,
+        dst_raw,
+        socket.inet_ntoa(src_raw),
+        socket.inet_ntoa(dst_raw),
+        ttl,
+        ident,
+        quoted=True,
+    )
     if isinstance(inner, Packet):
         inner.size = total
     return inner
@@ -247,7 +334,7 @@ def _tcp_options(raw: bytes) -> dict[str, Any] | None:
         if i + 1 >= len(raw) or raw[i + 1] < 2 or i + raw[i + 1] > len(raw):
             break  # malformed: keep what was read so far
         length = raw[i + 1]
-        value = raw[i + 2:i + length]
+        value = raw[i + 2 : i + length]
         if kind == 2 and length == 4:
             opts["mss"] = int.from_bytes(value, "big")
         elif kind == 4 and length == 2:
@@ -257,7 +344,9 @@ def _tcp_options(raw: bytes) -> dict[str, Any] | None:
         elif kind == 3 and length == 3:
             opts["wscale"] = value[0]
         elif kind == 5 and length >= 10 and (length - 2) % 8 == 0:
-            opts["sack"] = tuple(struct.unpack_from("!II", value, j) for j in range(0, length - 2, 8))
+            opts["sack"] = tuple(
+                struct.unpack_from("!II", value, j) for j in range(0, length - 2, 8)
+            )
         i += length
     return opts or None
 

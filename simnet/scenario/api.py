@@ -69,7 +69,9 @@ class Simulation(KernelSimulation):
 
     # -- constructors ------------------------------------------------------------------------
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str], seed: int | None = None, **kwargs: Any) -> Simulation:
+    def from_yaml(
+        cls, path: str | os.PathLike[str], seed: int | None = None, **kwargs: Any
+    ) -> Simulation:
         """Load, validate and build; raises ``ScenarioError`` (a ``ConfigError``) listing every
         problem with its file, line and key path."""
         from simnet.scenario.loader import load_file
@@ -81,8 +83,14 @@ class Simulation(KernelSimulation):
         return cls(seed=seed, scenario=scenario, **kwargs)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], seed: int | None = None, *, name: str = "<dict>",
-                  **kwargs: Any) -> Simulation:
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        seed: int | None = None,
+        *,
+        name: str = "<dict>",
+        **kwargs: Any,
+    ) -> Simulation:
         """Same as ``from_yaml`` for a dict (problems name ``<dict>`` and the key path)."""
         from simnet.scenario.loader import locate_data
         from simnet.scenario.schema import validate
@@ -95,8 +103,11 @@ class Simulation(KernelSimulation):
     # -- the world ---------------------------------------------------------------------------
     def _need_world(self) -> Any:
         if self.world is None:
-            raise ConfigError("scenario", "this Simulation was not built from a scenario "
-                              "(expected Simulation.from_yaml(...) or from_dict(...))")
+            raise ConfigError(
+                "scenario",
+                "this Simulation was not built from a scenario "
+                "(expected Simulation.from_yaml(...) or from_dict(...))",
+            )
         return self.world
 
     @property
@@ -104,8 +115,11 @@ class Simulation(KernelSimulation):
         """The host side of the module's UART: ``command``, ``expect``, ``write``."""
         world = self._need_world()
         if world.dte is None and world.is_fleet:
-            raise ConfigError("dte", f"this scenario is a fleet of {len(world.devices)} modules: "
-                              f"each has its own DTE (expected sim.device({next(iter(world.devices))!r}).dte)")
+            raise ConfigError(
+                "dte",
+                f"this scenario is a fleet of {len(world.devices)} modules: "
+                f"each has its own DTE (expected sim.device({next(iter(world.devices))!r}).dte)",
+            )
         return world.dte
 
     @property

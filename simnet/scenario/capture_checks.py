@@ -11,18 +11,29 @@ from typing import Any
 
 from simnet.scenario.schema import CAPTURE_POINTS
 
-CAPTURE_CHECK_KEYS = ("pcap", "to", "distinct_sources")  # all required (also the source of simnet schema)
+CAPTURE_CHECK_KEYS = (
+    "pcap",
+    "to",
+    "distinct_sources",
+)  # all required (also the source of simnet schema)
 
 
-def validate_capture_check(v: Any, path: tuple[Any, ...], raw: dict[str, Any], hosts: list[str]) -> dict[str, Any] | None:
+def validate_capture_check(
+    v: Any, path: tuple[Any, ...], raw: dict[str, Any], hosts: list[str]
+) -> dict[str, Any] | None:
     m = v.mapping(path, raw, CAPTURE_CHECK_KEYS, required=CAPTURE_CHECK_KEYS)
     if m is None or not all(k in m for k in ("pcap", "to", "distinct_sources")):
         return None
     params: dict[str, Any] = {
         "pcap": v.choice((*path, "pcap"), m["pcap"], (*CAPTURE_POINTS, *hosts)),
         "to": v.choice((*path, "to"), m["to"], tuple(hosts)),
-        "distinct_sources": v.integer((*path, "distinct_sources"), m["distinct_sources"], 0, 65535,
-                                      what="a number of source endpoints"),
+        "distinct_sources": v.integer(
+            (*path, "distinct_sources"),
+            m["distinct_sources"],
+            0,
+            65535,
+            what="a number of source endpoints",
+        ),
     }
     return params if all(value is not None for value in params.values()) else None
 
@@ -55,8 +66,11 @@ def check_capture(sim: Any, params: dict[str, Any]) -> tuple[bool, str, dict[str
     actual = {"distinct_sources": len(found), "sources": found, "packets": len(packets)}
     want = params["distinct_sources"]
     passed = len(found) == want
-    detail = (f"{len(found)} source(s) towards {params['to']} in {params['pcap']}: {', '.join(found) or 'none'}"
-              + ("" if passed else f" (expected {want})"))
+    detail = (
+        f"{len(found)} source(s) towards {params['to']} in {params['pcap']}: "
+        f"{', '.join(found) or 'none'}"
+        + ("" if passed else f" (expected {want})")
+    )
     return passed, detail, actual
 
 

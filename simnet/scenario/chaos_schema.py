@@ -69,8 +69,11 @@ def validate_chaos(v: Validator, sc: Scenario, value: Any) -> None:
             hi = v.duration((*path, "window", 1), w[1], positive=True)
             if lo is not None and hi is not None:
                 if hi <= lo:
-                    v.err((*path, "window"), f"the window ends ({hi:g} s) before it starts ({lo:g} s) "
-                          "(expected [start, end] with end > start)")
+                    v.err(
+                        (*path, "window"),
+                        f"the window ends ({hi:g} s) before it starts ({lo:g} s) "
+                        "(expected [start, end] with end > start)",
+                    )
                 else:
                     spec.window = (lo, hi)
     if "faults" in m:
@@ -80,17 +83,32 @@ def validate_chaos(v: Validator, sc: Scenario, value: Any) -> None:
             if fm is not None:
                 raw_lo = fm.get("min", 1)
                 raw_hi = fm.get("max", max(4, raw_lo) if isinstance(raw_lo, int) else 4)
-                lo_n = v.integer((*path, "faults", "min"), raw_lo, 0, MAX_FAULTS_PER_SCHEDULE,
-                                 what="a number of faults")
-                hi_n = v.integer((*path, "faults", "max"), raw_hi, 1, MAX_FAULTS_PER_SCHEDULE,
-                                 what="a number of faults")
+                lo_n = v.integer(
+                    (*path, "faults", "min"),
+                    raw_lo,
+                    0,
+                    MAX_FAULTS_PER_SCHEDULE,
+                    what="a number of faults",
+                )
+                hi_n = v.integer(
+                    (*path, "faults", "max"),
+                    raw_hi,
+                    1,
+                    MAX_FAULTS_PER_SCHEDULE,
+                    what="a number of faults",
+                )
                 if lo_n is not None and hi_n is not None:
                     if hi_n < lo_n:
-                        v.err((*path, "faults"), f"max {hi_n} is below min {lo_n} (expected min <= max)")
+                        v.err(
+                            (*path, "faults"),
+                            f"max {hi_n} is below min {lo_n} (expected min <= max)",
+                        )
                     else:
                         spec.faults_min, spec.faults_max = lo_n, hi_n
         else:
-            n = v.integer((*path, "faults"), f, 1, MAX_FAULTS_PER_SCHEDULE, what="a number of faults")
+            n = v.integer(
+                (*path, "faults"), f, 1, MAX_FAULTS_PER_SCHEDULE, what="a number of faults"
+            )
             if n is not None:
                 spec.faults_min = spec.faults_max = n
     actions = tuple(FAULT_ACTIONS)
@@ -108,8 +126,15 @@ def validate_chaos(v: Validator, sc: Scenario, value: Any) -> None:
             for action, weight in wm.items():
                 if action not in actions:
                     continue
-                if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1e6:
-                    v.err((*path, "weights", action), f"got {weight!r} (expected a weight from 0 to 1e6)")
+                if (
+                    isinstance(weight, bool)
+                    or not isinstance(weight, int | float)
+                    or not 0 <= weight <= 1e6
+                ):
+                    v.err(
+                        (*path, "weights", action),
+                        f"got {weight!r} (expected a weight from 0 to 1e6)",
+                    )
                 else:
                     spec.weights[action] = float(weight)
     if "intensity" in m:
@@ -128,7 +153,9 @@ def validate_chaos(v: Validator, sc: Scenario, value: Any) -> None:
     if "invariants" in m:
         names = m["invariants"]
         if not isinstance(names, list) or not names:
-            v.err((*path, "invariants"), f"expected a list of invariants from {', '.join(INVARIANTS)}")
+            v.err(
+                (*path, "invariants"), f"expected a list of invariants from {', '.join(INVARIANTS)}"
+            )
         else:
             spec.invariants = []
             for i, name in enumerate(names):
@@ -141,7 +168,9 @@ def validate_chaos(v: Validator, sc: Scenario, value: Any) -> None:
         sc.chaos = spec
 
 
-def _action_list(v: Validator, path: Path, value: Any, actions: tuple[str, ...]) -> list[str] | None:
+def _action_list(
+    v: Validator, path: Path, value: Any, actions: tuple[str, ...]
+) -> list[str] | None:
     if not isinstance(value, list):
         v.err(path, f"expected a list of fault actions from {', '.join(actions)}")
         return None
@@ -188,7 +217,9 @@ def validate_program(v: Validator, sc: Scenario, value: Any) -> None:
         target, args, tp = m["function"], m.get("args", {}), (*path, "function")
         if args is None:
             args = {}
-        if not isinstance(args, dict) or not all(isinstance(k, str) and k.isidentifier() for k in args):
+        if not isinstance(args, dict) or not all(
+            isinstance(k, str) and k.isidentifier() for k in args
+        ):
             v.err((*path, "args"), "expected a mapping of keyword arguments (names as identifiers)")
             return
     if not isinstance(target, str) or not _TARGET.fullmatch(target):
@@ -198,8 +229,11 @@ def validate_program(v: Validator, sc: Scenario, value: Any) -> None:
     if where.endswith(".py"):
         file = resolve_program_file(sc.file, where)
         if file is None:
-            v.err(tp, f"{where}: no such file beside the scenario (expected a .py file in the "
-                  "scenario's directory or below it)")
+            v.err(
+                tp,
+                f"{where}: no such file beside the scenario (expected a .py file in the "
+                "scenario's directory or below it)",
+            )
             return
     if sc.steps:
         v.err(path, "give steps: or program:, not both (the program is the host)", key=True)
@@ -210,7 +244,11 @@ def validate_program(v: Validator, sc: Scenario, value: Any) -> None:
 def resolve_program_file(scenario_file: str, where: str) -> FsPath | None:
     """``file.py`` of a ``program:`` target, inside the scenario file's directory (never above
     it: a scenario names code it ships with, not anything on the machine)."""
-    base = FsPath(scenario_file).resolve().parent if scenario_file and not scenario_file.startswith("<") else FsPath.cwd()
+    base = (
+        FsPath(scenario_file).resolve().parent
+        if scenario_file and not scenario_file.startswith("<")
+        else FsPath.cwd()
+    )
     candidate = (base / where).resolve()
     try:
         candidate.relative_to(base)

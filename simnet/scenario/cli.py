@@ -23,65 +23,128 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="simnet", description="Emulated cellular modules on a virtual-time GPRS/GSM network.")
+    p = _Parser(
+        prog="simnet", description="Emulated cellular modules on a virtual-time GPRS/GSM network."
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario file and report step by step")
     run.add_argument("file", metavar="FILE.yaml", nargs="?")
-    run.add_argument("--example", metavar="NAME", help="a scenario of the library shipped with simnet "
-                     "(quickstart, simcom/sim7600-tcp-echo, ...: simnet examples lists them)")
+    run.add_argument(
+        "--example",
+        metavar="NAME",
+        help="a scenario of the library shipped with simnet "
+        "(quickstart, simcom/sim7600-tcp-echo, ...: simnet examples lists them)",
+    )
     run.add_argument("--seed", type=int, default=None, help="override the scenario seed")
     run.add_argument("--report", metavar="OUT.json", help="write the JSON report here")
-    run.add_argument("--trace", metavar="OUT.jsonl|OUT.parquet",
-                     help="stream the trace here as it happens (JSON lines, or Parquet by the name)")
-    run.add_argument("--trace-level", choices=("full", "no-packets", "events"), default=None,
-                     help="record kinds kept in memory (the digest and --trace still get all)")
-    run.add_argument("--trace-ring", type=int, default=None, metavar="N",
-                     help="keep only the newest N records in memory")
-    run.add_argument("--pcap", metavar="[POINT=]OUT.pcap", action="append", default=[],
-                     help="write the packets seen at a capture point (pcap): module (the default), "
-                     "core-inside, core-outside or a host name; repeat for several points")
+    run.add_argument(
+        "--trace",
+        metavar="OUT.jsonl|OUT.parquet",
+        help="stream the trace here as it happens (JSON lines, or Parquet by the name)",
+    )
+    run.add_argument(
+        "--trace-level",
+        choices=("full", "no-packets", "events"),
+        default=None,
+        help="record kinds kept in memory (the digest and --trace still get all)",
+    )
+    run.add_argument(
+        "--trace-ring",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep only the newest N records in memory",
+    )
+    run.add_argument(
+        "--pcap",
+        metavar="[POINT=]OUT.pcap",
+        action="append",
+        default=[],
+        help="write the packets seen at a capture point (pcap): module (the default), "
+        "core-inside, core-outside or a host name; repeat for several points",
+    )
     run.add_argument("--quiet", action="store_true", help="print only the verdict")
-    run.add_argument("--repeat", type=int, default=1, metavar="N",
-                     help="run N times and check every run gives the same trace digest")
-    run.add_argument("--max-wall", type=float, default=None, metavar="SECONDS",
-                     help="stop a run that takes more than SECONDS of wall-clock time (a failed step)")
+    run.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N times and check every run gives the same trace digest",
+    )
+    run.add_argument(
+        "--max-wall",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop a run that takes more than SECONDS of wall-clock time (a failed step)",
+    )
 
-    val = sub.add_parser("validate", help="check scenario files (or directories of them) without running them")
+    val = sub.add_parser(
+        "validate", help="check scenario files (or directories of them) without running them"
+    )
     val.add_argument("files", nargs="*", metavar="FILE.yaml|DIR")
-    val.add_argument("--library", action="store_true", help="also check every scenario of the shipped library")
+    val.add_argument(
+        "--library", action="store_true", help="also check every scenario of the shipped library"
+    )
 
-    ex = sub.add_parser("examples", help="list the scenario library shipped with simnet (simnet run --example NAME)")
+    ex = sub.add_parser(
+        "examples", help="list the scenario library shipped with simnet (simnet run --example NAME)"
+    )
     ex.add_argument("--path", action="store_true", help="print the folder of the library instead")
-    ex.add_argument("--copy", metavar="DIR", help="copy the library's scenarios/ and notebooks/ into DIR")
+    ex.add_argument(
+        "--copy", metavar="DIR", help="copy the library's scenarios/ and notebooks/ into DIR"
+    )
 
     sub.add_parser("modules", help="list the emulated module ids")
 
-    new = sub.add_parser("new", help="scaffold a commented scenario for a module and a story, from the library")
-    new.add_argument("story", nargs="?", metavar="STORY", help="echo, ftp, mail, nat-idle, ppp-dialup or sweep")
+    new = sub.add_parser(
+        "new", help="scaffold a commented scenario for a module and a story, from the library"
+    )
+    new.add_argument(
+        "story", nargs="?", metavar="STORY", help="echo, ftp, mail, nat-idle, ppp-dialup or sweep"
+    )
     new.add_argument("--module", metavar="ID", help="the module (simnet modules)")
     new.add_argument("-o", "--out", metavar="FILE.yaml", help="write it here (default: print it)")
     new.add_argument("--name", help="the scenario's name")
     new.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    new.add_argument("--list", action="store_true", help="list the stories and the modules each exists for")
+    new.add_argument(
+        "--list", action="store_true", help="list the stories and the modules each exists for"
+    )
 
     sch = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     sch.add_argument("-o", "--out", metavar="FILE.json", help="write it here (default: print it)")
 
-    imp = sub.add_parser("import", help="turn a serial log of AT traffic into a scenario (and replay it)",
-                         description="Read a serial capture ('>'/'<' lines with or without timestamps, "
-                         "a serial monitor or TinyGSM StreamDebugger log, minicom/picocom captures, hex "
-                         "dumps, socat -x -v) and write a scenario that replays the host and expects what "
-                         "the module said.")
+    imp = sub.add_parser(
+        "import",
+        help="turn a serial log of AT traffic into a scenario (and replay it)",
+        description="Read a serial capture ('>'/'<' lines with or without timestamps, "
+        "a serial monitor or TinyGSM StreamDebugger log, minicom/picocom captures, hex "
+        "dumps, socat -x -v) and write a scenario that replays the host and expects what "
+        "the module said.",
+    )
     imp.add_argument("log", metavar="LOG")
-    imp.add_argument("--module", required=True, metavar="ID", help="the emulated module to replay on (simnet modules)")
-    imp.add_argument("-o", "--out", metavar="OUT.yaml", help="write the scenario here (default: print it)")
+    imp.add_argument(
+        "--module",
+        required=True,
+        metavar="ID",
+        help="the emulated module to replay on (simnet modules)",
+    )
+    imp.add_argument(
+        "-o", "--out", metavar="OUT.yaml", help="write the scenario here (default: print it)"
+    )
     imp.add_argument("--name", help="the scenario's name")
-    imp.add_argument("--replay", action="store_true",
-                     help="run the scenario and list every line where the emulator and the field module disagree "
-                     "(exit 1 if any)")
+    imp.add_argument(
+        "--replay",
+        action="store_true",
+        help="run the scenario and list every line where the emulator and the field module "
+             "disagree "
+        "(exit 1 if any)",
+    )
 
-    plot = sub.add_parser("plot", help="draw a sequence chart from a trace (or a scenario, run first)")
+    plot = sub.add_parser(
+        "plot", help="draw a sequence chart from a trace (or a scenario, run first)"
+    )
     plot.add_argument("trace", metavar="TRACE.jsonl|SCENARIO.yaml")
     plot.add_argument("--out", required=True, metavar="CHART.png|svg")
     plot.add_argument("--start", type=float, default=None, help="first virtual second to draw")
@@ -90,7 +153,9 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None
+) -> int:
     out = out or _tolerant(sys.stdout)
     err = err or _tolerant(sys.stderr)
     parser = _build_parser()
@@ -165,8 +230,11 @@ def cmd_validate(files: list[str], out: IO[str], err: IO[str]) -> int:
                 print(problem, file=err)
         else:
             assert scenario is not None
-            print(f"{path}: ok ({scenario.name}; {len(scenario.steps)} steps, "
-                  f"{len(scenario.faults)} faults, {len(scenario.checks)} checks)", file=out)
+            print(
+                f"{path}: ok ({scenario.name}; {len(scenario.steps)} steps, "
+                f"{len(scenario.faults)} faults, {len(scenario.checks)} checks)",
+                file=out,
+            )
     return status
 
 
@@ -180,8 +248,12 @@ def cmd_examples(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             return EXIT_OK
         if args.copy:
             written = library.copy_to(args.copy)
-            print(f"copied {len(written)} files into {args.copy} (scenarios/, notebooks/; files already "
-                  "there were kept)", file=out)
+            print(
+                f"copied {len(written)} files into {args.copy} (scenarios/, notebooks/; files "
+                "already "
+                "there were kept)",
+                file=out,
+            )
             return EXIT_OK
         names = library.examples()
     except (ConfigError, OSError) as exc:
@@ -189,8 +261,11 @@ def cmd_examples(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return EXIT_USAGE
     for name in names:
         print(name, file=out)
-    print(f"{len(names)} scenarios in {library.scenarios_dir()}; run one with simnet run --example NAME",
-          file=err)
+    print(
+        f"{len(names)} scenarios in {library.scenarios_dir()}; run one with simnet run --example "
+        "NAME",
+        file=err,
+    )
     return EXIT_OK
 
 
@@ -241,7 +316,11 @@ def cmd_new(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except OSError as exc:
         print(f"simnet new: cannot write {args.out}: {exc.strerror or exc}", file=err)
         return EXIT_USAGE
-    print(f"wrote {args.out}: the {args.story} story on {args.module}; run it with simnet run {args.out}", file=out)
+    print(
+        f"wrote {args.out}: the {args.story} story on {args.module}; run it with simnet run "
+        f"{args.out}",
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -260,7 +339,9 @@ def cmd_import(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         print(f"simnet import: cannot read {args.log}: {exc.strerror or exc}", file=err)
         return EXIT_USAGE
     try:
-        imported = import_log(text.encode("utf-8", "surrogateescape").decode("latin-1"), args.module, args.log)
+        imported = import_log(
+            text.encode("utf-8", "surrogateescape").decode("latin-1"), args.module, args.log
+        )
     except LogError as exc:
         print(f"simnet import: {exc}", file=err)
         return EXIT_USAGE
@@ -272,8 +353,11 @@ def cmd_import(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             print(p, file=err)
         return EXIT_USAGE
     unsupported = ", ".join(f"AT{n}" for n in sorted(imported.unsupported)) or "none"
-    print(f"simnet import: {args.log}: {imported.log.format}; {imported.commands} host commands, "
-          f"{imported.module_lines} module lines; not implemented by {args.module}: {unsupported}", file=err)
+    print(
+        f"simnet import: {args.log}: {imported.log.format}; {imported.commands} host commands, "
+        f"{imported.module_lines} module lines; not implemented by {args.module}: {unsupported}",
+        file=err,
+    )
     if args.out:
         try:
             with open(args.out, "w", encoding="utf-8") as fp:
@@ -298,7 +382,12 @@ def cmd_import(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     shown = args.out or "(scenario)"
     for d in divergences:
         print(d.describe(args.log, shown), file=out)
-    verdict = "agrees with the log" if not divergences else f"diverges from the log at {len(divergences)} line{'s' if len(divergences) > 1 else ''}"
+    verdict = (
+        "agrees with the log"
+        if not divergences
+        else f"diverges from the log at {len(divergences)} "
+             f"line{'s' if len(divergences) > 1 else ''}"
+    )
     print(f"replay of {args.log} on {args.module}: {count} steps; the emulator {verdict}", file=out)
     return EXIT_OK if not divergences else EXIT_FAILED
 
@@ -309,7 +398,10 @@ def cmd_modules(out: IO[str], err: IO[str]) -> int:
 
         summaries = module_summaries(registry)
     except Exception as exc:  # the registry is another layer's: report, do not trace back
-        print(f"simnet modules: the module registry is not available: {type(exc).__name__}: {exc}", file=err)
+        print(
+            f"simnet modules: the module registry is not available: {type(exc).__name__}: {exc}",
+            file=err,
+        )
         return EXIT_FAILED
     for mod_id, summary in summaries:
         print(f"{mod_id:<18} {summary}", file=out)
@@ -328,7 +420,11 @@ def module_summaries(registry: object) -> list[tuple[str, str]]:
         mod_id = getattr(profile, "id", str(item))
         summary = getattr(profile, "summary", None) or getattr(profile, "description", None) or ""
         if not summary:
-            summary = " ".join(str(getattr(profile, a, "")) for a in ("manufacturer", "model") if getattr(profile, a, ""))
+            summary = " ".join(
+                str(getattr(profile, a, ""))
+                for a in ("manufacturer", "model")
+                if getattr(profile, a, "")
+            )
         loader = getattr(registry, "load_dialect_class", None)
         if callable(loader):
             try:
@@ -356,10 +452,18 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             print(p, file=err)
         return EXIT_USAGE
     assert scenario is not None
-    if not scenario.steps and scenario.program is None and not any(d.steps for d in scenario.devices):
-        # A scenario without steps is a world for a Python host or `simnet serve`: run has nothing to do.
-        print(f"{args.file}:1: steps: nothing to run (expected a list of steps such as "
-              "[{send: AT}, {expect: OK}]; without steps, use the Python API or simnet serve)", file=err)
+    if (
+        not scenario.steps
+        and scenario.program is None
+        and not any(d.steps for d in scenario.devices)
+    ):
+        # A scenario without steps is a world for a Python host or `simnet serve`: run has
+        # nothing to do.
+        print(
+            f"{args.file}:1: steps: nothing to run (expected a list of steps such as "
+            "[{send: AT}, {expect: OK}]; without steps, use the Python API or simnet serve)",
+            file=err,
+        )
         return EXIT_USAGE
 
     from simnet.errors import ConfigError
@@ -390,7 +494,10 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     quiet = args.quiet
     if not quiet:
-        print(f"simnet: {scenario.name} ({args.file}), module {scenario.module}, seed {seed}", file=out)
+        print(
+            f"simnet: {scenario.name} ({args.file}), module {scenario.module}, seed {seed}",
+            file=out,
+        )
     results = []
     trace_config = scenario.trace
     if args.trace_level is not None or args.trace_ring is not None:
@@ -398,10 +505,12 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
         base = trace_config or TraceConfig()
         try:
-            trace_config = TraceConfig(level=args.trace_level or base.level,
-                                       kinds=base.kinds if args.trace_level is None else None,
-                                       ring=args.trace_ring if args.trace_ring is not None else base.ring,
-                                       field_path="--trace")
+            trace_config = TraceConfig(
+                level=args.trace_level or base.level,
+                kinds=base.kinds if args.trace_level is None else None,
+                ring=args.trace_ring if args.trace_ring is not None else base.ring,
+                field_path="--trace",
+            )
         except ConfigError as exc:
             print(f"simnet run: {exc}", file=err)
             return EXIT_USAGE
@@ -411,8 +520,12 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         try:
             wall_start = time.perf_counter()  # the wall time includes building the world
             try:
-                sim = Simulation(seed=seed, scenario=scenario, trace_config=trace_config,
-                                 trace_stream=args.trace if first else None)
+                sim = Simulation(
+                    seed=seed,
+                    scenario=scenario,
+                    trace_config=trace_config,
+                    trace_stream=args.trace if first else None,
+                )
             except OSError as exc:
                 print(f"simnet run: cannot write the trace: {exc}", file=err)
                 return EXIT_USAGE
@@ -420,12 +533,17 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 print(locate_config_error(loaded, exc), file=err)
                 return EXIT_USAGE
             except Exception as exc:  # a layer below failed to build: say what, no traceback
-                print(f"{args.file}: cannot build the simulated world: {type(exc).__name__}: {exc}", file=err)
+                print(
+                    f"{args.file}: cannot build the simulated world: {type(exc).__name__}: {exc}",
+                    file=err,
+                )
                 return EXIT_FAILED
             progress = _Progress(sim, err) if (first and not quiet) else None
             runner = Runner(
                 sim,
-                on_step=(lambda s: print(format_step(s), file=out, flush=True)) if (first and not quiet) else None,
+                on_step=(lambda s: print(format_step(s), file=out, flush=True))
+                if (first and not quiet)
+                else None,
                 max_wall=args.max_wall,
             )
             result = runner.run()
@@ -438,8 +556,14 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                     print(f"[   fleet    ] {ok} of {len(result.devices)} devices passed", file=out)
                     for d in [d for d in result.devices if not d.passed][:10]:
                         f = d.failure
-                        where = f"step {f.index + 1} ({f.kind} '{f.text}')" if f is not None else "?"
-                        print(f"[   fleet    ] FAIL {d.name} ({d.module}): {where}: {f.detail if f else ''}", file=out)
+                        where = (
+                            f"step {f.index + 1} ({f.kind} '{f.text}')" if f is not None else "?"
+                        )
+                        print(
+                            f"[   fleet    ] FAIL {d.name} ({d.module}): {where}: "
+                            f"{f.detail if f else ''}",
+                            file=out,
+                        )
                 for c in result.checks:
                     print(format_check(c), file=out)
                 for inv in result.invariants:
@@ -452,7 +576,11 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                     for point, path in pcaps:
                         count = sim.world.save_capture(point, path)
                         if point == "module" and not quiet and len(sim.world.pcap_files) > 1:
-                            print(f"  pcap: IP packets in {path}, PPP frames in {sim.world.pcap_files[1]}", file=out)
+                            print(
+                                f"  pcap: IP packets in {path}, PPP frames in "
+                                f"{sim.world.pcap_files[1]}",
+                                file=out,
+                            )
                         elif not quiet and len(pcaps) > 1:
                             print(f"  pcap: {point}: {count} packets in {path}", file=out)
                 except (OSError, ConfigError) as exc:
@@ -464,7 +592,11 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         results.append(result)
         if not quiet and not first:
             same = result.digest == results[0].digest
-            print(f"repeat {run_no + 1}: digest {result.digest[:16]}… {'identical' if same else 'DIFFERENT'}", file=out)
+            print(
+                f"repeat {run_no + 1}: digest {result.digest[:16]}… "
+                f"{'identical' if same else 'DIFFERENT'}",
+                file=out,
+            )
     report = build_report(results)
     if args.report:
         try:
@@ -476,14 +608,24 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     failure = describe_failure(first_result)
     verdict = "PASSED" if report["passed"] else "FAILED"
     ratio = report["ratio"]
-    ratio_text = (f", {ratio:,.0f}x real time" if ratio >= 10 else f", {ratio:.2g}x real time") if ratio else ""
-    print(f"{verdict}: {scenario.name} — virtual {first_result.virtual_time:.3f} s, wall "
-          f"{first_result.wall_time:.3f} s{ratio_text}, digest {first_result.digest[:16]}", file=out)
+    ratio_text = (
+        (f", {ratio:,.0f}x real time" if ratio >= 10 else f", {ratio:.2g}x real time")
+        if ratio
+        else ""
+    )
+    print(
+        f"{verdict}: {scenario.name} — virtual {first_result.virtual_time:.3f} s, wall "
+        f"{first_result.wall_time:.3f} s{ratio_text}, digest {first_result.digest[:16]}",
+        file=out,
+    )
     if failure:
         print(f"  {failure}", file=out)
     if report["digest_repeat_ok"] is not None:
-        print(f"  determinism: {len(results)} runs with seed {seed}: "
-              f"{'identical digests' if report['digest_repeat_ok'] else 'DIGESTS DIFFER'}", file=out)
+        print(
+            f"  determinism: {len(results)} runs with seed {seed}: "
+            f"{'identical digests' if report['digest_repeat_ok'] else 'DIGESTS DIFFER'}",
+            file=out,
+        )
     return EXIT_OK if report["passed"] else EXIT_FAILED
 
 
@@ -524,7 +666,9 @@ class _Progress:
         self.timer.cancel()
 
 
-def _pcap_requests(values: list[str], scenario: object, err: IO[str]) -> list[tuple[str, str]] | None:
+def _pcap_requests(
+    values: list[str], scenario: object, err: IO[str]
+) -> list[tuple[str, str]] | None:
     """``--pcap OUT.pcap`` (the module) and ``--pcap POINT=OUT.pcap`` as (point, path) pairs;
     None after printing the reason when a point is unknown or the scenario is a fleet."""
     from simnet.scenario.schema import CAPTURE_POINTS
@@ -539,8 +683,11 @@ def _pcap_requests(values: list[str], scenario: object, err: IO[str]) -> list[tu
             if "/" in point or "\\" in point:
                 point, path = "module", value  # a path with '=' in it
             else:
-                print(f"simnet run: --pcap {value}: unknown capture point {point!r} (expected one of "
-                      f"{', '.join(known)})", file=err)
+                print(
+                    f"simnet run: --pcap {value}: unknown capture point {point!r} (expected one of "
+                    f"{', '.join(known)})",
+                    file=err,
+                )
                 return None
         if getattr(scenario, "devices", None):
             print("simnet run: --pcap: a fleet keeps no pcap capture", file=err)

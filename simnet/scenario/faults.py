@@ -97,7 +97,9 @@ def _later(world: World, duration: float | None, fn: Callable[[], None]) -> None
 
 def _links(world: World, f: FaultSpec) -> list[Any]:
     direction = f.params.get("direction") or "both"
-    return [link for dev in world.fault_targets(f) for link in dev.radio_links(world.network, direction)]
+    return [
+        link for dev in world.fault_targets(f) for link in dev.radio_links(world.network, direction)
+    ]
 
 
 def _opt(f: FaultSpec, *keys: str) -> dict[str, Any]:
@@ -116,8 +118,16 @@ def link_outage(world: World, f: FaultSpec) -> None:
         link.set_outage(f.params.get("duration"))
 
 
-@fault("loss", {"loss": ("loss", False), "value": ("loss", False), "duration": _DURATION,
-                "direction": _DIRECTION}, one_of=("loss", "value"))
+@fault(
+    "loss",
+    {
+        "loss": ("loss", False),
+        "value": ("loss", False),
+        "duration": _DURATION,
+        "direction": _DIRECTION,
+    },
+    one_of=("loss", "value"),
+)
 def loss(world: World, f: FaultSpec) -> None:
     """The radio link loses packets by a new loss model, back to the scenario's after
     ``duration``."""
@@ -127,19 +137,33 @@ def loss(world: World, f: FaultSpec) -> None:
     for link in _links(world, f):
         direction = "uplink" if link.name.endswith("uplink") else "downlink"
         link.set_loss(loss_for_net(spec))
-        _later(world, f.params.get("duration"),
-               partial(link.set_loss, world.base_links[direction].get("loss", 0.0)))
+        _later(
+            world,
+            f.params.get("duration"),
+            partial(link.set_loss, world.base_links[direction].get("loss", 0.0)),
+        )
 
 
-@fault("delay", {"delay": ("distribution", False), "value": ("distribution", False),
-                 "duration": _DURATION, "direction": _DIRECTION}, one_of=("delay", "value"))
+@fault(
+    "delay",
+    {
+        "delay": ("distribution", False),
+        "value": ("distribution", False),
+        "duration": _DURATION,
+        "direction": _DIRECTION,
+    },
+    one_of=("delay", "value"),
+)
 def delay(world: World, f: FaultSpec) -> None:
     """The radio link's one-way delay follows a new distribution, back after ``duration``."""
     for link in _links(world, f):
         direction = "uplink" if link.name.endswith("uplink") else "downlink"
         link.set_delay(f.params["delay"])
-        _later(world, f.params.get("duration"),
-               partial(link.set_delay, world.base_links[direction].get("delay", 0.0)))
+        _later(
+            world,
+            f.params.get("duration"),
+            partial(link.set_delay, world.base_links[direction].get("delay", 0.0)),
+        )
 
 
 @fault("bearer-drop", {"cause": ("sm_cause", False)})
@@ -164,13 +188,22 @@ def pdp_silent(world: World, f: FaultSpec) -> None:
         b.pdp_silent(**_opt(f, "count", "duration"))
 
 
-@fault("ppp-fail", {"phase": ("ppp_phase", True), "mode": ("ppp_mode", False), "count": _COUNT,
-                    "duration": _DURATION})
+@fault(
+    "ppp-fail",
+    {
+        "phase": ("ppp_phase", True),
+        "mode": ("ppp_mode", False),
+        "count": _COUNT,
+        "duration": _DURATION,
+    },
+)
 def ppp_fail(world: World, f: FaultSpec) -> None:
     """PPP fails in ``phase`` as ``mode`` says; ``count``: only the next N negotiations,
     ``duration``: only those starting within it."""
     for b in _bearers(world, f):
-        b.ppp_fail(f.params["phase"], f.params.get("mode") or "silent", **_opt(f, "count", "duration"))
+        b.ppp_fail(
+            f.params["phase"], f.params.get("mode") or "silent", **_opt(f, "count", "duration")
+        )
 
 
 @fault("call-fail", {"outcome": ("call_outcome", True), "count": _COUNT})
@@ -210,18 +243,43 @@ def _server(world: World, f: FaultSpec) -> None:
 # The peer servers' faults (simnet.servers Service.apply_fault takes these names).
 fault("server-refuse", {**_SERVER, "duration": _DURATION})(_server)
 fault("server-stall", {**_SERVER, "duration": _DURATION})(_server)
-fault("server-reset", {**_SERVER, "after_bytes": ("count0", False), "mode": ("reset_mode", False),
-                       "connection": ("connection", False), "duration": _DURATION})(_server)
-fault("server-reply", {**_SERVER, "command": ("string", True), "code": ("reply_code", True),
-                       "text": ("string", False), "count": _COUNT})(_server)
-fault("server-slow-greeting", {**_SERVER, "delay": ("duration", True), "duration": _DURATION})(_server)
+fault(
+    "server-reset",
+    {
+        **_SERVER,
+        "after_bytes": ("count0", False),
+        "mode": ("reset_mode", False),
+        "connection": ("connection", False),
+        "duration": _DURATION,
+    },
+)(_server)
+fault(
+    "server-reply",
+    {
+        **_SERVER,
+        "command": ("string", True),
+        "code": ("reply_code", True),
+        "text": ("string", False),
+        "count": _COUNT,
+    },
+)(_server)
+fault("server-slow-greeting", {**_SERVER, "delay": ("duration", True), "duration": _DURATION})(
+    _server
+)
 fault("server-rate-limit", {**_SERVER, "rate": ("rate", True), "duration": _DURATION})(_server)
 # The server sends text unprompted on its open connections (UDP: to its last client).
 fault("server-push", {**_SERVER, "data": ("string", True)})(_server)
 
 
-@fault("peer-connect", {"host": ("host", True), "port": ("port", True), "send": ("string", False),
-                        "close_after": _DURATION})
+@fault(
+    "peer-connect",
+    {
+        "host": ("host", True),
+        "port": ("port", True),
+        "send": ("string", False),
+        "close_after": _DURATION,
+    },
+)
 def peer_connect(world: World, f: FaultSpec) -> None:
     """A peer host opens a TCP connection to the module (server-mode commands) and sends
     ``send``, closing after ``close_after``. The peer application reads what the module sends
@@ -243,7 +301,9 @@ def peer_connect(world: World, f: FaultSpec) -> None:
     for dev in world.fault_targets(f):
         module_ip = dev.host.ip
         if module_ip is None:
-            raise ConfigError("peer-connect", f"the module {dev.name} has no address (no active PDP context)")
+            raise ConfigError(
+                "peer-connect", f"the module {dev.name} has no address (no active PDP context)"
+            )
         sock = peer.tcp_connect(module_ip, f.params["port"])
         world.peer_sockets.append(sock)
         sock.on_connected = connected
@@ -307,13 +367,23 @@ def smsc_down(world: World, f: FaultSpec) -> None:
     world.smsc.set_down(True, f.params.get("duration"))
 
 
-@fault("sms-fail", {"to": ("string", True), "reason": ("sms_fail_reason", False), "count": _COUNT,
-                    "duration": _DURATION})
+@fault(
+    "sms-fail",
+    {
+        "to": ("string", True),
+        "reason": ("sms_fail_reason", False),
+        "count": _COUNT,
+        "duration": _DURATION,
+    },
+)
 def sms_fail(world: World, f: FaultSpec) -> None:
     """Delivery attempts to ``to`` fail: ``absent`` / ``busy`` (kept and retried) or
     ``rejected`` (permanent, status report TP-ST 0x42)."""
-    world.smsc.fail_deliveries(_sms_number(world, f.params["to"]), f.params.get("reason") or "absent",
-                               **_opt(f, "count", "duration"))
+    world.smsc.fail_deliveries(
+        _sms_number(world, f.params["to"]),
+        f.params.get("reason") or "absent",
+        **_opt(f, "count", "duration"),
+    )
 
 
 @fault("sms-delay", {"delay": ("duration", True), "duration": _DURATION})
@@ -326,7 +396,9 @@ def sms_delay(world: World, f: FaultSpec) -> None:
 def incoming_call(world: World, f: FaultSpec) -> None:
     """A phone host calls the module (a speech call): RING / +CLIP until ATA, ATH or
     ``ring_for``; the caller hangs up ``hold`` after the answer."""
-    world.host_view(f.params["from"]).call(ring_for=f.params.get("ring_for"), hold=f.params.get("hold"))
+    world.host_view(f.params["from"]).call(
+        ring_for=f.params.get("ring_for"), hold=f.params.get("hold")
+    )
 
 
 # -- triggers --------------------------------------------------------------------------------------
@@ -419,7 +491,9 @@ class FaultEngine:
         if self._trace_watches:
             # Watches that each name a kind need to see only those records (kinds are text).
             named = [w.trig.match.get("kind") for w in self._trace_watches]
-            self.world.sim.trace.add_sink(self._on_record, None if None in named else {str(k) for k in named})
+            self.world.sim.trace.add_sink(
+                self._on_record, None if None in named else {str(k) for k in named}
+            )
         if self._uart_watches and first is not None and first.module is not None:
             first.module.uart.observe(self._on_uart)
         if self._packet_watches and first is not None:
@@ -453,12 +527,24 @@ class FaultEngine:
     def apply(self, fault_spec: FaultSpec, why: str) -> None:
         sim = self.world.sim
         params = {k: _jsonable(v) for k, v in fault_spec.params.items()}
-        sim.record("fault", "fault", action=fault_spec.action, index=fault_spec.index, trigger=why, **params)
+        sim.record(
+            "fault",
+            "fault",
+            action=fault_spec.action,
+            index=fault_spec.index,
+            trigger=why,
+            **params,
+        )
         try:
             FAULTS[fault_spec.action].apply(self.world, fault_spec)
         except Exception as exc:  # a layer refusing a fault must show in the trace, not crash
-            sim.record("fault", "fault_error", action=fault_spec.action, index=fault_spec.index,
-                       error=f"{type(exc).__name__}: {exc}")
+            sim.record(
+                "fault",
+                "fault_error",
+                action=fault_spec.action,
+                index=fault_spec.index,
+                error=f"{type(exc).__name__}: {exc}",
+            )
             self.world.fault_errors.append(f"faults[{fault_spec.index}] {fault_spec.action}: {exc}")
 
 

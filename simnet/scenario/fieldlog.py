@@ -44,34 +44,58 @@ UNIT_SPECIFIC = ("+CGSN", "+GSN", "+CIMI", "+CCID", "+ICCID", "+CICCID", "+QCCID
                  "+CCLK", "I")
 HOST_MARKERS = (">>", "-->", "->", ">", "tx:", "tx", "send:", "write:", "w:")
 MODULE_MARKERS = ("<<", "<--", "<-", "<", "rx:", "rx", "recv:", "read:", "r:")
-_MARKER = re.compile(r"(-->|<--|->|<-|>>|<<|>|<|(?:tx|rx|send|recv|write|read|w|r)\s*:|\[(?:tx|rx)\]|(?:tx|rx)(?=\s))"
-                     r"(?:\s|$)", re.I)
+_MARKER = re.compile(
+    r"(-->|<--|->|<-|>>|<<|>|<|(?:tx|rx|send|recv|write|read|w|r)\s*:|\[(?:tx|rx)\]|(?:tx|rx)(?=\s))"
+    r"(?:\s|$)",
+    re.I,
+)
 _CLOCK = r"(?:\d{4}[-/]\d\d[-/]\d\d[ T_])?\d{1,2}:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-_STAMP = re.compile(rf"^\s*(?:\[\s*(?P<b>{_CLOCK}|\d+(?:\.\d+)?)\s*\]|(?P<c>{_CLOCK})|(?P<n>\d+\.\d+)(?=\s+\S))\s*[:|-]?\s*")
-_SOCAT = re.compile(r"^\s*(?P<dir>[<>])\s+(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?)\s+length=(?P<len>\d+)"
-                    r"\s+from=\d+\s+to=\d+\s*$")
-_HEX_PAYLOAD = re.compile(r"^(?:[0-9A-Fa-f]{8}:?\s+)?((?:[0-9A-Fa-f]{2}[ :]?)+?)(?:\s{2,}.*|\s*\|.*\|\s*)?$")
+_STAMP = re.compile(
+    rf"^\s*(?:\[\s*(?P<b>{_CLOCK}|\d+(?:\.\d+)?)\s*\]|(?P<c>{_CLOCK})|(?P<n>\d+\.\d+)(?=\s+\S))\s*[:|-]?\s*"
+)
+_SOCAT = re.compile(
+    r"^\s*(?P<dir>[<>])\s+(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?)\s+length=(?P<len>\d+)"
+    r"\s+from=\d+\s+to=\d+\s*$"
+)
+_HEX_PAYLOAD = re.compile(
+    r"^(?:[0-9A-Fa-f]{8}:?\s+)?((?:[0-9A-Fa-f]{2}[ :]?)+?)(?:\s{2,}.*|\s*\|.*\|\s*)?$"
+)
 _ESCAPED = re.compile(r"\\[rn0tx\\]|<(?:CR|LF|SUB|ESC)>", re.I)
 _BANNERS = re.compile(
-    r"^(picocom v|port is\s*:|flowcontrol\s*:|baudrate is\s*:|parity is\s*:|databits are\s*:|stopbits are\s*:|"
-    r"escape is\s*:|local echo is\s*:|noinit is\s*:|noreset is\s*:|hangup is\s*:|nolock is\s*:|send_cmd is\s*:|"
-    r"receive_cmd is\s*:|imap is\s*:|omap is\s*:|emap is\s*:|logfile is\s*:|initstring\s*:|exit_after is\s*:|"
+    r"^(picocom v|port is\s*:|flowcontrol\s*:|baudrate is\s*:|parity is\s*:|databits "
+    r"are\s*:|stopbits are\s*:|"
+    r"escape is\s*:|local echo is\s*:|noinit is\s*:|noreset is\s*:|hangup is\s*:|nolock "
+    r"is\s*:|send_cmd is\s*:|"
+    r"receive_cmd is\s*:|imap is\s*:|omap is\s*:|emap is\s*:|logfile "
+    r"is\s*:|initstring\s*:|exit_after is\s*:|"
     r"exit is\s*:|type \[c-a\] \[c-h\]|terminal ready|terminating\.\.\.|thanks for using picocom|"
     r"welcome to minicom|options:|compiled on|port /dev/|using character set|press ctrl-a z|"
-    r"\[\d+\] ###|\[\d+\] ##|### |-- |--$|#)", re.I)
+    r"\[\d+\] ###|\[\d+\] ##|### |-- |--$|#)",
+    re.I,
+)
 _COMMAND = re.compile(r"^AT([+^$%#*][A-Z0-9_]+|&[A-Z]|\\[A-Z]|[A-Z])", re.I)
 _SOCKET_OPEN = (
     # SIMCom AT+CIPOPEN=<link>,"TCP"|"UDP","<host>",<port>
-    (re.compile(r'^AT\+CIPOPEN=\d+,"(TCP|UDP)","([^"]+)",(\d+)', re.I), lambda m: (m[1].lower(), m[2], int(m[3]))),
+    (
+        re.compile(r'^AT\+CIPOPEN=\d+,"(TCP|UDP)","([^"]+)",(\d+)', re.I),
+        lambda m: (m[1].lower(), m[2], int(m[3])),
+    ),
     # Fibocom AT+MIPOPEN=<id>,[<lport>],"<host>",<port>,<0 TCP | 1 UDP>
-    (re.compile(r'^AT\+MIPOPEN=\d+,\d*,"([^"]+)",(\d+),([01])', re.I),
-     lambda m: ("tcp" if m[3] == "0" else "udp", m[1], int(m[2]))),
+    (
+        re.compile(r'^AT\+MIPOPEN=\d+,\d*,"([^"]+)",(\d+),([01])', re.I),
+        lambda m: ("tcp" if m[3] == "0" else "udp", m[1], int(m[2])),
+    ),
 )
-_APN = (re.compile(r'^AT\+CGDCONT=1,"[A-Z0-9]+","([^"]*)"', re.I), re.compile(r'^AT\+MIPCALL=1,"([^"]*)"', re.I))
+_APN = (
+    re.compile(r'^AT\+CGDCONT=1,"[A-Z0-9]+","([^"]*)"', re.I),
+    re.compile(r'^AT\+MIPCALL=1,"([^"]*)"', re.I),
+)
 _PIN = re.compile(r'^AT\+CPIN="?(\d{4,8})"?$', re.I)
 _CSQ = re.compile(r"^\+CSQ: (\d+),(\d+)$")
 _REG = re.compile(r"^\+C(?:G|E)?REG: (?:\d+,)?([0-9])(?:,|$)")
-PEER_NET = ipaddress.IPv4Network("203.0.113.0/24")  # TEST-NET-3 (RFC 5737): names get addresses here
+PEER_NET = ipaddress.IPv4Network(
+    "203.0.113.0/24"
+)  # TEST-NET-3 (RFC 5737): names get addresses here
 
 
 @dataclass
@@ -102,7 +126,9 @@ def _seconds(stamp: str) -> float:
     if re.fullmatch(r"\d+(?:\.\d+)?", stamp):
         value = float(stamp)
         return value / 1000.0 if "." not in stamp and value > 10_000 else value  # bare integers: ms
-    stamp = stamp.replace(",", ".").replace("/", "-").replace("_", " ").replace("T", " ").rstrip("Z")
+    stamp = (
+        stamp.replace(",", ".").replace("/", "-").replace("_", " ").replace("T", " ").rstrip("Z")
+    )
     stamp = re.sub(r"[+-]\d\d:?\d\d$", "", stamp)
     for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%H:%M:%S.%f", "%H:%M:%S"):
         try:
@@ -110,7 +136,9 @@ def _seconds(stamp: str) -> float:
         except ValueError:
             continue
         if parsed.year == 1900:  # a time of day only
-            return parsed.hour * 3600 + parsed.minute * 60 + parsed.second + parsed.microsecond / 1e6
+            return (
+                parsed.hour * 3600 + parsed.minute * 60 + parsed.second + parsed.microsecond / 1e6
+            )
         return parsed.timestamp()
     raise ValueError(stamp)
 
@@ -121,7 +149,7 @@ def _split_stamp(text: str) -> tuple[float | None, str]:
         return None, text
     stamp = m.group("b") or m.group("c") or m.group("n")
     try:
-        return _seconds(stamp), text[m.end():]
+        return _seconds(stamp), text[m.end() :]
     except ValueError:
         return None, text
 
@@ -164,15 +192,17 @@ def parse_log(text: str, file: str = "<log>") -> FieldLog:
             content += 1
             t, rest = _split_stamp(raw.rstrip("\r"))
             m = _MARKER.match(rest.lstrip())
-            if m and (rest.lstrip()[m.end():].strip() or m.group(1) in "<>"):
-                directed.append((number, t, _side_of(m.group(1)), rest.lstrip()[m.end():]))
+            if m and (rest.lstrip()[m.end() :].strip() or m.group(1) in "<>"):
+                directed.append((number, t, _side_of(m.group(1)), rest.lstrip()[m.end() :]))
         if content and len(directed) >= 0.6 * content:
             log = _parse_directed(directed, file)
         else:
             log = _parse_undirected(lines, file)
     if not log.chunks:
-        raise LogError(f"{file}:1: no AT traffic found (expected lines such as '> AT+CSQ' / '< OK', a serial "
-                       "monitor capture, or a hex dump)")
+        raise LogError(
+            f"{file}:1: no AT traffic found (expected lines such as '> AT+CSQ' / '< OK', a serial "
+            "monitor capture, or a hex dump)"
+        )
     stamps = [c.t for c in log.chunks if c.t is not None]
     if stamps:
         first = stamps[0]
@@ -188,15 +218,20 @@ def _parse_socat(lines: list[str], file: str) -> FieldLog:
     for number, raw in enumerate(lines, 1):
         m = _SOCAT.match(raw)
         if m:
-            current = Chunk(HOST if m.group("dir") == ">" else MODULE, b"", _seconds(m.group("ts")), number)
+            current = Chunk(
+                HOST if m.group("dir") == ">" else MODULE, b"", _seconds(m.group("ts")), number
+            )
             log.chunks.append(current)
             continue
         if raw.strip() in ("", "--") or current is None:
             continue
         data = _hex(raw)
         if data is None:
-            raise LogError(f"{file}:{number}: expected hex bytes of the block that starts at line {current.line}, "
-                           f"got {raw.strip()[:40]!r}")
+            raise LogError(
+                f"{file}:{number}: expected hex bytes of the block that starts at line "
+                f"{current.line}, "
+                f"got {raw.strip()[:40]!r}"
+            )
         current.data += data
     log.chunks = [c for c in log.chunks if c.data]
     return log
@@ -204,9 +239,15 @@ def _parse_socat(lines: list[str], file: str) -> FieldLog:
 
 def _parse_directed(directed: list[tuple[int, float | None, str, str]], file: str) -> FieldLog:
     payloads = [p.strip() for _, _, _, p in directed if p.strip()]
-    as_hex = payloads and sum(1 for p in payloads if _hex(p) is not None and not p.isalpha()) >= 0.9 * len(payloads)
+    as_hex = payloads and sum(
+        1 for p in payloads if _hex(p) is not None and not p.isalpha()
+    ) >= 0.9 * len(payloads)
     escaped = not as_hex and any(_ESCAPED.search(p) for p in payloads)
-    log = FieldLog(file, "hex dump" if as_hex else ("directed text, bytes escaped" if escaped else "directed text"), [])
+    log = FieldLog(
+        file,
+        "hex dump" if as_hex else ("directed text, bytes escaped" if escaped else "directed text"),
+        [],
+    )
     prompt_open = False
     for number, t, side, payload in directed:
         if as_hex:
@@ -219,8 +260,11 @@ def _parse_directed(directed: list[tuple[int, float | None, str, str]], file: st
             if side == HOST:
                 data = body.encode("latin-1", "replace") + (b"" if prompt_open else b"\r")
             else:
-                data = (body.encode("latin-1", "replace") if body.strip() in (">", "> ")
-                        else b"\r\n" + body.encode("latin-1", "replace") + b"\r\n")
+                data = (
+                    body.encode("latin-1", "replace")
+                    if body.strip() in (">", "> ")
+                    else b"\r\n" + body.encode("latin-1", "replace") + b"\r\n"
+                )
         if not data:
             continue
         if side == MODULE:
@@ -265,7 +309,9 @@ def _parse_undirected(lines: list[str], file: str) -> FieldLog:
                 last_command, echo_pending = text, True
                 continue
             if echo_pending and text == last_command:  # the module's echo of the command
-                log.chunks.append(Chunk(MODULE, text.encode("latin-1", "replace") + b"\r", t, number))
+                log.chunks.append(
+                    Chunk(MODULE, text.encode("latin-1", "replace") + b"\r", t, number)
+                )
                 echo_pending = False
                 continue
             echo_pending = False
@@ -277,7 +323,9 @@ def _parse_undirected(lines: list[str], file: str) -> FieldLog:
                 else:
                     prompt_open = True
                 continue
-            log.chunks.append(Chunk(MODULE, b"\r\n" + text.encode("latin-1", "replace") + b"\r\n", t, number))
+            log.chunks.append(
+                Chunk(MODULE, b"\r\n" + text.encode("latin-1", "replace") + b"\r\n", t, number)
+            )
     return log
 
 
@@ -333,8 +381,12 @@ def _shape(line: str) -> str:
     """A regular expression for the whole line ``line`` (between CR LF) with other digits in its
     numbers (and other hex digits in runs that mix them)."""
     parts = re.split(r"([0-9A-Fa-f]*\d[0-9A-Fa-f]*)", line)
-    body = "".join(re.escape(p).replace("\\ ", " ") if i % 2 == 0
-                   else (r"\d+" if p.isdigit() else r"[0-9A-Fa-f]+") for i, p in enumerate(parts))
+    body = "".join(
+        re.escape(p).replace("\\ ", " ")
+        if i % 2 == 0
+        else (r"\d+" if p.isdigit() else r"[0-9A-Fa-f]+")
+        for i, p in enumerate(parts)
+    )
     return rf"\r\n{body}\r\n"
 
 
@@ -355,7 +407,9 @@ def build(log: FieldLog, module: str) -> Imported:
             imported.module_lines += _expects(steps, said, last_command, sent_at, world)
             said = []
             if chunk.t is not None and last_t is not None and chunk.t - last_t >= MIN_WAIT:
-                steps.append(Step("wait", f"{chunk.t - last_t:.3f}s", chunk.line, note="the host's pause"))
+                steps.append(
+                    Step("wait", f"{chunk.t - last_t:.3f}s", chunk.line, note="the host's pause")
+                )
             _send(steps, chunk)
             for text in chunk.data.split(b"\r"):
                 line_text = text.decode("latin-1").strip()
@@ -392,7 +446,12 @@ def _merge_host_writes(chunks: list[Chunk]) -> list[Chunk]:
 def _send(steps: list[Step], chunk: Chunk) -> None:
     data = chunk.data
     text = data[:-1].decode("latin-1")
-    if data.endswith(b"\r") and b"\r" not in data[:-1] and re.fullmatch(r"[ -~]*", text) and "\\" not in text:
+    if (
+        data.endswith(b"\r")
+        and b"\r" not in data[:-1]
+        and re.fullmatch(r"[ -~]*", text)
+        and "\\" not in text
+    ):
         steps.append(Step("send", text, chunk.line))
     else:
         steps.append(Step("send_raw", escape_bytes(data), chunk.line))
@@ -417,8 +476,9 @@ def _lines_of(chunks: list[Chunk]) -> list[tuple[str, int, float | None]]:
     return out
 
 
-def _expects(steps: list[Step], said: list[Chunk], command: str, sent_at: float | None,
-             world: dict[str, Any]) -> int:
+def _expects(
+    steps: list[Step], said: list[Chunk], command: str, sent_at: float | None, world: dict[str, Any]
+) -> int:
     if not said:
         return 0
     name = command_name(command) or ""
@@ -433,9 +493,15 @@ def _expects(steps: list[Step], said: list[Chunk], command: str, sent_at: float 
             world["network.signal"] = {"rssi": int(m[1]), **({"ber": ber} if ber <= 7 else {})}
         reg = _REG.match(text)
         if reg and "network.registration" not in world and reg[1] in "15":
-            world["network.registration"] = {"state": "home" if reg[1] == "1" else "roaming", "after": "0s"}
+            world["network.registration"] = {
+                "state": "home" if reg[1] == "1" else "roaming",
+                "after": "0s",
+            }
         signal = world.get("network.signal") or {}
-        varies = (m is not None and (signal.get("rssi"), signal.get("ber", -1)) != (int(m[1]), int(m[2])))
+        varies = m is not None and (signal.get("rssi"), signal.get("ber", -1)) != (
+            int(m[1]),
+            int(m[2]),
+        )
         unit = name in UNIT_SPECIFIC and text != command and text not in ("OK", "ERROR")
         if varies or unit:
             steps.append(Step("expect_re", _shape(text), line, within, note=f"field: {text}"))
@@ -495,8 +561,11 @@ def _world_yaml(world: dict[str, Any]) -> list[str]:
         if key in network:
             out.append(f"  {key}: {json.dumps(network[key])}")
     if world.get("hosts"):
-        out.append("hosts:  # peers the device opened sockets to; what the field server said is not in the log, "
-                   "so an echo service stands in")
+        out.append(
+            "hosts:  # peers the device opened sockets to; what the field server said is not in "
+            "the log, "
+            "so an echo service stands in"
+        )
         for name, host in world["hosts"].items():
             out.append(f"  {name}:")
             out.append(f"    ip: {host['ip']}")
@@ -513,12 +582,17 @@ def _render(imp: Imported, scenario_name: str | None) -> str:
     lines = [
         f"{MODELINE}{(scenarios_dir() / LIBRARY_SCHEMA_FILE).as_posix()}",
         f"# Imported by simnet import {log.file} --module {imp.module} ({log.format}).",
-        f"# {imp.commands} host commands, {imp.module_lines} module lines; each step names its line of {log.file}.",
-        "# Steps replay the host; expectations are what the field module said (lines that belong to",
+        f"# {imp.commands} host commands, {imp.module_lines} module lines; each step names its "
+        f"line of {log.file}.",
+        "# Steps replay the host; expectations are what the field module said (lines that "
+        "belong to",
         "# the unit - IMEI, IMSI, ICCID, firmware build, clock - are expected by shape).",
     ]
     if imp.unsupported:
-        listed = ", ".join(f"AT{n} ({log.file}:{','.join(map(str, ls[:3]))})" for n, ls in sorted(imp.unsupported.items()))
+        listed = ", ".join(
+            f"AT{n} ({log.file}:{','.join(map(str, ls[:3]))})"
+            for n, ls in sorted(imp.unsupported.items())
+        )
         lines.append(f"# Not implemented by {imp.module} (it will answer ERROR): {listed}")
     lines += [f"name: {_quote(name)}", f"module: {imp.module}"]
     lines += _world_yaml(imp.world)
@@ -529,7 +603,11 @@ def _render(imp: Imported, scenario_name: str | None) -> str:
         if step.kind == "wait":
             lines.append(f"  - wait: {step.value}{note}")
         elif step.kind in ("expect", "expect_re"):
-            within = f", within: {step.within:g}s" if step.within and step.within != DEFAULT_WITHIN else ""
+            within = (
+                f", within: {step.within:g}s"
+                if step.within and step.within != DEFAULT_WITHIN
+                else ""
+            )
             lines.append(f"  - {{{step.kind}: {_quote(step.value)}{within}}}{note}")
         else:
             lines.append(f"  - {step.kind}: {_quote(step.value)}{note}")
@@ -551,8 +629,11 @@ class Divergence:
 
     def describe(self, log_file: str, scenario_file: str) -> str:
         said = f"'{self.received}'" if self.received else "nothing"
-        return (f"{log_file}:{self.log_line}: the field module said '{self.expected}'; the emulator said {said} "
-                f"(t={self.t:.3f} s; {scenario_file}:{self.scenario_line})")
+        return (
+            f"{log_file}:{self.log_line}: the field module said '{self.expected}'; the emulator "
+            f"said {said} "
+            f"(t={self.t:.3f} s; {scenario_file}:{self.scenario_line})"
+        )
 
 
 def replay(scenario_file: str, log_file: str) -> tuple[list[Divergence], int]:
@@ -578,7 +659,9 @@ def replay(scenario_file: str, log_file: str) -> tuple[list[Divergence], int]:
                 dte.expect(pattern, timeout=spec.within)
             except ExpectTimeout as exc:
                 received = _show(exc.received, 120)
-                out.append(Divergence(log_lines.get(spec.line, 0), spec.line, spec.text, received, sim.now))
+                out.append(
+                    Divergence(log_lines.get(spec.line, 0), spec.line, spec.text, received, sim.now)
+                )
     return out, len(sim.scenario.steps)
 
 

@@ -117,7 +117,10 @@ class HostView:
     def _phone(self) -> Any:
         phone = self._entry.phone
         if phone is None:
-            raise ConfigError("host", f"{self.name} has no msisdn (give it one under hosts: to send or receive SMS)")
+            raise ConfigError(
+                "host",
+                f"{self.name} has no msisdn (give it one under hosts: to send or receive SMS)",
+            )
         return phone
 
     def sms(self) -> list[dict[str, Any]]:
@@ -129,7 +132,9 @@ class HostView:
         """Status reports the host received for messages it sent (TS 23.040 TP-ST in ``st``)."""
         return [{"mr": r.mr, "to": r.ra.number, "st": r.st} for r in self._phone().reports]
 
-    def send_sms(self, text: str, to: str | None = None, *, status_report: bool = False) -> list[int]:
+    def send_sms(
+        self, text: str, to: str | None = None, *, status_report: bool = False
+    ) -> list[int]:
         """Send ``text`` (concatenated parts when long) to ``to`` (default: the module); the SC
         has it after its submit delay. Returns the SC's message ids."""
         dest = to if to is not None else self._world_device_number()
@@ -141,7 +146,9 @@ class HostView:
         bearer = self._world.bearer
         if bearer is None or bearer.csd is None:
             raise ConfigError("call", "this scenario's module has no circuit-switched service")
-        call = bearer.csd.incoming_call(self._phone().msisdn, voice=True, hold=hold, ring_timeout=ring_for)
+        call = bearer.csd.incoming_call(
+            self._phone().msisdn, voice=True, hold=hold, ring_timeout=ring_for
+        )
         return call is not None
 
     def _world_device_number(self) -> str:

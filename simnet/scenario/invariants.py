@@ -4,8 +4,9 @@ Installed when the world is built (before anything happens), evaluated after the
 
 - ``integrity`` - no byte lost, duplicated, reordered or corrupted on a TCP stream without an
   error reported to the host at the AT level. :class:`simnet.modem.ledger.SocketLedger` reads
-  what the host handed to each socket and what the module told it off the UART (``Uart.observe``); each server
-  keeps what every connection carried (``Service.record_streams``). The peer's bytes must be a
+  what the host handed to each socket and what the module told it off the UART
+  (``Uart.observe``); each server keeps what every connection carried
+  (``Service.record_streams``). The peer's bytes must be a
   prefix of the host's accepted bytes; the host's received bytes a prefix of what the peer
   sent; and when the module never reported an error for a link (it is still open, or the host
   closed it and was told the close succeeded), the peer must have every byte the host was told
@@ -38,9 +39,12 @@ from simnet.scenario.model import ChaosSpec
 if TYPE_CHECKING:
     from simnet.scenario.world import World
 
-MODEL_ERROR_KINDS = frozenset({"handler_error", "callback_error", "process_error", "internal_error"})
+MODEL_ERROR_KINDS = frozenset(
+    {"handler_error", "callback_error", "process_error", "internal_error"}
+)
 SETTLE_STEP = 5.0  # virtual seconds between looks while data in flight settles
-CENSUS_PERIOD = 5.0  # virtual seconds between looks at the buffers until the probe (a leak persists)
+# Virtual seconds between looks at the buffers until the probe (a leak persists).
+CENSUS_PERIOD = 5.0
 MAX_SHOWN = 24  # bytes of a mismatch shown in a message
 
 
@@ -159,13 +163,18 @@ class Oracles:
             if kind == "prompt":
                 self.ledger.prompt_opened(rec.t)
             elif kind == "prompt_end":
-                self.ledger.prompt_closed(str(rec.fields.get("reason", "")), int(rec.fields.get("n", 0)), rec.t)
+                self.ledger.prompt_closed(
+                    str(rec.fields.get("reason", "")), int(rec.fields.get("n", 0)), rec.t
+                )
             elif kind == "reboot":
                 self.ledger.restarted(rec.t)
         if kind in MODEL_ERROR_KINDS:
             where = rec.fields.get("command") or rec.fields.get("fn")
-            self.model_errors.append(f"t={rec.t:.3f} {rec.source} {kind}" + (f" in {where}" if where else "")
-                                     + f": {rec.fields.get('error', '?')}")
+            self.model_errors.append(
+                f"t={rec.t:.3f} {rec.source} {kind}"
+                + (f" in {where}" if where else "")
+                + f": {rec.fields.get('error', '?')}"
+            )
 
     @property
     def storm_end(self) -> float:
@@ -206,38 +215,64 @@ class Oracles:
                 return True
         return False
 
-    def evaluate(self, *, steps_passed: bool, program_error: str | None, internal_error: str | None,
-                 checks: list[Any]) -> list[InvariantResult]:
+    def evaluate(
+        self,
+        *,
+        steps_passed: bool,
+        program_error: str | None,
+        internal_error: str | None,
+        checks: list[Any],
+    ) -> list[InvariantResult]:
         out = []
         always = {c.index for c in self.world.scenario.checks if c.always}
         for name in self.spec.invariants:
             if name == "integrity":
                 problems = self.integrity()
                 note = f" (not followed: {self.ledger.disabled})" if self.ledger.disabled else ""
-                out.append(_result(name, problems, f"{len(self.ledger.sessions)} sessions, "
-                                   f"{len(self.world.claims)} claims{note}"))
+                out.append(
+                    _result(
+                        name,
+                        problems,
+                        f"{len(self.ledger.sessions)} sessions, "
+                        f"{len(self.world.claims)} claims{note}",
+                    )
+                )
             elif name == "responsive":
                 ok, detail = self.probe if self.probe is not None else (False, "not probed")
                 out.append(InvariantResult(name, ok, detail, [] if ok else [detail]))
             elif name == "no-errors":
-                problems = list(self.model_errors) + [f"fault not applied: {e}" for e in self.world.fault_errors]
+                problems = list(self.model_errors) + [
+                    f"fault not applied: {e}" for e in self.world.fault_errors
+                ]
                 if internal_error:
                     problems.append(internal_error)
                 if program_error:
                     problems.append(f"host program: {program_error}")
                 out.append(_result(name, problems, "no exception"))
             elif name == "bounded":
-                over = [f"{buf}: {size} > {bound} at t={t:.3f} s" for buf, (size, bound, t) in self.over_bound.items()]
+                over = [
+                    f"{buf}: {size} > {bound} at t={t:.3f} s"
+                    for buf, (size, bound, t) in self.over_bound.items()
+                ]
                 out.append(_result(name, over, "every buffer within its bound"))
             elif name == "completes":
                 problems = [] if steps_passed else ["the workload did not finish"]
-                problems += [f"check {c.index + 1} ({c.kind} {c.host}): {c.detail}" for c in checks
-                             if not c.passed and c.index not in always]
+                problems += [
+                    f"check {c.index + 1} ({c.kind} {c.host}): {c.detail}"
+                    for c in checks
+                    if not c.passed and c.index not in always
+                ]
                 out.append(_result(name, problems, "the workload finished"))
         for c in checks:
             if c.index in always:
-                out.append(InvariantResult(f"check {c.index + 1}", c.passed, f"{c.kind} {c.host}: {c.detail}",
-                                           [] if c.passed else [c.detail]))
+                out.append(
+                    InvariantResult(
+                        f"check {c.index + 1}",
+                        c.passed,
+                        f"{c.kind} {c.host}: {c.detail}",
+                        [] if c.passed else [c.detail],
+                    )
+                )
         return out
 
     # -- integrity -------------------------------------------------------------------------------
@@ -259,9 +294,14 @@ class Oracles:
         """The peer's connection of session ``s``: accepted after the host asked to open it,
         carrying a prefix of what the host sent (the first such, in accept order)."""
         expected = bytes(s.accepted) + s.unsent_tail
-        candidates = [r for r in streams.get(self._ip(s.host), ())
-                      if r.port == s.port and id(r) not in used and r.t_open >= s.t_command - 1e-9
-                      and (s.t_end is None or r.t_open <= s.t_end + 1e-9)]
+        candidates = [
+            r
+            for r in streams.get(self._ip(s.host), ())
+            if r.port == s.port
+            and id(r) not in used
+            and r.t_open >= s.t_command - 1e-9
+            and (s.t_end is None or r.t_open <= s.t_end + 1e-9)
+        ]
         for r in candidates:
             if expected.startswith(bytes(r.rx)):
                 used.add(id(r))
@@ -284,29 +324,39 @@ class Oracles:
             expected = bytes(s.accepted) + s.unsent_tail
             if rec is None:
                 if s.told and _must_complete(s) and not (live and s.open):
-                    problems.append(f"{s}: the host was told {s.told} bytes were sent; no connection "
-                                    f"reached {s.host}:{s.port}, and no error was reported")
+                    problems.append(
+                        f"{s}: the host was told {s.told} bytes were sent; no connection "
+                        f"reached {s.host}:{s.port}, and no error was reported"
+                    )
                 continue
             got = bytes(rec.rx)
             if rec.rx_total > len(expected) and got.startswith(expected):
-                problems.append(f"{s}: the peer received {rec.rx_total} bytes, the host sent "
-                                f"{len(expected)} (bytes duplicated)")
+                problems.append(
+                    f"{s}: the peer received {rec.rx_total} bytes, the host sent "
+                    f"{len(expected)} (bytes duplicated)"
+                )
             elif not expected.startswith(got):
                 k = _first_difference(expected, got)
-                problems.append(f"{s}: the peer received {rec.rx_total} bytes that differ from what the "
-                                f"host sent at byte {k} (host {_show(expected[k:k + MAX_SHOWN])}, peer "
-                                f"{_show(got[k:k + MAX_SHOWN])})")
+                problems.append(
+                    f"{s}: the peer received {rec.rx_total} bytes that differ from what the "
+                    f"host sent at byte {k} (host {_show(expected[k : k + MAX_SHOWN])}, peer "
+                    f"{_show(got[k : k + MAX_SHOWN])})"
+                )
             elif _must_complete(s) and rec.rx_total < s.told and not (live and s.open):
                 state = "still open" if s.open else "closed by the host, close reported successful"
-                problems.append(f"{s}: the host was told {s.told} bytes were sent; the peer received "
-                                f"{rec.rx_total} ({state}, no error reported)")
+                problems.append(
+                    f"{s}: the host was told {s.told} bytes were sent; the peer received "
+                    f"{rec.rx_total} ({state}, no error reported)"
+                )
             sent = bytes(rec.tx)
             if len(s.received) <= len(sent) or rec.tx_total == len(sent):
                 if not sent.startswith(bytes(s.received)):
                     k = _first_difference(sent, bytes(s.received))
-                    problems.append(f"{s}: the host received {len(s.received)} bytes that differ from "
-                                    f"what the peer sent at byte {k} (peer {_show(sent[k:k + MAX_SHOWN])}, "
-                                    f"host {_show(bytes(s.received)[k:k + MAX_SHOWN])})")
+                    problems.append(
+                        f"{s}: the host received {len(s.received)} bytes that differ from "
+                        f"what the peer sent at byte {k} (peer {_show(sent[k : k + MAX_SHOWN])}, "
+                        f"host {_show(bytes(s.received)[k : k + MAX_SHOWN])})"
+                    )
         problems += self._claims(streams)
         return problems
 
@@ -315,33 +365,50 @@ class Oracles:
         claims = self.world.claims
         for c in claims.streams:
             records = [r for r in streams.get(self._ip(c.host), ()) if r.port == c.port]
-            if not any(c.data in r.rx or (r.rx_total > len(r.rx) and len(r.rx) >= len(c.data)) for r in records):
+            if not any(
+                c.data in r.rx or (r.rx_total > len(r.rx) and len(r.rx) >= len(c.data))
+                for r in records
+            ):
                 best = max((r.rx_total for r in records), default=0)
-                problems.append(f"the host program claims {len(c.data)} bytes reached {c.host}:{c.port} "
-                                f"on one connection{' (' + c.what + ')' if c.what else ''} at t={c.t:.3f}; "
-                                f"the most any connection there received is {best}")
+                problems.append(
+                    f"the host program claims {len(c.data)} bytes reached {c.host}:{c.port} "
+                    f"on one connection{' (' + c.what + ')' if c.what else ''} at t={c.t:.3f}; "
+                    f"the most any connection there received is {best}"
+                )
         for f in claims.files:
             try:
                 files = self.world.host_view(f.host).ftp_files()
             except Exception as exc:  # noqa: BLE001 - a claim about a host without FTP is the claim's fault
                 problems.append(f"the host program claims a file on {f.host}: {exc}")
                 continue
-            data = files.get(f.path if f.path.startswith("/") else "/" + f.path)  # relative to the root
+            data = files.get(
+                f.path if f.path.startswith("/") else "/" + f.path
+            )  # relative to the root
             if data != f.data:
-                have = "does not exist" if data is None else f"has {len(data)} bytes" + (
-                    f", differing at byte {_first_difference(f.data, data)}" if data else "")
-                problems.append(f"the host program claims {f.path} on {f.host} holds {len(f.data)} bytes"
-                                f"{' (' + f.what + ')' if f.what else ''}; it {have}")
+                have = (
+                    "does not exist"
+                    if data is None
+                    else f"has {len(data)} bytes"
+                    + (f", differing at byte {_first_difference(f.data, data)}" if data else "")
+                )
+                problems.append(
+                    f"the host program claims {f.path} on {f.host} holds {len(f.data)} bytes"
+                    f"{' (' + f.what + ')' if f.what else ''}; it {have}"
+                )
         for mc in claims.mails:
             try:
                 messages = self.world.host_view(mc.host).mailbox(mc.mailbox, service="smtp")
             except Exception as exc:  # noqa: BLE001 - a claim about a host without SMTP
                 problems.append(f"the host program claims a mail on {mc.host}: {exc}")
                 continue
-            if not any(m.get("subject") == mc.subject and mc.body in m.get("body", "") for m in messages):
+            if not any(
+                m.get("subject") == mc.subject and mc.body in m.get("body", "") for m in messages
+            ):
                 subjects = [m.get("subject") for m in messages]
-                problems.append(f"the host program claims {mc.host} accepted {mc.subject!r} for {mc.mailbox}"
-                                f"{' (' + mc.what + ')' if mc.what else ''}; its messages there: {subjects}")
+                problems.append(
+                    f"the host program claims {mc.host} accepted {mc.subject!r} for {mc.mailbox}"
+                    f"{' (' + mc.what + ')' if mc.what else ''}; its messages there: {subjects}"
+                )
         return problems
 
 
@@ -390,7 +457,10 @@ def probe_module(world: World, timeout: float) -> tuple[bool, str]:
         dte.write(bytes([ESC]))
         sim.advance(1.0)
         collector = getattr(module, "_prompt", None)
-        if collector is not None and str(getattr(module.mode, "value", module.mode)).lower() == "prompt":
+        if (
+            collector is not None
+            and str(getattr(module.mode, "value", module.mode)).lower() == "prompt"
+        ):
             spec = collector.spec
             missing = (spec.length - len(collector.buf)) if spec.length is not None else 0
             dte.write(b"\x00" * missing if missing > 0 else b"\x1a")
@@ -426,21 +496,40 @@ def buffer_census(world: World) -> list[tuple[str, int, int]]:
     for dev in world.devices.values():
         module = dev.module
         profile = getattr(module, "profile", None)
-        check(f"{dev.name} UART input queue", len(getattr(module, "_pending_input", b"")),
-              getattr(profile, "uart_rx_buffer", None))
-        check(f"{dev.name} URC queue", len(getattr(module, "_urcs", ())), getattr(profile, "urc_queue", None))
+        check(
+            f"{dev.name} UART input queue",
+            len(getattr(module, "_pending_input", b"")),
+            getattr(profile, "uart_rx_buffer", None),
+        )
+        check(
+            f"{dev.name} URC queue",
+            len(getattr(module, "_urcs", ())),
+            getattr(profile, "urc_queue", None),
+        )
         uart = getattr(module, "uart", None)
         for side in ("dte", "dce"):
             port = getattr(uart, side, None)
             if port is not None:
-                check(f"{dev.name} UART {side} buffer", len(getattr(port, "_buf", b"")), getattr(port, "capacity", None))
+                check(
+                    f"{dev.name} UART {side} buffer",
+                    len(getattr(port, "_buf", b"")),
+                    getattr(port, "capacity", None),
+                )
         dialect = getattr(module, "dialect", None)
         for i, rx in enumerate(getattr(dialect, "rx", None) or ()):  # SIMCom link receive buffers
-            check(f"{dev.name} link {i} receive buffer", len(getattr(rx, "data", b"")), getattr(rx, "capacity", None))
+            check(
+                f"{dev.name} link {i} receive buffer",
+                len(getattr(rx, "data", b"")),
+                getattr(rx, "capacity", None),
+            )
         for sid, fs in sorted((getattr(dialect, "sockets", None) or {}).items()):  # Fibocom sockets
             buf = getattr(fs, "buf", None)
             if buf is not None and hasattr(buf, "capacity"):
-                check(f"{dev.name} socket {sid} accumulating buffer", len(buf.pending) + buf.unsent_len, buf.capacity)
+                check(
+                    f"{dev.name} socket {sid} accumulating buffer",
+                    len(buf.pending) + buf.unsent_len,
+                    buf.capacity,
+                )
             hold = getattr(fs, "rx_hold", None)
             if hold is not None:
                 check(f"{dev.name} socket {sid} receive hold", len(hold.data), hold.capacity)
@@ -464,7 +553,14 @@ def buffer_census(world: World) -> list[tuple[str, int, int]]:
             for conn in list(getattr(svc, "conns", ())):
                 limit = getattr(conn, "max_out", None)
                 if limit is not None:
-                    window = getattr(getattr(getattr(conn.sock, "_conn", None), "cfg", None), "recv_buffer", 65535)
-                    check(f"{entry.spec.name} {svc.type_name} connection {conn.id} output queue",
-                          len(conn.out), limit + window)
+                    window = getattr(
+                        getattr(getattr(conn.sock, "_conn", None), "cfg", None),
+                        "recv_buffer",
+                        65535,
+                    )
+                    check(
+                        f"{entry.spec.name} {svc.type_name} connection {conn.id} output queue",
+                        len(conn.out),
+                        limit + window,
+                    )
     return over

@@ -27,9 +27,31 @@ from typing import Any
 
 IP_STEP_KINDS = ("dial", "tcp_open", "socket_send", "socket_expect", "ping", "hangup")
 IP_WITHIN_KINDS = ("dial", "tcp_open", "socket_expect", "ping", "hangup")
-DIAL_OUTCOMES = ("ok", "no_carrier", "busy", "no_answer", "auth_failed", "peer_terminated", "lcp_timeout",
-                 "lcp_failed", "ipcp_failed", "ipcp_timeout", "auth_timeout", "cancelled", "network_lost")
-CLOSE_REASONS = ("network_down", "peer_closed", "reset", "timeout", "refused", "local", "keepalive", "any")
+DIAL_OUTCOMES = (
+    "ok",
+    "no_carrier",
+    "busy",
+    "no_answer",
+    "auth_failed",
+    "peer_terminated",
+    "lcp_timeout",
+    "lcp_failed",
+    "ipcp_failed",
+    "ipcp_timeout",
+    "auth_timeout",
+    "cancelled",
+    "network_lost",
+)
+CLOSE_REASONS = (
+    "network_down",
+    "peer_closed",
+    "reset",
+    "timeout",
+    "refused",
+    "local",
+    "keepalive",
+    "any",
+)
 # The keys of each IP step (also the source of `simnet schema`).
 IP_STEP_KEYS = {
     "dial": ("number", "username", "password", "auth", "apn", "outcome"),
@@ -39,7 +61,11 @@ IP_STEP_KEYS = {
     "ping": ("host", "ip", "outcome", "size"),
     "hangup": (),
 }
-IP_STEP_REQUIRED = {"tcp_open": ("socket", "port"), "socket_send": ("socket",), "socket_expect": ("socket",)}
+IP_STEP_REQUIRED = {
+    "tcp_open": ("socket", "port"),
+    "socket_send": ("socket",),
+    "socket_expect": ("socket",),
+}
 PCAP_CHECK_KEYS = ("pcap", "contains", "both_directions")
 MAX_PATTERN_BYTES = 64 * 1024 * 1024
 # Default bound of a dial step: long enough for every RFC 1661 / TS 24.008 timer to run out
@@ -60,7 +86,9 @@ def pattern_bytes(n: int, start: int = 0) -> bytes:
     return (_PERIOD * reps)[offset : offset + n] if reps > 1 else _PERIOD[offset : offset + n]
 
 
-def validate_ip_step(v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: Any) -> dict[str, Any] | None:
+def validate_ip_step(
+    v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: Any
+) -> dict[str, Any] | None:
     """Check one IP step's mapping with the schema validator ``v``; the params or None."""
     allowed = IP_STEP_KEYS[kind]
     required = IP_STEP_REQUIRED.get(kind, ())
@@ -70,18 +98,24 @@ def validate_ip_step(v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: Any
     params: dict[str, Any] = {}
     for key in ("number", "username", "password", "apn", "socket", "data"):
         if key in m:
-            params[key] = v.string((*path, key), m[key], what="text", allow_empty=key in ("username", "password"))
+            params[key] = v.string(
+                (*path, key), m[key], what="text", allow_empty=key in ("username", "password")
+            )
     if "auth" in m:
         params["auth"] = v.choice((*path, "auth"), m["auth"], ("any", "pap", "chap", "none"))
     if "outcome" in m:
-        outcomes = DIAL_OUTCOMES if kind == "dial" else ("ok", "timeout", "host_unreachable", "no_network")
+        outcomes = (
+            DIAL_OUTCOMES if kind == "dial" else ("ok", "timeout", "host_unreachable", "no_network")
+        )
         params["outcome"] = v.choice((*path, "outcome"), m["outcome"], outcomes)
     if "port" in m:
         params["port"] = v.integer((*path, "port"), m["port"], 1, 65535, what="a port")
     if "size" in m:
         params["size"] = v.integer((*path, "size"), m["size"], 0, 65507, what="a payload size")
     if "bytes" in m:
-        params["bytes"] = v.integer((*path, "bytes"), m["bytes"], 1, MAX_PATTERN_BYTES, what="a byte count")
+        params["bytes"] = v.integer(
+            (*path, "bytes"), m["bytes"], 1, MAX_PATTERN_BYTES, what="a byte count"
+        )
     if "closed" in m:
         params["closed"] = v.choice((*path, "closed"), m["closed"], CLOSE_REASONS)
     if "host" in m:
@@ -128,9 +162,15 @@ class IpSteps:
         return self.host
 
     def _dial(self, p: dict[str, Any], within: float) -> tuple[bool, str]:
-        host = self.sim.dte.dial(p.get("number") or "*99#", username=p.get("username") or "",
-                                 password=p.get("password") or "", auth=p.get("auth") or "any",
-                                 apn=p.get("apn"), timeout=within, check=False)
+        host = self.sim.dte.dial(
+            p.get("number") or "*99#",
+            username=p.get("username") or "",
+            password=p.get("password") or "",
+            auth=p.get("auth") or "any",
+            apn=p.get("apn"),
+            timeout=within,
+            check=False,
+        )
         self.host = host
         outcome = host.outcome
         want = p.get("outcome") or "ok"
@@ -142,7 +182,9 @@ class IpSteps:
         if kind == "ok":
             detail = f"link up: {host.ip}, DNS {', '.join(host.dns_servers) or 'none'}"
         else:
-            detail = f"dial-up ended {kind}" + (f" ({outcome.detail})" if outcome is not None and outcome.detail else "")
+            detail = f"dial-up ended {kind}" + (
+                f" ({outcome.detail})" if outcome is not None and outcome.detail else ""
+            )
         return kind == want, detail if kind == want else f"{detail}; expected {want}"
 
     def _tcp_open(self, p: dict[str, Any], within: float) -> tuple[bool, str]:
@@ -169,12 +211,16 @@ class IpSteps:
         if sock is None:
             return False, f"no socket {p['socket']!r} (open it with tcp_open: first)"
         name = p["socket"]
-        data = p["data"].encode("latin-1", "replace") if "data" in p else pattern_bytes(p["bytes"], self.sent[name])
+        data = (
+            p["data"].encode("latin-1", "replace")
+            if "data" in p
+            else pattern_bytes(p["bytes"], self.sent[name])
+        )
         offset = [0]
 
         def pump(*_: Any) -> None:
             while offset[0] < len(data) and sock.state in ("ESTABLISHED", "CLOSE_WAIT"):
-                n = sock.send(data[offset[0]:offset[0] + 8192])
+                n = sock.send(data[offset[0] : offset[0] + 8192])
                 if n <= 0:
                     return
                 offset[0] += n
@@ -196,13 +242,18 @@ class IpSteps:
             reason = sock.close_reason
             ok = reason is not None and (want == "any" or reason == want)
             return ok, f"closed: {reason}" if reason else f"still {sock.state} after {within:g} s"
-        want_bytes = p["data"].encode("latin-1", "replace") if "data" in p else pattern_bytes(p["bytes"])
-        self.sim.run_until(lambda: len(buf) >= len(want_bytes) or sock.close_reason is not None, within)
+        want_bytes = (
+            p["data"].encode("latin-1", "replace") if "data" in p else pattern_bytes(p["bytes"])
+        )
+        self.sim.run_until(
+            lambda: len(buf) >= len(want_bytes) or sock.close_reason is not None, within
+        )
         if len(buf) < len(want_bytes):
             return False, f"{len(buf)} of {len(want_bytes)} bytes within {within:g} s" + (
-                f" (socket closed: {sock.close_reason})" if sock.close_reason else "")
-        got = bytes(buf[:len(want_bytes)])
-        del buf[:len(want_bytes)]
+                f" (socket closed: {sock.close_reason})" if sock.close_reason else ""
+            )
+        got = bytes(buf[: len(want_bytes)])
+        del buf[: len(want_bytes)]
         if got != want_bytes:
             first = next(i for i, (a, b) in enumerate(zip(got, want_bytes, strict=True)) if a != b)
             return False, f"{len(want_bytes)} bytes received, first difference at byte {first}"
@@ -212,12 +263,18 @@ class IpSteps:
         host = self._need_host()
         if host is None:
             return False, "no dial-up link (a dial: step must come first and succeed)"
-        req = host.ping(self._address(p), size=p.get("size", 32), timeout=min(within, 4.0) if within > 0 else 4.0)
+        req = host.ping(
+            self._address(p),
+            size=p.get("size", 32),
+            timeout=min(within, 4.0) if within > 0 else 4.0,
+        )
         self.sim.run_until(lambda: req.event.triggered, within)
         res = req.result
         kind = "ok" if res is not None and res.ok else (res.error if res is not None else "timeout")
         want = p.get("outcome") or "ok"
-        detail = f"reply in {res.rtt * 1000:.0f} ms, TTL {res.ttl}" if kind == "ok" else f"ping: {kind}"
+        detail = (
+            f"reply in {res.rtt * 1000:.0f} ms, TTL {res.ttl}" if kind == "ok" else f"ping: {kind}"
+        )
         return kind == want, detail
 
     def _hangup(self, p: dict[str, Any], within: float) -> tuple[bool, str]:
@@ -233,14 +290,23 @@ class IpSteps:
         return True, "link terminated, NO CARRIER"
 
 
-__all__ = ["DIAL_WITHIN", "IP_STEP_KINDS", "IP_WITHIN_KINDS", "IpSteps", "pattern_bytes", "validate_ip_step"]
+__all__ = [
+    "DIAL_WITHIN",
+    "IP_STEP_KINDS",
+    "IP_WITHIN_KINDS",
+    "IpSteps",
+    "pattern_bytes",
+    "validate_ip_step",
+]
 
 
 # -- the PPP capture check -----------------------------------------------------------------------
 PPP_PROTOCOLS = {"LCP": 0xC021, "PAP": 0xC023, "CHAP": 0xC223, "IPCP": 0x8021, "IP": 0x0021}
 
 
-def validate_pcap_check(v: Any, path: tuple[Any, ...], raw: dict[str, Any]) -> dict[str, Any] | None:
+def validate_pcap_check(
+    v: Any, path: tuple[Any, ...], raw: dict[str, Any]
+) -> dict[str, Any] | None:
     """``{pcap: ppp, contains: [LCP, CHAP, IPCP, IP], both_directions: true}``."""
     m = v.mapping(path, raw, PCAP_CHECK_KEYS, required=("pcap",))
     if m is None:
@@ -250,10 +316,15 @@ def validate_pcap_check(v: Any, path: tuple[Any, ...], raw: dict[str, Any]) -> d
     if not isinstance(contains, list) or not contains:
         v.err((*path, "contains"), f"got {contains!r} (expected a list such as [LCP, IPCP, IP])")
     else:
-        params["contains"] = [v.choice((*path, "contains", i), c, tuple(PPP_PROTOCOLS)) for i, c in enumerate(contains)]
+        params["contains"] = [
+            v.choice((*path, "contains", i), c, tuple(PPP_PROTOCOLS))
+            for i, c in enumerate(contains)
+        ]
     if "both_directions" in m:
         if not isinstance(m["both_directions"], bool):
-            v.err((*path, "both_directions"), f"got {m['both_directions']!r} (expected true or false)")
+            v.err(
+                (*path, "both_directions"), f"got {m['both_directions']!r} (expected true or false)"
+            )
         params["both_directions"] = m["both_directions"]
     return params
 
@@ -289,8 +360,12 @@ def check_ppp_pcap(sim: Any, params: dict[str, Any]) -> tuple[bool, str, dict[st
             problems.append(f"no {name} frame")
         elif params.get("both_directions") and not (to_host and from_host):
             problems.append(f"{name} only {'towards' if to_host else 'from'} the host")
-    detail = "; ".join(problems) if problems else f"{len(packets)} frames: " + ", ".join(
-        f"{n} {d['to_host']}+{d['from_host']}" for n, d in actual.items())
+    detail = (
+        "; ".join(problems)
+        if problems
+        else f"{len(packets)} frames: "
+        + ", ".join(f"{n} {d['to_host']}+{d['from_host']}" for n, d in actual.items())
+    )
     return not problems, detail, actual
 
 

@@ -100,7 +100,9 @@ MAX_DEPTH = 64  # nested mappings/lists
 MAX_VALUES = 100_000  # values after aliases are expanded ("billion laughs" stops here)
 # Characters YAML 1.1 does not allow in a stream (PyYAML's Reader.NON_PRINTABLE): reported with
 # their own line instead of the reader's "position N" at line 1.
-_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
@@ -162,23 +164,36 @@ class _Walker:
         self.values += 1
         if self.values > MAX_VALUES:
             self.stopped = True
-            self.problem(node, path, f"the document expands to more than {MAX_VALUES} values "
-                         "(expected a scenario of ordinary size; nested aliases multiply)")
+            self.problem(
+                node,
+                path,
+                f"the document expands to more than {MAX_VALUES} values "
+                "(expected a scenario of ordinary size; nested aliases multiply)",
+            )
             return None
         if len(path) > MAX_DEPTH:
             self.stopped = True
-            self.problem(node, path, f"nested deeper than {MAX_DEPTH} levels through aliases "
-                         "(expected a flatter scenario)")
+            self.problem(
+                node,
+                path,
+                f"nested deeper than {MAX_DEPTH} levels through aliases "
+                "(expected a flatter scenario)",
+            )
             return None
         self.loaded.value_lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             if node.tag not in _PLAIN_TAGS:
                 # e.g. !!python/object/apply: SafeLoader would refuse it; say so, build nothing.
-                self.problem(node, path, f"tag {node.tag!r} is not allowed (expected plain YAML data)")
+                self.problem(
+                    node, path, f"tag {node.tag!r} is not allowed (expected plain YAML data)"
+                )
                 return None
             if id(node) in self.open:
-                self.problem(node, path, "an alias refers to a value that contains it "
-                             "(expected no recursive aliases)")
+                self.problem(
+                    node,
+                    path,
+                    "an alias refers to a value that contains it (expected no recursive aliases)",
+                )
                 return None
             self.open.add(id(node))
             try:
@@ -191,16 +206,23 @@ class _Walker:
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            self.problem(node, path, f"tag {node.tag!r} is not allowed (expected plain text, "
-                         "a number, true/false or null)")
+            self.problem(
+                node,
+                path,
+                f"tag {node.tag!r} is not allowed (expected plain text, "
+                "a number, true/false or null)",
+            )
             return None
         try:
             value = self.constructor.construct_object(node, deep=True)
         except Exception as exc:  # e.g. ``!!float abc``: ValueError, not a YAMLError
             problem = getattr(exc, "problem", None) or str(exc)
             kind = node.tag.rsplit(":", 1)[-1]
-            self.problem(node, path, f"cannot read {node.value[:40]!r} as {kind}: {problem} "
-                         "(expected plain YAML data)")
+            self.problem(
+                node,
+                path,
+                f"cannot read {node.value[:40]!r} as {kind}: {problem} (expected plain YAML data)",
+            )
             return None
         if isinstance(value, str) and (why := unencodable(value)):
             self.problem(node, path, f"{why} (expected text that can be written as UTF-8)")
@@ -214,7 +236,9 @@ class _Walker:
         except yaml.YAMLError as exc:
             self.problem(node, path, f"bad merge key: {getattr(exc, 'problem', exc)}")
         except RecursionError:  # a merge key that refers to its own mapping
-            self.problem(node, path, "a merge key refers to its own mapping (expected no recursive aliases)")
+            self.problem(
+                node, path, "a merge key refers to its own mapping (expected no recursive aliases)"
+            )
             return {}
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -240,24 +264,43 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
     """Parse YAML text; syntax errors become one ``Problem`` with the parser's line."""
     loaded = Loaded(file=file, data=None)
     if len(text) > MAX_FILE_BYTES:
-        loaded.problems.append(Problem(file, 1, "(top level)", f"{len(text)} characters is too large "
-                                       f"(expected a scenario of at most {MAX_FILE_BYTES} bytes)"))
+        loaded.problems.append(
+            Problem(
+                file,
+                1,
+                "(top level)",
+                f"{len(text)} characters is too large "
+                f"(expected a scenario of at most {MAX_FILE_BYTES} bytes)",
+            )
+        )
         return loaded
     bad = list(_NON_PRINTABLE.finditer(text))
     if bad:
         for m in bad[:20]:
             code = ord(m.group())
             hint = f'write it as "\\x{code:02x}" in double quotes' if code < 0x100 else "remove it"
-            loaded.problems.append(Problem(
-                file, line_of_offset(text, m.start()), "(top level)",
-                f"character U+{code:04X} is not allowed in a YAML file (expected printable text; {hint})"))
+            loaded.problems.append(
+                Problem(
+                    file,
+                    line_of_offset(text, m.start()),
+                    "(top level)",
+                    f"character U+{code:04X} is not allowed in a YAML file (expected printable "
+                    f"text; {hint})",
+                )
+            )
         return loaded
     try:
         node = yaml.compose(text, Loader=_BoundedLoader)
     except _TooDeep as exc:
         mark = exc.problem_mark
-        loaded.problems.append(Problem(file, mark.line + 1 if mark else 1, "(top level)",
-                                       f"{exc.problem} (expected a flatter scenario)"))
+        loaded.problems.append(
+            Problem(
+                file,
+                mark.line + 1 if mark else 1,
+                "(top level)",
+                f"{exc.problem} (expected a flatter scenario)",
+            )
+        )
         return loaded
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -270,7 +313,12 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
         return loaded
     if node is None:
         loaded.problems.append(
-            Problem(file, 1, "(top level)", "the file is empty (expected a mapping with name:, module:, steps:)")
+            Problem(
+                file,
+                1,
+                "(top level)",
+                "the file is empty (expected a mapping with name:, module:, steps:)",
+            )
         )
         return loaded
     loaded.data = _Walker(loaded).walk(node, ())
@@ -294,10 +342,14 @@ def load_file(path: str) -> Loaded:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return refuse(f"not a regular file ({_file_kind(info.st_mode)}) (expected a scenario .yaml file)")
+            return refuse(
+                f"not a regular file ({_file_kind(info.st_mode)}) (expected a scenario .yaml file)"
+            )
         if info.st_size > MAX_FILE_BYTES:
-            return refuse(f"the file is {info.st_size} bytes (expected a scenario of at most "
-                          f"{MAX_FILE_BYTES} bytes)")
+            return refuse(
+                f"the file is {info.st_size} bytes (expected a scenario of at most "
+                f"{MAX_FILE_BYTES} bytes)"
+            )
         raw = os.read(fd, MAX_FILE_BYTES + 1)
     except OSError as exc:
         return refuse(f"cannot read the file: {exc.strerror or exc}")
@@ -309,14 +361,20 @@ def load_file(path: str) -> Loaded:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        return refuse(f"byte 0x{raw[exc.start]:02x} is not UTF-8 (expected a UTF-8 text file)", line)
+        return refuse(
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8 (expected a UTF-8 text file)", line
+        )
     return load_text(text, path)
 
 
 def _file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -349,11 +407,15 @@ class _PlainCopy:
         self.values += 1
         if self.values > MAX_VALUES:
             self.stopped = True
-            self.problem(path, f"more than {MAX_VALUES} values (expected a scenario of ordinary size)")
+            self.problem(
+                path, f"more than {MAX_VALUES} values (expected a scenario of ordinary size)"
+            )
             return None
         if len(path) > MAX_DEPTH:
             self.stopped = True
-            self.problem(path, f"nested deeper than {MAX_DEPTH} levels (expected a flatter scenario)")
+            self.problem(
+                path, f"nested deeper than {MAX_DEPTH} levels (expected a flatter scenario)"
+            )
             return None
         if isinstance(value, str):
             if why := unencodable(value):
@@ -371,9 +433,13 @@ class _PlainCopy:
                 out: dict[Any, Any] = {}
                 for k, v in value.items():
                     if isinstance(k, str) and (why := unencodable(k)):
-                        self.problem(path, f"a key: {why} (expected text that can be written as UTF-8)")
+                        self.problem(
+                            path, f"a key: {why} (expected text that can be written as UTF-8)"
+                        )
                         continue
-                    out[k] = self.copy(v, (*path, k) if isinstance(k, str | int) else (*path, repr(k)))
+                    out[k] = self.copy(
+                        v, (*path, k) if isinstance(k, str | int) else (*path, repr(k))
+                    )
                 return out
             return [self.copy(v, (*path, i)) for i, v in enumerate(value)]
         finally:

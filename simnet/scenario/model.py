@@ -232,7 +232,7 @@ class Scenario:
     sim_state: str = "ready"
     sim_pin: str = "1234"
     sim_puk: str = "12345678"
-    sim_msisdn: str | None = None  # the module's number (None: simnet.bearer.modem_bearer's default)
+    sim_msisdn: str | None = None
     sim_sms_records: int | None = None  # SMS records of the SIM ("SM" memory size)
     network: NetworkSpec = field(default_factory=NetworkSpec)
     hosts: list[HostSpec] = field(default_factory=list)

@@ -47,11 +47,19 @@ class Arrow:
 class Mark:
     t: float
     label: str
-    kind: str = "fault"  # fault (a band across every lane) | nat (network lane) | radio (module lane)
+    kind: str = "fault"
 
 
 # radio-state records (simnet.bearer.rrc / radio) drawn as marks on the module lane
-_RADIO_KINDS = {"rrc", "tau", "psm", "edrx", "radio_link_failure", "reestablishment", "coverage_return"}
+_RADIO_KINDS = {
+    "rrc",
+    "tau",
+    "psm",
+    "edrx",
+    "radio_link_failure",
+    "reestablishment",
+    "coverage_return",
+}
 
 
 def _radio_label(r: TraceRecord) -> str | None:
@@ -61,7 +69,11 @@ def _radio_label(r: TraceRecord) -> str | None:
     if r.kind == "tau":
         return "periodic TAU" if f.get("periodic") else "TAU"
     if r.kind == "psm":
-        return f"PSM T3412={f.get('t3412')} s T3324={f.get('t3324')} s" if f.get("granted") else "PSM off"
+        return (
+            f"PSM T3412={f.get('t3412')} s T3324={f.get('t3324')} s"
+            if f.get("granted")
+            else "PSM off"
+        )
     if r.kind == "edrx":
         return f"eDRX cycle {f.get('cycle')} s" if f.get("cycle") else "eDRX off"
     if r.kind == "radio_link_failure":
@@ -113,7 +125,12 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
                 peers[str(ip)] = str(name)
             module_names.add(str(r.fields.get("module_host", "")))
             radio_links.update(str(x) for x in r.fields.get("radio_links", []))
-    lanes = ["DTE", "module", "network", *sorted(set(peers.values()), key=list(peers.values()).index)]
+    lanes = [
+        "DTE",
+        "module",
+        "network",
+        *sorted(set(peers.values()), key=list(peers.values()).index),
+    ]
 
     def lane_of_ip(ip: str) -> str:
         return peers.get(ip, "network")
@@ -142,15 +159,23 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
                     last_command = chunk
                     arrows.append(Arrow(r.t, r.t, "DTE", "module", _printable(chunk), "at"))
             continue
-        if (r.kind == "dte<" and buf["dte>"] and not writes
-                and _bytes_of(r.fields.get("data", b"")) not in buf["dte>"]):  # an echo is not an answer
+        if (
+            r.kind == "dte<"
+            and buf["dte>"]
+            and not writes
+            and _bytes_of(r.fields.get("data", b"")) not in buf["dte>"]
+        ):  # an echo is not an answer
             # Host bytes without a CR (data after a prompt): they ended when the module spoke.
-            arrows.append(Arrow(last_dte_t, last_dte_t, "DTE", "module", _printable(buf["dte>"]), "at"))
+            arrows.append(
+                Arrow(last_dte_t, last_dte_t, "DTE", "module", _printable(buf["dte>"]), "at")
+            )
             last_command, buf["dte>"] = buf["dte>"], b""
         if r.kind == "dte>":
             last_dte_t = r.t
         if r.kind in ("dte>", "dte<"):
-            src, dst, style = ("DTE", "module", "at") if r.kind == "dte>" else ("module", "DTE", "urc")
+            src, dst, style = (
+                ("DTE", "module", "at") if r.kind == "dte>" else ("module", "DTE", "urc")
+            )
             data = _bytes_of(r.fields.get("data", b""))
             sep = b"\r" if r.kind == "dte>" else b"\n"
             burst = bursts.get(r.kind)
@@ -160,7 +185,9 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
                 burst = None
             if buf[r.kind] and r.t - buf_t[r.kind] > LINE_GAP:
                 # A partial line that sat unfinished: draw it when it came, not with the next one.
-                arrows.append(Arrow(buf_t[r.kind], buf_t[r.kind], src, dst, _printable(buf[r.kind]), style))
+                arrows.append(
+                    Arrow(buf_t[r.kind], buf_t[r.kind], src, dst, _printable(buf[r.kind]), style)
+                )
                 buf[r.kind] = b""
             binary = _BINARY.search(data)
             if binary is not None:
@@ -180,7 +207,9 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
             buf_t[r.kind] = r.t
             while sep in buf[r.kind] or len(buf[r.kind]) > 200:
                 cut = buf[r.kind].find(sep)
-                line, buf[r.kind] = (buf[r.kind][:cut], buf[r.kind][cut + 1 :]) if cut >= 0 else (buf[r.kind], b"")
+                line, buf[r.kind] = (
+                    (buf[r.kind][:cut], buf[r.kind][cut + 1 :]) if cut >= 0 else (buf[r.kind], b"")
+                )
                 line = line.strip(b"\r\n")
                 if not line:
                     continue
@@ -206,10 +235,22 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
             if key in pending:  # the link lost what it had sent: a lost packet
                 t0 = pending.pop(key)
                 src, dst = _hop_lanes(r.source, summary, radio_links, lane_of_ip)
-                arrows.append(Arrow(t0, t0, src, dst, f"✗ {_packet_label(summary)} ({r.fields.get('reason')})",
-                                    "lost"))
-            elif r.source.endswith(".rrc"):  # the radio could not take it (asleep in PSM, buffer full)
-                marks.append(Mark(r.t, f"✗ {_packet_label(summary)} ({r.fields.get('reason')})", "radio"))
+                arrows.append(
+                    Arrow(
+                        t0,
+                        t0,
+                        src,
+                        dst,
+                        f"✗ {_packet_label(summary)} ({r.fields.get('reason')})",
+                        "lost",
+                    )
+                )
+            elif r.source.endswith(
+                ".rrc"
+            ):  # the radio could not take it (asleep in PSM, buffer full)
+                marks.append(
+                    Mark(r.t, f"✗ {_packet_label(summary)} ({r.fields.get('reason')})", "radio")
+                )
         elif r.kind == "nat":
             marks.append(Mark(r.t, _nat_label(r), "nat"))
         elif r.kind in _RADIO_KINDS:
@@ -217,15 +258,20 @@ def extract(records: Iterable[TraceRecord]) -> tuple[list[str], list[Arrow], lis
             if label is not None:
                 marks.append(Mark(r.t, label, "radio"))
         elif r.kind == "fault" or (r.kind == "link" and r.fields.get("event") == "outage"):
-            what = r.fields.get("action") or r.fields.get("fault") or r.fields.get("event") or "fault"
+            what = (
+                r.fields.get("action") or r.fields.get("fault") or r.fields.get("event") or "fault"
+            )
             marks.append(Mark(r.t, f"{what} ({r.source})"))
     for kind, burst in bursts.items():  # bursts still open when the trace ends
         src, dst, style = ("DTE", "module", "at") if kind == "dte>" else ("module", "DTE", "urc")
         arrows.append(burst.arrow(src, dst, style))
     # A scenario fault and the layer's own record of it are one event: keep the scenario's.
     scenario_fault_times = {m.t for m in marks if m.kind == "fault" and m.label.endswith("(fault)")}
-    marks = [m for m in marks
-             if m.kind != "fault" or m.label.endswith("(fault)") or m.t not in scenario_fault_times]
+    marks = [
+        m
+        for m in marks
+        if m.kind != "fault" or m.label.endswith("(fault)") or m.t not in scenario_fault_times
+    ]
     # packets sent and neither received nor dropped: still on their way when the trace ended
     for (source, summary), t0 in pending.items():
         src, dst = _hop_lanes(source, summary, radio_links, lane_of_ip)
@@ -252,8 +298,11 @@ class _Burst:
             self.head += data[: 64 - len(self.head)]
 
     def arrow(self, src: str, dst: str, style: str) -> Arrow:
-        count = (f"⟨{self.size} bytes⟩" if self.chunks == 1
-                 else f"⟨{self.size} bytes in {self.chunks} chunks over {self.t1 - self.t0:.3f} s⟩")
+        count = (
+            f"⟨{self.size} bytes⟩"
+            if self.chunks == 1
+            else f"⟨{self.size} bytes in {self.chunks} chunks over {self.t1 - self.t0:.3f} s⟩"
+        )
         return Arrow(self.t0, self.t1, src, dst, f"{count} {_printable(self.head, 24)}", style)
 
 
@@ -284,9 +333,15 @@ def _packet_label(summary: str) -> str:
     return " ".join(parts)
 
 
-def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: str | None = None, *,
-                   start: float | None = None, end: float | None = None, max_events: int = 400,
-                   title: str | None = None) -> Any:
+def sequence_chart(
+    records: Sequence[TraceRecord] | Iterable[TraceRecord],
+    out: str | None = None,
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    max_events: int = 400,
+    title: str | None = None,
+) -> Any:
     """Draw the chart; save to ``out`` (png/svg/pdf) when given; return the matplotlib figure."""
     import matplotlib
 
@@ -308,8 +363,10 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
     # One row per arrow end and per fault mark, in time order (lines sent in one UART chunk get
     # rows of their own); a packet's start sits on the first row at or after its send time.
     # A UART burst (t0 < t1) is one row, at its first chunk; a packet goes from send to arrival.
-    slots = sorted([(a.t0 if a.style in ("at", "urc") else a.t1, 0, i) for i, a in enumerate(arrows)]
-                   + [(m.t, 1, i) for i, m in enumerate(marks)])
+    slots = sorted(
+        [(a.t0 if a.style in ("at", "urc") else a.t1, 0, i) for i, a in enumerate(arrows)]
+        + [(m.t, 1, i) for i, m in enumerate(marks)]
+    )
     times = [t for t, _, _ in slots]
     end_row = {i: r for r, (_, kind, i) in enumerate(slots) if kind == 0}
     mark_row = {i: r for r, (_, kind, i) in enumerate(slots) if kind == 1}
@@ -318,7 +375,13 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
     fig, ax = plt.subplots(figsize=(2.2 * len(lanes) + 2.5, height))
     for xi in x.values():
         ax.axvline(xi, color="#999999", linewidth=0.8, zorder=0)
-    colors = {"at": "#1f5fbf", "urc": "#2a8a2a", "pkt": "#555555", "lost": "#c03030", "inflight": "#999999"}
+    colors = {
+        "at": "#1f5fbf",
+        "urc": "#2a8a2a",
+        "pkt": "#555555",
+        "lost": "#c03030",
+        "inflight": "#999999",
+    }
     for i, a in enumerate(arrows):
         if a.src not in x or a.dst not in x:
             continue
@@ -328,11 +391,27 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
         x0, x1 = float(x[a.src]), float(x[a.dst])
         if a.style in ("lost", "inflight"):
             x1 = x0 + (x1 - x0) * 0.5
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops={"arrowstyle": "->", "color": colors[a.style], "linewidth": 0.9,
-                                "linestyle": "--" if a.style == "inflight" else "-"})
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 - 0.15, a.label, fontsize=6.5, ha="center",
-                va="bottom", color=colors[a.style], family="monospace")
+        ax.annotate(
+            "",
+            xy=(x1, y1),
+            xytext=(x0, y0),
+            arrowprops={
+                "arrowstyle": "->",
+                "color": colors[a.style],
+                "linewidth": 0.9,
+                "linestyle": "--" if a.style == "inflight" else "-",
+            },
+        )
+        ax.text(
+            (x0 + x1) / 2,
+            (y0 + y1) / 2 - 0.15,
+            a.label,
+            fontsize=6.5,
+            ha="center",
+            va="bottom",
+            color=colors[a.style],
+            family="monospace",
+        )
     event_lane = {"nat": ("network", "#7b2fa8", "D"), "radio": ("module", "#c06a00", "s")}
     for i, m in enumerate(marks):
         y = mark_row[i]
@@ -340,10 +419,27 @@ def sequence_chart(records: Sequence[TraceRecord] | Iterable[TraceRecord], out: 
             lane, color, marker = event_lane[m.kind]
             xm = float(x.get(lane, 0))
             ax.plot([xm], [y], marker=marker, markersize=4, color=color, zorder=3)
-            ax.text(xm + 0.08, y, m.label, fontsize=6.5, color=color, va="center", ha="left", style="italic")
+            ax.text(
+                xm + 0.08,
+                y,
+                m.label,
+                fontsize=6.5,
+                color=color,
+                va="center",
+                ha="left",
+                style="italic",
+            )
             continue
         ax.axhspan(y - 0.4, y + 0.4, color="#ff4040", alpha=0.18, zorder=0)
-        ax.text(len(lanes) - 0.5, y, "⚡ " + m.label, fontsize=7, color="#b00000", va="center", ha="right")
+        ax.text(
+            len(lanes) - 0.5,
+            y,
+            "⚡ " + m.label,
+            fontsize=7,
+            color="#b00000",
+            va="center",
+            ha="right",
+        )
     ax.set_xticks(range(len(lanes)))
     ax.set_xticklabels(lanes, fontsize=9, fontweight="bold")
     ax.xaxis.tick_top()

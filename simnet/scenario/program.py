@@ -53,7 +53,9 @@ def load_program(spec: ProgramSpec, scenario_file: str) -> Callable[..., Any]:
     except ConfigError:
         raise
     except Exception as exc:
-        raise ConfigError("program", f"cannot load {spec.target}: {type(exc).__name__}: {exc}") from exc
+        raise ConfigError(
+            "program", f"cannot load {spec.target}: {type(exc).__name__}: {exc}"
+        ) from exc
     fn = getattr(module, name, None)
     if not callable(fn):
         raise ConfigError("program", f"{where} has no function {name!r}")

@@ -3,10 +3,10 @@
 Report fields (contract, issue 6): ``scenario``, ``seed``, ``passed``, ``virtual_time``,
 ``wall_time``, ``steps`` (index, kind, passed, t, …), ``checks``, ``digest``. Added here:
 ``file``, ``ratio`` (virtual/wall), ``records``, ``trace`` (what the trace kept in memory and
-where it was streamed: every record is in the digest either way), ``failure`` (the first failing step or check, in
-words), and — when the scenario was run more than once (``simnet run --repeat N``) —
-``repeat`` (the digests of every run) and ``digest_repeat_ok`` (true when all are equal; null
-when the scenario ran once, so no claim is made).
+where it was streamed: every record is in the digest either way), ``failure`` (the first failing
+step or check, in words), and — when the scenario was run more than once (``simnet run --repeat
+N``) — ``repeat`` (the digests of every run) and ``digest_repeat_ok`` (true when all are equal;
+null when the scenario ran once, so no claim is made).
 """
 
 from __future__ import annotations
@@ -115,7 +115,11 @@ def format_step(step: StepResult) -> str:
         if step.expected is not None:
             line += f"\n{'':18}expected: '{_escape(step.expected)}'"
         if step.received is not None:
-            line += f"\n{'':18}received: '{step.received}'" if step.received else f"\n{'':18}received: nothing"
+            line += (
+                f"\n{'':18}received: '{step.received}'"
+                if step.received
+                else f"\n{'':18}received: nothing"
+            )
     return line
 
 
@@ -125,7 +129,12 @@ def _escape(text: str) -> str:
 
 
 def invariant_json(inv: Any) -> dict[str, Any]:
-    return {"name": inv.name, "passed": inv.passed, "detail": inv.detail, "problems": list(inv.problems)}
+    return {
+        "name": inv.name,
+        "passed": inv.passed,
+        "detail": inv.detail,
+        "problems": list(inv.problems),
+    }
 
 
 def format_invariant(inv: Any) -> str:
@@ -136,4 +145,6 @@ def format_invariant(inv: Any) -> str:
 
 def format_check(check: CheckResult) -> str:
     mark = "PASS" if check.passed else "FAIL"
-    return f"[   check    ] {mark} {check.index + 1:3d} {check.kind:<13} {check.host}  {check.detail}"
+    return (
+        f"[   check    ] {mark} {check.index + 1:3d} {check.kind:<13} {check.host}  {check.detail}"
+    )

@@ -202,7 +202,9 @@ def _show(data: bytes, limit: int = 300) -> str:
 StepCallback = Callable[[StepResult], None]
 # Trace kinds with which the layers record a bug they caught (a handler, callback or process
 # that raised): the simulation went on, but not as modelled.
-MODEL_ERROR_KINDS = frozenset({"handler_error", "callback_error", "process_error", "internal_error"})
+MODEL_ERROR_KINDS = frozenset(
+    {"handler_error", "callback_error", "process_error", "internal_error"}
+)
 
 
 class WallBudgetExceeded(SimnetError):
@@ -220,14 +222,19 @@ class _WallBudget:
         self.seconds = seconds
         self.sim = sim
         self.deadline = None if seconds is None else time.monotonic() + seconds
-        self.use_signal = (seconds is not None and hasattr(signal, "setitimer")
-                           and threading.current_thread() is threading.main_thread())
+        self.use_signal = (
+            seconds is not None
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
         self._previous: Any = None
         self._timer: Any = None
 
     def _expired(self) -> WallBudgetExceeded:
-        return WallBudgetExceeded(f"stopped: the wall-clock budget of {self.seconds:g} s (--max-wall) "
-                                  f"ran out at virtual t={self.sim.now:.3f} s")
+        return WallBudgetExceeded(
+            f"stopped: the wall-clock budget of {self.seconds:g} s (--max-wall) "
+            f"ran out at virtual t={self.sim.now:.3f} s"
+        )
 
     def _on_alarm(self, _signum: int, _frame: Any) -> None:
         raise self._expired()
@@ -265,11 +272,22 @@ class _WallBudget:
 class Runner:
     """Executes the steps of ``sim.scenario`` against ``sim.dte``, then its checks."""
 
-    def __init__(self, sim: Simulation, *, on_step: StepCallback | None = None,
-                 on_step_start: StepCallback | None = None, max_wall: float | None = None) -> None:
-        if max_wall is not None and (isinstance(max_wall, bool) or not isinstance(max_wall, int | float)
-                                     or not 0 < max_wall < math.inf):
-            raise ValueError(f"max_wall: expected a positive number of seconds or None, got {max_wall!r}")
+    def __init__(
+        self,
+        sim: Simulation,
+        *,
+        on_step: StepCallback | None = None,
+        on_step_start: StepCallback | None = None,
+        max_wall: float | None = None,
+    ) -> None:
+        if max_wall is not None and (
+            isinstance(max_wall, bool)
+            or not isinstance(max_wall, int | float)
+            or not 0 < max_wall < math.inf
+        ):
+            raise ValueError(
+                f"max_wall: expected a positive number of seconds or None, got {max_wall!r}"
+            )
         self.sim = sim
         self.on_step = on_step
         self.on_step_start = on_step_start
@@ -283,8 +301,9 @@ class Runner:
         if rec.kind in MODEL_ERROR_KINDS:
             what = rec.fields.get("error", "?")
             where = rec.fields.get("command") or rec.fields.get("fn")
-            self._model_errors.append(f"{rec.source} {rec.kind}" + (f" in {where}" if where else "")
-                                      + f": {what}")
+            self._model_errors.append(
+                f"{rec.source} {rec.kind}" + (f" in {where}" if where else "") + f": {what}"
+            )
 
     def run(self) -> RunResult:
         if getattr(self.sim.world, "is_fleet", False):
@@ -306,31 +325,66 @@ class Runner:
         try:
             for spec in script:
                 if failed:
-                    steps.append(StepResult(spec.index, spec.kind, spec.text, spec.line, None,
-                                            detail="not run: an earlier step failed"))
+                    steps.append(
+                        StepResult(
+                            spec.index,
+                            spec.kind,
+                            spec.text,
+                            spec.line,
+                            None,
+                            detail="not run: an earlier step failed",
+                        )
+                    )
                     continue
                 if self.on_step_start is not None:
-                    self.on_step_start(StepResult(spec.index, spec.kind, spec.text, spec.line, None, t_start=sim.now))
+                    self.on_step_start(
+                        StepResult(
+                            spec.index, spec.kind, spec.text, spec.line, None, t_start=sim.now
+                        )
+                    )
                 errors_before = len(self._model_errors)
                 try:
                     with budget:
                         result = self.run_step(spec)
                 except WallBudgetExceeded as exc:
-                    result = StepResult(spec.index, spec.kind, spec.text, spec.line, False, t=sim.now,
-                                        detail=str(exc))
+                    result = StepResult(
+                        spec.index,
+                        spec.kind,
+                        spec.text,
+                        spec.line,
+                        False,
+                        t=sim.now,
+                        detail=str(exc),
+                    )
                     error = result.detail
                 except PatternTooSlow as exc:
-                    result = StepResult(spec.index, spec.kind, spec.text, spec.line, False, t=sim.now,
-                                        detail=str(exc))
+                    result = StepResult(
+                        spec.index,
+                        spec.kind,
+                        spec.text,
+                        spec.line,
+                        False,
+                        t=sim.now,
+                        detail=str(exc),
+                    )
                 except Exception as exc:  # a model bug must still give a report, not a traceback
-                    result = StepResult(spec.index, spec.kind, spec.text, spec.line, False, t=sim.now,
-                                        detail=f"internal error: {type(exc).__name__}: {exc}")
+                    result = StepResult(
+                        spec.index,
+                        spec.kind,
+                        spec.text,
+                        spec.line,
+                        False,
+                        t=sim.now,
+                        detail=f"internal error: {type(exc).__name__}: {exc}",
+                    )
                     error = result.detail
                 if len(self._model_errors) > errors_before and result.passed is not False:
                     result.passed = False
                 if len(self._model_errors) > errors_before:
                     first = self._model_errors[errors_before]
-                    result.detail = f"model error: {first}" + (f"; {result.detail}" if result.detail else "")
+                    result.detail = f"model error: {first}" + (
+                        f"; {result.detail}" if result.detail else ""
+                    )
                     error = error or result.detail
                 steps.append(result)
                 if self.on_step is not None:
@@ -354,19 +408,36 @@ class Runner:
         passed = not failed and all(c.passed for c in checks) and not fault_errors
         invariants: list[Any] = []
         if oracles is not None:
-            internal = error if error and error.startswith(("internal error", "model error")) else None
-            invariants = oracles.evaluate(steps_passed=not failed, program_error=self.program_bug,
-                                          internal_error=internal, checks=checks)
+            internal = (
+                error if error and error.startswith(("internal error", "model error")) else None
+            )
+            invariants = oracles.evaluate(
+                steps_passed=not failed,
+                program_error=self.program_bug,
+                internal_error=internal,
+                checks=checks,
+            )
             passed = all(i.passed for i in invariants)
             sim.record("runner", "invariants", broken=[i.name for i in invariants if not i.passed])
         sim.record("runner", "end", passed=passed)
         return RunResult(
-            scenario=sc.name, file=sc.file, seed=sim.seed, passed=passed, virtual_time=sim.now,
-            wall_time=time.perf_counter() - wall0, steps=steps, checks=checks,
-            digest=sim.trace.digest(), records=len(sim.trace), error=error,
-            fault_errors=fault_errors, trace=sim.trace.summary(),
-            radio=radio_summary(getattr(sim.world, "bearer", None)), invariants=invariants,
-            judged_by_invariants=oracles is not None, program_result=self.program_result,
+            scenario=sc.name,
+            file=sc.file,
+            seed=sim.seed,
+            passed=passed,
+            virtual_time=sim.now,
+            wall_time=time.perf_counter() - wall0,
+            steps=steps,
+            checks=checks,
+            digest=sim.trace.digest(),
+            records=len(sim.trace),
+            error=error,
+            fault_errors=fault_errors,
+            trace=sim.trace.summary(),
+            radio=radio_summary(getattr(sim.world, "bearer", None)),
+            invariants=invariants,
+            judged_by_invariants=oracles is not None,
+            program_result=self.program_result,
         )
 
     # -- steps -------------------------------------------------------------------------------
@@ -406,7 +477,9 @@ class Runner:
                 res.detail = f"not seen within {spec.within:g} s"
             else:
                 matched = m.group(0)
-                res.detail = "matched " + _show(matched if isinstance(matched, bytes) else matched.encode("latin-1", "replace"))
+                res.detail = "matched " + _show(
+                    matched if isinstance(matched, bytes) else matched.encode("latin-1", "replace")
+                )
         elif spec.kind == "expect_absent":
             found = self._watch_absent(spec.pattern, spec.within)
             if found is not None:
@@ -450,8 +523,14 @@ class Runner:
         try:
             return self._check(spec)
         except Exception as exc:  # inspection of a peer must never crash the report
-            return CheckResult(spec.index, spec.kind, spec.host, False,
-                               f"internal error: {type(exc).__name__}: {exc}", spec.line)
+            return CheckResult(
+                spec.index,
+                spec.kind,
+                spec.host,
+                False,
+                f"internal error: {type(exc).__name__}: {exc}",
+                spec.line,
+            )
 
     def _check(self, spec: CheckSpec) -> CheckResult:
         if spec.kind == "trace":
@@ -460,24 +539,54 @@ class Runner:
             passed = lo <= got <= hi
             count: Any = lo if lo == hi else {"min": lo, "max": hi}
             what = ", ".join(f"{k}={v}" for k, v in spec.params["match"].items())
-            return CheckResult(spec.index, spec.kind, "trace", passed,
-                               f"{got} record(s) with {what}" + ("" if passed else f" (expected {count})"),
-                               spec.line, expected={"count": count}, actual={"count": got})
+            return CheckResult(
+                spec.index,
+                spec.kind,
+                "trace",
+                passed,
+                f"{got} record(s) with {what}" + ("" if passed else f" (expected {count})"),
+                spec.line,
+                expected={"count": count},
+                actual={"count": got},
+            )
         if spec.kind == "capture":
             from simnet.scenario.capture_checks import check_capture
 
             passed, detail, found = check_capture(self.sim, spec.params)
-            return CheckResult(spec.index, spec.kind, spec.params["pcap"], passed, detail, spec.line,
-                               expected={"distinct_sources": spec.params["distinct_sources"]}, actual=found)
+            return CheckResult(
+                spec.index,
+                spec.kind,
+                spec.params["pcap"],
+                passed,
+                detail,
+                spec.line,
+                expected={"distinct_sources": spec.params["distinct_sources"]},
+                actual=found,
+            )
         if spec.kind == "sms":
             passed, detail, found = check_sms(self.sim, spec.params)
-            return CheckResult(spec.index, spec.kind, spec.host, passed, detail, spec.line,
-                               expected={k: spec.params[k] for k in ("text", "count", "from") if k in spec.params},
-                               actual=found)
+            return CheckResult(
+                spec.index,
+                spec.kind,
+                spec.host,
+                passed,
+                detail,
+                spec.line,
+                expected={k: spec.params[k] for k in ("text", "count", "from") if k in spec.params},
+                actual=found,
+            )
         if spec.kind == "pcap":
             passed, detail, found = check_ppp_pcap(self.sim, spec.params)
-            return CheckResult(spec.index, spec.kind, "ppp", passed, detail, spec.line,
-                               expected=dict(spec.params), actual=found)
+            return CheckResult(
+                spec.index,
+                spec.kind,
+                "ppp",
+                passed,
+                detail,
+                spec.line,
+                expected=dict(spec.params),
+                actual=found,
+            )
         host = self.sim.host(spec.host)
         p = spec.params
         out = CheckResult(spec.index, spec.kind, spec.host, True, "", spec.line)
@@ -512,7 +621,10 @@ class Runner:
             out.detail = "; ".join(problems) if problems else f"bytes_received {got}"
         elif spec.kind == "tcp":
             got = host.tcp_retransmissions()
-            out.expected, out.actual = {"tcp_retransmissions": {"max": p["max"]}}, {"tcp_retransmissions": got}
+            out.expected, out.actual = (
+                {"tcp_retransmissions": {"max": p["max"]}},
+                {"tcp_retransmissions": got},
+            )
             if got > p["max"]:
                 problems.append(f"{got} segments retransmitted, expected at most {p['max']}")
             out.detail = "; ".join(problems) if problems else f"{got} segments retransmitted"
@@ -524,10 +636,14 @@ class Runner:
             if "count" in p and len(messages) != p["count"]:
                 problems.append(f"{len(messages)} messages, expected {p['count']}")
             if "subject" in p and not any(p["subject"] in s for s in subjects):
-                problems.append(f"no message whose subject contains {p['subject']!r} (subjects: {subjects})")
+                problems.append(
+                    f"no message whose subject contains {p['subject']!r} (subjects: {subjects})"
+                )
             if "body" in p and not any(p["body"] in m.get("body", "") for m in messages):
                 problems.append(f"no message whose body contains {p['body']!r}")
-            out.detail = f"{p['mailbox']}: " + ("; ".join(problems) if problems else f"{len(messages)} messages")
+            out.detail = f"{p['mailbox']}: " + (
+                "; ".join(problems) if problems else f"{len(messages)} messages"
+            )
         out.passed = not problems
         return out
 
@@ -551,7 +667,9 @@ class FleetRunner:
             spec = dev.spec
             result = DeviceResult(dev.name, spec.group, spec.module, True)
             results.append(result)
-            delay = spec.start.sample(sim.rng(f"{dev.name}.start")) if spec.start is not None else 0.0
+            delay = (
+                spec.start.sample(sim.rng(f"{dev.name}.start")) if spec.start is not None else 0.0
+            )
             procs.append(sim.process(self._script(dev, result, max(0.0, delay))))
         if procs:
             sim.run(sim.env.all_of(procs))
@@ -559,14 +677,30 @@ class FleetRunner:
             result.radio = radio_summary(dev.bearer)
         checks = [Runner(sim).run_check(c) for c in sc.checks]
         fault_errors = list(getattr(world, "fault_errors", []))
-        passed = all(d.passed for d in results) and all(c.passed for c in checks) and not fault_errors
-        sim.record("runner", "end", passed=passed, devices=len(results),
-                   devices_passed=sum(1 for d in results if d.passed))
+        passed = (
+            all(d.passed for d in results) and all(c.passed for c in checks) and not fault_errors
+        )
+        sim.record(
+            "runner",
+            "end",
+            passed=passed,
+            devices=len(results),
+            devices_passed=sum(1 for d in results if d.passed),
+        )
         return RunResult(
-            scenario=sc.name, file=sc.file, seed=sim.seed, passed=passed, virtual_time=sim.now,
-            wall_time=time.perf_counter() - wall0, steps=[], checks=checks,
-            digest=sim.trace.digest(), records=len(sim.trace), fault_errors=fault_errors,
-            trace=sim.trace.summary(), devices=results,
+            scenario=sc.name,
+            file=sc.file,
+            seed=sim.seed,
+            passed=passed,
+            virtual_time=sim.now,
+            wall_time=time.perf_counter() - wall0,
+            steps=[],
+            checks=checks,
+            digest=sim.trace.digest(),
+            records=len(sim.trace),
+            fault_errors=fault_errors,
+            trace=sim.trace.summary(),
+            devices=results,
         )
 
     def _script(self, dev: Any, result: DeviceResult, delay: float) -> Any:
@@ -578,8 +712,16 @@ class FleetRunner:
         failed = False
         for spec in dev.spec.steps:
             if failed:
-                result.steps.append(StepResult(spec.index, spec.kind, spec.text, spec.line, None,
-                                               detail="not run: an earlier step failed"))
+                result.steps.append(
+                    StepResult(
+                        spec.index,
+                        spec.kind,
+                        spec.text,
+                        spec.line,
+                        None,
+                        detail="not run: an earlier step failed",
+                    )
+                )
                 continue
             t0 = sim.now
             res = StepResult(spec.index, spec.kind, spec.text, spec.line, True, t_start=t0)

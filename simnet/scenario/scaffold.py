@@ -28,25 +28,43 @@ _CONNECT_METRIC = {
 }
 
 STORIES: dict[str, Story] = {
-    "echo": Story("open the network, connect over TCP to an echo server, send, get it back, close",
-                  {"simcom-sim7600": "quickstart", "simcom-a7670": "simcom/a7670-tcp-direct-push",
-                   "fibocom-l610": "fibocom/tcp-echo"},
-                  "Replace the echo host with your server (hosts:) and the payload with yours."),
-    "ftp": Story("upload a file by FTP over two raw TCP sockets (control and passive data)",
-                 {"simcom-sim7600": "stories/ftp-upload-sim7600"},
-                 "The server's passive range is one port so the script knows where to connect."),
-    "mail": Story("send a report by SMTP over a raw TCP socket",
-                  {"simcom-sim7600": "stories/smtp-report-sim7600"},
-                  "Every AT+CIPSEND length is the byte count of the line after it."),
-    "nat-idle": Story("an idle socket behind a carrier NAT that forgets the mapping",
-                      {"simcom-sim7600": "stories/nat-idle-timeout-sim7600",
-                       "fibocom-l610": "stories/nat-idle-timeout-fibocom"},
-                      "Set network.nat.tcp_idle_timeout to your operator's and the wait to your device's idle time."),
-    "ppp-dialup": Story("dial ATD*99# and run PPP on the host side: TCP over the PDP context",
-                        {"simcom-sim7600": "dialup/gprs-tcp-echo"},
-                        "The dial step's username/password and the APN's auth are what your pppd sends."),
-    "sweep": Story("a scenario to sweep over loss and seeds (simnet sweep)",
-                   {"simcom-sim7600": "quickstart", "fibocom-l610": "stories/connect-under-loss-fibocom"}),
+    "echo": Story(
+        "open the network, connect over TCP to an echo server, send, get it back, close",
+        {
+            "simcom-sim7600": "quickstart",
+            "simcom-a7670": "simcom/a7670-tcp-direct-push",
+            "fibocom-l610": "fibocom/tcp-echo",
+        },
+        "Replace the echo host with your server (hosts:) and the payload with yours.",
+    ),
+    "ftp": Story(
+        "upload a file by FTP over two raw TCP sockets (control and passive data)",
+        {"simcom-sim7600": "stories/ftp-upload-sim7600"},
+        "The server's passive range is one port so the script knows where to connect.",
+    ),
+    "mail": Story(
+        "send a report by SMTP over a raw TCP socket",
+        {"simcom-sim7600": "stories/smtp-report-sim7600"},
+        "Every AT+CIPSEND length is the byte count of the line after it.",
+    ),
+    "nat-idle": Story(
+        "an idle socket behind a carrier NAT that forgets the mapping",
+        {
+            "simcom-sim7600": "stories/nat-idle-timeout-sim7600",
+            "fibocom-l610": "stories/nat-idle-timeout-fibocom",
+        },
+        "Set network.nat.tcp_idle_timeout to your operator's and the wait to your device's idle "
+        "time.",
+    ),
+    "ppp-dialup": Story(
+        "dial ATD*99# and run PPP on the host side: TCP over the PDP context",
+        {"simcom-sim7600": "dialup/gprs-tcp-echo"},
+        "The dial step's username/password and the APN's auth are what your pppd sends.",
+    ),
+    "sweep": Story(
+        "a scenario to sweep over loss and seeds (simnet sweep)",
+        {"simcom-sim7600": "quickstart", "fibocom-l610": "stories/connect-under-loss-fibocom"},
+    ),
 }
 
 
@@ -62,12 +80,16 @@ def scaffold(story: str, module: str, *, name: str | None = None) -> str:
         raise ConfigError("story", f"no story {story!r} (expected one of {', '.join(STORIES)})")
     entry = STORIES[story]
     if module not in entry.by_module:
-        raise ConfigError("--module", f"the library has the {story} story for {', '.join(entry.by_module)}, "
-                          f"not for {module!r}")
+        raise ConfigError(
+            "--module",
+            f"the library has the {story} story for {', '.join(entry.by_module)}, "
+            f"not for {module!r}",
+        )
     source = entry.by_module[module]
     text = example(source).read_text(encoding="utf-8")
     header = [
-        f"# Scaffolded by `simnet new {story} --module {module}` from the library scenario {source}",
+        f"# Scaffolded by `simnet new {story} --module {module}` from the library scenario "
+        f"{source}",
         f"# ({entry.summary}). It passes as it is: the library runs in simnet's test suite.",
         "# Edit hosts: (your servers), network: (your operator: APN, link, NAT) and steps: (your",
         "# firmware's AT sequence); check with `simnet validate FILE`, run with `simnet run FILE`.",
@@ -78,7 +100,8 @@ def scaffold(story: str, module: str, *, name: str | None = None) -> str:
         metric = _CONNECT_METRIC[module]
         header += [
             "# Sweep it over loss and seeds, one row per run (docs/experiments.md):",
-            f"#   simnet sweep FILE --set network.link.loss=0,1%,5%,10% --seeds 1-30 --metric '{metric}' --out runs.csv",
+            "#   simnet sweep FILE --set network.link.loss=0,1%,5%,10% --seeds 1-30 --metric "
+            f"'{metric}' --out runs.csv",
             "# or from Python:",
             f"#   simnet.sweep('FILE', grid={{'network.link.loss': ['0%', '5%']}}, seeds='1-30', "
             f"metrics={{'connect': {metric.split('=', 1)[1]!r}}})",

@@ -85,18 +85,51 @@ LOSS_MODELS = {
     # netem 4-state Markov ("loss state p13 p31 p32 p23 p14"), netem's names and defaults
     "four-state": ("p13", "p31", "p32", "p23", "p14"),
 }
-LOSS_ALIASES = {"gilbert_elliott": "gilbert-elliott", "ge": "gilbert-elliott", "gemodel": "gilbert-elliott",
-                "four_state": "four-state", "markov4": "four-state", "random": "bernoulli"}
+LOSS_ALIASES = {
+    "gilbert_elliott": "gilbert-elliott",
+    "ge": "gilbert-elliott",
+    "gemodel": "gilbert-elliott",
+    "four_state": "four-state",
+    "markov4": "four-state",
+    "random": "bernoulli",
+}
 LOSS_OPTIONAL: dict[str, dict[str, float | None]] = {
     "gilbert-elliott": {"r": None, "h": 0.0, "k": 1.0},
     "four-state": {"p31": None, "p32": 0.0, "p23": 1.0, "p14": 0.0},
 }
 STANDARD_BAUDS = (
-    300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
-    1000000, 1500000, 2000000, 3000000, 3200000, 3686400, 4000000,
+    300,
+    600,
+    1200,
+    2400,
+    4800,
+    9600,
+    19200,
+    38400,
+    57600,
+    115200,
+    230400,
+    460800,
+    921600,
+    1000000,
+    1500000,
+    2000000,
+    3000000,
+    3200000,
+    3686400,
+    4000000,
 )
-STEP_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "wait", "expect_absent", *IP_STEP_KINDS,
-              *SMS_STEP_KINDS)
+STEP_KINDS = (
+    "send",
+    "send_raw",
+    "send_hex",
+    "expect",
+    "expect_re",
+    "wait",
+    "expect_absent",
+    *IP_STEP_KINDS,
+    *SMS_STEP_KINDS,
+)
 WITHIN_KINDS = ("expect", "expect_re", "expect_absent", *IP_WITHIN_KINDS, *SMS_WITHIN_KINDS)
 # Addresses of the operator network (defaults of simnet.net.Network / NatConfig and
 # simnet.bearer.OperatorConfig.ip_pool): a peer host may not take one.
@@ -112,8 +145,16 @@ MAX_CREDENTIAL = 255  # bytes: PAP/CHAP carry the peer id and password behind a 
 DIRECTIONS = ("both", "uplink", "downlink")
 DNS_FAIL_MODES = ("nxdomain", "servfail", "timeout")
 PPP_PHASES = ("lcp", "auth", "ipcp", "open", "echo")
-PPP_MODES = ("silent", "reject", "terminate", "nak_loop", "reject_loop", "reject_auth",
-             "protocol_reject", "echo_silent")
+PPP_MODES = (
+    "silent",
+    "reject",
+    "terminate",
+    "nak_loop",
+    "reject_loop",
+    "reject_auth",
+    "protocol_reject",
+    "echo_silent",
+)
 # Which modes a phase takes (simnet.bearer.ppp.FAULT_MODES, with the bearer's aliases
 # open/echo + silent = echo_silent, echo + terminate = terminate).
 PPP_PHASE_MODES = {
@@ -125,7 +166,9 @@ PPP_PHASE_MODES = {
 }
 CALL_FAIL_OUTCOMES = ("busy", "no-answer", "no-carrier")
 TRIGGER_KINDS = ("syn", "bytes", "sent", "received", "trace")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 _HEX = re.compile(r"^[0-9A-Fa-f\s]*$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -143,7 +186,14 @@ APN_KEYS = ("name", "user", "password", "auth")
 PDP_KEYS = ("activation_delay", "deactivation_delay", "reject_cause", "silent")
 CSD_KEYS = ("setup_time", "outcome", "rate")
 SIGNAL_KEYS = ("rssi", "ber")
-NAT_KEYS = ("tcp_idle_timeout", "udp_idle_timeout", "port_low", "port_high", "per_subscriber", *NAT_VARIANT_KEYS)
+NAT_KEYS = (
+    "tcp_idle_timeout",
+    "udp_idle_timeout",
+    "port_low",
+    "port_high",
+    "per_subscriber",
+    *NAT_VARIANT_KEYS,
+)
 HOST_KEYS = ("ip", "services", "dns", "tcp", "msisdn")
 TRIGGER_KEYS = {
     "syn": ("syn", "host", "port"),
@@ -156,8 +206,14 @@ TRACE_CHECK_KEYS = ("trace", "count")  # both required
 COUNT_BOUND_KEYS = ("min", "max")
 # check kind -> (keys allowed, keys of which one must be there)
 CHECK_KEYS = {
-    "file": (("host", "file", "sha256", "size", "text", "exists"), ("sha256", "size", "text", "exists")),
-    "mailbox": (("host", "mailbox", "service", "count", "subject", "body"), ("count", "subject", "body")),
+    "file": (
+        ("host", "file", "sha256", "size", "text", "exists"),
+        ("sha256", "size", "text", "exists"),
+    ),
+    "mailbox": (
+        ("host", "mailbox", "service", "count", "subject", "body"),
+        ("count", "subject", "body"),
+    ),
     "service": (("host", "service", "port", "bytes_received"), ("bytes_received",)),
     "tcp": (("host", "tcp_retransmissions"), ("tcp_retransmissions",)),
 }
@@ -259,7 +315,9 @@ class Validator:
         """Place a ``ConfigError`` raised with a textual field at the line of that field."""
         path = self._path_of_field(exc.field, base)
         line = self.loaded.line_of(path)
-        self.problems.append(Problem(self.loaded.file, line, exc.field, _with_expected(exc.message)))
+        self.problems.append(
+            Problem(self.loaded.file, line, exc.field, _with_expected(exc.message))
+        )
 
     def _path_of_field(self, text: str, base: Path) -> Path:
         if self._by_text is None:
@@ -275,19 +333,33 @@ class Validator:
         return base
 
     # -- typed readers (return None after reporting a problem) -------------------------------
-    def mapping(self, path: Path, value: Any, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    def mapping(
+        self, path: Path, value: Any, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            self.err(path, f"got {_describe(value)} (expected a mapping with keys {_expected(allowed)})")
+            self.err(
+                path, f"got {_describe(value)} (expected a mapping with keys {_expected(allowed)})"
+            )
             return None
         for key in value:
             if key not in allowed:
-                self.err((*path, key), f"unknown key (expected one of {_expected(allowed)}{_did_you_mean(key, allowed)})", key=True)
+                self.err(
+                    (*path, key),
+                    "unknown key (expected one of "
+                    f"{_expected(allowed)}{_did_you_mean(key, allowed)})",
+                    key=True,
+                )
         for key in required:
             if key not in value:
-                self.err((*path, key), f"missing required key (expected {key}: under {format_path(path)})")
+                self.err(
+                    (*path, key),
+                    f"missing required key (expected {key}: under {format_path(path)})",
+                )
         return value
 
-    def string(self, path: Path, value: Any, *, what: str = "a string", allow_empty: bool = True) -> str | None:
+    def string(
+        self, path: Path, value: Any, *, what: str = "a string", allow_empty: bool = True
+    ) -> str | None:
         if not isinstance(value, str):
             # Numbers in a text slot are usually an unquoted PIN or code: say so.
             self.err(path, f"got {_describe(value)} (expected {what}, in quotes)")
@@ -297,7 +369,9 @@ class Validator:
             return None
         return value
 
-    def integer(self, path: Path, value: Any, lo: int, hi: int, *, what: str = "an integer") -> int | None:
+    def integer(
+        self, path: Path, value: Any, lo: int, hi: int, *, what: str = "an integer"
+    ) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.err(path, f"got {_describe(value)} (expected {what} from {lo} to {hi})")
             return None
@@ -314,7 +388,11 @@ class Validator:
 
     def choice(self, path: Path, value: Any, options: tuple[str, ...]) -> str | None:
         if not isinstance(value, str) or value not in options:
-            self.err(path, f"unknown value {value!r} (expected one of {_expected(options)}{_did_you_mean(value, options)})")
+            self.err(
+                path,
+                f"unknown value {value!r} (expected one of "
+                f"{_expected(options)}{_did_you_mean(value, options)})",
+            )
             return None
         return value
 
@@ -326,9 +404,13 @@ class Validator:
             return None
 
     def duration(self, path: Path, value: Any, *, positive: bool = False) -> float | None:
-        seconds = self._unit(path, lambda: parse_duration(value, format_path(path), allow_zero=not positive))
+        seconds = self._unit(
+            path, lambda: parse_duration(value, format_path(path), allow_zero=not positive)
+        )
         if seconds is not None and not seconds <= MAX_DURATION:  # also catches inf
-            self.err(path, f"{value!r} is too long (expected at most {MAX_DURATION:g} s, about 3 years)")
+            self.err(
+                path, f"{value!r} is too long (expected at most {MAX_DURATION:g} s, about 3 years)"
+            )
             return None
         return seconds
 
@@ -347,12 +429,17 @@ class Validator:
 
     def ipv4(self, path: Path, value: Any) -> str | None:
         if not isinstance(value, str):
-            self.err(path, f"got {_describe(value)} (expected an IPv4 address such as 203.0.113.10)")
+            self.err(
+                path, f"got {_describe(value)} (expected an IPv4 address such as 203.0.113.10)"
+            )
             return None
         try:
             return str(ipaddress.IPv4Address(value))
         except ValueError:
-            self.err(path, f"{value!r} is not an IPv4 address (expected dotted quad such as 203.0.113.10)")
+            self.err(
+                path,
+                f"{value!r} is not an IPv4 address (expected dotted quad such as 203.0.113.10)",
+            )
             return None
 
     # -- sections ----------------------------------------------------------------------------
@@ -366,40 +453,71 @@ class Validator:
             return None
         sc = Scenario(name="", file=self.loaded.file, raw=top)
         if "name" in top:
-            sc.name = self.string(("name",), top["name"], what="a scenario name", allow_empty=False) or ""
+            sc.name = (
+                self.string(("name",), top["name"], what="a scenario name", allow_empty=False) or ""
+            )
         if "description" in top:
-            sc.description = self.string(("description",), top["description"], what="free text") or ""
+            sc.description = (
+                self.string(("description",), top["description"], what="free text") or ""
+            )
         if "seed" in top:
             seed = self.integer(("seed",), top["seed"], 0, 2**63 - 1, what="a non-negative integer")
             sc.seed = seed if seed is not None else 1
         if "module" in top and "modules" in top:
-            self.err(("modules",), "give either module: (one module) or modules: (a fleet), not both", key=True)
+            self.err(
+                ("modules",),
+                "give either module: (one module) or modules: (a fleet), not both",
+                key=True,
+            )
         elif "module" in top:
             self._module(sc, top["module"])
         elif "modules" not in top:
-            self.err(("module",), "missing required key (expected a module id from `simnet modules`)")
+            self.err(
+                ("module",), "missing required key (expected a module id from `simnet modules`)"
+            )
         if "modules" in top and "module" not in top:
             self._fleet(sc, top["modules"])
         if "boot" in top:
             boot = top["boot"]
             if not isinstance(boot, str) or boot not in BOOT_MODES:
-                self.err(("boot",), f"unknown boot mode {boot!r} (expected one of {_expected(BOOT_MODES)})")
+                self.err(
+                    ("boot",),
+                    f"unknown boot mode {boot!r} (expected one of {_expected(BOOT_MODES)})",
+                )
             else:
                 sc.boot = boot
         if "uart" in top:
             uart = self.mapping(("uart",), top["uart"], UART_KEYS)
             if uart and "baud" in uart:
                 baud = uart["baud"]
-                if isinstance(baud, bool) or not isinstance(baud, int) or baud not in STANDARD_BAUDS:
-                    self.err(("uart", "baud"), f"unsupported baud rate {baud!r} (expected one of {_expected([str(b) for b in STANDARD_BAUDS])})")
+                if (
+                    isinstance(baud, bool)
+                    or not isinstance(baud, int)
+                    or baud not in STANDARD_BAUDS
+                ):
+                    self.err(
+                        ("uart", "baud"),
+                        f"unsupported baud rate {baud!r} (expected one of "
+                        f"{_expected([str(b) for b in STANDARD_BAUDS])})",
+                    )
                 else:
                     sc.baud = baud
         if "modules" in top and "steps" in top:
-            self.err(("steps",), "a fleet's steps belong to each entry of modules: (expected "
-                     "modules: [{name:, module:, count:, steps: [...]}])", key=True)
-        for key, check in (("sim", self._sim), ("network", self._network), ("hosts", self._hosts),
-                           ("faults", self._faults), ("trace", self._trace), ("steps", self._steps),
-                           ("checks", self._checks)):
+            self.err(
+                ("steps",),
+                "a fleet's steps belong to each entry of modules: (expected "
+                "modules: [{name:, module:, count:, steps: [...]}])",
+                key=True,
+            )
+        for key, check in (
+            ("sim", self._sim),
+            ("network", self._network),
+            ("hosts", self._hosts),
+            ("faults", self._faults),
+            ("trace", self._trace),
+            ("steps", self._steps),
+            ("checks", self._checks),
+        ):
             if key in top or key == "steps":
                 value = None if key == "steps" and "modules" in top else top.get(key)
                 self._guarded(key, check, sc, value)
@@ -443,8 +561,11 @@ class Validator:
         points: list[str] = []
         for i, name in enumerate(names):
             if not isinstance(name, str) or (name not in CAPTURE_POINTS and name not in hosts):
-                self.err((*path, i), f"unknown capture point {name!r} (expected one of "
-                         f"{_expected([*CAPTURE_POINTS, *hosts])})")
+                self.err(
+                    (*path, i),
+                    f"unknown capture point {name!r} (expected one of "
+                    f"{_expected([*CAPTURE_POINTS, *hosts])})",
+                )
             elif name not in points:
                 points.append(name)
         sc.capture = points
@@ -456,7 +577,9 @@ class Validator:
 
         path: Path = ("modules",)
         if not isinstance(value, list) or not value:
-            self.err(path, f"got {_describe(value)} (expected a list of {{name:, module:, count:}})")
+            self.err(
+                path, f"got {_describe(value)} (expected a list of {{name:, module:, count:}})"
+            )
             return
         names: set[str] = set()
         total = 0
@@ -468,22 +591,40 @@ class Validator:
             before = len(self.problems)
             name = self.string((*gp, "name"), m["name"], what="a device name", allow_empty=False)
             if name is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
-                self.err((*gp, "name"), f"{name!r} is not a device name (expected letters, digits, - and _, "
-                         "starting with a letter)")
-            count = self.integer((*gp, "count"), m.get("count", 1), 1, MAX_DEVICES, what="a number of devices")
+                self.err(
+                    (*gp, "name"),
+                    f"{name!r} is not a device name (expected letters, digits, - and _, "
+                    "starting with a letter)",
+                )
+            count = self.integer(
+                (*gp, "count"), m.get("count", 1), 1, MAX_DEVICES, what="a number of devices"
+            )
             base = self._device_fields(gp, m, sc)
             overrides: dict[int, dict[str, Any]] = {}
             if "overrides" in m:
                 raw = m["overrides"]
                 if not isinstance(raw, dict):
-                    self.err((*gp, "overrides"), f"got {_describe(raw)} (expected a mapping of device index "
-                             "to settings, such as {0: {module: fibocom-l610}})")
+                    self.err(
+                        (*gp, "overrides"),
+                        f"got {_describe(raw)} (expected a mapping of device index "
+                        "to settings, such as {0: {module: fibocom-l610}})",
+                    )
                 else:
                     for key, over in raw.items():
                         op = (*gp, "overrides", key)
                         idx = int(key) if isinstance(key, str) and key.isdigit() else key
-                        if isinstance(idx, bool) or not isinstance(idx, int) or count is None or not 0 <= idx < count:
-                            self.err(op, f"device index {idx!r} out of range (expected 0..{(count or 1) - 1})", key=True)
+                        if (
+                            isinstance(idx, bool)
+                            or not isinstance(idx, int)
+                            or count is None
+                            or not 0 <= idx < count
+                        ):
+                            self.err(
+                                op,
+                                f"device index {idx!r} out of range (expected "
+                                f"0..{(count or 1) - 1})",
+                                key=True,
+                            )
                             continue
                         om = self.mapping(op, over, OVERRIDE_KEYS)
                         if om is not None:
@@ -494,12 +635,17 @@ class Validator:
             for i in range(count):
                 dev_name = name if count == 1 else f"{name}-{i:0{width}d}"
                 if dev_name in names:
-                    self.err((*gp, "name"), f"device {dev_name!r} is named twice (expected unique names)")
+                    self.err(
+                        (*gp, "name"), f"device {dev_name!r} is named twice (expected unique names)"
+                    )
                     break
                 names.add(dev_name)
                 fields = {**base, **overrides.get(i, {})}
-                sc.devices.append(DeviceSpec(name=dev_name, group=name, index=i, line=self.loaded.line_of(gp),
-                                             **fields))
+                sc.devices.append(
+                    DeviceSpec(
+                        name=dev_name, group=name, index=i, line=self.loaded.line_of(gp), **fields
+                    )
+                )
             total += count
         if total > MAX_DEVICES:
             self.err(path, f"{total} devices in all (expected at most {MAX_DEVICES})")
@@ -517,22 +663,39 @@ class Validator:
             uart = self.mapping((*p, "uart"), m["uart"], UART_KEYS)
             if uart and "baud" in uart:
                 baud = uart["baud"]
-                if isinstance(baud, bool) or not isinstance(baud, int) or baud not in STANDARD_BAUDS:
-                    self.err((*p, "uart", "baud"), f"unsupported baud rate {baud!r} (expected one of "
-                             f"{_expected([str(b) for b in STANDARD_BAUDS])})")
+                if (
+                    isinstance(baud, bool)
+                    or not isinstance(baud, int)
+                    or baud not in STANDARD_BAUDS
+                ):
+                    self.err(
+                        (*p, "uart", "baud"),
+                        f"unsupported baud rate {baud!r} (expected one of "
+                        f"{_expected([str(b) for b in STANDARD_BAUDS])})",
+                    )
                 else:
                     out["baud"] = baud
         if "sim" in m:
             probe = Scenario(name="", file="")
             self._sim(probe, m["sim"], (*p, "sim"))
-            out.update(sim_state=probe.sim_state, sim_pin=probe.sim_pin, sim_puk=probe.sim_puk,
-                       sim_sms_records=probe.sim_sms_records)
+            out.update(
+                sim_state=probe.sim_state,
+                sim_pin=probe.sim_pin,
+                sim_puk=probe.sim_puk,
+                sim_sms_records=probe.sim_sms_records,
+            )
             if isinstance(m["sim"], dict) and "msisdn" in m["sim"]:
-                self.err((*p, "sim", "msisdn"), "devices of a fleet are numbered by the network "
-                         "(+33600000001, +33600000002, ... in order; expected no msisdn here)")
+                self.err(
+                    (*p, "sim", "msisdn"),
+                    "devices of a fleet are numbered by the network "
+                    "(+33600000001, +33600000002, ... in order; expected no msisdn here)",
+                )
         if "boot" in m:
             if m["boot"] not in BOOT_MODES:
-                self.err((*p, "boot"), f"unknown boot mode {m['boot']!r} (expected one of {_expected(BOOT_MODES)})")
+                self.err(
+                    (*p, "boot"),
+                    f"unknown boot mode {m['boot']!r} (expected one of {_expected(BOOT_MODES)})",
+                )
             else:
                 out["boot"] = m["boot"]
         if "start" in m:
@@ -544,8 +707,11 @@ class Validator:
             self._steps(sc, m["steps"], (*p, "steps"), steps)
             for st in steps:
                 if st.kind not in FLEET_STEP_KINDS:
-                    self.err((*p, "steps", st.index), f"step {st.kind} is not available to fleet devices "
-                             f"(expected one of {_expected(FLEET_STEP_KINDS)})")
+                    self.err(
+                        (*p, "steps", st.index),
+                        f"step {st.kind} is not available to fleet devices "
+                        f"(expected one of {_expected(FLEET_STEP_KINDS)})",
+                    )
             out["steps"] = steps
         return out
 
@@ -561,7 +727,11 @@ class Validator:
         if "kinds" in m:
             raw = m["kinds"]
             if not isinstance(raw, list) or not all(isinstance(k, str) and k for k in raw):
-                self.err(("trace", "kinds"), f"got {_describe(raw)} (expected a list of record kinds such as [tcp_state, urc])")
+                self.err(
+                    ("trace", "kinds"),
+                    f"got {_describe(raw)} (expected a list of record kinds such as [tcp_state, "
+                    "urc])",
+                )
             else:
                 kinds = frozenset(raw)
         ring = None
@@ -570,26 +740,38 @@ class Validator:
         if level is not None:
             sc.trace = TraceConfig(level=level, kinds=kinds, ring=ring)
 
-    def _guarded(self, key: str, check: Callable[[Scenario, Any], None], sc: Scenario, value: Any) -> None:
+    def _guarded(
+        self, key: str, check: Callable[[Scenario, Any], None], sc: Scenario, value: Any
+    ) -> None:
         """A checker bug must still end in a located problem (exit 2), never a traceback; the
         fuzz suite treats any such message as a failure to fix."""
         try:
             check(sc, value)
         except Exception as exc:
-            self.err((key,), f"{INTERNAL_CHECK_ERROR}: {type(exc).__name__}: {str(exc)[:200]} "
-                     "(expected this section to be checkable; please report it)")
+            self.err(
+                (key,),
+                f"{INTERNAL_CHECK_ERROR}: {type(exc).__name__}: {str(exc)[:200]} "
+                "(expected this section to be checkable; please report it)",
+            )
 
     def _module(self, sc: Scenario, value: Any, path: Path = ("module",)) -> None:
         module = self.string(path, value, what="a module id", allow_empty=False)
         if module is None:
             return
         if self._module_ids is not None and module not in self._module_ids:
-            self.err(path, f"unknown module {module!r} (expected one of {_expected(self._module_ids)}{_did_you_mean(module, self._module_ids)})")
+            self.err(
+                path,
+                f"unknown module {module!r} (expected one of "
+                f"{_expected(self._module_ids)}{_did_you_mean(module, self._module_ids)})",
+            )
             return
         if self._module_ids is not None and not _dialect_loads(module):
             built = [m for m in self._module_ids if m not in unbuilt_module_ids()]
-            self.err(path, f"module {module!r} is listed but its dialect is not built yet "
-                     f"(expected one of {_expected(built)})")
+            self.err(
+                path,
+                f"module {module!r} is listed but its dialect is not built yet "
+                f"(expected one of {_expected(built)})",
+            )
             return
         sc.module = module
 
@@ -600,8 +782,13 @@ class Validator:
         if "msisdn" in sim:
             sc.sim_msisdn = self._msisdn((*path, "msisdn"), sim["msisdn"])
         if "sms_records" in sim:
-            sc.sim_sms_records = self.integer((*path, "sms_records"), sim["sms_records"], 0, 255,
-                                              what="a number of SMS records (EF_SMS, 0..255)")
+            sc.sim_sms_records = self.integer(
+                (*path, "sms_records"),
+                sim["sms_records"],
+                0,
+                255,
+                what="a number of SMS records (EF_SMS, 0..255)",
+            )
         if "state" in sim:
             state = self.choice((*path, "state"), sim["state"], SIM_STATES)
             if state:
@@ -611,7 +798,12 @@ class Validator:
                 text = self.string((*path, key), sim[key], what=f"a string of {lo}-{hi} digits")
                 if text is not None:
                     if not (text.isdigit() and lo <= len(text) <= hi):
-                        self.err((*path, key), f"{text!r} is not a {key.upper()} (expected {lo}-{hi} digits)" if lo != hi else f"{text!r} is not a PUK (expected {lo} digits)")
+                        self.err(
+                            (*path, key),
+                            f"{text!r} is not a {key.upper()} (expected {lo}-{hi} digits)"
+                            if lo != hi
+                            else f"{text!r} is not a PUK (expected {lo} digits)",
+                        )
                     else:
                         setattr(sc, f"sim_{key}", text)
 
@@ -627,7 +819,9 @@ class Validator:
             reg = self.mapping(p, net["registration"], REGISTRATION_KEYS)
             if reg:
                 if "state" in reg:
-                    spec.registration_state = self.choice((*p, "state"), reg["state"], REGISTRATION_STATES) or "home"
+                    spec.registration_state = (
+                        self.choice((*p, "state"), reg["state"], REGISTRATION_STATES) or "home"
+                    )
                 if "after" in reg:
                     spec.registration_after = self.duration((*p, "after"), reg["after"]) or 0.0
         if "bearer" in net:
@@ -643,7 +837,9 @@ class Validator:
                     spec.apn = ApnSpec(
                         name=self._apn_name((*p, "name"), m.get("name", "internet")),
                         user=self._credential((*p, "user"), m.get("user", ""), "a user name"),
-                        password=self._credential((*p, "password"), m.get("password", ""), "a password"),
+                        password=self._credential(
+                            (*p, "password"), m.get("password", ""), "a password"
+                        ),
                         auth=self.choice((*p, "auth"), m.get("auth", "none"), AUTH_KINDS) or "none",
                     )
         if "pdp" in net:
@@ -652,11 +848,21 @@ class Validator:
             if pdp:
                 spec.pdp = PdpSpec()
                 if "activation_delay" in pdp:
-                    spec.pdp.activation_delay = self.distribution((*p, "activation_delay"), pdp["activation_delay"])
+                    spec.pdp.activation_delay = self.distribution(
+                        (*p, "activation_delay"), pdp["activation_delay"]
+                    )
                 if "deactivation_delay" in pdp:
-                    spec.pdp.deactivation_delay = self.distribution((*p, "deactivation_delay"), pdp["deactivation_delay"])
+                    spec.pdp.deactivation_delay = self.distribution(
+                        (*p, "deactivation_delay"), pdp["deactivation_delay"]
+                    )
                 if "reject_cause" in pdp:
-                    spec.pdp.reject_cause = self.integer((*p, "reject_cause"), pdp["reject_cause"], 8, 112, what="a 3GPP TS 24.008 SM cause")
+                    spec.pdp.reject_cause = self.integer(
+                        (*p, "reject_cause"),
+                        pdp["reject_cause"],
+                        8,
+                        112,
+                        what="a 3GPP TS 24.008 SM cause",
+                    )
                 if "silent" in pdp:
                     spec.pdp.silent = bool(self.boolean((*p, "silent"), pdp["silent"]))
         if "csd" in net:
@@ -667,11 +873,16 @@ class Validator:
                 if "setup_time" in csd:
                     spec.csd.setup_time = self.distribution((*p, "setup_time"), csd["setup_time"])
                 if "outcome" in csd:
-                    spec.csd.outcome = self.choice((*p, "outcome"), csd["outcome"], CSD_OUTCOMES) or "connect"
+                    spec.csd.outcome = (
+                        self.choice((*p, "outcome"), csd["outcome"], CSD_OUTCOMES) or "connect"
+                    )
                 if "rate" in csd:
                     rate = csd["rate"]
                     if rate not in (2400, 4800, 9600, 14400):
-                        self.err((*p, "rate"), f"unsupported CSD rate {rate!r} (expected 2400, 4800, 9600 or 14400)")
+                        self.err(
+                            (*p, "rate"),
+                            f"unsupported CSD rate {rate!r} (expected 2400, 4800, 9600 or 14400)",
+                        )
                     else:
                         spec.csd.rate = rate
         if "profile" in net:
@@ -715,16 +926,33 @@ class Validator:
                 for key in ("port_low", "port_high", "per_subscriber"):
                     if key in nat:
                         lo = 1 if key == "per_subscriber" else 1024
-                        setattr(spec, f"nat_{key}", self.integer((*p, key), nat[key], lo, 65535,
-                                                                 what="a number of ports" if key == "per_subscriber"
-                                                                 else "a port (1024..65535)"))
+                        setattr(
+                            spec,
+                            f"nat_{key}",
+                            self.integer(
+                                (*p, key),
+                                nat[key],
+                                lo,
+                                65535,
+                                what="a number of ports"
+                                if key == "per_subscriber"
+                                else "a port (1024..65535)",
+                            ),
+                        )
                 if (spec.nat_port_low or 1024) > (spec.nat_port_high or 65535):
-                    self.err((*p, "port_high"), f"{spec.nat_port_high} is below port_low {spec.nat_port_low} "
-                             "(expected port_low <= port_high)")
+                    self.err(
+                        (*p, "port_high"),
+                        f"{spec.nat_port_high} is below port_low {spec.nat_port_low} "
+                        "(expected port_low <= port_high)",
+                    )
                 if "tcp_idle_timeout" in nat:
-                    spec.tcp_idle_timeout = self.duration((*p, "tcp_idle_timeout"), nat["tcp_idle_timeout"], positive=True)
+                    spec.tcp_idle_timeout = self.duration(
+                        (*p, "tcp_idle_timeout"), nat["tcp_idle_timeout"], positive=True
+                    )
                 if "udp_idle_timeout" in nat:
-                    spec.udp_idle_timeout = self.duration((*p, "udp_idle_timeout"), nat["udp_idle_timeout"], positive=True)
+                    spec.udp_idle_timeout = self.duration(
+                        (*p, "udp_idle_timeout"), nat["udp_idle_timeout"], positive=True
+                    )
                 self._nat_variants(p, nat, spec)
 
     def _trace_check(self, cp: Path, check: dict[str, Any]) -> dict[str, Any] | None:
@@ -734,10 +962,16 @@ class Validator:
         if m is None or "trace" not in m or "count" not in m:
             return None
         match = m["trace"]
-        if not isinstance(match, dict) or not match or not all(
-                isinstance(v, str | int | float | bool) for v in match.values()):
-            self.err((*cp, "trace"), f"got {_describe(match)} (expected a mapping such as "
-                     "{source: bearer.rrc, kind: tau})")
+        if (
+            not isinstance(match, dict)
+            or not match
+            or not all(isinstance(v, str | int | float | bool) for v in match.values())
+        ):
+            self.err(
+                (*cp, "trace"),
+                f"got {_describe(match)} (expected a mapping such as "
+                "{source: bearer.rrc, kind: tau})",
+            )
             return None
         count = m["count"]
         if isinstance(count, dict):
@@ -745,8 +979,12 @@ class Validator:
             if bounds is None or not bounds:
                 self.err((*cp, "count"), "expected a number or {min:, max:}")
                 return None
-            lo = self.integer((*cp, "count", "min"), bounds.get("min", 0), 0, 1 << 40, what="a count")
-            hi = self.integer((*cp, "count", "max"), bounds.get("max", 1 << 40), 0, 1 << 40, what="a count")
+            lo = self.integer(
+                (*cp, "count", "min"), bounds.get("min", 0), 0, 1 << 40, what="a count"
+            )
+            hi = self.integer(
+                (*cp, "count", "max"), bounds.get("max", 1 << 40), 0, 1 << 40, what="a count"
+            )
         else:
             lo = hi = self.integer((*cp, "count"), count, 0, 1 << 40, what="a count")
         if lo is None or hi is None:
@@ -777,7 +1015,9 @@ class Validator:
                 self.err((*net_path, *exc.field.split(".")[1:]), exc.message)
         if "sms" in net:
             p = (*net_path, "sms")
-            m = self.mapping(p, net["sms"], tuple(f.name for f in dc_fields(SmsConfig) if f.name != "ussd"))
+            m = self.mapping(
+                p, net["sms"], tuple(f.name for f in dc_fields(SmsConfig) if f.name != "ussd")
+            )
             if m is None:
                 return
             try:
@@ -788,7 +1028,8 @@ class Validator:
             spec.sms = dict(m)
 
     def _power_saving(self, p: Path, value: Any, spec: NetworkSpec) -> None:
-        """The operator's answer to PSM / eDRX requests (simnet.bearer.operator.PowerSavingConfig)."""
+        """The operator's answer to PSM / eDRX requests
+        (simnet.bearer.operator.PowerSavingConfig)."""
         from dataclasses import fields as dc_fields
 
         from simnet.bearer.operator import PowerSavingConfig
@@ -814,8 +1055,14 @@ class Validator:
             if key in nat:
                 value = self.duration((*p, key), nat[key], positive=True)
                 if value is not None:
-                    spec.nat_variant["tcp_idle_timeout" if key == "tcp_established_timeout" else key] = value
-        for key, options in (("mapping", BEHAVIOURS), ("filtering", BEHAVIOURS), ("on_expiry", ON_EXPIRY)):
+                    spec.nat_variant[
+                        "tcp_idle_timeout" if key == "tcp_established_timeout" else key
+                    ] = value
+        for key, options in (
+            ("mapping", BEHAVIOURS),
+            ("filtering", BEHAVIOURS),
+            ("on_expiry", ON_EXPIRY),
+        ):
             if key in nat:
                 chosen = self.choice((*p, key), nat[key], options)
                 if chosen is not None:
@@ -829,15 +1076,21 @@ class Validator:
     def _apn_name(self, path: Path, value: Any) -> str:
         name = self.string(path, value, what="an APN name")
         if name is not None and len(name) > MAX_APN:
-            self.err(path, f"an APN of {len(name)} characters (expected at most {MAX_APN}, TS 23.003 §9.1)")
+            self.err(
+                path,
+                f"an APN of {len(name)} characters (expected at most {MAX_APN}, TS 23.003 §9.1)",
+            )
             return ""
         return name or ""
 
     def _credential(self, path: Path, value: Any, what: str) -> str:
         text = self.string(path, value, what=what)
         if text is not None and len(text.encode("utf-8")) > MAX_CREDENTIAL:
-            self.err(path, f"{what} of {len(text.encode('utf-8'))} bytes (expected at most "
-                     f"{MAX_CREDENTIAL}: PAP and CHAP carry it behind a one-octet length)")
+            self.err(
+                path,
+                f"{what} of {len(text.encode('utf-8'))} bytes (expected at most "
+                f"{MAX_CREDENTIAL}: PAP and CHAP carry it behind a one-octet length)",
+            )
             return ""
         return text or ""
 
@@ -855,7 +1108,9 @@ class Validator:
         if "loss" in m:
             link.loss = self.loss((*path, "loss"), m["loss"])
         if "queue" in m:
-            link.queue = self.integer((*path, "queue"), m["queue"], 1, 1_000_000, what="a queue length in packets")
+            link.queue = self.integer(
+                (*path, "queue"), m["queue"], 1, 1_000_000, what="a queue length in packets"
+            )
         if "mtu" in m:
             link.mtu = self.integer((*path, "mtu"), m["mtu"], 68, 65535, what="an MTU in bytes")
         if "duplicate" in m:
@@ -871,16 +1126,25 @@ class Validator:
             p = self.probability(path, value)  # 0.01 or "1%"
             return None if p is None else LossSpec("bernoulli", {"p": p})
         if not isinstance(value, dict):
-            self.err(path, f"got {_describe(value)} (expected a probability or {{model: gilbert-elliott, p: .., r: .., h: .., k: ..}})")
+            self.err(
+                path,
+                f"got {_describe(value)} (expected a probability or {{model: gilbert-elliott, p: "
+                f".., r: .., h: .., k: ..}})",
+            )
             return None
         model = value.get("model", "bernoulli")
         model = LOSS_ALIASES.get(model, model) if isinstance(model, str) else model
         if not isinstance(model, str) or model not in LOSS_MODELS:
-            self.err((*path, "model"), f"unknown loss model {model!r} (expected one of {_expected(list(LOSS_MODELS))})")
+            self.err(
+                (*path, "model"),
+                f"unknown loss model {model!r} (expected one of {_expected(list(LOSS_MODELS))})",
+            )
             return None
         keys = LOSS_MODELS[model]
         optional = LOSS_OPTIONAL.get(model, {})
-        m = self.mapping(path, value, ("model", *keys), required=tuple(k for k in keys if k not in optional))
+        m = self.mapping(
+            path, value, ("model", *keys), required=tuple(k for k in keys if k not in optional)
+        )
         if m is None:
             return None
         params: dict[str, float] = {}
@@ -899,23 +1163,38 @@ class Validator:
                 ok = False
         if ok and model == "four-state":
             if params["p13"] + params["p14"] > 1.0:
-                self.err((*path, "p14"), "p13 + p14 exceed 1 (expected outgoing probabilities of state 1 summing to at most 1)")
+                self.err(
+                    (*path, "p14"),
+                    "p13 + p14 exceed 1 (expected outgoing probabilities of state 1 summing to at "
+                    "most 1)",
+                )
                 ok = False
             if params["p31"] + params["p32"] > 1.0:
-                self.err((*path, "p32"), "p31 + p32 exceed 1 (expected outgoing probabilities of state 3 summing to at most 1)")
+                self.err(
+                    (*path, "p32"),
+                    "p31 + p32 exceed 1 (expected outgoing probabilities of state 3 summing to at "
+                    "most 1)",
+                )
                 ok = False
         return LossSpec(model, params) if ok else None
 
     def _hosts(self, sc: Scenario, value: Any) -> None:
         path: Path = ("hosts",)
         if not isinstance(value, dict):
-            self.err(path, f"got {_describe(value)} (expected a mapping of host name to {{ip:, services:}})")
+            self.err(
+                path,
+                f"got {_describe(value)} (expected a mapping of host name to {{ip:, services:}})",
+            )
             return
         seen_ips: dict[str, str] = {}
         for name, body in value.items():
             hp = (*path, name)
             if not isinstance(name, str) or not _HOSTNAME.match(name):
-                self.err(hp, f"{name!r} is not a host name (expected letters, digits, '-' and '.')", key=True)
+                self.err(
+                    hp,
+                    f"{name!r} is not a host name (expected letters, digits, '-' and '.')",
+                    key=True,
+                )
                 continue
             h = self.mapping(hp, body, HOST_KEYS)
             if h is None:
@@ -923,18 +1202,27 @@ class Validator:
             msisdn = self._msisdn((*hp, "msisdn"), h["msisdn"]) if "msisdn" in h else None
             if "ip" not in h:
                 if "msisdn" not in h:
-                    self.err(hp, "missing required key 'ip' (or 'msisdn' for a phone without an IP host)")
+                    self.err(
+                        hp, "missing required key 'ip' (or 'msisdn' for a phone without an IP host)"
+                    )
                 elif msisdn is not None:
                     for key in ("services", "dns", "tcp"):
                         if key in h:
-                            self.err((*hp, key), "a host without an ip has no IP services (expected ip: too)")
+                            self.err(
+                                (*hp, key),
+                                "a host without an ip has no IP services (expected ip: too)",
+                            )
                     sc.hosts.append(HostSpec(name=name, ip=None, services=[], msisdn=msisdn))
                 continue
             ip = self.ipv4((*hp, "ip"), h["ip"]) if "ip" in h else None
             if ip is None:
                 continue
             if ip in seen_ips:
-                self.err((*hp, "ip"), f"{ip} is already the address of {seen_ips[ip]} (expected one host per address)")
+                self.err(
+                    (*hp, "ip"),
+                    f"{ip} is already the address of {seen_ips[ip]} "
+                    "(expected one host per address)",
+                )
                 continue
             reserved = self._reserved_address(ip, sc)
             if reserved:
@@ -960,8 +1248,10 @@ class Validator:
         else:
             name, body = value, {}
         if not isinstance(name, str) or name not in TCP_PROFILES:
-            self.err(path if not isinstance(value, dict) else (*path, "profile"),
-                     f"unknown TCP profile {name!r} (expected one of {_expected(list(TCP_PROFILES))})")
+            self.err(
+                path if not isinstance(value, dict) else (*path, "profile"),
+                f"unknown TCP profile {name!r} (expected one of {_expected(list(TCP_PROFILES))})",
+            )
             return
         try:
             tcp_profile(name, body, field="tcp")
@@ -995,7 +1285,10 @@ class Validator:
                 self.err(sp, f"got {_describe(svc)} (expected a mapping {{type:, port:, ...}})")
                 continue
             if "type" not in svc:
-                self.err((*sp, "type"), f"missing required key (expected one of {_expected(self._service_types)})")
+                self.err(
+                    (*sp, "type"),
+                    f"missing required key (expected one of {_expected(self._service_types)})",
+                )
                 continue
             stype = self.choice((*sp, "type"), svc["type"], self._service_types)
             if stype is None:
@@ -1009,7 +1302,11 @@ class Validator:
                 continue
             proto = "udp" if stype in ("udp-echo", "udp-sink", "dns", "ntp") else "tcp"
             if (proto, port) in used:
-                self.err((*sp, "port"), f"{proto} port {port} is already used by services[{used[(proto, port)]}] (expected distinct ports)")
+                self.err(
+                    (*sp, "port"),
+                    f"{proto} port {port} is already used by services[{used[(proto, port)]}] "
+                    "(expected distinct ports)",
+                )
                 continue
             used[(proto, port)] = i
             config = {k: v for k, v in svc.items() if k != "type"}
@@ -1028,14 +1325,18 @@ class Validator:
             self.config_error(exc, path)
             return False
         except Exception as exc:  # a server bug must not hide the rest of the report
-            self.err(path, f"service configuration rejected: {exc} (expected valid {spec.type} settings)")
+            self.err(
+                path, f"service configuration rejected: {exc} (expected valid {spec.type} settings)"
+            )
             return False
         return True
 
     def _faults(self, sc: Scenario, value: Any) -> None:
         path: Path = ("faults",)
         if not isinstance(value, list):
-            self.err(path, f"got {_describe(value)} (expected a list of {{at: or on:, action: ...}})")
+            self.err(
+                path, f"got {_describe(value)} (expected a list of {{at: or on:, action: ...}})"
+            )
             return
         for i, fault in enumerate(value):
             fp = (*path, i)
@@ -1044,10 +1345,18 @@ class Validator:
                 continue
             action = fault.get("action")
             if "action" not in fault:
-                self.err((*fp, "action"), f"missing required key (expected one of {_expected(list(FAULT_ACTIONS))})")
+                self.err(
+                    (*fp, "action"),
+                    f"missing required key (expected one of {_expected(list(FAULT_ACTIONS))})",
+                )
                 continue
             if not isinstance(action, str) or action not in FAULT_ACTIONS:
-                self.err((*fp, "action"), f"unknown action {action!r} (expected one of {_expected(list(FAULT_ACTIONS))}{_did_you_mean(action, list(FAULT_ACTIONS))})")
+                self.err(
+                    (*fp, "action"),
+                    f"unknown action {action!r} (expected one of "
+                    f"{_expected(list(FAULT_ACTIONS))}"
+                    f"{_did_you_mean(action, list(FAULT_ACTIONS))})",
+                )
                 continue
             params_schema = FAULT_ACTIONS[action]
             targets = ("device", "share") if sc.devices else ()
@@ -1058,7 +1367,9 @@ class Validator:
             count_before = len(self.problems)
             at = on = None
             if "at" in m and "on" in m:
-                self.err((*fp, "on"), "give either at: or on:, not both (expected one trigger)", key=True)
+                self.err(
+                    (*fp, "on"), "give either at: or on:, not both (expected one trigger)", key=True
+                )
             elif "at" in m:
                 at = self.duration((*fp, "at"), m["at"])
             elif "on" in m:
@@ -1070,21 +1381,34 @@ class Validator:
                 if key in m:
                     params[key] = self._param((*fp, key), kind, m[key], sc)
                 elif required:
-                    self.err((*fp, key), f"missing required key (expected {_PARAM_EXPECTED[kind]} for action {action})")
+                    self.err(
+                        (*fp, key),
+                        f"missing required key (expected {_PARAM_EXPECTED[kind]} for action "
+                        f"{action})",
+                    )
             need_one = FAULT_REQUIRED_ONE_OF.get(action)
             if need_one and not any(k in m for k in need_one):
-                self.err((*fp, need_one[0]), f"missing required key (expected the new {need_one[0]} for action {action})")
+                self.err(
+                    (*fp, need_one[0]),
+                    f"missing required key (expected the new {need_one[0]} for action {action})",
+                )
             if need_one and "value" in params:
                 params[need_one[0]] = params.pop("value")
             if action == "ppp-fail" and params.get("phase") and params.get("mode"):
                 allowed_modes = PPP_PHASE_MODES[params["phase"]]
                 if params["mode"] not in allowed_modes:
-                    self.err((*fp, "mode"), f"mode {params['mode']!r} does not apply to phase "
-                             f"{params['phase']} (expected one of {_expected(allowed_modes)})")
+                    self.err(
+                        (*fp, "mode"),
+                        f"mode {params['mode']!r} does not apply to phase "
+                        f"{params['phase']} (expected one of {_expected(allowed_modes)})",
+                    )
             if action == "incoming-call" and params.get("from") is not None:
                 caller = sc.host(params["from"])
                 if caller is not None and caller.msisdn is None:
-                    self.err((*fp, "from"), f"{caller.name} has no msisdn (expected a host with one: a phone)")
+                    self.err(
+                        (*fp, "from"),
+                        f"{caller.name} has no msisdn (expected a host with one: a phone)",
+                    )
             if action.startswith("server-") and "host" in params and params["host"] is not None:
                 self._server_target(fp, m, params, sc)
             if "device" in m and sc.devices:
@@ -1099,22 +1423,39 @@ class Validator:
         known = {d.name for d in sc.devices} | {d.group for d in sc.devices}
         if not isinstance(value, str) or value not in known:
             groups = sorted({d.group for d in sc.devices})
-            self.err(path, f"unknown device {value!r} (expected a device name such as "
-                     f"{sc.devices[0].name} or a group: {_expected(groups)})")
+            self.err(
+                path,
+                f"unknown device {value!r} (expected a device name such as "
+                f"{sc.devices[0].name} or a group: {_expected(groups)})",
+            )
             return None
         return value
 
-    def _server_target(self, fp: Path, m: dict[str, Any], params: dict[str, Any], sc: Scenario) -> None:
+    def _server_target(
+        self, fp: Path, m: dict[str, Any], params: dict[str, Any], sc: Scenario
+    ) -> None:
         host = sc.host(params["host"])
         if host is None:
             return
         port, stype = params.get("port"), params.get("service")
-        matches = [s for s in host.services if (port is None or s.port == port) and (stype is None or s.type == stype)]
+        matches = [
+            s
+            for s in host.services
+            if (port is None or s.port == port) and (stype is None or s.type == stype)
+        ]
         if not matches:
-            what = f"port {port}" if port is not None else f"service {stype}" if stype else "any service"
+            what = (
+                f"port {port}"
+                if port is not None
+                else f"service {stype}"
+                if stype
+                else "any service"
+            )
             offered = ", ".join(f"{s.type}:{s.port}" for s in host.services) or "none"
-            self.err((*fp, "port" if port is not None else "service" if stype else "host"),
-                     f"{host.name} has no {what} (expected one of its services: {offered})")
+            self.err(
+                (*fp, "port" if port is not None else "service" if stype else "host"),
+                f"{host.name} has no {what} (expected one of its services: {offered})",
+            )
 
     def _param(self, path: Path, kind: str, value: Any, sc: Scenario) -> Any:
         if kind == "duration":
@@ -1161,30 +1502,46 @@ class Validator:
                 return self.integer(path, value, 100, 599, what="a reply code")
             if isinstance(value, str) and value in ("-ERR", "+OK"):
                 return value
-            self.err(path, f"got {_describe(value)} (expected a reply code such as 421 or 550 (or -ERR for POP3))")
+            self.err(
+                path,
+                f"got {_describe(value)} (expected a reply code such as 421 or 550 (or -ERR for "
+                "POP3))",
+            )
             return None
         raise AssertionError(kind)  # pragma: no cover - table and code disagree
 
     def _host_ref(self, path: Path, value: Any, sc: Scenario) -> str | None:
         names = [h.name for h in sc.hosts]
         if not isinstance(value, str) or value not in names:
-            self.err(path, f"unknown host {value!r} (expected one of {_expected(names) or 'the names under hosts:'})")
+            self.err(
+                path,
+                f"unknown host {value!r} (expected one of "
+                f"{_expected(names) or 'the names under hosts:'})",
+            )
             return None
         return value
 
     def _trigger(self, path: Path, value: Any, sc: Scenario) -> TriggerSpec | None:
         if not isinstance(value, dict):
-            self.err(path, f"got {_describe(value)} (expected a trigger such as {{syn: 3, host: echo.example.net}})")
+            self.err(
+                path,
+                f"got {_describe(value)} (expected a trigger such as {{syn: 3, host: "
+                f"echo.example.net}})",
+            )
             return None
         if "kind" in value:  # long form {kind: sent, text: ...} / {kind: syn, count: 3, host: ...}
             value = _long_trigger(value)
         kinds = [k for k in TRIGGER_KINDS if k in value]
         if len(kinds) != 1:
-            self.err(path, f"no single trigger kind (expected exactly one of {_expected(TRIGGER_KINDS)})")
+            self.err(
+                path, f"no single trigger kind (expected exactly one of {_expected(TRIGGER_KINDS)})"
+            )
             return None
         kind = kinds[0]
         allowed = TRIGGER_KEYS[kind]
-        m = self.mapping(path, value, allowed, required=("host",) if kind in ("syn", "bytes") else ())
+        m = self.mapping(
+            path, value, allowed, required=("host",) if kind in ("syn", "bytes") else ()
+        )
         if m is None:
             return None
         trig = TriggerSpec(kind=kind)
@@ -1192,11 +1549,16 @@ class Validator:
             # {trace: {source: bearer.gprs, kind: pdp_result, outcome: ok}, count: 2}: the N-th
             # trace record whose source, kind and fields equal these (any record is a state change).
             match = m["trace"]
-            if not isinstance(match, dict) or not match or not all(
-                isinstance(v, str | int | float | bool) for v in match.values()
+            if (
+                not isinstance(match, dict)
+                or not match
+                or not all(isinstance(v, str | int | float | bool) for v in match.values())
             ):
-                self.err((*path, "trace"), f"got {_describe(match)} (expected a mapping such as "
-                         "{source: bearer.gprs, kind: pdp_result, outcome: ok})")
+                self.err(
+                    (*path, "trace"),
+                    f"got {_describe(match)} (expected a mapping such as "
+                    "{source: bearer.gprs, kind: pdp_result, outcome: ok})",
+                )
                 return None
             count = self.integer((*path, "count"), m.get("count", 1), 1, 1 << 40, what="a count")
             if count is None:
@@ -1209,7 +1571,9 @@ class Validator:
                 return None
             trig.text = text
             return trig
-        count = self.integer((*path, kind), m[kind], 1 if kind == "syn" else 0, 1 << 40, what="a count")
+        count = self.integer(
+            (*path, kind), m[kind], 1 if kind == "syn" else 0, 1 << 40, what="a count"
+        )
         host = self._host_ref((*path, "host"), m["host"], sc) if "host" in m else None
         if count is None or host is None:
             return None
@@ -1217,18 +1581,25 @@ class Validator:
         if "port" in m:
             trig.port = self.integer((*path, "port"), m["port"], 1, 65535, what="a port")
         if "direction" in m:
-            trig.direction = self.choice((*path, "direction"), m["direction"], ("any", "uplink", "downlink")) or "any"
+            trig.direction = (
+                self.choice((*path, "direction"), m["direction"], ("any", "uplink", "downlink"))
+                or "any"
+            )
         return trig
 
-    def _steps(self, sc: Scenario, value: Any, path: Path = ("steps",),
-               into: list[StepSpec] | None = None) -> None:
+    def _steps(
+        self, sc: Scenario, value: Any, path: Path = ("steps",), into: list[StepSpec] | None = None
+    ) -> None:
         out = sc.steps if into is None else into
         if value is None:
             if into is None and "steps" in (self.loaded.data or {}):
                 self.err(path, "expected a list of steps, got nothing")
             return
         if not isinstance(value, list):
-            self.err(path, f"got {_describe(value)} (expected a list of steps (send:, expect:, wait:, ...))")
+            self.err(
+                path,
+                f"got {_describe(value)} (expected a list of steps (send:, expect:, wait:, ...))",
+            )
             return
         for i, step in enumerate(value):
             sp = (*path, i)
@@ -1239,11 +1610,22 @@ class Validator:
             if len(kinds) != 1:
                 for k in step:
                     if k not in STEP_KINDS and k != "within":
-                        self.err((*sp, k), f"unknown key (expected one of {_expected(STEP_KINDS)}, within{_did_you_mean(k, (*STEP_KINDS, 'within'))})", key=True)
+                        self.err(
+                            (*sp, k),
+                            f"unknown key (expected one of {_expected(STEP_KINDS)}, "
+                            f"within{_did_you_mean(k, (*STEP_KINDS, 'within'))})",
+                            key=True,
+                        )
                 if len(kinds) > 1:
-                    self.err(sp, f"one step does one thing: got {', '.join(kinds)} (expected exactly one of {_expected(STEP_KINDS)})")
+                    self.err(
+                        sp,
+                        f"one step does one thing: got {', '.join(kinds)} (expected exactly one of "
+                        f"{_expected(STEP_KINDS)})",
+                    )
                 elif not any(k not in STEP_KINDS and k != "within" for k in step):
-                    self.err(sp, f"no action in this step (expected one of {_expected(STEP_KINDS)})")
+                    self.err(
+                        sp, f"no action in this step (expected one of {_expected(STEP_KINDS)})"
+                    )
                 continue
             kind = kinds[0]
             allowed = (kind, "within") if kind in WITHIN_KINDS else (kind,)
@@ -1251,19 +1633,29 @@ class Validator:
             if m is None:
                 continue
             before = len(self.problems)
-            spec = StepSpec(index=i, kind=kind, text="", line=self.loaded.line_of((*sp, kind), key=True))
+            spec = StepSpec(
+                index=i, kind=kind, text="", line=self.loaded.line_of((*sp, kind), key=True)
+            )
             raw = m[kind]
             if kind in IP_STEP_KINDS:
                 spec.params = validate_ip_step(self, (*sp, kind), kind, raw, sc) or {}
-                spec.text = " ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
+                spec.text = (
+                    " ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
+                )
             elif kind in SMS_STEP_KINDS:
                 spec.params = validate_sms_step(self, (*sp, kind), kind, raw, sc) or {}
-                spec.text = " ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
+                spec.text = (
+                    " ".join(f"{k}={v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
+                )
             elif kind == "wait":
                 spec.seconds = self.duration((*sp, kind), raw) or 0.0
                 spec.text = str(raw)
             elif kind in ("send", "send_raw", "send_hex", "expect", "expect_re", "expect_absent"):
-                if isinstance(raw, int | float) and not isinstance(raw, bool) and kind in ("send", "expect", "expect_absent"):
+                if (
+                    isinstance(raw, int | float)
+                    and not isinstance(raw, bool)
+                    and kind in ("send", "expect", "expect_absent")
+                ):
                     raw = str(raw)  # `expect: 0` (numeric result codes, ATV0) is text
                 text = self.string((*sp, kind), raw, what="text", allow_empty=kind == "send")
                 if text is None:
@@ -1275,15 +1667,28 @@ class Validator:
                     spec.data = decode_escapes(text)
                 elif kind == "send_hex":
                     if not _HEX.match(text) or len(re.sub(r"\s", "", text)) % 2:
-                        self.err((*sp, kind), f"{text!r} is not hex (expected pairs of hex digits such as 48454c4c4f)")
+                        self.err(
+                            (*sp, kind),
+                            f"{text!r} is not hex "
+                            "(expected pairs of hex digits such as 48454c4c4f)",
+                        )
                     else:
                         spec.data = bytes.fromhex(re.sub(r"\s", "", text))
                 elif kind == "expect_re":
                     try:
                         SafePattern(text)  # the engine the runner matches with
                         spec.pattern = text
-                    except (safe_regex.error, ValueError, TypeError, OverflowError, RecursionError) as exc:
-                        self.err((*sp, kind), f"invalid regular expression: {exc} (expected a Python regex)")
+                    except (
+                        safe_regex.error,
+                        ValueError,
+                        TypeError,
+                        OverflowError,
+                        RecursionError,
+                    ) as exc:
+                        self.err(
+                            (*sp, kind),
+                            f"invalid regular expression: {exc} (expected a Python regex)",
+                        )
                 else:
                     # Same escapes as send_raw, so '\r\nOK' means CR LF OK however it is quoted.
                     spec.pattern = re.escape(decode_escapes(text).decode("latin-1"))
@@ -1302,9 +1707,17 @@ class Validator:
             self.err(path, f"got {_describe(value)} (expected a list of checks)")
             return
         # always: true marks a check as an invariant of chaos runs (simnet.scenario.invariants)
-        always = {i for i, c in enumerate(value) if isinstance(c, dict) and "always" in c
-                  and self.boolean(("checks", i, "always"), c["always"])}
-        value = [{k: v for k, v in c.items() if k != "always"} if isinstance(c, dict) else c for c in value]
+        always = {
+            i
+            for i, c in enumerate(value)
+            if isinstance(c, dict)
+            and "always" in c
+            and self.boolean(("checks", i, "always"), c["always"])
+        }
+        value = [
+            {k: v for k, v in c.items() if k != "always"} if isinstance(c, dict) else c
+            for c in value
+        ]
         self._check_list(sc, value, path)
         for spec in sc.checks:
             spec.always = spec.index in always
@@ -1313,26 +1726,41 @@ class Validator:
         for i, check in enumerate(value):
             cp = (*path, i)
             if not isinstance(check, dict):
-                self.err(cp, f"got {_describe(check)} (expected a mapping such as {{host:, file:, sha256:}})")
+                self.err(
+                    cp,
+                    f"got {_describe(check)} "
+                    "(expected a mapping such as {host:, file:, sha256:})",
+                )
                 continue
             before = len(self.problems)
             if "trace" in check:
                 trace_params = self._trace_check(cp, check)
                 if trace_params is not None and len(self.problems) == before:
-                    sc.checks.append(CheckSpec(i, "trace", "", trace_params, self.loaded.line_of(cp)))
+                    sc.checks.append(
+                        CheckSpec(i, "trace", "", trace_params, self.loaded.line_of(cp))
+                    )
                 continue
             if "sms" in check:
                 sms_params = validate_sms_check(self, cp, check, sc)
                 if sms_params is not None and len(self.problems) == before:
-                    sc.checks.append(CheckSpec(i, "sms", sms_params["host"], sms_params, self.loaded.line_of(cp)))
+                    sc.checks.append(
+                        CheckSpec(i, "sms", sms_params["host"], sms_params, self.loaded.line_of(cp))
+                    )
                 continue
             if "pcap" in check and check.get("pcap") != "ppp":
                 from simnet.scenario.capture_checks import validate_capture_check
 
                 capture_params = validate_capture_check(self, cp, check, [h.name for h in sc.hosts])
                 if capture_params is not None and len(self.problems) == before:
-                    sc.checks.append(CheckSpec(i, "capture", capture_params["to"], capture_params,
-                                               self.loaded.line_of(cp)))
+                    sc.checks.append(
+                        CheckSpec(
+                            i,
+                            "capture",
+                            capture_params["to"],
+                            capture_params,
+                            self.loaded.line_of(cp),
+                        )
+                    )
                 continue
             if "pcap" in check:
                 pcap_params = validate_pcap_check(self, cp, check)
@@ -1350,7 +1778,11 @@ class Validator:
             elif "tcp_retransmissions" in check:
                 kind, (allowed, targets) = "tcp", CHECK_KEYS["tcp"]
             else:
-                self.err(cp, "unknown check (expected file:, mailbox:, service: or tcp_retransmissions: with host:, or pcap:)")
+                self.err(
+                    cp,
+                    "unknown check (expected file:, mailbox:, service: or tcp_retransmissions: "
+                    "with host:, or pcap:)",
+                )
                 continue
             m = self.mapping(cp, check, allowed, required=("host",))
             if m is None:
@@ -1360,48 +1792,93 @@ class Validator:
             host_name = self._host_ref((*cp, "host"), m["host"], sc) if "host" in m else None
             params: dict[str, Any] = {}
             if kind == "file":
-                params["file"] = self.string((*cp, "file"), m["file"], what="a file path", allow_empty=False)
+                params["file"] = self.string(
+                    (*cp, "file"), m["file"], what="a file path", allow_empty=False
+                )
                 if "sha256" in m:
                     digest = self.string((*cp, "sha256"), m["sha256"], what="a SHA-256 hex digest")
                     if digest is not None and not _SHA256.match(digest):
                         self.err((*cp, "sha256"), "not a SHA-256 digest (expected 64 hex digits)")
                     params["sha256"] = (digest or "").lower()
                 if "size" in m:
-                    params["size"] = self.integer((*cp, "size"), m["size"], 0, 1 << 40, what="a size in bytes")
+                    params["size"] = self.integer(
+                        (*cp, "size"), m["size"], 0, 1 << 40, what="a size in bytes"
+                    )
                 if "text" in m:
-                    params["text"] = self.string((*cp, "text"), m["text"], what="the expected file text")
+                    params["text"] = self.string(
+                        (*cp, "text"), m["text"], what="the expected file text"
+                    )
                 if "exists" in m:
                     params["exists"] = self.boolean((*cp, "exists"), m["exists"])
             elif kind == "mailbox":
-                params["mailbox"] = self.string((*cp, "mailbox"), m["mailbox"], what="a mailbox (address or user)", allow_empty=False)
+                params["mailbox"] = self.string(
+                    (*cp, "mailbox"),
+                    m["mailbox"],
+                    what="a mailbox (address or user)",
+                    allow_empty=False,
+                )
                 if "service" in m:
-                    params["service"] = self.choice((*cp, "service"), m["service"], ("smtp", "pop3"))
+                    params["service"] = self.choice(
+                        (*cp, "service"), m["service"], ("smtp", "pop3")
+                    )
                 if "count" in m:
-                    params["count"] = self.integer((*cp, "count"), m["count"], 0, 1_000_000, what="a message count")
+                    params["count"] = self.integer(
+                        (*cp, "count"), m["count"], 0, 1_000_000, what="a message count"
+                    )
                 for key in ("subject", "body"):
                     if key in m:
                         params[key] = self.string((*cp, key), m[key], what=f"text in the {key}")
             elif kind == "tcp":
-                params["max"] = self.integer((*cp, "tcp_retransmissions"), m["tcp_retransmissions"], 0, 1 << 40,
-                                             what="the most segments the host may retransmit")
+                params["max"] = self.integer(
+                    (*cp, "tcp_retransmissions"),
+                    m["tcp_retransmissions"],
+                    0,
+                    1 << 40,
+                    what="the most segments the host may retransmit",
+                )
             else:
                 if "service" in m:
-                    params["service"] = self.choice((*cp, "service"), m["service"], self._service_types)
+                    params["service"] = self.choice(
+                        (*cp, "service"), m["service"], self._service_types
+                    )
                 if "port" in m:
                     params["port"] = self.integer((*cp, "port"), m["port"], 1, 65535, what="a port")
                 if "bytes_received" in m:
-                    params["bytes_received"] = self.integer((*cp, "bytes_received"), m["bytes_received"], 0, 1 << 40, what="a byte count")
+                    params["bytes_received"] = self.integer(
+                        (*cp, "bytes_received"),
+                        m["bytes_received"],
+                        0,
+                        1 << 40,
+                        what="a byte count",
+                    )
                 host = sc.host(host_name) if host_name else None
                 if host is not None and len(self.problems) == before:
-                    match = [s for s in host.services if s.type == params.get("service", s.type) and s.port == params.get("port", s.port)]
+                    match = [
+                        s
+                        for s in host.services
+                        if s.type == params.get("service", s.type)
+                        and s.port == params.get("port", s.port)
+                    ]
                     if not match:
-                        self.err((*cp, "service" if "service" in m else "port"), f"{host.name} has no such service (expected one of {', '.join(f'{s.type}:{s.port}' for s in host.services) or 'its services'})")
+                        self.err(
+                            (*cp, "service" if "service" in m else "port"),
+                            f"{host.name} has no such service (expected one of "
+                            + (", ".join(f"{s.type}:{s.port}" for s in host.services)
+                               or "its services")
+                            + ")",
+                        )
             if kind in ("file", "mailbox") and host_name and len(self.problems) == before:
                 host = sc.host(host_name)
                 service = params.get("service")
-                want: tuple[str, ...] = ("ftp",) if kind == "file" else (str(service),) if service else ("smtp", "pop3")
+                want: tuple[str, ...] = (
+                    ("ftp",) if kind == "file" else (str(service),) if service else ("smtp", "pop3")
+                )
                 if host is not None and not any(s.type in want for s in host.services):
-                    self.err((*cp, "host"), f"{host_name} runs no {' or '.join(want)} service (expected a host that does)")
+                    self.err(
+                        (*cp, "host"),
+                        f"{host_name} runs no {' or '.join(want)} service (expected a host that "
+                        "does)",
+                    )
             if len(self.problems) == before and host_name:
                 sc.checks.append(CheckSpec(i, kind, host_name, params, self.loaded.line_of(cp)))
 
@@ -1461,7 +1938,11 @@ def _describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"number {value!r}"
     if isinstance(value, str):
-        return f"text {value!r}" if len(value) <= 60 else f"text {value[:40]!r}... ({len(value)} characters)"
+        return (
+            f"text {value!r}"
+            if len(value) <= 60
+            else f"text {value[:40]!r}... ({len(value)} characters)"
+        )
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):

@@ -40,7 +40,9 @@ def _phone_host(v: Any, path: tuple[Any, ...], name: Any, sc: Any) -> str | None
     return str(host)
 
 
-def validate_sms_step(v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: Any) -> dict[str, Any] | None:
+def validate_sms_step(
+    v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: Any
+) -> dict[str, Any] | None:
     """Check one step's mapping with the schema validator ``v``; the params or None."""
     allowed = SMS_STEP_KEYS[kind]
     required = SMS_STEP_REQUIRED[kind]
@@ -53,7 +55,9 @@ def validate_sms_step(v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: An
     else:
         out["host"] = _phone_host(v, (*path, "host"), m["host"], sc)
     if "text" in m:
-        text = v.string((*path, "text"), m["text"], what="the message text", allow_empty=kind == "sms")
+        text = v.string(
+            (*path, "text"), m["text"], what="the message text", allow_empty=kind == "sms"
+        )
         if text is not None and kind == "sms":
             from simnet.bearer.sms.alphabet import AlphabetError
             from simnet.bearer.sms.tpdu import segment
@@ -81,7 +85,9 @@ def validate_sms_step(v: Any, path: tuple[Any, ...], kind: str, raw: Any, sc: An
     return out
 
 
-def validate_sms_check(v: Any, cp: tuple[Any, ...], check: dict[str, Any], sc: Any) -> dict[str, Any] | None:
+def validate_sms_check(
+    v: Any, cp: tuple[Any, ...], check: dict[str, Any], sc: Any
+) -> dict[str, Any] | None:
     """``{host: phone, sms: "text" | {text:, count:, from:}}``: the params or None."""
     m = v.mapping(cp, check, SMS_CHECK_KEYS, required=SMS_CHECK_KEYS)
     if m is None or "host" not in m or "sms" not in m:
@@ -101,16 +107,22 @@ def validate_sms_check(v: Any, cp: tuple[Any, ...], check: dict[str, Any], sc: A
     if "text" in w:
         out["text"] = v.string((*cp, "sms", "text"), w["text"], what="text the message contains")
     if "count" in w:
-        out["count"] = v.integer((*cp, "sms", "count"), w["count"], 0, 1_000_000, what="a message count")
+        out["count"] = v.integer(
+            (*cp, "sms", "count"), w["count"], 0, 1_000_000, what="a message count"
+        )
     if "from" in w:
         out["from"] = v.string((*cp, "sms", "from"), w["from"], what="the sender's number")
     return out
 
 
 def _matching(inbox: list[dict[str, Any]], p: dict[str, Any]) -> list[dict[str, Any]]:
-    return [msg for msg in inbox
-            if p.get("text") is None or p["text"] in msg["text"]
-            if p.get("from") is None or msg["from"].removeprefix("+") == str(p["from"]).removeprefix("+")]
+    return [
+        msg
+        for msg in inbox
+        if p.get("text") is None or p["text"] in msg["text"]
+        if p.get("from") is None
+        or msg["from"].removeprefix("+") == str(p["from"]).removeprefix("+")
+    ]
 
 
 def check_sms(sim: Any, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
@@ -141,7 +153,10 @@ class SmsSteps:
             return True, f"{host.name} sent {len(ids)} part(s) to {p.get('to') or 'the module'}"
         if kind == "call":
             ok = host.call(ring_for=p.get("ring_for"), hold=p.get("hold"))
-            return ok, "ringing" if ok else "the module cannot take a call now (busy, not registered)"
+            return (
+                ok,
+                "ringing" if ok else "the module cannot take a call now (busy, not registered)",
+            )
         want = p.get("count", 1)
 
         def arrived() -> bool:
@@ -149,7 +164,22 @@ class SmsSteps:
 
         if arrived() or self.sim.run_until(arrived, within):
             return True, f"{host.name} has {len(_matching(host.sms(), p))} matching message(s)"
-        return False, f"{host.name} has {len(_matching(host.sms(), p))} matching message(s) after {within:g} s, expected {want}"
+        return (
+            False,
+            f"{host.name} has {len(_matching(host.sms(), p))} matching message(s) after {within:g} "
+            f"s, expected {want}",
+        )
 
 
-__all__ = ["SMS_CHECK_FIELDS", "SMS_CHECK_KEYS", "SMS_STEP_KEYS", "SMS_STEP_KINDS", "SMS_STEP_REQUIRED", "SMS_WITHIN_KINDS", "SmsSteps", "check_sms", "validate_sms_check", "validate_sms_step"]
+__all__ = [
+    "SMS_CHECK_FIELDS",
+    "SMS_CHECK_KEYS",
+    "SMS_STEP_KEYS",
+    "SMS_STEP_KINDS",
+    "SMS_STEP_REQUIRED",
+    "SMS_WITHIN_KINDS",
+    "SmsSteps",
+    "check_sms",
+    "validate_sms_check",
+    "validate_sms_step",
+]

@@ -122,7 +122,7 @@ class World:
         self.trace_counts: dict[int, int] = {}  # check index -> matching records so far
         self.faults: FaultEngine | None = None
         self.claims = Claims(sim)  # what a host program believes it achieved (sim.claims)
-        self.oracles: Oracles | None = None  # a chaos scenario's invariants, watching from the start
+        self.oracles: Oracles | None = None
         self.program: Callable[..., Any] | None = None  # the scenario's program:, loaded
         self.radio_uplink = f"{MODULE_HOST}.uplink"
         self.radio_downlink = f"{MODULE_HOST}.downlink"
@@ -148,12 +148,16 @@ class World:
         devices = list(self.devices.values())
         ref = fault.params.get("device")
         if ref is not None:
-            devices = [d for d in devices if d.name == ref or (d.spec is not None and d.spec.group == ref)]
+            devices = [
+                d for d in devices if d.name == ref or (d.spec is not None and d.spec.group == ref)
+            ]
         share = fault.params.get("share")
         if share is not None and devices:
             n = max(1, round(share * len(devices))) if share > 0 else 0
-            devices = sorted(self.sim.rng(f"fault.{fault.index}.share").sample(devices, n),
-                             key=lambda d: list(self.devices).index(d.name))
+            devices = sorted(
+                self.sim.rng(f"fault.{fault.index}.share").sample(devices, n),
+                key=lambda d: list(self.devices).index(d.name),
+            )
         return devices
 
     # -- lookups -------------------------------------------------------------------------------
@@ -166,7 +170,9 @@ class World:
 
         entry = self.hosts.get(name)
         if entry is None:
-            raise ConfigError("host", f"unknown host {name!r} (expected one of {', '.join(self.hosts) or 'none'})")
+            raise ConfigError(
+                "host", f"unknown host {name!r} (expected one of {', '.join(self.hosts) or 'none'})"
+            )
         return HostView(self, entry)
 
     def save_pcap(self, path: str) -> int:
@@ -174,7 +180,10 @@ class World:
         frames of GSM data calls, if any, go to ``path`` itself when no IP packet was seen, else
         to ``<stem>.ppp<suffix>`` beside it (one pcap file holds one link type). Returns the
         number of packets and frames written; ``pcap_files`` lists the files."""
-        count = int(self.network.write_pcap(path, self.network.module_capture_points(), epoch=self.epoch) or 0)
+        count = int(
+            self.network.write_pcap(path, self.network.module_capture_points(), epoch=self.epoch)
+            or 0
+        )
         self.pcap_files = [path]
         capture = getattr(self.bearer, "ppp_capture", None)
         frames = len(getattr(capture, "frames", ()) or ())
@@ -201,10 +210,15 @@ class World:
         elif point in ("core-inside", "core-outside"):
             name = point
         else:
-            raise ConfigError("capture", f"unknown capture point {point!r} (expected one of "
-                              f"{', '.join(self.capture_points())})")
+            raise ConfigError(
+                "capture",
+                f"unknown capture point {point!r} (expected one of "
+                f"{', '.join(self.capture_points())})",
+            )
         if name not in self.network.capture_point_names():
-            raise ConfigError("capture", f"{point!r} was not captured (name it in the scenario's capture:)")
+            raise ConfigError(
+                "capture", f"{point!r} was not captured (name it in the scenario's capture:)"
+            )
         return int(self.network.write_pcap(path, name, epoch=self.epoch) or 0)
 
     def radio_links(self, direction: str) -> list[Any]:
@@ -237,16 +251,30 @@ def build_world(sim: Simulation, sc: Scenario) -> World:
         first = sc.devices[0].name
         world.radio_uplink, world.radio_downlink = f"{first}.uplink", f"{first}.downlink"
         world.uart_source = f"{first}.uart"
-        sim.record("scenario", "world", name=sc.name, module=sc.module,
-                   hosts={h.name: h.ip for h in sc.hosts}, module_host=first,
-                   radio_links=[world.radio_uplink, world.radio_downlink], devices=len(sc.devices))
+        sim.record(
+            "scenario",
+            "world",
+            name=sc.name,
+            module=sc.module,
+            hosts={h.name: h.ip for h in sc.hosts},
+            module_host=first,
+            radio_links=[world.radio_uplink, world.radio_downlink],
+            devices=len(sc.devices),
+        )
     else:
         # The epoch is named only when the scenario chose it, so the default leaves traces as
         # they were.
         extra = {"epoch": sc.epoch} if sc.epoch is not None else {}
-        sim.record("scenario", "world", name=sc.name, module=sc.module,
-                   hosts={h.name: h.ip for h in sc.hosts}, module_host=MODULE_HOST,
-                   radio_links=[world.radio_uplink, world.radio_downlink], **extra)
+        sim.record(
+            "scenario",
+            "world",
+            name=sc.name,
+            module=sc.module,
+            hosts={h.name: h.ip for h in sc.hosts},
+            module_host=MODULE_HOST,
+            radio_links=[world.radio_uplink, world.radio_downlink],
+            **extra,
+        )
     world.epoch = scenario_epoch(sc)
     sim.trace.epoch = world.epoch
 
@@ -346,7 +374,9 @@ def _count_trace_checks(sim: Any, world: World, sc: Scenario) -> None:
     sim.trace.add_sink(count, None if None in named else {str(k) for k in named})
 
 
-def _build_fleet(sim: Any, world: World, sc: Scenario, up: dict[str, Any], down: dict[str, Any]) -> None:
+def _build_fleet(
+    sim: Any, world: World, sc: Scenario, up: dict[str, Any], down: dict[str, Any]
+) -> None:
     """Every device of ``modules:``: its own radio link (the scenario's link settings), SIM,
     bearer and module, all on the one operator (its address pool shared), NAT and peers."""
     from simnet.bearer.gprs import AddressPool
@@ -467,8 +497,10 @@ def _build_bearer(sim: Any, world: World, sim_spec: Any, dev: Device, pool: Any 
         operator["silent"] = True
     if net.dns:
         operator["dns"] = list(net.dns)
-    radio: dict[str, Any] = {"registered_as": net.registration_state.replace("-", "_"),
-                             "registration_delay": net.registration_after}
+    radio: dict[str, Any] = {
+        "registered_as": net.registration_state.replace("-", "_"),
+        "registration_delay": net.registration_after,
+    }
     if net.rssi is not None:
         radio["rssi"] = net.rssi
     if net.ber is not None:
@@ -487,8 +519,16 @@ def _build_bearer(sim: Any, world: World, sim_spec: Any, dev: Device, pool: Any 
     try:
         if dev.spec is None:
             return ModemBearer(sim, world.network, dev.host, config, smsc=world.smsc)
-        return ModemBearer(sim, world.network, dev.host, config, name=f"{dev.name}.bearer", address_pool=pool,
-                           smsc=world.smsc, msisdn=device_msisdn(len(world.devices) + 1))
+        return ModemBearer(
+            sim,
+            world.network,
+            dev.host,
+            config,
+            name=f"{dev.name}.bearer",
+            address_pool=pool,
+            smsc=world.smsc,
+            msisdn=device_msisdn(len(world.devices) + 1),
+        )
     except ConfigError as exc:  # the module's number is a phone's too
         raise ConfigError("sim.msisdn", exc.message) from None
 
@@ -516,5 +556,3 @@ def _build_module(sim: Any, world: World, spec: Any, dev: Device) -> Any:
     if spec.boot == "cold":
         options["cold_start"] = True
     return create_module(sim, spec.module, dev.bearer, dev.host, **options)
-
-

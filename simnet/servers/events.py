@@ -60,4 +60,12 @@ class CloseData:
 
 ServerEvent = Write | LineReceived | Close | OpenPassive | DataTransfer | CloseData
 
-__all__ = ["Close", "CloseData", "DataTransfer", "LineReceived", "OpenPassive", "ServerEvent", "Write"]
+__all__ = [
+    "Close",
+    "CloseData",
+    "DataTransfer",
+    "LineReceived",
+    "OpenPassive",
+    "ServerEvent",
+    "Write",
+]

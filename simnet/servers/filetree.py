@@ -204,10 +204,15 @@ def sandbox_root(root: str, field: str) -> str:
     try:
         info = os.lstat(norm)
     except OSError as exc:
-        raise ConfigError(field, f"cannot use {root!r}: {exc.strerror} (expected an existing directory)") from None
+        raise ConfigError(
+            field, f"cannot use {root!r}: {exc.strerror} (expected an existing directory)"
+        ) from None
     if stat.S_ISLNK(info.st_mode):
-        raise ConfigError(field, f"{root!r} is a symlink to {os.path.realpath(norm)!r} "
-                          "(expected the directory itself, not a link to it)")
+        raise ConfigError(
+            field,
+            f"{root!r} is a symlink to {os.path.realpath(norm)!r} "
+            "(expected the directory itself, not a link to it)",
+        )
     if not stat.S_ISDIR(info.st_mode):
         raise ConfigError(field, f"expected an existing directory (not a symlink), got {root!r}")
     return norm
@@ -326,7 +331,9 @@ def _file_content(spec: Mapping[str, Any], kind: str, field: str, root_real: str
         )
     host_path = os.path.normpath(os.path.join(root_real, source))
     if os.path.realpath(host_path) != host_path or not _inside(host_path, root_real):
-        raise ConfigError(f"{field}.source", f"{source!r} goes through a symlink or leaves directory")
+        raise ConfigError(
+            f"{field}.source", f"{source!r} goes through a symlink or leaves directory"
+        )
     # A case-insensitive file system would let ``LINK`` reach ``link``: check each component
     # the kernel resolves below the root with lstat, whatever its spelling.
     probe = root_real
@@ -336,7 +343,9 @@ def _file_content(spec: Mapping[str, Any], kind: str, field: str, root_real: str
             if stat.S_ISLNK(os.lstat(probe).st_mode):
                 raise ConfigError(f"{field}.source", f"{source!r} goes through a symlink")
         except OSError as exc:
-            raise ConfigError(f"{field}.source", f"cannot read {source!r}: {exc.strerror}") from None
+            raise ConfigError(
+                f"{field}.source", f"cannot read {source!r}: {exc.strerror}"
+            ) from None
     return _read_host_file(host_path, f"{field}.source")
 
 

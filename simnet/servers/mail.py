@@ -107,7 +107,8 @@ class Pop3Service(Service):
             if user not in self.maildrop.users:
                 raise ConfigError(
                     mfield,
-                    f"no such user (expected one of {', '.join(self.maildrop.users) or 'the users'})",
+                    "no such user (expected one of "
+                    f"{', '.join(self.maildrop.users) or 'the users'})",
                 )
             if not isinstance(messages, list):
                 raise ConfigError(

@@ -32,7 +32,7 @@ KNOWN_COMMANDS = frozenset().union(*COMMANDS_BY_STATE.values())
 class Pop3Message:
     data: bytes  # RFC 5322 text with CR LF line ends
     uid: str
-    origin: str = "config"  # "smtp": delivered by the host's SMTP service (simnet.servers.mailstore)
+    origin: str = "config"
 
 
 @dataclass
@@ -43,7 +43,9 @@ class Maildrop:
     boxes: dict[str, list[Pop3Message]] = field(default_factory=dict)
     locked: list[str] = field(default_factory=list)
 
-    def add(self, user: str, data: bytes, uid: str | None = None, *, origin: str = "config") -> Pop3Message:
+    def add(
+        self, user: str, data: bytes, uid: str | None = None, *, origin: str = "config"
+    ) -> Pop3Message:
         box = self.boxes.setdefault(user, [])
         if uid is None:
             # unique and stable: position plus a content digest (RFC 1939 §7 UIDL)

@@ -181,7 +181,10 @@ class Service:
         if config.get("accept_rate") is not None:
             rate = config["accept_rate"]
             if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1e6:
-                raise ConfigError(f"{field}.accept_rate", f"expected connections per second in (0, 1e6], got {rate!r}")
+                raise ConfigError(
+                    f"{field}.accept_rate",
+                    f"expected connections per second in (0, 1e6], got {rate!r}",
+                )
             self.accept_rate = float(rate)
         self._accept_queue: deque[Any] = deque()
         self._next_accept = 0.0
@@ -432,7 +435,10 @@ class Service:
         return None
 
     def reset_after(
-        self, after_bytes: int = 0, mode: str = "reset", connection: str = "any",
+        self,
+        after_bytes: int = 0,
+        mode: str = "reset",
+        connection: str = "any",
         duration: float | str | None = None,
     ) -> None:
         """Reset (RST) or close (FIN) connections of role ``connection`` once ``after_bytes``
@@ -462,7 +468,9 @@ class Service:
         for conn in list(self.conns):
             conn.pump()
         if limited is not None:
-            self._auto_clear(duration, lambda: self.limit_rate(None) if self.rate == limited else None)
+            self._auto_clear(
+                duration, lambda: self.limit_rate(None) if self.rate == limited else None
+            )
 
     def dns_fail(
         self, mode: str, name: str | None = None, duration: float | str | None = None
@@ -654,9 +662,15 @@ class Conn:
         self.stream: StreamRecord | None = None
         if service.streams is not None:
             local, remote = getattr(sock, "local", None), getattr(sock, "remote", None)
-            self.stream = StreamRecord(self.id, role, local[1] if local else service.port, _addr(remote),
-                                       service.sim.now if service.sim is not None else 0.0,
-                                       bytearray(), bytearray())
+            self.stream = StreamRecord(
+                self.id,
+                role,
+                local[1] if local else service.port,
+                _addr(remote),
+                service.sim.now if service.sim is not None else 0.0,
+                bytearray(),
+                bytearray(),
+            )
             service.streams.append(self.stream)
         sock.on_data = self._readable
         sock.on_writable = self._writable

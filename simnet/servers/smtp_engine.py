@@ -194,8 +194,10 @@ class SmtpEngine(LineEngine):
             self.data_overflow = False
             self.injected_after_data = None
             self._reset()
-            return self.close(LineReceived("<bare LF in message text>"),
-                              numbered(521, f"5.5.2 {self.settings.domain} Error: bare <LF> received"))
+            return self.close(
+                LineReceived("<bare LF in message text>"),
+                numbered(521, f"5.5.2 {self.settings.domain} Error: bare <LF> received"),
+            )
         if raw == b"." and not line.overlong:
             self.in_data = False
             body = bytes(self.data)

@@ -66,7 +66,9 @@ def test_probabilistic_outcomes_are_deterministic_per_seed(seed: int) -> None:
     probs = {"connect": 0.4, "busy": 0.3, "no_answer": 0.2, "no_carrier": 0.1}
 
     def outcomes(s: int) -> list[str]:
-        sim, svc = service(s, probabilities=probs, setup_time=1.0, busy_time=1.0, no_answer_time=1.0)
+        sim, svc = service(
+            s, probabilities=probs, setup_time=1.0, busy_time=1.0, no_answer_time=1.0
+        )
         kinds = []
         for _ in range(30):
             out = dial(sim, svc)
@@ -111,7 +113,9 @@ def test_incoming_call_rings_with_caller_id_and_answer() -> None:
 def test_unanswered_incoming_call_ends_when_caller_gives_up_and_reject() -> None:
     sim, svc = service(ring_interval=5.0, ring_timeout=30.0)
     ended = []
-    svc.add_listener(lambda ev, call, out: ended.append((sim.now, out.kind)) if ev == "ended" else None)
+    svc.add_listener(
+        lambda ev, call, out: ended.append((sim.now, out.kind)) if ev == "ended" else None
+    )
     call = svc.incoming_call("5551234")
     sim.advance(40)
     assert call.rings == 6 and ended == [(pytest.approx(31.5), OutcomeKind.NO_CARRIER)]

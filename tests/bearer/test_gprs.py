@@ -36,7 +36,9 @@ def test_activation_delay_is_drawn_from_its_named_stream(seed: int) -> None:
     out = activate(sim, bearer)
     # Independent reconstruction: the kernel seeds stream "<name>" with stream_seed(seed, name);
     # the default activation delay is uniform(0.5 s, 2.5 s).
-    expected = random.Random(stream_seed(seed, "bearer.gprs.pdp.activation_delay")).uniform(0.5, 2.5)
+    expected = random.Random(stream_seed(seed, "bearer.gprs.pdp.activation_delay")).uniform(
+        0.5, 2.5
+    )
     assert out.at == pytest.approx(T0 + expected)
 
 
@@ -67,7 +69,9 @@ def test_silent_network_fails_on_the_t3380_schedule() -> None:
 
 
 def test_t3380_schedule_is_configurable() -> None:
-    sim, net, host, bearer = world(silent=True, timers=GprsTimers(t3380=8.0, t3380_retransmissions=2))
+    sim, net, host, bearer = world(
+        silent=True, timers=GprsTimers(t3380=8.0, t3380_retransmissions=2)
+    )
     out = activate(sim, bearer)
     assert out.kind == OutcomeKind.PDP_TIMEOUT
     assert out.at == pytest.approx(T0 + 8.0 * 3)
@@ -80,12 +84,23 @@ def test_late_answer_arrives_after_a_retransmission() -> None:
     assert len(sim.trace.select(source="bearer.gprs", kind="pdp_request")) == 2  # at 0 and 30 s
 
 
-@pytest.mark.parametrize(("operator", "ctx", "cause"), [
-    ({"reject_cause": 33}, {}, 33),
-    ({"apn": "internet"}, {"apn": "wrong.apn"}, 27),
-    ({"user": "u", "password": "p", "auth": "pap"}, {"user": "u", "password": "x", "auth": "pap"}, 29),
-    ({"user": "u", "password": "p", "auth": "chap"}, {"user": "u", "password": "p", "auth": "pap"}, 29),
-])
+@pytest.mark.parametrize(
+    ("operator", "ctx", "cause"),
+    [
+        ({"reject_cause": 33}, {}, 33),
+        ({"apn": "internet"}, {"apn": "wrong.apn"}, 27),
+        (
+            {"user": "u", "password": "p", "auth": "pap"},
+            {"user": "u", "password": "x", "auth": "pap"},
+            29,
+        ),
+        (
+            {"user": "u", "password": "p", "auth": "chap"},
+            {"user": "u", "password": "p", "auth": "pap"},
+            29,
+        ),
+    ],
+)
 def test_reject_reports_its_cause(operator, ctx, cause) -> None:
     sim, net, host, bearer = world(**operator)
     apn = ctx.pop("apn", "internet")
@@ -122,7 +137,9 @@ def test_network_deactivation_reaches_sockets_as_network_loss() -> None:
     sim.advance(5)
     assert tcp.state == "ESTABLISHED" and len(accepted) == 1
     lost = []
-    bearer.gprs.add_listener(lambda ctx, outcome: lost.append((ctx.cid, outcome.kind, outcome.cause, host.ip)))
+    bearer.gprs.add_listener(
+        lambda ctx, outcome: lost.append((ctx.cid, outcome.kind, outcome.cause, host.ip))
+    )
     t = sim.now
     assert bearer.network_deactivate(1, cause=36) == [1]
     sim.advance(1)
@@ -211,14 +228,17 @@ def test_deactivate_while_activating_cancels() -> None:
     assert act.value.kind == OutcomeKind.CANCELLED
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"reject_cause": 12}, "network.reject_cause"),
-    ({"reject_cause": 300}, "network.reject_cause"),
-    ({"auth": "kerberos"}, "network.auth"),
-    ({"activation_delay": -3}, "network.activation_delay"),
-    ({"ip_pool": "10.0.0.0/31"}, "network.ip_pool"),
-    ({"timers": {"t3380": -1}}, "network.timers.t3380"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"reject_cause": 12}, "network.reject_cause"),
+        ({"reject_cause": 300}, "network.reject_cause"),
+        ({"auth": "kerberos"}, "network.auth"),
+        ({"activation_delay": -3}, "network.activation_delay"),
+        ({"ip_pool": "10.0.0.0/31"}, "network.ip_pool"),
+        ({"timers": {"t3380": -1}}, "network.timers.t3380"),
+    ],
+)
 def test_impossible_operator_config_names_the_field(kwargs, field) -> None:
     with pytest.raises(ConfigError) as exc:
         OperatorConfig.from_dict(kwargs, "network")

@@ -63,7 +63,10 @@ def test_wrong_credentials_and_busy_line() -> None:
     assert out.kind == OutcomeKind.AUTH_FAILED
     sim.advance(30)
     bearer.call_fail("busy")
-    assert run_event(sim, bearer.gsm_connect("1", username="wap", password="wap")).kind == OutcomeKind.BUSY
+    assert (
+        run_event(sim, bearer.gsm_connect("1", username="wap", password="wap")).kind
+        == OutcomeKind.BUSY
+    )
 
 
 def test_call_drop_and_peer_terminate_reach_listeners_and_sockets() -> None:
@@ -124,9 +127,17 @@ def _dialup(activation_delay, **operator):
     from simnet.kernel import Simulation
 
     sim = Simulation(2)
-    bearer = ModemBearer(sim, None, None, OperatorConfig(activation_delay=activation_delay,
-                                                         radio=RadioConfig(registration_delay=1.0),
-                                                         dns=("10.64.0.53",), **operator))
+    bearer = ModemBearer(
+        sim,
+        None,
+        None,
+        OperatorConfig(
+            activation_delay=activation_delay,
+            radio=RadioConfig(registration_delay=1.0),
+            dns=("10.64.0.53",),
+            **operator,
+        ),
+    )
     sim.advance(3)
     bearer.gprs.define_context(1, "IP", "internet")
     pipe = BytePipe(sim)  # instantaneous UART, so PPP timing is only the RFC 1661 timers

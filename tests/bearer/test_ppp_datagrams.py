@@ -57,7 +57,11 @@ def hdlc(body: bytes, accm: int) -> bytes:
     body += struct.pack("<H", pf.fcs16(body))
     out = bytearray([pf.FLAG])
     for b in body:
-        out += bytes((pf.ESC, b ^ 0x20)) if b in (pf.FLAG, pf.ESC) or (b < 0x20 and accm >> b & 1) else bytes((b,))
+        out += (
+            bytes((pf.ESC, b ^ 0x20))
+            if b in (pf.FLAG, pf.ESC) or (b < 0x20 and accm >> b & 1)
+            else bytes((b,))
+        )
     return bytes(out + bytes([pf.FLAG]))
 
 

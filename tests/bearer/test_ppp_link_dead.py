@@ -117,7 +117,10 @@ def test_ppp_fail_duration_ends_the_fault():
     t0 = sim.now
     bearer.ppp_fail("auth", "reject", duration=SETUP + 5)
     # the server of this call is created at t0 + SETUP, inside the duration
-    assert run_event(sim, bearer.gsm_connect("1", username="wap", password="wap")).kind == OutcomeKind.AUTH_FAILED
+    assert (
+        run_event(sim, bearer.gsm_connect("1", username="wap", password="wap")).kind
+        == OutcomeKind.AUTH_FAILED
+    )
     sim.advance(10)
     (end,) = sim.trace.select(source="bearer", kind="fault_end")
     assert end.t == pytest.approx(t0 + SETUP + 5, abs=1e-9)
@@ -136,13 +139,16 @@ def test_clear_ppp_fault_live_also_heals_a_negotiation_under_way():
     assert out.ok  # the client's next IPCP retransmission (Restart later) is answered
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"count": 0}, "ppp_fail.count"),
-    ({"count": True}, "ppp_fail.count"),
-    ({"count": 1.5}, "ppp_fail.count"),
-    ({"duration": -1}, "ppp_fail.duration"),
-    ({"duration": "5s"}, "ppp_fail.duration"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"count": 0}, "ppp_fail.count"),
+        ({"count": True}, "ppp_fail.count"),
+        ({"count": 1.5}, "ppp_fail.count"),
+        ({"duration": -1}, "ppp_fail.duration"),
+        ({"duration": "5s"}, "ppp_fail.duration"),
+    ],
+)
 def test_ppp_fail_rejects_bad_count_and_duration(kwargs, field):
     sim, net, host, bearer = gsm_world()
     with pytest.raises(ConfigError) as err:

@@ -69,9 +69,13 @@ def test_wrong_password_chap_is_auth_failed() -> None:
 
 
 @pytest.mark.parametrize(("restart", "max_configure"), [(3.0, 10), (2.0, 4), (0.5, 1)])
-def test_silent_lcp_peer_fails_after_max_configure_requests(restart: float, max_configure: int) -> None:
-    sim, s = run(client_cfg(restart=restart, max_configure=max_configure),
-                 server_cfg(fault=PppFault("lcp", "silent")))
+def test_silent_lcp_peer_fails_after_max_configure_requests(
+    restart: float, max_configure: int
+) -> None:
+    sim, s = run(
+        client_cfg(restart=restart, max_configure=max_configure),
+        server_cfg(fault=PppFault("lcp", "silent")),
+    )
     out = s.result.value
     assert out.kind == OutcomeKind.LCP_TIMEOUT
     # RFC 1661 §4.6: Max-Configure requests, one restart interval apart; failure when the
@@ -137,7 +141,9 @@ def test_ipcp_silent_times_out() -> None:
 
 
 def test_ipcp_nak_loop_fails_after_max_failure() -> None:
-    sim, s = run(client_cfg(max_failure=3), server_cfg(auth="none", fault=PppFault("ipcp", "nak_loop")))
+    sim, s = run(
+        client_cfg(max_failure=3), server_cfg(auth="none", fault=PppFault("ipcp", "nak_loop"))
+    )
     assert s.result.value.kind == OutcomeKind.IPCP_FAILED
     assert s.result.value.at == pytest.approx(2 * D + 3 * 2 * D)
 
@@ -147,8 +153,11 @@ def test_peer_terminates_during_negotiation(phase: str) -> None:
     sim, s = run(client_cfg(), server_cfg(auth="pap", fault=PppFault(phase, "terminate")))
     out = s.result.value
     assert out.kind == OutcomeKind.PEER_TERMINATED
-    term = [r.t for r in sim.trace.select(source="ppp.server", kind="ppp_tx")
-            if r.fields["frame"].startswith("LCP Terminate-Request")]
+    term = [
+        r.t
+        for r in sim.trace.select(source="ppp.server", kind="ppp_tx")
+        if r.fields["frame"].startswith("LCP Terminate-Request")
+    ]
     # server LCP opens at 2D; auth: terminates at once; ipcp: after the PAP exchange (3D)
     expected_send = 2 * D if phase == "auth" else 3 * D
     assert term[0] == pytest.approx(expected_send)
@@ -156,7 +165,9 @@ def test_peer_terminates_during_negotiation(phase: str) -> None:
 
 
 def test_peer_terminates_open_link() -> None:
-    sim, s = run(client_cfg(), server_cfg(auth="none", fault=PppFault("open", "terminate", after=20.0)))
+    sim, s = run(
+        client_cfg(), server_cfg(auth="none", fault=PppFault("open", "terminate", after=20.0))
+    )
     assert s.result.value.kind == OutcomeKind.OK
     server_up = s.server.result.value.at
     ended = s.client.ended.value
@@ -165,8 +176,10 @@ def test_peer_terminates_open_link() -> None:
 
 
 def test_unanswered_echo_ends_link() -> None:
-    sim, s = run(client_cfg(echo_interval=10.0, echo_failure=3),
-                 server_cfg(auth="none", fault=PppFault("open", "echo_silent")))
+    sim, s = run(
+        client_cfg(echo_interval=10.0, echo_failure=3),
+        server_cfg(auth="none", fault=PppFault("open", "echo_silent")),
+    )
     assert s.result.value.kind == OutcomeKind.OK
     ended = s.client.ended.value
     assert ended.kind == OutcomeKind.ECHO_TIMEOUT
@@ -175,11 +188,16 @@ def test_unanswered_echo_ends_link() -> None:
 
 
 def test_answered_echo_keeps_link_up() -> None:
-    sim, s = run(client_cfg(echo_interval=10.0, echo_failure=3), server_cfg(auth="none"), horizon=300)
+    sim, s = run(
+        client_cfg(echo_interval=10.0, echo_failure=3), server_cfg(auth="none"), horizon=300
+    )
     assert s.result.value.kind == OutcomeKind.OK
     assert not s.client.ended.triggered
-    echoes = [r for r in sim.trace.select(source="ppp.client", kind="ppp_rx")
-              if r.fields["frame"].startswith("LCP Echo-Reply")]
+    echoes = [
+        r
+        for r in sim.trace.select(source="ppp.client", kind="ppp_rx")
+        if r.fields["frame"].startswith("LCP Echo-Reply")
+    ]
     assert len(echoes) >= 29
 
 
@@ -209,7 +227,9 @@ def test_max_failure_turns_naks_into_rejects() -> None:
     bad_mru = bytes((1, 4, 0, 64))  # MRU 64 is below what we accept: Nak'd
     for ident in range(1, 6):
         ep.receive_frame(PROTO_LCP, encode_packet(CONF_REQ, ident, bad_mru))
-        sends = [a for a in ep.take_events() if isinstance(a, SendPacket) and a.protocol == PROTO_LCP]
+        sends = [
+            a for a in ep.take_events() if isinstance(a, SendPacket) and a.protocol == PROTO_LCP
+        ]
         codes = [decode_packet(a.info)[0] for a in sends]
         replies.append(codes[-1])
     assert replies == [CONF_NAK] * 3 + [CONF_REJ] * 2
@@ -239,8 +259,11 @@ def test_lcp_renegotiation_on_open_link_comes_back_up(auth: str) -> None:
     sim.advance(10)
     assert s.client.endpoint.phase == "running" and s.server.endpoint.phase == "running"
     assert not s.client.ended.triggered and not s.server.ended.triggered
-    ipcp_acks = [r for r in sim.trace.select(source="ppp.client", kind="ppp_rx")
-                 if r.fields["frame"].startswith("IPCP Configure-Ack")]
+    ipcp_acks = [
+        r
+        for r in sim.trace.select(source="ppp.client", kind="ppp_rx")
+        if r.fields["frame"].startswith("IPCP Configure-Ack")
+    ]
     assert len(ipcp_acks) == 2  # IPCP negotiated twice
 
 

@@ -18,7 +18,9 @@ def negotiate(auth: str, fault: PppFault | None, path: Path):
     client = PppConfig(username="user", password="secret", auth="any")
     server = PppConfig(role="server", auth=auth, local_ip="10.0.0.1", peer_ip="10.64.0.9",
                        dns=("10.0.0.53",), credentials=(("user", "secret"),), fault=fault)
-    s = PppSession(sim, client, server, pipe=BytePipe(sim, rate_bps=9600, delay=0.1), capture=cap).start()
+    s = PppSession(
+        sim, client, server, pipe=BytePipe(sim, rate_bps=9600, delay=0.1), capture=cap
+    ).start()
     sim.advance(60)
     assert cap.write(str(path)) == len(cap.frames)
     return s, rdpcap(str(path))

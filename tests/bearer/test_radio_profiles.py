@@ -75,13 +75,23 @@ def test_first_packet_after_idle_pays_the_promotion_delay(name):
     c = CITED[name]
     # attach left an RRC connection up; with no traffic it is released after the inactivity timer
     sim.advance(c["inactivity"] + 1)
-    released = [r.t for r in sim.trace.select(source="bearer.rrc", kind="rrc") if r.fields["state"] == "idle"]
-    connected_at = [r.t for r in sim.trace.select(source="bearer.rrc", kind="rrc") if r.fields["state"] == "connected"][0]
+    released = [
+        r.t
+        for r in sim.trace.select(source="bearer.rrc", kind="rrc")
+        if r.fields["state"] == "idle"
+    ]
+    connected_at = [
+        r.t
+        for r in sim.trace.select(source="bearer.rrc", kind="rrc")
+        if r.fields["state"] == "connected"
+    ][0]
     assert released == [pytest.approx(connected_at + c["inactivity"])]
     t_send = sim.now
     udp(host, host.ip, SERVER, b"uplink-after-idle")
     sim.advance(2)
-    assert tx_times(sim, "m1.uplink", b"uplink-after-idle") == [pytest.approx(t_send + c["promotion"])]
+    assert tx_times(sim, "m1.uplink", b"uplink-after-idle") == [
+        pytest.approx(t_send + c["promotion"])
+    ]
     # connected now: the next packet goes at once
     t2 = sim.now
     udp(host, host.ip, SERVER, b"second")
@@ -125,16 +135,24 @@ def test_psm_makes_the_ue_unreachable_until_its_periodic_tau():
     bearer.request_psm(True, "10100011", "00000101")
     control = bearer.link_control
     assert (control.t3412, control.t3324) == (180.0, 10.0)
-    connected = [r.t for r in sim.trace.select(source="bearer.rrc", kind="rrc") if r.fields["state"] == "connected"]
+    connected = [
+        r.t
+        for r in sim.trace.select(source="bearer.rrc", kind="rrc")
+        if r.fields["state"] == "connected"
+    ]
     released = connected[-1] + 10.0  # inactivity
     sim.advance(released + 10.0 + 5 - sim.now)  # in PSM now
     assert control.state == "psm"
-    srv.send_packet(Packet(SERVER, host.ip, PROTO_UDP, sport=7, dport=4000, payload=b"while-asleep"))
+    srv.send_packet(
+        Packet(SERVER, host.ip, PROTO_UDP, sport=7, dport=4000, payload=b"while-asleep")
+    )
     sim.advance(200)
     tau = [r.t for r in sim.trace.select(source="bearer.rrc", kind="tau")]
     assert tau == [pytest.approx(released + 180.0)]
     # buffered by the core (psm_downlink: buffer), delivered on the TAU's RRC connection
-    assert tx_times(sim, "m1.downlink", b"while-asleep") == [pytest.approx(released + 180.0 + 0.315)]
+    assert tx_times(sim, "m1.downlink", b"while-asleep") == [
+        pytest.approx(released + 180.0 + 0.315)
+    ]
 
 
 def test_psm_with_drop_loses_the_downlink():
@@ -148,32 +166,58 @@ def test_psm_with_drop_loses_the_downlink():
     assert bearer.link_control.drops == {"psm_unreachable": 1}
 
 
-@pytest.mark.parametrize(("bits", "seconds"), [
-    ("10100011", 180.0), ("00000110", 3600.0), ("00100001", 3600.0), ("01000010", 72000.0),
-    ("01100101", 10.0), ("10000010", 60.0), ("11000001", 1152000.0), ("11100000", None)])
+@pytest.mark.parametrize(
+    ("bits", "seconds"),
+    [
+        ("10100011", 180.0),
+        ("00000110", 3600.0),
+        ("00100001", 3600.0),
+        ("01000010", 72000.0),
+        ("01100101", 10.0),
+        ("10000010", 60.0),
+        ("11000001", 1152000.0),
+        ("11100000", None),
+    ],
+)
 def test_gprs_timer3(bits, seconds):  # TS 24.008 Table 10.5.163a
     assert gprs_timer3(bits) == seconds
 
 
-@pytest.mark.parametrize(("bits", "seconds"), [
-    ("00000101", 10.0), ("00100011", 180.0), ("01000010", 720.0), ("11100000", None)])
+@pytest.mark.parametrize(
+    ("bits", "seconds"),
+    [("00000101", 10.0), ("00100011", 180.0), ("01000010", 720.0), ("11100000", None)],
+)
 def test_gprs_timer2(bits, seconds):  # TS 24.008 Table 10.5.163
     assert gprs_timer2(bits) == seconds
 
 
 def test_edrx_tables():  # TS 24.008 Table 10.5.5.32
-    assert [edrx_cycle(f"{v:04b}", 4) for v in (0, 1, 2, 5, 9, 15)] == [5.12, 10.24, 20.48, 81.92, 163.84, 10485.76]
-    assert edrx_cycle("0101", 5) == 81.92 and edrx_cycle("0000", 5) == 20.48  # NB-S1: others as 0010
-    assert ptw_length("0011", 1.28) == pytest.approx(5.12) and ptw_length("0011", 2.56) == pytest.approx(10.24)
+    assert [edrx_cycle(f"{v:04b}", 4) for v in (0, 1, 2, 5, 9, 15)] == [
+        5.12,
+        10.24,
+        20.48,
+        81.92,
+        163.84,
+        10485.76,
+    ]
+    assert (
+        edrx_cycle("0101", 5) == 81.92 and edrx_cycle("0000", 5) == 20.48
+    )  # NB-S1: others as 0010
+    assert ptw_length("0011", 1.28) == pytest.approx(5.12) and ptw_length(
+        "0011", 2.56
+    ) == pytest.approx(10.24)
 
 
-@pytest.mark.parametrize(("name", "rlf_after", "lost_after"), [
-    # LTE: N310 x 200 ms (TS 36.133 §7.6) + T310 1 s, then T311 10 s
-    ("lte_cat1", 0.2 + 1.0, 0.2 + 1.0 + 10.0),
-    ("nb_iot", 0.2 + 1.0, 0.2 + 1.0 + 10.0),
-    # GPRS: DSC 90/5 = 18, -4 per missed block of 5 x 235.38 ms -> 5 blocks; then T3314 44 s
-    ("gprs_class10", 5 * 5 * 0.23538, 5 * 5 * 0.23538 + 44.0),
-])
+@pytest.mark.parametrize(
+    ("name", "rlf_after", "lost_after"),
+    [
+        # LTE: N310 x 200 ms (TS 36.133 §7.6) + T310 1 s, then T311 10 s
+        ("lte_cat1", 0.2 + 1.0, 0.2 + 1.0 + 10.0),
+        ("nb_iot", 0.2 + 1.0, 0.2 + 1.0 + 10.0),
+        # GPRS: DSC 90/5 = 18, -4 per missed block of 5 x 235.38 ms -> 5 blocks; then T3314 44 s
+        ("gprs_class10", 5 * 5 * 0.23538, 5 * 5 * 0.23538 + 44.0),
+    ],
+)
 def test_coverage_gap_thresholds(name, rlf_after, lost_after):
     # a gap just short of the threshold keeps the context and delays the data
     sim, net, srv, host, bearer = world(name)
@@ -206,9 +250,13 @@ def test_energy_is_the_integral_of_the_state_currents():
     p = get_profile("lte_m").power
     # SIM7000 figures: PSM 9 uA, sleep 1 mA, LTE idle 11 mA, LTE data 167 mA at 3.8 V
     assert (p.psm, p.idle, p.connected, p.tx, p.voltage) == (0.009, 1.0, 11.0, 167.0, 3.8)
-    mas = (0.009 * (e["time_psm"] + e["time_edrx_sleep"]) + 1.0 * e["time_idle"]
-           + 11.0 * (e["time_connecting"] + e["time_connected"])
-           + (167.0 - 11.0) * e["airtime_up"] + (11.0 - 11.0) * e["airtime_down"])
+    mas = (
+        0.009 * (e["time_psm"] + e["time_edrx_sleep"])
+        + 1.0 * e["time_idle"]
+        + 11.0 * (e["time_connecting"] + e["time_connected"])
+        + (167.0 - 11.0) * e["airtime_up"]
+        + (11.0 - 11.0) * e["airtime_down"]
+    )
     assert e["charge_mah"] == pytest.approx(mas / 3600)
     assert e["energy_j"] == pytest.approx(mas / 1000 * 3.8)
     assert sum(e[k] for k in e if k.startswith("time_")) == pytest.approx(sim.now)
@@ -224,4 +272,6 @@ def test_gprs_energy_is_idle_plus_transfer_currents():
     # SIM800L Table 49: sleep (BS-PA-MFRMS=5) 1.14 mA, GPRS 3Rx/2Tx 385.73 mA, 4Rx/1Tx 249.85 mA
     mas = 1.14 * sim.now + (385.73 - 1.14) * e["airtime_up"] + (249.85 - 1.14) * e["airtime_down"]
     assert e["charge_mah"] == pytest.approx(mas / 3600)
-    assert e["airtime_up"] == pytest.approx(20 * (1000 + 28) * 8 / 42_800)  # 20 datagrams at 42.8 kbit/s
+    assert e["airtime_up"] == pytest.approx(
+        20 * (1000 + 28) * 8 / 42_800
+    )  # 20 datagrams at 42.8 kbit/s

@@ -46,9 +46,14 @@ def test_puk_exhaustion_blocks_card() -> None:
     assert card.state == SimState.BLOCKED and card.check().kind == "sim_not_ready"
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"pin": "12"}, "sim.pin"), ({"puk": "abc"}, "sim.puk"), ({"pin_attempts": 0}, "sim.pin_attempts"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"pin": "12"}, "sim.pin"),
+        ({"puk": "abc"}, "sim.puk"),
+        ({"pin_attempts": 0}, "sim.pin_attempts"),
+    ],
+)
 def test_sim_config_errors_name_the_field(kwargs, field) -> None:
     with pytest.raises(ConfigError) as exc:
         SimConfig(**kwargs)
@@ -58,7 +63,9 @@ def test_sim_config_errors_name_the_field(kwargs, field) -> None:
 def test_registration_after_delay_and_listeners() -> None:
     sim = Simulation(1)
     card = SimCard(sim, SimConfig())
-    radio = Radio(sim, card, RadioConfig(registered_as="roaming", registration_delay=4.0, rssi=17, ber=2))
+    radio = Radio(
+        sim, card, RadioConfig(registered_as="roaming", registration_delay=4.0, rssi=17, ber=2)
+    )
     seen: list[tuple[float, str, int]] = []
     radio.add_listener(lambda dom, st: seen.append((sim.now, dom, st.stat)))
     assert radio.stat("cs") == 2 and radio.stat("ps") == 2  # searching from t=0
@@ -84,8 +91,10 @@ def test_sim_not_ready_means_not_registered_until_pin() -> None:
 def test_schedule_and_coverage_loss_and_return() -> None:
     sim = Simulation(1)
     card = SimCard(sim, SimConfig())
-    cfg = RadioConfig(registration_delay=2.0,
-                      schedule=(ScheduledChange(at=10.0, ps=RegState.DENIED), {"at": "20s", "ps": "home"}))
+    cfg = RadioConfig(
+        registration_delay=2.0,
+        schedule=(ScheduledChange(at=10.0, ps=RegState.DENIED), {"at": "20s", "ps": "home"}),
+    )
     radio = Radio(sim, card, cfg)
     sim.advance(11)
     assert (radio.stat("cs"), radio.stat("ps")) == (1, 3)
@@ -99,11 +108,15 @@ def test_schedule_and_coverage_loss_and_return() -> None:
     assert radio.stat("ps") == 1 and radio.csq() == (20, 0)
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"rssi": 40}, "radio.rssi"), ({"ber": 8}, "radio.ber"),
-    ({"registered_as": "sleeping"}, "radio.registered_as"),
-    ({"registration_delay": -1}, "radio.registration_delay"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"rssi": 40}, "radio.rssi"),
+        ({"ber": 8}, "radio.ber"),
+        ({"registered_as": "sleeping"}, "radio.registered_as"),
+        ({"registration_delay": -1}, "radio.registration_delay"),
+    ],
+)
 def test_radio_config_errors(kwargs, field) -> None:
     with pytest.raises(ConfigError) as exc:
         RadioConfig(**kwargs)

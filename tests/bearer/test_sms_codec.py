@@ -26,7 +26,8 @@ gsmpdu = pytest.importorskip("gsmmodem.pdu")
 
 
 def test_septet_packing_of_the_classic_example():
-    # "hellohello" in the default alphabet packs to E8 32 9B FD 46 97 D9 EC 37 (TS 23.038 §6.1.2.1.1)
+    # "hellohello" in the default alphabet packs to E8 32 9B FD 46 97 D9 EC 37 (TS 23.038
+    # §6.1.2.1.1)
     assert pack_septets(gsm7_septets("hellohello")).hex().upper() == "E8329BFD4697D9EC37"
     assert gsm7_text(unpack_septets(bytes.fromhex("E8329BFD4697D9EC37"), 10)) == "hellohello"
 
@@ -49,15 +50,29 @@ def test_timestamp_semi_octets_and_negative_zone():
     assert back.unix() == dt.datetime(2024, 3, 5, 14, 7, 9, tzinfo=dt.UTC).timestamp()
 
 
-@pytest.mark.parametrize("vp,seconds", [(0, 300), (143, 12 * 3600), (167, 24 * 3600), (168, 2 * 86400),
-                                        (196, 30 * 86400), (197, 5 * 7 * 86400), (255, 63 * 7 * 86400)])
+@pytest.mark.parametrize(
+    "vp,seconds",
+    [
+        (0, 300),
+        (143, 12 * 3600),
+        (167, 24 * 3600),
+        (168, 2 * 86400),
+        (196, 30 * 86400),
+        (197, 5 * 7 * 86400),
+        (255, 63 * 7 * 86400),
+    ],
+)
 def test_relative_validity(vp, seconds):  # TS 23.040 §9.2.3.12.1
     assert relative_validity(vp) == seconds
 
 
-@pytest.mark.parametrize("text", ["Hello world", "Привет мир", "x" * 200, "€uro [test] {}", "日本語" * 40])
+@pytest.mark.parametrize(
+    "text", ["Hello world", "Привет мир", "x" * 200, "€uro [test] {}", "日本語" * 40]
+)
 def test_submits_from_python_gsmmodem_decode_and_reencode_byte_exact(text):
-    for pdu in gsmpdu.encodeSmsSubmitPdu("+33612345678", text, reference=7, requestStatusReport=True):
+    for pdu in gsmpdu.encodeSmsSubmitPdu(
+        "+33612345678", text, reference=7, requestStatusReport=True
+    ):
         sca, tp = split_sca(bytes(pdu.data))
         assert sca is None
         submit = decode(tp, from_ms=True)
@@ -69,8 +84,10 @@ def test_submits_from_python_gsmmodem_decode_and_reencode_byte_exact(text):
 
 def test_concatenated_submits_reassemble_to_the_text():
     text = "Ünïcödé " * 30
-    parts = [decode(split_sca(bytes(p.data))[1], from_ms=True)
-             for p in gsmpdu.encodeSmsSubmitPdu("+4915112345678", text, reference=9)]
+    parts = [
+        decode(split_sca(bytes(p.data))[1], from_ms=True)
+        for p in gsmpdu.encodeSmsSubmitPdu("+4915112345678", text, reference=9)
+    ]
     assert [p.ud.concat.seq for p in parts] == list(range(1, len(parts) + 1))
     assert {p.ud.concat.total for p in parts} == {len(parts)}
     assert "".join(p.ud.text for p in parts) == text
@@ -95,11 +112,20 @@ def test_delivers_decode_with_python_gsmmodem(text):
 
 
 def test_status_report_decodes_with_python_gsmmodem():
-    sr = StatusReport(7, Address.of("+33612345678"), Timestamp.from_unix(1700000000),
-                      Timestamp.from_unix(1700000005), 0x46)
+    sr = StatusReport(
+        7,
+        Address.of("+33612345678"),
+        Timestamp.from_unix(1700000000),
+        Timestamp.from_unix(1700000005),
+        0x46,
+    )
     got = gsmpdu.decodeSmsPdu("00" + sr.encode().hex())
     assert (got["type"], got["reference"], got["number"], got["status"]) == (
-        "SMS-STATUS-REPORT", 7, "+33612345678", 0x46)
+        "SMS-STATUS-REPORT",
+        7,
+        "+33612345678",
+        0x46,
+    )
     assert (got["discharge"] - got["time"]).total_seconds() == 5
 
 
@@ -117,14 +143,20 @@ def test_sc_address_prefix():
     assert got == Address("+33609001390", 145) and rest == b"\x11"
 
 
-@pytest.mark.parametrize("hexpdu,what", [
-    ("", "empty"),
-    ("0100", "ends inside TP-DA"),
-    ("01000B913306214365F7000004C8329BFD", "UDL 4 septets need 4 octets, 4 given"),  # valid control
-    ("01000B913306214365F70000FF", "UDL over 160"),
-    ("01000B913306214365F7000005C8329B", "too few user data octets"),
-    ("02000B", "a COMMAND is not a SUBMIT"),
-])
+@pytest.mark.parametrize(
+    "hexpdu,what",
+    [
+        ("", "empty"),
+        ("0100", "ends inside TP-DA"),
+        (
+            "01000B913306214365F7000004C8329BFD",
+            "UDL 4 septets need 4 octets, 4 given",
+        ),  # valid control
+        ("01000B913306214365F70000FF", "UDL over 160"),
+        ("01000B913306214365F7000005C8329B", "too few user data octets"),
+        ("02000B", "a COMMAND is not a SUBMIT"),
+    ],
+)
 def test_malformed_submits_are_errors(hexpdu, what):
     data = bytes.fromhex(hexpdu)
     if what.endswith("4 given"):

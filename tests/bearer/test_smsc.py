@@ -12,7 +12,12 @@ from simnet.net import Network
 
 REG = 2.0
 SUBMIT, DELIVER = 1.5, 0.75  # constant delays: instants are sums of them
-SMS = {"submit_delay": SUBMIT, "deliver_delay": DELIVER, "retry_interval": 600, "smsc": "+33609001390"}
+SMS = {
+    "submit_delay": SUBMIT,
+    "deliver_delay": DELIVER,
+    "retry_interval": 600,
+    "smsc": "+33609001390",
+}
 PHONE = "+33611111111"
 
 
@@ -20,8 +25,15 @@ def world(profile: str = "gprs_class10", **sms):
     sim = Simulation(5)
     net = Network(sim)
     host = net.add_module_host("m1", *get_profile(profile).link_dicts())
-    bearer = ModemBearer(sim, net, host, OperatorConfig(
-        profile=profile, radio=RadioConfig(registration_delay=REG), sms={**SMS, **sms}), msisdn="+33600000001")
+    bearer = ModemBearer(
+        sim,
+        net,
+        host,
+        OperatorConfig(
+            profile=profile, radio=RadioConfig(registration_delay=REG), sms={**SMS, **sms}
+        ),
+        msisdn="+33600000001",
+    )
     phone = HostPhone(sim, bearer.smsc, PHONE, "phone")
     inbox: list[tuple[float, object]] = []
     answer: list[int | None] = [None]
@@ -144,7 +156,9 @@ def test_long_text_from_a_host_arrives_in_order_as_concatenated_parts():
 
 
 def test_psm_device_gets_the_message_at_its_periodic_tau():
-    sim, bearer, phone, inbox, _ = world("lte_m", )
+    sim, bearer, phone, inbox, _ = world(
+        "lte_m",
+    )
     bearer.gprs.define_context(1, "IP", "internet")
     bearer.request_psm(True, "00100001", "00100001")  # T3412 1 h, T3324 1 min (TS 24.008 timers)
     lc = bearer.link_control

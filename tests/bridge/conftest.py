@@ -9,7 +9,9 @@ import pytest
 
 serial = pytest.importorskip("serial")
 
-ECHO_SCENARIO = str(Path(__file__).resolve().parents[2] / "scenarios" / "bridge" / "sim7600-echo.yaml")
+ECHO_SCENARIO = str(
+    Path(__file__).resolve().parents[2] / "scenarios" / "bridge" / "sim7600-echo.yaml"
+)
 
 
 class Line:
@@ -23,7 +25,9 @@ class Line:
         end = time.monotonic() + timeout
         while token not in self.buffer:
             if time.monotonic() > end:
-                raise AssertionError(f"{token!r} not received within {timeout} s; got {self.buffer!r}")
+                raise AssertionError(
+                    f"{token!r} not received within {timeout} s; got {self.buffer!r}"
+                )
             self.buffer += self.port.read(4096)
         head, _, rest = self.buffer.partition(token)
         self.buffer = rest

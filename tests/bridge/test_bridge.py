@@ -19,7 +19,9 @@ from tests.bridge.conftest import ECHO_SCENARIO, open_line
 def open_tcp_echo(line) -> None:
     """The host-driver part shared by the pty and socket:// tests (SIM7600 manual flow)."""
     assert line.command(b"AT") == b"AT\r\r\nOK\r\n"
-    assert line.command(b'AT+CGDCONT=1,"IP","internet"') == b'AT+CGDCONT=1,"IP","internet"\r\r\nOK\r\n'
+    assert (
+        line.command(b'AT+CGDCONT=1,"IP","internet"') == b'AT+CGDCONT=1,"IP","internet"\r\r\nOK\r\n'
+    )
     assert line.command(b"AT+NETOPEN", until=b"+NETOPEN: 0\r\n") == (
         b"AT+NETOPEN\r\r\nOK\r\n\r\n+NETOPEN: 0\r\n"
     )
@@ -37,7 +39,10 @@ def send_and_get_echo(line, payload: bytes) -> None:
     assert line.read_until(b"+CIPSEND: 0,%d,%d\r\n" % (len(payload), len(payload))) == (
         payload + b"\r\nOK\r\n\r\n+CIPSEND: 0,%d,%d\r\n" % (len(payload), len(payload))
     )
-    assert line.read_until(payload) == b"\r\nRECV FROM:203.0.113.10:7\r\n+IPD%d\r\n" % len(payload) + payload
+    assert (
+        line.read_until(payload)
+        == b"\r\nRECV FROM:203.0.113.10:7\r\n+IPD%d\r\n" % len(payload) + payload
+    )
 
 
 def test_pyserial_driver_gets_tcp_echo_over_pty():
@@ -83,9 +88,9 @@ def test_escape_with_one_second_guard_time_on_the_wall_clock():
             assert line.command(b"AT+CIPMODE=1") == b"AT+CIPMODE=1\r\r\nOK\r\n"
             line.command(b'AT+CGDCONT=1,"IP","internet"')
             line.command(b"AT+NETOPEN", until=b"+NETOPEN: 0\r\n")
-            assert line.command(b'AT+CIPOPEN=0,"TCP","203.0.113.10",7', until=b"CONNECT 115200\r\n") == (
-                b'AT+CIPOPEN=0,"TCP","203.0.113.10",7\r\r\nCONNECT 115200\r\n'
-            )
+            assert line.command(
+                b'AT+CIPOPEN=0,"TCP","203.0.113.10",7', until=b"CONNECT 115200\r\n"
+            ) == (b'AT+CIPOPEN=0,"TCP","203.0.113.10",7\r\r\nCONNECT 115200\r\n')
             # Transparent mode: the echo peer returns our bytes, nothing else on the line.
             line.port.write(b"ping")
             assert line.read_until(b"ping") == b"ping"
@@ -101,7 +106,9 @@ def test_escape_with_one_second_guard_time_on_the_wall_clock():
             assert 1.0 <= waited < 2.0, f"OK came {waited:.3f} s after +++ (guard time is 1 s)"
             # Command mode now: AT answers, then ATO returns to the link.
             assert line.command(b"AT") == b"AT\r\r\nOK\r\n"
-            assert line.command(b"ATO", until=b"CONNECT 115200\r\n") == b"ATO\r\r\nCONNECT 115200\r\n"
+            assert (
+                line.command(b"ATO", until=b"CONNECT 115200\r\n") == b"ATO\r\r\nCONNECT 115200\r\n"
+            )
             line.port.write(b"back")
             assert line.read_until(b"back") == b"back"
         finally:

@@ -47,7 +47,9 @@ def test_the_capture_holds_the_drivers_bytes(capture: Path):
 
 def test_the_imported_capture_passes_and_replays_without_divergence(capture: Path, tmp_path: Path):
     scenario = tmp_path / "startup.yaml"
-    code, out, err = run("import", str(capture), "--module", MODULE, "-o", str(scenario), "--replay")
+    code, out, err = run(
+        "import", str(capture), "--module", MODULE, "-o", str(scenario), "--replay"
+    )
     assert code == 0, out + err
     assert out.strip().endswith("the emulator agrees with the log")
     code, out, _ = run("run", str(scenario), "--quiet")
@@ -57,13 +59,18 @@ def test_the_imported_capture_passes_and_replays_without_divergence(capture: Pat
 def test_an_edited_capture_diverges_at_the_edited_line(capture: Path, tmp_path: Path):
     lines = capture.read_text().splitlines(keepends=True)
     edited_at = next(i for i, text in enumerate(lines) if "+CPIN: READY" in text)
-    lines[edited_at] = lines[edited_at].replace("+CPIN: READY", "+CPIN: SIM PIN")  # a unit asking for a PIN
+    lines[edited_at] = lines[edited_at].replace(
+        "+CPIN: READY", "+CPIN: SIM PIN"
+    )  # a unit asking for a PIN
     field = tmp_path / "field.log"
     field.write_text("".join(lines))
-    code, out, _ = run("import", str(field), "--module", MODULE, "-o", str(tmp_path / "field.yaml"), "--replay")
+    code, out, _ = run(
+        "import", str(field), "--module", MODULE, "-o", str(tmp_path / "field.yaml"), "--replay"
+    )
     assert code == 1
     report = out.splitlines()
     assert len(report) == 2
-    assert report[0].startswith(f"{field}:{edited_at + 1}: the field module said '+CPIN: SIM PIN'; "
-                                "the emulator said '")
+    assert report[0].startswith(
+        f"{field}:{edited_at + 1}: the field module said '+CPIN: SIM PIN'; the emulator said '"
+    )
     assert "+CPIN: READY" in report[0]

@@ -18,11 +18,17 @@ SIMNET = [sys.executable, "-m", "simnet.cli"]
 
 def test_each_channel_is_a_pty_with_its_own_at_engine(tmp_path):
     link = tmp_path / "modem"
-    proc = subprocess.Popen([*SIMNET, "serve", ECHO_SCENARIO, "--pty", "--cmux", "1,2", "--link", str(link)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*SIMNET, "serve", ECHO_SCENARIO, "--pty", "--cmux", "1,2", "--link", str(link)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first, second = proc.stdout.readline().strip(), proc.stdout.readline().strip()
-        assert first.startswith("/dev/") and second.startswith("/dev/") and first != second, proc.stderr.read()
+        assert first.startswith("/dev/") and second.startswith("/dev/") and first != second, (
+            proc.stderr.read()
+        )
         assert (tmp_path / "modem").resolve() == __import__("pathlib").Path(first).resolve()
         ch1, ch2 = open_line(first), open_line(second)
         # both channels answer AT independently (echo on: the command comes back first)
@@ -50,8 +56,14 @@ def test_bad_channel_lists_are_config_errors(text):
 
 def test_a_module_without_cmux_says_so_and_exits_2(tmp_path):
     scenario = tmp_path / "l610.yaml"
-    scenario.write_text(open(ECHO_SCENARIO).read().replace("module: simcom-sim7600", "module: fibocom-l610"))
-    proc = subprocess.run([*SIMNET, "serve", str(scenario), "--pty", "--cmux", "1"], capture_output=True,
-                          text=True, timeout=60)
+    scenario.write_text(
+        open(ECHO_SCENARIO).read().replace("module: simcom-sim7600", "module: fibocom-l610")
+    )
+    proc = subprocess.run(
+        [*SIMNET, "serve", str(scenario), "--pty", "--cmux", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "--cmux: the module did not start multiplexing" in proc.stderr

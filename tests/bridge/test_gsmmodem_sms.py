@@ -20,11 +20,17 @@ MODULES = ("simcom-sim7600", "fibocom-l610")
 
 def scenario(module: str) -> dict:
     return {
-        "name": f"gsmmodem sms on {module}", "module": module,
-        "network": {"registration": {"state": "home", "after": "0s"}, "apn": {"name": "internet"},
-                    "sms": {"submit_delay": 0.3, "deliver_delay": 0.2},
-                    "ussd": {"*100#": "Balance 12.50 EUR",
-                             "*123#": {"text": "1 Balance\n2 Data", "options": {"2": "1.2 GB left"}}}},
+        "name": f"gsmmodem sms on {module}",
+        "module": module,
+        "network": {
+            "registration": {"state": "home", "after": "0s"},
+            "apn": {"name": "internet"},
+            "sms": {"submit_delay": 0.3, "deliver_delay": 0.2},
+            "ussd": {
+                "*100#": "Balance 12.50 EUR",
+                "*123#": {"text": "1 Balance\n2 Data", "options": {"2": "1.2 GB left"}},
+            },
+        },
         "hosts": {"phone": {"msisdn": PHONE}},
         "steps": [{"wait": 0}],
     }
@@ -48,7 +54,9 @@ def test_send_receive_store_delete_and_ussd(module: str) -> None:
         try:
             modem.connect()
             # PDU mode (the library's default): a delivery report is asked for and waited on
-            sent = modem.sendSms(PHONE, "Alarm: door open", waitForDeliveryReport=True, deliveryTimeout=10)
+            sent = modem.sendSms(
+                PHONE, "Alarm: door open", waitForDeliveryReport=True, deliveryTimeout=10
+            )
             assert sent.report is not None and sent.report.deliveryStatus == 0  # TP-ST 0: received
             assert sent.status == gsmmodem.SentSms.DELIVERED
             assert [m["text"] for m in inbox(served)] == ["Alarm: door open"]
@@ -89,7 +97,11 @@ def test_send_receive_store_delete_and_ussd(module: str) -> None:
             stored: list = []
 
             def texts() -> list:  # the L610 keeps status reports in the same memory (<mem3>)
-                return [s for s in modem.listStoredSms(gsmmodem.Sms.STATUS_ALL) if isinstance(s, gsmmodem.ReceivedSms)]
+                return [
+                    s
+                    for s in modem.listStoredSms(gsmmodem.Sms.STATUS_ALL)
+                    if isinstance(s, gsmmodem.ReceivedSms)
+                ]
 
             for _ in range(50):
                 stored = texts()

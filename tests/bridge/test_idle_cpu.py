@@ -24,8 +24,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def test_serve_idle_uses_under_two_percent_of_a_core_and_still_answers():
-    proc = subprocess.Popen([sys.executable, "-m", "simnet.cli", "serve", ECHO_SCENARIO, "--tcp", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simnet.cli", "serve", ECHO_SCENARIO, "--tcp", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         address = proc.stdout.readline().strip()
         assert address.startswith("socket://"), proc.stderr.read()

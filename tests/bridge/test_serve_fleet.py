@@ -16,7 +16,9 @@ def test_each_device_has_its_own_port_and_line():
     with simnet.serve(FLEET, pty=False, tcp="127.0.0.1:0") as address:
         lines = dict(entry.split(" ", 1) for entry in address.splitlines())
         assert list(lines) == ["dev-0", "dev-1", "dev-2"]
-        assert len(set(lines.values())) == 3 and all(a.startswith("socket://127.0.0.1:") for a in lines.values())
+        assert len(set(lines.values())) == 3 and all(
+            a.startswith("socket://127.0.0.1:") for a in lines.values()
+        )
         one, two = open_line(lines["dev-1"]), open_line(lines["dev-2"])
         try:
             assert one.command(b"ATE0") == b"ATE0\r\r\nOK\r\n"

@@ -1,6 +1,7 @@
 """Model bugs the first chaos campaigns found, each pinned by the exact bytes it now produces
 (docs/chaos.md, "What chaos found"). The TCP ones are in tests/net/test_tcp.py
-(test_data_after_close_is_answered_with_rst, test_rst_in_last_ack_with_unacknowledged_data_is_a_reset)."""
+(test_data_after_close_is_answered_with_rst,
+test_rst_in_last_ack_with_unacknowledged_data_is_a_reset)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ WORLD: dict[str, Any] = {
     "name": "one echo server",
     "module": "simcom-sim7600",
     "network": {"apn": {"name": "internet"}, "link": {"delay": "100ms"}},
-    "hosts": {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}},
+    "hosts": {
+        "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}
+    },
 }
 
 

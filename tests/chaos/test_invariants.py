@@ -20,18 +20,30 @@ from simnet.scenario.runner import Runner
 BASE: dict[str, Any] = {
     "name": "echo under invariants",
     "module": "simcom-sim7600",
-    "network": {"registration": {"state": "home", "after": "1s"}, "apn": {"name": "internet"},
-                "pdp": {"activation_delay": "1s"}, "link": {"delay": "100ms", "rate": "40kbps"}},
-    "hosts": {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}},
+    "network": {
+        "registration": {"state": "home", "after": "1s"},
+        "apn": {"name": "internet"},
+        "pdp": {"activation_delay": "1s"},
+        "link": {"delay": "100ms", "rate": "40kbps"},
+    },
+    "hosts": {
+        "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}
+    },
     "steps": [
         {"wait": "1s"},
-        {"send": 'AT+CGDCONT=1,"IP","internet"'}, {"expect": "OK"},
-        {"send": "AT+NETOPEN"}, {"expect": "+NETOPEN: 0", "within": "30s"},
-        {"send": 'AT+CIPOPEN=0,"TCP","203.0.113.10",7'}, {"expect": "+CIPOPEN: 0,0", "within": "30s"},
-        {"send": "AT+CIPSEND=0,5"}, {"expect": ">"}, {"send_raw": "HELLO"},
+        {"send": 'AT+CGDCONT=1,"IP","internet"'},
+        {"expect": "OK"},
+        {"send": "AT+NETOPEN"},
+        {"expect": "+NETOPEN: 0", "within": "30s"},
+        {"send": 'AT+CIPOPEN=0,"TCP","203.0.113.10",7'},
+        {"expect": "+CIPOPEN: 0,0", "within": "30s"},
+        {"send": "AT+CIPSEND=0,5"},
+        {"expect": ">"},
+        {"send_raw": "HELLO"},
         {"expect": "+CIPSEND: 0,5,5", "within": "30s"},
         {"expect": "+IPD5", "within": "30s"},
-        {"send": "AT+CIPCLOSE=0"}, {"expect": "+CIPCLOSE: 0,0", "within": "30s"},
+        {"send": "AT+CIPCLOSE=0"},
+        {"expect": "+CIPCLOSE: 0,0", "within": "30s"},
     ],
     "chaos": {"window": ["0s", "20s"], "grace": "10s", "settle": "60s"},
 }
@@ -70,15 +82,20 @@ def _module_send(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
     monkeypatch.setattr(TcpSocket, "send", send)
 
 
-def test_integrity_breaks_when_the_module_loses_bytes_silently(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_integrity_breaks_when_the_module_loses_bytes_silently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     data = copy.deepcopy(BASE)
     data["steps"] = data["steps"][:10]  # HELLO confirmed, then nothing more from the host
     _module_send(monkeypatch, lambda real, d: len(d))  # "accepted" - and never sent
     _sim, result = run(data)
     ok, detail = verdicts(result)["integrity"]
     assert not ok
-    assert re.fullmatch(r"link 0 to 203\.0\.113\.10:7 \(opened t=[\d.]+\): the host was told 5 bytes "
-                        r"were sent; the peer received 0 \(still open, no error reported\)", detail), detail
+    assert re.fullmatch(
+        r"link 0 to 203\.0\.113\.10:7 \(opened t=[\d.]+\): the host was told 5 bytes "
+        r"were sent; the peer received 0 \(still open, no error reported\)",
+        detail,
+    ), detail
 
 
 def test_integrity_breaks_on_corruption(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,14 +104,20 @@ def test_integrity_breaks_on_corruption(monkeypatch: pytest.MonkeyPatch) -> None
     ok, detail = verdicts(result)["integrity"]
     assert not ok
     assert detail.startswith("link 0 to 203.0.113.10:7 (opened t=")
-    assert "the peer received 5 bytes that differ from what the host sent at byte 1 (host 'ELLO', peer 'eLLO')" in detail
+    assert (
+        "the peer received 5 bytes that differ from what the host sent at byte 1 (host 'ELLO', "
+        "peer 'eLLO')"
+        in detail
+    )
 
 
 def test_integrity_breaks_on_duplication(monkeypatch: pytest.MonkeyPatch) -> None:
     _module_send(monkeypatch, lambda real, d: real(d) and real(d))
     _sim, result = run()
     ok, detail = verdicts(result)["integrity"]
-    assert not ok and detail.endswith("the peer received 10 bytes, the host sent 5 (bytes duplicated)"), detail
+    assert not ok and detail.endswith(
+        "the peer received 10 bytes, the host sent 5 (bytes duplicated)"
+    ), detail
 
 
 def test_responsive_breaks_when_the_module_goes_deaf(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,7 +132,10 @@ def test_responsive_breaks_when_the_module_goes_deaf(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(Module, "_on_rx", deaf_after)
     _sim, result = run()
     ok, detail = verdicts(result)["responsive"]
-    assert not ok and detail == "probed from t=30.000 s: no final result code to AT within 5 s (attempt 3)"
+    assert (
+        not ok
+        and detail == "probed from t=30.000 s: no final result code to AT within 5 s (attempt 3)"
+    )
     assert result.failure.name == "responsive" and not result.passed
 
 
@@ -122,7 +148,9 @@ def test_no_errors_breaks_on_a_handler_exception(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(SimcomDialect, "cipclose", broken)
     _sim, result = run()
     ok, detail = verdicts(result)["no-errors"]
-    assert not ok and re.match(r"t=[\d.]+ modem handler_error in \+CIPCLOSE=0: ZeroDivisionError\('a bug'\)", detail)
+    assert not ok and re.match(
+        r"t=[\d.]+ modem handler_error in \+CIPCLOSE=0: ZeroDivisionError\('a bug'\)", detail
+    )
 
 
 def test_bounded_breaks_when_a_queue_grows_past_its_bound() -> None:
@@ -134,43 +162,66 @@ def test_bounded_breaks_when_a_queue_grows_past_its_bound() -> None:
     result = Runner(sim).run()
     ok, detail = verdicts(result)["bounded"]
     seen_at = math.ceil(12.0 / CENSUS_PERIOD) * CENSUS_PERIOD  # the first look after the leak
-    assert not ok and detail == f"modem UART input queue: {bound + 1} > {bound} at t={seen_at:.3f} s"
+    assert (
+        not ok and detail == f"modem UART input queue: {bound + 1} > {bound} at t={seen_at:.3f} s"
+    )
 
 
 def test_always_checks_and_completes_are_invariants() -> None:
     data = copy.deepcopy(BASE)
-    data["checks"] = [{"host": "echo.example.net", "service": "tcp-echo", "bytes_received": 5, "always": True},
-                      {"host": "echo.example.net", "service": "tcp-echo", "bytes_received": 6}]
+    data["checks"] = [
+        {"host": "echo.example.net", "service": "tcp-echo", "bytes_received": 5, "always": True},
+        {"host": "echo.example.net", "service": "tcp-echo", "bytes_received": 6},
+    ]
     data["chaos"]["invariants"] = ["integrity", "completes"]
     _sim, result = run(data)
     v = verdicts(result)
     assert v["check 1"] == (True, "service echo.example.net: bytes_received 5")
-    assert v["completes"] == (False, "check 2 (service echo.example.net): bytes_received is 5, expected 6")
+    assert v["completes"] == (
+        False,
+        "check 2 (service echo.example.net): bytes_received is 5, expected 6",
+    )
 
 
 def test_program_claims_are_checked_against_the_peer() -> None:
     data = copy.deepcopy(BASE)
     del data["steps"]
-    data["program"] = {"function": "simnet.chaos.hosts:tcp_echo",
-                       "args": {"host": "echo.example.net", "records": 2, "size": 50}}
+    data["program"] = {
+        "function": "simnet.chaos.hosts:tcp_echo",
+        "args": {"host": "echo.example.net", "records": 2, "size": 50},
+    }
     sim, result = run(data)
     assert result.passed, verdicts(result)
     assert verdicts(result)["integrity"] == (True, "1 sessions, 2 claims")
     # A claim the peer contradicts
     sim.claims.stream("echo.example.net", 7, b"never sent", "a lie")
     problems = sim.world.oracles.integrity()
-    assert problems == ["the host program claims 10 bytes reached echo.example.net:7 on one connection "
-                        f"(a lie) at t={sim.now:.3f}; the most any connection there received is 100"]
+    assert problems == [
+        "the host program claims 10 bytes reached echo.example.net:7 on one connection "
+        f"(a lie) at t={sim.now:.3f}; the most any connection there received is 100"
+    ]
 
 
 def test_file_and_mail_claims_are_checked_against_the_servers() -> None:
-    data = {"name": "mail and files", "module": "simcom-sim7600", "network": {"apn": {"name": "internet"}},
-            "hosts": {"srv.example.net": {"ip": "203.0.113.20", "services": [
-                {"type": "ftp", "port": 21, "files": {"/a.txt": "alpha"}},
-                {"type": "smtp", "port": 25, "domain": "example.net"}]}},
-            "program": {"function": "simnet.chaos.hosts:mail_round_trip",
-                        "args": {"host": "srv.example.net", "to": "x@example.net"}},
-            "chaos": {"invariants": ["integrity"]}}
+    data = {
+        "name": "mail and files",
+        "module": "simcom-sim7600",
+        "network": {"apn": {"name": "internet"}},
+        "hosts": {
+            "srv.example.net": {
+                "ip": "203.0.113.20",
+                "services": [
+                    {"type": "ftp", "port": 21, "files": {"/a.txt": "alpha"}},
+                    {"type": "smtp", "port": 25, "domain": "example.net"},
+                ],
+            }
+        },
+        "program": {
+            "function": "simnet.chaos.hosts:mail_round_trip",
+            "args": {"host": "srv.example.net", "to": "x@example.net"},
+        },
+        "chaos": {"invariants": ["integrity"]},
+    }
     sim = simnet.Simulation.from_dict(data)
     sim.claims.file("srv.example.net", "a.txt", b"alpha", "true")
     sim.claims.file("srv.example.net", "/a.txt", b"alphabet", "longer")
@@ -179,9 +230,11 @@ def test_file_and_mail_claims_are_checked_against_the_servers() -> None:
     assert sim.world.oracles.integrity() == [
         "the host program claims /a.txt on srv.example.net holds 8 bytes (longer); it has 5 bytes, "
         "differing at byte 5",
-        "the host program claims /b.txt on srv.example.net holds 4 bytes (absent); it does not exist",
+        "the host program claims /b.txt on srv.example.net holds 4 bytes (absent); it does not "
+        "exist",
         "the host program claims srv.example.net accepted 'never sent' for x@example.net (absent); "
-        "its messages there: []"]
+        "its messages there: []",
+    ]
 
 
 def test_the_census_covers_the_dialects_socket_buffers() -> None:
@@ -191,7 +244,9 @@ def test_the_census_covers_the_dialects_socket_buffers() -> None:
     assert buffer_census(sim.world) == []
     rx = sim.module.dialect.rx[3]
     rx.data.extend(b"x" * (rx.capacity + 7))
-    assert buffer_census(sim.world) == [("modem link 3 receive buffer", rx.capacity + 7, rx.capacity)]
+    assert buffer_census(sim.world) == [
+        ("modem link 3 receive buffer", rx.capacity + 7, rx.capacity)
+    ]
     fib = simnet.Simulation.from_dict({**BASE, "module": "fibocom-l610", "steps": [{"send": "AT"}]})
     fib.advance(2.0)  # registered after 1 s
     fib.dte.command('AT+MIPCALL=1,"internet"')
@@ -200,4 +255,6 @@ def test_the_census_covers_the_dialects_socket_buffers() -> None:
     fib.dte.expect(r"\+MIPOPEN: 1,1", 30)
     buf = fib.module.dialect.sockets[1].buf
     buf.pending.extend(b"y" * (buf.capacity + 1))
-    assert ("modem socket 1 accumulating buffer", buf.capacity + 1, buf.capacity) in buffer_census(fib.world)
+    assert ("modem socket 1 accumulating buffer", buf.capacity + 1, buf.capacity) in buffer_census(
+        fib.world
+    )

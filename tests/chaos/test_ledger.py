@@ -46,7 +46,9 @@ def test_simcom_payload_that_looks_like_urcs_is_data() -> None:
     simcom_open(led)
     evil = b"\r\n+IPCLOSE: 0,1\r\nOK\r\n"
     simcom_send(led, evil, 2.0)
-    led.module_bytes(b"\r\nRECV FROM:203.0.113.10:7\r\n+IPD" + str(len(evil)).encode() + b"\r\n" + evil, 2.6)
+    led.module_bytes(
+        b"\r\nRECV FROM:203.0.113.10:7\r\n+IPD" + str(len(evil)).encode() + b"\r\n" + evil, 2.6
+    )
     [s] = led.sessions
     assert bytes(s.accepted) == evil and bytes(s.received) == evil
     assert s.open and not s.reported

@@ -23,10 +23,18 @@ from simnet.net.tcp import TcpSocket
 from simnet.scenario.runner import Runner
 
 WORLD: dict[str, Any] = {
-    "name": "live storms", "module": "simcom-sim7600",
+    "name": "live storms",
+    "module": "simcom-sim7600",
     "network": {"apn": {"name": "internet"}, "link": {"delay": "50ms"}},
-    "hosts": {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}},
-    "chaos": {"window": ["0s", "1.5s"], "grace": "1s", "faults": 2, "kinds": ["delay", "loss", "dns-fail"]},
+    "hosts": {
+        "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}
+    },
+    "chaos": {
+        "window": ["0s", "1.5s"],
+        "grace": "1s",
+        "faults": 2,
+        "kinds": ["delay", "loss", "dns-fail"],
+    },
 }
 
 
@@ -53,7 +61,9 @@ class Driver:
 
 def test_storms_are_the_chaos_schedules_and_a_marked_session_replays(tmp_path: Path) -> None:
     log = io.StringIO()
-    with serving_chaos(WORLD, pty=False, tcp="127.0.0.1:0", seed=3, out_dir=tmp_path, log=log) as live:
+    with serving_chaos(
+        WORLD, pty=False, tcp="127.0.0.1:0", seed=3, out_dir=tmp_path, log=log
+    ) as live:
         driver = Driver(live.served.address)
         driver.say(b"AT\r", b"OK\r\n")
         driver.say(b'AT+CGDCONT=1,"IP","internet"\r', b"OK\r\n")
@@ -72,7 +82,9 @@ def test_storms_are_the_chaos_schedules_and_a_marked_session_replays(tmp_path: P
     assert [f["action"] for f in fired] == [f["action"] for _k, s in expected for f in s.faults]
     starts = [float(m) for m in re.findall(r"\] chaos storm \d+ \(from t=([\d.]+)", text)]
     for f, (k, _f) in zip(fired, [(k, f) for k, s in expected for f in s.faults], strict=True):
-        assert float(f["at"].rstrip("s")) == pytest.approx(starts[k] + float(_f["at"].rstrip("s")), abs=0.002)
+        assert float(f["at"].rstrip("s")) == pytest.approx(
+            starts[k] + float(_f["at"].rstrip("s")), abs=0.002
+        )
     sends = [s["send_raw"] for s in data["steps"] if "send_raw" in s]
     assert sends == ["AT\\r", 'AT+CGDCONT=1,"IP","internet"\\r', "AT+NETOPEN\\r"]
     assert data["chaos"]["invariants"] == ["integrity", "no-errors", "bounded"]
@@ -82,7 +94,9 @@ def test_storms_are_the_chaos_schedules_and_a_marked_session_replays(tmp_path: P
     assert b"+NETOPEN: 0" in sim.dte.received
 
 
-def test_a_module_side_break_is_caught_during_the_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_module_side_break_is_caught_during_the_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original = TcpSocket.send
 
     def lossy(self: TcpSocket, data: bytes) -> int:  # a module that loses what it accepted
@@ -91,8 +105,9 @@ def test_a_module_side_break_is_caught_during_the_session(tmp_path: Path, monkey
     monkeypatch.setattr(TcpSocket, "send", lossy)
     log = io.StringIO()
     world = {**WORLD, "chaos": {**WORLD["chaos"], "kinds": ["dns-fail"]}}
-    with serving_chaos(world, pty=False, tcp="127.0.0.1:0", seed=1, out_dir=tmp_path, log=log,
-                       shrink=False) as live:
+    with serving_chaos(
+        world, pty=False, tcp="127.0.0.1:0", seed=1, out_dir=tmp_path, log=log, shrink=False
+    ) as live:
         driver = Driver(live.served.address)
         driver.say(b'AT+CGDCONT=1,"IP","internet"\r', b"OK\r\n")
         driver.say(b"AT+NETOPEN\r", b"+NETOPEN: 0\r\n")
@@ -104,8 +119,11 @@ def test_a_module_side_break_is_caught_during_the_session(tmp_path: Path, monkey
         while not live.written and time.monotonic() < t_end:
             time.sleep(0.2)
     text = log.getvalue()
-    assert re.search(r"storm \d+ over: invariant integrity broken: link 0 to 203\.0\.113\.10:7 .*the host was "
-                     r"told 5 bytes were sent; the peer received 0", text), text
+    assert re.search(
+        r"storm \d+ over: invariant integrity broken: link 0 to 203\.0\.113\.10:7 .*the host was "
+        r"told 5 bytes were sent; the peer received 0",
+        text,
+    ), text
     [path] = live.written
     data = yaml.safe_load(path.read_text())
     assert data["chaos"]["invariants"] == ["integrity"]
@@ -120,9 +138,24 @@ def test_the_command_line_marks_a_run_failed_with_sigusr1(tmp_path: Path) -> Non
     port.bind(("127.0.0.1", 0))
     free = port.getsockname()[1]
     port.close()
-    proc = subprocess.Popen([sys.executable, "-m", "simnet", "serve", str(scenario), "--tcp", f"127.0.0.1:{free}",
-                             "--chaos", "--chaos-out", str(tmp_path / "out")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simnet",
+            "serve",
+            str(scenario),
+            "--tcp",
+            f"127.0.0.1:{free}",
+            "--chaos",
+            "--chaos-out",
+            str(tmp_path / "out"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         address = proc.stdout.readline().strip()  # type: ignore[union-attr]
         assert address == f"socket://127.0.0.1:{free}"
@@ -137,5 +170,7 @@ def test_the_command_line_marks_a_run_failed_with_sigusr1(tmp_path: Path) -> Non
         _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert f"mark a run failed with: kill -USR1 {proc.pid}" in err
-    assert "chaos storm 0 (from t=" in err and "wrote " in err and "failed session(s) written" in err
+    assert (
+        "chaos storm 0 (from t=" in err and "wrote " in err and "failed session(s) written" in err
+    )
     assert os.path.getsize(tmp_path / "out" / "serve-chaos-1.yaml") > 0

@@ -30,8 +30,14 @@ GPRS: dict[str, Any] = {
     "network": {"apn": {"name": "internet"}},
     "hosts": {
         "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]},
-        "files.example.net": {"ip": "203.0.113.20", "services": [
-            {"type": "ftp", "port": 21}, {"type": "smtp", "port": 25}, {"type": "pop3", "port": 110}]},
+        "files.example.net": {
+            "ip": "203.0.113.20",
+            "services": [
+                {"type": "ftp", "port": 21},
+                {"type": "smtp", "port": 25},
+                {"type": "pop3", "port": 110},
+            ],
+        },
     },
     "steps": [{"send": "AT"}, {"expect": "OK"}],
     "chaos": {"window": ["5s", "50s"], "faults": {"min": 1, "max": 6}},
@@ -94,8 +100,9 @@ def test_actions_that_do_not_apply_are_not_drawn_and_cannot_be_asked_for() -> No
 
 def test_kinds_weights_and_exclude() -> None:
     data = copy.deepcopy(GPRS)
-    data["chaos"].update(kinds=["loss", "link-outage", "nat-expire"], weights={"link-outage": 0},
-                         faults=3)
+    data["chaos"].update(
+        kinds=["loss", "link-outage", "nat-expire"], weights={"link-outage": 0}, faults=3
+    )
     sc = scenario(data)
     rng = random.Random(0)
     actions = drawable_actions(sc, sc.chaos)
@@ -115,14 +122,26 @@ def test_schedule_round_trips_through_json() -> None:
     assert Schedule.from_json(sch.to_json()) == sch
 
 
-@pytest.mark.parametrize("chaos, problem", [
-    ({"window": ["30s", "10s"]}, "chaos.window: the window ends (10 s) before it starts (30 s)"),
-    ({"faults": {"min": 5, "max": 2}}, "chaos.faults: max 2 is below min 5 (expected min <= max)"),
-    ({"kinds": ["meteor"]}, "chaos.kinds[0]"),
-    ({"intensity": {"loss": ["50%", "10%"]}}, "chaos.intensity.loss: high 0.1 is below low 0.5"),
-    ({"invariants": ["integrity", "world-peace"]}, "chaos.invariants[1]"),
-    ({"colour": 1}, "chaos.colour: unknown key"),
-])
+@pytest.mark.parametrize(
+    "chaos, problem",
+    [
+        (
+            {"window": ["30s", "10s"]},
+            "chaos.window: the window ends (10 s) before it starts (30 s)",
+        ),
+        (
+            {"faults": {"min": 5, "max": 2}},
+            "chaos.faults: max 2 is below min 5 (expected min <= max)",
+        ),
+        ({"kinds": ["meteor"]}, "chaos.kinds[0]"),
+        (
+            {"intensity": {"loss": ["50%", "10%"]}},
+            "chaos.intensity.loss: high 0.1 is below low 0.5",
+        ),
+        ({"invariants": ["integrity", "world-peace"]}, "chaos.invariants[1]"),
+        ({"colour": 1}, "chaos.colour: unknown key"),
+    ],
+)
 def test_a_bad_chaos_block_gets_a_located_answer(chaos: dict[str, Any], problem: str) -> None:
     data = copy.deepcopy(GPRS)
     data["chaos"] = chaos

@@ -11,7 +11,9 @@ WORLD: dict[str, Any] = {
     "name": "echo",
     "module": "simcom-sim7600",
     "network": {"apn": {"name": "internet"}, "link": {"delay": "100ms"}},
-    "hosts": {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}},
+    "hosts": {
+        "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}
+    },
 }
 
 
@@ -39,13 +41,26 @@ def test_streams_record_each_connection_byte_for_byte() -> None:
     assert _echo_once(sim, 0, b"first") == "+IPD5"
     assert _echo_once(sim, 1, b"second!") == "+IPD7"
     assert [(bytes(r.rx), bytes(r.tx), r.rx_total, r.port, r.role) for r in streams] == [
-        (b"first", b"first", 5, 7, "control"), (b"second!", b"second!", 7, 7, "control")]
+        (b"first", b"first", 5, 7, "control"),
+        (b"second!", b"second!", 7, 7, "control"),
+    ]
     assert streams[0].t_open < streams[1].t_open and streams[0].end is None
 
 
 def test_a_server_reset_with_a_duration_ends() -> None:
-    data = {**WORLD, "faults": [{"at": "4s", "action": "server-reset", "host": "echo.example.net",
-                                 "port": 7, "after_bytes": 0, "duration": "6s"}]}
+    data = {
+        **WORLD,
+        "faults": [
+            {
+                "at": "4s",
+                "action": "server-reset",
+                "host": "echo.example.net",
+                "port": 7,
+                "after_bytes": 0,
+                "duration": "6s",
+            }
+        ],
+    }
     sim = simnet.Simulation.from_dict(data)
     _netopen(sim)
     sim.advance(5.0 - sim.now)

@@ -17,8 +17,12 @@ def test_readme_python_driver_example_runs(tmp_path):
     os.chdir(ROOT)
     try:
         namespace: dict = {}
-        exec(compile(example.replace('"out.pcap"', repr(str(tmp_path / "out.pcap"))), "README.md", "exec"),
-             namespace)
+        exec(
+            compile(
+                example.replace('"out.pcap"', repr(str(tmp_path / "out.pcap"))), "README.md", "exec"
+            ),
+            namespace,
+        )
     finally:
         os.chdir(cwd)
     sim = namespace["sim"]

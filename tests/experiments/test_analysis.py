@@ -13,18 +13,33 @@ from simnet.net.packet import Packet
 
 pd = pytest.importorskip("pandas")
 
-RADIO, WIRED = 0.3, 0.010  # one-way delays: the scenario's radio link, an internet host's wired link
+RADIO, WIRED = (
+    0.3,
+    0.010,
+)  # one-way delays: the scenario's radio link, an internet host's wired link
 RATE = 40_000  # bit/s each way on the radio link (the wired link has no rate limit)
 
 
 def echo_session(seed=1, loss=0.0):
     """Open a TCP connection to the echo server over a 300 ms, 40 kbit/s radio link (no jitter)
     and send HELLO."""
-    sim = simnet.Simulation.from_dict({
-        "name": "ttfb", "module": "simcom-sim7600",
-        "network": {"apn": {"name": "internet"}, "link": {"delay": "300ms", "rate": "40kbps", "loss": loss}},
-        "hosts": {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}},
-    }, seed=seed)
+    sim = simnet.Simulation.from_dict(
+        {
+            "name": "ttfb",
+            "module": "simcom-sim7600",
+            "network": {
+                "apn": {"name": "internet"},
+                "link": {"delay": "300ms", "rate": "40kbps", "loss": loss},
+            },
+            "hosts": {
+                "echo.example.net": {
+                    "ip": "203.0.113.10",
+                    "services": [{"type": "tcp-echo", "port": 7}],
+                }
+            },
+        },
+        seed=seed,
+    )
     dte = sim.dte
     dte.command("AT+NETOPEN")
     dte.next_urc(r"\+NETOPEN: 0", timeout=60)
@@ -40,15 +55,27 @@ def test_dataframe_has_typed_packet_and_byte_columns():
     sim = echo_session()
     df = sim.trace.to_dataframe()
     assert df["t"].dtype == "float64"
-    syn = df[(df["kind"] == "pkt") & (df["source"] == "module.uplink") & (df["ev"] == "tx") & (df["flags"] == "S")]
+    syn = df[
+        (df["kind"] == "pkt")
+        & (df["source"] == "module.uplink")
+        & (df["ev"] == "tx")
+        & (df["flags"] == "S")
+    ]
     assert len(syn) == 1
     row = syn.iloc[0]
-    assert row["proto"] == "TCP" and row["dst"] == "203.0.113.10" and row["dport"] == 7 and row["len"] == 0
+    assert (
+        row["proto"] == "TCP"
+        and row["dst"] == "203.0.113.10"
+        and row["dport"] == 7
+        and row["len"] == 0
+    )
     assert str(df["seq"].dtype) == "Int64" and str(df["sport"].dtype) == "Int64"
     data = df[(df["kind"] == "pkt") & (df["source"] == "module.uplink") & (df["len"] == 5)].iloc[0]
     assert data["flags"] in ("PA", "AP") or "P" in data["flags"]
     uart = df[df["kind"] == "dte>"]
-    assert isinstance(uart["data"].iloc[0], bytes) and uart["nbytes"].iloc[0] == len(uart["data"].iloc[0])
+    assert isinstance(uart["data"].iloc[0], bytes) and uart["nbytes"].iloc[0] == len(
+        uart["data"].iloc[0]
+    )
 
 
 def test_dataframe_from_a_jsonl_file_restores_bytes(tmp_path):
@@ -56,7 +83,9 @@ def test_dataframe_from_a_jsonl_file_restores_bytes(tmp_path):
     path = tmp_path / "t.jsonl"
     sim.trace.to_jsonl(str(path))
     live, loaded = sim.trace.to_dataframe(), to_dataframe(read_jsonl(str(path)))
-    assert list(live[live["kind"] == "dte<"]["data"]) == list(loaded[loaded["kind"] == "dte<"]["data"])
+    assert list(live[live["kind"] == "dte<"]["data"]) == list(
+        loaded[loaded["kind"] == "dte<"]["data"]
+    )
 
 
 def test_connections_timeline_and_time_to_first_byte_follow_the_link_delays():
@@ -70,10 +99,17 @@ def test_connections_timeline_and_time_to_first_byte_follow_the_link_delays():
     assert module["retransmissions"] == 0
     ttfb = simnet.analysis.time_to_first_byte(sim).iloc[0]
     df = sim.trace.to_dataframe()
-    sent = df[(df["kind"] == "pkt") & (df["source"] == "module.uplink") & (df["ev"] == "tx") & (df["len"] == 5)]
+    sent = df[
+        (df["kind"] == "pkt")
+        & (df["source"] == "module.uplink")
+        & (df["ev"] == "tx")
+        & (df["len"] == 5)
+    ]
     # the echo comes back one round trip after HELLO entered the radio link, plus serializing
     # the 45-byte segment (20 + 20 + 5) up and its echo down
-    assert ttfb["first_byte"] - sent["t"].iloc[0] == pytest.approx(2 * (RADIO + WIRED) + 2 * 45 * 8 / RATE)
+    assert ttfb["first_byte"] - sent["t"].iloc[0] == pytest.approx(
+        2 * (RADIO + WIRED) + 2 * 45 * 8 / RATE
+    )
     assert ttfb["ttfb"] == pytest.approx(ttfb["first_byte"] - module["opened"])
     events = simnet.analysis.timeline(sim, conn=module["conn"])
     assert list(events["detail"][:2]) == ["CLOSED > SYN_SENT", "SYN_SENT > ESTABLISHED"]
@@ -92,13 +128,16 @@ def test_common_random_numbers_losses_at_1_percent_are_a_subset_of_those_at_5():
     """Same seed, same link, same offered packets: each packet's loss draw is the same uniform
     number whatever the rate, so raising the loss rate only adds losses (docs: common random
     numbers)."""
+
     def lost(p):
         sim = KernelSimulation(seed=11)
         link = Link(sim, "m1.uplink", LinkConfig.from_dict({"loss": p}), deliver=lambda pkt: None)
         out = []
         for i in range(2000):
             before = link.drops.get("loss", 0)
-            link.send(Packet(src="10.0.0.1", dst="10.0.0.2", proto=17, sport=1, dport=2, payload=b"x"))
+            link.send(
+                Packet(src="10.0.0.1", dst="10.0.0.2", proto=17, sport=1, dport=2, payload=b"x")
+            )
             if link.drops.get("loss", 0) > before:
                 out.append(i)
         return set(out)

@@ -57,7 +57,9 @@ def test_random_design_is_seeded_and_each_key_has_its_own_stream():
     assert [r["x"] for r in one] == [r["x"] for r in two]  # adding y did not move x's draws
     assert all(0.1 <= r["x"] <= 0.6 for r in one)
     assert all(isinstance(r["y"], int) and 1 <= r["y"] <= 8 for r in two)
-    assert sample_random({"x": "uniform(0, 1)"}, 5, 4) != sample_random({"x": "uniform(0, 1)"}, 5, 3)
+    assert sample_random({"x": "uniform(0, 1)"}, 5, 4) != sample_random(
+        {"x": "uniform(0, 1)"}, 5, 3
+    )
     logs = sample_random({"p": "loguniform(0.001, 0.1)"}, 50, 1)
     assert all(0.001 <= r["p"] <= 0.1 for r in logs)
     picks = sample_random({"m": "choice(a, b)"}, 20, 1)
@@ -77,9 +79,16 @@ def test_run_ids_depend_on_scenario_params_and_seed_only():
 
 
 def test_set_path_with_dotted_host_names_and_indexes():
-    data = {"network": {"link": {"delay": "300ms"}},
-            "hosts": {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}},
-            "steps": [{"send": "AT"}, {"expect": "OK"}]}
+    data = {
+        "network": {"link": {"delay": "300ms"}},
+        "hosts": {
+            "echo.example.net": {
+                "ip": "203.0.113.10",
+                "services": [{"type": "tcp-echo", "port": 7}],
+            }
+        },
+        "steps": [{"send": "AT"}, {"expect": "OK"}],
+    }
     set_path(data, "network.link.loss", "1%")
     set_path(data, "hosts.echo.example.net.services[0].port", 2007)
     set_path(data, "steps[1].within", "5s")

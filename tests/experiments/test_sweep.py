@@ -26,7 +26,9 @@ GRID = {"network.link.loss": [0, "5%"], "network.link.delay": ["100ms", "600ms"]
 
 
 def test_one_row_per_run_with_parameters_seed_and_digest():
-    df = sweep(QUICKSTART, grid=GRID, seeds="1-2", metrics={"connect": CONNECT}, jobs=1, progress=False)
+    df = sweep(
+        QUICKSTART, grid=GRID, seeds="1-2", metrics={"connect": CONNECT}, jobs=1, progress=False
+    )
     assert len(df) == 2 * 2 * 2
     assert list(df.columns[:4]) == ["run_id", "network.link.loss", "network.link.delay", "seed"]
     # values written with units become SI numbers: 5% -> 0.05, 600ms -> 0.6 s
@@ -35,25 +37,46 @@ def test_one_row_per_run_with_parameters_seed_and_digest():
     assert df["passed"].all() and df["failure"].isna().all()
     assert df["run_id"].is_unique and df["digest"].str.len().eq(64).all()
     # each row is exactly the run `Simulation(seed).run_scenario()` gives for those settings
-    row = df[(df["network.link.loss"] == 0.05) & (df["network.link.delay"] == 0.6) & (df["seed"] == 2)].iloc[0]
+    row = df[
+        (df["network.link.loss"] == 0.05) & (df["network.link.delay"] == 0.6) & (df["seed"] == 2)
+    ].iloc[0]
     data = load_file(str(QUICKSTART)).data
     data["network"]["link"].update({"loss": "5%", "delay": "600ms"})
     sim = simnet.Simulation.from_dict(data, seed=2)
     result = sim.run_scenario()
     assert row["digest"] == result.digest
     steps = {s.text: s.t for s in result.steps}
-    assert row["connect"] == pytest.approx(steps["+CIPOPEN: 0,0"] - steps['AT+CIPOPEN=0,"TCP","203.0.113.10",7'])
+    assert row["connect"] == pytest.approx(
+        steps["+CIPOPEN: 0,0"] - steps['AT+CIPOPEN=0,"TCP","203.0.113.10",7']
+    )
 
 
 def test_metrics_from_the_trace_and_the_links():
-    metrics = {"rtx": "retransmissions", "urcs": "urcs", "up": "bytes_up", "down": "bytes_down",
-               "air": "airtime", "syn": "count(tcp_state, tcp.module)", "echoed": "check(1, bytes_received)",
-               "ok": "check(1)", "t_open": 'step_time("+NETOPEN: 0")', "first_urc": "first(urc)",
-               "custom": lambda sim, result: {"now": sim.now, "steps": len(result.steps)}}
-    df = sweep(QUICKSTART, grid={"network.link.loss": [0]}, seeds=[3], metrics=metrics, jobs=1, progress=False)
+    metrics = {
+        "rtx": "retransmissions",
+        "urcs": "urcs",
+        "up": "bytes_up",
+        "down": "bytes_down",
+        "air": "airtime",
+        "syn": "count(tcp_state, tcp.module)",
+        "echoed": "check(1, bytes_received)",
+        "ok": "check(1)",
+        "t_open": 'step_time("+NETOPEN: 0")',
+        "first_urc": "first(urc)",
+        "custom": lambda sim, result: {"now": sim.now, "steps": len(result.steps)},
+    }
+    df = sweep(
+        QUICKSTART,
+        grid={"network.link.loss": [0]},
+        seeds=[3],
+        metrics=metrics,
+        jobs=1,
+        progress=False,
+    )
     row = df.iloc[0]
     assert row["rtx"] == 0 and row["echoed"] == 5 and bool(row["ok"])
-    # the five URCs the scenario's steps wait for: +NETOPEN, +CIPOPEN, +CIPSEND, +CIPCLOSE, +NETCLOSE
+    # the five URCs the scenario's steps wait for: +NETOPEN, +CIPOPEN, +CIPSEND, +CIPCLOSE,
+    # +NETCLOSE
     assert row["urcs"] == 5
     # 40 kbit/s each way and no loss: airtime is the bytes carried at 40,000 bit/s
     assert row["air"] == pytest.approx((row["up"] + row["down"]) * 8 / 40_000)
@@ -65,8 +88,12 @@ def test_metrics_from_the_trace_and_the_links():
 
 
 def test_worker_count_and_order_do_not_change_results():
-    kwargs = {"grid": GRID, "seeds": "1-3", "metrics": {"connect": CONNECT, "rtx": "retransmissions"},
-              "progress": False}
+    kwargs = {
+        "grid": GRID,
+        "seeds": "1-3",
+        "metrics": {"connect": CONNECT, "rtx": "retransmissions"},
+        "progress": False,
+    }
     one = sweep(QUICKSTART, jobs=1, **kwargs)
     two = sweep(QUICKSTART, jobs=2, **kwargs)
     pd.testing.assert_frame_equal(one, two)
@@ -98,7 +125,9 @@ def test_resume_after_interruption(tmp_path):
     log: list[int] = []
     base = {"grid": {"policy": ["fixed"]}, "seeds": "1-6", "jobs": 1, "progress": False, "out": out}
     with pytest.raises(SweepInterrupted) as info:
-        sweep(QUICKSTART, program=lambda sim, policy: _program(sim, policy, bomb=4, log=log), **base)
+        sweep(
+            QUICKSTART, program=lambda sim, policy: _program(sim, policy, bomb=4, log=log), **base
+        )
     assert info.value.done == 3 and info.value.total == 6
     journal = Path(info.value.journal)
     assert [json.loads(line)["seed"] for line in journal.read_text().splitlines()] == [1, 2, 3]
@@ -107,7 +136,9 @@ def test_resume_after_interruption(tmp_path):
     resumed = sweep(QUICKSTART, program=lambda sim, policy: _program(sim, policy, log=log), **base)
     assert log == [4, 5, 6]  # only the runs that had not finished
     assert not journal.exists() and out.exists()
-    fresh = sweep(QUICKSTART, program=lambda sim, policy: _program(sim, policy), **{**base, "out": None})
+    fresh = sweep(
+        QUICKSTART, program=lambda sim, policy: _program(sim, policy), **{**base, "out": None}
+    )
     pd.testing.assert_frame_equal(resumed, fresh, check_dtype=False)
     # a finished sweep run again reads its output and runs nothing
     log.clear()
@@ -120,7 +151,9 @@ def test_program_failures_are_rows_not_crashes():
     def program(sim, timeout):
         sim.dte.expect("NEVER", timeout=timeout)
 
-    df = sweep(QUICKSTART, grid={"timeout": [1.0]}, seeds=[1], program=program, jobs=1, progress=False)
+    df = sweep(
+        QUICKSTART, grid={"timeout": [1.0]}, seeds=[1], program=program, jobs=1, progress=False
+    )
     assert not df["passed"].iloc[0]
     assert df["error"].iloc[0].startswith("ExpectTimeout")
 
@@ -142,21 +175,48 @@ def test_bad_input_fails_before_any_run():
 
 def test_dask_local_cluster_gives_the_local_result(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    kwargs = {"grid": {"network.link.loss": [0, "5%"]}, "seeds": "1-3",
-              "metrics": {"connect": CONNECT, "rtx": "retransmissions"}, "progress": False}
+    kwargs = {
+        "grid": {"network.link.loss": [0, "5%"]},
+        "seeds": "1-3",
+        "metrics": {"connect": CONNECT, "rtx": "retransmissions"},
+        "progress": False,
+    }
     local = sweep(QUICKSTART, jobs=1, **kwargs)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         remote = sweep(QUICKSTART, client=client, **kwargs)
         assert len(client.scheduler_info()["workers"]) == 2
         # the command line reaches the same cluster by its address
         from simnet.experiments.cli import main as sweep_main
 
         out = tmp_path / "dask.csv"
-        assert sweep_main([str(QUICKSTART), "--set", "network.link.loss=0,5%", "--seeds", "1-3",
-                           "--metric", f"connect={CONNECT}", "--metric", "rtx=retransmissions",
-                           "--dask", cluster.scheduler_address, "--no-progress", "--out", str(out)],
-                          out=io.StringIO(), err=io.StringIO()) == 0
+        assert (
+            sweep_main(
+                [
+                    str(QUICKSTART),
+                    "--set",
+                    "network.link.loss=0,5%",
+                    "--seeds",
+                    "1-3",
+                    "--metric",
+                    f"connect={CONNECT}",
+                    "--metric",
+                    "rtx=retransmissions",
+                    "--dask",
+                    cluster.scheduler_address,
+                    "--no-progress",
+                    "--out",
+                    str(out),
+                ],
+                out=io.StringIO(),
+                err=io.StringIO(),
+            )
+            == 0
+        )
     pd.testing.assert_frame_equal(local, remote)
     assert list(pd.read_csv(out)["digest"]) == list(local["digest"])
 
@@ -167,9 +227,24 @@ def test_cli(tmp_path):
     out, err = io.StringIO(), io.StringIO()
     from simnet.experiments.cli import main as sweep_main
 
-    code = sweep_main([str(QUICKSTART), "--set", "network.link.loss=0,5%", "--seeds", "1-2",
-                       "--metric", f"connect={CONNECT}", "--jobs", "1", "--no-progress",
-                       "--out", str(tmp_path / "r.parquet")], out=out, err=err)
+    code = sweep_main(
+        [
+            str(QUICKSTART),
+            "--set",
+            "network.link.loss=0,5%",
+            "--seeds",
+            "1-2",
+            "--metric",
+            f"connect={CONNECT}",
+            "--jobs",
+            "1",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "r.parquet"),
+        ],
+        out=out,
+        err=err,
+    )
     assert code == 0, err.getvalue()
     text = out.getvalue()
     assert "connect p50" in text and "4 rows in" in text
@@ -179,20 +254,30 @@ def test_cli(tmp_path):
     assert sweep_main([str(QUICKSTART), "--set", "network.link.los=0"], out=out, err=err) == 2
     assert f"{QUICKSTART}:" in err.getvalue() and "did you mean 'loss'" in err.getvalue()
     assert sweep_main([str(QUICKSTART), "--set", "nonsense"], out=out, err=io.StringIO()) == 2
-    assert sweep_main([str(QUICKSTART), "--random", "network.link.loss=uniform(0,0.1)"],
-                      out=out, err=io.StringIO()) == 2  # --samples missing
+    assert (
+        sweep_main(
+            [str(QUICKSTART), "--random", "network.link.loss=uniform(0,0.1)"],
+            out=out,
+            err=io.StringIO(),
+        )
+        == 2
+    )  # --samples missing
     assert main(["sweep", "--help"]) == 0
 
 
 def test_link_metrics_cover_every_device_of_a_fleet():
     fleet = ROOT / "scenarios" / "fleet" / "trackers-report.yaml"
-    df = sweep(fleet, seeds=[2], metrics={"up": "bytes_up", "air": "airtime"}, jobs=1, progress=False)
+    df = sweep(
+        fleet, seeds=[2], metrics={"up": "bytes_up", "air": "airtime"}, jobs=1, progress=False
+    )
     sim = simnet.Simulation.from_yaml(fleet, seed=2)
     sim.run_scenario()
     devices = list(sim.devices.values())
     assert len(devices) > 1
     up = sum(sim.network.link(f"{d.host_name}.uplink").bytes_delivered for d in devices)
-    assert df["up"].iloc[0] == up > sim.network.link(f"{devices[0].host_name}.uplink").bytes_delivered
+    assert (
+        df["up"].iloc[0] == up > sim.network.link(f"{devices[0].host_name}.uplink").bytes_delivered
+    )
 
 
 def test_progress_bar_with_rate_and_eta_on_request(capsys):
@@ -206,10 +291,27 @@ def test_random_design_from_the_command_line(tmp_path):
     from simnet.experiments.cli import main as sweep_main
 
     out = tmp_path / "r.jsonl"
-    args = [str(QUICKSTART), "--random", "network.link.delay=uniform(100ms, 600ms)", "--samples", "3",
-            "--design-seed", "5", "--no-progress", "--jobs", "1", "--out", str(out)]
+    args = [
+        str(QUICKSTART),
+        "--random",
+        "network.link.delay=uniform(100ms, 600ms)",
+        "--samples",
+        "3",
+        "--design-seed",
+        "5",
+        "--no-progress",
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+    ]
     assert sweep_main(args, out=io.StringIO(), err=io.StringIO()) == 0
     delays = list(pd.read_json(out, lines=True)["network.link.delay"])
     assert len(delays) == 3 and all(0.1 <= d <= 0.6 for d in delays)
-    assert sweep_main([*args[:-1], str(tmp_path / "again.jsonl")], out=io.StringIO(), err=io.StringIO()) == 0
+    assert (
+        sweep_main(
+            [*args[:-1], str(tmp_path / "again.jsonl")], out=io.StringIO(), err=io.StringIO()
+        )
+        == 0
+    )
     assert list(pd.read_json(tmp_path / "again.jsonl", lines=True)["network.link.delay"]) == delays

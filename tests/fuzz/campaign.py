@@ -75,10 +75,16 @@ class Tally:
         self.add("failures")
 
     def result(self) -> dict[str, Any]:
-        return {"worker": self.name, "counts": self.counts, "failures": self.failures, "hangs": self.hangs,
-                "rss_start_kb": self.rss_start_kb, "rss_end_kb": _rss_kb(),
-                "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                "rss_samples_kb": self.rss_samples[:: max(1, len(self.rss_samples) // 30)]}
+        return {
+            "worker": self.name,
+            "counts": self.counts,
+            "failures": self.failures,
+            "hangs": self.hangs,
+            "rss_start_kb": self.rss_start_kb,
+            "rss_end_kb": _rss_kb(),
+            "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "rss_samples_kb": self.rss_samples[:: max(1, len(self.rss_samples) // 30)],
+        }
 
 
 def _batches(tally: Tally, deadline: float, make_test: Any) -> None:
@@ -88,8 +94,13 @@ def _batches(tally: Tally, deadline: float, make_test: Any) -> None:
 
     signal.signal(signal.SIGALRM, _on_alarm)
     while time.monotonic() < deadline:
-        test = settings(max_examples=25, deadline=None, database=None, phases=[Phase.generate],
-                        suppress_health_check=list(HealthCheck))(make_test(deadline))
+        test = settings(
+            max_examples=25,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )(make_test(deadline))
         try:
             test()
         except Hang as exc:
@@ -172,15 +183,22 @@ def at_worker(seconds: float, at_share: float, run_every: int, out: Any) -> None
             sim, errors = at_world(module_id)
             for _ in range(4):  # four bursts per world, each followed by a responsiveness check
                 lines = data.draw(st.lists(at_line(names[module_id]), min_size=20, max_size=60))
-                gaps = data.draw(st.lists(st.sampled_from([0.0, 0.0, 0.02, 0.2, 2.0]),
-                                          min_size=len(lines), max_size=len(lines)))
+                gaps = data.draw(
+                    st.lists(
+                        st.sampled_from([0.0, 0.0, 0.02, 0.2, 2.0]),
+                        min_size=len(lines),
+                        max_size=len(lines),
+                    )
+                )
                 parsed = feed_at_lines(sim, lines, gaps)
                 tally.add("at_inputs", parsed)
                 tally.add(f"at_inputs.{module_id}", parsed)
                 tally.add("at_inputs_in_data_mode_or_prompt", len(lines) - parsed)
                 stuck = recover_and_ping(sim)
                 if stuck or errors:
-                    tally.fail(f"{module_id}: {stuck or ''} {errors[:3]}\n--- lines ---\n{lines!r:.3000}")
+                    tally.fail(
+                        f"{module_id}: {stuck or ''} {errors[:3]}\n--- lines ---\n{lines!r:.3000}"
+                    )
                     break
             signal.alarm(0)
 
@@ -193,8 +211,12 @@ def at_worker(seconds: float, at_share: float, run_every: int, out: Any) -> None
 
 # -- the bridge ---------------------------------------------------------------------------------
 def _serve(scenario: str) -> tuple[subprocess.Popen, str, int]:
-    proc = subprocess.Popen([sys.executable, "-m", "simnet.cli", "serve", scenario, "--tcp", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simnet.cli", "serve", scenario, "--tcp", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = proc.stdout.readline().strip()
     host, port = url.removeprefix("socket://").rsplit(":", 1)
     return proc, host, int(port)
@@ -263,8 +285,18 @@ def flood(megabytes: float, baud: int = 4_000_000) -> dict[str, Any]:
 
         threading.Thread(target=reader, daemon=True).start()
         rnd = random.Random(21)
-        block = b"".join(rnd.choice([b"AT+CSQ\r", b"ATI\r", b"AT+CIPSEND=0,5\r", rnd.randbytes(40),
-                                     b"AT" + b"X" * 300 + b"\r"]) for _ in range(300))
+        block = b"".join(
+            rnd.choice(
+                [
+                    b"AT+CSQ\r",
+                    b"ATI\r",
+                    b"AT+CIPSEND=0,5\r",
+                    rnd.randbytes(40),
+                    b"AT" + b"X" * 300 + b"\r",
+                ]
+            )
+            for _ in range(300)
+        )
         total = int(megabytes * 1e6)
         sent = 0
         while sent < total:
@@ -282,8 +314,14 @@ def flood(megabytes: float, baud: int = 4_000_000) -> dict[str, Any]:
         proc.terminate()
         proc.wait(timeout=30)
         os.unlink(fp.name)
-    return {"megabytes_sent": round(sent / 1e6, 1), "bytes_received": received[0], "baud": baud,
-            "seconds": round(time.monotonic() - t0, 1), "rss_start_kb": start_kb, "rss_peak_kb": peak_kb}
+    return {
+        "megabytes_sent": round(sent / 1e6, 1),
+        "bytes_received": received[0],
+        "baud": baud,
+        "seconds": round(time.monotonic() - t0, 1),
+        "rss_start_kb": start_kb,
+        "rss_peak_kb": peak_kb,
+    }
 
 
 CHAOS_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "chaos"
@@ -301,34 +339,62 @@ def chaos_campaign(runs: int, seed: int) -> dict[str, Any]:
     for path in sorted(CHAOS_DIR.glob("*.yaml")):
         careless = BROKEN_ON_PURPOSE in path.name
         t0 = time.monotonic()
-        result = simnet.chaos(path, runs=50 if careless else runs, seed=seed, jobs=2, progress=False,
-                              shrunk_dir=shrunk_dir, max_shrink_runs=120)
+        result = simnet.chaos(
+            path,
+            runs=50 if careless else runs,
+            seed=seed,
+            jobs=2,
+            progress=False,
+            shrunk_dir=shrunk_dir,
+            max_shrink_runs=120,
+        )
         wall = time.monotonic() - t0
-        entry = {"runs": len(result.runs), "broken": result.failures, "wall_s": round(wall, 1),
-                 "runs_per_s": round(len(result.runs) / result.wall, 1) if result.wall else None,
-                 "shrunk": {s.invariant: len(s.schedule) for s in result.shrunk}}
+        entry = {
+            "runs": len(result.runs),
+            "broken": result.failures,
+            "wall_s": round(wall, 1),
+            "runs_per_s": round(len(result.runs) / result.wall, 1) if result.wall else None,
+            "shrunk": {s.invariant: len(s.schedule) for s in result.shrunk},
+        }
         out["scenarios"][path.name] = entry
         print(f"chaos {path.name}: {json.dumps(entry, sort_keys=True)}", flush=True)
         if careless:
             sizes = [len(s.schedule) for s in result.shrunk if s.invariant == "integrity"]
             if not sizes or sizes[0] > 3:
-                out["failures"].append(f"{path.name}: the broken host program was not caught and shrunk "
-                                       f"to <= 3 faults ({result.summary()})")
+                out["failures"].append(
+                    f"{path.name}: the broken host program was not caught and shrunk "
+                    f"to <= 3 faults ({result.summary()})"
+                )
         elif not result.passed:
             out["failures"].append(f"{path.name}: {result.summary()}")
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fuzz.campaign", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=10.0, help="wall-clock budget of each worker")
-    parser.add_argument("--run-every", type=int, default=25, help="run every Nth mutant that validates")
-    parser.add_argument("--at-share", type=float, default=0.5, help="share of the second worker's time on AT lines")
-    parser.add_argument("--bridge", action="store_true", help="also attack simnet serve (reconnects, flood)")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fuzz.campaign", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--minutes", type=float, default=10.0, help="wall-clock budget of each worker"
+    )
+    parser.add_argument(
+        "--run-every", type=int, default=25, help="run every Nth mutant that validates"
+    )
+    parser.add_argument(
+        "--at-share", type=float, default=0.5, help="share of the second worker's time on AT lines"
+    )
+    parser.add_argument(
+        "--bridge", action="store_true", help="also attack simnet serve (reconnects, flood)"
+    )
     parser.add_argument("--reconnects", type=int, default=1000)
     parser.add_argument("--flood-mb", type=float, default=50.0)
-    parser.add_argument("--chaos", type=int, default=0, metavar="N",
-                        help="then N fault schedules against each scenario of scenarios/chaos/")
+    parser.add_argument(
+        "--chaos",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then N fault schedules against each scenario of scenarios/chaos/",
+    )
     parser.add_argument("--chaos-seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT.json", help="write the figures here")
     args = parser.parse_args(argv)
@@ -336,8 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    workers = [ctx.Process(target=scenario_worker, args=(seconds, args.run_every, queue)),
-               ctx.Process(target=at_worker, args=(seconds, args.at_share, args.run_every, queue))]
+    workers = [
+        ctx.Process(target=scenario_worker, args=(seconds, args.run_every, queue)),
+        ctx.Process(target=at_worker, args=(seconds, args.at_share, args.run_every, queue)),
+    ]
     for w in workers:
         w.start()
     bridge: dict[str, Any] = {}
@@ -350,22 +418,34 @@ def main(argv: list[str] | None = None) -> int:
     for w in workers:
         w.join(timeout=60)
     chaos = chaos_campaign(args.chaos, args.chaos_seed) if args.chaos else {}
-    report = {"minutes": args.minutes, "wall_seconds": round(time.monotonic() - t0, 1),
-              "python": sys.version.split()[0], "workers": results, "bridge": bridge, "chaos": chaos}
+    report = {
+        "minutes": args.minutes,
+        "wall_seconds": round(time.monotonic() - t0, 1),
+        "python": sys.version.split()[0],
+        "workers": results,
+        "bridge": bridge,
+        "chaos": chaos,
+    }
     failures = sum(r["counts"].get("failures", 0) for r in results) + len(chaos.get("failures", []))
     hangs = sum(r["hangs"] for r in results)
     if bridge:
         failures += bridge["reconnect"]["rejected"] > 0
         failures += bridge["flood"]["rss_peak_kb"] >= 100 * 1024
     for r in results:
-        print(f"{r['worker']}: {json.dumps(r['counts'], sort_keys=True)}; hangs {r['hangs']}; "
-              f"RSS start {r['rss_start_kb'] / 1024:.0f} MB, end {r['rss_end_kb'] / 1024:.0f} MB, "
-              f"peak {r['rss_peak_kb'] / 1024:.0f} MB")
+        print(
+            f"{r['worker']}: {json.dumps(r['counts'], sort_keys=True)}; hangs {r['hangs']}; "
+            f"RSS start {r['rss_start_kb'] / 1024:.0f} MB, end {r['rss_end_kb'] / 1024:.0f} MB, "
+            f"peak {r['rss_peak_kb'] / 1024:.0f} MB"
+        )
         for f in r["failures"][:5]:
             print("  FAILURE:", f[:1500])
     for f in chaos.get("failures", []):
         print("  CHAOS FAILURE:", f[:3000])
-    examples = sum(r["counts"].get(k, 0) for r in results for k in ("scenario_mutants", "at_inputs", "api_calls"))
+    examples = sum(
+        r["counts"].get(k, 0)
+        for r in results
+        for k in ("scenario_mutants", "at_inputs", "api_calls")
+    )
     print(f"fuzz: {hangs} hangs in {report['wall_seconds']:.0f} s")
     print(f"fuzz: {examples} passed, {failures + hangs} failed")
     if args.json:

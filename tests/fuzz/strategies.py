@@ -65,16 +65,22 @@ hostile_scalars = st.one_of(
     st.sampled_from(HOSTILE_TEXT),
     st.text(max_size=12),
 )
-hostile_keys = st.one_of(st.sampled_from(KEYWORDS), st.text(max_size=6), st.sampled_from(HOSTILE_TEXT[:6]))
+hostile_keys = st.one_of(
+    st.sampled_from(KEYWORDS), st.text(max_size=6), st.sampled_from(HOSTILE_TEXT[:6])
+)
 hostile_values = st.recursive(
     hostile_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(hostile_keys, inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(hostile_keys, inner, max_size=4)
+    ),
     max_leaves=10,
 )
 
 
 # -- scenario mutants ---------------------------------------------------------------------------
-def _containers(value: Any, path: tuple = (), seen: set[int] | None = None) -> list[tuple[tuple, Any]]:
+def _containers(
+    value: Any, path: tuple = (), seen: set[int] | None = None
+) -> list[tuple[tuple, Any]]:
     """Every dict and list inside ``value`` with its path (the places a mutation can act);
     each container once (a mutation may have made the data contain itself), 40 levels deep."""
     seen = set() if seen is None else seen
@@ -99,7 +105,11 @@ def data_mutation(draw: Any, data: Any) -> Any:
         if not places:
             return draw(hostile_values)
         _path, target = draw(st.sampled_from(places))
-        op = draw(st.sampled_from(["replace", "replace", "delete", "insert", "wrap", "nest", "self", "dup"]))
+        op = draw(
+            st.sampled_from(
+                ["replace", "replace", "delete", "insert", "wrap", "nest", "self", "dup"]
+            )
+        )
         if isinstance(target, dict):
             keys = list(target)
             key = draw(st.sampled_from(keys)) if keys and op != "insert" else draw(hostile_keys)
@@ -111,21 +121,31 @@ def data_mutation(draw: Any, data: Any) -> Any:
             target[key] = draw(hostile_values) if isinstance(target, dict) or target else None
             if isinstance(target, list) and not target:
                 target.append(draw(hostile_values))
-        elif op == "delete" and (isinstance(target, dict) and key in target or isinstance(target, list) and target):
+        elif op == "delete" and (
+            isinstance(target, dict) and key in target or isinstance(target, list) and target
+        ):
             del target[key]
         elif op == "insert":
             if isinstance(target, dict):
                 target[key] = draw(hostile_values)
             else:
                 target.insert(key, draw(hostile_values))
-        elif op == "wrap" and (isinstance(target, list) and target or isinstance(target, dict) and key in target):
-            target[key] = [target[key]] if draw(st.booleans()) else {draw(hostile_keys): target[key]}
-        elif op == "nest" and (isinstance(target, list) and target or isinstance(target, dict) and key in target):
+        elif op == "wrap" and (
+            isinstance(target, list) and target or isinstance(target, dict) and key in target
+        ):
+            target[key] = (
+                [target[key]] if draw(st.booleans()) else {draw(hostile_keys): target[key]}
+            )
+        elif op == "nest" and (
+            isinstance(target, list) and target or isinstance(target, dict) and key in target
+        ):
             value = target[key]
             for _ in range(draw(st.integers(1, 80))):
                 value = [value]
             target[key] = value
-        elif op == "self" and (isinstance(target, list) and target or isinstance(target, dict) and key in target):
+        elif op == "self" and (
+            isinstance(target, list) and target or isinstance(target, dict) and key in target
+        ):
             target[key] = target  # dumped as an anchor and an alias to itself
         elif op == "dup" and isinstance(target, list) and target:
             target.extend(target[: draw(st.integers(1, 3))])
@@ -133,9 +153,23 @@ def data_mutation(draw: Any, data: Any) -> Any:
 
 
 TEXT_DAMAGE = [
-    "!!float abc", "!!int abc", "!!binary aGk=", "!!python/object/apply:os.system [id]", "!custom x",
-    "!!timestamp 2001-99-99", "!!set {a}", "&a [*a]", "*undefined", "<<: *nowhere", "? [a]\n: b",
-    "{a: 1, a: 2}", "- - - - -", "'unterminated", '"\\ud800"', '"\\x00\\x01"', "\t\tindent",
+    "!!float abc",
+    "!!int abc",
+    "!!binary aGk=",
+    "!!python/object/apply:os.system [id]",
+    "!custom x",
+    "!!timestamp 2001-99-99",
+    "!!set {a}",
+    "&a [*a]",
+    "*undefined",
+    "<<: *nowhere",
+    "? [a]\n: b",
+    "{a: 1, a: 2}",
+    "- - - - -",
+    "'unterminated",
+    '"\\ud800"',
+    '"\\x00\\x01"',
+    "\t\tindent",
 ]
 
 
@@ -158,7 +192,11 @@ def text_damage(draw: Any, text: str) -> str:
         key = draw(st.sampled_from(KEYWORDS))
         lines.insert(at, f"{indent}{key}: {draw(st.sampled_from(TEXT_DAMAGE))}")
     elif op == "control":
-        ch = chr(draw(st.sampled_from([0, 1, 7, 8, 0x0B, 0x0C, 0x1B, 0x7F, 0x80, 0xFEFF, 0xFFFE, 0xD800])))
+        ch = chr(
+            draw(
+                st.sampled_from([0, 1, 7, 8, 0x0B, 0x0C, 0x1B, 0x7F, 0x80, 0xFEFF, 0xFFFE, 0xD800])
+            )
+        )
         row = lines[at - 1] if at else ""
         col = draw(st.integers(0, len(row)))
         if at:
@@ -183,7 +221,9 @@ def scenario_mutant(draw: Any, paths: list[Path] | None = None) -> tuple[str, st
     path = draw(st.sampled_from(paths or LIBRARY))
     data = draw(data_mutation(library_data(path)))
     try:
-        text = yaml.safe_dump(data, allow_unicode=draw(st.booleans()), sort_keys=False, width=1 << 16)
+        text = yaml.safe_dump(
+            data, allow_unicode=draw(st.booleans()), sort_keys=False, width=1 << 16
+        )
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
         text = path.read_text(encoding="utf-8")
     return str(path.relative_to(ROOT)), draw(text_damage(text))
@@ -237,7 +277,10 @@ def check_run(scenario: Any, loaded: Any, max_wall: float) -> list[str]:
         if step.detail.startswith(("internal error", "model error")):
             out.append(f"step {step.index} ({step.kind}): {step.detail[:400]}")
         if "--max-wall" in step.detail:
-            out.append(f"HANG? step {step.index} ({step.kind}) used the whole wall budget of {max_wall:g} s")
+            out.append(
+                f"HANG? step {step.index} ({step.kind}) used the whole wall budget of {max_wall:g} "
+                "s"
+            )
     for check in result.checks:
         if check.detail.startswith("internal error"):
             out.append(f"check {check.index}: {check.detail[:400]}")
@@ -250,35 +293,73 @@ def check_run(scenario: Any, loaded: Any, max_wall: float) -> list[str]:
 UNFUZZED = ("+CPOF", "+CPWROFF", "+IPR", "+ICF", "+IFC", "Q", "&K", "+CFUN", "S")
 AT_PARAM = st.one_of(
     st.integers(min_value=-5, max_value=70000).map(str),
-    st.sampled_from(['"203.0.113.10"', '"echo.example.net"', '"TCP"', '"UDP"', '"IP"', '"internet"',
-                     '""', "", "0", "1", "2", "7", "99", "255", "65536", "-1", '"' + "x" * 300 + '"',
-                     '"\\x00"', "1.5", "1e9", "?", "=", '"', ",,,", "9" * 40]),
-    st.text(alphabet="0123456789ABCDEFabcdef\",.:;?=+-* ", max_size=16),
+    st.sampled_from(
+        [
+            '"203.0.113.10"',
+            '"echo.example.net"',
+            '"TCP"',
+            '"UDP"',
+            '"IP"',
+            '"internet"',
+            '""',
+            "",
+            "0",
+            "1",
+            "2",
+            "7",
+            "99",
+            "255",
+            "65536",
+            "-1",
+            '"' + "x" * 300 + '"',
+            '"\\x00"',
+            "1.5",
+            "1e9",
+            "?",
+            "=",
+            '"',
+            ",,,",
+            "9" * 40,
+        ]
+    ),
+    st.text(alphabet='0123456789ABCDEFabcdef",.:;?=+-* ', max_size=16),
 )
 
 
 def at_line(names: list[str]) -> Any:
     usable = [n for n in names if n not in UNFUZZED]
-    command = st.tuples(st.sampled_from(usable), st.sampled_from(["", "?", "=?", "="]),
-                        st.lists(AT_PARAM, max_size=6)).map(
-        lambda t: "AT" + t[0] + t[1] + (",".join(t[2]) if t[1] == "=" else ""))
+    command = st.tuples(
+        st.sampled_from(usable),
+        st.sampled_from(["", "?", "=?", "="]),
+        st.lists(AT_PARAM, max_size=6),
+    ).map(lambda t: "AT" + t[0] + t[1] + (",".join(t[2]) if t[1] == "=" else ""))
     noise = st.binary(max_size=60).map(lambda b: b.decode("latin-1"))
-    return st.one_of(command, command, command, noise, st.sampled_from(["AT", "A/", "+++", "\x1a", "\x1b"]))
+    return st.one_of(
+        command, command, command, noise, st.sampled_from(["AT", "A/", "+++", "\x1a", "\x1b"])
+    )
 
 
 # -- hostile API calls ----------------------------------------------------------------------
 API_ERRORS = (TypeError, ValueError, ExpectTimeout)
 hostile_seconds = st.one_of(
-    st.floats(min_value=0, max_value=50), st.sampled_from([0, -1, -1e-9, math.inf, -math.inf, math.nan, 10**400]),
+    st.floats(min_value=0, max_value=50),
+    st.sampled_from([0, -1, -1e-9, math.inf, -math.inf, math.nan, 10**400]),
     st.sampled_from(["1", None, [1], b"1", True, {}]),
 )
-hostile_bytes = st.one_of(st.binary(max_size=200), st.text(max_size=50), st.sampled_from([None, 12, [b"AT"], "AT€", "AT\ud800"]))
+hostile_bytes = st.one_of(
+    st.binary(max_size=200),
+    st.text(max_size=50),
+    st.sampled_from([None, 12, [b"AT"], "AT€", "AT\ud800"]),
+)
 api_call = st.one_of(
     st.tuples(st.just("advance"), hostile_seconds),
     st.tuples(st.just("wait"), hostile_seconds),
     st.tuples(st.just("command"), st.one_of(st.text(max_size=40), hostile_bytes), hostile_seconds),
-    st.tuples(st.just("expect"), st.one_of(st.sampled_from(["OK", "(", "(a|aa)+$", "[", "\\", "*"]),
-                                           hostile_bytes), hostile_seconds),
+    st.tuples(
+        st.just("expect"),
+        st.one_of(st.sampled_from(["OK", "(", "(a|aa)+$", "[", "\\", "*"]), hostile_bytes),
+        hostile_seconds,
+    ),
     st.tuples(st.just("write"), hostile_bytes),
     st.tuples(st.just("baud"), st.one_of(st.integers(-10, 10**8), hostile_seconds)),
     st.tuples(st.just("from_dict"), hostile_values),
@@ -323,8 +404,12 @@ def built_modules() -> list[str]:
     return [m for m in known_module_ids() or [] if m not in unbuilt]
 
 
-AT_WORLD_HOSTS = {"echo.example.net": {"ip": "203.0.113.10", "services": [
-    {"type": "tcp-echo", "port": 7}, {"type": "udp-echo", "port": 7}]}}
+AT_WORLD_HOSTS = {
+    "echo.example.net": {
+        "ip": "203.0.113.10",
+        "services": [{"type": "tcp-echo", "port": 7}, {"type": "udp-echo", "port": 7}],
+    }
+}
 MODEL_ERRORS = ("handler_error", "callback_error", "process_error", "internal_error")
 
 
@@ -334,9 +419,16 @@ def at_world(module_id: str) -> tuple[Any, list[str]]:
 
     sim = Simulation.from_dict({"name": "at-fuzz", "module": module_id, "hosts": AT_WORLD_HOSTS})
     errors: list[str] = []
-    sim.trace.add_sink(lambda rec: errors.append(f"{rec.source} {rec.kind}: {rec.fields.get('command', '')} "
-                                                  f"{rec.fields.get('error', '')}")
-                       if rec.kind in MODEL_ERRORS else None)
+    sim.trace.add_sink(
+        lambda rec: (
+            errors.append(
+                f"{rec.source} {rec.kind}: {rec.fields.get('command', '')} "
+                f"{rec.fields.get('error', '')}"
+            )
+            if rec.kind in MODEL_ERRORS
+            else None
+        )
+    )
     return sim, errors
 
 

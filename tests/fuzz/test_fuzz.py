@@ -52,7 +52,9 @@ def test_at_lines_never_break_a_module(data):
     module_id = data.draw(st.sampled_from(built_modules()))
     sim, errors = at_world(module_id)
     lines = data.draw(st.lists(at_line(sim.module.command_names()), min_size=1, max_size=25))
-    gaps = data.draw(st.lists(st.sampled_from([0.0, 0.05, 0.5, 3.0]), min_size=len(lines), max_size=len(lines)))
+    gaps = data.draw(
+        st.lists(st.sampled_from([0.0, 0.05, 0.5, 3.0]), min_size=len(lines), max_size=len(lines))
+    )
     feed_at_lines(sim, lines, gaps)
     assert recover_and_ping(sim) is None, lines
     assert errors == [], (lines, errors)

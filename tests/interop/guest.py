@@ -18,7 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("drivers/net/slip/slhc.ko", "drivers/net/ppp/ppp_generic.ko", "drivers/net/ppp/ppp_async.ko")
+MODULES = (
+    "drivers/net/slip/slhc.ko",
+    "drivers/net/ppp/ppp_generic.ko",
+    "drivers/net/ppp/ppp_async.ko",
+)
 PACKAGES = "qemu-system-x86 linux-image-amd64 busybox-static ppp"
 
 
@@ -127,8 +131,21 @@ class _Cpio:
 
 def build_initramfs(tools: Tools, out: str | os.PathLike[str]) -> None:
     archive = _Cpio()
-    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "etc/ppp", "var/run",
-              "lib/modules", "lib64", "lib/x86_64-linux-gnu"):
+    for d in (
+        "bin",
+        "sbin",
+        "usr/bin",
+        "usr/sbin",
+        "proc",
+        "sys",
+        "dev",
+        "tmp",
+        "etc/ppp",
+        "var/run",
+        "lib/modules",
+        "lib64",
+        "lib/x86_64-linux-gnu",
+    ):
         archive.directory(d)
     archive.file("init", (HERE / "guest" / "init").read_bytes())
     archive.file("bin/busybox", Path(tools.busybox).read_bytes())
@@ -139,7 +156,11 @@ def build_initramfs(tools: Tools, out: str | os.PathLike[str]) -> None:
         real = os.path.realpath(lib)
         archive.file(lib, Path(real).read_bytes(), 0o100755)  # ld.so must be executable
     for module in MODULES:
-        archive.file(f"lib/modules/{Path(module).name}", Path(tools.modules_dir, module).read_bytes(), 0o100644)
+        archive.file(
+            f"lib/modules/{Path(module).name}",
+            Path(tools.modules_dir, module).read_bytes(),
+            0o100644,
+        )
     archive.file("etc/ppp/options", b"", 0o100644)
     archive.file("etc/passwd", b"root:x:0:0:root:/:/bin/sh\n", 0o100644)
     archive.file("etc/group", b"root:x:0:\n", 0o100644)

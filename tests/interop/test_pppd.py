@@ -34,19 +34,55 @@ pytestmark = pytest.mark.skipif(os.environ.get("SIMNET_INTEROP") != "1",
                                 reason="interop test: run with `make interop` (boots a QEMU guest)")
 
 
-def boot(tools, initrd: Path, work: Path, serve_args: list[str], ptys: int, append: str = "") -> dict:
+def boot(
+    tools, initrd: Path, work: Path, serve_args: list[str], ptys: int, append: str = ""
+) -> dict:
     """``simnet serve`` with ``serve_args`` (printing ``ptys`` device paths), then the guest
     with those ptys as its serial ports 2..; returns what the guest printed and the trace."""
     trace, report, pcap = work / "trace.jsonl", work / "report.json", work / "dialup.pcap"
-    serve = subprocess.Popen([sys.executable, "-m", "simnet.cli", "serve", str(SCENARIO), "--pty", *serve_args,
-                              "--trace", str(trace), "--report", str(report), "--pcap", str(pcap)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simnet.cli",
+            "serve",
+            str(SCENARIO),
+            "--pty",
+            *serve_args,
+            "--trace",
+            str(trace),
+            "--report",
+            str(report),
+            "--pcap",
+            str(pcap),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         paths = [serve.stdout.readline().strip() for _ in range(ptys)]
         assert all(p.startswith("/dev/") for p in paths), serve.stderr.read()
-        cmd = [tools.qemu, "-accel", "tcg", "-m", "256", "-no-reboot", "-display", "none", "-monitor", "none",
-               "-kernel", tools.kernel, "-initrd", str(initrd),
-               "-append", f"console=ttyS0 panic=-1 quiet rdinit=/init {append}".strip(), "-serial", "stdio"]
+        cmd = [
+            tools.qemu,
+            "-accel",
+            "tcg",
+            "-m",
+            "256",
+            "-no-reboot",
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-kernel",
+            tools.kernel,
+            "-initrd",
+            str(initrd),
+            "-append",
+            f"console=ttyS0 panic=-1 quiet rdinit=/init {append}".strip(),
+            "-serial",
+            "stdio",
+        ]
         for p in paths:
             cmd += ["-serial", p]
         started = time.monotonic()
@@ -63,8 +99,15 @@ def boot(tools, initrd: Path, work: Path, serve_args: list[str], ptys: int, appe
         if m:
             results[m.group(1)] = dict(kv.split("=", 1) for kv in m.group(2).split() if "=" in kv)
     records = [json.loads(x) for x in trace.read_text().splitlines()] if trace.exists() else []
-    return {"results": results, "console": console, "records": records, "pcap": pcap, "wall": wall,
-            "serve_err": err, "work": work}
+    return {
+        "results": results,
+        "console": console,
+        "records": records,
+        "pcap": pcap,
+        "wall": wall,
+        "serve_err": err,
+        "work": work,
+    }
 
 
 def _work(name: str) -> Path:
@@ -101,7 +144,9 @@ def cmux_run(tools, initrd):
 
 
 def result(run, name):
-    assert name in run["results"], f"guest printed no {name!r} line; console:\n{run['console'][-4000:]}"
+    assert name in run["results"], (
+        f"guest printed no {name!r} line; console:\n{run['console'][-4000:]}"
+    )
     return run["results"][name]
 
 
@@ -140,11 +185,24 @@ def test_dialup_to_link_up_costs_no_lost_restart(guest_run):
     the scenario), and line time for some 20 short frames at 115200 baud (< 0.1 s) - with no
     3 s Restart lost to an unanswered Configure-Request on either side."""
     records = guest_run["records"]
-    connect = next(r["t"] for r in records if r["kind"] == "dte<" and "434f4e4e454354" in str(r.get("data", "")))
-    running = next(r["t"] for r in records if r["kind"] == "ppp_phase" and r.get("phase") == "running")
+    connect = next(
+        r["t"]
+        for r in records
+        if r["kind"] == "dte<" and "434f4e4e454354" in str(r.get("data", ""))
+    )
+    running = next(
+        r["t"] for r in records if r["kind"] == "ppp_phase" and r.get("phase") == "running"
+    )
     assert 1.5 <= running - connect <= 1.0 + 0.5 + 0.3
-    resent = [r for r in records if r["kind"] == "ppp_tx" and r["t"] < running
-              and r.get("frame", "").startswith(("LCP Configure-Request id=2", "IPCP Configure-Request id=2"))]
+    resent = [
+        r
+        for r in records
+        if r["kind"] == "ppp_tx"
+        and r["t"] < running
+        and r.get("frame", "").startswith(
+            ("LCP Configure-Request id=2", "IPCP Configure-Request id=2")
+        )
+    ]
     assert resent == []
 
 
@@ -152,13 +210,18 @@ def test_dialup_to_link_up_costs_no_lost_restart(guest_run):
 # failed"; 0 "terminated at the peer's request". pppd 2.4.9 logs "Modem hangup" after
 # "Connection terminated" when the module has ended the link and reports 16 then, as in logs of
 # real modules; the reason pppd logs is what tells the phase apart.
-@pytest.mark.parametrize(("case", "statuses", "reason"), [
-    ("fail_lcp", ("10", "16"), "LCP:_timeout_sending_Config-Requests"),
-    ("fail_auth", ("19",), "CHAP_authentication_failed"),
-    ("fail_ipcp", ("10", "16"), "rcvd_[IPCP_ConfRej"),
-    ("fail_open", ("0", "16"), "LCP_terminated_by_peer"),
-])
-def test_ppp_fail_per_phase_gives_pppd_the_failure_of_a_real_module(guest_run, case, statuses, reason):
+@pytest.mark.parametrize(
+    ("case", "statuses", "reason"),
+    [
+        ("fail_lcp", ("10", "16"), "LCP:_timeout_sending_Config-Requests"),
+        ("fail_auth", ("19",), "CHAP_authentication_failed"),
+        ("fail_ipcp", ("10", "16"), "rcvd_[IPCP_ConfRej"),
+        ("fail_open", ("0", "16"), "LCP_terminated_by_peer"),
+    ],
+)
+def test_ppp_fail_per_phase_gives_pppd_the_failure_of_a_real_module(
+    guest_run, case, statuses, reason
+):
     r = result(guest_run, case)
     assert r["status"] in statuses, guest_run["console"][-6000:]
     assert r["reason"] == reason
@@ -173,8 +236,25 @@ def test_pcap_has_both_directions_and_decodes_in_tshark(guest_run):
     tshark = shutil.which("tshark")
     if tshark is None:
         pytest.skip("tshark not installed")
-    out = subprocess.run([tshark, "-r", str(path), "-T", "fields", "-e", "ppp.protocol", "-e", "ip.src",
-                          "-e", "ip.dst"], capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [
+            tshark,
+            "-r",
+            str(path),
+            "-T",
+            "fields",
+            "-e",
+            "ppp.protocol",
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     rows = [line.split("\t") for line in out.splitlines()]
     protocols = {r[0] for r in rows}
     assert {"0xc021", "0xc223", "0xc023", "0x8021", "0x0021"} <= protocols

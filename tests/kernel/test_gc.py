@@ -14,10 +14,13 @@ REPORT = bytes(range(256)) * 4
 
 def fleet(devices: int) -> dict:
     return {
-        "name": "gc probe", "seed": 3,
+        "name": "gc probe",
+        "seed": 3,
         "modules": [{"name": "dev", "module": "simcom-sim7600", "count": devices}],
         "network": {"registration": {"state": "home", "after": "0s"}, "link": {"delay": "300ms"}},
-        "hosts": {"collector": {"ip": "203.0.113.50", "services": [{"type": "tcp-sink", "port": 9000}]}},
+        "hosts": {
+            "collector": {"ip": "203.0.113.50", "services": [{"type": "tcp-sink", "port": 9000}]}
+        },
     }
 
 

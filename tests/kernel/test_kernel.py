@@ -61,7 +61,10 @@ def test_trace_digest_and_jsonl_roundtrip(tmp_path):
     def run(seed):
         sim = Simulation(seed=seed)
         for i in range(5):
-            sim.call_later(i * 0.1, lambda i=i: sim.record("t", "tick", i=i, r=sim.rng("r").random(), b=b"\x01"))
+            sim.call_later(
+                i * 0.1,
+                lambda i=i: sim.record("t", "tick", i=i, r=sim.rng("r").random(), b=b"\x01"),
+            )
         sim.advance(1)
         return sim
 
@@ -89,7 +92,15 @@ def test_trace_dataframe():
 
 @pytest.mark.parametrize(
     "text,seconds",
-    [("250ms", 0.25), ("2s", 2.0), ("5min", 300.0), (3, 3.0), ("1.5", 1.5), ("100us", 1e-4), ("1h", 3600.0)],
+    [
+        ("250ms", 0.25),
+        ("2s", 2.0),
+        ("5min", 300.0),
+        (3, 3.0),
+        ("1.5", 1.5),
+        ("100us", 1e-4),
+        ("1h", 3600.0),
+    ],
 )
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)
@@ -136,9 +147,13 @@ def test_advance_by_a_step_too_small_for_the_float_clock_is_a_no_op():
 def test_public_module_registry():
     import simnet
 
-    assert {"simcom-sim7600", "simcom-a7670", "fibocom-l610", "wavecom-wipsoft", "wavecom-edsoft"} <= set(
-        simnet.modules
-    )
+    assert {
+        "simcom-sim7600",
+        "simcom-a7670",
+        "fibocom-l610",
+        "wavecom-wipsoft",
+        "wavecom-edsoft",
+    } <= set(simnet.modules)
 
 
 def test_lazy_streams_draw_exactly_what_an_eagerly_seeded_random_draws():
@@ -147,8 +162,17 @@ def test_lazy_streams_draw_exactly_what_an_eagerly_seeded_random_draws():
     from simnet.kernel.rng import LazyRandom
 
     def draws(r: random.Random) -> list:
-        out = [r.random(), r.uniform(1, 4), r.gauss(0, 1), r.expovariate(2.0), r.paretovariate(2.5),
-               r.randrange(1000), r.choice("abcdef"), r.getrandbits(70), r.randbytes(5)]
+        out = [
+            r.random(),
+            r.uniform(1, 4),
+            r.gauss(0, 1),
+            r.expovariate(2.0),
+            r.paretovariate(2.5),
+            r.randrange(1000),
+            r.choice("abcdef"),
+            r.getrandbits(70),
+            r.randbytes(5),
+        ]
         items = list(range(10))
         r.shuffle(items)
         out.append(items)
@@ -162,8 +186,11 @@ def test_lazy_streams_draw_exactly_what_an_eagerly_seeded_random_draws():
         elif first == "gauss":
             assert lazy.gauss(0, 1) == eager.gauss(0, 1)
         else:
-            assert getattr(lazy, first)(*((8,) if first in ("getrandbits", "randrange", "randbytes") else ())) == \
-                getattr(eager, first)(*((8,) if first in ("getrandbits", "randrange", "randbytes") else ()))
+            assert getattr(lazy, first)(
+                *((8,) if first in ("getrandbits", "randrange", "randbytes") else ())
+            ) == getattr(eager, first)(
+                *((8,) if first in ("getrandbits", "randrange", "randbytes") else ())
+            )
         assert draws(lazy) == draws(eager)
     reseeded = LazyRandom(1, "y")
     reseeded.seed(42)

@@ -15,7 +15,9 @@ def test_bare_entries_keep_timeout_order_at_equal_instants():
         sim.wake(1.0, (lambda _e, i=i: order.append(f"wake{i}"),))
     sim.call_later(0.5, order.append, "early")
     sim.advance(2)
-    assert order == ["early"] + [f"{what}{i}" for i in range(3) for what in ("timeout", "timer", "wake")]
+    assert order == ["early"] + [
+        f"{what}{i}" for i in range(3) for what in ("timeout", "timer", "wake")
+    ]
 
 
 def test_a_cancelled_timer_does_not_fire_and_zero_delay_keeps_an_integer_clock():

@@ -30,17 +30,31 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12), st.binary(max_size=8),
     st.binary(max_size=8).map(bytearray),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                      | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
-names = st.one_of(st.sampled_from(["ev", "pkt", "data", "t", "kind", "source", "a", "Z", "é", '"', "{0}"]),
-                  st.text(max_size=6))
-times = st.one_of(st.just(0), st.floats(min_value=0, max_value=1e9, allow_nan=False),
-                  st.sampled_from([0.1 + 0.2, 1e-10, 12.3456789012, math.inf]))
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+names = st.one_of(
+    st.sampled_from(["ev", "pkt", "data", "t", "kind", "source", "a", "Z", "é", '"', "{0}"]),
+    st.text(max_size=6),
+)
+times = st.one_of(
+    st.just(0),
+    st.floats(min_value=0, max_value=1e9, allow_nan=False),
+    st.sampled_from([0.1 + 0.2, 1e-10, 12.3456789012, math.inf]),
+)
 
 
 @settings(max_examples=400, deadline=None)
-@given(t=times, source=st.text(max_size=8), kind=st.text(max_size=8),
-       fields=st.dictionaries(names, values, max_size=5))
+@given(
+    t=times,
+    source=st.text(max_size=8),
+    kind=st.text(max_size=8),
+    fields=st.dictionaries(names, values, max_size=5),
+)
 def test_canonical_line_is_the_sorted_json_of_the_record(t, source, kind, fields):
     rec = TraceRecord(t, source, kind, fields)
     assert canonical_line(rec) == reference_line(rec)
@@ -52,16 +66,31 @@ class Label(str):
 
 
 def test_unusual_values_take_the_general_path_with_the_same_text():
-    for rec in (TraceRecord(1.5, Label("src"), "k", {"x": 1}), TraceRecord(2, "s", "k", {"x": Label("v")}),
-                TraceRecord(0.25, "s", "k", {"x": (1, 2.000000000001, b"\x00")}),
-                TraceRecord(3.0, "s", "k", {"x": range(2)}), TraceRecord(True, "s", "k", {})):
+    for rec in (
+        TraceRecord(1.5, Label("src"), "k", {"x": 1}),
+        TraceRecord(2, "s", "k", {"x": Label("v")}),
+        TraceRecord(0.25, "s", "k", {"x": (1, 2.000000000001, b"\x00")}),
+        TraceRecord(3.0, "s", "k", {"x": range(2)}),
+        TraceRecord(True, "s", "k", {}),
+    ):
         assert canonical_line(rec) == reference_line(rec)
 
 
 def packets():
     return [
-        Packet("10.64.0.2", "203.0.113.80", PROTO_TCP, sport=49152, dport=5001, seq=1, ack=7, flags=0x12,
-               window=65535, payload=b"x" * 10, options={"mss": 1400}),
+        Packet(
+            "10.64.0.2",
+            "203.0.113.80",
+            PROTO_TCP,
+            sport=49152,
+            dport=5001,
+            seq=1,
+            ack=7,
+            flags=0x12,
+            window=65535,
+            payload=b"x" * 10,
+            options={"mss": 1400},
+        ),
         Packet("10.64.0.2", "203.0.113.80", PROTO_TCP, sport=1, dport=2, flags=0x1FF, payload=b""),
         Packet("203.0.113.80", "10.64.0.2", PROTO_UDP, sport=53, dport=1000, payload=b"abc"),
         Packet("10.64.0.1", "10.64.0.2", PROTO_ICMP, icmp_type=3, icmp_code=1),
@@ -109,8 +138,11 @@ def test_bounded_traces_digest_the_same_bytes_in_batches():
     lines = "".join(reference_line(r) + "\n" for r in full.records)
     want = hashlib.sha256(lines.encode()).hexdigest()
     assert full.digest() == want
-    for trace in (Trace(config=TraceConfig(ring=100)), Trace(config=TraceConfig(level="no-packets")),
-                  Trace(keep=False)):
+    for trace in (
+        Trace(config=TraceConfig(ring=100)),
+        Trace(config=TraceConfig(level="no-packets")),
+        Trace(keep=False),
+    ):
         fill(trace)
         assert trace.digest() == want
     ring = fill(Trace(config=TraceConfig(ring=100)))

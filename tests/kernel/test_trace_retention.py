@@ -72,7 +72,9 @@ def test_parquet_stream_holds_every_record(tmp_path, full):
     sim, res = run_quickstart(trace_config=TraceConfig(level="events"), trace_stream=str(path))
     sim.trace.close()
     rows = list(read_parquet(str(path)))
-    assert [(r.source, r.kind) for r in rows] == [(r.source, r.kind) for r in sim_full.trace.records]
+    assert [(r.source, r.kind) for r in rows] == [
+        (r.source, r.kind) for r in sim_full.trace.records
+    ]
     first_uart = next(r for r in rows if r.kind == "dte>")
     assert bytes.fromhex(first_uart.fields["data"]) == b"AT\r"
 
@@ -102,12 +104,30 @@ def test_scenario_trace_key_and_cli_flags(tmp_path):
     path.write_text(text)
     report = tmp_path / "r.json"
     out, err = io.StringIO(), io.StringIO()
-    assert main(["run", str(path), "--quiet", "--report", str(report)], out=out, err=err) == 0, err.getvalue()
+    assert main(["run", str(path), "--quiet", "--report", str(report)], out=out, err=err) == 0, (
+        err.getvalue()
+    )
     summary = json.loads(report.read_text())["trace"]
     assert summary["level"] == "events" and summary["ring"] == 50 and summary["in_memory"] <= 50
     # command-line flags override the scenario
-    assert main(["run", str(path), "--quiet", "--report", str(report), "--trace-level", "full",
-                 "--trace-ring", "7"], out=out, err=err) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(path),
+                "--quiet",
+                "--report",
+                str(report),
+                "--trace-level",
+                "full",
+                "--trace-ring",
+                "7",
+            ],
+            out=out,
+            err=err,
+        )
+        == 0
+    )
     summary = json.loads(report.read_text())["trace"]
     assert summary["level"] == "full" and summary["in_memory"] == 7
     path.write_text(Path(QUICKSTART).read_text() + "trace: {level: verbose}\n")

@@ -169,7 +169,9 @@ class FakeGprs:
                        password: str = "", auth: str | int = "none") -> FakeContext:
         return self.contexts.setdefault(cid, FakeContext(cid, apn=apn))
 
-    def set_auth(self, cid: int, auth: str | int, user: str = "", password: str = "") -> FakeContext:
+    def set_auth(
+        self, cid: int, auth: str | int, user: str = "", password: str = ""
+    ) -> FakeContext:
         return self.define_context(cid)
 
     def undefine_context(self, cid: int) -> bool:
@@ -272,8 +274,13 @@ class EngineTestDialect(Dialect):
         if mode == 0:
             spec = PromptSpec(prompt=b"\r\n>", terminator=CTRL_Z, cancel=ESC, escape=ETX)
         elif mode == 1:
-            spec = PromptSpec(prompt=b">", terminator=None, cancel=None,
-                              length=cmd.int(1, lo=1, hi=1500), discard_excess=cmd.int(2, 0) == 1)
+            spec = PromptSpec(
+                prompt=b">",
+                terminator=None,
+                cancel=None,
+                length=cmd.int(1, lo=1, hi=1500),
+                discard_excess=cmd.int(2, 0) == 1,
+            )
         else:
             spec = PromptSpec(prompt=b">\r\n", terminator=CTRL_Z, cancel=None, idle_timeout=2.0)
         got = yield ctx.prompt(spec)
@@ -331,7 +338,7 @@ def send_all(sock, data: bytes) -> None:
 
     def pump(*_):
         while sent[0] < len(data):
-            n = sock.send(data[sent[0]:sent[0] + 4096])
+            n = sock.send(data[sent[0] : sent[0] + 4096])
             if n <= 0:
                 return
             sent[0] += n

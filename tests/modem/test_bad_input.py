@@ -168,5 +168,7 @@ def test_any_base_command_with_any_arguments_answers_once(calls):
         name = names[index % len(names)]
         line = f"AT{name}{form}{args if form == '=' else ''}"
         r = dte.command(line, timeout=30)
-        assert r.final in ("OK", "ERROR", "NO CARRIER") or r.final.startswith(("+CME", "+CMS")), line
+        assert r.final in ("OK", "ERROR", "NO CARRIER") or r.final.startswith(("+CME", "+CMS")), (
+            line
+        )
     assert not sim.trace.select(kind="handler_error")

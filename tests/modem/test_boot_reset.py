@@ -53,7 +53,9 @@ def arrivals(sim: simnet.Simulation, until: float, step: float = STEP) -> list[t
 def at_times(got: list[tuple[float, bytes]], lines: list[tuple[float, bytes]]) -> bool:
     """Each expected line arrived in the poll that follows its time (a line takes < 2 ms)."""
     return len(got) >= len(lines) and all(
-        data == text and t < tp <= t + STEP + 1e-6 for (tp, data), (t, text) in zip(got, lines, strict=False))
+        data == text and t < tp <= t + STEP + 1e-6
+        for (tp, data), (t, text) in zip(got, lines, strict=False)
+    )
 
 
 @pytest.mark.parametrize(("module", "ready", "lines"), BOOTS)
@@ -67,7 +69,9 @@ def test_cold_start_is_deaf_then_prints_its_boot_lines(module: str, ready: float
     # registration starts once the SIM has been read: +CREG stat 1 two seconds later
     sim_read = lines[1][0] if lines else ready
     sim.advance(max(0.0, sim_read + 2.0 - sim.now) + 0.01)
-    assert exchange(sim, b"AT+CREG?\r\n", b"AT+CREG?\r\r\n+CREG: 0,1\r\n\r\nOK\r\n").endswith(b"0,1\r\n\r\nOK\r\n")
+    assert exchange(sim, b"AT+CREG?\r\n", b"AT+CREG?\r\r\n+CREG: 0,1\r\n\r\nOK\r\n").endswith(
+        b"0,1\r\n\r\nOK\r\n"
+    )
 
 
 def test_a_booted_scenario_answers_at_once_without_boot_lines() -> None:
@@ -120,7 +124,10 @@ def test_fibocom_cfun_reset_timing() -> None:
 
 def test_reset_loses_sockets_context_and_pin_silently() -> None:
     sim = world("simcom-sim7600", sim={"state": "pin", "pin": "1234"})
-    assert exchange(sim, b'AT+CPIN="1234"\r\n', b'AT+CPIN="1234"\r\r\nOK\r\n') == b'AT+CPIN="1234"\r\r\nOK\r\n'
+    assert (
+        exchange(sim, b'AT+CPIN="1234"\r\n', b'AT+CPIN="1234"\r\r\nOK\r\n')
+        == b'AT+CPIN="1234"\r\r\nOK\r\n'
+    )
     sim.advance(2.5)
     sh.netopen(sim)
     line = f'AT+CIPOPEN=0,"TCP","{sh.SERVER_IP}",100'.encode()
@@ -138,8 +145,13 @@ def test_reset_loses_sockets_context_and_pin_silently() -> None:
 
 
 def test_reset_and_power_cycle_faults() -> None:
-    sim = world("simcom-a7670", faults=[{"at": "5s", "action": "reset"},
-                                        {"at": "20s", "action": "power-cycle", "duration": "3s"}])
+    sim = world(
+        "simcom-a7670",
+        faults=[
+            {"at": "5s", "action": "reset"},
+            {"at": "20s", "action": "power-cycle", "duration": "3s"},
+        ],
+    )
     sim.advance(4)
     assert exchange(sim, b"AT\r\n", b"AT\r\r\nOK\r\n") == b"AT\r\r\nOK\r\n"
     assert at_times(arrivals(sim, 13.1), [(11.0, b"\r\n*ATREADY: 1\r\n")])  # 5 s + 6 s

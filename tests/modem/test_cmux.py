@@ -63,13 +63,29 @@ def test_two_octet_length_and_flag_bytes_inside_the_information():
 
 
 def world(module: str = "simcom-sim7600") -> Simulation:
-    sim = Simulation.from_dict({
-        "name": "cmux", "seed": 3, "module": module, "uart": {"baud": 115200}, "sim": {"state": "ready"},
-        "network": {"registration": {"state": "home", "after": "1s"}, "apn": {"name": "internet"},
-                    "pdp": {"activation_delay": "1s"}, "link": {"delay": "100ms"},
-                    "dns": ["10.64.0.53", "10.64.0.54"]},
-        "hosts": {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}},
-        "steps": []})
+    sim = Simulation.from_dict(
+        {
+            "name": "cmux",
+            "seed": 3,
+            "module": module,
+            "uart": {"baud": 115200},
+            "sim": {"state": "ready"},
+            "network": {
+                "registration": {"state": "home", "after": "1s"},
+                "apn": {"name": "internet"},
+                "pdp": {"activation_delay": "1s"},
+                "link": {"delay": "100ms"},
+                "dns": ["10.64.0.53", "10.64.0.54"],
+            },
+            "hosts": {
+                "echo.example.net": {
+                    "ip": "203.0.113.10",
+                    "services": [{"type": "tcp-echo", "port": 7}],
+                }
+            },
+            "steps": [],
+        }
+    )
     sim.dte.command("AT")
     sim.dte.wait(2)
     return sim
@@ -100,10 +116,15 @@ def test_exact_frames_of_a_cmux_session():
     assert {f.dlci for f in decoded} == {1}
     assert b"".join(f.info for f in decoded) == b"AT+CSQ\r\r\n+CSQ: 20,0\r\n\r\nOK\r\n"
     # one UIH frame per piece the engine wrote: echo, information line, final result
-    assert reply == (frame(1, UIH, b"AT+CSQ\r") + frame(1, UIH, b"\r\n+CSQ: 20,0\r\n")
-                     + frame(1, UIH, b"\r\nOK\r\n"))
+    assert reply == (
+        frame(1, UIH, b"AT+CSQ\r")
+        + frame(1, UIH, b"\r\n+CSQ: 20,0\r\n")
+        + frame(1, UIH, b"\r\nOK\r\n")
+    )
     # the answer to MSC is the same message as a response (C/R=0 in the type: 0xe1)
-    assert exchange(sim, frame(0, UIH, bytes([0xE3, 0x05, 0x07, 0x8D]))) == frame(0, UIH, bytes([0xE1, 0x05, 0x07, 0x8D]))
+    assert exchange(sim, frame(0, UIH, bytes([0xE3, 0x05, 0x07, 0x8D]))) == frame(
+        0, UIH, bytes([0xE1, 0x05, 0x07, 0x8D])
+    )
     # CLD (0xc3) is answered (0xc1) and the UART is AT again
     assert exchange(sim, frame(0, UIH, bytes([0xC3, 0x01]))) == frame(0, UIH, bytes([0xC1, 0x01]))
     assert sim.dte.command("AT").raw == b"AT\r\r\nOK\r\n"
@@ -145,12 +166,19 @@ def test_ppp_on_one_channel_while_csq_is_polled_on_another():
     assert sim.dte.command("AT").ok
 
 
-@pytest.mark.parametrize(("line", "answer"), [
-    ("AT+CMUX=?", b"\r\n+CMUX: (0),(0),(1-6),(1-32768),(1-255),(0-100),(2-255),(1-255),(1-7)\r\n\r\nOK\r\n"),
-    ("AT+CMUX?", b"\r\n+CMUX: 0,0,5,31,10,3,30,10,2\r\n\r\nOK\r\n"),
-    ("AT+CMUX=1", b"\r\nERROR\r\n"),  # advanced option not modelled
-    ("AT+CMUX=0,0,5,0", b"\r\nERROR\r\n"),  # N1 out of range
-])
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        (
+            "AT+CMUX=?",
+            b"\r\n+CMUX: "
+            b"(0),(0),(1-6),(1-32768),(1-255),(0-100),(2-255),(1-255),(1-7)\r\n\r\nOK\r\n",
+        ),
+        ("AT+CMUX?", b"\r\n+CMUX: 0,0,5,31,10,3,30,10,2\r\n\r\nOK\r\n"),
+        ("AT+CMUX=1", b"\r\nERROR\r\n"),  # advanced option not modelled
+        ("AT+CMUX=0,0,5,0", b"\r\nERROR\r\n"),  # N1 out of range
+    ],
+)
 def test_cmux_command_forms(line, answer):
     sim = world()
     sim.dte.command("ATE0")

@@ -116,17 +116,27 @@ class Rig:
         (``none``); returns the module's magic number."""
         magic = self.host_opens_lcp()
         if host_auth == "pap":  # RFC 1661 §5.3: Nak, suggesting the protocol we can do
-            self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, pf.option(pf.OPT_AUTH, PAP))))
-            wanted = ACCM0 + pf.option(pf.OPT_AUTH, PAP) + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION
+            self.send(
+                pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, pf.option(pf.OPT_AUTH, PAP)))
+            )
+            wanted = (
+                ACCM0 + pf.option(pf.OPT_AUTH, PAP) + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION
+            )
         else:  # §5.4: Reject - we do not authenticate at all
-            self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_REJ, 1, pf.option(pf.OPT_AUTH, CHAP_MD5))))
+            self.send(
+                pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_REJ, 1, pf.option(pf.OPT_AUTH, CHAP_MD5)))
+            )
             wanted = ACCM0 + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION
         self.sim.advance(0.05)
         assert self.server_request() == (2, wanted)
         # LCP is Opened when this Ack reaches the module (its Ack of ours went out before)
         self.t_lcp_up = self.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_ACK, 2, wanted)))
         self.sim.advance(0.05)
-        acks = [info for proto, info in self.frames() if proto == pf.PROTO_LCP and info[0] == pf.CONF_ACK]
+        acks = [
+            info
+            for proto, info in self.frames()
+            if proto == pf.PROTO_LCP and info[0] == pf.CONF_ACK
+        ]
         assert acks == [pf.packet(pf.CONF_ACK, 1)]
         return magic
 
@@ -140,8 +150,10 @@ class Rig:
         self.sim.advance(0.05)
         ident, options = self.server_request()
         magic = options[-8:-4]
-        assert (ident, options) == (1, ACCM0 + pf.option(pf.OPT_AUTH, CHAP_MD5)
-                                    + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION)
+        assert (ident, options) == (
+            1,
+            ACCM0 + pf.option(pf.OPT_AUTH, CHAP_MD5) + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION,
+        )
         return magic
 
     def pap(self, user: str, password: str) -> float:
@@ -169,7 +181,10 @@ def test_module_asks_chap_takes_pap_and_activates_with_the_hosts_credentials():
     assert rig.output(mark).startswith(ack)
     (peer_auth,) = rig.records("pdp_peer_auth")
     assert (peer_auth.t, peer_auth.fields["protocol"], peer_auth.fields["user"]) == (
-        pytest.approx(t_pap, abs=1e-9), "pap", "demo")
+        pytest.approx(t_pap, abs=1e-9),
+        "pap",
+        "demo",
+    )
     (result,) = rig.records("pdp_result")
     assert result.fields["outcome"] == "ok" and result.t == pytest.approx(t_pap + ACT, abs=1e-9)
     assert rig.bearer.gprs.is_active(1)
@@ -200,10 +215,13 @@ def test_network_rejects_wrong_pap_password_then_no_carrier_on_the_terminate_tim
     assert rig.dte.command("AT").raw == b"\r\nOK\r\n"  # back in command mode
 
 
-@pytest.mark.parametrize(("cgauth", "host_password", "outcome"), [
-    ('AT+CGAUTH=1,1,"demo","secret"', "wrong", "ok"),  # +CGAUTH wins over the host's PAP
-    ('AT+CGAUTH=1,1,"demo","wrong"', "secret", "pdp_reject"),
-])
+@pytest.mark.parametrize(
+    ("cgauth", "host_password", "outcome"),
+    [
+        ('AT+CGAUTH=1,1,"demo","secret"', "wrong", "ok"),  # +CGAUTH wins over the host's PAP
+        ('AT+CGAUTH=1,1,"demo","wrong"', "secret", "pdp_reject"),
+    ],
+)
 def test_cgauth_takes_precedence_over_the_hosts_credentials(cgauth, host_password, outcome):
     rig = Rig(**PAP_APN)
     assert rig.dte.command(cgauth).raw == b"\r\nOK\r\n"
@@ -225,7 +243,9 @@ def test_host_that_refuses_to_authenticate_is_let_in_on_an_open_apn():
     (request,) = rig.records("pdp_request")
     assert request.t == pytest.approx(rig.t_lcp_up, abs=1e-9)
     (result,) = rig.records("pdp_result")
-    assert result.fields["outcome"] == "ok" and result.t == pytest.approx(rig.t_lcp_up + ACT, abs=1e-9)
+    assert result.fields["outcome"] == "ok" and result.t == pytest.approx(
+        rig.t_lcp_up + ACT, abs=1e-9
+    )
     assert rig.records("pdp_peer_auth") == []
 
 
@@ -239,8 +259,9 @@ def test_host_terminate_gets_ack_and_no_carrier_one_restart_later():
     rig.sim.advance(RESTART + 1.0)
     ack = pf.frame(pf.PROTO_LCP, pf.packet(pf.TERM_ACK, 7))
     assert rig.output(mark) == ack + NO_CARRIER
-    assert rig.no_carrier_at() == pytest.approx([t_arrive + RESTART + len(NO_CARRIER) / UART_CPS],
-                                                abs=1e-9)
+    assert rig.no_carrier_at() == pytest.approx(
+        [t_arrive + RESTART + len(NO_CARRIER) / UART_CPS], abs=1e-9
+    )
 
 
 def test_ppp_fail_auth_reject_on_dialup_naks_the_host_then_no_carrier_and_counts():
@@ -276,9 +297,15 @@ def test_chap_response_is_checked_by_the_network(password, outcome):
     network computes MD5(Identifier || secret || Challenge) itself (RFC 1994 §4.1)."""
     rig = Rig(user="demo", password="secret", auth="chap")
     rig.dial()
-    host = PppDriver(rig.sim, PppEndpoint(PppConfig(role="client", auth="chap", username="demo",
-                                                    password=password), rig.sim.rng("host")),
-                     rig.dte.write, name="host")
+    host = PppDriver(
+        rig.sim,
+        PppEndpoint(
+            PppConfig(role="client", auth="chap", username="demo", password=password),
+            rig.sim.rng("host"),
+        ),
+        rig.dte.write,
+        name="host",
+    )
     keep = rig.dte.port.on_receive
 
     def both(data: bytes, t: float, bt: float) -> None:
@@ -297,8 +324,11 @@ def test_chap_response_is_checked_by_the_network(password, outcome):
     frames = deframe(rig.output())
     (challenge,) = [i for p, i in frames if p == PROTO_CHAP and i[0] == 1]
     ident, value = challenge[1], challenge[5 : 5 + challenge[4]]
-    sent = b"".join(c for c in rig.sim.trace.select(source="modem.uart", kind="dte>")
-                    for c in [bytes(c.fields["data"])])
+    sent = b"".join(
+        c
+        for c in rig.sim.trace.select(source="modem.uart", kind="dte>")
+        for c in [bytes(c.fields["data"])]
+    )
     (response,) = [i for p, i in deframe(sent) if p == PROTO_CHAP and i[0] == 2]
     digest = response[5 : 5 + response[4]]
     right = hashlib.md5(bytes((ident,)) + b"secret" + value).digest()
@@ -312,7 +342,9 @@ EAP = bytes.fromhex("c227")  # RFC 3748: what pppd suggests first when it refuse
 MSCHAP_V2 = bytes.fromhex("c22381")  # RFC 2759 algorithm 0x81
 
 
-@pytest.mark.parametrize("suggestion", [EAP, MSCHAP_V2, b""], ids=["eap", "mschap-v2", "no-suggestion"])
+@pytest.mark.parametrize(
+    "suggestion", [EAP, MSCHAP_V2, b""], ids=["eap", "mschap-v2", "no-suggestion"]
+)
 def test_refused_chap_falls_back_to_pap_whatever_the_host_suggests(suggestion):
     """pppd with refuse-chap Naks CHAP-MD5 suggesting EAP (its next protocol); a host may
     suggest MS-CHAP-v2 or nothing. RFC 1661 §6.2: the Nak says the host will not do CHAP-MD5;
@@ -323,8 +355,10 @@ def test_refused_chap_falls_back_to_pap_whatever_the_host_suggests(suggestion):
     nak = pf.option(pf.OPT_AUTH, suggestion) if suggestion else pf.option(pf.OPT_AUTH, CHAP_MD5)
     rig.send(pf.frame(pf.PROTO_LCP, pf.packet(pf.CONF_NAK, 1, nak)))
     rig.sim.advance(0.05)
-    assert rig.server_request() == (2, ACCM0 + pf.option(pf.OPT_AUTH, PAP) + pf.option(pf.OPT_MAGIC, magic)
-                                    + COMPRESSION)
+    assert rig.server_request() == (
+        2,
+        ACCM0 + pf.option(pf.OPT_AUTH, PAP) + pf.option(pf.OPT_MAGIC, magic) + COMPRESSION,
+    )
 
 
 def test_host_refusing_every_protocol_by_nak_is_let_in_without_authentication():

@@ -83,7 +83,11 @@ def test_first_ip_packet_comes_after_the_activation_delay_not_a_restart_later():
     assert elapsed < RESTART
     ping = host.ping(ECHO)
     sim.run_until(lambda: ping.event.triggered, 10)
-    tx = [r.t for r in sim.trace.select(source="dte.ppp", kind="ppp_tx") if r.fields["frame"].startswith("IP ")]
+    tx = [
+        r.t
+        for r in sim.trace.select(source="dte.ppp", kind="ppp_tx")
+        if r.fields["frame"].startswith("IP ")
+    ]
     assert tx[0] == pytest.approx(first_ip)
     assert connect_at - t_connect_sent < 1.0
 
@@ -144,7 +148,11 @@ def test_lcp_echo_keeps_working_during_a_transfer():
     send_all(sock, bytes(60_000))
     sim.run_until(lambda: len(got) >= 60_000, 120)
     assert host.ended is None
-    replies = [r for r in sim.trace.select(source="dte.ppp", kind="ppp_rx") if "Echo-Reply" in r.fields["frame"]]
+    replies = [
+        r
+        for r in sim.trace.select(source="dte.ppp", kind="ppp_rx")
+        if "Echo-Reply" in r.fields["frame"]
+    ]
     assert len(replies) >= 5
 
 
@@ -179,15 +187,36 @@ def test_dialup_pcap_decodes_in_tshark_with_both_directions(tmp_path):
     sim.run_until(lambda: ping.event.triggered, 10)
     path = tmp_path / "dialup.pcap"
     sim.bearer.write_pcap(str(path))
-    out = subprocess.run([tshark, "-r", str(path), "-T", "fields", "-e", "ppp.protocol", "-e", "ip.src",
-                          "-e", "ip.dst", "-e", "icmp.type"], capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [
+            tshark,
+            "-r",
+            str(path),
+            "-T",
+            "fields",
+            "-e",
+            "ppp.protocol",
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+            "-e",
+            "icmp.type",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     rows = [line.split("\t") for line in out.stdout.splitlines()]
     protocols = {r[0] for r in rows}
     assert {"0xc021", "0x8021", "0x0021"} <= protocols
     assert [host.ip, ECHO, "8"] in [r[1:] for r in rows]  # echo request, from the host
     assert [ECHO, host.ip, "0"] in [r[1:] for r in rows]  # echo reply, to the host
     # LCP Configure-Requests from both ends (the module's and the host's)
-    requests = [r for r in sim.trace.select(kind="ppp_rx") if "LCP Configure-Request" in r.fields["frame"]]
+    requests = [
+        r for r in sim.trace.select(kind="ppp_rx") if "LCP Configure-Request" in r.fields["frame"]
+    ]
     assert {r.source for r in requests} == {"bearer.dialup", "dte.ppp"}
 
 

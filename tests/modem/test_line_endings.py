@@ -109,7 +109,10 @@ def test_simcom_ctrl_z_send_and_udp_send_to_a_remote(module_id: str) -> None:
 @pytest.mark.parametrize("module_id", SIMCOM)
 def test_simcom_transparent_connect_and_ato(module_id: str) -> None:
     sim = sh.world(module_id, hosts=sh.echo_hosts(), network={"link": {"delay": "100ms"}})
-    assert exchange(sim, b"AT+CIPMODE=1\r\n", b"AT+CIPMODE=1\r\r\nOK\r\n") == b"AT+CIPMODE=1\r\r\nOK\r\n"
+    assert (
+        exchange(sim, b"AT+CIPMODE=1\r\n", b"AT+CIPMODE=1\r\r\nOK\r\n")
+        == b"AT+CIPMODE=1\r\r\nOK\r\n"
+    )
     sh.netopen(sim)
     line = f'AT+CIPOPEN=0,"TCP","{sh.SERVER_IP}",100'.encode()
     expected = line + b"\r\r\nCONNECT 115200\r\n"
@@ -119,7 +122,9 @@ def test_simcom_transparent_connect_and_ato(module_id: str) -> None:
     sim.advance(1.2)
     sim.dte.write(b"+++")
     assert wait_for(sim, b"\r\nOK\r\n", 3) == b"\r\nOK\r\n"
-    assert exchange(sim, b"ATO\r\n", b"ATO\r\r\nCONNECT 115200\r\n") == b"ATO\r\r\nCONNECT 115200\r\n"
+    assert (
+        exchange(sim, b"ATO\r\n", b"ATO\r\r\nCONNECT 115200\r\n") == b"ATO\r\r\nCONNECT 115200\r\n"
+    )
     sim.dte.write(b"X")
     assert wait_for(sim, b"X") == b"X"
     assert sh.quiet(sim, 0.5) == b""

@@ -29,9 +29,16 @@ XMODE = Setting("+XMODE", (Param("mode", Range(0, 2), 1), Param("level", OneOf((
                 "test", forms="trse", reset_on_exec=True)
 XNAME = Setting("+XNAME", (Param("name", Text(8, min_len=1), ""), Param("tz", Range(-4, 4), 0)),
                 "test", persistence=Persistence.NV, keep_omitted=False)
-XPROF = Setting("+XPROF", (Param("speed", Range(1, 9), 3),), "test", persistence=Persistence.PROFILE)
-XSOCK = Setting("+XSOCK", (Param("retries", Range(1, 12), 5), Param("nack", Range(0, 2), 0)),
-                "test", index=Param("socket", Range(1, 3), 1), required=0)
+XPROF = Setting(
+    "+XPROF", (Param("speed", Range(1, 9), 3),), "test", persistence=Persistence.PROFILE
+)
+XSOCK = Setting(
+    "+XSOCK",
+    (Param("retries", Range(1, 12), 5), Param("nack", Range(0, 2), 0)),
+    "test",
+    index=Param("socket", Range(1, 3), 1),
+    required=0,
+)
 XGUARD = Setting("+XGUARD", (Param("on", Range(0, 1), 0),), "test")
 XSIM = Setting("+XSIM", (Param("on", Range(0, 1), 0),), "test", requires=(sim_ready,))
 
@@ -68,8 +75,15 @@ def make(**kw: object) -> tuple[Simulation, DTE]:
 
 def make_module(**kw: object) -> tuple[Simulation, Module, DTE]:
     sim = Simulation(1)
-    module = create_module(sim, "simcom-sim7600", FakeBearer(**kw), None, dialect=KitDialect,
-                           latency=dict(FAST), echo=False)
+    module = create_module(
+        sim,
+        "simcom-sim7600",
+        FakeBearer(**kw),
+        None,
+        dialect=KitDialect,
+        latency=dict(FAST),
+        echo=False,
+    )
     return sim, module, DTE(sim, module)
 
 
@@ -94,13 +108,22 @@ def test_one_row_answers_test_set_read_and_exec() -> None:
 def test_bad_values_answer_the_dialect_error_and_change_nothing() -> None:
     sim, dte = make()
     assert raw(dte, "AT+CMEE=1") == b"\r\nOK\r\n"
-    for line in ("AT+XMODE=3", "AT+XMODE=1,4", "AT+XMODE=1,5,0", "AT+XMODE=a", 'AT+XMODE="1"',
-                 "AT+XMODE="):  # out of range, not listed, too many, not a number, quoted, none
+    for line in (
+        "AT+XMODE=3",
+        "AT+XMODE=1,4",
+        "AT+XMODE=1,5,0",
+        "AT+XMODE=a",
+        'AT+XMODE="1"',
+        "AT+XMODE=",
+    ):  # out of range, not listed, too many, not a number, quoted, none
         assert raw(dte, line) == b"\r\n+CME ERROR: 2000\r\n", line
     assert raw(dte, "AT+XMODE?") == b"\r\n+XMODE: 1,5\r\n\r\nOK\r\n"
     traced = [r.fields["message"] for r in sim.trace.records if r.kind == "bad_argument"]
-    assert traced[:3] == ["parameter 1: 3 above 2", "parameter 2: 4 not one of (0, 5, 9)",
-                          "parameter 3: at most 2 parameters"]
+    assert traced[:3] == [
+        "parameter 1: 3 above 2",
+        "parameter 2: 4 not one of (0, 5, 9)",
+        "parameter 3: at most 2 parameters",
+    ]
     # A form the row does not have: the dialect's own answer for its own commands.
     assert raw(dte, "AT+XPROF") == b"\r\n+CME ERROR: 4\r\n"
 
@@ -150,8 +173,9 @@ def test_indexed_row_keeps_values_per_index() -> None:
     assert raw(dte, "AT+XSOCK=?") == b"\r\n+XSOCK: (1-3),(1-12),(0-2)\r\n\r\nOK\r\n"
     assert raw(dte, "AT+XSOCK=2,9") == b"\r\nOK\r\n"
     assert raw(dte, "AT+XSOCK=3,,2") == b"\r\nOK\r\n"
-    assert raw(dte, "AT+XSOCK?") == (b"\r\n+XSOCK: 1,5,0\r\n+XSOCK: 2,9,0\r\n+XSOCK: 3,5,2\r\n"
-                                     b"\r\nOK\r\n")
+    assert raw(dte, "AT+XSOCK?") == (
+        b"\r\n+XSOCK: 1,5,0\r\n+XSOCK: 2,9,0\r\n+XSOCK: 3,5,2\r\n\r\nOK\r\n"
+    )
     assert raw(dte, "AT+XSOCK=4,1") == b"\r\nERROR\r\n"  # no socket 4
     assert raw(dte, "AT+XSOCK=,1") == b"\r\nERROR\r\n"  # the index is required
 
@@ -164,9 +188,14 @@ def test_guard_refuses_and_effect_follows_the_store() -> None:
     assert raw(dte, "AT+XGUARD?") == b"\r\n+XGUARD: 1\r\n\r\nOK\r\n"
 
 
-@pytest.mark.parametrize(("state", "answer"), [("pin", b"\r\n+CME ERROR: 11\r\n"),
-                                               ("puk", b"\r\n+CME ERROR: 12\r\n"),
-                                               ("absent", b"\r\n+CME ERROR: 10\r\n")])
+@pytest.mark.parametrize(
+    ("state", "answer"),
+    [
+        ("pin", b"\r\n+CME ERROR: 11\r\n"),
+        ("puk", b"\r\n+CME ERROR: 12\r\n"),
+        ("absent", b"\r\n+CME ERROR: 10\r\n"),
+    ],
+)
 def test_requirement_runs_before_the_row(state: str, answer: bytes) -> None:
     _sim, dte = make(sim_card=FakeSimCard(state=state))
     assert raw(dte, "AT+CMEE=1") == b"\r\nOK\r\n"
@@ -175,8 +204,12 @@ def test_requirement_runs_before_the_row(state: str, answer: bytes) -> None:
 
 
 def test_pure_functions() -> None:
-    row = Setting("+Y", (Param("a", Range(0, 3), 1), Param("b", Text(4, choices=("X", "YZ"), upper=True), "X")),
-                  "test", read="{name}: {values},9")
+    row = Setting(
+        "+Y",
+        (Param("a", Range(0, 3), 1), Param("b", Text(4, choices=("X", "YZ"), upper=True), "X")),
+        "test",
+        read="{name}: {values},9",
+    )
     assert render_test(row) == '+Y: (0-3),("X","YZ")'
     assert render_read(row, {"a": 2, "b": "YZ"}) == '+Y: 2,"YZ",9'
     cmd = Command("+Y", Form.SET, '2,"yz"', ())

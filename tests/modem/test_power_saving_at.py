@@ -25,7 +25,9 @@ def test_cpsms_grant_is_reported_by_cereg_4():
     assert r.final == "OK"
     # the network's answer comes as a TAU accept would: +CEREG with Active-Time then Periodic-TAU
     sim.dte.expect(r'\r\n\+CEREG: 1,"1A2B","3E4F",7,,,"00000101","10100011"\r\n', timeout=1)
-    assert sim.dte.command("AT+CEREG?").lines == ['+CEREG: 4,1,"1A2B","3E4F",7,,,"00000101","10100011"']
+    assert sim.dte.command("AT+CEREG?").lines == [
+        '+CEREG: 4,1,"1A2B","3E4F",7,,,"00000101","10100011"'
+    ]
     assert sim.dte.command("AT+CEREG=?").lines == ["+CEREG: (0-5)"]
     # the network now lets the module sleep: 180 s periodic TAU, 10 s active time
     control = sim.bearer.link_control
@@ -40,7 +42,9 @@ def test_a_network_refusing_psm_leaves_the_timers_out():
     sim.dte.command("AT+CEREG=4")
     sim.dte.command('AT+CPSMS=1,,,"10100011","00000101"')
     assert sim.dte.command("AT+CEREG?").lines == ['+CEREG: 4,1,"1A2B","3E4F",7']
-    assert sim.dte.command("AT+CPSMS?").lines == ['+CPSMS: 1,,,"10100011","00000101"']  # what was asked
+    assert sim.dte.command("AT+CPSMS?").lines == [
+        '+CPSMS: 1,,,"10100011","00000101"'
+    ]  # what was asked
 
 
 def test_cedrxs_mode_2_reports_the_network_value_and_cedrxrdp_reads_it():
@@ -48,7 +52,10 @@ def test_cedrxs_mode_2_reports_the_network_value_and_cedrxrdp_reads_it():
     r = sim.dte.command('AT+CEDRXS=2,4,"0101"')
     assert r.final == "OK"
     sim.dte.expect(r'\r\n\+CEDRXP: 4,"0101","0101","0011"\r\n', timeout=1)
-    assert sim.dte.command("AT+CEDRXRDP").raw == b'AT+CEDRXRDP\r\r\n+CEDRXRDP: 4,"0101","0101","0011"\r\n\r\nOK\r\n'
+    assert (
+        sim.dte.command("AT+CEDRXRDP").raw
+        == b'AT+CEDRXRDP\r\r\n+CEDRXRDP: 4,"0101","0101","0011"\r\n\r\nOK\r\n'
+    )
     control = sim.bearer.link_control
     assert control.edrx_cycle == 81.92 and control.ptw == pytest.approx(4 * 1.28)
     sim.dte.command("AT+CEDRXS=3")
@@ -66,12 +73,15 @@ def test_nb_iot_edrx_uses_nb_s1_values_and_ignores_wb_s1_requests():
     assert control.edrx_cycle == 20.48 and control.ptw == 2.56  # NB-S1 PTW unit 2.56 s
 
 
-@pytest.mark.parametrize(("profile", "act", "cpsi"), [
-    ("gprs_class10", 0, "+CPSI: GSM,Online,"),
-    ("lte_cat1", 7, "+CPSI: LTE,Online,"),
-    ("lte_m", 7, "+CPSI: LTE CAT-M1,Online,"),
-    ("nb_iot", 9, "+CPSI: LTE NB-IOT,Online,"),
-])
+@pytest.mark.parametrize(
+    ("profile", "act", "cpsi"),
+    [
+        ("gprs_class10", 0, "+CPSI: GSM,Online,"),
+        ("lte_cat1", 7, "+CPSI: LTE,Online,"),
+        ("lte_m", 7, "+CPSI: LTE CAT-M1,Online,"),
+        ("nb_iot", 9, "+CPSI: LTE NB-IOT,Online,"),
+    ],
+)
 def test_access_technology_of_the_profile(profile, act, cpsi):
     sim = module(profile, module_id="simcom-sim7600")
     assert sim.dte.command("AT+COPS?").lines == [f'+COPS: 0,0,"SIMNET",{act}']

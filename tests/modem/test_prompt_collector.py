@@ -35,11 +35,19 @@ def reference(spec: PromptSpec, data: bytes):
 
 
 specs = st.one_of(
-    st.builds(PromptSpec, terminator=st.just(CTRL_Z), cancel=st.just(ESC),
-              escape=st.sampled_from([None, ETX]), max_len=st.integers(1, 60)),
-    st.builds(PromptSpec, terminator=st.just(None), cancel=st.just(None),
-              length=st.integers(1, 60)),
-    st.builds(PromptSpec, terminator=st.just(CTRL_Z), cancel=st.just(None), max_len=st.integers(1, 60)),
+    st.builds(
+        PromptSpec,
+        terminator=st.just(CTRL_Z),
+        cancel=st.just(ESC),
+        escape=st.sampled_from([None, ETX]),
+        max_len=st.integers(1, 60),
+    ),
+    st.builds(
+        PromptSpec, terminator=st.just(None), cancel=st.just(None), length=st.integers(1, 60)
+    ),
+    st.builds(
+        PromptSpec, terminator=st.just(CTRL_Z), cancel=st.just(None), max_len=st.integers(1, 60)
+    ),
 )
 small_bytes = st.binary(max_size=120).map(
     lambda b: bytes(x if x % 7 else (CTRL_Z, ESC, ETX)[x % 3] for x in b)

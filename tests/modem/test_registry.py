@@ -7,7 +7,13 @@ from simnet.modem import MODULES, create_module, get_profile, list_modules
 from simnet.modem.dialect import Dialect
 from simnet.modem.registry import ModuleProfile, imei_for
 
-EXPECTED_IDS = ["fibocom-l610", "simcom-a7670", "simcom-sim7600", "wavecom-edsoft", "wavecom-wipsoft"]
+EXPECTED_IDS = [
+    "fibocom-l610",
+    "simcom-a7670",
+    "simcom-sim7600",
+    "wavecom-edsoft",
+    "wavecom-wipsoft",
+]
 
 
 def luhn_ok(digits: str) -> bool:
@@ -39,8 +45,14 @@ def test_unknown_id_lists_the_known_ones():
 
 def test_unbuilt_dialect_says_so():
     profile = ModuleProfile(
-        id="test-x", description="d", vendor="v", dialect="simnet.modem.dialects.nothere:X",
-        manufacturer="m", model="x", revision="r", imei_tac="12345678",
+        id="test-x",
+        description="d",
+        vendor="v",
+        dialect="simnet.modem.dialects.nothere:X",
+        manufacturer="m",
+        model="x",
+        revision="r",
+        imei_tac="12345678",
     )
     with pytest.raises(ConfigError, match="dialect for test-x is not built yet"):
         create_module(Simulation(1), profile)
@@ -78,8 +90,16 @@ def test_latency_profile_is_validated():
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("echo", "yes"), ("cmee", 3), ("command_buffer", 0), ("uart_rx_buffer", 10),
-     ("line_idle_timeout", -1), ("boot_time", -2), ("latency", {"warp": 0.1}), ("baud", 12345)],
+    [
+        ("echo", "yes"),
+        ("cmee", 3),
+        ("command_buffer", 0),
+        ("uart_rx_buffer", 10),
+        ("line_idle_timeout", -1),
+        ("boot_time", -2),
+        ("latency", {"warp": 0.1}),
+        ("baud", 12345),
+    ],
 )
 def test_bad_options_raise_config_errors_naming_the_field(option, value):
     with pytest.raises(ConfigError) as err:

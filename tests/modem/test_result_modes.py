@@ -51,7 +51,9 @@ MODES = [  # (echo, verbose, quiet)
 NUMERIC = {"OK": "0", "ERROR": "4"}
 
 
-def render(line: str, blocks: list[list[str]], final: str, echo: int, verbose: int, quiet: int) -> bytes:
+def render(
+    line: str, blocks: list[list[str]], final: str, echo: int, verbose: int, quiet: int
+) -> bytes:
     out = line + "\r" if echo else ""
     for block in blocks:
         if verbose:

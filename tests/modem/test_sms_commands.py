@@ -16,8 +16,13 @@ SMS = {"submit_delay": 1, "deliver_delay": 0.5}
 
 
 def sms_world(module: str = "simcom-sim7600", **network):
-    net = {"sms": dict(SMS), "ussd": {"*100#": "Balance 12.50 EUR",
-                                      "*123#": {"text": "1 Balance", "options": {"1": "12.50 EUR"}}}}
+    net = {
+        "sms": dict(SMS),
+        "ussd": {
+            "*100#": "Balance 12.50 EUR",
+            "*123#": {"text": "1 Balance", "options": {"1": "12.50 EUR"}},
+        },
+    }
     net.update(network)
     sim = world(module, network=net, hosts={"phone": {"msisdn": PHONE}})
     exchange(sim, "ATE0", b"ATE0\r\r\nOK\r\n")
@@ -29,10 +34,13 @@ def send_from_phone(sim, text: str) -> None:
     sim.host("phone").send_sms(text)
 
 
-@pytest.mark.parametrize("module,first,cpms", [
-    ("simcom-sim7600", 0, b'+CPMS: ("ME","SM","SR"),("ME","SM","SR"),("ME","SM")'),
-    ("fibocom-l610", 1, b'+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")'),
-])
+@pytest.mark.parametrize(
+    "module,first,cpms",
+    [
+        ("simcom-sim7600", 0, b'+CPMS: ("ME","SM","SR"),("ME","SM","SR"),("ME","SM")'),
+        ("fibocom-l610", 1, b'+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")'),
+    ],
+)
 def test_receive_text_mode_indication_read_list_delete(module, first, cpms):
     sim = sms_world(module)
     exchange(sim, "AT+CPMS=?", b"\r\n" + cpms + b"\r\n\r\nOK\r\n")
@@ -45,15 +53,27 @@ def test_receive_text_mode_indication_read_list_delete(module, first, cpms):
     # submit + deliver delay, then the 17 bytes of the URC at 115200 bit/s (10 bits a byte)
     assert sim.now == pytest.approx(t0 + 1 + 0.5 + 17 * 10 / 115200, abs=1e-6)
     scts = sim.world.smsc.messages[0].scts.text().encode()
-    exchange(sim, f"AT+CMGR={first}",
-             b'\r\n+CMGR: "REC UNREAD","+33611111111",,"' + scts + b'"\r\nHello [1]\r\n\r\nOK\r\n')
+    exchange(
+        sim,
+        f"AT+CMGR={first}",
+        b'\r\n+CMGR: "REC UNREAD","+33611111111",,"' + scts + b'"\r\nHello [1]\r\n\r\nOK\r\n',
+    )
     exchange(sim, "AT+CSDH=1", b"\r\nOK\r\n")
-    exchange(sim, f"AT+CMGR={first}",  # read now; full header: <tooa>,<fo>,<pid>,<dcs>,<sca>,<tosca>,<length>
-             b'\r\n+CMGR: "REC READ","+33611111111",,"' + scts
-             + b'",145,4,0,0,"+33609001390",145,9\r\nHello [1]\r\n\r\nOK\r\n')
+    exchange(
+        sim,
+        f"AT+CMGR={first}",  # read now; full header: <tooa>,<fo>,<pid>,<dcs>,<sca>,<tosca>,<length>
+        b'\r\n+CMGR: "REC READ","+33611111111",,"'
+        + scts
+        + b'",145,4,0,0,"+33609001390",145,9\r\nHello [1]\r\n\r\nOK\r\n',
+    )
     exchange(sim, 'AT+CMGL="REC UNREAD"', b"\r\nOK\r\n")
-    exchange(sim, 'AT+CMGL="ALL"', b'\r\n+CMGL: %d,"REC READ","+33611111111",,"' % first + scts
-             + b'",145,9\r\nHello [1]\r\n\r\nOK\r\n')
+    exchange(
+        sim,
+        'AT+CMGL="ALL"',
+        b'\r\n+CMGL: %d,"REC READ","+33611111111",,"' % first
+        + scts
+        + b'",145,9\r\nHello [1]\r\n\r\nOK\r\n',
+    )
     exchange(sim, f"AT+CMGD={first}", b"\r\nOK\r\n")
     exchange(sim, f"AT+CMGR={first}", b"\r\n+CMS ERROR: 321\r\n")
 
@@ -64,14 +84,28 @@ def test_pdu_mode_cmt_routing_and_status_report_cds():
     send_from_phone(sim, "hi")
     got = wait_for(sim, b"E834\r\n", timeout=5)  # "hi" in packed GSM 7-bit: E8 34
     msg = sim.world.smsc.messages[0]
-    tpdu = bytes([0x04]) + Address.of(PHONE).encode_tp() + b"\x00\x00" + msg.scts.encode() + b"\x02\xe8\x34"
-    assert got == b"\r\n+CMT: ,%d\r\n" % len(tpdu) + b"07913306091093F0" + tpdu.hex().upper().encode() + b"\r\n"
+    tpdu = (
+        bytes([0x04])
+        + Address.of(PHONE).encode_tp()
+        + b"\x00\x00"
+        + msg.scts.encode()
+        + b"\x02\xe8\x34"
+    )
+    assert (
+        got
+        == b"\r\n+CMT: ,%d\r\n" % len(tpdu)
+        + b"07913306091093F0"
+        + tpdu.hex().upper().encode()
+        + b"\r\n"
+    )
     # PDU with TP-SRR and TP-MR 9 (replaced by the module's own reference 0)
     submit = Submit(9, Address.of(PHONE), UserData.build("ok"), srr=True).encode()
     exchange(sim, f"AT+CMGS={len(submit)}", b"\r\n> ")
     exchange(sim, "00" + submit.hex().upper() + "\x1a", b"\r\n+CMGS: 0\r\n\r\nOK\r\n", timeout=5)
     first = wait_for(sim, b"+CDS: 25\r\n", timeout=5) + wait_for(sim, b"\r\n")
-    assert first.startswith(b"\r\n+CDS: 25\r\n07913306091093F006000B913316111111F1")  # TP-MR 0, TP-RA
+    assert first.startswith(
+        b"\r\n+CDS: 25\r\n07913306091093F006000B913316111111F1"
+    )  # TP-MR 0, TP-RA
     assert first.endswith(b"00\r\n")  # TP-ST 0: received by the SME
     assert sim.host("phone").sms()[-1]["text"] == "ok"
 
@@ -119,8 +153,11 @@ def test_cnmi_mode_0_buffers_until_mode_2_then_flushes_after_the_ok():
 
 
 def test_memory_full_refuses_then_rp_smma_delivers():
-    sim = world("fibocom-l610", network={"sms": dict(SMS, retry_interval=1000)},
-                hosts={"phone": {"msisdn": PHONE}})
+    sim = world(
+        "fibocom-l610",
+        network={"sms": dict(SMS, retry_interval=1000)},
+        hosts={"phone": {"msisdn": PHONE}},
+    )
     exchange(sim, "ATE0", b"ATE0\r\r\nOK\r\n")
     exchange(sim, "AT+CMEE=1;+CMGF=1;+CNMI=2,1", b"\r\nOK\r\n")
     exchange(sim, 'AT+CPMS="ME","ME","ME"', b"\r\n+CPMS: 0,50,0,50,0,50\r\n\r\nOK\r\n")
@@ -132,7 +169,7 @@ def test_memory_full_refuses_then_rp_smma_delivers():
     sim.advance(30)
     assert sim.dte.read_available() == b""
     assert [m.waiting for m in sim.world.smsc.pending()] == ["memory"]
-    exchange(sim, "AT+CMGD=7", b'\r\nOK\r\n')
+    exchange(sim, "AT+CMGD=7", b"\r\nOK\r\n")
     assert wait_for(sim, b'+CMTI: "ME",7\r\n', timeout=2) == b'\r\n+CMTI: "ME",7\r\n'  # 0.5 s later
 
 
@@ -170,7 +207,10 @@ def test_incoming_voice_call_ring_clip_answer_and_remote_hangup():
     exchange(sim, "AT+CLIP=1;+CRC=1", b"\r\nOK\r\n")
     assert sim.host("phone").call(hold=20)
     assert sim.dte.read_available() == b""
-    assert wait_for(sim, b",,,,0\r\n", timeout=1) == b'\r\n+CRING: VOICE\r\n\r\n+CLIP: "+33611111111",145,,,,0\r\n'
+    assert (
+        wait_for(sim, b",,,,0\r\n", timeout=1)
+        == b'\r\n+CRING: VOICE\r\n\r\n+CLIP: "+33611111111",145,,,,0\r\n'
+    )
     exchange(sim, "ATA", b"\r\nOK\r\n", timeout=10)  # a speech call: OK, no CONNECT
     t = sim.now
     assert wait_for(sim, b"NO CARRIER\r\n", timeout=30) == b"\r\nNO CARRIER\r\n"

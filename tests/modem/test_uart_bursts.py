@@ -89,11 +89,23 @@ def test_module_takes_a_command_line_in_fifo_chunks_with_echo_and_whole_without(
 def test_transparent_upload_arrives_exactly_once(module, open_cmds):
     """A link that asks for more input from inside on_dte_data once got the same bytes twice
     (a 100 KB upload delivered 182 KB); with whole bursts that showed at once."""
-    sim = simnet.Simulation.from_dict({
-        "name": "up", "module": module, "uart": {"baud": 921600},
-        "network": {"registration": {"state": "home", "after": "0s"}, "link": {"delay": "50ms", "rate": "2Mbps"}},
-        "hosts": {"srv.example.net": {"ip": "203.0.113.80", "services": [{"type": "tcp-sink", "port": 9000}]}},
-    })
+    sim = simnet.Simulation.from_dict(
+        {
+            "name": "up",
+            "module": module,
+            "uart": {"baud": 921600},
+            "network": {
+                "registration": {"state": "home", "after": "0s"},
+                "link": {"delay": "50ms", "rate": "2Mbps"},
+            },
+            "hosts": {
+                "srv.example.net": {
+                    "ip": "203.0.113.80",
+                    "services": [{"type": "tcp-sink", "port": 9000}],
+                }
+            },
+        }
+    )
     dte = sim.dte
     assert dte.command("AT+IFC=2,2").ok
     dte.rtscts = True

@@ -16,18 +16,38 @@ TRICKY = b"A\r\nOK\r\n+IPD3\r\nZ\x00\xff"
 
 def simcom(**network):
     net = {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1s"}, **network}
-    return simnet.Simulation.from_dict({
-        "name": "host api", "module": "simcom-sim7600", "network": net,
-        "hosts": {"echo.example.net": {"ip": ECHO, "services": [{"type": "tcp-echo", "port": 7},
-                                                                {"type": "tcp-echo", "port": 2007}]}}})
+    return simnet.Simulation.from_dict(
+        {
+            "name": "host api",
+            "module": "simcom-sim7600",
+            "network": net,
+            "hosts": {
+                "echo.example.net": {
+                    "ip": ECHO,
+                    "services": [
+                        {"type": "tcp-echo", "port": 7},
+                        {"type": "tcp-echo", "port": 2007},
+                    ],
+                }
+            },
+        }
+    )
 
 
 def fibocom():
-    return simnet.Simulation.from_dict({
-        "name": "host api", "module": "fibocom-l610",
-        "network": {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1s"}},
-        "hosts": {"echo.example.net": {"ip": ECHO, "services": [{"type": "tcp-echo", "port": 7},
-                                                                {"type": "udp-echo", "port": 7}]}}})
+    return simnet.Simulation.from_dict(
+        {
+            "name": "host api",
+            "module": "fibocom-l610",
+            "network": {"apn": {"name": "internet"}, "pdp": {"activation_delay": "1s"}},
+            "hosts": {
+                "echo.example.net": {
+                    "ip": ECHO,
+                    "services": [{"type": "tcp-echo", "port": 7}, {"type": "udp-echo", "port": 7}],
+                }
+            },
+        }
+    )
 
 
 def simcom_open(sim, link=0, port=7, netopen=True):
@@ -99,12 +119,21 @@ def test_on_handler_is_called_at_arrival_and_may_not_block():
 
 def test_framer_takes_announced_payload_even_when_it_looks_like_lines():
     f = UrcFramer("simcom")
-    data = b"\r\nRECV FROM:1.2.3.4:7\r\n+IPD" + str(len(TRICKY)).encode() + b"\r\n" + TRICKY + b"\r\n+IPCLOSE: 0,1\r\n"
+    data = (
+        b"\r\nRECV FROM:1.2.3.4:7\r\n+IPD"
+        + str(len(TRICKY)).encode()
+        + b"\r\n"
+        + TRICKY
+        + b"\r\n+IPCLOSE: 0,1\r\n"
+    )
     out = []
     for i in range(len(data)):  # one byte at a time: framing does not depend on chunking
         out += f.feed(data[i : i + 1], i, float(i))
     assert [(u.text, u.data) for u in out] == [
-        ("RECV FROM:1.2.3.4:7", b""), (f"+IPD{len(TRICKY)}", TRICKY), ("+IPCLOSE: 0,1", b"")]
+        ("RECV FROM:1.2.3.4:7", b""),
+        (f"+IPD{len(TRICKY)}", TRICKY),
+        ("+IPCLOSE: 0,1", b""),
+    ]
 
 
 # -- host tasks ----------------------------------------------------------------------------------

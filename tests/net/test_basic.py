@@ -112,9 +112,26 @@ def test_bad_config_names_field():
 def test_packet_copy_covers_every_slot():
     from simnet.net.packet import Packet
 
-    p = Packet("10.0.0.1", "10.0.0.2", 6, ttl=7, ident=3, sport=1, dport=2, seq=5, ack=6, flags=0x12,
-               window=100, options={"mss": 1400}, payload=b"abc", icmp_type=3, icmp_code=1,
-               icmp_id=9, icmp_seq=10, quoted=Packet("1.1.1.1", "2.2.2.2", 17))
+    p = Packet(
+        "10.0.0.1",
+        "10.0.0.2",
+        6,
+        ttl=7,
+        ident=3,
+        sport=1,
+        dport=2,
+        seq=5,
+        ack=6,
+        flags=0x12,
+        window=100,
+        options={"mss": 1400},
+        payload=b"abc",
+        icmp_type=3,
+        icmp_code=1,
+        icmp_id=9,
+        icmp_seq=10,
+        quoted=Packet("1.1.1.1", "2.2.2.2", 17),
+    )
     p.corrupted = True
     q = p.copy()
     assert q is not p

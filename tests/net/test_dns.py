@@ -34,24 +34,48 @@ def test_query_bytes_match_rfc1035_layout():
 
 
 def test_codec_against_scapy():
-    msg = DnsMessage(id=77, qr=True, aa=True, ra=True, questions=[Question("host.example.com", TYPE_A)],
-                     answers=[ResourceRecord("host.example.com", TYPE_A, ttl=60, data="203.0.113.9"),
-                              ResourceRecord("host.example.com", TYPE_A, ttl=60, data="203.0.113.10")])
+    msg = DnsMessage(
+        id=77,
+        qr=True,
+        aa=True,
+        ra=True,
+        questions=[Question("host.example.com", TYPE_A)],
+        answers=[
+            ResourceRecord("host.example.com", TYPE_A, ttl=60, data="203.0.113.9"),
+            ResourceRecord("host.example.com", TYPE_A, ttl=60, data="203.0.113.10"),
+        ],
+    )
     sc = DNS(encode_message(msg))
     assert sc.id == 77 and sc.qr == 1 and sc.aa == 1 and sc.ancount == 2
     assert sc.qd[0].qname == b"host.example.com."
     assert [sc.an[i].rdata for i in range(2)] == ["203.0.113.9", "203.0.113.10"]
     # and the other way round: scapy builds, we parse (PTR answer)
-    raw = bytes(DNS(id=5, qr=1, rcode=0, qd=DNSQR(qname="9.113.0.203.in-addr.arpa", qtype="PTR"),
-                    an=DNSRR(rrname="9.113.0.203.in-addr.arpa", type="PTR", rdata="host.example.com", ttl=30)))
+    raw = bytes(
+        DNS(
+            id=5,
+            qr=1,
+            rcode=0,
+            qd=DNSQR(qname="9.113.0.203.in-addr.arpa", qtype="PTR"),
+            an=DNSRR(
+                rrname="9.113.0.203.in-addr.arpa", type="PTR", rdata="host.example.com", ttl=30
+            ),
+        )
+    )
     m = decode_message(raw)
     assert m.id == 5 and m.qr
     assert m.questions[0] == Question("9.113.0.203.in-addr.arpa", TYPE_PTR, 1)
     assert m.answers[0].data == "host.example.com"
 
 
-@pytest.mark.parametrize("data", [b"", b"\x00\x01", b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xc0\x0c",
-                                  b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x3fabc"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00\x01",
+        b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xc0\x0c",
+        b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x3fabc",
+    ],
+)
 def test_decode_rejects_malformed(data):
     with pytest.raises(DnsFormatError):
         decode_message(data)

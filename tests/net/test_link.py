@@ -73,7 +73,9 @@ def test_jitter_with_reordering_reorders():
 
 
 def test_delay_distribution():
-    sim, link, got = make(LinkConfig(delay={"dist": "uniform", "min": 0.1, "max": 0.3}, reorder=True))
+    sim, link, got = make(
+        LinkConfig(delay={"dist": "uniform", "min": 0.1, "max": 0.3}, reorder=True)
+    )
     for i in range(500):
         link.send(udp(i, ident=i))
     sim.advance(5)
@@ -124,15 +126,18 @@ def test_runtime_loss_change():
         link.set_loss(2)
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"rate": "-3kbps"}, "link.rate"),
-    ({"queue_packets": 0}, "link.queue_packets"),
-    ({"duplicate": 1.2}, "link.duplicate"),
-    ({"corrupt": "x"}, "link.corrupt"),
-    ({"outages": [{"at": 1}]}, "link.outages[0]"),
-    ({"delay": {"dist": "weird"}}, "link.delay.dist"),
-    ({"jitter": -1}, "link.jitter"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"rate": "-3kbps"}, "link.rate"),
+        ({"queue_packets": 0}, "link.queue_packets"),
+        ({"duplicate": 1.2}, "link.duplicate"),
+        ({"corrupt": "x"}, "link.corrupt"),
+        ({"outages": [{"at": 1}]}, "link.outages[0]"),
+        ({"delay": {"dist": "weird"}}, "link.delay.dist"),
+        ({"jitter": -1}, "link.jitter"),
+    ],
+)
 def test_bad_link_config(kwargs, field):
     with pytest.raises(ConfigError) as e:
         LinkConfig(**kwargs)

@@ -37,7 +37,15 @@ def test_bernoulli_rate():
 
 def test_gilbert_elliott_rate_and_bursts():
     p, r, one_minus_h, one_minus_k = 0.02, 0.25, 0.6, 0.01
-    out = run({"model": "gilbert_elliott", "p": p, "r": r, "one_minus_h": one_minus_h, "one_minus_k": one_minus_k})
+    out = run(
+        {
+            "model": "gilbert_elliott",
+            "p": p,
+            "r": r,
+            "one_minus_h": one_minus_h,
+            "one_minus_k": one_minus_k,
+        }
+    )
     pi_good, pi_bad = stationary([[1 - p, p], [r, 1 - r]])
     expected = pi_good * one_minus_k + pi_bad * one_minus_h
     assert abs(pi_bad - p / (p + r)) < 1e-9  # closed form
@@ -61,10 +69,13 @@ def test_simple_gilbert_mean_burst_length_is_one_over_r():
     assert within(sum(out) / N, p / (p + r), burst_factor=5.0)
 
 
-@pytest.mark.parametrize("params", [
-    {"p13": 0.01, "p31": 0.3, "p32": 0.2, "p23": 0.1, "p14": 0.005},
-    {"p13": 0.05},  # netem defaults for the rest: p31 = 1 - p13, p32 = 0, p23 = 1, p14 = 0
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"p13": 0.01, "p31": 0.3, "p32": 0.2, "p23": 0.1, "p14": 0.005},
+        {"p13": 0.05},  # netem defaults for the rest: p31 = 1 - p13, p32 = 0, p23 = 1, p14 = 0
+    ],
+)
 def test_four_state_rate(params):
     p13 = params["p13"]
     p31 = params.get("p31", 1 - p13)
@@ -90,14 +101,17 @@ def test_same_stream_same_losses():
     assert run(spec, 1000, seed=5) != run(spec, 1000, seed=6)
 
 
-@pytest.mark.parametrize("spec,field", [
-    (1.5, "loss"),
-    ({"model": "bogus"}, "loss.model"),
-    ({"model": "bernoulli"}, "loss.p"),
-    ({"model": "gilbert_elliott", "p": 0.1, "r": -0.1}, "loss.r"),
-    ({"model": "four_state", "p13": 0.7, "p14": 0.5}, "loss.p14"),
-    ({"model": "bernoulli", "p": 0.1, "q": 0.2}, "loss.q"),
-])
+@pytest.mark.parametrize(
+    "spec,field",
+    [
+        (1.5, "loss"),
+        ({"model": "bogus"}, "loss.model"),
+        ({"model": "bernoulli"}, "loss.p"),
+        ({"model": "gilbert_elliott", "p": 0.1, "r": -0.1}, "loss.r"),
+        ({"model": "four_state", "p13": 0.7, "p14": 0.5}, "loss.p14"),
+        ({"model": "bernoulli", "p": 0.1, "q": 0.2}, "loss.q"),
+    ],
+)
 def test_bad_specs_name_the_field(spec, field):
     with pytest.raises(ConfigError) as e:
         make_loss_model(spec, random.Random(1))

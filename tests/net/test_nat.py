@@ -67,7 +67,9 @@ def test_address_and_port_dependent_filtering():
     srv_sock.sendto(b"reply", public)
     sim.advance(1)
     assert [d for _, d, _ in got] == [b"reply"]
-    reasons = [r.fields["reason"] for r in sim.trace.select(kind="nat") if r.fields["event"] == "drop"]
+    reasons = [
+        r.fields["reason"] for r in sim.trace.select(kind="nat") if r.fields["event"] == "drop"
+    ]
     assert reasons == ["filtered"]
 
 
@@ -97,13 +99,16 @@ def test_tcp_and_udp_timeouts_are_separate():
     assert cfg.timeout_for(6) == 300.0 and cfg.timeout_for(17) == 30.0
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"public_ip": "1.2.3"}, "nat.public_ip"),
-    ({"tcp_idle_timeout": 0}, "nat.tcp_idle_timeout"),
-    ({"udp_idle_timeout": "soon"}, "nat.udp_idle_timeout"),
-    ({"port_low": 0}, "nat.port_low"),
-    ({"port_low": 5000, "port_high": 4000}, "nat.port_high"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"public_ip": "1.2.3"}, "nat.public_ip"),
+        ({"tcp_idle_timeout": 0}, "nat.tcp_idle_timeout"),
+        ({"udp_idle_timeout": "soon"}, "nat.udp_idle_timeout"),
+        ({"port_low": 0}, "nat.port_low"),
+        ({"port_low": 5000, "port_high": 4000}, "nat.port_high"),
+    ],
+)
 def test_bad_nat_config(kwargs, field):
     with pytest.raises(ConfigError) as e:
         NatConfig(**kwargs)

@@ -1,4 +1,4 @@
-"""Must show: NAT idle expiry reproduces the RST on the module's next send (needs simnet.net.tcp)."""
+"""Must show: NAT idle expiry reproduces the RST on the module's next send."""
 
 import re  # noqa: E402
 
@@ -19,7 +19,9 @@ def test_nat_idle_expiry_then_send_gets_rst():
     sim = Simulation(seed=4)
     net = Network(sim, nat=NatConfig(tcp_idle_timeout=60))
     srv = net.add_host("srv", SERVER)
-    mod = net.add_module_host("m1", {"delay": 0.3, "rate": "40kbps"}, {"delay": 0.3, "rate": "40kbps"})
+    mod = net.add_module_host(
+        "m1", {"delay": 0.3, "rate": "40kbps"}, {"delay": 0.3, "rate": "40kbps"}
+    )
     mod.interface_up("10.0.0.9", net.dns_ips)
 
     accepted = []
@@ -59,7 +61,10 @@ def test_nat_idle_expiry_then_send_gets_rst():
     # connection for it and answered RST, which the NAT's new mapping carried back.
     new_mapping = net.nat.lookup(6, "10.0.0.9", sock.local[1])
     assert new_mapping is not None and new_mapping.public_port != old_public_port
-    rsts = [r for r in sim.trace.select(source="srv.uplink", kind="pkt")
-            if r.fields["ev"] == "tx" and "R" in tcp_flags(r.fields["pkt"])]
+    rsts = [
+        r
+        for r in sim.trace.select(source="srv.uplink", kind="pkt")
+        if r.fields["ev"] == "tx" and "R" in tcp_flags(r.fields["pkt"])
+    ]
     assert rsts and f"> {net.nat.public_ip}:{new_mapping.public_port}" in rsts[0].fields["pkt"]
     assert bytes(server_rx) == b"hello"  # "again" never reached the application

@@ -76,7 +76,9 @@ def test_filtering_behaviour(filtering, same_host_other_port, other_host):
     sim.advance(1)
     public = net.nat.mappings()[0].public_port
     for host, ip, sport in ((srv, SERVER, 7), (srv, SERVER, 9), (srv2, SERVER2, 7)):
-        host.send_packet(Packet(ip, net.nat.public_ip, PROTO_UDP, sport=sport, dport=public, payload=b"in"))
+        host.send_packet(
+            Packet(ip, net.nat.public_ip, PROTO_UDP, sport=sport, dport=public, payload=b"in")
+        )
     sim.advance(1)
     assert (SERVER, 7) in got
     assert ((SERVER, 9) in got) is same_host_other_port
@@ -117,18 +119,29 @@ def test_transitory_timeout_applies_before_the_handshake_and_after_fins():
     sock, accepted, closed = connect(sim, net, srv, mod)
     live = net.nat.lookup(6, MODULE, sock.local[1])
     sim.advance(200)
-    expired = {r.fields["mapping"]: r.t for r in sim.trace.select(kind="nat") if r.fields["event"] == "expire"}
+    expired = {
+        r.fields["mapping"]: r.t
+        for r in sim.trace.select(kind="nat")
+        if r.fields["event"] == "expire"
+    }
     assert syn_mapping.describe() in expired and live.describe() not in expired
     # the last SYN retransmission refreshed it; 60 s later it is gone
-    last_syn = max(r.t for r in sim.trace.select(source="m1.uplink", kind="pkt")
-                   if r.fields["ev"] == "tx" and "203.0.113.99" in r.fields["pkt"])
+    last_syn = max(
+        r.t
+        for r in sim.trace.select(source="m1.uplink", kind="pkt")
+        if r.fields["ev"] == "tx" and "203.0.113.99" in r.fields["pkt"]
+    )
     assert expired[syn_mapping.describe()] == pytest.approx(last_syn + 0.3 + 60)
     sock.close()
     accepted[0].close()
     sim.advance(2)
     closing_done = net.nat.lookup(6, MODULE, sock.local[1]).last_activity
     sim.advance(120)
-    expired = {r.fields["mapping"]: r.t for r in sim.trace.select(kind="nat") if r.fields["event"] == "expire"}
+    expired = {
+        r.fields["mapping"]: r.t
+        for r in sim.trace.select(kind="nat")
+        if r.fields["event"] == "expire"
+    }
     assert expired[live.describe()] == pytest.approx(closing_done + 60)
 
 
@@ -140,8 +153,11 @@ def test_without_inbound_refresh_only_the_module_keeps_a_mapping_alive():
     public = net.nat.mappings()[0].public_port
     created = net.nat.mappings()[0].last_activity
     for k in range(1, 5):  # the server pushes every 10 s: it does not refresh the mapping
-        sim.call_at(10.0 * k, srv.send_packet, Packet(SERVER, net.nat.public_ip, PROTO_UDP, sport=7,
-                                                     dport=public, payload=b"push"))
+        sim.call_at(
+            10.0 * k,
+            srv.send_packet,
+            Packet(SERVER, net.nat.public_ip, PROTO_UDP, sport=7, dport=public, payload=b"push"),
+        )
     sim.advance(60)
     [expiry] = [r for r in sim.trace.select(kind="nat") if r.fields["event"] == "expire"]
     assert expiry.t == pytest.approx(created + 30)
@@ -152,19 +168,25 @@ def test_silent_drop_is_found_only_by_keepalive():
     idle, interval, count = 120.0, 10.0, 3
     sim, net, srv, srv2, mod = world(tcp_idle_timeout=60, on_expiry="silent-drop")
     sock, accepted, closed = connect(sim, net, srv, mod, keepalive=(idle, interval, count))
-    last_heard = max(r.t for r in sim.trace.select(source="m1.downlink", kind="pkt") if r.fields["ev"] == "rx")
+    last_heard = max(
+        r.t for r in sim.trace.select(source="m1.downlink", kind="pkt") if r.fields["ev"] == "rx"
+    )
     sim.advance(400)
     # RFC 9293 §3.8.4: dead idle + interval * count after the peer was last heard; every probe
     # vanished at the NAT (no new mapping for a mid-stream segment, so no RST came back).
     assert [c[0] for c in closed] == ["module"]
-    assert closed[0][2] == "keepalive" and closed[0][1] == pytest.approx(last_heard + idle + interval * count)
+    assert closed[0][2] == "keepalive" and closed[0][1] == pytest.approx(
+        last_heard + idle + interval * count
+    )
     drops = [r for r in sim.trace.select(kind="nat") if r.fields["event"] == "drop"]
     assert len(drops) == count and all(r.fields["reason"] == "no_mapping" for r in drops)
     assert accepted[0].state == "ESTABLISHED"  # the server never learns
 
 
-@pytest.mark.parametrize(("variant", "who"), [
-    ("rst-both", {"module", "server"}), ("rst-inside", {"module"}), ("rst-outside", {"server"})])
+@pytest.mark.parametrize(
+    ("variant", "who"),
+    [("rst-both", {"module", "server"}), ("rst-inside", {"module"}), ("rst-outside", {"server"})],
+)
 def test_rst_on_expiry(variant, who):
     sim, net, srv, srv2, mod = world(tcp_idle_timeout=60, on_expiry=variant)
     sock, accepted, closed = connect(sim, net, srv, mod)

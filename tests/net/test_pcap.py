@@ -24,7 +24,9 @@ def test_udp_transfer_pcap_reads_back(tmp_path):
     sim = Simulation(seed=2)
     net = Network(sim)
     srv = net.add_host("echo", SERVER)
-    mod = net.add_module_host("m1", {"delay": 0.2, "rate": "40kbps"}, {"delay": 0.2, "rate": "40kbps"})
+    mod = net.add_module_host(
+        "m1", {"delay": 0.2, "rate": "40kbps"}, {"delay": 0.2, "rate": "40kbps"}
+    )
     mod.interface_up("10.0.0.7", net.dns_ips)
     srv.udp_bind(7, on_datagram=lambda s, d, a: s.sendto(d, a))
     sock = mod.udp_bind(40000)
@@ -59,7 +61,9 @@ def test_icmp_error_and_corrupted_frames(tmp_path):
     mod = net.add_module_host("m1", {"delay": 0.1}, {"delay": 0.1, "corrupt": 1.0})
     mod.interface_up("10.0.0.7", net.dns_ips)
     sock = mod.udp_bind(40001)
-    sock.sendto(b"nobody", (SERVER, 9))  # port closed -> ICMP port unreachable (corrupted on the way)
+    sock.sendto(
+        b"nobody", (SERVER, 9)
+    )  # port closed -> ICMP port unreachable (corrupted on the way)
     sim.advance(2)
     path = str(tmp_path / "e.pcap")
     net.write_pcap(path)

@@ -16,7 +16,9 @@ def test_tcp_transfer_pcap(tmp_path):
     sim = Simulation(seed=6)
     net = Network(sim)
     srv = net.add_host("srv", SERVER)
-    mod = net.add_module_host("m1", {"delay": 0.2, "rate": "40kbps"}, {"delay": 0.2, "rate": "40kbps"})
+    mod = net.add_module_host(
+        "m1", {"delay": 0.2, "rate": "40kbps"}, {"delay": 0.2, "rate": "40kbps"}
+    )
     mod.interface_up(MOD_IP, net.dns_ips)
     received = bytearray()
 
@@ -30,7 +32,7 @@ def test_tcp_transfer_pcap(tmp_path):
 
     def pump(s):
         if sent[0] < len(data):
-            sent[0] += s.send(data[sent[0]:])
+            sent[0] += s.send(data[sent[0] :])
 
     sock.on_connected = pump
     sock.on_writable = pump

@@ -9,7 +9,16 @@ from simnet.net import LinkConfig, Network, Packet
 from simnet.net.dns import DnsFormatError, DnsServerEngine, DnsZone, decode_message
 
 SERVER = "203.0.113.10"
-ADDRS = ["10.0.0.5", SERVER, "198.51.100.1", "10.64.0.53", "10.64.0.1", "1.1.1.1", "127.0.0.1", "0.0.0.0"]
+ADDRS = [
+    "10.0.0.5",
+    SERVER,
+    "198.51.100.1",
+    "10.64.0.53",
+    "10.64.0.1",
+    "1.1.1.1",
+    "127.0.0.1",
+    "0.0.0.0",
+]
 
 
 def world(seed=1, radio=None):
@@ -80,9 +89,14 @@ def test_dns_engine_never_raises(data):
 
 
 def traffic_digest(seed: int) -> str:
-    radio = LinkConfig(delay={"dist": "normal", "mean": 0.3, "sd": 0.05}, jitter=0.02, rate="40kbps",
-                       loss={"model": "gilbert_elliott", "p": 0.05, "r": 0.4, "one_minus_h": 0.7},
-                       duplicate=0.02, corrupt=0.02)
+    radio = LinkConfig(
+        delay={"dist": "normal", "mean": 0.3, "sd": 0.05},
+        jitter=0.02,
+        rate="40kbps",
+        loss={"model": "gilbert_elliott", "p": 0.05, "r": 0.4, "one_minus_h": 0.7},
+        duplicate=0.02,
+        corrupt=0.02,
+    )
     sim, net, srv, mod = world(seed, radio)
     srv.udp_bind(7, on_datagram=lambda s, d, a: s.sendto(d, a))
     sock = mod.udp_bind(0)

@@ -789,7 +789,9 @@ def test_karn_no_rtt_sample_from_a_retransmitted_segment() -> None:
     sock.send(b"lost once")
     sim.advance(5)
     assert sock.bytes_acked == 9
-    assert [r.fields["cause"] for r in sim.trace.select(source="tcp.a", kind="tcp_retransmit")] == ["rto"]
+    assert [r.fields["cause"] for r in sim.trace.select(source="tcp.a", kind="tcp_retransmit")] == [
+        "rto"
+    ]
     assert conn.srtt == srtt0 and conn.rttvar == rttvar0  # no sample taken
     sock.send(b"fresh")
     sim.advance(2)

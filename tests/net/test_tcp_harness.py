@@ -53,7 +53,17 @@ class Channel:
             self.loss > 0 and rng.random() < self.loss
         )
         self.log.append(
-            Sent(self.sim.now, pkt.src, pkt.dst, pkt.flags, pkt.seq, pkt.ack, len(pkt.payload), pkt.window, dropped)
+            Sent(
+                self.sim.now,
+                pkt.src,
+                pkt.dst,
+                pkt.flags,
+                pkt.seq,
+                pkt.ack,
+                len(pkt.payload),
+                pkt.window,
+                dropped,
+            )
         )
         if dropped:
             return
@@ -92,7 +102,9 @@ class FakeHost:
         self.channel.send(pkt)
 
 
-def make_pair(seed: int = 1, **channel_kw: object) -> tuple[Simulation, Channel, FakeHost, FakeHost]:
+def make_pair(
+    seed: int = 1, **channel_kw: object
+) -> tuple[Simulation, Channel, FakeHost, FakeHost]:
     sim = Simulation(seed)
     chan = Channel(sim, **channel_kw)  # type: ignore[arg-type]
     a = FakeHost(sim, "a", "10.0.0.1", chan)

@@ -50,7 +50,9 @@ def test_refused_through_the_nat() -> None:
 
 
 def _transfer_digest(seed: int) -> tuple[str, bytes]:
-    sim, net, srv, mod = world(seed, radio={"delay": 0.2, "rate": "40kbps", "loss": 0.05, "jitter": 0.05})
+    sim, net, srv, mod = world(
+        seed, radio={"delay": 0.2, "rate": "40kbps", "loss": 0.05, "jitter": 0.05}
+    )
     got = bytearray()
 
     def on_accept(s: TcpSocket) -> None:
@@ -106,7 +108,9 @@ def test_interface_down_aborts_connections_with_network_down() -> None:
     sim.advance(60)
     # the aborted connection sends nothing: no RST, no retransmission
     sent_after = [
-        r for r in sim.trace.select(source="m1.uplink", kind="pkt") if r.t > 2 and r.fields["ev"] == "tx"
+        r
+        for r in sim.trace.select(source="m1.uplink", kind="pkt")
+        if r.t > 2 and r.fields["ev"] == "tx"
     ]
     assert sent_after == []
 
@@ -136,7 +140,11 @@ def test_radio_outage_mid_transfer_backs_off_then_recovers() -> None:
     net.link("m1").set_outage(40.0)  # both directions dark from t=5 s to t=45 s
     sim.advance(200)
     assert bytes(got) == data and sock.state == "ESTABLISHED"
-    rtos = [r for r in sim.trace.select(source="tcp.m1", kind="tcp_retransmit") if r.fields["cause"] == "rto"]
+    rtos = [
+        r
+        for r in sim.trace.select(source="tcp.m1", kind="tcp_retransmit")
+        if r.fields["cause"] == "rto"
+    ]
     # during the outage each timeout doubles the RTO (RFC 6298 §5.5) up to max_rto
     in_outage = [r.fields["rto"] for r in rtos if 5 < r.t < 45]
     assert len(in_outage) >= 3

@@ -35,8 +35,11 @@ def capture(host) -> list[tuple[float, Packet]]:
     return log
 
 
-def transfer(a_cfg: TcpConfig, b_cfg: TcpConfig, data: bytes = DATA, *, until: float = 600.0, **chan):
-    """a sends ``data`` to b and closes; returns (sim, a's packets, b's packets, received, a's socket)."""
+def transfer(
+    a_cfg: TcpConfig, b_cfg: TcpConfig, data: bytes = DATA, *, until: float = 600.0, **chan
+):
+    """a sends ``data`` to b and closes; returns (sim, a's packets, b's packets, received,
+    a's socket)."""
     sim, ch, a, b = make_pair(**chan)
     sent_a, sent_b = capture(a), capture(b)
     got = bytearray()
@@ -50,7 +53,7 @@ def transfer(a_cfg: TcpConfig, b_cfg: TcpConfig, data: bytes = DATA, *, until: f
 
     def pump(s: TcpSocket) -> None:
         while offset[0] < len(data):
-            n = s.send(data[offset[0]:])
+            n = s.send(data[offset[0] :])
             if n == 0:
                 return
             offset[0] += n
@@ -92,7 +95,9 @@ def test_initial_window_is_ten_segments_per_rfc6928() -> None:
     mss = 1460 - 12  # timestamps take 12 bytes of every segment (RFC 6691 §2)
     iw = min(10 * mss, max(2 * mss, 14600))
     handshake_done = next(t for t, p in sent_a if not p.flags & SYN and p.flags & ACK)
-    first_flight = [p for t, p in sent_a if p.payload and t < handshake_done + 0.2]  # before any ACK
+    first_flight = [
+        p for t, p in sent_a if p.payload and t < handshake_done + 0.2
+    ]  # before any ACK
     assert sum(len(p.payload) for p in first_flight) == iw
     assert all(len(p.payload) <= mss for p in first_flight)
 
@@ -108,7 +113,9 @@ def test_rto_floor_is_200_ms_on_a_short_path() -> None:
             return True
         return False
 
-    sim, ch, sent_a, sent_b, got, sock = transfer(LINUX, LINUX, DATA[:1000], delay=0.01, drop=drop_last_data)
+    sim, ch, sent_a, sent_b, got, sock = transfer(
+        LINUX, LINUX, DATA[:1000], delay=0.01, drop=drop_last_data
+    )
     sends = [t for t, p in sent_a if len(p.payload) == 1000]
     assert len(sends) == 2
     assert sends[1] - sends[0] == pytest.approx(LINUX.min_rto, abs=1e-6)
@@ -180,7 +187,9 @@ def test_timestamps_give_rtt_samples_from_retransmissions() -> None:
             return True
         return False
 
-    sim, ch, sent_a, sent_b, got, sock = transfer(LINUX, LINUX, DATA[:500], delay=0.3, drop=drop_first_data)
+    sim, ch, sent_a, sent_b, got, sock = transfer(
+        LINUX, LINUX, DATA[:500], delay=0.3, drop=drop_first_data
+    )
     sim.advance(1.0)  # the ACK of the retransmission is back
     conn = sock.connection
     assert conn.retries == 0 and sock.segments_retransmitted == 1
@@ -256,7 +265,9 @@ from tests.net.test_tcp_properties import SERVER_IP, Transfer, _payload, build, 
 class ProfileTransfer(Transfer):
     """``Transfer`` with one stack on the server and another on the module."""
 
-    def __init__(self, sim, net, up: bytes, down: bytes, server_cfg: TcpConfig, client_cfg: TcpConfig) -> None:
+    def __init__(
+        self, sim, net, up: bytes, down: bytes, server_cfg: TcpConfig, client_cfg: TcpConfig
+    ) -> None:
         self.sim = sim
         self.up, self.down = up, down
         self.got_up, self.got_down = bytearray(), bytearray()
@@ -270,10 +281,18 @@ class ProfileTransfer(Transfer):
 
 @pytest.mark.slow
 @settings(deadline=None, max_examples=25)
-@given(seed=st.integers(0, 2**31), imp=impairment, profiles=st.sampled_from(
-    [("linux", "linux"), ("linux", "classic"), ("lwip", "linux"), ("classic", "lwip")]),
-    up_size=st.integers(0, 20000), down_size=st.integers(0, 6000))
-def test_profiles_deliver_exactly_over_impaired_links(seed, imp, profiles, up_size, down_size) -> None:
+@given(
+    seed=st.integers(0, 2**31),
+    imp=impairment,
+    profiles=st.sampled_from(
+        [("linux", "linux"), ("linux", "classic"), ("lwip", "linux"), ("classic", "lwip")]
+    ),
+    up_size=st.integers(0, 20000),
+    down_size=st.integers(0, 6000),
+)
+def test_profiles_deliver_exactly_over_impaired_links(
+    seed, imp, profiles, up_size, down_size
+) -> None:
     sim, net, _ = build(seed, imp, {})
     client_cfg, server_cfg = (tcp_profile(p, {"msl": 1.0, "max_rto": 30.0}) for p in profiles)
     up, down = _payload(up_size, seed), _payload(down_size, seed + 1)
@@ -286,22 +305,40 @@ def test_profiles_deliver_exactly_over_impaired_links(seed, imp, profiles, up_si
 
 
 garbage_options = st.one_of(
-    st.none(), st.integers(-5, 70000),
-    st.fixed_dictionaries({}, optional={
-        "mss": st.integers(-5, 70000), "sack_ok": st.sampled_from([True, 0, "x"]),
-        "wscale": st.sampled_from([0, 7, 14, 15, 200, -1, "7", True]),
-        "ts": st.sampled_from([(1, 0), (2**32 - 1, 2**32 - 1), (5,), "ts", (None, 3)]),
-        "sack": st.sampled_from([((1, 5),), ((5, 1), (2**33, 7)), "sack", ((1,),), (), (("a", "b"),)]),
-    }),
+    st.none(),
+    st.integers(-5, 70000),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "mss": st.integers(-5, 70000),
+            "sack_ok": st.sampled_from([True, 0, "x"]),
+            "wscale": st.sampled_from([0, 7, 14, 15, 200, -1, "7", True]),
+            "ts": st.sampled_from([(1, 0), (2**32 - 1, 2**32 - 1), (5,), "ts", (None, 3)]),
+            "sack": st.sampled_from(
+                [((1, 5),), ((5, 1), (2**33, 7)), "sack", ((1,),), (), (("a", "b"),)]
+            ),
+        },
+    ),
 )
 
 
 @settings(deadline=None, max_examples=150)
-@given(ops=st.lists(st.tuples(st.integers(-70000, 70000), st.integers(-70000, 70000), st.integers(0, 0x3F),
-                              st.integers(-5, 70000), st.binary(max_size=200), garbage_options,
-                              st.floats(0.0, 3.0), st.sampled_from(["send", "recv", "timer", "close", "none"])),
-                    max_size=30),
-       passive=st.booleans())
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.integers(-70000, 70000),
+            st.integers(-70000, 70000),
+            st.integers(0, 0x3F),
+            st.integers(-5, 70000),
+            st.binary(max_size=200),
+            garbage_options,
+            st.floats(0.0, 3.0),
+            st.sampled_from(["send", "recv", "timer", "close", "none"]),
+        ),
+        max_size=30,
+    ),
+    passive=st.booleans(),
+)
 def test_extended_engine_never_raises_on_any_options(ops, passive) -> None:
     from simnet.net.packet import FIN, PSH, RST
     from simnet.net.tcp_engine import MASK
@@ -310,15 +347,31 @@ def test_extended_engine_never_raises_on_any_options(ops, passive) -> None:
     conn = ExtendedTcpConnection(tcp_profile("linux", {"msl": 1.0}), 0xFFFFFF00)
     now = 0.0
     if passive:
-        conn.open_passive(now, 0xFFFFFFF0, 1000, {"mss": 1460, "sack_ok": True, "ts": (7, 0), "wscale": 3})
+        conn.open_passive(
+            now, 0xFFFFFFF0, 1000, {"mss": 1460, "sack_ok": True, "ts": (7, 0), "wscale": 3}
+        )
     else:
         conn.open_active(now)
-        conn.on_segment(0.1, 0xFFFFFFF0, (conn.iss + 1) & MASK, SYN | ACK, 4000, b"",
-                        {"mss": 1000, "sack_ok": True, "ts": (9, 1), "wscale": 2})
+        conn.on_segment(
+            0.1,
+            0xFFFFFFF0,
+            (conn.iss + 1) & MASK,
+            SYN | ACK,
+            4000,
+            b"",
+            {"mss": 1000, "sack_ok": True, "ts": (9, 1), "wscale": 2},
+        )
     for dseq, dack, flags, window, payload, opts, dt, op in ops:
         now += dt
-        conn.on_segment(now, (conn.rcv_nxt + dseq) & MASK, (conn.snd_una + dack) & MASK, flags, window,
-                        payload, opts)
+        conn.on_segment(
+            now,
+            (conn.rcv_nxt + dseq) & MASK,
+            (conn.snd_una + dack) & MASK,
+            flags,
+            window,
+            payload,
+            opts,
+        )
         if op == "send":
             conn.send(now, b"z" * 3000)
         elif op == "recv":

@@ -62,7 +62,9 @@ class Transfer:
     """Client on the module host sends ``up`` then half-closes; the server sends ``down`` and
     closes when it has seen the client's FIN. Both sides write as the send buffer allows."""
 
-    def __init__(self, sim: Simulation, net: Network, up: bytes, down: bytes, cfg: TcpConfig) -> None:
+    def __init__(
+        self, sim: Simulation, net: Network, up: bytes, down: bytes, cfg: TcpConfig
+    ) -> None:
         self.sim = sim
         self.up, self.down = up, down
         self.got_up = bytearray()
@@ -81,7 +83,9 @@ class Transfer:
         self._wire(sock, "server", self.down, self.got_up, shutdown_when_done=False)
         sock.on_peer_fin = lambda s: self._maybe_close(s)
 
-    def _wire(self, sock: TcpSocket, name: str, data: bytes, sink: bytearray, shutdown_when_done: bool) -> None:
+    def _wire(
+        self, sock: TcpSocket, name: str, data: bytes, sink: bytearray, shutdown_when_done: bool
+    ) -> None:
         offset = [0]
 
         def pump(s: TcpSocket) -> None:
@@ -122,7 +126,9 @@ def build(seed: int, imp: dict, tcp: dict) -> tuple[Simulation, Network, TcpConf
     link = {k: v for k, v in imp.items() if v is not None}
     mod = net.add_module_host("m1", link, link)
     mod.interface_up(MODULE_IP)
-    cfg = TcpConfig(msl=1.0, data_retries=12, syn_retries=8, max_rto=30.0, fin_wait2_timeout=300.0, **tcp)
+    cfg = TcpConfig(
+        msl=1.0, data_retries=12, syn_retries=8, max_rto=30.0, fin_wait2_timeout=300.0, **tcp
+    )
     return sim, net, cfg
 
 
@@ -165,10 +171,23 @@ def test_transfer_delivers_exactly_the_bytes_sent_or_reports_why(
 
 def test_transfer_over_real_links_with_heavy_impairment_completes() -> None:
     # A fixed, harsh example so the property above always has a completing witness.
-    imp = {"delay": 0.3, "jitter": 0.1, "reorder": True, "rate": 40000, "loss": 0.1,
-           "duplicate": 0.05, "corrupt": 0.05}
-    tcp = {"mss": 536, "recv_buffer": 8192, "send_buffer": 4096, "nodelay": False,
-           "delayed_ack": 0.2, "min_rto": 1.0}
+    imp = {
+        "delay": 0.3,
+        "jitter": 0.1,
+        "reorder": True,
+        "rate": 40000,
+        "loss": 0.1,
+        "duplicate": 0.05,
+        "corrupt": 0.05,
+    }
+    tcp = {
+        "mss": 536,
+        "recv_buffer": 8192,
+        "send_buffer": 4096,
+        "nodelay": False,
+        "delayed_ack": 0.2,
+        "min_rto": 1.0,
+    }
     up, down = _payload(30000, 1), _payload(5000, 2)
     sim, net, cfg = build(11, imp, tcp)
     xfer = Transfer(sim, net, up, down, cfg)
@@ -200,9 +219,13 @@ user_op = st.sampled_from(
     start=st.sampled_from(["active", "passive", "established"]),
     ops=st.lists(st.tuples(segment, user_op), max_size=40),
     cfg_kw=st.fixed_dictionaries(
-        {"recv_buffer": st.sampled_from([1, 100, 65535]), "send_buffer": st.sampled_from([1, 3000]),
-         "keepalive": st.sampled_from([None, (5.0, 1.0, 2)]), "delayed_ack": st.sampled_from([0.0, 0.2]),
-         "msl": st.sampled_from([0.0, 1.0])}
+        {
+            "recv_buffer": st.sampled_from([1, 100, 65535]),
+            "send_buffer": st.sampled_from([1, 3000]),
+            "keepalive": st.sampled_from([None, (5.0, 1.0, 2)]),
+            "delayed_ack": st.sampled_from([0.0, 0.2]),
+            "msl": st.sampled_from([0.0, 1.0]),
+        }
     ),
 )
 def test_engine_never_raises_and_keeps_its_invariants(start: str, ops: list, cfg_kw: dict) -> None:
@@ -293,10 +316,28 @@ def test_stack_never_raises_on_random_packets(pkts: list) -> None:
             dport, sport = 80, client.local[1]
         else:
             dport, sport = port, 40000
-        pkt = Packet("10.0.0.1", "10.0.0.2", PROTO_TCP, sport=sport, dport=dport, seq=seq, ack=ack,
-                     flags=flags, window=window, options=opts, payload=payload)
+        pkt = Packet(
+            "10.0.0.1",
+            "10.0.0.2",
+            PROTO_TCP,
+            sport=sport,
+            dport=dport,
+            seq=seq,
+            ack=ack,
+            flags=flags,
+            window=window,
+            options=opts,
+            payload=payload,
+        )
         b.tcp.deliver(pkt)
         sim.advance(dt)
     sim.advance(300)  # every timer runs out
     for sock in accepted + [client]:
-        assert sock.state in ("CLOSED", "TIME_WAIT", "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_2", "LAST_ACK")
+        assert sock.state in (
+            "CLOSED",
+            "TIME_WAIT",
+            "ESTABLISHED",
+            "CLOSE_WAIT",
+            "FIN_WAIT_2",
+            "LAST_ACK",
+        )

@@ -21,13 +21,53 @@ def test_checksum_rfc1071_example():
 
 
 SAMPLES = [
-    Packet("10.64.0.2", "93.184.216.34", PROTO_TCP, ttl=64, ident=7, sport=50000, dport=7, seq=1,
-           ack=0, flags=SYN, window=65535, options={"mss": 1460}),
-    Packet("93.184.216.34", "10.64.0.2", PROTO_TCP, ttl=50, ident=9, sport=7, dport=50000, seq=99,
-           ack=2, flags=ACK | PSH, window=8192, payload=b"hello world"),
-    Packet("10.64.0.2", "10.64.0.53", PROTO_UDP, ident=1, sport=40000, dport=53, payload=b"\x12\x34query"),
-    Packet("10.64.0.2", "8.8.8.8", PROTO_ICMP, ident=3, icmp_type=8, icmp_id=0x4242, icmp_seq=5,
-           payload=bytes(range(56))),
+    Packet(
+        "10.64.0.2",
+        "93.184.216.34",
+        PROTO_TCP,
+        ttl=64,
+        ident=7,
+        sport=50000,
+        dport=7,
+        seq=1,
+        ack=0,
+        flags=SYN,
+        window=65535,
+        options={"mss": 1460},
+    ),
+    Packet(
+        "93.184.216.34",
+        "10.64.0.2",
+        PROTO_TCP,
+        ttl=50,
+        ident=9,
+        sport=7,
+        dport=50000,
+        seq=99,
+        ack=2,
+        flags=ACK | PSH,
+        window=8192,
+        payload=b"hello world",
+    ),
+    Packet(
+        "10.64.0.2",
+        "10.64.0.53",
+        PROTO_UDP,
+        ident=1,
+        sport=40000,
+        dport=53,
+        payload=b"\x12\x34query",
+    ),
+    Packet(
+        "10.64.0.2",
+        "8.8.8.8",
+        PROTO_ICMP,
+        ident=3,
+        icmp_type=8,
+        icmp_id=0x4242,
+        icmp_seq=5,
+        payload=bytes(range(56)),
+    ),
 ]
 
 
@@ -41,8 +81,24 @@ def test_encode_matches_scapy(pkt):
 def test_roundtrip(pkt):
     back = wire.decode(wire.encode(pkt))
     assert isinstance(back, Packet)
-    for name in ("src", "dst", "proto", "ttl", "ident", "sport", "dport", "seq", "ack", "flags", "window",
-                 "payload", "icmp_type", "icmp_id", "icmp_seq", "size"):
+    for name in (
+        "src",
+        "dst",
+        "proto",
+        "ttl",
+        "ident",
+        "sport",
+        "dport",
+        "seq",
+        "ack",
+        "flags",
+        "window",
+        "payload",
+        "icmp_type",
+        "icmp_id",
+        "icmp_seq",
+        "size",
+    ):
         assert getattr(back, name) == getattr(pkt, name), name
     assert back.options == pkt.options
 
@@ -58,7 +114,11 @@ def test_icmp_error_quotes_offending_header():
     back = wire.decode(data)
     assert isinstance(back, Packet) and back.quoted is not None
     assert (back.quoted.src, back.quoted.dst, back.quoted.sport, back.quoted.dport) == (
-        "10.64.0.2", "10.64.0.53", 40000, 53)
+        "10.64.0.2",
+        "10.64.0.53",
+        40000,
+        53,
+    )
     assert back.quoted.size == offending.size
 
 
@@ -82,8 +142,10 @@ def test_decode_rejects_what_a_stack_drops():
 
 def test_linux_syn_options_cross_as_the_engines_mapping():
     # A Linux SYN: MSS, SACK-permitted, timestamps, NOP, window scale (RFC 7323/2018)
-    options = bytes.fromhex("020405b40402080a0000000100000000" "01030307")  # 20 bytes
-    body = struct.pack("!HHIIBBHHH", 40000, 7, 1000, 0, ((20 + len(options)) // 4) << 4, SYN, 64240, 0, 0)
+    options = bytes.fromhex("020405b40402080a000000010000000001030307")  # 20 bytes
+    body = struct.pack(
+        "!HHIIBBHHH", 40000, 7, 1000, 0, ((20 + len(options)) // 4) << 4, SYN, 64240, 0, 0
+    )
     seg = body + options
     src, dst = bytes([10, 64, 0, 2]), bytes([1, 2, 3, 4])
     csum = wire.checksum(src + dst + struct.pack("!BBH", 0, 6, len(seg)) + seg)
@@ -101,9 +163,20 @@ def test_linux_syn_options_cross_as_the_engines_mapping():
 
 def test_option_rich_segments_match_scapy():
     # SACK blocks and timestamps as the extended engine emits them (RFC 2018 §3, RFC 7323)
-    pkt = Packet("203.0.113.10", "10.64.0.2", PROTO_TCP, ident=4, sport=7, dport=40000, seq=5, ack=9,
-                 flags=ACK, window=500, options={"ts": (77, 66), "sack": ((100, 200), (300, 400))},
-                 payload=b"abc")
+    pkt = Packet(
+        "203.0.113.10",
+        "10.64.0.2",
+        PROTO_TCP,
+        ident=4,
+        sport=7,
+        dport=40000,
+        seq=5,
+        ack=9,
+        flags=ACK,
+        window=500,
+        options={"ts": (77, 66), "sack": ((100, 200), (300, 400))},
+        payload=b"abc",
+    )
     assert wire.encode(pkt) == frame_bytes(pkt)
     back = wire.decode(wire.encode(pkt))
     assert isinstance(back, Packet) and back.options == pkt.options

@@ -52,7 +52,9 @@ def test_example_resolves_names(name: str, relative: str):
 
 
 def test_example_names_what_is_wrong():
-    with pytest.raises(ConfigError, match="several folders: fibocom/edge-dns-failure, simcom/edge-dns-failure"):
+    with pytest.raises(
+        ConfigError, match="several folders: fibocom/edge-dns-failure, simcom/edge-dns-failure"
+    ):
         library.example("edge-dns-failure")
     with pytest.raises(ConfigError, match="did you mean quickstart"):
         library.example("quikstart")
@@ -63,7 +65,12 @@ def test_example_names_what_is_wrong():
 def test_run_example_and_file_give_the_same_digest(tmp_path: Path):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     assert run_cli("run", "--example", "quickstart", "--quiet", "--report", str(a))[0] == 0
-    assert run_cli("run", str(ROOT / "scenarios" / "quickstart.yaml"), "--quiet", "--report", str(b))[0] == 0
+    assert (
+        run_cli("run", str(ROOT / "scenarios" / "quickstart.yaml"), "--quiet", "--report", str(b))[
+            0
+        ]
+        == 0
+    )
     import json
 
     assert json.loads(a.read_text())["digest"] == json.loads(b.read_text())["digest"]
@@ -83,7 +90,9 @@ def test_examples_lists_and_copies(tmp_path: Path):
     assert code == 0 and out.split() == IN_CHECKOUT
     code, out, _ = run_cli("examples", "--copy", str(tmp_path))
     assert code == 0
-    assert (tmp_path / "scenarios" / "quickstart.yaml").read_bytes() == (ROOT / "scenarios" / "quickstart.yaml").read_bytes()
+    assert (tmp_path / "scenarios" / "quickstart.yaml").read_bytes() == (
+        ROOT / "scenarios" / "quickstart.yaml"
+    ).read_bytes()
     assert (tmp_path / "notebooks" / "01-quickstart.ipynb").is_file()
     (tmp_path / "scenarios" / "quickstart.yaml").write_text("mine")
     run_cli("examples", "--copy", str(tmp_path))
@@ -106,8 +115,9 @@ def test_version_has_one_source():
 
 
 def test_python_dash_m_simnet():
-    done = subprocess.run([sys.executable, "-m", "simnet", "--version"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "simnet", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and done.stdout == f"simnet {simnet.__version__}\n"
     out = io.StringIO()
     sys_stdout, sys.stdout = sys.stdout, out
@@ -126,19 +136,37 @@ def test_the_build_step_ships_the_library(tmp_path: Path):
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "CHANGELOG.md"):
         shutil.copy(ROOT / name, tree / name)
     for folder in ("simnet", "scenarios", "notebooks"):
-        shutil.copytree(ROOT / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__", "_library"))
+        shutil.copytree(
+            ROOT / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__", "_library")
+        )
     build = tmp_path / "build"
-    done = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(build)], cwd=tree,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(build)],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     shipped = build / "simnet" / "_library"
-    assert sorted(p.relative_to(shipped / "scenarios").with_suffix("").as_posix()
-                  for p in (shipped / "scenarios").rglob("*.yaml")) == IN_CHECKOUT
-    assert {p.name for p in (shipped / "notebooks").glob("*.ipynb")} == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert (
+        sorted(
+            p.relative_to(shipped / "scenarios").with_suffix("").as_posix()
+            for p in (shipped / "scenarios").rglob("*.yaml")
+        )
+        == IN_CHECKOUT
+    )
+    assert {p.name for p in (shipped / "notebooks").glob("*.ipynb")} == {
+        p.name for p in (ROOT / "notebooks").glob("*.ipynb")
+    }
     probe = subprocess.run(
         [sys.executable, "-c", "from simnet import library; print(library.example('quickstart'))"],
-        cwd=tmp_path, env={"PYTHONPATH": str(build), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
-        timeout=60)
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(build), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert probe.returncode == 0, probe.stderr
     assert Path(probe.stdout.strip()) == shipped / "scenarios" / "quickstart.yaml"
 
@@ -148,7 +176,12 @@ def test_sweep_and_serve_take_an_example():
     from simnet.experiments.cli import main as sweep_main
 
     out, err = io.StringIO(), io.StringIO()
-    assert sweep_main(["--example", "quickstart", "--seeds", "1-2", "-j", "1", "--no-progress"], out, err) == 0, err.getvalue()
+    assert (
+        sweep_main(
+            ["--example", "quickstart", "--seeds", "1-2", "-j", "1", "--no-progress"], out, err
+        )
+        == 0
+    ), err.getvalue()
     assert "runs" in out.getvalue() and "2" in out.getvalue()
     err = io.StringIO()
     sys_stderr, sys.stderr = sys.stderr, err

@@ -66,8 +66,16 @@ def test_infinite_timeout_with_nothing_pending_is_refused_not_empty_schedule(sim
         sim.dte.expect("never", timeout=math.inf)
 
 
-@pytest.mark.parametrize("bad, error", [(0, ValueError), (-9600, ValueError),
-                                        (10**9, ValueError), (9600.0, TypeError), ("9600", TypeError)])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (0, ValueError),
+        (-9600, ValueError),
+        (10**9, ValueError),
+        (9600.0, TypeError),
+        ("9600", TypeError),
+    ],
+)
 def test_dte_baud_must_be_a_positive_int(sim, bad, error):
     with pytest.raises(error, match="dte.baud"):
         sim.dte.baud = bad

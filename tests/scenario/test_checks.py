@@ -14,7 +14,13 @@ STEPS = [{"send": "AT"}, {"expect": "OK"}]
 
 
 def scenario(hosts: dict, checks: list) -> dict:
-    return {"name": "checks", "module": "simcom-sim7600", "hosts": hosts, "steps": STEPS, "checks": checks}
+    return {
+        "name": "checks",
+        "module": "simcom-sim7600",
+        "hosts": hosts,
+        "steps": STEPS,
+        "checks": checks,
+    }
 
 
 def results(sim: simnet.Simulation) -> list[tuple[bool, str]]:
@@ -24,7 +30,9 @@ def results(sim: simnet.Simulation) -> list[tuple[bool, str]]:
 
 
 def test_service_bytes_received():
-    hosts = {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "udp-echo", "port": 7}]}}
+    hosts = {
+        "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "udp-echo", "port": 7}]}
+    }
     checks = [
         {"host": "echo.example.net", "service": "udp-echo", "bytes_received": 11},
         {"host": "echo.example.net", "port": 7, "bytes_received": 11},
@@ -44,12 +52,28 @@ def test_service_bytes_received():
 
 def test_ftp_file_checks():
     data = random.Random(3).randbytes(20000)  # the documented {size, seed} content
-    hosts = {"ftp.example.net": {"ip": "203.0.113.20", "services": [{
-        "type": "ftp", "port": 21, "users": {"demo": "secret"},
-        "files": {"/pub/data.bin": {"size": 20000, "seed": 3}, "/pub/hello.txt": {"text": "hello\n"}},
-    }]}}
+    hosts = {
+        "ftp.example.net": {
+            "ip": "203.0.113.20",
+            "services": [
+                {
+                    "type": "ftp",
+                    "port": 21,
+                    "users": {"demo": "secret"},
+                    "files": {
+                        "/pub/data.bin": {"size": 20000, "seed": 3},
+                        "/pub/hello.txt": {"text": "hello\n"},
+                    },
+                }
+            ],
+        }
+    }
     checks = [
-        {"host": "ftp.example.net", "file": "/pub/data.bin", "sha256": hashlib.sha256(data).hexdigest()},
+        {
+            "host": "ftp.example.net",
+            "file": "/pub/data.bin",
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
         {"host": "ftp.example.net", "file": "/pub/data.bin", "size": 20000},
         {"host": "ftp.example.net", "file": "/pub/hello.txt", "text": "hello\n"},
         {"host": "ftp.example.net", "file": "/pub/hello.txt", "text": "goodbye\n"},
@@ -68,11 +92,24 @@ def test_ftp_file_checks():
 
 
 def test_pop3_mailbox_checks():
-    hosts = {"mail.example.net": {"ip": "203.0.113.30", "services": [{
-        "type": "pop3", "port": 110, "users": {"ops": "pw"},
-        "mailboxes": {"ops": [{"from": "a@example.net", "subject": "Alarm: pump 3", "body": "hot\n"},
-                              {"from": "b@example.net", "subject": "Daily report", "body": "ok\n"}]},
-    }]}}
+    hosts = {
+        "mail.example.net": {
+            "ip": "203.0.113.30",
+            "services": [
+                {
+                    "type": "pop3",
+                    "port": 110,
+                    "users": {"ops": "pw"},
+                    "mailboxes": {
+                        "ops": [
+                            {"from": "a@example.net", "subject": "Alarm: pump 3", "body": "hot\n"},
+                            {"from": "b@example.net", "subject": "Daily report", "body": "ok\n"},
+                        ]
+                    },
+                }
+            ],
+        }
+    }
     checks = [
         {"host": "mail.example.net", "mailbox": "ops", "count": 2},
         {"host": "mail.example.net", "mailbox": "ops", "service": "pop3", "subject": "Alarm"},
@@ -98,8 +135,10 @@ def test_smtp_mailbox_check_after_delivery():
     sim = simnet.Simulation.from_dict(scenario(hosts, checks))
     client = sim.network.add_host("client", "192.0.2.50")
     sock = client.tcp_connect("203.0.113.30", 25)
-    script = (b"HELO client\r\nMAIL FROM:<dev@example.net>\r\nRCPT TO:<ops@example.net>\r\nDATA\r\n"
-              b"Subject: Alarm 7\r\n\r\n.hello\r\n.\r\nQUIT\r\n")
+    script = (
+        b"HELO client\r\nMAIL FROM:<dev@example.net>\r\nRCPT TO:<ops@example.net>\r\nDATA\r\n"
+        b"Subject: Alarm 7\r\n\r\n.hello\r\n.\r\nQUIT\r\n"
+    )
     sock.on_connected = lambda s: s.send(script)
     sim.advance(10.0)
     got = results(sim)

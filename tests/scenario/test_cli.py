@@ -88,7 +88,9 @@ def test_run_invalid_file_exit_2_before_anything_runs(tmp_path):
     trace = tmp_path / "t.jsonl"
     code, out, err = run("run", str(path), "--trace", str(trace))
     assert code == 2
-    assert err.startswith(f"{path}:{line_of(text, 'lightyears')}: steps[4].wait: unknown duration unit")
+    assert err.startswith(
+        f"{path}:{line_of(text, 'lightyears')}: steps[4].wait: unknown duration unit"
+    )
     assert out == "" and not trace.exists()
 
 
@@ -110,14 +112,30 @@ def test_report_fields(tmp_path):
     code, _, _ = run("run", str(path), "--report", str(report_path), "--quiet", "--seed", "11")
     assert code == 0
     report = json.loads(report_path.read_text())
-    for key in ("scenario", "seed", "passed", "virtual_time", "wall_time", "steps", "checks", "digest"):
+    for key in (
+        "scenario",
+        "seed",
+        "passed",
+        "virtual_time",
+        "wall_time",
+        "steps",
+        "checks",
+        "digest",
+    ):
         assert key in report
     assert report["scenario"] == "cli passing"
     assert report["seed"] == 11
     assert report["passed"] is True
     assert report["digest_repeat_ok"] is None  # one run: no claim
     assert [s["index"] for s in report["steps"]] == list(range(6))
-    assert [s["kind"] for s in report["steps"]] == ["send", "expect", "send", "expect_re", "wait", "expect_absent"]
+    assert [s["kind"] for s in report["steps"]] == [
+        "send",
+        "expect",
+        "send",
+        "expect_re",
+        "wait",
+        "expect_absent",
+    ]
     assert all(s["passed"] is True and isinstance(s["t"], float) for s in report["steps"])
     assert report["virtual_time"] == pytest.approx(report["steps"][-1]["t"], abs=1e-6)
     assert re.fullmatch(r"[0-9a-f]{64}", report["digest"])
@@ -143,13 +161,19 @@ def test_same_seed_twice_same_digest_and_report_says_so(tmp_path):
 def test_trace_file_matches_digest_and_plots(tmp_path):
     path = write(tmp_path, PASSING)
     trace, report_path = tmp_path / "t.jsonl", tmp_path / "r.json"
-    assert run("run", str(path), "--quiet", "--trace", str(trace), "--report", str(report_path))[0] == 0
+    assert (
+        run("run", str(path), "--quiet", "--trace", str(trace), "--report", str(report_path))[0]
+        == 0
+    )
     records = read_jsonl(str(trace))
     assert records and records[0].kind == "world"
     import hashlib
 
     # the digest is SHA-256 over the canonical JSON lines; the streamed file holds exactly those
-    assert hashlib.sha256(trace.read_bytes()).hexdigest() == json.loads(report_path.read_text())["digest"]
+    assert (
+        hashlib.sha256(trace.read_bytes()).hexdigest()
+        == json.loads(report_path.read_text())["digest"]
+    )
     for ext in ("png", "svg"):
         chart = tmp_path / f"chart.{ext}"
         code, out, _ = run("plot", str(trace), "--out", str(chart))
@@ -167,7 +191,12 @@ def test_validate_many_files(tmp_path):
     code, out, err = run("validate", str(good), str(bad))
     assert code == 2
     assert f"{good}: ok" in out
-    assert err.strip() == f"{bad}:{line_of(bad_text, 'colour')}: colour: unknown key (expected one of name, description, seed, module, modules, boot, uart, sim, network, hosts, faults, steps, checks, trace, epoch, capture, program, chaos)"
+    assert (
+        err.strip()
+        == f"{bad}:{line_of(bad_text, 'colour')}: colour: unknown key (expected one of name, "
+           "description, seed, module, modules, boot, uart, sim, network, hosts, faults, steps, "
+           "checks, trace, epoch, capture, program, chaos)"
+    )
     assert run("validate", str(good))[0] == 0
     code, out, _ = run("validate", str(tmp_path))  # a directory: every .yaml below it
     assert code == 2 and f"{good}: ok" in out
@@ -186,8 +215,12 @@ def test_modules_lists_every_registry_id():
 def test_console_script_entry_point(tmp_path):
     """`python -m simnet.cli` is what the console script calls (simnet.cli:main)."""
     path = write(tmp_path, PASSING)
-    proc = subprocess.run([sys.executable, "-m", "simnet.cli", "run", str(path), "--quiet"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simnet.cli", "run", str(path), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("PASSED")
 
@@ -229,7 +262,11 @@ def test_pcap_option_writes_the_module_packets(tmp_path):
     assert code == 0, out
     packets = scapy_all.rdpcap(str(pcap))
     # one datagram up to the echo server, one back: both cross the module's interface
-    udp = [p for p in packets if p.haslayer(scapy_all.UDP) and 7 in (p[scapy_all.UDP].sport, p[scapy_all.UDP].dport)]
+    udp = [
+        p
+        for p in packets
+        if p.haslayer(scapy_all.UDP) and 7 in (p[scapy_all.UDP].sport, p[scapy_all.UDP].dport)
+    ]
     assert [bytes(p[scapy_all.UDP].payload) for p in udp] == [b"HELLO", b"HELLO"]
     assert udp[0][scapy_all.IP].dst == "203.0.113.10" and udp[1][scapy_all.IP].src == "203.0.113.10"
 
@@ -246,4 +283,7 @@ def test_progress_lines_do_not_change_the_digest(tmp_path, monkeypatch):
     assert code == 0
     # a 2 s scenario with a tick every 0.5 virtual seconds prints progress 3 or 4 times
     assert 3 <= err.count("… virtual time") <= 4
-    assert json.loads(loud_report.read_text())["digest"] == json.loads(quiet_report.read_text())["digest"]
+    assert (
+        json.loads(loud_report.read_text())["digest"]
+        == json.loads(quiet_report.read_text())["digest"]
+    )

@@ -18,10 +18,22 @@ LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "fleet" / "tracker
 def fleet(count: int = 3, faults: list | None = None, steps: list | None = None, **group):
     data = {
         "name": "fleet",
-        "modules": [{"name": "dev", "module": "simcom-sim7600", "count": count,
-                     **({"steps": steps} if steps is not None else {}), **group}],
+        "modules": [
+            {
+                "name": "dev",
+                "module": "simcom-sim7600",
+                "count": count,
+                **({"steps": steps} if steps is not None else {}),
+                **group,
+            }
+        ],
         "network": {"registration": {"state": "home", "after": "0s"}},
-        "hosts": {"echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "tcp-echo", "port": 7}]}},
+        "hosts": {
+            "echo.example.net": {
+                "ip": "203.0.113.10",
+                "services": [{"type": "tcp-echo", "port": 7}],
+            }
+        },
     }
     if faults:
         data["faults"] = faults
@@ -85,47 +97,78 @@ def test_single_module_world_is_one_device_named_modem():
 
 
 def test_fault_on_a_device_a_share_or_the_cell():
-    faults = [{"at": "1s", "action": "sim-remove", "device": "dev-1"},
-              {"at": "1s", "action": "link-outage", "share": 0.5, "duration": "10s"},
-              {"at": "2s", "action": "coverage-loss", "duration": "5s"}]
+    faults = [
+        {"at": "1s", "action": "sim-remove", "device": "dev-1"},
+        {"at": "1s", "action": "link-outage", "share": 0.5, "duration": "10s"},
+        {"at": "2s", "action": "coverage-loss", "duration": "5s"},
+    ]
     sim = simnet.Simulation.from_dict(fleet(8, faults))
     sim.advance(3)
     removed = [d.name for d in sim.devices.values() if d.bearer.sim_card.cpin != "READY"]
     assert removed == ["dev-1"]
-    out = {r.source.rsplit(".", 1)[0] for r in sim.trace.records
-           if r.kind == "link" and r.fields.get("event") == "outage"}
+    out = {
+        r.source.rsplit(".", 1)[0]
+        for r in sim.trace.records
+        if r.kind == "link" and r.fields.get("event") == "outage"
+    }
     assert len(out) == 4  # half of the 8 devices, both directions each
-    lost = {r.source.split(".")[0] for r in sim.trace.records
-            if r.kind == "fault" and r.fields.get("fault") == "coverage_loss"}
+    lost = {
+        r.source.split(".")[0]
+        for r in sim.trace.records
+        if r.kind == "fault" and r.fields.get("fault") == "coverage_loss"
+    }
     assert lost == {f"dev-{i}" for i in range(8)}  # no target: the whole cell
     again = simnet.Simulation.from_dict(fleet(8, faults))
     again.advance(3)
-    assert {r.source.rsplit(".", 1)[0] for r in again.trace.records
-            if r.kind == "link" and r.fields.get("event") == "outage"} == out  # the share is seeded
+    assert {
+        r.source.rsplit(".", 1)[0]
+        for r in again.trace.records
+        if r.kind == "link" and r.fields.get("event") == "outage"
+    } == out  # the share is seeded
 
 
 def test_group_start_spreads_devices_and_overrides_apply():
     steps = [{"send": "AT"}, {"expect": "OK"}]
-    data = fleet(4, steps=steps, start={"min": "0s", "max": "10s"},
-                 overrides={1: {"module": "fibocom-l610"}})
+    data = fleet(
+        4, steps=steps, start={"min": "0s", "max": "10s"}, overrides={1: {"module": "fibocom-l610"}}
+    )
     sim = simnet.Simulation.from_dict(data)
     result = sim.run_scenario()
     assert result.passed
     starts = [d.t_start for d in result.devices]
     assert len(set(starts)) == 4 and all(0 <= t <= 10 for t in starts)
-    assert [d.module for d in result.devices] == ["simcom-sim7600", "fibocom-l610", "simcom-sim7600",
-                                                   "simcom-sim7600"]
+    assert [d.module for d in result.devices] == [
+        "simcom-sim7600",
+        "fibocom-l610",
+        "simcom-sim7600",
+        "simcom-sim7600",
+    ]
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(module="simcom-sim7600"), "either module: (one module) or modules: (a fleet)"),
-    (lambda d: d["modules"][0].update(count=0), "modules[0].count: 0 is out of range"),
-    (lambda d: d["modules"][0].update(overrides={5: {"module": "fibocom-l610"}}), "device index 5 out of range"),
-    (lambda d: d["modules"][0].update(name="bad name"), "is not a device name"),
-    (lambda d: d.update(faults=[{"at": "1s", "action": "sim-remove", "device": "nope"}]), "unknown device 'nope'"),
-    (lambda d: d.update(steps=[{"send": "AT"}]), "a fleet's steps belong to each entry"),
-    (lambda d: d["modules"][0].update(module="nokia-3310"), "modules[0].module: unknown module"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda d: d.update(module="simcom-sim7600"),
+            "either module: (one module) or modules: (a fleet)",
+        ),
+        (lambda d: d["modules"][0].update(count=0), "modules[0].count: 0 is out of range"),
+        (
+            lambda d: d["modules"][0].update(overrides={5: {"module": "fibocom-l610"}}),
+            "device index 5 out of range",
+        ),
+        (lambda d: d["modules"][0].update(name="bad name"), "is not a device name"),
+        (
+            lambda d: d.update(faults=[{"at": "1s", "action": "sim-remove", "device": "nope"}]),
+            "unknown device 'nope'",
+        ),
+        (lambda d: d.update(steps=[{"send": "AT"}]), "a fleet's steps belong to each entry"),
+        (
+            lambda d: d["modules"][0].update(module="nokia-3310"),
+            "modules[0].module: unknown module",
+        ),
+    ],
+)
 def test_bad_fleets_are_named(change, message):
     data = fleet(3)
     change(data)
@@ -142,7 +185,9 @@ def test_simnet_run_prints_the_fleet_verdict(tmp_path):
 
     out, err = io.StringIO(), io.StringIO()
     report = tmp_path / "r.json"
-    assert main(["run", str(LIBRARY), "--report", str(report)], out=out, err=err) == 0, err.getvalue()
+    assert main(["run", str(LIBRARY), "--report", str(report)], out=out, err=err) == 0, (
+        err.getvalue()
+    )
     assert "[   fleet    ] 25 of 25 devices passed" in out.getvalue()
     data = json.loads(report.read_text())
     assert data["fleet"]["devices"] == 25 and len(data["devices"]) == 25

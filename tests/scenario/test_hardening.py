@@ -86,28 +86,43 @@ def test_self_referencing_merge_key(tmp_path):
     assert_located(lines, 4, "network.bearer", "duplicate key")
 
 
-@pytest.mark.parametrize("extra, path, why", [
-    ("faults: [{at: 1s, action: {a: 1}}]", "faults[0].action", "unknown action"),
-    ("network: {link: {delay: {dist: [normal]}}}", "network.link.delay.dist", "unknown distribution"),
-    ("network: {link: {loss: {model: [x]}}}", "network.link.loss.model", "unknown loss model"),
-])
+@pytest.mark.parametrize(
+    "extra, path, why",
+    [
+        ("faults: [{at: 1s, action: {a: 1}}]", "faults[0].action", "unknown action"),
+        (
+            "network: {link: {delay: {dist: [normal]}}}",
+            "network.link.delay.dist",
+            "unknown distribution",
+        ),
+        ("network: {link: {loss: {model: [x]}}}", "network.link.loss.model", "unknown loss model"),
+    ],
+)
 def test_unhashable_values_where_a_name_is_expected(tmp_path, extra, path, why):
     code, lines = validate_file(tmp_path, BASE + extra + "\n")
     assert code == 2
     assert_located(lines, 4, path, why)
 
 
-@pytest.mark.parametrize("extra, path", [
-    (f"network: {{link: {{delay: {HUGE}}}}}", "network.link.delay"),
-    (f"network: {{link: {{rate: {HUGE}}}}}", "network.link.rate"),
-    (f"network: {{link: {{loss: {HUGE}}}}}", "network.link.loss"),
-    (f"network: {{link: {{duplicate: {HUGE}}}}}", "network.link.duplicate"),
-    (f"faults: [{{at: {HUGE}, action: nat-expire}}]", "faults[0].at"),
-    (f"steps: [{{wait: {HUGE}}}]", "steps[0].wait"),
-    (f"network: {{link: {{delay: {{dist: empirical, values: [1s], weights: [{HUGE}]}}}}}}",
-     "network.link.delay.weights[0]"),
-    (f"network: {{link: {{loss: {{model: gilbert-elliott, p: {HUGE}}}}}}}", "network.link.loss.p"),
-])
+@pytest.mark.parametrize(
+    "extra, path",
+    [
+        (f"network: {{link: {{delay: {HUGE}}}}}", "network.link.delay"),
+        (f"network: {{link: {{rate: {HUGE}}}}}", "network.link.rate"),
+        (f"network: {{link: {{loss: {HUGE}}}}}", "network.link.loss"),
+        (f"network: {{link: {{duplicate: {HUGE}}}}}", "network.link.duplicate"),
+        (f"faults: [{{at: {HUGE}, action: nat-expire}}]", "faults[0].at"),
+        (f"steps: [{{wait: {HUGE}}}]", "steps[0].wait"),
+        (
+            f"network: {{link: {{delay: {{dist: empirical, values: [1s], weights: [{HUGE}]}}}}}}",
+            "network.link.delay.weights[0]",
+        ),
+        (
+            f"network: {{link: {{loss: {{model: gilbert-elliott, p: {HUGE}}}}}}}",
+            "network.link.loss.p",
+        ),
+    ],
+)
 def test_400_digit_numbers_are_range_checked_before_arithmetic(tmp_path, extra, path):
     text = BASE.replace("steps: [{send: AT}, {expect: OK}]\n", "") + extra + "\n"
     if "steps" not in extra:
@@ -117,11 +132,17 @@ def test_400_digit_numbers_are_range_checked_before_arithmetic(tmp_path, extra, 
     assert any(f": {path}: " in x for x in lines), lines
 
 
-@pytest.mark.parametrize("text, path", [
-    ('name: "\\ud800"\nmodule: simcom-sim7600\nsteps: [{send: AT}, {expect: OK}]\n', "name"),
-    ('name: r\nmodule: simcom-sim7600\nsteps: [{send: "AT\\ud800"}, {expect: OK}]\n', "steps[0].send"),
-    ('name: r\nmodule: simcom-sim7600\n"k\\udfff": 1\nsteps: [{send: AT}]\n', "(top level)"),
-])
+@pytest.mark.parametrize(
+    "text, path",
+    [
+        ('name: "\\ud800"\nmodule: simcom-sim7600\nsteps: [{send: AT}, {expect: OK}]\n', "name"),
+        (
+            'name: r\nmodule: simcom-sim7600\nsteps: [{send: "AT\\ud800"}, {expect: OK}]\n',
+            "steps[0].send",
+        ),
+        ('name: r\nmodule: simcom-sim7600\n"k\\udfff": 1\nsteps: [{send: AT}]\n', "(top level)"),
+    ],
+)
 def test_lone_surrogates_are_refused_at_validation(tmp_path, text, path):
     code, lines = validate_file(tmp_path, text)
     assert code == 2
@@ -134,9 +155,12 @@ def test_cli_prints_a_file_name_that_is_not_utf8(tmp_path):
     name = os.fsencode(str(tmp_path)) + b"/\xff.yaml"
     with open(name, "w", encoding="utf-8") as fp:
         fp.write(BASE)
-    proc = subprocess.run([sys.executable, "-m", "simnet.cli", "validate", os.fsdecode(name)],
-                          capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simnet.cli", "validate", os.fsdecode(name)],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert b"\\udcff.yaml: ok" in proc.stdout
 
@@ -148,8 +172,11 @@ def test_billion_laughs_stops_at_the_value_budget(tmp_path):
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 9):
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
-    text = "name: r\nmodule: simcom-sim7600\nsteps: [{send: AT}]\ndescription:\n" + "\n".join(
-        "  " + x for x in lines) + "\n"
+    text = (
+        "name: r\nmodule: simcom-sim7600\nsteps: [{send: AT}]\ndescription:\n"
+        + "\n".join("  " + x for x in lines)
+        + "\n"
+    )
     loaded = load_text(text, "s.yaml")
     assert any("expands to more than" in p.message for p in loaded.problems)
     _, problems = validate(loaded)
@@ -164,8 +191,12 @@ def test_a_fifo_is_never_opened_for_a_blocking_read(tmp_path):
     fifo.parent.mkdir()
     os.mkfifo(fifo)
     (tmp_path / "dir" / "good.yaml").write_text(BASE, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "simnet.cli", "validate", str(fifo.parent),
-                           str(fifo), "/dev/zero"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simnet.cli", "validate", str(fifo.parent), str(fifo), "/dev/zero"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert f"{fifo}:1: (top level): not a regular file (a FIFO)" in proc.stderr
     assert "/dev/zero:1: (top level): not a regular file (a character device)" in proc.stderr
@@ -182,8 +213,10 @@ def test_oversized_file_is_refused_before_parsing(tmp_path):
 def test_catastrophic_expect_re_fails_the_step_instead_of_hanging(tmp_path):
     """``(a|aa)+$`` against forty 'a' backtracks exponentially in ``re``; the step must fail
     with a message about the pattern, the run must end."""
-    text = ("name: r\nmodule: simcom-sim7600\nsteps:\n  - send: AT\n  - expect: OK\n"
-            f'  - send_raw: "{"a" * 40}\\r"\n  - expect_re: "(a|aa)+$"\n    within: 5s\n')
+    text = (
+        "name: r\nmodule: simcom-sim7600\nsteps:\n  - send: AT\n  - expect: OK\n"
+        f'  - send_raw: "{"a" * 40}\\r"\n  - expect_re: "(a|aa)+$"\n    within: 5s\n'
+    )
     path = tmp_path / "s.yaml"
     path.write_text(text, encoding="utf-8")
     code, out, _ = cli("run", str(path))
@@ -193,8 +226,10 @@ def test_catastrophic_expect_re_fails_the_step_instead_of_hanging(tmp_path):
 
 def test_a_classic_backtracking_pattern_simply_works(tmp_path):
     """``(a|a)*c`` (the campaign's hang) is matched by the safe engine without backtracking."""
-    text = ("name: r\nmodule: simcom-sim7600\nsteps:\n  - send: AT\n  - expect: OK\n"
-            f'  - send_raw: "{"a" * 60}\\r"\n  - expect_re: "(a|a)*c"\n    within: 1s\n')
+    text = (
+        "name: r\nmodule: simcom-sim7600\nsteps:\n  - send: AT\n  - expect: OK\n"
+        f'  - send_raw: "{"a" * 60}\\r"\n  - expect_re: "(a|a)*c"\n    within: 1s\n'
+    )
     path = tmp_path / "s.yaml"
     path.write_text(text, encoding="utf-8")
     code, out, _ = cli("run", str(path))
@@ -208,15 +243,18 @@ def test_within_zero_is_refused_at_validation(tmp_path):
     assert_located(lines, 3, "steps[1].within", "positive duration")
 
 
-@pytest.mark.parametrize("dist, path", [
-    ("{dist: pareto, scale: 1s, shape: 0.0001}", "shape"),
-    ("{dist: pareto, scale: 1s, shape: 1.0e-300}", "shape"),
-    ("{dist: exponential, mean: .inf}", "mean"),
-    ("{dist: normal, mean: 1s, sd: .nan}", "sd"),
-    ("{dist: empirical, values: [1s], weights: [.inf]}", "weights[0]"),
-    ("{dist: empirical, values: [1s], weights: [.nan]}", "weights[0]"),
-    ("{dist: uniform, min: 0s, max: 1e300}", "max"),
-])
+@pytest.mark.parametrize(
+    "dist, path",
+    [
+        ("{dist: pareto, scale: 1s, shape: 0.0001}", "shape"),
+        ("{dist: pareto, scale: 1s, shape: 1.0e-300}", "shape"),
+        ("{dist: exponential, mean: .inf}", "mean"),
+        ("{dist: normal, mean: 1s, sd: .nan}", "sd"),
+        ("{dist: empirical, values: [1s], weights: [.inf]}", "weights[0]"),
+        ("{dist: empirical, values: [1s], weights: [.nan]}", "weights[0]"),
+        ("{dist: uniform, min: 0s, max: 1e300}", "max"),
+    ],
+)
 def test_distributions_that_cannot_be_sampled_are_refused(tmp_path, dist, path):
     text = BASE + f"network: {{pdp: {{activation_delay: {dist}}}}}\n"
     code, lines = validate_file(tmp_path, text)
@@ -230,13 +268,15 @@ def test_apn_longer_than_100_characters_is_a_located_problem(tmp_path):
     code, lines = validate_file(tmp_path, BASE + f"network: {{apn: {'a' * 101}}}\n")
     assert code == 2
     assert_located(lines, 4, "network.apn", "at most 100")
-    code, lines = validate_file(tmp_path, BASE + f"network: {{apn: {{name: x, user: {'u' * 256}}}}}\n")
+    code, lines = validate_file(
+        tmp_path, BASE + f"network: {{apn: {{name: x, user: {'u' * 256}}}}}\n"
+    )
     assert code == 2
     assert_located(lines, 4, "network.apn.user", "at most 255")
 
 
 def test_control_characters_are_reported_at_their_own_line(tmp_path):
-    text = BASE + "\n\ndescription: \"a\x01b\"\n"
+    text = BASE + '\n\ndescription: "a\x01b"\n'
     code, lines = validate_file(tmp_path, text)
     assert code == 2
     assert_located(lines, 6, r"(top level)", "U\\+0001 is not allowed")
@@ -245,9 +285,16 @@ def test_control_characters_are_reported_at_their_own_line(tmp_path):
 def test_model_error_fails_the_step_that_saw_it():
     """A bug a layer catches and traces (process_error etc.) fails the running step and names
     the error, instead of surfacing as a timeout that looks like the network."""
-    sim = simnet.Simulation.from_dict({"name": "r", "module": "simcom-sim7600",
-                                       "steps": [{"send": "AT"}, {"expect": "NEVER", "within": "5s"}]})
-    sim.call_later(0.5, lambda: sim.record("modem", "process_error", error="ZeroDivisionError('x')"))
+    sim = simnet.Simulation.from_dict(
+        {
+            "name": "r",
+            "module": "simcom-sim7600",
+            "steps": [{"send": "AT"}, {"expect": "NEVER", "within": "5s"}],
+        }
+    )
+    sim.call_later(
+        0.5, lambda: sim.record("modem", "process_error", error="ZeroDivisionError('x')")
+    )
     result = sim.run_scenario()
     step = result.steps[1]
     assert step.passed is False
@@ -255,8 +302,9 @@ def test_model_error_fails_the_step_that_saw_it():
 
 
 def test_max_wall_stops_a_step_that_never_returns(monkeypatch):
-    sim = simnet.Simulation.from_dict({"name": "r", "module": "simcom-sim7600",
-                                       "steps": [{"send": "AT"}, {"expect": "OK"}]})
+    sim = simnet.Simulation.from_dict(
+        {"name": "r", "module": "simcom-sim7600", "steps": [{"send": "AT"}, {"expect": "OK"}]}
+    )
 
     def forever(_spec):
         while True:
@@ -296,21 +344,32 @@ def test_a_problem_is_always_one_printable_line():
 def test_odd_keys_are_quoted_in_the_key_path(key, shown):
     """Found by ``make fuzz``: a key of one space printed as ``FILE:LINE:  : ...``."""
     _, problems = validate(load_text(BASE + f'"{key}": 1\n', "s.yaml"))
-    assert any(str(p) == f"s.yaml:4: {shown}: unknown key (expected one of " + str(p).split("(expected one of ", 1)[1]
-               for p in problems), [str(p) for p in problems]
+    assert any(
+        str(p)
+        == f"s.yaml:4: {shown}: unknown key (expected one of "
+        + str(p).split("(expected one of ", 1)[1]
+        for p in problems
+    ), [str(p) for p in problems]
 
 
-@pytest.mark.parametrize("extra, why", [
-    ("description: !!float abc", "cannot read 'abc' as float"),
-    ("description: " + "[" * 494 + "]" * 494, "nested deeper than 64 levels"),
-    ("description: &r [*r]", "alias refers to a value that contains it"),
-])
+@pytest.mark.parametrize(
+    "extra, why",
+    [
+        ("description: !!float abc", "cannot read 'abc' as float"),
+        ("description: " + "[" * 494 + "]" * 494, "nested deeper than 64 levels"),
+        ("description: &r [*r]", "alias refers to a value that contains it"),
+    ],
+)
 def test_simnet_serve_refuses_the_same_files_with_exit_2(tmp_path, extra, why):
     """``simnet serve`` crashed on the same eight classes; it shares the loader now."""
     path = tmp_path / "s.yaml"
     path.write_text(BASE + extra + "\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "simnet.cli", "serve", str(path), "--tcp", "127.0.0.1:0"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simnet.cli", "serve", str(path), "--tcp", "127.0.0.1:0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert f"simnet serve: {path}:4: " in proc.stderr and why in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -83,7 +83,10 @@ def test_wrong_outcome_fails_the_dial_step():
   - dial: {number: "*99#", username: gw, password: nope, auth: pap}
 """)
     assert not result.passed
-    assert "dial-up ended peer_terminated" in result.steps[1].detail and "expected ok" in result.steps[1].detail
+    assert (
+        "dial-up ended peer_terminated" in result.steps[1].detail
+        and "expected ok" in result.steps[1].detail
+    )
 
 
 def test_pattern_is_the_documented_formula():

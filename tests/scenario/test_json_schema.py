@@ -38,8 +38,9 @@ Yaml12Loader.yaml_implicit_resolvers = {
             if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                   list("tTfF"))
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +54,9 @@ def test_the_committed_schema_is_what_simnet_schema_prints():
     out = io.StringIO()
     assert main(["schema"], out=out, err=io.StringIO()) == 0
     assert out.getvalue() == schema_text()
-    assert (LIBRARY / LIBRARY_SCHEMA_FILE).read_text() == schema_text(), \
+    assert (LIBRARY / LIBRARY_SCHEMA_FILE).read_text() == schema_text(), (
         "stale: run simnet schema -o scenarios/scenario.schema.json"
+    )
 
 
 def test_the_schema_describes_keys_with_units():
@@ -66,15 +68,22 @@ def test_the_schema_describes_keys_with_units():
     network = schema["properties"]["network"]
     assert set(network["properties"]) >= {"registration", "apn", "link", "nat", "signal"}
     assert network["properties"]["signal"]["properties"]["rssi"] == {
-        "type": "integer", "minimum": 0, "maximum": 31, "description": "+CSQ rssi"}
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 31,
+        "description": "+CSQ rssi",
+    }
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(LIBRARY)) for p in SCENARIOS])
 def test_every_library_scenario_names_and_meets_the_schema(checker: Any, path: Path):
     text = path.read_text()
-    assert text.splitlines()[0] == modeline(str(path), str(LIBRARY / LIBRARY_SCHEMA_FILE)), \
+    assert text.splitlines()[0] == modeline(str(path), str(LIBRARY / LIBRARY_SCHEMA_FILE)), (
         "the first line must be the yaml-language-server modeline (see scenarios/README.md)"
-    errors = sorted(checker.iter_errors(yaml.load(text, Loader=Yaml12Loader)), key=lambda e: list(e.path))
+    )
+    errors = sorted(
+        checker.iter_errors(yaml.load(text, Loader=Yaml12Loader)), key=lambda e: list(e.path)
+    )
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors[:5])
 
 
@@ -109,27 +118,50 @@ BAD = {
     "unknown enum value": (mutated("network/bearer", "lte"), "network.bearer"),
     "integer out of range": (mutated("network", {"signal": {"rssi": 40}}), "network.signal.rssi"),
     "probability out of range": (mutated("network/link/loss", 1.5), "network.link.loss"),
-    "duration without a known unit": (mutated("network/registration/after", "2 parsecs"), "network.registration.after"),
+    "duration without a known unit": (
+        mutated("network/registration/after", "2 parsecs"),
+        "network.registration.after",
+    ),
     "rate without a known unit": (mutated("network/link/rate", "40 furlongs"), "network.link.rate"),
     "baud not standard": (mutated("uart/baud", 12345), "uart.baud"),
     "step with two actions": (mutated("steps/0", {"send": "AT", "expect": "OK"}), "steps[0]"),
     "unknown step action": (mutated("steps/0", {"sned": "AT"}), "steps[0]"),
     "within on a send": (mutated("steps/0", {"send": "AT", "within": "5s"}), "steps[0]"),
-    "unknown fault action": (mutated("faults", [{"at": "1s", "action": "meteor"}]), "faults[0].action"),
-    "fault without at or on": (mutated("faults", [{"action": "link-outage", "duration": "2s"}]), "faults[0]"),
-    "fault missing a required parameter": (mutated("faults", [{"at": "1s", "action": "ppp-fail"}]), "faults[0]"),
-    "fault parameter of another action": (mutated("faults", [{"at": "1s", "action": "nat-expire", "duration": "2s"}]),
-                                          "faults[0]"),
-    "service of unknown type": (mutated("hosts/echo.example.net/services/0/type", "gopher"),
-                                "hosts.echo.example.net.services[0].type"),
-    "host without an address": (mutated("hosts/echo.example.net/ip", DELETE), "hosts.echo.example.net"),
-    "check of nothing": (mutated("checks/0", {"host": "echo.example.net", "service": "tcp-echo"}), "checks[0]"),
+    "unknown fault action": (
+        mutated("faults", [{"at": "1s", "action": "meteor"}]),
+        "faults[0].action",
+    ),
+    "fault without at or on": (
+        mutated("faults", [{"action": "link-outage", "duration": "2s"}]),
+        "faults[0]",
+    ),
+    "fault missing a required parameter": (
+        mutated("faults", [{"at": "1s", "action": "ppp-fail"}]),
+        "faults[0]",
+    ),
+    "fault parameter of another action": (
+        mutated("faults", [{"at": "1s", "action": "nat-expire", "duration": "2s"}]),
+        "faults[0]",
+    ),
+    "service of unknown type": (
+        mutated("hosts/echo.example.net/services/0/type", "gopher"),
+        "hosts.echo.example.net.services[0].type",
+    ),
+    "host without an address": (
+        mutated("hosts/echo.example.net/ip", DELETE),
+        "hosts.echo.example.net",
+    ),
+    "check of nothing": (
+        mutated("checks/0", {"host": "echo.example.net", "service": "tcp-echo"}),
+        "checks[0]",
+    ),
     "sim state unknown": (mutated("sim/state", "locked"), "sim.state"),
 }
 # What only the validator can say (JSON Schema has no way to express it), for the record:
 VALIDATOR_ONLY = {
-    "fault naming a host that is not in hosts:": mutated("faults", [{"at": "1s", "action": "server-refuse",
-                                                                       "host": "nowhere.example.net"}]),
+    "fault naming a host that is not in hosts:": mutated(
+        "faults", [{"at": "1s", "action": "server-refuse", "host": "nowhere.example.net"}]
+    ),
     "regular expression that does not compile": mutated("steps/0", {"expect_re": "(unclosed"}),
     "peer on an address the operator owns": mutated("hosts/echo.example.net/ip", "10.64.0.1"),
     "capture point naming an unknown host": mutated("capture", ["nowhere"]),
@@ -153,10 +185,14 @@ def test_bad_files_are_refused_by_both(checker: Any, name: str):
 def test_what_json_schema_cannot_express_is_the_validators(checker: Any, name: str):
     data = VALIDATOR_ONLY[name]
     assert validator_problems(data)
-    assert not list(checker.iter_errors(data))  # the schema says nothing: the validator is the authority
+    assert not list(
+        checker.iter_errors(data)
+    )  # the schema says nothing: the validator is the authority
 
 
-@pytest.mark.parametrize("path", SCENARIOS[::8], ids=[str(p.relative_to(LIBRARY)) for p in SCENARIOS[::8]])
+@pytest.mark.parametrize(
+    "path", SCENARIOS[::8], ids=[str(p.relative_to(LIBRARY)) for p in SCENARIOS[::8]]
+)
 def test_good_files_are_accepted_by_both(checker: Any, path: Path):
     data = yaml.load(path.read_text(), Loader=Yaml12Loader)
     assert validator_problems(json.loads(json.dumps(data))) == []

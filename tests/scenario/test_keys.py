@@ -38,9 +38,21 @@ def test_module_and_uart_baud():
 
 
 def test_link_keys_both_directions():
-    sim = build(network={"link": {"delay": "300ms", "jitter": "50ms", "rate": "40kbps", "loss": 0.01,
-                                  "queue": 20, "mtu": 576, "duplicate": 0.001, "corrupt": 0.002,
-                                  "reorder": True}})
+    sim = build(
+        network={
+            "link": {
+                "delay": "300ms",
+                "jitter": "50ms",
+                "rate": "40kbps",
+                "loss": 0.01,
+                "queue": 20,
+                "mtu": 576,
+                "duplicate": 0.001,
+                "corrupt": 0.002,
+                "reorder": True,
+            }
+        }
+    )
     for link in sim.network.link("module").directions():
         cfg = link.config
         assert cfg.delay_dist == Constant(0.3)
@@ -52,11 +64,13 @@ def test_link_keys_both_directions():
 
 
 def test_uplink_downlink_override_link_and_distributions():
-    sim = build(network={
-        "link": {"delay": {"dist": "normal", "mean": "300ms", "sd": "50ms"}, "rate": "40kbps"},
-        "uplink": {"rate": "1.2Mbps"},
-        "downlink": {"delay": {"min": "1s", "max": "4s"}},
-    })
+    sim = build(
+        network={
+            "link": {"delay": {"dist": "normal", "mean": "300ms", "sd": "50ms"}, "rate": "40kbps"},
+            "uplink": {"rate": "1.2Mbps"},
+            "downlink": {"delay": {"min": "1s", "max": "4s"}},
+        }
+    )
     up, down = sim.network.link("module").directions()
     assert up.config.rate_bps == 1_200_000 and up.config.delay_dist == Normal(0.3, 0.05)
     assert down.config.rate_bps == 40_000 and down.config.delay_dist == Uniform(1.0, 4.0)
@@ -76,41 +90,59 @@ def test_radio_profile_defaults_without_link_keys():
 
 
 def test_loss_models():
-    ge = build(network={"link": {"loss": {"model": "gilbert-elliott", "p": 0.05, "r": 0.5, "h": 0.1, "k": 0.99}}})
+    ge = build(
+        network={
+            "link": {"loss": {"model": "gilbert-elliott", "p": 0.05, "r": 0.5, "h": 0.1, "k": 0.99}}
+        }
+    )
     params = ge.network.link("module").uplink.loss_model.params()
     assert params["model"] == "gilbert_elliott"
-    assert params["one_minus_h"] == pytest.approx(0.9) and params["one_minus_k"] == pytest.approx(0.01)
+    assert params["one_minus_h"] == pytest.approx(0.9) and params["one_minus_k"] == pytest.approx(
+        0.01
+    )
     fs = build(network={"link": {"loss": {"model": "four-state", "p13": 0.1}}})
     params = fs.network.link("module").uplink.loss_model.params()
     assert params["model"] == "four_state" and params["p31"] == pytest.approx(0.9)  # netem 1 - p13
 
 
 def test_dns_and_nat_keys():
-    sim = build(network={"dns": ["10.64.0.53", "10.64.1.53"],
-                         "nat": {"tcp_idle_timeout": "300s", "udp_idle_timeout": "1min"}})
+    sim = build(
+        network={
+            "dns": ["10.64.0.53", "10.64.1.53"],
+            "nat": {"tcp_idle_timeout": "300s", "udp_idle_timeout": "1min"},
+        }
+    )
     assert sim.network.dns_ips == ["10.64.0.53", "10.64.1.53"]
     assert sim.network.nat.config.tcp_idle_timeout == 300.0
     assert sim.network.nat.config.udp_idle_timeout == 60.0
 
 
 def test_hosts_services_and_dns_registration():
-    sim = build(hosts={
-        "echo.example.net": {"ip": "203.0.113.10", "services": [{"type": "udp-echo", "port": 7},
-                                                                  {"type": "udp-sink", "port": 9}]},
-        "hidden.example.net": {"ip": "203.0.113.11", "dns": False},
-    })
+    sim = build(
+        hosts={
+            "echo.example.net": {
+                "ip": "203.0.113.10",
+                "services": [{"type": "udp-echo", "port": 7}, {"type": "udp-sink", "port": 9}],
+            },
+            "hidden.example.net": {"ip": "203.0.113.11", "dns": False},
+        }
+    )
     zone = sim.network.dns_records
     assert zone.lookup_a("echo.example.net") == ["203.0.113.10"]
     assert zone.lookup_ptr("10.113.0.203.in-addr.arpa") == ["echo.example.net"]
     assert not zone.lookup_a("hidden.example.net")
     assert [(s["type"], s["port"]) for s in sim.host("echo.example.net").services()] == [
-        ("udp-echo", 7), ("udp-sink", 9)]
+        ("udp-echo", 7),
+        ("udp-sink", 9),
+    ]
     assert sim.host("hidden.example.net").services() == []
 
 
 def test_service_config_errors_are_located(tmp_path):
-    text = ("name: s\nmodule: simcom-sim7600\nhosts:\n  echo.example.net:\n    ip: 203.0.113.10\n"
-            "    services:\n      - {type: udp-echo, port: 7, colour: red}\nsteps:\n  - send: AT\n")
+    text = (
+        "name: s\nmodule: simcom-sim7600\nhosts:\n  echo.example.net:\n    ip: 203.0.113.10\n"
+        "    services:\n      - {type: udp-echo, port: 7, colour: red}\nsteps:\n  - send: AT\n"
+    )
     path = tmp_path / "s.yaml"
     path.write_text(text)
     with pytest.raises(simnet.ScenarioError) as info:
@@ -120,11 +152,15 @@ def test_service_config_errors_are_located(tmp_path):
 
 
 def test_operator_keys_reach_the_bearer():
-    sim = build(sim={"state": "pin", "pin": "4321"},
-                network={"registration": {"state": "roaming", "after": "3s"},
-                         "apn": {"name": "m2m.example", "user": "u", "password": "p", "auth": "chap"},
-                         "pdp": {"activation_delay": {"min": "1s", "max": "4s"}, "reject_cause": 33},
-                         "signal": {"rssi": 17, "ber": 2}})
+    sim = build(
+        sim={"state": "pin", "pin": "4321"},
+        network={
+            "registration": {"state": "roaming", "after": "3s"},
+            "apn": {"name": "m2m.example", "user": "u", "password": "p", "auth": "chap"},
+            "pdp": {"activation_delay": {"min": "1s", "max": "4s"}, "reject_cause": 33},
+            "signal": {"rssi": 17, "ber": 2},
+        },
+    )
     op = sim.bearer.operator
     assert op.apn == ("m2m.example",) and (op.user, op.password, op.auth) == ("u", "p", "chap")
     assert op.reject_cause == 33 and op.silent is False
@@ -139,8 +175,11 @@ def test_sim_absent_and_silent_pdp():
 
 
 def trace_times(sim: simnet.Simulation, source: str, kind: str, **match) -> list[float]:
-    return [r.t for r in sim.trace.select(source=source, kind=kind)
-            if all(r.fields.get(k) == v for k, v in match.items())]
+    return [
+        r.t
+        for r in sim.trace.select(source=source, kind=kind)
+        if all(r.fields.get(k) == v for k, v in match.items())
+    ]
 
 
 def test_registration_state_after_delay():

@@ -27,7 +27,9 @@ def test_library_is_not_empty():
         assert ROOT / "notebooks" / f"{name}.ipynb" in NOTEBOOKS
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(ROOT / "scenarios")) for p in SCENARIOS])
+@pytest.mark.parametrize(
+    "path", SCENARIOS, ids=[str(p.relative_to(ROOT / "scenarios")) for p in SCENARIOS]
+)
 def test_scenario_passes(path: Path):
     scenario, problems = validate(load_file(str(path)))
     assert not problems, "\n".join(map(str, problems))
@@ -43,6 +45,7 @@ def test_notebook_executes(path: Path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(str(path), as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()  # raises CellExecutionError naming the failing cell

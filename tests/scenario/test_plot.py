@@ -12,19 +12,54 @@ def rec(t, source, kind, **fields):
 
 
 RECORDS = [
-    rec(0.0, "scenario", "world", hosts={"echo.example.net": "203.0.113.10"}, module_host="module",
-        radio_links=["module.uplink", "module.downlink"]),
+    rec(
+        0.0,
+        "scenario",
+        "world",
+        hosts={"echo.example.net": "203.0.113.10"},
+        module_host="module",
+        radio_links=["module.uplink", "module.downlink"],
+    ),
     rec(0.001, "modem.uart", "dte>", data=b"AT+CIP"),
     rec(0.002, "modem.uart", "dte>", data=b"OPEN\r"),
     rec(0.003, "modem.uart", "dte<", data=b"AT+CIPOPEN\r\r\nOK\r\n"),
-    rec(0.5, "module.uplink", "pkt", ev="tx", pkt="TCP 10.64.0.2:40000 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0"),
-    rec(0.8, "module.uplink", "pkt", ev="rx", pkt="TCP 10.64.0.2:40000 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0"),
-    rec(0.9, "echo_example_net.downlink", "pkt", ev="tx", pkt="TCP 198.51.100.1:1024 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0"),
+    rec(
+        0.5,
+        "module.uplink",
+        "pkt",
+        ev="tx",
+        pkt="TCP 10.64.0.2:40000 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0",
+    ),
+    rec(
+        0.8,
+        "module.uplink",
+        "pkt",
+        ev="rx",
+        pkt="TCP 10.64.0.2:40000 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0",
+    ),
+    rec(
+        0.9,
+        "echo_example_net.downlink",
+        "pkt",
+        ev="tx",
+        pkt="TCP 198.51.100.1:1024 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0",
+    ),
     rec(1.0, "fault", "fault", action="link-outage", index=0),
     rec(1.0, "module.uplink", "link", event="outage", duration=None),  # the layer's own record
-    rec(0.95, "echo_example_net.downlink", "drop", reason="loss",
-        pkt="TCP 198.51.100.1:1024 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0"),
-    rec(1.1, "module.downlink", "pkt", ev="tx", pkt="TCP 203.0.113.10:7 > 10.64.0.2:40000 [SA] seq=1 ack=2 win=1 len=5"),
+    rec(
+        0.95,
+        "echo_example_net.downlink",
+        "drop",
+        reason="loss",
+        pkt="TCP 198.51.100.1:1024 > 203.0.113.10:7 [S] seq=1 ack=0 win=1 len=0",
+    ),
+    rec(
+        1.1,
+        "module.downlink",
+        "pkt",
+        ev="tx",
+        pkt="TCP 203.0.113.10:7 > 10.64.0.2:40000 [SA] seq=1 ack=2 win=1 len=5",
+    ),
 ]
 
 
@@ -34,7 +69,11 @@ def test_extract_lanes_lines_packets_and_faults():
     at = [(a.src, a.dst, a.label) for a in arrows if a.style in ("at", "urc")]
     # the command split over two chunks is one line; the module's echo is not drawn again
     assert at == [("DTE", "module", "AT+CIPOPEN"), ("module", "DTE", "OK")]
-    hops = [(a.t0, a.t1, a.src, a.dst, a.style) for a in arrows if a.style in ("pkt", "lost", "inflight")]
+    hops = [
+        (a.t0, a.t1, a.src, a.dst, a.style)
+        for a in arrows
+        if a.style in ("pkt", "lost", "inflight")
+    ]
     assert (0.5, 0.8, "module", "network", "pkt") in hops  # radio uplink hop, send -> arrival
     assert (0.9, 0.9, "network", "echo.example.net", "lost") in hops  # the link dropped it
     # sent just before the trace ended, neither received nor dropped: in flight, not lost
@@ -100,9 +139,16 @@ def test_serial_bursts_are_one_arrow_on_one_row():
     assert (burst.t0, round(burst.t1, 6), burst.src) == (1.0, 1.29, "module")
     assert burst.label.startswith(f"⟨{30 * n} bytes in 30 chunks over 0.290 s⟩ ~.}}#")
     host = [a for a in arrows if a.src == "DTE"]
-    assert len(host) == 1 and host[0].label.startswith(f"⟨{10 * n} bytes in 10 chunks over 0.090 s⟩")
+    assert len(host) == 1 and host[0].label.startswith(
+        f"⟨{10 * n} bytes in 10 chunks over 0.090 s⟩"
+    )
     assert host[0].t0 == 1.005 and round(host[0].t1, 6) == 1.095
-    assert (2.0, 2.0, "module", f"⟨{n} bytes⟩ ~.}}#.!}}!}}!}} }}4..~") in got  # 17 bytes, < 24 shown
+    assert (
+        2.0,
+        2.0,
+        "module",
+        f"⟨{n} bytes⟩ ~.}}#.!}}!}}!}} }}4..~",
+    ) in got  # 17 bytes, < 24 shown
     assert got[-1] == (3.5, 3.5, "module", "NO CARRIER")
     assert len(arrows) == 5
 
@@ -117,7 +163,9 @@ def test_a_retransmission_after_a_loss_is_one_lost_and_one_delivered_hop():
     ]
     _, arrows, _ = extract(records)
     assert [(a.t0, a.t1, a.style, a.label) for a in arrows] == [
-        (1.0, 1.0, "lost", "✗ TCP :7 [A] 100B (loss)"), (2.0, 2.2, "pkt", "TCP :7 [A] 100B")]
+        (1.0, 1.0, "lost", "✗ TCP :7 [A] 100B (loss)"),
+        (2.0, 2.2, "pkt", "TCP :7 [A] 100B"),
+    ]
 
 
 def test_nat_and_radio_state_events_are_marks_on_their_lanes():
@@ -125,16 +173,47 @@ def test_nat_and_radio_state_events_are_marks_on_their_lanes():
         rec(0.1, "module.rrc", "rrc", state="connected", cause="attach"),
         rec(0.2, "operator.nat", "nat", event="create", mapping="TCP 10.64.0.2:40000 <-> :40000"),
         rec(10.0, "module.rrc", "rrc", state="idle", cause="inactivity"),
-        rec(12.0, "module.rrc", "psm", requested=True, granted=["00100001", "00000001"], t3412=3600.0,
-            t3324=2.0),
+        rec(
+            12.0,
+            "module.rrc",
+            "psm",
+            requested=True,
+            granted=["00100001", "00000001"],
+            t3412=3600.0,
+            t3324=2.0,
+        ),
         rec(14.0, "module.rrc", "rrc", state="psm", cause="t3324"),
-        rec(20.0, "module.rrc", "drop", reason="psm_unreachable",
-            pkt="TCP 203.0.113.10:7 > 10.64.0.2:40000 [AP] seq=1 ack=1 win=1 len=4"),
-        rec(30.0, "operator.nat", "nat", event="expire", reason="idle", mapping="TCP 10.64.0.2:40000 <-> :40000",
-            idle=30.0),
-        rec(31.0, "operator.nat", "nat", event="drop", reason="no_mapping",
-            pkt="TCP 203.0.113.10:7 > 198.51.100.1:40000 [A] seq=1 ack=1 win=1 len=0"),
-        rec(31.0, "operator.nat", "nat", event="rst", pkt="TCP 198.51.100.1:40000 > 203.0.113.10:7 [R] seq=1 ack=0 win=0 len=0"),
+        rec(
+            20.0,
+            "module.rrc",
+            "drop",
+            reason="psm_unreachable",
+            pkt="TCP 203.0.113.10:7 > 10.64.0.2:40000 [AP] seq=1 ack=1 win=1 len=4",
+        ),
+        rec(
+            30.0,
+            "operator.nat",
+            "nat",
+            event="expire",
+            reason="idle",
+            mapping="TCP 10.64.0.2:40000 <-> :40000",
+            idle=30.0,
+        ),
+        rec(
+            31.0,
+            "operator.nat",
+            "nat",
+            event="drop",
+            reason="no_mapping",
+            pkt="TCP 203.0.113.10:7 > 198.51.100.1:40000 [A] seq=1 ack=1 win=1 len=0",
+        ),
+        rec(
+            31.0,
+            "operator.nat",
+            "nat",
+            event="rst",
+            pkt="TCP 198.51.100.1:40000 > 203.0.113.10:7 [R] seq=1 ack=0 win=0 len=0",
+        ),
         rec(40.0, "module.rrc", "radio_link_failure", state="connected"),
         rec(41.0, "module.radio", "coverage_return"),
         rec(41.0, "module.rrc", "reestablishment", delay=0.315),
@@ -162,8 +241,15 @@ def test_nat_and_radio_state_events_are_marks_on_their_lanes():
 def test_chart_draws_nat_radio_and_in_flight(tmp_path):
     out = tmp_path / "c.svg"
     records = RECORDS + [
-        rec(1.2, "operator.nat", "nat", event="expire", reason="idle", mapping="TCP 10.64.0.2:40000 <-> :40000",
-            idle=30.0),
+        rec(
+            1.2,
+            "operator.nat",
+            "nat",
+            event="expire",
+            reason="idle",
+            mapping="TCP 10.64.0.2:40000 <-> :40000",
+            idle=30.0,
+        ),
         rec(1.3, "module.rrc", "rrc", state="idle", cause="inactivity"),
     ]
     sequence_chart(records, str(out))

@@ -22,13 +22,21 @@ HOSTS = dedent("""
 
 
 def test_host_tcp_profile_reaches_the_stack() -> None:
-    sim = Simulation.from_dict({
-        "name": "t", "module": "simcom-sim7600",
-        "hosts": {"srv.example.net": {"ip": "203.0.113.40", "tcp": {"profile": "linux", "min_rto": 0.3},
-                                      "services": [{"type": "tcp-echo", "port": 7}]},
-                  "plain.example.net": {"ip": "203.0.113.41"}},
-        "steps": [{"send": "AT"}, {"expect": "OK"}],
-    })
+    sim = Simulation.from_dict(
+        {
+            "name": "t",
+            "module": "simcom-sim7600",
+            "hosts": {
+                "srv.example.net": {
+                    "ip": "203.0.113.40",
+                    "tcp": {"profile": "linux", "min_rto": 0.3},
+                    "services": [{"type": "tcp-echo", "port": 7}],
+                },
+                "plain.example.net": {"ip": "203.0.113.41"},
+            },
+            "steps": [{"send": "AT"}, {"expect": "OK"}],
+        }
+    )
     cfg = sim.network.host("srv_example_net").tcp.default_config
     assert cfg.sack and cfg.timestamps and cfg.min_rto == 0.3 and cfg.initial_window == 10
     plain = sim.network.host("plain_example_net").tcp.default_config
@@ -38,7 +46,9 @@ def test_host_tcp_profile_reaches_the_stack() -> None:
 def test_unknown_tcp_profile_is_named_with_its_line() -> None:
     text = HOSTS.format(tcp="bsd")
     [msg] = problems_of(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'tcp: bsd')}: hosts.srv.example.net.tcp: unknown TCP profile 'bsd'")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'tcp: bsd')}: hosts.srv.example.net.tcp: unknown TCP profile 'bsd'"
+    )
     assert "classic, linux, lwip" in msg
 
 
@@ -67,15 +77,30 @@ NAT = dedent("""
 
 
 def test_nat_variants_reach_the_nat() -> None:
-    sim = Simulation.from_dict({
-        "name": "t", "module": "simcom-sim7600",
-        "network": {"nat": {"mapping": "address-dependent", "filtering": "endpoint-independent",
-                            "port_preservation": True, "on_expiry": "rst-both", "inbound_refresh": False,
-                            "tcp_established_timeout": "124min", "tcp_transitory_timeout": "4min"}},
-        "steps": [{"send": "AT"}, {"expect": "OK"}],
-    })
+    sim = Simulation.from_dict(
+        {
+            "name": "t",
+            "module": "simcom-sim7600",
+            "network": {
+                "nat": {
+                    "mapping": "address-dependent",
+                    "filtering": "endpoint-independent",
+                    "port_preservation": True,
+                    "on_expiry": "rst-both",
+                    "inbound_refresh": False,
+                    "tcp_established_timeout": "124min",
+                    "tcp_transitory_timeout": "4min",
+                }
+            },
+            "steps": [{"send": "AT"}, {"expect": "OK"}],
+        }
+    )
     cfg = sim.network.nat.config
-    assert (cfg.mapping, cfg.filtering, cfg.on_expiry) == ("address-dependent", "endpoint-independent", "rst-both")
+    assert (cfg.mapping, cfg.filtering, cfg.on_expiry) == (
+        "address-dependent",
+        "endpoint-independent",
+        "rst-both",
+    )
     assert cfg.port_preservation and not cfg.inbound_refresh
     assert (cfg.tcp_idle_timeout, cfg.tcp_transitory_timeout) == (124 * 60, 240)
 
@@ -84,16 +109,30 @@ def test_bad_nat_variants_are_named_with_their_line() -> None:
     text = NAT.format(nat="{on_expiry: vanish, filtering: cone}")
     problems = problems_of(text)
     line = line_of(text, "on_expiry: vanish")
-    assert any(p.startswith(f"s.yaml:{line}: network.nat.on_expiry: ") and "silent-drop" in p for p in problems)
+    assert any(
+        p.startswith(f"s.yaml:{line}: network.nat.on_expiry: ") and "silent-drop" in p
+        for p in problems
+    )
     assert any("network.nat.filtering:" in p and "endpoint-independent" in p for p in problems)
 
 
 def test_capture_and_epoch_validation() -> None:
     base = HOSTS.format(tcp="linux")
     problems = problems_of(base + "capture: [module, core-middle]\nepoch: yesterday\n")
-    assert any("capture[1]: unknown capture point 'core-middle'" in p and "srv.example.net" in p for p in problems)
-    assert any(p.startswith(f"s.yaml:{len(base.splitlines()) + 2}: epoch: expected an ISO-8601") for p in problems)
-    assert problems_of(base + "capture: [core-outside, srv.example.net]\nepoch: 2026-05-01T12:00:00Z\n") == []
+    assert any(
+        "capture[1]: unknown capture point 'core-middle'" in p and "srv.example.net" in p
+        for p in problems
+    )
+    assert any(
+        p.startswith(f"s.yaml:{len(base.splitlines()) + 2}: epoch: expected an ISO-8601")
+        for p in problems
+    )
+    assert (
+        problems_of(
+            base + "capture: [core-outside, srv.example.net]\nepoch: 2026-05-01T12:00:00Z\n"
+        )
+        == []
+    )
 
 
 def test_one_epoch_for_pcap_servers_and_trace(tmp_path) -> None:
@@ -103,7 +142,8 @@ def test_one_epoch_for_pcap_servers_and_trace(tmp_path) -> None:
     from simnet.scenario.cli import main
 
     scenario = tmp_path / "s.yaml"
-    scenario.write_text(dedent("""
+    scenario.write_text(
+        dedent("""
         name: epoch
         module: simcom-sim7600
         epoch: 2026-05-01T12:00:00Z
@@ -126,11 +166,26 @@ def test_one_epoch_for_pcap_servers_and_trace(tmp_path) -> None:
             within: 30s
           - send: AT+CCLK?
           - expect: '+CCLK: "26/05/01,12:00:'
-    """))
+    """)
+    )
     out = tmp_path / "out.pcap"
     inside = tmp_path / "in.pcap"
-    assert main(["run", str(scenario), "--quiet", "--pcap", str(out), "--pcap", f"core-inside={inside}",
-                 "--pcap", f"core-outside={tmp_path / 'o.pcap'}"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(scenario),
+                "--quiet",
+                "--pcap",
+                str(out),
+                "--pcap",
+                f"core-inside={inside}",
+                "--pcap",
+                f"core-outside={tmp_path / 'o.pcap'}",
+            ]
+        )
+        == 0
+    )
     start = 1777636800.0  # 2026-05-01T12:00:00Z
     for path in (out, inside, tmp_path / "o.pcap"):
         times = [float(p.time) for p in rdpcap(str(path))]

@@ -24,14 +24,39 @@ WORDS = sorted(set(TOP_KEYS + NETWORK_KEYS + LINK_KEYS + STEP_KINDS + tuple(FAUL
     "min", "max", "dist", "mean", "sd", "echo.example.net", "tcp-echo", "udp-echo", "ftp",
 )))
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10, 70000), st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["2s", "250ms", "5min", "40kbps", "1.2Mbps", "-1s", "abc", "", "0", "nan",
-                     "simcom-sim7600", "203.0.113.10", "gprs", "home", "none"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 70000),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        [
+            "2s",
+            "250ms",
+            "5min",
+            "40kbps",
+            "1.2Mbps",
+            "-1s",
+            "abc",
+            "",
+            "0",
+            "nan",
+            "simcom-sim7600",
+            "203.0.113.10",
+            "gprs",
+            "home",
+            "none",
+        ]
+    ),
     st.text(max_size=8),
 )
 keys = st.one_of(st.sampled_from(WORDS), st.text(max_size=6))
-data = st.recursive(scalars, lambda children: st.one_of(
-    st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)), max_leaves=25)
+data = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)
+    ),
+    max_leaves=25,
+)
 
 
 @pytest.mark.slow

@@ -30,8 +30,12 @@ def test_the_issue_stories_are_all_there():
 def test_the_scaffold_passes_as_it_is(story: str, module: str):
     text = scaffold(story, module, name=f"my {story}")
     first, second = text.splitlines()[:2]
-    assert first == "# yaml-language-server: $schema=" + str(library.scenarios_dir() / "scenario.schema.json")
-    assert second.startswith(f"# Scaffolded by `simnet new {story} --module {module}` from the library scenario ")
+    assert first == "# yaml-language-server: $schema=" + str(
+        library.scenarios_dir() / "scenario.schema.json"
+    )
+    assert second.startswith(
+        f"# Scaffolded by `simnet new {story} --module {module}` from the library scenario "
+    )
     scenario, problems = validate(load_text(text, "new.yaml"))
     assert not problems, problems
     assert scenario.module == module and scenario.name == f"my {story}"
@@ -43,8 +47,12 @@ def test_the_scaffold_passes_as_it_is(story: str, module: str):
 def test_the_sweep_storys_command_runs(tmp_path: Path, module: str):
     path = tmp_path / "new.yaml"
     out = io.StringIO()
-    assert main(["new", "sweep", "--module", module, "-o", str(path)], out=out, err=io.StringIO()) == 0
-    command = next(line for line in path.read_text().splitlines() if line.startswith("#   simnet sweep "))
+    assert (
+        main(["new", "sweep", "--module", module, "-o", str(path)], out=out, err=io.StringIO()) == 0
+    )
+    command = next(
+        line for line in path.read_text().splitlines() if line.startswith("#   simnet sweep ")
+    )
     argv = shlex.split(command.removeprefix("#   simnet sweep ").replace("FILE", str(path)))
     argv = [a if a != "1-30" else "1-2" for a in argv]  # fewer seeds here
     argv[argv.index("--out") + 1] = str(tmp_path / "runs.csv")
@@ -58,17 +66,32 @@ def test_the_sweep_storys_command_runs(tmp_path: Path, module: str):
 def test_refusals_and_overwrites(tmp_path: Path):
     err = io.StringIO()
     assert main(["new", "ftp", "--module", "fibocom-l610"], out=io.StringIO(), err=err) == 2
-    assert "the library has the ftp story for simcom-sim7600, not for 'fibocom-l610'" in err.getvalue()
+    assert (
+        "the library has the ftp story for simcom-sim7600, not for 'fibocom-l610'" in err.getvalue()
+    )
     err = io.StringIO()
     assert main(["new", "telnet", "--module", "simcom-sim7600"], out=io.StringIO(), err=err) == 2
     assert "no story 'telnet'" in err.getvalue()
     target = tmp_path / "mine.yaml"
     target.write_text("keep me")
     err = io.StringIO()
-    assert main(["new", "echo", "--module", "simcom-sim7600", "-o", str(target)], out=io.StringIO(), err=err) == 2
+    assert (
+        main(
+            ["new", "echo", "--module", "simcom-sim7600", "-o", str(target)],
+            out=io.StringIO(),
+            err=err,
+        )
+        == 2
+    )
     assert target.read_text() == "keep me" and "exists" in err.getvalue()
-    assert main(["new", "echo", "--module", "simcom-sim7600", "-o", str(target), "--force"],
-                out=io.StringIO(), err=io.StringIO()) == 0
+    assert (
+        main(
+            ["new", "echo", "--module", "simcom-sim7600", "-o", str(target), "--force"],
+            out=io.StringIO(),
+            err=io.StringIO(),
+        )
+        == 0
+    )
     assert re.search(r"^module: simcom-sim7600$", target.read_text(), re.M)
     out = io.StringIO()
     assert main(["new", "--list"], out=out, err=io.StringIO()) == 0

@@ -57,26 +57,41 @@ def test_base_is_valid():
 def test_unknown_top_level_key_names_file_line_and_key():
     text = BASE + "colour: blue\n"
     msg = only(text, "dir/my.yaml")
-    assert msg.startswith(f"dir/my.yaml:{line_of(text, 'colour')}: colour: unknown key (expected one of ")
+    assert msg.startswith(
+        f"dir/my.yaml:{line_of(text, 'colour')}: colour: unknown key (expected one of "
+    )
     assert "steps" in msg
 
 
 def test_unknown_nested_key_has_full_path():
     text = BASE.replace("link: {delay: 300ms}", "link: {delay: 300ms, wobble: 3}")
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'wobble')}: network.link.wobble: unknown key (expected one of delay, jitter, rate, loss")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'wobble')}: network.link.wobble: unknown key (expected one of "
+        "delay, jitter, rate, loss"
+    )
 
 
 def test_wrong_type_seed():
     text = BASE + "seed: lots\n"
-    assert only(text) == f"s.yaml:{line_of(text, 'seed')}: seed: got text 'lots' (expected a non-negative integer from 0 to {2**63 - 1})"
+    assert (
+        only(text)
+        == f"s.yaml:{line_of(text, 'seed')}: seed: got text 'lots' (expected a non-negative "
+           f"integer from 0 to {2**63 - 1})"
+    )
 
 
 def test_wrong_type_hosts_list():
     text = BASE.replace("network:\n  link: {delay: 300ms}\n", "")
-    text = text.replace("hosts:\n", "hosts:\n  - broken\n", 1).split("  echo.example.net")[0] + "steps:\n  - send: AT\n"
+    text = (
+        text.replace("hosts:\n", "hosts:\n  - broken\n", 1).split("  echo.example.net")[0]
+        + "steps:\n  - send: AT\n"
+    )
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, '- broken')}: hosts: got a list (expected a mapping of host name to {{ip:, services:}})")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, '- broken')}: hosts: got a list (expected a mapping of host name "
+        f"to {{ip:, services:}})"
+    )
 
 
 def test_duration_without_valid_unit():
@@ -90,7 +105,10 @@ def test_duration_without_valid_unit():
 def test_duration_not_a_number():
     text = BASE.replace("  - expect: OK", "  - expect: OK\n    within: soon")
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'within: soon')}: steps[1].within: got 'soon' (expected a duration such as 250ms or 2s)")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'within: soon')}: steps[1].within: got 'soon' (expected a duration "
+        "such as 250ms or 2s)"
+    )
 
 
 def test_rate_with_bad_unit():
@@ -106,7 +124,9 @@ def test_unknown_module():
         pytest.skip("module registry not built yet")
     text = BASE.replace(f"module: {MODULE}", "module: nokia-3310")
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'nokia')}: module: unknown module 'nokia-3310' (expected one of ")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'nokia')}: module: unknown module 'nokia-3310' (expected one of "
+    )
     assert MODULE in msg
 
 
@@ -118,15 +138,23 @@ def test_unknown_host_in_fault_and_check():
           - {host: elsewhere.example.net, service: tcp-echo, bytes_received: 1}
     """)
     problems = problems_of(text)
-    assert problems[0].startswith(f"s.yaml:{line_of(text, 'nowhere')}: faults[0].host: unknown host 'nowhere.example.net' (expected one of echo.example.net, ftp.example.net, mail.example.net)")
-    assert problems[1].startswith(f"s.yaml:{line_of(text, 'elsewhere')}: checks[0].host: unknown host 'elsewhere.example.net'")
+    assert problems[0].startswith(
+        f"s.yaml:{line_of(text, 'nowhere')}: faults[0].host: unknown host 'nowhere.example.net' "
+        "(expected one of echo.example.net, ftp.example.net, mail.example.net)"
+    )
+    assert problems[1].startswith(
+        f"s.yaml:{line_of(text, 'elsewhere')}: checks[0].host: unknown host 'elsewhere.example.net'"
+    )
     assert len(problems) == 2
 
 
 def test_unknown_service_type():
     text = BASE.replace("type: tcp-echo", "type: gopher")
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'gopher')}: hosts.echo.example.net.services[0].type: unknown value 'gopher' (expected one of ")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'gopher')}: hosts.echo.example.net.services[0].type: unknown value "
+        "'gopher' (expected one of "
+    )
 
 
 def test_unknown_action():
@@ -135,13 +163,19 @@ def test_unknown_action():
           - {at: 1s, action: meteor-strike}
     """)
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'meteor')}: faults[0].action: unknown action 'meteor-strike' (expected one of link-outage,")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'meteor')}: faults[0].action: unknown action 'meteor-strike' "
+        "(expected one of link-outage,"
+    )
 
 
 def test_unknown_step_kind():
     text = BASE.replace("  - expect: OK", "  - expext: OK")
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'expext')}: steps[1].expext: unknown key (expected one of send, send_raw")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'expext')}: steps[1].expext: unknown key (expected one of send, "
+        "send_raw"
+    )
 
 
 def test_unknown_check_form():
@@ -150,7 +184,10 @@ def test_unknown_check_form():
           - {host: echo.example.net, colour: red}
     """)
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'colour: red')}: checks[0]: unknown check (expected file:, mailbox:, service: or tcp_retransmissions:")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'colour: red')}: checks[0]: unknown check (expected file:, "
+        "mailbox:, service: or tcp_retransmissions:"
+    )
 
 
 def test_service_check_against_missing_service():
@@ -159,7 +196,10 @@ def test_service_check_against_missing_service():
           - {host: echo.example.net, service: udp-echo, bytes_received: 1}
     """)
     msg = only(text)
-    assert msg.startswith(f"s.yaml:{line_of(text, 'udp-echo, bytes')}: checks[0].service: echo.example.net has no such service (expected one of tcp-echo:7)")
+    assert msg.startswith(
+        f"s.yaml:{line_of(text, 'udp-echo, bytes')}: checks[0].service: echo.example.net has no "
+        "such service (expected one of tcp-echo:7)"
+    )
 
 
 def test_missing_required_keys():
@@ -185,15 +225,22 @@ def test_steps_are_optional_for_python_hosts_but_run_says_there_is_nothing_to_ru
     err = io.StringIO()
     assert main(["run", str(path)], out=io.StringIO(), err=err) == 2
     assert err.getvalue().startswith(f"{path}:1: steps: nothing to run")
-    assert problems_of("name: x\nmodule: simcom-sim7600\nsteps:\n")  # an empty `steps:` is still wrong
+    assert problems_of(
+        "name: x\nmodule: simcom-sim7600\nsteps:\n"
+    )  # an empty `steps:` is still wrong
 
 
 def test_all_errors_are_collected():
-    text = BASE.replace("delay: 300ms", "delay: 3 fortnights").replace("port: 7", "port: 70000") + "bogus: 1\n"
+    text = (
+        BASE.replace("delay: 300ms", "delay: 3 fortnights").replace("port: 7", "port: 70000")
+        + "bogus: 1\n"
+    )
     problems = problems_of(text)
     assert len(problems) == 3
     lines = [int(p.split(":")[1]) for p in problems]
-    assert lines == sorted([line_of(text, "fortnights"), line_of(text, "70000"), line_of(text, "bogus")])
+    assert lines == sorted(
+        [line_of(text, "fortnights"), line_of(text, "70000"), line_of(text, "bogus")]
+    )
 
 
 def test_yaml_syntax_error_has_line():
@@ -213,12 +260,17 @@ def test_python_tags_never_execute(tmp_path):
     text = BASE + f'description: !!python/object/apply:os.system ["touch {marker}"]\n'
     problems = problems_of(text)
     assert not marker.exists()
-    assert problems and problems[0].startswith(f"s.yaml:{line_of(text, 'python/object')}: description: tag ")
+    assert problems and problems[0].startswith(
+        f"s.yaml:{line_of(text, 'python/object')}: description: tag "
+    )
 
 
 def test_pin_must_be_quoted_digits():
     text = BASE + "sim: {state: pin, pin: 1234}\n"
-    assert only(text).startswith(f"s.yaml:{line_of(text, 'sim:')}: sim.pin: got number 1234 (expected a string of 4-8 digits, in quotes)")
+    assert only(text).startswith(
+        f"s.yaml:{line_of(text, 'sim:')}: sim.pin: got number 1234 (expected a string of 4-8 "
+        "digits, in quotes)"
+    )
     text = BASE + 'sim: {state: pin, pin: "12a4"}\n'
     assert only(text).startswith(f"s.yaml:{line_of(text, 'sim:')}: sim.pin: '12a4' is not a PIN")
 
@@ -230,8 +282,13 @@ def test_fault_needs_at_or_on():
           - {at: 1s, on: {sent: AT}, action: nat-expire}
     """)
     problems = problems_of(text)
-    assert problems[0].startswith(f"s.yaml:{line_of(text, '{action: nat-expire}')}: faults[0].at: missing required key (expected at: <time> or on: <trigger>)")
-    assert problems[1].startswith(f"s.yaml:{line_of(text, 'on: {sent')}: faults[1].on: give either at: or on:")
+    assert problems[0].startswith(
+        f"s.yaml:{line_of(text, '{action: nat-expire}')}: faults[0].at: missing required key "
+        "(expected at: <time> or on: <trigger>)"
+    )
+    assert problems[1].startswith(
+        f"s.yaml:{line_of(text, 'on: {sent')}: faults[1].on: give either at: or on:"
+    )
 
 
 @pytest.mark.parametrize(
@@ -243,17 +300,33 @@ def test_fault_needs_at_or_on():
         ("{at: 1s, action: call-fail, outcome: engaged}", "engaged", "faults[0].outcome"),
         ("{at: 1s, action: dns-fail, mode: nope}", "nope", "faults[0].mode"),
         ("{at: 1s, action: pdp-reject, cause: 7}", "cause: 7", "faults[0].cause"),
-        ("{at: 1s, action: server-reset, host: echo.example.net, port: 8}", "port: 8", "faults[0].port"),
-        ("{at: 1s, action: server-reply, host: ftp.example.net, command: STOR, code: 999}", "999", "faults[0].code"),
+        (
+            "{at: 1s, action: server-reset, host: echo.example.net, port: 8}",
+            "port: 8",
+            "faults[0].port",
+        ),
+        (
+            "{at: 1s, action: server-reply, host: ftp.example.net, command: STOR, code: 999}",
+            "999",
+            "faults[0].code",
+        ),
         ("{at: 1s, action: loss}", "action: loss", "faults[0].loss"),
         ("{at: 1s, action: link-outage, direction: sideways}", "sideways", "faults[0].direction"),
         ("{at: 1s, action: coverage-loss, duration: forever}", "forever", "faults[0].duration"),
         ("{at: 1s, action: bearer-drop, colour: red}", "colour", "faults[0].colour"),
-        ("{on: {syn: 0, host: echo.example.net}, action: nat-expire}", "syn: 0", "faults[0].on.syn"),
+        (
+            "{on: {syn: 0, host: echo.example.net}, action: nat-expire}",
+            "syn: 0",
+            "faults[0].on.syn",
+        ),
         ("{on: {syn: 1, host: nowhere}, action: nat-expire}", "nowhere", "faults[0].on.host"),
         ("{on: {bell: 1}, action: nat-expire}", "bell", "faults[0].on"),
         ("{on: {trace: 3}, action: nat-expire}", "trace: 3", "faults[0].on.trace"),
-        ("{on: {trace: {kind: iface}, count: 0}, action: nat-expire}", "count: 0", "faults[0].on.count"),
+        (
+            "{on: {trace: {kind: iface}, count: 0}, action: nat-expire}",
+            "count: 0",
+            "faults[0].on.count",
+        ),
     ],
 )
 def test_fault_parameter_errors(fault, needle, path):
@@ -272,7 +345,10 @@ def test_fault_parameter_errors(fault, needle, path):
         ("{host: echo.example.net, file: /a, size: 1}", "checks[0].host"),
         ("{host: mail.example.net, mailbox: ops, count: many}", "checks[0].count"),
         ("{host: mail.example.net, mailbox: ops, service: imap, count: 1}", "checks[0].service"),
-        ("{host: echo.example.net, service: tcp-echo, bytes_received: lots}", "checks[0].bytes_received"),
+        (
+            "{host: echo.example.net, service: tcp-echo, bytes_received: lots}",
+            "checks[0].bytes_received",
+        ),
     ],
 )
 def test_check_errors(check, path):
@@ -316,13 +392,19 @@ def test_every_fault_action_validates():
         "dns-fail": "{at: 1s, action: dns-fail, mode: servfail}",
         "server-refuse": "{at: 1s, action: server-refuse, host: echo.example.net, port: 7}",
         "server-stall": "{at: 1s, action: server-stall, host: echo.example.net}",
-        "server-reset": "{on: {bytes: 100, host: echo.example.net}, action: server-reset, host: echo.example.net, after_bytes: 10}",
-        "server-reply": "{at: 0s, action: server-reply, host: ftp.example.net, command: STOR, code: 552}",
-        "server-slow-greeting": "{at: 0s, action: server-slow-greeting, host: ftp.example.net, delay: 5s}",
-        "server-rate-limit": "{at: 0s, action: server-rate-limit, service: ftp, host: ftp.example.net, rate: 9600bps}",
-        "server-push": "{at: 0s, action: server-push, host: echo.example.net, port: 7, data: update}",
+        "server-reset": "{on: {bytes: 100, host: echo.example.net}, action: server-reset, host: "
+                        "echo.example.net, after_bytes: 10}",
+        "server-reply": "{at: 0s, action: server-reply, host: ftp.example.net, command: STOR, "
+                        "code: 552}",
+        "server-slow-greeting": "{at: 0s, action: server-slow-greeting, host: ftp.example.net, "
+                                "delay: 5s}",
+        "server-rate-limit": "{at: 0s, action: server-rate-limit, service: ftp, host: "
+                             "ftp.example.net, rate: 9600bps}",
+        "server-push": "{at: 0s, action: server-push, host: echo.example.net, port: 7, data: "
+                       "update}",
         "nat-expire": "{on: {syn: 2, host: echo.example.net, port: 7}, action: nat-expire}",
-        "peer-connect": "{on: {kind: sent, text: AT+CIPOPEN}, action: peer-connect, host: echo.example.net, port: 8080, send: HI}",
+        "peer-connect": "{on: {kind: sent, text: AT+CIPOPEN}, action: peer-connect, host: "
+                        "echo.example.net, port: 8080, send: HI}",
         "sim-remove": "{on: {sent: AT+CIPOPEN}, action: sim-remove}",
         "coverage-loss": "{on: {received: CONNECT}, action: coverage-loss, duration: 30s}",
         "reset": "{at: 30s, action: reset}",
@@ -330,23 +412,35 @@ def test_every_fault_action_validates():
         "smsc-down": "{at: 5s, action: smsc-down, duration: 60s}",
         "sms-fail": "{at: 0s, action: sms-fail, to: echo.example.net, reason: rejected, count: 1}",
         "sms-delay": "{at: 0s, action: sms-delay, delay: 30s}",
-        "incoming-call": "{at: 10s, action: incoming-call, from: echo.example.net, ring_for: 20s, hold: 5s}",
+        "incoming-call": "{at: 10s, action: incoming-call, from: echo.example.net, ring_for: 20s, "
+                         "hold: 5s}",
     }
     assert sorted(examples) == sorted(FAULT_ACTIONS)
     text = with_lines("faults:\n" + "".join(f"  - {f}\n" for f in examples.values()))
     scenario, problems = validate(load_text(text, "s.yaml"))
     assert problems == []
     assert [f.action for f in scenario.faults] == list(examples)
-    assert scenario.faults[2].params == {"delay": scenario.faults[2].params["delay"], "duration": 5.0}
+    assert scenario.faults[2].params == {
+        "delay": scenario.faults[2].params["delay"],
+        "duration": 5.0,
+    }
     by_action = {f.action: f for f in scenario.faults}
-    assert by_action["sim-remove"].on.kind == "sent" and by_action["sim-remove"].on.text == "AT+CIPOPEN"
+    assert (
+        by_action["sim-remove"].on.kind == "sent"
+        and by_action["sim-remove"].on.text == "AT+CIPOPEN"
+    )
     assert by_action["coverage-loss"].on.kind == "received"
     assert by_action["coverage-loss"].params == {"duration": 30.0}
     assert by_action["nat-expire"].on.kind == "syn" and by_action["nat-expire"].on.count == 2
-    assert by_action["server-reset"].on.kind == "bytes" and by_action["server-reset"].on.count == 100
+    assert (
+        by_action["server-reset"].on.kind == "bytes" and by_action["server-reset"].on.count == 100
+    )
     assert by_action["server-rate-limit"].params["rate"] == 9600.0
     # the long trigger form means the same as the short one
-    assert by_action["peer-connect"].on.kind == "sent" and by_action["peer-connect"].on.text == "AT+CIPOPEN"
+    assert (
+        by_action["peer-connect"].on.kind == "sent"
+        and by_action["peer-connect"].on.text == "AT+CIPOPEN"
+    )
 
 
 def test_decode_escapes():
@@ -366,19 +460,27 @@ def test_from_dict_errors_name_key_path():
     assert str(info.value).startswith("<dict>:0: steps[0].wait: unknown duration unit 'eons'")
 
 
-@pytest.mark.parametrize(("ip", "why"), [
-    ("10.64.0.1", "the operator core router"),
-    ("198.51.100.1", "the carrier NAT's public address"),
-    ("10.64.0.53", "an operator DNS server (network.dns)"),
-    ("10.64.3.3", "inside the pool 10.64.0.0/16"),
-])
+@pytest.mark.parametrize(
+    ("ip", "why"),
+    [
+        ("10.64.0.1", "the operator core router"),
+        ("198.51.100.1", "the carrier NAT's public address"),
+        ("10.64.0.53", "an operator DNS server (network.dns)"),
+        ("10.64.3.3", "inside the pool 10.64.0.0/16"),
+    ],
+)
 def test_host_address_reserved_by_the_operator(ip, why):
     text = BASE.replace("ip: 203.0.113.20", f"ip: {ip}")
-    assert only(text).startswith(f"s.yaml:{line_of(text, ip)}: hosts.ftp.example.net.ip: {ip} is {why}")
+    assert only(text).startswith(
+        f"s.yaml:{line_of(text, ip)}: hosts.ftp.example.net.ip: {ip} is {why}"
+    )
 
 
 def test_expect_text_takes_the_same_escapes_in_any_quoting():
-    text = BASE.replace("  - expect: OK", "  - expect: '\\r\\nOK'\n  - expect: \"\\r\\nOK\"\n  - expect_absent: 'a\\\\b'")
+    text = BASE.replace(
+        "  - expect: OK",
+        "  - expect: '\\r\\nOK'\n  - expect: \"\\r\\nOK\"\n  - expect_absent: 'a\\\\b'",
+    )
     scenario, problems = validate(load_text(text, "s.yaml"))
     assert problems == []
     single, double, absent = scenario.steps[1:]
@@ -387,7 +489,9 @@ def test_expect_text_takes_the_same_escapes_in_any_quoting():
 
 
 def test_near_misses_get_a_suggestion():
-    text = BASE.replace("  - expect: OK", "  - expect: OK\n    whitin: 2s").replace("module: simcom-sim7600", "module: simcom-sim7601")
+    text = BASE.replace("  - expect: OK", "  - expect: OK\n    whitin: 2s").replace(
+        "module: simcom-sim7600", "module: simcom-sim7601"
+    )
     problems = problems_of(text)
     assert any(p.endswith("did you mean 'within'?)") for p in problems)
     if known_module_ids() is not None:
@@ -402,5 +506,8 @@ def test_module_without_a_dialect_is_refused_like_run_does():
         pytest.skip("every registry module has its dialect")
     text = BASE.replace(f"module: {MODULE}", f"module: {unbuilt[0]}")
     msg = only(text)
-    assert msg.startswith(f"s.yaml:2: module: module '{unbuilt[0]}' is listed but its dialect is not built yet (expected one of ")
+    assert msg.startswith(
+        f"s.yaml:2: module: module '{unbuilt[0]}' is listed but its dialect is not built yet "
+        "(expected one of "
+    )
     assert MODULE in msg

@@ -323,7 +323,7 @@ def test_fault_rate_limit_paces_download():
     assert 4.8 <= elapsed <= 6.5, elapsed
 
 
-# -- path traversal against a directory-backed tree -------------------------------------------------
+# -- path traversal against a directory-backed tree ------------------------------------------------
 def test_path_traversal_fails_with_550_and_touches_nothing(tmp_path):
     root = tmp_path / "ftproot"
     (root / "docs").mkdir(parents=True)

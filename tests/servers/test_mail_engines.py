@@ -24,7 +24,8 @@ def test_smtp_full_session_and_parsing():
     e, store = smtp()
     assert wire(e.start()) == b"220 mail.simnet.test ESMTP simnet\r\n"
     assert say(e, "EHLO modem") == (
-        b"250-mail.simnet.test Hello modem\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n250 AUTH LOGIN PLAIN\r\n"
+        b"250-mail.simnet.test Hello modem\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n250 AUTH LOGIN "
+        b"PLAIN\r\n"
     )
     assert say(e, "MAIL FROM:<a@x.net>") == b"250 OK\r\n"
     assert say(e, "RCPT TO:<b@y.net>") == b"250 OK\r\n"

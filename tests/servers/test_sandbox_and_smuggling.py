@@ -75,7 +75,9 @@ def test_fifo_as_ftp_source_is_refused_without_blocking(tmp_path):
 
     def attempt() -> None:
         try:
-            make_service("ftp", {"directory": str(root), "files": {"/p": {"source": "pipe"}}}, "svc")
+            make_service(
+                "ftp", {"directory": str(root), "files": {"/p": {"source": "pipe"}}}, "svc"
+            )
         except ConfigError as exc:
             result.append(exc)
 
@@ -99,10 +101,12 @@ def session(**settings) -> tuple[SmtpEngine, MailStore]:
     return engine, store
 
 
-SMUGGLE = (b"Subject: hi\r\n\r\nbody\r\n"
-           b"\n.\n"  # the bare-LF "end of data" of a lenient server
-           b"MAIL FROM:<admin@bank.example>\r\nRCPT TO:<victim@y.net>\r\nDATA\r\n"
-           b"Subject: forged\r\n\r\n.\r\n")
+SMUGGLE = (
+    b"Subject: hi\r\n\r\nbody\r\n"
+    b"\n.\n"  # the bare-LF "end of data" of a lenient server
+    b"MAIL FROM:<admin@bank.example>\r\nRCPT TO:<victim@y.net>\r\nDATA\r\n"
+    b"Subject: forged\r\n\r\n.\r\n"
+)
 
 
 def test_bare_lf_dot_lf_does_not_end_data_and_closes_the_session():

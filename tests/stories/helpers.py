@@ -60,7 +60,9 @@ def uart_to_host(sim: Simulation) -> list[tuple[float, bytes]]:
     out = []
     for r in sim.trace.select(source="modem.uart", kind="dte<"):
         data = r.fields["data"]  # bytes in memory, hex text in a JSONL file
-        out.append((r.t, bytes(data) if isinstance(data, bytes | bytearray) else bytes.fromhex(data)))
+        out.append(
+            (r.t, bytes(data) if isinstance(data, bytes | bytearray) else bytes.fromhex(data))
+        )
     return out
 
 

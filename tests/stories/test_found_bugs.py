@@ -93,10 +93,16 @@ def test_ppp_fail_accepts_a_count():
 
 def test_validate_and_run_agree_on_an_unbuilt_module(tmp_path: Path):
     path = tmp_path / "wip.yaml"
-    path.write_text("name: WIPsoft\nmodule: wavecom-wipsoft\nsteps:\n  - send: AT\n  - expect: OK\n")
+    path.write_text(
+        "name: WIPsoft\nmodule: wavecom-wipsoft\nsteps:\n  - send: AT\n  - expect: OK\n"
+    )
     simnet = str(Path(sys.executable).with_name("simnet"))
-    codes = [subprocess.run([simnet, cmd, str(path)], cwd=ROOT, capture_output=True,
-                            timeout=60).returncode for cmd in ("validate", "run")]
+    codes = [
+        subprocess.run(
+            [simnet, cmd, str(path)], cwd=ROOT, capture_output=True, timeout=60
+        ).returncode
+        for cmd in ("validate", "run")
+    ]
     assert codes[0] == codes[1]
 
 
@@ -108,14 +114,26 @@ def test_sequence_chart_draws_module_bytes_when_they_arrive():
     nak_at = next(t for t, chunk in uart_to_host(sim) if b"authentication failed" in chunk)
     to_dte = [a for a in arrows if a.src == "module" and a.dst == "DTE"]
     assert any(a.t0 == pytest.approx(nak_at, abs=1e-6) for a in to_dte), [
-        (round(a.t0, 3), a.label) for a in to_dte]
+        (round(a.t0, 3), a.label) for a in to_dte
+    ]
 
 
 def test_pcap_of_a_gsm_data_call_holds_its_ppp_frames(tmp_path: Path):
     simnet = str(Path(sys.executable).with_name("simnet"))
     out = tmp_path / "call.pcap"
-    proc = subprocess.run([simnet, "run", "scenarios/stories/ppp-auth-reject-csd.yaml", "--quiet",
-                           "--pcap", str(out)], cwd=ROOT, capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [
+            simnet,
+            "run",
+            "scenarios/stories/ppp-auth-reject-csd.yaml",
+            "--quiet",
+            "--pcap",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == 0
     global_header = 24  # libpcap file header; every record adds at least 16 bytes more
     sizes = {p.name: p.stat().st_size for p in tmp_path.iterdir()}

@@ -43,12 +43,24 @@ class PppFault:
 
     def __post_init__(self) -> None:
         if self.phase not in FAULT_MODES:
-            raise ConfigError("ppp.fault.phase", f"unknown phase {self.phase!r} (allowed: {', '.join(FAULT_MODES)})")
+            raise ConfigError(
+                "ppp.fault.phase",
+                f"unknown phase {self.phase!r} (allowed: {', '.join(FAULT_MODES)})",
+            )
         if self.mode not in FAULT_MODES[self.phase]:
             allowed = ", ".join(FAULT_MODES[self.phase])
-            raise ConfigError("ppp.fault.mode", f"unknown mode {self.mode!r} for phase {self.phase} (allowed: {allowed})")
-        if isinstance(self.after, bool) or not isinstance(self.after, int | float) or self.after < 0:
-            raise ConfigError("ppp.fault.after", f"expected a non-negative duration, got {self.after!r}")
+            raise ConfigError(
+                "ppp.fault.mode",
+                f"unknown mode {self.mode!r} for phase {self.phase} (allowed: {allowed})",
+            )
+        if (
+            isinstance(self.after, bool)
+            or not isinstance(self.after, int | float)
+            or self.after < 0
+        ):
+            raise ConfigError(
+                "ppp.fault.after", f"expected a non-negative duration, got {self.after!r}"
+            )
 
 
 def _positive_number(value: object, name: str) -> float:
@@ -126,13 +138,21 @@ class PppConfig:
         _count(self.accm, "accm", 0, 0xFFFFFFFF)
         allowed = CLIENT_AUTH if self.role == "client" else SERVER_AUTH
         if self.auth not in allowed:
-            raise ConfigError("ppp.auth", f"unknown authentication {self.auth!r} for a {self.role} (allowed: {', '.join(allowed)})")
+            raise ConfigError(
+                "ppp.auth",
+                f"unknown authentication {self.auth!r} for a {self.role} (allowed: "
+                f"{', '.join(allowed)})",
+            )
         if not isinstance(self.passive, bool):
             raise ConfigError("ppp.passive", f"expected true or false, got {self.passive!r}")
         if not isinstance(self.compression, bool):
-            raise ConfigError("ppp.compression", f"expected true or false, got {self.compression!r}")
+            raise ConfigError(
+                "ppp.compression", f"expected true or false, got {self.compression!r}"
+            )
         if not isinstance(self.auth_optional, bool):
-            raise ConfigError("ppp.auth_optional", f"expected true or false, got {self.auth_optional!r}")
+            raise ConfigError(
+                "ppp.auth_optional", f"expected true or false, got {self.auth_optional!r}"
+            )
         for name in ("username", "password", "hostname"):
             value = getattr(self, name)
             if not isinstance(value, str) or len(value.encode()) > 255:
@@ -140,7 +160,11 @@ class PppConfig:
         if self.credentials is not None:
             creds = []
             for i, pair in enumerate(self.credentials):
-                if not (isinstance(pair, tuple | list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+                if not (
+                    isinstance(pair, tuple | list)
+                    and len(pair) == 2
+                    and all(isinstance(x, str) for x in pair)
+                ):
                     raise ConfigError(f"ppp.credentials[{i}]", "expected a (user, password) pair")
                 creds.append((pair[0], pair[1]))
             object.__setattr__(self, "credentials", tuple(creds))
@@ -152,9 +176,18 @@ class PppConfig:
             raise ConfigError("ppp.local_ip", "a server needs its own address for IPCP")
         if isinstance(self.dns, str) or len(self.dns) > 2:
             raise ConfigError("ppp.dns", "expected a list of at most two IPv4 addresses")
-        object.__setattr__(self, "dns", tuple(_ipv4(d, f"dns[{i}]") for i, d in enumerate(self.dns)))
-        if isinstance(self.echo_interval, bool) or not isinstance(self.echo_interval, int | float) or self.echo_interval < 0:
-            raise ConfigError("ppp.echo_interval", f"expected a non-negative number of seconds, got {self.echo_interval!r}")
+        object.__setattr__(
+            self, "dns", tuple(_ipv4(d, f"dns[{i}]") for i, d in enumerate(self.dns))
+        )
+        if (
+            isinstance(self.echo_interval, bool)
+            or not isinstance(self.echo_interval, int | float)
+            or self.echo_interval < 0
+        ):
+            raise ConfigError(
+                "ppp.echo_interval",
+                f"expected a non-negative number of seconds, got {self.echo_interval!r}",
+            )
         _count(self.echo_failure, "echo_failure", 1, 255)
         if self.fault is not None and not isinstance(self.fault, PppFault):
             if isinstance(self.fault, Mapping):

@@ -384,7 +384,9 @@ class PppEndpoint:
         self.config = config
         self.rng = rng
         self.name = name
-        timers = FsmTimers(config.restart, config.max_configure, config.max_terminate, config.max_failure)
+        timers = FsmTimers(
+            config.restart, config.max_configure, config.max_terminate, config.max_failure
+        )
         self.lcp_policy = LcpPolicy(self)
         self.ipcp_policy = IpcpPolicy(self)
         self.lcp = ControlFsm("LCP", PROTO_LCP, self.lcp_policy, self, timers)
@@ -469,8 +471,14 @@ class PppEndpoint:
             self.ended = outcome
             self._emit(Ended(outcome))
         self._stop_aux_timers()
-        if self.lcp.state not in (State.INITIAL, State.STARTING, State.CLOSED, State.STOPPED,
-                                  State.CLOSING, State.STOPPING):
+        if self.lcp.state not in (
+            State.INITIAL,
+            State.STARTING,
+            State.CLOSED,
+            State.STOPPED,
+            State.CLOSING,
+            State.STOPPING,
+        ):
             self._set_phase(Phase.TERMINATE)
             self.lcp.close(kind.value)
 
@@ -539,7 +547,11 @@ class PppEndpoint:
                 return
             if self.fault_is("lcp", "reject") and pkt[0] == CONF_REQ:
                 # misbehaving: Code-Reject the peer's Configure-Request (fatal to its LCP)
-                self._emit(SendPacket(PROTO_LCP, encode_packet(CODE_REJ, self.lcp.next_ident(), info[:1496])))
+                self._emit(
+                    SendPacket(
+                        PROTO_LCP, encode_packet(CODE_REJ, self.lcp.next_ident(), info[:1496])
+                    )
+                )
                 return
             if self._passive_waiting:
                 self._passive_waiting = False
@@ -630,14 +642,18 @@ class PppEndpoint:
             if reason == "peer_terminated":
                 self._decide(OutcomeKind.PEER_TERMINATED, "peer sent LCP Terminate-Request")
             elif reason == "timeout":
-                self._decide(OutcomeKind.LCP_TIMEOUT, f"{fsm.requests_sent} Configure-Requests unanswered")
+                self._decide(
+                    OutcomeKind.LCP_TIMEOUT, f"{fsm.requests_sent} Configure-Requests unanswered"
+                )
             elif reason in ("no_convergence", "rejected", "code_rejected", "protocol_rejected"):
                 self._decide(OutcomeKind.LCP_FAILED, f"LCP {reason.replace('_', ' ')}")
             else:
                 # closed/stopped after a decision, or after the peer went away
                 if self.result is None or self.ended is None:
-                    self._decide(OutcomeKind.CANCELLED if self._closing_locally else OutcomeKind.LCP_FAILED,
-                                 f"LCP {reason}")
+                    self._decide(
+                        OutcomeKind.CANCELLED if self._closing_locally else OutcomeKind.LCP_FAILED,
+                        f"LCP {reason}",
+                    )
             # RFC 1661 §3.2: This-Layer-Finished in a final state is Link Dead, whichever way
             # the link ended (a silent peer, RXJ-, Terminate-Ack or Max-Terminate timeouts).
             if self.lcp.state in (State.CLOSED, State.STOPPED, State.INITIAL):
@@ -647,7 +663,9 @@ class PppEndpoint:
         if self.ended is not None:
             return
         if reason == "timeout":
-            self._decide(OutcomeKind.IPCP_TIMEOUT, f"{fsm.requests_sent} IPCP Configure-Requests unanswered")
+            self._decide(
+                OutcomeKind.IPCP_TIMEOUT, f"{fsm.requests_sent} IPCP Configure-Requests unanswered"
+            )
         elif reason == "peer_terminated":
             self._decide(OutcomeKind.PEER_TERMINATED, "peer sent IPCP Terminate-Request")
         else:
@@ -659,7 +677,9 @@ class PppEndpoint:
         if code == ECHO_REQ:
             if self.lcp.opened and not self.fault_is("open", "echo_silent"):
                 magic = self.lcp_policy.want_magic or 0
-                self._emit(SendPacket(PROTO_LCP, encode_packet(ECHO_REPLY, ident, u32(magic) + data[4:])))
+                self._emit(
+                    SendPacket(PROTO_LCP, encode_packet(ECHO_REPLY, ident, u32(magic) + data[4:]))
+                )
         elif code == ECHO_REPLY:
             if self.lcp.opened:
                 self._echo_pending = 0
@@ -682,7 +702,10 @@ class PppEndpoint:
         if self.fault_is("lcp", "terminate"):
             self._fault_terminate()
             return
-        if self.lcp_policy.auth_as_authenticator is not None or self.lcp_policy.auth_as_peer is not None:
+        if (
+            self.lcp_policy.auth_as_authenticator is not None
+            or self.lcp_policy.auth_as_peer is not None
+        ):
             self._set_phase(Phase.AUTHENTICATE)
             self._auth_start()
         else:
@@ -717,15 +740,21 @@ class PppEndpoint:
         self.fault = fault
         if self.ended is not None:
             return
-        if self.phase == Phase.ESTABLISH and self.lcp.state in (State.INITIAL, State.STARTING, State.CLOSED) \
-                and not (self.fault_is("lcp", "silent") or self.fault_is("lcp", "reject")):
+        if (
+            self.phase == Phase.ESTABLISH
+            and self.lcp.state in (State.INITIAL, State.STARTING, State.CLOSED)
+            and not (self.fault_is("lcp", "silent") or self.fault_is("lcp", "reject"))
+        ):
             if self.config.passive and (self._passive_waiting or self.lcp.state == State.CLOSED):
                 self._passive_waiting = True  # still waiting for the peer's first packet
             else:
                 self.lcp.open()
-        elif self.phase == Phase.NETWORK and self.ipcp.state in (State.INITIAL, State.STARTING) \
-                and not self.fault_is("ipcp", "silent") \
-                and not (self.config.role == "server" and self.assigned_peer_ip is None):
+        elif (
+            self.phase == Phase.NETWORK
+            and self.ipcp.state in (State.INITIAL, State.STARTING)
+            and not self.fault_is("ipcp", "silent")
+            and not (self.config.role == "server" and self.assigned_peer_ip is None)
+        ):
             self.ipcp.open()
             self.ipcp.up()
 
@@ -741,8 +770,12 @@ class PppEndpoint:
                 return
             outcome = Outcome(OutcomeKind.OK, ip=pol.local_ip, dns=pol.dns, peer_ip=pol.peer_ip)
         else:
-            outcome = Outcome(OutcomeKind.OK, ip=self.config.local_ip, dns=self.assigned_dns,
-                              peer_ip=self.assigned_peer_ip)
+            outcome = Outcome(
+                OutcomeKind.OK,
+                ip=self.config.local_ip,
+                dns=self.assigned_dns,
+                peer_ip=self.assigned_peer_ip,
+            )
         self._set_phase(Phase.RUNNING)
         if self.result is None:
             self.result = outcome
@@ -768,7 +801,9 @@ class PppEndpoint:
         if not self.lcp.opened:
             return
         if self._echo_pending >= self.config.echo_failure:
-            self._decide(OutcomeKind.ECHO_TIMEOUT, f"{self._echo_pending} LCP Echo-Requests unanswered")
+            self._decide(
+                OutcomeKind.ECHO_TIMEOUT, f"{self._echo_pending} LCP Echo-Requests unanswered"
+            )
             return
         self._echo_ident = (self._echo_ident + 1) & 0xFF
         magic = self.lcp_policy.want_magic or 0
@@ -857,7 +892,11 @@ class PppEndpoint:
         if code == PAP_REQ and pol.auth_as_authenticator == PROTO_PAP:
             if self.fault_is("auth", "silent"):
                 return
-            if len(data) < 1 or len(data) < 2 + data[0] or len(data) < 2 + data[0] + data[1 + data[0]]:
+            if (
+                len(data) < 1
+                or len(data) < 2 + data[0]
+                or len(data) < 2 + data[0] + data[1 + data[0]]
+            ):
                 return  # malformed request: ignore, the peer retransmits
             ulen = data[0]
             user = data[1 : 1 + ulen].decode("latin-1")
@@ -873,7 +912,9 @@ class PppEndpoint:
                 self._auth_succeeded()
             else:
                 msg = b"authentication failed"
-                self._emit(SendPacket(PROTO_PAP, encode_packet(PAP_NAK, ident, bytes((len(msg),)) + msg)))
+                self._emit(
+                    SendPacket(PROTO_PAP, encode_packet(PAP_NAK, ident, bytes((len(msg),)) + msg))
+                )
                 self._auth_failed(f"PAP credentials of {user!r} rejected")
         elif code in (PAP_ACK, PAP_NAK) and pol.auth_as_peer == PROTO_PAP:
             if ident != self._auth_ident or self._auth_done:
@@ -916,18 +957,24 @@ class PppEndpoint:
                 return
             value = data[1 : 1 + data[0]]
             user = data[1 + data[0] :].decode("latin-1")
-            self.peer_auth = PeerAuth("chap", user, chap_ident=ident, challenge=self._challenge,
-                                      response=value)
+            self.peer_auth = PeerAuth(
+                "chap", user, chap_ident=ident, challenge=self._challenge, response=value
+            )
             secret = self._secret_for(user)
             ok = not self.fault_is("auth", "reject") and (
                 cfg.credentials is None
-                or (secret is not None and value == self.chap_md5(ident, secret.encode(), self._challenge))
+                or (
+                    secret is not None
+                    and value == self.chap_md5(ident, secret.encode(), self._challenge)
+                )
             )
             if ok:
                 self._emit(SendPacket(PROTO_CHAP, encode_packet(CHAP_SUCCESS, ident, b"Welcome")))
                 self._auth_succeeded()
             else:
-                self._emit(SendPacket(PROTO_CHAP, encode_packet(CHAP_FAILURE, ident, b"Access denied")))
+                self._emit(
+                    SendPacket(PROTO_CHAP, encode_packet(CHAP_FAILURE, ident, b"Access denied"))
+                )
                 self._auth_failed(f"CHAP response of {user!r} rejected")
         elif code in (CHAP_SUCCESS, CHAP_FAILURE) and pol.auth_as_peer == PROTO_CHAP:
             if self._auth_done:

@@ -149,7 +149,9 @@ class ControlFsm:
         self.requests_sent += 1
         self._req_ident = self.next_ident()
         self._req_options = list(self.policy.request_options())
-        self.sink.cp_send(self, encode_packet(CONF_REQ, self._req_ident, encode_options(self._req_options)))
+        self.sink.cp_send(
+            self, encode_packet(CONF_REQ, self._req_ident, encode_options(self._req_options))
+        )
         self.sink.cp_timer(self, self.timers.restart)
 
     def _str(self) -> None:
@@ -278,7 +280,9 @@ class ControlFsm:
             self._rcv_terminate_ack(ident)
         elif code == CODE_REJ:
             self._rcv_code_reject(data)
-        elif code in (PROTO_REJ, ECHO_REQ, ECHO_REPLY, DISCARD_REQ) and self.sink.cp_extra(self, code, ident, data):
+        elif code in (PROTO_REJ, ECHO_REQ, ECHO_REPLY, DISCARD_REQ) and self.sink.cp_extra(
+            self, code, ident, data
+        ):
             pass  # LCP-only codes, handled by the endpoint
         else:
             self._ruc(code, ident, data)

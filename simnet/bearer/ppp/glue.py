@@ -51,8 +51,14 @@ class BytePipe:
             raise ConfigError(f"{name}.rate_bps", f"expected a positive rate, got {rate_bps!r}")
         if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
             raise ConfigError(f"{name}.delay", f"expected a non-negative delay, got {delay!r}")
-        if isinstance(bits_per_byte, bool) or not isinstance(bits_per_byte, int) or bits_per_byte < 1:
-            raise ConfigError(f"{name}.bits_per_byte", f"expected a positive integer, got {bits_per_byte!r}")
+        if (
+            isinstance(bits_per_byte, bool)
+            or not isinstance(bits_per_byte, int)
+            or bits_per_byte < 1
+        ):
+            raise ConfigError(
+                f"{name}.bits_per_byte", f"expected a positive integer, got {bits_per_byte!r}"
+            )
         self.sim = sim
         self.rate_bps = rate_bps
         self.delay = float(delay)
@@ -108,9 +114,17 @@ class PppDriver:
     it receives (when the peer is not captured itself, e.g. a real pppd on the UART).
     """
 
-    def __init__(self, sim: Simulation, endpoint: PppEndpoint, transmit: Callable[[bytes], None],
-                 *, name: str = "ppp", framing: str = "hdlc", capture: PppCapture | None = None,
-                 capture_received: bool = False) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        endpoint: PppEndpoint,
+        transmit: Callable[[bytes], None],
+        *,
+        name: str = "ppp",
+        framing: str = "hdlc",
+        capture: PppCapture | None = None,
+        capture_received: bool = False,
+    ) -> None:
         if framing not in ("hdlc", "raw"):
             raise ConfigError(f"{name}.framing", f"expected hdlc or raw, got {framing!r}")
         self.sim = sim
@@ -120,8 +134,9 @@ class PppDriver:
         self.framing = framing
         self.capture = capture
         self.capture_received = capture_received
-        self.deframer = HdlcDeframer(max_frame=max(1500, endpoint.config.mru) + 8,
-                                     on_frame=self._frame_from_line)
+        self.deframer = HdlcDeframer(
+            max_frame=max(1500, endpoint.config.mru) + 8, on_frame=self._frame_from_line
+        )
         self.result: simpy.Event = sim.event()
         self.ended: simpy.Event = sim.event()
         self.finished: simpy.Event = sim.event()
@@ -263,18 +278,31 @@ class PppSession:
     ``lower_down()`` on both drivers (see ``hang_up``).
     """
 
-    def __init__(self, sim: Simulation, client: PppConfig, server: PppConfig, *,
-                 pipe: BytePipe | None = None, capture: PppCapture | None = None,
-                 name: str = "ppp") -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        client: PppConfig,
+        server: PppConfig,
+        *,
+        pipe: BytePipe | None = None,
+        capture: PppCapture | None = None,
+        name: str = "ppp",
+    ) -> None:
         if client.role != "client" or server.role != "server":
-            raise ConfigError(f"{name}.role", "PppSession needs a client config and a server config")
+            raise ConfigError(
+                f"{name}.role", "PppSession needs a client config and a server config"
+            )
         self.sim = sim
         self.pipe = pipe or BytePipe(sim, name=f"{name}.pipe")
         self.capture = capture
         client_ep = PppEndpoint(client, sim.rng(f"{name}.client.magic"), name=f"{name}.client")
         server_ep = PppEndpoint(server, sim.rng(f"{name}.server.magic"), name=f"{name}.server")
-        self.client = PppDriver(sim, client_ep, self.pipe.a.write, name=f"{name}.client", capture=capture)
-        self.server = PppDriver(sim, server_ep, self.pipe.b.write, name=f"{name}.server", capture=capture)
+        self.client = PppDriver(
+            sim, client_ep, self.pipe.a.write, name=f"{name}.client", capture=capture
+        )
+        self.server = PppDriver(
+            sim, server_ep, self.pipe.b.write, name=f"{name}.server", capture=capture
+        )
         self.pipe.a.on_data = self.client.receive_bytes
         self.pipe.b.on_data = self.server.receive_bytes
 

@@ -79,7 +79,11 @@ def framed_size(frame: bytes, accm: int = DEFAULT_ACCM) -> int:
     the frame and its FCS, plus one escape per stuffed byte. The FCS is counted as if both of
     its bytes were escaped (its value is not computed here)."""
     controls = bytes(b for b in range(0x20) if (accm >> b) & 1)
-    escapes = frame.count(FLAG) + frame.count(ESCAPE) + (len(frame) - len(frame.translate(None, controls)))
+    escapes = (
+        frame.count(FLAG)
+        + frame.count(ESCAPE)
+        + (len(frame) - len(frame.translate(None, controls)))
+    )
     return 2 + len(frame) + escapes + 4
 
 
@@ -91,8 +95,13 @@ class HdlcDeframer:
     more than ``max_frame`` bytes are discarded and counted in ``errors``.
     """
 
-    def __init__(self, *, max_frame: int = 1500 + 8, rx_accm: int = DEFAULT_ACCM,
-                 on_frame: Callable[[bytes], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_frame: int = 1500 + 8,
+        rx_accm: int = DEFAULT_ACCM,
+        on_frame: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.max_frame = max_frame
         # Called for each good frame as soon as its closing flag arrives, before the following
         # bytes are looked at, so the receiver can change ``rx_accm`` between frames.

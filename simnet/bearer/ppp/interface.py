@@ -3,7 +3,8 @@ them, instead of through the operator network's radio links.
 
 Used where the PPP link itself is the network: a module's IP stack serving PPP on a serial
 port or answering a GSM data call (WIPsoft ``+WIPBR`` server mode), and the remote caller of
-such a call (``ModemBearer.dial_in_caller``). While the interface is up the host is detached from the
+such a call (``ModemBearer.dial_in_caller``). While the interface is up the host is detached from
+the
 operator network (its address is the link's, not one of the network's), so nothing routes
 to it but the peer; ``down()`` gives the host back to the network it had.
 """
@@ -53,8 +54,14 @@ class PppInterface:
         if self._saved is not None:
             host._egress, host.network = self._saved
             self._saved = None
-        host.sim.record(self.name, "ppp_interface", event="down", reason=reason, sent=self.sent,
-                        received=self.received)
+        host.sim.record(
+            self.name,
+            "ppp_interface",
+            event="down",
+            reason=reason,
+            sent=self.sent,
+            received=self.received,
+        )
 
     def _to_link(self, pkt: Packet) -> None:
         if self.driver.send_datagram(wire.encode(pkt)):

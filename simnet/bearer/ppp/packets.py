@@ -154,9 +154,18 @@ def describe(protocol: int, info: bytes) -> str:
         return f"{name} (malformed)"
     code, ident, _ = pkt
     if protocol == PROTO_PAP:
-        code_name = {PAP_REQ: "Authenticate-Request", PAP_ACK: "Authenticate-Ack", PAP_NAK: "Authenticate-Nak"}.get(code, str(code))
+        code_name = {
+            PAP_REQ: "Authenticate-Request",
+            PAP_ACK: "Authenticate-Ack",
+            PAP_NAK: "Authenticate-Nak",
+        }.get(code, str(code))
     elif protocol == PROTO_CHAP:
-        code_name = {CHAP_CHALLENGE: "Challenge", CHAP_RESPONSE: "Response", CHAP_SUCCESS: "Success", CHAP_FAILURE: "Failure"}.get(code, str(code))
+        code_name = {
+            CHAP_CHALLENGE: "Challenge",
+            CHAP_RESPONSE: "Response",
+            CHAP_SUCCESS: "Success",
+            CHAP_FAILURE: "Failure",
+        }.get(code, str(code))
     else:
         code_name = CODE_NAMES.get(code, f"code {code}")
     return f"{name} {code_name} id={ident}"

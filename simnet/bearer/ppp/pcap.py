@@ -25,7 +25,9 @@ class PppCapture:
     def __init__(self) -> None:
         self.frames: list[CapturedFrame] = []
 
-    def add(self, t: float, source: str, protocol: int, info: bytes, *, received: bool = False) -> None:
+    def add(
+        self, t: float, source: str, protocol: int, info: bytes, *, received: bool = False
+    ) -> None:
         self.frames.append(CapturedFrame(t, source, build_frame(protocol, info), received))
 
     def write(self, path: str, *, epoch: float = 0.0) -> int:

@@ -75,7 +75,10 @@ class IpRelay:
     def _from_network(self, pkt: Packet) -> None:
         data = wire.encode(pkt)
         # framed, the datagram grows by flags, header, FCS and escapes (RFC 1662 §4.2)
-        if self.room is not None and framed_size(data, self.driver.endpoint.tx_accm) + 4 > self.room():
+        if (
+            self.room is not None
+            and framed_size(data, self.driver.endpoint.tx_accm) + 4 > self.room()
+        ):
             self._drop("buffer_full", pkt.summary())
             return
         if self.driver.send_datagram(data):

@@ -40,7 +40,9 @@ EXTENSION = {
     0x65: "€",
 }
 
-_ENCODE: dict[str, tuple[int, ...]] = {c: (i,) for i, c in enumerate(DEFAULT_ALPHABET) if i != ESCAPE}
+_ENCODE: dict[str, tuple[int, ...]] = {
+    c: (i,) for i, c in enumerate(DEFAULT_ALPHABET) if i != ESCAPE
+}
 _ENCODE.update({c: (ESCAPE, s) for s, c in EXTENSION.items()})
 
 
@@ -59,7 +61,9 @@ def gsm7_septets(text: str) -> list[int]:
     for c in text:
         code = _ENCODE.get(c)
         if code is None:
-            raise AlphabetError(f"character {c!r} (U+{ord(c):04X}) is not in the GSM 7 bit alphabet")
+            raise AlphabetError(
+                f"character {c!r} (U+{ord(c):04X}) is not in the GSM 7 bit alphabet"
+            )
         out.extend(code)
     return out
 
@@ -105,7 +109,9 @@ def unpack_septets(data: bytes, count: int, fill_bits: int = 0) -> list[int]:
     """``count`` septets from ``data`` after ``fill_bits`` bits; AlphabetError when short."""
     total_bits = fill_bits + 7 * count
     if (total_bits + 7) // 8 > len(data):
-        raise AlphabetError(f"{count} septets need {(total_bits + 7) // 8} octets, {len(data)} given")
+        raise AlphabetError(
+            f"{count} septets need {(total_bits + 7) // 8} octets, {len(data)} given"
+        )
     value = int.from_bytes(data, "little")
     return [(value >> (fill_bits + 7 * i)) & 0x7F for i in range(count)]
 

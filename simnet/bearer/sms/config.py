@@ -37,11 +37,15 @@ def valid_msisdn(value: object, field_name: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise ConfigError(field_name, f"expected a phone number such as \"+33612345678\", got {value!r}")
+        raise ConfigError(
+            field_name, f'expected a phone number such as "+33612345678", got {value!r}'
+        )
     digits = value.removeprefix("+")
     limit = 15 if value.startswith("+") else 20
     if not digits.isdigit() or not 3 <= len(digits) <= limit or not digits.isascii():
-        raise ConfigError(field_name, f"expected a phone number such as \"+33612345678\", got {value!r}")
+        raise ConfigError(
+            field_name, f'expected a phone number such as "+33612345678", got {value!r}'
+        )
     return value
 
 
@@ -71,11 +75,15 @@ class SmsConfig:
         for name in ("submit_delay", "deliver_delay", "ussd_delay"):
             _dist(getattr(self, name), f"{p}.{name}")
         for name in ("retry_interval", "validity", "tr1m", "ussd_timeout"):
-            object.__setattr__(self, name, parse_duration(getattr(self, name), f"{p}.{name}", allow_zero=False))
+            object.__setattr__(
+                self, name, parse_duration(getattr(self, name), f"{p}.{name}", allow_zero=False)
+            )
         object.__setattr__(self, "link_setup", parse_duration(self.link_setup, f"{p}.link_setup"))
         tz = self.tz_quarters
         if isinstance(tz, bool) or not isinstance(tz, int) or not -48 <= tz <= 56:
-            raise ConfigError(f"{p}.tz_quarters", f"expected -48..56 quarters of an hour, got {tz!r}")
+            raise ConfigError(
+                f"{p}.tz_quarters", f"expected -48..56 quarters of an hour, got {tz!r}"
+            )
         from simnet.bearer.sms.ussd import UssdMenu
 
         UssdMenu(self.ussd, "network.ussd")  # validate
@@ -90,7 +98,9 @@ class SmsConfig:
         known = {f.name for f in fields(cls)}
         for key in data:
             if key not in known:
-                raise ConfigError(f"{field_name}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})")
+                raise ConfigError(
+                    f"{field_name}.{key}", f"unknown key (allowed: {', '.join(sorted(known))})"
+                )
         return cls(**{k: v for k, v in data.items() if v is not None})
 
 

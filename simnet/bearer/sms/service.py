@@ -109,7 +109,9 @@ class ModemSms:
         else:
             lc.signalling(lambda ok: self._hand_over(ok, tpdu, done), mobile_originated=False)
 
-    def _hand_over(self, ok: bool, tpdu: Deliver | StatusReport, done: Callable[[int | None], None]) -> None:
+    def _hand_over(
+        self, ok: bool, tpdu: Deliver | StatusReport, done: Callable[[int | None], None]
+    ) -> None:
         if not ok or self.receiver is None:
             self._absent = True
             done(ABSENT)
@@ -123,7 +125,7 @@ class ModemSms:
         self.sim.record(self.name, "sms_memory_available")
         self.smsc.alert(self.msisdn, "memory_available")
 
-    # -- mobile-originated --------------------------------------------------------------------------
+    # -- mobile-originated -------------------------------------------------------------------------
     def submit(self, sca: Address, submit: Submit, *, link_kept: bool = False) -> simpy.Event:
         """Send ``submit`` to the SC ``sca``; the event's value is a :class:`SubmitResult`.
         ``link_kept``: the relay link of the previous message is still up (+CMMS), so the
@@ -132,7 +134,9 @@ class ModemSms:
         self.sim.process(self._submit(sca, submit, ev, link_kept))
         return ev
 
-    def _submit(self, sca: Address, submit: Submit, ev: simpy.Event, link_kept: bool) -> Generator[Any, Any, None]:
+    def _submit(
+        self, sca: Address, submit: Submit, ev: simpy.Event, link_kept: bool
+    ) -> Generator[Any, Any, None]:
         start = self.sim.now
         tr1m = self.smsc.config.tr1m
         if not self.registered():
@@ -143,15 +147,19 @@ class ModemSms:
         if lc is None:
             connected.succeed(not self.radio.signal_lost and self.radio.in_coverage)
         else:
-            lc.signalling(lambda ok: connected.succeed(ok) if not connected.triggered else None,
-                          mobile_originated=True)
+            lc.signalling(
+                lambda ok: connected.succeed(ok) if not connected.triggered else None,
+                mobile_originated=True,
+            )
         got = yield connected | self.sim.timeout(tr1m)
         ok = bool(got[connected]) if connected in got else False
         if not ok:
             rest = tr1m - (self.sim.now - start)
             if rest > 0:
                 yield self.sim.timeout(rest)
-            self.sim.record(self.name, "sms_mo", mr=submit.mr, cms=CMS_NETWORK_TIMEOUT, detail="no radio path")
+            self.sim.record(
+                self.name, "sms_mo", mr=submit.mr, cms=CMS_NETWORK_TIMEOUT, detail="no radio path"
+            )
             ev.succeed(SubmitResult(CMS_NETWORK_TIMEOUT, "TR1M expired"))
             return
         transfer = self.smsc.submit_delay()
@@ -171,7 +179,7 @@ class ModemSms:
         self.sim.record(self.name, "sms_mo", mr=submit.mr, dest=submit.da.number, cms=cause)
         ev.succeed(SubmitResult(cause, "" if cause is None else "RP-ERROR"))
 
-    # -- USSD ---------------------------------------------------------------------------------------
+    # -- USSD --------------------------------------------------------------------------------------
     def ussd_request(self, text: str) -> simpy.Event:
         """A USSD string from the user (a service code, or an answer in an open dialogue); the
         event's value is (m, text) as +CUSD reports it."""
@@ -193,7 +201,9 @@ class ModemSms:
             m, answer, self._ussd = self.smsc.ussd.start(text)
         self.sim.record(self.name, "ussd", request=text, m=m, answer=answer)
         if self._ussd is not None:
-            self._ussd_timer = self.sim.call_later(self.smsc.config.ussd_timeout, self._ussd_released)
+            self._ussd_timer = self.sim.call_later(
+                self.smsc.config.ussd_timeout, self._ussd_released
+            )
         ev.succeed((m, answer))
 
     def _ussd_released(self) -> None:

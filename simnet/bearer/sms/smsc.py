@@ -112,10 +112,19 @@ class SmsMessage:
 
     def summary(self) -> dict[str, Any]:
         concat = self.ud.concat if self.kind == "sms" else None
-        return {"id": self.id, "from": self.origin, "to": self.dest, "kind": self.kind, "text": self.text,
-                "status": self.status, "st": self.st, "submitted": round(self.submitted, 6),
-                "delivered_at": None if self.delivered_at is None else round(self.delivered_at, 6),
-                "attempts": self.attempts, "part": None if concat is None else [concat.seq, concat.total]}
+        return {
+            "id": self.id,
+            "from": self.origin,
+            "to": self.dest,
+            "kind": self.kind,
+            "text": self.text,
+            "status": self.status,
+            "st": self.st,
+            "submitted": round(self.submitted, 6),
+            "delivered_at": None if self.delivered_at is None else round(self.delivered_at, 6),
+            "attempts": self.attempts,
+            "part": None if concat is None else [concat.seq, concat.total],
+        }
 
 
 @dataclass(frozen=True)
@@ -128,8 +137,14 @@ class _FailRule:
 class Smsc:
     """See the module docstring."""
 
-    def __init__(self, sim: Any, config: SmsConfig | None = None, *, name: str = "smsc",
-                 epoch: float = DEFAULT_EPOCH) -> None:
+    def __init__(
+        self,
+        sim: Any,
+        config: SmsConfig | None = None,
+        *,
+        name: str = "smsc",
+        epoch: float = DEFAULT_EPOCH,
+    ) -> None:
         self.sim = sim
         self.config = config or SmsConfig()
         self.name = name
@@ -158,7 +173,9 @@ class Smsc:
         key = number_key(subscriber.msisdn)
         other = self.subscribers.get(key)
         if other is not None and other is not subscriber:
-            raise ConfigError("msisdn", f"{subscriber.msisdn} is already the number of another subscriber")
+            raise ConfigError(
+                "msisdn", f"{subscriber.msisdn} is already the number of another subscriber"
+            )
         self.subscribers[key] = subscriber
 
     def submit_delay(self) -> float:
@@ -173,21 +190,43 @@ class Smsc:
         """An SMS-SUBMIT reached the SC ``sca`` from ``origin``: None (RP-ACK, the message is
         queued) or the RP cause of the RP-ERROR the MS gets."""
         if number_key(sca.number) != number_key(self.address.number):
-            self.sim.record(self.name, "sms_rejected", origin=origin, sca=sca.number, cause=RP_UNASSIGNED_NUMBER)
+            self.sim.record(
+                self.name, "sms_rejected", origin=origin, sca=sca.number, cause=RP_UNASSIGNED_NUMBER
+            )
             return RP_UNASSIGNED_NUMBER
         if self.down:
-            self.sim.record(self.name, "sms_rejected", origin=origin, cause=RP_NETWORK_OUT_OF_ORDER,
-                            reason="smsc_down")
+            self.sim.record(
+                self.name,
+                "sms_rejected",
+                origin=origin,
+                cause=RP_NETWORK_OUT_OF_ORDER,
+                reason="smsc_down",
+            )
             return RP_NETWORK_OUT_OF_ORDER
         validity = submit.validity(self.epoch + self.sim.now)
         if validity is None or validity > self.config.validity:
             validity = self.config.validity
-        self._queue(origin, submit.da.number, submit.ud, submit.pid, validity, mr=submit.mr,
-                    status_report=submit.srr)
+        self._queue(
+            origin,
+            submit.da.number,
+            submit.ud,
+            submit.pid,
+            validity,
+            mr=submit.mr,
+            status_report=submit.srr,
+        )
         return None
 
-    def send_text(self, origin: str, dest: str, text: str, *, status_report: bool = False,
-                  dcs: int | None = None, validity: float | None = None) -> list[SmsMessage]:
+    def send_text(
+        self,
+        origin: str,
+        dest: str,
+        text: str,
+        *,
+        status_report: bool = False,
+        dcs: int | None = None,
+        validity: float | None = None,
+    ) -> list[SmsMessage]:
         """A host ``origin`` sends ``text`` to ``dest`` (concatenated parts when long); the SC
         has it after one submit delay. Returns the messages, queued at that time."""
         self._host_ref = (self._host_ref + 1) % 256
@@ -195,21 +234,57 @@ class Smsc:
         out: list[SmsMessage] = []
         when = self.submit_delay()
         for ud in parts:
-            msg = self._make(origin, dest, ud, 0, validity or self.config.validity, status_report=status_report)
+            msg = self._make(
+                origin, dest, ud, 0, validity or self.config.validity, status_report=status_report
+            )
             out.append(msg)
-        self.sim.record(self.name, "sms_sent_by_host", origin=origin, dest=dest, parts=len(parts), after=when)
+        self.sim.record(
+            self.name, "sms_sent_by_host", origin=origin, dest=dest, parts=len(parts), after=when
+        )
         self.sim.call_later(when, self._enqueue_all, out)
         return out
 
-    def _make(self, origin: str, dest: str, ud: UserData, pid: int, validity: float, *, mr: int = 0,
-              status_report: bool = False, kind: str = "sms", report: StatusReport | None = None) -> SmsMessage:
-        msg = SmsMessage(self._next_id, origin, dest, ud, pid, self.sim.now, self.sim.now + validity,
-                         self.now_stamp(), mr=mr & 0xFF, status_report=status_report, kind=kind, report=report)
+    def _make(
+        self,
+        origin: str,
+        dest: str,
+        ud: UserData,
+        pid: int,
+        validity: float,
+        *,
+        mr: int = 0,
+        status_report: bool = False,
+        kind: str = "sms",
+        report: StatusReport | None = None,
+    ) -> SmsMessage:
+        msg = SmsMessage(
+            self._next_id,
+            origin,
+            dest,
+            ud,
+            pid,
+            self.sim.now,
+            self.sim.now + validity,
+            self.now_stamp(),
+            mr=mr & 0xFF,
+            status_report=status_report,
+            kind=kind,
+            report=report,
+        )
         self._next_id += 1
         return msg
 
-    def _queue(self, origin: str, dest: str, ud: UserData, pid: int, validity: float, *, mr: int = 0,
-               status_report: bool = False) -> SmsMessage:
+    def _queue(
+        self,
+        origin: str,
+        dest: str,
+        ud: UserData,
+        pid: int,
+        validity: float,
+        *,
+        mr: int = 0,
+        status_report: bool = False,
+    ) -> SmsMessage:
         msg = self._make(origin, dest, ud, pid, validity, mr=mr, status_report=status_report)
         self._enqueue_all([msg])
         return msg
@@ -221,9 +296,17 @@ class Smsc:
             msg.expires = max(msg.expires, self.sim.now)
             self.messages.append(msg)
             concat = msg.ud.concat if msg.kind == "sms" else None
-            self.sim.record(self.name, "sms_submitted", id=msg.id, origin=msg.origin, dest=msg.dest,
-                            what=msg.kind, mr=msg.mr, srr=msg.status_report,
-                            part=None if concat is None else f"{concat.seq}/{concat.total}")
+            self.sim.record(
+                self.name,
+                "sms_submitted",
+                id=msg.id,
+                origin=msg.origin,
+                dest=msg.dest,
+                what=msg.kind,
+                mr=msg.mr,
+                srr=msg.status_report,
+                part=None if concat is None else f"{concat.seq}/{concat.total}",
+            )
             key = number_key(msg.dest)
             self._queues.setdefault(key, deque()).append(msg)
             msg._expiry = self.sim.call_at(msg.expires, self._expire, msg)
@@ -266,11 +349,23 @@ class Smsc:
         more = len(queue) > 1
         if msg.kind == "status_report":
             assert msg.report is not None
-            tpdu = StatusReport(msg.report.mr, msg.report.ra, msg.report.scts, msg.report.dt, msg.report.st,
-                                mms=not more)
+            tpdu = StatusReport(
+                msg.report.mr,
+                msg.report.ra,
+                msg.report.scts,
+                msg.report.dt,
+                msg.report.st,
+                mms=not more,
+            )
         else:
-            tpdu = Deliver(Address.of(msg.origin), msg.scts, msg.ud, msg.pid, mms=not more,
-                           sri=msg.status_report)
+            tpdu = Deliver(
+                Address.of(msg.origin),
+                msg.scts,
+                msg.ud,
+                msg.pid,
+                mms=not more,
+                sri=msg.status_report,
+            )
         answered = [False]
 
         def done(result: int | None) -> None:
@@ -301,7 +396,9 @@ class Smsc:
             return
         else:
             queue.popleft()
-            self._finish(msg, "failed", ST_REJECTED if result == -3 else ST_INCOMPATIBLE, cause=result)
+            self._finish(
+                msg, "failed", ST_REJECTED if result == -3 else ST_INCOMPATIBLE, cause=result
+            )
         self._kick(key)
 
     def _drop_expired(self, key: str, msg: SmsMessage) -> None:
@@ -342,8 +439,15 @@ class Smsc:
         self.sim.record(self.name, f"sms_{status}", id=msg.id, dest=msg.dest, st=st, cause=cause)
         if msg.kind == "sms" and msg.status_report:
             report = StatusReport(msg.mr, Address.of(msg.dest), msg.scts, self.now_stamp(), st)
-            rep = self._make(self.address.number, msg.origin, UserData(0, 0, b""), 0, self.config.validity,
-                             kind="status_report", report=report)
+            rep = self._make(
+                self.address.number,
+                msg.origin,
+                UserData(0, 0, b""),
+                0,
+                self.config.validity,
+                kind="status_report",
+                report=report,
+            )
             self._enqueue_all([rep])
 
     # -- faults ---------------------------------------------------------------------------------
@@ -360,17 +464,32 @@ class Smsc:
             for key in sorted(self._queues):
                 self._kick(key)
 
-    def fail_deliveries(self, dest: str, reason: str = "absent", *, count: int | None = None,
-                        duration: float | None = None) -> None:
+    def fail_deliveries(
+        self,
+        dest: str,
+        reason: str = "absent",
+        *,
+        count: int | None = None,
+        duration: float | None = None,
+    ) -> None:
         """Delivery attempts to ``dest`` fail: ``absent`` (kept and retried), ``busy`` (a
         temporary error, retried), ``rejected`` (permanent: TP-ST 0x42); for ``count``
         attempts or ``duration`` seconds (both None: until the run ends)."""
         if reason not in FAIL_REASONS:
-            raise ConfigError("sms_fail.reason", f"expected one of {', '.join(FAIL_REASONS)}, got {reason!r}")
+            raise ConfigError(
+                "sms_fail.reason", f"expected one of {', '.join(FAIL_REASONS)}, got {reason!r}"
+            )
         until = None if duration is None else self.sim.now + duration
         self._fail.setdefault(number_key(dest), []).append(_FailRule(reason, count, until))
-        self.sim.record(self.name, "fault", fault="sms_fail", dest=dest, reason=reason, count=count,
-                        duration=duration)
+        self.sim.record(
+            self.name,
+            "fault",
+            fault="sms_fail",
+            dest=dest,
+            reason=reason,
+            count=count,
+            duration=duration,
+        )
         if duration is not None:
             self.sim.call_later(duration, self.alert, dest, "fault_over")
 
@@ -399,7 +518,7 @@ class Smsc:
         if duration is not None:
             self._delay_timer = self.sim.call_later(duration, self.add_delay, 0.0)
 
-    # -- inspection ---------------------------------------------------------------------------------
+    # -- inspection --------------------------------------------------------------------------------
     def pending(self, dest: str | None = None) -> list[SmsMessage]:
         keys = [number_key(dest)] if dest is not None else sorted(self._queues)
         return [m for k in keys for m in self._queues.get(k, ())]
@@ -417,8 +536,14 @@ class ReceivedSms:
     alphabet: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"from": self.origin, "text": self.text, "time": round(self.time, 6), "scts": self.scts,
-                "parts": self.parts, "alphabet": self.alphabet}
+        return {
+            "from": self.origin,
+            "text": self.text,
+            "time": round(self.time, 6),
+            "scts": self.scts,
+            "parts": self.parts,
+            "alphabet": self.alphabet,
+        }
 
 
 class HostPhone:
@@ -455,13 +580,25 @@ class HostPhone:
 
     def _received(self, origin: str, parts: list[Deliver]) -> None:
         text = "".join(p.ud.text for p in parts)
-        msg = ReceivedSms(origin, text, self.sim.now, parts[0].scts.text(), len(parts), str(parts[0].ud.alphabet))
+        msg = ReceivedSms(
+            origin, text, self.sim.now, parts[0].scts.text(), len(parts), str(parts[0].ud.alphabet)
+        )
         self.inbox.append(msg)
-        self.sim.record(f"host.{self.name}", "sms_received", origin=origin, text=text, parts=len(parts))
+        self.sim.record(
+            f"host.{self.name}", "sms_received", origin=origin, text=text, parts=len(parts)
+        )
 
     def send(self, dest: str, text: str, **kwargs: Any) -> list[SmsMessage]:
         return self.smsc.send_text(self.msisdn, dest, text, **kwargs)
 
 
-__all__ = ["ABSENT", "FAIL_REASONS", "HostPhone", "ReceivedSms", "SmsMessage", "Smsc", "Subscriber",
-           "number_key"]
+__all__ = [
+    "ABSENT",
+    "FAIL_REASONS",
+    "HostPhone",
+    "ReceivedSms",
+    "SmsMessage",
+    "Smsc",
+    "Subscriber",
+    "number_key",
+]

@@ -142,7 +142,9 @@ class Address:
         nibbles = [_BCD.index(c) for c in digits]
         if len(nibbles) % 2:
             nibbles.append(0xF)
-        return bytes(nibbles[i] | nibbles[i + 1] << 4 for i in range(0, len(nibbles), 2)), len(digits)
+        return bytes(nibbles[i] | nibbles[i + 1] << 4 for i in range(0, len(nibbles), 2)), len(
+            digits
+        )
 
     def encode_tp(self) -> bytes:
         """TP-DA / TP-OA / TP-RA: length in useful semi-octets, type, value (§9.1.2.5)."""
@@ -183,8 +185,10 @@ class _Reader:
 
     def take(self, n: int, what: str) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
-            raise TpduError(f"PDU ends inside {what} (needs {n} octets at {self.pos}, has {len(self.data)})")
-        out = self.data[self.pos:self.pos + n]
+            raise TpduError(
+                f"PDU ends inside {what} (needs {n} octets at {self.pos}, has {len(self.data)})"
+            )
+        out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -203,7 +207,7 @@ class _Reader:
             raise TpduError(str(err)) from None
 
     def rest(self) -> bytes:
-        out = self.data[self.pos:]
+        out = self.data[self.pos :]
         self.pos = len(self.data)
         return out
 
@@ -219,10 +223,10 @@ def split_sca(pdu: bytes) -> tuple[Address | None, bytes]:
         raise TpduError(f"SC address length {n} is wrong (1..11 octets, TS 24.011 §8.2.5.1)")
     toa = pdu[1]
     try:
-        number = _decode_value(toa, pdu[2:1 + n], None)
+        number = _decode_value(toa, pdu[2 : 1 + n], None)
     except AlphabetError as err:
         raise TpduError(str(err)) from None
-    return Address(number, toa), pdu[1 + n:]
+    return Address(number, toa), pdu[1 + n :]
 
 
 # -- time stamps and validity ---------------------------------------------------------------------
@@ -260,8 +264,17 @@ class Timestamp:
         t = self.local
         tz = abs(self.tz_quarters)
         tz_octet = _bcd_swapped(tz) | (0x08 if self.tz_quarters < 0 else 0)
-        return bytes([_bcd_swapped(t.year % 100), _bcd_swapped(t.month), _bcd_swapped(t.day),
-                      _bcd_swapped(t.hour), _bcd_swapped(t.minute), _bcd_swapped(t.second), tz_octet])
+        return bytes(
+            [
+                _bcd_swapped(t.year % 100),
+                _bcd_swapped(t.month),
+                _bcd_swapped(t.day),
+                _bcd_swapped(t.hour),
+                _bcd_swapped(t.minute),
+                _bcd_swapped(t.second),
+                tz_octet,
+            ]
+        )
 
     @classmethod
     def decode(cls, data: bytes, what: str = "time stamp") -> Timestamp:
@@ -293,7 +306,7 @@ def relative_validity(vp: int) -> float:
     return (vp - 192) * 7 * 86400.0
 
 
-# -- user data --------------------------------------------------------------------------------------
+# -- user data -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -323,7 +336,7 @@ class UserData:
         """The user data header without its length octet (b"" without UDHI)."""
         if not self.udhi or not self.raw:
             return b""
-        return self.raw[1:1 + self.raw[0]]
+        return self.raw[1 : 1 + self.raw[0]]
 
     @property
     def elements(self) -> list[tuple[int, bytes]]:
@@ -333,7 +346,7 @@ class UserData:
         i = 0
         while i + 2 <= len(h):
             iei, n = h[i], h[i + 1]
-            out.append((iei, h[i + 2:i + 2 + n]))
+            out.append((iei, h[i + 2 : i + 2 + n]))
             i += 2 + n
         return out
 
@@ -351,14 +364,15 @@ class UserData:
 
     @property
     def body(self) -> bytes:
-        """The user data after the header: octets for 8-bit and UCS2, septet values for GSM 7-bit."""
+        """The user data after the header: octets for 8-bit and UCS2, septet values for GSM
+        7-bit."""
         hdr = self._header_octets()
         if self.alphabet is Alphabet.GSM7:
             fill = (7 - (hdr * 8) % 7) % 7
             skip = (hdr * 8 + fill) // 7
             septets = unpack_septets(self.raw[hdr:], max(0, self.udl - skip), fill)
             return bytes(septets)
-        return self.raw[hdr:self.udl]
+        return self.raw[hdr : self.udl]
 
     @property
     def text(self) -> str:
@@ -372,15 +386,29 @@ class UserData:
         return body.decode("latin-1")
 
     @classmethod
-    def build(cls, body: str | bytes, alphabet: Alphabet | None = None, *, header: bytes = b"",
-              dcs: int | None = None) -> UserData:
+    def build(
+        cls,
+        body: str | bytes,
+        alphabet: Alphabet | None = None,
+        *,
+        header: bytes = b"",
+        dcs: int | None = None,
+    ) -> UserData:
         """User data for ``body`` (text, or octets for 8-bit) with an optional header (its
         IEs, without the length octet). ``alphabet`` None: GSM 7-bit when the text fits, else
         UCS2. ``dcs`` overrides the DCS octet (e.g. a class); its alphabet must agree."""
         if alphabet is None:
-            alphabet = dcs_alphabet(dcs) if dcs is not None else (
-                Alphabet.GSM7 if isinstance(body, str) and gsm7_fits(body) else
-                Alphabet.OCTET if isinstance(body, bytes) else Alphabet.UCS2)
+            alphabet = (
+                dcs_alphabet(dcs)
+                if dcs is not None
+                else (
+                    Alphabet.GSM7
+                    if isinstance(body, str) and gsm7_fits(body)
+                    else Alphabet.OCTET
+                    if isinstance(body, bytes)
+                    else Alphabet.UCS2
+                )
+            )
         dcs = alphabet.dcs if dcs is None else dcs
         udh = bytes([len(header)]) + header if header else b""
         if alphabet is Alphabet.GSM7:
@@ -389,8 +417,11 @@ class UserData:
             skip = (len(udh) * 8 + fill) // 7
             packed = pack_septets(septets, fill)
             return cls(dcs, skip + len(septets), udh + packed, bool(udh))
-        octets = body if isinstance(body, bytes) else (
-            ucs2_encode(body) if alphabet is Alphabet.UCS2 else body.encode("latin-1"))
+        octets = (
+            body
+            if isinstance(body, bytes)
+            else (ucs2_encode(body) if alphabet is Alphabet.UCS2 else body.encode("latin-1"))
+        )
         return cls(dcs, len(udh) + len(octets), udh + octets, bool(udh))
 
     def encode(self) -> bytes:
@@ -407,7 +438,9 @@ class UserData:
                 raise TpduError(f"TP-UDL {self.udl} octets over 140")
             need = self.udl
         if len(self.raw) != need:
-            raise TpduError(f"TP-UDL {self.udl} needs {need} octets of user data, {len(self.raw)} given")
+            raise TpduError(
+                f"TP-UDL {self.udl} needs {need} octets of user data, {len(self.raw)} given"
+            )
         if self.udhi and (not self.raw or 1 + self.raw[0] > len(self.raw)):
             raise TpduError("user data header longer than the user data")
 
@@ -419,7 +452,7 @@ def _read_user_data(r: _Reader, dcs: int, udhi: bool) -> UserData:
     return ud
 
 
-# -- the TPDUs --------------------------------------------------------------------------------------
+# -- the TPDUs -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -439,12 +472,23 @@ class Submit:
 
     @property
     def first_octet(self) -> int:
-        return (MTI_SUBMIT | self.rd << 2 | self.vpf << 3 | self.srr << 5
-                | self.ud.udhi << 6 | self.rp << 7)
+        return (
+            MTI_SUBMIT
+            | self.rd << 2
+            | self.vpf << 3
+            | self.srr << 5
+            | self.ud.udhi << 6
+            | self.rp << 7
+        )
 
     def encode(self) -> bytes:
-        return (bytes([self.first_octet, self.mr & 0xFF]) + self.da.encode_tp()
-                + bytes([self.pid, self.ud.dcs]) + self.vp + self.ud.encode())
+        return (
+            bytes([self.first_octet, self.mr & 0xFF])
+            + self.da.encode_tp()
+            + bytes([self.pid, self.ud.dcs])
+            + self.vp
+            + self.ud.encode()
+        )
 
     def validity(self, now_unix: float) -> float | None:
         """Seconds the SC should keep the message from ``now_unix`` (None: TP-VP absent)."""
@@ -486,12 +530,23 @@ class Deliver:
 
     @property
     def first_octet(self) -> int:
-        return (MTI_DELIVER | self.mms << 2 | self.lp << 3 | self.sri << 5
-                | self.ud.udhi << 6 | self.rp << 7)
+        return (
+            MTI_DELIVER
+            | self.mms << 2
+            | self.lp << 3
+            | self.sri << 5
+            | self.ud.udhi << 6
+            | self.rp << 7
+        )
 
     def encode(self) -> bytes:
-        return (bytes([self.first_octet]) + self.oa.encode_tp()
-                + bytes([self.pid, self.ud.dcs]) + self.scts.encode() + self.ud.encode())
+        return (
+            bytes([self.first_octet])
+            + self.oa.encode_tp()
+            + bytes([self.pid, self.ud.dcs])
+            + self.scts.encode()
+            + self.ud.encode()
+        )
 
 
 @dataclass(frozen=True)
@@ -512,8 +567,13 @@ class StatusReport:
         return MTI_STATUS_REPORT | self.mms << 2 | self.srq << 5
 
     def encode(self) -> bytes:
-        return (bytes([self.first_octet, self.mr & 0xFF]) + self.ra.encode_tp()
-                + self.scts.encode() + self.dt.encode() + bytes([self.st]))
+        return (
+            bytes([self.first_octet, self.mr & 0xFF])
+            + self.ra.encode_tp()
+            + self.scts.encode()
+            + self.dt.encode()
+            + bytes([self.st])
+        )
 
 
 Tpdu = Submit | Deliver | StatusReport
@@ -529,7 +589,9 @@ def decode(data: bytes, *, from_ms: bool) -> Tpdu:
     mti = fo & 0b11
     if from_ms:
         if mti != MTI_SUBMIT:
-            raise TpduError(f"TP-MTI {mti} is not an SMS-SUBMIT (only SUBMIT is sent from the MS here)")
+            raise TpduError(
+                f"TP-MTI {mti} is not an SMS-SUBMIT (only SUBMIT is sent from the MS here)"
+            )
         mr = r.octet("TP-MR")
         da = r.tp_address("TP-DA")
         pid = r.octet("TP-PID")
@@ -539,15 +601,25 @@ def decode(data: bytes, *, from_ms: bool) -> Tpdu:
         ud = _read_user_data(r, dcs, bool(fo & 0x40))
         if vpf == VPF_ABSOLUTE:
             Timestamp.decode(vp, "TP-VP")
-        return Submit(mr, da, ud, pid, vpf, vp, srr=bool(fo & 0x20), rd=bool(fo & 0x04), rp=bool(fo & 0x80))
+        return Submit(
+            mr, da, ud, pid, vpf, vp, srr=bool(fo & 0x20), rd=bool(fo & 0x04), rp=bool(fo & 0x80)
+        )
     if mti == MTI_DELIVER:
         oa = r.tp_address("TP-OA")
         pid = r.octet("TP-PID")
         dcs = r.octet("TP-DCS")
         scts = Timestamp.decode(r.take(7, "TP-SCTS"), "TP-SCTS")
         ud = _read_user_data(r, dcs, bool(fo & 0x40))
-        return Deliver(oa, scts, ud, pid, mms=bool(fo & 0x04), sri=bool(fo & 0x20), rp=bool(fo & 0x80),
-                       lp=bool(fo & 0x08))
+        return Deliver(
+            oa,
+            scts,
+            ud,
+            pid,
+            mms=bool(fo & 0x04),
+            sri=bool(fo & 0x20),
+            rp=bool(fo & 0x80),
+            lp=bool(fo & 0x08),
+        )
     if mti == MTI_STATUS_REPORT:
         mr = r.octet("TP-MR")
         ra = r.tp_address("TP-RA")
@@ -559,16 +631,26 @@ def decode(data: bytes, *, from_ms: bool) -> Tpdu:
     raise TpduError(f"TP-MTI {mti} is not a PDU an SC sends to an MS here")
 
 
-# -- segmentation -------------------------------------------------------------------------------------
+# -- segmentation ----------------------------------------------------------------------------------
 
 
-def segment(text: str, *, ref: int, alphabet: Alphabet | None = None, dcs: int | None = None,
-            ref16: bool = False) -> list[UserData]:
+def segment(
+    text: str,
+    *,
+    ref: int,
+    alphabet: Alphabet | None = None,
+    dcs: int | None = None,
+    ref16: bool = False,
+) -> list[UserData]:
     """``text`` as the user data of one part (it fits: 160 GSM septets, 70 UCS2 characters) or
     of several concatenated parts with ref ``ref`` (153 septets / 67 characters each; an
     extension character or a surrogate pair is never cut). At most 255 parts."""
     if alphabet is None:
-        alphabet = dcs_alphabet(dcs) if dcs is not None else (Alphabet.GSM7 if gsm7_fits(text) else Alphabet.UCS2)
+        alphabet = (
+            dcs_alphabet(dcs)
+            if dcs is not None
+            else (Alphabet.GSM7 if gsm7_fits(text) else Alphabet.UCS2)
+        )
     if alphabet is Alphabet.GSM7:
         units = [len(gsm7_septets(c)) for c in text]
         single, multi = 160, 153 - (1 if ref16 else 0)

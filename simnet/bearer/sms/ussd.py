@@ -50,27 +50,38 @@ def _node(value: object, where: str) -> UssdNode:
         options = value.get("options", {}) or {}
         if not isinstance(options, Mapping):
             raise ConfigError(f"{where}.options", "expected a mapping of user input to answers")
-        node = UssdNode(text, {str(k): _node(v, f"{where}.options.{k}") for k, v in options.items()})
+        node = UssdNode(
+            text, {str(k): _node(v, f"{where}.options.{k}") for k, v in options.items()}
+        )
     else:
         raise ConfigError(where, "expected a text or {text, options}")
     if len(node.text) > MAX_TEXT:
-        raise ConfigError(where, f"a USSD string is at most {MAX_TEXT} characters (TS 23.038 §6.1.2.3.1)")
+        raise ConfigError(
+            where, f"a USSD string is at most {MAX_TEXT} characters (TS 23.038 §6.1.2.3.1)"
+        )
     return node
 
 
 class UssdMenu:
     """The operator's USSD services (see the module docstring)."""
 
-    def __init__(self, services: Mapping[str, object] | None = None, field_name: str = "network.ussd") -> None:
+    def __init__(
+        self, services: Mapping[str, object] | None = None, field_name: str = "network.ussd"
+    ) -> None:
         if services is None:
             services = {}
         if not isinstance(services, Mapping):
-            raise ConfigError(field_name, "expected a mapping of service codes (e.g. \"*100#\") to answers")
+            raise ConfigError(
+                field_name, 'expected a mapping of service codes (e.g. "*100#") to answers'
+            )
         self.services: dict[str, UssdNode] = {}
         for code, value in services.items():
             code = str(code)
             if not code or any(c not in "0123456789*#+" for c in code):
-                raise ConfigError(f"{field_name}.{code}", "a USSD service code uses 0-9, * and # (TS 22.030 §6.5.2)")
+                raise ConfigError(
+                    f"{field_name}.{code}",
+                    "a USSD service code uses 0-9, * and # (TS 22.030 §6.5.2)",
+                )
             self.services[code] = _node(value, f"{field_name}.{code}")
 
     def start(self, code: str) -> tuple[int, str, UssdSession | None]:
@@ -100,5 +111,12 @@ class UssdSession:
         return NO_FURTHER_ACTION, node.text, False
 
 
-__all__ = ["FURTHER_ACTION", "NOT_SUPPORTED", "NO_FURTHER_ACTION", "TERMINATED_BY_NETWORK", "UssdMenu",
-           "UssdNode", "UssdSession"]
+__all__ = [
+    "FURTHER_ACTION",
+    "NOT_SUPPORTED",
+    "NO_FURTHER_ACTION",
+    "TERMINATED_BY_NETWORK",
+    "UssdMenu",
+    "UssdNode",
+    "UssdSession",
+]

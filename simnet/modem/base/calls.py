@@ -141,8 +141,12 @@ class CallCommands(BaseCommandSet):
             session = self.module.session
             if session is not None and session.active and isinstance(session.link, PipeLink):
                 session.end("NO CARRIER")
-            elif call.voice and call.connected_at is not None and outcome is not None and outcome.kind in (
-                    OutcomeKind.NO_CARRIER, OutcomeKind.NETWORK_LOST):
+            elif (
+                call.voice
+                and call.connected_at is not None
+                and outcome is not None
+                and outcome.kind in (OutcomeKind.NO_CARRIER, OutcomeKind.NETWORK_LOST)
+            ):
                 self.module.urc("NO CARRIER")  # the far end (or the network) ended the speech call
 
     def _ring(self, call: CsdCall) -> None:
@@ -150,7 +154,9 @@ class CallCommands(BaseCommandSet):
         # TS 27.007 §6.11: +CRC=1 gives +CRING: <type>; a non-transparent data call (+CBST
         # <ce> 1) is "REL ASYNC", a transparent one "ASYNC".
         if self.params["+CRC"]["mode"]:
-            kind = "VOICE" if call.voice else ("REL ASYNC" if self.params["+CBST"]["ce"] else "ASYNC")
+            kind = (
+                "VOICE" if call.voice else ("REL ASYNC" if self.params["+CBST"]["ce"] else "ASYNC")
+            )
             module.urc("+CRING: " + kind)
         else:
             module.urc("RING")
@@ -182,10 +188,17 @@ class CallCommands(BaseCommandSet):
         the host the address of PDP context <cid> (default 1)."""
         body = number.rstrip("#")
         fields = body.split("*")[1:]  # ["99", called, L2P, cid] or ["98", cid]
-        cid_text = (fields[3] if len(fields) > 3 else "") if fields[0] == "99" else (
-            fields[1] if len(fields) > 1 else "")
+        cid_text = (
+            (fields[3] if len(fields) > 3 else "")
+            if fields[0] == "99"
+            else (fields[1] if len(fields) > 1 else "")
+        )
         l2p = fields[2].upper() if fields[0] == "99" and len(fields) > 2 else ""
-        if not number.endswith("#") or (cid_text and not cid_text.isdigit()) or l2p not in ("", "PPP", "1"):
+        if (
+            not number.endswith("#")
+            or (cid_text and not cid_text.isdigit())
+            or l2p not in ("", "PPP", "1")
+        ):
             return ctx.error()
         cid = int(cid_text) if cid_text else 1
         if not 1 <= cid <= 16:

@@ -161,7 +161,12 @@ class NetworkCommands(BaseCommandSet):
     def cind(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.007 §8.9 indicator control (read and test; the indicators are not settable)."""
         if cmd.form is Form.TEST:
-            ctx.info("+CIND: " + ",".join(f'("{n}",{r})' for n, r in zip(self.CIND_NAMES, self.CIND_RANGES, strict=True)))
+            ctx.info(
+                "+CIND: "
+                + ",".join(
+                    f'("{n}",{r})' for n, r in zip(self.CIND_NAMES, self.CIND_RANGES, strict=True)
+                )
+            )
             return None
         if cmd.form is Form.READ:
             ctx.info("+CIND: " + ",".join(str(v) for v in self._indicators()))
@@ -211,7 +216,9 @@ class NetworkCommands(BaseCommandSet):
         names = (long_name, short_name, plmn)
         if cmd.form is Form.READ:
             if radio is not None and (radio.registered("cs") or radio.registered("ps")):
-                ctx.info(f'+COPS: {self.cops_mode},{self.cops_format},"{names[self.cops_format]}",{act}')
+                ctx.info(
+                    f'+COPS: {self.cops_mode},{self.cops_format},"{names[self.cops_format]}",{act}'
+                )
             else:
                 ctx.info(f"+COPS: {self.cops_mode}")
             return None
@@ -243,8 +250,10 @@ class NetworkCommands(BaseCommandSet):
         then the requested periodic RAU, GPRS READY timer, periodic TAU and active time as
         8-bit strings (TS 24.008 GPRS Timer 2/3 coding)."""
         if cmd.form is Form.TEST:
-            ctx.info('+CPSMS: (0-2),("00000000"-"11111111"),("00000000"-"11111111"),'
-                     '("00000000"-"11111111"),("00000000"-"11111111")')
+            ctx.info(
+                '+CPSMS: (0-2),("00000000"-"11111111"),("00000000"-"11111111"),'
+                '("00000000"-"11111111"),("00000000"-"11111111")'
+            )
             return None
         state = ctx.settings.params.setdefault("+CPSMS", [0, "", "", "", ""])
         if cmd.form is Form.READ:
@@ -255,7 +264,9 @@ class NetworkCommands(BaseCommandSet):
             return ctx.error()
         cmd.max_params(5)
         mode = cmd.int(0, 0, lo=0, hi=2)
-        requested = [cmd.str(i, state[i], max_len=8) if cmd.has(i) else state[i] for i in range(1, 5)]
+        requested = [
+            cmd.str(i, state[i], max_len=8) if cmd.has(i) else state[i] for i in range(1, 5)
+        ]
         if any(t and (len(t) != 8 or set(t) - {"0", "1"}) for t in requested):
             return ctx.cme(50)
         stored = [0, "", "", "", ""] if mode == 2 else [mode, *requested]

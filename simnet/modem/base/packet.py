@@ -77,8 +77,12 @@ class PacketCommands(BaseCommandSet):
     def cgdcont(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.007 §10.1.1 define PDP context."""
         if cmd.form is Form.TEST:
-            ctx.info('+CGDCONT: (1-16),"IP",,,(0-2),(0-4)', '+CGDCONT: (1-16),"PPP",,,(0-2),(0-4)',
-                     '+CGDCONT: (1-16),"IPV6",,,(0-2),(0-4)', '+CGDCONT: (1-16),"IPV4V6",,,(0-2),(0-4)')
+            ctx.info(
+                '+CGDCONT: (1-16),"IP",,,(0-2),(0-4)',
+                '+CGDCONT: (1-16),"PPP",,,(0-2),(0-4)',
+                '+CGDCONT: (1-16),"IPV6",,,(0-2),(0-4)',
+                '+CGDCONT: (1-16),"IPV4V6",,,(0-2),(0-4)',
+            )
             return None
         if cmd.form is Form.READ:
             for cid in sorted(self.contexts):
@@ -179,7 +183,8 @@ class PacketCommands(BaseCommandSet):
             return ctx.error()
         cids = (
             [cmd.int(i, lo=1, hi=16) for i in range(len(cmd.params))]
-            if cmd.form is Form.SET else sorted(self.contexts)
+            if cmd.form is Form.SET
+            else sorted(self.contexts)
         )
         for cid in cids:
             addr = self._address(cid) if self._active(cid) else None

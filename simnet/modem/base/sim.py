@@ -96,7 +96,11 @@ class SimCommands(BaseCommandSet):
         if mode == 2:
             ctx.info(f"+CLCK: {int(card.lock_enabled)}")
             return None
-        return None if card.set_lock(mode == 1, cmd.str(2, max_len=8)) else ctx.cme(CME_INCORRECT_PASSWORD)
+        return (
+            None
+            if card.set_lock(mode == 1, cmd.str(2, max_len=8))
+            else ctx.cme(CME_INCORRECT_PASSWORD)
+        )
 
     @command("+CPWD", latency="sim")
     def cpwd(self, ctx: Context, cmd: Command) -> Final | None:

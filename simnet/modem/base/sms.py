@@ -96,7 +96,8 @@ class SmsFormat:
     ``memories``: the +CPMS memories offered, in their test-form order; ``capacity``: locations
     of each (``SM``: the SIM's, from ``sim.sms_records``); ``first_index``: the number of the
     first location; ``report_memory``: where <ds>=2 stores status reports (None: <mem3>);
-    ``default_memory``: <mem1..3> after power-on; ``ri_pulse``: seconds the RI line pulses when a message arrives (0: none)."""
+    ``default_memory``: <mem1..3> after power-on; ``ri_pulse``: seconds the RI line pulses when a
+    message arrives (0: none)."""
 
     memories: tuple[str, ...]
     capacity: dict[str, int]
@@ -109,8 +110,13 @@ class SmsFormat:
 
 # TS 27.005 defaults, for modules without a row of their own.
 GENERIC = SmsFormat(
-    memories=("SM", "ME"), capacity={"ME": 100}, first_index=1, report_memory=None, default_memory="SM",
-    ri_pulse=0.0, source="TS 27.005 §3.2.2",
+    memories=("SM", "ME"),
+    capacity={"ME": 100},
+    first_index=1,
+    report_memory=None,
+    default_memory="SM",
+    ri_pulse=0.0,
+    source="TS 27.005 §3.2.2",
 )
 
 
@@ -155,8 +161,11 @@ class MessageStore:
 
 
 def _cms_for_sim(state: SimState | str) -> int:
-    return {SimState.ABSENT: CMS_SIM_NOT_INSERTED, SimState.PIN: CMS_SIM_PIN_REQUIRED,
-            SimState.PUK: CMS_SIM_PUK_REQUIRED}.get(SimState(state), CMS_SIM_FAILURE)
+    return {
+        SimState.ABSENT: CMS_SIM_NOT_INSERTED,
+        SimState.PIN: CMS_SIM_PIN_REQUIRED,
+        SimState.PUK: CMS_SIM_PUK_REQUIRED,
+    }.get(SimState(state), CMS_SIM_FAILURE)
 
 
 def sms_sim_ready(dialect: Dialect, ctx: Context, cmd: Command) -> Final | None:
@@ -259,7 +268,9 @@ class SmsCommands(BaseCommandSet):
         if cs == "UCS2":
             return ucs2_encode(text).hex().upper()
         if cs == "GSM":
-            return "".join(chr(s) for s in gsm7_septets("".join(c if _gsm_ok(c) else "?" for c in text)))
+            return "".join(
+                chr(s) for s in gsm7_septets("".join(c if _gsm_ok(c) else "?" for c in text))
+            )
         return text
 
     @staticmethod
@@ -283,7 +294,7 @@ class SmsCommands(BaseCommandSet):
         self.last_mr = (self.last_mr + 1) % 256
         return self.last_mr
 
-    # -- settings -----------------------------------------------------------------------------------
+    # -- settings ----------------------------------------------------------------------------------
     @setting_command(CMMS)
     def cmms_cmd(self, ctx: Context, cmd: Command) -> Final | None:
         """TS 27.005 §3.5.6 more messages to send: keep the relay link after a send (<n> 1
@@ -293,7 +304,11 @@ class SmsCommands(BaseCommandSet):
 
     def _cmms_now(self) -> int:
         n = int(self.params["+CMMS"]["n"])
-        if n == 1 and self._last_send_end is not None and self.module.sim.now - self._last_send_end > CMMS_KEEP:
+        if (
+            n == 1
+            and self._last_send_end is not None
+            and self.module.sim.now - self._last_send_end > CMMS_KEEP
+        ):
             self.params.set("+CMMS", {"n": 0})
             n = 0
         return n
@@ -346,8 +361,12 @@ class SmsCommands(BaseCommandSet):
             ctx.info(f"+CPMS: ({names}),({names}),({mem3})")
             return None
         if cmd.form is Form.READ:
-            ctx.info("+CPMS: " + ",".join(f'"{m}",{self.memory(m).used},{self.memory(m).capacity}'
-                                           for m in self.mems))
+            ctx.info(
+                "+CPMS: "
+                + ",".join(
+                    f'"{m}",{self.memory(m).used},{self.memory(m).capacity}' for m in self.mems
+                )
+            )
             return None
         if cmd.form is Form.EXEC:
             return ctx.error()
@@ -360,7 +379,9 @@ class SmsCommands(BaseCommandSet):
                     return ctx.cms(CMS_OPERATION_NOT_ALLOWED)
                 new[i] = mem
         self._mems = new
-        ctx.info("+CPMS: " + ",".join(f"{self.memory(m).used},{self.memory(m).capacity}" for m in new))
+        ctx.info(
+            "+CPMS: " + ",".join(f"{self.memory(m).used},{self.memory(m).capacity}" for m in new)
+        )
         return None
 
     @setting_command(CNMI)
@@ -393,17 +414,21 @@ class SmsCommands(BaseCommandSet):
             return ctx.error()
         return None
 
-    # -- indications ----------------------------------------------------------------------------------
+    # -- indications -------------------------------------------------------------------------------
     def _indicate(self, text: str) -> bool:
         """Send an indication to the TE as +CNMI <mode> says; False when it was discarded."""
         mode = self.cnmi[0]
         if mode == 0:
             if len(self._buffer) == self._buffer.maxlen:
-                self.module.sim.record(self.module.name, "sms_indication_dropped", text=self._buffer[0])
+                self.module.sim.record(
+                    self.module.name, "sms_indication_dropped", text=self._buffer[0]
+                )
             self._buffer.append(text)
             return True
         if mode == 1 and self.module.in_data_mode:
-            self.module.sim.record(self.module.name, "sms_indication_dropped", text=text, reason="link reserved")
+            self.module.sim.record(
+                self.module.name, "sms_indication_dropped", text=text, reason="link reserved"
+            )
             return False
         self.module.urc(text)  # mode 2 (3): the module holds it until command mode
         return True
@@ -421,7 +446,9 @@ class SmsCommands(BaseCommandSet):
                 self._indicate(self._cds_text(tpdu, sca))
             elif ds == 2:
                 mem = self.format.report_memory or self.mems[2]
-                index = self.memory(mem).put(StoredSms(REC_UNREAD, tpdu.encode(), sca, "status_report"))
+                index = self.memory(mem).put(
+                    StoredSms(REC_UNREAD, tpdu.encode(), sca, "status_report")
+                )
                 if index is not None:
                     self._indicate(f'+CDSI: "{mem}",{index}')
                 else:
@@ -449,8 +476,11 @@ class SmsCommands(BaseCommandSet):
             return f"+CMT: ,{len(msg.tpdu)}\r\n{msg.pdu_hex()}"
         head = f'+CMT: "{self._to_te(d.oa.number)}",,"{d.scts.text()}"'
         if self.csdh:
-            head += (f",{d.oa.toa},{d.first_octet},{d.pid},{d.ud.dcs},"
-                     f'"{self._to_te(sca.number if sca else "")}",{sca.toa if sca else 129},{self._text_length(d.ud)}')
+            head += (
+                f",{d.oa.toa},{d.first_octet},{d.pid},{d.ud.dcs},"
+                f'"{self._to_te(sca.number if sca else "")}",{sca.toa if sca else 129},'
+                f"{self._text_length(d.ud)}"
+            )
         return f"{head}\r\n{self._ud_for_te(d.ud)}"
 
     def _cds_text(self, r: StatusReport, sca: Address | None) -> str:
@@ -460,9 +490,12 @@ class SmsCommands(BaseCommandSet):
         return f"+CDS: {self._report_fields(r)}"
 
     def _report_fields(self, r: StatusReport) -> str:
-        return f'{r.first_octet},{r.mr},"{self._to_te(r.ra.number)}",{r.ra.toa},"{r.scts.text()}","{r.dt.text()}",{r.st}'
+        return (
+            f'{r.first_octet},{r.mr},"{self._to_te(r.ra.number)}",{r.ra.toa},'
+            f'"{r.scts.text()}","{r.dt.text()}",{r.st}'
+        )
 
-    # -- reading, listing, deleting --------------------------------------------------------------------
+    # -- reading, listing, deleting ----------------------------------------------------------------
     def _render(self, msg: StoredSms, index: int | None) -> list[str]:
         """The +CMGR (index None) or +CMGL lines of one message."""
         prefix = "+CMGR: " if index is None else f"+CMGL: {index},"
@@ -480,7 +513,10 @@ class SmsCommands(BaseCommandSet):
         if isinstance(tp, Deliver):
             head = f'{prefix}{stat},"{self._to_te(tp.oa.number)}",,"{tp.scts.text()}"'
             if self.csdh and index is None:
-                head += f",{tp.oa.toa},{tp.first_octet},{tp.pid},{tp.ud.dcs},{sca_fields},{self._text_length(tp.ud)}"
+                head += (
+                    f",{tp.oa.toa},{tp.first_octet},{tp.pid},{tp.ud.dcs},{sca_fields},"
+                    f"{self._text_length(tp.ud)}"
+                )
             elif self.csdh:  # +CMGL shows only <tooa>,<length> (TS 27.005 §3.4.2)
                 head += f",{tp.oa.toa},{self._text_length(tp.ud)}"
             return [head, self._ud_for_te(tp.ud)]
@@ -489,7 +525,10 @@ class SmsCommands(BaseCommandSet):
             head = f'{prefix}{stat},"{self._to_te(tp.da.number)}",'
             if self.csdh:
                 vp = str(tp.vp[0]) if tp.vpf == VPF_RELATIVE else ""
-                head += f",{tp.da.toa},{tp.first_octet},{tp.pid},{tp.ud.dcs},{vp},{sca_fields},{self._text_length(tp.ud)}"
+                head += (
+                    f",{tp.da.toa},{tp.first_octet},{tp.pid},{tp.ud.dcs},{vp},{sca_fields},"
+                    f"{self._text_length(tp.ud)}"
+                )
         else:
             head = f'{prefix}{stat},"{self._to_te(tp.da.number)}",,'
             if self.csdh:
@@ -514,10 +553,14 @@ class SmsCommands(BaseCommandSet):
 
     @command("+CMGL", forms="ets", latency="sim", requires=(sms_sim_ready,))
     def cmgl_cmd(self, ctx: Context, cmd: Command) -> Final | None:
-        """TS 27.005 §3.4.2 list messages of status <stat> (default: received unread) from <mem1>."""
+        """TS 27.005 §3.4.2 list messages of status <stat> (default: received unread) from
+        <mem1>."""
         if cmd.form is Form.TEST:
-            ctx.info('+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")'
-                     if self.cmgf else "+CMGL: (0-4)")
+            ctx.info(
+                '+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")'
+                if self.cmgf
+                else "+CMGL: (0-4)"
+            )
             return None
         want = REC_UNREAD
         if cmd.form is Form.SET:
@@ -555,8 +598,12 @@ class SmsCommands(BaseCommandSet):
                 return ctx.cms(CMS_INVALID_INDEX)
             st.slots.pop(index, None)
         else:
-            doomed = {1: (REC_READ,), 2: (REC_READ, STO_SENT), 3: (REC_READ, STO_SENT, STO_UNSENT),
-                      4: (REC_UNREAD, REC_READ, STO_SENT, STO_UNSENT)}[flag]
+            doomed = {
+                1: (REC_READ,),
+                2: (REC_READ, STO_SENT),
+                3: (REC_READ, STO_SENT, STO_UNSENT),
+                4: (REC_UNREAD, REC_READ, STO_SENT, STO_UNSENT),
+            }[flag]
             for i in [i for i, m in st.slots.items() if m.stat in doomed]:
                 del st.slots[i]
         self._memory_freed()
@@ -569,11 +616,15 @@ class SmsCommands(BaseCommandSet):
             if sms is not None:
                 sms.memory_available()
 
-    # -- writing and sending ------------------------------------------------------------------------
+    # -- writing and sending -----------------------------------------------------------------------
     def _prompt(self, ctx: Context) -> Any:
-        return ctx.prompt(PromptSpec(prompt=PROMPT, terminator=CTRL_Z, cancel=ESC, max_len=2 * MAX_PDU_OCTETS + 8))
+        return ctx.prompt(
+            PromptSpec(prompt=PROMPT, terminator=CTRL_Z, cancel=ESC, max_len=2 * MAX_PDU_OCTETS + 8)
+        )
 
-    def _read_pdu(self, data: bytes, length: int, *, from_ms: bool) -> tuple[Address | None, bytes, Any]:
+    def _read_pdu(
+        self, data: bytes, length: int, *, from_ms: bool
+    ) -> tuple[Address | None, bytes, Any]:
         """(SC address, TPDU, decoded) of a hex PDU the TE typed; TpduError when wrong."""
         text = data.decode("latin-1").strip()
         try:
@@ -604,12 +655,25 @@ class SmsCommands(BaseCommandSet):
                 ud = UserData(dcs, len(octets), octets, udhi)
         ud.check()
         vpf = (fo >> 3) & 0b11
-        vp_octets = {VPF_NONE: b"", VPF_RELATIVE: bytes([vp]), VPF_ENHANCED: bytes(7),
-                     VPF_ABSOLUTE: bytes(7)}[vpf]
+        vp_octets = {
+            VPF_NONE: b"",
+            VPF_RELATIVE: bytes([vp]),
+            VPF_ENHANCED: bytes(7),
+            VPF_ABSOLUTE: bytes(7),
+        }[vpf]
         if vpf in (VPF_ENHANCED, VPF_ABSOLUTE):
             vpf, vp_octets = VPF_RELATIVE, bytes([167])  # a time-string <vp> is not kept: 24 h
-        return Submit(mr, address, ud, pid, vpf, vp_octets, srr=bool(fo & 0x20), rd=bool(fo & 0x04),
-                      rp=bool(fo & 0x80))
+        return Submit(
+            mr,
+            address,
+            ud,
+            pid,
+            vpf,
+            vp_octets,
+            srr=bool(fo & 0x20),
+            rd=bool(fo & 0x04),
+            rp=bool(fo & 0x80),
+        )
 
     def _sc_address(self, given: Address | None) -> Address | None:
         if given is not None and given.number:
@@ -618,8 +682,9 @@ class SmsCommands(BaseCommandSet):
             return None
         return Address.of(self.sca[0], self.sca[1] if self.sca[1] in (129, 145) else None)
 
-    def _send(self, ctx: Context, sca: Address | None, submit: Submit, answer: str
-              ) -> Generator[Any, Any, Final | None]:
+    def _send(
+        self, ctx: Context, sca: Address | None, submit: Submit, answer: str
+    ) -> Generator[Any, Any, Final | None]:
         """Send through the network; ``answer`` names the response (+CMGS / +CMSS)."""
         sms = self._service()
         if sms is None:
@@ -628,10 +693,22 @@ class SmsCommands(BaseCommandSet):
         if sc is None:
             return ctx.cms(CMS_SMSC_UNKNOWN)
         mr = self._next_mr()
-        submit = Submit(mr, submit.da, submit.ud, submit.pid, submit.vpf, submit.vp, submit.srr, submit.rd,
-                        submit.rp)
-        keep = self._cmms_now() > 0 and self._last_send_end is not None and \
-            ctx.sim.now - self._last_send_end <= CMMS_KEEP
+        submit = Submit(
+            mr,
+            submit.da,
+            submit.ud,
+            submit.pid,
+            submit.vpf,
+            submit.vp,
+            submit.srr,
+            submit.rd,
+            submit.rp,
+        )
+        keep = (
+            self._cmms_now() > 0
+            and self._last_send_end is not None
+            and ctx.sim.now - self._last_send_end <= CMMS_KEEP
+        )
         result = yield sms.submit(sc, submit, link_kept=keep)
         self._last_send_end = ctx.sim.now
         if not result.ok:
@@ -696,13 +773,17 @@ class SmsCommands(BaseCommandSet):
                     return ctx.cms(CMS_INVALID_TEXT)
                 stat = STATUS_TEXT.index(text)
             if stat in (REC_UNREAD, REC_READ):
-                return ctx.cms(CMS_INVALID_TEXT)  # a received message cannot be composed in text mode
+                return ctx.cms(
+                    CMS_INVALID_TEXT
+                )  # a received message cannot be composed in text mode
         got = yield self._prompt(ctx)
         if not got.sent:
             return None
         try:
             if self.cmgf == 0:
-                sca, tpdu, tp = self._read_pdu(got.data, length, from_ms=stat in (STO_UNSENT, STO_SENT))
+                sca, tpdu, tp = self._read_pdu(
+                    got.data, length, from_ms=stat in (STO_UNSENT, STO_SENT)
+                )
                 kind = tp.kind
             else:
                 sca, tp = None, self._text_submit(da, toda, got.data.decode("latin-1"))
@@ -737,8 +818,17 @@ class SmsCommands(BaseCommandSet):
                 return ctx.cms(CMS_INVALID_TEXT)
             toda = cmd.int(2, 0, lo=0, hi=255) if cmd.has(2) else None
             address = Address.of(da, toda if toda in (129, 145) else None)
-            submit = Submit(submit.mr, address, submit.ud, submit.pid, submit.vpf, submit.vp, submit.srr,
-                            submit.rd, submit.rp)
+            submit = Submit(
+                submit.mr,
+                address,
+                submit.ud,
+                submit.pid,
+                submit.vpf,
+                submit.vp,
+                submit.srr,
+                submit.rd,
+                submit.rp,
+            )
         final = yield from self._send(ctx, msg.sca, submit, "+CMSS")
         if final is None and msg.stat == STO_UNSENT:
             msg.stat = STO_SENT

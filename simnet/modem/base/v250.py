@@ -170,7 +170,17 @@ class V250Commands(BaseCommandSet):
     # -- multiplexing (TS 27.007 §5.7, TS 27.010) -------------------------------------------------
     # <mode>,<subset>,<port_speed>,<N1>,<T1>,<N2>,<T2>,<T3>,<k>: ranges of TS 27.007 §5.7 for
     # the basic option with UIH frames (the only mode and subset modelled), defaults as listed.
-    CMUX_RANGES = ((0, 0), (0, 0), (1, 6), (1, 32768), (1, 255), (0, 100), (2, 255), (1, 255), (1, 7))
+    CMUX_RANGES = (
+        (0, 0),
+        (0, 0),
+        (1, 6),
+        (1, 32768),
+        (1, 255),
+        (0, 100),
+        (2, 255),
+        (1, 255),
+        (1, 7),
+    )
 
     CMUX_DEFAULTS = (0, 0, 5, 31, 10, 3, 30, 10, 2)
 
@@ -188,8 +198,12 @@ class V250Commands(BaseCommandSet):
             return None
         if len(cmd.params) > len(self.CMUX_RANGES):
             return ctx.error()
-        values = [cmd.int(i, default, lo=lo, hi=hi)
-                  for i, ((lo, hi), default) in enumerate(zip(self.CMUX_RANGES, self.CMUX_DEFAULTS, strict=True))]
+        values = [
+            cmd.int(i, default, lo=lo, hi=hi)
+            for i, ((lo, hi), default) in enumerate(
+                zip(self.CMUX_RANGES, self.CMUX_DEFAULTS, strict=True)
+            )
+        ]
         if self.module.mux is not None:
             return ctx.error()  # already multiplexing
         self.cmux_settings = tuple(values)

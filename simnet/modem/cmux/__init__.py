@@ -5,5 +5,18 @@ from simnet.modem.cmux.engine import Closed, CmuxEngine, Data, Opened, Refused, 
 from simnet.modem.cmux.frames import Frame, FrameDecoder, encode_frame, fcs
 from simnet.modem.cmux.ports import HostMux, ModuleMux
 
-__all__ = ["Closed", "CmuxEngine", "Data", "Frame", "FrameDecoder", "HostMux", "ModuleMux", "Opened",
-           "Refused", "Status", "Transmit", "encode_frame", "fcs"]
+__all__ = [
+    "Closed",
+    "CmuxEngine",
+    "Data",
+    "Frame",
+    "FrameDecoder",
+    "HostMux",
+    "ModuleMux",
+    "Opened",
+    "Refused",
+    "Status",
+    "Transmit",
+    "encode_frame",
+    "fcs",
+]

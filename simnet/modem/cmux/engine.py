@@ -84,7 +84,9 @@ Event = Transmit | Opened | Refused | Closed | Data | Status
 class CmuxEngine:
     """One end of a TS 27.010 basic-option multiplexer (see the module docstring)."""
 
-    def __init__(self, role: str = "module", *, channels: tuple[int, ...] = (1, 2, 3, 4), n1: int = 31) -> None:
+    def __init__(
+        self, role: str = "module", *, channels: tuple[int, ...] = (1, 2, 3, 4), n1: int = 31
+    ) -> None:
         if role not in ("module", "host"):
             raise ValueError(f"role must be module or host, got {role!r}")
         self.role = role
@@ -108,7 +110,9 @@ class CmuxEngine:
         """The oldest event not taken yet (None: there is none), as h11's next_event."""
         return self._events.pop(0) if self._events else None
 
-    def _tx(self, dlci: int, control: int, info: bytes = b"", *, pf: bool = False, cr: bool = True) -> None:
+    def _tx(
+        self, dlci: int, control: int, info: bytes = b"", *, pf: bool = False, cr: bool = True
+    ) -> None:
         self.frames_out += 1
         self._events.append(Transmit(encode_frame(dlci, control, info, pf=pf, cr=cr)))
 
@@ -127,7 +131,7 @@ class CmuxEngine:
         if dlci not in self.open_dlcis or self.closed:
             return 0
         for i in range(0, len(data), self.n1):
-            self._tx(dlci, UIH, data[i:i + self.n1], cr=True)
+            self._tx(dlci, UIH, data[i : i + self.n1], cr=True)
         return len(data)
 
     def modem_status(self, dlci: int, signals: int = V24_READY) -> None:

@@ -68,7 +68,9 @@ class Frame:
         return f"{self.name}{' P/F' if self.pf else ''} dlci={self.dlci} len={len(self.info)}"
 
 
-def encode_frame(dlci: int, control: int, info: bytes = b"", *, pf: bool = False, cr: bool = True) -> bytes:
+def encode_frame(
+    dlci: int, control: int, info: bytes = b"", *, pf: bool = False, cr: bool = True
+) -> bytes:
     address = ((dlci & 0x3F) << 2) | (0x02 if cr else 0) | 0x01
     ctrl = (control & ~PF & 0xFF) | (PF if pf else 0)
     n = len(info)
@@ -188,7 +190,7 @@ def decode_messages(info: bytes) -> list[tuple[int, bool, bytes]]:
         if not t & 1 or not info[i + 1] & 1:
             break  # multi-octet types/lengths are not used by the basic messages
         n = info[i + 1] >> 1
-        value = info[i + 2:i + 2 + n]
+        value = info[i + 2 : i + 2 + n]
         if len(value) != n:
             break
         out.append((t >> 2, bool(t & 2), value))

@@ -37,7 +37,9 @@ class _Channel:
 class ModuleMux:
     """The module's multiplexer (see the module docstring)."""
 
-    def __init__(self, module: Any, *, n1: int = 31, channels: tuple[int, ...] = (1, 2, 3, 4)) -> None:
+    def __init__(
+        self, module: Any, *, n1: int = 31, channels: tuple[int, ...] = (1, 2, 3, 4)
+    ) -> None:
         self.module = module
         self.sim = module.sim
         self.name = f"{module.name}.cmux"
@@ -61,7 +63,9 @@ class ModuleMux:
         # The module's own engine moves to DLCI 1 now; what it says before the host opens
         # DLCI 1 is held for it.
         self.module.attach_port(self._channel(1).line.dce)
-        self.sim.record(self.name, "cmux", event="start", n1=self.engine.n1, channels=list(self.engine.channels))
+        self.sim.record(
+            self.name, "cmux", event="start", n1=self.engine.n1, channels=list(self.engine.channels)
+        )
 
     def _channel(self, dlci: int) -> _Channel:
         ch = self.channels.get(dlci)
@@ -107,9 +111,17 @@ class ModuleMux:
             from simnet.modem.module import Module
 
             m = self.module
-            channel_module = Module(self.sim, m.profile, m.bearer, m.host, dialect=type(m.dialect),
-                                    name=f"{m.name}.dlci{dlci}", uart=ch.line, primary=m.primary,
-                                    port_name=f"{m.port_name}.dlci{dlci}")
+            channel_module = Module(
+                self.sim,
+                m.profile,
+                m.bearer,
+                m.host,
+                dialect=type(m.dialect),
+                name=f"{m.name}.dlci{dlci}",
+                uart=ch.line,
+                primary=m.primary,
+                port_name=f"{m.port_name}.dlci{dlci}",
+            )
             channel_module.imei = m.imei
             channel_module.mux = self  # its CONNECT reports the UART's rate; no AT+CMUX inside
             self.engines[dlci] = channel_module
@@ -124,14 +136,14 @@ class ModuleMux:
             room = HOLD_LIMIT - len(ch.held)
             if len(data) > room:
                 self.sim.record(self.name, "data_dropped", dlci=dlci, n=len(data) - max(0, room))
-            ch.held += data[:max(0, room)]
+            ch.held += data[: max(0, room)]
             return
         self.engine.send(dlci, data)
         self._handle()
 
     def _pump(self) -> None:
         if self._out:
-            n = self.physical.write(bytes(self._out[:self.physical.space]))
+            n = self.physical.write(bytes(self._out[: self.physical.space]))
             del self._out[:n]
         # flow control towards the channels' AT engines
         ready = len(self._out) < (LOW_WATER if self._throttled else HIGH_WATER)
@@ -210,7 +222,9 @@ class HostMux:
             if isinstance(ev, Transmit):
                 self.port.write(ev.data)
             elif isinstance(ev, Opened) and ev.dlci:
-                line = Uart(self.sim, UartConfig(baud=CHANNEL_BAUD), name=f"host.cmux.dlci{ev.dlci}")
+                line = Uart(
+                    self.sim, UartConfig(baud=CHANNEL_BAUD), name=f"host.cmux.dlci{ev.dlci}"
+                )
                 line.dce.on_receive = lambda data, _t, _bt, d=ev.dlci: self._from_channel(d, data)
                 self.lines[ev.dlci] = line
                 self.channels[ev.dlci] = self._dte_class(self.sim, line)

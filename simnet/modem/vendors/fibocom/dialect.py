@@ -177,8 +177,12 @@ class L610Dialect(Dialect):
         self.call_op = 1  # +MIPCALL <operation> of the link: 1 IPv4, 2 IPv6, 3 both
         self.call_dns: tuple[str, ...] = ()
         self.sockets: dict[int, FSocket] = {}
-        self.dns_servers_v4: dict[int, list[str | None]] = {sid: [None, None] for sid in range(1, 8)}
-        self.dns_servers_v6: dict[int, list[str | None]] = {sid: [None, None] for sid in range(1, 8)}
+        self.dns_servers_v4: dict[int, list[str | None]] = {
+            sid: [None, None] for sid in range(1, 8)
+        }
+        self.dns_servers_v6: dict[int, list[str | None]] = {
+            sid: [None, None] for sid in range(1, 8)
+        }
         self.sendtime = T.GTSET_SENDTIME_DEFAULT
         self.iprfmt = T.IPRFMT_DEFAULT
         self.ping_job: PingJob | None = None
@@ -205,7 +209,11 @@ class L610Dialect(Dialect):
         return int(self.params.at("+MIPCONF", sid)[name])
 
     def _require_call(self) -> Final | None:
-        if self.call_status != T.MIPCALL_STATUS_CONNECTED or self.module.host is None or self.host.ip is None:
+        if (
+            self.call_status != T.MIPCALL_STATUS_CONNECTED
+            or self.module.host is None
+            or self.host.ip is None
+        ):
             return err(T.Err.MIPCALL_NOT_ACTIVE)
         return None
 
@@ -266,8 +274,9 @@ class L610Dialect(Dialect):
             return err(30)  # "no network service" (§2.1): a module without a bearer
         if apn is not None:
             # An APN given here defines context 1 for the call (a choice, docs/assumptions.md).
-            gprs.define_context(cid, pdp_type, apn, user=user, password=password,
-                                auth=T.AUTH_NAMES[auth])
+            gprs.define_context(
+                cid, pdp_type, apn, user=user, password=password, auth=T.AUTH_NAMES[auth]
+            )
         elif not self._context_defined(cid):
             if cid != 1:
                 return err(2009)  # "TCPIP pdp not defined" (§2.3): that <cid> needs +CGDCONT
@@ -434,7 +443,9 @@ class L610Dialect(Dialect):
         rport = T.PORTS.arg(cmd, 3)
         proto = T.PROTOCOLS.arg(cmd, 4)
         pseudo = T.ODM_PSEUDO.arg(cmd, 5, T.ODM_PSEUDO_DEFAULT) if odm else 0
-        if not (is_dotted_quad(remote) or is_ipv6(remote) or is_sendable_name(remote, T.HOSTNAME_MAX)):
+        if not (
+            is_dotted_quad(remote) or is_ipv6(remote) or is_sendable_name(remote, T.HOSTNAME_MAX)
+        ):
             raise ArgumentError(2, "remote address")
         if odm and rport == 0:
             raise ArgumentError(3, "ODM needs a remote port (§1.1.18.4)")
@@ -685,8 +696,9 @@ class L610Dialect(Dialect):
         acked_txt = f",{acked}" if show_acked else ""
         self.urc(f"+MIPCLOSE: {sid}{acked_txt},{close_type}")
 
-    def _wait_close(self, tcp: TcpSocket, fs: FSocket, mode: int, close_delay: float
-                    ) -> Generator[Any, Any, int]:
+    def _wait_close(
+        self, tcp: TcpSocket, fs: FSocket, mode: int, close_delay: float
+    ) -> Generator[Any, Any, int]:
         """Mode 0: until our FIN is acknowledged; mode 2: until TIME_WAIT (2 MSL) ends. The
         peer must answer within <max_close_delay> or the socket is aborted (close type 1)."""
         deadline = self.sim.now + close_delay
@@ -716,9 +728,15 @@ class L610Dialect(Dialect):
             # Re-check on every TCP callback, and at the close-delay deadline.
             waiter = self.sim.event()
             fs.closing_waiter = waiter
-            tcp.on_closed = self.guarded(lambda _s, r, w=waiter: w.succeed(r) if not w.triggered else None)
-            tcp.on_acked = self.guarded(lambda _s, n, w=waiter: w.succeed(None) if not w.triggered else None)
-            tcp.on_peer_fin = self.guarded(lambda _s, w=waiter: w.succeed(None) if not w.triggered else None)
+            tcp.on_closed = self.guarded(
+                lambda _s, r, w=waiter: w.succeed(r) if not w.triggered else None
+            )
+            tcp.on_acked = self.guarded(
+                lambda _s, n, w=waiter: w.succeed(None) if not w.triggered else None
+            )
+            tcp.on_peer_fin = self.guarded(
+                lambda _s, w=waiter: w.succeed(None) if not w.triggered else None
+            )
             limit = deadline - self.sim.now if not fin_acked else 3600.0
             yield waiter | self.sim.timeout(max(0.0, limit))
 
@@ -732,7 +750,9 @@ class L610Dialect(Dialect):
         if cmd.form is Form.READ:
             active = [self.sockets[s] for s in sorted(self.sockets) if self.sockets[s].active]
             for each in active:
-                ctx.info(f"+MIPSETS: {each.sid},{each.buf.watermark},{round(each.buf.timeout * 1000)}")
+                ctx.info(
+                    f"+MIPSETS: {each.sid},{each.buf.watermark},{round(each.buf.timeout * 1000)}"
+                )
             if not active:
                 ctx.info("+MIPSETS: 0")
             return OK
@@ -856,7 +876,9 @@ class L610Dialect(Dialect):
         ctx.info(f"+MIPSEND: {sid},{status},{fs.buf.free}")
         return OK
 
-    def _raw_send(self, ctx: Context, fs: FSocket, length: int | None) -> Generator[Any, Any, Final]:
+    def _raw_send(
+        self, ctx: Context, fs: FSocket, length: int | None
+    ) -> Generator[Any, Any, Final]:
         """The HEX-mode forms (§1.2): a ``>`` prompt, raw bytes ended by Ctrl-Z, by the
         SENDTIME timeout (counted from the prompt) or by <data_len> bytes; then a push."""
         spec = PromptSpec(
@@ -1123,8 +1145,9 @@ class L610Dialect(Dialect):
     def msv6dns(self, ctx: Context, cmd: Command) -> Final:
         return self._dns_cmd(ctx, cmd, self.dns_servers_v6, v6=True)
 
-    def _dns_cmd(self, ctx: Context, cmd: Command, table: dict[int, list[str | None]], *,
-                 v6: bool) -> Final:
+    def _dns_cmd(
+        self, ctx: Context, cmd: Command, table: dict[int, list[str | None]], *, v6: bool
+    ) -> Final:
         if cmd.form is Form.TEST:
             return self._test_form(ctx, cmd)
         unset = "::" if v6 else "0.0.0.0"
@@ -1204,7 +1227,9 @@ class L610Dialect(Dialect):
         ip = yield from self._resolve(server, T.DNS_SERVICE_SOCKET)
         result = T.NTP_RESULT_FAIL
         if ip is not None and self.host.ip is not None:
-            offset = yield from sync_clock(self.module, ip, port, tries=T.NTP_TRIES, wait=T.NTP_WAIT_S)
+            offset = yield from sync_clock(
+                self.module, ip, port, tries=T.NTP_TRIES, wait=T.NTP_WAIT_S
+            )
             if offset is not None:
                 self.ntp_offset = offset
                 result = T.NTP_RESULT_OK
@@ -1446,7 +1471,14 @@ class PingJob:
     INTERVAL_S = 1.0  # between echo requests, like ping(8) (docs/assumptions.md)
 
     def __init__(
-        self, dialect: L610Dialect, ip: str, count: int, size: int, ttl: int, tos: int, timeout_ms: int
+        self,
+        dialect: L610Dialect,
+        ip: str,
+        count: int,
+        size: int,
+        ttl: int,
+        tos: int,
+        timeout_ms: int,
     ) -> None:
         self.d = dialect
         self.ip = ip

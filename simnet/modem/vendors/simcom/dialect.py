@@ -407,7 +407,9 @@ class SimcomDialect(Dialect):
         # default), as on a fresh module and as ATD*99# does (docs/assumptions.md, SIMCom).
         self.module.base.ensure_context(PDP_CID)
         activation = gprs.activate(PDP_CID)
-        limit_ms = min(int(self.params["+CIPTIMEOUT"]["netopen_timeout"]), MAX_RESPONSE_MS["NETOPEN"])
+        limit_ms = min(
+            int(self.params["+CIPTIMEOUT"]["netopen_timeout"]), MAX_RESPONSE_MS["NETOPEN"]
+        )
         limit = sim.timeout(limit_ms / 1000.0)
         yield activation | limit
         outcome: Outcome | None = None
@@ -418,7 +420,9 @@ class SimcomDialect(Dialect):
         else:  # CIPTIMEOUT <netopen_timeout> reached before the network answered
             ok = False
             gprs.deactivate(PDP_CID)
-        self.record("netopen", ok=ok, outcome=str(outcome.kind) if outcome is not None else "timeout")
+        self.record(
+            "netopen", ok=ok, outcome=str(outcome.kind) if outcome is not None else "timeout"
+        )
         if self.net_state != NetState.OPENING:
             return
         if ok:
@@ -574,8 +578,9 @@ class SimcomDialect(Dialect):
             return ctx.ok()  # +CIPOPEN: <link>,<err> follows as a URC
         return self._await_transparent(ctx, link, done)
 
-    def _await_transparent(self, ctx: Context, link: Link, done: simpy.Event
-                           ) -> Generator[Any, Any, Final]:
+    def _await_transparent(
+        self, ctx: Context, link: Link, done: simpy.Event
+    ) -> Generator[Any, Any, Final]:
         ok = yield done
         if not ok or self.links[link.index] is not link:
             return ctx.text(CONNECT_FAIL, error=True)
@@ -688,8 +693,9 @@ class SimcomDialect(Dialect):
 
     def _push_waiting(self, link: Link) -> bool:
         sock = link.sock
-        return (self.rx_mode != 1 and not link.transparent and sock is not None
-                and bool(sock.readable))
+        return (
+            self.rx_mode != 1 and not link.transparent and sock is not None and bool(sock.readable)
+        )
 
     def _passive_close(self, link: Link, reason_code: int) -> None:
         self.links[link.index] = None
@@ -783,7 +789,12 @@ class SimcomDialect(Dialect):
     def _refill(self, index: int) -> None:
         """After the host read from the buffer, take more from the socket (TCP flow control)."""
         link = self.links[index]
-        if link is not None and link.kind == "TCP" and link.sock is not None and not link.transparent:
+        if (
+            link is not None
+            and link.kind == "TCP"
+            and link.sock is not None
+            and not link.transparent
+        ):
             self._on_tcp_data(link)
 
     # -- UDP --------------------------------------------------------------------------------------
@@ -1158,7 +1169,9 @@ class SimcomDialect(Dialect):
         if self.net_state == NetState.OPEN and self.host.ip is not None:
             ctx.info(f"+IPADDR: {self.host.ip}")
             return ctx.ok()
-        ctx.info(f"{self.variant.ipaddr_not_open_prefix}{self._ip_error_detail('network_not_opened')}")
+        ctx.info(
+            f"{self.variant.ipaddr_not_open_prefix}{self._ip_error_detail('network_not_opened')}"
+        )
         return ctx.error()
 
     # =============================================================================================
@@ -1447,8 +1460,10 @@ class PingSession:
             self.stats.reply(rtt_ms)
             # <TTL> is the one the request was sent with: the L1134 example asks for 255 and
             # prints 255 on every reply line (docs/assumptions.md "SIMCom").
-            d.urc(f"+CPING: 1,{result.from_ip or result.dst},{result.size},{rtt_ms},"
-                  f"{self.values['ttl']}")
+            d.urc(
+                f"+CPING: 1,{result.from_ip or result.dst},{result.size},{rtt_ms},"
+                f"{self.values['ttl']}"
+            )
         else:
             d.urc("+CPING: 2")
         self._maybe_done()
@@ -1471,8 +1486,9 @@ class _FinAckWatch:
     model's own FIN retransmission budget.
     """
 
-    WAITING = frozenset({"ESTABLISHED", "FIN_WAIT_1", "CLOSE_WAIT", "LAST_ACK", "CLOSING",
-                         "SYN_SENT", "SYN_RCVD"})
+    WAITING = frozenset(
+        {"ESTABLISHED", "FIN_WAIT_1", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "SYN_SENT", "SYN_RCVD"}
+    )
 
     def __init__(self, sim: Any, sock: TcpSocket) -> None:
         self.sim = sim
@@ -1607,10 +1623,17 @@ class TransparentLink(DataLink):
         every byte received from the peer has reached the host (the UART drains at its own
         pace; ``on_dte_ready`` pumps again), so CLOSED always follows all of the data."""
         session = self.session
-        if (self._pending_in and self.active and session is not None and session.active
-                and not session.suspended):
+        if (
+            self._pending_in
+            and self.active
+            and session is not None
+            and session.active
+            and not session.suspended
+        ):
             self._closing = message
-            self.dialect.record("transparent_drain", link=self.link.index, pending=len(self._pending_in))
+            self.dialect.record(
+                "transparent_drain", link=self.link.index, pending=len(self._pending_in)
+            )
             return
         self.active = False
         if self.session is not None:

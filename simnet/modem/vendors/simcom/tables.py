@@ -340,18 +340,32 @@ CPSI_LTE_CELLS: dict[str, tuple[str, int, str]] = {
 
 CNMP_SIM7600 = Setting("+CNMP", (Param("mode", OneOf((2, 13, 14, 38, 48)), 2),),
                        "SIM7600 AT manual AT+CNMP")
-CNMP_A7670 = Setting("+CNMP", (Param("mode", OneOf((2, 13, 38, 48)), 2),), "A76XX AT manual AT+CNMP")
+CNMP_A7670 = Setting(
+    "+CNMP", (Param("mode", OneOf((2, 13, 38, 48)), 2),), "A76XX AT manual AT+CNMP"
+)
 
 # AT+CNTP result "+CNTP: <err>" (SIM7600 / A76XX manuals): 0 operation succeeded, 1 unknown
 # error, 2 wrong parameter, 3 wrong date and time calculated, 4 network error, 5 time zone
 # error, 6 time out error.
-CNTP_RESULT = {"ok": 0, "unknown": 1, "wrong_parameter": 2, "bad_time": 3, "network": 4,
-               "time_zone": 5, "timeout": 6}
+CNTP_RESULT = {
+    "ok": 0,
+    "unknown": 1,
+    "wrong_parameter": 2,
+    "bad_time": 3,
+    "network": 4,
+    "time_zone": 5,
+    "timeout": 6,
+}
 # AT+CNTP="<server>"[,<tz>]: the server (none until set) and the time zone in quarters of an
 # hour (0 when left out); AT+CNTP (exec) asks the server (SIM7600 / A76XX manuals).
-CNTP = Setting("+CNTP", (Param("server", Text(255, min_len=1), ""),
-                         Param("tz", Range(-96, 96), 0)), "SIM7600 / A76XX AT manuals AT+CNTP",
-               forms="trse", keep_omitted=False, test='+CNTP: "",(-96-96)')
+CNTP = Setting(
+    "+CNTP",
+    (Param("server", Text(255, min_len=1), ""), Param("tz", Range(-96, 96), 0)),
+    "SIM7600 / A76XX AT manuals AT+CNTP",
+    forms="trse",
+    keep_omitted=False,
+    test='+CNTP: "",(-96-96)',
+)
 CNTP_TRIES = 3  # assumption: requests before "+CNTP: 6"
 CNTP_WAIT_S = 5.0  # assumption: seconds per request
 
@@ -359,12 +373,16 @@ CNTP_WAIT_S = 5.0  # assumption: seconds per request
 # sockets opened afterwards. Units and ranges are an assumption (docs/assumptions.md):
 # idle in minutes 1-120, count 1-9 probes, interval in seconds 1-180. A real A7670 answers
 # ERROR while the network is not opened (field log, docs/driver-conformance.md).
-CTCPKA = Setting("+CTCPKA", (
-    Param("keepalive", Range(0, 1), 0, "A76XX AT manual AT+CTCPKA"),
-    Param("keepidle", Range(1, 120), 120, "assumption: minutes"),
-    Param("keepcount", Range(1, 9), 9, "assumption"),
-    Param("keepinterval", Range(1, 180), 75, "assumption: seconds"),
-), "A76XX AT manual AT+CTCPKA")
+CTCPKA = Setting(
+    "+CTCPKA",
+    (
+        Param("keepalive", Range(0, 1), 0, "A76XX AT manual AT+CTCPKA"),
+        Param("keepidle", Range(1, 120), 120, "assumption: minutes"),
+        Param("keepcount", Range(1, 9), 9, "assumption"),
+        Param("keepinterval", Range(1, 180), 75, "assumption: seconds"),
+    ),
+    "A76XX AT manual AT+CTCPKA",
+)
 
 # Which SIMCom modules have which of these commands (A76XX-only: +CTCPKA, +CDNSCFG; the SIM7600
 # manual's socket options are +CIPCCFG/+CIPTIMEOUT/+CIPDNSSET).

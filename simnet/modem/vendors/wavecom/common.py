@@ -24,8 +24,14 @@ CME_NOT_ALLOWED_BY_APP = 600  # "Not allowed by embedded application" (eDsoft §
 
 # The application start flag is kept in flash: a module that ran its application runs it again
 # after a reset. Factory default: started (the modules ship with the application running).
-WOPEN = Setting("+WOPEN", (Param("mode", Range(0, 1), 1),), "eDsoft A.1", persistence=Persistence.NV,
-                forms="rts", test="+WOPEN: (0-1)")
+WOPEN = Setting(
+    "+WOPEN",
+    (Param("mode", Range(0, 1), 1),),
+    "eDsoft A.1",
+    persistence=Persistence.NV,
+    forms="rts",
+    test="+WOPEN: (0-1)",
+)
 
 
 class WavecomDialect(Dialect):

@@ -181,7 +181,10 @@ def test_cmee_modes_for_tcpip_codes() -> None:
     sim = world(hosts=UDP_ONLY)
     line = 'AT+MIPOPEN=1,,"203.0.113.10",7,0'
     # CMEE=0 (profile default): plain ERROR
-    assert exchange(sim, line, line.encode() + b"\r\r\nERROR\r\n") == line.encode() + b"\r\r\nERROR\r\n"
+    assert (
+        exchange(sim, line, line.encode() + b"\r\r\nERROR\r\n")
+        == line.encode() + b"\r\r\nERROR\r\n"
+    )
     assert exchange(sim, "AT+CMEE=2", ok_after("AT+CMEE=2")) == ok_after("AT+CMEE=2")
     # CMEE=2: the §2.3 text of 2031
     expected = line.encode() + b"\r\r\n+CME ERROR: TCPIP mipcall not active\r\n"
@@ -189,15 +192,24 @@ def test_cmee_modes_for_tcpip_codes() -> None:
 
 
 def test_pin_restricted_commands_need_a_ready_sim() -> None:
-    sim = simnet.Simulation.from_dict({
-        "name": "pin", "module": "fibocom-l610", "sim": {"state": "pin", "pin": "1234"},
-        "network": {"apn": {"name": "internet"}}, "hosts": UDP_ONLY, "steps": [{"wait": 0}]})
+    sim = simnet.Simulation.from_dict(
+        {
+            "name": "pin",
+            "module": "fibocom-l610",
+            "sim": {"state": "pin", "pin": "1234"},
+            "network": {"apn": {"name": "internet"}},
+            "hosts": UDP_ONLY,
+            "steps": [{"wait": 0}],
+        }
+    )
     cmee1(sim)
     # "Pin Restricted: Yes" for every +MIP command: 11 "SIM PIN required" (§2.1)
     for line in ('AT+MIPCALL=1,"internet"', "AT+MIPCALL?", "AT+MIPOPEN?", 'AT+MPING=1,"1.2.3.4"'):
         assert exchange(sim, line, cme_after(line, 11)) == cme_after(line, 11), line
     line = "AT+MIPCALL=?"  # the test form still lists the range
-    assert exchange(sim, line, ok_after(line, "+MIPCALL: (0-3)")) == ok_after(line, "+MIPCALL: (0-3)")
+    assert exchange(sim, line, ok_after(line, "+MIPCALL: (0-3)")) == ok_after(
+        line, "+MIPCALL: (0-3)"
+    )
     line = 'AT+CPIN="1234"'
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
     line = "AT+MIPCALL?"

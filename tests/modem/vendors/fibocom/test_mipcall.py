@@ -32,7 +32,9 @@ def test_pap_credentials_checked_by_the_bearer() -> None:
     ip = m.group(1)
     assert sim.module.host.ip == ip  # the bearer brought the interface up with that address
     line = "AT+MIPCALL?"
-    assert exchange(sim, line, ok_after(line, f"+MIPCALL: 1,{ip}")) == ok_after(line, f"+MIPCALL: 1,{ip}")
+    assert exchange(sim, line, ok_after(line, f"+MIPCALL: 1,{ip}")) == ok_after(
+        line, f"+MIPCALL: 1,{ip}"
+    )
     line = 'AT+MIPCALL=1,"internet"'
     assert exchange(sim, line, cme_after(line, 3)) == cme_after(line, 3)  # already connected
     line = "AT+MIPCALL=0"
@@ -47,7 +49,9 @@ def test_unknown_apn_rejected_and_cgdcont_context() -> None:
     line = 'AT+MIPCALL=1,"internet"'  # the operator serves "other": reject #27
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
     assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
-    rejects = [r for r in sim.trace.records if r.kind == "pdp_result" and r.fields.get("cause") == 27]
+    rejects = [
+        r for r in sim.trace.records if r.kind == "pdp_result" and r.fields.get("cause") == 27
+    ]
     assert rejects
     # §1.1.1.2 notes: +MIPCALL=1 alone uses the APN set by +CGDCONT
     line = 'AT+CGDCONT=1,"IP","other"'
@@ -64,9 +68,13 @@ def test_silent_network_bounded_at_30_s() -> None:
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
     t_ok = result_times(sim)[-1]
     line = "AT+MIPCALL?"
-    assert exchange(sim, line, ok_after(line, "+MIPCALL: 2")) == ok_after(line, "+MIPCALL: 2")  # busy
+    assert exchange(sim, line, ok_after(line, "+MIPCALL: 2")) == ok_after(
+        line, "+MIPCALL: 2"
+    )  # busy
     assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 40) == b"\r\n+MIPCALL: 0\r\n"
-    t_urc = [r.t for r in sim.trace.records if r.kind == "urc" and r.fields["text"] == "+MIPCALL: 0"]
+    t_urc = [
+        r.t for r in sim.trace.records if r.kind == "urc" and r.fields["text"] == "+MIPCALL: 0"
+    ]
     # §1.1.1.2 notes: "Activating a context can take up to 30 seconds" (the bearer's T3380
     # schedule would go on to 150 s); the module gives up at 30 s.
     assert t_urc == [t_ok + 30.0]
@@ -84,7 +92,9 @@ def test_bearer_drop_with_sockets_open() -> None:
         assert wait_for(sim, f"\r\n+MIPOPEN: {sid},1\r\n".encode())
     expected = b"\r\n+MIPSTAT: 1,1\r\n\r\n+MIPSTAT: 2,1\r\n\r\n+MIPCALL: 0\r\n"
     assert wait_for(sim, expected, 30) == expected
-    assert [r.t for r in sim.trace.records if r.kind == "urc" and r.fields["text"] == "+MIPCALL: 0"] == [20.0]
+    assert [
+        r.t for r in sim.trace.records if r.kind == "urc" and r.fields["text"] == "+MIPCALL: 0"
+    ] == [20.0]
     for line, info in (("AT+MIPCALL?", "+MIPCALL: 0"), ("AT+MIPOPEN?", "+MIPOPEN: 1,2,3,4,5,6")):
         assert exchange(sim, line, ok_after(line, info)) == ok_after(line, info)
     line = 'AT+MIPSEND=1,"41"'
@@ -107,8 +117,9 @@ def test_dual_stack_call_reports_both_addresses() -> None:
 
 
 def test_cid_form_with_credentials() -> None:
-    sim = world(hosts=UDP, network={"apn": {"name": "corp", "user": "u", "password": "p",
-                                            "auth": "chap"}})
+    sim = world(
+        hosts=UDP, network={"apn": {"name": "corp", "user": "u", "password": "p", "auth": "chap"}}
+    )
     cmee1(sim)
     line = 'AT+CGDCONT=2,"IP","corp"'
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
@@ -133,7 +144,7 @@ def test_mipcall_without_cgdcont_uses_the_default_context() -> None:
     sim.run_until(lambda: b"+MIPCALL: " in sim.dte.peek(), 40)
     received = sim.dte.read_available()
     assert received.startswith(b"\r\n+MIPCALL: ") and received.endswith(b"\r\n")
-    ip = received[len(b"\r\n+MIPCALL: "):-2].decode()
+    ip = received[len(b"\r\n+MIPCALL: ") : -2].decode()
     assert ip == sim.world.module_host.ip
 
 
@@ -150,8 +161,13 @@ def test_tcpip_commands_answer_2001_while_a_dial_up_session_is_up() -> None:
     sim.dte.read_available()  # the module's LCP Configure-Requests
     sim.dte.write(b"+++")
     assert wait_for(sim, b"\r\nOK\r\n", 3).endswith(b"\r\nOK\r\n")
-    for line in ('AT+MIPCALL=1,"internet"', 'AT+MIPOPEN=1,,"203.0.113.10",7,1', "AT+MIPCALL=0",
-                 'AT+MPING=1,"203.0.113.10"', 'AT+MIPDNS="echo.example.net"'):
+    for line in (
+        'AT+MIPCALL=1,"internet"',
+        'AT+MIPOPEN=1,,"203.0.113.10",7,1',
+        "AT+MIPCALL=0",
+        'AT+MPING=1,"203.0.113.10"',
+        'AT+MIPDNS="echo.example.net"',
+    ):
         assert exchange(sim, line, cme_after(line, 2001)) == cme_after(line, 2001)
     # Settings and read forms still answer.
     for line, info in (("AT+MIPCALL?", ("+MIPCALL: 0",)), ('AT+MSDNS=1,"8.8.8.8"', ())):
@@ -170,7 +186,8 @@ def test_ceer_after_a_failed_mipcall() -> None:
     cmee1(sim)
     line = "AT+CEER"
     assert exchange(sim, line, ok_after(line, "+CEER: No cause information available")) == (
-        ok_after(line, "+CEER: No cause information available"))
+        ok_after(line, "+CEER: No cause information available")
+    )
     line = 'AT+MIPCALL=1,"internet"'
     exchange(sim, line, ok_after(line))
     assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"
@@ -197,7 +214,8 @@ def test_ipv6_only_call_read_form_keeps_the_ipv6_field() -> None:
     ipv6 = m.group(1)
     line = "AT+MIPCALL?"
     assert exchange(sim, line, ok_after(line, f"+MIPCALL: 1,,{ipv6}")) == (
-        ok_after(line, f"+MIPCALL: 1,,{ipv6}"))
+        ok_after(line, f"+MIPCALL: 1,,{ipv6}")
+    )
     line = "AT+MIPCALL=0"
     exchange(sim, line, ok_after(line))
     assert wait_for(sim, b"\r\n+MIPCALL: 0\r\n", 35) == b"\r\n+MIPCALL: 0\r\n"

@@ -252,7 +252,11 @@ def _uart_in(sim) -> list[tuple[float, int]]:
 def _data_segments(sim) -> list[tuple[float, int]]:
     out = []
     for r in sim.trace.records:
-        if r.kind == "pkt" and r.source == f"{sim.module.host.name}.uplink" and r.fields.get("ev") == "tx":
+        if (
+            r.kind == "pkt"
+            and r.source == f"{sim.module.host.name}.uplink"
+            and r.fields.get("ev") == "tx"
+        ):
             text = str(r.fields["pkt"])
             n = int(text.rpartition("len=")[2])
             if text.startswith("TCP") and n:
@@ -260,12 +264,17 @@ def _data_segments(sim) -> list[tuple[float, int]]:
     return out
 
 
-@pytest.mark.parametrize(("generation", "buffer", "spool"), [
-    (None, 8192, 0.050),   # §1.1.18.1: 3G/4G module (the L610 is LTE Cat 1) — the default
-    ("2g", 1372, 0.200),   # §1.1.18.1: 2G module, selected by the profile option
-])
+@pytest.mark.parametrize(
+    ("generation", "buffer", "spool"),
+    [
+        (None, 8192, 0.050),  # §1.1.18.1: 3G/4G module (the L610 is LTE Cat 1) — the default
+        ("2g", 1372, 0.200),  # §1.1.18.1: 2G module, selected by the profile option
+    ],
+)
 def test_odm_spool_timeout_and_full_buffer(generation, buffer, spool) -> None:
-    sink = {"sink.example.net": {"ip": "203.0.113.20", "services": [{"type": "tcp-sink", "port": 9}]}}
+    sink = {
+        "sink.example.net": {"ip": "203.0.113.20", "services": [{"type": "tcp-sink", "port": 9}]}
+    }
     sim = tcp_world(hosts=sink, baud=4000000)
     if generation is not None:
         sim.module.profile = sim.module.profile.with_options(extra={"radio_generation": generation})
@@ -342,24 +351,36 @@ def test_close_while_connecting_and_syn_budget() -> None:
 def test_read_mode_keeps_tcp_data_in_the_stack_until_mipread() -> None:
     # A peer that sends 100000 bytes at once: with IPRFMT 5 nobody reads, so the TCP receive
     # window (65535) closes and the rest waits at the peer; +MIPREAD drains it.
-    source = {"src.example.net": {"ip": "203.0.113.21", "services": [
-        {"type": "tcp-source", "port": 19, "bytes": 100000, "pattern": "0123456789"}]}}
+    source = {
+        "src.example.net": {
+            "ip": "203.0.113.21",
+            "services": [
+                {"type": "tcp-source", "port": 19, "bytes": 100000, "pattern": "0123456789"}
+            ],
+        }
+    }
     sim = tcp_world(hosts=source, network={"link": {"delay": "50ms", "jitter": 0, "rate": "1Mbps"}})
     line = 'AT+GTSET="IPRFMT",5'
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
     open_tcp(sim, 1, "203.0.113.21", 19)
     sim.advance(30.0)
-    announced = [int(x) for x in re.findall(
-        r"\+MIPDATA: 1,(\d+)\r\n", sim.dte.read_available().decode("latin-1"))]
+    announced = [
+        int(x)
+        for x in re.findall(r"\+MIPDATA: 1,(\d+)\r\n", sim.dte.read_available().decode("latin-1"))
+    ]
     assert sum(announced) == 65535  # exactly one receive window, announced as it came
     line = "AT+MIPREAD?"
-    assert exchange(sim, line, ok_after(line, "+MIPREAD: 1,65535")) == ok_after(line, "+MIPREAD: 1,65535")
+    assert exchange(sim, line, ok_after(line, "+MIPREAD: 1,65535")) == ok_after(
+        line, "+MIPREAD: 1,65535"
+    )
     got = bytearray()
     while len(got) < 100000:
         line = "AT+MIPREAD=1,2048"
         sim.dte.write(line.encode() + b"\r")
         # the response follows the echo at once (arrival URCs also say +MIPDATA, §1.1.24)
-        m = sim.dte.expect(r"AT\+MIPREAD=1,2048\r\r\n(?:\+MIPDATA: 1,(\d+)\r\n|\+MIPREAD: 1,0\r\n)", 10)
+        m = sim.dte.expect(
+            r"AT\+MIPREAD=1,2048\r\r\n(?:\+MIPDATA: 1,(\d+)\r\n|\+MIPREAD: 1,0\r\n)", 10
+        )
         if m.group(1) is None:
             sim.advance(1.0)  # the window reopened; the peer's next segments are on their way
             continue
@@ -375,9 +396,16 @@ def test_odm_with_hardware_flow_control_loses_nothing() -> None:
     # §1.1.18.1: "only RS232 connection to terminal with hardware flow control is supported".
     # 30000 bytes into a 9600 bit/s uplink: the 8192-byte spool and the TCP send buffer fill,
     # CTS drops, and every byte still reaches the peer (about 25 s of uplink).
-    sink = {"sink.example.net": {"ip": "203.0.113.20", "services": [{"type": "tcp-sink", "port": 9}]}}
-    sim = tcp_world(hosts=sink, network={"uplink": {"rate": "9600bps", "delay": "100ms", "jitter": 0},
-                                         "downlink": {"delay": "100ms", "jitter": 0}})
+    sink = {
+        "sink.example.net": {"ip": "203.0.113.20", "services": [{"type": "tcp-sink", "port": 9}]}
+    }
+    sim = tcp_world(
+        hosts=sink,
+        network={
+            "uplink": {"rate": "9600bps", "delay": "100ms", "jitter": 0},
+            "downlink": {"delay": "100ms", "jitter": 0},
+        },
+    )
     assert exchange(sim, "AT&K3", ok_after("AT&K3")) == ok_after("AT&K3")
     sim.dte.rtscts = True
     line = 'AT+MIPODM=1,,"203.0.113.20",9,0'
@@ -393,9 +421,18 @@ def test_odm_with_hardware_flow_control_loses_nothing() -> None:
 
 
 def test_odm_peer_close_leaves_data_mode() -> None:
-    hosts = {"close.example.net": {"ip": "203.0.113.12", "services": [{"type": "tcp-echo", "port": 7}]}}
-    faults = [{"at": 0, "action": "server-reset", "host": "close.example.net", "after_bytes": 5,
-               "mode": "close"}]
+    hosts = {
+        "close.example.net": {"ip": "203.0.113.12", "services": [{"type": "tcp-echo", "port": 7}]}
+    }
+    faults = [
+        {
+            "at": 0,
+            "action": "server-reset",
+            "host": "close.example.net",
+            "after_bytes": 5,
+            "mode": "close",
+        }
+    ]
     sim = tcp_world(hosts=hosts, faults=faults)
     line = 'AT+MIPODM=1,,"203.0.113.12",7,0'
     assert exchange(sim, line, ok_after(line)) == ok_after(line)

@@ -70,12 +70,16 @@ def test_mippush_destination_override_becomes_last_target() -> None:
     open_udp(sim)
     send_hex(sim, 1, b"\x01", 2047)
     line = 'AT+MIPPUSH=1,"203.0.113.11",9'
-    assert exchange(sim, line, ok_after(line, "+MIPPUSH: 1,0,1")) == ok_after(line, "+MIPPUSH: 1,0,1")
+    assert exchange(sim, line, ok_after(line, "+MIPPUSH: 1,0,1")) == ok_after(
+        line, "+MIPPUSH: 1,0,1"
+    )
     expected = rudp("203.0.113.11", 9, 1, 0, b"\x01")
     assert wait_for(sim, expected) == expected
     send_hex(sim, 1, b"\x02", 2047)
     line = "AT+MIPPUSH=1"
-    assert exchange(sim, line, ok_after(line, "+MIPPUSH: 1,0,2")) == ok_after(line, "+MIPPUSH: 1,0,2")
+    assert exchange(sim, line, ok_after(line, "+MIPPUSH: 1,0,2")) == ok_after(
+        line, "+MIPPUSH: 1,0,2"
+    )
     expected = rudp("203.0.113.11", 9, 1, 0, b"\x02")  # §1.1.7.4: "the last target"
     assert wait_for(sim, expected) == expected
 
@@ -117,11 +121,15 @@ def test_flush_and_sets_refused_while_data_waits() -> None:
     line = "AT+MIPPUSH=1"
     assert exchange(sim, line, ok_after(line, "+MIPPUSH: 1,2")) == ok_after(line, "+MIPPUSH: 1,2")
     line = "AT+MIPSEND?"
-    assert exchange(sim, line, ok_after(line, "+MIPSEND: 1,2048")) == ok_after(line, "+MIPSEND: 1,2048")
+    assert exchange(sim, line, ok_after(line, "+MIPSEND: 1,2048")) == ok_after(
+        line, "+MIPSEND: 1,2048"
+    )
     line = "AT+MIPSETS=1,100"
     assert exchange(sim, line, ok_after(line, "+MIPSETS: 0")) == ok_after(line, "+MIPSETS: 0")
     line = "AT+MIPSETS?"
-    assert exchange(sim, line, ok_after(line, "+MIPSETS: 1,100,0")) == ok_after(line, "+MIPSETS: 1,100,0")
+    assert exchange(sim, line, ok_after(line, "+MIPSETS: 1,100,0")) == ok_after(
+        line, "+MIPSETS: 1,100,0"
+    )
     sim.advance(5)
     assert sim.dte.read_available() == b""  # flushed data never left
 
@@ -132,12 +140,16 @@ def test_mipdsets_splits_received_data_with_left_and_time_span() -> None:
     line = "AT+MIPDSETS=1,4,100"
     assert exchange(sim, line, ok_after(line, "+MIPDSETS: 0")) == ok_after(line, "+MIPDSETS: 0")
     line = "AT+MIPDSETS?"
-    assert exchange(sim, line, ok_after(line, "+MIPDSETS: 1,4,100")) == ok_after(line, "+MIPDSETS: 1,4,100")
+    assert exchange(sim, line, ok_after(line, "+MIPDSETS: 1,4,100")) == ok_after(
+        line, "+MIPDSETS: 1,4,100"
+    )
     data = bytes(range(0x30, 0x3A))  # 10 bytes: chunks of 4, 4, 2 with 6, 2, 0 left
     send_hex(sim, 1, data, 2038)
     assert exchange(sim, "AT+MIPPUSH=1", ok_after("AT+MIPPUSH=1", "+MIPPUSH: 1,0,10"))
-    expected = rudp(ECHO, 7, 1, 6, data[:4]) + rudp(ECHO, 7, 1, 2, data[4:8]) + rudp(
-        ECHO, 7, 1, 0, data[8:]
+    expected = (
+        rudp(ECHO, 7, 1, 6, data[:4])
+        + rudp(ECHO, 7, 1, 2, data[4:8])
+        + rudp(ECHO, 7, 1, 0, data[8:])
     )
     assert wait_for(sim, expected) == expected
     urcs = [r.t for r in sim.trace.records if r.kind == "urc" and "+MIPRUDP" in r.fields["text"]]
@@ -155,7 +167,9 @@ def test_iprfmt_raw_header_and_read_mode() -> None:
         line = f'AT+GTSET="IPRFMT",{fmt}'
         assert exchange(sim, line, ok_after(line)) == ok_after(line)
         send_hex(sim, 1, payload, 2048 - 6)
-        assert exchange(sim, "AT+MIPPUSH=1", ok_after("AT+MIPPUSH=1", "+MIPPUSH: 1,0," + str(6 * fmt)))
+        assert exchange(
+            sim, "AT+MIPPUSH=1", ok_after("AT+MIPPUSH=1", "+MIPPUSH: 1,0," + str(6 * fmt))
+        )
         assert wait_for(sim, expected) == expected
     line = 'AT+GTSET="IPRFMT",5'
     assert exchange(sim, line, ok_after(line)) == ok_after(line)
@@ -231,7 +245,7 @@ def test_mping_replies_and_summary() -> None:
     assert len(rtts) == 3
     expected = b"".join(f'\r\n+MPING: "203.0.113.10",0,0,{rtt}\r\n'.encode() for rtt in rtts)
     expected += f'\r\n+MPINGSTAT: 0,"203.0.113.10",3,3,{sum(rtts) // 3}\r\n'.encode()
-    assert m.string[m.string.index('\r\n+MPING: "'):m.end()].encode() == expected
+    assert m.string[m.string.index('\r\n+MPING: "') : m.end()].encode() == expected
 
 
 def test_mping_timeouts_and_abort() -> None:
@@ -272,8 +286,11 @@ def test_dns_silence_answers_2002_after_60_s() -> None:
     sim.dte.write(line.encode() + b"\r")
 
     def commands() -> list[float]:
-        return [r.t for r in sim.trace.records
-                if r.kind == "command" and r.fields["line"].startswith("+MIPOPEN")]
+        return [
+            r.t
+            for r in sim.trace.records
+            if r.kind == "command" and r.fields["line"].startswith("+MIPOPEN")
+        ]
 
     assert sim.run_until(lambda: bool(commands()), 1.0)
     t_cmd = commands()[0]
@@ -372,7 +389,9 @@ def test_send_limits_chunk_size_and_free_space() -> None:
     expected = ok_after(line, "+MIPSEND: 1,1,24")
     assert exchange(sim, line, expected) == expected
     line = "AT+MIPPUSH=1"
-    assert exchange(sim, line, ok_after(line, "+MIPPUSH: 1,0,2024")) == ok_after(line, "+MIPPUSH: 1,0,2024")
+    assert exchange(sim, line, ok_after(line, "+MIPPUSH: 1,0,2024")) == ok_after(
+        line, "+MIPPUSH: 1,0,2024"
+    )
 
 
 def test_ping_aborted_by_network_loss() -> None:

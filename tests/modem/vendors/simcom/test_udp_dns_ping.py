@@ -81,7 +81,9 @@ def test_udp_cipopen_with_a_host_name(module: str) -> None:
     line = "AT+CIPOPEN?"
     lines = [f'+CIPOPEN: 1,"UDP","{SERVER}",5254,-1' if i == 1 else f"+CIPOPEN: {i}"
              for i in range(10)]
-    expected = line.encode() + b"\r\r\n" + "".join(x + "\r\n" for x in lines).encode() + b"\r\nOK\r\n"
+    expected = (
+        line.encode() + b"\r\r\n" + "".join(x + "\r\n" for x in lines).encode() + b"\r\nOK\r\n"
+    )
     assert exchange(sim, line, expected) == expected
     exchange(sim, "AT+CIPSEND=1,4", b"AT+CIPSEND=1,4\r\r\n>")
     assert exchange(sim, b"ping", b"ping\r\nOK\r\n\r\n+CIPSEND: 1,4,4\r\n") == (

@@ -27,7 +27,9 @@ def err(line: str, code: int) -> bytes:
 def gprs_up(sim: Any) -> None:
     sim.advance(3)
     assert exchange(sim, "AT+CGATT=1", ok("AT+CGATT=1"), 30) == ok("AT+CGATT=1")
-    assert exchange(sim, 'AT#APNSERV="internet"', ok('AT#APNSERV="internet"')) == ok('AT#APNSERV="internet"')
+    assert exchange(sim, 'AT#APNSERV="internet"', ok('AT#APNSERV="internet"')) == ok(
+        'AT#APNSERV="internet"'
+    )
     sim.dte.write(b"AT#CONNECTIONSTART\r")
     wait_for(sim, b"Ok_Info_GprsActivation\r\n", 60)
 
@@ -40,26 +42,92 @@ def setup(sim: Any, *lines: str) -> None:
 # -- §2-§8 parameters and displays --------------------------------------------------------------
 
 VALL_DEFAULTS = [  # §8.3.2 with the §2-§7 defaults (empty where "no default value")
-    "eDsoft-W302_V03.00", "",
-    "#ANSWERMODE: 0", "#CALLBACKTIMER: 2", '#CALLSCREENNUM: "0"', '#DIALN1: ""', '#DIALN2: ""',
-    "#DIALSELECT: 1", "#GPRS MODE: 1", "#PHYTIMEOUT: 15", "#REDIALCOUNT: 5", "#REDIALDELAY: 5",
-    "#RINGCOUNT: 0", "",
-    '#ISPUN: ""', '#ISPPW: ""', "#PPPMODE: 1", '#PPPMYIP: "0.0.0.0"', '#PPPPEERIP: "0.0.0.0"',
-    '#PPPSERVUN: ""', '#PPPSERVPW: ""', "",
-    "#GPRSCID: 1", '#APNPW: ""', '#APNSERV: ""', '#APNUN: ""', "",
-    '#DNSSERV1: "0.0.0.0"', '#DNSSERV2: "0.0.0.0"', "",
-    '#FTPSERV: ""', "#FTPPORT: 21", '#FTPUN: ""', '#FTPPW: ""', "#FTPTYPE = I", '#FTPGETFILENAME: ""',
-    '#FTPGETPATH: ""', '#FTPPUTFILENAME: ""', '#FTPPUTPATH: ""', "",
-    "#POP3HEADERMODE: 1", "#POP3PORT: 110", '#POP3PW: ""', '#POP3SERV: ""', '#POP3UN: ""', "",
-    '#DOMAIN: ""', '#SENDERADDR: ""', '#SENDERNAME: ""', "#SMTPPORT: 25", '#SMTPPW: ""',
-    '#SMTPSERV: ""', '#SMTPUN: ""', "",
-    '#BODY1: ""', '#CCREC1: ""', '#REC1: ""', '#SUBJ1: ""', "",
-    '#BODY2: ""', '#CCREC2: ""', '#REC2: ""', '#SUBJ2: ""', "",
-    '#BODY3: ""', '#CCREC3: ""', '#REC3: ""', '#SUBJ3: ""', "",
-    "#DLEMODE: 1,1", '#TCPSERV: 1,""', "#TCPPORT: 1,0", "#TCPTXDELAY: 1,100", "",
-    "#DLEMODE: 2,1", '#TCPSERV: 2,""', "#TCPPORT: 2,0", "#TCPTXDELAY: 2,100", "",
-    "#UDPPORT: 0", '#UDPSERV: ""', "#UDPTXDELAY: 100", "",
-    "#PINGDELAY: 1", "#PINGNUM: 4", '#PINGREMOTE: ""',
+    "eDsoft-W302_V03.00",
+    "",
+    "#ANSWERMODE: 0",
+    "#CALLBACKTIMER: 2",
+    '#CALLSCREENNUM: "0"',
+    '#DIALN1: ""',
+    '#DIALN2: ""',
+    "#DIALSELECT: 1",
+    "#GPRS MODE: 1",
+    "#PHYTIMEOUT: 15",
+    "#REDIALCOUNT: 5",
+    "#REDIALDELAY: 5",
+    "#RINGCOUNT: 0",
+    "",
+    '#ISPUN: ""',
+    '#ISPPW: ""',
+    "#PPPMODE: 1",
+    '#PPPMYIP: "0.0.0.0"',
+    '#PPPPEERIP: "0.0.0.0"',
+    '#PPPSERVUN: ""',
+    '#PPPSERVPW: ""',
+    "",
+    "#GPRSCID: 1",
+    '#APNPW: ""',
+    '#APNSERV: ""',
+    '#APNUN: ""',
+    "",
+    '#DNSSERV1: "0.0.0.0"',
+    '#DNSSERV2: "0.0.0.0"',
+    "",
+    '#FTPSERV: ""',
+    "#FTPPORT: 21",
+    '#FTPUN: ""',
+    '#FTPPW: ""',
+    "#FTPTYPE = I",
+    '#FTPGETFILENAME: ""',
+    '#FTPGETPATH: ""',
+    '#FTPPUTFILENAME: ""',
+    '#FTPPUTPATH: ""',
+    "",
+    "#POP3HEADERMODE: 1",
+    "#POP3PORT: 110",
+    '#POP3PW: ""',
+    '#POP3SERV: ""',
+    '#POP3UN: ""',
+    "",
+    '#DOMAIN: ""',
+    '#SENDERADDR: ""',
+    '#SENDERNAME: ""',
+    "#SMTPPORT: 25",
+    '#SMTPPW: ""',
+    '#SMTPSERV: ""',
+    '#SMTPUN: ""',
+    "",
+    '#BODY1: ""',
+    '#CCREC1: ""',
+    '#REC1: ""',
+    '#SUBJ1: ""',
+    "",
+    '#BODY2: ""',
+    '#CCREC2: ""',
+    '#REC2: ""',
+    '#SUBJ2: ""',
+    "",
+    '#BODY3: ""',
+    '#CCREC3: ""',
+    '#REC3: ""',
+    '#SUBJ3: ""',
+    "",
+    "#DLEMODE: 1,1",
+    '#TCPSERV: 1,""',
+    "#TCPPORT: 1,0",
+    "#TCPTXDELAY: 1,100",
+    "",
+    "#DLEMODE: 2,1",
+    '#TCPSERV: 2,""',
+    "#TCPPORT: 2,0",
+    "#TCPTXDELAY: 2,100",
+    "",
+    "#UDPPORT: 0",
+    '#UDPSERV: ""',
+    "#UDPTXDELAY: 100",
+    "",
+    "#PINGDELAY: 1",
+    "#PINGNUM: 4",
+    '#PINGREMOTE: ""',
 ]
 
 
@@ -70,34 +138,60 @@ def test_vall_prints_every_parameter_in_blocks_with_its_default():
 
 def test_manual_a2_set_and_read_and_the_displays():
     sim = world(MODULE)
-    setup(sim, "AT#PPPmode=1", 'AT#ISPUN="myispun"', 'AT#ISPPW="myisppwd"', 'AT#PPPSERVUN="myname"',
-          'AT#PPPSERVPW="mypasswd"')
-    assert exchange(sim, "AT#PPPmode?", ok("AT#PPPmode?", "#PPPMODE: 1")) == ok("AT#PPPmode?", "#PPPMODE: 1")
-    vppp = ok("AT#VPPP", '#ISPUN: "myispun"', '#ISPPW: "myisppwd"', "#PPPMODE: 1", '#PPPMYIP: "0.0.0.0"',
-              '#PPPPEERIP: "0.0.0.0"', '#PPPSERVUN: "myname"', '#PPPSERVPW: "mypasswd"')  # §2.4.2
+    setup(
+        sim,
+        "AT#PPPmode=1",
+        'AT#ISPUN="myispun"',
+        'AT#ISPPW="myisppwd"',
+        'AT#PPPSERVUN="myname"',
+        'AT#PPPSERVPW="mypasswd"',
+    )
+    assert exchange(sim, "AT#PPPmode?", ok("AT#PPPmode?", "#PPPMODE: 1")) == ok(
+        "AT#PPPmode?", "#PPPMODE: 1"
+    )
+    vppp = ok(
+        "AT#VPPP",
+        '#ISPUN: "myispun"',
+        '#ISPPW: "myisppwd"',
+        "#PPPMODE: 1",
+        '#PPPMYIP: "0.0.0.0"',
+        '#PPPPEERIP: "0.0.0.0"',
+        '#PPPSERVUN: "myname"',
+        '#PPPSERVPW: "mypasswd"',
+    )  # §2.4.2
     assert exchange(sim, "AT#VPPP", vppp) == vppp
     setup(sim, 'AT#TCPSERV=1,"255.255.255.255"', 'AT#TCPPORT=1,"23"', "AT#DLEMODE=2,0")  # A.8.1
-    vtcp = ok("AT#VTCP=1", "#DLEMODE: 1,1", '#TCPSERV: 1,"255.255.255.255"', "#TCPPORT: 1,23",
-              "#TCPTXDELAY: 1,100")
+    vtcp = ok(
+        "AT#VTCP=1",
+        "#DLEMODE: 1,1",
+        '#TCPSERV: 1,"255.255.255.255"',
+        "#TCPPORT: 1,23",
+        "#TCPTXDELAY: 1,100",
+    )
     assert exchange(sim, "AT#VTCP=1", vtcp) == vtcp
-    assert exchange(sim, "AT#DLEMODE=2", ok("AT#DLEMODE=2", "#DLEMODE: 2,0")) == ok("AT#DLEMODE=2", "#DLEMODE: 2,0")
-    setup(sim, "AT#REC1=recipient@domain.com", "AT#SUBJ1=\"Email Subject\"")  # A.6.1 (bare value)
+    assert exchange(sim, "AT#DLEMODE=2", ok("AT#DLEMODE=2", "#DLEMODE: 2,0")) == ok(
+        "AT#DLEMODE=2", "#DLEMODE: 2,0"
+    )
+    setup(sim, "AT#REC1=recipient@domain.com", 'AT#SUBJ1="Email Subject"')  # A.6.1 (bare value)
     vmail = ok("AT#VMAIL1", "REC1=recipient@domain.com", "CCREC1=", "SUBJ1=Email Subject")  # §3.5.2
     assert exchange(sim, "AT#VMAIL1", vmail) == vmail
 
 
-@pytest.mark.parametrize(("line", "code"), [
-    ("AT#PPPMODE=5", 34882),  # §2.1.13: 1, 2, 3, 4, 9
-    ("AT#REDIALDELAY=4", 34882),  # §2.1.5: 5..14 (or 0)
-    ("AT#TCPTXDELAY=1,30", 34882),  # §5.1.4: a multiple of 20
-    ("AT#UDPPORT=0", 34882),  # §6.1.1 "Port number 0 is illegal"
-    ("AT#PPPMYIP=\"1.2.3\"", 34882),  # §2.1.14 dotted-decimal
-    ("AT#ISPUN=\"" + "x" * 65 + "\"", 34882),  # §2.1.12 up to 64 characters
-    ("AT#TCPPORT=3,1", 34882),  # §5.1.2 legal id {1,2}
-    ('AT#SENDERADDR"module@domain.com"', 34819),  # A.6.1 as printed (no '='): syntax error
-    ("AT#NOSUCH", 34817),
-    ("AT#VALL?", 34819),
-])
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("AT#PPPMODE=5", 34882),  # §2.1.13: 1, 2, 3, 4, 9
+        ("AT#REDIALDELAY=4", 34882),  # §2.1.5: 5..14 (or 0)
+        ("AT#TCPTXDELAY=1,30", 34882),  # §5.1.4: a multiple of 20
+        ("AT#UDPPORT=0", 34882),  # §6.1.1 "Port number 0 is illegal"
+        ('AT#PPPMYIP="1.2.3"', 34882),  # §2.1.14 dotted-decimal
+        ('AT#ISPUN="' + "x" * 65 + '"', 34882),  # §2.1.12 up to 64 characters
+        ("AT#TCPPORT=3,1", 34882),  # §5.1.2 legal id {1,2}
+        ('AT#SENDERADDR"module@domain.com"', 34819),  # A.6.1 as printed (no '='): syntax error
+        ("AT#NOSUCH", 34817),
+        ("AT#VALL?", 34819),
+    ],
+)
 def test_bad_values_answer_their_section_9_2_code(line: str, code: int):
     sim = world(MODULE)
     assert exchange(sim, line, err(line, code)) == err(line, code)
@@ -110,28 +204,39 @@ def test_parameters_live_in_flash_until_delflash_and_a_restart():
     setup(sim, "AT#PINGNUM=9", "AT+CFUN=1")
     sim.advance(5)
     sim.dte.read_available()
-    assert exchange(sim, "AT#PINGNUM?", ok("AT#PINGNUM?", "#PINGNUM: 9")) == ok("AT#PINGNUM?", "#PINGNUM: 9")
+    assert exchange(sim, "AT#PINGNUM?", ok("AT#PINGNUM?", "#PINGNUM: 9")) == ok(
+        "AT#PINGNUM?", "#PINGNUM: 9"
+    )
     setup(sim, "AT#DELFLASH")
-    assert exchange(sim, "AT#PINGNUM?", ok("AT#PINGNUM?", "#PINGNUM: 9")) == ok("AT#PINGNUM?", "#PINGNUM: 9")
+    assert exchange(sim, "AT#PINGNUM?", ok("AT#PINGNUM?", "#PINGNUM: 9")) == ok(
+        "AT#PINGNUM?", "#PINGNUM: 9"
+    )
     setup(sim, "AT+CFUN=1")
     sim.advance(5)
     sim.dte.read_available()
-    assert exchange(sim, "AT#PINGNUM?", ok("AT#PINGNUM?", "#PINGNUM: 4")) == ok("AT#PINGNUM?", "#PINGNUM: 4")
+    assert exchange(sim, "AT#PINGNUM?", ok("AT#PINGNUM?", "#PINGNUM: 4")) == ok(
+        "AT#PINGNUM?", "#PINGNUM: 4"
+    )
 
 
 def test_atq_while_the_application_runs_and_without_it():
     """§1.2: ATQ answers +CME ERROR: 600 while the application runs; stopped (AT+WOPEN=0) the
     AT# interpreter is gone and ATQ works."""
     sim = world(MODULE)
-    assert exchange(sim, "ATQ1", b"ATQ1\r\r\n+CME ERROR: 600\r\n") == b"ATQ1\r\r\n+CME ERROR: 600\r\n"
+    assert (
+        exchange(sim, "ATQ1", b"ATQ1\r\r\n+CME ERROR: 600\r\n") == b"ATQ1\r\r\n+CME ERROR: 600\r\n"
+    )
     setup(sim, "AT+WOPEN=0")
     assert exchange(sim, "AT#VSTATE", b"AT#VSTATE\r\r\nERROR\r\n") == b"AT#VSTATE\r\r\nERROR\r\n"
     assert exchange(sim, "ATQ0", ok("ATQ0")) == ok("ATQ0")
     setup(sim, "AT+WOPEN=1")
-    assert exchange(sim, "AT#VSTATE", ok("AT#VSTATE", '#STATE: "IDLE"')) == ok("AT#VSTATE", '#STATE: "IDLE"')
+    assert exchange(sim, "AT#VSTATE", ok("AT#VSTATE", '#STATE: "IDLE"')) == ok(
+        "AT#VSTATE", '#STATE: "IDLE"'
+    )
 
 
 # -- §2.2 connections ------------------------------------------------------------------------------
+
 
 def test_gprs_connection_verbose_and_numeric():
     """A.5.2 and §9.1: the address, then Ok_Info_GprsActivation (3086 under ATV0)."""
@@ -143,10 +248,15 @@ def test_gprs_connection_verbose_and_numeric():
     got = wait_for(sim, b"3086\r", 60)
     ip = sim.module.host.ip
     assert got == b"AT#CONNECTIONSTART\r" + ip.encode() + b"\r\n3086\r"
-    assert exchange(sim, "AT#DISPLAYIP", b"AT#DISPLAYIP\rMY IP: " + ip.encode()
-                    + b"\r\nGateway IP: 10.64.0.1\r\n0\r") .endswith(b"0\r")
-    assert exchange(sim, "AT#CONNECTIONSTART", b"AT#CONNECTIONSTART\r#CME ERROR: 35840\r\n") \
-        == b"AT#CONNECTIONSTART\r#CME ERROR: 35840\r\n"  # §2.2.3.2 already running
+    assert exchange(
+        sim,
+        "AT#DISPLAYIP",
+        b"AT#DISPLAYIP\rMY IP: " + ip.encode() + b"\r\nGateway IP: 10.64.0.1\r\n0\r",
+    ).endswith(b"0\r")
+    assert (
+        exchange(sim, "AT#CONNECTIONSTART", b"AT#CONNECTIONSTART\r#CME ERROR: 35840\r\n")
+        == b"AT#CONNECTIONSTART\r#CME ERROR: 35840\r\n"
+    )  # §2.2.3.2 already running
 
 
 def test_gprs_wrong_apn_is_35868():
@@ -169,7 +279,9 @@ def test_gsm_busy_redials_after_redialdelay():
         got += wait_for(sim, b"\r\nBUSY\r\n", 30)
     assert got == b"AT#CONNECTIONSTART\r" + b"\r\nDIALING\r\n\r\n0860000000\r\n\r\nBUSY\r\n" * 4
     dials = [r.t for r in sim.trace.records if r.source == "bearer.csd" and r.kind == "dial"]
-    results = [r.t for r in sim.trace.records if r.source == "bearer.csd" and r.kind == "dial_result"]
+    results = [
+        r.t for r in sim.trace.records if r.source == "bearer.csd" and r.kind == "dial_result"
+    ]
     assert len(dials) == 4 and len(results) == 4
     for k in range(3):
         assert dials[k + 1] - results[k] == pytest.approx(7.0, abs=1e-6)
@@ -177,26 +289,43 @@ def test_gsm_busy_redials_after_redialdelay():
 
 def test_gsm_connection_prints_dialing_connect_address_ok_info_ppp():
     """A.5.1 with the operator's dial-in PPP server (PAP)."""
-    sim = world(MODULE, network={"bearer": "gsm", "apn": {"name": "internet", "user": "login",
-                                                          "password": "password", "auth": "pap"}})
+    sim = world(
+        MODULE,
+        network={
+            "bearer": "gsm",
+            "apn": {"name": "internet", "user": "login", "password": "password", "auth": "pap"},
+        },
+    )
     sim.advance(3)
-    setup(sim, "AT#GPRS MODE=0", 'AT#DIALN1="0860000000"', 'AT#ISPUN="login"', 'AT#ISPPW="password"')
+    setup(
+        sim, "AT#GPRS MODE=0", 'AT#DIALN1="0860000000"', 'AT#ISPUN="login"', 'AT#ISPPW="password"'
+    )
     sim.dte.write(b"AT#ConnectionStart\r")
     got = wait_for(sim, b"Ok_Info_Ppp\r\n", 120)
     ip = sim.module.host.ip
-    assert got == (b"AT#ConnectionStart\r\r\nDIALING\r\n\r\n0860000000\r\n\r\nCONNECT 9600\r\n\r\n"
-                   + ip.encode() + b"\r\n\r\nOk_Info_Ppp\r\n")
+    assert got == (
+        b"AT#ConnectionStart\r\r\nDIALING\r\n\r\n0860000000\r\n\r\nCONNECT 9600\r\n\r\n"
+        + ip.encode()
+        + b"\r\n\r\nOk_Info_Ppp\r\n"
+    )
     sim.dte.write(b"AT#ConnectionStop\r")
     assert wait_for(sim, b"OK\r\n", 60) == b"AT#ConnectionStop\r\r\nOK\r\n"
 
 
 def test_gsm_wrong_isp_password_is_37120():
-    sim = world(MODULE, network={"bearer": "gsm", "apn": {"name": "internet", "user": "login",
-                                                          "password": "password", "auth": "pap"}})
+    sim = world(
+        MODULE,
+        network={
+            "bearer": "gsm",
+            "apn": {"name": "internet", "user": "login", "password": "password", "auth": "pap"},
+        },
+    )
     sim.advance(3)
     setup(sim, "AT#GPRSMODE=0", 'AT#DIALN1="0860000000"', 'AT#ISPUN="login"', 'AT#ISPPW="nope"')
     sim.dte.write(b"AT#CONNECTIONSTART\r")
-    assert wait_for(sim, b"#CME ERROR: 37120\r\n", 120).endswith(b"\r\nCONNECT 9600\r\n\r\n#CME ERROR: 37120\r\n")
+    assert wait_for(sim, b"#CME ERROR: 37120\r\n", 120).endswith(
+        b"\r\nCONNECT 9600\r\n\r\n#CME ERROR: 37120\r\n"
+    )
 
 
 def test_phytimeout_hangs_up_an_idle_link():
@@ -222,17 +351,28 @@ def test_a_service_needs_the_link():
         assert exchange(sim, line, err(line, 35867)) == err(line, 35867)
 
 
-# -- §3 mail ------------------------------------------------------------------------------------------
+# -- §3 mail ---------------------------------------------------------------------------------------
+
 
 def test_putmail_relays_the_host_body_until_crlf_dot_crlf():
     """§3.4 / A.6.1: Ok_Info_WaitingForData, the body not echoed, CR LF . CR LF, OK. A body line
     the host dot-stuffed arrives with one dot."""
     sim = world(MODULE, hosts=MAIL)
     gprs_up(sim)
-    setup(sim, 'AT#SMTPSERV="mail.example.net"', 'AT#DOMAIN="domain.com"', 'AT#SENDERNAME="Test module"',
-          'AT#SENDERADDR="module@domain.com"', "AT#REC1=module@example.net", 'AT#SUBJ1="Email Subject"')
+    setup(
+        sim,
+        'AT#SMTPSERV="mail.example.net"',
+        'AT#DOMAIN="domain.com"',
+        'AT#SENDERNAME="Test module"',
+        'AT#SENDERADDR="module@domain.com"',
+        "AT#REC1=module@example.net",
+        'AT#SUBJ1="Email Subject"',
+    )
     sim.dte.write(b"AT#Putmail\r")
-    assert wait_for(sim, b"Ok_Info_WaitingForData\r\n", 60) == b"AT#Putmail\r\r\nOk_Info_WaitingForData\r\n"
+    assert (
+        wait_for(sim, b"Ok_Info_WaitingForData\r\n", 60)
+        == b"AT#Putmail\r\r\nOk_Info_WaitingForData\r\n"
+    )
     sim.dte.write(b"first line\r\n..starts with a dot\r\n.\r\n")
     assert wait_for(sim, b"OK\r\n", 60) == b"\r\nOK\r\n"  # nothing echoed
     (mail,) = sim.host("mail.example.net").mailbox("module@example.net", service="smtp")
@@ -242,35 +382,76 @@ def test_putmail_relays_the_host_body_until_crlf_dot_crlf():
 
 
 def test_getmail_without_headers():
-    sim = world(MODULE, hosts={"mail.example.net": {"ip": "203.0.113.25", "services": [
-        {"type": "pop3", "port": 110, "users": {"module": "secret"},
-         "mailboxes": {"module": [{"from": "a@b.c", "subject": "hi", "body": "x\n.y\n"}]}}]}})
+    sim = world(
+        MODULE,
+        hosts={
+            "mail.example.net": {
+                "ip": "203.0.113.25",
+                "services": [
+                    {
+                        "type": "pop3",
+                        "port": 110,
+                        "users": {"module": "secret"},
+                        "mailboxes": {
+                            "module": [{"from": "a@b.c", "subject": "hi", "body": "x\n.y\n"}]
+                        },
+                    }
+                ],
+            }
+        },
+    )
     gprs_up(sim)
-    setup(sim, 'AT#POP3SERV="203.0.113.25"', 'AT#POP3UN="module"', 'AT#POP3PW="secret"',
-          "AT#POP3HEADERMODE=0")
+    setup(
+        sim,
+        'AT#POP3SERV="203.0.113.25"',
+        'AT#POP3UN="module"',
+        'AT#POP3PW="secret"',
+        "AT#POP3HEADERMODE=0",
+    )
     sim.dte.write(b"AT#GETMAIL\r")
     got = wait_for(sim, b"\r\nOK\r\n", 60)
     assert got == b"AT#GETMAIL\r\r\nOk_Info_Mail\r\nx\r\n..y\r\n.\r\n\r\nOK\r\n"
 
 
-# -- §4 FTP -------------------------------------------------------------------------------------------
+# -- §4 FTP ----------------------------------------------------------------------------------------
 
-FTP = {"ftp.example.net": {"ip": "203.0.113.21", "services": [
-    {"type": "ftp", "port": 21, "users": {"device": "s3cret"}, "dirs": ["/upload"],
-     "files": {"/upload/notes.txt": "a\nb\n"}}]}}
+FTP = {
+    "ftp.example.net": {
+        "ip": "203.0.113.21",
+        "services": [
+            {
+                "type": "ftp",
+                "port": 21,
+                "users": {"device": "s3cret"},
+                "dirs": ["/upload"],
+                "files": {"/upload/notes.txt": "a\nb\n"},
+            }
+        ],
+    }
+}
 
 
-@pytest.mark.parametrize(("settings", "code"), [
-    (['AT#FTPPW="wrong"'], 38081),
-    (['AT#FTPGETPATH="/nowhere"'], 38022),
-    (['AT#FTPGETFILENAME="missing.bin"'], 38024),
-    (['AT#FTPSERV="ftp.unknown.invalid"'], 38027),
-])
+@pytest.mark.parametrize(
+    ("settings", "code"),
+    [
+        (['AT#FTPPW="wrong"'], 38081),
+        (['AT#FTPGETPATH="/nowhere"'], 38022),
+        (['AT#FTPGETFILENAME="missing.bin"'], 38024),
+        (['AT#FTPSERV="ftp.unknown.invalid"'], 38027),
+    ],
+)
 def test_ftpget_failures(settings: list[str], code: int):
     sim = world(MODULE, hosts=FTP)
     gprs_up(sim)
-    setup(sim, 'AT#FTPSERV="ftp.example.net"', 'AT#FTPUN="device"', 'AT#FTPPW="s3cret"',
-          'AT#FTPGETPATH="/upload"', 'AT#FTPGETFILENAME="notes.txt"', *settings)
+    setup(
+        sim,
+        'AT#FTPSERV="ftp.example.net"',
+        'AT#FTPUN="device"',
+        'AT#FTPPW="s3cret"',
+        'AT#FTPGETPATH="/upload"',
+        'AT#FTPGETFILENAME="notes.txt"',
+        *settings,
+    )
     sim.dte.write(b"AT#FTPGET\r")
     assert wait_for(sim, f"#CME ERROR: {code}\r\n".encode(), 120) == err("AT#FTPGET", code)
 
@@ -279,16 +460,30 @@ def test_ftpget_ascii_type_converts_line_ends():
     """§4.1.2 TYPE A: the server sends CR LF line ends (RFC 959 NVT-ASCII)."""
     sim = world(MODULE, hosts=FTP)
     gprs_up(sim)
-    setup(sim, 'AT#FTPSERV="ftp.example.net"', 'AT#FTPUN="device"', 'AT#FTPPW="s3cret"',
-          'AT#FTPGETPATH="/upload"', 'AT#FTPGETFILENAME="notes.txt"', "AT#FTPTYPE=A")
+    setup(
+        sim,
+        'AT#FTPSERV="ftp.example.net"',
+        'AT#FTPUN="device"',
+        'AT#FTPPW="s3cret"',
+        'AT#FTPGETPATH="/upload"',
+        'AT#FTPGETFILENAME="notes.txt"',
+        "AT#FTPTYPE=A",
+    )
     sim.dte.write(b"AT#FTPGET\r")
-    assert wait_for(sim, b"\r\nOK\r\n", 60) == b"AT#FTPGET\r\r\nOk_Info_DataBegin\r\na\r\nb\r\n\x03\r\nOK\r\n"
+    assert (
+        wait_for(sim, b"\r\nOK\r\n", 60)
+        == b"AT#FTPGET\r\r\nOk_Info_DataBegin\r\na\r\nb\r\n\x03\r\nOK\r\n"
+    )
 
 
-# -- §5 TCP, §6 UDP, §7 PING ----------------------------------------------------------------------------
+# -- §5 TCP, §6 UDP, §7 PING -----------------------------------------------------------------------
 
-ECHO = {"echo.example.net": {"ip": "203.0.113.10", "services": [
-    {"type": "tcp-echo", "port": 7}, {"type": "udp-echo", "port": 7}]}}
+ECHO = {
+    "echo.example.net": {
+        "ip": "203.0.113.10",
+        "services": [{"type": "tcp-echo", "port": 7}, {"type": "udp-echo", "port": 7}],
+    }
+}
 
 
 @pytest.mark.parametrize("txdelay", [0, 100])
@@ -299,7 +494,10 @@ def test_otcp_session_escapes_both_ways_and_host_etx_closes(txdelay: int):
     gprs_up(sim)
     setup(sim, 'AT#TCPSERV=1,"echo.example.net"', "AT#TCPPORT=1,7", f"AT#TCPTXDELAY=1,{txdelay}")
     sim.dte.write(b"AT#OTCP=1\r")
-    assert wait_for(sim, b"Ok_Info_WaitingForData\r\n", 60) == b"AT#OTCP=1\r\r\nOk_Info_WaitingForData\r\n"
+    assert (
+        wait_for(sim, b"Ok_Info_WaitingForData\r\n", 60)
+        == b"AT#OTCP=1\r\r\nOk_Info_WaitingForData\r\n"
+    )
     sim.dte.write(b"A\x10\x03B\x10\x10C")
     assert wait_for(sim, b"C", 30) == b"A\x10\x03B\x10\x10C"
     assert sim.host("echo.example.net").bytes_received(service="tcp-echo") == 5
@@ -328,7 +526,9 @@ def test_ltcpstart_peer_data_both_ways_then_peer_fin_37966():
     sock = collector.tcp_connect(sim.module.host.ip, 2323)
     sock.on_data = lambda s: got.extend(s.recv())
     sock.on_connected = lambda s: s.send(b"to host \x03\x10 end")
-    assert wait_for(sim, b" end", 30) == b"\r\nOk_Info_WaitingForData\r\nto host \x10\x03\x10\x10 end"
+    assert (
+        wait_for(sim, b" end", 30) == b"\r\nOk_Info_WaitingForData\r\nto host \x10\x03\x10\x10 end"
+    )
     sim.dte.write(b"to peer \x10\x03\x10\x10 end")
     sim.run_until(lambda: len(got) >= 14, 10)
     assert bytes(got) == b"to peer \x03\x10 end"
@@ -373,21 +573,31 @@ def test_ping_lines_per_reply_and_no_answer():
     assert sim.now - start >= 3.0  # the second request went PINGDELAY after the first
     setup(sim, 'AT#PINGREMOTE="203.0.113.99"', "AT#PINGNUM=1")  # nobody there
     sim.dte.write(b"AT#PING\r")
-    assert wait_for(sim, b"\r\nOK\r\n", 30) == b'AT#PING\r\r\nNo answer from "203.0.113.99"\r\n\r\nOK\r\n'
+    assert (
+        wait_for(sim, b"\r\nOK\r\n", 30)
+        == b'AT#PING\r\r\nNo answer from "203.0.113.99"\r\n\r\nOK\r\n'
+    )
 
 
 # -- §2.2.1 incoming calls -------------------------------------------------------------------------
 
+
 def _caller(sim: Any, user: str, password: str, caller_id: str = "+33612345678") -> Any:
     from simnet.bearer.ppp import PppConfig
 
-    return sim.bearer.incoming_data_call(caller_id, ppp=PppConfig(role="client", username=user,
-                                                                  password=password, auth="pap"))
+    return sim.bearer.incoming_data_call(
+        caller_id, ppp=PppConfig(role="client", username=user, password=password, auth="pap")
+    )
 
 
 def _ppp_server(sim: Any) -> None:
-    setup(sim, 'AT#PPPSERVUN="remote"', 'AT#PPPSERVPW="pw"', 'AT#PPPMYIP="192.168.5.1"',
-          'AT#PPPPEERIP="192.168.5.2"')
+    setup(
+        sim,
+        'AT#PPPSERVUN="remote"',
+        'AT#PPPSERVPW="pw"',
+        'AT#PPPMYIP="192.168.5.1"',
+        'AT#PPPPEERIP="192.168.5.2"',
+    )
 
 
 def test_accept_answers_and_runs_the_ppp_server_side():
@@ -442,14 +652,29 @@ def test_answermode_1_ignores_a_screened_caller():
 def test_numeric_forms_under_atv0():
     """§9.1: Ok_Info_WaitingForData 1028, Ok_Info_SocketClosed 3074, OK 0, Ok_Info_DataBegin
     1025, Ok_Info_NoMail 3072, BUSY 7 - each followed by CR only (V.250 §5.7.1)."""
-    hosts = {**ECHO, **FTP, "mail.example.net": {"ip": "203.0.113.25", "services": [
-        {"type": "pop3", "port": 110, "users": {"module": "secret"}}]}}
+    hosts = {
+        **ECHO,
+        **FTP,
+        "mail.example.net": {
+            "ip": "203.0.113.25",
+            "services": [{"type": "pop3", "port": 110, "users": {"module": "secret"}}],
+        },
+    }
     sim = world(MODULE, hosts=hosts)
     gprs_up(sim)
-    setup(sim, 'AT#TCPSERV=1,"203.0.113.10"', "AT#TCPPORT=1,7", 'AT#FTPSERV="ftp.example.net"',
-          'AT#FTPUN="device"', 'AT#FTPPW="s3cret"', 'AT#FTPGETPATH="/upload"',
-          'AT#FTPGETFILENAME="notes.txt"', 'AT#POP3SERV="203.0.113.25"', 'AT#POP3UN="module"',
-          'AT#POP3PW="secret"')
+    setup(
+        sim,
+        'AT#TCPSERV=1,"203.0.113.10"',
+        "AT#TCPPORT=1,7",
+        'AT#FTPSERV="ftp.example.net"',
+        'AT#FTPUN="device"',
+        'AT#FTPPW="s3cret"',
+        'AT#FTPGETPATH="/upload"',
+        'AT#FTPGETFILENAME="notes.txt"',
+        'AT#POP3SERV="203.0.113.25"',
+        'AT#POP3UN="module"',
+        'AT#POP3PW="secret"',
+    )
     assert exchange(sim, "ATV0", b"ATV0\r0\r") == b"ATV0\r0\r"
     sim.dte.write(b"AT#OTCP=1\r")
     assert wait_for(sim, b"1028\r", 60) == b"AT#OTCP=1\r1028\r"

@@ -46,7 +46,11 @@ def test_dlemode_0_is_raw_and_never_ends():
 
 def test_mail_end_found_whole_and_split():
     det = MailEndDetector()
-    assert det.feed(b"line 1\r\n..dotted\r\n.\r\nAT\r") == (b"line 1\r\n..dotted\r\n.\r\n", True, 21)
+    assert det.feed(b"line 1\r\n..dotted\r\n.\r\nAT\r") == (
+        b"line 1\r\n..dotted\r\n.\r\n",
+        True,
+        21,
+    )
     det = MailEndDetector()
     assert det.feed(b"body\r\n.") == (b"body\r\n.", False, 7)
     assert det.feed(b"\r") == (b"\r", False, 1)
@@ -122,8 +126,12 @@ def test_every_special_byte_is_escaped_and_nothing_else_changes(payload: bytes):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.binary(max_size=40).filter(lambda b: b"\r" not in b and b"\n" not in b), max_size=12),
-       st.lists(st.integers(min_value=0, max_value=10_000), max_size=8))
+@given(
+    st.lists(
+        st.binary(max_size=40).filter(lambda b: b"\r" not in b and b"\n" not in b), max_size=12
+    ),
+    st.lists(st.integers(min_value=0, max_value=10_000), max_size=8),
+)
 def test_mail_body_ends_exactly_at_its_terminator(lines: list[bytes], cuts: list[int]):
     body = dot_stuff(b"\n".join(lines)) if lines else b""
     wire = body + b".\r\nAT#VSTATE\r"

@@ -109,7 +109,9 @@ class MailJob:
     date: str = ""
 
     def headers(self) -> bytes:
-        sender = f'"{self.sender_name}" <{self.sender_addr}>' if self.sender_name else self.sender_addr
+        sender = (
+            f'"{self.sender_name}" <{self.sender_addr}>' if self.sender_name else self.sender_addr
+        )
         lines = [f"From: {sender}", f"To: {', '.join(self.to)}"]
         if self.cc:
             lines.append(f"Cc: {', '.join(self.cc)}")
@@ -276,7 +278,7 @@ class FtpJob:
 def parse_pasv(text: str) -> tuple[str, int] | None:
     """``227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`` (RFC 959 §4.1.2 PASV)."""
     start, end = text.find("("), text.find(")")
-    body = text[start + 1:end] if 0 <= start < end else text
+    body = text[start + 1 : end] if 0 <= start < end else text
     parts = [p.strip() for p in body.split(",")]
     if len(parts) != 6 or not all(p.isdigit() and int(p) <= 255 for p in parts):
         return None

@@ -184,7 +184,9 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
     def vstate(self, ctx: Context, cmd: Command) -> Final | None:
         """§8.2.2. "#NO SERVICE" when the module is not registered and has no link."""
         bearer = self.module.bearer
-        registered = bearer is not None and (bearer.radio.registered("cs") or bearer.radio.registered("ps"))
+        registered = bearer is not None and (
+            bearer.radio.registered("cs") or bearer.radio.registered("ps")
+        )
         if not registered and self.state == T.STATE_IDLE:
             ctx.info("#NO SERVICE")
             return None
@@ -230,7 +232,7 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
         self.params.set(f"#REC{i}", {f"rec{i}": ",".join(addresses[: T.MAX_RECIPIENTS])})
         return None
 
-    # -- §2.2 connections ---------------------------------------------------------------------------
+    # -- §2.2 connections --------------------------------------------------------------------------
     @command("#CONNECTIONSTART", forms="e", requires=APP, latency="network")
     def connection_start(self, ctx: Context, cmd: Command) -> Generator[Any, Any, Final | None]:
         if self.bearer_kind is not None or self.connecting:
@@ -255,8 +257,14 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
             return err(Err.NOT_ATTACHED)
         cid = self.p("#GPRSCID")
         user, password = self.p("#APNUN"), self.p("#APNPW")
-        gprs.define_context(cid, "IP", self.p("#APNSERV"), user=user, password=password,
-                            auth="pap" if user or password else "none")
+        gprs.define_context(
+            cid,
+            "IP",
+            self.p("#APNSERV"),
+            user=user,
+            password=password,
+            auth="pap" if user or password else "none",
+        )
         self.state = T.STATE_CHECKING
         outcome: Outcome = yield gprs.activate(cid)
         if not outcome.ok:
@@ -292,8 +300,9 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
             self.emit("DIALING")
             self.emit(number)
             self.record("dial", number=number, attempt=attempt + 1, of=attempts)
-            outcome: Outcome = yield gsm_connect(number, username=self.p("#ISPUN"),
-                                                 password=self.p("#ISPPW"))
+            outcome: Outcome = yield gsm_connect(
+                number, username=self.p("#ISPUN"), password=self.p("#ISPPW")
+            )
             if outcome.ok:
                 self._link_up("gsm", outcome.ip, outcome.peer_ip, outcome.dns)
                 self.emit(str(outcome.ip))
@@ -307,7 +316,11 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
                 yield self.module.sim.timeout(self.p("#REDIALDELAY"))
                 continue
             self.record("connection", bearer="gsm", result=str(kind))
-            if kind in (OutcomeKind.LCP_TIMEOUT, OutcomeKind.AUTH_TIMEOUT, OutcomeKind.IPCP_TIMEOUT):
+            if kind in (
+                OutcomeKind.LCP_TIMEOUT,
+                OutcomeKind.AUTH_TIMEOUT,
+                OutcomeKind.IPCP_TIMEOUT,
+            ):
                 return err(Err.PPP_TIMEOUT_CLIENT)
             if kind in (OutcomeKind.NOT_REGISTERED,):
                 return err(Err.NOT_ATTACHED)
@@ -352,7 +365,13 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
         self.urc("RING")
         mode = self.p("#ANSWERMODE")
         rings = self.p("#RINGCOUNT")
-        if mode == 0 or rings == 0 or call.rings != rings or self.bearer_kind is not None or self.connecting:
+        if (
+            mode == 0
+            or rings == 0
+            or call.rings != rings
+            or self.bearer_kind is not None
+            or self.connecting
+        ):
             return
         if not self._screen(call.caller_id):
             self.record("incoming", action="screened", caller=call.caller_id)
@@ -437,10 +456,14 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
                 ppp = PppConfig(role="client", username=self.p("#ISPUN"), password=self.p("#ISPPW"))
             else:
                 user = self.p("#PPPSERVUN")
-                ppp = PppConfig(role="server", auth="pap" if user else "none",
-                                credentials=((user, self.p("#PPPSERVPW")),) if user else None,
-                                local_ip=self.p("#PPPMYIP"), peer_ip=self.p("#PPPPEERIP"),
-                                request_dns=False)
+                ppp = PppConfig(
+                    role="server",
+                    auth="pap" if user else "none",
+                    credentials=((user, self.p("#PPPSERVPW")),) if user else None,
+                    local_ip=self.p("#PPPMYIP"),
+                    peer_ip=self.p("#PPPPEERIP"),
+                    request_dns=False,
+                )
             outcome: Outcome = yield gsm_answer(ppp)
         finally:
             self.connecting = False
@@ -450,7 +473,10 @@ class EdsoftDialect(ServicesMixin, WavecomDialect):
             return text_result("PPP OK")
         self.state = T.STATE_IDLE
         self.record("incoming", action="answer", result=str(outcome.kind))
-        if outcome.kind in _CALL_FAILURES or outcome.kind in (OutcomeKind.CANCELLED, OutcomeKind.NETWORK_LOST):
+        if outcome.kind in _CALL_FAILURES or outcome.kind in (
+            OutcomeKind.CANCELLED,
+            OutcomeKind.NETWORK_LOST,
+        ):
             return text_result("NO CARRIER", numeric=int(Msg.NO_CARRIER), error=True)
         return text_result("PPP ERROR", error=True)
 

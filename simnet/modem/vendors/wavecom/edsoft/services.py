@@ -138,7 +138,7 @@ class Channel:
             self.sock.close()
 
 
-# -- serial data sessions ---------------------------------------------------------------------------
+# -- serial data sessions --------------------------------------------------------------------------
 
 
 class EdsoftLink(DataLink):
@@ -259,9 +259,18 @@ class SocketLink(EdsoftLink):
     """§5 / §6: a TCP or UDP session. Host bytes (decoded per DLEMODE; UDP always DLE-coded)
     leave after TXDELAY ms or when a frame is full; an unescaped ETX closes the session."""
 
-    def __init__(self, owner: ServicesMixin, *, dle: bool, delay_ms: int, max_frame: int,
-                 send: Callable[[bytes], int], room: Callable[[], int], close: Callable[[], None],
-                 name: str) -> None:
+    def __init__(
+        self,
+        owner: ServicesMixin,
+        *,
+        dle: bool,
+        delay_ms: int,
+        max_frame: int,
+        send: Callable[[bytes], int],
+        room: Callable[[], int],
+        close: Callable[[], None],
+        name: str,
+    ) -> None:
         super().__init__(owner, dle=dle)
         self.delay = delay_ms / 1000.0
         self.max_frame = max_frame
@@ -283,7 +292,9 @@ class SocketLink(EdsoftLink):
         room = self._room() - len(self.out)
         if room <= 0:
             return 0
-        payload, ended, used = self.decoder.feed(data[: max(1, room)] if not self.dle else data[: room])
+        payload, ended, used = self.decoder.feed(
+            data[: max(1, room)] if not self.dle else data[:room]
+        )
         self.out += payload
         self.owner.touch()
         if ended:
@@ -374,7 +385,12 @@ class ServicesMixin:
         """The link was lost: a data session in progress ends with ETX and ``code``. True when
         a running service reports the loss itself."""
         link = self.link
-        if link is not None and not link.finished and link.session is not None and link.session.active:
+        if (
+            link is not None
+            and not link.finished
+            and link.session is not None
+            and link.session.active
+        ):
             if link.dle:
                 link.pending_out += ETX_BYTE  # §5.4.2 / §6.2.2: an error in a session follows ETX
             link.finish([_err(code)])
@@ -411,7 +427,9 @@ class ServicesMixin:
         self.record("dns", name=name, error=result.error, addresses=list(result.addresses))
         return result.addresses[0] if result.ok and result.addresses else None
 
-    def _connect(self, server: str, port: int) -> Generator[Any, Any, tuple[Channel | None, int | None]]:
+    def _connect(
+        self, server: str, port: int
+    ) -> Generator[Any, Any, tuple[Channel | None, int | None]]:
         """Resolve and connect; (channel, None) or (None, §9.2 code)."""
         ip = yield from self.resolve(server)
         if ip is None:
@@ -431,9 +449,13 @@ class ServicesMixin:
             return self._loss_code()
         return int(Err.OPEN_FAILED)
 
-    def _converse(self, conv: C.Conversation, chan: Channel,
-                  handle: Callable[[Any], Generator[Any, Any, Any]] | None = None,
-                  pause: type | None = None) -> Generator[Any, Any, Any]:
+    def _converse(
+        self,
+        conv: C.Conversation,
+        chan: Channel,
+        handle: Callable[[Any], Generator[Any, Any, Any]] | None = None,
+        pause: type | None = None,
+    ) -> Generator[Any, Any, Any]:
         """Drive a conversation over ``chan``: its result (None or a §9.2 code), or
         :class:`Paused` at the first action of type ``pause`` (the serial line's turn).
         ``handle`` answers the other driver-side actions."""
@@ -471,7 +493,9 @@ class ServicesMixin:
             chan, code = yield from self._connect(self.p("#POP3SERV"), self.p("#POP3PORT"))
             if chan is None:
                 return _err(code or Err.OPEN_FAILED)
-            conv = C.pop3_fetch(self.p("#POP3UN"), self.p("#POP3PW"), self.p("#POP3HEADERMODE") == 1)
+            conv = C.pop3_fetch(
+                self.p("#POP3UN"), self.p("#POP3PW"), self.p("#POP3HEADERMODE") == 1
+            )
 
             def deliver(action: Any) -> Generator[Any, Any, Any]:
                 if isinstance(action, C.Deliver):
@@ -508,10 +532,16 @@ class ServicesMixin:
         cc = [a for a in str(self.p(rows["CCREC"].name)).split(",") if a]
         clock = self.module.clock()
         return C.MailJob(
-            domain=self.p("#DOMAIN"), sender_addr=self.p("#SENDERADDR"),
-            sender_name=self.p("#SENDERNAME"), to=tuple(split), cc=tuple(cc),
-            subject=self.p(rows["SUBJ"].name), body=body, user=self.p("#SMTPUN"),
-            password=self.p("#SMTPPW"), date=email.utils.formatdate(clock, usegmt=True),
+            domain=self.p("#DOMAIN"),
+            sender_addr=self.p("#SENDERADDR"),
+            sender_name=self.p("#SENDERNAME"),
+            to=tuple(split),
+            cc=tuple(cc),
+            subject=self.p(rows["SUBJ"].name),
+            body=body,
+            user=self.p("#SMTPUN"),
+            password=self.p("#SMTPPW"),
+            date=email.utils.formatdate(clock, usegmt=True),
         )
 
     @command("#SENDMAIL1", "#SENDMAIL2", "#SENDMAIL3", forms="e", requires=APP, latency="network")
@@ -520,7 +550,9 @@ class ServicesMixin:
         if refused is not None:
             return refused
         i = int(cmd.name[-1])
-        job = self._mail_job(i, str(self.p(T.MAIL_ROWS[i]["BODY"].name)).encode("latin-1", "replace"))
+        job = self._mail_job(
+            i, str(self.p(T.MAIL_ROWS[i]["BODY"].name)).encode("latin-1", "replace")
+        )
         yield from self._begin("smtp")
         try:
             chan, code = yield from self._connect(self.p("#SMTPSERV"), self.p("#SMTPPORT"))
@@ -556,9 +588,13 @@ class ServicesMixin:
         link = MailBodyLink(self, chan)
         self.link = link
         self.spawn(self._putmail_rest(conv, chan, link))
-        return ctx.data_mode(link, T.MESSAGES[Msg.WAITING_FOR_DATA], numeric=int(Msg.WAITING_FOR_DATA))
+        return ctx.data_mode(
+            link, T.MESSAGES[Msg.WAITING_FOR_DATA], numeric=int(Msg.WAITING_FOR_DATA)
+        )
 
-    def _putmail_rest(self, conv: C.Conversation, chan: Channel, link: MailBodyLink) -> Generator[Any, Any, None]:
+    def _putmail_rest(
+        self, conv: C.Conversation, chan: Channel, link: MailBodyLink
+    ) -> Generator[Any, Any, None]:
         relayed = yield link.done
         try:
             result = conv.send(bool(relayed))
@@ -681,15 +717,29 @@ class ServicesMixin:
                 done.succeed(dchan.closed_reason is None or dchan.closed_reason == "local")
 
         link = SocketLink(
-            self, dle=True, delay_ms=0, max_frame=TCP_CHUNK,
+            self,
+            dle=True,
+            delay_ms=0,
+            max_frame=TCP_CHUNK,
             send=lambda b: dchan.sock.send(seven_bit(b) if ascii_mode else b),
-            room=lambda: dchan.sock.send_space, close=close_data, name="ftpput")
+            room=lambda: dchan.sock.send_space,
+            close=close_data,
+            name="ftpput",
+        )
         self.link = link
         self.spawn(self._ftpput_rest(conv, chan, dchan, link, done))
-        return ctx.data_mode(link, T.MESSAGES[Msg.WAITING_FOR_DATA], numeric=int(Msg.WAITING_FOR_DATA))
+        return ctx.data_mode(
+            link, T.MESSAGES[Msg.WAITING_FOR_DATA], numeric=int(Msg.WAITING_FOR_DATA)
+        )
 
-    def _ftpput_rest(self, conv: C.Conversation, chan: Channel, dchan: Channel, link: SocketLink,
-                     done: simpy.Event) -> Generator[Any, Any, None]:
+    def _ftpput_rest(
+        self,
+        conv: C.Conversation,
+        chan: Channel,
+        dchan: Channel,
+        link: SocketLink,
+        done: simpy.Event,
+    ) -> Generator[Any, Any, None]:
         watch = self.module.sim.process(self._watch_data(dchan, done))
         ok = yield done
         if watch.is_alive:
@@ -749,7 +799,9 @@ class ServicesMixin:
         assert host is not None
         if host.tcp_port_in_use(port):
             return _err(Err.RESOURCE)
-        listener = host.tcp_listen(port, self.guarded(lambda sock: self._accepted(sid, sock, allowed_ip)))
+        listener = host.tcp_listen(
+            port, self.guarded(lambda sock: self._accepted(sid, sock, allowed_ip))
+        )
         self.listeners[sid] = listener
         self.record("tcp", id=sid, event="listen", port=port)
         return None
@@ -809,9 +861,13 @@ class ServicesMixin:
         finally:
             self.resource = None
         link = self._tcp_session(sid, sock, already=bytes(chan.buf), fin=chan.peer_fin)
-        return ctx.data_mode(link, T.MESSAGES[Msg.WAITING_FOR_DATA], numeric=int(Msg.WAITING_FOR_DATA))
+        return ctx.data_mode(
+            link, T.MESSAGES[Msg.WAITING_FOR_DATA], numeric=int(Msg.WAITING_FOR_DATA)
+        )
 
-    def _tcp_session(self, sid: int, sock: TcpSocket, already: bytes = b"", fin: bool = False) -> SocketLink:
+    def _tcp_session(
+        self, sid: int, sock: TcpSocket, already: bytes = b"", fin: bool = False
+    ) -> SocketLink:
         dle = self.p_at("#DLEMODE", sid) == 1
         self.tcp_sockets[sid] = sock
         ended = {"done": False}
@@ -827,9 +883,16 @@ class ServicesMixin:
             self.link = None
             link.finish([_msg(Msg.SOCKET_CLOSED), OK])
 
-        link = SocketLink(self, dle=dle, delay_ms=self.p_at("#TCPTXDELAY", sid), max_frame=TCP_CHUNK,
-                          send=sock.send, room=lambda: sock.send_space, close=close_by_host,
-                          name="tcp")
+        link = SocketLink(
+            self,
+            dle=dle,
+            delay_ms=self.p_at("#TCPTXDELAY", sid),
+            max_frame=TCP_CHUNK,
+            send=sock.send,
+            room=lambda: sock.send_space,
+            close=close_by_host,
+            name="tcp",
+        )
         self.link = link
 
         def pump(_sock: Any = None) -> None:
@@ -853,9 +916,14 @@ class ServicesMixin:
 
         def on_closed(_sock: Any, reason: str) -> None:
             pump()
-            code = {"reset": Err.TCP_CANCELLED, "refused": Err.TCP_CANCELLED,
-                    "timeout": Err.NO_RESPONSE, "keepalive": Err.NO_RESPONSE,
-                    "network_down": self._loss_code(), "peer_closed": Err.PEER_FIN}.get(str(reason))
+            code = {
+                "reset": Err.TCP_CANCELLED,
+                "refused": Err.TCP_CANCELLED,
+                "timeout": Err.NO_RESPONSE,
+                "keepalive": Err.NO_RESPONSE,
+                "network_down": self._loss_code(),
+                "peer_closed": Err.PEER_FIN,
+            }.get(str(reason))
             if code is not None:
                 end(code, str(reason))
 
@@ -970,7 +1038,9 @@ class ServicesMixin:
         self.udp_socket = sock
         self.udp_peer = (ip, port)
         link = self._udp_session(sock, (ip, port))
-        return ctx.data_mode(link, T.MESSAGES[Msg.WAITING_FOR_DATA], numeric=int(Msg.WAITING_FOR_DATA))
+        return ctx.data_mode(
+            link, T.MESSAGES[Msg.WAITING_FOR_DATA], numeric=int(Msg.WAITING_FOR_DATA)
+        )
 
     def _udp_session(self, sock: UdpSocket, peer: tuple[str, int]) -> SocketLink:
         def receive(_sock: Any, data: bytes, addr: tuple[str, int]) -> None:
@@ -997,8 +1067,16 @@ class ServicesMixin:
             link.pending_out += ETX_BYTE
             link.finish([_msg(Msg.SOCKET_CLOSED), OK])
 
-        link = SocketLink(self, dle=True, delay_ms=self.p("#UDPTXDELAY"), max_frame=T.UDP_MAX_DATAGRAM,
-                          send=send, room=lambda: 64 * 1024, close=close_by_host, name="udp")
+        link = SocketLink(
+            self,
+            dle=True,
+            delay_ms=self.p("#UDPTXDELAY"),
+            max_frame=T.UDP_MAX_DATAGRAM,
+            send=send,
+            room=lambda: 64 * 1024,
+            close=close_by_host,
+            name="udp",
+        )
         sock.on_datagram = self.guarded(receive)
         self.link = link
         return link

@@ -240,10 +240,15 @@ def _row(name: str, domain: Range | OneOf | Text, default: int | str, ref: str, 
          index: bool = False) -> Setting:
     """One stored AT# parameter: ``AT#NAME=<v>`` / ``AT#NAME?`` (§1.4), kept in flash (§8.4)."""
     return Setting(
-        name, (Param(name[1:].lower(), domain, default, ref, bare=bare, unset_default=unset_default),),
-        ref, persistence=Persistence.NV, forms="rs", read=read,
+        name,
+        (Param(name[1:].lower(), domain, default, ref, bare=bare, unset_default=unset_default),),
+        ref,
+        persistence=Persistence.NV,
+        forms="rs",
+        read=read,
         index=Param("id", Range(1, 2, quoted=True), 1, "§5 'Legal id {1,2}'") if index else None,
-        read_by_index=index, requires=(app_running, service_idle(group)),
+        read_by_index=index,
+        requires=(app_running, service_idle(group)),
     )
 
 
@@ -253,16 +258,18 @@ CALLBACKTIMER = _row("#CALLBACKTIMER", Range(2, 255, quoted=True), 2, "§2.1.2",
 CALLSCREENNUM = _row("#CALLSCREENNUM", Text(64), "0", "§2.1.3", "phy")
 REDIALCOUNT = _row("#REDIALCOUNT", Range(0, 14, quoted=True), 5, "§2.1.4", "phy")
 # §2.1.5: "between 5 and 14 inclusive. If this parameter is configured to 0 ... immediately"
-REDIALDELAY = _row("#REDIALDELAY", OneOf((0, *range(5, 15)), text="(0,5-14)", quoted=True), 5,
-                   "§2.1.5", "phy")
+REDIALDELAY = _row(
+    "#REDIALDELAY", OneOf((0, *range(5, 15)), text="(0,5-14)", quoted=True), 5, "§2.1.5", "phy"
+)
 PHYTIMEOUT = _row("#PHYTIMEOUT", Range(1, 255, quoted=True), 15, "§2.1.6", "phy")
 RINGCOUNT = _row("#RINGCOUNT", Range(0, 15, quoted=True), 0, "§2.1.7", "phy")
 DIALN1 = _row("#DIALN1", _NUMBER, "", "§2.1.8", "phy")
 DIALN2 = _row("#DIALN2", _NUMBER, "", "§2.1.9", "phy")
 DIALSELECT = _row("#DIALSELECT", Range(1, 2, quoted=True), 1, "§2.1.10", "phy")
 # §2.6.2 / §8.3.2 print the name as "#GPRS MODE" (A.5.1 types AT#GPRS MODE=0; spaces go)
-GPRSMODE = _row("#GPRSMODE", Range(0, 1, quoted=True), 1, "§2.1.22", "phy",
-                read="#GPRS MODE: {values}")
+GPRSMODE = _row(
+    "#GPRSMODE", Range(0, 1, quoted=True), 1, "§2.1.22", "phy", read="#GPRS MODE: {values}"
+)
 # §2.1 PPP layer (#VPPP, §2.4)
 ISPPW = _row("#ISPPW", Text(64), "", "§2.1.11", "ppp")
 ISPUN = _row("#ISPUN", Text(64), "", "§2.1.12", "ppp")
@@ -295,8 +302,14 @@ DNSSERV2 = _row("#DNSSERV2", _IP, "0.0.0.0", "§3.1.18", "dns")
 # (joined by commas, as the To: header carries them); BODYi is set by AT#BODYi<CR>text<Ctrl-Z>.
 MAIL_ROWS: dict[int, dict[str, Setting]] = {
     i: {
-        "BODY": Setting(f"#BODY{i}", (Param("body", Text(120), "", "§3.1.7"),), "§3.1.7",
-                        persistence=Persistence.NV, forms="r", requires=(app_running,)),
+        "BODY": Setting(
+            f"#BODY{i}",
+            (Param("body", Text(120), "", "§3.1.7"),),
+            "§3.1.7",
+            persistence=Persistence.NV,
+            forms="r",
+            requires=(app_running,),
+        ),
         "CCREC": _row(f"#CCREC{i}", Text(120), "", "§3.1.3", "smtp"),
         "REC": _row(f"#REC{i}", Text(120), "", "§3.1.5", "smtp"),
         "SUBJ": _row(f"#SUBJ{i}", Text(120), "", "§3.1.6", "smtp"),
@@ -306,8 +319,15 @@ MAIL_ROWS: dict[int, dict[str, Setting]] = {
 # §4.1 FTP (#VFTP, §4.4)
 FTPPORT = _row("#FTPPORT", _port(), 21, "§4.1.1", "ftp")
 # §4.4.2 / §8.3.2 print "#FTPTYPE = I" (not "#FTPTYPE: I")
-FTPTYPE = _row("#FTPTYPE", Text(1, choices=("A", "I"), upper=True), "I", "§4.1.2", "ftp",
-               read="#FTPTYPE = {values}", bare=True)
+FTPTYPE = _row(
+    "#FTPTYPE",
+    Text(1, choices=("A", "I"), upper=True),
+    "I",
+    "§4.1.2",
+    "ftp",
+    read="#FTPTYPE = {values}",
+    bare=True,
+)
 FTPSERV = _row("#FTPSERV", Text(120), "", "§4.1.3", "ftp")
 FTPUN = _row("#FTPUN", Text(64), "", "§4.1.4", "ftp")
 FTPPW = _row("#FTPPW", Text(64), "", "§4.1.5", "ftp")
@@ -333,8 +353,19 @@ PINGREMOTE = _row("#PINGREMOTE", Text(120), "", "§7.1.3", "ping")
 # -- display commands: the rows in the order each prints them ------------------------------------
 DISPLAYS: dict[str, tuple[Setting, ...]] = {
     # §2.6.2
-    "#VPHY": (ANSWERMODE, CALLBACKTIMER, CALLSCREENNUM, DIALN1, DIALN2, DIALSELECT, GPRSMODE,
-              PHYTIMEOUT, REDIALCOUNT, REDIALDELAY, RINGCOUNT),
+    "#VPHY": (
+        ANSWERMODE,
+        CALLBACKTIMER,
+        CALLSCREENNUM,
+        DIALN1,
+        DIALN2,
+        DIALSELECT,
+        GPRSMODE,
+        PHYTIMEOUT,
+        REDIALCOUNT,
+        REDIALDELAY,
+        RINGCOUNT,
+    ),
     # §2.4.2
     "#VPPP": (ISPUN, ISPPW, PPPMODE, PPPMYIP, PPPPEERIP, PPPSERVUN, PPPSERVPW),
     # §2.5.2
@@ -342,8 +373,17 @@ DISPLAYS: dict[str, tuple[Setting, ...]] = {
     # §3.8.2
     "#VDNS": (DNSSERV1, DNSSERV2),
     # §4.4.2
-    "#VFTP": (FTPSERV, FTPPORT, FTPUN, FTPPW, FTPTYPE, FTPGETFILENAME, FTPGETPATH,
-              FTPPUTFILENAME, FTPPUTPATH),
+    "#VFTP": (
+        FTPSERV,
+        FTPPORT,
+        FTPUN,
+        FTPPW,
+        FTPTYPE,
+        FTPGETFILENAME,
+        FTPGETPATH,
+        FTPPUTFILENAME,
+        FTPPUTPATH,
+    ),
     # §3.6.2
     "#VPOP3": (POP3HEADERMODE, POP3PORT, POP3PW, POP3SERV, POP3UN),
     # §3.7.2 (the command is spelt #VSSMTP in §3.7.2 and "AT#VSSMTP" in §3.1.1, #VSMTP in the
@@ -359,8 +399,10 @@ TCP_DISPLAY = (DLEMODE, TCPSERV, TCPPORT, TCPTXDELAY)  # §5.5.2 #VTCP=id
 
 def vall_blocks() -> list[tuple[Setting, ...]]:
     """§8.3.2 #VALL: the blocks in the order printed, separated by an empty line."""
-    blocks = [DISPLAYS[name] for name in ("#VPHY", "#VPPP", "#VGPRS", "#VDNS", "#VFTP", "#VPOP3",
-                                          "#VSMTP")]
+    blocks = [
+        DISPLAYS[name]
+        for name in ("#VPHY", "#VPPP", "#VGPRS", "#VDNS", "#VFTP", "#VPOP3", "#VSMTP")
+    ]
     for i in (1, 2, 3):
         rows = MAIL_ROWS[i]
         blocks.append((rows["BODY"], rows["CCREC"], rows["REC"], rows["SUBJ"]))

@@ -93,13 +93,17 @@ class WipBearer:
         self.addresses = (local or ZERO, remote or ZERO, dns_pair[0] or ZERO, dns_pair[1] or ZERO)
         self.up = True
         self.stack.interface_ready(self)
-        self.stack.record("bearer_up", bid=self.bid, local=self.addresses[0], remote=self.addresses[1])
+        self.stack.record(
+            "bearer_up", bid=self.bid, local=self.addresses[0], remote=self.addresses[1]
+        )
 
     def report(self, status: int) -> None:
         """The unsolicited ``+WIPBR: <bid>,<status>,<local>,<remote>,<DNS1>,<DNS2>`` (§4.2.2)."""
         local, remote, dns1, dns2 = self.addresses if status == 0 else (ZERO, ZERO, ZERO, ZERO)
         if self.owner is not None:
-            self.stack.urc(self.owner, f"+WIPBR: {self.bid},{status},{local},{remote},{dns1},{dns2}")
+            self.stack.urc(
+                self.owner, f"+WIPBR: {self.bid},{status},{local},{remote},{dns1},{dns2}"
+            )
 
     def lost(self, outcome: Outcome) -> None:
         """The connection went down by itself."""
@@ -163,8 +167,9 @@ class PppLinkBearer(WipBearer):
 
 
 class GprsBearer(WipBearer):
-    def start(self, owner: Module, mode: int, login: str, password: str, caller: str | None
-              ) -> Generator[Any, Any, None]:
+    def start(
+        self, owner: Module, mode: int, login: str, password: str, caller: str | None
+    ) -> Generator[Any, Any, None]:
         if mode != 0:
             raise WipFailure(T.Wip.NOT_ON_BEARER)  # §4.2.7.1: GPRS has the client mode only
         gprs = self.stack.packet_service()
@@ -173,13 +178,17 @@ class GprsBearer(WipBearer):
         cid = int(self.options[T.OPT_CID])
         user, secret = str(self.options[T.OPT_LOGIN]), str(self.options[T.OPT_PASSWORD])
         auth = self.auth_switches() if user else "none"
-        gprs.define_context(cid, "IP", str(self.options[T.OPT_APN]), user=user, password=secret, auth=auth)
+        gprs.define_context(
+            cid, "IP", str(self.options[T.OPT_APN]), user=user, password=secret, auth=auth
+        )
         self.owner, self.mode, self.started = owner, 0, True
         self.stack.record("bearer_start", bid=self.bid, apn=self.options[T.OPT_APN], cid=cid)
         outcome = yield gprs.activate(cid)
         if not self.started:  # stopped meanwhile
             return
-        if not outcome.ok and not (outcome.kind == OutcomeKind.INVALID_STATE and gprs.is_active(cid)):
+        if not outcome.ok and not (
+            outcome.kind == OutcomeKind.INVALID_STATE and gprs.is_active(cid)
+        ):
             self.started = False
             raise WipFailure(T.outcome_status(str(outcome.kind), "gprs"), str(outcome.kind))
         ctx = gprs.contexts.get(cid)
@@ -214,8 +223,9 @@ class GsmBearer(PppLinkBearer):
         self.server: PppDriver | None = None
         self.interface: PppInterface | None = None
 
-    def start(self, owner: Module, mode: int, login: str, password: str, caller: str | None
-              ) -> Generator[Any, Any, None]:
+    def start(
+        self, owner: Module, mode: int, login: str, password: str, caller: str | None
+    ) -> Generator[Any, Any, None]:
         bearer = self.stack.module.bearer
         if mode == 1:
             if bearer is None or bearer.csd is None:
@@ -232,9 +242,14 @@ class GsmBearer(PppLinkBearer):
         self.owner, self.mode, self.started = owner, 0, True
         self.stack.record("bearer_start", bid=self.bid, number=number)
         request = self.options[T.OPT_IP_ADDR]
-        ppp = PppConfig(role="client", username=str(self.options[T.OPT_LOGIN]),
-                        password=str(self.options[T.OPT_PASSWORD]), auth=self.auth_switches(),
-                        local_ip=request if request != ZERO else None, **ECHO)
+        ppp = PppConfig(
+            role="client",
+            username=str(self.options[T.OPT_LOGIN]),
+            password=str(self.options[T.OPT_PASSWORD]),
+            auth=self.auth_switches(),
+            local_ip=request if request != ZERO else None,
+            **ECHO,
+        )
         outcome = yield bearer.gsm_connect(number, ppp=ppp)
         if not self.started:
             return
@@ -292,14 +307,24 @@ class GsmBearer(PppLinkBearer):
             return
         local, peer = self.options[T.OPT_IP_ADDR], self.options[T.OPT_IP_DST_ADDR]
         dns = tuple(d for d in (self.options[T.OPT_DNS1], self.options[T.OPT_DNS2]) if d != ZERO)
-        config = PppConfig(role="server", auth=self.auth_switches(),
-                           credentials=((self.login, self.password),) if self.auth_switches() != "none" else None,
-                           local_ip=local if local != ZERO else T.SERVER_LOCAL_IP,
-                           peer_ip=peer if peer != ZERO else T.SERVER_PEER_IP, dns=dns, passive=True, **ECHO)
+        config = PppConfig(
+            role="server",
+            auth=self.auth_switches(),
+            credentials=((self.login, self.password),) if self.auth_switches() != "none" else None,
+            local_ip=local if local != ZERO else T.SERVER_LOCAL_IP,
+            peer_ip=peer if peer != ZERO else T.SERVER_PEER_IP,
+            dns=dns,
+            passive=True,
+            **ECHO,
+        )
         name = f"{self.stack.module.name}.wip.gsm"
         end = call.module_end
-        driver = PppDriver(self.stack.sim, PppEndpoint(config, self.stack.sim.rng(f"{name}.magic"), name=name),
-                           end.write, name=name)
+        driver = PppDriver(
+            self.stack.sim,
+            PppEndpoint(config, self.stack.sim.rng(f"{name}.magic"), name=name),
+            end.write,
+            name=name,
+        )
         end.on_data = driver.receive_bytes
         self.server = driver
         self.interface = PppInterface(self.stack.host, driver, name=name)
@@ -333,8 +358,9 @@ class PortPppLink(HeldOutputLink):
 
     escape_enabled = False  # PPP bytes, not an AT channel: no +++ escape
 
-    def __init__(self, bearer: PortBearer, port: Module, driver: PppDriver, role: str,
-                 nullmodem: bool) -> None:
+    def __init__(
+        self, bearer: PortBearer, port: Module, driver: PppDriver, role: str, nullmodem: bool
+    ) -> None:
         super().__init__(hold_limit=16384)
         self.module = port
         self.bearer = bearer
@@ -361,7 +387,7 @@ class PortPppLink(HeldOutputLink):
             if at < 0:
                 del self.heard[: max(0, len(self.heard) - len(want) - 16)]
                 return len(data)
-            rest = bytes(self.heard[at + len(want):])
+            rest = bytes(self.heard[at + len(want) :])
             self.heard.clear()
             self.handshake = False
             self.bearer.stack.record("nullmodem", bid=self.bearer.bid, role=self.role)
@@ -392,8 +418,9 @@ class PortBearer(PppLinkBearer):
         self.interface: PppInterface | None = None
         self.result: simpy.Event | None = None
 
-    def start(self, owner: Module, mode: int, login: str, password: str, caller: str | None
-              ) -> Generator[Any, Any, None]:
+    def start(
+        self, owner: Module, mode: int, login: str, password: str, caller: str | None
+    ) -> Generator[Any, Any, None]:
         port = self.stack.port_of(self.bid)
         if port is None:
             raise WipFailure(T.Wip.NO_INTERFACE)
@@ -404,17 +431,34 @@ class PortBearer(PppLinkBearer):
         auth = self.auth_switches()
         local, peer = self.options[T.OPT_IP_ADDR], self.options[T.OPT_IP_DST_ADDR]
         if role == "server":
-            dns = tuple(d for d in (self.options[T.OPT_DNS1], self.options[T.OPT_DNS2]) if d != ZERO)
-            config = PppConfig(role="server", auth=auth, credentials=((login, password),) if auth != "none" else None,
-                               local_ip=local if local != ZERO else T.SERVER_LOCAL_IP,
-                               peer_ip=peer if peer != ZERO else T.SERVER_PEER_IP, dns=dns, passive=True,
-                               **ECHO)
+            dns = tuple(
+                d for d in (self.options[T.OPT_DNS1], self.options[T.OPT_DNS2]) if d != ZERO
+            )
+            config = PppConfig(
+                role="server",
+                auth=auth,
+                credentials=((login, password),) if auth != "none" else None,
+                local_ip=local if local != ZERO else T.SERVER_LOCAL_IP,
+                peer_ip=peer if peer != ZERO else T.SERVER_PEER_IP,
+                dns=dns,
+                passive=True,
+                **ECHO,
+            )
         else:
-            config = PppConfig(role="client", username=str(self.options[T.OPT_LOGIN]),
-                               password=str(self.options[T.OPT_PASSWORD]), auth=auth,
-                               local_ip=local if local != ZERO else None, **ECHO)
-        driver = PppDriver(self.stack.sim, PppEndpoint(config, self.stack.sim.rng(f"{name}.magic"), name=name),
-                           self._transmit, name=name)
+            config = PppConfig(
+                role="client",
+                username=str(self.options[T.OPT_LOGIN]),
+                password=str(self.options[T.OPT_PASSWORD]),
+                auth=auth,
+                local_ip=local if local != ZERO else None,
+                **ECHO,
+            )
+        driver = PppDriver(
+            self.stack.sim,
+            PppEndpoint(config, self.stack.sim.rng(f"{name}.magic"), name=name),
+            self._transmit,
+            name=name,
+        )
         link = PortPppLink(self, port, driver, role, bool(self.options[T.OPT_MSNULLMODEM]))
         if not port.enter_data_mode(link, None):
             raise WipFailure(T.Wip.ALREADY_OPEN)

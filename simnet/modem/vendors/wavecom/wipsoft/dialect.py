@@ -141,10 +141,14 @@ class WipsoftDialect(WavecomDialect):
     def _link_lost(self, outcome: Outcome) -> None:
         self.call_guarded(self.stack.link_lost, outcome)
 
-    # -- answering -----------------------------------------------------------------------------------
+    # -- answering ---------------------------------------------------------------------------------
     def _fail(self, ctx: Context, failure: WipFailure) -> Final:
-        self.record("wip_error", code=failure.code, detail=failure.detail,
-                    command=ctx.cmd.text if ctx.cmd is not None else "")
+        self.record(
+            "wip_error",
+            code=failure.code,
+            detail=failure.detail,
+            command=ctx.cmd.text if ctx.cmd is not None else "",
+        )
         return ctx.cme(failure.code)
 
     def _run(self, ctx: Context, fn: Any, *args: Any) -> Final:
@@ -234,7 +238,9 @@ class WipsoftDialect(WavecomDialect):
             return ctx.ok()
         if cmd.form is Form.READ:
             # §4.2.2 read: "<bid>,<state>" lines (no prefix), as the §4.2.6 example prints them
-            ctx.info(*(f"{bid},{1 if b.started else 0}" for bid, b in sorted(stack.bearers.items())))
+            ctx.info(
+                *(f"{bid},{1 if b.started else 0}" for bid, b in sorted(stack.bearers.items()))
+            )
             return ctx.ok()
         try:
             _arity(cmd, 2, 6)
@@ -294,7 +300,9 @@ class WipsoftDialect(WavecomDialect):
         except ArgumentError:
             raise WipFailure(T.Wip.INVALID_VALUE, f"option {num}") from None
         bearer.options[num] = value
-        self.stack.record("bearer_option", bid=bid, option=num, value=value if num != T.OPT_PASSWORD else "***")
+        self.stack.record(
+            "bearer_option", bid=bid, option=num, value=value if num != T.OPT_PASSWORD else "***"
+        )
 
     def _get_bearer_option(self, ctx: Context, cmd: Command, bid: int) -> None:
         bearer, num = self._option_number(cmd, bid)
@@ -395,7 +403,9 @@ class WipsoftDialect(WavecomDialect):
         account = _text(cmd, i + 2) if cmd.has(i + 2) else None
         if len(cmd.params) > i + 3:
             raise Syntax("FTP: too many parameters")
-        yield from open_session(self.stack, ctx.module, idx, server, peer_port, user, password, account)
+        yield from open_session(
+            self.stack, ctx.module, idx, server, peer_port, user, password, account
+        )
 
     # =============================================================================================
     # §5.2 AT+WIPCLOSE

@@ -116,8 +116,15 @@ class FtpSession:
     def send(self, verb: str, arg: str | None = None) -> None:
         if self.ctrl is not None and self.ctrl.is_open:
             self.ctrl.send(command(verb, arg))
-            self.stack.record("ftp_command", idx=self.wip.idx, command=verb if verb in ("PASS", "ACCT") else
-                              f"{verb} {arg}" if arg is not None else verb)
+            self.stack.record(
+                "ftp_command",
+                idx=self.wip.idx,
+                command=verb
+                if verb in ("PASS", "ACCT")
+                else f"{verb} {arg}"
+                if arg is not None
+                else verb,
+            )
 
     def reply(self, timeout: float = REPLY_TIMEOUT) -> Generator[Any, Any, Reply | None]:
         """The next reply, None when the connection closed or the timeout ran out."""
@@ -136,7 +143,7 @@ class FtpSession:
             reply = yield from self.reply()  # a preliminary reply before the real one
         return reply
 
-    # -- login ---------------------------------------------------------------------------------------
+    # -- login -------------------------------------------------------------------------------------
     def login(self, user: str, password: str, account: str | None) -> Generator[Any, Any, None]:
         connected = yield self.connected | self.sim.timeout(REPLY_TIMEOUT)
         if not (self.connected in connected and self.connected.value):
@@ -156,7 +163,7 @@ class FtpSession:
         if reply.code not in (230, 202):
             raise WipFailure(T.Wip.CHANNEL_CREATION, f"login refused: {reply.code} {reply.text}")
 
-    # -- end -------------------------------------------------------------------------------------------
+    # -- end ---------------------------------------------------------------------------------------
     def quit(self) -> None:
         """+WIPCLOSE=4,<idx>: QUIT; the server closes after 221 (then +WIPPEERCLOSE)."""
         self.quitting = True
@@ -179,8 +186,16 @@ class FtpSession:
             self.ctrl.abort()
 
 
-def open_session(stack: WipStack, owner: Module, idx: int, server: str, port: int, user: str,
-                 password: str, account: str | None) -> Generator[Any, Any, None]:
+def open_session(
+    stack: WipStack,
+    owner: Module,
+    idx: int,
+    server: str,
+    port: int,
+    user: str,
+    password: str,
+    account: str | None,
+) -> Generator[Any, Any, None]:
     """AT+WIPCREATE=4,... (§5.1.2): connect and log in before answering."""
     stack.require_started()
     if stack.ftp is not None:
@@ -241,8 +256,9 @@ def transfer(dialect: WipsoftDialect, ctx: Context, cmd: Command) -> Any:
     return _transfer(dialect, ctx, session, mode, name)
 
 
-def _transfer(dialect: WipsoftDialect, ctx: Context, session: FtpSession, mode: int, name: str
-              ) -> Generator[Any, Any, Final]:
+def _transfer(
+    dialect: WipsoftDialect, ctx: Context, session: FtpSession, mode: int, name: str
+) -> Generator[Any, Any, Final]:
     stack = session.stack
     session.busy = True
     data = DataConnection(session)
@@ -260,8 +276,12 @@ def _transfer(dialect: WipsoftDialect, ctx: Context, session: FtpSession, mode: 
         if failure.code == T.Wip.CHANNEL_CREATION:
             session.replies.clear()  # what the server says after a refused transfer is moot
         return dialect._fail(ctx, failure)
-    stack.record("ftp_transfer", idx=session.wip.idx, mode="get" if mode == T.FILE_GET else "put", file=name)
-    link: FileLink = FileGetLink(session, data) if mode == T.FILE_GET else FilePutLink(session, data)
+    stack.record(
+        "ftp_transfer", idx=session.wip.idx, mode="get" if mode == T.FILE_GET else "put", file=name
+    )
+    link: FileLink = (
+        FileGetLink(session, data) if mode == T.FILE_GET else FilePutLink(session, data)
+    )
     return ctx.connect(link)
 
 
@@ -300,11 +320,17 @@ class DataConnection:
             return
         listener = None
         for _ in range(64):
-            port = 1024 + self.stack.sim.rng(f"{self.stack.module.name}.wip.ftp.port").randrange(64511)
+            port = 1024 + self.stack.sim.rng(f"{self.stack.module.name}.wip.ftp.port").randrange(
+                64511
+            )
             if not host.tcp_port_in_use(port):
                 try:
-                    listener = host.tcp_listen(port, self.stack.guarded(self._accepted), backlog=1,
-                                               config=self.stack.tcp_config())
+                    listener = host.tcp_listen(
+                        port,
+                        self.stack.guarded(self._accepted),
+                        backlog=1,
+                        config=self.stack.tcp_config(),
+                    )
                     break
                 except ConfigError:
                     continue
@@ -388,7 +414,9 @@ class FileLink(DataLink):
         self.ftp.busy = False
         if final is not OK:
             self.data.abort()
-        self.stack.record("ftp_done", idx=self.ftp.wip.idx, result="ok" if final is OK else final.code)
+        self.stack.record(
+            "ftp_done", idx=self.ftp.wip.idx, result="ok" if final is OK else final.code
+        )
         session = self.session
         if session is not None and session.active:
             session.end(final, keep_input=keep_input)
@@ -501,7 +529,9 @@ class FilePutLink(FileLink):
         if payload and alive and sock is not None:
             sock.send(payload)
         elif payload:
-            self.stack.record("ftp_put_dropped", n=len(payload), reason=self.data.failed or "closed")
+            self.stack.record(
+                "ftp_put_dropped", n=len(payload), reason=self.data.failed or "closed"
+            )
         if ended:
             self.ended = True
             self.stack.spawn(self._finish_put())
@@ -527,4 +557,3 @@ class FilePutLink(FileLink):
         if self.data.failed is not None and result is OK:
             result = cme_error(T.Wip.PEER_CLOSED)
         self.finish(result, keep_input=True)
-

@@ -221,7 +221,9 @@ class UdpWipSocket(WipSocket):
         if not self.stack.route_ok(dest[0]):
             self.record("udp_dropped", reason="no_route", size=len(data))
             return
-        self.sock.sendto(data, dest, ttl=self.read_option(T.COPT_TTL), tos=self.read_option(T.COPT_TOS))
+        self.sock.sendto(
+            data, dest, ttl=self.read_option(T.COPT_TTL), tos=self.read_option(T.COPT_TOS)
+        )
 
     def close(self) -> None:
         super().close()
@@ -248,8 +250,15 @@ class UdpWipSocket(WipSocket):
 class TcpWipSocket(WipSocket):
     proto = T.PROTO_TCP
 
-    def __init__(self, stack: WipStack, idx: int, owner: Module, sock: TcpSocket, peer_name: str,
-                 server: TcpServerWipSocket | None = None) -> None:
+    def __init__(
+        self,
+        stack: WipStack,
+        idx: int,
+        owner: Module,
+        sock: TcpSocket,
+        peer_name: str,
+        server: TcpServerWipSocket | None = None,
+    ) -> None:
         super().__init__(stack, idx, owner)
         self.sock = sock
         self.peer_name = peer_name
@@ -413,8 +422,9 @@ def apply_tcp_option(sock: TcpSocket, num: int, value: Any) -> None:
 class TcpServerWipSocket(WipSocket):
     proto = T.PROTO_SERVER
 
-    def __init__(self, stack: WipStack, idx: int, owner: Module, listener: TcpListener,
-                 first: int, last: int) -> None:
+    def __init__(
+        self, stack: WipStack, idx: int, owner: Module, listener: TcpListener, first: int, last: int
+    ) -> None:
         super().__init__(stack, idx, owner)
         self.listener = listener
         self.first = first
@@ -442,7 +452,11 @@ class TcpServerWipSocket(WipSocket):
             self.listener.tos = int(value)
 
     def inherited_options(self) -> dict[int, Any]:
-        return {k: v for k, v in self.options.items() if k in (T.COPT_SND_LOWAT, T.COPT_RCV_LOWAT, T.COPT_NODELAY)}
+        return {
+            k: v
+            for k, v in self.options.items()
+            if k in (T.COPT_SND_LOWAT, T.COPT_RCV_LOWAT, T.COPT_NODELAY)
+        }
 
     def _on_accept(self, sock: TcpSocket) -> None:
         if self.host_closed:

@@ -55,7 +55,9 @@ class WipStack:
         self.module: Module = dialect.module
         self.sim = self.module.sim
         self.started = False
-        self.config: dict[int, int] = {int(k): int(v) for k, v in T.STACK_OPTIONS.defaults().items()}
+        self.config: dict[int, int] = {
+            int(k): int(v) for k, v in T.STACK_OPTIONS.defaults().items()
+        }
         self.bearers: dict[int, WipBearer] = {}
         self.sockets: dict[tuple[int, int], WipSocket] = {}
         self.datagrams_held = 0
@@ -90,7 +92,7 @@ class WipStack:
     def packet_service(self) -> GprsApi | None:
         return self.dialect.packet_service()
 
-    # -- §4.1 the stack ------------------------------------------------------------------------------
+    # -- §4.1 the stack ----------------------------------------------------------------------------
     def start(self, stored: dict[int, int] | None) -> None:
         if self.started:
             raise WipFailure(T.Wip.UNKNOWN, "already started")  # assumption: 850 (§4.1.5)
@@ -145,8 +147,11 @@ class WipStack:
 
         base = self.host.tcp.default_config if self.host.tcp is not None else TcpConfig()
         initwin = self.config[T.OPT_MAXINITWIN]
-        return dataclasses.replace(base, mss=self.config[T.OPT_MIN_MSS],
-                                   initial_window=min(64, initwin) if initwin else base.initial_window)
+        return dataclasses.replace(
+            base,
+            mss=self.config[T.OPT_MIN_MSS],
+            initial_window=min(64, initwin) if initwin else base.initial_window,
+        )
 
     def require_started(self) -> None:
         if not self.started:
@@ -209,8 +214,9 @@ class WipStack:
         self.bearers.pop(bid, None)
         self.record("bearer_close", bid=bid)
 
-    def start_bearer(self, bid: int, owner: Module, mode: int, login: str, password: str,
-                     caller: str | None) -> Generator[Any, Any, None]:
+    def start_bearer(
+        self, bid: int, owner: Module, mode: int, login: str, password: str, caller: str | None
+    ) -> Generator[Any, Any, None]:
         bearer = self.bearer(bid)
         if bearer.started:
             raise WipFailure(T.Wip.BAD_STACK_STATE, "already started")
@@ -271,7 +277,7 @@ class WipStack:
             if isinstance(bearer, GsmBearer):
                 bearer.call_event(event, call)
 
-    # -- names ---------------------------------------------------------------------------------------
+    # -- names -------------------------------------------------------------------------------------
     def resolve(self, name: str) -> Generator[Any, Any, str]:
         """An address for ``name`` (a dotted quad is itself); 842 when it has none (§5.1.5)."""
         if is_ipv4(name):
@@ -325,7 +331,9 @@ class WipStack:
         if proto != T.PROTO_FTP:
             total = sum(1 for (p, _i) in self.sockets if p != T.PROTO_FTP)
             if total >= self.config[T.OPT_SOCK_MAX]:
-                raise WipFailure(T.Wip.NO_FREE_SOCKET, f"WIP_NET_OPT_SOCK_MAX {self.config[T.OPT_SOCK_MAX]}")
+                raise WipFailure(
+                    T.Wip.NO_FREE_SOCKET, f"WIP_NET_OPT_SOCK_MAX {self.config[T.OPT_SOCK_MAX]}"
+                )
 
     def _reserved_by(self, idx: int) -> TcpServerWipSocket | None:
         for sock in self.sockets.values():
@@ -333,8 +341,14 @@ class WipStack:
                 return sock
         return None
 
-    def create_udp(self, owner: Module, idx: int, local_port: int | None, peer: str | None,
-                   peer_port: int | None) -> Generator[Any, Any, None]:
+    def create_udp(
+        self,
+        owner: Module,
+        idx: int,
+        local_port: int | None,
+        peer: str | None,
+        peer_port: int | None,
+    ) -> Generator[Any, Any, None]:
         self._check_new(T.PROTO_UDP, idx)
         host = self.host
         if local_port is not None and local_port in host._udp:
@@ -350,11 +364,18 @@ class WipStack:
             raise WipFailure(T.Wip.BAD_PORT_STATE, str(exc)) from None
         wip = UdpWipSocket(self, idx, owner, sock, address, peer or "")
         self.sockets[wip.key] = wip
-        self.record("udp_create", idx=idx, port=sock.port, peer=f"{address[0]}:{address[1]}" if address else "")
+        self.record(
+            "udp_create",
+            idx=idx,
+            port=sock.port,
+            peer=f"{address[0]}:{address[1]}" if address else "",
+        )
         # §5.1.2: +WIPREADY once the socket can be used (now: written after the OK)
         wip.urc(f"+WIPREADY: {T.PROTO_UDP},{idx}")
 
-    def create_tcp(self, owner: Module, idx: int, peer: str, peer_port: int) -> Generator[Any, Any, None]:
+    def create_tcp(
+        self, owner: Module, idx: int, peer: str, peer_port: int
+    ) -> Generator[Any, Any, None]:
         self._check_new(T.PROTO_TCP, idx)
         ip = yield from self.resolve(peer)
         self._check_new(T.PROTO_TCP, idx)
@@ -378,8 +399,12 @@ class WipStack:
             raise WipFailure(T.Wip.BAD_PORT_STATE, f"TCP port {port} in use")
         try:
             # the server socket below takes the accepted connections (it sets on_accept)
-            listener = host.tcp_listen(port, lambda sock: sock.abort(), backlog=max(1, last - first + 1),
-                                       config=self.tcp_config())
+            listener = host.tcp_listen(
+                port,
+                lambda sock: sock.abort(),
+                backlog=max(1, last - first + 1),
+                config=self.tcp_config(),
+            )
         except ConfigError as exc:
             raise WipFailure(T.Wip.BAD_PORT_STATE, str(exc)) from None
         wip = TcpServerWipSocket(self, idx, owner, listener, first, last)
@@ -391,11 +416,17 @@ class WipStack:
         free = [i for i in server.reserved if (T.PROTO_TCP, i) not in self.sockets]
         try:
             if not free:
-                raise WipFailure(T.Wip.NO_FREE_SOCKET, f"indexes {server.first}..{server.last} all used")
+                raise WipFailure(
+                    T.Wip.NO_FREE_SOCKET, f"indexes {server.first}..{server.last} all used"
+                )
             self._check_counts(T.PROTO_TCP)
         except WipFailure as failure:
-            self.record("accept_refused", server=server.idx, peer=f"{sock.remote[0]}:{sock.remote[1]}",
-                        reason=failure.detail)
+            self.record(
+                "accept_refused",
+                server=server.idx,
+                peer=f"{sock.remote[0]}:{sock.remote[1]}",
+                reason=failure.detail,
+            )
             sock.abort()
             return
         idx = free[0]
@@ -441,7 +472,7 @@ class WipStack:
     def release_datagram(self) -> None:
         self.datagrams_held = max(0, self.datagrams_held - 1)
 
-    # -- §6.2 mapping --------------------------------------------------------------------------------
+    # -- §6.2 mapping ------------------------------------------------------------------------------
     def map(self, port: Module, proto: int, idx: int) -> SocketLink:
         self.require_started()
         if proto not in (T.PROTO_UDP, T.PROTO_TCP):

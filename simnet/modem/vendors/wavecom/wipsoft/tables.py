@@ -193,7 +193,10 @@ BEARER_KIND_OPTIONS: dict[str, frozenset[int]] = {
 }
 # §4.2.3 Caution: read only for the GPRS/GSM client (what the network assigned). The local
 # address of a GPRS context is assigned too (assumption: read only as well).
-READ_ONLY_CLIENT = {"gprs": frozenset(ADDRESS_OPTIONS), "gsm": frozenset((OPT_IP_DST_ADDR, OPT_DNS1, OPT_DNS2))}
+READ_ONLY_CLIENT = {
+    "gprs": frozenset(ADDRESS_OPTIONS),
+    "gsm": frozenset((OPT_IP_DST_ADDR, OPT_DNS1, OPT_DNS2)),
+}
 
 # Server-mode addresses when WIP_BOPT_IP_ADDR / IP_DST_ADDR are left at 0.0.0.0 (assumption).
 SERVER_LOCAL_IP = "192.168.1.1"
@@ -258,21 +261,23 @@ LOWAT_MAX = 5839  # §5.3.7 SND/RCV_LOWAT 0-5839
 
 # §5.3.7 socket options: value domain and access per protocol ("R", "RW"; absent: "-").
 _O = "WIPsoft §5.3.7"
-SOCKET_OPTIONS = OptionTable([
-    Option(0, "WIP_COPT_PORT", Range(0, 65535), 0, _O, Access.READ_ONLY),
-    Option(1, "WIP_COPT_PEER_PORT", Range(0, 65535), 0, _O, Access.READ_ONLY),
-    Option(2, "WIP_COPT_PEER_STRADDR", Text(255), "", _O, Access.READ_ONLY),
-    Option(3, "WIP_COPT_BOUND", Range(0, 1), 0, _O, Access.READ_ONLY),
-    Option(4, "WIP_COPT_SND_LOWAT", Range(0, LOWAT_MAX), 0, f"{_O} (default: assumption)"),
-    Option(5, "WIP_COPT_RCV_LOWAT", Range(0, LOWAT_MAX), 0, f"{_O} (default: assumption)"),
-    Option(6, "WIP_COPT_NREAD", Range(0, 65535), 0, _O, Access.READ_ONLY),
-    Option(7, "WIP_COPT_NODELAY", Range(0, 1), 0, f"{_O} (default: assumption)"),
-    Option(8, "WIP_COPT_TTL", Range(0, 255), 64, _O),
-    Option(9, "WIP_COPT_TOS", Range(0, 255), 0, _O),
-    # §5.3.7 FTP channel options.
-    Option(40, "data representation type (0 ASCII, 1 binary)", Range(0, 1), 0, _O),
-    Option(41, "FTP mode (0 active, 1 passive)", Range(0, 1), 1, _O),
-])
+SOCKET_OPTIONS = OptionTable(
+    [
+        Option(0, "WIP_COPT_PORT", Range(0, 65535), 0, _O, Access.READ_ONLY),
+        Option(1, "WIP_COPT_PEER_PORT", Range(0, 65535), 0, _O, Access.READ_ONLY),
+        Option(2, "WIP_COPT_PEER_STRADDR", Text(255), "", _O, Access.READ_ONLY),
+        Option(3, "WIP_COPT_BOUND", Range(0, 1), 0, _O, Access.READ_ONLY),
+        Option(4, "WIP_COPT_SND_LOWAT", Range(0, LOWAT_MAX), 0, f"{_O} (default: assumption)"),
+        Option(5, "WIP_COPT_RCV_LOWAT", Range(0, LOWAT_MAX), 0, f"{_O} (default: assumption)"),
+        Option(6, "WIP_COPT_NREAD", Range(0, 65535), 0, _O, Access.READ_ONLY),
+        Option(7, "WIP_COPT_NODELAY", Range(0, 1), 0, f"{_O} (default: assumption)"),
+        Option(8, "WIP_COPT_TTL", Range(0, 255), 64, _O),
+        Option(9, "WIP_COPT_TOS", Range(0, 255), 0, _O),
+        # §5.3.7 FTP channel options.
+        Option(40, "data representation type (0 ASCII, 1 binary)", Range(0, 1), 0, _O),
+        Option(41, "FTP mode (0 active, 1 passive)", Range(0, 1), 1, _O),
+    ]
+)
 COPT_PORT, COPT_PEER_PORT, COPT_PEER_STRADDR, COPT_BOUND = 0, 1, 2, 3
 COPT_SND_LOWAT, COPT_RCV_LOWAT, COPT_NREAD, COPT_NODELAY, COPT_TTL, COPT_TOS = 4, 5, 6, 7, 8, 9
 FTP_OPT_TYPE, FTP_OPT_PASSIVE = 40, 41
@@ -295,12 +300,14 @@ DATA_UNMAP, DATA_CONTINUOUS = 0, 1  # §6.2.3 <mode>
 # §7.1 +WIPPING parameters: range and default.
 # -------------------------------------------------------------------------------------------
 _P = "WIPsoft §7.1.3"
-PING_PARAMS = OptionTable([
-    Option("repeat", "number of packets to send", Range(1, 65535), 1, _P),
-    Option("interval", "ms between packets", Range(1, 65535), 2000, _P),
-    Option("timeout", "ms before a packet is considered lost", Range(1, 65535), 2000, _P),
-    Option("nwrite", "size of packets", Range(1, 1500), 64, _P),
-    Option("ttl", "IP TTL (default: WIP_NET_OPT_IP_TTL)", Range(1, 255), 64, _P),
-])
+PING_PARAMS = OptionTable(
+    [
+        Option("repeat", "number of packets to send", Range(1, 65535), 1, _P),
+        Option("interval", "ms between packets", Range(1, 65535), 2000, _P),
+        Option("timeout", "ms before a packet is considered lost", Range(1, 65535), 2000, _P),
+        Option("nwrite", "size of packets", Range(1, 1500), 64, _P),
+        Option("ttl", "IP TTL (default: WIP_NET_OPT_IP_TTL)", Range(1, 255), 64, _P),
+    ]
+)
 # §7.1.2 syntax order of the optional parameters after <host>.
 PING_ORDER = ("repeat", "interval", "timeout", "nwrite", "ttl")

@@ -19,12 +19,31 @@ PING_IP = "192.168.0.1"
 def hosts(**extra: Any) -> dict[str, Any]:
     """An echo peer (TCP and UDP port 7, a TCP source on 19), an FTP server, a private peer."""
     out: dict[str, Any] = {
-        "echo.example.net": {"ip": ECHO_IP, "services": [
-            {"type": "tcp-echo", "port": 7}, {"type": "udp-echo", "port": 7},
-            {"type": "tcp-source", "port": 19, "content": "pattern", "pattern": "0123456789", "bytes": 200000}]},
-        "ftp.example.net": {"ip": FTP_IP, "services": [
-            {"type": "ftp", "port": 21, "users": {"admin": "123456"},
-             "files": {"/data.bin": "abc\x03def\x10ghi", "/hello.txt": "hello world"}}]},
+        "echo.example.net": {
+            "ip": ECHO_IP,
+            "services": [
+                {"type": "tcp-echo", "port": 7},
+                {"type": "udp-echo", "port": 7},
+                {
+                    "type": "tcp-source",
+                    "port": 19,
+                    "content": "pattern",
+                    "pattern": "0123456789",
+                    "bytes": 200000,
+                },
+            ],
+        },
+        "ftp.example.net": {
+            "ip": FTP_IP,
+            "services": [
+                {
+                    "type": "ftp",
+                    "port": 21,
+                    "users": {"admin": "123456"},
+                    "files": {"/data.bin": "abc\x03def\x10ghi", "/hello.txt": "hello world"},
+                }
+            ],
+        },
         "peer.example.net": {"ip": PEER_IP},
     }
     out.update(extra)
@@ -33,8 +52,13 @@ def hosts(**extra: Any) -> dict[str, Any]:
 
 def world(*, hosts_: dict[str, Any] | None = None, **options: Any) -> Any:
     """The shared world with the WIPsoft module (PDP activation after 1 s)."""
-    return shared.world("wavecom-wipsoft", hosts=hosts() if hosts_ is None else hosts_,
-                        activation_delay="1s", name="wipsoft test", **options)
+    return shared.world(
+        "wavecom-wipsoft",
+        hosts=hosts() if hosts_ is None else hosts_,
+        activation_delay="1s",
+        name="wipsoft test",
+        **options,
+    )
 
 
 def ok(sim: Any, line: str, timeout: float = 10.0) -> None:
@@ -61,7 +85,10 @@ def gprs(sim: Any) -> None:
 def tcp(sim: Any, idx: int = 1, host: str = "echo.example.net", port: int = 7) -> None:
     line = f'AT+WIPCREATE=2,{idx},"{host}",{port}'
     ok(sim, line, timeout=30)
-    assert wait_for(sim, f"\r\n+WIPREADY: 2,{idx}\r\n".encode(), 30) == f"\r\n+WIPREADY: 2,{idx}\r\n".encode()
+    assert (
+        wait_for(sim, f"\r\n+WIPREADY: 2,{idx}\r\n".encode(), 30)
+        == f"\r\n+WIPREADY: 2,{idx}\r\n".encode()
+    )
 
 
 def udp(sim: Any, line: str, idx: int) -> None:

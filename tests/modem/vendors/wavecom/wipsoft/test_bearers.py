@@ -32,7 +32,7 @@ def error(sim: Any, line: str) -> None:
     assert exchange(sim, line, want) == want
 
 
-# -- §4.2.6 examples ---------------------------------------------------------------------------------
+# -- §4.2.6 examples -------------------------------------------------------------------------------
 
 
 def test_the_4_2_6_examples() -> None:
@@ -136,7 +136,7 @@ def test_errors_of_wipbr() -> None:
     ok(sim, "AT+WIPCFG=1")
     cme(sim, "AT+WIPBR=1,3", 805)  # §4.2.3: 3 and 4 are N/A
     cme(sim, "AT+WIPBR=1,7", 801)
-    cme(sim, "AT+WIPBR=2,6,11,\"x\"", 803)  # not open
+    cme(sim, 'AT+WIPBR=2,6,11,"x"', 803)  # not open
     ok(sim, "AT+WIPBR=1,6")
     cme(sim, "AT+WIPBR=1,6", 804)  # §9 804 device already open
     cme(sim, "AT+WIPBR=2,6,3,1", 800)  # reserved option
@@ -159,7 +159,9 @@ def test_errors_of_wipbr() -> None:
 
 
 def result_time(sim: Any, code: int) -> float:
-    return next(r.t for r in sim.trace.records if r.kind == "result" and r.fields.get("code") == code)
+    return next(
+        r.t for r in sim.trace.records if r.kind == "result" and r.fields.get("code") == code
+    )
 
 
 def test_gprs_reject_cause_is_812_at_the_reject_instant() -> None:
@@ -182,15 +184,22 @@ def test_gprs_silent_network_is_812_when_t3380_runs_out() -> None:
     timers = sim.bearer.gprs.timers
     first = next(r.t for r in sim.trace.records if r.kind == "pdp_request")
     # TS 24.008 §6.1.3.1.5: abort on the (retransmissions + 1)th expiry of T3380
-    assert result_time(sim, 812) == pytest.approx(first + timers.t3380 * (timers.t3380_retransmissions + 1))
+    assert result_time(sim, 812) == pytest.approx(
+        first + timers.t3380 * (timers.t3380_retransmissions + 1)
+    )
 
 
 @pytest.mark.parametrize(("sim_state", "code"), [("absent", 810), ("pin", 811)])
 def test_gprs_without_a_ready_sim(sim_state: str, code: int) -> None:
     import simnet
 
-    data = {"name": "sim", "module": "wavecom-wipsoft", "network": {"apn": {"name": "internet"}},
-            "sim": {"state": sim_state, **({"pin": "1234"} if sim_state == "pin" else {})}, "steps": [{"wait": 0}]}
+    data = {
+        "name": "sim",
+        "module": "wavecom-wipsoft",
+        "network": {"apn": {"name": "internet"}},
+        "sim": {"state": sim_state, **({"pin": "1234"} if sim_state == "pin" else {})},
+        "steps": [{"wait": 0}],
+    }
     sim = simnet.Simulation.from_dict(data, seed=1)
     start(sim)
     ok(sim, "AT+WIPBR=1,6")
@@ -198,7 +207,9 @@ def test_gprs_without_a_ready_sim(sim_state: str, code: int) -> None:
 
 
 def test_gprs_pap_switches_reach_the_pdp_request() -> None:
-    sim = world(network={"apn": {"name": "internet", "user": "user", "password": "pw", "auth": "chap"}})
+    sim = world(
+        network={"apn": {"name": "internet", "user": "user", "password": "pw", "auth": "chap"}}
+    )
     start(sim)
     ok(sim, "AT+WIPBR=1,6")
     ok(sim, 'AT+WIPBR=2,6,11,"internet"')
@@ -226,8 +237,10 @@ def test_gprs_bearer_lost_reports_812_unsolicited() -> None:
 
 def gsm_world(faults: list[Any] | None = None) -> Any:
     """GSM data calls answered by the operator's PPP server (PAP as user "u", password "p")."""
-    return world(network={"bearer": "gsm", "apn": {"name": "internet", "user": "u", "password": "p"}},
-                 faults=faults)
+    return world(
+        network={"bearer": "gsm", "apn": {"name": "internet", "user": "u", "password": "p"}},
+        faults=faults,
+    )
 
 
 def gsm_start(sim: Any) -> None:
@@ -238,24 +251,32 @@ def gsm_start(sim: Any) -> None:
     ok(sim, 'AT+WIPBR=2,5,1,"p"')
 
 
-@pytest.mark.parametrize(("fault", "code"), [
-    ({"action": "call-fail", "outcome": "busy"}, 807),
-    ({"action": "call-fail", "outcome": "no-answer"}, 808),
-    ({"action": "call-fail", "outcome": "no-carrier"}, 809),
-    ({"action": "ppp-fail", "phase": "lcp", "mode": "silent"}, 813),
-    ({"action": "ppp-fail", "phase": "auth", "mode": "reject"}, 814),
-    ({"action": "ppp-fail", "phase": "ipcp", "mode": "reject"}, 815),
-])
-def test_gsm_start_failures_come_from_the_call_and_ppp_models(fault: dict[str, Any], code: int) -> None:
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        ({"action": "call-fail", "outcome": "busy"}, 807),
+        ({"action": "call-fail", "outcome": "no-answer"}, 808),
+        ({"action": "call-fail", "outcome": "no-carrier"}, 809),
+        ({"action": "ppp-fail", "phase": "lcp", "mode": "silent"}, 813),
+        ({"action": "ppp-fail", "phase": "auth", "mode": "reject"}, 814),
+        ({"action": "ppp-fail", "phase": "ipcp", "mode": "reject"}, 815),
+    ],
+)
+def test_gsm_start_failures_come_from_the_call_and_ppp_models(
+    fault: dict[str, Any], code: int
+) -> None:
     sim = gsm_world([{"at": "0s", **fault}])
     gsm_start(sim)
     cme(sim, "AT+WIPBR=4,5,0", code, timeout=200)
 
 
-@pytest.mark.parametrize(("fault", "code"), [
-    ({"action": "ppp-fail", "phase": "echo", "mode": "terminate"}, 816),
-    ({"action": "ppp-fail", "phase": "echo", "mode": "silent"}, 817),
-])
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        ({"action": "ppp-fail", "phase": "echo", "mode": "terminate"}, 816),
+        ({"action": "ppp-fail", "phase": "echo", "mode": "silent"}, 817),
+    ],
+)
 def test_gsm_link_lost_after_start(fault: dict[str, Any], code: int) -> None:
     sim = gsm_world([{"at": "0s", **fault}])
     gsm_start(sim)
@@ -286,9 +307,13 @@ def test_gsm_server_ring_count_caller_filter_and_ppp() -> None:
     ok(sim, "AT+WIPBR=1,5")
     ok(sim, "AT+WIPBR=2,5,5,3")  # answer at the third ring
     ok(sim, 'AT+WIPBR=4,5,1,"user","pass","+33111"')
-    stranger = sim.bearer.dial_in_caller("+33999", username="user", password="pass", name="stranger")
+    stranger = sim.bearer.dial_in_caller(
+        "+33999", username="user", password="pass", name="stranger"
+    )
     assert stranger is not None
-    refused = b"\r\nRING\r\n\r\nRING\r\n\r\nRING\r\n\r\n+WIPBR: 5,818,0.0.0.0,0.0.0.0,0.0.0.0,0.0.0.0\r\n"
+    refused = (
+        b"\r\nRING\r\n\r\nRING\r\n\r\nRING\r\n\r\n+WIPBR: 5,818,0.0.0.0,0.0.0.0,0.0.0.0,0.0.0.0\r\n"
+    )
     assert wait_for(sim, refused[-50:], 30) == refused
     sim.advance(40)
     sim.dte.read_available()
@@ -356,8 +381,17 @@ def test_uart2_client_mode_against_the_hosts_ppp_server() -> None:
     ok(sim, 'AT+WIPBR=2,2,0,"me"')
     ok(sim, 'AT+WIPBR=2,2,1,"pw"')
     uart2 = DTE(sim, sim.module.open_uart("uart2"))
-    server = PppHost(uart2, PppConfig(role="server", auth="pap", credentials=(("me", "pw"),), passive=True,
-                                      local_ip="192.168.5.1", peer_ip="192.168.5.9"))
+    server = PppHost(
+        uart2,
+        PppConfig(
+            role="server",
+            auth="pap",
+            credentials=(("me", "pw"),),
+            passive=True,
+            local_ip="192.168.5.1",
+            peer_ip="192.168.5.9",
+        ),
+    )
     server.start()
     ok(sim, "AT+WIPBR=4,2,0", timeout=60)
     want = ok_after("AT+WIPBR=3,2,15", '+WIPBR: 2,15,"192.168.5.9"')

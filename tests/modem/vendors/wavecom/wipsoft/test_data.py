@@ -70,8 +70,20 @@ def test_host_etx_shuts_tcp_down_and_the_rest_of_the_line_is_a_command() -> None
 
 
 def test_peer_close_in_continuous_mode_is_an_etx() -> None:
-    extra = {"source.example.net": {"ip": "93.184.216.50", "services": [
-        {"type": "tcp-source", "port": 19, "content": "pattern", "pattern": "0123456789", "bytes": 10}]}}
+    extra = {
+        "source.example.net": {
+            "ip": "93.184.216.50",
+            "services": [
+                {
+                    "type": "tcp-source",
+                    "port": 19,
+                    "content": "pattern",
+                    "pattern": "0123456789",
+                    "bytes": 10,
+                }
+            ],
+        }
+    }
     sim = world(hosts_=hosts(**extra))
     gprs(sim)
     tcp(sim, host="source.example.net", port=19)
@@ -87,8 +99,16 @@ def test_peer_close_in_continuous_mode_is_an_etx() -> None:
 
 
 def test_peer_close_while_mapped_gives_etx_then_plus_plus_plus_and_close() -> None:
-    faults = [{"at": "8s", "action": "peer-connect", "host": "peer.example.net", "port": 80,
-               "send": "bye", "close_after": 0}]
+    faults = [
+        {
+            "at": "8s",
+            "action": "peer-connect",
+            "host": "peer.example.net",
+            "port": 80,
+            "send": "bye",
+            "close_after": 0,
+        }
+    ]
     sim = world(faults=faults)
     gprs(sim)
     ok(sim, "AT+WIPCREATE=3,1,80,1,1")
@@ -129,12 +149,18 @@ def test_udp_5840_byte_limit_and_flush_on_escape() -> None:
     sim.dte.write(b"x" * (5840 + 100))
     sim.advance(2)
     host = sim.module.host
-    sizes = [len(p.payload) for _t, p in sim.network.pcap.packets(host.name) if p.src == host.ip and p.proto == 17
-             and p.dport == 9]
+    sizes = [
+        len(p.payload)
+        for _t, p in sim.network.pcap.packets(host.name)
+        if p.src == host.ip and p.proto == 17 and p.dport == 9
+    ]
     assert sizes == [5840]  # §6.2.1.2 footnote: a full datagram goes at once
     assert escape_out(sim) == b"\r\nOK\r\n"
-    sizes = [len(p.payload) for _t, p in sim.network.pcap.packets(host.name) if p.src == host.ip and p.proto == 17
-             and p.dport == 9]
+    sizes = [
+        len(p.payload)
+        for _t, p in sim.network.pcap.packets(host.name)
+        if p.src == host.ip and p.proto == 17 and p.dport == 9
+    ]
     assert sizes == [5840, 100]  # leaving data mode sends the rest as one datagram
 
 
@@ -203,7 +229,11 @@ def test_ato_after_plus_plus_plus_on_gprs_is_cme_3() -> None:
 def test_wipdata_errors() -> None:
     sim = world()
     gprs(sim)
-    for line, code in (("AT+WIPDATA=2,1,1", 830), ("AT+WIPDATA=3,1,1", 837), ("AT+WIPDATA=2,1,2", 801)):
+    for line, code in (
+        ("AT+WIPDATA=2,1,1", 830),
+        ("AT+WIPDATA=3,1,1", 837),
+        ("AT+WIPDATA=2,1,2", 801),
+    ):
         assert exchange(sim, line, cme_after(line, code)) == cme_after(line, code)
     ok(sim, 'AT+WIPCREATE=2,1,"echo.example.net",7')
     line = "AT+WIPDATA=2,1,1"  # not connected yet: §6.2.5 851
@@ -215,8 +245,14 @@ def test_wipdata_errors() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300), st.lists(st.integers(1, 40), max_size=30), st.lists(st.integers(1, 50), max_size=30))
-def test_escaping_round_trips_under_any_chunking_and_budget(payload: bytes, cuts: list[int], budgets: list[int]) -> None:
+@given(
+    st.binary(max_size=300),
+    st.lists(st.integers(1, 40), max_size=30),
+    st.lists(st.integers(1, 50), max_size=30),
+)
+def test_escaping_round_trips_under_any_chunking_and_budget(
+    payload: bytes, cuts: list[int], budgets: list[int]
+) -> None:
     wire = escape(payload)
     # what the module writes: every [ETX] and [DLE] escaped, nothing else added
     assert len(wire) == len(payload) + payload.count(3) + payload.count(16)
@@ -231,7 +267,7 @@ def test_escaping_round_trips_under_any_chunking_and_budget(payload: bytes, cuts
         size = cuts[k % len(cuts)] if cuts else len(stream)
         budget = budgets[k % len(budgets)] if budgets else 1 << 30
         k += 1
-        chunk = stream[pos:pos + size]
+        chunk = stream[pos : pos + size]
         data, used, ended = decoder.decode(chunk, budget)
         assert len(data) <= budget and used <= len(chunk)
         out += data
@@ -243,7 +279,9 @@ def test_escaping_round_trips_under_any_chunking_and_budget(payload: bytes, cuts
 
 @settings(max_examples=12, deadline=None)
 @given(st.binary(min_size=1, max_size=600), st.lists(st.integers(1, 200), min_size=1, max_size=8))
-def test_continuous_mode_through_the_module_keeps_every_byte(payload: bytes, cuts: list[int]) -> None:
+def test_continuous_mode_through_the_module_keeps_every_byte(
+    payload: bytes, cuts: list[int]
+) -> None:
     sim = world()
     gprs(sim)
     tcp(sim)
@@ -251,7 +289,7 @@ def test_continuous_mode_through_the_module_keeps_every_byte(payload: bytes, cut
     wire, pos, k = escape(payload), 0, 0
     while pos < len(wire):
         n = cuts[k % len(cuts)]
-        sim.dte.write(wire[pos:pos + n])
+        sim.dte.write(wire[pos : pos + n])
         sim.advance(0.05)
         pos, k = pos + n, k + 1
     echoed = escape(payload)

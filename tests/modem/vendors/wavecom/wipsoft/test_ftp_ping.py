@@ -98,8 +98,19 @@ def test_active_mode_through_the_carrier_nat_cannot_connect() -> None:
 
 
 def test_active_mode_with_an_operator_server_works() -> None:
-    extra = {"ftp.example.net": {"ip": "10.20.9.40", "services": [
-        {"type": "ftp", "port": 21, "users": {"admin": "123456"}, "files": {"/hello.txt": "hello world"}}]}}
+    extra = {
+        "ftp.example.net": {
+            "ip": "10.20.9.40",
+            "services": [
+                {
+                    "type": "ftp",
+                    "port": 21,
+                    "users": {"admin": "123456"},
+                    "files": {"/hello.txt": "hello world"},
+                }
+            ],
+        }
+    }
     sim = world(hosts_=hosts(**extra))
     gprs(sim)
     ftp(sim)
@@ -109,18 +120,41 @@ def test_active_mode_with_an_operator_server_works() -> None:
 
 def test_reset_mid_transfer_ends_with_etx_and_841() -> None:
     big = "y" * 20000
-    extra = {"ftp.example.net": {"ip": FTP_IP, "services": [
-        {"type": "ftp", "port": 21, "users": {"admin": "123456"}, "files": {"/big.bin": big}}]}}
-    faults = [{"at": "0s", "action": "server-reset", "host": "ftp.example.net", "port": 21,
-               "after_bytes": 3000, "connection": "data"}]
+    extra = {
+        "ftp.example.net": {
+            "ip": FTP_IP,
+            "services": [
+                {
+                    "type": "ftp",
+                    "port": 21,
+                    "users": {"admin": "123456"},
+                    "files": {"/big.bin": big},
+                }
+            ],
+        }
+    }
+    faults = [
+        {
+            "at": "0s",
+            "action": "server-reset",
+            "host": "ftp.example.net",
+            "port": 21,
+            "after_bytes": 3000,
+            "connection": "data",
+        }
+    ]
     sim = world(hosts_=hosts(**extra), faults=faults)
     gprs(sim)
     ftp(sim)
     line = 'AT+WIPFILE=4,1,1,"big.bin"'
-    assert exchange(sim, line, line.encode() + b"\r" + CONNECT, 60) == line.encode() + b"\r" + CONNECT
+    assert (
+        exchange(sim, line, line.encode() + b"\r" + CONNECT, 60) == line.encode() + b"\r" + CONNECT
+    )
     tail = b"\x03\r\n+CME ERROR: 841\r\n"
     got = wait_for(sim, tail, 60)
-    assert got.endswith(tail) and set(got[:-len(tail)]) == {ord("y")} and len(got) - len(tail) < 20000
+    assert (
+        got.endswith(tail) and set(got[: -len(tail)]) == {ord("y")} and len(got) - len(tail) < 20000
+    )
 
 
 # -- §7.1 ping -------------------------------------------------------------------------------------
@@ -153,8 +187,11 @@ def test_ping_sequence_with_a_lost_reply_and_parameters() -> None:
     ok(sim, 'AT+WIPPING="192.168.0.1",2,2000,1000,100,32')
     want = b"\r\n+WIPPING: 0,0,224\r\n\r\n+WIPPING: 1,1,0\r\n"
     assert wait_for(sim, want, 10) == want
-    pings = [p for _t, p in sim.network.pcap.packets(sim.module.host.name)
-             if p.proto == 1 and p.icmp_type == 8]
+    pings = [
+        p
+        for _t, p in sim.network.pcap.packets(sim.module.host.name)
+        if p.proto == 1 and p.icmp_type == 8
+    ]
     assert [len(p.payload) for p in pings] == [100, 100] and {p.ttl for p in pings} == {32}
     assert sim.now - t0 < 2.0 + 1.0 + 0.5
 

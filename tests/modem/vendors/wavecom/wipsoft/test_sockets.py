@@ -29,7 +29,12 @@ def cme(sim: Any, line: str, code: int, timeout: float = 30.0) -> None:
 
 
 def peer_connect(at: str, send: str = "", port: int = 80) -> dict[str, Any]:
-    fault: dict[str, Any] = {"at": at, "action": "peer-connect", "host": "peer.example.net", "port": port}
+    fault: dict[str, Any] = {
+        "at": at,
+        "action": "peer-connect",
+        "host": "peer.example.net",
+        "port": port,
+    }
     if send:
         fault["send"] = send
     return fault
@@ -122,8 +127,10 @@ def test_server_spawns_into_its_range_and_refuses_beyond_to_idx() -> None:
     sim = world(faults=faults)
     gprs(sim)
     ok(sim, "AT+WIPCREATE=3,1,80,5,6")  # two slots: 5 and 6
-    want = (b"\r\n+WIPACCEPT: 1,5\r\n\r\n+WIPDATA: 2,5,3\r\n"
-            b"\r\n+WIPACCEPT: 1,6\r\n\r\n+WIPDATA: 2,6,3\r\n")
+    want = (
+        b"\r\n+WIPACCEPT: 1,5\r\n\r\n+WIPDATA: 2,5,3\r\n"
+        b"\r\n+WIPACCEPT: 1,6\r\n\r\n+WIPDATA: 2,6,3\r\n"
+    )
     assert wait_for(sim, want[-19:], 20) == want
     sim.advance(5)
     assert sim.dte.read_available() == b""  # the third connection found no index: refused
@@ -140,17 +147,25 @@ def test_spawned_socket_inherits_server_options_and_reads() -> None:
     want = ok_after("AT+WIPOPT=3,1,1,9", "+WIPOPT: 3,1,9,10")  # §5.3.6 prints "2,1,9,10": erratum
     assert exchange(sim, "AT+WIPOPT=3,1,1,9", want) == want
     assert wait_for(sim, b"\r\n+WIPDATA: 2,5,5\r\n", 20).endswith(b"\r\n+WIPDATA: 2,5,5\r\n")
-    for opt, value in ((9, "10"), (7, "1"), (1, str(sim.world.hosts["peer.example.net"].host.tcp.sockets[0].local[1])),
-                       (2, f'"{PEER_IP}"'), (6, "5")):
+    for opt, value in (
+        (9, "10"),
+        (7, "1"),
+        (1, str(sim.world.hosts["peer.example.net"].host.tcp.sockets[0].local[1])),
+        (2, f'"{PEER_IP}"'),
+        (6, "5"),
+    ):
         want = ok_after(f"AT+WIPOPT=2,5,1,{opt}", f"+WIPOPT: 2,5,{opt},{value}")
         assert exchange(sim, f"AT+WIPOPT=2,5,1,{opt}", want) == want
 
 
-@pytest.mark.parametrize(("proto", "table"), [
-    (1, {0: "R", 1: "R", 2: "R", 3: "R", 6: "R", 8: "RW", 9: "RW"}),
-    (2, {0: "R", 1: "R", 2: "R", 4: "RW", 5: "RW", 6: "R", 7: "RW", 8: "RW", 9: "RW"}),
-    (3, {0: "R", 4: "RW", 5: "RW", 7: "RW", 8: "RW", 9: "RW"}),
-])
+@pytest.mark.parametrize(
+    ("proto", "table"),
+    [
+        (1, {0: "R", 1: "R", 2: "R", 3: "R", 6: "R", 8: "RW", 9: "RW"}),
+        (2, {0: "R", 1: "R", 2: "R", 4: "RW", 5: "RW", 6: "R", 7: "RW", 8: "RW", 9: "RW"}),
+        (3, {0: "R", 4: "RW", 5: "RW", 7: "RW", 8: "RW", 9: "RW"}),
+    ],
+)
 def test_option_table_of_5_3_7(proto: int, table: dict[int, str]) -> None:
     ranges = {4: 5839, 5: 5839, 7: 1, 8: 255, 9: 255}
     sim = world()
@@ -168,7 +183,9 @@ def test_option_table_of_5_3_7(proto: int, table: dict[int, str]) -> None:
             continue
         line = f"AT+WIPOPT={proto},1,1,{opt}"
         r = sim.dte.command(line)
-        assert r.final == "OK" and re.fullmatch(rf'\+WIPOPT: {proto},1,{opt},("[0-9.]*"|\d+)', r.lines[0]), r.raw
+        assert r.final == "OK" and re.fullmatch(
+            rf'\+WIPOPT: {proto},1,{opt},("[0-9.]*"|\d+)', r.lines[0]
+        ), r.raw
         if access == "R":
             cme(sim, f"AT+WIPOPT={proto},1,2,{opt},1", 835)
         else:
@@ -198,6 +215,10 @@ def test_socket_ttl_tos_reach_the_segments() -> None:
     sim.dte.write(b"abc")
     sim.advance(3)
     host = sim.module.host
-    data = [p for _t, p in sim.network.pcap.packets(host.name) if p.src == host.ip and p.payload == b"abc"]
+    data = [
+        p
+        for _t, p in sim.network.pcap.packets(host.name)
+        if p.src == host.ip and p.payload == b"abc"
+    ]
     raw = wire.encode(data[0])
     assert (raw[8], raw[1]) == (20, 46)

@@ -42,8 +42,9 @@ def test_read_shows_the_manual_defaults_and_a_changed_ttl() -> None:
 def test_version_and_test_form() -> None:
     sim = world()
     sim.advance(3)
-    assert exchange(sim, "AT+WIPCFG=3", ok_after("AT+WIPCFG=3", "WIP soft v201 on Open AT OS v312")) == ok_after(
-        "AT+WIPCFG=3", "WIP soft v201 on Open AT OS v312")
+    assert exchange(
+        sim, "AT+WIPCFG=3", ok_after("AT+WIPCFG=3", "WIP soft v201 on Open AT OS v312")
+    ) == ok_after("AT+WIPCFG=3", "WIP soft v201 on Open AT OS v312")
     ok(sim, "AT+WIPCFG=?")
 
 
@@ -66,18 +67,29 @@ def test_errors_of_wipcfg() -> None:
     sim = world()
     sim.advance(3)
     ok(sim, "AT+CMEE=1")
-    for line, code in [("AT+WIPCFG=2,0,10", 803),  # not started
-                       ("AT+WIPCFG=4,0", 821)]:  # nothing stored to free
+    for line, code in [
+        ("AT+WIPCFG=2,0,10", 803),  # not started
+        ("AT+WIPCFG=4,0", 821),
+    ]:  # nothing stored to free
         assert exchange(sim, line, cme_after(line, code)) == cme_after(line, code)
     ok(sim, "AT+WIPCFG=1")
-    for line, code in [("AT+WIPCFG=1", 850), ("AT+WIPCFG=2,12,1", 800), ("AT+WIPCFG=2,3,x", 801),
-                       ("AT+WIPCFG=5", 801)]:
+    for line, code in [
+        ("AT+WIPCFG=1", 850),
+        ("AT+WIPCFG=2,12,1", 800),
+        ("AT+WIPCFG=2,3,x", 801),
+        ("AT+WIPCFG=5", 801),
+    ]:
         assert exchange(sim, line, cme_after(line, code)) == cme_after(line, code)
     for line in ("AT+WIPCFG=2,0", "AT+WIPCFG=1,1", "AT+WIPCFG"):
-        assert exchange(sim, line, line.encode() + b"\r\r\nERROR\r\n") == line.encode() + b"\r\r\nERROR\r\n"
+        assert (
+            exchange(sim, line, line.encode() + b"\r\r\nERROR\r\n")
+            == line.encode() + b"\r\r\nERROR\r\n"
+        )
     # AT+CMEE=0: the same failure is a plain ERROR (§4.1.5)
     ok(sim, "AT+CMEE=0")
-    assert exchange(sim, "AT+WIPCFG=1", b"AT+WIPCFG=1\r\r\nERROR\r\n") == b"AT+WIPCFG=1\r\r\nERROR\r\n"
+    assert (
+        exchange(sim, "AT+WIPCFG=1", b"AT+WIPCFG=1\r\r\nERROR\r\n") == b"AT+WIPCFG=1\r\r\nERROR\r\n"
+    )
     ok(sim, "AT+CMEE=2")
     line = "AT+WIPCFG=2,12,1"
     want = line.encode() + b"\r\r\n+CME ERROR: invalid option\r\n"
@@ -97,19 +109,23 @@ def test_stored_configuration_survives_a_restart_and_applies_at_start() -> None:
     ok(sim, "AT+WIPCFG=1")
     want = [33, *DEFAULTS[1:6], 3, *DEFAULTS[7:]]
     assert exchange(sim, "AT+WIPCFG?", ok_after("AT+WIPCFG?", *read_lines(want))) == ok_after(
-        "AT+WIPCFG?", *read_lines(want))
+        "AT+WIPCFG?", *read_lines(want)
+    )
     # freed: the next start uses the defaults again
     ok(sim, "AT+WIPCFG=4,0")
     ok(sim, "AT+WIPCFG=0")
     ok(sim, "AT+WIPCFG=1")
     assert exchange(sim, "AT+WIPCFG?", ok_after("AT+WIPCFG?", *read_lines(DEFAULTS))) == ok_after(
-        "AT+WIPCFG?", *read_lines(DEFAULTS))
+        "AT+WIPCFG?", *read_lines(DEFAULTS)
+    )
 
 
 def sent_by_module(sim, proto: int):
     """Packets the module sent, as its interface's capture point keeps them."""
     host = sim.module.host
-    return [p for _t, p in sim.network.pcap.packets(host.name) if p.src == host.ip and p.proto == proto]
+    return [
+        p for _t, p in sim.network.pcap.packets(host.name) if p.src == host.ip and p.proto == proto
+    ]
 
 
 def test_ttl_tos_and_mss_options_reach_the_packets() -> None:
@@ -140,10 +156,15 @@ def test_sock_max_bounds_the_sockets_that_exist_at_once() -> None:
 def test_the_commands_exist_while_the_open_at_application_runs() -> None:
     sim = world()
     gprs(sim)
-    ok(sim, "AT+WOPEN=0")  # §3: WIPsoft is an Open AT application; stopped, it takes its stack along
+    ok(
+        sim, "AT+WOPEN=0"
+    )  # §3: WIPsoft is an Open AT application; stopped, it takes its stack along
     sim.advance(2)
     line = "AT+WIPCFG=1"
-    assert exchange(sim, line, line.encode() + b"\r\r\nERROR\r\n") == line.encode() + b"\r\r\nERROR\r\n"
+    assert (
+        exchange(sim, line, line.encode() + b"\r\r\nERROR\r\n")
+        == line.encode() + b"\r\r\nERROR\r\n"
+    )
     assert sim.module.host.ip is None  # the GPRS bearer was stopped
     ok(sim, "AT+WOPEN=1")
     ok(sim, "AT+WIPCFG=1")
