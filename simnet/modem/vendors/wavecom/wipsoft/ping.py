@@ -29,6 +29,7 @@ class PingRun:
         self.params = params
         self.active = True
         self.outstanding = 0
+        self.sent_all = False
 
     def run(self) -> Generator[Any, Any, None]:
         p = self.params
@@ -39,9 +40,12 @@ class PingRun:
             self._send(index)
             if index < p["repeat"] - 1:
                 yield sim.timeout(p["interval"] / 1000.0)
-        while self.active and self.outstanding:
-            yield sim.timeout(p["timeout"] / 1000.0)
-        if self.stack.ping is self:
+        self.sent_all = True
+        self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        """The sequence is over once every packet was reported: a new +WIPPING may start."""
+        if self.sent_all and not self.outstanding and self.stack.ping is self:
             self.stack.ping = None
 
     def _send(self, index: int) -> None:
@@ -66,6 +70,7 @@ class PingRun:
 
     def _report(self, index: int, rtt: float | None) -> None:
         self.outstanding -= 1
+        self._maybe_done()
         if not self.active:
             return
         if rtt is None:
