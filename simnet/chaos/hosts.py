@@ -3,7 +3,8 @@ commands, and one that is deliberately careless.
 
 A :class:`Sockets` driver speaks one vendor's socket commands (SIMCom SIM7600/A76xx: ``AT+NETOPEN``,
 ``AT+CIPOPEN``, ``AT+CIPSEND``, ``+IPCLOSE``; Fibocom L610: ``AT+MIPCALL``, ``AT+MIPOPEN``,
-``AT+MIPSEND`` + ``AT+MIPPUSH``, ``+MIPSTAT``) and watches the URCs that say a socket or the
+``AT+MIPSEND`` + ``AT+MIPPUSH``, ``+MIPSTAT``; Wavecom WIPsoft: ``AT+WIPBR``, ``AT+WIPCREATE``,
+``AT+WIPDATA`` continuous mode, ``+WIPPEERCLOSE``) and watches the URCs that say a socket or the
 network is gone. The workloads on top recover from anything: a lost socket, a lost context, a
 module that restarted - they start again from the first command, with a back-off, until their
 deadline. What they report as done they verified (an echo compared byte for byte, an FTP
@@ -276,11 +277,99 @@ class FibocomSockets(Sockets):
             raise Gone(f"socket {link} did not close cleanly ({got})")
 
 
-DRIVERS = {"simcom": SimcomSockets, "fibocom": FibocomSockets}
+class WipsoftSockets(Sockets):
+    """Wavecom WIPsoft (§4.2 +WIPBR, §5 +WIPCREATE/+WIPCLOSE, §6.2 +WIPDATA): data goes out and
+    comes in on the UART mapped to the socket ([DLE]-escaped), left with +++."""
+
+    vendor = "wavecom-wipsoft"
+    SOCKET_GONE = r"\+WIPPEERCLOSE: 2,\d+"
+    NETWORK_GONE = r"\+WIPBR: 6,[1-9]\d*,"  # the started GPRS bearer went down
+
+    def _on_socket_gone(self, urc: Any) -> None:
+        self.closed.add(int(urc.text.rsplit(",", 1)[1]))
+
+    def up(self) -> None:
+        self._start()
+        self.cmd("AT+CMEE=1")
+        self.cmd("AT+WIPCFG=1")  # 850 when it runs already: fine
+        self.cmd("AT+WIPBR=0,6", 30)  # an earlier attempt's bearer: start clean
+        if not self.cmd("AT+WIPBR=1,6").ok or not self.cmd(f'AT+WIPBR=2,6,11,"{self.apn}"').ok:
+            raise Gone("AT+WIPBR refused")
+        if not self.cmd("AT+WIPBR=4,6,0", 200).ok:
+            raise Gone("the GPRS bearer did not start")
+        self.network_lost = False
+
+    def down(self) -> None:
+        for idx in (1, 2):
+            try:
+                self.cmd(f"AT+WIPCLOSE=2,{idx}", 10)
+            except Gone:
+                pass
+        try:
+            self.cmd("AT+WIPBR=0,6", 30)
+        except Gone:
+            pass
+
+    def open(self, link: int, ip: str, port: int) -> None:
+        self.forget(rf"\+WIP(?:READY|PEERCLOSE|DATA): 2,{link}\b")
+        if not self.cmd(f'AT+WIPCREATE=2,{link},"{ip}",{port}', 30).ok:
+            raise Gone(f"AT+WIPCREATE=2,{link} refused")
+        self._new_life(link)
+        if self.urc(rf"\+WIP(?:READY|PEERCLOSE): 2,{link}$", 150) != f"+WIPREADY: 2,{link}":
+            raise Gone(f"socket {link} did not connect")
+
+    def send(self, link: int, data: bytes) -> None:
+        from simnet.modem.vendors.wavecom.common import escape
+
+        if link in self.closed or self.network_lost:
+            raise Gone(f"socket {link} is closed")
+        self.dte.read_available()  # URC lines already framed (dte.urcs): not the mapping's bytes
+        if self.cmd(f"AT+WIPDATA=2,{link},1", 10).final != "CONNECT":
+            raise Gone(f"AT+WIPDATA=2,{link},1 refused")
+        self.dte.write(escape(data))
+        self.sim.advance(1.1)  # §6.2.1.3: a second of silence around +++
+        self.dte.write(b"+++")
+        self.sim.advance(1.1)
+        raw = self.dte.read_available()
+        if not raw.endswith(b"\r\nOK\r\n"):
+            raise Gone(f"socket {link}: no OK after +++")
+        self.dte.socket_data.feed_wipsoft(f"tcp:{link}", raw)  # the echo read while mapped
+
+    def received(self, link: int) -> bytes:
+        return self.dte.socket_data.received(f"tcp:{link}")
+
+    def take(self, link: int) -> bytes:
+        return self.dte.socket_data.read(f"tcp:{link}")
+
+    def wait_bytes(self, link: int, n: int, timeout: float) -> bytes:
+        sd, key = self.dte.socket_data, f"tcp:{link}"
+        t_end = self.sim.now + timeout
+        while len(sd.received(key)) < n and self.sim.now < t_end:
+            if sd.pending.get(key):
+                sd.fetch(key, timeout=10)
+                continue
+            self.sim.run_until(lambda: bool(sd.pending.get(key)) or link in self.closed or self.network_lost,
+                               max(0.001, t_end - self.sim.now))
+            if not sd.pending.get(key) and (link in self.closed or self.network_lost):
+                break
+        got = sd.received(key)
+        if len(got) < n:
+            raise Gone(f"socket {link}: {len(got)} of {n} bytes")
+        return got
+
+    def close(self, link: int) -> None:
+        if not self.cmd(f"AT+WIPCLOSE=2,{link}", 10).ok:
+            return  # 830: nothing left to close
+        self.urc(rf"\+WIPPEERCLOSE: 2,{link}$", 150)
+
+
+DRIVERS: dict[str, type[Sockets]] = {"simcom": SimcomSockets, "fibocom": FibocomSockets,
+                                     "wavecom-wipsoft": WipsoftSockets}
 
 
 def driver(sim: Any, apn: str = "internet") -> Sockets:
-    vendor = sim.dte.vendor
+    module_id = getattr(getattr(sim.module, "profile", None), "id", "")
+    vendor = module_id if module_id in DRIVERS else sim.dte.vendor
     if vendor not in DRIVERS:
         raise ValueError(
             f"no socket driver for {vendor!r} modules (expected one of {', '.join(DRIVERS)})"
@@ -289,7 +378,7 @@ def driver(sim: Any, apn: str = "internet") -> Sockets:
 
 
 def first_link(sock: Sockets) -> int:
-    return 1 if sock.vendor == "fibocom" else 0
+    return 1 if sock.vendor in ("fibocom", "wavecom-wipsoft") else 0
 
 
 def _ip(sim: Any, host: str) -> str:

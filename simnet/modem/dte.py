@@ -38,6 +38,9 @@ FINAL_LINE = re.compile(
 )
 NUMERIC_FINAL = re.compile(r"[0-9]{1,4}")  # V.250 codes; vendors' own run to 4 digits
 _LINE_END = re.compile(r"\r\n|\r|\n")
+# What ends the DTE's data-mode view: the module's NO CARRIER, or its OK / ERROR back in
+# command mode (after +++, or when data ends in-band).
+_DATA_MODE_END = re.compile(rb"NO CARRIER|\r\nOK\r\n|\r\n(?:\+CME )?ERROR(?::[^\r\n]*)?\r\n")
 MAX_HOST_BAUD = 16_000_000  # above any UART a host driver can set
 _KEEP_CONSUMED = 1 << 20  # bytes of already-matched history kept before trimming
 _LOOKBEHIND = 256  # bytes before a search's start a pattern may look back at
@@ -167,6 +170,7 @@ class DTE:
         self._in_command = False
         self._in_handler = False
         self._data_mode = False  # after CONNECT: bytes are data, not lines
+        self._data_tail = b""  # the last bytes of data mode (a result split between chunks)
         self._prompt_open = False  # after a ">" prompt: what the host writes is data...
         self._echo = bytearray()  # ...which the module may echo: not URCs
         from simnet.modem.socketdata import SocketData
@@ -726,12 +730,19 @@ class DTE:
         if self.tap is not None or not data:
             self._framer.skip(start + len(data))
             return
-        if self._data_mode:  # transparent data until the call ends
-            if b"NO CARRIER" not in data:
+        if self._data_mode:  # data until the module's result says data mode is over
+            # NO CARRIER (the call or link ended), or OK / ERROR (after +++, or a dialect whose
+            # data ends in-band, e.g. WIPsoft's [ETX]): lines are URCs again from there. The
+            # tail of the previous chunk catches a result split between two deliveries.
+            joined = self._data_tail + data
+            m = _DATA_MODE_END.search(joined)
+            if m is None:
+                self._data_tail = joined[-16:]
                 self._framer.skip(start + len(data))
                 return
             self._data_mode = False
-            cut = data.index(b"NO CARRIER")
+            cut = max(0, m.start() - len(self._data_tail))  # the result may start in the tail
+            self._data_tail = b""
             self._framer.skip(start + cut)
         if self._echo:  # the module echoing prompt data back (ATE1)
             n = 0
@@ -805,8 +816,9 @@ class DTE:
         self._framer.skip(end)
         self._prompt_open = final == ">"
         self._echo.clear()
-        if final.startswith("CONNECT"):
-            self._data_mode = True
+        # A command answered: the module is in command mode, unless it answered CONNECT.
+        self._data_mode = final.startswith("CONNECT")
+        self._data_tail = b""
         m = _IPRFMT.fullmatch(line.strip())
         if m and final in ("OK", "0"):
             self._framer.fibocom_iprfmt = int(m.group(1))

@@ -13,7 +13,14 @@ Fibocom hex (IPRFMT 0)   ``+MIPRTCP: <sid>,<left>,<HEX>`` (TCP) /               
                          ``+MIPRUDP: <ip>,<port>,<sid>,<left>,<HEX>`` (UDP)
 Fibocom IPRFMT 2         ``+MIPRTCP: <sid>,<len>,`` + raw data                    L610 §1.2.4.4
 Fibocom read (IPRFMT 5)  ``+MIPDATA: <sid>,<len>``; read ``AT+MIPREAD=<sid>,<n>`` L610 §1.1.24
+WIPsoft (Wavecom)        ``+WIPDATA: 2,<idx>,<n>`` (TCP) /                        WIPsoft §6.2
+                         ``+WIPDATA: 1,<idx>,<size>,<ip>,<port>`` (UDP); read by
+                         mapping: ``AT+WIPDATA=<p>,<idx>,1``, CONNECT, the data
+                         ([DLE]-escaped, [ETX] after each datagram), +++, OK
 =======================  ======================================================  ==============
+
+WIPsoft links are named ``"tcp:<idx>"`` and ``"udp:<idx>"`` (a UDP and a TCP socket may share an
+index, §3.1.1); ``fetch(link)`` maps the socket, reads what it holds and leaves with ``+++``.
 
 Wavecom eDsoft carries socket, FTP and UDP data in a data session (after
 ``Ok_Info_WaitingForData`` / ``Ok_Info_DataBegin``, DLE-escaped, ended by ETX; §4-§6), not in
@@ -46,6 +53,9 @@ _CIPOPEN = re.compile(r'AT\+CIPOPEN=(\d+),"(?:TCP|UDP)","([^"]*)",(\d+)', re.I)
 _MIPRTCP = re.compile(r"\+MIPRTCP: (\d+),(\d+),([0-9A-Fa-f]*)")
 _MIPRUDP = re.compile(r"\+MIPRUDP: ([0-9.]+),(\d+),(\d+),(\d+),([0-9A-Fa-f]*)")
 _MIPDATA = re.compile(r"\+MIPDATA: (\d+),(\d+)")
+_WIPDATA_TCP = re.compile(r"\+WIPDATA: 2,(\d+),(\d+)")
+_WIPDATA_UDP = re.compile(r"\+WIPDATA: 1,(\d+),(\d+),([0-9.]+),(\d+)")
+_ETX, _DLE = 0x03, 0x10
 
 
 @dataclass
@@ -69,6 +79,7 @@ class SocketData:
         self.pending: dict[Link, int] = defaultdict(int)  # announced, not read yet (pull modes)
         self._remote: tuple[str, int] | None = None  # the last RECV FROM
         self._opened: dict[tuple[str, int], int] = {}  # (host, port) -> link, from AT+CIPOPEN
+        self._wip_peer: dict[Link, tuple[str, int]] = {}  # WIPsoft UDP link -> announced source
 
     # -- reading -----------------------------------------------------------------------------
     def received(self, link: Link) -> bytes:
@@ -85,12 +96,15 @@ class SocketData:
     def links(self) -> list[Link]:
         return [k for k, v in self._buffers.items() if v]
 
-    def fetch(self, link: int, size: int = 1500, timeout: float = 10.0) -> bytes:
+    def fetch(self, link: Link, size: int = 1500, timeout: float = 10.0) -> bytes:
         """Pull formats: read what the module holds for ``link`` with its read command
-        (``AT+CIPRXGET=2,<link>,<size>`` on SIMCom, ``AT+MIPREAD=<sid>,<size>`` on Fibocom) until
-        it says nothing is left; returns (and takes) the bytes read."""
+        (``AT+CIPRXGET=2,<link>,<size>`` on SIMCom, ``AT+MIPREAD=<sid>,<size>`` on Fibocom, a
+        mapping of the socket on WIPsoft) until it says nothing is left; returns (and takes)
+        the bytes read."""
         before = len(self._buffers.get(link, b""))
-        if self.dte.vendor == "fibocom":
+        if isinstance(link, str) and link[:4] in ("tcp:", "udp:"):
+            self._fetch_wipsoft(link, timeout)
+        elif self.dte.vendor == "fibocom":
             while True:
                 r = self.dte.command(f"AT+MIPREAD={link},{size}", timeout=timeout)
                 if not r.ok or not r.line("+MIPDATA:"):
@@ -104,6 +118,36 @@ class SocketData:
         data = bytes(self._buffers.get(link, b"")[before:])
         self.read(link)
         return data
+
+    def _fetch_wipsoft(self, link: str, timeout: float) -> None:
+        """WIPsoft §6.2: map the socket (CONNECT), take what it holds, leave with +++ (a second
+        of silence either side, §6.2.1.3); the bytes between CONNECT and the OK are the data,
+        [DLE]-escaped, an [ETX] after each UDP datagram (or where a TCP peer closed)."""
+        dte = self.dte
+        kind, idx = link.split(":", 1)
+        proto = 2 if kind == "tcp" else 1
+        dte.read_available()  # URC lines already framed (dte.urcs): not the mapping's bytes
+        r = dte.command(f"AT+WIPDATA={proto},{idx},1", timeout=timeout)
+        if r.final != "CONNECT":
+            return
+        want = self.pending.get(link, 0)
+        if want:
+            dte.sim.run_until(lambda: _decoded_length(dte.peek()) >= want, timeout)
+        dte.wait(1.1)
+        dte.write(b"+++")
+        dte.wait(1.1)
+        self.feed_wipsoft(link, dte.read_available())
+        self.pending.pop(link, None)
+
+    def feed_wipsoft(self, link: str, raw: bytes) -> None:
+        """What a WIPsoft mapping of ``link`` carried, up to the OK that ended it (a host that
+        reads the mapped UART itself hands it over here)."""
+        end = raw.rfind(b"\r\nOK\r\n")
+        if end >= 0:
+            raw = raw[:end]
+        remote = self._wip_peer.pop(link, None)
+        for data in _wip_frames(raw, link.startswith("udp:")):
+            self._add(self.dte.sim.now, link, data, remote)
 
     # -- fed by the DTE ----------------------------------------------------------------------
     def _add(
@@ -141,6 +185,17 @@ class SocketData:
             return
         if text.startswith("+MIP"):
             self._fibocom_urc(urc)
+            return
+        if text.startswith("+WIPDATA: "):
+            m = _WIPDATA_TCP.fullmatch(text)
+            if m:
+                self.pending[f"tcp:{m.group(1)}"] = int(m.group(2))
+                return
+            m = _WIPDATA_UDP.fullmatch(text)
+            if m:
+                link = f"udp:{m.group(1)}"
+                self.pending[link] += int(m.group(2))
+                self._wip_peer[link] = (m.group(3), int(m.group(4)))
 
     def _fibocom_urc(self, urc: Urc) -> None:
         text = urc.text
@@ -194,3 +249,32 @@ class SocketData:
                 self.pending[sid] = left
             else:
                 self.pending.pop(sid, None)
+
+
+def _wip_frames(raw: bytes, datagrams: bool) -> list[bytes]:
+    """WIPsoft mapped-UART bytes (§6.2.1.4) as payloads: [DLE] escapes the next byte, an
+    unescaped [ETX] ends a datagram (UDP) or marks the peer's shutdown (TCP)."""
+    frames: list[bytes] = []
+    out = bytearray()
+    escaped = False
+    for b in raw:
+        if escaped:
+            out.append(b)
+            escaped = False
+        elif b == _DLE:
+            escaped = True
+        elif b == _ETX:
+            if datagrams or out:
+                frames.append(bytes(out))
+            out = bytearray()
+        else:
+            out.append(b)
+    if out:
+        frames.append(bytes(out))
+    return frames if datagrams else [b"".join(frames)] if frames else []
+
+
+def _decoded_length(raw: bytes) -> int:
+    """Payload bytes in a mapped-UART stream so far (escapes and [ETX] not counted)."""
+    raw = raw[raw.find(b"CONNECT\r\n") + 9:] if b"CONNECT\r\n" in raw else raw
+    return sum(len(f) for f in _wip_frames(raw, True))

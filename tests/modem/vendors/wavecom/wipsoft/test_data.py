@@ -296,3 +296,23 @@ def test_continuous_mode_through_the_module_keeps_every_byte(
     got = wait_for(sim, echoed, 30)
     assert got == echoed
     assert sim.host("echo.example.net").bytes_received(service="tcp-echo") == len(payload)
+
+
+def test_socket_data_helper_reads_the_wipsoft_format() -> None:
+    sim = world(network={"link": {"delay": "2s", "jitter": 0}})  # echoes come back unmapped
+    gprs(sim)
+    tcp(sim)
+    udp(sim, 'AT+WIPCREATE=1,1,80,"echo.example.net",7', 1)
+    connect(sim, "AT+WIPDATA=2,1,1")
+    sim.dte.write(escape(b"tcp \x03 payload"))
+    assert escape_out(sim) == b"\r\nOK\r\n"
+    connect(sim, "AT+WIPDATA=1,1,1")
+    assert exchange(sim, b"dgram\x10\x10\x03", b"\r\nOK\r\n") == b"\r\nOK\r\n"
+    sim.advance(6)
+    assert sim.dte.read_available() == (b"\r\n+WIPDATA: 2,1,13\r\n"
+                                        b"\r\n+WIPDATA: 1,1,6,93.184.216.34,7\r\n")
+    data = sim.dte.socket_data
+    assert data.pending["tcp:1"] > 0 and data.pending["udp:1"] == 6
+    assert data.fetch("tcp:1") == b"tcp \x03 payload"
+    assert data.fetch("udp:1") == b"dgram\x10"
+    assert data.chunks[-1].remote == (ECHO_IP, 7)
