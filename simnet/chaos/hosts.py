@@ -348,8 +348,9 @@ class WipsoftSockets(Sockets):
             if sd.pending.get(key):
                 sd.fetch(key, timeout=10)
                 continue
-            self.sim.run_until(lambda: bool(sd.pending.get(key)) or link in self.closed or self.network_lost,
-                               max(0.001, t_end - self.sim.now))
+            self.sim.run_until(
+                lambda: bool(sd.pending.get(key)) or link in self.closed or self.network_lost,
+                max(0.001, t_end - self.sim.now))
             if not sd.pending.get(key) and (link in self.closed or self.network_lost):
                 break
         got = sd.received(key)
