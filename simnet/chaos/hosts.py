@@ -573,15 +573,19 @@ class _Ftp(_LineClient):
 
     def get(self, path: str) -> bytes | None:
         self.passive()
-        code, _ = self.command(f"RETR {path}")
+        code, text = self.command(f"RETR {path}")
         if code not in (125, 150):
             self.sock.close(self.data)
             return None
+        announced = re.search(r"\((\d+) bytes\)", text)  # vsftpd-style size in the 150 reply
         self.sock.wait_closed(self.data, 120)  # the server closes the data connection at the end
         if self.sock.network_lost or self.data not in self.sock.closed:
             raise Gone("the data connection ended without the server closing it")
         got = self.sock.take(self.data)
         self.sock.close(self.data)
+        if announced and len(got) != int(announced.group(1)):
+            # a 226 says the server wrote it all, not that it all arrived (a reset on the way)
+            raise Gone(f"{len(got)} of the {announced.group(1)} bytes announced")
         return got if self.reply(120)[0] == 226 else None
 
 
