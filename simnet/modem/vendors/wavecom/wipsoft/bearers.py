@@ -88,6 +88,11 @@ class WipBearer:
         self._down("local")
         yield from ()
 
+    def abort(self) -> None:
+        """The module restarts: no polite close, the bearer is simply gone."""
+        self.started = False
+        self.up = False
+
     def _connected(self, local: str, remote: str | None, dns: tuple[str, ...]) -> None:
         dns_pair = (tuple(dns) + (ZERO, ZERO))[:2]
         self.addresses = (local or ZERO, remote or ZERO, dns_pair[0] or ZERO, dns_pair[1] or ZERO)
@@ -486,6 +491,14 @@ class PortBearer(PppLinkBearer):
         link, self.link = self.link, None
         if link is not None and link.session is not None and link.session.active:
             link.session.end(None)
+
+    def abort(self) -> None:
+        super().abort()
+        if self.driver is not None:
+            self.driver.lower_down()
+        if self.interface is not None:
+            self.interface.down("network_down")
+        self._release_port()
 
     def stop(self) -> Generator[Any, Any, None]:
         self.started = False

@@ -117,7 +117,7 @@ class WipsoftDialect(WavecomDialect):
 
     def on_power_off(self) -> None:
         if self._stack is not None:
-            self._stack.shutdown_sockets()
+            self._stack.power_off()
 
     def on_application(self, running: bool) -> None:
         """AT+WOPEN=0 stops the application: its sockets, bearers and stack go with it."""

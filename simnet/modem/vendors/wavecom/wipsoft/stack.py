@@ -113,6 +113,15 @@ class WipStack:
         self.started = False
         self.record("stack", event="stop")
 
+    def power_off(self) -> None:
+        """The module restarts: sockets, ping and FTP go at once; a bearer on a serial line
+        gives the line back (its PPP peer sees the carrier go), the others go with the radio."""
+        self.shutdown_sockets()
+        for bearer in self.bearers.values():
+            bearer.abort()
+        self.bearers.clear()
+        self.started = False
+
     def shutdown_sockets(self) -> None:
         if self.ping is not None:
             self.ping.active = False

@@ -425,3 +425,23 @@ def test_cmux_channel_bearer_and_uart1_under_the_multiplexer() -> None:
     assert host.outcome.ok
     urc = d1.next_urc(r"\+WIPBR:", 5)
     assert urc.text == "+WIPBR: 12,0,192.168.1.1,192.168.1.2,0.0.0.0,0.0.0.0"
+
+
+def test_cmux_over_uart2_and_a_restart_gives_the_line_back() -> None:
+    sim = world()
+    start(sim)
+    uart2 = DTE(sim, sim.module.open_uart("uart2"))
+    mux = uart2.cmux((1, 2))  # AT+CMUX on UART2: its channels are bearers 21..24
+    ok(sim, "AT+WIPBR=1,22")
+    ok(sim, 'AT+WIPBR=4,22,1,"a","b"')
+    line = "AT+WIPBR=1,2"  # UART2 carries the multiplexer now
+    assert exchange(sim, line, cme_after(line, 805)) == cme_after(line, 805)
+    host = PppHost(mux.channels[2], client_config(username="a", password="b")).start()
+    sim.run_until(lambda: host.outcome is not None, 60)
+    assert host.outcome.ok
+    assert wait_for(sim, b"\r\n+WIPBR: 22,0,", 5).endswith(b"\r\n+WIPBR: 22,0,")
+    channel = sim.module.ports["uart2.dlci2"]
+    assert channel.in_data_mode
+    sim.module.reboot("test")
+    assert not channel.in_data_mode  # the channel is an AT line again
+    assert sim.module.host.ip is None and sim.module.dialect.stack.bearers == {}
