@@ -218,3 +218,33 @@ def test_ping_before_a_bearer(cmee: int) -> None:
     line = 'AT+WIPPING="192.168.0.1"'
     want = cme_after(line, 819) if cmee else line.encode() + b"\r\r\nERROR\r\n"
     assert exchange(sim, line, want) == want
+
+
+def test_a_second_line_meets_a_running_transfer_831_and_a_full_resolver_836() -> None:
+    from simnet.modem import DTE
+
+    big = "z" * 30000
+    extra = {"ftp.example.net": {"ip": FTP_IP, "services": [
+        {"type": "ftp", "port": 21, "users": {"admin": "123456"}, "files": {"/big.bin": big}}]}}
+    sim = world(hosts_=hosts(**extra), network={"link": {"rate": "20kbps"}})
+    gprs(sim)
+    ftp(sim)
+    ok(sim, "AT+WIPCFG=2,10,1")  # WIP_NET_OPT_RSLV_QUERY_MAX: one name lookup at a time
+    uart2 = DTE(sim, sim.module.open_uart("uart2"))
+    assert uart2.command("AT+CMEE=1").final == "OK"
+    line = 'AT+WIPFILE=4,1,1,"big.bin"'
+    assert exchange(sim, line, line.encode() + b"\r" + CONNECT, 60) == line.encode() + b"\r" + CONNECT
+    assert uart2.command('AT+WIPFILE=4,1,1,"big.bin"').final == "+CME ERROR: 831"  # §9 bad state
+    # a lookup in flight on UART2 (its answer is slowed by the transfer on the radio link) ...
+    uart2.write(b'AT+WIPCREATE=2,1,"echo.example.net",7\r')
+    sim.run_until(lambda: sim.module.dialect.stack.lookups == 1, 10)
+    # ... and a second one from the other line is one too many
+    stack = sim.module.dialect.stack
+    from simnet.modem.vendors.wavecom.wipsoft.errors import WipFailure
+
+    gen = stack.resolve("ftp2.example.net")
+    try:
+        next(gen)
+        raise AssertionError("a second lookup started")
+    except WipFailure as failure:
+        assert failure.code == 836
