@@ -233,7 +233,8 @@ def test_a_second_line_meets_a_running_transfer_831_and_a_full_resolver_836() ->
     uart2 = DTE(sim, sim.module.open_uart("uart2"))
     assert uart2.command("AT+CMEE=1").final == "OK"
     line = 'AT+WIPFILE=4,1,1,"big.bin"'
-    assert exchange(sim, line, line.encode() + b"\r" + CONNECT, 60) == line.encode() + b"\r" + CONNECT
+    connected = line.encode() + b"\r" + CONNECT
+    assert exchange(sim, line, connected, 60) == connected
     assert uart2.command('AT+WIPFILE=4,1,1,"big.bin"').final == "+CME ERROR: 831"  # §9 bad state
     # a lookup in flight on UART2 (its answer is slowed by the transfer on the radio link) ...
     uart2.write(b'AT+WIPCREATE=2,1,"echo.example.net",7\r')
