@@ -316,3 +316,17 @@ def test_socket_data_helper_reads_the_wipsoft_format() -> None:
     assert data.fetch("tcp:1") == b"tcp \x03 payload"
     assert data.fetch("udp:1") == b"dgram\x10"
     assert data.chunks[-1].remote == (ECHO_IP, 7)
+
+
+def test_a_host_ending_lines_with_cr_lf() -> None:
+    """Drivers end command lines with CR LF: the LF is not the mapped socket's first byte, and
+    the LF after a line that follows an [ETX] is no command either."""
+    sim = world()
+    gprs(sim)
+    tcp(sim)
+    want = b"AT+WIPDATA=2,1,1\r\r\nCONNECT\r\n"
+    assert exchange(sim, b"AT+WIPDATA=2,1,1\r\n", want) == want
+    assert exchange(sim, b"abc", b"abc") == b"abc"  # the echo peer returns exactly what was sent
+    assert sim.host("echo.example.net").bytes_received(service="tcp-echo") == 3
+    got = exchange(sim, b"\x03AT+WIPCLOSE=2,1\r\n", b"\r\nOK\r\nAT+WIPCLOSE=2,1\r\r\nOK\r\n")
+    assert got == b"\r\nOK\r\nAT+WIPCLOSE=2,1\r\r\nOK\r\n"
