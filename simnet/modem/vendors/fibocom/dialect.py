@@ -80,6 +80,12 @@ class SocketState(StrEnum):
     CLOSED = "closed"
 
 
+# Bytes a +MIPRTCP/+MIPRUDP URC adds to its data: CR LF, the header with the remote address,
+# socket id and <Left>, the comma, CR LF (an upper bound).
+RX_URC_HEADER = 64
+RX_ROOM_WAIT_MIN = 0.001  # s: the shortest wait for UART room (a host holding RTS low)
+
+
 @dataclass
 class FSocket:
     """One +MIP socket (1..6)."""
@@ -583,8 +589,9 @@ class L610Dialect(Dialect):
         status = T.MIPSTAT_FOR_CLOSE_REASON.get(reason, T.MIPSTAT_BROKEN)
         if fs.peer_fin and reason in ("peer_closed", "local"):
             status = T.MIPSTAT_ALERT
-        # Deliver what already arrived before saying the socket is gone.
-        self._pump_rx(fs, final=True)
+        # Deliver what already arrived before saying the socket is gone (the socket goes now:
+        # this last push does not wait for UART room).
+        self._pump_rx(fs, final=True, force=True)
         self._socket_lost(fs, status)
 
     def _on_peer_fin(self, fs: FSocket) -> None:
@@ -987,9 +994,15 @@ class L610Dialect(Dialect):
             return fs.tcp.readable
         return sum(len(d) for d, _ in fs.rx_udp)
 
-    def _pump_rx(self, fs: FSocket, *, final: bool = False) -> None:
+    def _pump_rx(self, fs: FSocket, *, final: bool = False, force: bool = False) -> None:
         """Move received data to the terminal in chunks of <size> (+MIPDSETS), spaced by
-        <time span>, or hold it (IPRFMT 5 read mode, ODM pseudo-command mode)."""
+        <time span>, or hold it (IPRFMT 5 read mode, ODM pseudo-command mode).
+
+        A chunk leaves the socket only when the UART has room for its URC: otherwise the data
+        stays in the TCP receive buffer (the <Left> of §1.1.10.4, "still left in protocol
+        stack") and the window closes towards the peer, until the line has drained enough.
+        ``final`` skips the <time span> pacing (the peer closed), ``force`` also the wait for
+        room (the socket is gone)."""
         if fs.rx_busy and not final:
             return
         if fs.odm:
@@ -999,6 +1012,8 @@ class L610Dialect(Dialect):
             self._hold(fs)  # IPRFMT 5: data waits until +MIPREAD; +MIPDATA says how much came
             return
         while True:
+            if not force and not self._uart_has_room(fs):
+                return
             chunk = self._take_rx(fs)
             if chunk is None:
                 fs.rx_busy = False
@@ -1015,6 +1030,28 @@ class L610Dialect(Dialect):
         fs.rx_busy = False
         if fs.state != SocketState.CLOSED:
             self._pump_rx(fs)
+            if fs.peer_fin:
+                self._finish_peer_close(fs)  # closes once the last byte went to the terminal
+
+    def _uart_has_room(self, fs: FSocket) -> bool:
+        """Whether the next chunk's URC fits in the UART's transmit buffer now; if not, the
+        pump resumes when the line should have drained enough (at the port's byte rate; the
+        host's RTS may hold it longer, then it looks again)."""
+        pending = self._rx_pending(fs)
+        if not pending:
+            return True  # nothing to push (a UDP datagram waiting is counted in pending)
+        n = min(fs.dsets_size, pending)
+        fmt = self.iprfmt
+        need = n if fmt == T.IPRFMT_RAW else n + RX_URC_HEADER if fmt == T.IPRFMT_RAW_HEADER else 2 * n + RX_URC_HEADER
+        port = self.module.port
+        need = min(need, port.capacity)
+        space = port.space
+        if space >= need:
+            return True
+        if not fs.rx_busy:
+            fs.rx_busy = True
+            self.later(max(RX_ROOM_WAIT_MIN, (need - space) * port.byte_time()), self._rx_resume, fs)
+        return False
 
     def _take_rx(self, fs: FSocket) -> tuple[bytes, tuple[str, int] | None] | None:
         size = fs.dsets_size
