@@ -55,20 +55,30 @@ def check_seconds(value: object, name: str, where: str) -> float:
 RUN_GC_THRESHOLD = 20_000
 
 
-@contextmanager
-def relaxed_gc() -> Iterator[None]:
-    """Raise the young-generation GC threshold to ``RUN_GC_THRESHOLD`` (if lower) for the
-    duration; the caller's thresholds come back afterwards."""
+def _relax_gc() -> tuple[int, int, int] | None:
+    """Raise the young-generation GC threshold to ``RUN_GC_THRESHOLD`` if lower; returns the
+    thresholds to give back with :func:`_restore_gc` (None: nothing changed)."""
     old = gc.get_threshold()
     if old[0] >= RUN_GC_THRESHOLD:
-        yield
-        return
-    gc.set_threshold(RUN_GC_THRESHOLD, *old[1:])
+        return None
+    gc.set_threshold(RUN_GC_THRESHOLD, old[1], old[2])
+    return old
+
+
+def _restore_gc(old: tuple[int, int, int] | None) -> None:
+    if old is not None and gc.get_threshold()[0] == RUN_GC_THRESHOLD:  # unless changed meanwhile
+        gc.set_threshold(*old)
+
+
+@contextmanager
+def relaxed_gc() -> Iterator[None]:
+    """The clock's GC setting for the duration (see ``RUN_GC_THRESHOLD``); the caller's
+    thresholds come back afterwards."""
+    old = _relax_gc()
     try:
         yield
     finally:
-        if gc.get_threshold()[0] == RUN_GC_THRESHOLD:  # unless someone changed it meanwhile
-            gc.set_threshold(*old)
+        _restore_gc(old)
 
 
 class Environment(simpy.Environment):
@@ -91,8 +101,11 @@ class Environment(simpy.Environment):
             elif until.callbacks is None:
                 return until.value
             until.callbacks.append(StopSimulation.callback)
-        with relaxed_gc():
+        old = _relax_gc()  # relaxed_gc(), without a generator frame per run
+        try:
             return self._loop(until)
+        finally:
+            _restore_gc(old)
 
     def _loop(self, until: Any) -> Any:
         queue = self._queue
@@ -259,7 +272,8 @@ class Simulation:
             return self._run_until_with_tasks(done, deadline)
         if done():
             return True
-        with relaxed_gc():
+        old = _relax_gc()  # relaxed_gc(), without a generator frame per wait
+        try:
             while True:
                 nxt = env.peek()
                 if nxt > deadline:
@@ -269,6 +283,8 @@ class Simulation:
                 env.step()
                 if done():
                     return True
+        finally:
+            _restore_gc(old)
 
     def _park(self, done: Callable[[], bool], deadline: float | None) -> bool:
         """Inside a host task: wait until ``done()`` or ``deadline`` (None: no deadline)."""

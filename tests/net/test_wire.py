@@ -6,6 +6,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simnet.net import wire
 from simnet.net.icmp import DEST_UNREACHABLE, PORT_UNREACHABLE, make_error
@@ -18,6 +20,23 @@ def test_checksum_rfc1071_example():
     assert wire.checksum(bytes.fromhex("0001f203f4f5f6f7")) == 0xFFFF - 0xDDF2
     # odd length: padded with a zero byte
     assert wire.checksum(b"\x01") == 0xFFFF - 0x0100
+
+
+def rfc1071(data: bytes) -> int:
+    """RFC 1071 §4.1's algorithm word by word: add 16-bit words, fold the carries, complement."""
+    if len(data) % 2:
+        data += b"\x00"
+    total = 0
+    for i in range(0, len(data), 2):
+        total += (data[i] << 8) | data[i + 1]
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.binary(max_size=1600), st.lists(st.sampled_from([b"\x00", b"\xff"]), max_size=40).map(b"".join)))
+def test_checksum_is_rfc1071_for_any_bytes(data):
+    assert wire.checksum(data) == rfc1071(data)
 
 
 SAMPLES = [
