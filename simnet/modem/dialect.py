@@ -227,6 +227,19 @@ class TableEntry(NamedTuple):
 
 
 _COMMAND_TABLES: dict[type, tuple[TableEntry, ...]] = {}
+_INSTALL_ROWS: dict[type, tuple[tuple[str, str | None, CommandSpec], ...]] = {}
+
+
+def _install_rows(cls: Any) -> tuple[tuple[str, str | None, CommandSpec], ...]:
+    """``cls.command_table()`` flattened to (name, handler attribute or None, spec) rows, in
+    order, once per class: installing a module's commands is one pass over them."""
+    rows = _INSTALL_ROWS.get(cls)
+    if rows is None:
+        rows = _INSTALL_ROWS[cls] = tuple(
+            (entry.names[0] if entry.attr is None else name, entry.attr, entry.spec)
+            for entry in cls.command_table()
+            for name in (entry.names[:1] if entry.attr is None else entry.names))
+    return rows
 _SETTING_ROWS: dict[type, dict[str, Setting]] = {}
 
 
@@ -313,15 +326,16 @@ class CommandSet:
 
     def install(self) -> None:
         """Register this set's commands with the module (later sets override earlier)."""
+        answer = self._answer_row
         rows: list[tuple[str, Any, CommandSpec]] = []
-        for entry in self.command_table():
-            if entry.attr is None:
-                rows.append((entry.names[0], self._answer_row, entry.spec))
+        for name, attr, spec in _install_rows(type(self)):
+            if attr is None:
+                rows.append((name, answer, spec))
                 continue
-            handler = getattr(self, entry.attr)
+            handler = getattr(self, attr)
             if not callable(handler):  # an instance attribute shadows the handler method
-                raise TypeError(f"{type(self).__name__}.{entry.attr} is shadowed by a non-callable")
-            rows.extend((name, handler, entry.spec) for name in entry.names)
+                raise TypeError(f"{type(self).__name__}.{attr} is shadowed by a non-callable")
+            rows.append((name, handler, spec))
         self.module.register_many(rows)
 
     def _answer_row(self, ctx: Context, cmd: Command) -> Final | None:

@@ -56,11 +56,12 @@ class Host:
         self._egress: Callable[[Packet], None] | None = None
         self._udp: dict[int, UdpSocket] = {}
         self._pings: dict[tuple[int, int], PingRequest] = {}
-        port_rng = sim.rng(f"udp.{name}.port")
-        self._next_ephemeral = port_rng.randint(EPHEMERAL_LOW, EPHEMERAL_HIGH)
-        self._ping_ident = sim.rng(f"icmp.{name}.ident").randint(1, 0xFFFF)
+        # Drawn from their streams on first use (the same values; most hosts never need them,
+        # and seeding a stream costs more than the rest of the host).
+        self._next_ephemeral: int | None = None
+        self._ping_ident_value: int | None = None
         self._ping_seq = 0
-        self._ip_id = sim.rng(f"ip.{name}.ident").randint(0, 0xFFFF)
+        self._ip_id: int | None = None
         self.packets_received = 0
         self.packets_dropped = 0
         self.resolver: Any = None
@@ -77,8 +78,21 @@ class Host:
         return self.ip is not None
 
     def next_ip_id(self) -> int:
-        self._ip_id = (self._ip_id + 1) & 0xFFFF
-        return self._ip_id
+        ip_id = self._ip_id
+        if ip_id is None:
+            ip_id = self.sim.rng(f"ip.{self.name}.ident").randint(0, 0xFFFF)
+        self._ip_id = ip_id = (ip_id + 1) & 0xFFFF
+        return ip_id
+
+    @property
+    def _ping_ident(self) -> int:
+        if self._ping_ident_value is None:
+            self._ping_ident_value = self.sim.rng(f"icmp.{self.name}.ident").randint(1, 0xFFFF)
+        return self._ping_ident_value
+
+    @_ping_ident.setter
+    def _ping_ident(self, value: int) -> None:
+        self._ping_ident_value = value
 
     # -- interface -------------------------------------------------------------------------
     def interface_up(self, ip: str, dns_servers: list[str] | tuple[str, ...] = ()) -> None:
@@ -277,6 +291,8 @@ class Host:
 
     def _allocate_ephemeral(self) -> int:
         span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
+        if self._next_ephemeral is None:
+            self._next_ephemeral = self.sim.rng(f"udp.{self.name}.port").randint(EPHEMERAL_LOW, EPHEMERAL_HIGH)
         for _ in range(span):
             port = self._next_ephemeral
             self._next_ephemeral = EPHEMERAL_LOW + (port - EPHEMERAL_LOW + 1) % span

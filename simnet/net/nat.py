@@ -247,8 +247,7 @@ class Nat:
         self.emit: Any = None
         self._by_private: dict[tuple[int, str, int], NatMapping] = {}
         self._by_public: dict[tuple[int, int], NatMapping] = {}
-        span = self.config.port_high - self.config.port_low + 1
-        self._next_port = self.config.port_low + sim.rng(f"{name}.port").randrange(span)
+        self._next_port: int | None = None  # drawn on the first mapping
         self.expired_count = 0
         self.dropped_inbound = 0
         self.exhausted = 0  # new flows dropped for want of a port
@@ -296,6 +295,8 @@ class Nat:
             and (proto, preferred) not in self._by_public
         ):
             return preferred  # port preservation (RFC 4787 §4.2.1)
+        if self._next_port is None:
+            self._next_port = low + self.sim.rng(f"{self.name}.port").randrange(span)
         for _ in range(span):
             port = self._next_port
             self._next_port = low + (port - low + 1) % span

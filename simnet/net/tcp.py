@@ -425,9 +425,7 @@ class TcpStack:
         self._listeners: dict[int, TcpListener] = {}
         self._port_use: dict[int, int] = {}
         self._isn_rng = self.sim.rng(f"tcp.{host.name}.isn")
-        self._next_port = EPHEMERAL_LOW + self.sim.rng(f"tcp.{host.name}.ports").randrange(
-            EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
-        )
+        self._next_port: int | None = None  # drawn on the first active open
         self.rst_sent = 0  # RSTs answering segments for no connection
         self._retransmitted_closed = 0  # segments_retransmitted of connections already gone
 
@@ -622,6 +620,8 @@ class TcpStack:
 
     def _ephemeral_port(self, dst_ip: str, dst_port: int) -> int:
         span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
+        if self._next_port is None:
+            self._next_port = EPHEMERAL_LOW + self.sim.rng(f"tcp.{self.host.name}.ports").randrange(span)
         for _ in range(span):
             port = self._next_port
             self._next_port = EPHEMERAL_LOW + (port - EPHEMERAL_LOW + 1) % span
