@@ -349,6 +349,25 @@ _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!%-./:_")
 _BASIC_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
+_EXT_NAME = re.compile(r"[A-Za-z0-9!%\-./:_]*")
+
+
+def _args_end(line: str, k: int) -> int:
+    """Where an extended command's arguments starting at ``k`` end: the first ``;`` outside a
+    string constant, or the end of the line (found by ``str.find`` from quote to quote, not
+    character by character: a +MIPSEND line carries 2,000 hex digits)."""
+    n = len(line)
+    while True:
+        semi = line.find(";", k)
+        quote = line.find('"', k)
+        if quote < 0 or 0 <= semi < quote:
+            return n if semi < 0 else semi
+        close = line.find('"', quote + 1)
+        if close < 0:
+            return n  # an unclosed string runs to the end of the line
+        k = close + 1
+
+
 def split_params(args: str) -> tuple[tuple[Param, ...], str | None]:
     """Split extended-command arguments at commas outside double quotes.
 
@@ -414,8 +433,8 @@ def parse_command_line(text: str) -> list[Command] | ParseError:
             continue
         up = ch.upper()
         if ch in _EXT_PREFIXES:
-            j = i + 1
-            while j < n and line[j].upper() in _NAME_CHARS:
+            j = _EXT_NAME.match(line, i + 1).end()  # type: ignore[union-attr]  # always matches
+            while j < n and line[j].upper() in _NAME_CHARS:  # other letters whose upper case is one
                 j += 1
             if j == i + 1:
                 return ParseError(i, "empty extended command name")
@@ -425,12 +444,7 @@ def parse_command_line(text: str) -> list[Command] | ParseError:
             elif j + 1 < n + 1 and line[j : j + 2] == "=?":
                 form, args, j = Form.TEST, "", j + 2
             elif j < n and line[j] == "=":
-                k = j + 1
-                in_q = False
-                while k < n and (in_q or line[k] != ";"):
-                    if line[k] == '"':
-                        in_q = not in_q
-                    k += 1
+                k = _args_end(line, j + 1)
                 form, args, j = Form.SET, line[j + 1 : k], k
             else:
                 form, args = Form.EXEC, ""
