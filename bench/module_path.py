@@ -278,9 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--directions", default="down,up")
     parser.add_argument("--skip", default="", help="case:direction pairs left out")
-    parser.add_argument("--cpu", action="store_true",
-                        help="time with the process's CPU clock instead of the wall clock (both sides "
-                             "of each ratio alike; a loaded machine inflates wall time, not CPU time)")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="time with the process's CPU clock instead of the wall clock (both sides "
+        "of each ratio alike; a loaded machine inflates wall time, not CPU time)",
+    )
     args = parser.parse_args(argv)
     global CLOCK
     if args.cpu:
@@ -288,8 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     clock = "CPU" if args.cpu else "wall"
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared); {clock} clock")
-    print(f"{'case':22} {'dir':4} {'bytes':>10} {'wall s':>8} {'packets':>8} {'us/pkt':>8} "
-          f"{'raw us/pkt':>10} {'ratio':>6} {'records':>8}")
+    print(
+        f"{'case':22} {'dir':4} {'bytes':>10} {'wall s':>8} {'packets':>8} {'us/pkt':>8} "
+        f"{'raw us/pkt':>10} {'ratio':>6} {'records':>8}"
+    )
     per_byte: dict[tuple[str, str], list[float]] = {}
     for case in args.cases.split(","):
         for direction in args.directions.split(","):

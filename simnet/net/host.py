@@ -292,7 +292,8 @@ class Host:
     def _allocate_ephemeral(self) -> int:
         span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
         if self._next_ephemeral is None:
-            self._next_ephemeral = self.sim.rng(f"udp.{self.name}.port").randint(EPHEMERAL_LOW, EPHEMERAL_HIGH)
+            stream = self.sim.rng(f"udp.{self.name}.port")
+            self._next_ephemeral = stream.randint(EPHEMERAL_LOW, EPHEMERAL_HIGH)
         for _ in range(span):
             port = self._next_ephemeral
             self._next_ephemeral = EPHEMERAL_LOW + (port - EPHEMERAL_LOW + 1) % span

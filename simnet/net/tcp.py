@@ -621,7 +621,8 @@ class TcpStack:
     def _ephemeral_port(self, dst_ip: str, dst_port: int) -> int:
         span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
         if self._next_port is None:
-            self._next_port = EPHEMERAL_LOW + self.sim.rng(f"tcp.{self.host.name}.ports").randrange(span)
+            stream = self.sim.rng(f"tcp.{self.host.name}.ports")
+            self._next_port = EPHEMERAL_LOW + stream.randrange(span)
         for _ in range(span):
             port = self._next_port
             self._next_port = EPHEMERAL_LOW + (port - EPHEMERAL_LOW + 1) % span

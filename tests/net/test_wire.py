@@ -34,7 +34,12 @@ def rfc1071(data: bytes) -> int:
 
 
 @settings(max_examples=500)
-@given(st.one_of(st.binary(max_size=1600), st.lists(st.sampled_from([b"\x00", b"\xff"]), max_size=40).map(b"".join)))
+@given(
+    st.one_of(
+        st.binary(max_size=1600),
+        st.lists(st.sampled_from([b"\x00", b"\xff"]), max_size=40).map(b"".join),
+    )
+)
 def test_checksum_is_rfc1071_for_any_bytes(data):
     assert wire.checksum(data) == rfc1071(data)
 

@@ -1042,7 +1042,12 @@ class L610Dialect(Dialect):
             return True  # nothing to push (a UDP datagram waiting is counted in pending)
         n = min(fs.dsets_size, pending)
         fmt = self.iprfmt
-        need = n if fmt == T.IPRFMT_RAW else n + RX_URC_HEADER if fmt == T.IPRFMT_RAW_HEADER else 2 * n + RX_URC_HEADER
+        if fmt == T.IPRFMT_RAW:
+            need = n
+        elif fmt == T.IPRFMT_RAW_HEADER:
+            need = n + RX_URC_HEADER
+        else:
+            need = 2 * n + RX_URC_HEADER  # hex doubles the payload
         port = self.module.port
         need = min(need, port.capacity)
         space = port.space
@@ -1050,7 +1055,9 @@ class L610Dialect(Dialect):
             return True
         if not fs.rx_busy:
             fs.rx_busy = True
-            self.later(max(RX_ROOM_WAIT_MIN, (need - space) * port.byte_time()), self._rx_resume, fs)
+            self.later(
+                max(RX_ROOM_WAIT_MIN, (need - space) * port.byte_time()), self._rx_resume, fs
+            )
         return False
 
     def _take_rx(self, fs: FSocket) -> tuple[bytes, tuple[str, int] | None] | None:
