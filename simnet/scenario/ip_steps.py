@@ -348,7 +348,7 @@ def check_ppp_pcap(sim: Any, params: dict[str, Any]) -> tuple[bool, str, dict[st
             # scapy reads the file and decodes each frame up to its PPP header (what is
             # checked): decoding the IP and TCP inside too was 40 % of a dial-up scenario.
             with RawPcapReader(path) as reader:
-                layer = conf.l2types.get(reader.linktype, conf.raw_layer)
+                layer: Any = conf.l2types.get(reader.linktype, conf.raw_layer)
                 packets = [layer(raw, stop_dissection_after=PPP) for raw, _meta in reader]
     finally:
         os.unlink(path)
