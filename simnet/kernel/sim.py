@@ -138,6 +138,31 @@ class Environment(simpy.Environment):
         return None
 
 
+    def step_until(self, done: Callable[[], bool], deadline: float) -> bool | None:
+        """Process events one at a time, as ``step`` does, checking ``done()`` after each,
+        while the next event is due by ``deadline``: True once ``done()`` holds, None when the
+        next event lies past the deadline (or none is left; the clock has not moved there).
+        ``Simulation.run_until``'s loop in one frame (no ``peek``/``step`` call per event)."""
+        queue = self._queue
+        while queue and queue[0][0] <= deadline:
+            self._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+            try:
+                for callback in callbacks:
+                    callback(event)
+            except StopSimulation:
+                event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+                self.schedule(event, EventPriority(-1))
+                raise
+            if not event._ok and not hasattr(event, "_defused"):
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+            if done():
+                return True
+        return None
+
+
 class Wake:
     """A bare entry of SimPy's event queue: when its instant comes the loop calls each of
     ``callbacks`` with it, as it does for a triggered event (``Environment.step`` reads only
@@ -274,6 +299,14 @@ class Simulation:
             return True
         old = _relax_gc()  # relaxed_gc(), without a generator frame per wait
         try:
+            if type(env) is Environment:  # the whole loop in one frame
+                if env.step_until(done, deadline):
+                    return True
+                if deadline == math.inf:  # nothing left, no deadline: as step() says so
+                    env.step()
+                if deadline > env.now:  # timeout 0 (or below float resolution): a poll
+                    env.run(until=deadline)
+                return done()
             while True:
                 nxt = env.peek()
                 if nxt > deadline:
@@ -396,4 +429,4 @@ class Simulation:
         return self._streams(name)
 
     def record(self, source: str, kind: str, **fields: Any) -> None:
-        self.trace.record(self.env.now, source, kind, fields)
+        self.trace.record(self.env._now, source, kind, fields)

@@ -323,7 +323,9 @@ class Trace:
         else:
             self._log.append(rec)
         if self._sinks:
-            self._dispatch(rec)
+            wanted = self._sink_kinds
+            if wanted is None or kind in wanted:  # most records interest no sink
+                self._dispatch(rec)
 
     def record_lazy(self, t: float, source: str, kind: str, lazy: LazyFields, arg: Any) -> None:
         """Record ``lazy.fields(arg)`` without building it now (see :class:`LazyFields`).
@@ -521,7 +523,12 @@ def _line(entry: Any) -> str:
 
 def _lines(entries: Iterable[Any]) -> str:
     """The canonical lines of ``entries``, each ending in a newline, as one string."""
-    text = "\n".join(map(_line, entries))
+    text = "\n".join(
+        [
+            e[3].line(e[0], e[1], e[2], e[4]) if type(e) is tuple else canonical_line(e)
+            for e in entries
+        ]
+    )  # _line of each, without a Python frame per entry
     return text + "\n" if text else text
 
 

@@ -233,6 +233,16 @@ _FLAG_LETTERS = tuple(
 )
 
 
+# A packet's summary text, made for its first record and taken again by its second: a link
+# records the same (unchanging) packet when it takes it and when it delivers it. Entries leave
+# with the second record; packets a link lost never come back for theirs, so the memo is
+# emptied whenever it grows past a bound (memory stays bounded, lines stay the same).
+_SUMMARY_MEMO: dict[Packet, str] = {}
+_MEMO_BOUND = 4096
+# source name -> ',"source":"<name>","t":' (the text between a packet line's summary and time)
+_SOURCE_TAILS: dict[str, str] = {}
+
+
 class PacketRecord(LazyFields):
     """A ``pkt`` record ``{"ev": ev, "pkt": packet.summary()}`` built when read."""
 
@@ -248,10 +258,26 @@ class PacketRecord(LazyFields):
     def line(self, t: float, source: str, kind: str, arg: Packet) -> str:
         if kind != "pkt" or type(source) is not str:
             return super().line(t, source, kind, arg)
-        return (
-            f'{self._head}{json_str(arg.summary())},"source":{json_str(source)},'
-            f'"t":{json_time(t)}}}'
-        )
+        memo = _SUMMARY_MEMO
+        text = memo.pop(arg, None)
+        if text is None:
+            if arg.proto == PROTO_TCP:  # summary(), inlined for the common case
+                text = json_str(
+                    f"TCP {arg.src}:{arg.sport} > {arg.dst}:{arg.dport} "
+                    f"[{_FLAG_LETTERS[arg.flags & 0x1F]}] "
+                    f"seq={arg.seq} ack={arg.ack} win={arg.window} len={len(arg.payload)}"
+                )
+            else:
+                text = json_str(arg.summary())
+            if len(memo) >= _MEMO_BOUND:
+                memo.clear()
+            memo[arg] = text
+        tail = _SOURCE_TAILS.get(source)
+        if tail is None:
+            tail = _SOURCE_TAILS[source] = ',"source":' + json_str(source) + ',"t":'
+            if len(_SOURCE_TAILS) > _MEMO_BOUND:  # names are few; a hostile caller's are not
+                _SOURCE_TAILS.clear()
+        return self._head + text + tail + json_time(t) + "}"
 
 
 PACKET_TX = PacketRecord("tx")
