@@ -268,7 +268,7 @@ class Simulation:
     # -- clock -------------------------------------------------------------------------------
     @property
     def now(self) -> float:
-        return self.env.now
+        return self.env._now  # what env.now returns, without a second property call
 
     def advance(self, seconds: float) -> float:
         """Run the clock forward by ``seconds`` of virtual time; returns the new time."""
@@ -392,7 +392,7 @@ class Simulation:
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
         """Call ``fn(*args)`` after ``delay`` seconds of virtual time unless cancelled."""
         env = self.env
-        timer = Timer(env.now + delay, fn, args)
+        timer = Timer(env._now + delay, fn, args)
         if not delay > 0:
             delay = 0  # an int zero, as before: at t = 0 the clock stays the integer 0
         if self._queue is not None:
@@ -412,7 +412,7 @@ class Simulation:
         return self._queue, self.env._eid
 
     def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:
-        return self.call_later(max(0.0, when - self.env.now), fn, *args)
+        return self.call_later(max(0.0, when - self.env._now), fn, *args)
 
     def process(self, generator: Generator[simpy.Event, Any, Any]) -> simpy.Process:
         return self.env.process(generator)

@@ -172,7 +172,13 @@ def canonical_line(record: TraceRecord) -> str:
             template = None
         if template is not None:
             return template.format(
-                *map(json_value, fields.values()), json_str(source), json_time(t)
+                *[  # json_value of each, without its frame for the common str and int
+                    json_str(v) if type(v) is str else _int_repr(v) if type(v) is int
+                    else json_value(v)
+                    for v in fields.values()
+                ],
+                json_str(source),
+                json_time(t),
             )
     return _ENCODER.encode(record.to_json_obj())
 

@@ -44,13 +44,21 @@ def check_port(value: object, field: str, *, allow_zero: bool = False) -> int:
 @lru_cache(maxsize=4096)
 def is_private(ip: str) -> bool:
     """True for RFC 1918 / RFC 6598 space (the operator side of the NAT)."""
-    if not isinstance(ip, str):
-        return False
+    if type(ip) is not str:  # str subclasses and non-strings take the uncached way
+        return _is_private(ip) if isinstance(ip, str) else False
+    return _is_private_cached(ip)
+
+
+def _is_private(ip: str) -> bool:
     try:
         addr = ipaddress.IPv4Address(ip)
     except ValueError:
         return False
     return any(addr in net for net in _PRIVATE_NETS)
+
+
+# The core asks for every packet it forwards from a module (an IPv4Address per call was 2 us).
+_is_private_cached = lru_cache(maxsize=4096)(_is_private)
 
 
 def is_valid_ip(value: object) -> bool:

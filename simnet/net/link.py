@@ -314,7 +314,7 @@ class Link:
         """Offer a packet to this link direction. Never raises."""
         if self.gate is not None and not self.gate(pkt):
             return
-        now = self._env.now
+        now = self._env._now
         self.packets_sent += 1
         log = self._trace.packet_log  # the summary text is made when the trace is read
         if log is not None:
@@ -333,32 +333,34 @@ class Link:
         self.bytes_sent += size
         rate = self._rate
         if rate is not None:
-            if self._waiting:
+            waiting = self._waiting
+            if waiting:
                 self._purge(now)
-            qp = self._queue_packets
-            qb = self._queue_bytes
-            if self._busy_until > now and (
-                (qp is not None and len(self._waiting) >= qp)
-                or (qb is not None and self._waiting_bytes + size > qb)
-            ):
-                self._drop(pkt, "queue")
-                return
-            start = self._busy_until if self._busy_until > now else now
+            busy_until = self._busy_until
+            if busy_until > now:
+                qp = self._queue_packets
+                qb = self._queue_bytes
+                if (qp is not None and len(waiting) >= qp) or (
+                    qb is not None and self._waiting_bytes + size > qb
+                ):
+                    self._drop(pkt, "queue")
+                    return
+                start = busy_until
+                waiting.append((start, size))
+                self._waiting_bytes += size
+            else:
+                start = now
             finish = start + size * 8.0 / rate
             self.airtime += finish - start
             self._busy_until = finish
-            if start > now:
-                self._waiting.append((start, size))
-                self._waiting_bytes += size
         else:
             finish = now
         if self.loss_model.lost():
             self._drop(pkt, "loss")
             return
         queue = self._queue
-        const_delay = self._const_delay
-        if self._plain and queue is not None and const_delay is not None:  # _schedule's common case
-            arrival = finish + const_delay
+        if self._plain and queue is not None:  # _schedule's common case (constant delay)
+            arrival = finish + self._const_delay
             if arrival < self._last_arrival:
                 arrival = self._last_arrival
             self._last_arrival = arrival
@@ -424,7 +426,7 @@ class Link:
         if not self._fifo:
             return
         pkt = self._fifo.popleft()
-        now = self._env.now
+        now = self._env._now
         if now < self._outage_until:
             self._drop(pkt, "outage")
             return

@@ -416,7 +416,7 @@ class Nat:
             else self._private_key(proto, pkt.src, port, pkt.dst, rport)
         )
         m = self._by_private.get(key)
-        now = self.sim.now
+        now = self.sim.env._now
         if m is None:
             if self._silent and proto == PROTO_TCP and not pkt.flags & SYN:
                 # The flow's state is gone and only a SYN may create it again (conntrack).
@@ -496,7 +496,7 @@ class Nat:
             self._vanish(pkt, "filtered")
             return False
         if self.config.inbound_refresh:
-            m.last_activity = self.sim.now
+            m.last_activity = self.sim.env._now
         if self._track and proto == PROTO_TCP:
             if remote not in m.remotes:
                 m.remotes[remote] = [-1, -1, -1, -1]

@@ -177,7 +177,8 @@ class Network:
     def _attach(self, host: Host, up_cfg: LinkConfig, down_cfg: LinkConfig) -> None:
         name = host.name
 
-        up = Link(self.sim, f"{name}.uplink", up_cfg, partial(self._route, ingress=host))
+        # positional: a partial with a keyword argument merges two dicts on every packet
+        up = Link(self.sim, f"{name}.uplink", up_cfg, partial(self._route_from, host))
         down = Link(self.sim, f"{name}.downlink", down_cfg, host.receive)
         self._links[name] = DuplexLink(name, up, down)
         self._hosts[name] = host
@@ -265,18 +266,25 @@ class Network:
 
     def _route(self, pkt: Packet, ingress: Host) -> None:
         """A packet arriving at the core from ``ingress``'s uplink. Never raises."""
+        self._route_from(ingress, pkt)
+
+    def _route_from(self, ingress: Host, pkt: Packet) -> None:
         private_side = ingress.kind != "internet"
-        if not isinstance(pkt.src, str) or not isinstance(pkt.dst, str):
+        dst = pkt.dst
+        src = pkt.src
+        if (type(dst) is not str or type(src) is not str) and not (
+            isinstance(dst, str) and isinstance(src, str)
+        ):
             self._drop(pkt, "malformed")
             return
         cap = self._cap_inside if private_side else self._cap_outside
         if cap is not None:
-            cap(self.sim.now, pkt)
-        if private_side and pkt.dst == self.core_ip:
+            cap(self.sim.env._now, pkt)
+        if private_side and dst == self.core_ip:
             self._core_local(pkt)  # addressed to the router itself: no forwarding, no TTL check
             return
         ttl = pkt.ttl
-        if not isinstance(ttl, int) or ttl <= 1:
+        if type(ttl) is not int and not isinstance(ttl, int) or ttl <= 1:
             self._drop(pkt, "ttl_exceeded")
             src = self.core_ip if private_side else self.nat.public_ip
             err = icmp.make_error(src, pkt, icmp.TIME_EXCEEDED, 0)
@@ -287,7 +295,6 @@ class Network:
         # captures hold the packet itself), the NAT rewrites the copy.
         pkt = pkt.copy()
         pkt.ttl = ttl - 1
-        dst = pkt.dst
         nat = self.nat
         if private_side:
             target = self._by_ip.get(dst)
@@ -300,7 +307,7 @@ class Network:
             if nat.config.enabled and not nat.outbound(pkt):
                 return
             if self._cap_outside is not None:
-                self._cap_outside(self.sim.now, pkt)  # translated: as the internet sees it
+                self._cap_outside(self.sim.env._now, pkt)  # translated: as the internet sees it
             target = self._by_ip.get(pkt.dst)
         else:
             if dst == nat.public_ip and nat.config.enabled:
@@ -308,7 +315,8 @@ class Network:
                     return
                 target = self._by_ip.get(pkt.dst)
                 if self._cap_inside is not None and target is not None:
-                    self._cap_inside(self.sim.now, pkt)  # translated back: as the module gets it
+                    # translated back: as the module gets it
+                    self._cap_inside(self.sim.env._now, pkt)
             else:
                 target = self._by_ip.get(dst)
                 if target is not None and target.kind != "internet" and nat.config.enabled:

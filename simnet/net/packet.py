@@ -241,6 +241,9 @@ _SUMMARY_MEMO: dict[Packet, str] = {}
 _MEMO_BOUND = 4096
 # source name -> ',"source":"<name>","t":' (the text between a packet line's summary and time)
 _SOURCE_TAILS: dict[str, str] = {}
+# (src, sport, dst, dport) -> the JSON text of a TCP summary up to its flags, without the quote
+# that closes it
+_TCP_HEADS: dict[tuple[Any, ...], str] = {}
 
 
 class PacketRecord(LazyFields):
@@ -261,11 +264,27 @@ class PacketRecord(LazyFields):
         memo = _SUMMARY_MEMO
         text = memo.pop(arg, None)
         if text is None:
-            if arg.proto == PROTO_TCP:  # summary(), inlined for the common case
-                text = json_str(
-                    f"TCP {arg.src}:{arg.sport} > {arg.dst}:{arg.dport} "
-                    f"[{_FLAG_LETTERS[arg.flags & 0x1F]}] "
-                    f"seq={arg.seq} ack={arg.ack} win={arg.window} len={len(arg.payload)}"
+            src, sport, dst, dport = arg.src, arg.sport, arg.dst, arg.dport
+            if (
+                arg.proto == PROTO_TCP
+                and type(src) is str
+                and type(dst) is str
+                and type(sport) is int
+                and type(dport) is int
+                and type(arg.seq) is int
+                and type(arg.ack) is int
+                and type(arg.window) is int
+            ):  # json_str(summary()) in pieces: only the addresses may need JSON escapes
+                flow = (src, sport, dst, dport)
+                head = _TCP_HEADS.get(flow)
+                if head is None:
+                    head = json_str(f"TCP {src}:{sport} > {dst}:{dport} [")[:-1]
+                    if len(_TCP_HEADS) >= _MEMO_BOUND:
+                        _TCP_HEADS.clear()
+                    _TCP_HEADS[flow] = head
+                text = (
+                    f"{head}{_FLAG_LETTERS[arg.flags & 0x1F]}] seq={arg.seq} ack={arg.ack} "
+                    f'win={arg.window} len={len(arg.payload)}"'
                 )
             else:
                 text = json_str(arg.summary())

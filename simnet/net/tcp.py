@@ -209,13 +209,13 @@ class TcpSocket:
         conn = self._conn
         if conn.send_space <= 0:
             return 0  # full (or closed): nothing changes, nothing to flush
-        n = conn.send(self._env.now, data if type(data) is bytes else bytes(data))
+        n = conn.send(self._env._now, data if type(data) is bytes else bytes(data))
         self._flush()
         return n
 
     def recv(self, n: int = -1) -> bytes:
         conn = self._conn
-        data = conn.recv(self._env.now, n)
+        data = conn.recv(self._env._now, n)
         if conn.out:  # reading only ever produces a window update, never events or timers
             self._flush()
         return data
@@ -237,7 +237,7 @@ class TcpSocket:
     def _fire(self) -> None:
         self._timer = None
         self._timer_at = INF
-        self._conn.on_timer(self._sim.env.now)
+        self._conn.on_timer(self._sim.env._now)
         self._flush()
 
     def _flush(self) -> None:
@@ -500,7 +500,7 @@ class TcpStack:
         if sock is not None:
             # The whole option mapping goes in: the base engine reads only its MSS (on SYNs).
             sock._conn.on_segment(
-                sock._env.now, pkt.seq, pkt.ack, pkt.flags, pkt.window, pkt.payload, pkt.options
+                sock._env._now, pkt.seq, pkt.ack, pkt.flags, pkt.window, pkt.payload, pkt.options
             )
             sock._flush()
             return

@@ -197,3 +197,24 @@ def test_a_packet_keeps_what_each_link_carried_across_the_nat():
     assert syn_srv.fields["pkt"].startswith("TCP 198.51.100.1:")
     (_, sent), *_ = net.pcap.packets("m1")
     assert (sent.src, sent.ttl) == ("10.64.0.2", 64)  # the module's capture: as it sent it
+
+
+def test_packet_lines_of_odd_field_types_match_their_summaries():
+    # The TCP line is made in pieces for the plain types; anything else (floats equal to an
+    # int, strings needing JSON escapes) must still give exactly json(summary()).
+    odd = [
+        Packet("10.0.0.1", "10.0.0.2", PROTO_TCP, sport=5, dport=6, seq=1),
+        Packet("10.0.0.1", "10.0.0.2", PROTO_TCP, sport=5.0, dport=6, seq=1),  # type: ignore[arg-type]
+        Packet("10.0.0.1", "10.0.0.2", PROTO_TCP, sport=True, dport=6),  # type: ignore[arg-type]
+        Packet("10.0.0.1", "10.0.0.2", PROTO_TCP, sport=1, dport=6, window='w"\\'),  # type: ignore[arg-type]
+        Packet("1\u00e9\n", "10.0.0.2", PROTO_TCP, sport=5, dport=6, seq=2**40),
+    ]
+    lazy, built = Trace(), Trace()
+    for i, pkt in enumerate(odd):
+        for which in (PACKET_TX, PACKET_RX):
+            lazy.record_lazy(i + 0.5, "l", "pkt", which, pkt)
+            built.record(i + 0.5, "l", "pkt", {"ev": which.ev, "pkt": pkt.summary()})
+    assert lazy.digest() == built.digest()  # first: the lazy entries' own lines
+    out = io.StringIO()
+    lazy.to_jsonl(out)
+    assert out.getvalue() == "".join(reference_line(r) + "\n" for r in built.records)
