@@ -359,8 +359,9 @@ class Link:
             self._drop(pkt, "loss")
             return
         queue = self._queue
-        if self._plain and queue is not None:  # _schedule's common case (constant delay)
-            arrival = finish + self._const_delay
+        const_delay = self._const_delay
+        if self._plain and queue is not None and const_delay is not None:  # _schedule's common case
+            arrival = finish + const_delay
             if arrival < self._last_arrival:
                 arrival = self._last_arrival
             self._last_arrival = arrival
