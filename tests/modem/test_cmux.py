@@ -207,3 +207,22 @@ def test_garbage_on_a_multiplexed_line_leaves_every_channel_working():
     assert mux.channels[2].command("AT").ok
     assert mux.channels[1].command("AT+CSQ").lines == ["+CSQ: 20,0"]
     assert sim.module.mux.engine.decoder.errors > 0
+
+
+CMUX_MODULES = ("simcom-sim7600", "simcom-a7670", "wavecom-wipsoft")
+
+
+@pytest.mark.parametrize("module", CMUX_MODULES)
+@pytest.mark.parametrize("line", [b"AT+CMUX=\r\n", b"AT+CMUX=,0,5\r\n"])
+def test_cmux_without_its_mandatory_mode_is_refused_and_the_line_stays_at(module, line):
+    """TS 27.007 §5.7: AT+CMUX=<mode>[,<subset>[,...]] - <mode> has no default. An empty one is
+    a bad parameter (ERROR under AT+CMEE=0, +CME ERROR: 50 "incorrect parameters", TS 27.007
+    §9.2.1, under AT+CMEE=1), as AT+CMUX=1 is: no multiplexer starts, the next line is AT."""
+    sim = world(module)
+    echoed = line[:-1]  # the module echoes up to the CR; the host's LF after it is dropped
+    assert exchange(sim, line, wait=1) == echoed + b"\r\nERROR\r\n"
+    assert sim.module.mux is None
+    assert exchange(sim, b"AT+CMEE=1\r\n") == b"AT+CMEE=1\r\r\nOK\r\n"
+    assert exchange(sim, line, wait=1) == echoed + b"\r\n+CME ERROR: 50\r\n"
+    assert exchange(sim, b"AT\r\n") == b"AT\r\r\nOK\r\n"
+    assert sim.module.mux is None

@@ -198,6 +198,9 @@ class V250Commands(BaseCommandSet):
             return None
         if len(cmd.params) > len(self.CMUX_RANGES):
             return ctx.error()
+        # <mode> is mandatory (TS 27.007 §5.7 AT+CMUX=<mode>[,<subset>[,...]]): an empty or
+        # missing one is the module's bad-argument answer, never a multiplexer
+        cmd.int(0, lo=self.CMUX_RANGES[0][0], hi=self.CMUX_RANGES[0][1])
         values = [
             cmd.int(i, default, lo=lo, hi=hi)
             for i, ((lo, hi), default) in enumerate(
