@@ -51,6 +51,20 @@ if TYPE_CHECKING:
     from simnet.modem.module import Settings
     from simnet.modem.profile import ModuleProfile
 
+# The V.250 basic result codes a printed URC text may be (final_from_text), by their text.
+_BASIC_RESULTS = {
+    kind.value: kind
+    for kind in (
+        ResultKind.OK,
+        ResultKind.NO_CARRIER,
+        ResultKind.ERROR,
+        ResultKind.BUSY,
+        ResultKind.NO_ANSWER,
+        ResultKind.NO_DIALTONE,
+        ResultKind.RING,
+    )
+}
+
 
 def _within(seconds: float, byte_time: float) -> int:
     """Whole FIFO chunks that arrive strictly before ``seconds`` have passed (at least one): a
@@ -820,17 +834,9 @@ class ModeMachine:
     def final_from_text(text: str) -> Final:
         """Map a printed result ("OK", "NO CARRIER", "CONNECT 9600", "CLOSED") to a Final."""
         upper = text.strip().upper()
-        for kind in (
-            ResultKind.OK,
-            ResultKind.NO_CARRIER,
-            ResultKind.ERROR,
-            ResultKind.BUSY,
-            ResultKind.NO_ANSWER,
-            ResultKind.NO_DIALTONE,
-            ResultKind.RING,
-        ):
-            if upper == kind.value:
-                return Final(kind)
+        kind = _BASIC_RESULTS.get(upper)
+        if kind is not None:
+            return Final(kind)
         if upper == "CONNECT" or upper.startswith("CONNECT "):
             return connect(text.strip()[8:])
         return text_result(text)

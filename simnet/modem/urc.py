@@ -52,6 +52,20 @@ FINALS_NOT_URCS = re.compile(
 )
 
 
+# First characters of the lines FINALS_NOT_URCS matches: other lines skip the regex.
+_FINAL_FIRST = frozenset("OE+>SD")
+_SAME_LINE: dict[tuple[PushFrame, ...], bool] = {}
+
+
+def _has_same_line(rows: tuple[PushFrame, ...]) -> bool:
+    """Whether any of ``rows`` announces its payload on the header's own line (cached: the
+    framer asks for every line)."""
+    has = _SAME_LINE.get(rows)
+    if has is None:
+        has = _SAME_LINE[rows] = any(same for _r, _g, same, _s in rows)
+    return has
+
+
 @dataclass
 class Urc:
     """One unsolicited line (``text``) and the payload it announced (``data``), stamped with
@@ -176,7 +190,7 @@ class UrcFramer:
         """A header that announces its payload on the same line (``+MIPRTCP: 1,5,``) ends at a
         comma between ``i`` and ``j``: start its payload and return True (``self._pos`` and
         the line are updated; the caller re-enters the loop at the payload)."""
-        if not any(same for _r, _g, same, _s in rows):
+        if not _has_same_line(rows):
             return False
         head = bytes(self._line[:6]) if self._line else bytes(data[i : i + 6])
         if not head.startswith(b"+MIPR"[: len(head)]):
@@ -204,6 +218,8 @@ class UrcFramer:
     def _emit_line(
         self, text: str, end: int, now: float, rows: tuple[PushFrame, ...], out: list[Urc]
     ) -> None:
+        if not self.all_lines and text[:1] in _FINAL_FIRST and FINALS_NOT_URCS.fullmatch(text):
+            return  # a result code (no push header looks like one): the common case, no Urc
         urc = Urc(now, text, start=self._line_start, end=end)
         for regex, group, same_line, _src in rows:
             m = None if same_line else regex.fullmatch(text)
