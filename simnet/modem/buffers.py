@@ -53,3 +53,46 @@ class ReceiveBuffer:
     def clear(self) -> None:
         self.data.clear()
         self.notified = False
+
+
+class ByteFifo:
+    """Bytes queued first in, first out, in time linear in the bytes moved.
+
+    A ``bytearray`` trimmed from the front while it also grows copies all of itself whenever
+    it needs room (CPython reallocates a buffer with a deleted front by copying it), so a
+    backlog of megabytes moved in UART-sized pieces costs a copy of the backlog per piece. Here
+    the front is an offset, compacted only once it is more than half of what is kept."""
+
+    __slots__ = ("_data", "_head")
+
+    _COMPACT = 1 << 16  # bytes of dead front tolerated before compacting
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._head = 0
+
+    def __len__(self) -> int:
+        return len(self._data) - self._head
+
+    def __bool__(self) -> bool:
+        return len(self._data) > self._head
+
+    def append(self, chunk: bytes) -> None:
+        self._data += chunk
+
+    def peek(self, n: int) -> bytes:
+        """The first ``n`` bytes (fewer if fewer are queued), left in place."""
+        head = self._head
+        return bytes(self._data[head : head + max(0, n)])
+
+    def drop(self, n: int) -> None:
+        """Remove the first ``n`` bytes."""
+        head = self._head + max(0, n)
+        data = self._data
+        if head >= len(data):
+            data.clear()
+            head = 0
+        elif head > self._COMPACT and 2 * head > len(data):
+            del data[:head]
+            head = 0
+        self._head = head

@@ -42,7 +42,6 @@ RESPONSE_DATA: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int], str]
         "L610 §1.1.24 +MIPREAD answer",
     ),
 )
-_LINE_END = re.compile(rb"[\r\n]")
 # Longer "lines" are not URCs (bulk data in online data mode): not kept whole. The longest a
 # module documents is the L610's +MIPRTCP with <size> 2048 bytes as 4096 hex digits plus its
 # header (§1.1.5.4, §1.1.10); at exactly 4096 such a line was dropped, and its data lost.
@@ -134,6 +133,9 @@ class UrcFramer:
         i = max(0, self._pos - start)
         n = len(data)
         rows = self._rows()
+        # Next CR and next LF at or after i (n: none left), each found once per feed with a
+        # C-speed bytes.find: bulk data without line ends is not scanned byte by byte.
+        next_cr = next_lf = -1
         while i < n:
             if self._want:
                 if self._skip_lf:
@@ -155,8 +157,15 @@ class UrcFramer:
             # mode is one long "line": C-speed search, and at most MAX_LINE bytes kept).
             if not self._line:
                 self._line_start = start + i
-            m = _LINE_END.search(data, i)
-            j = m.start() if m is not None else n
+            if next_cr < i:
+                next_cr = data.find(b"\r", i)
+                if next_cr < 0:
+                    next_cr = n
+            if next_lf < i:
+                next_lf = data.find(b"\n", i)
+                if next_lf < 0:
+                    next_lf = n
+            j = min(next_cr, next_lf)
             if j > i:
                 if rows and self._same_line(data, i, j, start, now, rows, out):
                     i = self._resume
@@ -167,7 +176,7 @@ class UrcFramer:
                     self._overlong = True
                     self._line.clear()
                 i = j
-            if m is not None:
+            if j < n:  # a line end
                 if self._line and not self._overlong:
                     text = self._line.decode("latin-1")
                     self._emit_line(text, start + i + 1, now, rows, out)

@@ -29,7 +29,7 @@ from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.errors import ConfigError
 from simnet.modem.addresses import is_domain_name, is_ipv4
 from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
-from simnet.modem.buffers import ReceiveBuffer
+from simnet.modem.buffers import ByteFifo, ReceiveBuffer
 from simnet.modem.dialect import (
     Context,
     DataLink,
@@ -1517,7 +1517,7 @@ class TransparentLink(DataLink):
         self.active = False
         self._out = bytearray()  # DTE bytes waiting for the packing timer
         self._flush_timer: Timer | None = None
-        self._pending_in = bytearray()  # network bytes waiting for UART space
+        self._pending_in = ByteFifo()  # network bytes waiting for UART space
         self._closing: str | None = None  # the peer closed: this ends data mode once drained
 
     # -- engine side ------------------------------------------------------------------------------
@@ -1596,7 +1596,7 @@ class TransparentLink(DataLink):
 
     def deliver(self, data: bytes) -> None:
         """Bytes from the network (UDP datagrams) for the DTE."""
-        self._pending_in.extend(data)
+        self._pending_in.append(data)
         self.pump()
 
     def pump(self) -> None:
@@ -1610,10 +1610,10 @@ class TransparentLink(DataLink):
                 chunk = link.sock.recv(4096)
                 if not chunk:
                     break
-                self._pending_in.extend(chunk)
+                self._pending_in.append(chunk)
         if self._pending_in:
-            n = session.to_dte(bytes(self._pending_in[: session.tx_space]))
-            del self._pending_in[:n]
+            n = session.to_dte(self._pending_in.peek(session.tx_space))
+            self._pending_in.drop(n)
         if self._closing is not None and not self._pending_in:
             message, self._closing = self._closing, None
             self.end(message)
