@@ -760,7 +760,7 @@ class DTE:
         self._urc_serial += 1
         self._socket_data.on_urc(urc)
         consumed = False
-        for pred, callback, consume in list(self._handlers):
+        for pred, callback, consume in list(self._handlers) if self._handlers else ():
             if pred(urc):
                 self._in_handler = True
                 try:
