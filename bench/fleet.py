@@ -11,6 +11,7 @@ Reported for each fleet size: wall seconds, peak RSS of a fresh process, reports
 trace records, and how both grow with the number of devices.
 
     .venv/bin/python bench/fleet.py [--devices 10,100,1000] [--hours 24] [--period 300]
+    .venv/bin/python bench/fleet.py --profile 50 --hours 6     (where the CPU goes, by layer)
 """
 
 from __future__ import annotations
@@ -102,13 +103,65 @@ def run(devices: int, hours: float, period: float) -> dict[str, Any]:
     }
 
 
+# Where a profile's own time goes, by the layer a function lives in (first match wins).
+LAYERS = (
+    ("trace (records, digest)", ("simnet/kernel/trace.py", "simnet/kernel/tidy.py")),
+    ("kernel (clock, timers)", ("simnet/kernel/",)),
+    ("SimPy (processes, events)", ("simpy/",)),
+    ("net (links, routing, NAT, TCP)", ("simnet/net/",)),
+    ("modem: UART, AT engine, modes", ("simnet/modem/uart.py", "simnet/modem/at.py",
+                                       "simnet/modem/modes.py", "simnet/modem/module.py",
+                                       "simnet/modem/dialect.py", "simnet/modem/params.py")),
+    ("modem: host side (DTE, URC framing)", ("simnet/modem/dte.py", "simnet/modem/urc.py",
+                                             "simnet/modem/socketdata.py")),
+    ("modem: dialect (SIM7600)", ("simnet/modem/",)),
+    ("servers, bearer", ("simnet/servers/", "simnet/bearer/")),
+    ("bench host program", ("bench/fleet.py",)),
+)
+
+
+def profile(devices: int, hours: float, period: float) -> int:
+    """cProfile one run in this process; print each layer's share of the profiled time."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    row = run(devices, hours, period)
+    prof.disable()
+    def layer_of(path: str) -> str:
+        where = path.replace("\\", "/")
+        return next((name for name, parts in LAYERS if any(p in where for p in parts)),
+                    "the rest (imports, stdlib)")
+
+    shares: dict[str, float] = {}
+    stats: Any = pstats.Stats(prof).stats
+    for (path, _line, _fn), (_cc, _nc, own, _cum, callers) in stats.items():
+        if path == "~" and callers:  # a builtin (len, str.format, heappush): its callers' layer
+            for caller, (_c, _n, spent, _ct) in callers.items():
+                shares[layer_of(caller[0])] = shares.get(layer_of(caller[0]), 0.0) + spent
+            continue
+        shares[layer_of(path)] = shares.get(layer_of(path), 0.0) + own
+    total = sum(shares.values())
+    print(f"{devices} devices x {hours:g} h: {row['reports']:,} reports, {row['records']:,} "
+          f"records; profiled {total:.1f} s ({total / max(1, row['reports']) * 1e3:.2f} ms "
+          "per report under cProfile)")
+    for name, own in sorted(shares.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:38} {own:7.2f} s {100 * own / total:5.1f} %")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devices", default="10,100,1000")
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--period", type=float, default=300.0)
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # child process
+    parser.add_argument("--profile", type=int, default=None, metavar="N",
+                        help="profile one run of N devices; print the CPU share of each layer")
     args = parser.parse_args(argv)
+    if args.profile is not None:
+        return profile(args.profile, args.hours, args.period)
     if args.one is not None:
         print(json.dumps(run(args.one, args.hours, args.period)))
         return 0

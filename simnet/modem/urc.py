@@ -133,9 +133,10 @@ class UrcFramer:
         i = max(0, self._pos - start)
         n = len(data)
         rows = self._rows()
-        # Next CR and next LF at or after i (n: none left), each found once per feed with a
-        # C-speed bytes.find: bulk data without line ends is not scanned byte by byte.
-        next_cr = next_lf = -1
+        # The next CR at or after i (n: none left), found with a C-speed bytes.find and kept
+        # while i has not passed it; an LF is looked for only up to it. Bulk data without line
+        # ends is not scanned byte by byte, and no byte is searched twice for the same end.
+        next_cr = -1
         while i < n:
             if self._want:
                 if self._skip_lf:
@@ -161,11 +162,9 @@ class UrcFramer:
                 next_cr = data.find(b"\r", i)
                 if next_cr < 0:
                     next_cr = n
-            if next_lf < i:
-                next_lf = data.find(b"\n", i)
-                if next_lf < 0:
-                    next_lf = n
-            j = min(next_cr, next_lf)
+            j = data.find(b"\n", i, next_cr)
+            if j < 0:
+                j = next_cr
             if j > i:
                 if rows and self._same_line(data, i, j, start, now, rows, out):
                     i = self._resume
