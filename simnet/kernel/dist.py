@@ -12,6 +12,7 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from simnet.errors import ConfigError
 from simnet.kernel.units import MAX_SECONDS, parse_duration
@@ -132,6 +133,10 @@ def _bounded(value: object, field: str) -> float:
     return seconds
 
 
+# (type, value) -> its Constant: a world builds the same few constants for every run.
+_CONSTANTS: dict[tuple[Any, ...], Distribution] = {}
+
+
 def make_distribution(spec: object, field: str) -> Distribution:
     """Build a distribution from a scenario value.
 
@@ -139,8 +144,36 @@ def make_distribution(spec: object, field: str) -> Distribution:
     exponential|pareto|empirical, ...}`` with keys value / min,max / mean,sd / mean / scale,shape /
     values[,weights].
     """
+    cls = type(spec)
+    if cls is str or cls is int or cls is float:  # frozen: one object per value will do
+        key = (cls, spec)
+        dist = _CONSTANTS.get(key)
+        if dist is None:
+            dist = Constant(parse_duration(spec, field))
+            if len(_CONSTANTS) >= 4096:
+                _CONSTANTS.clear()
+            _CONSTANTS[key] = dist
+        return dist
     if isinstance(spec, int | float | str) and not isinstance(spec, bool):
         return Constant(parse_duration(spec, field))
+    if type(spec) is dict:  # a mapping of plain values: built once, as for constants
+        # the value's type is part of the key: 1, 1.0 and True are equal keys but not equal
+        # durations (True is refused)
+        dkey: tuple[Any, ...] = (dict, *[(k, type(v), v) for k, v in spec.items()])
+        try:
+            dist = _CONSTANTS.get(dkey)
+        except TypeError:  # a list of values (empirical): not hashable, built each time
+            return _make_distribution(spec, field)
+        if dist is None:
+            dist = _make_distribution(spec, field)
+            if len(_CONSTANTS) >= 4096:
+                _CONSTANTS.clear()
+            _CONSTANTS[dkey] = dist
+        return dist
+    return _make_distribution(spec, field)
+
+
+def _make_distribution(spec: object, field: str) -> Distribution:
     if not isinstance(spec, Mapping):
         raise ConfigError(field, f"expected a duration or a distribution mapping, got {spec!r}")
     kind = spec.get("dist")

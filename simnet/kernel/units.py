@@ -40,8 +40,33 @@ def _finite(value: int | float, field: str, what: str) -> float:
     return number
 
 
+# Duration texts already parsed -> seconds: a world parses the same few dozen ("600ms", "2s")
+# for every run. Only successes are kept; the sign check below runs on every call.
+_DURATION_TEXTS: dict[str, float] = {}
+_MAX_CACHED = 4096
+
+
 def parse_duration(value: object, field: str = "duration", *, allow_zero: bool = True) -> float:
     """Seconds from a number or a string with a unit (us, ms, s, min, h)."""
+    if type(value) is str:
+        seconds = _DURATION_TEXTS.get(value)  # type: ignore[assignment]
+        if seconds is not None:
+            if seconds < 0 or (seconds == 0 and not allow_zero):
+                raise ConfigError(
+                    field,
+                    f"expected a {'non-negative' if allow_zero else 'positive'} duration, "
+                    f"got {value!r}",
+                )
+            return seconds
+        seconds = _parse_duration(value, field, allow_zero)
+        if len(_DURATION_TEXTS) >= _MAX_CACHED:
+            _DURATION_TEXTS.clear()
+        _DURATION_TEXTS[value] = seconds
+        return seconds
+    return _parse_duration(value, field, allow_zero)
+
+
+def _parse_duration(value: object, field: str, allow_zero: bool) -> float:
     if isinstance(value, bool):
         raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
     if isinstance(value, int | float):

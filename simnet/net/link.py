@@ -170,10 +170,10 @@ class Link:
         self._deliver = deliver
         self._env = sim.env
         self._trace = sim.trace
-        self._delay_rng = sim.rng(f"link.{name}.delay")
-        self._jitter_rng = sim.rng(f"link.{name}.jitter")
-        self._dup_rng = sim.rng(f"link.{name}.duplicate")
-        self._corrupt_rng = sim.rng(f"link.{name}.corrupt")
+        # Streams for delay, jitter, duplication and corruption are fetched when first drawn
+        # from (most links draw from none of them): a named stream does not depend on when it
+        # is created, so the draws are the same.
+        self._rngs: dict[str, Any] = {}
         self._loss_rng = sim.rng(f"link.{name}.loss")
         self._apply_config(config)
         self.loss_model: LossModel = make_loss_model(config.loss_spec, self._loss_rng)
@@ -301,6 +301,13 @@ class Link:
         return len(self._waiting)
 
     # -- per-packet path -----------------------------------------------------------------------
+    def _rng(self, purpose: str) -> Any:
+        """The link's stream ``link.<name>.<purpose>``."""
+        rng = self._rngs.get(purpose)
+        if rng is None:
+            rng = self._rngs[purpose] = self.sim.rng(f"link.{self.name}.{purpose}")
+        return rng
+
     def _drop(self, pkt: Packet, reason: str) -> None:
         self.drops[reason] = self.drops.get(reason, 0) + 1
         self.sim.record(self.name, "drop", reason=reason, pkt=pkt.summary())
@@ -371,7 +378,7 @@ class Link:
             heappush(queue, (now + (arrival - now), NORMAL, next(self._eid), entry))  # = sim.wake
         else:
             self._schedule(pkt, finish, now)
-        if self._dup_p > 0.0 and self._dup_rng.random() < self._dup_p:
+        if self._dup_p > 0.0 and self._rng("duplicate").random() < self._dup_p:
             dup = pkt.copy()
             if rate is not None:
                 # the duplicate is a second transmission of the same frame
@@ -394,9 +401,9 @@ class Link:
     def _schedule(self, pkt: Packet, finish: float, now: float) -> None:
         delay = self._const_delay
         if delay is None:
-            delay = self._delay.sample(self._delay_rng)
+            delay = self._delay.sample(self._rng("delay"))
         if self._jitter > 0.0:
-            delay += self._jitter_rng.uniform(-self._jitter, self._jitter)
+            delay += self._rng("jitter").uniform(-self._jitter, self._jitter)
             if delay < 0.0:
                 delay = 0.0
         arrival = finish + delay
@@ -404,7 +411,7 @@ class Link:
             if arrival < self._last_arrival:
                 arrival = self._last_arrival
             self._last_arrival = arrival
-        if self._corrupt_p > 0.0 and self._corrupt_rng.random() < self._corrupt_p:
+        if self._corrupt_p > 0.0 and self._rng("corrupt").random() < self._corrupt_p:
             # corrupt a copy: the sender may still hold the original for retransmission
             pkt = pkt.copy()
             pkt.corrupted = True
