@@ -25,7 +25,7 @@ from simnet.errors import ConfigError
 from simnet.kernel.dist import Constant, Distribution, make_distribution
 from simnet.kernel.sim import NORMAL, Wake
 from simnet.kernel.units import parse_duration, parse_probability, parse_rate
-from simnet.net.loss import LossModel, LossSpec, make_loss_model
+from simnet.net.loss import BernoulliLoss, LossModel, LossSpec, make_loss_model
 from simnet.net.packet import PACKET_RX, PACKET_TX, Packet
 
 _new_wake = object.__new__
@@ -362,7 +362,12 @@ class Link:
             self._busy_until = finish
         else:
             finish = now
-        if self.loss_model.lost():
+        loss = self.loss_model
+        if (
+            loss.p > 0.0 and loss._rng.random() < loss.p  # BernoulliLoss.lost(), inlined
+            if type(loss) is BernoulliLoss
+            else loss.lost()
+        ):
             self._drop(pkt, "loss")
             return
         queue = self._queue

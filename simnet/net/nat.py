@@ -401,7 +401,7 @@ class Nat:
     def outbound(self, pkt: Packet) -> bool:
         """Private -> public: rewrite the source. Creates the mapping if needed."""
         proto = pkt.proto
-        port = _flow_port(pkt, outbound=True)
+        port = pkt.sport if proto == PROTO_TCP else _flow_port(pkt, outbound=True)
         if port is None:
             if icmp.is_error(pkt) and isinstance(pkt.quoted, Packet):
                 return self._outbound_icmp_error(pkt)
@@ -486,7 +486,7 @@ class Nat:
         proto = pkt.proto
         if proto == PROTO_ICMP and icmp.is_error(pkt):
             return self._inbound_icmp_error(pkt)
-        port = _flow_port(pkt, outbound=False)
+        port = pkt.dport if proto == PROTO_TCP else _flow_port(pkt, outbound=False)
         m = self._by_public.get((proto, port)) if port is not None else None
         if m is None:
             self._vanish(pkt, "no_mapping")

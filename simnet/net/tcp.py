@@ -246,7 +246,13 @@ class TcpSocket:
             self._transmit(conn)
         if conn.events:
             self._dispatch(conn)
-        when = conn.next_deadline()
+        when = conn.t_rtx  # conn.next_deadline(), inlined: this runs for every segment
+        if conn.t_delack < when:
+            when = conn.t_delack
+        if conn.t_keep < when:
+            when = conn.t_keep
+        if conn.t_state < when:
+            when = conn.t_state
         if when < self._timer_at:
             if self._timer is not None:
                 self._timer.cancel()
