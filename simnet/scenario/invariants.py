@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 MODEL_ERROR_KINDS = frozenset(
     {"handler_error", "callback_error", "process_error", "internal_error"}
 )
+LEDGER_KINDS = frozenset({"prompt", "prompt_end", "reboot"})  # what _on_record reads
 SETTLE_STEP = 5.0  # virtual seconds between looks while data in flight settles
 # Virtual seconds between looks at the buffers until the probe (a leak persists).
 CENSUS_PERIOD = 5.0
@@ -135,7 +136,8 @@ class Oracles:
         uart = getattr(module, "uart", None)
         if uart is not None and hasattr(uart, "observe"):  # the bytes, whatever the trace keeps
             uart.observe(self._on_uart)
-        sim.trace.add_sink(self._on_record)
+        # only the kinds _on_record looks at: other records (packets above all) stay cheap
+        sim.trace.add_sink(self._on_record, LEDGER_KINDS | MODEL_ERROR_KINDS)
         if "bounded" in spec.invariants:
             sim.call_later(0.0, self._census_tick)
 

@@ -23,6 +23,7 @@ every byte intact).
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 IP_STEP_KINDS = ("dial", "tcp_open", "socket_send", "socket_expect", "ping", "hangup")
@@ -329,29 +330,34 @@ def validate_pcap_check(
     return params
 
 
+class _KeptBytes(io.BytesIO):
+    """A binary file whose content stays readable (``kept``) after its writer closes it."""
+
+    kept = b""
+
+    def close(self) -> None:
+        if not self.closed:
+            self.kept = self.getvalue()
+        super().close()
+
+
 def check_ppp_pcap(sim: Any, params: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
     """Write the run's PPP capture as a LINKTYPE_PPP pcap, read it back with scapy (a decoder
     nobody here wrote) and check which protocols it holds, and in which directions."""
-    import os
-    import tempfile
-
     from scapy.config import conf
     from scapy.layers.ppp import PPP
     from scapy.utils import RawPcapReader
 
     capture = sim.bearer.ppp_capture
-    fd, path = tempfile.mkstemp(suffix=".pcap")
-    os.close(fd)
     packets: Any = []
-    try:
-        if capture.write(path):
-            # scapy reads the file and decodes each frame up to its PPP header (what is
-            # checked): decoding the IP and TCP inside too was 40 % of a dial-up scenario.
-            with RawPcapReader(path) as reader:
-                layer: Any = conf.l2types.get(reader.linktype, conf.raw_layer)
-                packets = [layer(raw, stop_dissection_after=PPP) for raw, _meta in reader]
-    finally:
-        os.unlink(path)
+    pcap = _KeptBytes()  # the file's bytes in memory: no temporary file to write and unlink
+    if capture.write(pcap):
+        # scapy reads the file and decodes each frame up to its PPP header (what is
+        # checked): decoding the IP and TCP inside too was 40 % of a dial-up scenario.
+        source: Any = io.BytesIO(pcap.kept)  # scapy reads file objects too (typed as str)
+        with RawPcapReader(source) as reader:
+            layer: Any = conf.l2types.get(reader.linktype, conf.raw_layer)
+            packets = [layer(raw, stop_dissection_after=PPP) for raw, _meta in reader]
     seen = {name: [0, 0] for name in PPP_PROTOCOLS}  # [module -> host, host -> module]
     numbers = {num: name for name, num in PPP_PROTOCOLS.items()}
     for pkt, frame in zip(packets, capture.frames, strict=True):

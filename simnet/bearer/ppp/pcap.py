@@ -5,6 +5,7 @@ file is written (it costs ~100x an event per packet)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import IO
 
 from simnet.bearer.ppp.hdlc import build_frame
 
@@ -30,9 +31,10 @@ class PppCapture:
     ) -> None:
         self.frames.append(CapturedFrame(t, source, build_frame(protocol, info), received))
 
-    def write(self, path: str, *, epoch: float = 0.0) -> int:
-        """Write every captured frame in capture order, stamped ``epoch`` + virtual time;
-        returns the number written."""
+    def write(self, path: str | IO[bytes], *, epoch: float = 0.0) -> int:
+        """Write every captured frame in capture order, stamped ``epoch`` + virtual time, to
+        the file ``path`` (or a binary file object, which the writer closes); returns the
+        number written."""
         from scapy.utils import PcapWriter
 
         writer = PcapWriter(path, linktype=DLT_PPP, sync=False)
