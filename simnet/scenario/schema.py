@@ -336,6 +336,9 @@ class Validator:
     def mapping(
         self, path: Path, value: Any, allowed: tuple[str, ...], required: tuple[str, ...] = ()
     ) -> dict[str, Any] | None:
+        """``value`` as a mapping of ``allowed`` keys: an unknown key is a problem and is left
+        out of the mapping returned, so no checker or constructor (``SmsConfig(**m)``) after this
+        ever sees a key nobody declared."""
         if not isinstance(value, dict):
             self.err(
                 path, f"got {_describe(value)} (expected a mapping with keys {_expected(allowed)})"
@@ -355,7 +358,9 @@ class Validator:
                     (*path, key),
                     f"missing required key (expected {key}: under {format_path(path)})",
                 )
-        return value
+        if all(key in allowed for key in value):
+            return value
+        return {key: item for key, item in value.items() if key in allowed}
 
     def string(
         self, path: Path, value: Any, *, what: str = "a string", allow_empty: bool = True
@@ -1007,7 +1012,13 @@ class Validator:
         from simnet.bearer.sms.config import SmsConfig
         from simnet.bearer.sms.ussd import UssdMenu
 
-        if "ussd" in net:
+        if "ussd" in net and not isinstance(net["ussd"], dict):
+            self.err(
+                (*net_path, "ussd"),
+                f"got {_describe(net['ussd'])} (expected a mapping of service codes such as "
+                '"*100#" to answers)',
+            )
+        elif "ussd" in net:
             try:
                 UssdMenu(net["ussd"], "network.ussd")
                 spec.ussd = dict(net["ussd"])

@@ -16,6 +16,8 @@ from simnet.kernel.units import parse_duration, parse_rate
 
 # The simulation's default notion of UTC at virtual time 0 (issue 5: "e.g. 2026-01-01T00:00:00Z").
 DEFAULT_EPOCH = "2026-01-01T00:00:00Z"
+_NTP_ERA0 = -2208988800  # 1900-01-01T00:00:00Z in Unix seconds
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z, the last instant datetime can write
 
 
 def check_keys(config: Mapping[str, Any], allowed: Iterable[str], field: str) -> None:
@@ -112,6 +114,15 @@ def parse_epoch(value: object, field: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(field, f"expected an ISO-8601 UTC time such as {DEFAULT_EPOCH}")
     if isinstance(value, int | float):
+        # as an ISO time would be: from NTP era 0 to the last second datetime can write (an
+        # exact comparison: a 400-digit integer never reaches float(), NaN fails it)
+        if not _NTP_ERA0 <= value <= _LAST_SECOND:
+            shown = repr(value) if len(repr(value)) <= 24 else f"a {len(str(value))}-digit number"
+            raise ConfigError(
+                field,
+                f"expected seconds since 1970 from {_NTP_ERA0} to {_LAST_SECOND} (1900-01-01 to "
+                f"9999-12-31) or an ISO-8601 UTC time such as {DEFAULT_EPOCH}, got {shown}",
+            )
         return float(value)
     if not isinstance(value, str):
         raise ConfigError(field, f"expected an ISO-8601 UTC time such as {DEFAULT_EPOCH}")
@@ -128,6 +139,6 @@ def parse_epoch(value: object, field: str) -> float:
         moment = moment.replace(tzinfo=_dt.UTC)
     seconds = moment.timestamp()
     # NTP era 0 starts 1900-01-01; before it the 32-bit NTP timestamp cannot carry the time.
-    if seconds < -2208988800:
+    if seconds < _NTP_ERA0:
         raise ConfigError(field, f"expected a time after 1900-01-01T00:00:00Z, got {value!r}")
     return seconds

@@ -32,6 +32,13 @@ from simnet.scenario.schema import INTERNAL_CHECK_ERROR, locate_config_error, va
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = sorted((ROOT / "scenarios").rglob("*.yaml"))
+# The library by directory (scenarios/sms, scenarios/wavecom/wipsoft, ...): a mutant first
+# draws a directory, so the few scenarios of a newer area (sms, chaos, fleet, realism) are
+# seeds as often as the dozens of simcom/ or fibocom/ ones - their keys are where the
+# validator is youngest.
+LIBRARY_DIRS: dict[str, list[Path]] = {}
+for _path in LIBRARY:
+    LIBRARY_DIRS.setdefault(str(_path.parent.relative_to(ROOT)), []).append(_path)
 _DATA: dict[Path, Any] = {}
 
 
@@ -218,7 +225,9 @@ def text_damage(draw: Any, text: str) -> str:
 @st.composite
 def scenario_mutant(draw: Any, paths: list[Path] | None = None) -> tuple[str, str]:
     """``(source scenario, mutated YAML text)``."""
-    path = draw(st.sampled_from(paths or LIBRARY))
+    if paths is None:
+        paths = LIBRARY_DIRS[draw(st.sampled_from(sorted(LIBRARY_DIRS)))]
+    path = draw(st.sampled_from(paths))
     data = draw(data_mutation(library_data(path)))
     try:
         text = yaml.safe_dump(

@@ -113,6 +113,9 @@ def test_unhashable_values_where_a_name_is_expected(tmp_path, extra, path, why):
         (f"network: {{link: {{duplicate: {HUGE}}}}}", "network.link.duplicate"),
         (f"faults: [{{at: {HUGE}, action: nat-expire}}]", "faults[0].at"),
         (f"steps: [{{wait: {HUGE}}}]", "steps[0].wait"),
+        (f"epoch: {HUGE}", "epoch"),  # was an OverflowError out of validate() (stabilise)
+        ("epoch: .nan", "epoch"),
+        ("epoch: -1e300", "epoch"),
         (
             f"network: {{link: {{delay: {{dist: empirical, values: [1s], weights: [{HUGE}]}}}}}}",
             "network.link.delay.weights[0]",
@@ -373,3 +376,80 @@ def test_simnet_serve_refuses_the_same_files_with_exit_2(tmp_path, extra, why):
     assert proc.returncode == 2
     assert f"simnet serve: {path}:4: " in proc.stderr and why in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- unknown keys and nulls under the newer sections (network.sms/ussd; stabilise) -------------
+# Each was `network: this section could not be checked: TypeError ...` (the checker passed an
+# undeclared key on to SmsConfig(**mapping), or dict(None)).
+@pytest.mark.parametrize("network, path, why", [
+    ("sms: {name: null}", "network.sms.name", r"unknown key \(expected one of smsc, "),
+    ("sms: {x: 1, submit_delay: 1s}", "network.sms.x", "unknown key"),
+    ("ussd: null", "network.ussd", r"got nothing \(expected a mapping of service codes"),
+    ("ussd: [1]", "network.ussd", r"got a list \(expected a mapping of service codes"),
+])
+def test_unknown_keys_and_nulls_under_network_sms_are_located(tmp_path, network, path, why):
+    code, lines = validate_file(tmp_path, BASE + "network:\n  " + network + "\n")
+    assert code == 2
+    assert_located(lines, 5, path, why)
+    assert not [x for x in lines if "could not be checked" in x], lines
+
+
+def _mappings(value, path=()):
+    """(path, mapping) of every mapping inside ``value``; of a list, one item per shape (its
+    keys), so forty `send:` steps count once."""
+    if isinstance(value, dict):
+        yield path, value
+        for key, item in value.items():
+            yield from _mappings(item, (*path, key))
+    elif isinstance(value, list):
+        shapes = set()
+        for i, item in enumerate(value):
+            shape = tuple(sorted(map(str, item))) if isinstance(item, dict) else type(item)
+            if shape not in shapes:
+                shapes.add(shape)
+                yield from _mappings(item, (*path, i))
+
+
+def _one_scenario_per_library_directory():
+    from tests.fuzz.strategies import LIBRARY_DIRS
+
+    # the scenario of each directory with the most distinct mappings: the most keys to break
+    return [
+        max(paths, key=lambda p: len(list(_mappings(_library(p)))))
+        for _, paths in sorted(LIBRARY_DIRS.items())
+    ]
+
+
+def _library(path):
+    from tests.fuzz.strategies import library_data
+
+    return library_data(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "scenario", _one_scenario_per_library_directory(), ids=lambda p: p.parent.name + "/" + p.stem
+)
+def test_an_unknown_key_or_a_null_in_any_mapping_is_a_located_problem(scenario):
+    """Every mapping of a library scenario (one per directory: sms, chaos, fleet, realism,
+    wavecom/wipsoft...) given an undeclared key, and each of its values made null: the
+    validator answers with located problems, never a checker's exception."""
+    import copy
+
+    import yaml
+
+    from tests.fuzz.strategies import check_scenario_text
+
+    data = _library(scenario)
+    failures = []
+    for path, mapping in list(_mappings(data)):
+        # an undeclared key; then each value null (the top level's own keys are left alone)
+        for key, value in [("undeclared", None), *[(k, None) for k in mapping if path]]:
+            mutant = copy.deepcopy(data)
+            target = mutant
+            for step in path:
+                target = target[step]
+            target[key] = value
+            bad = check_scenario_text(yaml.safe_dump(mutant, sort_keys=False, width=1 << 16))
+            failures += [(path, key, b[:300]) for b in bad]
+    assert failures == []
