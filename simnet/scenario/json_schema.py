@@ -391,6 +391,14 @@ def _steps(kinds: tuple[str, ...]) -> dict[str, Any]:
                 **DURATION,
                 "description": f"how long to wait (default {v.DEFAULT_WITHIN:g} s)",
             }
+        if kind in v.PORT_KINDS and kinds is v.STEP_KINDS:
+            props["port"] = {
+                "type": "string",
+                "pattern": r"^(uart[1-9]|(uart[1-9]\.)?cmux[1-9][0-9]*)$",
+                "description": f"the serial line (default {v.DEFAULT_PORT}): uart2.., "
+                "cmux<n> (DLCI n after AT+CMUX on uart1), uart2.cmux<n>; the module's "
+                "profile says which it has",
+            }
         variants.append(
             {
                 "type": "object",

@@ -142,6 +142,7 @@ class StepSpec:
     within: float = 10.0
     line: int = 0
     params: dict[str, Any] = field(default_factory=dict)  # IP steps (simnet.scenario.ip_steps)
+    port: str = "uart1"  # the serial line of send*/expect* steps (schema.module_ports)
 
 
 @dataclass

@@ -269,6 +269,11 @@ class _WallBudget:
             self._timer = None
 
 
+class PortUnavailable(SimnetError):
+    """A step names a serial line that cannot be reached now (e.g. a CMUX channel before
+    AT+CMUX)."""
+
+
 class Runner:
     """Executes the steps of ``sim.scenario`` against ``sim.dte``, then its checks."""
 
@@ -296,6 +301,8 @@ class Runner:
         self._model_errors: list[str] = []
         self.program_bug: str | None = None  # an exception out of a program: (a host bug)
         self.program_result: Any = None
+        self._ports: dict[str, Any] = {}  # port name -> the host end (DTE) of that line
+        self._muxes: dict[str, Any] = {}  # UART name -> the host's TS 27.010 multiplexer on it
 
     def _watch_model_errors(self, rec: Any) -> None:
         if rec.kind in MODEL_ERROR_KINDS:
@@ -441,15 +448,59 @@ class Runner:
         )
 
     # -- steps -------------------------------------------------------------------------------
+    def port_dte(self, port: str) -> Any:
+        """The host end of serial line ``port`` (schema.module_ports), opened on first use:
+        another UART's own DTE, or a channel of the host's multiplexer on a UART the module
+        multiplexes after the scenario's own AT+CMUX (as a driver opens a DLCI after OK).
+        Raises ``PortUnavailable`` when the line cannot be reached now."""
+        sim = self.sim
+        if port == "uart1":
+            return sim.dte
+        if port in self._ports:
+            return self._ports[port]
+        from simnet.modem.dte import DTE
+
+        uart, _, channel = port.rpartition("cmux") if "cmux" in port else (port, "", "")
+        uart = uart.rstrip(".") or "uart1"
+        if not channel:
+            dte = DTE(sim, sim.module.open_uart(uart))
+        else:
+            line = self.port_dte(uart)
+            module = sim.module if uart == "uart1" else sim.module.open_uart(uart)
+            mux = self._muxes.get(uart)
+            if mux is None:
+                if module.mux is None:
+                    raise PortUnavailable(
+                        f"{port}: {uart} is not multiplexed (expected AT+CMUX=0 answered OK "
+                        f"on {uart} before)"
+                    )
+                from simnet.modem.cmux import HostMux
+
+                mux = self._muxes[uart] = HostMux(line, n1=module.mux.engine.n1).start()
+            dlci = int(channel)
+            try:
+                dte = mux.open(dlci)
+            except ExpectTimeout as exc:
+                raise PortUnavailable(f"{port}: DLCI {dlci} did not open ({exc})") from None
+        self._ports[port] = dte
+        return dte
+
     def run_step(self, spec: StepSpec) -> StepResult:
         sim = self.sim
-        dte = sim.dte
         t0 = sim.now
         res = StepResult(spec.index, spec.kind, spec.text, spec.line, True, t_start=t0)
         fields: dict[str, Any] = {"index": spec.index, "step": spec.kind, "text": spec.text}
-        if spec.kind in ("send", "send_raw", "send_hex"):
+        if spec.port != "uart1":
+            fields["port"] = spec.port
+        elif spec.kind in ("send", "send_raw", "send_hex"):
             fields["size"] = len(spec.data)  # lets the sequence chart cut the UART stream per write
         sim.record("runner", "step", **fields)
+        try:
+            dte = self.port_dte(spec.port)
+        except PortUnavailable as exc:
+            res.passed, res.detail, res.t = False, str(exc), sim.now
+            sim.record("runner", "step_failed", index=spec.index)
+            return res
         if spec.kind == "program":
             from simnet.scenario.program import run_program
 
@@ -481,7 +532,7 @@ class Runner:
                     matched if isinstance(matched, bytes) else matched.encode("latin-1", "replace")
                 )
         elif spec.kind == "expect_absent":
-            found = self._watch_absent(spec.pattern, spec.within)
+            found = self._watch_absent(dte, spec.pattern, spec.within)
             if found is not None:
                 res.passed = False
                 res.expected = f"no {spec.text!r} for {spec.within:g} s"
@@ -490,15 +541,17 @@ class Runner:
             else:
                 res.detail = f"absent for {spec.within:g} s"
         res.t = sim.now
+        if spec.port != "uart1":
+            res.detail = f"on {spec.port}: {res.detail}"
         if not res.passed:  # success is implied by the next step's record; a failure is news
             sim.record("runner", "step_failed", index=spec.index)
         return res
 
-    def _watch_absent(self, pattern: str, within: float) -> str | None:
-        """Run the clock for ``within`` seconds; return the offending text if it arrives.
+    def _watch_absent(self, dte: Any, pattern: str, within: float) -> str | None:
+        """Run the clock for ``within`` seconds; return the offending text if it arrives on
+        ``dte``.
 
         Nothing is consumed: absence leaves the receive buffer for the next ``expect``."""
-        dte = self.sim.dte
         regex = re.compile(pattern.encode("latin-1", "replace"))
         hit: list[bytes] = []
         searched_at = [-1]

@@ -131,6 +131,12 @@ STEP_KINDS = (
     *SMS_STEP_KINDS,
 )
 WITHIN_KINDS = ("expect", "expect_re", "expect_absent", *IP_WITHIN_KINDS, *SMS_WITHIN_KINDS)
+# Steps that talk on a serial line, and so may name which one with ``port:`` (the module's
+# first UART when they do not): uart2.., cmux<n> (DLCI n of the multiplexer on UART1),
+# uart2.cmux<n> (on UART2).
+PORT_KINDS = ("send", "send_raw", "send_hex", "expect", "expect_re", "expect_absent")
+STEP_OPTION_KEYS = ("within", "port")
+DEFAULT_PORT = "uart1"
 # Addresses of the operator network (defaults of simnet.net.Network / NatConfig and
 # simnet.bearer.OperatorConfig.ip_pool): a peer host may not take one.
 OPERATOR_CORE_IP = "10.64.0.1"
@@ -244,6 +250,19 @@ def unbuilt_module_ids() -> list[str]:
         except Exception:  # ConfigError "dialect not built yet" (or a broken dialect)
             out.append(mod_id)
     return out
+
+
+def module_ports(module_id: str) -> tuple[str, ...]:
+    """The serial lines a step can name with ``port:``: ``uart1``..``uart<n>`` (profile
+    ``uarts``) and, where AT+CMUX exists, ``cmux<d>`` for each DLCI over UART1 and
+    ``uart<k>.cmux<d>`` over the other UARTs."""
+    from simnet.modem import registry
+
+    profile = registry.get_profile(module_id)
+    uarts = [f"uart{i}" for i in range(1, profile.uarts + 1)]
+    cmux = [f"cmux{d}" for d in profile.cmux_channels]
+    over = [f"{u}.cmux{d}" for u in uarts[1:] for d in profile.cmux_channels]
+    return (*uarts, *cmux, *over)
 
 
 def known_module_ids() -> list[str]:
@@ -711,6 +730,11 @@ class Validator:
             steps: list[StepSpec] = []
             self._steps(sc, m["steps"], (*p, "steps"), steps)
             for st in steps:
+                if st.port != DEFAULT_PORT:
+                    self.err(
+                        (*p, "steps", st.index, "port"),
+                        "a fleet device's steps talk on its first UART (expected no port:)",
+                    )
                 if st.kind not in FLEET_STEP_KINDS:
                     self.err(
                         (*p, "steps", st.index),
@@ -1620,11 +1644,12 @@ class Validator:
             kinds = [k for k in step if k in STEP_KINDS]
             if len(kinds) != 1:
                 for k in step:
-                    if k not in STEP_KINDS and k != "within":
+                    if k not in STEP_KINDS and k not in STEP_OPTION_KEYS:
                         self.err(
                             (*sp, k),
                             f"unknown key (expected one of {_expected(STEP_KINDS)}, "
-                            f"within{_did_you_mean(k, (*STEP_KINDS, 'within'))})",
+                            f"{_expected(STEP_OPTION_KEYS)}"
+                            f"{_did_you_mean(k, (*STEP_KINDS, *STEP_OPTION_KEYS))})",
                             key=True,
                         )
                 if len(kinds) > 1:
@@ -1633,13 +1658,15 @@ class Validator:
                         f"one step does one thing: got {', '.join(kinds)} (expected exactly one of "
                         f"{_expected(STEP_KINDS)})",
                     )
-                elif not any(k not in STEP_KINDS and k != "within" for k in step):
+                elif not any(k not in STEP_KINDS and k not in STEP_OPTION_KEYS for k in step):
                     self.err(
                         sp, f"no action in this step (expected one of {_expected(STEP_KINDS)})"
                     )
                 continue
             kind = kinds[0]
             allowed = (kind, "within") if kind in WITHIN_KINDS else (kind,)
+            if kind in PORT_KINDS:
+                allowed = (*allowed, "port")
             m = self.mapping(sp, step, allowed)
             if m is None:
                 continue
@@ -1709,8 +1736,25 @@ class Validator:
                     w = self.duration((*sp, "within"), m["within"], positive=True)
                     if w is not None:
                         spec.within = w
+            if "port" in m:
+                spec.port = self._port((*sp, "port"), m["port"], sc) or DEFAULT_PORT
             if len(self.problems) == before:
                 out.append(spec)
+
+    def _port(self, path: Path, value: Any, sc: Scenario) -> str | None:
+        """``port:`` of a step: one of the serial lines the module has (its profile's UARTs
+        and CMUX channels)."""
+        name = self.string(path, value, what="a port such as uart2 or cmux1", allow_empty=False)
+        if name is None or not sc.module:
+            return name  # an unknown module was reported already
+        ports = module_ports(sc.module)
+        if name not in ports:
+            self.err(
+                path,
+                f"{sc.module} has no port {name!r} (expected one of {_expected(ports)})",
+            )
+            return None
+        return name
 
     def _checks(self, sc: Scenario, value: Any) -> None:
         path: Path = ("checks",)
