@@ -65,8 +65,14 @@ def run(
     sent = [0]
 
     def pump(sock: TcpSocket) -> None:
+        # Offer what the send buffer has room for (as a real sender sizing its writes does):
+        # the stack sees the same amounts at the same instants as with a 16 KiB offer it
+        # would cut short, without the application copying 16 KiB per call.
         while sent[0] < total:
-            n = sock.send(chunk[: min(len(chunk), total - sent[0])])
+            space = sock.send_space
+            if space <= 0:
+                return
+            n = sock.send(chunk[: min(space, len(chunk), total - sent[0])])
             if n == 0:
                 return
             sent[0] += n
