@@ -130,7 +130,7 @@ def against(baseline: str, rounds: int, repeat: int) -> int:
     tv = sum(virtual[n] for n in common)
     for label in ("base", "new"):
         tw = sum(statistics.median(results[label][n]) for n in common)
-        print(f"  {label:4}: {tv:.1f} s virtual in {tw:.4f} s wall = {tv / tw:,.0f}x real time")
+        print(f"  {label:4}: {tv:.1f} s virtual in {tw:.4f} s {clock} = {tv / tw:,.0f}x real time")
     by_gain = sorted(
         (statistics.median(results["base"][n]) / statistics.median(results["new"][n]), n)
         for n in common

@@ -457,14 +457,16 @@ class Trace:
         """What this trace holds: total records (all digested), how many stay in memory, the
         retention settings and the streams that carry every record."""
         cfg = self.config
-        records = self.records
+        if self._pending:
+            self._flush()
+        in_memory = len(self._log)  # counted, not built: building every record costs
         return {
             "records": len(self),
-            "in_memory": len(records),
+            "in_memory": in_memory,
             "level": cfg.level if cfg.kinds is None else "kinds",
             "kinds": sorted(cfg.kinds) if cfg.kinds is not None else None,
             "ring": cfg.ring,
-            "not_kept": len(self) - len(records),
+            "not_kept": len(self) - in_memory,
             "streams": list(self._streams),
             "muted": sorted(self.muted_kinds),
         }

@@ -218,3 +218,18 @@ def test_packet_lines_of_odd_field_types_match_their_summaries():
     out = io.StringIO()
     lazy.to_jsonl(out)
     assert out.getvalue() == "".join(reference_line(r) + "\n" for r in built.records)
+
+
+def test_summary_counts_lazy_records_without_building_them():
+    # A run's report asks for the summary before the digest: counting must leave packet
+    # records lazy (the digest then formats them by their cheap path, same bytes).
+    trace = Trace()
+    for i, pkt in enumerate(packets()):
+        trace.record_lazy(i * 0.5, "m.uplink", "pkt", PACKET_TX, pkt)
+    trace.record(9.0, "x", "note", {"a": 1})
+    summary = trace.summary()
+    assert summary["records"] == summary["in_memory"] == len(packets()) + 1
+    assert summary["not_kept"] == 0
+    assert sum(type(e) is tuple and not isinstance(e, TraceRecord) for e in trace._log) == len(
+        packets()
+    )
