@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="simnet sweep",
         description="Run a scenario over parameter values and seeds on all cores (or a Dask "
         "cluster); one row per run.",
-        epilog="example: simnet sweep scenarios/quickstart.yaml --set network.link.loss=0,1%%,5%% "
+        epilog="example: simnet sweep scenarios/quickstart.yaml --set network.link.loss=0,1%,5% "
         "--set network.link.delay=100ms,600ms --seeds 1-30 "
         "--metric 'connect=between(\"AT+CIPOPEN\", \"+CIPOPEN: 0,0\")' --out results.parquet",
     )
