@@ -27,7 +27,23 @@ def test_readme_python_driver_example_runs(tmp_path):
         os.chdir(cwd)
     sim = namespace["sim"]
     assert sim.now > 2.5
-    assert (tmp_path / "out.pcap").exists()
+    # The comments say what a user will see: the elapsed time printed...
+    claimed = re.search(r"print\(r\.final, r\.lines, r\.elapsed\) +# OK \[\] (0\.\d+)\.\.\.", example)
+    assert claimed is not None
+    r = namespace["r"]
+    assert (r.final, r.lines) == ("OK", [])
+    assert f"{r.elapsed:.10f}".startswith(claimed.group(1))
+    # ... which is "AT+NETOPEN" CR (11 bytes at 115200 baud, 10 bits each) and "CR LF OK CR LF"
+    # after the echo, plus a network-class answer latency drawn from uniform(30 ms, 120 ms)
+    uart = (11 + 11 + 6) * 10 / 115200
+    assert 0.030 + 11 * 10 / 115200 <= r.elapsed <= 0.120 + uart
+    # the full digest, whose first 16 hex digits `simnet run` prints
+    assert re.fullmatch(r"[0-9a-f]{64}", sim.trace.digest())
+    # and a pcap with the connection in it: SYN, SYN-ACK, ACK, HELLO and its echo
+    assert "# 5 packets: SYN, SYN-ACK, ACK, HELLO, its echo" in example
+    pcap = (tmp_path / "out.pcap").read_bytes()
+    assert len(pcap) > 24  # more than the pcap file header
+    assert sim.save_pcap(tmp_path / "again.pcap") == 5
 
 
 def test_readme_quick_start_is_the_two_make_commands():
