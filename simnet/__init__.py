@@ -4,12 +4,13 @@
 ``.host(name)``, ``.save_pcap``); its base class is ``simnet.kernel.Simulation``.
 """
 
-from simnet.errors import ConfigError, DialError, ExpectTimeout, SimnetError
+from simnet.errors import ConfigError, ConnectError, DialError, ExpectTimeout, SimnetError
 from simnet.scenario.api import ScenarioError, Simulation
 
 __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
+    "ConnectError",
     "DialError",
     "ExpectTimeout",
     "ScenarioError",

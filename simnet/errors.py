@@ -46,3 +46,15 @@ class DialError(SimnetError):
         kind = getattr(outcome, "kind", outcome)
         detail = getattr(outcome, "detail", "")
         super().__init__(f"dial-up failed: {kind}" + (f" ({detail})" if detail else ""))
+
+
+class ConnectError(SimnetError, ConnectionError):
+    """A blocking ``tcp_connect`` (the dial-up host's) did not reach ESTABLISHED; ``reason`` is
+    the socket's close reason (``refused``, ``timeout``, ``network_down``, ...) or its state
+    when the wait ran out, ``socket`` the socket itself."""
+
+    def __init__(self, address: str, reason: object, socket: object = None) -> None:
+        self.address = address
+        self.reason = reason
+        self.socket = socket
+        super().__init__(f"TCP connection to {address} failed: {reason}")

@@ -20,6 +20,7 @@ import simpy
 
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.bearer.ppp import PppConfig, PppDriver, PppEndpoint
+from simnet.errors import ConnectError, ExpectTimeout
 from simnet.net import wire
 from simnet.net.host import Host
 from simnet.net.packet import Packet
@@ -83,9 +84,32 @@ class PppHost:
     def dns_servers(self) -> list[str]:
         return list(self.host.dns_servers)
 
-    def hangup(self) -> None:
-        """LCP Terminate-Request; the module answers and says NO CARRIER at Link Dead."""
-        self.driver.close()
+    def hangup(self, timeout: float = 20.0, *, wait: bool = True) -> None:
+        """End the link as pppd does on SIGTERM: LCP Terminate-Request; the module answers,
+        and says NO CARRIER at Link Dead. Runs the clock until that NO CARRIER has been read,
+        so the next ``dte.command()`` talks to the module in command mode again; raises
+        :class:`simnet.ExpectTimeout` when the link or the NO CARRIER does not come to an end
+        within ``timeout`` virtual seconds. ``wait=False`` only sends the request (inside a
+        callback, where the clock cannot run). A link already ended (the network dropped it)
+        returns at once, taking its NO CARRIER if it is still unread."""
+        already_ended = self.ended is not None
+        if not already_ended:
+            self.driver.close()
+        if not wait:
+            return
+        if already_ended and b"NO CARRIER" not in self.dte.peek():
+            return
+        started = self.sim.now
+        if not self.sim.run_until(lambda: self.ended is not None and self.dte.tap is None, timeout):
+            raise ExpectTimeout(
+                "the end of the PPP link after LCP Terminate-Request", timeout, self.dte.peek()
+            )
+        left = max(0.0, timeout - (self.sim.now - started))
+        try:
+            self.dte.expect("NO CARRIER", timeout=left)
+        except ExpectTimeout as exc:
+            pattern = "NO CARRIER after the PPP link ended"
+            raise ExpectTimeout(pattern, timeout, exc.received) from None
 
     def _on_result(self, outcome: Outcome) -> None:
         self.outcome = outcome
@@ -132,9 +156,30 @@ class PppHost:
 
     # -- sockets (the Host API) ------------------------------------------------------------------
     def tcp_connect(
-        self, dst_ip: str, dst_port: int, config: Any = None, local_port: int | None = None
+        self,
+        dst_ip: str,
+        dst_port: int,
+        config: Any = None,
+        local_port: int | None = None,
+        *,
+        timeout: float | None = 120.0,
+        check: bool = True,
     ) -> Any:
-        return self.host.tcp_connect(dst_ip, dst_port, config, local_port)
+        """A TCP socket over the link, like ``socket.create_connection``: the clock runs until
+        the handshake ends (ESTABLISHED) or fails (refused, SYN retries out: the TCP model's
+        ``config``), at most ``timeout`` virtual seconds; with ``check`` a connection that is
+        not up raises :class:`simnet.ConnectError`. ``timeout=None`` returns the socket at once
+        in SYN_SENT (inside a callback, or to watch the handshake), as ``Host.tcp_connect``.
+        Then ``sock.send(data)`` queues bytes (returns how many fit the send buffer),
+        ``sim.run_until(lambda: sock.readable >= n, t)`` waits for data, ``sock.recv()`` reads
+        it, or set ``sock.on_data``."""
+        sock = self.host.tcp_connect(dst_ip, dst_port, config, local_port)
+        if timeout is None:
+            return sock
+        self.sim.run_until(lambda: sock.state != "SYN_SENT", timeout)
+        if check and sock.state != "ESTABLISHED":
+            raise ConnectError(f"{dst_ip}:{dst_port}", sock.close_reason or sock.state, sock)
+        return sock
 
     def tcp_listen(self, port: int, on_accept: Any, backlog: int = 5, config: Any = None) -> Any:
         return self.host.tcp_listen(port, on_accept, backlog, config)

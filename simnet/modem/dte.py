@@ -277,7 +277,10 @@ class DTE:
         sockets go over the link. ``apn`` first defines context 1 (AT+CGDCONT). The clock runs
         until IPCP is up or the negotiation failed; with ``check`` a failure raises
         :class:`simnet.DialError` (its ``outcome`` says why), otherwise ``host.outcome`` does.
-        Extra keywords are PPP client settings (``echo_interval``, ``restart``, ...)."""
+        A dial the module refuses with NO CARRIER is followed by ``AT+CEER``, as dialers do, and
+        its cause (e.g. ``not registered (PS)``: dialled before AT+CGREG? said 1 or 5) joins
+        the outcome's detail. Extra keywords are PPP client settings (``echo_interval``,
+        ``restart``, ...)."""
         from simnet.bearer.outcomes import Outcome, OutcomeKind
         from simnet.modem.dialup import PppHost, client_config
 
@@ -295,18 +298,29 @@ class DTE:
                 "NO ANSWER": OutcomeKind.NO_ANSWER,
                 "8": OutcomeKind.NO_ANSWER,
             }.get(result.final, OutcomeKind.NO_CARRIER)
-            host.outcome = Outcome(kind, detail=result.final).stamped(self.sim.now)
+            refused_at, detail = self.sim.now, result.final
+            if result.final in ("NO CARRIER", "3"):
+                cause = self._extended_error()
+                detail += f"; +CEER: {cause}" if cause else ""
+            host.outcome = Outcome(kind, detail=detail).stamped(refused_at)
         else:
             host.start()
             left = max(0.0, timeout - (self.sim.now - started))
             if not self.sim.run_until(lambda: host.result.triggered, left):
-                host.hangup()
+                host.hangup(wait=False)
                 host.outcome = Outcome(
                     OutcomeKind.CANCELLED, detail=f"no IP link within {timeout:g} s"
                 )
         if check and (host.outcome is None or not host.outcome.ok):
             raise DialError(host.outcome)
         return host
+
+    def _extended_error(self) -> str:
+        """The module's cause of the last call failure (TS 27.007 §6.10 AT+CEER), '' if it
+        has none to give."""
+        result = self.command("AT+CEER", timeout=5.0)
+        line = result.line("+CEER:") if result.ok else None
+        return line[len("+CEER:") :].strip() if line else ""
 
     def cmux(
         self, channels: tuple[int, ...] = (1, 2), *, n1: int = 31, timeout: float = 10.0

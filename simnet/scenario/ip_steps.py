@@ -26,6 +26,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from simnet.errors import ExpectTimeout
+
 IP_STEP_KINDS = ("dial", "tcp_open", "socket_send", "socket_expect", "ping", "hangup")
 IP_WITHIN_KINDS = ("dial", "tcp_open", "socket_expect", "ping", "hangup")
 DIAL_OUTCOMES = (
@@ -193,7 +195,7 @@ class IpSteps:
         if host is None:
             return False, "no dial-up link (a dial: step must come first and succeed)"
         ip, port, name = self._address(p), p["port"], p["socket"]
-        sock = host.tcp_connect(ip, port)
+        sock = host.tcp_connect(ip, port, timeout=None)  # the step waits, within its own bound
         buf = self.received.setdefault(name, bytearray())
         buf.clear()
         self.sent[name] = 0
@@ -282,12 +284,10 @@ class IpSteps:
         host = self.host
         if host is None:
             return False, "nothing to hang up"
-        host.hangup()
-        self.sim.run_until(lambda: host.ended is not None and self.sim.dte.tap is None, within)
         try:
-            self.sim.dte.expect("NO CARRIER", timeout=within)
-        except Exception:
-            return False, "no NO CARRIER after the link ended"
+            host.hangup(timeout=within)
+        except ExpectTimeout as exc:
+            return False, f"no {exc.pattern} within {within:g} s"
         return True, "link terminated, NO CARRIER"
 
 

@@ -61,3 +61,23 @@ def test_experiments_guide_host_task_example_runs():
     sim = namespace["sim"]
     assert 60.0 <= sim.now < 61.0  # six polls, 10 s apart
     sim.cancel_tasks()
+
+
+def test_readme_dialup_example_runs_as_a_gateway_would(capsys):
+    """The dial-up block as a user pastes it: registration polled first, a blocking connect,
+    the echo read back, hangup waiting for NO CARRIER so that AT answers OK."""
+    text = (ROOT / "README.md").read_text()
+    example = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "dial(" in b)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        namespace: dict = {}
+        exec(compile("import simnet\n" + example, "README.md", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+    printed = capsys.readouterr().out.splitlines()
+    # the scenario's network: IPCP hands out the first context address and both DNS servers
+    assert printed == ["10.64.0.2 ['10.64.0.53', '10.64.0.54']", "b'HELLO'", "OK"]
+    host, sim = namespace["host"], namespace["sim"]
+    assert host.ended is not None and host.ended.kind == "ok"
+    assert sim.now > 2.0  # registration comes at 2 s: the dial waited for it

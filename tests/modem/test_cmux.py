@@ -160,8 +160,8 @@ def test_ppp_on_one_channel_while_csq_is_polled_on_another():
         sim.advance(1)
     assert bytes(got) == data
     assert len(polls) >= 5 and all(p == ["+CSQ: 20,0"] for p in polls)
-    host.hangup()
-    ppp.expect("NO CARRIER", timeout=10)
+    host.hangup(timeout=10)  # waits for the module's NO CARRIER on DLCI 1
+    assert ppp.command("AT").ok
     mux.close()
     assert sim.dte.command("AT").ok
 

@@ -8,9 +8,11 @@ ACT s; radio links here have only a fixed delay so that bounds are plain arithme
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from simnet import DialError, Simulation
+from simnet import ConnectError, DialError, ExpectTimeout, Simulation
 from simnet.net.packet import PROTO_ICMP
 from tests.modem.helpers import send_all
 
@@ -18,6 +20,7 @@ ACT = 1.5
 CPS = 115200 / 10
 RESTART = 3.0  # RFC 1661 §4.6 default, pppd's too
 ECHO = "203.0.113.10"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def world(**network) -> Simulation:
@@ -170,6 +173,92 @@ def test_not_registered_is_no_carrier():
     sim = world(registration={"state": "searching"})
     host = sim.dte.dial("*99#", check=False)
     assert host.outcome.kind == "no_carrier" and host.ip is None
+
+
+def test_dialling_before_registration_says_why():
+    """What a user does first: dial right after building the world, before the network
+    registers the module (at 2 s). NO CARRIER, then AT+CEER (TS 27.007 §6.10) gives the
+    cause, and the exception carries it."""
+    sim = Simulation.from_yaml(ROOT / "scenarios" / "dialup" / "gprs-tcp-echo.yaml")
+    with pytest.raises(DialError) as err:
+        sim.dte.dial("*99#", apn="internet", username="gw", password="s3cret")
+    assert str(err.value) == "dial-up failed: no_carrier (NO CARRIER; +CEER: not registered (PS))"
+    assert err.value.outcome.kind == "no_carrier"
+    assert sim.now < 2.0
+    raw = sim.dte.received
+    assert raw.endswith(
+        b"ATD*99#\r\r\nNO CARRIER\r\n" b"AT+CEER\r\r\n+CEER: not registered (PS)\r\n\r\nOK\r\n"
+    )
+    # polled until registered, the same dial gets the link up
+    while sim.dte.command("AT+CGREG?").line("+CGREG:") != "+CGREG: 0,1":
+        sim.advance(0.5)
+    assert 2.0 <= sim.now < 2.6
+    assert sim.dte.dial("*99#", username="gw", password="s3cret").up
+
+
+def test_tcp_connect_runs_the_clock_to_established():
+    sim = world()
+    host = sim.dte.dial("*99#")
+    start = sim.now
+    sock = host.tcp_connect(ECHO, 7)
+    assert sock.state == "ESTABLISHED"
+    # SYN and SYN-ACK cross the radio link (100 ms each way) and the wired 10 ms hop to the
+    # echo host, plus the UART time of two framed 40-byte segments (under 60 characters each)
+    rtt = 2 * (0.100 + 0.010)
+    assert rtt <= sim.now - start <= rtt + 2 * 60 / CPS + 0.05
+    assert sock.send(b"HELLO") == 5
+    sim.run_until(lambda: sock.readable >= 5, 10)
+    assert sock.recv() == b"HELLO"
+
+
+def test_tcp_connect_to_a_closed_port_raises_connect_error():
+    sim = world()
+    host = sim.dte.dial("*99#")
+    with pytest.raises(ConnectError) as err:
+        host.tcp_connect(ECHO, 9)  # no service: the echo host answers the SYN with RST
+    assert str(err.value) == f"TCP connection to {ECHO}:9 failed: refused"
+    assert err.value.socket.close_reason == "refused"
+
+
+def test_tcp_connect_without_timeout_returns_in_syn_sent():
+    sim = world()
+    host = sim.dte.dial("*99#")
+    now = sim.now
+    sock = host.tcp_connect(ECHO, 7, timeout=None)
+    assert sock.state == "SYN_SENT" and sim.now == now
+
+
+def test_hangup_waits_for_no_carrier_so_the_next_command_is_answered():
+    sim = world()
+    host = sim.dte.dial("*99#")
+    host.hangup()
+    assert host.ended is not None and sim.dte.tap is None
+    assert b"NO CARRIER" not in sim.dte.peek()  # read by hangup()
+    assert sim.dte.command("AT").raw == b"AT\r\r\nOK\r\n"
+    assert not sim.bearer.gprs.is_active(1)
+
+
+def test_hangup_that_cannot_finish_in_time_raises():
+    sim = world()
+    host = sim.dte.dial("*99#")
+    # LCP Terminate-Request and -Ack are each over 10 characters: not across in 1 ms
+    with pytest.raises(ExpectTimeout) as err:
+        host.hangup(timeout=0.001)
+    assert str(err.value).startswith(
+        "'the end of the PPP link after LCP Terminate-Request' not seen within 0.001 s"
+    )
+
+
+def test_hangup_after_the_network_ended_the_link_returns_at_once():
+    sim = world()
+    host = sim.dte.dial("*99#")
+    sim.bearer.bearer_drop()
+    sim.run_until(lambda: host.ended is not None and sim.dte.tap is None, 10)
+    sim.dte.expect("NO CARRIER", timeout=5)  # the application read it already
+    now = sim.now
+    host.hangup()
+    assert sim.now == now
+    assert sim.dte.command("AT").ok
 
 
 def test_dialup_pcap_decodes_in_tshark_with_both_directions(tmp_path):

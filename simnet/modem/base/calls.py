@@ -82,6 +82,7 @@ class CallCommands(BaseCommandSet):
             return sim_err
         radio = self._radio()
         if radio is None or not radio.registered("cs"):
+            self.last_error = "not registered (CS)"
             if ctx.settings.x_level >= 2:
                 return ctx.text("NO DIALTONE", numeric=6, error=True)
             return ctx.no_carrier()
@@ -89,6 +90,7 @@ class CallCommands(BaseCommandSet):
         if voice or csd is None:
             # Voice calls are not modelled: the call attempt fails like an unanswered call.
             ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=voice)
+            self.last_error = "voice calls are not modelled" if voice else "no data call service"
             return ctx.no_carrier()
         digits = "".join(c for c in number if c in "0123456789*#+")
         try:
@@ -206,6 +208,7 @@ class CallCommands(BaseCommandSet):
         bearer = self.module.bearer
         if bearer is None or bearer.dialup is None:
             ctx.sim.record(self.module.name, "dial_unsupported", number=number, voice=False)
+            self.last_error = "no packet dial-up on this bearer"
             return ctx.no_carrier()
         sim_err = sim_error(self.module)
         if sim_err is not None:
