@@ -73,6 +73,8 @@ def _parse_duration(value: object, field: str, allow_zero: bool) -> float:
         seconds = _finite(value, field, "a finite duration such as 250ms or 2s")
     elif isinstance(value, str):
         m = _NUMBER_UNIT.match(value)
+        if not m and value.strip().startswith("-") and _NUMBER_UNIT.match(value.strip()[1:]):
+            raise ConfigError(field, _sign_problem(value, True, allow_zero))
         if not m:
             raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
         number, unit = m.groups()
@@ -86,11 +88,14 @@ def _parse_duration(value: object, field: str, allow_zero: bool) -> float:
     else:
         raise ConfigError(field, f"expected a duration such as 250ms or 2s, got {value!r}")
     if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise ConfigError(
-            field,
-            f"expected a {'non-negative' if allow_zero else 'positive'} duration, got {value!r}",
-        )
+        raise ConfigError(field, _sign_problem(value, seconds < 0, allow_zero))
     return seconds
+
+
+def _sign_problem(value: object, negative: bool, allow_zero: bool) -> str:
+    """A duration below zero (or zero where time must pass): ``'-1s' is negative (...)``."""
+    wanted = "a non-negative duration" if allow_zero else "a positive duration"
+    return f"{value!r} is {'negative' if negative else 'zero'} (expected {wanted} such as 250ms)"
 
 
 def parse_rate(value: object, field: str = "rate") -> float:

@@ -414,7 +414,7 @@ class Validator:
         if not isinstance(value, str) or value not in options:
             self.err(
                 path,
-                f"unknown value {value!r} (expected one of "
+                f"unknown value {_shown(value)} (expected one of "
                 f"{_expected(options)}{_did_you_mean(value, options)})",
             )
             return None
@@ -506,7 +506,7 @@ class Validator:
             if not isinstance(boot, str) or boot not in BOOT_MODES:
                 self.err(
                     ("boot",),
-                    f"unknown boot mode {boot!r} (expected one of {_expected(BOOT_MODES)})",
+                    f"unknown boot mode {_shown(boot)} (expected one of {_expected(BOOT_MODES)})",
                 )
             else:
                 sc.boot = boot
@@ -514,16 +514,9 @@ class Validator:
             uart = self.mapping(("uart",), top["uart"], UART_KEYS)
             if uart and "baud" in uart:
                 baud = uart["baud"]
-                if (
-                    isinstance(baud, bool)
-                    or not isinstance(baud, int)
-                    or baud not in STANDARD_BAUDS
-                ):
-                    self.err(
-                        ("uart", "baud"),
-                        f"unsupported baud rate {baud!r} (expected one of "
-                        f"{_expected([str(b) for b in STANDARD_BAUDS])})",
-                    )
+                problem = _baud_problem(baud)
+                if problem:
+                    self.err(("uart", "baud"), problem)
                 else:
                     sc.baud = baud
         if "modules" in top and "steps" in top:
@@ -687,16 +680,9 @@ class Validator:
             uart = self.mapping((*p, "uart"), m["uart"], UART_KEYS)
             if uart and "baud" in uart:
                 baud = uart["baud"]
-                if (
-                    isinstance(baud, bool)
-                    or not isinstance(baud, int)
-                    or baud not in STANDARD_BAUDS
-                ):
-                    self.err(
-                        (*p, "uart", "baud"),
-                        f"unsupported baud rate {baud!r} (expected one of "
-                        f"{_expected([str(b) for b in STANDARD_BAUDS])})",
-                    )
+                problem = _baud_problem(baud)
+                if problem:
+                    self.err((*p, "uart", "baud"), problem)
                 else:
                     out["baud"] = baud
         if "sim" in m:
@@ -718,7 +704,8 @@ class Validator:
             if m["boot"] not in BOOT_MODES:
                 self.err(
                     (*p, "boot"),
-                    f"unknown boot mode {m['boot']!r} (expected one of {_expected(BOOT_MODES)})",
+                    f"unknown boot mode {_shown(m['boot'])} "
+                    f"(expected one of {_expected(BOOT_MODES)})",
                 )
             else:
                 out["boot"] = m["boot"]
@@ -1983,11 +1970,30 @@ def _long_trigger(value: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _baud_problem(baud: Any) -> str | None:
+    if isinstance(baud, str) and baud.strip().isdigit() and int(baud) in STANDARD_BAUDS:
+        return f"got text {baud!r} (expected a number: write {baud.strip()} without quotes)"
+    if isinstance(baud, bool) or not isinstance(baud, int) or baud not in STANDARD_BAUDS:
+        return (
+            f"unsupported baud rate {_shown(baud)} (expected one of "
+            f"{_expected([str(b) for b in STANDARD_BAUDS])})"
+        )
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A scalar quoted as in ``unknown value 'x'``, with YAML's names for null and booleans."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return repr(value)
+
+
 def _describe(value: Any) -> str:
+    """A value as its YAML author wrote it (``null``, ``true``), for ``got ...`` messages."""
     if value is None:
-        return "nothing"
+        return "null"  # `key: null`, `key: ~` or `key:` with nothing after it
     if isinstance(value, bool):
-        return f"boolean {value!r}"
+        return f"boolean {str(value).lower()}"
     if isinstance(value, int) and value.bit_length() > 64:
         return f"a number of {len(str(value))} digits"
     if isinstance(value, int | float):
@@ -2007,12 +2013,15 @@ def _describe(value: Any) -> str:
 
 def _with_expected(message: str) -> str:
     """Kernel unit errors read ``expected a duration such as 250ms or 2s, got 'x'``; keep the
-    contract's shape ``what is wrong (expected …)``."""
+    contract's shape ``what is wrong (expected …)``, with YAML's null and booleans for the
+    kernel's Python ``None``/``True``/``False`` (as ``_describe`` says them)."""
     if "(expected" in message:
         return message
     m = re.match(r"expected (.+?), got (.+)$", message)
     if m:
-        return f"got {m.group(2)} (expected {m.group(1)})"
+        got = m.group(2)
+        got = {"None": "null", "True": "boolean true", "False": "boolean false"}.get(got, got)
+        return f"got {got} (expected {m.group(1)})"
     return message
 
 

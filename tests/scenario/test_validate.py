@@ -511,3 +511,97 @@ def test_module_without_a_dialect_is_refused_like_run_does():
         "(expected one of "
     )
     assert MODULE in msg
+
+
+# -- values shown as their YAML author wrote them -----------------------------------------------
+
+
+def test_quoted_baud_rate_is_text_not_a_number():
+    text = BASE + 'uart: {baud: "115200"}\n'
+    assert only(text) == (
+        f"s.yaml:{line_of(text, 'uart:')}: uart.baud: got text '115200' "
+        "(expected a number: write 115200 without quotes)"
+    )
+
+
+def test_unsupported_numeric_baud_lists_the_rates():
+    text = BASE + "uart: {baud: 115201}\n"
+    assert only(text).startswith(
+        f"s.yaml:{line_of(text, 'uart:')}: uart.baud: unsupported baud rate 115201 "
+        "(expected one of 300, 600, 1200,"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "anchor", "message"),
+    [
+        # `key:` with nothing after it and `key: null` are the same YAML value
+        ("uart: {baud: null}\n", "uart:", "uart.baud: unsupported baud rate null (expected one of"),
+        ("boot:\n", "boot:", "boot: unknown boot mode null (expected one of booted, cold)"),
+        (
+            "network:\n  registration: {state: null}\n",
+            "registration:",
+            "network.registration.state: unknown value null (expected one of home,",
+        ),
+        (
+            "network:\n  registration: {state: home, after: ~}\n",
+            "registration:",
+            "network.registration.after: got null (expected a duration such as 250ms or 2s)",
+        ),
+        (
+            "network:\n  link: {delay: }\n",
+            "link:",
+            "network.link.delay: got null (expected a duration or a distribution mapping)",
+        ),
+        (
+            "steps:\n  - wait: null\n",
+            "wait:",
+            "steps[0].wait: got null (expected a duration such as 250ms or 2s)",
+        ),
+        ("steps:\n  - send:\n", "send:", "steps[0].send: got null (expected text, in quotes)"),
+        (
+            "steps:\n  - send: AT\n  - expect: OK\n    within: true\n",
+            "within:",
+            "steps[1].within: got boolean true (expected a duration such as 250ms or 2s)",
+        ),
+    ],
+)
+def test_null_and_booleans_read_as_yaml(extra, anchor, message):
+    base = BASE.replace("network:\n  link: {delay: 300ms}\n", "").split("steps:\n")[0]
+    text = base + extra
+    problems = problems_of(text)
+    assert any(p.startswith(f"s.yaml:{line_of(text, anchor)}: {message}") for p in problems), (
+        problems
+    )
+    assert not any("None" in p or "True" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (
+            "within: -1s",
+            "steps[1].within: '-1s' is negative (expected a positive duration such as 250ms)",
+        ),
+        (
+            "within: -1",
+            "steps[1].within: -1 is negative (expected a positive duration such as 250ms)",
+        ),
+        (
+            "within: 0s",
+            "steps[1].within: '0s' is zero (expected a positive duration such as 250ms)",
+        ),
+    ],
+)
+def test_a_window_must_be_positive(step, message):
+    text = BASE.replace("  - expect: OK\n", f"  - expect: OK\n    {step}\n")
+    assert only(text) == f"s.yaml:{line_of(text, step)}: {message}"
+
+
+def test_a_wait_may_be_zero_but_not_negative():
+    text = BASE + "  - wait: -250ms\n"
+    assert only(text) == (
+        f"s.yaml:{line_of(text, 'wait: -250ms')}: steps[2].wait: '-250ms' is negative "
+        "(expected a non-negative duration such as 250ms)"
+    )
+    assert problems_of(BASE + "  - wait: 0s\n") == []
