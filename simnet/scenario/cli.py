@@ -300,7 +300,7 @@ def cmd_new(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         print("simnet new: --module: expected a module id (simnet modules)", file=err)
         return EXIT_USAGE
     try:
-        text = scaffold(args.story, args.module, name=args.name)
+        text = scaffold(args.story, args.module, name=args.name, out=args.out)
     except ConfigError as exc:
         print(f"simnet new: {exc}", file=err)
         return EXIT_USAGE
@@ -345,7 +345,7 @@ def cmd_import(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except LogError as exc:
         print(f"simnet import: {exc}", file=err)
         return EXIT_USAGE
-    yaml_text = imported.to_yaml(args.name)
+    yaml_text = imported.to_yaml(args.name, args.out)
     target = args.out or "<imported>"
     _, problems = validate(load_text(yaml_text, target))
     if problems:

@@ -349,8 +349,9 @@ class Imported:
     commands: int = 0
     module_lines: int = 0
 
-    def to_yaml(self, scenario_name: str | None = None) -> str:
-        return _render(self, scenario_name)
+    def to_yaml(self, scenario_name: str | None = None, out: str | None = None) -> str:
+        """The scenario's text, its schema modeline relative to ``out`` (where it is written)."""
+        return _render(self, scenario_name, out)
 
 
 def command_name(text: str) -> str | None:
@@ -573,14 +574,15 @@ def _world_yaml(world: dict[str, Any]) -> list[str]:
     return out
 
 
-def _render(imp: Imported, scenario_name: str | None) -> str:
+def _render(imp: Imported, scenario_name: str | None, out: str | None = None) -> str:
     log = imp.log
     name = scenario_name or f"{log.file} replayed on {imp.module}"
-    from simnet.library import scenarios_dir
-    from simnet.scenario.json_schema import LIBRARY_SCHEMA_FILE, MODELINE
+    from simnet.scenario.json_schema import SCHEMA_HINT, modeline_for
 
+    first, found = modeline_for(out)
     lines = [
-        f"{MODELINE}{(scenarios_dir() / LIBRARY_SCHEMA_FILE).as_posix()}",
+        first,
+        *(() if found else (SCHEMA_HINT,)),
         f"# Imported by simnet import {log.file} --module {imp.module} ({log.format}).",
         f"# {imp.commands} host commands, {imp.module_lines} module lines; each step names its "
         f"line of {log.file}.",

@@ -780,3 +780,33 @@ def modeline(scenario_path: str, schema_path: str) -> str:
 
     rel = os.path.relpath(schema_path, os.path.dirname(os.path.abspath(scenario_path)) or ".")
     return f"{MODELINE}{rel.replace(os.sep, '/')}"
+
+
+SCHEMA_HINT = (
+    "# (editor completion: `simnet schema -o scenario.schema.json` writes the schema that the "
+    "first line names, beside this file)"
+)
+
+
+def modeline_for(scenario_path: str | None) -> tuple[str, bool]:
+    """The modeline ``simnet new`` / ``simnet import`` write for a scenario at
+    ``scenario_path`` (None: standard output, taken as the current folder), and whether the
+    schema it names exists. Paths are relative, so the file keeps working when its folder moves
+    or is committed: the nearest ``scenario.schema.json`` in the file's folder or above, else
+    the library's own schema when the file is in the library's tree (a checkout), else the bare
+    name ``scenario.schema.json`` - beside the file, where ``simnet schema -o`` puts it (an
+    absolute path into a wheel's site-packages would hold on one machine only)."""
+    import os
+    from pathlib import Path
+
+    from simnet.library import scenarios_dir
+
+    target = Path(os.path.abspath(scenario_path or "scenario.yaml"))
+    for folder in target.parents:
+        if (folder / LIBRARY_SCHEMA_FILE).is_file():
+            return modeline(str(target), str(folder / LIBRARY_SCHEMA_FILE)), True
+    library = scenarios_dir()
+    schema = library / LIBRARY_SCHEMA_FILE
+    if schema.is_file() and target.is_relative_to(library.parent):
+        return modeline(str(target), str(schema)), True
+    return MODELINE + LIBRARY_SCHEMA_FILE, False

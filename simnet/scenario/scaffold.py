@@ -72,7 +72,9 @@ def stories() -> dict[str, Story]:
     return dict(STORIES)
 
 
-def scaffold(story: str, module: str, *, name: str | None = None) -> str:
+def scaffold(
+    story: str, module: str, *, name: str | None = None, out: str | None = None
+) -> str:
     """The text of a new scenario for ``story`` on ``module``; ConfigError says what exists."""
     from simnet.library import example
 
@@ -111,15 +113,16 @@ def scaffold(story: str, module: str, *, name: str | None = None) -> str:
         body, count = re.subn(r"^name:.*$", f"name: {_quoted(name)}", body, count=1, flags=re.M)
         if not count:
             body = f"name: {_quoted(name)}\n{body}"
-    # The library's modeline points at the schema relative to the library; the new file may be
-    # anywhere, so it gets the library schema's own path (first line, where editors look).
-    from simnet.library import scenarios_dir
-    from simnet.scenario.json_schema import LIBRARY_SCHEMA_FILE, MODELINE
+    # The library's modeline points at the schema relative to the library; the new file gets
+    # one relative to where it is written (first line, where editors look).
+    from simnet.scenario.json_schema import MODELINE, SCHEMA_HINT, modeline_for
 
     lines = body.splitlines(keepends=True)
     rest = "".join(lines[1:]) if lines and lines[0].startswith(MODELINE) else body
-    first = f"{MODELINE}{(scenarios_dir() / LIBRARY_SCHEMA_FILE).as_posix()}\n"
-    return first + "\n".join(header) + "\n" + rest
+    first, found = modeline_for(out)
+    if not found:
+        header.append(SCHEMA_HINT)
+    return first + "\n" + "\n".join(header) + "\n" + rest
 
 
 def _quoted(text: str) -> str:

@@ -19,6 +19,8 @@ from simnet.scenario.report import describe_failure
 from simnet.scenario.scaffold import STORIES, scaffold
 from simnet.scenario.schema import validate
 
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: its library is scenarios/
+
 PAIRS = [(story, module) for story, entry in STORIES.items() for module in entry.by_module]
 
 
@@ -28,11 +30,9 @@ def test_the_issue_stories_are_all_there():
 
 @pytest.mark.parametrize("story, module", PAIRS, ids=[f"{s}-{m}" for s, m in PAIRS])
 def test_the_scaffold_passes_as_it_is(story: str, module: str):
-    text = scaffold(story, module, name=f"my {story}")
+    text = scaffold(story, module, name=f"my {story}", out=str(ROOT / "mine.yaml"))
     first, second = text.splitlines()[:2]
-    assert first == "# yaml-language-server: $schema=" + str(
-        library.scenarios_dir() / "scenario.schema.json"
-    )
+    assert first == "# yaml-language-server: $schema=scenarios/scenario.schema.json"
     assert second.startswith(
         f"# Scaffolded by `simnet new {story} --module {module}` from the library scenario "
     )
@@ -96,3 +96,74 @@ def test_refusals_and_overwrites(tmp_path: Path):
     out = io.StringIO()
     assert main(["new", "--list"], out=out, err=io.StringIO()) == 0
     assert out.getvalue().splitlines()[0].startswith("echo ")
+
+
+# -- the schema modeline of a new file: relative to where it is written ------------------------
+MODELINE = "# yaml-language-server: $schema="
+
+
+def _no_schema_above(path: Path) -> None:
+    if any((p / "scenario.schema.json").is_file() for p in path.parents):
+        pytest.skip("a scenario.schema.json above the temporary folder (shared machine)")
+
+
+@pytest.mark.parametrize(
+    ("where", "schema"),
+    [
+        ("mine.yaml", "scenarios/scenario.schema.json"),
+        ("scenarios/mine/echo.yaml", "../scenario.schema.json"),
+        ("scenarios/echo.yaml", "scenario.schema.json"),
+    ],
+)
+def test_in_the_checkout_the_modeline_is_relative_like_the_librarys(where: str, schema: str):
+    text = scaffold("echo", "simcom-sim7600", out=str(ROOT / where))
+    assert text.splitlines()[0] == MODELINE + schema
+    assert str(ROOT) not in text
+
+
+def test_outside_any_tree_the_file_names_a_schema_beside_it_and_says_how_to_write_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _no_schema_above(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert main(["new", "echo", "--module", "simcom-sim7600", "-o", "mine.yaml"], out=out) == 0
+    lines = (tmp_path / "mine.yaml").read_text().splitlines()
+    assert lines[0] == MODELINE + "scenario.schema.json"
+    hint = [ln for ln in lines if "simnet schema -o scenario.schema.json" in ln]
+    assert len(hint) == 1 and hint[0].startswith("# ")
+    # the hint's command makes the line true: an editor finds the schema beside the file
+    assert main(["schema", "-o", str(tmp_path / "scenario.schema.json")], out=io.StringIO()) == 0
+    assert main(["new", "echo", "--module", "simcom-sim7600", "-o", "again.yaml"], out=out) == 0
+    again = (tmp_path / "again.yaml").read_text()
+    assert again.splitlines()[0] == MODELINE + "scenario.schema.json"
+    assert "simnet schema -o" not in again  # the schema is there: no hint
+
+
+def test_a_schema_in_a_parent_folder_is_found(tmp_path: Path):
+    (tmp_path / "scenario.schema.json").write_text("{}")
+    text = scaffold("echo", "simcom-sim7600", out=str(tmp_path / "device" / "a" / "echo.yaml"))
+    assert text.splitlines()[0] == MODELINE + "../../scenario.schema.json"
+
+
+def test_a_wheel_install_never_writes_a_path_into_site_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _no_schema_above(tmp_path)
+    shipped = tmp_path / "venv" / "site-packages" / "simnet" / "scenarios"
+    shipped.mkdir(parents=True)
+    (shipped / "scenario.schema.json").write_text("{}")
+    (shipped / "quickstart.yaml").write_text((ROOT / "scenarios" / "quickstart.yaml").read_text())
+    monkeypatch.setattr(library, "scenarios_dir", lambda: shipped)
+    text = scaffold("echo", "simcom-sim7600", out=str(tmp_path / "project" / "echo.yaml"))
+    assert text.splitlines()[0] == MODELINE + "scenario.schema.json"
+    assert "site-packages" not in text
+
+
+def test_an_imported_log_gets_the_same_relative_modeline(tmp_path: Path):
+    log = ROOT / "tests" / "scenario" / "data" / "fieldlogs" / "timestamped.log"
+    out = ROOT / "scenarios" / "imported" / "field.yaml"  # not written: to_yaml only renders
+    from simnet.scenario.fieldlog import import_log
+
+    imported = import_log(log.read_text(), "simcom-sim7600", str(log))
+    assert imported.to_yaml(out=str(out)).splitlines()[0] == MODELINE + "../scenario.schema.json"
