@@ -52,11 +52,7 @@ def parse_duration(value: object, field: str = "duration", *, allow_zero: bool =
         seconds = _DURATION_TEXTS.get(value)  # type: ignore[assignment]
         if seconds is not None:
             if seconds < 0 or (seconds == 0 and not allow_zero):
-                raise ConfigError(
-                    field,
-                    f"expected a {'non-negative' if allow_zero else 'positive'} duration, "
-                    f"got {value!r}",
-                )
+                raise ConfigError(field, _sign_problem(value, seconds < 0, allow_zero))
             return seconds
         seconds = _parse_duration(value, field, allow_zero)
         if len(_DURATION_TEXTS) >= _MAX_CACHED:

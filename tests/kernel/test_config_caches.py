@@ -12,8 +12,10 @@ from simnet.kernel.units import parse_duration
 
 def test_a_cached_duration_still_refuses_zero_where_zero_is_not_allowed():
     assert parse_duration("0s") == 0.0  # cached now
-    with pytest.raises(ConfigError, match="positive duration"):
+    with pytest.raises(ConfigError) as err:
         parse_duration("0s", "link.delay", allow_zero=False)
+    # the same words as the first (uncached) refusal
+    assert err.value.message == "'0s' is zero (expected a positive duration such as 250ms)"
     assert parse_duration("250ms") == parse_duration("250ms") == 0.25
 
 

@@ -384,7 +384,7 @@ def test_simnet_serve_refuses_the_same_files_with_exit_2(tmp_path, extra, why):
 @pytest.mark.parametrize("network, path, why", [
     ("sms: {name: null}", "network.sms.name", r"unknown key \(expected one of smsc, "),
     ("sms: {x: 1, submit_delay: 1s}", "network.sms.x", "unknown key"),
-    ("ussd: null", "network.ussd", r"got nothing \(expected a mapping of service codes"),
+    ("ussd: null", "network.ussd", r"got null \(expected a mapping of service codes"),
     ("ussd: [1]", "network.ussd", r"got a list \(expected a mapping of service codes"),
 ])
 def test_unknown_keys_and_nulls_under_network_sms_are_located(tmp_path, network, path, why):
