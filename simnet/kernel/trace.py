@@ -110,12 +110,23 @@ def json_time(t: float) -> str:
     if t is last[0]:  # records of one instant share the clock's float object
         return last[1]
     if type(t) is float:
-        r = round(t, 9)
-        if r == r and r != _INF and r != -_INF:
+        if 1e-4 <= t < 1e6:
+            # repr(round(t, 9)) without its two conversions: '.9f' rounds to the same nine
+            # decimals as round() (both correctly rounded), and a decimal of at most 15
+            # significant digits is the shortest text of the double nearest to it, so repr
+            # of that double is those digits without trailing zeros (property-tested).
+            text = f"{t:.9f}"
+            text = text.rstrip("0")
+            if text[-1] == ".":
+                text += "0"
+        else:
+            r = round(t, 9)
+            if not (r == r and r != _INF and r != -_INF):
+                return _ENCODER.encode(r)
             text = _float_repr(r)
-            last[0] = t
-            last[1] = text
-            return text
+        last[0] = t
+        last[1] = text
+        return text
     return _ENCODER.encode(round(t, 9))
 
 

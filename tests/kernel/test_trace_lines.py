@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simnet.kernel import Simulation
-from simnet.kernel.trace import Trace, TraceConfig, TraceRecord, canonical_line
+from simnet.kernel.trace import Trace, TraceConfig, TraceRecord, canonical_line, json_time
 from simnet.net import Network
 from simnet.net.packet import PACKET_RX, PACKET_TX, PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
 
@@ -233,3 +233,16 @@ def test_summary_counts_lazy_records_without_building_them():
     assert sum(type(e) is tuple and not isinstance(e, TraceRecord) for e in trace._log) == len(
         packets()
     )
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    t=st.one_of(
+        st.floats(min_value=0, max_value=2e6, allow_nan=False),
+        st.integers(min_value=0, max_value=10**15).map(lambda n: n / 1e9),
+        st.integers(min_value=0, max_value=10**9).map(lambda n: (n + 0.5) / 1e9),  # ties
+        st.floats(min_value=1e-6, max_value=1e-3),
+    )
+)
+def test_json_time_is_the_json_of_the_rounded_time(t):
+    assert json_time(t) == json.dumps(round(t, 9))
