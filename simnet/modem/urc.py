@@ -133,6 +133,7 @@ class UrcFramer:
         i = max(0, self._pos - start)
         n = len(data)
         rows = self._rows()
+        same_line_rows = bool(rows) and _has_same_line(rows)
         # The next CR at or after i (n: none left), found with a C-speed bytes.find and kept
         # while i has not passed it; an LF is looked for only up to it. Bulk data without line
         # ends is not scanned byte by byte, and no byte is searched twice for the same end.
@@ -166,7 +167,7 @@ class UrcFramer:
             if j < 0:
                 j = next_cr
             if j > i:
-                if rows and self._same_line(data, i, j, start, now, rows, out):
+                if same_line_rows and self._same_line(data, i, j, start, now, rows, out):
                     i = self._resume
                     continue  # a same-line header ended at a comma: its payload follows
                 if len(self._line) + (j - i) <= MAX_LINE:
@@ -198,8 +199,6 @@ class UrcFramer:
         """A header that announces its payload on the same line (``+MIPRTCP: 1,5,``) ends at a
         comma between ``i`` and ``j``: start its payload and return True (``self._pos`` and
         the line are updated; the caller re-enters the loop at the payload)."""
-        if not _has_same_line(rows):
-            return False
         head = bytes(self._line[:6]) if self._line else bytes(data[i : i + 6])
         if not head.startswith(b"+MIPR"[: len(head)]):
             return False
@@ -242,7 +241,7 @@ class UrcFramer:
                 self._start_data(urc, length, out, now, end)
             else:
                 out.append(urc)
-        elif not FINALS_NOT_URCS.fullmatch(text):
+        else:  # not a result code: that was ruled out above
             out.append(urc)
 
     def _start_data(self, urc: Urc, length: int, out: list[Urc], now: float, end: int) -> None:
