@@ -184,15 +184,20 @@ class UartPort:
         return self.peer.signals.get("rts" if self.role == "dce" else "cts", True)
 
     def _kick(self) -> None:
-        if self._busy or not self._buf or not self._clear_to_send():
+        buf = self._buf
+        if self._busy or not buf or (self.rtscts and not self._clear_to_send()):
             return
         bt = self.byte_time()
-        n = len(self._buf)
+        n = len(buf)
         limit = self.peer.rx_limit
         if limit is not None:
-            n = max(1, min(n, limit(self._buf, bt)))
-        burst = bytes(self._buf[:n])
-        del self._buf[:n]
+            n = max(1, min(n, limit(buf, bt)))
+        if n >= len(buf):  # all of it: one copy, no slice
+            burst = bytes(buf)
+            buf.clear()
+        else:
+            burst = bytes(buf[:n])
+            del buf[:n]
         self._busy = True
         self._burst = burst
         self._burst_start = self.line.sim.now
