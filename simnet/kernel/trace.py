@@ -131,21 +131,36 @@ def json_time(t: float) -> str:
 
 
 # A record's shape - its kind and field names in order - decides where each value goes in the
-# sorted-key line, so a line is one str.format of encoded values instead of building, sorting
+# sorted-key line, so a line is one f-string of encoded values instead of building, sorting
 # and encoding a dict. Shapes the template cannot express (a field named t, source or kind,
 # a name that is not a string) take the general path.
-_Template = str | None
+_Template = Callable[..., str] | None
 _TEMPLATES: dict[tuple[Any, ...], _Template] = {}
 _MAX_TEMPLATES = 20_000  # distinct shapes are few; a hostile caller must not grow this forever
 
 
-def _braces(text: str) -> str:
-    """``text`` as a literal part of a str.format template."""
-    return text.replace("{", "{{").replace("}", "}}")
+def _line_function(pieces: list[str | int], nargs: int) -> Callable[..., str]:
+    """``f(a0, ..., a<nargs-1>)`` returning the concatenation of ``pieces``: each str is
+    itself, each int i is argument ``a<i>``. Compiled once per shape, as dataclasses and
+    namedtuple compile their methods (an f-string costs half a ``str.format``); the source
+    holds only generated names - the literal text is bound as globals ``k0``, ``k1``, ..."""
+    namespace: dict[str, Any] = {}
+    body = []
+    for piece in pieces:
+        if type(piece) is int:
+            body.append(f"{{a{piece}}}")
+        elif piece:
+            name = f"k{len(namespace)}"
+            namespace[name] = piece
+            body.append(f"{{{name}}}")
+    params = ", ".join(f"a{i}" for i in range(nargs))
+    exec(f"def line({params}):\n    return f'{''.join(body)}'\n", namespace)
+    return namespace["line"]  # type: ignore[no-any-return]
 
 
 def _template(shape: tuple[Any, ...]) -> _Template:
     kind, names = shape[0], shape[1:]
+    template: _Template
     if (
         not all(type(n) is str for n in names)
         or {"t", "source", "kind"} & set(names)
@@ -154,16 +169,20 @@ def _template(shape: tuple[Any, ...]) -> _Template:
         template = None
     else:
         n = len(names)
-        members = [(name, f"{{{i}}}") for i, name in enumerate(names)]
-        members += [
-            ("kind", _braces(json_str(kind))),
-            ("source", f"{{{n}}}"),
-            ("t", f"{{{n + 1}}}"),
-        ]
+        members: list[tuple[str, int | None]] = [(name, i) for i, name in enumerate(names)]
+        members += [("kind", None), ("source", n), ("t", n + 1)]
         members.sort(key=lambda m: m[0])
-        template = (
-            "{{" + ",".join(_braces(json_str(name)) + ":" + text for name, text in members) + "}}"
-        )
+        pieces: list[str | int] = []
+        literal = "{"
+        for j, (name, arg) in enumerate(members):
+            literal += ("," if j else "") + json_str(name) + ":"
+            if arg is None:  # the kind: part of the text
+                literal += json_str(kind)
+            else:
+                pieces += [literal, arg]
+                literal = ""
+        pieces.append(literal + "}")
+        template = _line_function(pieces, n + 2)
     if len(_TEMPLATES) < _MAX_TEMPLATES:
         _TEMPLATES[shape] = template
     return template
@@ -182,7 +201,7 @@ def canonical_line(record: TraceRecord) -> str:
         except TypeError:  # an unhashable kind
             template = None
         if template is not None:
-            return template.format(
+            return template(
                 *[  # json_value of each, without its frame for the common str and int
                     json_str(v) if type(v) is str else _int_repr(v) if type(v) is int
                     else json_value(v)
