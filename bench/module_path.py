@@ -17,6 +17,7 @@ Linearity: the per-byte cost of 10 MB against 1 MB (1.00 = linear).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -303,7 +304,12 @@ def main(argv: list[str] | None = None) -> int:
             for size in sizes:
                 best_m = best_r = None
                 for _ in range(args.repeat):  # interleaved: module, raw, module, raw ...
+                    # Each run starts from a collected heap: the worlds of earlier cases (a
+                    # 10 MB push upload leaves 110,000 records) otherwise wait for a full
+                    # collection and slow whichever case runs next by 10-30 %.
+                    gc.collect()
                     m = run_module(case, direction, size)
+                    gc.collect()
                     r = run_raw(direction, size)
                     best_m = m if best_m is None or m[0] < best_m[0] else best_m
                     best_r = r if best_r is None or r[0] < best_r[0] else best_r

@@ -126,7 +126,17 @@ class UartPort:
 
     @property
     def space(self) -> int:
-        return max(0, self.capacity - self.pending)
+        """``capacity - pending``, at least 0. Senders ask before every write (a download asks
+        several times a packet), so this is ``pending`` and ``_sent_by_now`` in one frame."""
+        pending = len(self._buf)
+        if self._busy:
+            burst = len(self._burst)
+            sent = int((self.line.sim.now - self._burst_start) / self._burst_bt + _EPS)
+            beyond = burst - (sent if sent < burst else burst) - CHUNK
+            if beyond > 0:
+                pending += beyond
+        room = self.capacity - pending
+        return room if room > 0 else 0
 
     def _sent_by_now(self) -> int:
         """Bytes of the burst in flight that have completely arrived at the other end."""
