@@ -221,6 +221,60 @@ def compare_ns3(total: int, seed: int, repeat: int) -> int:
     return 0
 
 
+def _worker(total: int, seed: int, repeat: int) -> int:
+    """One side of ``--against``: the workload muted and with full tracing (digest included),
+    CPU time of the fastest of ``repeat`` runs each, as one JSON line."""
+    import json
+
+    import simnet
+
+    out: dict[str, object] = {"simnet": str(simnet.__file__)}
+    for label, keep in (("muted", False), ("full", True)):
+        runs = [
+            run(total, seed, keep_trace=keep, capture=keep, digest=keep) for _ in range(repeat)
+        ]
+        out[label] = min(r["cpu"] for r in runs)
+        out["packets"] = runs[0]["packets"]
+        if keep:
+            out["digest"] = runs[0]["digest"]
+    print(json.dumps(out))
+    return 0
+
+
+def against(baseline: str, total: int, seed: int, rounds: int, repeat: int) -> int:
+    """A/B in one run: this script's workload on this tree's simnet and on ``baseline``'s (another
+    checkout), alternating fresh processes ``rounds`` times; CPU clock, fastest of each."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    here = str(Path(__file__).resolve().parent.parent)
+    results: dict[str, list[dict[str, object]]] = {"base": [], "new": []}
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
+    for _ in range(rounds):
+        for label, root in (("base", baseline), ("new", here)):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--worker", "--bytes", str(total), "--seed", str(seed),
+                 "--repeat", str(repeat)],
+                env={**os.environ, "PYTHONPATH": root}, capture_output=True, text=True,
+                check=True, cwd=root,
+            )
+            results[label].append(json.loads(proc.stdout))
+    for label in ("base", "new"):
+        rows = results[label]
+        muted = min(float(r["muted"]) for r in rows)  # type: ignore[arg-type]
+        full = min(float(r["full"]) for r in rows)  # type: ignore[arg-type]
+        packets = int(rows[0]["packets"])  # type: ignore[call-overload]
+        print(
+            f"{label:4} muted {muted * 1000:6.2f} ms ({packets / muted:8,.0f} packets/s)   "
+            f"full trace + capture + digest {full * 1000:6.2f} ms ({packets / full:8,.0f} "
+            f"packets/s)   digest {str(rows[0]['digest'])[:16]}   ({rows[0]['simnet']})"
+        )
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -250,7 +304,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="compare with the ns-3 wheel on the same workload (full tracing on here)",
     )
+    ap.add_argument(
+        "--against", metavar="DIR", help="A/B (CPU clock) against another simnet checkout"
+    )
+    ap.add_argument("--rounds", type=int, default=4, help="alternating rounds for --against")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        return _worker(args.bytes, args.seed, max(1, args.repeat))
+    if args.against:
+        return against(args.against, args.bytes, args.seed, args.rounds, max(1, args.repeat))
     if args.ns3:
         return compare_ns3(args.bytes, args.seed, max(1, args.repeat))
     if args.profile:
