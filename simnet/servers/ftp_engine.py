@@ -533,11 +533,15 @@ class FtpEngine(LineEngine):
 
     def _ls_line(self, path: str) -> str:
         if self.tree.is_dir(path):
-            return (f"drwxr-xr-x    2 ftp      ftp      {0:>12} {_ls_time(self.tree.dirs[path])} "
-                f"{basename(path)}")
+            return (
+                f"drwxr-xr-x    2 ftp      ftp      {0:>12} {_ls_time(self.tree.dirs[path])} "
+                f"{basename(path)}"
+            )
         entry = self.tree.files[path]
-        return (f"-rw-r--r--    1 ftp      ftp      {len(entry.data):>12} {_ls_time(entry.mtime)} "
-            f"{basename(path)}")
+        return (
+            f"-rw-r--r--    1 ftp      ftp      {len(entry.data):>12} {_ls_time(entry.mtime)} "
+            f"{basename(path)}"
+        )
 
     def _cmd_list(self, arg: str) -> list[ServerEvent]:
         return self._listing(arg, long=True)

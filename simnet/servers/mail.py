@@ -98,6 +98,8 @@ class Pop3Service(Service):
     type_name = "pop3"
     default_port = 110
     extra_keys = ("users", "mailboxes", "greeting")
+    # RFC 1939 §3: the autologout timer "MUST be of at least 10 minutes' duration"
+    default_idle_timeout = 10 * 60.0
 
     def _configure(self, config: dict[str, Any], field: str) -> None:
         self.greeting = get_str(config, "greeting", field, "simnet POP3 server ready")

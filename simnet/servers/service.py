@@ -147,6 +147,7 @@ class Service:
     transport = "tcp"
     default_port = 0
     extra_keys: tuple[str, ...] = ()
+    default_idle_timeout: float | None = None  # seconds of inactivity before the daemon hangs up
 
     def __init__(self, config: Mapping[str, Any] | None, field: str) -> None:
         config = dict(config or {})
@@ -162,11 +163,18 @@ class Service:
         self.greeting_delay = get_duration(config, "greeting_delay", field, 0.0)
         self.rate = get_rate(config, "rate", field)  # bits per second, None: unlimited
         # a daemon's inactivity timer (vsftpd idle_session_timeout, Postfix smtpd_timeout,
-        # RFC 1939 §3 autologout); None: never
+        # RFC 1939 §3 autologout): unset or null takes the type's default, false disables it
+        idle = config.get("idle_timeout")
+        if idle is True:
+            raise ConfigError(
+                f"{field}.idle_timeout", "expected a duration such as 10min, or false to disable"
+            )
         self.idle_timeout: float | None = (
-            None
-            if config.get("idle_timeout") is None
-            else parse_duration(config["idle_timeout"], f"{field}.idle_timeout", allow_zero=False)
+            self.default_idle_timeout
+            if idle is None
+            else None
+            if idle is False
+            else parse_duration(idle, f"{field}.idle_timeout", allow_zero=False)
         )
         # concurrent sessions beyond this get the daemon's "too many users" answer (vsftpd
         # max_clients, Postfix process limit); None: unlimited
