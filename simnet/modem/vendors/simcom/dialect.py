@@ -692,10 +692,14 @@ class SimcomDialect(Dialect):
         self._passive_close(link, IPCLOSE_REASON["peer_closed"])
 
     def _push_waiting(self, link: Link) -> bool:
+        """Received data still waits in the socket for the UART (direct push, or a transparent
+        link in data mode): closing now would lose it."""
         sock = link.sock
-        return (
-            self.rx_mode != 1 and not link.transparent and sock is not None and bool(sock.readable)
-        )
+        if sock is None or not sock.readable:
+            return False
+        if link.transparent:
+            return link.data_link is not None and link.data_link.draining()
+        return self.rx_mode != 1
 
     def _passive_close(self, link: Link, reason_code: int) -> None:
         self.links[link.index] = None
@@ -1518,6 +1522,10 @@ class TransparentLink(DataLink):
         self._out = bytearray()  # DTE bytes waiting for the packing timer
         self._flush_timer: Timer | None = None
         self._pending_in = ByteFifo()  # network bytes waiting for UART space
+        # TCP bytes are taken from the socket only while this module buffer (the link's receive
+        # buffer, as in buffer access mode) has room: the rest waits in the TCP stack, whose
+        # window closes towards the peer when the host's UART cannot keep up.
+        self.rx_capacity = dialect.rx[link.index].capacity
         self._closing: str | None = None  # the peer closed: this ends data mode once drained
 
     # -- engine side ------------------------------------------------------------------------------
@@ -1595,7 +1603,13 @@ class TransparentLink(DataLink):
             self.session.resume_input()
 
     def deliver(self, data: bytes) -> None:
-        """Bytes from the network (UDP datagrams) for the DTE."""
+        """Bytes from the network (UDP datagrams) for the DTE; a datagram the module buffer
+        has no room for is dropped (as in buffer access mode), and traced."""
+        if len(self._pending_in) + len(data) > self.rx_capacity:
+            self.dialect.record(
+                "udp_dropped", link=self.link.index, reason="buffer_full", size=len(data)
+            )
+            return
         self._pending_in.append(data)
         self.pump()
 
@@ -1605,31 +1619,40 @@ class TransparentLink(DataLink):
         if session is None or not self.active or session.suspended:
             return
         link = self.link
-        if link.kind == "TCP" and link.sock is not None:
-            while link.sock.readable:
-                chunk = link.sock.recv(4096)
-                if not chunk:
-                    break
-                self._pending_in.append(chunk)
-        if self._pending_in:
-            n = session.to_dte(self._pending_in.peek(session.tx_space))
-            self._pending_in.drop(n)
-        if self._closing is not None and not self._pending_in:
+        pending = self._pending_in
+        sock = link.sock if link.kind == "TCP" else None
+        while True:
+            if sock is not None and sock.readable:
+                room = self.rx_capacity - len(pending)
+                if room > 0:
+                    pending.append(sock.recv(room))
+            if not pending:
+                break
+            n = session.to_dte(pending.peek(session.tx_space))
+            pending.drop(n)
+            if not n or sock is None or not sock.readable:
+                break
+        if link.fin_pending and not (sock is not None and sock.readable):
+            link.fin_pending = False  # the peer's FIN waited for the last byte out of the socket
+            if self.dialect.links[link.index] is link:
+                self.dialect._passive_close(link, IPCLOSE_REASON["peer_closed"])
+        if self._closing is not None and not self.holding():
             message, self._closing = self._closing, None
             self.end(message)
+
+    def holding(self) -> bool:
+        """Received bytes not yet handed to the UART: in the module buffer or still in the
+        socket (also after the connection ended: a closed socket keeps what it had received)."""
+        sock = self.link.sock
+        return bool(self._pending_in) or (
+            self.link.kind == "TCP" and sock is not None and sock.readable > 0
+        )
 
     def end(self, message: str) -> None:
         """The connection ended by itself: leave data mode printing ``message``, but only once
         every byte received from the peer has reached the host (the UART drains at its own
         pace; ``on_dte_ready`` pumps again), so CLOSED always follows all of the data."""
-        session = self.session
-        if (
-            self._pending_in
-            and self.active
-            and session is not None
-            and session.active
-            and not session.suspended
-        ):
+        if self.draining():
             self._closing = message
             self.dialect.record(
                 "transparent_drain", link=self.link.index, pending=len(self._pending_in)
@@ -1640,6 +1663,17 @@ class TransparentLink(DataLink):
             self.session.end(message)
         else:
             self.dialect.urc(message)
+
+    def draining(self) -> bool:
+        """Whether received bytes still wait for a host that is reading them (data mode)."""
+        session = self.session
+        return (
+            self.holding()
+            and self.active
+            and session is not None
+            and session.active
+            and not session.suspended
+        )
 
     def detach(self) -> None:
         self.active = False
