@@ -4,7 +4,8 @@ commands, and one that is deliberately careless.
 A :class:`Sockets` driver speaks one vendor's socket commands (SIMCom SIM7600/A76xx: ``AT+NETOPEN``,
 ``AT+CIPOPEN``, ``AT+CIPSEND``, ``+IPCLOSE``; Fibocom L610: ``AT+MIPCALL``, ``AT+MIPOPEN``,
 ``AT+MIPSEND`` + ``AT+MIPPUSH``, ``+MIPSTAT``; Wavecom WIPsoft: ``AT+WIPBR``, ``AT+WIPCREATE``,
-``AT+WIPDATA`` continuous mode, ``+WIPPEERCLOSE``) and watches the URCs that say a socket or the
+``AT+WIPDATA`` continuous mode, ``+WIPPEERCLOSE``; Wavecom eDsoft: ``AT#CONNECTIONSTART``,
+``AT#OTCP`` and its DLE/ETX data session, DCD) and watches the URCs that say a socket or the
 network is gone. The workloads on top recover from anything: a lost socket, a lost context, a
 module that restarted - they start again from the first command, with a back-off, until their
 deadline. What they report as done they verified (an echo compared byte for byte, an FTP
@@ -21,6 +22,13 @@ import re
 from typing import Any
 
 from simnet.errors import ExpectTimeout
+from simnet.modem.dialect import ETX
+from simnet.modem.vendors.wavecom.edsoft.framing import (
+    MailEndDetector,
+    StreamDecoder,
+    dot_stuff,
+    escape,
+)
 
 # Boot lines: SIM7600 RDY, A76xx *ATREADY: 1, then +CPIN: READY, SMS DONE, PB DONE (the L610
 # prints none: its next command fails instead).
@@ -364,8 +372,241 @@ class WipsoftSockets(Sockets):
         self.urc(rf"\+WIPPEERCLOSE: 2,{link}$", 150)
 
 
+_EDSOFT_FINAL = re.compile(rb"\r\n(OK|#CME ERROR: (\d+))\r\n")
+EDSOFT_LOST = (35841, 35867)  # §9.2: the GPRS link was lost / no link: start again from the link
+
+
+class EdsoftSockets(Sockets):
+    """Wavecom eDsoft (§2.2 #CONNECTIONSTART, §5.4 #OTCP): one TCP connection at a time, carried
+    in a serial data session - the payload DLE-escaped both ways, an unescaped ETX ends it
+    (§5.1.1). After the module's ETX comes why: ``#CME ERROR: <§9.2 code>``, or, when the host
+    sent the ETX, ``Ok_Info_SocketClosed`` and ``OK``. The session's bytes are read raw from the
+    line and decoded as eDsoft's own framing says (``edsoft.framing``), as a real driver would;
+    the mail commands (§3.2 #GETMAIL, §3.4 #PUTMAIL) are here too."""
+
+    vendor = "wavecom-edsoft"
+    SOCKET_GONE = r"(?!)"  # said in the session itself (ETX, then the code): read there
+    NETWORK_GONE = r"^#CME ERROR: 35841$"  # §9.2 "GPRS connection lost", outside a command
+
+    def __init__(self, sim: Any, apn: str = "internet") -> None:
+        super().__init__(sim, apn)
+        self.in_session = False
+        self.decoder = StreamDecoder()
+        self.rx = bytearray()  # decoded payload of the current session, not taken yet
+        self.held = bytearray()  # payload read after DCD dropped, before the session's ETX
+        self.tail = b""  # what followed the module's ETX: the line saying why the session ended
+        self.ended_with: int | None = None  # the §9.2 code that ended the last session (0: OK)
+        self.dcd_dropped: tuple[float, int] | None = None  # (when, bytes received by then)
+
+    def up(self) -> None:
+        self._start()
+        self.set("AT&C1")  # DCD on while a data session runs: how a silent end shows (a reset)
+        self.cmd("AT#CONNECTIONSTOP", 60)  # an earlier attempt's link: start clean
+        if not self.cmd("AT+CGATT=1", 60).ok:
+            raise Gone("AT+CGATT=1 refused")
+        if not self.cmd(f'AT#APNSERV="{self.apn}"').ok:
+            raise Gone("AT#APNSERV refused")
+        r = self.cmd("AT#CONNECTIONSTART", 200)
+        if r.final != "Ok_Info_GprsActivation":
+            raise Gone(f"AT#CONNECTIONSTART answered {r.final}")
+        self.network_lost = False
+
+    def down(self) -> None:
+        try:
+            if self.in_session:
+                self.close(first_link(self))
+            self.cmd("AT#CONNECTIONSTOP", 60)
+        except Gone:
+            pass
+        self.in_session = False
+
+    def set(self, line: str) -> None:
+        if not self.cmd(line).ok:
+            raise Gone(f"{line} refused")
+
+    def open(self, link: int, ip: str, port: int) -> None:
+        if self.in_session:
+            raise Gone("a data session is still running")
+        for line in (f'AT#TCPSERV={link},"{ip}"', f"AT#TCPPORT={link},{port}",
+                     f"AT#DLEMODE={link},1"):
+            self.set(line)
+        r = self.cmd(f"AT#OTCP={link}", 200)  # DNS, then a connect of up to 2 x 60 s
+        if r.final != "Ok_Info_WaitingForData":
+            self._error(r.final)
+            raise Gone(f"AT#OTCP={link} answered {r.final}")
+        self._new_session()
+
+    def _new_session(self) -> None:
+        self.closed.clear()
+        self.in_session = True
+        self.decoder = StreamDecoder()
+        self.rx.clear()
+        self.held.clear()
+        self.tail = b""
+        self.ended_with = None
+        self.dcd_dropped: tuple[float, int] | None = None
+
+    def _error(self, final: str) -> None:
+        m = re.fullmatch(r"#CME ERROR: (\d+)", final)
+        if m and int(m.group(1)) in EDSOFT_LOST:
+            self.network_lost = True
+
+    def _pump(self) -> None:
+        """Decode what the module sent in the session so far; at its ETX, read why it ended."""
+        raw = self.dte.read_available()
+        if self.in_session:
+            payload, ended, used = self.decoder.feed(raw)
+            if ended or self.dte.dcd:
+                self.rx += self.held + payload
+                self.held.clear()
+            else:  # DCD dropped: data only if the session's ETX follows (a reset echoes input)
+                self.held += payload
+            if not ended:
+                if not self.dte.dcd and self._quiet_since_dcd_drop():
+                    # the session is gone without its ETX (a module reset says nothing): what
+                    # the host writes now would be AT command input, echoed back as if data
+                    self.in_session = False
+                    self.ended_with = -1
+                    self.closed.add(first_link(self))
+                    self.network_lost = True
+                return
+            self.in_session = False
+            raw = raw[used:]
+        if self.ended_with is None:
+            self.tail += raw
+            m = _EDSOFT_FINAL.search(self.tail)
+            if m is not None:
+                self.ended_with = int(m.group(2) or 0)
+                self.closed.add(first_link(self))
+                self._error(m.group(1).decode())
+
+    def _quiet_since_dcd_drop(self) -> bool:
+        """DCD dropped, and the line was quiet since for a second: the session's tail (its ETX
+        and result line, which the UART carries after the DCD drop) is not coming."""
+        if self.dcd_dropped is None:
+            self.dcd_dropped = (self.sim.now, self.dte.bytes_received)
+            self.sim.call_later(1.0, lambda: None)  # look again then
+        t, n = self.dcd_dropped
+        if n != self.dte.bytes_received:
+            self.dcd_dropped = (self.sim.now, self.dte.bytes_received)
+            self.sim.call_later(1.0, lambda: None)
+            return False
+        return self.sim.now - t >= 1.0
+
+    def _wait_line(self, seconds: float) -> None:
+        """Until the module sends something, DCD drops, or ``seconds`` pass."""
+        seen, dcd = self.dte.bytes_received, self.dte.dcd
+        wake = self.dcd_dropped[0] + 1.0 if self.in_session and self.dcd_dropped else float("inf")
+        if wake <= self.sim.now:
+            wake = float("inf")
+        self.sim.run_until(
+            lambda: self.dte.bytes_received != seen or self.dte.dcd != dcd or self.sim.now >= wake,
+            max(0.001, seconds),
+        )
+
+    def send(self, link: int, data: bytes) -> None:
+        """Into the session; eDsoft confirms nothing (bytes leave after TCPTXDELAY, §5.1.4)."""
+        self._pump()
+        if not self.in_session or self.network_lost or not self.dte.dcd:
+            raise Gone(f"socket {link} is closed")
+        self.dte.write(escape(data))
+
+    def received(self, link: int) -> bytes:
+        self._pump()
+        return bytes(self.rx)
+
+    def take(self, link: int) -> bytes:
+        self._pump()
+        out = bytes(self.rx)
+        self.rx.clear()
+        return out
+
+    def wait_bytes(self, link: int, n: int, timeout: float) -> bytes:
+        t_end = self.sim.now + timeout
+        while True:
+            self._pump()
+            if len(self.rx) >= n:
+                return bytes(self.rx)
+            if not self.in_session or self.network_lost or self.sim.now >= t_end:
+                raise Gone(f"socket {link}: {len(self.rx)} of {n} bytes (ended: {self.ended_with})")
+            self._wait_line(t_end - self.sim.now)
+
+    def wait_closed(self, link: int, timeout: float) -> bool:
+        t_end = self.sim.now + timeout
+        while self.ended_with is None and self.sim.now < t_end:
+            self._wait_line(t_end - self.sim.now)
+            self._pump()
+        return self.ended_with is not None
+
+    def close(self, link: int) -> None:
+        """ETX ends the session (§5.1.1): ETX back, Ok_Info_SocketClosed, OK - or the peer's end
+        that crossed it (nothing left to close either way)."""
+        self._pump()
+        if self.in_session and self.dte.dcd:
+            self.dte.write(bytes((ETX,)))
+        if not self.wait_closed(link, 30):
+            self.in_session = False
+            raise Gone(f"socket {link}: no end of the session after ETX")
+
+    def final(self, timeout: float, already: bytes = b"") -> int:
+        """The final result that ends a command whose data went over the line: 0 for OK, else
+        the §9.2 code; Gone if none comes."""
+        buf = already
+        t_end = self.sim.now + timeout
+        while True:
+            buf += self.dte.read_available()
+            m = _EDSOFT_FINAL.search(buf)
+            if m is not None:
+                code = int(m.group(2) or 0)
+                self._error(m.group(1).decode())
+                return code
+            if self.sim.now >= t_end:
+                raise Gone("no final result")
+            self._wait_line(t_end - self.sim.now)
+
+    def putmail(self, body: str, timeout: float = 200.0) -> None:
+        """§3.4: Ok_Info_WaitingForData, the body (dot-stuffed, CR LF line ends) up to
+        CR LF . CR LF; OK once the SMTP server took the mail (its 250), else Gone."""
+        r = self.cmd("AT#PUTMAIL", timeout)
+        if r.final != "Ok_Info_WaitingForData":
+            self._error(r.final)
+            raise Gone(f"AT#PUTMAIL answered {r.final}")
+        self.dte.write(dot_stuff(body.encode()) + b".\r\n")
+        code = self.final(timeout)
+        if code:
+            raise Gone(f"AT#PUTMAIL: #CME ERROR: {code}")
+
+    def getmail(self, timeout: float = 200.0) -> str | None:
+        """§3.2: the oldest mail of the POP3 maildrop (headers, CR LF, body, dot-stuffed as the
+        server sent it, CR LF . CR LF) when the command ends with OK; None when the box is
+        empty (Ok_Info_NoMail); Gone on an error (the mail stays in the box unless the
+        server's QUIT went through)."""
+        r = self.cmd("AT#GETMAIL", timeout)
+        if r.final == "Ok_Info_NoMail":
+            return None
+        if r.final != "Ok_Info_Mail":
+            self._error(r.final)
+            raise Gone(f"AT#GETMAIL answered {r.final}")
+        detector, text = MailEndDetector(), bytearray()
+        t_end = self.sim.now + timeout
+        while True:
+            raw = self.dte.read_available()
+            part, ended, used = detector.feed(raw)
+            text += part
+            if ended:
+                break
+            if self.sim.now >= t_end:
+                raise Gone("#GETMAIL: the mail did not end")
+            self._wait_line(t_end - self.sim.now)
+        code = self.final(max(1.0, t_end - self.sim.now), raw[used:])
+        if code:
+            raise Gone(f"AT#GETMAIL: #CME ERROR: {code} after the mail")
+        return bytes(text).decode("latin-1")
+
+
 DRIVERS: dict[str, type[Sockets]] = {"simcom": SimcomSockets, "fibocom": FibocomSockets,
-                                     "wavecom-wipsoft": WipsoftSockets}
+                                     "wavecom-wipsoft": WipsoftSockets,
+                                     "wavecom-edsoft": EdsoftSockets}
 
 
 def driver(sim: Any, apn: str = "internet") -> Sockets:
@@ -379,7 +620,7 @@ def driver(sim: Any, apn: str = "internet") -> Sockets:
 
 
 def first_link(sock: Sockets) -> int:
-    return 1 if sock.vendor in ("fibocom", "wavecom-wipsoft") else 0
+    return 1 if sock.vendor in ("fibocom", "wavecom-wipsoft", "wavecom-edsoft") else 0
 
 
 def _ip(sim: Any, host: str) -> str:
@@ -768,3 +1009,65 @@ def _pop3_fetch(sock: Sockets, ip: str, user: str, password: str, subject: str) 
             sock.close(pop.ctrl)
             return text
     raise Gone(f"{subject!r} not in the maildrop")
+
+
+def edsoft_mail_round_trip(
+    sim: Any,
+    host: str,
+    user: str = "device",
+    password: str = "secret",
+    to: str = "device@example.net",
+    sender: str = "tracker@fleet.io",
+    domain: str = "fleet.io",
+    rounds: int = 1,
+    interval: float = 0.0,
+    apn: str = "internet",
+    deadline: float = 1500.0,
+) -> dict[str, Any] | bool:
+    """:func:`mail_round_trip` through the eDsoft stack's own mail commands: the report is sent
+    with #PUTMAIL (§3.4, its body over the line after Ok_Info_WaitingForData) and fetched back
+    with #GETMAIL (§3.2: the oldest mail of the maildrop, deleted once read). Mails of earlier
+    attempts met on the way are read and dropped; a box that runs empty before this round's
+    report came back, or any error, starts the round again with a new report."""
+    sock = driver(sim, apn)
+    if not isinstance(sock, EdsoftSockets):
+        raise ValueError(f"edsoft_mail_round_trip needs an eDsoft module, not {sock.vendor!r}")
+    done = 0
+    attempt = 0
+    while sim.now < deadline:
+        attempt += 1
+        try:
+            sock.up()
+            for line in (
+                f'AT#SMTPSERV="{host}"',
+                f'AT#DOMAIN="{domain}"',
+                f'AT#SENDERADDR="{sender}"',
+                f'AT#REC1="{to}"',
+                f'AT#POP3SERV="{host}"',
+                f'AT#POP3UN="{user}"',
+                f'AT#POP3PW="{password}"',
+                "AT#POP3HEADERMODE=1",
+            ):
+                sock.set(line)
+            for k in range(done, rounds):
+                subject = f"report {k + 1} (attempt {attempt})"
+                body = f"battery {80 + k}%\nfixes {100 * (k + 1)}\nattempt {attempt}"
+                sock.set(f'AT#SUBJ1="{subject}"')
+                sock.putmail(body)
+                sim.claims.mail(host, to, subject, body, "OK after #PUTMAIL")
+                while True:
+                    text = sock.getmail()
+                    if text is None:
+                        raise Gone(f"{subject!r} not in the maildrop")
+                    if f"Subject: {subject}\r\n" in text:
+                        break
+                if body.replace("\n", "\r\n") not in text:
+                    raise AssertionError(f"{subject!r} came back as {text[:200]!r}")
+                done = k + 1
+                if interval and done < rounds:
+                    sim.advance(interval)
+            return {"mails": rounds, "attempts": attempt, "t_done": round(sim.now, 3)}
+        except Gone:
+            sock.down()
+            _backoff(sim, attempt)
+    return False

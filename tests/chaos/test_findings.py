@@ -62,3 +62,42 @@ def test_a_2048_byte_l610_receive_reaches_the_host() -> None:
     sd = SocketData(dte=None)
     sd.on_urc(urc)
     assert sd.received(1) == data
+
+
+def test_edsoft_driver_takes_no_echo_of_its_own_input_after_a_silent_reset() -> None:
+    # Found by chaos (scenarios/chaos/edsoft-tcp-echo.yaml): a module reset ends an eDsoft data
+    # session without its ETX (§5.1.1) and without a word; DCD drops (AT&C1). A driver that
+    # keeps writing types into command mode, and the module (ATE1) echoes the record back -
+    # which the echo test took for the server's echo. The driver now stops at the DCD drop and
+    # keeps bytes read after it unless the session's own ETX follows.
+    import pytest
+
+    from simnet.chaos import hosts
+
+    world = {
+        "name": "eDsoft echo, module reset at 60 s",
+        "module": "wavecom-edsoft",
+        "network": {"registration": {"state": "home", "after": "2s"}, "apn": {"name": "internet"}},
+        "hosts": WORLD["hosts"],
+        "faults": [{"at": "60s", "action": "reset"}],
+    }
+    sim = simnet.Simulation.from_dict(world)
+    sock = hosts.driver(sim)
+    assert isinstance(sock, hosts.EdsoftSockets)
+    sock.up()
+    sock.open(1, "203.0.113.10", 7)
+    sock.send(1, b"A\x03B\x10C")  # DLE-escaped on the line, one byte each on the wire
+    assert sock.wait_bytes(1, 5, 30) == b"A\x03B\x10C"
+    assert sock.take(1) == b"A\x03B\x10C"
+    assert sim.dte.dcd
+    sim.advance(60.5 - sim.now)
+    assert not sim.dte.dcd  # the session is gone, the module said nothing
+    with pytest.raises(hosts.Gone):
+        sock.send(1, b"record")
+    sim.dte.write(b"record")  # what a careless driver would still write...
+    sim.advance(0.5)
+    assert sim.dte.read_available().endswith(b"record")  # ...comes back as the echo of input
+    sim.dte.write(b"record")
+    with pytest.raises(hosts.Gone):
+        sock.wait_bytes(1, 6, 10)
+    assert sock.received(1) == b""
