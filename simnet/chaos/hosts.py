@@ -444,7 +444,7 @@ class EdsoftSockets(Sockets):
         self.held.clear()
         self.tail = b""
         self.ended_with = None
-        self.dcd_dropped: tuple[float, int] | None = None
+        self.dcd_dropped = None
 
     def _error(self, final: str) -> None:
         m = re.fullmatch(r"#CME ERROR: (\d+)", final)
@@ -915,6 +915,12 @@ def _pop3_multi(buf: bytes) -> int:
     return end + 5 if end >= 0 else 0
 
 
+def _report(k: int, attempt: int) -> tuple[str, str]:
+    """Subject and body of report ``k``, told from a resend by its attempt number."""
+    subject = f"report {k + 1} (attempt {attempt})"
+    return subject, f"battery {80 + k}%\nfixes {100 * (k + 1)}\nattempt {attempt}"
+
+
 def mail_round_trip(
     sim: Any,
     host: str,
@@ -941,8 +947,7 @@ def mail_round_trip(
         try:
             sock.up()
             for k in range(done, rounds):
-                subject = f"report {k + 1} (attempt {attempt})"
-                body = f"battery {80 + k}%\nfixes {100 * (k + 1)}\nattempt {attempt}"
+                subject, body = _report(k, attempt)
                 smtp = _LineClient(sock, ip, first_link(sock))
                 smtp.connect(25)
                 if smtp.reply()[0] != 220:
@@ -1050,8 +1055,7 @@ def edsoft_mail_round_trip(
             ):
                 sock.set(line)
             for k in range(done, rounds):
-                subject = f"report {k + 1} (attempt {attempt})"
-                body = f"battery {80 + k}%\nfixes {100 * (k + 1)}\nattempt {attempt}"
+                subject, body = _report(k, attempt)
                 sock.set(f'AT#SUBJ1="{subject}"')
                 sock.putmail(body)
                 sim.claims.mail(host, to, subject, body, "OK after #PUTMAIL")
