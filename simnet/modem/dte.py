@@ -162,6 +162,7 @@ class DTE:
         self._carry: list[tuple[int, bytes]] = []
         profile = getattr(target, "profile", None)
         self.vendor: str = (getattr(profile, "vendor", "") or "").lower()
+        self.module_id: str = getattr(profile, "id", "") or ""
         self._framer = UrcFramer(self.vendor)
         self.urcs: deque[Urc] = deque()
         self.urcs_dropped = 0
@@ -237,6 +238,8 @@ class DTE:
             raise TypeError(f"dte.write(): expected bytes or str, got {type(data).__name__}")
         if self._prompt_open:
             self._echo += data
+        if self._socket_data.edsoft:
+            self._socket_data.on_write(data)
         return self.port.write(data)
 
     def send_line(self, text: str) -> None:
@@ -744,6 +747,13 @@ class DTE:
         if self.tap is not None or not data:
             self._framer.skip(start + len(data))
             return
+        if self._socket_data.edsoft:
+            start, data = self._edsoft_session(data, start)
+            if not data:
+                return
+        self._frame_lines(data, start)
+
+    def _frame_lines(self, data: bytes, start: int) -> None:
         if self._data_mode:  # data until the module's result says data mode is over
             # NO CARRIER (the call or link ended), or OK / ERROR (after +++, or a dialect whose
             # data ends in-band, e.g. WIPsoft's [ETX]): lines are URCs again from there. The
@@ -769,6 +779,27 @@ class DTE:
                 self._framer.skip(start + n)
         for urc in self._framer.feed(data, start, self.sim.now):
             self._deliver(urc)
+
+    def _edsoft_session(self, data: bytes, start: int) -> tuple[int, bytes]:
+        """eDsoft socket sessions: the lines up to an ``Ok_Info_WaitingForData`` are framed as
+        usual, the session's bytes go to ``socket_data`` (not framed), what follows its ending
+        [ETX] is lines again. Returns what is left to frame (start, bytes)."""
+        sd = self._socket_data
+        if sd.session is None:
+            cut = sd.find_session_start(data)
+            if cut < 0:
+                return start, data
+            self._frame_lines(data[:cut], start)  # delivers the line: it starts the session
+            start, data = start + cut, data[cut:]
+            self._framer.skip(start)
+        if sd.session is not None and start == sd.lf_at and data[:1] == b"\n":
+            start, data = start + 1, data[1:]  # Ok_Info_WaitingForData's CR LF was split
+            self._framer.skip(start)
+        if sd.session is not None and data:
+            used = sd.feed_session(data)
+            start, data = start + used, data[used:]
+            self._framer.skip(start)
+        return start, data
 
     def _deliver(self, urc: Urc) -> None:
         self._urc_serial += 1
@@ -828,6 +859,9 @@ class DTE:
 
     def _after_response(self, line: str, final: str, end: int) -> None:
         self._framer.skip(end)
+        if self._socket_data.edsoft:  # answered: no session ran, unless this one opens it
+            self._socket_data.end_session()
+            self._socket_data.start_session(final)
         self._prompt_open = final == ">"
         self._echo.clear()
         # A command answered: the module is in command mode, unless it answered CONNECT.

@@ -22,10 +22,18 @@ WIPsoft (Wavecom)        ``+WIPDATA: 2,<idx>,<n>`` (TCP) /                      
 WIPsoft links are named ``"tcp:<idx>"`` and ``"udp:<idx>"`` (a UDP and a TCP socket may share an
 index, §3.1.1); ``fetch(link)`` maps the socket, reads what it holds and leaves with ``+++``.
 
-Wavecom eDsoft carries socket, FTP and UDP data in a data session (after
-``Ok_Info_WaitingForData`` / ``Ok_Info_DataBegin``, DLE-escaped, ended by ETX; §4-§6), not in
-responses or URCs: a host decodes that stream with
-``simnet.modem.vendors.wavecom.edsoft.framing.StreamDecoder``, as its driver would.
+Wavecom eDsoft (one session at a time, §5.1.1, §6.1) carries socket data in a data session:
+``AT#OTCP=<id>`` / ``AT#OUDP`` answer ``Ok_Info_WaitingForData``, and after ``AT#LTCPSTART=<id>``
+/ ``AT#LUDPSTART`` (OK) the same line comes when a peer connects (or its first datagram
+arrives); from there the line carries the peer's payload, [DLE] before each [ETX] and [DLE]
+of it, until an unescaped [ETX] ends the session (§5.1.1, §6.2.1), followed by why
+(``#CME ERROR: <code>``, or ``Ok_Info_SocketClosed`` and ``OK`` when the host sent the [ETX]).
+The helper decodes that stream with ``edsoft.framing.StreamDecoder`` as the bytes arrive (push:
+``fetch`` just takes them). eDsoft links are named ``"tcp:<id>"`` (the #TCPSERV/#TCPPORT index,
+as WIPsoft names its TCP sockets) and ``"udp"`` (eDsoft has one UDP service, no index); UDP
+datagram boundaries are not marked on the line (§6.2.1), so a UDP link is one byte stream.
+``session`` is the link of the session running (None outside one). A DLEMODE 0 TCP session
+(§5.1.1: raw, never ended by an [ETX]) cannot be told apart from later output and is not read.
 
 ``+IPD`` does not name the link: the helper finds it from the ``RECV FROM`` address and the
 ``AT+CIPOPEN`` the host sent for it (else the key is ``"<ip>:<port>"``). Formats without a length
@@ -41,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simnet.modem.urc import Urc
+from simnet.modem.vendors.wavecom.edsoft.framing import StreamDecoder
 
 Link = int | str
 
@@ -56,6 +65,11 @@ _MIPDATA = re.compile(r"\+MIPDATA: (\d+),(\d+)")
 _WIPDATA_TCP = re.compile(r"\+WIPDATA: 2,(\d+),(\d+)")
 _WIPDATA_UDP = re.compile(r"\+WIPDATA: 1,(\d+),(\d+),([0-9.]+),(\d+)")
 _ETX, _DLE = 0x03, 0x10
+# eDsoft host command lines that start (or arm) a socket session, and the DLEMODE setting
+_EDSOFT_OPEN = re.compile(r"AT#(OTCP|LTCPSTART|OUDP|LUDPSTART)(?:=(\d+))?", re.I)
+_EDSOFT_DLEMODE = re.compile(r'AT#DLEMODE=(\d+),"?([01])"?', re.I)
+_EDSOFT_SESSION_START = b"Ok_Info_WaitingForData\r\n"
+_EDSOFT_WAITING = ("Ok_Info_WaitingForData", "1028")  # §9.1, verbose and numeric (ATV0)
 
 
 @dataclass
@@ -80,6 +94,17 @@ class SocketData:
         self._remote: tuple[str, int] | None = None  # the last RECV FROM
         self._opened: dict[tuple[str, int], int] = {}  # (host, port) -> link, from AT+CIPOPEN
         self._wip_peer: dict[Link, tuple[str, int]] = {}  # WIPsoft UDP link -> announced source
+        # eDsoft: the socket session running, the links armed by the last command or a listen
+        self.edsoft = getattr(dte, "module_id", "") == "wavecom-edsoft"
+        self.session: Link | None = None
+        self._session_decoder = StreamDecoder()
+        self._edsoft_opening: Link | None = None  # AT#OTCP/#OUDP sent, not answered yet
+        self._edsoft_other = False  # another command sent (its WaitingForData is no socket's)
+        self._edsoft_listens: list[Link] = []  # AT#LTCPSTART / AT#LUDPSTART armed
+        self._edsoft_raw: set[int] = set()  # TCP ids set to DLEMODE 0
+        self._host_line = bytearray()
+        self._start_tail = b""
+        self.lf_at = -1  # absolute offset of the LF that ends the session's first line
 
     # -- reading -----------------------------------------------------------------------------
     def received(self, link: Link) -> bytes:
@@ -101,6 +126,8 @@ class SocketData:
         (``AT+CIPRXGET=2,<link>,<size>`` on SIMCom, ``AT+MIPREAD=<sid>,<size>`` on Fibocom, a
         mapping of the socket on WIPsoft) until it says nothing is left; returns (and takes)
         the bytes read."""
+        if self.edsoft:  # pushed in the session as it arrived: nothing to pull
+            return self.read(link)
         before = len(self._buffers.get(link, b""))
         if isinstance(link, str) and link[:4] in ("tcp:", "udp:"):
             self._fetch_wipsoft(link, timeout)
@@ -149,6 +176,103 @@ class SocketData:
         for data in _wip_frames(raw, link.startswith("udp:")):
             self._add(self.dte.sim.now, link, data, remote)
 
+    # -- eDsoft sessions (fed by the DTE) ---------------------------------------------------
+    def on_write(self, data: bytes) -> None:
+        """Host bytes: outside a session, the command lines say which link a session is."""
+        if self.session is not None:
+            return  # payload (or the host's ETX, which the module's ETX will confirm)
+        self._host_line += data
+        while True:
+            cr = self._host_line.find(b"\r")
+            if cr < 0:
+                del self._host_line[:-256]  # bounded: no CR, no command
+                return
+            line = self._host_line[:cr].decode("latin-1").strip()
+            del self._host_line[: cr + 1]
+            if line:
+                self._edsoft_command(line)
+
+    def _edsoft_command(self, line: str) -> None:
+        self._edsoft_opening, self._edsoft_other = None, False
+        m = _EDSOFT_DLEMODE.fullmatch(line)
+        if m:
+            (self._edsoft_raw.add if m.group(2) == "0" else self._edsoft_raw.discard)(
+                int(m.group(1))
+            )
+            return
+        m = _EDSOFT_OPEN.fullmatch(line)
+        if m is None:
+            self._edsoft_other = line.upper().startswith("AT")
+            return
+        verb = m.group(1).upper()
+        if verb in ("OTCP", "LTCPSTART") and m.group(2) is None:
+            return  # malformed: the module refuses it
+        link: Link = f"tcp:{m.group(2)}" if verb.endswith("TCP") or verb == "LTCPSTART" else "udp"
+        if verb.startswith("L"):
+            if link not in self._edsoft_listens:
+                self._edsoft_listens.append(link)
+        else:
+            self._edsoft_opening = link
+
+    def _session_link(self) -> Link | None:
+        """Whose is the Ok_Info_WaitingForData just seen: the open just sent, else a listen
+        (none when it answers AT#FTPPUT / AT#PUTMAIL)."""
+        if self._edsoft_opening is not None:
+            return self._edsoft_opening
+        if self._edsoft_other or not self._edsoft_listens:
+            return None
+        return self._edsoft_listens.pop(0)
+
+    def start_session(self, result: str) -> bool:
+        """A line the module sent outside a session (a final or an unsolicited line): True when
+        it was ``Ok_Info_WaitingForData`` for a socket, and the bytes after it are its data."""
+        if result.strip() not in _EDSOFT_WAITING:
+            if result.strip() in ("OK", "0") or result.startswith("#CME ERROR"):
+                self._edsoft_opening = None  # answered otherwise: no session from it
+                self._edsoft_other = False
+            return False
+        link = self._session_link()
+        self._edsoft_opening, self._edsoft_other = None, False
+        if link is None or (isinstance(link, str) and link.startswith("tcp:")
+                            and int(link[4:]) in self._edsoft_raw):
+            return False
+        if link in self._edsoft_listens:
+            self._edsoft_listens.remove(link)
+        self.session = link
+        self._session_decoder = StreamDecoder()
+        self.lf_at = -1
+        return True
+
+    def find_session_start(self, data: bytes) -> int:
+        """Unsolicited bytes while a listen is armed: the offset just past an
+        ``Ok_Info_WaitingForData`` line in ``data`` (it may have begun in the last chunk), or
+        -1 (the line is then framed as usual, and :meth:`start_session` decides)."""
+        if self._edsoft_opening is None and (self._edsoft_other or not self._edsoft_listens):
+            return -1
+        joined = self._start_tail + data
+        at = joined.find(_EDSOFT_SESSION_START)
+        self._start_tail = joined[-(len(_EDSOFT_SESSION_START) - 1) :]
+        if at < 0:
+            return -1
+        self._start_tail = b""
+        return at + len(_EDSOFT_SESSION_START) - (len(joined) - len(data))
+
+    def feed_session(self, data: bytes) -> int:
+        """Bytes of the running session: the payload is kept; returns how many bytes were the
+        session's (up to its ending [ETX]; after it, ``session`` is None)."""
+        link = self.session
+        assert link is not None
+        payload, ended, used = self._session_decoder.feed(data)
+        self._add(self.dte.sim.now, link, payload)
+        if ended:
+            self.session = None
+        return used
+
+    def end_session(self) -> None:
+        """The module answered a command: whatever the line carried, no session runs (a reset
+        ends one without its [ETX])."""
+        self.session = None
+
     # -- fed by the DTE ----------------------------------------------------------------------
     def _add(
         self, t: float, link: Link, data: bytes, remote: tuple[str, int] | None = None
@@ -159,6 +283,10 @@ class SocketData:
 
     def on_urc(self, urc: Urc) -> None:
         text = urc.text
+        if self.edsoft:
+            if self.start_session(text) and not text.isdigit():
+                self.lf_at = urc.end  # the line ended at its CR: the LF after it is no payload
+            return
         if text.startswith("RECV FROM:"):
             m = _RECV_FROM.fullmatch(text)
             if m:

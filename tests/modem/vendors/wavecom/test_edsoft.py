@@ -684,3 +684,91 @@ def test_numeric_forms_under_atv0():
     assert wait_for(sim, b"\x030\r", 60) == b"AT#FTPGET\r1025\ra\nb\n\x030\r"
     sim.dte.write(b"AT#GETMAIL\r")
     assert wait_for(sim, b"3072\r", 60) == b"AT#GETMAIL\r3072\r"
+
+
+# -- dte.socket_data: the session's payload per link ---------------------------------------------
+
+
+def test_socket_data_reads_an_otcp_echo_session_unescaped():
+    """§5.1.1 / §5.4: the peer's ETX and DLE bytes arrive as DLE ETX / DLE DLE; the helper keeps
+    them unescaped on link "tcp:1", and the host's ETX ends the session (Ok_Info_SocketClosed)."""
+    sim = world(MODULE, hosts=ECHO)
+    gprs_up(sim)
+    setup(sim, 'AT#TCPSERV=1,"echo.example.net"', "AT#TCPPORT=1,7")
+    data = sim.dte.socket_data
+    sim.dte.urcs.clear()  # the raw-written setup's lines
+    r = sim.dte.command("AT#OTCP=1", 60)
+    assert r.final == "Ok_Info_WaitingForData"
+    assert data.session == "tcp:1"
+    sim.dte.write(b"A\x10\x03B\x10\x10C")  # payload A ETX B DLE C, escaped by the host
+    sim.run_until(lambda: data.received("tcp:1") == b"A\x03B\x10C", 30)
+    assert data.received("tcp:1") == b"A\x03B\x10C"  # 5 bytes, as the echo server counted
+    assert sim.host("echo.example.net").bytes_received(service="tcp-echo") == 5
+    assert not sim.dte.urcs  # the session's bytes are no lines
+    sim.dte.write(b"\x03")
+    urc = sim.dte.next_urc("Ok_Info_SocketClosed", 30)
+    assert urc.text == "Ok_Info_SocketClosed"
+    assert data.session is None
+    assert data.read("tcp:1") == b"A\x03B\x10C"
+    assert sim.dte.command("AT#VSTATE").ok  # lines are commands and results again
+
+
+def test_socket_data_reads_a_listen_session_in_chunks_and_its_end():
+    """§5.2 / A.8.1: Ok_Info_WaitingForData comes unsolicited when the peer connects; the peer
+    sends in three segments (one report each); its FIN ends the session with ETX and
+    #CME ERROR: 37966 (§9.2), after which nothing is the link's."""
+    sim = world(MODULE, hosts={"collector": {"ip": "10.20.0.5"}})
+    gprs_up(sim)
+    setup(sim, 'AT#TCPSERV=1,"255.255.255.255"', "AT#TCPPORT=1,2323", "AT#LTCPSTART=1")
+    data = sim.dte.socket_data
+    parts = [b"to host \x03", b"\x10\x10 mid \x03\x03", b" end\x10"]
+    sock = peer(sim, "collector").tcp_connect(sim.module.host.ip, 2323)
+    sock.on_connected = lambda s: s.send(parts[0])
+    sim.run_until(lambda: data.received("tcp:1") == parts[0], 30)
+    assert data.session == "tcp:1"
+    for part in parts[1:]:
+        sim.advance(2)
+        sock.send(part)
+    want = b"".join(parts)
+    sim.run_until(lambda: data.received("tcp:1") == want, 30)
+    assert data.received("tcp:1") == want
+    assert len([c for c in data.chunks if c.link == "tcp:1"]) >= 3
+    sock.close()
+    assert sim.dte.next_urc(r"#CME ERROR", 30).text == "#CME ERROR: 37966"
+    assert data.session is None
+    assert data.fetch("tcp:1") == want
+    assert sim.dte.read_available().endswith(b"\x03\r\n#CME ERROR: 37966\r\n")
+
+
+def test_socket_data_split_escapes_byte_by_byte():
+    """The session's bytes delivered one at a time (a DLE in one report, its ETX in the next):
+    the §5.1.1 escaping still decodes, and the ETX alone ends the session."""
+    sim = world(MODULE, hosts={"collector": {"ip": "10.20.0.5"}})
+    gprs_up(sim)
+    setup(sim, "AT#TCPPORT=2,2323", "AT#LTCPSTART=2")
+    wire = b"\r\nOk_Info_WaitingForData\r\nx\x10\x03y\x10\x10\x10\x03\x03\r\n#CME ERROR: 37966\r\n"
+    for i in range(len(wire)):
+        sim.dte.port.on_receive(wire[i : i + 1], sim.now, 0.0)
+    data = sim.dte.socket_data
+    assert data.received("tcp:2") == b"x\x03y\x10\x03"
+    assert [c.data for c in data.chunks] == [b"x", b"\x03", b"y", b"\x10", b"\x03"]
+    assert data.session is None
+    assert [u.text for u in sim.dte.urcs][-2:] == ["Ok_Info_WaitingForData", "#CME ERROR: 37966"]
+
+
+def test_socket_data_reads_an_oudp_session():
+    """§6.4: datagram payloads escaped on the line (no boundaries): link "udp"."""
+    sim = world(MODULE, hosts=ECHO)
+    gprs_up(sim)
+    setup(sim, 'AT#UDPSERV="echo.example.net"', "AT#UDPPORT=7", "AT#UDPTXDELAY=200")
+    sim.dte.write(b"AT#OUDP\r")
+    wait_for(sim, b"Ok_Info_WaitingForData\r\n", 60)
+    data = sim.dte.socket_data
+    assert data.session == "udp"
+    sim.dte.write(b"ping\x10\x03")
+    sim.run_until(lambda: data.received("udp") == b"ping\x03", 30)
+    assert data.received("udp") == b"ping\x03"
+    sim.dte.write(b"\x03")
+    wait_for(sim, b"OK\r\n", 30)
+    assert data.session is None
+    assert data.read("udp") == b"ping\x03"
