@@ -23,6 +23,7 @@ from typing import Any
 
 from simnet.errors import ExpectTimeout
 from simnet.modem.dialect import ETX
+from simnet.modem.vendors.wavecom.common import FramedInput
 from simnet.modem.vendors.wavecom.edsoft.framing import (
     MailEndDetector,
     StreamDecoder,
@@ -849,12 +850,7 @@ def ftp_put_get(
     is done, False if ``deadline`` passes."""
     sock = driver(sim, apn)
     ip = _ip(sim, host)
-    stem, dot, ext = path.rpartition(".")
-    paths = (
-        [path]
-        if rounds == 1
-        else [f"{stem or ext}-{k + 1}{dot}{ext if stem else ''}" for k in range(rounds)]
-    )
+    paths = _round_paths(path, rounds)
     done = 0
     attempt = 0
     while sim.now < deadline:
@@ -864,7 +860,7 @@ def ftp_put_get(
             sock.up()
             ftp.login(user, password)
             for k in range(done, rounds):
-                payload = bytes((i * 31 + 7 + 13 * k) % 251 for i in range(size))
+                payload = _file_payload(k, size)
                 if not ftp.put(paths[k], payload):
                     raise Gone("upload not completed")
                 sim.claims.file(host, paths[k], payload, "226 after STOR")
@@ -890,6 +886,168 @@ def ftp_put_get(
                 "t_done": round(sim.now, 3),
             }
         except Gone:
+            sock.down()
+            _backoff(sim, attempt)
+    return False
+
+
+_WIP_FINAL = re.compile(rb"\r\n(OK|ERROR|\+CME ERROR: (\d+))\r\n")
+_WIP_URC_LINES = re.compile(rb"(?:\r\n\+[^\r\n]*\r\n)*")  # what may come before a final
+
+
+class _WipFtp:
+    """WIPsoft's own FTP client (§5.1 +WIPCREATE mode 4, §6.1 +WIPFILE): session 1, binary
+    (option 40 = 1), passive (the §5.3.7 default). The file goes up DLE-escaped and ends with
+    a bare [ETX], then OK once the server's 226 came; it comes down DLE-escaped, a bare [ETX],
+    then OK (§6.1.7). The bytes in the transfer are read raw off the line and decoded with the
+    framing's own rules; a transfer whose line goes silent (a module reset says nothing) is
+    Gone."""
+
+    IDX = 1
+
+    def __init__(self, sock: WipsoftSockets) -> None:
+        self.sock = sock
+        self.sim = sock.sim
+        self.dte = sock.dte
+        self.putting = False
+
+    def login(self, host: str, user: str, password: str) -> None:
+        self.sock.forget(r"\+WIPPEERCLOSE: 4,")
+        r = self.sock.cmd(f'AT+WIPCREATE=4,{self.IDX},"{host}",21,"{user}","{password}"', 200)
+        if not r.ok:
+            raise Gone(f"AT+WIPCREATE=4 answered {r.final}")
+        if not self.sock.cmd(f"AT+WIPOPT=4,{self.IDX},2,40,1").ok:
+            raise Gone("binary type refused")
+
+    def _final(self, buf: bytes) -> tuple[int, int] | None:
+        """(code, where it starts) of the final result in ``buf`` (0: OK, -1: ERROR)."""
+        m = _WIP_FINAL.search(buf)
+        if m is None:
+            return None
+        if m.group(2):
+            return int(m.group(2)), m.start()
+        return (0 if m.group(1) == b"OK" else -1), m.start()
+
+    def _wait_line(self, quiet: float) -> bool:
+        """Until the module sends something; False after ``quiet`` seconds of silence."""
+        seen = self.dte.bytes_received
+        return self.sim.run_until(lambda: self.dte.bytes_received != seen, quiet)
+
+    def put(self, name: str, payload: bytes, quiet: float = 150.0) -> bool:
+        r = self.sock.cmd(f'AT+WIPFILE=4,{self.IDX},2,"{name}"', 200)  # TYPE, PASV, STOR
+        if r.final != "CONNECT":
+            return False
+        self.putting = True
+        self.dte.write(escape(payload) + bytes((ETX,)))
+        buf = b""
+        while True:
+            buf += self.dte.read_available()
+            found = self._final(buf)
+            if found is not None:
+                break
+            if not self._wait_line(quiet):
+                raise Gone(f"no result after the [ETX] of {name}")
+        self.putting = False
+        code, start = found
+        if _WIP_URC_LINES.fullmatch(buf[:start]) is None:
+            # the module answered with more than URCs: it was not in the transfer (a reset
+            # left it in command mode, echoing the file) - its OK is no word on the file
+            raise Gone(f"unexpected bytes before the result of the upload of {name}")
+        return code == 0
+
+    def get(self, name: str, quiet: float = 150.0) -> bytes | None:
+        r = self.sock.cmd(f'AT+WIPFILE=4,{self.IDX},1,"{name}"', 200)  # TYPE, PASV, RETR
+        if r.final != "CONNECT":
+            return None
+        framed = FramedInput()
+        got = bytearray()
+        ended = False
+        tail = b""
+        while True:
+            raw = self.dte.read_available()
+            if not ended:
+                part, used, ended = framed.decode(raw, 1 << 30)
+                got += part
+                raw = raw[used:]
+            if ended:
+                tail += raw
+                found = self._final(tail)
+                if found is not None:
+                    return bytes(got) if found[0] == 0 else None
+            if not self._wait_line(quiet):
+                raise Gone(f"the download of {name} went silent ({len(got)} bytes)")
+
+    def close(self) -> None:
+        """End the session, whatever state it is in (an upload still open gets its [ETX])."""
+        if self.putting:
+            self.dte.write(bytes((ETX,)))
+            self.putting = False
+            self._wait_line(5.0)
+        try:
+            self.sock.cmd(f"AT+WIPCLOSE=4,{self.IDX}", 10)
+        except Gone:
+            pass
+
+
+def _round_paths(path: str, rounds: int) -> list[str]:
+    """One file for one round, else ``<stem>-1<ext>``, ``<stem>-2<ext>``..."""
+    stem, dot, ext = path.rpartition(".")
+    if rounds == 1:
+        return [path]
+    return [f"{stem or ext}-{k + 1}{dot}{ext if stem else ''}" for k in range(rounds)]
+
+
+def _file_payload(k: int, size: int) -> bytes:
+    """Round ``k``'s file: every byte value below 251, [ETX] and [DLE] included."""
+    return bytes((i * 31 + 7 + 13 * k) % 251 for i in range(size))
+
+
+def wipsoft_ftp_put_get(
+    sim: Any,
+    host: str,
+    user: str = "demo",
+    password: str = "secret",
+    path: str = "upload.bin",
+    size: int = 4000,
+    rounds: int = 1,
+    interval: float = 0.0,
+    apn: str = "internet",
+    deadline: float = 1500.0,
+) -> dict[str, Any] | bool:
+    """:func:`ftp_put_get` with WIPsoft's own FTP client (+WIPCREATE=4, +WIPFILE) instead of
+    FTP spoken over sockets: upload ``size`` bytes, read the file back, ``rounds`` times
+    ``interval`` seconds apart; OK after the upload's [ETX] claims the file, the read-back
+    must be identical; any error ends the session and redoes the round from the bearer up."""
+    sock = WipsoftSockets(sim, apn)
+    paths = _round_paths(path, rounds)
+    done = 0
+    attempt = 0
+    while sim.now < deadline:
+        attempt += 1
+        ftp = _WipFtp(sock)
+        try:
+            sock.up()
+            ftp.login(host, user, password)
+            for k in range(done, rounds):
+                payload = _file_payload(k, size)
+                if not ftp.put(paths[k], payload):
+                    raise Gone("upload not completed")
+                sim.claims.file(host, paths[k], payload, "OK after the upload's [ETX]")
+                got = ftp.get(paths[k])
+                if got is None:
+                    raise Gone("download not completed")
+                if got != payload:
+                    raise AssertionError(
+                        f"{paths[k]} read back differs ({len(got)} of {len(payload)} bytes)"
+                    )
+                done = k + 1
+                if interval and done < rounds:
+                    sim.advance(interval)
+            ftp.close()
+            return {"files": rounds, "bytes": size * rounds, "attempts": attempt,
+                    "t_done": round(sim.now, 3)}
+        except Gone:
+            ftp.close()
             sock.down()
             _backoff(sim, attempt)
     return False

@@ -447,13 +447,36 @@ class FileGetLink(FileLink):
         self.out = bytearray()
         self.etx = False
         self.result: Final | None = None
+        self.last_moved = ftp.sim.now  # when file bytes last came from the data connection
+        self.silent = False
         data.on_data = self.pump
         data.on_end = self.pump
 
     def on_start(self, session: DataSession) -> None:
         super().on_start(session)
         self.stack.spawn(self._await_completion())
+        self.stack.spawn(self._watch_silence())
         self.pump()
+
+    def _watch_silence(self) -> Generator[Any, Any, None]:
+        """A data connection that neither brings bytes nor ends for REPLY_TIMEOUT (its path
+        gone: a NAT mapping expired, an outage) ends the retrieval with [ETX] and 839, as a
+        silent server does before CONNECT - else the UART, with no escape, stays in data mode
+        for good. Bytes the host has not read yet are the host's delay, not the server's."""
+        sim = self.stack.sim
+        self.last_moved = sim.now
+        while not self.done and not self.data.fin:  # at the end: completion()'s timeouts
+            session = self.session
+            if session is None or not session.active:
+                return
+            quiet = sim.now - self.last_moved
+            if quiet >= REPLY_TIMEOUT - 1e-6 and not self.out:  # float sums: not exact
+                self.stack.record("ftp_data_silent", idx=self.ftp.wip.idx, after=REPLY_TIMEOUT)
+                self.silent = True
+                self.data.abort()
+                self.pump()
+                return
+            yield sim.timeout(REPLY_TIMEOUT if self.out else max(REPLY_TIMEOUT - quiet, 1e-3))
 
     def _await_completion(self) -> Generator[Any, Any, None]:
         self.result = yield from self.completion()
@@ -481,9 +504,13 @@ class FileGetLink(FileLink):
             if room <= 0:
                 return
             if sock is not None and sock.readable:
+                self.last_moved = self.stack.sim.now
                 self.out += escape(sock.recv(max(1, room // 2)))
                 continue
             break
+        if self.silent:
+            self._end(cme_error(T.Wip.CHANNEL_CREATION))
+            return
         if not self.data.fin:
             return
         if self.data.failed is not None:

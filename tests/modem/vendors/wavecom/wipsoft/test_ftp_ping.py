@@ -157,6 +157,42 @@ def test_reset_mid_transfer_ends_with_etx_and_841() -> None:
     )
 
 
+def test_a_retrieval_whose_data_connection_goes_silent_ends_after_60_s_with_etx_and_839() -> None:
+    """Found by chaos (wipsoft-ftp-put-get, seed 1): an outage, then the carrier NAT forgets
+    the mappings - the server's segments go nowhere, the module's data connection neither
+    brings bytes nor ends. The UART (no +++ in a transfer) must not stay in data mode for
+    good: after 60 s without a byte (the application's server-silence wait, REPLY_TIMEOUT)
+    the retrieval ends with [ETX] and 839, and AT is answered again."""
+    extra = {
+        "ftp.example.net": {
+            "ip": FTP_IP,
+            "services": [
+                {"type": "ftp", "port": 21, "users": {"admin": "123456"},
+                 "files": {"/big.bin": "y" * 200000}},
+            ],
+        }
+    }
+    faults = [
+        {"at": "15s", "action": "link-outage", "duration": "20s"},
+        {"at": "20s", "action": "nat-expire"},
+    ]
+    sim = world(hosts_=hosts(**extra), faults=faults)
+    gprs(sim)
+    ftp(sim)
+    line = 'AT+WIPFILE=4,1,1,"big.bin"'
+    assert (
+        exchange(sim, line, line.encode() + b"\r" + CONNECT, 60) == line.encode() + b"\r" + CONNECT
+    )
+    assert sim.now < 15  # the outage starts in the transfer
+    tail = b"\x03\r\n+CME ERROR: 839\r\n"
+    got = wait_for(sim, tail, 200)
+    assert got.endswith(tail) and set(got[: -len(tail)]) == {ord("y")}
+    assert len(got) - len(tail) < 200000
+    silent = [r for r in sim.trace.records if r.kind == "ftp_data_silent"]
+    assert len(silent) == 1
+    ok(sim, "AT")
+
+
 # -- §7.1 ping -------------------------------------------------------------------------------------
 
 
