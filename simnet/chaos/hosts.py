@@ -19,6 +19,7 @@ echo.example.net}}``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from simnet.errors import ExpectTimeout
@@ -850,20 +851,60 @@ def ftp_put_get(
     is done, False if ``deadline`` passes."""
     sock = driver(sim, apn)
     ip = _ip(sim, host)
-    paths = _round_paths(path, rounds)
+
+    def goodbye(ftp: _Ftp) -> None:
+        try:  # done: how the goodbye goes changes nothing
+            ftp.command("QUIT")
+            sock.close(ftp.ctrl)
+        except Gone:
+            pass
+
+    return _ftp_rounds(
+        sim,
+        sock,
+        new_client=lambda: _Ftp(sock, host, ip),
+        login=lambda ftp: ftp.login(user, password),
+        goodbye=goodbye,
+        abandon=lambda ftp: None,
+        host=host,
+        paths=_round_paths(path, rounds),
+        size=size,
+        interval=interval,
+        deadline=deadline,
+        claimed_by="226 after STOR",
+    )
+
+
+def _ftp_rounds(
+    sim: Any,
+    sock: Sockets,
+    new_client: Callable[[], Any],
+    login: Callable[[Any], None],
+    goodbye: Callable[[Any], None],
+    abandon: Callable[[Any], None],
+    host: str,
+    paths: list[str],
+    size: int,
+    interval: float,
+    deadline: float,
+    claimed_by: str,
+) -> dict[str, Any] | bool:
+    """The put/get rounds both FTP drivers share: a client with ``put``/``get``; any Gone
+    abandons the session, takes the bearer down and redoes the round after a backoff."""
+    rounds = len(paths)
     done = 0
     attempt = 0
     while sim.now < deadline:
         attempt += 1
-        ftp = _Ftp(sock, host, ip)
+        ftp = new_client()
         try:
             sock.up()
-            ftp.login(user, password)
+            login(ftp)
             for k in range(done, rounds):
                 payload = _file_payload(k, size)
                 if not ftp.put(paths[k], payload):
                     raise Gone("upload not completed")
-                sim.claims.file(host, paths[k], payload, "226 after STOR")
+                sim.claims.file(host, paths[k], payload, claimed_by)
                 got = ftp.get(paths[k])
                 if got is None:
                     raise Gone("download not completed")
@@ -874,11 +915,7 @@ def ftp_put_get(
                 done = k + 1
                 if interval and done < rounds:
                     sim.advance(interval)
-            try:  # done: how the goodbye goes changes nothing
-                ftp.command("QUIT")
-                sock.close(ftp.ctrl)
-            except Gone:
-                pass
+            goodbye(ftp)
             return {
                 "files": rounds,
                 "bytes": size * rounds,
@@ -886,6 +923,7 @@ def ftp_put_get(
                 "t_done": round(sim.now, 3),
             }
         except Gone:
+            abandon(ftp)
             sock.down()
             _backoff(sim, attempt)
     return False
@@ -1019,38 +1057,20 @@ def wipsoft_ftp_put_get(
     ``interval`` seconds apart; OK after the upload's [ETX] claims the file, the read-back
     must be identical; any error ends the session and redoes the round from the bearer up."""
     sock = WipsoftSockets(sim, apn)
-    paths = _round_paths(path, rounds)
-    done = 0
-    attempt = 0
-    while sim.now < deadline:
-        attempt += 1
-        ftp = _WipFtp(sock)
-        try:
-            sock.up()
-            ftp.login(host, user, password)
-            for k in range(done, rounds):
-                payload = _file_payload(k, size)
-                if not ftp.put(paths[k], payload):
-                    raise Gone("upload not completed")
-                sim.claims.file(host, paths[k], payload, "OK after the upload's [ETX]")
-                got = ftp.get(paths[k])
-                if got is None:
-                    raise Gone("download not completed")
-                if got != payload:
-                    raise AssertionError(
-                        f"{paths[k]} read back differs ({len(got)} of {len(payload)} bytes)"
-                    )
-                done = k + 1
-                if interval and done < rounds:
-                    sim.advance(interval)
-            ftp.close()
-            return {"files": rounds, "bytes": size * rounds, "attempts": attempt,
-                    "t_done": round(sim.now, 3)}
-        except Gone:
-            ftp.close()
-            sock.down()
-            _backoff(sim, attempt)
-    return False
+    return _ftp_rounds(
+        sim,
+        sock,
+        new_client=lambda: _WipFtp(sock),
+        login=lambda ftp: ftp.login(host, user, password),
+        goodbye=lambda ftp: ftp.close(),
+        abandon=lambda ftp: ftp.close(),
+        host=host,
+        paths=_round_paths(path, rounds),
+        size=size,
+        interval=interval,
+        deadline=deadline,
+        claimed_by="OK after the upload's [ETX]",
+    )
 
 
 def _mail_text(subject: str, body: str, sender: str, to: str) -> bytes:
