@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv interop fuzz wheel
+.PHONY: demo test lint bench clean venv interop fuzz wheel compiled compiled-check
 
 venv: $(STAMP)
 
@@ -43,6 +43,44 @@ fuzz: $(STAMP)
 wheel: $(STAMP)
 	bash .ci/wheel-check $(PY)
 
+# The opt-in compiled build (docs/architecture.md, "The compiled build"): a separate venv with
+# simnet installed (not editable: no extension module ever lands in the checkout) and the hot
+# modules of simnet/_build.py compiled by mypyc. MYPY_PIN is the dev extra's pin (pyproject.toml;
+# tests/packaging checks they agree). Rebuilt when a source file changes.
+CVENV := .venv-compiled
+CPY := $(CVENV)/bin/python
+CDEPS := $(CVENV)/.deps
+CSTAMP := $(CVENV)/.installed
+MYPY_PIN := mypy==2.4.1
+TEST_TOOLS := 'pytest>=8' 'pytest-xdist>=3.5' 'hypothesis>=6.100'
+
+$(CDEPS): pyproject.toml
+	rm -rf $(CVENV)
+	$(PYTHON) -m venv $(CVENV)
+	$(CPY) -m pip install --quiet --upgrade pip
+	$(CPY) -m pip install --quiet 'setuptools>=77' $(MYPY_PIN) types-PyYAML $(TEST_TOOLS) \
+		$$($(CPY) -c 'import tomllib; print(*tomllib.load(open( \
+		"pyproject.toml", "rb"))["project"]["dependencies"])')  # mypyc reads their types
+	touch $(CDEPS)
+
+$(CSTAMP): $(CDEPS) setup.py $(shell find simnet -name '*.py')
+	rm -rf build
+	$(CPY) -m pip uninstall -qq --yes simnet 2>/dev/null || true
+	SIMNET_COMPILE=1 $(CPY) -m pip install --quiet --no-build-isolation .
+	rm -rf build
+	$(CVENV)/bin/simnet --version
+	touch $(CSTAMP)
+
+compiled: $(CSTAMP)
+
+# Compiled and interpreted builds give identical digests for every library scenario and for
+# bench/tcp_bulk; then the kernel and net tests run against the compiled build (--import-mode
+# append: the installed compiled package, not the checkout's sources, is the simnet imported).
+compiled-check: $(CSTAMP) $(STAMP)
+	$(PY) bench/digests.py --against $(CPY)
+	cd tests && SIMNET_EXPECT_COMPILED=1 ../$(CVENV)/bin/pytest -n 2 -p no:cacheprovider \
+		--import-mode=append --rootdir=.. kernel net
+
 bench: $(STAMP)
 	$(PY) bench/tcp_bulk.py
 	$(PY) bench/scenarios.py
@@ -50,4 +88,4 @@ bench: $(STAMP)
 	$(PY) bench/chaos.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis fuzz-report.json
+	rm -rf $(VENV) $(CVENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis fuzz-report.json

@@ -3,9 +3,13 @@
 They stay where they are in the checkout (``scenarios/``, ``notebooks/``: the tests, the README
 and ``make demo`` use them there, and everyone adds scenarios there); building a wheel copies
 them into ``simnet/_library/``, where ``simnet.library`` finds them in an installed wheel.
-Everything else about the package is in pyproject.toml.
+With ``SIMNET_COMPILE=1`` the hot modules listed in ``simnet/_build.py`` are compiled with
+mypyc (``make compiled``: mypy must be importable, hence ``--no-build-isolation``); without it
+the package is pure Python. Everything else about the package is in pyproject.toml.
 """
 
+import os
+import runpy
 import shutil
 from pathlib import Path
 
@@ -41,4 +45,20 @@ class BuildPyWithLibrary(build_py):
                     shutil.copyfile(src, dst)
 
 
-setup(cmdclass={"build_py": BuildPyWithLibrary})
+def compiled_extensions() -> list:
+    """mypyc extensions for ``simnet._build.COMPILED`` when ``SIMNET_COMPILE=1``, else none."""
+    if os.environ.get("SIMNET_COMPILE", "") not in ("1", "true", "yes"):
+        return []
+    try:
+        from mypyc.build import mypycify
+    except ImportError:
+        raise SystemExit(
+            "setup.py: SIMNET_COMPILE=1 needs mypyc (pip install mypy==2.4.1 setuptools, then "
+            "pip install --no-build-isolation .; `make compiled` does both)"
+        ) from None
+    modules = runpy.run_path(str(ROOT / "simnet" / "_build.py"))["COMPILED"]
+    os.chdir(ROOT)  # mypycify takes paths relative to the project root
+    return mypycify(list(modules), opt_level="3", debug_level="0")
+
+
+setup(cmdclass={"build_py": BuildPyWithLibrary}, ext_modules=compiled_extensions())

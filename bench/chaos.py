@@ -18,13 +18,17 @@ cost depends on what is found, not on the machinery. `import simnet` and pandas 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# An installed simnet (e.g. the compiled build of `make compiled`) is the one measured; the
+# checkout's sources only when none is installed.
+if importlib.util.find_spec("simnet") is None:
+    sys.path.insert(0, str(ROOT))
 COMPARED = ["run", "seed", "passed", "faults", "broken", "schedule", "digest", "records", "failure"]
 
 
@@ -38,6 +42,9 @@ def main() -> int:
         "--repeat", type=int, default=1, help="time each worker count this many times (best kept)"
     )
     args = ap.parse_args()
+    from simnet._build import banner
+
+    print(banner())
 
     import simnet
     from simnet.experiments import default_jobs

@@ -160,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=None, metavar="N",
                         help="profile one run of N devices; print the CPU share of each layer")
     args = parser.parse_args(argv)
+    from simnet._build import banner
+
+    print(banner())
     if args.profile is not None:
         return profile(args.profile, args.hours, args.period)
     if args.one is not None:

@@ -286,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
         "of each ratio alike; a loaded machine inflates wall time, not CPU time)",
     )
     args = parser.parse_args(argv)
+    from simnet._build import banner
+
+    print(banner())
     global CLOCK
     if args.cpu:
         CLOCK = time.process_time

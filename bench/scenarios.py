@@ -12,6 +12,7 @@ steps and checks, as `simnet run` reports it. Scenarios that fail are still time
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -21,7 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(os.environ.get("SIMNET_BENCH_ROOT", Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(ROOT))
+# An installed simnet (e.g. the compiled build of `make compiled`) is the one measured; the
+# checkout's sources only when none is installed.
+if importlib.util.find_spec("simnet") is None:
+    sys.path.insert(0, str(ROOT))
 
 STARTUP_SCENARIO = """\
 name: start-up probe
@@ -100,26 +104,45 @@ def startup_time(runs: int) -> list[float]:
     return out
 
 
-def against(baseline: str, rounds: int, repeat: int) -> int:
+def against(baseline: str | None, rounds: int, repeat: int, python: str | None = None) -> int:
     """A/B in one run: this tree and ``baseline`` (another checkout of simnet) time the
     scenarios both have, in alternating child processes, ``rounds`` times each; per scenario
-    the median over rounds. Prints both library ratios and the per-scenario speed-up."""
+    the median over rounds. Prints both library ratios and the per-scenario speed-up.
+    ``python`` instead of ``baseline``: the base side is this tree's scenarios run by another
+    interpreter with its own installed simnet (e.g. .venv vs .venv-compiled)."""
     import json
 
     results: dict[str, dict[str, list[float]]] = {"new": {}, "base": {}}
     virtual: dict[str, float] = {}
+    builds: dict[str, str] = {}
+    plain = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    sides = [("new", sys.executable, {**plain, "SIMNET_BENCH_ROOT": str(ROOT)})]
+    if python is not None:  # same tree, the other interpreter's own simnet
+        sides.append(("base", python, {**plain, "SIMNET_BENCH_ROOT": str(ROOT)}))
+    else:
+        assert baseline is not None
+        sides.append(
+            ("base", sys.executable, {**plain, "SIMNET_BENCH_ROOT": baseline,
+                                      "PYTHONPATH": baseline})
+        )
+    if python is None:  # this tree's sources, as before
+        sides[0][2]["PYTHONPATH"] = str(ROOT)
     for _ in range(rounds):
-        for label, root in (("new", str(ROOT)), ("base", baseline)):
+        for label, exe, env in sides:
             out = subprocess.run(
-                [sys.executable, __file__, "--worker", "--repeat", str(repeat)],
-                env={**os.environ, "SIMNET_BENCH_ROOT": root, "PYTHONPATH": root},
+                [exe, __file__, "--worker", "--repeat", str(repeat)],
+                env=env,
                 capture_output=True,
                 text=True,
                 check=True,
             )
-            for row in json.loads(out.stdout):
+            data = json.loads(out.stdout)
+            builds[label] = data["build"]
+            for row in data["rows"]:
                 results[label].setdefault(row["name"], []).append(row["wall"])
                 virtual[row["name"]] = row["virtual"]
+    for label in ("base", "new"):
+        print(f"{label}: {builds[label]}")
     common = sorted(set(results["new"]) & set(results["base"]))
     clock = "CPU" if os.environ.get("SIMNET_BENCH_CPU") else "wall"
     print(
@@ -163,7 +186,9 @@ def worker(repeat: int) -> int:
                     "virtual": row["virtual"],
                 }
             )
-    print(json.dumps(rows))
+    from simnet._build import banner
+
+    print(json.dumps({"build": banner(), "rows": rows}))
     return 0
 
 
@@ -174,6 +199,12 @@ def main() -> int:
     )
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--against", metavar="DIR", help="A/B against another simnet checkout")
+    parser.add_argument(
+        "--against-python",
+        metavar="PYTHON",
+        help="A/B against another interpreter's installed simnet on this tree's scenarios "
+        "(e.g. .venv/bin/python bench/scenarios.py --against-python .venv-compiled/bin/python)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -187,8 +218,11 @@ def main() -> int:
         os.environ["SIMNET_BENCH_CPU"] = "1"
     if args.worker:
         return worker(args.repeat)
-    if args.against:
-        return against(args.against, args.rounds, args.repeat)
+    from simnet._build import banner
+
+    print(banner())
+    if args.against or args.against_python:
+        return against(args.against, args.rounds, args.repeat, args.against_python)
 
     rows = [time_scenario(p, args.repeat) for p in scenario_files()]
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")

@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=float, default=30.0)
     parser.add_argument("--child", choices=("memory", "streaming"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    from simnet._build import banner
+
+    print(banner())
     if args.child:
         print(json.dumps(child(args.days, args.child == "streaming")))
         return 0

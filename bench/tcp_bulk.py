@@ -226,9 +226,9 @@ def _worker(total: int, seed: int, repeat: int) -> int:
     CPU time of the fastest of ``repeat`` runs each, as one JSON line."""
     import json
 
-    import simnet
+    from simnet._build import banner
 
-    out: dict[str, object] = {"simnet": str(simnet.__file__)}
+    out: dict[str, object] = {"simnet": banner()}
     for label, keep in (("muted", False), ("full", True)):
         runs = [
             run(total, seed, keep_trace=keep, capture=keep, digest=keep) for _ in range(repeat)
@@ -241,26 +241,38 @@ def _worker(total: int, seed: int, repeat: int) -> int:
     return 0
 
 
-def against(baseline: str, total: int, seed: int, rounds: int, repeat: int) -> int:
+def against(
+    baseline: str | None, total: int, seed: int, rounds: int, repeat: int,
+    python: str | None = None,
+) -> int:
     """A/B in one run: this script's workload on this tree's simnet and on ``baseline``'s (another
-    checkout), alternating fresh processes ``rounds`` times; CPU clock, fastest of each."""
+    checkout), alternating fresh processes ``rounds`` times; CPU clock, fastest of each.
+    ``python`` instead of ``baseline``: the base side is another interpreter with its own
+    installed simnet (e.g. the compiled build's .venv-compiled/bin/python)."""
     import json
     import os
     import subprocess
     from pathlib import Path
 
     here = str(Path(__file__).resolve().parent.parent)
+    plain = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if python is not None:  # this interpreter's simnet against the other's
+        sides = [("base", python, plain), ("new", sys.executable, plain)]
+    else:
+        assert baseline is not None
+        sides = [("base", sys.executable, {**plain, "PYTHONPATH": baseline}),
+                 ("new", sys.executable, {**plain, "PYTHONPATH": here})]
     results: dict[str, list[dict[str, object]]] = {"base": [], "new": []}
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared)")
     for _ in range(rounds):
-        for label, root in (("base", baseline), ("new", here)):
+        for label, exe, env in sides:
             proc = subprocess.run(
-                [sys.executable, __file__, "--worker", "--bytes", str(total), "--seed", str(seed),
+                [exe, __file__, "--worker", "--bytes", str(total), "--seed", str(seed),
                  "--repeat", str(repeat)],
-                env={**os.environ, "PYTHONPATH": root}, capture_output=True, text=True,
-                check=True, cwd=root,
+                env=env, capture_output=True, text=True, check=True,
+                cwd=baseline if label == "base" and baseline else here,
             )
-            results[label].append(json.loads(proc.stdout))
+            results[label].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     for label in ("base", "new"):
         rows = results[label]
         muted = min(float(r["muted"]) for r in rows)  # type: ignore[arg-type]
@@ -307,13 +319,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--against", metavar="DIR", help="A/B (CPU clock) against another simnet checkout"
     )
+    ap.add_argument(
+        "--against-python", metavar="PYTHON",
+        help="A/B (CPU clock) against another interpreter's installed simnet "
+        "(e.g. .venv-compiled/bin/python: the compiled build)",
+    )
     ap.add_argument("--rounds", type=int, default=4, help="alternating rounds for --against")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         return _worker(args.bytes, args.seed, max(1, args.repeat))
-    if args.against:
-        return against(args.against, args.bytes, args.seed, args.rounds, max(1, args.repeat))
+    from simnet._build import banner
+
+    print(banner())
+    if args.against or args.against_python:
+        return against(args.against, args.bytes, args.seed, args.rounds, max(1, args.repeat),
+                       args.against_python)
     if args.ns3:
         return compare_ns3(args.bytes, args.seed, max(1, args.repeat))
     if args.profile:

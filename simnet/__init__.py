@@ -4,12 +4,15 @@
 ``.host(name)``, ``.save_pcap``); its base class is ``simnet.kernel.Simulation``.
 """
 
+from simnet._build import build_info
 from simnet.errors import ConfigError, ConnectError, DialError, ExpectTimeout, SimnetError
 from simnet.scenario.api import ScenarioError, Simulation
 
 __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
+    "build_info",
+    "compiled",
     "ConnectError",
     "DialError",
     "ExpectTimeout",
@@ -43,6 +46,8 @@ def __getattr__(name: str):
         import simnet.chaos as chaos
 
         return chaos
+    if name == "compiled":  # True when the hot modules run compiled (make compiled)
+        return not build_info()["interpreted"]
     if name == "modules":
         # Read-only mapping: module id -> ModuleProfile (identity, limits, timing, dialect).
         from simnet.modem.registry import MODULES

@@ -17,9 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     _tolerant(sys.stdout)  # a scenario or file name that cannot be encoded is escaped, not fatal
     _tolerant(sys.stderr)
     if args[:1] in (["--version"], ["-V"]):
-        from simnet import __version__
+        from simnet import __version__, build_info
 
-        print(f"simnet {__version__}")
+        # the build says whether figures measured with it come from compiled code
+        print(f"simnet {__version__} ({build_info()['summary']})")
         return 0
     if args and args[0] == "serve":
         from simnet.bridge.serve import main as serve_main

@@ -19,8 +19,10 @@ import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, EventPriority
 
+from simnet._build import mypyc_attr
 from simnet.kernel.rng import RandomStreams
 from simnet.kernel.trace import Trace
+from simnet.kernel.units import Real
 
 
 def _never() -> bool:
@@ -108,7 +110,9 @@ class Environment(simpy.Environment):
             _restore_gc(old)
 
     def _loop(self, until: Any) -> Any:
-        queue = self._queue
+        # Any: the queue also holds Wake and Timer entries, whose callbacks are tuples
+        queue: list[Any] = self._queue
+        event: Any
         try:
             while True:  # Environment.step, inlined
                 try:
@@ -138,12 +142,13 @@ class Environment(simpy.Environment):
         return None
 
 
-    def step_until(self, done: Callable[[], bool], deadline: float) -> bool | None:
+    def step_until(self, done: Callable[[], object], deadline: Real) -> bool | None:
         """Process events one at a time, as ``step`` does, checking ``done()`` after each,
         while the next event is due by ``deadline``: True once ``done()`` holds, None when the
         next event lies past the deadline (or none is left; the clock has not moved there).
         ``Simulation.run_until``'s loop in one frame (no ``peek``/``step`` call per event)."""
-        queue = self._queue
+        queue: list[Any] = self._queue  # Event, Wake and Timer entries (see _loop)
+        event: Any
         while queue and queue[0][0] <= deadline:
             self._now, _, _, event = heappop(queue)
             callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
@@ -174,24 +179,24 @@ class Wake:
     callbacks: tuple[Callable[[Any], Any], ...] | None
     _ok = True
 
+    def __init__(self, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
+        self.callbacks = callbacks
 
-def waker(env: simpy.Environment) -> Callable[[float, tuple[Callable[[Any], Any], ...]], None]:
+
+def waker(env: simpy.Environment) -> Callable[[Real, tuple[Callable[[Any], Any], ...]], None]:
     """``wake(delay, callbacks)``: after ``delay`` (>= 0) seconds call each of ``callbacks``
     with a :class:`Wake` - what ``env.timeout(delay).callbacks.extend(callbacks)`` does."""
     queue = getattr(env, "_queue", None)
     eid = getattr(env, "_eid", None)
     if not isinstance(queue, list) or eid is None:  # not the SimPy 4 layout: the public way
 
-        def wake_event(delay: float, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
+        def wake_event(delay: Real, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
             env.timeout(delay).callbacks.extend(callbacks)
 
         return wake_event
-    new = object.__new__
 
-    def wake(delay: float, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
-        entry = new(Wake)
-        entry.callbacks = callbacks
-        heappush(queue, (env._now + delay, NORMAL, next(eid), entry))
+    def wake(delay: Real, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
+        heappush(queue, (env._now + delay, NORMAL, next(eid), Wake(callbacks)))
 
     return wake
 
@@ -208,7 +213,7 @@ class Timer:
     callbacks: tuple[Callable[[Any], Any], ...] | None
     _ok = True
 
-    def __init__(self, when: float, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def __init__(self, when: Real, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.when = when
         self._fn = fn
         self._args = args
@@ -238,6 +243,7 @@ def _spent(*_args: Any) -> None:
 _FIRE = (Timer._fire,)  # the queue calls Timer._fire(timer)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # simnet.Simulation is one (scenario layer)
 class Simulation:
     """Owner of the virtual clock. Upper layers (scenario, modules) build on top of it.
 
@@ -267,10 +273,12 @@ class Simulation:
 
     # -- clock -------------------------------------------------------------------------------
     @property
-    def now(self) -> float:
+    def now(self) -> Real:
         return self.env._now  # what env.now returns, without a second property call
 
-    def advance(self, seconds: float) -> float:
+    # ``object``: entry points take anything and say what is wrong (check_seconds); compiled,
+    # a typed parameter would refuse a wrong type first, without naming the parameter.
+    def advance(self, seconds: object) -> Real:
         """Run the clock forward by ``seconds`` of virtual time; returns the new time."""
         seconds = check_seconds(seconds, "seconds", "advance()")
         target = self.env.now + seconds
@@ -281,7 +289,7 @@ class Simulation:
         return self.env.now
 
     def run_until(
-        self, done: Callable[[], bool], timeout: float, *, step: float | None = None
+        self, done: Callable[[], object], timeout: object, *, step: Real | None = None
     ) -> bool:
         """Run until ``done()`` holds or ``timeout`` seconds pass; True if ``done()`` held.
 
@@ -306,25 +314,25 @@ class Simulation:
                     env.step()
                 if deadline > env.now:  # timeout 0 (or below float resolution): a poll
                     env.run(until=deadline)
-                return done()
+                return bool(done())  # bool: done may answer any truthy value
             while True:
                 nxt = env.peek()
                 if nxt > deadline:
                     if deadline > env.now:  # timeout 0 (or below float resolution): a poll
                         env.run(until=deadline)
-                    return done()
+                    return bool(done())
                 env.step()
                 if done():
                     return True
         finally:
             _restore_gc(old)
 
-    def _park(self, done: Callable[[], bool], deadline: float | None) -> bool:
+    def _park(self, done: Callable[[], object], deadline: Real | None) -> bool:
         """Inside a host task: wait until ``done()`` or ``deadline`` (None: no deadline)."""
         held = [False]  # done() may say True only once (it consumes what it saw)
 
         def latched() -> bool:
-            held[0] = held[0] or done()
+            held[0] = held[0] or bool(done())
             return held[0]
 
         if latched():
@@ -332,7 +340,7 @@ class Simulation:
         self._tasks.current.wait(latched, deadline)
         return latched()
 
-    def _run_until_with_tasks(self, done: Callable[[], bool], deadline: float) -> bool:
+    def _run_until_with_tasks(self, done: Callable[[], object], deadline: Real) -> bool:
         env, tasks = self.env, self._tasks
         tasks.service()
         if done():
@@ -343,7 +351,7 @@ class Simulation:
                 if env.now < deadline < math.inf:
                     env.run(until=deadline)
                 tasks.service()
-                return done()
+                return bool(done())
             env.step()
             tasks.service()
             if done():
@@ -364,14 +372,14 @@ class Simulation:
             self._tasks = TaskScheduler(self)
         return self._tasks.spawn(fn, *args, name=name, **kwargs)
 
-    def run_tasks(self, timeout: float | None = None) -> bool:
+    def run_tasks(self, timeout: Real | None = None) -> bool:
         """Run the clock until every spawned task has ended (or ``timeout`` virtual seconds)."""
         if self._tasks is None:
             return True
         tasks = self._tasks
         return self.run_tasks_until(lambda: all(t.done for t in tasks.tasks), timeout)
 
-    def run_tasks_until(self, done: Callable[[], bool], timeout: float | None) -> bool:
+    def run_tasks_until(self, done: Callable[[], object], timeout: Real | None) -> bool:
         """``run_until`` for the driving program, where ``timeout=None`` means until ``done()``
         or until nothing is left to happen."""
         if timeout is not None or self._tasks is None:
@@ -385,11 +393,11 @@ class Simulation:
         if self._tasks is not None:
             self._tasks.cancel_all()
 
-    def run(self, until: float | simpy.Event | None = None) -> Any:
+    def run(self, until: Real | simpy.Event | None = None) -> Any:
         return self.env.run(until=until)
 
     # -- scheduling --------------------------------------------------------------------------
-    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
+    def call_later(self, delay: Real, fn: Callable[..., Any], *args: Any) -> Timer:
         """Call ``fn(*args)`` after ``delay`` seconds of virtual time unless cancelled."""
         env = self.env
         timer = Timer(env._now + delay, fn, args)
@@ -411,13 +419,16 @@ class Simulation:
             return None, None
         return self._queue, self.env._eid
 
-    def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:
-        return self.call_later(max(0.0, when - self.env._now), fn, *args)
+    def call_at(self, when: Real, fn: Callable[..., Any], *args: Any) -> Timer:
+        delay: Real = when - self.env._now
+        if not delay > 0.0:  # max(0.0, delay), without making a positive int a float
+            delay = 0.0
+        return self.call_later(delay, fn, *args)
 
     def process(self, generator: Generator[simpy.Event, Any, Any]) -> simpy.Process:
         return self.env.process(generator)
 
-    def timeout(self, delay: float, value: Any = None) -> simpy.Timeout:
+    def timeout(self, delay: Real, value: Any = None) -> simpy.Timeout:
         return self.env.timeout(delay, value)
 
     def event(self) -> simpy.Event:

@@ -20,30 +20,25 @@ import itertools
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
 from simnet.errors import ConfigError
-
-# Per-byte and per-packet kinds: the bulk of a long trace.
-PACKET_KINDS = frozenset({"pkt", "drop"})
-UART_KINDS = frozenset({"dte>", "dte<"})
-# Level -> kinds NOT kept in memory (still digested and streamed).
-LEVELS: dict[str, frozenset[str]] = {
-    "full": frozenset(),
-    "no-packets": PACKET_KINDS,
-    "events": PACKET_KINDS | UART_KINDS,
-}
+from simnet.kernel.trace_config import LEVELS as LEVELS
+from simnet.kernel.trace_config import PACKET_KINDS as PACKET_KINDS
+from simnet.kernel.trace_config import UART_KINDS as UART_KINDS
+from simnet.kernel.trace_config import TraceConfig as TraceConfig
+from simnet.kernel.units import Real
 
 
 class TraceRecord(NamedTuple):
-    t: float
+    t: Real
     source: str
     kind: str
     fields: dict[str, Any]
 
     def to_json_obj(self) -> dict[str, Any]:
-        obj: dict[str, Any] = {"t": round(self.t, 9), "source": self.source, "kind": self.kind}
+        t: Any = self.t  # Any, not Real: compiled, round() of a Real would make 0 into 0.0
+        obj: dict[str, Any] = {"t": round(t, 9), "source": self.source, "kind": self.kind}
         for key, value in self.fields.items():
             cls = type(value)
             obj[key] = value if cls is str or cls is int or value is None else _jsonable(value)
@@ -104,10 +99,13 @@ def json_value(value: Any) -> str:
 _last_time: list[Any] = [None, ""]  # the last float json_time encoded, and its text
 
 
-def json_time(t: float) -> str:
+def json_time(t: Real) -> str:
     """The ``t`` member of a canonical line."""
     last = _last_time
-    if t is last[0]:  # records of one instant share the clock's float object
+    # The clock's object itself (Any): compiled, a narrowed float is a new box each time,
+    # and round() of an int must stay an int.
+    clock: Any = t
+    if clock is last[0]:  # records of one instant share the clock's float object
         return last[1]
     if type(t) is float:
         if 1e-4 <= t < 1e6:
@@ -124,10 +122,10 @@ def json_time(t: float) -> str:
             if not (r == r and r != _INF and r != -_INF):
                 return _ENCODER.encode(r)
             text = _float_repr(r)
-        last[0] = t
+        last[0] = clock
         last[1] = text
         return text
-    return _ENCODER.encode(round(t, 9))
+    return _ENCODER.encode(round(clock, 9))
 
 
 # A record's shape - its kind and field names in order - decides where each value goes in the
@@ -224,52 +222,11 @@ class LazyFields:
     def fields(self, arg: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    def line(self, t: float, source: str, kind: str, arg: Any) -> str:
+    def line(self, t: Real, source: str, kind: str, arg: Any) -> str:
         return canonical_line(_new_record(TraceRecord, (t, source, kind, self.fields(arg))))
 
 
 Sink = Callable[[TraceRecord], None]
-
-
-@dataclass(frozen=True)
-class TraceConfig:
-    """What a trace keeps in memory.
-
-    ``level``: ``full`` (every kind), ``no-packets`` (not ``pkt``/``drop``), ``events`` (not
-    packets, not UART bytes ``dte>``/``dte<``). ``kinds``: instead of a level, keep only these
-    kinds. ``ring``: keep at most this many records (the newest); None: no limit.
-    """
-
-    level: str = "full"
-    kinds: frozenset[str] | None = None
-    ring: int | None = None
-    field_path: str = field(default="trace", compare=False)
-
-    def __post_init__(self) -> None:
-        if self.level not in LEVELS:
-            raise ConfigError(
-                f"{self.field_path}.level",
-                f"unknown trace level {self.level!r} (expected one of {', '.join(LEVELS)})",
-            )
-        if self.ring is not None and (
-            isinstance(self.ring, bool) or not isinstance(self.ring, int) or self.ring < 1
-        ):
-            raise ConfigError(
-                f"{self.field_path}.ring",
-                f"expected a positive number of records, got {self.ring!r}",
-            )
-        if self.kinds is not None:
-            object.__setattr__(self, "kinds", frozenset(self.kinds))
-
-    @property
-    def bounded(self) -> bool:
-        """True when some records may leave memory (they are then digested as they come)."""
-        return self.level != "full" or self.kinds is not None or self.ring is not None
-
-    def keeps(self, kind: str) -> bool:
-        if self.kinds is not None:
-            return kind in self.kinds
-        return kind not in LEVELS[self.level]
 
 
 # Records a bounded trace collects before it digests and files them as one batch: one hash
@@ -293,7 +250,7 @@ class Trace:
     def __init__(self, *, keep: bool = True, config: TraceConfig | None = None) -> None:
         self.config = config or TraceConfig()
         self.keep = keep
-        self.epoch: float | None = None  # Unix seconds at t = 0, for the DataFrame's ``utc`` column
+        self.epoch: Real | None = None  # Unix seconds at t = 0, for the DataFrame's ``utc`` column
         self._log: list[Any] | deque[Any] = (
             deque(maxlen=self.config.ring) if self.config.ring is not None else []
         )
@@ -346,7 +303,7 @@ class Trace:
         self._refresh_fast_path()
 
     # -- recording ---------------------------------------------------------------------------
-    def record(self, t: float, source: str, kind: str, fields: dict[str, Any]) -> None:
+    def record(self, t: Real, source: str, kind: str, fields: dict[str, Any]) -> None:
         if kind in self.muted_kinds:
             return
         rec = _new_record(TraceRecord, (t, source, kind, fields))
@@ -363,7 +320,7 @@ class Trace:
             if wanted is None or kind in wanted:  # most records interest no sink
                 self._dispatch(rec)
 
-    def record_lazy(self, t: float, source: str, kind: str, lazy: LazyFields, arg: Any) -> None:
+    def record_lazy(self, t: Real, source: str, kind: str, lazy: LazyFields, arg: Any) -> None:
         """Record ``lazy.fields(arg)`` without building it now (see :class:`LazyFields`).
         Callers check ``kind in trace.muted_kinds`` first to skip their snapshot."""
         wanted = self._sink_kinds
@@ -599,7 +556,7 @@ class ParquetStream:
         )
         self._writer = pq.ParquetWriter(path, self.schema)
         self.batch = batch
-        self._rows: tuple[list[float], list[str], list[str], list[str]] = ([], [], [], [])
+        self._rows: tuple[list[Real], list[str], list[str], list[str]] = ([], [], [], [])
 
     def write(self, rec: TraceRecord) -> None:
         t, source, kind, fields = self._rows

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TypeAlias
 
 from simnet.errors import ConfigError
+
+# A virtual time or span, or any number that may be an int or a float: what SimPy's clock and
+# scenario files give (the clock stays the int 0 until a float delay moves it; `wait: 5` is an
+# int). Compiled modules (simnet/_build.py) annotate such numbers `Real`, never `float`: mypyc
+# stores a `float` as a C double and would turn 5 into 5.0, which the trace writes as `5.0`.
+Real: TypeAlias = float | int
 
 # The longest virtual time any parameter may name (about three years): beyond it a wait would
 # never end in practice and float seconds lose sub-millisecond resolution.

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simnet.errors import ConfigError
+from simnet.kernel.units import Real
 from simnet.net import icmp
 from simnet.net.addr import check_ip, check_port
 from simnet.net.icmp import PingRequest, PingResult
@@ -49,6 +50,9 @@ class Host:
         self.initial_tos = 0  # IPv4 TOS of the host's packets unless a socket sets its own
         self.ip: str | None = None if ip is None else check_ip(ip, f"host.{name}.ip")
         self.dns_servers: list[str] = []
+        # State upper layers keep per host, by name (a mail server's shared store): it lives as
+        # long as the host. (A compiled Host takes no new attributes and no weak references.)
+        self.attachments: dict[str, Any] = {}
         # Set while the address belongs to a PPP peer the module relays for (dial-up): packets
         # arriving for it go there instead of to this host's own sockets.
         self.relay: Callable[[Packet], None] | None = None
@@ -340,7 +344,7 @@ class Host:
         dst_ip: str,
         size: int = 32,
         ttl: int = DEFAULT_TTL,
-        timeout: float = DEFAULT_PING_TIMEOUT,
+        timeout: Real = DEFAULT_PING_TIMEOUT,
         on_reply: Callable[[PingResult], None] | None = None,
     ) -> PingRequest:
         """Send one ICMP echo request of ``size`` payload bytes; the result (reply with RTT and

@@ -16,142 +16,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from heapq import heappush
 from typing import Any
 
-from simnet.errors import ConfigError
 from simnet.kernel.dist import Constant, Distribution, make_distribution
 from simnet.kernel.sim import NORMAL, Wake
-from simnet.kernel.units import parse_duration, parse_probability, parse_rate
-from simnet.net.loss import BernoulliLoss, LossModel, LossSpec, make_loss_model
+from simnet.kernel.units import Real, parse_probability, parse_rate
+from simnet.net.link_config import DEFAULT_QUEUE_PACKETS, LinkConfig
+from simnet.net.link_config import MAX_MTU as MAX_MTU
+from simnet.net.link_config import MIN_MTU as MIN_MTU
+from simnet.net.loss import BernoulliLoss, LossModel, make_loss_model
 from simnet.net.packet import PACKET_RX, PACKET_TX, Packet
-
-_new_wake = object.__new__
-# netem's default queue limit ("limit 1000" packets) when a rate is set and no bound is given.
-DEFAULT_QUEUE_PACKETS = 1000
-MIN_MTU = 68  # RFC 791: every IPv4 module must forward a 68-byte datagram
-MAX_MTU = 65535
-
-
-def _positive_int(value: object, field_name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(
-            field_name, f"expected an integer between {low} and {high}, got {value!r}"
-        )
-    return value
-
-
-@dataclass
-class LinkConfig:
-    """Configuration of one link direction. Values may use scenario units ("600ms", "40kbps").
-
-    - ``delay``: propagation delay, a duration or a distribution mapping (see
-      ``simnet.kernel.make_distribution``).
-    - ``jitter``: extra delay uniform in [-jitter, +jitter] per packet (clamped at zero).
-    - ``reorder``: if False (default) packets keep FIFO order whatever the jitter (an RLC link
-      delivers in order); if True each packet's delay is independent, as netem does.
-    - ``rate``: serialization rate in bit/s, or None for no serialization delay.
-    - ``queue_bytes`` / ``queue_packets``: drop-tail bound of the queue waiting to serialize.
-    - ``mtu``: largest IPv4 datagram carried; larger ones are dropped (DF semantics).
-    - ``loss``: probability (Bernoulli) or a loss-model mapping (see ``simnet.net.loss``).
-    - ``duplicate`` / ``corrupt``: per-packet probabilities.
-    - ``outages``: scheduled outages, each ``{"at": t, "duration": d}`` or ``(t, d)``.
-    """
-
-    delay: Any = 0.0
-    jitter: Any = 0.0
-    reorder: bool = False
-    rate: Any = None
-    queue_bytes: int | None = None
-    queue_packets: int | None = None
-    mtu: int = 1500
-    loss: Any = None
-    duplicate: float = 0.0
-    corrupt: float = 0.0
-    outages: Sequence[Any] = ()
-    prefix: str = field(default="link", repr=False, compare=False)
-
-    # normalised values (filled by __post_init__)
-    delay_dist: Distribution = field(init=False, repr=False, compare=False)
-    jitter_s: float = field(init=False, repr=False, compare=False)
-    rate_bps: float | None = field(init=False, repr=False, compare=False)
-    loss_spec: LossSpec = field(init=False, repr=False, compare=False)
-    outage_list: tuple[tuple[float, float], ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        p = self.prefix
-        self.delay_dist = (
-            self.delay
-            if isinstance(self.delay, Distribution)
-            else make_distribution(self.delay, f"{p}.delay")
-        )
-        self.jitter_s = parse_duration(self.jitter, f"{p}.jitter")
-        if not isinstance(self.reorder, bool):
-            raise ConfigError(f"{p}.reorder", f"expected true or false, got {self.reorder!r}")
-        self.rate_bps = None if self.rate is None else parse_rate(self.rate, f"{p}.rate")
-        if self.queue_bytes is not None:
-            _positive_int(self.queue_bytes, f"{p}.queue_bytes", 1, 2**31 - 1)
-        if self.queue_packets is not None:
-            _positive_int(self.queue_packets, f"{p}.queue_packets", 1, 2**31 - 1)
-        _positive_int(self.mtu, f"{p}.mtu", MIN_MTU, MAX_MTU)
-        self.loss_spec = (
-            self.loss if isinstance(self.loss, LossSpec) else LossSpec(self.loss, f"{p}.loss")
-        )
-        self.duplicate = parse_probability(self.duplicate, f"{p}.duplicate")
-        self.corrupt = parse_probability(self.corrupt, f"{p}.corrupt")
-        outages: list[tuple[float, float]] = []
-        if isinstance(self.outages, str | bytes) or not isinstance(self.outages, Sequence):
-            raise ConfigError(f"{p}.outages", "expected a list of {at, duration} entries")
-        for i, entry in enumerate(self.outages):
-            f = f"{p}.outages[{i}]"
-            if isinstance(entry, Mapping):
-                unknown = [k for k in entry if k not in ("at", "duration")]
-                if unknown:
-                    raise ConfigError(f"{f}.{unknown[0]}", "unknown key (expected at, duration)")
-                if "at" not in entry or "duration" not in entry:
-                    raise ConfigError(f, "an outage needs both 'at' and 'duration'")
-                at, dur = entry["at"], entry["duration"]
-            elif isinstance(entry, Sequence) and not isinstance(entry, str) and len(entry) == 2:
-                at, dur = entry
-            else:
-                raise ConfigError(f, f"expected {{at, duration}}, got {entry!r}")
-            outages.append(
-                (
-                    parse_duration(at, f"{f}.at"),
-                    parse_duration(dur, f"{f}.duration", allow_zero=False),
-                )
-            )
-        self.outage_list = tuple(sorted(outages))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, field_path: str = "link") -> LinkConfig:
-        """Build from a scenario mapping, naming unknown keys with their full path."""
-        if data is None:
-            return cls(prefix=field_path)
-        if not isinstance(data, Mapping):
-            raise ConfigError(field_path, f"expected a mapping of link parameters, got {data!r}")
-        allowed = (
-            "delay",
-            "jitter",
-            "reorder",
-            "rate",
-            "queue_bytes",
-            "queue_packets",
-            "mtu",
-            "loss",
-            "duplicate",
-            "corrupt",
-            "outages",
-        )
-        for key in data:
-            if key not in allowed:
-                raise ConfigError(
-                    f"{field_path}.{key}",
-                    f"unknown link parameter (expected one of {', '.join(allowed)})",
-                )
-        return cls(**dict(data), prefix=field_path)
 
 
 class Link:
@@ -178,23 +54,23 @@ class Link:
         self._apply_config(config)
         self.loss_model: LossModel = make_loss_model(config.loss_spec, self._loss_rng)
         # serialization state
-        self._busy_until = 0.0
-        self._waiting: deque[tuple[float, int]] = deque()  # (start time, size) not yet started
+        self._busy_until: Real = 0.0
+        self._waiting: deque[tuple[Real, int]] = deque()  # (start time, size) not yet started
         self._waiting_bytes = 0
-        self._last_arrival = 0.0
+        self._last_arrival: Real = 0.0
         self._fifo: deque[Packet] = deque()  # in flight, in order (when reordering is off)
         self._wake = sim.wake
         self._queue, self._eid = sim.event_queue()  # (None, None): schedule with _wake
         self._arrive_callbacks = (self._arrive_next,)
         # outages: the link is dark while now < _outage_until
-        self._outage_until = -1.0
+        self._outage_until: Real = -1.0
         for at, dur in config.outage_list:
             sim.call_at(at, self.set_outage, dur)
         # Observers of every packet the link takes (tx, after its trace record and before any
         # drop) and delivers (rx), called with (t, pkt): pcap capture points, fault triggers
         # (observe_tx). None costs nothing.
-        self.capture_tx: Callable[[float, Packet], None] | None = None
-        self.capture_rx: Callable[[float, Packet], None] | None = None
+        self.capture_tx: Callable[[Real, Packet], None] | None = None
+        self.capture_rx: Callable[[Real, Packet], None] | None = None
         # A gate sees every packet offered first and may keep it (returning False): the radio
         # layer holds packets while an RRC connection is set up, paging runs or coverage is
         # gone, and hands them back with ``release``.
@@ -204,7 +80,7 @@ class Link:
         self.packets_delivered = 0
         self.bytes_delivered = 0
         self.bytes_sent = 0  # IP bytes put on the medium (lost ones too)
-        self.airtime = 0.0  # seconds spent serializing (lost frames too: they used the medium)
+        self.airtime: Real = 0.0  # seconds spent serializing (lost frames used the medium too)
         self.drops: dict[str, int] = {}
 
     def _apply_config(self, config: LinkConfig) -> None:
@@ -236,7 +112,7 @@ class Link:
     def in_outage(self) -> bool:
         return self._env.now < self._outage_until
 
-    def set_outage(self, duration: float | None) -> None:
+    def set_outage(self, duration: Real | None) -> None:
         """Black out the link for ``duration`` seconds (None or inf: until ``clear_outage``)."""
         until = math.inf if duration is None else self._env.now + max(0.0, float(duration))
         if until > self._outage_until:
@@ -253,7 +129,7 @@ class Link:
             self._outage_until = self._env.now
             self.sim.record(self.name, "link", event="outage_end")
 
-    def observe_tx(self, fn: Callable[[float, Packet], None]) -> None:
+    def observe_tx(self, fn: Callable[[Real, Packet], None]) -> None:
         """Call ``fn(now, pkt)`` for every packet this direction takes, after the observers
         already there (a typed hook: it sees packets whether or not the trace records them)."""
         before = self.capture_tx
@@ -261,7 +137,7 @@ class Link:
             self.capture_tx = fn
             return
 
-        def both(now: float, pkt: Packet) -> None:
+        def both(now: Real, pkt: Packet) -> None:
             before(now, pkt)
             fn(now, pkt)
 
@@ -287,7 +163,7 @@ class Link:
         self.sim.record(self.name, "link", event="set_rate", rate=self._rate)
 
     def set_probabilities(
-        self, *, duplicate: float | None = None, corrupt: float | None = None
+        self, *, duplicate: Real | None = None, corrupt: Real | None = None
     ) -> None:
         if duplicate is not None:
             self._dup_p = parse_probability(duplicate, f"{self.name}.duplicate")
@@ -312,7 +188,7 @@ class Link:
         self.drops[reason] = self.drops.get(reason, 0) + 1
         self.sim.record(self.name, "drop", reason=reason, pkt=pkt.summary())
 
-    def _purge(self, now: float) -> None:
+    def _purge(self, now: Real) -> None:
         waiting = self._waiting
         while waiting and waiting[0][0] <= now:
             self._waiting_bytes -= waiting.popleft()[1]
@@ -378,8 +254,7 @@ class Link:
                 arrival = self._last_arrival
             self._last_arrival = arrival
             self._fifo.append(pkt)
-            entry = _new_wake(Wake)
-            entry.callbacks = self._arrive_callbacks
+            entry = Wake(self._arrive_callbacks)
             heappush(queue, (now + (arrival - now), NORMAL, next(self._eid), entry))  # = sim.wake
         else:
             self._schedule(pkt, finish, now)
@@ -403,7 +278,7 @@ class Link:
         finally:
             self.gate = gate
 
-    def _schedule(self, pkt: Packet, finish: float, now: float) -> None:
+    def _schedule(self, pkt: Packet, finish: Real, now: Real) -> None:
         delay = self._const_delay
         if delay is None:
             delay = self._delay.sample(self._rng("delay"))
@@ -466,7 +341,7 @@ class DuplexLink:
     def directions(self) -> tuple[Link, Link]:
         return (self.uplink, self.downlink)
 
-    def set_outage(self, duration: float | None) -> None:
+    def set_outage(self, duration: Real | None) -> None:
         for d in self.directions():
             d.set_outage(duration)
 

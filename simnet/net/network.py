@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from simnet.errors import ConfigError
+from simnet.kernel.units import Real
 from simnet.net import icmp
 from simnet.net.addr import check_ip, is_private
 from simnet.net.dns import DnsServer, DnsZone
@@ -216,7 +217,7 @@ class Network:
         return sorted(self.pcap.points)
 
     def write_pcap(
-        self, path: str, host: str | Sequence[str] | None = None, *, epoch: float = 0.0
+        self, path: str, host: str | Sequence[str] | None = None, *, epoch: Real = 0.0
     ) -> int:
         """Write captured packets (of capture point ``host`` - a host name, ``core-inside`` or
         ``core-outside`` -, of a list of points merged, or of all points) to a pcap file (raw

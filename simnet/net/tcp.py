@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simnet.errors import ConfigError
+from simnet.kernel.units import Real
 from simnet.net.packet import ACK, PROTO_TCP, RST, SYN, Packet, tcp_packet
 from simnet.net.tcp_engine import (
     CLOSE_REASONS,
@@ -121,7 +122,7 @@ class TcpSocket:
         self._env = stack.sim.env
         self._key = (local[1], remote[0], remote[1])
         self._timer: Any = None
-        self._timer_at = INF
+        self._timer_at: Real = INF
         self._listener = listener
         self._name = f"{local[0]}:{local[1]}>{remote[0]}:{remote[1]}"
         self._fin_seen = False

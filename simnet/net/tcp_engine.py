@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import math
 from bisect import insort
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from simnet.errors import ConfigError
+from simnet.kernel.units import Real
 from simnet.net.packet import ACK, FIN, PSH, RST, SYN
+from simnet.net.tcp_config import MAX_WINDOW as MAX_WINDOW
+from simnet.net.tcp_config import MAX_WINDOW_SHIFT as MAX_WINDOW_SHIFT
+from simnet.net.tcp_config import KeepaliveConfig as KeepaliveConfig
+from simnet.net.tcp_config import TcpConfig
 from simnet.net.tcp_events import (
     CONNECTED,
     DATA_READY,
@@ -57,8 +60,6 @@ EPS = 1e-9
 # RFC 6298 §2: clock granularity G in RTO = SRTT + max(G, 4*RTTVAR).
 CLOCK_GRANULARITY = 0.001
 DEFAULT_PEER_MSS = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
-MAX_WINDOW = 65535  # without window scaling the 16-bit window field is the whole window
-MAX_WINDOW_SHIFT = 14  # RFC 7323 §2.3: a shift count above 14 is used as 14
 INVALID_ACK_INTERVAL = 0.5  # s between answers to unacceptable empty segments (Linux default)
 MAX_OOO_SEGMENTS = 512  # bound on stored out-of-order fragments (each also lies inside the window)
 
@@ -100,137 +101,13 @@ REASON_KEEPALIVE = CloseReason.KEEPALIVE
 CLOSE_REASONS = tuple(CloseReason)
 
 
-# -- configuration ----------------------------------------------------------------------------
-def _check_int(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(name, f"expected an integer between {low} and {high}, got {value!r}")
-    return value
-
-
-def _check_seconds(name: str, value: object, low: float, high: float, *, low_open: bool) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, int | float)
-    if ok:
-        v = float(value)  # type: ignore[arg-type]
-        ok = (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ConfigError(name, f"expected seconds in {bracket}{low:g}, {high:g}], got {value!r}")
-    return float(value)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class KeepaliveConfig:
-    """TCP keepalive (RFC 9293 §3.8.4): first probe after ``idle`` seconds without hearing from
-    the peer, then every ``interval`` seconds; the connection is declared dead when ``count``
-    probes in a row go unanswered, i.e. ``idle + interval * count`` after the peer went silent.
-    Defaults are RFC 1122 §4.2.3.6 / Linux (2 h, 75 s, 9)."""
-
-    idle: float = 7200.0
-    interval: float = 75.0
-    count: int = 9
-
-    def __post_init__(self) -> None:
-        _check_seconds("keepalive.idle", self.idle, 0.0, 86400.0 * 30, low_open=True)
-        _check_seconds("keepalive.interval", self.interval, 0.0, 86400.0, low_open=True)
-        _check_int("keepalive.count", self.count, 1, 1000)
-
-
-@dataclass
-class TcpConfig:
-    """Per-connection parameters. Invalid values raise ``ConfigError(field, allowed range)``.
-
-    Defaults follow the RFCs where they give one (RFC 6298: initial RTO 1 s, minimum 1 s,
-    maximum >= 60 s) and Linux where they do not (6 SYN retries, 15 data retries).
-    ``delayed_ack`` is the delayed-ACK timeout in seconds (0 disables delaying) and
-    ``ack_every`` how many data segments may go unacknowledged (RFC 5681 §4.2: 2).
-    ``connect_timeout`` (None = only the SYN budget) bounds the whole handshake.
-    ``keepalive`` is a :class:`KeepaliveConfig`, a mapping/tuple ``(idle, interval, count)`` or
-    None (off). ``msl`` sets TIME_WAIT to ``2 * msl``. ``fin_wait2_timeout`` bounds FIN_WAIT_2
-    after close() (not after shutdown()), as Linux's tcp_fin_timeout does.
-    """
-
-    mss: int = 1460
-    initial_rto: float = 1.0
-    min_rto: float = 1.0
-    max_rto: float = 60.0
-    syn_retries: int = 6
-    data_retries: int = 15
-    connect_timeout: float | None = None
-    nodelay: bool = False
-    delayed_ack: float = 0.2
-    ack_every: int = 2
-    msl: float = 60.0
-    keepalive: Any = None
-    send_buffer: int = 65536
-    recv_buffer: int = 65535
-    fin_wait2_timeout: float = 60.0
-    # Extensions a peer may agree to (simnet.net.tcp_options): SACK (RFC 2018, loss recovery
-    # RFC 6675), timestamps (RFC 7323 §3-4) and the window scale shift (RFC 7323 §2, None: not
-    # offered). ``initial_window`` in segments (RFC 6928 for 10; None: the RFC 5681 rule).
-    sack: bool = False
-    timestamps: bool = False
-    window_scale: int | None = None
-    initial_window: int | None = None
-    keepalive_cfg: KeepaliveConfig | None = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        _check_int("mss", self.mss, 64, 65495)
-        _check_seconds("initial_rto", self.initial_rto, 0.0, 600.0, low_open=True)
-        _check_seconds("min_rto", self.min_rto, 0.0, 600.0, low_open=True)
-        _check_seconds("max_rto", self.max_rto, 0.0, 3600.0, low_open=True)
-        if self.max_rto < self.min_rto:
-            raise ConfigError("max_rto", f"must be >= min_rto ({self.min_rto:g} s)")
-        _check_int("syn_retries", self.syn_retries, 0, 255)
-        _check_int("data_retries", self.data_retries, 0, 255)
-        if self.connect_timeout is not None:
-            _check_seconds("connect_timeout", self.connect_timeout, 0.0, 86400.0, low_open=True)
-        if not isinstance(self.nodelay, bool):
-            raise ConfigError("nodelay", f"expected true or false, got {self.nodelay!r}")
-        _check_seconds("delayed_ack", self.delayed_ack, 0.0, 0.5, low_open=False)
-        _check_int("ack_every", self.ack_every, 1, 64)
-        _check_seconds("msl", self.msl, 0.0, 3600.0, low_open=False)
-        _check_int("send_buffer", self.send_buffer, 1, 1 << 24)
-        for flag in ("sack", "timestamps"):
-            if not isinstance(getattr(self, flag), bool):
-                raise ConfigError(flag, f"expected true or false, got {getattr(self, flag)!r}")
-        if self.window_scale is not None:
-            _check_int("window_scale", self.window_scale, 0, MAX_WINDOW_SHIFT)
-        if self.initial_window is not None:
-            _check_int("initial_window", self.initial_window, 1, 64)
-        # Only a scaled window can advertise more than the 16-bit field holds.
-        _check_int("recv_buffer", self.recv_buffer, 1,
-                   MAX_WINDOW if self.window_scale is None else MAX_WINDOW << self.window_scale)
-        _check_seconds("fin_wait2_timeout", self.fin_wait2_timeout, 0.0, 86400.0, low_open=False)
-        ka = self.keepalive
-        if ka is None or ka is False:
-            self.keepalive_cfg = None
-        elif isinstance(ka, KeepaliveConfig):
-            self.keepalive_cfg = ka
-        elif isinstance(ka, dict):
-            unknown = sorted(set(ka) - {"idle", "interval", "count"})
-            if unknown:
-                raise ConfigError(f"keepalive.{unknown[0]}", "unknown key (idle, interval, count)")
-            self.keepalive_cfg = KeepaliveConfig(**ka)
-        elif isinstance(ka, tuple | list) and len(ka) == 3:
-            self.keepalive_cfg = KeepaliveConfig(*ka)
-        else:
-            raise ConfigError(
-                "keepalive", f"expected None or (idle, interval, count), got {ka!r}"
-            )
-
-    @property
-    def extended(self) -> bool:
-        """True when connections need the option-aware engine (:mod:`simnet.net.tcp_options`)."""
-        return self.sack or self.timestamps or self.window_scale is not None
-
-
 # -- the connection ---------------------------------------------------------------------------
 class Actions(NamedTuple):
     """What one or more engine calls asked the glue to do."""
 
     segments: list[Segment]
     events: list[TcpEvent]
-    next_deadline: float  # absolute virtual time of the earliest armed timer, inf if none
+    next_deadline: Real  # absolute virtual time of the earliest armed timer, inf if none
 
 
 class TcpConnection:
@@ -291,12 +168,12 @@ class TcpConnection:
         self.dupacks = 0
         self.in_recovery = False
         self.recover = iss
-        self.srtt: float | None = None
-        self.rttvar = 0.0
-        self.rto = config.initial_rto
+        self.srtt: Real | None = None
+        self.rttvar: Real = 0.0
+        self.rto: Real = config.initial_rto
         self.retries = 0
         self.rtt_seq = -1  # timed segment's end sequence; -1 when no measurement runs
-        self.rtt_time = 0.0
+        self.rtt_time: Real = 0.0
         self.syn_retransmitted = False
         self.persist = False
         self.persist_probes = 0
@@ -312,20 +189,20 @@ class TcpConnection:
         self.peer_fin = False
         self.user_closed = False
         self.we_closed_first = False
-        self.last_dupack = -INF
+        self.last_dupack: Real = -INF
         self.max_window = MAX_WINDOW
         self.max_peer_window = MAX_WINDOW
         self.ka_probes = 0
-        self.t_rtx = INF
-        self.t_delack = INF
-        self.t_keep = INF
-        self.t_state = INF
+        self.t_rtx: Real = INF
+        self.t_delack: Real = INF
+        self.t_keep: Real = INF
+        self.t_state: Real = INF
         self.bytes_sent = 0
         self.bytes_acked = 0
         self.bytes_received = 0
         self.segments_retransmitted = 0  # data/FIN segments sent again (not SYNs)
         self.soft_error: str | None = None
-        self.last_send = 0.0
+        self.last_send: Real = 0.0
 
     # -- actions ------------------------------------------------------------------------------
     def take_actions(self) -> Actions:
@@ -347,7 +224,7 @@ class TcpConnection:
         return self.events.pop(0) if self.events else None
 
     # -- queries ------------------------------------------------------------------------------
-    def next_deadline(self) -> float:
+    def next_deadline(self) -> Real:
         """The earliest armed timer deadline (``inf`` when none)."""
         return min(self.t_rtx, self.t_delack, self.t_keep, self.t_state)
 
@@ -408,7 +285,7 @@ class TcpConnection:
     def _send_rst(self) -> None:
         self.out.append(Segment(self.snd_max & MASK, 0, RST, 0, b"", 0))
 
-    def _answer_unacceptable(self, now: float, seq: int, seg_len: int) -> None:
+    def _answer_unacceptable(self, now: Real, seq: int, seg_len: int) -> None:
         """RFC 9293 §3.10.7.4: an unacceptable segment is answered with an ACK. For empty
         segments the answers are rate-limited (as Linux's tcp_invalid_ratelimit does), except
         for the SND.NXT-1 form of keepalive and window probes, so that two confused peers
@@ -431,7 +308,7 @@ class TcpConnection:
     def _graceful_reason(self) -> CloseReason:
         return REASON_LOCAL if self.we_closed_first else REASON_PEER_CLOSED
 
-    def _enter_time_wait(self, now: float) -> None:
+    def _enter_time_wait(self, now: Real) -> None:
         self._set_state(TIME_WAIT)
         if self.close_reason is None:
             self.close_reason = self._graceful_reason()
@@ -445,7 +322,7 @@ class TcpConnection:
         """The absolute sequence number nearest to ``ref`` whose low 32 bits are ``wire``."""
         return ref + ((wire - ref + HALF) & MASK) - HALF
 
-    def _rtt_sample(self, r: float) -> None:
+    def _rtt_sample(self, r: Real) -> None:
         # RFC 6298 §2.2/2.3 (alpha 1/8, beta 1/4, K 4), clamped to [min_rto, max_rto].
         if r < 0:
             r = 0.0
@@ -489,7 +366,7 @@ class TcpConnection:
             self.cwnd = 4 * mss
 
     # -- opening ------------------------------------------------------------------------------
-    def open_active(self, now: float) -> None:
+    def open_active(self, now: Real) -> None:
         """connect(): send a SYN (RFC 9293 §3.10.1)."""
         if self.state != CLOSED or self.close_reason is not None:
             return
@@ -514,7 +391,7 @@ class TcpConnection:
     def _send_syn(self) -> None:
         self.out.append(Segment(self.iss, 0, SYN, self._syn_window(), b"", self._syn_options()))
 
-    def open_passive(self, now: float, seq: int, window: int, mss_opt: object = 0) -> None:
+    def open_passive(self, now: Real, seq: int, window: int, mss_opt: object = 0) -> None:
         """A listener accepted a SYN: answer SYN-ACK and wait in SYN_RCVD."""
         if self.state != CLOSED or self.close_reason is not None:
             return
@@ -544,7 +421,7 @@ class TcpConnection:
             )
         )
 
-    def _established(self, now: float) -> None:
+    def _established(self, now: Real) -> None:
         self._set_state(ESTABLISHED)
         self.t_state = INF
         self._initial_cwnd()
@@ -556,7 +433,7 @@ class TcpConnection:
             self._set_state(FIN_WAIT_1)
 
     # -- user calls ---------------------------------------------------------------------------
-    def send(self, now: float, data: bytes) -> int:
+    def send(self, now: Real, data: bytes) -> int:
         """Queue ``data``; returns how many bytes the bounded send buffer accepted."""
         space = self.send_space
         if space <= 0 or not data:
@@ -568,7 +445,7 @@ class TcpConnection:
             self._output(now)
         return n
 
-    def recv(self, now: float, n: int = -1) -> bytes:
+    def recv(self, now: Real, n: int = -1) -> bytes:
         """Take up to ``n`` bytes (all when ``n < 0``) from the receive buffer."""
         buf = self.rcvbuf
         if not buf or n == 0:
@@ -589,7 +466,7 @@ class TcpConnection:
                     self._send_ack()
         return data
 
-    def shutdown(self, now: float) -> None:
+    def shutdown(self, now: Real) -> None:
         """Half-close: no more data from us; a FIN follows the queued data."""
         st = self.state
         if self.fin_queued or st not in (SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT):
@@ -605,7 +482,7 @@ class TcpConnection:
         if self.state in _SENDING:
             self._output(now)
 
-    def close(self, now: float) -> None:
+    def close(self, now: Real) -> None:
         """Full close: shutdown, and the user will read no more."""
         st = self.state
         if st == CLOSED or st == TIME_WAIT:
@@ -622,7 +499,7 @@ class TcpConnection:
         if self.state == FIN_WAIT_2:
             self.t_state = now + self.cfg.fin_wait2_timeout
 
-    def abort(self, now: float) -> None:
+    def abort(self, now: Real) -> None:
         """Abort: RST to the peer in synchronized states, then CLOSED (reason ``local``)."""
         st = self.state
         if st == CLOSED:
@@ -636,7 +513,7 @@ class TcpConnection:
         if self.state != CLOSED or self.close_reason is None:
             self._close(reason)
 
-    def on_icmp_error(self, now: float, icmp_type: int, icmp_code: int) -> None:
+    def on_icmp_error(self, now: Real, icmp_type: int, icmp_code: int) -> None:
         """ICMP destination unreachable about one of our segments (RFC 1122 §4.2.3.9): codes
         2 (protocol) and 3 (port) are hard errors while connecting, the rest are soft."""
         if self.state == SYN_SENT and icmp_type == 3 and icmp_code in (2, 3):
@@ -645,7 +522,7 @@ class TcpConnection:
             self.soft_error = f"icmp {icmp_type}/{icmp_code}"
 
     # -- output -------------------------------------------------------------------------------
-    def _output(self, now: float) -> None:
+    def _output(self, now: Real) -> None:
         """Send what the windows, Nagle and SWS avoidance allow (RFC 9293 §3.8.6.2.1,
         RFC 5681), then an ACK if one is still owed."""
         if self.state in _SENDING:
@@ -657,7 +534,7 @@ class TcpConnection:
         if self.ack_now:
             self._send_ack()
 
-    def _send_data(self, now: float, data_end: int) -> None:
+    def _send_data(self, now: Real, data_end: int) -> None:
         """The sending loop of :meth:`_output` (called only when something is unsent)."""
         mss = self.mss
         fin = self.fin_queued
@@ -698,11 +575,11 @@ class TcpConnection:
                 self.persist = True
                 self.t_rtx = now + self._persist_interval()
 
-    def _persist_interval(self) -> float:
+    def _persist_interval(self) -> Real:
         iv = self.rto * (1 << min(self.persist_probes, 30))
         return iv if iv < self.cfg.max_rto else self.cfg.max_rto
 
-    def _xmit(self, seq: int, n: int, now: float) -> int:
+    def _xmit(self, seq: int, n: int, now: Real) -> int:
         """Transmit ``n`` data bytes from ``seq`` (plus the FIN if they end the stream);
         returns the sequence number after the segment."""
         off = seq - self.buf_seq
@@ -735,7 +612,7 @@ class TcpConnection:
             self.t_rtx = now + self.rto
         return end
 
-    def _retransmit_first(self, now: float) -> None:
+    def _retransmit_first(self, now: Real) -> None:
         """Retransmit the first unacknowledged segment without moving snd_nxt."""
         una = self.snd_una
         data_end = self.buf_seq + len(self.sndbuf)
@@ -744,7 +621,7 @@ class TcpConnection:
         self.rtt_seq = -1
 
     # -- timers -------------------------------------------------------------------------------
-    def on_timer(self, now: float) -> None:
+    def on_timer(self, now: Real) -> None:
         """Handle every deadline that is due at ``now``."""
         due = now + EPS
         if self.t_state <= due:
@@ -764,7 +641,7 @@ class TcpConnection:
             self.t_keep = INF
             self._keepalive_timer(now)
 
-    def _state_timer(self, now: float) -> None:
+    def _state_timer(self, now: Real) -> None:
         st = self.state
         if st in (SYN_SENT, SYN_RCVD):
             self.events.append(GiveUp("connect_timeout", self.retries))
@@ -774,7 +651,7 @@ class TcpConnection:
         elif st == FIN_WAIT_2:
             self._close(self._graceful_reason())  # orphaned FIN_WAIT_2 gave up on the peer
 
-    def _rtx_timer(self, now: float) -> None:
+    def _rtx_timer(self, now: Real) -> None:
         st = self.state
         if st == SYN_SENT or st == SYN_RCVD:
             if self.retries >= self.cfg.syn_retries:
@@ -816,7 +693,7 @@ class TcpConnection:
         data_end = self.buf_seq + len(self.sndbuf)
         self._xmit(self.snd_una, min(self.mss, max(0, data_end - self.snd_una)), now)
 
-    def _persist_timer(self, now: float) -> None:
+    def _persist_timer(self, now: Real) -> None:
         self.persist = False
         if self.state not in _SENDING:
             return
@@ -841,7 +718,7 @@ class TcpConnection:
         self.persist = True
         self.t_rtx = now + self._persist_interval()
 
-    def _keepalive_timer(self, now: float) -> None:
+    def _keepalive_timer(self, now: Real) -> None:
         ka = self.cfg.keepalive_cfg
         if ka is None or self.state not in _KEEPALIVE_STATES:
             return
@@ -860,7 +737,7 @@ class TcpConnection:
     # -- input --------------------------------------------------------------------------------
     def on_segment(
         self,
-        now: float,
+        now: Real,
         seq: int,
         ack: int,
         flags: int,
@@ -908,7 +785,7 @@ class TcpConnection:
 
     def _in_syn_sent(
         self,
-        now: float,
+        now: Real,
         seq: int,
         ack: int,
         flags: int,
@@ -956,7 +833,7 @@ class TcpConnection:
             self._send_synack()
 
     def _in_synchronized(
-        self, now: float, seq: int, ack: int, flags: int, window: int, payload: bytes
+        self, now: Real, seq: int, ack: int, flags: int, window: int, payload: bytes
     ) -> None:
         st = self.state
         rcv_nxt = self.rcv_nxt
@@ -1099,7 +976,7 @@ class TcpConnection:
                     self.ack_now = True
         self._output(now)
 
-    def _process_ack(self, now: float, seq: int, ack: int, window: int, pure: bool) -> None:
+    def _process_ack(self, now: Real, seq: int, ack: int, window: int, pure: bool) -> None:
         una = self.snd_una
         mss = self.mss
         if ack > una:
@@ -1150,7 +1027,7 @@ class TcpConnection:
                     # The peer answers but offers no room: not a dead peer (RFC 9293 §3.8.6.1).
                     self.retries = 0
 
-    def _recovery_ack(self, now: float, ack: int, acked: int) -> None:
+    def _recovery_ack(self, now: Real, ack: int, acked: int) -> None:
         """A new cumulative ACK during loss recovery (NewReno, RFC 6582 §3.2 steps 3-4)."""
         mss = self.mss
         if ack >= self.recover:
@@ -1167,7 +1044,7 @@ class TcpConnection:
                 self.cwnd = mss
             self.t_rtx = now + self.rto
 
-    def _dupack(self, now: float, ack: int) -> None:
+    def _dupack(self, now: Real, ack: int) -> None:
         """A duplicate ACK (RFC 5681 §2) for NewReno (RFC 5681 §3.2, RFC 6582 §3.2)."""
         if self.in_recovery:
             self.cwnd += self.mss  # inflate for the segment that left the network
@@ -1180,7 +1057,7 @@ class TcpConnection:
         elif self.dupacks < 3:
             self._limited_transmit(now)
 
-    def _limited_transmit(self, now: float) -> None:
+    def _limited_transmit(self, now: Real) -> None:
         """RFC 3042 (a SHOULD of RFC 5681 §3.2): on the first two duplicate ACKs send one
         new full segment if the peer's window allows, so a small window still produces the
         three duplicate ACKs fast retransmit needs. cwnd is not changed."""
@@ -1193,7 +1070,7 @@ class TcpConnection:
         if n > 0 and nxt + n <= self.snd_una + self.snd_wnd and (n == self.mss or self.cfg.nodelay):
             self._xmit(nxt, n, now)
 
-    def _fast_retransmit(self, now: float) -> None:
+    def _fast_retransmit(self, now: Real) -> None:
         # RFC 5681 §3.2 steps 2-3 with RFC 6582's recover.
         mss = self.mss
         self.ssthresh = max(self.flight_size // 2, 2 * mss)
@@ -1204,7 +1081,7 @@ class TcpConnection:
         self.cwnd = self.ssthresh + 3 * mss
         self.t_rtx = now + self.rto
 
-    def _receive_data(self, now: float, seq: int, payload: bytes) -> None:
+    def _receive_data(self, now: Real, seq: int, payload: bytes) -> None:
         rcv_nxt = self.rcv_nxt
         if self.user_closed:
             # Nobody will read it: the data is lost, and the peer must hear so - RST (RFC 1122
@@ -1250,7 +1127,7 @@ class TcpConnection:
                     insort(ooo, (seq, bytes(payload)))
             self.ack_now = True
 
-    def _receive_fin(self, now: float) -> None:
+    def _receive_fin(self, now: Real) -> None:
         if self.peer_fin:
             return
         self.peer_fin = True

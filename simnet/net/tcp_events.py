@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from simnet.kernel.units import Real
 from simnet.net.tcp_state import CloseReason, TcpState
 
 
@@ -69,7 +70,7 @@ class Retransmit(NamedTuple):
     the retry count (traced as ``tcp_retransmit``)."""
 
     kind: str
-    rto: float
+    rto: Real
     retries: int
 
 

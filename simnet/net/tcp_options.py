@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simnet.kernel.units import Real
 from simnet.net.packet import ACK, RST, SYN
 from simnet.net.tcp_engine import (
     _SENDING,
@@ -72,7 +73,7 @@ class ExtendedTcpConnection(TcpConnection):
         self.sack_ok = False
         self.ts_ok = False
         self.ws_ok = False
-        self._ts_now = 0.0  # the instant of the entry point being served (timestamps read it)
+        self._ts_now: Real = 0.0  # the instant of the entry point being served (timestamps read it)
         self.snd_wscale = 0  # shift applied to windows the peer sends
         self.rcv_wscale = 0  # shift applied to windows we send
         self.ts_recent = 0
@@ -112,7 +113,7 @@ class ExtendedTcpConnection(TcpConnection):
             # NOPs) come out of every segment's data, as Linux sends 1448 of 1460.
             self.mss -= TS_OPTION_BYTES
 
-    def _tsval(self, now: float) -> int:
+    def _tsval(self, now: Real) -> int:
         return (int(now * TS_HZ) + self.ts_offset) & MASK
 
     def _syn_options(self) -> dict[str, Any]:
@@ -131,32 +132,32 @@ class ExtendedTcpConnection(TcpConnection):
         return opts
 
     # Every entry point that may emit a segment notes the instant for the timestamp clock.
-    def open_active(self, now: float) -> None:
+    def open_active(self, now: Real) -> None:
         self._ts_now = now
         super().open_active(now)
 
-    def open_passive(self, now: float, seq: int, window: int, mss_opt: object = 0) -> None:
+    def open_passive(self, now: Real, seq: int, window: int, mss_opt: object = 0) -> None:
         self._ts_now = now
         self._negotiate(mss_opt)
         super().open_passive(now, seq, window, mss_opt)
 
-    def on_timer(self, now: float) -> None:
+    def on_timer(self, now: Real) -> None:
         self._ts_now = now
         super().on_timer(now)
 
-    def send(self, now: float, data: bytes) -> int:
+    def send(self, now: Real, data: bytes) -> int:
         self._ts_now = now
         return super().send(now, data)
 
-    def recv(self, now: float, n: int = -1) -> bytes:
+    def recv(self, now: Real, n: int = -1) -> bytes:
         self._ts_now = now
         return super().recv(now, n)
 
-    def shutdown(self, now: float) -> None:
+    def shutdown(self, now: Real) -> None:
         self._ts_now = now
         super().shutdown(now)
 
-    def close(self, now: float) -> None:
+    def close(self, now: Real) -> None:
         self._ts_now = now
         super().close(now)
 
@@ -202,7 +203,7 @@ class ExtendedTcpConnection(TcpConnection):
         return tuple((left & MASK, right & MASK) for left, right in ordered[:limit])
 
     # -- input -------------------------------------------------------------------------------
-    def on_segment(self, now: float, seq: int, ack: int, flags: int, window: int,
+    def on_segment(self, now: Real, seq: int, ack: int, flags: int, window: int,
                    payload: bytes = b"", mss_opt: object = 0) -> None:
         self._ts_now = now
         opts = mss_opt if type(mss_opt) is dict else None
@@ -221,7 +222,7 @@ class ExtendedTcpConnection(TcpConnection):
         if self.sacked and self.sacked[0][0] < self.snd_una:
             self._prune(self.snd_una)
 
-    def _on_timestamps(self, now: float, seq: int, ack: int, flags: int, ts: object) -> None:
+    def _on_timestamps(self, now: Real, seq: int, ack: int, flags: int, ts: object) -> None:
         pair = _pair(ts)
         if pair is None:
             return
@@ -241,7 +242,7 @@ class ExtendedTcpConnection(TcpConnection):
                     self.syn_retransmitted = False  # the handshake sample is valid too
         self.rtt_seq = -1  # the timestamp samples replace the timed-segment ones
 
-    def _receive_data(self, now: float, seq: int, payload: bytes) -> None:
+    def _receive_data(self, now: Real, seq: int, payload: bytes) -> None:
         if seq != self.rcv_nxt:
             self.sack_last = seq
         super()._receive_data(now, seq, payload)
@@ -358,7 +359,7 @@ class ExtendedTcpConnection(TcpConnection):
             return None
         return (start, max(n, 0), True)
 
-    def _sack_transmit(self, now: float) -> None:
+    def _sack_transmit(self, now: Real) -> None:
         """RFC 6675 §5 step (C): send while cwnd - pipe >= 1 SMSS."""
         mss = self.mss
         for _ in range(1024):  # each round sends a segment or stops; bound it anyway
@@ -377,7 +378,7 @@ class ExtendedTcpConnection(TcpConnection):
                 return  # nothing could be sent
 
     # -- loss recovery hooks ---------------------------------------------------------------
-    def _dupack(self, now: float, ack: int) -> None:
+    def _dupack(self, now: Real, ack: int) -> None:
         if not self.sack_ok:
             super()._dupack(now, ack)
             return
@@ -392,7 +393,7 @@ class ExtendedTcpConnection(TcpConnection):
         elif self.dupacks < DUP_THRESH:
             self._limited_transmit(now)
 
-    def _enter_recovery(self, now: float) -> None:
+    def _enter_recovery(self, now: Real) -> None:
         """RFC 6675 §5 step (4), with RFC 5681's floor of two segments on ssthresh."""
         mss = self.mss
         self.ssthresh = max(self.flight_size // 2, 2 * mss)
@@ -416,7 +417,7 @@ class ExtendedTcpConnection(TcpConnection):
         self.t_rtx = now + self.rto
         self._sack_transmit(now)
 
-    def _recovery_ack(self, now: float, ack: int, acked: int) -> None:
+    def _recovery_ack(self, now: Real, ack: int, acked: int) -> None:
         if not self.sack_ok:
             super()._recovery_ack(now, ack, acked)
             return
@@ -442,7 +443,7 @@ class ExtendedTcpConnection(TcpConnection):
         self.t_rtx = now + self.rto
         self._sack_transmit(now)
 
-    def _rtx_timer(self, now: float) -> None:
+    def _rtx_timer(self, now: Real) -> None:
         st = self.state
         if (
             not self.sack_ok

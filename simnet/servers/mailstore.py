@@ -9,7 +9,6 @@ without a POP3 account stay in SMTP's store only (inspection shows them there).
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from simnet.servers.pop3_engine import Maildrop
@@ -45,12 +44,10 @@ class HostMail:
                 maildrop.add(user, message.raw, origin="smtp")
 
 
-_STORES: weakref.WeakKeyDictionary[Any, HostMail] = weakref.WeakKeyDictionary()
-
-
 def host_mail(host: Any) -> HostMail:
-    """The shared mail store of ``host`` (a :class:`simnet.net.Host`), made on first use."""
-    store = _STORES.get(host)
+    """The shared mail store of ``host`` (a :class:`simnet.net.Host`), made on first use and
+    kept with the host (``Host.attachments``)."""
+    store = host.attachments.get("mail")
     if store is None:
-        store = _STORES[host] = HostMail()
+        store = host.attachments["mail"] = HostMail()
     return store

@@ -84,6 +84,7 @@ def test_trace_digest_and_jsonl_roundtrip(tmp_path):
 
 
 def test_trace_dataframe():
+    pytest.importorskip("pandas")  # the data extra (make test has it; the compiled venv not)
     sim = Simulation()
     sim.record("a", "k", x=1)
     df = sim.trace.to_dataframe()

@@ -12,9 +12,11 @@ import io
 import json
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import simnet
 from simnet.kernel import Simulation
 from simnet.kernel.trace import Trace, TraceConfig, TraceRecord, canonical_line, json_time
 from simnet.net import Network
@@ -199,6 +201,9 @@ def test_a_packet_keeps_what_each_link_carried_across_the_nat():
     assert (sent.src, sent.ttl) == ("10.64.0.2", 64)  # the module's capture: as it sent it
 
 
+@pytest.mark.skipif(
+    simnet.compiled, reason="a compiled Packet refuses fields of other types than annotated"
+)
 def test_packet_lines_of_odd_field_types_match_their_summaries():
     # The TCP line is made in pieces for the plain types; anything else (floats equal to an
     # int, strings needing JSON escapes) must still give exactly json(summary()).

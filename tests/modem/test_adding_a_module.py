@@ -57,11 +57,18 @@ class AcmeDialect(Dialect):
         return ctx.ok()
 
 
+class _SimWithDte(Simulation):
+    """A kernel Simulation that carries its DTE (a subclass: compiled, the kernel's own
+    Simulation takes no new attributes)."""
+
+    dte: DTE
+
+
 def _acme(seed: int = 1) -> tuple[Simulation, DTE]:
-    sim = Simulation(seed)
+    sim = _SimWithDte(seed)
     module = create_module(sim, AC100, FakeBearer())  # the profile's dialect path is loaded
     dte = DTE(sim, module)
-    sim.dte = dte  # type: ignore[attr-defined]
+    sim.dte = dte
     sim.run(0.1)
     return sim, dte
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from simnet.kernel import Simulation
 from simnet.net.packet import Packet
@@ -115,7 +116,8 @@ def make_pair(
 def test_channel_delivers_after_delay() -> None:
     sim, chan, a, b = make_pair(delay=0.25)
     got: list[float] = []
-    b.tcp.deliver = lambda pkt: got.append(sim.now)  # type: ignore[method-assign]
+    # a stand-in stack, not a patched method: a compiled TcpStack's methods are read-only
+    b.tcp = SimpleNamespace(deliver=lambda pkt: got.append(sim.now))  # type: ignore[assignment]
     a.send_packet(Packet("10.0.0.1", "10.0.0.2", 6, sport=1, dport=2))
     sim.advance(1.0)
     assert got == [0.25]

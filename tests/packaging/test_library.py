@@ -18,6 +18,7 @@ import pytest
 
 import simnet
 from simnet import library
+from simnet._build import COMPILED
 from simnet.cli import main
 from simnet.errors import ConfigError
 
@@ -118,14 +119,33 @@ def test_python_dash_m_simnet():
     done = subprocess.run(
         [sys.executable, "-m", "simnet", "--version"], capture_output=True, text=True, timeout=60
     )
-    assert done.returncode == 0 and done.stdout == f"simnet {simnet.__version__}\n"
+    # the version and the build: whether the hot modules run compiled (make compiled)
+    expected = f"simnet {simnet.__version__} ({simnet.build_info()['summary']})\n"
+    assert done.returncode == 0 and done.stdout == expected
     out = io.StringIO()
     sys_stdout, sys.stdout = sys.stdout, out
     try:
         assert main(["--version"]) == 0
     finally:
         sys.stdout = sys_stdout
-    assert out.getvalue() == f"simnet {simnet.__version__}\n"
+    assert out.getvalue() == expected
+
+
+def test_the_default_build_is_pure_python_and_says_so():
+    info = simnet.build_info()
+    assert info["compiled"] == [] and simnet.compiled is False  # make test's .venv: editable
+    assert info["summary"] == "pure Python"
+    assert len(info["interpreted"]) == len(COMPILED) and "simnet.kernel.sim" in info["interpreted"]
+    for path in COMPILED:  # each entry names a module that exists
+        assert (ROOT / path).is_file(), path
+
+
+def test_the_compiled_build_pins_mypy_as_the_dev_extra_does():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    dev = meta["project"]["optional-dependencies"]["dev"]
+    dev_pin = next(d for d in dev if d.startswith("mypy"))
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"MYPY_PIN := {dev_pin}\n" in makefile  # the compiled venv builds with the same mypyc
 
 
 def test_the_build_step_ships_the_library(tmp_path: Path):

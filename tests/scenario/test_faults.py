@@ -118,6 +118,7 @@ def test_dns_fail_for_a_duration():
     assert sim2.network.dns_server.fault == "silence"  # the server never answers
 
 
+@pytest.mark.skipif(simnet.compiled, reason="replaces Nat.expire_all: compiled, it is read-only")
 def test_nat_expire_fires_on_nat():
     sim = build([{"at": "7s", "action": "nat-expire"}])
     calls: list[float] = []
