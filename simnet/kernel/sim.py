@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
@@ -54,7 +54,7 @@ def check_seconds(value: object, name: str, where: str) -> float:
 # and finished sockets let go of their callbacks; tests/kernel/test_gc.py), yet it allocates
 # packets, records and queue entries by the million, and every young collection walks all the
 # objects that survived since the last one: a fleet spent 14 % of its time there.
-RUN_GC_THRESHOLD = 20_000
+RUN_GC_THRESHOLD: Final = 20_000
 
 
 def _relax_gc() -> tuple[int, int, int] | None:
@@ -240,7 +240,7 @@ def _spent(*_args: Any) -> None:
     """The callback of a timer that fired or was cancelled."""
 
 
-_FIRE = (Timer._fire,)  # the queue calls Timer._fire(timer)
+_FIRE: Final = (Timer._fire,)  # the queue calls Timer._fire(timer)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # simnet.Simulation is one (scenario layer)

@@ -20,7 +20,7 @@ import itertools
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, Final, NamedTuple
 
 from simnet.errors import ConfigError
 from simnet.kernel.trace_config import LEVELS as LEVELS
@@ -60,12 +60,12 @@ def _jsonable(value: Any) -> Any:
 
 
 # One encoder for every line: json.dumps with options builds a new encoder per call.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+_ENCODER: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 # What that encoder does with a string (ensure_ascii) and a float, as C functions.
 json_str: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 _float_repr = float.__repr__
 _int_repr = int.__repr__
-_INF = float("inf")
+_INF: Final = float("inf")
 # Builds a TraceRecord without the NamedTuple constructor's Python frame (per record).
 _new_record = tuple.__new__
 
@@ -133,8 +133,9 @@ def json_time(t: Real) -> str:
 # and encoding a dict. Shapes the template cannot express (a field named t, source or kind,
 # a name that is not a string) take the general path.
 _Template = Callable[..., str] | None
-_TEMPLATES: dict[tuple[Any, ...], _Template] = {}
-_MAX_TEMPLATES = 20_000  # distinct shapes are few; a hostile caller must not grow this forever
+_TEMPLATES: Final[dict[tuple[Any, ...], _Template]] = {}
+# distinct shapes are few; a hostile caller must not grow this forever
+_MAX_TEMPLATES: Final = 20_000
 
 
 def _line_function(pieces: list[str | int], nargs: int) -> Callable[..., str]:
@@ -231,7 +232,7 @@ Sink = Callable[[TraceRecord], None]
 
 # Records a bounded trace collects before it digests and files them as one batch: one hash
 # update per batch instead of one per record. (A streamed trace writes each record as it comes.)
-_BATCH = 1024
+_BATCH: Final = 1024
 
 
 class Trace:
@@ -518,12 +519,15 @@ def _line(entry: Any) -> str:
 
 def _lines(entries: Iterable[Any]) -> str:
     """The canonical lines of ``entries``, each ending in a newline, as one string."""
-    text = "\n".join(
-        [
-            e[3].line(e[0], e[1], e[2], e[4]) if type(e) is tuple else canonical_line(e)
-            for e in entries
-        ]
-    )  # _line of each, without a Python frame per entry
+    lines: list[str] = []
+    add = lines.append
+    for e in entries:  # _line of each, without a Python frame per entry
+        if type(e) is tuple:
+            lazy: LazyFields = e[3]  # typed: compiled, a direct call of its line()
+            add(lazy.line(e[0], e[1], e[2], e[4]))
+        else:
+            add(canonical_line(e))
+    text = "\n".join(lines)
     return text + "\n" if text else text
 
 

@@ -8,7 +8,7 @@ unexpected packets are dropped with a trace record (kind ``drop``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from simnet.errors import ConfigError
 from simnet.kernel.units import Real
@@ -20,10 +20,10 @@ from simnet.net.tcp import TcpStack
 from simnet.net.tcp_state import CloseReason
 from simnet.net.udp import UdpSocket
 
-EPHEMERAL_LOW = 49152  # RFC 6335 dynamic port range
-EPHEMERAL_HIGH = 65535
-DEFAULT_TTL = 64  # Linux / most embedded stacks (net.ipv4.ip_default_ttl)
-DEFAULT_PING_TIMEOUT = 4.0
+EPHEMERAL_LOW: Final = 49152  # RFC 6335 dynamic port range
+EPHEMERAL_HIGH: Final = 65535
+DEFAULT_TTL: Final = 64  # Linux / most embedded stacks (net.ipv4.ip_default_ttl)
+DEFAULT_PING_TIMEOUT: Final = 4.0
 
 
 class Host:

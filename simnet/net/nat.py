@@ -30,7 +30,7 @@ Behaviour (defaults first; ``NatConfig`` chooses the variants):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from simnet.kernel.units import Real
 from simnet.net import icmp
@@ -39,7 +39,7 @@ from simnet.net.nat_config import ON_EXPIRY as ON_EXPIRY
 from simnet.net.nat_config import NatConfig
 from simnet.net.packet import ACK, FIN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, RST, SYN, Packet
 
-_PROTO_NAMES = {PROTO_TCP: "tcp", PROTO_UDP: "udp", PROTO_ICMP: "icmp"}
+_PROTO_NAMES: Final = {PROTO_TCP: "tcp", PROTO_UDP: "udp", PROTO_ICMP: "icmp"}
 
 # TCP flags a mapping has seen (for the RFC 5382 established/transitory distinction)
 _SYN_OUT, _SYN_IN, _FIN_OUT, _FIN_IN, _RST_SEEN = 1, 2, 4, 8, 16

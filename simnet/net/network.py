@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from simnet.errors import ConfigError
 from simnet.kernel.units import Real
@@ -33,12 +33,12 @@ from simnet.net.pcap import PcapRecorder
 
 # A server on the internet is some tens of ms from the operator core; the operator's own
 # hosts (DNS) sit next to it.
-DEFAULT_INTERNET_LINK = {"delay": 0.010}
-DEFAULT_OPERATOR_LINK = {"delay": 0.001}
-DEFAULT_CORE_IP = "10.64.0.1"
-CORE_INSIDE = "core-inside"  # capture point names (Network.capture_core)
-CORE_OUTSIDE = "core-outside"
-DEFAULT_DNS_IP = "10.64.0.53"
+DEFAULT_INTERNET_LINK: Final = {"delay": 0.010}
+DEFAULT_OPERATOR_LINK: Final = {"delay": 0.001}
+DEFAULT_CORE_IP: Final = "10.64.0.1"
+CORE_INSIDE: Final = "core-inside"  # capture point names (Network.capture_core)
+CORE_OUTSIDE: Final = "core-outside"
+DEFAULT_DNS_IP: Final = "10.64.0.53"
 
 
 def _link_config(

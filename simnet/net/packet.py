@@ -9,31 +9,31 @@ time, queue occupancy and MTU checks.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from simnet.kernel.tidy import register_decoder
 from simnet.kernel.trace import LazyFields, json_str, json_time
 from simnet.kernel.units import Real
 
-PROTO_ICMP = 1
-PROTO_TCP = 6
-PROTO_UDP = 17
+PROTO_ICMP: Final = 1
+PROTO_TCP: Final = 6
+PROTO_UDP: Final = 17
 
 # TCP flag bits (RFC 9293 §3.1)
-FIN = 0x01
-SYN = 0x02
-RST = 0x04
-PSH = 0x08
-ACK = 0x10
+FIN: Final = 0x01
+SYN: Final = 0x02
+RST: Final = 0x04
+PSH: Final = 0x08
+ACK: Final = 0x10
 
-IPV4_HEADER = 20
-TCP_HEADER = 20
-UDP_HEADER = 8
-ICMP_HEADER = 8
+IPV4_HEADER: Final = 20
+TCP_HEADER: Final = 20
+UDP_HEADER: Final = 8
+ICMP_HEADER: Final = 8
 
 
 # RFC 9293 §3.1 / RFC 2018 / RFC 7323 option lengths in bytes (kind + length + data)
-_OPTION_BYTES = {"mss": 4, "sack_ok": 2, "wscale": 3, "ts": 10}
+_OPTION_BYTES: Final = {"mss": 4, "sack_ok": 2, "wscale": 3, "ts": 10}
 
 
 def tcp_options_length(options: dict) -> int:
@@ -183,7 +183,7 @@ def tcp_packet(
 # to a link is never changed afterwards (the core routes a copy: see Network._route) - and its
 # summary text is made only when someone reads the trace, digests or exports it.
 # flags & 0x1F -> the summary's flag letters, in the order S A F R P
-_FLAG_LETTERS = tuple(
+_FLAG_LETTERS: Final = tuple(
     "".join(
         letter
         for bit, letter in ((SYN, "S"), (ACK, "A"), (FIN, "F"), (RST, "R"), (PSH, "P"))
@@ -197,13 +197,13 @@ _FLAG_LETTERS = tuple(
 # records the same (unchanging) packet when it takes it and when it delivers it. Entries leave
 # with the second record; packets a link lost never come back for theirs, so the memo is
 # emptied whenever it grows past a bound (memory stays bounded, lines stay the same).
-_SUMMARY_MEMO: dict[Packet, str] = {}
-_MEMO_BOUND = 4096
+_SUMMARY_MEMO: Final[dict[Packet, str]] = {}
+_MEMO_BOUND: Final = 4096
 # source name -> ',"source":"<name>","t":' (the text between a packet line's summary and time)
-_SOURCE_TAILS: dict[str, str] = {}
+_SOURCE_TAILS: Final[dict[str, str]] = {}
 # (src, sport, dst, dport) -> the JSON text of a TCP summary up to its flags, without the quote
 # that closes it
-_TCP_HEADS: dict[tuple[Any, ...], str] = {}
+_TCP_HEADS: Final[dict[tuple[Any, ...], str]] = {}
 
 
 class PacketRecord(LazyFields):
@@ -256,17 +256,17 @@ class PacketRecord(LazyFields):
             tail = _SOURCE_TAILS[source] = ',"source":' + json_str(source) + ',"t":'
             if len(_SOURCE_TAILS) > _MEMO_BOUND:  # names are few; a hostile caller's are not
                 _SOURCE_TAILS.clear()
-        return self._head + text + tail + json_time(t) + "}"
+        return f"{self._head}{text}{tail}{json_time(t)}}}"
 
 
-PACKET_TX = PacketRecord("tx")
-PACKET_RX = PacketRecord("rx")
+PACKET_TX: Final = PacketRecord("tx")
+PACKET_RX: Final = PacketRecord("rx")
 
 
 # -- typed trace columns ----------------------------------------------------------------------
 # Links record a packet as its summary() text (cheap, and what a reader wants to see); the
 # trace DataFrame parses it back into typed columns.
-_SUMMARY = re.compile(
+_SUMMARY: Final = re.compile(
     r"(?P<proto>TCP|UDP) (?P<src>[0-9.]+):(?P<sport>\d+) > (?P<dst>[0-9.]+):(?P<dport>\d+)"
     r"(?: \[(?P<flags>[SAFRP]*)\] seq=(?P<seq>\d+) ack=(?P<ack>\d+) win=(?P<win>\d+))? "
     r"len=(?P<len>\d+)"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from simnet.errors import ConfigError
 from simnet.kernel.units import Real
@@ -53,9 +53,9 @@ __all__ = [
     "TcpState",
 ]
 
-_BYTES_LIKE = (bytes, bytearray, memoryview)
-EPHEMERAL_LOW = 49152  # RFC 6335 §6 dynamic port range
-EPHEMERAL_HIGH = 65535
+_BYTES_LIKE: Final = (bytes, bytearray, memoryview)
+EPHEMERAL_LOW: Final = 49152  # RFC 6335 §6 dynamic port range
+EPHEMERAL_HIGH: Final = 65535
 
 
 def _new_connection(config: TcpConfig, iss: int) -> TcpConnection:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from bisect import insort
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from simnet.kernel.units import Real
 from simnet.net.packet import ACK, FIN, PSH, RST, SYN
@@ -51,54 +51,56 @@ from simnet.net.tcp_events import (
 )
 from simnet.net.tcp_state import CloseReason, TcpState
 
-MOD = 1 << 32
-MASK = MOD - 1
-HALF = 1 << 31
-INF = math.inf
+MOD: Final = 1 << 32
+MASK: Final = MOD - 1
+HALF: Final = 1 << 31
+INF: Final = math.inf
 # A kernel timer scheduled for a deadline may fire a rounding error early; such a deadline is due.
-EPS = 1e-9
+EPS: Final = 1e-9
 # RFC 6298 §2: clock granularity G in RTO = SRTT + max(G, 4*RTTVAR).
-CLOCK_GRANULARITY = 0.001
-DEFAULT_PEER_MSS = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
-INVALID_ACK_INTERVAL = 0.5  # s between answers to unacceptable empty segments (Linux default)
-MAX_OOO_SEGMENTS = 512  # bound on stored out-of-order fragments (each also lies inside the window)
+CLOCK_GRANULARITY: Final = 0.001
+DEFAULT_PEER_MSS: Final = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
+# s between answers to unacceptable empty segments (Linux default)
+INVALID_ACK_INTERVAL: Final = 0.5
+# bound on stored out-of-order fragments (each also lies inside the window)
+MAX_OOO_SEGMENTS: Final = 512
 
 
 # Builds Segment / Acked on the per-packet path without the NamedTuple constructor's frame.
 _new = tuple.__new__
 
 # Module-level names for the engine's hot paths (a global load, not an enum class lookup).
-CLOSED = TcpState.CLOSED
-SYN_SENT = TcpState.SYN_SENT
-SYN_RCVD = TcpState.SYN_RCVD
-ESTABLISHED = TcpState.ESTABLISHED
-FIN_WAIT_1 = TcpState.FIN_WAIT_1
-FIN_WAIT_2 = TcpState.FIN_WAIT_2
-CLOSE_WAIT = TcpState.CLOSE_WAIT
-CLOSING = TcpState.CLOSING
-LAST_ACK = TcpState.LAST_ACK
-TIME_WAIT = TcpState.TIME_WAIT
+CLOSED: Final = TcpState.CLOSED
+SYN_SENT: Final = TcpState.SYN_SENT
+SYN_RCVD: Final = TcpState.SYN_RCVD
+ESTABLISHED: Final = TcpState.ESTABLISHED
+FIN_WAIT_1: Final = TcpState.FIN_WAIT_1
+FIN_WAIT_2: Final = TcpState.FIN_WAIT_2
+CLOSE_WAIT: Final = TcpState.CLOSE_WAIT
+CLOSING: Final = TcpState.CLOSING
+LAST_ACK: Final = TcpState.LAST_ACK
+TIME_WAIT: Final = TcpState.TIME_WAIT
 
 # Flags that must read exactly "ACK" for header prediction (PSH and URG do not matter).
-_PREDICT_MASK = SYN | FIN | RST | ACK
+_PREDICT_MASK: Final = SYN | FIN | RST | ACK
 # States in which the peer's data is accepted into the receive buffer.
-_RECEIVING = frozenset({ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2})
+_RECEIVING: Final = frozenset({ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2})
 # States in which our queued data / FIN may still be (re)transmitted.
-_SENDING = frozenset({ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK})
-_SYNCHRONIZED = frozenset(
+_SENDING: Final = frozenset({ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK})
+_SYNCHRONIZED: Final = frozenset(
     {ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT}
 )
-_KEEPALIVE_STATES = frozenset({ESTABLISHED, CLOSE_WAIT, FIN_WAIT_2})
+_KEEPALIVE_STATES: Final = frozenset({ESTABLISHED, CLOSE_WAIT, FIN_WAIT_2})
 
 
-REASON_LOCAL = CloseReason.LOCAL
-REASON_PEER_CLOSED = CloseReason.PEER_CLOSED
-REASON_REFUSED = CloseReason.REFUSED
-REASON_TIMEOUT = CloseReason.TIMEOUT
-REASON_RESET = CloseReason.RESET
-REASON_NETWORK_DOWN = CloseReason.NETWORK_DOWN
-REASON_KEEPALIVE = CloseReason.KEEPALIVE
-CLOSE_REASONS = tuple(CloseReason)
+REASON_LOCAL: Final = CloseReason.LOCAL
+REASON_PEER_CLOSED: Final = CloseReason.PEER_CLOSED
+REASON_REFUSED: Final = CloseReason.REFUSED
+REASON_TIMEOUT: Final = CloseReason.TIMEOUT
+REASON_RESET: Final = CloseReason.RESET
+REASON_NETWORK_DOWN: Final = CloseReason.NETWORK_DOWN
+REASON_KEEPALIVE: Final = CloseReason.KEEPALIVE
+CLOSE_REASONS: Final = tuple(CloseReason)
 
 
 # -- the connection ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ information made available during the loss recovery following an RTO").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from simnet.kernel.units import Real
 from simnet.net.packet import ACK, RST, SYN
@@ -47,9 +47,9 @@ from simnet.net.tcp_engine import (
 )
 from simnet.net.tcp_events import Retransmit, Segment
 
-DUP_THRESH = 3  # RFC 6675 §2 DupThresh
-TS_HZ = 1000  # timestamp clock: 1 ms per tick (Linux), RFC 7323 §5.4 allows 1 ms to 1 s
-TS_OPTION_BYTES = 12  # kind, length, TSval, TSecr (10) and two NOPs
+DUP_THRESH: Final = 3  # RFC 6675 §2 DupThresh
+TS_HZ: Final = 1000  # timestamp clock: 1 ms per tick (Linux), RFC 7323 §5.4 allows 1 ms to 1 s
+TS_OPTION_BYTES: Final = 12  # kind, length, TSval, TSecr (10) and two NOPs
 
 
 def _pair(value: object) -> tuple[int, int] | None:
