@@ -22,6 +22,8 @@ COMPILED: tuple[str, ...] = (
     "simnet/kernel/sim.py",
     "simnet/kernel/trace.py",
     "simnet/net/packet.py",
+    "simnet/net/pcap.py",
+    "simnet/net/loss.py",
     "simnet/net/link.py",
     "simnet/net/network.py",
     "simnet/net/nat.py",

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from simnet.errors import ConfigError
-from simnet.kernel.units import parse_probability
+from simnet.kernel.units import Real, parse_probability
 
 
 class LossModel(ABC):
@@ -51,7 +51,7 @@ class NoLoss(LossModel):
 class BernoulliLoss(LossModel):
     kind = "bernoulli"
 
-    def __init__(self, rng: random.Random, p: float) -> None:
+    def __init__(self, rng: random.Random, p: Real) -> None:
         self._rng = rng  # looked up per draw: a lazy stream binds its C method on first use
         self.p = p
 
@@ -66,7 +66,7 @@ class GilbertElliottLoss(LossModel):
     kind = "gilbert_elliott"
 
     def __init__(
-        self, rng: random.Random, p: float, r: float, one_minus_h: float, one_minus_k: float
+        self, rng: random.Random, p: Real, r: Real, one_minus_h: Real, one_minus_k: Real
     ) -> None:
         self._rng = rng  # looked up per draw: a lazy stream binds its C method on first use
         self.p = p
@@ -99,7 +99,7 @@ class FourStateLoss(LossModel):
     kind = "four_state"
 
     def __init__(
-        self, rng: random.Random, p13: float, p31: float, p32: float, p23: float, p14: float
+        self, rng: random.Random, p13: Real, p31: Real, p32: Real, p23: Real, p14: Real
     ) -> None:
         self._rng = rng  # looked up per draw: a lazy stream binds its C method on first use
         self.p13, self.p31, self.p32, self.p23, self.p14 = p13, p31, p32, p23, p14
@@ -172,7 +172,7 @@ def validate_loss_spec(spec: object, field: str) -> dict[str, Any]:
             f"unknown loss model {model!r} (expected one of {', '.join(_MODEL_NAMES)})",
         )
 
-    def prob(key: str, default: float | None) -> float:
+    def prob(key: str, default: Real | None) -> Real:
         if key not in spec:
             if default is None:
                 raise ConfigError(

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from simnet.kernel.units import Real
 from simnet.net.packet import PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet
 
 LINKTYPE_RAW = 101  # pcap LINKTYPE_RAW (libpcap DLT_RAW); scapy.data.DLT_RAW_ALT
@@ -37,27 +38,27 @@ class PcapRecorder:
 
         records = self.points.setdefault(point, deque(maxlen=self.limit) if self.limit else [])
 
-        def capture(t: float, pkt: Packet) -> None:
+        def capture(t: Real, pkt: Packet) -> None:
             if self.enabled:
                 records.append((t, pkt))
 
         return capture
 
-    def packets(self, point: str | Sequence[str] | None = None) -> list[tuple[float, Packet]]:
+    def packets(self, point: str | Sequence[str] | None = None) -> list[tuple[Real, Packet]]:
         """Snapshots of one point, or of several (every point when None) merged in time order."""
         if isinstance(point, str):
             return list(self.points.get(point, []))
         names = (
             sorted(self.points) if point is None else sorted(p for p in point if p in self.points)
         )
-        merged: list[tuple[float, int, Packet]] = []
+        merged: list[tuple[Real, int, Packet]] = []
         for i, name in enumerate(names):
             merged.extend((t, i, p) for t, p in self.points[name])
         merged.sort(key=lambda e: (e[0], e[1]))
         return [(t, p) for t, _, p in merged]
 
     def write(
-        self, path: str, point: str | Sequence[str] | None = None, *, epoch: float = 0.0
+        self, path: str, point: str | Sequence[str] | None = None, *, epoch: Real = 0.0
     ) -> int:
         """Write a pcap file; returns the number of packets written."""
         return write_pcap(path, self.packets(point), epoch=epoch)
@@ -137,7 +138,7 @@ def frame_bytes(pkt: Packet) -> bytes:
     return bytes(raw)
 
 
-def write_pcap(path: str, packets: list[tuple[float, Packet]], *, epoch: float = 0.0) -> int:
+def write_pcap(path: str, packets: list[tuple[Real, Packet]], *, epoch: Real = 0.0) -> int:
     from scapy.utils import PcapWriter
 
     writer = PcapWriter(path, linktype=LINKTYPE_RAW, nano=True, sync=False)
