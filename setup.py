@@ -58,7 +58,8 @@ def compiled_extensions() -> list:
         ) from None
     modules = runpy.run_path(str(ROOT / "simnet" / "_build.py"))["COMPILED"]
     os.chdir(ROOT)  # mypycify takes paths relative to the project root
-    return mypycify(list(modules), opt_level="3", debug_level="0")
+    # one shared library, simnet__mypyc.*.so, whatever the list (no stale hashed names)
+    return mypycify(list(modules), opt_level="3", debug_level="0", group_name="simnet")
 
 
 setup(cmdclass={"build_py": BuildPyWithLibrary}, ext_modules=compiled_extensions())

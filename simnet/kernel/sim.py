@@ -168,6 +168,7 @@ class Environment(simpy.Environment):
         return None
 
 
+@mypyc_attr(acyclic=True)  # in no reference cycle (see Packet): compiled, the GC skips it
 class Wake:
     """A bare entry of SimPy's event queue: when its instant comes the loop calls each of
     ``callbacks`` with it, as it does for a triggered event (``Environment.step`` reads only

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from simnet._build import mypyc_attr
 from simnet.kernel.tidy import register_decoder
 from simnet.kernel.trace import LazyFields, json_str, json_time
 from simnet.kernel.units import Real
@@ -47,6 +48,10 @@ def tcp_options_length(options: dict) -> int:
     return (n + 3) & ~3
 
 
+# acyclic: a packet refers to no object that refers back to it, so the compiled build keeps it
+# out of the cyclic garbage collector (a full trace holds every packet: each collection would
+# walk them all)
+@mypyc_attr(acyclic=True)
 class Packet:
     __slots__ = (
         "src",
