@@ -65,7 +65,7 @@ _ENCODER: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 json_str: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 _float_repr = float.__repr__
 _int_repr = int.__repr__
-_INF: Final = float("inf")
+_INF: Final[Real] = float("inf")  # one boxed object (see tcp_engine.INF)
 # Builds a TraceRecord without the NamedTuple constructor's Python frame (per record).
 _new_record = tuple.__new__
 

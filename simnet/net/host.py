@@ -23,7 +23,7 @@ from simnet.net.udp import UdpSocket
 EPHEMERAL_LOW: Final = 49152  # RFC 6335 dynamic port range
 EPHEMERAL_HIGH: Final = 65535
 DEFAULT_TTL: Final = 64  # Linux / most embedded stacks (net.ipv4.ip_default_ttl)
-DEFAULT_PING_TIMEOUT: Final = 4.0
+DEFAULT_PING_TIMEOUT: Final[Real] = 4.0
 
 
 class Host:

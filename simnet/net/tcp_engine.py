@@ -54,14 +54,16 @@ from simnet.net.tcp_state import CloseReason, TcpState
 MOD: Final = 1 << 32
 MASK: Final = MOD - 1
 HALF: Final = 1 << 31
-INF: Final = math.inf
+# Final[Real]: compiled, kept as one boxed object (times are Real: a C double would be boxed
+# anew at every comparison and store)
+INF: Final[Real] = math.inf
 # A kernel timer scheduled for a deadline may fire a rounding error early; such a deadline is due.
-EPS: Final = 1e-9
+EPS: Final[Real] = 1e-9
 # RFC 6298 §2: clock granularity G in RTO = SRTT + max(G, 4*RTTVAR).
-CLOCK_GRANULARITY: Final = 0.001
+CLOCK_GRANULARITY: Final[Real] = 0.001
 DEFAULT_PEER_MSS: Final = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
 # s between answers to unacceptable empty segments (Linux default)
-INVALID_ACK_INTERVAL: Final = 0.5
+INVALID_ACK_INTERVAL: Final[Real] = 0.5
 # bound on stored out-of-order fragments (each also lies inside the window)
 MAX_OOO_SEGMENTS: Final = 512
 
