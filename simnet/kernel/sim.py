@@ -119,6 +119,18 @@ class Environment(simpy.Environment):
                     self._now, _, _, event = heappop(queue)
                 except IndexError:
                     raise EmptySchedule from None
+                if type(event) is Wake:  # a link arrival: typed access, and it never fails
+                    wake: Wake = event
+                    callbacks: Any = wake.callbacks
+                    wake.callbacks = None
+                    try:
+                        for callback in callbacks:
+                            callback(wake)
+                    except StopSimulation:  # as below
+                        event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+                        self.schedule(event, EventPriority(-1))  # type: ignore[arg-type]
+                        raise
+                    continue
                 callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
                 try:
                     for callback in callbacks:
