@@ -253,7 +253,9 @@ def _spent(*_args: Any) -> None:
     """The callback of a timer that fired or was cancelled."""
 
 
-_FIRE: Final = (Timer._fire,)  # the queue calls Timer._fire(timer)
+# the queue calls Timer._fire(timer); tuple[Any, ...]: one object (compiled, a fixed-length
+# tuple would be rebuilt at every use: one allocation per timer)
+_FIRE: Final[tuple[Any, ...]] = (Timer._fire,)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # simnet.Simulation is one (scenario layer)

@@ -53,7 +53,7 @@ __all__ = [
     "TcpState",
 ]
 
-_BYTES_LIKE: Final = (bytes, bytearray, memoryview)
+_BYTES_LIKE: Final[tuple[type, ...]] = (bytes, bytearray, memoryview)  # one object
 EPHEMERAL_LOW: Final = 49152  # RFC 6335 §6 dynamic port range
 EPHEMERAL_HIGH: Final = 65535
 
