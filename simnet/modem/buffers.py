@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from simnet._build import mypyc_attr
+
 
 @dataclass
 class ReceiveBuffer:
@@ -55,6 +57,7 @@ class ReceiveBuffer:
         self.notified = False
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests watch one by subclassing it
 class ByteFifo:
     """Bytes queued first in, first out, in time linear in the bytes moved.
 

@@ -200,7 +200,7 @@ class ModeMachine:
     def _init_modes(self, command_buffer: int) -> None:
         """The state of a fresh line: command mode, nothing queued."""
         self._fmt = ResultFormatter()
-        self._asm = LineAssembler(command_buffer)
+        self._assembler = LineAssembler(command_buffer)
         self._eol = LineEndFilter()  # the LF after a command's CR (docs/assumptions.md)
         self.mode = Mode.COMMAND
         self._pending_input = bytearray()
@@ -428,7 +428,7 @@ class ModeMachine:
 
     def _feed_command(self, data: bytes) -> None:
         while data:
-            event = self._asm.feed(data)
+            event = self._assembler.feed(data)
             used = event.consumed
             if self.settings.echo:
                 self._out(data[:used])
@@ -447,7 +447,7 @@ class ModeMachine:
     def _arm_idle_timer(self) -> None:
         self._cancel_idle_timer()
         timeout = self.profile.line_idle_timeout
-        if timeout and self._asm.partial:
+        if timeout and self._assembler.partial:
             self._idle_timer = self.sim.call_later(timeout, self._idle_expired)
 
     def _cancel_idle_timer(self) -> None:
@@ -457,8 +457,8 @@ class ModeMachine:
 
     def _idle_expired(self) -> None:
         self._idle_timer = None
-        if self.mode is Mode.COMMAND and not self._executing and self._asm.partial:
-            self._asm.reset()
+        if self.mode is Mode.COMMAND and not self._executing and self._assembler.partial:
+            self._assembler.reset()
             self.sim.record(self.name, "line_discarded", reason="idle")
 
     def _process_pending(self) -> None:
@@ -674,7 +674,7 @@ class ModeMachine:
             return
         session.suspended = True
         self.mode = Mode.COMMAND
-        self._asm.reset()
+        self._assembler.reset()
         self.sim.record(self.name, "data_mode", state="suspend", reason=reason)
         self._write_final(self.final_from_text(message))
         if session.link.escape_ends_session:
@@ -709,7 +709,7 @@ class ModeMachine:
         was_data = self.mode is Mode.DATA
         if was_data:
             self.mode = Mode.COMMAND
-            self._asm.reset()
+            self._assembler.reset()
         self._rx_backlog.clear()
         self._update_dcd()
         self.sim.record(self.name, "data_mode", state="hangup", reason=reason)
@@ -732,7 +732,7 @@ class ModeMachine:
         self.sim.record(self.name, "data_mode", state="end", message=text)
         if self.mode is Mode.DATA:
             self.mode = Mode.COMMAND
-            self._asm.reset()
+            self._assembler.reset()
             if final is not None:
                 self._write_final(final)
             elif text:

@@ -221,7 +221,7 @@ class Module(ModeMachine):
         self._urcs.clear()
         self._pending_input.clear()
         self._rx_backlog.clear()
-        self._asm.reset()
+        self._assembler.reset()
         self._eol.disarm()
         self._booting = True  # from here on nothing is reported: the module is gone
         self.sim.record(self.name, "reboot", reason=reason, off_time=off_time)
@@ -286,7 +286,7 @@ class Module(ModeMachine):
         fmt = self._fmt
         fmt.verbose, fmt.quiet, fmt.cmee = s.verbose, s.quiet, s.cmee
         fmt.s3, fmt.s4 = s.s.get(3, 13), s.s.get(4, 10)
-        self._asm.s3, self._asm.s5 = fmt.s3, s.s.get(5, 8)
+        self._assembler.s3, self._assembler.s5 = fmt.s3, s.s.get(5, 8)
         self.port.rtscts = s.flow[0] == 2 or s.flow[1] == 2
         self._update_dcd()
 

@@ -15,7 +15,7 @@ from tests.modem.helpers import FakeBearer, make
 
 def assert_bounded(module):
     p = module.profile
-    assert len(module._asm._buf) <= p.command_buffer
+    assert len(module._assembler._buf) <= p.command_buffer
     assert len(module._pending_input) <= p.uart_rx_buffer
     assert len(module._rx_backlog) <= p.uart_rx_buffer
     assert module.port.pending <= module.port.capacity

@@ -141,7 +141,7 @@ def test_command_buffer_overflow_answers_error_then_recovers():
     assert dte.command("AT").raw == b"\r\nOK\r\n"
     # 556 characters after AT still fit (an unknown command, so ERROR, but parsed).
     assert module.profile.command_buffer == 556
-    assert len(module._asm._buf) == 0
+    assert len(module._assembler._buf) == 0
 
 
 def test_case_insensitive_names():

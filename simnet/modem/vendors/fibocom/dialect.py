@@ -166,9 +166,9 @@ class L610Dialect(Dialect):
 
     MODULE_ID = T.MODULE_ID
     cme_errors = FIBOCOM_CME
-    own_bad_argument = err(T.Err.PARAM_WRONG)
-    own_unsupported_form = err(T.Err.OPERATION_NOT_SUPPORTED)
-    trace_source = "fibocom"
+    own_bad_argument: Final | None = err(T.Err.PARAM_WRONG)
+    own_unsupported_form: Final | None = err(T.Err.OPERATION_NOT_SUPPORTED)
+    trace_source: str | None = "fibocom"
     data_mode_urcs = "hold"
     sms_format = T.SMS  # TS 27.005 formats (tables.py)
     prompt_echo = False

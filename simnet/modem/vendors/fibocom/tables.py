@@ -249,7 +249,7 @@ PUSH_STATUS_OK, PUSH_STATUS_XOFF, PUSH_STATUS_NO_DATA = 0, 1, 2
 
 # §1.1.12 +MIPCONF, per socket (times in units of 100 ms, as the defaults "5*100ms" show).
 # "This command must used under MIPCALL is enabled" (§1.1.12.2): the dialect's guard.
-MIPCONF = Setting("+MIPCONF", (
+MIPCONF: Setting = Setting("+MIPCONF", (
     Param("retr_num", Range(1, 12), 5),
     Param("min_to", Range(1, 10), 5),  # 100 ms .. 1 s
     Param("max_to", Range(10, 600), 600),  # 1 s .. 60 s
@@ -261,7 +261,7 @@ NACK_OFF, NACK_IND, ACK_IND = 0, 1, 2
 MIPCONF_UNIT_S = 0.1
 
 # §1.1.13 +MIPKEEPCONF: <mode> 0 takes no other parameter and reads back as "+MIPKEEPCONF: 0".
-MIPKEEPCONF = Setting("+MIPKEEPCONF", (
+MIPKEEPCONF: Setting = Setting("+MIPKEEPCONF", (
     Param("mode", Range(0, 1), 0),
     Param("idle", Range(1, 36000), 7200),
     Param("intvl", Range(1, 750), 65),
@@ -380,7 +380,7 @@ BOOT_LINES: tuple[tuple[float, str], ...] = ()
 
 
 # -- short messages: TS 27.005 as the L610's UNISOC platform answers it (docs/assumptions.md) ----
-SMS = SmsFormat(
+SMS: SmsFormat = SmsFormat(
     memories=("SM", "ME"),  # +CPMS: ("SM","ME"),("SM","ME"),("SM","ME")
     capacity={"ME": 50},
     first_index=1,

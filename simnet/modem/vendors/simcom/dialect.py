@@ -19,7 +19,7 @@ Choices where the documents are silent are listed in docs/assumptions.md, sectio
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from simnet.modem.dialect import (
     Context,
     DataLink,
     Dialect,
+    Latency,
     PromptSpec,
     command,
     setting_command,
@@ -148,8 +149,8 @@ class SimcomDialect(Dialect):
     cgpaddr_quoted = False  # "+CGPADDR: 1,10.64.0.2" (SIM7600 / A76XX manual examples)
     # SIMCom's TCP/IP commands answer a bad parameter with a plain ERROR (S76 L1108-L1113
     # "Else, response: ERROR"); the 3GPP base commands keep their +CME ERROR.
-    own_bad_argument = ERROR
-    latencies = tables.LATENCY
+    own_bad_argument: Final | None = ERROR
+    latencies: Mapping[str, Latency] = tables.LATENCY
     settings: tuple[Setting, ...] = (tables.CIPHEAD, tables.CIPSRIP, tables.CIPSENDMODE,
                                      tables.CIPTIMEOUT, tables.CIPCCFG, tables.CIPDNSSET)
     sms_format = tables.SMS  # TS 27.005 formats (tables.py)
@@ -1687,8 +1688,8 @@ class Sim7600Dialect(SimcomDialect):
     """SIM7600 family: follows the SIM7600 TCP/IP AT command chapter (L1101-L1135)."""
 
     variant = VARIANTS["simcom-sim7600"]
-    trace_source = "simcom.simcom-sim7600"
-    settings = (tables.CNMP_SIM7600,)
+    trace_source: str | None = "simcom.simcom-sim7600"
+    settings: tuple[Setting, ...] = (tables.CNMP_SIM7600,)
     # The A76XX-only socket options are not there at all (unknown: ERROR, not in AT+CLAC); the
     # SIM7600 manual's are +CIPCCFG / +CIPTIMEOUT / +CIPDNSSET.
     absent_commands = tables.A76_ONLY
@@ -1698,5 +1699,5 @@ class A7670Dialect(SimcomDialect):
     """A76xx (A7670): follows the A76xx TCP/IP application note v1.02."""
 
     variant = VARIANTS["simcom-a7670"]
-    trace_source = "simcom.simcom-a7670"
-    settings = (tables.CNMP_A7670,)
+    trace_source: str | None = "simcom.simcom-a7670"
+    settings: tuple[Setting, ...] = (tables.CNMP_A7670,)
