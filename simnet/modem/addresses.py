@@ -3,9 +3,11 @@ carry them. Each vendor's manual says which form it accepts; pick the matching c
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 
+@functools.lru_cache(maxsize=256)  # every CIPOPEN asks, mostly about the same few addresses
 def is_ipv4(text: str) -> bool:
     """A dotted quad as Python's ``ipaddress`` reads it (no leading zeros)."""
     try:

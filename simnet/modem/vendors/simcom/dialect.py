@@ -19,6 +19,7 @@ Choices where the documents are silent are listed in docs/assumptions.md, sectio
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -85,6 +86,32 @@ if TYPE_CHECKING:
 TRANSPARENT_FLUSH_IDLE = 0.020  # assumption: transparent-mode packing timer (s)
 PUSH_RETRY = 0.010  # s between checks while pushed data waits for UART room or a command
 TRANSPARENT_FLUSH_SIZE = 1460  # assumption: one MSS of DTE data per segment/datagram
+
+
+@functools.lru_cache(maxsize=64)
+def _tcp_config_of(
+    retries: Value, timeout_ms: Value, cipopen_ms: Value, keepalive: tuple[Value, ...] | None
+) -> TcpConfig:
+    """The TcpConfig of these CIPCCFG / CIPTIMEOUT / CTCPKA values: built once per process for
+    each set of values (every CIPOPEN asks; nothing changes a TcpConfig after it is made)."""
+    from simnet.net.tcp import TcpConfig
+    from simnet.net.tcp_engine import KeepaliveConfig
+
+    base = TcpConfig()
+    min_rto = int(timeout_ms) / 1000.0
+    changes: dict[str, Any] = {
+        "syn_retries": retries,
+        "data_retries": retries,
+        "min_rto": min_rto,
+        "initial_rto": max(base.initial_rto, min_rto),
+        "max_rto": max(base.max_rto, min_rto),
+        "connect_timeout": min(int(cipopen_ms), MAX_RESPONSE_MS["CIPOPEN"]) / 1000.0,
+    }
+    if keepalive is not None:
+        idle, interval, count = keepalive
+        changes["keepalive"] = KeepaliveConfig(
+            idle=int(idle) * 60.0, interval=float(interval), count=int(count))
+    return dataclasses.replace(base, **changes)
 
 
 def _valid_target(text: str) -> bool:
@@ -207,27 +234,15 @@ class SimcomDialect(Dialect):
     def _tcp_config(self) -> TcpConfig:
         """TcpConfig from CIPCCFG <NmRetry>/<TimeoutVal>, CIPTIMEOUT <cipopen_timeout> and the
         A76XX AT+CTCPKA keepalive."""
-        from simnet.net.tcp import TcpConfig
-        from simnet.net.tcp_engine import KeepaliveConfig
-
         ccfg, timeouts = self.params["+CIPCCFG"], self.params["+CIPTIMEOUT"]
-        base = TcpConfig()
-        min_rto = int(ccfg["TimeoutVal"]) / 1000.0
-        changes: dict[str, Any] = {
-            "syn_retries": ccfg["NmRetry"],
-            "data_retries": ccfg["NmRetry"],
-            "min_rto": min_rto,
-            "initial_rto": max(base.initial_rto, min_rto),
-            "max_rto": max(base.max_rto, min_rto),
-            "connect_timeout": min(int(timeouts["cipopen_timeout"]), MAX_RESPONSE_MS["CIPOPEN"])
-            / 1000.0,
-        }
         ka = self.params["+CTCPKA"] if "+CTCPKA" in self.params else None
-        if ka is not None and ka["keepalive"]:
-            changes["keepalive"] = KeepaliveConfig(
-                idle=int(ka["keepidle"]) * 60.0, interval=float(ka["keepinterval"]),
-                count=int(ka["keepcount"]))
-        return dataclasses.replace(base, **changes)
+        keepalive = (
+            (ka["keepidle"], ka["keepinterval"], ka["keepcount"])
+            if ka is not None and ka["keepalive"] else None
+        )
+        return _tcp_config_of(
+            ccfg["NmRetry"], ccfg["TimeoutVal"], timeouts["cipopen_timeout"], keepalive
+        )
 
     # =============================================================================================
     # AT+CRESET (SIM7600 / A76XX AT command manuals, "Reset module"): OK, then the module
