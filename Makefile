@@ -75,9 +75,9 @@ compiled: $(CSTAMP)
 
 # Compiled and interpreted builds give identical digests for every library scenario and for
 # bench/tcp_bulk; then the tests of the compiled layers and of those right above them run
-# against the compiled build (about 15 s; --import-mode append and tests/ as the working
+# against the compiled build (about 25 s; --import-mode append and tests/ as the working
 # directory: the installed compiled package, not the checkout's sources, is the simnet imported).
-COMPILED_TESTS := kernel net bearer servers stories
+COMPILED_TESTS := kernel net modem bearer servers stories
 compiled-check: $(CSTAMP) $(STAMP)
 	$(PY) bench/digests.py --against $(CPY)
 	cd tests && SIMNET_EXPECT_COMPILED=1 ../$(CVENV)/bin/pytest -n 2 -p no:cacheprovider \

@@ -31,6 +31,19 @@ COMPILED: tuple[str, ...] = (
     "simnet/net/tcp.py",
     "simnet/net/tcp_engine.py",
     "simnet/net/tcp_options.py",
+    # The module's side of every AT exchange and data byte: UART bursts, AT parser and result
+    # formatter, modes (command/prompt/data), the module glue, the host's DTE and URC framing,
+    # socket-data decoding, the socket ledger. Not the dialect kit or the vendor dialects:
+    # their command tables are built by decorators and class introspection mypyc cannot compile.
+    "simnet/modem/uart.py",
+    "simnet/modem/at.py",
+    "simnet/modem/modes.py",
+    "simnet/modem/module.py",
+    "simnet/modem/dte.py",
+    "simnet/modem/urc.py",
+    "simnet/modem/socketdata.py",
+    "simnet/modem/buffers.py",
+    "simnet/modem/ledger.py",
 )
 
 
