@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -171,8 +172,8 @@ class LineAssembler:
         return NeedData(n)
 
 
-_A_SEARCH = re.compile(rb"[Aa]")
-_SPECIAL: dict[tuple[int, int], re.Pattern[bytes]] = {}
+_A_SEARCH: typing.Final = re.compile(rb"[Aa]")
+_SPECIAL: typing.Final[dict[tuple[int, int], re.Pattern[bytes]]] = {}
 
 
 class LineEndFilter:
@@ -344,12 +345,12 @@ class ParseError:
 
 
 # Characters allowed in extended command names (V.250 §5.4.1) and the prefixes vendors use.
-_EXT_PREFIXES = "+^$%#"
-_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!%-./:_")
-_BASIC_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_EXT_PREFIXES: typing.Final = "+^$%#"
+_NAME_CHARS: typing.Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!%-./:_")
+_BASIC_LETTERS: typing.Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-_EXT_NAME = re.compile(r"[A-Za-z0-9!%\-./:_]*")
+_EXT_NAME: typing.Final = re.compile(r"[A-Za-z0-9!%\-./:_]*")
 
 
 def _args_end(line: str, k: int) -> int:
@@ -535,7 +536,7 @@ class ResultKind(enum.Enum):
 
 
 # V.250 §5.7.1 Table 1: numeric forms of the basic result codes.
-NUMERIC_CODES: dict[ResultKind, int] = {
+NUMERIC_CODES: typing.Final[dict[ResultKind, int]] = {
     ResultKind.OK: 0,
     ResultKind.CONNECT: 1,
     ResultKind.RING: 2,
@@ -546,7 +547,7 @@ NUMERIC_CODES: dict[ResultKind, int] = {
     ResultKind.NO_ANSWER: 8,
 }
 
-_ERROR_KINDS = frozenset(
+_ERROR_KINDS: typing.Final = frozenset(
     {
         ResultKind.ERROR,
         ResultKind.CME,
@@ -591,13 +592,13 @@ class Final:
         return self.data or self.kind is ResultKind.CONNECT
 
 
-OK = Final(ResultKind.OK)
-ERROR = Final(ResultKind.ERROR)
-NO_CARRIER = Final(ResultKind.NO_CARRIER)
-BUSY = Final(ResultKind.BUSY)
-NO_ANSWER = Final(ResultKind.NO_ANSWER)
-NO_DIALTONE = Final(ResultKind.NO_DIALTONE)
-NO_RESULT = Final(ResultKind.NONE)
+OK: typing.Final = Final(ResultKind.OK)
+ERROR: typing.Final = Final(ResultKind.ERROR)
+NO_CARRIER: typing.Final = Final(ResultKind.NO_CARRIER)
+BUSY: typing.Final = Final(ResultKind.BUSY)
+NO_ANSWER: typing.Final = Final(ResultKind.NO_ANSWER)
+NO_DIALTONE: typing.Final = Final(ResultKind.NO_DIALTONE)
+NO_RESULT: typing.Final = Final(ResultKind.NONE)
 
 
 def cme_error(code: int) -> Final:

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, overload
+from typing import Any, Final, overload
 
 from simnet.errors import DialError, ExpectTimeout
 from simnet.kernel.sim import check_seconds
@@ -32,21 +32,21 @@ from simnet.modem.uart import Uart
 from simnet.modem.urc import Urc, UrcFramer, match_urc, response_data_length
 
 # Verbose final result codes (V.250 §5.7.1, TS 27.007 §9.2, TS 27.005 §3.2.5).
-FINAL_LINE = re.compile(
+FINAL_LINE: Final = re.compile(
     r"(?:OK|ERROR|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|CONNECT(?: .*)?|\+CME ERROR: .*|\+CMS "
     r"ERROR: .*)"
 )
-NUMERIC_FINAL = re.compile(r"[0-9]{1,4}")  # V.250 codes; vendors' own run to 4 digits
+NUMERIC_FINAL: Final = re.compile(r"[0-9]{1,4}")  # V.250 codes; vendors' own run to 4 digits
 _LINE_END = re.compile(r"\r\n|\r|\n")
 # What ends the DTE's data-mode view: the module's NO CARRIER, or its OK / ERROR back in
 # command mode (after +++, or when data ends in-band).
-_DATA_MODE_END = re.compile(rb"NO CARRIER|\r\nOK\r\n|\r\n(?:\+CME )?ERROR(?::[^\r\n]*)?\r\n")
-MAX_HOST_BAUD = 16_000_000  # above any UART a host driver can set
-_KEEP_CONSUMED = 1 << 20  # bytes of already-matched history kept before trimming
-_LOOKBEHIND = 256  # bytes before a search's start a pattern may look back at
-_WHOLE = 1 << 16  # below this many kept bytes a match's .string is all of them (as before)
-_LOOKAROUND = 64  # slack for lookaheads and anchors when a search resumes near the end
-_MAX_RESUMABLE = 4096  # patterns wider than this (or unbounded) are searched from the cursor
+_DATA_MODE_END: Final = re.compile(rb"NO CARRIER|\r\nOK\r\n|\r\n(?:\+CME )?ERROR(?::[^\r\n]*)?\r\n")
+MAX_HOST_BAUD: Final = 16_000_000  # above any UART a host driver can set
+_KEEP_CONSUMED: Final = 1 << 20  # bytes of already-matched history kept before trimming
+_LOOKBEHIND: Final = 256  # bytes before a search's start a pattern may look back at
+_WHOLE: Final = 1 << 16  # below this many kept bytes a match's .string is all of them (as before)
+_LOOKAROUND: Final = 64  # slack for lookaheads and anchors when a search resumes near the end
+_MAX_RESUMABLE: Final = 4096  # patterns wider than this (or unbounded) are searched from the cursor
 
 
 @lru_cache(maxsize=256)
@@ -63,9 +63,9 @@ def _max_width(pattern: str, flags: int) -> int | None:
     return hi if hi <= _MAX_RESUMABLE else None
 
 
-_MAX_URCS = 10_000  # URCs kept unread before the oldest are dropped (counted in urcs_dropped)
-_URC_LIKE = re.compile(r"\+|\^|RING|NO CARRIER|RECV FROM|CLOSED|\d+, CLOSED")
-_IPRFMT = re.compile(r'AT\+GTSET="IPRFMT",(\d)', re.I)
+_MAX_URCS: Final = 10_000  # URCs kept unread before the oldest are dropped (urcs_dropped)
+_URC_LIKE: Final = re.compile(r"\+|\^|RING|NO CARRIER|RECV FROM|CLOSED|\d+, CLOSED")
+_IPRFMT: Final = re.compile(r'AT\+GTSET="IPRFMT",(\d)', re.I)
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import traceback
+import typing
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from simnet.modem.profile import ModuleProfile
 
 # The V.250 basic result codes a printed URC text may be (final_from_text), by their text.
-_BASIC_RESULTS = {
+_BASIC_RESULTS: typing.Final = {
     kind.value: kind
     for kind in (
         ResultKind.OK,

@@ -46,30 +46,30 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from simnet.modem.urc import Urc
 from simnet.modem.vendors.wavecom.edsoft.framing import StreamDecoder
 
 Link = int | str
 
-_RECV_FROM = re.compile(r"RECV FROM:([0-9.]+):(\d+)")
-_IPD = re.compile(r"\+IPD(\d+)")
-_RECEIVE = re.compile(r"\+RECEIVE,(\d+),(\d+)")
-_CIPRXGET_URC = re.compile(r"\+CIPRXGET: 1,(\d+)")
-_CIPRXGET_READ = re.compile(r"\+CIPRXGET: ([23]),(\d+),(\d+),(\d+)")
-_CIPOPEN = re.compile(r'AT\+CIPOPEN=(\d+),"(?:TCP|UDP)","([^"]*)",(\d+)', re.I)
-_MIPRTCP = re.compile(r"\+MIPRTCP: (\d+),(\d+),([0-9A-Fa-f]*)")
-_MIPRUDP = re.compile(r"\+MIPRUDP: ([0-9.]+),(\d+),(\d+),(\d+),([0-9A-Fa-f]*)")
-_MIPDATA = re.compile(r"\+MIPDATA: (\d+),(\d+)")
-_WIPDATA_TCP = re.compile(r"\+WIPDATA: 2,(\d+),(\d+)")
-_WIPDATA_UDP = re.compile(r"\+WIPDATA: 1,(\d+),(\d+),([0-9.]+),(\d+)")
+_RECV_FROM: Final = re.compile(r"RECV FROM:([0-9.]+):(\d+)")
+_IPD: Final = re.compile(r"\+IPD(\d+)")
+_RECEIVE: Final = re.compile(r"\+RECEIVE,(\d+),(\d+)")
+_CIPRXGET_URC: Final = re.compile(r"\+CIPRXGET: 1,(\d+)")
+_CIPRXGET_READ: Final = re.compile(r"\+CIPRXGET: ([23]),(\d+),(\d+),(\d+)")
+_CIPOPEN: Final = re.compile(r'AT\+CIPOPEN=(\d+),"(?:TCP|UDP)","([^"]*)",(\d+)', re.I)
+_MIPRTCP: Final = re.compile(r"\+MIPRTCP: (\d+),(\d+),([0-9A-Fa-f]*)")
+_MIPRUDP: Final = re.compile(r"\+MIPRUDP: ([0-9.]+),(\d+),(\d+),(\d+),([0-9A-Fa-f]*)")
+_MIPDATA: Final = re.compile(r"\+MIPDATA: (\d+),(\d+)")
+_WIPDATA_TCP: Final = re.compile(r"\+WIPDATA: 2,(\d+),(\d+)")
+_WIPDATA_UDP: Final = re.compile(r"\+WIPDATA: 1,(\d+),(\d+),([0-9.]+),(\d+)")
 _ETX, _DLE = 0x03, 0x10
 # eDsoft host command lines that start (or arm) a socket session, and the DLEMODE setting
-_EDSOFT_OPEN = re.compile(r"AT#(OTCP|LTCPSTART|OUDP|LUDPSTART)(?:=(\d+))?", re.I)
-_EDSOFT_DLEMODE = re.compile(r'AT#DLEMODE=(\d+),"?([01])"?', re.I)
-_EDSOFT_SESSION_START = b"Ok_Info_WaitingForData\r\n"
-_EDSOFT_WAITING = ("Ok_Info_WaitingForData", "1028")  # §9.1, verbose and numeric (ATV0)
+_EDSOFT_OPEN: Final = re.compile(r"AT#(OTCP|LTCPSTART|OUDP|LUDPSTART)(?:=(\d+))?", re.I)
+_EDSOFT_DLEMODE: Final = re.compile(r'AT#DLEMODE=(\d+),"?([01])"?', re.I)
+_EDSOFT_SESSION_START: Final = b"Ok_Info_WaitingForData\r\n"
+_EDSOFT_WAITING: Final = ("Ok_Info_WaitingForData", "1028")  # §9.1, verbose and numeric (ATV0)
 
 
 @dataclass

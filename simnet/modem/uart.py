@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from simnet.errors import ConfigError
 from simnet.kernel.tidy import register_decoder
@@ -34,7 +34,7 @@ from simnet.kernel.tidy import register_decoder
 if TYPE_CHECKING:
     from simnet.kernel import Simulation
 
-CHUNK = 64  # the transmit FIFO: bytes that still leave after CTS drops or a flush
+CHUNK: Final = 64  # the transmit FIFO: bytes that still leave after CTS drops or a flush
 _EPS = 1e-9
 
 STANDARD_BAUDS = (

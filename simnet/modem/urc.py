@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 # Unsolicited headers followed by <len> payload bytes. (regex on the line, group with <len>,
 # whether the payload follows on the same line, source)
@@ -45,15 +45,15 @@ RESPONSE_DATA: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], int], str]
 # Longer "lines" are not URCs (bulk data in online data mode): not kept whole. The longest a
 # module documents is the L610's +MIPRTCP with <size> 2048 bytes as 4096 hex digits plus its
 # header (§1.1.5.4, §1.1.10); at exactly 4096 such a line was dropped, and its data lost.
-MAX_LINE = 4096 + 128
-FINALS_NOT_URCS = re.compile(
+MAX_LINE: Final = 4096 + 128
+FINALS_NOT_URCS: Final = re.compile(
     r"OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*|>|> |SEND OK|SEND FAIL|DATA ACCEPT:?.*"
 )
 
 
 # First characters of the lines FINALS_NOT_URCS matches: other lines skip the regex.
-_FINAL_FIRST = frozenset("OE+>SD")
-_SAME_LINE: dict[tuple[PushFrame, ...], bool] = {}
+_FINAL_FIRST: Final = frozenset("OE+>SD")
+_SAME_LINE: Final[dict[tuple[PushFrame, ...], bool]] = {}
 
 
 def _has_same_line(rows: tuple[PushFrame, ...]) -> bool:
