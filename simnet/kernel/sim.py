@@ -180,7 +180,9 @@ class Environment(simpy.Environment):
         return None
 
 
-@mypyc_attr(acyclic=True)  # in no reference cycle (see Packet): compiled, the GC skips it
+# Not acyclic (unlike Packet): a Wake still queued when a run ends is in a cycle - its callbacks
+# are bound methods of a link, which holds the environment, whose queue holds the Wake. Kept out
+# of the cyclic GC, that cycle was never freed: the whole Simulation leaked (compiled build).
 class Wake:
     """A bare entry of SimPy's event queue: when its instant comes the loop calls each of
     ``callbacks`` with it, as it does for a triggered event (``Environment.step`` reads only
