@@ -1037,7 +1037,9 @@ def _round_paths(path: str, rounds: int) -> list[str]:
 
 def _file_payload(k: int, size: int) -> bytes:
     """Round ``k``'s file: every byte value below 251, [ETX] and [DLE] included."""
-    return bytes((i * 31 + 7 + 13 * k) % 251 for i in range(size))
+    # byte i is (i * 31 + 7 + 13 * k) mod 251: a pattern of period 251, built once and repeated
+    period = bytes((i * 31 + 7 + 13 * k) % 251 for i in range(min(size, 251)))
+    return (period * (size // 251 + 1))[:size]
 
 
 def wipsoft_ftp_put_get(
