@@ -49,7 +49,8 @@ _LOOKAROUND: Final = 64  # slack for lookaheads and anchors when a search resume
 _MAX_RESUMABLE: Final = 4096  # patterns wider than this (or unbounded) are searched from the cursor
 
 
-@lru_cache(maxsize=256)
+# 4096: a scenario library has ~1,500 distinct patterns; 256 were recomputed on every run
+@lru_cache(maxsize=4096)
 def _max_width(pattern: str, flags: int) -> int | None:
     """The longest text ``pattern`` can match, or None when unbounded (or too wide to bother)."""
     try:
