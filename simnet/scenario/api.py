@@ -63,9 +63,11 @@ class Simulation(KernelSimulation):
         self.scenario = scenario
         self.world: Any = None
         if scenario is not None:
+            from simnet.kernel.sim import relaxed_gc
             from simnet.scenario.world import build_world
 
-            self.world = build_world(self, scenario)
+            with relaxed_gc():  # a world is thousands of long-lived objects: no young GC per 700
+                self.world = build_world(self, scenario)
 
     # -- constructors ------------------------------------------------------------------------
     @classmethod

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from simnet.errors import ExpectTimeout, SimnetError
+from simnet.kernel.sim import relaxed_gc
 from simnet.scenario.ip_steps import IP_STEP_KINDS, IpSteps, check_ppp_pcap
 from simnet.scenario.model import CheckSpec, StepSpec
 from simnet.scenario.safe_regex import PatternTooSlow, SafePattern
@@ -341,6 +342,12 @@ class Runner:
             )
 
     def run(self) -> RunResult:
+        # The clock's GC setting (kernel.sim.relaxed_gc) for the whole run - steps, checks and
+        # the digest between the clock's runs too - not only while the clock runs.
+        with relaxed_gc():
+            return self._run()
+
+    def _run(self) -> RunResult:
         if getattr(self.sim.world, "is_fleet", False):
             return FleetRunner(self.sim).run()
         sim = self.sim
