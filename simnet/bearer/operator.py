@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
 from simnet.bearer.causes import validate_gmm_cause, validate_sm_cause
@@ -40,7 +41,13 @@ def normalize_auth(value: object, field_name: str) -> str:
     return CONTEXT_AUTH[key]  # type: ignore[index]
 
 
+# What a scenario gives for a delay: a duration or a distribution mapping (never a Distribution).
+_SCENARIO_VALUES = frozenset((str, int, float, dict))
+
+
 def _dist(value: object, field_name: str) -> Distribution:
+    if type(value) in _SCENARIO_VALUES:  # the usual case: skips the ABC instance check
+        return make_distribution(value, field_name)
     if isinstance(value, Distribution):
         return value  # already built (the scenario layer validates distributions itself)
     return make_distribution(value, field_name)
@@ -48,9 +55,23 @@ def _dist(value: object, field_name: str) -> Distribution:
 
 def _ipv4(value: object, field_name: str) -> str:
     try:
+        if isinstance(value, str):
+            return _ipv4_text(value)
         return str(ipaddress.IPv4Address(value))  # type: ignore[arg-type]
     except (ValueError, TypeError):
         raise ConfigError(field_name, f"expected an IPv4 address, got {value!r}") from None
+
+
+# Every world names the same few addresses and pools: parse each text once per process
+# (ipaddress parsing was a visible part of building a world). A bad value raises each time.
+@lru_cache(maxsize=1024)
+def _ipv4_text(value: str) -> str:
+    return str(ipaddress.IPv4Address(value))
+
+
+@lru_cache(maxsize=256)
+def _pool_size(value: str) -> int:
+    return ipaddress.IPv4Network(value).num_addresses
 
 
 def _csd_kind(value: object, field_name: str) -> str:
@@ -231,6 +252,35 @@ class PowerSavingConfig:
             raise ConfigError(f"{p}.buffer_packets", f"expected 0..100000 packets, got {b!r}")
 
 
+# One default sub-config per class and process, shared by every operator that gives none: the
+# configs are frozen and nothing changes the mappings inside them (each world built and
+# validated them all again before).
+_DEFAULTS: dict[type, Any] = {}
+
+
+def _default(cls: type) -> Any:
+    config = _DEFAULTS.get(cls)
+    if config is None:
+        config = _DEFAULTS[cls] = cls()
+    return config
+
+
+def _default_csd() -> CsdConfig:
+    return _default(CsdConfig)  # type: ignore[no-any-return]
+
+
+def _default_timers() -> GprsTimers:
+    return _default(GprsTimers)  # type: ignore[no-any-return]
+
+
+def _default_power_saving() -> PowerSavingConfig:
+    return _default(PowerSavingConfig)  # type: ignore[no-any-return]
+
+
+def _default_sms() -> SmsConfig:
+    return _default(SmsConfig)  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True)
 class OperatorConfig:
     """The serving network as the module meets it.
@@ -267,10 +317,10 @@ class OperatorConfig:
     ppp_server_ip: str = "10.64.0.1"
     radio: RadioConfig = field(default_factory=RadioConfig)
     sim: SimConfig = field(default_factory=SimConfig)
-    csd: CsdConfig = field(default_factory=CsdConfig)
-    timers: GprsTimers = field(default_factory=GprsTimers)
-    power_saving: PowerSavingConfig = field(default_factory=PowerSavingConfig)
-    sms: SmsConfig = field(default_factory=SmsConfig)
+    csd: CsdConfig = field(default_factory=_default_csd)
+    timers: GprsTimers = field(default_factory=_default_timers)
+    power_saving: PowerSavingConfig = field(default_factory=_default_power_saving)
+    sms: SmsConfig = field(default_factory=_default_sms)
 
     def __post_init__(self) -> None:
         p = "network"
@@ -306,13 +356,16 @@ class OperatorConfig:
         if not isinstance(self.silent, bool):
             raise ConfigError(f"{p}.silent", f"expected true or false, got {self.silent!r}")
         try:
-            pool = ipaddress.IPv4Network(self.ip_pool)
+            if isinstance(self.ip_pool, str):
+                pool_size = _pool_size(self.ip_pool)
+            else:
+                pool_size = ipaddress.IPv4Network(self.ip_pool).num_addresses
         except (ValueError, TypeError):
             raise ConfigError(
                 f"{p}.ip_pool",
                 f"expected an IPv4 prefix such as 10.64.0.0/16, got {self.ip_pool!r}",
             ) from None
-        if pool.num_addresses < 4:
+        if pool_size < 4:
             raise ConfigError(f"{p}.ip_pool", "the pool needs at least a /30")
         if isinstance(self.dns, str):
             object.__setattr__(self, "dns", (self.dns,))
@@ -357,7 +410,7 @@ class OperatorConfig:
         """Build from a scenario mapping; nested ``radio``, ``sim``, ``csd``, ``timers``."""
         if not isinstance(data, Mapping):
             raise ConfigError(field_name, "expected a mapping")
-        known = {f.name for f in fields(cls)}
+        known = _field_names(cls)
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if key not in known:
@@ -374,7 +427,7 @@ class OperatorConfig:
         if isinstance(kwargs.get("sim"), Mapping):
             kwargs["sim"] = SimConfig.from_dict(dict(kwargs["sim"]), f"{field_name}.sim")
         if isinstance(kwargs.get("csd"), Mapping):
-            csd_known = {f.name for f in fields(CsdConfig)}
+            csd_known = _field_names(CsdConfig)
             for key in kwargs["csd"]:
                 if key not in csd_known:
                     raise ConfigError(
@@ -383,7 +436,7 @@ class OperatorConfig:
                     )
             kwargs["csd"] = CsdConfig(**{k: v for k, v in kwargs["csd"].items() if v is not None})
         if isinstance(kwargs.get("timers"), Mapping):
-            t_known = {f.name for f in fields(GprsTimers)}
+            t_known = _field_names(GprsTimers)
             for key in kwargs["timers"]:
                 if key not in t_known:
                     raise ConfigError(
@@ -392,7 +445,7 @@ class OperatorConfig:
                     )
             kwargs["timers"] = GprsTimers(**kwargs["timers"])
         if isinstance(kwargs.get("power_saving"), Mapping):
-            ps_known = {f.name for f in fields(PowerSavingConfig)}
+            ps_known = _field_names(PowerSavingConfig)
             for key in kwargs["power_saving"]:
                 if key not in ps_known:
                     raise ConfigError(
@@ -404,3 +457,14 @@ class OperatorConfig:
             if kwargs.get(key) is None:
                 kwargs.pop(key, None)
         return cls(**kwargs)
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    """The keys a scenario may give for a config class (listed once per class and process)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
+    return names
