@@ -1120,38 +1120,58 @@ def mail_round_trip(
     round is done, False if ``deadline`` passes."""
     sock = driver(sim, apn)
     ip = _ip(sim, host)
+
+    def one_round(k: int, attempt: int) -> None:
+        subject, body = _report(k, attempt)
+        smtp = _LineClient(sock, ip, first_link(sock))
+        smtp.connect(25)
+        if smtp.reply()[0] != 220:
+            raise Gone("no SMTP greeting")
+        for line, want in (
+            (f"EHLO device{k}", 250),
+            (f"MAIL FROM:<{sender}>", 250),
+            (f"RCPT TO:<{to}>", 250),
+            ("DATA", 354),
+        ):
+            if smtp.command(line)[0] != want:
+                raise Gone(f"{line.split()[0]} refused")
+        sock.send(smtp.ctrl, _mail_text(subject, body, sender, to))
+        if smtp.reply(120)[0] != 250:
+            raise Gone("message refused")
+        sim.claims.mail(host, to, subject, body, "250 after DATA")
+        try:
+            smtp.command("QUIT")
+        except Gone:
+            pass
+        sock.close(smtp.ctrl)
+        fetched = _pop3_fetch(sock, ip, user, password, subject)
+        if body.replace("\n", "\r\n") not in fetched:
+            raise AssertionError(f"{subject!r} came back as {fetched[:200]!r}")
+
+    return _mail_rounds(sim, sock, rounds, interval, deadline, lambda: None, one_round)
+
+
+def _mail_rounds(
+    sim: Any,
+    sock: Sockets,
+    rounds: int,
+    interval: float,
+    deadline: float,
+    setup: Callable[[], None],
+    one_round: Callable[[int, int], None],
+) -> dict[str, Any] | bool:
+    """The report rounds both mail drivers share: ``setup`` once the bearer is up, then
+    ``one_round(k, attempt)`` sends report ``k`` and reads it back; any Gone takes the bearer
+    down and redoes the round (a new attempt number) after a backoff."""
     done = 0
     attempt = 0
     while sim.now < deadline:
         attempt += 1
         try:
             sock.up()
+            setup()
             for k in range(done, rounds):
-                subject, body = _report(k, attempt)
-                smtp = _LineClient(sock, ip, first_link(sock))
-                smtp.connect(25)
-                if smtp.reply()[0] != 220:
-                    raise Gone("no SMTP greeting")
-                for line, want in (
-                    (f"EHLO device{k}", 250),
-                    (f"MAIL FROM:<{sender}>", 250),
-                    (f"RCPT TO:<{to}>", 250),
-                    ("DATA", 354),
-                ):
-                    if smtp.command(line)[0] != want:
-                        raise Gone(f"{line.split()[0]} refused")
-                sock.send(smtp.ctrl, _mail_text(subject, body, sender, to))
-                if smtp.reply(120)[0] != 250:
-                    raise Gone("message refused")
-                sim.claims.mail(host, to, subject, body, "250 after DATA")
-                try:
-                    smtp.command("QUIT")
-                except Gone:
-                    pass
-                sock.close(smtp.ctrl)
-                fetched = _pop3_fetch(sock, ip, user, password, subject)
-                if body.replace("\n", "\r\n") not in fetched:
-                    raise AssertionError(f"{subject!r} came back as {fetched[:200]!r}")
+                one_round(k, attempt)
                 done = k + 1
                 if interval and done < rounds:
                     sim.advance(interval)
@@ -1217,41 +1237,32 @@ def edsoft_mail_round_trip(
     sock = driver(sim, apn)
     if not isinstance(sock, EdsoftSockets):
         raise ValueError(f"edsoft_mail_round_trip needs an eDsoft module, not {sock.vendor!r}")
-    done = 0
-    attempt = 0
-    while sim.now < deadline:
-        attempt += 1
-        try:
-            sock.up()
-            for line in (
-                f'AT#SMTPSERV="{host}"',
-                f'AT#DOMAIN="{domain}"',
-                f'AT#SENDERADDR="{sender}"',
-                f'AT#REC1="{to}"',
-                f'AT#POP3SERV="{host}"',
-                f'AT#POP3UN="{user}"',
-                f'AT#POP3PW="{password}"',
-                "AT#POP3HEADERMODE=1",
-            ):
-                sock.set(line)
-            for k in range(done, rounds):
-                subject, body = _report(k, attempt)
-                sock.set(f'AT#SUBJ1="{subject}"')
-                sock.putmail(body)
-                sim.claims.mail(host, to, subject, body, "OK after #PUTMAIL")
-                while True:
-                    text = sock.getmail()
-                    if text is None:
-                        raise Gone(f"{subject!r} not in the maildrop")
-                    if f"Subject: {subject}\r\n" in text:
-                        break
-                if body.replace("\n", "\r\n") not in text:
-                    raise AssertionError(f"{subject!r} came back as {text[:200]!r}")
-                done = k + 1
-                if interval and done < rounds:
-                    sim.advance(interval)
-            return {"mails": rounds, "attempts": attempt, "t_done": round(sim.now, 3)}
-        except Gone:
-            sock.down()
-            _backoff(sim, attempt)
-    return False
+
+    def setup() -> None:
+        for line in (
+            f'AT#SMTPSERV="{host}"',
+            f'AT#DOMAIN="{domain}"',
+            f'AT#SENDERADDR="{sender}"',
+            f'AT#REC1="{to}"',
+            f'AT#POP3SERV="{host}"',
+            f'AT#POP3UN="{user}"',
+            f'AT#POP3PW="{password}"',
+            "AT#POP3HEADERMODE=1",
+        ):
+            sock.set(line)
+
+    def one_round(k: int, attempt: int) -> None:
+        subject, body = _report(k, attempt)
+        sock.set(f'AT#SUBJ1="{subject}"')
+        sock.putmail(body)
+        sim.claims.mail(host, to, subject, body, "OK after #PUTMAIL")
+        while True:
+            text = sock.getmail()
+            if text is None:
+                raise Gone(f"{subject!r} not in the maildrop")
+            if f"Subject: {subject}\r\n" in text:
+                break
+        if body.replace("\n", "\r\n") not in text:
+            raise AssertionError(f"{subject!r} came back as {text[:200]!r}")
+
+    return _mail_rounds(sim, sock, rounds, interval, deadline, setup, one_round)
