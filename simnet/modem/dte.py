@@ -49,6 +49,14 @@ _LOOKAROUND: Final = 64  # slack for lookaheads and anchors when a search resume
 _MAX_RESUMABLE: Final = 4096  # patterns wider than this (or unbounded) are searched from the cursor
 
 
+@lru_cache(maxsize=4096)
+def _compile_text(pattern: str) -> re.Pattern[str]:
+    """``re.compile`` with a cache of its own: re's holds 512 patterns, and a process running
+    many scenarios (the library: ~1,500 distinct expect patterns) would compile most of them
+    again on every run. Compiled patterns are immutable, so callers share them."""
+    return re.compile(pattern)
+
+
 # 4096: a scenario library has ~1,500 distinct patterns; 256 were recomputed on every run
 @lru_cache(maxsize=4096)
 def _max_width(pattern: str, flags: int) -> int | None:
@@ -449,7 +457,7 @@ class DTE:
         # runner passes a pattern with a wall-clock bound on backtracking).
         if isinstance(pattern, str):
             try:
-                regex = re.compile(pattern)
+                regex = _compile_text(pattern)
             except re.error as exc:
                 raise ValueError(
                     f"dte.expect(): {pattern[:80]!r} is not a regular expression: {exc}"
@@ -514,7 +522,7 @@ class DTE:
         SimPy processes (``m = yield dte.expect_event("OK")``), e.g. a fleet's devices."""
         if isinstance(pattern, bytes):
             pattern = pattern.decode("latin-1")
-        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
+        regex = pattern if isinstance(pattern, re.Pattern) else _compile_text(pattern)
         watch = _Watch(regex, consume=consume)
         watch.event = self.sim.event()
         carried = self._expect_carried(regex) if consume else None

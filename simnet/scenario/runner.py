@@ -202,33 +202,29 @@ def _show(data: bytes, limit: int = 300) -> str:
 
 StepCallback = Callable[[StepResult], None]
 
-# The compiled patterns of expect steps, per process: the library's ~1,500 distinct patterns
-# overflow re's own 512-entry cache, which then compiled most of them again on every run.
-# Compiled patterns are immutable, so runs share them.
+# The patterns the runner compiles itself (``expect_re``'s SafePattern, ``expect_absent``'s
+# bytes), per process: compiled patterns are immutable, so runs share them. Plain ``expect``
+# patterns go to ``dte.expect`` as text, which keeps its own cache.
 _PATTERNS: dict[tuple[str, str | bytes], Any] = {}
 _MAX_PATTERNS = 8192  # a process running scenarios without end must not grow this forever
 
 
 def _compiled(kind: str, pattern: str | bytes) -> Any:
     """``pattern`` compiled for a step of ``kind``: a SafePattern for ``expect_re``, else an
-    ``re.Pattern`` (a str ``pattern`` that is no regular expression is returned as it is,
-    for ``dte.expect`` to report)."""
+    ``re.Pattern`` of the bytes of ``expect_absent``."""
     key = (kind, pattern)
     compiled = _PATTERNS.get(key)
     if compiled is None:
         if kind == "expect_re":
             compiled = SafePattern(pattern)  # type: ignore[arg-type]
         else:
-            try:
-                compiled = re.compile(pattern)
-            except re.error:
-                if isinstance(pattern, bytes):
-                    raise
-                return pattern
+            compiled = re.compile(pattern)
         if len(_PATTERNS) >= _MAX_PATTERNS:
             _PATTERNS.clear()
         _PATTERNS[key] = compiled
     return compiled
+
+
 # Trace kinds with which the layers record a bug they caught (a handler, callback or process
 # that raised): the simulation went on, but not as modelled.
 MODEL_ERROR_KINDS = frozenset(
@@ -553,7 +549,9 @@ class Runner:
             sim.advance(spec.seconds)
             res.detail = f"waited {spec.seconds:g} s"
         elif spec.kind in ("expect", "expect_re"):
-            pattern = _compiled(spec.kind, spec.pattern)
+            pattern = (
+                _compiled(spec.kind, spec.pattern) if spec.kind == "expect_re" else spec.pattern
+            )
             try:
                 m = dte.expect(pattern, timeout=spec.within)
             except ExpectTimeout as exc:
@@ -822,7 +820,7 @@ class FleetRunner:
                     yield sim.timeout(spec.seconds)
                 res.detail = f"waited {spec.seconds:g} s"
             elif spec.kind in ("expect", "expect_re"):
-                m = yield dte.expect_event(_compiled("expect", spec.pattern), spec.within)
+                m = yield dte.expect_event(spec.pattern, spec.within)
                 if m is None:
                     res.passed = False
                     res.expected = spec.text
@@ -831,9 +829,7 @@ class FleetRunner:
                 else:
                     res.detail = "matched " + _show(m.group(0).encode("latin-1", "replace"))
             elif spec.kind == "expect_absent":
-                m = yield dte.expect_event(
-                    _compiled("expect", spec.pattern), spec.within, consume=False
-                )
+                m = yield dte.expect_event(spec.pattern, spec.within, consume=False)
                 if m is not None:
                     res.passed = False
                     res.expected = f"no {spec.text!r} for {spec.within:g} s"
