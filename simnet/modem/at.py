@@ -93,6 +93,25 @@ class LineAssembler:
             )
         return pattern
 
+    def _plain_run_end(self, data: bytes, i: int) -> int:
+        """Where the run of plain line characters from ``i`` ends (the next special byte, or
+        ``len(data)``). Usually the line runs clean to its S3: one ``find`` and one C pass
+        that deletes special bytes (none) prove it, several times faster over a 2 KB hex
+        +MIPSEND line than the character-class search, which remains for the other cases."""
+        s3 = self.s3
+        end = data.find(bytes((s3,)), i)
+        stop = len(data) if end < 0 else end
+        run = data[i:stop]
+        specials = _SPECIAL_BYTES.get((s3, self.s5))
+        if specials is None:
+            specials = _SPECIAL_BYTES[(s3, self.s5)] = bytes(
+                sorted({s3, self.s5, 0x7F, *range(0x20)})
+            )
+        if len(run.translate(None, specials)) == len(run):
+            return stop
+        m = self._special().search(data, i, stop)
+        return stop if m is None else m.start()
+
     def reset(self) -> None:
         self._state = _IDLE
         self._buf.clear()
@@ -154,8 +173,7 @@ class LineAssembler:
                 # Plain characters up to the next special byte are copied at once (a 2 KB hex
                 # +MIPSEND line is one slice, not 2,000 Python steps).
                 self._buf.append(byte)
-                m = self._special().search(data, i)
-                j = n if m is None else m.start()
+                j = self._plain_run_end(data, i)
                 take = min(j - i, self.max_line - len(self._buf))
                 if take > 0:
                     self._buf += data[i : i + take]
@@ -174,6 +192,7 @@ class LineAssembler:
 
 _A_SEARCH: typing.Final = re.compile(rb"[Aa]")
 _SPECIAL: typing.Final[dict[tuple[int, int], re.Pattern[bytes]]] = {}
+_SPECIAL_BYTES: typing.Final[dict[tuple[int, int], bytes]] = {}  # the same set, for translate
 
 
 class LineEndFilter:

@@ -682,19 +682,21 @@ class DTE:
                     if terminator == "\r" and text.startswith("\n", end):
                         end += 1
                     return content, base + pos, base + end
-                if content.strip() == ">" and (terminator != "\r" or not at_end):
+                if ">" in content and content.strip() == ">" and (terminator != "\r" or not at_end):
                     end = m.end()
                     if terminator == "\r" and text.startswith("\n", end):
                         end += 1
                     return ">", base + pos, base + end  # prompt on its own line
-                if NUMERIC_FINAL.fullmatch(content) and terminator == "\r":
+                if terminator == "\r" and NUMERIC_FINAL.fullmatch(content):
                     nxt = text[m.end() : m.end() + 1]
                     if (nxt and nxt != "\n") or (not nxt and allow_open_numeric):
                         return content, base + pos, base + m.end()
             if content:
                 first = False
             pos = m.end()
-            if not at_end:  # this line's verdict is final: later calls start after it
+            # This line's verdict is final, so later calls start after it - unless it ended at
+            # the very end with a lone CR (a numeric result or half a CR LF: not decided yet).
+            if not at_end or terminator != "\r":
                 scan.line_abs, scan.first = base + pos, first
 
     @staticmethod

@@ -265,6 +265,8 @@ class ModeMachine:
         self._sync_settings()
         if final.kind is ResultKind.CONNECT and final.text and self.settings.x_level == 0:
             final = connect("")  # V.250 §6.2.7: ATX0 reports CONNECT without <text>
+        if final.kind is not ResultKind.CME and final.kind is not ResultKind.CMS:
+            return self._fmt.final(final)  # no error text to look up (the common case)
         return self._fmt.final(
             final, self.dialect.cme_errors.as_text_map(), self.dialect.cms_errors.as_text_map()
         )

@@ -13,12 +13,16 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from heapq import heappush
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from simnet.bearer.api import BearerApi
 from simnet.errors import ConfigError
+from simnet.kernel.sim import Wake
 from simnet.modem.at import (
     ERROR,
     NO_CARRIER,
@@ -68,6 +72,99 @@ class Settings:
 
 
 Handler = Callable[[Context, Command], Any]
+
+
+class LineRun:
+    """One command line running on the clock: what ``sim.process(module._run_line(text))``
+    did, without SimPy's Process machinery (its Initialize event, a Timeout per latency wait
+    and the completion event nobody waited for), which made up a large share of a short
+    command's cost. Its queue entries are those the Process made, at the same instants,
+    priorities and places in the event order: the start is an URGENT entry of delay 0 (as
+    Initialize), a latency wait a NORMAL one after the delay (as Timeout), an abort an URGENT
+    one (as Interruption); a finished line schedules nothing (the completion event had no
+    callbacks). The generator yields SimPy events (a handler's waits, passed through
+    ``Module._drive``) or a number: the seconds of a latency wait."""
+
+    # Bound methods are made where they are queued, never kept here: one held by the runner
+    # would be a reference cycle (runner -> method -> runner) left to the cyclic GC. A bound
+    # method equals another of the same function and object, so ``callbacks.remove`` finds it.
+    __slots__ = ("env", "gen", "alive", "target")
+
+    def __init__(self, env: simpy.Environment, gen: Generator[Any, Any, None]) -> None:
+        self.env = env
+        self.gen = gen
+        self.alive = True
+        self.target: Any = None  # the event or Wake the line waits for
+        self._push(0, URGENT, self._woken)
+
+    def _push(self, delay: Any, priority: int, callback: Callable[[Any], None]) -> Any:
+        env: Any = self.env
+        queue = getattr(env, "_queue", None)
+        if isinstance(queue, list):
+            wake = Wake((callback,))
+            heappush(queue, (env._now + delay, priority, next(env._eid), wake))
+            return wake
+        event = simpy.Event(env)  # pragma: no cover - not SimPy 4's layout: a plain event
+        event._ok = True
+        event._value = None
+        event.callbacks.append(callback)
+        env.schedule(event, priority, delay)
+        return event
+
+    def interrupt(self) -> None:
+        """Throw ``simpy.Interrupt("abort")`` into the line at this instant (URGENT, as
+        ``Process.interrupt`` does)."""
+        self._push(0, URGENT, self._interrupted)
+
+    def _interrupted(self, _wake: Any) -> None:
+        if not self.alive:
+            return
+        target = self.target
+        if isinstance(target, Wake):
+            target.callbacks = ()  # the latency wait ends without resuming the line
+        elif target is not None and target.callbacks is not None:
+            target.callbacks.remove(self._resume)
+        self._step(None, simpy.Interrupt("abort"))
+
+    def _woken(self, _wake: Any) -> None:
+        self._step(None, None)
+
+    def _resume(self, event: Any) -> None:
+        if event._ok:
+            self._step(event._value, None)
+        else:  # a failed event: the handler decides (as in SimPy's Process)
+            event._defused = True
+            error = event._value
+            exc = type(error)(*error.args)
+            exc.__cause__ = error
+            self._step(None, exc)
+
+    def _step(self, value: Any, exc: BaseException | None) -> None:
+        gen = self.gen
+        while True:
+            try:
+                item = gen.send(value) if exc is None else gen.throw(exc)
+            except StopIteration:
+                self.alive = False
+                self.target = None
+                return
+            exc = None
+            if isinstance(item, simpy.Event):
+                if item.callbacks is not None:  # not processed yet: wait for it
+                    item.callbacks.append(self._resume)
+                    self.target = item
+                    return
+                if item._ok:  # processed already: its value at once
+                    value = item._value
+                else:
+                    item._defused = True
+                    error = item._value
+                    exc = type(error)(*error.args)
+                    exc.__cause__ = error
+                    value = None
+                continue
+            self.target = self._push(item, NORMAL, self._woken)  # a latency wait
+            return
 
 
 class Module(ModeMachine):
@@ -128,7 +225,7 @@ class Module(ModeMachine):
         self._latency = profile.latency_distributions()
         self._latency_rng = sim.rng(f"{name}.latency")
         self._executing = False
-        self._line_proc: simpy.Process | None = None
+        self._line_proc: LineRun | None = None
         self._line_abortable = False
         self._last_line: str | None = None
         self._booting = False  # deaf and mute: powering up, or restarting
@@ -306,26 +403,27 @@ class Module(ModeMachine):
             self._last_line = text
         self._executing = True
         self._line_abortable = False
-        self._line_proc = self.sim.process(self._run_line(text))
+        self._line_proc = LineRun(self.sim.env, self._run_line(text))
 
     def _abort_line(self) -> bool:
         """A byte arrived while a command runs: interrupt it if it is abortable (ATD, ATA)."""
-        if self._line_abortable and self._line_proc is not None and self._line_proc.is_alive:
+        if self._line_abortable and self._line_proc is not None and self._line_proc.alive:
             self._line_abortable = False
-            self._line_proc.interrupt("abort")
+            self._line_proc.interrupt()
             return True
         return False
 
-    def _run_line(self, text: str | None) -> Generator[simpy.Event, Any, None]:
+    # Yields SimPy events and latency waits in seconds (see LineRun).
+    def _run_line(self, text: str | None) -> Generator[Any, Any, None]:
         final: Final = OK
         if text is None:
-            yield self.sim.timeout(self._sample_latency("basic"))
+            yield self._sample_latency("basic")
             final = self._hook(self.dialect.syntax_error, None, "")
         else:
             self.sim.record(self.name, "command", line=text)
             parsed = parse_command_line(text)
             if isinstance(parsed, ParseError):
-                yield self.sim.timeout(self._sample_latency("basic"))
+                yield self._sample_latency("basic")
                 self.sim.record(
                     self.name,
                     "syntax_error",
@@ -336,7 +434,7 @@ class Module(ModeMachine):
                 final = self._hook(self.dialect.syntax_error, None, text)
             else:
                 if not parsed:
-                    yield self.sim.timeout(self._sample_latency("basic"))
+                    yield self._sample_latency("basic")
                 for cmd in parsed:
                     self._first_info = True
                     final = yield from self._run_command(cmd)
@@ -344,7 +442,7 @@ class Module(ModeMachine):
                         break
         self._finish_line(final)
 
-    def _run_command(self, cmd: Command) -> Generator[simpy.Event, Any, Final]:
+    def _run_command(self, cmd: Command) -> Generator[Any, Any, Final]:
         entry = self._handlers.get(cmd.name)
         ctx = Context(self, cmd)
         spec = entry[1] if entry else None
@@ -357,7 +455,7 @@ class Module(ModeMachine):
         )
         try:
             self._line_abortable = bool(spec and spec.abortable)
-            yield self.sim.timeout(self._sample_latency(latency_class))
+            yield self._sample_latency(latency_class)
             if entry is None:
                 return self._hook(self.dialect.unknown_command, ctx, cmd)
             handler, spec = entry
@@ -368,7 +466,11 @@ class Module(ModeMachine):
                 if refused is not None:
                     return refused
             result = handler(ctx, cmd)
-            if isinstance(result, Generator):
+            if isinstance(result, Final):  # the common answer: no ABC check for a generator
+                return result
+            if type(result) is GeneratorType or (
+                result is not None and isinstance(result, Generator)
+            ):
                 result = yield from self._drive(result)
             return result if isinstance(result, Final) else OK
         except ArgumentError as err:
@@ -452,7 +554,7 @@ class Module(ModeMachine):
             self._new_baud = None
         self._executing = False
         self._line_proc = None
-        self._sync_settings()
+        # (the settings the line left were applied by _write_final's format_final)
         if final.enters_data and self._pending_link is not None:
             self._enter_data_mode()
         else:

@@ -186,7 +186,7 @@ class UartPort:
 
     def byte_time(self) -> float:
         baud = self.baud or self.peer.baud or 115200
-        return self.line.config.bits_per_byte / baud
+        return self.line.bits_per_byte / baud
 
     def _clear_to_send(self) -> bool:
         if not self.rtscts:
@@ -294,6 +294,7 @@ class Uart:
     def __init__(self, sim: Simulation, config: UartConfig | None = None, name: str = "uart"):
         self.sim = sim
         self.config = config or UartConfig()
+        self.bits_per_byte = self.config.bits_per_byte  # the config is frozen: asked per burst
         self.name = name
         self.dte = UartPort(
             self,

@@ -134,6 +134,8 @@ class UrcFramer:
         n = len(data)
         rows = self._rows()
         same_line_rows = bool(rows) and _has_same_line(rows)
+        if not self._want and not same_line_rows:
+            i = self._feed_lines(data, i, start, now, rows, out)
         # The next CR at or after i (n: none left), found with a C-speed bytes.find and kept
         # while i has not passed it; an LF is looked for only up to it. Bulk data without line
         # ends is not scanned byte by byte, and no byte is searched twice for the same end.
@@ -185,6 +187,52 @@ class UrcFramer:
                 i += 1
         self._pos = start + n
         return out
+
+    def _feed_lines(
+        self, data: bytes, i: int, start: int, now: float, rows: tuple[PushFrame, ...],
+        out: list[Urc],
+    ) -> int:
+        """The loop of :meth:`feed` for plain lines, with fewer steps and checks per line, up
+        to the first header that announces a payload; returns where :meth:`feed`'s loop
+        carries on (``len(data)``: done). Line ends are found with ``bytes.find`` (C speed
+        over bulk data), the next CR kept while ``i`` has not passed it."""
+        n = len(data)
+        line = self._line
+        next_cr = -1
+        while i < n:
+            if next_cr < i:
+                next_cr = data.find(b"\r", i)
+                if next_cr < 0:
+                    next_cr = n
+            lf = data.find(b"\n", i, next_cr)
+            e = next_cr if lf < 0 else lf  # the next line end (n: none in this chunk)
+            if e > i:  # line bytes up to it
+                if not line:
+                    self._line_start = start + i
+                if len(line) + (e - i) <= MAX_LINE:
+                    line += data[i:e]
+                else:
+                    self._overlong = True
+                    line.clear()
+                if e == n:
+                    return n
+            elif not line and not self._overlong:  # an empty line: nothing to end
+                i += 1
+                continue
+            self._end_line(start + e + 1, now, rows, out)  # the line end at e
+            i = e + 1
+            if self._want:
+                return i
+        return n
+
+    def _end_line(
+        self, end: int, now: float, rows: tuple[PushFrame, ...], out: list[Urc]
+    ) -> None:
+        line = self._line
+        if line and not self._overlong:
+            self._emit_line(line.decode("latin-1"), end, now, rows, out)
+        line.clear()
+        self._overlong = False
 
     def _same_line(
         self,

@@ -138,6 +138,13 @@ class LinkState(StrEnum):
     FAILED = "failed"
 
 
+
+@functools.lru_cache(maxsize=SEND_LENGTH_RANGE[1] + 1)
+def _fixed_length_prompt(length: int) -> PromptSpec:
+    """L1105 AT+CIPSEND=<link>,<length>: ">" then exactly <length> bytes. One spec a length
+    (a frozen dataclass, shared): a bulk upload asks for the same one at every command."""
+    return PromptSpec(prompt=b"\r\n>", terminator=None, cancel=None, length=length, max_len=length)
+
 @dataclass
 class Link:
     """One of the ten sockets (<link_num> 0-9)."""
@@ -1046,9 +1053,7 @@ class SimcomDialect(Dialect):
                 max_len=SEND_LENGTH_RANGE[1],
             )
         else:
-            spec = PromptSpec(
-                prompt=b"\r\n>", terminator=None, cancel=None, length=length, max_len=length
-            )
+            spec = _fixed_length_prompt(length)
         got = yield ctx.prompt(spec)
         if not got.sent:
             return ctx.error()  # L1105: a single ESC cancels ("ERROR")
