@@ -308,7 +308,9 @@ class TcpSocket:
                 if self.on_writable is not None and conn.send_space > 0:
                     self.on_writable(self)
             elif isinstance(ev, StateChanged):
-                sim.record(source, "tcp_state", conn=self._name, old=ev.old, new=ev.new)
+                # sim.record(...) with the fields as a dict: no keyword parsing per record
+                fields = {"conn": self._name, "old": ev.old, "new": ev.new}
+                sim.trace.record(self._env._now, source, "tcp_state", fields)
                 if ev.old == SYN_RCVD and self._listener is not None:
                     self._listener._half_open -= 1
                 if ev.new == CLOSED:
@@ -325,7 +327,9 @@ class TcpSocket:
                 if self.on_peer_fin is not None and not self._done:
                     self.on_peer_fin(self)
             elif isinstance(ev, Closed):
-                sim.record(source, "tcp_closed", conn=self._name, reason=ev.reason)
+                sim.trace.record(
+                    self._env._now, source, "tcp_closed", {"conn": self._name, "reason": ev.reason}
+                )
                 # A callback run earlier in this batch may have closed the socket (its own
                 # flush reported it): events still queued behind are not delivered after it.
                 self._done = True
