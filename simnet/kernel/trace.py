@@ -239,6 +239,8 @@ def canonical_line(record: TraceRecord) -> str:
                 parts.append(values[order[j]])
             parts.append(lits[len(order)])
             return "".join(parts)
+    if type(record) is tuple:  # a plain (t, source, kind, fields) entry of the log
+        record = _new_record(TraceRecord, record)
     return _ENCODER.encode(record.to_json_obj())
 
 
@@ -337,19 +339,21 @@ class Trace:
     def record(self, t: Real, source: str, kind: str, fields: dict[str, Any]) -> None:
         if kind in self.muted_kinds:
             return
-        rec = _new_record(TraceRecord, (t, source, kind, fields))
+        # a plain tuple: the TraceRecord is made when someone reads it (most records of a
+        # ring never are)
+        entry = (t, source, kind, fields)
         if self._eager:
             self._count += 1
             pending = self._pending
-            pending.append(rec)
+            pending.append(entry)
             if len(pending) >= self._batch:
                 self._flush()
         else:
-            self._log.append(rec)
+            self._log.append(entry)
         if self._sinks:
             wanted = self._sink_kinds
             if wanted is None or kind in wanted:  # most records interest no sink
-                self._dispatch(rec)
+                self._dispatch(_new_record(TraceRecord, entry))
 
     def record_lazy(self, t: Real, source: str, kind: str, lazy: LazyFields, arg: Any) -> None:
         """Record ``lazy.fields(arg)`` without building it now (see :class:`LazyFields`).
@@ -465,7 +469,7 @@ class Trace:
             for i in range(self._built, end):
                 e = log[i]
                 if type(e) is tuple:
-                    log[i] = _new_record(TraceRecord, (e[0], e[1], e[2], e[3].fields(e[4])))
+                    log[i] = _built(e)
             self._built = end
         elif self._unbuilt:  # a ring: built anew (a deque's middle is slow to index)
             self._log = deque(map(_built, log), maxlen=log.maxlen)
@@ -541,18 +545,12 @@ class Trace:
         return to_dataframe(self.records, epoch=self.epoch)
 
 
-def _line(entry: Any) -> str:
-    if type(entry) is tuple:  # lazy: (t, source, kind, LazyFields, arg)
-        return entry[3].line(entry[0], entry[1], entry[2], entry[4])
-    return canonical_line(entry)
-
-
 def _lines(entries: Iterable[Any]) -> str:
     """The canonical lines of ``entries``, each ending in a newline, as one string."""
     lines: list[str] = []
     add = lines.append
-    for e in entries:  # _line of each, without a Python frame per entry
-        if type(e) is tuple:
+    for e in entries:
+        if type(e) is tuple and len(e) == 5:  # lazy: (t, source, kind, LazyFields, arg)
             lazy: LazyFields = e[3]  # typed: compiled, a direct call of its line()
             add(lazy.line(e[0], e[1], e[2], e[4]))
         else:
@@ -562,9 +560,13 @@ def _lines(entries: Iterable[Any]) -> str:
 
 
 def _built(entry: Any) -> TraceRecord:
+    """The TraceRecord of a log entry: a record, a plain (t, source, kind, fields) tuple or a
+    lazy (t, source, kind, LazyFields, arg) one."""
     if type(entry) is tuple:
-        return _new_record(TraceRecord, (entry[0], entry[1], entry[2], entry[3].fields(entry[4])))
-    return entry
+        if len(entry) == 5:
+            entry = (entry[0], entry[1], entry[2], entry[3].fields(entry[4]))
+        return _new_record(TraceRecord, entry)  # type: ignore[no-any-return]
+    return entry  # type: ignore[no-any-return]
 
 
 class ParquetStream:
