@@ -91,17 +91,7 @@ def relaxed_gc() -> Iterator[None]:
 class Environment(simpy.Environment):
     """SimPy's environment with its event loop in one frame: ``run`` processes events as
     ``Environment.step`` does (same order, same semantics, StopSimulation and failed events
-    included) without a method call per event, under :func:`relaxed_gc`. ``schedule`` and
-    the processes it starts (:class:`Process`) are SimPy's own code, here so that the compiled
-    build compiles them."""
-
-    def schedule(self, event: Any, priority: Any = NORMAL, delay: Any = 0) -> None:
-        """Schedule ``event`` with ``priority`` after ``delay`` (SimPy's ``schedule``)."""
-        heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
-
-    def process(self, generator: Any) -> Any:  # type: ignore[override]
-        """A :class:`Process` running ``generator`` (SimPy's ``process``)."""
-        return Process(self, generator)
+    included) without a method call per event, under :func:`relaxed_gc`."""
 
     def run(self, until: Any = None) -> Any:
         if until is not None:
@@ -203,59 +193,6 @@ class Environment(simpy.Environment):
             if done():
                 return True
         return None
-
-
-class Process(simpy.Process):
-    """SimPy's ``Process`` with its ``_resume`` - which runs on every event a process waits
-    for - as SimPy 4.1 writes it, so the compiled build compiles it. Same order, values,
-    exceptions and traceback as SimPy's own."""
-
-    def _resume(self, event: Any) -> None:
-        env: Any = self.env
-        env._active_proc = self
-        generator: Any = self._generator
-        while True:
-            try:
-                if event._ok:
-                    event = generator.send(event._value)
-                else:
-                    # a failed event: an exclusive copy of its exception goes into the generator
-                    event._defused = True
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    event = generator.throw(exc)
-            except StopIteration as e:
-                event = None
-                self._ok = True
-                self._value = e.args[0] if len(e.args) else None
-                env.schedule(self)
-                break
-            except BaseException as e:
-                event = None
-                self._ok = False
-                # SimPy strips this function's frame from the traceback (compiled, it has none)
-                tb: Any = e.__traceback__
-                if tb is not None and tb.tb_frame.f_code is _RESUME_CODE:
-                    e.__traceback__ = tb.tb_next
-                self._value = e
-                env.schedule(self)
-                break
-            try:
-                callbacks = event.callbacks
-            except AttributeError:
-                from simpy.events import _describe_frame
-
-                msg = f'Invalid yield value "{event}"'
-                descr = _describe_frame(generator.gi_frame)
-                raise RuntimeError(f"\n{descr}{msg}") from None
-            if callbacks is not None:  # not triggered yet: resume when it is
-                callbacks.append(self._resume)
-                break
-        self._target = event
-        env._active_proc = None
-
-
-_RESUME_CODE: Final[Any] = getattr(Process._resume, "__code__", None)  # compiled: no frame
 
 
 # Not acyclic (unlike Packet): a Wake still queued when a run ends is in a cycle - its callbacks
