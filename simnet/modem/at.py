@@ -566,16 +566,15 @@ NUMERIC_CODES: typing.Final[dict[ResultKind, int]] = {
     ResultKind.NO_ANSWER: 8,
 }
 
-_ERROR_KINDS: typing.Final = frozenset(
-    {
-        ResultKind.ERROR,
-        ResultKind.CME,
-        ResultKind.CMS,
-        ResultKind.NO_CARRIER,
-        ResultKind.NO_DIALTONE,
-        ResultKind.BUSY,
-        ResultKind.NO_ANSWER,
-    }
+# A tuple: membership by identity (an Enum's hash is a Python-level call; asked per command).
+_ERROR_KINDS: typing.Final = (
+    ResultKind.ERROR,
+    ResultKind.CME,
+    ResultKind.CMS,
+    ResultKind.NO_CARRIER,
+    ResultKind.NO_DIALTONE,
+    ResultKind.BUSY,
+    ResultKind.NO_ANSWER,
 )
 
 
@@ -661,9 +660,10 @@ class ResultFormatter:
 
     def info(self, line: str, first: bool) -> bytes:
         body = line.encode("latin-1", "replace")
+        eol = self.eol
         if self.verbose and first:
-            return self.eol + body + self.eol
-        return body + self.eol
+            return eol + body + eol
+        return body + eol
 
     def urc(self, text: str) -> bytes:
         return self.info(text, first=True)
@@ -697,7 +697,8 @@ class ResultFormatter:
 
     def _basic(self, kind: ResultKind, suffix: str) -> bytes:
         if self.verbose:
-            return self.eol + f"{kind.value}{suffix}".encode() + self.eol
+            eol = self.eol
+            return eol + f"{kind._value_}{suffix}".encode() + eol
         return f"{NUMERIC_CODES[kind]}".encode() + bytes((self.s3,))
 
     def _line(self, text: str) -> bytes:

@@ -87,6 +87,7 @@ What a dialect finds on ``self.module``: ``sim``, ``profile`` (identity, limits,
 from __future__ import annotations
 
 import inspect
+import random
 import traceback
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -260,6 +261,7 @@ class CommandSet:
     def __init__(self, module: Module) -> None:
         self.module = module
         self.params = ParamStore(module, self.setting_rows())
+        self._latency_rngs: dict[str, random.Random] = {}  # Dialect.latency's streams
 
     @classmethod
     def setting_rows(cls) -> dict[str, Setting]:
@@ -539,7 +541,10 @@ class Dialect(CommandSet):
     def latency(self, name: str) -> float:
         """A processing delay of action ``name`` (``latencies``), from its own random stream."""
         row = self.latencies[name]
-        rng = self.module.sim.rng(f"modem.{self.module.profile.id}.latency.{name}")
+        rng = self._latency_rngs.get(name)
+        if rng is None:  # the stream is the same object every time: looked up once a name
+            rng = self.module.sim.rng(f"modem.{self.module.profile.id}.latency.{name}")
+            self._latency_rngs[name] = rng
         return rng.uniform(row.low, row.high)
 
     def call_guarded(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -154,6 +154,10 @@ class DTE:
         self.port = uart.dte
         self.port.on_receive = self._on_receive
         self._buf = bytearray()  # received bytes kept, from absolute offset self._base
+        # The kept bytes as text while a search's window is all of them (see _search):
+        # decoded once, then extended by what arrives (base it starts at, text).
+        self._kept_base = 0
+        self._kept_text = ""
         self._base = 0
         self._cursor = 0  # absolute offset of the match cursor
         self._received = 0
@@ -212,6 +216,17 @@ class DTE:
         del self._buf[:cut]
         self._base = upto
         self._cursor = max(self._cursor, upto)
+
+    def _kept(self) -> str:
+        """Every kept byte as latin-1 text (what ``_text(self._base)`` returns), decoding only
+        what arrived since the last call: a wait that searches again after each arrival does
+        not decode the whole buffer each time."""
+        have = len(self._kept_text)
+        if self._kept_base != self._base or have > len(self._buf):  # trimmed meanwhile
+            self._kept_base, self._kept_text, have = self._base, "", 0
+        if have < len(self._buf):
+            self._kept_text += self._buf[have:].decode("latin-1")
+        return self._kept_text
 
     @property
     def _end(self) -> int:
@@ -503,8 +518,14 @@ class DTE:
         """Search for ``watch``'s pattern after the cursor, resuming where an earlier search of
         the same wait left off; on a match ``watch.end`` is its absolute end."""
         start = max(watch.resume, self._cursor)
-        window = self._base if start - self._base < _WHOLE else start - _LOOKBEHIND
-        m = watch.regex.search(self._text(window), start - window)
+        if start - self._base < _WHOLE:
+            window = self._base
+            text = self._kept()
+        else:
+            window = start - _LOOKBEHIND
+            text = self._text(window)
+            self._kept_text = ""  # past the whole-buffer regime: let it go
+        m = watch.regex.search(text, start - window)
         if m is None:
             if watch.width is not None:
                 watch.resume = self._end - watch.width - _LOOKAROUND

@@ -24,9 +24,11 @@ import enum
 import traceback
 import typing
 from collections import deque
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 import simpy
+from simpy.events import NORMAL, PENDING
 
 from simnet.modem.at import (
     NO_CARRIER,
@@ -274,7 +276,7 @@ class ModeMachine:
     def _write_final(self, final: Final) -> None:
         self._out(self.format_final(final))
         self.sim.record(
-            self.name, "result", result=final.kind.value, code=final.code, text=final.text
+            self.name, "result", result=final.kind._value_, code=final.code, text=final.text
         )
 
     def urc(self, text: str) -> None:
@@ -287,11 +289,10 @@ class ModeMachine:
             self.sim.record(self.name, "urc_dropped", text=text, reason="booting")
             return
         self._sync_settings()
-        final = self.final_from_text(text)
-        if final.kind is ResultKind.TEXT:
+        if not self._is_result_text(text):  # the common URC: information text, no Final
             data = self._fmt.urc(text)
         else:
-            data = self.format_final(final)
+            data = self.format_final(self.final_from_text(text))
             if not data:
                 return  # ATQ1
         if self.mode is Mode.DATA and self.dialect.data_mode_urcs == "drop":
@@ -547,8 +548,14 @@ class ModeMachine:
         if self.mode is Mode.PROMPT:
             self.mode = Mode.COMMAND
         self.sim.record(self.name, "prompt_end", reason=result.reason, n=len(result.data))
-        if event is not None and not event.triggered:
-            event.succeed(result)
+        if event is not None and event._value is PENDING:
+            queue, eid = self.sim.event_queue()
+            if queue is None:
+                event.succeed(result)
+            else:  # what succeed() does (SimPy's schedule, NORMAL, no delay), in one step
+                event._ok = True
+                event._value = result
+                heappush(queue, (self.sim.env._now, NORMAL, next(eid), event))
 
     def _end_prompt_silently(self) -> None:
         if self._prompt is not None:
@@ -832,6 +839,12 @@ class ModeMachine:
                     self._process_pending()
         elif name == "rts":
             pass  # the port's transmitter re-checks RTS itself
+
+    @staticmethod
+    def _is_result_text(text: str) -> bool:
+        """Whether ``final_from_text`` gives a result code rather than TEXT."""
+        upper = text.strip().upper()
+        return upper in _BASIC_RESULTS or upper == "CONNECT" or upper.startswith("CONNECT ")
 
     @staticmethod
     def final_from_text(text: str) -> Final:

@@ -150,15 +150,18 @@ class LineRun:
                 return
             exc = None
             if isinstance(item, simpy.Event):
-                if item.callbacks is not None:  # not processed yet: wait for it
-                    item.callbacks.append(self._resume)
-                    self.target = item
+                # Any: SimPy types callbacks as a list, but a processed event has None there
+                # (compiled, the typed attribute would refuse it)
+                event: Any = item
+                if event.callbacks is not None:  # not processed yet: wait for it
+                    event.callbacks.append(self._resume)
+                    self.target = event
                     return
-                if item._ok:  # processed already: its value at once
-                    value = item._value
+                if event._ok:  # processed already: its value at once
+                    value = event._value
                 else:
-                    item._defused = True
-                    error = item._value
+                    event._defused = True
+                    error = event._value
                     exc = type(error)(*error.args)
                     exc.__cause__ = error
                     value = None

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from simnet.errors import ConfigError
-from simnet.kernel.trace import Trace
 from simnet.kernel.units import Real
 from simnet.net.packet import ACK, PROTO_TCP, RST, SYN, Packet, tcp_packet
 from simnet.net.tcp_engine import (
@@ -309,9 +308,7 @@ class TcpSocket:
                 if self.on_writable is not None and conn.send_space > 0:
                     self.on_writable(self)
             elif isinstance(ev, StateChanged):
-                # sim.record(...) with the fields as a dict: no keyword parsing per record
-                fields = {"conn": self._name, "old": ev.old, "new": ev.new}
-                self._stack.trace.record(self._env._now, source, "tcp_state", fields)
+                sim.record(source, "tcp_state", conn=self._name, old=ev.old, new=ev.new)
                 if ev.old == SYN_RCVD and self._listener is not None:
                     self._listener._half_open -= 1
                 if ev.new == CLOSED:
@@ -328,9 +325,7 @@ class TcpSocket:
                 if self.on_peer_fin is not None and not self._done:
                     self.on_peer_fin(self)
             elif isinstance(ev, Closed):
-                self._stack.trace.record(
-                    self._env._now, source, "tcp_closed", {"conn": self._name, "reason": ev.reason}
-                )
+                sim.record(source, "tcp_closed", conn=self._name, reason=ev.reason)
                 # A callback run earlier in this batch may have closed the socket (its own
                 # flush reported it): events still queued behind are not delivered after it.
                 self._done = True
@@ -431,7 +426,6 @@ class TcpStack:
     def __init__(self, host: Any) -> None:
         self.host = host
         self.sim = host.sim
-        self.trace: Trace = host.sim.trace  # typed: compiled, direct calls per record
         self.source = f"tcp.{host.name}"
         self.default_config = TcpConfig()
         self._conns: dict[tuple[int, str, int], TcpSocket] = {}
