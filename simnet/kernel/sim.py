@@ -136,6 +136,16 @@ class Environment(simpy.Environment):
                         self.schedule(event, EventPriority(-1))  # type: ignore[arg-type]
                         raise
                     continue
+                if type(event) is Timer:  # call_later's entry: its one callback, typed
+                    timer: Timer = event
+                    timer.callbacks = None
+                    try:
+                        timer._fire()
+                    except StopSimulation:  # as below (no callback is left after _fire)
+                        timer.callbacks = ()
+                        self.schedule(event, EventPriority(-1))  # type: ignore[arg-type]
+                        raise
+                    continue
                 callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
                 try:
                     for callback in callbacks:
@@ -292,6 +302,7 @@ class Simulation:
         self._queue: list[Any] | None = (
             queue if isinstance(queue, list) and hasattr(self.env, "_eid") else None
         )
+        self._eid: Any = getattr(self.env, "_eid", None)  # the queue's id counter
 
     # -- clock -------------------------------------------------------------------------------
     @property
@@ -421,15 +432,16 @@ class Simulation:
     # -- scheduling --------------------------------------------------------------------------
     def call_later(self, delay: Real, fn: Callable[..., Any], *args: Any) -> Timer:
         """Call ``fn(*args)`` after ``delay`` seconds of virtual time unless cancelled."""
-        env = self.env
-        timer = Timer(env._now + delay, fn, args)
+        now = self.env._now
+        timer = Timer(now + delay, fn, args)
         if not delay > 0:
             delay = 0  # an int zero, as before: at t = 0 the clock stays the integer 0
-        if self._queue is not None:
+        queue = self._queue
+        if queue is not None:
             timer.callbacks = _FIRE
-            heappush(self._queue, (env._now + delay, NORMAL, next(env._eid), timer))
+            heappush(queue, (now + delay, NORMAL, next(self._eid), timer))
         else:
-            env.timeout(delay).callbacks.append(timer._fire)
+            self.env.timeout(delay).callbacks.append(timer._fire)
         return timer
 
     def event_queue(self) -> tuple[list[Any] | None, Any]:
@@ -439,7 +451,7 @@ class Simulation:
         SimPy 4's (use ``wake`` then)."""
         if self._queue is None:
             return None, None
-        return self._queue, self.env._eid
+        return self._queue, self._eid
 
     def call_at(self, when: Real, fn: Callable[..., Any], *args: Any) -> Timer:
         delay: Real = when - self.env._now

@@ -129,86 +129,118 @@ def json_time(t: Real) -> str:
 
 
 # A record's shape - its kind and field names in order - decides where each value goes in the
-# sorted-key line, so a line is one f-string of encoded values instead of building, sorting
-# and encoding a dict. Shapes the template cannot express (a field named t, source or kind,
-# a name that is not a string) take the general path.
-_Template = Callable[..., str] | None
-_TEMPLATES: Final[dict[tuple[Any, ...], _Template]] = {}
-# distinct shapes are few; a hostile caller must not grow this forever
-_MAX_TEMPLATES: Final = 20_000
+# sorted-key line, so a line is its literal pieces and encoded values joined, instead of
+# building, sorting and encoding a dict. The plan for a shape is kept per kind (a kind nearly
+# always has one shape; another shape of the same kind replaces it). Shapes a plan cannot
+# express (a field named t, source or kind, a name that is not a string) take the general path.
+class _Plan:
+    """The sorted-key line of one record shape: ``lits[0] v[order[0]] lits[1] ... lits[-1]``,
+    where ``v`` is the encoded field values in the record's order, then source, then t."""
+
+    __slots__ = ("names", "lits", "order")
+
+    def __init__(self, names: tuple[str, ...], lits: list[str], order: list[int]) -> None:
+        self.names = names
+        self.lits = lits
+        self.order = order
 
 
-def _line_function(pieces: list[str | int], nargs: int) -> Callable[..., str]:
-    """``f(a0, ..., a<nargs-1>)`` returning the concatenation of ``pieces``: each str is
-    itself, each int i is argument ``a<i>``. Compiled once per shape, as dataclasses and
-    namedtuple compile their methods (an f-string costs half a ``str.format``); the source
-    holds only generated names - the literal text is bound as globals ``k0``, ``k1``, ..."""
-    namespace: dict[str, Any] = {}
-    body = []
-    for piece in pieces:
-        if type(piece) is int:
-            body.append(f"{{a{piece}}}")
-        elif piece:
-            name = f"k{len(namespace)}"
-            namespace[name] = piece
-            body.append(f"{{{name}}}")
-    params = ", ".join(f"a{i}" for i in range(nargs))
-    exec(f"def line({params}):\n    return f'{''.join(body)}'\n", namespace)
-    return namespace["line"]  # type: ignore[no-any-return]
+_PLANS: Final[dict[str, _Plan]] = {}  # kind -> the plan of its latest shape
+# (kind, *names) -> plan, or None for the general path: kinds whose shapes alternate
+_SHAPES: Final[dict[tuple[Any, ...], _Plan | None]] = {}
+# source name -> its JSON text (names are few; the bound keeps a hostile caller's in check)
+_SOURCE_JSON: Final[dict[str, str]] = {}
+# distinct kinds and sources are few; a hostile caller must not grow these forever
+_MAX_PLANS: Final = 20_000
 
 
-def _template(shape: tuple[Any, ...]) -> _Template:
-    kind, names = shape[0], shape[1:]
-    template: _Template
-    if (
-        not all(type(n) is str for n in names)
-        or {"t", "source", "kind"} & set(names)
-        or type(kind) is not str
-    ):
-        template = None
-    else:
-        n = len(names)
-        members: list[tuple[str, int | None]] = [(name, i) for i, name in enumerate(names)]
-        members += [("kind", None), ("source", n), ("t", n + 1)]
-        members.sort(key=lambda m: m[0])
-        pieces: list[str | int] = []
-        literal = "{"
-        for j, (name, arg) in enumerate(members):
-            literal += ("," if j else "") + json_str(name) + ":"
-            if arg is None:  # the kind: part of the text
-                literal += json_str(kind)
-            else:
-                pieces += [literal, arg]
-                literal = ""
-        pieces.append(literal + "}")
-        template = _line_function(pieces, n + 2)
-    if len(_TEMPLATES) < _MAX_TEMPLATES:
-        _TEMPLATES[shape] = template
-    return template
+def _plan(kind: str, fields: dict[Any, Any]) -> _Plan | None:
+    """The plan for ``kind`` with ``fields``' names (None: the general path); it becomes
+    the kind's current plan."""
+    names = tuple(fields)
+    shape = (kind, *names)
+    try:
+        plan = _SHAPES[shape]
+    except KeyError:
+        plan = _new_plan(kind, names)
+        if len(_SHAPES) >= _MAX_PLANS:
+            _SHAPES.clear()
+        _SHAPES[shape] = plan
+    except TypeError:  # an unhashable field name
+        return None
+    if plan is not None:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[kind] = plan
+    return plan
+
+
+def _new_plan(kind: str, names: tuple[Any, ...]) -> _Plan | None:
+    if not all(type(n) is str for n in names) or {"t", "source", "kind"} & set(names):
+        return None
+    n = len(names)
+    members: list[tuple[str, int]] = [(name, i) for i, name in enumerate(names)]
+    members += [("kind", -1), ("source", n), ("t", n + 1)]
+    members.sort(key=lambda m: m[0])
+    lits: list[str] = []
+    order: list[int] = []
+    literal = "{"
+    for j, (name, arg) in enumerate(members):
+        literal += ("," if j else "") + json_str(name) + ":"
+        if arg < 0:  # the kind: part of the text
+            literal += json_str(kind)
+        else:
+            lits.append(literal)
+            order.append(arg)
+            literal = ""
+    lits.append(literal + "}")
+    return _Plan(names, lits, order)
 
 
 def canonical_line(record: TraceRecord) -> str:
     """The record as one JSON line: the JSONL export format and what the digest hashes
     (``json`` with sorted keys and no spaces over :meth:`TraceRecord.to_json_obj`)."""
     t, source, kind, fields = record
-    if type(fields) is dict and type(source) is str:
-        shape = (kind, *fields)
-        try:
-            template = _TEMPLATES[shape]
-        except KeyError:
-            template = _template(shape)
-        except TypeError:  # an unhashable kind
-            template = None
-        if template is not None:
-            return template(
-                *[  # json_value of each, without its frame for the common str and int
+    if type(fields) is dict and type(source) is str and type(kind) is str:
+        plan = _PLANS.get(kind)
+        if plan is not None:  # the same names in the same order?
+            names = plan.names
+            if len(names) == len(fields):
+                i = 0
+                for key in fields:
+                    name = names[i]
+                    if key is not name and key != name:
+                        plan = None
+                        break
+                    i += 1
+            else:
+                plan = None
+        if plan is None:
+            plan = _plan(kind, fields)
+        if plan is not None:
+            values: list[str] = []
+            for v in fields.values():  # json_value of each, without its call for str and int
+                values.append(
                     json_str(v) if type(v) is str else _int_repr(v) if type(v) is int
                     else json_value(v)
-                    for v in fields.values()
-                ],
-                json_str(source),
-                json_time(t),
-            )
+                )
+            src = _SOURCE_JSON.get(source)
+            if src is None:
+                if len(_SOURCE_JSON) >= _MAX_PLANS:
+                    _SOURCE_JSON.clear()
+                src = _SOURCE_JSON[source] = json_str(source)
+            values.append(src)
+            values.append(json_time(t))
+            lits = plan.lits
+            order = plan.order
+            parts: list[str] = []
+            for j in range(len(order)):
+                parts.append(lits[j])
+                parts.append(values[order[j]])
+            parts.append(lits[len(order)])
+            return "".join(parts)
+    if type(record) is tuple:  # a plain (t, source, kind, fields) entry of the log
+        record = _new_record(TraceRecord, record)
     return _ENCODER.encode(record.to_json_obj())
 
 
@@ -307,19 +339,21 @@ class Trace:
     def record(self, t: Real, source: str, kind: str, fields: dict[str, Any]) -> None:
         if kind in self.muted_kinds:
             return
-        rec = _new_record(TraceRecord, (t, source, kind, fields))
+        # a plain tuple: the TraceRecord is made when someone reads it (most records of a
+        # ring never are)
+        entry = (t, source, kind, fields)
         if self._eager:
             self._count += 1
             pending = self._pending
-            pending.append(rec)
+            pending.append(entry)
             if len(pending) >= self._batch:
                 self._flush()
         else:
-            self._log.append(rec)
+            self._log.append(entry)
         if self._sinks:
             wanted = self._sink_kinds
             if wanted is None or kind in wanted:  # most records interest no sink
-                self._dispatch(rec)
+                self._dispatch(_new_record(TraceRecord, entry))
 
     def record_lazy(self, t: Real, source: str, kind: str, lazy: LazyFields, arg: Any) -> None:
         """Record ``lazy.fields(arg)`` without building it now (see :class:`LazyFields`).
@@ -435,7 +469,7 @@ class Trace:
             for i in range(self._built, end):
                 e = log[i]
                 if type(e) is tuple:
-                    log[i] = _new_record(TraceRecord, (e[0], e[1], e[2], e[3].fields(e[4])))
+                    log[i] = _built(e)
             self._built = end
         elif self._unbuilt:  # a ring: built anew (a deque's middle is slow to index)
             self._log = deque(map(_built, log), maxlen=log.maxlen)
@@ -511,18 +545,12 @@ class Trace:
         return to_dataframe(self.records, epoch=self.epoch)
 
 
-def _line(entry: Any) -> str:
-    if type(entry) is tuple:  # lazy: (t, source, kind, LazyFields, arg)
-        return entry[3].line(entry[0], entry[1], entry[2], entry[4])
-    return canonical_line(entry)
-
-
 def _lines(entries: Iterable[Any]) -> str:
     """The canonical lines of ``entries``, each ending in a newline, as one string."""
     lines: list[str] = []
     add = lines.append
-    for e in entries:  # _line of each, without a Python frame per entry
-        if type(e) is tuple:
+    for e in entries:
+        if type(e) is tuple and len(e) == 5:  # lazy: (t, source, kind, LazyFields, arg)
             lazy: LazyFields = e[3]  # typed: compiled, a direct call of its line()
             add(lazy.line(e[0], e[1], e[2], e[4]))
         else:
@@ -532,9 +560,13 @@ def _lines(entries: Iterable[Any]) -> str:
 
 
 def _built(entry: Any) -> TraceRecord:
+    """The TraceRecord of a log entry: a record, a plain (t, source, kind, fields) tuple or a
+    lazy (t, source, kind, LazyFields, arg) one."""
     if type(entry) is tuple:
-        return _new_record(TraceRecord, (entry[0], entry[1], entry[2], entry[3].fields(entry[4])))
-    return entry
+        if len(entry) == 5:
+            entry = (entry[0], entry[1], entry[2], entry[3].fields(entry[4]))
+        return _new_record(TraceRecord, entry)  # type: ignore[no-any-return]
+    return entry  # type: ignore[no-any-return]
 
 
 class ParquetStream:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from simnet.errors import ConfigError
+from simnet.kernel.trace import Trace
 from simnet.kernel.units import Real
 from simnet.net.packet import ACK, PROTO_TCP, RST, SYN, Packet, tcp_packet
 from simnet.net.tcp_engine import (
@@ -308,7 +309,9 @@ class TcpSocket:
                 if self.on_writable is not None and conn.send_space > 0:
                     self.on_writable(self)
             elif isinstance(ev, StateChanged):
-                sim.record(source, "tcp_state", conn=self._name, old=ev.old, new=ev.new)
+                # sim.record(...) with the fields as a dict: no keyword parsing per record
+                fields = {"conn": self._name, "old": ev.old, "new": ev.new}
+                self._stack.trace.record(self._env._now, source, "tcp_state", fields)
                 if ev.old == SYN_RCVD and self._listener is not None:
                     self._listener._half_open -= 1
                 if ev.new == CLOSED:
@@ -325,7 +328,9 @@ class TcpSocket:
                 if self.on_peer_fin is not None and not self._done:
                     self.on_peer_fin(self)
             elif isinstance(ev, Closed):
-                sim.record(source, "tcp_closed", conn=self._name, reason=ev.reason)
+                self._stack.trace.record(
+                    self._env._now, source, "tcp_closed", {"conn": self._name, "reason": ev.reason}
+                )
                 # A callback run earlier in this batch may have closed the socket (its own
                 # flush reported it): events still queued behind are not delivered after it.
                 self._done = True
@@ -426,6 +431,7 @@ class TcpStack:
     def __init__(self, host: Any) -> None:
         self.host = host
         self.sim = host.sim
+        self.trace: Trace = host.sim.trace  # typed: compiled, direct calls per record
         self.source = f"tcp.{host.name}"
         self.default_config = TcpConfig()
         self._conns: dict[tuple[int, str, int], TcpSocket] = {}
