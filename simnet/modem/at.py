@@ -425,6 +425,8 @@ def split_params(args: str) -> tuple[tuple[Param, ...], str | None]:
 
 def _strip_spaces(line: str) -> str | None:
     """Drop spaces outside string constants (V.250 §5.1); None if a quote is unbalanced."""
+    if " " not in line:  # nothing to drop (a 2 KB hex line is not split and joined again)
+        return line if line.count('"') % 2 == 0 else None
     parts = line.split('"')
     if len(parts) % 2 == 0:
         return None  # an odd number of quotes: one string constant is not closed

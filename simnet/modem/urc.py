@@ -156,6 +156,8 @@ class UrcFramer:
                     self._pending.t, self._pending.end = now, start + i
                     out.append(self._pending)
                     self._pending = None
+                    if not same_line_rows:  # lines again, up to the next payload
+                        i = self._feed_lines(data, i, start, now, rows, out)
                 continue
             # Outside a payload: copy up to the next line end at once (bulk data in online data
             # mode is one long "line": C-speed search, and at most MAX_LINE bytes kept).
