@@ -3,8 +3,9 @@ on the virtual clock.
 
 :class:`Module` is the glue: it builds the UART and the :class:`~simnet.modem.modes.ModeMachine`
 (what the line carries: command, prompt, data; output and URCs), installs the 3GPP base
-commands and the dialect, runs each command line as one SimPy process (per command: the
-profile's latency, then the handler; one final result code for the line), boots and restarts.
+commands and the dialect, runs each command line on the clock as a :class:`LineRun` (a
+generator driven as a SimPy process would be, without one; per command: the profile's latency,
+then the handler; one final result code for the line), boots and restarts.
 Nothing here raises on input: handler crashes become ERROR plus a ``handler_error`` trace.
 """
 
