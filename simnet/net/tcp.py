@@ -64,11 +64,25 @@ def _new_connection(config: TcpConfig, iss: int) -> TcpConnection:
     return ExtendedTcpConnection(config, iss) if config.extended else TcpConnection(config, iss)
 
 
+# dotted text -> its canonical form, for addresses checked before (a device connects to the
+# same few servers again and again); bounded, so a caller's garbage cannot grow it
+_CANONICAL_IPS: Final[dict[str, str]] = {}
+
+
 def _check_ip(value: object, field: str) -> str:
+    if type(value) is str:
+        known = _CANONICAL_IPS.get(value)
+        if known is not None:
+            return known
     try:
-        return str(ipaddress.IPv4Address(value))  # type: ignore[arg-type]
+        text = str(ipaddress.IPv4Address(value))  # type: ignore[arg-type]
     except (ipaddress.AddressValueError, ValueError, TypeError):
         raise ConfigError(field, f"expected a dotted IPv4 address, got {value!r}") from None
+    if type(value) is str:
+        if len(_CANONICAL_IPS) >= 4096:
+            _CANONICAL_IPS.clear()
+        _CANONICAL_IPS[value] = text
+    return text
 
 
 def _check_port(value: object, field: str) -> int:

@@ -251,7 +251,7 @@ class TcpConnection:
         old = self.state
         if old != new:
             self.state = new
-            self.events.append(StateChanged(old, new))
+            self.events.append(_new(StateChanged, (old, new)))
 
     def _window(self) -> int:
         """The window to advertise, with receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the
@@ -304,7 +304,7 @@ class TcpConnection:
         """Enter CLOSED; report ``reason`` unless the user was already told the socket ended."""
         if self.close_reason is None:
             self.close_reason = reason
-            self.events.append(Closed(reason))
+            self.events.append(_new(Closed, (reason,)))
         self._set_state(CLOSED)
         self.t_rtx = self.t_delack = self.t_keep = self.t_state = INF
         self.ooo.clear()
@@ -316,7 +316,7 @@ class TcpConnection:
         self._set_state(TIME_WAIT)
         if self.close_reason is None:
             self.close_reason = self._graceful_reason()
-            self.events.append(Closed(self.close_reason))
+            self.events.append(_new(Closed, (self.close_reason,)))
         self.t_rtx = self.t_keep = INF
         self.t_state = now + 2.0 * self.cfg.msl
         if self.t_state <= now:  # msl == 0: TIME_WAIT of zero length
