@@ -459,14 +459,16 @@ class Simulation:
             delay = 0.0
         return self.call_later(delay, fn, *args)
 
+    # SimPy's classes called with the environment: what env.process / env.timeout / env.event
+    # do (each a BoundClass), without binding a class to the environment per call
     def process(self, generator: Generator[simpy.Event, Any, Any]) -> simpy.Process:
-        return self.env.process(generator)
+        return simpy.Process(self.env, generator)
 
     def timeout(self, delay: Real, value: Any = None) -> simpy.Timeout:
-        return self.env.timeout(delay, value)
+        return simpy.Timeout(self.env, delay, value)
 
     def event(self) -> simpy.Event:
-        return self.env.event()
+        return simpy.Event(self.env)
 
     # -- randomness and observation ----------------------------------------------------------
     def rng(self, name: str) -> random.Random:
