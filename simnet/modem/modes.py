@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 from simpy.events import NORMAL, PENDING
 
+from simnet.kernel.trace import Trace
 from simnet.modem.at import (
     NO_CARRIER,
     Final,
@@ -199,6 +200,15 @@ class ModeMachine:
     mux: Any
     _executing: bool
     _booting: bool
+    # The simulation's trace and environment, held typed by the module: compiled, a call on
+    # ``sim`` (an interpreted subclass: simnet.Simulation) goes through Python-level dispatch
+    # and keyword parsing, a call on these does not. The records are the same.
+    _trace: Trace
+    _env: Any
+
+    def _rec(self, kind: str, fields: dict[str, Any]) -> None:
+        """``sim.record(self.name, kind, **fields)``, as a direct call."""
+        self._trace.record(self._env._now, self.name, kind, fields)
 
     def _init_modes(self, command_buffer: int) -> None:
         """The state of a fresh line: command mode, nothing queued."""
@@ -275,9 +285,8 @@ class ModeMachine:
 
     def _write_final(self, final: Final) -> None:
         self._out(self.format_final(final))
-        self.sim.record(
-            self.name, "result", result=final.kind._value_, code=final.code, text=final.text
-        )
+        fields = {"result": final.kind._value_, "code": final.code, "text": final.text}
+        self._rec("result", fields)
 
     def urc(self, text: str) -> None:
         """An unsolicited result code: written now if the UART is free, else queued.
@@ -300,13 +309,13 @@ class ModeMachine:
             return
         if self._can_write_urc():
             self._out(data)
-            self.sim.record(self.name, "urc", text=text)
+            self._rec("urc", {"text": text})
             return
         if len(self._urcs) >= self.profile.urc_queue:
             self._urcs.popleft()
             self.sim.record(self.name, "urc_dropped", text="(oldest)")
         self._urcs.append(data)
-        self.sim.record(self.name, "urc_queued", text=text)
+        self._rec("urc_queued", {"text": text})
         if self.mode is Mode.DATA and self.dialect.data_mode_urcs == "hold_ri":
             self.pulse_ri()
 
@@ -478,12 +487,12 @@ class ModeMachine:
                 self._feed_command(data)
 
     def start_prompt(self, spec: PromptSpec) -> simpy.Event:
-        event = self.sim.event()
+        event = simpy.Event(self._env)  # what sim.event() makes
         self._prompt = PromptCollector(spec)
         self._prompt_event = event
         self.mode = Mode.PROMPT
         self._out(spec.prompt)
-        self.sim.record(self.name, "prompt", length=spec.length)
+        self._rec("prompt", {"length": spec.length})
         if spec.total_timeout is not None:
             self._prompt_deadline = self.sim.now + spec.total_timeout
             self._prompt_timers.append(
@@ -547,7 +556,7 @@ class ModeMachine:
         self._prompt_event = None
         if self.mode is Mode.PROMPT:
             self.mode = Mode.COMMAND
-        self.sim.record(self.name, "prompt_end", reason=result.reason, n=len(result.data))
+        self._rec("prompt_end", {"reason": result.reason, "n": len(result.data)})
         if event is not None and event._value is PENDING:
             queue, eid = self.sim.event_queue()
             if queue is None:
@@ -555,7 +564,7 @@ class ModeMachine:
             else:  # what succeed() does (SimPy's schedule, NORMAL, no delay), in one step
                 event._ok = True
                 event._value = result
-                heappush(queue, (self.sim.env._now, NORMAL, next(eid), event))
+                heappush(queue, (self._env._now, NORMAL, next(eid), event))
 
     def _end_prompt_silently(self) -> None:
         if self._prompt is not None:

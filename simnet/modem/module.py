@@ -190,6 +190,8 @@ class Module(ModeMachine):
         port_name: str = "uart1",
     ) -> None:
         self.sim = sim
+        self._trace = sim.trace  # direct calls (see ModeMachine._rec)
+        self._env = sim.env
         self.profile = profile
         self.bearer = bearer
         self.host = host
@@ -424,7 +426,7 @@ class Module(ModeMachine):
             yield self._sample_latency("basic")
             final = self._hook(self.dialect.syntax_error, None, "")
         else:
-            self.sim.record(self.name, "command", line=text)
+            self._rec("command", {"line": text})
             parsed = parse_command_line(text)
             if isinstance(parsed, ParseError):
                 yield self._sample_latency("basic")

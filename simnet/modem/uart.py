@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from simnet.errors import ConfigError
 from simnet.kernel.tidy import register_decoder
+from simnet.kernel.trace import Trace
 
 if TYPE_CHECKING:
     from simnet.kernel import Simulation
@@ -131,7 +132,7 @@ class UartPort:
         pending = len(self._buf)
         if self._busy:
             burst = len(self._burst)
-            sent = int((self.line.sim.now - self._burst_start) / self._burst_bt + _EPS)
+            sent = int((self.line.env._now - self._burst_start) / self._burst_bt + _EPS)
             beyond = burst - (sent if sent < burst else burst) - CHUNK
             if beyond > 0:
                 pending += beyond
@@ -141,7 +142,7 @@ class UartPort:
     def _sent_by_now(self) -> int:
         """Bytes of the burst in flight that have completely arrived at the other end."""
         return min(
-            len(self._burst), int((self.line.sim.now - self._burst_start) / self._burst_bt + _EPS)
+            len(self._burst), int((self.line.env._now - self._burst_start) / self._burst_bt + _EPS)
         )
 
     def _unsent_beyond_fifo(self) -> int:
@@ -210,9 +211,10 @@ class UartPort:
             del buf[:n]
         self._busy = True
         self._burst = burst
-        self._burst_start = self.line.sim.now
+        line = self.line
+        self._burst_start = line.env._now
         self._burst_bt = bt
-        self._burst_timer = self.line.sim.call_later(n * bt, self._arrived)
+        self._burst_timer = line.call_later(n * bt, self._arrived)
 
     def _arrived(self) -> None:
         burst = self._burst
@@ -293,6 +295,12 @@ class Uart:
 
     def __init__(self, sim: Simulation, config: UartConfig | None = None, name: str = "uart"):
         self.sim = sim
+        # Held typed: compiled, a call on ``sim`` (an interpreted subclass, simnet.Simulation)
+        # goes through Python-level dispatch and keyword parsing; these are direct calls. The
+        # records and timers are the same.
+        self._trace: Trace = sim.trace
+        self.env: Any = sim.env
+        self.call_later = sim.call_later
         self.config = config or UartConfig()
         self.bits_per_byte = self.config.bits_per_byte  # the config is frozen: asked per burst
         self.name = name
@@ -346,11 +354,12 @@ class Uart:
                 n=len(chunk),
             )
             chunk = bytes(self._garble.randrange(256) for _ in chunk)
-        self.sim.record(self.name, kind, data=chunk)
+        now = self.env._now
+        self._trace.record(now, self.name, kind, {"data": chunk})
         if self._observer is not None:
             self._observer(kind, chunk)
         if receiver.on_receive is not None:
-            receiver.on_receive(chunk, self.sim.now, bt)
+            receiver.on_receive(chunk, now, bt)
 
 
 # -- the +++ escape detector (V.250 §6.2.x S2/S12; Hayes guard-time escape) -------------------
