@@ -555,8 +555,10 @@ def _lines(entries: Iterable[Any]) -> str:
             add(lazy.line(e[0], e[1], e[2], e[4]))
         else:
             add(canonical_line(e))
-    text = "\n".join(lines)
-    return text + "\n" if text else text
+    if not lines:
+        return ""
+    add("")  # the last line's newline, without copying the whole text to append it
+    return "\n".join(lines)
 
 
 def _built(entry: Any) -> TraceRecord:
