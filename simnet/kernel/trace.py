@@ -105,9 +105,12 @@ def json_time(t: Real) -> str:
     # The clock's object itself (Any): compiled, a narrowed float is a new box each time,
     # and round() of an int must stay an int.
     clock: Any = t
-    if clock is last[0]:  # records of one instant share the clock's float object
+    prev = last[0]
+    if clock is prev:  # records of one instant share the clock's float object
         return last[1]
     if type(t) is float:
+        if type(prev) is float and prev == clock and clock != 0.0:  # another event, same instant
+            return last[1]  # type: ignore[no-any-return]
         if 1e-4 <= t < 1e6:
             # repr(round(t, 9)) without its two conversions: '.9f' rounds to the same nine
             # decimals as round() (both correctly rounded), and a decimal of at most 15
