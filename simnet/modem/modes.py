@@ -24,11 +24,9 @@ import enum
 import traceback
 import typing
 from collections import deque
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 import simpy
-from simpy.events import NORMAL, PENDING
 
 from simnet.kernel.trace import Trace
 from simnet.modem.at import (
@@ -68,6 +66,11 @@ _BASIC_RESULTS: typing.Final = {
         ResultKind.RING,
     )
 }
+
+
+def _is_connect(upper: str) -> bool:
+    """Whether an upper-cased printed result is CONNECT, with or without its <text>."""
+    return upper == "CONNECT" or upper.startswith("CONNECT ")
 
 
 def _within(seconds: float, byte_time: float) -> int:
@@ -557,14 +560,8 @@ class ModeMachine:
         if self.mode is Mode.PROMPT:
             self.mode = Mode.COMMAND
         self._rec("prompt_end", {"reason": result.reason, "n": len(result.data)})
-        if event is not None and event._value is PENDING:
-            queue, eid = self.sim.event_queue()
-            if queue is None:
-                event.succeed(result)
-            else:  # what succeed() does (SimPy's schedule, NORMAL, no delay), in one step
-                event._ok = True
-                event._value = result
-                heappush(queue, (self._env._now, NORMAL, next(eid), event))
+        if event is not None and not event.triggered:
+            event.succeed(result)
 
     def _end_prompt_silently(self) -> None:
         if self._prompt is not None:
@@ -853,7 +850,7 @@ class ModeMachine:
     def _is_result_text(text: str) -> bool:
         """Whether ``final_from_text`` gives a result code rather than TEXT."""
         upper = text.strip().upper()
-        return upper in _BASIC_RESULTS or upper == "CONNECT" or upper.startswith("CONNECT ")
+        return upper in _BASIC_RESULTS or _is_connect(upper)
 
     @staticmethod
     def final_from_text(text: str) -> Final:
@@ -862,7 +859,7 @@ class ModeMachine:
         kind = _BASIC_RESULTS.get(upper)
         if kind is not None:
             return Final(kind)
-        if upper == "CONNECT" or upper.startswith("CONNECT "):
+        if _is_connect(upper):
             return connect(text.strip()[8:])
         return text_result(text)
 

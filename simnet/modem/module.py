@@ -75,6 +75,16 @@ class Settings:
 Handler = Callable[[Context, Command], Any]
 
 
+def _thrown(event: Any) -> BaseException:
+    """What a line waiting on failed ``event`` gets thrown: a copy of its exception, caused by
+    it (the event is defused: the line handles it), as a SimPy process gets."""
+    event._defused = True
+    error = event._value
+    exc = type(error)(*error.args)
+    exc.__cause__ = error
+    return exc
+
+
 class LineRun:
     """One command line running on the clock: what ``sim.process(module._run_line(text))``
     did, without SimPy's Process machinery (its Initialize event, a Timeout per latency wait
@@ -134,11 +144,7 @@ class LineRun:
         if event._ok:
             self._step(event._value, None)
         else:  # a failed event: the handler decides (as in SimPy's Process)
-            event._defused = True
-            error = event._value
-            exc = type(error)(*error.args)
-            exc.__cause__ = error
-            self._step(None, exc)
+            self._step(None, _thrown(event))
 
     def _step(self, value: Any, exc: BaseException | None) -> None:
         gen = self.gen
@@ -161,10 +167,7 @@ class LineRun:
                 if event._ok:  # processed already: its value at once
                     value = event._value
                 else:
-                    event._defused = True
-                    error = event._value
-                    exc = type(error)(*error.args)
-                    exc.__cause__ = error
+                    exc = _thrown(event)
                     value = None
                 continue
             self.target = self._push(item, NORMAL, self._woken)  # a latency wait

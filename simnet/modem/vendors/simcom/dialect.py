@@ -138,12 +138,12 @@ class LinkState(StrEnum):
     FAILED = "failed"
 
 
-
 @functools.lru_cache(maxsize=SEND_LENGTH_RANGE[1] + 1)
 def _fixed_length_prompt(length: int) -> PromptSpec:
     """L1105 AT+CIPSEND=<link>,<length>: ">" then exactly <length> bytes. One spec a length
     (a frozen dataclass, shared): a bulk upload asks for the same one at every command."""
     return PromptSpec(prompt=b"\r\n>", terminator=None, cancel=None, length=length, max_len=length)
+
 
 @dataclass
 class Link:
