@@ -96,7 +96,9 @@ class TcpSocket:
 
     Callbacks are plain attributes, each optional: ``on_connected(sock)``, ``on_data(sock)``,
     ``on_acked(sock, n)``, ``on_writable(sock)``, ``on_peer_fin(sock)``,
-    ``on_closed(sock, reason)``.
+    ``on_closed(sock, reason)``, ``on_state_change(sock, old, new)``. The last is told of
+    every state change (each one the ``tcp_state`` record shows, at its instant), also those
+    after ``on_closed`` (TIME_WAIT, LAST_ACK to CLOSED), and is dropped once CLOSED.
     """
 
     __slots__ = (
@@ -119,6 +121,7 @@ class TcpSocket:
         "on_writable",
         "on_peer_fin",
         "on_closed",
+        "on_state_change",
         "ttl",
         "tos",
     )
@@ -156,6 +159,7 @@ class TcpSocket:
         self.on_writable: Callable[[TcpSocket], Any] | None = None
         self.on_peer_fin: Callable[[TcpSocket], Any] | None = None
         self.on_closed: Callable[[TcpSocket, str], Any] | None = None
+        self.on_state_change: Callable[[TcpSocket, TcpState, TcpState], Any] | None = None
 
     # -- state and counters -----------------------------------------------------------------
     @property
@@ -330,6 +334,11 @@ class TcpSocket:
                     self._listener._half_open -= 1
                 if ev.new == CLOSED:
                     self._stack._forget(self)
+                hook = self.on_state_change
+                if hook is not None:
+                    if ev.new == CLOSED:  # the last change: no cycle through the hook's owner
+                        self.on_state_change = None
+                    hook(self, ev.old, ev.new)
             elif kind is Connected:
                 if self._done:
                     continue

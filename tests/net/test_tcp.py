@@ -300,6 +300,44 @@ def test_time_wait_lasts_two_msl() -> None:
     assert a.tcp.sockets == []
 
 
+def test_on_state_change_tells_every_traced_state_change_and_is_dropped_once_closed() -> None:
+    # The hook sees exactly what the tcp_state records say, at their instants - including the
+    # changes after on_closed (the client's TIME_WAIT -> CLOSED, 2 MSL later; the server's
+    # LAST_ACK -> CLOSED) - and lets go of its callback once the connection is CLOSED.
+    msl = 2.0
+    sim, chan, a, b = make_pair(delay=0.05)
+    accepted, recs = server(b, config=TcpConfig(msl=msl))
+    seen: dict[str, list[tuple[float, str, str]]] = {"a": [], "b": []}
+    sock = a.tcp.connect(B_IP, 80, TcpConfig(msl=msl))
+    sock.on_state_change = lambda s, old, new: seen["a"].append((sim.now, old, new))
+    sim.advance(0.5)
+    srv = accepted[0]
+    srv.on_state_change = lambda s, old, new: seen["b"].append((sim.now, old, new))
+    sock.close()
+    sim.advance(0.3)
+    srv.close()
+    sim.advance(10)
+    for name, s in (("a", sock), ("b", srv)):
+        traced = [
+            (r.t, r.fields["old"], r.fields["new"])
+            for r in sim.trace.select(source=f"tcp.{name}", kind="tcp_state")
+            if r.t > (0.0 if name == "a" else 0.5)  # from when the hook was set
+        ]
+        assert seen[name] == traced
+        assert s.state == "CLOSED" and s.on_state_change is None
+    # the client's FIN is acknowledged one round trip after the close, the server's LAST_ACK
+    # ends when ours arrives: a round trip after its close
+    assert [c[1:] for c in seen["a"]] == [
+        ("SYN_SENT", "ESTABLISHED"), ("ESTABLISHED", "FIN_WAIT_1"), ("FIN_WAIT_1", "FIN_WAIT_2"),
+        ("FIN_WAIT_2", "TIME_WAIT"), ("TIME_WAIT", "CLOSED"),
+    ]
+    assert seen["a"][2][0] == pytest.approx(0.5 + 2 * 0.05)
+    assert seen["a"][4][0] - seen["a"][3][0] == pytest.approx(2 * msl)
+    assert [c[1:] for c in seen["b"]] == [("ESTABLISHED", "CLOSE_WAIT"),
+                                          ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSED")]
+    assert seen["b"][2][0] == pytest.approx(0.8 + 2 * 0.05)
+
+
 def test_simultaneous_close_goes_through_closing() -> None:
     sim, chan, a, b = make_pair(delay=0.05)
     accepted, recs = server(b, config=TcpConfig(msl=1.0))

@@ -23,11 +23,15 @@ import functools
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
+
+from simpy.events import NORMAL
 
 from simnet.bearer.api import PdpContextView
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.errors import ConfigError
+from simnet.kernel.sim import Wake
 from simnet.modem.addresses import is_domain_name, is_ipv4
 from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
 from simnet.modem.buffers import ByteFifo, ReceiveBuffer
@@ -1506,30 +1510,64 @@ class PingSession:
 class _FinAckWatch:
     """An event that fires once our FIN has been acknowledged (or the socket is gone).
 
-    The socket API reports no state changes, so the state is looked at on a backing-off timer
-    (10 ms doubling to 1 s) while the close is in progress: cheap, and bounded by the TCP
-    model's own FIN retransmission budget.
+    The module looks at the socket's state on a backing-off grid while the close is in
+    progress: at the close, then 10 ms later, 10 ms, 20 ms, 40 ms ... doubling to 1 s steps
+    (bounded by the TCP model's own FIN retransmission budget), and fires at the first look
+    that finds the close over - at that grid instant, which is when ``+CIPCLOSE`` follows.
+
+    Only the look that finds it is made: the socket's state-change hook says when the state
+    leaves ``WAITING``, and one queue entry is put at the first grid instant at or after that
+    moment, each instant the same float sum a polling timer makes (``previous + step``), so
+    the event fires at the instant the polls would have found it. A change at exactly a grid
+    instant counts as seen by that instant's look.
     """
 
     WAITING = frozenset(
         {"ESTABLISHED", "FIN_WAIT_1", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "SYN_SENT", "SYN_RCVD"}
     )
+    FIRST_STEP = 0.01
+    LAST_STEP = 1.0
 
     def __init__(self, sim: Any, sock: TcpSocket) -> None:
         self.sim = sim
         self.event = sim.event()
         self.sock = sock
-        self.check(0.0)
+        self.due: float = sim.now  # the grid: the next instant to look at ...
+        self.waited = 0.0  # ... and the time since the close there
+        state = sock.state
+        if state not in self.WAITING:
+            self.event.succeed(state)
+            return
+        self._step()
+        sock.on_state_change = self._changed
 
-    def check(self, waited: float) -> None:
+    def _step(self) -> None:
+        step = min(self.LAST_STEP, max(self.FIRST_STEP, self.waited))
+        self.due = self.due + step
+        self.waited = self.waited + step
+
+    def _changed(self, sock: TcpSocket, old: str, new: str) -> None:
+        if new in self.WAITING:
+            return
+        sock.on_state_change = None  # the look reads the state then: no cycle while it waits
+        now = self.sim.now
+        while self.due < now:
+            self._step()
+        queue, eid = self.sim.event_queue()
+        if queue is None:  # not SimPy 4's queue: a timer (same instant, up to float rounding)
+            self.sim.call_at(self.due, self._look, None)
+        else:
+            heappush(queue, (self.due, NORMAL, next(eid), Wake((self._look,))))
+
+    def _look(self, _wake: Any) -> None:
         if self.event.triggered:
             return
         state = self.sock.state
         if state not in self.WAITING:
             self.event.succeed(state)
             return
-        step = min(1.0, max(0.01, waited))
-        self.sim.call_later(step, self.check, waited + step)
+        self._step()  # back to WAITING by this instant: the next look waits for a change
+        self.sock.on_state_change = self._changed
 
 
 class TransparentLink(DataLink):
