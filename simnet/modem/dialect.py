@@ -94,6 +94,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from simnet.bearer.sim_card import SimState
+from simnet.kernel.procedure import Procedure
 from simnet.modem.at import (
     BUSY,
     ERROR,
@@ -568,22 +569,19 @@ class Dialect(CommandSet):
         """``fn(*args)`` at virtual time ``when`` (guarded, cancellable)."""
         return self.module.sim.call_at(when, self.call_guarded, fn, *args)
 
-    def spawn(
-        self, gen: Generator[Any, Any, Any], done: simpy.Event | None = None
-    ) -> simpy.Process:
-        """Run a background procedure on the virtual clock; a bug in it is traced, never
-        raised into the kernel (and ``done``, an event a command may wait on, still fires
-        with False)."""
+    def spawn(self, gen: Generator[Any, Any, Any], done: simpy.Event | None = None) -> Procedure:
+        """Run a background procedure on the virtual clock from this instant (a
+        :class:`~simnet.kernel.procedure.Procedure`: it yields SimPy events, or a number of
+        seconds to wait, and takes a SimPy process's place in the event order). A bug in it is
+        traced, never raised into the kernel (and ``done``, an event a command may wait on,
+        still fires with False)."""
 
-        def guarded() -> Generator[Any, Any, None]:
-            try:
-                yield from gen
-            except Exception as exc:
-                self.internal_error(exc)
-                if done is not None and not done.triggered:
-                    done.succeed(False)
+        def failed(_exc: Exception) -> None:
+            self.internal_error(_exc)
+            if done is not None and not done.triggered:
+                done.succeed(False)
 
-        return self.module.sim.process(guarded())
+        return Procedure(self.module.sim, gen, failed)
 
     def internal_error(self, exc: Exception) -> None:
         """A bug in the dialect, made visible in the trace."""

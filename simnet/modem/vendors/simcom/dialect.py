@@ -619,7 +619,7 @@ class SimcomDialect(Dialect):
         self, link: Link, local_port: int | None, done: simpy.Event
     ) -> Generator[Any, Any, None]:
         sim = self.module.sim
-        yield sim.timeout(self.latency("cipopen"))
+        yield self.latency("cipopen")
         target = link.server_ip
         started = sim.now
         if not is_ipv4(target):
@@ -980,15 +980,17 @@ class SimcomDialect(Dialect):
         # +CIPCLOSE reports once the stack has sent FIN and the peer acknowledged it (or the
         # connection ended otherwise); bounded by the stack's own retransmission budget.
         waiter = link.close_waiter
-        fin_acked = _FinAckWatch(sim, link.sock).event
+        watch = _FinAckWatch(sim, link.sock)
+        fin_acked = watch.event
         yield waiter | fin_acked
         # An aborted close is no success: what was still in flight may be lost (L1104 <err>).
         acked = fin_acked.triggered and fin_acked.value != "CLOSED"
         reason = waiter.value if waiter.triggered and not acked else None
+        watch.stop()  # decided: its event has no one left to tell
         err = self.err_code(CIPCLOSE_FAILURE_ERR[reason]) if reason in CIPCLOSE_FAILURE_ERR else 0
         if err:
             self.record("close_failed", link=link.index, reason=reason, err=err)
-        yield sim.timeout(self.latency("cipclose"))
+        yield self.latency("cipclose")
         if link.transparent:
             self.urc(CLOSED_TEXT)
         self.urc(f"+CIPCLOSE: {link.index},{err}")
@@ -1534,6 +1536,7 @@ class _FinAckWatch:
         self.sock = sock
         self.due: float = sim.now  # the grid: the next instant to look at ...
         self.waited = 0.0  # ... and the time since the close there
+        self.stopped = False
         state = sock.state
         if state not in self.WAITING:
             self.event.succeed(state)
@@ -1559,8 +1562,14 @@ class _FinAckWatch:
         else:
             heappush(queue, (self.due, NORMAL, next(eid), Wake((self._look,))))
 
+    def stop(self) -> None:
+        """Look no more (the close was decided otherwise): the event will not fire."""
+        self.stopped = True
+        if self.sock.on_state_change == self._changed:
+            self.sock.on_state_change = None
+
     def _look(self, _wake: Any) -> None:
-        if self.event.triggered:
+        if self.stopped or self.event.triggered:
             return
         state = self.sock.state
         if state not in self.WAITING:

@@ -133,3 +133,14 @@ def test_the_watch_lets_go_of_the_socket_hook_while_its_look_waits() -> None:
     assert sock.on_state_change is None  # no socket -> watch -> socket cycle from here on
     sim.advance(1)
     assert watch.event.processed and watch.event.value == "FIN_WAIT_2"
+
+
+@pytest.mark.parametrize("stop_at", [0.3, 0.6])  # before the change; after (look at 0.64)
+def test_a_stopped_watch_never_fires_and_lets_go_of_the_hook(stop_at: float) -> None:
+    sim = Simulation(seed=1)
+    sock = StandInSocket("FIN_WAIT_1")
+    watch = _FinAckWatch(sim, sock)
+    sim.call_at(0.5, sock.change, "FIN_WAIT_2")
+    sim.call_at(stop_at, watch.stop)
+    sim.advance(30)
+    assert not watch.event.triggered and sock.on_state_change is None

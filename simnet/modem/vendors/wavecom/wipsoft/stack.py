@@ -37,9 +37,8 @@ from simnet.modem.vendors.wavecom.wipsoft.sockets import (
 )
 
 if TYPE_CHECKING:
-    import simpy
-
     from simnet.bearer.api import GprsApi
+    from simnet.kernel.procedure import Procedure
     from simnet.modem.module import Module
     from simnet.modem.vendors.wavecom.wipsoft.dialect import WipsoftDialect
     from simnet.modem.vendors.wavecom.wipsoft.ftp import FtpSession
@@ -86,7 +85,7 @@ class WipStack:
     def guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         return self.dialect.guarded(fn)
 
-    def spawn(self, gen: Generator[Any, Any, Any]) -> simpy.Process:
+    def spawn(self, gen: Generator[Any, Any, Any]) -> Procedure:
         return self.dialect.spawn(gen)
 
     def packet_service(self) -> GprsApi | None:
