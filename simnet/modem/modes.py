@@ -68,6 +68,9 @@ _BASIC_RESULTS: typing.Final = {
 }
 
 
+_LONGEST_BASIC: typing.Final = max(len(text) for text in _BASIC_RESULTS)
+
+
 def _is_connect(upper: str) -> bool:
     """Whether an upper-cased printed result is CONNECT, with or without its <text>."""
     return upper == "CONNECT" or upper.startswith("CONNECT ")
@@ -347,6 +350,28 @@ class ModeMachine:
             self._urcs.popleft()
             self.sim.record(self.name, "urc_dropped", text="(oldest)")
         self._urcs.append(bytes(data))
+
+    def push_from(
+        self, sock: Any, prefix: bytes, counted: bool, chunk_max: int, reserve: int
+    ) -> bool:
+        """Push what ``sock`` (a TCP socket) has received to the host as unsolicited output,
+        piece by piece: ``prefix``, then (when ``counted``) the piece's length in decimal and
+        CR LF, then the piece (SIMCom's ``RECV FROM``/``+IPD<len>`` direct push). A piece takes
+        at most ``chunk_max`` bytes, and only what the UART can carry now beside ``reserve``
+        header bytes, so a host that reads slowly holds the data back in the socket (the TCP
+        window closes towards the peer) instead of losing it. Returns False when it stopped
+        with data left, for want of room or because a line is running (the caller tries again
+        later), True when the socket has nothing more to give."""
+        port = self.port
+        while sock.readable:
+            room = port.space - reserve
+            if room <= 0 or self.mode is not Mode.COMMAND or self._executing:
+                return False
+            data = sock.recv(chunk_max if room > chunk_max else room)
+            if not data:
+                break
+            self.urc_raw(b"%b%d\r\n%b" % (prefix, len(data), data) if counted else prefix + data)
+        return True
 
     def _can_write_urc(self) -> bool:
         return self.mode is Mode.COMMAND and not self._executing and not self._booting
@@ -849,7 +874,12 @@ class ModeMachine:
     @staticmethod
     def _is_result_text(text: str) -> bool:
         """Whether ``final_from_text`` gives a result code rather than TEXT."""
-        upper = text.strip().upper()
+        stripped = text.strip()
+        if len(stripped) > _LONGEST_BASIC:
+            # Only CONNECT <text> can be this long. Upper-casing never shortens a character,
+            # so the first 8 characters decide it: a 4 KB hex URC is not copied twice.
+            return stripped[:8].upper().startswith("CONNECT ")
+        upper = stripped.upper()
         return upper in _BASIC_RESULTS or _is_connect(upper)
 
     @staticmethod

@@ -48,7 +48,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Final
 
+from simnet._build import mypyc_attr
 from simnet.modem.urc import Urc
+from simnet.modem.vendors.fibocom.hexdata import decode_hex
 from simnet.modem.vendors.wavecom.edsoft.framing import StreamDecoder
 
 Link = int | str
@@ -60,6 +62,7 @@ _CIPRXGET_URC: Final = re.compile(r"\+CIPRXGET: 1,(\d+)")
 _CIPRXGET_READ: Final = re.compile(r"\+CIPRXGET: ([23]),(\d+),(\d+),(\d+)")
 _CIPOPEN: Final = re.compile(r'AT\+CIPOPEN=(\d+),"(?:TCP|UDP)","([^"]*)",(\d+)', re.I)
 _MIPRTCP: Final = re.compile(r"\+MIPRTCP: (\d+),(\d+),([0-9A-Fa-f]*)")
+_MIPRTCP_HEAD: Final = re.compile(r"\+MIPRTCP: (\d+),\d+,")  # _MIPRTCP up to its hex
 _MIPRUDP: Final = re.compile(r"\+MIPRUDP: ([0-9.]+),(\d+),(\d+),(\d+),([0-9A-Fa-f]*)")
 _MIPDATA: Final = re.compile(r"\+MIPDATA: (\d+),(\d+)")
 _WIPDATA_TCP: Final = re.compile(r"\+WIPDATA: 2,(\d+),(\d+)")
@@ -72,7 +75,10 @@ _EDSOFT_SESSION_START: Final = b"Ok_Info_WaitingForData\r\n"
 _EDSOFT_WAITING: Final = ("Ok_Info_WaitingForData", "1028")  # §9.1, verbose and numeric (ATV0)
 
 
-@dataclass
+# acyclic (compiled: not tracked by the cyclic GC): it holds text, bytes and numbers only,
+# and a download keeps thousands of them.
+@mypyc_attr(acyclic=True)
+@dataclass(init=False)
 class Chunk:
     """Data one receive report carried: when, on which link, from where."""
 
@@ -80,6 +86,16 @@ class Chunk:
     link: Link
     data: bytes
     remote: tuple[str, int] | None = None
+
+    # Written out (the dataclass's repr and eq stay): the generated __init__ is interpreted
+    # code even in the compiled build, and a download makes one Chunk per pushed packet.
+    def __init__(
+        self, t: float, link: Link, data: bytes, remote: tuple[str, int] | None = None
+    ) -> None:
+        self.t = t
+        self.link = link
+        self.data = data
+        self.remote = remote
 
 
 class SocketData:
@@ -92,6 +108,7 @@ class SocketData:
         self._buffers: dict[Link, bytearray] = defaultdict(bytearray)
         self.pending: dict[Link, int] = defaultdict(int)  # announced, not read yet (pull modes)
         self._remote: tuple[str, int] | None = None  # the last RECV FROM
+        self._recv_from_seen: dict[str, tuple[str, int]] = {}  # RECV FROM line -> address
         self._opened: dict[tuple[str, int], int] = {}  # (host, port) -> link, from AT+CIPOPEN
         self._wip_peer: dict[Link, tuple[str, int]] = {}  # WIPsoft UDP link -> announced source
         # eDsoft: the socket session running, the links armed by the last command or a listen
@@ -287,34 +304,41 @@ class SocketData:
             if self.start_session(text) and not text.isdigit():
                 self.lf_at = urc.end  # the line ended at its CR: the LF after it is no payload
             return
-        if text.startswith("RECV FROM:"):
-            m = _RECV_FROM.fullmatch(text)
+        # Each format below is told by its first characters (every regex starts with a
+        # literal): a downloading host frames one or two URCs a packet, most of them the same.
+        head = text[:4]
+        if head == "RECV":
+            if text.startswith("RECV FROM:"):
+                remote = self._recv_from(text)
+                if remote is not None:
+                    self._remote = remote
+            return
+        if head == "+IPD":
+            m = _IPD.fullmatch(text)
             if m:
-                self._remote = (m.group(1), int(m.group(2)))
+                remote, self._remote = self._remote, None
+                link: Link = f"{remote[0]}:{remote[1]}" if remote else "?"
+                if remote is not None and remote in self._opened:
+                    link = self._opened[remote]
+                elif remote is None and len(self._opened) == 1:  # AT+CIPSRIP=0: the only link
+                    link = next(iter(self._opened.values()))
+                self._add(urc.t, link, urc.data, remote)
             return
-        m = _IPD.fullmatch(text)
-        if m:
-            remote, self._remote = self._remote, None
-            link: Link = f"{remote[0]}:{remote[1]}" if remote else "?"
-            if remote is not None and remote in self._opened:
-                link = self._opened[remote]
-            elif remote is None and len(self._opened) == 1:  # AT+CIPSRIP=0: the only link
-                link = next(iter(self._opened.values()))
-            self._add(urc.t, link, urc.data, remote)
+        if head == "+REC":
+            m = _RECEIVE.fullmatch(text)
+            if m:
+                self._add(urc.t, int(m.group(1)), urc.data, self._remote)
+                self._remote = None
             return
-        m = _RECEIVE.fullmatch(text)
-        if m:
-            self._add(urc.t, int(m.group(1)), urc.data, self._remote)
-            self._remote = None
+        if head == "+CIP":
+            m = _CIPRXGET_URC.fullmatch(text)
+            if m:
+                self.pending[int(m.group(1))] += 1  # data waits: the length is not announced
             return
-        m = _CIPRXGET_URC.fullmatch(text)
-        if m:
-            self.pending[int(m.group(1))] += 1  # data waits: the length is not announced
-            return
-        if text.startswith("+MIP"):
+        if head == "+MIP":
             self._fibocom_urc(urc)
             return
-        if text.startswith("+WIPDATA: "):
+        if head == "+WIP" and text.startswith("+WIPDATA: "):
             m = _WIPDATA_TCP.fullmatch(text)
             if m:
                 self.pending[f"tcp:{m.group(1)}"] = int(m.group(2))
@@ -324,6 +348,20 @@ class SocketData:
                 link = f"udp:{m.group(1)}"
                 self.pending[link] += int(m.group(2))
                 self._wip_peer[link] = (m.group(3), int(m.group(4)))
+
+    def _recv_from(self, text: str) -> tuple[str, int] | None:
+        """The address of a ``RECV FROM:<ip>:<port>`` line (None: malformed), parsed once per
+        distinct line: a download repeats the same one before every push."""
+        known = self._recv_from_seen.get(text)
+        if known is not None:
+            return known
+        m = _RECV_FROM.fullmatch(text)
+        if m is None:
+            return None
+        if len(self._recv_from_seen) >= 64:  # bounded: a host talks to a few peers
+            self._recv_from_seen.clear()
+        remote = self._recv_from_seen[text] = (m.group(1), int(m.group(2)))
+        return remote
 
     def _fibocom_urc(self, urc: Urc) -> None:
         text = urc.text
@@ -336,10 +374,18 @@ class SocketData:
             if m:
                 self._add(urc.t, int(m.group(3)), urc.data, (m.group(1), int(m.group(2))))
             return
-        m = _MIPRTCP.fullmatch(text)
+        m = _MIPRTCP_HEAD.match(text)
         if m:
-            self._add(urc.t, int(m.group(1)), bytes.fromhex(m.group(3)))
-            return
+            # Hex pairs checked at C speed (a regex over 4,096 hex digits costs four times
+            # as much); anything else is left to the full pattern, as before.
+            data = decode_hex(text[m.end() :])
+            if data is not None:
+                self._add(urc.t, int(m.group(1)), data)
+                return
+            m = _MIPRTCP.fullmatch(text)  # not plain hex pairs: as the full pattern says
+            if m:
+                self._add(urc.t, int(m.group(1)), bytes.fromhex(m.group(3)))
+                return
         m = _MIPRUDP.fullmatch(text)
         if m:
             self._add(

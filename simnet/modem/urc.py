@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from simnet._build import mypyc_attr
+
 # Unsolicited headers followed by <len> payload bytes. (regex on the line, group with <len>,
 # whether the payload follows on the same line, source)
 PushFrame = tuple[re.Pattern[str], int, bool, str]
@@ -51,9 +53,31 @@ FINALS_NOT_URCS: Final = re.compile(
 )
 
 
-# First characters of the lines FINALS_NOT_URCS matches: other lines skip the regex.
+# First characters of the lines FINALS_NOT_URCS matches: other lines skip the regex. Of the
+# lines that start with "+" only these can match (a push header such as "+IPD5" never does).
 _FINAL_FIRST: Final = frozenset("OE+>SD")
+_FINAL_PLUS: Final = ("+CME ERROR: ", "+CMS ERROR: ")
 _SAME_LINE: Final[dict[tuple[PushFrame, ...], bool]] = {}
+_FIRST_CHARS: Final[dict[tuple[PushFrame, ...], frozenset[str] | None]] = {}
+
+
+def _first_chars(rows: tuple[PushFrame, ...]) -> frozenset[str] | None:
+    """The characters a line must start with to match any of ``rows`` (None: any may), from
+    each pattern's leading literal (cached: the framer asks for every line)."""
+    if rows in _FIRST_CHARS:
+        return _FIRST_CHARS[rows]
+    from re import _parser  # type: ignore[attr-defined]
+
+    chars: set[str] | None = set()
+    for regex, _g, _same, _s in rows:
+        ops = list(_parser.parse(regex.pattern, regex.flags)) if not regex.flags & re.I else []
+        if not ops or ops[0][0] is not _parser.LITERAL:
+            chars = None  # no leading literal: every line is a candidate
+            break
+        assert chars is not None
+        chars.add(chr(ops[0][1]))
+    found = _FIRST_CHARS[rows] = frozenset(chars) if chars is not None else None
+    return found
 
 
 def _has_same_line(rows: tuple[PushFrame, ...]) -> bool:
@@ -65,7 +89,10 @@ def _has_same_line(rows: tuple[PushFrame, ...]) -> bool:
     return has
 
 
-@dataclass
+# acyclic (compiled: not tracked by the cyclic GC): it holds text, bytes and numbers only,
+# and a download keeps thousands of them.
+@mypyc_attr(acyclic=True)
+@dataclass(init=False)
 class Urc:
     """One unsolicited line (``text``) and the payload it announced (``data``), stamped with
     the virtual time it was complete; ``start``/``end`` are its offsets in the byte stream."""
@@ -75,6 +102,17 @@ class Urc:
     data: bytes = b""
     start: int = 0
     end: int = 0
+
+    # Written out (the dataclass's repr and eq stay): the generated __init__ is interpreted
+    # code even in the compiled build, and the host makes one Urc per pushed packet.
+    def __init__(
+        self, t: float, text: str, data: bytes = b"", start: int = 0, end: int = 0
+    ) -> None:
+        self.t = t
+        self.text = text
+        self.data = data
+        self.start = start
+        self.end = end
 
     def __str__(self) -> str:
         return self.text if not self.data else f"{self.text} + {len(self.data)} bytes"
@@ -111,6 +149,7 @@ class UrcFramer:
         self._pos = 0  # absolute offset of the next byte fed
         self._resume = 0
         self._overlong = False  # the current "line" passed MAX_LINE: data, not a URC
+        self._row_firsts: frozenset[str] | None = None  # _first_chars of this feed's rows
 
     @property
     def partial(self) -> bool:
@@ -134,6 +173,7 @@ class UrcFramer:
         n = len(data)
         rows = self._rows()
         same_line_rows = bool(rows) and _has_same_line(rows)
+        self._row_firsts = _first_chars(rows) if rows else None
         if not self._want and not same_line_rows:
             i = self._feed_lines(data, i, start, now, rows, out)
         # The next CR at or after i (n: none left), found with a C-speed bytes.find and kept
@@ -196,45 +236,46 @@ class UrcFramer:
     ) -> int:
         """The loop of :meth:`feed` for plain lines, with fewer steps and checks per line, up
         to the first header that announces a payload; returns where :meth:`feed`'s loop
-        carries on (``len(data)``: done). Line ends are found with ``bytes.find`` (C speed
-        over bulk data), the next CR kept while ``i`` has not passed it."""
+        carries on (``len(data)``: done). The line ends between two lines are stepped over
+        at once; a line's end is found with ``bytes.find`` (C speed over bulk data)."""
         n = len(data)
         line = self._line
-        next_cr = -1
         while i < n:
-            if next_cr < i:
-                next_cr = data.find(b"\r", i)
-                if next_cr < 0:
-                    next_cr = n
-            lf = data.find(b"\n", i, next_cr)
-            e = next_cr if lf < 0 else lf  # the next line end (n: none in this chunk)
-            if e > i:  # line bytes up to it
-                if not line:
-                    self._line_start = start + i
+            if not line and not self._overlong:  # between lines: empty lines end nothing
+                c = data[i]
+                while c == 13 or c == 10:
+                    i += 1
+                    if i == n:
+                        return n
+                    c = data[i]
+                self._line_start = start + i
+            e = data.find(b"\r", i)
+            if e < 0:
+                e = n
+            lf = data.find(b"\n", i, e)
+            if lf >= 0:
+                e = lf  # the next line end (n: none in this chunk)
+            if e == n:  # the line goes on in the next chunk
                 if len(line) + (e - i) <= MAX_LINE:
                     line += data[i:e]
                 else:
                     self._overlong = True
                     line.clear()
-                if e == n:
-                    return n
-            elif not line and not self._overlong:  # an empty line: nothing to end
-                i += 1
-                continue
-            self._end_line(start + e + 1, now, rows, out)  # the line end at e
+                return n
+            # The line end at e: a line that began in this chunk is decoded from it directly.
+            if self._overlong or len(line) + (e - i) > MAX_LINE:
+                pass  # the end of a line too long to be a URC: nothing to emit
+            elif line:
+                line += data[i:e]
+                self._emit_line(line.decode("latin-1"), start + e + 1, now, rows, out)
+            else:
+                self._emit_line(data[i:e].decode("latin-1"), start + e + 1, now, rows, out)
+            line.clear()
+            self._overlong = False
             i = e + 1
             if self._want:
                 return i
         return n
-
-    def _end_line(
-        self, end: int, now: float, rows: tuple[PushFrame, ...], out: list[Urc]
-    ) -> None:
-        line = self._line
-        if line and not self._overlong:
-            self._emit_line(line.decode("latin-1"), end, now, rows, out)
-        line.clear()
-        self._overlong = False
 
     def _same_line(
         self,
@@ -275,15 +316,24 @@ class UrcFramer:
     def _emit_line(
         self, text: str, end: int, now: float, rows: tuple[PushFrame, ...], out: list[Urc]
     ) -> None:
-        if not self.all_lines and text[:1] in _FINAL_FIRST and FINALS_NOT_URCS.fullmatch(text):
+        first = text[:1]
+        if (
+            not self.all_lines
+            and first in _FINAL_FIRST
+            and (first != "+" or text.startswith(_FINAL_PLUS))
+            and FINALS_NOT_URCS.fullmatch(text)
+        ):
             return  # a result code (no push header looks like one): the common case, no Urc
-        urc = Urc(now, text, start=self._line_start, end=end)
-        for regex, group, same_line, _src in rows:
-            m = None if same_line else regex.fullmatch(text)
-            if m:
-                self._skip_lf = end > 0
-                self._start_data(urc, int(m.group(group)), out, now, end)
-                return
+        urc = Urc(now, text, b"", self._line_start, end)
+        if rows:
+            firsts = self._row_firsts
+            if firsts is None or first in firsts:  # else no row's header can start this line
+                for regex, group, same_line, _src in rows:
+                    m = None if same_line else regex.fullmatch(text)
+                    if m:
+                        self._skip_lf = end > 0
+                        self._start_data(urc, int(m.group(group)), out, now, end)
+                        return
         if self.all_lines:
             length = response_data_length(text)
             if length:

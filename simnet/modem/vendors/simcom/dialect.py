@@ -203,6 +203,11 @@ class SimcomDialect(Dialect):
         self.rx_remote: list[tuple[str, int] | None] = [None] * len(self.links)
         self.servers: list[Server | None] = [None] * (SERVER_RANGE[1] + 1)
         self.rx_mode = 0  # AT+CIPRXGET <mode> 0 (push) / 1 (buffer)
+        # The push framing last used: (CIPCCFG, CIPSRIP, CIPHEAD tables, link, remote, header
+        # before the length, whether the length follows, DelayTm in seconds). A setting
+        # command stores a new table (ParamStore.set), so the tables' identity says whether
+        # the framing still holds.
+        self._push_framing: tuple[Any, ...] | None = None
         self.ping: PingSession | None = None
         self.dns_servers: list[str] = []  # AT+CDNSCFG (empty: the network's)
 
@@ -775,10 +780,16 @@ class SimcomDialect(Dialect):
             return
         # Direct push: take from the socket only what the UART can carry now, so a host that
         # reads slowly back-pressures the peer through the TCP window instead of losing bytes.
+        framing = self._framing(link.index, remote)
+        if framing[7] == 0:  # no CIPCCFG <DelayTm>: the module's own push loop
+            if not self.module.push_from(sock, framing[5], framing[6], PUSH_CHUNK_MAX, 64):
+                if link.push_retry is None:
+                    link.push_retry = self.later(PUSH_RETRY, self._retry_push, link)
+            return
         m = self.module
         while sock.readable:
             room = m.port.space - 64  # header bytes
-            if not m.command_idle or room <= 0:
+            if room <= 0 or not m.command_idle:
                 if link.push_retry is None:
                     link.push_retry = self.later(PUSH_RETRY, self._retry_push, link)
                 return
@@ -802,20 +813,49 @@ class SimcomDialect(Dialect):
         return stored
 
     def _push(self, index: int, data: bytes, remote: tuple[str, int] | None) -> None:
-        ccfg = self.params["+CIPCCFG"]
-        header = push_header(
-            show_remote=self._switch("+CIPSRIP") == 1,
-            show_header=self._switch("+CIPHEAD") == 1,
-            header_type=int(ccfg["HeaderType"]),
-            link=index,
-            remote=remote,
-            length=len(data),
-        )
-        delay = int(ccfg["DelayTm"]) / 1000.0  # CIPCCFG <DelayTm>: hold received data this long
-        if delay > 0:
-            self.later(delay, self.urc_raw, header + data)
+        framing = self._framing(index, remote)
+        prefix = framing[5]
+        if framing[6]:
+            out = b"%b%d\r\n%b" % (prefix, len(data), data)
         else:
-            self.urc_raw(header + data)
+            out = prefix + data
+        delay = framing[7]
+        if delay > 0:
+            self.later(delay, self.urc_raw, out)
+        else:
+            self.module.urc_raw(out)
+
+    def _framing(self, index: int, remote: tuple[str, int] | None) -> tuple[Any, ...]:
+        """How data pushed on link ``index`` is framed now (``_push_framing``): the header
+        before its length, whether a length line is shown, the DelayTm hold in seconds."""
+        params = self.params
+        ccfg, srip, head = params["+CIPCCFG"], params["+CIPSRIP"], params["+CIPHEAD"]
+        framing = self._push_framing
+        if (
+            framing is None
+            or framing[0] is not ccfg
+            or framing[1] is not srip
+            or framing[2] is not head
+            or framing[3] != index
+            or framing[4] != remote
+        ):
+            show_header = head["mode"] == 1
+            # The header of a push of length 0 ends in "0\r\n" exactly when a length line
+            # is shown: cut there, the length is put back per push.
+            empty = push_header(
+                show_remote=srip["mode"] == 1,
+                show_header=show_header,
+                header_type=int(ccfg["HeaderType"]),
+                link=index,
+                remote=remote,
+                length=0,
+            )
+            prefix = empty[:-3] if show_header else empty
+            # CIPCCFG <DelayTm>: hold received data this long
+            delay = int(ccfg["DelayTm"]) / 1000.0
+            framing = (ccfg, srip, head, index, remote, prefix, show_header, delay)
+            self._push_framing = framing
+        return framing
 
     def _refill(self, index: int) -> None:
         """After the host read from the buffer, take more from the socket (TCP flow control)."""
