@@ -4,6 +4,8 @@ Expected values are written out by hand from the V.250 rules quoted in each test
 from the code under test.
 """
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from simnet.modem.at import OK as R_OK
 from simnet.modem.at import (
     ArgumentError,
     Command,
+    Final,
     Form,
     LineAssembler,
     LineOverflow,
@@ -23,6 +26,7 @@ from simnet.modem.at import (
     ParseError,
     RepeatLast,
     ResultFormatter,
+    ResultKind,
     cme_error,
     cms_error,
     connect,
@@ -318,3 +322,44 @@ def test_assembler_events_do_not_depend_on_chunking(data, cuts):
         events += feed_all(asm, piece)
     assert events == whole
     assert len(asm._buf) <= 40
+
+
+# -- the events and results stay frozen dataclasses (their __init__ is written out) -----------
+# A value for each field name, unlike the field's default (compiled, the types are checked).
+_MARKERS = {"text": "t", "consumed": 7, "value": "v", "quoted": True, "name": "+X",
+            "form": Form.TEST, "args": "a", "params": (Param("p"),), "index": 3,
+            "kind": ResultKind.BUSY, "code": 4, "numeric": 5, "error": True, "data": True}
+
+
+@pytest.mark.parametrize("cls", [LineReady, NeedData, Param, Command, Final])
+def test_a_written_out_init_takes_every_field_with_its_default(cls: type) -> None:
+    fields = dataclasses.fields(cls)
+    markers = {f.name: _MARKERS[f.name] for f in fields}
+    required = {f.name: markers[f.name] for f in fields if f.default is dataclasses.MISSING}
+    assert getattr(cls(*markers.values()), fields[-1].name) == markers[fields[-1].name]
+    # one optional field given at a time, by keyword: it lands in its own attribute and every
+    # other one keeps the dataclass's default
+    for f in fields:
+        obj = cls(**{**required, f.name: markers[f.name]})
+        for g in fields:
+            expected = markers[g.name] if g is f or g.name in required else g.default
+            assert getattr(obj, g.name) == expected, (f.name, g.name)
+
+
+def test_events_and_results_keep_their_dataclass_behaviour() -> None:
+    cmd = Command("+CIPSEND", Form.SET, "0,1024", (Param("0"), Param("1024")), "+CIPSEND=0,1024")
+    assert (cmd.name, cmd.form, cmd.args, cmd.index) == ("+CIPSEND", Form.SET, "0,1024", None)
+    assert cmd.params == (Param("0", False), Param(value="1024"))
+    same = Command(name="+CIPSEND", form=Form.SET, args="0,1024",
+                   params=(Param("0"), Param("1024")), text="+CIPSEND=0,1024")
+    assert cmd == same and hash(cmd) == hash(same)
+    assert dataclasses.replace(cmd, index=3).index == 3
+    assert LineReady("AT", 3) == LineReady("AT", 9)  # consumed is not part of the identity
+    assert NeedData(4).consumed == 4 and NeedData() == NeedData(1)
+    assert repr(Param("x", True)) == "Param(value='x', quoted=True)"
+    assert Final(ResultKind.TEXT, None, "t", 5, True, True) == Final(
+        ResultKind.TEXT, text="t", numeric=5, error=True, data=True)
+    for obj, name in ((cmd, "text"), (Param("1"), "value"), (LineReady("x"), "text"),
+                      (NeedData(), "consumed"), (R_OK, "kind")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, "changed")
