@@ -558,8 +558,16 @@ class Dialect(CommandSet):
 
     def guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``fn`` wrapped for callbacks the network stack or a timer makes: model code never
-        raises into the kernel."""
-        return lambda *args: self.call_guarded(fn, *args)
+        raises into the kernel (``call_guarded``, in one frame)."""
+
+        def run(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except Exception as exc:
+                self.internal_error(exc)
+                return None
+
+        return run
 
     def later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
         """``fn(*args)`` after ``delay`` seconds of virtual time (guarded, cancellable)."""

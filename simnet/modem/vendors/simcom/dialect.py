@@ -1594,8 +1594,11 @@ class _FinAckWatch:
             return
         sock.on_state_change = None  # the look reads the state then: no cycle while it waits
         now = self.sim.now
-        while self.due < now:
-            self._step()
+        due, waited, first, last = self.due, self.waited, self.FIRST_STEP, self.LAST_STEP
+        while due < now:  # _step, in locals
+            step = min(last, max(first, waited))
+            due, waited = due + step, waited + step
+        self.due, self.waited = due, waited
         queue, eid = self.sim.event_queue()
         if queue is None:  # not SimPy 4's queue: a timer (same instant, up to float rounding)
             self.sim.call_at(self.due, self._look, None)
