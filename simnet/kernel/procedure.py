@@ -30,7 +30,7 @@ from simpy.events import NORMAL, URGENT
 
 from simnet.kernel.sim import Wake
 
-__all__ = ["Procedure"]
+__all__ = ["Procedure", "first_of"]
 
 
 def _copy_of_failure(event: Any) -> BaseException:
@@ -121,3 +121,29 @@ class Procedure:
                 exc = ValueError(f"a procedure cannot wait a negative delay ({item})")
                 continue
             exc = TypeError(f"a procedure yields an event or seconds to wait, not {item!r}")
+
+
+def first_of(env: simpy.Environment, *events: simpy.Event) -> simpy.Event:
+    """An event for "whichever of ``events`` happens first", with the timing of ``a | b``
+    (``simpy.AnyOf``): it is triggered when the first of them is processed (so it is queued
+    where the condition would be) and fails if that one failed (defusing it). Its value is
+    that first event; it keeps none of a Condition's bookkeeping (no ConditionValue, no
+    callbacks taken back from the others: they find it triggered and do nothing)."""
+    either = simpy.Event(env)
+
+    def settle(event: Any) -> None:
+        if either.triggered:
+            return
+        if event._ok:
+            either.succeed(event)
+        else:
+            event._defused = True
+            either.fail(event._value)
+
+    for event in events:
+        waiting: Any = event  # SimPy types callbacks as a list; processed: None
+        if waiting.callbacks is None:
+            settle(event)
+        else:
+            waiting.callbacks.append(settle)
+    return either

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import simpy
 
-from simnet.kernel.procedure import Procedure
+from simnet.kernel.procedure import Procedure, first_of
 from simnet.kernel.sim import Simulation
 
 Gen = Generator[Any, Any, Any]
@@ -199,3 +199,65 @@ def queue_entries(start: Callable[[Simulation, Gen], None]) -> int:
 def test_a_procedure_queues_its_start_and_its_waits_only() -> None:
     assert queue_entries(as_procedure) == 3  # start, the delay, the timeout
     assert queue_entries(as_process) == 4  # Initialize, two timeouts, the completion event
+
+
+# -- first_of: "a | b" without the Condition -------------------------------------------------
+def either_world(combine: Callable[[simpy.Environment, Any, Any], Any], second: float) -> list[Any]:
+    """A procedure waiting for the first of two events among plain events at the same
+    instants; what happened, in order."""
+    sim = Simulation(seed=1)
+    env = sim.env
+    log: list[Any] = []
+    a, b = env.event(), env.event()
+
+    def body() -> Gen:
+        yield combine(env, a, b)
+        log.append(("resumed", env.now, a.triggered, b.triggered))
+
+    Procedure(sim, body())
+    env.timeout(1).callbacks.append(lambda _ev: a.succeed("a"))
+    env.timeout(1).callbacks.append(lambda _ev: log.append(("timeout 1", env.now)))
+    env.timeout(second).callbacks.append(lambda _ev: b.succeed("b"))
+    env.timeout(1).callbacks.append(lambda _ev: env.timeout(0).callbacks.append(
+        lambda _e: log.append(("zero after 1", env.now))))
+    sim.advance(3)
+    return log
+
+
+@pytest.mark.parametrize("second", [0.5, 1, 2])
+def test_first_of_resumes_where_a_condition_resumes(second: float) -> None:
+    expected = either_world(lambda env, a, b: a | b, second)
+    assert ("resumed", min(1, second), second >= 1, second <= 1) in expected
+    assert either_world(lambda env, a, b: first_of(env, a, b), second) == expected
+
+
+def test_first_of_gives_the_first_event_and_takes_a_processed_one_at_once() -> None:
+    sim = Simulation(seed=1)
+    env = sim.env
+    done, later = env.event(), env.event()
+    done.succeed(1)
+    sim.advance(1)
+    either = first_of(env, later, done)
+    assert either.triggered and either.value is done
+    later.succeed(2)
+    sim.advance(1)  # the other one finds it triggered: no error, nothing changes
+    assert either.value is done
+
+
+def test_first_of_fails_with_the_first_failure_and_defuses_it() -> None:
+    sim = Simulation(seed=1)
+    env = sim.env
+    bad, good = env.event(), env.event()
+    seen: list[Any] = []
+
+    def body() -> Gen:
+        try:
+            yield first_of(env, bad, good)
+        except KeyError as exc:
+            seen.append(exc.args)
+
+    Procedure(sim, body())
+    sim.call_later(1, bad.fail, KeyError("lost"))
+    sim.call_later(2, good.succeed, None)
+    sim.advance(3)  # nothing raised out of the loop: both failures were handled
+    assert seen == [("lost",)]

@@ -31,6 +31,7 @@ from simpy.events import NORMAL
 from simnet.bearer.api import PdpContextView
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.errors import ConfigError
+from simnet.kernel.procedure import first_of
 from simnet.kernel.sim import Wake
 from simnet.modem.addresses import is_domain_name, is_ipv4
 from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
@@ -1022,7 +1023,7 @@ class SimcomDialect(Dialect):
         waiter = link.close_waiter
         watch = _FinAckWatch(sim, link.sock)
         fin_acked = watch.event
-        yield waiter | fin_acked
+        yield first_of(sim.env, waiter, fin_acked)  # waiter | fin_acked, lighter
         # An aborted close is no success: what was still in flight may be lost (L1104 <err>).
         acked = fin_acked.triggered and fin_acked.value != "CLOSED"
         reason = waiter.value if waiter.triggered and not acked else None
