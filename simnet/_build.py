@@ -21,6 +21,7 @@ from typing import Any
 COMPILED: tuple[str, ...] = (
     "simnet/kernel/sim.py",
     "simnet/kernel/trace.py",
+    "simnet/kernel/procedure.py",  # dialects' background procedures (Dialect.spawn)
     "simnet/net/packet.py",
     "simnet/net/pcap.py",
     "simnet/net/loss.py",

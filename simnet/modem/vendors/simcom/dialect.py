@@ -1576,7 +1576,7 @@ class _FinAckWatch:
         self.event = sim.event()
         self.sock = sock
         self.due: float = sim.now  # the grid: the next instant to look at ...
-        self.waited = 0.0  # ... and the time since the close there
+        self.steps = 0  # ... and how many steps led there
         self.stopped = False
         state = sock.state
         if state not in self.WAITING:
@@ -1586,20 +1586,20 @@ class _FinAckWatch:
         sock.on_state_change = self._changed
 
     def _step(self) -> None:
-        step = min(self.LAST_STEP, max(self.FIRST_STEP, self.waited))
-        self.due = self.due + step
-        self.waited = self.waited + step
+        k = self.steps
+        self.due = self.due + (_FIN_POLL_STEPS[k] if k < len(_FIN_POLL_STEPS) else self.LAST_STEP)
+        self.steps = k + 1
 
     def _changed(self, sock: TcpSocket, old: str, new: str) -> None:
         if new in self.WAITING:
             return
         sock.on_state_change = None  # the look reads the state then: no cycle while it waits
         now = self.sim.now
-        due, waited, first, last = self.due, self.waited, self.FIRST_STEP, self.LAST_STEP
+        due, k, steps = self.due, self.steps, _FIN_POLL_STEPS
         while due < now:  # _step, in locals
-            step = min(last, max(first, waited))
-            due, waited = due + step, waited + step
-        self.due, self.waited = due, waited
+            due = due + (steps[k] if k < len(steps) else self.LAST_STEP)
+            k += 1
+        self.due, self.steps = due, k
         queue, eid = self.sim.event_queue()
         if queue is None:  # not SimPy 4's queue: a timer (same instant, up to float rounding)
             self.sim.call_at(self.due, self._look, None)
@@ -1621,6 +1621,23 @@ class _FinAckWatch:
             return
         self._step()  # back to WAITING by this instant: the next look waits for a change
         self.sock.on_state_change = self._changed
+
+
+def _poll_steps(first: float, last: float) -> tuple[float, ...]:
+    """The FIN watch's grid steps before they reach ``last``: each the time waited since the
+    close (at least ``first``), that time a float sum of the steps before, as a polling timer
+    adds them (0.01, 0.01, 0.02, 0.04 ... 0.64; every later step is ``last``)."""
+    steps: list[float] = []
+    waited = 0.0
+    while True:
+        step = min(last, max(first, waited))
+        if step == last:
+            return tuple(steps)
+        steps.append(step)
+        waited = waited + step
+
+
+_FIN_POLL_STEPS = _poll_steps(_FinAckWatch.FIRST_STEP, _FinAckWatch.LAST_STEP)
 
 
 class TransparentLink(DataLink):
