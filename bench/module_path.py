@@ -226,7 +226,7 @@ def run_module(case: str, direction: str, size: int) -> tuple[float, int, int]:
 
 
 # -- the raw stack: the same bytes over the same links, a module host's own socket --------------
-def run_raw(direction: str, size: int) -> tuple[float, int, int]:
+def run_raw(direction: str, size: int, write: int = len(CHUNK)) -> tuple[float, int, int]:
     sim = Simulation(7)
     net = Network(sim)
     srv = net.add_host("srv", SERVER_IP)
@@ -238,7 +238,7 @@ def run_raw(direction: str, size: int) -> tuple[float, int, int]:
 
     def pump(sock: TcpSocket, sent: list[int] = [0]) -> None:  # noqa: B006 - per-run state below
         while sent[0] < size:
-            n = sock.send(CHUNK[: min(len(CHUNK), size - sent[0])])
+            n = sock.send(CHUNK[: min(write, size - sent[0])])
             if n == 0:
                 return
             sent[0] += n
@@ -272,6 +272,144 @@ def run_raw(direction: str, size: int) -> tuple[float, int, int]:
     return wall, link.uplink.packets_sent + link.downlink.packets_sent, len(sim.trace)
 
 
+# -- the floor of an AT-command upload ------------------------------------------------------------
+# What one exchange must do whatever the code that does it: the UART bursts of the line, the
+# trace records the model writes for it (all in the digests), the kernel's own queue entries
+# for the line's start, its latency wait and the prompt, and the network's packets. Bursts as
+# the module writes them (ATE0), per exchange: (sender, bytes, the module's records once they
+# have arrived, before the next step). SIM7600: AT+CIPSEND=0,1460 / > / 1,460 bytes / OK +
+# +CIPSEND URC; L610: AT+MIPSEND with 2,000 hex digits / +MIPSEND + OK / AT+MIPPUSH /
+# +MIPPUSH + OK. tests/bench/test_module_path_floor.py holds them to what the module writes.
+FloorStep = tuple[str, tuple[bytes, ...], tuple[tuple[str, dict[str, Any]], ...]]
+_OK_RESULT: dict[str, Any] = {"result": "OK", "code": None, "text": ""}
+_MIPSEND = CHUNK[:1000].hex().upper()
+FLOOR: dict[str, tuple[int, int, tuple[FloorStep, ...]]] = {
+    # case: (payload bytes an exchange, kernel entries besides the bursts, steps)
+    "sim7600-push": (1460, 4, (
+        ("dte", (b"AT+CIPSEND=0,1460\r",),
+         (("command", {"line": "+CIPSEND=0,1460"}), ("prompt", {"length": 1460}))),
+        ("dce", (b"\r\n>",), ()),
+        ("dte", (CHUNK[:1460],), (
+            ("prompt_end", {"reason": "length", "n": 1460}),
+            ("urc_queued", {"text": "+CIPSEND: 0,1460,1460"}),
+            ("result", _OK_RESULT),
+        )),
+        ("dce", (b"\r\nOK\r\n", b"\r\n+CIPSEND: 0,1460,1460\r\n"), ()),
+    )),
+    "l610-command": (1000, 4, (
+        ("dte", (f'AT+MIPSEND=1,"{_MIPSEND}"\r'.encode(),),
+         (("command", {"line": f'+MIPSEND=1,"{_MIPSEND}"'}), ("result", _OK_RESULT))),
+        ("dce", (b"\r\n+MIPSEND: 1,0,1048\r\n", b"\r\nOK\r\n"), ()),
+        ("dte", (b"AT+MIPPUSH=1\r",),
+         (("command", {"line": "+MIPPUSH=1"}), ("result", _OK_RESULT))),
+        ("dce", (b"\r\n+MIPPUSH: 1,0,1000\r\n", b"\r\nOK\r\n"), ()),
+    )),
+}  # fmt: skip
+
+
+def run_floor(case: str, size: int, host_waits: bool) -> tuple[float, int, int]:
+    """The mandatory part of ``size`` bytes of ``case``'s upload exchanges, alone: the bursts on
+    a real UART (its timers, deliveries and ``dte>``/``dte<`` records) with receivers that do
+    nothing but start the next step, the model's other records of the exchange, and one
+    kernel timer entry for each of its other queue entries. ``host_waits``: the host side waits
+    for each answer with ``run_until`` (as a driver on the DTE does), else one run does it all.
+    Returns (seconds, exchanges, records)."""
+    from simnet.modem.uart import Uart, UartConfig
+
+    payload, entries, steps = FLOOR[case]
+    exchanges = -(-size // payload)
+    sim = Simulation(7)
+    uart = Uart(sim, UartConfig(baud=BAUD), name="modem.uart")
+    trace, env = sim.trace, sim.env
+    ports = {"dte": uart.dte, "dce": uart.dce}
+    state = {"exchange": 0, "step": 0, "arrived": 0}
+
+    def nothing() -> None:
+        pass
+
+    def start_step() -> None:
+        sender, bursts, _records = steps[state["step"]]
+        state["arrived"] = 0
+        port = ports[sender]
+        for burst in bursts:
+            port.write(burst)
+
+    def on_receive(_data: bytes, _t: float, _bt: float) -> None:
+        _sender, bursts, records = steps[state["step"]]
+        state["arrived"] += 1
+        if state["arrived"] < len(bursts):
+            return
+        for kind, fields in records:  # the module took it in: what it records, then answers
+            trace.record(env._now, "modem", kind, dict(fields))
+        state["step"] += 1
+        if state["step"] == len(steps):
+            state["step"] = 0
+            state["exchange"] += 1
+            if state["exchange"] == exchanges:
+                return
+            for _ in range(entries):
+                sim.call_later(0.0, nothing)
+        if not host_waits:
+            start_step()
+
+    uart.dte.on_receive = on_receive
+    uart.dce.on_receive = on_receive
+    t0 = CLOCK()
+    for _ in range(entries):
+        sim.call_later(0.0, nothing)
+    if not host_waits:
+        start_step()
+        sim.run()
+    else:
+        while state["exchange"] < exchanges:
+            step = state["step"], state["exchange"]
+            start_step()
+            sim.run_until(lambda step=step: (state["step"], state["exchange"]) != step, 60.0)
+    return CLOCK() - t0, exchanges, len(sim.trace)
+
+
+def floor_report(cases: list[str], sizes: list[int], repeat: int) -> None:
+    """Per AT-command upload case: the module path, the raw stack as the bench compares it,
+    the raw stack writing one exchange's bytes per send, and the floor, in CPU (or wall) us a
+    radio packet, best of ``repeat``, interleaved."""
+    print(
+        f"{'case':14} {'bytes':>10} {'module':>8} {'raw':>6} {'2x raw':>7} {'raw/xchg':>8} "
+        f"{'floor':>7} {'+waits':>7} {'pkt/xchg':>8}   (us a radio packet)"
+    )
+    for case in cases:
+        for size in sizes:
+            best: dict[str, float] = {}
+            info: dict[str, float] = {}
+            payload = FLOOR[case][0]
+            for _ in range(repeat):
+                gc.collect()
+                m = run_module(case, "up", size)
+                gc.collect()
+                r = run_raw("up", size)
+                gc.collect()
+                rx = run_raw("up", size, write=payload)
+                gc.collect()
+                f = run_floor(case, size, host_waits=False)
+                gc.collect()
+                fw = run_floor(case, size, host_waits=True)
+                for key, us in (("module", m[0] / m[1]), ("raw", r[0] / r[1]),
+                                ("rawx", rx[0] / rx[1])):
+                    best[key] = min(best.get(key, 1e9), us * 1e6)
+                per_xchg = rx[1] / f[1]  # radio packets an exchange (the raw socket's, same bytes)
+                info["pkts"] = per_xchg
+                # the floor of a packet: the exchange's UART/trace/kernel part spread over its
+                # packets, plus the network's own cost of a packet written at that size
+                for key, run in (("floor", f), ("waits", fw)):
+                    us = run[0] / run[1] / per_xchg * 1e6 + rx[0] / rx[1] * 1e6
+                    best[key] = min(best.get(key, 1e9), us)
+            print(
+                f"{case:14} {size:>10,} {best['module']:8.1f} {best['raw']:6.1f} "
+                f"{2 * best['raw']:7.1f} {best['rawx']:8.1f} {best['floor']:7.1f} "
+                f"{best['waits']:7.1f} {info['pkts']:8.2f}",
+                flush=True,
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000000,10000000")
@@ -285,6 +423,12 @@ def main(argv: list[str] | None = None) -> int:
         help="time with the process's CPU clock instead of the wall clock (both sides "
         "of each ratio alike; a loaded machine inflates wall time, not CPU time)",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="AT-command uploads: compare the module path with the floor of its exchanges "
+        "(UART bursts, trace records, kernel entries, network packets alone)",
+    )
     args = parser.parse_args(argv)
     from simnet._build import banner
 
@@ -295,6 +439,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     clock = "CPU" if args.cpu else "wall"
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared); {clock} clock")
+    if args.floor:
+        cases = [c for c in args.cases.split(",") if c in FLOOR]
+        floor_report(cases, sizes, args.repeat)
+        print(f"load average at end: {os.getloadavg()[0]:.2f}")
+        return 0
     print(
         f"{'case':22} {'dir':4} {'bytes':>10} {'wall s':>8} {'packets':>8} {'us/pkt':>8} "
         f"{'raw us/pkt':>10} {'ratio':>6} {'records':>8}"

@@ -1,0 +1,73 @@
+"""The floor of bench/module_path.py (--floor) does what one real AT-command upload exchange
+requires, no less: the same UART bursts (bytes and direction) and the same modem records, in the
+same order, as the module writes for the same bytes (a benchmark's floor that skipped work would
+claim a bound it does not measure)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_PATH = Path(__file__).resolve().parents[2] / "bench" / "module_path.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Any:
+    spec = importlib.util.spec_from_file_location("module_path_bench", _PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _exchange_records(records: list[Any], first_kind: str) -> list[tuple[str, Any]]:
+    """(kind, bytes or fields) of the modem and UART records from the first ``first_kind``."""
+    out = []
+    for r in records:
+        if r.source in ("modem", "modem.uart"):
+            fields = dict(r.fields)
+            out.append((r.kind, bytes(fields["data"]) if "data" in fields else fields))
+    start = next(i for i, (kind, _) in enumerate(out) if kind == first_kind)
+    return out[start:]
+
+
+@pytest.mark.parametrize("case", ["sim7600-push", "l610-command"])
+def test_the_floor_writes_what_the_module_writes(bench: Any, case: str) -> None:
+    payload = bench.FLOOR[case][0]
+    size = 2 * payload  # two exchanges
+    module, fn = bench.CASES[case]
+    sim = bench.world(module, "up", size)
+    fn(sim, "up", size)
+    real = [r for r in sim.trace if r.kind != "pkt"]
+    first = "dte>"
+    # the module's records from the first exchange's command line on (as many as the floor's)
+    start = next(
+        i for i, r in enumerate(real) if r.kind == first and bytes(r.fields["data"]).startswith(
+            b"AT+CIPSEND=" if case.startswith("sim7600") else b"AT+MIPSEND="
+        )
+    )
+    floor_sim: list[Any] = []
+    original = bench.Simulation
+
+    class Keep(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            floor_sim.append(self)
+
+    bench.Simulation = Keep
+    try:
+        _t, exchanges, records = bench.run_floor(case, size, host_waits=True)
+    finally:
+        bench.Simulation = original
+    assert exchanges == 2 and records == 20  # 10 records an exchange
+    floor = _exchange_records(list(floor_sim[0].trace), first)
+    module_side = _exchange_records(real[start:], first)
+    assert floor[:10] == module_side[:10]  # the first exchange, byte for byte
+    # later ones: the same records and burst sizes (the L610's answers count what was sent, so
+    # their digits may grow by a few bytes over a long run; not in two exchanges)
+    assert [(k, len(v)) for k, v in floor] == [(k, len(v)) for k, v in module_side[: len(floor)]]
