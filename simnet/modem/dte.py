@@ -225,7 +225,12 @@ class DTE:
         if self._kept_base != self._base or have > len(self._buf):  # trimmed meanwhile
             self._kept_base, self._kept_text, have = self._base, "", 0
         if have < len(self._buf):
-            self._kept_text += self._buf[have:].decode("latin-1")
+            # Appended through a local holding the only reference: CPython then grows the
+            # string in place (realloc) instead of copying all of it for every arrival.
+            text = self._kept_text
+            self._kept_text = ""
+            text += self._buf[have:].decode("latin-1")
+            self._kept_text = text
         return self._kept_text
 
     @property
