@@ -149,7 +149,11 @@ class UrcFramer:
         self._pos = 0  # absolute offset of the next byte fed
         self._resume = 0
         self._overlong = False  # the current "line" passed MAX_LINE: data, not a URC
-        self._row_firsts: frozenset[str] | None = None  # _first_chars of this feed's rows
+        # The push rows the last feed used, and what they imply (cached dict keys are tuples
+        # of tuples: hashing them on every delivery cost more than the framing).
+        self._rows_seen: tuple[PushFrame, ...] = ()
+        self._same_line_rows = False
+        self._row_firsts: frozenset[str] | None = None
 
     @property
     def partial(self) -> bool:
@@ -172,8 +176,11 @@ class UrcFramer:
         i = max(0, self._pos - start)
         n = len(data)
         rows = self._rows()
-        same_line_rows = bool(rows) and _has_same_line(rows)
-        self._row_firsts = _first_chars(rows) if rows else None
+        if rows is not self._rows_seen:  # what the rows imply, worked out when they change
+            self._rows_seen = rows
+            self._same_line_rows = bool(rows) and _has_same_line(rows)
+            self._row_firsts = _first_chars(rows) if rows else None
+        same_line_rows = self._same_line_rows
         if not self._want and not same_line_rows:
             i = self._feed_lines(data, i, start, now, rows, out)
         # The next CR at or after i (n: none left), found with a C-speed bytes.find and kept
