@@ -42,7 +42,7 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 # command mode (after +++, or when data ends in-band).
 _DATA_MODE_END: Final = re.compile(rb"NO CARRIER|\r\nOK\r\n|\r\n(?:\+CME )?ERROR(?::[^\r\n]*)?\r\n")
 MAX_HOST_BAUD: Final = 16_000_000  # above any UART a host driver can set
-_KEEP_CONSUMED: Final = 1 << 20  # bytes of already-matched history kept before trimming
+KEEP_CONSUMED: Final = 1 << 20  # default keep_consumed: already-matched history kept
 _LOOKBEHIND: Final = 256  # bytes before a search's start a pattern may look back at
 _WHOLE: Final = 1 << 16  # below this many kept bytes a match's .string is all of them (as before)
 _LOOKAROUND: Final = 64  # slack for lookaheads and anchors when a search resumes near the end
@@ -147,7 +147,18 @@ class DTE:
         *,
         extra_finals: tuple[str, ...] = (),
         max_buffer: int = 16 * 1024 * 1024,
+        # object: checked below with this message in both builds (compiled, an int parameter
+        # would refuse a float with mypyc's own TypeError first)
+        keep_consumed: object = KEEP_CONSUMED,
     ) -> None:
+        if (
+            isinstance(keep_consumed, bool)
+            or not isinstance(keep_consumed, int)
+            or keep_consumed < 64
+        ):
+            raise ValueError(
+                f"DTE keep_consumed: expected at least 64 bytes, got {keep_consumed!r}"
+            )
         self.sim = sim
         uart: Uart = target if isinstance(target, Uart) else target.uart
         self.uart = uart
@@ -162,6 +173,9 @@ class DTE:
         self._cursor = 0  # absolute offset of the match cursor
         self._received = 0
         self.max_buffer = max_buffer
+        # Bytes already matched (read) kept for inspection (``received``) before the oldest
+        # half is let go; a fleet's world gives each device a share of one budget.
+        self.keep_consumed = keep_consumed
         self.dropped = 0
         # Bytes also go here while a protocol owns the line (the PPP client after CONNECT).
         self.tap: Any = None
@@ -244,7 +258,9 @@ class DTE:
 
     @property
     def received(self) -> bytes:
-        """Every byte kept so far (the oldest may have been trimmed; see ``dropped``)."""
+        """Every byte kept so far: all unread bytes (up to ``max_buffer``: the oldest unread
+        beyond it are dropped, counted in ``dropped``) and, of the bytes already read (matched
+        or taken), at least the newest ``keep_consumed // 2`` and at most ``keep_consumed``."""
         return bytes(self._buf)
 
     @property
@@ -400,8 +416,9 @@ class DTE:
         self.sim.advance(seconds)  # checks the argument; a step below float resolution is none
 
     def _maybe_trim(self) -> None:
-        if self._cursor - self._base > _KEEP_CONSUMED:
-            self._trim(self._cursor - _KEEP_CONSUMED // 2)
+        keep = self.keep_consumed
+        if self._cursor - self._base > keep:
+            self._trim(self._cursor - keep // 2)
 
     # -- modem control lines -----------------------------------------------------------------
     @property

@@ -10,7 +10,7 @@ chart uses to place lanes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from simnet.errors import ConfigError
 from simnet.scenario.faults import FaultEngine
@@ -374,6 +374,18 @@ def _count_trace_checks(sim: Any, world: World, sc: Scenario) -> None:
     sim.trace.add_sink(count, None if None in named else {str(k) for k in named})
 
 
+FLEET_HISTORY_BUDGET: Final = 64 << 20  # already-read DTE bytes a fleet keeps, all devices
+
+
+def fleet_history(devices: int) -> int:
+    """Each device DTE's ``keep_consumed`` in a fleet of ``devices``: a share of
+    ``FLEET_HISTORY_BUDGET``, at least 64 KiB, at most the single DTE's 1 MiB (a fleet of up
+    to 64 devices keeps what one module keeps)."""
+    from simnet.modem.dte import KEEP_CONSUMED
+
+    return max(64 << 10, min(KEEP_CONSUMED, FLEET_HISTORY_BUDGET // max(1, devices)))
+
+
 def _build_fleet(
     sim: Any, world: World, sc: Scenario, up: dict[str, Any], down: dict[str, Any]
 ) -> None:
@@ -384,12 +396,13 @@ def _build_fleet(
 
     network = world.network
     pool = AddressPool()
+    history = fleet_history(len(sc.devices))
     for spec in sc.devices:
         dev = Device(spec.name, spec.name, spec)
         dev.host = network.add_module_host(spec.name, up, down)
         dev.bearer = _build_bearer(sim, world, spec, dev, pool=pool)
         dev.module = _build_module(sim, world, spec, dev)
-        dev.dte = DTE(sim, dev.module)
+        dev.dte = DTE(sim, dev.module, keep_consumed=history)
         world.devices[spec.name] = dev
     first = next(iter(world.devices.values()))
     world.module_host, world.bearer, world.module = first.host, first.bearer, first.module

@@ -1,0 +1,85 @@
+"""How much already-read history a DTE keeps (``keep_consumed``), and a fleet's share of it.
+
+A DTE keeps every unread byte (up to ``max_buffer``) and, of the bytes it has read, at least
+the newest ``keep_consumed // 2`` and at most ``keep_consumed``; a fleet's world gives each
+device ``64 MiB / devices`` of history, between 64 KiB and the single module's 1 MiB."""
+
+from __future__ import annotations
+
+import pytest
+
+import simnet
+from simnet.kernel import Simulation
+from simnet.modem.dte import DTE, KEEP_CONSUMED
+from simnet.modem.uart import Uart, UartConfig
+from simnet.scenario.world import fleet_history
+
+
+def _line(keep: int | None) -> tuple[Simulation, Uart, DTE]:
+    sim = Simulation(1)
+    uart = Uart(sim, UartConfig(baud=921600))
+    dte = DTE(sim, uart) if keep is None else DTE(sim, uart, keep_consumed=keep)
+    return sim, uart, dte
+
+
+def _send_and_read(sim: Simulation, uart: Uart, dte: DTE, total: int, piece: int = 1000) -> None:
+    sent = 0
+    while sent < total:
+        uart.dce.write(bytes([65 + sent // piece % 26]) * piece)
+        sent += piece
+        sim.run_until(lambda want=sent: dte.bytes_received >= want, 1.0)
+        dte.read_available()  # read: the cursor moves past everything
+
+
+@pytest.mark.parametrize("keep", [4096, 64 << 10])
+def test_read_history_stays_between_half_and_all_of_keep_consumed(keep: int) -> None:
+    sim, uart, dte = _line(keep)
+    _send_and_read(sim, uart, dte, 10 * keep)
+    kept = len(dte.received)
+    assert keep // 2 <= kept <= keep
+    # what is kept is the newest history: it ends with the last 1,000-byte piece (a letter
+    # per piece: piece k carries chr(65 + k % 26))
+    last = -(-10 * keep // 1000) - 1
+    assert dte.received.endswith(bytes([65 + last % 26]) * 1000)
+
+
+def test_unread_bytes_are_kept_whatever_keep_consumed_says() -> None:
+    sim, uart, dte = _line(1024)
+    uart.dce.write(b"x" * 8000)  # not read (the module's transmit buffer holds 8,192)
+    sim.run_until(lambda: dte.bytes_received >= 8000, 1.0)
+    dte.wait(0.1)
+    assert len(dte.received) == 8000 and dte.dropped == 0
+    assert dte.peek() == b"x" * 8000
+
+
+def test_a_single_dte_keeps_one_mebibyte_by_default() -> None:
+    sim, uart, dte = _line(None)
+    assert dte.keep_consumed == KEEP_CONSUMED == 1 << 20
+
+
+@pytest.mark.parametrize("value", [0, 63, -1, True, 1.5, "1"])
+def test_keep_consumed_is_checked(value: object) -> None:
+    sim = Simulation(1)
+    with pytest.raises(ValueError, match="keep_consumed"):
+        DTE(sim, Uart(sim), keep_consumed=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("devices", "each"),
+    [(1, 1 << 20), (64, 1 << 20), (65, (64 << 20) // 65), (200, (64 << 20) // 200),
+     (1000, (64 << 20) // 1000), (2000, 64 << 10), (10_000, 64 << 10)],
+)  # fmt: skip
+def test_a_fleet_shares_64_mib_of_history(devices: int, each: int) -> None:
+    assert fleet_history(devices) == each
+
+
+def test_fleet_world_devices_get_their_share() -> None:
+    sim = simnet.Simulation.from_dict({
+        "name": "fleet history",
+        "modules": [{"name": "dev", "module": "simcom-sim7600", "count": 100}],
+        "network": {"registration": {"state": "home", "after": "0s"}},
+    })  # fmt: skip
+    dtes = [sim.device(f"dev-{i:02d}").dte for i in (0, 50, 99)]
+    assert [d.keep_consumed for d in dtes] == [(64 << 20) // 100] * 3
+    single = simnet.Simulation.from_dict({"name": "one", "module": "simcom-sim7600"})
+    assert single.dte.keep_consumed == 1 << 20
