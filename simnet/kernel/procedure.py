@@ -30,12 +30,13 @@ from simpy.events import NORMAL, URGENT
 
 from simnet.kernel.sim import Wake
 
-__all__ = ["Procedure", "first_of"]
+__all__ = ["Procedure", "copy_of_failure", "first_of"]
 
 
-def _copy_of_failure(event: Any) -> BaseException:
+def copy_of_failure(event: Any) -> BaseException:
     """The exception a generator waiting on failed ``event`` gets: a copy caused by the
-    original (each waiter gets its own traceback); the event is defused, it was handled."""
+    original (each waiter gets its own traceback); the event is defused, it was handled.
+    What a SimPy process gets thrown; also used by the modem's command lines (LineRun)."""
     event._defused = True
     original = event._value
     exc = type(original)(*original.args)
@@ -88,7 +89,7 @@ class Procedure:
         if event._ok:
             self._run(event._value, None)
         else:
-            self._run(None, _copy_of_failure(event))
+            self._run(None, copy_of_failure(event))
 
     def _run(self, value: Any, exc: BaseException | None) -> None:
         gen = self._gen
@@ -112,7 +113,7 @@ class Procedure:
                 if waited._ok:
                     value = waited._value
                 else:
-                    exc = _copy_of_failure(waited)
+                    exc = copy_of_failure(waited)
                 continue
             if isinstance(item, int | float) and not isinstance(item, bool):
                 if item >= 0:

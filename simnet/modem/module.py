@@ -23,6 +23,7 @@ from simpy.events import NORMAL, URGENT
 
 from simnet.bearer.api import BearerApi
 from simnet.errors import ConfigError
+from simnet.kernel.procedure import copy_of_failure
 from simnet.kernel.sim import Wake
 from simnet.modem.at import (
     ERROR,
@@ -73,16 +74,6 @@ class Settings:
 
 
 Handler = Callable[[Context, Command], Any]
-
-
-def _thrown(event: Any) -> BaseException:
-    """What a line waiting on failed ``event`` gets thrown: a copy of its exception, caused by
-    it (the event is defused: the line handles it), as a SimPy process gets."""
-    event._defused = True
-    error = event._value
-    exc = type(error)(*error.args)
-    exc.__cause__ = error
-    return exc
 
 
 class LineRun:
@@ -144,7 +135,7 @@ class LineRun:
         if event._ok:
             self._step(event._value, None)
         else:  # a failed event: the handler decides (as in SimPy's Process)
-            self._step(None, _thrown(event))
+            self._step(None, copy_of_failure(event))
 
     def _step(self, value: Any, exc: BaseException | None) -> None:
         gen = self.gen
@@ -167,7 +158,7 @@ class LineRun:
                 if event._ok:  # processed already: its value at once
                     value = event._value
                 else:
-                    exc = _thrown(event)
+                    exc = copy_of_failure(event)
                     value = None
                 continue
             self.target = self._push(item, NORMAL, self._woken)  # a latency wait
