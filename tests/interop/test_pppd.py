@@ -168,13 +168,16 @@ def test_ping_dns_and_100kb_tcp_echo_over_the_link(guest_run):
     assert result(guest_run, "chap_dns")["answer"] == ECHO
     tcp = result(guest_run, "chap_tcp")
     assert (tcp["received"], tcp["identical"]) == ("102400", "yes")
-    # every frame reached pppd's kernel intact (ppp0 statistics)
+    # every frame of the data phase reached pppd's kernel intact (ppp0 statistics).
+    # chat stops reading at "CONNECT": when the rest of the module's "CONNECT 115200" line
+    # reaches the guest's tty after pppd's line discipline took over, ppp_async counts it as one
+    # bad frame before LCP (a race in the guest, as with a real modem; seen in 2 of 7 runs).
+    # line_errors: ttyS1's framing/overrun/parity/break counters (empty when all are 0).
     link = result(guest_run, "chap_link")
-    # line_errors: ttyS1's framing/overrun/parity/break counters in the guest (empty when all
-    # are 0): a bad frame with a clean line came from the module's side of the pty
-    assert (link["rx_errors"], link["rx_dropped"]) == ("0", "0") and int(link["rx_packets"]) > 70, (
-        link
-    )
+    assert link["rx_errors_at_up"] in ("0", "1") and link["line_errors"] == "", link
+    data_phase_errors = int(link["rx_errors"]) - int(link["rx_errors_at_up"])
+    assert (data_phase_errors, link["rx_dropped"]) == (0, "0"), link
+    assert int(link["rx_packets"]) > 70, link
 
 
 def test_refuse_chap_falls_back_to_pap(guest_run):
