@@ -547,6 +547,16 @@ class Simulation:
             return None, None
         return self._queue, self._eid
 
+    def wake_at(self, when: Real, callbacks: tuple[Callable[[Any], Any], ...]) -> None:
+        """At instant ``when`` (not before now) call each of ``callbacks`` with a
+        :class:`Wake`, queued at exactly that float (``call_at`` goes through a delay, whose
+        sum with now may round to a neighbouring float)."""
+        queue = self._queue
+        if queue is None:  # not SimPy 4's layout: the public way, up to float rounding
+            self.env.timeout(max(0.0, when - self.env.now)).callbacks.extend(callbacks)
+            return
+        heappush(queue, (when, NORMAL, next(self._eid), Wake(callbacks)))
+
     def call_at(self, when: Real, fn: Callable[..., Any], *args: Any) -> Timer:
         delay: Real = when - self.env._now
         if not delay > 0.0:  # max(0.0, delay), without making a positive int a float

@@ -23,16 +23,12 @@ import functools
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
-
-from simpy.events import NORMAL
 
 from simnet.bearer.api import PdpContextView
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.errors import ConfigError
 from simnet.kernel.procedure import first_of
-from simnet.kernel.sim import Wake
 from simnet.modem.addresses import is_domain_name, is_ipv4
 from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
 from simnet.modem.buffers import ByteFifo, ReceiveBuffer
@@ -1600,11 +1596,7 @@ class _FinAckWatch:
             due = due + (steps[k] if k < len(steps) else self.LAST_STEP)
             k += 1
         self.due, self.steps = due, k
-        queue, eid = self.sim.event_queue()
-        if queue is None:  # not SimPy 4's queue: a timer (same instant, up to float rounding)
-            self.sim.call_at(self.due, self._look, None)
-        else:
-            heappush(queue, (self.due, NORMAL, next(eid), Wake((self._look,))))
+        self.sim.wake_at(self.due, (self._look,))  # the grid's exact float
 
     def stop(self) -> None:
         """Look no more (the close was decided otherwise): the event will not fire."""
