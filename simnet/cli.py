@@ -36,22 +36,31 @@ def main(argv: list[str] | None = None) -> int:
         from simnet.chaos.cli import main as chaos_main
 
         return chaos_main(args[1:])
+    if not args or args[0] in ("-h", "--help"):
+        return _print_help(to_stdout=bool(args))
     from simnet.scenario.cli import main as scenario_main
 
-    code = scenario_main(args)
-    if not args or args[0] in ("-h", "--help"):
-        print(
-            "\nreal time:\n  serve               expose a scenario's module on a pty or loopback "
-            "TCP "
-            "port (simnet serve --help)\n"
-            "experiments:\n  sweep               run a scenario over parameter values and seeds "
-            "on all cores (simnet sweep --help)\n"
-            "  chaos               seeded fault storms, invariants and shrinking "
-            "(simnet chaos --help)\n"
-            "\n  --version           print simnet's version",
-            file=sys.stderr if not args else sys.stdout,
-        )
-    return code
+    return scenario_main(args)
+
+
+# Commands of the layers above the scenario layer, dispatched above: named in `simnet --help`.
+UPPER_COMMANDS = (
+    ("serve", "expose a scenario's module on a pty or loopback TCP port (real time)"),
+    ("sweep", "run a scenario over parameter values and seeds on all cores"),
+    ("chaos", "seeded fault storms against a scenario, invariants and shrinking"),
+)
+
+
+def _print_help(*, to_stdout: bool) -> int:
+    """``simnet --help`` (exit 0, stdout) or bare ``simnet`` (exit 2, stderr): every command in
+    one COMMAND list and every option under "options"."""
+    from simnet.scenario.cli import _build_parser
+
+    parser = _build_parser()
+    for name, text in UPPER_COMMANDS:
+        parser.mention(name, text)
+    parser.print_help(sys.stdout if to_stdout else sys.stderr)
+    return 0 if to_stdout else 2
 
 
 if __name__ == "__main__":  # pragma: no cover

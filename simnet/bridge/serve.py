@@ -436,7 +436,7 @@ def add_serve_arguments(parser: Any) -> None:
         action="store_true",
         help="allow --tcp on a non-loopback address (prints a warning)",
     )
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=None, help="override the scenario seed")
     parser.add_argument(
         "--boot",
         choices=("booted", "cold"),
@@ -448,9 +448,14 @@ def add_serve_arguments(parser: Any) -> None:
         "--max-lag",
         type=float,
         default=0.2,
+        metavar="SECONDS",
         help="seconds behind the wall clock before the bridge warns (default 0.2)",
     )
-    parser.add_argument("--report", metavar="OUT.json")
+    parser.add_argument(
+        "--report",
+        metavar="OUT.json",
+        help="when stopped, write a JSON report here (bytes each way, worst lag, trace digest)",
+    )
     parser.add_argument(
         "--trace", metavar="OUT.jsonl|OUT.parquet", help="stream every trace record here"
     )
@@ -467,7 +472,9 @@ def add_serve_arguments(parser: Any) -> None:
         metavar="N",
         help=f"keep the newest N records in memory (default {SERVE_TRACE_RING:,})",
     )
-    parser.add_argument("--pcap", metavar="OUT.pcap")
+    parser.add_argument(
+        "--pcap", metavar="OUT.pcap", help="when stopped, write the module's IP packets here"
+    )
     parser.add_argument(
         "--capture",
         metavar="OUT.log",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import IO
+from typing import IO, Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -19,13 +19,26 @@ EXIT_USAGE = 2
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on usage errors already; keep that, but print to our stream."""
+    """argparse exits 2 on usage errors already; keep that, but print to our stream.
+
+    ``commands`` maps each subcommand to its parser, so that a word left over after a
+    subcommand's arguments is reported with that subcommand's usage (``simnet run a.yaml
+    b.yaml``), not the top-level one; ``mention`` adds a command dispatched above this layer
+    (serve, sweep, chaos) to the COMMAND list of ``--help``."""
+
+    commands: dict[str, argparse.ArgumentParser]
+    command_action: Any
+
+    def mention(self, name: str, help_text: str) -> None:
+        self.command_action.add_parser(name, help=help_text, add_help=False)
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> _Parser:
     p = _Parser(
         prog="simnet", description="Emulated cellular modules on a virtual-time GPRS/GSM network."
     )
+    # handled by simnet.cli before this parser runs; listed here so that --help shows it
+    p.add_argument("-V", "--version", action="store_true", help="print simnet's version and build")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario file and report step by step")
@@ -64,7 +77,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write the packets seen at a capture point (pcap): module (the default), "
         "core-inside, core-outside or a host name; repeat for several points",
     )
-    run.add_argument("--quiet", action="store_true", help="print only the verdict")
+    run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     run.add_argument(
         "--repeat",
         type=int,
@@ -146,11 +159,24 @@ def _build_parser() -> argparse.ArgumentParser:
         "plot", help="draw a sequence chart from a trace (or a scenario, run first)"
     )
     plot.add_argument("trace", metavar="TRACE.jsonl|SCENARIO.yaml")
-    plot.add_argument("--out", required=True, metavar="CHART.png|svg")
+    plot.add_argument(
+        "--out", required=True, metavar="CHART.png|svg", help="the chart file (format by the name)"
+    )
     plot.add_argument("--start", type=float, default=None, help="first virtual second to draw")
     plot.add_argument("--end", type=float, default=None, help="last virtual second to draw")
     plot.add_argument("--max-events", type=int, default=400, help="at most this many arrows")
+    p.commands = dict(sub.choices)
+    p.command_action = sub
     return p
+
+
+def _parse(parser: _Parser, argv: list[str] | None) -> argparse.Namespace:
+    """``parse_args``, but words nobody takes are reported by the subcommand they follow."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        owner = parser.commands.get(args.command or "", parser)
+        owner.error(f"unrecognized arguments: {' '.join(extra)}")  # exits 2, with its usage
+    return args
 
 
 def main(
@@ -160,7 +186,7 @@ def main(
     err = err or _tolerant(sys.stderr)
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exc:  # argparse: usage errors are exit 2, --help is 0
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:

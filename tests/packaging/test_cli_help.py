@@ -4,6 +4,7 @@ epilog or a description, so a ``%%`` written there reaches the screen doubled.""
 from __future__ import annotations
 
 import argparse
+import re
 
 import pytest
 
@@ -44,3 +45,50 @@ def test_sweep_example_is_the_command_line_to_copy(capsys: pytest.CaptureFixture
         pass
     help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps the epilog
     assert "--set network.link.loss=0,1%,5% --set network.link.delay=100ms,600ms" in help_text
+
+
+def _option_parsers() -> dict[str, argparse.ArgumentParser]:
+    from simnet.bridge.serve import add_serve_arguments
+    from simnet.chaos.cli import build_parser as chaos_parser
+    from simnet.experiments.cli import build_parser as sweep_parser
+
+    parsers: dict[str, argparse.ArgumentParser] = dict(_build_parser().commands)
+    serve = argparse.ArgumentParser(prog="simnet serve")
+    add_serve_arguments(serve)
+    parsers.update(serve=serve, sweep=sweep_parser(), chaos=chaos_parser())
+    return parsers
+
+
+@pytest.mark.parametrize("name", sorted(_option_parsers()))
+def test_every_option_says_what_it_does(name: str) -> None:
+    """`simnet serve --help` listed --seed, --report and --pcap with no text at all."""
+    parser = _option_parsers()[name]
+    silent = [
+        a.option_strings[-1]
+        for a in parser._actions
+        if a.option_strings and a.help != argparse.SUPPRESS and not (a.help or "").strip()
+    ]
+    assert silent == []
+
+
+def test_top_level_help_lists_every_command_and_option(capsys) -> None:
+    """serve, sweep and chaos are commands like run; --version is an option: one list each
+    (they used to trail the help under "real time:" / "experiments:" headings)."""
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    commands, options = text.split("\noptions:\n")
+    for name in ("run", "validate", "plot", "serve", "sweep", "chaos"):
+        assert re.search(rf"^    {name} +\S", commands, re.M), name
+    assert re.search(r"^  -V, --version +print simnet's version", options, re.M)
+    assert main([]) == 2  # bare `simnet`: the same text on stderr, usage exit status
+    assert capsys.readouterr().err == text
+
+
+def test_a_stray_word_is_reported_with_the_subcommands_usage(capsys) -> None:
+    """`simnet run a.yaml b.yaml` printed the top-level usage (`simnet [-h] COMMAND ...`)."""
+    assert main(["run", "a.yaml", "b.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: simnet run ")
+    assert err.rstrip().endswith("simnet run: error: unrecognized arguments: b.yaml")
+    assert main(["validate", "x.yaml", "--fast"]) == 2
+    assert "simnet validate: error: unrecognized arguments: --fast" in capsys.readouterr().err

@@ -47,6 +47,13 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def test_run_q_is_quiet_too(tmp_path):
+    """-q, as most tools spell --quiet: only the verdict line."""
+    code, out, _ = run("run", str(write(tmp_path, PASSING)), "-q")
+    assert code == 0
+    assert len(out.splitlines()) == 1 and out.startswith("PASSED: cli passing")
+
+
 def test_run_passing_prints_each_step_with_virtual_time(tmp_path):
     path = write(tmp_path, PASSING)
     code, out, _ = run("run", str(path))
