@@ -158,7 +158,9 @@ class RunResult:
 
     def devices_frame(self) -> Any:
         """One row per fleet device (pandas): name, group, module, passed, steps, steps_passed,
-        t_start, t_end, UART byte counts, and the failing step's index/kind/detail."""
+        t_start, t_end, UART byte counts, the radio figures as ``radio.<name>`` columns (as a
+        sweep's ``radio`` metric names them), and the failing step: ``failed_step`` its number
+        as ``simnet run`` prints it (from 1), ``failed_kind``, ``failure`` (what went wrong)."""
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -167,11 +169,16 @@ class RunResult:
         for d in self.devices:
             row = d.to_json()
             failure = row.pop("failure", None)
-            row["failed_step"] = None if failure is None else failure["index"]
+            for name, value in (row.pop("radio", None) or {}).items():
+                row[f"radio.{name}"] = value
+            row["failed_step"] = None if failure is None else failure["index"] + 1
             row["failed_kind"] = None if failure is None else failure["kind"]
             row["failure"] = None if failure is None else failure["detail"]
             rows.append(row)
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        if "failed_step" in frame:  # a step number, not a float because some rows have none
+            frame["failed_step"] = frame["failed_step"].astype("Int64")
+        return frame
 
     @property
     def broken_invariants(self) -> list[Any]:

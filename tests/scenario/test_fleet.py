@@ -191,3 +191,35 @@ def test_simnet_run_prints_the_fleet_verdict(tmp_path):
     assert "[   fleet    ] 25 of 25 devices passed" in out.getvalue()
     data = json.loads(report.read_text())
     assert data["fleet"]["devices"] == 25 and len(data["devices"]) == 25
+
+
+def test_devices_frame_numbers_the_failed_step_as_simnet_run_prints_it(tmp_path):
+    """A new user saw `step 3` in `simnet run` and failed_step 2.0 in the frame (the index,
+    as a float), and the radio figures as one dict column."""
+    pytest.importorskip("pandas")
+    steps = [{"send": "AT"}, {"expect": "OK"}, {"expect": "NEVER", "within": "1s"}]
+    data = fleet(2, steps=steps[:2], overrides={1: {"steps": steps}})
+    result = simnet.Simulation.from_dict(data).run_scenario()
+    frame = result.devices_frame().set_index("name")
+    assert frame.loc["dev-1", "failed_step"] == 3  # the third step of its script
+    assert frame.loc["dev-1", "failed_kind"] == "expect"
+    assert frame["failed_step"].isna().tolist() == [True, False]  # dev-0 passed
+    assert str(frame["failed_step"].dtype) == "Int64"
+    radio = [c for c in frame.columns if c.startswith("radio.")]
+    assert "radio" not in frame.columns and "radio.charge_mah" in radio
+    assert all(frame[c].dtype.kind == "f" for c in ("radio.charge_mah", "radio.airtime"))
+    from simnet.scenario.report import build_report
+
+    device = next(d for d in build_report([result])["devices"] if d["name"] == "dev-1")
+    assert device["failure"]["index"] + 1 == 3  # the report's index is the 0-based one
+    import io
+
+    import yaml
+
+    from simnet.scenario.cli import main
+
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = io.StringIO()
+    assert main(["run", str(path)], out=out, err=io.StringIO()) == 1
+    assert "FAIL dev-1 (simcom-sim7600): step 3 (expect 'NEVER')" in out.getvalue()
