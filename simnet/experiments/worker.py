@@ -14,7 +14,7 @@ import hashlib
 import pickle
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simnet.errors import ExpectTimeout
@@ -59,11 +59,23 @@ class Job:
         loaded = Loaded(self.loaded.file, data, self.loaded.value_lines, self.loaded.key_lines)
         scenario, problems = validate(loaded)
         if problems or scenario is None:
-            raise ScenarioError(problems)
+            raise ScenarioError([_name_the_sweep(p, params) for p in problems])
         resolve_steps(self.metrics, scenario)
         preload(scenario)
         self._scenarios[params] = scenario
         return scenario
+
+
+def _name_the_sweep(problem: Any, params: tuple[tuple[str, Any], ...]) -> Any:
+    """A problem in a key the sweep wrote says so: its FILE:LINE is where the nearest key of the
+    file is (``network:`` for a mistyped ``network.lnk.loss``), not where the value came from."""
+    for key, value in params:
+        path = problem.path
+        inside = key.startswith((path + ".", path + "[")) or path.startswith((key + ".", key + "["))
+        if key == path or inside:
+            note = f" (a value of the sweep: {key}={value!r})"
+            return replace(problem, message=problem.message + note)
+    return problem
 
 
 def run_point(job: Job, point: Point) -> dict[str, Any]:

@@ -173,6 +173,31 @@ def test_bad_input_fails_before_any_run():
         sweep(QUICKSTART, jobs=0, progress=False)
 
 
+def test_a_bad_swept_value_names_the_sweep_not_just_the_file(capsys):
+    """`--set network.lnk.loss=0,1%` was reported as `quickstart.yaml:N: network.lnk: unknown
+    key`, pointing into a file that has no such key."""
+    with pytest.raises(simnet.ScenarioError) as typo:
+        sweep(QUICKSTART, grid={"network.lnk.loss": [0, "1%"]}, progress=False)
+    assert "network.lnk: unknown key" in str(typo.value)
+    assert "(a value of the sweep: network.lnk.loss=0)" in str(typo.value)
+    with pytest.raises(simnet.ScenarioError) as bad:
+        sweep(QUICKSTART, grid={"network.link.loss": ["150%"]}, progress=False)
+    assert "network.link.loss: got '150%'" in str(bad.value)
+    assert "(a value of the sweep: network.link.loss='150%')" in str(bad.value)
+    # the file's own mistakes are not blamed on the sweep
+    import yaml
+
+    data = yaml.safe_load(QUICKSTART.read_text())
+    data["faults"] = [{"at": "1s", "action": "meteor"}]
+    with pytest.raises(simnet.ScenarioError) as own:  # a mapping: checked with the swept values
+        sweep(data, grid={"network.link.loss": [0]}, progress=False)
+    assert "unknown action 'meteor'" in str(own.value) and "sweep" not in str(own.value)
+    from simnet.experiments.cli import main as sweep_main
+
+    assert sweep_main([str(QUICKSTART), "--set", "network.link.loss=0,150%"]) == 2
+    assert "(a value of the sweep: network.link.loss='150%')" in capsys.readouterr().err
+
+
 def test_dask_local_cluster_gives_the_local_result(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     kwargs = {
