@@ -1894,7 +1894,14 @@ class Validator:
                         what="a byte count",
                     )
                 host = sc.host(host_name) if host_name else None
-                if host is not None and len(self.problems) == before:
+                # a service the file gets wrong was already reported; saying again that the host
+                # has no such service would send the reader to the check instead
+                services_path = f"hosts.{host_name}.services"
+                host_broken = any(
+                    p.path == services_path or p.path.startswith(services_path + "[")
+                    for p in self.problems
+                )
+                if host is not None and len(self.problems) == before and not host_broken:
                     match = [
                         s
                         for s in host.services

@@ -202,6 +202,19 @@ def test_service_check_against_missing_service():
     )
 
 
+def test_a_check_on_a_service_the_file_got_wrong_is_one_problem_not_two():
+    """A port out of range also gave `checks[0].service: echo.example.net has no such service
+    (expected one of its services)`: the check was fine, the service was not."""
+    text = with_lines("""
+        checks:
+          - {host: echo.example.net, service: tcp-echo, bytes_received: 1}
+    """).replace("{type: tcp-echo, port: 7}", "{type: tcp-echo, port: 500000}")
+    assert only(text) == (
+        f"s.yaml:{line_of(text, 'port: 500000')}: hosts.echo.example.net.services[0].port: "
+        "500000 is out of range (expected a port from 1 to 65535)"
+    )
+
+
 def test_missing_required_keys():
     text = "description: nothing else\n"
     problems = problems_of(text)
