@@ -305,7 +305,7 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or "invalid YAML"
+        what = (exc.problem or "invalid YAML") + _yaml_hint(exc, line)
         loaded.problems.append(Problem(file, line, "(top level)", f"YAML syntax error: {what}"))
         return loaded
     except yaml.YAMLError as exc:
@@ -323,6 +323,27 @@ def load_text(text: str, file: str = "<string>") -> Loaded:
         return loaded
     loaded.data = _Walker(loaded).walk(node, ())
     return loaded
+
+
+# PyYAML's words for the usual slips of a hand-written scenario, and what the writer should do.
+_YAML_HINTS = (
+    ("'\\t' that cannot start any token", "expected spaces: YAML does not indent with tabs"),
+    ("but found '<block mapping start>'", "expected this line indented like the keys beside it"),
+    ("but found '?'", "expected '- ' before this key, a dash and a space, or the key indented "
+     "like the keys beside it"),
+)
+
+
+def _yaml_hint(exc: yaml.MarkedYAMLError, line: int) -> str:
+    """What to look at, in the file's terms: the known slip, or where the enclosing block began
+    (an unclosed quote or bracket is reported where the parser gave up, lines later)."""
+    for words, hint in _YAML_HINTS:
+        if words in (exc.problem or ""):
+            return f" ({hint})"
+    context = exc.context_mark
+    if context is not None and context.line + 1 != line:
+        return f" ({exc.context or 'in the block'} that starts on line {context.line + 1})"
+    return ""
 
 
 def load_file(path: str) -> Loaded:

@@ -262,6 +262,42 @@ def test_yaml_syntax_error_has_line():
     assert msg.startswith("s.yaml:") and "YAML syntax error" in msg
 
 
+STEPS = "name: x\nmodule: simcom-sim7600\nsteps:\n  - send: AT+NETOPEN\n    within: 30s\n"
+
+
+@pytest.mark.parametrize(
+    "broken, bad_line, hint",
+    [
+        ("   within: 30s", "   within", "(expected this line indented like the keys beside it)"),
+        ("\twithin: 30s", "\twithin", "(expected spaces: YAML does not indent with tabs)"),
+    ],
+)
+def test_yaml_slips_say_what_to_fix(broken, bad_line, hint):
+    """PyYAML's own words ('expected <block end>, but found ...') name no fix."""
+    text = STEPS.replace("    within: 30s", broken)
+    msg = only(text)
+    assert msg.startswith(f"s.yaml:{line_of(text, bad_line)}: (top level): YAML syntax error: ")
+    assert msg.endswith(hint)
+
+
+def test_a_key_where_a_list_item_belongs_says_dash_and_space():
+    for slip in ("  expect: OK\n", "  -expect: OK\n"):
+        msg = only(STEPS + slip)
+        assert msg.startswith(f"s.yaml:{line_of(STEPS + slip, slip.strip())}: ")
+        assert msg.endswith(
+            "(expected '- ' before this key, a dash and a space, or the key indented like the "
+            "keys beside it)"
+        )
+
+
+def test_an_unclosed_bracket_names_the_line_where_it_opened():
+    text = STEPS + "network: {link: {delay: 1s}\nhosts: {}\n"
+    msg = only(text)  # the parser gives up a line later, at 'hosts:'
+    assert msg.startswith(f"s.yaml:{line_of(text, 'hosts:')}: ")
+    opened = line_of(text, "network:")
+    assert msg.endswith(f"(while parsing a flow mapping that starts on line {opened})")
+
+
 def test_duplicate_key_reported():
     text = BASE.replace("  - expect: OK", "  - expect: OK\n    within: 2s\n    within: 3s")
     msg = only(text)
