@@ -339,7 +339,8 @@ class DTE:
         :class:`simnet.DialError` (its ``outcome`` says why), otherwise ``host.outcome`` does.
         A dial the module refuses with NO CARRIER is followed by ``AT+CEER``, as dialers do, and
         its cause (e.g. ``not registered (PS)``: dialled before AT+CGREG? said 1 or 5) joins
-        the outcome's detail. Extra keywords are PPP client settings (``echo_interval``,
+        the outcome's detail; so is, with ``check``, a link that failed after CONNECT, once the
+        module's NO CARRIER has been read (the line is in command mode when DialError comes). Extra keywords are PPP client settings (``echo_interval``,
         ``restart``, ...)."""
         from simnet.bearer.outcomes import Outcome, OutcomeKind
         from simnet.modem.dialup import PppHost, client_config
@@ -371,9 +372,33 @@ class DTE:
                 host.outcome = Outcome(
                     OutcomeKind.CANCELLED, detail=f"no IP link within {timeout:g} s"
                 )
+            elif check and host.outcome is not None and not host.outcome.ok:
+                left = max(0.0, timeout - (self.sim.now - started))
+                host.outcome = self._after_failed_link(host, host.outcome, left)
         if check and (host.outcome is None or not host.outcome.ok):
             raise DialError(host.outcome)
         return host
+
+    def _after_failed_link(self, host: Any, outcome: Any, timeout: float) -> Any:
+        """PPP failed after CONNECT (e.g. the network rejected the PDP activation and the
+        module terminated the link): the module still ends the call with NO CARRIER at Link
+        Dead. Read it as ``hangup()`` does, so that the caller's next command meets command
+        mode rather than data mode, then ask ``AT+CEER`` as dialers do and join its cause to
+        the outcome's detail. Without a NO CARRIER within ``timeout`` the outcome stays as it
+        is."""
+        from dataclasses import replace
+
+        if not self.sim.run_until(lambda: b"NO CARRIER" in self.peek(), timeout):
+            return outcome
+        try:
+            host.hangup(timeout=max(0.0, timeout))
+        except ExpectTimeout:
+            return outcome
+        cause = self._extended_error()
+        if not cause:
+            return outcome
+        detail = f"{outcome.detail}; +CEER: {cause}" if outcome.detail else f"+CEER: {cause}"
+        return replace(outcome, detail=detail)
 
     def _extended_error(self) -> str:
         """The module's cause of the last call failure (TS 27.007 §6.10 AT+CEER), '' if it

@@ -81,3 +81,25 @@ def test_readme_dialup_example_runs_as_a_gateway_would(capsys):
     host, sim = namespace["host"], namespace["sim"]
     assert host.ended is not None and host.ended.kind == "ok"
     assert sim.now > 2.0  # registration comes at 2 s: the dial waited for it
+
+
+def test_readme_dial_errors_are_what_dial_raises():
+    """Both DialError texts the README quotes, produced as it says: dialled before
+    registration, and dialled with a wrong password after registration."""
+    import simnet
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    quoted = re.findall(r"`DialError: (dial-up failed: [^`]+)`", text)
+    assert len(quoted) == 2
+    scenario = ROOT / "scenarios" / "dialup" / "gprs-tcp-echo.yaml"
+    early = simnet.Simulation.from_yaml(scenario)
+    late = simnet.Simulation.from_yaml(scenario)
+    late.advance(3)  # registered at 2 s
+    raised = []
+    for sim, password in ((early, "s3cret"), (late, "wrong")):
+        try:
+            sim.dte.dial("*99#", apn="internet", username="gw", password=password)
+        except simnet.DialError as exc:
+            raised.append(str(exc))
+    assert raised == quoted
+    assert late.dte.command("AT").final == "OK"

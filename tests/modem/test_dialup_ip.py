@@ -164,8 +164,28 @@ def test_wrong_credentials_raise_dial_error_with_the_reason():
     with pytest.raises(DialError) as err:
         sim.dte.dial("*99#", username="demo", password="wrong", auth="pap")
     # the module acks PAP (it cannot check), the network rejects the activation (#29), the
-    # module terminates the link
+    # module terminates the link and ends the call; dial() reads that NO CARRIER and asks
+    # AT+CEER, whose cause is SM cause #29's name (TS 24.008 §10.5.6.6)
     assert err.value.outcome.kind == "peer_terminated"
+    assert str(err.value) == (
+        "dial-up failed: peer_terminated (peer sent LCP Terminate-Request; "
+        "+CEER: PDP context 1: User authentication failed)"
+    )
+    assert sim.dte.received.endswith(
+        b"\r\nNO CARRIER\r\n"
+        b"AT+CEER\r\r\n+CEER: PDP context 1: User authentication failed\r\n\r\nOK\r\n"
+    )
+    # a new user's next command used to be swallowed by the line still in data mode and came
+    # back with the module's late NO CARRIER as its final result code
+    assert sim.dte.command("AT").raw == b"AT\r\r\nOK\r\n"
+
+
+def test_check_false_leaves_the_end_of_a_failed_link_to_the_caller():
+    """Scenario dial: steps (and hosts that handle the outcome) read NO CARRIER themselves."""
+    sim = world(apn={"name": "internet", "user": "demo", "password": "secret", "auth": "pap"})
+    host = sim.dte.dial("*99#", username="demo", password="wrong", auth="pap", check=False)
+    assert host.outcome.kind == "peer_terminated"
+    assert host.outcome.detail == "peer sent LCP Terminate-Request"
     sim.dte.expect("NO CARRIER", timeout=10)
 
 
