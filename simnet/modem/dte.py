@@ -340,8 +340,8 @@ class DTE:
         A dial the module refuses with NO CARRIER is followed by ``AT+CEER``, as dialers do, and
         its cause (e.g. ``not registered (PS)``: dialled before AT+CGREG? said 1 or 5) joins
         the outcome's detail; so is, with ``check``, a link that failed after CONNECT, once the
-        module's NO CARRIER has been read (the line is in command mode when DialError comes). Extra keywords are PPP client settings (``echo_interval``,
-        ``restart``, ...)."""
+        module's NO CARRIER has been read (the line is in command mode when DialError comes).
+        Extra keywords are PPP client settings (``echo_interval``, ``restart``, ...)."""
         from simnet.bearer.outcomes import Outcome, OutcomeKind
         from simnet.modem.dialup import PppHost, client_config
 
