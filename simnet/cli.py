@@ -7,10 +7,25 @@ dispatch between them lives here at the top.
 
 from __future__ import annotations
 
+import os
 import sys
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # `simnet examples | head`: the reader left; end quietly as cat does, not with a
+        # traceback (stdout now goes nowhere, so the flush at exit cannot fail again)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from simnet.scenario.cli import _tolerant
 

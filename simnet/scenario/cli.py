@@ -319,11 +319,22 @@ def cmd_new(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from simnet.scenario.scaffold import scaffold, stories
 
     if args.list or args.story is None:
+        if not args.list:
+            print(
+                "simnet new: STORY: expected one of these (simnet new STORY --module ID "
+                "-o FILE.yaml):",
+                file=err,
+            )
         for story, entry in stories().items():
             print(f"{story:<11} {entry.summary} ({', '.join(entry.by_module)})", file=out)
         return EXIT_OK if args.list else EXIT_USAGE
-    if args.module is None:
-        print("simnet new: --module: expected a module id (simnet modules)", file=err)
+    known = stories().get(args.story)
+    if args.module is None and known is not None:
+        print(
+            f"simnet new: --module: expected one of {', '.join(known.by_module)} (the modules "
+            f"the {args.story} story exists for)",
+            file=err,
+        )
         return EXIT_USAGE
     try:
         text = scaffold(args.story, args.module, name=args.name, out=args.out)

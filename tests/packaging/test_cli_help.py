@@ -92,3 +92,19 @@ def test_a_stray_word_is_reported_with_the_subcommands_usage(capsys) -> None:
     assert err.rstrip().endswith("simnet run: error: unrecognized arguments: b.yaml")
     assert main(["validate", "x.yaml", "--fast"]) == 2
     assert "simnet validate: error: unrecognized arguments: --fast" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["examples"], ["validate", "--library"], ["modules"]])
+def test_a_reader_that_leaves_early_gets_no_traceback(argv: list[str]) -> None:
+    """`simnet examples | head -5` ended in a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "simnet", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # gone before the child has imported anything, let alone printed
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141  # 128 + SIGPIPE, as a shell reports such a writer
+    assert "Traceback" not in err and "BrokenPipeError" not in err

@@ -98,6 +98,24 @@ def test_refusals_and_overwrites(tmp_path: Path):
     assert out.getvalue().splitlines()[0].startswith("echo ")
 
 
+def test_a_missing_story_or_module_says_which_would_do():
+    """`simnet new echo` said only 'expected a module id', and bare `simnet new` listed the
+    stories with exit 2 and no word of what was wrong."""
+    err = io.StringIO()
+    assert main(["new", "echo"], out=io.StringIO(), err=err) == 2
+    assert err.getvalue() == (
+        "simnet new: --module: expected one of simcom-sim7600, simcom-a7670, fibocom-l610 "
+        "(the modules the echo story exists for)\n"
+    )
+    err = io.StringIO()
+    assert main(["new", "telnet"], out=io.StringIO(), err=err) == 2
+    assert "no story 'telnet'" in err.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["new"], out=out, err=err) == 2
+    assert err.getvalue().startswith("simnet new: STORY: expected one of these")
+    assert out.getvalue().splitlines()[0].startswith("echo ")
+
+
 # -- the schema modeline of a new file: relative to where it is written ------------------------
 MODELINE = "# yaml-language-server: $schema="
 
