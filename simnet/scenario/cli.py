@@ -472,6 +472,18 @@ def module_summaries(registry: object) -> list[tuple[str, str]]:
     return out
 
 
+def _modules_of(scenario: Any) -> str:
+    """What runs: ``module simcom-sim7600``, or for a fleet how many devices of which modules
+    (a mixed fleet's first module alone would misname the others)."""
+    if not scenario.devices:
+        return f"module {scenario.module}"
+    counts: dict[str, int] = {}
+    for device in scenario.devices:
+        counts[device.module] = counts.get(device.module, 0) + 1
+    kinds = ", ".join(f"{n} {module}" for module, n in counts.items())
+    return f"fleet of {len(scenario.devices)} devices ({kinds})"
+
+
 def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from simnet.scenario.loader import load_file
     from simnet.scenario.schema import locate_config_error, validate
@@ -531,10 +543,8 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     quiet = args.quiet
     if not quiet:
-        print(
-            f"simnet: {scenario.name} ({args.file}), module {scenario.module}, seed {seed}",
-            file=out,
-        )
+        what = _modules_of(scenario)
+        print(f"simnet: {scenario.name} ({args.file}), {what}, seed {seed}", file=out)
     results = []
     trace_config = scenario.trace
     if args.trace_level is not None or args.trace_ring is not None:

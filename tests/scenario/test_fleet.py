@@ -223,3 +223,17 @@ def test_devices_frame_numbers_the_failed_step_as_simnet_run_prints_it(tmp_path)
     out = io.StringIO()
     assert main(["run", str(path)], out=out, err=io.StringIO()) == 1
     assert "FAIL dev-1 (simcom-sim7600): step 3 (expect 'NEVER')" in out.getvalue()
+
+
+def test_simnet_run_names_every_module_of_a_mixed_fleet():
+    """The first line said 'module simcom-sim7600' for 20 SIM7600s and 5 L610s."""
+    import io
+
+    from simnet.scenario.cli import main
+
+    out = io.StringIO()
+    assert main(["run", str(LIBRARY)], out=out, err=io.StringIO()) == 0
+    assert out.getvalue().splitlines()[0] == (
+        f"simnet: Fleet of trackers reporting through one NAT ({LIBRARY}), fleet of 25 devices "
+        "(20 simcom-sim7600, 5 fibocom-l610), seed 7"
+    )
