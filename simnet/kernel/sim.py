@@ -358,6 +358,98 @@ def _spent(*_args: Any) -> None:
 _FIRE: Final[tuple[Any, ...]] = (Timer._fire,)
 
 
+class Deadline:
+    """One deadline of a :class:`DeadlineSet`: ``fn(*args)`` at ``when`` unless cancelled
+    (``cancel()`` as :meth:`Timer.cancel`). ``key`` is its place in the queue's order,
+    ``(when, id)``, taken when it was added."""
+
+    __slots__ = ("when", "key", "_fn", "_args", "active")
+
+    def __init__(
+        self, when: Real, key: tuple[Any, Any], fn: Callable[..., Any], args: tuple[Any, ...]
+    ) -> None:
+        self.when = when
+        self.key = key
+        self._fn = fn
+        self._args = args
+        self.active = True
+
+    def cancel(self) -> None:
+        self.active = False
+        self._fn = _spent  # let go of the callback (see Timer.cancel)
+        self._args = ()
+
+
+class DeadlineSet:
+    """Timeouts that are nearly always cancelled (a host's waits for a reply), with at most
+    one queue entry at a time instead of one each.
+
+    ``add(delay, fn, *args)`` does what ``Simulation.call_later`` does - it takes the
+    queue's next id at that moment, so every other entry keeps its id - but only the earliest
+    live deadline is in the queue, as a :class:`Wake` with exactly the ``(time, NORMAL, id)``
+    that deadline's own timer would have had. When it comes due, the deadline fires (if still
+    live) and the next live one is queued with its own key: entries are taken in exactly the
+    order one timer per deadline gives, and a cancelled deadline costs no queue entry unless
+    it was the one queued. Cancelled deadlines wait in a private heap until they reach its
+    head (no longer than their timers would have waited in the queue)."""
+
+    __slots__ = ("_sim", "_heap", "_queued")
+
+    def __init__(self, sim: Simulation) -> None:
+        self._sim = sim
+        self._heap: list[tuple[Any, Any, Deadline]] = []  # (when, id, deadline)
+        self._queued: Wake | None = None  # the entry in the queue (the heap's head's then)
+
+    def add(self, delay: Real, fn: Callable[..., Any], *args: Any) -> Deadline:
+        sim = self._sim
+        now = sim.env._now
+        when_hint = now + delay  # Timer.when: the delay as given
+        if not delay > 0:
+            delay = 0  # an int zero, as call_later does
+        when = now + delay
+        eid = next(sim._eid)
+        deadline = Deadline(when_hint, (when, eid), fn, args)
+        heap = self._heap
+        head = heap[0] if heap else None
+        heappush(heap, (when, eid, deadline))
+        # ids grow: a later-added deadline comes first only if it is due strictly earlier
+        if self._queued is None or head is None or when < head[0]:
+            self._queue_head()
+        return deadline
+
+    def _queue_head(self) -> None:
+        """Queue the heap's head under its own key (a queued entry for another key, if any,
+        is left to find itself stale)."""
+        heap = self._heap
+        while heap and not heap[0][2].active:  # let cancelled heads go
+            heappop(heap)
+        if not heap:
+            self._queued = None
+            return
+        when, eid, _deadline = heap[0]
+        wake = Wake((self._due,))
+        self._queued = wake
+        self._sim._push_entry((when, NORMAL, eid, wake))
+
+    def _due(self, wake: Wake) -> None:
+        if wake is not self._queued:
+            return  # an earlier deadline was queued after this entry: it stands for nothing
+        heap = self._heap
+        deadline: Deadline | None = None
+        if heap:
+            when, eid, head = heap[0]
+            if head.active and when == self._sim.env._now:
+                heappop(heap)
+                deadline = head
+        self._queue_head()  # the next one, before this one's callback may raise
+        if deadline is not None:
+            deadline.active = False
+            fn, args = deadline._fn, deadline._args
+            deadline._fn = _spent
+            deadline._args = ()
+            fn(*args)
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)  # simnet.Simulation is one (scenario layer)
 class Simulation:
     """Owner of the virtual clock. Upper layers (scenario, modules) build on top of it.
@@ -537,6 +629,26 @@ class Simulation:
             self.env.timeout(delay).callbacks.append(timer._fire)
         return timer
 
+    def _push_entry(self, entry: tuple[Any, Any, Any, Any]) -> None:
+        """Put a ready-made ``(time, priority, id, item)`` entry in the queue (parked when due
+        a second or more ahead, as ``call_later`` does)."""
+        queue = self._queue
+        assert queue is not None
+        env = self._parking
+        when = entry[0]
+        if env is not None and env._mark <= when < math.inf:
+            env._park(entry)
+        else:
+            heappush(queue, entry)
+
+    def deadlines(self) -> Any:
+        """A :class:`DeadlineSet` on this clock: ``add(delay, fn, *args)`` returns something
+        with ``cancel()``, as ``call_later`` does (plain timers when the environment is not
+        laid out as SimPy 4's)."""
+        if self._queue is None:
+            return _PlainDeadlines(self)
+        return DeadlineSet(self)
+
     def event_queue(self) -> tuple[list[Any] | None, Any]:
         """SimPy's event queue and event-id counter, for a per-packet path that pushes its own
         :class:`Wake` entries (``heappush(queue, (now + delay, NORMAL, next(eid), entry))``,
@@ -581,3 +693,16 @@ class Simulation:
 
     def record(self, source: str, kind: str, **fields: Any) -> None:
         self.trace.record(self.env._now, source, kind, fields)
+
+
+class _PlainDeadlines:
+    """``DeadlineSet``'s interface over ``call_later`` (an environment not laid out as SimPy
+    4's, e.g. the real-time bridge's)."""
+
+    __slots__ = ("_sim",)
+
+    def __init__(self, sim: Simulation) -> None:
+        self._sim = sim
+
+    def add(self, delay: Real, fn: Callable[..., Any], *args: Any) -> Timer:
+        return self._sim.call_later(delay, fn, *args)

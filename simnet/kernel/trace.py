@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, Final, NamedTuple
@@ -116,10 +117,28 @@ def json_time(t: Real) -> str:
             # decimals as round() (both correctly rounded), and a decimal of at most 15
             # significant digits is the shortest text of the double nearest to it, so repr
             # of that double is those digits without trailing zeros (property-tested).
-            text = f"{t:.9f}"
-            text = text.rstrip("0")
-            if text[-1] == ".":
-                text += "0"
+            # Those digits are t * 1e9 rounded to an integer: below 1e15 the product is off
+            # the exact one by at most 1/16, so unless its fraction lies near a half the
+            # integer is certain and its decimal text is the answer, without '.9f'.
+            scaled = t * 1e9
+            whole = math.floor(scaled)
+            frac = scaled - whole
+            if frac < 0.4375:
+                digits = str(whole)
+            elif frac > 0.5625:
+                digits = str(whole + 1)
+            else:
+                digits = ""
+            if digits:
+                if len(digits) < 10:  # t < 1: nine decimals and a leading 0
+                    digits = "0" * (10 - len(digits)) + digits
+                tail = digits[-9:].rstrip("0")
+                text = digits[:-9] + "." + (tail if tail else "0")
+            else:
+                text = f"{t:.9f}"
+                text = text.rstrip("0")
+                if text[-1] == ".":
+                    text += "0"
         else:
             r = round(t, 9)
             if not (r == r and r != _INF and r != -_INF):
@@ -137,15 +156,17 @@ def json_time(t: Real) -> str:
 # always has one shape; another shape of the same kind replaces it). Shapes a plan cannot
 # express (a field named t, source or kind, a name that is not a string) take the general path.
 class _Plan:
-    """The sorted-key line of one record shape: ``lits[0] v[order[0]] lits[1] ... lits[-1]``,
-    where ``v`` is the encoded field values in the record's order, then source, then t."""
+    """The sorted-key line of one record shape: ``template`` is its literal pieces with an
+    empty slot between each two; ``slots[i]`` is where the i-th value goes (the field values
+    in the record's order, then source, then t). A line is a copy of the template with the
+    encoded values set into their slots, joined."""
 
-    __slots__ = ("names", "lits", "order")
+    __slots__ = ("names", "template", "slots")
 
-    def __init__(self, names: tuple[str, ...], lits: list[str], order: list[int]) -> None:
+    def __init__(self, names: tuple[str, ...], template: list[str], slots: list[int]) -> None:
         self.names = names
-        self.lits = lits
-        self.order = order
+        self.template = template
+        self.slots = slots
 
 
 _PLANS: Final[dict[str, _Plan]] = {}  # kind -> the plan of its latest shape
@@ -185,19 +206,20 @@ def _new_plan(kind: str, names: tuple[Any, ...]) -> _Plan | None:
     members: list[tuple[str, int]] = [(name, i) for i, name in enumerate(names)]
     members += [("kind", -1), ("source", n), ("t", n + 1)]
     members.sort(key=lambda m: m[0])
-    lits: list[str] = []
-    order: list[int] = []
+    template: list[str] = []
+    slots: list[int] = [0] * (n + 2)
     literal = "{"
     for j, (name, arg) in enumerate(members):
         literal += ("," if j else "") + json_str(name) + ":"
         if arg < 0:  # the kind: part of the text
             literal += json_str(kind)
         else:
-            lits.append(literal)
-            order.append(arg)
+            template.append(literal)
+            slots[arg] = len(template)
+            template.append("")
             literal = ""
-    lits.append(literal + "}")
-    return _Plan(names, lits, order)
+    template.append(literal + "}")
+    return _Plan(names, template, slots)
 
 
 def canonical_line(record: TraceRecord) -> str:
@@ -206,41 +228,44 @@ def canonical_line(record: TraceRecord) -> str:
     t, source, kind, fields = record
     if type(fields) is dict and type(source) is str and type(kind) is str:
         plan = _PLANS.get(kind)
-        if plan is not None:  # the same names in the same order?
+        if plan is not None and len(plan.names) == len(fields):
+            # the same names in the same order? (checked while the values are encoded)
             names = plan.names
-            if len(names) == len(fields):
-                i = 0
-                for key in fields:
-                    name = names[i]
-                    if key is not name and key != name:
-                        plan = None
-                        break
-                    i += 1
-            else:
-                plan = None
-        if plan is None:
-            plan = _plan(kind, fields)
-        if plan is not None:
-            values: list[str] = []
-            for v in fields.values():  # json_value of each, without its call for str and int
-                values.append(
+            slots = plan.slots
+            parts = plan.template.copy()
+            i = 0
+            for key, v in fields.items():
+                name = names[i]
+                if key is not name and key != name:
+                    plan = None
+                    break
+                parts[slots[i]] = (  # json_value(v), without its call for str and int
                     json_str(v) if type(v) is str else _int_repr(v) if type(v) is int
                     else json_value(v)
                 )
+                i += 1
+        else:
+            plan = None
+        if plan is None:
+            plan = _plan(kind, fields)
+            if plan is not None:
+                slots = plan.slots
+                parts = plan.template.copy()
+                i = 0
+                for v in fields.values():
+                    parts[slots[i]] = (
+                        json_str(v) if type(v) is str else _int_repr(v) if type(v) is int
+                        else json_value(v)
+                    )
+                    i += 1
+        if plan is not None:
             src = _SOURCE_JSON.get(source)
             if src is None:
                 if len(_SOURCE_JSON) >= _MAX_PLANS:
                     _SOURCE_JSON.clear()
                 src = _SOURCE_JSON[source] = json_str(source)
-            values.append(src)
-            values.append(json_time(t))
-            lits = plan.lits
-            order = plan.order
-            parts: list[str] = []
-            for j in range(len(order)):
-                parts.append(lits[j])
-                parts.append(values[order[j]])
-            parts.append(lits[len(order)])
+            parts[slots[i]] = src
+            parts[slots[i + 1]] = json_time(t)
             return "".join(parts)
     if type(record) is tuple:  # a plain (t, source, kind, fields) entry of the log
         record = _new_record(TraceRecord, record)

@@ -180,6 +180,7 @@ class DTE:
         # Bytes also go here while a protocol owns the line (the PPP client after CONNECT).
         self.tap: Any = None
         self._watches: list[_Watch] = []  # pending expect_event waits
+        self._deadlines: Any = sim.deadlines()  # their timeouts: one queue entry at a time
         self._finals = FINAL_LINE
         profile = getattr(target, "profile", None)
         extra_finals = tuple(extra_finals) + tuple(getattr(profile, "final_lines", ()) or ())
@@ -600,7 +601,7 @@ class DTE:
         watch.resume = self._cursor
         if not self._check_watch(watch):
             self._watches.append(watch)
-            watch.timer = self.sim.call_later(timeout, self._watch_expired, watch)
+            watch.timer = self._deadlines.add(timeout, self._watch_expired, watch)
         return watch.event
 
     def _check_watch(self, watch: _Watch) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from simnet.errors import ConfigError
-from simnet.kernel.trace import Trace
+from simnet.kernel.trace import LazyFields, Trace, json_str, json_time, json_value
 from simnet.kernel.units import Real
 from simnet.net.packet import ACK, PROTO_TCP, RST, SYN, Packet, tcp_packet
 from simnet.net.tcp_engine import (
@@ -111,6 +111,7 @@ class TcpSocket:
         "_timer_at",
         "_listener",
         "_name",
+        "_lazy",
         "_fin_seen",
         "_done",
         "local",
@@ -143,6 +144,7 @@ class TcpSocket:
         self._timer_at: Real = INF
         self._listener = listener
         self._name = f"{local[0]}:{local[1]}>{remote[0]}:{remote[1]}"
+        self._lazy: SocketRecords | None = None  # its tcp_state / tcp_closed records' fields
         self._fin_seen = False
         self._done = False  # on_closed was called: no further callbacks for this socket
         self.local = local
@@ -327,9 +329,9 @@ class TcpSocket:
                 if self.on_writable is not None and conn.send_space > 0:
                     self.on_writable(self)
             elif isinstance(ev, StateChanged):
-                # sim.record(...) with the fields as a dict: no keyword parsing per record
-                fields = {"conn": self._name, "old": ev.old, "new": ev.new}
-                self._stack.trace.record(self._env._now, source, "tcp_state", fields)
+                trace = self._stack.trace
+                if "tcp_state" not in trace.muted_kinds:  # fields built when read
+                    trace.record_lazy(self._env._now, source, "tcp_state", self._records(), ev)
                 if ev.old == SYN_RCVD and self._listener is not None:
                     self._listener._half_open -= 1
                 if ev.new == CLOSED:
@@ -351,9 +353,9 @@ class TcpSocket:
                 if self.on_peer_fin is not None and not self._done:
                     self.on_peer_fin(self)
             elif isinstance(ev, Closed):
-                self._stack.trace.record(
-                    self._env._now, source, "tcp_closed", {"conn": self._name, "reason": ev.reason}
-                )
+                trace = self._stack.trace
+                if "tcp_closed" not in trace.muted_kinds:
+                    trace.record_lazy(self._env._now, source, "tcp_closed", self._records(), ev)
                 # A callback run earlier in this batch may have closed the socket (its own
                 # flush reported it): events still queued behind are not delivered after it.
                 self._done = True
@@ -376,8 +378,51 @@ class TcpSocket:
             elif isinstance(ev, GiveUp):
                 sim.record(source, "tcp_give_up", conn=self._name, budget=ev.budget, count=ev.spent)
 
+    def _records(self) -> SocketRecords:
+        records = self._lazy
+        if records is None:
+            records = self._lazy = SocketRecords(self._name)
+        return records
+
     def __repr__(self) -> str:
         return f"<TcpSocket {self._name} {self.state}>"
+
+
+class SocketRecords(LazyFields):
+    """A socket's ``tcp_state`` and ``tcp_closed`` records (``Trace.record_lazy``): ``arg`` is
+    the engine's ``StateChanged`` or ``Closed`` event; the fields ``{"conn", "old", "new"}``
+    or ``{"conn", "reason"}`` are built when the trace is read, and the canonical line is
+    written out here (the same text ``canonical_line`` makes of the built record)."""
+
+    __slots__ = ("name", "_head", "_source", "_tail")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._head = ""  # '{"conn":<name>,"kind":'
+        self._source = ""  # the source _tail was made for
+        self._tail = ""  # ',"source":<source>,"t":'
+
+    def fields(self, arg: Any) -> dict[str, Any]:
+        if type(arg) is StateChanged:
+            return {"conn": self.name, "old": arg.old, "new": arg.new}
+        return {"conn": self.name, "reason": arg.reason}
+
+    def line(self, t: Real, source: str, kind: str, arg: Any) -> str:
+        if type(source) is not str:
+            return super().line(t, source, kind, arg)
+        head = self._head
+        if not head:
+            head = self._head = '{"conn":' + json_str(self.name) + ',"kind":'
+        if source != self._source or not self._tail:
+            self._tail = ',"source":' + json_str(source) + ',"t":'
+            self._source = source
+        if kind == "tcp_state" and type(arg) is StateChanged:
+            return (f'{head}"tcp_state","new":{json_value(arg.new)},"old":{json_value(arg.old)}'
+                    f"{self._tail}{json_time(t)}}}")
+        if kind == "tcp_closed" and type(arg) is Closed:
+            reason = json_value(arg.reason)
+            return f'{head}"tcp_closed","reason":{reason}{self._tail}{json_time(t)}}}'
+        return super().line(t, source, kind, arg)
 
 
 class TcpListener:

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import math
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -251,3 +252,52 @@ def test_summary_counts_lazy_records_without_building_them():
 )
 def test_json_time_is_the_json_of_the_rounded_time(t):
     assert json_time(t) == json.dumps(round(t, 9))
+
+
+def test_json_time_near_halves_and_clock_sums():
+    # json_time takes t * 1e9's integer when its fraction is clearly off a half: check the
+    # values next to halves (a few ulps either side) and clock-like sums against round()
+    rng = random.Random(18)
+    values = []
+    for _ in range(20_000):
+        k = rng.randrange(10**5, 10**15)
+        half = (k + 0.5) / 1e9
+        values.append(half)
+        lo = hi = half
+        for _step in range(3):
+            lo, hi = math.nextafter(lo, 0.0), math.nextafter(hi, math.inf)
+            values += [lo, hi]
+        values.append(rng.uniform(1e-4, 1e6))
+    clock = 0.0
+    for _ in range(20_000):
+        clock += rng.choice((0.3, 0.0256, 0.001, 1 / 3, 300.0, rng.uniform(0, 2)))
+        values.append(clock)
+    for t in values:
+        assert json_time(t) == json.dumps(round(t, 9)), t
+
+
+def test_tcp_socket_records_read_digest_and_export_like_built_ones():
+    # tcp_state / tcp_closed are lazy (SocketRecords): their lines, records and digest are
+    # those of the same records given as dicts, odd names and states included
+    from simnet.net.tcp import SocketRecords
+    from simnet.net.tcp_engine import TcpState
+    from simnet.net.tcp_events import Closed, StateChanged
+
+    lazy, built = Trace(), Trace()
+    t = 0.0
+    for name in ("10.64.0.2:49152>203.0.113.50:9000", 'a"b\u00e9>c', ""):
+        records = SocketRecords(name)
+        for old, new in ((TcpState.CLOSED, TcpState.SYN_SENT), ("X", Label("Y"))):
+            t += 0.1 + 0.2
+            for source in ("tcp.dev1", "tcp.é"):
+                lazy.record_lazy(t, source, "tcp_state", records, StateChanged(old, new))
+                built.record(t, source, "tcp_state", {"conn": name, "old": old, "new": new})
+        lazy.record_lazy(t, "tcp.dev1", "tcp_closed", records, Closed("reset"))
+        built.record(t, "tcp.dev1", "tcp_closed", {"conn": name, "reason": "reset"})
+        lazy.record_lazy(t, "tcp.dev1", "odd", records, Closed("x"))  # another kind: general
+        built.record(t, "tcp.dev1", "odd", {"conn": name, "reason": "x"})
+    assert lazy.digest() == built.digest()
+    assert list(lazy.records) == list(built.records)
+    out = io.StringIO()
+    lazy.to_jsonl(out)
+    assert out.getvalue() == "".join(reference_line(r) + "\n" for r in built.records)

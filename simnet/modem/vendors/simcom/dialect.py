@@ -601,10 +601,11 @@ class SimcomDialect(Dialect):
         self.links[index] = link
         self.rx[index].clear()
         self.rx_remote[index] = None
+        if not transparent:  # +CIPOPEN: <link>,<err> follows as a URC: nothing waits
+            self.spawn(self._connect_process(link, local_port, None))
+            return ctx.ok()
         done = link.done = self.module.sim.event()
         self.spawn(self._connect_process(link, local_port, done), done)
-        if not transparent:
-            return ctx.ok()  # +CIPOPEN: <link>,<err> follows as a URC
         return self._await_transparent(ctx, link, done)
 
     def _await_transparent(
@@ -618,7 +619,7 @@ class SimcomDialect(Dialect):
         return ctx.connect(data_link, self.connect_rate())
 
     def _connect_process(
-        self, link: Link, local_port: int | None, done: simpy.Event
+        self, link: Link, local_port: int | None, done: simpy.Event | None
     ) -> Generator[Any, Any, None]:
         sim = self.module.sim
         yield self.latency("cipopen")
@@ -632,7 +633,7 @@ class SimcomDialect(Dialect):
             target = result.addresses[0]
             link.server_ip = target
         if self.links[link.index] is not link or link.state != LinkState.CONNECTING:
-            if not done.triggered:
+            if done is not None and not done.triggered:
                 done.succeed(False)
             return
         config = self._tcp_config()
@@ -666,14 +667,14 @@ class SimcomDialect(Dialect):
             resolver.config = DnsResolverConfig(timeout=resolver.config.timeout, attempts=attempts)
         return resolver.resolve(name).event
 
-    def _on_connected(self, link: Link, done: simpy.Event) -> None:
+    def _on_connected(self, link: Link, done: simpy.Event | None) -> None:
         if self.links[link.index] is not link:
             return
         link.state = LinkState.OPEN
         self.record("connected", link=link.index, remote=f"{link.server_ip}:{link.server_port}")
         if not link.transparent:
             self.urc(f"+CIPOPEN: {link.index},0")
-        if not done.triggered:
+        if done is not None and not done.triggered:
             done.succeed(True)
 
     def _connect_failed(self, link: Link, reason: str, done: simpy.Event | None = None) -> None:
