@@ -393,12 +393,16 @@ class DeadlineSet:
     it was the one queued. Cancelled deadlines wait in a private heap until they reach its
     head (no longer than their timers would have waited in the queue)."""
 
-    __slots__ = ("_sim", "_heap", "_queued")
+    __slots__ = ("_sim", "_heap", "_queued", "_queued_id", "_in_queue")
 
     def __init__(self, sim: Simulation) -> None:
         self._sim = sim
         self._heap: list[tuple[Any, Any, Deadline]] = []  # (when, id, deadline)
-        self._queued: Wake | None = None  # the entry in the queue (the heap's head's then)
+        self._queued: Wake | None = None  # the entry standing for the heap's head ...
+        self._queued_id: Any = None  # ... and its id
+        # every entry of this set still in the queue, by id (one that no longer stands for
+        # the head fires for nothing; if its deadline becomes the head again, it does again)
+        self._in_queue: dict[Any, Wake] = {}
 
     def add(self, delay: Real, fn: Callable[..., Any], *args: Any) -> Deadline:
         sim = self._sim
@@ -418,8 +422,8 @@ class DeadlineSet:
         return deadline
 
     def _queue_head(self) -> None:
-        """Queue the heap's head under its own key (a queued entry for another key, if any,
-        is left to find itself stale)."""
+        """Have an entry under the heap's head's own key in the queue (one for another key,
+        if any, is left to find itself stale)."""
         heap = self._heap
         while heap and not heap[0][2].active:  # let cancelled heads go
             heappop(heap)
@@ -427,18 +431,27 @@ class DeadlineSet:
             self._queued = None
             return
         when, eid, _deadline = heap[0]
-        wake = Wake((self._due,))
+        wake = self._in_queue.get(eid)
+        if wake is None:
+            wake = Wake((self._due,))
+            self._in_queue[eid] = wake
+            self._sim._push_entry((when, NORMAL, eid, wake))
         self._queued = wake
-        self._sim._push_entry((when, NORMAL, eid, wake))
+        self._queued_id = eid
 
     def _due(self, wake: Wake) -> None:
-        if wake is not self._queued:
-            return  # an earlier deadline was queued after this entry: it stands for nothing
+        in_queue = self._in_queue
+        if wake is not self._queued:  # stands for nothing now
+            for eid, queued in list(in_queue.items()):  # a few at most
+                if queued is wake:
+                    del in_queue[eid]
+            return
+        del in_queue[self._queued_id]
         heap = self._heap
         deadline: Deadline | None = None
         if heap:
             when, eid, head = heap[0]
-            if head.active and when == self._sim.env._now:
+            if head.active and eid == self._queued_id:
                 heappop(heap)
                 deadline = head
         self._queue_head()  # the next one, before this one's callback may raise
