@@ -156,6 +156,20 @@ class RunResult:
     judged_by_invariants: bool = False
     program_result: Any = None  # what a program: returned
 
+    def __repr__(self) -> str:
+        # Short, the verdict first: pytest shows a failing `assert result.passed` through this,
+        # cut to ~240 characters, and the dataclass's own repr spent them all on the step list.
+        from simnet.scenario.report import describe_failure
+
+        why = describe_failure(self)
+        failure = f", failure={why!r}" if why else ""
+        return (
+            f"RunResult(scenario={self.scenario!r}, passed={self.passed}{failure}, "
+            f"seed={self.seed}, virtual_time={float(self.virtual_time):.3f}, "
+            f"steps={len(self.steps)}, checks={len(self.checks)}, devices={len(self.devices)}, "
+            f"digest={self.digest[:16]!r})"
+        )
+
     def devices_frame(self) -> Any:
         """One row per fleet device (pandas): name, group, module, passed, steps, steps_passed,
         t_start, t_end, UART byte counts, the radio figures as ``radio.<name>`` columns (as a

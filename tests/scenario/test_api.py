@@ -141,3 +141,23 @@ def test_run_scenario_from_python(sim):
     result = sim.run_scenario()
     assert result.passed and [s.passed for s in result.steps] == [True, True]
     assert result.digest == sim.trace.digest()
+
+
+def test_a_run_result_reads_as_its_verdict_first():
+    """`assert sim.run_scenario().passed` in pytest showed the dataclass repr cut at ~240
+    characters: the scenario name, then the first steps, never what failed."""
+    import simnet
+
+    sim = simnet.Simulation.from_dict(
+        {
+            "name": "short",
+            "module": "simcom-sim7600",
+            "steps": [{"send": "AT"}, {"expect": "OK"}, {"expect": "NEVER", "within": "1s"}],
+        }
+    )
+    text = repr(sim.run_scenario())
+    head = text[:240]  # what pytest's assertion rewriting keeps by default
+    assert head.startswith("RunResult(scenario='short', passed=False, failure=\"step 3 (expect: ")
+    assert "not seen within 1 s" in head
+    ok = simnet.Simulation.from_dict({"name": "ok", "module": "simcom-sim7600"}).run_scenario()
+    assert repr(ok).startswith("RunResult(scenario='ok', passed=True, seed=")
