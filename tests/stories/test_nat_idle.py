@@ -161,3 +161,34 @@ def test_fibocom_tcp_keepalive_probes_refresh_the_nat():
     next_seq = int(data_seg.text.split("seq=")[1].split()[0]) + 5
     assert seq == [next_seq - 1, next_seq - 1]
     assert len(nat_events(sim, "create")) == 1 and nat_events(sim, "expire") == []
+
+
+# -- the same fix on a SIMCom A7670 (AT+CTCPKA) ------------------------------------------------
+
+CTCPKA_IDLE = 2 * 60.0  # AT+CTCPKA=1,2,9,75: <keepidle> 2, in minutes
+
+
+def test_a7670_ctcpka_probes_refresh_the_nat():
+    """The SIMCom story a firmware engineer looks for: keepalive switched on after NETOPEN."""
+    sim, result = run_story("nat-keepalive-a7670.yaml")
+    assert result.passed
+    (echo,) = [p for p in packets(sim, "module.downlink", "rx", f"{SERVER} >", "[AP]", "len=5")
+               if p.t < 100]
+    probes = [p for p in packets(sim, "module.uplink", "tx", f"> {SERVER} [A]", "len=0")
+              if echo.t + 1.0 < p.t < 300.0]
+    acks = [p for p in packets(sim, "module.downlink", "rx", f"{SERVER} > ", "[A]", "len=0")
+            if echo.t + 1.0 < p.t < 300.0]
+    # idle measured from the last segment received: the echo, then each probe's ACK
+    assert len(probes) == 2 and len(acks) == 2
+    assert probes[0].t == pytest.approx(echo.t + CTCPKA_IDLE, abs=1e-9)
+    assert acks[0].t == pytest.approx(probes[0].t + up(0) + 2 * INTERNET_DELAY + down(0), abs=1e-9)
+    assert probes[1].t == pytest.approx(acks[0].t + CTCPKA_IDLE, abs=1e-9)
+    # the NAT never saw 240 s of silence: one mapping, never expired, and the data after the
+    # night went out on it and came back
+    assert len(nat_events(sim, "create")) == 1 and nat_events(sim, "expire") == []
+    (world,) = [p for p in packets(sim, "module.uplink", "tx", f"> {SERVER} [AP]", "len=5")
+                if p.t > 300.0]
+    (back,) = [p for p in packets(sim, "module.downlink", "rx", f"{SERVER} >", "[AP]", "len=5")
+               if p.t > 300.0]
+    assert back.t == pytest.approx(world.t + up(5) + 2 * INTERNET_DELAY + down(5), abs=1e-9)
+    assert not any(b"+IPCLOSE" in chunk for _, chunk in uart_to_host(sim))
