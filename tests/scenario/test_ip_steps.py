@@ -93,3 +93,21 @@ def test_pattern_is_the_documented_formula():
     data = pattern_bytes(600)
     assert data[:4] == bytes([0, 7, 14, 21]) and data[251] == (251 * 7 + 1) & 0xFF
     assert pattern_bytes(10, 300) == data[300:310]
+
+
+def test_library_redial_after_one_auth_failure_fails_exactly_one_session():
+    """scenarios/dialup/auth-failure-redial.yaml: ppp-fail with count 1 refuses the first PPP
+    session at authentication (RFC 1334 §2.2.2: Authenticate-Nak) and no later one."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "dialup" / "auth-failure-redial.yaml"
+    sim = Simulation.from_yaml(path)
+    result = sim.run_scenario()
+    assert result.passed
+    pap = [r.fields["frame"] for r in sim.trace.select(source="bearer.dialup", kind="ppp_tx")
+           if r.fields["frame"].startswith("PAP")]
+    assert pap == ["PAP Authenticate-Nak id=1", "PAP Authenticate-Ack id=1"]
+    ended = [r.fields["outcome"] for r in sim.trace.select(source="dte.ppp", kind="ppp_ended")]
+    assert ended == ["auth_failed", "ok"]  # refused, then the retry's own hangup
+    first_dial, second_dial = (s for s in result.steps if s.kind == "dial")
+    assert second_dial.t - first_dial.t > 5.0  # the driver's pause before it dialled again
