@@ -28,6 +28,7 @@ import simnet
 from simnet.kernel import Simulation
 from simnet.net import Network
 from simnet.net.tcp import TcpSocket
+from simnet.servers import make_service
 
 SERVER_IP = "203.0.113.80"
 LINK = {"delay": 0.05, "rate": "2Mbps"}
@@ -36,15 +37,22 @@ CHUNK = bytes(range(256)) * 64  # 16 KiB of every byte value, reused
 CLOCK = time.perf_counter  # --cpu: time.process_time (CPU seconds: other jobs do not inflate them)
 
 
+def peer_service(direction: str, size: int, close: bool = True) -> dict[str, Any]:
+    """The server's service: a sink for uploads, a source of ``size`` bytes for downloads. The
+    raw stack's runs use the same one (the same server code per packet on both sides)."""
+    if direction == "up":
+        return {"type": "tcp-sink", "port": 9000}
+    return {"type": "tcp-source", "port": 9000, "bytes": size, "content": "pattern",
+            "pattern": "0123456789ABCDEF", "close": close}
+
+
 def world(module: str, direction: str, size: int, close: bool = True) -> Any:
-    service = ({"type": "tcp-sink", "port": 9000} if direction == "up" else
-               {"type": "tcp-source", "port": 9000, "bytes": size, "content": "pattern",
-                "pattern": "0123456789ABCDEF", "close": close})
     return simnet.Simulation.from_dict({
         "name": f"{module} {direction}", "module": module, "uart": {"baud": BAUD},
         "network": {"registration": {"state": "home", "after": "0s"}, "link": LINK,
                     "pdp": {"activation_delay": "0.5s"}},
-        "hosts": {"srv.example.net": {"ip": SERVER_IP, "services": [service]}},
+        "hosts": {"srv.example.net": {"ip": SERVER_IP,
+                                      "services": [peer_service(direction, size, close)]}},
     })
 
 
@@ -226,44 +234,52 @@ def run_module(case: str, direction: str, size: int) -> tuple[float, int, int]:
 
 
 # -- the raw stack: the same bytes over the same links, a module host's own socket --------------
-def run_raw(direction: str, size: int, write: int = len(CHUNK)) -> tuple[float, int, int]:
-    sim = Simulation(7)
+def raw_world(direction: str, size: int, close: bool = True) -> tuple[Any, Network, Any, Any]:
+    """The module's links and the same peer service (:func:`peer_service`), no module: returns
+    (sim, network, the module host, the service). The simulation is the class a scenario's
+    world runs in (compiled, a call on an interpreted subclass costs more than on the base)."""
+    sim = simnet.Simulation(7)
     net = Network(sim)
     srv = net.add_host("srv", SERVER_IP)
+    config = peer_service(direction, size, close)
+    service = make_service(config.pop("type"), config).attach(sim, srv)
     mod = net.add_module_host("module", LINK, LINK)
     mod.interface_up("10.64.0.2", net.dns_ips)
+    return sim, net, mod, service
+
+
+def run_raw(direction: str, size: int, write: int = len(CHUNK)) -> tuple[float, int, int]:
+    """``size`` bytes between the module host's own TCP socket and the server's service: down,
+    the socket reads whatever arrives; up, it writes ``write`` bytes per send as the window
+    opens, until the sink has them all."""
+    sim, net, mod, service = raw_world(direction, size)
     got = [0]
     finished = sim.event()
-    sender_is_module = direction == "up"
-
-    def pump(sock: TcpSocket, sent: list[int] = [0]) -> None:  # noqa: B006 - per-run state below
-        while sent[0] < size:
-            n = sock.send(CHUNK[: min(write, size - sent[0])])
-            if n == 0:
-                return
-            sent[0] += n
-        sock.close()
-
-    def on_data(s: TcpSocket) -> None:
-        got[0] += len(s.recv())
-        if got[0] >= size and not finished.triggered:
-            finished.succeed()
-
-    def on_accept(sock: TcpSocket) -> None:
-        if sender_is_module:
-            sock.on_data = on_data
-        else:
-            sent = [0]
-            sock.on_writable = lambda s: pump(s, sent)
-            pump(sock, sent)
-
-    srv.tcp_listen(9000, on_accept)
     client = mod.tcp_connect(SERVER_IP, 9000)
-    if sender_is_module:
+    if direction == "up":
         sent = [0]
-        client.on_connected = lambda s: pump(s, sent)
-        client.on_writable = lambda s: pump(s, sent)
+
+        def pump(sock: TcpSocket) -> None:
+            while sent[0] < size:
+                n = sock.send(CHUNK[: min(write, size - sent[0])])
+                if n == 0:
+                    return
+                sent[0] += n
+
+        def acked(_sock: TcpSocket, _n: int = 0) -> None:
+            if service.bytes_received >= size and not finished.triggered:
+                finished.succeed()
+
+        client.on_connected = pump
+        client.on_writable = pump
+        client.on_acked = acked
     else:
+
+        def on_data(s: TcpSocket) -> None:
+            got[0] += len(s.recv())
+            if got[0] >= size and not finished.triggered:
+                finished.succeed()
+
         client.on_data = on_data
     wall0 = CLOCK()
     sim.run(until=finished)
@@ -368,6 +384,114 @@ def run_floor(case: str, size: int, host_waits: bool) -> tuple[float, int, int]:
     return CLOCK() - t0, exchanges, len(sim.trace)
 
 
+# -- the floor of a pushed download ----------------------------------------------------------
+# What a download in an AT-command receive format must do whatever the code that does it: the
+# network's packets with the same peer service (the raw stack's run), the module taking from
+# its socket only what the UART can carry now and writing each piece with its header, as the
+# module does (the piece sizes are in the trace: they are in the bytes), one kernel timer
+# entry for each wait for UART room, the bursts on a real Uart with their ``dte<`` records,
+# the model's other records (the L610's ``urc`` record of each line), and a host that keeps
+# the bytes. Nothing else: no AT engine, no dialect, no host-side framing or decoding.
+# tests/bench/test_module_path_floor.py holds its bursts and records to the module's.
+PUSH_FLOOR_CASES = ("sim7600-push", "l610-command")
+SIMCOM_PUSH_RETRY = 0.010  # s: the SIM7600's wait for UART room (simcom dialect PUSH_RETRY)
+SIMCOM_PUSH_MAX = 1500  # bytes a push at most (S76 L1106 note 2), 64 kept for its header
+L610_PIECE = 2048  # +MIPDSETS <size> default (L610 §1.1.5.4), hex: 2 digits a byte
+L610_HEADER = 64  # room kept for the +MIPRTCP header (fibocom dialect RX_URC_HEADER)
+
+
+def run_push_floor(case: str, size: int) -> tuple[float, int, int, Any]:
+    """The floor of ``size`` bytes of ``case``'s download (see above), timed alone. Returns
+    (seconds, radio packets, records, the simulation)."""
+    from simnet.modem.uart import Uart, UartConfig
+
+    sim, net, mod, _service = raw_world("down", size, close=False)  # as the push cases' source
+    uart = Uart(sim, UartConfig(baud=BAUD), name="modem.uart")
+    trace, env, port = sim.trace, sim.env, uart.dce
+    kept: list[bytes] = []  # the host keeps every burst (a list: no growing buffer to copy)
+    pushed = [0]  # payload bytes written to the UART
+    finished = sim.event()
+
+    def host(data: bytes, _t: float, _bt: float) -> None:
+        kept.append(data)
+        if pushed[0] >= size and port.idle and not finished.triggered:
+            finished.succeed()
+
+    uart.dte.on_receive = host
+    sock = mod.tcp_connect(SERVER_IP, 9000)
+    waiting: list[Any] = [None]  # the timer of a wait for room
+
+    def resume() -> None:
+        waiting[0] = None
+        push(sock)
+
+    if case == "sim7600-push":
+        prefix = f"\r\nRECV FROM:{SERVER_IP}:9000\r\n+IPD".encode()
+
+        def push(sock: TcpSocket) -> None:
+            while sock.readable:
+                room = port.space - 64
+                if room <= 0:
+                    if waiting[0] is None:
+                        waiting[0] = sim.call_later(SIMCOM_PUSH_RETRY, resume)
+                    return
+                data = sock.recv(SIMCOM_PUSH_MAX if room > SIMCOM_PUSH_MAX else room)
+                pushed[0] += len(data)
+                port.write(b"%b%d\r\n%b" % (prefix, len(data), data))
+
+    else:
+
+        def push(sock: TcpSocket) -> None:
+            if waiting[0] is not None:
+                return  # the line is draining: resume() comes back
+            while sock.readable:
+                need = min(2 * min(L610_PIECE, sock.readable) + L610_HEADER, port.capacity)
+                space = port.space
+                if space < need:
+                    wait = max(0.001, (need - space) * port.byte_time())
+                    waiting[0] = sim.call_later(wait, resume)
+                    return
+                data = sock.recv(L610_PIECE)
+                pushed[0] += len(data)
+                text = f"+MIPRTCP: 1,{sock.readable},{data.hex().upper()}"
+                port.write(b"\r\n%b\r\n" % text.encode())
+                trace.record(env._now, "modem", "urc", {"text": text})
+
+    sock.on_data = push
+    t0 = CLOCK()
+    sim.run(until=finished)
+    seconds = CLOCK() - t0
+    link = net.link("module")
+    return seconds, link.uplink.packets_sent + link.downlink.packets_sent, len(sim.trace), sim
+
+
+def push_floor_report(cases: list[str], sizes: list[int], repeat: int) -> None:
+    """Per download case: the module path, the raw stack and the floor, us a radio packet,
+    best of ``repeat``, interleaved."""
+    print(
+        f"{'case':14} {'bytes':>10} {'module':>8} {'raw':>6} {'2x raw':>7} {'floor':>7} "
+        f"{'floor/raw':>9} {'module/floor':>12}   (us a radio packet, downloads)"
+    )
+    for case in cases:
+        for size in sizes:
+            best: dict[str, float] = {}
+            for _ in range(repeat):
+                gc.collect()
+                m = run_module(case, "down", size)
+                gc.collect()
+                r = run_raw("down", size)
+                gc.collect()
+                f = run_push_floor(case, size)
+                for key, run in (("module", m), ("raw", r), ("floor", f)):
+                    best[key] = min(best.get(key, 1e9), run[0] / run[1] * 1e6)
+            print(
+                f"{case:14} {size:>10,} {best['module']:8.1f} {best['raw']:6.1f} "
+                f"{2 * best['raw']:7.1f} {best['floor']:7.1f} {best['floor'] / best['raw']:9.2f} "
+                f"{best['module'] / best['floor']:12.2f}",
+                flush=True,
+            )
+
+
 def floor_report(cases: list[str], sizes: list[int], repeat: int) -> None:
     """Per AT-command upload case: the module path, the raw stack as the bench compares it,
     the raw stack writing one exchange's bytes per send, and the floor, in CPU (or wall) us a
@@ -440,8 +564,13 @@ def main(argv: list[str] | None = None) -> int:
     clock = "CPU" if args.cpu else "wall"
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores shared); {clock} clock")
     if args.floor:
-        cases = [c for c in args.cases.split(",") if c in FLOOR]
-        floor_report(cases, sizes, args.repeat)
+        directions = args.directions.split(",")
+        if "down" in directions:
+            cases = [c for c in args.cases.split(",") if c in PUSH_FLOOR_CASES]
+            push_floor_report(cases, sizes, args.repeat)
+        if "up" in directions:
+            cases = [c for c in args.cases.split(",") if c in FLOOR]
+            floor_report(cases, sizes, args.repeat)
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
         return 0
     print(

@@ -71,3 +71,41 @@ def test_the_floor_writes_what_the_module_writes(bench: Any, case: str) -> None:
     # later ones: the same records and burst sizes (the L610's answers count what was sent, so
     # their digits may grow by a few bytes over a long run; not in two exchanges)
     assert [(k, len(v)) for k, v in floor] == [(k, len(v)) for k, v in module_side[: len(floor)]]
+
+
+def _pushed_records(records: Any, first: Any) -> list[tuple[str, Any]]:
+    """(kind, bytes or text) of the UART bursts towards the host and the modem's ``urc``
+    records, from the first one ``first`` picks."""
+    out: list[tuple[str, Any]] = []
+    for r in records:
+        if r.kind == "dte<":
+            out.append((r.kind, bytes(r.fields["data"])))
+        elif r.source == "modem" and r.kind == "urc":
+            out.append((r.kind, r.fields["text"]))
+    start = next(i for i, item in enumerate(out) if first(item))
+    return out[start:]
+
+
+@pytest.mark.parametrize("case", ["sim7600-push", "l610-command"])
+def test_the_download_floor_writes_what_the_module_writes(bench: Any, case: str) -> None:
+    """Every burst towards the host (so every push's size and header: they are in the bytes)
+    and every ``urc`` record, from the first push to the end of the download, equal."""
+    size = 250_000  # ~170 radio packets: pushes limited by UART room, waits, the last piece
+    module, fn = bench.CASES[case]
+    sim = bench.world(module, "down", size, close=False)
+    fn(sim, "down", size)
+    _t, packets, _records, floor_sim = bench.run_push_floor(case, size)
+
+    def first(item: tuple[str, Any]) -> bool:
+        kind, data = item
+        if case == "sim7600-push":
+            return kind == "dte<" and b"\r\n+IPD" in data
+        return kind == "urc" and data.startswith("+MIPRTCP: 1,")
+
+    module_side = _pushed_records(sim.trace, first)
+    floor = _pushed_records(floor_sim.trace, first)
+    payload = sum(
+        len(data) for kind, data in floor if kind == "dte<"
+    )  # headers included: more than the payload
+    assert payload > size and packets > 150
+    assert len(floor) == len(module_side) and floor == module_side
