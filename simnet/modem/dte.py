@@ -164,7 +164,14 @@ class DTE:
         self.uart = uart
         self.port = uart.dte
         self.port.on_receive = self._on_receive
-        self._buf = bytearray()  # received bytes kept, from absolute offset self._base
+        # Received bytes kept, from absolute offset self._base: ``_buf`` (below) is all of them
+        # in one buffer. While nothing looks at them (no command, no wait, no tap) arrivals
+        # are only listed in ``_pieces`` and joined into ``_flat`` when something does: a
+        # host that lets a long download arrive unread does not copy its growing buffer again
+        # and again.
+        self._flat = bytearray()
+        self._pieces: list[bytes] = []
+        self._pieces_len = 0
         # The kept bytes as text while a search's window is all of them (see _search):
         # decoded once, then extended by what arrives (base it starts at, text).
         self._kept_base = 0
@@ -207,12 +214,26 @@ class DTE:
         self._socket_data = SocketData(self)  # from the start: it must see every AT+CIPOPEN
 
     # -- byte stream -------------------------------------------------------------------------
+    @property
+    def _buf(self) -> bytearray:
+        """Every kept byte in one buffer (the listed arrivals joined first)."""
+        if self._pieces:
+            self._flat += b"".join(self._pieces)
+            self._pieces.clear()
+            self._pieces_len = 0
+        return self._flat
+
     def _on_receive(self, data: bytes, _t: float, _bt: float) -> None:
         if self.tap is not None:
             self.tap(data)
-        self._received += len(data)
-        self._buf += data
-        overflow = len(self._buf) - self.max_buffer
+        n = len(data)
+        self._received += n
+        if self._in_command or self._watches or self.tap is not None:
+            self._buf.extend(data)  # a wait looks at the kept bytes at once: keep them joined
+        else:
+            self._pieces.append(data)
+            self._pieces_len += n
+        overflow = len(self._flat) + self._pieces_len - self.max_buffer
         if not self._in_command:
             self._frame(data, self._received - len(data))
         if overflow > 0:  # a host that never reads: keep the newest bytes only
@@ -250,7 +271,7 @@ class DTE:
 
     @property
     def _end(self) -> int:
-        return self._base + len(self._buf)
+        return self._base + len(self._flat) + self._pieces_len
 
     def _text(self, start: int, end: int | None = None) -> str:
         """Kept bytes from absolute offset ``start`` (to ``end``) as latin-1 text."""

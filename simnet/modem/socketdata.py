@@ -105,7 +105,10 @@ class SocketData:
     def __init__(self, dte: Any) -> None:
         self.dte = dte
         self.chunks: list[Chunk] = []
-        self._buffers: dict[Link, bytearray] = defaultdict(bytearray)
+        # Per link, the pieces received and not read, in order: appended as they come (one
+        # growing buffer would be copied again and again as a download grows), joined when
+        # asked for.
+        self._buffers: dict[Link, list[bytes]] = {}
         self.pending: dict[Link, int] = defaultdict(int)  # announced, not read yet (pull modes)
         self._remote: tuple[str, int] | None = None  # the last RECV FROM
         self._recv_from_seen: dict[str, tuple[str, int]] = {}  # RECV FROM line -> address
@@ -126,7 +129,12 @@ class SocketData:
     # -- reading -----------------------------------------------------------------------------
     def received(self, link: Link) -> bytes:
         """Every byte received on ``link`` and not yet taken with :meth:`read`."""
-        return bytes(self._buffers.get(link, b""))
+        pieces = self._buffers.get(link)
+        if not pieces:
+            return b""
+        if len(pieces) > 1:  # joined once: asking again costs nothing until more comes
+            pieces[:] = [b"".join(pieces)]
+        return pieces[0]
 
     def read(self, link: Link) -> bytes:
         """Take the bytes received on ``link``."""
@@ -145,7 +153,7 @@ class SocketData:
         the bytes read."""
         if self.edsoft:  # pushed in the session as it arrived: nothing to pull
             return self.read(link)
-        before = len(self._buffers.get(link, b""))
+        before = len(self.received(link))
         if isinstance(link, str) and link[:4] in ("tcp:", "udp:"):
             self._fetch_wipsoft(link, timeout)
         elif self.dte.vendor == "fibocom":
@@ -159,8 +167,7 @@ class SocketData:
                 m = _CIPRXGET_READ.match(r.line("+CIPRXGET:") or "")
                 if not r.ok or not m or int(m.group(4)) == 0:
                     break
-        data = bytes(self._buffers.get(link, b"")[before:])
-        self.read(link)
+        data = self.read(link)[before:]
         return data
 
     def _fetch_wipsoft(self, link: str, timeout: float) -> None:
@@ -295,8 +302,14 @@ class SocketData:
         self, t: float, link: Link, data: bytes, remote: tuple[str, int] | None = None
     ) -> None:
         if data:
+            if type(data) is not bytes:  # kept: a caller's bytearray must not change under it
+                data = bytes(data)
             self.chunks.append(Chunk(t, link, data, remote))
-            self._buffers[link] += data
+            pieces = self._buffers.get(link)
+            if pieces is None:
+                self._buffers[link] = [data]
+            else:
+                pieces.append(data)
 
     def on_urc(self, urc: Urc) -> None:
         text = urc.text
