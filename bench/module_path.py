@@ -65,20 +65,17 @@ def sink_bytes(sim: Any) -> int:
     return sim.host("srv.example.net").bytes_received(service="tcp-sink")
 
 
-def source_sent(sim: Any) -> int:
-    return sim.host("srv.example.net").services()[0]["bytes_sent"]
-
-
 def quiet_after(sim: Any, size: int) -> Callable[[], bool]:
     """Done once the server has sent everything and the UART has been quiet for a second (the
     push formats carry headers, so byte counts at the host do not say when the payload is in)."""
     last = [-1, 0.0]
+    source = sim.host("srv.example.net").service()  # looked up once, not at every check
 
     def done() -> bool:
         n = sim.dte.bytes_received
         if n != last[0]:
             last[0], last[1] = n, sim.now
-        return source_sent(sim) >= size and sim.now - last[1] >= 1.0 and n >= size
+        return source.bytes_sent >= size and sim.now - last[1] >= 1.0 and n >= size
 
     return done
 

@@ -249,7 +249,22 @@ class DTE:
         cut = upto - self._base
         if cut <= 0:
             return
-        del self._buf[:cut]
+        flat = self._flat
+        if cut <= len(flat):
+            del flat[:cut]
+        else:  # into the listed arrivals: whole ones let go, nothing joined
+            cut -= len(flat)
+            flat.clear()
+            pieces = self._pieces
+            k = 0
+            while k < len(pieces) and len(pieces[k]) <= cut:
+                cut -= len(pieces[k])
+                self._pieces_len -= len(pieces[k])
+                k += 1
+            del pieces[:k]
+            if cut:
+                pieces[0] = pieces[0][cut:]
+                self._pieces_len -= cut
         self._base = upto
         self._cursor = max(self._cursor, upto)
 

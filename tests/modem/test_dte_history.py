@@ -83,3 +83,28 @@ def test_fleet_world_devices_get_their_share() -> None:
     assert [d.keep_consumed for d in dtes] == [(64 << 20) // 100] * 3
     single = simnet.Simulation.from_dict({"name": "one", "module": "simcom-sim7600"})
     assert single.dte.keep_consumed == 1 << 20
+
+
+def test_a_host_that_never_reads_keeps_the_newest_max_buffer_bytes() -> None:
+    """Unread bursts beyond ``max_buffer``: the oldest bytes go (counted in ``dropped``), the
+    newest ``max_buffer`` stay in order, whether they were already joined for a look or still
+    listed as they arrived (cuts fall inside bursts and across them)."""
+    sim = Simulation(1)
+    uart = Uart(sim, UartConfig(baud=921600))
+    dte = DTE(sim, uart, max_buffer=10_000)
+    sent = bytearray()
+    sizes = [(k * 7919) % 3001 + 1 for k in range(40)]  # 1..3,001 bytes, no pattern to the cuts
+    for k, n in enumerate(sizes):
+        burst = bytes((k * 31 + j) % 251 for j in range(n))
+        uart.dce.write(burst)
+        sent += burst
+        dte.wait(0.05)  # nothing waits on the bytes: they arrive unread
+        assert dte.bytes_received == len(sent)
+        assert dte.dropped == max(0, len(sent) - 10_000)
+        if k % 9 == 8:  # a look joins what is kept; several bursts arrive between looks
+            assert dte.received == bytes(sent[-10_000:])
+        if k == 25:  # read once midway: from here the kept bytes start joined
+            assert dte.read_available() == bytes(sent[-10_000:])
+            read_at = len(sent)
+    assert dte.peek() == bytes(sent[read_at:])[-10_000:]
+    assert dte.read_available() == bytes(sent[read_at:])[-10_000:]
