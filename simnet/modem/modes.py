@@ -370,7 +370,11 @@ class ModeMachine:
             data = sock.recv(chunk_max if room > chunk_max else room)
             if not data:
                 break
-            self.urc_raw(b"%b%d\r\n%b" % (prefix, len(data), data) if counted else prefix + data)
+            out = b"%b%d\r\n%b" % (prefix, len(data), data) if counted else prefix + data
+            if self._booting:
+                self.urc_raw(out)  # dropped, and traced as such
+            else:
+                port.write(out)  # what urc_raw does in command mode with no line running
         return True
 
     def _can_write_urc(self) -> bool:

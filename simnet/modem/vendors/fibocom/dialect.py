@@ -1011,6 +1011,12 @@ class L610Dialect(Dialect):
         if self.iprfmt == T.IPRFMT_READ:
             self._hold(fs)  # IPRFMT 5: data waits until +MIPREAD; +MIPDATA says how much came
             return
+        tcp = fs.tcp
+        if tcp is not None and self.iprfmt == T.IPRFMT_HEX and fs.dsets_span <= 0 and not (
+            final or force
+        ):
+            self._pump_tcp_hex(fs, tcp)
+            return
         while True:
             if not force and not self._uart_has_room(fs):
                 return
@@ -1025,6 +1031,32 @@ class L610Dialect(Dialect):
                 fs.rx_busy = True
                 self.later(fs.dsets_span, self._rx_resume, fs)
                 return
+
+    def _pump_tcp_hex(self, fs: FSocket, tcp: TcpSocket) -> None:
+        """The loop of :meth:`_pump_rx` for a TCP download in hex URCs without <time span>
+        pacing (the default set-up): the same steps, room check, chunks and <Left> as there,
+        with the socket, the port and the header looked up once per call."""
+        port = self.module.port
+        size = fs.dsets_size
+        head = f"+MIPRTCP: {fs.sid},"
+        urc = self.module.urc
+        while True:
+            pending = tcp.readable
+            if not pending:
+                break
+            n = size if size < pending else pending
+            need = min(2 * n + RX_URC_HEADER, port.capacity)
+            space = port.space
+            if space < need:  # resumes when the line should have drained enough
+                fs.rx_busy = True
+                wait = max(RX_ROOM_WAIT_MIN, (need - space) * port.byte_time())
+                self.later(wait, self._rx_resume, fs)
+                return
+            data = tcp.recv(size)
+            if not data:
+                break
+            urc(f"{head}{tcp.readable},{encode_hex(bytes(data))}")
+        fs.rx_busy = False
 
     def _rx_resume(self, fs: FSocket) -> None:
         fs.rx_busy = False
