@@ -417,6 +417,10 @@ class ParamStore:
             if row.persistence != Persistence.PROFILE
         }
         self._erased: set[str] = set()  # nv rows erased since they were last set
+        # Changes made through the store (set, reset, restore): what a reader worked out from
+        # rows that are not profile rows holds while this stays the same (profile rows also
+        # change with the module's settings, ATZ / AT&F, which this does not count).
+        self.version = 0
 
     @staticmethod
     def _fresh(row: Setting) -> Any:
@@ -459,6 +463,7 @@ class ParamStore:
         self._put(name, self._fresh(self.rows[name]))
 
     def _put(self, name: str, table: Any) -> None:
+        self.version += 1
         self._erased.discard(name)
         if self.rows[name].persistence == Persistence.PROFILE:
             self.module.settings.params[name] = table
@@ -474,6 +479,7 @@ class ParamStore:
         }
 
     def restore(self, kept: Mapping[str, Any]) -> None:
+        self.version += 1
         self._values.update(kept)
         self._erased.clear()
 

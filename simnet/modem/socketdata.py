@@ -327,8 +327,8 @@ class SocketData:
                     self._remote = remote
             return
         if head == "+IPD":
-            # With data, the framer matched the same +IPD<len> header (urc.SIMCOM_PUSH) already.
-            if urc.data or _IPD.fullmatch(text):
+            m = _IPD.fullmatch(text)
+            if m:
                 remote, self._remote = self._remote, None
                 link: Link = f"{remote[0]}:{remote[1]}" if remote else "?"
                 if remote is not None and remote in self._opened:

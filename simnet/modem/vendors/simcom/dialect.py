@@ -41,7 +41,7 @@ from simnet.modem.dialect import (
     command,
     setting_command,
 )
-from simnet.modem.params import Setting, Value
+from simnet.modem.params import ParamStore, Persistence, Setting, Value
 from simnet.modem.vendors.simcom import tables
 from simnet.modem.vendors.simcom.engine import PingStats, push_header
 from simnet.modem.vendors.simcom.tables import (
@@ -113,6 +113,15 @@ def _tcp_config_of(
         changes["keepalive"] = KeepaliveConfig(
             idle=int(idle) * 60.0, interval=float(interval), count=int(count))
     return dataclasses.replace(base, **changes)
+
+
+def _push_rows_in_profile(params: ParamStore) -> bool:
+    """Whether a row the push framing reads lives in the module's profile (ATZ / AT&F change
+    it without the store counting it): then the framing is checked table by table."""
+    return any(
+        params.rows[name].persistence == Persistence.PROFILE
+        for name in ("+CIPCCFG", "+CIPSRIP", "+CIPHEAD")
+    )
 
 
 def _valid_target(text: str) -> bool:
@@ -827,8 +836,16 @@ class SimcomDialect(Dialect):
         """How data pushed on link ``index`` is framed now (``_push_framing``): the header
         before its length, whether a length line is shown, the DelayTm hold in seconds."""
         params = self.params
-        ccfg, srip, head = params["+CIPCCFG"], params["+CIPSRIP"], params["+CIPHEAD"]
         framing = self._push_framing
+        if (
+            framing is not None
+            and framing[8] is params
+            and framing[9] == params.version  # -1 (never) when a row is a profile row
+            and framing[3] == index
+            and framing[4] == remote
+        ):
+            return framing  # no setting changed through the store since it was worked out
+        ccfg, srip, head = params["+CIPCCFG"], params["+CIPSRIP"], params["+CIPHEAD"]
         if (
             framing is None
             or framing[0] is not ccfg
@@ -851,8 +868,11 @@ class SimcomDialect(Dialect):
             prefix = empty[:-3] if show_header else empty
             # CIPCCFG <DelayTm>: hold received data this long
             delay = int(ccfg["DelayTm"]) / 1000.0
-            framing = (ccfg, srip, head, index, remote, prefix, show_header, delay)
-            self._push_framing = framing
+        else:
+            prefix, show_header, delay = framing[5], framing[6], framing[7]
+        version = -1 if _push_rows_in_profile(params) else params.version
+        framing = (ccfg, srip, head, index, remote, prefix, show_header, delay, params, version)
+        self._push_framing = framing
         return framing
 
     def _refill(self, index: int) -> None:

@@ -49,3 +49,20 @@ def test_each_push_is_framed_by_the_settings_of_its_moment() -> None:
     _echo(sim, 3, b"7", b"\r\n" + ADDRESS + b"+RECEIVE,3,1\r\n7")
     _set(sim, "AT+CIPCCFG")  # defaults again: HeaderType 0
     _echo(sim, 1, b"last one", b"\r\n" + ADDRESS + b"+IPD8\r\nlast one")
+
+
+def test_a_setting_stored_without_a_command_shows_in_the_next_push() -> None:
+    """The framing is kept while the settings' store counts no change (``ParamStore.version``):
+    a value stored straight into the store between two pushes (as a fault or a Python
+    program may) still frames the very next push."""
+    sim = world(hosts=echo_hosts(), network={"link": {"delay": "50ms"}})
+    netopen(sim)
+    line = f'AT+CIPOPEN=1,"TCP","{SERVER_IP}",100'
+    exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
+    assert wait_for(sim, b"\r\n+CIPOPEN: 1,0\r\n", 5)
+    _echo(sim, 1, b"one", b"\r\n" + ADDRESS + b"+IPD3\r\none")
+    store = sim.module.dialect.params  # type: ignore[attr-defined]
+    store.set("+CIPHEAD", {"mode": 0})  # L1108: no length line
+    _echo(sim, 1, b"two", b"\r\n" + ADDRESS + b"two")
+    store.reset("+CIPHEAD")
+    _echo(sim, 1, b"three", b"\r\n" + ADDRESS + b"+IPD5\r\nthree")
