@@ -5,7 +5,13 @@ down (server -> ... -> module -> UART -> host) through the whole stack: UART at 
 AT engine, dialect, the module's TCP, a 2 Mbit/s radio link with 50 ms delay, the carrier NAT.
 The same transfer over the raw stack (a module host's own TCP socket, same links, no module) is
 run interleaved with it (A, B, A, B ...) so both see the same machine load. Full tracing is on
-in both (every UART burst and every packet is a trace record).
+in both (every UART burst and every packet is a trace record). Both sides talk to the same
+peer service (``tcp-source`` / ``tcp-sink`` of simnet.servers), so the server's own cost per
+packet is in both.
+
+``--floor``: downloads in the AT-command receive formats against what their pushes must cost
+(:func:`run_push_floor`), AT-command uploads against the floor of their exchanges
+(:func:`run_floor`).
 
 Reported per case: wall seconds (best of --repeat), radio packets (IP packets on the module's
 radio link, both directions), wall microseconds per radio packet, and the ratio module / raw.
