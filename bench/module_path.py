@@ -468,6 +468,13 @@ def run_push_floor(case: str, size: int) -> tuple[float, int, int, Any]:
     return seconds, link.uplink.packets_sent + link.downlink.packets_sent, len(sim.trace), sim
 
 
+def collected(run: Callable[..., Any], *args: Any) -> Any:
+    """``run(*args)`` from a collected heap (an earlier run's world otherwise waits for a full
+    collection that slows the next run)."""
+    gc.collect()
+    return run(*args)
+
+
 def push_floor_report(cases: list[str], sizes: list[int], repeat: int) -> None:
     """Per download case: the module path, the raw stack and the floor, us a radio packet,
     best of ``repeat``, interleaved."""
@@ -479,12 +486,9 @@ def push_floor_report(cases: list[str], sizes: list[int], repeat: int) -> None:
         for size in sizes:
             best: dict[str, float] = {}
             for _ in range(repeat):
-                gc.collect()
-                m = run_module(case, "down", size)
-                gc.collect()
-                r = run_raw("down", size)
-                gc.collect()
-                f = run_push_floor(case, size)
+                m = collected(run_module, case, "down", size)
+                r = collected(run_raw, "down", size)
+                f = collected(run_push_floor, case, size)
                 for key, run in (("module", m), ("raw", r), ("floor", f)):
                     best[key] = min(best.get(key, 1e9), run[0] / run[1] * 1e6)
             print(
@@ -509,16 +513,11 @@ def floor_report(cases: list[str], sizes: list[int], repeat: int) -> None:
             info: dict[str, float] = {}
             payload = FLOOR[case][0]
             for _ in range(repeat):
-                gc.collect()
-                m = run_module(case, "up", size)
-                gc.collect()
-                r = run_raw("up", size)
-                gc.collect()
-                rx = run_raw("up", size, write=payload)
-                gc.collect()
-                f = run_floor(case, size, host_waits=False)
-                gc.collect()
-                fw = run_floor(case, size, host_waits=True)
+                m = collected(run_module, case, "up", size)
+                r = collected(run_raw, "up", size)
+                rx = collected(run_raw, "up", size, payload)
+                f = collected(run_floor, case, size, False)
+                fw = collected(run_floor, case, size, True)  # the host waits for each answer
                 for key, us in (("module", m[0] / m[1]), ("raw", r[0] / r[1]),
                                 ("rawx", rx[0] / rx[1])):
                     best[key] = min(best.get(key, 1e9), us * 1e6)
