@@ -61,6 +61,14 @@ def test_the_sweep_storys_command_runs(tmp_path: Path, module: str):
     rows = (tmp_path / "runs.csv").read_text().splitlines()
     assert len(rows) == 1 + 4 * 2  # header, four loss values x two seeds
     assert "connect" in rows[0]
+    # and the sweep measures something: the L610 story used to assert 30 % loss itself
+    # (expect_absent of the lossless handshake), so every run below it failed, connect NaN
+    import csv
+
+    table = list(csv.DictReader((tmp_path / "runs.csv").open()))
+    lossless = [r for r in table if float(r["network.link.loss"]) == 0.0]
+    assert [r["passed"] for r in lossless] == ["True", "True"]
+    assert all(0.0 < float(r["connect"]) < 5.0 for r in lossless)
 
 
 def test_refusals_and_overwrites(tmp_path: Path):
