@@ -546,7 +546,8 @@ class Dialect(CommandSet):
         if rng is None:  # the stream is the same object every time: looked up once a name
             rng = self.module.sim.rng(f"modem.{self.module.profile.id}.latency.{name}")
             self._latency_rngs[name] = rng
-        return rng.uniform(row.low, row.high)
+        low = row.low
+        return low + (row.high - low) * rng.random()  # rng.uniform(low, high), one frame less
 
     def call_guarded(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``; a bug in it is traced (``internal_error``) and None returned."""

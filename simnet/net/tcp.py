@@ -417,10 +417,14 @@ class SocketRecords(LazyFields):
             self._tail = ',"source":' + json_str(source) + ',"t":'
             self._source = source
         if kind == "tcp_state" and type(arg) is StateChanged:
-            return (f'{head}"tcp_state","new":{json_value(arg.new)},"old":{json_value(arg.old)}'
+            new, old = arg.new, arg.old  # TcpState members: their text (json_value's path)
+            new_text = json_str(new) if isinstance(new, str) else json_value(new)
+            old_text = json_str(old) if isinstance(old, str) else json_value(old)
+            return (f'{head}"tcp_state","new":{new_text},"old":{old_text}'
                     f"{self._tail}{json_time(t)}}}")
         if kind == "tcp_closed" and type(arg) is Closed:
-            reason = json_value(arg.reason)
+            why = arg.reason
+            reason = json_str(why) if isinstance(why, str) else json_value(why)
             return f'{head}"tcp_closed","reason":{reason}{self._tail}{json_time(t)}}}'
         return super().line(t, source, kind, arg)
 

@@ -209,6 +209,8 @@ class Service:
         self.sim: Any = None
         self.host: Any = None
         self.conns: list[Conn] = []
+        self._source_key: tuple[str, str, int] | None = None
+        self._source = ""
         # every TCP connection's bytes, once record_streams() was called (integrity oracles)
         self.streams: list[StreamRecord] | None = None
         self._listener: Any = None
@@ -239,11 +241,16 @@ class Service:
     @property
     def source(self) -> str:
         host = self.host.name if self.host is not None else "?"
-        return f"server.{host}.{self.type_name}.{self.port}"
+        key = (host, self.type_name, self.port)
+        if self._source_key != key:  # made once (records name it per connection event)
+            self._source_key = key
+            self._source = f"server.{host}.{self.type_name}.{self.port}"
+        return self._source
 
     def record(self, kind: str, **fields: Any) -> None:
-        if self.sim is not None:
-            self.sim.record(self.source, kind, **fields)
+        sim = self.sim
+        if sim is not None:  # sim.record(...), without passing the fields on as keywords
+            sim.trace.record(sim.env._now, self.source, kind, fields)
 
     def utc_now(self) -> float:
         """The simulation's notion of UTC: ``epoch`` plus virtual time (Unix seconds)."""
@@ -304,7 +311,9 @@ class Service:
         self.connections += 1
         conn = Conn(self, sock, "control")
         self.record("accept", conn=conn.id, peer=_addr(getattr(sock, "remote", None)))
-        sessions = sum(1 for c in self.conns if c.role == "control")
+        sessions = (
+            0 if self.max_connections is None else sum(1 for c in self.conns if c.role == "control")
+        )
         if self.max_connections is not None and sessions > self.max_connections:
             self.record("busy", conn=conn.id, sessions=sessions - 1)
             self.turn_away(conn)

@@ -222,3 +222,23 @@ def netopen_quiet(sim: object) -> None:
     exchange(sim, 'AT+CGDCONT=1,"IP","internet"', b"\r\nOK\r\n")
     exchange(sim, "AT+NETOPEN", b"\r\nOK\r\n")
     wait_for(sim, b"\r\n+NETOPEN: 0\r\n", 10)
+
+
+def test_a_bug_in_a_client_links_socket_callback_is_traced_not_raised() -> None:
+    # The TCP socket's callbacks of an AT+CIPOPEN link are guarded (Dialect.guarded's rule):
+    # a failing handler is an internal_error record and the module keeps answering.
+    sim = world(hosts=echo_hosts())
+    netopen(sim)
+    dialect = sim.module.dialect
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("handler bug")
+
+    dialect._on_connected = broken  # instance attribute: what the link's callback looks up
+    line = f'AT+CIPOPEN=0,"TCP","{SERVER_IP}",100'
+    exchange(sim, line, line.encode() + b"\r\r\nOK\r\n")
+    sim.advance(5)
+    errors = [r for r in sim.trace.records if r.kind == "internal_error"]
+    assert len(errors) == 1 and "handler bug" in errors[0].fields["error"]
+    sim.dte.read_available()
+    assert exchange(sim, "AT", b"AT\r\r\nOK\r\n") == b"AT\r\r\nOK\r\n"
