@@ -292,7 +292,10 @@ Sink = Callable[[TraceRecord], None]
 
 # Records a bounded trace collects before it digests and files them as one batch: one hash
 # update per batch instead of one per record. (A streamed trace writes each record as it comes.)
-_BATCH: Final = 1024
+# A batch's text stays well under glibc's 128 KiB trim threshold: a bigger one (1024 records,
+# ~150 KB, twice with its encoding) was handed back to the system after each batch and its
+# pages faulted in again for the next (~1 % of a fleet's time).
+_BATCH: Final = 256
 
 
 class Trace:
@@ -486,8 +489,8 @@ class Trace:
 
     def _hash(self, entries: list[Any]) -> None:
         update = self._hasher.update
-        for start in range(0, len(entries), 8 * _BATCH):  # bounded text per update
-            update(_lines(entries[start : start + 8 * _BATCH]).encode())
+        for start in range(0, len(entries), 2 * _BATCH):  # bounded text per update (see _BATCH)
+            update(_lines(entries[start : start + 2 * _BATCH]).encode())
 
     def _build_log(self) -> None:
         """Turn the lazy entries recorded since the last read into TraceRecords."""
