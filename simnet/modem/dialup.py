@@ -134,8 +134,13 @@ class PppHost:
     def _on_signal(self, name: str, value: bool) -> None:
         if self._keep_signal is not None:
             self._keep_signal(name, value)
-        if name == "dcd" and not value and self._watch_dcd and self.ended is None:
-            self.sim.record(self.driver.name, "carrier", event="lost")
+        if name == "dcd" and not value and self._watch_dcd:
+            if self.ended is None:
+                self.sim.record(self.driver.name, "carrier", event="lost")
+            elif self.dte.tap != self.driver.receive_bytes:
+                return  # ended and the line already given back
+            # pppd's "Modem hangup" also ends a link that failed and is still terminating: its
+            # Terminate-Request retries would reach a modem in command mode (echoed under ATE1)
             self.driver.lower_down()
             self._release_line()
 

@@ -21,6 +21,7 @@ CPS = 115200 / 10
 RESTART = 3.0  # RFC 1661 §4.6 default, pppd's too
 ECHO = "203.0.113.10"
 ROOT = Path(__file__).resolve().parents[2]
+NO_CARRIER = b"\r\nNO CARRIER\r\n"
 
 
 def world(**network) -> Simulation:
@@ -177,6 +178,28 @@ def test_wrong_credentials_raise_dial_error_with_the_reason():
     )
     # a new user's next command used to be swallowed by the line still in data mode and came
     # back with the module's late NO CARRIER as its final result code
+    assert sim.dte.command("AT").raw == b"AT\r\r\nOK\r\n"
+
+
+def test_a_data_call_refused_at_authentication_stops_the_host_at_the_modem_hangup():
+    """GSM data call, the operator's PPP server refuses PAP: it sends Authenticate-Nak and
+    releases the call (NO CARRIER, DCD off). The host stops there, as pppd does on "Modem
+    hangup"; it used to keep retrying its LCP Terminate-Request into the command-mode line (the
+    module echoed them under ATE1), which hid the NO CARRIER, so dial() ran out its 200 s."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "scenarios" / "dialup" / "gsm-data-call.yaml").read_text())
+    data["faults"] = [{"at": "0s", "action": "ppp-fail", "phase": "auth", "mode": "reject"}]
+    sim = Simulation.from_dict(data)
+    sim.advance(3)
+    with pytest.raises(DialError) as err:
+        sim.dte.dial("0800123456", username="wap", password="wap", auth="pap")
+    assert str(err.value).startswith("dial-up failed: auth_failed (PAP Authenticate-Nak; +CEER: ")
+    (hangup,) = [r.t for r in sim.trace.select(kind="result") if r.fields["result"] == "NO CARRIER"]
+    assert sim.now - hangup < 1.0  # NO CARRIER read, AT+CEER asked: no timeout ran out
+    after = sim.dte.received.split(NO_CARRIER, 1)[1]
+    assert b"\x7e" not in after  # no PPP frame of the host's after the hangup
+    assert after.startswith(b"AT+CEER\r\r\n+CEER: ")
     assert sim.dte.command("AT").raw == b"AT\r\r\nOK\r\n"
 
 
