@@ -339,7 +339,7 @@ class DTE:
 
     def read_available(self) -> bytes:
         """Everything not consumed yet (the cursor moves to the end)."""
-        out = self._carried() + bytes(self._buf[self._cursor - self._base :])
+        out = self._carried() + self._from_cursor()
         self._carry.clear()
         self._cursor = self._end
         self._maybe_trim()
@@ -464,7 +464,27 @@ class DTE:
     def peek(self) -> bytes:
         """Bytes not consumed yet (after the cursor, and any left before a command), without
         consuming them."""
-        return self._carried() + bytes(self._buf[self._cursor - self._base :])
+        return self._carried() + self._from_cursor()
+
+    def _from_cursor(self) -> bytes:
+        """The kept bytes from the cursor on. Listed arrivals are not joined into the kept
+        buffer for it: a host reading a download as it comes copies each byte once here."""
+        at = self._cursor - self._base
+        flat = self._flat
+        pieces = self._pieces
+        if at < len(flat):
+            head = bytes(flat[at:])
+            return head + b"".join(pieces) if pieces else head
+        at -= len(flat)
+        k = 0
+        while k < len(pieces) and at >= len(pieces[k]):  # already read: kept as history
+            at -= len(pieces[k])
+            k += 1
+        if k == len(pieces):
+            return b""
+        if at:
+            return pieces[k][at:] + b"".join(pieces[k + 1 :])
+        return b"".join(pieces[k:])
 
     def _carried(self) -> bytes:
         return b"".join(seg for _, seg in self._carry)

@@ -108,3 +108,41 @@ def test_a_host_that_never_reads_keeps_the_newest_max_buffer_bytes() -> None:
             read_at = len(sent)
     assert dte.peek() == bytes(sent[read_at:])[-10_000:]
     assert dte.read_available() == bytes(sent[read_at:])[-10_000:]
+
+
+def test_reading_as_bursts_arrive_returns_each_byte_once() -> None:
+    """A host that reads every few bursts (as a download's reader does) gets every byte once
+    and in order; ``peek`` shows what the next read returns; the read history stays within
+    ``keep_consumed`` while it is cut through bursts that arrived unread."""
+    sim, uart, dte = _line(1024)
+    sent = bytearray()
+    got = bytearray()
+    for k in range(60):
+        n = (k * 7919) % 2003 + 1
+        burst = bytes((k * 17 + j) % 253 for j in range(n))
+        uart.dce.write(burst)
+        sent += burst
+        dte.wait(0.05)
+        if k % 4 == 3:
+            ahead = dte.peek()
+            assert ahead == bytes(sent[len(got) :])
+            got += dte.read_available()
+            assert dte.peek() == b""
+            assert len(dte.received) <= 1024 and bytes(sent).endswith(dte.received)
+    got += dte.read_available()
+    assert bytes(got) == bytes(sent)
+
+
+def test_a_read_after_a_match_starts_right_after_it() -> None:
+    """``expect`` leaves the cursor inside what it searched; bursts that then arrive unread
+    follow it: the next read is the rest of the matched burst, then those bursts, in order."""
+    sim, uart, dte = _line(None)
+    uart.dce.write(b"\r\n+NETOPEN: 0\r\nafter the match")
+    dte.expect(r"\+NETOPEN: 0\r\n", 1.0)
+    more = [bytes([48 + k]) * (100 + k) for k in range(5)]
+    for burst in more:
+        uart.dce.write(burst)
+        dte.wait(0.05)
+    assert dte.peek() == b"after the match" + b"".join(more)
+    assert dte.read_available() == b"after the match" + b"".join(more)
+    assert dte.read_available() == b""
