@@ -565,9 +565,11 @@ class Trace:
             with open(path_or_fp, "w", encoding="utf-8") as fp:
                 self.to_jsonl(fp)
             return
-        records = self.records
-        for start in range(0, len(records), _BATCH):
-            path_or_fp.write(_lines(itertools.islice(records, start, start + _BATCH)))
+        # One iterator for the whole export: islice(records, start, ...) per batch walked a
+        # ring (a deque) from its start every time, quadratic in the records kept.
+        remaining = iter(self.records)
+        while text := _lines(itertools.islice(remaining, _BATCH)):
+            path_or_fp.write(text)
 
     def to_dataframe(self):  # -> pandas.DataFrame (optional dependency)
         """One row per kept record, typed columns (:mod:`simnet.kernel.tidy`)."""

@@ -301,3 +301,20 @@ def test_tcp_socket_records_read_digest_and_export_like_built_ones():
     out = io.StringIO()
     lazy.to_jsonl(out)
     assert out.getvalue() == "".join(reference_line(r) + "\n" for r in built.records)
+
+
+@pytest.mark.parametrize("ring", [None, 700])
+def test_export_writes_every_kept_record_once_across_batch_boundaries(ring):
+    # 3 batches and a part (the export writes _BATCH records at a time); a ring keeps the last
+    # 700, so the export starts mid-run and ends on a partial batch
+    from simnet.kernel.trace import _BATCH
+
+    trace = Trace(config=TraceConfig(ring=ring))
+    n = 3 * _BATCH + 7
+    for i in range(n):
+        trace.record(i * 0.001, "m.uart", "dte>", {"n": i})
+    out = io.StringIO()
+    trace.to_jsonl(out)
+    kept = range(n - ring, n) if ring else range(n)
+    assert [json.loads(line)["n"] for line in out.getvalue().splitlines()] == list(kept)
+    assert out.getvalue() == "".join(reference_line(r) + "\n" for r in trace.records)
