@@ -552,8 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="AT-command uploads: compare the module path with the floor of its exchanges "
-        "(UART bursts, trace records, kernel entries, network packets alone)",
+        help="AT-command paths: compare the module path with the floor of what it must do "
+        "(an upload's exchanges, a download's pushes: UART bursts, trace records, kernel "
+        "entries, network packets alone)",
     )
     args = parser.parse_args(argv)
     from simnet._build import banner

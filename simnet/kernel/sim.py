@@ -391,7 +391,9 @@ class DeadlineSet:
     live) and the next live one is queued with its own key: entries are taken in exactly the
     order one timer per deadline gives, and a cancelled deadline costs no queue entry unless
     it was the one queued. Cancelled deadlines wait in a private heap until they reach its
-    head (no longer than their timers would have waited in the queue)."""
+    head (no longer than their timers would have waited in the queue). One difference
+    shows: a run without ``until`` ends at the last live entry, not at the last cancelled
+    deadline's instant as it would with spent timers left in the queue."""
 
     __slots__ = ("_sim", "_heap", "_queued", "_queued_id", "_in_queue")
 

@@ -378,6 +378,8 @@ class DTE:
         its cause (e.g. ``not registered (PS)``: dialled before AT+CGREG? said 1 or 5) joins
         the outcome's detail; so is, with ``check``, a link that failed after CONNECT, once the
         module's NO CARRIER has been read (the line is in command mode when DialError comes).
+        With ``check``, a link not up within ``timeout`` is hung up and its NO CARRIER read too
+        before DialError (``cancelled``).
         Extra keywords are PPP client settings (``echo_interval``, ``restart``, ...)."""
         from simnet.bearer.outcomes import Outcome, OutcomeKind
         from simnet.modem.dialup import PppHost, client_config
@@ -405,10 +407,13 @@ class DTE:
             host.start()
             left = max(0.0, timeout - (self.sim.now - started))
             if not self.sim.run_until(lambda: host.result.triggered, left):
-                host.hangup(wait=False)
                 host.outcome = Outcome(
                     OutcomeKind.CANCELLED, detail=f"no IP link within {timeout:g} s"
                 )
+                if check:  # give the line back in command mode, as after a failed link
+                    self._end_cancelled_link(host)
+                else:
+                    host.hangup(wait=False)
             elif check and host.outcome is not None and not host.outcome.ok:
                 left = max(0.0, timeout - (self.sim.now - started))
                 host.outcome = self._after_failed_link(host, host.outcome, left)
@@ -436,6 +441,16 @@ class DTE:
             return outcome
         detail = f"{outcome.detail}; +CEER: {cause}" if outcome.detail else f"+CEER: {cause}"
         return replace(outcome, detail=detail)
+
+    def _end_cancelled_link(self, host: Any) -> None:
+        """The caller's timeout ran out before IPCP was up: end the link as pppd does when
+        its connect time runs out (LCP Terminate-Request) and read the module's NO CARRIER, so
+        that the caller's next command meets command mode. The module has ``hangup()``'s
+        bound (20 virtual seconds) to answer; past it the line is left as it is."""
+        try:
+            host.hangup()
+        except ExpectTimeout:
+            pass
 
     def _extended_error(self) -> str:
         """The module's cause of the last call failure (TS 27.007 §6.10 AT+CEER), '' if it

@@ -114,3 +114,16 @@ def test_a_cancelled_deadline_does_not_fire_and_lets_its_callback_go():
     assert not wait.active and wait._args == ()
     sim.run()
     assert fired == []
+
+
+def test_a_run_to_exhaustion_ends_at_the_last_live_entry():
+    # the docstring's one visible difference: cancelled deadlines leave no spent timer behind
+    sim = Simulation(seed=1)
+    fired: list[float] = []
+    deadlines = sim.deadlines()
+    a = deadlines.add(10.0, fired.append, 1.0)
+    b = deadlines.add(60.0, fired.append, 2.0)
+    sim.call_later(5.0, lambda: b.cancel())
+    a.cancel()
+    sim.run()
+    assert fired == [] and sim.now == 10.0

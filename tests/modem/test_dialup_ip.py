@@ -383,3 +383,28 @@ def test_a_full_module_buffer_drops_whole_datagrams_not_pieces_of_frames():
     sim.run_until(lambda: ping.event.triggered, 10)
     assert ping.result.ok
     assert host.driver.deframer.errors == 0 and sim.trace.select(kind="data_dropped") == []
+
+
+
+@pytest.mark.parametrize("fault", [None, "ipcp-silent"])
+def test_a_dial_that_runs_out_of_time_gives_the_line_back_in_command_mode(fault):
+    """dial(timeout=) shorter than the negotiation (or than PPP's own give-up when IPCP stays
+    silent): DialError 'cancelled' comes after the host's LCP Terminate-Request has ended the
+    link and the module's NO CARRIER has been read; the caller's next command is answered.
+    It used to raise at once, and the next command read the late PPP frames and NO CARRIER."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "scenarios" / "dialup" / "gprs-tcp-echo.yaml").read_text())
+    if fault:
+        data["faults"] = [{"at": "0s", "action": "ppp-fail", "phase": "ipcp", "mode": "silent"}]
+    sim = Simulation.from_dict(data)
+    while sim.dte.command("AT+CGREG?").line("+CGREG:") != "+CGREG: 0,1":
+        sim.advance(1)
+    with pytest.raises(DialError) as err:
+        if fault:
+            sim.dte.dial("*99#", apn="internet", username="gw", password="s3cret", timeout=20)
+        else:
+            sim.dte.dial("*99#", timeout=0.3)
+    assert err.value.outcome.kind == "cancelled"
+    assert sim.dte.received.endswith(NO_CARRIER)
+    assert sim.dte.command("AT").raw == b"AT\r\r\nOK\r\n"
