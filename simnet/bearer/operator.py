@@ -20,6 +20,7 @@ from simnet.bearer.sim_card import SimConfig
 from simnet.bearer.sms.config import SmsConfig
 from simnet.errors import ConfigError
 from simnet.kernel import Distribution, make_distribution, parse_duration, parse_probability
+from simnet.kernel.units import ascii_digits
 
 # How the operator checks credentials of a PDP context / CSD PPP login.
 OPERATOR_AUTH = ("none", "pap", "chap")
@@ -338,7 +339,8 @@ class OperatorConfig:
         for name in ("user", "password", "name", "short_name"):
             if not isinstance(getattr(self, name), str):
                 raise ConfigError(f"{p}.{name}", f"expected a string, got {getattr(self, name)!r}")
-        if not (isinstance(self.plmn, str) and self.plmn.isdigit() and len(self.plmn) in (5, 6)):
+        plmn = self.plmn
+        if not (isinstance(plmn, str) and ascii_digits(plmn) and len(plmn) in (5, 6)):
             raise ConfigError(f"{p}.plmn", f"expected MCC+MNC as 5 or 6 digits, got {self.plmn!r}")
         auth = self.auth.lower() if isinstance(self.auth, str) else self.auth
         if auth not in OPERATOR_AUTH:

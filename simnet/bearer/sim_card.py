@@ -15,6 +15,7 @@ from enum import StrEnum
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.errors import ConfigError
 from simnet.kernel import Simulation
+from simnet.kernel.units import ascii_digits
 
 
 class SimState(StrEnum):
@@ -40,7 +41,7 @@ CPIN_CODES: dict[SimState, str | None] = {
 def _digits(value: object, field: str, lengths: range) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not value.isdigit() or len(value) not in lengths:
+    if not isinstance(value, str) or not ascii_digits(value) or len(value) not in lengths:
         raise ConfigError(
             field, f"expected {lengths.start}..{lengths.stop - 1} decimal digits, got {value!r}"
         )
@@ -162,7 +163,7 @@ class SimCard:
         """Unblock with the PUK and set ``new_pin``; exhausting PUK attempts kills the card."""
         if self.state != SimState.PUK:
             return False
-        if not (isinstance(new_pin, str) and new_pin.isdigit() and 4 <= len(new_pin) <= 8):
+        if not (isinstance(new_pin, str) and ascii_digits(new_pin) and 4 <= len(new_pin) <= 8):
             return False
         if puk == self.config.puk:
             self.pin = new_pin
@@ -196,7 +197,7 @@ class SimCard:
         """AT+CPWD="SC": change the PIN (card must be ready and the lock enabled)."""
         if self.state != SimState.READY or not self.lock_enabled:
             return False
-        if not (isinstance(new, str) and new.isdigit() and 4 <= len(new) <= 8):
+        if not (isinstance(new, str) and ascii_digits(new) and 4 <= len(new) <= 8):
             return False
         if old != self.pin:
             self.pin_attempts_left -= 1

@@ -24,6 +24,7 @@ from simnet.bridge.endpoints import PtyEndpoint, TcpEndpoint
 from simnet.bridge.fleet import FleetEndpoint
 from simnet.bridge.realtime import Bridge
 from simnet.errors import ConfigError
+from simnet.kernel.units import ascii_digits
 
 # A server runs for as long as its user likes: by default it keeps only the newest records in
 # memory (the digest covers all of them, and --trace streams every one to disk).
@@ -114,7 +115,7 @@ def _parse(scenario: str | os.PathLike[str] | Mapping[str, Any], boot: str | Non
 
 def parse_tcp_address(text: str) -> tuple[str, int]:
     host, sep, port_text = text.rpartition(":")
-    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+    if not sep or not host or not ascii_digits(port_text) or not 0 <= int(port_text) <= 65535:
         raise ConfigError(
             "--tcp", f"expected HOST:PORT such as 127.0.0.1:7000 (port 0..65535), got {text!r}"
         )

@@ -1198,7 +1198,9 @@ def _pop3_fetch(sock: Sockets, ip: str, user: str, password: str, subject: str) 
     if not listing.startswith(b"+OK"):
         raise Gone("LIST refused")
     numbers = [
-        int(ln.split()[0]) for ln in listing.decode("latin-1").split("\r\n")[1:] if ln[:1].isdigit()
+        int(ln.split()[0])
+        for ln in listing.decode("latin-1").split("\r\n")[1:]
+        if "0" <= ln[:1] <= "9"
     ]
     for n in reversed(numbers):  # the newest first: that is where this report is
         sock.send(pop.ctrl, f"RETR {n}\r\n".encode())

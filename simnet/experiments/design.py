@@ -25,7 +25,7 @@ import yaml
 
 from simnet.errors import ConfigError
 from simnet.kernel.rng import stream_seed
-from simnet.kernel.units import parse_duration, parse_probability, parse_rate
+from simnet.kernel.units import ascii_digits, parse_duration, parse_probability, parse_rate
 from simnet.scenario.schema import TOP_KEYS
 
 
@@ -110,7 +110,7 @@ def parse_seeds(spec: int | str | Iterable[int]) -> list[int]:
                 if hi < lo:
                     raise ConfigError("seeds", f"range {part!r} runs backwards (expected LOW-HIGH)")
                 seeds.extend(range(lo, hi + 1))
-            elif part.isdigit():
+            elif ascii_digits(part):
                 seeds.append(int(part))
             else:
                 raise ConfigError(
@@ -284,7 +284,7 @@ def set_path(data: dict[str, Any], key: str, value: Any) -> None:
     Host names contain dots, so at each mapping the longest run of segments naming an existing
     key wins."""
     tokens: list[str | int] = [
-        int(t[1:-1]) if t.startswith("[") else (int(t) if t.isdigit() else t)
+        int(t[1:-1]) if t.startswith("[") else (int(t) if ascii_digits(t) else t)
         for t in re.findall(r"\[\d+\]|[^.\[\]]+", key)
     ]
     node: Any = data

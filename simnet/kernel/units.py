@@ -147,3 +147,9 @@ def parse_probability(value: object, field: str) -> float:
     if not 0.0 <= p <= 1.0:
         raise ConfigError(field, f"expected a probability between 0 and 1, got {value!r}")
     return p
+
+
+def ascii_digits(text: str) -> bool:
+    """``text`` is one or more of the digits 0-9. ``str.isdigit`` also takes '¹', '٣' and
+    other Unicode digits: a host's latin-1 byte 0xB9 is '¹', and ``int('¹')`` raises."""
+    return text.isascii() and text.isdigit()

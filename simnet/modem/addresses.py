@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 
+from simnet.kernel.units import ascii_digits
+
 
 @functools.lru_cache(maxsize=256)  # every CIPOPEN asks, mostly about the same few addresses
 def is_ipv4(text: str) -> bool:
@@ -23,7 +25,7 @@ def is_dotted_quad(text: str) -> bool:
     parts = text.split(".")
     if len(parts) != 4:
         return False
-    return all(part.isdigit() and len(part) <= 3 and int(part) <= 255 for part in parts)
+    return all(ascii_digits(part) and len(part) <= 3 and int(part) <= 255 for part in parts)
 
 
 def normalise_ipv4(text: str) -> str:

@@ -14,6 +14,8 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from simnet.kernel.units import ascii_digits
+
 # -- command line assembly (V.250 §5.2.1, §5.2.4) ---------------------------------------------
 
 
@@ -351,7 +353,7 @@ class Command:
             return default
         p = self.params[i]
         text = p.value or ""
-        if p.quoted or not text.isdigit() or len(text) > 10:
+        if p.quoted or not ascii_digits(text) or len(text) > 10:
             raise ArgumentError(i, f"expected a decimal integer, got {text!r}")
         value = int(text)
         if lo is not None and value < lo:
@@ -524,7 +526,7 @@ def parse_command_line(text: str) -> list[Command] | ParseError:
             continue
         if up == "S":
             j = i + 1
-            while j < n and line[j].isdigit():
+            while j < n and "0" <= line[j] <= "9":
                 j += 1
             if j == i + 1:
                 return ParseError(i, "S without a register number")
@@ -537,7 +539,7 @@ def parse_command_line(text: str) -> list[Command] | ParseError:
                 i = j + 2
             elif j < n and line[j] == "=":
                 k = j + 1
-                while k < n and line[k].isdigit():
+                while k < n and "0" <= line[k] <= "9":
                     k += 1
                 value = line[j + 1 : k]
                 commands.append(
@@ -559,7 +561,7 @@ def parse_command_line(text: str) -> list[Command] | ParseError:
         else:
             return ParseError(i, f"unexpected character {ch!r}")
         k = j
-        while k < n and line[k].isdigit():
+        while k < n and "0" <= line[k] <= "9":
             k += 1
         number = line[j:k]
         if k < n and line[k] == "?":

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from simnet.kernel.units import ascii_digits
 from simnet.modem.addresses import is_ipv4
 from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
 from simnet.modem.at import Param as AtParam
@@ -91,7 +92,7 @@ class Range(_Domain[int]):
             return cmd.int(i, lo=self.lo, hi=self.hi)
         p = cmd.params[i]
         body = (p.value or "").removeprefix("-").removeprefix("+")
-        if p.quoted or not body.isdigit() or len(body) > 10:
+        if p.quoted or not ascii_digits(body) or len(body) > 10:
             raise ArgumentError(i, f"expected a decimal integer, got {p.value!r}")
         value = int(p.value or "0")
         if value < self.lo:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from simnet.kernel.units import ascii_digits
+
 _PASV = re.compile(r"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})")
 
 
@@ -60,7 +62,7 @@ class FtpReplies:
 
     def _line(self, line: str) -> Reply | None:
         head = line[:3]
-        numbered = len(line) >= 3 and head.isdigit()
+        numbered = len(line) >= 3 and ascii_digits(head)
         if self._open is not None:
             code, lines = self._open
             lines.append(line)

@@ -16,7 +16,13 @@ from typing import Any
 
 from simnet.errors import ConfigError
 from simnet.kernel.dist import Distribution, make_distribution
-from simnet.kernel.units import MAX_SECONDS, parse_duration, parse_probability, parse_rate
+from simnet.kernel.units import (
+    MAX_SECONDS,
+    ascii_digits,
+    parse_duration,
+    parse_probability,
+    parse_rate,
+)
 from simnet.scenario import safe_regex
 from simnet.scenario.faults import FAULTS
 from simnet.scenario.ip_steps import (
@@ -629,7 +635,7 @@ class Validator:
                 else:
                     for key, over in raw.items():
                         op = (*gp, "overrides", key)
-                        idx = int(key) if isinstance(key, str) and key.isdigit() else key
+                        idx = int(key) if isinstance(key, str) and ascii_digits(key) else key
                         if (
                             isinstance(idx, bool)
                             or not isinstance(idx, int)
@@ -813,7 +819,7 @@ class Validator:
             if key in sim:
                 text = self.string((*path, key), sim[key], what=f"a string of {lo}-{hi} digits")
                 if text is not None:
-                    if not (text.isdigit() and lo <= len(text) <= hi):
+                    if not (ascii_digits(text) and lo <= len(text) <= hi):
                         self.err(
                             (*path, key),
                             f"{text!r} is not a {key.upper()} (expected {lo}-{hi} digits)"
@@ -1978,7 +1984,7 @@ def _long_trigger(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _baud_problem(baud: Any) -> str | None:
-    if isinstance(baud, str) and baud.strip().isdigit() and int(baud) in STANDARD_BAUDS:
+    if isinstance(baud, str) and ascii_digits(baud.strip()) and int(baud) in STANDARD_BAUDS:
         return f"got text {baud!r} (expected a number: write {baud.strip()} without quotes)"
     if isinstance(baud, bool) or not isinstance(baud, int) or baud not in STANDARD_BAUDS:
         return (

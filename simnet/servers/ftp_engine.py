@@ -20,6 +20,7 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simnet.kernel.units import ascii_digits
 from simnet.servers.engine import Injected, LineEngine, OverrideHook, numbered
 from simnet.servers.events import (
     CloseData,
@@ -437,7 +438,7 @@ class FtpEngine(LineEngine):
         if (
             len(nums) != 6
             or any(not 0 <= n <= 255 for n in nums)
-            or not all(f.strip().isdigit() for f in fields)
+            or not all(ascii_digits(f.strip()) for f in fields)
         ):
             return [numbered(501, "Illegal PORT command.")]
         port = nums[4] * 256 + nums[5]
@@ -460,8 +461,8 @@ class FtpEngine(LineEngine):
         if (
             proto != "1"
             or len(octets) != 4
-            or not all(o.isdigit() and int(o) <= 255 for o in octets)
-            or not port_text.isdigit()
+            or not all(ascii_digits(o) and int(o) <= 255 for o in octets)
+            or not ascii_digits(port_text)
             or not 0 < int(port_text) <= 65535
         ):
             return [numbered(501, "Illegal EPRT command.")]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simnet.errors import ConfigError
+from simnet.kernel.units import ascii_digits
 from simnet.servers.config import get_duration, get_int, get_str
 from simnet.servers.service import Service
 
@@ -117,7 +118,7 @@ class NtpService(Service):
             )
         if stratum > 1:
             parts = refid.split(".")
-            if len(parts) != 4 or not all(p.isdigit() and int(p) <= 255 for p in parts):
+            if len(parts) != 4 or not all(ascii_digits(p) and int(p) <= 255 for p in parts):
                 raise ConfigError(
                     f"{field}.refid",
                     f"expected the upstream IPv4 address for stratum > 1, got {refid!r}",

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simnet.kernel.units import ascii_digits
 from simnet.servers.engine import LineEngine, OverrideHook
 from simnet.servers.events import LineReceived, ServerEvent, Write
 from simnet.servers.lines import Line, decode_command
@@ -126,7 +127,7 @@ class Pop3Engine(LineEngine):
         return self.snapshot
 
     def _message(self, arg: str) -> tuple[int, Pop3Message] | Write:
-        if not arg.isdigit():
+        if not ascii_digits(arg):
             return err("invalid message number")
         n = int(arg)
         if not 1 <= n <= len(self.messages):
@@ -254,7 +255,7 @@ class Pop3Engine(LineEngine):
         return [multiline(f"{len(msg.data)} octets", msg.data)]
 
     def _cmd_top(self, args: list[str]) -> list[ServerEvent]:
-        if len(args) != 2 or not args[1].isdigit():
+        if len(args) != 2 or not ascii_digits(args[1]):
             return [err("TOP needs a message number and a line count")]
         found = self._message(args[0])
         if isinstance(found, Write):

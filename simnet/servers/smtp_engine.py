@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from simnet.kernel.units import ascii_digits
 from simnet.servers.engine import Injected, LineEngine, OverrideHook, numbered
 from simnet.servers.events import LineReceived, ServerEvent
 from simnet.servers.lines import Line, decode_command
@@ -366,7 +367,7 @@ class SmtpEngine(LineEngine):
         for param in params:
             key, _, value = param.partition("=")
             if key.upper() == "SIZE":
-                if not value.isdigit():
+                if not ascii_digits(value):
                     return [numbered(501, "Bad SIZE parameter")]
                 if int(value) > self.settings.max_size:
                     return [numbered(552, "Message size exceeds fixed maximum message size")]

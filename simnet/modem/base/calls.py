@@ -10,6 +10,7 @@ import simpy
 
 from simnet.bearer.csd import CsdCall
 from simnet.bearer.outcomes import Outcome, OutcomeKind
+from simnet.kernel.units import ascii_digits
 from simnet.modem.at import Command, Final, Form
 from simnet.modem.base.common import BaseCommandSet
 from simnet.modem.dialect import Context, DataLink, command, sim_error
@@ -198,7 +199,7 @@ class CallCommands(BaseCommandSet):
         l2p = fields[2].upper() if fields[0] == "99" and len(fields) > 2 else ""
         if (
             not number.endswith("#")
-            or (cid_text and not cid_text.isdigit())
+            or (cid_text and not ascii_digits(cid_text))
             or l2p not in ("", "PPP", "1")
         ):
             return ctx.error()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from simnet.kernel.units import ascii_digits
 from simnet.modem.at import Command, Final, Form
 from simnet.modem.base.common import BaseCommandSet
 from simnet.modem.dialect import Context, command, sim_error
@@ -121,6 +122,6 @@ class SimCommands(BaseCommandSet):
         if not card.lock_enabled:
             return ctx.cme(CME_OPERATION_NOT_ALLOWED)  # no PIN to change while the lock is off
         old, new = cmd.str(1, max_len=8), cmd.str(2, max_len=8)
-        if not (new.isdigit() and 4 <= len(new) <= 8):
+        if not (ascii_digits(new) and 4 <= len(new) <= 8):
             return ctx.cme(50)
         return None if card.change_pin(old, new) else ctx.cme(CME_INCORRECT_PASSWORD)

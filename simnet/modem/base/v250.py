@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from simnet.kernel.units import ascii_digits
 from simnet.modem.at import Command, Final, Form
 from simnet.modem.base.common import BaseCommandSet
 from simnet.modem.dialect import Context, command
@@ -106,7 +107,7 @@ class V250Commands(BaseCommandSet):
         elif cmd.form is Form.TEST:
             ctx.info(f"S{reg}: ({bounds[0]}-{bounds[1]})")
         elif cmd.form is Form.SET:
-            if not cmd.args.isdigit():
+            if not ascii_digits(cmd.args):
                 return ctx.error()
             value = int(cmd.args)
             if not bounds[0] <= value <= bounds[1]:

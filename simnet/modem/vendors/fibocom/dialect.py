@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from simnet.bearer.api import PdpContextView
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.errors import ConfigError
+from simnet.kernel.units import ascii_digits
 from simnet.modem.addresses import is_dotted_quad, is_ipv6, is_sendable_name, normalise_ipv4
 from simnet.modem.at import OK, ArgumentError, Command, Final, Form, cme_error
 from simnet.modem.buffers import ReceiveBuffer
@@ -260,7 +261,7 @@ class L610Dialect(Dialect):
         cid = 1
         if cmd.has(1):
             p = cmd.params[1]
-            if not p.quoted and (p.value or "").isdigit():
+            if not p.quoted and ascii_digits(p.value or ""):
                 cid = T.MIPCALL_CIDS.arg(cmd, 1)
                 if op != 1:
                     # IPv6 / dual links "can only used for actived by APN" (§1.1.1.4)
@@ -439,7 +440,7 @@ class L610Dialect(Dialect):
             ctx.info(f"{name}: {','.join(map(str, free)) if free else 0}")
             return OK
         cmd.max_params(6 if odm else 5)
-        if not cmd.has(0) or not (cmd.params[0].value or "").isdigit():
+        if not cmd.has(0) or not ascii_digits(cmd.params[0].value or ""):
             raise ArgumentError(0, "socket id")
         sid = int(cmd.params[0].value or "0")
         if not T.SOCKET_IDS.contains(sid):
@@ -862,7 +863,7 @@ class L610Dialect(Dialect):
         if cmd.has(1):
             p = cmd.params[1]
             text = p.value or ""
-            if not p.quoted and text.isdigit() and len(text) <= 5:
+            if not p.quoted and ascii_digits(text) and len(text) <= 5:
                 # AT+MIPSEND=<id>,<data_len> (§1.2.3); a quoted value is hex data (§1.1.6.4).
                 length = int(text)
                 if length > T.RAW_SEND_MAX:

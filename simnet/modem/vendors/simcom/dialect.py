@@ -29,6 +29,7 @@ from simnet.bearer.api import PdpContextView
 from simnet.bearer.outcomes import Outcome, OutcomeKind
 from simnet.errors import ConfigError
 from simnet.kernel.procedure import first_of
+from simnet.kernel.units import ascii_digits
 from simnet.modem.addresses import is_domain_name, is_ipv4
 from simnet.modem.at import ERROR, ArgumentError, Command, Final, Form
 from simnet.modem.buffers import ByteFifo, ReceiveBuffer
@@ -594,7 +595,7 @@ class SimcomDialect(Dialect):
     def _cipopen_set(self, ctx: Context, cmd: Command) -> Any:
         index = self._link_param(cmd)
         if index is None:
-            if cmd.has(0) and (cmd.params[0].value or "").isdigit():
+            if cmd.has(0) and ascii_digits(cmd.params[0].value or ""):
                 return self.ip_error(ctx, "invalid_parameter")  # S76 L1103 link > range
             return ctx.error()
         transparent = self._switch("+CIPMODE") == 1
@@ -1047,7 +1048,7 @@ class SimcomDialect(Dialect):
             return ctx.ok()
         index = self._link_param(cmd)
         if index is None or len(cmd.params) > 1:
-            if cmd.has(0) and (cmd.params[0].value or "").isdigit():
+            if cmd.has(0) and ascii_digits(cmd.params[0].value or ""):
                 ctx.info(f"+CIPCLOSE: {cmd.params[0].value},{self.err_code('wrong_parameter')}")
             return ctx.error()
         link = self.links[index]

@@ -17,6 +17,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from simnet.kernel.units import ascii_digits
 from simnet.modem.vendors.wavecom.edsoft.framing import dot_stuff
 from simnet.modem.vendors.wavecom.edsoft.tables import Err, Msg
 
@@ -81,7 +82,7 @@ def read_reply() -> Generator[Any, Any, Reply]:
         if line == TIMEOUT:
             return Reply(-1, "", lines)
         lines.append(line)
-        if len(line) >= 3 and line[:3].isdigit() and (len(line) == 3 or line[3] != "-"):
+        if len(line) >= 3 and ascii_digits(line[:3]) and (len(line) == 3 or line[3] != "-"):
             return Reply(int(line[:3]), line[4:], lines)
 
 
@@ -214,7 +215,7 @@ def pop3_fetch(user: str, password: str, headers: bool) -> Conversation:
     if not _pop_ok(line):
         return _pop_fail(line, Err.MAIL_RETRIEVE)
     fields = line.split()
-    count = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+    count = int(fields[1]) if len(fields) > 1 and ascii_digits(fields[1]) else 0
     if count == 0:
         yield Send(b"QUIT\r\n")
         yield Recv()
@@ -280,7 +281,7 @@ def parse_pasv(text: str) -> tuple[str, int] | None:
     start, end = text.find("("), text.find(")")
     body = text[start + 1 : end] if 0 <= start < end else text
     parts = [p.strip() for p in body.split(",")]
-    if len(parts) != 6 or not all(p.isdigit() and int(p) <= 255 for p in parts):
+    if len(parts) != 6 or not all(ascii_digits(p) and int(p) <= 255 for p in parts):
         return None
     return ".".join(parts[:4]), int(parts[4]) * 256 + int(parts[5])
 

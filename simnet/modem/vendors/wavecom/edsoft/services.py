@@ -14,6 +14,7 @@ import email.utils
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from simnet.kernel.units import ascii_digits
 from simnet.modem.addresses import is_dotted_quad, normalise_ipv4
 from simnet.modem.at import OK, Command, Final, text_result
 from simnet.modem.dialect import Context, DataLink, command
@@ -362,7 +363,7 @@ class ServicesMixin:
     def service_group_running(self, group: str, cmd: Command) -> bool:
         if group == "tcp":
             sid = cmd.params[0].value if cmd.params else None
-            ids = [int(sid)] if sid is not None and sid.isdigit() else [1, 2]
+            ids = [int(sid)] if sid is not None and ascii_digits(sid) else [1, 2]
             return any(i in self.listeners or i in self.tcp_sockets for i in ids)
         if group == "udp":
             return self.udp_socket is not None

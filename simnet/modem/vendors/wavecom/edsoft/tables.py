@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 
+from simnet.kernel.units import ascii_digits
 from simnet.modem.addresses import is_dotted_quad
 from simnet.modem.at import Command, Final, Form
 from simnet.modem.dialect import CTRL_Z, ESC, Context, Dialect, Latency, PromptSpec
@@ -193,7 +194,7 @@ LATENCIES = {
 # -- parameter domains ---------------------------------------------------------------------------
 
 def _phone(value: str) -> bool:
-    return all(c.isdigit() or c in "+*#" for c in value)
+    return all(ascii_digits(c) or c in "+*#" for c in value)
 
 
 def _port(lo: int = 1) -> Range:
