@@ -379,7 +379,8 @@ class DTE:
         the outcome's detail; so is, with ``check``, a link that failed after CONNECT, once the
         module's NO CARRIER has been read (the line is in command mode when DialError comes).
         With ``check``, a link not up within ``timeout`` is hung up and its NO CARRIER read too
-        before DialError (``cancelled``).
+        before DialError (``cancelled``): that takes up to 20 more virtual seconds (the bound
+        of ``PppHost.hangup``).
         Extra keywords are PPP client settings (``echo_interval``, ``restart``, ...)."""
         from simnet.bearer.outcomes import Outcome, OutcomeKind
         from simnet.modem.dialup import PppHost, client_config
@@ -407,13 +408,14 @@ class DTE:
             host.start()
             left = max(0.0, timeout - (self.sim.now - started))
             if not self.sim.run_until(lambda: host.result.triggered, left):
-                host.outcome = Outcome(
-                    OutcomeKind.CANCELLED, detail=f"no IP link within {timeout:g} s"
-                )
                 if check:  # give the line back in command mode, as after a failed link
                     self._end_cancelled_link(host)
                 else:
                     host.hangup(wait=False)
+                # after the hangup, whose LCP close the PPP client reports as its own outcome
+                host.outcome = Outcome(
+                    OutcomeKind.CANCELLED, detail=f"no IP link within {timeout:g} s"
+                )
             elif check and host.outcome is not None and not host.outcome.ok:
                 left = max(0.0, timeout - (self.sim.now - started))
                 host.outcome = self._after_failed_link(host, host.outcome, left)

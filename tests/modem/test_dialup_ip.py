@@ -406,5 +406,6 @@ def test_a_dial_that_runs_out_of_time_gives_the_line_back_in_command_mode(fault)
         else:
             sim.dte.dial("*99#", timeout=0.3)
     assert err.value.outcome.kind == "cancelled"
+    assert err.value.outcome.detail == f"no IP link within {0.3 if fault is None else 20:g} s"
     assert sim.dte.received.endswith(NO_CARRIER)
     assert sim.dte.command("AT").raw == b"AT\r\r\nOK\r\n"
