@@ -358,26 +358,18 @@ def _spent(*_args: Any) -> None:
 _FIRE: Final[tuple[Any, ...]] = (Timer._fire,)
 
 
-class Deadline:
-    """One deadline of a :class:`DeadlineSet`: ``fn(*args)`` at ``when`` unless cancelled
-    (``cancel()`` as :meth:`Timer.cancel`). ``key`` is its place in the queue's order,
-    ``(when, id)``, taken when it was added."""
+class Deadline(Timer):
+    """One deadline of a :class:`DeadlineSet`: a :class:`Timer` (``cancel()``, firing) that
+    the set queues itself. ``key`` is its place in the queue's order, ``(when, id)``, taken
+    when it was added."""
 
-    __slots__ = ("when", "key", "_fn", "_args", "active")
+    __slots__ = ("key",)
 
     def __init__(
         self, when: Real, key: tuple[Any, Any], fn: Callable[..., Any], args: tuple[Any, ...]
     ) -> None:
-        self.when = when
+        super().__init__(when, fn, args)
         self.key = key
-        self._fn = fn
-        self._args = args
-        self.active = True
-
-    def cancel(self) -> None:
-        self.active = False
-        self._fn = _spent  # let go of the callback (see Timer.cancel)
-        self._args = ()
 
 
 class DeadlineSet:
@@ -458,11 +450,7 @@ class DeadlineSet:
                 deadline = head
         self._queue_head()  # the next one, before this one's callback may raise
         if deadline is not None:
-            deadline.active = False
-            fn, args = deadline._fn, deadline._args
-            deadline._fn = _spent
-            deadline._args = ()
-            fn(*args)
+            deadline._fire()
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # simnet.Simulation is one (scenario layer)
@@ -633,13 +621,7 @@ class Simulation:
         queue = self._queue
         if queue is not None:
             timer.callbacks = _FIRE
-            when = now + delay
-            entry = (when, NORMAL, next(self._eid), timer)
-            env = self._parking
-            if env is not None and env._mark <= when < math.inf:
-                env._park(entry)  # due a second or more ahead (see Environment)
-            else:
-                heappush(queue, entry)
+            self._push_entry((now + delay, NORMAL, next(self._eid), timer))
         else:
             self.env.timeout(delay).callbacks.append(timer._fire)
         return timer
@@ -652,7 +634,7 @@ class Simulation:
         env = self._parking
         when = entry[0]
         if env is not None and env._mark <= when < math.inf:
-            env._park(entry)
+            env._park(entry)  # due a second or more ahead (see Environment)
         else:
             heappush(queue, entry)
 

@@ -179,9 +179,9 @@ class Link:
 
 
 class _ClientLinkEvents:
-    """The TCP socket callbacks of a client link (AT+CIPOPEN), each guarded as
-    ``Dialect.guarded`` wraps one (a bug is traced, never raised into the stack): one object
-    with five methods instead of five wrapped closures per connection."""
+    """The TCP socket callbacks of a client link (AT+CIPOPEN), each through
+    ``Dialect.call_guarded`` (a bug is traced, never raised into the stack): one object with
+    five methods instead of five wrapped closures per connection."""
 
     __slots__ = ("dialect", "link", "done")
 
@@ -191,34 +191,19 @@ class _ClientLinkEvents:
         self.done = done
 
     def connected(self, _sock: Any) -> None:
-        try:
-            self.dialect._on_connected(self.link, self.done)
-        except Exception as exc:
-            self.dialect.internal_error(exc)
+        self.dialect.call_guarded(self.dialect._on_connected, self.link, self.done)
 
     def closed(self, _sock: Any, reason: str) -> None:
-        try:
-            self.dialect._on_tcp_closed(self.link, reason, self.done)
-        except Exception as exc:
-            self.dialect.internal_error(exc)
+        self.dialect.call_guarded(self.dialect._on_tcp_closed, self.link, reason, self.done)
 
     def data(self, _sock: Any) -> None:
-        try:
-            self.dialect._on_tcp_data(self.link)
-        except Exception as exc:
-            self.dialect.internal_error(exc)
+        self.dialect.call_guarded(self.dialect._on_tcp_data, self.link)
 
     def peer_fin(self, _sock: Any) -> None:
-        try:
-            self.dialect._on_peer_fin(self.link)
-        except Exception as exc:
-            self.dialect.internal_error(exc)
+        self.dialect.call_guarded(self.dialect._on_peer_fin, self.link)
 
     def acked(self, _sock: Any, _n: int) -> None:
-        try:
-            self.dialect._on_acked(self.link)
-        except Exception as exc:
-            self.dialect.internal_error(exc)
+        self.dialect.call_guarded(self.dialect._on_acked, self.link)
 
 
 @dataclass
